@@ -1,0 +1,1 @@
+//! Chakra ORM proc-macros. `#[derive(Model)]` arrives with the Rust front door.

@@ -1,0 +1,175 @@
+//! The one error enum of Chakra. Front doors (Rust typed layer, Python) and the executor
+//! report through it; the Python package maps each variant to an exception class.
+
+use std::fmt;
+
+/// Result alias using [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Details of a constraint violation reported by the database.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Violation {
+    /// Constraint name, when the database reports one (PostgreSQL always does for unique,
+    /// foreign-key and check constraints; SQLite names the columns instead).
+    pub constraint: Option<String>,
+    /// Table involved, when known.
+    pub table: Option<String>,
+    /// Column involved, when known.
+    pub column: Option<String>,
+    /// The database's own message.
+    pub message: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(c) = &self.constraint {
+            write!(f, "constraint {c:?}")?;
+        } else if let (Some(t), Some(c)) = (&self.table, &self.column) {
+            write!(f, "{t}.{c}")?;
+        } else if let Some(c) = &self.column {
+            write!(f, "column {c:?}")?;
+        } else {
+            f.write_str("unnamed constraint")?;
+        }
+        if let Some(t) = &self.table {
+            if self.constraint.is_some() {
+                write!(f, " on table {t:?}")?;
+            }
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// Everything that can go wrong in Chakra, told apart so callers can react to each.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A query that must return one row returned none.
+    #[error("{model} matching query does not exist{}", detail_suffix(.detail))]
+    NotFound {
+        /// Model name.
+        model: String,
+        /// What was looked for (e.g. `id=1`), when known.
+        detail: Option<String>,
+    },
+    /// A query that must return one row returned several.
+    #[error("get() returned more than one {model}: it returned {count}")]
+    MultipleObjectsReturned {
+        /// Model name.
+        model: String,
+        /// How many rows matched (at least 2).
+        count: usize,
+    },
+    /// A UNIQUE or PRIMARY KEY constraint was violated.
+    #[error("unique violation on {0}")]
+    UniqueViolation(Violation),
+    /// A FOREIGN KEY constraint was violated.
+    #[error("foreign key violation on {0}")]
+    ForeignKeyViolation(Violation),
+    /// A NOT NULL constraint was violated.
+    #[error("not-null violation on {0}")]
+    NotNullViolation(Violation),
+    /// A CHECK constraint was violated.
+    #[error("check violation on {0}")]
+    CheckViolation(Violation),
+    /// A field name that the model does not have.
+    #[error("{model} has no field named {field:?}; choices are: {}", .choices.join(", "))]
+    UnknownField {
+        /// Model name.
+        model: String,
+        /// The unknown name.
+        field: String,
+        /// The valid field names.
+        choices: Vec<String>,
+    },
+    /// A lookup that does not exist or does not apply to the field's type.
+    #[error("unsupported lookup {lookup:?} for {model}.{field}; choices are: {}", .choices.join(", "))]
+    UnknownLookup {
+        /// Model name.
+        model: String,
+        /// Field name.
+        field: String,
+        /// The bad lookup.
+        lookup: String,
+        /// Lookups valid for this field.
+        choices: Vec<String>,
+    },
+    /// A value that does not fit the column it is meant for.
+    #[error("bad value for {model}.{field}: {value} is not a valid {expected}{}", detail_suffix(.reason))]
+    BadValue {
+        /// Model name.
+        model: String,
+        /// Field name.
+        field: String,
+        /// The offending value, printed.
+        value: String,
+        /// The expected canonical type.
+        expected: String,
+        /// Why, when there is more to say.
+        reason: Option<String>,
+    },
+    /// An identifier (table, column, alias) that cannot be used safely.
+    #[error("invalid identifier {ident:?}: {reason}")]
+    InvalidIdentifier {
+        /// The identifier.
+        ident: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A database URL that cannot be used.
+    #[error("invalid database URL {url:?}: {reason}")]
+    InvalidUrl {
+        /// The URL as given (password removed).
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Configuration that cannot be used (`chakra.toml`, environment).
+    #[error("configuration error: {0}")]
+    Config(String),
+    /// The database could not be reached, or the pool could not hand out a connection.
+    #[error("connection error: {0}")]
+    Connection(String),
+    /// A query the IR cannot express on this backend, or an IR that does not make sense.
+    #[error("invalid query: {0}")]
+    InvalidQuery(String),
+    /// Any other error reported by the database, with its message and the statement.
+    #[error("database error: {message}{}", detail_suffix(.sql))]
+    Database {
+        /// The database's message.
+        message: String,
+        /// The SQL that failed, when known.
+        sql: Option<String>,
+    },
+    /// A row value could not be decoded into the expected type.
+    #[error("cannot decode column {column:?}: {reason}")]
+    Decode {
+        /// Column name or index.
+        column: String,
+        /// Why.
+        reason: String,
+    },
+    /// A transaction was used after it ended, or failed in a way that needs a rollback.
+    #[error("transaction error: {0}")]
+    Transaction(String),
+}
+
+fn detail_suffix(d: &Option<String>) -> String {
+    match d {
+        Some(d) => format!(" ({d})"),
+        None => String::new(),
+    }
+}
+
+impl Error {
+    /// The constraint violation details, if this is an integrity error.
+    pub fn violation(&self) -> Option<&Violation> {
+        match self {
+            Error::UniqueViolation(v)
+            | Error::ForeignKeyViolation(v)
+            | Error::NotNullViolation(v)
+            | Error::CheckViolation(v) => Some(v),
+            _ => None,
+        }
+    }
+}

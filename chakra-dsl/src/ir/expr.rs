@@ -1,0 +1,319 @@
+//! Expressions of the query IR.
+
+use crate::ir::select::Select;
+use crate::types::ValueType;
+use crate::value::Value;
+
+/// A column reference: `alias.column`, with the column's runtime type so the compiler can
+/// emit per-type SQL (SQLite stores dates as text, decimals as text, …).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnRef {
+    /// Table name or alias qualifying the column; `None` for an unqualified column.
+    pub table: Option<String>,
+    /// Column name.
+    pub column: String,
+    /// The column's runtime type.
+    pub ty: ValueType,
+}
+
+impl ColumnRef {
+    /// A column of `table`.
+    pub fn new(table: impl Into<String>, column: impl Into<String>, ty: ValueType) -> Self {
+        ColumnRef {
+            table: Some(table.into()),
+            column: column.into(),
+            ty,
+        }
+    }
+}
+
+/// Comparison operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    /// `=`
+    Eq,
+    /// `<>`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+/// Arithmetic operators (for `F("balance") - 100`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArithOp {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`
+    Div,
+}
+
+/// What a LIKE pattern built from user text matches. The text is always matched literally:
+/// the compiler escapes `%`, `_` and the escape character.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LikeKind {
+    /// The whole value equals the text (used for `iexact`).
+    Exact,
+    /// The value contains the text.
+    Contains,
+    /// The value starts with the text.
+    StartsWith,
+    /// The value ends with the text.
+    EndsWith,
+    /// The text is a raw LIKE pattern written by the programmer (`like("a%")`); `\` escapes.
+    Raw,
+}
+
+/// A date/time part, for `year`, `month`, … transforms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatePart {
+    /// Year.
+    Year,
+    /// Month 1–12.
+    Month,
+    /// Day of month 1–31.
+    Day,
+    /// Day of week, 1 = Sunday … 7 = Saturday (as Django).
+    WeekDay,
+    /// Hour 0–23.
+    Hour,
+    /// Minute 0–59.
+    Minute,
+    /// Second 0–59.
+    Second,
+}
+
+/// An expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    /// A column.
+    Column(ColumnRef),
+    /// A bound value.
+    Value(Value),
+    /// A constant TRUE or FALSE (empty `IN` lists become FALSE).
+    Bool(bool),
+    /// `left op right`.
+    Compare {
+        /// Left side.
+        left: Box<Expr>,
+        /// Operator.
+        op: CmpOp,
+        /// Right side.
+        right: Box<Expr>,
+    },
+    /// `expr LIKE pattern ESCAPE '\'`, built from literal text.
+    Like {
+        /// The text expression tested.
+        expr: Box<Expr>,
+        /// Literal text (escaped by the compiler unless `kind` is `Raw`).
+        text: String,
+        /// How the text is anchored.
+        kind: LikeKind,
+        /// Case-insensitive (Unicode-aware on every backend).
+        case_insensitive: bool,
+    },
+    /// Regular-expression match.
+    Regex {
+        /// The text expression tested.
+        expr: Box<Expr>,
+        /// The pattern (POSIX-ish syntax shared by PostgreSQL and the `regex` crate).
+        pattern: String,
+        /// Case-insensitive.
+        case_insensitive: bool,
+    },
+    /// `expr IN (values…)`. An empty list is always false.
+    In {
+        /// The tested expression.
+        expr: Box<Expr>,
+        /// The candidates (all of the expression's type).
+        values: Vec<Value>,
+    },
+    /// `expr IN (SELECT …)`.
+    InSubquery {
+        /// The tested expression.
+        expr: Box<Expr>,
+        /// A one-column select.
+        query: Box<Select>,
+    },
+    /// `expr IS NULL` / `IS NOT NULL`.
+    IsNull {
+        /// The tested expression.
+        expr: Box<Expr>,
+        /// `IS NOT NULL` when true.
+        negated: bool,
+    },
+    /// `expr BETWEEN low AND high` (inclusive).
+    Between {
+        /// The tested expression.
+        expr: Box<Expr>,
+        /// Lower bound.
+        low: Box<Expr>,
+        /// Upper bound.
+        high: Box<Expr>,
+    },
+    /// All must hold. An empty list is TRUE.
+    And(Vec<Expr>),
+    /// Any must hold. An empty list is FALSE.
+    Or(Vec<Expr>),
+    /// Negation.
+    Not(Box<Expr>),
+    /// A part of a date or timestamp, as an integer.
+    Extract {
+        /// Which part.
+        part: DatePart,
+        /// A `DateTime` or `Date` expression.
+        expr: Box<Expr>,
+    },
+    /// The date of a timestamp (UTC).
+    DateOf(Box<Expr>),
+    /// `left op right` arithmetic.
+    Arith {
+        /// Left side.
+        left: Box<Expr>,
+        /// Operator.
+        op: ArithOp,
+        /// Right side.
+        right: Box<Expr>,
+    },
+    /// `EXISTS (SELECT …)`.
+    Exists(Box<Select>),
+    /// `COUNT(*)`.
+    CountStar,
+}
+
+impl Expr {
+    /// A column expression.
+    pub fn col(table: impl Into<String>, column: impl Into<String>, ty: ValueType) -> Expr {
+        Expr::Column(ColumnRef::new(table, column, ty))
+    }
+
+    /// A bound value.
+    pub fn val(v: impl Into<Value>) -> Expr {
+        Expr::Value(v.into())
+    }
+
+    /// `self op other`.
+    pub fn cmp(self, op: CmpOp, other: Expr) -> Expr {
+        Expr::Compare {
+            left: Box::new(self),
+            op,
+            right: Box::new(other),
+        }
+    }
+
+    /// `self = other`.
+    pub fn eq(self, other: Expr) -> Expr {
+        self.cmp(CmpOp::Eq, other)
+    }
+
+    /// LIKE with literal text.
+    pub fn like(self, kind: LikeKind, text: impl Into<String>, case_insensitive: bool) -> Expr {
+        Expr::Like {
+            expr: Box::new(self),
+            text: text.into(),
+            kind,
+            case_insensitive,
+        }
+    }
+
+    /// `self IS NULL`.
+    pub fn is_null(self) -> Expr {
+        Expr::IsNull {
+            expr: Box::new(self),
+            negated: false,
+        }
+    }
+
+    /// `self IS NOT NULL`.
+    pub fn is_not_null(self) -> Expr {
+        Expr::IsNull {
+            expr: Box::new(self),
+            negated: true,
+        }
+    }
+
+    /// `self IN (values)`.
+    pub fn is_in(self, values: Vec<Value>) -> Expr {
+        Expr::In {
+            expr: Box::new(self),
+            values,
+        }
+    }
+
+    /// `self BETWEEN low AND high`.
+    pub fn between(self, low: Expr, high: Expr) -> Expr {
+        Expr::Between {
+            expr: Box::new(self),
+            low: Box::new(low),
+            high: Box::new(high),
+        }
+    }
+
+    /// `self AND other`, flattening nested ANDs.
+    pub fn and(self, other: Expr) -> Expr {
+        match (self, other) {
+            (Expr::And(mut a), Expr::And(b)) => {
+                a.extend(b);
+                Expr::And(a)
+            }
+            (Expr::And(mut a), b) => {
+                a.push(b);
+                Expr::And(a)
+            }
+            (a, b) => Expr::And(vec![a, b]),
+        }
+    }
+
+    /// `self OR other`, flattening nested ORs.
+    pub fn or(self, other: Expr) -> Expr {
+        match (self, other) {
+            (Expr::Or(mut a), Expr::Or(b)) => {
+                a.extend(b);
+                Expr::Or(a)
+            }
+            (Expr::Or(mut a), b) => {
+                a.push(b);
+                Expr::Or(a)
+            }
+            (a, b) => Expr::Or(vec![a, b]),
+        }
+    }
+
+    /// `NOT self`.
+    #[allow(clippy::should_implement_trait)]
+    pub fn not(self) -> Expr {
+        Expr::Not(Box::new(self))
+    }
+
+    /// The runtime type this expression evaluates to, when it is known.
+    pub fn value_type(&self) -> Option<ValueType> {
+        match self {
+            Expr::Column(c) => Some(c.ty.clone()),
+            Expr::Value(v) => Some(v.value_type()),
+            Expr::Extract { .. } | Expr::CountStar => Some(ValueType::I64),
+            Expr::DateOf(_) => Some(ValueType::Date),
+            Expr::Arith { left, right, .. } => left.value_type().or_else(|| right.value_type()),
+            Expr::Bool(_)
+            | Expr::Compare { .. }
+            | Expr::Like { .. }
+            | Expr::Regex { .. }
+            | Expr::In { .. }
+            | Expr::InSubquery { .. }
+            | Expr::IsNull { .. }
+            | Expr::Between { .. }
+            | Expr::And(_)
+            | Expr::Or(_)
+            | Expr::Not(_)
+            | Expr::Exists(_) => Some(ValueType::Bool),
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! The query IR: what both front doors build and the SQL compilers consume.
+//!
+//! - [`expr`]: expressions ([`Expr`]): columns, values, comparisons, LIKE, IN, NULL tests,
+//!   boolean logic, date parts, arithmetic, subqueries.
+//! - [`select`]: [`Select`] with sources, joins, ordering, limit/offset, and the
+//!   count/exists wrappers.
+//! - [`write`]: [`Insert`], [`Update`], [`Delete`].
+
+pub mod expr;
+pub mod select;
+pub mod write;
+
+pub use expr::{ArithOp, CmpOp, ColumnRef, DatePart, Expr, LikeKind};
+pub use select::{Join, JoinKind, OrderBy, Select, SelectItem, Source, Statement};
+pub use write::{Delete, Insert, Update};

@@ -1,0 +1,226 @@
+//! `SELECT` in the IR, and the [`Statement`] enum wrapping every statement kind.
+
+use crate::ir::expr::Expr;
+use crate::ir::write::{Delete, Insert, Update};
+use crate::types::ValueType;
+
+/// What a select reads from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    /// A table, optionally aliased.
+    Table {
+        /// Table name.
+        name: String,
+        /// Alias (`AS alias`).
+        alias: Option<String>,
+    },
+    /// A subquery, always aliased.
+    Subquery {
+        /// The inner select.
+        query: Box<Select>,
+        /// Alias.
+        alias: String,
+    },
+}
+
+impl Source {
+    /// A table without alias.
+    pub fn table(name: impl Into<String>) -> Source {
+        Source::Table {
+            name: name.into(),
+            alias: None,
+        }
+    }
+
+    /// A table with an alias.
+    pub fn aliased(name: impl Into<String>, alias: impl Into<String>) -> Source {
+        Source::Table {
+            name: name.into(),
+            alias: Some(alias.into()),
+        }
+    }
+}
+
+/// Join flavours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinKind {
+    /// `INNER JOIN`
+    Inner,
+    /// `LEFT OUTER JOIN`
+    Left,
+}
+
+/// One join.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Join {
+    /// Inner or left.
+    pub kind: JoinKind,
+    /// What is joined.
+    pub source: Source,
+    /// The join condition.
+    pub on: Expr,
+}
+
+/// One output column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SelectItem {
+    /// The expression.
+    pub expr: Expr,
+    /// Output name (`AS alias`).
+    pub alias: Option<String>,
+    /// The type rows are decoded into. For columns this is the column type.
+    pub ty: ValueType,
+}
+
+impl SelectItem {
+    /// An output column decoded as `ty`.
+    pub fn new(expr: Expr, ty: ValueType) -> Self {
+        SelectItem {
+            expr,
+            alias: None,
+            ty,
+        }
+    }
+}
+
+/// One `ORDER BY` term.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderBy {
+    /// Sort key.
+    pub expr: Expr,
+    /// Descending.
+    pub desc: bool,
+}
+
+/// A `SELECT`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Select {
+    /// `FROM`.
+    pub from: Source,
+    /// Joins in order.
+    pub joins: Vec<Join>,
+    /// Output columns.
+    pub columns: Vec<SelectItem>,
+    /// `WHERE`.
+    pub filter: Option<Expr>,
+    /// `ORDER BY`.
+    pub order_by: Vec<OrderBy>,
+    /// `LIMIT`.
+    pub limit: Option<u64>,
+    /// `OFFSET`.
+    pub offset: Option<u64>,
+    /// `SELECT DISTINCT`.
+    pub distinct: bool,
+}
+
+impl Select {
+    /// `SELECT … FROM source` with no columns yet.
+    pub fn from(source: Source) -> Self {
+        Select {
+            from: source,
+            joins: Vec::new(),
+            columns: Vec::new(),
+            filter: None,
+            order_by: Vec::new(),
+            limit: None,
+            offset: None,
+            distinct: false,
+        }
+    }
+
+    /// Adds an output column.
+    pub fn column(mut self, expr: Expr, ty: ValueType) -> Self {
+        self.columns.push(SelectItem::new(expr, ty));
+        self
+    }
+
+    /// ANDs a condition into `WHERE`.
+    pub fn filter(mut self, cond: Expr) -> Self {
+        self.add_filter(cond);
+        self
+    }
+
+    /// ANDs a condition into `WHERE`, in place.
+    pub fn add_filter(&mut self, cond: Expr) {
+        self.filter = Some(match self.filter.take() {
+            Some(f) => f.and(cond),
+            None => cond,
+        });
+    }
+
+    /// Adds an `ORDER BY` term.
+    pub fn order(mut self, expr: Expr, desc: bool) -> Self {
+        self.order_by.push(OrderBy { expr, desc });
+        self
+    }
+
+    /// Sets `LIMIT`.
+    pub fn limit(mut self, n: u64) -> Self {
+        self.limit = Some(n);
+        self
+    }
+
+    /// Sets `OFFSET`.
+    pub fn offset(mut self, n: u64) -> Self {
+        self.offset = Some(n);
+        self
+    }
+
+    /// The decode plan: one type per output column.
+    pub fn output_types(&self) -> Vec<ValueType> {
+        self.columns.iter().map(|c| c.ty.clone()).collect()
+    }
+}
+
+/// Any statement the executor runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Statement {
+    /// Rows of a select.
+    Select(Select),
+    /// `SELECT COUNT(*)` over the rows the select would return (its limit/offset/distinct
+    /// respected).
+    Count(Select),
+    /// `SELECT EXISTS (…)` over the select.
+    Exists(Select),
+    /// An insert.
+    Insert(Insert),
+    /// An update.
+    Update(Update),
+    /// A delete.
+    Delete(Delete),
+}
+
+impl Statement {
+    /// The decode plan of the rows this statement returns.
+    pub fn output_types(&self) -> Vec<ValueType> {
+        match self {
+            Statement::Select(s) => s.output_types(),
+            Statement::Count(_) => vec![ValueType::I64],
+            Statement::Exists(_) => vec![ValueType::Bool],
+            Statement::Insert(i) => i.returning.iter().map(|c| c.ty.clone()).collect(),
+            Statement::Update(u) => u.returning.iter().map(|c| c.ty.clone()).collect(),
+            Statement::Delete(d) => d.returning.iter().map(|c| c.ty.clone()).collect(),
+        }
+    }
+}
+
+impl From<Select> for Statement {
+    fn from(s: Select) -> Self {
+        Statement::Select(s)
+    }
+}
+impl From<Insert> for Statement {
+    fn from(s: Insert) -> Self {
+        Statement::Insert(s)
+    }
+}
+impl From<Update> for Statement {
+    fn from(s: Update) -> Self {
+        Statement::Update(s)
+    }
+}
+impl From<Delete> for Statement {
+    fn from(s: Delete) -> Self {
+        Statement::Delete(s)
+    }
+}

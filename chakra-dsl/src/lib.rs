@@ -1,0 +1,22 @@
+//! `chakra-dsl`: everything about a query that involves no I/O.
+//!
+//! Where to find things:
+//! - [`types`]: the canonical field types shared by Rust, Python and the migration TOML.
+//! - [`value`]: [`Value`], one runtime value of a canonical type (what gets bound and decoded).
+//! - [`meta`]: [`ModelMeta`] / [`FieldMeta`] / [`RelationMeta`], the one description of a model.
+//! - [`ir`]: the query IR ([`Expr`], [`Select`], [`Insert`], [`Update`], [`Delete`]).
+//! - [`ident`]: identifier validation.
+//! - [`error`]: the one error enum both front doors and the executor report through.
+
+pub mod error;
+pub mod ident;
+pub mod ir;
+pub mod meta;
+pub mod types;
+pub mod value;
+
+pub use error::{Error, Result, Violation};
+pub use ir::*;
+pub use meta::{DefaultValue, FieldMeta, ModelMeta, RelationKind, RelationMeta};
+pub use types::{FieldType, ValueType};
+pub use value::{ArrayValue, Value};

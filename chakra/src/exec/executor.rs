@@ -1,0 +1,61 @@
+//! [`Executor`]: what front doors run statements through, a [`Pool`] or a [`Transaction`].
+
+use super::conn::Row;
+use super::pool::Pool;
+use super::transaction::Transaction;
+use crate::sql::{CompiledQuery, Dialect};
+use chakra_dsl::{Result, Statement};
+use std::future::Future;
+
+/// Something statements can run on.
+pub trait Executor: Send {
+    /// The SQL dialect.
+    fn dialect(&self) -> Dialect;
+    /// Runs a statement and returns its rows.
+    fn fetch(&mut self, stmt: &Statement) -> impl Future<Output = Result<Vec<Row>>> + Send;
+    /// Runs a statement and returns the affected-row count.
+    fn execute(&mut self, stmt: &Statement) -> impl Future<Output = Result<u64>> + Send;
+    /// Runs a compiled statement and returns its rows.
+    fn fetch_compiled(
+        &mut self,
+        q: &CompiledQuery,
+    ) -> impl Future<Output = Result<Vec<Row>>> + Send;
+    /// Runs a compiled statement and returns the affected-row count.
+    fn execute_compiled(&mut self, q: &CompiledQuery) -> impl Future<Output = Result<u64>> + Send;
+}
+
+impl Executor for &Pool {
+    fn dialect(&self) -> Dialect {
+        Pool::dialect(self)
+    }
+    async fn fetch(&mut self, stmt: &Statement) -> Result<Vec<Row>> {
+        Pool::fetch(self, stmt).await
+    }
+    async fn execute(&mut self, stmt: &Statement) -> Result<u64> {
+        Pool::execute(self, stmt).await
+    }
+    async fn fetch_compiled(&mut self, q: &CompiledQuery) -> Result<Vec<Row>> {
+        Pool::fetch_compiled(self, q).await
+    }
+    async fn execute_compiled(&mut self, q: &CompiledQuery) -> Result<u64> {
+        Pool::execute_compiled(self, q).await
+    }
+}
+
+impl Executor for Transaction {
+    fn dialect(&self) -> Dialect {
+        Transaction::dialect(self)
+    }
+    async fn fetch(&mut self, stmt: &Statement) -> Result<Vec<Row>> {
+        Transaction::fetch(self, stmt).await
+    }
+    async fn execute(&mut self, stmt: &Statement) -> Result<u64> {
+        Transaction::execute(self, stmt).await
+    }
+    async fn fetch_compiled(&mut self, q: &CompiledQuery) -> Result<Vec<Row>> {
+        Transaction::fetch_compiled(self, q).await
+    }
+    async fn execute_compiled(&mut self, q: &CompiledQuery) -> Result<u64> {
+        Transaction::execute_compiled(self, q).await
+    }
+}

@@ -1,0 +1,26 @@
+//! The executor: pools, connections, transactions, and running compiled statements through
+//! diesel-async.
+//!
+//! - [`pool`]: [`Pool`] (deadpool over diesel-async, PostgreSQL or SQLite).
+//! - [`conn`]: [`Conn`], one checked-out connection, and statement execution.
+//! - [`transaction`]: [`Transaction`] with savepoints; dropped-while-open safety.
+//! - [`executor`]: the [`Executor`] trait front doors are generic over.
+//! - [`query`]: the diesel query node binding every value as a parameter.
+//! - [`row`] and [`coerce`]: row decoding by runtime type, then by the statement's plan.
+//! - [`errors`]: diesel/pool errors → [`chakra_dsl::Error`].
+//! - [`sqlite_setup`]: per-connection SQLite pragmas and functions.
+
+pub mod coerce;
+pub mod conn;
+pub mod errors;
+pub mod executor;
+pub mod pool;
+pub mod query;
+pub mod row;
+pub mod sqlite_setup;
+pub mod transaction;
+
+pub use conn::{Conn, Row};
+pub use executor::Executor;
+pub use pool::{Pool, PoolOptions, PoolStatus};
+pub use transaction::Transaction;

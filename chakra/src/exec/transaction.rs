@@ -1,0 +1,180 @@
+//! [`Transaction`]: a connection held for one database transaction, with savepoints.
+//!
+//! Dropping a transaction that was neither committed nor rolled back (a cancelled future, a
+//! panic, an early `?`) closes its connection instead of returning it to the pool: the
+//! database rolls the work back and the next user of the pool never lands inside it.
+
+use super::conn::{Conn, Row};
+use super::pool::chunk_insert;
+use crate::sql::{compile, CompiledQuery, Dialect};
+use chakra_dsl::{Error, Result, Statement};
+
+/// An open transaction.
+pub struct Transaction {
+    conn: Option<Conn>,
+    savepoints: u32,
+}
+
+impl std::fmt::Debug for Transaction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transaction")
+            .field("open", &self.conn.is_some())
+            .field("savepoints", &self.savepoints)
+            .finish()
+    }
+}
+
+impl Transaction {
+    /// Begins a transaction on `conn` (`BEGIN IMMEDIATE` on SQLite, so two writers queue on
+    /// the busy timeout instead of failing on lock upgrade).
+    pub async fn begin(mut conn: Conn) -> Result<Transaction> {
+        let sql = match conn.dialect() {
+            Dialect::Postgres => "BEGIN",
+            Dialect::Sqlite => "BEGIN IMMEDIATE",
+        };
+        conn.batch_execute(sql).await?;
+        Ok(Transaction {
+            conn: Some(conn),
+            savepoints: 0,
+        })
+    }
+
+    fn conn(&mut self) -> Result<&mut Conn> {
+        self.conn
+            .as_mut()
+            .ok_or_else(|| Error::Transaction("the transaction has already ended".into()))
+    }
+
+    /// The dialect of the underlying connection.
+    pub fn dialect(&self) -> Dialect {
+        match &self.conn {
+            Some(c) => c.dialect(),
+            None => Dialect::Postgres,
+        }
+    }
+
+    /// How many savepoints are open.
+    pub fn savepoint_depth(&self) -> u32 {
+        self.savepoints
+    }
+
+    /// Runs a statement and returns its rows.
+    pub async fn fetch(&mut self, stmt: &Statement) -> Result<Vec<Row>> {
+        let d = self.dialect();
+        if let Statement::Insert(ins) = stmt {
+            if let Some(chunks) = chunk_insert(ins, d) {
+                let mut out = Vec::new();
+                for c in chunks {
+                    out.extend(
+                        self.fetch_compiled(&compile(&Statement::Insert(c), d)?)
+                            .await?,
+                    );
+                }
+                return Ok(out);
+            }
+        }
+        self.fetch_compiled(&compile(stmt, d)?).await
+    }
+
+    /// Runs a statement and returns the affected-row count.
+    pub async fn execute(&mut self, stmt: &Statement) -> Result<u64> {
+        let d = self.dialect();
+        if let Statement::Insert(ins) = stmt {
+            if let Some(chunks) = chunk_insert(ins, d) {
+                let mut n = 0;
+                for c in chunks {
+                    n += self
+                        .execute_compiled(&compile(&Statement::Insert(c), d)?)
+                        .await?;
+                }
+                return Ok(n);
+            }
+        }
+        self.execute_compiled(&compile(stmt, d)?).await
+    }
+
+    /// Runs a compiled statement and returns its rows.
+    pub async fn fetch_compiled(&mut self, q: &CompiledQuery) -> Result<Vec<Row>> {
+        self.conn()?.fetch(q).await
+    }
+
+    /// Runs a compiled statement and returns the affected-row count.
+    pub async fn execute_compiled(&mut self, q: &CompiledQuery) -> Result<u64> {
+        self.conn()?.execute(q).await
+    }
+
+    /// Runs SQL text without parameters.
+    pub async fn batch_execute(&mut self, sql: &str) -> Result<()> {
+        self.conn()?.batch_execute(sql).await
+    }
+
+    /// Opens a savepoint (a nested transaction).
+    pub async fn savepoint(&mut self) -> Result<()> {
+        let name = format!("SAVEPOINT chakra_sp_{}", self.savepoints + 1);
+        self.conn()?.batch_execute(&name).await?;
+        self.savepoints += 1;
+        Ok(())
+    }
+
+    /// Releases (keeps) the innermost savepoint's work.
+    pub async fn release_savepoint(&mut self) -> Result<()> {
+        if self.savepoints == 0 {
+            return Err(Error::Transaction("no savepoint is open".into()));
+        }
+        let sql = format!("RELEASE SAVEPOINT chakra_sp_{}", self.savepoints);
+        self.conn()?.batch_execute(&sql).await?;
+        self.savepoints -= 1;
+        Ok(())
+    }
+
+    /// Undoes the innermost savepoint's work and closes it.
+    pub async fn rollback_to_savepoint(&mut self) -> Result<()> {
+        if self.savepoints == 0 {
+            return Err(Error::Transaction("no savepoint is open".into()));
+        }
+        let n = self.savepoints;
+        let sql = format!("ROLLBACK TO SAVEPOINT chakra_sp_{n}; RELEASE SAVEPOINT chakra_sp_{n}");
+        self.conn()?.batch_execute(&sql).await?;
+        self.savepoints -= 1;
+        Ok(())
+    }
+
+    /// Commits. On failure the connection is closed (the database rolls back).
+    pub async fn commit(mut self) -> Result<()> {
+        let mut conn = self
+            .conn
+            .take()
+            .ok_or_else(|| Error::Transaction("the transaction has already ended".into()))?;
+        match conn.batch_execute("COMMIT").await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                conn.discard();
+                Err(e)
+            }
+        }
+    }
+
+    /// Rolls back. On failure the connection is closed (the database rolls back).
+    pub async fn rollback(mut self) -> Result<()> {
+        let mut conn = self
+            .conn
+            .take()
+            .ok_or_else(|| Error::Transaction("the transaction has already ended".into()))?;
+        match conn.batch_execute("ROLLBACK").await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                conn.discard();
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Drop for Transaction {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            tracing::debug!(target: "chakra::sql", "transaction dropped while open: closing its connection");
+            conn.discard();
+        }
+    }
+}

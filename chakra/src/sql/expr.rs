@@ -1,0 +1,357 @@
+//! Compiling [`Expr`] to SQL, per dialect.
+
+use super::sqlite_values::scalar_to_json;
+use super::statement::select;
+use super::writer::SqlWriter;
+use super::Dialect;
+use chakra_dsl::{
+    ArithOp, ArrayValue, CmpOp, ColumnRef, DatePart, Error, Expr, LikeKind, Result, Value,
+    ValueType,
+};
+
+/// Escapes LIKE wildcards and the escape character so `text` matches literally.
+pub fn escape_like(text: &str) -> String {
+    let mut s = String::with_capacity(text.len() + 4);
+    for c in text.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            s.push('\\');
+        }
+        s.push(c);
+    }
+    s
+}
+
+/// The LIKE pattern for `text` anchored as `kind`.
+pub fn like_pattern(kind: LikeKind, text: &str) -> String {
+    match kind {
+        LikeKind::Raw => text.to_owned(),
+        LikeKind::Exact => escape_like(text),
+        LikeKind::Contains => format!("%{}%", escape_like(text)),
+        LikeKind::StartsWith => format!("{}%", escape_like(text)),
+        LikeKind::EndsWith => format!("%{}", escape_like(text)),
+    }
+}
+
+fn column(w: &mut SqlWriter, c: &ColumnRef) -> Result<()> {
+    if let Some(t) = &c.table {
+        w.ident(t)?;
+        w.sql(".");
+    }
+    w.ident(&c.column)
+}
+
+fn is_decimal(e: &Expr) -> bool {
+    matches!(e.value_type(), Some(ValueType::Decimal))
+}
+
+/// Writes `e` for use as an ordered value: on SQLite decimals are stored as text, so
+/// comparisons and sorting go through their numeric value.
+pub fn ordered(w: &mut SqlWriter, e: &Expr) -> Result<()> {
+    if w.dialect == Dialect::Sqlite && is_decimal(e) {
+        w.sql("CAST(");
+        expr(w, e)?;
+        w.sql(" AS REAL)");
+        Ok(())
+    } else {
+        expr(w, e)
+    }
+}
+
+fn paren(w: &mut SqlWriter, e: &Expr) -> Result<()> {
+    w.sql("(");
+    expr(w, e)?;
+    w.sql(")");
+    Ok(())
+}
+
+fn cmp_op(op: CmpOp) -> &'static str {
+    match op {
+        CmpOp::Eq => " = ",
+        CmpOp::Ne => " <> ",
+        CmpOp::Lt => " < ",
+        CmpOp::Le => " <= ",
+        CmpOp::Gt => " > ",
+        CmpOp::Ge => " >= ",
+    }
+}
+
+/// Compiles one expression.
+pub fn expr(w: &mut SqlWriter, e: &Expr) -> Result<()> {
+    match e {
+        Expr::Column(c) => column(w, c)?,
+        Expr::Value(v) => w.bind(v.clone()),
+        Expr::Bool(b) => w.sql(if *b { "TRUE" } else { "FALSE" }),
+        Expr::Compare { left, op, right } => {
+            ordered(w, left)?;
+            w.sql(cmp_op(*op));
+            ordered(w, right)?;
+        }
+        Expr::Like {
+            expr: target,
+            text,
+            kind,
+            case_insensitive,
+        } => like(w, target, text, *kind, *case_insensitive)?,
+        Expr::Regex {
+            expr: target,
+            pattern,
+            case_insensitive,
+        } => match w.dialect {
+            Dialect::Postgres => {
+                expr(w, target)?;
+                w.sql(if *case_insensitive { " ~* " } else { " ~ " });
+                w.bind(Value::Text(pattern.clone()));
+            }
+            Dialect::Sqlite => {
+                expr(w, target)?;
+                w.sql(" REGEXP ");
+                let p = if *case_insensitive {
+                    format!("(?i){pattern}")
+                } else {
+                    pattern.clone()
+                };
+                w.bind(Value::Text(p));
+            }
+        },
+        Expr::In {
+            expr: target,
+            values,
+        } => in_list(w, target, values)?,
+        Expr::InSubquery {
+            expr: target,
+            query,
+        } => {
+            expr(w, target)?;
+            w.sql(" IN (");
+            select(w, query)?;
+            w.sql(")");
+        }
+        Expr::IsNull {
+            expr: target,
+            negated,
+        } => {
+            expr(w, target)?;
+            w.sql(if *negated { " IS NOT NULL" } else { " IS NULL" });
+        }
+        Expr::Between {
+            expr: target,
+            low,
+            high,
+        } => {
+            ordered(w, target)?;
+            w.sql(" BETWEEN ");
+            ordered(w, low)?;
+            w.sql(" AND ");
+            ordered(w, high)?;
+        }
+        Expr::And(items) => junction(w, items, " AND ", true)?,
+        Expr::Or(items) => junction(w, items, " OR ", false)?,
+        Expr::Not(inner) => {
+            w.sql("NOT ");
+            paren(w, inner)?;
+        }
+        Expr::Extract { part, expr: target } => extract(w, *part, target)?,
+        Expr::DateOf(target) => match w.dialect {
+            Dialect::Postgres => {
+                w.sql("CAST(");
+                expr(w, target)?;
+                if matches!(target.value_type(), Some(ValueType::DateTime)) {
+                    w.sql(" AT TIME ZONE 'UTC'");
+                }
+                w.sql(" AS DATE)");
+            }
+            Dialect::Sqlite => {
+                w.sql("substr(");
+                expr(w, target)?;
+                w.sql(", 1, 10)");
+            }
+        },
+        Expr::Arith { left, op, right } => {
+            w.sql("(");
+            expr(w, left)?;
+            w.sql(match op {
+                ArithOp::Add => " + ",
+                ArithOp::Sub => " - ",
+                ArithOp::Mul => " * ",
+                ArithOp::Div => " / ",
+            });
+            expr(w, right)?;
+            w.sql(")");
+        }
+        Expr::Exists(q) => {
+            w.sql("EXISTS (");
+            select(w, q)?;
+            w.sql(")");
+        }
+        Expr::CountStar => w.sql("COUNT(*)"),
+    }
+    Ok(())
+}
+
+fn junction(w: &mut SqlWriter, items: &[Expr], sep: &str, empty: bool) -> Result<()> {
+    match items {
+        [] => w.sql(if empty { "TRUE" } else { "FALSE" }),
+        [one] => expr(w, one)?,
+        many => {
+            for (i, item) in many.iter().enumerate() {
+                if i > 0 {
+                    w.sql(sep);
+                }
+                paren(w, item)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn like(
+    w: &mut SqlWriter,
+    target: &Expr,
+    text: &str,
+    kind: LikeKind,
+    case_insensitive: bool,
+) -> Result<()> {
+    let pattern = like_pattern(kind, text);
+    match (w.dialect, case_insensitive) {
+        (Dialect::Postgres, false) => {
+            expr(w, target)?;
+            w.sql(" LIKE ");
+            w.bind(Value::Text(pattern));
+        }
+        (Dialect::Postgres, true) => {
+            expr(w, target)?;
+            w.sql(" ILIKE ");
+            w.bind(Value::Text(pattern));
+        }
+        // SQLite connections run with `case_sensitive_like = ON`; case-insensitive matching
+        // lowers both sides with the Unicode-aware `chakra_lower` registered on each
+        // connection (SQLite's own `lower` only knows ASCII).
+        (Dialect::Sqlite, false) => {
+            expr(w, target)?;
+            w.sql(" LIKE ");
+            w.bind(Value::Text(pattern));
+        }
+        (Dialect::Sqlite, true) => {
+            w.sql("chakra_lower(");
+            expr(w, target)?;
+            w.sql(") LIKE ");
+            w.bind(Value::Text(pattern.to_lowercase()));
+        }
+    }
+    w.sql(" ESCAPE '\\'");
+    Ok(())
+}
+
+fn in_list(w: &mut SqlWriter, target: &Expr, values: &[Value]) -> Result<()> {
+    if values.is_empty() {
+        w.sql("FALSE");
+        return Ok(());
+    }
+    let elem = target
+        .value_type()
+        .filter(|t| !matches!(t, ValueType::Bool))
+        .unwrap_or_else(|| values[0].value_type());
+    match w.dialect {
+        Dialect::Postgres => {
+            // One array parameter: the SQL text does not depend on the list's length, so the
+            // prepared statement is reused (diesel's statement cache never evicts).
+            if let Some(arr) = ArrayValue::from_values(&elem, values) {
+                expr(w, target)?;
+                w.sql(" = ANY(");
+                w.bind(Value::Array(arr));
+                w.sql(")");
+                return Ok(());
+            }
+        }
+        Dialect::Sqlite => {
+            // One JSON parameter expanded by json_each: constant SQL text, no limit on the
+            // number of values.
+            if !matches!(
+                elem,
+                ValueType::Bytes | ValueType::Json | ValueType::Array(_)
+            ) {
+                let list = serde_json::Value::Array(values.iter().map(scalar_to_json).collect());
+                ordered(w, target)?;
+                w.sql(" IN (SELECT ");
+                if elem == ValueType::Decimal {
+                    w.sql("CAST(value AS REAL)");
+                } else {
+                    w.sql("value");
+                }
+                w.sql(" FROM json_each(");
+                w.bind(Value::Text(list.to_string()));
+                w.sql("))");
+                return Ok(());
+            }
+        }
+    }
+    // Mixed or unusual types: an explicit list, which makes the SQL depend on the length.
+    w.uncacheable();
+    ordered(w, target)?;
+    w.sql(" IN (");
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            w.sql(", ");
+        }
+        ordered(w, &Expr::Value(v.clone()))?;
+    }
+    w.sql(")");
+    Ok(())
+}
+
+fn extract(w: &mut SqlWriter, part: DatePart, target: &Expr) -> Result<()> {
+    let ty = target.value_type();
+    if !matches!(ty, Some(ValueType::DateTime) | Some(ValueType::Date)) {
+        return Err(Error::InvalidQuery(format!(
+            "date part {part:?} needs a DateTime or Date expression, got {}",
+            ty.map(|t| t.to_string())
+                .unwrap_or_else(|| "an untyped one".into())
+        )));
+    }
+    match w.dialect {
+        Dialect::Postgres => {
+            let field = match part {
+                DatePart::Year => "YEAR",
+                DatePart::Month => "MONTH",
+                DatePart::Day => "DAY",
+                DatePart::WeekDay => "DOW",
+                DatePart::Hour => "HOUR",
+                DatePart::Minute => "MINUTE",
+                DatePart::Second => "SECOND",
+            };
+            w.sql("CAST(FLOOR(EXTRACT(");
+            w.sql(field);
+            w.sql(" FROM ");
+            expr(w, target)?;
+            if ty == Some(ValueType::DateTime) {
+                w.sql(" AT TIME ZONE 'UTC'");
+            }
+            w.sql("))");
+            if part == DatePart::WeekDay {
+                w.sql(" + 1");
+            }
+            w.sql(" AS BIGINT)");
+        }
+        Dialect::Sqlite => {
+            let fmt = match part {
+                DatePart::Year => "%Y",
+                DatePart::Month => "%m",
+                DatePart::Day => "%d",
+                DatePart::WeekDay => "%w",
+                DatePart::Hour => "%H",
+                DatePart::Minute => "%M",
+                DatePart::Second => "%S",
+            };
+            w.sql("(CAST(strftime('");
+            w.sql(fmt);
+            w.sql("', ");
+            expr(w, target)?;
+            w.sql(") AS INTEGER)");
+            if part == DatePart::WeekDay {
+                w.sql(" + 1");
+            }
+            w.sql(")");
+        }
+    }
+    Ok(())
+}

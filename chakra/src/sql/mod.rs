@@ -1,0 +1,66 @@
+//! SQL compilers: the IR in, SQL text with bound parameters out, one dialect at a time.
+//!
+//! - [`writer`]: [`writer::SqlWriter`], the buffer of SQL text pieces and binds.
+//! - [`expr`]: expressions.
+//! - [`statement`]: SELECT / COUNT / EXISTS / INSERT / UPDATE / DELETE.
+//! - [`sqlite_values`]: how canonical values are stored on SQLite (text dates, JSON arrays…).
+
+pub mod expr;
+pub mod sqlite_values;
+pub mod statement;
+pub mod writer;
+
+use chakra_dsl::{Result, Statement, Value, ValueType};
+
+/// The SQL dialects Chakra compiles to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dialect {
+    /// PostgreSQL (and compatible engines).
+    Postgres,
+    /// SQLite 3.35+.
+    Sqlite,
+}
+
+/// A compiled statement: SQL text split around its bind parameters, plus the binds.
+/// `parts.len() == binds.len() + 1`; bind `i` sits between `parts[i]` and `parts[i + 1]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompiledQuery {
+    /// The dialect it was compiled for.
+    pub dialect: Dialect,
+    /// SQL text pieces.
+    pub parts: Vec<String>,
+    /// Bound values, already in the backend's storage form.
+    pub binds: Vec<Value>,
+    /// False when the SQL text varies with the data (the prepared-statement cache must not
+    /// keep it).
+    pub cacheable: bool,
+    /// How to decode each returned column.
+    pub output: Vec<ValueType>,
+}
+
+impl CompiledQuery {
+    /// The SQL text with the dialect's placeholders (`$1` on PostgreSQL, `?` on SQLite).
+    pub fn sql(&self) -> String {
+        let mut s = String::with_capacity(self.parts.iter().map(|p| p.len() + 3).sum());
+        for (i, part) in self.parts.iter().enumerate() {
+            s.push_str(part);
+            if i < self.binds.len() {
+                match self.dialect {
+                    Dialect::Postgres => {
+                        s.push('$');
+                        s.push_str(&(i + 1).to_string());
+                    }
+                    Dialect::Sqlite => s.push('?'),
+                }
+            }
+        }
+        s
+    }
+}
+
+/// Compiles a statement for a dialect.
+pub fn compile(stmt: &Statement, dialect: Dialect) -> Result<CompiledQuery> {
+    let mut w = writer::SqlWriter::new(dialect);
+    statement::statement(&mut w, stmt)?;
+    Ok(w.finish(stmt.output_types()))
+}

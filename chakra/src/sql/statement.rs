@@ -1,0 +1,244 @@
+//! Compiling whole statements: SELECT (and its COUNT / EXISTS forms), INSERT, UPDATE, DELETE.
+
+use super::expr::{expr, ordered};
+use super::writer::SqlWriter;
+use super::Dialect;
+use chakra_dsl::{
+    ColumnRef, Delete, Error, Insert, JoinKind, Result, Select, Source, Statement, Update, Value,
+};
+
+/// Compiles any statement.
+pub fn statement(w: &mut SqlWriter, stmt: &Statement) -> Result<()> {
+    match stmt {
+        Statement::Select(s) => select(w, s),
+        Statement::Count(s) => count(w, s),
+        Statement::Exists(s) => exists(w, s),
+        Statement::Insert(i) => insert(w, i),
+        Statement::Update(u) => update(w, u),
+        Statement::Delete(d) => delete(w, d),
+    }
+}
+
+fn source(w: &mut SqlWriter, s: &Source) -> Result<()> {
+    match s {
+        Source::Table { name, alias } => {
+            w.ident(name)?;
+            if let Some(a) = alias {
+                w.sql(" AS ");
+                w.ident(a)?;
+            }
+        }
+        Source::Subquery { query, alias } => {
+            w.sql("(");
+            select(w, query)?;
+            w.sql(") AS ");
+            w.ident(alias)?;
+        }
+    }
+    Ok(())
+}
+
+/// FROM, joins and WHERE of a select.
+fn from_where(w: &mut SqlWriter, s: &Select) -> Result<()> {
+    w.sql(" FROM ");
+    source(w, &s.from)?;
+    for j in &s.joins {
+        w.sql(match j.kind {
+            JoinKind::Inner => " INNER JOIN ",
+            JoinKind::Left => " LEFT OUTER JOIN ",
+        });
+        source(w, &j.source)?;
+        w.sql(" ON ");
+        expr(w, &j.on)?;
+    }
+    if let Some(f) = &s.filter {
+        w.sql(" WHERE ");
+        expr(w, f)?;
+    }
+    Ok(())
+}
+
+fn order_limit(w: &mut SqlWriter, s: &Select) -> Result<()> {
+    for (i, o) in s.order_by.iter().enumerate() {
+        w.sql(if i == 0 { " ORDER BY " } else { ", " });
+        ordered(w, &o.expr)?;
+        if o.desc {
+            w.sql(" DESC");
+        }
+        // Both backends then put NULLs in the same place (as PostgreSQL does by default:
+        // NULLs are larger than any value).
+        if w.dialect == Dialect::Sqlite {
+            w.sql(if o.desc {
+                " NULLS FIRST"
+            } else {
+                " NULLS LAST"
+            });
+        }
+    }
+    match (s.limit, s.offset) {
+        (Some(l), off) => {
+            w.sql(" LIMIT ");
+            w.bind(Value::I64(to_i64(l)?));
+            if let Some(o) = off {
+                w.sql(" OFFSET ");
+                w.bind(Value::I64(to_i64(o)?));
+            }
+        }
+        (None, Some(o)) => {
+            if w.dialect == Dialect::Sqlite {
+                w.sql(" LIMIT -1");
+            }
+            w.sql(" OFFSET ");
+            w.bind(Value::I64(to_i64(o)?));
+        }
+        (None, None) => {}
+    }
+    Ok(())
+}
+
+fn to_i64(n: u64) -> Result<i64> {
+    i64::try_from(n).map_err(|_| Error::InvalidQuery(format!("limit/offset {n} is too large")))
+}
+
+/// Compiles a SELECT.
+pub fn select(w: &mut SqlWriter, s: &Select) -> Result<()> {
+    if s.columns.is_empty() {
+        return Err(Error::InvalidQuery(
+            "a select needs at least one column".into(),
+        ));
+    }
+    w.sql(if s.distinct {
+        "SELECT DISTINCT "
+    } else {
+        "SELECT "
+    });
+    for (i, c) in s.columns.iter().enumerate() {
+        if i > 0 {
+            w.sql(", ");
+        }
+        expr(w, &c.expr)?;
+        if let Some(a) = &c.alias {
+            w.sql(" AS ");
+            w.ident(a)?;
+        }
+    }
+    from_where(w, s)?;
+    order_limit(w, s)
+}
+
+fn needs_subquery(s: &Select) -> bool {
+    s.limit.is_some() || s.offset.is_some() || s.distinct
+}
+
+fn count(w: &mut SqlWriter, s: &Select) -> Result<()> {
+    if needs_subquery(s) {
+        w.sql("SELECT COUNT(*) FROM (");
+        select(w, s)?;
+        w.sql(") AS \"chakra_count\"");
+        Ok(())
+    } else {
+        w.sql("SELECT COUNT(*)");
+        from_where(w, s)
+    }
+}
+
+fn exists(w: &mut SqlWriter, s: &Select) -> Result<()> {
+    w.sql("SELECT EXISTS (");
+    if needs_subquery(s) {
+        select(w, s)?;
+    } else {
+        w.sql("SELECT 1");
+        from_where(w, s)?;
+    }
+    w.sql(")");
+    Ok(())
+}
+
+fn returning(w: &mut SqlWriter, cols: &[ColumnRef]) -> Result<()> {
+    for (i, c) in cols.iter().enumerate() {
+        w.sql(if i == 0 { " RETURNING " } else { ", " });
+        w.ident(&c.column)?;
+    }
+    Ok(())
+}
+
+fn insert(w: &mut SqlWriter, ins: &Insert) -> Result<()> {
+    w.sql("INSERT INTO ");
+    w.ident(&ins.table)?;
+    if ins.columns.is_empty() {
+        if ins.rows.len() != 1 {
+            return Err(Error::InvalidQuery(format!(
+                "an insert into {:?} without columns must have exactly one row, not {}",
+                ins.table,
+                ins.rows.len()
+            )));
+        }
+        w.sql(" DEFAULT VALUES");
+        return returning(w, &ins.returning);
+    }
+    if ins.rows.is_empty() {
+        return Err(Error::InvalidQuery(format!(
+            "an insert into {:?} needs at least one row",
+            ins.table
+        )));
+    }
+    w.sql(" (");
+    for (i, c) in ins.columns.iter().enumerate() {
+        if i > 0 {
+            w.sql(", ");
+        }
+        w.ident(c)?;
+    }
+    w.sql(") VALUES ");
+    for (r, row) in ins.rows.iter().enumerate() {
+        if row.len() != ins.columns.len() {
+            return Err(Error::InvalidQuery(format!(
+                "insert into {:?}: row {r} has {} values for {} columns",
+                ins.table,
+                row.len(),
+                ins.columns.len()
+            )));
+        }
+        w.sql(if r == 0 { "(" } else { ", (" });
+        for (i, v) in row.iter().enumerate() {
+            if i > 0 {
+                w.sql(", ");
+            }
+            w.bind(v.clone());
+        }
+        w.sql(")");
+    }
+    returning(w, &ins.returning)
+}
+
+fn update(w: &mut SqlWriter, u: &Update) -> Result<()> {
+    if u.sets.is_empty() {
+        return Err(Error::InvalidQuery(format!(
+            "an update of {:?} needs at least one column to set",
+            u.table
+        )));
+    }
+    w.sql("UPDATE ");
+    w.ident(&u.table)?;
+    for (i, (col, e)) in u.sets.iter().enumerate() {
+        w.sql(if i == 0 { " SET " } else { ", " });
+        w.ident(col)?;
+        w.sql(" = ");
+        expr(w, e)?;
+    }
+    if let Some(f) = &u.filter {
+        w.sql(" WHERE ");
+        expr(w, f)?;
+    }
+    returning(w, &u.returning)
+}
+
+fn delete(w: &mut SqlWriter, d: &Delete) -> Result<()> {
+    w.sql("DELETE FROM ");
+    w.ident(&d.table)?;
+    if let Some(f) = &d.filter {
+        w.sql(" WHERE ");
+        expr(w, f)?;
+    }
+    returning(w, &d.returning)
+}

@@ -1,0 +1,68 @@
+//! [`SqlWriter`]: accumulates SQL text and bound values while a statement is compiled.
+
+use super::{sqlite_values, CompiledQuery, Dialect};
+use chakra_dsl::{ident, Result, Value, ValueType};
+
+/// The buffer a statement is compiled into.
+pub struct SqlWriter {
+    /// Target dialect.
+    pub dialect: Dialect,
+    parts: Vec<String>,
+    current: String,
+    binds: Vec<Value>,
+    cacheable: bool,
+}
+
+impl SqlWriter {
+    /// An empty writer.
+    pub fn new(dialect: Dialect) -> Self {
+        SqlWriter {
+            dialect,
+            parts: Vec::new(),
+            current: String::with_capacity(128),
+            binds: Vec::new(),
+            cacheable: true,
+        }
+    }
+
+    /// Appends trusted SQL text (keywords, operators; never user data).
+    pub fn sql(&mut self, s: &str) {
+        self.current.push_str(s);
+    }
+
+    /// Appends a validated, quoted identifier.
+    pub fn ident(&mut self, name: &str) -> Result<()> {
+        ident::validate(name)?;
+        self.current.push('"');
+        self.current.push_str(name);
+        self.current.push('"');
+        Ok(())
+    }
+
+    /// Appends a bind parameter carrying `v`, converted to the backend's storage form.
+    pub fn bind(&mut self, v: Value) {
+        let v = match self.dialect {
+            Dialect::Postgres => v,
+            Dialect::Sqlite => sqlite_values::to_storage(v),
+        };
+        self.parts.push(std::mem::take(&mut self.current));
+        self.binds.push(v);
+    }
+
+    /// Marks the statement as not reusable from the prepared-statement cache.
+    pub fn uncacheable(&mut self) {
+        self.cacheable = false;
+    }
+
+    /// Finishes the statement.
+    pub fn finish(mut self, output: Vec<ValueType>) -> CompiledQuery {
+        self.parts.push(self.current);
+        CompiledQuery {
+            dialect: self.dialect,
+            parts: self.parts,
+            binds: self.binds,
+            cacheable: self.cacheable,
+            output,
+        }
+    }
+}
