@@ -5,6 +5,7 @@
 //! - [`value`]: [`Value`], one runtime value of a canonical type (what gets bound and decoded).
 //! - [`meta`]: [`ModelMeta`] / [`FieldMeta`] / [`RelationMeta`], the one description of a model.
 //! - [`ir`]: the query IR ([`Expr`], [`Select`], [`Insert`], [`Update`], [`Delete`]).
+//! - [`model_query`]: [`ModelQuery`], queries over one model lowered to the IR.
 //! - [`ident`]: identifier validation.
 //! - [`error`]: the one error enum both front doors and the executor report through.
 
@@ -12,11 +13,13 @@ pub mod error;
 pub mod ident;
 pub mod ir;
 pub mod meta;
+pub mod model_query;
 pub mod types;
 pub mod value;
 
 pub use error::{Error, Result, Violation};
 pub use ir::*;
 pub use meta::{DefaultValue, FieldMeta, ModelMeta, RelationKind, RelationMeta};
+pub use model_query::{check_value, field_expr, insert_rows, pk_filter, ModelQuery};
 pub use types::{FieldType, ValueType};
 pub use value::{ArrayValue, Value};

@@ -1,0 +1,282 @@
+//! [`ModelQuery`]: queries over one model, built from its [`ModelMeta`] and lowered to the IR.
+//! Both front doors (the Rust typed layer and the Python `QuerySet`) build on this, so
+//! "select every field of a model", "insert a model row returning its generated columns",
+//! "update/delete by primary key" exist once.
+
+use crate::error::{Error, Result};
+use crate::ir::{ColumnRef, Delete, Expr, Insert, OrderBy, Select, Source, Statement, Update};
+use crate::meta::{DefaultValue, FieldMeta, ModelMeta};
+use crate::value::Value;
+use std::sync::Arc;
+
+/// A query over the rows of one model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelQuery {
+    /// The model.
+    pub meta: Arc<ModelMeta>,
+    /// `WHERE`, over this model's columns (and later its joined relations).
+    pub filter: Option<Expr>,
+    /// `ORDER BY`.
+    pub order_by: Vec<OrderBy>,
+    /// `LIMIT`.
+    pub limit: Option<u64>,
+    /// `OFFSET`.
+    pub offset: Option<u64>,
+    /// `DISTINCT`.
+    pub distinct: bool,
+}
+
+/// The column expression of a field.
+pub fn field_expr(meta: &ModelMeta, f: &FieldMeta) -> Expr {
+    Expr::Column(ColumnRef::new(
+        meta.table.clone(),
+        f.column.clone(),
+        f.ty.value_type(),
+    ))
+}
+
+impl ModelQuery {
+    /// Every row of the model.
+    pub fn new(meta: Arc<ModelMeta>) -> Self {
+        ModelQuery {
+            meta,
+            filter: None,
+            order_by: Vec::new(),
+            limit: None,
+            offset: None,
+            distinct: false,
+        }
+    }
+
+    /// The column expression of a field, by attribute name.
+    pub fn column(&self, field: &str) -> Result<Expr> {
+        let f = self.meta.require_field(field)?;
+        Ok(field_expr(&self.meta, f))
+    }
+
+    /// ANDs a condition in.
+    pub fn filter(mut self, cond: Expr) -> Self {
+        self.filter = Some(match self.filter.take() {
+            Some(f) => f.and(cond),
+            None => cond,
+        });
+        self
+    }
+
+    /// Adds a sort key.
+    pub fn order_by(mut self, expr: Expr, desc: bool) -> Self {
+        self.order_by.push(OrderBy { expr, desc });
+        self
+    }
+
+    /// Sorts by a field name; a leading `-` means descending (`"-created_at"`).
+    pub fn order_by_name(self, spec: &str) -> Result<Self> {
+        let (name, desc) = match spec.strip_prefix('-') {
+            Some(n) => (n, true),
+            None => (spec, false),
+        };
+        let e = self.column(name)?;
+        Ok(self.order_by(e, desc))
+    }
+
+    /// Sets `LIMIT`.
+    pub fn limit(mut self, n: u64) -> Self {
+        self.limit = Some(n);
+        self
+    }
+
+    /// Sets `OFFSET`.
+    pub fn offset(mut self, n: u64) -> Self {
+        self.offset = Some(n);
+        self
+    }
+
+    fn base(&self) -> Select {
+        let mut s = Select::from(Source::table(self.meta.table.clone()));
+        s.filter = self.filter.clone();
+        s.order_by = self.order_by.clone();
+        s.limit = self.limit;
+        s.offset = self.offset;
+        s.distinct = self.distinct;
+        s
+    }
+
+    /// `SELECT` of every field, in declaration order (the row layout model hydration uses).
+    pub fn select(&self) -> Select {
+        let mut s = self.base();
+        for f in &self.meta.fields {
+            s = s.column(field_expr(&self.meta, f), f.ty.value_type());
+        }
+        s
+    }
+
+    /// `SELECT` of the named fields only (for `values()` / `values_list()`).
+    pub fn select_fields(&self, fields: &[&str]) -> Result<Select> {
+        let mut s = self.base();
+        for name in fields {
+            let f = self.meta.require_field(name)?;
+            s = s.column(field_expr(&self.meta, f), f.ty.value_type());
+        }
+        Ok(s)
+    }
+
+    /// `SELECT COUNT(*)` of the matching rows.
+    pub fn count(&self) -> Statement {
+        Statement::Count(self.select())
+    }
+
+    /// `SELECT EXISTS (…)` of the matching rows.
+    pub fn exists(&self) -> Statement {
+        Statement::Exists(self.select())
+    }
+
+    /// Rows a filtered write should touch. A plain filter is used as is; with a limit,
+    /// offset or ordering the rows are chosen by primary key through a subquery.
+    fn write_filter(&self) -> Result<Option<Expr>> {
+        if self.limit.is_none() && self.offset.is_none() && !self.distinct {
+            return Ok(self.filter.clone());
+        }
+        let pk = self.meta.primary_key().ok_or_else(|| {
+            Error::InvalidQuery(format!(
+                "{} has no primary key, so a sliced queryset cannot be updated or deleted",
+                self.meta.name
+            ))
+        })?;
+        let mut sub = self.base();
+        sub = sub.column(field_expr(&self.meta, pk), pk.ty.value_type());
+        Ok(Some(Expr::InSubquery {
+            expr: Box::new(field_expr(&self.meta, pk)),
+            query: Box::new(sub),
+        }))
+    }
+
+    /// `UPDATE … SET field = expr …` over the matching rows. Field names are attribute
+    /// names; values are checked against the field types.
+    pub fn update(&self, sets: Vec<(String, Expr)>) -> Result<Statement> {
+        let mut out = Vec::with_capacity(sets.len());
+        for (name, e) in sets {
+            let f = self.meta.require_field(&name)?;
+            if let Expr::Value(v) = &e {
+                check_value(&self.meta, f, v)?;
+            }
+            out.push((f.column.clone(), e));
+        }
+        Ok(Statement::Update(Update {
+            table: self.meta.table.clone(),
+            sets: out,
+            filter: self.write_filter()?,
+            returning: Vec::new(),
+        }))
+    }
+
+    /// `DELETE` of the matching rows.
+    pub fn delete(&self) -> Result<Statement> {
+        Ok(Statement::Delete(Delete {
+            table: self.meta.table.clone(),
+            filter: self.write_filter()?,
+            returning: Vec::new(),
+        }))
+    }
+}
+
+/// Checks that `v` may be stored in field `f` (type and nullability), with an error naming
+/// the model, the field and the value.
+pub fn check_value(meta: &ModelMeta, f: &FieldMeta, v: &Value) -> Result<()> {
+    let bad = |reason: Option<String>| Error::BadValue {
+        model: meta.name.clone(),
+        field: f.name.clone(),
+        value: v.to_string(),
+        expected: f.ty.canonical_name().to_owned(),
+        reason,
+    };
+    if v.is_null() {
+        if f.nullable || f.auto_increment {
+            return Ok(());
+        }
+        return Err(bad(Some("the field is not nullable".into())));
+    }
+    let want = f.ty.value_type();
+    let got = v.value_type();
+    let compatible = got == want
+        || matches!(
+            (&got, &want),
+            (crate::ValueType::I32, crate::ValueType::I64)
+        );
+    if !compatible {
+        return Err(bad(Some(format!("got a {got}"))));
+    }
+    if let (
+        Value::Text(s),
+        crate::FieldType::String {
+            max_length: Some(n),
+        },
+    ) = (v, &f.ty)
+    {
+        if s.chars().count() > *n as usize {
+            return Err(bad(Some(format!("longer than max_length {n}"))));
+        }
+    }
+    Ok(())
+}
+
+/// The primary-key condition `pk = value`.
+pub fn pk_filter(meta: &ModelMeta, pk: Value) -> Result<Expr> {
+    let f = meta
+        .primary_key()
+        .ok_or_else(|| Error::InvalidQuery(format!("{} has no primary key", meta.name)))?;
+    Ok(field_expr(meta, f).eq(Expr::Value(pk)))
+}
+
+/// An insert of model rows. Each row lists `(field name, value)`; fields not listed are left
+/// to the database (auto-increment keys, `now()` defaults) or get their constant default.
+/// Rows must list the same fields. Returns every field, so generated values can be written
+/// back into the objects.
+pub fn insert_rows(meta: &ModelMeta, rows: Vec<Vec<(String, Value)>>) -> Result<Insert> {
+    let first: Vec<String> = rows
+        .first()
+        .map(|r| r.iter().map(|(n, _)| n.clone()).collect())
+        .unwrap_or_default();
+    let mut fields: Vec<&FieldMeta> = Vec::with_capacity(first.len());
+    for name in &first {
+        fields.push(meta.require_field(name)?);
+    }
+    // Constant defaults for fields the rows leave out.
+    let defaults: Vec<(&FieldMeta, Value)> = meta
+        .fields
+        .iter()
+        .filter(|f| !first.iter().any(|n| n == &f.name))
+        .filter_map(|f| match &f.default {
+            Some(DefaultValue::Value(v)) => Some((f, v.clone())),
+            _ => None,
+        })
+        .collect();
+    let mut columns: Vec<String> = fields.iter().map(|f| f.column.clone()).collect();
+    columns.extend(defaults.iter().map(|(f, _)| f.column.clone()));
+    let mut out_rows = Vec::with_capacity(rows.len());
+    for row in rows {
+        if row.len() != fields.len() || row.iter().zip(&first).any(|((n, _), m)| n != m) {
+            return Err(Error::InvalidQuery(format!(
+                "bulk insert of {}: every row must set the same fields ({})",
+                meta.name,
+                first.join(", ")
+            )));
+        }
+        let mut vals = Vec::with_capacity(columns.len());
+        for ((_, v), f) in row.into_iter().zip(&fields) {
+            check_value(meta, f, &v)?;
+            vals.push(v);
+        }
+        vals.extend(defaults.iter().map(|(_, v)| v.clone()));
+        out_rows.push(vals);
+    }
+    Ok(Insert {
+        table: meta.table.clone(),
+        columns,
+        rows: out_rows,
+        returning: meta
+            .fields
+            .iter()
+            .map(|f| ColumnRef::new(meta.table.clone(), f.column.clone(), f.ty.value_type()))
+            .collect(),
+    })
+}

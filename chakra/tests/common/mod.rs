@@ -1,0 +1,119 @@
+//! Test support: a private database per test, dropped afterwards.
+//!
+//! PostgreSQL is found at `CHAKRA_TEST_PG_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`); the test command starts a throwaway
+//! cluster when none is running. A test that cannot reach it fails: it never skips.
+#![allow(dead_code)]
+
+use chakra::{Dialect, Pool};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// The admin URL of the PostgreSQL server tests use.
+pub fn pg_admin_url() -> String {
+    std::env::var("CHAKRA_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn unique_name(prefix: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{prefix}_{}_{}_{n}", std::process::id(), nanos)
+}
+
+/// A database that exists for one test.
+pub struct TestDb {
+    /// Its URL.
+    pub url: String,
+    /// Backend.
+    pub dialect: Dialect,
+    pg_name: Option<String>,
+    sqlite_dir: Option<std::path::PathBuf>,
+}
+
+async fn admin_exec(sql: String) {
+    let (client, conn) = tokio_postgres::connect(&pg_admin_url(), tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL is required for this test and is not reachable at {}: {e}. \
+                 Run the README's test command, which starts one.",
+                pg_admin_url()
+            )
+        });
+    let h = tokio::spawn(conn);
+    client.batch_execute(&sql).await.expect("admin statement");
+    drop(client);
+    let _ = h.await;
+}
+
+impl TestDb {
+    /// A fresh PostgreSQL database.
+    pub async fn postgres() -> TestDb {
+        let name = unique_name("chakra_t");
+        admin_exec(format!("CREATE DATABASE \"{name}\"")).await;
+        let mut url = url::Url::parse(&pg_admin_url()).unwrap();
+        url.set_path(&format!("/{name}"));
+        TestDb {
+            url: url.to_string(),
+            dialect: Dialect::Postgres,
+            pg_name: Some(name),
+            sqlite_dir: None,
+        }
+    }
+
+    /// A fresh SQLite file.
+    pub async fn sqlite() -> TestDb {
+        let dir = std::env::temp_dir().join(unique_name("chakra_sqlite"));
+        std::fs::create_dir_all(&dir).unwrap();
+        TestDb {
+            url: format!("sqlite://{}", dir.join("test.db").display()),
+            dialect: Dialect::Sqlite,
+            pg_name: None,
+            sqlite_dir: Some(dir),
+        }
+    }
+
+    /// A fresh database of the given dialect.
+    pub async fn new(d: Dialect) -> TestDb {
+        match d {
+            Dialect::Postgres => TestDb::postgres().await,
+            Dialect::Sqlite => TestDb::sqlite().await,
+        }
+    }
+
+    /// A pool on it.
+    pub async fn pool(&self) -> Pool {
+        Pool::connect(&self.url)
+            .await
+            .expect("connect to test database")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(name) = self.pg_name.take() {
+            // Dropped from a plain thread: Drop may run inside or outside a runtime.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(admin_exec(format!(
+                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                )));
+            })
+            .join();
+        }
+        if let Some(dir) = self.sqlite_dir.take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// Both backends, for tests that run on each.
+pub const BOTH: [Dialect; 2] = [Dialect::Sqlite, Dialect::Postgres];
