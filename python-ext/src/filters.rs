@@ -20,10 +20,18 @@ fn is_expression(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
 }
 
 fn repr(obj: &Bound<'_, PyAny>) -> String {
-    obj.repr().map(|r| r.to_string()).unwrap_or_else(|_| "?".into())
+    obj.repr()
+        .map(|r| r.to_string())
+        .unwrap_or_else(|_| "?".into())
 }
 
-fn bad(meta: &ModelMeta, key: &str, obj: &Bound<'_, PyAny>, expected: String, reason: String) -> PyErr {
+fn bad(
+    meta: &ModelMeta,
+    key: &str,
+    obj: &Bound<'_, PyAny>,
+    expected: String,
+    reason: String,
+) -> PyErr {
     err(Error::BadValue {
         model: meta.name.clone(),
         field: key.to_owned(),
@@ -35,7 +43,12 @@ fn bad(meta: &ModelMeta, key: &str, obj: &Bound<'_, PyAny>, expected: String, re
 
 /// Converts an `F` expression (or arithmetic over `F`s and values) to an [`Expr`]; plain
 /// values are converted to `ty`, the type of the other side.
-pub fn expression(meta: &ModelMeta, key: &str, obj: &Bound<'_, PyAny>, ty: &ValueType) -> PyResult<Expr> {
+pub fn expression(
+    meta: &ModelMeta,
+    key: &str,
+    obj: &Bound<'_, PyAny>,
+    ty: &ValueType,
+) -> PyResult<Expr> {
     let py = obj.py();
     if !is_expression(obj)? {
         let v = from_py::value(obj, ty).map_err(|r| bad(meta, key, obj, ty.to_string(), r))?;
@@ -55,7 +68,10 @@ pub fn expression(meta: &ModelMeta, key: &str, obj: &Bound<'_, PyAny>, ty: &Valu
         "*" => ArithOp::Mul,
         "/" => ArithOp::Div,
         other => {
-            return Err(err(Error::InvalidQuery(format!("unsupported operator {other:?} in {}", repr(obj)))))
+            return Err(err(Error::InvalidQuery(format!(
+                "unsupported operator {other:?} in {}",
+                repr(obj)
+            ))))
         }
     };
     // The side that is an expression decides the type of the plain value on the other side.
@@ -100,7 +116,13 @@ pub fn leaf(meta: &ModelMeta, key: &str, obj: &Bound<'_, PyAny>) -> PyResult<QNo
         ArgShape::Bool => match obj.cast::<PyBool>() {
             Ok(b) => LookupArg::Scalar(Operand::Value(Value::Bool(b.is_true()))),
             Err(_) => {
-                return Err(bad(meta, key, obj, "Boolean".into(), "isnull takes True or False".into()))
+                return Err(bad(
+                    meta,
+                    key,
+                    obj,
+                    "Boolean".into(),
+                    "isnull takes True or False".into(),
+                ))
             }
         },
         ArgShape::Text => {
@@ -110,14 +132,26 @@ pub fn leaf(meta: &ModelMeta, key: &str, obj: &Bound<'_, PyAny>) -> PyResult<QNo
                 match obj.cast::<PyString>() {
                     Ok(s) => LookupArg::Scalar(Operand::Value(Value::Text(s.to_str()?.to_owned()))),
                     Err(_) => {
-                        return Err(bad(meta, key, obj, "String".into(), "expected a str".into()))
+                        return Err(bad(
+                            meta,
+                            key,
+                            obj,
+                            "String".into(),
+                            "expected a str".into(),
+                        ))
                     }
                 }
             }
         }
         ArgShape::List(ty) => {
             let items = sequence(obj).ok_or_else(|| {
-                bad(meta, key, obj, format!("list of {ty}"), "expected a list, tuple or set".into())
+                bad(
+                    meta,
+                    key,
+                    obj,
+                    format!("list of {ty}"),
+                    "expected a list, tuple or set".into(),
+                )
             })?;
             let mut vals = Vec::with_capacity(items.len());
             for it in &items {
@@ -129,7 +163,13 @@ pub fn leaf(meta: &ModelMeta, key: &str, obj: &Bound<'_, PyAny>) -> PyResult<QNo
         }
         ArgShape::Pair(ty) => {
             let items = sequence(obj).filter(|v| v.len() == 2).ok_or_else(|| {
-                bad(meta, key, obj, format!("pair of {ty}"), "expected (low, high)".into())
+                bad(
+                    meta,
+                    key,
+                    obj,
+                    format!("pair of {ty}"),
+                    "expected (low, high)".into(),
+                )
             })?;
             LookupArg::Pair(operand(&pl, &items[0], &ty)?, operand(&pl, &items[1], &ty)?)
         }

@@ -216,8 +216,9 @@ impl Finish {
             (Finish::Get(info, detail), Outcome::Rows(rows)) => {
                 let cls = info.cls.bind(py).clone().into_any();
                 match rows.len() {
-                    1 => Ok(model::instance(py, &info, rows.into_iter().next().expect("one"))?
-                        .unbind()),
+                    1 => Ok(
+                        model::instance(py, &info, rows.into_iter().next().expect("one"))?.unbind(),
+                    ),
                     0 => Err(crate::errors::to_py_in(
                         py,
                         &Error::NotFound {

@@ -50,7 +50,11 @@ pub fn instance<'py>(py: Python<'py>, info: &ModelInfo, row: Row) -> PyResult<Bo
 }
 
 /// Builds a list of instances from rows (one GIL acquisition for the batch).
-pub fn hydrate<'py>(py: Python<'py>, info: &ModelInfo, rows: Vec<Row>) -> PyResult<Bound<'py, PyList>> {
+pub fn hydrate<'py>(
+    py: Python<'py>,
+    info: &ModelInfo,
+    rows: Vec<Row>,
+) -> PyResult<Bound<'py, PyList>> {
     let out = PyList::empty(py);
     for r in rows {
         out.append(instance(py, info, r)?)?;
@@ -60,7 +64,12 @@ pub fn hydrate<'py>(py: Python<'py>, info: &ModelInfo, rows: Vec<Row>) -> PyResu
 
 /// Writes inserted rows (all fields) back into the instances they came from, and marks
 /// them as saved.
-pub fn write_back(py: Python<'_>, info: &ModelInfo, objs: &[Py<PyAny>], rows: Vec<Row>) -> PyResult<()> {
+pub fn write_back(
+    py: Python<'_>,
+    info: &ModelInfo,
+    objs: &[Py<PyAny>],
+    rows: Vec<Row>,
+) -> PyResult<()> {
     for (obj, row) in objs.iter().zip(rows) {
         let d = obj.bind(py).getattr(intern!(py, "__dict__"))?;
         let d = d.cast::<PyDict>()?;
@@ -200,7 +209,13 @@ pub fn register_model(
 }
 
 impl ModelHandle {
-    fn bad(&self, field: &str, obj: &Bound<'_, PyAny>, expected: &FieldType, reason: String) -> PyErr {
+    fn bad(
+        &self,
+        field: &str,
+        obj: &Bound<'_, PyAny>,
+        expected: &FieldType,
+        reason: String,
+    ) -> PyErr {
         err(Error::BadValue {
             model: self.info.meta.name.clone(),
             field: field.to_owned(),
@@ -217,7 +232,10 @@ impl ModelHandle {
 
     fn pk_value(&self, obj: &Bound<'_, PyAny>) -> PyResult<Value> {
         let pk = self.info.meta.primary_key().ok_or_else(|| {
-            err(Error::InvalidQuery(format!("{} has no primary key", self.info.meta.name)))
+            err(Error::InvalidQuery(format!(
+                "{} has no primary key",
+                self.info.meta.name
+            )))
         })?;
         self.field_value(pk, obj)
     }
@@ -239,7 +257,12 @@ impl ModelHandle {
 
     /// Field names in declaration order.
     fn field_names(&self) -> Vec<String> {
-        self.info.meta.fields.iter().map(|f| f.name.clone()).collect()
+        self.info
+            .meta
+            .fields
+            .iter()
+            .map(|f| f.name.clone())
+            .collect()
     }
 
     /// The primary-key field name, if any.
@@ -265,13 +288,19 @@ impl ModelHandle {
         let meta = &self.info.meta;
         let dicts = objs
             .iter()
-            .map(|o| o.getattr(intern!(py, "__dict__"))?.cast_into::<PyDict>().map_err(PyErr::from))
+            .map(|o| {
+                o.getattr(intern!(py, "__dict__"))?
+                    .cast_into::<PyDict>()
+                    .map_err(PyErr::from)
+            })
             .collect::<PyResult<Vec<_>>>()?;
         let mut use_field = Vec::with_capacity(meta.fields.len());
         for (i, f) in meta.fields.iter().enumerate() {
             let db_fills = f.auto_increment || matches!(f.default, Some(DefaultValue::Now));
             let all_none = dicts.iter().try_fold(true, |acc, d| -> PyResult<bool> {
-                Ok(acc && d.get_item(self.info.names[i].bind(py))?.is_none_or(|v| v.is_none()))
+                Ok(acc
+                    && d.get_item(self.info.names[i].bind(py))?
+                        .is_none_or(|v| v.is_none()))
             })?;
             use_field.push(!(db_fills && all_none));
         }
@@ -302,7 +331,10 @@ impl ModelHandle {
         let ins = insert_rows(meta, rows).map_err(err)?;
         Ok(Job::new(
             Op::Fetch(target_of(target)?, Statement::Insert(ins)),
-            Finish::Created(self.info.clone(), objs.into_iter().map(|o| o.unbind()).collect()),
+            Finish::Created(
+                self.info.clone(),
+                objs.into_iter().map(|o| o.unbind()).collect(),
+            ),
         ))
     }
 
@@ -317,11 +349,18 @@ impl ModelHandle {
     ) -> PyResult<Job> {
         let py = obj.py();
         let meta = &self.info.meta;
-        let d = obj.getattr(intern!(py, "__dict__"))?.cast_into::<PyDict>()?;
+        let d = obj
+            .getattr(intern!(py, "__dict__"))?
+            .cast_into::<PyDict>()?;
         let pk = meta.primary_key().ok_or_else(|| {
-            err(Error::InvalidQuery(format!("{} has no primary key", meta.name)))
+            err(Error::InvalidQuery(format!(
+                "{} has no primary key",
+                meta.name
+            )))
         })?;
-        let pk_obj = d.get_item(pk.name.as_str())?.unwrap_or_else(|| py.None().into_bound(py));
+        let pk_obj = d
+            .get_item(pk.name.as_str())?
+            .unwrap_or_else(|| py.None().into_bound(py));
         if pk_obj.is_none() {
             return Err(err(Error::InvalidQuery(format!(
                 "cannot update a {} that has no primary key value (save it first)",
@@ -351,15 +390,20 @@ impl ModelHandle {
         if sets.is_empty() {
             return Ok(Job::new(Op::Noop, Finish::Nothing));
         }
-        let q = ModelQuery::new(meta.clone()).filter(pk_filter(meta, self.pk_value(&pk_obj)?).map_err(err)?);
+        let q = ModelQuery::new(meta.clone())
+            .filter(pk_filter(meta, self.pk_value(&pk_obj)?).map_err(err)?);
         let stmt = q.update(sets).map_err(err)?;
-        Ok(Job::new(Op::Execute(target_of(target)?, stmt), Finish::RowCount))
+        Ok(Job::new(
+            Op::Execute(target_of(target)?, stmt),
+            Finish::RowCount,
+        ))
     }
 
     /// `DELETE … WHERE pk = value`.
     fn delete_pk_job(&self, target: &Bound<'_, PyAny>, pk: &Bound<'_, PyAny>) -> PyResult<Job> {
         let meta = &self.info.meta;
-        let q = ModelQuery::new(meta.clone()).filter(pk_filter(meta, self.pk_value(pk)?).map_err(err)?);
+        let q =
+            ModelQuery::new(meta.clone()).filter(pk_filter(meta, self.pk_value(pk)?).map_err(err)?);
         Ok(Job::new(
             Op::Execute(target_of(target)?, q.delete().map_err(err)?),
             Finish::RowCount,
@@ -369,7 +413,8 @@ impl ModelHandle {
     /// The row with this primary key, or `None`.
     fn get_pk_job(&self, target: &Bound<'_, PyAny>, pk: &Bound<'_, PyAny>) -> PyResult<Job> {
         let meta = &self.info.meta;
-        let q = ModelQuery::new(meta.clone()).filter(pk_filter(meta, self.pk_value(pk)?).map_err(err)?);
+        let q =
+            ModelQuery::new(meta.clone()).filter(pk_filter(meta, self.pk_value(pk)?).map_err(err)?);
         Ok(Job::new(
             Op::Fetch(target_of(target)?, Statement::Select(q.select())),
             Finish::First(self.info.clone()),
@@ -403,9 +448,15 @@ pub fn create_tables_job(
 
 /// `DROP TABLE IF EXISTS` for the models, in order.
 #[pyfunction]
-pub fn drop_tables_job(target: &Bound<'_, PyAny>, models: Vec<PyRef<'_, ModelHandle>>) -> PyResult<Job> {
+pub fn drop_tables_job(
+    target: &Bound<'_, PyAny>,
+    models: Vec<PyRef<'_, ModelHandle>>,
+) -> PyResult<Job> {
     let metas = models.iter().map(|m| m.info.meta.clone()).collect();
-    Ok(Job::new(Op::DropTables(target_of(target)?, metas), Finish::Nothing))
+    Ok(Job::new(
+        Op::DropTables(target_of(target)?, metas),
+        Finish::Nothing,
+    ))
 }
 
 /// The SQL `CREATE TABLE` statements of a model for a dialect (`"postgres"`/`"sqlite"`).
@@ -418,4 +469,3 @@ pub fn create_table_sql(model: PyRef<'_, ModelHandle>, dialect: &str) -> PyResul
     };
     chakra::sql::ddl::create_table(&model.info.meta, d).map_err(err)
 }
-

@@ -64,7 +64,11 @@ impl Query {
             return self.with(self.mq.clone());
         }
         match self.info.meta.primary_key() {
-            Some(pk) => self.with(self.mq.clone().order_by(field_expr(&self.info.meta, pk), false)),
+            Some(pk) => self.with(
+                self.mq
+                    .clone()
+                    .order_by(field_expr(&self.info.meta, pk), false),
+            ),
             None => self.with(self.mq.clone()),
         }
     }
@@ -125,7 +129,9 @@ impl Query {
             "sqlite" => chakra::Dialect::Sqlite,
             other => return Err(err(Error::Config(format!("unknown dialect {other:?}")))),
         };
-        Ok(chakra::compile(&Statement::Select(self.mq.select()), d).map_err(err)?.sql())
+        Ok(chakra::compile(&Statement::Select(self.mq.select()), d)
+            .map_err(err)?
+            .sql())
     }
 
     /// Every matching row as a model instance.
@@ -161,17 +167,29 @@ impl Query {
 
     /// `COUNT(*)`.
     fn count_job(&self, target: &Bound<'_, PyAny>) -> PyResult<Job> {
-        Ok(Job::new(Op::Fetch(target_of(target)?, self.mq.count()), Finish::Scalar))
+        Ok(Job::new(
+            Op::Fetch(target_of(target)?, self.mq.count()),
+            Finish::Scalar,
+        ))
     }
 
     /// `EXISTS`.
     fn exists_job(&self, target: &Bound<'_, PyAny>) -> PyResult<Job> {
-        Ok(Job::new(Op::Fetch(target_of(target)?, self.mq.exists()), Finish::Bool))
+        Ok(Job::new(
+            Op::Fetch(target_of(target)?, self.mq.exists()),
+            Finish::Bool,
+        ))
     }
 
     /// Selected fields as dicts (`shape="dicts"`), tuples (`"tuples"`) or a flat list
     /// (`"flat"`, one field). No fields means every field.
-    fn values_job(&self, py: Python<'_>, target: &Bound<'_, PyAny>, fields: Vec<String>, shape: &str) -> PyResult<Job> {
+    fn values_job(
+        &self,
+        py: Python<'_>,
+        target: &Bound<'_, PyAny>,
+        fields: Vec<String>,
+        shape: &str,
+    ) -> PyResult<Job> {
         let meta = &self.info.meta;
         let names: Vec<String> = if fields.is_empty() {
             meta.fields.iter().map(|f| f.name.clone()).collect()
@@ -185,7 +203,12 @@ impl Query {
         let refs: Vec<&str> = resolved.iter().map(String::as_str).collect();
         let sel = self.mq.select_fields(&refs).map_err(err)?;
         let shape = match shape {
-            "dicts" => Shape::Dicts(names.iter().map(|n| PyString::intern(py, n).unbind()).collect()),
+            "dicts" => Shape::Dicts(
+                names
+                    .iter()
+                    .map(|n| PyString::intern(py, n).unbind())
+                    .collect(),
+            ),
             "tuples" => Shape::Tuples,
             "flat" => {
                 if names.len() != 1 {
@@ -197,7 +220,11 @@ impl Query {
                 }
                 Shape::Flat
             }
-            other => return Err(err(Error::InvalidQuery(format!("unknown values shape {other:?}")))),
+            other => {
+                return Err(err(Error::InvalidQuery(format!(
+                    "unknown values shape {other:?}"
+                ))))
+            }
         };
         Ok(Job::new(
             Op::Fetch(target_of(target)?, Statement::Select(sel)),
@@ -222,7 +249,10 @@ impl Query {
             ))));
         }
         let stmt = self.mq.update(out).map_err(err)?;
-        Ok(Job::new(Op::Execute(target_of(target)?, stmt), Finish::RowCount))
+        Ok(Job::new(
+            Op::Execute(target_of(target)?, stmt),
+            Finish::RowCount,
+        ))
     }
 
     /// `DELETE` of the matching rows; returns the count.

@@ -28,7 +28,10 @@ impl TxHandle {
 
     /// `BEGIN` (`BEGIN IMMEDIATE` on SQLite).
     fn begin_job(&self) -> Job {
-        Job::new(Op::Begin(self.pool.clone(), self.cell.clone()), Finish::Nothing)
+        Job::new(
+            Op::Begin(self.pool.clone(), self.cell.clone()),
+            Finish::Nothing,
+        )
     }
 
     /// `SAVEPOINT`.

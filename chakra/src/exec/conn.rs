@@ -20,6 +20,7 @@ pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 pub type Row = Vec<Value>;
 
 /// A connection checked out of a [`crate::Pool`].
+#[allow(clippy::large_enum_variant)] // one per checkout; boxing would add an allocation per query
 pub enum Conn {
     /// PostgreSQL.
     Postgres(Object<AsyncPgConnection>),

@@ -40,7 +40,11 @@ fn int(obj: &Bound<'_, PyAny>) -> Result<i64, Reason> {
 fn datetime(obj: &Bound<'_, PyAny>) -> Result<NaiveDateTime, Reason> {
     let py = obj.py();
     if obj.is_instance_of::<PyDateTime>() {
-        let naive = if obj.getattr(intern!(py, "tzinfo")).map_err(|e| e.to_string())?.is_none() {
+        let naive = if obj
+            .getattr(intern!(py, "tzinfo"))
+            .map_err(|e| e.to_string())?
+            .is_none()
+        {
             obj.clone()
         } else {
             let utc = UTC
@@ -118,7 +122,10 @@ pub fn json(obj: &Bound<'_, PyAny>) -> Result<serde_json::Value, Reason> {
         }
         return Ok(J::Array(out));
     }
-    Err(wrong(obj, "a JSON value (dict, list, str, int, float, bool, None)"))
+    Err(wrong(
+        obj,
+        "a JSON value (dict, list, str, int, float, bool, None)",
+    ))
 }
 
 /// Converts `obj` to a value of type `ty`. `None` becomes a typed NULL.
