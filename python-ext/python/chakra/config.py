@@ -40,11 +40,11 @@ def pool(url: str | None = None) -> _chakra.PoolRef:
         p = pool(current_url())
         _default = p
         return p
-    p = _pools.get(url)
-    if p is None:
-        p = _chakra.PoolRef(url)
-        _pools[url] = p
-    return p
+    cached = _pools.get(url)
+    if cached is None:
+        cached = _chakra.PoolRef(url)
+        _pools[url] = cached
+    return cached
 
 
 def close(url: str | None = None) -> None:
@@ -55,7 +55,7 @@ def close(url: str | None = None) -> None:
             p.close()
         _pools.clear()
     else:
-        p = _pools.pop(url, None)
-        if p is not None:
-            p.close()
+        removed = _pools.pop(url, None)
+        if removed is not None:
+            removed.close()
     _default = None

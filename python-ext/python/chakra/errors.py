@@ -119,7 +119,7 @@ class InvalidUrl(ConfigError):
     reason: str | None = None
 
 
-class ConnectionError(ChakraError):  # noqa: A001 - mirrors the core's variant name
+class ConnectionError(ChakraError):
     """The database could not be reached."""
 
 

@@ -54,7 +54,7 @@ class ModelBase(type):
             auto: Field[int] = Field(BigInteger, primary_key=True)
             auto.name = "id"
             fields = {"id": auto, **fields}
-            setattr(cls, "id", auto)
+            cls.id = auto  # type: ignore[attr-defined]
         for k, f in fields.items():
             f.name = k
             f.model = cls  # type: ignore[assignment]
@@ -77,9 +77,6 @@ class ModelBase(type):
         model._fields = fields
         model._relations = relations
         model._pk_name = handle.pk_name()
-        model._defaults = tuple(
-            (k, f) for k, f in fields.items() if f.has_default() or not f.auto_increment
-        )
         qual = ns.get("__qualname__", name)
         model.DoesNotExist = type(
             "DoesNotExist",
@@ -109,10 +106,9 @@ class Model(metaclass=ModelBase):
     _fields: ClassVar[dict[str, Field[Any]]]
     _relations: ClassVar[dict[str, _Relation]]
     _pk_name: ClassVar[str | None]
-    _defaults: ClassVar[tuple[tuple[str, Field[Any]], ...]]
     DoesNotExist: ClassVar[type[errors.DoesNotExist]]
     MultipleObjectsReturned: ClassVar[type[errors.MultipleObjectsReturned]]
-    objects: ClassVar[Manager[Self]] = Manager()  # type: ignore[misc]
+    objects: ClassVar[Manager[Self]] = Manager()
 
     def __init__(self, **kwargs: Any) -> None:
         cls = type(self)
@@ -154,7 +150,7 @@ class Model(metaclass=ModelBase):
         pk = self.pk
         if pk is None:
             return self is other
-        return pk == other.pk  # type: ignore[attr-defined,no-any-return]
+        return bool(pk == other.pk)
 
     def __hash__(self) -> int:
         pk = self.pk

@@ -132,9 +132,7 @@ class QuerySet(Generic[M]):
 
     def _get_job(self, args: tuple[Q, ...], kwargs: dict[str, Any]) -> _chakra.Job:
         q = self._q.filter(Q(*args, **kwargs)) if args or kwargs else self._q
-        detail = ", ".join(
-            [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
-        )
+        detail = ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
         return q.get_job(self._target(), detail)
 
     def _update_job(self, kwargs: dict[str, Any]) -> _chakra.Job:

@@ -132,7 +132,7 @@ class Session:
             now = _snapshot(obj)
             if snap is None or snap == now:
                 continue
-            names = [n for n, a, b in zip(type(obj)._fields, snap, now) if a != b]
+            names = [n for n, a, b in zip(type(obj)._fields, snap, now, strict=True) if a != b]
             out.append((obj, names))
         return out
 
