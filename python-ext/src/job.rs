@@ -54,6 +54,8 @@ pub enum Op {
     Begin(Arc<PoolSlot>, Arc<TxCell>),
     /// Transaction control on the cell.
     Tx(Arc<TxCell>, TxOp),
+    /// SQL text without parameters (DDL, scripts, admin statements).
+    Batch(Target, String),
     /// Nothing: measures the bridge.
     Noop,
 }
@@ -103,6 +105,10 @@ impl Op {
     pub async fn run(self) -> Result<Outcome> {
         match self {
             Op::Noop => Ok(Outcome::Unit),
+            Op::Batch(target, sql) => {
+                batch(&target, &sql).await?;
+                Ok(Outcome::Unit)
+            }
             Op::Fetch(Target::Pool(slot), stmt) => {
                 Ok(Outcome::Rows(slot.get().await?.fetch(&stmt).await?))
             }
@@ -329,6 +335,16 @@ impl Job {
             Err(e) => Err(crate::errors::to_py_in(py, &e, None)),
         }
     }
+}
+
+/// Runs SQL text without parameters (DDL, admin statements such as `CREATE DATABASE`).
+/// The text is run as given: never build it from untrusted input.
+#[pyfunction]
+pub fn batch_job(target: &Bound<'_, PyAny>, sql: String) -> PyResult<Job> {
+    Ok(Job::new(
+        Op::Batch(crate::session::target_of(target)?, sql),
+        Finish::Nothing,
+    ))
 }
 
 /// A job that does nothing: `await bridge.run(noop_job())` measures the bridge alone.

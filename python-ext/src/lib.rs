@@ -46,6 +46,7 @@ fn _chakra(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pools::default_url, m)?)?;
     m.add_function(wrap_pyfunction!(pools::check_url, m)?)?;
     m.add_function(wrap_pyfunction!(job::noop_job, m)?)?;
+    m.add_function(wrap_pyfunction!(job::batch_job, m)?)?;
     m.add_function(wrap_pyfunction!(shutdown, m)?)?;
     Ok(())
 }

@@ -31,6 +31,8 @@ from .schema import (
     create_tables_sync,
     drop_tables,
     drop_tables_sync,
+    execute_script,
+    execute_script_sync,
 )
 from .session import Session
 from .types import (
@@ -84,6 +86,8 @@ __all__ = [
     "drop_tables",
     "drop_tables_sync",
     "errors",
+    "execute_script",
+    "execute_script_sync",
     "registry",
 ]
 

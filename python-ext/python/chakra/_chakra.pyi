@@ -121,3 +121,5 @@ def noop_job() -> Job:
 
 def shutdown() -> None:
     """Stops the runtime thread and closes every pool."""
+def batch_job(target: Target, sql: str) -> Job:
+    """Runs SQL text without parameters (never built from untrusted input)."""

@@ -14,6 +14,8 @@ __all__ = [
     "create_tables_sync",
     "drop_tables",
     "drop_tables_sync",
+    "execute_script",
+    "execute_script_sync",
 ]
 
 
@@ -52,3 +54,14 @@ def drop_tables_sync(*models: type[Model], url: str | None = None) -> None:
 def create_table_sql(model: type[Model], dialect: str = "postgres") -> list[str]:
     """The ``CREATE TABLE`` statements of a model for ``"postgres"`` or ``"sqlite"``."""
     return _chakra.create_table_sql(model.__chakra__, dialect)
+
+
+async def execute_script(sql: str, url: str | None = None) -> None:
+    """Runs SQL text without parameters (DDL, admin statements). Never build ``sql`` from
+    untrusted input: nothing in it is escaped."""
+    await _bridge.run(_chakra.batch_job(config.pool(url), sql))
+
+
+def execute_script_sync(sql: str, url: str | None = None) -> None:
+    """Synchronous :func:`execute_script`."""
+    _bridge.run_sync(_chakra.batch_job(config.pool(url), sql))
