@@ -165,12 +165,22 @@ impl Query {
         ))
     }
 
-    /// `COUNT(*)`.
-    fn count_job(&self, target: &Bound<'_, PyAny>) -> PyResult<Job> {
-        Ok(Job::new(
-            Op::Fetch(target_of(target)?, self.mq.count()),
-            Finish::Scalar,
-        ))
+    /// `COUNT(*)` of the rows, or of the rows of `fields` only (after `values()`, so
+    /// `distinct()` counts distinct values).
+    #[pyo3(signature = (target, fields=None))]
+    fn count_job(&self, target: &Bound<'_, PyAny>, fields: Option<Vec<String>>) -> PyResult<Job> {
+        let stmt = match fields {
+            Some(f) if !f.is_empty() => {
+                let mut resolved = Vec::with_capacity(f.len());
+                for n in &f {
+                    resolved.push(resolve_field(&self.info.meta, n).map_err(err)?.name.clone());
+                }
+                let refs: Vec<&str> = resolved.iter().map(String::as_str).collect();
+                Statement::Count(self.mq.select_fields(&refs).map_err(err)?)
+            }
+            _ => self.mq.count(),
+        };
+        Ok(Job::new(Op::Fetch(target_of(target)?, stmt), Finish::Scalar))
     }
 
     /// `EXISTS`.

@@ -152,9 +152,7 @@ async def test_range_on_dates_and_numbers(db: object) -> None:
     ]
     assert await names(day__range=[date(2010, 7, 5), date(2030, 1, 1)]) == ["plain"]
     assert await names(big__range=(15, 35)) == ["plain", "Éclair ÀLA mode"]
-    assert await names(at__date__range=(date(2010, 7, 4), date(2010, 7, 4))) == [
-        "Éclair ÀLA mode"
-    ]
+    assert await names(at__date__range=(date(2010, 7, 4), date(2010, 7, 4))) == ["Éclair ÀLA mode"]
     assert await names(at__range=(date(2005, 3, 14), date(2005, 3, 15))) == ["50% off_sale"]
 
 

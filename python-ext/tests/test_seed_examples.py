@@ -41,8 +41,10 @@ async def test_model_definition_registers_metadata(db: object) -> None:
     ddl = chakra.create_table_sql(User, "postgres")[0]
     assert '"username" VARCHAR(50) NOT NULL UNIQUE' in ddl
     assert '"id" SERIAL PRIMARY KEY' in ddl
-    assert User.objects.filter(username="x").sql("postgres").startswith(
-        'SELECT "users"."id", "users"."username"'
+    assert (
+        User.objects.filter(username="x")
+        .sql("postgres")
+        .startswith('SELECT "users"."id", "users"."username"')
     )
 
 
@@ -95,8 +97,8 @@ async def test_transactions_move_the_money(db: object) -> None:
             user2.balance += 100
 
             # Auto-commits on exit, rolls back on exception
-    balances = await User.objects.filter(id__in=[1, 2]).order_by("id").values_list(
-        "balance", flat=True
+    balances = (
+        await User.objects.filter(id__in=[1, 2]).order_by("id").values_list("balance", flat=True)
     )
     assert balances == [400, 200]
 
@@ -115,8 +117,8 @@ async def test_transactions_roll_back_on_exception(db: object) -> None:
                 raise RuntimeError("boom")
     except RuntimeError:
         pass
-    balances = await User.objects.filter(id__in=[1, 2]).order_by("id").values_list(
-        "balance", flat=True
+    balances = (
+        await User.objects.filter(id__in=[1, 2]).order_by("id").values_list("balance", flat=True)
     )
     assert balances == [500, 100]
 

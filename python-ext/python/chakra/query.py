@@ -198,7 +198,7 @@ class QuerySet(Generic[M]):
 
     async def count(self) -> int:
         """How many rows match."""
-        return await _bridge.run(self._q.count_job(self._target()))  # type: ignore[no-any-return]
+        return await _bridge.run(self._q.count_job(self._target(), list(self._fields) or None))  # type: ignore[no-any-return]
 
     async def exists(self) -> bool:
         """Whether any row matches."""
@@ -268,7 +268,7 @@ class QuerySet(Generic[M]):
 
     def count_sync(self) -> int:
         """Synchronous :meth:`count`."""
-        return _bridge.run_sync(self._q.count_job(self._target()))  # type: ignore[no-any-return]
+        return _bridge.run_sync(self._q.count_job(self._target(), list(self._fields) or None))  # type: ignore[no-any-return]
 
     def exists_sync(self) -> bool:
         """Synchronous :meth:`exists`."""
