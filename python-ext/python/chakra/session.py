@@ -48,6 +48,7 @@ class Session:
         self._identity: dict[_Key, Model] = {}
         self._snapshots: dict[_Key, tuple[Any, ...]] = {}
         self._new: list[Model] = []
+        self._new_ids: set[int] = set()
         self._inserted: list[Model] = []
         self._deleted: list[Model] = []
 
@@ -88,7 +89,8 @@ class Session:
         if not isinstance(obj, Model):
             raise TypeError(f"Session.add takes model objects, got {obj!r}")
         if obj._is_new():
-            if not any(o is obj for o in self._new):
+            if id(obj) not in self._new_ids:
+                self._new_ids.add(id(obj))
                 self._new.append(obj)
         else:
             self._attach(obj)
@@ -102,6 +104,7 @@ class Session:
         """Queues the object's row for delete at flush."""
         if obj._is_new():
             self._new = [o for o in self._new if o is not obj]
+            self._new_ids.discard(id(obj))
             return
         self._deleted.append(obj)
 
@@ -150,6 +153,7 @@ class Session:
         tx = self._tx
         assert tx is not None
         new, self._new = self._new, []
+        self._new_ids.clear()
         i = 0
         while i < len(new):
             # Consecutive objects of one model go in one INSERT.
@@ -197,6 +201,7 @@ class Session:
             self._identity.clear()
             self._snapshots.clear()
             self._new.clear()
+            self._new_ids.clear()
             self._deleted.clear()
 
     async def flush(self) -> None:
@@ -232,6 +237,8 @@ class _Begin:
             if s._tx is None:
                 await _bridge.drive(s._begin_steps())
         else:
+            # Pending changes belong to the enclosing block: write them before the savepoint.
+            await s.flush()
             assert s._tx is not None
             await _bridge.run(s._tx.savepoint_job())
         s._depth += 1
@@ -268,4 +275,5 @@ class _Begin:
             s._identity.clear()
             s._snapshots.clear()
             s._new.clear()
+            s._new_ids.clear()
             s._deleted.clear()
