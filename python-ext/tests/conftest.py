@@ -16,14 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-import pytest
-
 import chakra
+import pytest
 from chakra import _chakra
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from models import ALL  # noqa: E402
+from models import ALL
 
 PG_ADMIN = os.environ.get("CHAKRA_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ["sqlite", "postgres"]

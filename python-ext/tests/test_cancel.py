@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-from models import User
-
 import chakra
+import pytest
 from chakra import Session
+from models import User
 
 
 def many(n: int, prefix: str) -> list[User]:

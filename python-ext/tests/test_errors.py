@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
-from models import Thing, User
-
 import chakra
+import pytest
 from chakra import F, Q, Session, errors
+from models import Thing, User
 
 
 async def test_unknown_field_names_model_and_choices(db: object) -> None:
@@ -129,7 +128,7 @@ def test_bad_urls_raise_invalid_url() -> None:
 async def test_unreachable_database_is_a_connection_error(new_db: object) -> None:
     chakra.configure("postgres://postgres@127.0.0.1:1/none")
     try:
-        with pytest.raises(errors.ConnectionError, match="127.0.0.1"):
+        with pytest.raises(errors.ConnectionError, match=r"127\.0\.0\.1"):
             await User.objects.count()
     finally:
         chakra.close()

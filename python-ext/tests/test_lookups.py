@@ -7,9 +7,8 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import pytest
-from models import Thing
-
 from chakra import F, Q
+from models import Thing
 
 UTC = timezone.utc
 U1 = uuid.UUID("12345678-1234-5678-1234-567812345678")

@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from models import Thing, User
-
 from chakra import F, Q
+from models import Thing, User
 
 
 async def users(n: int = 5) -> list[User]:

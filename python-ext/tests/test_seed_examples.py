@@ -6,10 +6,9 @@ from __future__ import annotations
 import contextlib
 import io
 
-from models import Post, User
-
 import chakra
 from chakra import Session, errors
+from models import Post, User
 
 
 async def make_users() -> None:
