@@ -136,3 +136,25 @@ async def test_relationship_declarations_are_accepted(db: object) -> None:
     else:
         raise AssertionError("alice.posts should not be loaded")
     assert chakra.registry["Post"] is Post
+
+
+def test_examples_script_runs_as_written(new_db: object) -> None:
+    """examples/seed_examples.py (the spec's examples verbatim) on both backends."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).parent.parent / "examples" / "seed_examples.py"
+    for backend in ("sqlite", "postgres"):
+        d = new_db(backend)  # type: ignore[operator]
+        env = {**os.environ, "CHAKRA_DATABASE_URL": d.url}
+        p = subprocess.run(
+            [sys.executable, str(script)], env=env, capture_output=True, text=True, check=False
+        )
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.splitlines() == [
+            "Created user with ID: 1",
+            "alice 2 2",
+            "[('alice', -100), ('bob', 200)]",
+        ]
