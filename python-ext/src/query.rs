@@ -180,7 +180,10 @@ impl Query {
             }
             _ => self.mq.count(),
         };
-        Ok(Job::new(Op::Fetch(target_of(target)?, stmt), Finish::Scalar))
+        Ok(Job::new(
+            Op::Fetch(target_of(target)?, stmt),
+            Finish::Scalar,
+        ))
     }
 
     /// `EXISTS`.

@@ -162,7 +162,15 @@ fn returning(w: &mut SqlWriter, cols: &[ColumnRef]) -> Result<()> {
     Ok(())
 }
 
+/// Rows per statement when the executor splits a large insert. Multi-row inserts of any
+/// other length are not kept in the prepared-statement cache (it never evicts, and one
+/// entry per distinct row count would grow without bound).
+pub const INSERT_CHUNK_ROWS: usize = 500;
+
 fn insert(w: &mut SqlWriter, ins: &Insert) -> Result<()> {
+    if ins.rows.len() > 1 && ins.rows.len() != INSERT_CHUNK_ROWS {
+        w.uncacheable();
+    }
     w.sql("INSERT INTO ");
     w.ident(&ins.table)?;
     if ins.columns.is_empty() {

@@ -40,11 +40,19 @@ fn int(obj: &Bound<'_, PyAny>) -> Result<i64, Reason> {
 fn datetime(obj: &Bound<'_, PyAny>) -> Result<NaiveDateTime, Reason> {
     let py = obj.py();
     if obj.is_instance_of::<PyDateTime>() {
-        let naive = if obj
+        let tz = obj
             .getattr(intern!(py, "tzinfo"))
-            .map_err(|e| e.to_string())?
-            .is_none()
-        {
+            .map_err(|e| e.to_string())?;
+        if !tz.is_none() {
+            // Fast paths: UTC and fixed offsets convert without calling back into Python.
+            if let Ok(dt) = obj.extract::<chrono::DateTime<chrono::Utc>>() {
+                return Ok(dt.naive_utc());
+            }
+            if let Ok(dt) = obj.extract::<chrono::DateTime<chrono::FixedOffset>>() {
+                return Ok(dt.naive_utc());
+            }
+        }
+        let naive = if tz.is_none() {
             obj.clone()
         } else {
             let utc = UTC
