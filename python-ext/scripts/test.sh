@@ -70,7 +70,7 @@ pg_reachable "$pg_url"
 ruff check python tests examples bench
 ruff format --check python tests examples bench
 mypy python/chakra
-(cd tests && mypy test_typed.py ../examples)
+(cd tests && mypy --config-file ../pyproject.toml test_typed.py ../examples)
 python -m mypy.stubtest chakra._chakra
 
 # --- tests ---------------------------------------------------------------------------------
