@@ -85,3 +85,35 @@ def test_several_event_loops_in_turn(tmp_path: Path) -> None:
         loop.close()
     assert asyncio.run(User.objects.count()) == 5
     chakra.close()
+
+
+def test_sync_session_transfer(new_db: object) -> None:
+    from chakra import SyncSession
+
+    for backend in ("sqlite", "postgres"):
+        d = new_db(backend)  # type: ignore[operator]
+        chakra.configure(d.url)
+        chakra.create_tables_sync(*ALL)
+        User.objects.bulk_create_sync(
+            [User(username="a", email="e", balance=500), User(username="b", email="e")]
+        )
+        with SyncSession() as s:
+            with s.begin_sync():
+                a = s.get_sync(User, 1)
+                b = s.get_sync(User, 2)
+                assert a is not None and b is not None
+                a.balance -= 100
+                b.balance += 100
+                try:
+                    with s.begin_sync():
+                        s.add(User(username="gone", email="e"))
+                        s.flush_sync()
+                        raise RuntimeError
+                except RuntimeError:
+                    pass
+        assert User.objects.order_by("id").values_list("balance", flat=True).all_sync() == [
+            400,
+            100,
+        ]
+        assert User.objects.count_sync() == 2
+        chakra.close(d.url)

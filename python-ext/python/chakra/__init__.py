@@ -34,7 +34,7 @@ from .schema import (
     execute_script,
     execute_script_sync,
 )
-from .session import Session
+from .session import Session, SyncSession
 from .types import (
     JSON,
     UUID,
@@ -76,6 +76,7 @@ __all__ = [
     "QuerySet",
     "Session",
     "String",
+    "SyncSession",
     "Text",
     "close",
     "configure",

@@ -24,7 +24,7 @@ from .models import Model
 
 M = TypeVar("M", bound=Model)
 
-__all__ = ["Session"]
+__all__ = ["Session", "SyncSession"]
 
 _Key = tuple[type[Model], Any]
 _Steps = Generator[_chakra.Job, Any, Any]
@@ -272,6 +272,98 @@ class _Begin:
                 await s.rollback()
             # Changes made inside the savepoint are gone from the database: re-read state
             # is unknown, so forget the objects (they are reloaded on next access).
+            s._identity.clear()
+            s._snapshots.clear()
+            s._new.clear()
+            s._new_ids.clear()
+            s._deleted.clear()
+
+
+class SyncSession(Session):
+    """:class:`Session` for synchronous code: the same unit of work, with ``with`` blocks and
+    ``*_sync``-free method names (``get``, ``flush``, ``commit``, ``rollback``, ``close``).
+    Safe inside and outside a running event loop (it never waits on one)."""
+
+    def __enter__(self) -> SyncSession:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close_sync()
+
+    def close_sync(self) -> None:
+        """Rolls back anything not committed and forgets every object."""
+        _bridge.drive_sync(self._rollback_steps())
+
+    def get_sync(self, model: type[M], pk: Any) -> M | None:
+        """Synchronous :meth:`Session.get`."""
+        return _bridge.drive_sync(self._get_steps(model, pk))
+
+    def flush_sync(self) -> None:
+        """Synchronous :meth:`Session.flush`."""
+        _bridge.drive_sync(self._flush_steps())
+
+    def commit_sync(self) -> None:
+        """Synchronous :meth:`Session.commit`."""
+        _bridge.drive_sync(self._commit_steps())
+
+    def rollback_sync(self) -> None:
+        """Synchronous :meth:`Session.rollback`."""
+        _bridge.drive_sync(self._rollback_steps())
+
+    def begin_sync(self) -> _SyncBegin:
+        """A transaction block: ``with session.begin_sync(): ...`` commits on exit, rolls
+        back on exception; nested blocks are savepoints."""
+        return _SyncBegin(self)
+
+
+class _SyncBegin:
+    """The context manager returned by :meth:`SyncSession.begin_sync`."""
+
+    def __init__(self, session: SyncSession) -> None:
+        self.session = session
+        self.outer = False
+
+    def __enter__(self) -> SyncSession:
+        s = self.session
+        if s._depth == 0:
+            self.outer = True
+            if s._tx is None:
+                _bridge.drive_sync(s._begin_steps())
+        else:
+            s.flush_sync()
+            assert s._tx is not None
+            _bridge.run_sync(s._tx.savepoint_job())
+        s._depth += 1
+        return s
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        s = self.session
+        s._depth = max(s._depth - 1, 0)
+        if exc_type is None:
+            if self.outer:
+                s.commit_sync()
+            else:
+                s.flush_sync()
+                assert s._tx is not None
+                _bridge.run_sync(s._tx.release_job())
+            return
+        if self.outer or s._tx is None:
+            s.rollback_sync()
+        else:
+            try:
+                _bridge.run_sync(s._tx.rollback_to_job())
+            except errors.ChakraError:
+                s.rollback_sync()
             s._identity.clear()
             s._snapshots.clear()
             s._new.clear()
