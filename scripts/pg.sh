@@ -12,6 +12,14 @@ chakra_pg_ready() {
   fi
 }
 
+chakra_stop_throwaway_pg() {
+  if [ -n "${CHAKRA_PG_THROWAWAY:-}" ]; then
+    # shellcheck disable=SC2086
+    $CHAKRA_PG_RUNAS "$CHAKRA_PG_CTL" -D "$CHAKRA_PG_THROWAWAY/data" -m fast -w stop >/dev/null 2>&1 || true
+    rm -rf "$CHAKRA_PG_THROWAWAY"
+  fi
+}
+
 chakra_ensure_pg() {
   if [ -n "${CHAKRA_TEST_PG_URL:-}" ]; then
     echo "PostgreSQL: using CHAKRA_TEST_PG_URL=$CHAKRA_TEST_PG_URL"
@@ -45,6 +53,8 @@ chakra_ensure_pg() {
   "${run[@]}" "$bindir/pg_ctl" -D "$dir/data" -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300" \
     -l "$dir/log" -w start >/dev/null || { cat "$dir/log" >&2; return 1; }
   CHAKRA_PG_THROWAWAY="$dir"
-  trap '"${run[@]}" "$bindir/pg_ctl" -D "$CHAKRA_PG_THROWAWAY/data" -m fast stop >/dev/null 2>&1; rm -rf "$CHAKRA_PG_THROWAWAY"' EXIT
+  CHAKRA_PG_CTL="$bindir/pg_ctl"
+  CHAKRA_PG_RUNAS="${run[*]}"
+  trap 'chakra_stop_throwaway_pg' EXIT
   export CHAKRA_TEST_PG_URL="postgres://postgres@127.0.0.1:$port/postgres"
 }
