@@ -456,7 +456,7 @@ async fn insert_update_delete() {
     let rows = check(
         &dbs,
         many.into(),
-        r#"INSERT INTO "users" ("username", "age") VALUES ($1, $2), ($3, $4) RETURNING "id", "active""#,
+        r#"INSERT INTO "users" ("username", "age") SELECT * FROM unnest($1, $2) RETURNING "id", "active""#,
         r#"INSERT INTO "users" ("username", "age") VALUES (?, ?), (?, ?) RETURNING "id", "active""#,
     )
     .await;
