@@ -542,3 +542,25 @@ async fn bulk_insert_is_chunked_under_the_bind_limit() {
     assert_eq!(dbs.pg.execute(&stmt).await.unwrap(), 40_000);
     assert_eq!(dbs.lite.execute(&stmt).await.unwrap(), 40_000);
 }
+
+#[tokio::test]
+async fn null_binds_carry_their_type() {
+    // `$1 IS NULL` gives PostgreSQL nothing to infer the parameter's type from: the bind
+    // itself must be typed.
+    let dbs = dbs().await;
+    for t in [
+        ValueType::I64,
+        ValueType::Text,
+        ValueType::DateTime,
+        ValueType::Decimal,
+        ValueType::Json,
+        ValueType::Uuid,
+        ValueType::Array(Box::new(ValueType::I64)),
+    ] {
+        let q = names_where(Expr::Value(Value::Null(t.clone())).is_null());
+        let a = dbs.pg.fetch(&q.clone().into()).await.unwrap();
+        let b = dbs.lite.fetch(&q.into()).await.unwrap();
+        assert_eq!(a.len(), 4, "{t}");
+        assert_eq!(a, b);
+    }
+}
