@@ -1,10 +1,10 @@
 //! Chakra ORM runtime.
 //!
 //! Where to find things:
-//! - [`sql`]: the SQL compilers (IR → dialect SQL + binds).
-//! - [`exec`]: the executor: [`Pool`], [`Transaction`], running statements through
+//! - [`sql`] — the SQL compilers (IR → dialect SQL + binds).
+//! - [`exec`] — the executor: [`Pool`], [`Transaction`], running statements through
 //!   diesel-async, decoding rows.
-//! - [`config`]: database URLs and the default-database lookup.
+//! - [`config`] — database URLs and the default-database lookup.
 //! - The IR, values, model metadata and the error enum live in [`chakra_dsl`], re-exported
 //!   here as [`dsl`].
 

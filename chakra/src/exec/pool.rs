@@ -148,9 +148,10 @@ impl Pool {
         };
         // Fail now, naming the database, rather than at the first query.
         drop(pool.acquire().await.map_err(|e| match e {
-            Error::Connection(m) => {
-                Error::Connection(format!("cannot connect to {}: {m}", redacted(url)))
-            }
+            Error::Connection(m) => Error::Connection(format!(
+                "cannot connect to {}: {m}",
+                crate::config::redact(url)
+            )),
             other => other,
         })?);
         Ok(pool)
@@ -238,6 +239,17 @@ impl Pool {
         self.acquire().await?.execute(q).await
     }
 
+    /// Runs a select that must match exactly one row; see [`Executor::fetch_one`].
+    pub async fn fetch_one(
+        &self,
+        select: &chakra_dsl::Select,
+        model: &str,
+        detail: Option<String>,
+    ) -> Result<Row> {
+        let mut me = self;
+        super::Executor::fetch_one(&mut me, select, model, detail).await
+    }
+
     /// Runs SQL text without parameters (DDL, scripts).
     pub async fn batch_execute(&self, sql: &str) -> Result<()> {
         self.acquire().await?.batch_execute(sql).await
@@ -249,24 +261,10 @@ impl Pool {
     }
 }
 
-fn redacted(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => url.to_owned(),
-    }
-}
-
-/// Splits a large insert into statements of at most
-/// [`INSERT_CHUNK_ROWS`](crate::sql::statement::INSERT_CHUNK_ROWS) rows (and within the
-/// backend's bind limit); `None` when it fits in one. Full chunks share one SQL text, so
-/// they reuse one prepared statement; measured on PostgreSQL, 500-row statements insert
-/// 10,000 rows ~1.5x faster than one 10,000-row statement.
+/// Splits an insert whose binds exceed the backend's limit; `None` when it fits.
 pub(crate) fn chunk_insert(ins: &Insert, d: Dialect) -> Option<Vec<Insert>> {
     let cols = ins.columns.len().max(1);
-    let per = (max_binds(d) / cols).clamp(1, crate::sql::statement::INSERT_CHUNK_ROWS);
+    let per = (max_binds(d) / cols).max(1);
     if ins.rows.len() <= per {
         return None;
     }
@@ -281,38 +279,4 @@ pub(crate) fn chunk_insert(ins: &Insert, d: Dialect) -> Option<Vec<Insert>> {
             })
             .collect(),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chakra_dsl::Value;
-
-    fn insert(rows: usize, cols: usize) -> Insert {
-        Insert {
-            table: "t".into(),
-            columns: (0..cols).map(|i| format!("c{i}")).collect(),
-            rows: vec![vec![Value::I64(1); cols]; rows],
-            returning: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn large_inserts_split_into_fixed_size_chunks() {
-        let chunks = chunk_insert(&insert(1201, 5), Dialect::Postgres).unwrap();
-        let sizes: Vec<usize> = chunks.iter().map(|c| c.rows.len()).collect();
-        assert_eq!(sizes, vec![500, 500, 201]);
-        assert!(chunk_insert(&insert(500, 5), Dialect::Postgres).is_none());
-        // The bind limit still wins for wide rows.
-        let wide = chunk_insert(&insert(600, 200), Dialect::Sqlite).unwrap();
-        assert!(wide.iter().all(|c| c.rows.len() * 200 <= 32_766));
-    }
-
-    #[test]
-    fn only_full_chunks_are_cached() {
-        let q = |n| crate::sql::compile(&Statement::Insert(insert(n, 2)), Dialect::Postgres);
-        assert!(q(1).unwrap().cacheable);
-        assert!(q(500).unwrap().cacheable);
-        assert!(!q(7).unwrap().cacheable);
-    }
 }
