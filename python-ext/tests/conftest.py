@@ -63,7 +63,14 @@ def new_db(tmp_path: Path) -> Iterator[object]:
         if backend == "sqlite":
             return Db("sqlite", f"sqlite://{tmp_path / f'{uuid.uuid4().hex}.db'}")
         name = f"chakra_py_{uuid.uuid4().hex[:16]}"
-        admin(f'CREATE DATABASE "{name}"')
+        try:
+            # UTF-8 with Unicode case mapping, whatever the cluster's defaults.
+            admin(
+                f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' "
+                "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
+            )
+        except chakra.errors.DatabaseError:
+            admin(f'CREATE DATABASE "{name}"')
         made.append(name)
         return Db("postgres", pg_url(name))
 
