@@ -23,8 +23,11 @@ fn active() -> Expr {
     u("active", ValueType::Bool)
 }
 
-/// (lookups as Python passes them, the same filter built as IR, expected usernames).
-fn cases() -> Vec<(Vec<(String, LookupArg)>, bool, Expr, Vec<&'static str>)> {
+/// Lookups as Python passes them, whether they are excluded, the same filter built as IR,
+/// and the expected usernames.
+type Case = (Vec<(String, LookupArg)>, bool, Expr, Vec<&'static str>);
+
+fn cases() -> Vec<Case> {
     vec![
         (
             kw(&[("username__startswith", v("a")), ("active", v(true))]),
