@@ -110,23 +110,41 @@ impl Completer {
         }
         self.shared.armed.store(false, Ordering::Release);
         let done = std::mem::take(&mut *self.shared.queue.lock().expect("queue lock"));
+        // Every queued future is resolved even if one of them fails to resolve; the first
+        // such failure is reported to the loop afterwards.
+        let mut first_err: Option<PyErr> = None;
         for (id, out) in done {
             let Some((future, finish)) = self.pending.remove(&id) else {
                 continue;
             };
-            let fut = future.bind(py);
-            if fut.call_method0(intern!(py, "done"))?.is_truthy()? {
-                continue; // cancelled while running
+            if let Err(e) = resolve(py, future.bind(py), finish, out) {
+                first_err.get_or_insert(e);
             }
-            let res = match out {
-                Ok(o) => finish.apply(py, o),
-                Err(e) => Err(crate::errors::to_py_in(py, &e, None)),
-            };
-            match res {
-                Ok(v) => fut.call_method1(intern!(py, "set_result"), (v,))?,
-                Err(e) => fut.call_method1(intern!(py, "set_exception"), (e.into_value(py),))?,
-            };
+        }
+        if let Some(e) = first_err {
+            return Err(e);
         }
         Ok(())
     }
+}
+
+/// Resolves one future with its job's outcome (skipped when it was cancelled meanwhile).
+fn resolve(
+    py: Python<'_>,
+    fut: &Bound<'_, PyAny>,
+    finish: Finish,
+    out: Result<Outcome>,
+) -> PyResult<()> {
+    if fut.call_method0(intern!(py, "done"))?.is_truthy()? {
+        return Ok(()); // cancelled while running
+    }
+    let res = match out {
+        Ok(o) => finish.apply(py, o),
+        Err(e) => Err(crate::errors::to_py_in(py, &e, None)),
+    };
+    match res {
+        Ok(v) => fut.call_method1(intern!(py, "set_result"), (v,))?,
+        Err(e) => fut.call_method1(intern!(py, "set_exception"), (e.into_value(py),))?,
+    };
+    Ok(())
 }

@@ -63,7 +63,15 @@ class Session:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self.close()
+        if exc is None:
+            await self.close()
+            return
+        # Already failing: a rollback error must not hide the original exception (the
+        # connection of a transaction that cannot be rolled back is closed anyway).
+        try:
+            await self.close()
+        except errors.ChakraError:
+            pass
 
     async def close(self) -> None:
         """Rolls back anything not committed and forgets every object."""
@@ -293,7 +301,13 @@ class SyncSession(Session):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close_sync()
+        if exc is None:
+            self.close_sync()
+            return
+        try:
+            self.close_sync()
+        except errors.ChakraError:
+            pass
 
     def close_sync(self) -> None:
         """Rolls back anything not committed and forgets every object."""
