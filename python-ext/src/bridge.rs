@@ -12,6 +12,9 @@
 //!    objects and resolves the futures (`set_result` / `set_exception`), skipping futures
 //!    that were cancelled meanwhile.
 //!
+//! After each job the runtime thread stays awake for a short window
+//! ([`crate::runtime::note_done`]), so the next submission does not have to wake it.
+//!
 //! A cancelled future does not stop its op: the statement finishes on the runtime and its
 //! result is dropped. A connection is therefore never returned to the pool mid-statement,
 //! and an open transaction stays usable (or is rolled back by its session).
@@ -92,6 +95,7 @@ impl Completer {
         if !crate::runtime::spawn(async move {
             let out = op.run().await;
             shared.complete(id, out);
+            crate::runtime::note_done();
         }) {
             return Err(crate::errors::to_py(crate::pools::closed()));
         }
