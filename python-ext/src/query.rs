@@ -147,7 +147,7 @@ impl Query {
     fn get_job(&self, target: &Bound<'_, PyAny>, detail: String) -> PyResult<Job> {
         let mut mq = self.mq.clone();
         if mq.limit.is_none() {
-            mq.limit = Some(21);
+            mq.limit = Some(chakra_dsl::error::MAX_GET_RESULTS as u64);
         }
         Ok(Job::new(
             Op::Fetch(target_of(target)?, Statement::Select(mq.select())),
