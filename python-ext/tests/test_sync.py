@@ -117,3 +117,19 @@ def test_sync_session_transfer(new_db: object) -> None:
         ]
         assert User.objects.count_sync() == 2
         chakra.close(d.url)
+
+
+def test_sync_example_script_runs(new_db: object) -> None:
+    import os
+    import subprocess
+    import sys
+
+    script = Path(__file__).parent.parent / "examples" / "sync_script.py"
+    for backend in ("sqlite", "postgres"):
+        d = new_db(backend)  # type: ignore[operator]
+        env = {**os.environ, "CHAKRA_DATABASE_URL": d.url}
+        p = subprocess.run(
+            [sys.executable, str(script)], env=env, capture_output=True, text=True, check=False
+        )
+        assert p.returncode == 0, p.stderr
+        assert p.stdout == "['alice', 'bob'] 2\n"
