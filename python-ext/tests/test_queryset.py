@@ -176,3 +176,25 @@ def test_asyncio_run_of_a_queryset_method(new_db: object) -> None:
     assert [u.username for u in got] == ["a"]
     assert asyncio.run(User.objects.count()) == 1
     chakra.close()
+
+
+async def test_database_now_default(db: object) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    import chakra
+    from chakra import NOW, DateTime, Field, Model, String
+
+    class Stamped(Model):
+        __tablename__ = "stamped"
+        name = Field(String(10))
+        at = Field(DateTime, default=NOW)
+
+    assert "DEFAULT now()" in chakra.create_table_sql(Stamped, "postgres")[0]
+    await chakra.create_tables(Stamped)
+    s = Stamped(name="x")
+    assert s.at is None
+    await s.save()
+    assert isinstance(s.at, datetime)
+    assert abs(s.at - datetime.now(timezone.utc)) < timedelta(minutes=5)
+    got = await Stamped.objects.get(name="x")
+    assert got.at == s.at

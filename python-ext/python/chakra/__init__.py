@@ -22,7 +22,7 @@ import atexit
 from . import _chakra, errors
 from .config import close, configure, current_url
 from .expressions import F, Q
-from .fields import Field, ForeignKey, OneToMany, OneToOne
+from .fields import NOW, Field, ForeignKey, OneToMany, OneToOne
 from .models import Model, registry
 from .query import Manager, QuerySet
 from .schema import (
@@ -54,6 +54,7 @@ from .types import (
 
 __all__ = [
     "JSON",
+    "NOW",
     "UUID",
     "Array",
     "BigInteger",
