@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 /// One database's pool slot: empty until the first statement connects it.
 pub struct PoolSlot {
     url: String,
-    pool: Mutex<Option<Pool>>,
+    /// The pool and the process that opened it (a forked child must not use its parent's
+    /// connections: it opens its own).
+    pool: Mutex<Option<(u32, Pool)>>,
     connecting: tokio::sync::Mutex<()>,
 }
 
@@ -24,21 +26,45 @@ fn slots() -> &'static Mutex<HashMap<String, Arc<PoolSlot>>> {
 impl PoolSlot {
     /// The pool, connecting it first if needed.
     pub async fn get(&self) -> Result<Pool> {
-        if let Some(p) = self.pool.lock().expect("pool lock").as_ref() {
-            return Ok(p.clone());
+        if let Some(p) = self.current() {
+            return Ok(p);
         }
         let _guard = self.connecting.lock().await;
-        if let Some(p) = self.pool.lock().expect("pool lock").as_ref() {
-            return Ok(p.clone());
+        if let Some(p) = self.current() {
+            return Ok(p);
         }
         let p = Pool::connect(&self.url).await?;
-        *self.pool.lock().expect("pool lock") = Some(p.clone());
+        *self.pool.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((std::process::id(), p.clone()));
         Ok(p)
+    }
+
+    /// The pool if this process opened it. One inherited through fork is forgotten without
+    /// closing (closing would end the parent's sessions on the shared sockets).
+    fn current(&self) -> Option<Pool> {
+        let mut slot = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+        match slot.take() {
+            Some((pid, p)) if pid == std::process::id() => {
+                *slot = Some((pid, p.clone()));
+                Some(p)
+            }
+            Some((_, inherited)) => {
+                std::mem::forget(inherited);
+                None
+            }
+            None => None,
+        }
     }
 
     /// Drops the pool (its idle connections close; checked-out ones close when returned).
     pub fn close(&self) {
-        self.pool.lock().expect("pool lock").take();
+        if let Some((pid, p)) = self.pool.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            if pid == std::process::id() {
+                drop(p);
+            } else {
+                std::mem::forget(p);
+            }
+        }
     }
 }
 
@@ -112,7 +138,7 @@ impl PoolRef {
 
     /// `(size, available, max_size)` of the pool, or `None` before it connected.
     fn status(&self) -> Option<(usize, usize, usize)> {
-        self.slot.pool.lock().expect("pool lock").as_ref().map(|p| {
+        self.slot.current().map(|p| {
             let s = p.status();
             (s.size, s.available, s.max_size)
         })

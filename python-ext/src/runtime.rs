@@ -16,12 +16,15 @@ use tokio::runtime::Handle;
 use tokio::sync::{oneshot, Notify};
 
 struct Runtime {
+    /// The process that started it: a forked child gets a runtime of its own (the parent's
+    /// thread does not exist in the child).
+    pid: u32,
     handle: Handle,
     stop: Mutex<Option<oneshot::Sender<()>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
 
-static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+static RUNTIME: Mutex<Option<&'static Runtime>> = Mutex::new(None);
 static STOPPED: AtomicBool = AtomicBool::new(false);
 
 fn start() -> Runtime {
@@ -48,6 +51,7 @@ fn start() -> Runtime {
         })
         .expect("cannot start the chakra-runtime thread");
     Runtime {
+        pid: std::process::id(),
         handle,
         stop: Mutex::new(Some(tx)),
         thread: Mutex::new(Some(thread)),
@@ -91,11 +95,22 @@ async fn spinner(window_us: u64) {
 }
 
 /// The runtime's handle, starting the runtime on first use. `None` after [`shutdown`].
-pub fn handle() -> Option<&'static Handle> {
+pub fn handle() -> Option<Handle> {
     if STOPPED.load(Ordering::Acquire) {
         return None;
     }
-    Some(&RUNTIME.get_or_init(start).handle)
+    let mut slot = RUNTIME.lock().unwrap_or_else(|e| e.into_inner());
+    let pid = std::process::id();
+    match *slot {
+        Some(rt) if rt.pid == pid => Some(rt.handle.clone()),
+        // None, or inherited through fork: the parent's runtime thread is not here, so
+        // start one (the inherited one is leaked, never dropped: its thread is gone).
+        _ => {
+            let rt: &'static Runtime = Box::leak(Box::new(start()));
+            *slot = Some(rt);
+            Some(rt.handle.clone())
+        }
+    }
 }
 
 /// Spawns a future on the runtime thread. Returns false after shutdown.
@@ -166,7 +181,12 @@ pub fn shutdown() {
     if STOPPED.swap(true, Ordering::AcqRel) {
         return;
     }
-    let Some(rt) = RUNTIME.get() else { return };
+    let Some(rt) = *RUNTIME.lock().unwrap_or_else(|e| e.into_inner()) else {
+        return;
+    };
+    if rt.pid != std::process::id() {
+        return;
+    }
     if let Some(tx) = rt.stop.lock().expect("runtime lock").take() {
         let _ = tx.send(());
     }

@@ -59,3 +59,37 @@ def test_fifty_scripts_exit_cleanly(new_db: object, tmp_path: Path) -> None:
         results = list(ex.map(run_script, paths))
     failed = [(p.name, rc, err) for p, (rc, err) in zip(paths, results, strict=True) if rc != 0]
     assert not failed, failed
+
+
+FORK_SCRIPT = textwrap.dedent(
+    """
+    import asyncio, os, sys
+    sys.path.insert(0, {tests!r})
+    import chakra
+    from models import ALL, User
+
+    chakra.configure({url!r})
+    chakra.create_tables_sync(*ALL, if_not_exists=True)
+    User.objects.create_sync(username="parent", email="e")   # runtime and pool started
+    pid = os.fork()
+    if pid == 0:
+        # The child gets a runtime and connections of its own.
+        User.objects.create_sync(username="child", email="e")
+        n = asyncio.run(User.objects.count())
+        os._exit(0 if n == 2 else 3)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, status
+    assert User.objects.count_sync() == 2      # the parent's pool still works
+    assert asyncio.run(User.objects.filter(username="child").exists())
+    """
+)
+
+
+def test_forked_child_gets_its_own_runtime(new_db: object, tmp_path: Path) -> None:
+    tests = str(Path(__file__).parent)
+    for backend in ("sqlite", "postgres"):
+        d = new_db(backend)  # type: ignore[operator]
+        path = tmp_path / f"fork_{backend}.py"
+        path.write_text(FORK_SCRIPT.format(tests=tests, url=d.url))
+        rc, err = run_script(path)
+        assert rc == 0, err
