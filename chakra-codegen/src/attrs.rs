@@ -94,37 +94,36 @@ fn flag(slot: &mut bool, span: Span, key: &str) -> syn::Result<()> {
 
 fn is_related(ty: &Type) -> bool {
     match ty {
-        Type::Path(p) => p
-            .path
-            .segments
-            .last()
-            .is_some_and(|s| s.ident == "Related"),
+        Type::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "Related"),
         _ => false,
     }
 }
 
 fn parse_default(e: &Expr) -> syn::Result<Default> {
-    let lit_tokens = |lit: &Lit, neg: bool| -> syn::Result<proc_macro2::TokenStream> {
-        let minus = if neg { quote::quote!(-) } else { quote::quote!() };
-        Ok(match lit {
-            Lit::Int(i) => {
-                let v: i64 = i.base10_parse()?;
-                quote::quote!(#minus #v)
-            }
-            Lit::Float(f) => {
-                let v: f64 = f.base10_parse()?;
-                quote::quote!(#minus #v)
-            }
-            Lit::Bool(b) if !neg => quote::quote!(#b),
-            Lit::Str(s) if !neg => quote::quote!(#s),
-            _ => {
-                return Err(syn::Error::new(
+    let lit_tokens =
+        |lit: &Lit, neg: bool| -> syn::Result<proc_macro2::TokenStream> {
+            let minus = if neg {
+                quote::quote!(-)
+            } else {
+                quote::quote!()
+            };
+            Ok(match lit {
+                Lit::Int(i) => {
+                    let v: i64 = i.base10_parse()?;
+                    quote::quote!(#minus #v)
+                }
+                Lit::Float(f) => {
+                    let v: f64 = f.base10_parse()?;
+                    quote::quote!(#minus #v)
+                }
+                Lit::Bool(b) if !neg => quote::quote!(#b),
+                Lit::Str(s) if !neg => quote::quote!(#s),
+                _ => return Err(syn::Error::new(
                     lit.span(),
                     "a default must be \"now()\", a number, `true`/`false`, or a string literal",
-                ))
-            }
-        })
-    };
+                )),
+            })
+        };
     match e {
         Expr::Lit(ExprLit {
             lit: Lit::Str(s), ..

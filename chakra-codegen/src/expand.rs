@@ -7,8 +7,27 @@ use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::DeriveInput;
 
+/// `tokens` with every span (inside groups too) set to `span`, so an error about them points
+/// at the attribute that asked for the check.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tt| {
+            if let proc_macro2::TokenTree::Group(g) = &tt {
+                let mut ng = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
+                ng.set_span(span);
+                tt = proc_macro2::TokenTree::Group(ng);
+            } else {
+                tt.set_span(span);
+            }
+            tt
+        })
+        .collect()
+}
+
 /// A compile-time check that `ty` implements `bound`, reported at `span`.
 fn assert_bound(ty: &syn::Type, bound: TokenStream, span: Span) -> TokenStream {
+    let ty = respan(quote!(#ty), span);
     quote_spanned! {span=>
         const _: fn() = || {
             fn __chakra_check<__T: #bound>() {}
@@ -31,7 +50,9 @@ fn field_meta(f: &FieldAttrs) -> TokenStream {
     let default = match &f.default {
         None => quote!(::core::option::Option::None),
         Some((Dflt::Now, _)) => {
-            quote!(::core::option::Option::Some(::chakra::dsl::DefaultValue::Now))
+            quote!(::core::option::Option::Some(
+                ::chakra::dsl::DefaultValue::Now
+            ))
         }
         Some((Dflt::Literal(lit), _)) => quote! {
             ::core::option::Option::Some(::chakra::dsl::DefaultValue::Value(
@@ -116,9 +137,12 @@ fn relation_meta(f: &FieldAttrs) -> TokenStream {
 fn default_value(f: &FieldAttrs) -> TokenStream {
     let ty = &f.ty;
     match &f.default {
-        Some((Dflt::Now, span)) => quote_spanned! {*span=>
-            <#ty as ::chakra::dsl::typed::NowDefault>::now()
-        },
+        Some((Dflt::Now, span)) => {
+            let ty = respan(quote!(#ty), *span);
+            quote_spanned! {*span=>
+                <#ty as ::chakra::dsl::typed::NowDefault>::now()
+            }
+        }
         Some((Dflt::Literal(lit), span)) => quote_spanned! {*span=>
             <#ty as ::chakra::dsl::typed::FromLiteral<_>>::from_literal(#lit)
         },
@@ -237,7 +261,8 @@ pub fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenStream> {
                 *span,
             ));
         }
-        if let Some((Dflt::Now, span)) = &f.default {
+        // With a generated `Default`, its `now()` call already checks this.
+        if let (Some((Dflt::Now, span)), true) = (&f.default, m.no_default) {
             checks.push(assert_bound(
                 ty,
                 quote!(::chakra::dsl::typed::NowDefault),

@@ -44,7 +44,6 @@ pub mod prelude {
     };
     pub use crate::dsl::{Expr, FieldType, Statement, Value, ValueType};
     pub use crate::{
-        Error, Executor, Model, Pool, Query, Result, Session, Tracked, Transaction, Tx,
-        UpdateQuery,
+        Error, Executor, Model, Pool, Query, Result, Session, Tracked, Transaction, Tx, UpdateQuery,
     };
 }

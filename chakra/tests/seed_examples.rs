@@ -28,7 +28,14 @@ async fn model_definition() {
     let names: Vec<&str> = meta.fields.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(
         names,
-        ["id", "username", "email", "created_at", "is_active", "balance"]
+        [
+            "id",
+            "username",
+            "email",
+            "created_at",
+            "is_active",
+            "balance"
+        ]
     );
     assert_eq!(meta.relations.len(), 1);
     assert_eq!(meta.relations[0].target, "Post");
@@ -67,9 +74,7 @@ async fn basic_queries(pool: Pool) -> chakra::Result<()> {
         .all(&pool)
         .await?;
     assert_eq!(users.len(), 4);
-    assert!(users
-        .windows(2)
-        .all(|w| w[0].created_at >= w[1].created_at));
+    assert!(users.windows(2).all(|w| w[0].created_at >= w[1].created_at));
 
     // Count
     let count = User::query()
@@ -108,7 +113,10 @@ async fn basic_queries_on_both_backends() {
             .unwrap();
         assert_eq!(newest.username, "carol", "{d:?}");
         let missing = User::get(&pool, 99).await.unwrap_err();
-        assert!(matches!(missing, Error::NotFound { .. }), "{d:?}: {missing}");
+        assert!(
+            matches!(missing, Error::NotFound { .. }),
+            "{d:?}: {missing}"
+        );
         assert!(missing.to_string().contains("User"), "{missing}");
     }
 }
@@ -143,7 +151,11 @@ async fn creating_records_assigns_ids() {
         assert!(stored.is_active, "declared default true");
         assert_eq!(stored.balance, 0);
         let age = chrono::Utc::now() - stored.created_at;
-        assert!(age.num_seconds().abs() < 60, "{d:?}: created_at {}", stored.created_at);
+        assert!(
+            age.num_seconds().abs() < 60,
+            "{d:?}: created_at {}",
+            stored.created_at
+        );
         // A second user gets the next id.
         let mut bob = user("bob");
         let session = Session::new(&pool);
@@ -231,7 +243,11 @@ async fn failing_transfer_moves_nothing() {
         assert!(result.is_err());
         assert_eq!(balances(&pool).await, (500, 300), "{d:?}");
         assert_eq!(User::get(&pool, 3).await.unwrap().balance, 0, "{d:?}");
-        assert_eq!(pool.status().size, pool.status().available, "{d:?}: connection returned");
+        assert_eq!(
+            pool.status().size,
+            pool.status().available,
+            "{d:?}: connection returned"
+        );
     }
 }
 

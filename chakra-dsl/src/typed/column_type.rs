@@ -115,7 +115,9 @@ scalar!(
     |_| FieldType::BigInteger,
     |v: &i64| *v == 0
 );
-scalar!(f64, F64, ValueType::F64, |_| FieldType::Float, |_: &f64| false);
+scalar!(f64, F64, ValueType::F64, |_| FieldType::Float, |_: &f64| {
+    false
+});
 scalar!(
     String,
     Text,
@@ -225,7 +227,11 @@ macro_rules! array_element {
                 match a {
                     ArrayValue::$variant(v) => v
                         .into_iter()
-                        .map(|x| x.ok_or_else(|| "NULL element in an array of non-null values".to_owned()))
+                        .map(|x| {
+                            x.ok_or_else(|| {
+                                "NULL element in an array of non-null values".to_owned()
+                            })
+                        })
                         .collect(),
                     other => Err(format!(
                         "an array of {} is not an array of {}",
@@ -273,7 +279,10 @@ mod tests {
 
     #[test]
     fn round_trips_and_types() {
-        assert_eq!(<Option<i64>>::from_value(Value::Null(ValueType::I64)), Ok(None));
+        assert_eq!(
+            <Option<i64>>::from_value(Value::Null(ValueType::I64)),
+            Ok(None)
+        );
         assert_eq!(i64::from_value(Value::I64(3)), Ok(3));
         assert!(i64::from_value(Value::Null(ValueType::I64)).is_err());
         assert_eq!(
@@ -285,7 +294,10 @@ mod tests {
                 max_length: Some(5)
             }
         );
-        assert_eq!(String::field_type(&FieldOptions::default()), FieldType::Text);
+        assert_eq!(
+            String::field_type(&FieldOptions::default()),
+            FieldType::Text
+        );
         let v = vec![1i64, 2].to_value();
         assert_eq!(<Vec<i64>>::from_value(v), Ok(vec![1, 2]));
         assert!(0i64.is_unset_key() && !1i64.is_unset_key());

@@ -27,3 +27,11 @@ impl<M> FilterFor<M> for Column<M, bool> {
         self.expr()
     }
 }
+
+/// `!User::is_active()`: the boolean column is false.
+impl<M> std::ops::Not for Column<M, bool> {
+    type Output = Condition<M>;
+    fn not(self) -> Condition<M> {
+        self.expr().not()
+    }
+}

@@ -8,33 +8,75 @@ macro_rules! typed_methods {
         #[allow(clippy::should_implement_trait, clippy::wrong_self_convention)]
         impl<M, T: $crate::typed::ColumnType> $ty<M, T> {
             /// `self = value`. `None` on an `Option` column means `IS NULL`.
-            pub fn eq<V: $crate::typed::ValueFor<T>>(self, value: V) -> $crate::typed::Condition<M> {
-                $crate::typed::lower::compare(self.lower(), $crate::ir::CmpOp::Eq, value.into_value_for())
+            pub fn eq<V: $crate::typed::ValueFor<T>>(
+                self,
+                value: V,
+            ) -> $crate::typed::Condition<M> {
+                $crate::typed::lower::compare(
+                    self.lower(),
+                    $crate::ir::CmpOp::Eq,
+                    value.into_value_for(),
+                )
             }
 
             /// `self <> value`. `None` on an `Option` column means `IS NOT NULL`.
-            pub fn ne<V: $crate::typed::ValueFor<T>>(self, value: V) -> $crate::typed::Condition<M> {
-                $crate::typed::lower::compare(self.lower(), $crate::ir::CmpOp::Ne, value.into_value_for())
+            pub fn ne<V: $crate::typed::ValueFor<T>>(
+                self,
+                value: V,
+            ) -> $crate::typed::Condition<M> {
+                $crate::typed::lower::compare(
+                    self.lower(),
+                    $crate::ir::CmpOp::Ne,
+                    value.into_value_for(),
+                )
             }
 
             /// `self > value`.
-            pub fn gt<V: $crate::typed::ValueFor<T>>(self, value: V) -> $crate::typed::Condition<M> {
-                $crate::typed::lower::compare(self.lower(), $crate::ir::CmpOp::Gt, value.into_value_for())
+            pub fn gt<V: $crate::typed::ValueFor<T>>(
+                self,
+                value: V,
+            ) -> $crate::typed::Condition<M> {
+                $crate::typed::lower::compare(
+                    self.lower(),
+                    $crate::ir::CmpOp::Gt,
+                    value.into_value_for(),
+                )
             }
 
             /// `self >= value`.
-            pub fn ge<V: $crate::typed::ValueFor<T>>(self, value: V) -> $crate::typed::Condition<M> {
-                $crate::typed::lower::compare(self.lower(), $crate::ir::CmpOp::Ge, value.into_value_for())
+            pub fn ge<V: $crate::typed::ValueFor<T>>(
+                self,
+                value: V,
+            ) -> $crate::typed::Condition<M> {
+                $crate::typed::lower::compare(
+                    self.lower(),
+                    $crate::ir::CmpOp::Ge,
+                    value.into_value_for(),
+                )
             }
 
             /// `self < value`.
-            pub fn lt<V: $crate::typed::ValueFor<T>>(self, value: V) -> $crate::typed::Condition<M> {
-                $crate::typed::lower::compare(self.lower(), $crate::ir::CmpOp::Lt, value.into_value_for())
+            pub fn lt<V: $crate::typed::ValueFor<T>>(
+                self,
+                value: V,
+            ) -> $crate::typed::Condition<M> {
+                $crate::typed::lower::compare(
+                    self.lower(),
+                    $crate::ir::CmpOp::Lt,
+                    value.into_value_for(),
+                )
             }
 
             /// `self <= value`.
-            pub fn le<V: $crate::typed::ValueFor<T>>(self, value: V) -> $crate::typed::Condition<M> {
-                $crate::typed::lower::compare(self.lower(), $crate::ir::CmpOp::Le, value.into_value_for())
+            pub fn le<V: $crate::typed::ValueFor<T>>(
+                self,
+                value: V,
+            ) -> $crate::typed::Condition<M> {
+                $crate::typed::lower::compare(
+                    self.lower(),
+                    $crate::ir::CmpOp::Le,
+                    value.into_value_for(),
+                )
             }
 
             /// `self IN (values…)`; an empty list matches nothing.
@@ -53,7 +95,11 @@ macro_rules! typed_methods {
                 L: $crate::typed::ValueFor<T>,
                 H: $crate::typed::ValueFor<T>,
             {
-                $crate::typed::lower::between(self.lower(), low.into_value_for(), high.into_value_for())
+                $crate::typed::lower::between(
+                    self.lower(),
+                    low.into_value_for(),
+                    high.into_value_for(),
+                )
             }
 
             /// The text starts with `text` (matched literally: `%` and `_` are not wildcards).
@@ -61,7 +107,12 @@ macro_rules! typed_methods {
             where
                 T: $crate::typed::TextType,
             {
-                $crate::typed::lower::like(self.lower(), $crate::ir::LikeKind::StartsWith, text.into(), false)
+                $crate::typed::lower::like(
+                    self.lower(),
+                    $crate::ir::LikeKind::StartsWith,
+                    text.into(),
+                    false,
+                )
             }
 
             /// The text ends with `text` (matched literally).
@@ -69,7 +120,12 @@ macro_rules! typed_methods {
             where
                 T: $crate::typed::TextType,
             {
-                $crate::typed::lower::like(self.lower(), $crate::ir::LikeKind::EndsWith, text.into(), false)
+                $crate::typed::lower::like(
+                    self.lower(),
+                    $crate::ir::LikeKind::EndsWith,
+                    text.into(),
+                    false,
+                )
             }
 
             /// The text contains `text` (matched literally).
@@ -77,7 +133,12 @@ macro_rules! typed_methods {
             where
                 T: $crate::typed::TextType,
             {
-                $crate::typed::lower::like(self.lower(), $crate::ir::LikeKind::Contains, text.into(), false)
+                $crate::typed::lower::like(
+                    self.lower(),
+                    $crate::ir::LikeKind::Contains,
+                    text.into(),
+                    false,
+                )
             }
 
             /// The text equals `text`, ignoring case (Unicode-aware).
@@ -85,7 +146,12 @@ macro_rules! typed_methods {
             where
                 T: $crate::typed::TextType,
             {
-                $crate::typed::lower::like(self.lower(), $crate::ir::LikeKind::Exact, text.into(), true)
+                $crate::typed::lower::like(
+                    self.lower(),
+                    $crate::ir::LikeKind::Exact,
+                    text.into(),
+                    true,
+                )
             }
 
             /// The text contains `text`, ignoring case.
@@ -93,7 +159,12 @@ macro_rules! typed_methods {
             where
                 T: $crate::typed::TextType,
             {
-                $crate::typed::lower::like(self.lower(), $crate::ir::LikeKind::Contains, text.into(), true)
+                $crate::typed::lower::like(
+                    self.lower(),
+                    $crate::ir::LikeKind::Contains,
+                    text.into(),
+                    true,
+                )
             }
 
             /// The text starts with `text`, ignoring case.
@@ -101,7 +172,12 @@ macro_rules! typed_methods {
             where
                 T: $crate::typed::TextType,
             {
-                $crate::typed::lower::like(self.lower(), $crate::ir::LikeKind::StartsWith, text.into(), true)
+                $crate::typed::lower::like(
+                    self.lower(),
+                    $crate::ir::LikeKind::StartsWith,
+                    text.into(),
+                    true,
+                )
             }
 
             /// The text ends with `text`, ignoring case.
@@ -109,7 +185,12 @@ macro_rules! typed_methods {
             where
                 T: $crate::typed::TextType,
             {
-                $crate::typed::lower::like(self.lower(), $crate::ir::LikeKind::EndsWith, text.into(), true)
+                $crate::typed::lower::like(
+                    self.lower(),
+                    $crate::ir::LikeKind::EndsWith,
+                    text.into(),
+                    true,
+                )
             }
 
             /// SQL `LIKE` with a pattern written by the programmer (`%`, `_`; `\` escapes).
@@ -117,7 +198,12 @@ macro_rules! typed_methods {
             where
                 T: $crate::typed::TextType,
             {
-                $crate::typed::lower::like(self.lower(), $crate::ir::LikeKind::Raw, pattern.into(), false)
+                $crate::typed::lower::like(
+                    self.lower(),
+                    $crate::ir::LikeKind::Raw,
+                    pattern.into(),
+                    false,
+                )
             }
 
             /// Case-insensitive `LIKE` with a pattern written by the programmer.
@@ -125,7 +211,12 @@ macro_rules! typed_methods {
             where
                 T: $crate::typed::TextType,
             {
-                $crate::typed::lower::like(self.lower(), $crate::ir::LikeKind::Raw, pattern.into(), true)
+                $crate::typed::lower::like(
+                    self.lower(),
+                    $crate::ir::LikeKind::Raw,
+                    pattern.into(),
+                    true,
+                )
             }
 
             /// The text matches the regular expression `pattern`.
@@ -252,7 +343,11 @@ macro_rules! arith_op {
         {
             type Output = $crate::typed::TypedExpr<M, T>;
             fn $method(self, rhs: V) -> Self::Output {
-                $crate::typed::lower::arith(self.lower(), $crate::ir::ArithOp::$op, rhs.into_value_for())
+                $crate::typed::lower::arith(
+                    self.lower(),
+                    $crate::ir::ArithOp::$op,
+                    rhs.into_value_for(),
+                )
             }
         }
     };

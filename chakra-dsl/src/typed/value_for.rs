@@ -75,15 +75,6 @@ impl ValueFor<Option<String>> for &str {
     }
 }
 
-impl ValueFor<Option<String>> for Option<&str> {
-    fn into_value_for(self) -> Value {
-        match self {
-            Some(s) => Value::Text(s.to_owned()),
-            None => Value::Null(crate::ValueType::Text),
-        }
-    }
-}
-
 impl<T: ArrayElement> ValueFor<Vec<T>> for Vec<T> {
     fn into_value_for(self) -> Value {
         ColumnType::into_value(self)

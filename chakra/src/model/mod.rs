@@ -55,7 +55,10 @@ pub trait Model: Sized + Send + Sync + 'static {
     }
 
     /// The row with primary key `pk`; [`Error::NotFound`] when there is none.
-    fn get<E: Executor>(exec: E, pk: Self::PrimaryKey) -> impl Future<Output = Result<Self>> + Send {
+    fn get<E: Executor>(
+        exec: E,
+        pk: Self::PrimaryKey,
+    ) -> impl Future<Output = Result<Self>> + Send {
         let mut exec = exec;
         async move {
             let meta = Self::meta();

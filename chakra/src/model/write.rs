@@ -4,8 +4,8 @@
 
 use super::Model;
 use chakra_dsl::{
-    check_value, pk_filter, ColumnRef, Delete, Error, Insert, ModelMeta, Result, Statement,
-    Update, Value,
+    check_value, pk_filter, ColumnRef, Delete, Error, Insert, ModelMeta, Result, Statement, Update,
+    Value,
 };
 
 /// Every column of the model, for `RETURNING`.
@@ -25,11 +25,7 @@ fn auto_pk_index(meta: &ModelMeta) -> Option<usize> {
 
 /// An INSERT of `rows` (each holding every field's value in declaration order), leaving the
 /// auto-increment key out when `omit_key` is set. Values are checked against the fields.
-pub fn insert_statement(
-    meta: &ModelMeta,
-    omit_key: bool,
-    rows: Vec<Vec<Value>>,
-) -> Result<Insert> {
+pub fn insert_statement(meta: &ModelMeta, omit_key: bool, rows: Vec<Vec<Value>>) -> Result<Insert> {
     let skip = if omit_key { auto_pk_index(meta) } else { None };
     let columns: Vec<String> = meta
         .fields
@@ -79,9 +75,7 @@ pub fn insert_groups<M: Model>(models: &[M]) -> Vec<Result<(Statement, Vec<usize
             continue;
         }
         let rows = idx.iter().map(|&i| models[i].to_values()).collect();
-        out.push(
-            insert_statement(M::meta(), unset, rows).map(|ins| (Statement::Insert(ins), idx)),
-        );
+        out.push(insert_statement(M::meta(), unset, rows).map(|ins| (Statement::Insert(ins), idx)));
     }
     out
 }

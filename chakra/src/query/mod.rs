@@ -117,7 +117,11 @@ impl<M: Model> Query<M> {
     /// [`Error::MultipleObjectsReturned`] when several do.
     pub async fn one<E: Executor>(self, mut exec: E) -> Result<M> {
         let limited = self.inner.limit.is_some_and(|l| l < 2);
-        let q = if limited { self.clone() } else { self.clone().limit(2) };
+        let q = if limited {
+            self.clone()
+        } else {
+            self.clone().limit(2)
+        };
         let mut rows = exec.fetch(&q.to_statement()).await?;
         match rows.len() {
             0 => Err(Error::NotFound {

@@ -69,13 +69,17 @@ impl<M: Model> Tracked<M> {
 impl<M: Model> Deref for Tracked<M> {
     type Target = M;
     fn deref(&self) -> &M {
-        self.value.as_ref().expect("tracked value present until drop")
+        self.value
+            .as_ref()
+            .expect("tracked value present until drop")
     }
 }
 
 impl<M: Model> DerefMut for Tracked<M> {
     fn deref_mut(&mut self) -> &mut M {
-        self.value.as_mut().expect("tracked value present until drop")
+        self.value
+            .as_mut()
+            .expect("tracked value present until drop")
     }
 }
 

@@ -41,8 +41,9 @@ impl TxShared {
 
     fn take_dirty(&self, from_depth: u32) -> Vec<DirtyWrite> {
         let mut all = self.dirty.lock().unwrap_or_else(|e| e.into_inner());
-        let (take, keep): (Vec<_>, Vec<_>) =
-            std::mem::take(&mut *all).into_iter().partition(|w| w.depth >= from_depth);
+        let (take, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut *all)
+            .into_iter()
+            .partition(|w| w.depth >= from_depth);
         *all = keep;
         take
     }
@@ -164,9 +165,7 @@ impl Tx {
 
     async fn with_conn<T>(
         &self,
-        f: impl for<'c> FnOnce(
-            &'c mut Transaction,
-        ) -> futures_util::future::BoxFuture<'c, Result<T>>,
+        f: impl for<'c> FnOnce(&'c mut Transaction) -> futures_util::future::BoxFuture<'c, Result<T>>,
     ) -> Result<T> {
         let mut guard = self.shared.conn.lock().await;
         let t = guard.as_mut().ok_or_else(ended)?;
@@ -196,11 +195,7 @@ where
 /// Runs a top-level transaction on `pool`: the session's pending `work` first, then `f`, then
 /// the tracked rows' changes, then COMMIT. Rolls back on `Err` and on panic (and resumes the
 /// panic).
-pub(crate) async fn run_top<F, Fut, R>(
-    pool: &Pool,
-    work: &mut PendingWork<'_>,
-    f: F,
-) -> Result<R>
+pub(crate) async fn run_top<F, Fut, R>(pool: &Pool, work: &mut PendingWork<'_>, f: F) -> Result<R>
 where
     F: FnOnce(Tx) -> Fut,
     Fut: Future<Output = Result<R>>,
