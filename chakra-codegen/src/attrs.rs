@@ -13,7 +13,7 @@ const FIELD_ATTRS: &str = "`primary_key`, `auto_increment`, `unique`, `index`, `
 `target_column = \"column\"`";
 
 /// A declared default.
-pub enum Default {
+pub(crate) enum Default {
     /// `default = "now()"`.
     Now,
     /// A literal, as a token expression of a concrete Rust type (`5i64`, `1.5f64`, `"x"`, `true`).
@@ -21,38 +21,38 @@ pub enum Default {
 }
 
 /// Relation attributes of a `Related<…>` field.
-pub struct RelationAttrs {
+pub(crate) struct RelationAttrs {
     /// Kind name as written (`OneToMany`, …), normalised.
-    pub kind: Ident,
-    pub foreign_key: Option<String>,
-    pub back_populates: Option<String>,
-    pub through: Option<String>,
-    pub source_column: Option<String>,
-    pub target_column: Option<String>,
+    pub(crate) kind: Ident,
+    pub(crate) foreign_key: Option<String>,
+    pub(crate) back_populates: Option<String>,
+    pub(crate) through: Option<String>,
+    pub(crate) source_column: Option<String>,
+    pub(crate) target_column: Option<String>,
 }
 
 /// One field.
-pub struct FieldAttrs {
-    pub ident: Ident,
-    pub ty: Type,
-    pub vis: syn::Visibility,
-    pub column: String,
-    pub primary_key: bool,
-    pub auto_increment: Option<Span>,
-    pub unique: bool,
-    pub index: bool,
-    pub max_length: Option<(u32, Span)>,
-    pub precision: Option<(u32, Span)>,
-    pub scale: Option<(u32, Span)>,
-    pub default: Option<(Default, Span)>,
-    pub relation: Option<RelationAttrs>,
+pub(crate) struct FieldAttrs {
+    pub(crate) ident: Ident,
+    pub(crate) ty: Type,
+    pub(crate) vis: syn::Visibility,
+    pub(crate) column: String,
+    pub(crate) primary_key: bool,
+    pub(crate) auto_increment: Option<Span>,
+    pub(crate) unique: bool,
+    pub(crate) index: bool,
+    pub(crate) max_length: Option<(u32, Span)>,
+    pub(crate) precision: Option<(u32, Span)>,
+    pub(crate) scale: Option<(u32, Span)>,
+    pub(crate) default: Option<(Default, Span)>,
+    pub(crate) relation: Option<RelationAttrs>,
 }
 
 /// The whole model.
-pub struct ModelAttrs {
-    pub table: String,
-    pub no_default: bool,
-    pub fields: Vec<FieldAttrs>,
+pub(crate) struct ModelAttrs {
+    pub(crate) table: String,
+    pub(crate) no_default: bool,
+    pub(crate) fields: Vec<FieldAttrs>,
 }
 
 fn snake_case(name: &str) -> String {
@@ -381,7 +381,7 @@ fn parse_field(f: &syn::Field) -> syn::Result<FieldAttrs> {
 }
 
 /// Parses and checks the whole derive input.
-pub fn parse_model(input: &DeriveInput) -> syn::Result<ModelAttrs> {
+pub(crate) fn parse_model(input: &DeriveInput) -> syn::Result<ModelAttrs> {
     if !input.generics.params.is_empty() {
         return Err(syn::Error::new(
             input.generics.span(),

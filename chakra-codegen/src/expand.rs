@@ -151,7 +151,7 @@ fn default_value(f: &FieldAttrs) -> TokenStream {
 }
 
 /// Generates everything for one model.
-pub fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenStream> {
+pub(crate) fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenStream> {
     let ident = &input.ident;
     let name = ident.to_string();
     let table = &m.table;

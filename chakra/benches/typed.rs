@@ -34,7 +34,7 @@ fn user(i: usize) -> User {
         id: 0,
         username: format!("user{i:05}"),
         email: format!("user{i}@example.com"),
-        is_active: i % 3 != 0,
+        is_active: !i.is_multiple_of(3),
         balance: i as i64,
         ..Default::default()
     }

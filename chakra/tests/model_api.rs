@@ -21,13 +21,21 @@ async fn save_inserts_then_updates() {
         u.save(&pool).await.unwrap();
         assert_eq!(u.id, 1, "an update keeps the key");
         let got = User::get(&pool, 1).await.unwrap();
-        assert_eq!((got.email.as_str(), got.balance), ("new@example.com", 42), "{d:?}");
+        assert_eq!(
+            (got.email.as_str(), got.balance),
+            ("new@example.com", 42),
+            "{d:?}"
+        );
         assert_eq!(User::query().count(&pool).await.unwrap(), 1);
         // A key that no row has: save inserts it with that key.
         let mut v = user("victor");
         v.id = 50;
         v.save(&pool).await.unwrap();
-        assert_eq!(User::get(&pool, 50).await.unwrap().username, "victor", "{d:?}");
+        assert_eq!(
+            User::get(&pool, 50).await.unwrap().username,
+            "victor",
+            "{d:?}"
+        );
     }
 }
 
@@ -94,7 +102,11 @@ async fn first_one_count_exists_update_delete() {
             .unwrap();
         assert_eq!(first.unwrap().username, "cy");
         assert_eq!(User::query().count(&pool).await.unwrap(), 3);
-        assert_eq!(User::query().limit(2).count(&pool).await.unwrap(), 2, "{d:?}");
+        assert_eq!(
+            User::query().limit(2).count(&pool).await.unwrap(),
+            2,
+            "{d:?}"
+        );
         assert!(by_name("ann").exists(&pool).await.unwrap());
         let n = User::query()
             .filter(User::username().ne("ann"))

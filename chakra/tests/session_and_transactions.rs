@@ -23,7 +23,10 @@ async fn commit_writes_in_order_and_writes_back() {
         session.add(&mut a);
         session.add(&mut old);
         session.add(&mut b);
-        session.delete(&User { id: 1, ..user("old") });
+        session.delete(&User {
+            id: 1,
+            ..user("old")
+        });
         // The delete of `old` comes after its update: the row is gone at the end.
         session.commit().await.unwrap();
         assert_eq!((a.id, b.id), (2, 3), "{d:?}: inserted in add order");
@@ -129,7 +132,10 @@ async fn nested_transactions_are_savepoints() {
         let a = User::get(&pool, 1).await.unwrap();
         let b = User::get(&pool, 2).await.unwrap();
         assert_eq!((a.balance, b.balance), (10, 20), "{d:?}");
-        assert_eq!(a.email, "a@example.com", "{d:?}: the failed savepoint's write is undone");
+        assert_eq!(
+            a.email, "a@example.com",
+            "{d:?}: the failed savepoint's write is undone"
+        );
     }
 }
 

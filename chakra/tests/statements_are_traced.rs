@@ -59,13 +59,19 @@ async fn each_statement_is_an_event_with_sql_binds_rows_and_duration() {
             .iter()
             .find(|e| e["sql"].starts_with("INSERT INTO \"users\""))
             .unwrap_or_else(|| panic!("{d:?}: no insert event in {got:?}"));
-        assert_eq!(insert["binds"], "10", "{d:?}: 2 rows x 5 columns (the key is generated)");
+        assert_eq!(
+            insert["binds"], "10",
+            "{d:?}: 2 rows x 5 columns (the key is generated)"
+        );
         assert_eq!(insert["rows"], "2");
         let select = got
             .iter()
             .find(|e| e["sql"].starts_with("SELECT") && e["sql"].contains("LIKE"))
             .unwrap_or_else(|| panic!("{d:?}: no select event in {got:?}"));
-        assert_eq!((select["binds"].as_str(), select["rows"].as_str()), ("1", "1"));
+        assert_eq!(
+            (select["binds"].as_str(), select["rows"].as_str()),
+            ("1", "1")
+        );
         assert!(select["elapsed_us"].parse::<u64>().is_ok(), "{select:?}");
     }
 }

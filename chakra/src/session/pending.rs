@@ -17,10 +17,8 @@ pub trait Pendable: Send + Sync {
 impl<M: Model> Pendable for M {
     fn write<'t>(&'t self, tx: &'t mut Transaction) -> BoxFuture<'t, Result<Option<Vec<Value>>>> {
         Box::pin(async move {
-            if !self.pk_is_unset() {
-                if tx.execute(&write::update_by_pk(self)?).await? > 0 {
-                    return Ok(None);
-                }
+            if !self.pk_is_unset() && tx.execute(&write::update_by_pk(self)?).await? > 0 {
+                return Ok(None);
             }
             let mut rows = tx.fetch(&write::insert_one(self)?).await?;
             match (rows.pop(), rows.is_empty()) {

@@ -2,7 +2,7 @@
 //!
 //! - [`writer`]: [`writer::SqlWriter`], the buffer of SQL text pieces and binds.
 //! - [`ddl`]: CREATE/DROP TABLE from model metadata.
-//! - [`expr`]: expressions.
+//! - [`expr`]: the compiler of expressions.
 //! - [`statement`]: SELECT / COUNT / EXISTS / INSERT / UPDATE / DELETE.
 //! - [`sqlite_values`]: how canonical values are stored on SQLite (text dates, JSON arrays…).
 
