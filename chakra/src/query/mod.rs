@@ -103,7 +103,11 @@ impl<M: Model> Query<M> {
     /// Every matching row.
     pub async fn all<E: Executor>(self, mut exec: E) -> Result<Vec<M>> {
         let rows = exec.fetch(&self.to_statement()).await?;
-        rows.into_iter().map(M::from_row).collect()
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            out.push(M::from_row(row)?);
+        }
+        Ok(out)
     }
 
     /// The first matching row (in the query's order), if any.
