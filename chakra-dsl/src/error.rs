@@ -53,11 +53,11 @@ pub enum Error {
         detail: Option<String>,
     },
     /// A query that must return one row returned several.
-    #[error("get() returned more than one {model}: it returned {count}")]
+    #[error("get() returned more than one {model}: it returned {}", count_text(*.count))]
     MultipleObjectsReturned {
         /// Model name.
         model: String,
-        /// How many rows matched (at least 2).
+        /// How many rows matched (at least 2; 21 means "more than 20", the most counted).
         count: usize,
     },
     /// A UNIQUE or PRIMARY KEY constraint was violated.
@@ -158,6 +158,17 @@ pub enum Error {
     /// A transaction was used after it ended, or failed in a way that needs a rollback.
     #[error("transaction error: {0}")]
     Transaction(String),
+}
+
+/// Most rows `get()` reads before it stops counting.
+pub const MAX_GET_RESULTS: usize = 21;
+
+fn count_text(n: usize) -> String {
+    if n >= MAX_GET_RESULTS {
+        format!("more than {}", MAX_GET_RESULTS - 1)
+    } else {
+        n.to_string()
+    }
 }
 
 fn detail_suffix(d: &Option<String>) -> String {

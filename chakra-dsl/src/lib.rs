@@ -1,14 +1,14 @@
 //! `chakra-dsl`: everything about a query that involves no I/O.
 //!
 //! Where to find things:
-//! - [`types`]: the canonical field types shared by Rust, Python and the migration TOML.
-//! - [`value`]: [`Value`], one runtime value of a canonical type (what gets bound and decoded).
-//! - [`meta`]: [`ModelMeta`] / [`FieldMeta`] / [`RelationMeta`], the one description of a model.
-//! - [`ir`]: the query IR ([`Expr`], [`Select`], [`Insert`], [`Update`], [`Delete`]).
-//! - [`model_query`]: [`ModelQuery`], queries over one model lowered to the IR.
-//! - [`typed`]: the typed layer of the Rust front door ([`typed::Column`], typed expressions).
-//! - [`ident`]: identifier validation.
-//! - [`error`]: the one error enum both front doors and the executor report through.
+//! - [`types`] — the canonical field types shared by Rust, Python and the migration TOML.
+//! - [`value`] — [`Value`], one runtime value of a canonical type (what gets bound and decoded).
+//! - [`meta`] — [`ModelMeta`] / [`FieldMeta`] / [`RelationMeta`], the one description of a model.
+//! - [`ir`] — the query IR ([`Expr`], [`Select`], [`Insert`], [`Update`], [`Delete`]).
+//! - [`model_query`] — [`ModelQuery`], queries over one model lowered to the IR.
+//! - [`typed`] — the typed layer of the Rust front door ([`typed::Column`], typed expressions).
+//! - [`ident`] — identifier validation.
+//! - [`error`] — the one error enum both front doors and the executor report through.
 
 pub mod error;
 pub mod ident;

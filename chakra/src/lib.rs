@@ -1,15 +1,15 @@
 //! Chakra ORM runtime.
 //!
 //! Where to find things:
-//! - [`model`]: the [`Model`] trait `#[derive(Model)]` implements: `User::get`, `User::query`,
+//! - [`model`] — the [`Model`] trait `#[derive(Model)]` implements: `User::get`, `User::query`,
 //!   `save`, `delete`, `insert_many`; the model registry.
-//! - [`query`]: [`Query<M>`], the typed query builder (`filter`, `order_by`, `all`, …).
-//! - [`session`]: [`Session`] (unit of work), [`Tx`] (transaction closures, savepoints),
+//! - [`query`] — [`Query<M>`], the typed query builder (`filter`, `order_by`, `all`, …).
+//! - [`session`] — [`Session`] (unit of work), [`Tx`] (transaction closures, savepoints),
 //!   [`Tracked`] rows.
-//! - [`sql`]: the SQL compilers (IR → dialect SQL + binds).
-//! - [`exec`]: the executor: [`Pool`], [`Transaction`], running statements through
+//! - [`sql`] — the SQL compilers (IR → dialect SQL + binds).
+//! - [`exec`] — the executor: [`Pool`], [`Transaction`], running statements through
 //!   diesel-async, decoding rows.
-//! - [`config`]: database URLs and the default-database lookup.
+//! - [`config`] — database URLs and the default-database lookup.
 //! - The IR, values, model metadata, the typed column layer and the error enum live in
 //!   [`chakra_dsl`], re-exported here as [`dsl`].
 

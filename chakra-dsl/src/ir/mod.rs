@@ -1,10 +1,10 @@
 //! The query IR: what both front doors build and the SQL compilers consume.
 //!
-//! - [`expr`]: expressions ([`Expr`]): columns, values, comparisons, LIKE, IN, NULL tests,
+//! - [`expr`] — expressions ([`Expr`]): columns, values, comparisons, LIKE, IN, NULL tests,
 //!   boolean logic, date parts, arithmetic, subqueries.
-//! - [`select`]: [`Select`] with sources, joins, ordering, limit/offset, and the
+//! - [`select`] — [`Select`] with sources, joins, ordering, limit/offset, and the
 //!   count/exists wrappers.
-//! - [`write`]: [`Insert`], [`Update`], [`Delete`].
+//! - [`write`] — [`Insert`], [`Update`], [`Delete`].
 
 pub mod expr;
 pub mod select;

@@ -150,16 +150,39 @@ fn json_array(column: usize, s: &str, elem: &ValueType) -> Option<ArrayValue> {
     Some(out)
 }
 
-/// Coerces a whole row in place against the plan.
-pub fn coerce_row(row: Vec<Value>, plan: &[ValueType]) -> Result<Vec<Value>> {
-    if plan.is_empty() {
-        return Ok(row);
+/// True when `v` already has type `t` (no allocation, unlike comparing `value_type()`).
+fn has_type(v: &Value, t: &ValueType) -> bool {
+    matches!(
+        (v, t),
+        (Value::Bool(_), ValueType::Bool)
+            | (Value::I32(_), ValueType::I32)
+            | (Value::I64(_), ValueType::I64)
+            | (Value::F64(_), ValueType::F64)
+            | (Value::Decimal(_), ValueType::Decimal)
+            | (Value::Text(_), ValueType::Text)
+            | (Value::Bytes(_), ValueType::Bytes)
+            | (Value::DateTime(_), ValueType::DateTime)
+            | (Value::Date(_), ValueType::Date)
+            | (Value::Json(_), ValueType::Json)
+            | (Value::Uuid(_), ValueType::Uuid)
+    )
+}
+
+/// Coerces a whole row in place against the plan. Cells that already have their declared
+/// type (nearly all of them on PostgreSQL) are left untouched.
+pub fn coerce_row(mut row: Vec<Value>, plan: &[ValueType]) -> Result<Vec<Value>> {
+    for (i, (cell, t)) in row.iter_mut().zip(plan).enumerate() {
+        if has_type(cell, t) {
+            continue;
+        }
+        if let Value::Null(nt) = cell {
+            if nt != t {
+                *nt = t.clone();
+            }
+            continue;
+        }
+        let v = std::mem::replace(cell, Value::Bool(false));
+        *cell = coerce(i, v, t)?;
     }
-    row.into_iter()
-        .enumerate()
-        .map(|(i, v)| match plan.get(i) {
-            Some(t) => coerce(i, v, t),
-            None => Ok(v),
-        })
-        .collect()
+    Ok(row)
 }

@@ -4,7 +4,8 @@ use super::conn::Row;
 use super::pool::Pool;
 use super::transaction::Transaction;
 use crate::sql::{CompiledQuery, Dialect};
-use chakra_dsl::{Result, Statement};
+use chakra_dsl::error::MAX_GET_RESULTS;
+use chakra_dsl::{Error, Result, Select, Statement};
 use std::future::Future;
 
 /// Something statements can run on.
@@ -22,6 +23,30 @@ pub trait Executor: Send {
     ) -> impl Future<Output = Result<Vec<Row>>> + Send;
     /// Runs a compiled statement and returns the affected-row count.
     fn execute_compiled(&mut self, q: &CompiledQuery) -> impl Future<Output = Result<u64>> + Send;
+
+    /// Runs a select that must match exactly one row (`get()`): [`Error::NotFound`] when it
+    /// matches none, [`Error::MultipleObjectsReturned`] when it matches several. At most
+    /// [`MAX_GET_RESULTS`] rows are read. `detail` says what was looked for (`id=1`).
+    fn fetch_one(
+        &mut self,
+        select: &Select,
+        model: &str,
+        detail: Option<String>,
+    ) -> impl Future<Output = Result<Row>> + Send {
+        let mut limited = select.clone();
+        if limited.limit.is_none_or(|l| l > MAX_GET_RESULTS as u64) {
+            limited.limit = Some(MAX_GET_RESULTS as u64);
+        }
+        let model = model.to_owned();
+        async move {
+            let mut rows = self.fetch(&Statement::Select(limited)).await?;
+            match rows.len() {
+                1 => Ok(rows.pop().expect("one row")),
+                0 => Err(Error::NotFound { model, detail }),
+                n => Err(Error::MultipleObjectsReturned { model, count: n }),
+            }
+        }
+    }
 }
 
 impl Executor for &Pool {

@@ -1,14 +1,14 @@
 //! The executor: pools, connections, transactions, and running compiled statements through
 //! diesel-async.
 //!
-//! - [`pool`]: [`Pool`] (deadpool over diesel-async, PostgreSQL or SQLite).
-//! - [`conn`]: [`Conn`], one checked-out connection, and statement execution.
-//! - [`transaction`]: [`Transaction`] with savepoints; dropped-while-open safety.
-//! - [`executor`]: the [`Executor`] trait front doors are generic over.
-//! - [`query`]: the diesel query node binding every value as a parameter.
-//! - [`row`] and [`coerce`]: row decoding by runtime type, then by the statement's plan.
-//! - [`errors`]: diesel/pool errors → [`chakra_dsl::Error`].
-//! - [`sqlite_setup`]: per-connection SQLite pragmas and functions.
+//! - [`pool`] — [`Pool`] (deadpool over diesel-async, PostgreSQL or SQLite).
+//! - [`conn`] — [`Conn`], one checked-out connection, and statement execution.
+//! - [`transaction`] — [`Transaction`] with savepoints; dropped-while-open safety.
+//! - [`executor`] — the [`Executor`] trait front doors are generic over.
+//! - [`query`] — the diesel query node binding every value as a parameter.
+//! - [`row`] and [`coerce`] — row decoding by runtime type, then by the statement's plan.
+//! - [`errors`] — diesel/pool errors → [`chakra_dsl::Error`].
+//! - [`sqlite_setup`] — per-connection SQLite pragmas and functions.
 
 pub mod coerce;
 pub mod conn;

@@ -148,9 +148,10 @@ impl Pool {
         };
         // Fail now, naming the database, rather than at the first query.
         drop(pool.acquire().await.map_err(|e| match e {
-            Error::Connection(m) => {
-                Error::Connection(format!("cannot connect to {}: {m}", redacted(url)))
-            }
+            Error::Connection(m) => Error::Connection(format!(
+                "cannot connect to {}: {m}",
+                crate::config::redact(url)
+            )),
             other => other,
         })?);
         Ok(pool)
@@ -238,6 +239,17 @@ impl Pool {
         self.acquire().await?.execute(q).await
     }
 
+    /// Runs a select that must match exactly one row; see [`Executor::fetch_one`].
+    pub async fn fetch_one(
+        &self,
+        select: &chakra_dsl::Select,
+        model: &str,
+        detail: Option<String>,
+    ) -> Result<Row> {
+        let mut me = self;
+        super::Executor::fetch_one(&mut me, select, model, detail).await
+    }
+
     /// Runs SQL text without parameters (DDL, scripts).
     pub async fn batch_execute(&self, sql: &str) -> Result<()> {
         self.acquire().await?.batch_execute(sql).await
@@ -246,16 +258,6 @@ impl Pool {
     /// Starts a transaction on a connection of its own.
     pub async fn begin(&self) -> Result<Transaction> {
         Transaction::begin(self.acquire().await?).await
-    }
-}
-
-fn redacted(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => url.to_owned(),
     }
 }
 

@@ -13,6 +13,10 @@ use chakra_dsl::{Error, Result, Statement};
 pub struct Transaction {
     conn: Option<Conn>,
     savepoints: u32,
+    /// Set when a statement fails: the savepoint depth at which it failed and its message.
+    /// PostgreSQL aborts the transaction on any error while SQLite only undoes the statement;
+    /// Chakra treats both alike so a commit never silently keeps half the work.
+    failed: Option<(u32, String)>,
 }
 
 impl std::fmt::Debug for Transaction {
@@ -36,6 +40,7 @@ impl Transaction {
         Ok(Transaction {
             conn: Some(conn),
             savepoints: 0,
+            failed: None,
         })
     }
 
@@ -93,19 +98,37 @@ impl Transaction {
         self.execute_compiled(&compile(stmt, d)?).await
     }
 
+    fn track<T>(&mut self, r: Result<T>) -> Result<T> {
+        if let Err(e) = &r {
+            if !matches!(e, Error::Decode { .. }) && self.failed.is_none() {
+                self.failed = Some((self.savepoints, e.to_string()));
+            }
+        }
+        r
+    }
+
+    /// The error that put the transaction in the failed state, if any. A failed transaction
+    /// can only be rolled back (or the failing savepoint rolled back).
+    pub fn failure(&self) -> Option<&str> {
+        self.failed.as_ref().map(|(_, m)| m.as_str())
+    }
+
     /// Runs a compiled statement and returns its rows.
     pub async fn fetch_compiled(&mut self, q: &CompiledQuery) -> Result<Vec<Row>> {
-        self.conn()?.fetch(q).await
+        let r = self.conn()?.fetch(q).await;
+        self.track(r)
     }
 
     /// Runs a compiled statement and returns the affected-row count.
     pub async fn execute_compiled(&mut self, q: &CompiledQuery) -> Result<u64> {
-        self.conn()?.execute(q).await
+        let r = self.conn()?.execute(q).await;
+        self.track(r)
     }
 
     /// Runs SQL text without parameters.
     pub async fn batch_execute(&mut self, sql: &str) -> Result<()> {
-        self.conn()?.batch_execute(sql).await
+        let r = self.conn()?.batch_execute(sql).await;
+        self.track(r)
     }
 
     /// Opens a savepoint (a nested transaction).
@@ -135,12 +158,22 @@ impl Transaction {
         let n = self.savepoints;
         let sql = format!("ROLLBACK TO SAVEPOINT chakra_sp_{n}; RELEASE SAVEPOINT chakra_sp_{n}");
         self.conn()?.batch_execute(&sql).await?;
+        if matches!(self.failed, Some((depth, _)) if depth >= n) {
+            self.failed = None;
+        }
         self.savepoints -= 1;
         Ok(())
     }
 
-    /// Commits. On failure the connection is closed (the database rolls back).
+    /// Commits. On failure the connection is closed (the database rolls back). A
+    /// transaction in which a statement failed is rolled back instead, and the error says so.
     pub async fn commit(mut self) -> Result<()> {
+        if let Some((_, msg)) = self.failed.take() {
+            self.rollback_inner().await?;
+            return Err(Error::Transaction(format!(
+                "not committed: the transaction was rolled back because a statement in it failed ({msg})"
+            )));
+        }
         let mut conn = self
             .conn
             .take()
@@ -156,6 +189,10 @@ impl Transaction {
 
     /// Rolls back. On failure the connection is closed (the database rolls back).
     pub async fn rollback(mut self) -> Result<()> {
+        self.rollback_inner().await
+    }
+
+    async fn rollback_inner(&mut self) -> Result<()> {
         let mut conn = self
             .conn
             .take()

@@ -1,10 +1,10 @@
 //! SQL compilers: the IR in, SQL text with bound parameters out, one dialect at a time.
 //!
-//! - [`writer`]: [`writer::SqlWriter`], the buffer of SQL text pieces and binds.
-//! - [`ddl`]: CREATE/DROP TABLE from model metadata.
-//! - [`expr`]: the compiler of expressions.
-//! - [`statement`]: SELECT / COUNT / EXISTS / INSERT / UPDATE / DELETE.
-//! - [`sqlite_values`]: how canonical values are stored on SQLite (text dates, JSON arrays…).
+//! - [`writer`] — [`writer::SqlWriter`], the buffer of SQL text pieces and binds.
+//! - [`ddl`] — CREATE/DROP TABLE from model metadata.
+//! - [`expr`] — expressions.
+//! - [`statement`] — SELECT / COUNT / EXISTS / INSERT / UPDATE / DELETE.
+//! - [`sqlite_values`] — how canonical values are stored on SQLite (text dates, JSON arrays…).
 
 pub mod ddl;
 pub mod expr;

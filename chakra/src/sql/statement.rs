@@ -4,7 +4,8 @@ use super::expr::{expr, ordered};
 use super::writer::SqlWriter;
 use super::Dialect;
 use chakra_dsl::{
-    ColumnRef, Delete, Error, Insert, JoinKind, Result, Select, Source, Statement, Update, Value,
+    ArrayValue, ColumnRef, Delete, Error, Insert, JoinKind, Result, Select, Source, Statement,
+    Update, Value, ValueType,
 };
 
 /// Compiles any statement.
@@ -189,7 +190,29 @@ fn insert(w: &mut SqlWriter, ins: &Insert) -> Result<()> {
         }
         w.ident(c)?;
     }
-    w.sql(") VALUES ");
+    w.sql(")");
+    if ins.rows.len() > 1 {
+        if w.dialect == Dialect::Postgres {
+            if let Some(arrays) = column_arrays(ins)? {
+                // One typed array per column: the SQL text is the same for any number of rows,
+                // so the prepared statement is reused (and there are only as many binds as
+                // columns).
+                w.sql(" SELECT * FROM unnest(");
+                for (i, a) in arrays.into_iter().enumerate() {
+                    if i > 0 {
+                        w.sql(", ");
+                    }
+                    w.bind(Value::Array(a));
+                }
+                w.sql(")");
+                return returning(w, &ins.returning);
+            }
+        }
+        // The text depends on the row count: keep it out of the statement cache, which
+        // never evicts.
+        w.uncacheable();
+    }
+    w.sql(" VALUES ");
     for (r, row) in ins.rows.iter().enumerate() {
         if row.len() != ins.columns.len() {
             return Err(Error::InvalidQuery(format!(
@@ -209,6 +232,48 @@ fn insert(w: &mut SqlWriter, ins: &Insert) -> Result<()> {
         w.sql(")");
     }
     returning(w, &ins.returning)
+}
+
+/// The rows of an insert as one typed array per column, when every column holds scalars of
+/// one type (arrays of arrays cannot be unnested).
+fn column_arrays(ins: &Insert) -> Result<Option<Vec<ArrayValue>>> {
+    let mut out = Vec::with_capacity(ins.columns.len());
+    for (c, name) in ins.columns.iter().enumerate() {
+        let mut ty = None;
+        for (r, row) in ins.rows.iter().enumerate() {
+            let Some(v) = row.get(c) else {
+                return Err(Error::InvalidQuery(format!(
+                    "insert into {:?}: row {r} has {} values for {} columns",
+                    ins.table,
+                    row.len(),
+                    ins.columns.len()
+                )));
+            };
+            let t = v.value_type();
+            if !v.is_null() || ty.is_none() {
+                ty = Some(t);
+            }
+            if !v.is_null() {
+                break;
+            }
+        }
+        let Some(ty) = ty else { return Ok(None) };
+        if matches!(ty, ValueType::Array(_)) {
+            return Ok(None);
+        }
+        let Some(mut arr) = ArrayValue::empty(&ty) else {
+            return Ok(None);
+        };
+        for row in &ins.rows {
+            if !arr.push(row[c].clone()) {
+                // Mixed types in one column: let the database report it on the plain form.
+                let _ = name;
+                return Ok(None);
+            }
+        }
+        out.push(arr);
+    }
+    Ok(Some(out))
 }
 
 fn update(w: &mut SqlWriter, u: &Update) -> Result<()> {

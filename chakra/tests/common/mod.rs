@@ -5,6 +5,8 @@
 //! cluster when none is running. A test that cannot reach it fails: it never skips.
 #![allow(dead_code)]
 
+pub mod fixtures;
+
 use chakra::{Dialect, Pool};
 use std::sync::atomic::{AtomicU64, Ordering};
 

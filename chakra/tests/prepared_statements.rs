@@ -1,0 +1,83 @@
+//! Repeated statements reuse their prepared form on PostgreSQL: single-row
+//! `INSERT … RETURNING`, get-by-pk, and IN lists of any length each prepare once per
+//! connection.
+
+mod common;
+
+use chakra::dsl::*;
+use chakra::{Pool, PoolOptions};
+use common::fixtures::*;
+use common::TestDb;
+
+#[tokio::test]
+async fn repeated_statements_are_prepared_once_per_connection() {
+    let db = TestDb::postgres().await;
+    let pool = Pool::connect_with(
+        &db.url,
+        PoolOptions {
+            max_size: 1,
+            ..PoolOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    seed(&pool).await;
+    let m = users_meta();
+    let q = ModelQuery::new(m.clone());
+    for i in 0..20 {
+        let ins = insert_rows(
+            &m,
+            vec![vec![
+                ("username".to_owned(), Value::Text(format!("u{i}"))),
+                ("age".to_owned(), Value::I32(i)),
+            ]],
+        )
+        .unwrap();
+        let row = pool.fetch(&ins.into()).await.unwrap();
+        let id = row[0][0].clone();
+        let got = pool
+            .fetch(&q.clone().filter(pk_filter(&m, id).unwrap()).select().into())
+            .await
+            .unwrap();
+        assert_eq!(got.len(), 1);
+        let ids: Vec<Value> = (0..=i as i64).map(Value::I64).collect();
+        pool.fetch(&q.clone().filter(uid().is_in(ids)).select().into())
+            .await
+            .unwrap();
+    }
+    for n in [2, 3] {
+        let rows = (0..n)
+            .map(|i| {
+                vec![
+                    ("username".to_owned(), Value::Text(format!("bulk{n}_{i}"))),
+                    ("age".to_owned(), Value::Null(ValueType::I32)),
+                ]
+            })
+            .collect();
+        let got = pool
+            .fetch(&insert_rows(&m, rows).unwrap().into())
+            .await
+            .unwrap();
+        assert_eq!(got.len(), n);
+    }
+    // Ask the same (only) connection which statements it holds prepared.
+    let mut conn = pool.acquire().await.unwrap();
+    let probe = chakra::compile(
+        &Select::from(Source::table("pg_prepared_statements"))
+            .column(
+                Expr::col("pg_prepared_statements", "statement", ValueType::Text),
+                ValueType::Text,
+            )
+            .into(),
+        chakra::Dialect::Postgres,
+    )
+    .unwrap();
+    let prepared = conn.fetch(&probe).await.unwrap();
+    let texts: Vec<&str> = prepared.iter().map(|r| r[0].as_str().unwrap()).collect();
+    let count = |needle: &str| texts.iter().filter(|t| t.contains(needle)).count();
+    assert_eq!(count("VALUES ($1, $2, $3) RETURNING"), 1, "{texts:#?}");
+    // Bulk inserts of 4 rows (the fixture) and of 2 and 3 rows share one statement.
+    assert_eq!(count("unnest("), 2, "{texts:#?}");
+    assert_eq!(count("= ANY("), 1, "{texts:#?}");
+    assert_eq!(count("WHERE \"users\".\"id\" = $1"), 1, "{texts:#?}");
+}
