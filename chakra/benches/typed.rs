@@ -2,6 +2,9 @@
 //! workloads through `User::query()…` / `User::get` / `insert_many` / `Session`, and through
 //! `Pool::fetch` with a statement built once (rows left as `Vec<Value>`).
 //!
+//! After the criterion groups it prints a table of typed ÷ executor medians measured
+//! alternately (robust to the drift of a shared VM).
+//!
 //! Run: `cargo bench -p chakra --bench typed` (PostgreSQL at `CHAKRA_BENCH_PG_URL`, default
 //! `postgres://postgres@127.0.0.1:5432/postgres`; a database `chakra_bench_typed` is created).
 
@@ -10,7 +13,7 @@ use chakra::prelude::*;
 use chakra::Dialect;
 use chrono::{DateTime, Utc};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Model)]
 #[chakra(table = "bench_users")]
@@ -216,6 +219,146 @@ fn bench_backend(c: &mut Criterion, rt: &tokio::runtime::Runtime, name: &str, po
     g.finish();
 }
 
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+/// Runs `executor` and `typed` alternately `n` times and returns their medians (seconds):
+/// alternating keeps the drift of a shared 2-core VM out of the ratio.
+async fn paired<A, B, FA, FB>(n: usize, mut executor: A, mut typed: B) -> (f64, f64)
+where
+    A: FnMut(usize) -> FA,
+    B: FnMut(usize) -> FB,
+    FA: std::future::Future<Output = ()>,
+    FB: std::future::Future<Output = ()>,
+{
+    let (mut e, mut t) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for i in 0..n {
+        let s = Instant::now();
+        executor(i).await;
+        e.push(s.elapsed().as_secs_f64());
+        let s = Instant::now();
+        typed(i).await;
+        t.push(s.elapsed().as_secs_f64());
+    }
+    (median(e), median(t))
+}
+
+/// Prints a table of typed ÷ executor medians, measured alternately.
+async fn ratio_table(name: &str, pool: &Pool) {
+    reset(pool, 10_000).await;
+    let all = Statement::Select(ModelQuery::new(User::meta().clone()).select());
+    let filtered = || {
+        User::query()
+            .filter(User::username().starts_with("user01"))
+            .filter(User::is_active().eq(true))
+            .order_by(User::username().asc())
+            .limit(10)
+    };
+    let filtered_stmt = filtered().to_statement();
+    let mut out = Vec::new();
+    out.push((
+        "fetch 10,000 rows",
+        paired(
+            40,
+            |_| async {
+                pool.fetch(&all).await.unwrap();
+            },
+            |_| async {
+                User::query().all(pool).await.unwrap();
+            },
+        )
+        .await,
+    ));
+    out.push((
+        "get by pk",
+        paired(
+            3000,
+            |i| async move {
+                let meta = User::meta();
+                let k = Value::I64((i % 10_000) as i64 + 1);
+                let stmt = Statement::Select(
+                    ModelQuery::new(meta.clone())
+                        .filter(pk_filter(meta, k).unwrap())
+                        .select(),
+                );
+                pool.fetch(&stmt).await.unwrap();
+            },
+            |i| async move {
+                User::get(pool, (i % 10_000) as i64 + 1).await.unwrap();
+            },
+        )
+        .await,
+    ));
+    out.push((
+        "filtered query",
+        paired(
+            300,
+            |_| async {
+                pool.fetch(&filtered_stmt).await.unwrap();
+            },
+            |_| async {
+                filtered().all(pool).await.unwrap();
+            },
+        )
+        .await,
+    ));
+    out.push((
+        "insert 1,000 (bulk)",
+        paired(
+            15,
+            |i| async move {
+                pool.fetch(&insert_statement(1_000, 100_000 + i * 2_000))
+                    .await
+                    .unwrap();
+            },
+            |i| async move {
+                let start = 101_000 + i * 2_000;
+                let mut users: Vec<User> = (start..start + 1_000).map(user).collect();
+                User::insert_many(pool, &mut users).await.unwrap();
+            },
+        )
+        .await,
+    ));
+    out.push((
+        "insert 1,000 rows in one tx",
+        paired(
+            8,
+            |i| async move {
+                let mut tx = pool.begin().await.unwrap();
+                for j in 0..1_000 {
+                    tx.fetch(&insert_statement(1, 200_000 + i * 2_000 + j))
+                        .await
+                        .unwrap();
+                }
+                tx.commit().await.unwrap();
+            },
+            |i| async move {
+                let start = 201_000 + i * 2_000;
+                let mut users: Vec<User> = (start..start + 1_000).map(user).collect();
+                let session = Session::new(pool);
+                for u in users.iter_mut() {
+                    session.add(u);
+                }
+                session.commit().await.unwrap();
+            },
+        )
+        .await,
+    ));
+    println!("\ntyped ÷ executor on {name} (medians, measured alternately):");
+    println!("| workload | executor | typed | typed ÷ executor |");
+    println!("| --- | --- | --- | --- |");
+    for (w, (e, t)) in out {
+        println!(
+            "| {w} | {:.1} µs | {:.1} µs | {:.3} |",
+            e * 1e6,
+            t * 1e6,
+            t / e
+        );
+    }
+}
+
 fn benches(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -225,14 +368,16 @@ fn benches(c: &mut Criterion) {
     if only.as_deref() != Some("sqlite") {
         let pool = rt.block_on(async { Pool::connect(&pg_url().await).await.unwrap() });
         assert_eq!(pool.dialect(), Dialect::Postgres);
-        bench_backend(c, &rt, "postgres", pool);
+        bench_backend(c, &rt, "postgres", pool.clone());
+        rt.block_on(ratio_table("postgres", &pool));
     }
     if only.as_deref() != Some("postgres") {
         let dir = std::env::temp_dir().join(format!("chakra_bench_{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let url = format!("sqlite://{}", dir.join("bench.db").display());
         let pool = rt.block_on(Pool::connect(&url)).unwrap();
-        bench_backend(c, &rt, "sqlite", pool);
+        bench_backend(c, &rt, "sqlite", pool.clone());
+        rt.block_on(ratio_table("sqlite", &pool));
         let _ = std::fs::remove_dir_all(dir);
     }
 }
