@@ -6,6 +6,7 @@
 //! - [`meta`] — [`ModelMeta`] / [`FieldMeta`] / [`RelationMeta`], the one description of a model.
 //! - [`ir`] — the query IR ([`Expr`], [`Select`], [`Insert`], [`Update`], [`Delete`]).
 //! - [`model_query`] — [`ModelQuery`], queries over one model lowered to the IR.
+//! - [`typed`] — the typed layer of the Rust front door ([`typed::Column`], typed expressions).
 //! - [`ident`] — identifier validation.
 //! - [`error`] — the one error enum both front doors and the executor report through.
 
@@ -14,6 +15,7 @@ pub mod ident;
 pub mod ir;
 pub mod meta;
 pub mod model_query;
+pub mod typed;
 pub mod types;
 pub mod value;
 
