@@ -1,1 +1,31 @@
-//! Chakra ORM proc-macros. `#[derive(Model)]` arrives with the Rust front door.
+//! Chakra ORM proc-macros: `#[derive(Model)]`.
+//!
+//! - [`attrs`]: parsing and checking `#[chakra(...)]` attributes (errors point at the
+//!   attribute and say what is allowed).
+//! - [`expand`]: the generated code (metadata, column accessors, row decoding, `Default`).
+
+use proc_macro::TokenStream;
+use syn::{parse_macro_input, DeriveInput};
+
+mod attrs;
+mod expand;
+
+/// Derives `chakra::Model` for a struct with named fields.
+///
+/// Struct attributes: `#[chakra(table = "users")]` (default: the struct name in
+/// snake_case), `#[chakra(no_default)]` (do not generate `Default`).
+///
+/// Field attributes: `primary_key`, `auto_increment`, `unique`, `index`,
+/// `max_length = N`, `precision = P`, `scale = S`, `default = "now()"` or a literal,
+/// `column = "name"`; on `Related<…>` fields `relation = OneToMany | ForeignKey | OneToOne |
+/// ManyToMany`, `foreign_key = "col"`, `back_populates = "field"`, and for many-to-many
+/// `through = "table"`, `source_column = "col"`, `target_column = "col"`. `Option<T>` fields
+/// are nullable.
+#[proc_macro_derive(Model, attributes(chakra))]
+pub fn derive_model(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    match attrs::parse_model(&input).and_then(|m| expand::expand(&input, &m)) {
+        Ok(ts) => ts.into(),
+        Err(e) => e.into_compile_error().into(),
+    }
+}

@@ -149,6 +149,12 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// A relation field was read before it was loaded.
+    #[error("related {model} rows were not loaded: load them with select_related() or prefetch_related() first")]
+    NotLoaded {
+        /// The related model's name.
+        model: String,
+    },
     /// A transaction was used after it ended, or failed in a way that needs a rollback.
     #[error("transaction error: {0}")]
     Transaction(String),

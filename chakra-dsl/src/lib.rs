@@ -7,6 +7,7 @@
 //! - [`ir`] — the query IR ([`Expr`], [`Select`], [`Insert`], [`Update`], [`Delete`]).
 //! - [`lookup`] — the `field__lookup` parser (Python kwargs and the Rust string form) and Q trees.
 //! - [`model_query`] — [`ModelQuery`], queries over one model lowered to the IR.
+//! - [`typed`] — the typed layer of the Rust front door ([`typed::Column`], typed expressions).
 //! - [`ident`] — identifier validation.
 //! - [`error`] — the one error enum both front doors and the executor report through.
 
@@ -16,6 +17,7 @@ pub mod ir;
 pub mod lookup;
 pub mod meta;
 pub mod model_query;
+pub mod typed;
 pub mod types;
 pub mod value;
 

@@ -1,100 +1,127 @@
-//! The README's demo: a model described once, its table created, rows written and queried
-//! through the IR, the SQL compiler and the executor, on the default database
-//! (`CHAKRA_DATABASE_URL`, else `chakra.toml`, else `sqlite://chakra.db`).
+//! The README's demo: the seed's Rust examples (model, queries, session, transaction) on the
+//! default database (`CHAKRA_DATABASE_URL`, else `chakra.toml`, else `sqlite://chakra.db`).
 
-use chakra::dsl::{
-    insert_rows, FieldMeta, FieldType, LikeKind, ModelMeta, ModelQuery, Statement, Value,
-};
-use chakra::sql::ddl;
-use chakra::Pool;
-use std::sync::Arc;
+use chakra::prelude::*;
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone, Model)]
+#[chakra(table = "users")]
+pub struct User {
+    #[chakra(primary_key, auto_increment)]
+    pub id: i64,
+
+    #[chakra(max_length = 50, unique)]
+    pub username: String,
+
+    #[chakra(max_length = 255)]
+    pub email: String,
+
+    #[chakra(default = "now()")]
+    pub created_at: DateTime<Utc>,
+
+    #[chakra(default = true)]
+    pub is_active: bool,
+
+    #[chakra(default = 0)]
+    pub balance: i64,
+
+    // Relationships
+    #[chakra(relation = OneToMany, foreign_key = "author_id")]
+    pub posts: Related<Vec<Post>>,
+}
+
+#[derive(Debug, Clone, Model)]
+#[chakra(table = "posts")]
+pub struct Post {
+    #[chakra(primary_key, auto_increment)]
+    pub id: i64,
+    pub author_id: i64,
+    #[chakra(max_length = 200)]
+    pub title: String,
+}
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> chakra::Result<()> {
     let pool = Pool::connect_default().await?;
     println!("connected: {:?}", pool.dialect());
-
-    let mut id = FieldMeta::new("id", FieldType::BigInteger);
-    id.primary_key = true;
-    id.auto_increment = true;
-    let mut username = FieldMeta::new(
-        "username",
-        FieldType::String {
-            max_length: Some(50),
-        },
-    );
-    username.unique = true;
-    let email = FieldMeta::new(
-        "email",
-        FieldType::String {
-            max_length: Some(255),
-        },
-    );
-    let mut created_at = FieldMeta::new("created_at", FieldType::DateTime);
-    created_at.default = Some(chakra::dsl::DefaultValue::Now);
-    let user = Arc::new(ModelMeta {
-        name: "User".into(),
-        table: "users".into(),
-        fields: vec![id, username, email, created_at],
-        relations: vec![],
-    });
-
-    pool.batch_execute(&ddl::drop_table(&user)?).await?;
-    for sql in ddl::create_table(&user, pool.dialect())? {
-        pool.batch_execute(&sql).await?;
+    for meta in [User::meta(), Post::meta()] {
+        pool.batch_execute(&chakra::sql::ddl::drop_table(meta)?)
+            .await?;
+        for sql in chakra::sql::ddl::create_table(meta, pool.dialect())? {
+            pool.batch_execute(&sql).await?;
+        }
     }
 
-    let rows = ["alice", "albert", "bob", "50%_off"]
-        .iter()
-        .map(|u| {
-            vec![
-                ("username".to_owned(), Value::from(*u)),
-                ("email".to_owned(), Value::from(format!("{u}@example.com"))),
-            ]
-        })
-        .collect();
-    let inserted = pool.fetch(&insert_rows(&user, rows)?.into()).await?;
+    // Creating records
+    let session = Session::new(&pool);
+    let mut alice = User {
+        id: 0,
+        username: "alice".into(),
+        email: "alice@example.com".into(),
+        balance: 500,
+        ..Default::default()
+    };
+    let mut albert = User {
+        username: "albert".into(),
+        email: "albert@example.com".into(),
+        ..Default::default()
+    };
+    session.add(&mut alice);
+    session.add(&mut albert);
+    session.commit().await?;
+    println!("Created users with IDs: {} and {}", alice.id, albert.id);
+
+    // Basic queries
+    let user = User::get(&pool, 1).await?;
     println!(
-        "inserted {} users, ids {:?}",
-        inserted.len(),
-        inserted
-            .iter()
-            .map(|r| r[0].to_string())
-            .collect::<Vec<_>>()
+        "get(1): {} <{}> created {}",
+        user.username, user.email, user.created_at
     );
+    let users = User::query()
+        .filter(User::username().starts_with("al"))
+        .filter(User::is_active().eq(true))
+        .order_by(User::username().asc())
+        .all(&pool)
+        .await?;
+    println!(
+        "active users starting with \"al\": {:?}",
+        users.iter().map(|u| &u.username).collect::<Vec<_>>()
+    );
+    let count = User::query()
+        .filter(User::is_active().eq(true))
+        .count(&pool)
+        .await?;
+    println!("active users: {count}");
 
-    let q = ModelQuery::new(user.clone());
-    let starts_with_a = q
-        .clone()
-        .filter(q.column("username")?.like(LikeKind::StartsWith, "a", false))
-        .order_by_name("-username")?;
-    let compiled = pool.compile(&Statement::Select(starts_with_a.select()))?;
-    println!("SQL: {}", compiled.sql());
-    for row in pool.fetch_compiled(&compiled).await? {
-        println!("  {} <{}> created {}", row[1], row[2], row[3]);
-    }
+    // Transactions: the balance transfer of the seed.
+    let session = Session::new(&pool);
+    session
+        .transaction(|tx| async move {
+            let mut user1 = tx.get::<User>(1).await?.unwrap();
+            let mut user2 = tx.get::<User>(2).await?.unwrap();
+            user1.balance -= 100;
+            user2.balance += 100;
+            Ok(())
+        })
+        .await?;
+    let balances: Vec<(String, i64)> = User::query()
+        .order_by(User::id().asc())
+        .all(&pool)
+        .await?
+        .into_iter()
+        .map(|u| (u.username, u.balance))
+        .collect();
+    println!("after the transfer: {balances:?}");
 
-    let literal = q
-        .clone()
-        .filter(q.column("username")?.like(LikeKind::Contains, "%_", false));
-    let n = pool.fetch(&literal.count()).await?;
-    println!("usernames containing a literal \"%_\": {}", n[0][0]);
-
-    match pool
-        .fetch(
-            &insert_rows(
-                &user,
-                vec![vec![
-                    ("username".to_owned(), Value::from("alice")),
-                    ("email".to_owned(), Value::from("again@example.com")),
-                ]],
-            )?
-            .into(),
-        )
-        .await
-    {
+    // Bad input is an error that names what is wrong, and writes nothing.
+    let mut dup = User {
+        username: "alice".into(),
+        email: "again@example.com".into(),
+        ..Default::default()
+    };
+    match dup.save(&pool).await {
         Err(e) => println!("duplicate username rejected: {e}"),
-        Ok(_) => println!("unexpected: duplicate accepted"),
+        Ok(()) => println!("unexpected: duplicate accepted"),
     }
     Ok(())
 }

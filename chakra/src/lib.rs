@@ -1,24 +1,49 @@
 //! Chakra ORM runtime.
 //!
 //! Where to find things:
+//! - [`model`] — the [`Model`] trait `#[derive(Model)]` implements: `User::get`, `User::query`,
+//!   `save`, `delete`, `insert_many`; the model registry.
+//! - [`query`] — [`Query<M>`], the typed query builder (`filter`, `order_by`, `all`, …).
+//! - [`session`] — [`Session`] (unit of work), [`Tx`] (transaction closures, savepoints),
+//!   [`Tracked`] rows.
 //! - [`sql`] — the SQL compilers (IR → dialect SQL + binds).
 //! - [`exec`] — the executor: [`Pool`], [`Transaction`], running statements through
 //!   diesel-async, decoding rows.
 //! - [`config`] — database URLs and the default-database lookup.
-//! - The IR, values, model metadata and the error enum live in [`chakra_dsl`], re-exported
-//!   here as [`dsl`].
+//! - The IR, values, model metadata, the typed column layer and the error enum live in
+//!   [`chakra_dsl`], re-exported here as [`dsl`].
+
+extern crate self as chakra;
 
 pub mod config;
 pub mod exec;
+pub mod model;
+pub mod query;
+pub mod session;
 pub mod sql;
 
 pub use chakra_dsl as dsl;
 pub use chakra_dsl::{Error, Result};
 pub use exec::{Executor, Pool, PoolOptions, Row, Transaction};
+pub use model::Model;
+pub use query::{Query, UpdateQuery};
+pub use session::{Session, Tracked, Tx};
 pub use sql::{compile, CompiledQuery, Dialect};
 
-/// The usual imports.
+/// `#[derive(Model)]`: see [`chakra_codegen::Model`].
+pub use chakra_codegen::Model;
+
+#[doc(hidden)]
+pub use inventory;
+
+/// The usual imports: `use chakra::prelude::*;`.
 pub mod prelude {
+    pub use crate::dsl::typed::{
+        Column, Condition, FilterFor, IntoOrdering, Ordering, Related, Relation, TypedExpr,
+        ValueFor,
+    };
     pub use crate::dsl::{Expr, FieldType, Statement, Value, ValueType};
-    pub use crate::{Error, Executor, Pool, Result, Transaction};
+    pub use crate::{
+        Error, Executor, Model, Pool, Query, Result, Session, Tracked, Transaction, Tx, UpdateQuery,
+    };
 }

@@ -84,3 +84,26 @@ impl Executor for Transaction {
         Transaction::execute_compiled(self, q).await
     }
 }
+
+/// A mutable borrow of an executor is one too (`User::get(&mut tx, 1)` on a raw
+/// [`Transaction`]).
+impl<E: Executor + ?Sized> Executor for &mut E {
+    fn dialect(&self) -> Dialect {
+        (**self).dialect()
+    }
+    fn fetch(&mut self, stmt: &Statement) -> impl Future<Output = Result<Vec<Row>>> + Send {
+        (**self).fetch(stmt)
+    }
+    fn execute(&mut self, stmt: &Statement) -> impl Future<Output = Result<u64>> + Send {
+        (**self).execute(stmt)
+    }
+    fn fetch_compiled(
+        &mut self,
+        q: &CompiledQuery,
+    ) -> impl Future<Output = Result<Vec<Row>>> + Send {
+        (**self).fetch_compiled(q)
+    }
+    fn execute_compiled(&mut self, q: &CompiledQuery) -> impl Future<Output = Result<u64>> + Send {
+        (**self).execute_compiled(q)
+    }
+}

@@ -130,7 +130,12 @@ pub fn expr(w: &mut SqlWriter, e: &Expr) -> Result<()> {
             expr: target,
             negated,
         } => {
-            expr(w, target)?;
+            // A compound target (`a = b`, `x AND y`) needs parentheses: IS binds tighter
+            // than AND/OR, and as tight as `=` on SQLite.
+            match **target {
+                Expr::Column(_) | Expr::Value(_) => expr(w, target)?,
+                _ => paren(w, target)?,
+            }
             w.sql(if *negated { " IS NOT NULL" } else { " IS NULL" });
         }
         Expr::Between {

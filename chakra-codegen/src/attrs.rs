@@ -1,0 +1,473 @@
+//! `#[chakra(...)]` attributes: parsed into [`ModelAttrs`] / [`FieldAttrs`], each remembering
+//! where it was written so errors and type checks point at it.
+
+use proc_macro2::Span;
+use syn::spanned::Spanned;
+use syn::{Data, DeriveInput, Expr, ExprLit, ExprUnary, Fields, Ident, Lit, LitStr, Type, UnOp};
+
+const MODEL_ATTRS: &str = "`table = \"name\"` and `no_default`";
+const FIELD_ATTRS: &str = "`primary_key`, `auto_increment`, `unique`, `index`, `max_length = N`, \
+`precision = P`, `scale = S`, `default = \"now()\"` or `default = <literal>`, `column = \"name\"`, \
+`relation = OneToMany | ForeignKey | OneToOne | ManyToMany`, `foreign_key = \"column\"`, \
+`back_populates = \"field\"`, `through = \"table\"`, `source_column = \"column\"` and \
+`target_column = \"column\"`";
+
+/// A declared default.
+pub(crate) enum Default {
+    /// `default = "now()"`.
+    Now,
+    /// A literal, as a token expression of a concrete Rust type (`5i64`, `1.5f64`, `"x"`, `true`).
+    Literal(proc_macro2::TokenStream),
+}
+
+/// Relation attributes of a `Related<…>` field.
+pub(crate) struct RelationAttrs {
+    /// Kind name as written (`OneToMany`, …), normalised.
+    pub(crate) kind: Ident,
+    pub(crate) foreign_key: Option<String>,
+    pub(crate) back_populates: Option<String>,
+    pub(crate) through: Option<String>,
+    pub(crate) source_column: Option<String>,
+    pub(crate) target_column: Option<String>,
+}
+
+/// One field.
+pub(crate) struct FieldAttrs {
+    pub(crate) ident: Ident,
+    pub(crate) ty: Type,
+    pub(crate) vis: syn::Visibility,
+    pub(crate) column: String,
+    pub(crate) primary_key: bool,
+    pub(crate) auto_increment: Option<Span>,
+    pub(crate) unique: bool,
+    pub(crate) index: bool,
+    pub(crate) max_length: Option<(u32, Span)>,
+    pub(crate) precision: Option<(u32, Span)>,
+    pub(crate) scale: Option<(u32, Span)>,
+    pub(crate) default: Option<(Default, Span)>,
+    pub(crate) relation: Option<RelationAttrs>,
+}
+
+/// The whole model.
+pub(crate) struct ModelAttrs {
+    pub(crate) table: String,
+    pub(crate) no_default: bool,
+    pub(crate) fields: Vec<FieldAttrs>,
+}
+
+fn snake_case(name: &str) -> String {
+    let mut s = String::with_capacity(name.len() + 4);
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() {
+            if i > 0 {
+                s.push('_');
+            }
+            s.extend(c.to_lowercase());
+        } else {
+            s.push(c);
+        }
+    }
+    s
+}
+
+fn set_once<T>(slot: &mut Option<T>, v: T, span: Span, key: &str) -> syn::Result<()> {
+    if slot.is_some() {
+        return Err(syn::Error::new(
+            span,
+            format!("`{key}` is given twice; write each chakra attribute once"),
+        ));
+    }
+    *slot = Some(v);
+    Ok(())
+}
+
+fn flag(slot: &mut bool, span: Span, key: &str) -> syn::Result<()> {
+    if *slot {
+        return Err(syn::Error::new(
+            span,
+            format!("`{key}` is given twice; write each chakra attribute once"),
+        ));
+    }
+    *slot = true;
+    Ok(())
+}
+
+fn is_related(ty: &Type) -> bool {
+    match ty {
+        Type::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "Related"),
+        _ => false,
+    }
+}
+
+fn parse_default(e: &Expr) -> syn::Result<Default> {
+    let lit_tokens =
+        |lit: &Lit, neg: bool| -> syn::Result<proc_macro2::TokenStream> {
+            let minus = if neg {
+                quote::quote!(-)
+            } else {
+                quote::quote!()
+            };
+            Ok(match lit {
+                Lit::Int(i) => {
+                    let v: i64 = i.base10_parse()?;
+                    quote::quote!(#minus #v)
+                }
+                Lit::Float(f) => {
+                    let v: f64 = f.base10_parse()?;
+                    quote::quote!(#minus #v)
+                }
+                Lit::Bool(b) if !neg => quote::quote!(#b),
+                Lit::Str(s) if !neg => quote::quote!(#s),
+                _ => return Err(syn::Error::new(
+                    lit.span(),
+                    "a default must be \"now()\", a number, `true`/`false`, or a string literal",
+                )),
+            })
+        };
+    match e {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) if s.value() == "now()" => Ok(Default::Now),
+        Expr::Lit(ExprLit { lit, .. }) => Ok(Default::Literal(lit_tokens(lit, false)?)),
+        Expr::Unary(ExprUnary {
+            op: UnOp::Neg(_),
+            expr,
+            ..
+        }) => match &**expr {
+            Expr::Lit(ExprLit { lit, .. }) => Ok(Default::Literal(lit_tokens(lit, true)?)),
+            other => Err(syn::Error::new(
+                other.span(),
+                "a default must be \"now()\" or a literal",
+            )),
+        },
+        other => Err(syn::Error::new(
+            other.span(),
+            "a default must be \"now()\", a number, `true`/`false`, or a string literal",
+        )),
+    }
+}
+
+fn parse_field(f: &syn::Field) -> syn::Result<FieldAttrs> {
+    let ident = f.ident.clone().expect("named field");
+    let mut column: Option<String> = None;
+    let mut primary_key = false;
+    let mut auto_increment = None;
+    let mut unique = false;
+    let mut index = false;
+    let mut max_length = None;
+    let mut precision = None;
+    let mut scale = None;
+    let mut default = None;
+    let mut kind: Option<Ident> = None;
+    let mut foreign_key = None;
+    let mut back_populates = None;
+    let mut through = None;
+    let mut source_column = None;
+    let mut target_column = None;
+    let mut relation_span = None;
+    for attr in f.attrs.iter().filter(|a| a.path().is_ident("chakra")) {
+        attr.parse_nested_meta(|meta| {
+            let span = meta.path.span();
+            let key = meta
+                .path
+                .get_ident()
+                .map(|i| i.to_string())
+                .unwrap_or_default();
+            let string = |meta: &syn::meta::ParseNestedMeta| -> syn::Result<String> {
+                let s: LitStr = meta.value()?.parse().map_err(|_| {
+                    syn::Error::new(span, format!("`{key}` takes a string: `{key} = \"…\"`"))
+                })?;
+                Ok(s.value())
+            };
+            let number = |meta: &syn::meta::ParseNestedMeta| -> syn::Result<u32> {
+                let n: syn::LitInt = meta.value()?.parse().map_err(|_| {
+                    syn::Error::new(span, format!("`{key}` takes a whole number: `{key} = 50`"))
+                })?;
+                n.base10_parse()
+            };
+            match key.as_str() {
+                "primary_key" => flag(&mut primary_key, span, &key),
+                "unique" => flag(&mut unique, span, &key),
+                "index" => flag(&mut index, span, &key),
+                "auto_increment" => set_once(&mut auto_increment, span, span, &key),
+                "max_length" => {
+                    let n = number(&meta)?;
+                    if n == 0 {
+                        return Err(syn::Error::new(span, "`max_length` must be at least 1"));
+                    }
+                    set_once(&mut max_length, (n, span), span, &key)
+                }
+                "precision" => {
+                    let n = number(&meta)?;
+                    set_once(&mut precision, (n, span), span, &key)
+                }
+                "scale" => {
+                    let n = number(&meta)?;
+                    set_once(&mut scale, (n, span), span, &key)
+                }
+                "column" => {
+                    let s = string(&meta)?;
+                    if s.is_empty() || s.contains('"') || s.len() > 63 {
+                        return Err(syn::Error::new(
+                            span,
+                            "`column` must be a name of 1 to 63 bytes without double quotes",
+                        ));
+                    }
+                    set_once(&mut column, s, span, &key)
+                }
+                "default" => {
+                    let e: Expr = meta.value()?.parse()?;
+                    set_once(&mut default, (parse_default(&e)?, span), span, &key)
+                }
+                "relation" => {
+                    let k: Ident = meta.value()?.parse().map_err(|_| {
+                        syn::Error::new(
+                            span,
+                            "`relation` takes a kind: OneToMany, ForeignKey, OneToOne or ManyToMany",
+                        )
+                    })?;
+                    let k = match k.to_string().as_str() {
+                        "OneToMany" | "ForeignKey" | "OneToOne" | "ManyToMany" => k,
+                        "ManyToOne" => Ident::new("ForeignKey", k.span()),
+                        _ => {
+                            return Err(syn::Error::new(
+                                k.span(),
+                                format!(
+                                    "unknown relation kind `{k}`; the kinds are OneToMany, ForeignKey (or ManyToOne), OneToOne and ManyToMany"
+                                ),
+                            ))
+                        }
+                    };
+                    relation_span = Some(span);
+                    set_once(&mut kind, k, span, &key)
+                }
+                "foreign_key" => {
+                    let s = string(&meta)?;
+                    set_once(&mut foreign_key, s, span, &key)
+                }
+                "back_populates" => {
+                    let s = string(&meta)?;
+                    set_once(&mut back_populates, s, span, &key)
+                }
+                "through" => {
+                    let s = string(&meta)?;
+                    set_once(&mut through, s, span, &key)
+                }
+                "source_column" => {
+                    let s = string(&meta)?;
+                    set_once(&mut source_column, s, span, &key)
+                }
+                "target_column" => {
+                    let s = string(&meta)?;
+                    set_once(&mut target_column, s, span, &key)
+                }
+                "table" | "no_default" => Err(syn::Error::new(
+                    span,
+                    format!("`{key}` belongs on the struct, not on a field; field attributes are {FIELD_ATTRS}"),
+                )),
+                _ => {
+                    let p = &meta.path;
+                    Err(syn::Error::new(
+                        span,
+                        format!(
+                            "unknown chakra attribute `{}`; field attributes are {FIELD_ATTRS}",
+                            quote::quote!(#p).to_string().replace(' ', "")
+                        ),
+                    ))
+                }
+            }
+        })?;
+    }
+    let related = is_related(&f.ty);
+    let relation = match (kind, related) {
+        (Some(kind), true) => {
+            if kind == "ManyToMany" {
+                if through.is_none() || source_column.is_none() || target_column.is_none() {
+                    return Err(syn::Error::new(
+                        relation_span.unwrap_or_else(|| f.span()),
+                        "a ManyToMany relation needs `through = \"table\"`, `source_column = \"…\"` and `target_column = \"…\"`",
+                    ));
+                }
+            } else if through.is_some() || source_column.is_some() || target_column.is_some() {
+                return Err(syn::Error::new(
+                    relation_span.unwrap_or_else(|| f.span()),
+                    "`through`, `source_column` and `target_column` apply only to `relation = ManyToMany`",
+                ));
+            }
+            Some(RelationAttrs {
+                kind,
+                foreign_key,
+                back_populates,
+                through,
+                source_column,
+                target_column,
+            })
+        }
+        (Some(_), false) => {
+            return Err(syn::Error::new(
+                relation_span.unwrap_or_else(|| f.span()),
+                "`relation` goes on a `Related<…>` field (`pub posts: Related<Vec<Post>>`)",
+            ))
+        }
+        (None, true) => {
+            return Err(syn::Error::new(
+                f.ty.span(),
+                "a `Related<…>` field needs `#[chakra(relation = OneToMany | ForeignKey | OneToOne | ManyToMany, …)]`",
+            ))
+        }
+        (None, false) => {
+            let stray = [
+                ("foreign_key", foreign_key.is_some()),
+                ("back_populates", back_populates.is_some()),
+                ("through", through.is_some()),
+                ("source_column", source_column.is_some()),
+                ("target_column", target_column.is_some()),
+            ];
+            if let Some((k, _)) = stray.iter().find(|(_, set)| *set) {
+                return Err(syn::Error::new(
+                    f.span(),
+                    format!("`{k}` applies only to a `Related<…>` field with `relation = …`"),
+                ));
+            }
+            None
+        }
+    };
+    if relation.is_some() {
+        let column_attrs = primary_key
+            || unique
+            || index
+            || auto_increment.is_some()
+            || max_length.is_some()
+            || precision.is_some()
+            || scale.is_some()
+            || default.is_some()
+            || column.is_some();
+        if column_attrs {
+            return Err(syn::Error::new(
+                f.span(),
+                "a `Related<…>` field is not a column: column attributes (primary_key, unique, index, auto_increment, max_length, precision, scale, default, column) do not apply",
+            ));
+        }
+    }
+    if let Some(span) = auto_increment {
+        if !primary_key {
+            return Err(syn::Error::new(
+                span,
+                "`auto_increment` is allowed only together with `primary_key`",
+            ));
+        }
+    }
+    if let (Some((_, span)), Some(_)) = (&default, &auto_increment) {
+        return Err(syn::Error::new(
+            *span,
+            "an `auto_increment` key is generated by the database and cannot have a `default`",
+        ));
+    }
+    Ok(FieldAttrs {
+        column: column.unwrap_or_else(|| ident.to_string()),
+        ident,
+        ty: f.ty.clone(),
+        vis: f.vis.clone(),
+        primary_key,
+        auto_increment,
+        unique,
+        index,
+        max_length,
+        precision,
+        scale,
+        default,
+        relation,
+    })
+}
+
+/// Parses and checks the whole derive input.
+pub(crate) fn parse_model(input: &DeriveInput) -> syn::Result<ModelAttrs> {
+    if !input.generics.params.is_empty() {
+        return Err(syn::Error::new(
+            input.generics.span(),
+            "a Model cannot be generic: one struct maps to one table",
+        ));
+    }
+    let fields = match &input.data {
+        Data::Struct(s) => match &s.fields {
+            Fields::Named(n) => &n.named,
+            _ => {
+                return Err(syn::Error::new(
+                    input.ident.span(),
+                    "#[derive(Model)] needs a struct with named fields",
+                ))
+            }
+        },
+        _ => {
+            return Err(syn::Error::new(
+                input.ident.span(),
+                "#[derive(Model)] works on structs only",
+            ))
+        }
+    };
+    let mut table = None;
+    let mut no_default = false;
+    for attr in input.attrs.iter().filter(|a| a.path().is_ident("chakra")) {
+        attr.parse_nested_meta(|meta| {
+            let span = meta.path.span();
+            if meta.path.is_ident("table") {
+                let s: LitStr = meta.value()?.parse().map_err(|_| {
+                    syn::Error::new(span, "`table` takes a string: `table = \"users\"`")
+                })?;
+                let v = s.value();
+                if v.is_empty() || v.contains('"') || v.len() > 63 {
+                    return Err(syn::Error::new(
+                        s.span(),
+                        "`table` must be a name of 1 to 63 bytes without double quotes",
+                    ));
+                }
+                set_once(&mut table, v, span, "table")
+            } else if meta.path.is_ident("no_default") {
+                flag(&mut no_default, span, "no_default")
+            } else {
+                let p = &meta.path;
+                Err(syn::Error::new(
+                    span,
+                    format!(
+                        "unknown chakra attribute `{}` on a model; model attributes are {MODEL_ATTRS} (field attributes go on fields)",
+                        quote::quote!(#p).to_string().replace(' ', "")
+                    ),
+                ))
+            }
+        })?;
+    }
+    let fields = fields
+        .iter()
+        .map(parse_field)
+        .collect::<syn::Result<Vec<_>>>()?;
+    let pks: Vec<&FieldAttrs> = fields.iter().filter(|f| f.primary_key).collect();
+    match pks.len() {
+        0 => {
+            return Err(syn::Error::new(
+                input.ident.span(),
+                "a Model needs a primary key: mark one field `#[chakra(primary_key)]`",
+            ))
+        }
+        1 => {}
+        _ => {
+            return Err(syn::Error::new(
+                pks[1].ident.span(),
+                "only one field can be the `primary_key` (composite keys are not supported yet)",
+            ))
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for f in fields.iter().filter(|f| f.relation.is_none()) {
+        if !seen.insert(f.column.clone()) {
+            return Err(syn::Error::new(
+                f.ident.span(),
+                format!("two fields map to the column `{}`", f.column),
+            ));
+        }
+    }
+    Ok(ModelAttrs {
+        table: table.unwrap_or_else(|| snake_case(&input.ident.to_string())),
+        no_default,
+        fields,
+    })
+}

@@ -1,0 +1,358 @@
+//! The code `#[derive(Model)]` generates: the `Model` impl (metadata, row decoding, values),
+//! column and relation accessors, the registry entry, `Default`, and compile-time checks that
+//! tie attributes to field types (errors point at the attribute).
+
+use crate::attrs::{Default as Dflt, FieldAttrs, ModelAttrs};
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::DeriveInput;
+
+/// `tokens` with every span (inside groups too) set to `span`, so an error about them points
+/// at the attribute that asked for the check.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tt| {
+            if let proc_macro2::TokenTree::Group(g) = &tt {
+                let mut ng = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
+                ng.set_span(span);
+                tt = proc_macro2::TokenTree::Group(ng);
+            } else {
+                tt.set_span(span);
+            }
+            tt
+        })
+        .collect()
+}
+
+/// A compile-time check that `ty` implements `bound`, reported at `span`.
+fn assert_bound(ty: &syn::Type, bound: TokenStream, span: Span) -> TokenStream {
+    let ty = respan(quote!(#ty), span);
+    quote_spanned! {span=>
+        const _: fn() = || {
+            fn __chakra_check<__T: #bound>() {}
+            __chakra_check::<#ty>();
+        };
+    }
+}
+
+fn field_meta(f: &FieldAttrs) -> TokenStream {
+    let name = f.ident.to_string();
+    let column = &f.column;
+    let ty = &f.ty;
+    let max_length = opt_u32(f.max_length.map(|(n, _)| n));
+    let precision = opt_u32(f.precision.map(|(n, _)| n));
+    let scale = opt_u32(f.scale.map(|(n, _)| n));
+    let primary_key = f.primary_key;
+    let auto_increment = f.auto_increment.is_some();
+    let unique = f.unique;
+    let index = f.index;
+    let default = match &f.default {
+        None => quote!(::core::option::Option::None),
+        Some((Dflt::Now, _)) => {
+            quote!(::core::option::Option::Some(
+                ::chakra::dsl::DefaultValue::Now
+            ))
+        }
+        Some((Dflt::Literal(lit), _)) => quote! {
+            ::core::option::Option::Some(::chakra::dsl::DefaultValue::Value(
+                <#ty as ::chakra::dsl::typed::ColumnType>::into_value(
+                    <#ty as ::chakra::dsl::typed::FromLiteral<_>>::from_literal(#lit),
+                ),
+            ))
+        },
+    };
+    quote! {
+        {
+            let mut f = ::chakra::dsl::FieldMeta::new(
+                #name,
+                <#ty as ::chakra::dsl::typed::ColumnType>::field_type(
+                    &::chakra::dsl::typed::FieldOptions {
+                        max_length: #max_length,
+                        precision: #precision,
+                        scale: #scale,
+                    },
+                ),
+            );
+            f.column = ::std::string::String::from(#column);
+            f.nullable = <#ty as ::chakra::dsl::typed::ColumnType>::NULLABLE;
+            f.primary_key = #primary_key;
+            f.auto_increment = #auto_increment;
+            f.unique = #unique;
+            f.index = #index;
+            f.default = #default;
+            f
+        }
+    }
+}
+
+fn opt_u32(v: Option<u32>) -> TokenStream {
+    match v {
+        Some(n) => quote!(::core::option::Option::Some(#n)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+fn relation_meta(f: &FieldAttrs) -> TokenStream {
+    let r = f.relation.as_ref().expect("relation field");
+    let name = f.ident.to_string();
+    let ty = &f.ty;
+    let opt = |v: &Option<String>| match v {
+        Some(s) => quote!(::core::option::Option::Some(::std::string::String::from(#s))),
+        None => quote!(::core::option::Option::None),
+    };
+    let kind = match r.kind.to_string().as_str() {
+        "ManyToMany" => {
+            let through = r.through.as_deref().unwrap_or_default();
+            let source = r.source_column.as_deref().unwrap_or_default();
+            let target = r.target_column.as_deref().unwrap_or_default();
+            quote! {
+                ::chakra::dsl::RelationKind::ManyToMany {
+                    through: ::std::string::String::from(#through),
+                    source_column: ::std::string::String::from(#source),
+                    target_column: ::std::string::String::from(#target),
+                }
+            }
+        }
+        _ => {
+            let k = &r.kind;
+            quote!(::chakra::dsl::RelationKind::#k)
+        }
+    };
+    let fk = opt(&r.foreign_key);
+    let back = opt(&r.back_populates);
+    quote! {
+        ::chakra::dsl::RelationMeta {
+            name: ::std::string::String::from(#name),
+            kind: #kind,
+            target: ::std::string::String::from(
+                <#ty as ::chakra::dsl::typed::RelatedField>::TARGET,
+            ),
+            foreign_key: #fk,
+            back_populates: #back,
+        }
+    }
+}
+
+fn default_value(f: &FieldAttrs) -> TokenStream {
+    let ty = &f.ty;
+    match &f.default {
+        Some((Dflt::Now, span)) => {
+            let ty = respan(quote!(#ty), *span);
+            quote_spanned! {*span=>
+                <#ty as ::chakra::dsl::typed::NowDefault>::now()
+            }
+        }
+        Some((Dflt::Literal(lit), span)) => quote_spanned! {*span=>
+            <#ty as ::chakra::dsl::typed::FromLiteral<_>>::from_literal(#lit)
+        },
+        None => quote!(::core::default::Default::default()),
+    }
+}
+
+/// Generates everything for one model.
+pub(crate) fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenStream> {
+    let ident = &input.ident;
+    let name = ident.to_string();
+    let table = &m.table;
+    let columns: Vec<&FieldAttrs> = m.fields.iter().filter(|f| f.relation.is_none()).collect();
+    let relations: Vec<&FieldAttrs> = m.fields.iter().filter(|f| f.relation.is_some()).collect();
+    let pk = columns
+        .iter()
+        .find(|f| f.primary_key)
+        .expect("checked: one primary key");
+    let pk_ident = &pk.ident;
+    let pk_ty = &pk.ty;
+
+    let field_metas = columns.iter().map(|f| field_meta(f));
+    let relation_metas = relations.iter().map(|f| relation_meta(f));
+
+    let decode_fields = m.fields.iter().map(|f| {
+        let id = &f.ident;
+        let fname = id.to_string();
+        let ty = &f.ty;
+        if f.relation.is_some() {
+            quote!(#id: ::core::default::Default::default())
+        } else {
+            quote!(#id: ::chakra::model::decode_cell::<#ty>(&mut __cells, #name, #fname)?)
+        }
+    });
+    let apply_fields = columns.iter().map(|f| {
+        let id = &f.ident;
+        let fname = id.to_string();
+        let ty = &f.ty;
+        quote!(self.#id = ::chakra::model::decode_cell::<#ty>(&mut __cells, #name, #fname)?;)
+    });
+    let to_values = columns.iter().map(|f| {
+        let id = &f.ident;
+        quote!(::chakra::dsl::typed::ColumnType::to_value(&self.#id))
+    });
+    let n_columns = columns.len();
+    let pk_unset = if pk.auto_increment.is_some() {
+        quote!(::chakra::dsl::typed::ColumnType::is_unset_key(&self.#pk_ident))
+    } else {
+        quote!(false)
+    };
+
+    let accessors = columns.iter().map(|f| {
+        let id = &f.ident;
+        let vis = &f.vis;
+        let ty = &f.ty;
+        let column = &f.column;
+        let fname = id.to_string();
+        let doc = format!("The `{column}` column of `{table}` (field `{fname}`).");
+        quote! {
+            #[doc = #doc]
+            #[allow(dead_code)]
+            #vis fn #id() -> ::chakra::dsl::typed::Column<#ident, #ty> {
+                ::chakra::dsl::typed::Column::new(#table, #column, #fname)
+            }
+        }
+    });
+    let relation_accessors = relations.iter().map(|f| {
+        let id = &f.ident;
+        let vis = &f.vis;
+        let ty = &f.ty;
+        let fname = id.to_string();
+        let doc = format!("The `{fname}` relation, for relationship loading.");
+        quote! {
+            #[doc = #doc]
+            #[allow(dead_code)]
+            #vis fn #id() -> ::chakra::dsl::typed::Relation<#ident, #ty> {
+                ::chakra::dsl::typed::Relation::new(#fname)
+            }
+        }
+    });
+
+    let mut checks = Vec::new();
+    for f in &m.fields {
+        let ty = &f.ty;
+        if f.relation.is_some() {
+            checks.push(assert_bound(
+                ty,
+                quote!(::chakra::dsl::typed::RelatedField),
+                f.ident.span(),
+            ));
+            continue;
+        }
+        checks.push(assert_bound(
+            ty,
+            quote!(::chakra::dsl::typed::ColumnType),
+            syn::spanned::Spanned::span(ty),
+        ));
+        if let Some(span) = f.auto_increment {
+            checks.push(assert_bound(
+                ty,
+                quote!(::chakra::dsl::typed::AutoIncrementType),
+                span,
+            ));
+        }
+        if let Some((_, span)) = f.max_length {
+            checks.push(assert_bound(
+                ty,
+                quote!(::chakra::dsl::typed::MaxLengthType),
+                span,
+            ));
+        }
+        for (_, span) in f.precision.iter().chain(f.scale.iter()) {
+            checks.push(assert_bound(
+                ty,
+                quote!(::chakra::dsl::typed::DecimalType),
+                *span,
+            ));
+        }
+        // With a generated `Default`, its `now()` call already checks this.
+        if let (Some((Dflt::Now, span)), true) = (&f.default, m.no_default) {
+            checks.push(assert_bound(
+                ty,
+                quote!(::chakra::dsl::typed::NowDefault),
+                *span,
+            ));
+        }
+    }
+
+    let default_impl = if m.no_default {
+        quote!()
+    } else {
+        let inits = m.fields.iter().map(|f| {
+            let id = &f.ident;
+            let v = default_value(f);
+            quote!(#id: #v)
+        });
+        quote! {
+            impl ::core::default::Default for #ident {
+                /// Every field at its declared default (`now()` is the current time), others
+                /// at their type's default.
+                fn default() -> Self {
+                    #ident { #(#inits,)* }
+                }
+            }
+        }
+    };
+
+    Ok(quote! {
+        impl #ident {
+            #(#accessors)*
+            #(#relation_accessors)*
+        }
+
+        #default_impl
+
+        impl ::chakra::dsl::typed::RelationTarget for #ident {
+            const MODEL_NAME: &'static str = #name;
+            type Model = #ident;
+        }
+
+        impl ::chakra::model::Model for #ident {
+            type PrimaryKey = #pk_ty;
+            const NAME: &'static str = #name;
+
+            fn meta() -> &'static ::std::sync::Arc<::chakra::dsl::ModelMeta> {
+                static META: ::std::sync::LazyLock<::std::sync::Arc<::chakra::dsl::ModelMeta>> =
+                    ::std::sync::LazyLock::new(|| {
+                        ::std::sync::Arc::new(::chakra::dsl::ModelMeta {
+                            name: ::std::string::String::from(#name),
+                            table: ::std::string::String::from(#table),
+                            fields: ::std::vec![#(#field_metas),*],
+                            relations: ::std::vec![#(#relation_metas),*],
+                        })
+                    });
+                &META
+            }
+
+            fn from_row(row: ::std::vec::Vec<::chakra::dsl::Value>) -> ::chakra::Result<Self> {
+                let mut __cells = row.into_iter();
+                ::core::result::Result::Ok(#ident { #(#decode_fields,)* })
+            }
+
+            fn apply_row(
+                &mut self,
+                row: ::std::vec::Vec<::chakra::dsl::Value>,
+            ) -> ::chakra::Result<()> {
+                let mut __cells = row.into_iter();
+                #(#apply_fields)*
+                ::core::result::Result::Ok(())
+            }
+
+            fn to_values(&self) -> ::std::vec::Vec<::chakra::dsl::Value> {
+                let mut v = ::std::vec::Vec::with_capacity(#n_columns);
+                #(v.push(#to_values);)*
+                v
+            }
+
+            fn pk(&self) -> #pk_ty {
+                ::core::clone::Clone::clone(&self.#pk_ident)
+            }
+
+            fn pk_is_unset(&self) -> bool {
+                #pk_unset
+            }
+        }
+
+        ::chakra::inventory::submit! {
+            ::chakra::model::ModelRegistration::new(<#ident as ::chakra::model::Model>::meta)
+        }
+
+        #(#checks)*
+    })
+}

@@ -1,0 +1,35 @@
+//! The typed layer of the Rust front door: columns and expressions whose Rust types make the
+//! compiler reject queries that cannot make sense, lowering to the one IR ([`crate::Expr`]).
+//!
+//! - [`column_type`]: [`ColumnType`], the Rust types a field can have, and value conversion.
+//! - [`value_for`]: [`ValueFor`], which values a column of type `T` takes.
+//! - [`markers`]: which methods a column has (text, nullable, date/time, numeric) and the
+//!   checks behind `#[chakra(...)]` attributes.
+//! - [`column`]: [`Column<M, T>`]; [`expr`]: [`TypedExpr<M, T>`] and [`Condition<M>`].
+//! - [`methods`]: the methods both share (`eq`, `starts_with`, `is_null`, `year`, `asc`, …).
+//! - [`lower`]: how each method lowers to the IR.
+//! - [`order`]: [`Ordering<M>`]; [`filter`]: [`FilterFor<M>`].
+//! - [`related`]: [`Related<T>`] fields and [`Relation<M, T>`] handles.
+
+pub mod column;
+pub mod column_type;
+pub mod expr;
+pub mod filter;
+pub mod lower;
+pub mod markers;
+pub(crate) mod methods;
+pub mod order;
+pub mod related;
+pub mod value_for;
+
+pub use column::Column;
+pub use column_type::{ArrayElement, ColumnType, FieldOptions};
+pub use expr::{Condition, TypedExpr};
+pub use filter::FilterFor;
+pub use markers::{
+    AutoIncrementType, DateTimeType, DecimalType, FromLiteral, MaxLengthType, NowDefault,
+    NullableType, NumericType, TemporalType, TextType,
+};
+pub use order::{IntoOrdering, Ordering};
+pub use related::{Related, RelatedField, Relation, RelationTarget};
+pub use value_for::ValueFor;

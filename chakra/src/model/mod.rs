@@ -1,0 +1,158 @@
+//! The [`Model`] trait `#[derive(Model)]` implements, with the model-level operations:
+//! `User::get`, `User::query`, `user.save`, `user.delete`, `User::insert_many`.
+//!
+//! - [`registry`]: every model of the binary, for migrations.
+//! - [`write`]: how a model becomes an INSERT or UPDATE and takes generated values back.
+
+pub mod registry;
+pub mod write;
+
+pub use registry::{registered_models, ModelRegistration};
+
+use crate::exec::Executor;
+use crate::query::Query;
+use chakra_dsl::typed::ColumnType;
+use chakra_dsl::{pk_filter, Error, ModelMeta, ModelQuery, Result, Statement, Value};
+use std::future::Future;
+use std::sync::Arc;
+
+/// A struct mapped to a table. Derive it with `#[derive(Model)]`; the required methods are
+/// generated, the provided ones are the model-level API.
+pub trait Model: Sized + Send + Sync + 'static {
+    /// The Rust type of the primary-key field.
+    type PrimaryKey: ColumnType;
+    /// The model's name (the struct's name).
+    const NAME: &'static str;
+
+    /// The model's metadata: table, fields in declaration order, relations.
+    fn meta() -> &'static Arc<ModelMeta>;
+
+    /// Builds a model from a row holding every column field in declaration order.
+    fn from_row(row: Vec<Value>) -> Result<Self>;
+
+    /// Overwrites every column field from a row in declaration order (generated ids and
+    /// database defaults after an insert).
+    fn apply_row(&mut self, row: Vec<Value>) -> Result<()>;
+
+    /// Every column field's value, in declaration order.
+    fn to_values(&self) -> Vec<Value>;
+
+    /// The primary key's value.
+    fn pk(&self) -> Self::PrimaryKey;
+
+    /// The primary key as a bindable value.
+    fn pk_value(&self) -> Value {
+        self.pk().into_value()
+    }
+
+    /// True when the key is an `auto_increment` key not assigned yet (`0` or `None`): the
+    /// row is new, and the database will generate its key.
+    fn pk_is_unset(&self) -> bool;
+
+    /// A query over every row of this model.
+    fn query() -> Query<Self> {
+        Query::new()
+    }
+
+    /// The row with primary key `pk`; [`Error::NotFound`] when there is none.
+    fn get<E: Executor>(
+        exec: E,
+        pk: Self::PrimaryKey,
+    ) -> impl Future<Output = Result<Self>> + Send {
+        let mut exec = exec;
+        async move {
+            let meta = Self::meta();
+            let key = pk.into_value();
+            let q = ModelQuery::new(meta.clone()).filter(pk_filter(meta, key.clone())?);
+            let mut rows = exec.fetch(&Statement::Select(q.select())).await?;
+            match rows.pop() {
+                Some(row) => Self::from_row(row),
+                None => Err(Error::NotFound {
+                    model: Self::NAME.to_owned(),
+                    detail: Some(format!("{}={key}", pk_name(meta))),
+                }),
+            }
+        }
+    }
+
+    /// Writes the row: an INSERT when the key is unset (then the generated key and database
+    /// defaults are written back into `self`), else an UPDATE of every field by primary key,
+    /// falling back to an INSERT when no row has that key.
+    fn save<E: Executor>(&mut self, exec: E) -> impl Future<Output = Result<()>> + Send {
+        let mut exec = exec;
+        async move {
+            if !self.pk_is_unset() {
+                let n = exec.execute(&write::update_by_pk(self)?).await?;
+                if n > 0 {
+                    return Ok(());
+                }
+            }
+            let rows = exec.fetch(&write::insert_one(self)?).await?;
+            write::apply_returned(self, rows)
+        }
+    }
+
+    /// Deletes the row by primary key; [`Error::NotFound`] when there was none.
+    fn delete<E: Executor>(&self, exec: E) -> impl Future<Output = Result<()>> + Send {
+        let mut exec = exec;
+        let key = self.pk_value();
+        let stmt = write::delete_by_pk::<Self>(key.clone());
+        async move {
+            let n = exec.execute(&stmt?).await?;
+            if n == 0 {
+                return Err(Error::NotFound {
+                    model: Self::NAME.to_owned(),
+                    detail: Some(format!("{}={key}", pk_name(Self::meta()))),
+                });
+            }
+            Ok(())
+        }
+    }
+
+    /// Inserts many rows with multi-row INSERTs (split to fit the backend's bind limit, in
+    /// one transaction when split) and writes generated keys and defaults back in order.
+    fn insert_many<E: Executor>(
+        exec: E,
+        models: &mut [Self],
+    ) -> impl Future<Output = Result<()>> + Send {
+        let mut exec = exec;
+        async move {
+            for group in write::insert_groups(models) {
+                let (stmt, idx) = group?;
+                let rows = exec.fetch(&stmt).await?;
+                if rows.len() != idx.len() {
+                    return Err(Error::InvalidQuery(format!(
+                        "bulk insert of {} returned {} rows for {} objects",
+                        Self::NAME,
+                        rows.len(),
+                        idx.len()
+                    )));
+                }
+                for (row, i) in rows.into_iter().zip(idx) {
+                    models[i].apply_row(row)?;
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn pk_name(meta: &ModelMeta) -> &str {
+    meta.primary_key().map(|f| f.name.as_str()).unwrap_or("pk")
+}
+
+/// Reads the next cell of a row as field `field` of `model` (generated row decoding).
+pub fn decode_cell<T: ColumnType>(
+    cells: &mut std::vec::IntoIter<Value>,
+    model: &str,
+    field: &str,
+) -> Result<T> {
+    let v = cells.next().ok_or_else(|| Error::Decode {
+        column: format!("{model}.{field}"),
+        reason: "the row has fewer columns than the model has fields".into(),
+    })?;
+    T::from_value(v).map_err(|reason| Error::Decode {
+        column: format!("{model}.{field}"),
+        reason,
+    })
+}

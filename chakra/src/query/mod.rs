@@ -1,0 +1,189 @@
+//! [`Query<M>`]: the typed query builder over one model (`User::query()`), lowering to
+//! [`ModelQuery`] and running through any [`Executor`].
+//!
+//! - [`update`]: [`UpdateQuery<M>`], `query.update().set(col, value)`.
+
+pub mod update;
+
+pub use update::UpdateQuery;
+
+use crate::exec::Executor;
+use crate::model::Model;
+use chakra_dsl::typed::{FilterFor, IntoOrdering};
+use chakra_dsl::{Error, ModelQuery, Result, Statement, Value};
+use std::marker::PhantomData;
+
+/// A query over the rows of model `M`. Building it does no I/O; `all`, `first`, `one`,
+/// `count`, `exists`, `delete` and `update().execute` run it.
+pub struct Query<M> {
+    inner: ModelQuery,
+    _m: PhantomData<fn() -> M>,
+}
+
+impl<M> Clone for Query<M> {
+    fn clone(&self) -> Self {
+        Query {
+            inner: self.inner.clone(),
+            _m: PhantomData,
+        }
+    }
+}
+
+impl<M> std::fmt::Debug for Query<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.inner.fmt(f)
+    }
+}
+
+impl<M: Model> Default for Query<M> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<M: Model> Query<M> {
+    /// Every row of `M`.
+    pub fn new() -> Self {
+        Query {
+            inner: ModelQuery::new(M::meta().clone()),
+            _m: PhantomData,
+        }
+    }
+
+    /// Keeps the rows where `cond` holds. Several filters must all hold.
+    pub fn filter<C: FilterFor<M>>(mut self, cond: C) -> Self {
+        self.inner = self.inner.filter(cond.into_condition().into_ir());
+        self
+    }
+
+    /// Drops the rows where `cond` holds; rows where it is NULL are kept (Django's
+    /// `exclude`).
+    pub fn exclude<C: FilterFor<M>>(mut self, cond: C) -> Self {
+        self.inner = self
+            .inner
+            .filter(cond.into_condition().is_not_true().into_ir());
+        self
+    }
+
+    /// Adds a sort key: `order_by(User::created_at().desc())`.
+    pub fn order_by<O: IntoOrdering<M>>(mut self, key: O) -> Self {
+        let o = key.into_ordering().into_ir();
+        self.inner = self.inner.order_by(o.expr, o.desc);
+        self
+    }
+
+    /// At most `n` rows.
+    pub fn limit(mut self, n: u64) -> Self {
+        self.inner = self.inner.limit(n);
+        self
+    }
+
+    /// Skips the first `n` rows.
+    pub fn offset(mut self, n: u64) -> Self {
+        self.inner = self.inner.offset(n);
+        self
+    }
+
+    /// Distinct rows only.
+    pub fn distinct(mut self) -> Self {
+        self.inner.distinct = true;
+        self
+    }
+
+    /// The lowered model query.
+    pub fn model_query(&self) -> &ModelQuery {
+        &self.inner
+    }
+
+    /// The SELECT statement `all` runs.
+    pub fn to_statement(&self) -> Statement {
+        Statement::Select(self.inner.select())
+    }
+
+    /// Every matching row.
+    pub async fn all<E: Executor>(self, mut exec: E) -> Result<Vec<M>> {
+        let rows = exec.fetch(&self.to_statement()).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            out.push(M::from_row(row)?);
+        }
+        Ok(out)
+    }
+
+    /// The first matching row (in the query's order), if any.
+    pub async fn first<E: Executor>(self, mut exec: E) -> Result<Option<M>> {
+        let q = self.limit(1);
+        let mut rows = exec.fetch(&q.to_statement()).await?;
+        rows.pop().map(M::from_row).transpose()
+    }
+
+    /// The one matching row: [`Error::NotFound`] when none matches,
+    /// [`Error::MultipleObjectsReturned`] when several do.
+    pub async fn one<E: Executor>(self, mut exec: E) -> Result<M> {
+        let limited = self.inner.limit.is_some_and(|l| l < 2);
+        let q = if limited {
+            self.clone()
+        } else {
+            self.clone().limit(2)
+        };
+        let mut rows = exec.fetch(&q.to_statement()).await?;
+        match rows.len() {
+            0 => Err(Error::NotFound {
+                model: M::NAME.to_owned(),
+                detail: None,
+            }),
+            1 => M::from_row(rows.pop().expect("one row")),
+            _ => {
+                let count = count_rows(&mut exec, &self.inner).await?;
+                Err(Error::MultipleObjectsReturned {
+                    model: M::NAME.to_owned(),
+                    count: count.max(2) as usize,
+                })
+            }
+        }
+    }
+
+    /// How many rows match.
+    pub async fn count<E: Executor>(self, mut exec: E) -> Result<u64> {
+        count_rows(&mut exec, &self.inner).await
+    }
+
+    /// Whether any row matches.
+    pub async fn exists<E: Executor>(self, mut exec: E) -> Result<bool> {
+        let rows = exec.fetch(&self.inner.exists()).await?;
+        match rows.first().and_then(|r| r.first()) {
+            Some(Value::Bool(b)) => Ok(*b),
+            other => Err(Error::Decode {
+                column: "exists".into(),
+                reason: format!("expected a boolean, got {other:?}"),
+            }),
+        }
+    }
+
+    /// Deletes the matching rows; returns how many.
+    pub async fn delete<E: Executor>(self, mut exec: E) -> Result<u64> {
+        exec.execute(&self.inner.delete()?).await
+    }
+
+    /// Starts an UPDATE of the matching rows: `.update().set(User::is_active(), false)`.
+    pub fn update(self) -> UpdateQuery<M> {
+        UpdateQuery::new(self.inner)
+    }
+}
+
+async fn count_rows<E: Executor>(exec: &mut E, q: &ModelQuery) -> Result<u64> {
+    let rows = exec.fetch(&q.count()).await?;
+    match rows.first().and_then(|r| r.first()) {
+        Some(v) => v
+            .as_i64()
+            .and_then(|n| u64::try_from(n).ok())
+            .ok_or_else(|| Error::Decode {
+                column: "count".into(),
+                reason: format!("expected a count, got {v}"),
+            }),
+        None => Err(Error::Decode {
+            column: "count".into(),
+            reason: "COUNT(*) returned no row".into(),
+        }),
+    }
+}

@@ -1,0 +1,125 @@
+//! The unit of work: [`Session`] collects models to write (`add`, `delete`) and writes them in
+//! one transaction at `commit`; [`Session::transaction`] runs a closure in a transaction whose
+//! [`Tracked`] rows are written back when it commits.
+//!
+//! - [`pending`]: the work a session holds until commit.
+//! - [`tx`]: [`Tx`], the handle a transaction closure gets (nested transactions are
+//!   savepoints).
+//! - [`tracked`]: [`Tracked<M>`], a row whose field changes are flushed at commit.
+
+pub mod pending;
+pub mod tracked;
+pub mod tx;
+
+pub use tracked::Tracked;
+pub use tx::Tx;
+
+use crate::exec::Pool;
+use crate::model::Model;
+use chakra_dsl::Result;
+use pending::{Pending, PendingWork};
+use std::future::Future;
+use std::sync::Mutex;
+
+/// A unit of work on one pool. Models added with [`Session::add`] stay borrowed until
+/// [`Session::commit`], which writes everything in one transaction and then writes generated
+/// keys and database defaults back into them. A session dropped without `commit` writes
+/// nothing.
+///
+/// ```no_run
+/// # use chakra::prelude::*;
+/// # #[derive(Debug, Clone, Model)]
+/// # #[chakra(table = "users")]
+/// # struct User { #[chakra(primary_key, auto_increment)] id: i64, username: String }
+/// # async fn demo(pool: &Pool) -> chakra::Result<()> {
+/// let session = Session::new(pool);
+/// let mut user = User { id: 0, username: "alice".into() };
+/// session.add(&mut user);
+/// session.commit().await?;
+/// assert!(user.id > 0);
+/// # Ok(()) }
+/// ```
+pub struct Session<'a> {
+    pool: &'a Pool,
+    pending: Mutex<Vec<Pending<'a>>>,
+}
+
+impl std::fmt::Debug for Session<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("pool", self.pool)
+            .field("pending", &self.lock().len())
+            .finish()
+    }
+}
+
+impl<'a> Session<'a> {
+    /// A session on `pool` with nothing pending.
+    pub fn new(pool: &'a Pool) -> Session<'a> {
+        Session {
+            pool,
+            pending: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Pending<'a>>> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The pool this session writes to.
+    pub fn pool(&self) -> &'a Pool {
+        self.pool
+    }
+
+    /// Schedules `model` to be saved at commit: inserted when its auto-increment key is
+    /// unset (the generated key is written back), else updated by primary key (inserted if
+    /// no row has that key). The session borrows the model until it commits or is dropped.
+    pub fn add<M: Model>(&self, model: &'a mut M) {
+        self.lock().push(Pending::Save(model));
+    }
+
+    /// Schedules the row of `model` to be deleted at commit, by primary key.
+    pub fn delete<M: Model>(&self, model: &M) {
+        self.lock().push(Pending::delete(model));
+    }
+
+    /// How many writes are pending.
+    pub fn pending_len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Writes everything pending in one transaction, in the order it was added, then writes
+    /// generated keys and defaults back into the added models. On error nothing is written.
+    pub async fn commit(self) -> Result<()> {
+        if self.lock().is_empty() {
+            return Ok(());
+        }
+        self.transaction(|_| async { Ok(()) }).await
+    }
+
+    /// Runs `f` in a transaction: commits when it returns `Ok`, rolls back when it returns
+    /// `Err` or panics. Work pending in the session is written first, in the same
+    /// transaction. Rows fetched with [`Tx::get`] are [`Tracked`]: their changed fields are
+    /// written before the commit.
+    pub async fn transaction<F, Fut, R>(&self, f: F) -> Result<R>
+    where
+        F: FnOnce(Tx) -> Fut,
+        Fut: Future<Output = Result<R>>,
+    {
+        let mut work = PendingWork::new(std::mem::take(&mut *self.lock()));
+        let result = tx::run_top(self.pool, &mut work, f).await;
+        match result {
+            Ok(r) => {
+                work.apply_returned()?;
+                Ok(r)
+            }
+            Err(e) => {
+                let mut pending = self.lock();
+                let later = std::mem::take(&mut *pending);
+                *pending = work.into_items();
+                pending.extend(later);
+                Err(e)
+            }
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! [`Tx`]: the handle a transaction closure receives. It runs queries in the transaction
+//! (`User::query().all(&tx)`), fetches [`Tracked`] rows (`tx.get::<User>(1)`), and opens nested
+//! transactions as savepoints (`tx.transaction(|tx| …)`).
+
+use super::pending::PendingWork;
+use super::tracked::Tracked;
+use crate::exec::{Executor, Pool, Row, Transaction};
+use crate::model::Model;
+use crate::sql::{CompiledQuery, Dialect};
+use chakra_dsl::typed::ColumnType;
+use chakra_dsl::{pk_filter, Error, ModelQuery, Result, Statement};
+use futures_util::FutureExt;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// A write recorded by a [`Tracked`] row when it was dropped, at a savepoint depth.
+pub(crate) struct DirtyWrite {
+    pub(crate) depth: u32,
+    pub(crate) stmt: Result<Statement>,
+}
+
+pub(crate) struct TxShared {
+    conn: tokio::sync::Mutex<Option<Transaction>>,
+    dialect: Dialect,
+    depth: AtomicU32,
+    dirty: Mutex<Vec<DirtyWrite>>,
+}
+
+impl TxShared {
+    /// Records the changes of a tracked row, to be written before the enclosing
+    /// transaction or savepoint ends.
+    pub(crate) fn record(&self, stmt: Result<Statement>) {
+        let depth = self.depth.load(Ordering::SeqCst);
+        self.dirty
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(DirtyWrite { depth, stmt });
+    }
+
+    fn take_dirty(&self, from_depth: u32) -> Vec<DirtyWrite> {
+        let mut all = self.dirty.lock().unwrap_or_else(|e| e.into_inner());
+        let (take, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut *all)
+            .into_iter()
+            .partition(|w| w.depth >= from_depth);
+        *all = keep;
+        take
+    }
+}
+
+/// A transaction in progress, as handed to a `transaction` closure. Cheap to clone; every
+/// clone is the same transaction.
+#[derive(Clone)]
+pub struct Tx {
+    shared: Arc<TxShared>,
+}
+
+impl std::fmt::Debug for Tx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tx")
+            .field("dialect", &self.shared.dialect)
+            .field("depth", &self.shared.depth.load(Ordering::SeqCst))
+            .finish()
+    }
+}
+
+fn ended() -> Error {
+    Error::Transaction("the transaction has already ended".into())
+}
+
+impl Tx {
+    fn new(t: Transaction) -> Tx {
+        Tx {
+            shared: Arc::new(TxShared {
+                dialect: t.dialect(),
+                conn: tokio::sync::Mutex::new(Some(t)),
+                depth: AtomicU32::new(0),
+                dirty: Mutex::new(Vec::new()),
+            }),
+        }
+    }
+
+    /// The SQL dialect.
+    pub fn dialect(&self) -> Dialect {
+        self.shared.dialect
+    }
+
+    /// How deep in nested transactions this is (0 = the outer transaction).
+    pub fn depth(&self) -> u32 {
+        self.shared.depth.load(Ordering::SeqCst)
+    }
+
+    /// The row of `M` with primary key `pk`, tracked: field changes made through it are
+    /// written when the transaction (or savepoint) commits. `None` when there is no such row.
+    pub async fn get<M: Model>(&self, pk: M::PrimaryKey) -> Result<Option<Tracked<M>>> {
+        let meta = M::meta();
+        let q = ModelQuery::new(meta.clone()).filter(pk_filter(meta, pk.into_value())?);
+        let mut exec = self;
+        let mut rows = exec.fetch(&Statement::Select(q.select())).await?;
+        match rows.pop() {
+            Some(row) => Ok(Some(self.track(M::from_row(row)?))),
+            None => Ok(None),
+        }
+    }
+
+    /// Tracks a model loaded in this transaction (for instance by a query run on `&tx`), so
+    /// its field changes are written at commit.
+    pub fn track<M: Model>(&self, model: M) -> Tracked<M> {
+        Tracked::new(model, self.shared.clone())
+    }
+
+    /// Runs `f` in a nested transaction (a savepoint): its work is kept when it returns
+    /// `Ok`, undone when it returns `Err` or panics, and the outer transaction goes on either
+    /// way.
+    pub async fn transaction<F, Fut, R>(&self, f: F) -> Result<R>
+    where
+        F: FnOnce(Tx) -> Fut,
+        Fut: Future<Output = Result<R>>,
+    {
+        self.flush(0).await?;
+        self.with_conn(|t| Box::pin(t.savepoint())).await?;
+        let depth = self.shared.depth.fetch_add(1, Ordering::SeqCst) + 1;
+        let outcome = call_caught(f, self.clone()).await;
+        let result = match outcome {
+            Ok(Ok(r)) => match self.flush(depth).await {
+                Ok(()) => Ok(r),
+                Err(e) => Err(e),
+            },
+            Ok(Err(e)) => Err(e),
+            Err(panic) => {
+                self.shared.take_dirty(depth);
+                self.shared.depth.fetch_sub(1, Ordering::SeqCst);
+                let _ = self
+                    .with_conn(|t| Box::pin(t.rollback_to_savepoint()))
+                    .await;
+                std::panic::resume_unwind(panic);
+            }
+        };
+        self.shared.depth.fetch_sub(1, Ordering::SeqCst);
+        match result {
+            Ok(r) => {
+                self.with_conn(|t| Box::pin(t.release_savepoint())).await?;
+                Ok(r)
+            }
+            Err(e) => {
+                self.shared.take_dirty(depth);
+                self.with_conn(|t| Box::pin(t.rollback_to_savepoint()))
+                    .await?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Writes the changes tracked rows recorded at depth `from_depth` or deeper.
+    async fn flush(&self, from_depth: u32) -> Result<()> {
+        let writes = self.shared.take_dirty(from_depth);
+        for w in writes {
+            let stmt = w.stmt?;
+            let mut exec = self;
+            exec.execute(&stmt).await?;
+        }
+        Ok(())
+    }
+
+    async fn with_conn<T>(
+        &self,
+        f: impl for<'c> FnOnce(&'c mut Transaction) -> futures_util::future::BoxFuture<'c, Result<T>>,
+    ) -> Result<T> {
+        let mut guard = self.shared.conn.lock().await;
+        let t = guard.as_mut().ok_or_else(ended)?;
+        f(t).await
+    }
+
+    async fn take_conn(&self) -> Result<Transaction> {
+        self.shared.conn.lock().await.take().ok_or_else(ended)
+    }
+}
+
+/// Calls `f(tx)` and awaits it, catching a panic in either.
+async fn call_caught<F, Fut, R>(
+    f: F,
+    tx: Tx,
+) -> std::result::Result<Result<R>, Box<dyn std::any::Any + Send>>
+where
+    F: FnOnce(Tx) -> Fut,
+    Fut: Future<Output = Result<R>>,
+{
+    match std::panic::catch_unwind(AssertUnwindSafe(|| f(tx))) {
+        Ok(fut) => AssertUnwindSafe(fut).catch_unwind().await,
+        Err(panic) => Err(panic),
+    }
+}
+
+/// Runs a top-level transaction on `pool`: the session's pending `work` first, then `f`, then
+/// the tracked rows' changes, then COMMIT. Rolls back on `Err` and on panic (and resumes the
+/// panic).
+pub(crate) async fn run_top<F, Fut, R>(pool: &Pool, work: &mut PendingWork<'_>, f: F) -> Result<R>
+where
+    F: FnOnce(Tx) -> Fut,
+    Fut: Future<Output = Result<R>>,
+{
+    let mut t = pool.begin().await?;
+    if let Err(e) = work.write(&mut t).await {
+        let _ = t.rollback().await;
+        return Err(e);
+    }
+    let tx = Tx::new(t);
+    let outcome = call_caught(f, tx.clone()).await;
+    let result = match outcome {
+        Ok(Ok(r)) => tx.flush(0).await.map(|()| r),
+        Ok(Err(e)) => Err(e),
+        Err(panic) => {
+            tx.shared.take_dirty(0);
+            if let Ok(t) = tx.take_conn().await {
+                let _ = t.rollback().await;
+            }
+            std::panic::resume_unwind(panic);
+        }
+    };
+    let t = tx.take_conn().await?;
+    match result {
+        Ok(r) => {
+            t.commit().await?;
+            Ok(r)
+        }
+        Err(e) => {
+            tx.shared.take_dirty(0);
+            let _ = t.rollback().await;
+            Err(e)
+        }
+    }
+}
+
+impl Executor for &Tx {
+    fn dialect(&self) -> Dialect {
+        self.shared.dialect
+    }
+    async fn fetch(&mut self, stmt: &Statement) -> Result<Vec<Row>> {
+        let mut guard = self.shared.conn.lock().await;
+        guard.as_mut().ok_or_else(ended)?.fetch(stmt).await
+    }
+    async fn execute(&mut self, stmt: &Statement) -> Result<u64> {
+        let mut guard = self.shared.conn.lock().await;
+        guard.as_mut().ok_or_else(ended)?.execute(stmt).await
+    }
+    async fn fetch_compiled(&mut self, q: &CompiledQuery) -> Result<Vec<Row>> {
+        let mut guard = self.shared.conn.lock().await;
+        guard.as_mut().ok_or_else(ended)?.fetch_compiled(q).await
+    }
+    async fn execute_compiled(&mut self, q: &CompiledQuery) -> Result<u64> {
+        let mut guard = self.shared.conn.lock().await;
+        guard.as_mut().ok_or_else(ended)?.execute_compiled(q).await
+    }
+}
