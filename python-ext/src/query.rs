@@ -123,13 +123,26 @@ impl Query {
     }
 
     /// The SELECT as SQL for `dialect` (`"postgres"` / `"sqlite"`), placeholders included.
-    fn sql(&self, dialect: &str) -> PyResult<String> {
+    /// Selects only `fields` when given (as `values()` does).
+    #[pyo3(signature = (dialect, fields=None))]
+    fn sql(&self, dialect: &str, fields: Option<Vec<String>>) -> PyResult<String> {
         let d = match dialect {
             "postgres" => chakra::Dialect::Postgres,
             "sqlite" => chakra::Dialect::Sqlite,
             other => return Err(err(Error::Config(format!("unknown dialect {other:?}")))),
         };
-        Ok(chakra::compile(&Statement::Select(self.mq.select()), d)
+        let select = match fields {
+            Some(f) if !f.is_empty() => {
+                let mut resolved = Vec::with_capacity(f.len());
+                for n in &f {
+                    resolved.push(resolve_field(&self.info.meta, n).map_err(err)?.name.clone());
+                }
+                let refs: Vec<&str> = resolved.iter().map(String::as_str).collect();
+                self.mq.select_fields(&refs).map_err(err)?
+            }
+            _ => self.mq.select(),
+        };
+        Ok(chakra::compile(&Statement::Select(select), d)
             .map_err(err)?
             .sql())
     }

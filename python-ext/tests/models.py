@@ -67,4 +67,18 @@ class Thing(Model):
     blob = Field(Bytes, nullable=True)
 
 
-ALL = (User, Post, Thing)
+class Item(Model):
+    """The same table as ``Item`` in chakra/tests/lookups_vs_ir.rs (the Rust typed DSL)."""
+
+    __tablename__ = "items"
+
+    id = Field(BigInteger, primary_key=True)
+    name = Field(String(40))
+    nick = Field(String(40), nullable=True)
+    score = Field(Integer)
+    born = Field(Date)
+    seen = Field(DateTime, nullable=True)
+    active = Field(Boolean)
+
+
+ALL = (User, Post, Thing, Item)

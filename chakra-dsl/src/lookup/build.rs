@@ -41,9 +41,8 @@ impl From<Value> for LookupArg {
     }
 }
 
-/// A filter condition and the nullable columns it reads. Under a negation (`exclude()`,
-/// `~Q`) each of those columns gets an `IS NOT NULL` guard, so that rows where they are NULL
-/// are kept, as in Django.
+/// A filter condition and the nullable columns it reads (when there are any, the condition
+/// can be NULL, and a negation must keep those rows: see [`super::QNode`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Condition {
     /// The condition.
@@ -53,14 +52,9 @@ pub struct Condition {
 }
 
 impl Condition {
-    /// The condition as it must appear under a negation.
-    pub fn guarded(&self) -> Expr {
-        if self.nullable.is_empty() {
-            return self.expr.clone();
-        }
-        let mut all = vec![self.expr.clone()];
-        all.extend(self.nullable.iter().cloned().map(Expr::is_not_null));
-        Expr::And(all)
+    /// True when the condition can evaluate to NULL (it reads a nullable column).
+    pub fn may_be_null(&self) -> bool {
+        !self.nullable.is_empty()
     }
 }
 
@@ -222,19 +216,11 @@ impl ParsedLookup<'_> {
                 lhs.cmp(CmpOp::Eq, rhs)
             }
             Lookup::Ne => {
+                // SQL `<>`, as the Rust typed DSL's `ne`: a NULL field does not match
+                // (`exclude(field=value)` keeps those rows).
                 let rhs = self.operand_expr(scalar(arg)?, &ty)?;
-                let mut cols = nullable.clone();
-                nullable_columns(self.model, &rhs, &mut cols);
-                let ne = lhs.cmp(CmpOp::Ne, rhs);
-                // Like exclude(field=value): a NULL is "not equal" too.
-                let expr = if cols.is_empty() {
-                    ne
-                } else {
-                    let mut any = vec![ne];
-                    any.extend(cols.into_iter().map(Expr::is_null));
-                    Expr::Or(any)
-                };
-                return Ok(never_null(expr));
+                nullable_columns(self.model, &rhs, &mut nullable);
+                lhs.cmp(CmpOp::Ne, rhs)
             }
             Lookup::Gt | Lookup::Gte | Lookup::Lt | Lookup::Lte => {
                 let op = match self.lookup {
@@ -262,9 +248,8 @@ impl ParsedLookup<'_> {
                         out.push(coerce_value(self, &ty, v)?);
                     }
                 }
-                if out.is_empty() {
-                    return Ok(never_null(Expr::Bool(false)));
-                }
+                // An empty list stays an (always false) IN, as the typed DSL builds it; the
+                // compiler writes FALSE.
                 lhs.is_in(out)
             }
             Lookup::Range => {

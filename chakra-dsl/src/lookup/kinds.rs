@@ -41,7 +41,7 @@ pub enum Lookup {
     Regex,
     /// Case-insensitive regular-expression match.
     IRegex,
-    /// Not equal. Like `exclude(field=value)`: rows where the field is NULL match too.
+    /// Not equal (SQL `<>`, as the Rust typed DSL's `ne`): a NULL field does not match.
     Ne,
 }
 

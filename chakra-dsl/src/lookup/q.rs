@@ -13,34 +13,55 @@ pub enum QNode {
     And(Vec<QNode>),
     /// Any must hold (an empty list does not hold).
     Or(Vec<QNode>),
-    /// Negation. Each condition below it treats a NULL column as "does not match", so
-    /// `exclude(a=1)` keeps the rows where `a` is NULL, as in Django.
+    /// Negation that keeps rows where the inner condition is NULL, so `exclude(a=1)` keeps
+    /// the rows where `a` is NULL, as in Django.
     Not(Box<QNode>),
 }
 
 impl QNode {
     /// Lowers the tree to one expression.
     pub fn lower(&self) -> Expr {
-        self.lower_in(false)
+        self.lower_with_nullability().0
     }
 
-    fn lower_in(&self, negated: bool) -> Expr {
+    /// The expression and whether it can evaluate to NULL.
+    fn lower_with_nullability(&self) -> (Expr, bool) {
         match self {
-            QNode::Leaf(c) => {
-                if negated {
-                    c.guarded()
-                } else {
-                    c.expr.clone()
-                }
-            }
-            QNode::And(items) => flatten(items.iter().map(|q| q.lower_in(negated)), true),
-            QNode::Or(items) => flatten(items.iter().map(|q| q.lower_in(negated)), false),
-            QNode::Not(inner) => match inner.lower_in(true) {
-                Expr::Bool(b) => Expr::Bool(!b),
-                e => Expr::Not(Box::new(e)),
+            QNode::Leaf(c) => (c.expr.clone(), c.may_be_null()),
+            QNode::And(items) => junction(items, true),
+            QNode::Or(items) => junction(items, false),
+            // True exactly when the inner condition is not true: `NOT c OR (c) IS NULL` when
+            // `c` can be NULL, plain `NOT c` otherwise. The same lowering as the Rust typed
+            // DSL's `exclude` (`Condition::is_not_true`), so both front doors build one IR.
+            QNode::Not(inner) => match inner.lower_with_nullability() {
+                (Expr::Bool(b), _) => (Expr::Bool(!b), false),
+                (e, false) => (Expr::Not(Box::new(e)), false),
+                (e, true) => (
+                    Expr::Or(vec![
+                        Expr::Not(Box::new(e.clone())),
+                        Expr::IsNull {
+                            expr: Box::new(e),
+                            negated: false,
+                        },
+                    ]),
+                    false,
+                ),
             },
         }
     }
+}
+
+fn junction(items: &[QNode], all: bool) -> (Expr, bool) {
+    let mut nullable = false;
+    let exprs: Vec<Expr> = items
+        .iter()
+        .map(|q| {
+            let (e, n) = q.lower_with_nullability();
+            nullable |= n;
+            e
+        })
+        .collect();
+    (flatten(exprs.into_iter(), all), nullable)
 }
 
 /// AND (`all`) or OR of expressions, without needless nesting; constant TRUE/FALSE folded.

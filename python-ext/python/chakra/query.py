@@ -310,7 +310,8 @@ class QuerySet(Generic[M]):
 
     def sql(self, dialect: Literal["postgres", "sqlite"] = "postgres") -> str:
         """The SELECT this queryset runs, for ``dialect``."""
-        return self._q.sql(dialect)
+        fields = list(self._fields) if self._mode != "models" else []
+        return self._q.sql(dialect, fields or None)
 
     def ir(self) -> str:
         """The filter in the core's IR (debug form)."""
