@@ -5,6 +5,7 @@
 //! - [`value`] — [`Value`], one runtime value of a canonical type (what gets bound and decoded).
 //! - [`meta`] — [`ModelMeta`] / [`FieldMeta`] / [`RelationMeta`], the one description of a model.
 //! - [`ir`] — the query IR ([`Expr`], [`Select`], [`Insert`], [`Update`], [`Delete`]).
+//! - [`lookup`] — the `field__lookup` parser (Python kwargs and the Rust string form) and Q trees.
 //! - [`model_query`] — [`ModelQuery`], queries over one model lowered to the IR.
 //! - [`typed`] — the typed layer of the Rust front door ([`typed::Column`], typed expressions).
 //! - [`ident`] — identifier validation.
@@ -13,6 +14,7 @@
 pub mod error;
 pub mod ident;
 pub mod ir;
+pub mod lookup;
 pub mod meta;
 pub mod model_query;
 pub mod typed;

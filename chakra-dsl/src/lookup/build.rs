@@ -1,0 +1,301 @@
+//! Building the IR condition of a parsed lookup from its argument, with type checks that
+//! name the model, the field and the value.
+
+use super::kinds::Lookup;
+use super::parse::{ArgShape, ParsedLookup};
+use crate::error::{Error, Result};
+use crate::ir::{CmpOp, Expr, LikeKind};
+use crate::meta::ModelMeta;
+use crate::types::ValueType;
+use crate::value::Value;
+
+/// One side of a comparison: a value, or an expression such as another column (`F("x")`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operand {
+    /// A bound value.
+    Value(Value),
+    /// An expression over the model's columns.
+    Expr(Expr),
+}
+
+impl From<Value> for Operand {
+    fn from(v: Value) -> Self {
+        Operand::Value(v)
+    }
+}
+
+/// The argument of a lookup, in the shape [`ParsedLookup::arg_shape`] asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LookupArg {
+    /// One operand (`exact`, `gt`, `contains`, `isnull`, …).
+    Scalar(Operand),
+    /// A list of values (`in`).
+    List(Vec<Value>),
+    /// Two operands (`range`).
+    Pair(Operand, Operand),
+}
+
+impl From<Value> for LookupArg {
+    fn from(v: Value) -> Self {
+        LookupArg::Scalar(Operand::Value(v))
+    }
+}
+
+/// A filter condition and the nullable columns it reads (when there are any, the condition
+/// can be NULL, and a negation must keep those rows: see [`super::QNode`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    /// The condition.
+    pub expr: Expr,
+    /// Nullable columns whose NULL would make `expr` unknown rather than false.
+    pub nullable: Vec<Expr>,
+}
+
+impl Condition {
+    /// True when the condition can evaluate to NULL (it reads a nullable column).
+    pub fn may_be_null(&self) -> bool {
+        !self.nullable.is_empty()
+    }
+}
+
+/// Checks that `v` fits `expected` (the operand type of the lookup) and converts between
+/// the integer widths and to floats/decimals where that loses nothing.
+pub fn coerce_value(pl: &ParsedLookup<'_>, expected: &ValueType, v: Value) -> Result<Value> {
+    let bad = |v: &Value, reason: Option<String>| Error::BadValue {
+        model: pl.model.name.clone(),
+        field: pl.key.clone(),
+        value: v.to_string(),
+        expected: expected.to_string(),
+        reason,
+    };
+    if let Value::Null(_) = v {
+        return Ok(Value::Null(expected.clone()));
+    }
+    let got = v.value_type();
+    if got == *expected {
+        return Ok(v);
+    }
+    Ok(match (v, expected) {
+        (Value::I32(x), ValueType::I64) => Value::I64(x as i64),
+        (Value::I64(x), ValueType::I32) => match i32::try_from(x) {
+            Ok(x) => Value::I32(x),
+            Err(_) => {
+                return Err(bad(
+                    &Value::I64(x),
+                    Some("out of range for a 32-bit Integer".into()),
+                ))
+            }
+        },
+        (Value::I32(x), ValueType::F64) => Value::F64(x as f64),
+        (Value::I64(x), ValueType::F64) => Value::F64(x as f64),
+        (Value::I32(x), ValueType::Decimal) => Value::Decimal(x.into()),
+        (Value::I64(x), ValueType::Decimal) => Value::Decimal(x.into()),
+        (v, _) => {
+            let reason = Some(format!("got a {}", v.value_type()));
+            return Err(bad(&v, reason));
+        }
+    })
+}
+
+/// The nullable columns of `meta` that `e` reads.
+pub fn nullable_columns(meta: &ModelMeta, e: &Expr, out: &mut Vec<Expr>) {
+    match e {
+        Expr::Column(c) => {
+            let nullable = meta
+                .fields
+                .iter()
+                .any(|f| f.column == c.column && f.nullable);
+            if nullable && c.table.as_deref().is_none_or(|t| t == meta.table) && !out.contains(e) {
+                out.push(e.clone());
+            }
+        }
+        Expr::Extract { expr, .. } | Expr::DateOf(expr) | Expr::Not(expr) => {
+            nullable_columns(meta, expr, out)
+        }
+        Expr::Arith { left, right, .. } | Expr::Compare { left, right, .. } => {
+            nullable_columns(meta, left, out);
+            nullable_columns(meta, right, out);
+        }
+        _ => {}
+    }
+}
+
+impl ParsedLookup<'_> {
+    fn bad_arg(&self, shown: &str, reason: &str) -> Error {
+        Error::BadValue {
+            model: self.model.name.clone(),
+            field: self.key.clone(),
+            value: shown.to_owned(),
+            expected: match self.arg_shape() {
+                ArgShape::Scalar(t) => t.to_string(),
+                ArgShape::List(t) => format!("list of {t}"),
+                ArgShape::Pair(t) => format!("pair of {t}"),
+                ArgShape::Bool => "Boolean".into(),
+                ArgShape::Text => "String".into(),
+            },
+            reason: Some(reason.to_owned()),
+        }
+    }
+
+    fn operand_expr(&self, o: Operand, ty: &ValueType) -> Result<Expr> {
+        match o {
+            Operand::Value(Value::Null(_)) => Err(self.bad_arg(
+                "None",
+                &format!(
+                    "None cannot be used with {:?}; use {}__isnull=True",
+                    self.lookup.name(),
+                    self.path()
+                ),
+            )),
+            Operand::Value(v) => Ok(Expr::Value(coerce_value(self, ty, v)?)),
+            Operand::Expr(e) => Ok(e),
+        }
+    }
+
+    fn text_arg(&self, o: Operand) -> Result<String> {
+        match o {
+            Operand::Value(Value::Text(s)) => Ok(s),
+            Operand::Value(Value::Null(_)) => Err(self.bad_arg(
+                "None",
+                &format!(
+                    "None cannot be used with {:?}; use {}__isnull=True",
+                    self.lookup.name(),
+                    self.path()
+                ),
+            )),
+            Operand::Value(v) => Err(self.bad_arg(&v.to_string(), "expected text")),
+            Operand::Expr(_) => Err(self.bad_arg(
+                "an expression",
+                &format!("{:?} takes literal text", self.lookup.name()),
+            )),
+        }
+    }
+
+    /// Builds the condition for `arg`, checking its shape and types first.
+    pub fn build(&self, arg: LookupArg) -> Result<Condition> {
+        let lhs = self.operand();
+        let ty = self.operand_type();
+        let mut nullable = Vec::new();
+        nullable_columns(self.model, &lhs, &mut nullable);
+        let scalar = |arg: LookupArg| match arg {
+            LookupArg::Scalar(o) => Ok(o),
+            LookupArg::List(_) => Err(self.bad_arg("a list", "expected one value")),
+            LookupArg::Pair(..) => Err(self.bad_arg("a pair", "expected one value")),
+        };
+        let never_null = |expr| Condition {
+            expr,
+            nullable: Vec::new(),
+        };
+        let expr = match self.lookup {
+            Lookup::IsNull => match scalar(arg)? {
+                Operand::Value(Value::Bool(b)) => {
+                    return Ok(never_null(if b {
+                        lhs.is_null()
+                    } else {
+                        lhs.is_not_null()
+                    }))
+                }
+                Operand::Value(v) => {
+                    return Err(self.bad_arg(&v.to_string(), "isnull takes True or False"))
+                }
+                Operand::Expr(_) => {
+                    return Err(self.bad_arg("an expression", "isnull takes True or False"))
+                }
+            },
+            Lookup::Exact | Lookup::IExact
+                if matches!(scalar(arg.clone())?, Operand::Value(Value::Null(_))) =>
+            {
+                return Ok(never_null(lhs.is_null()));
+            }
+            Lookup::Ne if matches!(scalar(arg.clone())?, Operand::Value(Value::Null(_))) => {
+                return Ok(never_null(lhs.is_not_null()));
+            }
+            Lookup::Exact => {
+                let rhs = self.operand_expr(scalar(arg)?, &ty)?;
+                nullable_columns(self.model, &rhs, &mut nullable);
+                lhs.cmp(CmpOp::Eq, rhs)
+            }
+            Lookup::Ne => {
+                // SQL `<>`, as the Rust typed DSL's `ne`: a NULL field does not match
+                // (`exclude(field=value)` keeps those rows).
+                let rhs = self.operand_expr(scalar(arg)?, &ty)?;
+                nullable_columns(self.model, &rhs, &mut nullable);
+                lhs.cmp(CmpOp::Ne, rhs)
+            }
+            Lookup::Gt | Lookup::Gte | Lookup::Lt | Lookup::Lte => {
+                let op = match self.lookup {
+                    Lookup::Gt => CmpOp::Gt,
+                    Lookup::Gte => CmpOp::Ge,
+                    Lookup::Lt => CmpOp::Lt,
+                    _ => CmpOp::Le,
+                };
+                let rhs = self.operand_expr(scalar(arg)?, &ty)?;
+                nullable_columns(self.model, &rhs, &mut nullable);
+                lhs.cmp(op, rhs)
+            }
+            Lookup::In => {
+                let values = match arg {
+                    LookupArg::List(v) => v,
+                    LookupArg::Scalar(Operand::Value(v)) => {
+                        return Err(self.bad_arg(&v.to_string(), "in takes a list of values"))
+                    }
+                    _ => return Err(self.bad_arg("?", "in takes a list of values")),
+                };
+                let mut out = Vec::with_capacity(values.len());
+                for v in values {
+                    // NULL never equals anything: Django drops it from IN lists too.
+                    if !v.is_null() {
+                        out.push(coerce_value(self, &ty, v)?);
+                    }
+                }
+                // An empty list stays an (always false) IN, as the typed DSL builds it; the
+                // compiler writes FALSE.
+                lhs.is_in(out)
+            }
+            Lookup::Range => {
+                let (lo, hi) = match arg {
+                    LookupArg::Pair(lo, hi) => (lo, hi),
+                    LookupArg::List(mut v) if v.len() == 2 => {
+                        let hi = v.pop().expect("two");
+                        let lo = v.pop().expect("two");
+                        (Operand::Value(lo), Operand::Value(hi))
+                    }
+                    _ => return Err(self.bad_arg("?", "range takes (low, high)")),
+                };
+                let lo = self.operand_expr(lo, &ty)?;
+                let hi = self.operand_expr(hi, &ty)?;
+                nullable_columns(self.model, &lo, &mut nullable);
+                nullable_columns(self.model, &hi, &mut nullable);
+                lhs.between(lo, hi)
+            }
+            Lookup::IExact
+            | Lookup::Contains
+            | Lookup::IContains
+            | Lookup::StartsWith
+            | Lookup::IStartsWith
+            | Lookup::EndsWith
+            | Lookup::IEndsWith => {
+                let text = self.text_arg(scalar(arg)?)?;
+                let (kind, ci) = match self.lookup {
+                    Lookup::IExact => (LikeKind::Exact, true),
+                    Lookup::Contains => (LikeKind::Contains, false),
+                    Lookup::IContains => (LikeKind::Contains, true),
+                    Lookup::StartsWith => (LikeKind::StartsWith, false),
+                    Lookup::IStartsWith => (LikeKind::StartsWith, true),
+                    Lookup::EndsWith => (LikeKind::EndsWith, false),
+                    _ => (LikeKind::EndsWith, true),
+                };
+                lhs.like(kind, text, ci)
+            }
+            Lookup::Regex | Lookup::IRegex => {
+                let pattern = self.text_arg(scalar(arg)?)?;
+                Expr::Regex {
+                    expr: Box::new(lhs),
+                    pattern,
+                    case_insensitive: self.lookup == Lookup::IRegex,
+                }
+            }
+        };
+        Ok(Condition { expr, nullable })
+    }
+}

@@ -1,0 +1,186 @@
+//! Parsing a lookup key (`pub_date__year__gt`) against a model into a [`ParsedLookup`]:
+//! the field, the transforms applied to it, and the final lookup.
+
+use super::kinds::{choices_for, Lookup, Transform};
+use crate::error::{Error, Result};
+use crate::ir::Expr;
+use crate::meta::{FieldMeta, ModelMeta};
+use crate::model_query::field_expr;
+use crate::types::ValueType;
+
+/// What the argument of a lookup must be, so a front door can convert its own values
+/// (Python objects, Rust values) before building the condition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArgShape {
+    /// One value of this type (or an expression of it, such as `F("other")`).
+    Scalar(ValueType),
+    /// A list of values of this type (`in`).
+    List(ValueType),
+    /// Two values of this type (`range`).
+    Pair(ValueType),
+    /// A boolean (`isnull`).
+    Bool,
+    /// Text matched literally or as a pattern (`contains`, `regex`, …).
+    Text,
+}
+
+/// A resolved lookup key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedLookup<'m> {
+    /// The model the key was resolved against.
+    pub model: &'m ModelMeta,
+    /// The field the key starts with.
+    pub field: &'m FieldMeta,
+    /// The key as written (for error messages).
+    pub key: String,
+    /// Transforms applied to the field, in order.
+    pub transforms: Vec<Transform>,
+    /// The final lookup (`exact` when none was written).
+    pub lookup: Lookup,
+}
+
+/// Resolves a field name of `meta`, accepting `pk` for the primary key.
+pub fn resolve_field<'m>(meta: &'m ModelMeta, name: &str) -> Result<&'m FieldMeta> {
+    if let Some(f) = meta.field(name) {
+        return Ok(f);
+    }
+    if name == "pk" {
+        if let Some(f) = meta.primary_key() {
+            return Ok(f);
+        }
+    }
+    if let Some(rel) = meta.relation(name) {
+        return Err(Error::InvalidQuery(format!(
+            "{}.{} is a relation to {}; filtering across relations is not supported yet \
+             (filter on the foreign-key field instead)",
+            meta.name, rel.name, rel.target
+        )));
+    }
+    let mut choices = meta.field_choices();
+    if meta.primary_key().is_some() {
+        choices.push("pk".into());
+    }
+    Err(Error::UnknownField {
+        model: meta.name.clone(),
+        field: name.to_owned(),
+        choices,
+    })
+}
+
+/// Parses `key` (`field[__transform…][__lookup]`) against `meta`. Fails, naming the model,
+/// the bad part and the valid choices, for an unknown field, lookup or transform.
+pub fn parse<'m>(meta: &'m ModelMeta, key: &str) -> Result<ParsedLookup<'m>> {
+    let mut parts = key.split("__");
+    let first = parts.next().unwrap_or("");
+    let field = resolve_field(meta, first)?;
+    let rest: Vec<&str> = parts.collect();
+    let mut ty = field.ty.value_type();
+    let mut transforms = Vec::new();
+    let mut lookup = Lookup::Exact;
+    for (i, part) in rest.iter().enumerate() {
+        let last = i + 1 == rest.len();
+        let unknown = |ty: &ValueType| Error::UnknownLookup {
+            model: meta.name.clone(),
+            field: path_name(field, &transforms_of(&rest[..i])),
+            lookup: (*part).to_owned(),
+            choices: choices_for(ty),
+        };
+        if let Some(t) = Transform::from_name(part) {
+            match t.output(&ty) {
+                Some(out) => {
+                    transforms.push(t);
+                    ty = out;
+                    continue;
+                }
+                None => return Err(unknown(&ty)),
+            }
+        }
+        match Lookup::from_name(part) {
+            Some(l) if l.applies_to(&ty) => {
+                if !last {
+                    return Err(Error::UnknownLookup {
+                        model: meta.name.clone(),
+                        field: path_name(field, &transforms),
+                        lookup: rest[i + 1..].join("__"),
+                        choices: vec![format!(
+                            "nothing: {:?} must be the last part of {key:?}",
+                            l.name()
+                        )],
+                    });
+                }
+                lookup = l;
+            }
+            Some(_) | None => {
+                // `author__username` on a relation-less part: a field name where a lookup
+                // was expected.
+                return Err(unknown(&ty));
+            }
+        }
+    }
+    Ok(ParsedLookup {
+        model: meta,
+        field,
+        key: key.to_owned(),
+        transforms,
+        lookup,
+    })
+}
+
+fn transforms_of(parts: &[&str]) -> Vec<Transform> {
+    parts
+        .iter()
+        .filter_map(|p| Transform::from_name(p))
+        .collect()
+}
+
+fn path_name(field: &FieldMeta, transforms: &[Transform]) -> String {
+    let mut s = field.name.clone();
+    for t in transforms {
+        s.push_str("__");
+        s.push_str(t.name());
+    }
+    s
+}
+
+impl ParsedLookup<'_> {
+    /// The type of the operand after the transforms (`I64` for `year`, `Date` for `date`).
+    pub fn operand_type(&self) -> ValueType {
+        let mut ty = self.field.ty.value_type();
+        for t in &self.transforms {
+            ty = t.output(&ty).unwrap_or(ty);
+        }
+        ty
+    }
+
+    /// What the argument must be.
+    pub fn arg_shape(&self) -> ArgShape {
+        let ty = self.operand_type();
+        match self.lookup {
+            Lookup::IsNull => ArgShape::Bool,
+            Lookup::In => ArgShape::List(ty),
+            Lookup::Range => ArgShape::Pair(ty),
+            l if l.is_text_only() => ArgShape::Text,
+            _ => ArgShape::Scalar(ty),
+        }
+    }
+
+    /// The operand expression: the field's column with the transforms applied.
+    pub fn operand(&self) -> Expr {
+        let mut e = field_expr(self.model, self.field);
+        for t in &self.transforms {
+            e = match t {
+                Transform::Date => Expr::DateOf(Box::new(e)),
+                Transform::Part(p) => Expr::Extract {
+                    part: *p,
+                    expr: Box::new(e),
+                },
+            };
+        }
+        e
+    }
+
+    /// The path without the final lookup (`pub_date__year`), for messages.
+    pub fn path(&self) -> String {
+        path_name(self.field, &self.transforms)
+    }
+}

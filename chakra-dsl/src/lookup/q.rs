@@ -1,0 +1,85 @@
+//! [`QNode`]: a boolean tree of lookup conditions (Django's `Q` objects), lowered to one
+//! [`Expr`] with Django's NULL semantics under negation.
+
+use super::build::Condition;
+use crate::ir::Expr;
+
+/// A tree of conditions combined with AND, OR and NOT.
+#[derive(Debug, Clone, PartialEq)]
+pub enum QNode {
+    /// One lookup condition.
+    Leaf(Condition),
+    /// All must hold (an empty list holds).
+    And(Vec<QNode>),
+    /// Any must hold (an empty list does not hold).
+    Or(Vec<QNode>),
+    /// Negation that keeps rows where the inner condition is NULL, so `exclude(a=1)` keeps
+    /// the rows where `a` is NULL, as in Django.
+    Not(Box<QNode>),
+}
+
+impl QNode {
+    /// Lowers the tree to one expression.
+    pub fn lower(&self) -> Expr {
+        self.lower_with_nullability().0
+    }
+
+    /// The expression and whether it can evaluate to NULL.
+    fn lower_with_nullability(&self) -> (Expr, bool) {
+        match self {
+            QNode::Leaf(c) => (c.expr.clone(), c.may_be_null()),
+            QNode::And(items) => junction(items, true),
+            QNode::Or(items) => junction(items, false),
+            // True exactly when the inner condition is not true: `NOT c OR (c) IS NULL` when
+            // `c` can be NULL, plain `NOT c` otherwise. The same lowering as the Rust typed
+            // DSL's `exclude` (`Condition::is_not_true`), so both front doors build one IR.
+            QNode::Not(inner) => match inner.lower_with_nullability() {
+                (Expr::Bool(b), _) => (Expr::Bool(!b), false),
+                (e, false) => (Expr::Not(Box::new(e)), false),
+                (e, true) => (
+                    Expr::Or(vec![
+                        Expr::Not(Box::new(e.clone())),
+                        Expr::IsNull {
+                            expr: Box::new(e),
+                            negated: false,
+                        },
+                    ]),
+                    false,
+                ),
+            },
+        }
+    }
+}
+
+fn junction(items: &[QNode], all: bool) -> (Expr, bool) {
+    let mut nullable = false;
+    let exprs: Vec<Expr> = items
+        .iter()
+        .map(|q| {
+            let (e, n) = q.lower_with_nullability();
+            nullable |= n;
+            e
+        })
+        .collect();
+    (flatten(exprs.into_iter(), all), nullable)
+}
+
+/// AND (`all`) or OR of expressions, without needless nesting; constant TRUE/FALSE folded.
+fn flatten(items: impl Iterator<Item = Expr>, all: bool) -> Expr {
+    let mut out = Vec::new();
+    for e in items {
+        match e {
+            Expr::Bool(b) if b == all => {}
+            Expr::Bool(_) => return Expr::Bool(!all),
+            Expr::And(v) if all => out.extend(v),
+            Expr::Or(v) if !all => out.extend(v),
+            e => out.push(e),
+        }
+    }
+    match out.len() {
+        0 => Expr::Bool(all),
+        1 => out.pop().expect("one"),
+        _ if all => Expr::And(out),
+        _ => Expr::Or(out),
+    }
+}

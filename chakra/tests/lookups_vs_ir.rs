@@ -1,0 +1,398 @@
+//! One query, two front doors. Each case is a filter written twice: as the Python front
+//! door's `field__lookup` keyword arguments (parsed by `chakra_dsl::lookup`, exactly what
+//! `chakra._chakra` calls) and with the Rust typed DSL. Both must build the same IR, compile
+//! to the same SQL and select the same rows on SQLite and PostgreSQL.
+//!
+//! The cases and their SQL are also written to `tests/front_doors/queries.json`, which the
+//! Python test `python-ext/tests/test_front_doors.py` reads: the `chakra` package must
+//! compile each case's keyword arguments to the same SQL. Regenerate the file with
+//! `CHAKRA_BLESS=1 cargo test -p chakra --test lookups_vs_ir`.
+
+mod common;
+mod fixtures;
+
+use chakra::dsl::lookup::{filter_kwargs, LookupArg, Operand, QNode};
+use chakra::prelude::*;
+use chakra::{compile, Dialect};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use common::{TestDb, BOTH};
+use serde_json::{json, Value as J};
+
+/// The same table as `Item` in `python-ext/tests/models.py`.
+#[derive(Debug, Clone, Model)]
+#[chakra(table = "items")]
+pub struct Item {
+    #[chakra(primary_key, auto_increment)]
+    pub id: i64,
+    #[chakra(max_length = 40)]
+    pub name: String,
+    #[chakra(max_length = 40)]
+    pub nick: Option<String>,
+    pub score: i32,
+    pub born: NaiveDate,
+    pub seen: Option<DateTime<Utc>>,
+    pub active: bool,
+}
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+fn items() -> Vec<Item> {
+    let t = |y, mo, d, h| Some(Utc.with_ymd_and_hms(y, mo, d, h, 0, 0).unwrap());
+    let item = |name: &str, nick: Option<&str>, score, born, seen, active| Item {
+        id: 0,
+        name: name.into(),
+        nick: nick.map(Into::into),
+        score,
+        born,
+        seen,
+        active,
+    };
+    vec![
+        item(
+            "alpha",
+            Some("al"),
+            10,
+            d(2000, 1, 15),
+            t(2024, 3, 5, 10),
+            true,
+        ),
+        item("beta_%", None, 20, d(1999, 12, 31), None, false),
+        item(
+            "Gamma",
+            Some("GAM"),
+            30,
+            d(2000, 6, 1),
+            t(2023, 11, 20, 23),
+            true,
+        ),
+        item(
+            "École",
+            Some("école"),
+            40,
+            d(2001, 2, 3),
+            t(2022, 7, 4, 0),
+            true,
+        ),
+    ]
+}
+
+/// A case: its name, the Python keyword arguments (JSON `[key, value]` pairs in order),
+/// whether they go to `exclude()`, the typed query, and the ids it selects.
+struct Case {
+    name: &'static str,
+    kwargs: J,
+    exclude: bool,
+    typed: Query<Item>,
+    ids: Vec<i64>,
+}
+
+fn cases() -> Vec<Case> {
+    let q = Item::query;
+    let case = |name, kwargs, exclude, typed, ids: &[i64]| Case {
+        name,
+        kwargs,
+        exclude,
+        typed,
+        ids: ids.to_vec(),
+    };
+    vec![
+        case(
+            "seed_filter",
+            json!([["name__startswith", "a"], ["active", true]]),
+            false,
+            q().filter(Item::name().starts_with("a"))
+                .filter(Item::active().eq(true)),
+            &[1],
+        ),
+        case(
+            "exact",
+            json!([["name", "Gamma"]]),
+            false,
+            q().filter(Item::name().eq("Gamma")),
+            &[3],
+        ),
+        case(
+            "ne",
+            json!([["score__ne", 10]]),
+            false,
+            q().filter(Item::score().ne(10)),
+            &[2, 3, 4],
+        ),
+        case(
+            "gt",
+            json!([["score__gt", 20]]),
+            false,
+            q().filter(Item::score().gt(20)),
+            &[3, 4],
+        ),
+        case(
+            "lte",
+            json!([["score__lte", 20]]),
+            false,
+            q().filter(Item::score().le(20)),
+            &[1, 2],
+        ),
+        case(
+            "in",
+            json!([["score__in", [10, 30]]]),
+            false,
+            q().filter(Item::score().is_in([10, 30])),
+            &[1, 3],
+        ),
+        case(
+            "in_empty",
+            json!([["score__in", []]]),
+            false,
+            q().filter(Item::score().is_in(Vec::<i32>::new())),
+            &[],
+        ),
+        case(
+            "range",
+            json!([["score__range", [15, 35]]]),
+            false,
+            q().filter(Item::score().between(15, 35)),
+            &[2, 3],
+        ),
+        case(
+            "contains_literal_percent",
+            json!([["name__contains", "_%"]]),
+            false,
+            q().filter(Item::name().contains("_%")),
+            &[2],
+        ),
+        case(
+            "iexact_unicode",
+            json!([["name__iexact", "école"]]),
+            false,
+            q().filter(Item::name().iexact("école")),
+            &[4],
+        ),
+        case(
+            "icontains",
+            json!([["name__icontains", "AMM"]]),
+            false,
+            q().filter(Item::name().icontains("AMM")),
+            &[3],
+        ),
+        case(
+            "istartswith",
+            json!([["name__istartswith", "g"]]),
+            false,
+            q().filter(Item::name().istarts_with("g")),
+            &[3],
+        ),
+        case(
+            "iendswith",
+            json!([["name__iendswith", "A"]]),
+            false,
+            q().filter(Item::name().iends_with("A")),
+            &[1, 3],
+        ),
+        case(
+            "regex",
+            json!([["name__regex", "^[A-Z]"]]),
+            false,
+            q().filter(Item::name().regex("^[A-Z]")),
+            &[3],
+        ),
+        case(
+            "iregex",
+            json!([["name__iregex", "^B"]]),
+            false,
+            q().filter(Item::name().iregex("^B")),
+            &[2],
+        ),
+        case(
+            "exact_none",
+            json!([["nick", null]]),
+            false,
+            q().filter(Item::nick().eq(None)),
+            &[2],
+        ),
+        case(
+            "isnull_false",
+            json!([["nick__isnull", false]]),
+            false,
+            q().filter(Item::nick().is_not_null()),
+            &[1, 3, 4],
+        ),
+        case(
+            "year",
+            json!([["born__year", 2000]]),
+            false,
+            q().filter(Item::born().year().eq(2000)),
+            &[1, 3],
+        ),
+        case(
+            "year_gt",
+            json!([["seen__year__gt", 2022]]),
+            false,
+            q().filter(Item::seen().year().gt(2022)),
+            &[1, 3],
+        ),
+        case(
+            "month",
+            json!([["born__month", 1]]),
+            false,
+            q().filter(Item::born().month().eq(1)),
+            &[1],
+        ),
+        case(
+            "hour",
+            json!([["seen__hour", 23]]),
+            false,
+            q().filter(Item::seen().hour().eq(23)),
+            &[3],
+        ),
+        case(
+            "date",
+            json!([["seen__date", {"$date": "2023-11-20"}]]),
+            false,
+            q().filter(Item::seen().date().eq(d(2023, 11, 20))),
+            &[3],
+        ),
+        case(
+            "date_range",
+            json!([["born__range", [{"$date": "2000-01-01"}, {"$date": "2000-12-31"}]]]),
+            false,
+            q().filter(Item::born().between(d(2000, 1, 1), d(2000, 12, 31))),
+            &[1, 3],
+        ),
+        case(
+            "exclude_nullable_keeps_nulls",
+            json!([["nick", "GAM"]]),
+            true,
+            q().exclude(Item::nick().eq("GAM")),
+            &[1, 2, 4],
+        ),
+        case(
+            "exclude_not_null",
+            json!([["active", true], ["score__gt", 10]]),
+            true,
+            q().exclude(Item::active().eq(true).and(Item::score().gt(10))),
+            &[1, 2],
+        ),
+        case(
+            "exclude_date_part_of_nullable",
+            json!([["seen__year", 2024]]),
+            true,
+            q().exclude(Item::seen().year().eq(2024)),
+            &[2, 3, 4],
+        ),
+    ]
+}
+
+/// A JSON argument as the lookup argument the Python front door would build.
+fn arg(j: &J) -> LookupArg {
+    fn value(j: &J) -> Value {
+        match j {
+            J::Null => Value::Null(ValueType::Text),
+            J::Bool(b) => Value::Bool(*b),
+            J::Number(n) => Value::I64(n.as_i64().expect("integer")),
+            J::String(s) => Value::Text(s.clone()),
+            J::Object(o) => Value::Date(o["$date"].as_str().unwrap().parse().unwrap()),
+            J::Array(_) => panic!("nested list"),
+        }
+    }
+    match j {
+        J::Array(items) => LookupArg::List(items.iter().map(value).collect()),
+        other => LookupArg::Scalar(Operand::Value(value(other))),
+    }
+}
+
+fn from_lookups(c: &Case) -> Expr {
+    let kwargs = c
+        .kwargs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|pair| {
+            let (k, v) = (pair[0].as_str().unwrap().to_owned(), &pair[1]);
+            let a = match (k.ends_with("__range"), arg(v)) {
+                (true, LookupArg::List(mut v)) => {
+                    let hi = v.pop().unwrap();
+                    let lo = v.pop().unwrap();
+                    LookupArg::Pair(Operand::Value(lo), Operand::Value(hi))
+                }
+                (_, a) => a,
+            };
+            (k, a)
+        })
+        .collect();
+    let mut node = filter_kwargs(Item::meta(), kwargs).unwrap();
+    if c.exclude {
+        node = QNode::Not(Box::new(node));
+    }
+    node.lower()
+}
+
+fn select_ids(filter: Option<Expr>) -> Statement {
+    let mut mq = chakra::dsl::ModelQuery::new(Item::meta().clone());
+    if let Some(f) = filter {
+        mq = mq.filter(f);
+    }
+    let id = mq.column("id").unwrap();
+    Statement::Select(mq.order_by(id, false).select_fields(&["id"]).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookups_and_typed_dsl_build_the_same_query() {
+    let mut golden = Vec::new();
+    for c in cases() {
+        let typed = c.typed.model_query().filter.clone();
+        let lookups = from_lookups(&c);
+        assert_eq!(Some(&lookups), typed.as_ref(), "{}: IR differs", c.name);
+        let pg = compile(&select_ids(typed.clone()), Dialect::Postgres).unwrap();
+        let lite = compile(&select_ids(typed), Dialect::Sqlite).unwrap();
+        golden.push(json!({
+            "name": c.name,
+            "kwargs": c.kwargs,
+            "exclude": c.exclude,
+            "ids": c.ids,
+            "postgres": pg.sql(),
+            "sqlite": lite.sql(),
+        }));
+    }
+    for d in BOTH {
+        let db = TestDb::new(d).await;
+        let pool = db.pool().await;
+        fixtures::create_tables(&pool, &[Item::meta()]).await;
+        let mut rows = items();
+        Item::insert_many(&pool, &mut rows).await.unwrap();
+        for c in cases() {
+            let ids = |rows: Vec<Vec<Value>>| -> Vec<i64> {
+                rows.iter().map(|r| r[0].as_i64().unwrap()).collect()
+            };
+            let by_lookups = ids(pool
+                .fetch(&select_ids(Some(from_lookups(&c))))
+                .await
+                .unwrap());
+            let typed: Vec<i64> = c
+                .typed
+                .all(&pool)
+                .await
+                .unwrap()
+                .iter()
+                .map(|i| i.id)
+                .collect();
+            let mut typed_sorted = typed.clone();
+            typed_sorted.sort();
+            assert_eq!(by_lookups, c.ids, "{} on {d:?} (lookups)", c.name);
+            assert_eq!(typed_sorted, c.ids, "{} on {d:?} (typed)", c.name);
+        }
+    }
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/front_doors/queries.json");
+    let text = serde_json::to_string_pretty(&golden).unwrap() + "\n";
+    if std::env::var_os("CHAKRA_BLESS").is_some() {
+        std::fs::write(&path, &text).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == text,
+        "{} is out of date; regenerate with CHAKRA_BLESS=1 cargo test -p chakra --test lookups_vs_ir",
+        path.display()
+    );
+}

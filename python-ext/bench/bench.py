@@ -1,0 +1,396 @@
+"""Chakra against asyncpg, SQLAlchemy 2 (async ORM) and Tortoise ORM on one PostgreSQL.
+
+Workloads (the design's W2-W5), each the best of ``--repeat`` runs:
+  W2 bulk insert 10,000 rows      W3 fetch and materialise 10,000 rows
+  W4 2,000 filtered queries (username startswith + a bool, ordered, limit 10)
+  W5 5,000 get-by-primary-key
+plus the bridge's per-await cost with a query-free job.
+
+Usage: python bench/bench.py [--url postgres://...] [--repeat 3]
+The URL defaults to CHAKRA_BENCH_PG_URL, else CHAKRA_TEST_PG_URL, else
+postgres://postgres@127.0.0.1:5432/postgres; a database chakra_bench_<random> is created
+there and dropped afterwards. Prints a table of seconds and ratios to asyncpg.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import chakra
+from chakra import Boolean, DateTime, Field, Integer, Model, String, _bridge, _chakra
+
+N_BULK = 10_000
+N_FILTER = 2_000
+N_GET = 5_000
+NOW = datetime(2024, 1, 1, tzinfo=timezone.utc)
+COLS = "id, username, email, created_at, is_active, balance"
+
+
+class BenchUser(Model):
+    __tablename__ = "bench_users"
+
+    id = Field(Integer, primary_key=True)
+    username = Field(String(50), unique=True)
+    email = Field(String(255))
+    created_at = Field(DateTime)
+    is_active = Field(Boolean, default=True)
+    balance = Field(Integer, default=0)
+
+
+def db_url(base: str, name: str) -> str:
+    p = urlsplit(base)
+    return urlunsplit((p.scheme, p.netloc, "/" + name, p.query, p.fragment))
+
+
+def row(i: int) -> tuple[str, str, datetime, bool, int]:
+    return (f"user{i}", f"user{i}@example.com", NOW, i % 3 != 0, i)
+
+
+Timer = Callable[[], Awaitable[None]]
+
+
+async def best(fn: Timer, repeat: int, setup: Timer | None = None) -> float:
+    times = []
+    for _ in range(repeat):
+        if setup is not None:
+            await setup()
+        t = time.perf_counter()
+        await fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+# -- the bridge alone -------------------------------------------------------------------------
+
+
+async def bridge_costs(n: int = 20_000) -> dict[str, float]:
+    loop = asyncio.get_running_loop()
+    out: dict[str, float] = {}
+    for _ in range(200):
+        await _bridge.run(_chakra.noop_job())
+    t = time.perf_counter()
+    for _ in range(n):
+        await _bridge.run(_chakra.noop_job())
+    out["chakra await (noop job)"] = (time.perf_counter() - t) / n
+    t = time.perf_counter()
+    for _ in range(n):
+        _chakra.noop_job().run_sync()
+    out["chakra run_sync (noop job)"] = (time.perf_counter() - t) / n
+    t = time.perf_counter()
+    for _ in range(n // 4):
+        await loop.run_in_executor(None, int)
+    out["asyncio run_in_executor (noop)"] = (time.perf_counter() - t) / (n // 4)
+    return out
+
+
+# -- the contenders ---------------------------------------------------------------------------
+
+
+async def run_asyncpg(url: str, repeat: int) -> dict[str, float]:
+    conn = await asyncpg.connect(url)
+    res: dict[str, float] = {}
+
+    async def truncate() -> None:
+        await conn.execute("TRUNCATE bench_users RESTART IDENTITY")
+
+    async def w2_copy() -> None:
+        await conn.copy_records_to_table(
+            "bench_users",
+            records=[row(i) for i in range(N_BULK)],
+            columns=["username", "email", "created_at", "is_active", "balance"],
+        )
+
+    async def w2_many() -> None:
+        await conn.executemany(
+            "INSERT INTO bench_users (username, email, created_at, is_active, balance) "
+            "VALUES ($1, $2, $3, $4, $5)",
+            [row(i) for i in range(N_BULK)],
+        )
+
+    res["W2 executemany"] = await best(w2_many, repeat, truncate)
+    res["W2"] = await best(w2_copy, repeat, truncate)
+
+    async def w3() -> None:
+        rows = await conn.fetch(f"SELECT {COLS} FROM bench_users")
+        assert len(rows) == N_BULK
+
+    async def w4() -> None:
+        for i in range(N_FILTER):
+            await conn.fetch(
+                f"SELECT {COLS} FROM bench_users WHERE username LIKE $1 AND is_active = $2 "
+                "ORDER BY id LIMIT 10",
+                f"user{i % 100}%",
+                True,
+            )
+
+    async def w5() -> None:
+        for i in range(N_GET):
+            r = await conn.fetchrow(f"SELECT {COLS} FROM bench_users WHERE id = $1", i % N_BULK + 1)
+            assert r is not None
+
+    res["W3"] = await best(w3, repeat)
+    res["W4"] = await best(w4, repeat)
+    res["W5"] = await best(w5, repeat)
+    await conn.close()
+    return res
+
+
+async def run_chakra(url: str, repeat: int) -> dict[str, float]:
+    chakra.configure(url)
+    res: dict[str, float] = {}
+
+    async def truncate() -> None:
+        await chakra.execute_script("TRUNCATE bench_users RESTART IDENTITY")
+
+    async def w2() -> None:
+        objs = [
+            BenchUser(username=u, email=e, created_at=c, is_active=a, balance=b)
+            for u, e, c, a, b in (row(i) for i in range(N_BULK))
+        ]
+        await BenchUser.objects.bulk_create(objs)
+        assert objs[-1].id == N_BULK
+
+    async def w3() -> None:
+        users = await BenchUser.objects.all()
+        assert len(users) == N_BULK
+
+    async def w4() -> None:
+        for i in range(N_FILTER):
+            await (
+                BenchUser.objects.filter(username__startswith=f"user{i % 100}", is_active=True)
+                .order_by("id")
+                .limit(10)
+                .all()
+            )
+
+    async def w5() -> None:
+        for i in range(N_GET):
+            await BenchUser.objects.get(id=i % N_BULK + 1)
+
+    def w4_sync() -> None:
+        for i in range(N_FILTER):
+            BenchUser.objects.filter(
+                username__startswith=f"user{i % 100}", is_active=True
+            ).order_by("id").limit(10).all_sync()
+
+    def w5_sync() -> None:
+        for i in range(N_GET):
+            BenchUser.objects.get_sync(id=i % N_BULK + 1)
+
+    res["W2"] = await best(w2, repeat, truncate)
+    res["W3"] = await best(w3, repeat)
+    res["W4"] = await best(w4, repeat)
+    res["W5"] = await best(w5, repeat)
+
+    async def sync_timer(fn: Callable[[], None]) -> None:
+        fn()
+
+    res["W4 sync API"] = await best(lambda: sync_timer(w4_sync), repeat)
+    res["W5 sync API"] = await best(lambda: sync_timer(w5_sync), repeat)
+    chakra.close()
+    return res
+
+
+async def run_sqlalchemy(url: str, repeat: int) -> dict[str, float]:
+    from sqlalchemy import Boolean as SBool
+    from sqlalchemy import Column, select, text
+    from sqlalchemy import DateTime as SDateTime
+    from sqlalchemy import Integer as SInt
+    from sqlalchemy import String as SStr
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+    from sqlalchemy.orm import DeclarativeBase
+
+    class Base(DeclarativeBase):
+        pass
+
+    class SUser(Base):
+        __tablename__ = "bench_users"
+        id = Column(SInt, primary_key=True)
+        username = Column(SStr(50), unique=True, nullable=False)
+        email = Column(SStr(255), nullable=False)
+        created_at = Column(SDateTime(timezone=True), nullable=False)
+        is_active = Column(SBool, nullable=False)
+        balance = Column(SInt, nullable=False)
+
+    engine = create_async_engine(url.replace("postgres://", "postgresql+asyncpg://", 1))
+    maker = async_sessionmaker(engine, expire_on_commit=False)
+    res: dict[str, float] = {}
+
+    async def truncate() -> None:
+        async with engine.begin() as c:
+            await c.execute(text("TRUNCATE bench_users RESTART IDENTITY"))
+
+    async def w2() -> None:
+        async with maker() as s:
+            s.add_all(
+                [
+                    SUser(username=u, email=e, created_at=c, is_active=a, balance=b)
+                    for u, e, c, a, b in (row(i) for i in range(N_BULK))
+                ]
+            )
+            await s.commit()
+
+    async def w3() -> None:
+        async with maker() as s:
+            users = (await s.execute(select(SUser))).scalars().all()
+            assert len(users) == N_BULK
+
+    async def w4() -> None:
+        async with maker() as s:
+            for i in range(N_FILTER):
+                q = (
+                    select(SUser)
+                    .where(SUser.username.startswith(f"user{i % 100}"), SUser.is_active.is_(True))
+                    .order_by(SUser.id)
+                    .limit(10)
+                )
+                (await s.execute(q)).scalars().all()
+
+    async def w5() -> None:
+        async with maker() as s:
+            for i in range(N_GET):
+                q = select(SUser).where(SUser.id == i % N_BULK + 1)
+                (await s.execute(q)).scalar_one()
+
+    res["W2"] = await best(w2, repeat, truncate)
+    res["W3"] = await best(w3, repeat)
+    res["W4"] = await best(w4, repeat)
+    res["W5"] = await best(w5, repeat)
+    await engine.dispose()
+    return res
+
+
+async def run_tortoise(url: str, repeat: int) -> dict[str, float]:
+    from tortoise import Tortoise, fields
+    from tortoise.models import Model as TModel
+
+    class TUser(TModel):
+        id = fields.IntField(primary_key=True)
+        username = fields.CharField(max_length=50, unique=True)
+        email = fields.CharField(max_length=255)
+        created_at = fields.DatetimeField()
+        is_active = fields.BooleanField()
+        balance = fields.IntField()
+
+        class Meta:
+            table = "bench_users"
+            app = "bench"
+
+    sys.modules[__name__].TUser = TUser  # type: ignore[attr-defined]
+    await Tortoise.init(
+        db_url=url.replace("postgres://", "asyncpg://", 1), modules={"bench": [__name__]}
+    )
+    conn = Tortoise.get_connection("default")
+    res: dict[str, float] = {}
+
+    async def truncate() -> None:
+        await conn.execute_script("TRUNCATE bench_users RESTART IDENTITY")
+
+    async def w2() -> None:
+        await TUser.bulk_create(
+            [
+                TUser(username=u, email=e, created_at=c, is_active=a, balance=b)
+                for u, e, c, a, b in (row(i) for i in range(N_BULK))
+            ]
+        )
+
+    async def w3() -> None:
+        assert len(await TUser.all()) == N_BULK
+
+    async def w4() -> None:
+        for i in range(N_FILTER):
+            await (
+                TUser.filter(username__startswith=f"user{i % 100}", is_active=True)
+                .order_by("id")
+                .limit(10)
+            )
+
+    async def w5() -> None:
+        for i in range(N_GET):
+            await TUser.get(id=i % N_BULK + 1)
+
+    res["W2"] = await best(w2, repeat, truncate)
+    res["W3"] = await best(w3, repeat)
+    res["W4"] = await best(w4, repeat)
+    res["W5"] = await best(w5, repeat)
+    await Tortoise.close_connections()
+    return res
+
+
+# -- main -------------------------------------------------------------------------------------
+
+
+def table(results: dict[str, dict[str, float]]) -> str:
+    base = results["asyncpg"]
+    keys = ["W2", "W3", "W4", "W5"]
+    lines = [
+        f"{'library':<26}" + "".join(f"{k:>20}" for k in keys),
+    ]
+    for lib, res in results.items():
+        cells = []
+        for k in keys:
+            if k in res:
+                cells.append(f"{res[k]:8.3f}s ({res[k] / base[k]:5.2f}x)")
+            else:
+                cells.append(" " * 20)
+        lines.append(f"{lib:<26}" + "".join(f"{c:>20}" for c in cells))
+        for k, v in res.items():
+            if k not in keys:
+                kk = k.split()[0]
+                lines.append(f"  {lib} {k:<22} {v:8.3f}s ({v / base[kk]:5.2f}x asyncpg {kk})")
+    return "\n".join(lines)
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument(
+        "--url",
+        default=os.environ.get(
+            "CHAKRA_BENCH_PG_URL",
+            os.environ.get("CHAKRA_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
+        ),
+    )
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--only", default="asyncpg,chakra,sqlalchemy,tortoise")
+    args = ap.parse_args()
+
+    name = f"chakra_bench_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(args.url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = db_url(args.url, name)
+    try:
+        chakra.configure(url)
+        await chakra.create_tables(BenchUser)
+        chakra.close()
+        print("bridge, per call (query-free):")
+        for k, v in (await bridge_costs()).items():
+            print(f"  {k:<34} {v * 1e6:7.1f} µs")
+        results: dict[str, dict[str, float]] = {}
+        runners = {
+            "asyncpg": run_asyncpg,
+            "chakra": run_chakra,
+            "sqlalchemy": run_sqlalchemy,
+            "tortoise": run_tortoise,
+        }
+        for lib in args.only.split(","):
+            results[lib] = await runners[lib](url, args.repeat)
+            print(f"  done: {lib}", file=sys.stderr)
+        print(f"\nworkloads (best of {args.repeat}; ratio to asyncpg; W2 asyncpg uses COPY):")
+        print(table(results))
+    finally:
+        chakra.close()
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,90 @@
+"""The Python examples of the product spec (cross-language-support.md), runnable.
+
+Run with a database URL (default: a SQLite file in the current directory)::
+
+    CHAKRA_DATABASE_URL=postgres://postgres@127.0.0.1:5432/mydb python seed_examples.py
+
+The model and the example bodies are the spec's, as written; the model adds the fields the
+examples use (``is_active``, ``balance``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+import chakra
+from chakra import Boolean, DateTime, Field, ForeignKey, Integer, Model, OneToMany, Session, String
+
+
+class User(Model):
+    __tablename__ = "users"
+
+    id = Field(Integer, primary_key=True)
+    username = Field(String(50), unique=True)
+    email = Field(String(255))
+    created_at = Field(DateTime, default=datetime.utcnow)
+    is_active = Field(Boolean, default=True)
+    balance = Field(Integer, default=0)
+
+    # Relationships
+    posts = OneToMany("Post", back_populates="author")
+
+
+class Post(Model):
+    __tablename__ = "posts"
+
+    id = Field(Integer, primary_key=True)
+    title = Field(String(200))
+    author = ForeignKey("User", back_populates="posts", type_=Integer)
+
+
+async def basic_queries() -> None:
+    # Get by ID
+    user = await User.objects.get(id=1)
+
+    # Filter
+    users = await User.objects.filter(username__startswith="a", is_active=True).all()
+
+    # Order and limit
+    users = await User.objects.order_by("-created_at").limit(10).all()
+
+    # Count
+    count = await User.objects.filter(is_active=True).count()
+    print(user.username, len(users), count)
+
+
+async def creating_records() -> None:
+    async with Session() as session:
+        user = User(username="alice", email="alice@example.com")
+        session.add(user)
+        await session.commit()
+
+        print(f"Created user with ID: {user.id}")
+
+
+async def transactions() -> None:
+    async with Session() as session:
+        async with session.begin():
+            user1 = await session.get(User, 1)
+            user2 = await session.get(User, 2)
+            assert user1 is not None and user2 is not None
+
+            user1.balance -= 100
+            user2.balance += 100
+
+            # Auto-commits on exit, rolls back on exception
+
+
+async def main() -> None:
+    await chakra.drop_tables(Post, User)
+    await chakra.create_tables(User, Post)
+    await creating_records()
+    await User.objects.create(username="bob", email="bob@example.com", balance=100)
+    await basic_queries()
+    await transactions()
+    print(await User.objects.order_by("id").values_list("username", "balance"))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

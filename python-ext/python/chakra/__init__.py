@@ -1,0 +1,98 @@
+"""Chakra ORM for Python: Django-style models and queries over Chakra's Rust core.
+
+.. code-block:: python
+
+    from chakra import Model, Field, String, Integer
+
+    class User(Model):
+        __tablename__ = "users"
+        id = Field(Integer, primary_key=True)
+        username = Field(String(50), unique=True)
+
+    users = await User.objects.filter(username__startswith="a").all()
+
+Lookups, SQL, execution and row hydration are the Rust core's (the same code the Rust front
+door uses); this package describes models and calls in.
+"""
+
+from __future__ import annotations
+
+import atexit
+
+from . import _chakra, errors
+from .config import close, configure, current_url
+from .expressions import F, Q
+from .fields import NOW, Field, ForeignKey, OneToMany, OneToOne
+from .models import Model, registry
+from .query import Manager, QuerySet
+from .schema import (
+    create_table_sql,
+    create_tables,
+    create_tables_sync,
+    drop_tables,
+    drop_tables_sync,
+    execute_script,
+    execute_script_sync,
+)
+from .session import Session, SyncSession
+from .types import (
+    JSON,
+    UUID,
+    Array,
+    BigInteger,
+    Boolean,
+    Bytes,
+    Date,
+    DateTime,
+    Decimal,
+    FieldType,
+    Float,
+    Integer,
+    String,
+    Text,
+)
+
+__all__ = [
+    "JSON",
+    "NOW",
+    "UUID",
+    "Array",
+    "BigInteger",
+    "Boolean",
+    "Bytes",
+    "Date",
+    "DateTime",
+    "Decimal",
+    "F",
+    "Field",
+    "FieldType",
+    "Float",
+    "ForeignKey",
+    "Integer",
+    "Manager",
+    "Model",
+    "OneToMany",
+    "OneToOne",
+    "Q",
+    "QuerySet",
+    "Session",
+    "String",
+    "SyncSession",
+    "Text",
+    "close",
+    "configure",
+    "create_table_sql",
+    "create_tables",
+    "create_tables_sync",
+    "current_url",
+    "drop_tables",
+    "drop_tables_sync",
+    "errors",
+    "execute_script",
+    "execute_script_sync",
+    "registry",
+]
+
+# Stop the runtime thread (closing pools) before the interpreter finalizes: a runtime
+# still running during finalization can crash the process at exit.
+atexit.register(_chakra.shutdown)

@@ -1,0 +1,61 @@
+"""Which database Chakra talks to.
+
+Order: :func:`configure` (or a ``Session(url)``), else ``CHAKRA_DATABASE_URL``, else
+``[database] url`` in ``./chakra.toml``, else ``sqlite://chakra.db``. URLs:
+``sqlite://app.db``, ``sqlite:///abs/path.db``, ``sqlite::memory:``,
+``postgres://user@host:5432/db``.
+"""
+
+from __future__ import annotations
+
+from . import _chakra
+
+__all__ = ["close", "configure", "current_url", "pool"]
+
+_url: str | None = None
+_pools: dict[str, _chakra.PoolRef] = {}
+_default: _chakra.PoolRef | None = None
+
+
+def configure(url: str) -> None:
+    """Makes ``url`` the default database. Raises ``chakra.errors.InvalidUrl`` at once for
+    a URL that cannot be used; connecting happens on the first query."""
+    global _url, _default
+    _chakra.check_url(url)
+    _url = url
+    _default = None
+
+
+def current_url() -> str:
+    """The URL queries use when none is given."""
+    return _url if _url is not None else _chakra.default_url()
+
+
+def pool(url: str | None = None) -> _chakra.PoolRef:
+    """The pool of ``url`` (default: :func:`current_url`)."""
+    global _default
+    if url is None:
+        if _default is not None:
+            return _default
+        p = pool(current_url())
+        _default = p
+        return p
+    cached = _pools.get(url)
+    if cached is None:
+        cached = _chakra.PoolRef(url)
+        _pools[url] = cached
+    return cached
+
+
+def close(url: str | None = None) -> None:
+    """Closes the pool of ``url`` (default: every pool). The next query reconnects."""
+    global _default
+    if url is None:
+        for p in _pools.values():
+            p.close()
+        _pools.clear()
+    else:
+        removed = _pools.pop(url, None)
+        if removed is not None:
+            removed.close()
+    _default = None

@@ -1,0 +1,335 @@
+"""``QuerySet``: Django-style chained queries over one model (``Model.objects``).
+
+Narrowing methods (``filter``, ``exclude``, ``order_by``, ``limit``, slicing, …) return a
+new queryset at once and check their arguments in the core, so a bad field or value raises
+before any SQL runs. Terminal methods (``all``, ``get``, ``count``, …) are coroutines (so
+``asyncio.run(User.objects.all())`` works); each has a synchronous twin with a ``_sync``
+suffix (``all_sync()``, ``get_sync(id=1)``) for scripts and sync frameworks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Generator, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
+
+from . import _bridge, _chakra, config, errors
+from .expressions import Q
+
+if TYPE_CHECKING:
+    from .models import Model
+
+M = TypeVar("M", bound="Model")
+
+__all__ = ["Manager", "QuerySet"]
+
+_Mode = Literal["models", "dicts", "tuples", "flat"]
+
+
+class QuerySet(Generic[M]):
+    """A lazy query over the rows of ``model``."""
+
+    __slots__ = ("_fields", "_mode", "_q", "model")
+
+    def __init__(
+        self,
+        model: type[M],
+        query: _chakra.Query | None = None,
+        mode: _Mode = "models",
+        fields: tuple[str, ...] = (),
+    ) -> None:
+        self.model = model
+        self._q = query if query is not None else model.__chakra__.query()
+        self._mode: _Mode = mode
+        self._fields = fields
+
+    def _clone(self, query: _chakra.Query) -> QuerySet[M]:
+        return QuerySet(self.model, query, self._mode, self._fields)
+
+    # -- narrowing ------------------------------------------------------------------------
+
+    def filter(self, *args: Q, **kwargs: Any) -> QuerySet[M]:
+        """Rows matching every lookup (``username__startswith="a", is_active=True``) and
+        every ``Q`` object."""
+        return self._clone(self._q.filter(Q(*args, **kwargs)))
+
+    def exclude(self, *args: Q, **kwargs: Any) -> QuerySet[M]:
+        """Rows not matching the lookups (Django's NULL semantics)."""
+        return self._clone(self._q.filter(~Q(*args, **kwargs)))
+
+    def order_by(self, *fields: str) -> QuerySet[M]:
+        """Sorted by fields, ``-`` for descending: ``order_by("-created_at", "id")``."""
+        return self._clone(self._q.order_by(list(fields)))
+
+    def limit(self, n: int) -> QuerySet[M]:
+        """At most ``n`` rows."""
+        if n < 0:
+            raise ValueError("limit must be >= 0")
+        return self._clone(self._q.limit(n))
+
+    def offset(self, n: int) -> QuerySet[M]:
+        """Skips ``n`` rows."""
+        if n < 0:
+            raise ValueError("offset must be >= 0")
+        return self._clone(self._q.offset(n))
+
+    def distinct(self) -> QuerySet[M]:
+        """Without duplicate rows."""
+        return self._clone(self._q.distinct())
+
+    def values(self, *fields: str) -> QuerySet[M]:
+        """Rows as dicts of the given fields (every field when none given)."""
+        return QuerySet(self.model, self._q, "dicts", fields)
+
+    def values_list(self, *fields: str, flat: bool = False) -> QuerySet[M]:
+        """Rows as tuples of the given fields; ``flat=True`` with one field gives the values."""
+        if flat and len(fields) != 1:
+            raise errors.InvalidQuery(
+                f"values_list(flat=True) on {self.model.__name__} takes exactly one field"
+            )
+        return QuerySet(self.model, self._q, "flat" if flat else "tuples", fields)
+
+    @overload
+    def __getitem__(self, k: slice) -> QuerySet[M]: ...
+    @overload
+    def __getitem__(self, k: int) -> Any: ...
+    def __getitem__(self, k: slice | int) -> Any:
+        """``qs[10:20]`` is a queryset (OFFSET 10 LIMIT 10); ``await qs[3]`` is one object."""
+        if isinstance(k, int):
+            if k < 0:
+                raise ValueError("negative indexing is not supported")
+            return self._index(k)
+        if not isinstance(k, slice) or k.step not in (None, 1):
+            raise TypeError("querysets take integer indexes and slices without a step")
+        start = k.start or 0
+        if start < 0 or (k.stop is not None and k.stop < 0):
+            raise ValueError("negative indexing is not supported")
+        q = self._q
+        base = q.offset_value or 0
+        new_offset = base + start
+        new_limit: int | None = None
+        if k.stop is not None:
+            new_limit = max(k.stop - start, 0)
+        if q.limit_value is not None:
+            remaining = max(q.limit_value - start, 0)
+            new_limit = remaining if new_limit is None else min(new_limit, remaining)
+        return self._clone(q.offset(new_offset or None).limit(new_limit))
+
+    async def _index(self, i: int) -> Any:
+        rows = await self[i : i + 1].all()
+        if not rows:
+            raise IndexError(f"{self.model.__name__} queryset index {i} out of range")
+        return rows[0]
+
+    # -- jobs -----------------------------------------------------------------------------
+
+    def _target(self) -> _chakra.PoolRef:
+        return config.pool()
+
+    def _all_job(self) -> _chakra.Job:
+        if self._mode == "models":
+            return self._q.fetch_job(self._target())
+        return self._q.values_job(self._target(), list(self._fields), self._mode)
+
+    def _get_job(self, args: tuple[Q, ...], kwargs: dict[str, Any]) -> _chakra.Job:
+        q = self._q.filter(Q(*args, **kwargs)) if args or kwargs else self._q
+        detail = ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
+        return q.get_job(self._target(), detail)
+
+    def _update_job(self, kwargs: dict[str, Any]) -> _chakra.Job:
+        return self._q.update_job(self._target(), kwargs)
+
+    def _get_or_create(
+        self, defaults: dict[str, Any] | None, kwargs: dict[str, Any]
+    ) -> Generator[_chakra.Job, Any, tuple[M, bool]]:
+        try:
+            obj = yield self._get_job((), kwargs)
+            return obj, False
+        except self.model.DoesNotExist:
+            pass
+        params = {k: v for k, v in kwargs.items() if "__" not in k}
+        params.update(defaults or {})
+        obj = self.model(**params)
+        try:
+            yield self.model.__chakra__.insert_job(self._target(), [obj])
+        except errors.UniqueViolation:
+            # Created concurrently: read the winner's row.
+            obj = yield self._get_job((), kwargs)
+            return obj, False
+        return obj, True
+
+    def _update_or_create(
+        self, defaults: dict[str, Any] | None, kwargs: dict[str, Any]
+    ) -> Generator[_chakra.Job, Any, tuple[M, bool]]:
+        defaults = defaults or {}
+        try:
+            obj = yield self._get_job((), kwargs)
+        except self.model.DoesNotExist:
+            params = {k: v for k, v in kwargs.items() if "__" not in k}
+            params.update(defaults)
+            obj = self.model(**params)
+            yield self.model.__chakra__.insert_job(self._target(), [obj])
+            return obj, True
+        for k, v in defaults.items():
+            setattr(obj, k, v)
+        if defaults:
+            yield self.model.__chakra__.update_job(self._target(), obj, list(defaults))
+        return obj, False
+
+    # -- terminal, async ------------------------------------------------------------------
+
+    async def all(self) -> list[Any]:
+        """Every matching row: model instances, or dicts/tuples/values after
+        ``values()`` / ``values_list()``."""
+        return await _bridge.run(self._all_job())  # type: ignore[no-any-return]
+
+    async def get(self, *args: Q, **kwargs: Any) -> M:
+        """The one matching row; ``Model.DoesNotExist`` or
+        ``Model.MultipleObjectsReturned`` otherwise."""
+        return await _bridge.run(self._get_job(args, kwargs))  # type: ignore[no-any-return]
+
+    async def first(self) -> M | None:
+        """The first row (by primary key unless ordered), or ``None``."""
+        return await _bridge.run(self._q.first_job(self._target()))  # type: ignore[no-any-return]
+
+    async def last(self) -> M | None:
+        """The last row (by primary key unless ordered), or ``None``."""
+        job = self._q.reversed().first_job(self._target())
+        return await _bridge.run(job)  # type: ignore[no-any-return]
+
+    async def count(self) -> int:
+        """How many rows match."""
+        return await _bridge.run(self._q.count_job(self._target(), list(self._fields) or None))  # type: ignore[no-any-return]
+
+    async def exists(self) -> bool:
+        """Whether any row matches."""
+        return await _bridge.run(self._q.exists_job(self._target()))  # type: ignore[no-any-return]
+
+    async def create(self, **kwargs: Any) -> M:
+        """Inserts one object and returns it with its generated fields."""
+        obj = self.model(**kwargs)
+        await _bridge.run(self.model.__chakra__.insert_job(self._target(), [obj]))
+        return obj
+
+    async def bulk_create(self, objs: Iterable[M]) -> list[M]:
+        """Inserts objects in one statement (chunked when large); sets their keys."""
+        objs = list(objs)
+        await _bridge.run(self.model.__chakra__.insert_job(self._target(), objs))
+        return objs
+
+    async def get_or_create(
+        self, defaults: dict[str, Any] | None = None, **kwargs: Any
+    ) -> tuple[M, bool]:
+        """``(object, created)``: the matching row, or a new one from the lookups and
+        ``defaults``."""
+        return await _bridge.drive(self._get_or_create(defaults, kwargs))
+
+    async def update_or_create(
+        self, defaults: dict[str, Any] | None = None, **kwargs: Any
+    ) -> tuple[M, bool]:
+        """``(object, created)``: the matching row updated with ``defaults``, or a new one."""
+        return await _bridge.drive(self._update_or_create(defaults, kwargs))
+
+    async def update(self, **kwargs: Any) -> int:
+        """Sets fields on every matching row (values or ``F`` expressions); returns the
+        number of rows."""
+        return await _bridge.run(self._update_job(kwargs))  # type: ignore[no-any-return]
+
+    async def delete(self) -> int:
+        """Deletes every matching row; returns the number of rows."""
+        return await _bridge.run(self._q.delete_job(self._target()))  # type: ignore[no-any-return]
+
+    def __await__(self) -> Generator[Any, None, list[Any]]:
+        """``await qs`` is ``await qs.all()``."""
+        return self.all().__await__()
+
+    async def __aiter__(self) -> AsyncIterator[Any]:
+        """``async for obj in qs``: fetches the rows in one query, then yields them."""
+        for obj in await self.all():
+            yield obj
+
+    # -- terminal, sync -------------------------------------------------------------------
+
+    def all_sync(self) -> list[Any]:
+        """Synchronous :meth:`all`."""
+        return _bridge.run_sync(self._all_job())  # type: ignore[no-any-return]
+
+    def get_sync(self, *args: Q, **kwargs: Any) -> M:
+        """Synchronous :meth:`get`."""
+        return _bridge.run_sync(self._get_job(args, kwargs))  # type: ignore[no-any-return]
+
+    def first_sync(self) -> M | None:
+        """Synchronous :meth:`first`."""
+        return _bridge.run_sync(self._q.first_job(self._target()))  # type: ignore[no-any-return]
+
+    def last_sync(self) -> M | None:
+        """Synchronous :meth:`last`."""
+        job = self._q.reversed().first_job(self._target())
+        return _bridge.run_sync(job)  # type: ignore[no-any-return]
+
+    def count_sync(self) -> int:
+        """Synchronous :meth:`count`."""
+        return _bridge.run_sync(self._q.count_job(self._target(), list(self._fields) or None))  # type: ignore[no-any-return]
+
+    def exists_sync(self) -> bool:
+        """Synchronous :meth:`exists`."""
+        return _bridge.run_sync(self._q.exists_job(self._target()))  # type: ignore[no-any-return]
+
+    def create_sync(self, **kwargs: Any) -> M:
+        """Synchronous :meth:`create`."""
+        obj = self.model(**kwargs)
+        _bridge.run_sync(self.model.__chakra__.insert_job(self._target(), [obj]))
+        return obj
+
+    def bulk_create_sync(self, objs: Iterable[M]) -> list[M]:
+        """Synchronous :meth:`bulk_create`."""
+        objs = list(objs)
+        _bridge.run_sync(self.model.__chakra__.insert_job(self._target(), objs))
+        return objs
+
+    def get_or_create_sync(
+        self, defaults: dict[str, Any] | None = None, **kwargs: Any
+    ) -> tuple[M, bool]:
+        """Synchronous :meth:`get_or_create`."""
+        return _bridge.drive_sync(self._get_or_create(defaults, kwargs))
+
+    def update_or_create_sync(
+        self, defaults: dict[str, Any] | None = None, **kwargs: Any
+    ) -> tuple[M, bool]:
+        """Synchronous :meth:`update_or_create`."""
+        return _bridge.drive_sync(self._update_or_create(defaults, kwargs))
+
+    def update_sync(self, **kwargs: Any) -> int:
+        """Synchronous :meth:`update`."""
+        return _bridge.run_sync(self._update_job(kwargs))  # type: ignore[no-any-return]
+
+    def delete_sync(self) -> int:
+        """Synchronous :meth:`delete`."""
+        return _bridge.run_sync(self._q.delete_job(self._target()))  # type: ignore[no-any-return]
+
+    # -- introspection --------------------------------------------------------------------
+
+    def sql(self, dialect: Literal["postgres", "sqlite"] = "postgres") -> str:
+        """The SELECT this queryset runs, for ``dialect``."""
+        fields = list(self._fields) if self._mode != "models" else []
+        return self._q.sql(dialect, fields or None)
+
+    def ir(self) -> str:
+        """The filter in the core's IR (debug form)."""
+        return self._q.ir()
+
+    def __repr__(self) -> str:
+        return f"<QuerySet {self.model.__name__}: {self.sql()}>"
+
+
+class Manager(Generic[M]):
+    """``Model.objects``: a fresh :class:`QuerySet` over every row on each access."""
+
+    def __get__(self, obj: object | None, owner: type[M]) -> QuerySet[M]:
+        if obj is not None:
+            raise AttributeError("objects is reachable from the model class, not an instance")
+        return QuerySet(owner)
+
+
+def field_names(model: type[Model]) -> Sequence[str]:
+    """The model's field names in declaration order."""
+    return model.__chakra__.field_names()

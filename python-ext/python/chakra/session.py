@@ -1,0 +1,385 @@
+"""``Session``: a unit of work with an identity map and dirty tracking.
+
+- ``add`` / ``add_all`` queue new objects (inserted at flush) or attach loaded ones;
+  ``delete`` queues a delete.
+- ``get(Model, pk)`` returns the one object of that row in this session (identity map).
+- Changes to attributes of objects the session knows are found at flush by comparing with
+  the values last read or written, and written with one ``UPDATE`` per changed object.
+- ``commit()`` flushes and commits; ``rollback()`` discards. A transaction starts at the
+  first flush or at ``begin()``; reads before that use the pool.
+- ``async with session.begin():`` commits on exit and rolls back on exception; a nested
+  ``begin()`` is a savepoint.
+- Leaving ``async with Session()`` rolls back whatever was not committed.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Generator, Iterable
+from types import TracebackType
+from typing import Any, TypeVar
+
+from . import _bridge, _chakra, config, errors
+from .models import Model
+
+M = TypeVar("M", bound=Model)
+
+__all__ = ["Session", "SyncSession"]
+
+_Key = tuple[type[Model], Any]
+_Steps = Generator[_chakra.Job, Any, Any]
+
+
+def _snapshot(obj: Model) -> tuple[Any, ...]:
+    d = obj.__dict__
+    return tuple(
+        copy.deepcopy(v) if isinstance(v, (dict, list)) else v
+        for v in (d.get(k) for k in type(obj)._fields)
+    )
+
+
+class Session:
+    """A unit of work on one database (the configured one unless ``url`` is given)."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self._pool = config.pool(url)
+        self._tx: _chakra.TxHandle | None = None
+        self._depth = 0
+        self._identity: dict[_Key, Model] = {}
+        self._snapshots: dict[_Key, tuple[Any, ...]] = {}
+        self._new: list[Model] = []
+        self._new_ids: set[int] = set()
+        self._inserted: list[Model] = []
+        self._deleted: list[Model] = []
+
+    # -- context --------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Session:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is None:
+            await self.close()
+            return
+        # Already failing: a rollback error must not hide the original exception (the
+        # connection of a transaction that cannot be rolled back is closed anyway).
+        try:
+            await self.close()
+        except errors.ChakraError:
+            pass
+
+    async def close(self) -> None:
+        """Rolls back anything not committed and forgets every object."""
+        await _bridge.drive(self._rollback_steps())
+
+    # -- objects --------------------------------------------------------------------------
+
+    def _key(self, obj: Model) -> _Key:
+        return (type(obj), obj.pk)
+
+    def _attach(self, obj: Model) -> Model:
+        key = self._key(obj)
+        existing = self._identity.get(key)
+        if existing is not None:
+            return existing
+        self._identity[key] = obj
+        self._snapshots[key] = _snapshot(obj)
+        return obj
+
+    def add(self, obj: Model) -> None:
+        """Queues a new object for insert, or attaches a loaded one (its later changes are
+        written at flush)."""
+        if not isinstance(obj, Model):
+            raise TypeError(f"Session.add takes model objects, got {obj!r}")
+        if obj._is_new():
+            if id(obj) not in self._new_ids:
+                self._new_ids.add(id(obj))
+                self._new.append(obj)
+        else:
+            self._attach(obj)
+
+    def add_all(self, objs: Iterable[Model]) -> None:
+        """:meth:`add` for each object."""
+        for o in objs:
+            self.add(o)
+
+    def delete(self, obj: Model) -> None:
+        """Queues the object's row for delete at flush."""
+        if obj._is_new():
+            self._new = [o for o in self._new if o is not obj]
+            self._new_ids.discard(id(obj))
+            return
+        self._deleted.append(obj)
+
+    def _target(self) -> _chakra.PoolRef | _chakra.TxHandle:
+        return self._tx if self._tx is not None else self._pool
+
+    def _get_steps(self, model: type[M], pk: Any) -> Generator[_chakra.Job, Any, M | None]:
+        key: _Key = (model, pk)
+        found = self._identity.get(key)
+        if found is not None:
+            return found  # type: ignore[return-value]
+        obj = yield model.__chakra__.get_pk_job(self._target(), pk)
+        if obj is None:
+            return None
+        return self._attach(obj)  # type: ignore[return-value]
+
+    async def get(self, model: type[M], pk: Any) -> M | None:
+        """The object of ``model`` with primary key ``pk`` (the same object for the same row
+        within this session), or ``None``."""
+        return await _bridge.drive(self._get_steps(model, pk))
+
+    # -- unit of work ---------------------------------------------------------------------
+
+    def _dirty(self) -> list[tuple[Model, list[str]]]:
+        out = []
+        for key, obj in self._identity.items():
+            snap = self._snapshots.get(key)
+            now = _snapshot(obj)
+            if snap is None or snap == now:
+                continue
+            names = [n for n, a, b in zip(type(obj)._fields, snap, now, strict=True) if a != b]
+            out.append((obj, names))
+        return out
+
+    def _begin_steps(self) -> _Steps:
+        tx = _chakra.TxHandle(self._pool)
+        yield tx.begin_job()
+        self._tx = tx
+
+    def _flush_steps(self) -> _Steps:
+        dirty = self._dirty()
+        if not (self._new or dirty or self._deleted):
+            return
+        if self._tx is None:
+            yield from self._begin_steps()
+        tx = self._tx
+        assert tx is not None
+        new, self._new = self._new, []
+        self._new_ids.clear()
+        i = 0
+        while i < len(new):
+            # Consecutive objects of one model go in one INSERT.
+            j = i
+            while j < len(new) and type(new[j]) is type(new[i]):
+                j += 1
+            group = new[i:j]
+            yield type(group[0]).__chakra__.insert_job(tx, group)
+            for obj in group:
+                self._inserted.append(obj)
+                self._attach(obj)
+            i = j
+        for obj, names in dirty:
+            yield type(obj).__chakra__.update_job(tx, obj, names)
+            self._snapshots[self._key(obj)] = _snapshot(obj)
+        deleted, self._deleted = self._deleted, []
+        for obj in deleted:
+            yield type(obj).__chakra__.delete_pk_job(tx, obj.pk)
+            key = self._key(obj)
+            self._identity.pop(key, None)
+            self._snapshots.pop(key, None)
+
+    def _commit_steps(self) -> _Steps:
+        yield from self._flush_steps()
+        if self._tx is not None:
+            tx, self._tx = self._tx, None
+            yield tx.commit_job()
+        self._inserted.clear()
+
+    def _rollback_steps(self) -> _Steps:
+        tx, self._tx = self._tx, None
+        self._depth = 0
+        try:
+            if tx is not None:
+                yield tx.rollback_job()
+        finally:
+            # Objects inserted by the rolled-back transaction are new again.
+            for obj in self._inserted:
+                cls = type(obj)
+                pk = cls._pk_name
+                if pk is not None and cls._fields[pk].auto_increment:
+                    obj.__dict__[pk] = None
+                obj.__dict__["_chakra_new"] = True
+            self._inserted.clear()
+            self._identity.clear()
+            self._snapshots.clear()
+            self._new.clear()
+            self._new_ids.clear()
+            self._deleted.clear()
+
+    async def flush(self) -> None:
+        """Writes pending inserts, changes and deletes (in a transaction, opened if needed)."""
+        await _bridge.drive(self._flush_steps())
+
+    async def commit(self) -> None:
+        """Flushes and commits."""
+        await _bridge.drive(self._commit_steps())
+
+    async def rollback(self) -> None:
+        """Rolls back, forgets every object, and marks objects inserted since the last
+        commit as new again."""
+        await _bridge.drive(self._rollback_steps())
+
+    def begin(self) -> _Begin:
+        """A transaction block: ``async with session.begin(): ...`` commits on exit and rolls
+        back on exception; nested blocks are savepoints."""
+        return _Begin(self)
+
+
+class _Begin:
+    """The context manager returned by :meth:`Session.begin`."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.outer = False
+
+    async def __aenter__(self) -> Session:
+        s = self.session
+        if s._depth == 0:
+            self.outer = True
+            if s._tx is None:
+                await _bridge.drive(s._begin_steps())
+        else:
+            # Pending changes belong to the enclosing block: write them before the savepoint.
+            await s.flush()
+            assert s._tx is not None
+            await _bridge.run(s._tx.savepoint_job())
+        s._depth += 1
+        return s
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        s = self.session
+        if exc_type is None:
+            try:
+                if self.outer:
+                    await s.commit()
+                else:
+                    await s.flush()
+                    assert s._tx is not None
+                    await _bridge.run(s._tx.release_job())
+            finally:
+                s._depth = max(s._depth - 1, 0)
+            return
+        s._depth = max(s._depth - 1, 0)
+        if self.outer or s._tx is None:
+            await s.rollback()
+        else:
+            try:
+                await _bridge.run(s._tx.rollback_to_job())
+            except errors.ChakraError:
+                await s.rollback()
+            # Changes made inside the savepoint are gone from the database: re-read state
+            # is unknown, so forget the objects (they are reloaded on next access).
+            s._identity.clear()
+            s._snapshots.clear()
+            s._new.clear()
+            s._new_ids.clear()
+            s._deleted.clear()
+
+
+class SyncSession(Session):
+    """:class:`Session` for synchronous code: the same unit of work, with ``with`` blocks and
+    ``*_sync``-free method names (``get``, ``flush``, ``commit``, ``rollback``, ``close``).
+    Safe inside and outside a running event loop (it never waits on one)."""
+
+    def __enter__(self) -> SyncSession:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is None:
+            self.close_sync()
+            return
+        try:
+            self.close_sync()
+        except errors.ChakraError:
+            pass
+
+    def close_sync(self) -> None:
+        """Rolls back anything not committed and forgets every object."""
+        _bridge.drive_sync(self._rollback_steps())
+
+    def get_sync(self, model: type[M], pk: Any) -> M | None:
+        """Synchronous :meth:`Session.get`."""
+        return _bridge.drive_sync(self._get_steps(model, pk))
+
+    def flush_sync(self) -> None:
+        """Synchronous :meth:`Session.flush`."""
+        _bridge.drive_sync(self._flush_steps())
+
+    def commit_sync(self) -> None:
+        """Synchronous :meth:`Session.commit`."""
+        _bridge.drive_sync(self._commit_steps())
+
+    def rollback_sync(self) -> None:
+        """Synchronous :meth:`Session.rollback`."""
+        _bridge.drive_sync(self._rollback_steps())
+
+    def begin_sync(self) -> _SyncBegin:
+        """A transaction block: ``with session.begin_sync(): ...`` commits on exit, rolls
+        back on exception; nested blocks are savepoints."""
+        return _SyncBegin(self)
+
+
+class _SyncBegin:
+    """The context manager returned by :meth:`SyncSession.begin_sync`."""
+
+    def __init__(self, session: SyncSession) -> None:
+        self.session = session
+        self.outer = False
+
+    def __enter__(self) -> SyncSession:
+        s = self.session
+        if s._depth == 0:
+            self.outer = True
+            if s._tx is None:
+                _bridge.drive_sync(s._begin_steps())
+        else:
+            s.flush_sync()
+            assert s._tx is not None
+            _bridge.run_sync(s._tx.savepoint_job())
+        s._depth += 1
+        return s
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        s = self.session
+        s._depth = max(s._depth - 1, 0)
+        if exc_type is None:
+            if self.outer:
+                s.commit_sync()
+            else:
+                s.flush_sync()
+                assert s._tx is not None
+                _bridge.run_sync(s._tx.release_job())
+            return
+        if self.outer or s._tx is None:
+            s.rollback_sync()
+        else:
+            try:
+                _bridge.run_sync(s._tx.rollback_to_job())
+            except errors.ChakraError:
+                s.rollback_sync()
+            s._identity.clear()
+            s._snapshots.clear()
+            s._new.clear()
+            s._new_ids.clear()
+            s._deleted.clear()

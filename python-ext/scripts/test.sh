@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The Python front door's checks, from a fresh clone with CPython 3.11 and Rust installed:
+# a virtualenv at the repository root (.venv), the dev requirements, the extension built and
+# installed in editable mode, then ruff, mypy (package, examples, typed tests, stubs against
+# the built module) and pytest on SQLite and PostgreSQL.
+#
+# PostgreSQL: CHAKRA_TEST_PG_URL, else the server at 127.0.0.1:5432, else a throwaway cluster
+# from the installed server binaries (scripts/pg.sh). Tests never skip: without PostgreSQL
+# they fail.
+#
+# Environment: PYTHON (default python3.11), CHAKRA_RELEASE=1 builds the extension with
+# optimisations (for benchmarks; the tests do not need it).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+root="$(cd "$here/.." && pwd)"
+python="${PYTHON:-python3.11}"
+venv="$root/.venv"
+
+if [ ! -x "$venv/bin/python" ]; then
+    "$python" -m venv "$venv"
+fi
+# shellcheck disable=SC1091
+source "$venv/bin/activate"
+python -m pip install --quiet --disable-pip-version-check -r "$here/requirements-dev.txt"
+
+cd "$here"
+if [ "${CHAKRA_RELEASE:-0}" = "1" ]; then
+    maturin develop --release --quiet
+else
+    maturin develop --quiet
+fi
+
+# --- PostgreSQL for the tests (the repository's scripts/pg.sh: the server at
+# 127.0.0.1:5432, else a throwaway cluster, else fail) -----------------------------------------
+# shellcheck source=../../scripts/pg.sh
+source "$root/scripts/pg.sh"
+chakra_ensure_pg
+python - "$CHAKRA_TEST_PG_URL" <<'PY'
+import sys
+from chakra import _chakra
+try:
+    _chakra.batch_job(_chakra.PoolRef(sys.argv[1]), "SELECT 1").run_sync()
+except Exception as e:
+    sys.exit(f"PostgreSQL not reachable at {sys.argv[1]}: {e}")
+PY
+
+# --- lint and types ------------------------------------------------------------------------
+ruff check python tests examples bench
+ruff format --check python tests examples bench
+mypy python/chakra
+(cd tests && mypy --config-file ../pyproject.toml test_typed.py ../examples)
+python -m mypy.stubtest chakra._chakra
+
+# --- tests ---------------------------------------------------------------------------------
+pytest -q tests

@@ -1,0 +1,154 @@
+//! The asyncio ↔ tokio bridge.
+//!
+//! Per awaited query there are two thread hops and no GIL acquisition off the event-loop
+//! thread:
+//! 1. `Completer.submit` (event-loop thread, GIL held for microseconds) spawns the job's
+//!    [`Op`](crate::job::Op) on the runtime thread: one wake-up of that thread.
+//! 2. The runtime thread runs the op without the GIL, pushes the outcome onto this loop's
+//!    completion queue and, only if the queue was empty, writes one byte to a socket the
+//!    loop watches (`loop.add_reader`): one wake-up of the loop thread, shared by every
+//!    completion that lands before the loop drains.
+//! 3. `Completer.drain` (event-loop thread) converts every queued outcome into Python
+//!    objects and resolves the futures (`set_result` / `set_exception`), skipping futures
+//!    that were cancelled meanwhile.
+//!
+//! After each job the runtime thread stays awake for a short window
+//! ([`crate::runtime::note_done`]), so the next submission does not have to wake it.
+//!
+//! A cancelled future does not stop its op: the statement finishes on the runtime and its
+//! result is dropped. A connection is therefore never returned to the pool mid-statement,
+//! and an open transaction stays usable (or is rolled back by its session).
+
+use crate::job::{Finish, Job, Outcome};
+use chakra_dsl::Result;
+use pyo3::intern;
+use pyo3::prelude::*;
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+struct Shared {
+    queue: Mutex<Vec<(u64, Result<Outcome>)>>,
+    armed: AtomicBool,
+    wake: UnixStream,
+}
+
+impl Shared {
+    fn complete(&self, id: u64, out: Result<Outcome>) {
+        self.queue.lock().expect("queue lock").push((id, out));
+        if !self.armed.swap(true, Ordering::AcqRel) {
+            // A full socket buffer means a wake-up is already pending: nothing to do.
+            let _ = (&self.wake).write(&[1]);
+        }
+    }
+}
+
+/// The completion side of one event loop (Python: `chakra._chakra.Completer`).
+#[pyclass(module = "chakra._chakra")]
+pub struct Completer {
+    shared: Arc<Shared>,
+    read: UnixStream,
+    pending: HashMap<u64, (Py<PyAny>, Finish)>,
+    next_id: u64,
+}
+
+#[pymethods]
+impl Completer {
+    /// A completer with its own wake-up socket pair.
+    #[new]
+    fn new() -> PyResult<Self> {
+        let (read, wake) = UnixStream::pair()?;
+        read.set_nonblocking(true)?;
+        wake.set_nonblocking(true)?;
+        Ok(Completer {
+            shared: Arc::new(Shared {
+                queue: Mutex::new(Vec::new()),
+                armed: AtomicBool::new(false),
+                wake,
+            }),
+            read,
+            pending: HashMap::new(),
+            next_id: 0,
+        })
+    }
+
+    /// The file descriptor the event loop watches (`loop.add_reader(fd, completer.drain)`).
+    fn fileno(&self) -> i32 {
+        self.read.as_raw_fd()
+    }
+
+    /// Number of jobs submitted and not yet drained.
+    fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Starts `job` on the runtime; `future` (from `loop.create_future()`) is resolved by
+    /// [`Completer::drain`] on the loop thread.
+    fn submit(&mut self, job: &Job, future: Py<PyAny>) -> PyResult<()> {
+        let (op, finish) = job.take()?;
+        let id = self.next_id;
+        self.next_id += 1;
+        let shared = self.shared.clone();
+        if !crate::runtime::spawn(async move {
+            let out = op.run().await;
+            shared.complete(id, out);
+            crate::runtime::note_done();
+        }) {
+            return Err(crate::errors::to_py(crate::pools::closed()));
+        }
+        self.pending.insert(id, (future, finish));
+        Ok(())
+    }
+
+    /// Resolves the futures of every finished job. Called by the event loop when the
+    /// wake-up socket is readable.
+    fn drain(&mut self, py: Python<'_>) -> PyResult<()> {
+        let mut buf = [0u8; 256];
+        while let Ok(n) = (&self.read).read(&mut buf) {
+            if n < buf.len() {
+                break;
+            }
+        }
+        self.shared.armed.store(false, Ordering::Release);
+        let done = std::mem::take(&mut *self.shared.queue.lock().expect("queue lock"));
+        // Every queued future is resolved even if one of them fails to resolve; the first
+        // such failure is reported to the loop afterwards.
+        let mut first_err: Option<PyErr> = None;
+        for (id, out) in done {
+            let Some((future, finish)) = self.pending.remove(&id) else {
+                continue;
+            };
+            if let Err(e) = resolve(py, future.bind(py), finish, out) {
+                first_err.get_or_insert(e);
+            }
+        }
+        if let Some(e) = first_err {
+            return Err(e);
+        }
+        Ok(())
+    }
+}
+
+/// Resolves one future with its job's outcome (skipped when it was cancelled meanwhile).
+fn resolve(
+    py: Python<'_>,
+    fut: &Bound<'_, PyAny>,
+    finish: Finish,
+    out: Result<Outcome>,
+) -> PyResult<()> {
+    if fut.call_method0(intern!(py, "done"))?.is_truthy()? {
+        return Ok(()); // cancelled while running
+    }
+    let res = match out {
+        Ok(o) => finish.apply(py, o),
+        Err(e) => Err(crate::errors::to_py_in(py, &e, None)),
+    };
+    match res {
+        Ok(v) => fut.call_method1(intern!(py, "set_result"), (v,))?,
+        Err(e) => fut.call_method1(intern!(py, "set_exception"), (e.into_value(py),))?,
+    };
+    Ok(())
+}

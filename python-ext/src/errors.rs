@@ -1,0 +1,142 @@
+//! The one bridge from [`chakra_dsl::Error`] to the exception classes of `chakra.errors`
+//! (defined in Python, so users can subclass and catch them like any exception).
+
+use chakra_dsl::Error;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyList};
+
+static ERRORS_MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+
+fn class<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+    let m = ERRORS_MODULE.get_or_try_init(py, || {
+        PyModule::import(py, "chakra.errors").map(|m| m.unbind())
+    })?;
+    m.bind(py).getattr(name)
+}
+
+/// The `chakra.errors` class name for an error.
+fn class_name(e: &Error) -> &'static str {
+    match e {
+        Error::NotFound { .. } => "DoesNotExist",
+        Error::MultipleObjectsReturned { .. } => "MultipleObjectsReturned",
+        Error::UniqueViolation(_) => "UniqueViolation",
+        Error::ForeignKeyViolation(_) => "ForeignKeyViolation",
+        Error::NotNullViolation(_) => "NotNullViolation",
+        Error::CheckViolation(_) => "CheckViolation",
+        Error::UnknownField { .. } => "UnknownField",
+        Error::UnknownLookup { .. } => "UnknownLookup",
+        Error::BadValue { .. } => "BadValue",
+        Error::InvalidIdentifier { .. } => "InvalidIdentifier",
+        Error::InvalidUrl { .. } => "InvalidUrl",
+        Error::Config(_) => "ConfigError",
+        Error::Connection(_) => "ConnectionError",
+        Error::InvalidQuery(_) => "InvalidQuery",
+        Error::Database { .. } => "DatabaseError",
+        Error::Decode { .. } => "DecodeError",
+        Error::Transaction(_) => "TransactionError",
+        _ => "ChakraError",
+    }
+}
+
+/// Keyword details attached to the exception as attributes (`exc.model`, `exc.field`, …).
+fn details<'py>(py: Python<'py>, e: &Error) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    match e {
+        Error::NotFound { model, detail } => {
+            d.set_item("model", model)?;
+            d.set_item("detail", detail)?;
+        }
+        Error::MultipleObjectsReturned { model, count } => {
+            d.set_item("model", model)?;
+            d.set_item("count", count)?;
+        }
+        Error::UnknownField {
+            model,
+            field,
+            choices,
+        } => {
+            d.set_item("model", model)?;
+            d.set_item("field", field)?;
+            d.set_item("choices", PyList::new(py, choices)?)?;
+        }
+        Error::UnknownLookup {
+            model,
+            field,
+            lookup,
+            choices,
+        } => {
+            d.set_item("model", model)?;
+            d.set_item("field", field)?;
+            d.set_item("lookup", lookup)?;
+            d.set_item("choices", PyList::new(py, choices)?)?;
+        }
+        Error::BadValue {
+            model,
+            field,
+            value,
+            expected,
+            reason,
+        } => {
+            d.set_item("model", model)?;
+            d.set_item("field", field)?;
+            d.set_item("value", value)?;
+            d.set_item("expected", expected)?;
+            d.set_item("reason", reason)?;
+        }
+        Error::InvalidUrl { url, reason } => {
+            d.set_item("url", url)?;
+            d.set_item("reason", reason)?;
+        }
+        Error::Database { message, sql } => {
+            d.set_item("message", message)?;
+            d.set_item("sql", sql)?;
+        }
+        other => {
+            if let Some(v) = other.violation() {
+                d.set_item("constraint", &v.constraint)?;
+                d.set_item("table", &v.table)?;
+                d.set_item("column", &v.column)?;
+                d.set_item("message", &v.message)?;
+            }
+        }
+    }
+    Ok(d)
+}
+
+fn build(py: Python<'_>, cls: Bound<'_, PyAny>, e: &Error) -> PyErr {
+    let make = || -> PyResult<PyErr> {
+        let exc = cls.call1((e.to_string(),))?;
+        for (k, v) in details(py, e)?.iter() {
+            exc.setattr(k.cast::<pyo3::types::PyString>()?, v)?;
+        }
+        Ok(PyErr::from_value(exc))
+    };
+    make().unwrap_or_else(|err| err)
+}
+
+/// Converts an error to the matching `chakra.errors` exception.
+pub fn to_py(e: Error) -> PyErr {
+    Python::attach(|py| to_py_in(py, &e, None))
+}
+
+/// Converts an error, using the model's own `DoesNotExist` / `MultipleObjectsReturned`
+/// subclasses when `model_cls` is given.
+pub fn to_py_in(py: Python<'_>, e: &Error, model_cls: Option<&Bound<'_, PyAny>>) -> PyErr {
+    if let Some(cls) = model_cls {
+        let attr = match e {
+            Error::NotFound { .. } => Some("DoesNotExist"),
+            Error::MultipleObjectsReturned { .. } => Some("MultipleObjectsReturned"),
+            _ => None,
+        };
+        if let Some(attr) = attr {
+            if let Ok(sub) = cls.getattr(attr) {
+                return build(py, sub, e);
+            }
+        }
+    }
+    match class(py, class_name(e)) {
+        Ok(cls) => build(py, cls, e),
+        Err(err) => err,
+    }
+}

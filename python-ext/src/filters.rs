@@ -1,0 +1,207 @@
+//! Python filter arguments → the shared lookup parser: `Q` trees, `field__lookup=value`
+//! pairs and `F` expressions become [`QNode`]s and [`Expr`]s. Only value conversion lives
+//! here; parsing and building are [`chakra_dsl::lookup`]'s.
+
+use crate::convert::from_py;
+use crate::errors::to_py as err;
+use crate::model::ModelInfo;
+use chakra_dsl::lookup::{self, ArgShape, LookupArg, Operand, ParsedLookup, QNode};
+use chakra_dsl::{field_expr, ArithOp, Error, Expr, ModelMeta, Value, ValueType};
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyList, PyString, PyTuple};
+
+static EXPRESSION: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+fn is_expression(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let cls = EXPRESSION.import(obj.py(), "chakra.expressions", "Expression")?;
+    obj.is_instance(cls)
+}
+
+fn repr(obj: &Bound<'_, PyAny>) -> String {
+    obj.repr()
+        .map(|r| r.to_string())
+        .unwrap_or_else(|_| "?".into())
+}
+
+fn bad(
+    meta: &ModelMeta,
+    key: &str,
+    obj: &Bound<'_, PyAny>,
+    expected: String,
+    reason: String,
+) -> PyErr {
+    err(Error::BadValue {
+        model: meta.name.clone(),
+        field: key.to_owned(),
+        value: repr(obj),
+        expected,
+        reason: Some(reason),
+    })
+}
+
+/// Converts an `F` expression (or arithmetic over `F`s and values) to an [`Expr`]; plain
+/// values are converted to `ty`, the type of the other side.
+pub fn expression(
+    meta: &ModelMeta,
+    key: &str,
+    obj: &Bound<'_, PyAny>,
+    ty: &ValueType,
+) -> PyResult<Expr> {
+    let py = obj.py();
+    if !is_expression(obj)? {
+        let v = from_py::value(obj, ty).map_err(|r| bad(meta, key, obj, ty.to_string(), r))?;
+        return Ok(Expr::Value(v));
+    }
+    if let Ok(name) = obj.getattr(intern!(py, "name")) {
+        let name: String = name.extract()?;
+        let f = lookup::resolve_field(meta, &name).map_err(err)?;
+        return Ok(field_expr(meta, f));
+    }
+    let lhs = obj.getattr(intern!(py, "lhs"))?;
+    let rhs = obj.getattr(intern!(py, "rhs"))?;
+    let op: String = obj.getattr(intern!(py, "op"))?.extract()?;
+    let op = match op.as_str() {
+        "+" => ArithOp::Add,
+        "-" => ArithOp::Sub,
+        "*" => ArithOp::Mul,
+        "/" => ArithOp::Div,
+        other => {
+            return Err(err(Error::InvalidQuery(format!(
+                "unsupported operator {other:?} in {}",
+                repr(obj)
+            ))))
+        }
+    };
+    // The side that is an expression decides the type of the plain value on the other side.
+    let (left, right) = if is_expression(&lhs)? {
+        let l = expression(meta, key, &lhs, ty)?;
+        let t = l.value_type().unwrap_or_else(|| ty.clone());
+        (l, expression(meta, key, &rhs, &t)?)
+    } else {
+        let r = expression(meta, key, &rhs, ty)?;
+        let t = r.value_type().unwrap_or_else(|| ty.clone());
+        (expression(meta, key, &lhs, &t)?, r)
+    };
+    Ok(Expr::Arith {
+        left: Box::new(left),
+        op,
+        right: Box::new(right),
+    })
+}
+
+fn operand(pl: &ParsedLookup<'_>, obj: &Bound<'_, PyAny>, ty: &ValueType) -> PyResult<Operand> {
+    if is_expression(obj)? {
+        return Ok(Operand::Expr(expression(pl.model, &pl.key, obj, ty)?));
+    }
+    from_py::value(obj, ty)
+        .map(Operand::Value)
+        .map_err(|r| bad(pl.model, &pl.key, obj, ty.to_string(), r))
+}
+
+fn sequence<'py>(obj: &Bound<'py, PyAny>) -> Option<Vec<Bound<'py, PyAny>>> {
+    if obj.is_instance_of::<PyString>() || obj.is_instance_of::<pyo3::types::PyBytes>() {
+        return None;
+    }
+    let it = obj.try_iter().ok()?;
+    it.collect::<PyResult<Vec<_>>>().ok()
+}
+
+/// Builds the condition for `key=value`.
+pub fn leaf(meta: &ModelMeta, key: &str, obj: &Bound<'_, PyAny>) -> PyResult<QNode> {
+    let pl = lookup::parse(meta, key).map_err(err)?;
+    let arg = match pl.arg_shape() {
+        ArgShape::Scalar(ty) => LookupArg::Scalar(operand(&pl, obj, &ty)?),
+        ArgShape::Bool => match obj.cast::<PyBool>() {
+            Ok(b) => LookupArg::Scalar(Operand::Value(Value::Bool(b.is_true()))),
+            Err(_) => {
+                return Err(bad(
+                    meta,
+                    key,
+                    obj,
+                    "Boolean".into(),
+                    "isnull takes True or False".into(),
+                ))
+            }
+        },
+        ArgShape::Text => {
+            if obj.is_none() {
+                LookupArg::Scalar(Operand::Value(Value::Null(ValueType::Text)))
+            } else {
+                match obj.cast::<PyString>() {
+                    Ok(s) => LookupArg::Scalar(Operand::Value(Value::Text(s.to_str()?.to_owned()))),
+                    Err(_) => {
+                        return Err(bad(
+                            meta,
+                            key,
+                            obj,
+                            "String".into(),
+                            "expected a str".into(),
+                        ))
+                    }
+                }
+            }
+        }
+        ArgShape::List(ty) => {
+            let items = sequence(obj).ok_or_else(|| {
+                bad(
+                    meta,
+                    key,
+                    obj,
+                    format!("list of {ty}"),
+                    "expected a list, tuple or set".into(),
+                )
+            })?;
+            let mut vals = Vec::with_capacity(items.len());
+            for it in &items {
+                vals.push(
+                    from_py::value(it, &ty).map_err(|r| bad(meta, key, it, ty.to_string(), r))?,
+                );
+            }
+            LookupArg::List(vals)
+        }
+        ArgShape::Pair(ty) => {
+            let items = sequence(obj).filter(|v| v.len() == 2).ok_or_else(|| {
+                bad(
+                    meta,
+                    key,
+                    obj,
+                    format!("pair of {ty}"),
+                    "expected (low, high)".into(),
+                )
+            })?;
+            LookupArg::Pair(operand(&pl, &items[0], &ty)?, operand(&pl, &items[1], &ty)?)
+        }
+    };
+    Ok(QNode::Leaf(pl.build(arg).map_err(err)?))
+}
+
+/// Converts a `chakra.Q` object (its `children`, `connector` and `negated`).
+pub fn q_node(info: &ModelInfo, q: &Bound<'_, PyAny>) -> PyResult<QNode> {
+    let py = q.py();
+    let meta = &info.meta;
+    let children = q.getattr(intern!(py, "children"))?;
+    let children = children.cast::<PyList>()?;
+    let mut nodes = Vec::with_capacity(children.len());
+    for child in children.iter() {
+        if let Ok(t) = child.cast::<PyTuple>() {
+            let key: String = t.get_item(0)?.extract()?;
+            nodes.push(leaf(meta, &key, &t.get_item(1)?)?);
+        } else {
+            nodes.push(q_node(info, &child)?);
+        }
+    }
+    let connector: String = q.getattr(intern!(py, "connector"))?.extract()?;
+    let node = if connector == "OR" {
+        QNode::Or(nodes)
+    } else {
+        QNode::And(nodes)
+    };
+    let negated: bool = q.getattr(intern!(py, "negated"))?.extract()?;
+    Ok(if negated {
+        QNode::Not(Box::new(node))
+    } else {
+        node
+    })
+}

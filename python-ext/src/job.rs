@@ -1,0 +1,354 @@
+//! [`Job`]: one unit of database work handed from Python to the runtime: an [`Op`] that runs
+//! on the runtime (no Python objects, no GIL) and a [`Finish`] that turns its [`Outcome`]
+//! into Python objects on the calling (event-loop) thread.
+
+use crate::model::{self, ModelInfo};
+use crate::pools::{closed, PoolSlot};
+use chakra::exec::Row;
+use chakra::sql::ddl;
+use chakra::Transaction;
+use chakra_dsl::{Error, ModelMeta, Result, Statement, Value};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use pyo3::IntoPyObjectExt;
+use std::sync::{Arc, Mutex};
+
+/// The slot of an open transaction, shared by the Python `TxHandle` and running jobs.
+pub type TxCell = tokio::sync::Mutex<Option<Transaction>>;
+
+/// Where statements run.
+#[derive(Clone)]
+pub enum Target {
+    /// Any pooled connection.
+    Pool(Arc<PoolSlot>),
+    /// The connection of an open transaction.
+    Tx(Arc<TxCell>),
+}
+
+/// Transaction control.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TxOp {
+    /// `SAVEPOINT`.
+    Savepoint,
+    /// `RELEASE SAVEPOINT`.
+    Release,
+    /// `ROLLBACK TO SAVEPOINT`.
+    RollbackTo,
+    /// `COMMIT`.
+    Commit,
+    /// `ROLLBACK`.
+    Rollback,
+}
+
+/// The database side of a job. Owns all its inputs (`Send + 'static`).
+pub enum Op {
+    /// Rows of a statement.
+    Fetch(Target, Statement),
+    /// Affected-row count of a statement.
+    Execute(Target, Statement),
+    /// `CREATE TABLE` (and indexes) for models, in order; `if_not_exists` skips existing.
+    CreateTables(Target, Vec<Arc<ModelMeta>>, bool),
+    /// `DROP TABLE IF EXISTS` for models, in order.
+    DropTables(Target, Vec<Arc<ModelMeta>>),
+    /// Opens a transaction into the cell.
+    Begin(Arc<PoolSlot>, Arc<TxCell>),
+    /// Transaction control on the cell.
+    Tx(Arc<TxCell>, TxOp),
+    /// SQL text without parameters (DDL, scripts, admin statements).
+    Batch(Target, String),
+    /// Nothing: measures the bridge.
+    Noop,
+}
+
+/// What an op produced.
+pub enum Outcome {
+    /// Rows.
+    Rows(Vec<Row>),
+    /// A count.
+    Count(u64),
+    /// Nothing.
+    Unit,
+}
+
+async fn with_tx<T>(
+    cell: &TxCell,
+    f: impl AsyncFnOnce(&mut Transaction) -> Result<T>,
+) -> Result<T> {
+    let mut guard = cell.lock().await;
+    match guard.as_mut() {
+        Some(tx) => f(tx).await,
+        None => Err(Error::Transaction(
+            "the session has no open transaction (it was committed or rolled back)".into(),
+        )),
+    }
+}
+
+async fn ddl_for(target: &Target) -> Result<chakra::Dialect> {
+    Ok(match target {
+        Target::Pool(slot) => slot.get().await?.dialect(),
+        Target::Tx(cell) => match cell.lock().await.as_ref() {
+            Some(tx) => tx.dialect(),
+            None => return Err(Error::Transaction("no open transaction".into())),
+        },
+    })
+}
+
+async fn batch(target: &Target, sql: &str) -> Result<()> {
+    match target {
+        Target::Pool(slot) => slot.get().await?.batch_execute(sql).await,
+        Target::Tx(cell) => with_tx(cell, async |tx| tx.batch_execute(sql).await).await,
+    }
+}
+
+impl Op {
+    /// Runs the op (on the runtime, or on a thread blocking on it).
+    pub async fn run(self) -> Result<Outcome> {
+        match self {
+            Op::Noop => Ok(Outcome::Unit),
+            Op::Batch(target, sql) => {
+                batch(&target, &sql).await?;
+                Ok(Outcome::Unit)
+            }
+            Op::Fetch(Target::Pool(slot), stmt) => {
+                Ok(Outcome::Rows(slot.get().await?.fetch(&stmt).await?))
+            }
+            Op::Fetch(Target::Tx(cell), stmt) => Ok(Outcome::Rows(
+                with_tx(&cell, async |tx| tx.fetch(&stmt).await).await?,
+            )),
+            Op::Execute(Target::Pool(slot), stmt) => {
+                Ok(Outcome::Count(slot.get().await?.execute(&stmt).await?))
+            }
+            Op::Execute(Target::Tx(cell), stmt) => Ok(Outcome::Count(
+                with_tx(&cell, async |tx| tx.execute(&stmt).await).await?,
+            )),
+            Op::CreateTables(target, metas, if_not_exists) => {
+                let d = ddl_for(&target).await?;
+                for m in metas {
+                    for mut sql in ddl::create_table(&m, d)? {
+                        if if_not_exists {
+                            sql = sql
+                                .replacen("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ", 1)
+                                .replacen("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1);
+                        }
+                        batch(&target, &sql).await?;
+                    }
+                }
+                Ok(Outcome::Unit)
+            }
+            Op::DropTables(target, metas) => {
+                for m in metas {
+                    batch(&target, &ddl::drop_table(&m)?).await?;
+                }
+                Ok(Outcome::Unit)
+            }
+            Op::Begin(slot, cell) => {
+                let pool = slot.get().await?;
+                let mut guard = cell.lock().await;
+                if guard.is_some() {
+                    return Err(Error::Transaction(
+                        "a transaction is already open on this session".into(),
+                    ));
+                }
+                *guard = Some(pool.begin().await?);
+                Ok(Outcome::Unit)
+            }
+            Op::Tx(cell, op) => {
+                let mut guard = cell.lock().await;
+                let tx = guard.as_mut().ok_or_else(|| {
+                    Error::Transaction("the session has no open transaction".into())
+                })?;
+                match op {
+                    TxOp::Savepoint => tx.savepoint().await?,
+                    TxOp::Release => tx.release_savepoint().await?,
+                    TxOp::RollbackTo => tx.rollback_to_savepoint().await?,
+                    TxOp::Commit => guard.take().expect("checked").commit().await?,
+                    TxOp::Rollback => guard.take().expect("checked").rollback().await?,
+                }
+                Ok(Outcome::Unit)
+            }
+        }
+    }
+}
+
+/// What `values()` / `values_list()` return per row.
+pub enum Shape {
+    /// Dicts keyed by these names.
+    Dicts(Vec<Py<PyString>>),
+    /// Tuples.
+    Tuples,
+    /// The single column's values.
+    Flat,
+}
+
+/// How an outcome becomes a Python object.
+pub enum Finish {
+    /// A list of model instances.
+    Models(Arc<ModelInfo>),
+    /// Exactly one instance, else the model's `DoesNotExist` / `MultipleObjectsReturned`.
+    Get(Arc<ModelInfo>, String),
+    /// The first instance or `None`.
+    First(Arc<ModelInfo>),
+    /// Rows as dicts, tuples or flat values.
+    Values(Shape),
+    /// The integer in the first cell (`COUNT(*)`).
+    Scalar,
+    /// The boolean in the first cell (`EXISTS`).
+    Bool,
+    /// The affected-row count.
+    RowCount,
+    /// `None`.
+    Nothing,
+    /// Inserted rows written back into these instances (generated keys, defaults).
+    Created(Arc<ModelInfo>, Vec<Py<PyAny>>),
+}
+
+fn first_cell(rows: &[Row]) -> Option<&Value> {
+    rows.first().and_then(|r| r.first())
+}
+
+impl Finish {
+    /// Converts the outcome. Runs with the GIL, once per job.
+    pub fn apply(self, py: Python<'_>, out: Outcome) -> PyResult<Py<PyAny>> {
+        match (self, out) {
+            (Finish::Nothing, _) => Ok(py.None()),
+            (Finish::RowCount, Outcome::Count(n)) => n.into_py_any(py),
+            (Finish::Models(info), Outcome::Rows(rows)) => {
+                Ok(model::hydrate(py, &info, rows)?.into_any().unbind())
+            }
+            (Finish::First(info), Outcome::Rows(rows)) => match rows.into_iter().next() {
+                Some(r) => Ok(model::instance(py, &info, r)?.unbind()),
+                None => Ok(py.None()),
+            },
+            (Finish::Get(info, detail), Outcome::Rows(rows)) => {
+                let cls = info.cls.bind(py).clone().into_any();
+                match rows.len() {
+                    1 => Ok(
+                        model::instance(py, &info, rows.into_iter().next().expect("one"))?.unbind(),
+                    ),
+                    0 => Err(crate::errors::to_py_in(
+                        py,
+                        &Error::NotFound {
+                            model: info.meta.name.clone(),
+                            detail: Some(detail),
+                        },
+                        Some(&cls),
+                    )),
+                    n => Err(crate::errors::to_py_in(
+                        py,
+                        &Error::MultipleObjectsReturned {
+                            model: info.meta.name.clone(),
+                            count: n,
+                        },
+                        Some(&cls),
+                    )),
+                }
+            }
+            (Finish::Values(shape), Outcome::Rows(rows)) => values(py, shape, rows),
+            (Finish::Scalar, Outcome::Rows(rows)) => match first_cell(&rows) {
+                Some(v) => Ok(crate::convert::to_py::value(py, v)?.unbind()),
+                None => 0i64.into_py_any(py),
+            },
+            (Finish::Bool, Outcome::Rows(rows)) => {
+                let b = matches!(first_cell(&rows), Some(Value::Bool(true)))
+                    || matches!(first_cell(&rows), Some(Value::I64(x)) if *x != 0);
+                b.into_py_any(py)
+            }
+            (Finish::Created(info, objs), Outcome::Rows(rows)) => {
+                model::write_back(py, &info, &objs, rows)?;
+                Ok(py.None())
+            }
+            (_, _) => Err(crate::errors::to_py_in(
+                py,
+                &Error::InvalidQuery("internal: the job's result did not match its kind".into()),
+                None,
+            )),
+        }
+    }
+}
+
+fn values(py: Python<'_>, shape: Shape, rows: Vec<Row>) -> PyResult<Py<PyAny>> {
+    let out = PyList::empty(py);
+    match shape {
+        Shape::Dicts(names) => {
+            for r in rows {
+                let d = PyDict::new(py);
+                for (k, v) in names.iter().zip(r.iter()) {
+                    d.set_item(k.bind(py), crate::convert::to_py::value(py, v)?)?;
+                }
+                out.append(d)?;
+            }
+        }
+        Shape::Tuples => {
+            for r in rows {
+                let items = r
+                    .iter()
+                    .map(|v| crate::convert::to_py::value(py, v))
+                    .collect::<PyResult<Vec<_>>>()?;
+                out.append(PyTuple::new(py, items)?)?;
+            }
+        }
+        Shape::Flat => {
+            for r in rows {
+                match r.first() {
+                    Some(v) => out.append(crate::convert::to_py::value(py, v)?)?,
+                    None => out.append(py.None())?,
+                }
+            }
+        }
+    }
+    Ok(out.into_any().unbind())
+}
+
+/// A job handed from Python to the runtime (Python: `chakra._chakra.Job`). Each job runs
+/// once, either awaited through the event loop's bridge or with `run_sync()`.
+#[pyclass(module = "chakra._chakra")]
+pub struct Job {
+    inner: Mutex<Option<(Op, Finish)>>,
+}
+
+impl Job {
+    /// A job.
+    pub fn new(op: Op, finish: Finish) -> Job {
+        Job {
+            inner: Mutex::new(Some((op, finish))),
+        }
+    }
+
+    /// Takes the op and finish out (a job runs once).
+    pub fn take(&self) -> PyResult<(Op, Finish)> {
+        self.inner.lock().expect("job lock").take().ok_or_else(|| {
+            crate::errors::to_py(Error::InvalidQuery("this job has already run".into()))
+        })
+    }
+}
+
+#[pymethods]
+impl Job {
+    /// Runs the job on the calling thread with the GIL released (the runtime thread drives
+    /// the I/O), and converts its result. Safe inside and outside a running event loop: it
+    /// never waits on the loop.
+    fn run_sync(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let (op, finish) = self.take()?;
+        let out = py.detach(|| crate::runtime::block_on(op.run()).unwrap_or_else(|| Err(closed())));
+        match out {
+            Ok(o) => finish.apply(py, o),
+            Err(e) => Err(crate::errors::to_py_in(py, &e, None)),
+        }
+    }
+}
+
+/// Runs SQL text without parameters (DDL, admin statements such as `CREATE DATABASE`).
+/// The text is run as given: never build it from untrusted input.
+#[pyfunction]
+pub fn batch_job(target: &Bound<'_, PyAny>, sql: String) -> PyResult<Job> {
+    Ok(Job::new(
+        Op::Batch(crate::session::target_of(target)?, sql),
+        Finish::Nothing,
+    ))
+}
+
+/// A job that does nothing: `await bridge.run(noop_job())` measures the bridge alone.
+#[pyfunction]
+pub fn noop_job() -> Job {
+    Job::new(Op::Noop, Finish::Nothing)
+}

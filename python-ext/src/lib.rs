@@ -1,0 +1,52 @@
+//! `chakra._chakra`: the Python front door's native half. Python describes models and
+//! calls in here; lookups, SQL, execution and hydration are the Rust core's.
+//!
+//! Where to find things:
+//! - [`runtime`]: the one tokio runtime thread, shut down from `atexit`.
+//! - [`bridge`]: asyncio futures resolved from the runtime, two thread hops per query.
+//! - [`job`]: a unit of work: an op run on the runtime, and its conversion to Python.
+//! - [`pools`]: pools by URL. [`session`]: transactions for `Session`.
+//! - [`model`]: model registration and row hydration. [`query`]: `QuerySet` state.
+//! - [`filters`]: `Q` / `F` / `field__lookup=value` → the shared lookup parser.
+//! - [`convert`]: values ↔ Python objects. [`errors`]: the error enum → `chakra.errors`.
+
+mod bridge;
+mod convert;
+mod errors;
+mod filters;
+mod job;
+mod model;
+mod pools;
+mod query;
+mod runtime;
+mod session;
+
+use pyo3::prelude::*;
+
+/// Stops the runtime thread and closes every pool (registered with `atexit` by
+/// `chakra/__init__.py`, so it runs before the interpreter finalizes).
+#[pyfunction]
+fn shutdown(py: Python<'_>) {
+    py.detach(runtime::shutdown);
+}
+
+/// The Rust extension module.
+#[pymodule]
+fn _chakra(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<bridge::Completer>()?;
+    m.add_class::<job::Job>()?;
+    m.add_class::<pools::PoolRef>()?;
+    m.add_class::<session::TxHandle>()?;
+    m.add_class::<model::ModelHandle>()?;
+    m.add_class::<query::Query>()?;
+    m.add_function(wrap_pyfunction!(model::register_model, m)?)?;
+    m.add_function(wrap_pyfunction!(model::create_tables_job, m)?)?;
+    m.add_function(wrap_pyfunction!(model::drop_tables_job, m)?)?;
+    m.add_function(wrap_pyfunction!(model::create_table_sql, m)?)?;
+    m.add_function(wrap_pyfunction!(pools::default_url, m)?)?;
+    m.add_function(wrap_pyfunction!(pools::check_url, m)?)?;
+    m.add_function(wrap_pyfunction!(job::noop_job, m)?)?;
+    m.add_function(wrap_pyfunction!(job::batch_job, m)?)?;
+    m.add_function(wrap_pyfunction!(shutdown, m)?)?;
+    Ok(())
+}

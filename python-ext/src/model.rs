@@ -1,0 +1,471 @@
+//! Model registration and row hydration: the Python metaclass registers each model's
+//! metadata here once; rows become instances without running `__init__` (the instance is
+//! allocated by its type and its `__dict__` is set in one step, keys interned).
+
+use crate::convert::{from_py, to_py};
+use crate::errors::to_py as err;
+use crate::job::{Finish, Job, Op};
+use crate::session::target_of;
+use chakra::exec::Row;
+use chakra_dsl::{
+    insert_rows, pk_filter, DefaultValue, Error, FieldMeta, FieldType, ModelMeta, ModelQuery,
+    RelationKind, RelationMeta, Statement, Value,
+};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
+use pyo3::{ffi, intern};
+use std::sync::Arc;
+
+/// A registered model: its metadata and what hydration needs.
+pub struct ModelInfo {
+    /// The metadata shared with the core.
+    pub meta: Arc<ModelMeta>,
+    /// The Python class.
+    pub cls: Py<PyType>,
+    /// Interned attribute names, one per field, in declaration order.
+    pub names: Vec<Py<PyString>>,
+}
+
+/// Builds one instance from a row laid out as the model's fields in declaration order.
+pub fn instance<'py>(py: Python<'py>, info: &ModelInfo, row: Row) -> PyResult<Bound<'py, PyAny>> {
+    let dict = PyDict::new(py);
+    for (name, v) in info.names.iter().zip(row.iter()) {
+        dict.set_item(name.bind(py), to_py::value(py, v)?)?;
+    }
+    let cls = info.cls.bind(py);
+    // SAFETY: `tp_alloc` of a heap type returns a new zero-initialised instance (or NULL with
+    // an exception set); setting `__dict__` through the generic setattr is what
+    // `obj.__dict__ = d` does. No `__init__` runs.
+    unsafe {
+        let tp = cls.as_type_ptr();
+        let alloc = (*tp).tp_alloc.unwrap_or(ffi::PyType_GenericAlloc);
+        let raw = alloc(tp, 0);
+        let obj = Bound::from_owned_ptr_or_err(py, raw)?;
+        let key = intern!(py, "__dict__");
+        if ffi::PyObject_GenericSetAttr(obj.as_ptr(), key.as_ptr(), dict.as_ptr()) != 0 {
+            return Err(PyErr::fetch(py));
+        }
+        Ok(obj)
+    }
+}
+
+/// Builds a list of instances from rows (one GIL acquisition for the batch).
+pub fn hydrate<'py>(
+    py: Python<'py>,
+    info: &ModelInfo,
+    rows: Vec<Row>,
+) -> PyResult<Bound<'py, PyList>> {
+    let out = PyList::empty(py);
+    for r in rows {
+        out.append(instance(py, info, r)?)?;
+    }
+    Ok(out)
+}
+
+/// Writes inserted rows (all fields) back into the instances they came from, and marks
+/// them as saved.
+pub fn write_back(
+    py: Python<'_>,
+    info: &ModelInfo,
+    objs: &[Py<PyAny>],
+    rows: Vec<Row>,
+) -> PyResult<()> {
+    for (obj, row) in objs.iter().zip(rows) {
+        let d = obj.bind(py).getattr(intern!(py, "__dict__"))?;
+        let d = d.cast::<PyDict>()?;
+        for (name, v) in info.names.iter().zip(row.iter()) {
+            d.set_item(name.bind(py), to_py::value(py, v)?)?;
+        }
+        if d.contains(intern!(py, "_chakra_new"))? {
+            d.del_item(intern!(py, "_chakra_new"))?;
+        }
+    }
+    Ok(())
+}
+
+fn field_type(spec: &Bound<'_, PyAny>) -> PyResult<FieldType> {
+    let t = spec.cast::<PyTuple>()?;
+    let name: String = t.get_item(0)?.extract()?;
+    let arg = |i: usize| -> PyResult<Option<u32>> {
+        if t.len() > i {
+            t.get_item(i)?.extract()
+        } else {
+            Ok(None)
+        }
+    };
+    Ok(match name.as_str() {
+        "Integer" => FieldType::Integer,
+        "BigInteger" => FieldType::BigInteger,
+        "String" => FieldType::String {
+            max_length: arg(1)?,
+        },
+        "Text" => FieldType::Text,
+        "Boolean" => FieldType::Boolean,
+        "Float" => FieldType::Float,
+        "Decimal" => FieldType::Decimal {
+            precision: arg(1)?,
+            scale: arg(2)?,
+        },
+        "DateTime" => FieldType::DateTime,
+        "Date" => FieldType::Date,
+        "Bytes" => FieldType::Bytes,
+        "JSON" => FieldType::Json,
+        "UUID" => FieldType::Uuid,
+        "Array" => FieldType::Array(Box::new(field_type(&t.get_item(1)?)?)),
+        other => {
+            return Err(err(Error::Config(format!("unknown field type {other:?}"))));
+        }
+    })
+}
+
+fn get<'py>(d: &Bound<'py, PyDict>, k: &str) -> PyResult<Bound<'py, PyAny>> {
+    d.get_item(k)?
+        .ok_or_else(|| err(Error::Config(format!("field spec is missing {k:?}"))))
+}
+
+/// A model class registered with the core (Python: `chakra._chakra.ModelHandle`).
+#[pyclass(frozen, module = "chakra._chakra")]
+pub struct ModelHandle {
+    pub(crate) info: Arc<ModelInfo>,
+}
+
+/// Registers a model: `fields` are dicts (`name, column, type, primary_key,
+/// auto_increment, unique, nullable, index, default, default_now`), `relations` dicts
+/// (`name, kind, target, foreign_key, back_populates`).
+#[pyfunction]
+pub fn register_model(
+    py: Python<'_>,
+    cls: Bound<'_, PyType>,
+    name: String,
+    table: String,
+    fields: Vec<Bound<'_, PyDict>>,
+    relations: Vec<Bound<'_, PyDict>>,
+) -> PyResult<ModelHandle> {
+    chakra_dsl::ident::validate(&table).map_err(err)?;
+    let mut metas = Vec::with_capacity(fields.len());
+    for f in &fields {
+        let fname: String = get(f, "name")?.extract()?;
+        let ty = field_type(&get(f, "type")?)?;
+        let mut m = FieldMeta::new(fname.clone(), ty);
+        m.column = get(f, "column")?.extract()?;
+        chakra_dsl::ident::validate(&m.column).map_err(err)?;
+        m.primary_key = get(f, "primary_key")?.extract()?;
+        m.auto_increment = get(f, "auto_increment")?.extract()?;
+        m.unique = get(f, "unique")?.extract()?;
+        m.nullable = get(f, "nullable")?.extract()?;
+        m.index = get(f, "index")?.extract()?;
+        if get(f, "default_now")?.extract::<bool>()? {
+            m.default = Some(DefaultValue::Now);
+        } else if let Some(d) = f.get_item("default")? {
+            let v = from_py::value(&d, &m.ty.value_type()).map_err(|reason| {
+                err(Error::BadValue {
+                    model: name.clone(),
+                    field: fname.clone(),
+                    value: d.repr().map(|r| r.to_string()).unwrap_or_default(),
+                    expected: m.ty.canonical_name().into(),
+                    reason: Some(format!("bad default: {reason}")),
+                })
+            })?;
+            m.default = Some(DefaultValue::Value(v));
+        }
+        metas.push(m);
+    }
+    let mut rels = Vec::with_capacity(relations.len());
+    for r in &relations {
+        let kind: String = get(r, "kind")?.extract()?;
+        rels.push(RelationMeta {
+            name: get(r, "name")?.extract()?,
+            kind: match kind.as_str() {
+                "ForeignKey" => RelationKind::ForeignKey,
+                "OneToOne" => RelationKind::OneToOne,
+                "OneToMany" => RelationKind::OneToMany,
+                other => {
+                    return Err(err(Error::Config(format!(
+                        "unknown relation kind {other:?}"
+                    ))))
+                }
+            },
+            target: get(r, "target")?.extract()?,
+            foreign_key: get(r, "foreign_key")?.extract()?,
+            back_populates: get(r, "back_populates")?.extract()?,
+        });
+    }
+    let names = metas
+        .iter()
+        .map(|f| PyString::intern(py, &f.name).unbind())
+        .collect();
+    Ok(ModelHandle {
+        info: Arc::new(ModelInfo {
+            meta: Arc::new(ModelMeta {
+                name,
+                table,
+                fields: metas,
+                relations: rels,
+            }),
+            cls: cls.unbind(),
+            names,
+        }),
+    })
+}
+
+impl ModelHandle {
+    fn bad(
+        &self,
+        field: &str,
+        obj: &Bound<'_, PyAny>,
+        expected: &FieldType,
+        reason: String,
+    ) -> PyErr {
+        err(Error::BadValue {
+            model: self.info.meta.name.clone(),
+            field: field.to_owned(),
+            value: obj.repr().map(|r| r.to_string()).unwrap_or_default(),
+            expected: expected.canonical_name().to_owned(),
+            reason: Some(reason),
+        })
+    }
+
+    /// Converts a Python value for field `f`.
+    pub fn field_value(&self, f: &FieldMeta, obj: &Bound<'_, PyAny>) -> PyResult<Value> {
+        from_py::value(obj, &f.ty.value_type()).map_err(|r| self.bad(&f.name, obj, &f.ty, r))
+    }
+
+    fn pk_value(&self, obj: &Bound<'_, PyAny>) -> PyResult<Value> {
+        let pk = self.info.meta.primary_key().ok_or_else(|| {
+            err(Error::InvalidQuery(format!(
+                "{} has no primary key",
+                self.info.meta.name
+            )))
+        })?;
+        self.field_value(pk, obj)
+    }
+}
+
+#[pymethods]
+impl ModelHandle {
+    /// Model name.
+    #[getter]
+    fn name(&self) -> &str {
+        &self.info.meta.name
+    }
+
+    /// Table name.
+    #[getter]
+    fn table(&self) -> &str {
+        &self.info.meta.table
+    }
+
+    /// Field names in declaration order.
+    fn field_names(&self) -> Vec<String> {
+        self.info
+            .meta
+            .fields
+            .iter()
+            .map(|f| f.name.clone())
+            .collect()
+    }
+
+    /// The primary-key field name, if any.
+    fn pk_name(&self) -> Option<String> {
+        self.info.meta.primary_key().map(|f| f.name.clone())
+    }
+
+    /// A readable dump of the registered metadata (for debugging and tests).
+    fn describe(&self) -> String {
+        format!("{:#?}", self.info.meta)
+    }
+
+    /// A new query over every row.
+    fn query(&self) -> crate::query::Query {
+        crate::query::Query::new(self.info.clone(), ModelQuery::new(self.info.meta.clone()))
+    }
+
+    /// Inserts `objs` in one statement (chunked when large) and writes generated columns
+    /// back into them. Fields left `None` that the database fills (auto-increment keys,
+    /// `now()` defaults) are left out when every object leaves them `None`.
+    fn insert_job(&self, target: &Bound<'_, PyAny>, objs: Vec<Bound<'_, PyAny>>) -> PyResult<Job> {
+        let py = target.py();
+        let meta = &self.info.meta;
+        let dicts = objs
+            .iter()
+            .map(|o| {
+                o.getattr(intern!(py, "__dict__"))?
+                    .cast_into::<PyDict>()
+                    .map_err(PyErr::from)
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        let mut use_field = Vec::with_capacity(meta.fields.len());
+        for (i, f) in meta.fields.iter().enumerate() {
+            let db_fills = f.auto_increment || matches!(f.default, Some(DefaultValue::Now));
+            let all_none = dicts.iter().try_fold(true, |acc, d| -> PyResult<bool> {
+                Ok(acc
+                    && d.get_item(self.info.names[i].bind(py))?
+                        .is_none_or(|v| v.is_none()))
+            })?;
+            use_field.push(!(db_fills && all_none));
+        }
+        let mut rows = Vec::with_capacity(dicts.len());
+        for d in &dicts {
+            let mut row = Vec::new();
+            for (i, f) in meta.fields.iter().enumerate() {
+                if !use_field[i] {
+                    continue;
+                }
+                let v = match d.get_item(self.info.names[i].bind(py))? {
+                    Some(o) => self.field_value(f, &o)?,
+                    None => Value::Null(f.ty.value_type()),
+                };
+                if v.is_null() && f.auto_increment {
+                    return Err(err(Error::InvalidQuery(format!(
+                        "bulk insert of {}: set {} on every object or on none",
+                        meta.name, f.name
+                    ))));
+                }
+                row.push((f.name.clone(), v));
+            }
+            rows.push(row);
+        }
+        if rows.is_empty() {
+            return Ok(Job::new(Op::Noop, Finish::Nothing));
+        }
+        let ins = insert_rows(meta, rows).map_err(err)?;
+        Ok(Job::new(
+            Op::Fetch(target_of(target)?, Statement::Insert(ins)),
+            Finish::Created(
+                self.info.clone(),
+                objs.into_iter().map(|o| o.unbind()).collect(),
+            ),
+        ))
+    }
+
+    /// `UPDATE … SET <fields> WHERE pk = obj.pk` with the object's current values; all
+    /// non-key fields when `fields` is `None`.
+    #[pyo3(signature = (target, obj, fields=None))]
+    fn update_job(
+        &self,
+        target: &Bound<'_, PyAny>,
+        obj: &Bound<'_, PyAny>,
+        fields: Option<Vec<String>>,
+    ) -> PyResult<Job> {
+        let py = obj.py();
+        let meta = &self.info.meta;
+        let d = obj
+            .getattr(intern!(py, "__dict__"))?
+            .cast_into::<PyDict>()?;
+        let pk = meta.primary_key().ok_or_else(|| {
+            err(Error::InvalidQuery(format!(
+                "{} has no primary key",
+                meta.name
+            )))
+        })?;
+        let pk_obj = d
+            .get_item(pk.name.as_str())?
+            .unwrap_or_else(|| py.None().into_bound(py));
+        if pk_obj.is_none() {
+            return Err(err(Error::InvalidQuery(format!(
+                "cannot update a {} that has no primary key value (save it first)",
+                meta.name
+            ))));
+        }
+        let mut sets = Vec::new();
+        for f in &meta.fields {
+            let wanted = match &fields {
+                Some(list) => list.iter().any(|n| n == &f.name),
+                None => !f.primary_key,
+            };
+            if !wanted {
+                continue;
+            }
+            let v = match d.get_item(f.name.as_str())? {
+                Some(o) => self.field_value(f, &o)?,
+                None => Value::Null(f.ty.value_type()),
+            };
+            sets.push((f.name.clone(), chakra_dsl::Expr::Value(v)));
+        }
+        if let Some(list) = &fields {
+            for n in list {
+                meta.require_field(n).map_err(err)?;
+            }
+        }
+        if sets.is_empty() {
+            return Ok(Job::new(Op::Noop, Finish::Nothing));
+        }
+        let q = ModelQuery::new(meta.clone())
+            .filter(pk_filter(meta, self.pk_value(&pk_obj)?).map_err(err)?);
+        let stmt = q.update(sets).map_err(err)?;
+        Ok(Job::new(
+            Op::Execute(target_of(target)?, stmt),
+            Finish::RowCount,
+        ))
+    }
+
+    /// `DELETE … WHERE pk = value`.
+    fn delete_pk_job(&self, target: &Bound<'_, PyAny>, pk: &Bound<'_, PyAny>) -> PyResult<Job> {
+        let meta = &self.info.meta;
+        let q =
+            ModelQuery::new(meta.clone()).filter(pk_filter(meta, self.pk_value(pk)?).map_err(err)?);
+        Ok(Job::new(
+            Op::Execute(target_of(target)?, q.delete().map_err(err)?),
+            Finish::RowCount,
+        ))
+    }
+
+    /// The row with this primary key, or `None`.
+    fn get_pk_job(&self, target: &Bound<'_, PyAny>, pk: &Bound<'_, PyAny>) -> PyResult<Job> {
+        let meta = &self.info.meta;
+        let q =
+            ModelQuery::new(meta.clone()).filter(pk_filter(meta, self.pk_value(pk)?).map_err(err)?);
+        Ok(Job::new(
+            Op::Fetch(target_of(target)?, Statement::Select(q.select())),
+            Finish::First(self.info.clone()),
+        ))
+    }
+
+    /// Converts `value` for field `name` (checks it; used by `Model.__init__` callers and
+    /// tests). Returns the value as it would read back.
+    fn check(&self, py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let f = self.info.meta.require_field(name).map_err(err)?;
+        let v = self.field_value(f, value)?;
+        chakra_dsl::check_value(&self.info.meta, f, &v).map_err(err)?;
+        Ok(to_py::value(py, &v)?.unbind())
+    }
+}
+
+/// `CREATE TABLE` for the models, in order.
+#[pyfunction]
+#[pyo3(signature = (target, models, if_not_exists=false))]
+pub fn create_tables_job(
+    target: &Bound<'_, PyAny>,
+    models: Vec<PyRef<'_, ModelHandle>>,
+    if_not_exists: bool,
+) -> PyResult<Job> {
+    let metas = models.iter().map(|m| m.info.meta.clone()).collect();
+    Ok(Job::new(
+        Op::CreateTables(target_of(target)?, metas, if_not_exists),
+        Finish::Nothing,
+    ))
+}
+
+/// `DROP TABLE IF EXISTS` for the models, in order.
+#[pyfunction]
+pub fn drop_tables_job(
+    target: &Bound<'_, PyAny>,
+    models: Vec<PyRef<'_, ModelHandle>>,
+) -> PyResult<Job> {
+    let metas = models.iter().map(|m| m.info.meta.clone()).collect();
+    Ok(Job::new(
+        Op::DropTables(target_of(target)?, metas),
+        Finish::Nothing,
+    ))
+}
+
+/// The SQL `CREATE TABLE` statements of a model for a dialect (`"postgres"`/`"sqlite"`).
+#[pyfunction]
+pub fn create_table_sql(model: PyRef<'_, ModelHandle>, dialect: &str) -> PyResult<Vec<String>> {
+    let d = match dialect {
+        "postgres" => chakra::Dialect::Postgres,
+        "sqlite" => chakra::Dialect::Sqlite,
+        other => return Err(err(Error::Config(format!("unknown dialect {other:?}")))),
+    };
+    chakra::sql::ddl::create_table(&model.info.meta, d).map_err(err)
+}

@@ -1,0 +1,165 @@
+//! Pools by database URL. Python holds a [`PoolRef`] per URL; the pool itself connects on
+//! first use, inside the runtime.
+
+use chakra::config::DatabaseUrl;
+use chakra::{Dialect, Pool};
+use chakra_dsl::{Error, Result};
+use pyo3::prelude::*;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// One database's pool slot: empty until the first statement connects it.
+pub struct PoolSlot {
+    url: String,
+    /// The pool and the process that opened it (a forked child must not use its parent's
+    /// connections: it opens its own).
+    pool: Mutex<Option<(u32, Pool)>>,
+    connecting: tokio::sync::Mutex<()>,
+}
+
+static SLOTS: OnceLock<Mutex<HashMap<String, Arc<PoolSlot>>>> = OnceLock::new();
+
+fn slots() -> &'static Mutex<HashMap<String, Arc<PoolSlot>>> {
+    SLOTS.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+impl PoolSlot {
+    /// The pool, connecting it first if needed.
+    pub async fn get(&self) -> Result<Pool> {
+        if let Some(p) = self.current() {
+            return Ok(p);
+        }
+        let _guard = self.connecting.lock().await;
+        if let Some(p) = self.current() {
+            return Ok(p);
+        }
+        let p = Pool::connect(&self.url).await?;
+        *self.pool.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((std::process::id(), p.clone()));
+        Ok(p)
+    }
+
+    /// The pool if this process opened it. One inherited through fork is forgotten without
+    /// closing (closing would end the parent's sessions on the shared sockets).
+    fn current(&self) -> Option<Pool> {
+        let mut slot = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+        match slot.take() {
+            Some((pid, p)) if pid == std::process::id() => {
+                *slot = Some((pid, p.clone()));
+                Some(p)
+            }
+            Some((_, inherited)) => {
+                std::mem::forget(inherited);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Drops the pool (its idle connections close; checked-out ones close when returned).
+    pub fn close(&self) {
+        if let Some((pid, p)) = self.pool.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            if pid == std::process::id() {
+                drop(p);
+            } else {
+                std::mem::forget(p);
+            }
+        }
+    }
+}
+
+/// Closes every pool (at shutdown).
+pub fn close_all() {
+    let all: Vec<Arc<PoolSlot>> = slots()
+        .lock()
+        .expect("pools lock")
+        .drain()
+        .map(|(_, s)| s)
+        .collect();
+    for s in all {
+        s.close();
+    }
+}
+
+/// A handle on the pool of one database URL (Python: `chakra._chakra.PoolRef`).
+#[pyclass(frozen, module = "chakra._chakra")]
+pub struct PoolRef {
+    pub(crate) slot: Arc<PoolSlot>,
+    dialect: Dialect,
+}
+
+#[pymethods]
+impl PoolRef {
+    /// The pool for `url`, shared by every `PoolRef` of the same URL. Raises
+    /// `chakra.errors.InvalidUrl` at once for a malformed URL; connecting happens on first
+    /// use.
+    #[new]
+    fn new(url: &str) -> PyResult<Self> {
+        let parsed = DatabaseUrl::parse(url).map_err(crate::errors::to_py)?;
+        let dialect = match parsed {
+            DatabaseUrl::Postgres(_) => Dialect::Postgres,
+            _ => Dialect::Sqlite,
+        };
+        let slot = slots()
+            .lock()
+            .expect("pools lock")
+            .entry(url.to_owned())
+            .or_insert_with(|| {
+                Arc::new(PoolSlot {
+                    url: url.to_owned(),
+                    pool: Mutex::new(None),
+                    connecting: tokio::sync::Mutex::new(()),
+                })
+            })
+            .clone();
+        Ok(PoolRef { slot, dialect })
+    }
+
+    /// The URL.
+    #[getter]
+    fn url(&self) -> &str {
+        &self.slot.url
+    }
+
+    /// `"postgres"` or `"sqlite"`.
+    #[getter]
+    fn dialect(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Postgres => "postgres",
+            Dialect::Sqlite => "sqlite",
+        }
+    }
+
+    /// Closes the pool's connections and forgets it; the next statement reconnects.
+    fn close(&self) {
+        slots().lock().expect("pools lock").remove(&self.slot.url);
+        self.slot.close();
+    }
+
+    /// `(size, available, max_size)` of the pool, or `None` before it connected.
+    fn status(&self) -> Option<(usize, usize, usize)> {
+        self.slot.current().map(|p| {
+            let s = p.status();
+            (s.size, s.available, s.max_size)
+        })
+    }
+}
+
+/// The default URL: `CHAKRA_DATABASE_URL`, else `chakra.toml`, else `sqlite://chakra.db`.
+#[pyfunction]
+pub fn default_url() -> PyResult<String> {
+    chakra::config::default_url().map_err(crate::errors::to_py)
+}
+
+/// Checks a URL, raising `chakra.errors.InvalidUrl` when it cannot be used.
+#[pyfunction]
+pub fn check_url(url: &str) -> PyResult<()> {
+    DatabaseUrl::parse(url)
+        .map(|_| ())
+        .map_err(crate::errors::to_py)
+}
+
+/// Maps a closed-pool situation to an error.
+pub fn closed() -> Error {
+    Error::Connection("the Chakra runtime has shut down (interpreter exit)".into())
+}

@@ -1,0 +1,291 @@
+//! [`Query`]: the immutable query state behind a Python `QuerySet` (filters, ordering,
+//! slicing), over the shared [`ModelQuery`]. Every method that narrows the query parses and
+//! checks its arguments at once, so a bad field or value fails before any SQL runs.
+
+use crate::errors::to_py as err;
+use crate::filters;
+use crate::job::{Finish, Job, Op, Shape};
+use crate::model::ModelInfo;
+use crate::session::target_of;
+use chakra_dsl::lookup::resolve_field;
+use chakra_dsl::{field_expr, Error, ModelQuery, Statement};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString};
+use std::sync::Arc;
+
+/// Query state over one model (Python: `chakra._chakra.Query`).
+#[pyclass(frozen, module = "chakra._chakra")]
+pub struct Query {
+    info: Arc<ModelInfo>,
+    mq: ModelQuery,
+}
+
+impl Query {
+    /// A query over `info`'s model.
+    pub fn new(info: Arc<ModelInfo>, mq: ModelQuery) -> Query {
+        Query { info, mq }
+    }
+
+    fn with(&self, mq: ModelQuery) -> Query {
+        Query {
+            info: self.info.clone(),
+            mq,
+        }
+    }
+}
+
+#[pymethods]
+impl Query {
+    /// ANDs in the condition of a `chakra.Q` tree.
+    fn filter(&self, q: &Bound<'_, PyAny>) -> PyResult<Query> {
+        let node = filters::q_node(&self.info, q)?;
+        Ok(self.with(self.mq.clone().filter(node.lower())))
+    }
+
+    /// Replaces the ordering: field names, `-` for descending (`"-created_at"`), `pk`
+    /// for the primary key.
+    fn order_by(&self, specs: Vec<String>) -> PyResult<Query> {
+        let mut mq = self.mq.clone();
+        mq.order_by.clear();
+        for spec in specs {
+            let (name, desc) = match spec.strip_prefix('-') {
+                Some(n) => (n, true),
+                None => (spec.as_str(), false),
+            };
+            let f = resolve_field(&self.info.meta, name).map_err(err)?;
+            mq = mq.order_by(field_expr(&self.info.meta, f), desc);
+        }
+        Ok(self.with(mq))
+    }
+
+    /// Ordering by primary key unless the query is already ordered (for `first()`).
+    fn ordered_by_pk(&self) -> Query {
+        if !self.mq.order_by.is_empty() {
+            return self.with(self.mq.clone());
+        }
+        match self.info.meta.primary_key() {
+            Some(pk) => self.with(
+                self.mq
+                    .clone()
+                    .order_by(field_expr(&self.info.meta, pk), false),
+            ),
+            None => self.with(self.mq.clone()),
+        }
+    }
+
+    /// The ordering reversed (for `last()`).
+    fn reversed(&self) -> Query {
+        let mut mq = self.ordered_by_pk().mq.clone();
+        for o in &mut mq.order_by {
+            o.desc = !o.desc;
+        }
+        self.with(mq)
+    }
+
+    /// Sets `LIMIT` (`None` removes it).
+    #[pyo3(signature = (n))]
+    fn limit(&self, n: Option<u64>) -> Query {
+        let mut mq = self.mq.clone();
+        mq.limit = n;
+        self.with(mq)
+    }
+
+    /// Sets `OFFSET` (`None` removes it).
+    #[pyo3(signature = (n))]
+    fn offset(&self, n: Option<u64>) -> Query {
+        let mut mq = self.mq.clone();
+        mq.offset = n;
+        self.with(mq)
+    }
+
+    /// `SELECT DISTINCT`.
+    fn distinct(&self) -> Query {
+        let mut mq = self.mq.clone();
+        mq.distinct = true;
+        self.with(mq)
+    }
+
+    /// The current `LIMIT`.
+    #[getter]
+    fn limit_value(&self) -> Option<u64> {
+        self.mq.limit
+    }
+
+    /// The current `OFFSET`.
+    #[getter]
+    fn offset_value(&self) -> Option<u64> {
+        self.mq.offset
+    }
+
+    /// The filter as IR (debug form), to compare front doors.
+    fn ir(&self) -> String {
+        format!("{:?}", self.mq.filter)
+    }
+
+    /// The SELECT as SQL for `dialect` (`"postgres"` / `"sqlite"`), placeholders included.
+    /// Selects only `fields` when given (as `values()` does).
+    #[pyo3(signature = (dialect, fields=None))]
+    fn sql(&self, dialect: &str, fields: Option<Vec<String>>) -> PyResult<String> {
+        let d = match dialect {
+            "postgres" => chakra::Dialect::Postgres,
+            "sqlite" => chakra::Dialect::Sqlite,
+            other => return Err(err(Error::Config(format!("unknown dialect {other:?}")))),
+        };
+        let select = match fields {
+            Some(f) if !f.is_empty() => {
+                let mut resolved = Vec::with_capacity(f.len());
+                for n in &f {
+                    resolved.push(resolve_field(&self.info.meta, n).map_err(err)?.name.clone());
+                }
+                let refs: Vec<&str> = resolved.iter().map(String::as_str).collect();
+                self.mq.select_fields(&refs).map_err(err)?
+            }
+            _ => self.mq.select(),
+        };
+        Ok(chakra::compile(&Statement::Select(select), d)
+            .map_err(err)?
+            .sql())
+    }
+
+    /// Every matching row as a model instance.
+    fn fetch_job(&self, target: &Bound<'_, PyAny>) -> PyResult<Job> {
+        Ok(Job::new(
+            Op::Fetch(target_of(target)?, Statement::Select(self.mq.select())),
+            Finish::Models(self.info.clone()),
+        ))
+    }
+
+    /// Exactly one row (at most 21 are read to tell "several" apart), else the model's
+    /// `DoesNotExist` / `MultipleObjectsReturned` naming `detail`.
+    fn get_job(&self, target: &Bound<'_, PyAny>, detail: String) -> PyResult<Job> {
+        let mut mq = self.mq.clone();
+        if mq.limit.is_none() {
+            mq.limit = Some(chakra_dsl::error::MAX_GET_RESULTS as u64);
+        }
+        Ok(Job::new(
+            Op::Fetch(target_of(target)?, Statement::Select(mq.select())),
+            Finish::Get(self.info.clone(), detail),
+        ))
+    }
+
+    /// The first row or `None` (ordered by primary key unless ordered already).
+    fn first_job(&self, target: &Bound<'_, PyAny>) -> PyResult<Job> {
+        let mut mq = self.ordered_by_pk().mq.clone();
+        mq.limit = Some(1);
+        Ok(Job::new(
+            Op::Fetch(target_of(target)?, Statement::Select(mq.select())),
+            Finish::First(self.info.clone()),
+        ))
+    }
+
+    /// `COUNT(*)` of the rows, or of the rows of `fields` only (after `values()`, so
+    /// `distinct()` counts distinct values).
+    #[pyo3(signature = (target, fields=None))]
+    fn count_job(&self, target: &Bound<'_, PyAny>, fields: Option<Vec<String>>) -> PyResult<Job> {
+        let stmt = match fields {
+            Some(f) if !f.is_empty() => {
+                let mut resolved = Vec::with_capacity(f.len());
+                for n in &f {
+                    resolved.push(resolve_field(&self.info.meta, n).map_err(err)?.name.clone());
+                }
+                let refs: Vec<&str> = resolved.iter().map(String::as_str).collect();
+                Statement::Count(self.mq.select_fields(&refs).map_err(err)?)
+            }
+            _ => self.mq.count(),
+        };
+        Ok(Job::new(
+            Op::Fetch(target_of(target)?, stmt),
+            Finish::Scalar,
+        ))
+    }
+
+    /// `EXISTS`.
+    fn exists_job(&self, target: &Bound<'_, PyAny>) -> PyResult<Job> {
+        Ok(Job::new(
+            Op::Fetch(target_of(target)?, self.mq.exists()),
+            Finish::Bool,
+        ))
+    }
+
+    /// Selected fields as dicts (`shape="dicts"`), tuples (`"tuples"`) or a flat list
+    /// (`"flat"`, one field). No fields means every field.
+    fn values_job(
+        &self,
+        py: Python<'_>,
+        target: &Bound<'_, PyAny>,
+        fields: Vec<String>,
+        shape: &str,
+    ) -> PyResult<Job> {
+        let meta = &self.info.meta;
+        let names: Vec<String> = if fields.is_empty() {
+            meta.fields.iter().map(|f| f.name.clone()).collect()
+        } else {
+            fields
+        };
+        let mut resolved = Vec::with_capacity(names.len());
+        for n in &names {
+            resolved.push(resolve_field(meta, n).map_err(err)?.name.clone());
+        }
+        let refs: Vec<&str> = resolved.iter().map(String::as_str).collect();
+        let sel = self.mq.select_fields(&refs).map_err(err)?;
+        let shape = match shape {
+            "dicts" => Shape::Dicts(
+                names
+                    .iter()
+                    .map(|n| PyString::intern(py, n).unbind())
+                    .collect(),
+            ),
+            "tuples" => Shape::Tuples,
+            "flat" => {
+                if names.len() != 1 {
+                    return Err(err(Error::InvalidQuery(format!(
+                        "values_list(flat=True) on {} takes exactly one field, got {}",
+                        meta.name,
+                        names.len()
+                    ))));
+                }
+                Shape::Flat
+            }
+            other => {
+                return Err(err(Error::InvalidQuery(format!(
+                    "unknown values shape {other:?}"
+                ))))
+            }
+        };
+        Ok(Job::new(
+            Op::Fetch(target_of(target)?, Statement::Select(sel)),
+            Finish::Values(shape),
+        ))
+    }
+
+    /// `UPDATE` of the matching rows: `{field: value or F-expression}`; returns the count.
+    fn update_job(&self, target: &Bound<'_, PyAny>, sets: &Bound<'_, PyDict>) -> PyResult<Job> {
+        let meta = &self.info.meta;
+        let mut out = Vec::with_capacity(sets.len());
+        for (k, v) in sets.iter() {
+            let name: String = k.extract()?;
+            let f = resolve_field(meta, &name).map_err(err)?;
+            let e = filters::expression(meta, &f.name, &v, &f.ty.value_type())?;
+            out.push((f.name.clone(), e));
+        }
+        if out.is_empty() {
+            return Err(err(Error::InvalidQuery(format!(
+                "update() on {} needs at least one field to set",
+                meta.name
+            ))));
+        }
+        let stmt = self.mq.update(out).map_err(err)?;
+        Ok(Job::new(
+            Op::Execute(target_of(target)?, stmt),
+            Finish::RowCount,
+        ))
+    }
+
+    /// `DELETE` of the matching rows; returns the count.
+    fn delete_job(&self, target: &Bound<'_, PyAny>) -> PyResult<Job> {
+        Ok(Job::new(
+            Op::Execute(target_of(target)?, self.mq.delete().map_err(err)?),
+            Finish::RowCount,
+        ))
+    }
+}

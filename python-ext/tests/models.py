@@ -1,0 +1,84 @@
+"""Models used by the tests: the seed's ``User`` (with the fields its examples use) and
+``Post``, and ``Thing`` with one field of every type for the lookup tests."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from chakra import (
+    JSON,
+    UUID,
+    Array,
+    BigInteger,
+    Boolean,
+    Bytes,
+    Date,
+    DateTime,
+    Decimal,
+    Field,
+    Float,
+    ForeignKey,
+    Integer,
+    Model,
+    OneToMany,
+    String,
+    Text,
+)
+
+
+class User(Model):
+    __tablename__ = "users"
+
+    id = Field(Integer, primary_key=True)
+    username = Field(String(50), unique=True)
+    email = Field(String(255))
+    created_at = Field(DateTime, default=datetime.utcnow)
+    is_active = Field(Boolean, default=True)
+    balance = Field(Integer, default=0)
+
+    # Relationships
+    posts = OneToMany("Post", back_populates="author")
+
+
+class Post(Model):
+    __tablename__ = "posts"
+
+    id = Field(BigInteger, primary_key=True)
+    title = Field(String(200))
+    author = ForeignKey("User", back_populates="posts", type_=Integer)
+
+
+class Thing(Model):
+    __tablename__ = "things"
+
+    id = Field(BigInteger, primary_key=True)
+    name = Field(Text)
+    nick = Field(String(40), nullable=True)
+    n = Field(Integer, nullable=True)
+    big = Field(BigInteger, default=0)
+    flag = Field(Boolean, default=False)
+    score = Field(Float, default=0.0)
+    price = Field(Decimal(10, 2), nullable=True)
+    at = Field(DateTime, nullable=True)
+    day = Field(Date, nullable=True)
+    data = Field(JSON, nullable=True)
+    tags = Field(Array(Text), nullable=True)
+    uid = Field(UUID, nullable=True)
+    blob = Field(Bytes, nullable=True)
+
+
+class Item(Model):
+    """The same table as ``Item`` in chakra/tests/lookups_vs_ir.rs (the Rust typed DSL)."""
+
+    __tablename__ = "items"
+
+    id = Field(BigInteger, primary_key=True)
+    name = Field(String(40))
+    nick = Field(String(40), nullable=True)
+    score = Field(Integer)
+    born = Field(Date)
+    seen = Field(DateTime, nullable=True)
+    active = Field(Boolean)
+
+
+ALL = (User, Post, Thing, Item)
