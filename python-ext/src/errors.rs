@@ -35,6 +35,7 @@ fn class_name(e: &Error) -> &'static str {
         Error::Database { .. } => "DatabaseError",
         Error::Decode { .. } => "DecodeError",
         Error::Transaction(_) => "TransactionError",
+        Error::NotLoaded { .. } => "NotLoaded",
         _ => "ChakraError",
     }
 }

@@ -131,7 +131,7 @@ async def test_relationship_declarations_are_accepted(db: object) -> None:
     # Loading relations is a later issue: asking says so clearly.
     try:
         _ = alice.posts
-    except errors.InvalidQuery as e:
+    except errors.NotLoaded as e:
         assert "prefetch_related" in str(e)
     else:
         raise AssertionError("alice.posts should not be loaded")

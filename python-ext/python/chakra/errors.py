@@ -26,6 +26,7 @@ __all__ = [
     "InvalidUrl",
     "MigrationError",
     "MultipleObjectsReturned",
+    "NotLoaded",
     "NotNullViolation",
     "TransactionError",
     "UniqueViolation",
@@ -140,6 +141,10 @@ class DecodeError(ChakraError):
 
 class TransactionError(ChakraError):
     """A transaction was used after it ended, or cannot go on."""
+
+
+class NotLoaded(InvalidQuery):
+    """A relation was read before it was loaded (Rust's ``Error::NotLoaded``)."""
 
 
 class MigrationError(ChakraError):

@@ -164,8 +164,8 @@ class _Relation:
             "back_populates": self.back_populates,
         }
 
-    def _not_loaded(self, obj: object) -> errors.InvalidQuery:
-        return errors.InvalidQuery(
+    def _not_loaded(self, obj: object) -> errors.NotLoaded:
+        return errors.NotLoaded(
             f"{type(obj).__name__}.{self.name} ({self.kind} to {self.target}) is not loaded: "
             "relation loading (select_related / prefetch_related) is not available yet; "
             "query the related model by its key instead"
