@@ -1,0 +1,111 @@
+//! The Rust half of the cross-language round trip (`python-ext/tests/test_cross_language.py`):
+//! the `things` table of the Python test models, described with `#[derive(Model)]`.
+//!
+//! `cross_language read <url>` prints every row as one JSON object per line (canonical text
+//! forms: decimals as strings, timestamps as RFC 3339 with microseconds, bytes as hex);
+//! `cross_language write <url>` inserts one row of known values and prints its id.
+
+use bigdecimal::BigDecimal;
+use chakra::prelude::*;
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use serde_json::json;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Model)]
+#[chakra(table = "things")]
+pub struct Thing {
+    #[chakra(primary_key, auto_increment)]
+    pub id: i64,
+    pub name: String,
+    #[chakra(max_length = 40)]
+    pub nick: Option<String>,
+    pub n: Option<i32>,
+    #[chakra(default = 0)]
+    pub big: i64,
+    #[chakra(default = false)]
+    pub flag: bool,
+    #[chakra(default = 0.0)]
+    pub score: f64,
+    #[chakra(precision = 10, scale = 2)]
+    pub price: Option<BigDecimal>,
+    pub at: Option<DateTime<Utc>>,
+    pub day: Option<NaiveDate>,
+    pub data: Option<serde_json::Value>,
+    pub tags: Option<Vec<String>>,
+    pub uid: Option<uuid::Uuid>,
+    pub blob: Option<Vec<u8>>,
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn to_json(t: &Thing) -> serde_json::Value {
+    json!({
+        "id": t.id,
+        "name": t.name,
+        "nick": t.nick,
+        "n": t.n,
+        "big": t.big,
+        "flag": t.flag,
+        "score": t.score,
+        "price": t.price.as_ref().map(|d| d.to_string()),
+        "at": t.at.map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+        "day": t.day.map(|d| d.to_string()),
+        "data": t.data,
+        "tags": t.tags,
+        "uid": t.uid.map(|u| u.to_string()),
+        "blob": t.blob.as_deref().map(hex),
+    })
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> chakra::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let (Some(cmd), Some(url)) = (args.get(1), args.get(2)) else {
+        eprintln!("usage: cross_language read|write <database url>");
+        std::process::exit(2);
+    };
+    let pool = Pool::connect(url).await?;
+    match cmd.as_str() {
+        "read" => {
+            for t in Thing::query()
+                .order_by(Thing::id().asc())
+                .all(&pool)
+                .await?
+            {
+                println!("{}", to_json(&t));
+            }
+        }
+        "write" => {
+            let mut t = Thing {
+                id: 0,
+                name: "written by Rust ✓ '%_\\".into(),
+                nick: None,
+                n: Some(-42),
+                big: 9_007_199_254_740_993,
+                flag: true,
+                score: -1.5e-3,
+                price: Some(BigDecimal::from_str("12345678.90").unwrap()),
+                at: Some(
+                    Utc.with_ymd_and_hms(2031, 1, 2, 3, 4, 5).unwrap()
+                        + chrono::Duration::microseconds(654_321),
+                ),
+                day: Some(NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()),
+                data: Some(json!({"k": [true, null, 1.5, "ü"]})),
+                tags: Some(vec!["a".into(), "".into(), "c,d".into()]),
+                uid: Some(uuid::Uuid::from_u128(
+                    0x0123_4567_89ab_cdef_0123_4567_89ab_cdef,
+                )),
+                blob: Some(vec![0, 255, 0, 1]),
+            };
+            t.save(&pool).await?;
+            println!("{}", t.id);
+        }
+        other => {
+            eprintln!("unknown command {other:?}: use read or write");
+            std::process::exit(2);
+        }
+    }
+    Ok(())
+}
