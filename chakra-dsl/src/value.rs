@@ -164,24 +164,19 @@ impl ArrayValue {
             ArrayValue::Bool(a) => put!(a, Bool),
             ArrayValue::I32(a) => put!(a, I32),
             ArrayValue::I64(a) => match v {
-                Value::I32(x) => {
-                    a.push(Some(x as i64));
+                Value::Null(_) => {
+                    a.push(None);
                     true
                 }
-                other => {
-                    let v = other;
-                    match v {
-                        Value::Null(_) => {
-                            a.push(None);
-                            true
-                        }
-                        Value::I64(x) => {
-                            a.push(Some(x));
-                            true
-                        }
-                        _ => false,
-                    }
+                Value::I64(x) => {
+                    a.push(Some(x));
+                    true
                 }
+                Value::I32(x) => {
+                    a.push(Some(i64::from(x)));
+                    true
+                }
+                _ => false,
             },
             ArrayValue::F64(a) => put!(a, F64),
             ArrayValue::Decimal(a) => put!(a, Decimal),

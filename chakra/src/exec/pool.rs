@@ -6,8 +6,8 @@ use super::errors::from_pool;
 use super::sqlite_setup;
 use super::transaction::Transaction;
 use crate::config::{default_url, DatabaseUrl};
-use crate::sql::{compile, CompiledQuery, Dialect};
-use chakra_dsl::{Error, Insert, Result, Statement};
+use crate::sql::{compile, compile_parts, CompiledQuery, Dialect};
+use chakra_dsl::{Error, Result, Statement};
 use diesel_async::pooled_connection::deadpool::Pool as DeadPool;
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
@@ -67,14 +67,6 @@ pub struct PoolStatus {
     pub available: usize,
     /// Most connections allowed.
     pub max_size: usize,
-}
-
-/// Longest run of bind parameters one statement may carry.
-fn max_binds(d: Dialect) -> usize {
-    match d {
-        Dialect::Postgres => 65_535,
-        Dialect::Sqlite => 32_766,
-    }
 }
 
 impl Pool {
@@ -194,39 +186,32 @@ impl Pool {
     /// Runs a statement and returns its rows (a SELECT, or a write with RETURNING).
     /// Large inserts are split into chunks that run in one transaction.
     pub async fn fetch(&self, stmt: &Statement) -> Result<Vec<Row>> {
-        if let Statement::Insert(ins) = stmt {
-            if let Some(chunks) = chunk_insert(ins, self.dialect()) {
-                let mut tx = self.begin().await?;
-                let mut out = Vec::new();
-                for c in chunks {
-                    out.extend(
-                        tx.fetch_compiled(&compile(&Statement::Insert(c), self.dialect())?)
-                            .await?,
-                    );
-                }
-                tx.commit().await?;
-                return Ok(out);
-            }
+        let mut parts = compile_parts(stmt, self.dialect())?;
+        if parts.len() == 1 {
+            return self.fetch_compiled(&parts.remove(0)).await;
         }
-        self.fetch_compiled(&self.compile(stmt)?).await
+        let mut tx = self.begin().await?;
+        let mut out = Vec::new();
+        for q in &parts {
+            out.extend(tx.fetch_compiled(q).await?);
+        }
+        tx.commit().await?;
+        Ok(out)
     }
 
     /// Runs a statement and returns the number of rows it affected.
     pub async fn execute(&self, stmt: &Statement) -> Result<u64> {
-        if let Statement::Insert(ins) = stmt {
-            if let Some(chunks) = chunk_insert(ins, self.dialect()) {
-                let mut tx = self.begin().await?;
-                let mut n = 0;
-                for c in chunks {
-                    n += tx
-                        .execute_compiled(&compile(&Statement::Insert(c), self.dialect())?)
-                        .await?;
-                }
-                tx.commit().await?;
-                return Ok(n);
-            }
+        let mut parts = compile_parts(stmt, self.dialect())?;
+        if parts.len() == 1 {
+            return self.execute_compiled(&parts.remove(0)).await;
         }
-        self.execute_compiled(&self.compile(stmt)?).await
+        let mut tx = self.begin().await?;
+        let mut n = 0;
+        for q in &parts {
+            n += tx.execute_compiled(q).await?;
+        }
+        tx.commit().await?;
+        Ok(n)
     }
 
     /// Runs an already compiled statement and returns its rows.
@@ -259,24 +244,4 @@ impl Pool {
     pub async fn begin(&self) -> Result<Transaction> {
         Transaction::begin(self.acquire().await?).await
     }
-}
-
-/// Splits an insert whose binds exceed the backend's limit; `None` when it fits.
-pub(crate) fn chunk_insert(ins: &Insert, d: Dialect) -> Option<Vec<Insert>> {
-    let cols = ins.columns.len().max(1);
-    let per = (max_binds(d) / cols).max(1);
-    if ins.rows.len() <= per {
-        return None;
-    }
-    Some(
-        ins.rows
-            .chunks(per)
-            .map(|rows| Insert {
-                table: ins.table.clone(),
-                columns: ins.columns.clone(),
-                rows: rows.to_vec(),
-                returning: ins.returning.clone(),
-            })
-            .collect(),
-    )
 }

@@ -5,8 +5,7 @@
 //! database rolls the work back and the next user of the pool never lands inside it.
 
 use super::conn::{Conn, Row};
-use super::pool::chunk_insert;
-use crate::sql::{compile, CompiledQuery, Dialect};
+use crate::sql::{compile_parts, CompiledQuery, Dialect};
 use chakra_dsl::{Error, Result, Statement};
 
 /// An open transaction.
@@ -65,37 +64,20 @@ impl Transaction {
 
     /// Runs a statement and returns its rows.
     pub async fn fetch(&mut self, stmt: &Statement) -> Result<Vec<Row>> {
-        let d = self.dialect();
-        if let Statement::Insert(ins) = stmt {
-            if let Some(chunks) = chunk_insert(ins, d) {
-                let mut out = Vec::new();
-                for c in chunks {
-                    out.extend(
-                        self.fetch_compiled(&compile(&Statement::Insert(c), d)?)
-                            .await?,
-                    );
-                }
-                return Ok(out);
-            }
+        let mut out = Vec::new();
+        for q in &compile_parts(stmt, self.dialect())? {
+            out.extend(self.fetch_compiled(q).await?);
         }
-        self.fetch_compiled(&compile(stmt, d)?).await
+        Ok(out)
     }
 
     /// Runs a statement and returns the affected-row count.
     pub async fn execute(&mut self, stmt: &Statement) -> Result<u64> {
-        let d = self.dialect();
-        if let Statement::Insert(ins) = stmt {
-            if let Some(chunks) = chunk_insert(ins, d) {
-                let mut n = 0;
-                for c in chunks {
-                    n += self
-                        .execute_compiled(&compile(&Statement::Insert(c), d)?)
-                        .await?;
-                }
-                return Ok(n);
-            }
+        let mut n = 0;
+        for q in &compile_parts(stmt, self.dialect())? {
+            n += self.execute_compiled(q).await?;
         }
-        self.execute_compiled(&compile(stmt, d)?).await
+        Ok(n)
     }
 
     fn track<T>(&mut self, r: Result<T>) -> Result<T> {

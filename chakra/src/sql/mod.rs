@@ -12,7 +12,7 @@ pub mod sqlite_values;
 pub mod statement;
 pub mod writer;
 
-use chakra_dsl::{Result, Statement, Value, ValueType};
+use chakra_dsl::{Insert, Result, Statement, Value, ValueType};
 
 /// The SQL dialects Chakra compiles to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -65,4 +65,37 @@ pub fn compile(stmt: &Statement, dialect: Dialect) -> Result<CompiledQuery> {
     let mut w = writer::SqlWriter::new(dialect);
     statement::statement(&mut w, stmt)?;
     Ok(w.finish(stmt.output_types()))
+}
+
+/// Longest run of bind parameters one statement may carry.
+fn max_binds(d: Dialect) -> usize {
+    match d {
+        Dialect::Postgres => 65_535,
+        Dialect::Sqlite => 32_766,
+    }
+}
+
+/// Compiles a statement, splitting an insert whose binds would exceed the backend's limit
+/// into several statements (which the executor runs in one transaction). Anything else
+/// compiles to exactly one statement.
+pub fn compile_parts(stmt: &Statement, dialect: Dialect) -> Result<Vec<CompiledQuery>> {
+    if let Statement::Insert(ins) = stmt {
+        let per = (max_binds(dialect) / ins.columns.len().max(1)).max(1);
+        if ins.rows.len() > per {
+            return ins
+                .rows
+                .chunks(per)
+                .map(|rows| {
+                    let part = Insert {
+                        table: ins.table.clone(),
+                        columns: ins.columns.clone(),
+                        rows: rows.to_vec(),
+                        returning: ins.returning.clone(),
+                    };
+                    compile(&Statement::Insert(part), dialect)
+                })
+                .collect();
+        }
+    }
+    Ok(vec![compile(stmt, dialect)?])
 }
