@@ -8,13 +8,13 @@
 # from the installed server binaries (scripts/pg.sh). Tests never skip: without PostgreSQL
 # they fail.
 #
-# Environment: PYTHON (default python3.11), CHAKRA_RELEASE=1 builds the extension with
+# Environment: PYTHON (default python3.11, else python3), CHAKRA_RELEASE=1 builds the extension with
 # optimisations (for benchmarks; the tests do not need it).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 root="$(cd "$here/.." && pwd)"
-python="${PYTHON:-python3.11}"
+python="${PYTHON:-$(command -v python3.11 || command -v python3)}"
 venv="$root/.venv"
 
 if [ ! -x "$venv/bin/python" ]; then
