@@ -23,7 +23,9 @@ pub mod value;
 
 pub use error::{Error, Result, Violation};
 pub use ir::*;
-pub use meta::{DefaultValue, FieldMeta, ModelMeta, RelationKind, RelationMeta};
+pub use meta::{
+    DefaultValue, FieldMeta, ForeignKeyRef, ModelMeta, OnDelete, RelationKind, RelationMeta,
+};
 pub use model_query::{check_value, field_expr, insert_rows, pk_filter, ModelQuery};
 pub use types::{FieldType, ValueType};
 pub use value::{ArrayValue, Value};

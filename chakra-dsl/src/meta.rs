@@ -15,13 +15,70 @@ pub enum DefaultValue {
     Now,
 }
 
+/// What the database does with referencing rows when a referenced row is deleted
+/// (`ON DELETE …`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub enum OnDelete {
+    /// Delete the referencing rows too.
+    Cascade,
+    /// Set the referencing column to NULL (the column must be nullable).
+    SetNull,
+    /// Refuse the delete while referencing rows exist (the default).
+    #[default]
+    Restrict,
+    /// SQL's `NO ACTION`: like `Restrict`, checked at the end of the statement.
+    NoAction,
+}
+
+impl OnDelete {
+    /// The SQL words (`CASCADE`, `SET NULL`, `RESTRICT`, `NO ACTION`).
+    pub fn sql(self) -> &'static str {
+        match self {
+            OnDelete::Cascade => "CASCADE",
+            OnDelete::SetNull => "SET NULL",
+            OnDelete::Restrict => "RESTRICT",
+            OnDelete::NoAction => "NO ACTION",
+        }
+    }
+
+    /// Parses the SQL words or the constant names (`CASCADE`, `SET_NULL`, `set null`, …).
+    pub fn parse(s: &str) -> Option<OnDelete> {
+        match s.trim().to_ascii_uppercase().replace('_', " ").as_str() {
+            "CASCADE" => Some(OnDelete::Cascade),
+            "SET NULL" => Some(OnDelete::SetNull),
+            "RESTRICT" => Some(OnDelete::Restrict),
+            "NO ACTION" => Some(OnDelete::NoAction),
+            _ => None,
+        }
+    }
+}
+
+/// A foreign-key constraint on a column: `REFERENCES table (column) ON DELETE …`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ForeignKeyRef {
+    /// The referenced model's name (`User`) when the key was declared on a model; empty in
+    /// schema states read from migrations, which know tables only.
+    pub model: String,
+    /// The referenced table; empty until resolved from `model` (see
+    /// [`crate::relations::resolve_schema`]).
+    pub table: String,
+    /// The referenced column; empty means the referenced model's primary key.
+    pub column: String,
+    /// `ON DELETE` behaviour.
+    pub on_delete: OnDelete,
+}
+
 /// The kind of a relation between two models.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RelationKind {
     /// This model holds the foreign key column pointing at the target.
     ForeignKey,
-    /// Like a foreign key, unique: at most one row of this model per target row.
+    /// Like a foreign key, unique: at most one row of this model per target row. This model
+    /// holds the column.
     OneToOne,
+    /// The reverse side of a one-to-one: the target holds a unique key pointing at this
+    /// model (`User.profile` when `Profile.user_id` exists). At most one related row.
+    ReverseOneToOne,
     /// The target holds a foreign key pointing back at this model.
     OneToMany,
     /// Through a join table holding two foreign keys.
@@ -73,6 +130,8 @@ pub struct FieldMeta {
     pub index: bool,
     /// Default when the value is not given.
     pub default: Option<DefaultValue>,
+    /// Foreign-key constraint, when the column references another table.
+    pub references: Option<ForeignKeyRef>,
 }
 
 impl FieldMeta {
@@ -90,6 +149,7 @@ impl FieldMeta {
             unique: false,
             index: false,
             default: None,
+            references: None,
         }
     }
 }
