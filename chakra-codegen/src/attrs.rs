@@ -9,8 +9,8 @@ const MODEL_ATTRS: &str = "`table = \"name\"` and `no_default`";
 const FIELD_ATTRS: &str = "`primary_key`, `auto_increment`, `unique`, `index`, `max_length = N`, \
 `precision = P`, `scale = S`, `default = \"now()\"` or `default = <literal>`, `column = \"name\"`, \
 `relation = OneToMany | ForeignKey | OneToOne | ManyToMany`, `foreign_key = \"column\"`, \
-`back_populates = \"field\"`, `through = \"table\"`, `source_column = \"column\"` and \
-`target_column = \"column\"`";
+`back_populates = \"field\"`, `on_delete = Cascade | SetNull | Restrict | NoAction`, \
+`through = \"table\"`, `source_column = \"column\"` and `target_column = \"column\"`";
 
 /// A declared default.
 pub(crate) enum Default {
@@ -26,6 +26,8 @@ pub(crate) struct RelationAttrs {
     pub(crate) kind: Ident,
     pub(crate) foreign_key: Option<String>,
     pub(crate) back_populates: Option<String>,
+    /// `on_delete = Cascade | SetNull | Restrict | NoAction` (with its span).
+    pub(crate) on_delete: Option<(Ident, Span)>,
     pub(crate) through: Option<String>,
     pub(crate) source_column: Option<String>,
     pub(crate) target_column: Option<String>,
@@ -161,6 +163,7 @@ fn parse_field(f: &syn::Field) -> syn::Result<FieldAttrs> {
     let mut kind: Option<Ident> = None;
     let mut foreign_key = None;
     let mut back_populates = None;
+    let mut on_delete: Option<(Ident, Span)> = None;
     let mut through = None;
     let mut source_column = None;
     let mut target_column = None;
@@ -249,6 +252,27 @@ fn parse_field(f: &syn::Field) -> syn::Result<FieldAttrs> {
                     let s = string(&meta)?;
                     set_once(&mut back_populates, s, span, &key)
                 }
+                "on_delete" => {
+                    let k: Ident = meta.value()?.parse().map_err(|_| {
+                        syn::Error::new(
+                            span,
+                            "`on_delete` takes Cascade, SetNull, Restrict or NoAction",
+                        )
+                    })?;
+                    let k = match k.to_string().as_str() {
+                        "Cascade" | "CASCADE" => Ident::new("Cascade", k.span()),
+                        "SetNull" | "SET_NULL" => Ident::new("SetNull", k.span()),
+                        "Restrict" | "RESTRICT" => Ident::new("Restrict", k.span()),
+                        "NoAction" | "NO_ACTION" => Ident::new("NoAction", k.span()),
+                        other => {
+                            return Err(syn::Error::new(
+                                k.span(),
+                                format!("unknown on_delete `{other}`; choose Cascade, SetNull, Restrict or NoAction"),
+                            ))
+                        }
+                    };
+                    set_once(&mut on_delete, (k, span), span, &key)
+                }
                 "through" => {
                     let s = string(&meta)?;
                     set_once(&mut through, s, span, &key)
@@ -282,10 +306,10 @@ fn parse_field(f: &syn::Field) -> syn::Result<FieldAttrs> {
     let relation = match (kind, related) {
         (Some(kind), true) => {
             if kind == "ManyToMany" {
-                if through.is_none() || source_column.is_none() || target_column.is_none() {
+                if through.is_none() {
                     return Err(syn::Error::new(
                         relation_span.unwrap_or_else(|| f.span()),
-                        "a ManyToMany relation needs `through = \"table\"`, `source_column = \"…\"` and `target_column = \"…\"`",
+                        "a ManyToMany relation needs `through = \"table\"` (its columns default to `<model>_id`; set `source_column` / `target_column` to name them)",
                     ));
                 }
             } else if through.is_some() || source_column.is_some() || target_column.is_some() {
@@ -294,10 +318,19 @@ fn parse_field(f: &syn::Field) -> syn::Result<FieldAttrs> {
                     "`through`, `source_column` and `target_column` apply only to `relation = ManyToMany`",
                 ));
             }
+            if let Some((_, span)) = &on_delete {
+                if kind != "ForeignKey" && kind != "OneToOne" {
+                    return Err(syn::Error::new(
+                        *span,
+                        "`on_delete` applies to the side that holds the key: `relation = ForeignKey` or `OneToOne`",
+                    ));
+                }
+            }
             Some(RelationAttrs {
                 kind,
                 foreign_key,
                 back_populates,
+                on_delete,
                 through,
                 source_column,
                 target_column,
@@ -319,6 +352,7 @@ fn parse_field(f: &syn::Field) -> syn::Result<FieldAttrs> {
             let stray = [
                 ("foreign_key", foreign_key.is_some()),
                 ("back_populates", back_populates.is_some()),
+                ("on_delete", on_delete.is_some()),
                 ("through", through.is_some()),
                 ("source_column", source_column.is_some()),
                 ("target_column", target_column.is_some()),
@@ -462,6 +496,34 @@ pub(crate) fn parse_model(input: &DeriveInput) -> syn::Result<ModelAttrs> {
             return Err(syn::Error::new(
                 f.ident.span(),
                 format!("two fields map to the column `{}`", f.column),
+            ));
+        }
+    }
+    for f in &fields {
+        let Some(r) = &f.relation else { continue };
+        let kind = r.kind.to_string();
+        if kind == "ManyToMany" {
+            continue;
+        }
+        let Some(fk) = &r.foreign_key else {
+            return Err(syn::Error::new(
+                f.ident.span(),
+                format!("a {kind} relation needs `foreign_key = \"column\"`: the key column (on this struct for ForeignKey, on the related struct for OneToMany)"),
+            ));
+        };
+        let local = fields
+            .iter()
+            .any(|c| c.relation.is_none() && (c.ident == fk.as_str() || c.column == *fk));
+        if kind == "ForeignKey" && !local {
+            return Err(syn::Error::new(
+                f.ident.span(),
+                format!("`foreign_key = \"{fk}\"` names no field of this struct: a ForeignKey relation needs its key column as a field (`pub {fk}: i64`, or `Option<i64>` when nullable)"),
+            ));
+        }
+        if let (Some((_, span)), false) = (&r.on_delete, local) {
+            return Err(syn::Error::new(
+                *span,
+                "`on_delete` goes on the side that holds the key column; this OneToOne's key is on the related struct",
             ));
         }
     }

@@ -36,7 +36,29 @@ fn assert_bound(ty: &syn::Type, bound: TokenStream, span: Span) -> TokenStream {
     }
 }
 
-fn field_meta(f: &FieldAttrs) -> TokenStream {
+/// The relation whose key column is field `f` (a ForeignKey or forward OneToOne naming it).
+fn key_relation<'a>(f: &FieldAttrs, m: &'a ModelAttrs) -> Option<&'a FieldAttrs> {
+    m.fields.iter().find(|r| {
+        r.relation.as_ref().is_some_and(|ra| {
+            let k = ra.kind.to_string();
+            (k == "ForeignKey" || k == "OneToOne")
+                && ra
+                    .foreign_key
+                    .as_deref()
+                    .is_some_and(|fk| f.ident == fk || f.column == fk)
+        })
+    })
+}
+
+/// True when this OneToOne's key column is a field of this struct (the forward side).
+fn is_local_key(r: &FieldAttrs, m: &ModelAttrs) -> bool {
+    let fk = r.relation.as_ref().and_then(|ra| ra.foreign_key.as_deref());
+    m.fields
+        .iter()
+        .any(|c| c.relation.is_none() && fk.is_some_and(|fk| c.ident == fk || c.column == fk))
+}
+
+fn field_meta(f: &FieldAttrs, m: &ModelAttrs) -> TokenStream {
     let name = f.ident.to_string();
     let column = &f.column;
     let ty = &f.ty;
@@ -45,8 +67,32 @@ fn field_meta(f: &FieldAttrs) -> TokenStream {
     let scale = opt_u32(f.scale.map(|(n, _)| n));
     let primary_key = f.primary_key;
     let auto_increment = f.auto_increment.is_some();
-    let unique = f.unique;
-    let index = f.index;
+    let key_rel = key_relation(f, m);
+    let one_to_one = key_rel
+        .and_then(|r| r.relation.as_ref())
+        .is_some_and(|ra| ra.kind == "OneToOne");
+    let unique = f.unique || one_to_one;
+    let index = f.index || key_rel.is_some();
+    let references = match key_rel {
+        None => quote!(::core::option::Option::None),
+        Some(r) => {
+            let rty = &r.ty;
+            let on_delete = match r.relation.as_ref().and_then(|ra| ra.on_delete.as_ref()) {
+                Some((k, _)) => quote!(::chakra::dsl::OnDelete::#k),
+                None => quote!(::chakra::dsl::OnDelete::Restrict),
+            };
+            quote! {
+                ::core::option::Option::Some(::chakra::dsl::ForeignKeyRef {
+                    model: ::std::string::String::from(
+                        <#rty as ::chakra::dsl::typed::RelatedField>::TARGET,
+                    ),
+                    table: ::std::string::String::new(),
+                    column: ::std::string::String::new(),
+                    on_delete: #on_delete,
+                })
+            }
+        }
+    };
     let default = match &f.default {
         None => quote!(::core::option::Option::None),
         Some((Dflt::Now, _)) => {
@@ -81,6 +127,7 @@ fn field_meta(f: &FieldAttrs) -> TokenStream {
             f.unique = #unique;
             f.index = #index;
             f.default = #default;
+            f.references = #references;
             f
         }
     }
@@ -93,7 +140,7 @@ fn opt_u32(v: Option<u32>) -> TokenStream {
     }
 }
 
-fn relation_meta(f: &FieldAttrs) -> TokenStream {
+fn relation_meta(f: &FieldAttrs, m: &ModelAttrs, model_name: &str) -> TokenStream {
     let r = f.relation.as_ref().expect("relation field");
     let name = f.ident.to_string();
     let ty = &f.ty;
@@ -104,15 +151,28 @@ fn relation_meta(f: &FieldAttrs) -> TokenStream {
     let kind = match r.kind.to_string().as_str() {
         "ManyToMany" => {
             let through = r.through.as_deref().unwrap_or_default();
-            let source = r.source_column.as_deref().unwrap_or_default();
-            let target = r.target_column.as_deref().unwrap_or_default();
+            let source = match r.source_column.as_deref() {
+                Some(c) => quote!(::std::string::String::from(#c)),
+                None => quote!(::chakra::dsl::relations::default_join_column(#model_name)),
+            };
+            let target = match r.target_column.as_deref() {
+                Some(c) => quote!(::std::string::String::from(#c)),
+                None => quote! {
+                    ::chakra::dsl::relations::default_join_column(
+                        <#ty as ::chakra::dsl::typed::RelatedField>::TARGET,
+                    )
+                },
+            };
             quote! {
                 ::chakra::dsl::RelationKind::ManyToMany {
                     through: ::std::string::String::from(#through),
-                    source_column: ::std::string::String::from(#source),
-                    target_column: ::std::string::String::from(#target),
+                    source_column: #source,
+                    target_column: #target,
                 }
             }
+        }
+        "OneToOne" if !is_local_key(f, m) => {
+            quote!(::chakra::dsl::RelationKind::ReverseOneToOne)
         }
         _ => {
             let k = &r.kind;
@@ -164,15 +224,15 @@ pub(crate) fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenSt
     let pk_ident = &pk.ident;
     let pk_ty = &pk.ty;
 
-    let field_metas = columns.iter().map(|f| field_meta(f));
-    let relation_metas = relations.iter().map(|f| relation_meta(f));
+    let field_metas = columns.iter().map(|f| field_meta(f, m));
+    let relation_metas = relations.iter().map(|f| relation_meta(f, m, &name));
 
     let decode_fields = m.fields.iter().map(|f| {
         let id = &f.ident;
         let fname = id.to_string();
         let ty = &f.ty;
         if f.relation.is_some() {
-            quote!(#id: ::core::default::Default::default())
+            quote!(#id: ::chakra::dsl::typed::Related::unloaded_for(#name, #fname))
         } else {
             quote!(#id: ::chakra::model::decode_cell::<#ty>(&mut __cells, #name, #fname)?)
         }
@@ -223,6 +283,13 @@ pub(crate) fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenSt
             }
         }
     });
+
+    let fill_arms = relations.iter().map(|f| {
+        let id = &f.ident;
+        let fname = id.to_string();
+        quote!(#fname => ::chakra::model::RelatedSlot::fill(&mut self.#id, rows, links),)
+    });
+    let relation_names: Vec<String> = relations.iter().map(|f| f.ident.to_string()).collect();
 
     let mut checks = Vec::new();
     for f in &m.fields {
@@ -276,6 +343,10 @@ pub(crate) fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenSt
     } else {
         let inits = m.fields.iter().map(|f| {
             let id = &f.ident;
+            if f.relation.is_some() {
+                let fname = id.to_string();
+                return quote!(#id: ::chakra::dsl::typed::Related::unloaded_for(#name, #fname));
+            }
             let v = default_value(f);
             quote!(#id: #v)
         });
@@ -301,7 +372,16 @@ pub(crate) fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenSt
         impl ::chakra::dsl::typed::RelationTarget for #ident {
             const MODEL_NAME: &'static str = #name;
             type Model = #ident;
+            fn model_meta() -> &'static ::std::sync::Arc<::chakra::dsl::ModelMeta> {
+                <#ident as ::chakra::model::Model>::meta()
+            }
         }
+
+        impl ::chakra::dsl::typed::Cardinality for #ident {
+            const MANY: bool = false;
+        }
+
+        impl ::chakra::dsl::typed::OneRow for #ident {}
 
         impl ::chakra::model::Model for #ident {
             type PrimaryKey = #pk_ty;
@@ -346,6 +426,22 @@ pub(crate) fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenSt
 
             fn pk_is_unset(&self) -> bool {
                 #pk_unset
+            }
+
+            fn fill_relation(
+                &mut self,
+                name: &str,
+                rows: &mut ::chakra::model::RelatedRows,
+                links: &[usize],
+            ) -> ::chakra::Result<()> {
+                match name {
+                    #(#fill_arms)*
+                    _ => ::core::result::Result::Err(::chakra::dsl::Error::UnknownRelation {
+                        model: ::std::string::String::from(#name),
+                        relation: ::std::string::String::from(name),
+                        choices: ::std::vec![#(::std::string::String::from(#relation_names)),*],
+                    }),
+                }
             }
         }
 

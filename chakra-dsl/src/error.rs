@@ -150,11 +150,48 @@ pub enum Error {
         reason: String,
     },
     /// A relation field was read before it was loaded.
-    #[error("related {model} rows were not loaded: load them with select_related() or prefetch_related() first")]
+    #[error("{owner}.{relation} (related {model} rows) is not loaded: load it with select_related() or prefetch_related(), or fetch it explicitly")]
     NotLoaded {
-        /// The related model's name.
+        /// The model holding the relation (`User`).
+        owner: String,
+        /// The relation's name (`posts`).
+        relation: String,
+        /// The related model's name (`Post`).
         model: String,
     },
+    /// A relation names a model that is not registered.
+    #[error("{referenced_by} points at model {model:?}, which is not registered (define it, or import the module that does, before using the relation)")]
+    UnknownModel {
+        /// The missing model's name.
+        model: String,
+        /// Who names it (`Post.author`).
+        referenced_by: String,
+    },
+    /// A relation name that the model does not have.
+    #[error("{model} has no relation named {relation:?}; relations are: {}", .choices.join(", "))]
+    UnknownRelation {
+        /// Model name.
+        model: String,
+        /// The unknown name.
+        relation: String,
+        /// The valid relation names.
+        choices: Vec<String>,
+    },
+    /// A relation declared in a way that cannot work (a missing key column, a missing
+    /// primary key, a one-to-many asked for where one row is needed).
+    #[error("relation {model}.{relation}: {reason}")]
+    InvalidRelation {
+        /// Model name.
+        model: String,
+        /// Relation name.
+        relation: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A delete (or key update) refused because other rows still reference the row
+    /// (`ON DELETE RESTRICT` / `NO ACTION`). Nothing was deleted.
+    #[error("delete restricted by {0}")]
+    DeleteRestricted(Violation),
     /// A transaction was used after it ended, or failed in a way that needs a rollback.
     #[error("transaction error: {0}")]
     Transaction(String),
@@ -184,6 +221,7 @@ impl Error {
         match self {
             Error::UniqueViolation(v)
             | Error::ForeignKeyViolation(v)
+            | Error::DeleteRestricted(v)
             | Error::NotNullViolation(v)
             | Error::CheckViolation(v) => Some(v),
             _ => None,

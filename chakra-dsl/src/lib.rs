@@ -6,6 +6,9 @@
 //! - [`meta`] — [`ModelMeta`] / [`FieldMeta`] / [`RelationMeta`], the one description of a model.
 //! - [`ir`] — the query IR ([`Expr`], [`Select`], [`Insert`], [`Update`], [`Delete`]).
 //! - [`lookup`] — the `field__lookup` parser (Python kwargs and the Rust string form) and Q trees.
+//! - [`relations`] — relations resolved against the registered models: links, join tables,
+//!   `EXISTS` filters across relations, lookup paths.
+//! - [`load_plan`] — `select_related` / `prefetch_related` resolved into statements.
 //! - [`model_query`] — [`ModelQuery`], queries over one model lowered to the IR.
 //! - [`typed`] — the typed layer of the Rust front door ([`typed::Column`], typed expressions).
 //! - [`ident`] — identifier validation.
@@ -14,15 +17,18 @@
 pub mod error;
 pub mod ident;
 pub mod ir;
+pub mod load_plan;
 pub mod lookup;
 pub mod meta;
 pub mod model_query;
+pub mod relations;
 pub mod typed;
 pub mod types;
 pub mod value;
 
 pub use error::{Error, Result, Violation};
 pub use ir::*;
+pub use load_plan::{LoadPlan, LoadSpec, PrefetchSpec};
 pub use meta::{
     DefaultValue, FieldMeta, ForeignKeyRef, ModelMeta, OnDelete, RelationKind, RelationMeta,
 };

@@ -9,6 +9,8 @@
 //! - [`sql`] — the SQL compilers (IR → dialect SQL + binds).
 //! - [`exec`] — the executor: [`Pool`], [`Transaction`], running statements through
 //!   diesel-async, decoding rows.
+//! - [`load`] — running `select_related` / `prefetch_related` plans into row trees.
+//! - [`schema`] — creating the tables of models (foreign keys, join tables) without migrations.
 //! - [`config`] — database URLs and the default-database lookup.
 //! - The IR, values, model metadata, the typed column layer and the error enum live in
 //!   [`chakra_dsl`], re-exported here as [`dsl`].
@@ -17,8 +19,10 @@ extern crate self as chakra;
 
 pub mod config;
 pub mod exec;
+pub mod load;
 pub mod model;
 pub mod query;
+pub mod schema;
 pub mod session;
 pub mod sql;
 
@@ -39,9 +43,10 @@ pub use inventory;
 /// The usual imports: `use chakra::prelude::*;`.
 pub mod prelude {
     pub use crate::dsl::typed::{
-        Column, Condition, FilterFor, IntoOrdering, Ordering, Related, Relation, TypedExpr,
-        ValueFor,
+        Column, Condition, FilterFor, IntoOrdering, Ordering, Related, Relation, RelationPath,
+        TypedExpr, ValueFor,
     };
+    pub use crate::dsl::OnDelete;
     pub use crate::dsl::{Expr, FieldType, Statement, Value, ValueType};
     pub use crate::{
         Error, Executor, Model, Pool, Query, Result, Session, Tracked, Transaction, Tx, UpdateQuery,

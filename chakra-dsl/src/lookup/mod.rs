@@ -9,8 +9,9 @@
 //! 3. [`ParsedLookup::build`]: check the value's type and build a [`Condition`].
 //! 4. [`QNode`]: AND / OR / NOT trees of conditions, lowered with Django's NULL semantics.
 //!
-//! Relation traversal (`author__username`) is recognised and refused for now; the parser
-//! resolves one part at a time so a later step can walk into the related model.
+//! Keys that cross relations (`author__username`, `posts__title__contains`,
+//! `tags__name`, `posts__isnull`) go through [`across`]: the relation hops become
+//! [`QNode::Related`] (`EXISTS`) around the condition built on the related model.
 //!
 //! [`Expr`]: crate::ir::Expr
 
@@ -26,8 +27,48 @@ pub use kinds::{choices_for, Lookup, Transform, ALL_LOOKUPS, ALL_TRANSFORMS};
 pub use parse::{parse, resolve_field, ArgShape, ParsedLookup};
 pub use q::QNode;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::meta::ModelMeta;
+use crate::relations::{split_path, Models};
+use std::sync::Arc;
+
+/// The node for one `key=value` filter against `meta`, crossing relations: `leaf(model,
+/// key)` builds the condition of a plain field key on `model` (the front door converts its
+/// value there), `isnull()` reads the boolean of a `<relation>__isnull` key. A key on the
+/// model's own fields is just `leaf(meta, key)`.
+pub fn across<E: From<Error>>(
+    models: &dyn Models,
+    meta: &Arc<ModelMeta>,
+    key: &str,
+    leaf: impl FnOnce(&Arc<ModelMeta>, &str) -> Result<QNode, E>,
+    isnull: impl FnOnce() -> Result<bool, E>,
+) -> Result<QNode, E> {
+    let Some(path) = split_path(models, meta, key)? else {
+        return leaf(meta, key);
+    };
+    let mut hops = path.hops.into_iter().rev();
+    let mut node = if path.isnull {
+        let last = hops.next().expect("isnull paths end at a relation");
+        let any = QNode::Related {
+            rel: Box::new(last),
+            inner: None,
+        };
+        if isnull()? {
+            QNode::Not(Box::new(any))
+        } else {
+            any
+        }
+    } else {
+        leaf(&path.model, &path.rest)?
+    };
+    for hop in hops {
+        node = QNode::Related {
+            rel: Box::new(hop),
+            inner: Some(Box::new(node)),
+        };
+    }
+    Ok(node)
+}
 
 /// Parses `key` against `meta` and builds its condition from `arg` in one step.
 pub fn condition(meta: &ModelMeta, key: &str, arg: impl Into<LookupArg>) -> Result<Condition> {

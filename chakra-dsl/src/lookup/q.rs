@@ -3,6 +3,7 @@
 
 use super::build::Condition;
 use crate::ir::Expr;
+use crate::relations::{exists, ResolvedRelation};
 
 /// A tree of conditions combined with AND, OR and NOT.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +17,16 @@ pub enum QNode {
     /// Negation that keeps rows where the inner condition is NULL, so `exclude(a=1)` keeps
     /// the rows where `a` is NULL, as in Django.
     Not(Box<QNode>),
+    /// A related row exists (matching `inner`, over the related model): `posts__title=…`.
+    /// Within one AND, conditions on the same relation share one `EXISTS`, so
+    /// `filter(posts__title="a", posts__draft=False)` asks for one post that is both, as in
+    /// Django.
+    Related {
+        /// The relation crossed.
+        rel: Box<ResolvedRelation>,
+        /// The condition on the related row; `None` asks for any related row.
+        inner: Option<Box<QNode>>,
+    },
 }
 
 impl QNode {
@@ -28,7 +39,10 @@ impl QNode {
     fn lower_with_nullability(&self) -> (Expr, bool) {
         match self {
             QNode::Leaf(c) => (c.expr.clone(), c.may_be_null()),
-            QNode::And(items) => junction(items, true),
+            QNode::Related { rel, inner } => {
+                (exists(rel, inner.as_ref().map(|q| q.lower())), false)
+            }
+            QNode::And(items) => junction(&group_related(items), true),
             QNode::Or(items) => junction(items, false),
             // True exactly when the inner condition is not true: `NOT c OR (c) IS NULL` when
             // `c` can be NULL, plain `NOT c` otherwise. The same lowering as the Rust typed
@@ -49,6 +63,40 @@ impl QNode {
             },
         }
     }
+}
+
+/// Merges the `Related` nodes of one AND that cross the same relation into one, keeping the
+/// position of the first.
+fn group_related(items: &[QNode]) -> Vec<QNode> {
+    let mut out: Vec<QNode> = Vec::with_capacity(items.len());
+    for item in items {
+        if let QNode::Related {
+            rel,
+            inner: Some(inner),
+        } = item
+        {
+            let same = out.iter_mut().find_map(|o| match o {
+                QNode::Related {
+                    rel: r,
+                    inner: Some(i),
+                } if r.name == rel.name && r.source.name == rel.source.name => Some(i),
+                _ => None,
+            });
+            if let Some(existing) = same {
+                let prev = std::mem::replace(existing.as_mut(), QNode::And(Vec::new()));
+                **existing = match prev {
+                    QNode::And(mut v) => {
+                        v.push((**inner).clone());
+                        QNode::And(v)
+                    }
+                    other => QNode::And(vec![other, (**inner).clone()]),
+                };
+                continue;
+            }
+        }
+        out.push(item.clone());
+    }
+    out
 }
 
 fn junction(items: &[QNode], all: bool) -> (Expr, bool) {

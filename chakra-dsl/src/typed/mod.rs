@@ -20,6 +20,7 @@ pub mod markers;
 pub(crate) mod methods;
 pub mod order;
 pub mod related;
+pub mod relation_path;
 pub mod value_for;
 
 pub use column::Column;
@@ -31,5 +32,6 @@ pub use markers::{
     NullableType, NumericType, TemporalType, TextType,
 };
 pub use order::{IntoOrdering, Ordering};
-pub use related::{Related, RelatedField, Relation, RelationTarget};
+pub use related::{Cardinality, OneRow, Related, RelatedField, Relation, RelationTarget};
+pub use relation_path::{OnePath, RelationPath, RelationPathOf, SingleRelationPath};
 pub use value_for::ValueFor;

@@ -3,19 +3,24 @@
 //! `prefetch_related`).
 
 use crate::error::{Error, Result};
+use crate::meta::ModelMeta;
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 /// Related rows of a model, loaded on demand. `T` is the target model (`Related<User>`), an
 /// optional one (`Related<Option<Profile>>`), or a list (`Related<Vec<Post>>`).
 #[derive(Clone, PartialEq)]
 pub struct Related<T> {
-    value: Option<T>,
+    // Boxed: models may point at each other (`User.profile` / `Profile.user`).
+    value: Option<Box<T>>,
+    owner: &'static str,
+    relation: &'static str,
 }
 
 impl<T> Default for Related<T> {
     fn default() -> Self {
-        Related { value: None }
+        Related::unloaded()
     }
 }
 
@@ -30,13 +35,52 @@ impl<T: fmt::Debug> fmt::Debug for Related<T> {
 
 impl<T> Related<T> {
     /// Not loaded yet.
-    pub fn unloaded() -> Self {
-        Related { value: None }
+    pub const fn unloaded() -> Self {
+        Related {
+            value: None,
+            owner: "",
+            relation: "",
+        }
+    }
+
+    /// Not loaded yet, knowing its owner model and relation name (for the error
+    /// [`Related::get`] gives). Generated code builds relation fields with this.
+    pub const fn unloaded_for(owner: &'static str, relation: &'static str) -> Self {
+        Related {
+            value: None,
+            owner,
+            relation,
+        }
     }
 
     /// Already loaded with `value`.
     pub fn loaded(value: T) -> Self {
-        Related { value: Some(value) }
+        Related {
+            value: Some(Box::new(value)),
+            owner: "",
+            relation: "",
+        }
+    }
+
+    fn not_loaded(&self) -> Error
+    where
+        T: RelationTarget,
+    {
+        Error::NotLoaded {
+            owner: if self.owner.is_empty() {
+                "?"
+            } else {
+                self.owner
+            }
+            .to_owned(),
+            relation: if self.relation.is_empty() {
+                "?"
+            } else {
+                self.relation
+            }
+            .to_owned(),
+            model: T::MODEL_NAME.to_owned(),
+        }
     }
 
     /// True once loaded.
@@ -49,9 +93,7 @@ impl<T> Related<T> {
     where
         T: RelationTarget,
     {
-        self.value.as_ref().ok_or_else(|| Error::NotLoaded {
-            model: T::MODEL_NAME.to_owned(),
-        })
+        self.value.as_deref().ok_or_else(|| self.not_loaded())
     }
 
     /// The loaded value, mutably, or an error saying it was not loaded.
@@ -59,19 +101,20 @@ impl<T> Related<T> {
     where
         T: RelationTarget,
     {
-        self.value.as_mut().ok_or_else(|| Error::NotLoaded {
-            model: T::MODEL_NAME.to_owned(),
-        })
+        match self.value.is_some() {
+            true => Ok(self.value.as_deref_mut().expect("checked")),
+            false => Err(self.not_loaded()),
+        }
     }
 
     /// Stores the loaded value.
     pub fn set(&mut self, value: T) {
-        self.value = Some(value);
+        self.value = Some(Box::new(value));
     }
 
     /// Takes the value out, leaving the relation unloaded.
     pub fn take(&mut self) -> Option<T> {
-        self.value.take()
+        self.value.take().map(|b| *b)
     }
 }
 
@@ -85,28 +128,68 @@ pub trait RelationTarget {
     /// The target model's name.
     const MODEL_NAME: &'static str;
     /// The target model type.
-    type Model;
+    type Model: RelationTarget;
+    /// The target model's metadata.
+    fn model_meta() -> &'static Arc<ModelMeta>;
 }
 
 impl<T: RelationTarget> RelationTarget for Vec<T> {
     const MODEL_NAME: &'static str = T::MODEL_NAME;
     type Model = T::Model;
+    fn model_meta() -> &'static Arc<ModelMeta> {
+        T::model_meta()
+    }
 }
 
 impl<T: RelationTarget> RelationTarget for Option<T> {
     const MODEL_NAME: &'static str = T::MODEL_NAME;
     type Model = T::Model;
+    fn model_meta() -> &'static Arc<ModelMeta> {
+        T::model_meta()
+    }
 }
 
 /// Field types that hold a relation rather than a column.
 pub trait RelatedField {
     /// Name of the target model.
     const TARGET: &'static str;
+    /// The target model type.
+    type Target: RelationTarget;
+    /// True when the field holds many rows (`Related<Vec<T>>`).
+    const MANY: bool;
 }
 
-impl<T: RelationTarget> RelatedField for Related<T> {
+impl<T: RelationTarget + Cardinality> RelatedField for Related<T> {
     const TARGET: &'static str = T::MODEL_NAME;
+    type Target = T::Model;
+    const MANY: bool = T::MANY;
 }
+
+/// Whether a relation's value is one row (a model, `Option<Model>`) or many (`Vec<Model>`).
+/// `#[derive(Model)]` implements it for the model.
+pub trait Cardinality {
+    /// True for many.
+    const MANY: bool;
+}
+
+impl<T: RelationTarget> Cardinality for Vec<T> {
+    const MANY: bool = true;
+}
+
+impl<T: RelationTarget> Cardinality for Option<T> {
+    const MANY: bool = false;
+}
+
+/// Relation values holding at most one row (a model, `Option<Model>`): what
+/// `select_related` joins. `#[derive(Model)]` implements it for the model.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` holds many rows: select_related follows relations to one row",
+    label = "a one-to-many or many-to-many relation",
+    note = "load relations to many rows with `prefetch_related(…)`"
+)]
+pub trait OneRow {}
+
+impl<T: RelationTarget + OneRow> OneRow for Option<T> {}
 
 /// A relation of model `M` whose field type is `Related<T>`, as returned by generated
 /// relation accessors (`User::posts()`); relationship loading takes these.

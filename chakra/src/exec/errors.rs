@@ -16,10 +16,13 @@ pub fn from_diesel(e: DieselError, sql: impl FnOnce() -> String) -> Error {
             fill_from_sqlite_message(&mut v);
             match kind {
                 DatabaseErrorKind::UniqueViolation => Error::UniqueViolation(v),
-                DatabaseErrorKind::ForeignKeyViolation => Error::ForeignKeyViolation(v),
+                DatabaseErrorKind::ForeignKeyViolation => foreign_key_error(v, sql),
                 DatabaseErrorKind::NotNullViolation => Error::NotNullViolation(v),
                 DatabaseErrorKind::CheckViolation => Error::CheckViolation(v),
                 DatabaseErrorKind::ClosedConnection => Error::Connection(v.message),
+                // SQLite reports some foreign-key failures (RESTRICT on delete) without the
+                // extended code diesel classifies.
+                _ if v.message == "FOREIGN KEY constraint failed" => foreign_key_error(v, sql),
                 _ => Error::Database {
                     message: v.message,
                     sql: Some(sql()),
@@ -38,6 +41,32 @@ pub fn from_diesel(e: DieselError, sql: impl FnOnce() -> String) -> Error {
             message: other.to_string(),
             sql: Some(sql()),
         },
+    }
+}
+
+/// A foreign-key failure: a DELETE refused because rows still reference the row
+/// (PostgreSQL: "update or delete on table …"; SQLite names nothing, so the statement
+/// tells), else a row pointing at a missing one.
+fn foreign_key_error(mut v: Violation, sql: impl FnOnce() -> String) -> Error {
+    if v.message.starts_with("update or delete on table") {
+        return Error::DeleteRestricted(v);
+    }
+    let sql = sql();
+    let head = sql.trim_start();
+    let is_delete = head.len() >= 6 && head[..6].eq_ignore_ascii_case("DELETE");
+    if v.table.is_none() {
+        // `INSERT INTO "posts"` / `DELETE FROM "users"` / `UPDATE "posts"`: the first
+        // quoted name is the table.
+        v.table = head
+            .split('"')
+            .nth(1)
+            .map(|t| t.to_owned())
+            .filter(|t| !t.is_empty());
+    }
+    if is_delete {
+        Error::DeleteRestricted(v)
+    } else {
+        Error::ForeignKeyViolation(v)
     }
 }
 

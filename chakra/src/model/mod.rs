@@ -1,17 +1,21 @@
 //! The [`Model`] trait `#[derive(Model)]` implements, with the model-level operations:
 //! `User::get`, `User::query`, `user.save`, `user.delete`, `User::insert_many`.
 //!
-//! - [`registry`]: every model of the binary, for migrations.
+//! - [`registry`]: every model of the binary, for migrations and relation lookups.
+//! - [`related`]: filling `Related<…>` fields from eagerly loaded rows.
 //! - [`write`]: how a model becomes an INSERT or UPDATE and takes generated values back.
 
 pub mod registry;
+pub mod related;
 pub mod write;
 
 pub use registry::{registered_models, ModelRegistration};
+pub use related::{RelatedRows, RelatedSlot};
 
 use crate::exec::Executor;
 use crate::query::Query;
-use chakra_dsl::typed::ColumnType;
+use chakra_dsl::relations::explicit;
+use chakra_dsl::typed::{ColumnType, RelatedField, Relation, RelationTarget};
 use chakra_dsl::{pk_filter, Error, ModelMeta, ModelQuery, Result, Statement, Value};
 use std::future::Future;
 use std::sync::Arc;
@@ -49,9 +53,89 @@ pub trait Model: Sized + Send + Sync + 'static {
     /// row is new, and the database will generate its key.
     fn pk_is_unset(&self) -> bool;
 
+    /// Stores loaded related rows into the relation field `name` (generated: one arm per
+    /// `Related<…>` field).
+    fn fill_relation(&mut self, name: &str, rows: &mut RelatedRows, links: &[usize]) -> Result<()>;
+
     /// A query over every row of this model.
     fn query() -> Query<Self> {
         Query::new()
+    }
+
+    /// A query over the rows related to this one through `rel` (explicit loading, never
+    /// hidden I/O): `user.related(User::posts()).all(&pool)`,
+    /// `post.related(Post::tags()).filter(…)`.
+    fn related<R>(&self, rel: Relation<Self, R>) -> Query<R::Target>
+    where
+        Self: RelationTarget,
+        R: RelatedField,
+        R::Target: Model,
+    {
+        let (r, key) = resolved_with_key(self, rel.name());
+        Query::new().filter_ir(explicit::related_filter(&r, key))
+    }
+
+    /// Links this row to `targets` through a many-to-many relation (rows already linked
+    /// are left alone); returns how many links were added.
+    fn add_related<E: Executor, R>(
+        &self,
+        exec: E,
+        rel: Relation<Self, R>,
+        targets: &[&R::Target],
+    ) -> impl Future<Output = Result<u64>> + Send
+    where
+        Self: RelationTarget,
+        R: RelatedField,
+        R::Target: Model,
+    {
+        let mut exec = exec;
+        let (r, key) = resolved_with_key(self, rel.name());
+        let wanted: Vec<Value> = targets.iter().map(|t| t.pk_value()).collect();
+        async move {
+            if wanted.is_empty() {
+                return Ok(0);
+            }
+            let existing = exec
+                .fetch(&Statement::Select(explicit::linked(
+                    &r,
+                    key.clone(),
+                    wanted.clone(),
+                )?))
+                .await?;
+            let mut missing: Vec<Value> = Vec::new();
+            for w in wanted {
+                if !existing.iter().any(|row| row.first() == Some(&w)) && !missing.contains(&w) {
+                    missing.push(w);
+                }
+            }
+            if missing.is_empty() {
+                return Ok(0);
+            }
+            exec.execute(&Statement::Insert(explicit::link(&r, key, missing)?))
+                .await
+        }
+    }
+
+    /// Unlinks this row from `targets` (all of them when `None`) through a many-to-many
+    /// relation; returns how many links were removed.
+    fn remove_related<E: Executor, R>(
+        &self,
+        exec: E,
+        rel: Relation<Self, R>,
+        targets: Option<&[&R::Target]>,
+    ) -> impl Future<Output = Result<u64>> + Send
+    where
+        Self: RelationTarget,
+        R: RelatedField,
+        R::Target: Model,
+    {
+        let mut exec = exec;
+        let (r, key) = resolved_with_key(self, rel.name());
+        let t: Option<Vec<Value>> = targets.map(|t| t.iter().map(|x| x.pk_value()).collect());
+        async move {
+            exec.execute(&Statement::Delete(explicit::unlink(&r, key, t)?))
+                .await
+        }
     }
 
     /// The row with primary key `pk`; [`Error::NotFound`] when there is none.
@@ -135,6 +219,23 @@ pub trait Model: Sized + Send + Sync + 'static {
             Ok(())
         }
     }
+}
+
+/// Resolves relation `name` of `M` against `M` and its target, with the value of the
+/// relation's key on `m`. A relation declared inconsistently (a key column that does not
+/// exist) is a programming error caught on first use.
+fn resolved_with_key<M: Model + RelationTarget>(
+    m: &M,
+    name: &str,
+) -> (chakra_dsl::relations::ResolvedRelation, Value) {
+    let models = registry::models_with(M::meta());
+    let r = chakra_dsl::relations::resolve_relation(&models, M::meta(), name)
+        .unwrap_or_else(|e| panic!("relation {}.{name}: {e}", M::NAME));
+    let idx = M::meta()
+        .field_index(&r.source_key().name)
+        .expect("the relation key is a field of the model");
+    let key = m.to_values().swap_remove(idx);
+    (r, key)
 }
 
 fn pk_name(meta: &ModelMeta) -> &str {

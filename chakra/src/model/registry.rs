@@ -32,3 +32,22 @@ pub fn registered_models() -> Vec<&'static Arc<ModelMeta>> {
     all.sort_by(|a, b| a.table.cmp(&b.table).then(a.name.cmp(&b.name)));
     all
 }
+
+/// Every model of this binary as a relation-resolving set, with `first` (the model a query
+/// starts from) winning over other models of the same name.
+pub fn models_with(first: &Arc<ModelMeta>) -> Vec<Arc<ModelMeta>> {
+    let mut v: Vec<Arc<ModelMeta>> = registered_models()
+        .into_iter()
+        .filter(|m| !Arc::ptr_eq(m, first))
+        .cloned()
+        .collect();
+    v.push(first.clone());
+    v
+}
+
+/// Every model of this binary, ready for DDL: foreign keys resolved, join tables added,
+/// referenced tables first (see [`chakra_dsl::relations::resolve_schema`]).
+pub fn schema() -> chakra_dsl::Result<Vec<ModelMeta>> {
+    let all: Vec<Arc<ModelMeta>> = registered_models().into_iter().cloned().collect();
+    chakra_dsl::relations::resolve_schema(&all)
+}

@@ -8,15 +8,16 @@ pub mod update;
 pub use update::UpdateQuery;
 
 use crate::exec::Executor;
-use crate::model::Model;
-use chakra_dsl::typed::{FilterFor, IntoOrdering};
-use chakra_dsl::{Error, ModelQuery, Result, Statement, Value};
+use crate::model::{registry, Model, RelatedRows};
+use chakra_dsl::typed::{FilterFor, IntoOrdering, RelationPathOf, SingleRelationPath};
+use chakra_dsl::{Error, LoadPlan, LoadSpec, ModelQuery, PrefetchSpec, Result, Statement, Value};
 use std::marker::PhantomData;
 
 /// A query over the rows of model `M`. Building it does no I/O; `all`, `first`, `one`,
 /// `count`, `exists`, `delete` and `update().execute` run it.
 pub struct Query<M> {
     inner: ModelQuery,
+    load: LoadSpec,
     _m: PhantomData<fn() -> M>,
 }
 
@@ -24,6 +25,7 @@ impl<M> Clone for Query<M> {
     fn clone(&self) -> Self {
         Query {
             inner: self.inner.clone(),
+            load: self.load.clone(),
             _m: PhantomData,
         }
     }
@@ -46,13 +48,76 @@ impl<M: Model> Query<M> {
     pub fn new() -> Self {
         Query {
             inner: ModelQuery::new(M::meta().clone()),
+            load: LoadSpec::default(),
             _m: PhantomData,
         }
+    }
+
+    /// Loads a relation to one row in the same statement, with a JOIN
+    /// (`select_related(User::profile())`, `select_related(Post::author().then_one(User::profile()))`).
+    /// A nullable key or a reverse one-to-one is a LEFT JOIN: the field holds `None` where
+    /// there is no row. Relations to many rows do not compile here: prefetch them.
+    pub fn select_related<P: SingleRelationPath<M>>(mut self, path: P) -> Self {
+        self.load.select_related.push(path.lookup_path());
+        self
+    }
+
+    /// Loads a relation with one further statement per level
+    /// (`prefetch_related(User::posts())`, `prefetch_related(User::posts().then(Post::comments()))`),
+    /// binding the parents' keys as one array.
+    pub fn prefetch_related<P: RelationPathOf<M>>(mut self, path: P) -> Self {
+        self.load
+            .prefetch
+            .push(PrefetchSpec::new(path.lookup_path()));
+        self
+    }
+
+    /// Like [`Query::prefetch_related`], keeping only the related rows `query` matches, in
+    /// its order: `prefetch_filtered(User::posts(), Post::query().filter(…).order_by(…))`.
+    pub fn prefetch_filtered<P: RelationPathOf<M>>(
+        mut self,
+        path: P,
+        query: Query<P::Target>,
+    ) -> Self {
+        let mut spec = PrefetchSpec::new(path.lookup_path());
+        spec.query = Some(query.inner);
+        self.load.prefetch.push(spec);
+        self
+    }
+
+    /// The relations this query loads.
+    pub fn load_spec(&self) -> &LoadSpec {
+        &self.load
+    }
+
+    /// The plan `all` runs when relations are loaded.
+    pub fn load_plan(&self) -> Result<LoadPlan> {
+        LoadPlan::build(&registry::models_with(M::meta()), &self.inner, &self.load)
+    }
+
+    async fn fetch_models<E: Executor>(&self, exec: &mut E) -> Result<Vec<M>> {
+        if self.load.is_empty() {
+            let rows = exec.fetch(&self.to_statement()).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(M::from_row(row)?);
+            }
+            return Ok(out);
+        }
+        let plan = self.load_plan()?;
+        let loaded = crate::load::run(exec, &plan).await?;
+        RelatedRows::root(loaded).build_all()
     }
 
     /// Keeps the rows where `cond` holds. Several filters must all hold.
     pub fn filter<C: FilterFor<M>>(mut self, cond: C) -> Self {
         self.inner = self.inner.filter(cond.into_condition().into_ir());
+        self
+    }
+
+    /// ANDs in an IR condition over the model's columns (for conditions built by the core).
+    pub(crate) fn filter_ir(mut self, cond: chakra_dsl::Expr) -> Self {
+        self.inner = self.inner.filter(cond);
         self
     }
 
@@ -102,19 +167,13 @@ impl<M: Model> Query<M> {
 
     /// Every matching row.
     pub async fn all<E: Executor>(self, mut exec: E) -> Result<Vec<M>> {
-        let rows = exec.fetch(&self.to_statement()).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            out.push(M::from_row(row)?);
-        }
-        Ok(out)
+        self.fetch_models(&mut exec).await
     }
 
     /// The first matching row (in the query's order), if any.
     pub async fn first<E: Executor>(self, mut exec: E) -> Result<Option<M>> {
         let q = self.limit(1);
-        let mut rows = exec.fetch(&q.to_statement()).await?;
-        rows.pop().map(M::from_row).transpose()
+        Ok(q.fetch_models(&mut exec).await?.pop())
     }
 
     /// The one matching row: [`Error::NotFound`] when none matches,
@@ -126,13 +185,13 @@ impl<M: Model> Query<M> {
         } else {
             self.clone().limit(2)
         };
-        let mut rows = exec.fetch(&q.to_statement()).await?;
+        let mut rows = q.fetch_models(&mut exec).await?;
         match rows.len() {
             0 => Err(Error::NotFound {
                 model: M::NAME.to_owned(),
                 detail: None,
             }),
-            1 => M::from_row(rows.pop().expect("one row")),
+            1 => Ok(rows.pop().expect("one row")),
             _ => {
                 let count = count_rows(&mut exec, &self.inner).await?;
                 Err(Error::MultipleObjectsReturned {

@@ -2,7 +2,9 @@
 //! and tests use it; column types follow the canonical type table.
 
 use super::Dialect;
-use chakra_dsl::{ident, DefaultValue, FieldMeta, FieldType, ModelMeta, Result, Value};
+use chakra_dsl::{
+    ident, DefaultValue, FieldMeta, FieldType, ForeignKeyRef, ModelMeta, Result, Value,
+};
 
 /// The column type of a field on a dialect.
 pub fn column_type(ty: &FieldType, d: Dialect) -> String {
@@ -76,6 +78,31 @@ pub fn literal(v: &Value, d: Dialect) -> String {
     }
 }
 
+/// The name Chakra gives a foreign-key constraint: `posts_author_id_fkey` (PostgreSQL's own
+/// naming), so errors and migrations can refer to it.
+pub fn fk_constraint_name(table: &str, column: &str) -> String {
+    format!("{table}_{column}_fkey")
+}
+
+/// `REFERENCES "users" ("id") ON DELETE CASCADE`, for a resolved reference.
+pub fn references_clause(r: &ForeignKeyRef) -> Result<String> {
+    ident::validate(&r.table)?;
+    ident::validate(&r.column)?;
+    Ok(format!(
+        "REFERENCES {} ({}) ON DELETE {}",
+        ident::quote(&r.table),
+        ident::quote(&r.column),
+        r.on_delete.sql()
+    ))
+}
+
+/// A resolved reference (the table is known), else `None`.
+fn resolved(f: &FieldMeta) -> Option<&ForeignKeyRef> {
+    f.references
+        .as_ref()
+        .filter(|r| !r.table.is_empty() && !r.column.is_empty())
+}
+
 fn column_def(f: &FieldMeta, d: Dialect, single_pk: bool) -> Result<String> {
     ident::validate(&f.column)?;
     let mut s = ident::quote(&f.column);
@@ -114,14 +141,94 @@ fn column_def(f: &FieldMeta, d: Dialect, single_pk: bool) -> Result<String> {
     Ok(s)
 }
 
-/// `CREATE TABLE` (and `CREATE INDEX` for indexed fields) for a model.
+/// `CREATE TABLE` (and `CREATE INDEX` for indexed fields and foreign keys) for a model,
+/// with its resolved foreign keys inline.
 pub fn create_table(meta: &ModelMeta, d: Dialect) -> Result<Vec<String>> {
+    create_table_deferring(meta, d, &|_| false).map(|(sql, _)| sql)
+}
+
+/// `CREATE TABLE` statements for a set of tables (as `chakra_dsl::relations::resolve_schema`
+/// orders them: referenced tables first), then the foreign keys that had to wait. On
+/// PostgreSQL a key pointing at a table created later in the set (a reference cycle) is
+/// added with `ALTER TABLE … ADD CONSTRAINT` at the end; SQLite checks references only when
+/// rows are written, so they stay inline. With `if_not_exists`, existing tables and indexes
+/// are left alone.
+pub fn create_tables(models: &[ModelMeta], d: Dialect, if_not_exists: bool) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut deferred = Vec::new();
+    for (i, m) in models.iter().enumerate() {
+        let later = |table: &str| {
+            d == Dialect::Postgres
+                && table != m.table
+                && models[i + 1..].iter().any(|o| o.table == table)
+        };
+        let (sql, alters) = create_table_deferring(m, d, &later)?;
+        out.extend(sql);
+        deferred.extend(alters);
+    }
+    out.extend(deferred);
+    if if_not_exists {
+        for sql in &mut out {
+            if sql.starts_with("CREATE TABLE ") {
+                *sql = sql.replacen("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ", 1);
+            } else if sql.starts_with("CREATE INDEX ") {
+                *sql = sql.replacen("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1);
+            }
+        }
+        // `ADD CONSTRAINT` has no IF NOT EXISTS; a table that existed keeps its keys.
+        out.retain(|s| !s.starts_with("ALTER TABLE "));
+    }
+    Ok(out)
+}
+
+/// `DROP TABLE IF EXISTS` for a set of tables, referencing tables first (the reverse of
+/// [`create_tables`]'s order); on PostgreSQL with `CASCADE` so reference cycles drop too.
+pub fn drop_tables(models: &[ModelMeta], d: Dialect) -> Result<Vec<String>> {
+    models
+        .iter()
+        .rev()
+        .map(|m| {
+            let mut s = drop_table(m)?;
+            if d == Dialect::Postgres {
+                s.push_str(" CASCADE");
+            }
+            Ok(s)
+        })
+        .collect()
+}
+
+fn create_table_deferring(
+    meta: &ModelMeta,
+    d: Dialect,
+    defer: &dyn Fn(&str) -> bool,
+) -> Result<(Vec<String>, Vec<String>)> {
     ident::validate(&meta.table)?;
     let pks: Vec<&FieldMeta> = meta.fields.iter().filter(|f| f.primary_key).collect();
     let single_pk = pks.len() == 1;
     let mut cols = Vec::with_capacity(meta.fields.len() + 1);
+    let mut alters = Vec::new();
     for f in &meta.fields {
-        cols.push(column_def(f, d, single_pk)?);
+        let mut c = column_def(f, d, single_pk)?;
+        if let Some(r) = resolved(f) {
+            let name = fk_constraint_name(&meta.table, &f.column);
+            ident::validate(&name)?;
+            if defer(&r.table) {
+                alters.push(format!(
+                    "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) {}",
+                    ident::quote(&meta.table),
+                    ident::quote(&name),
+                    ident::quote(&f.column),
+                    references_clause(r)?
+                ));
+            } else {
+                c.push_str(&format!(
+                    " CONSTRAINT {} {}",
+                    ident::quote(&name),
+                    references_clause(r)?
+                ));
+            }
+        }
+        cols.push(c);
     }
     if pks.len() > 1 {
         let names: Vec<String> = pks.iter().map(|f| ident::quote(&f.column)).collect();
@@ -132,11 +239,14 @@ pub fn create_table(meta: &ModelMeta, d: Dialect) -> Result<Vec<String>> {
         ident::quote(&meta.table),
         cols.join(", ")
     )];
-    for f in meta
-        .fields
-        .iter()
-        .filter(|f| f.index && !f.unique && !f.primary_key)
-    {
+    // Indexed fields and foreign keys, except where a unique constraint or the primary
+    // key (whose first column leads its index) already gives one.
+    let first_pk = pks.first().map(|f| f.name.clone());
+    for f in meta.fields.iter().filter(|f| {
+        (f.index || f.references.is_some())
+            && !f.unique
+            && !(f.primary_key && (single_pk || Some(&f.name) == first_pk.as_ref()))
+    }) {
         let name = format!("{}_{}_idx", meta.table, f.column);
         ident::validate(&name)?;
         out.push(format!(
@@ -146,7 +256,7 @@ pub fn create_table(meta: &ModelMeta, d: Dialect) -> Result<Vec<String>> {
             ident::quote(&f.column)
         ));
     }
-    Ok(out)
+    Ok((out, alters))
 }
 
 /// `DROP TABLE IF EXISTS` for a model.
