@@ -31,14 +31,18 @@ pub enum Conn {
 }
 
 fn trace(q: &CompiledQuery, rows: usize, started: Instant) {
+    let elapsed_us = started.elapsed().as_micros() as u64;
     tracing::debug!(
         target: "chakra::sql",
         sql = %q.sql(),
         binds = q.binds.len(),
         rows,
-        elapsed_us = started.elapsed().as_micros() as u64,
+        elapsed_us,
         "statement"
     );
+    if super::log::enabled() {
+        super::log::record(q.sql(), &q.binds, rows, elapsed_us);
+    }
 }
 
 impl Conn {
@@ -84,8 +88,12 @@ impl Conn {
             Conn::Sqlite(c) => c.batch_execute(sql).await,
         }
         .map_err(|e| from_diesel(e, || sql.to_owned()))?;
+        let elapsed_us = started.elapsed().as_micros() as u64;
         tracing::debug!(target: "chakra::sql", sql, binds = 0, rows = 0usize,
-            elapsed_us = started.elapsed().as_micros() as u64, "statement");
+            elapsed_us, "statement");
+        if super::log::enabled() {
+            super::log::record(sql.to_owned(), &[], 0, elapsed_us);
+        }
         Ok(())
     }
 

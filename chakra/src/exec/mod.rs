@@ -5,6 +5,7 @@
 //! - [`conn`] — [`Conn`], one checked-out connection, and statement execution.
 //! - [`transaction`] — [`Transaction`] with savepoints; dropped-while-open safety.
 //! - [`executor`] — the [`Executor`] trait front doors are generic over.
+//! - [`log`] — the statement listener (the Python `chakra.sql` logger's source).
 //! - [`query`] — the diesel query node binding every value as a parameter.
 //! - [`row`] and [`coerce`] — row decoding by runtime type, then by the statement's plan.
 //! - [`errors`] — diesel/pool errors → [`chakra_dsl::Error`].
@@ -14,6 +15,7 @@ pub mod coerce;
 pub mod conn;
 pub mod errors;
 pub mod executor;
+pub mod log;
 pub mod pool;
 pub mod query;
 pub mod row;
