@@ -208,7 +208,8 @@ fn relations_parse_into_metadata() {
         }
     );
     assert_eq!(t.relations[0].target, "Post");
-    assert_eq!(t.relations[1].kind, RelationKind::OneToOne);
+    // Tag has no column for this one-to-one's key: the key is on Setting (the reverse side).
+    assert_eq!(t.relations[1].kind, RelationKind::ReverseOneToOne);
     assert_eq!(t.relations[1].target, "Setting");
     assert_eq!(t.fields.len(), 1, "relations are not columns");
 }

@@ -7,7 +7,7 @@ mod fixtures;
 use chakra::prelude::*;
 use chakra::Dialect;
 use common::BOTH;
-use fixtures::{seeded, user, Post, User};
+use fixtures::{seeded, user, Post, Profile, User};
 
 /// Inserts alice, bob, anna (inactive) and carol with balances 500, 300, 0, 0.
 async fn add_users(pool: &Pool) -> Vec<User> {
@@ -37,8 +37,9 @@ async fn model_definition() {
             "balance"
         ]
     );
-    assert_eq!(meta.relations.len(), 1);
+    assert_eq!(meta.relations.len(), 2);
     assert_eq!(meta.relations[0].target, "Post");
+    assert_eq!(meta.relations[1].target, "Profile");
     for d in BOTH {
         let (_db, pool) = seeded(d).await;
         add_users(&pool).await;
@@ -46,9 +47,8 @@ async fn model_definition() {
         let err = u.posts.get().unwrap_err();
         assert!(matches!(err, Error::NotLoaded { .. }), "{d:?}: {err}");
         assert!(err.to_string().contains("not loaded"), "{err}");
-        // Loading relationships is later work; `User::posts()` already names the relation.
+        assert!(err.to_string().contains("User.posts"), "{err}");
         assert_eq!(User::posts().name(), "posts");
-        let _unused: Option<Post> = None;
     }
 }
 
@@ -281,5 +281,85 @@ async fn panicking_transfer_moves_nothing() {
         .await;
         assert!(joined.unwrap_err().is_panic());
         assert_eq!(balances(&pool).await, (500, 300), "{d:?}");
+    }
+}
+
+/// The seed's "Relationships" example, as written; returns what it prints.
+async fn relationships(pool: Pool) -> chakra::Result<Vec<String>> {
+    let mut printed = Vec::new();
+    // Eager loading with JOIN
+    let users = User::query()
+        .select_related(User::profile())
+        .all(&pool)
+        .await?;
+    for user in &users {
+        if let Some(p) = user.profile.get()? {
+            printed.push(format!("{} has a profile: {}", user.username, p.bio));
+        }
+    }
+
+    // Eager loading with separate queries
+    let users = User::query()
+        .prefetch_related(User::posts())
+        .all(&pool)
+        .await?;
+
+    for user in &users {
+        for post in user.posts.get()? {
+            println!("{}: {}", user.username, post.title);
+            printed.push(format!("{}: {}", user.username, post.title));
+        }
+    }
+    Ok(printed)
+}
+
+/// "Relationships": select_related gives each user its profile (or none) in one query,
+/// prefetch_related gives each user its posts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relationships_load_profiles_and_posts() {
+    for d in BOTH {
+        let (_db, pool) = seeded(d).await;
+        let users = add_users(&pool).await;
+        let mut profile = Profile {
+            id: 0,
+            user_id: users[1].id,
+            bio: "likes trains".into(),
+            ..Default::default()
+        };
+        profile.save(&pool).await.unwrap();
+        let mut posts = vec![
+            Post {
+                id: 0,
+                author_id: users[0].id,
+                title: "Hello".into(),
+                ..Default::default()
+            },
+            Post {
+                id: 0,
+                author_id: users[0].id,
+                title: "Again".into(),
+                ..Default::default()
+            },
+            Post {
+                id: 0,
+                author_id: users[3].id,
+                title: "Mine".into(),
+                ..Default::default()
+            },
+        ];
+        Post::insert_many(&pool, &mut posts).await.unwrap();
+        let printed = relationships(pool.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{d:?}: {e}"));
+        assert_eq!(
+            printed,
+            [
+                "bob has a profile: likes trains",
+                "alice: Hello",
+                "alice: Again",
+                "carol: Mine"
+            ],
+            "{d:?}"
+        );
     }
 }

@@ -51,9 +51,9 @@ pub fn resolve_field<'m>(meta: &'m ModelMeta, name: &str) -> Result<&'m FieldMet
     }
     if let Some(rel) = meta.relation(name) {
         return Err(Error::InvalidQuery(format!(
-            "{}.{} is a relation to {}; filtering across relations is not supported yet \
-             (filter on the foreign-key field instead)",
-            meta.name, rel.name, rel.target
+            "{}.{} is a relation to {}, not a column: name one of its fields \
+             (`{}__<field>`), or the key column",
+            meta.name, rel.name, rel.target, rel.name
         )));
     }
     let mut choices = meta.field_choices();
