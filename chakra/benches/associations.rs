@@ -259,7 +259,8 @@ async fn raw_load(client: &tokio_postgres::Client, st: &RawStatements) -> Shape 
             .or_default()
             .push((c.get(0), c.get(2)));
     }
-    let mut by_user: HashMap<i64, Vec<(i64, String, Vec<(i64, String)>)>> = HashMap::new();
+    type PostRow = (i64, String, Vec<(i64, String)>);
+    let mut by_user: HashMap<i64, Vec<PostRow>> = HashMap::new();
     for p in &posts {
         let id: i64 = p.get(0);
         by_user.entry(p.get(1)).or_default().push((
@@ -390,7 +391,7 @@ fn main() {
             "chakra rows only",
         ];
         let meds: Vec<Duration> = wall.iter().map(|w| median(w.clone())).collect();
-        let loads = (rounds * per_round) as u32;
+        let loads = rounds * per_round;
         println!("associations: 100 users x 10 posts x 10 comments, PostgreSQL");
         println!(
             "{:<16} {:>12} {:>10} {:>12} {:>10}",
