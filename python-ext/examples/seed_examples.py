@@ -5,7 +5,8 @@ Run with a database URL (default: a SQLite file in the current directory)::
     CHAKRA_DATABASE_URL=postgres://postgres@127.0.0.1:5432/mydb python seed_examples.py
 
 The model and the example bodies are the spec's, as written; the model adds the fields the
-examples use (``is_active``, ``balance``).
+examples use (``is_active``, ``balance``) and the models its relationships name (``Post``
+with its ``author``, ``Profile`` giving ``User.profile``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,20 @@ import asyncio
 from datetime import datetime
 
 import chakra
-from chakra import Boolean, DateTime, Field, ForeignKey, Integer, Model, OneToMany, Session, String
+from chakra import (
+    CASCADE,
+    Boolean,
+    DateTime,
+    Field,
+    ForeignKey,
+    Integer,
+    Model,
+    OneToMany,
+    OneToOne,
+    Session,
+    String,
+    Text,
+)
 
 
 class User(Model):
@@ -36,7 +50,15 @@ class Post(Model):
 
     id = Field(Integer, primary_key=True)
     title = Field(String(200))
-    author = ForeignKey("User", back_populates="posts", type_=Integer)
+    author = ForeignKey("User", back_populates="posts", type_=Integer, on_delete=CASCADE)
+
+
+class Profile(Model):
+    __tablename__ = "profiles"
+
+    id = Field(Integer, primary_key=True)
+    user = OneToOne("User", back_populates="profile", type_=Integer, on_delete=CASCADE)
+    bio = Field(Text)
 
 
 async def basic_queries() -> None:
@@ -76,14 +98,36 @@ async def transactions() -> None:
             # Auto-commits on exit, rolls back on exception
 
 
+async def relationships() -> None:
+    # Eager loading with JOIN
+    users = await User.objects.select_related("profile").all()
+    for user in users[:2]:
+        print(f"{user.username}: {user.profile.bio if user.profile else '(no profile)'}")
+
+    # Eager loading with separate queries
+    users = await User.objects.prefetch_related("posts").all()
+
+    for user in users:
+        for post in user.posts:
+            print(f"{user.username}: {post.title}")
+
+
 async def main() -> None:
-    await chakra.drop_tables(Post, User)
-    await chakra.create_tables(User, Post)
+    await chakra.drop_tables(Profile, Post, User)
+    await chakra.create_tables(User, Post, Profile)
     await creating_records()
     await User.objects.create(username="bob", email="bob@example.com", balance=100)
     await basic_queries()
     await transactions()
     print(await User.objects.order_by("id").values_list("username", "balance"))
+    alice = await User.objects.get(username="alice")
+    bob = await User.objects.get(username="bob")
+    await Profile.objects.create(user=alice, bio="Rust and Python")
+    await Post.objects.bulk_create(
+        [Post(title="Hello", author=alice), Post(title="One ORM", author=alice)]
+    )
+    await Post.objects.create(title="Hi", author=bob)
+    await relationships()
 
 
 if __name__ == "__main__":

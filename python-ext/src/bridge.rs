@@ -87,7 +87,8 @@ impl Completer {
 
     /// Starts `job` on the runtime; `future` (from `loop.create_future()`) is resolved by
     /// [`Completer::drain`] on the loop thread.
-    fn submit(&mut self, job: &Job, future: Py<PyAny>) -> PyResult<()> {
+    fn submit(&mut self, py: Python<'_>, job: &Job, future: Py<PyAny>) -> PyResult<()> {
+        crate::statement_log::refresh(py);
         let (op, finish) = job.take()?;
         let id = self.next_id;
         self.next_id += 1;
@@ -114,6 +115,7 @@ impl Completer {
         }
         self.shared.armed.store(false, Ordering::Release);
         let done = std::mem::take(&mut *self.shared.queue.lock().expect("queue lock"));
+        crate::statement_log::emit(py);
         // Every queued future is resolved even if one of them fails to resolve; the first
         // such failure is reported to the loop afterwards.
         let mut first_err: Option<PyErr> = None;

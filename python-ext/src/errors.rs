@@ -36,6 +36,10 @@ fn class_name(e: &Error) -> &'static str {
         Error::Decode { .. } => "DecodeError",
         Error::Transaction(_) => "TransactionError",
         Error::NotLoaded { .. } => "NotLoaded",
+        Error::UnknownModel { .. } => "UnknownModel",
+        Error::UnknownRelation { .. } => "UnknownRelation",
+        Error::InvalidRelation { .. } => "InvalidRelation",
+        Error::DeleteRestricted(_) => "DeleteRestricted",
         _ => "ChakraError",
     }
 }
@@ -87,6 +91,40 @@ fn details<'py>(py: Python<'py>, e: &Error) -> PyResult<Bound<'py, PyDict>> {
         }
         Error::InvalidUrl { url, reason } => {
             d.set_item("url", url)?;
+            d.set_item("reason", reason)?;
+        }
+        Error::NotLoaded {
+            owner,
+            relation,
+            model,
+        } => {
+            d.set_item("model", owner)?;
+            d.set_item("relation", relation)?;
+            d.set_item("related_model", model)?;
+        }
+        Error::UnknownModel {
+            model,
+            referenced_by,
+        } => {
+            d.set_item("model", model)?;
+            d.set_item("referenced_by", referenced_by)?;
+        }
+        Error::UnknownRelation {
+            model,
+            relation,
+            choices,
+        } => {
+            d.set_item("model", model)?;
+            d.set_item("relation", relation)?;
+            d.set_item("choices", PyList::new(py, choices)?)?;
+        }
+        Error::InvalidRelation {
+            model,
+            relation,
+            reason,
+        } => {
+            d.set_item("model", model)?;
+            d.set_item("relation", relation)?;
             d.set_item("reason", reason)?;
         }
         Error::Database { message, sql } => {

@@ -5,14 +5,81 @@
 use crate::convert::from_py;
 use crate::errors::to_py as err;
 use crate::model::ModelInfo;
+use crate::registry::Snapshot;
 use chakra_dsl::lookup::{self, ArgShape, LookupArg, Operand, ParsedLookup, QNode};
 use chakra_dsl::{field_expr, ArithOp, Error, Expr, ModelMeta, Value, ValueType};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyList, PyString, PyTuple};
+use std::sync::Arc;
 
 static EXPRESSION: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static MODEL: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// A model instance given as a lookup value stands for its primary key
+/// (`filter(author=alice)`, `tags__in=[t1, t2]`).
+fn model_key<'py>(
+    meta: &ModelMeta,
+    key: &str,
+    obj: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = obj.py();
+    let cls = MODEL.import(py, "chakra.models", "Model")?;
+    if !obj.is_instance(cls)? {
+        return Ok(obj.clone());
+    }
+    let pk = obj.getattr(intern!(py, "pk"))?;
+    if pk.is_none() {
+        return Err(bad(
+            meta,
+            key,
+            obj,
+            "a saved object".into(),
+            "the object has no primary key yet (save it first)".into(),
+        ));
+    }
+    Ok(pk)
+}
+
+/// The error type `lookup::across` threads through (a Python exception, or a core error
+/// converted to one).
+struct Fail(PyErr);
+
+impl From<Error> for Fail {
+    fn from(e: Error) -> Self {
+        Fail(err(e))
+    }
+}
+
+/// Builds the condition for `key=value`, crossing relations (`author__username`,
+/// `posts__title__contains`, `tags__name`, `posts__isnull`) through the core's
+/// `lookup::across`: the relation hops become `EXISTS` around the condition on the last
+/// model.
+pub fn leaf_across(
+    models: &Snapshot,
+    meta: &Arc<ModelMeta>,
+    key: &str,
+    obj: &Bound<'_, PyAny>,
+) -> PyResult<QNode> {
+    lookup::across(
+        models,
+        meta,
+        key,
+        |m, k| leaf(m, k, obj).map_err(Fail),
+        || match obj.cast::<PyBool>() {
+            Ok(b) => Ok(b.is_true()),
+            Err(_) => Err(Fail(bad(
+                meta,
+                key,
+                obj,
+                "Boolean".into(),
+                "isnull takes True or False".into(),
+            ))),
+        },
+    )
+    .map_err(|f| f.0)
+}
 
 fn is_expression(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
     let cls = EXPRESSION.import(obj.py(), "chakra.expressions", "Expression")?;
@@ -92,6 +159,7 @@ pub fn expression(
 }
 
 fn operand(pl: &ParsedLookup<'_>, obj: &Bound<'_, PyAny>, ty: &ValueType) -> PyResult<Operand> {
+    let obj = &model_key(pl.model, &pl.key, obj)?;
     if is_expression(obj)? {
         return Ok(Operand::Expr(expression(pl.model, &pl.key, obj, ty)?));
     }
@@ -108,7 +176,7 @@ fn sequence<'py>(obj: &Bound<'py, PyAny>) -> Option<Vec<Bound<'py, PyAny>>> {
     it.collect::<PyResult<Vec<_>>>().ok()
 }
 
-/// Builds the condition for `key=value`.
+/// Builds the condition for `key=value` on `meta`'s own fields.
 pub fn leaf(meta: &ModelMeta, key: &str, obj: &Bound<'_, PyAny>) -> PyResult<QNode> {
     let pl = lookup::parse(meta, key).map_err(err)?;
     let arg = match pl.arg_shape() {
@@ -155,6 +223,7 @@ pub fn leaf(meta: &ModelMeta, key: &str, obj: &Bound<'_, PyAny>) -> PyResult<QNo
             })?;
             let mut vals = Vec::with_capacity(items.len());
             for it in &items {
+                let it = &model_key(meta, key, it)?;
                 vals.push(
                     from_py::value(it, &ty).map_err(|r| bad(meta, key, it, ty.to_string(), r))?,
                 );
@@ -177,8 +246,9 @@ pub fn leaf(meta: &ModelMeta, key: &str, obj: &Bound<'_, PyAny>) -> PyResult<QNo
     Ok(QNode::Leaf(pl.build(arg).map_err(err)?))
 }
 
-/// Converts a `chakra.Q` object (its `children`, `connector` and `negated`).
-pub fn q_node(info: &ModelInfo, q: &Bound<'_, PyAny>) -> PyResult<QNode> {
+/// Converts a `chakra.Q` object (its `children`, `connector` and `negated`); keys may cross
+/// relations of the registered `models`.
+pub fn q_node(models: &Snapshot, info: &ModelInfo, q: &Bound<'_, PyAny>) -> PyResult<QNode> {
     let py = q.py();
     let meta = &info.meta;
     let children = q.getattr(intern!(py, "children"))?;
@@ -187,9 +257,9 @@ pub fn q_node(info: &ModelInfo, q: &Bound<'_, PyAny>) -> PyResult<QNode> {
     for child in children.iter() {
         if let Ok(t) = child.cast::<PyTuple>() {
             let key: String = t.get_item(0)?.extract()?;
-            nodes.push(leaf(meta, &key, &t.get_item(1)?)?);
+            nodes.push(leaf_across(models, meta, &key, &t.get_item(1)?)?);
         } else {
-            nodes.push(q_node(info, &child)?);
+            nodes.push(q_node(models, info, &child)?);
         }
     }
     let connector: String = q.getattr(intern!(py, "connector"))?.extract()?;

@@ -5,9 +5,11 @@
 use crate::model::{self, ModelInfo};
 use crate::pools::{closed, PoolSlot};
 use chakra::exec::Row;
+use chakra::load::Loaded;
 use chakra::sql::ddl;
 use chakra::Transaction;
-use chakra_dsl::{Error, ModelMeta, Result, Statement, Value};
+use chakra_dsl::relations::ResolvedRelation;
+use chakra_dsl::{Error, LoadPlan, ModelMeta, Result, Statement, Value};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use pyo3::IntoPyObjectExt;
@@ -46,10 +48,16 @@ pub enum Op {
     Fetch(Target, Statement),
     /// Affected-row count of a statement.
     Execute(Target, Statement),
-    /// `CREATE TABLE` (and indexes) for models, in order; `if_not_exists` skips existing.
-    CreateTables(Target, Vec<Arc<ModelMeta>>, bool),
-    /// `DROP TABLE IF EXISTS` for models, in order.
-    DropTables(Target, Vec<Arc<ModelMeta>>),
+    /// `CREATE TABLE` (foreign keys, indexes) for resolved tables, referenced ones first, in
+    /// one transaction; `if_not_exists` skips existing ones.
+    CreateTables(Target, Vec<ModelMeta>, bool),
+    /// `DROP TABLE IF EXISTS` for resolved tables, referencing ones first.
+    DropTables(Target, Vec<ModelMeta>),
+    /// A query with its `select_related` joins and one statement per prefetch level.
+    Load(Target, Box<LoadPlan>),
+    /// Changes to the many-to-many links of one row (its key), returning how many join
+    /// rows were written or deleted.
+    Links(Target, Box<ResolvedRelation>, Value, LinkOp),
     /// Opens a transaction into the cell.
     Begin(Arc<PoolSlot>, Arc<TxCell>),
     /// Transaction control on the cell.
@@ -60,8 +68,22 @@ pub enum Op {
     Noop,
 }
 
+/// A change to one row's many-to-many links.
+pub enum LinkOp {
+    /// Links these targets (those already linked are left alone).
+    Add(Vec<Value>),
+    /// Unlinks these targets.
+    Remove(Vec<Value>),
+    /// Unlinks every target.
+    Clear,
+    /// Makes these the only linked targets.
+    Set(Vec<Value>),
+}
+
 /// What an op produced.
 pub enum Outcome {
+    /// A row tree: the queried rows and their loaded relations.
+    Loaded(Loaded),
     /// Rows.
     Rows(Vec<Row>),
     /// A count.
@@ -121,26 +143,61 @@ impl Op {
             Op::Execute(Target::Tx(cell), stmt) => Ok(Outcome::Count(
                 with_tx(&cell, async |tx| tx.execute(&stmt).await).await?,
             )),
-            Op::CreateTables(target, metas, if_not_exists) => {
+            Op::CreateTables(target, tables, if_not_exists) => {
                 let d = ddl_for(&target).await?;
-                for m in metas {
-                    for mut sql in ddl::create_table(&m, d)? {
-                        if if_not_exists {
-                            sql = sql
-                                .replacen("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ", 1)
-                                .replacen("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1);
+                let stmts = ddl::create_tables(&tables, d, if_not_exists)?;
+                match &target {
+                    Target::Pool(slot) => {
+                        let mut tx = slot.get().await?.begin().await?;
+                        for sql in &stmts {
+                            tx.batch_execute(sql).await?;
                         }
-                        batch(&target, &sql).await?;
+                        tx.commit().await?;
+                    }
+                    Target::Tx(_) => {
+                        for sql in &stmts {
+                            batch(&target, sql).await?;
+                        }
                     }
                 }
                 Ok(Outcome::Unit)
             }
-            Op::DropTables(target, metas) => {
-                for m in metas {
-                    batch(&target, &ddl::drop_table(&m)?).await?;
+            Op::DropTables(target, tables) => {
+                let d = ddl_for(&target).await?;
+                for sql in ddl::drop_tables(&tables, d)? {
+                    batch(&target, &sql).await?;
                 }
                 Ok(Outcome::Unit)
             }
+            Op::Load(Target::Pool(slot), plan) => {
+                let pool = slot.get().await?;
+                let mut exec = &pool;
+                Ok(Outcome::Loaded(chakra::load::run(&mut exec, &plan).await?))
+            }
+            Op::Load(Target::Tx(cell), plan) => Ok(Outcome::Loaded(
+                with_tx(&cell, async |tx| chakra::load::run(tx, &plan).await).await?,
+            )),
+            Op::Links(Target::Pool(slot), rel, key, op) => {
+                let pool = slot.get().await?;
+                let n = match op {
+                    // Two statements (which exist, then insert; or delete, then insert): one
+                    // transaction.
+                    LinkOp::Add(_) | LinkOp::Set(_) => {
+                        let mut tx = pool.begin().await?;
+                        let n = crate::links::run(&mut tx, &rel, key, op).await?;
+                        tx.commit().await?;
+                        n
+                    }
+                    _ => {
+                        let mut exec = &pool;
+                        crate::links::run(&mut exec, &rel, key, op).await?
+                    }
+                };
+                Ok(Outcome::Count(n))
+            }
+            Op::Links(Target::Tx(cell), rel, key, op) => Ok(Outcome::Count(
+                with_tx(&cell, async |tx| crate::links::run(tx, &rel, key, op).await).await?,
+            )),
             Op::Begin(slot, cell) => {
                 let pool = slot.get().await?;
                 let mut guard = cell.lock().await;
@@ -200,6 +257,25 @@ pub enum Finish {
     Nothing,
     /// Inserted rows written back into these instances (generated keys, defaults).
     Created(Arc<ModelInfo>, Vec<Py<PyAny>>),
+    /// Instances with their loaded relations, built from a row tree.
+    Tree(crate::hydrate::Tree),
+}
+
+/// The model's `DoesNotExist` (`count` 0) or `MultipleObjectsReturned` for a `get()`.
+pub fn get_error(py: Python<'_>, info: &ModelInfo, count: usize, detail: String) -> PyErr {
+    let cls = info.cls.bind(py).clone().into_any();
+    let e = if count == 0 {
+        Error::NotFound {
+            model: info.meta.name.clone(),
+            detail: Some(detail),
+        }
+    } else {
+        Error::MultipleObjectsReturned {
+            model: info.meta.name.clone(),
+            count,
+        }
+    };
+    crate::errors::to_py_in(py, &e, Some(&cls))
 }
 
 fn first_cell(rows: &[Row]) -> Option<&Value> {
@@ -219,30 +295,10 @@ impl Finish {
                 Some(r) => Ok(model::instance(py, &info, r)?.unbind()),
                 None => Ok(py.None()),
             },
-            (Finish::Get(info, detail), Outcome::Rows(rows)) => {
-                let cls = info.cls.bind(py).clone().into_any();
-                match rows.len() {
-                    1 => Ok(
-                        model::instance(py, &info, rows.into_iter().next().expect("one"))?.unbind(),
-                    ),
-                    0 => Err(crate::errors::to_py_in(
-                        py,
-                        &Error::NotFound {
-                            model: info.meta.name.clone(),
-                            detail: Some(detail),
-                        },
-                        Some(&cls),
-                    )),
-                    n => Err(crate::errors::to_py_in(
-                        py,
-                        &Error::MultipleObjectsReturned {
-                            model: info.meta.name.clone(),
-                            count: n,
-                        },
-                        Some(&cls),
-                    )),
-                }
-            }
+            (Finish::Get(info, detail), Outcome::Rows(mut rows)) => match rows.len() {
+                1 => Ok(model::instance(py, &info, rows.pop().expect("one"))?.unbind()),
+                n => Err(get_error(py, &info, n, detail)),
+            },
             (Finish::Values(shape), Outcome::Rows(rows)) => values(py, shape, rows),
             (Finish::Scalar, Outcome::Rows(rows)) => match first_cell(&rows) {
                 Some(v) => Ok(crate::convert::to_py::value(py, v)?.unbind()),
@@ -253,6 +309,7 @@ impl Finish {
                     || matches!(first_cell(&rows), Some(Value::I64(x)) if *x != 0);
                 b.into_py_any(py)
             }
+            (Finish::Tree(tree), Outcome::Loaded(loaded)) => tree.apply(py, loaded),
             (Finish::Created(info, objs), Outcome::Rows(rows)) => {
                 model::write_back(py, &info, &objs, rows)?;
                 Ok(py.None())
@@ -328,8 +385,10 @@ impl Job {
     /// the I/O), and converts its result. Safe inside and outside a running event loop: it
     /// never waits on the loop.
     fn run_sync(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        crate::statement_log::refresh(py);
         let (op, finish) = self.take()?;
         let out = py.detach(|| crate::runtime::block_on(op.run()).unwrap_or_else(|| Err(closed())));
+        crate::statement_log::emit(py);
         match out {
             Ok(o) => finish.apply(py, o),
             Err(e) => Err(crate::errors::to_py_in(py, &e, None)),

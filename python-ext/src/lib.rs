@@ -7,6 +7,10 @@
 //! - [`job`]: a unit of work: an op run on the runtime, and its conversion to Python.
 //! - [`pools`]: pools by URL. [`session`]: transactions for `Session`.
 //! - [`model`]: model registration and row hydration. [`query`]: `QuerySet` state.
+//! - [`registry`]: the registered models by name (relations resolve against it).
+//!   [`schema`]: tables from metadata. [`hydrate`]: row trees (eager loads) → instances.
+//!   [`links`]: many-to-many add/remove/clear/set. [`statement_log`]: the `chakra.sql`
+//!   logger.
 //! - [`filters`]: `Q` / `F` / `field__lookup=value` → the shared lookup parser.
 //! - [`convert`]: values ↔ Python objects. [`errors`]: the error enum → `chakra.errors`.
 
@@ -14,12 +18,17 @@ mod bridge;
 mod convert;
 mod errors;
 mod filters;
+mod hydrate;
 mod job;
+mod links;
 mod model;
 mod pools;
 mod query;
+mod registry;
 mod runtime;
+mod schema;
 mod session;
+mod statement_log;
 
 use pyo3::prelude::*;
 
@@ -40,9 +49,10 @@ fn _chakra(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<model::ModelHandle>()?;
     m.add_class::<query::Query>()?;
     m.add_function(wrap_pyfunction!(model::register_model, m)?)?;
-    m.add_function(wrap_pyfunction!(model::create_tables_job, m)?)?;
-    m.add_function(wrap_pyfunction!(model::drop_tables_job, m)?)?;
-    m.add_function(wrap_pyfunction!(model::create_table_sql, m)?)?;
+    m.add_function(wrap_pyfunction!(schema::create_tables_job, m)?)?;
+    m.add_function(wrap_pyfunction!(schema::drop_tables_job, m)?)?;
+    m.add_function(wrap_pyfunction!(schema::create_table_sql, m)?)?;
+    m.add("TRACE", statement_log::TRACE)?;
     m.add_function(wrap_pyfunction!(pools::default_url, m)?)?;
     m.add_function(wrap_pyfunction!(pools::check_url, m)?)?;
     m.add_function(wrap_pyfunction!(job::noop_job, m)?)?;

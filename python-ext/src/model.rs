@@ -4,12 +4,16 @@
 
 use crate::convert::{from_py, to_py};
 use crate::errors::to_py as err;
-use crate::job::{Finish, Job, Op};
+use crate::hydrate::{Mode, Tree};
+use crate::job::{Finish, Job, LinkOp, Op};
 use crate::session::target_of;
 use chakra::exec::Row;
+use chakra_dsl::relations::explicit::related_filter;
+use chakra_dsl::relations::{default_join_column, find_relation, resolve_relation, Link};
 use chakra_dsl::{
-    insert_rows, pk_filter, DefaultValue, Error, FieldMeta, FieldType, ModelMeta, ModelQuery,
-    RelationKind, RelationMeta, Statement, Value,
+    insert_rows, pk_filter, DefaultValue, Error, FieldMeta, FieldType, ForeignKeyRef, LoadPlan,
+    LoadSpec, ModelMeta, ModelQuery, OnDelete, PrefetchSpec, RelationKind, RelationMeta, Statement,
+    Value,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
@@ -26,12 +30,22 @@ pub struct ModelInfo {
     pub names: Vec<Py<PyString>>,
 }
 
-/// Builds one instance from a row laid out as the model's fields in declaration order.
-pub fn instance<'py>(py: Python<'py>, info: &ModelInfo, row: Row) -> PyResult<Bound<'py, PyAny>> {
+/// The `__dict__` of an instance built from a row laid out as the model's fields in
+/// declaration order.
+pub fn row_dict<'py>(py: Python<'py>, info: &ModelInfo, row: Row) -> PyResult<Bound<'py, PyDict>> {
     let dict = PyDict::new(py);
     for (name, v) in info.names.iter().zip(row.iter()) {
         dict.set_item(name.bind(py), to_py::value(py, v)?)?;
     }
+    Ok(dict)
+}
+
+/// An instance of `info`'s class with `dict` as its `__dict__` (no `__init__` runs).
+pub fn from_dict<'py>(
+    py: Python<'py>,
+    info: &ModelInfo,
+    dict: Bound<'py, PyDict>,
+) -> PyResult<Bound<'py, PyAny>> {
     let cls = info.cls.bind(py);
     // SAFETY: `tp_alloc` of a heap type returns a new zero-initialised instance (or NULL with
     // an exception set); setting `__dict__` through the generic setattr is what
@@ -47,6 +61,12 @@ pub fn instance<'py>(py: Python<'py>, info: &ModelInfo, row: Row) -> PyResult<Bo
         }
         Ok(obj)
     }
+}
+
+/// Builds one instance from a row laid out as the model's fields in declaration order.
+pub fn instance<'py>(py: Python<'py>, info: &ModelInfo, row: Row) -> PyResult<Bound<'py, PyAny>> {
+    let dict = row_dict(py, info, row)?;
+    from_dict(py, info, dict)
 }
 
 /// Builds a list of instances from rows (one GIL acquisition for the batch).
@@ -130,8 +150,11 @@ pub struct ModelHandle {
 }
 
 /// Registers a model: `fields` are dicts (`name, column, type, primary_key,
-/// auto_increment, unique, nullable, index, default, default_now`), `relations` dicts
-/// (`name, kind, target, foreign_key, back_populates`).
+/// auto_increment, unique, nullable, index, default, default_now`, and `references`:
+/// `{model, on_delete}` for a foreign-key column), `relations` dicts (`name, kind, target,
+/// foreign_key, back_populates`, and `through, source_column, target_column` for a
+/// many-to-many; the columns default to `post_id` / `tag_id`). A model registered under
+/// the same name before is replaced.
 #[pyfunction]
 pub fn register_model(
     py: Python<'_>,
@@ -144,67 +167,128 @@ pub fn register_model(
     chakra_dsl::ident::validate(&table).map_err(err)?;
     let mut metas = Vec::with_capacity(fields.len());
     for f in &fields {
-        let fname: String = get(f, "name")?.extract()?;
-        let ty = field_type(&get(f, "type")?)?;
-        let mut m = FieldMeta::new(fname.clone(), ty);
-        m.column = get(f, "column")?.extract()?;
-        chakra_dsl::ident::validate(&m.column).map_err(err)?;
-        m.primary_key = get(f, "primary_key")?.extract()?;
-        m.auto_increment = get(f, "auto_increment")?.extract()?;
-        m.unique = get(f, "unique")?.extract()?;
-        m.nullable = get(f, "nullable")?.extract()?;
-        m.index = get(f, "index")?.extract()?;
-        if get(f, "default_now")?.extract::<bool>()? {
-            m.default = Some(DefaultValue::Now);
-        } else if let Some(d) = f.get_item("default")? {
-            let v = from_py::value(&d, &m.ty.value_type()).map_err(|reason| {
-                err(Error::BadValue {
-                    model: name.clone(),
-                    field: fname.clone(),
-                    value: d.repr().map(|r| r.to_string()).unwrap_or_default(),
-                    expected: m.ty.canonical_name().into(),
-                    reason: Some(format!("bad default: {reason}")),
-                })
-            })?;
-            m.default = Some(DefaultValue::Value(v));
-        }
-        metas.push(m);
+        metas.push(field_meta(&name, f)?);
     }
     let mut rels = Vec::with_capacity(relations.len());
     for r in &relations {
-        let kind: String = get(r, "kind")?.extract()?;
-        rels.push(RelationMeta {
-            name: get(r, "name")?.extract()?,
-            kind: match kind.as_str() {
-                "ForeignKey" => RelationKind::ForeignKey,
-                "OneToOne" => RelationKind::OneToOne,
-                "OneToMany" => RelationKind::OneToMany,
-                other => {
-                    return Err(err(Error::Config(format!(
-                        "unknown relation kind {other:?}"
-                    ))))
-                }
-            },
-            target: get(r, "target")?.extract()?,
-            foreign_key: get(r, "foreign_key")?.extract()?,
-            back_populates: get(r, "back_populates")?.extract()?,
-        });
+        rels.push(relation_meta(&name, r)?);
     }
     let names = metas
         .iter()
         .map(|f| PyString::intern(py, &f.name).unbind())
         .collect();
-    Ok(ModelHandle {
-        info: Arc::new(ModelInfo {
-            meta: Arc::new(ModelMeta {
-                name,
-                table,
-                fields: metas,
-                relations: rels,
-            }),
-            cls: cls.unbind(),
-            names,
+    let info = Arc::new(ModelInfo {
+        meta: Arc::new(ModelMeta {
+            name,
+            table,
+            fields: metas,
+            relations: rels,
         }),
+        cls: cls.unbind(),
+        names,
+    });
+    crate::registry::register(info.clone());
+    Ok(ModelHandle { info })
+}
+
+fn field_meta(model: &str, f: &Bound<'_, PyDict>) -> PyResult<FieldMeta> {
+    let fname: String = get(f, "name")?.extract()?;
+    let ty = field_type(&get(f, "type")?)?;
+    let mut m = FieldMeta::new(fname.clone(), ty);
+    m.column = get(f, "column")?.extract()?;
+    chakra_dsl::ident::validate(&m.column).map_err(err)?;
+    m.primary_key = get(f, "primary_key")?.extract()?;
+    m.auto_increment = get(f, "auto_increment")?.extract()?;
+    m.unique = get(f, "unique")?.extract()?;
+    m.nullable = get(f, "nullable")?.extract()?;
+    m.index = get(f, "index")?.extract()?;
+    if get(f, "default_now")?.extract::<bool>()? {
+        m.default = Some(DefaultValue::Now);
+    } else if let Some(d) = f.get_item("default")? {
+        let v = from_py::value(&d, &m.ty.value_type()).map_err(|reason| {
+            err(Error::BadValue {
+                model: model.to_owned(),
+                field: fname.clone(),
+                value: d.repr().map(|r| r.to_string()).unwrap_or_default(),
+                expected: m.ty.canonical_name().into(),
+                reason: Some(format!("bad default: {reason}")),
+            })
+        })?;
+        m.default = Some(DefaultValue::Value(v));
+    }
+    if let Some(r) = f.get_item("references")? {
+        let r = r.cast_into::<PyDict>()?;
+        let word: String = get(&r, "on_delete")?.extract()?;
+        let on_delete = OnDelete::parse(&word).ok_or_else(|| {
+            err(Error::InvalidRelation {
+                model: model.to_owned(),
+                relation: fname.clone(),
+                reason: format!(
+                    "unknown on_delete {word:?}; choices are: CASCADE, SET_NULL, RESTRICT, \
+                     NO_ACTION"
+                ),
+            })
+        })?;
+        if on_delete == OnDelete::SetNull && !m.nullable {
+            return Err(err(Error::InvalidRelation {
+                model: model.to_owned(),
+                relation: fname.clone(),
+                reason: "on_delete=SET_NULL needs a nullable key (nullable=True)".into(),
+            }));
+        }
+        m.references = Some(ForeignKeyRef {
+            model: get(&r, "model")?.extract()?,
+            table: String::new(),
+            column: String::new(),
+            on_delete,
+        });
+    }
+    Ok(m)
+}
+
+fn relation_meta(model: &str, r: &Bound<'_, PyDict>) -> PyResult<RelationMeta> {
+    let kind: String = get(r, "kind")?.extract()?;
+    let target: String = get(r, "target")?.extract()?;
+    let opt = |k: &str| -> PyResult<Option<String>> {
+        match r.get_item(k)? {
+            Some(v) if !v.is_none() => Ok(Some(v.extract()?)),
+            _ => Ok(None),
+        }
+    };
+    let kind = match kind.as_str() {
+        "ForeignKey" => RelationKind::ForeignKey,
+        "OneToOne" => RelationKind::OneToOne,
+        "OneToMany" => RelationKind::OneToMany,
+        "ManyToMany" => {
+            let through = opt("through")?.ok_or_else(|| {
+                err(Error::Config(format!(
+                    "the many-to-many relation of {model} to {target} names no through table"
+                )))
+            })?;
+            chakra_dsl::ident::validate(&through).map_err(err)?;
+            let source_column = opt("source_column")?.unwrap_or_else(|| default_join_column(model));
+            let target_column =
+                opt("target_column")?.unwrap_or_else(|| default_join_column(&target));
+            chakra_dsl::ident::validate(&source_column).map_err(err)?;
+            chakra_dsl::ident::validate(&target_column).map_err(err)?;
+            RelationKind::ManyToMany {
+                through,
+                source_column,
+                target_column,
+            }
+        }
+        other => {
+            return Err(err(Error::Config(format!(
+                "unknown relation kind {other:?}"
+            ))))
+        }
+    };
+    Ok(RelationMeta {
+        name: get(r, "name")?.extract()?,
+        kind,
+        target,
+        foreign_key: opt("foreign_key")?,
+        back_populates: opt("back_populates")?,
     })
 }
 
@@ -228,6 +312,22 @@ impl ModelHandle {
     /// Converts a Python value for field `f`.
     pub fn field_value(&self, f: &FieldMeta, obj: &Bound<'_, PyAny>) -> PyResult<Value> {
         from_py::value(obj, &f.ty.value_type()).map_err(|r| self.bad(&f.name, obj, &f.ty, r))
+    }
+
+    /// The value of `obj`'s field `f`, which must be set (a key that identifies related
+    /// rows; `what` names the relation or operation for the message).
+    fn key_of(&self, obj: &Bound<'_, PyAny>, f: &FieldMeta, what: &str) -> PyResult<Value> {
+        let py = obj.py();
+        let d = obj
+            .getattr(intern!(py, "__dict__"))?
+            .cast_into::<PyDict>()?;
+        match d.get_item(f.name.as_str())? {
+            Some(v) if !v.is_none() => self.field_value(f, &v),
+            _ => Err(err(Error::InvalidQuery(format!(
+                "{}.{what}: this {} has no {} yet (save it first)",
+                self.info.meta.name, self.info.meta.name, f.name
+            )))),
+        }
     }
 
     fn pk_value(&self, obj: &Bound<'_, PyAny>) -> PyResult<Value> {
@@ -421,6 +521,140 @@ impl ModelHandle {
         ))
     }
 
+    /// The query over the rows related to `obj` through relation `name` (explicit
+    /// loading: `await user.posts.all()`, `user.posts.filter(...)`).
+    fn related_query(&self, obj: &Bound<'_, PyAny>, name: &str) -> PyResult<crate::query::Query> {
+        let models = crate::registry::snapshot();
+        let rel = resolve_relation(&models, &self.info.meta, name).map_err(err)?;
+        let key = self.key_of(obj, rel.source_key(), name)?;
+        let target = models.info(&rel.target.name).cloned().ok_or_else(|| {
+            err(Error::UnknownModel {
+                model: rel.target.name.clone(),
+                referenced_by: rel.display(),
+            })
+        })?;
+        let mut mq = ModelQuery::new(rel.target.clone()).filter(related_filter(&rel, key));
+        // Primary-key order, as prefetch_related gives them (order_by() replaces it).
+        if let Some(pk) = rel.target.primary_key() {
+            mq = mq.order_by(chakra_dsl::field_expr(&rel.target, pk), false);
+        }
+        Ok(crate::query::Query::new(target, mq))
+    }
+
+    /// Changes the many-to-many links of `obj` through relation `name`: `op` is `"add"`,
+    /// `"remove"`, `"clear"` or `"set"`, `objs` the related objects (or their keys).
+    /// Returns the number of join rows written or deleted.
+    fn links_job(
+        &self,
+        target: &Bound<'_, PyAny>,
+        obj: &Bound<'_, PyAny>,
+        name: &str,
+        op: &str,
+        objs: Vec<Bound<'_, PyAny>>,
+    ) -> PyResult<Job> {
+        let py = obj.py();
+        let models = crate::registry::snapshot();
+        let rel = resolve_relation(&models, &self.info.meta, name).map_err(err)?;
+        let Link::Through { target_key, .. } = &rel.link else {
+            return Err(err(Error::InvalidRelation {
+                model: self.info.meta.name.clone(),
+                relation: name.to_owned(),
+                reason: format!(
+                    "{op}() works on many-to-many relations; set the foreign key on the \
+                     related object instead"
+                ),
+            }));
+        };
+        let key = self.key_of(obj, rel.source_key(), name)?;
+        let mut values = Vec::with_capacity(objs.len());
+        for o in &objs {
+            let k = match o.getattr(intern!(py, "__chakra__")) {
+                Ok(_) => o.getattr(intern!(py, "pk"))?,
+                Err(_) => o.clone(),
+            };
+            if k.is_none() {
+                return Err(self.bad(
+                    name,
+                    o,
+                    &target_key.ty,
+                    format!(
+                        "the {} has no primary key yet (save it first)",
+                        rel.target.name
+                    ),
+                ));
+            }
+            values.push(
+                from_py::value(&k, &target_key.ty.value_type())
+                    .map_err(|r| self.bad(name, o, &target_key.ty, r))?,
+            );
+        }
+        let op = match op {
+            "add" => LinkOp::Add(values),
+            "remove" => LinkOp::Remove(values),
+            "clear" => LinkOp::Clear,
+            "set" => LinkOp::Set(values),
+            other => {
+                return Err(err(Error::InvalidQuery(format!(
+                    "unknown link operation {other:?}"
+                ))))
+            }
+        };
+        Ok(Job::new(
+            Op::Links(target_of(target)?, Box::new(rel), key, op),
+            Finish::RowCount,
+        ))
+    }
+
+    /// Loads relation paths (`"author"`, `"comments__commenter"`) onto `obj` with one
+    /// statement per level (`await post.fetch_related(...)`).
+    fn fetch_related_job(
+        &self,
+        target: &Bound<'_, PyAny>,
+        obj: &Bound<'_, PyAny>,
+        paths: Vec<String>,
+    ) -> PyResult<Job> {
+        let meta = &self.info.meta;
+        let pk = meta.primary_key().ok_or_else(|| {
+            err(Error::InvalidQuery(format!(
+                "{} has no primary key",
+                meta.name
+            )))
+        })?;
+        let key = self.key_of(obj, pk, "fetch_related")?;
+        let mq = ModelQuery::new(meta.clone()).filter(pk_filter(meta, key).map_err(err)?);
+        let spec = LoadSpec {
+            select_related: Vec::new(),
+            prefetch: paths.into_iter().map(PrefetchSpec::new).collect(),
+        };
+        let models = crate::registry::snapshot();
+        let plan = LoadPlan::build(&models, &mq, &spec).map_err(err)?;
+        Ok(Job::new(
+            Op::Load(target_of(target)?, Box::new(plan)),
+            Finish::Tree(Tree {
+                root: self.info.clone(),
+                models,
+                mode: Mode::Onto(obj.clone().unbind()),
+            }),
+        ))
+    }
+
+    /// The `chakra.errors.NotLoaded` exception for relation `relation` of this model (to
+    /// raise).
+    fn not_loaded(&self, py: Python<'_>, relation: &str) -> Py<PyAny> {
+        let models = crate::registry::snapshot();
+        let model = find_relation(&models, &self.info.meta, relation)
+            .map(|r| r.target)
+            .unwrap_or_else(|| "?".into());
+        let e = Error::NotLoaded {
+            owner: self.info.meta.name.clone(),
+            relation: relation.to_owned(),
+            model,
+        };
+        crate::errors::to_py_in(py, &e, None)
+            .into_value(py)
+            .into_any()
+    }
+
     /// Converts `value` for field `name` (checks it; used by `Model.__init__` callers and
     /// tests). Returns the value as it would read back.
     fn check(&self, py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
@@ -429,43 +663,4 @@ impl ModelHandle {
         chakra_dsl::check_value(&self.info.meta, f, &v).map_err(err)?;
         Ok(to_py::value(py, &v)?.unbind())
     }
-}
-
-/// `CREATE TABLE` for the models, in order.
-#[pyfunction]
-#[pyo3(signature = (target, models, if_not_exists=false))]
-pub fn create_tables_job(
-    target: &Bound<'_, PyAny>,
-    models: Vec<PyRef<'_, ModelHandle>>,
-    if_not_exists: bool,
-) -> PyResult<Job> {
-    let metas = models.iter().map(|m| m.info.meta.clone()).collect();
-    Ok(Job::new(
-        Op::CreateTables(target_of(target)?, metas, if_not_exists),
-        Finish::Nothing,
-    ))
-}
-
-/// `DROP TABLE IF EXISTS` for the models, in order.
-#[pyfunction]
-pub fn drop_tables_job(
-    target: &Bound<'_, PyAny>,
-    models: Vec<PyRef<'_, ModelHandle>>,
-) -> PyResult<Job> {
-    let metas = models.iter().map(|m| m.info.meta.clone()).collect();
-    Ok(Job::new(
-        Op::DropTables(target_of(target)?, metas),
-        Finish::Nothing,
-    ))
-}
-
-/// The SQL `CREATE TABLE` statements of a model for a dialect (`"postgres"`/`"sqlite"`).
-#[pyfunction]
-pub fn create_table_sql(model: PyRef<'_, ModelHandle>, dialect: &str) -> PyResult<Vec<String>> {
-    let d = match dialect {
-        "postgres" => chakra::Dialect::Postgres,
-        "sqlite" => chakra::Dialect::Sqlite,
-        other => return Err(err(Error::Config(format!("unknown dialect {other:?}")))),
-    };
-    chakra::sql::ddl::create_table(&model.info.meta, d).map_err(err)
 }

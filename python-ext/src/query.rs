@@ -4,11 +4,13 @@
 
 use crate::errors::to_py as err;
 use crate::filters;
+use crate::hydrate::{Mode, Tree};
 use crate::job::{Finish, Job, Op, Shape};
 use crate::model::ModelInfo;
+use crate::registry;
 use crate::session::target_of;
 use chakra_dsl::lookup::resolve_field;
-use chakra_dsl::{field_expr, Error, ModelQuery, Statement};
+use chakra_dsl::{field_expr, Error, LoadPlan, LoadSpec, ModelQuery, PrefetchSpec, Statement};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 use std::sync::Arc;
@@ -17,20 +19,63 @@ use std::sync::Arc;
 #[pyclass(frozen, module = "chakra._chakra")]
 pub struct Query {
     info: Arc<ModelInfo>,
-    mq: ModelQuery,
+    pub(crate) mq: ModelQuery,
+    load: LoadSpec,
 }
 
 impl Query {
     /// A query over `info`'s model.
     pub fn new(info: Arc<ModelInfo>, mq: ModelQuery) -> Query {
-        Query { info, mq }
+        Query {
+            info,
+            mq,
+            load: LoadSpec::default(),
+        }
     }
 
     fn with(&self, mq: ModelQuery) -> Query {
         Query {
             info: self.info.clone(),
             mq,
+            load: self.load.clone(),
         }
+    }
+
+    /// The job fetching `mq`'s rows: one statement, or the load plan when relations are to
+    /// be loaded eagerly.
+    fn rows_job(
+        &self,
+        target: &Bound<'_, PyAny>,
+        mq: ModelQuery,
+        finish: Finish,
+        mode: Mode,
+    ) -> PyResult<Job> {
+        if self.load.is_empty() {
+            return Ok(Job::new(
+                Op::Fetch(target_of(target)?, Statement::Select(mq.select())),
+                finish,
+            ));
+        }
+        let models = registry::snapshot();
+        let plan = LoadPlan::build(&models, &mq, &self.load).map_err(err)?;
+        Ok(Job::new(
+            Op::Load(target_of(target)?, Box::new(plan)),
+            Finish::Tree(Tree {
+                root: self.info.clone(),
+                models,
+                mode,
+            }),
+        ))
+    }
+
+    /// Checks the load spec against the registered models (before any I/O).
+    fn with_load(&self, load: LoadSpec) -> PyResult<Query> {
+        LoadPlan::build(&registry::snapshot(), &self.mq, &load).map_err(err)?;
+        Ok(Query {
+            info: self.info.clone(),
+            mq: self.mq.clone(),
+            load,
+        })
     }
 }
 
@@ -38,7 +83,7 @@ impl Query {
 impl Query {
     /// ANDs in the condition of a `chakra.Q` tree.
     fn filter(&self, q: &Bound<'_, PyAny>) -> PyResult<Query> {
-        let node = filters::q_node(&self.info, q)?;
+        let node = filters::q_node(&registry::snapshot(), &self.info, q)?;
         Ok(self.with(self.mq.clone().filter(node.lower())))
     }
 
@@ -105,6 +150,12 @@ impl Query {
         self.with(mq)
     }
 
+    /// The model class of the rows.
+    #[getter]
+    fn model(&self, py: Python<'_>) -> Py<pyo3::types::PyType> {
+        self.info.cls.clone_ref(py)
+    }
+
     /// The current `LIMIT`.
     #[getter]
     fn limit_value(&self) -> Option<u64> {
@@ -147,12 +198,54 @@ impl Query {
             .sql())
     }
 
-    /// Every matching row as a model instance.
+    /// Adds `select_related` paths (`"author__profile"`): single-valued relations joined
+    /// into the one statement. Unknown relations and relations to many rows fail here.
+    fn select_related(&self, paths: Vec<String>) -> PyResult<Query> {
+        let mut load = self.load.clone();
+        for p in paths {
+            if !load.select_related.contains(&p) {
+                load.select_related.push(p);
+            }
+        }
+        self.with_load(load)
+    }
+
+    /// Adds `prefetch_related` entries: `(path, query over the last hop's model or None,
+    /// to_attr or None)`; one statement per level, run after the main one.
+    fn prefetch_related(
+        &self,
+        specs: Vec<(String, Option<PyRef<'_, Query>>, Option<String>)>,
+    ) -> PyResult<Query> {
+        let mut load = self.load.clone();
+        for (path, query, to_attr) in specs {
+            let spec = PrefetchSpec {
+                path,
+                query: query.map(|q| q.mq.clone()),
+                to_attr,
+            };
+            if !load.prefetch.contains(&spec) {
+                load.prefetch.push(spec);
+            }
+        }
+        self.with_load(load)
+    }
+
+    /// The `select_related` paths and prefetched paths, for `repr` and tests.
+    fn load_paths(&self) -> (Vec<String>, Vec<String>) {
+        (
+            self.load.select_related.clone(),
+            self.load.prefetch.iter().map(|p| p.path.clone()).collect(),
+        )
+    }
+
+    /// Every matching row as a model instance (with its eager loads).
     fn fetch_job(&self, target: &Bound<'_, PyAny>) -> PyResult<Job> {
-        Ok(Job::new(
-            Op::Fetch(target_of(target)?, Statement::Select(self.mq.select())),
+        self.rows_job(
+            target,
+            self.mq.clone(),
             Finish::Models(self.info.clone()),
-        ))
+            Mode::All,
+        )
     }
 
     /// Exactly one row (at most 21 are read to tell "several" apart), else the model's
@@ -162,20 +255,15 @@ impl Query {
         if mq.limit.is_none() {
             mq.limit = Some(chakra_dsl::error::MAX_GET_RESULTS as u64);
         }
-        Ok(Job::new(
-            Op::Fetch(target_of(target)?, Statement::Select(mq.select())),
-            Finish::Get(self.info.clone(), detail),
-        ))
+        let finish = Finish::Get(self.info.clone(), detail.clone());
+        self.rows_job(target, mq, finish, Mode::Get(detail))
     }
 
     /// The first row or `None` (ordered by primary key unless ordered already).
     fn first_job(&self, target: &Bound<'_, PyAny>) -> PyResult<Job> {
         let mut mq = self.ordered_by_pk().mq.clone();
         mq.limit = Some(1);
-        Ok(Job::new(
-            Op::Fetch(target_of(target)?, Statement::Select(mq.select())),
-            Finish::First(self.info.clone()),
-        ))
+        self.rows_job(target, mq, Finish::First(self.info.clone()), Mode::First)
     }
 
     /// `COUNT(*)` of the rows, or of the rows of `fields` only (after `values()`, so

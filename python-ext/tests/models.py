@@ -1,12 +1,16 @@
 """Models used by the tests: the seed's ``User`` (with the fields its examples use) and
-``Post``, and ``Thing`` with one field of every type for the lookup tests."""
+``Post``, with the blog around them for the relationship tests (``Profile``, ``Comment``,
+``Tag``: the same shape as chakra/tests/blog/mod.rs), and ``Thing`` with one field of every
+type for the lookup tests."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from chakra import (
+    CASCADE,
     JSON,
+    SET_NULL,
     UUID,
     Array,
     BigInteger,
@@ -19,8 +23,10 @@ from chakra import (
     Float,
     ForeignKey,
     Integer,
+    ManyToMany,
     Model,
     OneToMany,
+    OneToOne,
     String,
     Text,
 )
@@ -40,12 +46,45 @@ class User(Model):
     posts = OneToMany("Post", back_populates="author")
 
 
+class Profile(Model):
+    """One per user; gives ``User.profile`` (the reverse side, not declared on ``User``)."""
+
+    __tablename__ = "profiles"
+
+    id = Field(BigInteger, primary_key=True)
+    user = OneToOne("User", back_populates="profile", type_=Integer, on_delete=CASCADE)
+    bio = Field(Text)
+
+
 class Post(Model):
     __tablename__ = "posts"
 
     id = Field(BigInteger, primary_key=True)
     title = Field(String(200))
-    author = ForeignKey("User", back_populates="posts", type_=Integer)
+    author = ForeignKey("User", back_populates="posts", type_=Integer, on_delete=CASCADE)
+    editor = ForeignKey(
+        "User", back_populates="edited_posts", type_=Integer, nullable=True, on_delete=SET_NULL
+    )
+    tags = ManyToMany("Tag", through="post_tags", back_populates="posts")
+
+
+class Comment(Model):
+    """Deleting a post deletes its comments; a user with comments cannot be deleted
+    (``RESTRICT``, the default)."""
+
+    __tablename__ = "comments"
+
+    id = Field(BigInteger, primary_key=True)
+    post = ForeignKey("Post", back_populates="comments", on_delete=CASCADE)
+    commenter = ForeignKey("User", back_populates="comments", type_=Integer)
+    body = Field(Text)
+
+
+class Tag(Model):
+    __tablename__ = "tags"
+
+    id = Field(BigInteger, primary_key=True)
+    name = Field(String(40), unique=True)
 
 
 class Thing(Model):
@@ -81,4 +120,4 @@ class Item(Model):
     active = Field(Boolean)
 
 
-ALL = (User, Post, Thing, Item)
+ALL = (User, Profile, Post, Comment, Tag, Thing, Item)

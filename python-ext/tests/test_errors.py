@@ -42,9 +42,14 @@ async def test_unknown_lookup_names_field_and_choices(db: object) -> None:
         Thing.objects.filter(day__hour=3)
 
 
-async def test_relation_traversal_is_refused(db: object) -> None:
-    with pytest.raises(errors.InvalidQuery, match="relation"):
-        User.objects.filter(posts__title="x")
+async def test_relation_traversal_checks_the_related_model(db: object) -> None:
+    User.objects.filter(posts__title="x")
+    with pytest.raises(errors.UnknownField) as ei:
+        User.objects.filter(posts__nope="x")
+    assert (ei.value.model, ei.value.field) == ("Post", "nope")
+    with pytest.raises(errors.BadValue) as bv:
+        User.objects.filter(posts__isnull="yes")
+    assert bv.value.model == "User"
 
 
 async def test_wrong_value_type_names_model_field_value(db: object) -> None:

@@ -7,8 +7,9 @@ import contextlib
 import io
 
 import chakra
+import pytest
 from chakra import Session, errors
-from models import Post, User
+from models import Post, Profile, User
 
 
 async def make_users() -> None:
@@ -122,19 +123,43 @@ async def test_transactions_roll_back_on_exception(db: object) -> None:
     assert balances == [500, 100]
 
 
-async def test_relationship_declarations_are_accepted(db: object) -> None:
+async def test_relationships(db: object) -> None:
     await make_users()
-    await Post.objects.create(title="hello", author_id=1)
-    alice = await User.objects.get(id=1)
-    post = await Post.objects.get(author_id=1)
-    assert post.title == "hello"
-    # Loading relations is a later issue: asking says so clearly.
-    try:
-        _ = alice.posts
-    except errors.NotLoaded as e:
-        assert "prefetch_related" in str(e)
-    else:
-        raise AssertionError("alice.posts should not be loaded")
+    alice, bob = await User.objects.filter(username__in=["alice", "bob"]).order_by("id").all()
+    await Profile.objects.create(user=alice, bio="Rustacean")
+    await Post.objects.bulk_create(
+        [
+            Post(title="Hello", author=alice),
+            Post(title="Relations", author=alice),
+            Post(title="Hi", author=bob),
+        ]
+    )
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        # Eager loading with JOIN
+        users = await User.objects.select_related("profile").all()
+        assert [u.profile.bio if u.profile else None for u in users] == [
+            "Rustacean",
+            None,
+            None,
+            None,
+        ]
+
+        # Eager loading with separate queries
+        users = await User.objects.prefetch_related("posts").all()
+
+        for user in users:
+            for post in user.posts:
+                print(f"{user.username}: {post.title}")
+    assert out.getvalue().splitlines() == ["alice: Hello", "alice: Relations", "bob: Hi"]
+    # Without eager loading, reading a relation says what to do (no hidden queries).
+    plain = await User.objects.get(username="alice")
+    with pytest.raises(errors.NotLoaded, match="prefetch_related"):
+        for _ in plain.posts:
+            pass
+    post = await Post.objects.get(title="Hi")
+    with pytest.raises(errors.NotLoaded, match=r"Post\.author"):
+        _ = post.author
     assert chakra.registry["Post"] is Post
 
 
@@ -157,4 +182,9 @@ def test_examples_script_runs_as_written(new_db: object) -> None:
             "Created user with ID: 1",
             "alice 2 2",
             "[('alice', -100), ('bob', 200)]",
+            "alice: Rust and Python",
+            "bob: (no profile)",
+            "alice: Hello",
+            "alice: One ORM",
+            "bob: Hi",
         ]

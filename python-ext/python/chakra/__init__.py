@@ -18,13 +18,27 @@ door uses); this package describes models and calls in.
 from __future__ import annotations
 
 import atexit
+import logging
 
 from . import _chakra, errors
 from .config import close, configure, current_url
 from .expressions import F, Q
-from .fields import NOW, Field, ForeignKey, OneToMany, OneToOne
+from .fields import (
+    CASCADE,
+    NO_ACTION,
+    NOW,
+    RESTRICT,
+    SET_NULL,
+    Field,
+    ForeignKey,
+    ManyToMany,
+    OnDelete,
+    OneToMany,
+    OneToOne,
+)
 from .models import Model, registry
-from .query import Manager, QuerySet
+from .query import Manager, Prefetch, QuerySet
+from .related import RelatedManager
 from .schema import (
     create_table_sql,
     create_tables,
@@ -52,9 +66,17 @@ from .types import (
     Text,
 )
 
+TRACE = _chakra.TRACE
+"""The ``logging`` level (5) at which the ``chakra.sql`` logger also records bound values."""
+
 __all__ = [
+    "CASCADE",
     "JSON",
     "NOW",
+    "NO_ACTION",
+    "RESTRICT",
+    "SET_NULL",
+    "TRACE",
     "UUID",
     "Array",
     "BigInteger",
@@ -70,11 +92,15 @@ __all__ = [
     "ForeignKey",
     "Integer",
     "Manager",
+    "ManyToMany",
     "Model",
+    "OnDelete",
     "OneToMany",
     "OneToOne",
+    "Prefetch",
     "Q",
     "QuerySet",
+    "RelatedManager",
     "Session",
     "String",
     "SyncSession",
@@ -96,3 +122,5 @@ __all__ = [
 # Stop the runtime thread (closing pools) before the interpreter finalizes: a runtime
 # still running during finalization can crash the process at exit.
 atexit.register(_chakra.shutdown)
+
+logging.addLevelName(TRACE, "TRACE")

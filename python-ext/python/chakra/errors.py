@@ -17,12 +17,14 @@ __all__ = [
     "ConnectionError",
     "DatabaseError",
     "DecodeError",
+    "DeleteRestricted",
     "DoesNotExist",
     "FieldError",
     "ForeignKeyViolation",
     "IntegrityError",
     "InvalidIdentifier",
     "InvalidQuery",
+    "InvalidRelation",
     "InvalidUrl",
     "MigrationError",
     "MultipleObjectsReturned",
@@ -32,6 +34,8 @@ __all__ = [
     "UniqueViolation",
     "UnknownField",
     "UnknownLookup",
+    "UnknownModel",
+    "UnknownRelation",
 ]
 
 
@@ -84,6 +88,13 @@ class NotNullViolation(IntegrityError):
 
 class CheckViolation(IntegrityError):
     """A CHECK constraint was violated."""
+
+
+class DeleteRestricted(IntegrityError):
+    """A delete refused because other rows still reference the row (``ON DELETE RESTRICT``,
+    the default of ``ForeignKey``): nothing was deleted. ``constraint`` names the foreign
+    key on PostgreSQL (``comments_commenter_id_fkey``); SQLite names no constraint, only
+    the table."""
 
 
 class FieldError(ChakraError):
@@ -144,7 +155,33 @@ class TransactionError(ChakraError):
 
 
 class NotLoaded(InvalidQuery):
-    """A relation was read before it was loaded (Rust's ``Error::NotLoaded``)."""
+    """A relation was read before it was loaded (Rust's ``Error::NotLoaded``): ``model``
+    holds the relation, ``relation`` is its name, ``related_model`` the model it points
+    at. Load it with ``select_related`` / ``prefetch_related`` / ``fetch_related``, or query
+    it (``await user.posts.all()``)."""
+
+    relation: str | None = None
+    related_model: str | None = None
+
+
+class UnknownRelation(FieldError):
+    """A relation name the model does not have (``select_related("nope")``)."""
+
+    relation: str | None = None
+
+
+class UnknownModel(ConfigError):
+    """A relation points at a model that is not registered (not defined or not imported)."""
+
+    referenced_by: str | None = None
+
+
+class InvalidRelation(ChakraError):
+    """A relation that cannot work as declared or asked (a missing key column, a
+    ``select_related`` of a relation to many rows, ``add()`` on a one-to-many)."""
+
+    relation: str | None = None
+    reason: str | None = None
 
 
 class MigrationError(ChakraError):

@@ -1,12 +1,13 @@
-"""Model attributes: :class:`Field` (a column), :class:`ForeignKey` and :class:`OneToMany`
-(relations, recorded in the model's metadata; loading them comes with
-``select_related`` / ``prefetch_related``)."""
+"""Model attributes: :class:`Field` (a column) and the relations :class:`ForeignKey`,
+:class:`OneToOne`, :class:`OneToMany`, :class:`ManyToMany` (recorded in the core's metadata:
+foreign keys in the schema, loading with ``select_related`` / ``prefetch_related``, lookups
+across relations)."""
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
-from . import errors
 from .types import BigInteger, FieldType, Integer, as_type
 
 if TYPE_CHECKING:
@@ -14,7 +15,20 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-__all__ = ["NOT_PROVIDED", "NOW", "Field", "ForeignKey", "OneToMany", "OneToOne"]
+__all__ = [
+    "CASCADE",
+    "NOT_PROVIDED",
+    "NOW",
+    "NO_ACTION",
+    "RESTRICT",
+    "SET_NULL",
+    "Field",
+    "ForeignKey",
+    "ManyToMany",
+    "OnDelete",
+    "OneToMany",
+    "OneToOne",
+]
 
 
 class _NotProvided:
@@ -134,10 +148,35 @@ class Field(Generic[T]):
         return f"<Field {owner}{self.name}: {self.type!r}>"
 
 
+class OnDelete(str, Enum):
+    """What the database does with referencing rows when a referenced row is deleted
+    (``ON DELETE …``)."""
+
+    CASCADE = "CASCADE"
+    """Delete the referencing rows too."""
+    SET_NULL = "SET_NULL"
+    """Set the referencing key to NULL (the key must be ``nullable=True``)."""
+    RESTRICT = "RESTRICT"
+    """Refuse the delete while referencing rows exist (the default):
+    ``chakra.errors.DeleteRestricted``."""
+    NO_ACTION = "NO_ACTION"
+    """Like ``RESTRICT``, checked at the end of the statement."""
+
+
+CASCADE = OnDelete.CASCADE
+SET_NULL = OnDelete.SET_NULL
+RESTRICT = OnDelete.RESTRICT
+NO_ACTION = OnDelete.NO_ACTION
+
+
 class _Relation:
-    """Common part of relation declarations."""
+    """Common part of relation declarations. On an instance, a relation to one row reads
+    the loaded object (or ``None``); a relation to many rows is a
+    :class:`chakra.related.RelatedManager`. Reading one that was not loaded raises
+    ``chakra.errors.NotLoaded``: there is no hidden I/O."""
 
     kind = ""
+    many = False
     name: str
     model: type[Model] | None
 
@@ -164,31 +203,63 @@ class _Relation:
             "back_populates": self.back_populates,
         }
 
-    def _not_loaded(self, obj: object) -> errors.NotLoaded:
-        return errors.NotLoaded(
-            f"{type(obj).__name__}.{self.name} ({self.kind} to {self.target}) is not loaded: "
-            "relation loading (select_related / prefetch_related) is not available yet; "
-            "query the related model by its key instead"
+    def _not_loaded(self, obj: object) -> BaseException:
+        handle = type(obj).__chakra__  # type: ignore[attr-defined]
+        return handle.not_loaded(self.name)  # type: ignore[no-any-return]
+
+    def _loaded(self, obj: object) -> Any:
+        cached = obj.__dict__.get(self.name, NOT_PROVIDED)
+        if cached is NOT_PROVIDED:
+            raise self._not_loaded(obj)
+        return cached
+
+    def __get__(self, obj: object | None, owner: type) -> Any:
+        if obj is None:
+            return self
+        if self.many:
+            from .related import RelatedManager
+
+            return RelatedManager(obj, self)
+        return self._loaded(obj)
+
+    def __set__(self, obj: object, value: Any) -> None:
+        raise AttributeError(
+            f"{type(obj).__name__}.{self.name} is the reverse side of a relation: set the key "
+            "on the related object (or use .add() / .set() for a many-to-many)"
         )
+
+    def __repr__(self) -> str:
+        owner = self.model.__name__ + "." if self.model else ""
+        return f"<{type(self).__name__} {owner}{self.name} -> {self.target}>"
 
 
 class ForeignKey(_Relation):
-    """This model holds a key to ``target``: ``author = ForeignKey("User")`` adds the
-    column field ``author_id`` (the target's key type, ``BigInteger`` unless given)."""
+    """This model holds a key to ``target``: ``author = ForeignKey("User",
+    back_populates="posts", on_delete=chakra.CASCADE)`` adds the column field ``author_id``
+    (``BigInteger`` unless ``type_`` is given) with ``REFERENCES users (id) ON DELETE
+    CASCADE`` and an index. ``on_delete`` defaults to ``RESTRICT``.
+
+    ``post.author`` is the loaded ``User`` (``None`` for a nullable key without a row);
+    ``post.author = user`` sets ``author_id`` too (an unsaved user's new id is filled in by
+    the session that inserts both). ``back_populates="posts"`` gives ``User.posts`` even when
+    ``User`` does not declare it.
+    """
 
     kind = "ForeignKey"
 
     def __init__(
         self,
         target: str | type[Model],
-        *,
         back_populates: str | None = None,
+        *,
+        on_delete: OnDelete | str = OnDelete.RESTRICT,
         nullable: bool = False,
         column: str | None = None,
         type_: FieldType[Any] | type[FieldType[Any]] = BigInteger,
         index: bool = True,
     ) -> None:
         super().__init__(target, back_populates)
+        self.on_delete = on_delete.value if isinstance(on_delete, OnDelete) else str(on_delete)
         self.nullable = nullable
         self.column = column
         self.key_type = as_type(type_)
@@ -204,7 +275,7 @@ class ForeignKey(_Relation):
 
     def key_field(self) -> Field[Any]:
         """The column field this relation adds."""
-        f: Field[Any] = Field(
+        f: Field[Any] = _KeyField(
             self.key_type,
             nullable=self.nullable,
             index=self.index,
@@ -212,23 +283,46 @@ class ForeignKey(_Relation):
             auto_increment=False,
         )
         f.name = self.attname
+        f.references = {"model": self.target, "on_delete": self.on_delete}  # type: ignore[attr-defined]
         return f
 
     def __get__(self, obj: object | None, owner: type) -> Any:
         if obj is None:
             return self
-        cached = obj.__dict__.get(self.name, NOT_PROVIDED)
+        d = obj.__dict__
+        cached = d.get(self.name, NOT_PROVIDED)
         if cached is NOT_PROVIDED:
+            raise self._not_loaded(obj)
+        # The key was changed after the object was loaded or assigned: the object is stale.
+        if cached is not None and cached.pk is not None and cached.pk != d.get(self.attname):
             raise self._not_loaded(obj)
         return cached
 
     def __set__(self, obj: object, value: Any) -> None:
+        if value is not None and not hasattr(type(value), "__chakra__"):
+            raise TypeError(
+                f"{type(obj).__name__}.{self.name} takes a {self.target} object or None, "
+                f"got {value!r} (set {self.attname} to assign a key)"
+            )
         obj.__dict__[self.name] = value
         obj.__dict__[self.attname] = None if value is None else value.pk
 
 
+class _KeyField(Field[Any]):
+    """The key column a :class:`ForeignKey` adds (carries its reference)."""
+
+    references: dict[str, str]
+
+    def spec(self) -> dict[str, Any]:
+        d = super().spec()
+        d["references"] = self.references
+        return d
+
+
 class OneToOne(ForeignKey):
-    """A unique foreign key: at most one row of this model per target row."""
+    """A unique foreign key: at most one row of this model per target row
+    (``user = OneToOne("User", back_populates="profile")`` adds a unique ``user_id`` and
+    gives ``User.profile``)."""
 
     kind = "OneToOne"
 
@@ -240,9 +334,11 @@ class OneToOne(ForeignKey):
 
 class OneToMany(_Relation):
     """The target holds a key to this model: ``posts = OneToMany("Post",
-    back_populates="author")`` reads ``Post.author_id``."""
+    back_populates="author")`` reads ``Post.author_id``. ``user.posts`` is a related
+    manager (the loaded list, or querysets: ``await user.posts.all()``)."""
 
     kind = "OneToMany"
+    many = True
 
     def __init__(
         self,
@@ -259,7 +355,49 @@ class OneToMany(_Relation):
             return self._fk
         return f"{self.back_populates}_id" if self.back_populates else None
 
-    def __get__(self, obj: object | None, owner: type) -> Any:
-        if obj is None:
-            return self
-        raise self._not_loaded(obj)
+
+class ManyToMany(_Relation):
+    """Rows linked through a join table: ``tags = ManyToMany("Tag", through="post_tags",
+    back_populates="posts")`` uses ``post_tags(post_id, tag_id)``, created with the models
+    unless a model maps that table. ``post.tags`` is a related manager with ``add``,
+    ``remove``, ``clear`` and ``set``. The join table defaults to ``<table>_<name>``."""
+
+    kind = "ManyToMany"
+    many = True
+
+    def __init__(
+        self,
+        target: str | type[Model],
+        back_populates: str | None = None,
+        *,
+        through: str | None = None,
+        source_column: str | None = None,
+        target_column: str | None = None,
+    ) -> None:
+        super().__init__(target, back_populates)
+        self.through = through
+        self.source_column = source_column
+        self.target_column = target_column
+
+    def spec(self) -> dict[str, Any]:
+        d = super().spec()
+        d["through"] = self.through
+        d["source_column"] = self.source_column
+        d["target_column"] = self.target_column
+        return d
+
+
+class Reverse(_Relation):
+    """The accessor a ``back_populates`` on another model gives this one (``User.profile``
+    from ``Profile.user = OneToOne("User", back_populates="profile")``). The core derives
+    the relation; this only reads it."""
+
+    def __init__(self, forward: _Relation) -> None:
+        assert forward.model is not None and forward.back_populates
+        super().__init__(forward.model.__name__, forward.name)
+        self.forward = forward
+        self.name = forward.back_populates
+        self.many = isinstance(forward, (ManyToMany, ForeignKey)) and not isinstance(
+            forward, OneToOne
+        )
+        self.kind = f"reverse {forward.kind}"

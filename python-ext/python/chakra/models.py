@@ -8,7 +8,7 @@ import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from . import _bridge, _chakra, config, errors
-from .fields import Field, ForeignKey, _Relation
+from .fields import Field, ForeignKey, ManyToMany, Reverse, _Relation
 from .query import Manager
 from .types import BigInteger
 
@@ -60,10 +60,12 @@ class ModelBase(type):
             f.model = cls  # type: ignore[assignment]
             if k in vars(cls) and vars(cls)[k] is not f:
                 setattr(cls, k, f)
+        table = ns.get("__tablename__") or _default_table(name)
         for k, r in relations.items():
             r.name = k
             r.model = cls  # type: ignore[assignment]
-        table = ns.get("__tablename__") or _default_table(name)
+            if isinstance(r, ManyToMany) and r.through is None:
+                r.through = f"{table}_{k}"
         handle = _chakra.register_model(
             cls,
             name,
@@ -76,6 +78,7 @@ class ModelBase(type):
         model.__tablename__ = table
         model._fields = fields
         model._relations = relations
+        model._foreign_keys = tuple(r for r in relations.values() if isinstance(r, ForeignKey))
         model._pk_name = handle.pk_name()
         qual = ns.get("__qualname__", name)
         model.DoesNotExist = type(
@@ -89,7 +92,35 @@ class ModelBase(type):
             {"__module__": cls.__module__, "__qualname__": f"{qual}.MultipleObjectsReturned"},
         )
         registry[name] = model
+        _link_reverse(model)
         return cls
+
+
+def _install_reverse(target: type[Model], forward: _Relation) -> None:
+    """Gives ``target`` the accessor ``forward.back_populates`` unless it declares it."""
+    name = forward.back_populates
+    assert name is not None
+    existing = target._relations.get(name)
+    if existing is not None and not isinstance(existing, Reverse):
+        return
+    rev = Reverse(forward)
+    rev.model = target
+    setattr(target, name, rev)
+    target._relations[name] = rev
+
+
+def _link_reverse(cls: type[Model]) -> None:
+    """Installs the reverse accessors between ``cls`` and the registered models, whichever
+    was defined first."""
+    for r in list(cls._relations.values()):
+        if r.back_populates and not isinstance(r, Reverse):
+            target = registry.get(r.target)
+            if target is not None:
+                _install_reverse(target, r)
+    for other in list(registry.values()):
+        for r in list(other._relations.values()):
+            if r.target == cls.__name__ and r.back_populates and not isinstance(r, Reverse):
+                _install_reverse(cls, r)
 
 
 class Model(metaclass=ModelBase):
@@ -105,6 +136,7 @@ class Model(metaclass=ModelBase):
     __chakra__: ClassVar[_chakra.ModelHandle]
     _fields: ClassVar[dict[str, Field[Any]]]
     _relations: ClassVar[dict[str, _Relation]]
+    _foreign_keys: ClassVar[tuple[ForeignKey, ...]]
     _pk_name: ClassVar[str | None]
     DoesNotExist: ClassVar[type[errors.DoesNotExist]]
     MultipleObjectsReturned: ClassVar[type[errors.MultipleObjectsReturned]]
@@ -156,12 +188,45 @@ class Model(metaclass=ModelBase):
         pk = self.pk
         return hash((type(self), pk)) if pk is not None else id(self)
 
+    async def fetch_related(self, *paths: str) -> None:
+        """Loads relations onto this object, one statement per level:
+        ``await post.fetch_related("author", "comments__commenter")``."""
+        await _bridge.run(self._fetch_related_job(paths))
+
+    def fetch_related_sync(self, *paths: str) -> None:
+        """Synchronous :meth:`fetch_related`."""
+        _bridge.run_sync(self._fetch_related_job(paths))
+
+    def _fetch_related_job(self, paths: tuple[str, ...]) -> _chakra.Job:
+        handle = type(self).__chakra__
+        return handle.fetch_related_job(config.pool(), self, list(paths))
+
     def _is_new(self) -> bool:
         return "_chakra_new" in self.__dict__
+
+    def _fill_keys(self) -> None:
+        """Sets keys left empty from related objects assigned before they were saved
+        (``post.author = new_user``, then ``new_user`` inserted first)."""
+        d = self.__dict__
+        for r in type(self)._foreign_keys:
+            v = d.get(r.name)
+            if v is not None and d.get(r.attname) is None:
+                d[r.attname] = v.pk
+
+    def _new_parents(self) -> list[Model]:
+        """Unsaved objects assigned to this object's foreign keys (inserted before it)."""
+        d = self.__dict__
+        out = []
+        for r in type(self)._foreign_keys:
+            v = d.get(r.name)
+            if v is not None and v._is_new():
+                out.append(v)
+        return out
 
     def _save_job(self, target: _chakra.PoolRef | _chakra.TxHandle) -> _chakra.Job:
         handle = type(self).__chakra__
         if self._is_new():
+            self._fill_keys()
             return handle.insert_job(target, [self])
         return handle.update_job(target, self)
 

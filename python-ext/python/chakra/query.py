@@ -20,9 +20,28 @@ if TYPE_CHECKING:
 
 M = TypeVar("M", bound="Model")
 
-__all__ = ["Manager", "QuerySet"]
+__all__ = ["Manager", "Prefetch", "QuerySet"]
 
 _Mode = Literal["models", "dicts", "tuples", "flat"]
+
+
+class Prefetch:
+    """A ``prefetch_related`` entry with its own query or attribute:
+    ``Prefetch("posts", queryset=Post.objects.filter(published=True).order_by("-id"),
+    to_attr="published_posts")`` loads only those posts, in that order, into the plain list
+    attribute ``user.published_posts``. The queryset may filter and order, not slice."""
+
+    __slots__ = ("lookup", "queryset", "to_attr")
+
+    def __init__(
+        self, lookup: str, queryset: QuerySet[Any] | None = None, to_attr: str | None = None
+    ) -> None:
+        self.lookup = lookup
+        self.queryset = queryset
+        self.to_attr = to_attr
+
+    def __repr__(self) -> str:
+        return f"Prefetch({self.lookup!r}, to_attr={self.to_attr!r})"
 
 
 class QuerySet(Generic[M]):
@@ -75,6 +94,25 @@ class QuerySet(Generic[M]):
     def distinct(self) -> QuerySet[M]:
         """Without duplicate rows."""
         return self._clone(self._q.distinct())
+
+    def select_related(self, *paths: str) -> QuerySet[M]:
+        """Loads relations to one row in the same query, with JOINs:
+        ``Post.objects.select_related("author__profile")``. A nullable key or a reverse
+        one-to-one is a LEFT JOIN (``None`` where there is no row)."""
+        return self._clone(self._q.select_related(list(paths)))
+
+    def prefetch_related(self, *lookups: str | Prefetch) -> QuerySet[M]:
+        """Loads relations with one more query per level, the parents' keys bound as one
+        array: ``User.objects.prefetch_related("posts__comments", "posts__tags")``, or
+        :class:`Prefetch` objects for a filtered query or another attribute."""
+        specs: list[tuple[str, _chakra.Query | None, str | None]] = []
+        for lk in lookups:
+            if isinstance(lk, Prefetch):
+                q = lk.queryset._q if lk.queryset is not None else None
+                specs.append((lk.lookup, q, lk.to_attr))
+            else:
+                specs.append((lk, None, None))
+        return self._clone(self._q.prefetch_related(specs))
 
     def values(self, *fields: str) -> QuerySet[M]:
         """Rows as dicts of the given fields (every field when none given)."""

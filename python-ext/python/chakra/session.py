@@ -38,6 +38,40 @@ def _snapshot(obj: Model) -> tuple[Any, ...]:
     )
 
 
+def _insert_order(new: list[Model]) -> Generator[list[Model], None, None]:
+    """Groups of new objects to insert, one model per group, parents before children: an
+    object comes after the unsaved objects assigned to its foreign keys (which are inserted
+    too, even when they were not added). Objects of one model that are ready together share
+    one INSERT."""
+    pending: list[Model] = []
+    seen: set[int] = set()
+    stack = list(reversed(new))
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        pending.append(obj)
+        stack.extend(reversed(obj._new_parents()))
+    done: set[int] = set()
+    while pending:
+        ready = [
+            o for o in pending if all(id(p) in done or id(p) not in seen for p in o._new_parents())
+        ]
+        if not ready:
+            names = ", ".join(sorted({type(o).__name__ for o in pending}))
+            raise errors.InvalidQuery(
+                f"cannot order the inserts of new {names} objects: they reference each other "
+                "in a cycle (save one of them first, or leave one key empty)"
+            )
+        groups: dict[type[Model], list[Model]] = {}
+        for o in ready:
+            groups.setdefault(type(o), []).append(o)
+        yield from groups.values()
+        done.update(id(o) for o in ready)
+        pending = [o for o in pending if id(o) not in done]
+
+
 class Session:
     """A unit of work on one database (the configured one unless ``url`` is given)."""
 
@@ -162,18 +196,14 @@ class Session:
         assert tx is not None
         new, self._new = self._new, []
         self._new_ids.clear()
-        i = 0
-        while i < len(new):
-            # Consecutive objects of one model go in one INSERT.
-            j = i
-            while j < len(new) and type(new[j]) is type(new[i]):
-                j += 1
-            group = new[i:j]
+        for group in _insert_order(new):
+            # Parents were inserted by an earlier group: their new keys fill the children's.
+            for obj in group:
+                obj._fill_keys()
             yield type(group[0]).__chakra__.insert_job(tx, group)
             for obj in group:
                 self._inserted.append(obj)
                 self._attach(obj)
-            i = j
         for obj, names in dirty:
             yield type(obj).__chakra__.update_job(tx, obj, names)
             self._snapshots[self._key(obj)] = _snapshot(obj)
@@ -198,13 +228,20 @@ class Session:
             if tx is not None:
                 yield tx.rollback_job()
         finally:
-            # Objects inserted by the rolled-back transaction are new again.
+            # Objects inserted by the rolled-back transaction are new again, and keys copied
+            # from them are forgotten (refilled when they are inserted again).
             for obj in self._inserted:
                 cls = type(obj)
                 pk = cls._pk_name
                 if pk is not None and cls._fields[pk].auto_increment:
                     obj.__dict__[pk] = None
                 obj.__dict__["_chakra_new"] = True
+            for obj in self._inserted:
+                d = obj.__dict__
+                for r in type(obj)._foreign_keys:
+                    parent = d.get(r.name)
+                    if parent is not None and parent._is_new():
+                        d[r.attname] = None
             self._inserted.clear()
             self._identity.clear()
             self._snapshots.clear()
