@@ -28,6 +28,8 @@ impl fmt::Display for Violation {
             write!(f, "{t}.{c}")?;
         } else if let Some(c) = &self.column {
             write!(f, "column {c:?}")?;
+        } else if let Some(t) = &self.table {
+            write!(f, "a constraint of table {t:?}")?;
         } else {
             f.write_str("unnamed constraint")?;
         }

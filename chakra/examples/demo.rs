@@ -28,6 +28,21 @@ pub struct User {
     // Relationships
     #[chakra(relation = OneToMany, foreign_key = "author_id")]
     pub posts: Related<Vec<Post>>,
+
+    #[chakra(relation = OneToOne, foreign_key = "user_id")]
+    pub profile: Related<Option<Profile>>,
+}
+
+#[derive(Debug, Clone, Model)]
+#[chakra(table = "profiles")]
+pub struct Profile {
+    #[chakra(primary_key, auto_increment)]
+    pub id: i64,
+    pub user_id: i64,
+    #[chakra(max_length = 200)]
+    pub bio: String,
+    #[chakra(relation = OneToOne, foreign_key = "user_id", on_delete = Cascade)]
+    pub user: Related<User>,
 }
 
 #[derive(Debug, Clone, Model)]
@@ -38,19 +53,17 @@ pub struct Post {
     pub author_id: i64,
     #[chakra(max_length = 200)]
     pub title: String,
+    #[chakra(relation = ForeignKey, foreign_key = "author_id", on_delete = Cascade)]
+    pub author: Related<User>,
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> chakra::Result<()> {
     let pool = Pool::connect_default().await?;
     println!("connected: {:?}", pool.dialect());
-    for meta in [User::meta(), Post::meta()] {
-        pool.batch_execute(&chakra::sql::ddl::drop_table(meta)?)
-            .await?;
-        for sql in chakra::sql::ddl::create_table(meta, pool.dialect())? {
-            pool.batch_execute(&sql).await?;
-        }
-    }
+    let models = [User::meta(), Profile::meta(), Post::meta()];
+    chakra::schema::drop_tables(&pool, &models).await?;
+    chakra::schema::create_tables(&pool, &models, false).await?;
 
     // Creating records
     let session = Session::new(&pool);
@@ -112,6 +125,76 @@ async fn main() -> chakra::Result<()> {
         .map(|u| (u.username, u.balance))
         .collect();
     println!("after the transfer: {balances:?}");
+
+    // Relationships: posts and a profile, loaded eagerly.
+    let mut posts = vec![
+        Post {
+            id: 0,
+            author_id: alice.id,
+            title: "Hello from Rust".into(),
+            ..Default::default()
+        },
+        Post {
+            id: 0,
+            author_id: alice.id,
+            title: "Relationships".into(),
+            ..Default::default()
+        },
+    ];
+    Post::insert_many(&pool, &mut posts).await?;
+    let mut profile = Profile {
+        id: 0,
+        user_id: albert.id,
+        bio: "writes Python".into(),
+        ..Default::default()
+    };
+    profile.save(&pool).await?;
+
+    // Eager loading with JOIN
+    let users = User::query()
+        .select_related(User::profile())
+        .order_by(User::id().asc())
+        .all(&pool)
+        .await?;
+    for user in &users {
+        match user.profile.get()? {
+            Some(p) => println!("{}: profile {:?}", user.username, p.bio),
+            None => println!("{}: no profile", user.username),
+        }
+    }
+
+    // Eager loading with separate queries
+    let users = User::query()
+        .prefetch_related(User::posts())
+        .all(&pool)
+        .await?;
+
+    for user in &users {
+        for post in user.posts.get()? {
+            println!("{}: {}", user.username, post.title);
+        }
+    }
+
+    // Filtering across a relation: users with a post whose title contains "Rust".
+    let writers = User::query()
+        .filter(User::posts().any(Post::title().contains("Rust")))
+        .all(&pool)
+        .await?;
+    println!(
+        "wrote about Rust: {:?}",
+        writers.iter().map(|u| &u.username).collect::<Vec<_>>()
+    );
+
+    // A post pointing at no user is refused by the foreign key.
+    let mut orphan = Post {
+        id: 0,
+        author_id: 999,
+        title: "orphan".into(),
+        ..Default::default()
+    };
+    if let Err(e) = orphan.save(&pool).await {
+        println!("orphan post rejected: {e}");
+    }
 
     // Bad input is an error that names what is wrong, and writes nothing.
     let mut dup = User {
