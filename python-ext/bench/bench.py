@@ -1,9 +1,12 @@
 """Chakra against asyncpg, SQLAlchemy 2 (async ORM) and Tortoise ORM on one PostgreSQL.
 
-Workloads (the design's W2-W5), each the best of ``--repeat`` runs:
+Workloads (the design's W2-W6), each the best of ``--repeat`` runs:
   W2 bulk insert 10,000 rows      W3 fetch and materialise 10,000 rows
   W4 2,000 filtered queries (username startswith + a bool, ordered, limit 10)
   W5 5,000 get-by-primary-key
+  W6 1,000 users with their 10,000 posts, prefetched (asyncpg: the same two queries by
+     hand, grouped into lists; SQLAlchemy selectinload; Tortoise prefetch_related); wall
+     time and process CPU time (every thread of this process, Chakra's runtime included)
 plus the bridge's per-await cost with a query-free job.
 
 Usage: python bench/bench.py [--url postgres://...] [--repeat 3]
@@ -22,15 +25,30 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import chakra
-from chakra import Boolean, DateTime, Field, Integer, Model, String, _bridge, _chakra
+from chakra import (
+    CASCADE,
+    Boolean,
+    DateTime,
+    Field,
+    ForeignKey,
+    Integer,
+    Model,
+    OneToMany,
+    String,
+    _bridge,
+    _chakra,
+)
 
 N_BULK = 10_000
 N_FILTER = 2_000
 N_GET = 5_000
+N_W6_USERS = 1_000
+N_W6_POSTS = 10
 NOW = datetime(2024, 1, 1, tzinfo=timezone.utc)
 COLS = "id, username, email, created_at, is_active, balance"
 
@@ -44,6 +62,48 @@ class BenchUser(Model):
     created_at = Field(DateTime)
     is_active = Field(Boolean, default=True)
     balance = Field(Integer, default=0)
+
+
+class W6User(Model):
+    __tablename__ = "w6_users"
+
+    id = Field(Integer, primary_key=True)
+    username = Field(String(50))
+    email = Field(String(255))
+    posts = OneToMany("W6Post", back_populates="author")
+
+
+class W6Post(Model):
+    __tablename__ = "w6_posts"
+
+    id = Field(Integer, primary_key=True)
+    author = ForeignKey("W6User", back_populates="posts", type_=Integer, on_delete=CASCADE)
+    title = Field(String(200))
+    created_at = Field(DateTime)
+
+
+async def w6_data(url: str) -> None:
+    """1,000 users with 10 posts each."""
+    conn = await asyncpg.connect(url)
+    await conn.copy_records_to_table(
+        "w6_users",
+        records=[(f"user{i}", f"user{i}@example.com") for i in range(N_W6_USERS)],
+        columns=["username", "email"],
+    )
+    await conn.copy_records_to_table(
+        "w6_posts",
+        records=[
+            (u + 1, f"post {j} of user{u}", NOW)
+            for u in range(N_W6_USERS)
+            for j in range(N_W6_POSTS)
+        ],
+        columns=["author_id", "title", "created_at"],
+    )
+    await conn.close()
+
+
+def check_w6(n_users: int, n_posts: int) -> None:
+    assert n_users == N_W6_USERS and n_posts == N_W6_USERS * N_W6_POSTS, (n_users, n_posts)
 
 
 def db_url(base: str, name: str) -> str:
@@ -67,6 +127,17 @@ async def best(fn: Timer, repeat: int, setup: Timer | None = None) -> float:
         await fn()
         times.append(time.perf_counter() - t)
     return min(times)
+
+
+async def best_cpu(fn: Timer, repeat: int) -> tuple[float, float]:
+    """Best wall time and best process CPU time (all threads) of ``repeat`` runs."""
+    walls, cpus = [], []
+    for _ in range(repeat):
+        t, c = time.perf_counter(), time.process_time()
+        await fn()
+        walls.append(time.perf_counter() - t)
+        cpus.append(time.process_time() - c)
+    return min(walls), min(cpus)
 
 
 # -- the bridge alone -------------------------------------------------------------------------
@@ -137,9 +208,23 @@ async def run_asyncpg(url: str, repeat: int) -> dict[str, float]:
             r = await conn.fetchrow(f"SELECT {COLS} FROM bench_users WHERE id = $1", i % N_BULK + 1)
             assert r is not None
 
+    async def w6() -> None:
+        users = await conn.fetch("SELECT id, username, email FROM w6_users")
+        posts = await conn.fetch(
+            "SELECT id, author_id, title, created_at FROM w6_posts WHERE author_id = ANY($1) "
+            "ORDER BY id",
+            [u["id"] for u in users],
+        )
+        by_user: dict[int, list[asyncpg.Record]] = {}
+        for p in posts:
+            by_user.setdefault(p["author_id"], []).append(p)
+        out = [(u, by_user.get(u["id"], [])) for u in users]
+        check_w6(len(out), sum(len(ps) for _, ps in out))
+
     res["W3"] = await best(w3, repeat)
     res["W4"] = await best(w4, repeat)
     res["W5"] = await best(w5, repeat)
+    res["W6"], res["W6 cpu"] = await best_cpu(w6, repeat)
     await conn.close()
     return res
 
@@ -196,18 +281,24 @@ async def run_chakra(url: str, repeat: int) -> dict[str, float]:
 
     res["W4 sync API"] = await best(lambda: sync_timer(w4_sync), repeat)
     res["W5 sync API"] = await best(lambda: sync_timer(w5_sync), repeat)
+
+    async def w6() -> None:
+        users = await W6User.objects.prefetch_related("posts").all()
+        check_w6(len(users), sum(len(u.posts) for u in users))
+
+    res["W6"], res["W6 cpu"] = await best_cpu(w6, repeat)
     chakra.close()
     return res
 
 
 async def run_sqlalchemy(url: str, repeat: int) -> dict[str, float]:
     from sqlalchemy import Boolean as SBool
-    from sqlalchemy import Column, select, text
+    from sqlalchemy import Column, ForeignKey, select, text
     from sqlalchemy import DateTime as SDateTime
     from sqlalchemy import Integer as SInt
     from sqlalchemy import String as SStr
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
-    from sqlalchemy.orm import DeclarativeBase
+    from sqlalchemy.orm import DeclarativeBase, relationship, selectinload
 
     class Base(DeclarativeBase):
         pass
@@ -220,6 +311,21 @@ async def run_sqlalchemy(url: str, repeat: int) -> dict[str, float]:
         created_at = Column(SDateTime(timezone=True), nullable=False)
         is_active = Column(SBool, nullable=False)
         balance = Column(SInt, nullable=False)
+
+    class SW6User(Base):
+        __tablename__ = "w6_users"
+        id = Column(SInt, primary_key=True)
+        username = Column(SStr(50), nullable=False)
+        email = Column(SStr(255), nullable=False)
+        posts = relationship("SW6Post", back_populates="author")
+
+    class SW6Post(Base):
+        __tablename__ = "w6_posts"
+        id = Column(SInt, primary_key=True)
+        author_id = Column(SInt, ForeignKey("w6_users.id"), nullable=False)
+        title = Column(SStr(200), nullable=False)
+        created_at = Column(SDateTime(timezone=True), nullable=False)
+        author = relationship(SW6User, back_populates="posts")
 
     engine = create_async_engine(url.replace("postgres://", "postgresql+asyncpg://", 1))
     maker = async_sessionmaker(engine, expire_on_commit=False)
@@ -264,7 +370,15 @@ async def run_sqlalchemy(url: str, repeat: int) -> dict[str, float]:
     res["W2"] = await best(w2, repeat, truncate)
     res["W3"] = await best(w3, repeat)
     res["W4"] = await best(w4, repeat)
+
+    async def w6() -> None:
+        async with maker() as s:
+            q = select(SW6User).options(selectinload(SW6User.posts))
+            users = (await s.execute(q)).scalars().all()
+            check_w6(len(users), sum(len(u.posts) for u in users))
+
     res["W5"] = await best(w5, repeat)
+    res["W6"], res["W6 cpu"] = await best_cpu(w6, repeat)
     await engine.dispose()
     return res
 
@@ -285,7 +399,31 @@ async def run_tortoise(url: str, repeat: int) -> dict[str, float]:
             table = "bench_users"
             app = "bench"
 
-    sys.modules[__name__].TUser = TUser  # type: ignore[attr-defined]
+    class TW6User(TModel):
+        id = fields.IntField(primary_key=True)
+        username = fields.CharField(max_length=50)
+        email = fields.CharField(max_length=255)
+
+        class Meta:
+            table = "w6_users"
+            app = "bench"
+
+    class TW6Post(TModel):
+        id = fields.IntField(primary_key=True)
+        author: Any = fields.ForeignKeyField(
+            "bench.TW6User", related_name="posts", source_field="author_id"
+        )
+        title = fields.CharField(max_length=200)
+        created_at = fields.DatetimeField()
+
+        class Meta:
+            table = "w6_posts"
+            app = "bench"
+
+    mod = sys.modules[__name__]
+    mod.TUser = TUser  # type: ignore[attr-defined]
+    mod.TW6User = TW6User  # type: ignore[attr-defined]
+    mod.TW6Post = TW6Post  # type: ignore[attr-defined]
     await Tortoise.init(
         db_url=url.replace("postgres://", "asyncpg://", 1), modules={"bench": [__name__]}
     )
@@ -321,7 +459,13 @@ async def run_tortoise(url: str, repeat: int) -> dict[str, float]:
     res["W2"] = await best(w2, repeat, truncate)
     res["W3"] = await best(w3, repeat)
     res["W4"] = await best(w4, repeat)
+
+    async def w6() -> None:
+        users = await TW6User.all().prefetch_related("posts")
+        check_w6(len(users), sum(len(u.posts) for u in users))  # type: ignore[attr-defined]
+
     res["W5"] = await best(w5, repeat)
+    res["W6"], res["W6 cpu"] = await best_cpu(w6, repeat)
     await Tortoise.close_connections()
     return res
 
@@ -331,7 +475,7 @@ async def run_tortoise(url: str, repeat: int) -> dict[str, float]:
 
 def table(results: dict[str, dict[str, float]]) -> str:
     base = results["asyncpg"]
-    keys = ["W2", "W3", "W4", "W5"]
+    keys = ["W2", "W3", "W4", "W5", "W6"]
     lines = [
         f"{'library':<26}" + "".join(f"{k:>20}" for k in keys),
     ]
@@ -345,7 +489,7 @@ def table(results: dict[str, dict[str, float]]) -> str:
         lines.append(f"{lib:<26}" + "".join(f"{c:>20}" for c in cells))
         for k, v in res.items():
             if k not in keys:
-                kk = k.split()[0]
+                kk = k if k in base else k.split()[0]
                 lines.append(f"  {lib} {k:<22} {v:8.3f}s ({v / base[kk]:5.2f}x asyncpg {kk})")
     return "\n".join(lines)
 
@@ -369,8 +513,9 @@ async def main() -> None:
     url = db_url(args.url, name)
     try:
         chakra.configure(url)
-        await chakra.create_tables(BenchUser)
+        await chakra.create_tables(BenchUser, W6User, W6Post)
         chakra.close()
+        await w6_data(url)
         print("bridge, per call (query-free):")
         for k, v in (await bridge_costs()).items():
             print(f"  {k:<34} {v * 1e6:7.1f} µs")
