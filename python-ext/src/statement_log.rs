@@ -80,7 +80,7 @@ pub fn refresh(py: Python<'_>) {
         },
         Err(_) => 0,
     };
-    if INSTALLED.swap(want, Ordering::AcqRel) == want {
+    if INSTALLED.load(Ordering::Relaxed) == want || INSTALLED.swap(want, Ordering::AcqRel) == want {
         return;
     }
     match want {
