@@ -323,6 +323,9 @@ async def test_assigning_a_related_object_sets_its_key(db: object) -> None:
     assert (await Post.objects.get(title="a1")).author_id == bob.id
     post.editor = None
     assert post.editor_id is None
+    # An empty nullable key has no related row to load.
+    fresh = await Post.objects.get(title="a2")
+    assert fresh.editor is None
     # Changing the key makes the assigned object stale: reading it says it is not loaded.
     post.author_id = alice.id
     with pytest.raises(errors.NotLoaded):

@@ -169,6 +169,19 @@ RESTRICT = OnDelete.RESTRICT
 NO_ACTION = OnDelete.NO_ACTION
 
 
+_manager_cls: Any = None
+
+
+def _related_manager() -> Any:
+    """``chakra.related.RelatedManager`` (imported on first use: it imports the queryset)."""
+    global _manager_cls
+    if _manager_cls is None:
+        from .related import RelatedManager
+
+        _manager_cls = RelatedManager
+    return _manager_cls
+
+
 class _Relation:
     """Common part of relation declarations. On an instance, a relation to one row reads
     the loaded object (or ``None``); a relation to many rows is a
@@ -217,9 +230,7 @@ class _Relation:
         if obj is None:
             return self
         if self.many:
-            from .related import RelatedManager
-
-            return RelatedManager(obj, self)
+            return _related_manager()(obj, self)
         return self._loaded(obj)
 
     def __set__(self, obj: object, value: Any) -> None:
@@ -292,6 +303,9 @@ class ForeignKey(_Relation):
         d = obj.__dict__
         cached = d.get(self.name, NOT_PROVIDED)
         if cached is NOT_PROVIDED:
+            # A nullable key that is empty has no related row: nothing to load.
+            if self.nullable and d.get(self.attname) is None:
+                return None
             raise self._not_loaded(obj)
         # The key was changed after the object was loaded or assigned: the object is stale.
         if cached is not None and cached.pk is not None and cached.pk != d.get(self.attname):
