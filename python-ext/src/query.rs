@@ -174,7 +174,8 @@ impl Query {
     }
 
     /// The SELECT as SQL for `dialect` (`"postgres"` / `"sqlite"`), placeholders included.
-    /// Selects only `fields` when given (as `values()` does).
+    /// Selects only `fields` when given (as `values()` does); with eager loads, the main
+    /// statement (its joins), not the prefetch statements.
     #[pyo3(signature = (dialect, fields=None))]
     fn sql(&self, dialect: &str, fields: Option<Vec<String>>) -> PyResult<String> {
         let d = match dialect {
@@ -190,6 +191,12 @@ impl Query {
                 }
                 let refs: Vec<&str> = resolved.iter().map(String::as_str).collect();
                 self.mq.select_fields(&refs).map_err(err)?
+            }
+            // With select_related joins, the main statement of the load plan.
+            _ if !self.load.is_empty() => {
+                LoadPlan::build(&registry::snapshot(), &self.mq, &self.load)
+                    .map_err(err)?
+                    .select
             }
             _ => self.mq.select(),
         };

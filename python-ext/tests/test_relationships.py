@@ -227,8 +227,14 @@ async def test_unknown_and_invalid_relations_fail_before_any_sql(db: object) -> 
         User.objects.select_related("posts")
     with pytest.raises(errors.InvalidQuery, match="cannot be sliced"):
         User.objects.prefetch_related(Prefetch("posts", queryset=Post.objects[:2]))
+    with pytest.raises(errors.InvalidQuery, match="over Tag, not Post"):
+        User.objects.prefetch_related(Prefetch("posts", queryset=Tag.objects.filter()))
+    with pytest.raises(TypeError, match="takes a queryset"):
+        Prefetch("posts", queryset=Post.objects.all)  # type: ignore[arg-type]
     with pytest.raises(errors.UnknownField):
         Post.objects.filter(author__nope="x")
+    # The queryset's SQL is the main statement, joins included.
+    assert 'LEFT OUTER JOIN "profiles"' in User.objects.select_related("profile").sql()
 
 
 async def test_lookups_cross_relations(db: object) -> None:
@@ -259,10 +265,13 @@ async def test_lookups_cross_relations(db: object) -> None:
     assert sorted(names(got)) == ["alice", "carol"]
     # Ordering stays on the model's own fields; related rows within one filter() share one
     # EXISTS (one post with both), chained filters do not.
-    one = await User.objects.filter(posts__title="a1", posts__tags__name="rust").count()
+    one = await User.objects.filter(posts__title="a1", posts__tags__name="python").count()
     assert one == 1
-    none = await User.objects.filter(posts__title="b1", posts__tags__name="rust").count()
+    # a2 is not tagged python (a1 is): no single post has both.
+    none = await User.objects.filter(posts__title="a2", posts__tags__name="python").count()
     assert none == 0
+    chained = User.objects.filter(posts__title="a2").filter(posts__tags__name="python")
+    assert names(await chained.all()) == ["alice"]
     with pytest.raises(errors.InvalidQuery, match="not a column"):
         User.objects.order_by("posts")
 

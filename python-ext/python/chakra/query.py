@@ -36,6 +36,11 @@ class Prefetch:
     def __init__(
         self, lookup: str, queryset: QuerySet[Any] | None = None, to_attr: str | None = None
     ) -> None:
+        if queryset is not None and not isinstance(queryset, QuerySet):
+            raise TypeError(
+                f"Prefetch({lookup!r}) takes a queryset (Model.objects.filter(...)), "
+                f"got {queryset!r}"
+            )
         self.lookup = lookup
         self.queryset = queryset
         self.to_attr = to_attr
