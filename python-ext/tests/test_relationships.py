@@ -511,3 +511,23 @@ def test_reverse_accessor_in_either_definition_order() -> None:
 
         class Bad(Model):
             owner = ForeignKey("RevOwner", on_delete=chakra.SET_NULL)
+
+
+async def test_create_and_drop_tables_follow_references(db: object) -> None:
+    await seed()
+    await chakra.create_tables(User, Post, Tag, if_not_exists=True)  # existing: left alone
+    assert await Post.objects.count() == 3
+    await chakra.drop_tables(User, Profile, Post, Comment, Tag)  # referencing tables first
+    await chakra.create_tables(Tag, Comment, Post, Profile, User)  # referenced tables first
+    assert await Post.objects.count() == 0
+    await seed()
+    assert await Tag.objects.filter(posts__title="a1").count() == 2
+
+
+def test_sync_session_inserts_parents_first(db: object) -> None:
+    with chakra.SyncSession() as s:
+        frank = user("frank")
+        s.add(Post(title="f1", author=frank, editor=frank))
+        s.commit_sync()
+    post = Post.objects.select_related("author", "editor").get_sync(title="f1")
+    assert post.author.username == "frank" and post.editor.username == "frank"
