@@ -1,7 +1,7 @@
 //! Row trees ([`chakra::load::Loaded`]) → Python instances with their loaded relations, in
 //! one GIL hold on the calling (event-loop) thread. Each related row becomes one instance,
-//! shared by every parent it is linked to (a prefetched author of many posts, a tag of many
-//! posts); relation attributes are set in the instance's `__dict__` before it is created
+//! shared by every parent it is linked to (a prefetched author of many posts); relation
+//! attributes are set in the instance's `__dict__` before it is created
 //! (a list for a relation to many rows, the object or `None` for one).
 
 use crate::errors::to_py_in;
