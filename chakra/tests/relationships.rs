@@ -386,3 +386,34 @@ fn select_related_of_a_one_to_many_is_refused_at_run_time_by_name() {
     .unwrap_err();
     assert!(err.to_string().contains("posts, profile"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_related_fills_one_object() {
+    for d in BOTH {
+        let (_db, pool) = blog(d).await;
+        let (users, posts, _) = seed(&pool).await;
+        let mut p = Post::get(&pool, posts[0].id).await.unwrap();
+        assert!(p.author.get().is_err());
+        p.load_related(&pool, Post::author()).await.unwrap();
+        p.load_related(&pool, Post::comments()).await.unwrap();
+        assert_eq!(p.author.get().unwrap().username, "alice", "{d:?}");
+        assert_eq!(p.comments.get().unwrap().len(), 1);
+        let mut u = User::get(&pool, users[0].id).await.unwrap();
+        u.load_related(&pool, User::posts().then(Post::tags()))
+            .await
+            .unwrap();
+        let tags: usize = u
+            .posts
+            .get()
+            .unwrap()
+            .iter()
+            .map(|p| p.tags.get().unwrap().len())
+            .sum();
+        assert_eq!(tags, 3, "{d:?}");
+        // A row deleted meanwhile is NotFound, not an empty relation.
+        let mut gone = users[2].clone();
+        gone.delete(&pool).await.unwrap();
+        let err = gone.load_related(&pool, User::posts()).await.unwrap_err();
+        assert!(matches!(err, Error::NotFound { .. }), "{err}");
+    }
+}

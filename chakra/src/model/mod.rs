@@ -15,7 +15,7 @@ pub use related::{RelatedRows, RelatedSlot};
 use crate::exec::Executor;
 use crate::query::Query;
 use chakra_dsl::relations::explicit;
-use chakra_dsl::typed::{ColumnType, RelatedField, Relation, RelationTarget};
+use chakra_dsl::typed::{ColumnType, RelatedField, Relation, RelationPathOf, RelationTarget};
 use chakra_dsl::{pk_filter, Error, ModelMeta, ModelQuery, Result, Statement, Value};
 use std::future::Future;
 use std::sync::Arc;
@@ -73,6 +73,35 @@ pub trait Model: Sized + Send + Sync + 'static {
     {
         let (r, key) = resolved_with_key(self, rel.name());
         Query::new().filter_ir(explicit::related_filter(&r, key))
+    }
+
+    /// Loads relations onto this object (explicit loading, Django's `fetch_related`): one
+    /// statement per level, as `prefetch_related` runs them for a query.
+    /// `post.load_related(&pool, Post::author()).await?` then `post.author.get()?`.
+    fn load_related<E: Executor, P: RelationPathOf<Self>>(
+        &mut self,
+        exec: E,
+        path: P,
+    ) -> impl Future<Output = Result<()>> + Send {
+        let mut exec = exec;
+        let spec = chakra_dsl::LoadSpec {
+            select_related: Vec::new(),
+            prefetch: vec![chakra_dsl::PrefetchSpec::new(path.lookup_path())],
+        };
+        let key = self.pk_value();
+        async move {
+            let meta = Self::meta();
+            let q = ModelQuery::new(meta.clone()).filter(pk_filter(meta, key.clone())?);
+            let plan = chakra_dsl::LoadPlan::build(&registry::models_with(meta), &q, &spec)?;
+            let loaded = crate::load::run(&mut exec, &plan).await?;
+            if loaded.rows.is_empty() {
+                return Err(Error::NotFound {
+                    model: Self::NAME.to_owned(),
+                    detail: Some(format!("{}={key}", pk_name(meta))),
+                });
+            }
+            RelatedRows::root(loaded).fill_into(0, self)
+        }
     }
 
     /// Links this row to `targets` through a many-to-many relation (rows already linked

@@ -82,6 +82,16 @@ impl RelatedRows {
         Ok(m)
     }
 
+    /// Fills the loaded relations of row `i` into an existing model `m` (its own columns are
+    /// left as they are).
+    pub fn fill_into<M: Model>(&mut self, i: usize, m: &mut M) -> Result<()> {
+        for (name, rows, links) in &mut self.relations {
+            let l = std::mem::take(&mut links[i]);
+            m.fill_relation(name, rows, &l)?;
+        }
+        Ok(())
+    }
+
     /// Builds every row as a model, in order.
     pub fn build_all<M: Model>(&mut self) -> Result<Vec<M>> {
         (0..self.len()).map(|i| self.build(i)).collect()
