@@ -10,6 +10,7 @@
 //! - [`exec`] — the executor: [`Pool`], [`Transaction`], running statements through
 //!   diesel-async, decoding rows.
 //! - [`config`] — database URLs and the default-database lookup.
+//! - [`migrate`] — migrations: the shared TOML files, schema state, DDL, apply/rollback.
 //! - The IR, values, model metadata, the typed column layer and the error enum live in
 //!   [`chakra_dsl`], re-exported here as [`dsl`].
 
@@ -17,6 +18,7 @@ extern crate self as chakra;
 
 pub mod config;
 pub mod exec;
+pub mod migrate;
 pub mod model;
 pub mod query;
 pub mod session;
