@@ -5,12 +5,14 @@
 //! - [`format`] — reading a file (errors name the file and line); [`writer`] — writing the
 //!   canonical text; [`values`] — type names and defaults as files write them.
 //! - [`checksum`] — the checksum over the canonical content.
+//! - [`state`] — [`State`], the schema a list of migrations replays to (or models describe).
 //! - [`error`] — [`MigrationError`].
 
 pub mod checksum;
 pub mod error;
 pub mod format;
 pub mod operations;
+pub mod state;
 pub mod values;
 pub mod writer;
 
@@ -20,4 +22,5 @@ pub use format::parse_migration;
 pub use operations::{
     ConstraintDef, ConstraintKind, Dependency, DialectSql, IndexDef, Migration, Operation,
 };
+pub use state::{State, TableState};
 pub use writer::write_migration;
