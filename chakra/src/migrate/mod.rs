@@ -6,17 +6,24 @@
 //!   canonical text; [`values`] — type names and defaults as files write them.
 //! - [`checksum`] — the checksum over the canonical content.
 //! - [`state`] — [`State`], the schema a list of migrations replays to (or models describe).
+//! - [`ddl`] — operations → SQL per dialect, forward and backward ([`Plan`]);
+//!   [`table_sql`] — CREATE TABLE/INDEX pieces and the names of implied constraints;
+//!   [`rebuild`] — the SQLite table rebuild.
 //! - [`error`] — [`MigrationError`].
 
 pub mod checksum;
+pub mod ddl;
 pub mod error;
 pub mod format;
 pub mod operations;
+pub mod rebuild;
 pub mod state;
+pub mod table_sql;
 pub mod values;
 pub mod writer;
 
 pub use checksum::checksum;
+pub use ddl::{migration_backward, migration_forward, Plan};
 pub use error::{MResult, MigrationError};
 pub use format::parse_migration;
 pub use operations::{
