@@ -9,12 +9,16 @@
 //! - [`ddl`] — operations → SQL per dialect, forward and backward ([`Plan`]);
 //!   [`table_sql`] — CREATE TABLE/INDEX pieces and the names of implied constraints;
 //!   [`rebuild`] — the SQLite table rebuild.
+//! - [`loader`] — reading `migrations/<app>/<NNNN>_<name>.toml`; [`graph`] — dependency
+//!   order, one leaf per app, `--to` targets.
 //! - [`error`] — [`MigrationError`].
 
 pub mod checksum;
 pub mod ddl;
 pub mod error;
 pub mod format;
+pub mod graph;
+pub mod loader;
 pub mod operations;
 pub mod rebuild;
 pub mod state;
@@ -26,6 +30,8 @@ pub use checksum::checksum;
 pub use ddl::{migration_backward, migration_forward, Plan};
 pub use error::{MResult, MigrationError};
 pub use format::parse_migration;
+pub use graph::Graph;
+pub use loader::{load_dir, LoadedMigration};
 pub use operations::{
     ConstraintDef, ConstraintKind, Dependency, DialectSql, IndexDef, Migration, Operation,
 };
