@@ -270,6 +270,11 @@ fn alter_field_postgres(
             s.push(alter(format!("SET DEFAULT {def}")));
         }
     }
+    if old.nullable && !new.nullable {
+        if let Some(def) = &new_def {
+            s.push(format!("UPDATE {tq} SET {col} = {def} WHERE {col} IS NULL"));
+        }
+    }
     if old.nullable != new.nullable {
         s.push(alter(
             if new.nullable {

@@ -105,6 +105,7 @@ fn sqlite_rebuilds_what_alter_table_cannot_do() {
             "DROP INDEX \"users_age_idx\"",
             "ALTER TABLE \"users\" ALTER COLUMN \"age\" TYPE BIGINT USING \"age\"::BIGINT",
             "ALTER TABLE \"users\" ALTER COLUMN \"age\" SET DEFAULT 0",
+            "UPDATE \"users\" SET \"age\" = 0 WHERE \"age\" IS NULL",
             "ALTER TABLE \"users\" ALTER COLUMN \"age\" SET NOT NULL",
         ]
     );

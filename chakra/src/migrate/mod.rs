@@ -11,21 +11,28 @@
 //!   [`rebuild`] — the SQLite table rebuild.
 //! - [`loader`] — reading `migrations/<app>/<NNNN>_<name>.toml`; [`graph`] — dependency
 //!   order, one leaf per app, `--to` targets.
+//! - [`plan`] — what `apply`/`rollback`/`status` do, from the files and the history (pure);
+//!   [`history`] — the `chakra_migrations` table and the lock; [`apply`] — [`Migrator`], the
+//!   only part that talks to a database.
 //! - [`error`] — [`MigrationError`].
 
+pub mod apply;
 pub mod checksum;
 pub mod ddl;
 pub mod error;
 pub mod format;
 pub mod graph;
+pub mod history;
 pub mod loader;
 pub mod operations;
+pub mod plan;
 pub mod rebuild;
 pub mod state;
 pub mod table_sql;
 pub mod values;
 pub mod writer;
 
+pub use apply::Migrator;
 pub use checksum::checksum;
 pub use ddl::{migration_backward, migration_forward, Plan};
 pub use error::{MResult, MigrationError};
@@ -35,5 +42,6 @@ pub use loader::{load_dir, LoadedMigration};
 pub use operations::{
     ConstraintDef, ConstraintKind, Dependency, DialectSql, IndexDef, Migration, Operation,
 };
+pub use plan::{Direction, RollbackTarget, Status, StatusEntry, Step};
 pub use state::{State, TableState};
 pub use writer::write_migration;
