@@ -1,0 +1,380 @@
+//! The `chakra` command line: `chakra migrate apply | rollback | status | sql`.
+//!
+//! The `chakra` binary (`cargo install --path chakra`) calls [`run`]; so can an application's
+//! own binary, to embed the commands. Exit codes: 0 success, 1 the command failed (a bad
+//! migration file, a database error, a refused rollback), 2 bad usage.
+
+use crate::migrate::{
+    plan, Direction, LoadedMigration, Migrator, RollbackTarget, Status, StatusEntry, Step,
+};
+use crate::{Dialect, Pool};
+use clap::{Args, Parser, Subcommand};
+use std::ffi::OsString;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Chakra ORM's command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "chakra",
+    version,
+    about = "Chakra ORM: shared migrations for Rust and Python"
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply, roll back and inspect the TOML migrations in `migrations/<app>/`.
+    #[command(subcommand)]
+    Migrate(Migrate),
+}
+
+/// Options every migrate subcommand takes.
+#[derive(Debug, Clone, Args)]
+pub struct Common {
+    /// Database URL (`postgres://…`, `sqlite://app.db`); default: CHAKRA_DATABASE_URL, then
+    /// `[database] url` in chakra.toml, then sqlite://chakra.db.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// The migrations folder (one subfolder per app).
+    #[arg(long, value_name = "DIR", default_value = "migrations")]
+    pub dir: PathBuf,
+}
+
+/// `chakra migrate …`.
+#[derive(Debug, Subcommand)]
+pub enum Migrate {
+    /// Apply pending migrations, in dependency order.
+    #[command(
+        after_help = "Example:\n  chakra migrate apply --database-url postgres://app@localhost/app\n  chakra migrate apply --to users/0002_profile"
+    )]
+    Apply {
+        /// Stop after this migration (`app/id`, or `id` when unambiguous).
+        #[arg(long, value_name = "ID")]
+        to: Option<String>,
+        /// Seconds to wait for another migrator's lock (PostgreSQL).
+        #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+        lock_timeout: u64,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Roll back applied migrations (the last one by default).
+    #[command(
+        after_help = "Example:\n  chakra migrate rollback --steps 2\n  chakra migrate rollback --to users/0001_initial"
+    )]
+    Rollback {
+        /// Roll back everything applied after this migration, which stays applied.
+        #[arg(long, value_name = "ID", conflicts_with = "steps")]
+        to: Option<String>,
+        /// Roll back this many migrations, last applied first.
+        #[arg(long, value_name = "N")]
+        steps: Option<usize>,
+        /// Seconds to wait for another migrator's lock (PostgreSQL).
+        #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+        lock_timeout: u64,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Show every migration, applied or pending, per app.
+    #[command(after_help = "Example:\n  chakra migrate status --dir migrations")]
+    Status {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Print the SQL that `apply` (or `rollback` with --rollback) would run now.
+    #[command(
+        after_help = "Example:\n  chakra migrate sql\n  chakra migrate sql --rollback --steps 1\n  chakra migrate sql --dialect sqlite   # for an empty database, no connection"
+    )]
+    Sql {
+        /// Up to this migration (apply) or back to it (rollback).
+        #[arg(long, value_name = "ID")]
+        to: Option<String>,
+        /// Show what `rollback` would run instead of `apply`.
+        #[arg(long)]
+        rollback: bool,
+        /// With --rollback: how many migrations.
+        #[arg(long, value_name = "N", requires = "rollback")]
+        steps: Option<usize>,
+        /// Plan for an empty database of this dialect (postgres or sqlite) without connecting.
+        #[arg(long, value_name = "DIALECT", conflicts_with = "rollback")]
+        dialect: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+/// Parses the process arguments and runs the command; returns the exit code.
+pub fn run() -> ExitCode {
+    run_from(std::env::args_os())
+}
+
+/// Parses `args` (the first is the program name) and runs the command.
+pub fn run_from<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let out = Style::detect();
+    match rt.block_on(execute(cli, out)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{} {e}", out.red("error:"));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Runs a parsed command, printing to stdout (results) and stderr (progress).
+pub async fn execute(cli: Cli, out: Style) -> crate::Result<()> {
+    let Command::Migrate(cmd) = cli.command;
+    match cmd {
+        Migrate::Apply {
+            to,
+            lock_timeout,
+            common,
+        } => {
+            let m = migrator(&common, lock_timeout, out).await?;
+            let done = m.apply(to.as_deref()).await?;
+            report(&done, out);
+        }
+        Migrate::Rollback {
+            to,
+            steps,
+            lock_timeout,
+            common,
+        } => {
+            let m = migrator(&common, lock_timeout, out).await?;
+            let done = m.rollback(&rollback_target(to, steps)).await?;
+            report(&done, out);
+        }
+        Migrate::Status { common } => {
+            let m = migrator(&common, 60, out).await?;
+            print_status(&m.status().await?, out);
+        }
+        Migrate::Sql {
+            to,
+            rollback,
+            steps,
+            dialect,
+            common,
+        } => {
+            let (steps, d) = match dialect {
+                Some(name) => {
+                    let d = match name.to_ascii_lowercase().as_str() {
+                        "postgres" | "postgresql" => Dialect::Postgres,
+                        "sqlite" => Dialect::Sqlite,
+                        other => {
+                            return Err(crate::Error::Config(format!(
+                                "unknown dialect {other:?}; expected postgres or sqlite"
+                            )))
+                        }
+                    };
+                    let graph = crate::migrate::Graph::new(crate::migrate::load_dir(&common.dir)?)?;
+                    (plan::plan_apply(&graph, &[], to.as_deref(), d)?, d)
+                }
+                None => {
+                    let m = migrator(&common, 60, out).await?;
+                    let steps = if rollback {
+                        m.plan_rollback(&rollback_target(to, steps)).await?
+                    } else {
+                        m.plan_apply(to.as_deref()).await?
+                    };
+                    (steps, m.dialect())
+                }
+            };
+            print_sql(&steps, d, out);
+        }
+    }
+    Ok(())
+}
+
+fn rollback_target(to: Option<String>, steps: Option<usize>) -> RollbackTarget {
+    match (to, steps) {
+        (Some(t), _) => RollbackTarget::To(t),
+        (None, n) => RollbackTarget::Steps(n.unwrap_or(1)),
+    }
+}
+
+async fn migrator(common: &Common, lock_timeout: u64, out: Style) -> crate::Result<Migrator> {
+    let url = match &common.database_url {
+        Some(u) => u.clone(),
+        None => crate::config::default_url()?,
+    };
+    let migrations: Vec<LoadedMigration> = crate::migrate::load_dir(&common.dir)?;
+    let pool = Pool::connect_with(
+        &url,
+        crate::PoolOptions {
+            max_size: 2,
+            ..Default::default()
+        },
+    )
+    .await?;
+    let mut m =
+        Migrator::new(pool, migrations)?.on_message(move |msg| eprintln!("{}", out.dim(msg)));
+    m.lock_timeout = Duration::from_secs(lock_timeout);
+    Ok(m)
+}
+
+fn report(done: &[Step], out: Style) {
+    if done.is_empty() {
+        println!("{}", out.dim("nothing to do"));
+    }
+    for s in done {
+        let verb = match s.direction {
+            Direction::Apply => out.green("applied"),
+            Direction::Rollback => out.yellow("rolled back"),
+        };
+        println!("{verb} {}/{}", s.key.app, s.key.id);
+    }
+}
+
+fn print_status(entries: &[StatusEntry], out: Style) {
+    let mut apps: Vec<&str> = entries.iter().map(|e| e.key.app.as_str()).collect();
+    apps.sort();
+    apps.dedup();
+    for app in apps {
+        println!("{}", out.bold(app));
+        for e in entries.iter().filter(|e| e.key.app == app) {
+            let (mark, note) = match &e.status {
+                Status::Applied(at) => (
+                    out.green("[x]"),
+                    format!("applied {}", at.format("%Y-%m-%d %H:%M:%S UTC")),
+                ),
+                Status::Pending => (out.yellow("[ ]"), "pending".to_owned()),
+                Status::Changed(_) => (
+                    out.red("[!]"),
+                    "applied, but the file was edited since".to_owned(),
+                ),
+                Status::Missing(_) => (
+                    out.red("[?]"),
+                    "applied, but its file is missing".to_owned(),
+                ),
+            };
+            println!("  {mark} {}  {}", e.key.id, out.dim(&note));
+        }
+    }
+}
+
+fn print_sql(steps: &[Step], d: Dialect, out: Style) {
+    if steps.is_empty() {
+        println!("{}", out.dim("-- nothing to do"));
+    }
+    for s in steps {
+        let what = match s.direction {
+            Direction::Apply => "records",
+            Direction::Rollback => "deletes",
+        };
+        println!("-- {}/{} ({})", s.key.app, s.key.id, s.path.display());
+        let script = s.script(d);
+        let commit = script.iter().rposition(|x| x == "COMMIT");
+        for (i, stmt) in script.iter().enumerate() {
+            if Some(i) == commit || (commit.is_none() && i + 1 == script.len()) {
+                println!("-- then {what} the history row in chakra_migrations");
+            }
+            println!("{stmt};");
+        }
+        println!();
+    }
+}
+
+/// Terminal styling: ANSI colours on a terminal, plain text otherwise (or with `NO_COLOR`).
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    color: bool,
+}
+
+impl Style {
+    /// Colours when stdout and stderr are terminals and `NO_COLOR` is unset.
+    pub fn detect() -> Style {
+        Style {
+            color: std::env::var_os("NO_COLOR").is_none()
+                && std::io::stdout().is_terminal()
+                && std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// Never colours.
+    pub fn plain() -> Style {
+        Style { color: false }
+    }
+
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_owned()
+        }
+    }
+
+    fn red(&self, s: &str) -> String {
+        self.paint("31", s)
+    }
+    fn green(&self, s: &str) -> String {
+        self.paint("32", s)
+    }
+    fn yellow(&self, s: &str) -> String {
+        self.paint("33", s)
+    }
+    fn bold(&self, s: &str) -> String {
+        self.paint("1", s)
+    }
+    fn dim(&self, s: &str) -> String {
+        self.paint("2", s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+        let c = Cli::try_parse_from(["chakra", "migrate", "rollback", "--steps", "2"]).unwrap();
+        assert!(matches!(
+            c.command,
+            Command::Migrate(Migrate::Rollback { steps: Some(2), .. })
+        ));
+        assert!(Cli::try_parse_from([
+            "chakra", "migrate", "rollback", "--steps", "1", "--to", "x"
+        ])
+        .is_err());
+        let help = Cli::command()
+            .find_subcommand_mut("migrate")
+            .unwrap()
+            .find_subcommand_mut("apply")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        assert!(
+            help.contains("Example:") && help.contains("--database-url"),
+            "{help}"
+        );
+    }
+}
