@@ -415,3 +415,27 @@ async fn sql_shows_what_apply_runs() {
         assert_eq!(script.last().map(String::as_str), Some("COMMIT"));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_lock_times_out_naming_its_holder() {
+    let db = TestDb::postgres().await;
+    let pool = db.pool().await;
+    let mut holder = pool.acquire().await.unwrap();
+    chakra::migrate::history::lock(&mut holder, std::time::Duration::from_secs(1), &|_| {})
+        .await
+        .unwrap();
+    let dir = Dir::new(&[("users/0001_initial.toml", SEED)]);
+    let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = heard.clone();
+    let mut m = migrator(&pool, &dir).on_message(move |s| sink.lock().unwrap().push(s.into()));
+    m.lock_timeout = std::time::Duration::from_millis(600);
+    let e = m.apply(None).await.unwrap_err().to_string();
+    assert!(
+        e.contains("could not take the migration lock") && e.contains("held by session pid"),
+        "{e}"
+    );
+    assert!(heard.lock().unwrap()[0].starts_with("waiting for the migration lock"));
+    chakra::migrate::history::unlock(&mut holder).await.unwrap();
+    drop(holder);
+    assert_eq!(m.apply(None).await.unwrap().len(), 1);
+}

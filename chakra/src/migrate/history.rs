@@ -178,18 +178,26 @@ pub async fn lock(
             .unwrap_or_else(|_| "another session".into());
         if started.elapsed() >= timeout {
             return Err(Error::Migration(format!(
-                "could not take the migration lock within {}s: it is held by {holder}",
-                timeout.as_secs()
+                "could not take the migration lock within {}: it is held by {holder}",
+                seconds(timeout)
             )));
         }
         if !told {
             notify(&format!(
-                "waiting for the migration lock, held by {holder} (up to {}s)",
-                timeout.as_secs()
+                "waiting for the migration lock, held by {holder} (up to {})",
+                seconds(timeout)
             ));
             told = true;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn seconds(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
     }
 }
 

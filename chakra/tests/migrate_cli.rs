@@ -1,0 +1,141 @@
+//! The `chakra migrate` command as a process: concurrent appliers, exit codes, messages.
+
+mod common;
+
+use common::{TestDb, BOTH};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const SEED: &str = include_str!("../../migrations/users/0001_initial.toml");
+
+fn next(id: &str, dep: &str, column: &str) -> String {
+    format!(
+        "[migration]\nid = \"{id}\"\napp = \"users\"\ndependencies = [[\"users\", \"{dep}\"]]\n\n\
+         [[operations]]\ntype = \"AddField\"\ntable = \"users\"\n[operations.field]\n\
+         name = \"{column}\"\ntype = \"Text\"\nnullable = true\n"
+    )
+}
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "chakra_cli_{tag}_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(dir.join("users")).unwrap();
+    dir
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join("users").join(name), text).unwrap();
+}
+
+fn chakra(args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_chakra"));
+    c.args(args).env("NO_COLOR", "1");
+    c
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_processes_apply_at_once() {
+    for d in BOTH {
+        let db = TestDb::new(d).await;
+        let dir = temp_dir("four");
+        write(&dir, "0001_initial.toml", SEED);
+        write(&dir, "0002_a.toml", &next("0002_a", "0001_initial", "a"));
+        write(&dir, "0003_b.toml", &next("0003_b", "0002_a", "b"));
+        let dir_s = dir.display().to_string();
+        let children: Vec<_> = (0..4)
+            .map(|_| {
+                chakra(&[
+                    "migrate",
+                    "apply",
+                    "--database-url",
+                    &db.url,
+                    "--dir",
+                    &dir_s,
+                ])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+            })
+            .collect();
+        let mut applied = 0;
+        for c in children {
+            let o = c.wait_with_output().unwrap();
+            let (out, err) = text(&o);
+            assert!(o.status.success(), "{d:?}: {out}\n{err}");
+            applied += out.lines().filter(|l| l.starts_with("applied ")).count();
+        }
+        assert_eq!(
+            applied, 3,
+            "{d:?}: each migration applied by exactly one process"
+        );
+        let o = chakra(&[
+            "migrate",
+            "status",
+            "--database-url",
+            &db.url,
+            "--dir",
+            &dir_s,
+        ])
+        .output()
+        .unwrap();
+        let (out, _) = text(&o);
+        assert_eq!(out.matches("[x]").count(), 3, "{out}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+#[test]
+fn exit_codes_and_messages() {
+    let dir = temp_dir("codes");
+    write(
+        &dir,
+        "0001_initial.toml",
+        &SEED.replace("unique = true", "unique = yes"),
+    );
+    let dir_s = dir.display().to_string();
+    let db = dir.join("x.db").display().to_string();
+    let url = format!("sqlite://{db}");
+    let o = chakra(&["migrate", "apply", "--database-url", &url, "--dir", &dir_s])
+        .output()
+        .unwrap();
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("0001_initial.toml:23: not valid TOML"),
+        "{err}"
+    );
+
+    write(&dir, "0001_initial.toml", SEED);
+    let o = chakra(&["migrate", "sql", "--dialect", "sqlite", "--dir", &dir_s])
+        .output()
+        .unwrap();
+    let (out, _) = text(&o);
+    assert!(o.status.success());
+    assert!(
+        out.contains("BEGIN IMMEDIATE;\nCREATE TABLE \"users\""),
+        "{out}"
+    );
+
+    let o = chakra(&["migrate", "rollback", "--steps", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let o = chakra(&["migrate", "apply", "--help"]).output().unwrap();
+    let (out, _) = text(&o);
+    assert!(o.status.success() && out.contains("Example:"), "{out}");
+    let _ = std::fs::remove_dir_all(dir);
+}
