@@ -88,7 +88,7 @@ pub fn forward(op: &Operation, before: &State, d: Dialect) -> MResult<Plan> {
                 q(name)?,
                 column_def(t, field, d, single_pk, &after)?
             ));
-            if let Some(i) = field_index(name, field) {
+            if let Some(i) = field_index(t, field) {
                 s.push(create_index_sql(name, &i)?);
             }
         }
@@ -186,7 +186,7 @@ fn rename_field_objects(
     (old_table, old_col): (&str, &str),
     (new_table, new_col): (&str, &str),
 ) -> MResult<()> {
-    if let Some(i) = field_index(new_table, f) {
+    if let Some(i) = field_index(t, f) {
         let old_name = field_index_name(old_table, old_col);
         match d {
             Dialect::Postgres => s.push(format!(
@@ -252,7 +252,7 @@ fn alter_field_postgres(
     if old.unique && !new.unique {
         s.push(format!("ALTER TABLE {tq} DROP CONSTRAINT {}", q(&uk)?));
     }
-    let (old_idx, new_idx) = (field_index(&t.table, old), field_index(&t.table, new));
+    let (old_idx, new_idx) = (field_index(t, old), field_index(t, new));
     if let (Some(i), false) = (&old_idx, old_idx == new_idx) {
         s.push(format!("DROP INDEX {}", q(&i.name)?));
     }

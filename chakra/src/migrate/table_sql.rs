@@ -178,11 +178,16 @@ pub fn create_index_sql(table: &str, i: &IndexDef) -> MResult<String> {
     ))
 }
 
-/// The index a field with `index = true` implies (none for unique or primary-key fields,
-/// which have one already).
-pub fn field_index(table: &str, f: &FieldMeta) -> Option<IndexDef> {
-    (f.index && !f.unique && !f.primary_key).then(|| IndexDef {
-        name: field_index_name(table, &f.column),
+/// The index a field implies: fields with `index = true` and foreign-key columns get one,
+/// except where a unique constraint or the primary key (whose first column leads its index)
+/// already gives one. The same rule as `sql::ddl::create_table`, so tables made either way
+/// match.
+pub fn field_index(t: &TableState, f: &FieldMeta) -> Option<IndexDef> {
+    let pks: Vec<&FieldMeta> = t.fields.iter().filter(|f| f.primary_key).collect();
+    let leads_pk =
+        f.primary_key && (pks.len() == 1 || pks.first().is_some_and(|p| p.name == f.name));
+    ((f.index || f.references.is_some()) && !f.unique && !leads_pk).then(|| IndexDef {
+        name: field_index_name(&t.table, &f.column),
         columns: vec![f.column.clone()],
         unique: false,
     })
@@ -192,7 +197,7 @@ pub fn field_index(table: &str, f: &FieldMeta) -> Option<IndexDef> {
 pub fn all_indexes(t: &TableState) -> Vec<IndexDef> {
     t.fields
         .iter()
-        .filter_map(|f| field_index(&t.table, f))
+        .filter_map(|f| field_index(t, f))
         .chain(t.indexes.iter().cloned())
         .collect()
 }
