@@ -14,9 +14,12 @@
 //! - [`plan`] — what `apply`/`rollback`/`status` do, from the files and the history (pure);
 //!   [`history`] — the `chakra_migrations` table and the lock; [`apply`] — [`Migrator`], the
 //!   only part that talks to a database.
+//! - [`autodetect`] — the operations between two states (migrations vs models), in an order
+//!   that applies; renames only when confirmed.
 //! - [`error`] — [`MigrationError`].
 
 pub mod apply;
+pub mod autodetect;
 pub mod checksum;
 pub mod ddl;
 pub mod error;
@@ -33,6 +36,7 @@ pub mod values;
 pub mod writer;
 
 pub use apply::Migrator;
+pub use autodetect::{diff, rename_candidates, DiffOptions, RenameCandidate, Renames};
 pub use checksum::checksum;
 pub use ddl::{migration_backward, migration_forward, Plan};
 pub use error::{MResult, MigrationError};
