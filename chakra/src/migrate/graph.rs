@@ -128,17 +128,27 @@ impl Graph {
     }
 }
 
-fn check_leaves(by_key: &BTreeMap<Dependency, LoadedMigration>) -> MResult<()> {
-    let mut leaves: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (k, _) in by_key.iter() {
-        let depended_on = by_key
-            .values()
-            .any(|m| m.migration.app == k.app && m.migration.dependencies.iter().any(|d| d == k));
+/// The leaf migrations of each app: those no migration of the same app depends on.
+pub fn leaves(migrations: &[LoadedMigration]) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for m in migrations {
+        let k = m.migration.key();
+        let depended_on = migrations
+            .iter()
+            .any(|o| o.migration.app == k.app && o.migration.dependencies.contains(&k));
         if !depended_on {
-            leaves.entry(&k.app).or_default().push(&k.id);
+            out.entry(k.app.clone()).or_default().push(k.id.clone());
         }
     }
-    for (app, ids) in leaves {
+    for ids in out.values_mut() {
+        ids.sort();
+    }
+    out
+}
+
+fn check_leaves(by_key: &BTreeMap<Dependency, LoadedMigration>) -> MResult<()> {
+    let all: Vec<LoadedMigration> = by_key.values().cloned().collect();
+    for (app, ids) in leaves(&all) {
         if ids.len() > 1 {
             return Err(MigrationError::new(format!(
                 "app {app:?} has {} leaf migrations ({}): each migration after the first must \

@@ -15,7 +15,7 @@
 //!   [`history`] — the `chakra_migrations` table and the lock; [`apply`] — [`Migrator`], the
 //!   only part that talks to a database.
 //! - [`autodetect`] — the operations between two states (migrations vs models), in an order
-//!   that applies; renames only when confirmed.
+//!   that applies; renames only when confirmed. [`make`] — the next migration files.
 //! - [`error`] — [`MigrationError`].
 
 pub mod apply;
@@ -27,6 +27,7 @@ pub mod format;
 pub mod graph;
 pub mod history;
 pub mod loader;
+pub mod make;
 pub mod operations;
 pub mod plan;
 pub mod rebuild;
@@ -43,6 +44,7 @@ pub use error::{MResult, MigrationError};
 pub use format::parse_migration;
 pub use graph::Graph;
 pub use loader::{load_dir, LoadedMigration};
+pub use make::{make, merge, MakeOptions, NewMigration};
 pub use operations::{
     ConstraintDef, ConstraintKind, Dependency, DialectSql, IndexDef, Migration, Operation,
 };

@@ -79,8 +79,9 @@ impl State {
     }
 
     /// The state the registered models describe. A field's foreign key comes from
-    /// `references` when its table is known (`chakra_dsl::relations::resolve_schema` fills
-    /// it); join tables are expected as ModelMeta entries of their own.
+    /// `references`: its table when known (`chakra_dsl::relations::resolve_schema` fills it),
+    /// else the table of the model it names when that model is among `models` (otherwise the
+    /// key is left out). Join tables are expected as ModelMeta entries of their own.
     pub fn from_models(models: &[ModelMeta]) -> MResult<State> {
         let mut state = State::new();
         for m in models {
@@ -89,14 +90,14 @@ impl State {
                 .iter()
                 .map(|f| {
                     let mut f = f.clone();
-                    f.references =
-                        f.references
-                            .take()
-                            .filter(|r| !r.table.is_empty())
-                            .map(|mut r| {
-                                r.model.clear();
-                                r
-                            });
+                    f.references = f.references.take().and_then(|mut r| {
+                        if r.table.is_empty() {
+                            // Not resolved yet: the table of the model it names.
+                            r.table = models.iter().find(|o| o.name == r.model)?.table.clone();
+                        }
+                        r.model.clear();
+                        Some(r)
+                    });
                     f
                 })
                 .collect();
