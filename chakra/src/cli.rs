@@ -8,12 +8,16 @@ use crate::migrate::{
     plan, Direction, LoadedMigration, Migrator, RollbackTarget, Status, StatusEntry, Step,
 };
 use crate::{Dialect, Pool};
+use chakra_dsl::ModelMeta;
 use clap::{Args, Parser, Subcommand};
 use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
+
+#[path = "cli_make.rs"]
+mod make_cmd;
 
 /// Chakra ORM's command line.
 #[derive(Debug, Parser)]
@@ -88,6 +92,33 @@ pub enum Migrate {
         #[command(flatten)]
         common: Common,
     },
+    /// Write the next migrations: the difference between the models and the migrations.
+    #[command(
+        after_help = "Example:\n  chakra migrate make --app users\n  chakra migrate make --rename users.name=full_name --no-input\n  chakra migrate make --check   # exit 1 when the models and migrations disagree\n\nRun it from your application's binary (which calls chakra::cli::run()) or the Python\npackage: the models are the ones that program defines."
+    )]
+    Make {
+        /// The app new tables go to (default: the only app there is).
+        #[arg(long)]
+        app: Option<String>,
+        /// Name of the migration (`0002_<name>`); default: derived from its operations.
+        #[arg(long)]
+        name: Option<String>,
+        /// A rename, said up front: `table.old=new` for a field, `old_table=new_table`.
+        #[arg(long, value_name = "RENAME")]
+        rename: Vec<String>,
+        /// Never ask: possible renames become remove + add, and are reported.
+        #[arg(long)]
+        no_input: bool,
+        /// Write merge migrations for apps with several leaf migrations.
+        #[arg(long, conflicts_with_all = ["rename", "check"])]
+        merge: bool,
+        /// Write nothing; exit 1 when a migration would be written.
+        #[arg(long)]
+        check: bool,
+        /// The migrations folder (one subfolder per app).
+        #[arg(long, value_name = "DIR", default_value = "migrations")]
+        dir: PathBuf,
+    },
     /// Print the SQL that `apply` (or `rollback` with --rollback) would run now.
     #[command(
         after_help = "Example:\n  chakra migrate sql\n  chakra migrate sql --rollback --steps 1\n  chakra migrate sql --dialect sqlite   # for an empty database, no connection"
@@ -110,13 +141,29 @@ pub enum Migrate {
     },
 }
 
-/// Parses the process arguments and runs the command; returns the exit code.
+/// Parses the process arguments and runs the command; returns the exit code. `make` sees
+/// every `#[derive(Model)]` of the binary (the model registry).
 pub fn run() -> ExitCode {
     run_from(std::env::args_os())
 }
 
-/// Parses `args` (the first is the program name) and runs the command.
+/// Parses `args` (the first is the program name) and runs the command, with the binary's
+/// registered models.
 pub fn run_from<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let models = crate::model::registry::registered_models()
+        .into_iter()
+        .map(|m| (**m).clone())
+        .collect();
+    run_with_models(args, models)
+}
+
+/// Parses `args` and runs the command; `make` compares the migrations with `models` (the
+/// Python package passes its models here).
+pub fn run_with_models<I, T>(args: I, models: Vec<ModelMeta>) -> ExitCode
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
@@ -140,8 +187,9 @@ where
         }
     };
     let out = Style::detect();
-    match rt.block_on(execute(cli, out)) {
-        Ok(()) => ExitCode::SUCCESS,
+    match rt.block_on(execute(cli, &models, out)) {
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::Differs) => ExitCode::from(1),
         Err(e) => {
             eprintln!("{} {e}", out.red("error:"));
             ExitCode::from(1)
@@ -149,10 +197,35 @@ where
     }
 }
 
+/// How a command that did not fail ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done (exit 0).
+    Done,
+    /// `make --check` found the models and migrations disagree (exit 1).
+    Differs,
+}
+
 /// Runs a parsed command, printing to stdout (results) and stderr (progress).
-pub async fn execute(cli: Cli, out: Style) -> crate::Result<()> {
+pub async fn execute(cli: Cli, models: &[ModelMeta], out: Style) -> crate::Result<Outcome> {
     let Command::Migrate(cmd) = cli.command;
     match cmd {
+        Migrate::Make {
+            app,
+            name,
+            rename,
+            no_input,
+            merge,
+            check,
+            dir,
+        } => {
+            let opts = crate::migrate::MakeOptions {
+                app,
+                name,
+                renames: parse_renames(&rename)?,
+            };
+            return make_cmd::make(&dir, models, opts, no_input, merge, check, out);
+        }
         Migrate::Apply {
             to,
             lock_timeout,
@@ -210,7 +283,30 @@ pub async fn execute(cli: Cli, out: Style) -> crate::Result<()> {
             print_sql(&steps, d, out);
         }
     }
-    Ok(())
+    Ok(Outcome::Done)
+}
+
+fn parse_renames(items: &[String]) -> crate::Result<crate::migrate::Renames> {
+    let mut r = crate::migrate::Renames::default();
+    for item in items {
+        let bad = || {
+            crate::Error::Config(format!(
+                "--rename {item:?}: write table.old_field=new_field or old_table=new_table"
+            ))
+        };
+        let (left, new) = item.split_once('=').ok_or_else(bad)?;
+        match left.split_once('.') {
+            Some((table, old)) if !table.is_empty() && !old.is_empty() && !new.is_empty() => {
+                r.fields
+                    .insert((table.to_owned(), old.to_owned()), new.to_owned());
+            }
+            None if !left.is_empty() && !new.is_empty() => {
+                r.tables.insert(left.to_owned(), new.to_owned());
+            }
+            _ => return Err(bad()),
+        }
+    }
+    Ok(r)
 }
 
 fn rollback_target(to: Option<String>, steps: Option<usize>) -> RollbackTarget {
@@ -331,19 +427,19 @@ impl Style {
         }
     }
 
-    fn red(&self, s: &str) -> String {
+    pub(crate) fn red(&self, s: &str) -> String {
         self.paint("31", s)
     }
-    fn green(&self, s: &str) -> String {
+    pub(crate) fn green(&self, s: &str) -> String {
         self.paint("32", s)
     }
-    fn yellow(&self, s: &str) -> String {
+    pub(crate) fn yellow(&self, s: &str) -> String {
         self.paint("33", s)
     }
-    fn bold(&self, s: &str) -> String {
+    pub(crate) fn bold(&self, s: &str) -> String {
         self.paint("1", s)
     }
-    fn dim(&self, s: &str) -> String {
+    pub(crate) fn dim(&self, s: &str) -> String {
         self.paint("2", s)
     }
 }
