@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::migrate::writer::write_migration;
-use chakra_dsl::{DefaultValue, Value};
+use chakra_dsl::{DefaultValue, OnDelete, Value};
 
 const SEED: &str = include_str!("../../../migrations/users/0001_initial.toml");
 

@@ -33,6 +33,7 @@ pub mod plan;
 pub mod rebuild;
 pub mod state;
 pub mod table_sql;
+mod toml_reader;
 pub mod values;
 pub mod writer;
 
