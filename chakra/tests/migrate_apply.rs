@@ -439,3 +439,76 @@ async fn a_busy_lock_times_out_naming_its_holder() {
     drop(holder);
     assert_eq!(m.apply(None).await.unwrap().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn not_null_columns_with_defaults_keep_every_row() {
+    let add = r#"
+[migration]
+id = "0002_flags"
+app = "users"
+dependencies = [["users", "0001_initial"]]
+
+[[operations]]
+type = "AddField"
+table = "users"
+[operations.field]
+name = "score"
+type = "Integer"
+default = 7
+
+[[operations]]
+type = "AddField"
+table = "users"
+[operations.field]
+name = "joined"
+type = "DateTime"
+default = "now()"
+
+[[operations]]
+type = "AddField"
+table = "users"
+[operations.field]
+name = "email"
+type = "String"
+max_length = 100
+nullable = true
+unique = true
+"#;
+    for d in BOTH {
+        let db = TestDb::new(d).await;
+        let pool = db.pool().await;
+        let dir = Dir::new(&[("users/0001_initial.toml", SEED)]);
+        let m = migrator(&pool, &dir);
+        m.apply(None).await.unwrap();
+        pool.batch_execute("INSERT INTO users (username) VALUES ('a'), ('b'), ('c')")
+            .await
+            .unwrap();
+        dir.write("users/0002_flags.toml", add);
+        let m = migrator(&pool, &dir);
+        let steps = m.apply(None).await.unwrap();
+        // On SQLite a now() default and a UNIQUE column need the rebuild.
+        assert_eq!(
+            steps[0].plan.foreign_keys_off,
+            d == Dialect::Sqlite,
+            "{d:?}"
+        );
+        assert_eq!(
+            count(
+                &pool,
+                "SELECT count(*) FROM users WHERE score = 7 AND joined IS NOT NULL AND email IS NULL"
+            )
+            .await,
+            3,
+            "{d:?}"
+        );
+        pool.batch_execute("UPDATE users SET email = 'x@y' WHERE username = 'a'")
+            .await
+            .unwrap();
+        assert!(pool
+            .batch_execute("UPDATE users SET email = 'x@y' WHERE username = 'b'")
+            .await
+            .is_err());
+        m.rollback(&RollbackTarget::Steps(1)).await.unwrap();
+        assert_eq!(count(&pool, "SELECT count(*) FROM users").await, 3);
+    }
+}
