@@ -119,6 +119,17 @@ pub enum Migrate {
         #[arg(long, value_name = "DIR", default_value = "migrations")]
         dir: PathBuf,
     },
+    /// Flag operations that lose data, fail on tables with rows, or lock a big table.
+    #[command(
+        after_help = "Example:\n  chakra migrate lint                      # every migration\n  chakra migrate lint users/0002_profile   # only these\n\nRules: DS101 drop table, DS102 drop column, MF101 NOT NULL column without default,\nMF102 column made NOT NULL without default, MF103 unique/check added to existing rows,\nDT101 narrowed type, PG101 index without CONCURRENTLY, BC101 rename.\nExit status 1 when anything is flagged."
+    )]
+    Lint {
+        /// Migrations to lint (`app/id` or `id`); all when none.
+        migrations: Vec<String>,
+        /// The migrations folder (one subfolder per app).
+        #[arg(long, value_name = "DIR", default_value = "migrations")]
+        dir: PathBuf,
+    },
     /// Print the SQL that `apply` (or `rollback` with --rollback) would run now.
     #[command(
         after_help = "Example:\n  chakra migrate sql\n  chakra migrate sql --rollback --steps 1\n  chakra migrate sql --dialect sqlite   # for an empty database, no connection"
@@ -202,7 +213,8 @@ where
 pub enum Outcome {
     /// Done (exit 0).
     Done,
-    /// `make --check` found the models and migrations disagree (exit 1).
+    /// `make --check` found the models and migrations disagree, or `lint` flagged something
+    /// (exit 1).
     Differs,
 }
 
@@ -225,6 +237,28 @@ pub async fn execute(cli: Cli, models: &[ModelMeta], out: Style) -> crate::Resul
                 renames: parse_renames(&rename)?,
             };
             return make_cmd::make(&dir, models, opts, no_input, merge, check, out);
+        }
+        Migrate::Lint { migrations, dir } => {
+            let graph = crate::migrate::Graph::new(crate::migrate::load_dir(&dir)?)?;
+            let only = migrations
+                .iter()
+                .map(|m| graph.find(m))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            let findings = crate::migrate::lint::lint(&graph, &only)?;
+            for f in &findings {
+                println!(
+                    "{}: {} {}: {}",
+                    f.path.display(),
+                    out.yellow(f.code),
+                    f.operation,
+                    f.message
+                );
+            }
+            if findings.is_empty() {
+                println!("{}", out.dim("nothing to flag"));
+                return Ok(Outcome::Done);
+            }
+            return Ok(Outcome::Differs);
         }
         Migrate::Apply {
             to,

@@ -16,6 +16,7 @@
 //!   only part that talks to a database.
 //! - [`autodetect`] — the operations between two states (migrations vs models), in an order
 //!   that applies; renames only when confirmed. [`make`] — the next migration files.
+//! - [`lint`] — operations that lose data, fail on rows or lock a big table (codes).
 //! - [`error`] — [`MigrationError`].
 
 pub mod apply;
@@ -26,6 +27,7 @@ pub mod error;
 pub mod format;
 pub mod graph;
 pub mod history;
+pub mod lint;
 pub mod loader;
 pub mod make;
 pub mod operations;
