@@ -130,6 +130,26 @@ fn exit_codes_and_messages() {
         "{out}"
     );
 
+    write(
+        &dir,
+        "0002_drop.toml",
+        "[migration]\nid = \"0002_drop\"\napp = \"users\"\ndependencies = [[\"users\", \"0001_initial\"]]\n\
+         [[operations]]\ntype = \"DeleteModel\"\ntable = \"users\"\n",
+    );
+    let o = chakra(&["migrate", "lint", "--dir", &dir_s])
+        .output()
+        .unwrap();
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("0002_drop.toml: DS101 DeleteModel users: drops table users"),
+        "{out}"
+    );
+    let o = chakra(&["migrate", "lint", "0001_initial", "--dir", &dir_s])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+
     let o = chakra(&["migrate", "rollback", "--steps", "x"])
         .output()
         .unwrap();
