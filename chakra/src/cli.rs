@@ -130,6 +130,19 @@ pub enum Migrate {
         #[arg(long, value_name = "DIR", default_value = "migrations")]
         dir: PathBuf,
     },
+    /// Write schema.rs from the migrations alone (no database): one module per table, one
+    /// type per column, for checking models at compile time.
+    #[command(
+        after_help = "Example:\n  chakra migrate schema --out src/schema.rs\n  chakra migrate schema --out -   # print it"
+    )]
+    Schema {
+        /// Where to write it (`-` prints it).
+        #[arg(long, value_name = "FILE", default_value = "src/schema.rs")]
+        out: PathBuf,
+        /// The migrations folder (one subfolder per app).
+        #[arg(long, value_name = "DIR", default_value = "migrations")]
+        dir: PathBuf,
+    },
     /// Print the SQL that `apply` (or `rollback` with --rollback) would run now.
     #[command(
         after_help = "Example:\n  chakra migrate sql\n  chakra migrate sql --rollback --steps 1\n  chakra migrate sql --dialect sqlite   # for an empty database, no connection"
@@ -237,6 +250,19 @@ pub async fn execute(cli: Cli, models: &[ModelMeta], out: Style) -> crate::Resul
                 renames: parse_renames(&rename)?,
             };
             return make_cmd::make(&dir, models, opts, no_input, merge, check, out);
+        }
+        Migrate::Schema { out: file, dir } => {
+            let graph = crate::migrate::Graph::new(crate::migrate::load_dir(&dir)?)?;
+            let state = crate::migrate::State::replay(graph.ordered.iter().map(|m| &m.migration))?;
+            let text = crate::migrate::schema_rs::schema_rs(&state);
+            if file.as_os_str() == "-" {
+                print!("{text}");
+            } else {
+                std::fs::write(&file, text).map_err(|e| {
+                    crate::Error::Config(format!("cannot write {}: {e}", file.display()))
+                })?;
+                println!("{} {}", out.green("wrote"), file.display());
+            }
         }
         Migrate::Lint { migrations, dir } => {
             let graph = crate::migrate::Graph::new(crate::migrate::load_dir(&dir)?)?;

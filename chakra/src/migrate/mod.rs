@@ -17,6 +17,7 @@
 //! - [`autodetect`] — the operations between two states (migrations vs models), in an order
 //!   that applies; renames only when confirmed. [`make`] — the next migration files.
 //! - [`lint`] — operations that lose data, fail on rows or lock a big table (codes).
+//! - [`schema_rs`] — `schema.rs` (one type per column) from the migrations alone.
 //! - [`error`] — [`MigrationError`].
 
 pub mod apply;
@@ -33,6 +34,7 @@ pub mod make;
 pub mod operations;
 pub mod plan;
 pub mod rebuild;
+pub mod schema_rs;
 pub mod state;
 pub mod table_sql;
 mod toml_reader;
