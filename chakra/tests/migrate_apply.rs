@@ -512,3 +512,52 @@ unique = true
         assert_eq!(count(&pool, "SELECT count(*) FROM users").await, 3);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_non_atomic_migration_resumes_where_it_failed() {
+    let steps = r#"
+[migration]
+id = "0002_steps"
+app = "users"
+dependencies = [["users", "0001_initial"]]
+atomic = false
+
+[[operations]]
+type = "RunSQL"
+sql = "CREATE TABLE step_one (x INTEGER)"
+reverse_sql = "DROP TABLE step_one"
+
+[[operations]]
+type = "RunSQL"
+sql = "INSERT INTO needed (x) VALUES (1)"
+reverse_sql = "DELETE FROM needed"
+"#;
+    for d in BOTH {
+        let db = TestDb::new(d).await;
+        let pool = db.pool().await;
+        let dir = Dir::new(&[
+            ("users/0001_initial.toml", SEED),
+            ("users/0002_steps.toml", steps),
+        ]);
+        let m = migrator(&pool, &dir);
+        let e = m.apply(None).await.unwrap_err().to_string();
+        assert!(e.contains("it is not atomic"), "{e}");
+        assert_eq!(
+            count(&pool, "SELECT count(*) FROM step_one").await,
+            0,
+            "statement 1 stayed"
+        );
+        pool.batch_execute("CREATE TABLE needed (x INTEGER)")
+            .await
+            .unwrap();
+        // Resumes at statement 2: repeating CREATE TABLE step_one would fail.
+        assert_eq!(m.apply(None).await.unwrap().len(), 1, "{d:?}");
+        assert_eq!(count(&pool, "SELECT count(*) FROM needed").await, 1);
+        assert_eq!(
+            count(&pool, "SELECT count(*) FROM chakra_migration_progress").await,
+            0
+        );
+        m.rollback(&RollbackTarget::Steps(1)).await.unwrap();
+        assert_eq!(count(&pool, "SELECT count(*) FROM needed").await, 0);
+    }
+}

@@ -189,6 +189,40 @@ impl Migrator {
         })
     }
 
+    /// Runs a non-atomic step's statements one by one, recording progress after each, and
+    /// skipping those a failed earlier run already did (when the file is unchanged).
+    async fn run_resumable(&self, conn: &mut Conn, step: &Step) -> Result<()> {
+        let app = &step.key.app;
+        let id = &match step.direction {
+            Direction::Apply => step.key.id.clone(),
+            Direction::Rollback => format!("{} (rollback)", step.key.id),
+        };
+        conn.batch_execute(&history::create_progress_sql()).await?;
+        let done = match history::read_progress(conn, app, id).await? {
+            Some((sum, n)) if sum == step.checksum => n as usize,
+            Some(_) => {
+                return Err(Error::Migration(format!(
+                    "{}: this non-atomic migration failed part-way with a different content; \
+                     restore the file as it was, or repair the database by hand and delete its \
+                     row from chakra_migration_progress",
+                    step.path.display()
+                )))
+            }
+            None => 0,
+        };
+        if done > 0 {
+            (self.notify)(&format!(
+                "resuming {app}/{id} after statement {done} of {}",
+                step.plan.statements.len()
+            ));
+        }
+        for (i, sql) in step.plan.statements.iter().enumerate().skip(done) {
+            conn.batch_execute(sql).await?;
+            history::write_progress(conn, app, id, &step.checksum, i as u64 + 1).await?;
+        }
+        history::clear_progress(conn, app, id).await
+    }
+
     async fn run_step_body(
         &self,
         conn: &mut Conn,
@@ -208,8 +242,12 @@ impl Migrator {
                 return Ok(false);
             }
         }
-        for sql in &step.plan.statements {
-            conn.batch_execute(sql).await?;
+        if step.atomic {
+            for sql in &step.plan.statements {
+                conn.batch_execute(sql).await?;
+            }
+        } else {
+            self.run_resumable(conn, step).await?;
         }
         if fk_off {
             let q = history::raw(

@@ -238,3 +238,82 @@ pub async fn unlock(conn: &mut Conn) -> Result<()> {
     );
     conn.fetch(&q).await.map(drop)
 }
+
+/// The table recording how far a non-atomic migration got, so a failed one resumes after its
+/// last successful statement instead of repeating them.
+pub const PROGRESS_TABLE: &str = "chakra_migration_progress";
+
+/// `CREATE TABLE IF NOT EXISTS chakra_migration_progress …`.
+pub fn create_progress_sql() -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS \"{PROGRESS_TABLE}\" (\"app\" TEXT NOT NULL, \"id\" TEXT NOT NULL, \
+         \"checksum\" TEXT NOT NULL, \"done\" BIGINT NOT NULL, PRIMARY KEY (\"app\", \"id\"))"
+    )
+}
+
+/// How many statements of a non-atomic migration already ran, and with which checksum.
+pub async fn read_progress(conn: &mut Conn, app: &str, id: &str) -> Result<Option<(String, u64)>> {
+    let d = conn.dialect();
+    let q = raw(
+        d,
+        &[
+            "SELECT \"checksum\", \"done\" FROM \"chakra_migration_progress\" WHERE \"app\" = ",
+            " AND \"id\" = ",
+            "",
+        ],
+        vec![Value::Text(app.into()), Value::Text(id.into())],
+        vec![ValueType::Text, ValueType::I64],
+    );
+    let rows = conn.fetch(&q).await?;
+    Ok(rows.first().map(|r| {
+        (
+            r[0].as_str().unwrap_or_default().to_owned(),
+            r[1].as_i64().unwrap_or(0).max(0) as u64,
+        )
+    }))
+}
+
+/// Records that `done` statements of a non-atomic migration ran.
+pub async fn write_progress(
+    conn: &mut Conn,
+    app: &str,
+    id: &str,
+    checksum: &str,
+    done: u64,
+) -> Result<()> {
+    let d = conn.dialect();
+    let q = raw(
+        d,
+        &[
+            "INSERT INTO \"chakra_migration_progress\" (\"app\", \"id\", \"checksum\", \"done\") VALUES (",
+            ", ",
+            ", ",
+            ", ",
+            ") ON CONFLICT (\"app\", \"id\") DO UPDATE SET \"checksum\" = excluded.\"checksum\", \"done\" = excluded.\"done\"",
+        ],
+        vec![
+            Value::Text(app.into()),
+            Value::Text(id.into()),
+            Value::Text(checksum.into()),
+            Value::I64(done as i64),
+        ],
+        vec![],
+    );
+    conn.execute(&q).await.map(drop)
+}
+
+/// Forgets the progress of a migration (it finished).
+pub async fn clear_progress(conn: &mut Conn, app: &str, id: &str) -> Result<()> {
+    let d = conn.dialect();
+    let q = raw(
+        d,
+        &[
+            "DELETE FROM \"chakra_migration_progress\" WHERE \"app\" = ",
+            " AND \"id\" = ",
+            "",
+        ],
+        vec![Value::Text(app.into()), Value::Text(id.into())],
+        vec![],
+    );
+    conn.execute(&q).await.map(drop)
+}
