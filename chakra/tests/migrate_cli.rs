@@ -159,3 +159,80 @@ fn exit_codes_and_messages() {
     assert!(o.status.success() && out.contains("Example:"), "{out}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A migration whose second statement runs for seconds, so the process can be killed in it.
+fn slow(d: chakra::Dialect) -> String {
+    let sql = match d {
+        chakra::Dialect::Postgres => "SELECT pg_sleep(3)",
+        chakra::Dialect::Sqlite => {
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 30000000) SELECT count(*) FROM c"
+        }
+    };
+    format!(
+        "[migration]\nid = \"0002_slow\"\napp = \"users\"\ndependencies = [[\"users\", \"0001_initial\"]]\n\n\
+         [[operations]]\ntype = \"AddField\"\ntable = \"users\"\n[operations.field]\nname = \"bio\"\ntype = \"Text\"\nnullable = true\n\n\
+         [[operations]]\ntype = \"RunSQL\"\nsql = \"{sql}\"\nreverse_sql = \"SELECT 1\"\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_migration_leaves_a_consistent_database() {
+    use std::io::Read;
+    for d in BOTH {
+        let db = TestDb::new(d).await;
+        let dir = temp_dir("kill");
+        write(&dir, "0001_initial.toml", SEED);
+        let dir_s = dir.display().to_string();
+        let apply = || {
+            chakra(&[
+                "migrate",
+                "apply",
+                "--database-url",
+                &db.url,
+                "--dir",
+                &dir_s,
+            ])
+        };
+        assert!(apply().output().unwrap().status.success());
+        write(&dir, "0002_slow.toml", &slow(d));
+        let mut child = apply()
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Wait until it says it is applying 0002, then give it time to be inside the statement.
+        let mut err = child.stderr.take().unwrap();
+        let mut seen = String::new();
+        let mut buf = [0u8; 256];
+        while !seen.contains("applying users/0002_slow") {
+            let n = err.read(&mut buf).unwrap();
+            assert!(n > 0, "{seen}");
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(700));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+
+        let pool = db.pool().await;
+        let status = chakra::migrate::Migrator::from_dir(pool.clone(), &dir)
+            .unwrap()
+            .status()
+            .await
+            .unwrap();
+        assert!(
+            matches!(status[1].status, chakra::migrate::Status::Pending),
+            "{d:?}: {status:?}"
+        );
+        let bio = pool.batch_execute("SELECT bio FROM users").await;
+        assert!(
+            bio.is_err(),
+            "{d:?}: the half-done migration left no column"
+        );
+        let o = apply().output().unwrap();
+        let (out, err) = text(&o);
+        assert!(o.status.success(), "{d:?}: {out}\n{err}");
+        assert!(out.contains("applied users/0002_slow"), "{out}");
+        pool.batch_execute("SELECT bio FROM users").await.unwrap();
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
