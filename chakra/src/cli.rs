@@ -119,6 +119,16 @@ pub enum Migrate {
         #[arg(long, value_name = "DIR", default_value = "migrations")]
         dir: PathBuf,
     },
+    /// Check that the database matches its migration history (and, from a program with
+    /// models, that the models match the migrations); exit 1 listing the differences.
+    /// Changes nothing.
+    #[command(
+        after_help = "Example:\n  chakra migrate check --database-url postgres://app@localhost/app"
+    )]
+    Check {
+        #[command(flatten)]
+        common: Common,
+    },
     /// Flag operations that lose data, fail on tables with rows, or lock a big table.
     #[command(
         after_help = "Example:\n  chakra migrate lint                      # every migration\n  chakra migrate lint users/0002_profile   # only these\n\nRules: DS101 drop table, DS102 drop column, MF101 NOT NULL column without default,\nMF102 column made NOT NULL without default, MF103 unique/check added to existing rows,\nDT101 narrowed type, PG101 index without CONCURRENTLY, BC101 rename.\nExit status 1 when anything is flagged."
@@ -226,8 +236,7 @@ where
 pub enum Outcome {
     /// Done (exit 0).
     Done,
-    /// `make --check` found the models and migrations disagree, or `lint` flagged something
-    /// (exit 1).
+    /// `make --check` or `check` found a difference, or `lint` flagged something (exit 1).
     Differs,
 }
 
@@ -250,6 +259,28 @@ pub async fn execute(cli: Cli, models: &[ModelMeta], out: Style) -> crate::Resul
                 renames: parse_renames(&rename)?,
             };
             return make_cmd::make(&dir, models, opts, no_input, merge, check, out);
+        }
+        Migrate::Check { common } => {
+            let m = migrator(&common, 60, out).await?;
+            let mut problems = m.check_database().await?;
+            if !models.is_empty() {
+                let migrations = crate::migrate::load_dir(&common.dir)?;
+                let target = crate::migrate::State::from_models(models)?;
+                let opts = crate::migrate::MakeOptions::default();
+                for nm in crate::migrate::make(&migrations, &common.dir, &target, &opts)? {
+                    for op in &nm.migration.operations {
+                        problems.push(format!("the models need a migration: {}", op.describe()));
+                    }
+                }
+            }
+            if problems.is_empty() {
+                println!("{}", out.dim("the database matches the migrations"));
+                return Ok(Outcome::Done);
+            }
+            for p in &problems {
+                println!("{} {p}", out.red("drift:"));
+            }
+            return Ok(Outcome::Differs);
         }
         Migrate::Schema { out: file, dir } => {
             let graph = crate::migrate::Graph::new(crate::migrate::load_dir(&dir)?)?;

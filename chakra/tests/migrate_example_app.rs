@@ -87,3 +87,43 @@ fn the_example_app_lints_clean() {
     assert_eq!(first.path.file_name().unwrap(), "0001_initial.toml");
     assert_eq!(first.migration.app, "users");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_finds_no_drift_then_catches_a_manual_alter_table() {
+    for d in BOTH {
+        let db = TestDb::new(d).await;
+        let pool = db.pool().await;
+        let m = Migrator::from_dir(pool.clone(), dir()).unwrap();
+        m.apply(None).await.unwrap();
+        assert_eq!(
+            m.check_database().await.unwrap(),
+            Vec::<String>::new(),
+            "{d:?}"
+        );
+        pool.batch_execute(
+            "ALTER TABLE users ADD COLUMN nickname TEXT; DROP INDEX posts_author_id_idx",
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            m.check_database().await.unwrap(),
+            [
+                "index posts_author_id_idx on posts is missing from the database",
+                "column users.nickname is in the database but not in the migrations",
+            ],
+            "{d:?}"
+        );
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_chakra"))
+            .args(["migrate", "check", "--database-url", &db.url, "--dir"])
+            .arg(dir())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1));
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            out.contains("drift: column users.nickname is in the database"),
+            "{out}"
+        );
+    }
+}

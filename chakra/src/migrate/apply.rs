@@ -84,6 +84,28 @@ impl Migrator {
         Ok(plan::status(&self.graph, &self.history().await?))
     }
 
+    /// Differences between the schema the applied migrations describe and the database's
+    /// own (tables, columns, types, nullability, indexes); empty when they agree. Changes
+    /// nothing.
+    pub async fn check_database(&self) -> Result<Vec<String>> {
+        let mut conn = self.pool.acquire().await?;
+        let h = history::read_history(&mut conn).await?;
+        plan::verify(&self.graph, &h)?;
+        let applied: Vec<_> = self
+            .graph
+            .ordered
+            .iter()
+            .filter(|m| {
+                h.iter()
+                    .any(|r| r.app == m.migration.app && r.id == m.migration.id)
+            })
+            .map(|m| &m.migration)
+            .collect();
+        let state = crate::migrate::State::replay(applied)?;
+        let db = super::introspect::introspect(&mut conn).await?;
+        Ok(super::drift::compare(&state, &db, conn.dialect()))
+    }
+
     /// What `apply` would run now.
     pub async fn plan_apply(&self, to: Option<&str>) -> Result<Vec<Step>> {
         let h = self.history().await?;

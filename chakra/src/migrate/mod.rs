@@ -18,16 +18,20 @@
 //!   that applies; renames only when confirmed. [`make`] — the next migration files.
 //! - [`lint`] — operations that lose data, fail on rows or lock a big table (codes).
 //! - [`schema_rs`] — `schema.rs` (one type per column) from the migrations alone.
+//! - [`drift`] — differences between the migrated schema and the database's;
+//!   [`introspect`] — reading the database's schema.
 //! - [`error`] — [`MigrationError`].
 
 pub mod apply;
 pub mod autodetect;
 pub mod checksum;
 pub mod ddl;
+pub mod drift;
 pub mod error;
 pub mod format;
 pub mod graph;
 pub mod history;
+pub mod introspect;
 pub mod lint;
 pub mod loader;
 pub mod make;
