@@ -196,6 +196,20 @@ pub fn diff(
     renames: &Renames,
     opts: DiffOptions,
 ) -> MResult<Vec<Operation>> {
+    let (mut ops, deferred) = diff_phased(from, to, renames, opts)?;
+    ops.extend(deferred);
+    Ok(ops)
+}
+
+/// [`diff`] in two phases: everything, then the foreign keys that had to wait for a table
+/// created later (a cycle). `make` writes the second phase as later migrations, so a
+/// cross-app cycle becomes `CreateModel` in one migration and `AddField` in a later one.
+pub fn diff_phased(
+    from: &State,
+    to: &State,
+    renames: &Renames,
+    opts: DiffOptions,
+) -> MResult<(Vec<Operation>, Vec<Operation>)> {
     let to = normalize(to);
     let mut d = Diff {
         state: normalize(from),
@@ -306,10 +320,11 @@ pub fn diff(
             }
         }
     }
+    let first = std::mem::take(&mut d.ops);
     for op in deferred {
         d.push(op)?;
     }
-    Ok(d.ops)
+    Ok((first, d.ops))
 }
 
 /// Tables a table's foreign keys point at (itself excluded).

@@ -5,7 +5,7 @@
 //! [`MakeOptions::app`] (or to the only app there is). Each new migration depends on its app's
 //! current leaf and on the leaves of the apps whose tables its foreign keys reference.
 
-use super::autodetect::{diff, DiffOptions, Renames};
+use super::autodetect::{diff_phased, DiffOptions, Renames};
 use super::error::{MResult, MigrationError};
 use super::graph::{leaves, Graph};
 use super::loader::{valid_file_stem, LoadedMigration};
@@ -148,8 +148,8 @@ pub fn make(
 ) -> MResult<Vec<NewMigration>> {
     let graph = Graph::new(migrations.to_vec())?;
     let from = State::replay(graph.ordered.iter().map(|m| &m.migration))?;
-    let ops = diff(&from, models, &opts.renames, DiffOptions::default())?;
-    if ops.is_empty() {
+    let (first, deferred) = diff_phased(&from, models, &opts.renames, DiffOptions::default())?;
+    if first.is_empty() && deferred.is_empty() {
         return Ok(Vec::new());
     }
     let mut owners = table_apps(&graph);
@@ -163,78 +163,136 @@ pub fn make(
         (None, 1) => apps.iter().next().cloned(),
         _ => None,
     };
-    let mut per_app: BTreeMap<String, Vec<Operation>> = BTreeMap::new();
-    for op in ops {
-        let table = op_table(&op).unwrap_or_default().to_owned();
-        if let Operation::RenameModel { new_table, .. } = &op {
-            if let Some(a) = owners.get(&table).cloned() {
-                owners.insert(new_table.clone(), a);
+    // (phase, app) → operations, in order.
+    let mut groups: BTreeMap<(u8, String), Vec<Operation>> = BTreeMap::new();
+    for (phase, ops) in [(0u8, first), (1u8, deferred)] {
+        for op in ops {
+            let table = op_table(&op).unwrap_or_default().to_owned();
+            if let Operation::RenameModel { new_table, .. } = &op {
+                if let Some(a) = owners.get(&table).cloned() {
+                    owners.insert(new_table.clone(), a);
+                }
             }
+            let app = match owners.get(&table) {
+                Some(a) => a.clone(),
+                None => {
+                    let a = default_app.clone().ok_or_else(|| {
+                        MigrationError::new(format!(
+                            "new table {table:?}: which app does it belong to? pass --app"
+                        ))
+                    })?;
+                    owners.insert(table.clone(), a.clone());
+                    a
+                }
+            };
+            groups.entry((phase, app)).or_default().push(op);
         }
-        let app = match owners.get(&table) {
-            Some(a) => a.clone(),
-            None => {
-                let a = default_app.clone().ok_or_else(|| {
-                    MigrationError::new(format!(
-                        "new table {table:?}: which app does it belong to? pass --app"
-                    ))
-                })?;
-                owners.insert(table.clone(), a.clone());
-                a
-            }
-        };
-        per_app.entry(app).or_default().push(op);
     }
-    let current_leaves = leaves(migrations);
-    let mut out: Vec<NewMigration> = Vec::new();
-    for (app, ops) in per_app {
+    // Ids first, so dependencies can name any new migration.
+    let mut numbers: BTreeMap<String, u32> = BTreeMap::new();
+    let mut keys: BTreeMap<(u8, String), Dependency> = BTreeMap::new();
+    for ((phase, app), ops) in &groups {
         if !valid_file_stem(&format!("0001_{app}")) {
             return Err(MigrationError::new(format!(
                 "app name {app:?}: use letters, digits and underscores"
             )));
         }
-        let n = next_number(migrations, &app);
-        let name = opts.name.clone().unwrap_or_else(|| auto_name(&ops, n == 1));
+        let n = numbers
+            .entry(app.clone())
+            .or_insert_with(|| next_number(migrations, app));
+        let name = match &opts.name {
+            Some(name) if *phase == 0 => name.clone(),
+            Some(name) => format!("{name}_keys"),
+            None => auto_name(ops, *n == 1),
+        };
         let id = format!("{n:04}_{name}");
         if !valid_file_stem(&id) {
             return Err(MigrationError::new(format!(
                 "migration name {name:?}: use letters, digits and underscores"
             )));
         }
-        let mut deps: BTreeSet<Dependency> = BTreeSet::new();
-        let mut dep_apps: BTreeSet<String> = BTreeSet::from([app.clone()]);
-        for t in ops.iter().flat_map(referenced_tables) {
-            if let Some(a) = owners.get(&t) {
-                dep_apps.insert(a.clone());
-            }
-        }
-        for a in dep_apps {
-            if a != app {
-                if let Some(new) = out.iter().find(|m| m.migration.app == a) {
-                    deps.insert(new.migration.key());
-                    continue;
+        *n += 1;
+        keys.insert(
+            (*phase, app.clone()),
+            Dependency {
+                app: app.clone(),
+                id,
+            },
+        );
+    }
+    // Tables the new migrations create (or rename into being): others depend on those.
+    let mut created_in: BTreeMap<String, Dependency> = BTreeMap::new();
+    for (group, ops) in &groups {
+        for op in ops {
+            match op {
+                Operation::CreateModel { table, .. }
+                | Operation::RenameModel {
+                    new_table: table, ..
+                } => {
+                    created_in.insert(table.clone(), keys[group].clone());
                 }
-            }
-            for leaf in current_leaves.get(&a).into_iter().flatten() {
-                deps.insert(Dependency {
-                    app: a.clone(),
-                    id: leaf.clone(),
-                });
+                _ => {}
             }
         }
+    }
+    let current_leaves = leaves(migrations);
+    let leaf_deps = |a: &str| -> Vec<Dependency> {
+        current_leaves
+            .get(a)
+            .into_iter()
+            .flatten()
+            .map(|id| Dependency {
+                app: a.to_owned(),
+                id: id.clone(),
+            })
+            .collect()
+    };
+    let mut out: Vec<NewMigration> = Vec::new();
+    for ((phase, app), ops) in groups {
+        let mut deps: BTreeSet<Dependency> = BTreeSet::new();
+        match (phase, keys.get(&(0, app.clone()))) {
+            (1, Some(own_first)) => {
+                deps.insert(own_first.clone());
+            }
+            _ => deps.extend(leaf_deps(&app)),
+        }
+        for t in ops.iter().flat_map(referenced_tables) {
+            let Some(a) = owners.get(&t).filter(|a| **a != app) else {
+                continue;
+            };
+            match created_in.get(&t) {
+                Some(k) => {
+                    deps.insert(k.clone());
+                }
+                None => deps.extend(leaf_deps(a)),
+            }
+        }
+        let key = &keys[&(phase, app.clone())];
         let migration = Migration {
-            id: id.clone(),
+            id: key.id.clone(),
             app: app.clone(),
             dependencies: deps.into_iter().collect(),
             atomic: true,
             operations: ops,
         };
         out.push(NewMigration {
-            path: dir.join(&app).join(format!("{id}.toml")),
+            path: dir.join(&app).join(format!("{}.toml", key.id)),
             text: write_migration(&migration),
             migration,
         });
     }
+    // The new migrations must order: a cycle between apps cannot be written automatically.
+    let mut all = migrations.to_vec();
+    for m in &out {
+        all.push(LoadedMigration::from_text(&m.text, &m.path)?);
+    }
+    Graph::new(all).map_err(|e| {
+        MigrationError::new(format!(
+            "the new migrations would not apply in any order ({}); split the change, or write \
+             the migrations by hand",
+            e.message
+        ))
+    })?;
     Ok(out)
 }
 

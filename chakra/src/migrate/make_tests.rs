@@ -133,3 +133,84 @@ fn merge_depends_on_every_leaf() {
     with_merge.push(loaded(&merged[0].text, "users", "0003_merge"));
     assert!(Graph::new(with_merge).is_ok());
 }
+
+#[test]
+fn a_cross_app_foreign_key_cycle_becomes_a_later_add_field() {
+    use chakra_dsl::{ForeignKeyRef, OnDelete};
+    let a = loaded(
+        "[migration]\nid = \"0001_initial\"\napp = \"a\"\n",
+        "a",
+        "0001_initial",
+    );
+    let b = loaded(
+        "[migration]\nid = \"0001_initial\"\napp = \"b\"\n",
+        "b",
+        "0001_initial",
+    );
+    let fk = |name: &str, table: &str| {
+        let mut f = FieldMeta::new(name, FieldType::BigInteger);
+        f.nullable = true;
+        f.references = Some(ForeignKeyRef {
+            model: String::new(),
+            table: table.into(),
+            column: "id".into(),
+            on_delete: OnDelete::SetNull,
+        });
+        f
+    };
+    let pk = || {
+        let mut f = FieldMeta::new("id", FieldType::BigInteger);
+        f.primary_key = true;
+        f
+    };
+    let model = |table: &str, other: &str| ModelMeta {
+        name: table.into(),
+        table: table.into(),
+        fields: vec![pk(), fk("other_id", other)],
+        relations: vec![],
+    };
+    let models = State::from_models(&[model("ta", "tb"), model("tb", "ta")]).unwrap();
+    // Both tables go to app a here; put tb in app b by creating it there first.
+    let b2 = loaded(
+        "[migration]\nid = \"0002_tb\"\napp = \"b\"\ndependencies = [[\"b\", \"0001_initial\"]]\n\
+         [[operations]]\ntype = \"CreateModel\"\nname = \"tb\"\ntable = \"tb\"\n\
+         [[operations.fields]]\nname = \"id\"\ntype = \"BigInteger\"\nprimary_key = true\n",
+        "b",
+        "0002_tb",
+    );
+    let opts = MakeOptions {
+        app: Some("a".into()),
+        ..Default::default()
+    };
+    let made = make(
+        &[a.clone(), b.clone(), b2.clone()],
+        Path::new("m"),
+        &models,
+        &opts,
+    )
+    .unwrap();
+    let ids: Vec<String> = made
+        .iter()
+        .map(|m| format!("{}/{}", m.migration.app, m.migration.id))
+        .collect();
+    assert_eq!(ids, ["a/0002_create_ta", "b/0003_tb_other_id"]);
+    assert!(made[1]
+        .migration
+        .dependencies
+        .contains(&made[0].migration.key()));
+
+    // Two new tables in two apps referencing each other: CreateModel, then a later AddField.
+    let models = State::from_models(&[model("ta", "tc"), model("tc", "ta")]).unwrap();
+    let c = loaded(
+        "[migration]\nid = \"0001_initial\"\napp = \"c\"\n[[operations]]\ntype = \"CreateModel\"\nname = \"tc\"\ntable = \"tc\"\n\
+         [[operations.fields]]\nname = \"id\"\ntype = \"BigInteger\"\nprimary_key = true\n",
+        "c",
+        "0001_initial",
+    );
+    let made = make(&[a, c], Path::new("m"), &models, &opts).unwrap();
+    let ops: Vec<String> = made
+        .iter()
+        .flat_map(|m| m.migration.operations.iter().map(|o| o.describe()))
+        .collect();
+    assert_eq!(ops, ["CreateModel ta", "AddField tc.other_id"]);
+}
