@@ -50,6 +50,9 @@ pub struct Common {
     /// The migrations folder (one subfolder per app).
     #[arg(long, value_name = "DIR", default_value = "migrations")]
     pub dir: PathBuf,
+    /// Tolerate applied migrations whose files are gone (reported, then left out).
+    #[arg(long)]
+    pub ignore_missing: bool,
 }
 
 /// `chakra migrate …`.
@@ -424,6 +427,7 @@ async fn migrator(common: &Common, lock_timeout: u64, out: Style) -> crate::Resu
     let mut m =
         Migrator::new(pool, migrations)?.on_message(move |msg| eprintln!("{}", out.dim(msg)));
     m.lock_timeout = Duration::from_secs(lock_timeout);
+    m.ignore_missing = common.ignore_missing;
     Ok(m)
 }
 

@@ -30,6 +30,9 @@ pub struct Migrator {
     graph: Graph,
     /// How long `apply`/`rollback` wait for another migrator's lock (PostgreSQL).
     pub lock_timeout: Duration,
+    /// Tolerate applied migrations whose files are gone (they are reported and left out);
+    /// by default they are an error.
+    pub ignore_missing: bool,
     notify: Notify,
 }
 
@@ -49,6 +52,7 @@ impl Migrator {
             pool,
             graph: Graph::new(migrations)?,
             lock_timeout: Duration::from_secs(60),
+            ignore_missing: false,
             notify: Arc::new(|_| {}),
         })
     }
@@ -79,6 +83,30 @@ impl Migrator {
         history::read_history(&mut self.pool.acquire().await?).await
     }
 
+    /// The history the planners see: without applied migrations whose files are gone when
+    /// [`Migrator::ignore_missing`] is set (each reported).
+    fn usable(&self, h: Vec<HistoryRow>) -> Vec<HistoryRow> {
+        if !self.ignore_missing {
+            return h;
+        }
+        h.into_iter()
+            .filter(|r| {
+                let known = self
+                    .graph
+                    .ordered
+                    .iter()
+                    .any(|m| m.migration.app == r.app && m.migration.id == r.id);
+                if !known {
+                    (self.notify)(&format!(
+                        "ignoring applied migration {}/{}: its file is missing",
+                        r.app, r.id
+                    ));
+                }
+                known
+            })
+            .collect()
+    }
+
     /// Every migration and where it stands; never changes anything.
     pub async fn status(&self) -> Result<Vec<StatusEntry>> {
         Ok(plan::status(&self.graph, &self.history().await?))
@@ -89,7 +117,7 @@ impl Migrator {
     /// nothing.
     pub async fn check_database(&self) -> Result<Vec<String>> {
         let mut conn = self.pool.acquire().await?;
-        let h = history::read_history(&mut conn).await?;
+        let h = self.usable(history::read_history(&mut conn).await?);
         plan::verify(&self.graph, &h)?;
         let applied: Vec<_> = self
             .graph
@@ -108,13 +136,13 @@ impl Migrator {
 
     /// What `apply` would run now.
     pub async fn plan_apply(&self, to: Option<&str>) -> Result<Vec<Step>> {
-        let h = self.history().await?;
+        let h = self.usable(self.history().await?);
         Ok(plan::plan_apply(&self.graph, &h, to, self.dialect())?)
     }
 
     /// What `rollback` would run now.
     pub async fn plan_rollback(&self, target: &RollbackTarget) -> Result<Vec<Step>> {
-        let h = self.history().await?;
+        let h = self.usable(self.history().await?);
         Ok(plan::plan_rollback(
             &self.graph,
             &h,
@@ -151,7 +179,7 @@ impl Migrator {
         history::lock(&mut conn, self.lock_timeout, &*self.notify).await?;
         let result = async {
             conn.batch_execute(&history::create_history_sql(d)).await?;
-            let h = history::read_history(&mut conn).await?;
+            let h = self.usable(history::read_history(&mut conn).await?);
             let steps = planner(&self.graph, &h, d)?;
             let mut done = Vec::new();
             for step in steps {

@@ -151,7 +151,8 @@ pub fn verify(graph: &Graph, history: &[HistoryRow]) -> MResult<()> {
             Status::Missing(_) => {
                 return Err(MigrationError::new(format!(
                     "migration {}/{} is recorded as applied but no file has it (expected \
-                     <dir>/{}/{}.toml); restore the file, the schema depends on it",
+                     <dir>/{}/{}.toml); restore the file, the schema depends on it (or pass \
+                     --ignore-missing)",
                     e.key.app, e.key.id, e.key.app, e.key.id
                 )))
             }
