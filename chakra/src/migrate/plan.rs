@@ -272,3 +272,92 @@ pub fn plan_rollback(
     }
     Ok(steps)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    const SEED: &str = include_str!("../../../migrations/users/0001_initial.toml");
+    const NEXT: &str = "[migration]\nid = \"0002_bio\"\napp = \"users\"\ndependencies = [[\"users\", \"0001_initial\"]]\n\
+        [[operations]]\ntype = \"AddField\"\ntable = \"users\"\n[operations.field]\nname = \"bio\"\ntype = \"Text\"\nnullable = true\n";
+
+    fn graph() -> Graph {
+        let a = LoadedMigration::from_text(SEED, Path::new("m/users/0001_initial.toml")).unwrap();
+        let b = LoadedMigration::from_text(NEXT, Path::new("m/users/0002_bio.toml")).unwrap();
+        Graph::new(vec![b, a]).unwrap()
+    }
+
+    fn row(g: &Graph, i: usize) -> HistoryRow {
+        let m = &g.ordered[i];
+        HistoryRow {
+            app: m.migration.app.clone(),
+            id: m.migration.id.clone(),
+            checksum: m.checksum.clone(),
+            applied_at: chrono::Utc::now(),
+        }
+    }
+
+    #[test]
+    fn apply_plans_what_is_pending_up_to_a_target() {
+        let g = graph();
+        let all = plan_apply(&g, &[], None, Dialect::Sqlite).unwrap();
+        assert_eq!(all.len(), 2);
+        let first = plan_apply(&g, &[], Some("0001_initial"), Dialect::Sqlite).unwrap();
+        assert_eq!(first.len(), 1);
+        let rest = plan_apply(&g, &[row(&g, 0)], None, Dialect::Postgres).unwrap();
+        assert_eq!(rest[0].key.id, "0002_bio");
+        assert_eq!(
+            rest[0].script(Dialect::Postgres),
+            [
+                "BEGIN",
+                "ALTER TABLE \"users\" ADD COLUMN \"bio\" TEXT",
+                "COMMIT"
+            ]
+        );
+    }
+
+    #[test]
+    fn rollback_plans_last_first() {
+        let g = graph();
+        let h = [row(&g, 0), row(&g, 1)];
+        let one = plan_rollback(&g, &h, &RollbackTarget::Steps(1), Dialect::Sqlite).unwrap();
+        assert_eq!(one[0].key.id, "0002_bio");
+        assert!(
+            one[0].plan.foreign_keys_off,
+            "dropping a column rebuilds on SQLite"
+        );
+        let to = plan_rollback(
+            &g,
+            &h,
+            &RollbackTarget::To("0001_initial".into()),
+            Dialect::Postgres,
+        )
+        .unwrap();
+        assert_eq!(to.len(), 1);
+        let all = plan_rollback(&g, &h, &RollbackTarget::Steps(9), Dialect::Postgres).unwrap();
+        let ids: Vec<&str> = all.iter().map(|s| s.key.id.as_str()).collect();
+        assert_eq!(ids, ["0002_bio", "0001_initial"]);
+    }
+
+    #[test]
+    fn status_and_verify_report_changes_and_missing_files() {
+        let g = graph();
+        let mut changed = row(&g, 0);
+        changed.checksum = "0".repeat(64);
+        let mut gone = row(&g, 0);
+        gone.id = "0000_gone".into();
+        let s = status(&g, &[changed.clone(), gone.clone()]);
+        assert!(matches!(s[0].status, Status::Changed(_)));
+        assert!(matches!(s[1].status, Status::Pending));
+        assert!(matches!(s[2].status, Status::Missing(_)));
+        assert!(verify(&g, &[changed])
+            .unwrap_err()
+            .to_string()
+            .starts_with("m/users/0001_initial.toml: this migration was edited"));
+        assert!(verify(&g, &[gone])
+            .unwrap_err()
+            .message
+            .contains("users/0000_gone is recorded as applied"));
+    }
+}
