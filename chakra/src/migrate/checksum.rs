@@ -1,6 +1,9 @@
 //! Checksums of migrations, taken over the parsed, canonical content: the text
 //! [`write_migration`] produces. Line endings, a BOM, comments, key order and whitespace in
 //! the file do not change it; any edit of what the migration does does.
+//!
+//! The canonical writer is therefore part of every recorded checksum: a change to what it
+//! writes for an existing migration must come with a way to recognise the old checksums.
 
 use super::operations::Migration;
 use super::writer::write_migration;

@@ -372,6 +372,13 @@ impl State {
             for c in &mut t.constraints {
                 match &mut c.kind {
                     ConstraintKind::Unique { columns } if own => rename(columns),
+                    // The databases rewrite CHECK expressions on RENAME COLUMN; so does the
+                    // state (whole words only).
+                    ConstraintKind::Check { check } if own => {
+                        let word = regex::Regex::new(&format!(r"\b{}\b", regex::escape(old)))
+                            .expect("escaped identifier");
+                        *check = word.replace_all(check, new).into_owned();
+                    }
                     ConstraintKind::ForeignKey {
                         columns,
                         table: to,

@@ -152,3 +152,28 @@ fn from_models_matches_the_replayed_state() {
     ];
     assert_eq!(State::from_models(&models).unwrap(), replayed);
 }
+
+#[test]
+fn renaming_a_column_follows_into_check_constraints() {
+    let ops = r#"
+[[operations]]
+type = "AddConstraint"
+table = "users"
+name = "users_name_len"
+kind = "check"
+check = "length(name) > 0 AND names_x IS NULL OR name <> ''"
+[[operations]]
+type = "RenameField"
+table = "users"
+name = "name"
+new_name = "full_name"
+"#;
+    let s = State::replay([&mig(&format!("{USERS}{ops}"))]).unwrap();
+    let c = &s.table("users").unwrap().constraints[0];
+    assert_eq!(
+        c.kind,
+        ConstraintKind::Check {
+            check: "length(full_name) > 0 AND names_x IS NULL OR full_name <> ''".into()
+        }
+    );
+}
