@@ -205,11 +205,22 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    ExitCode::from(exit_status(args, models))
+}
+
+/// Like [`run_with_models`], returning the exit status as a number (0 success, 1 failure or
+/// difference, 2 bad usage) for callers that pass it on themselves (the Python console
+/// script's `sys.exit`). Call it outside any async runtime: it runs its own.
+pub fn exit_status<I, T>(args: I, models: Vec<ModelMeta>) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            return if e.use_stderr() { 2 } else { 0 };
         }
     };
     let rt = match tokio::runtime::Builder::new_multi_thread()
@@ -220,16 +231,16 @@ where
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(1);
+            return 1;
         }
     };
     let out = Style::detect();
     match rt.block_on(execute(cli, &models, out)) {
-        Ok(Outcome::Done) => ExitCode::SUCCESS,
-        Ok(Outcome::Differs) => ExitCode::from(1),
+        Ok(Outcome::Done) => 0,
+        Ok(Outcome::Differs) => 1,
         Err(e) => {
             eprintln!("{} {e}", out.red("error:"));
-            ExitCode::from(1)
+            1
         }
     }
 }

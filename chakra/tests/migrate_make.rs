@@ -110,5 +110,12 @@ fn check_fails_and_renames_are_said_up_front() {
         "{text}"
     );
     assert_eq!(run(&["make", "--check", "--dir", &d]), ExitCode::SUCCESS);
+    let status = |args: &[&str]| {
+        let mut all = vec!["chakra", "migrate"];
+        all.extend_from_slice(args);
+        chakra::cli::exit_status(all, vec![meta.clone()])
+    };
+    assert_eq!(status(&["make", "--check", "--dir", &d]), 0);
+    assert_eq!(status(&["make", "--bogus"]), 2);
     let _ = std::fs::remove_dir_all(dir);
 }
