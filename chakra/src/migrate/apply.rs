@@ -215,10 +215,15 @@ impl Migrator {
             conn.batch_execute("PRAGMA foreign_keys = OFF").await?;
         }
         let result = self.run_step_body(conn, step, d, fk_off).await;
-        if result.is_err() && step.atomic {
+        if let (Err(failed), true) = (&result, step.atomic) {
             if let Err(e) = conn.batch_execute("ROLLBACK").await {
+                // The connection's state is unknown: the caller closes it, which rolls back.
                 return Err(Error::Connection(format!(
-                    "rollback after a failed migration: {e}"
+                    "{}: {verb} {}/{} failed ({failed}), then ROLLBACK failed ({e}); the \
+                     connection is closed, so the database rolls the migration back",
+                    step.path.display(),
+                    step.key.app,
+                    step.key.id
                 )));
             }
         }
