@@ -67,7 +67,8 @@ pub struct DiffOptions {
 }
 
 /// Fills what a state read from models and one read from migrations write differently: a
-/// foreign key's model name (dropped) and an empty referenced column (the primary key).
+/// foreign key's model name (dropped), an empty referenced column (the primary key), and the
+/// `index` flag (true exactly when the field has an index of its own, as the DDL builds it).
 pub fn normalize(state: &State) -> State {
     let pk = |table: &str| {
         state
@@ -84,6 +85,16 @@ pub fn normalize(state: &State) -> State {
                     r.column = pk(&r.table).unwrap_or_default();
                 }
             }
+        }
+        // `index` means "has its own index": foreign keys get one, unique and leading
+        // primary-key columns have one already (the same rule as the DDL).
+        let indexed: Vec<bool> = t
+            .fields
+            .iter()
+            .map(|f| super::table_sql::field_index(t, f).is_some())
+            .collect();
+        for (f, on) in t.fields.iter_mut().zip(indexed) {
+            f.index = on;
         }
     }
     out

@@ -186,3 +186,27 @@ fn hand_written_indexes_stay_unless_compared() {
         ["RemoveIndex users.users_name_i"]
     );
 }
+
+#[test]
+fn flags_that_build_the_same_index_are_no_change() {
+    // A foreign key is indexed whether or not `index` is said; a unique field needs no index.
+    let mut fk_said = fk("author_id", "users");
+    fk_said.index = true;
+    let mut unique = text("name");
+    unique.unique = true;
+    let mut unique_indexed = unique.clone();
+    unique_indexed.index = true;
+    let from = state(vec![
+        model("users", vec![pk(), unique]),
+        model("posts", vec![pk(), fk("author_id", "users")]),
+    ]);
+    let to = state(vec![
+        model("users", vec![pk(), unique_indexed]),
+        model("posts", vec![pk(), fk_said]),
+    ]);
+    assert!(
+        diff(&from, &to, &Renames::default(), DiffOptions::default())
+            .unwrap()
+            .is_empty()
+    );
+}
