@@ -197,6 +197,10 @@ pub enum Error {
     /// A transaction was used after it ended, or failed in a way that needs a rollback.
     #[error("transaction error: {0}")]
     Transaction(String),
+    /// A migration file, the migration history or a migration plan that cannot be used (the
+    /// message names the file and line when there is one).
+    #[error("migration error: {0}")]
+    Migration(String),
 }
 
 /// Most rows `get()` reads before it stops counting.

@@ -12,14 +12,18 @@
 //! - [`load`] — running `select_related` / `prefetch_related` plans into row trees.
 //! - [`schema`] — creating the tables of models (foreign keys, join tables) without migrations.
 //! - [`config`] — database URLs and the default-database lookup.
+//! - [`cli`] — the `chakra migrate …` command line ([`cli::run`] embeds it in a binary).
+//! - [`migrate`] — migrations: the shared TOML files, schema state, DDL, apply/rollback.
 //! - The IR, values, model metadata, the typed column layer and the error enum live in
 //!   [`chakra_dsl`], re-exported here as [`dsl`].
 
 extern crate self as chakra;
 
+pub mod cli;
 pub mod config;
 pub mod exec;
 pub mod load;
+pub mod migrate;
 pub mod model;
 pub mod query;
 pub mod schema;

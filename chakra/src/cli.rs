@@ -1,0 +1,601 @@
+//! The `chakra` command line: `chakra migrate apply | rollback | status | sql`.
+//!
+//! The `chakra` binary (`cargo install --path chakra`) calls [`run`]; so can an application's
+//! own binary, to embed the commands. Exit codes: 0 success, 1 the command failed (a bad
+//! migration file, a database error, a refused rollback), 2 bad usage.
+
+use crate::migrate::{
+    plan, Direction, LoadedMigration, Migrator, RollbackTarget, Status, StatusEntry, Step,
+};
+use crate::{Dialect, Pool};
+use chakra_dsl::ModelMeta;
+use clap::{Args, Parser, Subcommand};
+use std::ffi::OsString;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[path = "cli_make.rs"]
+mod make_cmd;
+
+/// Chakra ORM's command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "chakra",
+    version,
+    about = "Chakra ORM: shared migrations for Rust and Python"
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply, roll back and inspect the TOML migrations in `migrations/<app>/`.
+    #[command(subcommand)]
+    Migrate(Migrate),
+}
+
+/// Options every migrate subcommand takes.
+#[derive(Debug, Clone, Args)]
+pub struct Common {
+    /// Database URL (`postgres://…`, `sqlite://app.db`); default: CHAKRA_DATABASE_URL, then
+    /// `[database] url` in chakra.toml, then sqlite://chakra.db.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// The migrations folder (one subfolder per app).
+    #[arg(long, value_name = "DIR", default_value = "migrations")]
+    pub dir: PathBuf,
+    /// Tolerate applied migrations whose files are gone (reported, then left out).
+    #[arg(long)]
+    pub ignore_missing: bool,
+}
+
+/// `chakra migrate …`.
+#[derive(Debug, Subcommand)]
+pub enum Migrate {
+    /// Apply pending migrations, in dependency order.
+    #[command(
+        after_help = "Example:\n  chakra migrate apply --database-url postgres://app@localhost/app\n  chakra migrate apply --to users/0002_profile"
+    )]
+    Apply {
+        /// Stop after this migration (`app/id`, or `id` when unambiguous).
+        #[arg(long, value_name = "ID")]
+        to: Option<String>,
+        /// Seconds to wait for another migrator's lock (PostgreSQL).
+        #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+        lock_timeout: u64,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Roll back applied migrations (the last one by default).
+    #[command(
+        after_help = "Example:\n  chakra migrate rollback --steps 2\n  chakra migrate rollback --to users/0001_initial"
+    )]
+    Rollback {
+        /// Roll back everything applied after this migration, which stays applied.
+        #[arg(long, value_name = "ID", conflicts_with = "steps")]
+        to: Option<String>,
+        /// Roll back this many migrations, last applied first.
+        #[arg(long, value_name = "N")]
+        steps: Option<usize>,
+        /// Seconds to wait for another migrator's lock (PostgreSQL).
+        #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+        lock_timeout: u64,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Show every migration, applied or pending, per app.
+    #[command(after_help = "Example:\n  chakra migrate status --dir migrations")]
+    Status {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Write the next migrations: the difference between the models and the migrations.
+    #[command(
+        after_help = "Example:\n  chakra migrate make --app users\n  chakra migrate make --rename users.name=full_name --no-input\n  chakra migrate make --check   # exit 1 when the models and migrations disagree\n\nRun it from your application's binary (which calls chakra::cli::run()) or the Python\npackage: the models are the ones that program defines."
+    )]
+    Make {
+        /// The app new tables go to (default: the only app there is).
+        #[arg(long)]
+        app: Option<String>,
+        /// Name of the migration (`0002_<name>`); default: derived from its operations.
+        #[arg(long)]
+        name: Option<String>,
+        /// A rename, said up front: `table.old=new` for a field, `old_table=new_table`.
+        #[arg(long, value_name = "RENAME")]
+        rename: Vec<String>,
+        /// Never ask: possible renames become remove + add, and are reported.
+        #[arg(long)]
+        no_input: bool,
+        /// Write merge migrations for apps with several leaf migrations.
+        #[arg(long, conflicts_with_all = ["rename", "check"])]
+        merge: bool,
+        /// Write nothing; exit 1 when a migration would be written.
+        #[arg(long)]
+        check: bool,
+        /// The migrations folder (one subfolder per app).
+        #[arg(long, value_name = "DIR", default_value = "migrations")]
+        dir: PathBuf,
+    },
+    /// Check that the database matches its migration history (and, from a program with
+    /// models, that the models match the migrations); exit 1 listing the differences.
+    /// Changes nothing.
+    #[command(
+        after_help = "Example:\n  chakra migrate check --database-url postgres://app@localhost/app"
+    )]
+    Check {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Flag operations that lose data, fail on tables with rows, or lock a big table.
+    #[command(
+        after_help = "Example:\n  chakra migrate lint                      # every migration\n  chakra migrate lint users/0002_profile   # only these\n\nRules: DS101 drop table, DS102 drop column, MF101 NOT NULL column without default,\nMF102 column made NOT NULL without default, MF103 unique/check added to existing rows,\nDT101 narrowed type, PG101 index without CONCURRENTLY, BC101 rename.\nExit status 1 when anything is flagged."
+    )]
+    Lint {
+        /// Migrations to lint (`app/id` or `id`); all when none.
+        migrations: Vec<String>,
+        /// The migrations folder (one subfolder per app).
+        #[arg(long, value_name = "DIR", default_value = "migrations")]
+        dir: PathBuf,
+    },
+    /// Write schema.rs from the migrations alone (no database): one module per table, one
+    /// type per column, for checking models at compile time.
+    #[command(
+        after_help = "Example:\n  chakra migrate schema --out src/schema.rs\n  chakra migrate schema --out -   # print it"
+    )]
+    Schema {
+        /// Where to write it (`-` prints it).
+        #[arg(long, value_name = "FILE", default_value = "src/schema.rs")]
+        out: PathBuf,
+        /// The migrations folder (one subfolder per app).
+        #[arg(long, value_name = "DIR", default_value = "migrations")]
+        dir: PathBuf,
+    },
+    /// Print the SQL that `apply` (or `rollback` with --rollback) would run now.
+    #[command(
+        after_help = "Example:\n  chakra migrate sql\n  chakra migrate sql --rollback --steps 1\n  chakra migrate sql --dialect sqlite   # for an empty database, no connection"
+    )]
+    Sql {
+        /// Up to this migration (apply) or back to it (rollback).
+        #[arg(long, value_name = "ID")]
+        to: Option<String>,
+        /// Show what `rollback` would run instead of `apply`.
+        #[arg(long)]
+        rollback: bool,
+        /// With --rollback: how many migrations.
+        #[arg(long, value_name = "N", requires = "rollback")]
+        steps: Option<usize>,
+        /// Plan for an empty database of this dialect (postgres or sqlite) without connecting.
+        #[arg(long, value_name = "DIALECT", conflicts_with = "rollback")]
+        dialect: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+/// Parses the process arguments and runs the command; returns the exit code. `make` sees
+/// every `#[derive(Model)]` of the binary (the model registry).
+pub fn run() -> ExitCode {
+    run_from(std::env::args_os())
+}
+
+/// Parses `args` (the first is the program name) and runs the command, with the binary's
+/// registered models.
+pub fn run_from<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let models = crate::model::registry::registered_models()
+        .into_iter()
+        .map(|m| (**m).clone())
+        .collect();
+    run_with_models(args, models)
+}
+
+/// Parses `args` and runs the command; `make` compares the migrations with `models` (the
+/// Python package passes its models here).
+pub fn run_with_models<I, T>(args: I, models: Vec<ModelMeta>) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    ExitCode::from(exit_status(args, models))
+}
+
+/// Like [`run_with_models`], returning the exit status as a number (0 success, 1 failure or
+/// difference, 2 bad usage) for callers that pass it on themselves (the Python console
+/// script's `sys.exit`). Call it outside any async runtime: it runs its own.
+pub fn exit_status<I, T>(args: I, models: Vec<ModelMeta>) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    // Foreign keys pointed at tables, and the join tables of many-to-many relations, as the
+    // models' own DDL makes them.
+    let needs_models = matches!(
+        &cli.command,
+        Command::Migrate(Migrate::Make { .. } | Migrate::Check { .. })
+    );
+    let models = if needs_models && !models.is_empty() {
+        let arcs: Vec<std::sync::Arc<ModelMeta>> =
+            models.into_iter().map(std::sync::Arc::new).collect();
+        match chakra_dsl::relations::resolve_schema(&arcs) {
+            Ok(m) => m,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 1;
+            }
+        }
+    } else {
+        models
+    };
+    let out = Style::detect();
+    match rt.block_on(execute(cli, &models, out)) {
+        Ok(Outcome::Done) => 0,
+        Ok(Outcome::Differs) => 1,
+        Err(e) => {
+            eprintln!("{} {e}", out.red("error:"));
+            1
+        }
+    }
+}
+
+/// How a command that did not fail ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done (exit 0).
+    Done,
+    /// `make --check` or `check` found a difference, or `lint` flagged something (exit 1).
+    Differs,
+}
+
+/// Runs a parsed command, printing to stdout (results) and stderr (progress).
+pub async fn execute(cli: Cli, models: &[ModelMeta], out: Style) -> crate::Result<Outcome> {
+    let Command::Migrate(cmd) = cli.command;
+    match cmd {
+        Migrate::Make {
+            app,
+            name,
+            rename,
+            no_input,
+            merge,
+            check,
+            dir,
+        } => {
+            let opts = crate::migrate::MakeOptions {
+                app,
+                name,
+                renames: parse_renames(&rename)?,
+            };
+            return make_cmd::make(&dir, models, opts, no_input, merge, check, out);
+        }
+        Migrate::Check { common } => {
+            let m = migrator(&common, 60, out).await?;
+            let mut problems = m.check_database().await?;
+            if !models.is_empty() {
+                let migrations = crate::migrate::load_dir(&common.dir)?;
+                let target = crate::migrate::State::from_models(models)?;
+                let opts = crate::migrate::MakeOptions::default();
+                for nm in crate::migrate::make(&migrations, &common.dir, &target, &opts)? {
+                    for op in &nm.migration.operations {
+                        problems.push(format!("the models need a migration: {}", op.describe()));
+                    }
+                }
+            }
+            if problems.is_empty() {
+                println!("{}", out.dim("the database matches the migrations"));
+                return Ok(Outcome::Done);
+            }
+            for p in &problems {
+                println!("{} {p}", out.red("drift:"));
+            }
+            return Ok(Outcome::Differs);
+        }
+        Migrate::Schema { out: file, dir } => {
+            let graph = crate::migrate::Graph::new(crate::migrate::load_dir(&dir)?)?;
+            let state = crate::migrate::State::replay(graph.ordered.iter().map(|m| &m.migration))?;
+            let text = crate::migrate::schema_rs::schema_rs(&state);
+            if file.as_os_str() == "-" {
+                print!("{text}");
+            } else {
+                std::fs::write(&file, text).map_err(|e| {
+                    crate::Error::Config(format!("cannot write {}: {e}", file.display()))
+                })?;
+                println!("{} {}", out.green("wrote"), file.display());
+            }
+        }
+        Migrate::Lint { migrations, dir } => {
+            let graph = crate::migrate::Graph::new(crate::migrate::load_dir(&dir)?)?;
+            let only = migrations
+                .iter()
+                .map(|m| graph.find(m))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            let findings = crate::migrate::lint::lint(&graph, &only)?;
+            for f in &findings {
+                println!(
+                    "{}: {} {}: {}",
+                    f.path.display(),
+                    out.yellow(f.code),
+                    f.operation,
+                    f.message
+                );
+            }
+            if findings.is_empty() {
+                println!("{}", out.dim("nothing to flag"));
+                return Ok(Outcome::Done);
+            }
+            return Ok(Outcome::Differs);
+        }
+        Migrate::Apply {
+            to,
+            lock_timeout,
+            common,
+        } => {
+            let m = migrator(&common, lock_timeout, out).await?;
+            let done = m.apply(to.as_deref()).await?;
+            report(&done, out);
+        }
+        Migrate::Rollback {
+            to,
+            steps,
+            lock_timeout,
+            common,
+        } => {
+            let m = migrator(&common, lock_timeout, out).await?;
+            let done = m.rollback(&rollback_target(to, steps)).await?;
+            report(&done, out);
+        }
+        Migrate::Status { common } => {
+            let m = migrator(&common, 60, out).await?;
+            print_status(&m.status().await?, out);
+        }
+        Migrate::Sql {
+            to,
+            rollback,
+            steps,
+            dialect,
+            common,
+        } => {
+            let (steps, d) = match dialect {
+                Some(name) => {
+                    let d = match name.to_ascii_lowercase().as_str() {
+                        "postgres" | "postgresql" => Dialect::Postgres,
+                        "sqlite" => Dialect::Sqlite,
+                        other => {
+                            return Err(crate::Error::Config(format!(
+                                "unknown dialect {other:?}; expected postgres or sqlite"
+                            )))
+                        }
+                    };
+                    let graph = crate::migrate::Graph::new(crate::migrate::load_dir(&common.dir)?)?;
+                    (plan::plan_apply(&graph, &[], to.as_deref(), d)?, d)
+                }
+                None => {
+                    let m = migrator(&common, 60, out).await?;
+                    let steps = if rollback {
+                        m.plan_rollback(&rollback_target(to, steps)).await?
+                    } else {
+                        m.plan_apply(to.as_deref()).await?
+                    };
+                    (steps, m.dialect())
+                }
+            };
+            print_sql(&steps, d, out);
+        }
+    }
+    Ok(Outcome::Done)
+}
+
+fn parse_renames(items: &[String]) -> crate::Result<crate::migrate::Renames> {
+    let mut r = crate::migrate::Renames::default();
+    for item in items {
+        let bad = || {
+            crate::Error::Config(format!(
+                "--rename {item:?}: write table.old_field=new_field or old_table=new_table"
+            ))
+        };
+        let (left, new) = item.split_once('=').ok_or_else(bad)?;
+        match left.split_once('.') {
+            Some((table, old)) if !table.is_empty() && !old.is_empty() && !new.is_empty() => {
+                r.fields
+                    .insert((table.to_owned(), old.to_owned()), new.to_owned());
+            }
+            None if !left.is_empty() && !new.is_empty() => {
+                r.tables.insert(left.to_owned(), new.to_owned());
+            }
+            _ => return Err(bad()),
+        }
+    }
+    Ok(r)
+}
+
+fn rollback_target(to: Option<String>, steps: Option<usize>) -> RollbackTarget {
+    match (to, steps) {
+        (Some(t), _) => RollbackTarget::To(t),
+        (None, n) => RollbackTarget::Steps(n.unwrap_or(1)),
+    }
+}
+
+async fn migrator(common: &Common, lock_timeout: u64, out: Style) -> crate::Result<Migrator> {
+    let url = match &common.database_url {
+        Some(u) => u.clone(),
+        None => crate::config::default_url()?,
+    };
+    let migrations: Vec<LoadedMigration> = crate::migrate::load_dir(&common.dir)?;
+    let pool = Pool::connect_with(
+        &url,
+        crate::PoolOptions {
+            max_size: 2,
+            ..Default::default()
+        },
+    )
+    .await?;
+    let mut m =
+        Migrator::new(pool, migrations)?.on_message(move |msg| eprintln!("{}", out.dim(msg)));
+    m.lock_timeout = Duration::from_secs(lock_timeout);
+    m.ignore_missing = common.ignore_missing;
+    Ok(m)
+}
+
+fn report(done: &[Step], out: Style) {
+    if done.is_empty() {
+        println!("{}", out.dim("nothing to do"));
+    }
+    for s in done {
+        let verb = match s.direction {
+            Direction::Apply => out.green("applied"),
+            Direction::Rollback => out.yellow("rolled back"),
+        };
+        println!("{verb} {}/{}", s.key.app, s.key.id);
+    }
+}
+
+fn print_status(entries: &[StatusEntry], out: Style) {
+    let mut apps: Vec<&str> = entries.iter().map(|e| e.key.app.as_str()).collect();
+    apps.sort();
+    apps.dedup();
+    for app in apps {
+        println!("{}", out.bold(app));
+        for e in entries.iter().filter(|e| e.key.app == app) {
+            let (mark, note) = match &e.status {
+                Status::Applied(at) => (
+                    out.green("[x]"),
+                    format!("applied {}", at.format("%Y-%m-%d %H:%M:%S UTC")),
+                ),
+                Status::Pending => (out.yellow("[ ]"), "pending".to_owned()),
+                Status::Changed(_) => (
+                    out.red("[!]"),
+                    "applied, but the file was edited since".to_owned(),
+                ),
+                Status::Missing(_) => (
+                    out.red("[?]"),
+                    "applied, but its file is missing".to_owned(),
+                ),
+            };
+            println!("  {mark} {}  {}", e.key.id, out.dim(&note));
+        }
+    }
+}
+
+fn print_sql(steps: &[Step], d: Dialect, out: Style) {
+    if steps.is_empty() {
+        println!("{}", out.dim("-- nothing to do"));
+    }
+    for s in steps {
+        let what = match s.direction {
+            Direction::Apply => "records",
+            Direction::Rollback => "deletes",
+        };
+        println!("-- {}/{} ({})", s.key.app, s.key.id, s.path.display());
+        let script = s.script(d);
+        let commit = script.iter().rposition(|x| x == "COMMIT");
+        for (i, stmt) in script.iter().enumerate() {
+            if Some(i) == commit || (commit.is_none() && i + 1 == script.len()) {
+                println!("-- then {what} the history row in chakra_migrations");
+            }
+            println!("{stmt};");
+        }
+        println!();
+    }
+}
+
+/// Terminal styling: ANSI colours on a terminal, plain text otherwise (or with `NO_COLOR`).
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    color: bool,
+}
+
+impl Style {
+    /// Colours when stdout and stderr are terminals and `NO_COLOR` is unset.
+    pub fn detect() -> Style {
+        Style {
+            color: std::env::var_os("NO_COLOR").is_none()
+                && std::io::stdout().is_terminal()
+                && std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// Never colours.
+    pub fn plain() -> Style {
+        Style { color: false }
+    }
+
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_owned()
+        }
+    }
+
+    pub(crate) fn red(&self, s: &str) -> String {
+        self.paint("31", s)
+    }
+    pub(crate) fn green(&self, s: &str) -> String {
+        self.paint("32", s)
+    }
+    pub(crate) fn yellow(&self, s: &str) -> String {
+        self.paint("33", s)
+    }
+    pub(crate) fn bold(&self, s: &str) -> String {
+        self.paint("1", s)
+    }
+    pub(crate) fn dim(&self, s: &str) -> String {
+        self.paint("2", s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+        let c = Cli::try_parse_from(["chakra", "migrate", "rollback", "--steps", "2"]).unwrap();
+        assert!(matches!(
+            c.command,
+            Command::Migrate(Migrate::Rollback { steps: Some(2), .. })
+        ));
+        assert!(Cli::try_parse_from([
+            "chakra", "migrate", "rollback", "--steps", "1", "--to", "x"
+        ])
+        .is_err());
+        let help = Cli::command()
+            .find_subcommand_mut("migrate")
+            .unwrap()
+            .find_subcommand_mut("apply")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        assert!(
+            help.contains("Example:") && help.contains("--database-url"),
+            "{help}"
+        );
+    }
+}

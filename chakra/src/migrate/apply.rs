@@ -1,0 +1,343 @@
+//! [`Migrator`]: applies and rolls back migrations on a database, and reports their status.
+//!
+//! `apply` and `rollback` hold one connection for the whole run. On PostgreSQL it takes the
+//! advisory lock first (see [`super::history::lock`]), then reads the history and plans; each
+//! migration and its history row run in one transaction. On SQLite each migration runs in a
+//! `BEGIN IMMEDIATE` transaction that re-reads the history first, so concurrent appliers apply
+//! each migration once; table rebuilds run with foreign keys off (switched outside the
+//! transaction) and `PRAGMA foreign_key_check` before commit.
+
+use super::error::MigrationError;
+use super::graph::Graph;
+use super::history::{self, HistoryRow};
+use super::loader::{load_dir, LoadedMigration};
+use super::plan::{self, begin_sql, Direction, RollbackTarget, StatusEntry, Step};
+use crate::exec::Conn;
+use crate::sql::Dialect;
+use crate::Pool;
+use chakra_dsl::{Error, Result, ValueType};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Receives progress messages (waiting for the lock, applying a migration).
+pub type Notify = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// Applies, rolls back and reports migrations of one folder on one database.
+#[derive(Clone)]
+pub struct Migrator {
+    pool: Pool,
+    graph: Graph,
+    /// How long `apply`/`rollback` wait for another migrator's lock (PostgreSQL).
+    pub lock_timeout: Duration,
+    /// Tolerate applied migrations whose files are gone (they are reported and left out);
+    /// by default they are an error.
+    pub ignore_missing: bool,
+    notify: Notify,
+}
+
+impl std::fmt::Debug for Migrator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Migrator")
+            .field("migrations", &self.graph.ordered.len())
+            .field("lock_timeout", &self.lock_timeout)
+            .finish()
+    }
+}
+
+impl Migrator {
+    /// A migrator over already loaded migrations (their graph is checked here).
+    pub fn new(pool: Pool, migrations: Vec<LoadedMigration>) -> Result<Migrator> {
+        Ok(Migrator {
+            pool,
+            graph: Graph::new(migrations)?,
+            lock_timeout: Duration::from_secs(60),
+            ignore_missing: false,
+            notify: Arc::new(|_| {}),
+        })
+    }
+
+    /// A migrator over the migrations in `dir` (`migrations/`).
+    pub fn from_dir(pool: Pool, dir: impl AsRef<Path>) -> Result<Migrator> {
+        Migrator::new(pool, load_dir(dir.as_ref())?)
+    }
+
+    /// Sends progress messages to `f` (the CLI prints them on stderr).
+    pub fn on_message(mut self, f: impl Fn(&str) + Send + Sync + 'static) -> Migrator {
+        self.notify = Arc::new(f);
+        self
+    }
+
+    /// The migrations, in application order.
+    pub fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    /// The pool's dialect.
+    pub fn dialect(&self) -> Dialect {
+        self.pool.dialect()
+    }
+
+    /// The recorded history (empty before the first `apply`).
+    pub async fn history(&self) -> Result<Vec<HistoryRow>> {
+        history::read_history(&mut self.pool.acquire().await?).await
+    }
+
+    /// The history the planners see: without applied migrations whose files are gone when
+    /// [`Migrator::ignore_missing`] is set (each reported).
+    fn usable(&self, h: Vec<HistoryRow>) -> Vec<HistoryRow> {
+        if !self.ignore_missing {
+            return h;
+        }
+        h.into_iter()
+            .filter(|r| {
+                let known = self
+                    .graph
+                    .ordered
+                    .iter()
+                    .any(|m| m.migration.app == r.app && m.migration.id == r.id);
+                if !known {
+                    (self.notify)(&format!(
+                        "ignoring applied migration {}/{}: its file is missing",
+                        r.app, r.id
+                    ));
+                }
+                known
+            })
+            .collect()
+    }
+
+    /// Every migration and where it stands; never changes anything.
+    pub async fn status(&self) -> Result<Vec<StatusEntry>> {
+        Ok(plan::status(&self.graph, &self.history().await?))
+    }
+
+    /// Differences between the schema the applied migrations describe and the database's
+    /// own (tables, columns, types, nullability, indexes); empty when they agree. Changes
+    /// nothing.
+    pub async fn check_database(&self) -> Result<Vec<String>> {
+        let mut conn = self.pool.acquire().await?;
+        let h = self.usable(history::read_history(&mut conn).await?);
+        plan::verify(&self.graph, &h)?;
+        let applied: Vec<_> = self
+            .graph
+            .ordered
+            .iter()
+            .filter(|m| {
+                h.iter()
+                    .any(|r| r.app == m.migration.app && r.id == m.migration.id)
+            })
+            .map(|m| &m.migration)
+            .collect();
+        let state = crate::migrate::State::replay(applied)?;
+        let db = super::introspect::introspect(&mut conn).await?;
+        Ok(super::drift::compare(&state, &db, conn.dialect()))
+    }
+
+    /// What `apply` would run now.
+    pub async fn plan_apply(&self, to: Option<&str>) -> Result<Vec<Step>> {
+        let h = self.usable(self.history().await?);
+        Ok(plan::plan_apply(&self.graph, &h, to, self.dialect())?)
+    }
+
+    /// What `rollback` would run now.
+    pub async fn plan_rollback(&self, target: &RollbackTarget) -> Result<Vec<Step>> {
+        let h = self.usable(self.history().await?);
+        Ok(plan::plan_rollback(
+            &self.graph,
+            &h,
+            target,
+            self.dialect(),
+        )?)
+    }
+
+    /// Applies pending migrations (up to and including `to` and its dependencies, when
+    /// given). Returns the steps it ran.
+    pub async fn apply(&self, to: Option<&str>) -> Result<Vec<Step>> {
+        let to = to.map(str::to_owned);
+        self.locked(move |graph, h, d| plan::plan_apply(graph, h, to.as_deref(), d))
+            .await
+    }
+
+    /// Rolls migrations back. Returns the steps it ran.
+    pub async fn rollback(&self, target: &RollbackTarget) -> Result<Vec<Step>> {
+        let target = target.clone();
+        self.locked(move |graph, h, d| plan::plan_rollback(graph, h, &target, d))
+            .await
+    }
+
+    async fn locked(
+        &self,
+        planner: impl FnOnce(
+            &Graph,
+            &[HistoryRow],
+            Dialect,
+        ) -> std::result::Result<Vec<Step>, MigrationError>,
+    ) -> Result<Vec<Step>> {
+        let mut conn = self.pool.acquire().await?;
+        let d = conn.dialect();
+        history::lock(&mut conn, self.lock_timeout, &*self.notify).await?;
+        let result = async {
+            conn.batch_execute(&history::create_history_sql(d)).await?;
+            let h = self.usable(history::read_history(&mut conn).await?);
+            let steps = planner(&self.graph, &h, d)?;
+            let mut done = Vec::new();
+            for step in steps {
+                if self.run_step(&mut conn, &step).await? {
+                    done.push(step);
+                }
+            }
+            Ok(done)
+        }
+        .await;
+        match &result {
+            Err(Error::Connection(_)) => conn.discard(),
+            _ => {
+                if let Err(e) = history::unlock(&mut conn).await {
+                    tracing::warn!(target: "chakra::migrate", "releasing the migration lock: {e}");
+                    conn.discard();
+                }
+            }
+        }
+        result
+    }
+
+    /// Runs one step; false when another migrator did it first (SQLite).
+    async fn run_step(&self, conn: &mut Conn, step: &Step) -> Result<bool> {
+        let d = conn.dialect();
+        let fk_off = d == Dialect::Sqlite && step.plan.foreign_keys_off;
+        let verb = match step.direction {
+            Direction::Apply => "applying",
+            Direction::Rollback => "rolling back",
+        };
+        (self.notify)(&format!("{verb} {}/{}", step.key.app, step.key.id));
+        if fk_off {
+            conn.batch_execute("PRAGMA foreign_keys = OFF").await?;
+        }
+        let result = self.run_step_body(conn, step, d, fk_off).await;
+        if let (Err(failed), true) = (&result, step.atomic) {
+            if let Err(e) = conn.batch_execute("ROLLBACK").await {
+                // The connection's state is unknown: the caller closes it, which rolls back.
+                return Err(Error::Connection(format!(
+                    "{}: {verb} {}/{} failed ({failed}), then ROLLBACK failed ({e}); the \
+                     connection is closed, so the database rolls the migration back",
+                    step.path.display(),
+                    step.key.app,
+                    step.key.id
+                )));
+            }
+        }
+        if fk_off {
+            conn.batch_execute("PRAGMA foreign_keys = ON").await?;
+        }
+        result.map_err(|e| {
+            let file = step.path.display();
+            let undone = if step.atomic {
+                "nothing of it was applied"
+            } else {
+                "it is not atomic: statements before the failing one stay applied"
+            };
+            Error::Migration(format!(
+                "{file}: {verb} {}/{} failed ({undone}): {e}",
+                step.key.app, step.key.id
+            ))
+        })
+    }
+
+    /// Runs a non-atomic step's statements one by one, recording progress after each, and
+    /// skipping those a failed earlier run already did (when the file is unchanged).
+    async fn run_resumable(&self, conn: &mut Conn, step: &Step) -> Result<()> {
+        let app = &step.key.app;
+        let id = &match step.direction {
+            Direction::Apply => step.key.id.clone(),
+            Direction::Rollback => format!("{} (rollback)", step.key.id),
+        };
+        conn.batch_execute(&history::create_progress_sql()).await?;
+        let done = match history::read_progress(conn, app, id).await? {
+            Some((sum, n)) if sum == step.checksum => n as usize,
+            Some(_) => {
+                return Err(Error::Migration(format!(
+                    "{}: this non-atomic migration failed part-way with a different content; \
+                     restore the file as it was, or repair the database by hand and delete its \
+                     row from chakra_migration_progress",
+                    step.path.display()
+                )))
+            }
+            None => 0,
+        };
+        if done > 0 {
+            (self.notify)(&format!(
+                "resuming {app}/{id} after statement {done} of {}",
+                step.plan.statements.len()
+            ));
+        }
+        for (i, sql) in step.plan.statements.iter().enumerate().skip(done) {
+            conn.batch_execute(sql).await?;
+            history::write_progress(conn, app, id, &step.checksum, i as u64 + 1).await?;
+        }
+        history::clear_progress(conn, app, id).await
+    }
+
+    async fn run_step_body(
+        &self,
+        conn: &mut Conn,
+        step: &Step,
+        d: Dialect,
+        fk_off: bool,
+    ) -> Result<bool> {
+        if step.atomic {
+            conn.batch_execute(begin_sql(d)).await?;
+            // Under the write lock: someone may have done this step since we planned.
+            let h = history::read_history(conn).await?;
+            let recorded = h
+                .iter()
+                .any(|r| r.app == step.key.app && r.id == step.key.id);
+            if recorded != (step.direction == Direction::Rollback) {
+                conn.batch_execute("ROLLBACK").await?;
+                return Ok(false);
+            }
+        }
+        if step.atomic {
+            for sql in &step.plan.statements {
+                conn.batch_execute(sql).await?;
+            }
+        } else {
+            self.run_resumable(conn, step).await?;
+        }
+        if fk_off {
+            let q = history::raw(
+                d,
+                &["PRAGMA foreign_key_check"],
+                vec![],
+                vec![
+                    ValueType::Text,
+                    ValueType::I64,
+                    ValueType::Text,
+                    ValueType::I64,
+                ],
+            );
+            let rows = conn.fetch(&q).await?;
+            if let Some(r) = rows.first() {
+                return Err(Error::Migration(format!(
+                    "{} row(s) break a foreign key, the first in table {} (rowid {}) referencing {}",
+                    rows.len(),
+                    r[0],
+                    r[1],
+                    r[2]
+                )));
+            }
+        }
+        match step.direction {
+            Direction::Apply => {
+                history::insert_history(conn, &step.key.app, &step.key.id, &step.checksum).await?
+            }
+            Direction::Rollback => {
+                history::delete_history(conn, &step.key.app, &step.key.id).await?
+            }
+        }
+        if step.atomic {
+            conn.batch_execute("COMMIT").await?;
+        }
+        Ok(true)
+    }
+}

@@ -1,0 +1,476 @@
+//! Operations → SQL statements, per dialect, forward and backward. Pure: the statements are
+//! planned from the schema state before the operation, no database is asked.
+//!
+//! SQLite cannot alter a column, drop a constrained column, or add/remove a table constraint
+//! with `ALTER TABLE`; those operations rebuild the table (see [`super::rebuild`]) and mark the
+//! plan `foreign_keys_off`: the executor switches foreign keys off outside the transaction and
+//! runs `PRAGMA foreign_key_check` before committing.
+
+use super::error::{MResult, MigrationError};
+use super::operations::{Migration, Operation};
+use super::rebuild::rebuild_table;
+use super::state::{State, TableState};
+use super::table_sql::{
+    column_def, constraint_sql, create_index_sql, create_table_with_indexes, default_sql,
+    field_fk_name, field_index, field_index_name, field_unique_name, q, references_sql,
+};
+use crate::sql::ddl::column_type;
+use crate::Dialect;
+use chakra_dsl::FieldMeta;
+
+/// The statements one operation or migration runs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Plan {
+    /// SQL statements, in order (a `RunSQL` text may hold several).
+    pub statements: Vec<String>,
+    /// True when a SQLite table rebuild is among them: foreign keys must be off while it runs
+    /// (switched outside the transaction) and checked before commit.
+    pub foreign_keys_off: bool,
+}
+
+impl Plan {
+    fn extend(&mut self, other: Plan) {
+        self.statements.extend(other.statements);
+        self.foreign_keys_off |= other.foreign_keys_off;
+    }
+}
+
+fn op_err(op: &Operation, message: impl std::fmt::Display) -> MigrationError {
+    MigrationError::new(format!("{}: {message}", op.describe()))
+}
+
+fn table<'s>(state: &'s State, op: &Operation, name: &str) -> MResult<&'s TableState> {
+    state
+        .table(name)
+        .ok_or_else(|| op_err(op, format!("table {name:?} does not exist")))
+}
+
+/// The statements that move the schema forward by one operation, from state `before`.
+pub fn forward(op: &Operation, before: &State, d: Dialect) -> MResult<Plan> {
+    let mut after = before.clone();
+    after.apply(op)?;
+    let mut plan = Plan::default();
+    let s = &mut plan.statements;
+    let sqlite = d == Dialect::Sqlite;
+    match op {
+        Operation::CreateModel { table: name, .. } => {
+            let t = table(&after, op, name)?;
+            s.extend(create_table_with_indexes(t, d, &after)?);
+        }
+        Operation::DeleteModel { table } => s.push(format!("DROP TABLE {}", q(table)?)),
+        Operation::RenameModel {
+            table: old,
+            new_table,
+            ..
+        } => {
+            s.push(format!(
+                "ALTER TABLE {} RENAME TO {}",
+                q(old)?,
+                q(new_table)?
+            ));
+            let t = table(&after, op, new_table)?;
+            for f in &t.fields {
+                rename_field_objects(s, d, t, f, (old, &f.column), (new_table, &f.column))?;
+            }
+        }
+        Operation::AddField { table: name, field } => {
+            let t = table(&after, op, name)?;
+            let simple_add = !field.unique
+                && !field.primary_key
+                && (field.nullable || field.default.is_some())
+                && !(sqlite && matches!(field.default, Some(chakra_dsl::DefaultValue::Now)));
+            if sqlite && !simple_add {
+                return rebuild_table(table(before, op, name)?, t, &after, d);
+            }
+            let single_pk = t.fields.iter().filter(|f| f.primary_key).count() == 1;
+            s.push(format!(
+                "ALTER TABLE {} ADD COLUMN {}",
+                q(name)?,
+                column_def(t, field, d, single_pk, &after)?
+            ));
+            if let Some(i) = field_index(t, field) {
+                s.push(create_index_sql(name, &i)?);
+            }
+        }
+        Operation::RemoveField { table: name, .. }
+        | Operation::AddConstraint { table: name, .. }
+        | Operation::RemoveConstraint { table: name, .. }
+            if sqlite =>
+        {
+            return rebuild_table(
+                table(before, op, name)?,
+                table(&after, op, name)?,
+                &after,
+                d,
+            );
+        }
+        Operation::AlterField { table: name, .. } if sqlite => {
+            return rebuild_table(
+                table(before, op, name)?,
+                table(&after, op, name)?,
+                &after,
+                d,
+            );
+        }
+        Operation::RemoveField {
+            table: name,
+            name: field,
+        } => {
+            let f = table(before, op, name)?
+                .field(field)
+                .ok_or_else(|| op_err(op, "no such field"))?;
+            s.push(format!(
+                "ALTER TABLE {} DROP COLUMN {}",
+                q(name)?,
+                q(&f.column)?
+            ));
+        }
+        Operation::AlterField { table: name, field } => {
+            let old = table(before, op, name)?
+                .field(&field.name)
+                .ok_or_else(|| op_err(op, "no such field"))?;
+            alter_field_postgres(s, op, table(&after, op, name)?, old, field, &after)?;
+        }
+        Operation::RenameField {
+            table: name,
+            name: old_name,
+            new_name,
+        } => {
+            let old = table(before, op, name)?
+                .field(old_name)
+                .ok_or_else(|| op_err(op, "no such field"))?;
+            let t = table(&after, op, name)?;
+            let new = t
+                .field(new_name)
+                .ok_or_else(|| op_err(op, "no such field"))?;
+            if old.column != new.column {
+                s.push(format!(
+                    "ALTER TABLE {} RENAME COLUMN {} TO {}",
+                    q(name)?,
+                    q(&old.column)?,
+                    q(&new.column)?
+                ));
+                rename_field_objects(s, d, t, new, (name, &old.column), (name, &new.column))?;
+            }
+        }
+        Operation::AddIndex { table, index } => s.push(create_index_sql(table, index)?),
+        Operation::RemoveIndex { name, .. } => s.push(format!("DROP INDEX {}", q(name)?)),
+        Operation::AddConstraint { table, constraint } => s.push(format!(
+            "ALTER TABLE {} ADD {}",
+            q(table)?,
+            constraint_sql(constraint)?
+        )),
+        Operation::RemoveConstraint { table, name } => s.push(format!(
+            "ALTER TABLE {} DROP CONSTRAINT {}",
+            q(table)?,
+            q(name)?
+        )),
+        Operation::RunSql { sql, .. } => {
+            if let Some(text) = sql.for_dialect(d) {
+                if !text.trim().is_empty() {
+                    s.push(text.to_owned());
+                }
+            }
+        }
+    }
+    Ok(plan)
+}
+
+/// Renames what Chakra named after a field's table and column (its index, unique and
+/// foreign-key constraints) when the table or the column is renamed.
+fn rename_field_objects(
+    s: &mut Vec<String>,
+    d: Dialect,
+    t: &TableState,
+    f: &FieldMeta,
+    (old_table, old_col): (&str, &str),
+    (new_table, new_col): (&str, &str),
+) -> MResult<()> {
+    if let Some(i) = field_index(t, f) {
+        let old_name = field_index_name(old_table, old_col);
+        match d {
+            Dialect::Postgres => s.push(format!(
+                "ALTER INDEX {} RENAME TO {}",
+                q(&old_name)?,
+                q(&i.name)?
+            )),
+            Dialect::Sqlite => {
+                s.push(format!("DROP INDEX {}", q(&old_name)?));
+                s.push(create_index_sql(&t.table, &i)?);
+            }
+        }
+    }
+    if d == Dialect::Postgres {
+        let mut renames = Vec::new();
+        if f.unique && !f.primary_key {
+            renames.push((
+                field_unique_name(old_table, old_col),
+                field_unique_name(new_table, new_col),
+            ));
+        }
+        if f.references.is_some() {
+            renames.push((
+                field_fk_name(old_table, old_col),
+                field_fk_name(new_table, new_col),
+            ));
+        }
+        for (from, to) in renames {
+            s.push(format!(
+                "ALTER TABLE {} RENAME CONSTRAINT {} TO {}",
+                q(new_table)?,
+                q(&from)?,
+                q(&to)?
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn alter_field_postgres(
+    s: &mut Vec<String>,
+    op: &Operation,
+    t: &TableState,
+    old: &FieldMeta,
+    new: &FieldMeta,
+    after: &State,
+) -> MResult<()> {
+    if old.primary_key != new.primary_key || old.auto_increment != new.auto_increment {
+        return Err(op_err(
+            op,
+            "changing primary_key or auto_increment is not supported; write a RunSQL operation",
+        ));
+    }
+    let d = Dialect::Postgres;
+    let tq = q(&t.table)?;
+    let col = q(&new.column)?;
+    let alter = |what: String| format!("ALTER TABLE {tq} ALTER COLUMN {col} {what}");
+    let fk = field_fk_name(&t.table, &new.column);
+    let uk = field_unique_name(&t.table, &new.column);
+    if old.references.is_some() && old.references != new.references {
+        s.push(format!("ALTER TABLE {tq} DROP CONSTRAINT {}", q(&fk)?));
+    }
+    if old.unique && !new.unique {
+        s.push(format!("ALTER TABLE {tq} DROP CONSTRAINT {}", q(&uk)?));
+    }
+    let (old_idx, new_idx) = (field_index(t, old), field_index(t, new));
+    if let (Some(i), false) = (&old_idx, old_idx == new_idx) {
+        s.push(format!("DROP INDEX {}", q(&i.name)?));
+    }
+    let type_changed = column_type(&old.ty, d) != column_type(&new.ty, d);
+    let (old_def, new_def) = (default_sql(old, d), default_sql(new, d));
+    if old_def.is_some() && (type_changed || old_def != new_def) {
+        s.push(alter("DROP DEFAULT".into()));
+    }
+    if type_changed {
+        let ty = column_type(&new.ty, d);
+        s.push(alter(format!("TYPE {ty} USING {col}::{ty}")));
+    }
+    if let Some(def) = &new_def {
+        if type_changed || old_def != new_def {
+            s.push(alter(format!("SET DEFAULT {def}")));
+        }
+    }
+    if old.nullable && !new.nullable {
+        if let Some(def) = &new_def {
+            s.push(format!("UPDATE {tq} SET {col} = {def} WHERE {col} IS NULL"));
+        }
+    }
+    if old.nullable != new.nullable {
+        s.push(alter(
+            if new.nullable {
+                "DROP NOT NULL"
+            } else {
+                "SET NOT NULL"
+            }
+            .into(),
+        ));
+    }
+    if new.unique && !old.unique {
+        s.push(format!(
+            "ALTER TABLE {tq} ADD CONSTRAINT {} UNIQUE ({col})",
+            q(&uk)?
+        ));
+    }
+    if let (Some(i), false) = (&new_idx, old_idx == new_idx) {
+        s.push(create_index_sql(&t.table, i)?);
+    }
+    if let Some(r) = new
+        .references
+        .as_ref()
+        .filter(|_| old.references != new.references)
+    {
+        s.push(format!(
+            "ALTER TABLE {tq} ADD CONSTRAINT {} FOREIGN KEY ({col}) {}",
+            q(&fk)?,
+            references_sql(r, after, Some(t))?
+        ));
+    }
+    Ok(())
+}
+
+/// The operations that undo `op`, given the state before it. Irreversible operations
+/// (`RunSQL` without `reverse_sql`) refuse, naming the operation.
+pub fn reverse_operations(op: &Operation, before: &State) -> MResult<Vec<Operation>> {
+    let t = |name: &str| table(before, op, name);
+    Ok(match op {
+        Operation::CreateModel { table, .. } => vec![Operation::DeleteModel {
+            table: table.clone(),
+        }],
+        Operation::DeleteModel { table: name } => {
+            let t = t(name)?;
+            vec![Operation::CreateModel {
+                name: t.name.clone(),
+                table: t.table.clone(),
+                fields: t.fields.clone(),
+                indexes: t.indexes.clone(),
+                constraints: t.constraints.clone(),
+            }]
+        }
+        Operation::RenameModel {
+            table,
+            new_table,
+            new_name,
+        } => vec![Operation::RenameModel {
+            table: new_table.clone(),
+            new_table: table.clone(),
+            new_name: new_name
+                .as_ref()
+                .map(|_| t(table).map(|t| t.name.clone()))
+                .transpose()?,
+        }],
+        Operation::AddField { table, field } => vec![Operation::RemoveField {
+            table: table.clone(),
+            name: field.name.clone(),
+        }],
+        Operation::RemoveField {
+            table: name,
+            name: field,
+        } => {
+            let t = t(name)?;
+            let f = t
+                .field(field)
+                .ok_or_else(|| op_err(op, "no such field"))?
+                .clone();
+            let mut st = State::new();
+            st.tables.insert(name.clone(), t.clone());
+            st.apply(op)?;
+            let after = st.table(name).cloned().unwrap_or_else(|| t.clone());
+            let mut ops = vec![Operation::AddField {
+                table: name.clone(),
+                field: f,
+            }];
+            for i in t.indexes.iter().filter(|i| !after.indexes.contains(i)) {
+                ops.push(Operation::AddIndex {
+                    table: name.clone(),
+                    index: i.clone(),
+                });
+            }
+            for c in t
+                .constraints
+                .iter()
+                .filter(|c| !after.constraints.contains(c))
+            {
+                ops.push(Operation::AddConstraint {
+                    table: name.clone(),
+                    constraint: c.clone(),
+                });
+            }
+            ops
+        }
+        Operation::AlterField { table: name, field } => vec![Operation::AlterField {
+            table: name.clone(),
+            field: t(name)?
+                .field(&field.name)
+                .ok_or_else(|| op_err(op, "no such field"))?
+                .clone(),
+        }],
+        Operation::RenameField {
+            table,
+            name,
+            new_name,
+        } => vec![Operation::RenameField {
+            table: table.clone(),
+            name: new_name.clone(),
+            new_name: name.clone(),
+        }],
+        Operation::AddIndex { table, index } => vec![Operation::RemoveIndex {
+            table: table.clone(),
+            name: index.name.clone(),
+        }],
+        Operation::RemoveIndex {
+            table: name,
+            name: index,
+        } => vec![Operation::AddIndex {
+            table: name.clone(),
+            index: t(name)?
+                .indexes
+                .iter()
+                .find(|i| &i.name == index)
+                .ok_or_else(|| op_err(op, "no such index"))?
+                .clone(),
+        }],
+        Operation::AddConstraint { table, constraint } => vec![Operation::RemoveConstraint {
+            table: table.clone(),
+            name: constraint.name.clone(),
+        }],
+        Operation::RemoveConstraint {
+            table: name,
+            name: c,
+        } => vec![Operation::AddConstraint {
+            table: name.clone(),
+            constraint: t(name)?
+                .constraints
+                .iter()
+                .find(|x| &x.name == c)
+                .ok_or_else(|| op_err(op, "no such constraint"))?
+                .clone(),
+        }],
+        Operation::RunSql { sql, reverse_sql } => match reverse_sql {
+            Some(r) => vec![Operation::RunSql {
+                sql: r.clone(),
+                reverse_sql: Some(sql.clone()),
+            }],
+            None => return Err(op_err(
+                op,
+                "is irreversible: it has no reverse_sql, so the migration cannot be rolled back",
+            )),
+        },
+    })
+}
+
+/// The plan of a whole migration applied to `state` (which it moves forward).
+pub fn migration_forward(m: &Migration, state: &mut State, d: Dialect) -> MResult<Plan> {
+    let mut plan = Plan::default();
+    for op in &m.operations {
+        plan.extend(forward(op, state, d).map_err(|e| in_migration(m, e))?);
+        state.apply(op).map_err(|e| in_migration(m, e))?;
+    }
+    Ok(plan)
+}
+
+/// The plan that undoes a whole migration, given the state before it was applied.
+pub fn migration_backward(m: &Migration, before: &State, d: Dialect) -> MResult<Plan> {
+    let mut states = vec![before.clone()];
+    for op in &m.operations {
+        let mut next = states.last().expect("a state").clone();
+        next.apply(op).map_err(|e| in_migration(m, e))?;
+        states.push(next);
+    }
+    let mut plan = Plan::default();
+    for (i, op) in m.operations.iter().enumerate().rev() {
+        let mut st = states[i + 1].clone();
+        for rev in reverse_operations(op, &states[i]).map_err(|e| in_migration(m, e))? {
+            plan.extend(forward(&rev, &st, d).map_err(|e| in_migration(m, e))?);
+            st.apply(&rev).map_err(|e| in_migration(m, e))?;
+        }
+    }
+    Ok(plan)
+}
+
+fn in_migration(m: &Migration, e: MigrationError) -> MigrationError {
+    MigrationError::new(format!("migration {}/{}: {}", m.app, m.id, e.message))
+}
+
+#[cfg(test)]
+#[path = "ddl_tests.rs"]
+mod tests;

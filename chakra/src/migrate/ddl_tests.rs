@@ -1,0 +1,170 @@
+//! Tests of the DDL planner (statement text; execution is tested in `tests/migrate_*.rs`).
+
+use super::*;
+use crate::migrate::format::parse_migration;
+use crate::migrate::operations::DialectSql;
+
+const USERS: &str = r#"
+[migration]
+id = "0001_initial"
+app = "users"
+
+[[operations]]
+type = "CreateModel"
+name = "User"
+table = "users"
+[[operations.fields]]
+name = "id"
+type = "BigInteger"
+primary_key = true
+auto_increment = true
+[[operations.fields]]
+name = "username"
+type = "String"
+max_length = 50
+unique = true
+[[operations.fields]]
+name = "age"
+type = "Integer"
+nullable = true
+index = true
+
+[[operations]]
+type = "CreateModel"
+name = "Post"
+table = "posts"
+[[operations.fields]]
+name = "id"
+type = "Integer"
+primary_key = true
+auto_increment = true
+[[operations.fields]]
+name = "author_id"
+type = "BigInteger"
+references = { table = "users", on_delete = "CASCADE" }
+[[operations.constraints]]
+name = "posts_id_positive"
+kind = "check"
+check = "id > 0"
+"#;
+
+fn state() -> State {
+    State::replay([&parse_migration(USERS, "u.toml").unwrap()]).unwrap()
+}
+
+fn op(text: &str) -> Operation {
+    let m = parse_migration(
+        &format!("[migration]\nid = \"2\"\napp = \"users\"\n[[operations]]\n{text}"),
+        "o.toml",
+    )
+    .unwrap();
+    m.operations.into_iter().next().unwrap()
+}
+
+#[test]
+fn create_table_on_both_dialects() {
+    let m = parse_migration(USERS, "u.toml").unwrap();
+    let pg = migration_forward(&m, &mut State::new(), Dialect::Postgres).unwrap();
+    assert_eq!(
+        pg.statements[0],
+        "CREATE TABLE \"users\" (\"id\" BIGSERIAL PRIMARY KEY, \"username\" VARCHAR(50) NOT NULL CONSTRAINT \"users_username_key\" UNIQUE, \"age\" INTEGER)"
+    );
+    assert_eq!(
+        pg.statements[1],
+        "CREATE INDEX \"users_age_idx\" ON \"users\" (\"age\")"
+    );
+    assert_eq!(
+        pg.statements[2],
+        "CREATE TABLE \"posts\" (\"id\" SERIAL PRIMARY KEY, \"author_id\" BIGINT NOT NULL CONSTRAINT \"posts_author_id_fkey\" REFERENCES \"users\" (\"id\") ON DELETE CASCADE, CONSTRAINT \"posts_id_positive\" CHECK (id > 0))"
+    );
+    let lite = migration_forward(&m, &mut State::new(), Dialect::Sqlite).unwrap();
+    assert!(lite.statements[0].starts_with(
+        "CREATE TABLE \"users\" (\"id\" INTEGER PRIMARY KEY AUTOINCREMENT, \"username\" TEXT NOT NULL"
+    ));
+    assert!(!lite.foreign_keys_off);
+}
+
+#[test]
+fn sqlite_rebuilds_what_alter_table_cannot_do() {
+    let alter = op("type = \"AlterField\"\ntable = \"users\"\n[operations.field]\nname = \"age\"\ntype = \"BigInteger\"\ndefault = 0\n");
+    let plan = forward(&alter, &state(), Dialect::Sqlite).unwrap();
+    assert!(plan.foreign_keys_off);
+    assert_eq!(
+        plan.statements[1],
+        "INSERT INTO \"__chakra_new_users\" (\"id\", \"username\", \"age\") SELECT \"id\", \"username\", COALESCE(\"age\", 0) FROM \"users\""
+    );
+    assert_eq!(plan.statements[2], "DROP TABLE \"users\"");
+    assert_eq!(
+        plan.statements[3],
+        "ALTER TABLE \"__chakra_new_users\" RENAME TO \"users\""
+    );
+    let pg = forward(&alter, &state(), Dialect::Postgres).unwrap();
+    assert_eq!(
+        pg.statements,
+        vec![
+            "DROP INDEX \"users_age_idx\"",
+            "ALTER TABLE \"users\" ALTER COLUMN \"age\" TYPE BIGINT USING \"age\"::BIGINT",
+            "ALTER TABLE \"users\" ALTER COLUMN \"age\" SET DEFAULT 0",
+            "UPDATE \"users\" SET \"age\" = 0 WHERE \"age\" IS NULL",
+            "ALTER TABLE \"users\" ALTER COLUMN \"age\" SET NOT NULL",
+        ]
+    );
+    let add = op("type = \"AddField\"\ntable = \"users\"\n[operations.field]\nname = \"bio\"\ntype = \"Text\"\nnullable = true\n");
+    let plan = forward(&add, &state(), Dialect::Sqlite).unwrap();
+    assert_eq!(
+        plan.statements,
+        vec!["ALTER TABLE \"users\" ADD COLUMN \"bio\" TEXT"]
+    );
+    let add_unique = op("type = \"AddField\"\ntable = \"users\"\n[operations.field]\nname = \"email\"\ntype = \"Text\"\nunique = true\nnullable = true\n");
+    assert!(
+        forward(&add_unique, &state(), Dialect::Sqlite)
+            .unwrap()
+            .foreign_keys_off
+    );
+}
+
+#[test]
+fn reverse_of_each_operation() {
+    let st = state();
+    let rm = op("type = \"RemoveField\"\ntable = \"users\"\nname = \"age\"\n");
+    let back = reverse_operations(&rm, &st).unwrap();
+    assert!(
+        matches!(&back[0], Operation::AddField { field, .. } if field.name == "age" && field.index)
+    );
+    let rename =
+        op("type = \"RenameField\"\ntable = \"users\"\nname = \"age\"\nnew_name = \"years\"\n");
+    let pg = forward(&rename, &st, Dialect::Postgres).unwrap();
+    assert_eq!(
+        pg.statements,
+        vec![
+            "ALTER TABLE \"users\" RENAME COLUMN \"age\" TO \"years\"",
+            "ALTER INDEX \"users_age_idx\" RENAME TO \"users_years_idx\"",
+        ]
+    );
+    let irreversible = Operation::RunSql {
+        sql: DialectSql::All("UPDATE users SET age = 1".into()),
+        reverse_sql: None,
+    };
+    let e = reverse_operations(&irreversible, &st).unwrap_err();
+    assert!(
+        e.message.starts_with("RunSQL: is irreversible"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn up_then_down_plans_for_a_whole_migration() {
+    let m = parse_migration(USERS, "u.toml").unwrap();
+    let down = migration_backward(&m, &State::new(), Dialect::Postgres).unwrap();
+    assert_eq!(
+        down.statements,
+        vec!["DROP TABLE \"posts\"", "DROP TABLE \"users\""]
+    );
+}
+
+#[test]
+fn identifiers_are_validated() {
+    let bad = op("type = \"AddIndex\"\ntable = \"users\"\nname = \"x\\\"; DROP TABLE users; --\"\ncolumns = [\"age\"]\n");
+    assert!(forward(&bad, &state(), Dialect::Postgres).is_err());
+}

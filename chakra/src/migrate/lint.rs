@@ -1,0 +1,333 @@
+//! `lint`: operations that lose data, fail on tables with rows, or lock a big table, each with
+//! a code and a sentence (after Atlas's analyzers, on portable operations). Pure: the state
+//! before each operation is replayed from the migrations.
+
+use super::error::MResult;
+use super::graph::Graph;
+use super::operations::{ConstraintKind, Dependency, Operation};
+use super::state::State;
+use chakra_dsl::{FieldMeta, FieldType};
+use std::path::PathBuf;
+
+/// One thing `lint` flags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The rule (`DS101`, …); see [`RULES`].
+    pub code: &'static str,
+    /// The migration.
+    pub migration: Dependency,
+    /// Its file.
+    pub path: PathBuf,
+    /// The operation (`RemoveField users.email`).
+    pub operation: String,
+    /// What may go wrong.
+    pub message: String,
+}
+
+/// Every rule: code and what it flags.
+pub const RULES: &[(&str, &str)] = &[
+    ("DS101", "a table is dropped, with its rows"),
+    ("DS102", "a column is dropped, with its data"),
+    ("MF101", "a NOT NULL column without a default is added: fails on a table with rows"),
+    ("MF102", "a column becomes NOT NULL without a default: fails where it holds NULL"),
+    ("MF103", "a unique or check constraint is added to an existing table: fails on rows that break it"),
+    ("DT101", "a column's type is narrowed: values may not fit"),
+    ("PG101", "an index is built without CONCURRENTLY on an existing table: PostgreSQL blocks writes to it meanwhile"),
+    ("BC101", "a table or column is renamed: code still using the old name breaks"),
+];
+
+/// Lints the migrations `only` names (all when empty), in graph order.
+pub fn lint(graph: &Graph, only: &[Dependency]) -> MResult<Vec<Finding>> {
+    let mut state = State::new();
+    let mut out = Vec::new();
+    for m in &graph.ordered {
+        let key = m.migration.key();
+        let wanted = only.is_empty() || only.contains(&key);
+        for op in &m.migration.operations {
+            if wanted {
+                for (code, message) in check(op, &state) {
+                    out.push(Finding {
+                        code,
+                        migration: key.clone(),
+                        path: m.path.clone(),
+                        operation: op.describe(),
+                        message,
+                    });
+                }
+            }
+            state
+                .apply(op)
+                .map_err(|e| e.in_file(&m.path.display().to_string()))?;
+        }
+    }
+    Ok(out)
+}
+
+fn index_msg(table: &str) -> String {
+    format!(
+        "builds an index on {table} without CONCURRENTLY: writes to {table} wait until it is \
+         built; for a big table use RunSQL with CREATE INDEX CONCURRENTLY in an atomic = false \
+         migration"
+    )
+}
+
+/// The findings for one operation, given the state before it.
+pub fn check(op: &Operation, before: &State) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    match op {
+        Operation::DeleteModel { table } => {
+            out.push(("DS101", format!("drops table {table} and every row in it")));
+        }
+        Operation::RemoveField { table, name } => {
+            out.push(("DS102", format!("drops column {table}.{name} and its data")));
+        }
+        Operation::AddField { table, field } => {
+            if !field.nullable && field.default.is_none() && !field.auto_increment {
+                out.push((
+                    "MF101",
+                    format!(
+                        "adds NOT NULL column {table}.{} without a default: fails if {table} has rows",
+                        field.name
+                    ),
+                ));
+            }
+            if field.unique && !field.nullable && field.default.is_some() {
+                out.push((
+                    "MF103",
+                    format!(
+                        "adds unique column {table}.{} with a default: fails if {table} has two rows or more",
+                        field.name
+                    ),
+                ));
+            }
+            if (field.index || field.references.is_some()) && !field.unique {
+                out.push(("PG101", index_msg(table)));
+            }
+        }
+        Operation::AlterField { table, field } => {
+            let Some(old) = before.table(table).and_then(|t| t.field(&field.name)) else {
+                return out;
+            };
+            if old.nullable && !field.nullable && field.default.is_none() {
+                out.push((
+                    "MF102",
+                    format!(
+                        "makes {table}.{} NOT NULL without a default: fails if a row holds NULL",
+                        field.name
+                    ),
+                ));
+            }
+            if let Some(why) = narrowing(old, field) {
+                out.push(("DT101", format!("narrows {table}.{}: {why}", field.name)));
+            }
+            if field.unique && !old.unique {
+                out.push((
+                    "MF103",
+                    format!(
+                        "makes {table}.{} unique: fails if two rows share a value",
+                        field.name
+                    ),
+                ));
+            }
+            let indexed = |f: &FieldMeta| (f.index || f.references.is_some()) && !f.unique;
+            if indexed(field) && !indexed(old) {
+                out.push(("PG101", index_msg(table)));
+            }
+        }
+        Operation::AddIndex { table, .. } => out.push(("PG101", index_msg(table))),
+        Operation::AddConstraint { table, constraint } => {
+            if matches!(
+                constraint.kind,
+                ConstraintKind::Unique { .. } | ConstraintKind::Check { .. }
+            ) {
+                out.push((
+                    "MF103",
+                    format!(
+                        "adds constraint {} to existing table {table}: fails on rows that break it",
+                        constraint.name
+                    ),
+                ));
+            }
+        }
+        Operation::RenameModel {
+            table, new_table, ..
+        } => out.push((
+            "BC101",
+            format!("renames table {table} to {new_table}: code still using {table} breaks"),
+        )),
+        Operation::RenameField {
+            table,
+            name,
+            new_name,
+        } => {
+            let column_changes = before
+                .table(table)
+                .and_then(|t| t.field(name))
+                .is_some_and(|f| f.column == *name);
+            if column_changes {
+                out.push((
+                    "BC101",
+                    format!("renames column {table}.{name} to {new_name}: code still using {name} breaks"),
+                ));
+            }
+        }
+        Operation::CreateModel { .. }
+        | Operation::RemoveIndex { .. }
+        | Operation::RemoveConstraint { .. }
+        | Operation::RunSql { .. } => {}
+    }
+    out
+}
+
+/// Why `new` cannot hold every value `old` can, if it cannot.
+fn narrowing(old: &FieldMeta, new: &FieldMeta) -> Option<String> {
+    use FieldType as T;
+    let name = |t: &FieldType| super::values::type_name(t);
+    let why = match (&old.ty, &new.ty) {
+        (a, b) if a == b => return None,
+        (T::BigInteger, T::Integer) => "BigInteger to Integer".to_owned(),
+        (T::Float | T::Decimal { .. }, T::Integer | T::BigInteger) => {
+            format!("{} to {}: fractions are lost", name(&old.ty), name(&new.ty))
+        }
+        (
+            T::Text | T::String { max_length: None },
+            T::String {
+                max_length: Some(n),
+            },
+        ) => format!("unbounded text to String({n})"),
+        (
+            T::String {
+                max_length: Some(a),
+            },
+            T::String {
+                max_length: Some(b),
+            },
+        ) if b < a => format!("String({a}) to String({b})"),
+        (
+            T::Decimal {
+                precision: p1,
+                scale: s1,
+            },
+            T::Decimal {
+                precision: p2,
+                scale: s2,
+            },
+        ) => {
+            let smaller = |a: &Option<u32>, b: &Option<u32>| match (a, b) {
+                (None, Some(_)) => true,
+                (Some(a), Some(b)) => b < a,
+                _ => false,
+            };
+            if smaller(p1, p2) || smaller(s1, s2) {
+                "a smaller precision or scale".to_owned()
+            } else {
+                return None;
+            }
+        }
+        (T::Integer, T::BigInteger | T::Float | T::Decimal { .. })
+        | (T::BigInteger, T::Decimal { .. })
+        | (T::String { .. }, T::Text | T::String { max_length: None }) => return None,
+        (a, b) => format!("{} to {}: a different type", name(a), name(b)),
+    };
+    Some(why)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::migrate::format::parse_migration;
+    use crate::migrate::loader::LoadedMigration;
+    use std::path::Path;
+
+    const SEED: &str = include_str!("../../../migrations/users/0001_initial.toml");
+
+    fn graph(extra_ops: &str) -> Graph {
+        let first =
+            LoadedMigration::from_text(SEED, Path::new("m/users/0001_initial.toml")).unwrap();
+        let text = format!(
+            "[migration]\nid = \"0002_x\"\napp = \"users\"\ndependencies = [[\"users\", \"0001_initial\"]]\n{extra_ops}"
+        );
+        parse_migration(&text, "x").unwrap();
+        let second = LoadedMigration::from_text(&text, Path::new("m/users/0002_x.toml")).unwrap();
+        Graph::new(vec![first, second]).unwrap()
+    }
+
+    fn codes(extra: &str) -> Vec<&'static str> {
+        let g = graph(extra);
+        let only = [g.find("0002_x").unwrap()];
+        lint(&g, &only)
+            .unwrap()
+            .into_iter()
+            .map(|f| f.code)
+            .collect()
+    }
+
+    #[test]
+    fn each_rule_fires() {
+        let op = |body: &str| format!("\n[[operations]]\n{body}\n");
+        let add = |f: &str| {
+            op(&format!(
+                "type = \"AddField\"\ntable = \"users\"\n[operations.field]\n{f}"
+            ))
+        };
+        let alter = |f: &str| {
+            op(&format!(
+                "type = \"AlterField\"\ntable = \"users\"\n[operations.field]\n{f}"
+            ))
+        };
+        assert_eq!(
+            codes(&op("type = \"DeleteModel\"\ntable = \"users\"")),
+            ["DS101"]
+        );
+        assert_eq!(
+            codes(&op(
+                "type = \"RemoveField\"\ntable = \"users\"\nname = \"username\""
+            )),
+            ["DS102"]
+        );
+        assert_eq!(codes(&add("name = \"age\"\ntype = \"Integer\"")), ["MF101"]);
+        assert!(codes(&add("name = \"age\"\ntype = \"Integer\"\ndefault = 0")).is_empty());
+        assert_eq!(
+            codes(&add(
+                "name = \"age\"\ntype = \"Integer\"\nnullable = true\nindex = true"
+            )),
+            ["PG101"]
+        );
+        assert_eq!(
+            codes(&alter(
+                "name = \"username\"\ntype = \"String\"\nmax_length = 20\nunique = true"
+            )),
+            ["DT101"]
+        );
+        assert!(codes(&alter(
+            "name = \"username\"\ntype = \"Text\"\nunique = true"
+        ))
+        .is_empty());
+        assert_eq!(
+            codes(&format!(
+                "{}{}",
+                add("name = \"age\"\ntype = \"Integer\"\nnullable = true"),
+                alter("name = \"age\"\ntype = \"Integer\"")
+            )),
+            ["MF102"]
+        );
+        assert_eq!(
+            codes(&op(
+                "type = \"AddIndex\"\ntable = \"users\"\nname = \"i\"\ncolumns = [\"username\"]"
+            )),
+            ["PG101"]
+        );
+        assert_eq!(
+            codes(&op("type = \"AddConstraint\"\ntable = \"users\"\nname = \"c\"\nkind = \"check\"\ncheck = \"id > 0\"")),
+            ["MF103"]
+        );
+        assert_eq!(
+            codes(&op(
+                "type = \"RenameModel\"\ntable = \"users\"\nnew_table = \"people\""
+            )),
+            ["BC101"]
+        );
+        assert_eq!(codes(&op("type = \"RenameField\"\ntable = \"users\"\nname = \"username\"\nnew_name = \"login\"")), ["BC101"]);
+        assert_eq!(RULES.len(), 8);
+    }
+}

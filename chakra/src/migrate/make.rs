@@ -1,0 +1,332 @@
+//! `make`: the next migration files, from the migrations on disk and the models. Pure: the
+//! caller writes the files (and asks about renames before calling).
+//!
+//! A table belongs to the app whose migrations created it; a new table goes to
+//! [`MakeOptions::app`] (or to the only app there is). Each new migration depends on its app's
+//! current leaf and on the leaves of the apps whose tables its foreign keys reference.
+
+use super::autodetect::{diff_phased, DiffOptions, Renames};
+use super::error::{MResult, MigrationError};
+use super::graph::{leaves, Graph};
+use super::loader::{valid_file_stem, LoadedMigration};
+use super::operations::{ConstraintKind, Dependency, Migration, Operation};
+use super::state::State;
+use super::writer::write_migration;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// What `make` is told.
+#[derive(Debug, Clone, Default)]
+pub struct MakeOptions {
+    /// The app new tables go to.
+    pub app: Option<String>,
+    /// The migration name (`0002_<name>`); derived from the operations when absent.
+    pub name: Option<String>,
+    /// Confirmed renames.
+    pub renames: Renames,
+}
+
+/// A migration file to write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewMigration {
+    /// Where (`<dir>/<app>/<id>.toml`).
+    pub path: PathBuf,
+    /// The migration.
+    pub migration: Migration,
+    /// Its canonical text.
+    pub text: String,
+}
+
+/// The app owning each table: the app of the migration that created it (or renamed it to its
+/// current name).
+pub fn table_apps(graph: &Graph) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for m in &graph.ordered {
+        for op in &m.migration.operations {
+            match op {
+                Operation::CreateModel { table, .. } => {
+                    out.insert(table.clone(), m.migration.app.clone());
+                }
+                Operation::RenameModel {
+                    table, new_table, ..
+                } => {
+                    if let Some(app) = out.remove(table) {
+                        out.insert(new_table.clone(), app);
+                    }
+                }
+                Operation::DeleteModel { table } => {
+                    out.remove(table);
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+fn op_table(op: &Operation) -> Option<&str> {
+    match op {
+        Operation::CreateModel { table, .. }
+        | Operation::DeleteModel { table }
+        | Operation::RenameModel { table, .. }
+        | Operation::AddField { table, .. }
+        | Operation::RemoveField { table, .. }
+        | Operation::AlterField { table, .. }
+        | Operation::RenameField { table, .. }
+        | Operation::AddIndex { table, .. }
+        | Operation::RemoveIndex { table, .. }
+        | Operation::AddConstraint { table, .. }
+        | Operation::RemoveConstraint { table, .. } => Some(table),
+        Operation::RunSql { .. } => None,
+    }
+}
+
+fn referenced_tables(op: &Operation) -> Vec<String> {
+    let fields = match op {
+        Operation::CreateModel { fields, .. } => fields.iter().collect(),
+        Operation::AddField { field, .. } | Operation::AlterField { field, .. } => vec![field],
+        Operation::AddConstraint { constraint, .. } => {
+            return match &constraint.kind {
+                ConstraintKind::ForeignKey { table, .. } => vec![table.clone()],
+                _ => vec![],
+            }
+        }
+        _ => vec![],
+    };
+    fields
+        .into_iter()
+        .filter_map(|f| f.references.as_ref().map(|r| r.table.clone()))
+        .collect()
+}
+
+fn next_number(migrations: &[LoadedMigration], app: &str) -> u32 {
+    migrations
+        .iter()
+        .filter(|m| m.migration.app == app)
+        .filter_map(|m| m.migration.id.get(..4)?.parse::<u32>().ok())
+        .max()
+        .unwrap_or(0)
+        + 1
+}
+
+fn auto_name(ops: &[Operation], first: bool) -> String {
+    if first {
+        return "initial".into();
+    }
+    let name = match ops {
+        [Operation::CreateModel { table, .. }] => format!("create_{table}"),
+        [Operation::DeleteModel { table }] => format!("delete_{table}"),
+        [Operation::RenameModel { new_table, .. }] => format!("rename_to_{new_table}"),
+        [Operation::AddField { table, field }] => format!("{table}_{}", field.name),
+        [Operation::AlterField { table, field }] => format!("alter_{table}_{}", field.name),
+        [Operation::RemoveField { table, name }] => format!("remove_{table}_{name}"),
+        [Operation::RenameField {
+            table, new_name, ..
+        }] => format!("rename_{table}_{new_name}"),
+        _ => "auto".into(),
+    };
+    let clean: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .take(40)
+        .collect();
+    clean
+}
+
+/// The migrations that bring the files in line with `models` (empty when they agree).
+pub fn make(
+    migrations: &[LoadedMigration],
+    dir: &Path,
+    models: &State,
+    opts: &MakeOptions,
+) -> MResult<Vec<NewMigration>> {
+    let graph = Graph::new(migrations.to_vec())?;
+    let from = State::replay(graph.ordered.iter().map(|m| &m.migration))?;
+    let (first, deferred) = diff_phased(&from, models, &opts.renames, DiffOptions::default())?;
+    if first.is_empty() && deferred.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut owners = table_apps(&graph);
+    let apps: BTreeSet<String> = graph
+        .ordered
+        .iter()
+        .map(|m| m.migration.app.clone())
+        .collect();
+    let default_app = match (&opts.app, apps.len()) {
+        (Some(a), _) => Some(a.clone()),
+        (None, 1) => apps.iter().next().cloned(),
+        _ => None,
+    };
+    // (phase, app) → operations, in order.
+    let mut groups: BTreeMap<(u8, String), Vec<Operation>> = BTreeMap::new();
+    for (phase, ops) in [(0u8, first), (1u8, deferred)] {
+        for op in ops {
+            let table = op_table(&op).unwrap_or_default().to_owned();
+            if let Operation::RenameModel { new_table, .. } = &op {
+                if let Some(a) = owners.get(&table).cloned() {
+                    owners.insert(new_table.clone(), a);
+                }
+            }
+            let app = match owners.get(&table) {
+                Some(a) => a.clone(),
+                None => {
+                    let a = default_app.clone().ok_or_else(|| {
+                        MigrationError::new(format!(
+                            "new table {table:?}: which app does it belong to? pass --app"
+                        ))
+                    })?;
+                    owners.insert(table.clone(), a.clone());
+                    a
+                }
+            };
+            groups.entry((phase, app)).or_default().push(op);
+        }
+    }
+    // Ids first, so dependencies can name any new migration.
+    let mut numbers: BTreeMap<String, u32> = BTreeMap::new();
+    let mut keys: BTreeMap<(u8, String), Dependency> = BTreeMap::new();
+    for ((phase, app), ops) in &groups {
+        if !valid_file_stem(&format!("0001_{app}")) {
+            return Err(MigrationError::new(format!(
+                "app name {app:?}: use letters, digits and underscores"
+            )));
+        }
+        let n = numbers
+            .entry(app.clone())
+            .or_insert_with(|| next_number(migrations, app));
+        let name = match &opts.name {
+            Some(name) if *phase == 0 => name.clone(),
+            Some(name) => format!("{name}_keys"),
+            None => auto_name(ops, *n == 1),
+        };
+        let id = format!("{n:04}_{name}");
+        if !valid_file_stem(&id) {
+            return Err(MigrationError::new(format!(
+                "migration name {name:?}: use letters, digits and underscores"
+            )));
+        }
+        *n += 1;
+        keys.insert(
+            (*phase, app.clone()),
+            Dependency {
+                app: app.clone(),
+                id,
+            },
+        );
+    }
+    // Tables the new migrations create (or rename into being): others depend on those.
+    let mut created_in: BTreeMap<String, Dependency> = BTreeMap::new();
+    for (group, ops) in &groups {
+        for op in ops {
+            match op {
+                Operation::CreateModel { table, .. }
+                | Operation::RenameModel {
+                    new_table: table, ..
+                } => {
+                    created_in.insert(table.clone(), keys[group].clone());
+                }
+                _ => {}
+            }
+        }
+    }
+    let current_leaves = leaves(migrations);
+    let leaf_deps = |a: &str| -> Vec<Dependency> {
+        current_leaves
+            .get(a)
+            .into_iter()
+            .flatten()
+            .map(|id| Dependency {
+                app: a.to_owned(),
+                id: id.clone(),
+            })
+            .collect()
+    };
+    let mut out: Vec<NewMigration> = Vec::new();
+    for ((phase, app), ops) in groups {
+        let mut deps: BTreeSet<Dependency> = BTreeSet::new();
+        match (phase, keys.get(&(0, app.clone()))) {
+            (1, Some(own_first)) => {
+                deps.insert(own_first.clone());
+            }
+            _ => deps.extend(leaf_deps(&app)),
+        }
+        for t in ops.iter().flat_map(referenced_tables) {
+            let Some(a) = owners.get(&t).filter(|a| **a != app) else {
+                continue;
+            };
+            match created_in.get(&t) {
+                Some(k) => {
+                    deps.insert(k.clone());
+                }
+                None => deps.extend(leaf_deps(a)),
+            }
+        }
+        let key = &keys[&(phase, app.clone())];
+        let migration = Migration {
+            id: key.id.clone(),
+            app: app.clone(),
+            dependencies: deps.into_iter().collect(),
+            atomic: true,
+            operations: ops,
+        };
+        out.push(NewMigration {
+            path: dir.join(&app).join(format!("{}.toml", key.id)),
+            text: write_migration(&migration),
+            migration,
+        });
+    }
+    // The new migrations must order: a cycle between apps cannot be written automatically.
+    let mut all = migrations.to_vec();
+    for m in &out {
+        all.push(LoadedMigration::from_text(&m.text, &m.path)?);
+    }
+    Graph::new(all).map_err(|e| {
+        MigrationError::new(format!(
+            "the new migrations would not apply in any order ({}); split the change, or write \
+             the migrations by hand",
+            e.message
+        ))
+    })?;
+    Ok(out)
+}
+
+/// Merge migrations for every app with several leaves (`make --merge`): no operations,
+/// depending on all the leaves.
+pub fn merge(migrations: &[LoadedMigration], dir: &Path) -> MResult<Vec<NewMigration>> {
+    let mut out = Vec::new();
+    for (app, ids) in leaves(migrations) {
+        if ids.len() < 2 {
+            continue;
+        }
+        let id = format!("{:04}_merge", next_number(migrations, &app));
+        let migration = Migration {
+            id: id.clone(),
+            app: app.clone(),
+            dependencies: ids
+                .iter()
+                .map(|i| Dependency {
+                    app: app.clone(),
+                    id: i.clone(),
+                })
+                .collect(),
+            atomic: true,
+            operations: Vec::new(),
+        };
+        out.push(NewMigration {
+            path: dir.join(&app).join(format!("{id}.toml")),
+            text: write_migration(&migration),
+            migration,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+#[path = "make_tests.rs"]
+mod tests;

@@ -1,0 +1,265 @@
+//! The parsed form of a migration file: [`Migration`] and its [`Operation`]s.
+//!
+//! Operations name tables, not model classes: a Python service and a Rust service share the
+//! tables, not the class names. Fields are [`FieldMeta`], the same description the model
+//! registry holds, so the state replay and the autodetector compare like with like.
+
+use crate::Dialect;
+use chakra_dsl::FieldMeta;
+use chakra_dsl::OnDelete;
+
+/// A dependency of a migration on another migration (`["users", "0001_initial"]`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Dependency {
+    /// The app holding the migration.
+    pub app: String,
+    /// The migration id (`0001_initial`).
+    pub id: String,
+}
+
+/// One migration file, parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Migration {
+    /// The migration id, equal to the file name without `.toml` (`0001_initial`).
+    pub id: String,
+    /// The app the migration belongs to (its folder name).
+    pub app: String,
+    /// Migrations that must be applied first.
+    pub dependencies: Vec<Dependency>,
+    /// False for a migration that cannot run inside a transaction (`CREATE INDEX
+    /// CONCURRENTLY`); true (the default) runs the whole migration and its history row in one.
+    pub atomic: bool,
+    /// The operations, in order.
+    pub operations: Vec<Operation>,
+}
+
+impl Migration {
+    /// The `(app, id)` key of this migration.
+    pub fn key(&self) -> Dependency {
+        Dependency {
+            app: self.app.clone(),
+            id: self.id.clone(),
+        }
+    }
+}
+
+/// A named index over one or more columns.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct IndexDef {
+    /// Index name (unique in the database).
+    pub name: String,
+    /// Indexed columns, in order.
+    pub columns: Vec<String>,
+    /// A UNIQUE index.
+    pub unique: bool,
+}
+
+/// What a table constraint enforces.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ConstraintKind {
+    /// `UNIQUE (columns…)`.
+    Unique {
+        /// The columns.
+        columns: Vec<String>,
+    },
+    /// `CHECK (expression)`; the expression is SQL both dialects accept.
+    Check {
+        /// The SQL expression.
+        check: String,
+    },
+    /// `FOREIGN KEY (columns…) REFERENCES table (columns…) ON DELETE …`.
+    ForeignKey {
+        /// Referencing columns.
+        columns: Vec<String>,
+        /// Referenced table.
+        table: String,
+        /// Referenced columns.
+        referenced: Vec<String>,
+        /// `ON DELETE` behaviour.
+        on_delete: OnDelete,
+    },
+}
+
+/// A named table constraint.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ConstraintDef {
+    /// Constraint name.
+    pub name: String,
+    /// What it enforces.
+    pub kind: ConstraintKind,
+}
+
+/// SQL text for `RunSQL`: one text for every dialect, or one per dialect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DialectSql {
+    /// The same SQL on every dialect.
+    All(String),
+    /// Per dialect; a dialect without text runs nothing.
+    PerDialect {
+        /// PostgreSQL text.
+        postgres: Option<String>,
+        /// SQLite text.
+        sqlite: Option<String>,
+    },
+}
+
+impl DialectSql {
+    /// The text for a dialect, if any.
+    pub fn for_dialect(&self, d: Dialect) -> Option<&str> {
+        match self {
+            DialectSql::All(s) => Some(s),
+            DialectSql::PerDialect { postgres, sqlite } => match d {
+                Dialect::Postgres => postgres.as_deref(),
+                Dialect::Sqlite => sqlite.as_deref(),
+            },
+        }
+    }
+}
+
+/// One schema change.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operation {
+    /// Creates a table.
+    CreateModel {
+        /// Model name (`User`), kept for the autodetector and messages.
+        name: String,
+        /// Table name.
+        table: String,
+        /// Columns, in order.
+        fields: Vec<FieldMeta>,
+        /// Indexes created with the table.
+        indexes: Vec<IndexDef>,
+        /// Table constraints created with the table.
+        constraints: Vec<ConstraintDef>,
+    },
+    /// Drops a table.
+    DeleteModel {
+        /// Table name.
+        table: String,
+    },
+    /// Renames a table (and its model).
+    RenameModel {
+        /// Current table name.
+        table: String,
+        /// New table name.
+        new_table: String,
+        /// New model name; unchanged when `None`.
+        new_name: Option<String>,
+    },
+    /// Adds a column.
+    AddField {
+        /// Table name.
+        table: String,
+        /// The new field.
+        field: FieldMeta,
+    },
+    /// Drops a column.
+    RemoveField {
+        /// Table name.
+        table: String,
+        /// Field name.
+        name: String,
+    },
+    /// Changes a column to a new definition (type, nullability, default, unique, index,
+    /// foreign key). The field keeps its name and column.
+    AlterField {
+        /// Table name.
+        table: String,
+        /// The complete new definition.
+        field: FieldMeta,
+    },
+    /// Renames a field; its column follows when the column was named like the field.
+    RenameField {
+        /// Table name.
+        table: String,
+        /// Current field name.
+        name: String,
+        /// New field name.
+        new_name: String,
+    },
+    /// Creates an index.
+    AddIndex {
+        /// Table name.
+        table: String,
+        /// The index.
+        index: IndexDef,
+    },
+    /// Drops an index.
+    RemoveIndex {
+        /// Table name.
+        table: String,
+        /// Index name.
+        name: String,
+    },
+    /// Adds a table constraint.
+    AddConstraint {
+        /// Table name.
+        table: String,
+        /// The constraint.
+        constraint: ConstraintDef,
+    },
+    /// Drops a table constraint.
+    RemoveConstraint {
+        /// Table name.
+        table: String,
+        /// Constraint name.
+        name: String,
+    },
+    /// Raw SQL, per dialect, with an optional reverse. Does not change the schema state.
+    RunSql {
+        /// Forward SQL.
+        sql: DialectSql,
+        /// Reverse SQL; without it the operation cannot be rolled back.
+        reverse_sql: Option<DialectSql>,
+    },
+}
+
+impl Operation {
+    /// The `type = …` name written in migration files.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Operation::CreateModel { .. } => "CreateModel",
+            Operation::DeleteModel { .. } => "DeleteModel",
+            Operation::RenameModel { .. } => "RenameModel",
+            Operation::AddField { .. } => "AddField",
+            Operation::RemoveField { .. } => "RemoveField",
+            Operation::AlterField { .. } => "AlterField",
+            Operation::RenameField { .. } => "RenameField",
+            Operation::AddIndex { .. } => "AddIndex",
+            Operation::RemoveIndex { .. } => "RemoveIndex",
+            Operation::AddConstraint { .. } => "AddConstraint",
+            Operation::RemoveConstraint { .. } => "RemoveConstraint",
+            Operation::RunSql { .. } => "RunSQL",
+        }
+    }
+
+    /// A one-line description for messages (`AddField users.email`).
+    pub fn describe(&self) -> String {
+        match self {
+            Operation::CreateModel { table, .. } | Operation::DeleteModel { table } => {
+                format!("{} {table}", self.type_name())
+            }
+            Operation::RenameModel {
+                table, new_table, ..
+            } => format!("RenameModel {table} -> {new_table}"),
+            Operation::AddField { table, field } | Operation::AlterField { table, field } => {
+                format!("{} {table}.{}", self.type_name(), field.name)
+            }
+            Operation::RemoveField { table, name } => format!("RemoveField {table}.{name}"),
+            Operation::RenameField {
+                table,
+                name,
+                new_name,
+            } => format!("RenameField {table}.{name} -> {new_name}"),
+            Operation::AddIndex { table, index } => format!("AddIndex {table}.{}", index.name),
+            Operation::RemoveIndex { table, name } => format!("RemoveIndex {table}.{name}"),
+            Operation::AddConstraint { table, constraint } => {
+                format!("AddConstraint {table}.{}", constraint.name)
+            }
+            Operation::RemoveConstraint { table, name } => {
+                format!("RemoveConstraint {table}.{name}")
+            }
+            Operation::RunSql { .. } => "RunSQL".into(),
+        }
+    }
+}

@@ -1,0 +1,363 @@
+//! Planning `apply`, `rollback` and `status` from the migrations on disk and the recorded
+//! history. Pure: the history is passed in. Every applied migration must still be on disk
+//! with the checksum it was applied with.
+
+use super::ddl::{migration_backward, migration_forward, Plan};
+use super::error::{MResult, MigrationError};
+use super::graph::Graph;
+use super::history::HistoryRow;
+use super::loader::LoadedMigration;
+use super::operations::Dependency;
+use super::state::State;
+use crate::Dialect;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+/// Which way a step goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Applying a migration.
+    Apply,
+    /// Rolling a migration back.
+    Rollback,
+}
+
+/// One migration to apply or roll back, with its statements.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    /// `(app, id)`.
+    pub key: Dependency,
+    /// The file.
+    pub path: PathBuf,
+    /// The checksum recorded when applying.
+    pub checksum: String,
+    /// Apply or roll back.
+    pub direction: Direction,
+    /// Runs in one transaction with its history row (`atomic = true`, the default).
+    pub atomic: bool,
+    /// The DDL statements.
+    pub plan: Plan,
+}
+
+impl Step {
+    /// Every statement the executor runs for this step, in order, except the history-row
+    /// write (a bound INSERT or DELETE on `chakra_migrations`, just before `COMMIT`).
+    pub fn script(&self, d: Dialect) -> Vec<String> {
+        let fk_off = d == Dialect::Sqlite && self.plan.foreign_keys_off;
+        let mut out = Vec::with_capacity(self.plan.statements.len() + 5);
+        if fk_off {
+            out.push("PRAGMA foreign_keys = OFF".to_owned());
+        }
+        if self.atomic {
+            out.push(begin_sql(d).to_owned());
+        }
+        out.extend(self.plan.statements.iter().cloned());
+        if fk_off {
+            out.push("PRAGMA foreign_key_check".to_owned());
+        }
+        if self.atomic {
+            out.push("COMMIT".to_owned());
+        }
+        if fk_off {
+            out.push("PRAGMA foreign_keys = ON".to_owned());
+        }
+        out
+    }
+}
+
+/// `BEGIN` on PostgreSQL, `BEGIN IMMEDIATE` (the write lock) on SQLite.
+pub fn begin_sql(d: Dialect) -> &'static str {
+    match d {
+        Dialect::Postgres => "BEGIN",
+        Dialect::Sqlite => "BEGIN IMMEDIATE",
+    }
+}
+
+/// What `rollback` undoes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RollbackTarget {
+    /// The last N applied migrations.
+    Steps(usize),
+    /// Everything applied that depends on this migration (`app/id` or `id`), which stays.
+    To(String),
+}
+
+/// Where one migration stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Status {
+    /// Applied, file unchanged.
+    Applied(chrono::DateTime<chrono::Utc>),
+    /// Not applied yet.
+    Pending,
+    /// Applied, but the file was edited since (checksums differ).
+    Changed(chrono::DateTime<chrono::Utc>),
+    /// Recorded as applied, but no file has it.
+    Missing(chrono::DateTime<chrono::Utc>),
+}
+
+/// One line of `status`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusEntry {
+    /// `(app, id)`.
+    pub key: Dependency,
+    /// The file, when there is one.
+    pub path: Option<PathBuf>,
+    /// Where it stands.
+    pub status: Status,
+}
+
+/// Every migration on disk (in order), then applied ones that are missing.
+pub fn status(graph: &Graph, history: &[HistoryRow]) -> Vec<StatusEntry> {
+    let mut out: Vec<StatusEntry> = graph
+        .ordered
+        .iter()
+        .map(|m| {
+            let key = m.migration.key();
+            let status = match history.iter().find(|h| h.app == key.app && h.id == key.id) {
+                None => Status::Pending,
+                Some(h) if h.checksum == m.checksum => Status::Applied(h.applied_at),
+                Some(h) => Status::Changed(h.applied_at),
+            };
+            StatusEntry {
+                key,
+                path: Some(m.path.clone()),
+                status,
+            }
+        })
+        .collect();
+    for h in history {
+        if !graph
+            .ordered
+            .iter()
+            .any(|m| m.migration.app == h.app && m.migration.id == h.id)
+        {
+            out.push(StatusEntry {
+                key: Dependency {
+                    app: h.app.clone(),
+                    id: h.id.clone(),
+                },
+                path: None,
+                status: Status::Missing(h.applied_at),
+            });
+        }
+    }
+    out
+}
+
+/// Checks the history against the files: every applied migration exists, unchanged.
+pub fn verify(graph: &Graph, history: &[HistoryRow]) -> MResult<()> {
+    for e in status(graph, history) {
+        match e.status {
+            Status::Missing(_) => {
+                return Err(MigrationError::new(format!(
+                    "migration {}/{} is recorded as applied but no file has it (expected \
+                     <dir>/{}/{}.toml); restore the file, the schema depends on it (or pass \
+                     --ignore-missing)",
+                    e.key.app, e.key.id, e.key.app, e.key.id
+                )))
+            }
+            Status::Changed(_) => {
+                let file = e.path.map(|p| p.display().to_string()).unwrap_or_default();
+                return Err(MigrationError::at(
+                    file,
+                    None,
+                    "this migration was edited after it was applied (its checksum differs from \
+                     the one recorded); undo the edit and write a new migration instead",
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn applied_set(history: &[HistoryRow]) -> BTreeSet<Dependency> {
+    history
+        .iter()
+        .map(|h| Dependency {
+            app: h.app.clone(),
+            id: h.id.clone(),
+        })
+        .collect()
+}
+
+fn replay_keys(graph: &Graph, keys: &BTreeSet<Dependency>) -> MResult<State> {
+    State::replay(
+        graph
+            .ordered
+            .iter()
+            .filter(|m| keys.contains(&m.migration.key()))
+            .map(|m| &m.migration),
+    )
+}
+
+fn step(m: &LoadedMigration, direction: Direction, plan: Plan) -> Step {
+    Step {
+        key: m.migration.key(),
+        path: m.path.clone(),
+        checksum: m.checksum.clone(),
+        direction,
+        atomic: m.migration.atomic,
+        plan,
+    }
+}
+
+fn with_file(m: &LoadedMigration, e: MigrationError) -> MigrationError {
+    e.in_file(&m.path.display().to_string())
+}
+
+/// The migrations `apply [--to target]` runs, with their statements.
+pub fn plan_apply(
+    graph: &Graph,
+    history: &[HistoryRow],
+    to: Option<&str>,
+    d: Dialect,
+) -> MResult<Vec<Step>> {
+    verify(graph, history)?;
+    let applied = applied_set(history);
+    let wanted = to
+        .map(|t| graph.find(t).map(|k| graph.ancestors(&k)))
+        .transpose()?;
+    let mut state = replay_keys(graph, &applied)?;
+    let mut steps = Vec::new();
+    for m in &graph.ordered {
+        let k = m.migration.key();
+        if applied.contains(&k) || wanted.as_ref().is_some_and(|w| !w.contains(&k)) {
+            continue;
+        }
+        let plan = migration_forward(&m.migration, &mut state, d).map_err(|e| with_file(m, e))?;
+        steps.push(step(m, Direction::Apply, plan));
+    }
+    Ok(steps)
+}
+
+/// The migrations `rollback` undoes, last applied first, with their statements.
+pub fn plan_rollback(
+    graph: &Graph,
+    history: &[HistoryRow],
+    target: &RollbackTarget,
+    d: Dialect,
+) -> MResult<Vec<Step>> {
+    verify(graph, history)?;
+    let mut remaining = applied_set(history);
+    let applied_desc: Vec<&LoadedMigration> = graph
+        .ordered
+        .iter()
+        .rev()
+        .filter(|m| remaining.contains(&m.migration.key()))
+        .collect();
+    let chosen: Vec<&LoadedMigration> = match target {
+        RollbackTarget::Steps(n) => applied_desc.into_iter().take(*n).collect(),
+        RollbackTarget::To(t) => {
+            let k = graph.find(t)?;
+            if !remaining.contains(&k) {
+                return Err(MigrationError::new(format!(
+                    "{}/{} is not applied; roll back to an applied migration",
+                    k.app, k.id
+                )));
+            }
+            let later = graph.descendants(&k);
+            applied_desc
+                .into_iter()
+                .filter(|m| later.contains(&m.migration.key()))
+                .collect()
+        }
+    };
+    let mut steps = Vec::new();
+    for m in chosen {
+        remaining.remove(&m.migration.key());
+        let before = replay_keys(graph, &remaining)?;
+        let plan = migration_backward(&m.migration, &before, d).map_err(|e| with_file(m, e))?;
+        steps.push(step(m, Direction::Rollback, plan));
+    }
+    Ok(steps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    const SEED: &str = include_str!("../../../migrations/users/0001_initial.toml");
+    const NEXT: &str = "[migration]\nid = \"0002_bio\"\napp = \"users\"\ndependencies = [[\"users\", \"0001_initial\"]]\n\
+        [[operations]]\ntype = \"AddField\"\ntable = \"users\"\n[operations.field]\nname = \"bio\"\ntype = \"Text\"\nnullable = true\n";
+
+    fn graph() -> Graph {
+        let a = LoadedMigration::from_text(SEED, Path::new("m/users/0001_initial.toml")).unwrap();
+        let b = LoadedMigration::from_text(NEXT, Path::new("m/users/0002_bio.toml")).unwrap();
+        Graph::new(vec![b, a]).unwrap()
+    }
+
+    fn row(g: &Graph, i: usize) -> HistoryRow {
+        let m = &g.ordered[i];
+        HistoryRow {
+            app: m.migration.app.clone(),
+            id: m.migration.id.clone(),
+            checksum: m.checksum.clone(),
+            applied_at: chrono::Utc::now(),
+        }
+    }
+
+    #[test]
+    fn apply_plans_what_is_pending_up_to_a_target() {
+        let g = graph();
+        let all = plan_apply(&g, &[], None, Dialect::Sqlite).unwrap();
+        assert_eq!(all.len(), 2);
+        let first = plan_apply(&g, &[], Some("0001_initial"), Dialect::Sqlite).unwrap();
+        assert_eq!(first.len(), 1);
+        let rest = plan_apply(&g, &[row(&g, 0)], None, Dialect::Postgres).unwrap();
+        assert_eq!(rest[0].key.id, "0002_bio");
+        assert_eq!(
+            rest[0].script(Dialect::Postgres),
+            [
+                "BEGIN",
+                "ALTER TABLE \"users\" ADD COLUMN \"bio\" TEXT",
+                "COMMIT"
+            ]
+        );
+    }
+
+    #[test]
+    fn rollback_plans_last_first() {
+        let g = graph();
+        let h = [row(&g, 0), row(&g, 1)];
+        let one = plan_rollback(&g, &h, &RollbackTarget::Steps(1), Dialect::Sqlite).unwrap();
+        assert_eq!(one[0].key.id, "0002_bio");
+        assert!(
+            one[0].plan.foreign_keys_off,
+            "dropping a column rebuilds on SQLite"
+        );
+        let to = plan_rollback(
+            &g,
+            &h,
+            &RollbackTarget::To("0001_initial".into()),
+            Dialect::Postgres,
+        )
+        .unwrap();
+        assert_eq!(to.len(), 1);
+        let all = plan_rollback(&g, &h, &RollbackTarget::Steps(9), Dialect::Postgres).unwrap();
+        let ids: Vec<&str> = all.iter().map(|s| s.key.id.as_str()).collect();
+        assert_eq!(ids, ["0002_bio", "0001_initial"]);
+    }
+
+    #[test]
+    fn status_and_verify_report_changes_and_missing_files() {
+        let g = graph();
+        let mut changed = row(&g, 0);
+        changed.checksum = "0".repeat(64);
+        let mut gone = row(&g, 0);
+        gone.id = "0000_gone".into();
+        let s = status(&g, &[changed.clone(), gone.clone()]);
+        assert!(matches!(s[0].status, Status::Changed(_)));
+        assert!(matches!(s[1].status, Status::Pending));
+        assert!(matches!(s[2].status, Status::Missing(_)));
+        assert!(verify(&g, &[changed])
+            .unwrap_err()
+            .to_string()
+            .starts_with("m/users/0001_initial.toml: this migration was edited"));
+        assert!(verify(&g, &[gone])
+            .unwrap_err()
+            .message
+            .contains("users/0000_gone is recorded as applied"));
+    }
+}

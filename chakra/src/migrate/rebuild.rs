@@ -1,0 +1,62 @@
+//! The SQLite table rebuild, for the alterations `ALTER TABLE` cannot do there: create the new
+//! table under a temporary name, copy the rows, drop the old table, rename the new one,
+//! recreate the indexes. Foreign keys must be off while it runs (the executor switches them
+//! off outside the transaction and runs `PRAGMA foreign_key_check` before commit), as in
+//! SQLite's own "12 steps" and Django's `_remake_table`.
+
+use super::ddl::Plan;
+use super::error::MResult;
+use super::state::{State, TableState};
+use super::table_sql::{all_indexes, create_index_sql, create_table_sql, default_sql, q};
+use crate::Dialect;
+
+/// The temporary name of the rebuilt table.
+pub fn temp_name(table: &str) -> String {
+    format!("__chakra_new_{table}")
+}
+
+/// Rebuilds table `old` into `new` (same table name). Columns are matched by field name; a
+/// column only in `new` takes its default; a column that becomes NOT NULL with a default gets
+/// the default where it was NULL.
+pub fn rebuild_table(
+    old: &TableState,
+    new: &TableState,
+    state: &State,
+    d: Dialect,
+) -> MResult<Plan> {
+    let tmp = temp_name(&new.table);
+    let mut s = vec![create_table_sql(new, &tmp, d, state)?];
+    let mut targets = Vec::new();
+    let mut sources = Vec::new();
+    for f in &new.fields {
+        let Some(src) = old.field(&f.name) else {
+            continue;
+        };
+        targets.push(q(&f.column)?);
+        let col = q(&src.column)?;
+        sources.push(match default_sql(f, d) {
+            Some(def) if src.nullable && !f.nullable => format!("COALESCE({col}, {def})"),
+            _ => col,
+        });
+    }
+    s.push(format!(
+        "INSERT INTO {} ({}) SELECT {} FROM {}",
+        q(&tmp)?,
+        targets.join(", "),
+        sources.join(", "),
+        q(&old.table)?
+    ));
+    s.push(format!("DROP TABLE {}", q(&old.table)?));
+    s.push(format!(
+        "ALTER TABLE {} RENAME TO {}",
+        q(&tmp)?,
+        q(&new.table)?
+    ));
+    for i in all_indexes(new) {
+        s.push(create_index_sql(&new.table, &i)?);
+    }
+    Ok(Plan {
+        statements: s,
+        foreign_keys_off: true,
+    })
+}

@@ -1,0 +1,179 @@
+//! Tests of the schema state replay.
+
+use super::*;
+use crate::migrate::format::parse_migration;
+use chakra_dsl::{FieldType, ForeignKeyRef, OnDelete};
+
+fn mig(ops: &str) -> Migration {
+    parse_migration(
+        &format!("[migration]\nid = \"0001\"\napp = \"a\"\n{ops}"),
+        "t.toml",
+    )
+    .unwrap()
+}
+
+const USERS: &str = r#"
+[[operations]]
+type = "CreateModel"
+name = "User"
+table = "users"
+[[operations.fields]]
+name = "id"
+type = "BigInteger"
+primary_key = true
+auto_increment = true
+[[operations.fields]]
+name = "name"
+type = "String"
+max_length = 50
+"#;
+
+const POSTS: &str = r#"
+[[operations]]
+type = "CreateModel"
+name = "Post"
+table = "posts"
+[[operations.fields]]
+name = "id"
+type = "BigInteger"
+primary_key = true
+[[operations.fields]]
+name = "author_id"
+type = "BigInteger"
+references = { table = "users", column = "id", on_delete = "CASCADE" }
+"#;
+
+#[test]
+fn replay_builds_tables_fields_indexes() {
+    let extra = r#"
+[[operations]]
+type = "AddField"
+table = "users"
+[operations.field]
+name = "email"
+type = "Text"
+nullable = true
+[[operations]]
+type = "AddIndex"
+table = "users"
+name = "users_email"
+columns = ["email"]
+[[operations]]
+type = "RenameField"
+table = "users"
+name = "email"
+new_name = "mail"
+[[operations]]
+type = "AlterField"
+table = "users"
+[operations.field]
+name = "name"
+type = "Text"
+"#;
+    let s = State::replay([&mig(&format!("{USERS}{extra}"))]).unwrap();
+    let users = s.table("users").unwrap();
+    assert_eq!(users.fields.len(), 3);
+    assert_eq!(users.field("mail").unwrap().column, "mail");
+    assert_eq!(users.indexes[0].columns, vec!["mail".to_string()]);
+    assert_eq!(users.field("name").unwrap().ty, FieldType::Text);
+}
+
+#[test]
+fn rename_model_follows_foreign_keys() {
+    let rename =
+        "\n[[operations]]\ntype = \"RenameModel\"\ntable = \"users\"\nnew_table = \"accounts\"\n";
+    let s = State::replay([&mig(&format!("{USERS}{POSTS}{rename}"))]).unwrap();
+    let fk = s.table("posts").unwrap().field("author_id").unwrap();
+    assert_eq!(fk.references.as_ref().unwrap().table, "accounts");
+    assert!(s.table("users").is_none());
+}
+
+#[test]
+fn invalid_operations_are_refused() {
+    let e = State::replay([&mig(&format!("{USERS}{USERS}"))]).unwrap_err();
+    assert!(
+        e.message
+            .contains("CreateModel users: table \"users\" already exists"),
+        "{}",
+        e.message
+    );
+    let del = "\n[[operations]]\ntype = \"DeleteModel\"\ntable = \"users\"\n";
+    let e = State::replay([&mig(&format!("{USERS}{POSTS}{del}"))]).unwrap_err();
+    assert!(
+        e.message.contains("still referenced by posts.author_id"),
+        "{}",
+        e.message
+    );
+    let rm = "\n[[operations]]\ntype = \"RemoveField\"\ntable = \"users\"\nname = \"nope\"\n";
+    let e = State::replay([&mig(&format!("{USERS}{rm}"))]).unwrap_err();
+    assert!(
+        e.message.contains("users has no field \"nope\""),
+        "{}",
+        e.message
+    );
+    let bad = USERS.replace("table = \"users\"", "table = \"us\\\"ers\"");
+    assert!(State::replay([&mig(&bad)]).is_err());
+}
+
+#[test]
+fn from_models_matches_the_replayed_state() {
+    let replayed = State::replay([&mig(&format!("{USERS}{POSTS}"))]).unwrap();
+    let mut id = FieldMeta::new("id", FieldType::BigInteger);
+    id.primary_key = true;
+    id.auto_increment = true;
+    let name = FieldMeta::new(
+        "name",
+        FieldType::String {
+            max_length: Some(50),
+        },
+    );
+    let mut pid = FieldMeta::new("id", FieldType::BigInteger);
+    pid.primary_key = true;
+    let mut author = FieldMeta::new("author_id", FieldType::BigInteger);
+    author.references = Some(ForeignKeyRef {
+        model: "User".into(),
+        table: "users".into(),
+        column: "id".into(),
+        on_delete: OnDelete::Cascade,
+    });
+    let models = vec![
+        ModelMeta {
+            name: "User".into(),
+            table: "users".into(),
+            fields: vec![id, name],
+            relations: vec![],
+        },
+        ModelMeta {
+            name: "Post".into(),
+            table: "posts".into(),
+            fields: vec![pid, author],
+            relations: vec![],
+        },
+    ];
+    assert_eq!(State::from_models(&models).unwrap(), replayed);
+}
+
+#[test]
+fn renaming_a_column_follows_into_check_constraints() {
+    let ops = r#"
+[[operations]]
+type = "AddConstraint"
+table = "users"
+name = "users_name_len"
+kind = "check"
+check = "length(name) > 0 AND names_x IS NULL OR name <> ''"
+[[operations]]
+type = "RenameField"
+table = "users"
+name = "name"
+new_name = "full_name"
+"#;
+    let s = State::replay([&mig(&format!("{USERS}{ops}"))]).unwrap();
+    let c = &s.table("users").unwrap().constraints[0];
+    assert_eq!(
+        c.kind,
+        ConstraintKind::Check {
+            check: "length(full_name) > 0 AND names_x IS NULL OR full_name <> ''".into()
+        }
+    );
+}
