@@ -5,7 +5,7 @@ use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Expr, ExprLit, ExprUnary, Fields, Ident, Lit, LitStr, Type, UnOp};
 
-const MODEL_ATTRS: &str = "`table = \"name\"` and `no_default`";
+const MODEL_ATTRS: &str = "`table = \"name\"`, `app = \"name\"` and `no_default`";
 const FIELD_ATTRS: &str = "`primary_key`, `auto_increment`, `unique`, `index`, `max_length = N`, \
 `precision = P`, `scale = S`, `default = \"now()\"` or `default = <literal>`, `column = \"name\"`, \
 `relation = OneToMany | ForeignKey | OneToOne | ManyToMany`, `foreign_key = \"column\"`, \
@@ -53,6 +53,8 @@ pub(crate) struct FieldAttrs {
 /// The whole model.
 pub(crate) struct ModelAttrs {
     pub(crate) table: String,
+    /// `app = "blog"`: the migrations app a new table goes to.
+    pub(crate) app: Option<String>,
     pub(crate) no_default: bool,
     pub(crate) fields: Vec<FieldAttrs>,
 }
@@ -440,6 +442,7 @@ pub(crate) fn parse_model(input: &DeriveInput) -> syn::Result<ModelAttrs> {
         }
     };
     let mut table = None;
+    let mut app = None;
     let mut no_default = false;
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("chakra")) {
         attr.parse_nested_meta(|meta| {
@@ -456,6 +459,18 @@ pub(crate) fn parse_model(input: &DeriveInput) -> syn::Result<ModelAttrs> {
                     ));
                 }
                 set_once(&mut table, v, span, "table")
+            } else if meta.path.is_ident("app") {
+                let s: LitStr = meta.value()?.parse().map_err(|_| {
+                    syn::Error::new(span, "`app` takes a string: `app = \"blog\"`")
+                })?;
+                let v = s.value();
+                if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    return Err(syn::Error::new(
+                        s.span(),
+                        "`app` is a migrations folder name: letters, digits and underscores",
+                    ));
+                }
+                set_once(&mut app, v, span, "app")
             } else if meta.path.is_ident("no_default") {
                 flag(&mut no_default, span, "no_default")
             } else {
@@ -529,6 +544,7 @@ pub(crate) fn parse_model(input: &DeriveInput) -> syn::Result<ModelAttrs> {
     }
     Ok(ModelAttrs {
         table: table.unwrap_or_else(|| snake_case(&input.ident.to_string())),
+        app,
         no_default,
         fields,
     })

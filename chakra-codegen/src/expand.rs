@@ -224,6 +224,10 @@ pub(crate) fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenSt
     let pk_ident = &pk.ident;
     let pk_ty = &pk.ty;
 
+    let app = match &m.app {
+        Some(a) => quote!(::core::option::Option::Some(::std::string::String::from(#a))),
+        None => quote!(::core::option::Option::None),
+    };
     let field_metas = columns.iter().map(|f| field_meta(f, m));
     let relation_metas = relations.iter().map(|f| relation_meta(f, m, &name));
 
@@ -395,6 +399,7 @@ pub(crate) fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenSt
                             table: ::std::string::String::from(#table),
                             fields: ::std::vec![#(#field_metas),*],
                             relations: ::std::vec![#(#relation_metas),*],
+                            app: #app,
                         })
                     });
                 &META

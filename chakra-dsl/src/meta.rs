@@ -165,6 +165,10 @@ pub struct ModelMeta {
     pub fields: Vec<FieldMeta>,
     /// Relations to other models.
     pub relations: Vec<RelationMeta>,
+    /// The migrations app the model's table belongs to when it is new (`#[chakra(app =
+    /// "blog")]`, Python `__app__ = "blog"`); a table already created by a migration stays
+    /// in that migration's app.
+    pub app: Option<String>,
 }
 
 impl ModelMeta {

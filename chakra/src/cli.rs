@@ -290,6 +290,10 @@ pub async fn execute(cli: Cli, models: &[ModelMeta], out: Style) -> crate::Resul
                 app,
                 name,
                 renames: parse_renames(&rename)?,
+                declared_apps: models
+                    .iter()
+                    .filter_map(|m| m.app.clone().map(|a| (m.table.clone(), a)))
+                    .collect(),
             };
             return make_cmd::make(&dir, models, opts, no_input, merge, check, out);
         }

@@ -53,6 +53,7 @@ fn kinds_meta() -> Arc<ModelMeta> {
             nullable("u", FieldType::Uuid),
         ],
         relations: vec![],
+        app: None,
     })
 }
 

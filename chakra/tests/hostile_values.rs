@@ -37,6 +37,7 @@ fn meta() -> Arc<ModelMeta> {
             FieldMeta::new("blob", FieldType::Bytes),
         ],
         relations: vec![],
+        app: None,
     })
 }
 

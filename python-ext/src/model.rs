@@ -183,6 +183,7 @@ pub fn register_model(
             table,
             fields: metas,
             relations: rels,
+            app: None,
         }),
         cls: cls.unbind(),
         names,

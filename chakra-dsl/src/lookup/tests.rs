@@ -35,6 +35,7 @@ fn user() -> ModelMeta {
             foreign_key: Some("author_id".into()),
             back_populates: Some("author".into()),
         }],
+        app: None,
     }
 }
 

@@ -77,6 +77,8 @@ pub fn resolve_schema(models: &dyn Models) -> Result<Vec<ModelMeta>> {
                 table: through.clone(),
                 fields: vec![column(source_column, m, key(m)?), tgt],
                 relations: Vec::new(),
+                // The join table lives with the model that declares the relation.
+                app: m.app.clone(),
             });
         }
     }

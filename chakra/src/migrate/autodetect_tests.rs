@@ -28,6 +28,7 @@ fn model(table: &str, fields: Vec<FieldMeta>) -> ModelMeta {
         table: table.into(),
         fields,
         relations: vec![],
+        app: None,
     }
 }
 

@@ -20,6 +20,9 @@ use std::path::{Path, PathBuf};
 pub struct MakeOptions {
     /// The app new tables go to.
     pub app: Option<String>,
+    /// Apps the models declare for their tables (`#[chakra(app = …)]`, `__app__`), by
+    /// table; they win over `app` for a new table.
+    pub declared_apps: BTreeMap<String, String>,
     /// The migration name (`0002_<name>`); derived from the operations when absent.
     pub name: Option<String>,
     /// Confirmed renames.
@@ -175,10 +178,16 @@ pub fn make(
             }
             let app = match owners.get(&table) {
                 Some(a) => a.clone(),
+                None if opts.declared_apps.contains_key(&table) => {
+                    let a = opts.declared_apps[&table].clone();
+                    owners.insert(table.clone(), a.clone());
+                    a
+                }
                 None => {
                     let a = default_app.clone().ok_or_else(|| {
                         MigrationError::new(format!(
-                            "new table {table:?}: which app does it belong to? pass --app"
+                            "new table {table:?}: which app does it belong to? declare it on the \
+                             model (`#[chakra(app = \"…\")]`, `__app__ = \"…\"`) or pass --app"
                         ))
                     })?;
                     owners.insert(table.clone(), a.clone());

@@ -24,6 +24,7 @@ fn user_model(extra: Vec<FieldMeta>) -> State {
         table: "users".into(),
         fields,
         relations: vec![],
+        app: None,
     }])
     .unwrap()
 }
@@ -168,6 +169,7 @@ fn a_cross_app_foreign_key_cycle_becomes_a_later_add_field() {
         table: table.into(),
         fields: vec![pk(), fk("other_id", other)],
         relations: vec![],
+        app: None,
     };
     let models = State::from_models(&[model("ta", "tb"), model("tb", "ta")]).unwrap();
     // Both tables go to app a here; put tb in app b by creating it there first.
@@ -213,4 +215,35 @@ fn a_cross_app_foreign_key_cycle_becomes_a_later_add_field() {
         .flat_map(|m| m.migration.operations.iter().map(|o| o.describe()))
         .collect();
     assert_eq!(ops, ["CreateModel ta", "AddField tc.other_id"]);
+}
+
+#[test]
+fn a_new_table_goes_to_the_app_its_model_declares() {
+    let seed = loaded(SEED, "users", "0001_initial");
+    let mut id = FieldMeta::new("id", FieldType::BigInteger);
+    id.primary_key = true;
+    id.auto_increment = true;
+    let mut models = vec![ModelMeta {
+        name: "Tag".into(),
+        table: "tags".into(),
+        fields: vec![id],
+        relations: vec![],
+        app: Some("blog".into()),
+    }];
+    models.extend(
+        user_model(vec![])
+            .tables
+            .values()
+            .map(|t| t.to_model_meta()),
+    );
+    let state = State::from_models(&models).unwrap();
+    let opts = MakeOptions {
+        app: Some("users".into()),
+        declared_apps: [("tags".to_owned(), "blog".to_owned())].into(),
+        ..Default::default()
+    };
+    let made = make(std::slice::from_ref(&seed), Path::new("m"), &state, &opts).unwrap();
+    assert_eq!(made.len(), 1);
+    assert_eq!(made[0].migration.app, "blog");
+    assert_eq!(made[0].path, Path::new("m/blog/0001_initial.toml"));
 }

@@ -41,6 +41,7 @@ impl TableState {
             table: self.table.clone(),
             fields: self.fields.clone(),
             relations: Vec::new(),
+            app: None,
         }
     }
 

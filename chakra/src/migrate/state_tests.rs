@@ -142,12 +142,14 @@ fn from_models_matches_the_replayed_state() {
             table: "users".into(),
             fields: vec![id, name],
             relations: vec![],
+            app: None,
         },
         ModelMeta {
             name: "Post".into(),
             table: "posts".into(),
             fields: vec![pid, author],
             relations: vec![],
+            app: None,
         },
     ];
     assert_eq!(State::from_models(&models).unwrap(), replayed);

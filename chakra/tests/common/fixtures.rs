@@ -27,6 +27,7 @@ pub fn users_meta() -> Arc<ModelMeta> {
         table: "users".into(),
         fields: vec![id, username, age, active],
         relations: vec![],
+        app: None,
     })
 }
 
@@ -42,6 +43,7 @@ pub fn posts_meta() -> Arc<ModelMeta> {
         table: "posts".into(),
         fields: vec![id, author, title],
         relations: vec![],
+        app: None,
     })
 }
 
