@@ -5,7 +5,8 @@ use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Expr, ExprLit, ExprUnary, Fields, Ident, Lit, LitStr, Type, UnOp};
 
-const MODEL_ATTRS: &str = "`table = \"name\"`, `app = \"name\"` and `no_default`";
+const MODEL_ATTRS: &str =
+    "`table = \"name\"`, `app = \"name\"`, `schema = crate::schema::table` and `no_default`";
 const FIELD_ATTRS: &str = "`primary_key`, `auto_increment`, `unique`, `index`, `max_length = N`, \
 `precision = P`, `scale = S`, `default = \"now()\"` or `default = <literal>`, `column = \"name\"`, \
 `relation = OneToMany | ForeignKey | OneToOne | ManyToMany`, `foreign_key = \"column\"`, \
@@ -55,6 +56,9 @@ pub(crate) struct ModelAttrs {
     pub(crate) table: String,
     /// `app = "blog"`: the migrations app a new table goes to.
     pub(crate) app: Option<String>,
+    /// `schema = crate::schema::users`: the module of `schema.rs` the fields are checked
+    /// against.
+    pub(crate) schema: Option<syn::Path>,
     pub(crate) no_default: bool,
     pub(crate) fields: Vec<FieldAttrs>,
 }
@@ -443,6 +447,7 @@ pub(crate) fn parse_model(input: &DeriveInput) -> syn::Result<ModelAttrs> {
     };
     let mut table = None;
     let mut app = None;
+    let mut schema: Option<syn::Path> = None;
     let mut no_default = false;
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("chakra")) {
         attr.parse_nested_meta(|meta| {
@@ -459,6 +464,14 @@ pub(crate) fn parse_model(input: &DeriveInput) -> syn::Result<ModelAttrs> {
                     ));
                 }
                 set_once(&mut table, v, span, "table")
+            } else if meta.path.is_ident("schema") {
+                let p: syn::Path = meta.value()?.parse().map_err(|_| {
+                    syn::Error::new(
+                        span,
+                        "`schema` takes the table's module in schema.rs: `schema = crate::schema::users`",
+                    )
+                })?;
+                set_once(&mut schema, p, span, "schema")
             } else if meta.path.is_ident("app") {
                 let s: LitStr = meta.value()?.parse().map_err(|_| {
                     syn::Error::new(span, "`app` takes a string: `app = \"blog\"`")
@@ -545,6 +558,7 @@ pub(crate) fn parse_model(input: &DeriveInput) -> syn::Result<ModelAttrs> {
     Ok(ModelAttrs {
         table: table.unwrap_or_else(|| snake_case(&input.ident.to_string())),
         app,
+        schema,
         no_default,
         fields,
     })

@@ -210,6 +210,49 @@ fn default_value(f: &FieldAttrs) -> TokenStream {
     }
 }
 
+/// Compile-time checks against `schema.rs`: the module's table is the model's, and every
+/// column field exists there with the same Rust type (nullability included). Each error
+/// points at the field.
+fn schema_checks(schema: &syn::Path, table: &str, columns: &[&FieldAttrs]) -> TokenStream {
+    let mut out = Vec::new();
+    let msg = format!("the model's table \"{table}\" is not the table of its `schema` module");
+    let sspan = syn::spanned::Spanned::span(schema);
+    out.push(quote_spanned! {sspan=>
+        const _: () = ::core::assert!(
+            ::chakra::dsl::typed::same_str(#schema::TABLE, #table),
+            #msg
+        );
+    });
+    for f in columns {
+        let ty = &f.ty;
+        let span = syn::spanned::Spanned::span(ty);
+        let col = syn::Ident::new_raw_or_plain(&f.column, f.ident.span());
+        let ty = respan(quote!(#ty), span);
+        out.push(quote_spanned! {span=>
+            const _: fn() = || {
+                fn __chakra_schema<__F: ::chakra::dsl::typed::SchemaColumn<__C>, __C>() {}
+                __chakra_schema::<#ty, #schema::#col>();
+            };
+        });
+    }
+    quote!(#(#out)*)
+}
+
+trait IdentExt {
+    fn new_raw_or_plain(s: &str, span: Span) -> syn::Ident;
+}
+
+impl IdentExt for syn::Ident {
+    fn new_raw_or_plain(s: &str, span: Span) -> syn::Ident {
+        syn::parse_str::<syn::Ident>(s)
+            .map(|mut i| {
+                i.set_span(span);
+                i
+            })
+            .unwrap_or_else(|_| syn::Ident::new_raw(s, span))
+    }
+}
+
 /// Generates everything for one model.
 pub(crate) fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenStream> {
     let ident = &input.ident;
@@ -296,6 +339,9 @@ pub(crate) fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenSt
     let relation_names: Vec<String> = relations.iter().map(|f| f.ident.to_string()).collect();
 
     let mut checks = Vec::new();
+    if let Some(schema) = &m.schema {
+        checks.push(schema_checks(schema, table, &columns));
+    }
     for f in &m.fields {
         let ty = &f.ty;
         if f.relation.is_some() {

@@ -19,3 +19,39 @@ fn the_committed_schema_is_what_the_generator_writes() {
     assert_eq!(schema_rs(&state), include_str!("migrate_schema_seed.rs"));
     assert_eq!(schema::users::TABLE, "users");
 }
+
+/// The top-level `schema.rs` (the example app's, which `chakra/examples/blog_app.rs` checks
+/// its models against) is what the generator writes for `migrations/`.
+#[test]
+fn the_example_apps_schema_rs_is_current() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let loaded = chakra::migrate::load_dir(&root.join("migrations")).unwrap();
+    let graph = chakra::migrate::Graph::new(loaded).unwrap();
+    let state = State::replay(graph.ordered.iter().map(|m| &m.migration)).unwrap();
+    let committed = std::fs::read_to_string(root.join("schema.rs")).unwrap();
+    assert!(
+        schema_rs(&state) == committed,
+        "schema.rs is out of date: run `cargo run -p chakra --bin chakra -- migrate schema --out schema.rs`"
+    );
+}
+
+/// The example app's Rust models agree with `migrations/` (`migrate make --check` finds
+/// nothing to write). The example is built by `cargo test`.
+#[test]
+fn the_example_apps_models_agree_with_its_migrations() {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap().join("examples");
+    let app = dir.join(format!("blog_app{}", std::env::consts::EXE_SUFFIX));
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = std::process::Command::new(&app)
+        .args(["migrate", "make", "--check", "--no-input", "--dir"])
+        .arg(root.join("migrations"))
+        .output()
+        .unwrap_or_else(|e| panic!("run {}: {e}", app.display()));
+    assert!(
+        out.status.success(),
+        "blog_app migrate make --check: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

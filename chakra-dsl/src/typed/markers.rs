@@ -154,3 +154,31 @@ impl<L, T: FromLiteral<L>> FromLiteral<L> for Option<T> {
         Some(T::from_literal(l))
     }
 }
+
+/// A field whose Rust type is `Column`, the type `schema.rs` gives its column: the check
+/// `#[chakra(schema = crate::schema::users)]` generates for each field.
+#[diagnostic::on_unimplemented(
+    message = "this field is `{Self}`, but the migrations make its column `{Column}`",
+    label = "does not match schema.rs",
+    note = "change the field's type, or change the table with a migration (`chakra migrate make`) and regenerate schema.rs (`chakra migrate schema`)"
+)]
+pub trait SchemaColumn<Column> {}
+
+impl<T> SchemaColumn<T> for T {}
+
+/// `a == b` for strings in constant evaluation (the table check of
+/// `#[chakra(schema = …)]`).
+pub const fn same_str(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}

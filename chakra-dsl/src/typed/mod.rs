@@ -27,9 +27,10 @@ pub use column::Column;
 pub use column_type::{ArrayElement, ColumnType, FieldOptions};
 pub use expr::{Condition, TypedExpr};
 pub use filter::FilterFor;
+pub use markers::same_str;
 pub use markers::{
     AutoIncrementType, DateTimeType, DecimalType, FromLiteral, MaxLengthType, NowDefault,
-    NullableType, NumericType, TemporalType, TextType,
+    NullableType, NumericType, SchemaColumn, TemporalType, TextType,
 };
 pub use order::{IntoOrdering, Ordering};
 pub use related::{Cardinality, OneRow, Related, RelatedField, Relation, RelationTarget};
