@@ -5,9 +5,8 @@
 use super::error::{MResult, MigrationError};
 use super::operations::{ConstraintDef, ConstraintKind, IndexDef};
 use super::state::{State, TableState};
-use crate::sql::ddl::{column_type, literal};
 use crate::Dialect;
-use chakra_dsl::{ident, DefaultValue, FieldMeta, FieldType, ForeignKeyRef};
+use chakra_dsl::{ident, FieldMeta, ForeignKeyRef};
 
 /// A validated, quoted identifier.
 pub fn q(name: &str) -> MResult<String> {
@@ -23,38 +22,9 @@ fn q_list(names: &[String]) -> MResult<String> {
         .join(", "))
 }
 
-/// The index a field with `index = true` implies (`users_email_idx`, as `create_table` names it).
-pub fn field_index_name(table: &str, column: &str) -> String {
-    format!("{table}_{column}_idx")
-}
-
-/// The UNIQUE constraint a field with `unique = true` implies (`users_email_key`,
-/// PostgreSQL's own naming).
-pub fn field_unique_name(table: &str, column: &str) -> String {
-    format!("{table}_{column}_key")
-}
-
-/// The foreign-key constraint a field's `references` implies (`posts_author_id_fkey`).
-pub fn field_fk_name(table: &str, column: &str) -> String {
-    format!("{table}_{column}_fkey")
-}
-
-/// The DEFAULT expression of a field, if any.
-pub fn default_sql(f: &FieldMeta, d: Dialect) -> Option<String> {
-    match &f.default {
-        None => None,
-        Some(DefaultValue::Now) => Some(
-            match (d, &f.ty) {
-                (Dialect::Postgres, FieldType::Date) => "CURRENT_DATE",
-                (Dialect::Postgres, _) => "now()",
-                (Dialect::Sqlite, FieldType::Date) => "(date('now'))",
-                (Dialect::Sqlite, _) => "(strftime('%Y-%m-%dT%H:%M:%f', 'now') || '000Z')",
-            }
-            .to_owned(),
-        ),
-        Some(DefaultValue::Value(v)) => Some(literal(v, d)),
-    }
-}
+pub use crate::sql::ddl::{
+    default_sql, field_index_name, field_unique_name, fk_constraint_name as field_fk_name,
+};
 
 /// The `REFERENCES …` clause of a foreign key (the referenced column defaults to the
 /// referenced table's primary key).
@@ -82,7 +52,8 @@ pub fn references_sql(
     Ok(s)
 }
 
-/// One column definition for `CREATE TABLE` / `ADD COLUMN`.
+/// One column definition for `CREATE TABLE` / `ADD COLUMN` (the one definition
+/// `sql::ddl` writes, with the reference resolved against the state).
 pub fn column_def(
     t: &TableState,
     f: &FieldMeta,
@@ -90,41 +61,13 @@ pub fn column_def(
     single_pk: bool,
     state: &State,
 ) -> MResult<String> {
-    let mut s = q(&f.column)?;
-    s.push(' ');
-    if f.auto_increment && f.primary_key {
-        s.push_str(match (d, &f.ty) {
-            (Dialect::Postgres, FieldType::Integer) => "SERIAL PRIMARY KEY",
-            (Dialect::Postgres, _) => "BIGSERIAL PRIMARY KEY",
-            (Dialect::Sqlite, _) => "INTEGER PRIMARY KEY AUTOINCREMENT",
-        });
-        return Ok(s);
-    }
-    s.push_str(&column_type(&f.ty, d));
-    if f.primary_key && single_pk {
-        s.push_str(" PRIMARY KEY");
-    }
-    if !f.nullable && !f.primary_key {
-        s.push_str(" NOT NULL");
-    }
-    if let Some(def) = default_sql(f, d) {
-        s.push_str(" DEFAULT ");
-        s.push_str(&def);
-    }
-    if f.unique && !f.primary_key {
-        s.push_str(&format!(
-            " CONSTRAINT {} UNIQUE",
-            q(&field_unique_name(&t.table, &f.column))?
-        ));
-    }
-    if let Some(r) = &f.references {
-        s.push_str(&format!(
-            " CONSTRAINT {} {}",
-            q(&field_fk_name(&t.table, &f.column))?,
-            references_sql(r, state, Some(t))?
-        ));
-    }
-    Ok(s)
+    let references = match &f.references {
+        Some(r) => Some(references_sql(r, state, Some(t))?),
+        None => None,
+    };
+    Ok(crate::sql::ddl::column_def(
+        &t.table, f, d, single_pk, references,
+    )?)
 }
 
 /// A table constraint clause (`CONSTRAINT "name" UNIQUE (…)`).
@@ -184,9 +127,7 @@ pub fn create_index_sql(table: &str, i: &IndexDef) -> MResult<String> {
 /// match.
 pub fn field_index(t: &TableState, f: &FieldMeta) -> Option<IndexDef> {
     let pks: Vec<&FieldMeta> = t.fields.iter().filter(|f| f.primary_key).collect();
-    let leads_pk =
-        f.primary_key && (pks.len() == 1 || pks.first().is_some_and(|p| p.name == f.name));
-    ((f.index || f.references.is_some()) && !f.unique && !leads_pk).then(|| IndexDef {
+    crate::sql::ddl::implies_index(f, &pks).then(|| IndexDef {
         name: field_index_name(&t.table, &f.column),
         columns: vec![f.column.clone()],
         unique: false,

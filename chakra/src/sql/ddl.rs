@@ -78,8 +78,19 @@ pub fn literal(v: &Value, d: Dialect) -> String {
     }
 }
 
-/// The name Chakra gives a foreign-key constraint: `posts_author_id_fkey` (PostgreSQL's own
-/// naming), so errors and migrations can refer to it.
+/// The index a field with `index = true` (or a foreign key) implies: `users_email_idx`.
+pub fn field_index_name(table: &str, column: &str) -> String {
+    format!("{table}_{column}_idx")
+}
+
+/// The UNIQUE constraint a field with `unique = true` implies: `users_email_key`
+/// (PostgreSQL's own naming).
+pub fn field_unique_name(table: &str, column: &str) -> String {
+    format!("{table}_{column}_key")
+}
+
+/// The foreign-key constraint a field's `references` implies: `posts_author_id_fkey`
+/// (PostgreSQL's own naming), so errors and migrations can refer to it.
 pub fn fk_constraint_name(table: &str, column: &str) -> String {
     format!("{table}_{column}_fkey")
 }
@@ -103,18 +114,42 @@ fn resolved(f: &FieldMeta) -> Option<&ForeignKeyRef> {
         .filter(|r| !r.table.is_empty() && !r.column.is_empty())
 }
 
-fn column_def(f: &FieldMeta, d: Dialect, single_pk: bool) -> Result<String> {
+/// The DEFAULT expression of a field, if any (`now()` is the current date for a Date field).
+pub fn default_sql(f: &FieldMeta, d: Dialect) -> Option<String> {
+    match &f.default {
+        None => None,
+        Some(DefaultValue::Now) => Some(
+            match (d, &f.ty) {
+                (Dialect::Postgres, FieldType::Date) => "CURRENT_DATE",
+                (Dialect::Postgres, _) => "now()",
+                (Dialect::Sqlite, FieldType::Date) => "(date('now'))",
+                (Dialect::Sqlite, _) => "(strftime('%Y-%m-%dT%H:%M:%f', 'now') || '000Z')",
+            }
+            .to_owned(),
+        ),
+        Some(DefaultValue::Value(v)) => Some(literal(v, d)),
+    }
+}
+
+/// One column definition for `CREATE TABLE` / `ADD COLUMN` of table `table`: type, key,
+/// NOT NULL, DEFAULT, a named UNIQUE constraint, and `references` (a rendered
+/// `REFERENCES …` clause) as a named foreign-key constraint.
+pub fn column_def(
+    table: &str,
+    f: &FieldMeta,
+    d: Dialect,
+    single_pk: bool,
+    references: Option<String>,
+) -> Result<String> {
     ident::validate(&f.column)?;
     let mut s = ident::quote(&f.column);
     s.push(' ');
     if f.auto_increment && f.primary_key {
-        match d {
-            Dialect::Postgres => s.push_str(match f.ty {
-                FieldType::Integer => "SERIAL PRIMARY KEY",
-                _ => "BIGSERIAL PRIMARY KEY",
-            }),
-            Dialect::Sqlite => s.push_str("INTEGER PRIMARY KEY AUTOINCREMENT"),
-        }
+        s.push_str(match (d, &f.ty) {
+            (Dialect::Postgres, FieldType::Integer) => "SERIAL PRIMARY KEY",
+            (Dialect::Postgres, _) => "BIGSERIAL PRIMARY KEY",
+            (Dialect::Sqlite, _) => "INTEGER PRIMARY KEY AUTOINCREMENT",
+        });
         return Ok(s);
     }
     s.push_str(&column_type(&f.ty, d));
@@ -124,21 +159,30 @@ fn column_def(f: &FieldMeta, d: Dialect, single_pk: bool) -> Result<String> {
     if !f.nullable && !f.primary_key {
         s.push_str(" NOT NULL");
     }
-    if f.unique && !f.primary_key {
-        s.push_str(" UNIQUE");
+    if let Some(def) = default_sql(f, d) {
+        s.push_str(" DEFAULT ");
+        s.push_str(&def);
     }
-    match &f.default {
-        Some(DefaultValue::Now) => s.push_str(match d {
-            Dialect::Postgres => " DEFAULT now()",
-            Dialect::Sqlite => " DEFAULT (strftime('%Y-%m-%dT%H:%M:%f', 'now') || '000Z')",
-        }),
-        Some(DefaultValue::Value(v)) => {
-            s.push_str(" DEFAULT ");
-            s.push_str(&literal(v, d));
-        }
-        None => {}
+    if f.unique && !f.primary_key {
+        let name = field_unique_name(table, &f.column);
+        ident::validate(&name)?;
+        s.push_str(&format!(" CONSTRAINT {} UNIQUE", ident::quote(&name)));
+    }
+    if let Some(r) = references {
+        let name = fk_constraint_name(table, &f.column);
+        ident::validate(&name)?;
+        s.push_str(&format!(" CONSTRAINT {} {r}", ident::quote(&name)));
     }
     Ok(s)
+}
+
+/// Whether a field implies an index of its own: `index = true` or a foreign key, except
+/// where a unique constraint or the primary key (whose first column leads its index)
+/// already gives one. `pks` are the table's primary-key fields.
+pub fn implies_index(f: &FieldMeta, pks: &[&FieldMeta]) -> bool {
+    let leads_pk =
+        f.primary_key && (pks.len() == 1 || pks.first().is_some_and(|p| p.name == f.name));
+    (f.index || f.references.is_some()) && !f.unique && !leads_pk
 }
 
 /// `CREATE TABLE` (and `CREATE INDEX` for indexed fields and foreign keys) for a model,
@@ -208,11 +252,11 @@ fn create_table_deferring(
     let mut cols = Vec::with_capacity(meta.fields.len() + 1);
     let mut alters = Vec::new();
     for f in &meta.fields {
-        let mut c = column_def(f, d, single_pk)?;
+        let mut inline = None;
         if let Some(r) = resolved(f) {
-            let name = fk_constraint_name(&meta.table, &f.column);
-            ident::validate(&name)?;
             if defer(&r.table) {
+                let name = fk_constraint_name(&meta.table, &f.column);
+                ident::validate(&name)?;
                 alters.push(format!(
                     "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) {}",
                     ident::quote(&meta.table),
@@ -221,14 +265,10 @@ fn create_table_deferring(
                     references_clause(r)?
                 ));
             } else {
-                c.push_str(&format!(
-                    " CONSTRAINT {} {}",
-                    ident::quote(&name),
-                    references_clause(r)?
-                ));
+                inline = Some(references_clause(r)?);
             }
         }
-        cols.push(c);
+        cols.push(column_def(&meta.table, f, d, single_pk, inline)?);
     }
     if pks.len() > 1 {
         let names: Vec<String> = pks.iter().map(|f| ident::quote(&f.column)).collect();
@@ -239,15 +279,8 @@ fn create_table_deferring(
         ident::quote(&meta.table),
         cols.join(", ")
     )];
-    // Indexed fields and foreign keys, except where a unique constraint or the primary
-    // key (whose first column leads its index) already gives one.
-    let first_pk = pks.first().map(|f| f.name.clone());
-    for f in meta.fields.iter().filter(|f| {
-        (f.index || f.references.is_some())
-            && !f.unique
-            && !(f.primary_key && (single_pk || Some(&f.name) == first_pk.as_ref()))
-    }) {
-        let name = format!("{}_{}_idx", meta.table, f.column);
+    for f in meta.fields.iter().filter(|f| implies_index(f, &pks)) {
+        let name = field_index_name(&meta.table, &f.column);
         ident::validate(&name)?;
         out.push(format!(
             "CREATE INDEX {} ON {} ({})",
