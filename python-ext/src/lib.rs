@@ -10,7 +10,7 @@
 //! - [`registry`]: the registered models by name (relations resolve against it).
 //!   [`schema`]: tables from metadata. [`hydrate`]: row trees (eager loads) → instances.
 //!   [`links`]: many-to-many add/remove/clear/set. [`statement_log`]: the `chakra.sql`
-//!   logger.
+//!   logger. [`migrate`]: `chakra migrate …` (the Rust CLI) with the Python models.
 //! - [`filters`]: `Q` / `F` / `field__lookup=value` → the shared lookup parser.
 //! - [`convert`]: values ↔ Python objects. [`errors`]: the error enum → `chakra.errors`.
 
@@ -21,6 +21,7 @@ mod filters;
 mod hydrate;
 mod job;
 mod links;
+mod migrate;
 mod model;
 mod pools;
 mod query;
@@ -49,6 +50,7 @@ fn _chakra(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<model::ModelHandle>()?;
     m.add_class::<query::Query>()?;
     m.add_function(wrap_pyfunction!(model::register_model, m)?)?;
+    m.add_function(wrap_pyfunction!(migrate::migrate_main, m)?)?;
     m.add_function(wrap_pyfunction!(schema::create_tables_job, m)?)?;
     m.add_function(wrap_pyfunction!(schema::drop_tables_job, m)?)?;
     m.add_function(wrap_pyfunction!(schema::create_table_sql, m)?)?;

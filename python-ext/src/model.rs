@@ -153,9 +153,11 @@ pub struct ModelHandle {
 /// auto_increment, unique, nullable, index, default, default_now`, and `references`:
 /// `{model, on_delete}` for a foreign-key column), `relations` dicts (`name, kind, target,
 /// foreign_key, back_populates`, and `through, source_column, target_column` for a
-/// many-to-many; the columns default to `post_id` / `tag_id`). A model registered under
-/// the same name before is replaced.
+/// many-to-many; the columns default to `post_id` / `tag_id`). `app` is the migrations app
+/// a new table goes to (`__app__`). A model registered under the same name before is
+/// replaced.
 #[pyfunction]
+#[pyo3(signature = (cls, name, table, fields, relations, app=None))]
 pub fn register_model(
     py: Python<'_>,
     cls: Bound<'_, PyType>,
@@ -163,8 +165,17 @@ pub fn register_model(
     table: String,
     fields: Vec<Bound<'_, PyDict>>,
     relations: Vec<Bound<'_, PyDict>>,
+    app: Option<String>,
 ) -> PyResult<ModelHandle> {
     chakra_dsl::ident::validate(&table).map_err(err)?;
+    if let Some(a) = &app {
+        if a.is_empty() || !a.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(err(Error::Config(format!(
+                "{name}.__app__ = {a:?}: an app is a migrations folder name (letters, digits \
+                 and underscores)"
+            ))));
+        }
+    }
     let mut metas = Vec::with_capacity(fields.len());
     for f in &fields {
         metas.push(field_meta(&name, f)?);
@@ -183,7 +194,7 @@ pub fn register_model(
             table,
             fields: metas,
             relations: rels,
-            app: None,
+            app,
         }),
         cls: cls.unbind(),
         names,
@@ -354,6 +365,12 @@ impl ModelHandle {
     #[getter]
     fn table(&self) -> &str {
         &self.info.meta.table
+    }
+
+    /// The migrations app a new table goes to (`__app__`), if declared.
+    #[getter]
+    fn app(&self) -> Option<&str> {
+        self.info.meta.app.as_deref()
     }
 
     /// Field names in declaration order.

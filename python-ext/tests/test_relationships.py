@@ -92,7 +92,10 @@ async def test_schema_has_foreign_keys_indexes_and_join_table(db: object) -> Non
     assert 'PRIMARY KEY ("post_id", "tag_id")' in join
     assert '"tag_id" BIGINT' in join and 'REFERENCES "tags" ("id") ON DELETE CASCADE' in join
     # One profile per user; RESTRICT is the default.
-    assert '"user_id" INTEGER NOT NULL UNIQUE' in chakra.create_table_sql(Profile, "sqlite")[0]
+    assert (
+        '"user_id" INTEGER NOT NULL CONSTRAINT "profiles_user_id_key" UNIQUE'
+        in chakra.create_table_sql(Profile, "sqlite")[0]
+    )
     comments = chakra.create_table_sql(Comment, "postgres")[0]
     assert 'REFERENCES "users" ("id") ON DELETE RESTRICT' in comments
     assert chakra.CASCADE == "CASCADE" and chakra.SET_NULL.value == "SET_NULL"

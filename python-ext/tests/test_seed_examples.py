@@ -39,7 +39,7 @@ async def test_model_definition_registers_metadata(db: object) -> None:
     assert "OneToMany" in meta and '"Post"' in meta and '"author"' in meta
     assert "author_id" in Post.__chakra__.describe()
     ddl = chakra.create_table_sql(User, "postgres")[0]
-    assert '"username" VARCHAR(50) NOT NULL UNIQUE' in ddl
+    assert '"username" VARCHAR(50) NOT NULL CONSTRAINT "users_username_key" UNIQUE' in ddl
     assert '"id" SERIAL PRIMARY KEY' in ddl
     assert (
         User.objects.filter(username="x")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import atexit
 import logging
 
-from . import _chakra, errors
+from . import _chakra, errors, migrate
 from .config import close, configure, current_url
 from .expressions import F, Q
 from .fields import (
@@ -116,6 +116,7 @@ __all__ = [
     "errors",
     "execute_script",
     "execute_script_sync",
+    "migrate",
     "registry",
 ]
 

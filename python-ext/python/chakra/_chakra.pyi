@@ -16,6 +16,7 @@ __all__ = [
     "create_tables_job",
     "default_url",
     "drop_tables_job",
+    "migrate_main",
     "noop_job",
     "register_model",
     "shutdown",
@@ -113,6 +114,9 @@ class ModelHandle:
     def name(self) -> str: ...
     @property
     def table(self) -> str: ...
+    @property
+    def app(self) -> str | None:
+        """The migrations app a new table goes to (``__app__``), if declared."""
     def field_names(self) -> list[str]: ...
     def pk_name(self) -> str | None: ...
     def describe(self) -> str: ...
@@ -133,8 +137,13 @@ def register_model(
     table: str,
     fields: list[dict[str, Any]],
     relations: list[dict[str, Any]],
+    app: str | None = None,
 ) -> ModelHandle:
-    """Registers a model's metadata with the core."""
+    """Registers a model's metadata with the core (``app``: the model's ``__app__``)."""
+
+def migrate_main(argv: list[str], models: list[ModelHandle]) -> int:
+    """Runs the ``chakra`` command line ``argv`` (program name first) with ``models`` as the
+    program's models, the GIL released; returns the exit status (0, 1 or 2)."""
 
 def create_tables_job(
     target: _Target, models: list[ModelHandle], if_not_exists: bool = False

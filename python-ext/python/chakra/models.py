@@ -66,12 +66,17 @@ class ModelBase(type):
             r.model = cls  # type: ignore[assignment]
             if isinstance(r, ManyToMany) and r.through is None:
                 r.through = f"{table}_{k}"
+        # ``__app__``: the migrations app a new table goes to (inherited from a base).
+        app = getattr(cls, "__app__", None)
+        if app is not None and not isinstance(app, str):
+            raise TypeError(f"{name}.__app__ must be a string (an app name), got {app!r}")
         handle = _chakra.register_model(
             cls,
             name,
             table,
             [f.spec() for f in fields.values()],
             [r.spec() for r in relations.values()],
+            app,
         )
         model: Any = cls
         model.__chakra__ = handle
@@ -133,6 +138,10 @@ class Model(metaclass=ModelBase):
 
     __abstract__: ClassVar[bool] = True
     __tablename__: ClassVar[str]
+    __app__: ClassVar[str | None] = None
+    """The migrations app (folder under ``migrations/``) that ``chakra migrate make`` puts
+    this model's table in when the table is new; a table created by an existing migration
+    stays in that migration's app."""
     __chakra__: ClassVar[_chakra.ModelHandle]
     _fields: ClassVar[dict[str, Field[Any]]]
     _relations: ClassVar[dict[str, _Relation]]

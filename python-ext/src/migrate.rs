@@ -1,0 +1,40 @@
+//! `chakra migrate …` from Python: the console script and `chakra.migrate.main` hand their
+//! arguments and the registered Python models to the Rust CLI (`chakra::cli::exit_status`),
+//! the same code the `chakra` binary runs.
+
+use crate::model::ModelHandle;
+use crate::registry::{self, Subset};
+use chakra_dsl::relations::resolve_schema;
+use chakra_dsl::ModelMeta;
+use pyo3::prelude::*;
+use std::io::Write;
+use std::sync::Arc;
+
+/// Runs the command line `argv` (the first item is the program name) with `models` as the
+/// program's models and returns the exit status (0 success, 1 failure or difference, 2 bad
+/// usage). Runs with the GIL released, on its own async runtime; prints to the process's
+/// standard output and error.
+#[pyfunction]
+pub fn migrate_main(py: Python<'_>, argv: Vec<String>, models: Vec<PyRef<'_, ModelHandle>>) -> u8 {
+    let metas: Vec<Arc<ModelMeta>> = models.iter().map(|m| m.info.meta.clone()).collect();
+    let snap = registry::snapshot();
+    // Foreign keys pointed at tables through every registered model, so a subset of the
+    // models still resolves; the CLI adds the join tables and reports what cannot resolve.
+    let resolved: Vec<ModelMeta> = if metas.is_empty() {
+        Vec::new()
+    } else {
+        match resolve_schema(&Subset {
+            all: &snap,
+            only: metas.clone(),
+        }) {
+            Ok(ms) => ms,
+            Err(_) => metas.iter().map(|m| (**m).clone()).collect(),
+        }
+    };
+    py.detach(move || {
+        let code = chakra::cli::exit_status(argv, resolved);
+        let _ = std::io::stdout().flush();
+        let _ = std::io::stderr().flush();
+        code
+    })
+}

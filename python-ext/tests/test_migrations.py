@@ -1,0 +1,363 @@
+"""``chakra migrate`` from Python, and migrations shared with Rust, on SQLite and PostgreSQL.
+
+The Python side is the ``chakra`` console script (``chakra.migrate``) with the example app's
+models (``examples/blog_models.py``, ``examples/blog_app.py``); the Rust side is the
+``chakra`` binary and ``chakra/examples/blog_app.rs`` (the same app's models, embedding
+``chakra::cli::run()``), built once per session. Everything that imports the example app's
+models runs in a subprocess: its classes (``User``, ``Post``, …) would replace the test
+models of the same names in this process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import chakra
+import pytest
+from chakra import BigInteger, Field, Model, String, migrate
+from conftest import BACKENDS, Db
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "python-ext" / "examples"
+MIGRATIONS = ROOT / "migrations"
+CONSOLE = Path(sys.executable).parent / "chakra"
+APPS = ["comments", "posts", "profiles", "tags", "users"]
+
+NewDb = Callable[[str], Db]
+
+
+@dataclass
+class Rust:
+    """The Rust binaries: ``chakra`` and the example app."""
+
+    chakra: Path
+    blog_app: Path
+
+
+@pytest.fixture(scope="session")
+def rust() -> Rust:
+    """Builds the ``chakra`` binary and the ``blog_app`` example (a no-op when built)."""
+    build = subprocess.run(
+        ["cargo", "build", "-q", "-p", "chakra", "--bin", "chakra", "--example", "blog_app"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=False,
+    )
+    assert build.returncode == 0, f"cargo build failed:\n{build.stderr}"
+    meta = subprocess.run(
+        ["cargo", "metadata", "--format-version", "1", "--no-deps"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    target = Path(json.loads(meta.stdout)["target_directory"]) / "debug"
+    return Rust(chakra=target / "chakra", blog_app=target / "examples" / "blog_app")
+
+
+def sh(
+    *cmd: str | Path,
+    code: int = 0,
+    cwd: Path = EXAMPLES,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Runs ``cmd`` (no colours, stdin closed) and checks its exit status."""
+    full_env = {k: v for k, v in os.environ.items() if k != "CHAKRA_DATABASE_URL"}
+    full_env.update({"NO_COLOR": "1", **(env or {})})
+    done = subprocess.run(
+        [str(c) for c in cmd],
+        cwd=cwd,
+        env=full_env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == code, (
+        f"{' '.join(map(str, cmd))} exited {done.returncode}, expected {code}\n"
+        f"--- stdout\n{done.stdout}--- stderr\n{done.stderr}"
+    )
+    return done
+
+
+def cli(*args: str | Path, **kw: Any) -> subprocess.CompletedProcess[str]:
+    """The ``chakra`` console script the package installs."""
+    return sh(CONSOLE, *args, **kw)
+
+
+def py_app(*args: str) -> Any:
+    """``examples/blog_app.py``: the Python service of the example app (JSON out)."""
+    return json.loads(sh(sys.executable, EXAMPLES / "blog_app.py", *args).stdout)
+
+
+def tomls(d: Path) -> list[str]:
+    return sorted(p.relative_to(d).as_posix() for p in d.rglob("*.toml"))
+
+
+def test_the_console_script_is_installed() -> None:
+    assert CONSOLE.exists(), "pip/maturin installs the `chakra` console script"
+    out = cli("migrate", "--help").stdout
+    for sub in ("apply", "rollback", "status", "sql", "make", "check", "lint", "schema"):
+        assert sub in out
+    assert "--models" in cli("migrate", "make", "--help").stdout
+    assert cli("--version").stdout.startswith("chakra ")
+    # python -m chakra is the same command.
+    assert "apply" in sh(sys.executable, "-m", "chakra", "migrate", "--help").stdout
+
+
+def test_python_and_rust_models_write_byte_identical_migrations(rust: Rust, tmp_path: Path) -> None:
+    py, rs = tmp_path / "py", tmp_path / "rs"
+    cli("migrate", "make", "--models", "blog_models", "--dir", py)
+    sh(rust.blog_app, "migrate", "make", "--dir", rs)
+    assert tomls(py) == tomls(rs) == [f"{app}/0001_initial.toml" for app in APPS]
+    for name in tomls(py):
+        assert (py / name).read_bytes() == (rs / name).read_bytes(), name
+    # The join table goes with the model declaring the relation; foreign keys order the
+    # dependencies.
+    posts = (py / "posts/0001_initial.toml").read_text()
+    assert 'dependencies = [["tags", "0001_initial"], ["users", "0001_initial"]]' in posts
+    assert 'table = "posts_tags"' in posts
+    # The embedded command line with the models (examples/blog_app.py) writes the same.
+    again = tmp_path / "again"
+    sh(sys.executable, EXAMPLES / "blog_app.py", "migrate", "make", "--dir", again)
+    assert all((again / n).read_bytes() == (py / n).read_bytes() for n in tomls(py))
+
+
+def test_the_example_models_match_the_committed_migrations(rust: Rust) -> None:
+    out = cli("migrate", "make", "--models", "blog_models", "--dir", MIGRATIONS, "--check")
+    assert "models and migrations agree" in out.stdout
+    sh(rust.blog_app, "migrate", "make", "--dir", MIGRATIONS, "--check")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_python_make_rust_apply_rust_and_python_read_each_other(
+    backend: str, new_db: NewDb, rust: Rust, tmp_path: Path
+) -> None:
+    db = new_db(backend)
+    d = tmp_path / "migrations"
+    made = cli("migrate", "make", "--models", "blog_models", "--dir", d).stdout
+    assert "wrote" in made and tomls(d) == [f"{app}/0001_initial.toml" for app in APPS]
+
+    applied = sh(rust.chakra, "migrate", "apply", "--dir", d, "--database-url", db.url).stdout
+    assert sorted(applied.split("\n")[:-1]) == [f"applied {app}/0001_initial" for app in APPS]
+    status = sh(rust.chakra, "migrate", "status", "--dir", d, "--database-url", db.url).stdout
+    assert status.count("[x] 0001_initial") == 5 and "[ ]" not in status
+    # The migrations Python wrote describe the Python models: nothing left to make.
+    cli("migrate", "make", "--models", "blog_models", "--dir", d, "--check")
+    cli("migrate", "check", "--models", "blog_models", "--dir", d, "--database-url", db.url)
+
+    # Python writes, Rust reads.
+    py_app("write", db.url)
+    rust_env = {"CHAKRA_DATABASE_URL": db.url}
+    shown = sh(rust.blog_app, "show", env=rust_env).stdout
+    assert 'py_ada <py_ada@example.com> profile: Some("written by py")' in shown
+    assert '"Hello from py" tags ["py"], 1 comment(s)' in shown
+
+    # Rust writes, Python reads.
+    sh(rust.blog_app, "demo", env=rust_env)
+    got = py_app("read", db.url)
+    rustacean = next(u for u in got["users"] if u["username"] == "rustacean")
+    assert rustacean == {
+        "id": rustacean["id"],
+        "username": "rustacean",
+        "email": "rust@example.com",
+        "is_active": True,
+        "balance": 100,
+        "has_created_at": True,
+    }
+    assert {"user": "rustacean", "bio": "written from Rust"} in got["profiles"]
+    assert {
+        "title": "Migrations shared by Rust and Python",
+        "author": "rustacean",
+        "tags": ["orm", "rust"],
+    } in got["posts"]
+    assert {"title": "Relationships", "author": "rustacean", "tags": []} in got["posts"]
+    assert {
+        "post": "Migrations shared by Rust and Python",
+        "author": "rustacean",
+        "body": "first!",
+    } in got["comments"]
+    assert [u["username"] for u in got["users"]] == ["py_ada", "rustacean"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_rust_make_python_apply_python_writes_and_reads(
+    backend: str, new_db: NewDb, rust: Rust, tmp_path: Path
+) -> None:
+    db = new_db(backend)
+    d = tmp_path / "migrations"
+    sh(rust.blog_app, "migrate", "make", "--dir", d)
+    assert tomls(d) == [f"{app}/0001_initial.toml" for app in APPS]
+
+    applied = cli("migrate", "apply", "--dir", d, "--database-url", db.url).stdout
+    assert sorted(applied.split("\n")[:-1]) == [f"applied {app}/0001_initial" for app in APPS]
+    assert "nothing to do" in cli("migrate", "apply", "--dir", d, "--database-url", db.url).stdout
+    cli("migrate", "make", "--models", "blog_models", "--dir", d, "--check")
+
+    ids = py_app("write", db.url)
+    got = py_app("read", db.url)
+    assert got["users"] == [
+        {
+            "id": ids["user"],
+            "username": "py_ada",
+            "email": "py_ada@example.com",
+            "is_active": True,
+            "balance": 42,
+            "has_created_at": True,
+        }
+    ]
+    assert got["profiles"] == [{"user": "py_ada", "bio": "written by py"}]
+    assert got["posts"] == [{"title": "Hello from py", "author": "py_ada", "tags": ["py"]}]
+    assert got["comments"] == [{"post": "Hello from py", "author": "py_ada", "body": "first!"}]
+    # And Rust reads the same rows.
+    shown = sh(rust.blog_app, "show", env={"CHAKRA_DATABASE_URL": db.url}).stdout
+    assert '"Hello from py" tags ["py"], 1 comment(s)' in shown
+
+    # Rolled back and applied again from Python.
+    back = cli("migrate", "rollback", "--steps", "5", "--dir", d, "--database-url", db.url)
+    assert back.stdout.count("rolled back") == 5
+    cli("migrate", "apply", "--dir", d, "--database-url", db.url)
+    assert py_app("read", db.url)["users"] == []
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_apply_the_committed_migrations_then_check_catches_a_manual_alter_table(
+    backend: str, new_db: NewDb, capfd: pytest.CaptureFixture[str]
+) -> None:
+    db = new_db(backend)
+    # The Python API, in this process (no models: the database against its history).
+    assert migrate.run("apply", database_url=db.url, dir=MIGRATIONS, models=[]) == 0
+    assert "applied users/0002_account_fields" in capfd.readouterr().out
+    assert migrate.run("status", database_url=db.url, dir=MIGRATIONS, models=[]) == 0
+    assert "[ ]" not in capfd.readouterr().out
+
+    check = ("migrate", "check", "--models", "blog_models", "--dir", MIGRATIONS)
+    ok = cli(*check, "--database-url", db.url)
+    assert "the database matches the migrations" in ok.stdout
+
+    chakra.execute_script_sync("ALTER TABLE users ADD COLUMN nickname TEXT", url=db.url)
+    chakra.close(db.url)
+    drift = cli(*check, "--database-url", db.url, code=1)
+    assert (
+        "drift: column users.nickname is in the database but not in the migrations" in drift.stdout
+    )
+    assert migrate.run("check", database_url=db.url, dir=MIGRATIONS, models=[]) == 1
+    assert "users.nickname" in capfd.readouterr().out
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_new_python_model_goes_to_its_app_and_applies(
+    backend: str, new_db: NewDb, rust: Rust, tmp_path: Path
+) -> None:
+    db = new_db(backend)
+    d = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, d)
+    (tmp_path / "blog_more.py").write_text(
+        "from blog_models import *  # noqa: F403\n"
+        "from chakra import CASCADE, Field, ForeignKey, Model, String\n\n"
+        "class Bookmark(Model):\n"
+        '    __tablename__ = "bookmarks"\n'
+        '    __app__ = "bookmarks"\n'
+        '    user = ForeignKey("User", on_delete=CASCADE)\n'
+        "    url = Field(String(500))\n"
+    )
+    env = {"PYTHONPATH": str(EXAMPLES)}
+    args = ("migrate", "make", "--models", "blog_more", "--dir", d)
+    would = cli(*args, "--check", cwd=tmp_path, env=env, code=1).stdout
+    assert "would write" in would and "bookmarks/0001_initial.toml" in would
+    cli(*args, cwd=tmp_path, env=env)
+    text = (d / "bookmarks/0001_initial.toml").read_text()
+    assert 'dependencies = [["users", "0002_account_fields"]]' in text
+    sh(rust.chakra, "migrate", "apply", "--dir", d, "--database-url", db.url)
+    cli(*args, "--check", cwd=tmp_path, env=env)
+    cli(
+        "migrate",
+        "check",
+        "--models",
+        "blog_more",
+        "--dir",
+        d,
+        "--database-url",
+        db.url,
+        cwd=tmp_path,
+        env=env,
+    )
+
+
+def test_models_from_chakra_toml_and_comma_separated(tmp_path: Path) -> None:
+    env = {"PYTHONPATH": str(EXAMPLES)}
+    (tmp_path / "chakra.toml").write_text('[migrations]\nmodels = ["blog_models"]\n')
+    cli("migrate", "make", "--dir", MIGRATIONS, "--check", cwd=tmp_path, env=env)
+    cli("migrate", "make", "--models=blog_models,blog_app", "--dir", MIGRATIONS, "--check")
+    cli(
+        "migrate",
+        "make",
+        "--models",
+        "blog_models",
+        "--models",
+        "blog_app",
+        "--check",
+        "--dir",
+        MIGRATIONS,
+    )
+    (tmp_path / "chakra.toml").write_text("[migrations]\nmodels = 3\n")
+    bad = cli("migrate", "make", "--dir", MIGRATIONS, cwd=tmp_path, env=env, code=2)
+    assert "[migrations] models must be a list of module names" in bad.stderr
+
+
+def test_bad_usage_exits_2_with_a_clear_message(tmp_path: Path) -> None:
+    missing = cli("migrate", "make", "--models", "no_such_models", code=2)
+    assert "--models: no module named 'no_such_models'" in missing.stderr
+    (tmp_path / "broken_models.py").write_text("raise RuntimeError('boom')\n")
+    broken = cli("migrate", "make", "--models", "broken_models", cwd=tmp_path, code=2)
+    assert "RuntimeError: boom" in broken.stderr and "importing 'broken_models'" in broken.stderr
+    unknown = cli("migrate", "apply", "--no-such-flag", code=2)
+    assert "unexpected argument '--no-such-flag'" in unknown.stderr
+    assert "--models needs a value" in cli("migrate", "make", "--models", code=2).stderr
+    none = cli("migrate", "make", "--dir", tmp_path / "m", cwd=tmp_path, code=2)
+    assert "--models myapp.models" in none.stderr
+    assert cli("migrate", "frobnicate", code=2).stderr.startswith("error:")
+    # The Python API returns the same statuses.
+    assert migrate.main(["migrate", "apply", "--no-such-flag"]) == 2
+    assert migrate.main(["apply", "--no-such-flag"]) == 2
+    assert migrate.run("make", models=["no_such_models"]) == 2
+
+
+class MigBookmark(Model):
+    """A model of this test process, declaring its app."""
+
+    __tablename__ = "mig_bookmarks"
+    __app__ = "bookmarks"
+
+    id = Field(BigInteger, primary_key=True)
+    url = Field(String(500))
+
+
+def test_app_declared_in_python_reaches_make(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    assert MigBookmark.__chakra__.app == "bookmarks"
+    d = tmp_path / "m"
+    assert migrate.run("make", "--check", dir=d, models=[MigBookmark]) == 1
+    assert "bookmarks/0001_initial.toml" in capfd.readouterr().out
+    assert migrate.run("make", dir=d, models=[MigBookmark]) == 0
+    assert tomls(d) == ["bookmarks/0001_initial.toml"]
+    assert 'app = "bookmarks"' in (d / "bookmarks/0001_initial.toml").read_text()
+    assert migrate.run("make", "--check", dir=d, models=[MigBookmark]) == 0
+    with pytest.raises(chakra.errors.ConfigError, match="migrations folder name"):
+
+        class BadApp(Model):
+            __app__ = "not-an-app"
+            id = Field(BigInteger, primary_key=True)
