@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -361,3 +362,103 @@ def test_app_declared_in_python_reaches_make(
         class BadApp(Model):
             __app__ = "not-an-app"
             id = Field(BigInteger, primary_key=True)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_python_and_rust_appliers_at_once_apply_each_migration_once(
+    backend: str, new_db: NewDb, rust: Rust
+) -> None:
+    db = new_db(backend)
+    apply = ("migrate", "apply", "--dir", str(MIGRATIONS), "--database-url", db.url)
+    env = {k: v for k, v in os.environ.items() if k != "CHAKRA_DATABASE_URL"}
+    procs = [
+        subprocess.Popen(
+            [str(exe), *apply],
+            cwd=EXAMPLES,
+            env={**env, "NO_COLOR": "1"},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for exe in (CONSOLE, rust.chakra, CONSOLE, rust.chakra)
+    ]
+    applied: list[str] = []
+    for p in procs:
+        out, err = p.communicate(timeout=600)
+        assert p.returncode == 0, f"{out}\n{err}"
+        applied += [line for line in out.splitlines() if line.startswith("applied ")]
+    n = len(tomls(MIGRATIONS))
+    assert len(applied) == len(set(applied)) == n
+    status = cli("migrate", "status", "--dir", MIGRATIONS, "--database-url", db.url).stdout
+    assert status.count("[x]") == n
+
+
+def _masked(text: str) -> str:
+    """Output with the applied-at timestamps left out."""
+    return re.sub(r"applied \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", "applied <at>", text)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_console_script_and_the_rust_binary_say_the_same(
+    backend: str, new_db: NewDb, rust: Rust
+) -> None:
+    """The same commands, one database each: the same output and exit status."""
+    dbs = {"py": new_db(backend), "rs": new_db(backend)}
+    m = str(MIGRATIONS)
+    commands: list[tuple[int, tuple[str, ...]]] = [
+        (0, ("status", "--dir", m, "--database-url", "{url}")),
+        (0, ("sql", "--dir", m, "--database-url", "{url}")),
+        (0, ("sql", "--dir", m, "--dialect", "sqlite")),
+        (0, ("sql", "--dir", m, "--dialect", "postgres")),
+        (0, ("lint", "--dir", m)),
+        (0, ("schema", "--dir", m, "--out", "-")),
+        (0, ("apply", "--to", "users/0002_account_fields", "--dir", m, "--database-url", "{url}")),
+        (0, ("status", "--dir", m, "--database-url", "{url}")),
+        (0, ("apply", "--dir", m, "--database-url", "{url}")),
+        (0, ("check", "--dir", m, "--database-url", "{url}")),
+        (0, ("sql", "--rollback", "--steps", "2", "--dir", m, "--database-url", "{url}")),
+        (0, ("rollback", "--steps", "2", "--dir", m, "--database-url", "{url}")),
+        (0, ("status", "--dir", m, "--database-url", "{url}")),
+        (1, ("apply", "--to", "users/9999_nope", "--dir", m, "--database-url", "{url}")),
+        (1, ("rollback", "--dir", str(EXAMPLES), "--database-url", "{url}")),
+        (2, ("apply", "--steps", "1", "--dir", m)),
+        (2, ("sql", "--dialect", "oracle", "--rollback")),
+    ]
+    for code, args in commands:
+        said = {}
+        for side, exe in (("py", CONSOLE), ("rs", rust.chakra)):
+            argv = [a.replace("{url}", dbs[side].url) for a in args]
+            done = sh(exe, "migrate", *argv, code=code)
+            said[side] = (
+                _masked(done.stdout).replace(dbs[side].url, "<url>"),
+                _masked(done.stderr).replace(dbs[side].url, "<url>"),
+            )
+        assert said["py"] == said["rs"], args
+
+
+def test_renames_are_said_up_front_or_reported(tmp_path: Path) -> None:
+    # A model of the users table whose username is called handle.
+    (tmp_path / "renamed_models.py").write_text(
+        (EXAMPLES / "blog_models.py")
+        .read_text()
+        .replace(
+            "username = Field(String(50), unique=True)", "handle = Field(String(50), unique=True)"
+        )
+    )
+    d = tmp_path / "m"
+    shutil.copytree(MIGRATIONS, d)
+    args = ("migrate", "make", "--models", "renamed_models", "--dir", d)
+    # Nobody to ask: remove + add, and a note saying so.
+    would = cli(*args, "--check", cwd=tmp_path, code=1).stdout
+    assert "AddField users.handle" in would and "RemoveField users.username" in would
+    d2 = tmp_path / "m2"
+    shutil.copytree(MIGRATIONS, d2)
+    noted = cli(*args[:-1], d2, "--no-input", cwd=tmp_path).stderr
+    assert "users.username -> users.handle may be a rename" in noted
+    said = cli(*args, "--rename", "users.username=handle", cwd=tmp_path)
+    written = [p for p in tomls(d) if p.startswith("users/0003")]
+    assert len(written) == 1, said.stdout
+    text = (d / written[0]).read_text()
+    assert 'type = "RenameField"' in text and 'new_name = "handle"' in text
+    cli(*args, "--check", cwd=tmp_path)
