@@ -313,6 +313,11 @@ def test_models_from_chakra_toml_and_comma_separated(tmp_path: Path) -> None:
         "--dir",
         MIGRATIONS,
     )
+    # Only make and check import them.
+    (tmp_path / "chakra.toml").write_text('[migrations]\nmodels = ["not_here"]\n')
+    cli("migrate", "lint", "--dir", MIGRATIONS, cwd=tmp_path)
+    bad = cli("migrate", "check", "--dir", MIGRATIONS, cwd=tmp_path, code=2)
+    assert "[migrations] models in chakra.toml: no module named 'not_here'" in bad.stderr
     (tmp_path / "chakra.toml").write_text("[migrations]\nmodels = 3\n")
     bad = cli("migrate", "make", "--dir", MIGRATIONS, cwd=tmp_path, env=env, code=2)
     assert "[migrations] models must be a list of module names" in bad.stderr

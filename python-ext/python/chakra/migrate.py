@@ -67,8 +67,9 @@ def main(
 
     ``argv`` is what follows the program name (default ``sys.argv[1:]``):
     ``["migrate", "apply", "--dir", "migrations"]``; the leading ``"migrate"`` may be left
-    out. ``--models`` options are taken out and their modules imported (else those of
-    ``[migrations] models`` in ``./chakra.toml``); every registered model then counts.
+    out. ``--models`` options are taken out and their modules imported (else, for ``make``
+    and ``check``, those of ``[migrations] models`` in ``./chakra.toml``); every registered
+    model then counts.
     ``models`` instead says which models count: module names (imported) or module objects
     (their model classes, including imported ones) and model classes; an empty list means
     none (``check`` then compares only the database with the migrations).
@@ -78,7 +79,10 @@ def main(
         args, modules = _take_models(args)
         if not args or args[0] not in _TOP_LEVEL:
             args.insert(0, "migrate")
-        handles = _models(modules, models)
+        # chakra.toml's models are imported only where they are compared: `apply` in a
+        # deployment does not import the application.
+        uses_models = args[:1] == ["migrate"] and args[1:2] in (["make"], ["check"])
+        handles = _models(modules, models, read_config=uses_models)
         if not handles and args[:2] == ["migrate", "make"] and not _asks_for_help(args):
             if "--merge" not in args and models is None:
                 raise UsageError(
@@ -219,6 +223,7 @@ def _import(name: str, how: str) -> ModuleType:
 def _models(
     flag_modules: list[str] | None,
     given: Iterable[str | ModuleType | type[Model]] | None,
+    read_config: bool,
 ) -> list[_chakra.ModelHandle]:
     """The handles of the models the command compares with."""
     from .models import ModelBase, registry
@@ -227,7 +232,7 @@ def _models(
         if flag_modules is not None:
             for name in flag_modules:
                 _import(name, "--models")
-        else:
+        elif read_config:
             config = _config_modules()
             for name in config or []:
                 _import(name, f"[migrations] models in {CONFIG}")
