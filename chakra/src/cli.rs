@@ -178,6 +178,14 @@ pub enum Migrate {
     },
 }
 
+/// The apps the models declare for their tables (`#[chakra(app = …)]`, `__app__`).
+fn declared_apps(models: &[ModelMeta]) -> std::collections::BTreeMap<String, String> {
+    models
+        .iter()
+        .filter_map(|m| m.app.clone().map(|a| (m.table.clone(), a)))
+        .collect()
+}
+
 /// Parses the process arguments and runs the command; returns the exit code. `make` sees
 /// every `#[derive(Model)]` of the binary (the model registry).
 pub fn run() -> ExitCode {
@@ -290,10 +298,7 @@ pub async fn execute(cli: Cli, models: &[ModelMeta], out: Style) -> crate::Resul
                 app,
                 name,
                 renames: parse_renames(&rename)?,
-                declared_apps: models
-                    .iter()
-                    .filter_map(|m| m.app.clone().map(|a| (m.table.clone(), a)))
-                    .collect(),
+                declared_apps: declared_apps(models),
             };
             return make_cmd::make(&dir, models, opts, no_input, merge, check, out);
         }
@@ -303,7 +308,12 @@ pub async fn execute(cli: Cli, models: &[ModelMeta], out: Style) -> crate::Resul
             if !models.is_empty() {
                 let migrations = crate::migrate::load_dir(&common.dir)?;
                 let target = crate::migrate::State::from_models(models)?;
-                let opts = crate::migrate::MakeOptions::default();
+                // Only listing: a new table without a declared app is still listed.
+                let opts = crate::migrate::MakeOptions {
+                    app: Some("models".into()),
+                    declared_apps: declared_apps(models),
+                    ..Default::default()
+                };
                 for nm in crate::migrate::make(&migrations, &common.dir, &target, &opts)? {
                     for op in &nm.migration.operations {
                         problems.push(format!("the models need a migration: {}", op.describe()));

@@ -307,11 +307,6 @@ def test_check_lists_the_migrations_the_models_need(
     assert "the database matches" not in needs
 
 
-@pytest.mark.xfail(
-    reason="chakra/src/cli.rs: `check` plans with MakeOptions::default(), without the apps the "
-    "models declare, so a new table fails with 'which app does it belong to?'",
-    strict=False,
-)
 def test_check_lists_a_new_table_of_a_declared_app(tmp_path: Path) -> None:
     db_url = f"sqlite://{tmp_path / 'c.db'}"
     assert migrate.run("apply", database_url=db_url, dir=MIGRATIONS, models=[]) == 0
