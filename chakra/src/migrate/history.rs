@@ -162,16 +162,15 @@ pub async fn lock(
     loop {
         let q = raw(
             Dialect::Postgres,
-            &[&format!("SELECT pg_try_advisory_lock({LOCK_KEY})")],
+            &[&format!(
+                "SELECT pg_try_advisory_lock({LOCK_KEY}), pg_backend_pid()"
+            )],
             vec![],
-            vec![ValueType::Bool],
+            vec![ValueType::Bool, ValueType::I32],
         );
         let rows = conn.fetch(&q).await?;
-        if matches!(
-            rows.first().and_then(|r| r.first()),
-            Some(Value::Bool(true))
-        ) {
-            return Ok(());
+        if let Some([Value::Bool(true), pid]) = rows.first().map(|r| r.as_slice()) {
+            return same_session(conn, pid).await;
         }
         let holder = lock_holder(conn)
             .await
@@ -190,6 +189,30 @@ pub async fn lock(
             told = true;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The lock belongs to the server session that took it: check that the next statement runs
+/// in that same session. Behind a transaction pooler (PgBouncer in transaction mode) each
+/// statement may run on another server connection, and the lock would protect nothing.
+async fn same_session(conn: &mut Conn, locked_by: &Value) -> Result<()> {
+    let q = raw(
+        Dialect::Postgres,
+        &["SELECT pg_backend_pid()"],
+        vec![],
+        vec![ValueType::I32],
+    );
+    let rows = conn.fetch(&q).await?;
+    match rows.first().and_then(|r| r.first()) {
+        Some(now) if now == locked_by => Ok(()),
+        other => Err(Error::Migration(format!(
+            "the migration lock was taken by server session {locked_by} but the next statement \
+             ran in session {}: the connection goes through a transaction pooler (such as \
+             PgBouncer in transaction mode), which hands statements to any server connection. \
+             Migrations need a session of their own: point --database-url at PostgreSQL \
+             directly, not at the pooler",
+            other.map(|v| v.to_string()).unwrap_or_else(|| "?".into())
+        ))),
     }
 }
 
