@@ -12,8 +12,11 @@
 //! - [`model_query`] — [`ModelQuery`], queries over one model lowered to the IR.
 //! - [`typed`] — the typed layer of the Rust front door ([`typed::Column`], typed expressions).
 //! - [`ident`] — identifier validation.
+//! - [`contract`] — the type contract every stored value meets (decimal precision and scale,
+//!   finite floats, lengths), checked before any SQL.
 //! - [`error`] — the one error enum both front doors and the executor report through.
 
+pub mod contract;
 pub mod error;
 pub mod ident;
 pub mod ir;

@@ -179,8 +179,10 @@ impl ModelQuery {
     }
 }
 
-/// Checks that `v` may be stored in field `f` (type and nullability), with an error naming
-/// the model, the field and the value.
+/// Checks that `v` may be stored in field `f` (type, nullability and the type contract of
+/// [`crate::contract`]: lengths, decimal precision and scale, finite floats), with an error
+/// naming the model, the field and the value. Every write from both front doors passes here
+/// before any SQL is built.
 pub fn check_value(meta: &ModelMeta, f: &FieldMeta, v: &Value) -> Result<()> {
     let bad = |reason: Option<String>| Error::BadValue {
         model: meta.name.clone(),
@@ -205,18 +207,10 @@ pub fn check_value(meta: &ModelMeta, f: &FieldMeta, v: &Value) -> Result<()> {
     if !compatible {
         return Err(bad(Some(format!("got a {got}"))));
     }
-    if let (
-        Value::Text(s),
-        crate::FieldType::String {
-            max_length: Some(n),
-        },
-    ) = (v, &f.ty)
-    {
-        if s.chars().count() > *n as usize {
-            return Err(bad(Some(format!("longer than max_length {n}"))));
-        }
+    match crate::contract::violation(&f.ty, v) {
+        Some(reason) => Err(bad(Some(reason))),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// The primary-key condition `pk = value`.

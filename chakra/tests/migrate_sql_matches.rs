@@ -79,6 +79,7 @@ fn ddl_only(seen: &Seen) -> Vec<String> {
         "chakra_migrations",
         "pg_try_advisory_lock",
         "pg_advisory_unlock",
+        "pg_backend_pid",
         "sqlite_master",
     ];
     std::mem::take(&mut *seen.lock().unwrap())

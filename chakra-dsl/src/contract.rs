@@ -1,0 +1,141 @@
+//! The type contract: what a value must be to be stored in a field, checked in the core
+//! before any SQL, so SQLite and PostgreSQL, and Rust and Python, accept and refuse the same
+//! values (SQLite would otherwise store almost anything as given, and PostgreSQL would round
+//! decimals silently or fail with a generic overflow).
+//!
+//! - `Decimal(p, s)`: at most `s` digits after the point and `p - s` before it. A value with
+//!   more fraction digits is refused, not rounded: rounding would change money without anyone
+//!   asking (quantize it first, e.g. `Decimal("1.005").quantize(Decimal("0.01"))`).
+//! - `Float`: NaN and the infinities are refused (SQLite stores NaN as NULL, PostgreSQL keeps
+//!   it: the two would disagree).
+//! - `String(n)`: at most `n` characters.
+//! - Arrays: each element follows its element type's rules.
+
+use crate::types::FieldType;
+use crate::value::{ArrayValue, Value};
+use bigdecimal::BigDecimal;
+
+/// Why `v` does not fit a field of type `ty`, or `None` when it fits. Assumes the value's
+/// runtime type already matches the field's.
+pub fn violation(ty: &FieldType, v: &Value) -> Option<String> {
+    match (ty, v) {
+        (
+            FieldType::String {
+                max_length: Some(n),
+            },
+            Value::Text(s),
+        ) if s.chars().count() > *n as usize => Some(format!("longer than max_length {n}")),
+        (FieldType::Decimal { precision, scale }, Value::Decimal(d)) => {
+            decimal_violation(*precision, *scale, d)
+        }
+        (FieldType::Float, Value::F64(x)) if !x.is_finite() => Some(format!(
+            "{x} is not stored: NaN and infinities are refused, as SQLite and PostgreSQL would \
+             store them differently"
+        )),
+        (FieldType::Array(inner), Value::Array(a)) => array_violation(inner, a),
+        _ => None,
+    }
+}
+
+fn array_violation(inner: &FieldType, a: &ArrayValue) -> Option<String> {
+    a.to_values()
+        .iter()
+        .enumerate()
+        .find_map(|(i, v)| violation(inner, v).map(|r| format!("element {i}: {r}")))
+}
+
+/// (digits before the point, digits after it) of a decimal, trailing zeros ignored.
+pub fn decimal_digits(d: &BigDecimal) -> (u64, u64) {
+    let n = d.normalized();
+    let (int, exp) = n.as_bigint_and_exponent();
+    if int == 0.into() {
+        return (0, 0);
+    }
+    let digits = int.magnitude().to_string().len() as i64;
+    let frac = exp.max(0);
+    let whole = (digits - exp).max(0);
+    (whole as u64, frac as u64)
+}
+
+fn decimal_violation(precision: Option<u32>, scale: Option<u32>, d: &BigDecimal) -> Option<String> {
+    let (whole, frac) = decimal_digits(d);
+    let scale = scale.unwrap_or(if precision.is_some() { 0 } else { u32::MAX }) as u64;
+    if frac > scale {
+        return Some(format!(
+            "{frac} digits after the point, the column keeps {scale}: round it first, Chakra \
+             never rounds silently"
+        ));
+    }
+    if let Some(p) = precision {
+        let max_whole = (p as u64).saturating_sub(scale);
+        if whole > max_whole {
+            return Some(format!(
+                "{whole} digits before the point, Decimal({p}, {scale}) allows {max_whole}"
+            ));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn dec(s: &str) -> Value {
+        Value::Decimal(BigDecimal::from_str(s).unwrap())
+    }
+
+    fn ty(p: u32, s: u32) -> FieldType {
+        FieldType::Decimal {
+            precision: Some(p),
+            scale: Some(s),
+        }
+    }
+
+    #[test]
+    fn decimals_fit_precision_and_scale() {
+        let t = ty(6, 2);
+        for ok in [
+            "1.23", "1.2", "1.50", "1234.56", "-1234.56", "0", "0.00", "100",
+        ] {
+            assert_eq!(violation(&t, &dec(ok)), None, "{ok}");
+        }
+        assert!(violation(&t, &dec("1.23456"))
+            .unwrap()
+            .contains("after the point"));
+        assert!(violation(&t, &dec("123456789"))
+            .unwrap()
+            .contains("before the point"));
+        assert!(violation(&t, &dec("12345.6"))
+            .unwrap()
+            .contains("before the point"));
+        assert!(violation(&ty(12, 2), &dec("1.005")).is_some());
+        assert_eq!(
+            decimal_digits(&BigDecimal::from_str("1.500").unwrap()),
+            (1, 1)
+        );
+        assert_eq!(
+            decimal_digits(&BigDecimal::from_str("1E+3").unwrap()),
+            (4, 0)
+        );
+        assert_eq!(
+            decimal_digits(&BigDecimal::from_str("0.001").unwrap()),
+            (0, 3)
+        );
+        // An unconstrained Decimal takes anything.
+        let free = FieldType::Decimal {
+            precision: None,
+            scale: None,
+        };
+        assert_eq!(violation(&free, &dec("1.234567890123456789")), None);
+    }
+
+    #[test]
+    fn floats_must_be_finite() {
+        for x in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            assert!(violation(&FieldType::Float, &Value::F64(x)).is_some());
+        }
+        assert_eq!(violation(&FieldType::Float, &Value::F64(1e308)), None);
+    }
+}

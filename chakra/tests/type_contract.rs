@@ -1,0 +1,87 @@
+//! The type contract, checked in the core before any SQL, the same on SQLite and PostgreSQL:
+//! a decimal with more digits than its column keeps is refused (never rounded), NaN and
+//! infinities are refused, strings over `max_length` are refused; nothing is written.
+
+mod common;
+
+use bigdecimal::BigDecimal;
+use chakra::prelude::*;
+use common::BOTH;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Model)]
+#[chakra(table = "prices")]
+pub struct Price {
+    #[chakra(primary_key, auto_increment)]
+    pub id: i64,
+    #[chakra(precision = 6, scale = 2)]
+    pub amount: BigDecimal,
+    pub ratio: f64,
+    #[chakra(max_length = 5)]
+    pub code: String,
+}
+
+fn price(amount: &str, ratio: f64, code: &str) -> Price {
+    Price {
+        id: 0,
+        amount: BigDecimal::from_str(amount).unwrap(),
+        ratio,
+        code: code.into(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn values_that_do_not_fit_are_refused_before_any_sql() {
+    for d in BOTH {
+        let db = common::TestDb::new(d).await;
+        let pool = db.pool().await;
+        chakra::schema::create_tables(&pool, &[Price::meta()], false)
+            .await
+            .unwrap();
+        let mut ok = price("1234.50", 0.5, "abc");
+        ok.save(&pool).await.unwrap();
+        let cases = [
+            (price("1.23456", 0.5, "abc"), "amount", "after the point"),
+            (price("123456789", 0.5, "abc"), "amount", "before the point"),
+            (price("12345.6", 0.5, "abc"), "amount", "before the point"),
+            (price("1.5", f64::NAN, "abc"), "ratio", "NaN"),
+            (price("1.5", f64::INFINITY, "abc"), "ratio", "inf"),
+            (price("1.5", 0.5, "abcdef"), "code", "max_length"),
+        ];
+        for (mut p, field, why) in cases {
+            let err = p.save(&pool).await.unwrap_err();
+            match &err {
+                Error::BadValue {
+                    model,
+                    field: f,
+                    reason,
+                    ..
+                } => {
+                    assert_eq!(
+                        (model.as_str(), f.as_str()),
+                        ("Price", field),
+                        "{d:?}: {err}"
+                    );
+                    assert!(
+                        reason.as_deref().unwrap_or("").contains(why),
+                        "{d:?}: {err}"
+                    );
+                }
+                other => panic!("{d:?}: expected BadValue, got {other}"),
+            }
+            // Updates of an existing row are held to the same rule.
+            let mut changed = ok.clone();
+            changed.amount = p.amount.clone();
+            changed.ratio = p.ratio;
+            changed.code = p.code.clone();
+            assert!(matches!(
+                changed.save(&pool).await,
+                Err(Error::BadValue { .. })
+            ));
+        }
+        let rows = Price::query().all(&pool).await.unwrap();
+        assert_eq!(rows.len(), 1, "{d:?}: nothing else was written");
+        assert_eq!(rows[0].amount, BigDecimal::from_str("1234.50").unwrap());
+        assert_eq!(rows[0].code, "abc");
+    }
+}

@@ -1,0 +1,50 @@
+"""The type contract from Python: the same values the Rust side refuses are refused here, in
+the core, before any SQL, on SQLite and PostgreSQL alike (never rounded, never stored as
+given on one backend and rejected by the other)."""
+
+from __future__ import annotations
+
+import logging
+import math
+from decimal import Decimal
+
+import chakra
+import pytest
+from chakra import Decimal as DecimalType
+from chakra import Field, Float, Model, String, errors
+
+
+class Price(Model):
+    __tablename__ = "contract_prices"
+    amount = Field(DecimalType(6, 2))
+    ratio = Field(Float, default=0.5)
+    code = Field(String(5), default="abc")
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "why"),
+    [
+        ({"amount": Decimal("1.23456")}, "amount", "after the point"),
+        ({"amount": Decimal("123456789")}, "amount", "before the point"),
+        ({"amount": Decimal("12345.6")}, "amount", "before the point"),
+        ({"amount": Decimal("1.5"), "ratio": math.nan}, "ratio", "NaN"),
+        ({"amount": Decimal("1.5"), "ratio": -math.inf}, "ratio", "inf"),
+        ({"amount": Decimal("1.5"), "code": "abcdef"}, "code", "max_length"),
+    ],
+)
+async def test_values_that_do_not_fit_are_refused_before_sql(
+    db: object, values: dict[str, object], field: str, why: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    await chakra.create_tables(Price)
+    kept = await Price.objects.create(amount=Decimal("1234.50"))
+    with caplog.at_level(logging.DEBUG, logger="chakra.sql"):
+        caplog.clear()
+        with pytest.raises(errors.BadValue) as e:
+            await Price.objects.create(**values)
+        assert e.value.model == "Price" and e.value.field == field, e.value
+        assert why in str(e.value), e.value
+        with pytest.raises(errors.BadValue):
+            await Price.objects.filter(id=kept.id).update(**values)
+        assert [r for r in caplog.records if r.name == "chakra.sql"] == [], "no SQL ran"
+    rows = await Price.objects.all()
+    assert [(r.amount, r.code) for r in rows] == [(Decimal("1234.50"), "abc")]
