@@ -12,10 +12,10 @@
 //! and Python's `select_related("profile")` name the same relation.
 
 use crate::error::{Error, Result};
-use crate::ir::{ColumnRef, Expr, Join, JoinKind, Select, SelectItem, Source, Statement};
+use crate::ir::{Expr, Join, JoinKind, Select, SelectItem, Source, Statement};
 use crate::meta::ModelMeta;
 use crate::model_query::{field_expr, ModelQuery};
-use crate::relations::{resolve_relation, Link, Models, ResolvedRelation};
+use crate::relations::{column_as, field_as, resolve_relation, Link, Models, ResolvedRelation};
 use crate::value::Value;
 use std::sync::Arc;
 
@@ -135,9 +135,7 @@ impl Prefetch {
                 target_key,
             } => {
                 let alias = "_j1";
-                let j = |c: &str, ty: &crate::meta::FieldMeta| {
-                    Expr::Column(ColumnRef::new(alias, c, ty.ty.value_type()))
-                };
+                let j = |c: &str, key: &crate::meta::FieldMeta| column_as(alias, c, key);
                 s.joins.push(Join {
                     kind: JoinKind::Inner,
                     source: Source::aliased(table.clone(), alias),
@@ -234,27 +232,13 @@ fn join_path(
             JoinKind::Inner
         },
         source: Source::aliased(target.table.clone(), alias.clone()),
-        on: Expr::Column(ColumnRef::new(
-            alias.clone(),
-            target_field.column.clone(),
-            target_field.ty.value_type(),
-        ))
-        .eq(Expr::Column(ColumnRef::new(
-            qualifier,
-            source_field.column.clone(),
-            source_field.ty.value_type(),
-        ))),
+        on: field_as(&alias, target_field).eq(field_as(qualifier, source_field)),
     });
     let offset = select.columns.len();
     for f in &target.fields {
-        select.columns.push(SelectItem::new(
-            Expr::Column(ColumnRef::new(
-                alias.clone(),
-                f.column.clone(),
-                f.ty.value_type(),
-            )),
-            f.ty.value_type(),
-        ));
+        select
+            .columns
+            .push(SelectItem::new(field_as(&alias, f), f.ty.value_type()));
     }
     let pk_index = target
         .fields

@@ -9,8 +9,8 @@
 //! an alias. The numbering depends only on the shape of the condition, so the same filter
 //! written in Python or in Rust compiles to the same SQL.
 
-use super::{Link, ResolvedRelation};
-use crate::ir::{ColumnRef, Expr, Join, JoinKind, OrderBy, Select, SelectItem, Source};
+use super::{column_as, field_as, Link, ResolvedRelation};
+use crate::ir::{Expr, Join, JoinKind, OrderBy, Select, SelectItem, Source};
 
 const TARGET: &str = "_r";
 const THROUGH: &str = "_j";
@@ -41,9 +41,7 @@ pub fn exists(rel: &ResolvedRelation, cond: Option<Expr>) -> Expr {
         c
     });
     let outer = &rel.source.table;
-    let col = |table: &str, f: &crate::meta::FieldMeta| {
-        Expr::Column(ColumnRef::new(table, f.column.clone(), f.ty.value_type()))
-    };
+    let col = field_as;
     let select = match &rel.link {
         Link::Direct {
             source_field,
@@ -64,9 +62,7 @@ pub fn exists(rel: &ResolvedRelation, cond: Option<Expr>) -> Expr {
             target_column,
             target_key,
         } => {
-            let j = |c: &str, ty: &crate::meta::FieldMeta| {
-                Expr::Column(ColumnRef::new(join_alias.clone(), c, ty.ty.value_type()))
-            };
+            let j = |c: &str, key: &crate::meta::FieldMeta| column_as(&join_alias, c, key);
             let mut s = Select::from(Source::aliased(table.clone(), join_alias.clone()))
                 .column(j(source_column, source_key), source_key.ty.value_type());
             s.add_filter(j(source_column, source_key).eq(col(outer, source_key)));

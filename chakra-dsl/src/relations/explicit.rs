@@ -4,13 +4,11 @@
 
 use super::{Link, ResolvedRelation};
 use crate::error::{Error, Result};
-use crate::ir::{ColumnRef, Delete, Expr, Insert, Select, Source};
+use crate::ir::{Delete, Expr, Insert, Select, Source};
 use crate::meta::FieldMeta;
 use crate::value::Value;
 
-fn col(table: &str, f: &FieldMeta) -> Expr {
-    Expr::Column(ColumnRef::new(table, f.column.clone(), f.ty.value_type()))
-}
+use super::{column_as, field_as as col};
 
 /// The condition, over the target model (qualified by its table name), that selects the rows
 /// related to the source row whose key (`rel.source_key()`) is `key`.
@@ -26,8 +24,7 @@ pub fn related_filter(rel: &ResolvedRelation, key: Value) -> Expr {
             target_column,
             target_key,
         } => {
-            let j =
-                |c: &str, f: &FieldMeta| Expr::Column(ColumnRef::new("_j1", c, f.ty.value_type()));
+            let j = |c: &str, f: &FieldMeta| column_as("_j1", c, f);
             let mut s = Select::from(Source::aliased(table.clone(), "_j1"))
                 .column(j(target_column, target_key), target_key.ty.value_type());
             s.add_filter(j(source_column, source_key).eq(Expr::Value(key)));
@@ -60,8 +57,7 @@ fn through(rel: &ResolvedRelation) -> Result<(&str, &FieldMeta, &str, &str, &Fie
 /// (targets)`: which of `targets` are already linked.
 pub fn linked(rel: &ResolvedRelation, key: Value, targets: Vec<Value>) -> Result<Select> {
     let (table, sk, sc, tc, tk) = through(rel)?;
-    let c =
-        |name: &str, f: &FieldMeta| Expr::Column(ColumnRef::new(table, name, f.ty.value_type()));
+    let c = |name: &str, f: &FieldMeta| column_as(table, name, f);
     let mut s = Select::from(Source::table(table)).column(c(tc, tk), tk.ty.value_type());
     s.add_filter(c(sc, sk).eq(Expr::Value(key)));
     s.add_filter(c(tc, tk).is_in(targets));
@@ -82,8 +78,7 @@ pub fn link(rel: &ResolvedRelation, key: Value, targets: Vec<Value>) -> Result<I
 /// `DELETE FROM through WHERE source_column = key [AND target_column IN (targets)]`.
 pub fn unlink(rel: &ResolvedRelation, key: Value, targets: Option<Vec<Value>>) -> Result<Delete> {
     let (table, sk, sc, tc, tk) = through(rel)?;
-    let c =
-        |name: &str, f: &FieldMeta| Expr::Column(ColumnRef::new(table, name, f.ty.value_type()));
+    let c = |name: &str, f: &FieldMeta| column_as(table, name, f);
     let mut filter = c(sc, sk).eq(Expr::Value(key));
     if let Some(t) = targets {
         filter = filter.and(c(tc, tk).is_in(t));

@@ -314,6 +314,21 @@ pub fn resolve_meta(
     })
 }
 
+/// Column `column` under `qualifier` (a table name or alias), typed like key field `key`: how
+/// relation SQL names join-table columns (which have no field of their own) and key columns.
+pub fn column_as(qualifier: &str, column: &str, key: &FieldMeta) -> crate::ir::Expr {
+    crate::ir::Expr::Column(crate::ir::ColumnRef::new(
+        qualifier,
+        column,
+        key.ty.value_type(),
+    ))
+}
+
+/// Field `f`'s column under `qualifier`.
+pub fn field_as(qualifier: &str, f: &FieldMeta) -> crate::ir::Expr {
+    column_as(qualifier, &f.column, f)
+}
+
 /// The default join-table column pointing at model `name`: `post_id` for `Post`,
 /// `blog_post_id` for `BlogPost`.
 pub fn default_join_column(model_name: &str) -> String {
