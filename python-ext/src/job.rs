@@ -59,7 +59,7 @@ pub enum Op {
     /// rows were written or deleted.
     Links(Target, Box<ResolvedRelation>, Value, LinkOp),
     /// Opens a transaction into the cell.
-    Begin(Arc<PoolSlot>, Arc<TxCell>),
+    Begin(Arc<PoolSlot>, Arc<TxCell>, chakra::TxOptions),
     /// Transaction control on the cell.
     Tx(Arc<TxCell>, TxOp),
     /// SQL text without parameters (DDL, scripts, admin statements).
@@ -198,7 +198,7 @@ impl Op {
             Op::Links(Target::Tx(cell), rel, key, op) => Ok(Outcome::Count(
                 with_tx(&cell, async |tx| crate::links::run(tx, &rel, key, op).await).await?,
             )),
-            Op::Begin(slot, cell) => {
+            Op::Begin(slot, cell, opts) => {
                 let pool = slot.get().await?;
                 let mut guard = cell.lock().await;
                 if guard.is_some() {
@@ -206,7 +206,7 @@ impl Op {
                         "a transaction is already open on this session".into(),
                     ));
                 }
-                *guard = Some(pool.begin().await?);
+                *guard = Some(pool.begin_with(opts).await?);
                 Ok(Outcome::Unit)
             }
             Op::Tx(cell, op) => {
@@ -259,6 +259,18 @@ pub enum Finish {
     Created(Arc<ModelInfo>, Vec<Py<PyAny>>),
     /// Instances with their loaded relations, built from a row tree.
     Tree(crate::hydrate::Tree),
+    /// A tracked object's guarded UPDATE: no row matched is `ConcurrentUpdate`; else the
+    /// version field's new value (or `None`).
+    Guarded {
+        /// Model name.
+        model: String,
+        /// Table name.
+        table: String,
+        /// The row's key.
+        key: Value,
+        /// The version field's value after the write.
+        new_version: Option<Value>,
+    },
 }
 
 /// The model's `DoesNotExist` (`count` 0) or `MultipleObjectsReturned` for a `get()`.
@@ -310,6 +322,24 @@ impl Finish {
                 b.into_py_any(py)
             }
             (Finish::Tree(tree), Outcome::Loaded(loaded)) => tree.apply(py, loaded),
+            (
+                Finish::Guarded {
+                    model, table, key, ..
+                },
+                Outcome::Count(0),
+            ) => Err(crate::errors::to_py_in(
+                py,
+                &Error::ConcurrentUpdate {
+                    model,
+                    table,
+                    key: key.to_string(),
+                },
+                None,
+            )),
+            (Finish::Guarded { new_version, .. }, Outcome::Count(_)) => match new_version {
+                Some(v) => Ok(crate::convert::to_py::value(py, &v)?.unbind()),
+                None => Ok(py.None()),
+            },
             (Finish::Created(info, objs), Outcome::Rows(rows)) => {
                 model::write_back(py, &info, &objs, rows)?;
                 Ok(py.None())

@@ -8,6 +8,63 @@ use super::conn::{Conn, Row};
 use crate::sql::{compile_parts, CompiledQuery, Dialect};
 use chakra_dsl::{Error, Result, Statement};
 
+/// How isolated a transaction is from concurrent ones. SQLite transactions are always
+/// serializable (Chakra starts them with `BEGIN IMMEDIATE`, which serialises writers), so
+/// every level is accepted there and changes nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Isolation {
+    /// The server's default (PostgreSQL: `READ COMMITTED` unless configured otherwise).
+    #[default]
+    Default,
+    /// `READ COMMITTED`.
+    ReadCommitted,
+    /// `REPEATABLE READ`: one snapshot for the whole transaction; a write to a row changed
+    /// since fails with [`Error::SerializationFailure`].
+    RepeatableRead,
+    /// `SERIALIZABLE`: as if transactions ran one after the other; a conflict fails with
+    /// [`Error::SerializationFailure`].
+    Serializable,
+}
+
+impl Isolation {
+    /// Parses `read committed`, `repeatable_read`, `serializable`, `default`
+    /// (case-insensitive; spaces, `-` and `_` alike).
+    pub fn parse(text: &str) -> Option<Isolation> {
+        let t: String = text
+            .trim()
+            .to_ascii_lowercase()
+            .chars()
+            .map(|c| if c == '-' || c == ' ' { '_' } else { c })
+            .collect();
+        Some(match t.as_str() {
+            "default" => Isolation::Default,
+            "read_committed" => Isolation::ReadCommitted,
+            "repeatable_read" => Isolation::RepeatableRead,
+            "serializable" => Isolation::Serializable,
+            _ => return None,
+        })
+    }
+
+    fn begin_sql(self, d: Dialect) -> &'static str {
+        match (d, self) {
+            (Dialect::Sqlite, _) => "BEGIN IMMEDIATE",
+            (Dialect::Postgres, Isolation::Default) => "BEGIN",
+            (Dialect::Postgres, Isolation::ReadCommitted) => "BEGIN ISOLATION LEVEL READ COMMITTED",
+            (Dialect::Postgres, Isolation::RepeatableRead) => {
+                "BEGIN ISOLATION LEVEL REPEATABLE READ"
+            }
+            (Dialect::Postgres, Isolation::Serializable) => "BEGIN ISOLATION LEVEL SERIALIZABLE",
+        }
+    }
+}
+
+/// Options of a transaction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TxOptions {
+    /// The isolation level.
+    pub isolation: Isolation,
+}
+
 /// An open transaction.
 pub struct Transaction {
     conn: Option<Conn>,
@@ -30,12 +87,17 @@ impl std::fmt::Debug for Transaction {
 impl Transaction {
     /// Begins a transaction on `conn` (`BEGIN IMMEDIATE` on SQLite, so two writers queue on
     /// the busy timeout instead of failing on lock upgrade).
-    pub async fn begin(mut conn: Conn) -> Result<Transaction> {
-        let sql = match conn.dialect() {
-            Dialect::Postgres => "BEGIN",
-            Dialect::Sqlite => "BEGIN IMMEDIATE",
-        };
-        conn.batch_execute(sql).await?;
+    pub async fn begin(conn: Conn) -> Result<Transaction> {
+        Transaction::begin_with(conn, TxOptions::default()).await
+    }
+
+    /// Begins a transaction with options. When `BEGIN` fails the connection is closed.
+    pub async fn begin_with(mut conn: Conn, opts: TxOptions) -> Result<Transaction> {
+        let sql = opts.isolation.begin_sql(conn.dialect());
+        if let Err(e) = conn.batch_execute(sql).await {
+            conn.discard();
+            return Err(e);
+        }
         Ok(Transaction {
             conn: Some(conn),
             savepoints: 0,
