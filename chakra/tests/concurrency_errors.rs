@@ -267,3 +267,84 @@ async fn the_pool_survives_the_server_killing_its_connections() {
     let s = pool.status();
     assert_eq!(s.size, s.available, "{s:?}");
 }
+
+/// Seconds until no statement containing `marker` runs on the server (polled; `None` if it
+/// still runs after 10 s).
+async fn gone_after(marker: &str) -> Option<f64> {
+    let admin = admin().await;
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_secs(10) {
+        let rows = admin
+            .query(
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE $1 AND state = 'active' \
+                 AND pid <> pg_backend_pid()",
+                &[&format!("%{marker}%")],
+            )
+            .await
+            .unwrap();
+        if rows[0].get::<_, i64>(0) == 0 {
+            return Some(started.elapsed().as_secs_f64());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    None
+}
+
+/// A dropped statement future (a timeout here) sends PostgreSQL a cancel request: the
+/// 30-second query stops on the server, outside and inside a transaction, and the pool goes
+/// on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_query_is_cancelled_on_the_server() {
+    let db = TestDb::postgres().await;
+    let pool = accounts(&db, PoolOptions::default()).await;
+    let tag = db_name(&db.url);
+    // Outside a transaction.
+    let marker = format!("chakra_cancel_plain_{tag}");
+    let sql = format!("SELECT pg_sleep(30) /* {marker} */");
+    let r = tokio::time::timeout(Duration::from_millis(300), pool.batch_execute(&sql)).await;
+    assert!(r.is_err(), "the sleep should have been cut short");
+    let t = gone_after(&marker).await;
+    assert!(
+        t.is_some(),
+        "the cancelled pg_sleep(30) still runs on the server"
+    );
+    println!(
+        "plain statement gone from pg_stat_activity after {:.3} s",
+        t.unwrap()
+    );
+
+    // Inside a transaction.
+    let marker = format!("chakra_cancel_tx_{tag}");
+    let sql = format!("SELECT pg_sleep(30) /* {marker} */");
+    let work = async {
+        let mut t = pool.begin().await?;
+        t.execute(&set_balance(1, 55)).await?;
+        t.batch_execute(&sql).await?;
+        t.commit().await
+    };
+    assert!(tokio::time::timeout(Duration::from_millis(300), work)
+        .await
+        .is_err());
+    let t = gone_after(&marker).await;
+    assert!(
+        t.is_some(),
+        "the cancelled pg_sleep(30) still runs on the server"
+    );
+    println!("statement in a transaction gone after {:.3} s", t.unwrap());
+
+    // Nothing of the transaction stayed; the pool works and holds no dropped connection.
+    let rows = pool
+        .fetch(&Statement::Select(
+            Select::from(Source::table("accounts"))
+                .column(
+                    Expr::col("accounts", "balance", ValueType::I64),
+                    ValueType::I64,
+                )
+                .filter(Expr::col("accounts", "id", ValueType::I64).eq(Expr::val(1i64))),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(rows, vec![vec![Value::I64(100)]]);
+    let s = pool.status();
+    assert_eq!(s.size, s.available, "{s:?}");
+}

@@ -122,7 +122,43 @@ async fn batch(target: &Target, sql: &str) -> Result<()> {
     }
 }
 
+impl Target {
+    fn is_postgres(&self) -> bool {
+        match self {
+            Target::Pool(slot) => slot.is_postgres(),
+            Target::Tx(cell) => tx_is_postgres(cell),
+        }
+    }
+}
+
+fn tx_is_postgres(cell: &TxCell) -> bool {
+    cell.try_lock()
+        .ok()
+        .and_then(|g| g.as_ref().map(|t| t.dialect() == chakra::Dialect::Postgres))
+        .unwrap_or(false)
+}
+
 impl Op {
+    /// True when aborting the op mid-statement is safe and useful: PostgreSQL (the
+    /// statement is cancelled on the server, its connection closed). A SQLite statement
+    /// cannot be interrupted: its op runs to the end (diesel-async's SQLite wrapper takes
+    /// the connection's lock on the runtime thread, so a later statement on a connection
+    /// whose aborted statement still runs would block the runtime).
+    pub fn abortable(&self) -> bool {
+        match self {
+            Op::Fetch(t, _)
+            | Op::Execute(t, _)
+            | Op::CreateTables(t, _, _)
+            | Op::DropTables(t, _)
+            | Op::Load(t, _)
+            | Op::Links(t, _, _, _)
+            | Op::Batch(t, _) => t.is_postgres(),
+            Op::Begin(slot, _, _) => slot.is_postgres(),
+            Op::Tx(cell, _) => tx_is_postgres(cell),
+            Op::Noop => false,
+        }
+    }
+
     /// Runs the op (on the runtime, or on a thread blocking on it).
     pub async fn run(self) -> Result<Outcome> {
         match self {

@@ -369,3 +369,71 @@ async def test_the_pool_survives_the_server_killing_its_connections(new_db: Any)
             a.balance += 1
     assert (await balances())[:2] == [START + 3, START]
     chakra.close(d.url)
+
+
+async def gone_from_server(marker: str) -> float | None:
+    """Seconds until no statement containing ``marker`` runs on the server (polled)."""
+    from chakra import _bridge, _chakra
+    from conftest import PG_ADMIN
+
+    admin_pool = _chakra.PoolRef(PG_ADMIN)
+    check = (
+        "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_stat_activity WHERE state = 'active' "
+        f"AND pid <> pg_backend_pid() AND query LIKE '%{marker}%' AND query NOT LIKE '%DO $%') "
+        "THEN RAISE EXCEPTION 'still running'; END IF; END $$"
+    )
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    while loop.time() - started < 10:
+        try:
+            await _bridge.run(_chakra.batch_job(admin_pool, check))
+            return loop.time() - started
+        except errors.DatabaseError:
+            await asyncio.sleep(0.02)
+    return None
+
+
+async def test_a_cancelled_task_cancels_its_statement_on_the_server(new_db: Any) -> None:
+    d = await pg_accounts(new_db)
+    from chakra import _bridge, _chakra, config
+
+    tag = d.url.rsplit("/", 1)[1]
+    marker = f"chakra_pycancel_plain_{tag}"
+    try:
+        await asyncio.wait_for(_bridge_run(f"SELECT pg_sleep(30) /* {marker} */"), 0.3)
+    except TimeoutError:
+        pass
+    else:
+        raise AssertionError("the sleep was not cut short")
+    t = await gone_from_server(marker)
+    assert t is not None, "the cancelled pg_sleep(30) still runs on the server"
+    print(f"plain statement gone after {t:.3f} s")
+
+    marker = f"chakra_pycancel_tx_{tag}"
+
+    async def in_tx() -> None:
+        async with Session() as s, s.begin():
+            a = await s.get(Account, 1)
+            assert a is not None
+            a.balance = 0
+            await s.flush()
+            assert s._tx is not None
+            await _bridge.run(_chakra.batch_job(s._tx, f"SELECT pg_sleep(30) /* {marker} */"))
+
+    try:
+        await asyncio.wait_for(in_tx(), 0.3)
+    except TimeoutError:
+        pass
+    else:
+        raise AssertionError("the sleep was not cut short")
+    t = await gone_from_server(marker)
+    assert t is not None, "the cancelled pg_sleep(30) still runs on the server"
+    print(f"statement in a transaction gone after {t:.3f} s")
+    assert (await balances())[0] == START, "the cancelled transaction wrote nothing"
+    for _ in range(200):
+        size, available, _max = config.pool().status() or (0, 0, 0)
+        if size == available:
+            break
+        await asyncio.sleep(0.01)
+    assert size == available
+    chakra.close(d.url)

@@ -304,9 +304,9 @@ impl Pool {
     pub async fn fetch_compiled(&self, q: &CompiledQuery) -> Result<Vec<Row>> {
         let mut attempt = 0;
         loop {
-            let mut conn = self.acquire().await?;
-            let r = conn.fetch(q).await;
-            if !self.run_again(&r, conn, q, attempt) {
+            let mut lease = Lease(Some(self.acquire().await?));
+            let r = lease.conn().fetch(q).await;
+            if !self.run_again(&r, lease.finish(), q, attempt) {
                 return r;
             }
             attempt += 1;
@@ -317,9 +317,9 @@ impl Pool {
     pub async fn execute_compiled(&self, q: &CompiledQuery) -> Result<u64> {
         let mut attempt = 0;
         loop {
-            let mut conn = self.acquire().await?;
-            let r = conn.execute(q).await;
-            if !self.run_again(&r, conn, q, attempt) {
+            let mut lease = Lease(Some(self.acquire().await?));
+            let r = lease.conn().execute(q).await;
+            if !self.run_again(&r, lease.finish(), q, attempt) {
                 return r;
             }
             attempt += 1;
@@ -339,7 +339,10 @@ impl Pool {
 
     /// Runs SQL text without parameters (DDL, scripts).
     pub async fn batch_execute(&self, sql: &str) -> Result<()> {
-        self.acquire().await?.batch_execute(sql).await
+        let mut lease = Lease(Some(self.acquire().await?));
+        let r = lease.conn().batch_execute(sql).await;
+        drop(lease.finish());
+        r
     }
 
     /// Starts a transaction on a connection of its own (a connection found dead at `BEGIN`
@@ -361,6 +364,32 @@ impl Pool {
                 Err(Error::ConnectionLost(_)) if attempt <= self.opts.max_size => attempt += 1,
                 other => return other,
             }
+        }
+    }
+}
+
+/// A pooled connection checked out for one statement. When the statement's future is
+/// dropped before it finished (a timeout, a cancelled task), a PostgreSQL connection is
+/// closed instead of going back to the pool: the statement was sent a cancel request, and a
+/// late cancel must not hit the next statement on that connection. (A SQLite statement runs
+/// to its end on its blocking thread; its connection goes back to the pool after.)
+struct Lease(Option<Conn>);
+
+impl Lease {
+    fn conn(&mut self) -> &mut Conn {
+        self.0.as_mut().expect("leased until finished")
+    }
+
+    /// The statement finished: the connection, to return to the pool.
+    fn finish(mut self) -> Conn {
+        self.0.take().expect("leased until finished")
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if let Some(c @ Conn::Postgres(_)) = self.0.take() {
+            c.discard();
         }
     }
 }

@@ -40,8 +40,10 @@ class Completer:
         """The descriptor the loop watches."""
     def pending(self) -> int:
         """Jobs submitted and not yet drained."""
-    def submit(self, job: Job, future: Any) -> None:
-        """Starts ``job``; ``future`` is resolved by :meth:`drain`."""
+    def submit(self, job: Job, future: Any) -> int:
+        """Starts ``job``; ``future`` is resolved by :meth:`drain`. Returns the job's id."""
+    def cancel(self, id: int) -> None:
+        """Aborts a running job (its statement is cancelled on the server)."""
     def drain(self) -> None:
         """Resolves the futures of finished jobs."""
 
