@@ -11,7 +11,8 @@ const FIELD_ATTRS: &str = "`primary_key`, `auto_increment`, `unique`, `index`, `
 `precision = P`, `scale = S`, `default = \"now()\"` or `default = <literal>`, `column = \"name\"`, \
 `relation = OneToMany | ForeignKey | OneToOne | ManyToMany`, `foreign_key = \"column\"`, \
 `back_populates = \"field\"`, `on_delete = Cascade | SetNull | Restrict | NoAction`, \
-`through = \"table\"`, `source_column = \"column\"` and `target_column = \"column\"`";
+`through = \"table\"`, `source_column = \"column\"`, `target_column = \"column\"`, `version` \
+and `unchecked`";
 
 /// A declared default.
 pub(crate) enum Default {
@@ -49,6 +50,8 @@ pub(crate) struct FieldAttrs {
     pub(crate) scale: Option<(u32, Span)>,
     pub(crate) default: Option<(Default, Span)>,
     pub(crate) relation: Option<RelationAttrs>,
+    /// `version` (the model's version column) or `unchecked` (no compare-and-set).
+    pub(crate) concurrency: Option<(Ident, Span)>,
 }
 
 /// The whole model.
@@ -174,6 +177,7 @@ fn parse_field(f: &syn::Field) -> syn::Result<FieldAttrs> {
     let mut source_column = None;
     let mut target_column = None;
     let mut relation_span = None;
+    let mut concurrency: Option<(Ident, Span)> = None;
     for attr in f.attrs.iter().filter(|a| a.path().is_ident("chakra")) {
         attr.parse_nested_meta(|meta| {
             let span = meta.path.span();
@@ -198,6 +202,17 @@ fn parse_field(f: &syn::Field) -> syn::Result<FieldAttrs> {
                 "primary_key" => flag(&mut primary_key, span, &key),
                 "unique" => flag(&mut unique, span, &key),
                 "index" => flag(&mut index, span, &key),
+                "version" | "unchecked" => {
+                    let variant = if key == "version" { "Version" } else { "Unchecked" };
+                    if concurrency.is_some() {
+                        return Err(syn::Error::new(
+                            span,
+                            "`version` and `unchecked` are given at most once, and not together",
+                        ));
+                    }
+                    concurrency = Some((Ident::new(variant, span), span));
+                    Ok(())
+                }
                 "auto_increment" => set_once(&mut auto_increment, span, span, &key),
                 "max_length" => {
                     let n = number(&meta)?;
@@ -417,6 +432,7 @@ fn parse_field(f: &syn::Field) -> syn::Result<FieldAttrs> {
         scale,
         default,
         relation,
+        concurrency,
     })
 }
 

@@ -93,6 +93,10 @@ fn field_meta(f: &FieldAttrs, m: &ModelAttrs) -> TokenStream {
             }
         }
     };
+    let concurrency = match &f.concurrency {
+        Some((k, _)) => quote!(::chakra::dsl::Concurrency::#k),
+        None => quote!(::chakra::dsl::Concurrency::Compare),
+    };
     let default = match &f.default {
         None => quote!(::core::option::Option::None),
         Some((Dflt::Now, _)) => {
@@ -128,6 +132,7 @@ fn field_meta(f: &FieldAttrs, m: &ModelAttrs) -> TokenStream {
             f.index = #index;
             f.default = #default;
             f.references = #references;
+            f.concurrency = #concurrency;
             f
         }
     }

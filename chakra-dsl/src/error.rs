@@ -42,6 +42,33 @@ impl fmt::Display for Violation {
     }
 }
 
+/// A failure the database reported that is about concurrency or time (a deadlock, a
+/// serialization failure, a lost connection, a timeout), with what is known about it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Failure {
+    /// The table involved: the one the database named, else the one the failing statement
+    /// writes or reads first.
+    pub table: Option<String>,
+    /// The SQLSTATE code (`40P01`, `40001`, `55P03`, `57014`, `57P01`, `08006`), when the
+    /// backend has one (SQLite has none).
+    pub sqlstate: Option<String>,
+    /// The database's (or driver's) own message.
+    pub message: String,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(t) = &self.table {
+            write!(f, " on table {t:?}")?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(c) = &self.sqlstate {
+            write!(f, " (SQLSTATE {c})")?;
+        }
+        Ok(())
+    }
+}
+
 /// Everything that can go wrong in Chakra, told apart so callers can react to each.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -201,6 +228,47 @@ pub enum Error {
     /// message names the file and line when there is one).
     #[error("migration error: {0}")]
     Migration(String),
+    /// A tracked row's UPDATE (or DELETE) matched no row: another transaction changed the
+    /// columns it changed (or its version column), or deleted the row, since it was read.
+    /// Nothing was written; re-running the transaction reads the new values. Retryable.
+    #[error("concurrent update of {model} with key {key} (table {table:?}): the row changed or was deleted since it was read, so this write was not made; re-run the transaction")]
+    ConcurrentUpdate {
+        /// Model name.
+        model: String,
+        /// Table name.
+        table: String,
+        /// The row's primary key, printed.
+        key: String,
+    },
+    /// The database broke a deadlock by failing this transaction (SQLSTATE 40P01). Retryable.
+    #[error("deadlock detected{0}")]
+    Deadlock(Failure),
+    /// The database could not serialize this transaction with concurrent ones (SQLSTATE
+    /// 40001, under `REPEATABLE READ` / `SERIALIZABLE`). Retryable.
+    #[error("serialization failure{0}")]
+    SerializationFailure(Failure),
+    /// The connection died while a statement was sent or running (server restart,
+    /// `pg_terminate_backend`, network). Outside a transaction Chakra has already retried on
+    /// another connection when nothing had run; inside one the transaction is lost.
+    /// Retryable (the whole transaction).
+    #[error("connection lost{0}")]
+    ConnectionLost(Failure),
+    /// A lock could not be taken in time (PostgreSQL `lock_timeout` or `NOWAIT`, SQLSTATE
+    /// 55P03; SQLite `database is locked` after its busy timeout). Retryable.
+    #[error("lock not available{0}")]
+    LockTimeout(Failure),
+    /// A statement ran longer than the statement timeout and was cancelled (SQLSTATE 57014).
+    /// Not retryable: the same statement would time out again.
+    #[error("statement timeout{0}")]
+    StatementTimeout(Failure),
+    /// No pooled connection became free within the pool's wait timeout.
+    #[error("no connection free in the pool (max_size {pool_size}) within {waited_ms} ms: raise the pool's max_size or wait_timeout, or hold connections for less time")]
+    ConnectionTimeout {
+        /// The pool's most connections.
+        pool_size: usize,
+        /// How long the caller waited, in milliseconds.
+        waited_ms: u64,
+    },
 }
 
 /// Most rows `get()` reads before it stops counting.
@@ -222,6 +290,36 @@ fn detail_suffix(d: &Option<String>) -> String {
 }
 
 impl Error {
+    /// True when re-running the transaction may succeed: a concurrent update, a deadlock, a
+    /// serialization failure, a lost connection, a lock timeout.
+    pub fn retryable(&self) -> bool {
+        matches!(
+            self,
+            Error::ConcurrentUpdate { .. }
+                | Error::Deadlock(_)
+                | Error::SerializationFailure(_)
+                | Error::ConnectionLost(_)
+                | Error::LockTimeout(_)
+        )
+    }
+
+    /// The SQLSTATE the database reported for a concurrency or timeout failure.
+    pub fn sqlstate(&self) -> Option<&str> {
+        self.failure().and_then(|f| f.sqlstate.as_deref())
+    }
+
+    /// The details of a concurrency or timeout failure reported by the database.
+    pub fn failure(&self) -> Option<&Failure> {
+        match self {
+            Error::Deadlock(f)
+            | Error::SerializationFailure(f)
+            | Error::ConnectionLost(f)
+            | Error::LockTimeout(f)
+            | Error::StatementTimeout(f) => Some(f),
+            _ => None,
+        }
+    }
+
     /// The constraint violation details, if this is an integrity error.
     pub fn violation(&self) -> Option<&Violation> {
         match self {

@@ -25,15 +25,17 @@ pub mod lookup;
 pub mod meta;
 pub mod model_query;
 pub mod relations;
+pub mod tracked;
 pub mod typed;
 pub mod types;
 pub mod value;
 
-pub use error::{Error, Result, Violation};
+pub use error::{Error, Failure, Result, Violation};
 pub use ir::*;
 pub use load_plan::{LoadPlan, LoadSpec, PrefetchSpec};
 pub use meta::{
-    DefaultValue, FieldMeta, ForeignKeyRef, ModelMeta, OnDelete, RelationKind, RelationMeta,
+    Concurrency, DefaultValue, FieldMeta, ForeignKeyRef, ModelMeta, OnDelete, RelationKind,
+    RelationMeta,
 };
 pub use model_query::{check_value, field_expr, insert_rows, pk_filter, ModelQuery};
 pub use types::{FieldType, ValueType};

@@ -132,6 +132,27 @@ pub struct FieldMeta {
     pub default: Option<DefaultValue>,
     /// Foreign-key constraint, when the column references another table.
     pub references: Option<ForeignKeyRef>,
+    /// How a tracked change of this field is guarded against concurrent writers.
+    pub concurrency: Concurrency,
+}
+
+/// How a tracked row's UPDATE protects a field from lost updates (see
+/// `docs/concurrency.md`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Concurrency {
+    /// The UPDATE only matches when the field still holds the value that was read
+    /// (`WHERE … AND balance = $read`, `IS NULL` for a NULL read). JSON and array fields
+    /// are not compared (their stored text may differ from the value read back).
+    #[default]
+    Compare,
+    /// The model's version column (Rust `#[chakra(version)]`, Python
+    /// `Field(Integer, version=True)`): every tracked UPDATE of the row sets it to the
+    /// value read plus one and only matches when it still holds the value read; the other
+    /// fields are then not compared.
+    Version,
+    /// Written without a check: the last write wins (Rust `#[chakra(unchecked)]`, Python
+    /// `Field(..., unchecked=True)`).
+    Unchecked,
 }
 
 impl FieldMeta {
@@ -150,6 +171,7 @@ impl FieldMeta {
             index: false,
             default: None,
             references: None,
+            concurrency: Concurrency::Compare,
         }
     }
 }
@@ -172,6 +194,14 @@ pub struct ModelMeta {
 }
 
 impl ModelMeta {
+    /// The version field, if the model declares one, with its index.
+    pub fn version_field(&self) -> Option<(usize, &FieldMeta)> {
+        self.fields
+            .iter()
+            .enumerate()
+            .find(|(_, f)| f.concurrency == Concurrency::Version)
+    }
+
     /// Looks a field up by attribute name.
     pub fn field(&self, name: &str) -> Option<&FieldMeta> {
         self.fields.iter().find(|f| f.name == name)

@@ -4,7 +4,9 @@
 //! "update/delete by primary key" exist once.
 
 use crate::error::{Error, Result};
-use crate::ir::{ColumnRef, Delete, Expr, Insert, OrderBy, Select, Source, Statement, Update};
+use crate::ir::{
+    ColumnRef, Delete, Expr, Insert, OrderBy, RowLock, Select, Source, Statement, Update,
+};
 use crate::meta::{DefaultValue, FieldMeta, ModelMeta};
 use crate::value::Value;
 use std::sync::Arc;
@@ -24,6 +26,8 @@ pub struct ModelQuery {
     pub offset: Option<u64>,
     /// `DISTINCT`.
     pub distinct: bool,
+    /// `FOR UPDATE` row lock.
+    pub lock: Option<RowLock>,
 }
 
 /// The column expression of a field.
@@ -45,6 +49,7 @@ impl ModelQuery {
             limit: None,
             offset: None,
             distinct: false,
+            lock: None,
         }
     }
 
@@ -98,7 +103,14 @@ impl ModelQuery {
         s.limit = self.limit;
         s.offset = self.offset;
         s.distinct = self.distinct;
+        s.lock = self.lock.clone();
         s
+    }
+
+    /// Locks the selected rows until the transaction ends (`FOR UPDATE`, see [`RowLock`]).
+    pub fn lock(mut self, lock: Option<RowLock>) -> Self {
+        self.lock = lock;
+        self
     }
 
     /// `SELECT` of every field, in declaration order (the row layout model hydration uses).

@@ -51,7 +51,8 @@ impl DatabaseUrl {
             url: redact(url),
             reason: reason.to_owned(),
         };
-        let url_trim = url.trim();
+        let (stripped, _) = PoolSettings::split_url(url.trim())?;
+        let url_trim = stripped.as_str();
         if url_trim.is_empty() {
             return Err(invalid("it is empty"));
         }
@@ -117,5 +118,137 @@ pub fn url_from_toml(text: &str) -> Result<String> {
             "chakra.toml: [database] url must be a string".into(),
         )),
         None => Ok(DEFAULT_URL.to_owned()),
+    }
+}
+
+/// Pool settings that can be written in `chakra.toml` (`[database]`) or as query parameters
+/// of the URL (`?max_size=20&wait_timeout=5s&statement_timeout=30s`). Unset ones keep the
+/// defaults of [`crate::PoolOptions`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PoolSettings {
+    /// `max_size`: most connections open at once.
+    pub max_size: Option<usize>,
+    /// `wait_timeout`: how long a caller waits for a free connection.
+    pub wait_timeout: Option<std::time::Duration>,
+    /// `statement_timeout`: PostgreSQL's `statement_timeout`; on SQLite the busy timeout.
+    pub statement_timeout: Option<std::time::Duration>,
+}
+
+/// The query-parameter names Chakra reads from a URL (and removes before the driver sees it).
+pub const POOL_PARAMS: [&str; 3] = ["max_size", "wait_timeout", "statement_timeout"];
+
+/// Parses a duration: `250ms`, `5s`, `2m`, or a bare number of milliseconds (as
+/// PostgreSQL's `statement_timeout`).
+pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
+    let t = text.trim();
+    let (num, scale) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 1)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1000)
+    } else if let Some(n) = t.strip_suffix("min") {
+        (n, 60_000)
+    } else if let Some(n) = t.strip_suffix('m') {
+        (n, 60_000)
+    } else {
+        (t, 1)
+    };
+    let n: u64 = num.trim().parse().ok()?;
+    Some(std::time::Duration::from_millis(n.checked_mul(scale)?))
+}
+
+impl PoolSettings {
+    fn set(&mut self, key: &str, value: &str, whence: &str) -> Result<()> {
+        let bad = |what: &str| {
+            Error::Config(format!(
+                "{whence}: {key} = {value:?} is not {what} (write for example {key}={})",
+                if key == "max_size" { "20" } else { "5s" }
+            ))
+        };
+        match key {
+            "max_size" => {
+                let n: usize = value.trim().parse().map_err(|_| bad("a whole number"))?;
+                self.max_size = Some(n.max(1));
+            }
+            "wait_timeout" => {
+                self.wait_timeout = Some(parse_duration(value).ok_or_else(|| bad("a duration"))?)
+            }
+            "statement_timeout" => {
+                self.statement_timeout =
+                    Some(parse_duration(value).ok_or_else(|| bad("a duration"))?)
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Settings later in the chain win.
+    pub fn overlay(&mut self, other: &PoolSettings) {
+        if other.max_size.is_some() {
+            self.max_size = other.max_size;
+        }
+        if other.wait_timeout.is_some() {
+            self.wait_timeout = other.wait_timeout;
+        }
+        if other.statement_timeout.is_some() {
+            self.statement_timeout = other.statement_timeout;
+        }
+    }
+
+    /// The `[database]` settings of a `chakra.toml` text.
+    pub fn from_toml(text: &str) -> Result<PoolSettings> {
+        let doc: toml::Table =
+            toml::from_str(text).map_err(|e| Error::Config(format!("chakra.toml: {e}")))?;
+        let mut s = PoolSettings::default();
+        if let Some(db) = doc.get("database").and_then(|d| d.as_table()) {
+            for key in POOL_PARAMS {
+                let v = match db.get(key) {
+                    None => continue,
+                    Some(toml::Value::Integer(n)) => n.to_string(),
+                    Some(toml::Value::String(t)) => t.clone(),
+                    Some(other) => other.to_string(),
+                };
+                s.set(key, &v, "chakra.toml [database]")?;
+            }
+        }
+        Ok(s)
+    }
+
+    /// The settings `./chakra.toml` gives for the database at `url`: its `[database]`
+    /// settings apply to the database it configures (its `url`, or the default one when it
+    /// names none). A `chakra.toml` that cannot be read gives nothing here (resolving the
+    /// default URL reports it).
+    pub fn from_config_file(url: &str) -> PoolSettings {
+        let path = std::path::Path::new("chakra.toml");
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return PoolSettings::default();
+        };
+        match (url_from_toml(&text), PoolSettings::from_toml(&text)) {
+            (Ok(configured), Ok(s)) if configured.trim() == url.trim() => s,
+            _ => PoolSettings::default(),
+        }
+    }
+
+    /// Splits Chakra's own query parameters off `url`: the URL the driver gets, and the
+    /// settings. Other parameters (PostgreSQL's `sslmode`, …) stay in the URL.
+    pub fn split_url(url: &str) -> Result<(String, PoolSettings)> {
+        let mut s = PoolSettings::default();
+        let Some((base, query)) = url.split_once('?') else {
+            return Ok((url.to_owned(), s));
+        };
+        let mut kept = Vec::new();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            if POOL_PARAMS.contains(&k) {
+                s.set(k, v, &format!("URL parameter {k}"))?;
+            } else {
+                kept.push(pair);
+            }
+        }
+        let url = if kept.is_empty() {
+            base.to_owned()
+        } else {
+            format!("{base}?{}", kept.join("&"))
+        };
+        Ok((url, s))
     }
 }

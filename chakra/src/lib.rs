@@ -32,10 +32,10 @@ pub mod sql;
 
 pub use chakra_dsl as dsl;
 pub use chakra_dsl::{Error, Result};
-pub use exec::{Executor, Pool, PoolOptions, Row, Transaction};
+pub use exec::{Executor, Isolation, Pool, PoolOptions, Row, Transaction, TxOptions};
 pub use model::Model;
 pub use query::{Query, UpdateQuery};
-pub use session::{Session, Tracked, Tx};
+pub use session::{Session, Tracked, TransactionOptions, Tx};
 pub use sql::{compile, CompiledQuery, Dialect};
 
 /// `#[derive(Model)]`: see [`chakra_codegen::Model`].

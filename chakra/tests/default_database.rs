@@ -81,6 +81,41 @@ async fn default_url_resolution_and_memory_databases() {
     let other = Pool::connect("sqlite::memory:").await.unwrap();
     assert!(other.batch_execute("SELECT * FROM m").await.is_err());
 
+    // Pool settings: chakra.toml's apply to the database it configures; URL parameters win.
+    std::fs::write(
+        "chakra.toml",
+        "[database]\nurl = \"sqlite://settings.db\"\nmax_size = 3\nwait_timeout = \"2s\"\nstatement_timeout = 1500\n",
+    )
+    .unwrap();
+    let p = Pool::connect_default().await.unwrap();
+    let o = p.options();
+    assert_eq!(
+        (o.max_size, o.wait_timeout, o.statement_timeout),
+        (
+            3,
+            std::time::Duration::from_secs(2),
+            Some(std::time::Duration::from_millis(1500))
+        )
+    );
+    let p = Pool::connect("sqlite://other.db?max_size=2&statement_timeout=1m")
+        .await
+        .unwrap();
+    let o = p.options();
+    assert_eq!(
+        (o.max_size, o.statement_timeout),
+        (2, Some(std::time::Duration::from_secs(60))),
+        "another database: the URL's settings, not chakra.toml's"
+    );
+    assert!(
+        dir.join("other.db").exists(),
+        "the parameters are not part of the path"
+    );
+    let e = Pool::connect("sqlite://x.db?statement_timeout=soon")
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("statement_timeout"), "{e}");
+    std::fs::remove_file("chakra.toml").unwrap();
+
     std::env::set_current_dir(std::env::temp_dir()).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }

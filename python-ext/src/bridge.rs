@@ -15,9 +15,12 @@
 //! After each job the runtime thread stays awake for a short window
 //! ([`crate::runtime::note_done`]), so the next submission does not have to wake it.
 //!
-//! A cancelled future does not stop its op: the statement finishes on the runtime and its
-//! result is dropped. A connection is therefore never returned to the pool mid-statement,
-//! and an open transaction stays usable (or is rolled back by its session).
+//! A cancelled await ([`Completer::cancel`], from `_bridge.run` when its task is cancelled)
+//! aborts its op on the runtime: the statement's future is dropped where it waits, so
+//! PostgreSQL is sent a cancel request and the statement stops on the server. Its pooled
+//! connection is closed, not reused; a transaction whose statement was cancelled can only be
+//! rolled back (the session does). SQLite ops are not aborted: the statement runs to its
+//! end on its blocking thread and its result is dropped (see `Op::abortable`).
 
 use crate::job::{Finish, Job, Outcome};
 use chakra_dsl::Result;
@@ -51,7 +54,7 @@ impl Shared {
 pub struct Completer {
     shared: Arc<Shared>,
     read: UnixStream,
-    pending: HashMap<u64, (Py<PyAny>, Finish)>,
+    pending: HashMap<u64, (Py<PyAny>, Finish, Option<tokio::task::AbortHandle>)>,
     next_id: u64,
 }
 
@@ -86,22 +89,41 @@ impl Completer {
     }
 
     /// Starts `job` on the runtime; `future` (from `loop.create_future()`) is resolved by
-    /// [`Completer::drain`] on the loop thread.
-    fn submit(&mut self, py: Python<'_>, job: &Job, future: Py<PyAny>) -> PyResult<()> {
+    /// [`Completer::drain`] on the loop thread. Returns the job's id (for `cancel`).
+    fn submit(&mut self, py: Python<'_>, job: &Job, future: Py<PyAny>) -> PyResult<u64> {
         crate::statement_log::refresh(py);
         let (op, finish) = job.take()?;
         let id = self.next_id;
         self.next_id += 1;
         let shared = self.shared.clone();
-        if !crate::runtime::spawn(async move {
+        let abortable = op.abortable();
+        let task = async move {
             let out = op.run().await;
             shared.complete(id, out);
             crate::runtime::note_done();
-        }) {
-            return Err(crate::errors::to_py(crate::pools::closed()));
+        };
+        let abort = if abortable {
+            let Some(h) = crate::runtime::spawn_abortable(task) else {
+                return Err(crate::errors::to_py(crate::pools::closed()));
+            };
+            Some(h)
+        } else {
+            if !crate::runtime::spawn(task) {
+                return Err(crate::errors::to_py(crate::pools::closed()));
+            }
+            None
+        };
+        self.pending.insert(id, (future, finish, abort));
+        Ok(id)
+    }
+
+    /// Aborts job `id` if it is still running (its awaiting task was cancelled): its
+    /// statement is cancelled on the server.
+    fn cancel(&mut self, id: u64) {
+        if let Some((_, _, Some(abort))) = self.pending.get(&id) {
+            abort.abort();
+            self.pending.remove(&id);
         }
-        self.pending.insert(id, (future, finish));
-        Ok(())
     }
 
     /// Resolves the futures of every finished job. Called by the event loop when the
@@ -120,7 +142,7 @@ impl Completer {
         // such failure is reported to the loop afterwards.
         let mut first_err: Option<PyErr> = None;
         for (id, out) in done {
-            let Some((future, finish)) = self.pending.remove(&id) else {
+            let Some((future, finish, _)) = self.pending.remove(&id) else {
                 continue;
             };
             if let Err(e) = resolve(py, future.bind(py), finish, out) {

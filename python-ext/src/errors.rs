@@ -40,6 +40,13 @@ fn class_name(e: &Error) -> &'static str {
         Error::UnknownRelation { .. } => "UnknownRelation",
         Error::InvalidRelation { .. } => "InvalidRelation",
         Error::DeleteRestricted(_) => "DeleteRestricted",
+        Error::ConcurrentUpdate { .. } => "ConcurrentUpdate",
+        Error::Deadlock(_) => "Deadlock",
+        Error::SerializationFailure(_) => "SerializationFailure",
+        Error::ConnectionLost(_) => "ConnectionLost",
+        Error::LockTimeout(_) => "LockTimeout",
+        Error::StatementTimeout(_) => "StatementTimeout",
+        Error::ConnectionTimeout { .. } => "ConnectionTimeout",
         _ => "ChakraError",
     }
 }
@@ -47,7 +54,25 @@ fn class_name(e: &Error) -> &'static str {
 /// Keyword details attached to the exception as attributes (`exc.model`, `exc.field`, …).
 fn details<'py>(py: Python<'py>, e: &Error) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
+    d.set_item("retryable", e.retryable())?;
+    d.set_item("sqlstate", e.sqlstate())?;
+    if let Some(f) = e.failure() {
+        d.set_item("table", &f.table)?;
+        d.set_item("message", &f.message)?;
+    }
     match e {
+        Error::ConcurrentUpdate { model, table, key } => {
+            d.set_item("model", model)?;
+            d.set_item("table", table)?;
+            d.set_item("key", key)?;
+        }
+        Error::ConnectionTimeout {
+            pool_size,
+            waited_ms,
+        } => {
+            d.set_item("pool_size", pool_size)?;
+            d.set_item("waited_ms", waited_ms)?;
+        }
         Error::NotFound { model, detail } => {
             d.set_item("model", model)?;
             d.set_item("detail", detail)?;

@@ -59,7 +59,7 @@ pub enum Op {
     /// rows were written or deleted.
     Links(Target, Box<ResolvedRelation>, Value, LinkOp),
     /// Opens a transaction into the cell.
-    Begin(Arc<PoolSlot>, Arc<TxCell>),
+    Begin(Arc<PoolSlot>, Arc<TxCell>, chakra::TxOptions),
     /// Transaction control on the cell.
     Tx(Arc<TxCell>, TxOp),
     /// SQL text without parameters (DDL, scripts, admin statements).
@@ -122,7 +122,43 @@ async fn batch(target: &Target, sql: &str) -> Result<()> {
     }
 }
 
+impl Target {
+    fn is_postgres(&self) -> bool {
+        match self {
+            Target::Pool(slot) => slot.is_postgres(),
+            Target::Tx(cell) => tx_is_postgres(cell),
+        }
+    }
+}
+
+fn tx_is_postgres(cell: &TxCell) -> bool {
+    cell.try_lock()
+        .ok()
+        .and_then(|g| g.as_ref().map(|t| t.dialect() == chakra::Dialect::Postgres))
+        .unwrap_or(false)
+}
+
 impl Op {
+    /// True when aborting the op mid-statement is safe and useful: PostgreSQL (the
+    /// statement is cancelled on the server, its connection closed). A SQLite statement
+    /// cannot be interrupted: its op runs to the end (diesel-async's SQLite wrapper takes
+    /// the connection's lock on the runtime thread, so a later statement on a connection
+    /// whose aborted statement still runs would block the runtime).
+    pub fn abortable(&self) -> bool {
+        match self {
+            Op::Fetch(t, _)
+            | Op::Execute(t, _)
+            | Op::CreateTables(t, _, _)
+            | Op::DropTables(t, _)
+            | Op::Load(t, _)
+            | Op::Links(t, _, _, _)
+            | Op::Batch(t, _) => t.is_postgres(),
+            Op::Begin(slot, _, _) => slot.is_postgres(),
+            Op::Tx(cell, _) => tx_is_postgres(cell),
+            Op::Noop => false,
+        }
+    }
+
     /// Runs the op (on the runtime, or on a thread blocking on it).
     pub async fn run(self) -> Result<Outcome> {
         match self {
@@ -198,7 +234,7 @@ impl Op {
             Op::Links(Target::Tx(cell), rel, key, op) => Ok(Outcome::Count(
                 with_tx(&cell, async |tx| crate::links::run(tx, &rel, key, op).await).await?,
             )),
-            Op::Begin(slot, cell) => {
+            Op::Begin(slot, cell, opts) => {
                 let pool = slot.get().await?;
                 let mut guard = cell.lock().await;
                 if guard.is_some() {
@@ -206,7 +242,7 @@ impl Op {
                         "a transaction is already open on this session".into(),
                     ));
                 }
-                *guard = Some(pool.begin().await?);
+                *guard = Some(pool.begin_with(opts).await?);
                 Ok(Outcome::Unit)
             }
             Op::Tx(cell, op) => {
@@ -259,6 +295,18 @@ pub enum Finish {
     Created(Arc<ModelInfo>, Vec<Py<PyAny>>),
     /// Instances with their loaded relations, built from a row tree.
     Tree(crate::hydrate::Tree),
+    /// A tracked object's guarded UPDATE: no row matched is `ConcurrentUpdate`; else the
+    /// version field's new value (or `None`).
+    Guarded {
+        /// Model name.
+        model: String,
+        /// Table name.
+        table: String,
+        /// The row's key.
+        key: Value,
+        /// The version field's value after the write.
+        new_version: Option<Value>,
+    },
 }
 
 /// The model's `DoesNotExist` (`count` 0) or `MultipleObjectsReturned` for a `get()`.
@@ -310,6 +358,24 @@ impl Finish {
                 b.into_py_any(py)
             }
             (Finish::Tree(tree), Outcome::Loaded(loaded)) => tree.apply(py, loaded),
+            (
+                Finish::Guarded {
+                    model, table, key, ..
+                },
+                Outcome::Count(0),
+            ) => Err(crate::errors::to_py_in(
+                py,
+                &Error::ConcurrentUpdate {
+                    model,
+                    table,
+                    key: key.to_string(),
+                },
+                None,
+            )),
+            (Finish::Guarded { new_version, .. }, Outcome::Count(_)) => match new_version {
+                Some(v) => Ok(crate::convert::to_py::value(py, &v)?.unbind()),
+                None => Ok(py.None()),
+            },
             (Finish::Created(info, objs), Outcome::Rows(rows)) => {
                 model::write_back(py, &info, &objs, rows)?;
                 Ok(py.None())

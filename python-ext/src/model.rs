@@ -214,6 +214,19 @@ fn field_meta(model: &str, f: &Bound<'_, PyDict>) -> PyResult<FieldMeta> {
     m.unique = get(f, "unique")?.extract()?;
     m.nullable = get(f, "nullable")?.extract()?;
     m.index = get(f, "index")?.extract()?;
+    if let Some(c) = f.get_item("concurrency")? {
+        let word: String = c.extract()?;
+        m.concurrency = match word.as_str() {
+            "compare" => chakra_dsl::Concurrency::Compare,
+            "version" => chakra_dsl::Concurrency::Version,
+            "unchecked" => chakra_dsl::Concurrency::Unchecked,
+            other => {
+                return Err(err(Error::Config(format!(
+                    "{model}.{fname}: unknown concurrency {other:?}; choices are: compare, version, unchecked"
+                ))))
+            }
+        };
+    }
     if get(f, "default_now")?.extract::<bool>()? {
         m.default = Some(DefaultValue::Now);
     } else if let Some(d) = f.get_item("default")? {
@@ -517,6 +530,74 @@ impl ModelHandle {
         ))
     }
 
+    /// A tracked object's UPDATE: `names` are the changed fields, `read` holds the values
+    /// last read (or written) for them and for the version field. Compare-and-set (see
+    /// `chakra_dsl::tracked`): matching no row raises `ConcurrentUpdate`. The job returns the
+    /// version field's new value (or `None`).
+    fn tracked_update_job(
+        &self,
+        target: &Bound<'_, PyAny>,
+        obj: &Bound<'_, PyAny>,
+        names: Vec<String>,
+        read: &Bound<'_, PyDict>,
+    ) -> PyResult<Job> {
+        let py = obj.py();
+        let meta = &self.info.meta;
+        let d = obj
+            .getattr(intern!(py, "__dict__"))?
+            .cast_into::<PyDict>()?;
+        let pk = meta.primary_key().ok_or_else(|| {
+            err(Error::InvalidQuery(format!(
+                "{} has no primary key",
+                meta.name
+            )))
+        })?;
+        let key = match d.get_item(pk.name.as_str())? {
+            Some(o) if !o.is_none() => self.field_value(pk, &o)?,
+            _ => {
+                return Err(err(Error::InvalidQuery(format!(
+                    "cannot update a {} that has no primary key value (save it first)",
+                    meta.name
+                ))))
+            }
+        };
+        let value_of = |dict: &Bound<'_, PyDict>, f: &chakra_dsl::FieldMeta| -> PyResult<Value> {
+            match dict.get_item(f.name.as_str())? {
+                Some(o) => self.field_value(f, &o),
+                None => Ok(Value::Null(f.ty.value_type())),
+            }
+        };
+        let mut changes = Vec::with_capacity(names.len());
+        for n in &names {
+            meta.require_field(n).map_err(err)?;
+        }
+        for (i, f) in meta.fields.iter().enumerate() {
+            if names.iter().any(|n| n == &f.name) {
+                changes.push(chakra_dsl::tracked::Change {
+                    field: i,
+                    new: value_of(&d, f)?,
+                    read: value_of(read, f)?,
+                });
+            }
+        }
+        let version_read = match meta.version_field() {
+            Some((_, vf)) => Some(value_of(read, vf)?),
+            None => None,
+        };
+        let (stmt, new_version) =
+            chakra_dsl::tracked::guarded_update(meta, key.clone(), &changes, version_read)
+                .map_err(err)?;
+        Ok(Job::new(
+            Op::Execute(target_of(target)?, stmt),
+            Finish::Guarded {
+                model: meta.name.clone(),
+                table: meta.table.clone(),
+                key,
+                new_version,
+            },
+        ))
+    }
+
     /// `DELETE … WHERE pk = value`.
     fn delete_pk_job(&self, target: &Bound<'_, PyAny>, pk: &Bound<'_, PyAny>) -> PyResult<Job> {
         let meta = &self.info.meta;
@@ -528,11 +609,19 @@ impl ModelHandle {
         ))
     }
 
-    /// The row with this primary key, or `None`.
-    fn get_pk_job(&self, target: &Bound<'_, PyAny>, pk: &Bound<'_, PyAny>) -> PyResult<Job> {
+    /// The row with this primary key, or `None`; locked until the transaction ends with
+    /// `for_update` (`SELECT … FOR UPDATE` on PostgreSQL).
+    #[pyo3(signature = (target, pk, for_update=false))]
+    fn get_pk_job(
+        &self,
+        target: &Bound<'_, PyAny>,
+        pk: &Bound<'_, PyAny>,
+        for_update: bool,
+    ) -> PyResult<Job> {
         let meta = &self.info.meta;
-        let q =
-            ModelQuery::new(meta.clone()).filter(pk_filter(meta, self.pk_value(pk)?).map_err(err)?);
+        let q = ModelQuery::new(meta.clone())
+            .filter(pk_filter(meta, self.pk_value(pk)?).map_err(err)?)
+            .lock(for_update.then(chakra_dsl::RowLock::update));
         Ok(Job::new(
             Op::Fetch(target_of(target)?, Statement::Select(q.select())),
             Finish::First(self.info.clone()),

@@ -24,6 +24,11 @@ fn slots() -> &'static Mutex<HashMap<String, Arc<PoolSlot>>> {
 }
 
 impl PoolSlot {
+    /// True for a PostgreSQL database.
+    pub fn is_postgres(&self) -> bool {
+        self.url.starts_with("postgres")
+    }
+
     /// The pool, connecting it first if needed.
     pub async fn get(&self) -> Result<Pool> {
         if let Some(p) = self.current() {

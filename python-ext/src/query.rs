@@ -150,6 +150,39 @@ impl Query {
         self.with(mq)
     }
 
+    /// `SELECT … FOR UPDATE [OF …] [NOWAIT | SKIP LOCKED]` (nothing on SQLite, whose
+    /// transactions are serialised anyway). `of` names tables.
+    #[pyo3(signature = (nowait=false, skip_locked=false, of=Vec::new()))]
+    fn for_update(&self, nowait: bool, skip_locked: bool, of: Vec<String>) -> PyResult<Query> {
+        if nowait && skip_locked {
+            return Err(crate::errors::to_py(chakra_dsl::Error::InvalidQuery(
+                "select_for_update(): nowait and skip_locked cannot both be set".into(),
+            )));
+        }
+        for t in &of {
+            chakra_dsl::ident::validate(t).map_err(crate::errors::to_py)?;
+        }
+        let mut mq = self.mq.clone();
+        mq.lock = Some(chakra_dsl::RowLock {
+            strength: chakra_dsl::LockStrength::Update,
+            wait: if nowait {
+                chakra_dsl::LockWait::NoWait
+            } else if skip_locked {
+                chakra_dsl::LockWait::SkipLocked
+            } else {
+                chakra_dsl::LockWait::Wait
+            },
+            of,
+        });
+        Ok(self.with(mq))
+    }
+
+    /// True when the query locks its rows (`for_update`).
+    #[getter]
+    fn locked(&self) -> bool {
+        self.mq.lock.is_some()
+    }
+
     /// The model class of the rows.
     #[getter]
     fn model(&self, py: Python<'_>) -> Py<pyo3::types::PyType> {

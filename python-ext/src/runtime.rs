@@ -114,6 +114,14 @@ pub fn handle() -> Option<Handle> {
 }
 
 /// Spawns a future on the runtime thread. Returns false after shutdown.
+/// Spawns `f` on the runtime and returns the handle that aborts it (drops it where it is
+/// waiting); `None` after shutdown.
+pub fn spawn_abortable<F: Future<Output = ()> + Send + 'static>(
+    f: F,
+) -> Option<tokio::task::AbortHandle> {
+    handle().map(|h| h.spawn(f).abort_handle())
+}
+
 pub fn spawn<F: Future<Output = ()> + Send + 'static>(f: F) -> bool {
     match handle() {
         Some(h) => {

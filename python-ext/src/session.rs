@@ -26,12 +26,27 @@ impl TxHandle {
         }
     }
 
-    /// `BEGIN` (`BEGIN IMMEDIATE` on SQLite).
-    fn begin_job(&self) -> Job {
-        Job::new(
-            Op::Begin(self.pool.clone(), self.cell.clone()),
+    /// `BEGIN` (`BEGIN IMMEDIATE` on SQLite), at an isolation level (`"read committed"`,
+    /// `"repeatable read"`, `"serializable"`; SQLite accepts every level: its transactions
+    /// are serialised anyway).
+    #[pyo3(signature = (isolation=None))]
+    fn begin_job(&self, isolation: Option<&str>) -> PyResult<Job> {
+        let isolation = match isolation {
+            None => chakra::Isolation::Default,
+            Some(text) => chakra::Isolation::parse(text).ok_or_else(|| {
+                crate::errors::to_py(Error::InvalidQuery(format!(
+                    "unknown isolation level {text:?}; choices are: read committed, repeatable read, serializable"
+                )))
+            })?,
+        };
+        Ok(Job::new(
+            Op::Begin(
+                self.pool.clone(),
+                self.cell.clone(),
+                chakra::TxOptions { isolation },
+            ),
             Finish::Nothing,
-        )
+        ))
     }
 
     /// `SAVEPOINT`.

@@ -11,5 +11,7 @@ pub mod select;
 pub mod write;
 
 pub use expr::{ArithOp, CmpOp, ColumnRef, DatePart, Expr, LikeKind};
-pub use select::{Join, JoinKind, OrderBy, Select, SelectItem, Source, Statement};
+pub use select::{
+    Join, JoinKind, LockStrength, LockWait, OrderBy, RowLock, Select, SelectItem, Source, Statement,
+};
 pub use write::{Delete, Insert, Update};

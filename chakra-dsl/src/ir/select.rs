@@ -92,6 +92,50 @@ pub struct OrderBy {
     pub desc: bool,
 }
 
+/// How strongly a `SELECT … FOR …` locks the rows it returns.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum LockStrength {
+    /// `FOR UPDATE`: no other transaction can update, delete or lock them until this one
+    /// ends.
+    #[default]
+    Update,
+    /// `FOR SHARE`: others can read and share-lock them, not change them.
+    Share,
+}
+
+/// What a locking `SELECT` does when a row is locked by another transaction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum LockWait {
+    /// Wait for it.
+    #[default]
+    Wait,
+    /// `NOWAIT`: fail at once (`Error::LockTimeout`, SQLSTATE 55P03).
+    NoWait,
+    /// `SKIP LOCKED`: leave such rows out (work queues).
+    SkipLocked,
+}
+
+/// A row lock taken by a `SELECT` (pessimistic locking). PostgreSQL compiles it to
+/// `FOR UPDATE [OF …] [NOWAIT | SKIP LOCKED]`; SQLite has no row locks and compiles
+/// nothing: its transactions start with `BEGIN IMMEDIATE`, so writers are serialised anyway.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct RowLock {
+    /// `FOR UPDATE` or `FOR SHARE`.
+    pub strength: LockStrength,
+    /// Wait, `NOWAIT` or `SKIP LOCKED`.
+    pub wait: LockWait,
+    /// `OF …`: lock only the rows of these tables (or aliases); empty locks every table of
+    /// the query.
+    pub of: Vec<String>,
+}
+
+impl RowLock {
+    /// `FOR UPDATE`, waiting.
+    pub fn update() -> RowLock {
+        RowLock::default()
+    }
+}
+
 /// A `SELECT`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Select {
@@ -111,6 +155,8 @@ pub struct Select {
     pub offset: Option<u64>,
     /// `SELECT DISTINCT`.
     pub distinct: bool,
+    /// `FOR UPDATE` / `FOR SHARE`.
+    pub lock: Option<RowLock>,
 }
 
 impl Select {
@@ -125,6 +171,7 @@ impl Select {
             limit: None,
             offset: None,
             distinct: false,
+            lock: None,
         }
     }
 

@@ -30,6 +30,34 @@ pub enum Conn {
     Sqlite(Object<SqliteConn>),
 }
 
+/// Sends PostgreSQL a cancel request for the statement running on a connection when dropped
+/// before [`CancelOnDrop::disarm`]: a statement future dropped mid-flight (a timeout, a
+/// cancelled task) stops on the server instead of running to completion. The cancel goes
+/// over a new connection, as PostgreSQL's protocol wants; the dropped statement's own
+/// connection is closed by its owner (never reused: a late cancel could otherwise hit the
+/// next statement on it).
+struct CancelOnDrop(Option<tokio_postgres::CancelToken>);
+
+impl CancelOnDrop {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        let Some(token) = self.0.take() else {
+            return;
+        };
+        if let Ok(h) = tokio::runtime::Handle::try_current() {
+            tracing::debug!(target: "chakra::sql", "statement dropped while running: sending a cancel request");
+            h.spawn(async move {
+                let _ = token.cancel_query(tokio_postgres::NoTls).await;
+            });
+        }
+    }
+}
+
 fn trace(q: &CompiledQuery, rows: usize, started: Instant) {
     let elapsed_us = started.elapsed().as_micros() as u64;
     tracing::debug!(
@@ -58,7 +86,12 @@ impl Conn {
     pub async fn fetch(&mut self, q: &CompiledQuery) -> Result<Vec<Row>> {
         let started = Instant::now();
         let raw: Vec<DynRow> = match self {
-            Conn::Postgres(c) => DynQuery(q).load(&mut **c).await,
+            Conn::Postgres(c) => {
+                let guard = CancelOnDrop(Some(c.cancel_token()));
+                let r = DynQuery(q).load(&mut **c).await;
+                guard.disarm();
+                r
+            }
             Conn::Sqlite(c) => DynQuery(q).load(&mut **c).await,
         }
         .map_err(|e| from_diesel(e, || q.sql()))?;
@@ -72,7 +105,12 @@ impl Conn {
     pub async fn execute(&mut self, q: &CompiledQuery) -> Result<u64> {
         let started = Instant::now();
         let n = match self {
-            Conn::Postgres(c) => DynQuery(q).execute(&mut **c).await,
+            Conn::Postgres(c) => {
+                let guard = CancelOnDrop(Some(c.cancel_token()));
+                let r = DynQuery(q).execute(&mut **c).await;
+                guard.disarm();
+                r
+            }
             Conn::Sqlite(c) => DynQuery(q).execute(&mut **c).await,
         }
         .map_err(|e| from_diesel(e, || q.sql()))?;
@@ -84,7 +122,12 @@ impl Conn {
     pub async fn batch_execute(&mut self, sql: &str) -> Result<()> {
         let started = Instant::now();
         match self {
-            Conn::Postgres(c) => c.batch_execute(sql).await,
+            Conn::Postgres(c) => {
+                let guard = CancelOnDrop(Some(c.cancel_token()));
+                let r = c.batch_execute(sql).await;
+                guard.disarm();
+                r
+            }
             Conn::Sqlite(c) => c.batch_execute(sql).await,
         }
         .map_err(|e| from_diesel(e, || sql.to_owned()))?;

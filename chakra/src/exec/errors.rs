@@ -1,7 +1,79 @@
 //! Turning diesel and pool errors into [`chakra_dsl::Error`].
 
-use chakra_dsl::{Error, Violation};
+use chakra_dsl::{Error, Failure, Violation};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+/// The table a statement writes (`INSERT INTO "t"`, `UPDATE "t"`, `DELETE FROM "t"`) or
+/// reads first (`… FROM "t"`), from the compiled SQL.
+fn statement_table(sql: &str) -> Option<String> {
+    let head = sql.trim_start();
+    let upper = head
+        .get(..6)
+        .map(str::to_ascii_uppercase)
+        .unwrap_or_default();
+    let from = if matches!(upper.as_str(), "INSERT" | "UPDATE" | "DELETE") {
+        head
+    } else {
+        let i = head.find(" FROM \"")?;
+        &head[i..]
+    };
+    from.split('"')
+        .nth(1)
+        .map(str::to_owned)
+        .filter(|t| !t.is_empty())
+}
+
+/// Diesel gives no SQLSTATE for the kinds it does not classify (diesel-async keeps the
+/// driver's `DbError` private), so the concurrency and timeout failures are recognised by
+/// kind where diesel has one and by PostgreSQL's (English) message otherwise; SQLite reports
+/// its busy timeout as `database is locked`.
+fn concurrency_failure(
+    kind: &DatabaseErrorKind,
+    message: &str,
+    table: Option<String>,
+    sql: &str,
+) -> Option<Error> {
+    let fail = |code: Option<&str>| Failure {
+        table: table.clone().or_else(|| statement_table(sql)),
+        sqlstate: code.map(str::to_owned),
+        message: message.to_owned(),
+    };
+    let m = message;
+    Some(match kind {
+        DatabaseErrorKind::SerializationFailure => Error::SerializationFailure(fail(Some("40001"))),
+        DatabaseErrorKind::ClosedConnection => Error::ConnectionLost(fail(Some("08006"))),
+        // The driver's own errors (no SQLSTATE): only a closed connection or a broken
+        // socket is a lost connection.
+        // `connection closed`: the driver found the connection already gone (the server
+        // terminated it while idle, or before the statement ran): 08003, nothing ran.
+        DatabaseErrorKind::UnableToSendCommand if m.starts_with("connection closed") => {
+            Error::ConnectionLost(fail(Some("08003")))
+        }
+        // A broken socket mid-statement: 08006, the statement may or may not have run.
+        DatabaseErrorKind::UnableToSendCommand
+            if m.starts_with("error communicating with the server") =>
+        {
+            Error::ConnectionLost(fail(Some("08006")))
+        }
+        _ if m.starts_with("deadlock detected") => Error::Deadlock(fail(Some("40P01"))),
+        _ if m.starts_with("could not serialize access") => {
+            Error::SerializationFailure(fail(Some("40001")))
+        }
+        _ if m.starts_with("canceling statement due to lock timeout")
+            || m.starts_with("could not obtain lock") =>
+        {
+            Error::LockTimeout(fail(Some("55P03")))
+        }
+        _ if m.starts_with("canceling statement due to statement timeout") => {
+            Error::StatementTimeout(fail(Some("57014")))
+        }
+        _ if m.starts_with("terminating connection") => Error::ConnectionLost(fail(Some("57P01"))),
+        _ if m.starts_with("database is locked") || m.starts_with("database table is locked") => {
+            Error::LockTimeout(fail(None))
+        }
+        _ => return None,
+    })
+}
 
 /// Converts a diesel error raised while running `sql`.
 pub fn from_diesel(e: DieselError, sql: impl FnOnce() -> String) -> Error {
@@ -14,12 +86,16 @@ pub fn from_diesel(e: DieselError, sql: impl FnOnce() -> String) -> Error {
                 message: info.message().to_owned(),
             };
             fill_from_sqlite_message(&mut v);
+            let sql_text = sql();
+            if let Some(e) = concurrency_failure(&kind, &v.message, v.table.clone(), &sql_text) {
+                return e;
+            }
+            let sql = move || sql_text;
             match kind {
                 DatabaseErrorKind::UniqueViolation => Error::UniqueViolation(v),
                 DatabaseErrorKind::ForeignKeyViolation => foreign_key_error(v, sql),
                 DatabaseErrorKind::NotNullViolation => Error::NotNullViolation(v),
                 DatabaseErrorKind::CheckViolation => Error::CheckViolation(v),
-                DatabaseErrorKind::ClosedConnection => Error::Connection(v.message),
                 // SQLite reports some foreign-key failures (RESTRICT on delete) without the
                 // extended code diesel classifies.
                 _ if v.message == "FOREIGN KEY constraint failed" => foreign_key_error(v, sql),
@@ -88,7 +164,20 @@ fn fill_from_sqlite_message(v: &mut Violation) {
     }
 }
 
-/// Converts a pool error.
-pub fn from_pool<E: std::fmt::Display>(e: deadpool::managed::PoolError<E>) -> Error {
-    Error::Connection(e.to_string())
+/// Converts a pool error: a wait that timed out is [`Error::ConnectionTimeout`] naming the
+/// pool's size.
+pub fn from_pool<E: std::fmt::Display>(
+    e: deadpool::managed::PoolError<E>,
+    pool_size: usize,
+    waited: std::time::Duration,
+) -> Error {
+    match e {
+        deadpool::managed::PoolError::Timeout(deadpool::managed::TimeoutType::Wait) => {
+            Error::ConnectionTimeout {
+                pool_size,
+                waited_ms: waited.as_millis() as u64,
+            }
+        }
+        other => Error::Connection(other.to_string()),
+    }
 }

@@ -25,4 +25,4 @@ pub mod transaction;
 pub use conn::{Conn, Row};
 pub use executor::Executor;
 pub use pool::{Pool, PoolOptions, PoolStatus};
-pub use transaction::Transaction;
+pub use transaction::{Isolation, Transaction, TxOptions};

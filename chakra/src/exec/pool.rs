@@ -5,7 +5,7 @@ use super::conn::{Conn, Row, SqliteConn};
 use super::errors::from_pool;
 use super::sqlite_setup;
 use super::transaction::Transaction;
-use crate::config::{default_url, DatabaseUrl};
+use crate::config::{default_url, DatabaseUrl, PoolSettings};
 use crate::sql::{compile, compile_parts, CompiledQuery, Dialect};
 use chakra_dsl::{Error, Result, Statement};
 use diesel_async::pooled_connection::deadpool::Pool as DeadPool;
@@ -18,13 +18,22 @@ use futures_util::FutureExt;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Options for [`Pool::connect_with`].
+/// Options for [`Pool::connect_with`]. The same settings can be written in `chakra.toml`
+/// (`[database] max_size = 20`, `wait_timeout = "5s"`, `statement_timeout = "30s"`) and as
+/// URL query parameters (`postgres://…/db?statement_timeout=30s`), which win over
+/// `chakra.toml`, which wins over these.
 #[derive(Debug, Clone)]
 pub struct PoolOptions {
     /// Most connections open at once (an in-memory SQLite pool always has one).
     pub max_size: usize,
-    /// How long a caller waits for a free connection before getting an error.
+    /// How long a caller waits for a free connection before getting
+    /// [`chakra_dsl::Error::ConnectionTimeout`].
     pub wait_timeout: Duration,
+    /// PostgreSQL: the `statement_timeout` of every connection (a statement running longer
+    /// is cancelled with [`chakra_dsl::Error::StatementTimeout`]). SQLite: the busy timeout,
+    /// how long a statement waits for another connection's write lock before
+    /// [`chakra_dsl::Error::LockTimeout`] (default 10 s). `None`: the server's setting.
+    pub statement_timeout: Option<Duration>,
 }
 
 impl Default for PoolOptions {
@@ -32,7 +41,24 @@ impl Default for PoolOptions {
         PoolOptions {
             max_size: 10,
             wait_timeout: Duration::from_secs(30),
+            statement_timeout: None,
         }
+    }
+}
+
+impl PoolOptions {
+    /// These options with `settings` laid over them.
+    pub fn with_settings(mut self, s: &PoolSettings) -> PoolOptions {
+        if let Some(n) = s.max_size {
+            self.max_size = n;
+        }
+        if let Some(d) = s.wait_timeout {
+            self.wait_timeout = d;
+        }
+        if s.statement_timeout.is_some() {
+            self.statement_timeout = s.statement_timeout;
+        }
+        self
     }
 }
 
@@ -45,6 +71,7 @@ enum Backend {
 #[derive(Clone)]
 pub struct Pool {
     backend: Arc<Backend>,
+    opts: Arc<PoolOptions>,
 }
 
 impl std::fmt::Debug for Pool {
@@ -70,10 +97,12 @@ pub struct PoolStatus {
 }
 
 impl Pool {
-    /// Connects with default options. Fails at once with a clear error when the URL is
+    /// Connects with default options (and, for the database `chakra.toml` configures, its
+    /// `[database]` settings; then the URL's query parameters). Fails at once with a clear error when the URL is
     /// malformed or the database cannot be reached.
     pub async fn connect(url: &str) -> Result<Pool> {
-        Pool::connect_with(url, PoolOptions::default()).await
+        let opts = PoolOptions::default().with_settings(&PoolSettings::from_config_file(url));
+        Pool::connect_with(url, opts).await
     }
 
     /// Connects to the default database: `CHAKRA_DATABASE_URL`, else `chakra.toml`, else
@@ -82,9 +111,12 @@ impl Pool {
         Pool::connect(&default_url()?).await
     }
 
-    /// Connects with options.
+    /// Connects with options (the URL's query parameters win over them).
     pub async fn connect_with(url: &str, opts: PoolOptions) -> Result<Pool> {
+        let (_, from_url) = PoolSettings::split_url(url)?;
+        let opts = opts.with_settings(&from_url);
         let parsed = DatabaseUrl::parse(url)?;
+        let statement_ms = opts.statement_timeout.map(|d| d.as_millis().max(1) as u64);
         let build_err = |e: deadpool::managed::BuildError| Error::Config(e.to_string());
         let backend = match parsed {
             DatabaseUrl::Postgres(u) => {
@@ -92,6 +124,20 @@ impl Pool {
                 // A broken or mid-transaction connection is still detected and dropped;
                 // `Verified` would add a `SELECT 1` round trip to every checkout.
                 cfg.recycling_method = RecyclingMethod::Fast;
+                if let Some(ms) = statement_ms {
+                    cfg.custom_setup = Box::new(move |url: &str| {
+                        let url = url.to_owned();
+                        async move {
+                            use diesel_async::{AsyncConnection, SimpleAsyncConnection};
+                            let mut c = AsyncPgConnection::establish(&url).await?;
+                            c.batch_execute(&format!("SET statement_timeout = {ms}"))
+                                .await
+                                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                            Ok(c)
+                        }
+                        .boxed()
+                    });
+                }
                 let mgr = AsyncDieselConnectionManager::new_with_config(u, cfg);
                 Backend::Postgres(
                     DeadPool::builder(mgr)
@@ -115,11 +161,13 @@ impl Pool {
                 cfg.custom_setup = Box::new(move |url: &str| {
                     let url = url.to_owned();
                     async move {
-                        tokio::task::spawn_blocking(move || sqlite_setup::establish(&url, is_file))
-                            .await
-                            .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?
-                            .map(SyncConnectionWrapper::new)
-                            .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))
+                        tokio::task::spawn_blocking(move || {
+                            sqlite_setup::establish(&url, is_file, statement_ms)
+                        })
+                        .await
+                        .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?
+                        .map(SyncConnectionWrapper::new)
+                        .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))
                     }
                     .boxed()
                 });
@@ -137,6 +185,7 @@ impl Pool {
         };
         let pool = Pool {
             backend: Arc::new(backend),
+            opts: Arc::new(opts),
         };
         // Fail now, naming the database, rather than at the first query.
         drop(pool.acquire().await.map_err(|e| match e {
@@ -170,12 +219,49 @@ impl Pool {
         }
     }
 
-    /// Checks a connection out of the pool.
+    /// The options the pool was made with.
+    pub fn options(&self) -> &PoolOptions {
+        &self.opts
+    }
+
+    /// Checks a connection out of the pool. A connection whose server side has gone (the
+    /// driver saw it close while idle) is dropped and replaced, never handed out. Waiting
+    /// longer than the wait timeout is [`Error::ConnectionTimeout`].
     pub async fn acquire(&self) -> Result<Conn> {
+        let err = |e| from_pool(e, self.opts.max_size, self.opts.wait_timeout);
         Ok(match &*self.backend {
-            Backend::Postgres(p) => Conn::Postgres(p.get().await.map_err(from_pool)?),
-            Backend::Sqlite(p) => Conn::Sqlite(p.get().await.map_err(from_pool)?),
+            Backend::Postgres(p) => Conn::Postgres(p.get().await.map_err(err)?),
+            Backend::Sqlite(p) => Conn::Sqlite(p.get().await.map_err(err)?),
         })
+    }
+
+    /// After a statement failed on a pooled connection: true (and the connection closed)
+    /// when it should run again on another one. That is when the connection turned out to
+    /// be dead ([`Error::ConnectionLost`]) and the statement cannot have taken effect: a
+    /// read; or the driver found the connection already closed (`08003`: the server ended it
+    /// while it sat idle, so the statement never ran); or the server answered `57P01
+    /// terminating connection` (a terminating backend commits nothing). Not after a socket
+    /// error mid-statement (`08006`), which may have committed. Up to once per pooled
+    /// connection plus one: after a server restart every idle connection may be dead.
+    fn run_again(
+        &self,
+        r: &Result<impl Sized>,
+        conn: Conn,
+        q: &CompiledQuery,
+        attempt: usize,
+    ) -> bool {
+        let again = match r {
+            Err(Error::ConnectionLost(fail)) => {
+                attempt <= self.opts.max_size
+                    && (matches!(fail.sqlstate.as_deref(), Some("57P01" | "08003")) || is_read(q))
+            }
+            _ => false,
+        };
+        if again {
+            tracing::debug!(target: "chakra::sql", "connection lost before the statement ran: running it on another connection");
+            conn.discard();
+        }
+        again
     }
 
     /// Compiles a statement for this pool's dialect.
@@ -216,12 +302,28 @@ impl Pool {
 
     /// Runs an already compiled statement and returns its rows.
     pub async fn fetch_compiled(&self, q: &CompiledQuery) -> Result<Vec<Row>> {
-        self.acquire().await?.fetch(q).await
+        let mut attempt = 0;
+        loop {
+            let mut lease = Lease(Some(self.acquire().await?));
+            let r = lease.conn().fetch(q).await;
+            if !self.run_again(&r, lease.finish(), q, attempt) {
+                return r;
+            }
+            attempt += 1;
+        }
     }
 
     /// Runs an already compiled statement and returns the affected-row count.
     pub async fn execute_compiled(&self, q: &CompiledQuery) -> Result<u64> {
-        self.acquire().await?.execute(q).await
+        let mut attempt = 0;
+        loop {
+            let mut lease = Lease(Some(self.acquire().await?));
+            let r = lease.conn().execute(q).await;
+            if !self.run_again(&r, lease.finish(), q, attempt) {
+                return r;
+            }
+            attempt += 1;
+        }
     }
 
     /// Runs a select that must match exactly one row; see [`Executor::fetch_one`].
@@ -237,11 +339,67 @@ impl Pool {
 
     /// Runs SQL text without parameters (DDL, scripts).
     pub async fn batch_execute(&self, sql: &str) -> Result<()> {
-        self.acquire().await?.batch_execute(sql).await
+        let mut lease = Lease(Some(self.acquire().await?));
+        let r = lease.conn().batch_execute(sql).await;
+        drop(lease.finish());
+        r
     }
 
-    /// Starts a transaction on a connection of its own.
+    /// Starts a transaction on a connection of its own (a connection found dead at `BEGIN`
+    /// is replaced: nothing had run on it).
     pub async fn begin(&self) -> Result<Transaction> {
-        Transaction::begin(self.acquire().await?).await
+        self.begin_with(crate::exec::transaction::TxOptions::default())
+            .await
     }
+
+    /// Starts a transaction with options (isolation level).
+    pub async fn begin_with(
+        &self,
+        opts: crate::exec::transaction::TxOptions,
+    ) -> Result<Transaction> {
+        let mut attempt = 0;
+        loop {
+            let conn = self.acquire().await?;
+            match Transaction::begin_with(conn, opts).await {
+                Err(Error::ConnectionLost(_)) if attempt <= self.opts.max_size => attempt += 1,
+                other => return other,
+            }
+        }
+    }
+}
+
+/// A pooled connection checked out for one statement. When the statement's future is
+/// dropped before it finished (a timeout, a cancelled task), a PostgreSQL connection is
+/// closed instead of going back to the pool: the statement was sent a cancel request, and a
+/// late cancel must not hit the next statement on that connection. (A SQLite statement runs
+/// to its end on its blocking thread; its connection goes back to the pool after.)
+struct Lease(Option<Conn>);
+
+impl Lease {
+    fn conn(&mut self) -> &mut Conn {
+        self.0.as_mut().expect("leased until finished")
+    }
+
+    /// The statement finished: the connection, to return to the pool.
+    fn finish(mut self) -> Conn {
+        self.0.take().expect("leased until finished")
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if let Some(c @ Conn::Postgres(_)) = self.0.take() {
+            c.discard();
+        }
+    }
+}
+
+/// A statement that only reads (safe to run again after a lost connection).
+fn is_read(q: &CompiledQuery) -> bool {
+    let sql = q.sql();
+    let head = sql.trim_start();
+    head.get(..6)
+        .is_some_and(|h| h.eq_ignore_ascii_case("SELECT"))
+        && !head.contains(" FOR UPDATE")
+        && !head.contains(" FOR SHARE")
 }

@@ -37,14 +37,17 @@ fn regex_match(pattern: String, text: Option<String>) -> Option<bool> {
 }
 
 /// Opens and prepares one SQLite connection (blocking).
-pub fn establish(target: &str, is_file: bool) -> Result<SqliteConnection> {
+/// `busy_ms` is how long a statement waits for another connection's write lock (default
+/// 10 s).
+pub fn establish(target: &str, is_file: bool, busy_ms: Option<u64>) -> Result<SqliteConnection> {
     let mut conn = SqliteConnection::establish(target)
         .map_err(|e| Error::Connection(format!("cannot open SQLite database {target:?}: {e}")))?;
     let setup = |e: diesel::result::Error| Error::Connection(format!("SQLite setup: {e}"));
     use diesel::connection::SimpleConnection;
-    conn.batch_execute(
-        "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA case_sensitive_like = ON;",
-    )
+    conn.batch_execute(&format!(
+        "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {}; PRAGMA case_sensitive_like = ON;",
+        busy_ms.unwrap_or(10_000)
+    ))
     .map_err(setup)?;
     if is_file {
         conn.batch_execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")

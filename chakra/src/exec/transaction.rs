@@ -8,6 +8,63 @@ use super::conn::{Conn, Row};
 use crate::sql::{compile_parts, CompiledQuery, Dialect};
 use chakra_dsl::{Error, Result, Statement};
 
+/// How isolated a transaction is from concurrent ones. SQLite transactions are always
+/// serializable (Chakra starts them with `BEGIN IMMEDIATE`, which serialises writers), so
+/// every level is accepted there and changes nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Isolation {
+    /// The server's default (PostgreSQL: `READ COMMITTED` unless configured otherwise).
+    #[default]
+    Default,
+    /// `READ COMMITTED`.
+    ReadCommitted,
+    /// `REPEATABLE READ`: one snapshot for the whole transaction; a write to a row changed
+    /// since fails with [`Error::SerializationFailure`].
+    RepeatableRead,
+    /// `SERIALIZABLE`: as if transactions ran one after the other; a conflict fails with
+    /// [`Error::SerializationFailure`].
+    Serializable,
+}
+
+impl Isolation {
+    /// Parses `read committed`, `repeatable_read`, `serializable`, `default`
+    /// (case-insensitive; spaces, `-` and `_` alike).
+    pub fn parse(text: &str) -> Option<Isolation> {
+        let t: String = text
+            .trim()
+            .to_ascii_lowercase()
+            .chars()
+            .map(|c| if c == '-' || c == ' ' { '_' } else { c })
+            .collect();
+        Some(match t.as_str() {
+            "default" => Isolation::Default,
+            "read_committed" => Isolation::ReadCommitted,
+            "repeatable_read" => Isolation::RepeatableRead,
+            "serializable" => Isolation::Serializable,
+            _ => return None,
+        })
+    }
+
+    fn begin_sql(self, d: Dialect) -> &'static str {
+        match (d, self) {
+            (Dialect::Sqlite, _) => "BEGIN IMMEDIATE",
+            (Dialect::Postgres, Isolation::Default) => "BEGIN",
+            (Dialect::Postgres, Isolation::ReadCommitted) => "BEGIN ISOLATION LEVEL READ COMMITTED",
+            (Dialect::Postgres, Isolation::RepeatableRead) => {
+                "BEGIN ISOLATION LEVEL REPEATABLE READ"
+            }
+            (Dialect::Postgres, Isolation::Serializable) => "BEGIN ISOLATION LEVEL SERIALIZABLE",
+        }
+    }
+}
+
+/// Options of a transaction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TxOptions {
+    /// The isolation level.
+    pub isolation: Isolation,
+}
+
 /// An open transaction.
 pub struct Transaction {
     conn: Option<Conn>,
@@ -16,6 +73,11 @@ pub struct Transaction {
     /// PostgreSQL aborts the transaction on any error while SQLite only undoes the statement;
     /// Chakra treats both alike so a commit never silently keeps half the work.
     failed: Option<(u32, String)>,
+    /// Set while a statement runs: still set afterwards means its future was dropped
+    /// mid-statement (a cancelled task): the statement was sent a cancel request and its
+    /// outcome is unknown, so the transaction can only be rolled back, by closing its
+    /// connection (a late cancel must not hit a later statement).
+    in_flight: bool,
 }
 
 impl std::fmt::Debug for Transaction {
@@ -30,20 +92,35 @@ impl std::fmt::Debug for Transaction {
 impl Transaction {
     /// Begins a transaction on `conn` (`BEGIN IMMEDIATE` on SQLite, so two writers queue on
     /// the busy timeout instead of failing on lock upgrade).
-    pub async fn begin(mut conn: Conn) -> Result<Transaction> {
-        let sql = match conn.dialect() {
-            Dialect::Postgres => "BEGIN",
-            Dialect::Sqlite => "BEGIN IMMEDIATE",
-        };
-        conn.batch_execute(sql).await?;
-        Ok(Transaction {
+    pub async fn begin(conn: Conn) -> Result<Transaction> {
+        Transaction::begin_with(conn, TxOptions::default()).await
+    }
+
+    /// Begins a transaction with options. When `BEGIN` fails the connection is closed.
+    pub async fn begin_with(conn: Conn, opts: TxOptions) -> Result<Transaction> {
+        let sql = opts.isolation.begin_sql(conn.dialect());
+        // Owned by the transaction from the start: dropped mid-BEGIN, it is closed.
+        let mut t = Transaction {
             conn: Some(conn),
             savepoints: 0,
             failed: None,
-        })
+            in_flight: false,
+        };
+        if let Err(e) = t.conn()?.batch_execute(sql).await {
+            if let Some(c) = t.conn.take() {
+                c.discard();
+            }
+            return Err(e);
+        }
+        Ok(t)
     }
 
     fn conn(&mut self) -> Result<&mut Conn> {
+        if self.in_flight {
+            return Err(Error::Transaction(
+                "a statement of this transaction was cancelled while it ran: the transaction can only be rolled back".into(),
+            ));
+        }
         self.conn
             .as_mut()
             .ok_or_else(|| Error::Transaction("the transaction has already ended".into()))
@@ -97,26 +174,49 @@ impl Transaction {
 
     /// Runs a compiled statement and returns its rows.
     pub async fn fetch_compiled(&mut self, q: &CompiledQuery) -> Result<Vec<Row>> {
-        let r = self.conn()?.fetch(q).await;
+        self.conn()?;
+        self.in_flight = true;
+        let conn = self.conn.as_mut().expect("checked by conn()");
+        let r = conn.fetch(q).await;
+        self.in_flight = false;
         self.track(r)
     }
 
     /// Runs a compiled statement and returns the affected-row count.
     pub async fn execute_compiled(&mut self, q: &CompiledQuery) -> Result<u64> {
-        let r = self.conn()?.execute(q).await;
+        self.conn()?;
+        self.in_flight = true;
+        let conn = self.conn.as_mut().expect("checked by conn()");
+        let r = conn.execute(q).await;
+        self.in_flight = false;
         self.track(r)
     }
 
     /// Runs SQL text without parameters.
     pub async fn batch_execute(&mut self, sql: &str) -> Result<()> {
-        let r = self.conn()?.batch_execute(sql).await;
+        self.conn()?;
+        self.in_flight = true;
+        let conn = self.conn.as_mut().expect("checked by conn()");
+        let r = conn.batch_execute(sql).await;
+        self.in_flight = false;
         self.track(r)
+    }
+
+    /// Runs savepoint control SQL (not a statement that fails the transaction, but one that
+    /// is marked in flight while it runs).
+    async fn control(&mut self, sql: &str) -> Result<()> {
+        self.conn()?;
+        self.in_flight = true;
+        let conn = self.conn.as_mut().expect("checked by conn()");
+        let r = conn.batch_execute(sql).await;
+        self.in_flight = false;
+        r
     }
 
     /// Opens a savepoint (a nested transaction).
     pub async fn savepoint(&mut self) -> Result<()> {
         let name = format!("SAVEPOINT chakra_sp_{}", self.savepoints + 1);
-        self.conn()?.batch_execute(&name).await?;
+        self.control(&name).await?;
         self.savepoints += 1;
         Ok(())
     }
@@ -127,7 +227,7 @@ impl Transaction {
             return Err(Error::Transaction("no savepoint is open".into()));
         }
         let sql = format!("RELEASE SAVEPOINT chakra_sp_{}", self.savepoints);
-        self.conn()?.batch_execute(&sql).await?;
+        self.control(&sql).await?;
         self.savepoints -= 1;
         Ok(())
     }
@@ -139,7 +239,7 @@ impl Transaction {
         }
         let n = self.savepoints;
         let sql = format!("ROLLBACK TO SAVEPOINT chakra_sp_{n}; RELEASE SAVEPOINT chakra_sp_{n}");
-        self.conn()?.batch_execute(&sql).await?;
+        self.control(&sql).await?;
         if matches!(self.failed, Some((depth, _)) if depth >= n) {
             self.failed = None;
         }
@@ -150,6 +250,12 @@ impl Transaction {
     /// Commits. On failure the connection is closed (the database rolls back). A
     /// transaction in which a statement failed is rolled back instead, and the error says so.
     pub async fn commit(mut self) -> Result<()> {
+        if self.in_flight {
+            self.rollback_inner().await?;
+            return Err(Error::Transaction(
+                "not committed: a statement of the transaction was cancelled while it ran, so it was rolled back".into(),
+            ));
+        }
         if let Some((_, msg)) = self.failed.take() {
             self.rollback_inner().await?;
             return Err(Error::Transaction(format!(
@@ -179,6 +285,12 @@ impl Transaction {
             .conn
             .take()
             .ok_or_else(|| Error::Transaction("the transaction has already ended".into()))?;
+        if self.in_flight {
+            // A statement was cancelled mid-flight: closing rolls back without racing its
+            // cancel request.
+            conn.discard();
+            return Ok(());
+        }
         match conn.batch_execute("ROLLBACK").await {
             Ok(()) => Ok(()),
             Err(e) => {

@@ -143,6 +143,20 @@ impl<M: Model> Query<M> {
         self
     }
 
+    /// Locks the selected rows until the transaction ends (`SELECT … FOR UPDATE`): run it
+    /// on a transaction (`.all(&tx)`). PostgreSQL only; SQLite runs the plain `SELECT`, its
+    /// transactions being serialised anyway.
+    pub fn for_update(self) -> Self {
+        self.lock(chakra_dsl::RowLock::update())
+    }
+
+    /// A row lock with options: `NOWAIT`, `SKIP LOCKED`, `OF` tables, `FOR SHARE`
+    /// ([`chakra_dsl::RowLock`]).
+    pub fn lock(mut self, lock: chakra_dsl::RowLock) -> Self {
+        self.inner = self.inner.lock(Some(lock));
+        self
+    }
+
     /// Skips the first `n` rows.
     pub fn offset(mut self, n: u64) -> Self {
         self.inner = self.inner.offset(n);

@@ -14,12 +14,73 @@ pub mod tx;
 pub use tracked::Tracked;
 pub use tx::Tx;
 
-use crate::exec::Pool;
+use crate::exec::{Isolation, Pool};
 use crate::model::Model;
 use chakra_dsl::Result;
 use pending::{Pending, PendingWork};
 use std::future::Future;
 use std::sync::Mutex;
+use std::time::Duration;
+
+/// How [`Session::transaction_with`] runs its closure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransactionOptions {
+    /// How many times the closure may run in all: a retryable error
+    /// ([`chakra_dsl::Error::retryable`]: a concurrent update, a deadlock, a serialization
+    /// failure, a lost connection, a lock timeout) rolls back and runs it again, up to this
+    /// many attempts; the last error is returned. `1` never re-runs. Default 3.
+    pub attempts: u32,
+    /// The first wait before a re-run; each further one doubles it, and each is jittered
+    /// (between half and one and a half times). Default 5 ms.
+    pub backoff: Duration,
+    /// The isolation level. Default: the server's.
+    pub isolation: Isolation,
+}
+
+impl Default for TransactionOptions {
+    fn default() -> Self {
+        TransactionOptions {
+            attempts: 3,
+            backoff: Duration::from_millis(5),
+            isolation: Isolation::Default,
+        }
+    }
+}
+
+impl TransactionOptions {
+    /// At most `n` attempts (at least one).
+    pub fn attempts(mut self, n: u32) -> Self {
+        self.attempts = n.max(1);
+        self
+    }
+
+    /// The isolation level.
+    pub fn isolation(mut self, level: Isolation) -> Self {
+        self.isolation = level;
+        self
+    }
+
+    /// The first backoff.
+    pub fn backoff(mut self, d: Duration) -> Self {
+        self.backoff = d;
+        self
+    }
+
+    /// The wait before re-run number `retry` (1 for the first re-run), jittered.
+    pub fn delay(&self, retry: u32) -> Duration {
+        let base = self
+            .backoff
+            .saturating_mul(1u32 << retry.saturating_sub(1).min(10));
+        // Cheap jitter without a random-number dependency: the clock's nanoseconds mixed.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let mixed = nanos.wrapping_mul(2_654_435_761) >> 16;
+        let factor = 0.5 + f64::from(mixed % 1000) / 1000.0;
+        base.mul_f64(factor)
+    }
+}
 
 /// A unit of work on one pool. Models added with [`Session::add`] stay borrowed until
 /// [`Session::commit`], which writes everything in one transaction and then writes generated
@@ -100,14 +161,40 @@ impl<'a> Session<'a> {
     /// Runs `f` in a transaction: commits when it returns `Ok`, rolls back when it returns
     /// `Err` or panics. Work pending in the session is written first, in the same
     /// transaction. Rows fetched with [`Tx::get`] are [`Tracked`]: their changed fields are
-    /// written before the commit.
+    /// written before the commit, each only if the row still holds what was read.
+    ///
+    /// On a retryable error ([`chakra_dsl::Error::retryable`]) the transaction is rolled
+    /// back and `f` runs again (3 attempts in all, with a short jittered backoff): `f` must
+    /// be safe to run more than once. [`Session::transaction_with`] sets the attempts and the
+    /// isolation level.
     pub async fn transaction<F, Fut, R>(&self, f: F) -> Result<R>
     where
-        F: FnOnce(Tx) -> Fut,
+        F: Fn(Tx) -> Fut,
+        Fut: Future<Output = Result<R>>,
+    {
+        self.transaction_with(TransactionOptions::default(), f)
+            .await
+    }
+
+    /// [`Session::transaction`] with options: attempts, backoff, isolation level.
+    pub async fn transaction_with<F, Fut, R>(&self, opts: TransactionOptions, f: F) -> Result<R>
+    where
+        F: Fn(Tx) -> Fut,
         Fut: Future<Output = Result<R>>,
     {
         let mut work = PendingWork::new(std::mem::take(&mut *self.lock()));
-        let result = tx::run_top(self.pool, &mut work, f).await;
+        let mut attempt = 1;
+        let result = loop {
+            let r = tx::run_top(self.pool, &mut work, opts.isolation, &f).await;
+            match r {
+                Err(e) if e.retryable() && attempt < opts.attempts.max(1) => {
+                    tracing::debug!(target: "chakra::sql", error = %e, attempt, "retryable error: running the transaction again");
+                    tokio::time::sleep(opts.delay(attempt)).await;
+                    attempt += 1;
+                }
+                other => break other,
+            }
+        };
         match result {
             Ok(r) => {
                 work.apply_returned()?;

@@ -1,9 +1,13 @@
 //! [`Tracked<M>`]: a row fetched in a transaction. It derefs to the model; when it is
 //! dropped (or [`Tracked::into_inner`] is called) the fields that changed since it was
-//! loaded are recorded, and the transaction writes them before it commits.
+//! loaded are recorded, and the transaction writes them before it commits, with a
+//! compare-and-set UPDATE ([`chakra_dsl::tracked`]): when another transaction changed those
+//! columns (or the version column) in between, the commit fails with
+//! [`chakra_dsl::Error::ConcurrentUpdate`] instead of overwriting them.
 
-use super::tx::TxShared;
-use crate::model::{write, Model};
+use super::tx::{DirtyWrite, TxShared};
+use crate::model::Model;
+use chakra_dsl::tracked::{guarded_update, Change};
 use chakra_dsl::Value;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
@@ -53,16 +57,53 @@ impl<M: Model> Tracked<M> {
     }
 
     fn record(&mut self) {
-        let changes = self.changes();
+        let Some(v) = &mut self.value else {
+            return;
+        };
+        let mut now = v.to_values();
+        let changes: Vec<Change> = now
+            .iter()
+            .zip(&self.original)
+            .enumerate()
+            .filter(|(_, (n, was))| n != was)
+            .map(|(field, (n, was))| Change {
+                field,
+                new: n.clone(),
+                read: was.clone(),
+            })
+            .collect();
         if changes.is_empty() {
             return;
         }
-        self.original = match &self.value {
-            Some(v) => v.to_values(),
-            None => return,
+        let meta = M::meta();
+        let version = meta.version_field().map(|(i, _)| i);
+        let stmt = guarded_update(
+            meta,
+            self.key.clone(),
+            &changes,
+            version.map(|i| self.original[i].clone()),
+        );
+        let stmt = match stmt {
+            Ok((stmt, new_version)) => {
+                if let (Some(i), Some(nv)) = (version, new_version) {
+                    now[i] = nv;
+                    // The object holds the version the database will hold after the write.
+                    if let Err(e) = v.apply_row(now.clone()) {
+                        tracing::warn!(target: "chakra::sql", error = %e, "cannot set the version field");
+                    }
+                }
+                Ok(stmt)
+            }
+            Err(e) => Err(e),
         };
-        self.tx
-            .record(write::update_fields::<M>(self.key.clone(), changes));
+        self.original = now;
+        self.tx.record(DirtyWrite {
+            depth: 0,
+            model: M::NAME,
+            table: meta.table.clone(),
+            key: self.key.clone(),
+            stmt,
+        });
     }
 }
 

@@ -18,6 +18,10 @@ use std::sync::{Arc, Mutex};
 /// A write recorded by a [`Tracked`] row when it was dropped, at a savepoint depth.
 pub(crate) struct DirtyWrite {
     pub(crate) depth: u32,
+    pub(crate) model: &'static str,
+    pub(crate) table: String,
+    pub(crate) key: chakra_dsl::Value,
+    /// The guarded UPDATE: zero rows matched is a concurrent update.
     pub(crate) stmt: Result<Statement>,
 }
 
@@ -31,12 +35,9 @@ pub(crate) struct TxShared {
 impl TxShared {
     /// Records the changes of a tracked row, to be written before the enclosing
     /// transaction or savepoint ends.
-    pub(crate) fn record(&self, stmt: Result<Statement>) {
-        let depth = self.depth.load(Ordering::SeqCst);
-        self.dirty
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(DirtyWrite { depth, stmt });
+    pub(crate) fn record(&self, mut w: DirtyWrite) {
+        w.depth = self.depth.load(Ordering::SeqCst);
+        self.dirty.lock().unwrap_or_else(|e| e.into_inner()).push(w);
     }
 
     fn take_dirty(&self, from_depth: u32) -> Vec<DirtyWrite> {
@@ -104,6 +105,22 @@ impl Tx {
         }
     }
 
+    /// [`Tx::get`] with the row locked until the transaction ends (`SELECT … FOR UPDATE`):
+    /// a concurrent transaction wanting it waits, so this one's write cannot conflict. On
+    /// SQLite a plain read (its transactions are serialised anyway).
+    pub async fn get_for_update<M: Model>(&self, pk: M::PrimaryKey) -> Result<Option<Tracked<M>>> {
+        let meta = M::meta();
+        let q = ModelQuery::new(meta.clone())
+            .filter(pk_filter(meta, pk.into_value())?)
+            .lock(Some(chakra_dsl::RowLock::update()));
+        let mut exec = self;
+        let mut rows = exec.fetch(&Statement::Select(q.select())).await?;
+        match rows.pop() {
+            Some(row) => Ok(Some(self.track(M::from_row(row)?))),
+            None => Ok(None),
+        }
+    }
+
     /// Tracks a model loaded in this transaction (for instance by a query run on `&tx`), so
     /// its field changes are written at commit.
     pub fn track<M: Model>(&self, model: M) -> Tracked<M> {
@@ -152,13 +169,22 @@ impl Tx {
         }
     }
 
-    /// Writes the changes tracked rows recorded at depth `from_depth` or deeper.
+    /// Writes the changes tracked rows recorded at depth `from_depth` or deeper: per table
+    /// in primary-key order (so concurrent transactions lock shared rows in one order), each
+    /// a compare-and-set UPDATE; one that matches no row is [`Error::ConcurrentUpdate`].
     async fn flush(&self, from_depth: u32) -> Result<()> {
-        let writes = self.shared.take_dirty(from_depth);
+        let mut writes = self.shared.take_dirty(from_depth);
+        chakra_dsl::tracked::flush_order(&mut writes, |w| &w.table, |w| &w.key);
         for w in writes {
             let stmt = w.stmt?;
             let mut exec = self;
-            exec.execute(&stmt).await?;
+            if exec.execute(&stmt).await? == 0 {
+                return Err(Error::ConcurrentUpdate {
+                    model: w.model.to_owned(),
+                    table: w.table,
+                    key: w.key.to_string(),
+                });
+            }
         }
         Ok(())
     }
@@ -195,12 +221,19 @@ where
 /// Runs a top-level transaction on `pool`: the session's pending `work` first, then `f`, then
 /// the tracked rows' changes, then COMMIT. Rolls back on `Err` and on panic (and resumes the
 /// panic).
-pub(crate) async fn run_top<F, Fut, R>(pool: &Pool, work: &mut PendingWork<'_>, f: F) -> Result<R>
+pub(crate) async fn run_top<F, Fut, R>(
+    pool: &Pool,
+    work: &mut PendingWork<'_>,
+    isolation: crate::exec::Isolation,
+    f: F,
+) -> Result<R>
 where
     F: FnOnce(Tx) -> Fut,
     Fut: Future<Output = Result<R>>,
 {
-    let mut t = pool.begin().await?;
+    let mut t = pool
+        .begin_with(crate::exec::TxOptions { isolation })
+        .await?;
     if let Err(e) = work.write(&mut t).await {
         let _ = t.rollback().await;
         return Err(e);

@@ -4,8 +4,8 @@ use super::expr::{expr, ordered};
 use super::writer::SqlWriter;
 use super::Dialect;
 use chakra_dsl::{
-    ArrayValue, ColumnRef, Delete, Error, Insert, JoinKind, Result, Select, Source, Statement,
-    Update, Value, ValueType,
+    ArrayValue, ColumnRef, Delete, Error, Insert, JoinKind, LockStrength, LockWait, Result, Select,
+    Source, Statement, Update, Value, ValueType,
 };
 
 /// Compiles any statement.
@@ -124,7 +124,38 @@ pub fn select(w: &mut SqlWriter, s: &Select) -> Result<()> {
         }
     }
     from_where(w, s)?;
-    order_limit(w, s)
+    order_limit(w, s)?;
+    row_lock(w, s)
+}
+
+/// `FOR UPDATE [OF …] [NOWAIT | SKIP LOCKED]` on PostgreSQL; nothing on SQLite, whose
+/// transactions (`BEGIN IMMEDIATE`) already serialise writers.
+fn row_lock(w: &mut SqlWriter, s: &Select) -> Result<()> {
+    let Some(lock) = &s.lock else {
+        return Ok(());
+    };
+    if w.dialect == Dialect::Sqlite {
+        return Ok(());
+    }
+    if s.distinct {
+        return Err(Error::InvalidQuery(
+            "select_for_update() cannot be combined with distinct()".into(),
+        ));
+    }
+    w.sql(match lock.strength {
+        LockStrength::Update => " FOR UPDATE",
+        LockStrength::Share => " FOR SHARE",
+    });
+    for (i, t) in lock.of.iter().enumerate() {
+        w.sql(if i == 0 { " OF " } else { ", " });
+        w.ident(t)?;
+    }
+    w.sql(match lock.wait {
+        LockWait::Wait => "",
+        LockWait::NoWait => " NOWAIT",
+        LockWait::SkipLocked => " SKIP LOCKED",
+    });
+    Ok(())
 }
 
 fn needs_subquery(s: &Select) -> bool {

@@ -43,15 +43,20 @@ def _completer(loop: asyncio.AbstractEventLoop) -> _chakra.Completer:
     return c
 
 
-def run(job: _chakra.Job) -> asyncio.Future[Any]:
-    """Starts ``job`` and returns a future of its result (needs a running loop)."""
+async def run(job: _chakra.Job) -> Any:
+    """Runs ``job`` and returns its result (needs a running loop). When the awaiting task is
+    cancelled, the job is aborted: its statement is cancelled on the server."""
     loop = asyncio.get_running_loop()
     last_loop, c = _last
     if last_loop is not loop or c is None:
         c = _completer(loop)
     fut = loop.create_future()
-    c.submit(job, fut)
-    return fut
+    job_id = c.submit(job, fut)
+    try:
+        return await fut
+    except asyncio.CancelledError:
+        c.cancel(job_id)
+        raise
 
 
 def run_sync(job: _chakra.Job) -> Any:

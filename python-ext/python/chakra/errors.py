@@ -3,6 +3,11 @@
 Every exception carries what it is about as attributes (``model``, ``field``, ``value``,
 ``lookup``, ``choices``, ``constraint``, …) besides its message. Each model also has its own
 ``Model.DoesNotExist`` and ``Model.MultipleObjectsReturned`` subclasses, as in Django.
+
+``retryable`` is true on the errors a re-run of the transaction can fix
+(:class:`ConcurrentUpdate`, :class:`Deadlock`, :class:`SerializationFailure`,
+:class:`LockTimeout`, :class:`ConnectionLost`); ``sqlstate`` keeps the database's code where
+it has one (``40P01``, ``40001``, ``55P03``, ``57014``, ``57P01``, ``08006``).
 """
 
 from __future__ import annotations
@@ -13,9 +18,13 @@ __all__ = [
     "BadValue",
     "ChakraError",
     "CheckViolation",
+    "ConcurrentUpdate",
     "ConfigError",
     "ConnectionError",
+    "ConnectionLost",
+    "ConnectionTimeout",
     "DatabaseError",
+    "Deadlock",
     "DecodeError",
     "DeleteRestricted",
     "DoesNotExist",
@@ -26,10 +35,14 @@ __all__ = [
     "InvalidQuery",
     "InvalidRelation",
     "InvalidUrl",
+    "LockTimeout",
     "MigrationError",
     "MultipleObjectsReturned",
     "NotLoaded",
     "NotNullViolation",
+    "SerializationFailure",
+    "StatementTimeout",
+    "TransactionConflict",
     "TransactionError",
     "UniqueViolation",
     "UnknownField",
@@ -48,6 +61,10 @@ class ChakraError(Exception):
     lookup: str | None = None
     choices: list[str] | None = None
     detail: Any = None
+    #: True when re-running the transaction may succeed.
+    retryable: bool = False
+    #: The SQLSTATE the database reported, where it has one.
+    sqlstate: str | None = None
 
     def __init__(self, message: str = "", **details: Any) -> None:
         super().__init__(message)
@@ -186,3 +203,61 @@ class InvalidRelation(ChakraError):
 
 class MigrationError(ChakraError):
     """A migration cannot be made, applied or rolled back."""
+
+
+class TransactionConflict(ChakraError):
+    """The transaction lost a race with a concurrent one and was not committed: re-run it
+    (``await session.transaction(fn)`` does, up to ``retries`` times). ``table`` names the
+    table where known."""
+
+    retryable = True
+    table: str | None = None
+    message: str | None = None
+
+
+class ConcurrentUpdate(TransactionConflict):
+    """A tracked object's UPDATE matched no row: another transaction changed the fields this
+    one changed (or the version field), or deleted the row, since it was read. Nothing was
+    written. ``model``, ``table`` and ``key`` say which row."""
+
+    key: str | None = None
+
+
+class Deadlock(TransactionConflict):
+    """The database broke a deadlock by failing this transaction (SQLSTATE 40P01)."""
+
+
+class SerializationFailure(TransactionConflict):
+    """The database could not serialize this transaction with concurrent ones (SQLSTATE
+    40001, under ``repeatable read`` / ``serializable``)."""
+
+
+class LockTimeout(TransactionConflict):
+    """A lock could not be taken in time: PostgreSQL ``lock_timeout`` or ``nowait``
+    (SQLSTATE 55P03), SQLite ``database is locked`` after its busy timeout."""
+
+
+class ConnectionLost(ConnectionError):
+    """The connection died while a statement was sent or running (server restart,
+    ``pg_terminate_backend``). Outside a transaction Chakra has already retried on another
+    connection where nothing had run; inside one the transaction is lost: re-run it."""
+
+    retryable = True
+    table: str | None = None
+    message: str | None = None
+
+
+class ConnectionTimeout(ConnectionError):
+    """No pooled connection became free within the pool's ``wait_timeout``; ``pool_size``
+    is the pool's ``max_size``."""
+
+    pool_size: int | None = None
+    waited_ms: int | None = None
+
+
+class StatementTimeout(ChakraError):
+    """A statement ran longer than ``statement_timeout`` and was cancelled (SQLSTATE 57014).
+    Not retryable: it would time out again."""
+
+    table: str | None = None
+    message: str | None = None

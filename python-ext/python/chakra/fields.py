@@ -67,6 +67,11 @@ class Field(Generic[T]):
         index: a plain index on the column.
         column: the column name, when it differs from the attribute name.
         auto_increment: force the auto-increment behaviour on or off.
+        version: this integer field is the model's version column: a session's UPDATE of a
+            changed object sets it to the value read plus one and only matches while it
+            still holds the value read (instead of comparing the changed fields).
+        unchecked: a session writes changes of this field without checking that the row
+            still holds the value read (last write wins). See ``docs/concurrency.md``.
     """
 
     name: str
@@ -83,8 +88,14 @@ class Field(Generic[T]):
         index: bool = False,
         column: str | None = None,
         auto_increment: bool | None = None,
+        version: bool = False,
+        unchecked: bool = False,
     ) -> None:
         self.type = as_type(type_)
+        if version and unchecked:
+            raise ValueError("a field is either the version field or unchecked, not both")
+        self.version = version
+        self.unchecked = unchecked
         self.primary_key = primary_key
         self.unique = unique
         self.nullable = nullable
@@ -138,6 +149,11 @@ class Field(Generic[T]):
             "nullable": self.nullable,
             "index": self.index,
             "default_now": self.default is NOW,
+            "concurrency": "version"
+            if self.version
+            else "unchecked"
+            if self.unchecked
+            else "compare",
         }
         if self.default not in (NOT_PROVIDED, NOW) and not callable(self.default):
             d["default"] = self.default

@@ -85,6 +85,7 @@ class ModelBase(type):
         model._relations = relations
         model._foreign_keys = tuple(r for r in relations.values() if isinstance(r, ForeignKey))
         model._pk_name = handle.pk_name()
+        model._version_name = next((n for n, f in fields.items() if f.version), None)
         qual = ns.get("__qualname__", name)
         model.DoesNotExist = type(
             "DoesNotExist",
@@ -147,6 +148,7 @@ class Model(metaclass=ModelBase):
     _relations: ClassVar[dict[str, _Relation]]
     _foreign_keys: ClassVar[tuple[ForeignKey, ...]]
     _pk_name: ClassVar[str | None]
+    _version_name: ClassVar[str | None]
     DoesNotExist: ClassVar[type[errors.DoesNotExist]]
     MultipleObjectsReturned: ClassVar[type[errors.MultipleObjectsReturned]]
     objects: ClassVar[Manager[Self]] = Manager()

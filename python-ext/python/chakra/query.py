@@ -17,6 +17,7 @@ from .expressions import Q
 
 if TYPE_CHECKING:
     from .models import Model
+    from .session import Session
 
 M = TypeVar("M", bound="Model")
 
@@ -52,7 +53,7 @@ class Prefetch:
 class QuerySet(Generic[M]):
     """A lazy query over the rows of ``model``."""
 
-    __slots__ = ("_fields", "_mode", "_q", "model")
+    __slots__ = ("_fields", "_mode", "_q", "_session", "model")
 
     def __init__(
         self,
@@ -60,14 +61,27 @@ class QuerySet(Generic[M]):
         query: _chakra.Query | None = None,
         mode: _Mode = "models",
         fields: tuple[str, ...] = (),
+        session: Session | None = None,
     ) -> None:
         self.model = model
         self._q = query if query is not None else model.__chakra__.query()
         self._mode: _Mode = mode
         self._fields = fields
+        self._session = session
 
     def _clone(self, query: _chakra.Query) -> QuerySet[M]:
-        return QuerySet(self.model, query, self._mode, self._fields)
+        return QuerySet(self.model, query, self._mode, self._fields, self._session)
+
+    def select_for_update(
+        self, *, nowait: bool = False, skip_locked: bool = False, of: tuple[str, ...] = ()
+    ) -> QuerySet[M]:
+        """Locks the matching rows until the transaction ends (``SELECT … FOR UPDATE``):
+        other transactions that want them wait. ``nowait=True`` fails at once with
+        ``LockTimeout`` instead of waiting; ``skip_locked=True`` leaves locked rows out;
+        ``of`` names the tables to lock (default: all of the query's). Only through a
+        session (``session.query(Model).select_for_update()``), which opens its transaction
+        for it. SQLite runs the plain query: its transactions are serialised anyway."""
+        return self._clone(self._q.for_update(nowait, skip_locked, list(of)))
 
     # -- narrowing ------------------------------------------------------------------------
 
@@ -165,7 +179,19 @@ class QuerySet(Generic[M]):
 
     # -- jobs -----------------------------------------------------------------------------
 
-    def _target(self) -> _chakra.PoolRef:
+    def _target(self) -> _chakra.PoolRef | _chakra.TxHandle:
+        if self._session is not None:
+            if self._q.locked and self._session._tx is None:
+                raise errors.TransactionError(
+                    "select_for_update() locks rows until the transaction ends: run it inside "
+                    "session.begin()"
+                )
+            return self._session._target()
+        if self._q.locked:
+            raise errors.TransactionError(
+                "select_for_update() locks rows until a transaction ends: query through a "
+                "session, session.query(Model).select_for_update(), inside session.begin()"
+            )
         return config.pool()
 
     def _all_job(self) -> _chakra.Job:
@@ -223,12 +249,18 @@ class QuerySet(Generic[M]):
     async def all(self) -> list[Any]:
         """Every matching row: model instances, or dicts/tuples/values after
         ``values()`` / ``values_list()``."""
-        return await _bridge.run(self._all_job())  # type: ignore[no-any-return]
+        rows = await _bridge.run(self._all_job())
+        if self._session is not None and self._mode == "models":
+            return [self._session._attach_loaded(o, self._q.locked) for o in rows]
+        return rows  # type: ignore[no-any-return]
 
     async def get(self, *args: Q, **kwargs: Any) -> M:
         """The one matching row; ``Model.DoesNotExist`` or
         ``Model.MultipleObjectsReturned`` otherwise."""
-        return await _bridge.run(self._get_job(args, kwargs))  # type: ignore[no-any-return]
+        obj: M = await _bridge.run(self._get_job(args, kwargs))
+        if self._session is not None:
+            return self._session._attach_loaded(obj, self._q.locked)
+        return obj
 
     async def first(self) -> M | None:
         """The first row (by primary key unless ordered), or ``None``."""

@@ -4,7 +4,12 @@
   ``delete`` queues a delete.
 - ``get(Model, pk)`` returns the one object of that row in this session (identity map).
 - Changes to attributes of objects the session knows are found at flush by comparing with
-  the values last read or written, and written with one ``UPDATE`` per changed object.
+  the values last read or written, and written with one ``UPDATE`` per changed object that
+  only matches while the row still holds the values read for the changed fields (or the
+  version field): otherwise ``ConcurrentUpdate`` (retryable), never a lost update. Updates
+  and deletes go per table in primary-key order, so sessions do not deadlock each other.
+- ``await session.transaction(fn)`` runs ``await fn(session)`` in a transaction and runs it
+  again on a retryable error (``retries=2``: three attempts, as in Rust).
 - ``commit()`` flushes and commits; ``rollback()`` discards. A transaction starts at the
   first flush or at ``begin()``; reads before that use the pool.
 - ``async with session.begin():`` commits on exit and rolls back on exception; a nested
@@ -14,15 +19,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
-from collections.abc import Generator, Iterable
+import random
+from collections.abc import Awaitable, Callable, Generator, Iterable
 from types import TracebackType
 from typing import Any, TypeVar
 
 from . import _bridge, _chakra, config, errors
 from .models import Model
+from .query import QuerySet
 
 M = TypeVar("M", bound=Model)
+R = TypeVar("R")
 
 __all__ = ["Session", "SyncSession"]
 
@@ -36,6 +45,23 @@ def _snapshot(obj: Model) -> tuple[Any, ...]:
         copy.deepcopy(v) if isinstance(v, (dict, list)) else v
         for v in (d.get(k) for k in type(obj)._fields)
     )
+
+
+def _key_order(pk: Any) -> tuple[int, Any]:
+    """Primary keys in the order the Rust core flushes them: integers by value, others by
+    their text."""
+    if isinstance(pk, int) and not isinstance(pk, bool):
+        return (0, pk)
+    return (1, str(pk))
+
+
+def _flush_order(objs: list[Any], obj_of: Callable[[Any], Model]) -> list[Any]:
+    """Tables in the order they were first written, each table's rows in primary-key
+    order (stable for the same row)."""
+    tables: dict[type[Model], int] = {}
+    for o in objs:
+        tables.setdefault(type(obj_of(o)), len(tables))
+    return sorted(objs, key=lambda o: (tables[type(obj_of(o))], _key_order(obj_of(o).pk)))
 
 
 def _insert_order(new: list[Model]) -> Generator[list[Model], None, None]:
@@ -125,6 +151,25 @@ class Session:
         self._snapshots[key] = _snapshot(obj)
         return obj
 
+    def _attach_loaded(self, obj: M, fresh: bool) -> M:
+        """The session's object for a row just loaded: ``obj``, now known to the session, or
+        the object it already had for that row (given the loaded values when ``fresh``: a
+        locking read saw the latest committed row)."""
+        existing = self._identity.get(self._key(obj))
+        if existing is None:
+            return self._attach(obj)  # type: ignore[return-value]
+        if fresh:
+            for name in type(obj)._fields:
+                existing.__dict__[name] = obj.__dict__.get(name)
+            self._snapshots[self._key(existing)] = _snapshot(existing)
+        return existing  # type: ignore[return-value]
+
+    def query(self, model: type[M]) -> QuerySet[M]:
+        """``model.objects`` bound to this session: it runs in the session's transaction
+        when one is open (``select_for_update()`` needs one), and the objects it loads are
+        the session's (one per row; their changes are written at flush)."""
+        return QuerySet(model, session=self)
+
     def add(self, obj: Model) -> None:
         """Queues a new object for insert, or attaches a loaded one (its later changes are
         written at flush)."""
@@ -153,20 +198,30 @@ class Session:
     def _target(self) -> _chakra.PoolRef | _chakra.TxHandle:
         return self._tx if self._tx is not None else self._pool
 
-    def _get_steps(self, model: type[M], pk: Any) -> Generator[_chakra.Job, Any, M | None]:
+    def _get_steps(
+        self, model: type[M], pk: Any, for_update: bool = False
+    ) -> Generator[_chakra.Job, Any, M | None]:
         key: _Key = (model, pk)
         found = self._identity.get(key)
-        if found is not None:
+        if found is not None and not for_update:
             return found  # type: ignore[return-value]
-        obj = yield model.__chakra__.get_pk_job(self._target(), pk)
+        if for_update and self._tx is None:
+            raise errors.TransactionError(
+                "get(..., for_update=True) locks the row until the transaction ends: call it "
+                "inside session.begin()"
+            )
+        obj: M | None = yield model.__chakra__.get_pk_job(self._target(), pk, for_update)
         if obj is None:
             return None
-        return self._attach(obj)  # type: ignore[return-value]
+        return self._attach_loaded(obj, for_update)
 
-    async def get(self, model: type[M], pk: Any) -> M | None:
+    async def get(self, model: type[M], pk: Any, *, for_update: bool = False) -> M | None:
         """The object of ``model`` with primary key ``pk`` (the same object for the same row
-        within this session), or ``None``."""
-        return await _bridge.drive(self._get_steps(model, pk))
+        within this session), or ``None``. ``for_update=True`` (inside ``begin()``) reads
+        the row with ``SELECT … FOR UPDATE``: it stays locked until the transaction ends, so
+        concurrent writers wait instead of conflicting (SQLite: a plain read; its
+        transactions are serialised anyway)."""
+        return await _bridge.drive(self._get_steps(model, pk, for_update))
 
     # -- unit of work ---------------------------------------------------------------------
 
@@ -181,9 +236,9 @@ class Session:
             out.append((obj, names))
         return out
 
-    def _begin_steps(self) -> _Steps:
+    def _begin_steps(self, isolation: str | None = None) -> _Steps:
         tx = _chakra.TxHandle(self._pool)
-        yield tx.begin_job()
+        yield tx.begin_job(isolation)
         self._tx = tx
 
     def _flush_steps(self) -> _Steps:
@@ -204,11 +259,20 @@ class Session:
             for obj in group:
                 self._inserted.append(obj)
                 self._attach(obj)
-        for obj, names in dirty:
-            yield type(obj).__chakra__.update_job(tx, obj, names)
-            self._snapshots[self._key(obj)] = _snapshot(obj)
+        for obj, names in _flush_order(dirty, lambda d: d[0]):
+            cls = type(obj)
+            key = self._key(obj)
+            snap = self._snapshots[key]
+            version = cls._version_name
+            read = {
+                n: v for n, v in zip(cls._fields, snap, strict=True) if n in names or n == version
+            }
+            new_version = yield cls.__chakra__.tracked_update_job(tx, obj, names, read)
+            if version is not None and new_version is not None:
+                obj.__dict__[version] = new_version
+            self._snapshots[key] = _snapshot(obj)
         deleted, self._deleted = self._deleted, []
-        for obj in deleted:
+        for obj in _flush_order(deleted, lambda o: o):
             yield type(obj).__chakra__.delete_pk_job(tx, obj.pk)
             key = self._key(obj)
             self._identity.pop(key, None)
@@ -262,25 +326,55 @@ class Session:
         commit as new again."""
         await _bridge.drive(self._rollback_steps())
 
-    def begin(self) -> _Begin:
+    def begin(self, isolation: str | None = None) -> _Begin:
         """A transaction block: ``async with session.begin(): ...`` commits on exit and rolls
-        back on exception; nested blocks are savepoints."""
-        return _Begin(self)
+        back on exception; nested blocks are savepoints. ``isolation``: ``"read
+        committed"``, ``"repeatable read"`` or ``"serializable"`` (SQLite accepts each: its
+        transactions are serialised anyway). A block never re-runs: a conflict raises its
+        retryable error (``err.retryable``); :meth:`transaction` re-runs."""
+        return _Begin(self, isolation)
+
+    async def transaction(
+        self,
+        fn: Callable[[Session], Awaitable[R]],
+        *,
+        retries: int = 2,
+        isolation: str | None = None,
+        backoff: float = 0.005,
+    ) -> R:
+        """Runs ``await fn(session)`` in a transaction and commits; on a retryable error
+        (``ConcurrentUpdate``, ``Deadlock``, ``SerializationFailure``, ``LockTimeout``,
+        ``ConnectionLost``) rolls back and runs ``fn`` again, at most ``retries`` more times
+        (default 2: three attempts in all, as Rust's ``session.transaction``), after a
+        short jittered wait that doubles each time (``backoff`` seconds first). ``fn`` must
+        be safe to run more than once; objects it read are forgotten between attempts.
+        Returns what ``fn`` returns; the last error is raised."""
+        attempt = 0
+        while True:
+            try:
+                async with self.begin(isolation):
+                    return await fn(self)
+            except errors.ChakraError as e:
+                if not e.retryable or attempt >= retries:
+                    raise
+                attempt += 1
+                await asyncio.sleep(backoff * (2 ** (attempt - 1)) * random.uniform(0.5, 1.5))
 
 
 class _Begin:
     """The context manager returned by :meth:`Session.begin`."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, isolation: str | None = None) -> None:
         self.session = session
         self.outer = False
+        self.isolation = isolation
 
     async def __aenter__(self) -> Session:
         s = self.session
         if s._depth == 0:
             self.outer = True
             if s._tx is None:
-                await _bridge.drive(s._begin_steps())
+                await _bridge.drive(s._begin_steps(self.isolation))
         else:
             # Pending changes belong to the enclosing block: write them before the savepoint.
             await s.flush()
@@ -299,7 +393,16 @@ class _Begin:
         if exc_type is None:
             try:
                 if self.outer:
-                    await s.commit()
+                    try:
+                        await s.commit()
+                    except BaseException:
+                        # Not committed (a conflict at flush, a failed COMMIT): nothing of
+                        # it stays, and the objects read are forgotten.
+                        try:
+                            await s.rollback()
+                        except errors.ChakraError:
+                            pass
+                        raise
                 else:
                     await s.flush()
                     assert s._tx is not None
@@ -309,7 +412,12 @@ class _Begin:
             return
         s._depth = max(s._depth - 1, 0)
         if self.outer or s._tx is None:
-            await s.rollback()
+            # Already failing: a failed rollback (a lost connection, closed anyway) must not
+            # hide the original error.
+            try:
+                await s.rollback()
+            except errors.ChakraError:
+                pass
         else:
             try:
                 await _bridge.run(s._tx.rollback_to_job())
@@ -350,9 +458,9 @@ class SyncSession(Session):
         """Rolls back anything not committed and forgets every object."""
         _bridge.drive_sync(self._rollback_steps())
 
-    def get_sync(self, model: type[M], pk: Any) -> M | None:
+    def get_sync(self, model: type[M], pk: Any, *, for_update: bool = False) -> M | None:
         """Synchronous :meth:`Session.get`."""
-        return _bridge.drive_sync(self._get_steps(model, pk))
+        return _bridge.drive_sync(self._get_steps(model, pk, for_update))
 
     def flush_sync(self) -> None:
         """Synchronous :meth:`Session.flush`."""
@@ -402,14 +510,24 @@ class _SyncBegin:
         s._depth = max(s._depth - 1, 0)
         if exc_type is None:
             if self.outer:
-                s.commit_sync()
+                try:
+                    s.commit_sync()
+                except BaseException:
+                    try:
+                        s.rollback_sync()
+                    except errors.ChakraError:
+                        pass
+                    raise
             else:
                 s.flush_sync()
                 assert s._tx is not None
                 _bridge.run_sync(s._tx.release_job())
             return
         if self.outer or s._tx is None:
-            s.rollback_sync()
+            try:
+                s.rollback_sync()
+            except errors.ChakraError:
+                pass
         else:
             try:
                 _bridge.run_sync(s._tx.rollback_to_job())

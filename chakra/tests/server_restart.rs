@@ -1,0 +1,227 @@
+//! A throwaway PostgreSQL cluster restarted (stop, start) under a light write loop: the loop
+//! resumes on fresh connections and no write that reported success is lost.
+
+use chakra::dsl::*;
+use chakra::{Error, Pool, PoolOptions};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+fn bindir() -> PathBuf {
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
+        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if dir.join("initdb").exists() {
+            return dir;
+        }
+    }
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .expect("PostgreSQL server binaries (initdb, pg_ctl) are required for this test")
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+        .filter(|p| p.join("initdb").exists())
+        .collect();
+    found.sort();
+    found
+        .pop()
+        .expect("PostgreSQL server binaries (initdb, pg_ctl) are required for this test")
+}
+
+/// A cluster of its own, stopped and removed when dropped.
+struct Cluster {
+    dir: PathBuf,
+    bin: PathBuf,
+    port: u16,
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+fn run(bin: &Path, tool: &str, args: &[&str]) {
+    let exe = bin.join(tool);
+    let mut cmd = if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(&exe);
+        c
+    } else {
+        Command::new(&exe)
+    };
+    let status = cmd.args(args).stdout(Stdio::null()).status();
+    assert!(status.expect(tool).success(), "{tool} {args:?} failed");
+}
+
+impl Cluster {
+    fn start() -> Cluster {
+        let dir = std::env::temp_dir().join(format!("chakra_restart_{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        if is_root() {
+            assert!(Command::new("chown")
+                .args(["postgres", dir.to_str().unwrap()])
+                .status()
+                .unwrap()
+                .success());
+        }
+        let port = 40000 + (std::process::id() % 20000) as u16;
+        let bin = bindir();
+        let data = dir.join("data");
+        run(
+            &bin,
+            "initdb",
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+            ],
+        );
+        let c = Cluster { dir, bin, port };
+        c.ctl("start");
+        c
+    }
+
+    fn ctl(&self, action: &str) {
+        let data = self.dir.join("data");
+        let opts = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1",
+            self.port,
+            self.dir.display()
+        );
+        let log = self.dir.join("log");
+        let mut args = vec!["-D", data.to_str().unwrap(), "-w"];
+        if action == "stop" {
+            args.extend(["-m", "fast"]);
+        } else {
+            args.extend(["-o", &opts, "-l", log.to_str().unwrap()]);
+        }
+        args.push(action);
+        run(&self.bin, "pg_ctl", &args);
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let data = self.dir.join("data");
+        let _ = Command::new(if is_root() { "runuser" } else { "true" })
+            .args(if is_root() {
+                vec!["-u", "postgres", "--"]
+            } else {
+                vec![]
+            })
+            .arg(self.bin.join("pg_ctl"))
+            .args(["-D", data.to_str().unwrap(), "-m", "immediate", "stop"])
+            .status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn insert(i: i64) -> Statement {
+    Statement::Insert(Insert {
+        table: "log".into(),
+        columns: vec!["id".into()],
+        rows: vec![vec![Value::I64(i)]],
+        returning: vec![],
+    })
+}
+
+/// One write in its own transaction.
+async fn write(pool: &Pool, i: i64) -> chakra::Result<()> {
+    let mut t = pool.begin().await?;
+    t.execute(&insert(i)).await?;
+    t.commit().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_write_loop_resumes_after_a_server_restart() {
+    let cluster = Cluster::start();
+    let pool = Pool::connect_with(
+        &cluster.url(),
+        PoolOptions {
+            max_size: 4,
+            wait_timeout: Duration::from_secs(5),
+            ..PoolOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    pool.batch_execute("CREATE TABLE log (id BIGINT PRIMARY KEY)")
+        .await
+        .unwrap();
+
+    const N: i64 = 120;
+    let done = Arc::new(AtomicU64::new(0));
+    let writer = {
+        let pool = pool.clone();
+        let done = done.clone();
+        tokio::spawn(async move {
+            let mut reported = Vec::new();
+            let mut failures = 0u32;
+            for i in 0..N {
+                loop {
+                    match write(&pool, i).await {
+                        Ok(()) => {
+                            reported.push(i);
+                            break;
+                        }
+                        // An earlier attempt whose reply was lost did commit.
+                        Err(Error::UniqueViolation(_)) => break,
+                        Err(_) => {
+                            failures += 1;
+                            assert!(failures < 2000, "the loop never resumed");
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                        }
+                    }
+                }
+                done.store(i as u64 + 1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            (reported, failures)
+        })
+    };
+    while done.load(Ordering::SeqCst) < 30 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let c = &cluster;
+    tokio::task::block_in_place(|| {
+        c.ctl("stop");
+        std::thread::sleep(Duration::from_millis(200));
+        c.ctl("start");
+    });
+    let (reported, failures) = writer.await.unwrap();
+    let rows = pool
+        .fetch(&Statement::Select(
+            Select::from(Source::table("log"))
+                .column(Expr::col("log", "id", ValueType::I64), ValueType::I64),
+        ))
+        .await
+        .unwrap();
+    let stored: std::collections::HashSet<i64> = rows
+        .into_iter()
+        .map(|r| match r[0] {
+            Value::I64(n) => n,
+            ref other => panic!("{other:?}"),
+        })
+        .collect();
+    for i in &reported {
+        assert!(
+            stored.contains(i),
+            "write {i} reported success and was lost"
+        );
+    }
+    assert_eq!(stored.len() as i64, N, "every write landed once");
+    println!(
+        "restart: {} writes reported success, {failures} failed attempts while the server was away",
+        reported.len()
+    );
+}
