@@ -284,6 +284,122 @@ fn cases() -> Vec<Case> {
     ]
 }
 
+/// An aggregate case: a filter (as `Case::kwargs`), aggregates as the Python front door
+/// names them (`[function, field, distinct, filter kwargs or null]`, aliased
+/// `<field>__<function>` as when passed positionally), the typed statement, and the one row
+/// it returns (as JSON).
+struct AggCase {
+    name: &'static str,
+    kwargs: J,
+    aggregates: J,
+    typed: Statement,
+    result: J,
+}
+
+fn agg_cases() -> Vec<AggCase> {
+    let q = Item::query;
+    vec![
+        AggCase {
+            name: "aggregate_count_sum_avg_min_max",
+            kwargs: json!([]),
+            aggregates: json!([
+                ["Count", "id", false, null],
+                ["Sum", "score", false, null],
+                ["Avg", "score", false, null],
+                ["Min", "born", false, null],
+                ["Max", "score", false, null]
+            ]),
+            typed: q()
+                .aggregate_statement((
+                    count(Item::id()),
+                    sum(Item::score()),
+                    avg(Item::score()),
+                    min(Item::born()),
+                    max(Item::score()),
+                ))
+                .unwrap(),
+            result: json!({
+                "id__count": 4, "score__sum": 100, "score__avg": 25.0,
+                "born__min": {"$date": "1999-12-31"}, "score__max": 40
+            }),
+        },
+        AggCase {
+            name: "aggregate_distinct_and_filter",
+            kwargs: json!([["score__gte", 20]]),
+            aggregates: json!([
+                ["Count", "nick", true, null],
+                ["Count", "id", false, [["active", true]]],
+                ["Sum", "score", false, [["name__startswith", "G"]]],
+                ["Max", "seen", false, [["active", false]]]
+            ]),
+            typed: q()
+                .filter(Item::score().ge(20))
+                .aggregate_statement((
+                    count(Item::nick()).distinct(),
+                    count(Item::id()).filter(Item::active().eq(true)),
+                    sum(Item::score()).filter(Item::name().starts_with("G")),
+                    max(Item::seen()).filter(Item::active().eq(false)),
+                ))
+                .unwrap(),
+            result: json!({
+                "nick__count": 2, "id__count": 2, "score__sum": 30, "seen__max": null
+            }),
+        },
+    ]
+}
+
+fn kwargs_filter(kwargs: &J) -> Option<Expr> {
+    let pairs = kwargs.as_array().unwrap();
+    if pairs.is_empty() {
+        return None;
+    }
+    let kwargs = pairs
+        .iter()
+        .map(|p| (p[0].as_str().unwrap().to_owned(), arg(&p[1])))
+        .collect();
+    Some(filter_kwargs(Item::meta(), kwargs).unwrap().lower())
+}
+
+/// The statement the Python front door builds for an aggregate case.
+fn agg_from_names(c: &AggCase) -> Statement {
+    let mut mq = chakra::dsl::ModelQuery::new(Item::meta().clone());
+    if let Some(f) = kwargs_filter(&c.kwargs) {
+        mq = mq.filter(f);
+    }
+    let items = c
+        .aggregates
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let func = chakra::dsl::aggregate::parse_func(a[0].as_str().unwrap()).unwrap();
+            let field = a[1].as_str().unwrap();
+            let filter = if a[3].is_null() {
+                None
+            } else {
+                kwargs_filter(&a[3])
+            };
+            let e = mq
+                .aggregate_expr(func, Some(field), a[2].as_bool().unwrap(), filter)
+                .unwrap();
+            (format!("{field}__{}", func.name().to_lowercase()), e)
+        })
+        .collect();
+    mq.aggregate(items).unwrap()
+}
+
+fn value_json(v: &Value) -> J {
+    match v {
+        Value::Null(_) => J::Null,
+        Value::I32(x) => json!(x),
+        Value::I64(x) => json!(x),
+        Value::F64(x) => json!(x),
+        Value::Text(s) => json!(s),
+        Value::Date(d) => json!({"$date": d.to_string()}),
+        other => json!(other.to_string()),
+    }
+}
+
 /// A JSON argument as the lookup argument the Python front door would build.
 fn arg(j: &J) -> LookupArg {
     fn value(j: &J) -> Value {
@@ -355,6 +471,18 @@ async fn lookups_and_typed_dsl_build_the_same_query() {
             "sqlite": lite.sql(),
         }));
     }
+    for c in agg_cases() {
+        assert_eq!(agg_from_names(&c), c.typed, "{}: IR differs", c.name);
+        golden.push(json!({
+            "kind": "aggregate",
+            "name": c.name,
+            "kwargs": c.kwargs,
+            "aggregates": c.aggregates,
+            "result": c.result,
+            "postgres": compile(&c.typed, Dialect::Postgres).unwrap().sql(),
+            "sqlite": compile(&c.typed, Dialect::Sqlite).unwrap().sql(),
+        }));
+    }
     for d in BOTH {
         let db = TestDb::new(d).await;
         let pool = db.pool().await;
@@ -381,6 +509,28 @@ async fn lookups_and_typed_dsl_build_the_same_query() {
             typed_sorted.sort();
             assert_eq!(by_lookups, c.ids, "{} on {d:?} (lookups)", c.name);
             assert_eq!(typed_sorted, c.ids, "{} on {d:?} (typed)", c.name);
+        }
+        for c in agg_cases() {
+            let rows = pool.fetch(&c.typed).await.unwrap();
+            let names: Vec<String> = c
+                .aggregates
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| {
+                    format!(
+                        "{}__{}",
+                        a[1].as_str().unwrap(),
+                        a[0].as_str().unwrap().to_lowercase()
+                    )
+                })
+                .collect();
+            let got: serde_json::Map<String, J> = names
+                .iter()
+                .zip(&rows[0])
+                .map(|(n, v)| (n.clone(), value_json(v)))
+                .collect();
+            assert_eq!(J::Object(got), c.result, "{} on {d:?}", c.name);
         }
     }
     let path =

@@ -15,6 +15,24 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 use std::sync::Arc;
 
+/// One aggregate as the Python package passes it: `(alias, function, field or None,
+/// distinct, filter Q or None)`.
+type AggItem<'py> = (
+    String,
+    String,
+    Option<String>,
+    bool,
+    Option<Bound<'py, PyAny>>,
+);
+
+fn dialect_of(dialect: &str) -> PyResult<chakra::Dialect> {
+    match dialect {
+        "postgres" => Ok(chakra::Dialect::Postgres),
+        "sqlite" => Ok(chakra::Dialect::Sqlite),
+        other => Err(err(Error::Config(format!("unknown dialect {other:?}")))),
+    }
+}
+
 /// Query state over one model (Python: `chakra._chakra.Query`).
 #[pyclass(frozen, module = "chakra._chakra")]
 pub struct Query {
@@ -66,6 +84,29 @@ impl Query {
                 mode,
             }),
         ))
+    }
+
+    /// The aggregate statement of `items`: `(alias, function, field or None, distinct,
+    /// filter Q or None)` each; checked before any SQL.
+    fn aggregate_statement(&self, items: Vec<AggItem<'_>>) -> PyResult<(Statement, Vec<String>)> {
+        let mut out = Vec::with_capacity(items.len());
+        let mut names = Vec::with_capacity(items.len());
+        for (name, func, field, distinct, filter) in items {
+            let func = chakra_dsl::aggregate::parse_func(&func).map_err(err)?;
+            let filter = match filter {
+                Some(q) if !q.is_none() => {
+                    Some(filters::q_node(&registry::snapshot(), &self.info, &q)?.lower())
+                }
+                _ => None,
+            };
+            let e = self
+                .mq
+                .aggregate_expr(func, field.as_deref(), distinct, filter)
+                .map_err(err)?;
+            names.push(name.clone());
+            out.push((name, e));
+        }
+        Ok((self.mq.aggregate(out).map_err(err)?, names))
     }
 
     /// Checks the load spec against the registered models (before any I/O).
@@ -292,6 +333,33 @@ impl Query {
             Op::Fetch(target_of(target)?, stmt),
             Finish::Scalar,
         ))
+    }
+
+    /// One row of aggregates as a dict (`aggregate(n=Count("id"))`).
+    fn aggregate_job(
+        &self,
+        py: Python<'_>,
+        target: &Bound<'_, PyAny>,
+        items: Vec<AggItem<'_>>,
+    ) -> PyResult<Job> {
+        let (stmt, names) = self.aggregate_statement(items)?;
+        let shape = Shape::Dicts(
+            names
+                .iter()
+                .map(|n| PyString::intern(py, n).unbind())
+                .collect(),
+        );
+        Ok(Job::new(
+            Op::Fetch(target_of(target)?, stmt),
+            Finish::Values(shape),
+        ))
+    }
+
+    /// The aggregate statement as SQL for `dialect`.
+    fn aggregate_sql(&self, dialect: &str, items: Vec<AggItem<'_>>) -> PyResult<String> {
+        let d = dialect_of(dialect)?;
+        let (stmt, _) = self.aggregate_statement(items)?;
+        Ok(chakra::compile(&stmt, d).map_err(err)?.sql())
     }
 
     /// `EXISTS`.

@@ -10,6 +10,6 @@ pub mod expr;
 pub mod select;
 pub mod write;
 
-pub use expr::{ArithOp, CmpOp, ColumnRef, DatePart, Expr, LikeKind};
+pub use expr::{AggFunc, Aggregate, ArithOp, CmpOp, ColumnRef, DatePart, Expr, LikeKind};
 pub use select::{Join, JoinKind, OrderBy, Select, SelectItem, Source, Statement};
 pub use write::{Delete, Insert, Update};

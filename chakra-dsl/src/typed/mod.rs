@@ -9,8 +9,10 @@
 //! - [`methods`]: the methods both share (`eq`, `starts_with`, `is_null`, `year`, `asc`, …).
 //! - [`lower`]: how each method lowers to the IR.
 //! - [`order`]: [`Ordering<M>`]; [`filter`]: [`FilterFor<M>`].
+//! - [`aggregate`]: `count`, `sum`, `avg`, `min`, `max` and [`AggregateSet`].
 //! - [`related`]: [`Related<T>`] fields and [`Relation<M, T>`] handles.
 
+pub mod aggregate;
 pub mod column;
 pub mod column_type;
 pub mod expr;
@@ -23,6 +25,7 @@ pub mod related;
 pub mod relation_path;
 pub mod value_for;
 
+pub use aggregate::{avg, count, count_all, max, min, sum, Agg, AggregateSet, Ordered, Summable};
 pub use column::Column;
 pub use column_type::{ArrayElement, ColumnType, FieldOptions};
 pub use expr::{Condition, TypedExpr};

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Generator, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 from . import _bridge, _chakra, config, errors
-from .expressions import Q
+from .expressions import Aggregate, Q
 
 if TYPE_CHECKING:
     from .models import Model
@@ -178,6 +178,38 @@ class QuerySet(Generic[M]):
         detail = ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
         return q.get_job(self._target(), detail)
 
+    def _aggregate_specs(
+        self, args: tuple[Aggregate, ...], kwargs: dict[str, Aggregate]
+    ) -> list[tuple[str, str, str | None, bool, Q | None]]:
+        specs = []
+        for a in args:
+            if not isinstance(a, Aggregate):
+                raise TypeError(f"aggregate() takes Count/Sum/Avg/Min/Max, got {a!r}")
+            specs.append(a._spec(a.default_alias))
+        for name, a in kwargs.items():
+            if not isinstance(a, Aggregate):
+                raise TypeError(f"aggregate({name}=...) takes Count/Sum/Avg/Min/Max, got {a!r}")
+            specs.append(a._spec(name))
+        if not specs:
+            raise errors.InvalidQuery(
+                f"aggregate() on {self.model.__name__} needs at least one aggregate"
+            )
+        return specs
+
+    def _aggregate_job(
+        self, args: tuple[Aggregate, ...], kwargs: dict[str, Aggregate]
+    ) -> _chakra.Job:
+        return self._q.aggregate_job(self._target(), self._aggregate_specs(args, kwargs))
+
+    def aggregate_sql(
+        self,
+        dialect: Literal["postgres", "sqlite"],
+        *args: Aggregate,
+        **kwargs: Aggregate,
+    ) -> str:
+        """The statement :meth:`aggregate` runs, for ``dialect``."""
+        return self._q.aggregate_sql(dialect, self._aggregate_specs(args, kwargs))
+
     def _update_job(self, kwargs: dict[str, Any]) -> _chakra.Job:
         return self._q.update_job(self._target(), kwargs)
 
@@ -242,6 +274,16 @@ class QuerySet(Generic[M]):
     async def count(self) -> int:
         """How many rows match."""
         return await _bridge.run(self._q.count_job(self._target(), list(self._fields) or None))  # type: ignore[no-any-return]
+
+    async def aggregate(self, *args: Aggregate, **kwargs: Aggregate) -> dict[str, Any]:
+        """Aggregates over the matching rows, as a dict:
+        ``await qs.aggregate(n=Count("id"), total=Sum("balance"))`` is
+        ``{"n": 3, "total": Decimal("12.50")}``. Positional aggregates are named
+        ``<field>__<function>`` (``balance__sum``). Values have the field's type (a
+        ``Decimal`` sum stays exact); sums, averages, minimums and maximums are ``None``
+        over no rows, counts 0."""
+        rows = await _bridge.run(self._aggregate_job(args, kwargs))
+        return rows[0]  # type: ignore[no-any-return]
 
     async def exists(self) -> bool:
         """Whether any row matches."""
@@ -312,6 +354,11 @@ class QuerySet(Generic[M]):
     def count_sync(self) -> int:
         """Synchronous :meth:`count`."""
         return _bridge.run_sync(self._q.count_job(self._target(), list(self._fields) or None))  # type: ignore[no-any-return]
+
+    def aggregate_sync(self, *args: Aggregate, **kwargs: Aggregate) -> dict[str, Any]:
+        """Synchronous :meth:`aggregate`."""
+        rows = _bridge.run_sync(self._aggregate_job(args, kwargs))
+        return rows[0]  # type: ignore[no-any-return]
 
     def exists_sync(self) -> bool:
         """Synchronous :meth:`exists`."""
