@@ -229,3 +229,114 @@ async fn aggregates_by_name_build_the_typed_ir_and_check_before_sql() {
         "SELECT COUNT(\"accounts\".\"id\") AS \"id__count\", chakra_decimal_sum(\"accounts\".\"balance\") AS \"balance__sum\" FROM \"accounts\" WHERE \"accounts\".\"active\""
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_by_returns_typed_groups_on_both_backends() {
+    for d in BOTH {
+        let db = common::TestDb::new(d).await;
+        let pool = db.pool().await;
+        chakra::schema::create_tables(&pool, &[Account::meta()], false)
+            .await
+            .unwrap();
+        let mut rows = accounts();
+        Account::insert_many(&pool, &mut rows).await.unwrap();
+
+        let groups: Vec<(String, (i64, Option<BigDecimal>))> = Account::query()
+            .group_by(Account::country())
+            .aggregate((count(Account::id()), sum(Account::balance())))
+            .order_by(Account::country().asc())
+            .all(&pool)
+            .await
+            .unwrap();
+        assert_eq!(
+            groups,
+            vec![
+                ("de".to_owned(), (2, Some(dec("19.50")))),
+                ("fr".to_owned(), (2, Some(dec("0.30")))),
+                ("us".to_owned(), (1, Some(dec("0.10")))),
+            ],
+            "{d:?}"
+        );
+
+        // HAVING over an aggregate, ORDER BY an aggregate, a tuple key, a WHERE first.
+        let busy: Vec<((String, bool), i64)> = Account::query()
+            .filter(Account::score().gt(5))
+            .group_by((Account::country(), Account::active()))
+            .aggregate(count(Account::id()))
+            .having(count(Account::id()).expr().ge(2))
+            .order_by(sum(Account::score()).expr().desc())
+            .all(&pool)
+            .await
+            .unwrap();
+        assert_eq!(busy, vec![(("fr".to_owned(), true), 2)], "{d:?}");
+
+        let by_max: Vec<(String, Option<i32>)> = Account::query()
+            .group_by(Account::country())
+            .aggregate(max(Account::score()))
+            .order_by(max(Account::score()).expr().desc())
+            .order_by(Account::country().asc())
+            .all(&pool)
+            .await
+            .unwrap();
+        assert_eq!(
+            by_max,
+            vec![
+                ("de".to_owned(), Some(40)),
+                ("us".to_owned(), Some(40)),
+                ("fr".to_owned(), Some(20)),
+            ]
+        );
+    }
+}
+
+#[test]
+fn annotations_by_name_match_the_typed_group_by() {
+    use chakra::dsl::lookup::{filter_kwargs, LookupArg, Operand};
+    let mq = chakra::dsl::ModelQuery::new(Account::meta().clone())
+        .group_by_fields(&["country"])
+        .unwrap();
+    let n = mq
+        .aggregate_expr(AggFunc::Count, Some("id"), false, None)
+        .unwrap();
+    let mq = mq.annotate("n", n).unwrap();
+    let meta = mq.annotated_meta();
+    let cond = filter_kwargs(
+        &meta,
+        vec![(
+            "n__ge".into(),
+            LookupArg::Scalar(Operand::Value(Value::I64(2))),
+        )],
+    );
+    // `ge` is not a lookup name: Django's is `gte`.
+    assert!(cond.is_err());
+    let cond = filter_kwargs(
+        &meta,
+        vec![(
+            "n__gte".into(),
+            LookupArg::Scalar(Operand::Value(Value::I64(2))),
+        )],
+    )
+    .unwrap();
+    let mq = mq.filter_annotated(cond.lower());
+    let by_name = Statement::Select(mq.select_fields(&["country", "n"]).unwrap());
+    let typed = Account::query()
+        .group_by(Account::country())
+        .aggregate(count(Account::id()).named("n"))
+        .having(count(Account::id()).expr().ge(2))
+        .to_statement()
+        .unwrap();
+    assert_eq!(by_name, typed);
+    assert_eq!(
+        compile(&typed, Dialect::Postgres).unwrap().sql(),
+        "SELECT \"accounts\".\"country\", COUNT(\"accounts\".\"id\") AS \"n\" FROM \"accounts\" GROUP BY \"accounts\".\"country\" HAVING COUNT(\"accounts\".\"id\") >= $1"
+    );
+    // Names that clash are refused.
+    let mq = chakra::dsl::ModelQuery::new(Account::meta().clone());
+    let e = mq
+        .aggregate_expr(AggFunc::Count, Some("id"), false, None)
+        .unwrap();
+    assert!(matches!(
+        mq.annotate("country", e),
+        Err(Error::AnnotationConflict { .. })
+    ));
+}

@@ -21,6 +21,7 @@ pub struct Agg<M, T> {
     func: AggFunc,
     arg: Option<Expr>,
     field: &'static str,
+    name: Option<String>,
     distinct: bool,
     filter: Option<Expr>,
     _p: PhantomData<fn() -> (M, T)>,
@@ -32,6 +33,7 @@ impl<M, T> Clone for Agg<M, T> {
             func: self.func,
             arg: self.arg.clone(),
             field: self.field,
+            name: self.name.clone(),
             distinct: self.distinct,
             filter: self.filter.clone(),
             _p: PhantomData,
@@ -51,6 +53,7 @@ impl<M, T> Agg<M, T> {
             func,
             arg,
             field,
+            name: None,
             distinct: false,
             filter: None,
             _p: PhantomData,
@@ -74,9 +77,25 @@ impl<M, T> Agg<M, T> {
         self
     }
 
+    /// Names the aggregate's output column (as a Python keyword argument does:
+    /// `aggregate(n=Count("id"))` is `count(M::id()).named("n")`).
+    pub fn named(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The aggregate as a typed expression, for `having` and `order_by`
+    /// (`count(M::id()).expr().gt(1)`).
+    pub fn expr(self) -> super::TypedExpr<M, T> {
+        super::TypedExpr::from_ir(self.into_ir(), true)
+    }
+
     /// The name Django gives this aggregate without an explicit one (`score__sum`; `count`
-    /// for `count_all()`).
+    /// for `count_all()`), or the one given with [`Agg::named`].
     pub fn default_alias(&self) -> String {
+        if let Some(n) = &self.name {
+            return n.clone();
+        }
         if self.field == "*" {
             return self.func.name().to_lowercase();
         }

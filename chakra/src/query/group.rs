@@ -8,9 +8,7 @@ use crate::exec::Executor;
 use crate::model::Model;
 use chakra_dsl::typed::group::{GroupKey, KeyColumn};
 use chakra_dsl::typed::{AggregateSet, FilterFor, IntoOrdering};
-use chakra_dsl::{
-    Error, Expr, ModelQuery, OrderBy, Result, Select, SelectItem, Source, Statement,
-};
+use chakra_dsl::{Error, Expr, ModelQuery, OrderBy, Result, Select, SelectItem, Source, Statement};
 use std::marker::PhantomData;
 
 /// A query grouped by `K`, waiting for its aggregates.
@@ -27,8 +25,10 @@ pub struct Grouped<M, K, A> {
     aggs: Vec<(String, Expr)>,
     having: Option<Expr>,
     order: Vec<OrderBy>,
-    _p: PhantomData<fn() -> (M, K, A)>,
+    _p: PhantomData<Marker<M, K, A>>,
 }
+
+type Marker<M, K, A> = fn() -> (M, K, A);
 
 impl<M: Model> Query<M> {
     /// Groups the matching rows by one column or a tuple of columns:
@@ -88,7 +88,8 @@ impl<M: Model, K: GroupKey<M>, A: AggregateSet<M>> Grouped<M, K, A> {
         s.filter = mq.filter.clone();
         for k in &self.keys {
             // Unaliased, as `values("field")` selects it: the same SQL from both doors.
-            s.columns.push(SelectItem::new(k.expr.clone(), k.ty.clone()));
+            s.columns
+                .push(SelectItem::new(k.expr.clone(), k.ty.clone()));
             s.group_by.push(k.expr.clone());
         }
         for (name, e) in &self.aggs {
@@ -121,7 +122,10 @@ impl<M: Model, K: GroupKey<M>, A: AggregateSet<M>> Grouped<M, K, A> {
                 column: "group".into(),
                 reason,
             };
-            out.push((K::decode(row).map_err(decode)?, A::decode(rest).map_err(decode)?));
+            out.push((
+                K::decode(row).map_err(decode)?,
+                A::decode(rest).map_err(decode)?,
+            ));
         }
         Ok(out)
     }

@@ -1,10 +1,13 @@
 //! [`Query<M>`]: the typed query builder over one model (`User::query()`), lowering to
 //! [`ModelQuery`] and running through any [`Executor`].
 //!
+//! - [`group`]: [`GroupBy`] / [`Grouped`], `query.group_by(cols).aggregate(aggs)`.
 //! - [`update`]: [`UpdateQuery<M>`], `query.update().set(col, value)`.
 
+pub mod group;
 pub mod update;
 
+pub use group::{GroupBy, Grouped};
 pub use update::UpdateQuery;
 
 use crate::exec::Executor;

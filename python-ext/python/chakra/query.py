@@ -119,6 +119,23 @@ class QuerySet(Generic[M]):
                 specs.append((lk, None, None))
         return self._clone(self._q.prefetch_related(specs))
 
+    def annotate(self, *args: Aggregate, **kwargs: Aggregate) -> QuerySet[M]:
+        """Adds computed values: ``annotate(n_posts=Count("posts"))`` puts ``n_posts`` on
+        each instance (a relation is counted in a correlated subquery);
+        ``values("country").annotate(n=Count("id"), total=Sum("balance"))`` groups by the
+        values' fields and yields dicts. ``filter`` on an aggregate annotation is
+        ``HAVING``; ``order_by`` takes annotation names. A name taken by a field is
+        ``errors.AnnotationConflict``."""
+        specs = self._aggregate_specs(args, kwargs)
+        q = self._q
+        if self._mode != "models" and self._fields and not q.annotation_names():
+            q = q.group_by(list(self._fields))
+        q = q.annotate(specs)
+        fields = self._fields
+        if self._mode != "models" and fields:
+            fields = (*fields, *(s[0] for s in specs))
+        return QuerySet(self.model, q, self._mode, fields)
+
     def values(self, *fields: str) -> QuerySet[M]:
         """Rows as dicts of the given fields (every field when none given)."""
         return QuerySet(self.model, self._q, "dicts", fields)
