@@ -1,10 +1,13 @@
 """``QuerySet``: Django-style chained queries over one model (``Model.objects``).
 
-Narrowing methods (``filter``, ``exclude``, ``order_by``, ``limit``, slicing, …) return a
-new queryset at once and check their arguments in the core, so a bad field or value raises
-before any SQL runs. Terminal methods (``all``, ``get``, ``count``, …) are coroutines (so
-``asyncio.run(User.objects.all())`` works); each has a synchronous twin with a ``_sync``
-suffix (``all_sync()``, ``get_sync(id=1)``) for scripts and sync frameworks.
+Narrowing methods (``filter``, ``exclude``, ``order_by``, ``limit``, slicing, ``all``, …)
+return a new queryset at once and check their arguments in the core, so a bad field or value
+raises before any SQL runs. A queryset is awaitable (``await qs`` is its rows), and
+``all()`` returns the queryset itself, as in Django and Tortoise: ``await qs.all()``,
+``qs.all().delete()``, ``qs.all().count()``. Terminal methods (``get``, ``count``, …) are
+coroutines; a queryset also passes for one, so ``asyncio.run(User.objects.all())`` works.
+Each terminal method has a synchronous twin with a ``_sync`` suffix (``all_sync()``,
+``get_sync(id=1)``) for scripts and sync frameworks.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ class Prefetch:
 class QuerySet(Generic[M]):
     """A lazy query over the rows of ``model``."""
 
-    __slots__ = ("_fields", "_mode", "_q", "model")
+    __slots__ = ("_coro", "_fields", "_mode", "_q", "model")
 
     def __init__(
         self,
@@ -65,6 +68,7 @@ class QuerySet(Generic[M]):
         self._q = query if query is not None else model.__chakra__.query()
         self._mode: _Mode = mode
         self._fields = fields
+        self._coro: Any = None
 
     def _clone(self, query: _chakra.Query) -> QuerySet[M]:
         return QuerySet(self.model, query, self._mode, self._fields)
@@ -175,7 +179,7 @@ class QuerySet(Generic[M]):
         return self._clone(q.offset(new_offset or None).limit(new_limit))
 
     async def _index(self, i: int) -> Any:
-        rows = await self[i : i + 1].all()
+        rows = await self[i : i + 1]._fetch()
         if not rows:
             raise IndexError(f"{self.model.__name__} queryset index {i} out of range")
         return rows[0]
@@ -269,9 +273,13 @@ class QuerySet(Generic[M]):
 
     # -- terminal, async ------------------------------------------------------------------
 
-    async def all(self) -> list[Any]:
-        """Every matching row: model instances, or dicts/tuples/values after
-        ``values()`` / ``values_list()``."""
+    def all(self) -> QuerySet[M]:
+        """The queryset itself (a copy), as in Django: ``await qs.all()`` is every matching
+        row (model instances, or dicts/tuples/values after ``values()`` /
+        ``values_list()``), and ``qs.all().delete()``, ``qs.all().count()`` chain."""
+        return self._clone(self._q)
+
+    async def _fetch(self) -> list[Any]:
         return await _bridge.run(self._all_job())  # type: ignore[no-any-return]
 
     async def get(self, *args: Q, **kwargs: Any) -> M:
@@ -341,12 +349,33 @@ class QuerySet(Generic[M]):
         return await _bridge.run(self._q.delete_job(self._target()))  # type: ignore[no-any-return]
 
     def __await__(self) -> Generator[Any, None, list[Any]]:
-        """``await qs`` is ``await qs.all()``."""
-        return self.all().__await__()
+        """``await qs``: every matching row."""
+        return self._fetch().__await__()
+
+    # The coroutine protocol, so a queryset is accepted where a coroutine is expected
+    # (``asyncio.run(User.objects.all())``, ``asyncio.create_task(qs)``); it drives one
+    # fetch, created on first use.
+    def _coroutine(self) -> Any:
+        if self._coro is None:
+            self._coro = self._fetch()
+        return self._coro
+
+    def send(self, value: Any) -> Any:
+        """Coroutine protocol (see :meth:`__await__`)."""
+        return self._coroutine().send(value)
+
+    def throw(self, *args: Any) -> Any:
+        """Coroutine protocol."""
+        return self._coroutine().throw(*args)
+
+    def close(self) -> None:
+        """Coroutine protocol."""
+        if self._coro is not None:
+            self._coro.close()
 
     async def __aiter__(self) -> AsyncIterator[Any]:
         """``async for obj in qs``: fetches the rows in one query, then yields them."""
-        for obj in await self.all():
+        for obj in await self._fetch():
             yield obj
 
     # -- terminal, sync -------------------------------------------------------------------
