@@ -137,6 +137,29 @@ pub enum Error {
         /// Why, when there is more to say.
         reason: Option<String>,
     },
+    /// An aggregate over a field it does not apply to (`Sum` of a text field).
+    #[error("{function}({model}.{field}): {reason}")]
+    InvalidAggregate {
+        /// Model name.
+        model: String,
+        /// The aggregated field (`*` for `Count("*")`).
+        field: String,
+        /// The function (`Sum`).
+        function: String,
+        /// Why it does not apply.
+        reason: String,
+    },
+    /// An annotation whose name cannot be used (it is taken by a field, a relation or
+    /// another annotation).
+    #[error("annotation {name:?} on {model}: {reason}")]
+    AnnotationConflict {
+        /// Model name.
+        model: String,
+        /// The annotation's name.
+        name: String,
+        /// Why.
+        reason: String,
+    },
     /// An identifier (table, column, alias) that cannot be used safely.
     #[error("invalid identifier {ident:?}: {reason}")]
     InvalidIdentifier {

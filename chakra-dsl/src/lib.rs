@@ -16,6 +16,8 @@
 //!   finite floats, lengths), checked before any SQL.
 //! - [`error`] — the one error enum both front doors and the executor report through.
 
+pub mod aggregate;
+pub mod annotate;
 pub mod contract;
 pub mod error;
 pub mod ident;

@@ -5,7 +5,7 @@
 
 use crate::error::{Error, Result};
 use crate::ir::{
-    ColumnRef, Delete, Expr, Insert, OrderBy, RowLock, Select, Source, Statement, Update,
+    AggFunc, ColumnRef, Delete, Expr, Insert, OrderBy, RowLock, Select, Source, Statement, Update,
 };
 use crate::meta::{DefaultValue, FieldMeta, ModelMeta};
 use crate::value::Value;
@@ -18,6 +18,13 @@ pub struct ModelQuery {
     pub meta: Arc<ModelMeta>,
     /// `WHERE`, over this model's columns (and later its joined relations).
     pub filter: Option<Expr>,
+    /// Named computed values (`annotate(n=Count("id"))`), selected after the fields.
+    pub annotations: Vec<(String, Expr)>,
+    /// What aggregate annotations group by (`values("country").annotate(…)`); empty means
+    /// the primary key (one group per row).
+    pub group_by: Vec<Expr>,
+    /// `HAVING`: filters over aggregate annotations.
+    pub having: Option<Expr>,
     /// `ORDER BY`.
     pub order_by: Vec<OrderBy>,
     /// `LIMIT`.
@@ -28,6 +35,14 @@ pub struct ModelQuery {
     pub distinct: bool,
     /// `FOR UPDATE` row lock.
     pub lock: Option<RowLock>,
+}
+
+fn annotation_item(name: &str, e: &Expr) -> crate::ir::SelectItem {
+    crate::ir::SelectItem {
+        expr: e.clone(),
+        alias: Some(name.to_owned()),
+        ty: e.value_type().unwrap_or(crate::ValueType::I64),
+    }
 }
 
 /// The column expression of a field.
@@ -45,6 +60,9 @@ impl ModelQuery {
         ModelQuery {
             meta,
             filter: None,
+            annotations: Vec::new(),
+            group_by: Vec::new(),
+            having: None,
             order_by: Vec::new(),
             limit: None,
             offset: None,
@@ -104,6 +122,8 @@ impl ModelQuery {
         s.offset = self.offset;
         s.distinct = self.distinct;
         s.lock = self.lock.clone();
+        s.group_by = self.grouping();
+        s.having = self.having.clone();
         s
     }
 
@@ -113,23 +133,89 @@ impl ModelQuery {
         self
     }
 
-    /// `SELECT` of every field, in declaration order (the row layout model hydration uses).
+    /// `SELECT` of every field, in declaration order (the row layout model hydration uses),
+    /// then the annotations.
     pub fn select(&self) -> Select {
         let mut s = self.base();
         for f in &self.meta.fields {
             s = s.column(field_expr(&self.meta, f), f.ty.value_type());
         }
+        for (name, e) in &self.annotations {
+            s.columns.push(annotation_item(name, e));
+        }
         s
     }
 
-    /// `SELECT` of the named fields only (for `values()` / `values_list()`).
+    /// `SELECT` of the named fields or annotations only (for `values()` /
+    /// `values_list()`).
     pub fn select_fields(&self, fields: &[&str]) -> Result<Select> {
         let mut s = self.base();
         for name in fields {
+            if let Some(e) = self.annotation(name) {
+                s.columns.push(annotation_item(name, e));
+                continue;
+            }
             let f = self.meta.require_field(name)?;
             s = s.column(field_expr(&self.meta, f), f.ty.value_type());
         }
         Ok(s)
+    }
+
+    /// The aggregate `func` over the field named `field` (an attribute name or `pk`; `None`
+    /// or `"*"` is `COUNT(*)`), only over the rows where `filter` holds when given. Checks
+    /// the field exists and the function applies to its type.
+    pub fn aggregate_expr(
+        &self,
+        func: AggFunc,
+        field: Option<&str>,
+        distinct: bool,
+        filter: Option<Expr>,
+    ) -> Result<Expr> {
+        let (arg, name) = match field {
+            None | Some("*") => (None, "*".to_owned()),
+            Some(name) => {
+                let f = crate::lookup::resolve_field(&self.meta, name)?;
+                (Some(field_expr(&self.meta, f)), f.name.clone())
+            }
+        };
+        crate::aggregate::aggregate(func, arg, distinct, filter, (&self.meta.name, &name))
+    }
+
+    /// `SELECT agg AS name, …` over the matching rows: one row, one column per aggregate.
+    /// Ordering is dropped; a limit, offset or `distinct` is applied first, in a subquery.
+    pub fn aggregate(&self, items: Vec<(String, Expr)>) -> Result<Statement> {
+        if items.is_empty() {
+            return Err(Error::InvalidQuery(format!(
+                "aggregate() on {} needs at least one aggregate",
+                self.meta.name
+            )));
+        }
+        let mut s = if self.limit.is_some()
+            || self.offset.is_some()
+            || self.distinct
+            || !self.annotations.is_empty()
+        {
+            // The subquery keeps the table's name as its alias, so the aggregates' column
+            // references still resolve.
+            Select::from(Source::Subquery {
+                query: Box::new(self.select()),
+                alias: self.meta.table.clone(),
+            })
+        } else {
+            let mut s = Select::from(Source::table(self.meta.table.clone()));
+            s.filter = self.filter.clone();
+            s
+        };
+        for (name, e) in items {
+            crate::ident::validate(&name)?;
+            let ty = e.value_type().unwrap_or(crate::ValueType::I64);
+            s.columns.push(crate::ir::SelectItem {
+                expr: e,
+                alias: Some(name),
+                ty,
+            });
+        }
+        Ok(Statement::Select(s))
     }
 
     /// `SELECT COUNT(*)` of the matching rows.

@@ -47,8 +47,8 @@ pub use inventory;
 /// The usual imports: `use chakra::prelude::*;`.
 pub mod prelude {
     pub use crate::dsl::typed::{
-        Column, Condition, FilterFor, IntoOrdering, Ordering, Related, Relation, RelationPath,
-        TypedExpr, ValueFor,
+        avg, count, count_all, max, min, sum, Agg, AggregateSet, Column, Condition, FilterFor,
+        IntoOrdering, Ordering, Related, Relation, RelationPath, TypedExpr, ValueFor,
     };
     pub use crate::dsl::OnDelete;
     pub use crate::dsl::{Expr, FieldType, Statement, Value, ValueType};

@@ -284,6 +284,197 @@ fn cases() -> Vec<Case> {
     ]
 }
 
+/// An aggregate case: a filter (as `Case::kwargs`), aggregates as the Python front door
+/// names them (`[function, field, distinct, filter kwargs or null]`, aliased
+/// `<field>__<function>` as when passed positionally), the typed statement, and the one row
+/// it returns (as JSON).
+struct AggCase {
+    name: &'static str,
+    kwargs: J,
+    aggregates: J,
+    typed: Statement,
+    result: J,
+}
+
+fn agg_cases() -> Vec<AggCase> {
+    let q = Item::query;
+    vec![
+        AggCase {
+            name: "aggregate_count_sum_avg_min_max",
+            kwargs: json!([]),
+            aggregates: json!([
+                ["Count", "id", false, null],
+                ["Sum", "score", false, null],
+                ["Avg", "score", false, null],
+                ["Min", "born", false, null],
+                ["Max", "score", false, null]
+            ]),
+            typed: q()
+                .aggregate_statement((
+                    count(Item::id()),
+                    sum(Item::score()),
+                    avg(Item::score()),
+                    min(Item::born()),
+                    max(Item::score()),
+                ))
+                .unwrap(),
+            result: json!({
+                "id__count": 4, "score__sum": 100, "score__avg": 25.0,
+                "born__min": {"$date": "1999-12-31"}, "score__max": 40
+            }),
+        },
+        AggCase {
+            name: "aggregate_distinct_and_filter",
+            kwargs: json!([["score__gte", 20]]),
+            aggregates: json!([
+                ["Count", "nick", true, null],
+                ["Count", "id", false, [["active", true]]],
+                ["Sum", "score", false, [["name__startswith", "G"]]],
+                ["Max", "seen", false, [["active", false]]]
+            ]),
+            typed: q()
+                .filter(Item::score().ge(20))
+                .aggregate_statement((
+                    count(Item::nick()).distinct(),
+                    count(Item::id()).filter(Item::active().eq(true)),
+                    sum(Item::score()).filter(Item::name().starts_with("G")),
+                    max(Item::seen()).filter(Item::active().eq(false)),
+                ))
+                .unwrap(),
+            result: json!({
+                "nick__count": 2, "id__count": 2, "score__sum": 30, "seen__max": null
+            }),
+        },
+    ]
+}
+
+/// A grouped case: `values(*values).annotate(**annotate).filter(**having).order_by(*order)`
+/// in Python, `group_by(...).aggregate(...).having(...).order_by(...)` in Rust.
+struct GroupCase {
+    name: &'static str,
+    values: J,
+    annotate: J,
+    having: J,
+    order_by: J,
+    typed: Statement,
+    rows: J,
+}
+
+fn group_cases() -> Vec<GroupCase> {
+    vec![GroupCase {
+        name: "group_by_having_order",
+        values: json!(["active"]),
+        annotate: json!([
+            ["n", "Count", "id", false, null],
+            ["total", "Sum", "score", false, null]
+        ]),
+        having: json!([["n__gt", 1]]),
+        order_by: json!(["active"]),
+        typed: Item::query()
+            .group_by(Item::active())
+            .aggregate((
+                count(Item::id()).named("n"),
+                sum(Item::score()).named("total"),
+            ))
+            .having(count(Item::id()).expr().gt(1))
+            .order_by(Item::active().asc())
+            .to_statement()
+            .unwrap(),
+        rows: json!([[true, 3, 80]]),
+    }]
+}
+
+/// The statement the Python front door builds for a grouped case.
+fn group_from_names(c: &GroupCase) -> Statement {
+    let values: Vec<&str> = c
+        .values
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let mut mq = chakra::dsl::ModelQuery::new(Item::meta().clone())
+        .group_by_fields(&values)
+        .unwrap();
+    let mut names: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+    for a in c.annotate.as_array().unwrap() {
+        let func = chakra::dsl::aggregate::parse_func(a[1].as_str().unwrap()).unwrap();
+        let e = mq
+            .aggregate_expr(func, a[2].as_str(), a[3].as_bool().unwrap(), None)
+            .unwrap();
+        let name = a[0].as_str().unwrap();
+        mq = mq.annotate(name, e).unwrap();
+        names.push(name.to_owned());
+    }
+    let meta = mq.annotated_meta();
+    let kwargs = c
+        .having
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p[0].as_str().unwrap().to_owned(), arg(&p[1])))
+        .collect();
+    let cond = filter_kwargs(&meta, kwargs).unwrap().lower();
+    mq = mq.filter_annotated(cond);
+    for o in c.order_by.as_array().unwrap() {
+        mq = mq.order_by_name(o.as_str().unwrap()).unwrap();
+    }
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    Statement::Select(mq.select_fields(&refs).unwrap())
+}
+
+fn kwargs_filter(kwargs: &J) -> Option<Expr> {
+    let pairs = kwargs.as_array().unwrap();
+    if pairs.is_empty() {
+        return None;
+    }
+    let kwargs = pairs
+        .iter()
+        .map(|p| (p[0].as_str().unwrap().to_owned(), arg(&p[1])))
+        .collect();
+    Some(filter_kwargs(Item::meta(), kwargs).unwrap().lower())
+}
+
+/// The statement the Python front door builds for an aggregate case.
+fn agg_from_names(c: &AggCase) -> Statement {
+    let mut mq = chakra::dsl::ModelQuery::new(Item::meta().clone());
+    if let Some(f) = kwargs_filter(&c.kwargs) {
+        mq = mq.filter(f);
+    }
+    let items = c
+        .aggregates
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let func = chakra::dsl::aggregate::parse_func(a[0].as_str().unwrap()).unwrap();
+            let field = a[1].as_str().unwrap();
+            let filter = if a[3].is_null() {
+                None
+            } else {
+                kwargs_filter(&a[3])
+            };
+            let e = mq
+                .aggregate_expr(func, Some(field), a[2].as_bool().unwrap(), filter)
+                .unwrap();
+            (format!("{field}__{}", func.name().to_lowercase()), e)
+        })
+        .collect();
+    mq.aggregate(items).unwrap()
+}
+
+fn value_json(v: &Value) -> J {
+    match v {
+        Value::Null(_) => J::Null,
+        Value::I32(x) => json!(x),
+        Value::I64(x) => json!(x),
+        Value::F64(x) => json!(x),
+        Value::Text(s) => json!(s),
+        Value::Date(d) => json!({"$date": d.to_string()}),
+        other => json!(other.to_string()),
+    }
+}
+
 /// A JSON argument as the lookup argument the Python front door would build.
 fn arg(j: &J) -> LookupArg {
     fn value(j: &J) -> Value {
@@ -355,6 +546,32 @@ async fn lookups_and_typed_dsl_build_the_same_query() {
             "sqlite": lite.sql(),
         }));
     }
+    for c in agg_cases() {
+        assert_eq!(agg_from_names(&c), c.typed, "{}: IR differs", c.name);
+        golden.push(json!({
+            "kind": "aggregate",
+            "name": c.name,
+            "kwargs": c.kwargs,
+            "aggregates": c.aggregates,
+            "result": c.result,
+            "postgres": compile(&c.typed, Dialect::Postgres).unwrap().sql(),
+            "sqlite": compile(&c.typed, Dialect::Sqlite).unwrap().sql(),
+        }));
+    }
+    for c in group_cases() {
+        assert_eq!(group_from_names(&c), c.typed, "{}: IR differs", c.name);
+        golden.push(json!({
+            "kind": "group",
+            "name": c.name,
+            "values": c.values,
+            "annotate": c.annotate,
+            "having": c.having,
+            "order_by": c.order_by,
+            "rows": c.rows,
+            "postgres": compile(&c.typed, Dialect::Postgres).unwrap().sql(),
+            "sqlite": compile(&c.typed, Dialect::Sqlite).unwrap().sql(),
+        }));
+    }
     for d in BOTH {
         let db = TestDb::new(d).await;
         let pool = db.pool().await;
@@ -381,6 +598,45 @@ async fn lookups_and_typed_dsl_build_the_same_query() {
             typed_sorted.sort();
             assert_eq!(by_lookups, c.ids, "{} on {d:?} (lookups)", c.name);
             assert_eq!(typed_sorted, c.ids, "{} on {d:?} (typed)", c.name);
+        }
+        for c in group_cases() {
+            let rows = pool.fetch(&c.typed).await.unwrap();
+            let got: Vec<J> = rows
+                .iter()
+                .map(|r| {
+                    J::Array(
+                        r.iter()
+                            .map(|v| match v {
+                                Value::Bool(b) => json!(b),
+                                other => value_json(other),
+                            })
+                            .collect(),
+                    )
+                })
+                .collect();
+            assert_eq!(J::Array(got), c.rows, "{} on {d:?}", c.name);
+        }
+        for c in agg_cases() {
+            let rows = pool.fetch(&c.typed).await.unwrap();
+            let names: Vec<String> = c
+                .aggregates
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| {
+                    format!(
+                        "{}__{}",
+                        a[1].as_str().unwrap(),
+                        a[0].as_str().unwrap().to_lowercase()
+                    )
+                })
+                .collect();
+            let got: serde_json::Map<String, J> = names
+                .iter()
+                .zip(&rows[0])
+                .map(|(n, v)| (n.clone(), value_json(v)))
+                .collect();
+            assert_eq!(J::Object(got), c.result, "{} on {d:?}", c.name);
         }
     }
     let path =

@@ -26,6 +26,8 @@ fn class_name(e: &Error) -> &'static str {
         Error::CheckViolation(_) => "CheckViolation",
         Error::UnknownField { .. } => "UnknownField",
         Error::UnknownLookup { .. } => "UnknownLookup",
+        Error::InvalidAggregate { .. } => "InvalidAggregate",
+        Error::AnnotationConflict { .. } => "AnnotationConflict",
         Error::BadValue { .. } => "BadValue",
         Error::InvalidIdentifier { .. } => "InvalidIdentifier",
         Error::InvalidUrl { .. } => "InvalidUrl",
@@ -89,6 +91,26 @@ fn details<'py>(py: Python<'py>, e: &Error) -> PyResult<Bound<'py, PyDict>> {
             d.set_item("model", model)?;
             d.set_item("field", field)?;
             d.set_item("choices", PyList::new(py, choices)?)?;
+        }
+        Error::InvalidAggregate {
+            model,
+            field,
+            function,
+            reason,
+        } => {
+            d.set_item("model", model)?;
+            d.set_item("field", field)?;
+            d.set_item("function", function)?;
+            d.set_item("reason", reason)?;
+        }
+        Error::AnnotationConflict {
+            model,
+            name,
+            reason,
+        } => {
+            d.set_item("model", model)?;
+            d.set_item("name", name)?;
+            d.set_item("reason", reason)?;
         }
         Error::UnknownLookup {
             model,

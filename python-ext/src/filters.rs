@@ -249,8 +249,16 @@ pub fn leaf(meta: &ModelMeta, key: &str, obj: &Bound<'_, PyAny>) -> PyResult<QNo
 /// Converts a `chakra.Q` object (its `children`, `connector` and `negated`); keys may cross
 /// relations of the registered `models`.
 pub fn q_node(models: &Snapshot, info: &ModelInfo, q: &Bound<'_, PyAny>) -> PyResult<QNode> {
+    q_node_in(models, &info.meta, q)
+}
+
+/// [`q_node`] against `meta` (a model's metadata, or one extended with annotations).
+pub fn q_node_in(
+    models: &Snapshot,
+    meta: &std::sync::Arc<chakra_dsl::ModelMeta>,
+    q: &Bound<'_, PyAny>,
+) -> PyResult<QNode> {
     let py = q.py();
-    let meta = &info.meta;
     let children = q.getattr(intern!(py, "children"))?;
     let children = children.cast::<PyList>()?;
     let mut nodes = Vec::with_capacity(children.len());
@@ -259,7 +267,7 @@ pub fn q_node(models: &Snapshot, info: &ModelInfo, q: &Bound<'_, PyAny>) -> PyRe
             let key: String = t.get_item(0)?.extract()?;
             nodes.push(leaf_across(models, meta, &key, &t.get_item(1)?)?);
         } else {
-            nodes.push(q_node(models, info, &child)?);
+            nodes.push(q_node_in(models, meta, &child)?);
         }
     }
     let connector: String = q.getattr(intern!(py, "connector"))?.extract()?;

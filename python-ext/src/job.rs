@@ -277,6 +277,8 @@ pub enum Shape {
 pub enum Finish {
     /// A list of model instances.
     Models(Arc<ModelInfo>),
+    /// A list of model instances with annotations (named here) after the fields.
+    Annotated(Arc<ModelInfo>, Vec<Py<PyString>>),
     /// Exactly one instance, else the model's `DoesNotExist` / `MultipleObjectsReturned`.
     Get(Arc<ModelInfo>, String),
     /// The first instance or `None`.
@@ -338,6 +340,11 @@ impl Finish {
             (Finish::RowCount, Outcome::Count(n)) => n.into_py_any(py),
             (Finish::Models(info), Outcome::Rows(rows)) => {
                 Ok(model::hydrate(py, &info, rows)?.into_any().unbind())
+            }
+            (Finish::Annotated(info, names), Outcome::Rows(rows)) => {
+                Ok(model::hydrate_annotated(py, &info, &names, rows)?
+                    .into_any()
+                    .unbind())
             }
             (Finish::First(info), Outcome::Rows(rows)) => match rows.into_iter().next() {
                 Some(r) => Ok(model::instance(py, &info, r)?.unbind()),

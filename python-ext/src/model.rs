@@ -82,6 +82,26 @@ pub fn hydrate<'py>(
     Ok(out)
 }
 
+/// Builds instances from rows holding the model's fields then annotation values; the
+/// annotations become attributes named `names`.
+pub fn hydrate_annotated<'py>(
+    py: Python<'py>,
+    info: &ModelInfo,
+    names: &[Py<PyString>],
+    rows: Vec<Row>,
+) -> PyResult<Bound<'py, PyList>> {
+    let out = PyList::empty(py);
+    let n = info.names.len();
+    for r in rows {
+        let dict = row_dict(py, info, r.clone())?;
+        for (name, v) in names.iter().zip(r.iter().skip(n)) {
+            dict.set_item(name.bind(py), to_py::value(py, v)?)?;
+        }
+        out.append(from_dict(py, info, dict)?)?;
+    }
+    Ok(out)
+}
+
 /// Writes inserted rows (all fields) back into the instances they came from, and marks
 /// them as saved.
 pub fn write_back(

@@ -15,6 +15,24 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 use std::sync::Arc;
 
+/// One aggregate as the Python package passes it: `(alias, function, field or None,
+/// distinct, filter Q or None)`.
+type AggItem<'py> = (
+    String,
+    String,
+    Option<String>,
+    bool,
+    Option<Bound<'py, PyAny>>,
+);
+
+fn dialect_of(dialect: &str) -> PyResult<chakra::Dialect> {
+    match dialect {
+        "postgres" => Ok(chakra::Dialect::Postgres),
+        "sqlite" => Ok(chakra::Dialect::Sqlite),
+        other => Err(err(Error::Config(format!("unknown dialect {other:?}")))),
+    }
+}
+
 /// Query state over one model (Python: `chakra._chakra.Query`).
 #[pyclass(frozen, module = "chakra._chakra")]
 pub struct Query {
@@ -68,6 +86,29 @@ impl Query {
         ))
     }
 
+    /// The aggregate statement of `items`: `(alias, function, field or None, distinct,
+    /// filter Q or None)` each; checked before any SQL.
+    fn aggregate_statement(&self, items: Vec<AggItem<'_>>) -> PyResult<(Statement, Vec<String>)> {
+        let mut out = Vec::with_capacity(items.len());
+        let mut names = Vec::with_capacity(items.len());
+        for (name, func, field, distinct, filter) in items {
+            let func = chakra_dsl::aggregate::parse_func(&func).map_err(err)?;
+            let filter = match filter {
+                Some(q) if !q.is_none() => {
+                    Some(filters::q_node(&registry::snapshot(), &self.info, &q)?.lower())
+                }
+                _ => None,
+            };
+            let e = self
+                .mq
+                .aggregate_expr(func, field.as_deref(), distinct, filter)
+                .map_err(err)?;
+            names.push(name.clone());
+            out.push((name, e));
+        }
+        Ok((self.mq.aggregate(out).map_err(err)?, names))
+    }
+
     /// Checks the load spec against the registered models (before any I/O).
     fn with_load(&self, load: LoadSpec) -> PyResult<Query> {
         LoadPlan::build(&registry::snapshot(), &self.mq, &load).map_err(err)?;
@@ -83,8 +124,14 @@ impl Query {
 impl Query {
     /// ANDs in the condition of a `chakra.Q` tree.
     fn filter(&self, q: &Bound<'_, PyAny>) -> PyResult<Query> {
-        let node = filters::q_node(&registry::snapshot(), &self.info, q)?;
-        Ok(self.with(self.mq.clone().filter(node.lower())))
+        if self.mq.annotations.is_empty() {
+            let node = filters::q_node(&registry::snapshot(), &self.info, q)?;
+            return Ok(self.with(self.mq.clone().filter(node.lower())));
+        }
+        // Lookups may name annotations; conditions over aggregates become HAVING.
+        let meta = self.mq.annotated_meta();
+        let node = filters::q_node_in(&registry::snapshot(), &meta, q)?;
+        Ok(self.with(self.mq.clone().filter_annotated(node.lower())))
     }
 
     /// Replaces the ordering: field names, `-` for descending (`"-created_at"`), `pk`
@@ -97,6 +144,10 @@ impl Query {
                 Some(n) => (n, true),
                 None => (spec.as_str(), false),
             };
+            if let Some(e) = self.mq.annotation(name) {
+                mq = mq.order_by(e.clone(), desc);
+                continue;
+            }
             let f = resolve_field(&self.info.meta, name).map_err(err)?;
             mq = mq.order_by(field_expr(&self.info.meta, f), desc);
         }
@@ -220,6 +271,10 @@ impl Query {
             Some(f) if !f.is_empty() => {
                 let mut resolved = Vec::with_capacity(f.len());
                 for n in &f {
+                    if self.mq.annotation(n).is_some() {
+                        resolved.push(n.clone());
+                        continue;
+                    }
                     resolved.push(resolve_field(&self.info.meta, n).map_err(err)?.name.clone());
                 }
                 let refs: Vec<&str> = resolved.iter().map(String::as_str).collect();
@@ -280,12 +335,18 @@ impl Query {
 
     /// Every matching row as a model instance (with its eager loads).
     fn fetch_job(&self, target: &Bound<'_, PyAny>) -> PyResult<Job> {
-        self.rows_job(
-            target,
-            self.mq.clone(),
-            Finish::Models(self.info.clone()),
-            Mode::All,
-        )
+        let finish = if self.mq.annotations.is_empty() {
+            Finish::Models(self.info.clone())
+        } else {
+            let names = self
+                .mq
+                .annotations
+                .iter()
+                .map(|(n, _)| PyString::intern(target.py(), n).unbind())
+                .collect();
+            Finish::Annotated(self.info.clone(), names)
+        };
+        self.rows_job(target, self.mq.clone(), finish, Mode::All)
     }
 
     /// Exactly one row (at most 21 are read to tell "several" apart), else the model's
@@ -314,6 +375,10 @@ impl Query {
             Some(f) if !f.is_empty() => {
                 let mut resolved = Vec::with_capacity(f.len());
                 for n in &f {
+                    if self.mq.annotation(n).is_some() {
+                        resolved.push(n.clone());
+                        continue;
+                    }
                     resolved.push(resolve_field(&self.info.meta, n).map_err(err)?.name.clone());
                 }
                 let refs: Vec<&str> = resolved.iter().map(String::as_str).collect();
@@ -325,6 +390,82 @@ impl Query {
             Op::Fetch(target_of(target)?, stmt),
             Finish::Scalar,
         ))
+    }
+
+    /// Adds annotations: `(alias, function, field or relation, distinct, filter Q or None)`
+    /// each. A relation (`Count("posts")`) is counted in a correlated subquery, its filter
+    /// over the related model.
+    fn annotate(&self, items: Vec<AggItem<'_>>) -> PyResult<Query> {
+        let models = registry::snapshot();
+        let mut mq = self.mq.clone();
+        for (name, func, field, distinct, filter) in items {
+            let func = chakra_dsl::aggregate::parse_func(&func).map_err(err)?;
+            let relation = field.as_deref().and_then(|f| {
+                chakra_dsl::relations::resolve_relation(&models, &self.info.meta, f).ok()
+            });
+            let e = match relation {
+                Some(rel) => {
+                    let filter = match filter {
+                        Some(q) if !q.is_none() => {
+                            Some(filters::q_node_in(&models, &rel.target, &q)?.lower())
+                        }
+                        _ => None,
+                    };
+                    mq.relation_count(&models, func, &rel.name, filter)
+                        .map_err(err)?
+                }
+                None => {
+                    let filter = match filter {
+                        Some(q) if !q.is_none() => {
+                            Some(filters::q_node(&models, &self.info, &q)?.lower())
+                        }
+                        _ => None,
+                    };
+                    mq.aggregate_expr(func, field.as_deref(), distinct, filter)
+                        .map_err(err)?
+                }
+            };
+            mq = mq.annotate(&name, e).map_err(err)?;
+        }
+        Ok(self.with(mq))
+    }
+
+    /// Groups aggregate annotations by these fields (`values(...)` before `annotate`).
+    fn group_by(&self, fields: Vec<String>) -> PyResult<Query> {
+        let refs: Vec<&str> = fields.iter().map(String::as_str).collect();
+        Ok(self.with(self.mq.clone().group_by_fields(&refs).map_err(err)?))
+    }
+
+    /// The annotation names, in order.
+    fn annotation_names(&self) -> Vec<String> {
+        self.mq.annotations.iter().map(|(n, _)| n.clone()).collect()
+    }
+
+    /// One row of aggregates as a dict (`aggregate(n=Count("id"))`).
+    fn aggregate_job(
+        &self,
+        py: Python<'_>,
+        target: &Bound<'_, PyAny>,
+        items: Vec<AggItem<'_>>,
+    ) -> PyResult<Job> {
+        let (stmt, names) = self.aggregate_statement(items)?;
+        let shape = Shape::Dicts(
+            names
+                .iter()
+                .map(|n| PyString::intern(py, n).unbind())
+                .collect(),
+        );
+        Ok(Job::new(
+            Op::Fetch(target_of(target)?, stmt),
+            Finish::Values(shape),
+        ))
+    }
+
+    /// The aggregate statement as SQL for `dialect`.
+    fn aggregate_sql(&self, dialect: &str, items: Vec<AggItem<'_>>) -> PyResult<String> {
+        let d = dialect_of(dialect)?;
+        let (stmt, _) = self.aggregate_statement(items)?;
+        Ok(chakra::compile(&stmt, d).map_err(err)?.sql())
     }
 
     /// `EXISTS`.
@@ -346,12 +487,20 @@ impl Query {
     ) -> PyResult<Job> {
         let meta = &self.info.meta;
         let names: Vec<String> = if fields.is_empty() {
-            meta.fields.iter().map(|f| f.name.clone()).collect()
+            meta.fields
+                .iter()
+                .map(|f| f.name.clone())
+                .chain(self.mq.annotations.iter().map(|(n, _)| n.clone()))
+                .collect()
         } else {
             fields
         };
         let mut resolved = Vec::with_capacity(names.len());
         for n in &names {
+            if self.mq.annotation(n).is_some() {
+                resolved.push(n.clone());
+                continue;
+            }
             resolved.push(resolve_field(meta, n).map_err(err)?.name.clone());
         }
         let refs: Vec<&str> = resolved.iter().map(String::as_str).collect();

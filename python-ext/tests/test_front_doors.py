@@ -13,11 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chakra import Avg, Count, Max, Min, Q, Sum
 from models import Item, Post, User
 from test_relationships import seed
 
 GOLDEN = Path(__file__).parents[2] / "tests" / "front_doors"
-CASES = json.loads((GOLDEN / "queries.json").read_text())
+ALL_CASES = json.loads((GOLDEN / "queries.json").read_text())
+CASES = [c for c in ALL_CASES if "kind" not in c]
+AGGREGATE_CASES = [c for c in ALL_CASES if c.get("kind") == "aggregate"]
+GROUP_CASES = [c for c in ALL_CASES if c.get("kind") == "group"]
+AGGREGATES: dict[str, Any] = {"Count": Count, "Sum": Sum, "Avg": Avg, "Min": Min, "Max": Max}
 RELATION_CASES = json.loads((GOLDEN / "relations.json").read_text())
 MODELS: dict[str, Any] = {"Post": Post, "User": User}
 
@@ -68,6 +73,52 @@ async def test_same_rows_as_the_rust_typed_dsl(db: object) -> None:
     )  # fmt: skip
     for case in CASES:
         assert await queryset(case) == case["ids"], case["name"]
+    for case in GROUP_CASES:
+        rows = await grouped_queryset(case).values_list(
+            *case["values"], *[a[0] for a in case["annotate"]]
+        )
+        assert [list(r) for r in rows] == case["rows"], case["name"]
+    for case in AGGREGATE_CASES:
+        qs, aggs = aggregate_call(case)
+        expected = {k: value(v) for k, v in case["result"].items()}
+        assert await qs.aggregate(*aggs) == expected, case["name"]
+
+
+def aggregate_call(case: dict[str, Any]) -> tuple[Any, list[Any]]:
+    kwargs = {k: value(v) for k, v in case["kwargs"]}
+    qs = Item.objects.filter(**kwargs) if kwargs else Item.objects
+    aggs = [
+        AGGREGATES[fn](
+            field,
+            distinct=distinct,
+            filter=None if flt is None else Q(**{k: value(v) for k, v in flt}),
+        )
+        for fn, field, distinct, flt in case["aggregates"]
+    ]
+    return qs, aggs
+
+
+@pytest.mark.parametrize("case", AGGREGATE_CASES, ids=[c["name"] for c in AGGREGATE_CASES])
+def test_aggregates_compile_to_the_rust_sides_sql(case: dict[str, Any]) -> None:
+    qs, aggs = aggregate_call(case)
+    assert qs.aggregate_sql("postgres", *aggs) == case["postgres"]
+    assert qs.aggregate_sql("sqlite", *aggs) == case["sqlite"]
+
+
+def grouped_queryset(case: dict[str, Any]) -> Any:
+    annotations = {
+        name: AGGREGATES[fn](field, distinct=distinct)
+        for name, fn, field, distinct, _ in case["annotate"]
+    }
+    qs = Item.objects.values(*case["values"]).annotate(**annotations)
+    return qs.filter(**{k: value(v) for k, v in case["having"]}).order_by(*case["order_by"])
+
+
+@pytest.mark.parametrize("case", GROUP_CASES, ids=[c["name"] for c in GROUP_CASES])
+def test_grouped_queries_compile_to_the_rust_sides_sql(case: dict[str, Any]) -> None:
+    qs = grouped_queryset(case)
+    assert qs.sql("postgres") == case["postgres"]
+    assert qs.sql("sqlite") == case["sqlite"]
 
 
 def test_seed_query_compiles_to_the_rust_sides_sql() -> None:

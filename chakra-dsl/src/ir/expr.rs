@@ -188,6 +188,54 @@ pub enum Expr {
     Exists(Box<Select>),
     /// `COUNT(*)`.
     CountStar,
+    /// A scalar subquery: `(SELECT one column …)`, e.g. a count of related rows.
+    Subquery(Box<Select>),
+    /// An aggregate (`COUNT`, `SUM`, `AVG`, `MIN`, `MAX`), built and type-checked by
+    /// [`crate::aggregate`].
+    Aggregate(Box<Aggregate>),
+}
+
+/// Aggregate functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggFunc {
+    /// `COUNT(x)` (non-NULL values) or `COUNT(*)` without an argument.
+    Count,
+    /// `SUM(x)`.
+    Sum,
+    /// `AVG(x)`.
+    Avg,
+    /// `MIN(x)`.
+    Min,
+    /// `MAX(x)`.
+    Max,
+}
+
+impl AggFunc {
+    /// The Django / SQL name (`Count`, `Sum`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            AggFunc::Count => "Count",
+            AggFunc::Sum => "Sum",
+            AggFunc::Avg => "Avg",
+            AggFunc::Min => "Min",
+            AggFunc::Max => "Max",
+        }
+    }
+}
+
+/// One aggregate call: `func([DISTINCT] arg) [FILTER (WHERE filter)]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Aggregate {
+    /// Which function.
+    pub func: AggFunc,
+    /// The aggregated expression; `None` is `COUNT(*)`.
+    pub arg: Option<Expr>,
+    /// `DISTINCT` values only.
+    pub distinct: bool,
+    /// Only the rows where this holds (`FILTER (WHERE …)`).
+    pub filter: Option<Expr>,
+    /// The type of the result (checked when built).
+    pub ty: ValueType,
 }
 
 impl Expr {
@@ -294,12 +342,42 @@ impl Expr {
         Expr::Not(Box::new(self))
     }
 
+    /// True when the expression contains an aggregate of the query it is in (aggregates
+    /// inside subqueries belong to those).
+    pub fn has_aggregate(&self) -> bool {
+        match self {
+            Expr::Aggregate(_) | Expr::CountStar => true,
+            Expr::Column(_)
+            | Expr::Value(_)
+            | Expr::Bool(_)
+            | Expr::Exists(_)
+            | Expr::Subquery(_) => false,
+            Expr::Compare { left, right, .. } | Expr::Arith { left, right, .. } => {
+                left.has_aggregate() || right.has_aggregate()
+            }
+            Expr::Like { expr, .. }
+            | Expr::Regex { expr, .. }
+            | Expr::In { expr, .. }
+            | Expr::InSubquery { expr, .. }
+            | Expr::IsNull { expr, .. }
+            | Expr::Extract { expr, .. }
+            | Expr::DateOf(expr)
+            | Expr::Not(expr) => expr.has_aggregate(),
+            Expr::Between { expr, low, high } => {
+                expr.has_aggregate() || low.has_aggregate() || high.has_aggregate()
+            }
+            Expr::And(items) | Expr::Or(items) => items.iter().any(Expr::has_aggregate),
+        }
+    }
+
     /// The runtime type this expression evaluates to, when it is known.
     pub fn value_type(&self) -> Option<ValueType> {
         match self {
             Expr::Column(c) => Some(c.ty.clone()),
             Expr::Value(v) => Some(v.value_type()),
             Expr::Extract { .. } | Expr::CountStar => Some(ValueType::I64),
+            Expr::Aggregate(a) => Some(a.ty.clone()),
+            Expr::Subquery(s) => s.columns.first().map(|c| c.ty.clone()),
             Expr::DateOf(_) => Some(ValueType::Date),
             Expr::Arith { left, right, .. } => left.value_type().or_else(|| right.value_type()),
             Expr::Bool(_)

@@ -147,6 +147,10 @@ pub struct Select {
     pub columns: Vec<SelectItem>,
     /// `WHERE`.
     pub filter: Option<Expr>,
+    /// `GROUP BY`.
+    pub group_by: Vec<Expr>,
+    /// `HAVING` (conditions over aggregates).
+    pub having: Option<Expr>,
     /// `ORDER BY`.
     pub order_by: Vec<OrderBy>,
     /// `LIMIT`.
@@ -167,6 +171,8 @@ impl Select {
             joins: Vec::new(),
             columns: Vec::new(),
             filter: None,
+            group_by: Vec::new(),
+            having: None,
             order_by: Vec::new(),
             limit: None,
             offset: None,

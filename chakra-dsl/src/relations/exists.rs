@@ -90,6 +90,14 @@ pub fn rename_qualifiers(e: &mut Expr, f: &dyn Fn(&str) -> Option<String>) {
             }
         }
         Expr::Value(_) | Expr::Bool(_) | Expr::CountStar => {}
+        Expr::Aggregate(a) => {
+            if let Some(x) = a.arg.as_mut() {
+                rename_qualifiers(x, f);
+            }
+            if let Some(x) = a.filter.as_mut() {
+                rename_qualifiers(x, f);
+            }
+        }
         Expr::Compare { left, right, .. } | Expr::Arith { left, right, .. } => {
             rename_qualifiers(left, f);
             rename_qualifiers(right, f);
@@ -115,7 +123,7 @@ pub fn rename_qualifiers(e: &mut Expr, f: &dyn Fn(&str) -> Option<String>) {
                 rename_qualifiers(i, f);
             }
         }
-        Expr::Exists(s) => rename_in_select(s, f),
+        Expr::Exists(s) | Expr::Subquery(s) => rename_in_select(s, f),
     }
 }
 
@@ -145,6 +153,12 @@ fn rename_in_select(s: &mut Select, f: &dyn Fn(&str) -> Option<String>) {
         rename_qualifiers(expr, f);
     }
     if let Some(c) = &mut s.filter {
+        rename_qualifiers(c, f);
+    }
+    for g in &mut s.group_by {
+        rename_qualifiers(g, f);
+    }
+    if let Some(c) = &mut s.having {
         rename_qualifiers(c, f);
     }
     for OrderBy { expr, .. } in &mut s.order_by {

@@ -9,12 +9,16 @@
 //! - [`methods`]: the methods both share (`eq`, `starts_with`, `is_null`, `year`, `asc`, …).
 //! - [`lower`]: how each method lowers to the IR.
 //! - [`order`]: [`Ordering<M>`]; [`filter`]: [`FilterFor<M>`].
+//! - [`aggregate`]: `count`, `sum`, `avg`, `min`, `max` and [`AggregateSet`].
+//! - [`group`]: [`GroupKey`], the columns `Query::group_by` takes.
 //! - [`related`]: [`Related<T>`] fields and [`Relation<M, T>`] handles.
 
+pub mod aggregate;
 pub mod column;
 pub mod column_type;
 pub mod expr;
 pub mod filter;
+pub mod group;
 pub mod lower;
 pub mod markers;
 pub(crate) mod methods;
@@ -23,10 +27,12 @@ pub mod related;
 pub mod relation_path;
 pub mod value_for;
 
+pub use aggregate::{avg, count, count_all, max, min, sum, Agg, AggregateSet, Ordered, Summable};
 pub use column::Column;
 pub use column_type::{ArrayElement, ColumnType, FieldOptions};
 pub use expr::{Condition, TypedExpr};
 pub use filter::FilterFor;
+pub use group::{GroupKey, KeyColumn};
 pub use markers::same_str;
 pub use markers::{
     AutoIncrementType, DateTimeType, DecimalType, FromLiteral, MaxLengthType, NowDefault,

@@ -1,15 +1,20 @@
 //! [`Query<M>`]: the typed query builder over one model (`User::query()`), lowering to
 //! [`ModelQuery`] and running through any [`Executor`].
 //!
+//! - [`group`]: [`GroupBy`] / [`Grouped`], `query.group_by(cols).aggregate(aggs)`.
 //! - [`update`]: [`UpdateQuery<M>`], `query.update().set(col, value)`.
 
+pub mod group;
 pub mod update;
 
+pub use group::{GroupBy, Grouped};
 pub use update::UpdateQuery;
 
 use crate::exec::Executor;
 use crate::model::{registry, Model, RelatedRows};
-use chakra_dsl::typed::{FilterFor, IntoOrdering, RelationPathOf, SingleRelationPath};
+use chakra_dsl::typed::{
+    AggregateSet, FilterFor, IntoOrdering, RelationPathOf, SingleRelationPath,
+};
 use chakra_dsl::{Error, LoadPlan, LoadSpec, ModelQuery, PrefetchSpec, Result, Statement, Value};
 use std::marker::PhantomData;
 
@@ -231,6 +236,36 @@ impl<M: Model> Query<M> {
                 reason: format!("expected a boolean, got {other:?}"),
             }),
         }
+    }
+
+    /// The statement [`Query::aggregate`] runs.
+    pub fn aggregate_statement<A: AggregateSet<M>>(&self, aggs: A) -> Result<Statement> {
+        self.inner.aggregate(aggs.items())
+    }
+
+    /// Aggregates over the matching rows, typed:
+    /// `User::query().aggregate((count(User::id()), sum(User::balance())), &pool)` is an
+    /// `(i64, Option<BigDecimal>)`. Sums, averages, minimums and maximums are `None` over
+    /// no rows; counts are 0.
+    pub async fn aggregate<A: AggregateSet<M>, E: Executor>(
+        self,
+        aggs: A,
+        mut exec: E,
+    ) -> Result<A::Output> {
+        let stmt = self.aggregate_statement(aggs)?;
+        let row = exec
+            .fetch(&stmt)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::Decode {
+                column: "aggregate".into(),
+                reason: "the aggregate query returned no row".into(),
+            })?;
+        A::decode(row).map_err(|reason| Error::Decode {
+            column: "aggregate".into(),
+            reason,
+        })
     }
 
     /// Deletes the matching rows; returns how many.

@@ -5,8 +5,8 @@ use super::statement::select;
 use super::writer::SqlWriter;
 use super::Dialect;
 use chakra_dsl::{
-    ArithOp, ArrayValue, CmpOp, ColumnRef, DatePart, Error, Expr, LikeKind, Result, Value,
-    ValueType,
+    AggFunc, Aggregate, ArithOp, ArrayValue, CmpOp, ColumnRef, DatePart, Error, Expr, LikeKind,
+    Result, Value, ValueType,
 };
 
 /// Escapes LIKE wildcards and the escape character so `text` matches literally.
@@ -189,8 +189,86 @@ pub fn expr(w: &mut SqlWriter, e: &Expr) -> Result<()> {
             w.sql(")");
         }
         Expr::CountStar => w.sql("COUNT(*)"),
+        Expr::Aggregate(a) => aggregate(w, a)?,
+        Expr::Subquery(q) => {
+            w.sql("(");
+            select(w, q)?;
+            w.sql(")");
+        }
     }
     Ok(())
+}
+
+/// `name([DISTINCT] arg) [FILTER (WHERE …)]`. Both backends take `FILTER` (SQLite since
+/// 3.30; the bundled library is newer).
+fn agg_call(w: &mut SqlWriter, name: &str, a: &Aggregate) -> Result<()> {
+    w.sql(name);
+    w.sql("(");
+    if a.distinct {
+        w.sql("DISTINCT ");
+    }
+    match &a.arg {
+        Some(e) => expr(w, e)?,
+        None => w.sql("*"),
+    }
+    w.sql(")");
+    if let Some(f) = &a.filter {
+        w.sql(" FILTER (WHERE ");
+        expr(w, f)?;
+        w.sql(")");
+    }
+    Ok(())
+}
+
+/// An aggregate, with the same result type and value on both backends:
+/// - PostgreSQL's `SUM` of integers is `numeric` for `bigint`: cast back to `BIGINT`; its
+///   `AVG` of integers is `numeric`: cast to `DOUBLE PRECISION` (as SQLite's `AVG`).
+/// - `AVG` of a decimal is the exact sum over the count, rounded to 16 decimal places half
+///   away from zero (PostgreSQL's own `AVG(numeric)` picks its scale from the magnitude).
+/// - SQLite stores decimals as text: `SUM`/`AVG`/`MIN`/`MAX` of a decimal run through the
+///   exact decimal aggregates registered on each connection (`chakra_decimal_*`,
+///   `exec/sqlite_setup.rs`), never through floating point.
+fn aggregate(w: &mut SqlWriter, a: &Aggregate) -> Result<()> {
+    let arg_ty = a.arg.as_ref().and_then(Expr::value_type);
+    let decimal = arg_ty == Some(ValueType::Decimal);
+    let integer = matches!(arg_ty, Some(ValueType::I32 | ValueType::I64));
+    match (w.dialect, a.func) {
+        (_, AggFunc::Count) => agg_call(w, "COUNT", a),
+        (Dialect::Postgres, AggFunc::Sum) if integer => {
+            w.sql("CAST(");
+            agg_call(w, "SUM", a)?;
+            w.sql(" AS BIGINT)");
+            Ok(())
+        }
+        (Dialect::Postgres, AggFunc::Avg) if decimal => {
+            w.sql("ROUND(CAST(");
+            agg_call(w, "SUM", a)?;
+            w.sql(" AS NUMERIC(1000, 20)) / ");
+            agg_call(w, "COUNT", a)?;
+            w.sql(", 16)");
+            Ok(())
+        }
+        (Dialect::Postgres, AggFunc::Avg) => {
+            w.sql("CAST(");
+            agg_call(w, "AVG", a)?;
+            w.sql(" AS DOUBLE PRECISION)");
+            Ok(())
+        }
+        (Dialect::Sqlite, f) if decimal => agg_call(
+            w,
+            match f {
+                AggFunc::Sum => "chakra_decimal_sum",
+                AggFunc::Avg => "chakra_decimal_avg",
+                AggFunc::Min => "chakra_decimal_min",
+                _ => "chakra_decimal_max",
+            },
+            a,
+        ),
+        (_, AggFunc::Sum) => agg_call(w, "SUM", a),
+        (_, AggFunc::Avg) => agg_call(w, "AVG", a),
+        (_, AggFunc::Min) => agg_call(w, "MIN", a),
+        (_, AggFunc::Max) => agg_call(w, "MAX", a),
+    }
 }
 
 fn junction(w: &mut SqlWriter, items: &[Expr], sep: &str, empty: bool) -> Result<()> {

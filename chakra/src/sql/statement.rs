@@ -124,6 +124,7 @@ pub fn select(w: &mut SqlWriter, s: &Select) -> Result<()> {
         }
     }
     from_where(w, s)?;
+    group_having(w, s)?;
     order_limit(w, s)?;
     row_lock(w, s)
 }
@@ -158,8 +159,25 @@ fn row_lock(w: &mut SqlWriter, s: &Select) -> Result<()> {
     Ok(())
 }
 
+/// `GROUP BY …` and `HAVING …`.
+fn group_having(w: &mut SqlWriter, s: &Select) -> Result<()> {
+    for (i, g) in s.group_by.iter().enumerate() {
+        w.sql(if i == 0 { " GROUP BY " } else { ", " });
+        expr(w, g)?;
+    }
+    if let Some(h) = &s.having {
+        w.sql(" HAVING ");
+        expr(w, h)?;
+    }
+    Ok(())
+}
+
 fn needs_subquery(s: &Select) -> bool {
-    s.limit.is_some() || s.offset.is_some() || s.distinct
+    s.limit.is_some()
+        || s.offset.is_some()
+        || s.distinct
+        || !s.group_by.is_empty()
+        || s.having.is_some()
 }
 
 fn count(w: &mut SqlWriter, s: &Select) -> Result<()> {

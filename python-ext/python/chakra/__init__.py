@@ -22,7 +22,7 @@ import logging
 
 from . import _chakra, errors, migrate
 from .config import close, configure, current_url
-from .expressions import F, Q
+from .expressions import Avg, Count, F, Max, Min, Q, Sum
 from .fields import (
     CASCADE,
     NO_ACTION,
@@ -79,9 +79,11 @@ __all__ = [
     "TRACE",
     "UUID",
     "Array",
+    "Avg",
     "BigInteger",
     "Boolean",
     "Bytes",
+    "Count",
     "Date",
     "DateTime",
     "Decimal",
@@ -93,6 +95,8 @@ __all__ = [
     "Integer",
     "Manager",
     "ManyToMany",
+    "Max",
+    "Min",
     "Model",
     "OnDelete",
     "OneToMany",
@@ -103,6 +107,7 @@ __all__ = [
     "RelatedManager",
     "Session",
     "String",
+    "Sum",
     "SyncSession",
     "Text",
     "close",

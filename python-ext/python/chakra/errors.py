@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "AnnotationConflict",
     "BadValue",
     "ChakraError",
     "CheckViolation",
@@ -31,6 +32,7 @@ __all__ = [
     "FieldError",
     "ForeignKeyViolation",
     "IntegrityError",
+    "InvalidAggregate",
     "InvalidIdentifier",
     "InvalidQuery",
     "InvalidRelation",
@@ -124,6 +126,21 @@ class UnknownField(FieldError, TypeError):
 
 class UnknownLookup(FieldError):
     """A lookup that does not exist or does not apply to the field's type."""
+
+
+class InvalidAggregate(FieldError):
+    """An aggregate over a field it does not apply to (``Sum("name")`` of a text field).
+    ``function`` names it; ``reason`` says why."""
+
+    function: str | None = None
+    reason: str | None = None
+
+
+class AnnotationConflict(FieldError):
+    """An ``annotate()`` name taken by a field, a relation or another annotation."""
+
+    name: str | None = None
+    reason: str | None = None
 
 
 class BadValue(ChakraError, ValueError):

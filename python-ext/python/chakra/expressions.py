@@ -1,11 +1,12 @@
-"""``Q`` objects (AND / OR / NOT of lookups) and ``F`` expressions (column references and
-arithmetic over them). Both are plain descriptions; the core parses and checks them."""
+"""``Q`` objects (AND / OR / NOT of lookups), ``F`` expressions (column references and
+arithmetic over them) and aggregates (``Count``, ``Sum``, ``Avg``, ``Min``, ``Max``). All are
+plain descriptions; the core parses and checks them."""
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Combined", "Expression", "F", "Q"]
+__all__ = ["Aggregate", "Avg", "Combined", "Count", "Expression", "F", "Max", "Min", "Q", "Sum"]
 
 
 class Expression:
@@ -109,3 +110,78 @@ class Q:
             repr(c) if isinstance(c, Q) else f"{c[0]}={c[1]!r}" for c in self.children
         )
         return f"{'~' if self.negated else ''}Q({inner})"
+
+
+class Aggregate:
+    """An aggregate over a field: ``Sum("balance")``, ``Count("id", distinct=True)``,
+    ``Count("id", filter=Q(is_active=True))``. The core checks the field exists and the
+    function applies to its type (``errors.InvalidAggregate`` otherwise)."""
+
+    __slots__ = ("distinct", "field", "filter")
+
+    function = ""
+
+    def __init__(self, field: str, *, distinct: bool = False, filter: Q | None = None) -> None:
+        if not isinstance(field, str):
+            raise TypeError(f"{self.function}() takes a field name, got {field!r}")
+        if filter is not None and not isinstance(filter, Q):
+            raise TypeError(f"{self.function}(filter=...) takes a Q object, got {filter!r}")
+        self.field = field
+        self.distinct = distinct
+        self.filter = filter
+
+    @property
+    def default_alias(self) -> str:
+        """The name ``aggregate()`` gives it when passed positionally (``balance__sum``;
+        ``count`` for ``Count("*")``)."""
+        if self.field == "*":
+            return self.function.lower()
+        return f"{self.field}__{self.function.lower()}"
+
+    def _spec(self, alias: str) -> tuple[str, str, str | None, bool, Q | None]:
+        field = None if self.field == "*" else self.field
+        return (alias, self.function, field, self.distinct, self.filter)
+
+    def __repr__(self) -> str:
+        extra = ", distinct=True" if self.distinct else ""
+        if self.filter is not None:
+            extra += f", filter={self.filter!r}"
+        return f"{self.function}({self.field!r}{extra})"
+
+
+class Count(Aggregate):
+    """``COUNT(field)``: the rows where the field is not NULL; ``Count("*")`` counts every
+    row. 0 over no rows."""
+
+    __slots__ = ()
+    function = "Count"
+
+
+class Sum(Aggregate):
+    """``SUM(field)`` of a numeric field: ``int`` for integers, ``float``, exact
+    ``Decimal`` for decimals; ``None`` over no rows."""
+
+    __slots__ = ()
+    function = "Sum"
+
+
+class Avg(Aggregate):
+    """``AVG(field)`` of a numeric field: ``float`` for integers and floats, ``Decimal``
+    (16 decimal places) for decimals; ``None`` over no rows."""
+
+    __slots__ = ()
+    function = "Avg"
+
+
+class Min(Aggregate):
+    """``MIN(field)`` of a number, text, date or timestamp field; ``None`` over no rows."""
+
+    __slots__ = ()
+    function = "Min"
+
+
+class Max(Aggregate):
+    """``MAX(field)`` of a number, text, date or timestamp field; ``None`` over no rows."""
+
+    __slots__ = ()
+    function = "Max"

@@ -1,10 +1,13 @@
 """``QuerySet``: Django-style chained queries over one model (``Model.objects``).
 
-Narrowing methods (``filter``, ``exclude``, ``order_by``, ``limit``, slicing, …) return a
-new queryset at once and check their arguments in the core, so a bad field or value raises
-before any SQL runs. Terminal methods (``all``, ``get``, ``count``, …) are coroutines (so
-``asyncio.run(User.objects.all())`` works); each has a synchronous twin with a ``_sync``
-suffix (``all_sync()``, ``get_sync(id=1)``) for scripts and sync frameworks.
+Narrowing methods (``filter``, ``exclude``, ``order_by``, ``limit``, slicing, ``all``, …)
+return a new queryset at once and check their arguments in the core, so a bad field or value
+raises before any SQL runs. A queryset is awaitable (``await qs`` is its rows), and
+``all()`` returns the queryset itself, as in Django and Tortoise: ``await qs.all()``,
+``qs.all().delete()``, ``qs.all().count()``. Terminal methods (``get``, ``count``, …) are
+coroutines; a queryset also passes for one, so ``asyncio.run(User.objects.all())`` works.
+Each terminal method has a synchronous twin with a ``_sync`` suffix (``all_sync()``,
+``get_sync(id=1)``) for scripts and sync frameworks.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections.abc import AsyncIterator, Generator, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 from . import _bridge, _chakra, config, errors
-from .expressions import Q
+from .expressions import Aggregate, Q
 
 if TYPE_CHECKING:
     from .models import Model
@@ -53,7 +56,7 @@ class Prefetch:
 class QuerySet(Generic[M]):
     """A lazy query over the rows of ``model``."""
 
-    __slots__ = ("_fields", "_mode", "_q", "_session", "model")
+    __slots__ = ("_coro", "_fields", "_mode", "_q", "_session", "model")
 
     def __init__(
         self,
@@ -68,6 +71,7 @@ class QuerySet(Generic[M]):
         self._mode: _Mode = mode
         self._fields = fields
         self._session = session
+        self._coro: Any = None
 
     def _clone(self, query: _chakra.Query) -> QuerySet[M]:
         return QuerySet(self.model, query, self._mode, self._fields, self._session)
@@ -133,9 +137,26 @@ class QuerySet(Generic[M]):
                 specs.append((lk, None, None))
         return self._clone(self._q.prefetch_related(specs))
 
+    def annotate(self, *args: Aggregate, **kwargs: Aggregate) -> QuerySet[M]:
+        """Adds computed values: ``annotate(n_posts=Count("posts"))`` puts ``n_posts`` on
+        each instance (a relation is counted in a correlated subquery);
+        ``values("country").annotate(n=Count("id"), total=Sum("balance"))`` groups by the
+        values' fields and yields dicts. ``filter`` on an aggregate annotation is
+        ``HAVING``; ``order_by`` takes annotation names. A name taken by a field is
+        ``errors.AnnotationConflict``."""
+        specs = self._aggregate_specs(args, kwargs)
+        q = self._q
+        if self._mode != "models" and self._fields and not q.annotation_names():
+            q = q.group_by(list(self._fields))
+        q = q.annotate(specs)
+        fields = self._fields
+        if self._mode != "models" and fields:
+            fields = (*fields, *(s[0] for s in specs))
+        return QuerySet(self.model, q, self._mode, fields, self._session)
+
     def values(self, *fields: str) -> QuerySet[M]:
         """Rows as dicts of the given fields (every field when none given)."""
-        return QuerySet(self.model, self._q, "dicts", fields)
+        return QuerySet(self.model, self._q, "dicts", fields, self._session)
 
     def values_list(self, *fields: str, flat: bool = False) -> QuerySet[M]:
         """Rows as tuples of the given fields; ``flat=True`` with one field gives the values."""
@@ -143,7 +164,7 @@ class QuerySet(Generic[M]):
             raise errors.InvalidQuery(
                 f"values_list(flat=True) on {self.model.__name__} takes exactly one field"
             )
-        return QuerySet(self.model, self._q, "flat" if flat else "tuples", fields)
+        return QuerySet(self.model, self._q, "flat" if flat else "tuples", fields, self._session)
 
     @overload
     def __getitem__(self, k: slice) -> QuerySet[M]: ...
@@ -172,7 +193,7 @@ class QuerySet(Generic[M]):
         return self._clone(q.offset(new_offset or None).limit(new_limit))
 
     async def _index(self, i: int) -> Any:
-        rows = await self[i : i + 1].all()
+        rows = await self[i : i + 1]._fetch()
         if not rows:
             raise IndexError(f"{self.model.__name__} queryset index {i} out of range")
         return rows[0]
@@ -203,6 +224,38 @@ class QuerySet(Generic[M]):
         q = self._q.filter(Q(*args, **kwargs)) if args or kwargs else self._q
         detail = ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
         return q.get_job(self._target(), detail)
+
+    def _aggregate_specs(
+        self, args: tuple[Aggregate, ...], kwargs: dict[str, Aggregate]
+    ) -> list[tuple[str, str, str | None, bool, Q | None]]:
+        specs = []
+        for a in args:
+            if not isinstance(a, Aggregate):
+                raise TypeError(f"aggregate() takes Count/Sum/Avg/Min/Max, got {a!r}")
+            specs.append(a._spec(a.default_alias))
+        for name, a in kwargs.items():
+            if not isinstance(a, Aggregate):
+                raise TypeError(f"aggregate({name}=...) takes Count/Sum/Avg/Min/Max, got {a!r}")
+            specs.append(a._spec(name))
+        if not specs:
+            raise errors.InvalidQuery(
+                f"aggregate() on {self.model.__name__} needs at least one aggregate"
+            )
+        return specs
+
+    def _aggregate_job(
+        self, args: tuple[Aggregate, ...], kwargs: dict[str, Aggregate]
+    ) -> _chakra.Job:
+        return self._q.aggregate_job(self._target(), self._aggregate_specs(args, kwargs))
+
+    def aggregate_sql(
+        self,
+        dialect: Literal["postgres", "sqlite"],
+        *args: Aggregate,
+        **kwargs: Aggregate,
+    ) -> str:
+        """The statement :meth:`aggregate` runs, for ``dialect``."""
+        return self._q.aggregate_sql(dialect, self._aggregate_specs(args, kwargs))
 
     def _update_job(self, kwargs: dict[str, Any]) -> _chakra.Job:
         return self._q.update_job(self._target(), kwargs)
@@ -246,9 +299,13 @@ class QuerySet(Generic[M]):
 
     # -- terminal, async ------------------------------------------------------------------
 
-    async def all(self) -> list[Any]:
-        """Every matching row: model instances, or dicts/tuples/values after
-        ``values()`` / ``values_list()``."""
+    def all(self) -> QuerySet[M]:
+        """The queryset itself (a copy), as in Django: ``await qs.all()`` is every matching
+        row (model instances, or dicts/tuples/values after ``values()`` /
+        ``values_list()``), and ``qs.all().delete()``, ``qs.all().count()`` chain."""
+        return self._clone(self._q)
+
+    async def _fetch(self) -> list[Any]:
         rows = await _bridge.run(self._all_job())
         if self._session is not None and self._mode == "models":
             return [self._session._attach_loaded(o, self._q.locked) for o in rows]
@@ -274,6 +331,16 @@ class QuerySet(Generic[M]):
     async def count(self) -> int:
         """How many rows match."""
         return await _bridge.run(self._q.count_job(self._target(), list(self._fields) or None))  # type: ignore[no-any-return]
+
+    async def aggregate(self, *args: Aggregate, **kwargs: Aggregate) -> dict[str, Any]:
+        """Aggregates over the matching rows, as a dict:
+        ``await qs.aggregate(n=Count("id"), total=Sum("balance"))`` is
+        ``{"n": 3, "total": Decimal("12.50")}``. Positional aggregates are named
+        ``<field>__<function>`` (``balance__sum``). Values have the field's type (a
+        ``Decimal`` sum stays exact); sums, averages, minimums and maximums are ``None``
+        over no rows, counts 0."""
+        rows = await _bridge.run(self._aggregate_job(args, kwargs))
+        return rows[0]  # type: ignore[no-any-return]
 
     async def exists(self) -> bool:
         """Whether any row matches."""
@@ -314,12 +381,33 @@ class QuerySet(Generic[M]):
         return await _bridge.run(self._q.delete_job(self._target()))  # type: ignore[no-any-return]
 
     def __await__(self) -> Generator[Any, None, list[Any]]:
-        """``await qs`` is ``await qs.all()``."""
-        return self.all().__await__()
+        """``await qs``: every matching row."""
+        return self._fetch().__await__()
+
+    # The coroutine protocol, so a queryset is accepted where a coroutine is expected
+    # (``asyncio.run(User.objects.all())``, ``asyncio.create_task(qs)``); it drives one
+    # fetch, created on first use.
+    def _coroutine(self) -> Any:
+        if self._coro is None:
+            self._coro = self._fetch()
+        return self._coro
+
+    def send(self, value: Any) -> Any:
+        """Coroutine protocol (see :meth:`__await__`)."""
+        return self._coroutine().send(value)
+
+    def throw(self, *args: Any) -> Any:
+        """Coroutine protocol."""
+        return self._coroutine().throw(*args)
+
+    def close(self) -> None:
+        """Coroutine protocol."""
+        if self._coro is not None:
+            self._coro.close()
 
     async def __aiter__(self) -> AsyncIterator[Any]:
         """``async for obj in qs``: fetches the rows in one query, then yields them."""
-        for obj in await self.all():
+        for obj in await self._fetch():
             yield obj
 
     # -- terminal, sync -------------------------------------------------------------------
@@ -344,6 +432,11 @@ class QuerySet(Generic[M]):
     def count_sync(self) -> int:
         """Synchronous :meth:`count`."""
         return _bridge.run_sync(self._q.count_job(self._target(), list(self._fields) or None))  # type: ignore[no-any-return]
+
+    def aggregate_sync(self, *args: Aggregate, **kwargs: Aggregate) -> dict[str, Any]:
+        """Synchronous :meth:`aggregate`."""
+        rows = _bridge.run_sync(self._aggregate_job(args, kwargs))
+        return rows[0]  # type: ignore[no-any-return]
 
     def exists_sync(self) -> bool:
         """Synchronous :meth:`exists`."""
