@@ -455,3 +455,24 @@ async fn select_for_update_locks_rows() {
     assert!(e.retryable());
     holder.rollback().await.unwrap();
 }
+
+/// The default retrying transaction (3 attempts): every transfer lands or fails with a
+/// retryable error after its last attempt, and the balances are the ledger of those that
+/// landed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_transfers_with_the_default_three_attempts() {
+    for d in BOTH {
+        let (_db, pool) = accounts(d).await;
+        let (landed, errors, runs) = run_all(&pool, TransactionOptions::default()).await;
+        for e in &errors {
+            assert!(e.retryable(), "{d:?}: {e}");
+        }
+        assert_eq!(balances(&pool).await, ledger(&landed), "{d:?}");
+        println!(
+            "{d:?}: default 3 attempts: {} landed, {} failed after 3 attempts, {} re-runs",
+            landed.len(),
+            errors.len(),
+            runs as usize - TRANSFERS
+        );
+    }
+}

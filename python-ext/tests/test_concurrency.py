@@ -437,3 +437,35 @@ async def test_a_cancelled_task_cancels_its_statement_on_the_server(new_db: Any)
         await asyncio.sleep(0.01)
     assert size == available
     chakra.close(d.url)
+
+
+async def test_serialization_failure_under_repeatable_read(new_db: Any) -> None:
+    d = await pg_accounts(new_db)
+    async with Session() as s:
+        try:
+            async with s.begin(isolation="repeatable read"):
+                a = await s.get(Account, 1)  # the snapshot is taken here
+                assert a is not None
+                await Account.objects.filter(id=1).update(balance=5)
+                await s.query(Account).filter(id=1).update(balance=6)
+        except errors.SerializationFailure as e:
+            assert e.retryable and e.sqlstate == "40001" and e.table == "accounts"
+            assert isinstance(e, errors.TransactionConflict)
+        else:
+            raise AssertionError("the write over a newer row version was allowed")
+    assert (await balances())[0] == 5
+    chakra.close(d.url)
+
+
+async def test_a_pool_wait_that_times_out_names_the_pool_size(new_db: Any) -> None:
+    d = await pg_accounts(new_db, "?max_size=1&wait_timeout=50ms")
+    async with Session() as s, s.begin():
+        try:
+            await Account.objects.count()
+        except errors.ConnectionTimeout as e:
+            assert e.pool_size == 1 and not e.retryable
+            assert "max_size 1" in str(e)
+        else:
+            raise AssertionError("a second connection was handed out")
+    assert await Account.objects.count() == ACCOUNTS
+    chakra.close(d.url + "?max_size=1&wait_timeout=50ms")

@@ -119,6 +119,32 @@ def test_sync_session_transfer(new_db: object) -> None:
         chakra.close(d.url)
 
 
+def test_sync_transaction_reruns_a_conflict(new_db: object) -> None:
+    from chakra import SyncSession
+
+    d = new_db("postgres")  # type: ignore[operator]
+    chakra.configure(d.url)
+    chakra.create_tables_sync(*ALL)
+    User.objects.bulk_create_sync([User(username="a", email="e", balance=500)])
+    runs = 0
+
+    def body(s: SyncSession) -> int:
+        nonlocal runs
+        runs += 1
+        a = s.get_sync(User, 1)
+        assert a is not None
+        if runs == 1:
+            User.objects.filter(id=1).update_sync(balance=1)
+        a.balance -= 100
+        return a.balance
+
+    with SyncSession() as s:
+        assert s.transaction_sync(body, isolation="read committed") == -99
+    assert runs == 2
+    assert User.objects.get_sync(id=1).balance == -99
+    chakra.close(d.url)
+
+
 def test_sync_example_script_runs(new_db: object) -> None:
     import os
     import subprocess

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import random
+import time
 from collections.abc import Awaitable, Callable, Generator, Iterable
 from types import TracebackType
 from typing import Any, TypeVar
@@ -474,25 +475,48 @@ class SyncSession(Session):
         """Synchronous :meth:`Session.rollback`."""
         _bridge.drive_sync(self._rollback_steps())
 
-    def begin_sync(self) -> _SyncBegin:
+    def begin_sync(self, isolation: str | None = None) -> _SyncBegin:
         """A transaction block: ``with session.begin_sync(): ...`` commits on exit, rolls
-        back on exception; nested blocks are savepoints."""
-        return _SyncBegin(self)
+        back on exception; nested blocks are savepoints. ``isolation`` as in
+        :meth:`Session.begin`."""
+        return _SyncBegin(self, isolation)
+
+    def transaction_sync(
+        self,
+        fn: Callable[[SyncSession], R],
+        *,
+        retries: int = 2,
+        isolation: str | None = None,
+        backoff: float = 0.005,
+    ) -> R:
+        """Synchronous :meth:`Session.transaction`: runs ``fn(session)`` in a transaction,
+        re-running it on a retryable error."""
+        attempt = 0
+        while True:
+            try:
+                with self.begin_sync(isolation):
+                    return fn(self)
+            except errors.ChakraError as e:
+                if not e.retryable or attempt >= retries:
+                    raise
+                attempt += 1
+                time.sleep(backoff * (2 ** (attempt - 1)) * random.uniform(0.5, 1.5))
 
 
 class _SyncBegin:
     """The context manager returned by :meth:`SyncSession.begin_sync`."""
 
-    def __init__(self, session: SyncSession) -> None:
+    def __init__(self, session: SyncSession, isolation: str | None = None) -> None:
         self.session = session
         self.outer = False
+        self.isolation = isolation
 
     def __enter__(self) -> SyncSession:
         s = self.session
         if s._depth == 0:
             self.outer = True
             if s._tx is None:
-                _bridge.drive_sync(s._begin_steps())
+                _bridge.drive_sync(s._begin_steps(self.isolation))
         else:
             s.flush_sync()
             assert s._tx is not None
