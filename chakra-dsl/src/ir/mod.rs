@@ -10,6 +10,8 @@ pub mod expr;
 pub mod select;
 pub mod write;
 
-pub use expr::{AggFunc, Aggregate, ArithOp, CmpOp, ColumnRef, DatePart, Expr, LikeKind};
+pub use expr::{
+    AggFunc, Aggregate, ArithOp, CmpOp, ColumnRef, DatePart, Expr, LikeKind, ScalarFunc,
+};
 pub use select::{Join, JoinKind, OrderBy, Select, SelectItem, Source, Statement};
 pub use write::{Delete, Insert, Update};
