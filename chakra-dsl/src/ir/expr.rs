@@ -200,6 +200,17 @@ pub enum Expr {
         /// The result type.
         ty: ValueType,
     },
+    /// A value inside a JSON document, by key path (`meta__a__0__b`): extracted as text,
+    /// a number or a boolean only when it has that JSON type (NULL otherwise, and when the
+    /// path is missing), or its JSON type name (`null` for a JSON null).
+    JsonPath {
+        /// The JSON expression.
+        expr: Box<Expr>,
+        /// Keys (and array indexes, as digits).
+        path: Vec<String>,
+        /// What is extracted.
+        extract: JsonAs,
+    },
     /// `CAST(expr AS ty)`.
     Cast {
         /// The converted expression.
@@ -219,6 +230,20 @@ pub enum Expr {
     /// An aggregate (`COUNT`, `SUM`, `AVG`, `MIN`, `MAX`), built and type-checked by
     /// [`crate::aggregate`].
     Aggregate(Box<Aggregate>),
+}
+
+/// What a [`Expr::JsonPath`] extracts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonAs {
+    /// A JSON string, as text.
+    Text,
+    /// A JSON number, as a float.
+    Number,
+    /// A JSON boolean.
+    Bool,
+    /// Whether the path exists: `'null'` for a JSON null, NULL when missing (compared only
+    /// with `IS NULL` / `= 'null'`).
+    TypeName,
 }
 
 /// Scalar functions.
@@ -407,7 +432,7 @@ impl Expr {
             | Expr::Exists(_)
             | Expr::Subquery(_) => false,
             Expr::Func { args, .. } => args.iter().any(Expr::has_aggregate),
-            Expr::Cast { expr, .. } => expr.has_aggregate(),
+            Expr::Cast { expr, .. } | Expr::JsonPath { expr, .. } => expr.has_aggregate(),
             Expr::Case { whens, default, .. } => {
                 whens
                     .iter()
@@ -443,6 +468,11 @@ impl Expr {
             Expr::Func { ty, .. } | Expr::Cast { ty, .. } | Expr::Case { ty, .. } => {
                 Some(ty.clone())
             }
+            Expr::JsonPath { extract, .. } => Some(match extract {
+                JsonAs::Text | JsonAs::TypeName => ValueType::Text,
+                JsonAs::Number => ValueType::F64,
+                JsonAs::Bool => ValueType::Bool,
+            }),
             Expr::DateOf(_) => Some(ValueType::Date),
             Expr::Arith { left, right, .. } => left.value_type().or_else(|| right.value_type()),
             Expr::Bool(_)

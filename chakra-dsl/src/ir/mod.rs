@@ -11,7 +11,7 @@ pub mod select;
 pub mod write;
 
 pub use expr::{
-    AggFunc, Aggregate, ArithOp, CmpOp, ColumnRef, DatePart, Expr, LikeKind, ScalarFunc,
+    AggFunc, Aggregate, ArithOp, CmpOp, ColumnRef, DatePart, Expr, JsonAs, LikeKind, ScalarFunc,
 };
 pub use select::{Join, JoinKind, OrderBy, Select, SelectItem, Source, Statement};
 pub use write::{Delete, Insert, Update};

@@ -133,7 +133,7 @@ pub fn rename_qualifiers(e: &mut Expr, f: &dyn Fn(&str) -> Option<String>) {
                 rename_qualifiers(a, f);
             }
         }
-        Expr::Cast { expr, .. } => rename_qualifiers(expr, f),
+        Expr::Cast { expr, .. } | Expr::JsonPath { expr, .. } => rename_qualifiers(expr, f),
         Expr::Case { whens, default, .. } => {
             for (c, v) in whens {
                 rename_qualifiers(c, f);

@@ -5,8 +5,8 @@ use super::statement::select;
 use super::writer::SqlWriter;
 use super::Dialect;
 use chakra_dsl::{
-    AggFunc, Aggregate, ArithOp, ArrayValue, CmpOp, ColumnRef, DatePart, Error, Expr, LikeKind,
-    Result, ScalarFunc, Value, ValueType,
+    AggFunc, Aggregate, ArithOp, ArrayValue, CmpOp, ColumnRef, DatePart, Error, Expr, JsonAs,
+    LikeKind, Result, ScalarFunc, Value, ValueType,
 };
 
 /// Escapes LIKE wildcards and the escape character so `text` matches literally.
@@ -197,6 +197,11 @@ pub fn expr(w: &mut SqlWriter, e: &Expr) -> Result<()> {
         }
         Expr::Func { func, args, .. } => scalar_func(w, *func, args)?,
         Expr::Cast { expr: inner, ty } => cast(w, inner, ty)?,
+        Expr::JsonPath {
+            expr: target,
+            path,
+            extract,
+        } => json_path(w, target, path, *extract)?,
         Expr::Case { whens, default, .. } => {
             w.sql("CASE");
             for (c, v) in whens {
@@ -254,6 +259,89 @@ fn scalar_func(w: &mut SqlWriter, func: ScalarFunc, items: &[Expr]) -> Result<()
     w.sql(name);
     args(w, items)?;
     w.sql(")");
+    Ok(())
+}
+
+/// A value inside a JSON document, extracted only when it has the JSON type asked for, so
+/// `meta__n__gte=3` never compares the string `"3"`, on either backend. The path is a bound
+/// parameter (a `text[]` for PostgreSQL's `#>`, a `$.a[0]."b"` path for SQLite's
+/// `json_type`/`json_extract`).
+fn json_path(w: &mut SqlWriter, target: &Expr, path: &[String], extract: JsonAs) -> Result<()> {
+    match w.dialect {
+        Dialect::Postgres => {
+            let items: Vec<Value> = path.iter().map(|p| Value::Text(p.clone())).collect();
+            let arr = ArrayValue::from_values(&ValueType::Text, &items)
+                .ok_or_else(|| Error::InvalidQuery("bad JSON path".into()))?;
+            let type_of = |w: &mut SqlWriter| -> Result<()> {
+                w.sql("jsonb_typeof(");
+                expr(w, target)?;
+                w.sql(" #> ");
+                w.bind(Value::Array(arr.clone()));
+                w.sql(")");
+                Ok(())
+            };
+            let (name, cast) = match extract {
+                JsonAs::TypeName => return type_of(w),
+                JsonAs::Text => ("string", None),
+                JsonAs::Number => ("number", Some("DOUBLE PRECISION")),
+                JsonAs::Bool => ("boolean", Some("BOOLEAN")),
+            };
+            w.sql("CASE WHEN ");
+            type_of(w)?;
+            w.sql(" = '");
+            w.sql(name);
+            w.sql("' THEN ");
+            if cast.is_some() {
+                w.sql("CAST(");
+            }
+            expr(w, target)?;
+            w.sql(" #>> ");
+            w.bind(Value::Array(arr));
+            if let Some(c) = cast {
+                w.sql(" AS ");
+                w.sql(c);
+                w.sql(")");
+            }
+            w.sql(" END");
+        }
+        Dialect::Sqlite => {
+            let mut p = String::from("$");
+            for k in path {
+                if !k.is_empty() && k.chars().all(|c| c.is_ascii_digit()) {
+                    p.push('[');
+                    p.push_str(k);
+                    p.push(']');
+                } else {
+                    p.push_str(".\"");
+                    p.push_str(k);
+                    p.push('"');
+                }
+            }
+            let type_of = |w: &mut SqlWriter| -> Result<()> {
+                w.sql("json_type(");
+                expr(w, target)?;
+                w.sql(", ");
+                w.bind(Value::Text(p.clone()));
+                w.sql(")");
+                Ok(())
+            };
+            let types = match extract {
+                JsonAs::TypeName => return type_of(w),
+                JsonAs::Text => "('text')",
+                JsonAs::Number => "('integer', 'real')",
+                JsonAs::Bool => "('true', 'false')",
+            };
+            w.sql("CASE WHEN ");
+            type_of(w)?;
+            w.sql(" IN ");
+            w.sql(types);
+            w.sql(" THEN json_extract(");
+            expr(w, target)?;
+            w.sql(", ");
+            w.bind(Value::Text(p));
+            w.sql(") END");
+        }
+    }
     Ok(())
 }
 
