@@ -20,6 +20,7 @@ pub mod aggregate;
 pub mod annotate;
 pub mod contract;
 pub mod error;
+pub mod functions;
 pub mod ident;
 pub mod ir;
 pub mod load_plan;

@@ -47,8 +47,9 @@ pub use inventory;
 /// The usual imports: `use chakra::prelude::*;`.
 pub mod prelude {
     pub use crate::dsl::typed::{
-        avg, count, count_all, max, min, sum, Agg, AggregateSet, Column, Condition, FilterFor,
-        IntoOrdering, Ordering, Related, Relation, RelationPath, TypedExpr, ValueFor,
+        avg, cast, coalesce, count, count_all, length, lower, max, min, now, sum, upper, when, Agg,
+        AggregateSet, Column, Condition, FilterFor, IntoOrdering, Ordering, Related, Relation,
+        RelationPath, TypedExpr, ValueFor,
     };
     pub use crate::dsl::OnDelete;
     pub use crate::dsl::{Expr, FieldType, Statement, Value, ValueType};

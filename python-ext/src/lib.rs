@@ -14,6 +14,7 @@
 //! - [`filters`]: `Q` / `F` / `field__lookup=value` → the shared lookup parser.
 //! - [`convert`]: values ↔ Python objects. [`errors`]: the error enum → `chakra.errors`.
 
+mod annotations;
 mod bridge;
 mod convert;
 mod errors;

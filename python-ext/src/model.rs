@@ -123,7 +123,7 @@ pub fn write_back(
     Ok(())
 }
 
-fn field_type(spec: &Bound<'_, PyAny>) -> PyResult<FieldType> {
+pub(crate) fn field_type(spec: &Bound<'_, PyAny>) -> PyResult<FieldType> {
     let t = spec.cast::<PyTuple>()?;
     let name: String = t.get_item(0)?.extract()?;
     let arg = |i: usize| -> PyResult<Option<u32>> {

@@ -392,39 +392,14 @@ impl Query {
         ))
     }
 
-    /// Adds annotations: `(alias, function, field or relation, distinct, filter Q or None)`
-    /// each. A relation (`Count("posts")`) is counted in a correlated subquery, its filter
-    /// over the related model.
-    fn annotate(&self, items: Vec<AggItem<'_>>) -> PyResult<Query> {
+    /// Adds annotations: `(name, value)` pairs, the values aggregates (a relation, as in
+    /// `Count("posts")`, is counted in a correlated subquery), `F` expressions, functions,
+    /// `Cast`, `Case` or plain values; checked before any SQL.
+    fn annotate(&self, items: Vec<(String, Bound<'_, PyAny>)>) -> PyResult<Query> {
         let models = registry::snapshot();
         let mut mq = self.mq.clone();
-        for (name, func, field, distinct, filter) in items {
-            let func = chakra_dsl::aggregate::parse_func(&func).map_err(err)?;
-            let relation = field.as_deref().and_then(|f| {
-                chakra_dsl::relations::resolve_relation(&models, &self.info.meta, f).ok()
-            });
-            let e = match relation {
-                Some(rel) => {
-                    let filter = match filter {
-                        Some(q) if !q.is_none() => {
-                            Some(filters::q_node_in(&models, &rel.target, &q)?.lower())
-                        }
-                        _ => None,
-                    };
-                    mq.relation_count(&models, func, &rel.name, filter)
-                        .map_err(err)?
-                }
-                None => {
-                    let filter = match filter {
-                        Some(q) if !q.is_none() => {
-                            Some(filters::q_node(&models, &self.info, &q)?.lower())
-                        }
-                        _ => None,
-                    };
-                    mq.aggregate_expr(func, field.as_deref(), distinct, filter)
-                        .map_err(err)?
-                }
-            };
+        for (name, obj) in items {
+            let e = crate::annotations::convert(&models, &self.info, &obj, None)?;
             mq = mq.annotate(&name, e).map_err(err)?;
         }
         Ok(self.with(mq))

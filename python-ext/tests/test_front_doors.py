@@ -13,7 +13,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chakra import Avg, Count, Max, Min, Q, Sum
+from chakra import (
+    Avg,
+    Case,
+    Coalesce,
+    Count,
+    F,
+    Length,
+    Lower,
+    Max,
+    Min,
+    Q,
+    Sum,
+    Value,
+    When,
+)
 from models import Item, Post, User
 from test_relationships import seed
 
@@ -22,6 +36,7 @@ ALL_CASES = json.loads((GOLDEN / "queries.json").read_text())
 CASES = [c for c in ALL_CASES if "kind" not in c]
 AGGREGATE_CASES = [c for c in ALL_CASES if c.get("kind") == "aggregate"]
 GROUP_CASES = [c for c in ALL_CASES if c.get("kind") == "group"]
+ANNOTATE_CASES = [c for c in ALL_CASES if c.get("kind") == "annotate"]
 AGGREGATES: dict[str, Any] = {"Count": Count, "Sum": Sum, "Avg": Avg, "Min": Min, "Max": Max}
 RELATION_CASES = json.loads((GOLDEN / "relations.json").read_text())
 MODELS: dict[str, Any] = {"Post": Post, "User": User}
@@ -73,6 +88,9 @@ async def test_same_rows_as_the_rust_typed_dsl(db: object) -> None:
     )  # fmt: skip
     for case in CASES:
         assert await queryset(case) == case["ids"], case["name"]
+    for case in ANNOTATE_CASES:
+        rows = await annotated_queryset(case)
+        assert [list(r.values()) for r in rows] == case["rows"], case["name"]
     for case in GROUP_CASES:
         rows = await grouped_queryset(case).values_list(
             *case["values"], *[a[0] for a in case["annotate"]]
@@ -117,6 +135,34 @@ def grouped_queryset(case: dict[str, Any]) -> Any:
 @pytest.mark.parametrize("case", GROUP_CASES, ids=[c["name"] for c in GROUP_CASES])
 def test_grouped_queries_compile_to_the_rust_sides_sql(case: dict[str, Any]) -> None:
     qs = grouped_queryset(case)
+    assert qs.sql("postgres") == case["postgres"]
+    assert qs.sql("sqlite") == case["sqlite"]
+
+
+def annotation(spec: list[Any]) -> Any:
+    kind, args = spec[1], spec[2:]
+    if kind == "Lower":
+        return Lower(*args)
+    if kind == "Length":
+        return Length(*args)
+    if kind == "Coalesce":
+        return Coalesce(*args)
+    if kind == "Case":
+        lookup, arg, then, default = args
+        return Case(When(**{lookup: arg}, then=Value(then)), default=Value(default))
+    if kind == "Mul":
+        return F(args[0]) * args[1]
+    raise AssertionError(kind)
+
+
+def annotated_queryset(case: dict[str, Any]) -> Any:
+    qs = Item.objects.annotate(**{spec[0]: annotation(spec) for spec in case["annotate"]})
+    return qs.order_by("id").values("id", *[spec[0] for spec in case["annotate"]])
+
+
+@pytest.mark.parametrize("case", ANNOTATE_CASES, ids=[c["name"] for c in ANNOTATE_CASES])
+def test_annotations_compile_to_the_rust_sides_sql(case: dict[str, Any]) -> None:
+    qs = annotated_queryset(case)
     assert qs.sql("postgres") == case["postgres"]
     assert qs.sql("sqlite") == case["sqlite"]
 

@@ -190,9 +190,88 @@ pub enum Expr {
     CountStar,
     /// A scalar subquery: `(SELECT one column …)`, e.g. a count of related rows.
     Subquery(Box<Select>),
+    /// A scalar function (`COALESCE`, `LOWER`, …), built and type-checked by
+    /// [`crate::functions`].
+    Func {
+        /// Which function.
+        func: ScalarFunc,
+        /// Its arguments.
+        args: Vec<Expr>,
+        /// The result type.
+        ty: ValueType,
+    },
+    /// A value inside a JSON document, by key path (`meta__a__0__b`): extracted as text,
+    /// a number or a boolean only when it has that JSON type (NULL otherwise, and when the
+    /// path is missing), or its JSON type name (`null` for a JSON null).
+    JsonPath {
+        /// The JSON expression.
+        expr: Box<Expr>,
+        /// Keys (and array indexes, as digits).
+        path: Vec<String>,
+        /// What is extracted.
+        extract: JsonAs,
+    },
+    /// `CAST(expr AS ty)`.
+    Cast {
+        /// The converted expression.
+        expr: Box<Expr>,
+        /// The target type.
+        ty: ValueType,
+    },
+    /// `CASE WHEN cond THEN value … ELSE default END`.
+    Case {
+        /// `(condition, value)` pairs, tried in order.
+        whens: Vec<(Expr, Expr)>,
+        /// The value when no condition holds (NULL when absent).
+        default: Option<Box<Expr>>,
+        /// The result type.
+        ty: ValueType,
+    },
     /// An aggregate (`COUNT`, `SUM`, `AVG`, `MIN`, `MAX`), built and type-checked by
     /// [`crate::aggregate`].
     Aggregate(Box<Aggregate>),
+}
+
+/// What a [`Expr::JsonPath`] extracts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonAs {
+    /// A JSON string, as text.
+    Text,
+    /// A JSON number, as a float.
+    Number,
+    /// A JSON boolean.
+    Bool,
+    /// Whether the path exists: `'null'` for a JSON null, NULL when missing (compared only
+    /// with `IS NULL` / `= 'null'`).
+    TypeName,
+}
+
+/// Scalar functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScalarFunc {
+    /// The first non-NULL argument.
+    Coalesce,
+    /// Lower-cased text (Unicode on both backends).
+    Lower,
+    /// Upper-cased text (Unicode on both backends).
+    Upper,
+    /// The number of characters of a text.
+    Length,
+    /// The current timestamp (UTC).
+    Now,
+}
+
+impl ScalarFunc {
+    /// The Django name (`Coalesce`, `Lower`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            ScalarFunc::Coalesce => "Coalesce",
+            ScalarFunc::Lower => "Lower",
+            ScalarFunc::Upper => "Upper",
+            ScalarFunc::Length => "Length",
+            ScalarFunc::Now => "Now",
+        }
+    }
 }
 
 /// Aggregate functions.
@@ -352,6 +431,14 @@ impl Expr {
             | Expr::Bool(_)
             | Expr::Exists(_)
             | Expr::Subquery(_) => false,
+            Expr::Func { args, .. } => args.iter().any(Expr::has_aggregate),
+            Expr::Cast { expr, .. } | Expr::JsonPath { expr, .. } => expr.has_aggregate(),
+            Expr::Case { whens, default, .. } => {
+                whens
+                    .iter()
+                    .any(|(c, v)| c.has_aggregate() || v.has_aggregate())
+                    || default.as_ref().is_some_and(|d| d.has_aggregate())
+            }
             Expr::Compare { left, right, .. } | Expr::Arith { left, right, .. } => {
                 left.has_aggregate() || right.has_aggregate()
             }
@@ -378,6 +465,14 @@ impl Expr {
             Expr::Extract { .. } | Expr::CountStar => Some(ValueType::I64),
             Expr::Aggregate(a) => Some(a.ty.clone()),
             Expr::Subquery(s) => s.columns.first().map(|c| c.ty.clone()),
+            Expr::Func { ty, .. } | Expr::Cast { ty, .. } | Expr::Case { ty, .. } => {
+                Some(ty.clone())
+            }
+            Expr::JsonPath { extract, .. } => Some(match extract {
+                JsonAs::Text | JsonAs::TypeName => ValueType::Text,
+                JsonAs::Number => ValueType::F64,
+                JsonAs::Bool => ValueType::Bool,
+            }),
             Expr::DateOf(_) => Some(ValueType::Date),
             Expr::Arith { left, right, .. } => left.value_type().or_else(|| right.value_type()),
             Expr::Bool(_)

@@ -10,7 +10,9 @@ pub mod expr;
 pub mod select;
 pub mod write;
 
-pub use expr::{AggFunc, Aggregate, ArithOp, CmpOp, ColumnRef, DatePart, Expr, LikeKind};
+pub use expr::{
+    AggFunc, Aggregate, ArithOp, CmpOp, ColumnRef, DatePart, Expr, JsonAs, LikeKind, ScalarFunc,
+};
 pub use select::{
     Join, JoinKind, LockStrength, LockWait, OrderBy, RowLock, Select, SelectItem, Source, Statement,
 };

@@ -171,8 +171,112 @@ impl ParsedLookup<'_> {
         }
     }
 
+    /// A lookup on a JSON key path (`meta__plan="pro"`, `meta__a__b__gte=3`,
+    /// `meta__has_key="plan"`): the compared value's JSON type picks what is extracted, and
+    /// a value of another JSON type (or a missing key) never matches.
+    fn build_json(&self, arg: LookupArg) -> Result<Condition> {
+        use crate::ir::JsonAs;
+        use serde_json::Value as J;
+        let field = self.operand();
+        let at = |path: Vec<String>, extract| Expr::JsonPath {
+            expr: Box::new(field.clone()),
+            path,
+            extract,
+        };
+        let one = match arg {
+            LookupArg::Scalar(o) => o,
+            _ => return Err(self.bad_arg("a list", "expected one value")),
+        };
+        let never_null = |expr| Condition {
+            expr,
+            nullable: Vec::new(),
+        };
+        if self.lookup == Lookup::HasKey {
+            let key = self.text_arg(one)?;
+            if !super::parse::valid_json_key(&key) {
+                return Err(self.bad_arg(&key, "keys are letters, digits, _, - and spaces"));
+            }
+            let mut path = self.json_path.clone();
+            path.push(key);
+            return Ok(never_null(at(path, JsonAs::TypeName).is_not_null()));
+        }
+        let path = self.json_path.clone();
+        let v = match one {
+            Operand::Value(v) => v,
+            Operand::Expr(_) => {
+                return Err(self.bad_arg("an expression", "a JSON key compares with a value"))
+            }
+        };
+        if self.lookup == Lookup::IsNull {
+            return match v {
+                Value::Bool(b) | Value::Json(J::Bool(b)) => {
+                    let p = at(path, JsonAs::TypeName);
+                    Ok(never_null(if b { p.is_null() } else { p.is_not_null() }))
+                }
+                other => Err(self.bad_arg(&other.to_string(), "isnull takes True or False")),
+            };
+        }
+        let j = match v {
+            Value::Json(j) => j,
+            Value::Text(s) => J::String(s),
+            Value::I32(i) => J::from(i),
+            Value::I64(i) => J::from(i),
+            Value::F64(f) => J::from(f),
+            Value::Bool(b) => J::Bool(b),
+            Value::Null(_) => J::Null,
+            other => {
+                return Err(self.bad_arg(
+                    &other.to_string(),
+                    "a JSON key compares with text, a number, a boolean or None",
+                ))
+            }
+        };
+        let op = match self.lookup {
+            Lookup::Exact => CmpOp::Eq,
+            Lookup::Ne => CmpOp::Ne,
+            Lookup::Gt => CmpOp::Gt,
+            Lookup::Gte => CmpOp::Ge,
+            Lookup::Lt => CmpOp::Lt,
+            _ => CmpOp::Le,
+        };
+        let ordering = !matches!(op, CmpOp::Eq | CmpOp::Ne);
+        let (lhs, rhs) = match j {
+            J::Null if !ordering => {
+                // `meta__key=None`: the key holds a JSON null.
+                let p = at(path, JsonAs::TypeName);
+                return Ok(Condition {
+                    expr: p.clone().cmp(op, Expr::Value(Value::Text("null".into()))),
+                    nullable: vec![p],
+                });
+            }
+            J::String(s) => (at(path, JsonAs::Text), Value::Text(s)),
+            J::Number(n) => match n.as_f64() {
+                Some(f) => (at(path, JsonAs::Number), Value::F64(f)),
+                None => return Err(self.bad_arg(&n.to_string(), "not a finite number")),
+            },
+            J::Bool(b) if !ordering => (at(path, JsonAs::Bool), Value::Bool(b)),
+            other => {
+                return Err(self.bad_arg(
+                    &other.to_string(),
+                    &format!(
+                        "{:?} on a JSON key takes text or a number{}",
+                        self.lookup.name(),
+                        if ordering { "" } else { ", a boolean or None" }
+                    ),
+                ))
+            }
+        };
+        Ok(Condition {
+            expr: lhs.clone().cmp(op, Expr::Value(rhs)),
+            nullable: vec![lhs],
+        })
+    }
+
     /// Builds the condition for `arg`, checking its shape and types first.
     pub fn build(&self, arg: LookupArg) -> Result<Condition> {
+        if self.lookup == Lookup::HasKey || !self.json_path.is_empty() {
+            return self.build_json(arg);
+        }
         let lhs = self.operand();
         let ty = self.operand_type();
         let mut nullable = Vec::new();
@@ -287,6 +391,7 @@ impl ParsedLookup<'_> {
                 };
                 lhs.like(kind, text, ci)
             }
+            Lookup::HasKey => unreachable!("has_key is built by build_json"),
             Lookup::Regex | Lookup::IRegex => {
                 let pattern = self.text_arg(scalar(arg)?)?;
                 Expr::Regex {

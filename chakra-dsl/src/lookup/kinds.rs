@@ -43,10 +43,12 @@ pub enum Lookup {
     IRegex,
     /// Not equal (SQL `<>`, as the Rust typed DSL's `ne`): a NULL field does not match.
     Ne,
+    /// A JSON object has the key (`meta__has_key="plan"`, `meta__a__has_key="b"`).
+    HasKey,
 }
 
 /// Every lookup, in the order error messages list them.
-pub const ALL_LOOKUPS: [Lookup; 18] = [
+pub const ALL_LOOKUPS: [Lookup; 19] = [
     Lookup::Exact,
     Lookup::IExact,
     Lookup::Contains,
@@ -65,6 +67,7 @@ pub const ALL_LOOKUPS: [Lookup; 18] = [
     Lookup::Regex,
     Lookup::IRegex,
     Lookup::Ne,
+    Lookup::HasKey,
 ];
 
 impl Lookup {
@@ -89,6 +92,7 @@ impl Lookup {
             Lookup::Regex => "regex",
             Lookup::IRegex => "iregex",
             Lookup::Ne => "ne",
+            Lookup::HasKey => "has_key",
         }
     }
 
@@ -125,6 +129,9 @@ impl Lookup {
     pub fn applies_to(self, ty: &ValueType) -> bool {
         let text = *ty == ValueType::Text;
         let unordered = matches!(ty, ValueType::Json | ValueType::Array(_));
+        if self == Lookup::HasKey {
+            return *ty == ValueType::Json;
+        }
         if self.is_text_only() {
             return text;
         }

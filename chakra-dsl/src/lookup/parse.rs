@@ -37,6 +37,28 @@ pub struct ParsedLookup<'m> {
     pub transforms: Vec<Transform>,
     /// The final lookup (`exact` when none was written).
     pub lookup: Lookup,
+    /// Keys into a JSON field (`meta__a__0__b` → `["a", "0", "b"]`); empty otherwise.
+    pub json_path: Vec<String>,
+}
+
+/// The lookups that apply after a JSON key path.
+const JSON_PATH_LOOKUPS: [Lookup; 8] = [
+    Lookup::Exact,
+    Lookup::Ne,
+    Lookup::Gt,
+    Lookup::Gte,
+    Lookup::Lt,
+    Lookup::Lte,
+    Lookup::IsNull,
+    Lookup::HasKey,
+];
+
+/// A JSON key usable in a path on both backends.
+pub(crate) fn valid_json_key(key: &str) -> bool {
+    !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == ' ')
 }
 
 /// Resolves a field name of `meta`, accepting `pk` for the primary key.
@@ -77,8 +99,41 @@ pub fn parse<'m>(meta: &'m ModelMeta, key: &str) -> Result<ParsedLookup<'m>> {
     let mut ty = field.ty.value_type();
     let mut transforms = Vec::new();
     let mut lookup = Lookup::Exact;
+    let mut json_path: Vec<String> = Vec::new();
     for (i, part) in rest.iter().enumerate() {
         let last = i + 1 == rest.len();
+        if ty == ValueType::Json && transforms.is_empty() {
+            // A lookup, or else a key into the document.
+            let as_lookup = Lookup::from_name(part).filter(|l| {
+                if json_path.is_empty() {
+                    l.applies_to(&ty)
+                } else {
+                    JSON_PATH_LOOKUPS.contains(l)
+                }
+            });
+            match as_lookup {
+                Some(l) if last => {
+                    lookup = l;
+                    continue;
+                }
+                _ if valid_json_key(part) => {
+                    json_path.push((*part).to_owned());
+                    continue;
+                }
+                _ => {
+                    return Err(Error::UnknownLookup {
+                        model: meta.name.clone(),
+                        field: field.name.clone(),
+                        lookup: (*part).to_owned(),
+                        choices: vec![
+                            "a key made of letters, digits, _, - and spaces".into(),
+                            "an array index".into(),
+                            "exact, ne, gt, gte, lt, lte, isnull, has_key after a key".into(),
+                        ],
+                    })
+                }
+            }
+        }
         let unknown = |ty: &ValueType| Error::UnknownLookup {
             model: meta.name.clone(),
             field: path_name(field, &transforms_of(&rest[..i])),
@@ -123,6 +178,7 @@ pub fn parse<'m>(meta: &'m ModelMeta, key: &str) -> Result<ParsedLookup<'m>> {
         key: key.to_owned(),
         transforms,
         lookup,
+        json_path,
     })
 }
 
@@ -155,6 +211,13 @@ impl ParsedLookup<'_> {
     /// What the argument must be.
     pub fn arg_shape(&self) -> ArgShape {
         let ty = self.operand_type();
+        if self.lookup == Lookup::HasKey {
+            return ArgShape::Text;
+        }
+        if !self.json_path.is_empty() && self.lookup != Lookup::IsNull {
+            // Any JSON scalar: the value's own type decides the comparison.
+            return ArgShape::Scalar(ValueType::Json);
+        }
         match self.lookup {
             Lookup::IsNull => ArgShape::Bool,
             Lookup::In => ArgShape::List(ty),

@@ -266,11 +266,17 @@ fn field_expressions_compare_columns() {
 }
 
 #[test]
-fn json_has_no_ordering_lookups() {
+fn json_has_no_ordering_lookups_and_reads_other_parts_as_keys() {
     let m = user();
+    // As in Django, `data__gt` is the key "gt" (compared with `exact`); ordering lookups
+    // apply after a key (`data__n__gt`).
+    let key = condition(&m, "data__gt", Value::Json(1.into())).unwrap();
+    assert!(matches!(key.expr, Expr::Compare { op: CmpOp::Eq, .. }));
+    let ordered = condition(&m, "data__n__gt", Value::Json(1.into())).unwrap();
+    assert!(matches!(ordered.expr, Expr::Compare { op: CmpOp::Gt, .. }));
+    assert!(condition(&m, "data__isnull", Value::Bool(true)).is_ok());
     assert!(matches!(
-        condition(&m, "data__gt", Value::Json(1.into())),
+        condition(&m, "data__a.b", Value::Json(1.into())),
         Err(Error::UnknownLookup { .. })
     ));
-    assert!(condition(&m, "data__isnull", Value::Bool(true)).is_ok());
 }

@@ -124,6 +124,21 @@ pub fn rename_qualifiers(e: &mut Expr, f: &dyn Fn(&str) -> Option<String>) {
             }
         }
         Expr::Exists(s) | Expr::Subquery(s) => rename_in_select(s, f),
+        Expr::Func { args, .. } => {
+            for a in args {
+                rename_qualifiers(a, f);
+            }
+        }
+        Expr::Cast { expr, .. } | Expr::JsonPath { expr, .. } => rename_qualifiers(expr, f),
+        Expr::Case { whens, default, .. } => {
+            for (c, v) in whens {
+                rename_qualifiers(c, f);
+                rename_qualifiers(v, f);
+            }
+            if let Some(d) = default {
+                rename_qualifiers(d, f);
+            }
+        }
     }
 }
 

@@ -10,6 +10,8 @@
 //! - [`lower`]: how each method lowers to the IR.
 //! - [`order`]: [`Ordering<M>`]; [`filter`]: [`FilterFor<M>`].
 //! - [`aggregate`]: `count`, `sum`, `avg`, `min`, `max` and [`AggregateSet`].
+//! - [`functions`]: `coalesce`, `lower`, `upper`, `length`, `cast`, `when`, `now`, and
+//!   [`Selection`], the typed select of `Query::values`.
 //! - [`group`]: [`GroupKey`], the columns `Query::group_by` takes.
 //! - [`related`]: [`Related<T>`] fields and [`Relation<M, T>`] handles.
 
@@ -18,6 +20,7 @@ pub mod column;
 pub mod column_type;
 pub mod expr;
 pub mod filter;
+pub mod functions;
 pub mod group;
 pub mod lower;
 pub mod markers;
@@ -32,6 +35,10 @@ pub use column::Column;
 pub use column_type::{ArrayElement, ColumnType, FieldOptions};
 pub use expr::{Condition, TypedExpr};
 pub use filter::FilterFor;
+pub use functions::{
+    cast, coalesce, length, lower, named, now, upper, value, when, CastInto, IntoExpr, Named,
+    Selectable, Selection,
+};
 pub use group::{GroupKey, KeyColumn};
 pub use markers::same_str;
 pub use markers::{

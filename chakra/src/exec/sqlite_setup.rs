@@ -1,5 +1,5 @@
 //! Per-connection SQLite setup: pragmas and the SQL functions Chakra's SQL relies on
-//! (`chakra_lower`, Unicode-aware; `regexp`, backed by the `regex` crate; the exact decimal
+//! (`chakra_lower`, `chakra_upper`, Unicode-aware; `regexp`, backed by the `regex` crate; the exact decimal
 //! aggregates `chakra_decimal_sum`/`_avg`/`_min`/`_max`).
 
 use bigdecimal::{BigDecimal, RoundingMode};
@@ -14,6 +14,11 @@ use std::str::FromStr;
 diesel::define_sql_function! {
     /// Unicode-aware lower-casing (SQLite's `lower` only folds ASCII).
     fn chakra_lower(x: Nullable<Text>) -> Nullable<Text>;
+}
+
+diesel::define_sql_function! {
+    /// Unicode-aware upper-casing (SQLite's `upper` only folds ASCII).
+    fn chakra_upper(x: Nullable<Text>) -> Nullable<Text>;
 }
 
 diesel::define_sql_function! {
@@ -152,6 +157,8 @@ pub fn establish(target: &str, is_file: bool, busy_ms: Option<u64>) -> Result<Sq
             .map_err(setup)?;
     }
     chakra_lower_utils::register_impl(&mut conn, |x: Option<String>| x.map(|s| s.to_lowercase()))
+        .map_err(setup)?;
+    chakra_upper_utils::register_impl(&mut conn, |x: Option<String>| x.map(|s| s.to_uppercase()))
         .map_err(setup)?;
     regexp_utils::register_impl(&mut conn, regex_match).map_err(setup)?;
     chakra_decimal_sum_utils::register_impl::<DecimalSum, _>(&mut conn).map_err(setup)?;

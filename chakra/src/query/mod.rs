@@ -13,7 +13,7 @@ pub use update::UpdateQuery;
 use crate::exec::Executor;
 use crate::model::{registry, Model, RelatedRows};
 use chakra_dsl::typed::{
-    AggregateSet, FilterFor, IntoOrdering, RelationPathOf, SingleRelationPath,
+    AggregateSet, FilterFor, IntoOrdering, RelationPathOf, Selection, SingleRelationPath,
 };
 use chakra_dsl::{Error, LoadPlan, LoadSpec, ModelQuery, PrefetchSpec, Result, Statement, Value};
 use std::marker::PhantomData;
@@ -236,6 +236,36 @@ impl<M: Model> Query<M> {
                 reason: format!("expected a boolean, got {other:?}"),
             }),
         }
+    }
+
+    /// The statement [`Query::values`] runs.
+    pub fn values_statement<S: Selection<M>>(&self, sel: S) -> Statement {
+        let mut s = self.inner.select();
+        s.columns = sel
+            .items()
+            .into_iter()
+            .map(|(expr, alias, ty)| chakra_dsl::SelectItem { expr, alias, ty })
+            .collect();
+        Statement::Select(s)
+    }
+
+    /// Typed rows of columns and expressions:
+    /// `User::query().values((User::id(), lower(User::username())), &pool)` is a
+    /// `Vec<(i64, String)>`.
+    pub async fn values<S: Selection<M>, E: Executor>(
+        self,
+        sel: S,
+        mut exec: E,
+    ) -> Result<Vec<S::Output>> {
+        let rows = exec.fetch(&self.values_statement(sel)).await?;
+        rows.into_iter()
+            .map(|r| {
+                S::decode(r).map_err(|reason| Error::Decode {
+                    column: "values".into(),
+                    reason,
+                })
+            })
+            .collect()
     }
 
     /// The statement [`Query::aggregate`] runs.

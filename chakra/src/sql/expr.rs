@@ -5,8 +5,8 @@ use super::statement::select;
 use super::writer::SqlWriter;
 use super::Dialect;
 use chakra_dsl::{
-    AggFunc, Aggregate, ArithOp, ArrayValue, CmpOp, ColumnRef, DatePart, Error, Expr, LikeKind,
-    Result, Value, ValueType,
+    AggFunc, Aggregate, ArithOp, ArrayValue, CmpOp, ColumnRef, DatePart, Error, Expr, JsonAs,
+    LikeKind, Result, ScalarFunc, Value, ValueType,
 };
 
 /// Escapes LIKE wildcards and the escape character so `text` matches literally.
@@ -195,7 +195,192 @@ pub fn expr(w: &mut SqlWriter, e: &Expr) -> Result<()> {
             select(w, q)?;
             w.sql(")");
         }
+        Expr::Func { func, args, .. } => scalar_func(w, *func, args)?,
+        Expr::Cast { expr: inner, ty } => cast(w, inner, ty)?,
+        Expr::JsonPath {
+            expr: target,
+            path,
+            extract,
+        } => json_path(w, target, path, *extract)?,
+        Expr::Case { whens, default, .. } => {
+            w.sql("CASE");
+            for (c, v) in whens {
+                w.sql(" WHEN ");
+                expr(w, c)?;
+                w.sql(" THEN ");
+                expr(w, v)?;
+            }
+            if let Some(d) = default {
+                w.sql(" ELSE ");
+                expr(w, d)?;
+            }
+            w.sql(" END");
+        }
     }
+    Ok(())
+}
+
+fn args(w: &mut SqlWriter, items: &[Expr]) -> Result<()> {
+    for (i, a) in items.iter().enumerate() {
+        if i > 0 {
+            w.sql(", ");
+        }
+        expr(w, a)?;
+    }
+    Ok(())
+}
+
+/// Scalar functions, with the same results on both backends: SQLite's own `lower`/`upper`
+/// fold ASCII only, so the Unicode-aware `chakra_lower`/`chakra_upper` registered on each
+/// connection stand in; `Now()` on SQLite is Chakra's fixed-width UTC timestamp text.
+fn scalar_func(w: &mut SqlWriter, func: ScalarFunc, items: &[Expr]) -> Result<()> {
+    let name = match (w.dialect, func) {
+        (_, ScalarFunc::Coalesce) => "COALESCE(",
+        (Dialect::Postgres, ScalarFunc::Lower) => "LOWER(",
+        (Dialect::Postgres, ScalarFunc::Upper) => "UPPER(",
+        (Dialect::Sqlite, ScalarFunc::Lower) => "chakra_lower(",
+        (Dialect::Sqlite, ScalarFunc::Upper) => "chakra_upper(",
+        (Dialect::Postgres, ScalarFunc::Length) => {
+            w.sql("CAST(CHAR_LENGTH(");
+            args(w, items)?;
+            w.sql(") AS BIGINT)");
+            return Ok(());
+        }
+        (Dialect::Sqlite, ScalarFunc::Length) => "LENGTH(",
+        (Dialect::Postgres, ScalarFunc::Now) => {
+            w.sql("CURRENT_TIMESTAMP");
+            return Ok(());
+        }
+        (Dialect::Sqlite, ScalarFunc::Now) => {
+            w.sql("strftime('%Y-%m-%dT%H:%M:%f000Z', 'now')");
+            return Ok(());
+        }
+    };
+    w.sql(name);
+    args(w, items)?;
+    w.sql(")");
+    Ok(())
+}
+
+/// A value inside a JSON document, extracted only when it has the JSON type asked for, so
+/// `meta__n__gte=3` never compares the string `"3"`, on either backend. The path is a bound
+/// parameter (a `text[]` for PostgreSQL's `#>`, a `$.a[0]."b"` path for SQLite's
+/// `json_type`/`json_extract`).
+fn json_path(w: &mut SqlWriter, target: &Expr, path: &[String], extract: JsonAs) -> Result<()> {
+    match w.dialect {
+        Dialect::Postgres => {
+            let items: Vec<Value> = path.iter().map(|p| Value::Text(p.clone())).collect();
+            let arr = ArrayValue::from_values(&ValueType::Text, &items)
+                .ok_or_else(|| Error::InvalidQuery("bad JSON path".into()))?;
+            let type_of = |w: &mut SqlWriter| -> Result<()> {
+                w.sql("jsonb_typeof(");
+                expr(w, target)?;
+                w.sql(" #> ");
+                w.bind(Value::Array(arr.clone()));
+                w.sql(")");
+                Ok(())
+            };
+            let (name, cast) = match extract {
+                JsonAs::TypeName => return type_of(w),
+                JsonAs::Text => ("string", None),
+                JsonAs::Number => ("number", Some("DOUBLE PRECISION")),
+                JsonAs::Bool => ("boolean", Some("BOOLEAN")),
+            };
+            w.sql("CASE WHEN ");
+            type_of(w)?;
+            w.sql(" = '");
+            w.sql(name);
+            w.sql("' THEN ");
+            if cast.is_some() {
+                w.sql("CAST(");
+            }
+            expr(w, target)?;
+            w.sql(" #>> ");
+            w.bind(Value::Array(arr));
+            if let Some(c) = cast {
+                w.sql(" AS ");
+                w.sql(c);
+                w.sql(")");
+            }
+            w.sql(" END");
+        }
+        Dialect::Sqlite => {
+            let mut p = String::from("$");
+            for k in path {
+                if !k.is_empty() && k.chars().all(|c| c.is_ascii_digit()) {
+                    p.push('[');
+                    p.push_str(k);
+                    p.push(']');
+                } else {
+                    p.push_str(".\"");
+                    p.push_str(k);
+                    p.push('"');
+                }
+            }
+            let type_of = |w: &mut SqlWriter| -> Result<()> {
+                w.sql("json_type(");
+                expr(w, target)?;
+                w.sql(", ");
+                w.bind(Value::Text(p.clone()));
+                w.sql(")");
+                Ok(())
+            };
+            let types = match extract {
+                JsonAs::TypeName => return type_of(w),
+                JsonAs::Text => "('text')",
+                JsonAs::Number => "('integer', 'real')",
+                JsonAs::Bool => "('true', 'false')",
+            };
+            w.sql("CASE WHEN ");
+            type_of(w)?;
+            w.sql(" IN ");
+            w.sql(types);
+            w.sql(" THEN json_extract(");
+            expr(w, target)?;
+            w.sql(", ");
+            w.bind(Value::Text(p));
+            w.sql(") END");
+        }
+    }
+    Ok(())
+}
+
+/// `CAST(e AS ty)`; a float cast to an integer truncates toward zero on both backends
+/// (PostgreSQL would round).
+fn cast(w: &mut SqlWriter, e: &Expr, ty: &ValueType) -> Result<()> {
+    let from = e.value_type();
+    let target = match (w.dialect, ty) {
+        (Dialect::Postgres, ValueType::I32) => "INTEGER",
+        (Dialect::Postgres, ValueType::I64) => "BIGINT",
+        (Dialect::Postgres, ValueType::F64) => "DOUBLE PRECISION",
+        (Dialect::Postgres, ValueType::Decimal) => "NUMERIC",
+        (Dialect::Postgres, ValueType::Text) => "TEXT",
+        (Dialect::Sqlite, ValueType::I32 | ValueType::I64) => "INTEGER",
+        (Dialect::Sqlite, ValueType::F64) => "REAL",
+        (Dialect::Sqlite, ValueType::Decimal | ValueType::Text) => "TEXT",
+        (_, other) => {
+            return Err(Error::InvalidQuery(format!("cannot cast to {other}")));
+        }
+    };
+    let truncate = w.dialect == Dialect::Postgres
+        && matches!(ty, ValueType::I32 | ValueType::I64)
+        && matches!(from, Some(ValueType::F64 | ValueType::Decimal));
+    w.sql("CAST(");
+    if truncate {
+        w.sql("TRUNC(");
+    }
+    if w.dialect == Dialect::Sqlite && from == Some(ValueType::Decimal) && ty != &ValueType::Text {
+        // Decimal text to a number.
+        ordered(w, e)?;
+    } else {
+        expr(w, e)?;
+    }
+    if truncate {
+        w.sql(")");
+    }
+    w.sql(" AS ");
+    w.sql(target);
+    w.sql(")");
     Ok(())
 }
 

@@ -6,7 +6,28 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Aggregate", "Avg", "Combined", "Count", "Expression", "F", "Max", "Min", "Q", "Sum"]
+__all__ = [
+    "Aggregate",
+    "Avg",
+    "Case",
+    "Cast",
+    "Coalesce",
+    "Combined",
+    "Count",
+    "Expression",
+    "F",
+    "Func",
+    "Length",
+    "Lower",
+    "Max",
+    "Min",
+    "Now",
+    "Q",
+    "Sum",
+    "Upper",
+    "Value",
+    "When",
+]
 
 
 class Expression:
@@ -47,6 +68,7 @@ class F(Expression):
     ``update(balance=F("balance") - 100)``."""
 
     __slots__ = ("name",)
+    _chakra_kind = "field"
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -59,6 +81,7 @@ class Combined(Expression):
     """``lhs op rhs`` with ``op`` one of ``+ - * /``."""
 
     __slots__ = ("lhs", "op", "rhs")
+    _chakra_kind = "combined"
 
     def __init__(self, lhs: Any, op: str, rhs: Any) -> None:
         self.lhs = lhs
@@ -120,6 +143,7 @@ class Aggregate:
     __slots__ = ("distinct", "field", "filter")
 
     function = ""
+    _chakra_kind = "aggregate"
 
     def __init__(self, field: str, *, distinct: bool = False, filter: Q | None = None) -> None:
         if not isinstance(field, str):
@@ -185,3 +209,128 @@ class Max(Aggregate):
 
     __slots__ = ()
     function = "Max"
+
+
+def _expr(e: Any) -> Any:
+    """A string names a field, as in Django's functions."""
+    return F(e) if isinstance(e, str) else e
+
+
+class Func(Expression):
+    """A scalar function over expressions; strings name fields (``Lower("username")``).
+    The core checks the argument types (``Lower`` of a number is ``errors.InvalidQuery``)."""
+
+    __slots__ = ("source_expressions",)
+    function = ""
+    _chakra_kind = "func"
+
+    def __init__(self, *expressions: Any) -> None:
+        self.source_expressions = [_expr(e) for e in expressions]
+
+    def __repr__(self) -> str:
+        return f"{self.function}({', '.join(map(repr, self.source_expressions))})"
+
+
+class Coalesce(Func):
+    """The first argument that is not NULL: ``Coalesce("nick", "username")``,
+    ``Coalesce("n", 0)``, ``Coalesce("nick", Value("anon"))`` (strings name fields; plain
+    values take the type of the other arguments)."""
+
+    __slots__ = ()
+    function = "Coalesce"
+
+
+class Lower(Func):
+    """Lower-cased text (Unicode-aware on both backends)."""
+
+    __slots__ = ()
+    function = "Lower"
+
+
+class Upper(Func):
+    """Upper-cased text (Unicode-aware on both backends)."""
+
+    __slots__ = ()
+    function = "Upper"
+
+
+class Length(Func):
+    """The number of characters of a text (``int``)."""
+
+    __slots__ = ()
+    function = "Length"
+
+
+class Now(Func):
+    """The current timestamp (UTC ``datetime``)."""
+
+    __slots__ = ()
+    function = "Now"
+
+
+class Value(Expression):
+    """A plain value where a string would name a field: ``Coalesce("nick", Value("anon"))``."""
+
+    __slots__ = ("value",)
+    _chakra_kind = "value"
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"Value({self.value!r})"
+
+
+class Cast(Expression):
+    """``CAST(expression AS output_field)``: ``Cast("n", Float)``, ``Cast("price", Text)``.
+    Targets: ``Integer``, ``BigInteger``, ``Float``, ``Decimal`` (from integers and
+    decimals), ``Text``/``String`` (from numbers other than floats, and text). A float cast
+    to an integer truncates toward zero on both backends."""
+
+    __slots__ = ("expression", "output_field")
+    _chakra_kind = "cast"
+
+    def __init__(self, expression: Any, output_field: Any) -> None:
+        from .types import as_type
+
+        self.expression = _expr(expression)
+        self.output_field = as_type(output_field)
+
+    def __repr__(self) -> str:
+        return f"Cast({self.expression!r}, {self.output_field!r})"
+
+
+class When:
+    """One branch of :class:`Case`: ``When(Q(...), then=value)`` or
+    ``When(field__lookup=value, then=value)``; ``then`` may be an expression (a string is a
+    plain value here, as in Django only ``F("x")`` names a field)."""
+
+    __slots__ = ("condition", "then")
+
+    def __init__(self, condition: Q | None = None, *, then: Any, **lookups: Any) -> None:
+        if condition is not None and not isinstance(condition, Q):
+            raise TypeError(f"When() takes a Q object or lookups, got {condition!r}")
+        q = Q(**lookups)
+        self.condition = q if condition is None else (condition & q if lookups else condition)
+        self.then = then
+
+    def __repr__(self) -> str:
+        return f"When({self.condition!r}, then={self.then!r})"
+
+
+class Case(Expression):
+    """``CASE WHEN … THEN … ELSE default END``: ``Case(When(balance__gte=100,
+    then="rich"), default="poor")``; the values must have one type."""
+
+    __slots__ = ("cases", "default")
+    _chakra_kind = "case"
+
+    def __init__(self, *cases: When, default: Any = None) -> None:
+        for c in cases:
+            if not isinstance(c, When):
+                raise TypeError(f"Case() takes When(...) objects, got {c!r}")
+        self.cases = list(cases)
+        self.default = default
+
+    def __repr__(self) -> str:
+        return f"Case({', '.join(map(repr, self.cases))}, default={self.default!r})"

@@ -137,21 +137,27 @@ class QuerySet(Generic[M]):
                 specs.append((lk, None, None))
         return self._clone(self._q.prefetch_related(specs))
 
-    def annotate(self, *args: Aggregate, **kwargs: Aggregate) -> QuerySet[M]:
-        """Adds computed values: ``annotate(n_posts=Count("posts"))`` puts ``n_posts`` on
-        each instance (a relation is counted in a correlated subquery);
-        ``values("country").annotate(n=Count("id"), total=Sum("balance"))`` groups by the
-        values' fields and yields dicts. ``filter`` on an aggregate annotation is
-        ``HAVING``; ``order_by`` takes annotation names. A name taken by a field is
-        ``errors.AnnotationConflict``."""
-        specs = self._aggregate_specs(args, kwargs)
+    def annotate(self, *args: Aggregate, **kwargs: Any) -> QuerySet[M]:
+        """Adds computed values: aggregates (``annotate(n_posts=Count("posts"))``, a
+        relation counted in a correlated subquery), ``F`` arithmetic
+        (``double=F("total") * 2``), ``Coalesce``, ``Lower``/``Upper``/``Length``,
+        ``Cast``, ``Case``/``When``, ``Now()``. On model rows each value lands on the
+        instance; after ``values("country")`` aggregates group by the values' fields and
+        rows are dicts. ``filter`` on an aggregate annotation is ``HAVING``; ``order_by``
+        takes annotation names. A name taken by a field is ``errors.AnnotationConflict``."""
+        items: list[tuple[str, Any]] = []
+        for a in args:
+            if not isinstance(a, Aggregate):
+                raise TypeError(f"annotate() takes positional aggregates only, got {a!r}")
+            items.append((a.default_alias, a))
+        items.extend(kwargs.items())
         q = self._q
         if self._mode != "models" and self._fields and not q.annotation_names():
             q = q.group_by(list(self._fields))
-        q = q.annotate(specs)
+        q = q.annotate(items)
         fields = self._fields
         if self._mode != "models" and fields:
-            fields = (*fields, *(s[0] for s in specs))
+            fields = (*fields, *(name for name, _ in items))
         return QuerySet(self.model, q, self._mode, fields, self._session)
 
     def values(self, *fields: str) -> QuerySet[M]:
