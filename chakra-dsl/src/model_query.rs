@@ -301,6 +301,39 @@ pub fn check_value(meta: &ModelMeta, f: &FieldMeta, v: &Value) -> Result<()> {
     }
 }
 
+/// An insert of model rows (as [`insert_rows`]) that handles conflicts on the unique fields
+/// `unique_fields`: `update_fields` are set from the proposed row (`DO UPDATE`), or, when
+/// empty, the conflicting row is skipped (`DO NOTHING`; then `unique_fields` may be empty
+/// too: any conflict). Field names are checked before any SQL.
+pub fn upsert_rows(
+    meta: &ModelMeta,
+    rows: Vec<Vec<(String, Value)>>,
+    unique_fields: &[String],
+    update_fields: &[String],
+) -> Result<crate::ir::Upsert> {
+    let columns = |names: &[String]| -> Result<Vec<String>> {
+        names
+            .iter()
+            .map(|n| Ok(crate::lookup::resolve_field(meta, n)?.column.clone()))
+            .collect()
+    };
+    let on_conflict = crate::ir::OnConflict {
+        columns: columns(unique_fields)?,
+        update: columns(update_fields)?,
+    };
+    if !on_conflict.update.is_empty() && on_conflict.columns.is_empty() {
+        return Err(Error::InvalidQuery(format!(
+            "bulk_create(update_conflicts=True) on {} needs unique_fields (the fields whose \
+             conflict means \"update this row\")",
+            meta.name
+        )));
+    }
+    Ok(crate::ir::Upsert {
+        insert: insert_rows(meta, rows)?,
+        on_conflict,
+    })
+}
+
 /// The primary-key condition `pk = value`.
 pub fn pk_filter(meta: &ModelMeta, pk: Value) -> Result<Expr> {
     let f = meta

@@ -421,7 +421,17 @@ impl ModelHandle {
     /// Inserts `objs` in one statement (chunked when large) and writes generated columns
     /// back into them. Fields left `None` that the database fills (auto-increment keys,
     /// `now()` defaults) are left out when every object leaves them `None`.
-    fn insert_job(&self, target: &Bound<'_, PyAny>, objs: Vec<Bound<'_, PyAny>>) -> PyResult<Job> {
+    ///
+    /// `conflict` = `(unique_fields, update_fields)` makes it an upsert: conflicting rows
+    /// get `update_fields` from the proposed row (written back), or, with no update
+    /// fields, are skipped (nothing is written back).
+    #[pyo3(signature = (target, objs, conflict=None))]
+    fn insert_job(
+        &self,
+        target: &Bound<'_, PyAny>,
+        objs: Vec<Bound<'_, PyAny>>,
+        conflict: Option<(Vec<String>, Vec<String>)>,
+    ) -> PyResult<Job> {
         let py = target.py();
         let meta = &self.info.meta;
         let dicts = objs
@@ -465,6 +475,21 @@ impl ModelHandle {
         }
         if rows.is_empty() {
             return Ok(Job::new(Op::Noop, Finish::Nothing));
+        }
+        if let Some((unique, update)) = conflict {
+            let up = chakra_dsl::upsert_rows(meta, rows, &unique, &update).map_err(err)?;
+            let finish = if update.is_empty() {
+                Finish::Nothing
+            } else {
+                Finish::Created(
+                    self.info.clone(),
+                    objs.into_iter().map(|o| o.unbind()).collect(),
+                )
+            };
+            return Ok(Job::new(
+                Op::Fetch(target_of(target)?, Statement::Upsert(up)),
+                finish,
+            ));
         }
         let ins = insert_rows(meta, rows).map_err(err)?;
         Ok(Job::new(

@@ -18,6 +18,26 @@ pub struct Insert {
     pub returning: Vec<ColumnRef>,
 }
 
+/// What an insert does with a row that conflicts with an existing one
+/// (`ON CONFLICT (columns) DO NOTHING / DO UPDATE SET col = excluded.col, …`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OnConflict {
+    /// The unique columns whose conflict is handled; empty means any conflict (only with
+    /// `DO NOTHING`).
+    pub columns: Vec<String>,
+    /// The columns set from the proposed row; empty means `DO NOTHING`.
+    pub update: Vec<String>,
+}
+
+/// An insert with its conflict handling (an "upsert").
+#[derive(Debug, Clone, PartialEq)]
+pub struct Upsert {
+    /// The rows.
+    pub insert: Insert,
+    /// What a conflicting row does.
+    pub on_conflict: OnConflict,
+}
+
 /// `UPDATE table SET col = expr, … WHERE … RETURNING …`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Update {

@@ -4,8 +4,8 @@ use super::expr::{expr, ordered};
 use super::writer::SqlWriter;
 use super::Dialect;
 use chakra_dsl::{
-    ArrayValue, ColumnRef, Delete, Error, Insert, JoinKind, Result, Select, Source, Statement,
-    Update, Value, ValueType,
+    ArrayValue, ColumnRef, Delete, Error, Insert, JoinKind, OnConflict, Result, Select, Source,
+    Statement, Update, Value, ValueType,
 };
 
 /// Compiles any statement.
@@ -14,7 +14,8 @@ pub fn statement(w: &mut SqlWriter, stmt: &Statement) -> Result<()> {
         Statement::Select(s) => select(w, s),
         Statement::Count(s) => count(w, s),
         Statement::Exists(s) => exists(w, s),
-        Statement::Insert(i) => insert(w, i),
+        Statement::Insert(i) => insert(w, i, None),
+        Statement::Upsert(u) => insert(w, &u.insert, Some(&u.on_conflict)),
         Statement::Update(u) => update(w, u),
         Statement::Delete(d) => delete(w, d),
     }
@@ -181,7 +182,42 @@ fn returning(w: &mut SqlWriter, cols: &[ColumnRef]) -> Result<()> {
     Ok(())
 }
 
-fn insert(w: &mut SqlWriter, ins: &Insert) -> Result<()> {
+/// `ON CONFLICT …` (the same text on PostgreSQL and SQLite ≥ 3.24).
+fn on_conflict(w: &mut SqlWriter, c: Option<&OnConflict>) -> Result<()> {
+    let Some(c) = c else { return Ok(()) };
+    w.sql(" ON CONFLICT");
+    if !c.columns.is_empty() {
+        w.sql(" (");
+        for (i, col) in c.columns.iter().enumerate() {
+            if i > 0 {
+                w.sql(", ");
+            }
+            w.ident(col)?;
+        }
+        w.sql(")");
+    }
+    if c.update.is_empty() {
+        w.sql(" DO NOTHING");
+        return Ok(());
+    }
+    if c.columns.is_empty() {
+        return Err(Error::InvalidQuery(
+            "ON CONFLICT DO UPDATE needs the unique columns".into(),
+        ));
+    }
+    w.sql(" DO UPDATE SET ");
+    for (i, col) in c.update.iter().enumerate() {
+        if i > 0 {
+            w.sql(", ");
+        }
+        w.ident(col)?;
+        w.sql(" = excluded.");
+        w.ident(col)?;
+    }
+    Ok(())
+}
+
+fn insert(w: &mut SqlWriter, ins: &Insert, conflict: Option<&OnConflict>) -> Result<()> {
     w.sql("INSERT INTO ");
     w.ident(&ins.table)?;
     if ins.columns.is_empty() {
@@ -193,6 +229,12 @@ fn insert(w: &mut SqlWriter, ins: &Insert) -> Result<()> {
             )));
         }
         w.sql(" DEFAULT VALUES");
+        if conflict.is_some() {
+            return Err(Error::InvalidQuery(format!(
+                "an insert into {:?} without columns cannot handle conflicts",
+                ins.table
+            )));
+        }
         return returning(w, &ins.returning);
     }
     if ins.rows.is_empty() {
@@ -223,6 +265,7 @@ fn insert(w: &mut SqlWriter, ins: &Insert) -> Result<()> {
                     w.bind(Value::Array(a));
                 }
                 w.sql(")");
+                on_conflict(w, conflict)?;
                 return returning(w, &ins.returning);
             }
         }
@@ -249,6 +292,7 @@ fn insert(w: &mut SqlWriter, ins: &Insert) -> Result<()> {
         }
         w.sql(")");
     }
+    on_conflict(w, conflict)?;
     returning(w, &ins.returning)
 }
 
