@@ -34,7 +34,7 @@ pub use chakra_dsl as dsl;
 pub use chakra_dsl::{Error, Result};
 pub use exec::{Executor, Pool, PoolOptions, Row, Transaction};
 pub use model::Model;
-pub use query::{upsert, Query, UpdateQuery};
+pub use query::{bulk_update, upsert, Query, UpdateQuery};
 pub use session::{Session, Tracked, Tx};
 pub use sql::{compile, CompiledQuery, Dialect};
 

@@ -105,3 +105,55 @@ fn upsert_field_names_are_checked() {
         Err(Error::InvalidQuery(_))
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_update_writes_each_rows_values_in_one_statement() {
+    for d in BOTH {
+        let db = common::TestDb::new(d).await;
+        let pool = db.pool().await;
+        chakra::schema::create_tables(&pool, &[Member::meta()], false)
+            .await
+            .unwrap();
+        let mut rows: Vec<Member> = (0..5).map(|i| m(&format!("{i}@x"), "n", i)).collect();
+        Member::insert_many(&pool, &mut rows).await.unwrap();
+        for (i, r) in rows.iter_mut().enumerate() {
+            r.name = format!("name{i}");
+            r.visits = (i as i32) * 100;
+        }
+        let n = chakra::bulk_update(&rows[1..], (Member::name(), Member::visits()))
+            .execute(&pool)
+            .await
+            .unwrap();
+        assert_eq!(n, 4, "{d:?}");
+        let got = Member::query()
+            .order_by(Member::id().asc())
+            .values((Member::name(), Member::visits()), &pool)
+            .await
+            .unwrap();
+        let want: Vec<(String, i32)> = (0..5)
+            .map(|i| {
+                if i == 0 {
+                    ("n".to_owned(), 0)
+                } else {
+                    (format!("name{i}"), i * 100)
+                }
+            })
+            .collect();
+        assert_eq!(got, want, "{d:?}");
+        // The statement text does not depend on the number of rows.
+        let one = chakra::bulk_update(&rows[..1], Member::visits())
+            .statement()
+            .unwrap()
+            .unwrap();
+        let all = chakra::bulk_update(&rows, Member::visits())
+            .statement()
+            .unwrap()
+            .unwrap();
+        for dialect in [chakra::Dialect::Postgres, chakra::Dialect::Sqlite] {
+            assert_eq!(
+                chakra::compile(&one, dialect).unwrap().sql(),
+                chakra::compile(&all, dialect).unwrap().sql()
+            );
+        }
+    }
+}

@@ -501,6 +501,60 @@ impl ModelHandle {
         ))
     }
 
+    /// `bulk_update(objs, fields)`: each object's `fields` written by primary key in one
+    /// statement; returns the number of rows updated.
+    fn bulk_update_job(
+        &self,
+        target: &Bound<'_, PyAny>,
+        objs: Vec<Bound<'_, PyAny>>,
+        fields: Vec<String>,
+    ) -> PyResult<Job> {
+        let py = target.py();
+        let meta = &self.info.meta;
+        let pk = meta.primary_key().ok_or_else(|| {
+            err(Error::InvalidQuery(format!(
+                "bulk_update() on {} needs a primary key",
+                meta.name
+            )))
+        })?;
+        let mut resolved = Vec::with_capacity(fields.len());
+        for n in &fields {
+            resolved.push(
+                chakra_dsl::lookup::resolve_field(meta, n)
+                    .map_err(err)?
+                    .clone(),
+            );
+        }
+        let value_of = |o: &Bound<'_, PyAny>, f: &chakra_dsl::FieldMeta| -> PyResult<Value> {
+            let d = o
+                .getattr(intern!(py, "__dict__"))?
+                .cast_into::<PyDict>()
+                .map_err(PyErr::from)?;
+            match d.get_item(f.name.as_str())? {
+                Some(v) => self.field_value(f, &v),
+                None => Ok(Value::Null(f.ty.value_type())),
+            }
+        };
+        let mut rows = Vec::with_capacity(objs.len());
+        for o in &objs {
+            let key = value_of(o, pk)?;
+            let mut values = Vec::with_capacity(resolved.len());
+            for f in &resolved {
+                values.push(value_of(o, f)?);
+            }
+            rows.push((key, values));
+        }
+        let names: Vec<String> = resolved.iter().map(|f| f.name.clone()).collect();
+        let stmt = chakra_dsl::bulk_update_rows(meta, &names, rows).map_err(err)?;
+        if objs.is_empty() {
+            return Ok(Job::new(Op::Noop, Finish::Nothing));
+        }
+        Ok(Job::new(
+            Op::Execute(target_of(target)?, Statement::BulkUpdate(stmt)),
+            Finish::RowCount,
+        ))
+    }
+
     /// `UPDATE … SET <fields> WHERE pk = obj.pk` with the object's current values; all
     /// non-key fields when `fields` is `None`.
     #[pyo3(signature = (target, obj, fields=None))]

@@ -14,4 +14,4 @@ pub use expr::{
     AggFunc, Aggregate, ArithOp, CmpOp, ColumnRef, DatePart, Expr, JsonAs, LikeKind, ScalarFunc,
 };
 pub use select::{Join, JoinKind, OrderBy, Select, SelectItem, Source, Statement};
-pub use write::{Delete, Insert, OnConflict, Update, Upsert};
+pub use write::{BulkUpdate, Delete, Insert, OnConflict, Update, Upsert};

@@ -38,6 +38,21 @@ pub struct Upsert {
     pub on_conflict: OnConflict,
 }
 
+/// `bulk_update`: many rows updated by primary key in one statement, each with its own
+/// values (`UPDATE … FROM` a set of rows bound as arrays or one JSON text, so the SQL text
+/// does not depend on the number of rows).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BulkUpdate {
+    /// Target table.
+    pub table: String,
+    /// The key column and its type.
+    pub key: (String, crate::types::ValueType),
+    /// The updated columns and their types.
+    pub columns: Vec<(String, crate::types::ValueType)>,
+    /// One row per updated row: the key, then one value per column.
+    pub rows: Vec<Vec<Value>>,
+}
+
 /// `UPDATE table SET col = expr, … WHERE … RETURNING …`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Update {

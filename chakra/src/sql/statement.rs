@@ -4,8 +4,8 @@ use super::expr::{expr, ordered};
 use super::writer::SqlWriter;
 use super::Dialect;
 use chakra_dsl::{
-    ArrayValue, ColumnRef, Delete, Error, Insert, JoinKind, OnConflict, Result, Select, Source,
-    Statement, Update, Value, ValueType,
+    ArrayValue, BulkUpdate, ColumnRef, Delete, Error, Insert, JoinKind, OnConflict, Result, Select,
+    Source, Statement, Update, Value, ValueType,
 };
 
 /// Compiles any statement.
@@ -17,6 +17,7 @@ pub fn statement(w: &mut SqlWriter, stmt: &Statement) -> Result<()> {
         Statement::Insert(i) => insert(w, i, None),
         Statement::Upsert(u) => insert(w, &u.insert, Some(&u.on_conflict)),
         Statement::Update(u) => update(w, u),
+        Statement::BulkUpdate(b) => bulk_update(w, b),
         Statement::Delete(d) => delete(w, d),
     }
 }
@@ -336,6 +337,96 @@ fn column_arrays(ins: &Insert) -> Result<Option<Vec<ArrayValue>>> {
         out.push(arr);
     }
     Ok(Some(out))
+}
+
+/// `UPDATE t SET a = "_v"."a", … FROM (the rows) AS "_v" WHERE t.key = "_v".key`:
+/// PostgreSQL unnests one typed array per column, SQLite reads one JSON text through
+/// `json_each` (UPDATE … FROM, SQLite ≥ 3.33). One statement text for any number of rows.
+fn bulk_update(w: &mut SqlWriter, b: &BulkUpdate) -> Result<()> {
+    if b.columns.is_empty() || b.rows.is_empty() {
+        return Err(Error::InvalidQuery(format!(
+            "bulk update of {:?} needs at least one column and one row",
+            b.table
+        )));
+    }
+    let names: Vec<&str> = std::iter::once(b.key.0.as_str())
+        .chain(b.columns.iter().map(|(c, _)| c.as_str()))
+        .collect();
+    w.sql("UPDATE ");
+    w.ident(&b.table)?;
+    w.sql(" SET ");
+    for (i, (c, _)) in b.columns.iter().enumerate() {
+        if i > 0 {
+            w.sql(", ");
+        }
+        w.ident(c)?;
+        w.sql(" = \"_v\".");
+        w.ident(&format!("_c{i}"))?;
+    }
+    w.sql(" FROM ");
+    match w.dialect {
+        Dialect::Postgres => {
+            let as_insert = Insert {
+                table: b.table.clone(),
+                columns: names.iter().map(|s| s.to_string()).collect(),
+                rows: b.rows.clone(),
+                returning: Vec::new(),
+            };
+            let Some(arrays) = column_arrays(&as_insert)? else {
+                return Err(Error::InvalidQuery(format!(
+                    "bulk update of {:?}: these column types cannot be bound as arrays",
+                    b.table
+                )));
+            };
+            w.sql("unnest(");
+            for (i, a) in arrays.into_iter().enumerate() {
+                if i > 0 {
+                    w.sql(", ");
+                }
+                w.bind(Value::Array(a));
+            }
+            w.sql(") AS \"_v\"(\"_k\"");
+            for i in 0..b.columns.len() {
+                w.sql(", ");
+                w.ident(&format!("_c{i}"))?;
+            }
+            w.sql(")");
+        }
+        Dialect::Sqlite => {
+            let mut rows = Vec::with_capacity(b.rows.len());
+            for row in &b.rows {
+                let mut out = Vec::with_capacity(row.len());
+                for v in row {
+                    if matches!(v, Value::Bytes(_)) {
+                        return Err(Error::InvalidQuery(format!(
+                            "bulk update of {:?}: bytes columns are not supported on SQLite",
+                            b.table
+                        )));
+                    }
+                    out.push(super::sqlite_values::scalar_to_json(
+                        &super::sqlite_values::to_storage(v.clone()),
+                    ));
+                }
+                rows.push(serde_json::Value::Array(out));
+            }
+            w.sql("(SELECT json_extract(value, '$[0]') AS \"_k\"");
+            for i in 0..b.columns.len() {
+                w.sql(", json_extract(value, '$[");
+                w.sql(&(i + 1).to_string());
+                w.sql("]') AS ");
+                w.ident(&format!("_c{i}"))?;
+            }
+            w.sql(" FROM json_each(");
+            w.bind(Value::Text(serde_json::Value::Array(rows).to_string()));
+            w.sql(")) AS \"_v\"");
+        }
+    }
+    w.sql(" WHERE ");
+    w.ident(&b.table)?;
+    w.sql(".");
+    w.ident(&b.key.0)?;
+    w.sql(" = \"_v\".\"_k\"");
+    Ok(())
 }
 
 fn update(w: &mut SqlWriter, u: &Update) -> Result<()> {

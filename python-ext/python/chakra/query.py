@@ -367,6 +367,14 @@ class QuerySet(Generic[M]):
         await _bridge.run(job)
         return objs
 
+    async def bulk_update(self, objs: Iterable[M], fields: Sequence[str]) -> int:
+        """Writes ``fields`` of each object by primary key in one statement (PostgreSQL:
+        ``UPDATE … FROM unnest(…)``, SQLite: ``UPDATE … FROM json_each(…)``); returns the
+        number of rows updated. Unknown fields and the primary key fail before any SQL."""
+        objs = list(objs)
+        job = self.model.__chakra__.bulk_update_job(self._target(), objs, list(fields))
+        return await _bridge.run(job) if objs else 0
+
     async def get_or_create(
         self, defaults: dict[str, Any] | None = None, **kwargs: Any
     ) -> tuple[M, bool]:
@@ -473,6 +481,12 @@ class QuerySet(Generic[M]):
         )
         _bridge.run_sync(job)
         return objs
+
+    def bulk_update_sync(self, objs: Iterable[M], fields: Sequence[str]) -> int:
+        """Synchronous :meth:`bulk_update`."""
+        objs = list(objs)
+        job = self.model.__chakra__.bulk_update_job(self._target(), objs, list(fields))
+        return _bridge.run_sync(job) if objs else 0
 
     def get_or_create_sync(
         self, defaults: dict[str, Any] | None = None, **kwargs: Any
