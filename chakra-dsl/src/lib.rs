@@ -40,6 +40,8 @@ pub use meta::{
     Concurrency, DefaultValue, FieldMeta, ForeignKeyRef, ModelMeta, OnDelete, RelationKind,
     RelationMeta,
 };
-pub use model_query::{check_value, field_expr, insert_rows, pk_filter, ModelQuery};
+pub use model_query::{
+    bulk_update_rows, check_value, field_expr, insert_rows, pk_filter, upsert_rows, ModelQuery,
+};
 pub use types::{FieldType, ValueType};
 pub use value::{ArrayValue, Value};

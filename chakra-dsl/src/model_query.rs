@@ -311,6 +311,121 @@ pub fn check_value(meta: &ModelMeta, f: &FieldMeta, v: &Value) -> Result<()> {
     }
 }
 
+/// An insert of model rows (as [`insert_rows`]) that handles conflicts on the unique fields
+/// `unique_fields`: `update_fields` are set from the proposed row (`DO UPDATE`), or, when
+/// empty, the conflicting row is skipped (`DO NOTHING`; then `unique_fields` may be empty
+/// too: any conflict). Field names are checked before any SQL.
+pub fn upsert_rows(
+    meta: &ModelMeta,
+    rows: Vec<Vec<(String, Value)>>,
+    unique_fields: &[String],
+    update_fields: &[String],
+) -> Result<crate::ir::Upsert> {
+    let columns = |names: &[String]| -> Result<Vec<String>> {
+        names
+            .iter()
+            .map(|n| Ok(crate::lookup::resolve_field(meta, n)?.column.clone()))
+            .collect()
+    };
+    let on_conflict = crate::ir::OnConflict {
+        columns: columns(unique_fields)?,
+        update: columns(update_fields)?,
+    };
+    if !on_conflict.update.is_empty() && on_conflict.columns.is_empty() {
+        return Err(Error::InvalidQuery(format!(
+            "bulk_create(update_conflicts=True) on {} needs unique_fields (the fields whose \
+             conflict means \"update this row\")",
+            meta.name
+        )));
+    }
+    Ok(crate::ir::Upsert {
+        insert: insert_rows(meta, rows)?,
+        on_conflict,
+    })
+}
+
+/// A `bulk_update` of model rows: `rows` are `(primary key, values of fields)`, the
+/// fields named by attribute; every value checked as a write is. The key cannot be
+/// updated.
+pub fn bulk_update_rows(
+    meta: &ModelMeta,
+    fields: &[String],
+    rows: Vec<(Value, Vec<Value>)>,
+) -> Result<crate::ir::BulkUpdate> {
+    let pk = meta.primary_key().ok_or_else(|| {
+        Error::InvalidQuery(format!(
+            "bulk_update() on {} needs a primary key",
+            meta.name
+        ))
+    })?;
+    if fields.is_empty() {
+        return Err(Error::InvalidQuery(format!(
+            "bulk_update() on {} needs at least one field",
+            meta.name
+        )));
+    }
+    let mut metas = Vec::with_capacity(fields.len());
+    for n in fields {
+        let f = crate::lookup::resolve_field(meta, n)?;
+        if f.primary_key {
+            return Err(Error::InvalidQuery(format!(
+                "bulk_update() on {} cannot update the primary key {}",
+                meta.name, f.name
+            )));
+        }
+        if matches!(
+            f.ty.value_type(),
+            crate::ValueType::Array(_) | crate::ValueType::Bytes
+        ) {
+            return Err(Error::InvalidQuery(format!(
+                "bulk_update() on {}: {} fields ({}) cannot be bulk-updated yet; use update()",
+                meta.name,
+                f.ty.canonical_name(),
+                f.name
+            )));
+        }
+        metas.push(f);
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for (key, values) in rows {
+        if key.is_null() {
+            return Err(Error::InvalidQuery(format!(
+                "bulk_update() on {}: every object needs its primary key",
+                meta.name
+            )));
+        }
+        if values.len() != metas.len() {
+            return Err(Error::InvalidQuery(format!(
+                "bulk_update() on {}: {} values for {} fields",
+                meta.name,
+                values.len(),
+                metas.len()
+            )));
+        }
+        let mut row = Vec::with_capacity(values.len() + 1);
+        row.push(key);
+        for (v, f) in values.into_iter().zip(&metas) {
+            check_value(meta, f, &v)?;
+            // One type per column (an `i32` given for a BigInteger field is widened).
+            row.push(match (v, f.ty.value_type()) {
+                (Value::I32(x), crate::ValueType::I64) => Value::I64(x as i64),
+                (Value::Null(_), t) => Value::Null(t),
+                (v, _) => v,
+            });
+        }
+        out.push(row);
+    }
+    Ok(crate::ir::BulkUpdate {
+        table: meta.table.clone(),
+        key: (pk.column.clone(), pk.ty.value_type()),
+        columns: metas
+            .iter()
+            .map(|f| (f.column.clone(), f.ty.value_type()))
+            .collect(),
+        rows: out,
+    })
+}
+
 /// The primary-key condition `pk = value`.
 pub fn pk_filter(meta: &ModelMeta, pk: Value) -> Result<Expr> {
     let f = meta

@@ -34,7 +34,7 @@ pub use chakra_dsl as dsl;
 pub use chakra_dsl::{Error, Result};
 pub use exec::{Executor, Isolation, Pool, PoolOptions, Row, Transaction, TxOptions};
 pub use model::Model;
-pub use query::{Query, UpdateQuery};
+pub use query::{bulk_update, upsert, Query, UpdateQuery};
 pub use session::{Session, Tracked, TransactionOptions, Tx};
 pub use sql::{compile, CompiledQuery, Dialect};
 

@@ -434,7 +434,17 @@ impl ModelHandle {
     /// Inserts `objs` in one statement (chunked when large) and writes generated columns
     /// back into them. Fields left `None` that the database fills (auto-increment keys,
     /// `now()` defaults) are left out when every object leaves them `None`.
-    fn insert_job(&self, target: &Bound<'_, PyAny>, objs: Vec<Bound<'_, PyAny>>) -> PyResult<Job> {
+    ///
+    /// `conflict` = `(unique_fields, update_fields)` makes it an upsert: conflicting rows
+    /// get `update_fields` from the proposed row (written back), or, with no update
+    /// fields, are skipped (nothing is written back).
+    #[pyo3(signature = (target, objs, conflict=None))]
+    fn insert_job(
+        &self,
+        target: &Bound<'_, PyAny>,
+        objs: Vec<Bound<'_, PyAny>>,
+        conflict: Option<(Vec<String>, Vec<String>)>,
+    ) -> PyResult<Job> {
         let py = target.py();
         let meta = &self.info.meta;
         let dicts = objs
@@ -479,6 +489,21 @@ impl ModelHandle {
         if rows.is_empty() {
             return Ok(Job::new(Op::Noop, Finish::Nothing));
         }
+        if let Some((unique, update)) = conflict {
+            let up = chakra_dsl::upsert_rows(meta, rows, &unique, &update).map_err(err)?;
+            let finish = if update.is_empty() {
+                Finish::Nothing
+            } else {
+                Finish::Created(
+                    self.info.clone(),
+                    objs.into_iter().map(|o| o.unbind()).collect(),
+                )
+            };
+            return Ok(Job::new(
+                Op::Fetch(target_of(target)?, Statement::Upsert(up)),
+                finish,
+            ));
+        }
         let ins = insert_rows(meta, rows).map_err(err)?;
         Ok(Job::new(
             Op::Fetch(target_of(target)?, Statement::Insert(ins)),
@@ -486,6 +511,60 @@ impl ModelHandle {
                 self.info.clone(),
                 objs.into_iter().map(|o| o.unbind()).collect(),
             ),
+        ))
+    }
+
+    /// `bulk_update(objs, fields)`: each object's `fields` written by primary key in one
+    /// statement; returns the number of rows updated.
+    fn bulk_update_job(
+        &self,
+        target: &Bound<'_, PyAny>,
+        objs: Vec<Bound<'_, PyAny>>,
+        fields: Vec<String>,
+    ) -> PyResult<Job> {
+        let py = target.py();
+        let meta = &self.info.meta;
+        let pk = meta.primary_key().ok_or_else(|| {
+            err(Error::InvalidQuery(format!(
+                "bulk_update() on {} needs a primary key",
+                meta.name
+            )))
+        })?;
+        let mut resolved = Vec::with_capacity(fields.len());
+        for n in &fields {
+            resolved.push(
+                chakra_dsl::lookup::resolve_field(meta, n)
+                    .map_err(err)?
+                    .clone(),
+            );
+        }
+        let value_of = |o: &Bound<'_, PyAny>, f: &chakra_dsl::FieldMeta| -> PyResult<Value> {
+            let d = o
+                .getattr(intern!(py, "__dict__"))?
+                .cast_into::<PyDict>()
+                .map_err(PyErr::from)?;
+            match d.get_item(f.name.as_str())? {
+                Some(v) => self.field_value(f, &v),
+                None => Ok(Value::Null(f.ty.value_type())),
+            }
+        };
+        let mut rows = Vec::with_capacity(objs.len());
+        for o in &objs {
+            let key = value_of(o, pk)?;
+            let mut values = Vec::with_capacity(resolved.len());
+            for f in &resolved {
+                values.push(value_of(o, f)?);
+            }
+            rows.push((key, values));
+        }
+        let names: Vec<String> = resolved.iter().map(|f| f.name.clone()).collect();
+        let stmt = chakra_dsl::bulk_update_rows(meta, &names, rows).map_err(err)?;
+        if objs.is_empty() {
+            return Ok(Job::new(Op::Noop, Finish::Nothing));
+        }
+        Ok(Job::new(
+            Op::Execute(target_of(target)?, Statement::BulkUpdate(stmt)),
+            Finish::RowCount,
         ))
     }
 

@@ -16,4 +16,4 @@ pub use expr::{
 pub use select::{
     Join, JoinKind, LockStrength, LockWait, OrderBy, RowLock, Select, SelectItem, Source, Statement,
 };
-pub use write::{Delete, Insert, Update};
+pub use write::{BulkUpdate, Delete, Insert, OnConflict, Update, Upsert};

@@ -1,7 +1,7 @@
 //! `SELECT` in the IR, and the [`Statement`] enum wrapping every statement kind.
 
 use crate::ir::expr::Expr;
-use crate::ir::write::{Delete, Insert, Update};
+use crate::ir::write::{BulkUpdate, Delete, Insert, Update, Upsert};
 use crate::types::ValueType;
 
 /// What a select reads from.
@@ -237,6 +237,10 @@ pub enum Statement {
     Exists(Select),
     /// An insert.
     Insert(Insert),
+    /// An insert with `ON CONFLICT` handling.
+    Upsert(Upsert),
+    /// Many rows updated by key, each with its own values.
+    BulkUpdate(BulkUpdate),
     /// An update.
     Update(Update),
     /// A delete.
@@ -251,6 +255,8 @@ impl Statement {
             Statement::Count(_) => vec![ValueType::I64],
             Statement::Exists(_) => vec![ValueType::Bool],
             Statement::Insert(i) => i.returning.iter().map(|c| c.ty.clone()).collect(),
+            Statement::Upsert(u) => u.insert.returning.iter().map(|c| c.ty.clone()).collect(),
+            Statement::BulkUpdate(_) => Vec::new(),
             Statement::Update(u) => u.returning.iter().map(|c| c.ty.clone()).collect(),
             Statement::Delete(d) => d.returning.iter().map(|c| c.ty.clone()).collect(),
         }

@@ -18,6 +18,41 @@ pub struct Insert {
     pub returning: Vec<ColumnRef>,
 }
 
+/// What an insert does with a row that conflicts with an existing one
+/// (`ON CONFLICT (columns) DO NOTHING / DO UPDATE SET col = excluded.col, …`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OnConflict {
+    /// The unique columns whose conflict is handled; empty means any conflict (only with
+    /// `DO NOTHING`).
+    pub columns: Vec<String>,
+    /// The columns set from the proposed row; empty means `DO NOTHING`.
+    pub update: Vec<String>,
+}
+
+/// An insert with its conflict handling (an "upsert").
+#[derive(Debug, Clone, PartialEq)]
+pub struct Upsert {
+    /// The rows.
+    pub insert: Insert,
+    /// What a conflicting row does.
+    pub on_conflict: OnConflict,
+}
+
+/// `bulk_update`: many rows updated by primary key in one statement, each with its own
+/// values (`UPDATE … FROM` a set of rows bound as arrays or one JSON text, so the SQL text
+/// does not depend on the number of rows).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BulkUpdate {
+    /// Target table.
+    pub table: String,
+    /// The key column and its type.
+    pub key: (String, crate::types::ValueType),
+    /// The updated columns and their types.
+    pub columns: Vec<(String, crate::types::ValueType)>,
+    /// One row per updated row: the key, then one value per column.
+    pub rows: Vec<Vec<Value>>,
+}
+
 /// `UPDATE table SET col = expr, … WHERE … RETURNING …`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Update {

@@ -2,13 +2,19 @@
 //! [`ModelQuery`] and running through any [`Executor`].
 //!
 //! - [`group`]: [`GroupBy`] / [`Grouped`], `query.group_by(cols).aggregate(aggs)`.
+//! - [`bulk_update`]: [`bulk_update`], many rows by key in one statement.
+//! - [`upsert`]: [`upsert`], `INSERT … ON CONFLICT` of model rows.
 //! - [`update`]: [`UpdateQuery<M>`], `query.update().set(col, value)`.
 
+pub mod bulk_update;
 pub mod group;
 pub mod update;
+pub mod upsert;
 
+pub use bulk_update::{bulk_update, BulkUpdateRows};
 pub use group::{GroupBy, Grouped};
 pub use update::UpdateQuery;
+pub use upsert::{upsert, UpsertRows};
 
 use crate::exec::Executor;
 use crate::model::{registry, Model, RelatedRows};

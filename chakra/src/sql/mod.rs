@@ -79,6 +79,21 @@ fn max_binds(d: Dialect) -> usize {
 /// into several statements (which the executor runs in one transaction). Anything else
 /// compiles to exactly one statement.
 pub fn compile_parts(stmt: &Statement, dialect: Dialect) -> Result<Vec<CompiledQuery>> {
+    if let Statement::Upsert(up) = stmt {
+        let ins = &up.insert;
+        let per = (max_binds(dialect) / ins.columns.len().max(1)).max(1);
+        if ins.rows.len() > per {
+            return ins
+                .rows
+                .chunks(per)
+                .map(|rows| {
+                    let mut part = up.clone();
+                    part.insert.rows = rows.to_vec();
+                    compile(&Statement::Upsert(part), dialect)
+                })
+                .collect();
+        }
+    }
     if let Statement::Insert(ins) = stmt {
         let per = (max_binds(dialect) / ins.columns.len().max(1)).max(1);
         if ins.rows.len() > per {

@@ -4,8 +4,8 @@ use super::expr::{expr, ordered};
 use super::writer::SqlWriter;
 use super::Dialect;
 use chakra_dsl::{
-    ArrayValue, ColumnRef, Delete, Error, Insert, JoinKind, LockStrength, LockWait, Result, Select,
-    Source, Statement, Update, Value, ValueType,
+    ArrayValue, BulkUpdate, ColumnRef, Delete, Error, Insert, JoinKind, LockStrength, LockWait,
+    OnConflict, Result, Select, Source, Statement, Update, Value, ValueType,
 };
 
 /// Compiles any statement.
@@ -14,8 +14,10 @@ pub fn statement(w: &mut SqlWriter, stmt: &Statement) -> Result<()> {
         Statement::Select(s) => select(w, s),
         Statement::Count(s) => count(w, s),
         Statement::Exists(s) => exists(w, s),
-        Statement::Insert(i) => insert(w, i),
+        Statement::Insert(i) => insert(w, i, None),
+        Statement::Upsert(u) => insert(w, &u.insert, Some(&u.on_conflict)),
         Statement::Update(u) => update(w, u),
+        Statement::BulkUpdate(b) => bulk_update(w, b),
         Statement::Delete(d) => delete(w, d),
     }
 }
@@ -212,7 +214,42 @@ fn returning(w: &mut SqlWriter, cols: &[ColumnRef]) -> Result<()> {
     Ok(())
 }
 
-fn insert(w: &mut SqlWriter, ins: &Insert) -> Result<()> {
+/// `ON CONFLICT …` (the same text on PostgreSQL and SQLite ≥ 3.24).
+fn on_conflict(w: &mut SqlWriter, c: Option<&OnConflict>) -> Result<()> {
+    let Some(c) = c else { return Ok(()) };
+    w.sql(" ON CONFLICT");
+    if !c.columns.is_empty() {
+        w.sql(" (");
+        for (i, col) in c.columns.iter().enumerate() {
+            if i > 0 {
+                w.sql(", ");
+            }
+            w.ident(col)?;
+        }
+        w.sql(")");
+    }
+    if c.update.is_empty() {
+        w.sql(" DO NOTHING");
+        return Ok(());
+    }
+    if c.columns.is_empty() {
+        return Err(Error::InvalidQuery(
+            "ON CONFLICT DO UPDATE needs the unique columns".into(),
+        ));
+    }
+    w.sql(" DO UPDATE SET ");
+    for (i, col) in c.update.iter().enumerate() {
+        if i > 0 {
+            w.sql(", ");
+        }
+        w.ident(col)?;
+        w.sql(" = excluded.");
+        w.ident(col)?;
+    }
+    Ok(())
+}
+
+fn insert(w: &mut SqlWriter, ins: &Insert, conflict: Option<&OnConflict>) -> Result<()> {
     w.sql("INSERT INTO ");
     w.ident(&ins.table)?;
     if ins.columns.is_empty() {
@@ -224,6 +261,12 @@ fn insert(w: &mut SqlWriter, ins: &Insert) -> Result<()> {
             )));
         }
         w.sql(" DEFAULT VALUES");
+        if conflict.is_some() {
+            return Err(Error::InvalidQuery(format!(
+                "an insert into {:?} without columns cannot handle conflicts",
+                ins.table
+            )));
+        }
         return returning(w, &ins.returning);
     }
     if ins.rows.is_empty() {
@@ -254,6 +297,7 @@ fn insert(w: &mut SqlWriter, ins: &Insert) -> Result<()> {
                     w.bind(Value::Array(a));
                 }
                 w.sql(")");
+                on_conflict(w, conflict)?;
                 return returning(w, &ins.returning);
             }
         }
@@ -280,6 +324,7 @@ fn insert(w: &mut SqlWriter, ins: &Insert) -> Result<()> {
         }
         w.sql(")");
     }
+    on_conflict(w, conflict)?;
     returning(w, &ins.returning)
 }
 
@@ -323,6 +368,96 @@ fn column_arrays(ins: &Insert) -> Result<Option<Vec<ArrayValue>>> {
         out.push(arr);
     }
     Ok(Some(out))
+}
+
+/// `UPDATE t SET a = "_v"."a", … FROM (the rows) AS "_v" WHERE t.key = "_v".key`:
+/// PostgreSQL unnests one typed array per column, SQLite reads one JSON text through
+/// `json_each` (UPDATE … FROM, SQLite ≥ 3.33). One statement text for any number of rows.
+fn bulk_update(w: &mut SqlWriter, b: &BulkUpdate) -> Result<()> {
+    if b.columns.is_empty() || b.rows.is_empty() {
+        return Err(Error::InvalidQuery(format!(
+            "bulk update of {:?} needs at least one column and one row",
+            b.table
+        )));
+    }
+    let names: Vec<&str> = std::iter::once(b.key.0.as_str())
+        .chain(b.columns.iter().map(|(c, _)| c.as_str()))
+        .collect();
+    w.sql("UPDATE ");
+    w.ident(&b.table)?;
+    w.sql(" SET ");
+    for (i, (c, _)) in b.columns.iter().enumerate() {
+        if i > 0 {
+            w.sql(", ");
+        }
+        w.ident(c)?;
+        w.sql(" = \"_v\".");
+        w.ident(&format!("_c{i}"))?;
+    }
+    w.sql(" FROM ");
+    match w.dialect {
+        Dialect::Postgres => {
+            let as_insert = Insert {
+                table: b.table.clone(),
+                columns: names.iter().map(|s| s.to_string()).collect(),
+                rows: b.rows.clone(),
+                returning: Vec::new(),
+            };
+            let Some(arrays) = column_arrays(&as_insert)? else {
+                return Err(Error::InvalidQuery(format!(
+                    "bulk update of {:?}: these column types cannot be bound as arrays",
+                    b.table
+                )));
+            };
+            w.sql("unnest(");
+            for (i, a) in arrays.into_iter().enumerate() {
+                if i > 0 {
+                    w.sql(", ");
+                }
+                w.bind(Value::Array(a));
+            }
+            w.sql(") AS \"_v\"(\"_k\"");
+            for i in 0..b.columns.len() {
+                w.sql(", ");
+                w.ident(&format!("_c{i}"))?;
+            }
+            w.sql(")");
+        }
+        Dialect::Sqlite => {
+            let mut rows = Vec::with_capacity(b.rows.len());
+            for row in &b.rows {
+                let mut out = Vec::with_capacity(row.len());
+                for v in row {
+                    if matches!(v, Value::Bytes(_)) {
+                        return Err(Error::InvalidQuery(format!(
+                            "bulk update of {:?}: bytes columns are not supported on SQLite",
+                            b.table
+                        )));
+                    }
+                    out.push(super::sqlite_values::scalar_to_json(
+                        &super::sqlite_values::to_storage(v.clone()),
+                    ));
+                }
+                rows.push(serde_json::Value::Array(out));
+            }
+            w.sql("(SELECT json_extract(value, '$[0]') AS \"_k\"");
+            for i in 0..b.columns.len() {
+                w.sql(", json_extract(value, '$[");
+                w.sql(&(i + 1).to_string());
+                w.sql("]') AS ");
+                w.ident(&format!("_c{i}"))?;
+            }
+            w.sql(" FROM json_each(");
+            w.bind(Value::Text(serde_json::Value::Array(rows).to_string()));
+            w.sql(")) AS \"_v\"");
+        }
+    }
+    w.sql(" WHERE ");
+    w.ident(&b.table)?;
+    w.sql(".");
+    w.ident(&b.key.0)?;
+    w.sql(" = \"_v\".\"_k\"");
+    Ok(())
 }
 
 fn update(w: &mut SqlWriter, u: &Update) -> Result<()> {

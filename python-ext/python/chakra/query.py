@@ -358,11 +358,54 @@ class QuerySet(Generic[M]):
         await _bridge.run(self.model.__chakra__.insert_job(self._target(), [obj]))
         return obj
 
-    async def bulk_create(self, objs: Iterable[M]) -> list[M]:
-        """Inserts objects in one statement (chunked when large); sets their keys."""
+    def _insert_job(
+        self,
+        objs: list[M],
+        ignore_conflicts: bool,
+        update_conflicts: bool,
+        unique_fields: Sequence[str] | None,
+        update_fields: Sequence[str] | None,
+    ) -> _chakra.Job:
+        conflict: tuple[list[str], list[str]] | None = None
+        if ignore_conflicts and update_conflicts:
+            raise errors.InvalidQuery(
+                "bulk_create(): ignore_conflicts and update_conflicts are mutually exclusive"
+            )
+        if update_conflicts:
+            if not update_fields:
+                raise errors.InvalidQuery("bulk_create(update_conflicts=True) needs update_fields")
+            conflict = (list(unique_fields or ()), list(update_fields))
+        elif ignore_conflicts:
+            conflict = (list(unique_fields or ()), [])
+        return self.model.__chakra__.insert_job(self._target(), objs, conflict)
+
+    async def bulk_create(
+        self,
+        objs: Iterable[M],
+        *,
+        ignore_conflicts: bool = False,
+        update_conflicts: bool = False,
+        unique_fields: Sequence[str] | None = None,
+        update_fields: Sequence[str] | None = None,
+    ) -> list[M]:
+        """Inserts objects in one statement (chunked when large); sets their keys.
+        ``update_conflicts=True, unique_fields=[...], update_fields=[...]`` updates the rows
+        that conflict on ``unique_fields`` instead (their keys are written back too);
+        ``ignore_conflicts=True`` skips them (then no keys are written back), as in Django."""
         objs = list(objs)
-        await _bridge.run(self.model.__chakra__.insert_job(self._target(), objs))
+        job = self._insert_job(
+            objs, ignore_conflicts, update_conflicts, unique_fields, update_fields
+        )
+        await _bridge.run(job)
         return objs
+
+    async def bulk_update(self, objs: Iterable[M], fields: Sequence[str]) -> int:
+        """Writes ``fields`` of each object by primary key in one statement (PostgreSQL:
+        ``UPDATE … FROM unnest(…)``, SQLite: ``UPDATE … FROM json_each(…)``); returns the
+        number of rows updated. Unknown fields and the primary key fail before any SQL."""
+        objs = list(objs)
+        job = self.model.__chakra__.bulk_update_job(self._target(), objs, list(fields))
+        return await _bridge.run(job) if objs else 0
 
     async def get_or_create(
         self, defaults: dict[str, Any] | None = None, **kwargs: Any
@@ -454,11 +497,28 @@ class QuerySet(Generic[M]):
         _bridge.run_sync(self.model.__chakra__.insert_job(self._target(), [obj]))
         return obj
 
-    def bulk_create_sync(self, objs: Iterable[M]) -> list[M]:
+    def bulk_create_sync(
+        self,
+        objs: Iterable[M],
+        *,
+        ignore_conflicts: bool = False,
+        update_conflicts: bool = False,
+        unique_fields: Sequence[str] | None = None,
+        update_fields: Sequence[str] | None = None,
+    ) -> list[M]:
         """Synchronous :meth:`bulk_create`."""
         objs = list(objs)
-        _bridge.run_sync(self.model.__chakra__.insert_job(self._target(), objs))
+        job = self._insert_job(
+            objs, ignore_conflicts, update_conflicts, unique_fields, update_fields
+        )
+        _bridge.run_sync(job)
         return objs
+
+    def bulk_update_sync(self, objs: Iterable[M], fields: Sequence[str]) -> int:
+        """Synchronous :meth:`bulk_update`."""
+        objs = list(objs)
+        job = self.model.__chakra__.bulk_update_job(self._target(), objs, list(fields))
+        return _bridge.run_sync(job) if objs else 0
 
     def get_or_create_sync(
         self, defaults: dict[str, Any] | None = None, **kwargs: Any
