@@ -10,7 +10,7 @@ use crate::filters;
 use crate::model::{field_type, ModelInfo};
 use crate::registry::Snapshot;
 use chakra_dsl::lookup::resolve_field;
-use chakra_dsl::{field_expr, functions, ArithOp, Error, Expr, ModelQuery, Value, ValueType};
+use chakra_dsl::{field_expr, functions, Error, Expr, ModelQuery, Value, ValueType};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyFloat, PyInt, PyList, PyString};
@@ -133,19 +133,7 @@ pub fn convert(
         }
         "value" => literal(&obj.getattr(intern!(py, "value"))?, hint),
         "combined" => {
-            let op: String = obj.getattr(intern!(py, "op"))?.extract()?;
-            let op = match op.as_str() {
-                "+" => ArithOp::Add,
-                "-" => ArithOp::Sub,
-                "*" => ArithOp::Mul,
-                "/" => ArithOp::Div,
-                other => {
-                    return Err(err(Error::InvalidQuery(format!(
-                        "unsupported operator {other:?} in {}",
-                        repr(obj)
-                    ))))
-                }
-            };
+            let op = crate::filters::arith_op(obj)?;
             let sides = [
                 obj.getattr(intern!(py, "lhs"))?,
                 obj.getattr(intern!(py, "rhs"))?,

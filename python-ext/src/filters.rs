@@ -108,6 +108,23 @@ fn bad(
     })
 }
 
+/// The arithmetic operator of a combined Python expression (`F("a") + 1`: its `op`).
+pub fn arith_op(obj: &Bound<'_, PyAny>) -> PyResult<ArithOp> {
+    let op: String = obj.getattr(intern!(obj.py(), "op"))?.extract()?;
+    Ok(match op.as_str() {
+        "+" => ArithOp::Add,
+        "-" => ArithOp::Sub,
+        "*" => ArithOp::Mul,
+        "/" => ArithOp::Div,
+        other => {
+            return Err(err(Error::InvalidQuery(format!(
+                "unsupported operator {other:?} in {}",
+                repr(obj)
+            ))))
+        }
+    })
+}
+
 /// Converts an `F` expression (or arithmetic over `F`s and values) to an [`Expr`]; plain
 /// values are converted to `ty`, the type of the other side.
 pub fn expression(
@@ -128,19 +145,7 @@ pub fn expression(
     }
     let lhs = obj.getattr(intern!(py, "lhs"))?;
     let rhs = obj.getattr(intern!(py, "rhs"))?;
-    let op: String = obj.getattr(intern!(py, "op"))?.extract()?;
-    let op = match op.as_str() {
-        "+" => ArithOp::Add,
-        "-" => ArithOp::Sub,
-        "*" => ArithOp::Mul,
-        "/" => ArithOp::Div,
-        other => {
-            return Err(err(Error::InvalidQuery(format!(
-                "unsupported operator {other:?} in {}",
-                repr(obj)
-            ))))
-        }
-    };
+    let op = arith_op(obj)?;
     // The side that is an expression decides the type of the plain value on the other side.
     let (left, right) = if is_expression(&lhs)? {
         let l = expression(meta, key, &lhs, ty)?;

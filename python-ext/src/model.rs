@@ -375,6 +375,32 @@ impl ModelHandle {
         }
     }
 
+    /// An object's `__dict__` and its primary-key value, or an error naming the model when
+    /// it has no key value yet (an UPDATE needs a saved row).
+    fn saved_key<'py>(&self, obj: &Bound<'py, PyAny>) -> PyResult<(Bound<'py, PyDict>, Value)> {
+        let py = obj.py();
+        let meta = &self.info.meta;
+        let d = obj
+            .getattr(intern!(py, "__dict__"))?
+            .cast_into::<PyDict>()?;
+        let pk = meta.primary_key().ok_or_else(|| {
+            err(Error::InvalidQuery(format!(
+                "{} has no primary key",
+                meta.name
+            )))
+        })?;
+        match d.get_item(pk.name.as_str())? {
+            Some(o) if !o.is_none() => {
+                let key = self.field_value(pk, &o)?;
+                Ok((d, key))
+            }
+            _ => Err(err(Error::InvalidQuery(format!(
+                "cannot update a {} that has no primary key value (save it first)",
+                meta.name
+            )))),
+        }
+    }
+
     fn pk_value(&self, obj: &Bound<'_, PyAny>) -> PyResult<Value> {
         let pk = self.info.meta.primary_key().ok_or_else(|| {
             err(Error::InvalidQuery(format!(
@@ -577,26 +603,8 @@ impl ModelHandle {
         obj: &Bound<'_, PyAny>,
         fields: Option<Vec<String>>,
     ) -> PyResult<Job> {
-        let py = obj.py();
         let meta = &self.info.meta;
-        let d = obj
-            .getattr(intern!(py, "__dict__"))?
-            .cast_into::<PyDict>()?;
-        let pk = meta.primary_key().ok_or_else(|| {
-            err(Error::InvalidQuery(format!(
-                "{} has no primary key",
-                meta.name
-            )))
-        })?;
-        let pk_obj = d
-            .get_item(pk.name.as_str())?
-            .unwrap_or_else(|| py.None().into_bound(py));
-        if pk_obj.is_none() {
-            return Err(err(Error::InvalidQuery(format!(
-                "cannot update a {} that has no primary key value (save it first)",
-                meta.name
-            ))));
-        }
+        let (d, key) = self.saved_key(obj)?;
         let mut sets = Vec::new();
         for f in &meta.fields {
             let wanted = match &fields {
@@ -620,8 +628,7 @@ impl ModelHandle {
         if sets.is_empty() {
             return Ok(Job::new(Op::Noop, Finish::Nothing));
         }
-        let q = ModelQuery::new(meta.clone())
-            .filter(pk_filter(meta, self.pk_value(&pk_obj)?).map_err(err)?);
+        let q = ModelQuery::new(meta.clone()).filter(pk_filter(meta, key).map_err(err)?);
         let stmt = q.update(sets).map_err(err)?;
         Ok(Job::new(
             Op::Execute(target_of(target)?, stmt),
@@ -640,26 +647,8 @@ impl ModelHandle {
         names: Vec<String>,
         read: &Bound<'_, PyDict>,
     ) -> PyResult<Job> {
-        let py = obj.py();
         let meta = &self.info.meta;
-        let d = obj
-            .getattr(intern!(py, "__dict__"))?
-            .cast_into::<PyDict>()?;
-        let pk = meta.primary_key().ok_or_else(|| {
-            err(Error::InvalidQuery(format!(
-                "{} has no primary key",
-                meta.name
-            )))
-        })?;
-        let key = match d.get_item(pk.name.as_str())? {
-            Some(o) if !o.is_none() => self.field_value(pk, &o)?,
-            _ => {
-                return Err(err(Error::InvalidQuery(format!(
-                    "cannot update a {} that has no primary key value (save it first)",
-                    meta.name
-                ))))
-            }
-        };
+        let (d, key) = self.saved_key(obj)?;
         let value_of = |dict: &Bound<'_, PyDict>, f: &chakra_dsl::FieldMeta| -> PyResult<Value> {
             match dict.get_item(f.name.as_str())? {
                 Some(o) => self.field_value(f, &o),
