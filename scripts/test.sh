@@ -14,6 +14,9 @@ rustup component add rustfmt clippy >/dev/null 2>&1 || true
 # shellcheck source=scripts/pg.sh
 source scripts/pg.sh
 chakra_ensure_pg
+# shellcheck source=scripts/pgbouncer.sh
+source scripts/pgbouncer.sh
+chakra_ensure_pgbouncer
 
 echo "== cargo fmt --check"
 cargo fmt --all --check

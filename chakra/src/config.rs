@@ -132,10 +132,43 @@ pub struct PoolSettings {
     pub wait_timeout: Option<std::time::Duration>,
     /// `statement_timeout`: PostgreSQL's `statement_timeout`; on SQLite the busy timeout.
     pub statement_timeout: Option<std::time::Duration>,
+    /// `pooler`: what sits between Chakra and PostgreSQL (`transaction` for PgBouncer in
+    /// transaction mode; `none`, the default, for a direct or session-pooled connection).
+    pub pooler: Option<Pooler>,
+}
+
+/// What sits between Chakra and a PostgreSQL server, which decides how statements may be
+/// sent (`?pooler=transaction`, `chakra.toml` `[database] pooler = "transaction"`, or
+/// [`crate::PoolOptions::pooler`]). See `docs/concurrency.md`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Pooler {
+    /// A direct connection, or a pooler in session mode: one server session per connection.
+    /// Prepared statements are cached per connection.
+    #[default]
+    None,
+    /// A pooler in transaction mode (PgBouncer `pool_mode = transaction`, and the poolers of
+    /// PostgreSQL-compatible managed services): each transaction may run on another server
+    /// session. Chakra then keeps no session state: prepared statements are not cached (each
+    /// is prepared, run and closed inside one transaction), every statement outside a
+    /// transaction runs in one of its own, and `statement_timeout` is set per transaction
+    /// (`SET LOCAL`). What needs a session (the migration lock) is refused with a named
+    /// error.
+    Transaction,
+}
+
+impl Pooler {
+    /// Parses `transaction` / `none` / `session` (case-insensitive).
+    pub fn parse(text: &str) -> Option<Pooler> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "transaction" => Some(Pooler::Transaction),
+            "none" | "session" | "direct" => Some(Pooler::None),
+            _ => None,
+        }
+    }
 }
 
 /// The query-parameter names Chakra reads from a URL (and removes before the driver sees it).
-pub const POOL_PARAMS: [&str; 3] = ["max_size", "wait_timeout", "statement_timeout"];
+pub const POOL_PARAMS: [&str; 4] = ["max_size", "wait_timeout", "statement_timeout", "pooler"];
 
 /// Parses a duration: `250ms`, `5s`, `2m`, or a bare number of milliseconds (as
 /// PostgreSQL's `statement_timeout`).
@@ -161,7 +194,11 @@ impl PoolSettings {
         let bad = |what: &str| {
             Error::Config(format!(
                 "{whence}: {key} = {value:?} is not {what} (write for example {key}={})",
-                if key == "max_size" { "20" } else { "5s" }
+                match key {
+                    "max_size" => "20",
+                    "pooler" => "transaction",
+                    _ => "5s",
+                }
             ))
         };
         match key {
@@ -175,6 +212,12 @@ impl PoolSettings {
             "statement_timeout" => {
                 self.statement_timeout =
                     Some(parse_duration(value).ok_or_else(|| bad("a duration"))?)
+            }
+            "pooler" => {
+                self.pooler = Some(
+                    Pooler::parse(value)
+                        .ok_or_else(|| bad("a pooler mode (transaction, session or none)"))?,
+                )
             }
             _ => {}
         }
@@ -191,6 +234,9 @@ impl PoolSettings {
         }
         if other.statement_timeout.is_some() {
             self.statement_timeout = other.statement_timeout;
+        }
+        if other.pooler.is_some() {
+            self.pooler = other.pooler;
         }
     }
 

@@ -32,6 +32,7 @@ pub mod sql;
 
 pub use chakra_dsl as dsl;
 pub use chakra_dsl::{Error, Result};
+pub use config::Pooler;
 pub use exec::{Executor, Isolation, Pool, PoolOptions, Row, Transaction, TxOptions};
 pub use model::Model;
 pub use query::{bulk_update, upsert, Query, UpdateQuery};

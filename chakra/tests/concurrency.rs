@@ -6,7 +6,7 @@ mod common;
 
 use chakra::prelude::*;
 use chakra::{Dialect, PoolOptions, TransactionOptions};
-use common::{TestDb, BOTH};
+use common::{Target, TestDb, PG_TARGETS, TARGETS};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,8 +39,8 @@ const ACCOUNTS: i64 = 10;
 const TRANSFERS: usize = 200;
 const START: i64 = 1_000;
 
-async fn accounts(d: Dialect) -> (TestDb, Pool) {
-    let db = TestDb::new(d).await;
+async fn accounts(d: Target) -> (TestDb, Pool) {
+    let db = TestDb::on(d).await;
     let pool = Pool::connect_with(
         &db.url,
         PoolOptions {
@@ -140,7 +140,7 @@ async fn run_all(pool: &Pool, opts: TransactionOptions) -> (Vec<usize>, Vec<chak
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_transfers_without_retry_lose_nothing() {
-    for d in BOTH {
+    for d in TARGETS {
         let (_db, pool) = accounts(d).await;
         let mut all_landed = Vec::new();
         for round in 0..5 {
@@ -175,7 +175,7 @@ async fn two_hundred_transfers_without_retry_lose_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_transfers_through_the_retrying_transaction_all_land() {
-    for d in BOTH {
+    for d in TARGETS {
         let (_db, pool) = accounts(d).await;
         let opts = TransactionOptions::default().attempts(50);
         for round in 1..=5 {
@@ -195,7 +195,7 @@ async fn two_hundred_transfers_through_the_retrying_transaction_all_land() {
 /// The default (3 attempts) re-runs a transfer that lost a race.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_default_transaction_reruns_a_conflict() {
-    for d in BOTH {
+    for d in TARGETS {
         let (_db, pool) = accounts(d).await;
         let session = Session::new(&pool);
         let runs = AtomicU32::new(0);
@@ -222,9 +222,17 @@ async fn the_default_transaction_reruns_a_conflict() {
             })
             .await
             .unwrap();
-        let expect_runs = if d == Dialect::Postgres { 2 } else { 1 };
+        let expect_runs = if d.dialect() == Dialect::Postgres {
+            2
+        } else {
+            1
+        };
         assert_eq!(runs.load(Ordering::Relaxed), expect_runs, "{d:?}");
-        let expect = if d == Dialect::Postgres { -99 } else { 900 };
+        let expect = if d.dialect() == Dialect::Postgres {
+            -99
+        } else {
+            900
+        };
         assert_eq!(balances(&pool).await[0], expect, "{d:?}");
     }
 }
@@ -233,47 +241,49 @@ async fn the_default_transaction_reruns_a_conflict() {
 async fn a_lost_update_is_a_named_concurrent_update() {
     // Without the retry: the conflict is reported, naming the model and key, and nothing
     // is written.
-    let (_db, pool) = accounts(Dialect::Postgres).await;
-    let session = Session::new(&pool);
-    let other = pool.clone();
-    let e = session
-        .transaction_with(TransactionOptions::default().attempts(1), |tx| {
-            let other = other.clone();
-            async move {
-                let mut a = tx.get::<Account>(3).await?.unwrap();
-                Account::query()
-                    .filter(Account::id().eq(3))
-                    .update()
-                    .set(Account::balance(), 7)
-                    .execute(&other)
-                    .await?;
-                a.balance += 1;
-                Ok(())
+    for d in PG_TARGETS {
+        let (_db, pool) = accounts(d).await;
+        let session = Session::new(&pool);
+        let other = pool.clone();
+        let e = session
+            .transaction_with(TransactionOptions::default().attempts(1), |tx| {
+                let other = other.clone();
+                async move {
+                    let mut a = tx.get::<Account>(3).await?.unwrap();
+                    Account::query()
+                        .filter(Account::id().eq(3))
+                        .update()
+                        .set(Account::balance(), 7)
+                        .execute(&other)
+                        .await?;
+                    a.balance += 1;
+                    Ok(())
+                }
+            })
+            .await
+            .unwrap_err();
+        assert!(e.retryable(), "{e}");
+        match &e {
+            chakra::Error::ConcurrentUpdate { model, table, key } => {
+                assert_eq!(
+                    (model.as_str(), table.as_str(), key.as_str()),
+                    ("Account", "accounts", "3")
+                );
             }
-        })
-        .await
-        .unwrap_err();
-    assert!(e.retryable(), "{e}");
-    match &e {
-        chakra::Error::ConcurrentUpdate { model, table, key } => {
-            assert_eq!(
-                (model.as_str(), table.as_str(), key.as_str()),
-                ("Account", "accounts", "3")
-            );
+            other => panic!("{other}"),
         }
-        other => panic!("{other}"),
+        assert!(e.to_string().contains("Account"), "{e}");
+        assert_eq!(
+            balances(&pool).await[2],
+            7,
+            "{d:?}: the other writer's value stays"
+        );
     }
-    assert!(e.to_string().contains("Account"), "{e}");
-    assert_eq!(
-        balances(&pool).await[2],
-        7,
-        "the other writer's value stays"
-    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_version_column_guards_the_row() {
-    for d in BOTH {
+    for d in TARGETS {
         let (_db, pool) = accounts(d).await;
         let mut v = vec![VAccount {
             id: 1,
@@ -297,7 +307,7 @@ async fn a_version_column_guards_the_row() {
         assert_eq!((row.balance, row.version), (15, 1), "{d:?}");
 
         // A concurrent change bumps the version: the stale write is refused.
-        if d == Dialect::Postgres {
+        if d.dialect() == Dialect::Postgres {
             let other = pool.clone();
             let e = session
                 .transaction_with(TransactionOptions::default().attempts(1), |tx| {
@@ -328,7 +338,7 @@ async fn a_version_column_guards_the_row() {
 /// flush writes them in key order, so one waits for the other instead of deadlocking.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn opposite_order_writers_do_not_deadlock() {
-    for d in BOTH {
+    for d in TARGETS {
         let (_db, pool) = accounts(d).await;
         for round in 0..5 {
             let barrier = Arc::new(tokio::sync::Barrier::new(2));
@@ -402,7 +412,7 @@ async fn select_for_update_locks_rows() {
         "{sql}"
     );
 
-    for d in BOTH {
+    for d in TARGETS {
         let (_db, pool) = accounts(d).await;
         // 20 concurrent increments through locking reads: none conflicts, none is lost.
         let tasks: Vec<_> = (0..20)
@@ -428,32 +438,34 @@ async fn select_for_update_locks_rows() {
         assert_eq!(balances(&pool).await[0], START + 20, "{d:?}");
     }
 
-    let (_db, pool) = accounts(Dialect::Postgres).await;
-    let mut holder = pool.begin().await.unwrap();
-    let mut h = &mut holder;
-    Account::query()
-        .filter(Account::id().eq(2))
-        .for_update()
-        .all(&mut h)
-        .await
-        .unwrap();
-    let e = Session::new(&pool)
-        .transaction_with(TransactionOptions::default().attempts(1), |tx| async move {
-            Account::query()
-                .filter(Account::id().eq(2))
-                .lock(RowLock {
-                    wait: LockWait::NoWait,
-                    ..RowLock::update()
-                })
-                .all(&tx)
-                .await
-        })
-        .await
-        .unwrap_err();
-    assert!(matches!(e, chakra::Error::LockTimeout(_)), "{e}");
-    assert_eq!(e.sqlstate(), Some("55P03"));
-    assert!(e.retryable());
-    holder.rollback().await.unwrap();
+    for d in PG_TARGETS {
+        let (_db, pool) = accounts(d).await;
+        let mut holder = pool.begin().await.unwrap();
+        let mut h = &mut holder;
+        Account::query()
+            .filter(Account::id().eq(2))
+            .for_update()
+            .all(&mut h)
+            .await
+            .unwrap();
+        let e = Session::new(&pool)
+            .transaction_with(TransactionOptions::default().attempts(1), |tx| async move {
+                Account::query()
+                    .filter(Account::id().eq(2))
+                    .lock(RowLock {
+                        wait: LockWait::NoWait,
+                        ..RowLock::update()
+                    })
+                    .all(&tx)
+                    .await
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(e, chakra::Error::LockTimeout(_)), "{e}");
+        assert_eq!(e.sqlstate(), Some("55P03"));
+        assert!(e.retryable(), "{d:?}");
+        holder.rollback().await.unwrap();
+    }
 }
 
 /// The default retrying transaction (3 attempts): every transfer lands or fails with a
@@ -461,7 +473,7 @@ async fn select_for_update_locks_rows() {
 /// landed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_transfers_with_the_default_three_attempts() {
-    for d in BOTH {
+    for d in TARGETS {
         let (_db, pool) = accounts(d).await;
         let (landed, errors, runs) = run_all(&pool, TransactionOptions::default()).await;
         for e in &errors {

@@ -5,7 +5,7 @@ mod common;
 
 use chakra::dsl::*;
 use chakra::{Error, Isolation, Pool, PoolOptions, TxOptions};
-use common::{pg_admin_url, TestDb};
+use common::{pg_admin_url, TestDb, PG_TARGETS};
 use std::time::Duration;
 
 async fn admin() -> tokio_postgres::Client {
@@ -75,7 +75,13 @@ fn check(e: &Error, sqlstate: Option<&str>, retryable: bool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deadlock_is_named_and_retryable() {
-    let db = TestDb::postgres().await;
+    for target in PG_TARGETS {
+        println!("{target:?}");
+        deadlock_is_named_and_retryable_on(TestDb::on(target).await).await;
+    }
+}
+
+async fn deadlock_is_named_and_retryable_on(db: TestDb) {
     let pool = accounts(&db, PoolOptions::default()).await;
     let mut t1 = pool.begin().await.unwrap();
     let mut t2 = pool.begin().await.unwrap();
@@ -107,7 +113,13 @@ async fn deadlock_is_named_and_retryable() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serialization_failure_is_named_and_retryable() {
-    let db = TestDb::postgres().await;
+    for target in PG_TARGETS {
+        println!("{target:?}");
+        serialization_failure_is_named_and_retryable_on(TestDb::on(target).await).await;
+    }
+}
+
+async fn serialization_failure_is_named_and_retryable_on(db: TestDb) {
     let pool = accounts(&db, PoolOptions::default()).await;
     let mut t1 = pool
         .begin_with(TxOptions {
@@ -126,7 +138,13 @@ async fn serialization_failure_is_named_and_retryable() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lock_timeout_is_named_and_retryable() {
-    let db = TestDb::postgres().await;
+    for target in PG_TARGETS {
+        println!("{target:?}");
+        lock_timeout_is_named_and_retryable_on(TestDb::on(target).await).await;
+    }
+}
+
+async fn lock_timeout_is_named_and_retryable_on(db: TestDb) {
     let pool = accounts(&db, PoolOptions::default()).await;
     let mut t1 = pool.begin().await.unwrap();
     t1.execute(&set_balance(1, 1)).await.unwrap();
@@ -142,8 +160,16 @@ async fn lock_timeout_is_named_and_retryable() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statement_timeout_from_the_url_is_named_and_not_retryable() {
-    let db = TestDb::postgres().await;
-    let url = format!("{}?statement_timeout=100ms", db.url);
+    for target in PG_TARGETS {
+        println!("{target:?}");
+        statement_timeout_from_the_url_is_named_and_not_retryable_on(TestDb::on(target).await)
+            .await;
+    }
+}
+
+async fn statement_timeout_from_the_url_is_named_and_not_retryable_on(db: TestDb) {
+    let sep = if db.url.contains('?') { '&' } else { '?' };
+    let url = format!("{}{sep}statement_timeout=100ms", db.url);
     let pool = Pool::connect(&url).await.unwrap();
     assert_eq!(
         pool.options().statement_timeout,
@@ -212,7 +238,13 @@ async fn a_pool_wait_that_times_out_names_the_pool_size() {
 /// works.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_pool_survives_the_server_killing_its_connections() {
-    let db = TestDb::postgres().await;
+    for target in PG_TARGETS {
+        println!("{target:?}");
+        the_pool_survives_the_server_killing_its_connections_on(TestDb::on(target).await).await;
+    }
+}
+
+async fn the_pool_survives_the_server_killing_its_connections_on(db: TestDb) {
     let pool = accounts(
         &db,
         PoolOptions {
@@ -295,7 +327,13 @@ async fn gone_after(marker: &str) -> Option<f64> {
 /// on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dropped_query_is_cancelled_on_the_server() {
-    let db = TestDb::postgres().await;
+    for target in PG_TARGETS {
+        println!("{target:?}");
+        a_dropped_query_is_cancelled_on_the_server_on(TestDb::on(target).await).await;
+    }
+}
+
+async fn a_dropped_query_is_cancelled_on_the_server_on(db: TestDb) {
     let pool = accounts(&db, PoolOptions::default()).await;
     let tag = db_name(&db.url);
     // Outside a transaction.

@@ -6,12 +6,12 @@ mod common;
 mod fixtures;
 
 use chakra::prelude::*;
-use common::BOTH;
+use common::TARGETS;
 use fixtures::{seeded, user, Post, User};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn save_inserts_then_updates() {
-    for d in BOTH {
+    for d in TARGETS {
         let (_db, pool) = seeded(d).await;
         let mut u = user("alice");
         u.save(&pool).await.unwrap();
@@ -41,7 +41,7 @@ async fn save_inserts_then_updates() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_by_primary_key() {
-    for d in BOTH {
+    for d in TARGETS {
         let (_db, pool) = seeded(d).await;
         let mut u = user("alice");
         u.save(&pool).await.unwrap();
@@ -54,7 +54,7 @@ async fn delete_by_primary_key() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn insert_many_writes_keys_back_in_order() {
-    for d in BOTH {
+    for d in TARGETS {
         let (_db, pool) = seeded(d).await;
         let mut users: Vec<User> = (0..250).map(|i| user(&format!("u{i:03}"))).collect();
         User::insert_many(&pool, &mut users).await.unwrap();
@@ -81,7 +81,7 @@ async fn insert_many_writes_keys_back_in_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_one_count_exists_update_delete() {
-    for d in BOTH {
+    for d in TARGETS {
         let (_db, pool) = seeded(d).await;
         let mut users = vec![user("ann"), user("bea"), user("cy")];
         User::insert_many(&pool, &mut users).await.unwrap();

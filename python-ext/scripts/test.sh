@@ -36,6 +36,9 @@ fi
 # shellcheck source=../../scripts/pg.sh
 source "$root/scripts/pg.sh"
 chakra_ensure_pg
+# shellcheck source=../../scripts/pgbouncer.sh
+source "$root/scripts/pgbouncer.sh"
+chakra_ensure_pgbouncer
 python - "$CHAKRA_TEST_PG_URL" <<'PY'
 import sys
 from chakra import _chakra

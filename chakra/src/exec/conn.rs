@@ -1,6 +1,7 @@
 //! [`Conn`]: one pooled connection of either backend, and the monomorphised code that runs
 //! a compiled statement on it (one copy per backend, no trait objects per call).
 
+use super::cancel::CancelTarget;
 use super::coerce::coerce_row;
 use super::errors::from_diesel;
 use super::query::DynQuery;
@@ -11,6 +12,7 @@ use diesel::SqliteConnection;
 use diesel_async::pooled_connection::deadpool::Object;
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// The async SQLite connection type (diesel's `SqliteConnection` on blocking threads).
@@ -25,7 +27,7 @@ pub type Row = Vec<Value>;
 #[allow(clippy::large_enum_variant)]
 pub enum Conn {
     /// PostgreSQL.
-    Postgres(Object<AsyncPgConnection>),
+    Postgres(Object<AsyncPgConnection>, PgSide),
     /// SQLite.
     Sqlite(Object<SqliteConn>),
 }
@@ -36,7 +38,33 @@ pub enum Conn {
 /// over a new connection, as PostgreSQL's protocol wants; the dropped statement's own
 /// connection is closed by its owner (never reused: a late cancel could otherwise hit the
 /// next statement on it).
-struct CancelOnDrop(Option<tokio_postgres::CancelToken>);
+struct CancelOnDrop(Option<(tokio_postgres::CancelToken, Option<Arc<CancelTarget>>)>);
+
+/// What a PostgreSQL [`Conn`] knows besides its connection.
+#[derive(Debug, Clone, Default)]
+pub struct PgSide {
+    /// Where cancel requests go (the pool's host and port).
+    pub(crate) cancel: Option<Arc<CancelTarget>>,
+    /// Set when an owner (a one-statement lease, a transaction) closes the connection itself
+    /// after a statement abandoned mid-flight, and sends the cancel request first: the
+    /// statement's own guard then stays quiet (PgBouncer 1.18 crashes on two cancel
+    /// requests for one client at once).
+    pub(crate) owned: bool,
+}
+
+impl PgSide {
+    /// A side whose cancel requests go to `cancel`.
+    pub fn new(cancel: Option<Arc<CancelTarget>>) -> PgSide {
+        PgSide {
+            cancel,
+            owned: false,
+        }
+    }
+
+    fn guard(&self, c: &AsyncPgConnection) -> CancelOnDrop {
+        CancelOnDrop((!self.owned).then(|| (c.cancel_token(), self.cancel.clone())))
+    }
+}
 
 impl CancelOnDrop {
     fn disarm(mut self) {
@@ -46,13 +74,13 @@ impl CancelOnDrop {
 
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {
-        let Some(token) = self.0.take() else {
+        let Some((token, target)) = self.0.take() else {
             return;
         };
         if let Ok(h) = tokio::runtime::Handle::try_current() {
             tracing::debug!(target: "chakra::sql", "statement dropped while running: sending a cancel request");
             h.spawn(async move {
-                let _ = token.cancel_query(tokio_postgres::NoTls).await;
+                super::cancel::send_cancel(token, target.as_deref()).await;
             });
         }
     }
@@ -77,7 +105,7 @@ impl Conn {
     /// The dialect of this connection.
     pub fn dialect(&self) -> Dialect {
         match self {
-            Conn::Postgres(_) => Dialect::Postgres,
+            Conn::Postgres(..) => Dialect::Postgres,
             Conn::Sqlite(_) => Dialect::Sqlite,
         }
     }
@@ -86,8 +114,8 @@ impl Conn {
     pub async fn fetch(&mut self, q: &CompiledQuery) -> Result<Vec<Row>> {
         let started = Instant::now();
         let raw: Vec<DynRow> = match self {
-            Conn::Postgres(c) => {
-                let guard = CancelOnDrop(Some(c.cancel_token()));
+            Conn::Postgres(c, side) => {
+                let guard = side.guard(c);
                 let r = DynQuery(q).load(&mut **c).await;
                 guard.disarm();
                 r
@@ -105,8 +133,8 @@ impl Conn {
     pub async fn execute(&mut self, q: &CompiledQuery) -> Result<u64> {
         let started = Instant::now();
         let n = match self {
-            Conn::Postgres(c) => {
-                let guard = CancelOnDrop(Some(c.cancel_token()));
+            Conn::Postgres(c, side) => {
+                let guard = side.guard(c);
                 let r = DynQuery(q).execute(&mut **c).await;
                 guard.disarm();
                 r
@@ -122,8 +150,8 @@ impl Conn {
     pub async fn batch_execute(&mut self, sql: &str) -> Result<()> {
         let started = Instant::now();
         match self {
-            Conn::Postgres(c) => {
-                let guard = CancelOnDrop(Some(c.cancel_token()));
+            Conn::Postgres(c, side) => {
+                let guard = side.guard(c);
                 let r = c.batch_execute(sql).await;
                 guard.disarm();
                 r
@@ -140,12 +168,44 @@ impl Conn {
         Ok(())
     }
 
+    /// Marks the connection as owned by a lease or transaction that sends the cancel
+    /// request itself when it is dropped mid-statement ([`Conn::discard_cancelled`]).
+    pub(crate) fn mark_owned(&mut self) {
+        if let Conn::Postgres(_, side) = self {
+            side.owned = true;
+        }
+    }
+
     /// Removes the connection from its pool and closes it. Used when its state is unknown
     /// (a transaction that was neither committed nor rolled back): closing makes the
     /// database roll back, and nobody else ever sees the half-done transaction.
     pub fn discard(self) {
         match self {
-            Conn::Postgres(c) => drop(Object::take(c)),
+            Conn::Postgres(c, _) => drop(Object::take(c)),
+            Conn::Sqlite(c) => drop(Object::take(c)),
+        }
+    }
+
+    /// Like [`Conn::discard`], for a connection whose statement was abandoned mid-flight: on
+    /// PostgreSQL the connection is closed only after a cancel request for it has been
+    /// sent. Directly connected, the order does not matter (the server finds the backend by
+    /// its key); behind PgBouncer it does: the pooler forwards a cancel only for a client
+    /// that is still connected, and would otherwise leave the statement running.
+    pub fn discard_cancelled(self) {
+        match self {
+            Conn::Postgres(c, side) => {
+                let conn = Object::take(c);
+                let token = conn.cancel_token();
+                match tokio::runtime::Handle::try_current() {
+                    Ok(h) => {
+                        h.spawn(async move {
+                            super::cancel::send_cancel(token, side.cancel.as_deref()).await;
+                            drop(conn);
+                        });
+                    }
+                    Err(_) => drop(conn),
+                }
+            }
             Conn::Sqlite(c) => drop(Object::take(c)),
         }
     }

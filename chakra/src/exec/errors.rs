@@ -68,11 +68,24 @@ fn concurrency_failure(
             Error::StatementTimeout(fail(Some("57014")))
         }
         _ if m.starts_with("terminating connection") => Error::ConnectionLost(fail(Some("57P01"))),
+        // PgBouncer closing the client after its server connection failed (`08P01`): at
+        // link time (`invalid server parameter`: the idle server it picked had been
+        // terminated; nothing ran) or mid-transaction (`server conn crashed?`).
+        _ if m == "invalid server parameter" || m.starts_with("server conn crashed") => {
+            Error::ConnectionLost(fail(Some("08P01")))
+        }
         _ if m.starts_with("database is locked") || m.starts_with("database table is locked") => {
             Error::LockTimeout(fail(None))
         }
         _ => return None,
     })
+}
+
+/// `prepared statement "s12" does not exist` / `… already exists`: what a statement cached
+/// on one server session says when a transaction pooler ran it on another.
+fn lost_prepared_statement(message: &str) -> bool {
+    message.starts_with("prepared statement \"")
+        && (message.ends_with("does not exist") || message.ends_with("already exists"))
 }
 
 /// Converts a diesel error raised while running `sql`.
@@ -99,6 +112,16 @@ pub fn from_diesel(e: DieselError, sql: impl FnOnce() -> String) -> Error {
                 // SQLite reports some foreign-key failures (RESTRICT on delete) without the
                 // extended code diesel classifies.
                 _ if v.message == "FOREIGN KEY constraint failed" => foreign_key_error(v, sql),
+                _ if lost_prepared_statement(&v.message) => Error::Database {
+                    message: format!(
+                        "{}: the connection goes through a transaction pooler (such as PgBouncer \
+                         in pool_mode = transaction), which runs each transaction on any server \
+                         session; open the pool with pooler=transaction (a URL parameter, \
+                         chakra.toml [database] pooler, or PoolOptions::pooler)",
+                        v.message
+                    ),
+                    sql: Some(sql()),
+                },
                 _ => Error::Database {
                     message: v.message,
                     sql: Some(sql()),

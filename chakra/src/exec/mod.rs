@@ -11,12 +11,14 @@
 //! - [`errors`] — diesel/pool errors → [`chakra_dsl::Error`].
 //! - [`sqlite_setup`] — per-connection SQLite pragmas and functions.
 
+pub mod cancel;
 pub mod coerce;
 pub mod conn;
 pub mod errors;
 pub mod executor;
 pub mod log;
 pub mod pool;
+pub mod pooler;
 pub mod query;
 pub mod row;
 pub mod sqlite_setup;

@@ -1,11 +1,12 @@
 //! [`Pool`]: a deadpool of diesel-async connections to one database, PostgreSQL or SQLite
 //! (chosen from the URL at run time).
 
+use super::cancel::CancelTarget;
 use super::conn::{Conn, Row, SqliteConn};
 use super::errors::from_pool;
 use super::sqlite_setup;
 use super::transaction::Transaction;
-use crate::config::{default_url, DatabaseUrl, PoolSettings};
+use crate::config::{default_url, DatabaseUrl, PoolSettings, Pooler};
 use crate::sql::{compile, compile_parts, CompiledQuery, Dialect};
 use chakra_dsl::{Error, Result, Statement};
 use diesel_async::pooled_connection::deadpool::Pool as DeadPool;
@@ -34,6 +35,10 @@ pub struct PoolOptions {
     /// how long a statement waits for another connection's write lock before
     /// [`chakra_dsl::Error::LockTimeout`] (default 10 s). `None`: the server's setting.
     pub statement_timeout: Option<Duration>,
+    /// What sits between Chakra and PostgreSQL: [`Pooler::Transaction`] for PgBouncer in
+    /// transaction mode (no prepared-statement cache, every statement in a transaction,
+    /// `statement_timeout` per transaction). Ignored on SQLite.
+    pub pooler: Pooler,
 }
 
 impl Default for PoolOptions {
@@ -42,6 +47,7 @@ impl Default for PoolOptions {
             max_size: 10,
             wait_timeout: Duration::from_secs(30),
             statement_timeout: None,
+            pooler: Pooler::None,
         }
     }
 }
@@ -58,6 +64,9 @@ impl PoolOptions {
         if s.statement_timeout.is_some() {
             self.statement_timeout = s.statement_timeout;
         }
+        if let Some(p) = s.pooler {
+            self.pooler = p;
+        }
         self
     }
 }
@@ -72,6 +81,8 @@ enum Backend {
 pub struct Pool {
     backend: Arc<Backend>,
     opts: Arc<PoolOptions>,
+    /// Where cancel requests for abandoned PostgreSQL statements go.
+    cancel: Option<Arc<CancelTarget>>,
 }
 
 impl std::fmt::Debug for Pool {
@@ -118,21 +129,35 @@ impl Pool {
         let parsed = DatabaseUrl::parse(url)?;
         let statement_ms = opts.statement_timeout.map(|d| d.as_millis().max(1) as u64);
         let build_err = |e: deadpool::managed::BuildError| Error::Config(e.to_string());
+        let mut cancel = None;
         let backend = match parsed {
             DatabaseUrl::Postgres(u) => {
+                cancel = CancelTarget::from_url(&u).map(Arc::new);
                 let mut cfg = ManagerConfig::<AsyncPgConnection>::default();
                 // A broken or mid-transaction connection is still detected and dropped;
                 // `Verified` would add a `SELECT 1` round trip to every checkout.
                 cfg.recycling_method = RecyclingMethod::Fast;
-                if let Some(ms) = statement_ms {
+                let pooled = opts.pooler == Pooler::Transaction;
+                // Behind a transaction pooler a session `SET` would land on whichever server
+                // connection runs it: the timeout is set per transaction instead
+                // (`Transaction::begin_with`), and no statement is cached (a statement
+                // prepared in one transaction may be gone, or another client's, in the next).
+                let session_ms = statement_ms.filter(|_| !pooled);
+                if pooled || session_ms.is_some() {
                     cfg.custom_setup = Box::new(move |url: &str| {
                         let url = url.to_owned();
                         async move {
                             use diesel_async::{AsyncConnection, SimpleAsyncConnection};
-                            let mut c = AsyncPgConnection::establish(&url).await?;
-                            c.batch_execute(&format!("SET statement_timeout = {ms}"))
-                                .await
-                                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                            let mut c = if pooled {
+                                super::pooler::establish(&url).await?
+                            } else {
+                                AsyncPgConnection::establish(&url).await?
+                            };
+                            if let Some(ms) = session_ms {
+                                c.batch_execute(&format!("SET statement_timeout = {ms}"))
+                                    .await
+                                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                            }
                             Ok(c)
                         }
                         .boxed()
@@ -186,6 +211,7 @@ impl Pool {
         let pool = Pool {
             backend: Arc::new(backend),
             opts: Arc::new(opts),
+            cancel,
         };
         // Fail now, naming the database, rather than at the first query.
         drop(pool.acquire().await.map_err(|e| match e {
@@ -230,7 +256,10 @@ impl Pool {
     pub async fn acquire(&self) -> Result<Conn> {
         let err = |e| from_pool(e, self.opts.max_size, self.opts.wait_timeout);
         Ok(match &*self.backend {
-            Backend::Postgres(p) => Conn::Postgres(p.get().await.map_err(err)?),
+            Backend::Postgres(p) => Conn::Postgres(
+                p.get().await.map_err(err)?,
+                super::conn::PgSide::new(self.cancel.clone()),
+            ),
             Backend::Sqlite(p) => Conn::Sqlite(p.get().await.map_err(err)?),
         })
     }
@@ -262,6 +291,18 @@ impl Pool {
             conn.discard();
         }
         again
+    }
+
+    /// [`Pool::run_again`] for a statement run in a transaction of its own behind a
+    /// transaction pooler (the failed transaction has closed its connection already).
+    fn pooled_again(&self, r: &Result<impl Sized>, q: &CompiledQuery, attempt: usize) -> bool {
+        match r {
+            Err(Error::ConnectionLost(fail)) => {
+                attempt <= self.opts.max_size
+                    && (matches!(fail.sqlstate.as_deref(), Some("57P01" | "08003")) || is_read(q))
+            }
+            _ => false,
+        }
     }
 
     /// Compiles a statement for this pool's dialect.
@@ -300,11 +341,34 @@ impl Pool {
         Ok(n)
     }
 
+    /// True when statements go through a transaction pooler (see [`Pooler::Transaction`]).
+    fn behind_transaction_pooler(&self) -> bool {
+        self.opts.pooler == Pooler::Transaction && matches!(&*self.backend, Backend::Postgres(_))
+    }
+
     /// Runs an already compiled statement and returns its rows.
     pub async fn fetch_compiled(&self, q: &CompiledQuery) -> Result<Vec<Row>> {
+        if self.behind_transaction_pooler() {
+            // Parse and execute must reach the same server session: only a transaction
+            // keeps one.
+            let mut attempt = 0;
+            loop {
+                let r = async {
+                    let mut tx = self.begin().await?;
+                    let rows = tx.fetch_compiled(q).await?;
+                    tx.commit().await?;
+                    Ok(rows)
+                }
+                .await;
+                if !self.pooled_again(&r, q, attempt) {
+                    return r;
+                }
+                attempt += 1;
+            }
+        }
         let mut attempt = 0;
         loop {
-            let mut lease = Lease(Some(self.acquire().await?));
+            let mut lease = Lease::new(self.acquire().await?);
             let r = lease.conn().fetch(q).await;
             if !self.run_again(&r, lease.finish(), q, attempt) {
                 return r;
@@ -315,9 +379,25 @@ impl Pool {
 
     /// Runs an already compiled statement and returns the affected-row count.
     pub async fn execute_compiled(&self, q: &CompiledQuery) -> Result<u64> {
+        if self.behind_transaction_pooler() {
+            let mut attempt = 0;
+            loop {
+                let r = async {
+                    let mut tx = self.begin().await?;
+                    let n = tx.execute_compiled(q).await?;
+                    tx.commit().await?;
+                    Ok(n)
+                }
+                .await;
+                if !self.pooled_again(&r, q, attempt) {
+                    return r;
+                }
+                attempt += 1;
+            }
+        }
         let mut attempt = 0;
         loop {
-            let mut lease = Lease(Some(self.acquire().await?));
+            let mut lease = Lease::new(self.acquire().await?);
             let r = lease.conn().execute(q).await;
             if !self.run_again(&r, lease.finish(), q, attempt) {
                 return r;
@@ -337,9 +417,17 @@ impl Pool {
         super::Executor::fetch_one(&mut me, select, model, detail).await
     }
 
-    /// Runs SQL text without parameters (DDL, scripts).
+    /// Runs SQL text without parameters (DDL, scripts). Behind a transaction pooler with a
+    /// statement timeout, the text runs in a transaction of its own so the timeout (a
+    /// `SET LOCAL`) covers it; statements that refuse a transaction block (`CREATE INDEX
+    /// CONCURRENTLY`, `VACUUM`) then need a direct connection.
     pub async fn batch_execute(&self, sql: &str) -> Result<()> {
-        let mut lease = Lease(Some(self.acquire().await?));
+        if self.behind_transaction_pooler() && self.opts.statement_timeout.is_some() {
+            let mut tx = self.begin().await?;
+            tx.batch_execute(sql).await?;
+            return tx.commit().await;
+        }
+        let mut lease = Lease::new(self.acquire().await?);
         let r = lease.conn().batch_execute(sql).await;
         drop(lease.finish());
         r
@@ -357,10 +445,21 @@ impl Pool {
         &self,
         opts: crate::exec::transaction::TxOptions,
     ) -> Result<Transaction> {
+        // Behind a transaction pooler the statement timeout is the transaction's own.
+        let setup = match (
+            self.behind_transaction_pooler(),
+            self.opts.statement_timeout,
+        ) {
+            (true, Some(d)) => Some(format!(
+                "SET LOCAL statement_timeout = {}",
+                d.as_millis().max(1)
+            )),
+            _ => None,
+        };
         let mut attempt = 0;
         loop {
             let conn = self.acquire().await?;
-            match Transaction::begin_with(conn, opts).await {
+            match Transaction::begin_with_setup(conn, opts, setup.as_deref()).await {
                 Err(Error::ConnectionLost(_)) if attempt <= self.opts.max_size => attempt += 1,
                 other => return other,
             }
@@ -376,6 +475,11 @@ impl Pool {
 struct Lease(Option<Conn>);
 
 impl Lease {
+    fn new(mut conn: Conn) -> Lease {
+        conn.mark_owned();
+        Lease(Some(conn))
+    }
+
     fn conn(&mut self) -> &mut Conn {
         self.0.as_mut().expect("leased until finished")
     }
@@ -388,8 +492,8 @@ impl Lease {
 
 impl Drop for Lease {
     fn drop(&mut self) {
-        if let Some(c @ Conn::Postgres(_)) = self.0.take() {
-            c.discard();
+        if let Some(c @ Conn::Postgres(..)) = self.0.take() {
+            c.discard_cancelled();
         }
     }
 }

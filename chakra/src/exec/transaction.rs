@@ -98,7 +98,22 @@ impl Transaction {
 
     /// Begins a transaction with options. When `BEGIN` fails the connection is closed.
     pub async fn begin_with(conn: Conn, opts: TxOptions) -> Result<Transaction> {
-        let sql = opts.isolation.begin_sql(conn.dialect());
+        Transaction::begin_with_setup(conn, opts, None).await
+    }
+
+    /// Begins a transaction and runs `setup` (transaction-local settings such as
+    /// `SET LOCAL statement_timeout`) in the same round trip.
+    pub(crate) async fn begin_with_setup(
+        mut conn: Conn,
+        opts: TxOptions,
+        setup: Option<&str>,
+    ) -> Result<Transaction> {
+        conn.mark_owned();
+        let begin = opts.isolation.begin_sql(conn.dialect());
+        let sql = match setup {
+            Some(s) => std::borrow::Cow::Owned(format!("{begin}; {s}")),
+            None => std::borrow::Cow::Borrowed(begin),
+        };
         // Owned by the transaction from the start: dropped mid-BEGIN, it is closed.
         let mut t = Transaction {
             conn: Some(conn),
@@ -106,7 +121,7 @@ impl Transaction {
             failed: None,
             in_flight: false,
         };
-        if let Err(e) = t.conn()?.batch_execute(sql).await {
+        if let Err(e) = t.conn()?.batch_execute(&sql).await {
             if let Some(c) = t.conn.take() {
                 c.discard();
             }
@@ -305,7 +320,11 @@ impl Drop for Transaction {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take() {
             tracing::debug!(target: "chakra::sql", "transaction dropped while open: closing its connection");
-            conn.discard();
+            if self.in_flight {
+                conn.discard_cancelled();
+            } else {
+                conn.discard();
+            }
         }
     }
 }

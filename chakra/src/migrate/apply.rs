@@ -78,9 +78,27 @@ impl Migrator {
         self.pool.dialect()
     }
 
+    /// A connection with a server session of its own. Behind a transaction pooler
+    /// (`pooler=transaction`) there is none to have: the migration lock is a session advisory
+    /// lock, so migrations are refused with a named error instead of running unprotected.
+    async fn session_conn(&self) -> Result<crate::exec::Conn> {
+        if self.pool.dialect() == Dialect::Postgres
+            && self.pool.options().pooler == crate::Pooler::Transaction
+        {
+            return Err(Error::Migration(
+                "migrations need a PostgreSQL session of their own (the migration lock is a \
+                 session advisory lock), and this pool goes through a transaction pooler \
+                 (pooler=transaction), which hands each transaction to any server connection: \
+                 point --database-url at PostgreSQL directly, not at PgBouncer"
+                    .into(),
+            ));
+        }
+        self.pool.acquire().await
+    }
+
     /// The recorded history (empty before the first `apply`).
     pub async fn history(&self) -> Result<Vec<HistoryRow>> {
-        history::read_history(&mut self.pool.acquire().await?).await
+        history::read_history(&mut self.session_conn().await?).await
     }
 
     /// The history the planners see: without applied migrations whose files are gone when
@@ -116,7 +134,7 @@ impl Migrator {
     /// own (tables, columns, types, nullability, indexes); empty when they agree. Changes
     /// nothing.
     pub async fn check_database(&self) -> Result<Vec<String>> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.session_conn().await?;
         let h = self.usable(history::read_history(&mut conn).await?);
         plan::verify(&self.graph, &h)?;
         let applied: Vec<_> = self
@@ -174,7 +192,7 @@ impl Migrator {
             Dialect,
         ) -> std::result::Result<Vec<Step>, MigrationError>,
     ) -> Result<Vec<Step>> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.session_conn().await?;
         let d = conn.dialect();
         history::lock(&mut conn, self.lock_timeout, &*self.notify).await?;
         let result = async {

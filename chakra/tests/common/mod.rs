@@ -68,6 +68,47 @@ impl TestDb {
         }
     }
 
+    /// A fresh PostgreSQL database reached through PgBouncer in transaction mode: the URL
+    /// points at the pooler and carries `pooler=transaction`. (It is created and dropped on
+    /// the server directly.)
+    pub async fn pgbouncer() -> TestDb {
+        let mut db = TestDb::postgres().await;
+        let name = db.pg_name.clone().expect("a PostgreSQL database");
+        let mut url = url::Url::parse(&pgbouncer_url()).unwrap();
+        url.set_path(&format!("/{name}"));
+        url.set_query(Some("pooler=transaction"));
+        db.url = url.to_string();
+        let probe = async {
+            let (c, conn) = tokio_postgres::connect(
+                &db.url.replace("?pooler=transaction", ""),
+                tokio_postgres::NoTls,
+            )
+            .await?;
+            let h = tokio::spawn(conn);
+            c.simple_query("SELECT 1").await?;
+            drop(c);
+            let _ = h.await;
+            Ok::<_, tokio_postgres::Error>(())
+        };
+        if let Err(e) = probe.await {
+            panic!(
+                "PgBouncer is required for this test and is not reachable at {}: {e}. \
+                 Run the README's test command, which starts one.",
+                pgbouncer_url()
+            );
+        }
+        db
+    }
+
+    /// A fresh database on the given target.
+    pub async fn on(t: Target) -> TestDb {
+        match t {
+            Target::Sqlite => TestDb::sqlite().await,
+            Target::Postgres => TestDb::postgres().await,
+            Target::PgBouncer => TestDb::pgbouncer().await,
+        }
+    }
+
     /// A fresh SQLite file.
     pub async fn sqlite() -> TestDb {
         let dir = std::env::temp_dir().join(unique_name("chakra_sqlite"));
@@ -119,3 +160,47 @@ impl Drop for TestDb {
 
 /// Both backends, for tests that run on each.
 pub const BOTH: [Dialect; 2] = [Dialect::Sqlite, Dialect::Postgres];
+
+/// How a test reaches its database: SQLite, PostgreSQL directly, or PostgreSQL through
+/// PgBouncer in transaction mode (the pool opened with `pooler=transaction`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// A SQLite file.
+    Sqlite,
+    /// PostgreSQL, direct.
+    Postgres,
+    /// PostgreSQL behind PgBouncer (`pool_mode = transaction`).
+    PgBouncer,
+}
+
+impl Target {
+    /// The SQL dialect behind it.
+    pub fn dialect(self) -> Dialect {
+        match self {
+            Target::Sqlite => Dialect::Sqlite,
+            Target::Postgres | Target::PgBouncer => Dialect::Postgres,
+        }
+    }
+}
+
+impl From<Dialect> for Target {
+    fn from(d: Dialect) -> Target {
+        match d {
+            Dialect::Sqlite => Target::Sqlite,
+            Dialect::Postgres => Target::Postgres,
+        }
+    }
+}
+
+/// Every target.
+pub const TARGETS: [Target; 3] = [Target::Sqlite, Target::Postgres, Target::PgBouncer];
+
+/// The PostgreSQL targets.
+pub const PG_TARGETS: [Target; 2] = [Target::Postgres, Target::PgBouncer];
+
+/// The PgBouncer (transaction mode) in front of the test server: `CHAKRA_TEST_PGBOUNCER_URL`
+/// (the test command starts one), default `postgres://postgres@127.0.0.1:6432/postgres`.
+pub fn pgbouncer_url() -> String {
+    std::env::var("CHAKRA_TEST_PGBOUNCER_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:6432/postgres".into())
+}
