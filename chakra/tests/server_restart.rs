@@ -1,5 +1,6 @@
 //! A throwaway PostgreSQL cluster restarted (stop, start) under a light write loop: the loop
-//! resumes on fresh connections and no write that reported success is lost.
+//! resumes on fresh connections and no write that reported success is lost — connected
+//! directly, and through PgBouncer in transaction mode.
 
 use chakra::dsl::*;
 use chakra::{Error, Pool, PoolOptions};
@@ -56,8 +57,9 @@ fn run(bin: &Path, tool: &str, args: &[&str]) {
 }
 
 impl Cluster {
-    fn start() -> Cluster {
-        let dir = std::env::temp_dir().join(format!("chakra_restart_{}", std::process::id()));
+    /// `tag` keeps the clusters of the tests in one process apart (directory and port).
+    fn start(tag: u16) -> Cluster {
+        let dir = std::env::temp_dir().join(format!("chakra_restart_{}_{tag}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         if is_root() {
@@ -67,7 +69,8 @@ impl Cluster {
                 .unwrap()
                 .success());
         }
-        let port = 40000 + (std::process::id() % 20000) as u16;
+        // Each tag gets two ports: the cluster's, and the next for a PgBouncer in front.
+        let port = 40000 + (std::process::id() % 6000) as u16 * 4 + tag * 2;
         let bin = bindir();
         let data = dir.join("data");
         run(
@@ -142,11 +145,99 @@ async fn write(pool: &Pool, i: i64) -> chakra::Result<()> {
     t.commit().await
 }
 
+/// A PgBouncer (transaction mode) in front of a cluster, stopped when dropped.
+struct Bouncer {
+    dir: PathBuf,
+    port: u16,
+}
+
+impl Bouncer {
+    fn start(cluster: &Cluster) -> Bouncer {
+        let dir = cluster.dir.join("bouncer");
+        std::fs::create_dir_all(&dir).unwrap();
+        let port = cluster.port + 1;
+        let ini = format!(
+            "[databases]\n* = host=127.0.0.1 port={} user=postgres\n\n[pgbouncer]\n\
+             listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n\
+             auth_type = any\npool_mode = transaction\ndefault_pool_size = 10\n\
+             logfile = {d}/pgbouncer.log\npidfile = {d}/pgbouncer.pid\n",
+            cluster.port,
+            d = dir.display()
+        );
+        std::fs::write(dir.join("pgbouncer.ini"), ini).unwrap();
+        if is_root() {
+            assert!(Command::new("chown")
+                .args(["-R", "postgres", dir.to_str().unwrap()])
+                .status()
+                .unwrap()
+                .success());
+        }
+        let exe = Command::new("sh")
+            .args(["-c", "command -v pgbouncer || echo /usr/sbin/pgbouncer"])
+            .output()
+            .unwrap();
+        let exe = PathBuf::from(String::from_utf8_lossy(&exe.stdout).trim());
+        assert!(
+            exe.exists(),
+            "PgBouncer is required for this test (the README's test command installs it)"
+        );
+        let mut cmd = if is_root() {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&exe);
+            c
+        } else {
+            Command::new(&exe)
+        };
+        let ok = cmd
+            .arg("-d")
+            .arg(dir.join("pgbouncer.ini"))
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "PgBouncer did not start");
+        for _ in 0..50 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Bouncer { dir, port }
+    }
+
+    fn url(&self) -> String {
+        format!(
+            "postgres://postgres@127.0.0.1:{}/postgres?pooler=transaction",
+            self.port
+        )
+    }
+}
+
+impl Drop for Bouncer {
+    fn drop(&mut self) {
+        if let Ok(pid) = std::fs::read_to_string(self.dir.join("pgbouncer.pid")) {
+            let _ = Command::new("kill").arg(pid.trim()).status();
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_write_loop_resumes_after_a_server_restart() {
-    let cluster = Cluster::start();
+    let cluster = Cluster::start(0);
+    let url = cluster.url();
+    write_loop_through_a_restart(&cluster, &url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_write_loop_resumes_after_a_server_restart_behind_pgbouncer() {
+    let cluster = Cluster::start(1);
+    let bouncer = Bouncer::start(&cluster);
+    write_loop_through_a_restart(&cluster, &bouncer.url()).await;
+    drop(bouncer);
+}
+
+async fn write_loop_through_a_restart(cluster: &Cluster, url: &str) {
     let pool = Pool::connect_with(
-        &cluster.url(),
+        url,
         PoolOptions {
             max_size: 4,
             wait_timeout: Duration::from_secs(5),
@@ -192,7 +283,7 @@ async fn the_write_loop_resumes_after_a_server_restart() {
     while done.load(Ordering::SeqCst) < 30 {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let c = &cluster;
+    let c = cluster;
     tokio::task::block_in_place(|| {
         c.ctl("stop");
         std::thread::sleep(Duration::from_millis(200));

@@ -8,7 +8,14 @@ import asyncio
 import chakra
 import pytest
 from chakra import Session
+from conftest import Db
 from models import User
+
+
+@pytest.fixture
+def db(db_with_pooler: Db) -> Db:
+    """SQLite, PostgreSQL, and PostgreSQL through PgBouncer in transaction mode."""
+    return db_with_pooler
 
 
 def many(n: int, prefix: str) -> list[User]:

@@ -8,7 +8,25 @@ import asyncio
 from typing import Any
 
 import chakra
+import pytest
 from chakra import Field, Integer, Model, Session, String, errors
+from conftest import Db, with_params
+
+# Every test here runs on SQLite, PostgreSQL, and PostgreSQL through PgBouncer in
+# transaction mode.
+
+
+@pytest.fixture
+def db(db_with_pooler: Db) -> Db:
+    """This module's database: SQLite, PostgreSQL, and PostgreSQL through PgBouncer."""
+    return db_with_pooler
+
+
+@pytest.fixture(params=["postgres", "pgbouncer"])
+def pg_kind(request: pytest.FixtureRequest) -> str:
+    """PostgreSQL directly, or through PgBouncer in transaction mode."""
+    return str(request.param)
+
 
 ACCOUNTS = 10
 TRANSFERS = 200
@@ -238,15 +256,15 @@ async def test_begin_accepts_an_isolation_level(db: object) -> None:
     assert (await balances())[0] == START + 1
 
 
-async def pg_accounts(new_db: Any, params: str = "") -> Any:
-    d = new_db("postgres")
-    chakra.configure(d.url + params)
+async def pg_accounts(new_db: Any, kind: str, params: str = "") -> Any:
+    d = new_db(kind)
+    chakra.configure(with_params(d.url, params))
     await setup_accounts()
     return d
 
 
-async def test_deadlock_is_named_with_its_sqlstate_and_table(new_db: Any) -> None:
-    d = await pg_accounts(new_db)
+async def test_deadlock_is_named_with_its_sqlstate_and_table(new_db: Any, pg_kind: str) -> None:
+    d = await pg_accounts(new_db, pg_kind)
     first_locked = asyncio.Event()
     second_locked = asyncio.Event()
 
@@ -271,8 +289,8 @@ async def test_deadlock_is_named_with_its_sqlstate_and_table(new_db: Any) -> Non
     chakra.close(d.url)
 
 
-async def test_lock_timeout_from_nowait_and_for_update(new_db: Any) -> None:
-    d = await pg_accounts(new_db)
+async def test_lock_timeout_from_nowait_and_for_update(new_db: Any, pg_kind: str) -> None:
+    d = await pg_accounts(new_db, pg_kind)
     async with Session() as holder, holder.begin():
         locked = await holder.get(Account, 1, for_update=True)
         assert locked is not None
@@ -318,15 +336,15 @@ async def test_select_for_update_needs_a_transaction(db: object) -> None:
     assert (await balances())[0] == START + 20
 
 
-async def test_statement_timeout_from_the_url(new_db: Any) -> None:
-    d = await pg_accounts(new_db, "?statement_timeout=100ms")
+async def test_statement_timeout_from_the_url(new_db: Any, pg_kind: str) -> None:
+    d = await pg_accounts(new_db, pg_kind, "?statement_timeout=100ms")
     try:
         await _bridge_run('SELECT pg_sleep(5) FROM "accounts"')
     except errors.StatementTimeout as e:
         assert not e.retryable and e.sqlstate == "57014" and e.table == "accounts"
     else:
         raise AssertionError("the statement was not cancelled")
-    chakra.close(d.url + "?statement_timeout=100ms")
+    chakra.close(with_params(d.url, "?statement_timeout=100ms"))
 
 
 async def _bridge_run(sql: str) -> None:
@@ -345,8 +363,10 @@ def terminate_all(url: str) -> None:
     )
 
 
-async def test_the_pool_survives_the_server_killing_its_connections(new_db: Any) -> None:
-    d = await pg_accounts(new_db)
+async def test_the_pool_survives_the_server_killing_its_connections(
+    new_db: Any, pg_kind: str
+) -> None:
+    d = await pg_accounts(new_db, pg_kind)
     for _round in range(3):
         await asyncio.gather(*(Account.objects.count() for _ in range(8)))
         terminate_all(d.url)
@@ -393,11 +413,13 @@ async def gone_from_server(marker: str) -> float | None:
     return None
 
 
-async def test_a_cancelled_task_cancels_its_statement_on_the_server(new_db: Any) -> None:
-    d = await pg_accounts(new_db)
+async def test_a_cancelled_task_cancels_its_statement_on_the_server(
+    new_db: Any, pg_kind: str
+) -> None:
+    d = await pg_accounts(new_db, pg_kind)
     from chakra import _bridge, _chakra, config
 
-    tag = d.url.rsplit("/", 1)[1]
+    tag = d.url.rsplit("/", 1)[1].split("?")[0]
     marker = f"chakra_pycancel_plain_{tag}"
     try:
         await asyncio.wait_for(_bridge_run(f"SELECT pg_sleep(30) /* {marker} */"), 0.3)
@@ -439,8 +461,8 @@ async def test_a_cancelled_task_cancels_its_statement_on_the_server(new_db: Any)
     chakra.close(d.url)
 
 
-async def test_serialization_failure_under_repeatable_read(new_db: Any) -> None:
-    d = await pg_accounts(new_db)
+async def test_serialization_failure_under_repeatable_read(new_db: Any, pg_kind: str) -> None:
+    d = await pg_accounts(new_db, pg_kind)
     async with Session() as s:
         try:
             async with s.begin(isolation="repeatable read"):
@@ -457,8 +479,8 @@ async def test_serialization_failure_under_repeatable_read(new_db: Any) -> None:
     chakra.close(d.url)
 
 
-async def test_a_pool_wait_that_times_out_names_the_pool_size(new_db: Any) -> None:
-    d = await pg_accounts(new_db, "?max_size=1&wait_timeout=50ms")
+async def test_a_pool_wait_that_times_out_names_the_pool_size(new_db: Any, pg_kind: str) -> None:
+    d = await pg_accounts(new_db, pg_kind, "?max_size=1&wait_timeout=50ms")
     async with Session() as s, s.begin():
         try:
             await Account.objects.count()
@@ -468,4 +490,4 @@ async def test_a_pool_wait_that_times_out_names_the_pool_size(new_db: Any) -> No
         else:
             raise AssertionError("a second connection was handed out")
     assert await Account.objects.count() == ACCOUNTS
-    chakra.close(d.url + "?max_size=1&wait_timeout=50ms")
+    chakra.close(with_params(d.url, "?max_size=1&wait_timeout=50ms"))

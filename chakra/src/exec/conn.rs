@@ -38,18 +38,17 @@ pub enum Conn {
 /// over a new connection, as PostgreSQL's protocol wants; the dropped statement's own
 /// connection is closed by its owner (never reused: a late cancel could otherwise hit the
 /// next statement on it).
-struct CancelOnDrop(Option<(tokio_postgres::CancelToken, Option<Arc<CancelTarget>>)>);
+struct CancelOnDrop(Option<(tokio_postgres::CancelToken, PgSide)>);
 
 /// What a PostgreSQL [`Conn`] knows besides its connection.
 #[derive(Debug, Clone, Default)]
 pub struct PgSide {
     /// Where cancel requests go (the pool's host and port).
     pub(crate) cancel: Option<Arc<CancelTarget>>,
-    /// Set when an owner (a one-statement lease, a transaction) closes the connection itself
-    /// after a statement abandoned mid-flight, and sends the cancel request first: the
-    /// statement's own guard then stays quiet (PgBouncer 1.18 crashes on two cancel
-    /// requests for one client at once).
-    pub(crate) owned: bool,
+    /// The cancel request sent for a statement abandoned mid-flight, while it is on its way:
+    /// [`Conn::discard`] closes the connection only after it has been acted on (behind
+    /// PgBouncer a cancel for a client that has gone is dropped).
+    pending: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }
 
 impl PgSide {
@@ -57,12 +56,12 @@ impl PgSide {
     pub fn new(cancel: Option<Arc<CancelTarget>>) -> PgSide {
         PgSide {
             cancel,
-            owned: false,
+            pending: Arc::default(),
         }
     }
 
     fn guard(&self, c: &AsyncPgConnection) -> CancelOnDrop {
-        CancelOnDrop((!self.owned).then(|| (c.cancel_token(), self.cancel.clone())))
+        CancelOnDrop(Some((c.cancel_token(), self.clone())))
     }
 }
 
@@ -74,14 +73,16 @@ impl CancelOnDrop {
 
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {
-        let Some((token, target)) = self.0.take() else {
+        let Some((token, side)) = self.0.take() else {
             return;
         };
         if let Ok(h) = tokio::runtime::Handle::try_current() {
             tracing::debug!(target: "chakra::sql", "statement dropped while running: sending a cancel request");
-            h.spawn(async move {
+            let target = side.cancel.clone();
+            let task = h.spawn(async move {
                 super::cancel::send_cancel(token, target.as_deref()).await;
             });
+            *side.pending.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);
         }
     }
 }
@@ -168,42 +169,29 @@ impl Conn {
         Ok(())
     }
 
-    /// Marks the connection as owned by a lease or transaction that sends the cancel
-    /// request itself when it is dropped mid-statement ([`Conn::discard_cancelled`]).
-    pub(crate) fn mark_owned(&mut self) {
-        if let Conn::Postgres(_, side) = self {
-            side.owned = true;
-        }
-    }
-
     /// Removes the connection from its pool and closes it. Used when its state is unknown
     /// (a transaction that was neither committed nor rolled back): closing makes the
     /// database roll back, and nobody else ever sees the half-done transaction.
+    ///
+    /// When a cancel request for the connection's last statement is on its way, the
+    /// connection is closed once it has been acted on.
     pub fn discard(self) {
-        match self {
-            Conn::Postgres(c, _) => drop(Object::take(c)),
-            Conn::Sqlite(c) => drop(Object::take(c)),
-        }
-    }
-
-    /// Like [`Conn::discard`], for a connection whose statement was abandoned mid-flight: on
-    /// PostgreSQL the connection is closed only after a cancel request for it has been
-    /// sent. Directly connected, the order does not matter (the server finds the backend by
-    /// its key); behind PgBouncer it does: the pooler forwards a cancel only for a client
-    /// that is still connected, and would otherwise leave the statement running.
-    pub fn discard_cancelled(self) {
         match self {
             Conn::Postgres(c, side) => {
                 let conn = Object::take(c);
-                let token = conn.cancel_token();
-                match tokio::runtime::Handle::try_current() {
-                    Ok(h) => {
+                let pending = side
+                    .pending
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take();
+                match (pending, tokio::runtime::Handle::try_current()) {
+                    (Some(cancel), Ok(h)) => {
                         h.spawn(async move {
-                            super::cancel::send_cancel(token, side.cancel.as_deref()).await;
+                            let _ = cancel.await;
                             drop(conn);
                         });
                     }
-                    Err(_) => drop(conn),
+                    _ => drop(conn),
                 }
             }
             Conn::Sqlite(c) => drop(Object::take(c)),

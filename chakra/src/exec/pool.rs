@@ -475,8 +475,7 @@ impl Pool {
 struct Lease(Option<Conn>);
 
 impl Lease {
-    fn new(mut conn: Conn) -> Lease {
-        conn.mark_owned();
+    fn new(conn: Conn) -> Lease {
         Lease(Some(conn))
     }
 
@@ -493,7 +492,7 @@ impl Lease {
 impl Drop for Lease {
     fn drop(&mut self) {
         if let Some(c @ Conn::Postgres(..)) = self.0.take() {
-            c.discard_cancelled();
+            c.discard();
         }
     }
 }

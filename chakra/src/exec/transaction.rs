@@ -104,11 +104,10 @@ impl Transaction {
     /// Begins a transaction and runs `setup` (transaction-local settings such as
     /// `SET LOCAL statement_timeout`) in the same round trip.
     pub(crate) async fn begin_with_setup(
-        mut conn: Conn,
+        conn: Conn,
         opts: TxOptions,
         setup: Option<&str>,
     ) -> Result<Transaction> {
-        conn.mark_owned();
         let begin = opts.isolation.begin_sql(conn.dialect());
         let sql = match setup {
             Some(s) => std::borrow::Cow::Owned(format!("{begin}; {s}")),
@@ -320,11 +319,7 @@ impl Drop for Transaction {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take() {
             tracing::debug!(target: "chakra::sql", "transaction dropped while open: closing its connection");
-            if self.in_flight {
-                conn.discard_cancelled();
-            } else {
-                conn.discard();
-            }
+            conn.discard();
         }
     }
 }
