@@ -60,7 +60,13 @@ fn substitute(e: &mut Expr, table: &str, anns: &[(String, Expr)]) {
         | Expr::IsNull { expr, .. }
         | Expr::Extract { expr, .. }
         | Expr::DateOf(expr)
+        | Expr::ArrayLen(expr)
+        | Expr::ArrayIndex { expr, .. }
         | Expr::Not(expr) => substitute(expr, table, anns),
+        Expr::Contain { left, right, .. } => {
+            substitute(left, table, anns);
+            substitute(right, table, anns);
+        }
         Expr::Between { expr, low, high } => {
             substitute(expr, table, anns);
             substitute(low, table, anns);

@@ -230,6 +230,56 @@ pub enum Expr {
     /// An aggregate (`COUNT`, `SUM`, `AVG`, `MIN`, `MAX`), built and type-checked by
     /// [`crate::aggregate`].
     Aggregate(Box<Aggregate>),
+    /// A containment or key test on a JSON document or an array (`tags__contains=["a"]`,
+    /// `meta__has_keys=["a", "b"]`): PostgreSQL's `@>`, `<@`, `&&`, `?&`, `?|`; SQLite walks
+    /// the JSON text with `json_each` (and `chakra_json_contains` for JSON containment).
+    /// NULL when the left side is NULL.
+    Contain {
+        /// Which test.
+        op: ContainOp,
+        /// A JSON document or an array.
+        left: Box<Expr>,
+        /// The value tested against (a JSON document, an array, or the keys as a text array).
+        right: Box<Expr>,
+        /// Whether `left` is JSON or an array.
+        of: ContainOf,
+    },
+    /// The number of elements of an array (NULL for a NULL array).
+    ArrayLen(Box<Expr>),
+    /// The element of an array at a 0-based position (NULL past the end).
+    ArrayIndex {
+        /// The array.
+        expr: Box<Expr>,
+        /// The position, from 0.
+        index: u32,
+        /// The element type.
+        ty: ValueType,
+    },
+}
+
+/// Which containment test an [`Expr::Contain`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContainOp {
+    /// The left side contains the right (`@>`): every element (JSON: key and value,
+    /// recursively) of the right is in the left.
+    Contains,
+    /// The left side is contained in the right (`<@`).
+    ContainedBy,
+    /// The arrays share an element (`&&`).
+    Overlap,
+    /// The JSON object has every key of the right (a text array) (`?&`).
+    HasAllKeys,
+    /// The JSON object has one of the keys of the right (`?|`).
+    HasAnyKeys,
+}
+
+/// What the left side of an [`Expr::Contain`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContainOf {
+    /// A JSON document.
+    Json,
+    /// An array (SQLite: stored as JSON text).
+    Array,
 }
 
 /// What a [`Expr::JsonPath`] extracts.
@@ -432,7 +482,11 @@ impl Expr {
             | Expr::Exists(_)
             | Expr::Subquery(_) => false,
             Expr::Func { args, .. } => args.iter().any(Expr::has_aggregate),
-            Expr::Cast { expr, .. } | Expr::JsonPath { expr, .. } => expr.has_aggregate(),
+            Expr::Cast { expr, .. }
+            | Expr::JsonPath { expr, .. }
+            | Expr::ArrayLen(expr)
+            | Expr::ArrayIndex { expr, .. } => expr.has_aggregate(),
+            Expr::Contain { left, right, .. } => left.has_aggregate() || right.has_aggregate(),
             Expr::Case { whens, default, .. } => {
                 whens
                     .iter()
@@ -474,6 +528,9 @@ impl Expr {
                 JsonAs::Bool => ValueType::Bool,
             }),
             Expr::DateOf(_) => Some(ValueType::Date),
+            Expr::ArrayLen(_) => Some(ValueType::I64),
+            Expr::ArrayIndex { ty, .. } => Some(ty.clone()),
+            Expr::Contain { .. } => Some(ValueType::Bool),
             Expr::Arith { left, right, .. } => left.value_type().or_else(|| right.value_type()),
             Expr::Bool(_)
             | Expr::Compare { .. }

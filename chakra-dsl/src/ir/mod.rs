@@ -11,7 +11,8 @@ pub mod select;
 pub mod write;
 
 pub use expr::{
-    AggFunc, Aggregate, ArithOp, CmpOp, ColumnRef, DatePart, Expr, JsonAs, LikeKind, ScalarFunc,
+    AggFunc, Aggregate, ArithOp, CmpOp, ColumnRef, ContainOf, ContainOp, DatePart, Expr, JsonAs,
+    LikeKind, ScalarFunc,
 };
 pub use select::{
     Join, JoinKind, LockStrength, LockWait, OrderBy, RowLock, Select, SelectItem, Source, Statement,

@@ -109,9 +109,12 @@ pub fn nullable_columns(meta: &ModelMeta, e: &Expr, out: &mut Vec<Expr>) {
                 out.push(e.clone());
             }
         }
-        Expr::Extract { expr, .. } | Expr::DateOf(expr) | Expr::Not(expr) => {
-            nullable_columns(meta, expr, out)
-        }
+        Expr::Extract { expr, .. }
+        | Expr::DateOf(expr)
+        | Expr::Not(expr)
+        | Expr::ArrayLen(expr)
+        | Expr::ArrayIndex { expr, .. } => nullable_columns(meta, expr, out),
+        Expr::Contain { left, .. } => nullable_columns(meta, left, out),
         Expr::Arith { left, right, .. } | Expr::Compare { left, right, .. } => {
             nullable_columns(meta, left, out);
             nullable_columns(meta, right, out);
@@ -272,10 +275,105 @@ impl ParsedLookup<'_> {
         })
     }
 
+    /// A containment or key test on a JSON field or an array (`tags__contains=["a"]`,
+    /// `meta__contained_by={…}`, `tags__overlap=[…]`, `meta__has_keys=["a", "b"]`): one
+    /// bound value on the right, so the SQL text never depends on how many elements or keys
+    /// it holds.
+    fn build_contain(&self, arg: LookupArg, ty: &ValueType) -> Result<Condition> {
+        use crate::ir::{ContainOf, ContainOp};
+        let lhs = self.operand();
+        let mut nullable = Vec::new();
+        nullable_columns(self.model, &lhs, &mut nullable);
+        let of = if *ty == ValueType::Json {
+            ContainOf::Json
+        } else {
+            ContainOf::Array
+        };
+        let (op, right) = match self.lookup {
+            Lookup::HasKeys | Lookup::HasAnyKeys => {
+                let keys = match arg {
+                    LookupArg::List(v) => v,
+                    _ => return Err(self.bad_arg("one value", "expected a list of keys")),
+                };
+                let mut items = Vec::with_capacity(keys.len());
+                for k in keys {
+                    match k {
+                        Value::Text(t) if super::parse::valid_json_key(&t) => {
+                            items.push(Value::Text(t))
+                        }
+                        other => {
+                            return Err(self.bad_arg(
+                                &other.to_string(),
+                                "keys are text of letters, digits, _, - and spaces",
+                            ))
+                        }
+                    }
+                }
+                let arr = crate::value::ArrayValue::from_values(&ValueType::Text, &items)
+                    .ok_or_else(|| self.bad_arg("?", "keys are text"))?;
+                let op = if self.lookup == Lookup::HasKeys {
+                    ContainOp::HasAllKeys
+                } else {
+                    ContainOp::HasAnyKeys
+                };
+                (op, Expr::Value(Value::Array(arr)))
+            }
+            l => {
+                let v = match arg {
+                    LookupArg::Scalar(Operand::Value(v)) => v,
+                    LookupArg::Scalar(Operand::Expr(_)) => {
+                        return Err(self.bad_arg(
+                            "an expression",
+                            &format!("{:?} takes a value", l.name()),
+                        ))
+                    }
+                    _ => return Err(self.bad_arg("a list of values", "expected one value")),
+                };
+                if v.is_null() {
+                    return Err(self.bad_arg(
+                        "None",
+                        &format!("None cannot be used with {:?}", l.name()),
+                    ));
+                }
+                let v = coerce_value(self, ty, v)?;
+                let op = match l {
+                    Lookup::Contains => ContainOp::Contains,
+                    Lookup::ContainedBy => ContainOp::ContainedBy,
+                    _ => ContainOp::Overlap,
+                };
+                (op, Expr::Value(v))
+            }
+        };
+        Ok(Condition {
+            expr: Expr::Contain {
+                op,
+                left: Box::new(lhs),
+                right: Box::new(right),
+                of,
+            },
+            nullable,
+        })
+    }
+
     /// Builds the condition for `arg`, checking its shape and types first.
     pub fn build(&self, arg: LookupArg) -> Result<Condition> {
         if self.lookup == Lookup::HasKey || !self.json_path.is_empty() {
             return self.build_json(arg);
+        }
+        {
+            let ty = self.operand_type();
+            if matches!(ty, ValueType::Json | ValueType::Array(_))
+                && matches!(
+                    self.lookup,
+                    Lookup::Contains
+                        | Lookup::ContainedBy
+                        | Lookup::Overlap
+                        | Lookup::HasKeys
+                        | Lookup::HasAnyKeys
+                )
+            {
+                return self.build_contain(arg, &ty);
+            }
         }
         let lhs = self.operand();
         let ty = self.operand_type();
@@ -392,6 +490,9 @@ impl ParsedLookup<'_> {
                 lhs.like(kind, text, ci)
             }
             Lookup::HasKey => unreachable!("has_key is built by build_json"),
+            Lookup::HasKeys | Lookup::HasAnyKeys | Lookup::ContainedBy | Lookup::Overlap => {
+                unreachable!("containment is built by build_contain")
+            }
             Lookup::Regex | Lookup::IRegex => {
                 let pattern = self.text_arg(scalar(arg)?)?;
                 Expr::Regex {

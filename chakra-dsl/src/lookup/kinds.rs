@@ -45,10 +45,18 @@ pub enum Lookup {
     Ne,
     /// A JSON object has the key (`meta__has_key="plan"`, `meta__a__has_key="b"`).
     HasKey,
+    /// A JSON object has every one of the keys (`meta__has_keys=["a", "b"]`).
+    HasKeys,
+    /// A JSON object has one of the keys (`meta__has_any_keys=["a", "b"]`).
+    HasAnyKeys,
+    /// A JSON document or an array is contained in the value (`tags__contained_by=[…]`).
+    ContainedBy,
+    /// Two arrays share an element (`tags__overlap=["a", "b"]`).
+    Overlap,
 }
 
 /// Every lookup, in the order error messages list them.
-pub const ALL_LOOKUPS: [Lookup; 19] = [
+pub const ALL_LOOKUPS: [Lookup; 23] = [
     Lookup::Exact,
     Lookup::IExact,
     Lookup::Contains,
@@ -68,6 +76,10 @@ pub const ALL_LOOKUPS: [Lookup; 19] = [
     Lookup::IRegex,
     Lookup::Ne,
     Lookup::HasKey,
+    Lookup::HasKeys,
+    Lookup::HasAnyKeys,
+    Lookup::ContainedBy,
+    Lookup::Overlap,
 ];
 
 impl Lookup {
@@ -93,6 +105,10 @@ impl Lookup {
             Lookup::IRegex => "iregex",
             Lookup::Ne => "ne",
             Lookup::HasKey => "has_key",
+            Lookup::HasKeys => "has_keys",
+            Lookup::HasAnyKeys => "has_any_keys",
+            Lookup::ContainedBy => "contained_by",
+            Lookup::Overlap => "overlap",
         }
     }
 
@@ -129,8 +145,15 @@ impl Lookup {
     pub fn applies_to(self, ty: &ValueType) -> bool {
         let text = *ty == ValueType::Text;
         let unordered = matches!(ty, ValueType::Json | ValueType::Array(_));
-        if self == Lookup::HasKey {
-            return *ty == ValueType::Json;
+        match self {
+            Lookup::HasKey | Lookup::HasKeys | Lookup::HasAnyKeys => {
+                return *ty == ValueType::Json
+            }
+            // Text: a substring; JSON and arrays: containment.
+            Lookup::Contains => return text || unordered,
+            Lookup::ContainedBy => return unordered,
+            Lookup::Overlap => return matches!(ty, ValueType::Array(_)),
+            _ => {}
         }
         if self.is_text_only() {
             return text;
@@ -150,10 +173,16 @@ pub enum Transform {
     Date,
     /// A date part as an integer.
     Part(DatePart),
+    /// The number of elements of an array (`tags__len=2`).
+    Len,
+    /// The element of an array at a 0-based position (`tags__0="a"`).
+    Index(u32),
 }
 
-/// Every transform, in the order error messages list them.
-pub const ALL_TRANSFORMS: [Transform; 8] = [
+/// Every named transform, in the order error messages list them (array positions,
+/// `tags__0`, are digits).
+pub const ALL_TRANSFORMS: [Transform; 9] = [
+    Transform::Len,
     Transform::Date,
     Transform::Part(DatePart::Year),
     Transform::Part(DatePart::Month),
@@ -166,8 +195,10 @@ pub const ALL_TRANSFORMS: [Transform; 8] = [
 
 impl Transform {
     /// The name used in keyword arguments.
-    pub fn name(self) -> &'static str {
-        match self {
+    pub fn name(self) -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed(match self {
+            Transform::Index(i) => return std::borrow::Cow::Owned(i.to_string()),
+            Transform::Len => "len",
             Transform::Date => "date",
             Transform::Part(DatePart::Year) => "year",
             Transform::Part(DatePart::Month) => "month",
@@ -176,11 +207,14 @@ impl Transform {
             Transform::Part(DatePart::Hour) => "hour",
             Transform::Part(DatePart::Minute) => "minute",
             Transform::Part(DatePart::Second) => "second",
-        }
+        })
     }
 
-    /// The transform with this name.
+    /// The transform with this name (digits: an array position).
     pub fn from_name(name: &str) -> Option<Transform> {
+        if !name.is_empty() && name.len() <= 9 && name.bytes().all(|b| b.is_ascii_digit()) {
+            return name.parse().ok().map(Transform::Index);
+        }
         ALL_TRANSFORMS.iter().copied().find(|t| t.name() == name)
     }
 
@@ -192,6 +226,8 @@ impl Transform {
                 (*t == ValueType::DateTime).then_some(ValueType::I64)
             }
             (Transform::Part(_), ValueType::DateTime | ValueType::Date) => Some(ValueType::I64),
+            (Transform::Len, ValueType::Array(_)) => Some(ValueType::I64),
+            (Transform::Index(_), ValueType::Array(elem)) => Some((**elem).clone()),
             _ => None,
         }
     }
@@ -208,7 +244,10 @@ pub fn choices_for(ty: &ValueType) -> Vec<String> {
             ALL_TRANSFORMS
                 .iter()
                 .filter(|t| t.output(ty).is_some())
-                .map(|t| t.name().to_owned()),
+                .map(|t| t.name().into_owned()),
+        )
+        .chain(
+            matches!(ty, ValueType::Array(_)).then(|| "an array position (0, 1, …)".to_owned()),
         )
         .collect()
 }

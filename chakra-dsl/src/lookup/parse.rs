@@ -193,7 +193,7 @@ fn path_name(field: &FieldMeta, transforms: &[Transform]) -> String {
     let mut s = field.name.clone();
     for t in transforms {
         s.push_str("__");
-        s.push_str(t.name());
+        s.push_str(&t.name());
     }
     s
 }
@@ -213,6 +213,18 @@ impl ParsedLookup<'_> {
         let ty = self.operand_type();
         if self.lookup == Lookup::HasKey {
             return ArgShape::Text;
+        }
+        if matches!(self.lookup, Lookup::HasKeys | Lookup::HasAnyKeys) {
+            return ArgShape::List(ValueType::Text);
+        }
+        if matches!(
+            self.lookup,
+            Lookup::Contains | Lookup::ContainedBy | Lookup::Overlap
+        ) && matches!(ty, ValueType::Json | ValueType::Array(_))
+            && self.json_path.is_empty()
+        {
+            // A document or an array of the field's own type.
+            return ArgShape::Scalar(ty);
         }
         if !self.json_path.is_empty() && self.lookup != Lookup::IsNull {
             // Any JSON scalar: the value's own type decides the comparison.
@@ -237,6 +249,18 @@ impl ParsedLookup<'_> {
                     part: *p,
                     expr: Box::new(e),
                 },
+                Transform::Len => Expr::ArrayLen(Box::new(e)),
+                Transform::Index(i) => {
+                    let ty = match e.value_type() {
+                        Some(ValueType::Array(elem)) => *elem,
+                        _ => ValueType::Json,
+                    };
+                    Expr::ArrayIndex {
+                        expr: Box::new(e),
+                        index: *i,
+                        ty,
+                    }
+                }
             };
         }
         e

@@ -129,7 +129,14 @@ pub fn rename_qualifiers(e: &mut Expr, f: &dyn Fn(&str) -> Option<String>) {
                 rename_qualifiers(a, f);
             }
         }
-        Expr::Cast { expr, .. } | Expr::JsonPath { expr, .. } => rename_qualifiers(expr, f),
+        Expr::Cast { expr, .. }
+        | Expr::JsonPath { expr, .. }
+        | Expr::ArrayLen(expr)
+        | Expr::ArrayIndex { expr, .. } => rename_qualifiers(expr, f),
+        Expr::Contain { left, right, .. } => {
+            rename_qualifiers(left, f);
+            rename_qualifiers(right, f);
+        }
         Expr::Case { whens, default, .. } => {
             for (c, v) in whens {
                 rename_qualifiers(c, f);

@@ -22,6 +22,11 @@ diesel::define_sql_function! {
 }
 
 diesel::define_sql_function! {
+    /// JSON containment with PostgreSQL's `@>` rules (`crate::sql::json_contains`).
+    fn chakra_json_contains(a: Nullable<Text>, b: Nullable<Text>) -> Nullable<diesel::sql_types::Bool>;
+}
+
+diesel::define_sql_function! {
     /// `text REGEXP pattern` calls `regexp(pattern, text)`.
     fn regexp(pattern: Text, text: Nullable<Text>) -> Nullable<diesel::sql_types::Bool>;
 }
@@ -161,6 +166,8 @@ pub fn establish(target: &str, is_file: bool, busy_ms: Option<u64>) -> Result<Sq
     chakra_upper_utils::register_impl(&mut conn, |x: Option<String>| x.map(|s| s.to_uppercase()))
         .map_err(setup)?;
     regexp_utils::register_impl(&mut conn, regex_match).map_err(setup)?;
+    chakra_json_contains_utils::register_impl(&mut conn, crate::sql::json_contains::sql_contains)
+        .map_err(setup)?;
     chakra_decimal_sum_utils::register_impl::<DecimalSum, _>(&mut conn).map_err(setup)?;
     chakra_decimal_avg_utils::register_impl::<DecimalAvg, _>(&mut conn).map_err(setup)?;
     chakra_decimal_min_utils::register_impl::<DecimalMin, _>(&mut conn).map_err(setup)?;

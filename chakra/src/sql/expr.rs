@@ -4,6 +4,7 @@ use super::sqlite_values::scalar_to_json;
 use super::statement::select;
 use super::writer::SqlWriter;
 use super::Dialect;
+use chakra_dsl::ir::{ContainOf, ContainOp};
 use chakra_dsl::{
     AggFunc, Aggregate, ArithOp, ArrayValue, CmpOp, ColumnRef, DatePart, Error, Expr, JsonAs,
     LikeKind, Result, ScalarFunc, Value, ValueType,
@@ -202,6 +203,41 @@ pub fn expr(w: &mut SqlWriter, e: &Expr) -> Result<()> {
             path,
             extract,
         } => json_path(w, target, path, *extract)?,
+        Expr::Contain {
+            op,
+            left,
+            right,
+            of,
+        } => contain(w, *op, left, right, *of)?,
+        Expr::ArrayLen(target) => match w.dialect {
+            Dialect::Postgres => {
+                w.sql("CAST(cardinality(");
+                expr(w, target)?;
+                w.sql(") AS BIGINT)");
+            }
+            Dialect::Sqlite => {
+                w.sql("json_array_length(");
+                expr(w, target)?;
+                w.sql(")");
+            }
+        },
+        Expr::ArrayIndex {
+            expr: target,
+            index,
+            ..
+        } => match w.dialect {
+            // The position is part of the query's shape (as a column is), not data.
+            Dialect::Postgres => {
+                w.sql("(");
+                expr(w, target)?;
+                w.sql(&format!(")[{}]", u64::from(*index) + 1));
+            }
+            Dialect::Sqlite => {
+                w.sql("json_extract(");
+                expr(w, target)?;
+                w.sql(&format!(", '$[{index}]')"));
+            }
+        },
         Expr::Case { whens, default, .. } => {
             w.sql("CASE");
             for (c, v) in whens {
@@ -215,6 +251,92 @@ pub fn expr(w: &mut SqlWriter, e: &Expr) -> Result<()> {
                 expr(w, d)?;
             }
             w.sql(" END");
+        }
+    }
+    Ok(())
+}
+
+/// Containment and key tests. PostgreSQL has operators for each; SQLite stores arrays and
+/// JSON as JSON text, so arrays are walked with `json_each` (elements compared by value),
+/// JSON containment is `chakra_json_contains` (PostgreSQL's `@>` rules, registered on each
+/// connection), and keys are the object's top-level `json_each` keys. The right side is one
+/// bound value either way, so the text never depends on its size.
+fn contain(
+    w: &mut SqlWriter,
+    op: ContainOp,
+    left: &Expr,
+    right: &Expr,
+    of: ContainOf,
+) -> Result<()> {
+    if w.dialect == Dialect::Postgres {
+        let sym = match op {
+            ContainOp::Contains => " @> ",
+            ContainOp::ContainedBy => " <@ ",
+            ContainOp::Overlap => " && ",
+            ContainOp::HasAllKeys => " ?& ",
+            ContainOp::HasAnyKeys => " ?| ",
+        };
+        w.sql("(");
+        expr(w, left)?;
+        w.sql(sym);
+        expr(w, right)?;
+        w.sql(")");
+        return Ok(());
+    }
+    // SQLite.
+    match (of, op) {
+        (ContainOf::Json, ContainOp::Contains | ContainOp::ContainedBy) => {
+            let (a, b) = if op == ContainOp::Contains {
+                (left, right)
+            } else {
+                (right, left)
+            };
+            w.sql("chakra_json_contains(");
+            expr(w, a)?;
+            w.sql(", ");
+            expr(w, b)?;
+            w.sql(")");
+        }
+        (ContainOf::Array, ContainOp::Contains | ContainOp::ContainedBy) => {
+            // Every element of `inner` is somewhere in `outer`.
+            let (outer, inner) = if op == ContainOp::Contains {
+                (left, right)
+            } else {
+                (right, left)
+            };
+            w.sql("(");
+            expr(w, left)?;
+            w.sql(" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM json_each(");
+            expr(w, inner)?;
+            w.sql(") AS \"_ci\" WHERE NOT EXISTS (SELECT 1 FROM json_each(");
+            expr(w, outer)?;
+            w.sql(") AS \"_co\" WHERE \"_co\".value = \"_ci\".value)))");
+        }
+        (_, ContainOp::Overlap) => {
+            w.sql("(");
+            expr(w, left)?;
+            w.sql(" IS NOT NULL AND EXISTS (SELECT 1 FROM json_each(");
+            expr(w, left)?;
+            w.sql(") AS \"_ca\", json_each(");
+            expr(w, right)?;
+            w.sql(") AS \"_cb\" WHERE \"_ca\".value = \"_cb\".value))");
+        }
+        (_, ContainOp::HasAllKeys | ContainOp::HasAnyKeys) => {
+            w.sql("(json_type(");
+            expr(w, left)?;
+            w.sql(if op == ContainOp::HasAllKeys {
+                ") = 'object' AND NOT EXISTS (SELECT 1 FROM json_each("
+            } else {
+                ") = 'object' AND EXISTS (SELECT 1 FROM json_each("
+            });
+            expr(w, right)?;
+            w.sql(if op == ContainOp::HasAllKeys {
+                ") AS \"_ck\" WHERE \"_ck\".value NOT IN (SELECT key FROM json_each("
+            } else {
+                ") AS \"_ck\" WHERE \"_ck\".value IN (SELECT key FROM json_each("
+            });
+            expr(w, left)?;
+            w.sql("))))");
         }
     }
     Ok(())

@@ -8,6 +8,7 @@
 
 pub mod ddl;
 pub mod expr;
+pub mod json_contains;
 pub mod sqlite_values;
 pub mod statement;
 pub mod writer;
