@@ -32,6 +32,8 @@ pub struct Item {
     pub born: NaiveDate,
     pub seen: Option<DateTime<Utc>>,
     pub active: bool,
+    pub tags: Option<Vec<String>>,
+    pub doc: Option<J>,
 }
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -48,8 +50,10 @@ fn items() -> Vec<Item> {
         born,
         seen,
         active,
+        tags: None,
+        doc: None,
     };
-    vec![
+    let mut rows = vec![
         item(
             "alpha",
             Some("al"),
@@ -75,7 +79,15 @@ fn items() -> Vec<Item> {
             t(2022, 7, 4, 0),
             true,
         ),
-    ]
+    ];
+    let tags = |t: &[&str]| Some(t.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    rows[0].tags = tags(&["a", "b"]);
+    rows[1].tags = tags(&["b", "c"]);
+    rows[3].tags = tags(&[]);
+    rows[0].doc = Some(json!({"plan": "pro", "n": 1}));
+    rows[1].doc = Some(json!({"plan": "free"}));
+    rows[3].doc = Some(json!({"x": [1, 2]}));
+    rows
 }
 
 /// A case: its name, the Python keyword arguments (JSON `[key, value]` pairs in order),
@@ -280,6 +292,69 @@ fn cases() -> Vec<Case> {
             true,
             q().exclude(Item::seen().year().eq(2024)),
             &[2, 3, 4],
+        ),
+        case(
+            "array_contains",
+            json!([["tags__contains", ["b"]]]),
+            false,
+            q().filter(Item::tags().contains(vec!["b".to_owned()])),
+            &[1, 2],
+        ),
+        case(
+            "array_contained_by",
+            json!([["tags__contained_by", ["a", "b", "z"]]]),
+            false,
+            q().filter(Item::tags().contained_by(vec!["a".to_owned(), "b".into(), "z".into()])),
+            &[1, 4],
+        ),
+        case(
+            "array_overlap",
+            json!([["tags__overlap", ["c", "z"]]]),
+            false,
+            q().filter(Item::tags().overlaps(vec!["c".to_owned(), "z".into()])),
+            &[2],
+        ),
+        case(
+            "array_len",
+            json!([["tags__len", 2]]),
+            false,
+            q().filter(Item::tags().len().eq(2)),
+            &[1, 2],
+        ),
+        case(
+            "array_index",
+            json!([["tags__0", "a"]]),
+            false,
+            q().filter(Item::tags().at(0).eq("a")),
+            &[1],
+        ),
+        case(
+            "json_contains",
+            json!([["doc__contains", {"$json": {"plan": "pro"}}]]),
+            false,
+            q().filter(Item::doc().contains(json!({"plan": "pro"}))),
+            &[1],
+        ),
+        case(
+            "json_contained_by",
+            json!([["doc__contained_by", {"$json": {"plan": "free", "n": 2}}]]),
+            false,
+            q().filter(Item::doc().contained_by(json!({"plan": "free", "n": 2}))),
+            &[2],
+        ),
+        case(
+            "json_has_keys",
+            json!([["doc__has_keys", ["plan", "n"]]]),
+            false,
+            q().filter(Item::doc().has_keys(["plan", "n"])),
+            &[1],
+        ),
+        case(
+            "json_has_any_keys",
+            json!([["doc__has_any_keys", ["x", "n"]]]),
+            false,
+            q().filter(Item::doc().has_any_keys(["x", "n"])),
+            &[1, 4],
         ),
     ]
 }
@@ -582,6 +657,28 @@ fn from_lookups(c: &Case) -> Expr {
         .iter()
         .map(|pair| {
             let (k, v) = (pair[0].as_str().unwrap().to_owned(), &pair[1]);
+            // As the Python front door converts by the lookup's argument shape: a list
+            // for an array field is one array value, `{"$json": …}` one JSON document.
+            let shape = chakra::dsl::lookup::parse(Item::meta(), &k)
+                .unwrap()
+                .arg_shape();
+            match (&shape, v) {
+                (chakra::dsl::lookup::ArgShape::Scalar(ValueType::Array(elem)), J::Array(xs)) => {
+                    let vals: Vec<Value> = xs
+                        .iter()
+                        .map(|x| Value::Text(x.as_str().unwrap().into()))
+                        .collect();
+                    let arr = chakra::dsl::ArrayValue::from_values(elem, &vals).unwrap();
+                    return (k, LookupArg::Scalar(Operand::Value(Value::Array(arr))));
+                }
+                (chakra::dsl::lookup::ArgShape::Scalar(ValueType::Json), J::Object(o)) => {
+                    return (
+                        k,
+                        LookupArg::Scalar(Operand::Value(Value::Json(o["$json"].clone()))),
+                    );
+                }
+                _ => {}
+            }
             let a = match (k.ends_with("__range"), arg(v)) {
                 (true, LookupArg::List(mut v)) => {
                     let hi = v.pop().unwrap();

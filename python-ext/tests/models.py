@@ -118,6 +118,8 @@ class Item(Model):
     born = Field(Date)
     seen = Field(DateTime, nullable=True)
     active = Field(Boolean)
+    tags = Field(Array(Text), nullable=True)
+    doc = Field(JSON, nullable=True)
 
 
 ALL = (User, Profile, Post, Comment, Tag, Thing, Item)

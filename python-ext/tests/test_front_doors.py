@@ -50,6 +50,8 @@ SEED_QUERY_PG = (
 
 
 def value(j: Any) -> Any:
+    if isinstance(j, dict) and "$json" in j:
+        return j["$json"]
     if isinstance(j, dict):
         return date.fromisoformat(j["$date"])
     if isinstance(j, list):
@@ -77,13 +79,14 @@ async def test_same_rows_as_the_rust_typed_dsl(db: object) -> None:
     await Item.objects.bulk_create(
         [
             Item(name="alpha", nick="al", score=10, born=date(2000, 1, 15),
-                 seen=t(2024, 3, 5, 10), active=True),
+                 seen=t(2024, 3, 5, 10), active=True, tags=["a", "b"],
+                 doc={"plan": "pro", "n": 1}),
             Item(name="beta_%", nick=None, score=20, born=date(1999, 12, 31), seen=None,
-                 active=False),
+                 active=False, tags=["b", "c"], doc={"plan": "free"}),
             Item(name="Gamma", nick="GAM", score=30, born=date(2000, 6, 1),
                  seen=t(2023, 11, 20, 23), active=True),
             Item(name="École", nick="école", score=40, born=date(2001, 2, 3),
-                 seen=t(2022, 7, 4, 0), active=True),
+                 seen=t(2022, 7, 4, 0), active=True, tags=[], doc={"x": [1, 2]}),
         ]
     )  # fmt: skip
     for case in CASES:

@@ -322,18 +322,16 @@ impl ParsedLookup<'_> {
                 let v = match arg {
                     LookupArg::Scalar(Operand::Value(v)) => v,
                     LookupArg::Scalar(Operand::Expr(_)) => {
-                        return Err(self.bad_arg(
-                            "an expression",
-                            &format!("{:?} takes a value", l.name()),
-                        ))
+                        return Err(
+                            self.bad_arg("an expression", &format!("{:?} takes a value", l.name()))
+                        )
                     }
                     _ => return Err(self.bad_arg("a list of values", "expected one value")),
                 };
                 if v.is_null() {
-                    return Err(self.bad_arg(
-                        "None",
-                        &format!("None cannot be used with {:?}", l.name()),
-                    ));
+                    return Err(
+                        self.bad_arg("None", &format!("None cannot be used with {:?}", l.name()))
+                    );
                 }
                 let v = coerce_value(self, ty, v)?;
                 let op = match l {

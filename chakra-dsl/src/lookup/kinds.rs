@@ -146,9 +146,7 @@ impl Lookup {
         let text = *ty == ValueType::Text;
         let unordered = matches!(ty, ValueType::Json | ValueType::Array(_));
         match self {
-            Lookup::HasKey | Lookup::HasKeys | Lookup::HasAnyKeys => {
-                return *ty == ValueType::Json
-            }
+            Lookup::HasKey | Lookup::HasKeys | Lookup::HasAnyKeys => return *ty == ValueType::Json,
             // Text: a substring; JSON and arrays: containment.
             Lookup::Contains => return text || unordered,
             Lookup::ContainedBy => return unordered,
@@ -246,8 +244,6 @@ pub fn choices_for(ty: &ValueType) -> Vec<String> {
                 .filter(|t| t.output(ty).is_some())
                 .map(|t| t.name().into_owned()),
         )
-        .chain(
-            matches!(ty, ValueType::Array(_)).then(|| "an array position (0, 1, …)".to_owned()),
-        )
+        .chain(matches!(ty, ValueType::Array(_)).then(|| "an array position (0, 1, …)".to_owned()))
         .collect()
 }

@@ -128,17 +128,14 @@ macro_rules! typed_methods {
                 )
             }
 
-            /// The text contains `text` (matched literally).
-            pub fn contains(self, text: impl Into<String>) -> $crate::typed::Condition<M>
-            where
-                T: $crate::typed::TextType,
-            {
-                $crate::typed::lower::like(
-                    self.lower(),
-                    $crate::ir::LikeKind::Contains,
-                    text.into(),
-                    false,
-                )
+            /// On a text column: the text contains `text` (matched literally). On an array
+            /// column: the array holds every element of a `Vec` (PostgreSQL `@>`). On a JSON
+            /// column: the document contains a `serde_json::Value` (PostgreSQL `@>`).
+            pub fn contains<A: $crate::typed::ContainsArg<T>>(
+                self,
+                arg: A,
+            ) -> $crate::typed::Condition<M> {
+                arg.contained_in(self.lower())
             }
 
             /// The text equals `text`, ignoring case (Unicode-aware).

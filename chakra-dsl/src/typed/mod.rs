@@ -18,6 +18,7 @@
 pub mod aggregate;
 pub mod column;
 pub mod column_type;
+pub mod contain;
 pub mod expr;
 pub mod filter;
 pub mod functions;
@@ -33,6 +34,7 @@ pub mod value_for;
 pub use aggregate::{avg, count, count_all, max, min, sum, Agg, AggregateSet, Ordered, Summable};
 pub use column::Column;
 pub use column_type::{ArrayElement, ColumnType, FieldOptions};
+pub use contain::{ArrayColumn, ContainedByArg, ContainsArg, JsonColumn};
 pub use expr::{Condition, TypedExpr};
 pub use filter::FilterFor;
 pub use functions::{

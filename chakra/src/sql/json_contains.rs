@@ -54,7 +54,10 @@ mod tests {
 
     #[test]
     fn postgres_rules() {
-        assert!(contains(&json!({"a": 1, "b": {"c": [1, 2]}}), &json!({"b": {"c": [2]}})));
+        assert!(contains(
+            &json!({"a": 1, "b": {"c": [1, 2]}}),
+            &json!({"b": {"c": [2]}})
+        ));
         assert!(!contains(&json!({"a": 1}), &json!({"a": 1, "b": 2})));
         assert!(contains(&json!([1, 2, [3, 4]]), &json!([[3]])));
         assert!(!contains(&json!([1, 2, [3, 4]]), &json!([3])));
