@@ -28,6 +28,7 @@ pub mod lookup;
 pub mod meta;
 pub mod model_query;
 pub mod relations;
+pub mod subquery;
 pub mod tracked;
 pub mod typed;
 pub mod types;

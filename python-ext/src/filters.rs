@@ -16,6 +16,64 @@ use std::sync::Arc;
 
 static EXPRESSION: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static MODEL: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static QUERYSET: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// The select of a Python queryset placed in another query: its filters, ordering and
+/// slice, and the fields of `.values(…)` / `.values_list(…)` when given.
+fn queryset_select(qs: &Bound<'_, PyAny>) -> PyResult<chakra_dsl::Select> {
+    let py = qs.py();
+    let q = qs.getattr(intern!(py, "_q"))?;
+    let q = q.cast::<crate::query::Query>()?;
+    let fields: Vec<String> = qs.getattr(intern!(py, "_fields"))?.extract()?;
+    let mq = &q.get().mq;
+    if fields.is_empty() {
+        return Ok(mq.select());
+    }
+    // A relation named in `.values("author")` stands for its key field, as in Django.
+    let meta = &mq.meta;
+    let names: Vec<&str> = fields
+        .iter()
+        .map(|f| {
+            match meta.relation(f).and_then(|r| r.foreign_key.as_deref()) {
+                Some(key) if meta.field(f).is_none() => key,
+                _ => f.as_str(),
+            }
+        })
+        .collect();
+    mq.select_fields(&names).map_err(err)
+}
+
+/// `OuterRef("f")`, `Subquery(qs)` and `Exists(qs)` (`~Exists`) in a query over `outer`;
+/// `None` for any other object.
+pub fn subquery_expr(outer: &ModelMeta, obj: &Bound<'_, PyAny>) -> PyResult<Option<Expr>> {
+    let py = obj.py();
+    let Ok(kind) = obj.getattr(intern!(py, "_chakra_kind")) else {
+        return Ok(None);
+    };
+    let kind: String = kind.extract()?;
+    Ok(Some(match kind.as_str() {
+        "outer" => Expr::OuterRef(obj.getattr(intern!(py, "name"))?.extract()?),
+        "subquery" => {
+            let sel = queryset_select(&obj.getattr(intern!(py, "queryset"))?)?;
+            chakra_dsl::subquery::scalar(sel, outer).map_err(err)?
+        }
+        "exists" => {
+            let sel = queryset_select(&obj.getattr(intern!(py, "queryset"))?)?;
+            let e = chakra_dsl::subquery::exists(sel, outer).map_err(err)?;
+            if obj.getattr(intern!(py, "negated"))?.extract()? {
+                e.not()
+            } else {
+                e
+            }
+        }
+        _ => return Ok(None),
+    }))
+}
+
+fn is_queryset(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let cls = QUERYSET.import(obj.py(), "chakra.query", "QuerySet")?;
+    obj.is_instance(cls)
+}
 
 /// A model instance given as a lookup value stands for its primary key
 /// (`filter(author=alice)`, `tags__in=[t1, t2]`).
@@ -138,6 +196,9 @@ pub fn expression(
         let v = from_py::value(obj, ty).map_err(|r| bad(meta, key, obj, ty.to_string(), r))?;
         return Ok(Expr::Value(v));
     }
+    if let Some(e) = subquery_expr(meta, obj)? {
+        return Ok(e);
+    }
     if let Ok(name) = obj.getattr(intern!(py, "name")) {
         let name: String = name.extract()?;
         let f = lookup::resolve_field(meta, &name).map_err(err)?;
@@ -216,6 +277,22 @@ pub fn leaf(meta: &ModelMeta, key: &str, obj: &Bound<'_, PyAny>) -> PyResult<QNo
                 }
             }
         }
+        // `field__in=qs.values("id")` / `field__in=Subquery(…)`: one subquery.
+        ArgShape::List(_) if is_queryset(obj)? => LookupArg::Scalar(Operand::Expr(
+            chakra_dsl::subquery::scalar(queryset_select(obj)?, meta).map_err(err)?,
+        )),
+        ArgShape::List(_) if is_expression(obj)? => match subquery_expr(meta, obj)? {
+            Some(e) => LookupArg::Scalar(Operand::Expr(e)),
+            None => {
+                return Err(bad(
+                    meta,
+                    key,
+                    obj,
+                    "a list or a queryset".into(),
+                    "in takes a list, tuple or set of values, or a queryset".into(),
+                ))
+            }
+        },
         ArgShape::List(ty) => {
             let items = sequence(obj).ok_or_else(|| {
                 bad(
@@ -271,6 +348,23 @@ pub fn q_node_in(
         if let Ok(t) = child.cast::<PyTuple>() {
             let key: String = t.get_item(0)?.extract()?;
             nodes.push(leaf_across(models, meta, &key, &t.get_item(1)?)?);
+        } else if is_expression(&child)? {
+            // `filter(Exists(…))`: a condition of its own, never NULL.
+            match subquery_expr(meta, &child)? {
+                Some(expr @ (Expr::Exists(_) | Expr::Not(_))) => {
+                    nodes.push(QNode::Leaf(lookup::Condition {
+                        expr,
+                        nullable: Vec::new(),
+                    }))
+                }
+                _ => {
+                    return Err(err(Error::InvalidQuery(format!(
+                        "{} is not a condition: filter() takes Q objects, Exists(…) and \
+                         field=value pairs",
+                        repr(&child)
+                    ))))
+                }
+            }
         } else {
             nodes.push(q_node_in(models, meta, &child)?);
         }

@@ -244,6 +244,10 @@ pub enum Expr {
         /// Whether `left` is JSON or an array.
         of: ContainOf,
     },
+    /// A field of the enclosing query, named inside a subquery (`OuterRef("id")`): resolved
+    /// to that query's column by [`crate::subquery`] when the subquery is placed in it; the
+    /// compiler refuses one left unresolved.
+    OuterRef(String),
     /// The number of elements of an array (NULL for a NULL array).
     ArrayLen(Box<Expr>),
     /// The element of an array at a 0-based position (NULL past the end).
@@ -479,6 +483,7 @@ impl Expr {
             Expr::Column(_)
             | Expr::Value(_)
             | Expr::Bool(_)
+            | Expr::OuterRef(_)
             | Expr::Exists(_)
             | Expr::Subquery(_) => false,
             Expr::Func { args, .. } => args.iter().any(Expr::has_aggregate),
@@ -529,6 +534,7 @@ impl Expr {
             }),
             Expr::DateOf(_) => Some(ValueType::Date),
             Expr::ArrayLen(_) => Some(ValueType::I64),
+            Expr::OuterRef(_) => None,
             Expr::ArrayIndex { ty, .. } => Some(ty.clone()),
             Expr::Contain { .. } => Some(ValueType::Bool),
             Expr::Arith { left, right, .. } => left.value_type().or_else(|| right.value_type()),

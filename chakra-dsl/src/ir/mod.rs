@@ -8,6 +8,7 @@
 
 pub mod expr;
 pub mod select;
+pub mod walk;
 pub mod write;
 
 pub use expr::{

@@ -436,6 +436,26 @@ impl ParsedLookup<'_> {
             Lookup::In => {
                 let values = match arg {
                     LookupArg::List(v) => v,
+                    // `field__in=qs.values("id")`: a one-column subquery of the same type.
+                    LookupArg::Scalar(Operand::Expr(Expr::Subquery(query))) => {
+                        let sub_ty = query.columns.first().map(|c| c.ty.clone());
+                        if sub_ty.as_ref() != Some(&ty) {
+                            return Err(self.bad_arg(
+                                "a subquery",
+                                &format!(
+                                    "in takes a subquery selecting one {ty} column, not {}",
+                                    sub_ty.map(|t| t.to_string()).unwrap_or_else(|| "?".into())
+                                ),
+                            ));
+                        }
+                        return Ok(Condition {
+                            expr: Expr::InSubquery {
+                                expr: Box::new(lhs),
+                                query,
+                            },
+                            nullable,
+                        });
+                    }
                     LookupArg::Scalar(Operand::Value(v)) => {
                         return Err(self.bad_arg(&v.to_string(), "in takes a list of values"))
                     }

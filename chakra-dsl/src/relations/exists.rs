@@ -10,7 +10,7 @@
 //! written in Python or in Rust compiles to the same SQL.
 
 use super::{column_as, field_as, Link, ResolvedRelation};
-use crate::ir::{Expr, Join, JoinKind, OrderBy, Select, SelectItem, Source};
+use crate::ir::{Expr, Join, JoinKind, Select, Source};
 
 const TARGET: &str = "_r";
 const THROUGH: &str = "_j";
@@ -83,107 +83,34 @@ pub fn exists(rel: &ResolvedRelation, cond: Option<Expr>) -> Expr {
 /// Renames column qualifiers and source aliases in `e` (subqueries included) wherever `f`
 /// returns a new name.
 pub fn rename_qualifiers(e: &mut Expr, f: &dyn Fn(&str) -> Option<String>) {
-    match e {
-        Expr::Column(c) => {
-            if let Some(new) = c.table.as_deref().and_then(f) {
+    crate::ir::walk::walk_expr(e, &mut Renamer(f));
+}
+
+/// [`rename_qualifiers`] over a whole select.
+pub(crate) fn rename_in_select(s: &mut Select, f: &dyn Fn(&str) -> Option<String>) {
+    crate::ir::walk::walk_select(s, &mut Renamer(f));
+}
+
+struct Renamer<'a>(&'a dyn Fn(&str) -> Option<String>);
+
+impl crate::ir::walk::VisitMut for Renamer<'_> {
+    fn expr(&mut self, e: &mut Expr) {
+        if let Expr::Column(c) = e {
+            if let Some(new) = c.table.as_deref().and_then(self.0) {
                 c.table = Some(new);
             }
         }
-        Expr::Value(_) | Expr::Bool(_) | Expr::CountStar => {}
-        Expr::Aggregate(a) => {
-            if let Some(x) = a.arg.as_mut() {
-                rename_qualifiers(x, f);
-            }
-            if let Some(x) = a.filter.as_mut() {
-                rename_qualifiers(x, f);
-            }
-        }
-        Expr::Compare { left, right, .. } | Expr::Arith { left, right, .. } => {
-            rename_qualifiers(left, f);
-            rename_qualifiers(right, f);
-        }
-        Expr::Like { expr, .. }
-        | Expr::Regex { expr, .. }
-        | Expr::In { expr, .. }
-        | Expr::IsNull { expr, .. }
-        | Expr::Extract { expr, .. }
-        | Expr::DateOf(expr)
-        | Expr::Not(expr) => rename_qualifiers(expr, f),
-        Expr::InSubquery { expr, query } => {
-            rename_qualifiers(expr, f);
-            rename_in_select(query, f);
-        }
-        Expr::Between { expr, low, high } => {
-            rename_qualifiers(expr, f);
-            rename_qualifiers(low, f);
-            rename_qualifiers(high, f);
-        }
-        Expr::And(items) | Expr::Or(items) => {
-            for i in items {
-                rename_qualifiers(i, f);
-            }
-        }
-        Expr::Exists(s) | Expr::Subquery(s) => rename_in_select(s, f),
-        Expr::Func { args, .. } => {
-            for a in args {
-                rename_qualifiers(a, f);
-            }
-        }
-        Expr::Cast { expr, .. }
-        | Expr::JsonPath { expr, .. }
-        | Expr::ArrayLen(expr)
-        | Expr::ArrayIndex { expr, .. } => rename_qualifiers(expr, f),
-        Expr::Contain { left, right, .. } => {
-            rename_qualifiers(left, f);
-            rename_qualifiers(right, f);
-        }
-        Expr::Case { whens, default, .. } => {
-            for (c, v) in whens {
-                rename_qualifiers(c, f);
-                rename_qualifiers(v, f);
-            }
-            if let Some(d) = default {
-                rename_qualifiers(d, f);
-            }
-        }
     }
-}
 
-fn rename_source(s: &mut Source, f: &dyn Fn(&str) -> Option<String>) {
-    match s {
-        Source::Table { alias, .. } => {
-            if let Some(new) = alias.as_deref().and_then(f) {
-                *alias = Some(new);
+    fn source(&mut self, s: &mut Source) {
+        let alias = match s {
+            Source::Table { alias, .. } => alias.as_mut(),
+            Source::Subquery { alias, .. } => Some(alias),
+        };
+        if let Some(a) = alias {
+            if let Some(new) = (self.0)(a) {
+                *a = new;
             }
         }
-        Source::Subquery { query, alias } => {
-            rename_in_select(query, f);
-            if let Some(new) = f(alias) {
-                *alias = new;
-            }
-        }
-    }
-}
-
-fn rename_in_select(s: &mut Select, f: &dyn Fn(&str) -> Option<String>) {
-    rename_source(&mut s.from, f);
-    for j in &mut s.joins {
-        rename_source(&mut j.source, f);
-        rename_qualifiers(&mut j.on, f);
-    }
-    for SelectItem { expr, .. } in &mut s.columns {
-        rename_qualifiers(expr, f);
-    }
-    if let Some(c) = &mut s.filter {
-        rename_qualifiers(c, f);
-    }
-    for g in &mut s.group_by {
-        rename_qualifiers(g, f);
-    }
-    if let Some(c) = &mut s.having {
-        rename_qualifiers(c, f);
-    }
-    for OrderBy { expr, .. } in &mut s.order_by {
-        rename_qualifiers(expr, f);
     }
 }

@@ -9,7 +9,7 @@
 //!   a relation (lookups such as `posts__title`, the Rust `User::posts().any(…)`).
 //! - [`path`]: lookup keys that start with relation names (`author__username__startswith`).
 
-mod exists;
+pub(crate) mod exists;
 pub mod explicit;
 mod path;
 mod schema;

@@ -77,6 +77,50 @@ class F(Expression):
         return f"F({self.name!r})"
 
 
+class OuterRef(F):
+    """A field of the query a subquery is placed in:
+    ``Post.objects.filter(author=OuterRef("pk"))`` inside ``Exists(…)`` or ``Subquery(…)``."""
+
+    __slots__ = ()
+    _chakra_kind = "outer"
+
+    def __repr__(self) -> str:
+        return f"OuterRef({self.name!r})"
+
+
+class Subquery(Expression):
+    """A queryset used as a value: one column (``.values("field")``), at most one row
+    (``[:1]``): ``annotate(last=Subquery(Post.objects.filter(author=OuterRef("pk"))
+    .order_by("-id").values("title")[:1]))``, ``filter(balance__gt=Subquery(…))``."""
+
+    __slots__ = ("queryset",)
+    _chakra_kind = "subquery"
+
+    def __init__(self, queryset: Any) -> None:
+        self.queryset = queryset
+
+    def __repr__(self) -> str:
+        return f"Subquery({self.queryset!r})"
+
+
+class Exists(Expression):
+    """Whether a queryset has rows: ``filter(Exists(Post.objects.filter(author=OuterRef("pk"))))``,
+    ``exclude(Exists(…))`` or ``filter(~Exists(…))``, ``annotate(has_posts=Exists(…))``."""
+
+    __slots__ = ("negated", "queryset")
+    _chakra_kind = "exists"
+
+    def __init__(self, queryset: Any, *, negated: bool = False) -> None:
+        self.queryset = queryset
+        self.negated = negated
+
+    def __invert__(self) -> Exists:
+        return Exists(self.queryset, negated=not self.negated)
+
+    def __repr__(self) -> str:
+        return f"{'~' if self.negated else ''}Exists({self.queryset!r})"
+
+
 class Combined(Expression):
     """``lhs op rhs`` with ``op`` one of ``+ - * /``."""
 
@@ -104,11 +148,15 @@ class Q:
     AND = "AND"
     OR = "OR"
 
-    def __init__(self, *args: Q, _connector: str = "AND", _negated: bool = False, **kwargs: Any):
+    def __init__(
+        self, *args: Q | Exists, _connector: str = "AND", _negated: bool = False, **kwargs: Any
+    ):
         for a in args:
-            if not isinstance(a, Q):
-                raise TypeError(f"positional filter arguments must be Q objects, got {a!r}")
-        self.children: list[Q | tuple[str, Any]] = [*args, *kwargs.items()]
+            if not isinstance(a, (Q, Exists)):
+                raise TypeError(
+                    f"positional filter arguments must be Q or Exists objects, got {a!r}"
+                )
+        self.children: list[Q | Exists | tuple[str, Any]] = [*args, *kwargs.items()]
         self.connector = _connector
         self.negated = _negated
 
@@ -130,7 +178,7 @@ class Q:
 
     def __repr__(self) -> str:
         inner = f" {self.connector} ".join(
-            repr(c) if isinstance(c, Q) else f"{c[0]}={c[1]!r}" for c in self.children
+            repr(c) if not isinstance(c, tuple) else f"{c[0]}={c[1]!r}" for c in self.children
         )
         return f"{'~' if self.negated else ''}Q({inner})"
 
