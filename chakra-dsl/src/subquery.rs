@@ -28,10 +28,7 @@ pub fn embed(mut inner: Select, outer: &ModelMeta) -> Result<Select> {
             });
         }
     }
-    let mut r = Resolver {
-        outer,
-        error: None,
-    };
+    let mut r = Resolver { outer, error: None };
     walk_select(&mut inner, &mut r);
     match r.error {
         Some(e) => Err(e),

@@ -125,8 +125,9 @@ pub fn convert(
         return literal(obj, hint);
     };
     match k.as_str() {
-        "outer" | "subquery" | "exists" => Ok(filters::subquery_expr(&info.meta, obj)?
-            .expect("a subquery kind converts")),
+        "outer" | "subquery" | "exists" => {
+            Ok(filters::subquery_expr(&info.meta, obj)?.expect("a subquery kind converts"))
+        }
         "aggregate" => aggregate(models, info, obj),
         "field" => {
             let name: String = obj.getattr(intern!(py, "name"))?.extract()?;

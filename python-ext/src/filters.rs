@@ -33,12 +33,12 @@ fn queryset_select(qs: &Bound<'_, PyAny>) -> PyResult<chakra_dsl::Select> {
     let meta = &mq.meta;
     let names: Vec<&str> = fields
         .iter()
-        .map(|f| {
-            match meta.relation(f).and_then(|r| r.foreign_key.as_deref()) {
+        .map(
+            |f| match meta.relation(f).and_then(|r| r.foreign_key.as_deref()) {
                 Some(key) if meta.field(f).is_none() => key,
                 _ => f.as_str(),
-            }
-        })
+            },
+        )
         .collect();
     mq.select_fields(&names).map_err(err)
 }

@@ -17,11 +17,7 @@ pub trait VisitMut {
 pub fn walk_expr(e: &mut Expr, v: &mut dyn VisitMut) {
     v.expr(e);
     match e {
-        Expr::Column(_)
-        | Expr::Value(_)
-        | Expr::Bool(_)
-        | Expr::CountStar
-        | Expr::OuterRef(_) => {}
+        Expr::Column(_) | Expr::Value(_) | Expr::Bool(_) | Expr::CountStar | Expr::OuterRef(_) => {}
         Expr::Aggregate(a) => {
             if let Some(x) = a.arg.as_mut() {
                 walk_expr(x, v);

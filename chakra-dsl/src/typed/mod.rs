@@ -27,6 +27,7 @@ pub mod lower;
 pub mod markers;
 pub(crate) mod methods;
 pub mod order;
+pub mod outer;
 pub mod related;
 pub mod relation_path;
 pub mod value_for;

@@ -8,11 +8,13 @@
 
 pub mod bulk_update;
 pub mod group;
+pub mod subquery;
 pub mod update;
 pub mod upsert;
 
 pub use bulk_update::{bulk_update, BulkUpdateRows};
 pub use group::{GroupBy, Grouped};
+pub use subquery::{exists, in_query};
 pub use update::UpdateQuery;
 pub use upsert::{upsert, UpsertRows};
 

@@ -209,6 +209,12 @@ pub fn expr(w: &mut SqlWriter, e: &Expr) -> Result<()> {
             right,
             of,
         } => contain(w, *op, left, right, *of)?,
+        Expr::OuterRef(name) => {
+            return Err(Error::InvalidQuery(format!(
+                "OuterRef({name:?}) refers to the query around a subquery, and this one is not \
+                 inside one: use it in the queryset given to Exists(…) or Subquery(…)"
+            )))
+        }
         Expr::ArrayLen(target) => match w.dialect {
             Dialect::Postgres => {
                 w.sql("CAST(cardinality(");
