@@ -24,6 +24,7 @@ mod tests;
 
 pub use build::{coerce_value, nullable_columns, Condition, LookupArg, Operand};
 pub use kinds::{choices_for, Lookup, Transform, ALL_LOOKUPS, ALL_TRANSFORMS};
+pub(crate) use parse::valid_json_key;
 pub use parse::{parse, resolve_field, ArgShape, ParsedLookup};
 pub use q::QNode;
 

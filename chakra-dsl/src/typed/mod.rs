@@ -23,6 +23,7 @@ pub mod expr;
 pub mod filter;
 pub mod functions;
 pub mod group;
+pub mod json_path;
 pub mod lower;
 pub mod markers;
 pub(crate) mod methods;
@@ -43,6 +44,7 @@ pub use functions::{
     Selectable, Selection,
 };
 pub use group::{GroupKey, KeyColumn};
+pub use json_path::{JsonOrdered, JsonPath, JsonScalar};
 pub use markers::same_str;
 pub use markers::{
     AutoIncrementType, DateTimeType, DecimalType, FromLiteral, MaxLengthType, NowDefault,
