@@ -85,3 +85,26 @@ async fn values_that_do_not_fit_are_refused_before_any_sql() {
         assert_eq!(rows[0].code, "abc");
     }
 }
+
+/// A decimal field over a SQLite column that holds REAL values (a table Chakra did not
+/// create: NUMERIC affinity stores `0.01` as a double) reads back as the decimal written,
+/// not the double's binary expansion.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decimals_stored_as_real_by_sqlite_read_back_exact() {
+    let db = common::TestDb::sqlite().await;
+    let pool = db.pool().await;
+    pool.batch_execute(
+        "CREATE TABLE prices (id INTEGER PRIMARY KEY, amount NUMERIC NOT NULL, \
+         ratio REAL NOT NULL, code TEXT NOT NULL); \
+         INSERT INTO prices VALUES (1, 0.01, 0.5, 'a'), (2, 1234.56, 0.5, 'b'), (3, 7, 0.5, 'c')",
+    )
+    .await
+    .unwrap();
+    let rows = Price::query()
+        .order_by(Price::id())
+        .all(&pool)
+        .await
+        .unwrap();
+    let amounts: Vec<String> = rows.iter().map(|p| p.amount.to_string()).collect();
+    assert_eq!(amounts, ["0.01", "1234.56", "7"]);
+}

@@ -51,10 +51,15 @@ pub fn coerce(column: usize, v: Value, ty: &ValueType) -> Result<Value> {
         (Value::I64(x), ValueType::F64) => Value::F64(x as f64),
         (Value::I32(x), ValueType::F64) => Value::F64(x as f64),
         (Value::I64(x), ValueType::Decimal) => Value::Decimal(x.into()),
-        (Value::F64(x), ValueType::Decimal) => match bigdecimal::BigDecimal::try_from(x) {
-            Ok(d) => Value::Decimal(d),
-            Err(_) => return Err(bad(column, &Value::F64(x), ty)),
-        },
+        // A REAL cell (a SQLite column of NUMERIC or REAL affinity in a table Chakra did not
+        // create): the shortest decimal that reads back as the same double, so a stored 0.01
+        // is 0.01, not the binary expansion 0.0100000000000000002081….
+        (Value::F64(x), ValueType::Decimal) if x.is_finite() => {
+            match bigdecimal::BigDecimal::from_str(&format!("{x}")) {
+                Ok(d) => Value::Decimal(d),
+                Err(_) => return Err(bad(column, &Value::F64(x), ty)),
+            }
+        }
         (Value::Text(s), ValueType::Decimal) => match bigdecimal::BigDecimal::from_str(&s) {
             Ok(d) => Value::Decimal(d),
             Err(_) => return Err(bad(column, &Value::Text(s), ty)),
