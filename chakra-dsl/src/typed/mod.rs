@@ -31,6 +31,8 @@ pub mod order;
 pub mod outer;
 pub mod related;
 pub mod relation_path;
+#[cfg(feature = "rust_decimal")]
+pub mod rust_decimal_type;
 pub mod value_for;
 
 pub use aggregate::{avg, count, count_all, max, min, sum, Agg, AggregateSet, Ordered, Summable};
