@@ -19,6 +19,10 @@ use bigdecimal::BigDecimal;
 /// runtime type already matches the field's.
 pub fn violation(ty: &FieldType, v: &Value) -> Option<String> {
     match (ty, v) {
+        (FieldType::String { .. } | FieldType::Text, Value::Text(s)) if s.contains('\0') => {
+            Some(NUL.into())
+        }
+        (FieldType::Json, Value::Json(j)) if json_has_nul(j) => Some(NUL.into()),
         (
             FieldType::String {
                 max_length: Some(n),
@@ -34,6 +38,22 @@ pub fn violation(ty: &FieldType, v: &Value) -> Option<String> {
         )),
         (FieldType::Array(inner), Value::Array(a)) => array_violation(inner, a),
         _ => None,
+    }
+}
+
+/// Why text holding NUL is refused on both backends.
+const NUL: &str = "text holds a NUL character (\\0), which PostgreSQL cannot store in text or \
+     JSON (SQLite would keep it): the value is refused on both backends; store binary data in \
+     a Bytes field";
+
+/// True when a JSON document holds NUL in a string or a key.
+fn json_has_nul(j: &serde_json::Value) -> bool {
+    use serde_json::Value as J;
+    match j {
+        J::String(s) => s.contains('\0'),
+        J::Array(items) => items.iter().any(json_has_nul),
+        J::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || json_has_nul(v)),
+        _ => false,
     }
 }
 
@@ -129,6 +149,23 @@ mod tests {
             scale: None,
         };
         assert_eq!(violation(&free, &dec("1.234567890123456789")), None);
+    }
+
+    #[test]
+    fn nul_is_refused_in_text_and_json() {
+        let text = FieldType::String {
+            max_length: Some(10),
+        };
+        assert!(violation(&text, &Value::Text("a\0b".into())).is_some());
+        assert!(violation(&FieldType::Text, &Value::Text("a\0".into())).is_some());
+        assert_eq!(
+            violation(&FieldType::Text, &Value::Text("a\\0".into())),
+            None
+        );
+        let j = |v: serde_json::Value| violation(&FieldType::Json, &Value::Json(v));
+        assert!(j(serde_json::json!({"k": ["x\u{0}"]})).is_some());
+        assert!(j(serde_json::json!({"k\u{0}": 1})).is_some());
+        assert_eq!(j(serde_json::json!({"k": ["ü😀"]})), None);
     }
 
     #[test]

@@ -34,6 +34,8 @@ pub struct Thing {
     pub tags: Option<Vec<String>>,
     pub uid: Option<uuid::Uuid>,
     pub blob: Option<Vec<u8>>,
+    /// An unbounded decimal (no precision or scale).
+    pub amount: Option<BigDecimal>,
 }
 
 fn hex(b: &[u8]) -> String {
@@ -56,7 +58,65 @@ fn to_json(t: &Thing) -> serde_json::Value {
         "tags": t.tags,
         "uid": t.uid.map(|u| u.to_string()),
         "blob": t.blob.as_deref().map(hex),
+        "amount": t.amount.as_ref().map(|d| d.to_plain_string()),
     })
+}
+
+/// The edge values of the type matrix, written by Rust (`write-edges`): the lowest and highest
+/// of each type; the Python test checks them (and writes its own for `read`).
+fn edges() -> Vec<Thing> {
+    let nested = json!({"ключ": ["😀", {"深": [[], [[]]]}], "esc": "a\"b\\c\n\t", "n": -0.5e-7});
+    let base = |name: &str| Thing {
+        id: 0,
+        name: name.into(),
+        nick: None,
+        n: None,
+        big: 0,
+        flag: false,
+        score: 0.0,
+        price: None,
+        at: None,
+        day: None,
+        data: None,
+        tags: None,
+        uid: None,
+        blob: None,
+        amount: None,
+    };
+    let low = Thing {
+        nick: Some(String::new()),
+        n: Some(i32::MIN),
+        big: i64::MIN,
+        score: f64::MIN_POSITIVE,
+        price: Some(BigDecimal::from_str("-99999999.99").unwrap()),
+        at: Some(Utc.with_ymd_and_hms(1, 1, 1, 0, 0, 0).unwrap()),
+        day: Some(NaiveDate::from_ymd_opt(1, 1, 1).unwrap()),
+        data: Some(nested),
+        tags: Some(vec![]),
+        uid: Some(uuid::Uuid::nil()),
+        blob: Some((0..=255u8).cycle().take(1 << 20).collect()),
+        amount: Some(BigDecimal::from_str("-123456789012345678901234567890.123456789").unwrap()),
+        ..base("rust low")
+    };
+    let high = Thing {
+        n: Some(i32::MAX),
+        big: i64::MAX,
+        flag: true,
+        score: f64::MAX,
+        price: Some(BigDecimal::from_str("99999999.99").unwrap()),
+        at: Some(
+            Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap()
+                + chrono::Duration::microseconds(999_999),
+        ),
+        day: Some(NaiveDate::from_ymd_opt(9999, 12, 31).unwrap()),
+        data: Some(json!([])),
+        tags: Some(vec!["".into(), "ü".into(), "😀".into(), "a,b\"c".into()]),
+        uid: Some(uuid::Uuid::max()),
+        blob: Some(vec![]),
+        amount: Some(BigDecimal::from_str("0.000000000000000000000000000001").unwrap()),
+        ..base("rust high")
+    };
+    vec![low, high, base("rust nulls")]
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -98,12 +158,20 @@ async fn main() -> chakra::Result<()> {
                     0x0123_4567_89ab_cdef_0123_4567_89ab_cdef,
                 )),
                 blob: Some(vec![0, 255, 0, 1]),
+                amount: None,
             };
             t.save(&pool).await?;
             println!("{}", t.id);
         }
+        "write-edges" => {
+            let mut rows = edges();
+            Thing::insert_many(&pool, &mut rows).await?;
+            for t in rows {
+                println!("{}", t.id);
+            }
+        }
         other => {
-            eprintln!("unknown command {other:?}: use read or write");
+            eprintln!("unknown command {other:?}: use read, write or write-edges");
             std::process::exit(2);
         }
     }

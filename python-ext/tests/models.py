@@ -104,6 +104,7 @@ class Thing(Model):
     tags = Field(Array(Text), nullable=True)
     uid = Field(UUID, nullable=True)
     blob = Field(Bytes, nullable=True)
+    amount = Field(Decimal(), nullable=True)
 
 
 class Item(Model):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import uuid
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -107,3 +107,124 @@ async def test_rust_writes_python_reads(db: Any) -> None:
     assert t.blob == b"\x00\xff\x00\x01"
     # And Python's lookups find the Rust-written row by each typed value.
     assert await Thing.objects.filter(at=t.at, uid=t.uid, price=t.price, day=t.day).count() == 1
+
+
+# --- The type matrix's edge values, both ways ------------------------------------------------
+
+NESTED = {"ключ": ["😀", {"深": [[], [[]]]}], "esc": 'a"b\\c\n\t', "n": -0.5e-7}
+MB = bytes(range(256)) * 4096
+
+
+def edge_rows() -> list[dict[str, Any]]:
+    """The lowest and highest value of each type, and a row of NULLs (the same values as
+    ``edges()`` in chakra/examples/cross_language.rs)."""
+    low = {
+        "nick": "",
+        "n": -(2**31),
+        "big": -(2**63),
+        "score": 2.2250738585072014e-308,
+        "price": Decimal("-99999999.99"),
+        "at": datetime(1, 1, 1, tzinfo=timezone.utc),
+        "day": date(1, 1, 1),
+        "data": NESTED,
+        "tags": [],
+        "uid": uuid.UUID(int=0),
+        "blob": MB,
+        "amount": Decimal("-123456789012345678901234567890.123456789"),
+    }
+    high = {
+        "n": 2**31 - 1,
+        "big": 2**63 - 1,
+        "flag": True,
+        "score": 1.7976931348623157e308,
+        "price": Decimal("99999999.99"),
+        "at": datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc),
+        "day": date(9999, 12, 31),
+        "data": [],
+        "tags": ["", "ü", "😀", 'a,b"c'],
+        "uid": uuid.UUID(int=2**128 - 1),
+        "blob": b"",
+        "amount": Decimal("0.000000000000000000000000000001"),
+    }
+    return [low, high, {}]
+
+
+def as_json_form(field: str, v: Any) -> Any:
+    """A Python value in the Rust reader's canonical JSON form."""
+    if v is None:
+        return None
+    if isinstance(v, Decimal):
+        return v
+    if isinstance(v, datetime):
+        return v.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ").rjust(27, "0")
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, uuid.UUID):
+        return str(v)
+    if isinstance(v, bytes):
+        return v.hex()
+    return v
+
+
+async def test_edge_values_python_writes_rust_reads(db: Any) -> None:
+    rows = edge_rows()
+    # A non-UTC offset is stored as the same instant in UTC.
+    rows[1]["at"] = datetime(
+        2024, 6, 1, 17, 30, 0, 1, tzinfo=timezone(timedelta(hours=5, minutes=30))
+    )
+    made = [await Thing.objects.create(name=f"py {i}", **r) for i, r in enumerate(rows)]
+    got = {r["id"]: r for r in (json.loads(line) for line in rust("read", db.url).splitlines())}
+    for obj, written in zip(made, rows, strict=True):
+        back = got[obj.id]
+        for field in (
+            "nick",
+            "n",
+            "big",
+            "flag",
+            "score",
+            "price",
+            "at",
+            "day",
+            "data",
+            "tags",
+            "uid",
+            "blob",
+            "amount",
+        ):
+            want = as_json_form(field, written.get(field))
+            have = back[field]
+            if field in ("price", "amount") and have is not None:
+                have = Decimal(have)
+            if field == "flag" and want is None:
+                want = False
+            if field in ("big", "score") and want is None:
+                want = 0
+            assert have == want, (obj.name, field, have, want)
+    assert got[made[1].id]["at"] == "2024-06-01T12:00:00.000001Z"
+
+
+async def test_edge_values_rust_writes_python_reads(db: Any) -> None:
+    ids = [int(x) for x in rust("write-edges", db.url).split()]
+    objs = [await Thing.objects.get(id=i) for i in ids]
+    for obj, want in zip(objs, edge_rows(), strict=True):
+        for field, value in want.items():
+            assert getattr(obj, field) == value, (obj.name, field)
+    nulls = objs[2]
+    for field in ("nick", "n", "price", "at", "day", "data", "tags", "uid", "blob", "amount"):
+        assert getattr(nulls, field) is None, field
+    # Python's lookups find the Rust-written rows by their edge values.
+    assert await Thing.objects.filter(big=-(2**63), amount=edge_rows()[0]["amount"]).count() == 1
+    assert await Thing.objects.filter(at=edge_rows()[1]["at"], day=date(9999, 12, 31)).count() == 1
+
+
+async def test_nul_in_text_is_refused_on_both_backends(db: Any) -> None:
+    from chakra import errors
+
+    for bad in ({"name": "a\x00b"}, {"name": "ok", "data": {"k": "\x00"}}):
+        try:
+            await Thing.objects.create(**bad)
+        except errors.BadValue as e:
+            assert "NUL" in str(e)
+        else:
+            raise AssertionError(f"{bad} was stored")
+    assert await Thing.objects.count() == 0
