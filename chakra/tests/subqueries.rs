@@ -170,3 +170,75 @@ fn an_unresolved_outer_ref_is_named() {
     .unwrap_err();
     assert!(e.to_string().contains("OuterRef(\"id\")"), "{e}");
 }
+
+/// The ids a condition selects, in id order: the statement the Python test compiles with
+/// `Model.objects.filter(…).order_by("id").values_list("id", flat=True)`.
+fn ids_where(meta: &std::sync::Arc<chakra::dsl::ModelMeta>, cond: Expr) -> Statement {
+    let mq = ModelQuery::new(meta.clone()).filter(cond);
+    let id = mq.column("id").unwrap();
+    Statement::Select(mq.order_by(id, false).select_fields(&["id"]).unwrap())
+}
+
+/// Subquery cases for the Python door: each written as Python (evaluated by
+/// `python-ext/tests/test_front_doors.py` with `Exists`, `OuterRef`, `Subquery`, `User` and
+/// `Post` in scope) and with the Rust door, whose SQL is recorded in
+/// `tests/front_doors/subqueries.json` (regenerate with
+/// `CHAKRA_BLESS=1 cargo test -p chakra --test subqueries`).
+#[test]
+fn subquery_golden_cases_for_the_python_door() {
+    let posts_by_outer = || Post::query().filter(Post::author_id().eq_outer(User::id()));
+    let cases: Vec<(&str, &str, Expr)> = vec![
+        (
+            "exists_correlated",
+            r#"User.objects.filter(Exists(Post.objects.filter(author=OuterRef("pk"))))"#,
+            chakra::exists::<Post, User>(posts_by_outer()).into_ir(),
+        ),
+        (
+            "not_exists",
+            r#"User.objects.filter(~Exists(Post.objects.filter(author=OuterRef("pk"))))"#,
+            chakra::exists::<Post, User>(posts_by_outer())
+                .into_ir()
+                .not(),
+        ),
+        (
+            "exists_same_table",
+            r#"User.objects.filter(Exists(User.objects.filter(id__lt=OuterRef("id"))))"#,
+            chakra::exists::<User, User>(User::query().filter(User::id().lt_outer(User::id())))
+                .into_ir(),
+        ),
+        (
+            "in_queryset",
+            r#"User.objects.filter(id__in=Post.objects.filter(title__endswith="1").values("author"))"#,
+            chakra::in_query(
+                User::id(),
+                Post::query().filter(Post::title().ends_with("1")),
+                Post::author_id(),
+            )
+            .into_ir(),
+        ),
+    ];
+    let golden: Vec<serde_json::Value> = cases
+        .into_iter()
+        .map(|(name, python, cond)| {
+            let stmt = ids_where(User::meta(), cond);
+            serde_json::json!({
+                "name": name,
+                "python": python,
+                "postgres": compile(&stmt, Dialect::Postgres).unwrap().sql(),
+                "sqlite": compile(&stmt, Dialect::Sqlite).unwrap().sql(),
+            })
+        })
+        .collect();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/front_doors/subqueries.json");
+    let text = serde_json::to_string_pretty(&golden).unwrap() + "\n";
+    if std::env::var_os("CHAKRA_BLESS").is_some() {
+        std::fs::write(&path, &text).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == text,
+        "{} is out of date; regenerate with CHAKRA_BLESS=1 cargo test -p chakra --test subqueries",
+        path.display()
+    );
+}

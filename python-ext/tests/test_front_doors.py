@@ -39,6 +39,7 @@ GROUP_CASES = [c for c in ALL_CASES if c.get("kind") == "group"]
 ANNOTATE_CASES = [c for c in ALL_CASES if c.get("kind") == "annotate"]
 AGGREGATES: dict[str, Any] = {"Count": Count, "Sum": Sum, "Avg": Avg, "Min": Min, "Max": Max}
 RELATION_CASES = json.loads((GOLDEN / "relations.json").read_text())
+SUBQUERY_CASES = json.loads((GOLDEN / "subqueries.json").read_text())
 MODELS: dict[str, Any] = {"Post": Post, "User": User}
 
 SEED_QUERY_PG = (
@@ -196,3 +197,16 @@ async def test_relation_lookups_same_rows_as_the_rust_typed_dsl(db: object) -> N
         field = "title" if case["model"] == "Post" else "username"
         got = await relation_queryset(case).values_list(field, flat=True)
         assert got == case["expect"], case["name"]
+
+
+@pytest.mark.parametrize("case", SUBQUERY_CASES, ids=[c["name"] for c in SUBQUERY_CASES])
+def test_subqueries_same_sql_as_the_rust_door(case: dict[str, Any]) -> None:
+    """Each case of tests/front_doors/subqueries.json (written by chakra/tests/subqueries.rs
+    from the Rust door's `chakra::exists`, `in_query` and `eq_outer`), written as Python."""
+    from chakra import Exists, OuterRef, Subquery
+
+    scope = {"Exists": Exists, "OuterRef": OuterRef, "Subquery": Subquery, "User": User}
+    scope["Post"] = Post
+    qs = eval(case["python"], scope).order_by("id").values_list("id", flat=True)
+    assert qs.sql("postgres") == case["postgres"]
+    assert qs.sql("sqlite") == case["sqlite"]
