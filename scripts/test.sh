@@ -22,6 +22,8 @@ echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+echo "== cargo doc (missing docs and broken links are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --exclude chakra-python --no-deps --quiet
 echo "== cargo test"
 cargo test --workspace --quiet
 

@@ -1,8 +1,8 @@
 //! Chakra ORM proc-macros: `#[derive(Model)]`.
 //!
-//! - [`attrs`]: parsing and checking `#[chakra(...)]` attributes (errors point at the
+//! - `attrs`: parsing and checking `#[chakra(...)]` attributes (errors point at the
 //!   attribute and say what is allowed).
-//! - [`expand`]: the generated code (metadata, column accessors, row decoding, `Default`).
+//! - `expand`: the generated code (metadata, column accessors, row decoding, `Default`).
 
 use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};

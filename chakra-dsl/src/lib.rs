@@ -15,6 +15,7 @@
 //! - [`contract`] — the type contract every stored value meets (decimal precision and scale,
 //!   finite floats, lengths), checked before any SQL.
 //! - [`error`] — the one error enum both front doors and the executor report through.
+#![warn(missing_docs)]
 
 pub mod aggregate;
 pub mod annotate;

@@ -69,6 +69,7 @@ pub enum Migrate {
         /// Seconds to wait for another migrator's lock (PostgreSQL).
         #[arg(long, value_name = "SECONDS", default_value_t = 60)]
         lock_timeout: u64,
+        /// Options every command takes (`--dir`, `--database-url`, …).
         #[command(flatten)]
         common: Common,
     },
@@ -86,12 +87,14 @@ pub enum Migrate {
         /// Seconds to wait for another migrator's lock (PostgreSQL).
         #[arg(long, value_name = "SECONDS", default_value_t = 60)]
         lock_timeout: u64,
+        /// Options every command takes (`--dir`, `--database-url`, …).
         #[command(flatten)]
         common: Common,
     },
     /// Show every migration, applied or pending, per app.
     #[command(after_help = "Example:\n  chakra migrate status --dir migrations")]
     Status {
+        /// Options every command takes (`--dir`, `--database-url`, …).
         #[command(flatten)]
         common: Common,
     },
@@ -129,6 +132,7 @@ pub enum Migrate {
         after_help = "Example:\n  chakra migrate check --database-url postgres://app@localhost/app"
     )]
     Check {
+        /// Options every command takes (`--dir`, `--database-url`, …).
         #[command(flatten)]
         common: Common,
     },
@@ -173,6 +177,7 @@ pub enum Migrate {
         /// Plan for an empty database of this dialect (postgres or sqlite) without connecting.
         #[arg(long, value_name = "DIALECT", conflicts_with = "rollback")]
         dialect: Option<String>,
+        /// Options every command takes (`--dir`, `--database-url`, …).
         #[command(flatten)]
         common: Common,
     },

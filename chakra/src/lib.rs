@@ -16,6 +16,7 @@
 //! - [`migrate`] — migrations: the shared TOML files, schema state, DDL, apply/rollback.
 //! - The IR, values, model metadata, the typed column layer and the error enum live in
 //!   [`chakra_dsl`], re-exported here as [`dsl`].
+#![warn(missing_docs)]
 
 extern crate self as chakra;
 

@@ -4,7 +4,7 @@
 //!   boolean logic, date parts, arithmetic, subqueries.
 //! - [`select`] — [`Select`] with sources, joins, ordering, limit/offset, and the
 //!   count/exists wrappers.
-//! - [`write`] — [`Insert`], [`Update`], [`Delete`].
+//! - [`write`](mod@write) — [`Insert`], [`Update`], [`Delete`].
 
 pub mod expr;
 pub mod select;

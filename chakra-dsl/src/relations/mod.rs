@@ -7,7 +7,7 @@
 //!   of many-to-many relations that no model declares (what DDL and migrations see).
 //! - [`exists`]: `EXISTS (…)` over a relation, the one lowering of every filter that crosses
 //!   a relation (lookups such as `posts__title`, the Rust `User::posts().any(…)`).
-//! - [`path`]: lookup keys that start with relation names (`author__username__startswith`).
+//! - `path`: lookup keys that start with relation names (`author__username__startswith`).
 
 pub(crate) mod exists;
 pub mod explicit;

@@ -5,9 +5,9 @@
 //! - [`value_for`]: [`ValueFor`], which values a column of type `T` takes.
 //! - [`markers`]: which methods a column has (text, nullable, date/time, numeric) and the
 //!   checks behind `#[chakra(...)]` attributes.
-//! - [`column`]: [`Column<M, T>`]; [`expr`]: [`TypedExpr<M, T>`] and [`Condition<M>`].
-//! - [`methods`]: the methods both share (`eq`, `starts_with`, `is_null`, `year`, `asc`, …).
-//! - [`lower`]: how each method lowers to the IR.
+//! - [`column`](mod@column): [`Column<M, T>`]; [`expr`]: [`TypedExpr<M, T>`] and [`Condition<M>`].
+//! - `methods`: the methods both share (`eq`, `starts_with`, `is_null`, `year`, `asc`, …).
+//! - [`lower`](mod@lower): how each method lowers to the IR.
 //! - [`order`]: [`Ordering<M>`]; [`filter`]: [`FilterFor<M>`].
 //! - [`aggregate`]: `count`, `sum`, `avg`, `min`, `max` and [`AggregateSet`].
 //! - [`functions`]: `coalesce`, `lower`, `upper`, `length`, `cast`, `when`, `now`, and

@@ -406,7 +406,7 @@ impl Pool {
         }
     }
 
-    /// Runs a select that must match exactly one row; see [`Executor::fetch_one`].
+    /// Runs a select that must match exactly one row; see [`super::Executor::fetch_one`].
     pub async fn fetch_one(
         &self,
         select: &chakra_dsl::Select,

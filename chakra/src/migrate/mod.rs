@@ -2,9 +2,9 @@
 //! applying them to a database.
 //!
 //! - [`operations`] — [`Migration`] and [`Operation`], a parsed migration file.
-//! - [`format`] — reading a file (errors name the file and line); [`writer`] — writing the
+//! - [`format`](mod@format) — reading a file (errors name the file and line); [`writer`] — writing the
 //!   canonical text; [`values`] — type names and defaults as files write them.
-//! - [`checksum`] — the checksum over the canonical content.
+//! - [`checksum`](mod@checksum) — the checksum over the canonical content.
 //! - [`state`] — [`State`], the schema a list of migrations replays to (or models describe).
 //! - [`ddl`] — operations → SQL per dialect, forward and backward ([`Plan`]);
 //!   [`table_sql`] — CREATE TABLE/INDEX pieces and the names of implied constraints;
@@ -15,7 +15,7 @@
 //!   [`history`] — the `chakra_migrations` table and the lock; [`apply`] — [`Migrator`], the
 //!   only part that talks to a database.
 //! - [`autodetect`] — the operations between two states (migrations vs models), in an order
-//!   that applies; renames only when confirmed. [`make`] — the next migration files.
+//!   that applies; renames only when confirmed. [`make`](mod@make) — the next migration files.
 //! - [`lint`] — operations that lose data, fail on rows or lock a big table (codes).
 //! - [`schema_rs`] — `schema.rs` (one type per column) from the migrations alone.
 //! - [`drift`] — differences between the migrated schema and the database's;

@@ -3,7 +3,7 @@
 //!
 //! - [`registry`]: every model of the binary, for migrations and relation lookups.
 //! - [`related`]: filling `Related<…>` fields from eagerly loaded rows.
-//! - [`write`]: how a model becomes an INSERT or UPDATE and takes generated values back.
+//! - [`write`](mod@write): how a model becomes an INSERT or UPDATE and takes generated values back.
 
 pub mod registry;
 pub mod related;

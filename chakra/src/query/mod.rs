@@ -2,8 +2,8 @@
 //! [`ModelQuery`] and running through any [`Executor`].
 //!
 //! - [`group`]: [`GroupBy`] / [`Grouped`], `query.group_by(cols).aggregate(aggs)`.
-//! - [`bulk_update`]: [`bulk_update`], many rows by key in one statement.
-//! - [`upsert`]: [`upsert`], `INSERT … ON CONFLICT` of model rows.
+//! - [`bulk_update`](mod@bulk_update): [`bulk_update`](fn@bulk_update), many rows by key in one statement.
+//! - [`upsert`](mod@upsert): [`upsert`](fn@upsert), `INSERT … ON CONFLICT` of model rows.
 //! - [`update`]: [`UpdateQuery<M>`], `query.update().set(col, value)`.
 
 pub mod bulk_update;

@@ -5,7 +5,7 @@
 //! // Users with a post: EXISTS, correlated with `eq_outer` (Django's OuterRef).
 //! User::query().filter(chakra::exists(Post::query().filter(Post::author_id().eq_outer(User::id()))));
 //! // Users who wrote a post whose title ends in "1": IN (SELECT …).
-//! User::query().filter(chakra::in_query(User::id(), Post::query().filter(…), Post::author_id()));
+//! User::query().filter(chakra::in_query(User::id(), Post::query().filter(Post::title().ends_with("1")), Post::author_id()));
 //! // Each user's latest title, as a value.
 //! Post::query().filter(Post::author_id().eq_outer(User::id())).order_by(Post::id().desc()).limit(1).subquery::<User, _>(Post::title());
 //! ```
