@@ -3,17 +3,20 @@
 //!
 //! - [`group`]: [`GroupBy`] / [`Grouped`], `query.group_by(cols).aggregate(aggs)`.
 //! - [`bulk_update`]: [`bulk_update`], many rows by key in one statement.
+//! - [`raw`]: [`raw`] / [`raw_execute`], hand-written SQL with bound parameters.
 //! - [`upsert`]: [`upsert`], `INSERT … ON CONFLICT` of model rows.
 //! - [`update`]: [`UpdateQuery<M>`], `query.update().set(col, value)`.
 
 pub mod bulk_update;
 pub mod group;
+pub mod raw;
 pub mod subquery;
 pub mod update;
 pub mod upsert;
 
 pub use bulk_update::{bulk_update, BulkUpdateRows};
 pub use group::{GroupBy, Grouped};
+pub use raw::{raw, raw_execute, RawExecute, RawQuery};
 pub use subquery::{exists, in_query};
 pub use update::UpdateQuery;
 pub use upsert::{upsert, UpsertRows};
