@@ -26,6 +26,7 @@ mod migrate;
 mod model;
 mod pools;
 mod query;
+mod raw;
 mod registry;
 mod runtime;
 mod schema;
@@ -60,6 +61,8 @@ fn _chakra(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pools::check_url, m)?)?;
     m.add_function(wrap_pyfunction!(job::noop_job, m)?)?;
     m.add_function(wrap_pyfunction!(job::batch_job, m)?)?;
+    m.add_function(wrap_pyfunction!(raw::raw_job, m)?)?;
+    m.add_function(wrap_pyfunction!(raw::execute_job, m)?)?;
     m.add_function(wrap_pyfunction!(shutdown, m)?)?;
     Ok(())
 }

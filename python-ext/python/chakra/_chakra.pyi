@@ -1,5 +1,6 @@
 """Type stubs of the native module ``chakra._chakra`` (the Rust half of the package)."""
 
+from collections.abc import Sequence
 from typing import Any, Literal, final
 
 __all__ = [
@@ -16,8 +17,10 @@ __all__ = [
     "create_tables_job",
     "default_url",
     "drop_tables_job",
+    "execute_job",
     "migrate_main",
     "noop_job",
+    "raw_job",
     "register_model",
     "shutdown",
 ]
@@ -189,3 +192,11 @@ def shutdown() -> None:
 
 def batch_job(target: _Target, sql: str) -> Job:
     """Runs SQL text without parameters (never built from untrusted input)."""
+
+def raw_job(
+    model: ModelHandle, target: _Target, sql: str, params: Sequence[Any] | None = None
+) -> Job:
+    """Raw SQL (``%s`` placeholders, values bound) whose rows are the model's instances."""
+
+def execute_job(target: _Target, sql: str, params: Sequence[Any] | None = None) -> Job:
+    """Raw SQL (``%s`` placeholders, values bound) run for its affected-row count."""

@@ -459,6 +459,30 @@ class QuerySet(Generic[M]):
         for obj in await self._fetch():
             yield obj
 
+    # -- raw SQL --------------------------------------------------------------------------
+
+    def _raw_job(self, sql: str, params: Sequence[Any]) -> _chakra.Job:
+        return _chakra.raw_job(self.model.__chakra__, self._target(), sql, params)
+
+    async def raw(self, sql: str, params: Sequence[Any] = ()) -> list[M]:
+        """Rows of hand-written SQL as instances of the model:
+        ``await User.objects.raw("SELECT * FROM users WHERE id = %s", [1])``. Placeholders
+        are ``%s`` (``%%`` is a literal ``%``; quoted text and comments are left alone),
+        every value is bound, never formatted in; a parameter count that does not match is
+        ``errors.InvalidQuery`` before any SQL. Columns are matched to fields by name (extra
+        columns are ignored); a field without its column is ``errors.DecodeError`` naming
+        the model and field. The queryset's filters do not apply."""
+        return self._raw_attached(await _bridge.run(self._raw_job(sql, params)))
+
+    def raw_sync(self, sql: str, params: Sequence[Any] = ()) -> list[M]:
+        """Synchronous :meth:`raw`."""
+        return self._raw_attached(_bridge.run_sync(self._raw_job(sql, params)))
+
+    def _raw_attached(self, rows: list[M]) -> list[M]:
+        if self._session is not None:
+            return [self._session._attach_loaded(o, False) for o in rows]
+        return rows
+
     # -- terminal, sync -------------------------------------------------------------------
 
     def all_sync(self) -> list[Any]:
