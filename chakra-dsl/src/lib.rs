@@ -18,6 +18,7 @@
 
 pub mod aggregate;
 pub mod annotate;
+pub mod chunks;
 pub mod contract;
 pub mod error;
 pub mod functions;

@@ -4,12 +4,14 @@
 //! - [`group`]: [`GroupBy`] / [`Grouped`], `query.group_by(cols).aggregate(aggs)`.
 //! - [`bulk_update`]: [`bulk_update`], many rows by key in one statement.
 //! - [`raw`]: [`raw`] / [`raw_execute`], hand-written SQL with bound parameters.
+//! - [`stream`]: `Query::stream`, rows read a chunk at a time.
 //! - [`upsert`]: [`upsert`], `INSERT … ON CONFLICT` of model rows.
 //! - [`update`]: [`UpdateQuery<M>`], `query.update().set(col, value)`.
 
 pub mod bulk_update;
 pub mod group;
 pub mod raw;
+pub mod stream;
 pub mod subquery;
 pub mod update;
 pub mod upsert;
