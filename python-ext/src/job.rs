@@ -336,6 +336,9 @@ pub enum Finish {
     Created(Arc<ModelInfo>, Vec<Py<PyAny>>),
     /// Instances with their loaded relations, built from a row tree.
     Tree(crate::hydrate::Tree),
+    /// One chunk of a streamed read: recorded in the cursor's state, then finished as the
+    /// inner finish.
+    Chunk(Arc<crate::chunks::ChunkState>, Box<Finish>),
     /// A tracked object's guarded UPDATE: no row matched is `ConcurrentUpdate`; else the
     /// version field's new value (or `None`).
     Guarded {
@@ -376,6 +379,10 @@ impl Finish {
     pub fn apply(self, py: Python<'_>, out: Outcome) -> PyResult<Py<PyAny>> {
         match (self, out) {
             (Finish::Nothing, _) => Ok(py.None()),
+            (Finish::Chunk(state, inner), Outcome::Rows(rows)) => {
+                state.record(&rows);
+                inner.apply(py, Outcome::Rows(rows))
+            }
             (Finish::RowCount, Outcome::Count(n)) => n.into_py_any(py),
             (Finish::Models(info), Outcome::Rows(rows)) => {
                 Ok(model::hydrate(py, &info, rows)?.into_any().unbind())

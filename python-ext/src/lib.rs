@@ -16,6 +16,7 @@
 
 mod annotations;
 mod bridge;
+mod chunks;
 mod convert;
 mod errors;
 mod filters;
@@ -51,6 +52,7 @@ fn _chakra(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<session::TxHandle>()?;
     m.add_class::<model::ModelHandle>()?;
     m.add_class::<query::Query>()?;
+    m.add_class::<chunks::ChunkCursor>()?;
     m.add_function(wrap_pyfunction!(model::register_model, m)?)?;
     m.add_function(wrap_pyfunction!(migrate::migrate_main, m)?)?;
     m.add_function(wrap_pyfunction!(schema::create_tables_job, m)?)?;

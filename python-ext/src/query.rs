@@ -228,6 +228,24 @@ impl Query {
         Ok(self.with(mq))
     }
 
+    /// A chunked read of the query's model rows, `chunk_size` per statement
+    /// (`QuerySet.iterator`); relations to load are refused.
+    fn chunks(&self, chunk_size: u64) -> PyResult<crate::chunks::ChunkCursor> {
+        if !self.load.is_empty() {
+            return Err(crate::chunks::unsupported(
+                &self.info.meta.name,
+                "select_related()/prefetch_related()",
+            ));
+        }
+        crate::chunks::ChunkCursor::new(self.info.clone(), self.mq.clone(), chunk_size)
+    }
+
+    /// True when relations are loaded eagerly (`select_related` / `prefetch_related`).
+    #[getter]
+    fn loads_relations(&self) -> bool {
+        !self.load.is_empty()
+    }
+
     /// True when the query locks its rows (`for_update`).
     #[getter]
     fn locked(&self) -> bool {

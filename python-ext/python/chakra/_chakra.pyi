@@ -5,6 +5,7 @@ from typing import Any, Literal, final
 
 __all__ = [
     "TRACE",
+    "ChunkCursor",
     "Completer",
     "Job",
     "ModelHandle",
@@ -81,6 +82,12 @@ class TxHandle:
 _Target = PoolRef | TxHandle
 
 @final
+class ChunkCursor:
+    """A chunked read of a query's model rows (``QuerySet.iterator``)."""
+
+    def next_job(self, target: _Target) -> Job | None: ...
+
+@final
 class Query:
     """Immutable query state over one model."""
 
@@ -96,6 +103,9 @@ class Query:
     ) -> Query: ...
     @property
     def locked(self) -> bool: ...
+    @property
+    def loads_relations(self) -> bool: ...
+    def chunks(self, chunk_size: int) -> ChunkCursor: ...
     def select_related(self, paths: list[str]) -> Query: ...
     def prefetch_related(self, specs: list[tuple[str, Query | None, str | None]]) -> Query: ...
     def load_paths(self) -> tuple[list[str], list[str]]: ...
