@@ -56,6 +56,8 @@ impl Chunks {
             .primary_key()
             .and_then(|p| base.meta.field_index(&p.name));
         let mode = match (pk, base.order_by.as_slice()) {
+            // DISTINCT ON keeps the first row of each group in the query's own order.
+            _ if !base.distinct_on.is_empty() => ChunkMode::Offset,
             (Some(_), []) => ChunkMode::Keyset { desc: false },
             (Some(i), [o]) if o.expr == field_expr(&base.meta, &base.meta.fields[i]) => {
                 ChunkMode::Keyset { desc: o.desc }
@@ -115,6 +117,15 @@ impl Chunks {
                 }
             }
             ChunkMode::Offset => {
+                if q.order_by.is_empty() {
+                    // DISTINCT ON needs an order starting with its expressions.
+                    for e in &q.distinct_on {
+                        q.order_by.push(OrderBy {
+                            expr: e.clone(),
+                            desc: false,
+                        });
+                    }
+                }
                 if let Some(i) = self.pk {
                     let col = field_expr(&q.meta, &q.meta.fields[i]);
                     if !q.order_by.iter().any(|o| o.expr == col) {

@@ -36,17 +36,28 @@ pub struct ChunkCursor {
     info: Arc<ModelInfo>,
     annotations: Vec<String>,
     state: Arc<ChunkState>,
+    deferred: Arc<[usize]>,
+    deferred_names: Vec<Py<PyString>>,
 }
 
 impl ChunkCursor {
     /// A cursor over `mq`'s model rows, `size` per chunk (0 is `InvalidQuery`).
-    pub fn new(info: Arc<ModelInfo>, mq: ModelQuery, size: u64) -> PyResult<ChunkCursor> {
+    /// `deferred` are the fields left unloaded (named `deferred_names`).
+    pub fn new(
+        info: Arc<ModelInfo>,
+        mq: ModelQuery,
+        size: u64,
+        deferred: Arc<[usize]>,
+        deferred_names: Vec<Py<PyString>>,
+    ) -> PyResult<ChunkCursor> {
         let annotations = mq.annotations.iter().map(|(n, _)| n.clone()).collect();
         let chunks = Chunks::new(mq, size).map_err(err)?;
         Ok(ChunkCursor {
             info,
             annotations,
             state: Arc::new(ChunkState(Mutex::new(chunks))),
+            deferred,
+            deferred_names,
         })
     }
 }
@@ -70,8 +81,20 @@ impl ChunkCursor {
                 .collect();
             Finish::Annotated(self.info.clone(), names)
         };
+        let inner = if self.deferred_names.is_empty() {
+            inner
+        } else {
+            let names = self
+                .deferred_names
+                .iter()
+                .map(|n| n.clone_ref(target.py()))
+                .collect();
+            Finish::Deferred(Box::new(inner), names)
+        };
+        let mut select = q.select();
+        chakra_dsl::deferred::apply(&mut select, &self.info.meta, &self.deferred);
         Ok(Some(Job::new(
-            Op::Fetch(target_of(target)?, Statement::Select(q.select())),
+            Op::Fetch(target_of(target)?, Statement::Select(select)),
             Finish::Chunk(self.state.clone(), Box::new(inner)),
         )))
     }

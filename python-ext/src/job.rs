@@ -339,6 +339,9 @@ pub enum Finish {
     /// One chunk of a streamed read: recorded in the cursor's state, then finished as the
     /// inner finish.
     Chunk(Arc<crate::chunks::ChunkState>, Box<Finish>),
+    /// The inner finish, then these (deferred) fields removed from each instance's
+    /// `__dict__` and recorded in its `_chakra_deferred`, so reading one raises `NotLoaded`.
+    Deferred(Box<Finish>, Vec<Py<PyString>>),
     /// A tracked object's guarded UPDATE: no row matched is `ConcurrentUpdate`; else the
     /// version field's new value (or `None`).
     Guarded {
@@ -379,6 +382,11 @@ impl Finish {
     pub fn apply(self, py: Python<'_>, out: Outcome) -> PyResult<Py<PyAny>> {
         match (self, out) {
             (Finish::Nothing, _) => Ok(py.None()),
+            (Finish::Deferred(inner, names), out) => {
+                let result = inner.apply(py, out)?;
+                crate::model::mark_deferred(py, result.bind(py), &names)?;
+                Ok(result)
+            }
             (Finish::Chunk(state, inner), Outcome::Rows(rows)) => {
                 state.record(&rows);
                 inner.apply(py, Outcome::Rows(rows))

@@ -187,6 +187,15 @@ impl<M: Model> Query<M> {
         self
     }
 
+    /// One row per distinct value of `cols` (a column or a tuple of columns): PostgreSQL's
+    /// `SELECT DISTINCT ON (…)`, keeping the first row of each group in the query's order,
+    /// which must start with those columns. On SQLite, and with an ordering that does not
+    /// start with them, running it is [`Error::InvalidQuery`] before any SQL.
+    pub fn distinct_on<K: chakra_dsl::typed::group::GroupKey<M>>(mut self, cols: K) -> Self {
+        self.inner.distinct_on = cols.columns().into_iter().map(|k| k.expr).collect();
+        self
+    }
+
     /// The lowered model query.
     pub fn model_query(&self) -> &ModelQuery {
         &self.inner

@@ -114,9 +114,24 @@ class QuerySet(Generic[M]):
             raise ValueError("offset must be >= 0")
         return self._clone(self._q.offset(n))
 
-    def distinct(self) -> QuerySet[M]:
-        """Without duplicate rows."""
-        return self._clone(self._q.distinct())
+    def distinct(self, *fields: str) -> QuerySet[M]:
+        """Without duplicate rows; ``distinct("country")`` keeps one row per value of the
+        fields (PostgreSQL's ``DISTINCT ON``: the first in the order, which must start with
+        those fields, as in Django). On SQLite ``distinct(fields)`` is
+        ``errors.InvalidQuery``, as is an ordering not starting with them, before any SQL."""
+        return self._clone(self._q.distinct(list(fields)))
+
+    def only(self, *fields: str) -> QuerySet[M]:
+        """Loads only these fields (and the primary key, always); reading another on an
+        instance raises ``errors.NotLoaded`` naming the model and field. The other columns
+        are selected as NULLs, so their data is never read. Replaces an earlier
+        ``only``/``defer``; unknown names are ``errors.UnknownField``."""
+        return self._clone(self._q.only(list(fields)))
+
+    def defer(self, *fields: str) -> QuerySet[M]:
+        """Leaves these fields unloaded (added to those already deferred; the primary key is
+        always loaded); reading one raises ``errors.NotLoaded``."""
+        return self._clone(self._q.defer(list(fields)))
 
     def select_related(self, *paths: str) -> QuerySet[M]:
         """Loads relations to one row in the same query, with JOINs:
