@@ -67,3 +67,10 @@ async def test_raw_errors_before_any_sql(db: object) -> None:
     with pytest.raises(errors.DecodeError, match=r"User\.email"):
         await User.objects.raw("SELECT id, username FROM users")
     assert await User.objects.count() == 3
+
+
+async def test_raw_through_a_session_joins_it(db: object) -> None:
+    await _seed()
+    async with chakra.Session() as s, s.begin():
+        [u] = await s.query(User).raw("SELECT * FROM users WHERE username = %s", ["ann"])
+        assert u is await s.get(User, u.id)
