@@ -19,7 +19,9 @@
 
 pub mod aggregate;
 pub mod annotate;
+pub mod chunks;
 pub mod contract;
+pub mod deferred;
 pub mod error;
 pub mod functions;
 pub mod ident;

@@ -33,6 +33,8 @@ pub struct ModelQuery {
     pub offset: Option<u64>,
     /// `DISTINCT`.
     pub distinct: bool,
+    /// `distinct("field", …)`: PostgreSQL's `DISTINCT ON` over these expressions.
+    pub distinct_on: Vec<Expr>,
     /// `FOR UPDATE` row lock.
     pub lock: Option<RowLock>,
 }
@@ -67,6 +69,7 @@ impl ModelQuery {
             limit: None,
             offset: None,
             distinct: false,
+            distinct_on: Vec::new(),
             lock: None,
         }
     }
@@ -121,6 +124,7 @@ impl ModelQuery {
         s.limit = self.limit;
         s.offset = self.offset;
         s.distinct = self.distinct;
+        s.distinct_on = self.distinct_on.clone();
         s.lock = self.lock.clone();
         s.group_by = self.grouping();
         s.having = self.having.clone();
@@ -193,6 +197,7 @@ impl ModelQuery {
         let mut s = if self.limit.is_some()
             || self.offset.is_some()
             || self.distinct
+            || !self.distinct_on.is_empty()
             || !self.annotations.is_empty()
         {
             // The subquery keeps the table's name as its alias, so the aggregates' column
@@ -231,7 +236,11 @@ impl ModelQuery {
     /// Rows a filtered write should touch. A plain filter is used as is; with a limit,
     /// offset or ordering the rows are chosen by primary key through a subquery.
     fn write_filter(&self) -> Result<Option<Expr>> {
-        if self.limit.is_none() && self.offset.is_none() && !self.distinct {
+        if self.limit.is_none()
+            && self.offset.is_none()
+            && !self.distinct
+            && self.distinct_on.is_empty()
+        {
             return Ok(self.filter.clone());
         }
         let pk = self.meta.primary_key().ok_or_else(|| {

@@ -66,6 +66,43 @@ pub enum Op {
     Batch(Target, String),
     /// Nothing: measures the bridge.
     Noop,
+    /// Raw SQL with bound parameters (`crate::raw`).
+    Raw(Target, Box<RawOp>),
+}
+
+/// Raw SQL and its parameters, with the model its rows become (`None`: run for the
+/// affected-row count). Compiled on the runtime, for the target's dialect.
+pub struct RawOp {
+    /// The SQL text, `%s` placeholders.
+    pub sql: String,
+    /// One value per placeholder (already checked against them).
+    pub params: Vec<Value>,
+    /// The model whose fields the result's columns are matched to.
+    pub meta: Option<Arc<ModelMeta>>,
+}
+
+impl RawOp {
+    async fn run(self, target: Target) -> Result<Outcome> {
+        use chakra::sql::raw::{compile_raw, Placeholders};
+        let d = ddl_for(&target).await?;
+        let q = compile_raw(&self.sql, Placeholders::Percent, self.params, d)?;
+        match (self.meta, &target) {
+            (Some(meta), Target::Pool(slot)) => {
+                let named = slot.get().await?.fetch_named_compiled(&q).await?;
+                Ok(Outcome::Rows(chakra::query::raw::model_rows(&meta, named)?))
+            }
+            (Some(meta), Target::Tx(cell)) => {
+                let named = with_tx(cell, async |tx| tx.fetch_named_compiled(&q).await).await?;
+                Ok(Outcome::Rows(chakra::query::raw::model_rows(&meta, named)?))
+            }
+            (None, Target::Pool(slot)) => Ok(Outcome::Count(
+                slot.get().await?.execute_compiled(&q).await?,
+            )),
+            (None, Target::Tx(cell)) => Ok(Outcome::Count(
+                with_tx(cell, async |tx| tx.execute_compiled(&q).await).await?,
+            )),
+        }
+    }
 }
 
 /// A change to one row's many-to-many links.
@@ -152,7 +189,8 @@ impl Op {
             | Op::DropTables(t, _)
             | Op::Load(t, _)
             | Op::Links(t, _, _, _)
-            | Op::Batch(t, _) => t.is_postgres(),
+            | Op::Batch(t, _)
+            | Op::Raw(t, _) => t.is_postgres(),
             Op::Begin(slot, _, _) => slot.is_postgres(),
             Op::Tx(cell, _) => tx_is_postgres(cell),
             Op::Noop => false,
@@ -163,6 +201,7 @@ impl Op {
     pub async fn run(self) -> Result<Outcome> {
         match self {
             Op::Noop => Ok(Outcome::Unit),
+            Op::Raw(target, raw) => raw.run(target).await,
             Op::Batch(target, sql) => {
                 batch(&target, &sql).await?;
                 Ok(Outcome::Unit)
@@ -297,6 +336,12 @@ pub enum Finish {
     Created(Arc<ModelInfo>, Vec<Py<PyAny>>),
     /// Instances with their loaded relations, built from a row tree.
     Tree(crate::hydrate::Tree),
+    /// One chunk of a streamed read: recorded in the cursor's state, then finished as the
+    /// inner finish.
+    Chunk(Arc<crate::chunks::ChunkState>, Box<Finish>),
+    /// The inner finish, then these (deferred) fields removed from each instance's
+    /// `__dict__` and recorded in its `_chakra_deferred`, so reading one raises `NotLoaded`.
+    Deferred(Box<Finish>, Vec<Py<PyString>>),
     /// A tracked object's guarded UPDATE: no row matched is `ConcurrentUpdate`; else the
     /// version field's new value (or `None`).
     Guarded {
@@ -337,6 +382,15 @@ impl Finish {
     pub fn apply(self, py: Python<'_>, out: Outcome) -> PyResult<Py<PyAny>> {
         match (self, out) {
             (Finish::Nothing, _) => Ok(py.None()),
+            (Finish::Deferred(inner, names), out) => {
+                let result = inner.apply(py, out)?;
+                crate::model::mark_deferred(py, result.bind(py), &names)?;
+                Ok(result)
+            }
+            (Finish::Chunk(state, inner), Outcome::Rows(rows)) => {
+                state.record(&rows);
+                inner.apply(py, Outcome::Rows(rows))
+            }
             (Finish::RowCount, Outcome::Count(n)) => n.into_py_any(py),
             (Finish::Models(info), Outcome::Rows(rows)) => {
                 Ok(model::hydrate(py, &info, rows)?.into_any().unbind())

@@ -16,6 +16,7 @@
 
 mod annotations;
 mod bridge;
+mod chunks;
 mod convert;
 mod errors;
 mod filters;
@@ -26,6 +27,7 @@ mod migrate;
 mod model;
 mod pools;
 mod query;
+mod raw;
 mod registry;
 mod runtime;
 mod schema;
@@ -50,6 +52,7 @@ fn _chakra(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<session::TxHandle>()?;
     m.add_class::<model::ModelHandle>()?;
     m.add_class::<query::Query>()?;
+    m.add_class::<chunks::ChunkCursor>()?;
     m.add_function(wrap_pyfunction!(model::register_model, m)?)?;
     m.add_function(wrap_pyfunction!(migrate::migrate_main, m)?)?;
     m.add_function(wrap_pyfunction!(schema::create_tables_job, m)?)?;
@@ -60,6 +63,8 @@ fn _chakra(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pools::check_url, m)?)?;
     m.add_function(wrap_pyfunction!(job::noop_job, m)?)?;
     m.add_function(wrap_pyfunction!(job::batch_job, m)?)?;
+    m.add_function(wrap_pyfunction!(raw::raw_job, m)?)?;
+    m.add_function(wrap_pyfunction!(raw::execute_job, m)?)?;
     m.add_function(wrap_pyfunction!(shutdown, m)?)?;
     Ok(())
 }

@@ -69,6 +69,39 @@ pub fn instance<'py>(py: Python<'py>, info: &ModelInfo, row: Row) -> PyResult<Bo
     from_dict(py, info, dict)
 }
 
+/// Takes the deferred fields `names` off an instance, or off each instance of a list (a
+/// query's result; `None` is left alone), and records them in the instance's
+/// `_chakra_deferred` (a frozenset), which the field descriptors read to raise `NotLoaded`.
+pub fn mark_deferred(
+    py: Python<'_>,
+    result: &Bound<'_, PyAny>,
+    names: &[Py<PyString>],
+) -> PyResult<()> {
+    if result.is_none() {
+        return Ok(());
+    }
+    let marker = pyo3::types::PyFrozenSet::new(py, names.iter().map(|n| n.bind(py)))?;
+    let mark = |obj: &Bound<'_, PyAny>| -> PyResult<()> {
+        let dict = obj
+            .getattr(intern!(py, "__dict__"))?
+            .cast_into::<PyDict>()?;
+        for n in names {
+            dict.del_item(n.bind(py)).or_else(|e| {
+                if e.is_instance_of::<pyo3::exceptions::PyKeyError>(py) {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
+            })?;
+        }
+        dict.set_item(intern!(py, "_chakra_deferred"), &marker)
+    };
+    match result.cast::<PyList>() {
+        Ok(list) => list.iter().try_for_each(|o| mark(&o)),
+        Err(_) => mark(result),
+    }
+}
+
 /// Builds a list of instances from rows (one GIL acquisition for the batch).
 pub fn hydrate<'py>(
     py: Python<'py>,

@@ -39,6 +39,8 @@ pub struct Query {
     info: Arc<ModelInfo>,
     pub(crate) mq: ModelQuery,
     load: LoadSpec,
+    /// Fields left unloaded (`only` / `defer`), as indices into the model's fields.
+    deferred: Arc<[usize]>,
 }
 
 impl Query {
@@ -48,6 +50,7 @@ impl Query {
             info,
             mq,
             load: LoadSpec::default(),
+            deferred: Arc::new([]),
         }
     }
 
@@ -56,6 +59,7 @@ impl Query {
             info: self.info.clone(),
             mq,
             load: self.load.clone(),
+            deferred: self.deferred.clone(),
         }
     }
 
@@ -69,9 +73,11 @@ impl Query {
         mode: Mode,
     ) -> PyResult<Job> {
         if self.load.is_empty() {
+            let mut select = mq.select();
+            chakra_dsl::deferred::apply(&mut select, &self.info.meta, &self.deferred);
             return Ok(Job::new(
-                Op::Fetch(target_of(target)?, Statement::Select(mq.select())),
-                finish,
+                Op::Fetch(target_of(target)?, Statement::Select(select)),
+                self.deferring(target.py(), finish),
             ));
         }
         let models = registry::snapshot();
@@ -109,13 +115,52 @@ impl Query {
         Ok((self.mq.aggregate(out).map_err(err)?, names))
     }
 
+    /// `finish`, then the deferred fields taken off the instances it built (reading one
+    /// raises `NotLoaded`).
+    pub(crate) fn deferring(&self, py: Python<'_>, finish: Finish) -> Finish {
+        if self.deferred.is_empty() {
+            return finish;
+        }
+        let names = self
+            .deferred
+            .iter()
+            .map(|&i| PyString::intern(py, &self.info.meta.fields[i].name).unbind())
+            .collect();
+        Finish::Deferred(Box::new(finish), names)
+    }
+
     /// Checks the load spec against the registered models (before any I/O).
     fn with_load(&self, load: LoadSpec) -> PyResult<Query> {
         LoadPlan::build(&registry::snapshot(), &self.mq, &load).map_err(err)?;
+        if !self.deferred.is_empty() {
+            return Err(deferred_with_loads(&self.info.meta.name));
+        }
         Ok(Query {
             info: self.info.clone(),
             mq: self.mq.clone(),
             load,
+            deferred: self.deferred.clone(),
+        })
+    }
+}
+
+/// `InvalidQuery` for deferred fields combined with relation loading.
+fn deferred_with_loads(model: &str) -> PyErr {
+    err(Error::InvalidQuery(format!(
+        "only()/defer() on {model} cannot be combined with select_related()/prefetch_related() yet"
+    )))
+}
+
+impl Query {
+    fn with_deferred(&self, deferred: Vec<usize>) -> PyResult<Query> {
+        if !self.load.is_empty() && !deferred.is_empty() {
+            return Err(deferred_with_loads(&self.info.meta.name));
+        }
+        Ok(Query {
+            info: self.info.clone(),
+            mq: self.mq.clone(),
+            load: self.load.clone(),
+            deferred: deferred.into(),
         })
     }
 }
@@ -194,11 +239,23 @@ impl Query {
         self.with(mq)
     }
 
-    /// `SELECT DISTINCT`.
-    fn distinct(&self) -> Query {
+    /// `SELECT DISTINCT`; with field names, PostgreSQL's `DISTINCT ON (…)` over them (the
+    /// compiler refuses it on SQLite, and an ordering that does not start with them).
+    #[pyo3(signature = (fields=Vec::new()))]
+    fn distinct(&self, fields: Vec<String>) -> PyResult<Query> {
         let mut mq = self.mq.clone();
-        mq.distinct = true;
-        self.with(mq)
+        if fields.is_empty() {
+            mq.distinct = true;
+        } else {
+            mq.distinct_on = fields
+                .iter()
+                .map(|name| {
+                    resolve_field(&self.info.meta, name).map(|f| field_expr(&self.info.meta, f))
+                })
+                .collect::<chakra_dsl::Result<_>>()
+                .map_err(err)?;
+        }
+        Ok(self.with(mq))
     }
 
     /// `SELECT … FOR UPDATE [OF …] [NOWAIT | SKIP LOCKED]` (nothing on SQLite, whose
@@ -226,6 +283,48 @@ impl Query {
             of,
         });
         Ok(self.with(mq))
+    }
+
+    /// A chunked read of the query's model rows, `chunk_size` per statement
+    /// (`QuerySet.iterator`); relations to load are refused.
+    fn chunks(&self, py: Python<'_>, chunk_size: u64) -> PyResult<crate::chunks::ChunkCursor> {
+        if !self.load.is_empty() {
+            return Err(crate::chunks::unsupported(
+                &self.info.meta.name,
+                "select_related()/prefetch_related()",
+            ));
+        }
+        let deferring = self.deferring(py, Finish::Nothing);
+        crate::chunks::ChunkCursor::new(
+            self.info.clone(),
+            self.mq.clone(),
+            chunk_size,
+            self.deferred.clone(),
+            match deferring {
+                Finish::Deferred(_, names) => names,
+                _ => Vec::new(),
+            },
+        )
+    }
+
+    /// Loads only these fields (and the primary key); the others are deferred: reading one
+    /// on an instance raises `NotLoaded`. Replaces an earlier `only`/`defer`.
+    fn only(&self, fields: Vec<String>) -> PyResult<Query> {
+        let deferred = chakra_dsl::deferred::only(&self.info.meta, &fields).map_err(err)?;
+        self.with_deferred(deferred)
+    }
+
+    /// Defers these fields too (the primary key is always loaded).
+    fn defer(&self, fields: Vec<String>) -> PyResult<Query> {
+        let deferred =
+            chakra_dsl::deferred::defer(&self.info.meta, &self.deferred, &fields).map_err(err)?;
+        self.with_deferred(deferred)
+    }
+
+    /// True when relations are loaded eagerly (`select_related` / `prefetch_related`).
+    #[getter]
+    fn loads_relations(&self) -> bool {
+        !self.load.is_empty()
     }
 
     /// True when the query locks its rows (`for_update`).

@@ -159,6 +159,9 @@ pub struct Select {
     pub offset: Option<u64>,
     /// `SELECT DISTINCT`.
     pub distinct: bool,
+    /// `SELECT DISTINCT ON (…)` (PostgreSQL only): one row per distinct value of these
+    /// expressions, the first in the order, which must start with them.
+    pub distinct_on: Vec<Expr>,
     /// `FOR UPDATE` / `FOR SHARE`.
     pub lock: Option<RowLock>,
 }
@@ -177,6 +180,7 @@ impl Select {
             limit: None,
             offset: None,
             distinct: false,
+            distinct_on: Vec::new(),
             lock: None,
         }
     }

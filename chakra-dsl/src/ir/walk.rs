@@ -87,6 +87,9 @@ pub fn walk_select(s: &mut Select, v: &mut dyn VisitMut) {
     for SelectItem { expr, .. } in &mut s.columns {
         walk_expr(expr, v);
     }
+    for e in &mut s.distinct_on {
+        walk_expr(e, v);
+    }
     if let Some(c) = &mut s.filter {
         walk_expr(c, v);
     }

@@ -147,6 +147,24 @@ impl Conn {
         Ok(n as u64)
     }
 
+    /// Runs a statement that returns rows, keeping the columns' names (raw SQL, matched to
+    /// fields by name); cells keep their runtime types.
+    pub async fn fetch_named(&mut self, q: &CompiledQuery) -> Result<super::row::NamedRows> {
+        let started = Instant::now();
+        let raw: Vec<super::row::NamedRow> = match self {
+            Conn::Postgres(c, side) => {
+                let guard = side.guard(c);
+                let r = DynQuery(q).load(&mut **c).await;
+                guard.disarm();
+                r
+            }
+            Conn::Sqlite(c) => DynQuery(q).load(&mut **c).await,
+        }
+        .map_err(|e| from_diesel(e, || q.sql()))?;
+        trace(q, raw.len(), started);
+        Ok(super::row::NamedRows::from_rows(raw))
+    }
+
     /// Runs raw SQL text without binds (DDL, transaction control).
     pub async fn batch_execute(&mut self, sql: &str) -> Result<()> {
         let started = Instant::now();

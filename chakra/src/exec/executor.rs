@@ -2,6 +2,7 @@
 
 use super::conn::Row;
 use super::pool::Pool;
+use super::row::NamedRows;
 use super::transaction::Transaction;
 use crate::sql::{CompiledQuery, Dialect};
 use chakra_dsl::error::MAX_GET_RESULTS;
@@ -23,6 +24,11 @@ pub trait Executor: Send {
     ) -> impl Future<Output = Result<Vec<Row>>> + Send;
     /// Runs a compiled statement and returns the affected-row count.
     fn execute_compiled(&mut self, q: &CompiledQuery) -> impl Future<Output = Result<u64>> + Send;
+    /// Runs a compiled statement and returns its rows with their column names (raw SQL).
+    fn fetch_named_compiled(
+        &mut self,
+        q: &CompiledQuery,
+    ) -> impl Future<Output = Result<NamedRows>> + Send;
 
     /// Runs a select that must match exactly one row (`get()`): [`Error::NotFound`] when it
     /// matches none, [`Error::MultipleObjectsReturned`] when it matches several. At most
@@ -65,6 +71,9 @@ impl Executor for &Pool {
     async fn execute_compiled(&mut self, q: &CompiledQuery) -> Result<u64> {
         Pool::execute_compiled(self, q).await
     }
+    async fn fetch_named_compiled(&mut self, q: &CompiledQuery) -> Result<NamedRows> {
+        Pool::fetch_named_compiled(self, q).await
+    }
 }
 
 impl Executor for Transaction {
@@ -82,6 +91,9 @@ impl Executor for Transaction {
     }
     async fn execute_compiled(&mut self, q: &CompiledQuery) -> Result<u64> {
         Transaction::execute_compiled(self, q).await
+    }
+    async fn fetch_named_compiled(&mut self, q: &CompiledQuery) -> Result<NamedRows> {
+        Transaction::fetch_named_compiled(self, q).await
     }
 }
 
@@ -105,5 +117,11 @@ impl<E: Executor + ?Sized> Executor for &mut E {
     }
     fn execute_compiled(&mut self, q: &CompiledQuery) -> impl Future<Output = Result<u64>> + Send {
         (**self).execute_compiled(q)
+    }
+    fn fetch_named_compiled(
+        &mut self,
+        q: &CompiledQuery,
+    ) -> impl Future<Output = Result<NamedRows>> + Send {
+        (**self).fetch_named_compiled(q)
     }
 }

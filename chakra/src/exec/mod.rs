@@ -27,4 +27,5 @@ pub mod transaction;
 pub use conn::{Conn, Row};
 pub use executor::Executor;
 pub use pool::{Pool, PoolOptions, PoolStatus};
+pub use row::NamedRows;
 pub use transaction::{Isolation, Transaction, TxOptions};

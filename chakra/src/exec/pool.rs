@@ -377,6 +377,37 @@ impl Pool {
         }
     }
 
+    /// Runs an already compiled statement and returns its rows with their column names
+    /// (raw SQL). Behind a transaction pooler it runs in a transaction of its own; a
+    /// connection found dead before a read ran is replaced, as for [`Pool::fetch_compiled`].
+    pub async fn fetch_named_compiled(&self, q: &CompiledQuery) -> Result<super::row::NamedRows> {
+        if self.behind_transaction_pooler() {
+            let mut attempt = 0;
+            loop {
+                let r = async {
+                    let mut tx = self.begin().await?;
+                    let rows = tx.fetch_named_compiled(q).await?;
+                    tx.commit().await?;
+                    Ok(rows)
+                }
+                .await;
+                if !self.pooled_again(&r, q, attempt) {
+                    return r;
+                }
+                attempt += 1;
+            }
+        }
+        let mut attempt = 0;
+        loop {
+            let mut lease = Lease::new(self.acquire().await?);
+            let r = lease.conn().fetch_named(q).await;
+            if !self.run_again(&r, lease.finish(), q, attempt) {
+                return r;
+            }
+            attempt += 1;
+        }
+    }
+
     /// Runs an already compiled statement and returns the affected-row count.
     pub async fn execute_compiled(&self, q: &CompiledQuery) -> Result<u64> {
         if self.behind_transaction_pooler() {

@@ -94,3 +94,67 @@ impl FromSqlRow<Untyped, Sqlite> for DynRow {
         Ok(DynRow(out))
     }
 }
+
+/// One row as runtime-typed values with its column names (raw SQL, whose columns are
+/// matched to fields by name).
+pub struct NamedRow {
+    /// The column names, in order.
+    pub names: Vec<String>,
+    /// The values, in the same order.
+    pub values: Vec<Value>,
+}
+
+fn names_of<'a, DB: diesel::backend::Backend>(row: &impl Row<'a, DB>) -> Vec<String> {
+    (0..row.field_count())
+        .map(|i| {
+            row.get(i)
+                .and_then(|f| f.field_name().map(str::to_owned))
+                .unwrap_or_else(|| format!("column{}", i + 1))
+        })
+        .collect()
+}
+
+impl FromSqlRow<Untyped, Pg> for NamedRow {
+    fn build_from_row<'a>(row: &impl Row<'a, Pg>) -> deserialize::Result<Self> {
+        let values = <DynRow as FromSqlRow<Untyped, Pg>>::build_from_row(row)?.0;
+        Ok(NamedRow {
+            names: names_of(row),
+            values,
+        })
+    }
+}
+
+impl FromSqlRow<Untyped, Sqlite> for NamedRow {
+    fn build_from_row<'a>(row: &impl Row<'a, Sqlite>) -> deserialize::Result<Self> {
+        let values = <DynRow as FromSqlRow<Untyped, Sqlite>>::build_from_row(row)?.0;
+        Ok(NamedRow {
+            names: names_of(row),
+            values,
+        })
+    }
+}
+
+/// The rows of raw SQL with the names of their columns (the first row's; empty when no
+/// row came back).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NamedRows {
+    /// The column names, in order.
+    pub columns: Vec<String>,
+    /// The rows, each in column order.
+    pub rows: Vec<Vec<Value>>,
+}
+
+impl NamedRows {
+    /// Collects named rows.
+    pub fn from_rows(raw: Vec<NamedRow>) -> NamedRows {
+        let mut out = NamedRows::default();
+        out.rows.reserve(raw.len());
+        for (i, r) in raw.into_iter().enumerate() {
+            if i == 0 {
+                out.columns = r.names;
+            }
+            out.rows.push(r.values);
+        }
+        out
+    }
+}

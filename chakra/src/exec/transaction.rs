@@ -196,6 +196,19 @@ impl Transaction {
         self.track(r)
     }
 
+    /// Runs a compiled statement and returns its rows with their column names.
+    pub async fn fetch_named_compiled(
+        &mut self,
+        q: &CompiledQuery,
+    ) -> Result<super::row::NamedRows> {
+        self.conn()?;
+        self.in_flight = true;
+        let conn = self.conn.as_mut().expect("checked by conn()");
+        let r = conn.fetch_named(q).await;
+        self.in_flight = false;
+        self.track(r)
+    }
+
     /// Runs a compiled statement and returns the affected-row count.
     pub async fn execute_compiled(&mut self, q: &CompiledQuery) -> Result<u64> {
         self.conn()?;

@@ -3,17 +3,22 @@
 //!
 //! - [`group`]: [`GroupBy`] / [`Grouped`], `query.group_by(cols).aggregate(aggs)`.
 //! - [`bulk_update`](mod@bulk_update): [`bulk_update`](fn@bulk_update), many rows by key in one statement.
+//! - [`raw`](mod@raw): [`raw`](fn@raw) / [`raw_execute`], hand-written SQL with bound parameters.
+//! - [`stream`]: `Query::stream`, rows read a chunk at a time.
 //! - [`upsert`](mod@upsert): [`upsert`](fn@upsert), `INSERT … ON CONFLICT` of model rows.
 //! - [`update`]: [`UpdateQuery<M>`], `query.update().set(col, value)`.
 
 pub mod bulk_update;
 pub mod group;
+pub mod raw;
+pub mod stream;
 pub mod subquery;
 pub mod update;
 pub mod upsert;
 
 pub use bulk_update::{bulk_update, BulkUpdateRows};
 pub use group::{GroupBy, Grouped};
+pub use raw::{raw, raw_execute, RawExecute, RawQuery};
 pub use subquery::{exists, in_query};
 pub use update::UpdateQuery;
 pub use upsert::{upsert, UpsertRows};
@@ -179,6 +184,15 @@ impl<M: Model> Query<M> {
     /// Distinct rows only.
     pub fn distinct(mut self) -> Self {
         self.inner.distinct = true;
+        self
+    }
+
+    /// One row per distinct value of `cols` (a column or a tuple of columns): PostgreSQL's
+    /// `SELECT DISTINCT ON (…)`, keeping the first row of each group in the query's order,
+    /// which must start with those columns. On SQLite, and with an ordering that does not
+    /// start with them, running it is [`Error::InvalidQuery`] before any SQL.
+    pub fn distinct_on<K: chakra_dsl::typed::group::GroupKey<M>>(mut self, cols: K) -> Self {
+        self.inner.distinct_on = cols.columns().into_iter().map(|k| k.expr).collect();
         self
     }
 

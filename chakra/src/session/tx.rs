@@ -285,4 +285,12 @@ impl Executor for &Tx {
         let mut guard = self.shared.conn.lock().await;
         guard.as_mut().ok_or_else(ended)?.execute_compiled(q).await
     }
+    async fn fetch_named_compiled(&mut self, q: &CompiledQuery) -> Result<crate::exec::NamedRows> {
+        let mut guard = self.shared.conn.lock().await;
+        guard
+            .as_mut()
+            .ok_or_else(ended)?
+            .fetch_named_compiled(q)
+            .await
+    }
 }

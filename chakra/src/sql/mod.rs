@@ -3,12 +3,14 @@
 //! - [`writer`] — [`writer::SqlWriter`], the buffer of SQL text pieces and binds.
 //! - [`ddl`] — CREATE/DROP TABLE from model metadata.
 //! - [`expr`] — expressions.
+//! - [`raw`] — raw SQL text: placeholders found outside quotes, translated, counted.
 //! - [`statement`] — SELECT / COUNT / EXISTS / INSERT / UPDATE / DELETE.
 //! - [`sqlite_values`] — how canonical values are stored on SQLite (text dates, JSON arrays…).
 
 pub mod ddl;
 pub mod expr;
 pub mod json_contains;
+pub mod raw;
 pub mod sqlite_values;
 pub mod statement;
 pub mod writer;

@@ -110,11 +110,15 @@ pub fn select(w: &mut SqlWriter, s: &Select) -> Result<()> {
             "a select needs at least one column".into(),
         ));
     }
-    w.sql(if s.distinct {
-        "SELECT DISTINCT "
+    if s.distinct_on.is_empty() {
+        w.sql(if s.distinct {
+            "SELECT DISTINCT "
+        } else {
+            "SELECT "
+        });
     } else {
-        "SELECT "
-    });
+        distinct_on(w, s)?;
+    }
     for (i, c) in s.columns.iter().enumerate() {
         if i > 0 {
             w.sql(", ");
@@ -131,6 +135,55 @@ pub fn select(w: &mut SqlWriter, s: &Select) -> Result<()> {
     row_lock(w, s)
 }
 
+/// The columns named by a `DISTINCT ON` list, for error messages.
+fn distinct_names(s: &Select) -> String {
+    s.distinct_on
+        .iter()
+        .map(|e| match e {
+            chakra_dsl::Expr::Column(c) => format!("{:?}", c.column),
+            other => format!("{other:?}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `SELECT DISTINCT ON (…) `: PostgreSQL only, and an ordering must start with the
+/// expressions (in any order among themselves), as PostgreSQL requires; both checked here,
+/// before any SQL runs.
+fn distinct_on(w: &mut SqlWriter, s: &Select) -> Result<()> {
+    let table = match &s.from {
+        Source::Table { name, .. } => name.clone(),
+        _ => "a subquery".to_owned(),
+    };
+    if w.dialect == Dialect::Sqlite {
+        return Err(Error::InvalidQuery(format!(
+            "distinct({}) on {table:?} is DISTINCT ON, which only PostgreSQL has; on SQLite use distinct() without fields",
+            distinct_names(s)
+        )));
+    }
+    let n = s.distinct_on.len();
+    if !s.order_by.is_empty()
+        && (s.order_by.len() < n
+            || !s.order_by[..n]
+                .iter()
+                .all(|o| s.distinct_on.contains(&o.expr)))
+    {
+        return Err(Error::InvalidQuery(format!(
+            "distinct({}) on {table:?}: order_by() must start with the distinct fields (PostgreSQL's DISTINCT ON keeps the first row of each group in that order)",
+            distinct_names(s)
+        )));
+    }
+    w.sql("SELECT DISTINCT ON (");
+    for (i, e) in s.distinct_on.iter().enumerate() {
+        if i > 0 {
+            w.sql(", ");
+        }
+        expr(w, e)?;
+    }
+    w.sql(") ");
+    Ok(())
+}
+
 /// `FOR UPDATE [OF …] [NOWAIT | SKIP LOCKED]` on PostgreSQL; nothing on SQLite, whose
 /// transactions (`BEGIN IMMEDIATE`) already serialise writers.
 fn row_lock(w: &mut SqlWriter, s: &Select) -> Result<()> {
@@ -140,7 +193,7 @@ fn row_lock(w: &mut SqlWriter, s: &Select) -> Result<()> {
     if w.dialect == Dialect::Sqlite {
         return Ok(());
     }
-    if s.distinct {
+    if s.distinct || !s.distinct_on.is_empty() {
         return Err(Error::InvalidQuery(
             "select_for_update() cannot be combined with distinct()".into(),
         ));
@@ -178,6 +231,7 @@ fn needs_subquery(s: &Select) -> bool {
     s.limit.is_some()
         || s.offset.is_some()
         || s.distinct
+        || !s.distinct_on.is_empty()
         || !s.group_by.is_empty()
         || s.having.is_some()
 }

@@ -58,6 +58,7 @@ from .fields import (
 )
 from .models import Model, registry
 from .query import Manager, Prefetch, QuerySet
+from .raw import execute, execute_sync
 from .related import RelatedManager
 from .schema import (
     create_table_sql,
@@ -151,8 +152,10 @@ __all__ = [
     "drop_tables",
     "drop_tables_sync",
     "errors",
+    "execute",
     "execute_script",
     "execute_script_sync",
+    "execute_sync",
     "migrate",
     "registry",
 ]

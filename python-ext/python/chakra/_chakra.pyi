@@ -1,9 +1,11 @@
 """Type stubs of the native module ``chakra._chakra`` (the Rust half of the package)."""
 
+from collections.abc import Sequence
 from typing import Any, Literal, final
 
 __all__ = [
     "TRACE",
+    "ChunkCursor",
     "Completer",
     "Job",
     "ModelHandle",
@@ -16,8 +18,10 @@ __all__ = [
     "create_tables_job",
     "default_url",
     "drop_tables_job",
+    "execute_job",
     "migrate_main",
     "noop_job",
+    "raw_job",
     "register_model",
     "shutdown",
 ]
@@ -78,6 +82,12 @@ class TxHandle:
 _Target = PoolRef | TxHandle
 
 @final
+class ChunkCursor:
+    """A chunked read of a query's model rows (``QuerySet.iterator``)."""
+
+    def next_job(self, target: _Target) -> Job | None: ...
+
+@final
 class Query:
     """Immutable query state over one model."""
 
@@ -87,12 +97,17 @@ class Query:
     def reversed(self) -> Query: ...
     def limit(self, n: int | None) -> Query: ...
     def offset(self, n: int | None) -> Query: ...
-    def distinct(self) -> Query: ...
+    def distinct(self, fields: list[str] = ...) -> Query: ...
     def for_update(
         self, nowait: bool = False, skip_locked: bool = False, of: list[str] = ...
     ) -> Query: ...
     @property
     def locked(self) -> bool: ...
+    @property
+    def loads_relations(self) -> bool: ...
+    def chunks(self, chunk_size: int) -> ChunkCursor: ...
+    def only(self, fields: list[str]) -> Query: ...
+    def defer(self, fields: list[str]) -> Query: ...
     def select_related(self, paths: list[str]) -> Query: ...
     def prefetch_related(self, specs: list[tuple[str, Query | None, str | None]]) -> Query: ...
     def load_paths(self) -> tuple[list[str], list[str]]: ...
@@ -189,3 +204,11 @@ def shutdown() -> None:
 
 def batch_job(target: _Target, sql: str) -> Job:
     """Runs SQL text without parameters (never built from untrusted input)."""
+
+def raw_job(
+    model: ModelHandle, target: _Target, sql: str, params: Sequence[Any] | None = None
+) -> Job:
+    """Raw SQL (``%s`` placeholders, values bound) whose rows are the model's instances."""
+
+def execute_job(target: _Target, sql: str, params: Sequence[Any] | None = None) -> Job:
+    """Raw SQL (``%s`` placeholders, values bound) run for its affected-row count."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
+from . import errors
 from .types import BigInteger, FieldType, Integer, as_type
 
 if TYPE_CHECKING:
@@ -123,6 +124,14 @@ class Field(Generic[T]):
         if obj is None:
             return self
         # Only reached when the instance has no value yet (values live in __dict__).
+        deferred = obj.__dict__.get("_chakra_deferred")
+        if deferred is not None and self.name in deferred:
+            raise errors.NotLoaded(
+                f"{owner.__name__}.{self.name} was deferred (only()/defer()) and is not "
+                "loaded: load it with a query that does not defer it",
+                model=owner.__name__,
+                field=self.name,
+            )
         raise AttributeError(f"{owner.__name__}.{self.name} has no value on this object")
 
     def has_default(self) -> bool:

@@ -12,7 +12,7 @@ Each terminal method has a synchronous twin with a ``_sync`` suffix (``all_sync(
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Generator, Iterable, Sequence
+from collections.abc import AsyncIterator, Generator, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 from . import _bridge, _chakra, config, errors
@@ -114,9 +114,24 @@ class QuerySet(Generic[M]):
             raise ValueError("offset must be >= 0")
         return self._clone(self._q.offset(n))
 
-    def distinct(self) -> QuerySet[M]:
-        """Without duplicate rows."""
-        return self._clone(self._q.distinct())
+    def distinct(self, *fields: str) -> QuerySet[M]:
+        """Without duplicate rows; ``distinct("country")`` keeps one row per value of the
+        fields (PostgreSQL's ``DISTINCT ON``: the first in the order, which must start with
+        those fields, as in Django). On SQLite ``distinct(fields)`` is
+        ``errors.InvalidQuery``, as is an ordering not starting with them, before any SQL."""
+        return self._clone(self._q.distinct(list(fields)))
+
+    def only(self, *fields: str) -> QuerySet[M]:
+        """Loads only these fields (and the primary key, always); reading another on an
+        instance raises ``errors.NotLoaded`` naming the model and field. The other columns
+        are selected as NULLs, so their data is never read. Replaces an earlier
+        ``only``/``defer``; unknown names are ``errors.UnknownField``."""
+        return self._clone(self._q.only(list(fields)))
+
+    def defer(self, *fields: str) -> QuerySet[M]:
+        """Leaves these fields unloaded (added to those already deferred; the primary key is
+        always loaded); reading one raises ``errors.NotLoaded``."""
+        return self._clone(self._q.defer(list(fields)))
 
     def select_related(self, *paths: str) -> QuerySet[M]:
         """Loads relations to one row in the same query, with JOINs:
@@ -455,9 +470,75 @@ class QuerySet(Generic[M]):
             self._coro.close()
 
     async def __aiter__(self) -> AsyncIterator[Any]:
-        """``async for obj in qs``: fetches the rows in one query, then yields them."""
-        for obj in await self._fetch():
+        """``async for obj in qs``: model rows streamed as :meth:`iterator` does (chunks of
+        2000); after ``values()``/``values_list()`` or with relations to load, the rows of
+        one query."""
+        if self._mode != "models" or self._q.loads_relations:
+            for obj in await self._fetch():
+                yield obj
+            return
+        async for obj in self.iterator():
             yield obj
+
+    def _chunk_cursor(self, chunk_size: int) -> _chakra.ChunkCursor:
+        if self._mode != "models":
+            raise errors.InvalidQuery(
+                f"iterator() on {self.model.__name__} streams model rows, not values(): "
+                "fetch values with `await qs`"
+            )
+        if chunk_size < 1:
+            raise errors.InvalidQuery(
+                f"iterator() on {self.model.__name__} needs chunk_size >= 1, got {chunk_size}"
+            )
+        return self._q.chunks(chunk_size)
+
+    def _chunk_objects(self, objs: list[M]) -> list[M]:
+        if self._session is not None:
+            return [self._session._attach_loaded(o, self._q.locked) for o in objs]
+        return objs
+
+    async def iterator(self, chunk_size: int = 2000) -> AsyncIterator[M]:
+        """``async for obj in qs.iterator(chunk_size=2000)``: the rows read ``chunk_size``
+        per statement, so memory holds one chunk, not the result. Unordered (or ordered by
+        the primary key) querysets continue after each chunk's last key (``WHERE pk > last
+        ORDER BY pk LIMIT n``: no server-side cursor, fine behind transaction poolers, no
+        row read twice); any other ordering pages with ``LIMIT``/``OFFSET`` (the key as a
+        tie-breaker), where rows inserted or deleted meanwhile can be skipped or read twice.
+        Slices are honoured; ``select_related``/``prefetch_related`` are not supported."""
+        cursor = self._chunk_cursor(chunk_size)
+        while (job := cursor.next_job(self._target())) is not None:
+            for obj in self._chunk_objects(await _bridge.run(job)):
+                yield obj
+
+    def iterator_sync(self, chunk_size: int = 2000) -> Iterator[M]:
+        """Synchronous :meth:`iterator`: ``for obj in qs.iterator_sync(chunk_size=2000)``."""
+        cursor = self._chunk_cursor(chunk_size)
+        while (job := cursor.next_job(self._target())) is not None:
+            yield from self._chunk_objects(_bridge.run_sync(job))
+
+    # -- raw SQL --------------------------------------------------------------------------
+
+    def _raw_job(self, sql: str, params: Sequence[Any]) -> _chakra.Job:
+        return _chakra.raw_job(self.model.__chakra__, self._target(), sql, params)
+
+    async def raw(self, sql: str, params: Sequence[Any] = ()) -> list[M]:
+        """Rows of hand-written SQL as instances of the model:
+        ``await User.objects.raw("SELECT * FROM users WHERE id = %s", [1])``. Placeholders
+        are ``%s`` (``%%`` is a literal ``%``; quoted text and comments are left alone),
+        every value is bound, never formatted in; a parameter count that does not match is
+        ``errors.InvalidQuery`` before any SQL. Columns are matched to fields by name (extra
+        columns are ignored); a field without its column is ``errors.DecodeError`` naming
+        the model and field. The queryset's filters do not apply."""
+        return self._raw_attached(await _bridge.run(self._raw_job(sql, params)))
+
+    def raw_sync(self, sql: str, params: Sequence[Any] = ()) -> list[M]:
+        """Synchronous :meth:`raw`."""
+        return self._raw_attached(_bridge.run_sync(self._raw_job(sql, params)))
+
+    def _raw_attached(self, rows: list[M]) -> list[M]:
+        if self._session is not None:
+            return [self._session._attach_loaded(o, False) for o in rows]
+        return rows
 
     # -- terminal, sync -------------------------------------------------------------------
 

@@ -1,0 +1,28 @@
+"""Raw SQL with bound parameters: ``await chakra.execute(sql, params)`` returns the number of
+affected rows (``Model.objects.raw(sql, params)`` returns instances: see ``QuerySet.raw``).
+
+Placeholders are ``%s`` as in Django, ``%%`` is a literal ``%``; a ``%s`` inside a quoted
+string, a quoted identifier or a comment is text. The core counts the placeholders against
+the parameters before any SQL (``errors.InvalidQuery`` naming both counts), translates them
+to the database's (``$1`` on PostgreSQL, ``?`` on SQLite) and binds every value: nothing is
+ever formatted into the text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from . import _bridge, _chakra, config
+
+__all__ = ["execute", "execute_sync"]
+
+
+async def execute(sql: str, params: Sequence[Any] = (), url: str | None = None) -> int:
+    """Runs ``sql`` with ``params`` bound (one per ``%s``); returns the affected-row count."""
+    return await _bridge.run(_chakra.execute_job(config.pool(url), sql, params))  # type: ignore[no-any-return]
+
+
+def execute_sync(sql: str, params: Sequence[Any] = (), url: str | None = None) -> int:
+    """Synchronous :func:`execute`."""
+    return _bridge.run_sync(_chakra.execute_job(config.pool(url), sql, params))  # type: ignore[no-any-return]
