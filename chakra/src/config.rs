@@ -132,10 +132,20 @@ pub struct PoolSettings {
     pub wait_timeout: Option<std::time::Duration>,
     /// `statement_timeout`: PostgreSQL's `statement_timeout`; on SQLite the busy timeout.
     pub statement_timeout: Option<std::time::Duration>,
+    /// `journal_mode` (SQLite files): `wal`, `delete`, `truncate`, `persist`, `memory`, `off`.
+    pub journal_mode: Option<crate::exec::sqlite_setup::JournalMode>,
+    /// `synchronous` (SQLite files): `off`, `normal`, `full`, `extra`.
+    pub synchronous: Option<crate::exec::sqlite_setup::Synchronous>,
 }
 
 /// The query-parameter names Chakra reads from a URL (and removes before the driver sees it).
-pub const POOL_PARAMS: [&str; 3] = ["max_size", "wait_timeout", "statement_timeout"];
+pub const POOL_PARAMS: [&str; 5] = [
+    "max_size",
+    "wait_timeout",
+    "statement_timeout",
+    "journal_mode",
+    "synchronous",
+];
 
 /// Parses a duration: `250ms`, `5s`, `2m`, or a bare number of milliseconds (as
 /// PostgreSQL's `statement_timeout`).
@@ -176,6 +186,24 @@ impl PoolSettings {
                 self.statement_timeout =
                     Some(parse_duration(value).ok_or_else(|| bad("a duration"))?)
             }
+            "journal_mode" => {
+                self.journal_mode = Some(
+                    crate::exec::sqlite_setup::JournalMode::parse(value).ok_or_else(|| {
+                        Error::Config(format!(
+                            "{whence}: journal_mode = {value:?} is not a SQLite journal mode (write wal, delete, truncate, persist, memory or off)"
+                        ))
+                    })?,
+                )
+            }
+            "synchronous" => {
+                self.synchronous = Some(
+                    crate::exec::sqlite_setup::Synchronous::parse(value).ok_or_else(|| {
+                        Error::Config(format!(
+                            "{whence}: synchronous = {value:?} is not a SQLite synchronous level (write off, normal, full or extra)"
+                        ))
+                    })?,
+                )
+            }
             _ => {}
         }
         Ok(())
@@ -191,6 +219,12 @@ impl PoolSettings {
         }
         if other.statement_timeout.is_some() {
             self.statement_timeout = other.statement_timeout;
+        }
+        if other.journal_mode.is_some() {
+            self.journal_mode = other.journal_mode;
+        }
+        if other.synchronous.is_some() {
+            self.synchronous = other.synchronous;
         }
     }
 

@@ -7,14 +7,11 @@ use super::query::DynQuery;
 use super::row::DynRow;
 use crate::sql::{CompiledQuery, Dialect};
 use chakra_dsl::{Result, Value};
-use diesel::SqliteConnection;
 use diesel_async::pooled_connection::deadpool::Object;
-use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use std::time::Instant;
 
-/// The async SQLite connection type (diesel's `SqliteConnection` on blocking threads).
-pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+pub use super::sqlite_conn::{SqliteConn, SqliteManager};
 
 /// One row of values, in the statement's output-column order.
 pub type Row = Vec<Value>;
@@ -26,8 +23,8 @@ pub type Row = Vec<Value>;
 pub enum Conn {
     /// PostgreSQL.
     Postgres(Object<AsyncPgConnection>),
-    /// SQLite.
-    Sqlite(Object<SqliteConn>),
+    /// SQLite: statements run inline on the polling thread ([`SqliteConn`]).
+    Sqlite(deadpool::managed::Object<SqliteManager>),
 }
 
 /// Sends PostgreSQL a cancel request for the statement running on a connection when dropped
@@ -92,7 +89,7 @@ impl Conn {
                 guard.disarm();
                 r
             }
-            Conn::Sqlite(c) => DynQuery(q).load(&mut **c).await,
+            Conn::Sqlite(c) => SqliteConn::load(c, q).await,
         }
         .map_err(|e| from_diesel(e, || q.sql()))?;
         trace(q, raw.len(), started);
@@ -111,7 +108,7 @@ impl Conn {
                 guard.disarm();
                 r
             }
-            Conn::Sqlite(c) => DynQuery(q).execute(&mut **c).await,
+            Conn::Sqlite(c) => SqliteConn::execute(c, q).await,
         }
         .map_err(|e| from_diesel(e, || q.sql()))?;
         trace(q, n, started);
@@ -128,7 +125,7 @@ impl Conn {
                 guard.disarm();
                 r
             }
-            Conn::Sqlite(c) => c.batch_execute(sql).await,
+            Conn::Sqlite(c) => SqliteConn::batch_execute(c, sql).await,
         }
         .map_err(|e| from_diesel(e, || sql.to_owned()))?;
         let elapsed_us = started.elapsed().as_micros() as u64;
@@ -146,7 +143,7 @@ impl Conn {
     pub fn discard(self) {
         match self {
             Conn::Postgres(c) => drop(Object::take(c)),
-            Conn::Sqlite(c) => drop(Object::take(c)),
+            Conn::Sqlite(c) => drop(deadpool::managed::Object::take(c)),
         }
     }
 }

@@ -9,7 +9,8 @@
 //! - [`query`] — the diesel query node binding every value as a parameter.
 //! - [`row`] and [`coerce`] — row decoding by runtime type, then by the statement's plan.
 //! - [`errors`] — diesel/pool errors → [`chakra_dsl::Error`].
-//! - [`sqlite_setup`] — per-connection SQLite pragmas and functions.
+//! - [`sqlite_conn`] — SQLite connections run inline, waiting for locks asynchronously.
+//! - [`sqlite_setup`] — per-connection SQLite pragmas (durability) and functions.
 
 pub mod coerce;
 pub mod conn;
@@ -19,6 +20,7 @@ pub mod log;
 pub mod pool;
 pub mod query;
 pub mod row;
+pub mod sqlite_conn;
 pub mod sqlite_setup;
 pub mod transaction;
 
