@@ -261,9 +261,6 @@ async fn scripts_with_transactions_and_triggers_run() {
     .await
     .unwrap();
     let mut c = pool.acquire().await.unwrap();
-    let n = c
-        .fetch(&raw_int("SELECT count(*) FROM log"))
-        .await
-        .unwrap();
+    let n = c.fetch(&raw_int("SELECT count(*) FROM log")).await.unwrap();
     assert_eq!(n, vec![vec![Value::I64(2)]]);
 }

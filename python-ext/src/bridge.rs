@@ -19,8 +19,9 @@
 //! aborts its op on the runtime: the statement's future is dropped where it waits, so
 //! PostgreSQL is sent a cancel request and the statement stops on the server. Its pooled
 //! connection is closed, not reused; a transaction whose statement was cancelled can only be
-//! rolled back (the session does). SQLite ops are not aborted: the statement runs to its
-//! end on its blocking thread and its result is dropped (see `Op::abortable`).
+//! rolled back (the session does). SQLite ops are not aborted: a SQLite statement runs
+//! inline on the runtime thread and cannot be interrupted; the op runs to its end and its
+//! result is dropped (see `Op::abortable`).
 
 use crate::job::{Finish, Job, Outcome};
 use chakra_dsl::Result;

@@ -141,9 +141,8 @@ fn tx_is_postgres(cell: &TxCell) -> bool {
 impl Op {
     /// True when aborting the op mid-statement is safe and useful: PostgreSQL (the
     /// statement is cancelled on the server, its connection closed). A SQLite statement
-    /// cannot be interrupted: its op runs to the end (diesel-async's SQLite wrapper takes
-    /// the connection's lock on the runtime thread, so a later statement on a connection
-    /// whose aborted statement still runs would block the runtime).
+    /// cannot be interrupted (it runs inline, within one poll of the thread that drives the
+    /// op): SQLite ops run to the end and their result is dropped.
     pub fn abortable(&self) -> bool {
         match self {
             Op::Fetch(t, _)

@@ -21,6 +21,11 @@
 //! transaction is then rolled back. Scripts of several statements are run one statement at
 //! a time, so each is retried on its own. The connection follows `BEGIN`/`COMMIT`/`END`/
 //! `ROLLBACK` in the SQL it runs to know whether it is inside a transaction.
+//!
+//! A statement that ran long (2 ms or more) yields to the scheduler once before returning,
+//! so the other tasks of a single-threaded runtime get a turn. A running statement cannot be
+//! interrupted: a timeout around the caller only fires once the caller's future waits
+//! (for a lock, a pool connection, or anything else it awaits).
 
 use super::query::DynQuery;
 use super::row::DynRow;
@@ -35,6 +40,10 @@ use std::time::{Duration, Instant};
 /// locked.
 const FIRST_BACKOFF: Duration = Duration::from_millis(1);
 const MAX_BACKOFF: Duration = Duration::from_millis(5);
+
+/// A statement that ran at least this long yields to the scheduler before its result is
+/// returned, so other tasks on the thread get their turn.
+const YIELD_AFTER: Duration = Duration::from_millis(2);
 
 /// One SQLite connection whose statements run on the thread that polls them, waiting for
 /// locks asynchronously (see the module documentation).
@@ -96,9 +105,7 @@ impl SqliteConn {
         for stmt in split_statements(sql) {
             let effect = tx_effect(stmt);
             let retry = !self.in_tx || effect == TxEffect::Commit;
-            let r = self
-                .with_busy_wait(retry, |c| c.batch_execute(stmt))
-                .await;
+            let r = self.with_busy_wait(retry, |c| c.batch_execute(stmt)).await;
             match (effect, &r) {
                 (TxEffect::Begin, Ok(())) => self.in_tx = true,
                 (TxEffect::Commit | TxEffect::Rollback, Ok(())) => self.in_tx = false,
@@ -119,7 +126,12 @@ impl SqliteConn {
         let mut deadline: Option<Instant> = None;
         let mut backoff = FIRST_BACKOFF;
         loop {
-            match f(&mut self.conn) {
+            let started = Instant::now();
+            let r = f(&mut self.conn);
+            if started.elapsed() >= YIELD_AFTER {
+                tokio::task::yield_now().await;
+            }
+            match r {
                 Err(e) if retry && is_busy(&e) => {
                     let now = Instant::now();
                     let until = *deadline.get_or_insert(now + self.busy);

@@ -276,10 +276,9 @@ pub fn establish(
     .map_err(setup)?;
     if is_file {
         let wanted = durability.journal_mode.as_str();
-        let got: Vec<JournalModeRow> =
-            diesel::sql_query(format!("PRAGMA journal_mode = {wanted}"))
-                .load(&mut conn)
-                .map_err(setup)?;
+        let got: Vec<JournalModeRow> = diesel::sql_query(format!("PRAGMA journal_mode = {wanted}"))
+            .load(&mut conn)
+            .map_err(setup)?;
         let got = got.first().map(|r| r.journal_mode.to_ascii_lowercase());
         if got.as_deref() != Some(wanted) {
             return Err(Error::Config(format!(
