@@ -204,9 +204,15 @@ fn main() {
         "fetch 10,000 rows",
         "get by pk (per get, x1,000)",
     ];
+    // `CHAKRA_BENCH_ONLY=insert|fetch|get`: one workload (for profiling).
+    let only = std::env::var("CHAKRA_BENCH_ONLY").unwrap_or_default();
+    let run = |w: &str| only.is_empty() || only == w;
     for round in 0..rounds + 1 {
         let keep = round > 0; // the first round warms caches
         for which in 0..2 {
+            if !run("insert") {
+                break;
+            }
             // Bulk insert: on an empty table each time (the delete is not timed).
             rt.block_on(reset(&pool));
             let mut rows: Vec<User> = (0..N).map(user).collect();
@@ -232,6 +238,9 @@ fn main() {
                 .collect()
         });
         for which in 0..2 {
+            if !run("fetch") {
+                break;
+            }
             let (c0, t0) = (cpu_time(), Instant::now());
             let n = if which == 0 {
                 black_box(rt.block_on(User::query().all(&pool)).unwrap()).len()
@@ -246,6 +255,9 @@ fn main() {
             }
         }
         for which in 0..2 {
+            if !run("get") {
+                break;
+            }
             let (c0, t0) = (cpu_time(), Instant::now());
             if which == 0 {
                 rt.block_on(async {
@@ -271,6 +283,9 @@ fn main() {
     );
     println!("| --- | --- | --- | --- | --- | --- | --- |");
     for w in 0..3 {
+        if wall[w][0].is_empty() {
+            continue;
+        }
         let mc = median(wall[w][0].clone());
         let mr = median(wall[w][1].clone());
         let cc = cpu[w][0] / rounds as u32;

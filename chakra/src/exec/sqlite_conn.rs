@@ -222,6 +222,23 @@ fn skip_comments(mut s: &str) -> &str {
     }
 }
 
+/// Puts the bundled SQLite library in multi-thread mode (`SQLITE_CONFIG_MULTITHREAD`) before
+/// it first initializes: no mutex around every call on a connection (serialized mode, the
+/// default, takes one per `bind`, `step` and `column` call). Safe here: a connection and its
+/// statements are only ever used by one thread at a time (`SqliteConnection` is `Send`, not
+/// `Sync`). When the library was already initialized (another SQLite user in this process
+/// opened a connection first) this changes nothing and connections keep their mutexes.
+fn multithread_mode() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: `sqlite3_config` with an option that takes no arguments; SQLite refuses it
+        // (SQLITE_MISUSE) once initialized, which is harmless.
+        let rc =
+            unsafe { libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MULTITHREAD) };
+        tracing::debug!(target: "chakra::sql", rc, "SQLite multi-thread mode");
+    });
+}
+
 /// Opens the connections of a SQLite pool (deadpool's manager for [`SqliteConn`]).
 #[derive(Debug, Clone)]
 pub struct SqliteManager {
@@ -235,6 +252,7 @@ impl SqliteManager {
     /// A manager for the database file `target` (or `:memory:` with `is_file` false).
     /// `busy` is how long a statement waits for another connection's lock.
     pub fn new(target: String, is_file: bool, busy: Duration, durability: Durability) -> Self {
+        multithread_mode();
         SqliteManager {
             target,
             is_file,
