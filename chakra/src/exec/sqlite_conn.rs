@@ -22,10 +22,13 @@
 //! a time, so each is retried on its own. The connection follows `BEGIN`/`COMMIT`/`END`/
 //! `ROLLBACK` in the SQL it runs to know whether it is inside a transaction.
 //!
-//! A statement that ran long (2 ms or more) yields to the scheduler once before returning,
-//! so the other tasks of a single-threaded runtime get a turn. A running statement cannot be
-//! interrupted: a timeout around the caller only fires once the caller's future waits
-//! (for a lock, a pool connection, or anything else it awaits).
+//! Each statement consumes a unit of tokio's cooperative budget, as a socket read would: a
+//! task running many statements in a row yields to the scheduler now and then, so the other
+//! tasks of a single-threaded runtime get their turn. A statement that ran 2 ms or more
+//! yields once right away (a caller that polls the future itself, like the Python bridge's
+//! first poll on the event-loop thread, then hands the rest to the runtime). A running
+//! statement cannot be interrupted: a timeout around the caller only fires once the
+//! caller's future waits (for a lock, a pool connection, a yield, anything it awaits).
 
 use super::query::DynQuery;
 use super::row::DynRow;
@@ -42,7 +45,7 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(1);
 const MAX_BACKOFF: Duration = Duration::from_millis(5);
 
 /// A statement that ran at least this long yields to the scheduler before its result is
-/// returned, so other tasks on the thread get their turn.
+/// returned.
 const YIELD_AFTER: Duration = Duration::from_millis(2);
 
 /// One SQLite connection whose statements run on the thread that polls them, waiting for
@@ -130,6 +133,8 @@ impl SqliteConn {
             let r = f(&mut self.conn);
             if started.elapsed() >= YIELD_AFTER {
                 tokio::task::yield_now().await;
+            } else {
+                tokio::task::coop::consume_budget().await;
             }
             match r {
                 Err(e) if retry && is_busy(&e) => {
