@@ -227,20 +227,29 @@ fn skip_comments(mut s: &str) -> &str {
     }
 }
 
-/// Puts the bundled SQLite library in multi-thread mode (`SQLITE_CONFIG_MULTITHREAD`) before
-/// it first initializes: no mutex around every call on a connection (serialized mode, the
-/// default, takes one per `bind`, `step` and `column` call). Safe here: a connection and its
+/// Puts the bundled SQLite library in multi-thread mode (`SQLITE_CONFIG_MULTITHREAD`) and
+/// turns its memory statistics off (`SQLITE_CONFIG_MEMSTATUS`) before it first initializes:
+/// no mutex around every call on a connection (serialized mode, the default, takes one per
+/// `bind`, `step` and `column` call) nor around every allocation. Safe here: a connection and its
 /// statements are only ever used by one thread at a time (`SqliteConnection` is `Send`, not
 /// `Sync`). When the library was already initialized (another SQLite user in this process
 /// opened a connection first) this changes nothing and connections keep their mutexes.
 fn multithread_mode() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        // SAFETY: `sqlite3_config` with an option that takes no arguments; SQLite refuses it
+        // SAFETY: `sqlite3_config` with its documented arguments; SQLite refuses it
         // (SQLITE_MISUSE) once initialized, which is harmless.
         let rc =
             unsafe { libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MULTITHREAD) };
-        tracing::debug!(target: "chakra::sql", rc, "SQLite multi-thread mode");
+        // No global memory statistics: SQLite would take a process-wide mutex around every
+        // allocation to keep them.
+        let rc2 = unsafe {
+            libsqlite3_sys::sqlite3_config(
+                libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS,
+                0 as std::ffi::c_int,
+            )
+        };
+        tracing::debug!(target: "chakra::sql", rc, rc2, "SQLite multi-thread mode, no memory statistics");
     });
 }
 
