@@ -48,7 +48,7 @@ class SqUser(Model):
 
 
 class RawUser:
-    __slots__ = ("id", "username", "email", "created_at", "is_active", "balance")
+    __slots__ = ("balance", "created_at", "email", "id", "is_active", "username")
 
     def __init__(self, r: tuple[Any, ...]) -> None:
         self.id, self.username, self.email = r[0], r[1], r[2]
@@ -137,6 +137,9 @@ def main() -> None:
     def s_fetch() -> None:
         assert len(SqUser.objects.all_sync()) == N
 
+    def raw_gets(keys: list[int]) -> Callable[[], None]:
+        return lambda: raw.gets(keys)
+
     def a_gets(keys: list[int]) -> Callable[[], None]:
         async def go() -> None:
             for i in range(GETS):
@@ -182,7 +185,7 @@ def main() -> None:
         for who, fn in (
             ("chakra async", a_gets(keys)),
             ("chakra sync", s_gets(keys)),
-            ("sqlite3", lambda: raw.gets(keys)),
+            ("sqlite3", raw_gets(keys)),
         ):
             m = measure(fn)
             if not warm:
