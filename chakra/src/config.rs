@@ -135,6 +135,10 @@ pub struct PoolSettings {
     /// `pooler`: what sits between Chakra and PostgreSQL (`transaction` for PgBouncer in
     /// transaction mode; `none`, the default, for a direct or session-pooled connection).
     pub pooler: Option<Pooler>,
+    /// `journal_mode` (SQLite files): `wal`, `delete`, `truncate`, `persist`, `memory`, `off`.
+    pub journal_mode: Option<crate::exec::sqlite_setup::JournalMode>,
+    /// `synchronous` (SQLite files): `off`, `normal`, `full`, `extra`.
+    pub synchronous: Option<crate::exec::sqlite_setup::Synchronous>,
 }
 
 /// What sits between Chakra and a PostgreSQL server, which decides how statements may be
@@ -168,7 +172,14 @@ impl Pooler {
 }
 
 /// The query-parameter names Chakra reads from a URL (and removes before the driver sees it).
-pub const POOL_PARAMS: [&str; 4] = ["max_size", "wait_timeout", "statement_timeout", "pooler"];
+pub const POOL_PARAMS: [&str; 6] = [
+    "max_size",
+    "wait_timeout",
+    "statement_timeout",
+    "pooler",
+    "journal_mode",
+    "synchronous",
+];
 
 /// Parses a duration: `250ms`, `5s`, `2m`, or a bare number of milliseconds (as
 /// PostgreSQL's `statement_timeout`).
@@ -219,6 +230,24 @@ impl PoolSettings {
                         .ok_or_else(|| bad("a pooler mode (transaction, session or none)"))?,
                 )
             }
+            "journal_mode" => {
+                self.journal_mode = Some(
+                    crate::exec::sqlite_setup::JournalMode::parse(value).ok_or_else(|| {
+                        Error::Config(format!(
+                            "{whence}: journal_mode = {value:?} is not a SQLite journal mode (write wal, delete, truncate, persist, memory or off)"
+                        ))
+                    })?,
+                )
+            }
+            "synchronous" => {
+                self.synchronous = Some(
+                    crate::exec::sqlite_setup::Synchronous::parse(value).ok_or_else(|| {
+                        Error::Config(format!(
+                            "{whence}: synchronous = {value:?} is not a SQLite synchronous level (write off, normal, full or extra)"
+                        ))
+                    })?,
+                )
+            }
             _ => {}
         }
         Ok(())
@@ -237,6 +266,12 @@ impl PoolSettings {
         }
         if other.pooler.is_some() {
             self.pooler = other.pooler;
+        }
+        if other.journal_mode.is_some() {
+            self.journal_mode = other.journal_mode;
+        }
+        if other.synchronous.is_some() {
+            self.synchronous = other.synchronous;
         }
     }
 

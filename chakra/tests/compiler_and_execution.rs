@@ -249,7 +249,7 @@ async fn order_limit_offset_count_exists_distinct() {
         &dbs,
         q.clone().into(),
         r#"SELECT "users"."username" FROM "users" ORDER BY "users"."id" LIMIT $1 OFFSET $2"#,
-        r#"SELECT "users"."username" FROM "users" ORDER BY "users"."id" NULLS LAST LIMIT ? OFFSET ?"#,
+        r#"SELECT "users"."username" FROM "users" ORDER BY "users"."id" NULLS LAST LIMIT CAST(? AS INTEGER) OFFSET ?"#,
     )
     .await;
     assert_eq!(texts(&rows), ["albert", "bob"]);
@@ -281,7 +281,7 @@ async fn order_limit_offset_count_exists_distinct() {
         &dbs,
         Statement::Count(q.clone()),
         r#"SELECT COUNT(*) FROM (SELECT "users"."username" FROM "users" ORDER BY "users"."id" LIMIT $1 OFFSET $2) AS "chakra_count""#,
-        r#"SELECT COUNT(*) FROM (SELECT "users"."username" FROM "users" ORDER BY "users"."id" NULLS LAST LIMIT ? OFFSET ?) AS "chakra_count""#,
+        r#"SELECT COUNT(*) FROM (SELECT "users"."username" FROM "users" ORDER BY "users"."id" NULLS LAST LIMIT CAST(? AS INTEGER) OFFSET ?) AS "chakra_count""#,
     )
     .await;
     assert_eq!(rows, vec![vec![Value::I64(2)]]);
@@ -416,7 +416,7 @@ async fn joins_aliases_and_subqueries() {
         &dbs,
         q.into(),
         r#"SELECT "s"."username" FROM (SELECT "users"."username", "users"."id" FROM "users" WHERE "users"."active" = $1) AS "s" ORDER BY "s"."id" DESC LIMIT $2"#,
-        r#"SELECT "s"."username" FROM (SELECT "users"."username", "users"."id" FROM "users" WHERE "users"."active" = ?) AS "s" ORDER BY "s"."id" DESC NULLS FIRST LIMIT ?"#,
+        r#"SELECT "s"."username" FROM (SELECT "users"."username", "users"."id" FROM "users" WHERE "users"."active" = ?) AS "s" ORDER BY "s"."id" DESC NULLS FIRST LIMIT CAST(? AS INTEGER)"#,
     )
     .await;
     assert_eq!(texts(&rows), ["carol", "albert"]);

@@ -19,14 +19,25 @@
 //! aborts its op on the runtime: the statement's future is dropped where it waits, so
 //! PostgreSQL is sent a cancel request and the statement stops on the server. Its pooled
 //! connection is closed, not reused; a transaction whose statement was cancelled can only be
-//! rolled back (the session does). SQLite ops are not aborted: the statement runs to its
-//! end on its blocking thread and its result is dropped (see `Op::abortable`).
+//! rolled back (the session does). SQLite ops are not aborted: a SQLite statement runs
+//! inline and cannot be interrupted; the op runs to its end and its result is dropped (see
+//! `Op::abortable`).
+//!
+//! SQLite ops skip the hops when they can: [`Completer::submit`] polls the op once on the
+//! loop thread (GIL released); SQLite statements run inline, so the op usually completes
+//! there and its future is resolved before `submit` returns (awaiting it then does not
+//! suspend). An op that has to wait (another connection's lock, a free pool connection,
+//! opening the database), or whose statement ran 2 ms or more, continues on the runtime
+//! thread: a wait never blocks the event loop (a lock holder on the same loop can go on and
+//! release it), and a long op blocks it for one statement at most. `CHAKRA_SQLITE_INLINE=0`
+//! turns this off.
 
 use crate::job::{Finish, Job, Outcome};
 use chakra_dsl::Result;
 use pyo3::intern;
 use pyo3::prelude::*;
 use std::collections::HashMap;
+use std::future::Future;
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
@@ -97,6 +108,35 @@ impl Completer {
         self.next_id += 1;
         let shared = self.shared.clone();
         let abortable = op.abortable();
+        if op.is_sqlite() && sqlite_inline() {
+            // SQLite statements run inline: poll the op once here (GIL released). The usual
+            // op completes in that poll and its future is resolved now, with no thread hop;
+            // one that waits (a lock, a pool connection, opening the database) goes on on
+            // the runtime, where the wait does not hold up the event loop.
+            let mut running: std::pin::Pin<Box<dyn Future<Output = Result<Outcome>> + Send>> =
+                Box::pin(op.run());
+            let first = py.detach(|| crate::runtime::poll_once(&mut running));
+            match first {
+                None => return Err(crate::errors::to_py(crate::pools::closed())),
+                Some(Some(out)) => {
+                    crate::statement_log::emit(py);
+                    resolve(py, future.bind(py), finish, out)?;
+                    return Ok(id);
+                }
+                Some(None) => {
+                    let task = async move {
+                        let out = running.await;
+                        shared.complete(id, out);
+                        crate::runtime::note_done();
+                    };
+                    if !crate::runtime::spawn(task) {
+                        return Err(crate::errors::to_py(crate::pools::closed()));
+                    }
+                    self.pending.insert(id, (future, finish, None));
+                    return Ok(id);
+                }
+            }
+        }
         let task = async move {
             let out = op.run().await;
             shared.complete(id, out);
@@ -154,6 +194,14 @@ impl Completer {
         }
         Ok(())
     }
+}
+
+/// Whether SQLite ops get their first poll on the loop thread (`CHAKRA_SQLITE_INLINE`,
+/// default on; `0` sends every op to the runtime thread, so not even a SQLite op's first
+/// statement runs on the event loop).
+fn sqlite_inline() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var("CHAKRA_SQLITE_INLINE").map_or(true, |v| v.trim() != "0"))
 }
 
 /// Resolves one future with its job's outcome (skipped when it was cancelled meanwhile).

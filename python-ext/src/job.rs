@@ -166,21 +166,51 @@ impl Target {
             Target::Tx(cell) => tx_is_postgres(cell),
         }
     }
+
+    fn is_sqlite(&self) -> bool {
+        match self {
+            Target::Pool(slot) => !slot.is_postgres(),
+            Target::Tx(cell) => tx_is(cell, chakra::Dialect::Sqlite),
+        }
+    }
 }
 
 fn tx_is_postgres(cell: &TxCell) -> bool {
+    tx_is(cell, chakra::Dialect::Postgres)
+}
+
+/// True when the cell holds an open transaction of dialect `d` (false when it is busy).
+fn tx_is(cell: &TxCell, d: chakra::Dialect) -> bool {
     cell.try_lock()
         .ok()
-        .and_then(|g| g.as_ref().map(|t| t.dialect() == chakra::Dialect::Postgres))
+        .and_then(|g| g.as_ref().map(|t| t.dialect() == d))
         .unwrap_or(false)
 }
 
 impl Op {
+    /// True when the op is known to run on SQLite: its statements run inline (no I/O to
+    /// wait for), so the bridge first polls it on the calling thread
+    /// ([`crate::bridge::Completer::submit`]).
+    pub fn is_sqlite(&self) -> bool {
+        match self {
+            Op::Fetch(t, _)
+            | Op::Execute(t, _)
+            | Op::CreateTables(t, _, _)
+            | Op::DropTables(t, _)
+            | Op::Load(t, _)
+            | Op::Links(t, _, _, _)
+            | Op::Raw(t, _)
+            | Op::Batch(t, _) => t.is_sqlite(),
+            Op::Begin(slot, _, _) => !slot.is_postgres(),
+            Op::Tx(cell, _) => tx_is(cell, chakra::Dialect::Sqlite),
+            Op::Noop => false,
+        }
+    }
+
     /// True when aborting the op mid-statement is safe and useful: PostgreSQL (the
     /// statement is cancelled on the server, its connection closed). A SQLite statement
-    /// cannot be interrupted: its op runs to the end (diesel-async's SQLite wrapper takes
-    /// the connection's lock on the runtime thread, so a later statement on a connection
-    /// whose aborted statement still runs would block the runtime).
+    /// cannot be interrupted (it runs inline, within one poll of the thread that drives the
+    /// op): SQLite ops run to the end and their result is dropped.
     pub fn abortable(&self) -> bool {
         match self {
             Op::Fetch(t, _)

@@ -140,6 +140,20 @@ pub fn block_on<F: Future>(f: F) -> Option<F::Output> {
     Some(spin_then_park(f, spin_window_us()))
 }
 
+/// Polls `f` once on the calling thread (which must not hold the GIL), inside the runtime's
+/// context: `Some(Some(out))` when it completed, `Some(None)` when it waits for something
+/// (it must then be driven on the runtime, which re-registers its wake-ups), `None` after
+/// shutdown.
+pub fn poll_once<F: Future + Unpin>(f: &mut F) -> Option<Option<F::Output>> {
+    let h = handle()?;
+    let _entered = h.enter();
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match std::pin::Pin::new(f).poll(&mut cx) {
+        std::task::Poll::Ready(v) => Some(Some(v)),
+        std::task::Poll::Pending => Some(None),
+    }
+}
+
 /// Wakes a thread blocked in [`spin_then_park`].
 struct ThreadWaker {
     woken: AtomicBool,

@@ -8,15 +8,12 @@ use super::query::DynQuery;
 use super::row::DynRow;
 use crate::sql::{CompiledQuery, Dialect};
 use chakra_dsl::{Result, Value};
-use diesel::SqliteConnection;
 use diesel_async::pooled_connection::deadpool::Object;
-use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use std::sync::Arc;
 use std::time::Instant;
 
-/// The async SQLite connection type (diesel's `SqliteConnection` on blocking threads).
-pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+pub use super::sqlite_conn::{SqliteConn, SqliteManager};
 
 /// One row of values, in the statement's output-column order.
 pub type Row = Vec<Value>;
@@ -28,8 +25,8 @@ pub type Row = Vec<Value>;
 pub enum Conn {
     /// PostgreSQL.
     Postgres(Object<AsyncPgConnection>, PgSide),
-    /// SQLite.
-    Sqlite(Object<SqliteConn>),
+    /// SQLite: statements run inline on the polling thread ([`SqliteConn`]).
+    Sqlite(deadpool::managed::Object<SqliteManager>),
 }
 
 /// Sends PostgreSQL a cancel request for the statement running on a connection when dropped
@@ -121,7 +118,7 @@ impl Conn {
                 guard.disarm();
                 r
             }
-            Conn::Sqlite(c) => DynQuery(q).load(&mut **c).await,
+            Conn::Sqlite(c) => SqliteConn::load(c, q).await,
         }
         .map_err(|e| from_diesel(e, || q.sql()))?;
         trace(q, raw.len(), started);
@@ -140,7 +137,7 @@ impl Conn {
                 guard.disarm();
                 r
             }
-            Conn::Sqlite(c) => DynQuery(q).execute(&mut **c).await,
+            Conn::Sqlite(c) => SqliteConn::execute(c, q).await,
         }
         .map_err(|e| from_diesel(e, || q.sql()))?;
         trace(q, n, started);
@@ -158,7 +155,7 @@ impl Conn {
                 guard.disarm();
                 r
             }
-            Conn::Sqlite(c) => DynQuery(q).load(&mut **c).await,
+            Conn::Sqlite(c) => c.load_as::<super::row::NamedRow>(q).await,
         }
         .map_err(|e| from_diesel(e, || q.sql()))?;
         trace(q, raw.len(), started);
@@ -175,7 +172,7 @@ impl Conn {
                 guard.disarm();
                 r
             }
-            Conn::Sqlite(c) => c.batch_execute(sql).await,
+            Conn::Sqlite(c) => SqliteConn::batch_execute(c, sql).await,
         }
         .map_err(|e| from_diesel(e, || sql.to_owned()))?;
         let elapsed_us = started.elapsed().as_micros() as u64;
@@ -212,7 +209,7 @@ impl Conn {
                     _ => drop(conn),
                 }
             }
-            Conn::Sqlite(c) => drop(Object::take(c)),
+            Conn::Sqlite(c) => drop(deadpool::managed::Object::take(c)),
         }
     }
 }

@@ -9,7 +9,8 @@
 //! - [`query`] — the diesel query node binding every value as a parameter.
 //! - [`row`] and [`coerce`] — row decoding by runtime type, then by the statement's plan.
 //! - [`errors`] — diesel/pool errors → [`chakra_dsl::Error`].
-//! - [`sqlite_setup`] — per-connection SQLite pragmas and functions.
+//! - [`sqlite_conn`] — SQLite connections run inline, waiting for locks asynchronously.
+//! - [`sqlite_setup`] — per-connection SQLite pragmas (durability) and functions.
 
 pub mod cancel;
 pub mod coerce;
@@ -21,6 +22,7 @@ pub mod pool;
 pub mod pooler;
 pub mod query;
 pub mod row;
+pub mod sqlite_conn;
 pub mod sqlite_setup;
 pub mod transaction;
 

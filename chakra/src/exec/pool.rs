@@ -2,9 +2,9 @@
 //! (chosen from the URL at run time).
 
 use super::cancel::CancelTarget;
-use super::conn::{Conn, Row, SqliteConn};
+use super::conn::{Conn, Row, SqliteManager};
 use super::errors::from_pool;
-use super::sqlite_setup;
+use super::sqlite_setup::{Durability, JournalMode, Synchronous};
 use super::transaction::Transaction;
 use crate::config::{default_url, DatabaseUrl, PoolSettings, Pooler};
 use crate::sql::{compile, compile_parts, CompiledQuery, Dialect};
@@ -13,7 +13,6 @@ use diesel_async::pooled_connection::deadpool::Pool as DeadPool;
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
-use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::AsyncPgConnection;
 use futures_util::FutureExt;
 use std::sync::Arc;
@@ -39,6 +38,10 @@ pub struct PoolOptions {
     /// transaction mode (no prepared-statement cache, every statement in a transaction,
     /// `statement_timeout` per transaction). Ignored on SQLite.
     pub pooler: Pooler,
+    /// SQLite files: `PRAGMA journal_mode` (default WAL; URL `journal_mode=delete`).
+    pub journal_mode: JournalMode,
+    /// SQLite files: `PRAGMA synchronous` (default NORMAL; URL `synchronous=full`).
+    pub synchronous: Synchronous,
 }
 
 impl Default for PoolOptions {
@@ -48,6 +51,8 @@ impl Default for PoolOptions {
             wait_timeout: Duration::from_secs(30),
             statement_timeout: None,
             pooler: Pooler::None,
+            journal_mode: JournalMode::default(),
+            synchronous: Synchronous::default(),
         }
     }
 }
@@ -67,13 +72,19 @@ impl PoolOptions {
         if let Some(p) = s.pooler {
             self.pooler = p;
         }
+        if let Some(j) = s.journal_mode {
+            self.journal_mode = j;
+        }
+        if let Some(v) = s.synchronous {
+            self.synchronous = v;
+        }
         self
     }
 }
 
 enum Backend {
     Postgres(DeadPool<AsyncPgConnection>),
-    Sqlite(DeadPool<SqliteConn>),
+    Sqlite(deadpool::managed::Pool<SqliteManager>),
 }
 
 /// A pool of connections to one database. Cheap to clone (shared).
@@ -181,24 +192,17 @@ impl Pool {
                     }
                     _ => (":memory:".to_owned(), false, 1),
                 };
-                let mut cfg = ManagerConfig::<SqliteConn>::default();
-                cfg.recycling_method = RecyclingMethod::Fast;
-                cfg.custom_setup = Box::new(move |url: &str| {
-                    let url = url.to_owned();
-                    async move {
-                        tokio::task::spawn_blocking(move || {
-                            sqlite_setup::establish(&url, is_file, statement_ms)
-                        })
-                        .await
-                        .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?
-                        .map(SyncConnectionWrapper::new)
-                        .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))
-                    }
-                    .boxed()
-                });
-                let mgr = AsyncDieselConnectionManager::new_with_config(target, cfg);
+                let busy = opts
+                    .statement_timeout
+                    .unwrap_or(Duration::from_secs(10))
+                    .max(Duration::from_millis(1));
+                let durability = Durability {
+                    journal_mode: opts.journal_mode,
+                    synchronous: opts.synchronous,
+                };
+                let mgr = SqliteManager::new(target, is_file, busy, durability);
                 Backend::Sqlite(
-                    DeadPool::builder(mgr)
+                    deadpool::managed::Pool::builder(mgr)
                         .max_size(size)
                         .wait_timeout(Some(opts.wait_timeout))
                         .create_timeout(Some(Duration::from_secs(15)))
@@ -260,7 +264,11 @@ impl Pool {
                 p.get().await.map_err(err)?,
                 super::conn::PgSide::new(self.cancel.clone()),
             ),
-            Backend::Sqlite(p) => Conn::Sqlite(p.get().await.map_err(err)?),
+            Backend::Sqlite(p) => Conn::Sqlite(p.get().await.map_err(|e| match e {
+                // Opening failed: the error says which file and why.
+                deadpool::managed::PoolError::Backend(e) => e,
+                e => from_pool(e, self.opts.max_size, self.opts.wait_timeout),
+            })?),
         })
     }
 
@@ -502,7 +510,8 @@ impl Pool {
 /// dropped before it finished (a timeout, a cancelled task), a PostgreSQL connection is
 /// closed instead of going back to the pool: the statement was sent a cancel request, and a
 /// late cancel must not hit the next statement on that connection. (A SQLite statement runs
-/// to its end on its blocking thread; its connection goes back to the pool after.)
+/// inline within one poll, so it can only be dropped while waiting for a lock, before it
+/// ran: its connection goes back to the pool.)
 struct Lease(Option<Conn>);
 
 impl Lease {

@@ -25,6 +25,9 @@ impl Query for DynQuery<'_> {
     type SqlType = Untyped;
 }
 
+/// Diesel's synchronous `load`/`execute`, for SQLite connections run inline.
+impl<C> diesel::RunQueryDsl<C> for DynQuery<'_> {}
+
 impl QueryFragment<Pg> for DynQuery<'_> {
     fn walk_ast<'b>(&'b self, mut pass: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         if !self.0.cacheable {

@@ -144,23 +144,161 @@ fn regex_match(pattern: String, text: Option<String>) -> Option<bool> {
     })
 }
 
+/// `PRAGMA journal_mode` of a file database: how SQLite keeps a transaction atomic across a
+/// crash. Chakra's default is [`JournalMode::Wal`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum JournalMode {
+    /// Write-ahead log (`-wal` file beside the database): readers never block the writer nor
+    /// the writer the readers; a commit appends to the log. The default.
+    #[default]
+    Wal,
+    /// A rollback journal (`-journal` file) deleted at each commit: SQLite's own default.
+    /// Readers and the writer block each other.
+    Delete,
+    /// Like `Delete`, but the journal is truncated to zero bytes instead of deleted.
+    Truncate,
+    /// Like `Delete`, but the journal's header is zeroed and the file kept.
+    Persist,
+    /// The rollback journal lives in memory: a crash mid-transaction can corrupt the database.
+    Memory,
+    /// No journal: no rollback, and a crash mid-transaction can corrupt the database.
+    Off,
+}
+
+impl JournalMode {
+    /// Parses `wal`, `delete`, `truncate`, `persist`, `memory`, `off` (case-insensitive).
+    pub fn parse(text: &str) -> Option<JournalMode> {
+        Some(match text.trim().to_ascii_lowercase().as_str() {
+            "wal" => JournalMode::Wal,
+            "delete" => JournalMode::Delete,
+            "truncate" => JournalMode::Truncate,
+            "persist" => JournalMode::Persist,
+            "memory" => JournalMode::Memory,
+            "off" => JournalMode::Off,
+            _ => return None,
+        })
+    }
+
+    /// The pragma's value, as SQLite reports it back (`wal`, `delete`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JournalMode::Wal => "wal",
+            JournalMode::Delete => "delete",
+            JournalMode::Truncate => "truncate",
+            JournalMode::Persist => "persist",
+            JournalMode::Memory => "memory",
+            JournalMode::Off => "off",
+        }
+    }
+}
+
+/// `PRAGMA synchronous` of a file database: how often SQLite waits for the disk (`fsync`).
+/// Chakra's default is [`Synchronous::Normal`] (with WAL). See `docs/sqlite.md` for what each
+/// means after a power loss.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Synchronous {
+    /// Never waits for the disk: an OS crash or power loss can lose recent commits and,
+    /// outside WAL, corrupt the database.
+    Off,
+    /// With WAL: syncs at checkpoints only; a power loss can undo the last commits but never
+    /// corrupts the database. The default.
+    #[default]
+    Normal,
+    /// Syncs at every commit: a commit that returned survives a power loss.
+    Full,
+    /// `Full`, and with a rollback journal also syncs the journal's directory.
+    Extra,
+}
+
+impl Synchronous {
+    /// Parses `off`, `normal`, `full`, `extra` or their numbers `0`–`3` (case-insensitive).
+    pub fn parse(text: &str) -> Option<Synchronous> {
+        Some(match text.trim().to_ascii_lowercase().as_str() {
+            "off" | "0" => Synchronous::Off,
+            "normal" | "1" => Synchronous::Normal,
+            "full" | "2" => Synchronous::Full,
+            "extra" | "3" => Synchronous::Extra,
+            _ => return None,
+        })
+    }
+
+    /// The pragma's value (`OFF`, `NORMAL`, `FULL`, `EXTRA`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Synchronous::Off => "OFF",
+            Synchronous::Normal => "NORMAL",
+            Synchronous::Full => "FULL",
+            Synchronous::Extra => "EXTRA",
+        }
+    }
+
+    /// The number `PRAGMA synchronous` reads back (0–3).
+    pub fn level(self) -> i64 {
+        match self {
+            Synchronous::Off => 0,
+            Synchronous::Normal => 1,
+            Synchronous::Full => 2,
+            Synchronous::Extra => 3,
+        }
+    }
+}
+
+/// The durability settings of a file database's connections.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Durability {
+    /// `PRAGMA journal_mode`.
+    pub journal_mode: JournalMode,
+    /// `PRAGMA synchronous`.
+    pub synchronous: Synchronous,
+}
+
+#[derive(diesel::QueryableByName)]
+struct JournalModeRow {
+    #[diesel(sql_type = Text)]
+    journal_mode: String,
+}
+
 /// Opens and prepares one SQLite connection (blocking).
-/// `busy_ms` is how long a statement waits for another connection's write lock (default
-/// 10 s).
-pub fn establish(target: &str, is_file: bool, busy_ms: Option<u64>) -> Result<SqliteConnection> {
+/// `busy_ms` is how long the setup itself waits for another connection's lock (default
+/// 10 s; switching a database to WAL needs it alone). The connection is left with
+/// `busy_timeout = 0`: statements do not block their thread on a lock, [`super::sqlite_conn`]
+/// waits for it asynchronously instead.
+pub fn establish(
+    target: &str,
+    is_file: bool,
+    busy_ms: Option<u64>,
+    durability: Durability,
+) -> Result<SqliteConnection> {
     let mut conn = SqliteConnection::establish(target)
         .map_err(|e| Error::Connection(format!("cannot open SQLite database {target:?}: {e}")))?;
     let setup = |e: diesel::result::Error| Error::Connection(format!("SQLite setup: {e}"));
     use diesel::connection::SimpleConnection;
+    use diesel::RunQueryDsl;
     conn.batch_execute(&format!(
         "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {}; PRAGMA case_sensitive_like = ON;",
         busy_ms.unwrap_or(10_000)
     ))
     .map_err(setup)?;
     if is_file {
-        conn.batch_execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+        let wanted = durability.journal_mode.as_str();
+        let got: Vec<JournalModeRow> = diesel::sql_query(format!("PRAGMA journal_mode = {wanted}"))
+            .load(&mut conn)
             .map_err(setup)?;
+        let got = got.first().map(|r| r.journal_mode.to_ascii_lowercase());
+        if got.as_deref() != Some(wanted) {
+            return Err(Error::Config(format!(
+                "SQLite database {target:?}: cannot set journal_mode = {wanted} (it stays {})",
+                got.as_deref().unwrap_or("unknown")
+            )));
+        }
+        conn.batch_execute(&format!(
+            "PRAGMA synchronous = {};",
+            durability.synchronous.as_str()
+        ))
+        .map_err(setup)?;
     }
+    conn.batch_execute("PRAGMA busy_timeout = 0;")
+        .map_err(setup)?;
     chakra_lower_utils::register_impl(&mut conn, |x: Option<String>| x.map(|s| s.to_lowercase()))
         .map_err(setup)?;
     chakra_upper_utils::register_impl(&mut conn, |x: Option<String>| x.map(|s| s.to_uppercase()))

@@ -80,8 +80,17 @@ fn order_limit(w: &mut SqlWriter, s: &Select) -> Result<()> {
     }
     match (s.limit, s.offset) {
         (Some(l), off) => {
-            w.sql(" LIMIT ");
-            w.bind(Value::I64(to_i64(l)?));
+            // SQLite (3.47+) re-prepares a statement whose `LIMIT ?` parameter is bound
+            // (it plans with the bound value): every execution would parse the SQL again.
+            // A CAST is not a bare parameter, so the prepared statement is reused.
+            if w.dialect == Dialect::Sqlite {
+                w.sql(" LIMIT CAST(");
+                w.bind(Value::I64(to_i64(l)?));
+                w.sql(" AS INTEGER)");
+            } else {
+                w.sql(" LIMIT ");
+                w.bind(Value::I64(to_i64(l)?));
+            }
             if let Some(o) = off {
                 w.sql(" OFFSET ");
                 w.bind(Value::I64(to_i64(o)?));
