@@ -2,13 +2,14 @@
 runtime thread's spin window costs in CPU.
 
 Usage: python bench/bridge.py [--runs 3] [--n 20000] [--url postgres://...] [--no-spin]
+       [--spin-rounds 5]
 Prints, per run, the cost of ``await``-ing a no-op job through the event loop (two thread
 hops), of running it with ``run_sync`` (no hop: it completes on the calling thread), and of
 asyncio's own ``run_in_executor`` for scale.
 
 Then, unless ``--no-spin``, the same process is started once per spin window
-(``CHAKRA_SPIN_US``: the default 200 µs, and 0) and measures wall and process CPU time
-(user + system, every thread) per call:
+(``CHAKRA_SPIN_US``: the default 200 µs, and 0), alternating, ``--spin-rounds`` times, and
+the medians of wall and process CPU time (user + system, every thread) per call are printed:
   saturated  ``await`` of a no-op job back to back, and of ``SELECT 1`` on PostgreSQL back
              to back (the runtime thread always has the next job within the window);
   idle       the same ``SELECT 1`` with 2 ms of idle event loop after each call (every
@@ -23,6 +24,7 @@ import argparse
 import asyncio
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -31,9 +33,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench import bridge_costs
-
 from chakra import _bridge, _chakra
+
+from bench import bridge_costs
 
 IDLE_GAP_S = 0.002
 
@@ -75,24 +77,27 @@ def child(url: str, n: int) -> None:
     print(json.dumps(asyncio.run(spin_costs(url, n))))
 
 
-def compare_spin(url: str, n: int) -> None:
-    results = {}
-    for spin in ("200", "0"):
-        env = dict(os.environ, CHAKRA_SPIN_US=spin)
-        done = subprocess.run(
-            [sys.executable, __file__, "--child", "--url", url, "--n", str(n)],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        results[spin] = json.loads(done.stdout.strip().splitlines()[-1])
-    print("\nspin window (CHAKRA_SPIN_US), wall and process CPU per call:")
+def compare_spin(url: str, n: int, rounds: int) -> None:
+    """Runs a child per spin window, alternating, ``rounds`` times; prints the medians."""
+    results: dict[str, list[dict[str, list[float]]]] = {"200": [], "0": []}
+    for _ in range(rounds):
+        for spin in ("200", "0"):
+            env = dict(os.environ, CHAKRA_SPIN_US=spin)
+            done = subprocess.run(
+                [sys.executable, __file__, "--child", "--url", url, "--n", str(n)],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            results[spin].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    print(f"\nspin window (CHAKRA_SPIN_US), wall / process CPU per call, median of {rounds}:")
     print(f"  {'pattern':<30} {'spin 200 µs':>24} {'spin 0':>24}")
-    for name in results["200"]:
+    for name in results["200"][0]:
         cells = []
         for spin in ("200", "0"):
-            wall, cpu = results[spin][name]
+            wall = statistics.median(r[name][0] for r in results[spin])
+            cpu = statistics.median(r[name][1] for r in results[spin])
             cells.append(f"{wall * 1e6:8.1f} / {cpu * 1e6:6.1f} µs")
         print(f"  {name:<30} {cells[0]:>24} {cells[1]:>24}")
 
@@ -109,6 +114,7 @@ def main() -> None:
         ),
     )
     ap.add_argument("--no-spin", action="store_true")
+    ap.add_argument("--spin-rounds", type=int, default=5)
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -119,7 +125,7 @@ def main() -> None:
         shown = " | ".join(f"{k}: {v * 1e6:.1f} µs" for k, v in costs.items())
         print(f"run {i + 1}: {shown}")
     if not args.no_spin:
-        compare_spin(args.url, args.n)
+        compare_spin(args.url, args.n, args.spin_rounds)
 
 
 if __name__ == "__main__":
