@@ -189,10 +189,11 @@ enum Step {
 /// column or a declared relation between the two).
 fn linked(a: &ModelMeta, b: &ModelMeta) -> bool {
     let refers = |x: &ModelMeta, y: &ModelMeta| {
-        x.fields
-            .iter()
-            .any(|f| f.references.as_ref().is_some_and(|r| r.table == y.table))
-            || x.relations.iter().any(|r| r.target == y.name)
+        x.fields.iter().any(|f| {
+            f.references
+                .as_ref()
+                .is_some_and(|r| r.table == y.table || r.model == y.name)
+        }) || x.relations.iter().any(|r| r.target == y.name)
     };
     a.table == b.table || refers(a, b) || refers(b, a)
 }
@@ -232,4 +233,100 @@ fn plan(items: &[Pending<'_>]) -> Vec<Step> {
         steps.push(Step::Insert(vec![i]));
     }
     steps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chakra_dsl::{FieldMeta, FieldType, ForeignKeyRef, OnDelete};
+
+    fn meta(name: &str, parent: Option<&str>) -> &'static Arc<ModelMeta> {
+        let mut id = FieldMeta::new("id", FieldType::BigInteger);
+        id.primary_key = true;
+        id.auto_increment = true;
+        let mut fields = vec![id];
+        if let Some(p) = parent {
+            let mut fk = FieldMeta::new("parent_id", FieldType::BigInteger);
+            fk.references = Some(ForeignKeyRef {
+                model: p.to_owned(),
+                table: String::new(),
+                column: String::new(),
+                on_delete: OnDelete::Cascade,
+            });
+            fields.push(fk);
+        }
+        Box::leak(Box::new(Arc::new(ModelMeta {
+            name: name.to_owned(),
+            table: name.to_lowercase(),
+            fields,
+            relations: Vec::new(),
+            app: None,
+        })))
+    }
+
+    /// A row of a model, new or keyed.
+    struct Fake(&'static Arc<ModelMeta>, bool);
+
+    impl Pendable for Fake {
+        fn write<'t>(
+            &'t self,
+            _: &'t mut Transaction,
+        ) -> BoxFuture<'t, Result<Option<Vec<Value>>>> {
+            unreachable!("planning only")
+        }
+        fn apply(&mut self, _: Vec<Value>) -> Result<()> {
+            Ok(())
+        }
+        fn pending_meta(&self) -> &'static Arc<ModelMeta> {
+            self.0
+        }
+        fn is_new(&self) -> bool {
+            self.1
+        }
+        fn values(&self) -> Vec<Value> {
+            Vec::new()
+        }
+    }
+
+    fn steps(rows: &mut [Fake]) -> Vec<Step> {
+        let items: Vec<Pending<'_>> = rows
+            .iter_mut()
+            .map(|f| Pending::Save(f as &mut dyn Pendable))
+            .collect();
+        plan(&items)
+    }
+
+    #[test]
+    fn new_rows_batch_per_model_without_crossing_related_models_or_keyed_writes() {
+        let a = meta("A", None);
+        let b = meta("B", Some("A"));
+        let c = meta("C", None);
+        let new = |m| Fake(m, true);
+        use Step::{Insert, One};
+        // Unrelated models interleaved: one batch each.
+        assert_eq!(
+            steps(&mut [new(a), new(c), new(a), new(c)]),
+            [Insert(vec![0, 2]), Insert(vec![1, 3])]
+        );
+        // B references A: an A row never moves ahead of a B row, nor a B row ahead of an A row.
+        assert_eq!(
+            steps(&mut [new(a), new(b), new(a), new(b)]),
+            [
+                Insert(vec![0]),
+                Insert(vec![1]),
+                Insert(vec![2]),
+                Insert(vec![3])
+            ]
+        );
+        // C may move ahead of A and B rows: it references neither.
+        assert_eq!(
+            steps(&mut [new(c), new(a), new(b), new(c)]),
+            [Insert(vec![0, 3]), Insert(vec![1]), Insert(vec![2])]
+        );
+        // A keyed save ends every batch.
+        assert_eq!(
+            steps(&mut [new(a), Fake(a, false), new(a)]),
+            [Insert(vec![0]), One(1), Insert(vec![2])]
+        );
+    }
 }
