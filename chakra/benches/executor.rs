@@ -1,7 +1,9 @@
 //! Executor benchmark on PostgreSQL: fetch 10,000 rows, insert 1,000 rows, and get-by-pk
 //! through Chakra's executor, next to the same work in raw diesel-async (typed DSL) and raw
 //! tokio-postgres; then `Model::get`, 2,000 new rows through `Session::add`/`commit`, and
-//! 10,000 rows in one insert against tokio-postgres's binary COPY. Prints a table of median
+//! 10,000 rows in one insert against tokio-postgres's binary COPY. `Model::get` runs twice:
+//! through the pool (a checkout per query) and on one held connection (a transaction open for
+//! the run), as the diesel-async and tokio-postgres contenders do. Prints a table of median
 //! wall time and process CPU time (user + system, every thread) per operation, with ratios
 //! to the raw driver, after criterion's own report.
 //!
@@ -173,6 +175,9 @@ struct Env {
     pg_get: tokio_postgres::Statement,
     pg_ins_one: tokio_postgres::Statement,
     pg_ins_unnest: tokio_postgres::Statement,
+    /// A transaction held open for the whole run: `Model::get` on one connection, without a
+    /// pool checkout per query (as diesel-async and tokio-postgres run here).
+    held: tokio::sync::Mutex<chakra::Transaction>,
 }
 
 fn env() -> Env {
@@ -221,7 +226,9 @@ fn env() -> Env {
             ins_unnest,
         )
     });
+    let held = tokio::sync::Mutex::new(rt.block_on(pool.begin()).unwrap());
     Env {
+        held,
         rt,
         pool,
         diesel,
@@ -345,6 +352,11 @@ impl Env {
             }
             "chakra Model::get" => {
                 let u = BenchUser::get(&self.pool, id).await.unwrap();
+                usize::from(u.id == id)
+            }
+            "chakra Model::get, held" => {
+                let mut t = self.held.lock().await;
+                let u = BenchUser::get(&mut *t, id).await.unwrap();
                 usize::from(u.id == id)
             }
             _ => tuples(self.pg.query(&self.pg_get, &[&id]).await.unwrap()).len(),
@@ -548,6 +560,7 @@ const WORKLOADS: [Workload; 5] = [
         impls: &[
             "chakra",
             "chakra Model::get",
+            "chakra Model::get, held",
             "diesel-async",
             "tokio-postgres",
         ],
