@@ -12,7 +12,10 @@
 //! `CHAKRA_BENCH_PG_URL`, default `postgres://postgres@127.0.0.1:5432/postgres`; a database
 //! `chakra_bench_assoc` is created).
 
+#[path = "common/cpu.rs"]
+mod cpu;
 use chakra::prelude::*;
+use cpu::cpu_time;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use std::collections::HashMap;
@@ -126,16 +129,6 @@ async fn pg_url() -> String {
     let mut u = url::Url::parse(&pg_admin()).unwrap();
     u.set_path("/chakra_bench_assoc");
     u.to_string()
-}
-
-/// Process CPU time (user + system), from /proc.
-fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks: u64 = f.get(11).and_then(|x| x.parse().ok()).unwrap_or(0)
-        + f.get(12).and_then(|x| x.parse().ok()).unwrap_or(0);
-    Duration::from_millis(ticks * 10)
 }
 
 type Shape = Vec<(i64, Vec<(i64, Vec<i64>)>)>;

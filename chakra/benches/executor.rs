@@ -1,12 +1,22 @@
 //! Executor benchmark on PostgreSQL: fetch 10,000 rows, insert 1,000 rows, and get-by-pk
 //! through Chakra's executor, next to the same work in raw diesel-async (typed DSL) and raw
-//! tokio-postgres. Prints a ratio table after criterion's own report.
+//! tokio-postgres; then `Model::get`, 2,000 new rows through `Session::add`/`commit`, and
+//! 10,000 rows in one insert against tokio-postgres's binary COPY. `Model::get` runs twice:
+//! through the pool (a checkout per query) and on one held connection (a transaction open for
+//! the run), as the diesel-async and tokio-postgres contenders do. Prints a table of median
+//! wall time and process CPU time (user + system, every thread) per operation, with ratios
+//! to the raw driver, after criterion's own report.
 //!
 //! `cargo bench -p chakra --bench executor` (PostgreSQL from CHAKRA_TEST_PG_URL, default
 //! postgres://postgres@127.0.0.1:5432/postgres; a `chakra_bench` database is recreated).
+//! `cargo bench -p chakra --bench executor -- --table-only` skips criterion; `--only <text>`
+//! keeps the table's workloads whose name contains the text.
+
+#[path = "common/cpu.rs"]
+mod cpu;
 
 use chakra::dsl::*;
-use chakra::{compile, Dialect, Pool};
+use chakra::{compile, Dialect, Model, Pool};
 use chrono::{DateTime, Utc};
 use criterion::{criterion_group, Criterion};
 use diesel::prelude::*;
@@ -36,6 +46,32 @@ struct NewUser {
 }
 
 type Tuple = (i64, String, String, bool, i64, DateTime<Utc>);
+
+/// `bench_users` as a derived model (`Model::get`).
+#[derive(Debug, Clone, chakra::Model)]
+#[chakra(table = "bench_users")]
+struct BenchUser {
+    #[chakra(primary_key, auto_increment)]
+    id: i64,
+    username: String,
+    email: String,
+    active: bool,
+    balance: i64,
+    created_at: DateTime<Utc>,
+}
+
+/// `bench_ins` as a derived model (`Session::add`).
+#[derive(Debug, Clone, chakra::Model)]
+#[chakra(table = "bench_ins")]
+struct BenchIns {
+    #[chakra(primary_key, auto_increment)]
+    id: i64,
+    username: String,
+    email: String,
+    active: bool,
+    balance: i64,
+    created_at: DateTime<Utc>,
+}
 
 fn admin_url() -> String {
     std::env::var("CHAKRA_TEST_PG_URL")
@@ -137,6 +173,11 @@ struct Env {
     pg: tokio_postgres::Client,
     pg_select: tokio_postgres::Statement,
     pg_get: tokio_postgres::Statement,
+    pg_ins_one: tokio_postgres::Statement,
+    pg_ins_unnest: tokio_postgres::Statement,
+    /// A transaction held open for the whole run: `Model::get` on one connection, without a
+    /// pool checkout per query (as diesel-async and tokio-postgres run here).
+    held: tokio::sync::Mutex<chakra::Transaction>,
 }
 
 fn env() -> Env {
@@ -144,7 +185,7 @@ fn env() -> Env {
         .enable_all()
         .build()
         .unwrap();
-    let (pool, diesel, pg, pg_select, pg_get) = rt.block_on(async {
+    let (pool, diesel, pg, pg_select, pg_get, pg_ins_one, pg_ins_unnest) = rt.block_on(async {
         setup().await;
         let pool = Pool::connect(&bench_url()).await.unwrap();
         let diesel = AsyncPgConnection::establish(&bench_url()).await.unwrap();
@@ -160,15 +201,42 @@ fn env() -> Env {
             .prepare("SELECT id, username, email, active, balance, created_at FROM bench_users WHERE id = $1")
             .await
             .unwrap();
-        (pool, tokio::sync::Mutex::new(diesel), pg, sel, get)
+        let ins_one = pg
+            .prepare(
+                "INSERT INTO bench_ins (username, email, active, balance, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .await
+            .unwrap();
+        let ins_unnest = pg
+            .prepare(
+                "INSERT INTO bench_ins (username, email, active, balance, created_at) \
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::bool[], $4::int8[], $5::timestamptz[]) \
+                 RETURNING id",
+            )
+            .await
+            .unwrap();
+        (
+            pool,
+            tokio::sync::Mutex::new(diesel),
+            pg,
+            sel,
+            get,
+            ins_one,
+            ins_unnest,
+        )
     });
+    let held = tokio::sync::Mutex::new(rt.block_on(pool.begin()).unwrap());
     Env {
+        held,
         rt,
         pool,
         diesel,
         pg,
         pg_select,
         pg_get,
+        pg_ins_one,
+        pg_ins_unnest,
     }
 }
 
@@ -282,8 +350,145 @@ impl Env {
                     .unwrap()
                     .len()
             }
+            "chakra Model::get" => {
+                let u = BenchUser::get(&self.pool, id).await.unwrap();
+                usize::from(u.id == id)
+            }
+            "chakra Model::get, held" => {
+                let mut t = self.held.lock().await;
+                let u = BenchUser::get(&mut *t, id).await.unwrap();
+                usize::from(u.id == id)
+            }
             _ => tuples(self.pg.query(&self.pg_get, &[&id]).await.unwrap()).len(),
         }
+    }
+
+    /// New rows inserted in one transaction with their generated keys read back.
+    async fn insert_objects(&self, which: &str, rows: &[NewUser]) -> usize {
+        match which {
+            "chakra Session" => {
+                let mut objs: Vec<BenchIns> = rows
+                    .iter()
+                    .map(|r| BenchIns {
+                        id: 0,
+                        username: r.username.clone(),
+                        email: r.email.clone(),
+                        active: r.active,
+                        balance: r.balance,
+                        created_at: r.created_at,
+                    })
+                    .collect();
+                let session = chakra::Session::new(&self.pool);
+                for o in objs.iter_mut() {
+                    session.add(o);
+                }
+                session.commit().await.unwrap();
+                objs.iter().filter(|o| o.id > 0).count()
+            }
+            "tokio-postgres unnest" => {
+                let ids = self
+                    .pg
+                    .query(&self.pg_ins_unnest, &unnest_params(rows).as_params())
+                    .await
+                    .unwrap();
+                ids.len()
+            }
+            _ => {
+                self.pg.batch_execute("BEGIN").await.unwrap();
+                let mut n = 0;
+                for r in rows {
+                    let row = self
+                        .pg
+                        .query_one(
+                            &self.pg_ins_one,
+                            &[&r.username, &r.email, &r.active, &r.balance, &r.created_at],
+                        )
+                        .await
+                        .unwrap();
+                    n += usize::from(row.get::<_, i64>(0) > 0);
+                }
+                self.pg.batch_execute("COMMIT").await.unwrap();
+                n
+            }
+        }
+    }
+
+    /// 10,000 rows in one statement: Chakra's unnest insert, tokio-postgres's binary COPY.
+    async fn bulk_load(&self, which: &str, rows: &[NewUser]) -> usize {
+        match which {
+            "chakra executor" => Pool::execute(&self.pool, &chakra_insert(rows))
+                .await
+                .unwrap() as usize,
+            "tokio-postgres unnest" => tokio_postgres::Client::execute(
+                &self.pg,
+                &self.pg_ins_unnest,
+                &unnest_params(rows).as_params(),
+            )
+            .await
+            .unwrap() as usize,
+            _ => {
+                use tokio_postgres::binary_copy::BinaryCopyInWriter;
+                use tokio_postgres::types::Type;
+                let sink = self
+                    .pg
+                    .copy_in(
+                        "COPY bench_ins (username, email, active, balance, created_at) \
+                         FROM STDIN (FORMAT binary)",
+                    )
+                    .await
+                    .unwrap();
+                let writer = BinaryCopyInWriter::new(
+                    sink,
+                    &[
+                        Type::TEXT,
+                        Type::TEXT,
+                        Type::BOOL,
+                        Type::INT8,
+                        Type::TIMESTAMPTZ,
+                    ],
+                );
+                let mut writer = std::pin::pin!(writer);
+                for r in rows {
+                    writer
+                        .as_mut()
+                        .write(&[&r.username, &r.email, &r.active, &r.balance, &r.created_at])
+                        .await
+                        .unwrap();
+                }
+                writer.finish().await.unwrap() as usize
+            }
+        }
+    }
+}
+
+/// The five column arrays of an unnest insert.
+struct UnnestParams {
+    username: Vec<String>,
+    email: Vec<String>,
+    active: Vec<bool>,
+    balance: Vec<i64>,
+    created_at: Vec<DateTime<Utc>>,
+}
+
+impl UnnestParams {
+    fn as_params(&self) -> [&(dyn tokio_postgres::types::ToSql + Sync); 5] {
+        [
+            &self.username,
+            &self.email,
+            &self.active,
+            &self.balance,
+            &self.created_at,
+        ]
+    }
+}
+
+fn unnest_params(rows: &[NewUser]) -> UnnestParams {
+    UnnestParams {
+        username: rows.iter().map(|r| r.username.clone()).collect(),
+        email: rows.iter().map(|r| r.email.clone()).collect(),
+        active: rows.iter().map(|r| r.active).collect(),
+        balance: rows.iter().map(|r| r.balance).collect(),
+        created_at: rows.iter().map(|r| r.created_at).collect(),
     }
 }
 
@@ -327,51 +532,125 @@ fn benches(c: &mut Criterion, e: &Env) {
     g.finish();
 }
 
-/// Median of `runs` timings of `op`.
-fn median(runs: usize, mut op: impl FnMut() -> usize) -> Duration {
-    let mut t: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let s = Instant::now();
-            assert!(op() > 0);
-            s.elapsed()
-        })
-        .collect();
-    t.sort();
-    t[runs / 2]
+/// One workload of the table: its name, how many runs, the contenders, the ones the ratios
+/// are taken to.
+struct Workload {
+    name: &'static str,
+    runs: usize,
+    impls: &'static [&'static str],
+    bases: &'static [&'static str],
 }
 
+const WORKLOADS: [Workload; 5] = [
+    Workload {
+        name: "fetch 10,000 rows",
+        runs: 30,
+        impls: &["chakra", "diesel-async", "tokio-postgres"],
+        bases: &["tokio-postgres"],
+    },
+    Workload {
+        name: "insert 1,000 rows",
+        runs: 30,
+        impls: &["chakra", "diesel-async", "tokio-postgres"],
+        bases: &["tokio-postgres"],
+    },
+    Workload {
+        name: "get by pk x1000",
+        runs: 9,
+        impls: &[
+            "chakra",
+            "chakra Model::get",
+            "chakra Model::get, held",
+            "diesel-async",
+            "tokio-postgres",
+        ],
+        bases: &["tokio-postgres"],
+    },
+    Workload {
+        name: "2,000 new objects",
+        runs: 15,
+        impls: &["chakra Session", "tokio-postgres", "tokio-postgres unnest"],
+        bases: &["tokio-postgres", "tokio-postgres unnest"],
+    },
+    Workload {
+        name: "insert 10,000 rows",
+        runs: 15,
+        impls: &[
+            "chakra executor",
+            "tokio-postgres unnest",
+            "tokio-postgres COPY",
+        ],
+        bases: &["tokio-postgres COPY", "tokio-postgres unnest"],
+    },
+];
+
+fn median(mut t: Vec<Duration>) -> Duration {
+    t.sort();
+    t[t.len() / 2]
+}
+
+/// Runs every workload's contenders in interleaved rounds and prints the median wall time
+/// and the mean process CPU time per operation, each with its ratio to the base contender.
 fn ratio_table(e: &Env) {
     let rows = new_rows(1000);
-    println!("\nworkload            impl             median      ratio to tokio-postgres");
-    for (name, runs) in [
-        ("fetch 10,000 rows", 30),
-        ("insert 1,000 rows", 30),
-        ("get by pk x1000", 7),
-    ] {
-        let times: Vec<(&str, Duration)> = IMPLS
-            .iter()
-            .map(|w| {
-                let d = median(runs, || match name {
-                    "fetch 10,000 rows" => e.rt.block_on(e.fetch(w)),
-                    "insert 1,000 rows" => e.rt.block_on(e.insert(w, &rows)),
-                    _ => e.rt.block_on(async {
-                        let mut n = 0;
-                        for id in 1..=1000 {
-                            n += e.get(w, id).await;
+    let rows2k = new_rows(2000);
+    let rows10k = new_rows(10_000);
+    println!(
+        "\n{:<19} {:<22} {:>11} {:>7} {:>11} {:>7}",
+        "workload", "impl", "wall", "ratio", "cpu", "ratio"
+    );
+    // `--only <text>`: only the workloads whose name contains it (for profiling).
+    let args: Vec<String> = std::env::args().collect();
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1).cloned());
+    for w in &WORKLOADS {
+        if only.as_deref().is_some_and(|o| !w.name.contains(o)) {
+            continue;
+        }
+        let mut wall: Vec<Vec<Duration>> = vec![Vec::new(); w.impls.len()];
+        let mut cpu = vec![Duration::ZERO; w.impls.len()];
+        for _ in 0..w.runs {
+            for (i, which) in w.impls.iter().enumerate() {
+                let c0 = cpu::cpu_time();
+                let t0 = Instant::now();
+                let n = e.rt.block_on(async {
+                    match w.name {
+                        "fetch 10,000 rows" => e.fetch(which).await,
+                        "insert 1,000 rows" => e.insert(which, &rows).await,
+                        "2,000 new objects" => e.insert_objects(which, &rows2k).await,
+                        "insert 10,000 rows" => e.bulk_load(which, &rows10k).await,
+                        _ => {
+                            let mut n = 0;
+                            for id in 1..=1000 {
+                                n += e.get(which, id).await;
+                            }
+                            n
                         }
-                        n
-                    }),
+                    }
                 });
-                (*w, d)
-            })
-            .collect();
-        let base = times[2].1.as_secs_f64();
-        for (w, d) in times {
-            println!(
-                "{name:<19} {w:<16} {:>9.3} ms  {:.2}x",
-                d.as_secs_f64() * 1e3,
-                d.as_secs_f64() / base
-            );
+                wall[i].push(t0.elapsed());
+                cpu[i] += cpu::cpu_time() - c0;
+                assert!(n > 0, "{} {which} did nothing", w.name);
+            }
+        }
+        let meds: Vec<Duration> = wall.into_iter().map(median).collect();
+        let cpus: Vec<Duration> = cpu.iter().map(|c| *c / w.runs as u32).collect();
+        for base in w.bases {
+            let b = w.impls.iter().position(|x| x == base).expect("base runs");
+            println!("{:<19} (ratios to {base})", w.name);
+            for (i, which) in w.impls.iter().enumerate() {
+                println!(
+                    "{:<19} {:<22} {:>8.3} ms {:>6.2}x {:>8.3} ms {:>6.2}x",
+                    w.name,
+                    which,
+                    meds[i].as_secs_f64() * 1e3,
+                    meds[i].as_secs_f64() / meds[b].as_secs_f64(),
+                    cpus[i].as_secs_f64() * 1e3,
+                    cpus[i].as_secs_f64() / cpus[b].as_secs_f64().max(1e-9),
+                );
+            }
         }
     }
 }
@@ -390,9 +669,12 @@ fn main() {
         .sql()
     );
     let e = env();
-    let mut c = Criterion::default().configure_from_args();
-    benches(&mut c, &e);
-    c.final_summary();
+    let table_only = std::env::args().any(|a| a == "--table-only");
+    if !table_only {
+        let mut c = Criterion::default().configure_from_args();
+        benches(&mut c, &e);
+        c.final_summary();
+    }
     ratio_table(&e);
 }
 

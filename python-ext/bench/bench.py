@@ -5,14 +5,16 @@ Workloads (the design's W2-W6), each the best of ``--repeat`` runs:
   W4 2,000 filtered queries (username startswith + a bool, ordered, limit 10)
   W5 5,000 get-by-primary-key
   W6 1,000 users with their 10,000 posts, prefetched (asyncpg: the same two queries by
-     hand, grouped into lists; SQLAlchemy selectinload; Tortoise prefetch_related); wall
-     time and process CPU time (every thread of this process, Chakra's runtime included)
-plus the bridge's per-await cost with a query-free job.
+     hand, grouped into lists; SQLAlchemy selectinload; Tortoise prefetch_related)
+plus the bridge's per-await cost with a query-free job. Every workload reports wall time and
+process CPU time (user + system of every thread of this process, Chakra's runtime thread and
+its spin included), each the best of the runs.
 
 Usage: python bench/bench.py [--url postgres://...] [--repeat 3]
 The URL defaults to CHAKRA_BENCH_PG_URL, else CHAKRA_TEST_PG_URL, else
 postgres://postgres@127.0.0.1:5432/postgres; a database chakra_bench_<random> is created
-there and dropped afterwards. Prints a table of seconds and ratios to asyncpg.
+there and dropped afterwards. Prints two tables of seconds and ratios to asyncpg: wall time,
+then CPU time.
 """
 
 from __future__ import annotations
@@ -118,21 +120,13 @@ def row(i: int) -> tuple[str, str, datetime, bool, int]:
 Timer = Callable[[], Awaitable[None]]
 
 
-async def best(fn: Timer, repeat: int, setup: Timer | None = None) -> float:
-    times = []
+async def best(fn: Timer, repeat: int, setup: Timer | None = None) -> tuple[float, float]:
+    """Best wall time and best process CPU time (all threads) of ``repeat`` runs (``setup``
+    runs before each, untimed)."""
+    walls, cpus = [], []
     for _ in range(repeat):
         if setup is not None:
             await setup()
-        t = time.perf_counter()
-        await fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
-
-
-async def best_cpu(fn: Timer, repeat: int) -> tuple[float, float]:
-    """Best wall time and best process CPU time (all threads) of ``repeat`` runs."""
-    walls, cpus = [], []
-    for _ in range(repeat):
         t, c = time.perf_counter(), time.process_time()
         await fn()
         walls.append(time.perf_counter() - t)
@@ -187,8 +181,8 @@ async def run_asyncpg(url: str, repeat: int) -> dict[str, float]:
             [row(i) for i in range(N_BULK)],
         )
 
-    res["W2 executemany"] = await best(w2_many, repeat, truncate)
-    res["W2"] = await best(w2_copy, repeat, truncate)
+    res["W2 executemany"], res["W2 executemany cpu"] = await best(w2_many, repeat, truncate)
+    res["W2"], res["W2 cpu"] = await best(w2_copy, repeat, truncate)
 
     async def w3() -> None:
         rows = await conn.fetch(f"SELECT {COLS} FROM bench_users")
@@ -221,10 +215,10 @@ async def run_asyncpg(url: str, repeat: int) -> dict[str, float]:
         out = [(u, by_user.get(u["id"], [])) for u in users]
         check_w6(len(out), sum(len(ps) for _, ps in out))
 
-    res["W3"] = await best(w3, repeat)
-    res["W4"] = await best(w4, repeat)
-    res["W5"] = await best(w5, repeat)
-    res["W6"], res["W6 cpu"] = await best_cpu(w6, repeat)
+    res["W3"], res["W3 cpu"] = await best(w3, repeat)
+    res["W4"], res["W4 cpu"] = await best(w4, repeat)
+    res["W5"], res["W5 cpu"] = await best(w5, repeat)
+    res["W6"], res["W6 cpu"] = await best(w6, repeat)
     await conn.close()
     return res
 
@@ -271,22 +265,22 @@ async def run_chakra(url: str, repeat: int) -> dict[str, float]:
         for i in range(N_GET):
             BenchUser.objects.get_sync(id=i % N_BULK + 1)
 
-    res["W2"] = await best(w2, repeat, truncate)
-    res["W3"] = await best(w3, repeat)
-    res["W4"] = await best(w4, repeat)
-    res["W5"] = await best(w5, repeat)
+    res["W2"], res["W2 cpu"] = await best(w2, repeat, truncate)
+    res["W3"], res["W3 cpu"] = await best(w3, repeat)
+    res["W4"], res["W4 cpu"] = await best(w4, repeat)
+    res["W5"], res["W5 cpu"] = await best(w5, repeat)
 
     async def sync_timer(fn: Callable[[], None]) -> None:
         fn()
 
-    res["W4 sync API"] = await best(lambda: sync_timer(w4_sync), repeat)
-    res["W5 sync API"] = await best(lambda: sync_timer(w5_sync), repeat)
+    res["W4 sync API"], res["W4 sync API cpu"] = await best(lambda: sync_timer(w4_sync), repeat)
+    res["W5 sync API"], res["W5 sync API cpu"] = await best(lambda: sync_timer(w5_sync), repeat)
 
     async def w6() -> None:
         users = await W6User.objects.prefetch_related("posts").all()
         check_w6(len(users), sum(len(u.posts) for u in users))
 
-    res["W6"], res["W6 cpu"] = await best_cpu(w6, repeat)
+    res["W6"], res["W6 cpu"] = await best(w6, repeat)
     chakra.close()
     return res
 
@@ -367,9 +361,9 @@ async def run_sqlalchemy(url: str, repeat: int) -> dict[str, float]:
                 q = select(SUser).where(SUser.id == i % N_BULK + 1)
                 (await s.execute(q)).scalar_one()
 
-    res["W2"] = await best(w2, repeat, truncate)
-    res["W3"] = await best(w3, repeat)
-    res["W4"] = await best(w4, repeat)
+    res["W2"], res["W2 cpu"] = await best(w2, repeat, truncate)
+    res["W3"], res["W3 cpu"] = await best(w3, repeat)
+    res["W4"], res["W4 cpu"] = await best(w4, repeat)
 
     async def w6() -> None:
         async with maker() as s:
@@ -377,8 +371,8 @@ async def run_sqlalchemy(url: str, repeat: int) -> dict[str, float]:
             users = (await s.execute(q)).scalars().all()
             check_w6(len(users), sum(len(u.posts) for u in users))
 
-    res["W5"] = await best(w5, repeat)
-    res["W6"], res["W6 cpu"] = await best_cpu(w6, repeat)
+    res["W5"], res["W5 cpu"] = await best(w5, repeat)
+    res["W6"], res["W6 cpu"] = await best(w6, repeat)
     await engine.dispose()
     return res
 
@@ -456,16 +450,16 @@ async def run_tortoise(url: str, repeat: int) -> dict[str, float]:
         for i in range(N_GET):
             await TUser.get(id=i % N_BULK + 1)
 
-    res["W2"] = await best(w2, repeat, truncate)
-    res["W3"] = await best(w3, repeat)
-    res["W4"] = await best(w4, repeat)
+    res["W2"], res["W2 cpu"] = await best(w2, repeat, truncate)
+    res["W3"], res["W3 cpu"] = await best(w3, repeat)
+    res["W4"], res["W4 cpu"] = await best(w4, repeat)
 
     async def w6() -> None:
         users = await TW6User.all().prefetch_related("posts")
         check_w6(len(users), sum(len(u.posts) for u in users))  # type: ignore[attr-defined]
 
-    res["W5"] = await best(w5, repeat)
-    res["W6"], res["W6 cpu"] = await best_cpu(w6, repeat)
+    res["W5"], res["W5 cpu"] = await best(w5, repeat)
+    res["W6"], res["W6 cpu"] = await best(w6, repeat)
     await Tortoise.close_connections()
     return res
 
@@ -473,24 +467,29 @@ async def run_tortoise(url: str, repeat: int) -> dict[str, float]:
 # -- main -------------------------------------------------------------------------------------
 
 
-def table(results: dict[str, dict[str, float]]) -> str:
+def table(results: dict[str, dict[str, float]], cpu: bool = False) -> str:
+    """Seconds and ratios to asyncpg per workload: wall times, or with ``cpu`` CPU times."""
     base = results["asyncpg"]
     keys = ["W2", "W3", "W4", "W5", "W6"]
+    sfx = " cpu" if cpu else ""
     lines = [
         f"{'library':<26}" + "".join(f"{k:>20}" for k in keys),
     ]
     for lib, res in results.items():
         cells = []
         for k in keys:
-            if k in res:
-                cells.append(f"{res[k]:8.3f}s ({res[k] / base[k]:5.2f}x)")
+            if k + sfx in res:
+                v = res[k + sfx]
+                cells.append(f"{v:8.3f}s ({v / base[k + sfx]:5.2f}x)")
             else:
                 cells.append(" " * 20)
         lines.append(f"{lib:<26}" + "".join(f"{c:>20}" for c in cells))
         for k, v in res.items():
-            if k not in keys:
-                kk = k if k in base else k.split()[0]
-                lines.append(f"  {lib} {k:<22} {v:8.3f}s ({v / base[kk]:5.2f}x asyncpg {kk})")
+            if k.endswith(" cpu") != cpu or k.removesuffix(" cpu") in keys:
+                continue
+            name = k.removesuffix(" cpu")
+            kk = name.split()[0] + sfx
+            lines.append(f"  {lib} {name:<22} {v:8.3f}s ({v / base[kk]:5.2f}x asyncpg {kk})")
     return "\n".join(lines)
 
 
@@ -529,8 +528,10 @@ async def main() -> None:
         for lib in args.only.split(","):
             results[lib] = await runners[lib](url, args.repeat)
             print(f"  done: {lib}", file=sys.stderr)
-        print(f"\nworkloads (best of {args.repeat}; ratio to asyncpg; W2 asyncpg uses COPY):")
+        print(f"\nwall time (best of {args.repeat}; ratio to asyncpg; W2 asyncpg uses COPY):")
         print(table(results))
+        print(f"\nprocess CPU time, user + system, all threads (best of {args.repeat}):")
+        print(table(results, cpu=True))
     finally:
         chakra.close()
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -14,6 +14,8 @@ pub use related::{RelatedRows, RelatedSlot};
 
 use crate::exec::Executor;
 use crate::query::Query;
+use crate::sql::cache::{compile_shape, Shape, ShapeKind};
+use crate::sql::{CompiledQuery, Dialect};
 use chakra_dsl::relations::explicit;
 use chakra_dsl::typed::{ColumnType, RelatedField, Relation, RelationPathOf, RelationTarget};
 use chakra_dsl::{pk_filter, Error, ModelMeta, ModelQuery, Result, Statement, Value};
@@ -176,8 +178,8 @@ pub trait Model: Sized + Send + Sync + 'static {
         async move {
             let meta = Self::meta();
             let key = pk.into_value();
-            let q = ModelQuery::new(meta.clone()).filter(pk_filter(meta, key.clone())?);
-            let mut rows = exec.fetch(&Statement::Select(q.select())).await?;
+            let q = select_by_pk(meta, ShapeKind::GetByPk, exec.dialect(), key.clone())?;
+            let mut rows = exec.fetch_compiled(&q).await?;
             match rows.pop() {
                 Some(row) => Self::from_row(row),
                 None => Err(Error::NotFound {
@@ -265,6 +267,27 @@ fn resolved_with_key<M: Model + RelationTarget>(
         .expect("the relation key is a field of the model");
     let key = m.to_values().swap_remove(idx);
     (r, key)
+}
+
+/// The compiled SELECT of every field of the row with primary key `key` (locked
+/// `FOR UPDATE` for [`ShapeKind::GetByPkForUpdate`]), through the statement-shape cache
+/// ([`crate::sql::cache`]): the IR is built and compiled once per model and dialect.
+pub(crate) fn select_by_pk(
+    meta: &'static Arc<ModelMeta>,
+    kind: ShapeKind,
+    dialect: Dialect,
+    key: Value,
+) -> Result<CompiledQuery> {
+    compile_shape(Shape::of(meta, kind, dialect), vec![key], |mut values| {
+        let key = values
+            .pop()
+            .ok_or_else(|| Error::InvalidQuery(format!("a get of {} needs its key", meta.name)))?;
+        let mut q = ModelQuery::new(meta.clone()).filter(pk_filter(meta, key)?);
+        if kind == ShapeKind::GetByPkForUpdate {
+            q = q.lock(Some(chakra_dsl::RowLock::update()));
+        }
+        Ok(Statement::Select(q.select()))
+    })
 }
 
 fn pk_name(meta: &ModelMeta) -> &str {

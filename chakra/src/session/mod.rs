@@ -150,7 +150,9 @@ impl<'a> Session<'a> {
     }
 
     /// Writes everything pending in one transaction, in the order it was added, then writes
-    /// generated keys and defaults back into the added models. On error nothing is written.
+    /// generated keys and defaults back into the added models. New rows of one model share
+    /// one multi-row `INSERT … RETURNING` (keys come back in the order the models were
+    /// added; see [`pending`]). On error nothing is written.
     pub async fn commit(self) -> Result<()> {
         if self.lock().is_empty() {
             return Ok(());

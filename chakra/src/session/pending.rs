@@ -1,10 +1,21 @@
 //! The writes a [`super::Session`] holds until commit, and how each is written inside the
 //! commit's transaction.
+//!
+//! New rows (an unset auto-increment key) of one model are batched: they share one
+//! multi-row `INSERT … RETURNING` (on PostgreSQL one `unnest` of one array per column, so the
+//! statement text does not depend on the row count), and the returned rows are written back
+//! in the order the models were added. A batch is only ever moved earlier past new rows of
+//! models it has no foreign key to or from; a keyed save or a delete ends every open batch,
+//! so the database sees the writes in an order equivalent to the order they were added.
+//!
+//! Saves of rows with a key (UPDATE by key, INSERT when no row has it) and deletes stay one
+//! statement each: each needs its own affected-row count.
 
 use crate::exec::Transaction;
 use crate::model::{write, Model};
-use chakra_dsl::{Error, Result, Statement, Value};
+use chakra_dsl::{Error, ModelMeta, Result, Statement, Value};
 use futures_util::future::BoxFuture;
+use std::sync::Arc;
 
 /// A model the session will save, seen without its type.
 pub trait Pendable: Send + Sync {
@@ -12,6 +23,13 @@ pub trait Pendable: Send + Sync {
     fn write<'t>(&'t self, tx: &'t mut Transaction) -> BoxFuture<'t, Result<Option<Vec<Value>>>>;
     /// Takes an inserted row back (generated key, database defaults).
     fn apply(&mut self, row: Vec<Value>) -> Result<()>;
+    /// The model's metadata (batches group rows of one model).
+    fn pending_meta(&self) -> &'static Arc<ModelMeta>;
+    /// True when the row is new (its auto-increment key unset): it can join a batched
+    /// INSERT.
+    fn is_new(&self) -> bool;
+    /// The row's values in field order.
+    fn values(&self) -> Vec<Value>;
 }
 
 impl<M: Model> Pendable for M {
@@ -33,6 +51,18 @@ impl<M: Model> Pendable for M {
 
     fn apply(&mut self, row: Vec<Value>) -> Result<()> {
         self.apply_row(row)
+    }
+
+    fn pending_meta(&self) -> &'static Arc<ModelMeta> {
+        M::meta()
+    }
+
+    fn is_new(&self) -> bool {
+        self.pk_is_unset()
+    }
+
+    fn values(&self) -> Vec<Value> {
+        self.to_values()
     }
 }
 
@@ -77,25 +107,54 @@ impl<'a> PendingWork<'a> {
         }
     }
 
-    /// Writes every item in order: saves, and deletes (a delete that finds no row is an
-    /// error).
+    /// Writes every item: new rows of one model batched into one INSERT (see the module
+    /// documentation), other saves and deletes one statement each, in the order added (a
+    /// delete that finds no row is an error).
     pub async fn write(&mut self, tx: &mut Transaction) -> Result<()> {
         self.returned.clear();
-        for item in &self.items {
-            match item {
-                Pending::Save(m) => {
-                    let row = m.write(tx).await?;
-                    self.returned.push(row);
-                }
-                Pending::Delete { stmt, model, key } => {
-                    if tx.execute(&stmt(key.clone())?).await? == 0 {
-                        return Err(Error::NotFound {
-                            model: (*model).to_owned(),
-                            detail: Some(format!("delete of key {key}")),
-                        });
+        self.returned.resize(self.items.len(), None);
+        for step in plan(&self.items) {
+            match step {
+                Step::Insert(idx) => {
+                    let Some(first) = idx.first().map(|&i| &self.items[i]) else {
+                        continue;
+                    };
+                    let Pending::Save(m) = first else {
+                        continue;
+                    };
+                    let meta = m.pending_meta();
+                    let rows: Vec<Vec<Value>> = idx
+                        .iter()
+                        .filter_map(|&i| match &self.items[i] {
+                            Pending::Save(m) => Some(m.values()),
+                            Pending::Delete { .. } => None,
+                        })
+                        .collect();
+                    let stmt = Statement::Insert(write::insert_statement(meta, true, rows)?);
+                    let back = tx.fetch(&stmt).await?;
+                    if back.len() != idx.len() {
+                        return Err(Error::InvalidQuery(format!(
+                            "the batched insert of {} {} objects returned {} rows",
+                            idx.len(),
+                            meta.name,
+                            back.len()
+                        )));
                     }
-                    self.returned.push(None);
+                    for (i, row) in idx.into_iter().zip(back) {
+                        self.returned[i] = Some(row);
+                    }
                 }
+                Step::One(i) => match &self.items[i] {
+                    Pending::Save(m) => self.returned[i] = m.write(tx).await?,
+                    Pending::Delete { stmt, model, key } => {
+                        if tx.execute(&stmt(key.clone())?).await? == 0 {
+                            return Err(Error::NotFound {
+                                model: (*model).to_owned(),
+                                detail: Some(format!("delete of key {key}")),
+                            });
+                        }
+                    }
+                },
             }
         }
         Ok(())
@@ -115,5 +174,159 @@ impl<'a> PendingWork<'a> {
     /// The items, for putting back into the session after a failure.
     pub fn into_items(self) -> Vec<Pending<'a>> {
         self.items
+    }
+}
+
+/// One step of a commit: a batched INSERT of new rows of one model (item indices, in the
+/// order added), or one item written alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    Insert(Vec<usize>),
+    One(usize),
+}
+
+/// True when rows of `a` may reference rows of `b` or the other way round (a foreign key
+/// column or a declared relation between the two).
+fn linked(a: &ModelMeta, b: &ModelMeta) -> bool {
+    let refers = |x: &ModelMeta, y: &ModelMeta| {
+        x.fields.iter().any(|f| {
+            f.references
+                .as_ref()
+                .is_some_and(|r| r.table == y.table || r.model == y.name)
+        }) || x.relations.iter().any(|r| r.target == y.name)
+    };
+    a.table == b.table || refers(a, b) || refers(b, a)
+}
+
+/// Orders the items of a commit into steps. A new row joins the open batch of its model
+/// when every new row added since that batch started belongs to a model unrelated to it;
+/// a keyed save or a delete closes every open batch (it runs after them, and rows added
+/// after it run after it).
+fn plan(items: &[Pending<'_>]) -> Vec<Step> {
+    let mut steps: Vec<Step> = Vec::new();
+    // Open batches: (step index, model metadata).
+    let mut open: Vec<(usize, &'static Arc<ModelMeta>)> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let new_meta = match item {
+            Pending::Save(m) if m.is_new() => Some(m.pending_meta()),
+            _ => None,
+        };
+        let Some(meta) = new_meta else {
+            open.clear();
+            steps.push(Step::One(i));
+            continue;
+        };
+        let joined = open.iter().position(|(_, m)| Arc::ptr_eq(m, meta));
+        if let Some(pos) = joined {
+            // Models whose batches started after this one's: rows of this model move before
+            // their rows, so they must be unrelated.
+            let (at, _) = open[pos];
+            if open[pos + 1..].iter().all(|(_, m)| !linked(m, meta)) {
+                if let Step::Insert(idx) = &mut steps[at] {
+                    idx.push(i);
+                }
+                continue;
+            }
+            open.remove(pos);
+        }
+        open.push((steps.len(), meta));
+        steps.push(Step::Insert(vec![i]));
+    }
+    steps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chakra_dsl::{FieldMeta, FieldType, ForeignKeyRef, OnDelete};
+
+    fn meta(name: &str, parent: Option<&str>) -> &'static Arc<ModelMeta> {
+        let mut id = FieldMeta::new("id", FieldType::BigInteger);
+        id.primary_key = true;
+        id.auto_increment = true;
+        let mut fields = vec![id];
+        if let Some(p) = parent {
+            let mut fk = FieldMeta::new("parent_id", FieldType::BigInteger);
+            fk.references = Some(ForeignKeyRef {
+                model: p.to_owned(),
+                table: String::new(),
+                column: String::new(),
+                on_delete: OnDelete::Cascade,
+            });
+            fields.push(fk);
+        }
+        Box::leak(Box::new(Arc::new(ModelMeta {
+            name: name.to_owned(),
+            table: name.to_lowercase(),
+            fields,
+            relations: Vec::new(),
+            app: None,
+        })))
+    }
+
+    /// A row of a model, new or keyed.
+    struct Fake(&'static Arc<ModelMeta>, bool);
+
+    impl Pendable for Fake {
+        fn write<'t>(
+            &'t self,
+            _: &'t mut Transaction,
+        ) -> BoxFuture<'t, Result<Option<Vec<Value>>>> {
+            unreachable!("planning only")
+        }
+        fn apply(&mut self, _: Vec<Value>) -> Result<()> {
+            Ok(())
+        }
+        fn pending_meta(&self) -> &'static Arc<ModelMeta> {
+            self.0
+        }
+        fn is_new(&self) -> bool {
+            self.1
+        }
+        fn values(&self) -> Vec<Value> {
+            Vec::new()
+        }
+    }
+
+    fn steps(rows: &mut [Fake]) -> Vec<Step> {
+        let items: Vec<Pending<'_>> = rows
+            .iter_mut()
+            .map(|f| Pending::Save(f as &mut dyn Pendable))
+            .collect();
+        plan(&items)
+    }
+
+    #[test]
+    fn new_rows_batch_per_model_without_crossing_related_models_or_keyed_writes() {
+        let a = meta("A", None);
+        let b = meta("B", Some("A"));
+        let c = meta("C", None);
+        let new = |m| Fake(m, true);
+        use Step::{Insert, One};
+        // Unrelated models interleaved: one batch each.
+        assert_eq!(
+            steps(&mut [new(a), new(c), new(a), new(c)]),
+            [Insert(vec![0, 2]), Insert(vec![1, 3])]
+        );
+        // B references A: an A row never moves ahead of a B row, nor a B row ahead of an A row.
+        assert_eq!(
+            steps(&mut [new(a), new(b), new(a), new(b)]),
+            [
+                Insert(vec![0]),
+                Insert(vec![1]),
+                Insert(vec![2]),
+                Insert(vec![3])
+            ]
+        );
+        // C may move ahead of A and B rows: it references neither.
+        assert_eq!(
+            steps(&mut [new(c), new(a), new(b), new(c)]),
+            [Insert(vec![0, 3]), Insert(vec![1]), Insert(vec![2])]
+        );
+        // A keyed save ends every batch.
+        assert_eq!(
+            steps(&mut [new(a), Fake(a, false), new(a)]),
+            [Insert(vec![0]), One(1), Insert(vec![2])]
+        );
     }
 }

@@ -5,10 +5,11 @@
 use super::pending::PendingWork;
 use super::tracked::Tracked;
 use crate::exec::{Executor, Pool, Row, Transaction};
-use crate::model::Model;
+use crate::model::{select_by_pk, Model};
+use crate::sql::cache::ShapeKind;
 use crate::sql::{CompiledQuery, Dialect};
 use chakra_dsl::typed::ColumnType;
-use chakra_dsl::{pk_filter, Error, ModelQuery, Result, Statement};
+use chakra_dsl::{Error, Result, Statement};
 use futures_util::FutureExt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -95,10 +96,14 @@ impl Tx {
     /// The row of `M` with primary key `pk`, tracked: field changes made through it are
     /// written when the transaction (or savepoint) commits. `None` when there is no such row.
     pub async fn get<M: Model>(&self, pk: M::PrimaryKey) -> Result<Option<Tracked<M>>> {
-        let meta = M::meta();
-        let q = ModelQuery::new(meta.clone()).filter(pk_filter(meta, pk.into_value())?);
+        let q = select_by_pk(
+            M::meta(),
+            ShapeKind::GetByPk,
+            self.dialect(),
+            pk.into_value(),
+        )?;
         let mut exec = self;
-        let mut rows = exec.fetch(&Statement::Select(q.select())).await?;
+        let mut rows = exec.fetch_compiled(&q).await?;
         match rows.pop() {
             Some(row) => Ok(Some(self.track(M::from_row(row)?))),
             None => Ok(None),
@@ -109,12 +114,14 @@ impl Tx {
     /// a concurrent transaction wanting it waits, so this one's write cannot conflict. On
     /// SQLite a plain read (its transactions are serialised anyway).
     pub async fn get_for_update<M: Model>(&self, pk: M::PrimaryKey) -> Result<Option<Tracked<M>>> {
-        let meta = M::meta();
-        let q = ModelQuery::new(meta.clone())
-            .filter(pk_filter(meta, pk.into_value())?)
-            .lock(Some(chakra_dsl::RowLock::update()));
+        let q = select_by_pk(
+            M::meta(),
+            ShapeKind::GetByPkForUpdate,
+            self.dialect(),
+            pk.into_value(),
+        )?;
         let mut exec = self;
-        let mut rows = exec.fetch(&Statement::Select(q.select())).await?;
+        let mut rows = exec.fetch_compiled(&q).await?;
         match rows.pop() {
             Some(row) => Ok(Some(self.track(M::from_row(row)?))),
             None => Ok(None),

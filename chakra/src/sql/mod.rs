@@ -1,5 +1,6 @@
 //! SQL compilers: the IR in, SQL text with bound parameters out, one dialect at a time.
 //!
+//! - [`cache`] — the statement-shape cache (compiled text of repeated shapes, new binds).
 //! - [`writer`] — [`writer::SqlWriter`], the buffer of SQL text pieces and binds.
 //! - [`ddl`] — CREATE/DROP TABLE from model metadata.
 //! - [`expr`] — expressions.
@@ -7,6 +8,7 @@
 //! - [`statement`] — SELECT / COUNT / EXISTS / INSERT / UPDATE / DELETE.
 //! - [`sqlite_values`] — how canonical values are stored on SQLite (text dates, JSON arrays…).
 
+pub mod cache;
 pub mod ddl;
 pub mod expr;
 pub mod json_contains;

@@ -352,6 +352,14 @@ fn insert(w: &mut SqlWriter, ins: &Insert, conflict: Option<&OnConflict>) -> Res
                 // One typed array per column: the SQL text is the same for any number of rows,
                 // so the prepared statement is reused (and there are only as many binds as
                 // columns).
+                //
+                // Not COPY: diesel-async 0.9 exposes neither COPY (diesel-async issue #158) nor
+                // the tokio_postgres::Client inside an AsyncPgConnection (private; it is moved
+                // in by `try_from*` and not Clone), so COPY could only run on a second
+                // connection, outside the caller's transaction. Measured (chakra/benches/
+                // executor.rs, 10,000 rows of five columns, 2026-11-29): tokio-postgres binary
+                // COPY 23.7 ms wall / 1.2 ms CPU, this statement 34.7 ms / 4.4 ms, tokio-postgres
+                // running the same unnest text 37.6 ms / 2.7 ms; see docs/performance.md.
                 w.sql(" SELECT * FROM unnest(");
                 for (i, a) in arrays.into_iter().enumerate() {
                     if i > 0 {

@@ -1,6 +1,6 @@
 //! [`SqlWriter`]: accumulates SQL text and bound values while a statement is compiled.
 
-use super::{sqlite_values, CompiledQuery, Dialect};
+use super::{CompiledQuery, Dialect};
 use chakra_dsl::{ident, Result, Value, ValueType};
 
 /// The buffer a statement is compiled into.
@@ -41,10 +41,7 @@ impl SqlWriter {
 
     /// Appends a bind parameter carrying `v`, converted to the backend's storage form.
     pub fn bind(&mut self, v: Value) {
-        let v = match self.dialect {
-            Dialect::Postgres => v,
-            Dialect::Sqlite => sqlite_values::to_storage(v),
-        };
+        let v = super::cache::storage_form(self.dialect, v);
         self.parts.push(std::mem::take(&mut self.current));
         self.binds.push(v);
     }

@@ -1,0 +1,155 @@
+//! `Session::commit` batches the new rows of one model into one INSERT and writes the
+//! generated keys back in the order the models were added; keyed saves, deletes and rows of
+//! related models keep the order they were added in. Statements are counted from the
+//! process-wide statement listener, so everything runs in one test function.
+
+mod blog;
+mod common;
+
+use blog::{blog, post, user, Tag, User};
+use chakra::exec::log::{set_listener, StatementRecord};
+use chakra::prelude::*;
+use common::BOTH;
+use std::sync::{Arc, Mutex};
+
+type Log = Arc<Mutex<Vec<String>>>;
+
+/// The statements run since the last call whose text starts with `INSERT`, `UPDATE` or
+/// `DELETE` (transaction control left out).
+fn writes(log: &Log) -> Vec<String> {
+    std::mem::take(&mut *log.lock().unwrap())
+        .into_iter()
+        .filter(|s| s.starts_with("INSERT") || s.starts_with("UPDATE") || s.starts_with("DELETE"))
+        .collect()
+}
+
+fn tag(name: &str) -> Tag {
+    Tag {
+        id: 0,
+        name: name.into(),
+        ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_commit_batches_new_rows_per_model() {
+    let log: Log = Arc::new(Mutex::new(Vec::new()));
+    let sink = log.clone();
+    set_listener(
+        Some(Arc::new(move |r: StatementRecord| {
+            sink.lock().unwrap().push(r.sql)
+        })),
+        false,
+    );
+    for d in BOTH {
+        let (_db, pool) = blog(d).await;
+
+        // 500 new users: one INSERT, keys written back in the order added.
+        let mut users: Vec<User> = (0..500).map(|i| user(&format!("u{i:03}"))).collect();
+        let session = Session::new(&pool);
+        for u in users.iter_mut() {
+            session.add(u);
+        }
+        session.commit().await.unwrap();
+        let w = writes(&log);
+        assert_eq!(w.len(), 1, "{d:?}: one INSERT for 500 new rows: {w:?}");
+        let stored = User::query()
+            .order_by(User::id().asc())
+            .all(&pool)
+            .await
+            .unwrap();
+        assert_eq!(stored.len(), 500);
+        for (mine, theirs) in users.iter().zip(&stored) {
+            assert!(mine.id > 0);
+            assert_eq!(
+                (mine.id, &mine.username),
+                (theirs.id, &theirs.username),
+                "{d:?}"
+            );
+        }
+
+        // Unrelated models interleaved: one INSERT each.
+        let mut more: Vec<User> = (0..3).map(|i| user(&format!("v{i}"))).collect();
+        let mut tags: Vec<Tag> = (0..3).map(|i| tag(&format!("t{i}"))).collect();
+        let session = Session::new(&pool);
+        for (u, t) in more.iter_mut().zip(tags.iter_mut()) {
+            session.add(u);
+            session.add(t);
+        }
+        session.commit().await.unwrap();
+        let w = writes(&log);
+        assert_eq!(w.len(), 2, "{d:?}: users and tags, one INSERT each: {w:?}");
+        for u in &more {
+            let got = User::get(&pool, u.id).await.unwrap();
+            assert_eq!(got.username, u.username);
+        }
+        for t in &tags {
+            assert_eq!(Tag::get(&pool, t.id).await.unwrap().name, t.name);
+        }
+        writes(&log);
+
+        // Related models interleaved keep their order: user, post, user, post.
+        let author = users[0].clone();
+        let mut a = user("w0");
+        let mut p0 = post(&author, "p0");
+        let mut b = user("w1");
+        let mut p1 = post(&author, "p1");
+        let session = Session::new(&pool);
+        session.add(&mut a);
+        session.add(&mut p0);
+        session.add(&mut b);
+        session.add(&mut p1);
+        session.commit().await.unwrap();
+        let w = writes(&log);
+        assert_eq!(w.len(), 4, "{d:?}: related rows are not reordered: {w:?}");
+        assert!(a.id > 0 && b.id > a.id && p0.id > 0 && p1.id > p0.id);
+
+        // A keyed save and a delete end the batch: insert, update, delete, insert.
+        let mut c = user("x0");
+        let mut e = user("x1");
+        let mut renamed = users[1].clone();
+        renamed.username = "renamed".into();
+        let gone = users[2].clone();
+        let session = Session::new(&pool);
+        session.add(&mut c);
+        session.add(&mut renamed);
+        session.delete(&gone);
+        session.add(&mut e);
+        session.commit().await.unwrap();
+        let w = writes(&log);
+        let verbs: Vec<&str> = w.iter().map(|s| &s[..6]).collect();
+        assert_eq!(
+            verbs,
+            ["INSERT", "UPDATE", "DELETE", "INSERT"],
+            "{d:?}: {w:?}"
+        );
+        assert!(c.id > 0 && e.id > c.id);
+        assert_eq!(
+            User::get(&pool, users[1].id).await.unwrap().username,
+            "renamed"
+        );
+
+        // A failing batch writes nothing and leaves the models untouched.
+        let mut ok = user("y0");
+        let mut dup = user("u000");
+        let session = Session::new(&pool);
+        session.add(&mut ok);
+        session.add(&mut dup);
+        let err = session.commit().await.unwrap_err();
+        assert!(
+            matches!(err, chakra::Error::UniqueViolation(_)),
+            "{d:?}: {err:?}"
+        );
+        assert_eq!((ok.id, dup.id), (0, 0));
+        assert_eq!(
+            User::query()
+                .filter(User::username().eq("y0"))
+                .count(&pool)
+                .await
+                .unwrap(),
+            0
+        );
+        writes(&log);
+    }
+    set_listener(None, false);
+}
