@@ -77,3 +77,22 @@ def test_annotation_names_and_fields_are_checked_before_sql() -> None:
         User.objects.annotate(n=Sum("username"))
     with pytest.raises(errors.UnknownField):
         User.objects.annotate(n=Count("posts")).filter(m__gt=1)
+
+
+async def test_values_and_values_list_take_expressions(db: object) -> None:
+    from chakra import F, Lower
+    from models import User
+
+    await User.objects.create(username="Ann", email="A@X", balance=5)
+    await User.objects.create(username="Bob", email="B@X", balance=7)
+    rows = await User.objects.order_by("id").values("username", lower=Lower("username"))
+    assert rows == [
+        {"username": "Ann", "lower": "ann"},
+        {"username": "Bob", "lower": "bob"},
+    ]
+    only = await User.objects.order_by("id").values(double=F("balance") * 2)
+    assert only == [{"double": 10}, {"double": 14}]
+    pairs = await User.objects.order_by("id").values_list("username", Lower("email"))
+    assert [tuple(p) for p in pairs] == [("Ann", "a@x"), ("Bob", "b@x")]
+    flat = await User.objects.order_by("id").values_list(F("balance") + 1, flat=True)
+    assert list(flat) == [6, 8]

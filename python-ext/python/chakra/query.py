@@ -175,17 +175,27 @@ class QuerySet(Generic[M]):
             fields = (*fields, *(name for name, _ in items))
         return QuerySet(self.model, q, self._mode, fields, self._session)
 
-    def values(self, *fields: str) -> QuerySet[M]:
-        """Rows as dicts of the given fields (every field when none given)."""
-        return QuerySet(self.model, self._q, "dicts", fields, self._session)
+    def values(self, *fields: str, **expressions: Any) -> QuerySet[M]:
+        """Rows as dicts of the given fields (every field when none given); keyword arguments
+        add computed values under their names, as ``annotate`` does:
+        ``values("username", lower=Lower("username"))``."""
+        q = self.annotate(**expressions)._q if expressions else self._q
+        names = (*fields, *expressions) if expressions else fields
+        return QuerySet(self.model, q, "dicts", names, self._session)
 
-    def values_list(self, *fields: str, flat: bool = False) -> QuerySet[M]:
-        """Rows as tuples of the given fields; ``flat=True`` with one field gives the values."""
+    def values_list(self, *fields: Any, flat: bool = False) -> QuerySet[M]:
+        """Rows as tuples of the given fields, or expressions (``values_list("username",
+        Lower("email"))``); ``flat=True`` with one field gives the values."""
         if flat and len(fields) != 1:
             raise errors.InvalidQuery(
                 f"values_list(flat=True) on {self.model.__name__} takes exactly one field"
             )
-        return QuerySet(self.model, self._q, "flat" if flat else "tuples", fields, self._session)
+        computed = {f"_values_list_{i}": f for i, f in enumerate(fields) if not isinstance(f, str)}
+        q = self.annotate(**computed)._q if computed else self._q
+        names = tuple(
+            f if isinstance(f, str) else f"_values_list_{i}" for i, f in enumerate(fields)
+        )
+        return QuerySet(self.model, q, "flat" if flat else "tuples", names, self._session)
 
     @overload
     def __getitem__(self, k: slice) -> QuerySet[M]: ...
