@@ -79,6 +79,23 @@ async fn insert_many_writes_keys_back_in_order() {
     }
 }
 
+/// `insert_all`: no RETURNING, nothing written back, the count returned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn insert_all_returns_the_count_and_writes_nothing_back() {
+    for d in TARGETS {
+        let (_db, pool) = seeded(d).await;
+        let users: Vec<User> = (0..1200).map(|i| user(&format!("n{i:04}"))).collect();
+        assert_eq!(
+            User::insert_all(&pool, &users).await.unwrap(),
+            1200,
+            "{d:?}"
+        );
+        assert!(users.iter().all(|u| u.id == 0));
+        assert_eq!(User::query().count(&pool).await.unwrap(), 1200, "{d:?}");
+        assert_eq!(User::insert_all(&pool, &[]).await.unwrap(), 0);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_one_count_exists_update_delete() {
     for d in TARGETS {

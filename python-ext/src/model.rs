@@ -497,12 +497,15 @@ impl ModelHandle {
     /// `conflict` = `(unique_fields, update_fields)` makes it an upsert: conflicting rows
     /// get `update_fields` from the proposed row (written back), or, with no update
     /// fields, are skipped (nothing is written back).
-    #[pyo3(signature = (target, objs, conflict=None))]
+    /// With `return_ids=False` (no conflict handling) the INSERT has no `RETURNING`: nothing
+    /// is decoded or written back, for loads that do not need the keys.
+    #[pyo3(signature = (target, objs, conflict=None, return_ids=true))]
     fn insert_job(
         &self,
         target: &Bound<'_, PyAny>,
         objs: Vec<Bound<'_, PyAny>>,
         conflict: Option<(Vec<String>, Vec<String>)>,
+        return_ids: bool,
     ) -> PyResult<Job> {
         let py = target.py();
         let meta = &self.info.meta;
@@ -563,7 +566,14 @@ impl ModelHandle {
                 finish,
             ));
         }
-        let ins = insert_rows(meta, rows).map_err(err)?;
+        let mut ins = insert_rows(meta, rows).map_err(err)?;
+        if !return_ids {
+            ins.returning.clear();
+            return Ok(Job::new(
+                Op::Execute(target_of(target)?, Statement::Insert(ins)),
+                Finish::Nothing,
+            ));
+        }
         Ok(Job::new(
             Op::Fetch(target_of(target)?, Statement::Insert(ins)),
             Finish::Created(

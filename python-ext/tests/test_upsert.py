@@ -59,3 +59,22 @@ async def test_bad_upserts_fail_before_any_sql() -> None:
         await User.objects.bulk_create(
             [User(username="a", email="e")], update_conflicts=True, ignore_conflicts=True
         )
+
+
+async def test_bulk_create_without_returning_ids(db: object) -> None:
+    from chakra import errors
+    from models import User
+
+    objs = [User(username=f"r{i}", email="e") for i in range(1500)]
+    out = await User.objects.bulk_create(objs, return_ids=False)
+    assert out is not None and all(o.id is None for o in objs)
+    assert await User.objects.count() == 1500
+    more = [User(username=f"s{i}", email="e") for i in range(3)]
+    User.objects.bulk_create_sync(more, return_ids=False)
+    assert await User.objects.count() == 1503
+    try:
+        await User.objects.bulk_create(more, return_ids=False, ignore_conflicts=True)
+    except errors.InvalidQuery as e:
+        assert "return_ids" in str(e)
+    else:
+        raise AssertionError("return_ids=False with ignore_conflicts was accepted")

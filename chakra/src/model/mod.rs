@@ -250,6 +250,29 @@ pub trait Model: Sized + Send + Sync + 'static {
             Ok(())
         }
     }
+
+    /// Inserts many rows like [`Model::insert_many`] but without `RETURNING`: nothing is
+    /// decoded or written back (generated keys stay unset in `models`), for loads that do
+    /// not need them. Returns the number of rows inserted. (Python:
+    /// `bulk_create(objs, return_ids=False)`.)
+    fn insert_all<E: Executor>(
+        exec: E,
+        models: &[Self],
+    ) -> impl Future<Output = Result<u64>> + Send {
+        let mut exec = exec;
+        let groups = write::insert_groups(models);
+        async move {
+            let mut n = 0;
+            for group in groups {
+                let (mut stmt, _) = group?;
+                if let Statement::Insert(ins) = &mut stmt {
+                    ins.returning.clear();
+                }
+                n += exec.execute(&stmt).await?;
+            }
+            Ok(n)
+        }
+    }
 }
 
 /// Resolves relation `name` of `M` against `M` and its target, with the value of the

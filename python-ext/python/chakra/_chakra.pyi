@@ -158,6 +158,7 @@ class ModelHandle:
         target: _Target,
         objs: list[Any],
         conflict: tuple[list[str], list[str]] | None = None,
+        return_ids: bool = True,
     ) -> Job: ...
     def update_job(self, target: _Target, obj: Any, fields: list[str] | None = None) -> Job: ...
     def tracked_update_job(

@@ -390,8 +390,13 @@ class QuerySet(Generic[M]):
         update_conflicts: bool,
         unique_fields: Sequence[str] | None,
         update_fields: Sequence[str] | None,
+        return_ids: bool = True,
     ) -> _chakra.Job:
         conflict: tuple[list[str], list[str]] | None = None
+        if not return_ids and (ignore_conflicts or update_conflicts):
+            raise errors.InvalidQuery(
+                "bulk_create(return_ids=False) takes no ignore_conflicts or update_conflicts"
+            )
         if ignore_conflicts and update_conflicts:
             raise errors.InvalidQuery(
                 "bulk_create(): ignore_conflicts and update_conflicts are mutually exclusive"
@@ -402,7 +407,7 @@ class QuerySet(Generic[M]):
             conflict = (list(unique_fields or ()), list(update_fields))
         elif ignore_conflicts:
             conflict = (list(unique_fields or ()), [])
-        return self.model.__chakra__.insert_job(self._target(), objs, conflict)
+        return self.model.__chakra__.insert_job(self._target(), objs, conflict, return_ids)
 
     async def bulk_create(
         self,
@@ -412,14 +417,17 @@ class QuerySet(Generic[M]):
         update_conflicts: bool = False,
         unique_fields: Sequence[str] | None = None,
         update_fields: Sequence[str] | None = None,
+        return_ids: bool = True,
     ) -> list[M]:
         """Inserts objects in one statement (chunked when large); sets their keys.
         ``update_conflicts=True, unique_fields=[...], update_fields=[...]`` updates the rows
         that conflict on ``unique_fields`` instead (their keys are written back too);
-        ``ignore_conflicts=True`` skips them (then no keys are written back), as in Django."""
+        ``ignore_conflicts=True`` skips them (then no keys are written back), as in Django.
+        ``return_ids=False`` inserts without ``RETURNING`` (nothing decoded, no keys written
+        back): faster for loads that do not need them."""
         objs = list(objs)
         job = self._insert_job(
-            objs, ignore_conflicts, update_conflicts, unique_fields, update_fields
+            objs, ignore_conflicts, update_conflicts, unique_fields, update_fields, return_ids
         )
         await _bridge.run(job)
         return objs
@@ -596,11 +604,12 @@ class QuerySet(Generic[M]):
         update_conflicts: bool = False,
         unique_fields: Sequence[str] | None = None,
         update_fields: Sequence[str] | None = None,
+        return_ids: bool = True,
     ) -> list[M]:
         """Synchronous :meth:`bulk_create`."""
         objs = list(objs)
         job = self._insert_job(
-            objs, ignore_conflicts, update_conflicts, unique_fields, update_fields
+            objs, ignore_conflicts, update_conflicts, unique_fields, update_fields, return_ids
         )
         _bridge.run_sync(job)
         return objs
