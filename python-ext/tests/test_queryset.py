@@ -198,3 +198,23 @@ async def test_database_now_default(db: object) -> None:
     assert abs(s.at - datetime.now(timezone.utc)) < timedelta(minutes=5)
     got = await Stamped.objects.get(name="x")
     assert got.at == s.at
+
+
+async def test_large_results_leave_the_garbage_collector_as_it_was(db: object) -> None:
+    """The collector is paused while a large result is converted, then restored."""
+    import gc
+
+    from models import User
+
+    await User.objects.bulk_create(
+        [User(username=f"gc{i}", email="e") for i in range(300)], return_ids=False
+    )
+    assert gc.isenabled()
+    assert len(await User.objects.all()) == 300
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert len(await User.objects.all()) == 300
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
