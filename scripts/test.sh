@@ -32,4 +32,7 @@ if [ -f python-ext/scripts/test.sh ]; then
   bash python-ext/scripts/test.sh
 fi
 
+echo "== docs site (mkdocs build --strict)"
+NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --quiet
+
 echo "== all tests passed in $(( $(date +%s) - start ))s"
