@@ -34,3 +34,19 @@ def test_the_docs_have_python_examples() -> None:
 @pytest.mark.parametrize(("where", "src"), BLOCKS, ids=[w for w, _ in BLOCKS])
 def test_python_blocks_compile(where: str, src: str) -> None:
     compile(src, where, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+
+
+def test_the_errors_page_names_every_error_class() -> None:
+    import inspect
+
+    from chakra import errors
+
+    page = (DOCS / "errors.md").read_text()
+    classes = [
+        name
+        for name, cls in inspect.getmembers(errors, inspect.isclass)
+        if issubclass(cls, errors.ChakraError) and cls.__module__ == errors.__name__
+    ]
+    assert len(classes) > 30
+    missing = [c for c in classes if f"`{c}`" not in page]
+    assert not missing, f"docs/errors.md does not describe {missing}"
