@@ -119,3 +119,18 @@ async fn default_url_resolution_and_memory_databases() {
     std::env::set_current_dir(std::env::temp_dir()).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `docs/configuration.md` describes every setting Chakra reads from a URL or `chakra.toml`.
+#[test]
+fn the_configuration_page_names_every_setting() {
+    let page = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/configuration.md"),
+    )
+    .unwrap();
+    for name in chakra::config::POOL_PARAMS {
+        assert!(
+            page.contains(&format!("| `{name}` |")),
+            "docs/configuration.md does not describe the setting {name}"
+        );
+    }
+}
