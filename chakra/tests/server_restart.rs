@@ -43,7 +43,7 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-fn run(bin: &Path, tool: &str, args: &[&str]) {
+fn try_run(bin: &Path, tool: &str, args: &[&str]) -> bool {
     let exe = bin.join(tool);
     let mut cmd = if is_root() {
         let mut c = Command::new("runuser");
@@ -52,9 +52,20 @@ fn run(bin: &Path, tool: &str, args: &[&str]) {
     } else {
         Command::new(&exe)
     };
-    let status = cmd.args(args).stdout(Stdio::null()).status();
-    assert!(status.expect(tool).success(), "{tool} {args:?} failed");
+    cmd.args(args)
+        .stdout(Stdio::null())
+        .status()
+        .expect(tool)
+        .success()
 }
+
+fn run(bin: &Path, tool: &str, args: &[&str]) {
+    assert!(try_run(bin, tool, args), "{tool} {args:?} failed");
+}
+
+/// The tests of this file run one at a time: two throwaway clusters starting at once on a
+/// busy 2-core machine made `pg_ctl start` time out.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 impl Cluster {
     /// `tag` keeps the clusters of the tests in one process apart (directory and port).
@@ -105,7 +116,26 @@ impl Cluster {
             args.extend(["-o", &opts, "-l", log.to_str().unwrap()]);
         }
         args.push(action);
-        run(&self.bin, "pg_ctl", &args);
+        // A start that fails (a slow machine, a port still held) is retried; its log is
+        // printed so a real failure can be read.
+        for attempt in 1..=3 {
+            if try_run(&self.bin, "pg_ctl", &args) {
+                return;
+            }
+            let log_text = std::fs::read_to_string(&log).unwrap_or_default();
+            eprintln!("pg_ctl {action} failed (attempt {attempt}):\n{log_text}");
+            if action == "stop" {
+                break;
+            }
+            // A server left half-started by a timed-out `-w` is stopped before the retry.
+            try_run(
+                &self.bin,
+                "pg_ctl",
+                &["-D", data.to_str().unwrap(), "-m", "immediate", "stop"],
+            );
+            std::thread::sleep(Duration::from_secs(2));
+        }
+        panic!("pg_ctl {args:?} failed");
     }
 
     fn url(&self) -> String {
@@ -222,6 +252,7 @@ impl Drop for Bouncer {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_write_loop_resumes_after_a_server_restart() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let cluster = Cluster::start(0);
     let url = cluster.url();
     write_loop_through_a_restart(&cluster, &url).await;
@@ -229,6 +260,7 @@ async fn the_write_loop_resumes_after_a_server_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_write_loop_resumes_after_a_server_restart_behind_pgbouncer() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let cluster = Cluster::start(1);
     let bouncer = Bouncer::start(&cluster);
     write_loop_through_a_restart(&cluster, &bouncer.url()).await;
