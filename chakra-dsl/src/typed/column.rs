@@ -2,7 +2,7 @@
 //! the accessors `#[derive(Model)]` generates (`User::username()`).
 
 use super::column_type::ColumnType;
-use super::expr::TypedExpr;
+use super::typed_expr::TypedExpr;
 use crate::ir::{ColumnRef, Expr};
 use std::fmt;
 use std::marker::PhantomData;

@@ -6,7 +6,7 @@
 
 use super::column::Column;
 use super::column_type::{ArrayElement, ColumnType};
-use super::expr::{Condition, TypedExpr};
+use super::typed_expr::{Condition, TypedExpr};
 use crate::ir::{ContainOf, ContainOp, Expr, LikeKind};
 use crate::value::{ArrayValue, Value};
 

@@ -2,7 +2,7 @@
 //! built from `M`'s own columns (joined relations come with the relationships work).
 
 use super::column::Column;
-use super::expr::{Condition, TypedExpr};
+use super::typed_expr::{Condition, TypedExpr};
 
 /// A condition usable as a filter of a query over `M`.
 #[diagnostic::on_unimplemented(

@@ -8,8 +8,8 @@
 
 use super::column::Column;
 use super::column_type::ColumnType;
-use super::expr::{Condition, TypedExpr};
 use super::markers::TextType;
+use super::typed_expr::{Condition, TypedExpr};
 use crate::ir::Expr;
 use crate::types::ValueType;
 use crate::value::Value;

@@ -7,7 +7,7 @@
 
 use super::column::Column;
 use super::contain::JsonColumn;
-use super::expr::{Condition, TypedExpr};
+use super::typed_expr::{Condition, TypedExpr};
 use crate::ir::{CmpOp, Expr, JsonAs};
 use crate::value::Value;
 use std::marker::PhantomData;

@@ -1,7 +1,7 @@
 //! The lowering behind the typed methods: each builds one IR node from typed parts.
 
-use super::expr::{Condition, TypedExpr};
 use super::order::Ordering;
+use super::typed_expr::{Condition, TypedExpr};
 use crate::ir::{ArithOp, CmpOp, DatePart, Expr, LikeKind, OrderBy};
 use crate::value::Value;
 

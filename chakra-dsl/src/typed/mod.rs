@@ -5,7 +5,7 @@
 //! - [`value_for`]: [`ValueFor`], which values a column of type `T` takes.
 //! - [`markers`]: which methods a column has (text, nullable, date/time, numeric) and the
 //!   checks behind `#[chakra(...)]` attributes.
-//! - [`column`](mod@column): [`Column<M, T>`]; [`expr`]: [`TypedExpr<M, T>`] and [`Condition<M>`].
+//! - [`column`](mod@column): [`Column<M, T>`]; [`typed_expr`]: [`TypedExpr<M, T>`] and [`Condition<M>`].
 //! - `methods`: the methods both share (`eq`, `starts_with`, `is_null`, `year`, `asc`, …).
 //! - [`lower`](mod@lower): how each method lowers to the IR.
 //! - [`order`]: [`Ordering<M>`]; [`filter`]: [`FilterFor<M>`].
@@ -19,7 +19,6 @@ pub mod aggregate;
 pub mod column;
 pub mod column_type;
 pub mod contain;
-pub mod expr;
 pub mod filter;
 pub mod functions;
 pub mod group;
@@ -33,13 +32,13 @@ pub mod related;
 pub mod relation_path;
 #[cfg(feature = "rust_decimal")]
 pub mod rust_decimal_type;
+pub mod typed_expr;
 pub mod value_for;
 
 pub use aggregate::{avg, count, count_all, max, min, sum, Agg, AggregateSet, Ordered, Summable};
 pub use column::Column;
 pub use column_type::{ArrayElement, ColumnType, FieldOptions};
 pub use contain::{ArrayColumn, ContainedByArg, ContainsArg, JsonColumn};
-pub use expr::{Condition, TypedExpr};
 pub use filter::FilterFor;
 pub use functions::{
     cast, coalesce, length, lower, named, now, upper, value, when, CastInto, IntoExpr, Named,
@@ -55,4 +54,5 @@ pub use markers::{
 pub use order::{IntoOrdering, Ordering};
 pub use related::{Cardinality, OneRow, Related, RelatedField, Relation, RelationTarget};
 pub use relation_path::{OnePath, RelationPath, RelationPathOf, SingleRelationPath};
+pub use typed_expr::{Condition, TypedExpr};
 pub use value_for::ValueFor;

@@ -6,7 +6,7 @@
 
 use super::column::Column;
 use super::column_type::ColumnType;
-use super::expr::{Condition, TypedExpr};
+use super::typed_expr::{Condition, TypedExpr};
 use crate::ir::{CmpOp, Expr};
 
 fn outer_cmp<M, O, T: ColumnType>(

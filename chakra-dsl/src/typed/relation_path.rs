@@ -5,9 +5,9 @@
 //! path continues from the model the previous hop points at, and that `select_related`
 //! takes only relations to one row.
 
-use super::expr::Condition;
 use super::filter::FilterFor;
 use super::related::{OneRow, Related, RelatedField, Relation, RelationTarget};
+use super::typed_expr::Condition;
 use crate::relations::{exists, resolve_relation, ResolvedRelation};
 use std::marker::PhantomData;
 

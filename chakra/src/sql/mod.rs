@@ -3,14 +3,14 @@
 //! - [`cache`] — the statement-shape cache (compiled text of repeated shapes, new binds).
 //! - [`writer`] — [`writer::SqlWriter`], the buffer of SQL text pieces and binds.
 //! - [`ddl`] — CREATE/DROP TABLE from model metadata.
-//! - [`expr`] — expressions.
+//! - [`expression`] — expressions (the IR's `Expr` to SQL, beside [`statement`] for whole statements).
 //! - [`raw`] — raw SQL text: placeholders found outside quotes, translated, counted.
 //! - [`statement`] — SELECT / COUNT / EXISTS / INSERT / UPDATE / DELETE.
 //! - [`sqlite_values`] — how canonical values are stored on SQLite (text dates, JSON arrays…).
 
 pub mod cache;
 pub mod ddl;
-pub mod expr;
+pub mod expression;
 pub mod json_contains;
 pub mod raw;
 pub mod sqlite_values;

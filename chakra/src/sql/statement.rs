@@ -1,6 +1,6 @@
 //! Compiling whole statements: SELECT (and its COUNT / EXISTS forms), INSERT, UPDATE, DELETE.
 
-use super::expr::{expr, ordered};
+use super::expression::{expr, ordered};
 use super::writer::SqlWriter;
 use super::Dialect;
 use chakra_dsl::{
