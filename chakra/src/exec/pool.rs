@@ -356,76 +356,35 @@ impl Pool {
 
     /// Runs an already compiled statement and returns its rows.
     pub async fn fetch_compiled(&self, q: &CompiledQuery) -> Result<Vec<Row>> {
-        if self.behind_transaction_pooler() {
-            // Parse and execute must reach the same server session: only a transaction
-            // keeps one.
-            let mut attempt = 0;
-            loop {
-                let r = async {
-                    let mut tx = self.begin().await?;
-                    let rows = tx.fetch_compiled(q).await?;
-                    tx.commit().await?;
-                    Ok(rows)
-                }
-                .await;
-                if !self.pooled_again(&r, q, attempt) {
-                    return r;
-                }
-                attempt += 1;
-            }
-        }
-        let mut attempt = 0;
-        loop {
-            let mut lease = Lease::new(self.acquire().await?);
-            let r = lease.conn().fetch(q).await;
-            if !self.run_again(&r, lease.finish(), q, attempt) {
-                return r;
-            }
-            attempt += 1;
-        }
+        self.run_one(q).await
     }
 
     /// Runs an already compiled statement and returns its rows with their column names
     /// (raw SQL). Behind a transaction pooler it runs in a transaction of its own; a
     /// connection found dead before a read ran is replaced, as for [`Pool::fetch_compiled`].
     pub async fn fetch_named_compiled(&self, q: &CompiledQuery) -> Result<super::row::NamedRows> {
-        if self.behind_transaction_pooler() {
-            let mut attempt = 0;
-            loop {
-                let r = async {
-                    let mut tx = self.begin().await?;
-                    let rows = tx.fetch_named_compiled(q).await?;
-                    tx.commit().await?;
-                    Ok(rows)
-                }
-                .await;
-                if !self.pooled_again(&r, q, attempt) {
-                    return r;
-                }
-                attempt += 1;
-            }
-        }
-        let mut attempt = 0;
-        loop {
-            let mut lease = Lease::new(self.acquire().await?);
-            let r = lease.conn().fetch_named(q).await;
-            if !self.run_again(&r, lease.finish(), q, attempt) {
-                return r;
-            }
-            attempt += 1;
-        }
+        self.run_one(q).await
     }
 
     /// Runs an already compiled statement and returns the affected-row count.
     pub async fn execute_compiled(&self, q: &CompiledQuery) -> Result<u64> {
+        self.run_one(q).await
+    }
+
+    /// Runs one statement outside any transaction of the caller's. Behind a transaction
+    /// pooler it runs in a transaction of its own (parse and execute must reach the same
+    /// server session); otherwise on a leased connection. Either way it runs again on another
+    /// connection when the first turned out dead before the statement could take effect
+    /// ([`Pool::run_again`], [`Pool::pooled_again`]).
+    async fn run_one<T: OneStatement>(&self, q: &CompiledQuery) -> Result<T> {
+        let mut attempt = 0;
         if self.behind_transaction_pooler() {
-            let mut attempt = 0;
             loop {
                 let r = async {
                     let mut tx = self.begin().await?;
-                    let n = tx.execute_compiled(q).await?;
+                    let out = T::in_tx(&mut tx, q).await?;
                     tx.commit().await?;
-                    Ok(n)
+                    Ok(out)
                 }
                 .await;
                 if !self.pooled_again(&r, q, attempt) {
@@ -434,10 +393,9 @@ impl Pool {
                 attempt += 1;
             }
         }
-        let mut attempt = 0;
         loop {
             let mut lease = Lease::new(self.acquire().await?);
-            let r = lease.conn().execute(q).await;
+            let r = T::on_conn(lease.conn(), q).await;
             if !self.run_again(&r, lease.finish(), q, attempt) {
                 return r;
             }
@@ -545,4 +503,64 @@ fn is_read(q: &CompiledQuery) -> bool {
         .is_some_and(|h| h.eq_ignore_ascii_case("SELECT"))
         && !head.contains(" FOR UPDATE")
         && !head.contains(" FOR SHARE")
+}
+
+/// What one statement run by [`Pool::run_one`] returns: rows, rows with column names, or an
+/// affected-row count, read on a bare connection or inside a transaction.
+trait OneStatement: Sized + Send {
+    /// Runs `q` on a leased connection.
+    fn on_conn(
+        conn: &mut Conn,
+        q: &CompiledQuery,
+    ) -> impl std::future::Future<Output = Result<Self>> + Send;
+    /// Runs `q` in a transaction.
+    fn in_tx(
+        tx: &mut Transaction,
+        q: &CompiledQuery,
+    ) -> impl std::future::Future<Output = Result<Self>> + Send;
+}
+
+impl OneStatement for Vec<Row> {
+    fn on_conn(
+        conn: &mut Conn,
+        q: &CompiledQuery,
+    ) -> impl std::future::Future<Output = Result<Self>> + Send {
+        conn.fetch(q)
+    }
+    fn in_tx(
+        tx: &mut Transaction,
+        q: &CompiledQuery,
+    ) -> impl std::future::Future<Output = Result<Self>> + Send {
+        tx.fetch_compiled(q)
+    }
+}
+
+impl OneStatement for super::row::NamedRows {
+    fn on_conn(
+        conn: &mut Conn,
+        q: &CompiledQuery,
+    ) -> impl std::future::Future<Output = Result<Self>> + Send {
+        conn.fetch_named(q)
+    }
+    fn in_tx(
+        tx: &mut Transaction,
+        q: &CompiledQuery,
+    ) -> impl std::future::Future<Output = Result<Self>> + Send {
+        tx.fetch_named_compiled(q)
+    }
+}
+
+impl OneStatement for u64 {
+    fn on_conn(
+        conn: &mut Conn,
+        q: &CompiledQuery,
+    ) -> impl std::future::Future<Output = Result<Self>> + Send {
+        conn.execute(q)
+    }
+    fn in_tx(
+        tx: &mut Transaction,
+        q: &CompiledQuery,
+    ) -> impl std::future::Future<Output = Result<Self>> + Send {
+        tx.execute_compiled(q)
+    }
 }
