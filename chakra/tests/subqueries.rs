@@ -103,7 +103,7 @@ async fn exists_in_query_and_scalar_subqueries_from_both_doors() {
         .filter(Post::author_id().eq_outer(User::id()))
         .order_by(Post::id().desc())
         .limit(1)
-        .subquery::<User, String>(Post::title());
+        .subquery::<User, _>(Post::title());
 
     for d in BOTH {
         let (_db, pool) = blog(d).await;

@@ -30,6 +30,10 @@ pub trait ColumnType: Sized + Clone + Send + Sync + 'static {
     /// True for `Option<T>`: the column is nullable.
     const NULLABLE: bool = false;
 
+    /// The type of this column's values where they may be NULL: `Option<Self>`, or `Self`
+    /// when it already is an `Option` (a scalar subquery over no row is NULL).
+    type Nullable: ColumnType;
+
     /// The runtime type of the column's values.
     fn value_type() -> ValueType;
 
@@ -67,6 +71,7 @@ fn mismatch(v: &Value, want: &str) -> String {
 macro_rules! scalar {
     ($t:ty, $variant:ident, $vt:expr, $ft:expr, $unset:expr) => {
         impl ColumnType for $t {
+            type Nullable = Option<$t>;
             fn value_type() -> ValueType {
                 $vt
             }
@@ -178,6 +183,7 @@ scalar!(
 
 impl<T: ColumnType> ColumnType for Option<T> {
     const NULLABLE: bool = true;
+    type Nullable = Option<T>;
 
     fn value_type() -> ValueType {
         T::value_type()
@@ -256,6 +262,7 @@ array_element!(Uuid, Uuid);
 array_element!(serde_json::Value, Json);
 
 impl<T: ArrayElement> ColumnType for Vec<T> {
+    type Nullable = Option<Vec<T>>;
     fn value_type() -> ValueType {
         ValueType::Array(Box::new(T::value_type()))
     }

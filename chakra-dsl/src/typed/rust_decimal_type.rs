@@ -15,6 +15,7 @@ use rust_decimal::Decimal;
 use std::str::FromStr;
 
 impl ColumnType for Decimal {
+    type Nullable = Option<Decimal>;
     fn value_type() -> ValueType {
         ValueType::Decimal
     }

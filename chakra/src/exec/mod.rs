@@ -30,4 +30,5 @@ pub use conn::{Conn, Row};
 pub use executor::Executor;
 pub use pool::{Pool, PoolOptions, PoolStatus};
 pub use row::NamedRows;
+pub use sqlite_setup::{JournalMode, Synchronous};
 pub use transaction::{Isolation, Transaction, TxOptions};

@@ -46,8 +46,8 @@ pub fn in_query<O: Model, I: Model, T: ColumnType>(
 
 impl<I: Model> Query<I> {
     /// The value of `col` in the first matching row, as an expression of the enclosing
-    /// query over `O` (NULL when no row matches, so `T` should be an `Option`).
-    pub fn subquery<O: Model, T: ColumnType>(self, col: Column<I, T>) -> TypedExpr<O, T> {
+    /// query over `O`. Typed `Option<T>` (`T::Nullable`): NULL when no row matches.
+    pub fn subquery<O: Model, T: ColumnType>(self, col: Column<I, T>) -> TypedExpr<O, T::Nullable> {
         let mut sel = self.model_query().select();
         sel.columns = vec![chakra_dsl::SelectItem::new(col.ir(), T::value_type())];
         let e = chakra_dsl::subquery::scalar(sel.clone(), O::meta())

@@ -1,0 +1,156 @@
+//! Writes, from the Rust code blocks of `docs/*.md`:
+//! - `$OUT_DIR/pages.rs`: for each page, a module with one async function running the page's
+//!   blocks in order, and a test calling it through `chakra_docs_check::run_page`;
+//! - `$OUT_DIR/declarations.rs`: each block declaring models (`#[derive(…Model…)]`), in a
+//!   module of its own, and a test building each declared model's metadata. These blocks are
+//!   items only; they live in their own test binary because model names are unique within a
+//!   binary (relations name their target by model name), and pages declare their own `User`.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// A Rust block: where it starts (1-based line) and its lines, unindented, with the hidden
+/// `# ` prefix removed.
+struct Block {
+    line: usize,
+    code: String,
+}
+
+fn rust_blocks(text: &str) -> Vec<Block> {
+    let mut out = Vec::new();
+    let mut lines = text.lines().enumerate();
+    while let Some((i, line)) = lines.next() {
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        let Some(info) = trimmed.strip_prefix("```") else {
+            continue;
+        };
+        let lang = info.split_whitespace().next().unwrap_or("");
+        let mut code = String::new();
+        for (_, l) in lines.by_ref() {
+            if l.trim_start().starts_with("```") && l.trim() == "```" {
+                break;
+            }
+            let l = if l.len() >= indent {
+                &l[indent..]
+            } else {
+                l.trim_start()
+            };
+            let l = if l == "#" {
+                ""
+            } else {
+                l.strip_prefix("# ").unwrap_or(l)
+            };
+            code.push_str(l);
+            code.push('\n');
+        }
+        if lang == "rust" {
+            out.push(Block { line: i + 1, code });
+        }
+    }
+    out
+}
+
+/// The models of `src/models.rs`: a block declaring one of these is compiled on its own.
+const SUPPORT_MODELS: [&str; 8] = [
+    "User", "Profile", "Post", "Tag", "Account", "Thing", "Reading", "Member",
+];
+
+/// Whether the block declares models (and so goes to `declarations.rs`).
+fn declares_models(code: &str) -> bool {
+    code.lines()
+        .any(|l| l.trim_start().starts_with("#[derive(") && l.contains("Model"))
+}
+
+/// The names of the structs a declaration block declares.
+fn struct_names(code: &str) -> Vec<String> {
+    code.lines()
+        .filter_map(|l| {
+            let l = l.trim_start();
+            let rest = l
+                .strip_prefix("pub ")
+                .unwrap_or(l)
+                .strip_prefix("struct ")?;
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            (!name.is_empty()).then_some(name)
+        })
+        .collect()
+}
+
+fn main() {
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs");
+    println!("cargo:rerun-if-changed={}", docs.display());
+    let mut pages: Vec<_> = std::fs::read_dir(&docs)
+        .expect("docs/")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    pages.sort();
+    let mut out = String::new();
+    let mut decls = String::new();
+    for page in pages {
+        println!("cargo:rerun-if-changed={}", page.display());
+        let text = std::fs::read_to_string(&page).unwrap();
+        let file = page.file_name().unwrap().to_str().unwrap().to_owned();
+        let stem = file.trim_end_matches(".md").replace(['-', '.'], "_");
+        let all = rust_blocks(&text);
+        let declarations: Vec<&Block> = all.iter().filter(|b| declares_models(&b.code)).collect();
+        // A declaration of new models also runs in the page (the blocks after it use them);
+        // one redeclaring a model of `chakra_docs_check::models` is compiled on its own only.
+        let blocks: Vec<&Block> = all
+            .iter()
+            .filter(|b| {
+                !declares_models(&b.code)
+                    || struct_names(&b.code)
+                        .iter()
+                        .all(|n| !SUPPORT_MODELS.contains(&n.as_str()))
+            })
+            .collect();
+        for b in declarations {
+            let module = format!("{stem}_{}", b.line);
+            writeln!(decls, "/// docs/{file}:{}\n#[allow(unused, clippy::all)]\nmod decl_{module} {{\n    use chakra::prelude::*;\n    use chakra_docs_check::models::*;", b.line).unwrap();
+            decls.push_str(&b.code);
+            writeln!(decls, "}}\n#[test]\nfn {module}() {{").unwrap();
+            for name in struct_names(&b.code) {
+                writeln!(
+                    decls,
+                    "    let _ = <decl_{module}::{name} as chakra::Model>::meta();"
+                )
+                .unwrap();
+            }
+            writeln!(decls, "}}\n").unwrap();
+        }
+        if blocks.is_empty() {
+            continue;
+        }
+        writeln!(out, "/// The Rust blocks of docs/{file}, in order.").unwrap();
+        writeln!(out, "#[allow(unused, clippy::all, clippy::pedantic)]").unwrap();
+        writeln!(out, "mod page_{stem} {{").unwrap();
+        writeln!(out, "    use chakra_docs_check::prelude::*;").unwrap();
+        writeln!(
+            out,
+            "    pub async fn run(pool: Pool, database_url: String) -> Result<(), chakra_docs_check::BoxError> {{"
+        )
+        .unwrap();
+        for b in blocks {
+            writeln!(out, "// docs/{file}:{}", b.line).unwrap();
+            out.push_str(&b.code);
+        }
+        writeln!(
+            out,
+            "        #[allow(unreachable_code)]\n        Ok(())\n    }}\n}}"
+        )
+        .unwrap();
+        writeln!(
+            out,
+            "#[test]\nfn {stem}_md() {{\n    chakra_docs_check::run_page({file:?}, page_{stem}::run);\n}}\n"
+        )
+        .unwrap();
+    }
+    let dir = std::env::var("OUT_DIR").unwrap();
+    std::fs::write(Path::new(&dir).join("pages.rs"), out).unwrap();
+    std::fs::write(Path::new(&dir).join("declarations.rs"), decls).unwrap();
+}
