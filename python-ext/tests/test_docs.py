@@ -30,6 +30,7 @@ def test_python_blocks_run(page: str, backend: str, new_db: object) -> None:
         capture_output=True,
         text=True,
         timeout=300,
+        cwd=DOCS.parent,
     )
     assert done.returncode == 0, (
         f"docs/{page} on {backend}: a Python example failed\n{done.stdout}\n{done.stderr}"
