@@ -21,6 +21,7 @@ from chakra import (
     Field,
     Float,
     ForeignKey,
+    Integer,
     ManyToMany,
     Model,
     OneToMany,
@@ -33,12 +34,12 @@ from chakra import (
 class User(Model):
     __tablename__ = "users"
 
-    id = Field(BigInteger, primary_key=True)
+    id = Field(Integer, primary_key=True)
     username = Field(String(50), unique=True)
     email = Field(String(255))
     created_at = Field(DateTime, default=dt.datetime.utcnow)
     is_active = Field(Boolean, default=True)
-    balance = Field(BigInteger, default=0)
+    balance = Field(Integer, default=0)
 
     posts = OneToMany("Post", back_populates="author")
 
@@ -47,7 +48,7 @@ class Profile(Model):
     __tablename__ = "profiles"
 
     id = Field(BigInteger, primary_key=True)
-    user = OneToOne("User", back_populates="profile", on_delete=CASCADE)
+    user = OneToOne("User", back_populates="profile", type_=Integer, on_delete=CASCADE)
     bio = Field(String(200))
 
 
@@ -55,8 +56,10 @@ class Post(Model):
     __tablename__ = "posts"
 
     id = Field(BigInteger, primary_key=True)
-    author = ForeignKey("User", back_populates="posts", on_delete=CASCADE)
-    editor = ForeignKey("User", back_populates="edited_posts", nullable=True, on_delete=SET_NULL)
+    author = ForeignKey("User", back_populates="posts", type_=Integer, on_delete=CASCADE)
+    editor = ForeignKey(
+        "User", back_populates="edited_posts", type_=Integer, nullable=True, on_delete=SET_NULL
+    )
     title = Field(String(200))
     tags = ManyToMany("Tag", through="post_tags", back_populates="posts")
 

@@ -18,11 +18,14 @@ import re
 import sys
 from pathlib import Path
 
-BLOCK = re.compile(r"^( *)```python[^\n]*\n(.*?)^\1```", re.S | re.M)
+# A Python code block, or hidden setup code in an HTML comment (`<!-- python` … `-->`: run
+# in its place, not shown on the site; the Rust blocks' hidden `# ` lines play this part).
+BLOCK = re.compile(r"^( *)(?:```python|<!-- python)[^\n]*\n(.*?)^\1(?:```|-->)", re.S | re.M)
 
 
 def blocks(text: str) -> list[tuple[int, str]]:
-    """The page's Python blocks: (line of the first code line, unindented code)."""
+    """The page's Python blocks and hidden setup, in order: (line of the first code line,
+    unindented code)."""
     out = []
     for m in BLOCK.finditer(text):
         indent = len(m.group(1))
