@@ -1,6 +1,8 @@
 //! Writes, from the Rust code blocks of `docs/*.md`:
 //! - `$OUT_DIR/pages.rs`: for each page, a module with one async function running the page's
 //!   blocks in order, and a test calling it through `chakra_docs_check::run_page`;
+//!   Each TOML block becomes a test too: a migration file is parsed by the migration
+//!   parser, a `chakra.toml` by the configuration reader (unknown or bad settings fail);
 //! - `$OUT_DIR/declarations.rs`: each block declaring models (`#[derive(…Model…)]`), in a
 //!   module of its own, and a test building each declared model's metadata. These blocks are
 //!   items only; they live in their own test binary because model names are unique within a
@@ -17,6 +19,11 @@ struct Block {
 }
 
 fn rust_blocks(text: &str) -> Vec<Block> {
+    blocks_of(text, "rust")
+}
+
+/// The page's code blocks in `language`, unindented (hidden `# ` lines kept for Rust only).
+fn blocks_of(text: &str, language: &str) -> Vec<Block> {
     let mut out = Vec::new();
     let mut lines = text.lines().enumerate();
     while let Some((i, line)) = lines.next() {
@@ -36,7 +43,9 @@ fn rust_blocks(text: &str) -> Vec<Block> {
             } else {
                 l.trim_start()
             };
-            let l = if l == "#" {
+            let l = if language != "rust" {
+                l
+            } else if l == "#" {
                 ""
             } else {
                 l.strip_prefix("# ").unwrap_or(l)
@@ -44,7 +53,7 @@ fn rust_blocks(text: &str) -> Vec<Block> {
             code.push_str(l);
             code.push('\n');
         }
-        if lang == "rust" {
+        if lang == language {
             out.push(Block { line: i + 1, code });
         }
     }
@@ -96,6 +105,21 @@ fn main() {
         let text = std::fs::read_to_string(&page).unwrap();
         let file = page.file_name().unwrap().to_str().unwrap().to_owned();
         let stem = file.trim_end_matches(".md").replace(['-', '.'], "_");
+        for b in blocks_of(&text, "toml") {
+            let check = if b.code.contains("[migration]") {
+                "chakra::migrate::format::parse_migration(TEXT, WHERE).map(|_| ())"
+            } else if b.code.contains("[database]") {
+                "chakra::config::PoolSettings::from_toml(TEXT).map(|_| ())"
+            } else {
+                panic!("docs/{file}:{}: a TOML block that is neither a migration ([migration]) nor a chakra.toml ([database])", b.line)
+            };
+            writeln!(
+                out,
+                "#[test]\nfn {stem}_toml_{}() {{\n    const TEXT: &str = {:?};\n    const WHERE: &str = \"docs/{file}:{}\";\n    if let Err(e) = {check} {{\n        panic!(\"{{WHERE}}: {{e}}\");\n    }}\n}}\n",
+                b.line, b.code, b.line
+            )
+            .unwrap();
+        }
         let all = rust_blocks(&text);
         let declarations: Vec<&Block> = all.iter().filter(|b| declares_models(&b.code)).collect();
         // A declaration of new models also runs in the page (the blocks after it use them);

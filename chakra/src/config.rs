@@ -281,6 +281,16 @@ impl PoolSettings {
             toml::from_str(text).map_err(|e| Error::Config(format!("chakra.toml: {e}")))?;
         let mut s = PoolSettings::default();
         if let Some(db) = doc.get("database").and_then(|d| d.as_table()) {
+            // A misspelt setting is an error, not a setting silently left at its default.
+            if let Some(unknown) = db
+                .keys()
+                .find(|k| *k != "url" && !POOL_PARAMS.contains(&k.as_str()))
+            {
+                return Err(Error::Config(format!(
+                    "chakra.toml [database]: unknown setting {unknown:?}; the settings are url, {}",
+                    POOL_PARAMS.join(", ")
+                )));
+            }
             for key in POOL_PARAMS {
                 let v = match db.get(key) {
                     None => continue,
@@ -297,16 +307,18 @@ impl PoolSettings {
     /// The settings `./chakra.toml` gives for the database at `url`: its `[database]`
     /// settings apply to the database it configures (its `url`, or the default one when it
     /// names none). A `chakra.toml` that cannot be read gives nothing here (resolving the
-    /// default URL reports it).
-    pub fn from_config_file(url: &str) -> PoolSettings {
+    /// default URL reports it); one that can be read but holds a bad or unknown setting is
+    /// an [`Error::Config`], whichever database it configures.
+    pub fn from_config_file(url: &str) -> Result<PoolSettings> {
         let path = std::path::Path::new("chakra.toml");
         let Ok(text) = std::fs::read_to_string(path) else {
-            return PoolSettings::default();
+            return Ok(PoolSettings::default());
         };
-        match (url_from_toml(&text), PoolSettings::from_toml(&text)) {
-            (Ok(configured), Ok(s)) if configured.trim() == url.trim() => s,
+        let settings = PoolSettings::from_toml(&text)?;
+        Ok(match url_from_toml(&text) {
+            Ok(configured) if configured.trim() == url.trim() => settings,
             _ => PoolSettings::default(),
-        }
+        })
     }
 
     /// Splits Chakra's own query parameters off `url`: the URL the driver gets, and the

@@ -33,11 +33,20 @@ async fn default_url_resolution_and_memory_databases() {
     let e = Pool::connect_default().await.unwrap_err();
     assert!(matches!(e, Error::Config(_)), "{e:?}");
     assert!(e.to_string().contains("chakra.toml"), "{e}");
+    // A broken chakra.toml is reported even when the URL is given in code.
+    let e = Pool::connect("sqlite::memory:").await.unwrap_err();
+    assert!(e.to_string().contains("chakra.toml"), "{e}");
 
     // The environment wins over chakra.toml.
+    std::fs::write(
+        "chakra.toml",
+        "[database]\nurl = \"sqlite://from_toml.db\"\n",
+    )
+    .unwrap();
     std::env::set_var("CHAKRA_DATABASE_URL", "sqlite::memory:");
     assert_eq!(default_url().unwrap(), "sqlite::memory:");
     std::env::remove_var("CHAKRA_DATABASE_URL");
+    std::fs::remove_file("chakra.toml").unwrap();
 
     // URL forms.
     assert_eq!(
@@ -114,6 +123,23 @@ async fn default_url_resolution_and_memory_databases() {
         .await
         .unwrap_err();
     assert!(e.to_string().contains("statement_timeout"), "{e}");
+
+    // A misspelt or bad setting in chakra.toml is an error, whichever database it configures.
+    for (bad, named) in [
+        ("max_sizes = 3", "unknown setting \"max_sizes\""),
+        ("max_size = \"many\"", "max_size"),
+    ] {
+        std::fs::write(
+            "chakra.toml",
+            format!("[database]\nurl = \"sqlite://settings.db\"\n{bad}\n"),
+        )
+        .unwrap();
+        for url in ["sqlite://settings.db", "sqlite://other.db"] {
+            let e = Pool::connect(url).await.unwrap_err();
+            assert!(matches!(e, Error::Config(_)), "{e}");
+            assert!(e.to_string().contains(named), "{url}: {e}");
+        }
+    }
     std::fs::remove_file("chakra.toml").unwrap();
 
     std::env::set_current_dir(std::env::temp_dir()).unwrap();

@@ -123,7 +123,7 @@ impl Pool {
     /// `[database]` settings; then the URL's query parameters). Fails at once with a clear error when the URL is
     /// malformed or the database cannot be reached.
     pub async fn connect(url: &str) -> Result<Pool> {
-        let opts = PoolOptions::default().with_settings(&PoolSettings::from_config_file(url));
+        let opts = PoolOptions::default().with_settings(&PoolSettings::from_config_file(url)?);
         Pool::connect_with(url, opts).await
     }
 
