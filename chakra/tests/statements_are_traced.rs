@@ -7,41 +7,9 @@ mod fixtures;
 use chakra::prelude::*;
 use common::BOTH;
 use fixtures::{seeded, user, User};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use tracing::field::{Field, Visit};
-use tracing_subscriber::layer::{Context, SubscriberExt};
-use tracing_subscriber::Layer;
-
-type Events = Arc<Mutex<Vec<HashMap<String, String>>>>;
-
-struct Capture(Events);
-
-struct Fields(HashMap<String, String>);
-
-impl Visit for Fields {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.0.insert(field.name().to_owned(), format!("{value:?}"));
-    }
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().to_owned(), value.to_owned());
-    }
-}
-
-impl<S: tracing::Subscriber> Layer<S> for Capture {
-    fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
-        if event.metadata().target() == "chakra::sql" {
-            let mut f = Fields(HashMap::new());
-            event.record(&mut f);
-            self.0.lock().unwrap().push(f.0);
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_statement_is_an_event_with_sql_binds_rows_and_duration() {
-    let events: Events = Arc::default();
-    let subscriber = tracing_subscriber::registry().with(Capture(events.clone()));
+    let (events, subscriber) = common::trace::statements();
     tracing::subscriber::set_global_default(subscriber).unwrap();
     for d in BOTH {
         let (_db, pool) = seeded(d).await;

@@ -11,7 +11,7 @@ from decimal import Decimal
 import chakra
 import pytest
 from chakra import Decimal as DecimalType
-from chakra import Field, Float, Model, String, errors
+from chakra import Field, Float, Integer, Model, String, errors
 
 
 class Price(Model):
@@ -19,6 +19,7 @@ class Price(Model):
     amount = Field(DecimalType(6, 2))
     ratio = Field(Float, default=0.5)
     code = Field(String(5), default="abc")
+    n = Field(Integer, default=0)
 
 
 @pytest.mark.parametrize(
@@ -30,6 +31,9 @@ class Price(Model):
         ({"amount": Decimal("1.5"), "ratio": math.nan}, "ratio", "NaN"),
         ({"amount": Decimal("1.5"), "ratio": -math.inf}, "ratio", "inf"),
         ({"amount": Decimal("1.5"), "code": "abcdef"}, "code", "max_length"),
+        ({"amount": Decimal("1.5"), "code": "a\0b"}, "code", "NUL"),
+        ({"amount": Decimal("1.5"), "n": 2**31}, "n", "out of range"),
+        ({"amount": Decimal("1.5"), "n": -(2**31) - 1}, "n", "out of range"),
     ],
 )
 async def test_values_that_do_not_fit_are_refused_before_sql(
