@@ -51,3 +51,35 @@ def test_the_errors_page_names_every_error_class() -> None:
     assert len(classes) > 30
     missing = [c for c in classes if f"`{c}`" not in page]
     assert not missing, f"docs/errors.md does not describe {missing}"
+
+
+def test_the_public_python_api_is_documented() -> None:
+    """Every public class and function of the package, and every public method and property
+    of its classes, has a docstring (its own or the one it overrides)."""
+    import inspect
+
+    import chakra
+    from chakra import errors, migrate
+
+    missing = []
+    for module in (chakra, errors, migrate):
+        for name in getattr(module, "__all__", None) or [
+            n for n, _ in inspect.getmembers(module) if not n.startswith("_")
+        ]:
+            obj = getattr(module, name)
+            if not (inspect.isclass(obj) or inspect.isfunction(obj)):
+                continue
+            if getattr(obj, "__module__", "").split(".")[0] != "chakra":
+                continue
+            if not inspect.getdoc(obj):
+                missing.append(f"{module.__name__}.{name}")
+            if inspect.isclass(obj):
+                for attr, value in vars(obj).items():
+                    if attr.startswith("_") or not (
+                        inspect.isfunction(value)
+                        or isinstance(value, (classmethod, staticmethod, property))
+                    ):
+                        continue
+                    if not inspect.getdoc(getattr(obj, attr, None)) and not inspect.getdoc(value):
+                        missing.append(f"{module.__name__}.{name}.{attr}")
+    assert not missing, f"no docstring: {missing}"
