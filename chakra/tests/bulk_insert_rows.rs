@@ -154,6 +154,9 @@ async fn bulk_inserts_store_every_row_and_write_keys_back_in_order() {
         assert_eq!(stored(&pool).await.len(), 7 + 3 + 4, "{d:?}");
     }
     set_listener(None, false);
+    for d in BOTH {
+        returning_every_column_gives_the_stored_rows(d).await;
+    }
     sqlite_keys_come_back_through_returning_when_not_autoincrement().await;
 }
 
@@ -179,4 +182,34 @@ async fn sqlite_keys_come_back_through_returning_when_not_autoincrement() {
         vec![42, 43, 44, 45, 46]
     );
     assert_eq!(stored(&pool).await[1..].to_vec(), items);
+}
+
+/// An insert returning every column (as a session's batch and Python's `bulk_create` do):
+/// the rows returned are the rows stored, also when a column is left to its default.
+async fn returning_every_column_gives_the_stored_rows(d: Dialect) {
+    use chakra::dsl::{Statement, Value};
+    use chakra::model::write::{insert_statement, returning_all};
+    let (_db, pool) = setup(d).await;
+    let rows: Vec<Vec<Value>> = (0..6).map(|i| item(i).to_values()).collect();
+    let ins = insert_statement(Item::meta(), true, rows).unwrap();
+    let returned = pool.fetch(&Statement::Insert(ins.clone())).await.unwrap();
+    let read: Vec<Vec<Value>> = stored(&pool).await.iter().map(Item::to_values).collect();
+    assert_eq!(returned, read, "{d:?}");
+    assert_eq!(returned[5][0], Value::I64(6), "{d:?}");
+
+    // `note` left to the database (NULL): two columns not sent, RETURNING decides.
+    let mut partial = ins;
+    let note = partial.columns.iter().position(|c| c == "note").unwrap();
+    partial.columns.remove(note);
+    for (i, row) in partial.rows.iter_mut().enumerate() {
+        row.remove(note);
+        row[0] = Value::Text(format!("other{i}"));
+    }
+    partial.returning = returning_all(Item::meta());
+    let returned = pool.fetch(&Statement::Insert(partial)).await.unwrap();
+    assert_eq!(returned.len(), 6, "{d:?}");
+    assert_eq!(returned[0][0], Value::I64(7), "{d:?}");
+    assert!(returned.iter().all(|r| r[2].is_null()), "{d:?}");
+    let read: Vec<Vec<Value>> = stored(&pool).await.iter().map(Item::to_values).collect();
+    assert_eq!(returned, read[6..].to_vec(), "{d:?}");
 }

@@ -6,7 +6,7 @@ use super::coerce::coerce_row;
 use super::errors::from_diesel;
 use super::query::DynQuery;
 use super::row::DynRow;
-use super::sqlite_raw::{Each, RunError};
+use super::sqlite_raw::{Each, Echo, RunError};
 use crate::sql::{CompiledQuery, Dialect};
 use chakra_dsl::{Result, Value};
 use diesel_async::pooled_connection::deadpool::Object;
@@ -95,20 +95,23 @@ pub struct RowByRow<'a> {
     pub query: CompiledQuery,
     /// The rows, canonical values in column order.
     pub rows: &'a [Row],
-    /// When `RETURNING` is one column of the table: that column, and the statement
-    /// without `RETURNING` (run instead when the column is the table's rowid).
+    /// When `RETURNING` can be known without it: how, and the statement without it (run
+    /// instead when the one returned column the rows do not send is the table's rowid).
     pub key: Option<RowidKey>,
 }
 
-/// The column a multi-row insert returns alone (see [`RowByRow::key`]).
+/// A multi-row insert's `RETURNING` known without it (see [`RowByRow::key`]): every
+/// returned column of the table is either a value the rows send or the one column they do
+/// not, which must be the table's rowid. Exact for Chakra's inserts: every sent value has
+/// its column's type (the type contract), so SQLite stores it as sent.
 #[derive(Debug)]
 pub struct RowidKey {
     /// The table.
     pub table: String,
-    /// The column.
+    /// The returned column the rows do not send: it must be the table's rowid.
     pub column: String,
-    /// Its declared type.
-    pub ty: chakra_dsl::ValueType,
+    /// Per returned column, where its value comes from, and its type.
+    pub echo: Vec<(Echo, chakra_dsl::ValueType)>,
     /// The one-row statement without `RETURNING`.
     pub plain: CompiledQuery,
 }
@@ -123,16 +126,15 @@ impl<'a> RowByRow<'a> {
         let Some(query) = crate::sql::compile_insert_row(ins, dialect)? else {
             return Ok(None);
         };
-        let key = match ins.returning.as_slice() {
-            [col] if col.table.as_deref().is_none_or(|t| t == ins.table) => {
-                crate::sql::compile_insert_row_returning(ins, &[], dialect)?.map(|plain| RowidKey {
+        let key = match echo(ins) {
+            Some((column, echo)) => crate::sql::compile_insert_row_returning(ins, &[], dialect)?
+                .map(|plain| RowidKey {
                     table: ins.table.clone(),
-                    column: col.column.clone(),
-                    ty: col.ty.clone(),
+                    column,
+                    echo,
                     plain,
-                })
-            }
-            _ => None,
+                }),
+            None => None,
         };
         Ok(Some(RowByRow {
             query,
@@ -140,6 +142,33 @@ impl<'a> RowByRow<'a> {
             key,
         }))
     }
+}
+
+/// Where each column of `ins`'s `RETURNING` comes from when the one column it does not
+/// send is the table's rowid: that column's name, and the sources. `None` when a returned
+/// column is not of the table, or not exactly one is left to the database.
+fn echo(ins: &chakra_dsl::Insert) -> Option<(String, Vec<(Echo, chakra_dsl::ValueType)>)> {
+    if ins.returning.is_empty() {
+        return None;
+    }
+    let mut key = None;
+    let mut out = Vec::with_capacity(ins.returning.len());
+    for col in &ins.returning {
+        if col.table.as_deref().is_some_and(|t| t != ins.table) {
+            return None;
+        }
+        match ins.columns.iter().position(|c| *c == col.column) {
+            Some(i) => out.push((Echo::Sent(i), col.ty.clone())),
+            None => {
+                if key.as_ref().is_some_and(|k| *k != col.column) {
+                    return None;
+                }
+                key = Some(col.column.clone());
+                out.push((Echo::Rowid, col.ty.clone()));
+            }
+        }
+    }
+    key.map(|k| (k, out))
 }
 
 /// A SQLite statement's failure as Chakra's error.
@@ -213,10 +242,11 @@ impl Conn {
 
     /// Runs a multi-row insert as its one-row statement once per row ([`RowByRow`]): the
     /// rows returned (when `want_rows`), in order, and the number of rows inserted. On
-    /// SQLite one prepared statement is bound and stepped per row, and a `RETURNING` of
-    /// the table's `INTEGER PRIMARY KEY AUTOINCREMENT` key alone is read as the rowid each
-    /// row was given instead (SQLite builds a temporary table per execution to return
-    /// rows); elsewhere each row runs as its own statement. Traced as one statement
+    /// SQLite one prepared statement is bound and stepped per row; when the returned columns
+    /// are the values sent plus the table's `INTEGER PRIMARY KEY AUTOINCREMENT` key, the
+    /// statement runs without `RETURNING` (SQLite builds a temporary table per execution to
+    /// return rows) and each row is the rowid it was given with its values as stored
+    /// ([`RowidKey`]); elsewhere each row runs as its own statement. Traced as one statement
     /// carrying every row's binds. Several rows belong in a transaction.
     pub async fn fetch_each(
         &mut self,
@@ -254,7 +284,7 @@ impl Conn {
                     .as_ref()
                     .filter(|k| want_rows && c.is_autoincrement_rowid(&k.table, &k.column));
                 let (q, mode) = match (rowid, want_rows) {
-                    (Some(k), _) => (&k.plain, Each::Rowid(k.ty.clone())),
+                    (Some(k), _) => (&k.plain, Each::Echo(k.echo.clone())),
                     (None, true) => (&each.query, Each::Rows),
                     (None, false) => (&each.query, Each::Count),
                 };

@@ -1,6 +1,8 @@
 //! [`SqliteConn`]: diesel's synchronous `SqliteConnection`, run inline on the calling
 //! thread, with an asynchronous wait for another connection's lock; and [`SqliteManager`],
-//! the deadpool manager that opens them.
+//! the deadpool manager that opens them. Compiled statements run on the connection's handle
+//! through [`super::sqlite_raw`] (Chakra's own prepared-statement cache and decoding);
+//! scripts and raw SQL's named rows through diesel.
 //!
 //! A SQLite statement is a function call into the library (microseconds for the usual
 //! query): handing each one to a blocking-pool thread, as diesel-async's
@@ -132,6 +134,12 @@ impl SqliteConn {
         let retry = !self.in_tx && rows.len() <= 1;
         self.with_busy_wait(retry, |c| c.stmts.load_each(q, rows, each.clone()))
             .await
+    }
+
+    /// How many compiled statements this connection prepared so far, and the texts it
+    /// keeps prepared.
+    pub fn prepared_statements(&self) -> (u64, Vec<String>) {
+        self.stmts.prepared()
     }
 
     /// True when `column` of `table` is declared `INTEGER PRIMARY KEY AUTOINCREMENT` (the

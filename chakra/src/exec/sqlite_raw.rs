@@ -145,6 +145,8 @@ pub struct RawStatements {
     /// Text forms of values bound for the statement running now (timestamps, decimals…),
     /// kept alive until it is reset.
     scratch: Vec<String>,
+    /// How many statements were prepared (cached or not).
+    prepared: u64,
 }
 
 // SAFETY: the handle and its statements are only used through `&mut self`, by one thread at a
@@ -160,6 +162,7 @@ impl RawStatements {
             cache: HashMap::new(),
             key: String::with_capacity(256),
             scratch: Vec::new(),
+            prepared: 0,
         }
     }
 
@@ -168,13 +171,20 @@ impl RawStatements {
         self.cache.clear();
     }
 
+    /// How many statements this connection prepared so far, and the texts it keeps
+    /// prepared (for tests and diagnostics).
+    pub fn prepared(&self) -> (u64, Vec<String>) {
+        (self.prepared, self.cache.keys().cloned().collect())
+    }
+
     /// The number of rows the last write changed.
     fn changes(&self) -> usize {
         // SAFETY: an open connection.
         unsafe { ffi::sqlite3_changes64(self.db.as_ptr()) as usize }
     }
 
-    fn prepare(&self, sql: &str, persistent: bool) -> Result<Stmt, DieselError> {
+    fn prepare(&mut self, sql: &str, persistent: bool) -> Result<Stmt, DieselError> {
+        self.prepared += 1;
         let mut stmt = std::ptr::null_mut();
         let len =
             c_int::try_from(sql.len()).map_err(|e| DieselError::SerializationError(Box::new(e)))?;
@@ -222,7 +232,10 @@ impl RawStatements {
             match self.cache.get(self.key.as_str()) {
                 Some(s) => s.0,
                 None => {
-                    let s = self.prepare(&self.key, true)?;
+                    let key = std::mem::take(&mut self.key);
+                    let s = self.prepare(&key, true);
+                    self.key = key;
+                    let s = s?;
                     let p = s.0;
                     if self.cache.len() >= MAX_CACHED {
                         self.cache.clear();
@@ -232,7 +245,10 @@ impl RawStatements {
                 }
             }
         } else {
-            let s = self.prepare(&self.key, false)?;
+            let key = std::mem::take(&mut self.key);
+            let s = self.prepare(&key, false);
+            self.key = key;
+            let s = s?;
             let p = s.0;
             owned = Some(s);
             p
@@ -293,15 +309,23 @@ impl RawStatements {
                 match &each {
                     Each::Rows => r.read_rows(&q.output, &mut out)?,
                     Each::Count => r.run_to_end()?,
-                    Each::Rowid(ty) => {
+                    Each::Echo(cols) => {
                         r.run_to_end()?;
                         // SAFETY: an open connection.
                         let id = unsafe { ffi::sqlite3_last_insert_rowid(db) };
-                        let v = match ty {
-                            ValueType::I64 => Value::I64(id),
-                            t => coerce(0, Value::I64(id), t).map_err(RunError::Decode)?,
-                        };
-                        out.push(vec![v]);
+                        let mut cells = Vec::with_capacity(cols.len());
+                        for (j, (from, ty)) in cols.iter().enumerate() {
+                            let v = match from {
+                                Echo::Rowid => Value::I64(id),
+                                Echo::Sent(k) => stored(&row[*k]),
+                            };
+                            let v = match (v, ty) {
+                                (v @ Value::I64(_), ValueType::I64) => v,
+                                (v, t) => coerce(j, v, t).map_err(RunError::Decode)?,
+                            };
+                            cells.push(v);
+                        }
+                        out.push(cells);
                     }
                 }
                 // SAFETY: an open connection.
@@ -349,9 +373,32 @@ pub enum Each {
     Rows,
     /// Nothing (the change count only).
     Count,
-    /// One cell per row, the rowid the insert assigned (`sqlite3_last_insert_rowid`), read
-    /// as the given type.
-    Rowid(ValueType),
+    /// The row an insert's `RETURNING` would give, known without it (SQLite builds a
+    /// temporary table for every execution with `RETURNING`): per column, the rowid the
+    /// row was given (`sqlite3_last_insert_rowid`) or the value it sent as SQLite stores it,
+    /// read as the given type (what reading the stored cell gives).
+    Echo(Vec<(Echo, ValueType)>),
+}
+
+/// Where a column of [`Each::Echo`] comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Echo {
+    /// The rowid the row was given.
+    Rowid,
+    /// The row's value at this index, as stored.
+    Sent(usize),
+}
+
+/// `v` as SQLite stores and hands it back: its storage form, with booleans and 32-bit
+/// integers as the INTEGER they become.
+fn stored(v: &Value) -> Value {
+    match v {
+        Value::Bool(b) => Value::I64(*b as i64),
+        Value::I32(x) => Value::I64(*x as i64),
+        Value::Null(t) => Value::Null(t.clone()),
+        Value::I64(_) | Value::F64(_) | Value::Text(_) | Value::Bytes(_) => v.clone(),
+        other => sqlite_values::to_storage(other.clone()),
+    }
 }
 
 impl Drop for RawStatements {

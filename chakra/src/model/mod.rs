@@ -337,7 +337,7 @@ fn resolved_with_key<M: Model + RelationTarget>(
 /// The compiled SELECT of every field of the row with primary key `key` (locked
 /// `FOR UPDATE` for [`ShapeKind::GetByPkForUpdate`]), through the statement-shape cache
 /// ([`crate::sql::cache`]): the IR is built and compiled once per model and dialect.
-pub(crate) fn select_by_pk(
+pub fn select_by_pk(
     meta: &'static Arc<ModelMeta>,
     kind: ShapeKind,
     dialect: Dialect,
