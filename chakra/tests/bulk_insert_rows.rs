@@ -31,8 +31,8 @@ fn item(i: usize) -> Item {
         id: 0,
         name: format!("item{i:03}"),
         // NULLs and values alternate in the same bind slots.
-        note: (i % 2 == 0).then(|| format!("note {i} ✓")),
-        at: (i % 3 != 0).then(|| {
+        note: i.is_multiple_of(2).then(|| format!("note {i} ✓")),
+        at: (!i.is_multiple_of(3)).then(|| {
             Utc.timestamp_opt(1_700_000_000 + i as i64, (i as u32) * 1_000)
                 .unwrap()
         }),

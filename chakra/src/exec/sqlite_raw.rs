@@ -189,7 +189,7 @@ impl RawStatements {
         let len =
             c_int::try_from(sql.len()).map_err(|e| DieselError::SerializationError(Box::new(e)))?;
         let flags = if persistent {
-            ffi::SQLITE_PREPARE_PERSISTENT as u32
+            ffi::SQLITE_PREPARE_PERSISTENT
         } else {
             0
         };
