@@ -271,6 +271,7 @@ pub(crate) fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenSt
         .expect("checked: one primary key");
     let pk_ident = &pk.ident;
     let pk_ty = &pk.ty;
+    let pk_fname = pk_ident.to_string();
 
     let app = match &m.app {
         Some(a) => quote!(::core::option::Option::Some(::std::string::String::from(#a))),
@@ -482,6 +483,11 @@ pub(crate) fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenSt
 
             fn pk_is_unset(&self) -> bool {
                 #pk_unset
+            }
+
+            fn set_pk_value(&mut self, v: ::chakra::dsl::Value) -> ::chakra::Result<()> {
+                self.#pk_ident = ::chakra::model::decode_value::<#pk_ty>(v, #name, #pk_fname)?;
+                ::core::result::Result::Ok(())
             }
 
             fn fill_relation(

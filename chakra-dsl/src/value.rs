@@ -263,7 +263,30 @@ impl Value {
     /// Canonical UTC text form used for `DateTime` on text-storing backends
     /// (fixed width, so it sorts and compares like the instant it names).
     pub fn datetime_text(dt: &DateTime<Utc>) -> String {
-        dt.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+        use chrono::{Datelike, Timelike};
+        let n = dt.naive_utc();
+        let (year, nanos) = (n.year(), n.nanosecond());
+        if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
+            // Signed or five-digit years, leap seconds: chrono's formatting.
+            return dt.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+        }
+        // `YYYY-MM-DDTHH:MM:SS.ffffffZ`, as the pattern above writes it (microseconds
+        // truncated), without parsing the pattern for every value.
+        let mut b = *b"0000-00-00T00:00:00.000000Z";
+        let mut put = |at: usize, width: usize, mut v: u32| {
+            for i in (at..at + width).rev() {
+                b[i] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        };
+        put(0, 4, year as u32);
+        put(5, 2, n.month());
+        put(8, 2, n.day());
+        put(11, 2, n.hour());
+        put(14, 2, n.minute());
+        put(17, 2, n.second());
+        put(20, 6, nanos / 1_000);
+        b.iter().map(|&c| c as char).collect()
     }
 }
 

@@ -82,12 +82,11 @@ async fn repeated_statements_are_prepared_once_per_connection() {
     assert_eq!(count("WHERE \"users\".\"id\" = $1"), 1, "{texts:#?}");
 }
 
-/// On SQLite, diesel's statement cache keeps one prepared statement per SQL text on each
-/// connection: a get by primary key (with its `LIMIT`), run many times with different keys,
-/// is prepared once.
+/// On SQLite, each connection keeps one prepared statement per SQL text
+/// (`exec/sqlite_raw.rs`): a get by primary key (with its `LIMIT`), run many times with
+/// different keys, is prepared once.
 #[tokio::test]
 async fn sqlite_statements_are_prepared_once_per_connection() {
-    use std::sync::{Arc, Mutex};
     let db = TestDb::sqlite().await;
     let pool = Pool::connect_with(
         &db.url,
@@ -110,23 +109,18 @@ async fn sqlite_statements_are_prepared_once_per_connection() {
         chakra::compile(&s.into(), chakra::Dialect::Sqlite).unwrap()
     };
     let mut conn = pool.acquire().await.unwrap();
-    let prepared: Arc<Mutex<Vec<String>>> = Arc::default();
-    let seen = prepared.clone();
-    let chakra::exec::Conn::Sqlite(c) = &mut conn else {
-        panic!("a SQLite connection")
+    let prepared = |conn: &chakra::exec::Conn| match conn {
+        chakra::exec::Conn::Sqlite(c) => c.prepared_statements(),
+        _ => panic!("a SQLite connection"),
     };
-    use diesel::Connection;
-    c.raw()
-        .set_instrumentation(move |e: diesel::connection::InstrumentationEvent<'_>| {
-            if let diesel::connection::InstrumentationEvent::CacheQuery { sql, .. } = e {
-                seen.lock().unwrap().push(sql.to_owned());
-            }
-        });
+    let (before, _) = prepared(&conn);
     for id in 1..=20 {
         let rows = conn.fetch(&get(id % 3 + 1)).await.unwrap();
         assert_eq!(rows.len(), 1);
     }
-    let texts = prepared.lock().unwrap().clone();
-    assert_eq!(texts.len(), 1, "{texts:#?}");
-    assert!(texts[0].contains("LIMIT CAST(? AS INTEGER)"), "{texts:#?}");
+    let (after, texts) = prepared(&conn);
+    assert_eq!(after - before, 1, "one prepare for twenty gets: {texts:#?}");
+    let gets: Vec<&String> = texts.iter().filter(|t| t.starts_with("SELECT")).collect();
+    assert_eq!(gets.len(), 1, "{texts:#?}");
+    assert!(gets[0].contains("LIMIT CAST(? AS INTEGER)"), "{texts:#?}");
 }

@@ -68,6 +68,9 @@ pub enum Op {
     Noop,
     /// Raw SQL with bound parameters (`crate::raw`).
     Raw(Target, Box<RawOp>),
+    /// The row of a model with this primary key: the core's cached get-by-key statement
+    /// (`chakra::model::select_by_pk`, compiled once per model and dialect).
+    GetByPk(Target, &'static Arc<ModelMeta>, Value),
 }
 
 /// Raw SQL and its parameters, with the model its rows become (`None`: run for the
@@ -200,6 +203,7 @@ impl Op {
             | Op::Load(t, _)
             | Op::Links(t, _, _, _)
             | Op::Raw(t, _)
+            | Op::GetByPk(t, _, _)
             | Op::Batch(t, _) => t.is_sqlite(),
             Op::Begin(slot, _, _) => !slot.is_postgres(),
             Op::Tx(cell, _) => tx_is(cell, chakra::Dialect::Sqlite),
@@ -220,6 +224,7 @@ impl Op {
             | Op::Load(t, _)
             | Op::Links(t, _, _, _)
             | Op::Batch(t, _)
+            | Op::GetByPk(t, _, _)
             | Op::Raw(t, _) => t.is_postgres(),
             Op::Begin(slot, _, _) => slot.is_postgres(),
             Op::Tx(cell, _) => tx_is_postgres(cell),
@@ -235,6 +240,25 @@ impl Op {
             Op::Batch(target, sql) => {
                 batch(&target, &sql).await?;
                 Ok(Outcome::Unit)
+            }
+            Op::GetByPk(target, meta, key) => {
+                let dialect = if target.is_sqlite() {
+                    chakra::Dialect::Sqlite
+                } else {
+                    chakra::Dialect::Postgres
+                };
+                let q = chakra::model::select_by_pk(
+                    meta,
+                    chakra::sql::cache::ShapeKind::GetByPk,
+                    dialect,
+                    key,
+                )?;
+                Ok(Outcome::Rows(match target {
+                    Target::Pool(slot) => slot.get().await?.fetch_compiled(&q).await?,
+                    Target::Tx(cell) => {
+                        with_tx(&cell, async |tx| tx.fetch_compiled(&q).await).await?
+                    }
+                }))
             }
             Op::Fetch(Target::Pool(slot), stmt) => {
                 Ok(Outcome::Rows(slot.get().await?.fetch(&stmt).await?))

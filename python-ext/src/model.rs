@@ -30,6 +30,19 @@ pub struct ModelInfo {
     pub names: Vec<Py<PyString>>,
 }
 
+/// `meta` for the life of the process: the core's statement-shape cache knows a model by
+/// its metadata's address, so the metadata it was compiled from must never be freed (and its
+/// address never reused by another model's). One clone per registered model is kept.
+pub fn static_meta(meta: &Arc<ModelMeta>) -> &'static Arc<ModelMeta> {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static KEPT: Mutex<Option<HashMap<usize, &'static Arc<ModelMeta>>>> = Mutex::new(None);
+    let mut kept = KEPT.lock().unwrap_or_else(|e| e.into_inner());
+    kept.get_or_insert_with(HashMap::new)
+        .entry(Arc::as_ptr(meta) as usize)
+        .or_insert_with(|| Box::leak(Box::new(meta.clone())))
+}
+
 /// The `__dict__` of an instance built from a row laid out as the model's fields in
 /// declaration order.
 pub fn row_dict<'py>(py: Python<'py>, info: &ModelInfo, row: Row) -> PyResult<Bound<'py, PyDict>> {

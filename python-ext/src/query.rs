@@ -459,6 +459,60 @@ impl Query {
         self.rows_job(target, mq, finish, Mode::Get(detail))
     }
 
+    /// `get(pk=value)` (or the key field's name) on a query with nothing else to it (no
+    /// filter, order, limit, annotation, lock, deferred field or related loading): the
+    /// model's get-by-key statement from the core's statement-shape cache, so the lookup is
+    /// neither parsed nor compiled again. `None` when the query, the name or the value does
+    /// not qualify: the caller takes the general path (which also raises its errors).
+    fn pk_get_job(
+        &self,
+        target: &Bound<'_, PyAny>,
+        name: &str,
+        value: &Bound<'_, PyAny>,
+        detail: String,
+    ) -> PyResult<Option<Job>> {
+        let meta = &self.info.meta;
+        let Some(pk) = meta.primary_key() else {
+            return Ok(None);
+        };
+        let ModelQuery {
+            meta: _,
+            filter,
+            annotations,
+            group_by,
+            having,
+            order_by,
+            limit,
+            offset,
+            distinct,
+            distinct_on,
+            lock,
+        } = &self.mq;
+        let plain = filter.is_none()
+            && annotations.is_empty()
+            && group_by.is_empty()
+            && having.is_none()
+            && order_by.is_empty()
+            && limit.is_none()
+            && offset.is_none()
+            && !distinct
+            && distinct_on.is_empty()
+            && lock.is_none()
+            && self.load.is_empty()
+            && self.deferred.is_empty();
+        if !plain || (name != "pk" && name != pk.name) {
+            return Ok(None);
+        }
+        let key = match crate::convert::from_py::value(value, &pk.ty.value_type()) {
+            Ok(k) if !k.is_null() => k,
+            _ => return Ok(None),
+        };
+        Ok(Some(Job::new(
+            Op::GetByPk(target_of(target)?, crate::model::static_meta(meta), key),
+            Finish::Get(self.info.clone(), detail),
+        )))
+    }
+
     /// The first row or `None` (ordered by primary key unless ordered already).
     fn first_job(&self, target: &Bound<'_, PyAny>) -> PyResult<Job> {
         let mut mq = self.ordered_by_pk().mq.clone();

@@ -6,6 +6,7 @@ use super::coerce::coerce_row;
 use super::errors::from_diesel;
 use super::query::DynQuery;
 use super::row::DynRow;
+use super::sqlite_raw::{Each, Echo, RunError};
 use crate::sql::{CompiledQuery, Dialect};
 use chakra_dsl::{Result, Value};
 use diesel_async::pooled_connection::deadpool::Object;
@@ -84,6 +85,100 @@ impl Drop for CancelOnDrop {
     }
 }
 
+/// A multi-row INSERT run as its one-row statement once per row (on SQLite, where a
+/// statement is a call into the library on this thread, one prepared statement stepped per
+/// row costs less than compiling, binding and parsing one large statement, and its text
+/// never depends on the row count). See [`crate::sql::compile_insert_row`].
+#[derive(Debug)]
+pub struct RowByRow<'a> {
+    /// The statement for one row, with the insert's `RETURNING`.
+    pub query: CompiledQuery,
+    /// The rows, canonical values in column order.
+    pub rows: &'a [Row],
+    /// When `RETURNING` can be known without it: how, and the statement without it (run
+    /// instead when the one returned column the rows do not send is the table's rowid).
+    pub key: Option<RowidKey>,
+}
+
+/// A multi-row insert's `RETURNING` known without it (see [`RowByRow::key`]): every
+/// returned column of the table is either a value the rows send or the one column they do
+/// not, which must be the table's rowid. Exact for Chakra's inserts: every sent value has
+/// its column's type (the type contract), so SQLite stores it as sent.
+#[derive(Debug)]
+pub struct RowidKey {
+    /// The table.
+    pub table: String,
+    /// The returned column the rows do not send: it must be the table's rowid.
+    pub column: String,
+    /// Per returned column, where its value comes from, and its type.
+    pub echo: Vec<(Echo, chakra_dsl::ValueType)>,
+    /// The one-row statement without `RETURNING`.
+    pub plain: CompiledQuery,
+}
+
+impl<'a> RowByRow<'a> {
+    /// `stmt` as a [`RowByRow`] when it is a multi-row INSERT on SQLite that compiles to
+    /// one statement per row.
+    pub fn of(stmt: &'a chakra_dsl::Statement, dialect: Dialect) -> Result<Option<Self>> {
+        let (chakra_dsl::Statement::Insert(ins), Dialect::Sqlite) = (stmt, dialect) else {
+            return Ok(None);
+        };
+        let Some(query) = crate::sql::compile_insert_row(ins, dialect)? else {
+            return Ok(None);
+        };
+        let key = match echo(ins) {
+            Some((column, echo)) => crate::sql::compile_insert_row_returning(ins, &[], dialect)?
+                .map(|plain| RowidKey {
+                    table: ins.table.clone(),
+                    column,
+                    echo,
+                    plain,
+                }),
+            None => None,
+        };
+        Ok(Some(RowByRow {
+            query,
+            rows: &ins.rows,
+            key,
+        }))
+    }
+}
+
+/// Where each column of `ins`'s `RETURNING` comes from when the one column it does not
+/// send is the table's rowid: that column's name, and the sources. `None` when a returned
+/// column is not of the table, or not exactly one is left to the database.
+fn echo(ins: &chakra_dsl::Insert) -> Option<(String, Vec<(Echo, chakra_dsl::ValueType)>)> {
+    if ins.returning.is_empty() {
+        return None;
+    }
+    let mut key = None;
+    let mut out = Vec::with_capacity(ins.returning.len());
+    for col in &ins.returning {
+        if col.table.as_deref().is_some_and(|t| t != ins.table) {
+            return None;
+        }
+        match ins.columns.iter().position(|c| *c == col.column) {
+            Some(i) => out.push((Echo::Sent(i), col.ty.clone())),
+            None => {
+                if key.as_ref().is_some_and(|k| *k != col.column) {
+                    return None;
+                }
+                key = Some(col.column.clone());
+                out.push((Echo::Rowid, col.ty.clone()));
+            }
+        }
+    }
+    key.map(|k| (k, out))
+}
+
+/// A SQLite statement's failure as Chakra's error.
+fn from_run(e: RunError, q: &CompiledQuery) -> chakra_dsl::Error {
+    match e {
+        RunError::Db(e) => from_diesel(e, || q.sql()),
+        RunError::Decode(e) => e,
+    }
+}
+
 fn trace(q: &CompiledQuery, rows: usize, started: Instant) {
     let elapsed_us = started.elapsed().as_micros() as u64;
     tracing::debug!(
@@ -111,20 +206,20 @@ impl Conn {
     /// Runs a statement that returns rows, decoding them with the statement's plan.
     pub async fn fetch(&mut self, q: &CompiledQuery) -> Result<Vec<Row>> {
         let started = Instant::now();
-        let raw: Vec<DynRow> = match self {
+        let rows = match self {
             Conn::Postgres(c, side) => {
                 let guard = side.guard(c);
-                let r = DynQuery(q).load(&mut **c).await;
+                let r: diesel::QueryResult<Vec<DynRow>> = DynQuery(q).load(&mut **c).await;
                 guard.disarm();
-                r
+                let raw = r.map_err(|e| from_diesel(e, || q.sql()))?;
+                raw.into_iter()
+                    .map(|r| coerce_row(r.0, &q.output))
+                    .collect::<Result<Vec<Row>>>()?
             }
-            Conn::Sqlite(c) => SqliteConn::load(c, q).await,
-        }
-        .map_err(|e| from_diesel(e, || q.sql()))?;
-        trace(q, raw.len(), started);
-        raw.into_iter()
-            .map(|r| coerce_row(r.0, &q.output))
-            .collect()
+            Conn::Sqlite(c) => SqliteConn::load(c, q).await.map_err(|e| from_run(e, q))?,
+        };
+        trace(q, rows.len(), started);
+        Ok(rows)
     }
 
     /// Runs a statement and returns the number of affected rows.
@@ -135,13 +230,90 @@ impl Conn {
                 let guard = side.guard(c);
                 let r = DynQuery(q).execute(&mut **c).await;
                 guard.disarm();
-                r
+                r.map_err(|e| from_diesel(e, || q.sql()))?
             }
-            Conn::Sqlite(c) => SqliteConn::execute(c, q).await,
-        }
-        .map_err(|e| from_diesel(e, || q.sql()))?;
+            Conn::Sqlite(c) => SqliteConn::execute(c, q)
+                .await
+                .map_err(|e| from_run(e, q))?,
+        };
         trace(q, n, started);
         Ok(n as u64)
+    }
+
+    /// Runs a multi-row insert as its one-row statement once per row ([`RowByRow`]): the
+    /// rows returned (when `want_rows`), in order, and the number of rows inserted. On
+    /// SQLite one prepared statement is bound and stepped per row; when the returned columns
+    /// are the values sent plus the table's `INTEGER PRIMARY KEY AUTOINCREMENT` key, the
+    /// statement runs without `RETURNING` (SQLite builds a temporary table per execution to
+    /// return rows) and each row is the rowid it was given with its values as stored
+    /// ([`RowidKey`]); elsewhere each row runs as its own statement. Traced as one statement
+    /// carrying every row's binds. Several rows belong in a transaction.
+    pub async fn fetch_each(
+        &mut self,
+        each: &RowByRow<'_>,
+        want_rows: bool,
+    ) -> Result<(Vec<Row>, u64)> {
+        let started = Instant::now();
+        let rows = each.rows;
+        let (q, out, n) = match self {
+            Conn::Postgres(..) => {
+                let q = &each.query;
+                let mut out = Vec::new();
+                let mut n = 0;
+                for row in rows {
+                    let one = CompiledQuery {
+                        binds: row
+                            .iter()
+                            .map(|v| crate::sql::cache::storage_form(q.dialect, v.clone()))
+                            .collect(),
+                        ..q.clone()
+                    };
+                    if want_rows {
+                        let r = self.fetch(&one).await?;
+                        n += r.len() as u64;
+                        out.extend(r);
+                    } else {
+                        n += self.execute(&one).await?;
+                    }
+                }
+                return Ok((out, n));
+            }
+            Conn::Sqlite(c) => {
+                let rowid = each
+                    .key
+                    .as_ref()
+                    .filter(|k| want_rows && c.is_autoincrement_rowid(&k.table, &k.column));
+                let (q, mode) = match (rowid, want_rows) {
+                    (Some(k), _) => (&k.plain, Each::Echo(k.echo.clone())),
+                    (None, true) => (&each.query, Each::Rows),
+                    (None, false) => (&each.query, Each::Count),
+                };
+                let (out, n) = SqliteConn::load_each(c, q, rows, mode)
+                    .await
+                    .map_err(|e| from_run(e, q))?;
+                (q, out, n)
+            }
+        };
+        let elapsed_us = started.elapsed().as_micros() as u64;
+        let reported = if want_rows { out.len() } else { n };
+        tracing::debug!(
+            target: "chakra::sql",
+            sql = %q.sql(),
+            binds = rows.iter().map(Vec::len).sum::<usize>(),
+            executions = rows.len(),
+            rows = reported,
+            elapsed_us,
+            "statement"
+        );
+        if super::log::enabled() {
+            let binds: Vec<Value> = rows
+                .iter()
+                .flatten()
+                .map(|v| crate::sql::cache::storage_form(q.dialect, v.clone()))
+                .collect();
+            super::log::record(q.sql(), &binds, reported, elapsed_us);
+        }
+        Ok((out, n as u64))
     }
 
     /// Runs a statement that returns rows, keeping the columns' names (raw SQL, matched to

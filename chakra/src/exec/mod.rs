@@ -10,6 +10,8 @@
 //! - [`row`] and [`coerce`] — row decoding by runtime type, then by the statement's plan.
 //! - [`errors`] — diesel/pool errors → [`chakra_dsl::Error`].
 //! - [`sqlite_conn`] — SQLite connections run inline, waiting for locks asynchronously.
+//! - [`sqlite_raw`] — compiled statements run on the SQLite handle (prepared-statement cache,
+//!   binds, typed cells).
 //! - [`sqlite_setup`] — per-connection SQLite pragmas (durability) and functions.
 
 pub mod cancel;
@@ -23,6 +25,7 @@ pub mod pooler;
 pub mod query;
 pub mod row;
 pub mod sqlite_conn;
+pub mod sqlite_raw;
 pub mod sqlite_setup;
 pub mod transaction;
 

@@ -2,7 +2,7 @@
 //! (chosen from the URL at run time).
 
 use super::cancel::CancelTarget;
-use super::conn::{Conn, Row, SqliteManager};
+use super::conn::{Conn, Row, RowByRow, SqliteManager};
 use super::errors::from_pool;
 use super::sqlite_setup::{Durability, JournalMode, Synchronous};
 use super::transaction::Transaction;
@@ -321,6 +321,9 @@ impl Pool {
     /// Runs a statement and returns its rows (a SELECT, or a write with RETURNING).
     /// Large inserts are split into chunks that run in one transaction.
     pub async fn fetch(&self, stmt: &Statement) -> Result<Vec<Row>> {
+        if let Some(each) = RowByRow::of(stmt, self.dialect())? {
+            return Ok(self.run_each(&each, true).await?.0);
+        }
         let mut parts = compile_parts(stmt, self.dialect())?;
         if parts.len() == 1 {
             return self.fetch_compiled(&parts.remove(0)).await;
@@ -336,6 +339,9 @@ impl Pool {
 
     /// Runs a statement and returns the number of rows it affected.
     pub async fn execute(&self, stmt: &Statement) -> Result<u64> {
+        if let Some(each) = RowByRow::of(stmt, self.dialect())? {
+            return Ok(self.run_each(&each, false).await?.1);
+        }
         let mut parts = compile_parts(stmt, self.dialect())?;
         if parts.len() == 1 {
             return self.execute_compiled(&parts.remove(0)).await;
@@ -347,6 +353,22 @@ impl Pool {
         }
         tx.commit().await?;
         Ok(n)
+    }
+
+    /// Runs a multi-row insert's one-row statement once per row, in a transaction of its own
+    /// ([`RowByRow`]).
+    async fn run_each(&self, each: &RowByRow<'_>, want_rows: bool) -> Result<(Vec<Row>, u64)> {
+        let mut tx = self.begin().await?;
+        match tx.fetch_each(each, want_rows).await {
+            Ok(out) => {
+                tx.commit().await?;
+                Ok(out)
+            }
+            Err(e) => {
+                let _ = tx.rollback().await;
+                Err(e)
+            }
+        }
     }
 
     /// True when statements go through a transaction pooler (see [`Pooler::Transaction`]).

@@ -1,6 +1,8 @@
 //! [`SqliteConn`]: diesel's synchronous `SqliteConnection`, run inline on the calling
 //! thread, with an asynchronous wait for another connection's lock; and [`SqliteManager`],
-//! the deadpool manager that opens them.
+//! the deadpool manager that opens them. Compiled statements run on the connection's handle
+//! through [`super::sqlite_raw`] (Chakra's own prepared-statement cache and decoding);
+//! scripts and raw SQL's named rows through diesel.
 //!
 //! A SQLite statement is a function call into the library (microseconds for the usual
 //! query): handing each one to a blocking-pool thread, as diesel-async's
@@ -30,10 +32,10 @@
 //! statement cannot be interrupted: a timeout around the caller only fires once the
 //! caller's future waits (for a lock, a pool connection, a yield, anything it awaits).
 
-use super::query::DynQuery;
-use super::row::DynRow;
+use super::sqlite_raw::{self, Each, RawStatements, RunError};
 use super::sqlite_setup::{self, Durability};
-use chakra_dsl::{Error, Result};
+use crate::sql::CompiledQuery;
+use chakra_dsl::{Error, Result, Value};
 use diesel::connection::SimpleConnection;
 use diesel::result::{DatabaseErrorKind, Error as DieselError, QueryResult};
 use diesel::SqliteConnection;
@@ -51,6 +53,9 @@ const YIELD_AFTER: Duration = Duration::from_millis(2);
 /// One SQLite connection whose statements run on the thread that polls them, waiting for
 /// locks asynchronously (see the module documentation).
 pub struct SqliteConn {
+    /// Compiled statements, run on the connection's handle (declared before `conn`: its
+    /// statements are finalized before the connection closes).
+    stmts: RawStatements,
     conn: SqliteConnection,
     /// How long a statement waits for another connection's lock.
     busy: Duration,
@@ -67,10 +72,29 @@ enum TxEffect {
     None,
 }
 
+/// An error that may be SQLite's `SQLITE_BUSY`.
+trait MaybeBusy {
+    fn is_busy(&self) -> bool;
+}
+
+impl MaybeBusy for DieselError {
+    fn is_busy(&self) -> bool {
+        is_busy(self)
+    }
+}
+
+impl MaybeBusy for RunError {
+    fn is_busy(&self) -> bool {
+        matches!(self, RunError::Db(e) if is_busy(e))
+    }
+}
+
 impl SqliteConn {
-    /// Wraps an open, set-up connection; `busy` is how long a statement waits for a lock.
-    pub fn new(conn: SqliteConnection, busy: Duration) -> SqliteConn {
+    /// Wraps an open, set-up connection whose handle is `db`; `busy` is how long a statement
+    /// waits for a lock.
+    fn new(conn: SqliteConnection, db: sqlite_raw::Handle, busy: Duration) -> Self {
         SqliteConn {
+            stmts: RawStatements::new(db),
             conn,
             busy,
             in_tx: false,
@@ -87,28 +111,61 @@ impl SqliteConn {
         &mut self.conn
     }
 
-    /// Runs a statement that returns rows.
-    pub async fn load(&mut self, q: &crate::sql::CompiledQuery) -> QueryResult<Vec<DynRow>> {
-        self.load_as::<DynRow>(q).await
+    /// Runs a compiled statement that returns rows, each cell read as the statement
+    /// declares it.
+    pub async fn load(
+        &mut self,
+        q: &CompiledQuery,
+    ) -> std::result::Result<Vec<Vec<Value>>, RunError> {
+        let retry = !self.in_tx;
+        self.with_busy_wait(retry, |c| c.stmts.load(q)).await
     }
 
-    /// Runs a statement that returns rows, decoded as `R` (by position, or by column name
-    /// for raw SQL's `NamedRow`).
-    pub async fn load_as<R>(&mut self, q: &crate::sql::CompiledQuery) -> QueryResult<Vec<R>>
+    /// Runs the one-row statement `q` once per row of `rows` (canonical values, one per
+    /// placeholder), reusing one prepared statement: what `each` asks for, in row order, and
+    /// the number of rows changed. Several rows belong in a transaction (the caller's): a
+    /// lock wait retries only a single row outside one.
+    pub async fn load_each(
+        &mut self,
+        q: &CompiledQuery,
+        rows: &[Vec<Value>],
+        each: Each,
+    ) -> std::result::Result<(Vec<Vec<Value>>, usize), RunError> {
+        let retry = !self.in_tx && rows.len() <= 1;
+        self.with_busy_wait(retry, |c| c.stmts.load_each(q, rows, each.clone()))
+            .await
+    }
+
+    /// How many compiled statements this connection prepared so far, and the texts it
+    /// keeps prepared.
+    pub fn prepared_statements(&self) -> (u64, Vec<String>) {
+        self.stmts.prepared()
+    }
+
+    /// True when `column` of `table` is declared `INTEGER PRIMARY KEY AUTOINCREMENT` (the
+    /// table's rowid).
+    pub fn is_autoincrement_rowid(&self, table: &str, column: &str) -> bool {
+        self.stmts.is_autoincrement_rowid(table, column)
+    }
+
+    /// Runs a statement that returns rows, decoded as `R` by diesel (raw SQL's `NamedRow`,
+    /// matched to fields by column name).
+    pub async fn load_as<R>(&mut self, q: &CompiledQuery) -> QueryResult<Vec<R>>
     where
         R: diesel::deserialize::FromSqlRow<diesel::sql_types::Untyped, diesel::sqlite::Sqlite>
             + 'static,
     {
         let retry = !self.in_tx;
-        self.with_busy_wait(retry, |c| diesel::RunQueryDsl::load::<R>(DynQuery(q), c))
-            .await
+        self.with_busy_wait(retry, |c| {
+            diesel::RunQueryDsl::load::<R>(super::query::DynQuery(q), &mut c.conn)
+        })
+        .await
     }
 
-    /// Runs a statement and returns the affected-row count.
-    pub async fn execute(&mut self, q: &crate::sql::CompiledQuery) -> QueryResult<usize> {
+    /// Runs a compiled statement and returns the affected-row count.
+    pub async fn execute(&mut self, q: &CompiledQuery) -> std::result::Result<usize, RunError> {
         let retry = !self.in_tx;
-        self.with_busy_wait(retry, |c| diesel::RunQueryDsl::execute(DynQuery(q), c))
-            .await
+        self.with_busy_wait(retry, |c| c.stmts.execute(q)).await
     }
 
     /// Runs SQL text without binds, one statement at a time.
@@ -116,7 +173,9 @@ impl SqliteConn {
         for stmt in split_statements(sql) {
             let effect = tx_effect(stmt);
             let retry = !self.in_tx || effect == TxEffect::Commit;
-            let r = self.with_busy_wait(retry, |c| c.batch_execute(stmt)).await;
+            let r = self
+                .with_busy_wait(retry, |c| c.conn.batch_execute(stmt))
+                .await;
             match (effect, &r) {
                 (TxEffect::Begin, Ok(())) => self.in_tx = true,
                 (TxEffect::Commit | TxEffect::Rollback, Ok(())) => self.in_tx = false,
@@ -129,23 +188,23 @@ impl SqliteConn {
 
     /// Runs `f` on this thread; while it answers `SQLITE_BUSY` and `retry` allows, sleeps
     /// (asynchronously) and runs it again, until the busy timeout.
-    async fn with_busy_wait<T>(
+    async fn with_busy_wait<T, E: MaybeBusy>(
         &mut self,
         retry: bool,
-        mut f: impl FnMut(&mut SqliteConnection) -> QueryResult<T>,
-    ) -> QueryResult<T> {
+        mut f: impl FnMut(&mut SqliteConn) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
         let mut deadline: Option<Instant> = None;
         let mut backoff = FIRST_BACKOFF;
         loop {
             let started = Instant::now();
-            let r = f(&mut self.conn);
+            let r = f(self);
             if started.elapsed() >= YIELD_AFTER {
                 tokio::task::yield_now().await;
             } else {
                 tokio::task::coop::consume_budget().await;
             }
             match r {
-                Err(e) if retry && is_busy(&e) => {
+                Err(e) if retry && e.is_busy() => {
                     let now = Instant::now();
                     let until = *deadline.get_or_insert(now + self.busy);
                     if now >= until {
@@ -157,6 +216,13 @@ impl SqliteConn {
                 other => return other,
             }
         }
+    }
+}
+
+impl Drop for SqliteConn {
+    fn drop(&mut self) {
+        // Finalize the prepared statements while the connection is still open.
+        self.stmts.clear();
     }
 }
 
@@ -257,7 +323,10 @@ fn multithread_mode() {
                 0 as std::ffi::c_int,
             )
         };
-        tracing::debug!(target: "chakra::sql", rc, rc2, "SQLite multi-thread mode, no memory statistics");
+        // Then (this initializes the library) the hook that hands each new connection's
+        // handle to the thread opening it (`sqlite_raw::open_capturing`).
+        let rc3 = sqlite_raw::register_capture();
+        tracing::debug!(target: "chakra::sql", rc, rc2, rc3, "SQLite multi-thread mode, no memory statistics");
     });
 }
 
@@ -293,12 +362,21 @@ impl deadpool::managed::Manager for SqliteManager {
         let busy_ms = m.busy.as_millis() as u64;
         // Opening a file (and switching it to WAL) may wait on the disk and on other
         // connections: once per connection, on a blocking thread.
-        let conn = tokio::task::spawn_blocking(move || {
-            sqlite_setup::establish(&m.target, m.is_file, Some(busy_ms), m.durability)
+        let (conn, db) = tokio::task::spawn_blocking(move || {
+            let (conn, db) = sqlite_raw::open_capturing(|| {
+                sqlite_setup::establish(&m.target, m.is_file, Some(busy_ms), m.durability)
+            });
+            let db = db.ok_or_else(|| {
+                Error::Connection(format!(
+                    "opening SQLite database {:?}: the connection's handle was not found",
+                    m.target
+                ))
+            });
+            Ok::<_, Error>((conn?, db?))
         })
         .await
         .map_err(|e| Error::Connection(format!("opening a SQLite connection: {e}")))??;
-        Ok(SqliteConn::new(conn, self.busy))
+        Ok(SqliteConn::new(conn, db, self.busy))
     }
 
     async fn recycle(

@@ -4,7 +4,7 @@
 //! panic, an early `?`) closes its connection instead of returning it to the pool: the
 //! database rolls the work back and the next user of the pool never lands inside it.
 
-use super::conn::{Conn, Row};
+use super::conn::{Conn, Row, RowByRow};
 use crate::sql::{compile_parts, CompiledQuery, Dialect};
 use chakra_dsl::{Error, Result, Statement};
 
@@ -155,6 +155,9 @@ impl Transaction {
 
     /// Runs a statement and returns its rows.
     pub async fn fetch(&mut self, stmt: &Statement) -> Result<Vec<Row>> {
+        if let Some(each) = RowByRow::of(stmt, self.dialect())? {
+            return Ok(self.fetch_each(&each, true).await?.0);
+        }
         let mut out = Vec::new();
         for q in &compile_parts(stmt, self.dialect())? {
             out.extend(self.fetch_compiled(q).await?);
@@ -164,6 +167,9 @@ impl Transaction {
 
     /// Runs a statement and returns the affected-row count.
     pub async fn execute(&mut self, stmt: &Statement) -> Result<u64> {
+        if let Some(each) = RowByRow::of(stmt, self.dialect())? {
+            return Ok(self.fetch_each(&each, false).await?.1);
+        }
         let mut n = 0;
         for q in &compile_parts(stmt, self.dialect())? {
             n += self.execute_compiled(q).await?;
@@ -192,6 +198,21 @@ impl Transaction {
         self.in_flight = true;
         let conn = self.conn.as_mut().expect("checked by conn()");
         let r = conn.fetch(q).await;
+        self.in_flight = false;
+        self.track(r)
+    }
+
+    /// Runs a multi-row insert as its one-row statement once per row ([`RowByRow`]): the
+    /// rows returned (when `want_rows`), in order, and the number of rows inserted.
+    pub async fn fetch_each(
+        &mut self,
+        each: &RowByRow<'_>,
+        want_rows: bool,
+    ) -> Result<(Vec<Row>, u64)> {
+        self.conn()?;
+        self.in_flight = true;
+        let conn = self.conn.as_mut().expect("checked by conn()");
+        let r = conn.fetch_each(each, want_rows).await;
         self.in_flight = false;
         self.track(r)
     }

@@ -46,6 +46,21 @@ pub trait Model: Sized + Send + Sync + 'static {
     /// The primary key's value.
     fn pk(&self) -> Self::PrimaryKey;
 
+    /// Sets the primary key from a value read back from the database (the key it
+    /// generated). The derive sets the field directly; this default rewrites every column
+    /// field through [`Model::apply_row`].
+    fn set_pk_value(&mut self, v: Value) -> Result<()> {
+        let meta = Self::meta();
+        let idx = meta
+            .fields
+            .iter()
+            .position(|f| f.primary_key)
+            .ok_or_else(|| Error::InvalidQuery(format!("{} has no primary key", Self::NAME)))?;
+        let mut row = self.to_values();
+        row[idx] = v;
+        self.apply_row(row)
+    }
+
     /// The primary key as a bindable value.
     fn pk_value(&self) -> Value {
         self.pk().into_value()
@@ -224,16 +239,37 @@ pub trait Model: Sized + Send + Sync + 'static {
         }
     }
 
-    /// Inserts many rows with multi-row INSERTs (split to fit the backend's bind limit, in
-    /// one transaction when split) and writes generated keys and defaults back in order.
+    /// Inserts many rows in one atomic step and writes the generated keys back, in order.
+    /// Rows whose key is left to the database return only their key; rows with a key set
+    /// return nothing (every other field holds what was sent). PostgreSQL runs one statement
+    /// (`unnest`, split at the bind limit, in one transaction); SQLite runs one prepared
+    /// single-row statement per row in one transaction (`docs/sqlite.md`).
     fn insert_many<E: Executor>(
         exec: E,
         models: &mut [Self],
     ) -> impl Future<Output = Result<()>> + Send {
         let mut exec = exec;
         async move {
+            let meta = Self::meta();
             for group in write::insert_groups(models) {
-                let (stmt, idx) = group?;
+                let (mut stmt, idx) = group?;
+                let Statement::Insert(ins) = &mut stmt else {
+                    unreachable!("insert_groups builds inserts")
+                };
+                let generated = write::omits_key(meta, ins);
+                if !generated {
+                    ins.returning.clear();
+                    let n = exec.execute(&stmt).await?;
+                    if n != idx.len() as u64 {
+                        return Err(Error::InvalidQuery(format!(
+                            "bulk insert of {} inserted {n} rows for {} objects",
+                            Self::NAME,
+                            idx.len()
+                        )));
+                    }
+                    continue;
+                }
+                ins.returning = write::returning_key(meta);
                 let rows = exec.fetch(&stmt).await?;
                 if rows.len() != idx.len() {
                     return Err(Error::InvalidQuery(format!(
@@ -244,7 +280,13 @@ pub trait Model: Sized + Send + Sync + 'static {
                     )));
                 }
                 for (row, i) in rows.into_iter().zip(idx) {
-                    models[i].apply_row(row)?;
+                    let key = row.into_iter().next().ok_or_else(|| {
+                        Error::InvalidQuery(format!(
+                            "bulk insert of {} returned no key",
+                            Self::NAME
+                        ))
+                    })?;
+                    models[i].set_pk_value(key)?;
                 }
             }
             Ok(())
@@ -295,7 +337,7 @@ fn resolved_with_key<M: Model + RelationTarget>(
 /// The compiled SELECT of every field of the row with primary key `key` (locked
 /// `FOR UPDATE` for [`ShapeKind::GetByPkForUpdate`]), through the statement-shape cache
 /// ([`crate::sql::cache`]): the IR is built and compiled once per model and dialect.
-pub(crate) fn select_by_pk(
+pub fn select_by_pk(
     meta: &'static Arc<ModelMeta>,
     kind: ShapeKind,
     dialect: Dialect,
@@ -315,6 +357,14 @@ pub(crate) fn select_by_pk(
 
 fn pk_name(meta: &ModelMeta) -> &str {
     meta.primary_key().map(|f| f.name.as_str()).unwrap_or("pk")
+}
+
+/// Reads `v` as field `field` of `model` (the derive's `set_pk_value`).
+pub fn decode_value<T: ColumnType>(v: Value, model: &str, field: &str) -> Result<T> {
+    T::from_value(v).map_err(|reason| Error::Decode {
+        column: format!("{model}.{field}"),
+        reason,
+    })
 }
 
 /// Reads the next cell of a row as field `field` of `model` (generated row decoding).

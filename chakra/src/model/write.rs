@@ -16,6 +16,21 @@ pub fn returning_all(meta: &ModelMeta) -> Vec<ColumnRef> {
         .collect()
 }
 
+/// The primary key column alone, for the `RETURNING` of a bulk insert that only needs the
+/// generated keys.
+pub fn returning_key(meta: &ModelMeta) -> Vec<ColumnRef> {
+    meta.fields
+        .iter()
+        .filter(|f| f.primary_key)
+        .map(|f| ColumnRef::new(meta.table.clone(), f.column.clone(), f.ty.value_type()))
+        .collect()
+}
+
+/// True when `ins` leaves the model's auto-increment key to the database.
+pub fn omits_key(meta: &ModelMeta, ins: &Insert) -> bool {
+    auto_pk_index(meta).is_some_and(|i| !ins.columns.contains(&meta.fields[i].column))
+}
+
 /// Index of the auto-increment primary key field, if the model has one.
 fn auto_pk_index(meta: &ModelMeta) -> Option<usize> {
     meta.fields

@@ -72,6 +72,52 @@ pub fn compile(stmt: &Statement, dialect: Dialect) -> Result<CompiledQuery> {
     Ok(w.finish(stmt.output_types()))
 }
 
+/// A multi-row insert as one single-row statement to run once per row (SQLite, where a
+/// statement is a function call and a prepared one is reused): the statement compiled for
+/// the first row. Its text serves every row: the insert compiler binds each value of a row
+/// in column order and writes nothing that depends on the values, and the binds of the
+/// compiled row are checked to be exactly that row's values in storage form. Each row then
+/// fills the bind slots with its own values. `None` when the insert is not of that kind
+/// (fewer than two rows, no columns) or did not compile to that shape.
+pub fn compile_insert_row(ins: &Insert, dialect: Dialect) -> Result<Option<CompiledQuery>> {
+    compile_insert_row_returning(ins, &ins.returning, dialect)
+}
+
+/// [`compile_insert_row`] with another `RETURNING` list (empty: none).
+pub fn compile_insert_row_returning(
+    ins: &Insert,
+    returning: &[chakra_dsl::ColumnRef],
+    dialect: Dialect,
+) -> Result<Option<CompiledQuery>> {
+    if ins.rows.len() < 2 || ins.columns.is_empty() {
+        return Ok(None);
+    }
+    for (r, row) in ins.rows.iter().enumerate() {
+        if row.len() != ins.columns.len() {
+            return Err(chakra_dsl::Error::InvalidQuery(format!(
+                "insert into {:?}: row {r} has {} values for {} columns",
+                ins.table,
+                row.len(),
+                ins.columns.len()
+            )));
+        }
+    }
+    let first = Insert {
+        table: ins.table.clone(),
+        columns: ins.columns.clone(),
+        rows: vec![ins.rows[0].clone()],
+        returning: returning.to_vec(),
+    };
+    let q = compile(&Statement::Insert(first), dialect)?;
+    let same = q.cacheable
+        && q.binds.len() == ins.rows[0].len()
+        && q.binds
+            .iter()
+            .zip(&ins.rows[0])
+            .all(|(b, v)| *b == cache::storage_form(dialect, v.clone()));
+    Ok(same.then_some(q))
+}
+
 /// Longest run of bind parameters one statement may carry.
 fn max_binds(d: Dialect) -> usize {
     match d {
@@ -118,4 +164,58 @@ pub fn compile_parts(stmt: &Statement, dialect: Dialect) -> Result<Vec<CompiledQ
         }
     }
     Ok(vec![compile(stmt, dialect)?])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chakra_dsl::{ColumnRef, ValueType};
+
+    fn rows() -> Vec<Vec<Value>> {
+        vec![
+            vec![Value::Text("a".into()), Value::Null(ValueType::DateTime)],
+            vec![
+                Value::Null(ValueType::Text),
+                Value::DateTime(chrono::DateTime::UNIX_EPOCH),
+            ],
+        ]
+    }
+
+    #[test]
+    fn a_multi_row_insert_compiles_to_one_text_for_every_row() {
+        let ins = Insert {
+            table: "t".into(),
+            columns: vec!["a".into(), "b".into()],
+            rows: rows(),
+            returning: vec![ColumnRef::new("t", "id", ValueType::I64)],
+        };
+        for d in [Dialect::Sqlite, Dialect::Postgres] {
+            let q = compile_insert_row(&ins, d).unwrap().unwrap();
+            // Each row alone compiles to the same text, its values in the bind slots.
+            for row in rows() {
+                let one = Insert {
+                    rows: vec![row.clone()],
+                    ..ins.clone()
+                };
+                let c = compile(&Statement::Insert(one), d).unwrap();
+                assert_eq!(c.parts, q.parts, "{d:?}");
+                let storage: Vec<Value> =
+                    row.into_iter().map(|v| cache::storage_form(d, v)).collect();
+                assert_eq!(c.binds, storage, "{d:?}");
+            }
+            assert!(q.sql().contains("RETURNING"));
+            let bare = compile_insert_row_returning(&ins, &[], d).unwrap().unwrap();
+            assert!(!bare.sql().contains("RETURNING"));
+        }
+        let one = Insert {
+            rows: vec![rows().remove(0)],
+            ..ins.clone()
+        };
+        assert_eq!(compile_insert_row(&one, Dialect::Sqlite).unwrap(), None);
+        let ragged = Insert {
+            rows: vec![rows().remove(0), vec![Value::I64(1)]],
+            ..ins
+        };
+        assert!(compile_insert_row(&ragged, Dialect::Sqlite).is_err());
+    }
 }

@@ -252,6 +252,12 @@ class QuerySet(Generic[M]):
         return self._q.values_job(self._target(), list(self._fields), self._mode)
 
     def _get_job(self, args: tuple[Q, ...], kwargs: dict[str, Any]) -> _chakra.Job:
+        if not args and len(kwargs) == 1:
+            # ``get(pk=…)`` on a plain queryset: the core's cached statement, if it applies.
+            ((name, value),) = kwargs.items()
+            job = self._q.pk_get_job(self._target(), name, value, f"{name}={value!r}")
+            if job is not None:
+                return job
         q = self._q.filter(Q(*args, **kwargs)) if args or kwargs else self._q
         detail = ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
         return q.get_job(self._target(), detail)
