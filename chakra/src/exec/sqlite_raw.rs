@@ -67,7 +67,7 @@ unsafe extern "C" fn capture_handle(
     ffi::SQLITE_OK
 }
 
-/// Registers [`capture_handle`] (once per process; initializes the library, so the global
+/// Registers `capture_handle` (once per process; initializes the library, so the global
 /// configuration must have been applied first).
 pub fn register_capture() -> c_int {
     // SAFETY: registering a function with the signature SQLite documents for
