@@ -175,6 +175,8 @@ struct Env {
     pg_get: tokio_postgres::Statement,
     pg_ins_one: tokio_postgres::Statement,
     pg_ins_unnest: tokio_postgres::Statement,
+    /// UPDATE of every column of one `bench_users` row by key.
+    pg_upd: tokio_postgres::Statement,
     /// A transaction held open for the whole run: `Model::get` on one connection, without a
     /// pool checkout per query (as diesel-async and tokio-postgres run here).
     held: tokio::sync::Mutex<chakra::Transaction>,
@@ -227,7 +229,14 @@ fn env() -> Env {
         )
     });
     let held = tokio::sync::Mutex::new(rt.block_on(pool.begin()).unwrap());
+    let pg_upd = rt
+        .block_on(pg.prepare(
+            "UPDATE bench_users SET username = $1, email = $2, active = $3, balance = $4, \
+             created_at = $5 WHERE id = $6",
+        ))
+        .unwrap();
     Env {
+        pg_upd,
         held,
         rt,
         pool,
@@ -413,6 +422,59 @@ impl Env {
         }
     }
 
+    /// 2,000 existing rows saved (every column updated by key) in one transaction.
+    async fn save_objects(&self, which: &str, rows: &[BenchUser]) -> usize {
+        let mut objs = rows.to_vec();
+        for o in objs.iter_mut() {
+            o.balance += 1;
+        }
+        fn params(o: &BenchUser) -> [&(dyn tokio_postgres::types::ToSql + Sync); 6] {
+            [
+                &o.username,
+                &o.email,
+                &o.active,
+                &o.balance,
+                &o.created_at,
+                &o.id,
+            ]
+        }
+        match which {
+            "chakra Session" => {
+                let session = chakra::Session::new(&self.pool);
+                for o in objs.iter_mut() {
+                    session.add(o);
+                }
+                session.commit().await.unwrap();
+                objs.len()
+            }
+            _ => {
+                let pipelined = which.ends_with("pipelined");
+                self.pg.batch_execute("BEGIN").await.unwrap();
+                let n: u64 = if pipelined {
+                    let futs = objs.iter().map(|o| {
+                        let p = params(o);
+                        async move {
+                            tokio_postgres::Client::execute(&self.pg, &self.pg_upd, &p)
+                                .await
+                                .unwrap()
+                        }
+                    });
+                    futures_util::future::join_all(futs).await.into_iter().sum()
+                } else {
+                    let mut n = 0;
+                    for o in &objs {
+                        n += tokio_postgres::Client::execute(&self.pg, &self.pg_upd, &params(o))
+                            .await
+                            .unwrap();
+                    }
+                    n
+                };
+                self.pg.batch_execute("COMMIT").await.unwrap();
+                n as usize
+            }
+        }
+    }
+
     /// 10,000 rows in one statement: Chakra's unnest insert, tokio-postgres's binary COPY.
     async fn bulk_load(&self, which: &str, rows: &[NewUser]) -> usize {
         match which {
@@ -541,7 +603,7 @@ struct Workload {
     bases: &'static [&'static str],
 }
 
-const WORKLOADS: [Workload; 5] = [
+const WORKLOADS: [Workload; 6] = [
     Workload {
         name: "fetch 10,000 rows",
         runs: 30,
@@ -573,6 +635,16 @@ const WORKLOADS: [Workload; 5] = [
         bases: &["tokio-postgres", "tokio-postgres unnest"],
     },
     Workload {
+        name: "2,000 keyed saves",
+        runs: 15,
+        impls: &[
+            "chakra Session",
+            "tokio-postgres",
+            "tokio-postgres pipelined",
+        ],
+        bases: &["tokio-postgres", "tokio-postgres pipelined"],
+    },
+    Workload {
         name: "insert 10,000 rows",
         runs: 15,
         impls: &[
@@ -595,6 +667,14 @@ fn ratio_table(e: &Env) {
     let rows = new_rows(1000);
     let rows2k = new_rows(2000);
     let rows10k = new_rows(10_000);
+    let saved: Vec<BenchUser> = e.rt.block_on(async {
+        BenchUser::query()
+            .filter(BenchUser::id().le(2000))
+            .order_by(BenchUser::id())
+            .all(&e.pool)
+            .await
+            .unwrap()
+    });
     println!(
         "\n{:<19} {:<22} {:>11} {:>7} {:>11} {:>7}",
         "workload", "impl", "wall", "ratio", "cpu", "ratio"
@@ -621,6 +701,7 @@ fn ratio_table(e: &Env) {
                         "insert 1,000 rows" => e.insert(which, &rows).await,
                         "2,000 new objects" => e.insert_objects(which, &rows2k).await,
                         "insert 10,000 rows" => e.bulk_load(which, &rows10k).await,
+                        "2,000 keyed saves" => e.save_objects(which, &saved).await,
                         _ => {
                             let mut n = 0;
                             for id in 1..=1000 {

@@ -107,6 +107,44 @@ async fn many_shapes_from_many_tasks_through_the_pooler() {
     assert!(s.size <= 8, "{s:?}");
 }
 
+/// Sessions whose keyed saves are pipelined (all UPDATEs sent before the first answer), 40
+/// at once over 4 connections through the pooler: every save lands, rows missing from the
+/// table are inserted, and each session's rows hold what it wrote.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipelined_session_saves_through_the_pooler() {
+    let db = TestDb::on(Target::PgBouncer).await;
+    let pool = items(&db, 4).await;
+    let tasks: Vec<_> = (0..40i64)
+        .map(|t| {
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                // Task t owns keys t*10+1..=t*10+10 (keys above 100 are not in the table).
+                let mut rows: Vec<Item> = (1..=10)
+                    .map(|j| Item {
+                        id: t * 10 + j,
+                        name: format!("task{t}-{j}"),
+                        n: t,
+                    })
+                    .collect();
+                let session = Session::new(&pool);
+                for r in rows.iter_mut() {
+                    session.add(r);
+                }
+                session.commit().await
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let all = Item::query().order_by(Item::id()).all(&pool).await.unwrap();
+    assert_eq!(all.len(), 400);
+    for it in all {
+        let (t, j) = ((it.id - 1) / 10, (it.id - 1) % 10 + 1);
+        assert_eq!((it.name, it.n), (format!("task{t}-{j}"), t));
+    }
+}
+
 /// A statement timeout behind the pooler is the transaction's own (`SET LOCAL`): it cuts a
 /// slow statement short and leaks into no other client's server session.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

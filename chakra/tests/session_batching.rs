@@ -1,6 +1,7 @@
 //! `Session::commit` batches the new rows of one model into one INSERT and writes the
-//! generated keys back in the order the models were added; keyed saves, deletes and rows of
-//! related models keep the order they were added in. Statements are counted from the
+//! generated keys back in the order the models were added; keyed saves run together
+//! (pipelined UPDATEs) in the order added; deletes and rows of related models keep the order
+//! they were added in. Statements are counted from the
 //! process-wide statement listener, so everything runs in one test function.
 
 mod blog;
@@ -149,6 +150,82 @@ async fn session_commit_batches_new_rows_per_model() {
                 .unwrap(),
             0
         );
+        writes(&log);
+
+        // Keyed saves one after another: UPDATEs by key, pipelined on PostgreSQL. A save whose
+        // row is gone is inserted in its place and the saves after it are updated again, so
+        // the rows end as if each save had run alone, in order.
+        let mut renames: Vec<User> = users[10..20].to_vec();
+        for (i, u) in renames.iter_mut().enumerate() {
+            u.username = format!("renamed{i}");
+        }
+        let mut ghost = user("ghost");
+        ghost.id = 900_000;
+        // The same row saved twice in one run: the later save wins.
+        let mut twice = users[30].clone();
+        twice.username = "first".into();
+        let mut again = users[30].clone();
+        again.username = "second".into();
+        let session = Session::new(&pool);
+        let (head, tail) = renames.split_at_mut(4);
+        for u in head.iter_mut() {
+            session.add(u);
+        }
+        session.add(&mut ghost);
+        session.add(&mut twice);
+        for u in tail.iter_mut() {
+            session.add(u);
+        }
+        session.add(&mut again);
+        session.commit().await.unwrap();
+        let w = writes(&log);
+        let verbs: Vec<&str> = w.iter().map(|s| &s[..6]).collect();
+        // PostgreSQL sends the run's 13 UPDATEs at once, then inserts the missing row and
+        // updates the 8 rows after it again; SQLite runs them one at a time.
+        let sent_at_once = if d == chakra::Dialect::Postgres {
+            13
+        } else {
+            5
+        };
+        let mut expected = vec!["UPDATE"; sent_at_once];
+        expected.push("INSERT");
+        expected.extend(vec!["UPDATE"; 8]);
+        assert_eq!(verbs, expected, "{d:?}: {w:?}");
+        assert_eq!(ghost.id, 900_000);
+        assert_eq!(User::get(&pool, 900_000).await.unwrap().username, "ghost");
+        for u in &renames {
+            assert_eq!(User::get(&pool, u.id).await.unwrap().username, u.username);
+        }
+        assert_eq!(
+            User::get(&pool, users[30].id).await.unwrap().username,
+            "second",
+            "{d:?}: saves of one row run in the order added"
+        );
+
+        // A keyed save that fails mid-run (a duplicate username) fails the commit with its
+        // own error, not a later statement's, and writes nothing.
+        let mut fine = users[40].clone();
+        fine.username = "fine".into();
+        let mut clash = users[41].clone();
+        clash.username = users[42].username.clone();
+        let mut after = users[43].clone();
+        after.username = "after".into();
+        let session = Session::new(&pool);
+        session.add(&mut fine);
+        session.add(&mut clash);
+        session.add(&mut after);
+        let err = session.commit().await.unwrap_err();
+        assert!(
+            matches!(err, chakra::Error::UniqueViolation(_)),
+            "{d:?}: {err:?}"
+        );
+        for i in [40, 41, 43] {
+            assert_eq!(
+                User::get(&pool, users[i].id).await.unwrap().username,
+                users[i].username,
+                "{d:?}: nothing of the failed commit stays"
+            );
+        }
         writes(&log);
     }
     set_listener(None, false);

@@ -240,6 +240,48 @@ impl Conn {
         Ok(n as u64)
     }
 
+    /// Runs statements in order and returns each one's affected-row count, in order.
+    ///
+    /// On PostgreSQL they are pipelined: every statement is sent before the first answer is
+    /// read (diesel-async sends a statement when its future is first polled, and the futures
+    /// are polled in order; the server runs them one after another), so `n` statements cost
+    /// one round trip instead of `n`. The first failure, in statement order, is returned;
+    /// statements after a failure fail too (PostgreSQL aborts the transaction), so run
+    /// several only inside a transaction. On SQLite, where a statement is a call on this
+    /// thread, they simply run one after another and stop at the first failure.
+    pub async fn execute_pipelined(&mut self, qs: &[CompiledQuery]) -> Result<Vec<u64>> {
+        if qs.len() == 1 {
+            return Ok(vec![self.execute(&qs[0]).await?]);
+        }
+        let started = Instant::now();
+        match self {
+            Conn::Postgres(c, side) => {
+                let shared: &AsyncPgConnection = c;
+                let guard = side.guard(shared);
+                let futures = qs.iter().map(|q| {
+                    let mut conn = shared;
+                    DynQuery(q).execute(&mut conn)
+                });
+                let results = futures_util::future::join_all(futures).await;
+                guard.disarm();
+                let mut out = Vec::with_capacity(qs.len());
+                for (q, r) in qs.iter().zip(results) {
+                    let n = r.map_err(|e| from_diesel(e, || q.sql()))?;
+                    trace(q, n, started);
+                    out.push(n as u64);
+                }
+                Ok(out)
+            }
+            Conn::Sqlite(_) => {
+                let mut out = Vec::with_capacity(qs.len());
+                for q in qs {
+                    out.push(self.execute(q).await?);
+                }
+                Ok(out)
+            }
+        }
+    }
+
     /// Runs a multi-row insert as its one-row statement once per row ([`RowByRow`]): the
     /// rows returned (when `want_rows`), in order, and the number of rows inserted. On
     /// SQLite one prepared statement is bound and stepped per row; when the returned columns

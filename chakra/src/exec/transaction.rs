@@ -240,6 +240,41 @@ impl Transaction {
         self.track(r)
     }
 
+    /// Runs statements in order and returns each one's affected-row count, in order; on
+    /// PostgreSQL pipelined, one round trip for all of them ([`Conn::execute_pipelined`]).
+    /// The first failure is returned and fails the transaction, as for [`Self::execute`].
+    pub async fn execute_pipelined(&mut self, stmts: &[Statement]) -> Result<Vec<u64>> {
+        let dialect = self.dialect();
+        if dialect == Dialect::Sqlite {
+            // No round trips to save: one after another, each as `execute` runs it.
+            let mut out = Vec::with_capacity(stmts.len());
+            for stmt in stmts {
+                out.push(self.execute(stmt).await?);
+            }
+            return Ok(out);
+        }
+        let mut qs = Vec::with_capacity(stmts.len());
+        let mut parts_of = Vec::with_capacity(stmts.len());
+        for stmt in stmts {
+            let parts = compile_parts(stmt, dialect)?;
+            parts_of.push(parts.len());
+            qs.extend(parts);
+        }
+        self.conn()?;
+        self.in_flight = true;
+        let conn = self.conn.as_mut().expect("checked by conn()");
+        let r = conn.execute_pipelined(&qs).await;
+        self.in_flight = false;
+        let counts = self.track(r)?;
+        // A statement compiled to several parts (a multi-row insert split by the bind limit)
+        // counts the sum of its parts.
+        let mut it = counts.into_iter();
+        Ok(parts_of
+            .into_iter()
+            .map(|k| it.by_ref().take(k).sum())
+            .collect())
+    }
+
     /// Runs SQL text without parameters.
     pub async fn batch_execute(&mut self, sql: &str) -> Result<()> {
         self.conn()?;

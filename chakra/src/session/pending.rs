@@ -8,8 +8,12 @@
 //! models it has no foreign key to or from; a keyed save or a delete ends every open batch,
 //! so the database sees the writes in an order equivalent to the order they were added.
 //!
-//! Saves of rows with a key (UPDATE by key, INSERT when no row has it) and deletes stay one
-//! statement each: each needs its own affected-row count.
+//! Saves of rows with a key (UPDATE by key, INSERT when no row has it) added one after
+//! another are written together: their UPDATEs are pipelined (on PostgreSQL all are sent
+//! before the first answer is read, one round trip for the run; the server still runs them
+//! one by one, in order, and each reports its own affected-row count). A save whose UPDATE
+//! found no row becomes an INSERT in its place, and the saves after it in the run are
+//! updated again, so the rows end as if each save had run alone. Deletes stay one statement each.
 
 use crate::exec::Transaction;
 use crate::model::{write, Model};
@@ -19,8 +23,10 @@ use std::sync::Arc;
 
 /// A model the session will save, seen without its type.
 pub trait Pendable: Send + Sync {
-    /// Writes the model (UPDATE by key, or INSERT); returns the inserted row, if any.
-    fn write<'t>(&'t self, tx: &'t mut Transaction) -> BoxFuture<'t, Result<Option<Vec<Value>>>>;
+    /// The UPDATE of the model's row by its key (every field but the key).
+    fn update(&self) -> Result<Statement>;
+    /// Inserts the model as one row; returns the inserted row.
+    fn insert<'t>(&'t self, tx: &'t mut Transaction) -> BoxFuture<'t, Result<Vec<Value>>>;
     /// Takes an inserted row back (generated key, database defaults).
     fn apply(&mut self, row: Vec<Value>) -> Result<()>;
     /// The model's metadata (batches group rows of one model).
@@ -33,14 +39,15 @@ pub trait Pendable: Send + Sync {
 }
 
 impl<M: Model> Pendable for M {
-    fn write<'t>(&'t self, tx: &'t mut Transaction) -> BoxFuture<'t, Result<Option<Vec<Value>>>> {
+    fn update(&self) -> Result<Statement> {
+        write::update_by_pk(self)
+    }
+
+    fn insert<'t>(&'t self, tx: &'t mut Transaction) -> BoxFuture<'t, Result<Vec<Value>>> {
         Box::pin(async move {
-            if !self.pk_is_unset() && tx.execute(&write::update_by_pk(self)?).await? > 0 {
-                return Ok(None);
-            }
             let mut rows = tx.fetch(&write::insert_one(self)?).await?;
             match (rows.pop(), rows.is_empty()) {
-                (Some(row), true) => Ok(Some(row)),
+                (Some(row), true) => Ok(row),
                 _ => Err(Error::InvalidQuery(format!(
                     "an insert of one {} did not return exactly one row",
                     M::NAME
@@ -144,9 +151,9 @@ impl<'a> PendingWork<'a> {
                         self.returned[i] = Some(row);
                     }
                 }
-                Step::One(i) => match &self.items[i] {
-                    Pending::Save(m) => self.returned[i] = m.write(tx).await?,
-                    Pending::Delete { stmt, model, key } => {
+                Step::Saves(idx) => self.write_saves(tx, &idx).await?,
+                Step::Delete(i) => {
+                    if let Pending::Delete { stmt, model, key } = &self.items[i] {
                         if tx.execute(&stmt(key.clone())?).await? == 0 {
                             return Err(Error::NotFound {
                                 model: (*model).to_owned(),
@@ -154,8 +161,46 @@ impl<'a> PendingWork<'a> {
                             });
                         }
                     }
-                },
+                }
             }
+        }
+        Ok(())
+    }
+
+    /// Writes keyed saves (`items[i]` for each `i` of `idx`, in order): their UPDATEs by key
+    /// pipelined (one round trip on PostgreSQL for the lot). A save whose UPDATE found no row
+    /// is an INSERT instead, in its place: the saves after it are updated again after the
+    /// insert (an UPDATE of every field by key leaves the row as it would have been had it
+    /// run after the insert), so the database ends as if each save ran alone, in order.
+    async fn write_saves(&mut self, tx: &mut Transaction, idx: &[usize]) -> Result<()> {
+        // On SQLite nothing is saved by sending several at once: one at a time, so a missing
+        // row's INSERT runs before the saves after it (nothing is updated twice).
+        let at_once = match tx.dialect() {
+            crate::sql::Dialect::Sqlite => 1,
+            _ => idx.len(),
+        };
+        let mut rest = idx;
+        while !rest.is_empty() {
+            let run = &rest[..at_once.min(rest.len())];
+            let stmts = run
+                .iter()
+                .map(|&i| match &self.items[i] {
+                    Pending::Save(m) if !m.is_new() => m.update(),
+                    _ => Err(Error::InvalidQuery(
+                        "a batch of keyed saves holds a new row or a delete".into(),
+                    )),
+                })
+                .collect::<Result<Vec<Statement>>>()?;
+            let counts = tx.execute_pipelined(&stmts).await?;
+            let Some(k) = counts.iter().position(|&n| n == 0) else {
+                rest = &rest[run.len()..];
+                continue;
+            };
+            let i = rest[k];
+            if let Pending::Save(m) = &self.items[i] {
+                self.returned[i] = Some(m.insert(tx).await?);
+            }
+            rest = &rest[k + 1..];
         }
         Ok(())
     }
@@ -178,11 +223,13 @@ impl<'a> PendingWork<'a> {
 }
 
 /// One step of a commit: a batched INSERT of new rows of one model (item indices, in the
-/// order added), or one item written alone.
+/// order added), a run of keyed saves written together (their UPDATEs pipelined), or a
+/// delete.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Step {
     Insert(Vec<usize>),
-    One(usize),
+    Saves(Vec<usize>),
+    Delete(usize),
 }
 
 /// True when rows of `a` may reference rows of `b` or the other way round (a foreign key
@@ -213,7 +260,12 @@ fn plan(items: &[Pending<'_>]) -> Vec<Step> {
         };
         let Some(meta) = new_meta else {
             open.clear();
-            steps.push(Step::One(i));
+            match (item, steps.last_mut()) {
+                // A keyed save right after keyed saves joins their run.
+                (Pending::Save(_), Some(Step::Saves(run))) => run.push(i),
+                (Pending::Save(_), _) => steps.push(Step::Saves(vec![i])),
+                (Pending::Delete { .. }, _) => steps.push(Step::Delete(i)),
+            }
             continue;
         };
         let joined = open.iter().position(|(_, m)| Arc::ptr_eq(m, meta));
@@ -268,10 +320,10 @@ mod tests {
     struct Fake(&'static Arc<ModelMeta>, bool);
 
     impl Pendable for Fake {
-        fn write<'t>(
-            &'t self,
-            _: &'t mut Transaction,
-        ) -> BoxFuture<'t, Result<Option<Vec<Value>>>> {
+        fn update(&self) -> Result<Statement> {
+            unreachable!("planning only")
+        }
+        fn insert<'t>(&'t self, _: &'t mut Transaction) -> BoxFuture<'t, Result<Vec<Value>>> {
             unreachable!("planning only")
         }
         fn apply(&mut self, _: Vec<Value>) -> Result<()> {
@@ -302,7 +354,7 @@ mod tests {
         let b = meta("B", Some("A"));
         let c = meta("C", None);
         let new = |m| Fake(m, true);
-        use Step::{Insert, One};
+        use Step::{Insert, Saves};
         // Unrelated models interleaved: one batch each.
         assert_eq!(
             steps(&mut [new(a), new(c), new(a), new(c)]),
@@ -326,7 +378,19 @@ mod tests {
         // A keyed save ends every batch.
         assert_eq!(
             steps(&mut [new(a), Fake(a, false), new(a)]),
-            [Insert(vec![0]), One(1), Insert(vec![2])]
+            [Insert(vec![0]), Saves(vec![1]), Insert(vec![2])]
+        );
+        // Keyed saves one after another share one run, of any models; a new row or a
+        // delete ends it.
+        assert_eq!(
+            steps(&mut [
+                Fake(a, false),
+                Fake(c, false),
+                Fake(a, false),
+                new(a),
+                Fake(a, false)
+            ]),
+            [Saves(vec![0, 1, 2]), Insert(vec![3]), Saves(vec![4])]
         );
     }
 }

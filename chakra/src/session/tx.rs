@@ -178,20 +178,30 @@ impl Tx {
 
     /// Writes the changes tracked rows recorded at depth `from_depth` or deeper: per table
     /// in primary-key order (so concurrent transactions lock shared rows in one order), each
-    /// a compare-and-set UPDATE; one that matches no row is [`Error::ConcurrentUpdate`].
+    /// a compare-and-set UPDATE; one that matches no row is [`Error::ConcurrentUpdate`]. The
+    /// UPDATEs are pipelined (one round trip on PostgreSQL); the server runs them in order.
     async fn flush(&self, from_depth: u32) -> Result<()> {
         let mut writes = self.shared.take_dirty(from_depth);
+        if writes.is_empty() {
+            return Ok(());
+        }
         chakra_dsl::tracked::flush_order(&mut writes, |w| &w.table, |w| &w.key);
-        for w in writes {
-            let stmt = w.stmt?;
-            let mut exec = self;
-            if exec.execute(&stmt).await? == 0 {
-                return Err(Error::ConcurrentUpdate {
-                    model: w.model.to_owned(),
-                    table: w.table,
-                    key: w.key.to_string(),
-                });
-            }
+        let mut stmts = Vec::with_capacity(writes.len());
+        for w in &mut writes {
+            let stmt = std::mem::replace(&mut w.stmt, Err(Error::InvalidQuery(String::new())));
+            stmts.push(stmt?);
+        }
+        let counts = {
+            let mut guard = self.shared.conn.lock().await;
+            let t = guard.as_mut().ok_or_else(ended)?;
+            t.execute_pipelined(&stmts).await?
+        };
+        if let Some(w) = counts.iter().position(|&n| n == 0).map(|k| &writes[k]) {
+            return Err(Error::ConcurrentUpdate {
+                model: w.model.to_owned(),
+                table: w.table.clone(),
+                key: w.key.to_string(),
+            });
         }
         Ok(())
     }
