@@ -48,6 +48,10 @@ pub enum Op {
     Fetch(Target, Statement),
     /// Affected-row count of a statement.
     Execute(Target, Statement),
+    /// Affected-row counts of statements run in order, pipelined on PostgreSQL
+    /// ([`chakra::Transaction::execute_pipelined`]; on a pool target, in a transaction of
+    /// their own).
+    ExecuteMany(Target, Vec<Statement>),
     /// `CREATE TABLE` (foreign keys, indexes) for resolved tables, referenced ones first, in
     /// one transaction; `if_not_exists` skips existing ones.
     CreateTables(Target, Vec<ModelMeta>, bool),
@@ -128,6 +132,8 @@ pub enum Outcome {
     Rows(Vec<Row>),
     /// A count.
     Count(u64),
+    /// Counts, one per statement.
+    Counts(Vec<u64>),
     /// Nothing.
     Unit,
 }
@@ -198,6 +204,7 @@ impl Op {
         match self {
             Op::Fetch(t, _)
             | Op::Execute(t, _)
+            | Op::ExecuteMany(t, _)
             | Op::CreateTables(t, _, _)
             | Op::DropTables(t, _)
             | Op::Load(t, _)
@@ -219,6 +226,7 @@ impl Op {
         match self {
             Op::Fetch(t, _)
             | Op::Execute(t, _)
+            | Op::ExecuteMany(t, _)
             | Op::CreateTables(t, _, _)
             | Op::DropTables(t, _)
             | Op::Load(t, _)
@@ -271,6 +279,15 @@ impl Op {
             }
             Op::Execute(Target::Tx(cell), stmt) => Ok(Outcome::Count(
                 with_tx(&cell, async |tx| tx.execute(&stmt).await).await?,
+            )),
+            Op::ExecuteMany(Target::Pool(slot), stmts) => {
+                let mut tx = slot.get().await?.begin().await?;
+                let counts = tx.execute_pipelined(&stmts).await?;
+                tx.commit().await?;
+                Ok(Outcome::Counts(counts))
+            }
+            Op::ExecuteMany(Target::Tx(cell), stmts) => Ok(Outcome::Counts(
+                with_tx(&cell, async |tx| tx.execute_pipelined(&stmts).await).await?,
             )),
             Op::CreateTables(target, tables, if_not_exists) => {
                 let d = ddl_for(&target).await?;
@@ -408,6 +425,9 @@ pub enum Finish {
         /// The version field's value after the write.
         new_version: Option<Value>,
     },
+    /// Several guarded UPDATEs' counts, each finished as its [`Finish::Guarded`]: the first
+    /// that matched no row is `ConcurrentUpdate`; else the list of new versions.
+    GuardedMany(Vec<Finish>),
 }
 
 /// The model's `DoesNotExist` (`count` 0) or `MultipleObjectsReturned` for a `get()`.
@@ -522,6 +542,15 @@ impl Finish {
                 Some(v) => Ok(crate::convert::to_py::value(py, &v)?.unbind()),
                 None => Ok(py.None()),
             },
+            (Finish::GuardedMany(guards), Outcome::Counts(counts))
+                if guards.len() == counts.len() =>
+            {
+                let out = PyList::empty(py);
+                for (g, n) in guards.into_iter().zip(counts) {
+                    out.append(g.apply_inner(py, Outcome::Count(n))?)?;
+                }
+                Ok(out.into_any().unbind())
+            }
             (Finish::Created(info, objs), Outcome::Rows(rows)) => {
                 model::write_back(py, &info, &objs, rows)?;
                 Ok(py.None())

@@ -54,6 +54,7 @@ fn _chakra(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<query::Query>()?;
     m.add_class::<chunks::ChunkCursor>()?;
     m.add_function(wrap_pyfunction!(model::register_model, m)?)?;
+    m.add_function(wrap_pyfunction!(model::tracked_updates_job, m)?)?;
     m.add_function(wrap_pyfunction!(migrate::migrate_main, m)?)?;
     m.add_function(wrap_pyfunction!(schema::create_tables_job, m)?)?;
     m.add_function(wrap_pyfunction!(schema::drop_tables_job, m)?)?;

@@ -152,6 +152,43 @@ async def test_a_lost_update_is_a_named_concurrent_update(db: Any) -> None:
     assert (await balances())[2] == 7
 
 
+async def test_many_changed_objects_flush_together_and_fail_together(db: Any) -> None:
+    """A flush sends every changed object's guarded UPDATE in one job (pipelined on
+    PostgreSQL). A stale row in the middle fails the commit with that row's
+    ``ConcurrentUpdate``, and none of the other changes stays; with no stale row, every
+    change lands and every versioned object holds its new version."""
+    await setup_accounts()
+    async with Session() as s:
+        objs = [await s.get(Account, i) for i in range(1, 9)]
+        await Account.objects.filter(id=5).update(balance=7)
+        for a in objs:
+            assert a is not None
+            a.balance += 1
+        with pytest.raises(errors.ConcurrentUpdate) as caught:
+            await s.commit()
+        assert (caught.value.model, caught.value.key) == ("Account", "5")
+    assert await balances() == [START] * 4 + [7] + [START] * 5
+
+    await VersionedAccount.objects.bulk_create(
+        [VersionedAccount(id=i, balance=i, note="n") for i in range(1, 6)]
+    )
+    async with Session() as s:
+        vs = [await s.get(VersionedAccount, i) for i in range(1, 6)]
+        accounts = [await s.get(Account, i) for i in (9, 10)]
+        for v in vs:
+            assert v is not None
+            v.balance *= 10
+        for a in accounts:
+            assert a is not None
+            a.owner = "changed"
+        await s.commit()
+    assert [v.version for v in vs if v is not None] == [1] * 5
+    rows = await VersionedAccount.objects.order_by("id").values_list("balance", "version").all()
+    assert rows == [(i * 10, 1) for i in range(1, 6)]
+    owners = await Account.objects.filter(id__gte=9).values_list("owner", flat=True).all()
+    assert owners == ["changed", "changed"]
+
+
 async def test_transaction_reruns_with_the_new_values(db: object) -> None:
     await setup_accounts()
     runs = 0

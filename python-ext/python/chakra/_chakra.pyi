@@ -24,6 +24,7 @@ __all__ = [
     "raw_job",
     "register_model",
     "shutdown",
+    "tracked_updates_job",
 ]
 
 TRACE: int
@@ -162,9 +163,6 @@ class ModelHandle:
         return_ids: bool = True,
     ) -> Job: ...
     def update_job(self, target: _Target, obj: Any, fields: list[str] | None = None) -> Job: ...
-    def tracked_update_job(
-        self, target: _Target, obj: Any, names: list[str], read: dict[str, Any]
-    ) -> Job: ...
     def delete_pk_job(self, target: _Target, pk: Any) -> Job: ...
     def get_pk_job(self, target: _Target, pk: Any, for_update: bool = False) -> Job: ...
     def check(self, name: str, value: Any) -> Any: ...
@@ -182,6 +180,12 @@ def register_model(
     app: str | None = None,
 ) -> ModelHandle:
     """Registers a model's metadata with the core (``app``: the model's ``__app__``)."""
+
+def tracked_updates_job(
+    target: _Target, items: list[tuple[ModelHandle, Any, list[str], dict[str, Any]]]
+) -> Job:
+    """Several tracked objects' guarded UPDATEs in one job, in order (pipelined on
+    PostgreSQL); the result is the list of their version fields' new values."""
 
 def migrate_main(argv: list[str], models: list[ModelHandle]) -> int:
     """Runs the ``chakra`` command line ``argv`` (program name first) with ``models`` as the

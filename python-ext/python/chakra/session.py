@@ -260,18 +260,24 @@ class Session:
             for obj in group:
                 self._inserted.append(obj)
                 self._attach(obj)
+        # Every changed object's guarded UPDATE in one job: pipelined on PostgreSQL (one
+        # round trip), run by the server in this order.
+        changed = []
         for obj, names in _flush_order(dirty, lambda d: d[0]):
             cls = type(obj)
-            key = self._key(obj)
-            snap = self._snapshots[key]
+            snap = self._snapshots[self._key(obj)]
             version = cls._version_name
             read = {
                 n: v for n, v in zip(cls._fields, snap, strict=True) if n in names or n == version
             }
-            new_version = yield cls.__chakra__.tracked_update_job(tx, obj, names, read)
-            if version is not None and new_version is not None:
-                obj.__dict__[version] = new_version
-            self._snapshots[key] = _snapshot(obj)
+            changed.append((cls.__chakra__, obj, names, read))
+        if changed:
+            versions = yield _chakra.tracked_updates_job(tx, changed)
+            for (_, obj, _, _), new_version in zip(changed, versions, strict=True):
+                version = type(obj)._version_name
+                if version is not None and new_version is not None:
+                    obj.__dict__[version] = new_version
+                self._snapshots[self._key(obj)] = _snapshot(obj)
         deleted, self._deleted = self._deleted, []
         for obj in _flush_order(deleted, lambda o: o):
             yield type(obj).__chakra__.delete_pk_job(tx, obj.pk)
