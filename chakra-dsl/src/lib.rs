@@ -45,7 +45,8 @@ pub use meta::{
     RelationMeta,
 };
 pub use model_query::{
-    bulk_update_rows, check_value, field_expr, insert_rows, pk_filter, upsert_rows, ModelQuery,
+    bulk_update_rows, check_value, field_expr, insert_field_rows, insert_rows, pk_filter,
+    upsert_rows, ModelQuery,
 };
 pub use types::{FieldType, ValueType};
 pub use value::{ArrayValue, Value};

@@ -452,15 +452,52 @@ pub fn insert_rows(meta: &ModelMeta, rows: Vec<Vec<(String, Value)>>) -> Result<
         .first()
         .map(|r| r.iter().map(|(n, _)| n.clone()).collect())
         .unwrap_or_default();
-    let mut fields: Vec<&FieldMeta> = Vec::with_capacity(first.len());
+    let mut fields: Vec<usize> = Vec::with_capacity(first.len());
     for name in &first {
-        fields.push(meta.require_field(name)?);
+        meta.require_field(name)?;
+        fields.push(
+            meta.fields
+                .iter()
+                .position(|f| &f.name == name)
+                .expect("require_field found it"),
+        );
     }
+    let mut values = Vec::with_capacity(rows.len());
+    for row in rows {
+        if row.len() != first.len() || row.iter().zip(&first).any(|((n, _), m)| n != m) {
+            return Err(Error::InvalidQuery(format!(
+                "bulk insert of {}: every row must set the same fields ({})",
+                meta.name,
+                first.join(", ")
+            )));
+        }
+        values.push(row.into_iter().map(|(_, v)| v).collect());
+    }
+    insert_field_rows(meta, &fields, values)
+}
+
+/// [`insert_rows`] with the fields given once, by index into `meta.fields`, and each row's
+/// values in that order: no field name per value. Every value is checked against its
+/// field; fields left out that have a constant default get it; the `RETURNING` is every
+/// field.
+pub fn insert_field_rows(
+    meta: &ModelMeta,
+    fields: &[usize],
+    rows: Vec<Vec<Value>>,
+) -> Result<Insert> {
+    let fields: Vec<&FieldMeta> = fields
+        .iter()
+        .map(|&i| {
+            meta.fields.get(i).ok_or_else(|| {
+                Error::InvalidQuery(format!("bulk insert of {}: no field #{i}", meta.name))
+            })
+        })
+        .collect::<Result<_>>()?;
     // Constant defaults for fields the rows leave out.
     let defaults: Vec<(&FieldMeta, Value)> = meta
         .fields
         .iter()
-        .filter(|f| !first.iter().any(|n| n == &f.name))
+        .filter(|f| !fields.iter().any(|g| g.name == f.name))
         .filter_map(|f| match &f.default {
             Some(DefaultValue::Value(v)) => Some((f, v.clone())),
             _ => None,
@@ -470,17 +507,17 @@ pub fn insert_rows(meta: &ModelMeta, rows: Vec<Vec<(String, Value)>>) -> Result<
     columns.extend(defaults.iter().map(|(f, _)| f.column.clone()));
     let mut out_rows = Vec::with_capacity(rows.len());
     for row in rows {
-        if row.len() != fields.len() || row.iter().zip(&first).any(|((n, _), m)| n != m) {
+        if row.len() != fields.len() {
             return Err(Error::InvalidQuery(format!(
-                "bulk insert of {}: every row must set the same fields ({})",
+                "bulk insert of {}: a row has {} values for {} fields",
                 meta.name,
-                first.join(", ")
+                row.len(),
+                fields.len()
             )));
         }
-        let mut vals = Vec::with_capacity(columns.len());
-        for ((_, v), f) in row.into_iter().zip(&fields) {
-            check_value(meta, f, &v)?;
-            vals.push(v);
+        let mut vals = row;
+        for (v, f) in vals.iter().zip(&fields) {
+            check_value(meta, f, v)?;
         }
         vals.extend(defaults.iter().map(|(_, v)| v.clone()));
         out_rows.push(vals);

@@ -403,8 +403,9 @@ pub enum Finish {
     RowCount,
     /// `None`.
     Nothing,
-    /// Inserted rows written back into these instances (generated keys, defaults).
-    Created(Arc<ModelInfo>, Vec<Py<PyAny>>),
+    /// Inserted rows written back into these instances (generated keys, defaults): the
+    /// fields marked `true` (the others already hold what was stored).
+    Created(Arc<ModelInfo>, Vec<Py<PyAny>>, Vec<bool>),
     /// Instances with their loaded relations, built from a row tree.
     Tree(crate::hydrate::Tree),
     /// One chunk of a streamed read: recorded in the cursor's state, then finished as the
@@ -551,8 +552,8 @@ impl Finish {
                 }
                 Ok(out.into_any().unbind())
             }
-            (Finish::Created(info, objs), Outcome::Rows(rows)) => {
-                model::write_back(py, &info, &objs, rows)?;
+            (Finish::Created(info, objs, write), Outcome::Rows(rows)) => {
+                model::write_back(py, &info, &objs, rows, &write)?;
                 Ok(py.None())
             }
             (_, _) => Err(crate::errors::to_py_in(

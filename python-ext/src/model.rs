@@ -11,12 +11,11 @@ use chakra::exec::Row;
 use chakra_dsl::relations::explicit::related_filter;
 use chakra_dsl::relations::{default_join_column, find_relation, resolve_relation, Link};
 use chakra_dsl::{
-    insert_rows, pk_filter, DefaultValue, Error, FieldMeta, FieldType, ForeignKeyRef, LoadPlan,
-    LoadSpec, ModelMeta, ModelQuery, OnDelete, PrefetchSpec, RelationKind, RelationMeta, Statement,
-    Value,
+    pk_filter, DefaultValue, Error, FieldMeta, FieldType, ForeignKeyRef, LoadPlan, LoadSpec,
+    ModelMeta, ModelQuery, OnDelete, PrefetchSpec, RelationKind, RelationMeta, Statement, Value,
 };
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
 use pyo3::{ffi, intern};
 use std::sync::Arc;
 
@@ -155,18 +154,37 @@ pub fn write_back(
     info: &ModelInfo,
     objs: &[Py<PyAny>],
     rows: Vec<Row>,
+    write: &[bool],
 ) -> PyResult<()> {
     for (obj, row) in objs.iter().zip(rows) {
         let d = obj.bind(py).getattr(intern!(py, "__dict__"))?;
         let d = d.cast::<PyDict>()?;
-        for (name, v) in info.names.iter().zip(row.iter()) {
-            d.set_item(name.bind(py), to_py::value(py, v)?)?;
+        for ((name, v), w) in info.names.iter().zip(row.iter()).zip(write) {
+            if *w {
+                d.set_item(name.bind(py), to_py::value(py, v)?)?;
+            }
         }
         if d.contains(intern!(py, "_chakra_new"))? {
             d.del_item(intern!(py, "_chakra_new"))?;
         }
     }
     Ok(())
+}
+
+/// True when `obj`, inserted into a field of type `ty`, reads back as an equal object of
+/// the same type: `str` in a text field, `int` in an integer field, `bool` in a boolean
+/// field, `float` in a float field, `None` in any (exact types; a subclass, or a value the
+/// field converts, such as a naive datetime made UTC or a decimal rounded to the scale, is
+/// written back from the row).
+fn reads_back_as_sent(ty: &FieldType, obj: &Bound<'_, PyAny>) -> bool {
+    obj.is_none()
+        || match ty {
+            FieldType::String { .. } | FieldType::Text => obj.is_exact_instance_of::<PyString>(),
+            FieldType::Integer | FieldType::BigInteger => obj.is_exact_instance_of::<PyInt>(),
+            FieldType::Boolean => obj.is_exact_instance_of::<PyBool>(),
+            FieldType::Float => obj.is_exact_instance_of::<PyFloat>(),
+            _ => false,
+        }
 }
 
 pub(crate) fn field_type(spec: &Bound<'_, PyAny>) -> PyResult<FieldType> {
@@ -588,15 +606,20 @@ impl ModelHandle {
             })?;
             use_field.push(!(db_fills && all_none));
         }
+        let fields: Vec<usize> = (0..meta.fields.len()).filter(|&i| use_field[i]).collect();
+        // Per field: every object held a value that reads back as the same Python object
+        // (see `reads_back_as_sent`), so the inserted row need not be written back to it.
+        let mut as_sent: Vec<bool> = use_field.clone();
         let mut rows = Vec::with_capacity(dicts.len());
         for d in &dicts {
-            let mut row = Vec::new();
-            for (i, f) in meta.fields.iter().enumerate() {
-                if !use_field[i] {
-                    continue;
-                }
+            let mut row = Vec::with_capacity(fields.len());
+            for &i in &fields {
+                let f = &meta.fields[i];
                 let v = match d.get_item(self.info.names[i].bind(py))? {
-                    Some(o) => self.field_value(f, &o)?,
+                    Some(o) => {
+                        as_sent[i] = as_sent[i] && reads_back_as_sent(&f.ty, &o);
+                        self.field_value(f, &o)?
+                    }
                     None => Value::Null(f.ty.value_type()),
                 };
                 if v.is_null() && f.auto_increment {
@@ -605,7 +628,7 @@ impl ModelHandle {
                         meta.name, f.name
                     ))));
                 }
-                row.push((f.name.clone(), v));
+                row.push(v);
             }
             rows.push(row);
         }
@@ -613,13 +636,25 @@ impl ModelHandle {
             return Ok(Job::new(Op::Noop, Finish::Nothing));
         }
         if let Some((unique, update)) = conflict {
+            let rows = rows
+                .into_iter()
+                .map(|r| {
+                    fields
+                        .iter()
+                        .map(|&i| meta.fields[i].name.clone())
+                        .zip(r)
+                        .collect()
+                })
+                .collect();
             let up = chakra_dsl::upsert_rows(meta, rows, &unique, &update).map_err(err)?;
             let finish = if update.is_empty() {
                 Finish::Nothing
             } else {
+                // A conflicting row comes back as it is in the table: every field written.
                 Finish::Created(
                     self.info.clone(),
                     objs.into_iter().map(|o| o.unbind()).collect(),
+                    vec![true; meta.fields.len()],
                 )
             };
             return Ok(Job::new(
@@ -627,7 +662,7 @@ impl ModelHandle {
                 finish,
             ));
         }
-        let mut ins = insert_rows(meta, rows).map_err(err)?;
+        let mut ins = chakra_dsl::insert_field_rows(meta, &fields, rows).map_err(err)?;
         if !return_ids {
             ins.returning.clear();
             return Ok(Job::new(
@@ -640,6 +675,7 @@ impl ModelHandle {
             Finish::Created(
                 self.info.clone(),
                 objs.into_iter().map(|o| o.unbind()).collect(),
+                as_sent.iter().map(|s| !s).collect(),
             ),
         ))
     }

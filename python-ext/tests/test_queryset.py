@@ -23,6 +23,42 @@ async def test_bulk_create_sets_keys_and_defaults(db: object) -> None:
     assert await User.objects.bulk_create([]) == []
 
 
+class _Name(str):
+    """A ``str`` subclass: stored as text, read back as a plain ``str``."""
+
+
+async def test_bulk_create_leaves_objects_holding_what_was_stored(db: object) -> None:
+    """After ``bulk_create`` every field of every object equals, with the same type, what
+    a fresh read returns: values the field converts (a naive datetime made UTC, a decimal
+    given the column's scale, a ``str`` subclass) are written back from the inserted row;
+    plain ``str``/``int``/``bool``/``float``/``None`` values already are what was stored."""
+    from datetime import datetime
+    from decimal import Decimal
+
+    objs = [
+        Thing(
+            name=_Name(f"thing{i}"),
+            nick=None if i % 2 else f"n{i}",
+            n=i,
+            big=2**40 + i,
+            flag=bool(i % 2),
+            score=i / 3,
+            price=Decimal("1.5") + i,
+            at=datetime(2024, 5, 1, 12, 30, i),
+        )
+        for i in range(5)
+    ]
+    await Thing.objects.bulk_create(objs)
+    stored = await Thing.objects.order_by("id").all()
+    assert [o.id for o in objs] == [s.id for s in stored]
+    for mine, theirs in zip(objs, stored, strict=True):
+        for name in Thing._fields:
+            a, b = getattr(mine, name), getattr(theirs, name)
+            assert (a, type(a)) == (b, type(b)), (name, a, b)
+    assert objs[0].price == Decimal("1.50")
+    assert objs[0].at is not None and objs[0].at.tzinfo is not None
+
+
 async def test_bulk_create_large_batches_are_chunked(db: object) -> None:
     objs = [User(username=f"u{i}", email="e") for i in range(6000)]
     await User.objects.bulk_create(objs)

@@ -50,6 +50,9 @@ const MAX_BACKOFF: Duration = Duration::from_millis(5);
 /// returned.
 const YIELD_AFTER: Duration = Duration::from_millis(2);
 
+/// Rows of a row-by-row insert run between checks of [`YIELD_AFTER`].
+const EACH_CHUNK: usize = 256;
+
 /// One SQLite connection whose statements run on the thread that polls them, waiting for
 /// locks asynchronously (see the module documentation).
 pub struct SqliteConn {
@@ -132,8 +135,27 @@ impl SqliteConn {
         each: Each,
     ) -> std::result::Result<(Vec<Vec<Value>>, usize), RunError> {
         let retry = !self.in_tx && rows.len() <= 1;
-        self.with_busy_wait(retry, |c| c.stmts.load_each(q, rows, each.clone()))
-            .await
+        if rows.len() <= EACH_CHUNK {
+            return self
+                .with_busy_wait(retry, |c| c.stmts.load_each(q, rows, each.clone()))
+                .await;
+        }
+        // Many rows: in chunks, yielding whenever YIELD_AFTER has passed, so a large insert
+        // does not hold the thread that polls it (an event loop, for Python) to the end.
+        let (mut out, mut n) = (Vec::new(), 0);
+        let mut since = Instant::now();
+        for chunk in rows.chunks(EACH_CHUNK) {
+            let (o, k) = self
+                .with_busy_wait(retry, |c| c.stmts.load_each(q, chunk, each.clone()))
+                .await?;
+            out.extend(o);
+            n += k;
+            if since.elapsed() >= YIELD_AFTER {
+                tokio::task::yield_now().await;
+                since = Instant::now();
+            }
+        }
+        Ok((out, n))
     }
 
     /// How many compiled statements this connection prepared so far, and the texts it

@@ -8,7 +8,7 @@ import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from . import _bridge, _chakra, config, errors
-from .fields import Field, ForeignKey, ManyToMany, Reverse, _Relation
+from .fields import NOW, Field, ForeignKey, ManyToMany, Reverse, _Relation
 from .query import Manager
 from .types import BigInteger
 
@@ -85,6 +85,14 @@ class ModelBase(type):
         model._relations = relations
         model._foreign_keys = tuple(r for r in relations.values() if isinstance(r, ForeignKey))
         model._pk_name = handle.pk_name()
+        # What ``__init__`` starts a new object's ``__dict__`` from: every field's default
+        # (a callable default is called per object, see ``_init_calls``) and the new mark.
+        model._field_names = frozenset(fields)
+        model._init_template = {
+            k: None if _calls_default(f) else f.make_default() for k, f in fields.items()
+        }
+        model._init_template["_chakra_new"] = True
+        model._init_calls = tuple((k, f.default) for k, f in fields.items() if _calls_default(f))
         model._version_name = next((n for n, f in fields.items() if f.version), None)
         qual = ns.get("__qualname__", name)
         model.DoesNotExist = type(
@@ -100,6 +108,11 @@ class ModelBase(type):
         registry[name] = model
         _link_reverse(model)
         return cls
+
+
+def _calls_default(f: Field[Any]) -> bool:
+    """True when the field's default is a callable called for each new object."""
+    return f.has_default() and f.default is not NOW and callable(f.default)
 
 
 def _install_reverse(target: type[Model], forward: _Relation) -> None:
@@ -145,6 +158,9 @@ class Model(metaclass=ModelBase):
     stays in that migration's app."""
     __chakra__: ClassVar[_chakra.ModelHandle]
     _fields: ClassVar[dict[str, Field[Any]]]
+    _field_names: ClassVar[frozenset[str]]
+    _init_template: ClassVar[dict[str, Any]]
+    _init_calls: ClassVar[tuple[tuple[str, Any], ...]]
     _relations: ClassVar[dict[str, _Relation]]
     _foreign_keys: ClassVar[tuple[ForeignKey, ...]]
     _pk_name: ClassVar[str | None]
@@ -155,8 +171,17 @@ class Model(metaclass=ModelBase):
 
     def __init__(self, **kwargs: Any) -> None:
         cls = type(self)
-        fields = cls._fields
         d = self.__dict__
+        if kwargs.keys() <= cls._field_names:
+            # Only fields given (the common case): defaults, then the values, in two
+            # dict updates.
+            d.update(cls._init_template)
+            d.update(kwargs)
+            for k, make in cls._init_calls:
+                if k not in kwargs:
+                    d[k] = make()
+            return
+        fields = cls._fields
         for k, v in kwargs.items():
             if k in fields:
                 d[k] = v
