@@ -403,9 +403,9 @@ pub enum Finish {
     RowCount,
     /// `None`.
     Nothing,
-    /// Inserted rows written back into these instances (generated keys, defaults): the
-    /// fields marked `true` (the others already hold what was stored).
-    Created(Arc<ModelInfo>, Vec<Py<PyAny>>, Vec<bool>),
+    /// Inserted rows written back into these instances (generated keys, defaults): each
+    /// row's values go to these fields (indices into the model's fields), in order.
+    Created(Arc<ModelInfo>, Vec<Py<PyAny>>, Vec<usize>),
     /// Instances with their loaded relations, built from a row tree.
     Tree(crate::hydrate::Tree),
     /// One chunk of a streamed read: recorded in the cursor's state, then finished as the

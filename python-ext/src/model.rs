@@ -147,22 +147,20 @@ pub fn hydrate_annotated<'py>(
     Ok(out)
 }
 
-/// Writes inserted rows (all fields) back into the instances they came from, and marks
-/// them as saved.
+/// Writes inserted rows back into the instances they came from (row values to `fields`,
+/// indices into the model's fields, in order), and marks them as saved.
 pub fn write_back(
     py: Python<'_>,
     info: &ModelInfo,
     objs: &[Py<PyAny>],
     rows: Vec<Row>,
-    write: &[bool],
+    fields: &[usize],
 ) -> PyResult<()> {
     for (obj, row) in objs.iter().zip(rows) {
         let d = obj.bind(py).getattr(intern!(py, "__dict__"))?;
         let d = d.cast::<PyDict>()?;
-        for ((name, v), w) in info.names.iter().zip(row.iter()).zip(write) {
-            if *w {
-                d.set_item(name.bind(py), to_py::value(py, v)?)?;
-            }
+        for (v, &i) in row.iter().zip(fields) {
+            d.set_item(info.names[i].bind(py), to_py::value(py, v)?)?;
         }
         if d.contains(intern!(py, "_chakra_new"))? {
             d.del_item(intern!(py, "_chakra_new"))?;
@@ -570,8 +568,10 @@ impl ModelHandle {
     }
 
     /// Inserts `objs` in one statement (chunked when large) and writes generated columns
-    /// back into them. Fields left `None` that the database fills (auto-increment keys,
-    /// `now()` defaults) are left out when every object leaves them `None`.
+    /// back into them: the key, and each field whose value the objects do not already hold
+    /// as stored (`reads_back_as_sent`). Fields left `None` that the database fills
+    /// (auto-increment keys, `now()` defaults) are left out when every object leaves them
+    /// `None`.
     ///
     /// `conflict` = `(unique_fields, update_fields)` makes it an upsert: conflicting rows
     /// get `update_fields` from the proposed row (written back), or, with no update
@@ -654,7 +654,7 @@ impl ModelHandle {
                 Finish::Created(
                     self.info.clone(),
                     objs.into_iter().map(|o| o.unbind()).collect(),
-                    vec![true; meta.fields.len()],
+                    (0..meta.fields.len()).collect(),
                 )
             };
             return Ok(Job::new(
@@ -670,12 +670,19 @@ impl ModelHandle {
                 Finish::Nothing,
             ));
         }
+        // Only the key and the fields the objects do not already hold as stored come back
+        // (less to return, decode and convert); the key always does, so every object is
+        // marked saved.
+        let back: Vec<usize> = (0..meta.fields.len())
+            .filter(|&i| !as_sent[i] || meta.fields[i].primary_key)
+            .collect();
+        ins.returning = back.iter().map(|&i| ins.returning[i].clone()).collect();
         Ok(Job::new(
             Op::Fetch(target_of(target)?, Statement::Insert(ins)),
             Finish::Created(
                 self.info.clone(),
                 objs.into_iter().map(|o| o.unbind()).collect(),
-                as_sent.iter().map(|s| !s).collect(),
+                back,
             ),
         ))
     }
