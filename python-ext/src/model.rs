@@ -171,9 +171,10 @@ pub fn write_back(
 
 /// True when `obj`, inserted into a field of type `ty`, reads back as an equal object of
 /// the same type: `str` in a text field, `int` in an integer field, `bool` in a boolean
-/// field, `float` in a float field, `None` in any (exact types; a subclass, or a value the
-/// field converts, such as a naive datetime made UTC or a decimal rounded to the scale, is
-/// written back from the row).
+/// field, `float` in a float field, a `datetime` in UTC (`timezone.utc`) in a datetime
+/// field, `None` in any (exact types; a subclass, or a value the field converts, such as a
+/// naive datetime made UTC or a decimal rounded to the scale, is written back from the
+/// row).
 fn reads_back_as_sent(ty: &FieldType, obj: &Bound<'_, PyAny>) -> bool {
     obj.is_none()
         || match ty {
@@ -181,8 +182,25 @@ fn reads_back_as_sent(ty: &FieldType, obj: &Bound<'_, PyAny>) -> bool {
             FieldType::Integer | FieldType::BigInteger => obj.is_exact_instance_of::<PyInt>(),
             FieldType::Boolean => obj.is_exact_instance_of::<PyBool>(),
             FieldType::Float => obj.is_exact_instance_of::<PyFloat>(),
+            FieldType::DateTime => is_utc_datetime(obj),
             _ => false,
         }
+}
+
+/// True for an exact `datetime` whose `tzinfo` is `datetime.timezone.utc`: stored as that
+/// instant with microseconds, read back as an equal `datetime` with the same `tzinfo`.
+fn is_utc_datetime(obj: &Bound<'_, PyAny>) -> bool {
+    use pyo3::types::{PyDateTime, PyTzInfo, PyTzInfoAccess};
+    if !obj.is_exact_instance_of::<PyDateTime>() {
+        return false;
+    }
+    let Ok(dt) = obj.cast::<PyDateTime>() else {
+        return false;
+    };
+    match (dt.get_tzinfo(), PyTzInfo::utc(obj.py())) {
+        (Some(tz), Ok(utc)) => tz.is(&*utc),
+        _ => false,
+    }
 }
 
 pub(crate) fn field_type(spec: &Bound<'_, PyAny>) -> PyResult<FieldType> {

@@ -58,6 +58,18 @@ async def test_bulk_create_leaves_objects_holding_what_was_stored(db: object) ->
     assert objs[0].price == Decimal("1.50")
     assert objs[0].at is not None and objs[0].at.tzinfo is not None
 
+    # Datetimes already in UTC (with microseconds) are what is stored: they stay in place.
+    from datetime import timezone
+
+    aware = [
+        Thing(name=f"aware{i}", at=datetime(2024, 5, 2, 1, 2, 3, 456789 + i, tzinfo=timezone.utc))
+        for i in range(3)
+    ]
+    await Thing.objects.bulk_create(aware)
+    again = await Thing.objects.filter(name__startswith="aware").order_by("id").all()
+    assert [(a.id, a.at) for a in aware] == [(b.id, b.at) for b in again]
+    assert all(a.at is not None and a.at.tzinfo is timezone.utc for a in aware)
+
 
 async def test_bulk_create_large_batches_are_chunked(db: object) -> None:
     objs = [User(username=f"u{i}", email="e") for i in range(6000)]
