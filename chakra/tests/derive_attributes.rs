@@ -313,10 +313,10 @@ async fn attributes_behave_on_both_backends() {
         };
         let q = chakra::CompiledQuery {
             dialect: d,
-            parts: vec![idx_sql.into()],
+            parts: vec![idx_sql.into()].into(),
             binds: vec![],
             cacheable: true,
-            output: vec![chakra::dsl::ValueType::I64],
+            output: vec![chakra::dsl::ValueType::I64].into(),
         };
         assert_eq!(
             pool.fetch_compiled(&q).await.unwrap(),

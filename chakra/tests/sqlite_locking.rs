@@ -47,16 +47,16 @@ fn balance(id: i64) -> Statement {
 fn raw_int(sql: &str) -> CompiledQuery {
     CompiledQuery {
         dialect: Dialect::Sqlite,
-        parts: vec![sql.to_owned()],
+        parts: vec![sql.to_owned()].into(),
         binds: vec![],
         cacheable: false,
-        output: vec![ValueType::I64],
+        output: vec![ValueType::I64].into(),
     }
 }
 
 fn raw_text(sql: &str) -> CompiledQuery {
     CompiledQuery {
-        output: vec![ValueType::Text],
+        output: vec![ValueType::Text].into(),
         ..raw_int(sql)
     }
 }

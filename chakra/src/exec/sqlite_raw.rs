@@ -28,6 +28,7 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::ffi::{c_char, c_int, CStr};
 use std::ptr::NonNull;
+use std::sync::Arc;
 
 /// Why running a statement failed: the database's error (as diesel would have reported it)
 /// or a cell that does not read as its declared type.
@@ -140,6 +141,11 @@ const MAX_CACHED: usize = 512;
 pub struct RawStatements {
     db: NonNull<ffi::sqlite3>,
     cache: HashMap<String, Stmt>,
+    /// Cached statements by the address of their compiled text pieces (a statement shape
+    /// from [`crate::sql::cache`] hands every execution the same pieces): found without
+    /// assembling and hashing the text. Each entry holds the pieces, so the address stays
+    /// theirs; emptied whenever `cache` is.
+    by_parts: HashMap<usize, (Arc<[String]>, NonNull<ffi::sqlite3_stmt>)>,
     /// The SQL text of the statement being looked up (reused between statements).
     key: String,
     /// Text forms of values bound for the statement running now (timestamps, decimals…),
@@ -160,6 +166,7 @@ impl RawStatements {
         RawStatements {
             db: db.0,
             cache: HashMap::new(),
+            by_parts: HashMap::new(),
             key: String::with_capacity(256),
             scratch: Vec::new(),
             prepared: 0,
@@ -168,6 +175,7 @@ impl RawStatements {
 
     /// Finalizes every cached statement (before the connection closes).
     pub fn clear(&mut self) {
+        self.by_parts.clear();
         self.cache.clear();
     }
 
@@ -220,6 +228,12 @@ impl RawStatements {
         q: &CompiledQuery,
         f: impl FnOnce(&mut Running<'_>) -> Result<T, RunError>,
     ) -> Result<T, RunError> {
+        let by_parts = Arc::as_ptr(&q.parts) as *const String as usize;
+        if q.cacheable {
+            if let Some(&(_, stmt)) = self.by_parts.get(&by_parts) {
+                return self.run_on(stmt, None, f);
+            }
+        }
         self.key.clear();
         for (i, part) in q.parts.iter().enumerate() {
             self.key.push_str(part);
@@ -238,6 +252,7 @@ impl RawStatements {
                     let s = s?;
                     let p = s.0;
                     if self.cache.len() >= MAX_CACHED {
+                        self.by_parts.clear();
                         self.cache.clear();
                     }
                     self.cache.insert(self.key.clone(), s);
@@ -253,6 +268,20 @@ impl RawStatements {
             owned = Some(s);
             p
         };
+        if q.cacheable && self.by_parts.len() < MAX_CACHED {
+            self.by_parts.insert(by_parts, (Arc::clone(&q.parts), stmt));
+        }
+        self.run_on(stmt, owned, f)
+    }
+
+    /// Runs `f` on `stmt`, then resets it and clears its bindings; `owned` (an uncached
+    /// statement) is finalized after.
+    fn run_on<T>(
+        &mut self,
+        stmt: NonNull<ffi::sqlite3_stmt>,
+        owned: Option<Stmt>,
+        f: impl FnOnce(&mut Running<'_>) -> Result<T, RunError>,
+    ) -> Result<T, RunError> {
         let mut running = Running {
             db: self.db.as_ptr(),
             stmt: stmt.as_ptr(),

@@ -43,7 +43,7 @@ pub fn raw(d: Dialect, parts: &[&str], binds: Vec<Value>, output: Vec<ValueType>
         parts: parts.iter().map(|s| (*s).to_owned()).collect(),
         binds,
         cacheable: false,
-        output,
+        output: output.into(),
     }
 }
 

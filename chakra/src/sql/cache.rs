@@ -111,13 +111,13 @@ pub fn compile_shape(
                 HITS.fetch_add(1, Ordering::Relaxed);
                 return Ok(CompiledQuery {
                     dialect: e.query.dialect,
-                    parts: e.query.parts.clone(),
+                    parts: Arc::clone(&e.query.parts),
                     binds: values
                         .into_iter()
                         .map(|v| storage_form(shape.dialect, v))
                         .collect(),
                     cacheable: true,
-                    output: e.query.output.clone(),
+                    output: Arc::clone(&e.query.output),
                 });
             }
         }

@@ -18,6 +18,7 @@ pub mod statement;
 pub mod writer;
 
 use chakra_dsl::{Insert, Result, Statement, Value, ValueType};
+use std::sync::Arc;
 
 /// The SQL dialects Chakra compiles to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -34,15 +35,16 @@ pub enum Dialect {
 pub struct CompiledQuery {
     /// The dialect it was compiled for.
     pub dialect: Dialect,
-    /// SQL text pieces.
-    pub parts: Vec<String>,
+    /// SQL text pieces (shared: a cached statement shape hands out the same pieces to
+    /// every execution).
+    pub parts: Arc<[String]>,
     /// Bound values, already in the backend's storage form.
     pub binds: Vec<Value>,
     /// False when the SQL text varies with the data (the prepared-statement cache must not
     /// keep it).
     pub cacheable: bool,
-    /// How to decode each returned column.
-    pub output: Vec<ValueType>,
+    /// How to decode each returned column (shared, as `parts`).
+    pub output: Arc<[ValueType]>,
 }
 
 impl CompiledQuery {

@@ -9,6 +9,7 @@
 
 use super::{sqlite_values, CompiledQuery, Dialect};
 use chakra_dsl::{Error, Result, Value};
+use std::sync::Arc;
 
 /// How placeholders are written in raw SQL text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,10 +231,10 @@ pub fn compile_raw(
     };
     Ok(CompiledQuery {
         dialect,
-        parts: raw.parts,
+        parts: raw.parts.into(),
         binds,
         cacheable: false,
-        output: Vec::new(),
+        output: Arc::from([]),
     })
 }
 

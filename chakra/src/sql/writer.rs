@@ -56,10 +56,10 @@ impl SqlWriter {
         self.parts.push(self.current);
         CompiledQuery {
             dialect: self.dialect,
-            parts: self.parts,
+            parts: self.parts.into(),
             binds: self.binds,
             cacheable: self.cacheable,
-            output,
+            output: output.into(),
         }
     }
 }
