@@ -481,6 +481,24 @@ impl Env {
             "chakra executor" => Pool::execute(&self.pool, &chakra_insert(rows))
                 .await
                 .unwrap() as usize,
+            "tokio-postgres 10,000 INSERTs" => {
+                // One prepared single-row INSERT per row, pipelined, in a transaction (what
+                // asyncpg's `executemany` does).
+                self.pg.batch_execute("BEGIN").await.unwrap();
+                let futs = rows.iter().map(|r| async move {
+                    self.pg
+                        .query(
+                            &self.pg_ins_one,
+                            &[&r.username, &r.email, &r.active, &r.balance, &r.created_at],
+                        )
+                        .await
+                        .unwrap()
+                        .len()
+                });
+                let n = futures_util::future::join_all(futs).await.into_iter().sum();
+                self.pg.batch_execute("COMMIT").await.unwrap();
+                n
+            }
             "tokio-postgres unnest" => tokio_postgres::Client::execute(
                 &self.pg,
                 &self.pg_ins_unnest,
@@ -651,8 +669,13 @@ const WORKLOADS: [Workload; 6] = [
             "chakra executor",
             "tokio-postgres unnest",
             "tokio-postgres COPY",
+            "tokio-postgres 10,000 INSERTs",
         ],
-        bases: &["tokio-postgres COPY", "tokio-postgres unnest"],
+        bases: &[
+            "tokio-postgres 10,000 INSERTs",
+            "tokio-postgres COPY",
+            "tokio-postgres unnest",
+        ],
     },
 ];
 

@@ -12,6 +12,13 @@
 //!    objects and resolves the futures (`set_result` / `set_exception`), skipping futures
 //!    that were cancelled meanwhile.
 //!
+//! A read of model instances on a PostgreSQL pool (`.all()`, `Op::streams`) is one
+//! statement whose rows are handed to the loop in chunks of [`PART_ROWS`] as they are
+//! decoded: each chunk is queued like a completion and converted into instances by `drain`
+//! while the runtime thread reads the next, so conversion overlaps the read instead of
+//! following it. The future is resolved with the whole list when the statement ends, or
+//! with its error (converted chunks are dropped).
+//!
 //! After each job the runtime thread stays awake for a short window
 //! ([`crate::runtime::note_done`]), so the next submission does not have to wake it.
 //!
@@ -33,9 +40,11 @@
 //! turns this off.
 
 use crate::job::{Finish, Job, Outcome};
+use chakra::exec::Row;
 use chakra_dsl::Result;
 use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::types::PyList;
 use std::collections::HashMap;
 use std::future::Future;
 use std::io::{Read, Write};
@@ -44,15 +53,32 @@ use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+/// What a job hands to its loop: a chunk of rows (a streamed read, [`PART_ROWS`] rows at a
+/// time), or its outcome.
+enum Event {
+    Part(Vec<Row>),
+    Done(Result<Outcome>),
+}
+
+/// Rows per chunk of a streamed read: the loop converts a chunk into instances while the
+/// runtime thread reads and decodes the next (for PostgreSQL reads of model instances,
+/// `Op::streams`). Large enough that the wake-ups are few, small enough that the loop
+/// starts early.
+const PART_ROWS: usize = 1024;
+
 struct Shared {
-    queue: Mutex<Vec<(u64, Result<Outcome>)>>,
+    queue: Mutex<Vec<(u64, Event)>>,
     armed: AtomicBool,
     wake: UnixStream,
 }
 
 impl Shared {
     fn complete(&self, id: u64, out: Result<Outcome>) {
-        self.queue.lock().expect("queue lock").push((id, out));
+        self.push(id, Event::Done(out));
+    }
+
+    fn push(&self, id: u64, ev: Event) {
+        self.queue.lock().expect("queue lock").push((id, ev));
         if !self.armed.swap(true, Ordering::AcqRel) {
             // A full socket buffer means a wake-up is already pending: nothing to do.
             let _ = (&self.wake).write(&[1]);
@@ -60,12 +86,23 @@ impl Shared {
     }
 }
 
+/// A submitted job the loop waits on: its future, how its outcome is converted, its abort
+/// handle (PostgreSQL), and the instances converted so far from a streamed read's chunks.
+struct PendingJob {
+    future: Py<PyAny>,
+    finish: Finish,
+    abort: Option<tokio::task::AbortHandle>,
+    parts: Option<Py<PyList>>,
+    /// A chunk failed to convert: the future gets this error when the job ends.
+    failed: Option<PyErr>,
+}
+
 /// The completion side of one event loop (Python: `chakra._chakra.Completer`).
 #[pyclass(module = "chakra._chakra")]
 pub struct Completer {
     shared: Arc<Shared>,
     read: UnixStream,
-    pending: HashMap<u64, (Py<PyAny>, Finish, Option<tokio::task::AbortHandle>)>,
+    pending: HashMap<u64, PendingJob>,
     next_id: u64,
 }
 
@@ -132,13 +169,29 @@ impl Completer {
                     if !crate::runtime::spawn(task) {
                         return Err(crate::errors::to_py(crate::pools::closed()));
                     }
-                    self.pending.insert(id, (future, finish, None));
+                    self.pending.insert(
+                        id,
+                        PendingJob {
+                            future,
+                            finish,
+                            abort: None,
+                            parts: None,
+                            failed: None,
+                        },
+                    );
                     return Ok(id);
                 }
             }
         }
+        let streamed = op.streams() && finish.takes_parts();
         let task = async move {
-            let out = op.run().await;
+            let out = if streamed {
+                let parts = shared.clone();
+                op.run_in_parts(PART_ROWS, &mut |rows| parts.push(id, Event::Part(rows)))
+                    .await
+            } else {
+                op.run().await
+            };
             shared.complete(id, out);
             crate::runtime::note_done();
         };
@@ -153,14 +206,26 @@ impl Completer {
             }
             None
         };
-        self.pending.insert(id, (future, finish, abort));
+        self.pending.insert(
+            id,
+            PendingJob {
+                future,
+                finish,
+                abort,
+                parts: None,
+                failed: None,
+            },
+        );
         Ok(id)
     }
 
     /// Aborts job `id` if it is still running (its awaiting task was cancelled): its
     /// statement is cancelled on the server.
     fn cancel(&mut self, id: u64) {
-        if let Some((_, _, Some(abort))) = self.pending.get(&id) {
+        if let Some(PendingJob {
+            abort: Some(abort), ..
+        }) = self.pending.get(&id)
+        {
             abort.abort();
             self.pending.remove(&id);
         }
@@ -181,11 +246,32 @@ impl Completer {
         // Every queued future is resolved even if one of them fails to resolve; the first
         // such failure is reported to the loop afterwards.
         let mut first_err: Option<PyErr> = None;
-        for (id, out) in done {
-            let Some((future, finish, _)) = self.pending.remove(&id) else {
+        for (id, ev) in done {
+            let out = match ev {
+                Event::Part(rows) => {
+                    // A chunk of a streamed read: converted now, while the rest is read.
+                    if let Some(job) = self.pending.get_mut(&id) {
+                        if job.failed.is_none() {
+                            if let Err(e) = job.finish.apply_part(py, rows, &mut job.parts) {
+                                // Reported when the job ends: its future gets this error.
+                                job.parts = None;
+                                job.failed = Some(e);
+                            }
+                        }
+                    }
+                    continue;
+                }
+                Event::Done(out) => out,
+            };
+            let Some(job) = self.pending.remove(&id) else {
                 continue;
             };
-            if let Err(e) = resolve(py, future.bind(py), finish, out) {
+            let r = match (job.failed, job.parts) {
+                (Some(e), _) => fail(py, job.future.bind(py), e),
+                (None, Some(list)) => resolve_parts(py, job.future.bind(py), job.finish, list, out),
+                (None, None) => resolve(py, job.future.bind(py), job.finish, out),
+            };
+            if let Err(e) = r {
                 first_err.get_or_insert(e);
             }
         }
@@ -194,6 +280,43 @@ impl Completer {
         }
         Ok(())
     }
+}
+
+/// Sets `e` on the future (unless it was cancelled meanwhile).
+fn fail(py: Python<'_>, fut: &Bound<'_, PyAny>, e: PyErr) -> PyResult<()> {
+    if !fut.call_method0(intern!(py, "done"))?.is_truthy()? {
+        fut.call_method1(intern!(py, "set_exception"), (e.into_value(py),))?;
+    }
+    Ok(())
+}
+
+/// Resolves the future of a streamed read whose earlier chunks are already instances in
+/// `list`: the rows left are appended to it (or the job's error is set instead).
+fn resolve_parts(
+    py: Python<'_>,
+    fut: &Bound<'_, PyAny>,
+    finish: Finish,
+    list: Py<PyList>,
+    out: Result<Outcome>,
+) -> PyResult<()> {
+    if fut.call_method0(intern!(py, "done"))?.is_truthy()? {
+        return Ok(()); // cancelled while running
+    }
+    let res = match out {
+        Ok(Outcome::Rows(rest)) => {
+            let mut parts = Some(list);
+            finish
+                .apply_part(py, rest, &mut parts)
+                .map(|()| parts.map(|l| l.into_any()))
+        }
+        Ok(other) => finish.apply(py, other).map(Some),
+        Err(e) => Err(crate::errors::to_py_in(py, &e, None)),
+    };
+    match res {
+        Ok(v) => fut.call_method1(intern!(py, "set_result"), (v,))?,
+        Err(e) => fut.call_method1(intern!(py, "set_exception"), (e.into_value(py),))?,
+    };
+    Ok(())
 }
 
 /// Whether SQLite ops get their first poll on the loop thread (`CHAKRA_SQLITE_INLINE`,

@@ -197,6 +197,31 @@ fn tx_is(cell: &TxCell, d: chakra::Dialect) -> bool {
 }
 
 impl Op {
+    /// True when the op is a read whose rows can be handed over in chunks while later rows
+    /// are still arriving ([`Op::run_in_parts`]): a statement on a PostgreSQL pool.
+    pub fn streams(&self) -> bool {
+        matches!(self, Op::Fetch(Target::Pool(slot), Statement::Select(_)) if slot.is_postgres())
+    }
+
+    /// Runs the op; a read that [`Op::streams`] hands its rows to `each` in chunks of
+    /// `chunk` as they arrive, and its outcome holds the rows after the last chunk.
+    pub async fn run_in_parts(
+        self,
+        chunk: usize,
+        each: &mut (dyn FnMut(Vec<Row>) + Send),
+    ) -> Result<Outcome> {
+        match self {
+            Op::Fetch(Target::Pool(slot), stmt @ Statement::Select(_)) if slot.is_postgres() => {
+                let pool = slot.get().await?;
+                let q = pool.compile(&stmt)?;
+                Ok(Outcome::Rows(
+                    pool.fetch_compiled_chunked(&q, chunk, each).await?,
+                ))
+            }
+            other => other.run().await,
+        }
+    }
+
     /// True when the op is known to run on SQLite: its statements run inline (no I/O to
     /// wait for), so the bridge first polls it on the calling thread
     /// ([`crate::bridge::Completer::submit`]).
@@ -475,6 +500,32 @@ impl Drop for GcPause {
 }
 
 impl Finish {
+    /// True when rows can be converted a chunk at a time ([`Finish::apply_part`]): a plain
+    /// list of model instances.
+    pub fn takes_parts(&self) -> bool {
+        matches!(self, Finish::Models(_))
+    }
+
+    /// Converts one chunk of rows of a [`Finish::takes_parts`] job into instances appended
+    /// to `into` (created on the first chunk). Runs with the GIL.
+    pub fn apply_part(
+        &self,
+        py: Python<'_>,
+        rows: Vec<Row>,
+        into: &mut Option<Py<PyList>>,
+    ) -> PyResult<()> {
+        let Finish::Models(info) = self else {
+            return Ok(());
+        };
+        let _gc = (rows.len() >= 256).then(|| GcPause::new(py));
+        let list = into.get_or_insert_with(|| PyList::empty(py).unbind());
+        let list = list.bind(py);
+        for r in rows {
+            list.append(model::instance(py, info, r)?)?;
+        }
+        Ok(())
+    }
+
     /// Converts the outcome. Runs with the GIL, once per job.
     pub fn apply(self, py: Python<'_>, out: Outcome) -> PyResult<Py<PyAny>> {
         let _gc = match &out {

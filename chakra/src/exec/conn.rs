@@ -222,6 +222,50 @@ impl Conn {
         Ok(rows)
     }
 
+    /// Runs a statement that returns rows and hands them to `each` in chunks of `chunk` rows
+    /// as they are decoded, while later rows are still arriving; returns the rows after the
+    /// last full chunk. On PostgreSQL the rows are read as a stream; on SQLite (where the
+    /// statement runs inline anyway) every row comes back in the return value.
+    pub async fn fetch_chunked(
+        &mut self,
+        q: &CompiledQuery,
+        chunk: usize,
+        each: &mut (dyn FnMut(Vec<Row>) + Send),
+    ) -> Result<Vec<Row>> {
+        let Conn::Postgres(c, side) = self else {
+            return self.fetch(q).await;
+        };
+        let chunk = chunk.max(1);
+        let started = Instant::now();
+        let guard = side.guard(c);
+        let mut handed = 0;
+        let r: Result<Vec<Row>> = async {
+            use futures_util::TryStreamExt;
+            let mut rows = DynQuery(q)
+                .load_stream::<DynRow>(&mut **c)
+                .await
+                .map_err(|e| from_diesel(e, || q.sql()))?;
+            let mut buf = Vec::with_capacity(chunk);
+            while let Some(row) = rows
+                .try_next()
+                .await
+                .map_err(|e| from_diesel(e, || q.sql()))?
+            {
+                buf.push(coerce_row(row.0, &q.output)?);
+                if buf.len() == chunk {
+                    handed += chunk;
+                    each(std::mem::replace(&mut buf, Vec::with_capacity(chunk)));
+                }
+            }
+            Ok(buf)
+        }
+        .await;
+        guard.disarm();
+        let rest = r?;
+        trace(q, handed + rest.len(), started);
+        Ok(rest)
+    }
+
     /// Runs a statement and returns the number of affected rows.
     pub async fn execute(&mut self, q: &CompiledQuery) -> Result<u64> {
         let started = Instant::now();

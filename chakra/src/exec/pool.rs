@@ -381,6 +381,43 @@ impl Pool {
         self.run_one(q).await
     }
 
+    /// Runs an already compiled read and hands its rows to `each` in chunks of `chunk` rows
+    /// as they arrive (PostgreSQL, on a leased connection: the caller can convert one chunk
+    /// while the next is read); returns the rows after the last full chunk. Behind a
+    /// transaction pooler, and on SQLite, every row comes back in the return value. A
+    /// connection found dead before any row arrived is replaced, as for
+    /// [`Pool::fetch_compiled`]; once a chunk was handed over, an error is returned as is.
+    pub async fn fetch_compiled_chunked(
+        &self,
+        q: &CompiledQuery,
+        chunk: usize,
+        each: &mut (dyn FnMut(Vec<Row>) + Send),
+    ) -> Result<Vec<Row>> {
+        if self.behind_transaction_pooler() || self.dialect() != Dialect::Postgres {
+            return self.run_one(q).await;
+        }
+        let mut attempt = 0;
+        loop {
+            let mut lease = Lease::new(self.acquire().await?);
+            let mut handed = false;
+            let r = lease
+                .conn()
+                .fetch_chunked(q, chunk, &mut |rows| {
+                    handed = true;
+                    each(rows)
+                })
+                .await;
+            let conn = lease.finish();
+            if handed {
+                return r;
+            }
+            if !self.run_again(&r, conn, q, attempt) {
+                return r;
+            }
+            attempt += 1;
+        }
+    }
+
     /// Runs an already compiled statement and returns its rows with their column names
     /// (raw SQL). Behind a transaction pooler it runs in a transaction of its own; a
     /// connection found dead before a read ran is replaced, as for [`Pool::fetch_compiled`].
