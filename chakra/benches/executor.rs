@@ -363,6 +363,11 @@ impl Env {
                 let u = BenchUser::get(&self.pool, id).await.unwrap();
                 usize::from(u.id == id)
             }
+            "chakra pool checkout only" => {
+                let c = self.pool.acquire().await.unwrap();
+                drop(c);
+                1
+            }
             "chakra Model::get, held" => {
                 let mut t = self.held.lock().await;
                 let u = BenchUser::get(&mut *t, id).await.unwrap();
@@ -641,6 +646,7 @@ const WORKLOADS: [Workload; 6] = [
             "chakra",
             "chakra Model::get",
             "chakra Model::get, held",
+            "chakra pool checkout only",
             "diesel-async",
             "tokio-postgres",
         ],

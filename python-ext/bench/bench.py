@@ -1,11 +1,14 @@
 """Chakra against asyncpg, SQLAlchemy 2 (async ORM) and Tortoise ORM on one PostgreSQL.
 
-Workloads (the design's W2-W6), each the best of ``--repeat`` runs:
+Workloads (the design's W2-W6, and W7), each the best of ``--repeat`` runs:
   W2 bulk insert 10,000 rows      W3 fetch and materialise 10,000 rows
   W4 2,000 filtered queries (username startswith + a bool, ordered, limit 10)
   W5 5,000 get-by-primary-key
   W6 1,000 users with their 10,000 posts, prefetched (asyncpg: the same two queries by
      hand, grouped into lists; SQLAlchemy selectinload; Tortoise prefetch_related)
+  W7 2,000 rows read, changed and written back in one transaction (Chakra: a Session's
+     tracked objects, flushed as pipelined compare-and-set UPDATEs; asyncpg: the rows
+     fetched, then ``executemany`` of 2,000 UPDATEs); asyncpg and Chakra only
 plus the bridge's per-await cost with a query-free job. Every workload reports wall time and
 process CPU time (user + system of every thread of this process, Chakra's runtime thread and
 its spin included), each the best of the runs.
@@ -41,6 +44,7 @@ from chakra import (
     Integer,
     Model,
     OneToMany,
+    Session,
     String,
     _bridge,
     _chakra,
@@ -49,6 +53,7 @@ from chakra import (
 N_BULK = 10_000
 N_FILTER = 2_000
 N_GET = 5_000
+N_W7 = 2_000
 N_W6_USERS = 1_000
 N_W6_POSTS = 10
 NOW = datetime(2024, 1, 1, tzinfo=timezone.utc)
@@ -215,10 +220,19 @@ async def run_asyncpg(url: str, repeat: int) -> dict[str, float]:
         out = [(u, by_user.get(u["id"], [])) for u in users]
         check_w6(len(out), sum(len(ps) for _, ps in out))
 
+    async def w7() -> None:
+        async with conn.transaction():
+            rows = await conn.fetch(f"SELECT {COLS} FROM bench_users WHERE id <= $1", N_W7)
+            await conn.executemany(
+                "UPDATE bench_users SET balance = $1 WHERE id = $2",
+                [(r["balance"] + 1, r["id"]) for r in rows],
+            )
+
     res["W3"], res["W3 cpu"] = await best(w3, repeat)
     res["W4"], res["W4 cpu"] = await best(w4, repeat)
     res["W5"], res["W5 cpu"] = await best(w5, repeat)
     res["W6"], res["W6 cpu"] = await best(w6, repeat)
+    res["W7"], res["W7 cpu"] = await best(w7, repeat)
     await conn.close()
     return res
 
@@ -281,6 +295,15 @@ async def run_chakra(url: str, repeat: int) -> dict[str, float]:
         check_w6(len(users), sum(len(u.posts) for u in users))
 
     res["W6"], res["W6 cpu"] = await best(w6, repeat)
+
+    async def w7() -> None:
+        async with Session() as s:
+            users = await s.query(BenchUser).filter(id__lte=N_W7).all()
+            for u in users:
+                u.balance += 1
+            await s.commit()
+
+    res["W7"], res["W7 cpu"] = await best(w7, repeat)
     chakra.close()
     return res
 
@@ -470,7 +493,7 @@ async def run_tortoise(url: str, repeat: int) -> dict[str, float]:
 def table(results: dict[str, dict[str, float]], cpu: bool = False) -> str:
     """Seconds and ratios to asyncpg per workload: wall times, or with ``cpu`` CPU times."""
     base = results["asyncpg"]
-    keys = ["W2", "W3", "W4", "W5", "W6"]
+    keys = ["W2", "W3", "W4", "W5", "W6", "W7"]
     sfx = " cpu" if cpu else ""
     lines = [
         f"{'library':<26}" + "".join(f"{k:>20}" for k in keys),

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from . import _bridge, _chakra, config, errors
 from .fields import NOW, Field, ForeignKey, ManyToMany, Reverse, _Relation
 from .query import Manager
-from .types import BigInteger
+from .types import JSON, Array, BigInteger
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -88,6 +88,8 @@ class ModelBase(type):
         # What ``__init__`` starts a new object's ``__dict__`` from: every field's default
         # (a callable default is called per object, see ``_init_calls``) and the new mark.
         model._field_names = frozenset(fields)
+        # Fields whose values can change in place (JSON, arrays): a session deep-copies them.
+        model._mutable_fields = any(isinstance(f.type, (JSON, Array)) for f in fields.values())
         model._init_template = {
             k: None if _calls_default(f) else f.make_default() for k, f in fields.items()
         }
@@ -159,6 +161,7 @@ class Model(metaclass=ModelBase):
     __chakra__: ClassVar[_chakra.ModelHandle]
     _fields: ClassVar[dict[str, Field[Any]]]
     _field_names: ClassVar[frozenset[str]]
+    _mutable_fields: ClassVar[bool]
     _init_template: ClassVar[dict[str, Any]]
     _init_calls: ClassVar[tuple[tuple[str, Any], ...]]
     _relations: ClassVar[dict[str, _Relation]]

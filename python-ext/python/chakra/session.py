@@ -41,11 +41,13 @@ _Steps = Generator[_chakra.Job, Any, Any]
 
 
 def _snapshot(obj: Model) -> tuple[Any, ...]:
-    d = obj.__dict__
-    return tuple(
-        copy.deepcopy(v) if isinstance(v, (dict, list)) else v
-        for v in (d.get(k) for k in type(obj)._fields)
-    )
+    """The object's field values, in field order, as last read or written (JSON and array
+    values deep-copied, so changes made inside them are seen)."""
+    cls = type(obj)
+    values = tuple(map(obj.__dict__.get, cls._fields))
+    if not cls._mutable_fields:
+        return values
+    return tuple(copy.deepcopy(v) if isinstance(v, (dict, list)) else v for v in values)
 
 
 def _key_order(pk: Any) -> tuple[int, Any]:
