@@ -1,6 +1,9 @@
 """Chakra against asyncpg, SQLAlchemy 2 (async ORM) and Tortoise ORM on one PostgreSQL.
 
-Workloads (the design's W2-W6, and W7), each the best of ``--repeat`` runs:
+Workloads (the design's W1-W6, and W7), each the best of ``--repeat`` runs:
+  W1 2,000 new objects inserted in one transaction with their keys read back (Chakra: a
+     Session's ``add_all`` + ``commit``; asyncpg: 2,000 ``INSERT … RETURNING id`` one after
+     another); asyncpg and Chakra only
   W2 bulk insert 10,000 rows      W3 fetch and materialise 10,000 rows
   W4 2,000 filtered queries (username startswith + a bool, ordered, limit 10)
   W5 5,000 get-by-primary-key
@@ -54,6 +57,7 @@ N_BULK = 10_000
 N_FILTER = 2_000
 N_GET = 5_000
 N_W7 = 2_000
+N_W1 = 2_000
 N_W6_USERS = 1_000
 N_W6_POSTS = 10
 NOW = datetime(2024, 1, 1, tzinfo=timezone.utc)
@@ -228,11 +232,28 @@ async def run_asyncpg(url: str, repeat: int) -> dict[str, float]:
                 [(r["balance"] + 1, r["id"]) for r in rows],
             )
 
+    async def w1() -> None:
+        async with conn.transaction():
+            for u, e, c, a, b in (row(i) for i in range(N_W1)):
+                await conn.fetchval(
+                    "INSERT INTO bench_users (username, email, created_at, is_active, balance) "
+                    "VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    f"w1{u}",
+                    e,
+                    c,
+                    a,
+                    b,
+                )
+
+    async def drop_w1() -> None:
+        await conn.execute("DELETE FROM bench_users WHERE username LIKE 'w1%'")
+
     res["W3"], res["W3 cpu"] = await best(w3, repeat)
     res["W4"], res["W4 cpu"] = await best(w4, repeat)
     res["W5"], res["W5 cpu"] = await best(w5, repeat)
     res["W6"], res["W6 cpu"] = await best(w6, repeat)
     res["W7"], res["W7 cpu"] = await best(w7, repeat)
+    res["W1"], res["W1 cpu"] = await best(w1, repeat, drop_w1)
     await conn.close()
     return res
 
@@ -304,6 +325,21 @@ async def run_chakra(url: str, repeat: int) -> dict[str, float]:
             await s.commit()
 
     res["W7"], res["W7 cpu"] = await best(w7, repeat)
+
+    async def w1() -> None:
+        objs = [
+            BenchUser(username=f"w1{u}", email=e, created_at=c, is_active=a, balance=b)
+            for u, e, c, a, b in (row(i) for i in range(N_W1))
+        ]
+        async with Session() as s:
+            s.add_all(objs)
+            await s.commit()
+        assert objs[-1].id is not None
+
+    async def drop_w1() -> None:
+        await BenchUser.objects.filter(username__startswith="w1").delete()
+
+    res["W1"], res["W1 cpu"] = await best(w1, repeat, drop_w1)
     chakra.close()
     return res
 
@@ -493,7 +529,7 @@ async def run_tortoise(url: str, repeat: int) -> dict[str, float]:
 def table(results: dict[str, dict[str, float]], cpu: bool = False) -> str:
     """Seconds and ratios to asyncpg per workload: wall times, or with ``cpu`` CPU times."""
     base = results["asyncpg"]
-    keys = ["W2", "W3", "W4", "W5", "W6", "W7"]
+    keys = ["W1", "W2", "W3", "W4", "W5", "W6", "W7"]
     sfx = " cpu" if cpu else ""
     lines = [
         f"{'library':<26}" + "".join(f"{k:>20}" for k in keys),
