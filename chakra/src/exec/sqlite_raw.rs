@@ -268,7 +268,13 @@ impl RawStatements {
             owned = Some(s);
             p
         };
-        if q.cacheable && self.by_parts.len() < MAX_CACHED {
+        if q.cacheable {
+            // Statements compiled afresh for each call (a bulk insert's row statement) add
+            // entries no later call finds: start over when full (the statements themselves
+            // stay in `cache`).
+            if self.by_parts.len() >= MAX_CACHED {
+                self.by_parts.clear();
+            }
             self.by_parts.insert(by_parts, (Arc::clone(&q.parts), stmt));
         }
         self.run_on(stmt, owned, f)
