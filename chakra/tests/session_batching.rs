@@ -7,7 +7,7 @@
 mod blog;
 mod common;
 
-use blog::{blog, post, user, Tag, User};
+use blog::{blog, post, user, Post, Tag, User};
 use chakra::exec::log::{set_listener, StatementRecord};
 use chakra::prelude::*;
 use common::BOTH;
@@ -153,8 +153,9 @@ async fn session_commit_batches_new_rows_per_model() {
         writes(&log);
 
         // Keyed saves one after another: UPDATEs by key, pipelined on PostgreSQL. A save whose
-        // row is gone is inserted in its place and the saves after it are updated again, so
-        // the rows end as if each save had run alone, in order.
+        // row is gone undoes the pipeline (a savepoint) and the run is written one save at a
+        // time, the missing row inserted in its place: the rows end as if each save had run
+        // alone, in order.
         let mut renames: Vec<User> = users[10..20].to_vec();
         for (i, u) in renames.iter_mut().enumerate() {
             u.username = format!("renamed{i}");
@@ -180,14 +181,14 @@ async fn session_commit_batches_new_rows_per_model() {
         session.commit().await.unwrap();
         let w = writes(&log);
         let verbs: Vec<&str> = w.iter().map(|s| &s[..6]).collect();
-        // PostgreSQL sends the run's 13 UPDATEs at once, then inserts the missing row and
-        // updates the 8 rows after it again; SQLite runs them one at a time.
-        let sent_at_once = if d == chakra::Dialect::Postgres {
-            13
+        // PostgreSQL sends the run's 13 UPDATEs at once, rolls them back, then writes the run
+        // one save at a time; SQLite writes one at a time from the start.
+        let mut expected = if d == chakra::Dialect::Postgres {
+            vec!["UPDATE"; 13]
         } else {
-            5
+            Vec::new()
         };
-        let mut expected = vec!["UPDATE"; sent_at_once];
+        expected.extend(vec!["UPDATE"; 5]);
         expected.push("INSERT");
         expected.extend(vec!["UPDATE"; 8]);
         assert_eq!(verbs, expected, "{d:?}: {w:?}");
@@ -201,6 +202,43 @@ async fn session_commit_batches_new_rows_per_model() {
             "second",
             "{d:?}: saves of one row run in the order added"
         );
+
+        // A missing row that the saves after it reference (a foreign key): in the pipeline
+        // those UPDATEs fail on the reference, the run is rolled back to its savepoint and
+        // written one save at a time, and the commit succeeds, as the saves would one by one.
+        let mut owner = user("owner");
+        owner.id = 900_001;
+        let mut moved: Vec<Post> = (0..4).map(|i| post(&author, &format!("q{i}"))).collect();
+        Post::insert_many(&pool, &mut moved).await.unwrap();
+        writes(&log);
+        for p in moved.iter_mut() {
+            p.author_id = 900_001;
+        }
+        let session = Session::new(&pool);
+        session.add(&mut owner);
+        for p in moved.iter_mut() {
+            session.add(p);
+        }
+        session.commit().await.unwrap();
+        assert_eq!(User::get(&pool, 900_001).await.unwrap().username, "owner");
+        for p in &moved {
+            assert_eq!(
+                Post::get(&pool, p.id).await.unwrap().author_id,
+                900_001,
+                "{d:?}"
+            );
+        }
+        let w = writes(&log);
+        let verbs: Vec<&str> = w.iter().map(|s| &s[..6]).collect();
+        // PostgreSQL: the owner's UPDATE (no row), then the first post's fails on the foreign
+        // key (not logged), the savepoint is rolled back, and the run goes one by one.
+        let mut expected = if d == chakra::Dialect::Postgres {
+            vec!["UPDATE"]
+        } else {
+            Vec::new()
+        };
+        expected.extend(["UPDATE", "INSERT", "UPDATE", "UPDATE", "UPDATE", "UPDATE"]);
+        assert_eq!(verbs, expected, "{d:?}: {w:?}");
 
         // A keyed save that fails mid-run (a duplicate username) fails the commit with its
         // own error, not a later statement's, and writes nothing.

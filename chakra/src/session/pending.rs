@@ -9,11 +9,12 @@
 //! so the database sees the writes in an order equivalent to the order they were added.
 //!
 //! Saves of rows with a key (UPDATE by key, INSERT when no row has it) added one after
-//! another are written together: their UPDATEs are pipelined (on PostgreSQL all are sent
-//! before the first answer is read, one round trip for the run; the server still runs them
-//! one by one, in order, and each reports its own affected-row count). A save whose UPDATE
-//! found no row becomes an INSERT in its place, and the saves after it in the run are
-//! updated again, so the rows end as if each save had run alone. Deletes stay one statement each.
+//! another are written together: on PostgreSQL their UPDATEs are pipelined inside a
+//! savepoint (all sent before the first answer is read; the server still runs them one by
+//! one, in order, and each reports its own affected-row count). When one finds no row (its
+//! INSERT must run in its place) or fails, the run is rolled back to the savepoint and
+//! written one save at a time, so the outcome is always that of the saves run one by one.
+//! Deletes stay one statement each.
 
 use crate::exec::Transaction;
 use crate::model::{write, Model};
@@ -167,40 +168,48 @@ impl<'a> PendingWork<'a> {
         Ok(())
     }
 
-    /// Writes keyed saves (`items[i]` for each `i` of `idx`, in order): their UPDATEs by key
-    /// pipelined (one round trip on PostgreSQL for the lot). A save whose UPDATE found no row
-    /// is an INSERT instead, in its place: the saves after it are updated again after the
-    /// insert (an UPDATE of every field by key leaves the row as it would have been had it
-    /// run after the insert), so the database ends as if each save ran alone, in order.
+    /// Writes keyed saves (`items[i]` for each `i` of `idx`, in order), each an UPDATE by
+    /// key, or an INSERT when no row has the key.
+    ///
+    /// On PostgreSQL a run of [`PIPELINE_MIN`] or more is pipelined inside a savepoint: every
+    /// UPDATE is sent before the first answer is read (one round trip for the run, plus the
+    /// savepoint's two). When each found its row, the savepoint is released. When one found
+    /// none (its INSERT must run in its place, before the saves after it), or one failed,
+    /// the run is rolled back to the savepoint and written one save at a time: the database
+    /// always ends as if the saves had run one by one, in order, and a failure is the one
+    /// that order meets.
     async fn write_saves(&mut self, tx: &mut Transaction, idx: &[usize]) -> Result<()> {
-        // On SQLite nothing is saved by sending several at once: one at a time, so a missing
-        // row's INSERT runs before the saves after it (nothing is updated twice).
-        let at_once = match tx.dialect() {
-            crate::sql::Dialect::Sqlite => 1,
-            _ => idx.len(),
-        };
-        let mut rest = idx;
-        while !rest.is_empty() {
-            let run = &rest[..at_once.min(rest.len())];
-            let stmts = run
-                .iter()
-                .map(|&i| match &self.items[i] {
-                    Pending::Save(m) if !m.is_new() => m.update(),
-                    _ => Err(Error::InvalidQuery(
-                        "a batch of keyed saves holds a new row or a delete".into(),
-                    )),
-                })
-                .collect::<Result<Vec<Statement>>>()?;
-            let counts = tx.execute_pipelined(&stmts).await?;
-            let Some(k) = counts.iter().position(|&n| n == 0) else {
-                rest = &rest[run.len()..];
-                continue;
-            };
-            let i = rest[k];
-            if let Pending::Save(m) = &self.items[i] {
-                self.returned[i] = Some(m.insert(tx).await?);
+        if tx.dialect() == crate::sql::Dialect::Sqlite || idx.len() < PIPELINE_MIN {
+            return self.write_saves_one_by_one(tx, idx).await;
+        }
+        let stmts = idx
+            .iter()
+            .map(|&i| match &self.items[i] {
+                Pending::Save(m) if !m.is_new() => m.update(),
+                _ => Err(Error::InvalidQuery(
+                    "a run of keyed saves holds a new row or a delete".into(),
+                )),
+            })
+            .collect::<Result<Vec<Statement>>>()?;
+        tx.savepoint().await?;
+        match tx.execute_pipelined(&stmts).await {
+            Ok(counts) if counts.iter().all(|&n| n > 0) => tx.release_savepoint().await,
+            _ => {
+                tx.rollback_to_savepoint().await?;
+                self.write_saves_one_by_one(tx, idx).await
             }
-            rest = &rest[k + 1..];
+        }
+    }
+
+    /// Writes keyed saves one statement at a time: UPDATE by key, and INSERT when it found
+    /// no row.
+    async fn write_saves_one_by_one(&mut self, tx: &mut Transaction, idx: &[usize]) -> Result<()> {
+        for &i in idx {
+            if let Pending::Save(m) = &self.items[i] {
+                if tx.execute(&m.update()?).await? == 0 {
+                    self.returned[i] = Some(m.insert(tx).await?);
+                }
+            }
         }
         Ok(())
     }
@@ -221,6 +230,10 @@ impl<'a> PendingWork<'a> {
         self.items
     }
 }
+
+/// The fewest keyed saves in a run that are pipelined (below it, one round trip per save
+/// costs no more than the pipeline's savepoint and release).
+const PIPELINE_MIN: usize = 4;
 
 /// One step of a commit: a batched INSERT of new rows of one model (item indices, in the
 /// order added), a run of keyed saves written together (their UPDATEs pipelined), or a
