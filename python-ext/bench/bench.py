@@ -290,6 +290,9 @@ async def run_chakra(url: str, repeat: int) -> dict[str, float]:
         for i in range(N_GET):
             await BenchUser.objects.get(id=i % N_BULK + 1)
 
+    def w3_sync() -> None:
+        assert len(BenchUser.objects.all_sync()) == N_BULK
+
     def w4_sync() -> None:
         for i in range(N_FILTER):
             BenchUser.objects.filter(
@@ -308,6 +311,7 @@ async def run_chakra(url: str, repeat: int) -> dict[str, float]:
     async def sync_timer(fn: Callable[[], None]) -> None:
         fn()
 
+    res["W3 sync API"], res["W3 sync API cpu"] = await best(lambda: sync_timer(w3_sync), repeat)
     res["W4 sync API"], res["W4 sync API cpu"] = await best(lambda: sync_timer(w4_sync), repeat)
     res["W5 sync API"], res["W5 sync API cpu"] = await best(lambda: sync_timer(w5_sync), repeat)
 
