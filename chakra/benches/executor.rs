@@ -12,8 +12,12 @@
 //! `cargo bench -p chakra --bench executor -- --table-only` skips criterion; `--only <text>`
 //! keeps the table's workloads whose name contains the text.
 
+#[path = "common/bench_user.rs"]
+mod bench_user;
 #[path = "common/cpu.rs"]
 mod cpu;
+
+use bench_user::BenchUser;
 
 use chakra::dsl::*;
 use chakra::{compile, Dialect, Model, Pool};
@@ -46,19 +50,6 @@ struct NewUser {
 }
 
 type Tuple = (i64, String, String, bool, i64, DateTime<Utc>);
-
-/// `bench_users` as a derived model (`Model::get`).
-#[derive(Debug, Clone, chakra::Model)]
-#[chakra(table = "bench_users")]
-struct BenchUser {
-    #[chakra(primary_key, auto_increment)]
-    id: i64,
-    username: String,
-    email: String,
-    active: bool,
-    balance: i64,
-    created_at: DateTime<Utc>,
-}
 
 /// `bench_ins` as a derived model (`Session::add`).
 #[derive(Debug, Clone, chakra::Model)]

@@ -8,8 +8,12 @@
 //! with `--contender <name>`), three rounds, and prints wall and CPU time per get. Uses the
 //! `chakra_bench` database the executor bench creates (run that first).
 
+#[path = "common/bench_user.rs"]
+mod bench_user;
 #[path = "common/cpu.rs"]
 mod cpu;
+
+use bench_user::BenchUser;
 
 use chakra::{Model, Pool};
 use chrono::{DateTime, Utc};
@@ -17,19 +21,6 @@ use std::process::Command;
 use std::time::Instant;
 
 const GETS: i64 = 5_000;
-
-/// `bench_users`, as the executor bench creates it.
-#[derive(Debug, Clone, chakra::Model)]
-#[chakra(table = "bench_users")]
-struct BenchUser {
-    #[chakra(primary_key, auto_increment)]
-    id: i64,
-    username: String,
-    email: String,
-    active: bool,
-    balance: i64,
-    created_at: DateTime<Utc>,
-}
 
 fn url() -> String {
     let admin = std::env::var("CHAKRA_TEST_PG_URL")
