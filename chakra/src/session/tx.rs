@@ -187,23 +187,27 @@ impl Tx {
         }
         chakra_dsl::tracked::flush_order(&mut writes, |w| &w.table, |w| &w.key);
         let mut stmts = Vec::with_capacity(writes.len());
-        for w in &mut writes {
-            let stmt = std::mem::replace(&mut w.stmt, Err(Error::InvalidQuery(String::new())));
-            stmts.push(stmt?);
+        let mut rows = Vec::with_capacity(writes.len());
+        for w in writes {
+            stmts.push(w.stmt?);
+            rows.push((w.model, w.table, w.key));
         }
         let counts = {
             let mut guard = self.shared.conn.lock().await;
             let t = guard.as_mut().ok_or_else(ended)?;
             t.execute_pipelined(&stmts).await?
         };
-        if let Some(w) = counts.iter().position(|&n| n == 0).map(|k| &writes[k]) {
-            return Err(Error::ConcurrentUpdate {
-                model: w.model.to_owned(),
-                table: w.table.clone(),
-                key: w.key.to_string(),
-            });
+        match counts.iter().position(|&n| n == 0) {
+            Some(k) => {
+                let (model, table, key) = rows.swap_remove(k);
+                Err(Error::ConcurrentUpdate {
+                    model: model.to_owned(),
+                    table,
+                    key: key.to_string(),
+                })
+            }
+            None => Ok(()),
         }
-        Ok(())
     }
 
     async fn with_conn<T>(
