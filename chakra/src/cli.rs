@@ -75,10 +75,12 @@ pub enum Migrate {
     },
     /// Roll back applied migrations (the last one by default).
     #[command(
-        after_help = "Example:\n  chakra migrate rollback --steps 2\n  chakra migrate rollback --to users/0001_initial"
+        after_help = "Migrations are undone in the reverse of the order they were applied in.\n\nExample:\n  chakra migrate rollback --steps 2\n  chakra migrate rollback --to users/0001_initial\n  chakra migrate rollback --to posts/zero"
     )]
     Rollback {
-        /// Roll back everything applied after this migration, which stays applied.
+        /// Roll back the migrations of this migration's app applied after it (it stays
+        /// applied); `app/zero` rolls back the whole app. Refused, naming them, when a
+        /// migration of another app depends on one of them.
         #[arg(long, value_name = "ID", conflicts_with = "steps")]
         to: Option<String>,
         /// Roll back this many migrations, last applied first.

@@ -197,6 +197,7 @@ impl Migrator {
         history::lock(&mut conn, self.lock_timeout, &*self.notify).await?;
         let result = async {
             conn.batch_execute(&history::create_history_sql(d)).await?;
+            history::upgrade_history(&mut conn).await?;
             let h = self.usable(history::read_history(&mut conn).await?);
             let steps = planner(&self.graph, &h, d)?;
             let mut done = Vec::new();

@@ -1,6 +1,9 @@
 //! The `chakra_migrations` history table and the migration lock, on one connection.
 //!
-//! History: `(app, id, checksum, applied_at)`, primary key `(app, id)`. The lock: on
+//! History: `(app, id, checksum, applied_at, seq)`, primary key `(app, id)`; `seq` numbers
+//! the migrations in the order they were applied (rollback undoes the highest first). A
+//! history table written before `seq` existed gets the column under the lock, numbered by
+//! `applied_at` ([`upgrade_history`]). The lock: on
 //! PostgreSQL a session advisory lock, polled with `pg_try_advisory_lock` until a timeout,
 //! reporting who holds it (so the migrator must reach the server directly, not through a
 //! transaction pooler); on SQLite each migration runs in a `BEGIN IMMEDIATE` transaction,
@@ -30,6 +33,9 @@ pub struct HistoryRow {
     pub checksum: String,
     /// When it was applied (UTC).
     pub applied_at: chrono::DateTime<chrono::Utc>,
+    /// Its place in the order of application (1 for the first applied; rows recorded before
+    /// the history had this column are numbered by `applied_at`).
+    pub seq: i64,
 }
 
 /// A statement with binds, compiled by hand (`parts` around the binds).
@@ -55,8 +61,75 @@ pub fn create_history_sql(d: Dialect) -> String {
     };
     format!(
         "CREATE TABLE IF NOT EXISTS \"{HISTORY_TABLE}\" (\"app\" TEXT NOT NULL, \"id\" TEXT NOT NULL, \
-         \"checksum\" TEXT NOT NULL, \"applied_at\" {at} NOT NULL, PRIMARY KEY (\"app\", \"id\"))"
+         \"checksum\" TEXT NOT NULL, \"applied_at\" {at} NOT NULL, \"seq\" BIGINT, PRIMARY KEY (\"app\", \"id\"))"
     )
+}
+
+/// Does the history table have its `seq` column (tables written by older versions do not)?
+pub async fn has_seq(conn: &mut Conn) -> Result<bool> {
+    let d = conn.dialect();
+    let sql = match d {
+        Dialect::Postgres => {
+            "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() \
+             AND table_name = 'chakra_migrations' AND column_name = 'seq'"
+        }
+        Dialect::Sqlite => {
+            "SELECT count(*) FROM pragma_table_info('chakra_migrations') WHERE name = 'seq'"
+        }
+    };
+    let rows = conn
+        .fetch(&raw(d, &[sql], vec![], vec![ValueType::I64]))
+        .await?;
+    Ok(rows
+        .first()
+        .and_then(|r| r.first())
+        .and_then(Value::as_i64)
+        .unwrap_or(0)
+        > 0)
+}
+
+/// Brings a history table written by an older version up to date: adds `seq` and numbers
+/// the rows without one after those with one, by `applied_at` (then app and id), in one
+/// transaction (`BEGIN IMMEDIATE` on SQLite, so concurrent migrators do it once). Call it
+/// holding the migration lock; it changes nothing on an up-to-date table.
+pub async fn upgrade_history(conn: &mut Conn) -> Result<()> {
+    let d = conn.dialect();
+    conn.batch_execute(super::plan::begin_sql(d)).await?;
+    let result = async {
+        if !has_seq(conn).await? {
+            conn.batch_execute("ALTER TABLE \"chakra_migrations\" ADD COLUMN \"seq\" BIGINT")
+                .await?;
+        }
+        let q = raw(
+            d,
+            &["SELECT \"app\", \"id\", (SELECT coalesce(max(\"seq\"), 0) FROM \"chakra_migrations\") \
+               FROM \"chakra_migrations\" WHERE \"seq\" IS NULL ORDER BY \"applied_at\", \"app\", \"id\""],
+            vec![],
+            vec![ValueType::Text, ValueType::Text, ValueType::I64],
+        );
+        let rows = conn.fetch(&q).await?;
+        for (i, r) in rows.iter().enumerate() {
+            let base = r[2].as_i64().unwrap_or(0);
+            let q = raw(
+                d,
+                &[
+                    "UPDATE \"chakra_migrations\" SET \"seq\" = ",
+                    " WHERE \"app\" = ",
+                    " AND \"id\" = ",
+                    "",
+                ],
+                vec![Value::I64(base + i as i64 + 1), r[0].clone(), r[1].clone()],
+                vec![],
+            );
+            conn.execute(&q).await?;
+        }
+        conn.batch_execute("COMMIT").await
+    }
+    .await;
+    if result.is_err() {
+        let _ = conn.batch_execute("ROLLBACK").await;
+    }
+    result
 }
 
 /// Does the history table exist? (Read-only commands do not create it.)
@@ -83,13 +156,31 @@ pub async fn read_history(conn: &mut Conn) -> Result<Vec<HistoryRow>> {
         return Ok(Vec::new());
     }
     let d = conn.dialect();
+    // Rows without a seq (a table not yet upgraded, or rows an older version wrote) come
+    // after those with one, by time.
+    let seq = if has_seq(conn).await? {
+        "\"seq\""
+    } else {
+        "CAST(NULL AS BIGINT)"
+    };
+    let sql = format!(
+        "SELECT \"app\", \"id\", \"checksum\", \"applied_at\", {seq} FROM \"chakra_migrations\" \
+         ORDER BY ({seq} IS NULL), {seq}, \"applied_at\", \"app\", \"id\""
+    );
     let q = raw(
         d,
-        &["SELECT \"app\", \"id\", \"checksum\", \"applied_at\" FROM \"chakra_migrations\" ORDER BY \"applied_at\", \"app\", \"id\""],
+        &[&sql],
         vec![],
-        vec![ValueType::Text, ValueType::Text, ValueType::Text, ValueType::DateTime],
+        vec![
+            ValueType::Text,
+            ValueType::Text,
+            ValueType::Text,
+            ValueType::DateTime,
+            ValueType::I64,
+        ],
     );
     let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let mut last = 0;
     conn.fetch(&q)
         .await?
         .into_iter()
@@ -99,6 +190,10 @@ pub async fn read_history(conn: &mut Conn) -> Result<Vec<HistoryRow>> {
                 id: text(&r[1]),
                 checksum: text(&r[2]),
                 applied_at: *at,
+                seq: {
+                    last = r[4].as_i64().unwrap_or(last + 1).max(last + 1);
+                    last
+                },
             }),
             other => Err(Error::Decode {
                 column: "applied_at".into(),
@@ -108,17 +203,17 @@ pub async fn read_history(conn: &mut Conn) -> Result<Vec<HistoryRow>> {
         .collect()
 }
 
-/// Records an applied migration.
+/// Records an applied migration, numbered after every other (`seq`).
 pub async fn insert_history(conn: &mut Conn, app: &str, id: &str, checksum: &str) -> Result<()> {
     let d = conn.dialect();
     let q = raw(
         d,
         &[
-            "INSERT INTO \"chakra_migrations\" (\"app\", \"id\", \"checksum\", \"applied_at\") VALUES (",
+            "INSERT INTO \"chakra_migrations\" (\"app\", \"id\", \"checksum\", \"applied_at\", \"seq\") VALUES (",
             ", ",
             ", ",
             ", ",
-            ")",
+            ", (SELECT coalesce(max(\"seq\"), 0) + 1 FROM \"chakra_migrations\"))",
         ],
         vec![
             Value::Text(app.into()),

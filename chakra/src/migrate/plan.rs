@@ -73,12 +73,15 @@ pub fn begin_sql(d: Dialect) -> &'static str {
     }
 }
 
-/// What `rollback` undoes.
+/// What `rollback` undoes. Either way the migrations are undone in the reverse of the order
+/// they were applied in (the history's `seq`), and a rollback that would leave an applied
+/// migration without one of its dependencies is refused, naming it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RollbackTarget {
     /// The last N applied migrations.
     Steps(usize),
-    /// Everything applied that depends on this migration (`app/id` or `id`), which stays.
+    /// The applied migrations of this migration's app that come after it (`app/id` or `id`),
+    /// which stays applied; `app/zero` undoes every migration of the app.
     To(String),
 }
 
@@ -240,29 +243,58 @@ pub fn plan_rollback(
 ) -> MResult<Vec<Step>> {
     verify(graph, history)?;
     let mut remaining = applied_set(history);
-    let applied_desc: Vec<&LoadedMigration> = graph
-        .ordered
+    let mut recorded: Vec<&HistoryRow> = history.iter().collect();
+    recorded.sort_by_key(|h| h.seq);
+    let find = |app: &str, id: &str| {
+        graph
+            .ordered
+            .iter()
+            .find(|m| m.migration.app == app && m.migration.id == id)
+    };
+    // Applied migrations, last applied first.
+    let applied_desc: Vec<&LoadedMigration> = recorded
         .iter()
         .rev()
-        .filter(|m| remaining.contains(&m.migration.key()))
+        .filter_map(|h| find(&h.app, &h.id))
         .collect();
     let chosen: Vec<&LoadedMigration> = match target {
         RollbackTarget::Steps(n) => applied_desc.into_iter().take(*n).collect(),
         RollbackTarget::To(t) => {
-            let k = graph.find(t)?;
-            if !remaining.contains(&k) {
-                return Err(MigrationError::new(format!(
-                    "{}/{} is not applied; roll back to an applied migration",
-                    k.app, k.id
-                )));
-            }
-            let later = graph.descendants(&k);
+            let later: BTreeSet<Dependency> = match t.strip_suffix("/zero") {
+                Some(app) if !graph.ordered.iter().any(|m| m.migration.key().id == "zero") => {
+                    if !graph.ordered.iter().any(|m| m.migration.app == app) {
+                        return Err(MigrationError::new(format!("no app {app:?}")));
+                    }
+                    graph
+                        .ordered
+                        .iter()
+                        .filter(|m| m.migration.app == app)
+                        .map(|m| m.migration.key())
+                        .collect()
+                }
+                _ => {
+                    let k = graph.find(t)?;
+                    if !remaining.contains(&k) {
+                        return Err(MigrationError::new(format!(
+                            "{}/{} is not applied; roll back to an applied migration",
+                            k.app, k.id
+                        )));
+                    }
+                    graph
+                        .descendants(&k)
+                        .into_iter()
+                        .filter(|x| x.app == k.app)
+                        .collect()
+                }
+            };
             applied_desc
                 .into_iter()
                 .filter(|m| later.contains(&m.migration.key()))
                 .collect()
         }
     };
+    let chosen = dependants_first(chosen);
+    refuse_orphans(graph, &remaining, &chosen)?;
     let mut steps = Vec::new();
     for m in chosen {
         remaining.remove(&m.migration.key());
@@ -271,6 +303,59 @@ pub fn plan_rollback(
         steps.push(step(m, Direction::Rollback, plan));
     }
     Ok(steps)
+}
+
+/// Keeps the last-applied-first order, except that a migration is never undone before one
+/// that depends on it (history rows recorded before `seq` existed are ordered by time, which
+/// ties can blur).
+fn dependants_first(mut left: Vec<&LoadedMigration>) -> Vec<&LoadedMigration> {
+    let mut out = Vec::with_capacity(left.len());
+    while !left.is_empty() {
+        let free = left
+            .iter()
+            .position(|m| {
+                let k = m.migration.key();
+                !left.iter().any(|o| o.migration.dependencies.contains(&k))
+            })
+            .unwrap_or(0);
+        out.push(left.remove(free));
+    }
+    out
+}
+
+/// Refuses a rollback that would leave an applied migration whose dependency is undone.
+fn refuse_orphans(
+    graph: &Graph,
+    applied: &BTreeSet<Dependency>,
+    chosen: &[&LoadedMigration],
+) -> MResult<()> {
+    let undone: BTreeSet<Dependency> = chosen.iter().map(|m| m.migration.key()).collect();
+    let mut orphans = Vec::new();
+    for m in &graph.ordered {
+        let k = m.migration.key();
+        if !applied.contains(&k) || undone.contains(&k) {
+            continue;
+        }
+        for dep in m
+            .migration
+            .dependencies
+            .iter()
+            .filter(|x| undone.contains(x))
+        {
+            orphans.push(format!(
+                "{}/{} (applied) depends on {}/{}",
+                k.app, k.id, dep.app, dep.id
+            ));
+        }
+    }
+    if orphans.is_empty() {
+        return Ok(());
+    }
+    Err(MigrationError::new(format!(
+        "refusing to roll back: {}; roll those dependants back first (or choose a target that \
+         includes them)",
+        orphans.join(", ")
+    )))
 }
 
 #[cfg(test)]
@@ -295,6 +380,7 @@ mod tests {
             id: m.migration.id.clone(),
             checksum: m.checksum.clone(),
             applied_at: chrono::Utc::now(),
+            seq: i as i64 + 1,
         }
     }
 
