@@ -238,6 +238,10 @@ where
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
+    if let Some(problem) = dir_problem(&cli.command) {
+        eprintln!("{} {problem}", Style::detect().red("error:"));
+        return 2;
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -279,6 +283,63 @@ where
     }
 }
 
+/// The `--dir` of a command that reads migrations, when it is not a folder: a typo in a
+/// deploy script must not pass for "nothing to do". (`make` may create the folder.)
+fn dir_problem(cmd: &Command) -> Option<String> {
+    let Command::Migrate(m) = cmd;
+    let dir = match m {
+        Migrate::Make { .. } => return None,
+        Migrate::Apply { common, .. }
+        | Migrate::Rollback { common, .. }
+        | Migrate::Status { common }
+        | Migrate::Check { common }
+        | Migrate::Sql { common, .. } => &common.dir,
+        Migrate::Lint { dir, .. } | Migrate::Schema { dir, .. } => dir,
+    };
+    if dir.is_dir() {
+        None
+    } else if dir.exists() {
+        Some(format!(
+            "the migrations folder {} is not a folder (--dir)",
+            dir.display()
+        ))
+    } else {
+        Some(format!(
+            "the migrations folder {} does not exist (--dir; the default is ./migrations)",
+            dir.display()
+        ))
+    }
+}
+
+/// Says so when `dir` holds no migrations at all (true then).
+fn none_in(dir: &std::path::Path, out: Style) -> crate::Result<bool> {
+    if crate::migrate::load_dir(dir)?.is_empty() {
+        println!(
+            "{}",
+            out.dim(&format!("no migrations in {}", dir.display()))
+        );
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// The database URL a command uses (`--database-url`, else the default lookup).
+fn url_of(common: &Common) -> crate::Result<String> {
+    match &common.database_url {
+        Some(u) => Ok(u.clone()),
+        None => crate::config::default_url(),
+    }
+}
+
+/// The SQLite file of the URL when it does not exist: the read-only commands then answer
+/// for an empty database instead of creating it.
+fn absent_sqlite_file(common: &Common) -> crate::Result<Option<PathBuf>> {
+    Ok(match crate::config::DatabaseUrl::parse(&url_of(common)?)? {
+        crate::config::DatabaseUrl::SqliteFile(p) if !p.exists() => Some(p),
+        _ => None,
+    })
+}
+
 /// How a command that did not fail ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -310,6 +371,13 @@ pub async fn execute(cli: Cli, models: &[ModelMeta], out: Style) -> crate::Resul
             return make_cmd::make(&dir, models, opts, no_input, merge, check, out);
         }
         Migrate::Check { common } => {
+            if let Some(file) = absent_sqlite_file(&common)? {
+                return Err(crate::Error::Migration(format!(
+                    "the database file {} does not exist: there is nothing to check (apply \
+                     creates it)",
+                    file.display()
+                )));
+            }
             let m = migrator(&common, 60, out).await?;
             let mut problems = m.check_database().await?;
             if !models.is_empty() {
@@ -337,6 +405,9 @@ pub async fn execute(cli: Cli, models: &[ModelMeta], out: Style) -> crate::Resul
             return Ok(Outcome::Differs);
         }
         Migrate::Schema { out: file, dir } => {
+            if none_in(&dir, out)? {
+                return Ok(Outcome::Done);
+            }
             let graph = crate::migrate::Graph::new(crate::migrate::load_dir(&dir)?)?;
             let state = crate::migrate::State::replay(graph.ordered.iter().map(|m| &m.migration))?;
             let text = crate::migrate::schema_rs::schema_rs(&state);
@@ -350,6 +421,9 @@ pub async fn execute(cli: Cli, models: &[ModelMeta], out: Style) -> crate::Resul
             }
         }
         Migrate::Lint { migrations, dir } => {
+            if none_in(&dir, out)? {
+                return Ok(Outcome::Done);
+            }
             let graph = crate::migrate::Graph::new(crate::migrate::load_dir(&dir)?)?;
             let only = migrations
                 .iter()
@@ -376,6 +450,9 @@ pub async fn execute(cli: Cli, models: &[ModelMeta], out: Style) -> crate::Resul
             lock_timeout,
             common,
         } => {
+            if none_in(&common.dir, out)? {
+                return Ok(Outcome::Done);
+            }
             let m = migrator(&common, lock_timeout, out).await?;
             let done = m.apply(to.as_deref()).await?;
             report(&done, out);
@@ -386,11 +463,29 @@ pub async fn execute(cli: Cli, models: &[ModelMeta], out: Style) -> crate::Resul
             lock_timeout,
             common,
         } => {
+            if none_in(&common.dir, out)? {
+                return Ok(Outcome::Done);
+            }
             let m = migrator(&common, lock_timeout, out).await?;
             let done = m.rollback(&rollback_target(to, steps)).await?;
             report(&done, out);
         }
         Migrate::Status { common } => {
+            if none_in(&common.dir, out)? {
+                return Ok(Outcome::Done);
+            }
+            if let Some(file) = absent_sqlite_file(&common)? {
+                let graph = crate::migrate::Graph::new(crate::migrate::load_dir(&common.dir)?)?;
+                eprintln!(
+                    "{}",
+                    out.dim(&format!(
+                        "the database file {} does not exist yet: nothing is applied",
+                        file.display()
+                    ))
+                );
+                print_status(&plan::status(&graph, &[]), out);
+                return Ok(Outcome::Done);
+            }
             let m = migrator(&common, 60, out).await?;
             print_status(&m.status().await?, out);
         }
@@ -401,6 +496,20 @@ pub async fn execute(cli: Cli, models: &[ModelMeta], out: Style) -> crate::Resul
             dialect,
             common,
         } => {
+            if none_in(&common.dir, out)? {
+                return Ok(Outcome::Done);
+            }
+            let dialect = match (dialect, absent_sqlite_file(&common)?) {
+                (None, Some(_)) if rollback => {
+                    println!(
+                        "{}",
+                        out.dim("-- nothing to do (the database file does not exist)")
+                    );
+                    return Ok(Outcome::Done);
+                }
+                (None, Some(_)) => Some("sqlite".to_owned()),
+                (given, _) => given,
+            };
             let (steps, d) = match dialect {
                 Some(name) => {
                     let d = match name.to_ascii_lowercase().as_str() {
@@ -462,10 +571,7 @@ fn rollback_target(to: Option<String>, steps: Option<usize>) -> RollbackTarget {
 }
 
 async fn migrator(common: &Common, lock_timeout: u64, out: Style) -> crate::Result<Migrator> {
-    let url = match &common.database_url {
-        Some(u) => u.clone(),
-        None => crate::config::default_url()?,
-    };
+    let url = url_of(common)?;
     let migrations: Vec<LoadedMigration> = crate::migrate::load_dir(&common.dir)?;
     let pool = Pool::connect_with(
         &url,

@@ -57,9 +57,17 @@ impl Migrator {
         })
     }
 
-    /// A migrator over the migrations in `dir` (`migrations/`).
+    /// A migrator over the migrations in `dir` (`migrations/`); a `dir` that is not a folder
+    /// is an error naming it (a typo must not pass for "nothing to apply").
     pub fn from_dir(pool: Pool, dir: impl AsRef<Path>) -> Result<Migrator> {
-        Migrator::new(pool, load_dir(dir.as_ref())?)
+        let dir = dir.as_ref();
+        if !dir.is_dir() {
+            return Err(Error::Migration(format!(
+                "the migrations folder {} does not exist or is not a folder",
+                dir.display()
+            )));
+        }
+        Migrator::new(pool, load_dir(dir)?)
     }
 
     /// Sends progress messages to `f` (the CLI prints them on stderr).
