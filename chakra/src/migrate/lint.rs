@@ -181,13 +181,47 @@ pub fn check(op: &Operation, before: &State) -> Vec<(&'static str, String)> {
 
 /// Why `new` cannot hold every value `old` can, if it cannot.
 fn narrowing(old: &FieldMeta, new: &FieldMeta) -> Option<String> {
+    narrowing_type(&old.ty, &new.ty)
+}
+
+/// A type as a migration writes it, with its parameters: `String(50)`, `Decimal(10, 2)`,
+/// `Array(String(20))`.
+pub fn shown_type(t: &FieldType) -> String {
     use FieldType as T;
-    let name = |t: &FieldType| super::values::type_name(t);
-    let why = match (&old.ty, &new.ty) {
+    match t {
+        T::String {
+            max_length: Some(n),
+        } => format!("String({n})"),
+        T::Decimal {
+            precision: Some(p),
+            scale,
+        } => format!("Decimal({p}, {})", scale.unwrap_or(0)),
+        T::Array(inner) => format!("Array({})", shown_type(inner)),
+        other => super::values::type_name(other),
+    }
+}
+
+/// Why changing a column from `old` to `new` may not keep every value, comparing the types
+/// with their parameters (a longer `String`, a wider `Decimal` or integer is no narrowing).
+fn narrowing_type(old: &FieldType, new: &FieldType) -> Option<String> {
+    use FieldType as T;
+    let name = shown_type;
+    let why = match (old, new) {
         (a, b) if a == b => return None,
+        (T::Array(a), T::Array(b)) => {
+            return narrowing_type(a, b).map(|why| format!("the elements: {why}"))
+        }
+        (
+            T::String {
+                max_length: Some(a),
+            },
+            T::String {
+                max_length: Some(b),
+            },
+        ) if b >= a => return None,
         (T::BigInteger, T::Integer) => "BigInteger to Integer".to_owned(),
         (T::Float | T::Decimal { .. }, T::Integer | T::BigInteger) => {
-            format!("{} to {}: fractions are lost", name(&old.ty), name(&new.ty))
+            format!("{} to {}: fractions are lost", name(old), name(new))
         }
         (
             T::Text | T::String { max_length: None },
@@ -329,5 +363,55 @@ mod tests {
         );
         assert_eq!(codes(&op("type = \"RenameField\"\ntable = \"users\"\nname = \"username\"\nnew_name = \"login\"")), ["BC101"]);
         assert_eq!(RULES.len(), 8);
+    }
+
+    /// Issue 26, problem 10: types compare with their parameters.
+    #[test]
+    fn widening_is_not_narrowing_and_messages_show_parameters() {
+        let alter = |f: &str| {
+            format!(
+                "\n[[operations]]\ntype = \"AlterField\"\ntable = \"users\"\n[operations.field]\n{f}\n"
+            )
+        };
+        let username = |len: u32| {
+            alter(&format!(
+                "name = \"username\"\ntype = \"String\"\nmax_length = {len}\nunique = true"
+            ))
+        };
+        assert!(
+            codes(&username(120)).is_empty(),
+            "String(50) -> String(120)"
+        );
+        assert!(codes(&username(50)).is_empty());
+        let g = graph(&username(3));
+        let f = lint(&g, &[g.find("0002_x").unwrap()]).unwrap();
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].message.contains("String(50) to String(3)"),
+            "{}",
+            f[0].message
+        );
+        use FieldType as T;
+        let dec = |p, s| T::Decimal {
+            precision: Some(p),
+            scale: Some(s),
+        };
+        let st = |n| T::String {
+            max_length: Some(n),
+        };
+        assert_eq!(narrowing_type(&dec(10, 2), &dec(12, 2)), None);
+        assert!(narrowing_type(&dec(10, 2), &dec(8, 2)).is_some());
+        assert_eq!(
+            narrowing_type(&T::Array(Box::new(st(5))), &T::Array(Box::new(st(9)))),
+            None
+        );
+        assert_eq!(
+            narrowing_type(&T::Array(Box::new(st(9))), &T::Array(Box::new(st(5)))).as_deref(),
+            Some("the elements: String(9) to String(5)")
+        );
+        assert_eq!(
+            narrowing_type(&st(9), &T::Integer).as_deref(),
+            Some("String(9) to Integer: a different type")
+        );
     }
 }
