@@ -410,7 +410,10 @@ pub async fn execute(cli: Cli, models: &[ModelMeta], out: Style) -> crate::Resul
             }
             let graph = crate::migrate::Graph::new(crate::migrate::load_dir(&dir)?)?;
             let state = crate::migrate::State::replay(graph.ordered.iter().map(|m| &m.migration))?;
-            let text = crate::migrate::schema_rs::schema_rs(&state);
+            let (text, notes) = crate::migrate::schema_rs::schema_rs_with_notes(&state);
+            for n in &notes {
+                eprintln!("{} {n}", out.yellow("note:"));
+            }
             if file.as_os_str() == "-" {
                 print!("{text}");
             } else {
