@@ -323,9 +323,17 @@ fn parse_constraint(t: &Obj<'_, '_, '_>, in_op: bool) -> MResult<ConstraintDef> 
         "unique" => ConstraintKind::Unique {
             columns: t.req_columns("columns")?,
         },
-        "check" => ConstraintKind::Check {
-            check: t.req_str("check")?,
-        },
+        "check" => {
+            let check = t.req_str("check")?;
+            if let Err(why) = super::check_sql::check_expression(&check) {
+                let span = t.get("check").map(|v| v.span()).unwrap_or(t.span.clone());
+                return Err(t.ctx.err(
+                    span,
+                    &format!("check of constraint {name:?} is not one SQL expression: {why}"),
+                ));
+            }
+            ConstraintKind::Check { check }
+        }
         "foreign_key" => {
             let r = t.table("references")?.ok_or_else(|| {
                 t.err_here(

@@ -34,6 +34,7 @@ pub const RULES: &[(&str, &str)] = &[
     ("DT101", "a column's type is narrowed: values may not fit"),
     ("PG101", "an index is built without CONCURRENTLY on an existing table: PostgreSQL blocks writes to it meanwhile"),
     ("BC101", "a table or column is renamed: code still using the old name breaks"),
+    ("PT101", "a check constraint is raw SQL: nothing checks it means the same on PostgreSQL and SQLite"),
 ];
 
 /// Lints the migrations `only` names (all when empty), in graph order.
@@ -61,6 +62,13 @@ pub fn lint(graph: &Graph, only: &[Dependency]) -> MResult<Vec<Finding>> {
         }
     }
     Ok(out)
+}
+
+fn raw_check_msg(table: &str, name: &str, check: &str) -> String {
+    format!(
+        "check {name} on {table} is raw SQL ({check}): it runs as written on each database, \
+         which may read it differently (types, functions, text comparison); test it on both"
+    )
 }
 
 fn index_msg(table: &str) -> String {
@@ -136,6 +144,9 @@ pub fn check(op: &Operation, before: &State) -> Vec<(&'static str, String)> {
         }
         Operation::AddIndex { table, .. } => out.push(("PG101", index_msg(table))),
         Operation::AddConstraint { table, constraint } => {
+            if let ConstraintKind::Check { check } = &constraint.kind {
+                out.push(("PT101", raw_check_msg(table, &constraint.name, check)));
+            }
             if matches!(
                 constraint.kind,
                 ConstraintKind::Unique { .. } | ConstraintKind::Check { .. }
@@ -171,8 +182,16 @@ pub fn check(op: &Operation, before: &State) -> Vec<(&'static str, String)> {
                 ));
             }
         }
-        Operation::CreateModel { .. }
-        | Operation::RemoveIndex { .. }
+        Operation::CreateModel {
+            table, constraints, ..
+        } => {
+            for c in constraints {
+                if let ConstraintKind::Check { check } = &c.kind {
+                    out.push(("PT101", raw_check_msg(table, &c.name, check)));
+                }
+            }
+        }
+        Operation::RemoveIndex { .. }
         | Operation::RemoveConstraint { .. }
         | Operation::RunSql { .. } => {}
     }
@@ -353,7 +372,7 @@ mod tests {
         );
         assert_eq!(
             codes(&op("type = \"AddConstraint\"\ntable = \"users\"\nname = \"c\"\nkind = \"check\"\ncheck = \"id > 0\"")),
-            ["MF103"]
+            ["PT101", "MF103"]
         );
         assert_eq!(
             codes(&op(
@@ -362,7 +381,7 @@ mod tests {
             ["BC101"]
         );
         assert_eq!(codes(&op("type = \"RenameField\"\ntable = \"users\"\nname = \"username\"\nnew_name = \"login\"")), ["BC101"]);
-        assert_eq!(RULES.len(), 8);
+        assert_eq!(RULES.len(), 9);
     }
 
     /// Issue 26, problem 10: types compare with their parameters.

@@ -4,7 +4,8 @@
 //! - [`operations`] — [`Migration`] and [`Operation`], a parsed migration file.
 //! - [`format`](mod@format) — reading a file (errors name the file and line); [`writer`] — writing the
 //!   canonical text; [`values`] — type names and defaults as files write them.
-//! - [`checksum`](mod@checksum) — the checksum over the canonical content.
+//! - [`checksum`](mod@checksum) — the checksum over the canonical content; [`check_sql`] —
+//!   raw-SQL check constraints refused unless they are one balanced expression.
 //! - [`state`] — [`State`], the schema a list of migrations replays to (or models describe).
 //! - [`ddl`] — operations → SQL per dialect, forward and backward ([`Plan`]);
 //!   [`table_sql`] — CREATE TABLE/INDEX pieces and the names of implied constraints;
@@ -24,6 +25,7 @@
 
 pub mod apply;
 pub mod autodetect;
+pub mod check_sql;
 pub mod checksum;
 pub mod ddl;
 pub mod drift;

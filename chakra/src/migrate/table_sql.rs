@@ -74,7 +74,16 @@ pub fn column_def(
 pub fn constraint_sql(c: &ConstraintDef) -> MResult<String> {
     let body = match &c.kind {
         ConstraintKind::Unique { columns } => format!("UNIQUE ({})", q_list(columns)?),
-        ConstraintKind::Check { check } => format!("CHECK ({check})"),
+        ConstraintKind::Check { check } => {
+            // Files are checked when read; a state built in code is checked here.
+            super::check_sql::check_expression(check).map_err(|why| {
+                MigrationError::new(format!(
+                    "check of constraint {:?} is not one SQL expression: {why}",
+                    c.name
+                ))
+            })?;
+            format!("CHECK ({check})")
+        }
         ConstraintKind::ForeignKey {
             columns,
             table,
