@@ -66,7 +66,8 @@ pub enum Migrate {
         /// Stop after this migration (`app/id`, or `id` when unambiguous).
         #[arg(long, value_name = "ID")]
         to: Option<String>,
-        /// Seconds to wait for another migrator's lock (PostgreSQL).
+        /// Seconds to wait for another migrator's lock (PostgreSQL's advisory lock, SQLite's
+        /// write lock).
         #[arg(long, value_name = "SECONDS", default_value_t = 60)]
         lock_timeout: u64,
         /// Options every command takes (`--dir`, `--database-url`, …).
@@ -86,7 +87,8 @@ pub enum Migrate {
         /// Roll back this many migrations, last applied first.
         #[arg(long, value_name = "N")]
         steps: Option<usize>,
-        /// Seconds to wait for another migrator's lock (PostgreSQL).
+        /// Seconds to wait for another migrator's lock (PostgreSQL's advisory lock, SQLite's
+        /// write lock).
         #[arg(long, value_name = "SECONDS", default_value_t = 60)]
         lock_timeout: u64,
         /// Options every command takes (`--dir`, `--database-url`, …).
@@ -576,10 +578,21 @@ fn rollback_target(to: Option<String>, steps: Option<usize>) -> RollbackTarget {
 async fn migrator(common: &Common, lock_timeout: u64, out: Style) -> crate::Result<Migrator> {
     let url = url_of(common)?;
     let migrations: Vec<LoadedMigration> = crate::migrate::load_dir(&common.dir)?;
+    // SQLite: each busy wait lasts at most a second, so the migrator says it is waiting
+    // for another applier early and stops at --lock-timeout.
+    let sqlite = !matches!(
+        crate::config::DatabaseUrl::parse(&url)?,
+        crate::config::DatabaseUrl::Postgres(_)
+    );
     let pool = Pool::connect_with(
         &url,
         crate::PoolOptions {
             max_size: 2,
+            statement_timeout: sqlite.then(|| {
+                Duration::from_secs(lock_timeout)
+                    .min(Duration::from_secs(1))
+                    .max(Duration::from_millis(50))
+            }),
             ..Default::default()
         },
     )

@@ -20,6 +20,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// A SQLite statement that gave up waiting for another connection's lock.
+fn sqlite_locked(e: &Error) -> bool {
+    matches!(e, Error::LockTimeout(_)) || e.to_string().contains("database is locked")
+}
+
 /// Receives progress messages (waiting for the lock, applying a migration).
 pub type Notify = Arc<dyn Fn(&str) + Send + Sync>;
 
@@ -28,7 +33,10 @@ pub type Notify = Arc<dyn Fn(&str) + Send + Sync>;
 pub struct Migrator {
     pool: Pool,
     graph: Graph,
-    /// How long `apply`/`rollback` wait for another migrator's lock (PostgreSQL).
+    /// How long `apply`/`rollback` wait for another migrator's lock: PostgreSQL's advisory
+    /// lock; on SQLite the database's write lock (checked after each busy wait of the pool,
+    /// `PoolOptions::statement_timeout`, so a pool with a long one waits at least that long;
+    /// the CLI's pool waits at most a second at a time).
     pub lock_timeout: Duration,
     /// Tolerate applied migrations whose files are gone (they are reported and left out);
     /// by default they are an error.
@@ -204,8 +212,24 @@ impl Migrator {
         let d = conn.dialect();
         history::lock(&mut conn, self.lock_timeout, &*self.notify).await?;
         let result = async {
-            conn.batch_execute(&history::create_history_sql(d)).await?;
-            history::upgrade_history(&mut conn).await?;
+            if !history::history_exists(&mut conn).await? {
+                let create = history::create_history_sql(d);
+                self.wait_for_write(&mut conn, &create, "create the history table")
+                    .await?;
+            }
+            if history::needs_upgrade(&mut conn).await? {
+                self.wait_for_write(&mut conn, begin_sql(d), "upgrade the history table")
+                    .await?;
+                let upgraded = async {
+                    history::upgrade_history(&mut conn).await?;
+                    conn.batch_execute("COMMIT").await
+                }
+                .await;
+                if let Err(e) = upgraded {
+                    let _ = conn.batch_execute("ROLLBACK").await;
+                    return Err(e);
+                }
+            }
             let h = self.usable(history::read_history(&mut conn).await?);
             let steps = planner(&self.graph, &h, d)?;
             let mut done = Vec::new();
@@ -241,6 +265,14 @@ impl Migrator {
         if fk_off {
             conn.batch_execute("PRAGMA foreign_keys = OFF").await?;
         }
+        if step.atomic {
+            if let Err(e) = self.begin(conn, step).await {
+                if fk_off {
+                    conn.batch_execute("PRAGMA foreign_keys = ON").await?;
+                }
+                return Err(e);
+            }
+        }
         let result = self.run_step_body(conn, step, d, fk_off).await;
         if let (Err(failed), true) = (&result, step.atomic) {
             if let Err(e) = conn.batch_execute("ROLLBACK").await {
@@ -269,6 +301,59 @@ impl Migrator {
                 step.key.app, step.key.id
             ))
         })
+    }
+
+    /// Begins a step's transaction (see [`Migrator::wait_for_write`]); a timeout says that
+    /// nothing of the step was applied.
+    async fn begin(&self, conn: &mut Conn, step: &Step) -> Result<()> {
+        let what = format!("start {}/{}", step.key.app, step.key.id);
+        self.wait_for_write(conn, begin_sql(conn.dialect()), &what)
+            .await
+            .map_err(|e| match e {
+                Error::Migration(m) => Error::Migration(format!(
+                    "{}: {m}; nothing of {}/{} was applied",
+                    step.path.display(),
+                    step.key.app,
+                    step.key.id
+                )),
+                other => other,
+            })
+    }
+
+    /// Runs a statement that needs SQLite's write lock (`BEGIN IMMEDIATE`, creating the
+    /// history table), which another applier holds while it applies a migration: the wait is
+    /// retried (each try lasting the pool's busy timeout) until [`Migrator::lock_timeout`],
+    /// said once, and a timeout is an error saying another process holds the lock, not that
+    /// a migration failed. On PostgreSQL it just runs the statement.
+    async fn wait_for_write(&self, conn: &mut Conn, sql: &str, what: &str) -> Result<()> {
+        let d = conn.dialect();
+        let started = std::time::Instant::now();
+        let mut told = false;
+        loop {
+            match conn.batch_execute(sql).await {
+                Ok(()) => return Ok(()),
+                Err(e) if d == Dialect::Sqlite && sqlite_locked(&e) => {
+                    let waited = started.elapsed();
+                    if waited >= self.lock_timeout {
+                        return Err(Error::Migration(format!(
+                            "could not {what} within {:.1}s: another process is applying \
+                             migrations (or writing) to this database and holds its write lock. \
+                             Run apply again when it is done, or wait longer with --lock-timeout",
+                            waited.as_secs_f64(),
+                        )));
+                    }
+                    if !told {
+                        (self.notify)(&format!(
+                            "waiting: another process is applying migrations (the database is \
+                             locked), up to {}s",
+                            self.lock_timeout.as_secs()
+                        ));
+                        told = true;
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// Runs a non-atomic step's statements one by one, recording progress after each, and
@@ -313,8 +398,7 @@ impl Migrator {
         fk_off: bool,
     ) -> Result<bool> {
         if step.atomic {
-            conn.batch_execute(begin_sql(d)).await?;
-            // Under the write lock: someone may have done this step since we planned.
+            // Begun by the caller (`begin`). Under the write lock: someone may have done this step since we planned.
             let h = history::read_history(conn).await?;
             let recorded = h
                 .iter()

@@ -88,48 +88,62 @@ pub async fn has_seq(conn: &mut Conn) -> Result<bool> {
         > 0)
 }
 
+/// Does the history table need [`upgrade_history`] (no `seq` column, or rows without one)?
+/// Read-only.
+pub async fn needs_upgrade(conn: &mut Conn) -> Result<bool> {
+    if !has_seq(conn).await? {
+        return Ok(true);
+    }
+    let d = conn.dialect();
+    let q = raw(
+        d,
+        &["SELECT count(*) FROM \"chakra_migrations\" WHERE \"seq\" IS NULL"],
+        vec![],
+        vec![ValueType::I64],
+    );
+    let rows = conn.fetch(&q).await?;
+    Ok(rows
+        .first()
+        .and_then(|r| r.first())
+        .and_then(Value::as_i64)
+        .unwrap_or(0)
+        > 0)
+}
+
 /// Brings a history table written by an older version up to date: adds `seq` and numbers
-/// the rows without one after those with one, by `applied_at` (then app and id), in one
-/// transaction (`BEGIN IMMEDIATE` on SQLite, so concurrent migrators do it once). Call it
-/// holding the migration lock; it changes nothing on an up-to-date table.
+/// the rows without one after those with one, by `applied_at` (then app and id). Run it in a
+/// transaction the caller began (`BEGIN IMMEDIATE` on SQLite, so concurrent migrators do it
+/// once) and commits, holding the migration lock; it changes nothing on an up-to-date table.
 pub async fn upgrade_history(conn: &mut Conn) -> Result<()> {
     let d = conn.dialect();
-    conn.batch_execute(super::plan::begin_sql(d)).await?;
-    let result = async {
-        if !has_seq(conn).await? {
-            conn.batch_execute("ALTER TABLE \"chakra_migrations\" ADD COLUMN \"seq\" BIGINT")
-                .await?;
-        }
+    if !has_seq(conn).await? {
+        conn.batch_execute("ALTER TABLE \"chakra_migrations\" ADD COLUMN \"seq\" BIGINT")
+            .await?;
+    }
+    let q = raw(
+        d,
+        &["SELECT \"app\", \"id\", (SELECT coalesce(max(\"seq\"), 0) FROM \"chakra_migrations\") \
+           FROM \"chakra_migrations\" WHERE \"seq\" IS NULL ORDER BY \"applied_at\", \"app\", \"id\""],
+        vec![],
+        vec![ValueType::Text, ValueType::Text, ValueType::I64],
+    );
+    let rows = conn.fetch(&q).await?;
+    for (i, r) in rows.iter().enumerate() {
+        let base = r[2].as_i64().unwrap_or(0);
         let q = raw(
             d,
-            &["SELECT \"app\", \"id\", (SELECT coalesce(max(\"seq\"), 0) FROM \"chakra_migrations\") \
-               FROM \"chakra_migrations\" WHERE \"seq\" IS NULL ORDER BY \"applied_at\", \"app\", \"id\""],
+            &[
+                "UPDATE \"chakra_migrations\" SET \"seq\" = ",
+                " WHERE \"app\" = ",
+                " AND \"id\" = ",
+                "",
+            ],
+            vec![Value::I64(base + i as i64 + 1), r[0].clone(), r[1].clone()],
             vec![],
-            vec![ValueType::Text, ValueType::Text, ValueType::I64],
         );
-        let rows = conn.fetch(&q).await?;
-        for (i, r) in rows.iter().enumerate() {
-            let base = r[2].as_i64().unwrap_or(0);
-            let q = raw(
-                d,
-                &[
-                    "UPDATE \"chakra_migrations\" SET \"seq\" = ",
-                    " WHERE \"app\" = ",
-                    " AND \"id\" = ",
-                    "",
-                ],
-                vec![Value::I64(base + i as i64 + 1), r[0].clone(), r[1].clone()],
-                vec![],
-            );
-            conn.execute(&q).await?;
-        }
-        conn.batch_execute("COMMIT").await
+        conn.execute(&q).await?;
     }
-    .await;
-    if result.is_err() {
-        let _ = conn.batch_execute("ROLLBACK").await;
-    }
-    result
+    Ok(())
 }
 
 /// Does the history table exist? (Read-only commands do not create it.)
