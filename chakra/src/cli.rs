@@ -70,6 +70,14 @@ pub enum Migrate {
         /// write lock).
         #[arg(long, value_name = "SECONDS", default_value_t = 60)]
         lock_timeout: u64,
+        /// PostgreSQL: how long each DDL statement may wait for a table lock (`5s`, `500ms`,
+        /// `2m`) before failing with a retryable error naming the table and who holds it; a
+        /// migration's own `lock_timeout` wins.
+        #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_ddl_timeout)]
+        ddl_lock_timeout: Duration,
+        /// PostgreSQL: try a migration that failed on a table lock again, up to N times.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        retry_lock: u32,
         /// Options every command takes (`--dir`, `--database-url`, …).
         #[command(flatten)]
         common: Common,
@@ -91,6 +99,14 @@ pub enum Migrate {
         /// write lock).
         #[arg(long, value_name = "SECONDS", default_value_t = 60)]
         lock_timeout: u64,
+        /// PostgreSQL: how long each DDL statement may wait for a table lock (`5s`, `500ms`,
+        /// `2m`) before failing with a retryable error naming the table and who holds it; a
+        /// migration's own `lock_timeout` wins.
+        #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_ddl_timeout)]
+        ddl_lock_timeout: Duration,
+        /// PostgreSQL: try a migration that failed on a table lock again, up to N times.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        retry_lock: u32,
         /// Options every command takes (`--dir`, `--database-url`, …).
         #[command(flatten)]
         common: Common,
@@ -453,12 +469,16 @@ pub async fn execute(cli: Cli, models: &[ModelMeta], out: Style) -> crate::Resul
         Migrate::Apply {
             to,
             lock_timeout,
+            ddl_lock_timeout,
+            retry_lock,
             common,
         } => {
             if none_in(&common.dir, out)? {
                 return Ok(Outcome::Done);
             }
-            let m = migrator(&common, lock_timeout, out).await?;
+            let mut m = migrator(&common, lock_timeout, out).await?;
+            m.ddl_lock_timeout = ddl_lock_timeout;
+            m.retry_lock = retry_lock;
             let done = m.apply(to.as_deref()).await?;
             report(&done, out);
         }
@@ -466,12 +486,16 @@ pub async fn execute(cli: Cli, models: &[ModelMeta], out: Style) -> crate::Resul
             to,
             steps,
             lock_timeout,
+            ddl_lock_timeout,
+            retry_lock,
             common,
         } => {
             if none_in(&common.dir, out)? {
                 return Ok(Outcome::Done);
             }
-            let m = migrator(&common, lock_timeout, out).await?;
+            let mut m = migrator(&common, lock_timeout, out).await?;
+            m.ddl_lock_timeout = ddl_lock_timeout;
+            m.retry_lock = retry_lock;
             let done = m.rollback(&rollback_target(to, steps)).await?;
             report(&done, out);
         }
@@ -543,6 +567,11 @@ pub async fn execute(cli: Cli, models: &[ModelMeta], out: Style) -> crate::Resul
         }
     }
     Ok(Outcome::Done)
+}
+
+fn parse_ddl_timeout(text: &str) -> Result<Duration, String> {
+    crate::migrate::format::parse_lock_timeout(text)
+        .ok_or_else(|| format!("{text:?} is not a duration above zero (write 5s, 500ms or 2m)"))
 }
 
 fn parse_renames(items: &[String]) -> crate::Result<crate::migrate::Renames> {

@@ -408,12 +408,19 @@ async fn sql_shows_what_apply_runs() {
         let ran = m.apply(None).await.unwrap();
         assert_eq!(planned, ran, "{d:?}");
         let script = planned[0].script(d);
+        let begin = match d {
+            Dialect::Postgres => {
+                assert_eq!(script[0], "SET lock_timeout = 5000", "{script:?}");
+                &script[1]
+            }
+            Dialect::Sqlite => &script[0],
+        };
         assert_eq!(
-            script.first().map(String::as_str),
-            Some(match d {
+            begin,
+            match d {
                 Dialect::Postgres => "BEGIN",
                 Dialect::Sqlite => "BEGIN IMMEDIATE",
-            })
+            }
         );
         assert_eq!(script.last().map(String::as_str), Some("COMMIT"));
     }

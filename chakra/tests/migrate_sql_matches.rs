@@ -80,6 +80,7 @@ fn ddl_only(seen: &Seen) -> Vec<String> {
         "pg_try_advisory_lock",
         "pg_advisory_unlock",
         "pg_backend_pid",
+        "client_connection_check_interval",
         "sqlite_master",
     ];
     std::mem::take(&mut *seen.lock().unwrap())

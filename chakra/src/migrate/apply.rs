@@ -38,6 +38,13 @@ pub struct Migrator {
     /// `PoolOptions::statement_timeout`, so a pool with a long one waits at least that long;
     /// the CLI's pool waits at most a second at a time).
     pub lock_timeout: Duration,
+    /// PostgreSQL: how long each DDL statement may wait for a table lock before failing with
+    /// a retryable [`Error::LockTimeout`] naming the table and the sessions holding it
+    /// (`SET lock_timeout`; a migration's own `lock_timeout` wins). Default 5 s.
+    pub ddl_lock_timeout: Duration,
+    /// PostgreSQL: how many times a migration that failed on a table lock is tried again
+    /// (after 0.5 s, 1 s, 1.5 s…). Default 0.
+    pub retry_lock: u32,
     /// Tolerate applied migrations whose files are gone (they are reported and left out);
     /// by default they are an error.
     pub ignore_missing: bool,
@@ -60,6 +67,8 @@ impl Migrator {
             pool,
             graph: Graph::new(migrations)?,
             lock_timeout: Duration::from_secs(60),
+            ddl_lock_timeout: Duration::from_secs(5),
+            retry_lock: 0,
             ignore_missing: false,
             notify: Arc::new(|_| {}),
         })
@@ -168,21 +177,29 @@ impl Migrator {
         Ok(super::drift::compare(&state, &db, conn.dialect()))
     }
 
+    /// Each step's lock timeout: its migration's own, else [`Migrator::ddl_lock_timeout`].
+    fn settle(&self, mut steps: Vec<Step>) -> Vec<Step> {
+        for s in &mut steps {
+            s.lock_timeout = Some(s.lock_timeout.unwrap_or(self.ddl_lock_timeout));
+        }
+        steps
+    }
+
     /// What `apply` would run now.
     pub async fn plan_apply(&self, to: Option<&str>) -> Result<Vec<Step>> {
         let h = self.usable(self.history().await?);
-        Ok(plan::plan_apply(&self.graph, &h, to, self.dialect())?)
+        Ok(self.settle(plan::plan_apply(&self.graph, &h, to, self.dialect())?))
     }
 
     /// What `rollback` would run now.
     pub async fn plan_rollback(&self, target: &RollbackTarget) -> Result<Vec<Step>> {
         let h = self.usable(self.history().await?);
-        Ok(plan::plan_rollback(
+        Ok(self.settle(plan::plan_rollback(
             &self.graph,
             &h,
             target,
             self.dialect(),
-        )?)
+        )?))
     }
 
     /// Applies pending migrations (up to and including `to` and its dependencies, when
@@ -211,6 +228,17 @@ impl Migrator {
         let mut conn = self.session_conn().await?;
         let d = conn.dialect();
         history::lock(&mut conn, self.lock_timeout, &*self.notify).await?;
+        if d == Dialect::Postgres {
+            // A killed migrator must leave nothing waiting on the server: the backend checks
+            // its client every second even while it waits for a lock (PostgreSQL 14+; older
+            // servers refuse the setting, and lock_timeout still bounds the wait).
+            if let Err(e) = conn
+                .batch_execute("SET client_connection_check_interval = 1000")
+                .await
+            {
+                tracing::debug!(target: "chakra::migrate", "client_connection_check_interval: {e}");
+            }
+        }
         let result = async {
             if !history::history_exists(&mut conn).await? {
                 let create = history::create_history_sql(d);
@@ -231,11 +259,31 @@ impl Migrator {
                 }
             }
             let h = self.usable(history::read_history(&mut conn).await?);
-            let steps = planner(&self.graph, &h, d)?;
+            let steps = self.settle(planner(&self.graph, &h, d)?);
             let mut done = Vec::new();
             for step in steps {
-                if self.run_step(&mut conn, &step).await? {
-                    done.push(step);
+                let mut attempt = 0;
+                loop {
+                    match self.run_step(&mut conn, &step).await {
+                        Ok(ran) => {
+                            if ran {
+                                done.push(step);
+                            }
+                            break;
+                        }
+                        Err(e @ Error::LockTimeout(_))
+                            if d == Dialect::Postgres && attempt < self.retry_lock =>
+                        {
+                            attempt += 1;
+                            (self.notify)(&format!(
+                                "{e}; trying again ({attempt} of {})",
+                                self.retry_lock
+                            ));
+                            tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt)))
+                                .await;
+                        }
+                        Err(e) => return Err(e),
+                    }
                 }
             }
             Ok(done)
@@ -244,6 +292,14 @@ impl Migrator {
         match &result {
             Err(Error::Connection(_)) => conn.discard(),
             _ => {
+                if d == Dialect::Postgres {
+                    if let Err(e) = conn
+                        .batch_execute("RESET lock_timeout; RESET client_connection_check_interval")
+                        .await
+                    {
+                        tracing::debug!(target: "chakra::migrate", "resetting timeouts: {e}");
+                    }
+                }
                 if let Err(e) = history::unlock(&mut conn).await {
                     tracing::warn!(target: "chakra::migrate", "releasing the migration lock: {e}");
                     conn.discard();
@@ -264,6 +320,9 @@ impl Migrator {
         (self.notify)(&format!("{verb} {}/{}", step.key.app, step.key.id));
         if fk_off {
             conn.batch_execute("PRAGMA foreign_keys = OFF").await?;
+        }
+        if d == Dialect::Postgres {
+            conn.batch_execute(&step.set_lock_timeout()).await?;
         }
         if step.atomic {
             if let Err(e) = self.begin(conn, step).await {
@@ -289,6 +348,11 @@ impl Migrator {
         if fk_off {
             conn.batch_execute("PRAGMA foreign_keys = ON").await?;
         }
+        if let Err(Error::LockTimeout(f)) = &result {
+            if d == Dialect::Postgres {
+                return Err(self.lock_timeout_error(conn, step, f).await);
+            }
+        }
         result.map_err(|e| {
             let file = step.path.display();
             let undone = if step.atomic {
@@ -300,6 +364,60 @@ impl Migrator {
                 "{file}: {verb} {}/{} failed ({undone}): {e}",
                 step.key.app, step.key.id
             ))
+        })
+    }
+
+    /// The error for a step whose statement gave up waiting for a table lock: which table,
+    /// held by which sessions (read after the rollback, from `pg_locks`), and what to do.
+    async fn lock_timeout_error(
+        &self,
+        conn: &mut Conn,
+        step: &Step,
+        failure: &chakra_dsl::Failure,
+    ) -> Error {
+        let tables = super::locks::tables_in(&step.plan.statements);
+        let holders = super::locks::holders(conn, &tables)
+            .await
+            .unwrap_or_default();
+        let table = holders
+            .first()
+            .map(|(t, _)| t.clone())
+            .or_else(|| failure.table.clone())
+            .or_else(|| tables.first().cloned());
+        let who = if holders.is_empty() {
+            match &table {
+                Some(t) => format!("table {t:?} was held by a session that has let go of it since"),
+                None => "the table was held by a session that has let go of it since".to_owned(),
+            }
+        } else {
+            holders
+                .iter()
+                .map(|(t, h)| format!("table {t:?} is held by pid {h}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let t = step.lock_timeout.unwrap_or(self.ddl_lock_timeout);
+        let verb = match step.direction {
+            Direction::Apply => "applying",
+            Direction::Rollback => "rolling back",
+        };
+        let undone = if step.atomic {
+            "nothing of it was applied"
+        } else {
+            "it is not atomic: the statements before stay applied and the next apply resumes"
+        };
+        Error::LockTimeout(chakra_dsl::Failure {
+            table,
+            sqlstate: Some("55P03".into()),
+            message: format!(
+                "{}: {verb} {}/{} waited longer than its lock_timeout ({:.1}s) for a lock: {who} \
+                 ({undone}); this is retryable: apply --retry-lock N tries again, or end \
+                 the blocking session",
+                step.path.display(),
+                step.key.app,
+                step.key.id,
+                t.as_secs_f64()
+            ),
         })
     }
 

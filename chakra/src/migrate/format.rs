@@ -8,6 +8,7 @@
 //! app = "users"
 //! dependencies = [["users", "0001_initial"]]   # optional
 //! atomic = false                                # optional, default true
+//! lock_timeout = "10s"                          # optional (PostgreSQL), default --ddl-lock-timeout
 //!
 //! [[operations]]
 //! type = "AddField"
@@ -45,10 +46,24 @@ pub fn parse_migration(text: &str, file: &str) -> MResult<Migration> {
         .table("migration")?
         .ok_or_else(|| MigrationError::at(file, Some(1), "no [migration] table (with id and app)"))?
         .renamed("[migration]".into());
-    head.only(&["id", "app", "dependencies", "atomic"])?;
+    head.only(&["id", "app", "dependencies", "atomic", "lock_timeout"])?;
     let id = head.req_str("id")?;
     let app = head.req_str("app")?;
     let atomic = head.bool("atomic")?.unwrap_or(true);
+    let lock_timeout = match head.str("lock_timeout")? {
+        None => None,
+        Some(text) => Some(
+            parse_lock_timeout(&text).ok_or_else(|| {
+                    let span = head.get("lock_timeout").map(|v| v.span()).unwrap_or(0..0);
+                    ctx.err(
+                        span,
+                        &format!(
+                            "lock_timeout = {text:?} is not a duration above zero (write \"5s\", \"500ms\" or \"2m\")"
+                        ),
+                    )
+                })?,
+        ),
+    };
     let mut dependencies = Vec::new();
     if let Some(v) = head.get("dependencies") {
         for item in ctx.array(v, "dependencies")? {
@@ -77,8 +92,19 @@ pub fn parse_migration(text: &str, file: &str) -> MResult<Migration> {
         app,
         dependencies,
         atomic,
+        lock_timeout,
         operations,
     })
+}
+
+/// A lock timeout: `5s`, `500ms`, `2m`, or a bare number of seconds; above zero.
+pub fn parse_lock_timeout(text: &str) -> Option<std::time::Duration> {
+    let t = text.trim();
+    let d = match t.parse::<u64>() {
+        Ok(secs) => std::time::Duration::from_secs(secs),
+        Err(_) => crate::config::parse_duration(t)?,
+    };
+    (!d.is_zero()).then_some(d)
 }
 
 const OPERATION_TYPES: &str = "CreateModel, DeleteModel, RenameModel, AddField, RemoveField, \

@@ -252,3 +252,23 @@ fn malformed_toml_and_missing_keys() {
     let e = err("[migration]\nid = \"1\"\napp = \"a\"\ndependencies = [\"users\"]\n");
     assert!(e.contains(":4:"), "{e}");
 }
+
+#[test]
+fn a_migrations_lock_timeout_parses_and_round_trips() {
+    let text = "[migration]\nid = \"0002_x\"\napp = \"a\"\nlock_timeout = \"1500ms\"\n";
+    let m = parse_migration(text, "f.toml").unwrap();
+    assert_eq!(m.lock_timeout, Some(std::time::Duration::from_millis(1500)));
+    let written = write_migration(&m);
+    assert!(written.contains("lock_timeout = \"1500ms\""), "{written}");
+    assert_eq!(parse_migration(&written, "f.toml").unwrap(), m);
+    let m = parse_migration(&text.replace("1500ms", "30"), "f.toml").unwrap();
+    assert_eq!(m.lock_timeout, Some(std::time::Duration::from_secs(30)));
+    assert!(write_migration(&m).contains("lock_timeout = \"30s\""));
+    let e = err(&text.replace("1500ms", "soon"));
+    assert!(
+        e.contains("0002_x.toml:4: lock_timeout = \"soon\" is not a duration"),
+        "{e}"
+    );
+    let e = err(&text.replace("1500ms", "0s"));
+    assert!(e.contains(":4:"), "{e}");
+}

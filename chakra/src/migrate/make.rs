@@ -282,6 +282,7 @@ pub fn make(
             app: app.clone(),
             dependencies: deps.into_iter().collect(),
             atomic: true,
+            lock_timeout: None,
             operations: ops,
         };
         out.push(NewMigration {
@@ -325,6 +326,7 @@ pub fn merge(migrations: &[LoadedMigration], dir: &Path) -> MResult<Vec<NewMigra
                 })
                 .collect(),
             atomic: true,
+            lock_timeout: None,
             operations: Vec::new(),
         };
         out.push(NewMigration {

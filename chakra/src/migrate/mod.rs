@@ -13,7 +13,8 @@
 //! - [`loader`] — reading `migrations/<app>/<NNNN>_<name>.toml`; [`graph`] — dependency
 //!   order, one leaf per app, `--to` targets.
 //! - [`plan`] — what `apply`/`rollback`/`status` do, from the files and the history (pure);
-//!   [`history`] — the `chakra_migrations` table and the lock; [`apply`] — [`Migrator`], the
+//!   [`history`] — the `chakra_migrations` table and the lock; [`locks`] — the tables a
+//!   step locks and who holds them (PostgreSQL `lock_timeout` errors); [`apply`] — [`Migrator`], the
 //!   only part that talks to a database.
 //! - [`autodetect`] — the operations between two states (migrations vs models), in an order
 //!   that applies; renames only when confirmed. [`make`](mod@make) — the next migration files.
@@ -36,6 +37,7 @@ pub mod history;
 pub mod introspect;
 pub mod lint;
 pub mod loader;
+pub mod locks;
 pub mod make;
 pub mod operations;
 pub mod plan;

@@ -29,6 +29,9 @@ pub struct Migration {
     /// False for a migration that cannot run inside a transaction (`CREATE INDEX
     /// CONCURRENTLY`); true (the default) runs the whole migration and its history row in one.
     pub atomic: bool,
+    /// PostgreSQL: how long each of its statements may wait for a table lock
+    /// (`lock_timeout = "10s"`); `None`: the migrator's (`--ddl-lock-timeout`, default 5 s).
+    pub lock_timeout: Option<std::time::Duration>,
     /// The operations, in order.
     pub operations: Vec<Operation>,
 }

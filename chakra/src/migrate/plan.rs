@@ -37,14 +37,24 @@ pub struct Step {
     pub atomic: bool,
     /// The DDL statements.
     pub plan: Plan,
+    /// PostgreSQL: how long each statement may wait for a table lock: the migration's own
+    /// `lock_timeout`, else the migrator's (`None`: [`DEFAULT_DDL_LOCK_TIMEOUT`]).
+    pub lock_timeout: Option<std::time::Duration>,
 }
+
+/// PostgreSQL: how long a migration's statement waits for a table lock unless the migration
+/// or the migrator says otherwise.
+pub const DEFAULT_DDL_LOCK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Step {
     /// Every statement the executor runs for this step, in order, except the history-row
     /// write (a bound INSERT or DELETE on `chakra_migrations`, just before `COMMIT`).
     pub fn script(&self, d: Dialect) -> Vec<String> {
         let fk_off = d == Dialect::Sqlite && self.plan.foreign_keys_off;
-        let mut out = Vec::with_capacity(self.plan.statements.len() + 5);
+        let mut out = Vec::with_capacity(self.plan.statements.len() + 6);
+        if d == Dialect::Postgres {
+            out.push(self.set_lock_timeout());
+        }
         if fk_off {
             out.push("PRAGMA foreign_keys = OFF".to_owned());
         }
@@ -62,6 +72,17 @@ impl Step {
             out.push("PRAGMA foreign_keys = ON".to_owned());
         }
         out
+    }
+}
+
+impl Step {
+    /// `SET lock_timeout = <ms>` (PostgreSQL), run before the step.
+    pub fn set_lock_timeout(&self) -> String {
+        let t = self.lock_timeout.unwrap_or(DEFAULT_DDL_LOCK_TIMEOUT);
+        format!(
+            "SET lock_timeout = {}",
+            t.as_millis().clamp(1, i32::MAX as u128)
+        )
     }
 }
 
@@ -202,6 +223,7 @@ fn step(m: &LoadedMigration, direction: Direction, plan: Plan) -> Step {
         direction,
         atomic: m.migration.atomic,
         plan,
+        lock_timeout: m.migration.lock_timeout,
     }
 }
 
@@ -396,6 +418,7 @@ mod tests {
         assert_eq!(
             rest[0].script(Dialect::Postgres),
             [
+                "SET lock_timeout = 5000",
                 "BEGIN",
                 "ALTER TABLE \"users\" ADD COLUMN \"bio\" TEXT",
                 "COMMIT"

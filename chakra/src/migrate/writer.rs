@@ -29,6 +29,15 @@ pub fn write_migration(m: &Migration) -> String {
     if !m.atomic {
         kv(&mut w, "atomic", "false");
     }
+    if let Some(t) = m.lock_timeout {
+        let ms = t.as_millis();
+        let text = if ms % 1000 == 0 {
+            format!("{}s", ms / 1000)
+        } else {
+            format!("{ms}ms")
+        };
+        kv(&mut w, "lock_timeout", &quote(&text));
+    }
     for op in &m.operations {
         w.push_str("\n[[operations]]\n");
         kv(&mut w, "type", &quote(op.type_name()));
