@@ -667,6 +667,10 @@ fn print_status(entries: &[StatusEntry], out: Style) {
                     out.red("[?]"),
                     "applied, but its file is missing".to_owned(),
                 ),
+                Status::PartlyApplied { done, total } => (
+                    out.yellow("[~]"),
+                    format!("partly applied: {done} of {total} steps (apply resumes it)"),
+                ),
             };
             println!("  {mark} {}  {}", e.key.id, out.dim(&note));
         }
@@ -683,13 +687,29 @@ fn print_sql(steps: &[Step], d: Dialect, out: Style) {
             Direction::Rollback => "deletes",
         };
         println!("-- {}/{} ({})", s.key.app, s.key.id, s.path.display());
+        if let Some(done) = s.resume_at {
+            println!(
+                "-- partly applied: {done} of {} steps ran; apply resumes after them",
+                s.plan.statements.len()
+            );
+        }
         let script = s.script(d);
-        let commit = script.iter().rposition(|x| x == "COMMIT");
-        for (i, stmt) in script.iter().enumerate() {
-            if Some(i) == commit || (commit.is_none() && i + 1 == script.len()) {
-                println!("-- then {what} the history row in chakra_migrations");
+        if s.atomic {
+            let commit = script.iter().rposition(|x| x == "COMMIT");
+            for (i, stmt) in script.iter().enumerate() {
+                if Some(i) == commit {
+                    println!("-- then {what} the history row in chakra_migrations");
+                }
+                println!("{stmt};");
             }
-            println!("{stmt};");
+        } else {
+            println!(
+                "-- not atomic: each statement is recorded in chakra_migration_progress once it ran"
+            );
+            for stmt in &script {
+                println!("{stmt};");
+            }
+            println!("-- then {what} the history row in chakra_migrations");
         }
         println!();
     }

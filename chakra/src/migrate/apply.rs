@@ -20,6 +20,14 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The key of a step's progress record (a rollback has its own).
+fn progress_id(step: &Step) -> String {
+    match step.direction {
+        Direction::Apply => step.key.id.clone(),
+        Direction::Rollback => format!("{} (rollback)", step.key.id),
+    }
+}
+
 /// A SQLite statement that gave up waiting for another connection's lock.
 fn sqlite_locked(e: &Error) -> bool {
     matches!(e, Error::LockTimeout(_)) || e.to_string().contains("database is locked")
@@ -150,9 +158,54 @@ impl Migrator {
             .collect()
     }
 
-    /// Every migration and where it stands; never changes anything.
+    /// Every migration and where it stands; never changes anything. A non-atomic migration
+    /// an earlier run left part-way is [`plan::Status::PartlyApplied`].
     pub async fn status(&self) -> Result<Vec<StatusEntry>> {
-        Ok(plan::status(&self.graph, &self.history().await?))
+        let mut conn = self.session_conn().await?;
+        let h = history::read_history(&mut conn).await?;
+        let mut entries = plan::status(&self.graph, &h);
+        let progress = history::read_all_progress(&mut conn).await?;
+        if progress.is_empty() {
+            return Ok(entries);
+        }
+        let pending = plan::plan_apply(&self.graph, &self.usable(h), None, self.dialect())
+            .unwrap_or_default();
+        for e in &mut entries {
+            if e.status != plan::Status::Pending {
+                continue;
+            }
+            let Some(step) = pending.iter().find(|s| s.key == e.key) else {
+                continue;
+            };
+            if let Some(p) = progress
+                .iter()
+                .find(|p| p.0 == e.key.app && p.1 == e.key.id && p.2 == step.checksum)
+            {
+                e.status = plan::Status::PartlyApplied {
+                    done: p.3 as usize,
+                    total: step.plan.statements.len(),
+                };
+            }
+        }
+        Ok(entries)
+    }
+
+    /// Marks the steps an earlier run left part-way (what `sql` shows then skips them).
+    async fn with_progress(&self, mut steps: Vec<Step>) -> Result<Vec<Step>> {
+        if steps.iter().all(|s| s.atomic) {
+            return Ok(steps);
+        }
+        let progress = history::read_all_progress(&mut self.session_conn().await?).await?;
+        for s in steps.iter_mut().filter(|s| !s.atomic) {
+            let id = progress_id(s);
+            if let Some(p) = progress
+                .iter()
+                .find(|p| p.0 == s.key.app && p.1 == id && p.2 == s.checksum)
+            {
+                s.resume_at = Some(p.3 as usize);
+            }
+        }
+        Ok(steps)
     }
 
     /// Differences between the schema the applied migrations describe and the database's
@@ -188,18 +241,20 @@ impl Migrator {
     /// What `apply` would run now.
     pub async fn plan_apply(&self, to: Option<&str>) -> Result<Vec<Step>> {
         let h = self.usable(self.history().await?);
-        Ok(self.settle(plan::plan_apply(&self.graph, &h, to, self.dialect())?))
+        let steps = self.settle(plan::plan_apply(&self.graph, &h, to, self.dialect())?);
+        self.with_progress(steps).await
     }
 
     /// What `rollback` would run now.
     pub async fn plan_rollback(&self, target: &RollbackTarget) -> Result<Vec<Step>> {
         let h = self.usable(self.history().await?);
-        Ok(self.settle(plan::plan_rollback(
+        let steps = self.settle(plan::plan_rollback(
             &self.graph,
             &h,
             target,
             self.dialect(),
-        )?))
+        )?);
+        self.with_progress(steps).await
     }
 
     /// Applies pending migrations (up to and including `to` and its dependencies, when
@@ -474,17 +529,19 @@ impl Migrator {
         }
     }
 
-    /// Runs a non-atomic step's statements one by one, recording progress after each, and
-    /// skipping those a failed earlier run already did (when the file is unchanged).
+    /// Runs a non-atomic step's statements one by one, skipping those a failed earlier run
+    /// completed (when the file is unchanged). A statement that can run in a transaction runs
+    /// in one with its progress record, so it is recorded exactly when it commits; one that
+    /// cannot (`CREATE INDEX CONCURRENTLY`) is recorded after it, and when a run was cut off
+    /// there it is run again in its idempotent form, after dropping the invalid index an
+    /// interrupted `CREATE INDEX CONCURRENTLY` leaves (read from the catalog).
     async fn run_resumable(&self, conn: &mut Conn, step: &Step) -> Result<()> {
+        let d = conn.dialect();
         let app = &step.key.app;
-        let id = &match step.direction {
-            Direction::Apply => step.key.id.clone(),
-            Direction::Rollback => format!("{} (rollback)", step.key.id),
-        };
+        let id = &progress_id(step);
         conn.batch_execute(&history::create_progress_sql()).await?;
         let done = match history::read_progress(conn, app, id).await? {
-            Some((sum, n)) if sum == step.checksum => n as usize,
+            Some((sum, n)) if sum == step.checksum => Some(n as usize),
             Some(_) => {
                 return Err(Error::Migration(format!(
                     "{}: this non-atomic migration failed part-way with a different content; \
@@ -493,19 +550,78 @@ impl Migrator {
                     step.path.display()
                 )))
             }
-            None => 0,
+            None => None,
         };
-        if done > 0 {
+        let total = step.plan.statements.len();
+        match done {
+            Some(n) => (self.notify)(&format!(
+                "resuming {app}/{id}: partly applied, {n} of {total} steps done"
+            )),
+            // Started: a cut-off first statement is then known to be possibly run.
+            None => history::write_progress(conn, app, id, &step.checksum, 0).await?,
+        }
+        let mut resumed = step.clone();
+        resumed.resume_at = Some(done.unwrap_or(0));
+        let start = done.unwrap_or(0);
+        for (k, (sql, in_tx)) in resumed.resumable(d).into_iter().enumerate() {
+            let i = start + k;
+            if in_tx {
+                conn.batch_execute(begin_sql(d)).await?;
+                let r = async {
+                    conn.batch_execute(&sql).await?;
+                    history::write_progress(conn, app, id, &step.checksum, i as u64 + 1).await?;
+                    conn.batch_execute("COMMIT").await
+                }
+                .await;
+                if r.is_err() {
+                    let _ = conn.batch_execute("ROLLBACK").await;
+                }
+                r?;
+            } else {
+                if done == Some(i) {
+                    self.drop_invalid_index(conn, &sql).await?;
+                }
+                conn.batch_execute(&sql).await?;
+                history::write_progress(conn, app, id, &step.checksum, i as u64 + 1).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// PostgreSQL: an interrupted `CREATE INDEX CONCURRENTLY` leaves an invalid index that
+    /// `IF NOT EXISTS` would keep; drop it so the statement builds it again.
+    async fn drop_invalid_index(&self, conn: &mut Conn, sql: &str) -> Result<()> {
+        if conn.dialect() != Dialect::Postgres {
+            return Ok(());
+        }
+        let Some(name) = super::plan::created_index_name(sql) else {
+            return Ok(());
+        };
+        if !sql.to_ascii_uppercase().starts_with("CREATE") {
+            return Ok(());
+        }
+        let bare = name.trim_matches('"').replace("\"\"", "\"");
+        let q = history::raw(
+            Dialect::Postgres,
+            &[
+                "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+                 WHERE NOT i.indisvalid AND c.relnamespace = current_schema()::regnamespace \
+                 AND c.relname = ",
+                "",
+            ],
+            vec![chakra_dsl::Value::Text(bare.clone())],
+            vec![ValueType::I64],
+        );
+        let invalid = conn.fetch(&q).await?.first().and_then(|r| r[0].as_i64()) > Some(0);
+        if invalid {
             (self.notify)(&format!(
-                "resuming {app}/{id} after statement {done} of {}",
-                step.plan.statements.len()
+                "dropping the invalid index {bare} an interrupted run left, to build it again"
             ));
+            let quoted = chakra_dsl::ident::quote(&bare);
+            conn.batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {quoted}"))
+                .await?;
         }
-        for (i, sql) in step.plan.statements.iter().enumerate().skip(done) {
-            conn.batch_execute(sql).await?;
-            history::write_progress(conn, app, id, &step.checksum, i as u64 + 1).await?;
-        }
-        history::clear_progress(conn, app, id).await
+        Ok(())
     }
 
     async fn run_step_body(
@@ -556,17 +672,31 @@ impl Migrator {
                 )));
             }
         }
-        match step.direction {
-            Direction::Apply => {
-                history::insert_history(conn, &step.key.app, &step.key.id, &step.checksum).await?
-            }
-            Direction::Rollback => {
-                history::delete_history(conn, &step.key.app, &step.key.id).await?
-            }
+        if !step.atomic {
+            // The history row and the end of the progress record commit together: a crash
+            // leaves either the progress (resumed) or the history row (done).
+            conn.batch_execute(begin_sql(d)).await?;
         }
-        if step.atomic {
-            conn.batch_execute("COMMIT").await?;
+        let finish = async {
+            match step.direction {
+                Direction::Apply => {
+                    history::insert_history(conn, &step.key.app, &step.key.id, &step.checksum)
+                        .await?
+                }
+                Direction::Rollback => {
+                    history::delete_history(conn, &step.key.app, &step.key.id).await?
+                }
+            }
+            if !step.atomic {
+                history::clear_progress(conn, &step.key.app, &progress_id(step)).await?;
+            }
+            conn.batch_execute("COMMIT").await
         }
+        .await;
+        if let (Err(_), false) = (&finish, step.atomic) {
+            let _ = conn.batch_execute("ROLLBACK").await;
+        }
+        finish?;
         Ok(true)
     }
 }

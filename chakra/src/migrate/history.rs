@@ -405,6 +405,51 @@ pub async fn read_progress(conn: &mut Conn, app: &str, id: &str) -> Result<Optio
     }))
 }
 
+/// Every progress record: `(app, id, checksum, done)` (empty when the table does not exist).
+pub async fn read_all_progress(conn: &mut Conn) -> Result<Vec<(String, String, String, u64)>> {
+    let d = conn.dialect();
+    let exists = match d {
+        Dialect::Postgres => "SELECT to_regclass('chakra_migration_progress') IS NOT NULL",
+        Dialect::Sqlite => {
+            "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'chakra_migration_progress'"
+        }
+    };
+    let rows = conn
+        .fetch(&raw(d, &[exists], vec![], vec![ValueType::Bool]))
+        .await?;
+    if !matches!(
+        rows.first().and_then(|r| r.first()),
+        Some(Value::Bool(true))
+    ) {
+        return Ok(Vec::new());
+    }
+    let q = raw(
+        d,
+        &["SELECT \"app\", \"id\", \"checksum\", \"done\" FROM \"chakra_migration_progress\""],
+        vec![],
+        vec![
+            ValueType::Text,
+            ValueType::Text,
+            ValueType::Text,
+            ValueType::I64,
+        ],
+    );
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    Ok(conn
+        .fetch(&q)
+        .await?
+        .into_iter()
+        .map(|r| {
+            (
+                text(&r[0]),
+                text(&r[1]),
+                text(&r[2]),
+                r[3].as_i64().unwrap_or(0).max(0) as u64,
+            )
+        })
+        .collect())
+}
+
 /// Records that `done` statements of a non-atomic migration ran.
 pub async fn write_progress(
     conn: &mut Conn,

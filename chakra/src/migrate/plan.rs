@@ -40,6 +40,9 @@ pub struct Step {
     /// PostgreSQL: how long each statement may wait for a table lock: the migration's own
     /// `lock_timeout`, else the migrator's (`None`: [`DEFAULT_DDL_LOCK_TIMEOUT`]).
     pub lock_timeout: Option<std::time::Duration>,
+    /// A non-atomic step an earlier run left part-way: how many statements it completed
+    /// (the next one may have been interrupted). `None`: it never started.
+    pub resume_at: Option<usize>,
 }
 
 /// PostgreSQL: how long a migration's statement waits for a table lock unless the migration
@@ -60,8 +63,18 @@ impl Step {
         }
         if self.atomic {
             out.push(begin_sql(d).to_owned());
+            out.extend(self.plan.statements.iter().cloned());
+        } else {
+            for (sql, in_tx) in self.resumable(d) {
+                if in_tx {
+                    out.push(begin_sql(d).to_owned());
+                    out.push(sql);
+                    out.push("COMMIT".to_owned());
+                } else {
+                    out.push(sql);
+                }
+            }
         }
-        out.extend(self.plan.statements.iter().cloned());
         if fk_off {
             out.push("PRAGMA foreign_key_check".to_owned());
         }
@@ -76,6 +89,29 @@ impl Step {
 }
 
 impl Step {
+    /// A non-atomic step's statements still to run, each with whether it runs in a
+    /// transaction of its own with its progress record (SQLite: always; PostgreSQL: unless it
+    /// cannot, as `CREATE INDEX CONCURRENTLY`). After an interrupted run, the statement that
+    /// may have been cut off is, when it cannot run in a transaction, in its idempotent form
+    /// (`IF NOT EXISTS` / `IF EXISTS`) when it has one.
+    pub fn resumable(&self, d: Dialect) -> Vec<(String, bool)> {
+        let start = self.resume_at.unwrap_or(0);
+        self.plan
+            .statements
+            .iter()
+            .enumerate()
+            .skip(start)
+            .map(|(i, sql)| {
+                let in_tx = runs_in_transaction(d, sql);
+                let sql = match (in_tx, self.resume_at == Some(i)) {
+                    (false, true) => idempotent_form(sql).unwrap_or_else(|| sql.clone()),
+                    _ => sql.clone(),
+                };
+                (sql, in_tx)
+            })
+            .collect()
+    }
+
     /// `SET lock_timeout = <ms>` (PostgreSQL), run before the step.
     pub fn set_lock_timeout(&self) -> String {
         let t = self.lock_timeout.unwrap_or(DEFAULT_DDL_LOCK_TIMEOUT);
@@ -84,6 +120,75 @@ impl Step {
             t.as_millis().clamp(1, i32::MAX as u128)
         )
     }
+}
+
+/// Can this statement run inside a transaction? Always on SQLite; on PostgreSQL not the
+/// commands that refuse to (`… CONCURRENTLY`, `VACUUM`, `CREATE`/`DROP DATABASE`,
+/// `ALTER SYSTEM`).
+pub fn runs_in_transaction(d: Dialect, sql: &str) -> bool {
+    if d == Dialect::Sqlite {
+        return true;
+    }
+    let words: Vec<String> = sql
+        .split_whitespace()
+        .take(6)
+        .map(str::to_ascii_uppercase)
+        .collect();
+    let starts = |w: &[&str]| words.len() >= w.len() && words.iter().zip(w).all(|(a, b)| a == b);
+    !(words.iter().any(|w| w == "CONCURRENTLY")
+        || starts(&["VACUUM"])
+        || starts(&["CREATE", "DATABASE"])
+        || starts(&["DROP", "DATABASE"])
+        || starts(&["ALTER", "SYSTEM"]))
+}
+
+/// The form of a statement that does nothing when it already ran: `CREATE [UNIQUE] INDEX
+/// [CONCURRENTLY] IF NOT EXISTS …`, `DROP INDEX [CONCURRENTLY] IF EXISTS …`. `None` when it
+/// has none (or already is that form).
+pub fn idempotent_form(sql: &str) -> Option<String> {
+    // The first words with where they end.
+    let mut words: Vec<(String, usize)> = Vec::new();
+    let mut pos = 0;
+    for w in sql.split_whitespace().take(5) {
+        let at = sql[pos..].find(w).map(|i| i + pos)?;
+        pos = at + w.len();
+        words.push((w.to_ascii_uppercase(), pos));
+    }
+    let upper: Vec<&str> = words.iter().map(|(w, _)| w.as_str()).collect();
+    let (after, guard) = match upper.as_slice() {
+        ["CREATE", "INDEX", "CONCURRENTLY", next, ..] if *next != "IF" => (2, "IF NOT EXISTS"),
+        ["CREATE", "UNIQUE", "INDEX", "CONCURRENTLY", next, ..] if *next != "IF" => {
+            (3, "IF NOT EXISTS")
+        }
+        ["CREATE", "INDEX", next, ..] if *next != "IF" && *next != "CONCURRENTLY" => {
+            (1, "IF NOT EXISTS")
+        }
+        ["CREATE", "UNIQUE", "INDEX", next, ..] if *next != "IF" && *next != "CONCURRENTLY" => {
+            (2, "IF NOT EXISTS")
+        }
+        ["DROP", "INDEX", "CONCURRENTLY", next, ..] if *next != "IF" => (2, "IF EXISTS"),
+        ["DROP", "INDEX", next, ..] if *next != "IF" && *next != "CONCURRENTLY" => (1, "IF EXISTS"),
+        _ => return None,
+    };
+    let cut = words[after].1;
+    Some(format!("{} {guard}{}", &sql[..cut], &sql[cut..]))
+}
+
+/// The index a `CREATE … INDEX [CONCURRENTLY] [IF NOT EXISTS] <name>` statement names, as
+/// written (quoted or not).
+pub fn created_index_name(sql: &str) -> Option<&str> {
+    let mut it = sql.split_whitespace();
+    let mut prev_index = false;
+    for w in it.by_ref() {
+        let u = w.to_ascii_uppercase();
+        if prev_index && !["CONCURRENTLY", "IF", "NOT", "EXISTS"].contains(&u.as_str()) {
+            return Some(w);
+        }
+        if u == "INDEX" {
+            prev_index = true;
+        }
+    }
+    None
 }
 
 /// `BEGIN` on PostgreSQL, `BEGIN IMMEDIATE` (the write lock) on SQLite.
@@ -117,6 +222,14 @@ pub enum Status {
     Changed(chrono::DateTime<chrono::Utc>),
     /// Recorded as applied, but no file has it.
     Missing(chrono::DateTime<chrono::Utc>),
+    /// A non-atomic migration an earlier run left part-way: `done` of its `total`
+    /// statements ran; the next `apply` resumes after them.
+    PartlyApplied {
+        /// Statements that ran.
+        done: usize,
+        /// Its statements.
+        total: usize,
+    },
 }
 
 /// One line of `status`.
@@ -224,6 +337,7 @@ fn step(m: &LoadedMigration, direction: Direction, plan: Plan) -> Step {
         atomic: m.migration.atomic,
         plan,
         lock_timeout: m.migration.lock_timeout,
+        resume_at: None,
     }
 }
 
@@ -384,6 +498,43 @@ fn refuse_orphans(
 mod tests {
     use super::*;
     use std::path::Path;
+
+    #[test]
+    fn idempotent_forms_and_transactions() {
+        assert_eq!(
+            idempotent_form("CREATE INDEX CONCURRENTLY na1 ON users (username)").as_deref(),
+            Some("CREATE INDEX CONCURRENTLY IF NOT EXISTS na1 ON users (username)")
+        );
+        assert_eq!(
+            idempotent_form("create unique index  \"u\" ON t (a)").as_deref(),
+            Some("create unique index IF NOT EXISTS  \"u\" ON t (a)")
+        );
+        assert_eq!(
+            idempotent_form("DROP INDEX CONCURRENTLY na1").as_deref(),
+            Some("DROP INDEX CONCURRENTLY IF EXISTS na1")
+        );
+        assert_eq!(
+            idempotent_form("CREATE INDEX IF NOT EXISTS x ON t (a)"),
+            None
+        );
+        assert_eq!(idempotent_form("ALTER TABLE t ADD COLUMN a INT"), None);
+        assert_eq!(
+            created_index_name("CREATE INDEX CONCURRENTLY IF NOT EXISTS \"na\" ON t (a)"),
+            Some("\"na\"")
+        );
+        assert!(!runs_in_transaction(
+            Dialect::Postgres,
+            "CREATE INDEX CONCURRENTLY x ON t (a)"
+        ));
+        assert!(runs_in_transaction(
+            Dialect::Postgres,
+            "CREATE INDEX x ON t (a)"
+        ));
+        assert!(runs_in_transaction(
+            Dialect::Sqlite,
+            "CREATE INDEX CONCURRENTLY x ON t (a)"
+        ));
+    }
 
     const SEED: &str = include_str!("../../../migrations/users/0001_initial.toml");
     const NEXT: &str = "[migration]\nid = \"0002_bio\"\napp = \"users\"\ndependencies = [[\"users\", \"0001_initial\"]]\n\
