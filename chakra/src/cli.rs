@@ -132,6 +132,11 @@ pub enum Migrate {
         /// A rename, said up front: `table.old=new` for a field, `old_table=new_table`.
         #[arg(long, value_name = "RENAME")]
         rename: Vec<String>,
+        /// The value existing rows get for a NOT NULL field added without a database default
+        /// (a callable default): `table.field=value` (`field=value` when one table adds it),
+        /// e.g. `--default loans.due=now()`. Asked for when missing and there is a terminal.
+        #[arg(long, value_name = "FIELD=VALUE")]
+        default: Vec<String>,
         /// Never ask: possible renames become remove + add, and are reported.
         #[arg(long)]
         no_input: bool,
@@ -375,6 +380,7 @@ pub async fn execute(cli: Cli, models: &[ModelMeta], out: Style) -> crate::Resul
             app,
             name,
             rename,
+            default,
             no_input,
             merge,
             check,
@@ -385,6 +391,8 @@ pub async fn execute(cli: Cli, models: &[ModelMeta], out: Style) -> crate::Resul
                 name,
                 renames: parse_renames(&rename)?,
                 declared_apps: declared_apps(models),
+                backfill: parse_defaults(&default)?,
+                lenient: check,
             };
             return make_cmd::make(&dir, models, opts, no_input, merge, check, out);
         }
@@ -405,6 +413,7 @@ pub async fn execute(cli: Cli, models: &[ModelMeta], out: Style) -> crate::Resul
                 let opts = crate::migrate::MakeOptions {
                     app: Some("models".into()),
                     declared_apps: declared_apps(models),
+                    lenient: true,
                     ..Default::default()
                 };
                 for nm in crate::migrate::make(&migrations, &common.dir, &target, &opts)? {
@@ -572,6 +581,29 @@ pub async fn execute(cli: Cli, models: &[ModelMeta], out: Style) -> crate::Resul
 fn parse_ddl_timeout(text: &str) -> Result<Duration, String> {
     crate::migrate::format::parse_lock_timeout(text)
         .ok_or_else(|| format!("{text:?} is not a duration above zero (write 5s, 500ms or 2m)"))
+}
+
+/// `--default table.field=value` (or `field=value`, resolved by `make` when one table adds
+/// the field): `("", field)` keys stand for "any table".
+fn parse_defaults(
+    items: &[String],
+) -> crate::Result<std::collections::BTreeMap<(String, String), String>> {
+    let mut out = std::collections::BTreeMap::new();
+    for item in items {
+        let (left, value) = item.split_once('=').ok_or_else(|| {
+            crate::Error::Config(format!(
+                "--default {item:?}: write table.field=value (for example loans.due=now())"
+            ))
+        })?;
+        let (table, field) = left.split_once('.').unwrap_or(("", left));
+        if field.is_empty() {
+            return Err(crate::Error::Config(format!(
+                "--default {item:?}: no field name before ="
+            )));
+        }
+        out.insert((table.to_owned(), field.to_owned()), value.to_owned());
+    }
+    Ok(out)
 }
 
 fn parse_renames(items: &[String]) -> crate::Result<crate::migrate::Renames> {

@@ -65,6 +65,7 @@ pub fn make(
             declined.push(c);
         }
     }
+    resolve_defaults(&migrations, &target, &mut opts, interactive)?;
     let made = plan_make(&migrations, dir, &target, &opts)?;
     if check {
         if made.is_empty() {
@@ -89,6 +90,89 @@ pub fn make(
     }
     write_all(&made, out)?;
     Ok(Outcome::Done)
+}
+
+/// Gives `--default field=value` its table, and asks (on a terminal) for the value existing
+/// rows get for each NOT NULL field added without a database default that has none yet.
+fn resolve_defaults(
+    migrations: &[crate::migrate::LoadedMigration],
+    target: &State,
+    opts: &mut MakeOptions,
+    interactive: bool,
+) -> Result<()> {
+    let wanted = crate::migrate::make::needs_backfill(migrations, target, opts)?;
+    let bare: Vec<(String, String)> = opts
+        .backfill
+        .keys()
+        .filter(|(t, _)| t.is_empty())
+        .cloned()
+        .collect();
+    for key in bare {
+        let value = opts.backfill.remove(&key).unwrap_or_default();
+        let tables: Vec<&String> = wanted
+            .iter()
+            .filter(|(_, f)| f.name == key.1)
+            .map(|(t, _)| t)
+            .collect();
+        match tables.as_slice() {
+            [one] => {
+                opts.backfill.insert(((*one).clone(), key.1.clone()), value);
+            }
+            [] => {
+                return Err(Error::Config(format!(
+                    "--default {}={value}: no NOT NULL field {:?} without a default is added",
+                    key.1, key.1
+                )))
+            }
+            many => {
+                return Err(Error::Config(format!(
+                    "--default {}={value}: tables {} all add {:?}; write table.field=value",
+                    key.1,
+                    many.iter()
+                        .map(|t| t.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    key.1
+                )))
+            }
+        }
+    }
+    if !interactive {
+        return Ok(());
+    }
+    for (table, field) in crate::migrate::make::needs_backfill(migrations, target, opts)? {
+        let ty = crate::migrate::lint::shown_type(&field.ty);
+        loop {
+            eprint!(
+                "{table}.{} ({ty}) is added NOT NULL without a database default, and {table} \
+                 may have rows. The value existing rows get (for example now() for a \
+                 DateTime; empty to stop): ",
+                field.name
+            );
+            let _ = std::io::stderr().flush();
+            let mut line = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .map_err(|e| Error::Config(format!("cannot read the answer: {e}")))?;
+            let answer = line.trim();
+            if answer.is_empty() {
+                return Err(Error::Config(format!(
+                    "stopped: no value for existing rows of {table}.{}",
+                    field.name
+                )));
+            }
+            match crate::migrate::make::backfill_value(answer, &field) {
+                Ok(_) => {
+                    opts.backfill
+                        .insert((table.clone(), field.name.clone()), answer.to_owned());
+                    break;
+                }
+                Err(why) => eprintln!("{why}"),
+            }
+        }
+    }
+    Ok(())
 }
 
 fn not_a_rename(c: &RenameCandidate) -> String {

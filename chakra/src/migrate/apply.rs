@@ -415,6 +415,8 @@ impl Migrator {
             } else {
                 "it is not atomic: statements before the failing one stay applied"
             };
+            // The SQLite rebuild's temporary table is the user's table.
+            let e = e.to_string().replace("__chakra_new_", "");
             Error::Migration(format!(
                 "{file}: {verb} {}/{} failed ({undone}): {e}",
                 step.key.app, step.key.id

@@ -27,6 +27,129 @@ pub struct MakeOptions {
     pub name: Option<String>,
     /// Confirmed renames.
     pub renames: Renames,
+    /// The value existing rows get for a NOT NULL field added without a database default
+    /// (a Python callable default, `chakra.NOW` on the Python side), by `(table, field)`, as
+    /// written on the command line (`--default loans.due=now()`): the migration adds the
+    /// column with it as default, then drops the default (the model keeps its own).
+    pub backfill: BTreeMap<(String, String), String>,
+    /// Write such fields without a value for existing rows instead of refusing (for listing
+    /// what the models need: `check`, `make --check`).
+    pub lenient: bool,
+}
+
+/// The NOT NULL fields added to existing tables without a database default and with no
+/// value in [`MakeOptions::backfill`] yet: `(table, field)`. `make` refuses until each has
+/// one (the CLI asks, or takes `--default table.field=value`).
+pub fn needs_backfill(
+    migrations: &[LoadedMigration],
+    models: &State,
+    opts: &MakeOptions,
+) -> MResult<Vec<(String, chakra_dsl::FieldMeta)>> {
+    let graph = Graph::new(migrations.to_vec())?;
+    let from = State::replay(graph.ordered.iter().map(|m| &m.migration))?;
+    let (first, deferred) = diff_phased(&from, models, &opts.renames, DiffOptions::default())?;
+    Ok(first
+        .iter()
+        .chain(&deferred)
+        .filter_map(|op| match op {
+            Operation::AddField { table, field }
+                if wants_backfill(field)
+                    && !opts
+                        .backfill
+                        .contains_key(&(table.clone(), field.name.clone())) =>
+            {
+                Some((table.clone(), field.clone()))
+            }
+            _ => None,
+        })
+        .collect())
+}
+
+fn wants_backfill(f: &chakra_dsl::FieldMeta) -> bool {
+    !f.nullable && f.default.is_none() && !f.auto_increment && !f.primary_key
+}
+
+/// Reads a value typed on the command line (`42`, `1.5`, `true`, `now()`, `'text'` or
+/// `text`) as a default of the field's type.
+pub fn backfill_value(
+    text: &str,
+    f: &chakra_dsl::FieldMeta,
+) -> Result<chakra_dsl::DefaultValue, String> {
+    use super::values::RawDefault;
+    let t = text.trim();
+    let raw = if let Ok(i) = t.parse::<i64>() {
+        RawDefault::Int(i)
+    } else if let Ok(x) = t.parse::<f64>() {
+        RawDefault::Float(x)
+    } else if t == "true" || t == "false" {
+        RawDefault::Bool(t == "true")
+    } else {
+        let unquoted = t
+            .strip_prefix('\'')
+            .and_then(|s| s.strip_suffix('\''))
+            .or_else(|| t.strip_prefix('"').and_then(|s| s.strip_suffix('"')))
+            .unwrap_or(t);
+        RawDefault::Str(unquoted.to_owned())
+    };
+    match (super::values::default_from_raw(&raw, &f.ty), &raw) {
+        (Ok(d), _) => Ok(d),
+        // A number where text is wanted is still text ("007").
+        (Err(_), RawDefault::Int(_) | RawDefault::Float(_) | RawDefault::Bool(_)) => {
+            super::values::default_from_raw(&RawDefault::Str(t.to_owned()), &f.ty)
+        }
+        (Err(e), _) => Err(e),
+    }
+}
+
+/// Replaces each AddField that needs a value for existing rows by AddField with that value
+/// as default, then AlterField back to no default.
+fn with_backfills(ops: Vec<Operation>, opts: &MakeOptions) -> MResult<Vec<Operation>> {
+    let mut out = Vec::with_capacity(ops.len());
+    let mut missing = Vec::new();
+    for op in ops {
+        match op {
+            Operation::AddField { table, field } if wants_backfill(&field) => {
+                match opts.backfill.get(&(table.clone(), field.name.clone())) {
+                    Some(text) => {
+                        let value = backfill_value(text, &field).map_err(|why| {
+                            MigrationError::new(format!(
+                                "--default {table}.{}={text}: {why}",
+                                field.name
+                            ))
+                        })?;
+                        let mut with_default = field.clone();
+                        with_default.default = Some(value);
+                        out.push(Operation::AddField {
+                            table: table.clone(),
+                            field: with_default,
+                        });
+                        out.push(Operation::AlterField { table, field });
+                    }
+                    None if opts.lenient => out.push(Operation::AddField { table, field }),
+                    None => {
+                        missing.push(format!("{table}.{}", field.name));
+                        out.push(Operation::AddField { table, field });
+                    }
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    if !missing.is_empty() {
+        return Err(MigrationError::new(format!(
+            "{} NOT NULL without a database default (a callable default lives in the program, \
+             not the database), added to a table that may have rows: say what existing rows get \
+             with --default {}=VALUE (for example now() for a DateTime), or make the field \
+             nullable, or give it a constant or server default (chakra.NOW)",
+            if missing.len() == 1 {
+                format!("{} is", missing[0])
+            } else {
+                format!("{} are", missing.join(", "))
+            },
+            missing[0]
+        )));
+    }
+    Ok(out)
 }
 
 /// A migration file to write.
@@ -155,6 +278,8 @@ pub fn make(
     if first.is_empty() && deferred.is_empty() {
         return Ok(Vec::new());
     }
+    let first = with_backfills(first, opts)?;
+    let deferred = with_backfills(deferred, opts)?;
     let mut owners = table_apps(&graph);
     let apps: BTreeSet<String> = graph
         .ordered
