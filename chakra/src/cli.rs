@@ -163,7 +163,7 @@ pub enum Migrate {
     },
     /// Flag operations that lose data, fail on tables with rows, or lock a big table.
     #[command(
-        after_help = "Example:\n  chakra migrate lint                      # every migration\n  chakra migrate lint users/0002_profile   # only these\n\nRules: DS101 drop table, DS102 drop column, MF101 NOT NULL column without default,\nMF102 column made NOT NULL without default, MF103 unique/check added to existing rows,\nDT101 narrowed type, PG101 index without CONCURRENTLY, BC101 rename,\nPT101 raw-SQL check constraint (not proven portable).\nExit status 1 when anything is flagged."
+        after_help = "Example:\n  chakra migrate lint                      # every migration\n  chakra migrate lint users/0002_profile   # only these\n\nRules: DS101 drop table, DS102 drop column, MF101 NOT NULL column without default,\nMF102 column made NOT NULL without default, MF103 unique/check added to existing rows,\nDT101 narrowed type, DT102 lossy type change, PG101 index without CONCURRENTLY, BC101 rename,\nPT101 raw-SQL check constraint (not proven portable).\nExit status 1 when anything is flagged."
     )]
     Lint {
         /// Migrations to lint (`app/id` or `id`); all when none.

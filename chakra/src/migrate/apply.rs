@@ -560,7 +560,10 @@ impl Migrator {
                 "resuming {app}/{id}: partly applied, {n} of {total} steps done"
             )),
             // Started: a cut-off first statement is then known to be possibly run.
-            None => history::write_progress(conn, app, id, &step.checksum, 0).await?,
+            None => {
+                self.check_data(conn, step).await?;
+                history::write_progress(conn, app, id, &step.checksum, 0).await?
+            }
         }
         let mut resumed = step.clone();
         resumed.resume_at = Some(done.unwrap_or(0));
@@ -585,6 +588,41 @@ impl Migrator {
                 }
                 conn.batch_execute(&sql).await?;
                 history::write_progress(conn, app, id, &step.checksum, i as u64 + 1).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses a type change that would change or fail on existing values: the number of
+    /// such rows and an example, before any statement of the step runs.
+    async fn check_data(&self, conn: &mut Conn, step: &Step) -> Result<()> {
+        let d = conn.dialect();
+        for c in &step.data_checks {
+            let t = chakra_dsl::ident::quote(&c.table);
+            let col = chakra_dsl::ident::quote(&c.column);
+            let q = history::raw(
+                d,
+                &[&format!(
+                    "SELECT count(*), (SELECT CAST({col} AS TEXT) FROM {t} WHERE {cond} LIMIT 1) \
+                     FROM {t} WHERE {cond}",
+                    cond = c.condition
+                )],
+                vec![],
+                vec![ValueType::I64, ValueType::Text],
+            );
+            let rows = conn.fetch(&q).await?;
+            let n = rows.first().and_then(|r| r[0].as_i64()).unwrap_or(0);
+            if n > 0 {
+                let example = rows
+                    .first()
+                    .and_then(|r| r[1].as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                return Err(Error::Migration(format!(
+                    "{}.{}: changing {} would change or fail on {n} row(s), for example \
+                     {example:?}; convert those values first (a RunSQL before it), or mark the \
+                     AlterField lossy = true to run it anyway",
+                    c.table, c.column, c.change
+                )));
             }
         }
         Ok(())
@@ -645,6 +683,7 @@ impl Migrator {
             }
         }
         if step.atomic {
+            self.check_data(conn, step).await?;
             for sql in &step.plan.statements {
                 conn.batch_execute(sql).await?;
             }

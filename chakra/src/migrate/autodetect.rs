@@ -293,6 +293,7 @@ pub fn diff_phased(
                 d.push(Operation::AlterField {
                     table: name.clone(),
                     field: f.clone(),
+                    lossy: false,
                 })?;
             }
         }

@@ -125,7 +125,9 @@ pub fn forward(op: &Operation, before: &State, d: Dialect) -> MResult<Plan> {
                 q(&f.column)?
             ));
         }
-        Operation::AlterField { table: name, field } => {
+        Operation::AlterField {
+            table: name, field, ..
+        } => {
             let old = table(before, op, name)?
                 .field(&field.name)
                 .ok_or_else(|| op_err(op, "no such field"))?;
@@ -377,12 +379,17 @@ pub fn reverse_operations(op: &Operation, before: &State) -> MResult<Vec<Operati
             }
             ops
         }
-        Operation::AlterField { table: name, field } => vec![Operation::AlterField {
+        Operation::AlterField {
+            table: name,
+            field,
+            lossy,
+        } => vec![Operation::AlterField {
             table: name.clone(),
             field: t(name)?
                 .field(&field.name)
                 .ok_or_else(|| op_err(op, "no such field"))?
                 .clone(),
+            lossy: *lossy,
         }],
         Operation::RenameField {
             table,

@@ -152,7 +152,11 @@ fn parse_operation(op: &Obj<'_, '_, '_>) -> MResult<Operation> {
             }
         }
         "AddField" | "AlterField" => {
-            op.only(&["type", "table", "field"])?;
+            if ty == "AddField" {
+                op.only(&["type", "table", "field"])?;
+            } else {
+                op.only(&["type", "table", "field", "lossy"])?;
+            }
             let f = op
                 .table("field")?
                 .ok_or_else(|| op.err_here(&format!("{ty} needs an [operations.field] table")))?;
@@ -166,6 +170,7 @@ fn parse_operation(op: &Obj<'_, '_, '_>) -> MResult<Operation> {
                 Operation::AlterField {
                     table: table()?,
                     field,
+                    lossy: op.bool("lossy")?.unwrap_or(false),
                 }
             }
         }

@@ -34,6 +34,7 @@ pub const RULES: &[(&str, &str)] = &[
     ("DT101", "a column's type is narrowed: values may not fit"),
     ("PG101", "an index is built without CONCURRENTLY on an existing table: PostgreSQL blocks writes to it meanwhile"),
     ("BC101", "a table or column is renamed: code still using the old name breaks"),
+    ("DT102", "a type change is declared lossy: existing values are not checked"),
     ("PT101", "a check constraint is raw SQL: nothing checks it means the same on PostgreSQL and SQLite"),
 ];
 
@@ -112,7 +113,21 @@ pub fn check(op: &Operation, before: &State) -> Vec<(&'static str, String)> {
                 out.push(("PG101", index_msg(table)));
             }
         }
-        Operation::AlterField { table, field } => {
+        Operation::AlterField {
+            table,
+            field,
+            lossy,
+        } => {
+            if *lossy {
+                out.push((
+                    "DT102",
+                    format!(
+                        "changes {table}.{} with lossy = true: values that do not fit are changed \
+                         or fail, unchecked",
+                        field.name
+                    ),
+                ));
+            }
             let Some(old) = before.table(table).and_then(|t| t.field(&field.name)) else {
                 return out;
             };
@@ -222,7 +237,7 @@ pub fn shown_type(t: &FieldType) -> String {
 
 /// Why changing a column from `old` to `new` may not keep every value, comparing the types
 /// with their parameters (a longer `String`, a wider `Decimal` or integer is no narrowing).
-fn narrowing_type(old: &FieldType, new: &FieldType) -> Option<String> {
+pub(crate) fn narrowing_type(old: &FieldType, new: &FieldType) -> Option<String> {
     use FieldType as T;
     let name = shown_type;
     let why = match (old, new) {
@@ -381,7 +396,7 @@ mod tests {
             ["BC101"]
         );
         assert_eq!(codes(&op("type = \"RenameField\"\ntable = \"users\"\nname = \"username\"\nnew_name = \"login\"")), ["BC101"]);
-        assert_eq!(RULES.len(), 9);
+        assert_eq!(RULES.len(), 10);
     }
 
     /// Issue 26, problem 10: types compare with their parameters.

@@ -123,7 +123,11 @@ fn with_backfills(ops: Vec<Operation>, opts: &MakeOptions) -> MResult<Vec<Operat
                             table: table.clone(),
                             field: with_default,
                         });
-                        out.push(Operation::AlterField { table, field });
+                        out.push(Operation::AlterField {
+                            table,
+                            field,
+                            lossy: false,
+                        });
                     }
                     None if opts.lenient => out.push(Operation::AddField { table, field }),
                     None => {
@@ -244,7 +248,7 @@ fn auto_name(ops: &[Operation], first: bool) -> String {
         [Operation::DeleteModel { table }] => format!("delete_{table}"),
         [Operation::RenameModel { new_table, .. }] => format!("rename_to_{new_table}"),
         [Operation::AddField { table, field }] => format!("{table}_{}", field.name),
-        [Operation::AlterField { table, field }] => format!("alter_{table}_{}", field.name),
+        [Operation::AlterField { table, field, .. }] => format!("alter_{table}_{}", field.name),
         [Operation::RemoveField { table, name }] => format!("remove_{table}_{name}"),
         [Operation::RenameField {
             table, new_name, ..

@@ -18,6 +18,7 @@
 //!   only part that talks to a database.
 //! - [`autodetect`] — the operations between two states (migrations vs models), in an order
 //!   that applies; renames only when confirmed. [`make`](mod@make) — the next migration files.
+//! - [`data_checks`] — type changes checked against the rows before they run.
 //! - [`lint`] — operations that lose data, fail on rows or lock a big table (codes).
 //! - [`schema_rs`] — `schema.rs` (one type per column) from the migrations alone.
 //! - [`drift`] — differences between the migrated schema and the database's;
@@ -28,6 +29,7 @@ pub mod apply;
 pub mod autodetect;
 pub mod check_sql;
 pub mod checksum;
+pub mod data_checks;
 pub mod ddl;
 pub mod drift;
 pub mod error;

@@ -170,6 +170,9 @@ pub enum Operation {
         table: String,
         /// The complete new definition.
         field: FieldMeta,
+        /// `lossy = true`: a type change that may change or fail on existing values runs
+        /// without the check against the data (`lint` reports it, DT102).
+        lossy: bool,
     },
     /// Renames a field; its column follows when the column was named like the field.
     RenameField {
@@ -245,7 +248,7 @@ impl Operation {
             Operation::RenameModel {
                 table, new_table, ..
             } => format!("RenameModel {table} -> {new_table}"),
-            Operation::AddField { table, field } | Operation::AlterField { table, field } => {
+            Operation::AddField { table, field } | Operation::AlterField { table, field, .. } => {
                 format!("{} {table}.{}", self.type_name(), field.name)
             }
             Operation::RemoveField { table, name } => format!("RemoveField {table}.{name}"),

@@ -43,6 +43,8 @@ pub struct Step {
     /// A non-atomic step an earlier run left part-way: how many statements it completed
     /// (the next one may have been interrupted). `None`: it never started.
     pub resume_at: Option<usize>,
+    /// Type changes to check against the rows before the statements run.
+    pub data_checks: Vec<super::data_checks::DataCheck>,
 }
 
 /// PostgreSQL: how long a migration's statement waits for a table lock unless the migration
@@ -338,6 +340,7 @@ fn step(m: &LoadedMigration, direction: Direction, plan: Plan) -> Step {
         plan,
         lock_timeout: m.migration.lock_timeout,
         resume_at: None,
+        data_checks: Vec::new(),
     }
 }
 
@@ -364,8 +367,11 @@ pub fn plan_apply(
         if applied.contains(&k) || wanted.as_ref().is_some_and(|w| !w.contains(&k)) {
             continue;
         }
+        let checks = super::data_checks::checks(&m.migration, &state, d);
         let plan = migration_forward(&m.migration, &mut state, d).map_err(|e| with_file(m, e))?;
-        steps.push(step(m, Direction::Apply, plan));
+        let mut s = step(m, Direction::Apply, plan);
+        s.data_checks = checks;
+        steps.push(s);
     }
     Ok(steps)
 }
@@ -433,10 +439,13 @@ pub fn plan_rollback(
     refuse_orphans(graph, &remaining, &chosen)?;
     let mut steps = Vec::new();
     for m in chosen {
+        let with = replay_keys(graph, &remaining)?;
         remaining.remove(&m.migration.key());
         let before = replay_keys(graph, &remaining)?;
         let plan = migration_backward(&m.migration, &before, d).map_err(|e| with_file(m, e))?;
-        steps.push(step(m, Direction::Rollback, plan));
+        let mut s = step(m, Direction::Rollback, plan);
+        s.data_checks = super::data_checks::rollback_checks(&m.migration, &with, &before, d);
+        steps.push(s);
     }
     Ok(steps)
 }

@@ -294,7 +294,7 @@ impl State {
                     ConstraintKind::Check { .. } => true,
                 });
             }
-            Operation::AlterField { table, field } => {
+            Operation::AlterField { table, field, .. } => {
                 let t = self.table_mut(op, table)?;
                 let pos = t
                     .fields

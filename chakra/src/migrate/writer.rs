@@ -82,8 +82,11 @@ fn write_operation(w: &mut String, op: &Operation) {
                 kv(w, "new_name", &quote(n));
             }
         }
-        Operation::AddField { table, field } | Operation::AlterField { table, field } => {
+        Operation::AddField { table, field } | Operation::AlterField { table, field, .. } => {
             kv(w, "table", &quote(table));
+            if let Operation::AlterField { lossy: true, .. } = op {
+                kv(w, "lossy", "true");
+            }
             w.push_str("\n[operations.field]\n");
             write_field(w, field);
         }

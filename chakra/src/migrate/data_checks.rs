@@ -1,0 +1,154 @@
+//! Type changes checked against the data before they run: for an `AlterField` whose new type
+//! may not hold every value the old one did (a shorter `String`, text to a number, a smaller
+//! integer or decimal…), the rows whose value would change or fail are counted first, and the
+//! migration is refused with that count and an example value unless it says `lossy = true`.
+//! PostgreSQL's `USING col::VARCHAR(3)` would truncate silently and SQLite would keep the text
+//! in an INTEGER column: neither may happen unnoticed.
+
+use super::lint::{narrowing_type, shown_type};
+use super::operations::{Migration, Operation};
+use super::state::State;
+use crate::Dialect;
+use chakra_dsl::{ident, FieldType};
+
+/// One check: rows of `table` where `condition` holds would not survive the change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataCheck {
+    /// The table.
+    pub table: String,
+    /// The column.
+    pub column: String,
+    /// What changes (`String(50) to String(3)`).
+    pub change: String,
+    /// A SQL predicate over the table's row, true for a value that would not survive.
+    pub condition: String,
+}
+
+fn numeric(d: Dialect, c: &str, from_decimal: bool) -> String {
+    // SQLite stores decimals as exact text: compare as numbers.
+    match (d, from_decimal) {
+        (Dialect::Sqlite, true) => format!("CAST({c} AS REAL)"),
+        _ => c.to_owned(),
+    }
+}
+
+/// The predicate for values of column `c` (quoted) that `old` → `new` would change or fail
+/// on, when the change may lose anything.
+pub fn condition(d: Dialect, c: &str, old: &FieldType, new: &FieldType) -> Option<String> {
+    use FieldType as T;
+    if matches!(new, T::Text | T::String { max_length: None }) && !matches!(old, T::Bytes) {
+        return None;
+    }
+    narrowing_type(old, new)?;
+    let int_range = |e: &str, ty: &FieldType| match ty {
+        T::Integer => format!(" OR {e} > 2147483647 OR {e} < -2147483648"),
+        _ => String::new(),
+    };
+    Some(match (old, new) {
+        (
+            _,
+            T::String {
+                max_length: Some(n),
+            },
+        ) if matches!(old, T::String { .. } | T::Text) => format!("length({c}) > {n}"),
+        (
+            T::Integer | T::BigInteger | T::Float | T::Decimal { .. },
+            T::String {
+                max_length: Some(n),
+            },
+        ) => format!("length(CAST({c} AS TEXT)) > {n}"),
+        (T::BigInteger, T::Integer) => format!("{c} > 2147483647 OR {c} < -2147483648"),
+        (T::Float | T::Decimal { .. }, T::Integer | T::BigInteger) => {
+            let e = numeric(d, c, matches!(old, T::Decimal { .. }));
+            format!("{e} <> round({e}){}", int_range(&e, new))
+        }
+        (T::String { .. } | T::Text, T::Integer | T::BigInteger) => {
+            let not_int = match d {
+                Dialect::Postgres => format!("trim({c}) !~ '^[-+]?[0-9]{{1,18}}$'"),
+                Dialect::Sqlite => format!("CAST(CAST({c} AS INTEGER) AS TEXT) <> trim({c})"),
+            };
+            match (d, new) {
+                (Dialect::Postgres, T::Integer) => format!(
+                    "{not_int} OR (trim({c}) ~ '^[-+]?[0-9]{{1,18}}$' AND (CAST(trim({c}) AS BIGINT) > 2147483647 OR CAST(trim({c}) AS BIGINT) < -2147483648))"
+                ),
+                (Dialect::Sqlite, T::Integer) => format!(
+                    "{not_int} OR CAST({c} AS INTEGER) > 2147483647 OR CAST({c} AS INTEGER) < -2147483648"
+                ),
+                _ => not_int,
+            }
+        }
+        (
+            T::Decimal { .. },
+            T::Decimal {
+                precision: Some(p),
+                scale,
+            },
+        ) => {
+            let s = scale.unwrap_or(0);
+            let e = numeric(d, c, true);
+            let whole = p.saturating_sub(s);
+            format!("{e} <> round({e}, {s}) OR abs({e}) >= 1e{whole}")
+        }
+        // Anything else: no portable check, so every stored value counts.
+        _ => format!("{c} IS NOT NULL"),
+    })
+}
+
+/// The checks a migration's type changes need, given the schema before it (`before` is
+/// advanced over the migration's operations). A change to unbounded text never loses a value;
+/// `lossy = true` skips the check.
+pub fn checks(m: &Migration, before: &State, d: Dialect) -> Vec<DataCheck> {
+    let mut state = before.clone();
+    let mut out = Vec::new();
+    for op in &m.operations {
+        if let Operation::AlterField {
+            table,
+            field,
+            lossy: false,
+        } = op
+        {
+            if let Some(old) = state.tables.get(table).and_then(|t| t.field(&field.name)) {
+                if let Some(cond) = condition(d, &ident::quote(&old.column), &old.ty, &field.ty) {
+                    out.push(DataCheck {
+                        table: table.clone(),
+                        column: old.column.clone(),
+                        change: format!("{} to {}", shown_type(&old.ty), shown_type(&field.ty)),
+                        condition: cond,
+                    });
+                }
+            }
+        }
+        if state.apply(op).is_err() {
+            break;
+        }
+    }
+    out
+}
+
+/// The checks a rollback of `m` needs: each type it changed goes back to the one in `after`
+/// (the schema once it is rolled back), from the one in `with` (the schema with it).
+pub fn rollback_checks(m: &Migration, with: &State, after: &State, d: Dialect) -> Vec<DataCheck> {
+    let mut out = Vec::new();
+    for op in &m.operations {
+        if let Operation::AlterField {
+            table,
+            field,
+            lossy: false,
+        } = op
+        {
+            let now = with.tables.get(table).and_then(|t| t.field(&field.name));
+            let back = after.tables.get(table).and_then(|t| t.field(&field.name));
+            if let (Some(now), Some(back)) = (now, back) {
+                if let Some(cond) = condition(d, &ident::quote(&now.column), &now.ty, &back.ty) {
+                    out.push(DataCheck {
+                        table: table.clone(),
+                        column: now.column.clone(),
+                        change: format!("{} back to {}", shown_type(&now.ty), shown_type(&back.ty)),
+                        condition: cond,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
