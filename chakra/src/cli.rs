@@ -334,7 +334,8 @@ fn dir_problem(cmd: &Command) -> Option<String> {
     }
 }
 
-/// Says so when `dir` holds no migrations at all (true then).
+/// Says so when `dir` holds no migrations at all (true then). The database commands still
+/// go on when the database exists: its history may name migrations whose files are gone.
 fn none_in(dir: &std::path::Path, out: Style) -> crate::Result<bool> {
     if crate::migrate::load_dir(dir)?.is_empty() {
         println!(
@@ -482,7 +483,7 @@ pub async fn execute(cli: Cli, models: &[ModelMeta], out: Style) -> crate::Resul
             retry_lock,
             common,
         } => {
-            if none_in(&common.dir, out)? {
+            if none_in(&common.dir, out)? && absent_sqlite_file(&common)?.is_some() {
                 return Ok(Outcome::Done);
             }
             let mut m = migrator(&common, lock_timeout, out).await?;
@@ -499,7 +500,7 @@ pub async fn execute(cli: Cli, models: &[ModelMeta], out: Style) -> crate::Resul
             retry_lock,
             common,
         } => {
-            if none_in(&common.dir, out)? {
+            if none_in(&common.dir, out)? && absent_sqlite_file(&common)?.is_some() {
                 return Ok(Outcome::Done);
             }
             let mut m = migrator(&common, lock_timeout, out).await?;
@@ -509,7 +510,7 @@ pub async fn execute(cli: Cli, models: &[ModelMeta], out: Style) -> crate::Resul
             report(&done, out);
         }
         Migrate::Status { common } => {
-            if none_in(&common.dir, out)? {
+            if none_in(&common.dir, out)? && absent_sqlite_file(&common)?.is_some() {
                 return Ok(Outcome::Done);
             }
             if let Some(file) = absent_sqlite_file(&common)? {
@@ -534,7 +535,7 @@ pub async fn execute(cli: Cli, models: &[ModelMeta], out: Style) -> crate::Resul
             dialect,
             common,
         } => {
-            if none_in(&common.dir, out)? {
+            if none_in(&common.dir, out)? && absent_sqlite_file(&common)?.is_some() {
                 return Ok(Outcome::Done);
             }
             let dialect = match (dialect, absent_sqlite_file(&common)?) {

@@ -463,9 +463,12 @@ def test_the_console_script_and_the_rust_binary_say_the_same(
         for side, exe in (("py", CONSOLE), ("rs", rust.chakra)):
             argv = [a.replace("{url}", dbs[side].url) for a in args]
             done = sh(exe, "migrate", *argv, code=code)
+            url = dbs[side].url
+            # A SQLite URL's file is named in messages too ("the database file … does not exist").
+            path = url.removeprefix("sqlite://")
             said[side] = (
-                _masked(done.stdout).replace(dbs[side].url, "<url>"),
-                _masked(done.stderr).replace(dbs[side].url, "<url>"),
+                _masked(done.stdout).replace(url, "<url>").replace(path, "<url>"),
+                _masked(done.stderr).replace(url, "<url>").replace(path, "<url>"),
             )
         assert said["py"] == said["rs"], args
 
@@ -487,8 +490,15 @@ def test_renames_are_said_up_front_or_reported(tmp_path: Path) -> None:
     assert "AddField users.handle" in would and "RemoveField users.username" in would
     d2 = tmp_path / "m2"
     shutil.copytree(MIGRATIONS, d2)
-    noted = cli(*args[:-1], d2, "--no-input", cwd=tmp_path).stderr
+    # handle is NOT NULL without a default: the rows already there need a value.
+    refused = cli(*args[:-1], d2, "--no-input", cwd=tmp_path, code=1).stderr
+    assert "users.handle is NOT NULL without a database default" in refused
+    assert "--default users.handle=VALUE" in refused
+    noted = cli(*args[:-1], d2, "--no-input", "--default", "handle=anon", cwd=tmp_path).stderr
     assert "users.username -> users.handle may be a rename" in noted
+    added = [p for p in tomls(d2) if p.startswith("users/0003")]
+    assert len(added) == 1
+    assert 'default = "anon"' in (d2 / added[0]).read_text()
     said = cli(*args, "--rename", "users.username=handle", cwd=tmp_path)
     written = [p for p in tomls(d) if p.startswith("users/0003")]
     assert len(written) == 1, said.stdout
