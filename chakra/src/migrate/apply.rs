@@ -593,6 +593,92 @@ impl Migrator {
         Ok(())
     }
 
+    /// SQLite: the indexes and triggers the tables this step rebuilds have in the database
+    /// (`sqlite_master`) that the rebuild does not recreate itself (objects the history does
+    /// not know, such as a partial index made by RunSQL) and that the step does not drop by
+    /// name: `(type, name, table, sql)`.
+    async fn objects_a_rebuild_drops(
+        &self,
+        conn: &mut Conn,
+        step: &Step,
+    ) -> Result<Vec<(String, String, String, String)>> {
+        let rebuilt: Vec<String> = step
+            .plan
+            .statements
+            .iter()
+            .filter_map(|s| {
+                let rest = s.strip_prefix("ALTER TABLE \"__chakra_new_")?;
+                let (_, to) = rest.split_once("\" RENAME TO ")?;
+                Some(to.trim_matches('"').replace("\"\"", "\""))
+            })
+            .collect();
+        if rebuilt.is_empty() {
+            return Ok(Vec::new());
+        }
+        let q = history::raw(
+            Dialect::Sqlite,
+            &["SELECT type, name, tbl_name, sql FROM sqlite_master \
+               WHERE type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type, name"],
+            vec![],
+            vec![
+                ValueType::Text,
+                ValueType::Text,
+                ValueType::Text,
+                ValueType::Text,
+            ],
+        );
+        let text = |v: &chakra_dsl::Value| v.as_str().unwrap_or_default().to_owned();
+        let all = conn.fetch(&q).await?;
+        let mentioned = |name: &str| {
+            let quoted = chakra_dsl::ident::quote(name);
+            step.plan.statements.iter().any(|s| {
+                let u = s.to_ascii_uppercase();
+                (u.starts_with("CREATE") || u.starts_with("DROP"))
+                    && (s.contains(&quoted) || s.split_whitespace().any(|w| w == name))
+            })
+        };
+        Ok(all
+            .iter()
+            .map(|r| (text(&r[0]), text(&r[1]), text(&r[2]), text(&r[3])))
+            .filter(|(_, name, table, _)| rebuilt.contains(table) && !mentioned(name))
+            .collect())
+    }
+
+    /// Recreates the objects [`Migrator::objects_a_rebuild_drops`] found, when the rebuild
+    /// dropped them; one that no longer fits the table is an error naming it.
+    async fn recreate(
+        &self,
+        conn: &mut Conn,
+        step: &Step,
+        kept: Vec<(String, String, String, String)>,
+    ) -> Result<()> {
+        for (ty, name, table, sql) in kept {
+            let q = history::raw(
+                Dialect::Sqlite,
+                &["SELECT count(*) FROM sqlite_master WHERE name = ", ""],
+                vec![chakra_dsl::Value::Text(name.clone())],
+                vec![ValueType::I64],
+            );
+            let exists = conn.fetch(&q).await?.first().and_then(|r| r[0].as_i64()) > Some(0);
+            if exists {
+                continue;
+            }
+            conn.batch_execute(&sql).await.map_err(|e| {
+                Error::Migration(format!(
+                    "{}: rebuilding table {table:?} drops {ty} {name:?}, which the migrations do \
+                     not know (made by RunSQL or by hand), and it cannot be made again on the new \
+                     table ({e}): drop or change it in a RunSQL before this operation",
+                    step.path.display()
+                ))
+            })?;
+            (self.notify)(&format!(
+                "kept {ty} {name} on {table} across the table rebuild (the migrations do not \
+                 declare it)"
+            ));
+        }
+        Ok(())
+    }
+
     /// Refuses a type change that would change or fail on existing values: the number of
     /// such rows and an example, before any statement of the step runs.
     async fn check_data(&self, conn: &mut Conn, step: &Step) -> Result<()> {
@@ -684,9 +770,15 @@ impl Migrator {
         }
         if step.atomic {
             self.check_data(conn, step).await?;
+            let kept = if fk_off {
+                self.objects_a_rebuild_drops(conn, step).await?
+            } else {
+                Vec::new()
+            };
             for sql in &step.plan.statements {
                 conn.batch_execute(sql).await?;
             }
+            self.recreate(conn, step, kept).await?;
         } else {
             self.run_resumable(conn, step).await?;
         }

@@ -1,0 +1,141 @@
+//! The SQLite table rebuild keeps the indexes and triggers the table has in the database,
+//! also those the migration history does not know (issue 26, problem 6): a partial unique
+//! index made with RunSQL survives an AlterField, and is still enforced.
+
+mod common;
+
+use chakra::dsl::ValueType;
+use chakra::migrate::Migrator;
+use chakra::{Dialect, Pool};
+use common::{TestDb, BOTH};
+use std::path::PathBuf;
+
+const SEED: &str = include_str!("../../migrations/users/0001_initial.toml");
+
+const BY_HAND: &str = r#"[migration]
+id = "0002_by_hand"
+app = "users"
+dependencies = [["users", "0001_initial"]]
+
+[[operations]]
+type = "AddField"
+table = "users"
+[operations.field]
+name = "active"
+type = "Boolean"
+default = true
+
+[[operations]]
+type = "RunSQL"
+sql = "CREATE UNIQUE INDEX users_active_lower ON users (lower(username)) WHERE active"
+reverse_sql = "DROP INDEX users_active_lower"
+"#;
+
+const WIDEN: &str = r#"[migration]
+id = "0003_widen"
+app = "users"
+dependencies = [["users", "0002_by_hand"]]
+
+[[operations]]
+type = "AlterField"
+table = "users"
+[operations.field]
+name = "username"
+type = "String"
+max_length = 80
+unique = true
+"#;
+
+fn dir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "chakra_rebuild_keeps_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(d.join("users")).unwrap();
+    std::fs::write(d.join("users/0001_initial.toml"), SEED).unwrap();
+    std::fs::write(d.join("users/0002_by_hand.toml"), BY_HAND).unwrap();
+    std::fs::write(d.join("users/0003_widen.toml"), WIDEN).unwrap();
+    d
+}
+
+async fn count(pool: &Pool, sql: &str) -> i64 {
+    let q = chakra::migrate::history::raw(pool.dialect(), &[sql], vec![], vec![ValueType::I64]);
+    pool.fetch_compiled(&q).await.unwrap()[0][0]
+        .as_i64()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebuild_keeps_an_index_the_history_does_not_know() {
+    for d in BOTH {
+        let db = TestDb::new(d).await;
+        let pool = db.pool().await;
+        let dir = dir();
+        let m = Migrator::from_dir(pool.clone(), &dir).unwrap();
+        m.apply(Some("users/0002_by_hand")).await.unwrap();
+        if d == Dialect::Sqlite {
+            pool.batch_execute(
+                "CREATE TABLE audit (name TEXT); \
+                 CREATE TRIGGER users_audit AFTER INSERT ON users BEGIN \
+                 INSERT INTO audit VALUES (new.username); END",
+            )
+            .await
+            .unwrap();
+        }
+        pool.batch_execute("INSERT INTO users (username) VALUES ('Ann')")
+            .await
+            .unwrap();
+        assert_eq!(m.apply(None).await.unwrap().len(), 1, "{d:?}");
+        let index = match d {
+            Dialect::Sqlite => {
+                "SELECT count(*) FROM sqlite_master WHERE name = 'users_active_lower' \
+                 AND sql LIKE '%WHERE active%'"
+            }
+            Dialect::Postgres => {
+                "SELECT count(*) FROM pg_indexes WHERE indexname = 'users_active_lower' \
+                 AND indexdef LIKE '%WHERE active%'"
+            }
+        };
+        assert_eq!(
+            count(&pool, index).await,
+            1,
+            "{d:?}: the partial index is there"
+        );
+        // Still enforced: another active 'ann' is refused, an inactive one is not.
+        assert!(pool
+            .batch_execute("INSERT INTO users (username) VALUES ('ANN')")
+            .await
+            .is_err());
+        let inactive = match d {
+            Dialect::Sqlite => "INSERT INTO users (username, active) VALUES ('ann', 0)",
+            Dialect::Postgres => "INSERT INTO users (username, active) VALUES ('ann', false)",
+        };
+        pool.batch_execute(inactive).await.unwrap();
+        if d == Dialect::Sqlite {
+            assert_eq!(
+                count(
+                    &pool,
+                    "SELECT count(*) FROM sqlite_master WHERE name = 'users_audit'"
+                )
+                .await,
+                1,
+                "the trigger is there"
+            );
+            assert_eq!(count(&pool, "SELECT count(*) FROM audit").await, 2);
+        }
+        // Rolling back (another rebuild on SQLite) keeps them too.
+        m.rollback(&chakra::migrate::RollbackTarget::Steps(1))
+            .await
+            .unwrap();
+        assert_eq!(
+            count(&pool, index).await,
+            1,
+            "{d:?}: kept across the rollback"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
