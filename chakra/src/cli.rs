@@ -527,6 +527,17 @@ pub async fn execute(cli: Cli, models: &[ModelMeta], out: Style) -> crate::Resul
             }
             let m = migrator(&common, 60, out).await?;
             print_status(&m.status().await?, out);
+            // Only when the history is readable and consistent: status itself never fails
+            // on drift.
+            if let Ok(drift) = m.check_database().await {
+                if !drift.is_empty() {
+                    println!(
+                        "{} (the database differs from its migrations in {} way(s))",
+                        out.red("drift: run check"),
+                        drift.len()
+                    );
+                }
+            }
         }
         Migrate::Sql {
             to,

@@ -1,5 +1,7 @@
 //! Drift: differences between the schema the applied migrations describe and the schema the
-//! database reports (tables, columns with type and nullability, indexes). Pure: the database's
+//! database reports (tables, columns with type, nullability and default, indexes, unique
+//! constraints, foreign keys with their target and ON DELETE, the number of CHECK
+//! constraints). Pure: the database's
 //! side is read by [`super::introspect`].
 
 use super::state::State;
@@ -27,6 +29,119 @@ pub struct DbTable {
     pub columns: Vec<DbColumn>,
     /// Names of its indexes, except those backing the primary key and unique constraints.
     pub indexes: BTreeSet<String>,
+    /// Column defaults as the database reports them (`None` when not read).
+    pub defaults: Option<BTreeMap<String, String>>,
+    /// Unique constraints, each as its comma-separated columns (`None` when not read).
+    pub uniques: Option<BTreeSet<String>>,
+    /// Foreign keys: (columns, referenced table, ON DELETE), columns comma-separated.
+    pub foreign_keys: Option<BTreeSet<(String, String, String)>>,
+    /// How many CHECK constraints it has.
+    pub checks: Option<usize>,
+}
+
+/// A default expression reduced to what both its spellings share: no casts (`'a'::text`),
+/// no outer parentheses, no spaces, lower case.
+pub fn normalize_default(s: &str) -> String {
+    let mut t: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    // Casts PostgreSQL adds: ::type, ::type(n), ::type[] (outside quotes).
+    let mut out = String::new();
+    let chars: Vec<char> = t.chars().collect();
+    let mut i = 0;
+    let mut quoted = false;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\'' {
+            quoted = !quoted;
+        }
+        if !quoted && c == ':' && chars.get(i + 1) == Some(&':') {
+            i += 2;
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
+                i += 1;
+            }
+            if chars.get(i) == Some(&'(') {
+                while i < chars.len() && chars[i] != ')' {
+                    i += 1;
+                }
+                i += 1;
+            }
+            while chars.get(i) == Some(&'[') && chars.get(i + 1) == Some(&']') {
+                i += 2;
+            }
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+    t = out.to_ascii_lowercase();
+    while t.starts_with('(') && t.ends_with(')') && balanced(&t[1..t.len() - 1]) {
+        t = t[1..t.len() - 1].to_owned();
+    }
+    t
+}
+
+fn balanced(s: &str) -> bool {
+    let mut depth = 0i32;
+    for c in s.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth < 0 {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    depth == 0
+}
+
+/// What the history declares for a table's constraints and defaults, in [`DbTable`]'s terms.
+fn declared(t: &super::state::TableState, d: Dialect) -> DbTable {
+    use super::operations::ConstraintKind;
+    let mut out = DbTable::default();
+    let mut defaults = BTreeMap::new();
+    let mut uniques = BTreeSet::new();
+    let mut fks = BTreeSet::new();
+    let mut checks = 0;
+    for f in &t.fields {
+        if !f.auto_increment {
+            if let Some(def) = crate::sql::ddl::default_sql(f, d) {
+                defaults.insert(f.column.clone(), def);
+            }
+        }
+        if f.unique && !f.primary_key {
+            uniques.insert(f.column.clone());
+        }
+        if let Some(r) = f.references.as_ref().filter(|r| !r.table.is_empty()) {
+            fks.insert((
+                f.column.clone(),
+                r.table.clone(),
+                r.on_delete.sql().to_owned(),
+            ));
+        }
+    }
+    for c in &t.constraints {
+        match &c.kind {
+            ConstraintKind::Unique { columns } => {
+                uniques.insert(columns.join(","));
+            }
+            ConstraintKind::Check { .. } => checks += 1,
+            ConstraintKind::ForeignKey {
+                columns,
+                table,
+                on_delete,
+                ..
+            } => {
+                fks.insert((columns.join(","), table.clone(), on_delete.sql().to_owned()));
+            }
+        }
+    }
+    out.defaults = Some(defaults);
+    out.uniques = Some(uniques);
+    out.foreign_keys = Some(fks);
+    out.checks = Some(checks);
+    out
 }
 
 /// The database's tables by name (Chakra's own bookkeeping tables left out).
@@ -106,6 +221,58 @@ pub fn compare(state: &State, db: &DbSchema, d: Dialect) -> Vec<String> {
                 ));
             }
         }
+        let decl = declared(t, d);
+        if let (Some(have), Some(want)) = (&actual.defaults, &decl.defaults) {
+            for f in &t.fields {
+                let h = have.get(&f.column).map(|s| normalize_default(s));
+                let w = want.get(&f.column).map(|s| normalize_default(s));
+                if h != w && !f.auto_increment {
+                    let show = |x: Option<&String>| {
+                        x.map(|s| format!("default {s}"))
+                            .unwrap_or_else(|| "no default".into())
+                    };
+                    out.push(format!(
+                        "column {name}.{}: the database has {}, the migrations say {}",
+                        f.column,
+                        show(have.get(&f.column)),
+                        show(want.get(&f.column))
+                    ));
+                }
+            }
+        }
+        if let (Some(have), Some(want)) = (&actual.uniques, &decl.uniques) {
+            for u in want.difference(have) {
+                out.push(format!(
+                    "unique constraint on {name} ({u}) is missing from the database"
+                ));
+            }
+            for u in have.difference(want) {
+                out.push(format!(
+                    "unique constraint on {name} ({u}) is in the database but not in the migrations"
+                ));
+            }
+        }
+        if let (Some(have), Some(want)) = (&actual.foreign_keys, &decl.foreign_keys) {
+            for (c, rt, od) in want.difference(have) {
+                out.push(format!(
+                    "foreign key {name}({c}) -> {rt} ON DELETE {od} is missing from the database"
+                ));
+            }
+            for (c, rt, od) in have.difference(want) {
+                out.push(format!(
+                    "foreign key {name}({c}) -> {rt} ON DELETE {od} is in the database but not in \
+                     the migrations"
+                ));
+            }
+        }
+        if let (Some(have), Some(want)) = (actual.checks, decl.checks) {
+            if have != want {
+                out.push(format!(
+                    "table {name} has {have} CHECK constraint(s) in the database, the migrations \
+                     say {want}"
+                ));
+            }
+        }
         let want: BTreeSet<String> = all_indexes(t).into_iter().map(|i| i.name).collect();
         for i in want.difference(&actual.indexes) {
             out.push(format!("index {i} on {name} is missing from the database"));
@@ -145,6 +312,7 @@ mod tests {
                 })
                 .collect(),
             indexes: BTreeSet::new(),
+            ..Default::default()
         };
         BTreeMap::from([("users".to_owned(), t)])
     }
