@@ -541,3 +541,53 @@ def test_make_asks_about_a_rename_on_a_terminal(tmp_path: Path) -> None:
     written = [p for p in tomls(d) if p.startswith("users/0003")]
     assert len(written) == 1
     assert 'type = "RenameField"' in (d / written[0]).read_text()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_callable_default_asks_for_the_value_existing_rows_get(
+    backend: str, new_db: NewDb, tmp_path: Path
+) -> None:
+    """``default=datetime.utcnow`` lives in the program: adding such a NOT NULL field to a
+    table with rows needs a value for them (``--default``), and the model keeps its callable."""
+    db = new_db(backend)
+    (tmp_path / "joined_models.py").write_text(
+        (EXAMPLES / "blog_models.py")
+        .read_text()
+        .replace(
+            "from __future__ import annotations",
+            "from __future__ import annotations\n\nimport datetime as dt",
+        )
+        .replace(
+            "    balance = Field(BigInteger, default=0)",
+            "    balance = Field(BigInteger, default=0)\n"
+            "    joined = Field(DateTime, default=dt.datetime.utcnow)",
+        )
+    )
+    d = tmp_path / "m"
+    shutil.copytree(MIGRATIONS, d)
+    cli("migrate", "apply", "--dir", d, "--database-url", db.url)
+    py_app("write", db.url)  # rows in users
+    args = ("migrate", "make", "--models", "joined_models", "--dir", d, "--no-input")
+    refused = cli(*args, cwd=tmp_path, code=1).stderr
+    assert "users.joined is NOT NULL without a database default" in refused, refused
+    assert "--default users.joined=VALUE" in refused
+    assert not [p for p in tomls(d) if p.startswith("users/0003")]
+    cli(*args, "--default", "joined=now()", cwd=tmp_path)
+    (written,) = [p for p in tomls(d) if p.startswith("users/0003")]
+    text = (d / written).read_text()
+    assert 'type = "AddField"' in text and 'default = "now()"' in text
+    assert 'type = "AlterField"' in text
+    cli("migrate", "apply", "--dir", d, "--database-url", db.url)
+    cli("migrate", "make", "--models", "joined_models", "--dir", d, "--check", cwd=tmp_path)
+    checked = cli(
+        "migrate",
+        "check",
+        "--models",
+        "joined_models",
+        "--dir",
+        d,
+        "--database-url",
+        db.url,
+        cwd=tmp_path,
+    ).stdout
+    assert "the database matches the migrations" in checked
