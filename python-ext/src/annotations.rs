@@ -9,8 +9,7 @@ use crate::errors::to_py as err;
 use crate::filters;
 use crate::model::{field_type, ModelInfo};
 use crate::registry::Snapshot;
-use chakra_dsl::lookup::resolve_field;
-use chakra_dsl::{field_expr, functions, Error, Expr, ModelQuery, Value, ValueType};
+use chakra_dsl::{functions, Error, Expr, ModelQuery, Value, ValueType};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyFloat, PyInt, PyList, PyString};
@@ -131,8 +130,7 @@ pub fn convert(
         "aggregate" => aggregate(models, info, obj),
         "field" => {
             let name: String = obj.getattr(intern!(py, "name"))?.extract()?;
-            let f = resolve_field(&info.meta, &name).map_err(err)?;
-            Ok(field_expr(&info.meta, f))
+            chakra_dsl::lookup::field_ref(models, &info.meta, &name).map_err(err)
         }
         "value" => literal(&obj.getattr(intern!(py, "value"))?, hint),
         "combined" => {

@@ -666,11 +666,17 @@ impl Query {
     /// `UPDATE` of the matching rows: `{field: value or F-expression}`; returns the count.
     fn update_job(&self, target: &Bound<'_, PyAny>, sets: &Bound<'_, PyDict>) -> PyResult<Job> {
         let meta = &self.info.meta;
+        let models = registry::snapshot();
         let mut out = Vec::with_capacity(sets.len());
         for (k, v) in sets.iter() {
             let name: String = k.extract()?;
             let f = resolve_field(meta, &name).map_err(err)?;
-            let e = filters::expression(meta, &f.name, &v, &f.ty.value_type())?;
+            let root = filters::Root {
+                models: &models,
+                meta,
+                mark: false,
+            };
+            let e = filters::expression(&root, meta, &f.name, &v, &f.ty.value_type())?;
             out.push((f.name.clone(), e));
         }
         if out.is_empty() {

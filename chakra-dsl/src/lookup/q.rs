@@ -32,22 +32,31 @@ pub enum QNode {
 impl QNode {
     /// Lowers the tree to one expression.
     pub fn lower(&self) -> Expr {
-        self.lower_with_nullability().0
+        let mut e = self.lower_with_nullability(false).0;
+        super::outer::restore(&mut e);
+        e
     }
 
-    /// The expression and whether it can evaluate to NULL.
-    fn lower_with_nullability(&self) -> (Expr, bool) {
+    /// The expression and whether it can evaluate to NULL. Under a negation (`negated`:
+    /// `exclude`, `~Q`) conditions on the same relation are not merged: Django excludes a
+    /// row when some related row matches each condition, not necessarily the same one.
+    fn lower_with_nullability(&self, negated: bool) -> (Expr, bool) {
         match self {
             QNode::Leaf(c) => (c.expr.clone(), c.may_be_null()),
-            QNode::Related { rel, inner } => {
-                (exists(rel, inner.as_ref().map(|q| q.lower())), false)
-            }
-            QNode::And(items) => junction(&group_related(items), true),
-            QNode::Or(items) => junction(items, false),
+            QNode::Related { rel, inner } => (
+                exists(
+                    rel,
+                    inner.as_ref().map(|q| q.lower_with_nullability(negated).0),
+                ),
+                false,
+            ),
+            QNode::And(items) if negated => junction(items, true, negated),
+            QNode::And(items) => junction(&group_related(&flatten_and(items)), true, negated),
+            QNode::Or(items) => junction(items, false, negated),
             // True exactly when the inner condition is not true: `NOT c OR (c) IS NULL` when
             // `c` can be NULL, plain `NOT c` otherwise. The same lowering as the Rust typed
             // DSL's `exclude` (`Condition::is_not_true`), so both front doors build one IR.
-            QNode::Not(inner) => match inner.lower_with_nullability() {
+            QNode::Not(inner) => match inner.lower_with_nullability(true) {
                 (Expr::Bool(b), _) => (Expr::Bool(!b), false),
                 (e, false) => (Expr::Not(Box::new(e)), false),
                 (e, true) => (
@@ -63,6 +72,19 @@ impl QNode {
             },
         }
     }
+}
+
+/// The items of nested ANDs, in order (`Q(a) & Q(b)` is one AND of `a` and `b`, so
+/// conditions on one relation in one `filter()` call meet in one related row, as in Django).
+fn flatten_and(items: &[QNode]) -> Vec<QNode> {
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        match item {
+            QNode::And(inner) => out.extend(flatten_and(inner)),
+            other => out.push(other.clone()),
+        }
+    }
+    out
 }
 
 /// Merges the `Related` nodes of one AND that cross the same relation into one, keeping the
@@ -99,12 +121,12 @@ fn group_related(items: &[QNode]) -> Vec<QNode> {
     out
 }
 
-fn junction(items: &[QNode], all: bool) -> (Expr, bool) {
+fn junction(items: &[QNode], all: bool, negated: bool) -> (Expr, bool) {
     let mut nullable = false;
     let exprs: Vec<Expr> = items
         .iter()
         .map(|q| {
-            let (e, n) = q.lower_with_nullability();
+            let (e, n) = q.lower_with_nullability(negated);
             nullable |= n;
             e
         })

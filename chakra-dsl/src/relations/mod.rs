@@ -14,7 +14,7 @@ pub mod explicit;
 mod path;
 mod schema;
 
-pub use exists::{exists, rename_qualifiers};
+pub use exists::{exists, related_value, rename_qualifiers};
 pub use path::{split_path, RelPath};
 pub use schema::{resolve_schema, sort_by_dependencies};
 
