@@ -99,16 +99,26 @@ impl Query {
         let mut names = Vec::with_capacity(items.len());
         for (name, func, field, distinct, filter) in items {
             let func = chakra_dsl::aggregate::parse_func(&func).map_err(err)?;
+            let models = registry::snapshot();
             let filter = match filter {
-                Some(q) if !q.is_none() => {
-                    Some(filters::q_node(&registry::snapshot(), &self.info, &q)?.lower())
-                }
+                Some(q) if !q.is_none() => Some(filters::q_node(&models, &self.info, &q)?),
                 _ => None,
             };
-            let e = self
-                .mq
-                .aggregate_expr(func, field.as_deref(), distinct, filter)
-                .map_err(err)?;
+            // `Sum("books__pages")`: per row, then over every row (Django's path form).
+            let path = match field.as_deref() {
+                Some(f) => self
+                    .mq
+                    .path_aggregate(&models, func, f, distinct, filter.as_ref(), Some(true))
+                    .map_err(err)?,
+                None => None,
+            };
+            let e = match path {
+                Some(e) => e,
+                None => self
+                    .mq
+                    .aggregate_expr(func, field.as_deref(), distinct, filter.map(|q| q.lower()))
+                    .map_err(err)?,
+            };
             names.push(name.clone());
             out.push((name, e));
         }
@@ -171,7 +181,8 @@ impl Query {
     fn filter(&self, q: &Bound<'_, PyAny>) -> PyResult<Query> {
         if self.mq.annotations.is_empty() {
             let node = filters::q_node(&registry::snapshot(), &self.info, q)?;
-            return Ok(self.with(self.mq.clone().filter(node.lower())));
+            let mq = self.mq.clone().remember_related(&node).filter(node.lower());
+            return Ok(self.with(mq));
         }
         // Lookups may name annotations; conditions over aggregates become HAVING.
         let meta = self.mq.annotated_meta();
@@ -487,6 +498,7 @@ impl Query {
             distinct,
             distinct_on,
             lock,
+            related_filters: _,
         } = &self.mq;
         let plain = filter.is_none()
             && annotations.is_empty()
@@ -552,7 +564,7 @@ impl Query {
         let models = registry::snapshot();
         let mut mq = self.mq.clone();
         for (name, obj) in items {
-            let e = crate::annotations::convert(&models, &self.info, &obj, None)?;
+            let e = crate::annotations::convert(&models, &mq, &obj, None)?;
             mq = mq.annotate(&name, e).map_err(err)?;
         }
         Ok(self.with(mq))

@@ -9,6 +9,7 @@
 //!   a relation (lookups such as `posts__title`, the Rust `User::posts().any(…)`).
 //! - `path`: lookup keys that start with relation names (`author__username__startswith`).
 
+pub mod aggregate;
 pub(crate) mod exists;
 pub mod explicit;
 mod path;
