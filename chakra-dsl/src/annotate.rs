@@ -243,7 +243,7 @@ impl ModelQuery {
             .cloned()
             .collect();
         conds.extend(filter.cloned());
-        let cond = (!conds.is_empty()).then(|| QNode::And(conds));
+        let cond = (!conds.is_empty()).then_some(QNode::And(conds));
         let e = per_row(&self.meta, func, &p, distinct, cond.as_ref())?;
         if grouped.unwrap_or(!self.group_by.is_empty()) {
             return over_group(&self.meta, func, e, distinct, path).map(Some);
