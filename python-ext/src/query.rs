@@ -193,6 +193,7 @@ impl Query {
     /// Replaces the ordering: field names, `-` for descending (`"-created_at"`), `pk`
     /// for the primary key.
     fn order_by(&self, specs: Vec<String>) -> PyResult<Query> {
+        let models = registry::snapshot();
         let mut mq = self.mq.clone();
         mq.order_by.clear();
         for spec in specs {
@@ -204,8 +205,10 @@ impl Query {
                 mq = mq.order_by(e.clone(), desc);
                 continue;
             }
-            let f = resolve_field(&self.info.meta, name).map_err(err)?;
-            mq = mq.order_by(field_expr(&self.info.meta, f), desc);
+            // `author__name`: the related row's value (NULL, placed as NULLs are, when
+            // there is none: Django's LEFT JOIN).
+            let e = chakra_dsl::lookup::field_ref(&models, &self.info.meta, name).map_err(err)?;
+            mq = mq.order_by(e, desc);
         }
         Ok(self.with(mq))
     }
@@ -572,8 +575,14 @@ impl Query {
 
     /// Groups aggregate annotations by these fields (`values(...)` before `annotate`).
     fn group_by(&self, fields: Vec<String>) -> PyResult<Query> {
-        let refs: Vec<&str> = fields.iter().map(String::as_str).collect();
-        Ok(self.with(self.mq.clone().group_by_fields(&refs).map_err(err)?))
+        let models = registry::snapshot();
+        let mut mq = self.mq.clone();
+        mq.group_by = fields
+            .iter()
+            .map(|f| chakra_dsl::lookup::field_ref(&models, &self.info.meta, f))
+            .collect::<chakra_dsl::Result<_>>()
+            .map_err(err)?;
+        Ok(self.with(mq))
     }
 
     /// The annotation names, in order.
@@ -636,15 +645,27 @@ impl Query {
             fields
         };
         let mut resolved = Vec::with_capacity(names.len());
+        let mut mq = self.mq.clone();
+        let models = registry::snapshot();
         for n in &names {
             if self.mq.annotation(n).is_some() {
                 resolved.push(n.clone());
                 continue;
             }
-            resolved.push(resolve_field(meta, n).map_err(err)?.name.clone());
+            match resolve_field(meta, n) {
+                Ok(f) => resolved.push(f.name.clone()),
+                // `author__name`: a value across relations to one row, selected under its
+                // path (validated as an identifier by the compiler).
+                Err(e) if n.contains("__") => {
+                    let v = chakra_dsl::lookup::field_ref(&models, meta, n).map_err(|_| err(e))?;
+                    mq.annotations.push((n.clone(), v));
+                    resolved.push(n.clone());
+                }
+                Err(e) => return Err(err(e)),
+            }
         }
         let refs: Vec<&str> = resolved.iter().map(String::as_str).collect();
-        let sel = self.mq.select_fields(&refs).map_err(err)?;
+        let sel = mq.select_fields(&refs).map_err(err)?;
         let shape = match shape {
             "dicts" => Shape::Dicts(
                 names

@@ -11,7 +11,7 @@ from typing import Any
 
 import chakra
 import pytest
-from chakra import F, Q
+from chakra import Count, F, Q
 from django_data import MODELS, Data, DjAuthor, DjBook, DjTag, seed
 
 
@@ -146,3 +146,50 @@ async def test_exclude_with_two_conditions_on_many(data: Data) -> None:
     q = Q(books__pages__gt=PAGES) & Q(books__price__lt=PRICE)
     assert await ids(DjAuthor.objects.exclude(q)) == remain
     assert await ids(DjAuthor.objects.filter(~q)) == remain
+
+
+# -- 5. order_by / values across relations --------------------------------------------------
+
+
+def nulls_last(v: Any) -> tuple[bool, Any]:
+    """PostgreSQL's order (and Chakra's on SQLite): NULL after every value ascending."""
+    return (v is None, v if v is not None else 0)
+
+
+async def test_order_by_across_relations_keeps_rows_without_the_related_row(data: Data) -> None:
+    a, b = data.authors, data.books
+
+    def editor_age(x: Any) -> int | None:
+        return None if x.editor is None else a[x.editor].age
+
+    got = [o.id for o in await DjBook.objects.order_by("author__age", "id").all()]
+    assert got == sorted(b, key=lambda i: (nulls_last(a[b[i].author].age), i))
+    got = [o.id for o in await DjBook.objects.order_by("-editor__age", "id").all()]
+    # Descending: NULLs (no editor, or an editor without an age) first, as PostgreSQL does.
+    want = sorted(b, key=lambda i: (editor_age(b[i]) is not None, -(editor_age(b[i]) or 0), i))
+    assert got == want
+    assert len(got) == len(b)
+    with pytest.raises(chakra.errors.InvalidQuery, match="books"):
+        await DjAuthor.objects.order_by("books__pages").all()
+
+
+async def test_values_across_relations(data: Data) -> None:
+    a, b = data.authors, data.books
+    rows = await DjBook.objects.values("id", "author__name", "editor__age").order_by("id")
+    assert rows == [
+        {
+            "id": x.id,
+            "author__name": a[x.author].name,
+            "editor__age": None if x.editor is None else a[x.editor].age,
+        }
+        for x in sorted(b.values(), key=lambda x: x.id)
+    ]
+    flat = await DjBook.objects.values_list("editor__name", flat=True).order_by("id")
+    assert flat == [None if x.editor is None else a[x.editor].name for x in b.values()]
+    counts: dict[int | None, int] = {}
+    for x in b.values():
+        age = a[x.author].age
+        counts[age] = counts.get(age, 0) + 1
+    rows = await DjBook.objects.values("author__age").annotate(n=Count("id"))
+    got = sorted((r["author__age"] is None, r["author__age"] or 0, r["n"]) for r in rows)
+    assert got == sorted((k is None, k or 0, n) for k, n in counts.items())
