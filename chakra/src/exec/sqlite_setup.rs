@@ -299,10 +299,14 @@ pub fn establish(
     }
     conn.batch_execute("PRAGMA busy_timeout = 0;")
         .map_err(setup)?;
-    chakra_lower_utils::register_impl(&mut conn, |x: Option<String>| x.map(|s| s.to_lowercase()))
-        .map_err(setup)?;
-    chakra_upper_utils::register_impl(&mut conn, |x: Option<String>| x.map(|s| s.to_uppercase()))
-        .map_err(setup)?;
+    chakra_lower_utils::register_impl(&mut conn, |x: Option<String>| {
+        x.map(|s| crate::sql::case_fold::lower(&s))
+    })
+    .map_err(setup)?;
+    chakra_upper_utils::register_impl(&mut conn, |x: Option<String>| {
+        x.map(|s| crate::sql::case_fold::upper(&s))
+    })
+    .map_err(setup)?;
     regexp_utils::register_impl(&mut conn, regex_match).map_err(setup)?;
     chakra_json_contains_utils::register_impl(&mut conn, crate::sql::json_contains::sql_contains)
         .map_err(setup)?;

@@ -614,24 +614,22 @@ fn like(
             w.sql(" LIKE ");
             w.bind(Value::Text(pattern));
         }
-        (Dialect::Postgres, true) => {
+        // Case-insensitive: both sides folded by one rule on both backends
+        // (`sql/case_fold.rs`): per-character lower case, final sigma as sigma.
+        (d, true) => {
+            w.sql(if d == Dialect::Postgres {
+                "REPLACE(LOWER("
+            } else {
+                "REPLACE(chakra_lower("
+            });
             expr(w, target)?;
-            w.sql(" ILIKE ");
-            w.bind(Value::Text(pattern));
+            w.sql("), 'ς', 'σ') LIKE ");
+            w.bind(Value::Text(super::case_fold::fold(&pattern)));
         }
-        // SQLite connections run with `case_sensitive_like = ON`; case-insensitive matching
-        // lowers both sides with the Unicode-aware `chakra_lower` registered on each
-        // connection (SQLite's own `lower` only knows ASCII).
         (Dialect::Sqlite, false) => {
             expr(w, target)?;
             w.sql(" LIKE ");
             w.bind(Value::Text(pattern));
-        }
-        (Dialect::Sqlite, true) => {
-            w.sql("chakra_lower(");
-            expr(w, target)?;
-            w.sql(") LIKE ");
-            w.bind(Value::Text(pattern.to_lowercase()));
         }
     }
     w.sql(" ESCAPE '\\'");

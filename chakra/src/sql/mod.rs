@@ -9,6 +9,7 @@
 //! - [`sqlite_values`] — how canonical values are stored on SQLite (text dates, JSON arrays…).
 
 pub mod cache;
+pub mod case_fold;
 pub mod ddl;
 pub mod expression;
 pub mod json_contains;
