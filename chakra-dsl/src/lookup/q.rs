@@ -87,38 +87,74 @@ fn flatten_and(items: &[QNode]) -> Vec<QNode> {
     out
 }
 
-/// Merges the `Related` nodes of one AND that cross the same relation into one, keeping the
-/// position of the first.
-fn group_related(items: &[QNode]) -> Vec<QNode> {
-    let mut out: Vec<QNode> = Vec::with_capacity(items.len());
-    for item in items {
-        if let QNode::Related {
+/// A relation condition of an AND: `Related` with a condition, or the form `across` gives an
+/// `isnull`/`None` condition (`NOT EXISTS any OR EXISTS cond`: "no related row, or one
+/// matching", `promoted`, Django's LEFT JOIN).
+fn related_part(item: &QNode) -> Option<(&ResolvedRelation, &QNode, bool)> {
+    match item {
+        QNode::Related {
             rel,
             inner: Some(inner),
-        } = item
-        {
-            let same = out.iter_mut().find_map(|o| match o {
-                QNode::Related {
-                    rel: r,
-                    inner: Some(i),
-                } if r.name == rel.name && r.source.name == rel.source.name => Some(i),
-                _ => None,
-            });
-            if let Some(existing) = same {
-                let prev = std::mem::replace(existing.as_mut(), QNode::And(Vec::new()));
-                **existing = match prev {
-                    QNode::And(mut v) => {
-                        v.push((**inner).clone());
-                        QNode::And(v)
-                    }
-                    other => QNode::And(vec![other, (**inner).clone()]),
-                };
-                continue;
+        } => Some((rel, inner, false)),
+        QNode::Or(v) => match v.as_slice() {
+            [QNode::Not(none), QNode::Related {
+                rel,
+                inner: Some(inner),
+            }] if matches!(none.as_ref(), QNode::Related { rel: r, inner: None } if same(r, rel)) => {
+                Some((rel, inner, true))
             }
-        }
-        out.push(item.clone());
+            _ => None,
+        },
+        _ => None,
     }
-    out
+}
+
+fn same(a: &ResolvedRelation, b: &ResolvedRelation) -> bool {
+    a.name == b.name && a.source.name == b.source.name
+}
+
+/// Merges the relation conditions of one AND that cross the same relation into one related
+/// row, keeping the position of the first. "No related row" stays a way to match only when
+/// every merged condition allows it (Django's LEFT JOIN is made INNER by any other).
+fn group_related(items: &[QNode]) -> Vec<QNode> {
+    // (position in `out`, relation, conditions, promoted)
+    let mut groups: Vec<(usize, ResolvedRelation, Vec<QNode>, bool)> = Vec::new();
+    let mut out: Vec<Option<QNode>> = Vec::with_capacity(items.len());
+    for item in items {
+        match related_part(item) {
+            Some((rel, inner, promoted)) => {
+                if let Some(g) = groups.iter_mut().find(|g| same(&g.1, rel)) {
+                    g.2.push(inner.clone());
+                    g.3 &= promoted;
+                } else {
+                    groups.push((out.len(), rel.clone(), vec![inner.clone()], promoted));
+                    out.push(None);
+                }
+            }
+            None => out.push(Some(item.clone())),
+        }
+    }
+    for (at, rel, mut inners, promoted) in groups {
+        let inner = if inners.len() == 1 {
+            inners.pop().expect("one")
+        } else {
+            QNode::And(inners)
+        };
+        let related = QNode::Related {
+            rel: Box::new(rel.clone()),
+            inner: Some(Box::new(inner)),
+        };
+        out[at] = Some(if promoted {
+            let none = QNode::Related {
+                rel: Box::new(rel),
+                inner: None,
+            };
+            QNode::Or(vec![QNode::Not(Box::new(none)), related])
+        } else {
+            related
+        });
+    }
+    out.into_iter().flatten().collect()
 }
 
 fn junction(items: &[QNode], all: bool, negated: bool) -> (Expr, bool) {
