@@ -289,7 +289,7 @@ const PINNED: &[(&str, &str, &str)] = &[
     ("asc", " ORDER BY \"things\".\"score\" NULLS LAST", " ORDER BY \"things\".\"score\""),
     ("desc", " ORDER BY \"things\".\"score\" DESC NULLS FIRST", " ORDER BY \"things\".\"score\" DESC"),
     ("order_by_column", " ORDER BY \"things\".\"name\" NULLS LAST LIMIT CAST(? AS INTEGER)", " ORDER BY \"things\".\"name\" LIMIT $1"),
-    ("order_nullable_desc", " ORDER BY \"things\".\"seen\" DESC NULLS FIRST, \"things\".\"id\" NULLS LAST", " ORDER BY \"things\".\"seen\" DESC, \"things\".\"id\""),
+    ("order_nullable_desc", " ORDER BY chakra_datetime(\"things\".\"seen\") DESC NULLS FIRST, \"things\".\"id\" NULLS LAST", " ORDER BY \"things\".\"seen\" DESC, \"things\".\"id\""),
     ("limit_offset", " ORDER BY \"things\".\"id\" NULLS LAST LIMIT CAST(? AS INTEGER) OFFSET ?", " ORDER BY \"things\".\"id\" LIMIT $1 OFFSET $2"),
     ("offset", " ORDER BY \"things\".\"id\" NULLS LAST LIMIT -1 OFFSET ?", " ORDER BY \"things\".\"id\" OFFSET $1"),
 ];

@@ -46,9 +46,16 @@ fn is_decimal(e: &Expr) -> bool {
 }
 
 /// Writes `e` for use as an ordered value: on SQLite decimals are stored as text, so
-/// comparisons and sorting go through their numeric value.
+/// comparisons and sorting go through their numeric value, and a datetime column through
+/// `chakra_datetime` (`sql/sqlite_datetime.rs`), so forms other writers store compare as the
+/// instants they name.
 pub fn ordered(w: &mut SqlWriter, e: &Expr) -> Result<()> {
-    if w.dialect == Dialect::Sqlite && is_decimal(e) {
+    if w.dialect == Dialect::Sqlite && matches!(e, Expr::Column(c) if c.ty == ValueType::DateTime) {
+        w.sql("chakra_datetime(");
+        expr(w, e)?;
+        w.sql(")");
+        Ok(())
+    } else if w.dialect == Dialect::Sqlite && is_decimal(e) {
         w.sql("CAST(");
         expr(w, e)?;
         w.sql(" AS REAL)");

@@ -14,6 +14,7 @@ pub mod ddl;
 pub mod expression;
 pub mod json_contains;
 pub mod raw;
+pub mod sqlite_datetime;
 pub mod sqlite_values;
 pub mod statement;
 pub mod writer;
