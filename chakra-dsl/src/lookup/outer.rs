@@ -94,6 +94,6 @@ pub fn mark(mut e: Expr, root: &ModelMeta) -> Expr {
 }
 
 /// Marked references back to their table's name.
-pub(crate) fn restore(e: &mut Expr) {
+pub fn restore(e: &mut Expr) {
     rename_qualifiers(e, &|q| q.strip_prefix(MARK).map(str::to_owned));
 }
