@@ -80,6 +80,15 @@ impl Query {
                 self.deferring(target.py(), finish),
             ));
         }
+        if !mq.annotations.is_empty() {
+            // The load plan's rows carry the model's fields only: refused rather than
+            // returning instances without their annotations.
+            return Err(err(Error::InvalidQuery(format!(
+                "annotate() on {} cannot be combined with select_related()/prefetch_related() \
+                 yet; load the related rows with a second query",
+                self.info.meta.name
+            ))));
+        }
         let models = registry::snapshot();
         let plan = LoadPlan::build(&models, &mq, &self.load).map_err(err)?;
         Ok(Job::new(

@@ -110,3 +110,9 @@ async def test_aggregate_over_relation_paths(data: Data) -> None:
     assert none == {"n": 0}
     with pytest.raises(errors.InvalidAggregate):
         await DjAuthor.objects.aggregate(m=Avg("books__pages"))
+
+
+async def test_annotate_with_eager_loading_is_refused_not_dropped(data: Data) -> None:
+    qs = DjAuthor.objects.annotate(n=Count("books")).prefetch_related("books")
+    with pytest.raises(errors.InvalidQuery, match="select_related"):
+        await qs.all()
