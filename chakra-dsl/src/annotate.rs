@@ -1,15 +1,18 @@
 //! Annotations and grouping on a [`ModelQuery`]: `annotate(n=Count("id"))` adds a named
 //! computed column; with an aggregate in it the rows are grouped (by the primary key, or by
 //! the fields of a preceding `values(...)`), a filter over an aggregate annotation becomes
-//! `HAVING`, and the annotation can be ordered by. Relation aggregates
-//! (`annotate(n_posts=Count("posts"))`) are correlated scalar subqueries, so they never
-//! multiply rows and several of them can sit side by side.
+//! `HAVING`, and the annotation can be ordered by. Aggregates over relation paths
+//! (`annotate(n_posts=Count("posts"))`, `Sum("posts__words")`) are correlated scalar
+//! subqueries (`relations::aggregate`), so they never multiply rows and several of them can
+//! sit side by side; in a grouped query their per-row values are combined per group.
 
 use crate::error::{Error, Result};
 use crate::ir::{AggFunc, Expr};
+use crate::lookup::QNode;
 use crate::meta::{FieldMeta, ModelMeta};
 use crate::model_query::{field_expr, ModelQuery};
-use crate::relations::{exists, resolve_relation, Models};
+use crate::relations::aggregate::{agg_path, over_group, per_row};
+use crate::relations::Models;
 
 use crate::types::{FieldType, ValueType};
 use std::sync::Arc;
@@ -195,33 +198,56 @@ impl ModelQuery {
         self
     }
 
-    /// `Count("posts")`: the number of rows related through `relation`, as a correlated
-    /// subquery (`(SELECT COUNT(*) FROM posts AS _r1 WHERE _r1.author_id = users.id)`),
-    /// only those matching `filter` (over the related model's columns) when given.
-    pub fn relation_count(
+    /// Keeps the conditions on relations of a `filter()` call (`node`, before lowering):
+    /// the related rows they keep are what a later aggregate over the relation sees
+    /// ([`ModelQuery::path_aggregate`]). Only those that must hold (not under a negation or
+    /// an OR) count, as Django reuses only those joins.
+    pub fn remember_related(mut self, node: &QNode) -> Self {
+        fn collect(n: &QNode, out: &mut Vec<QNode>) {
+            match n {
+                QNode::And(items) => items.iter().for_each(|i| collect(i, out)),
+                QNode::Related { inner: Some(_), .. } => out.push(n.clone()),
+                _ => {}
+            }
+        }
+        collect(node, &mut self.related_filters);
+        self
+    }
+
+    /// An aggregate over a relation path (`Count("books")`, `Sum("books__pages")`,
+    /// `Count("books__tags", distinct=True)`), `filter` written from this model (Django's
+    /// path form) and the earlier `filter()` calls' conditions on the same relation applied:
+    /// per row, or combined over the group when the query is grouped (`grouped`: `Some`
+    /// to say, `None` when `values(…)` fields group it). `None` when `path` is a field of
+    /// the model itself.
+    pub fn path_aggregate(
         &self,
         models: &dyn Models,
         func: AggFunc,
-        relation: &str,
-        filter: Option<Expr>,
-    ) -> Result<Expr> {
-        if func != AggFunc::Count {
-            return Err(Error::InvalidAggregate {
-                model: self.meta.name.clone(),
-                field: relation.to_owned(),
-                function: func.name().to_owned(),
-                reason: "over a relation only Count applies; name a field of the related \
-                         model for the others"
-                    .into(),
-            });
+        path: &str,
+        distinct: bool,
+        filter: Option<&QNode>,
+        grouped: Option<bool>,
+    ) -> Result<Option<Expr>> {
+        let Some(p) = agg_path(models, &self.meta, path)? else {
+            return Ok(None);
+        };
+        let first = &p.hops[0];
+        let mut conds: Vec<QNode> = self
+            .related_filters
+            .iter()
+            .filter(|n| {
+                matches!(n, QNode::Related { rel, .. }
+                    if rel.name == first.name && rel.source.name == first.source.name)
+            })
+            .cloned()
+            .collect();
+        conds.extend(filter.cloned());
+        let cond = (!conds.is_empty()).then_some(QNode::And(conds));
+        let e = per_row(&self.meta, func, &p, distinct, cond.as_ref())?;
+        if grouped.unwrap_or(!self.group_by.is_empty()) {
+            return over_group(&self.meta, func, e, distinct, path).map(Some);
         }
-        let rel = resolve_relation(models, &self.meta, relation)?;
-        match exists(&rel, filter) {
-            Expr::Exists(mut s) => {
-                s.columns = vec![crate::ir::SelectItem::new(Expr::CountStar, ValueType::I64)];
-                Ok(Expr::Subquery(s))
-            }
-            _ => unreachable!("exists() builds an EXISTS"),
-        }
+        Ok(Some(e))
     }
 }

@@ -37,6 +37,10 @@ pub struct ModelQuery {
     pub distinct_on: Vec<Expr>,
     /// `FOR UPDATE` row lock.
     pub lock: Option<RowLock>,
+    /// The conditions on relations of earlier `filter()` calls (`filter(books__pages__gt=1)`,
+    /// kept as written): an aggregate annotated later over the same relation counts only the
+    /// related rows they kept, as in Django.
+    pub related_filters: Vec<crate::lookup::QNode>,
 }
 
 fn annotation_item(name: &str, e: &Expr) -> crate::ir::SelectItem {
@@ -71,6 +75,7 @@ impl ModelQuery {
             distinct: false,
             distinct_on: Vec::new(),
             lock: None,
+            related_filters: Vec::new(),
         }
     }
 

@@ -36,7 +36,9 @@ pub use chakra_dsl::{Error, Result};
 pub use config::Pooler;
 pub use exec::{Executor, Isolation, Pool, PoolOptions, Row, Transaction, TxOptions};
 pub use model::Model;
-pub use query::{bulk_update, exists, in_query, raw, raw_execute, upsert, Query, UpdateQuery};
+pub use query::{
+    bulk_update, exists, in_query, raw, raw_execute, raw_fetch, upsert, Query, UpdateQuery,
+};
 pub use session::{Session, Tracked, TransactionOptions, Tx};
 pub use sql::{compile, CompiledQuery, Dialect};
 

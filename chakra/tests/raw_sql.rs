@@ -123,3 +123,42 @@ async fn raw_sql_errors_name_counts_and_fields() {
         assert_eq!(Note::query().count(&pool).await.unwrap(), 3, "{d:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_fetch_returns_plain_rows_with_bound_values() {
+    for d in BOTH {
+        let (_db, pool) = setup(d).await;
+        let hostile = "it's %s; DROP TABLE notes; --";
+        let got = chakra::raw_fetch(
+            "SELECT title, rank, 'x $2' AS lit FROM notes WHERE title = $1 OR rank >= $2 \
+             ORDER BY id",
+        )
+        .bind(hostile)
+        .bind(3i64)
+        .all(&pool)
+        .await
+        .unwrap();
+        assert_eq!(got.columns, vec!["title", "rank", "lit"], "{d:?}");
+        let titles: Vec<_> = got.rows.iter().map(|r| r[0].clone()).collect();
+        assert_eq!(
+            titles,
+            vec![Value::from(hostile), Value::from("$1 '%%'")],
+            "{d:?}"
+        );
+        assert_eq!(got.rows[0][2], Value::from("x $2"), "{d:?}");
+        let err = chakra::raw_fetch("SELECT * FROM notes WHERE rank = $1")
+            .all(&pool)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, chakra::Error::InvalidQuery(_)),
+            "{d:?}: {err}"
+        );
+        // The table survived the hostile value.
+        let n = chakra::raw_fetch("SELECT COUNT(*) AS n FROM notes")
+            .all(&pool)
+            .await
+            .unwrap();
+        assert_eq!(n.rows.len(), 1, "{d:?}");
+    }
+}

@@ -7,10 +7,9 @@
 use crate::convert::from_py;
 use crate::errors::to_py as err;
 use crate::filters;
-use crate::model::{field_type, ModelInfo};
+use crate::model::field_type;
 use crate::registry::Snapshot;
-use chakra_dsl::lookup::resolve_field;
-use chakra_dsl::{field_expr, functions, Error, Expr, ModelQuery, Value, ValueType};
+use chakra_dsl::{functions, Error, Expr, ModelQuery, Value, ValueType};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyFloat, PyInt, PyList, PyString};
@@ -55,7 +54,7 @@ fn literal(obj: &Bound<'_, PyAny>, hint: Option<&ValueType>) -> PyResult<Expr> {
 /// take the first expression's type (or `hint`).
 fn operands(
     models: &Snapshot,
-    info: &ModelInfo,
+    mq: &ModelQuery,
     objs: &[Bound<'_, PyAny>],
     hint: Option<&ValueType>,
 ) -> PyResult<Vec<Expr>> {
@@ -63,7 +62,7 @@ fn operands(
     let mut ty: Option<ValueType> = hint.cloned();
     for o in objs {
         if kind(o)?.is_some() {
-            let e = convert(models, info, o, None)?;
+            let e = convert(models, mq, o, None)?;
             if ty.is_none() {
                 ty = e.value_type();
             }
@@ -83,40 +82,38 @@ fn operands(
     Ok(done)
 }
 
-fn aggregate(models: &Snapshot, info: &ModelInfo, obj: &Bound<'_, PyAny>) -> PyResult<Expr> {
+fn aggregate(models: &Snapshot, mq: &ModelQuery, obj: &Bound<'_, PyAny>) -> PyResult<Expr> {
     let py = obj.py();
     let func: String = obj.getattr(intern!(py, "function"))?.extract()?;
     let func = chakra_dsl::aggregate::parse_func(&func).map_err(err)?;
     let field: String = obj.getattr(intern!(py, "field"))?.extract()?;
     let distinct: bool = obj.getattr(intern!(py, "distinct"))?.extract()?;
     let filter = obj.getattr(intern!(py, "filter"))?;
-    let mq = ModelQuery::new(info.meta.clone());
-    let field = (field != "*").then_some(field);
-    if let Some(f) = field.as_deref() {
-        if let Ok(rel) = chakra_dsl::relations::resolve_relation(models, &info.meta, f) {
-            let filter = if filter.is_none() {
-                None
-            } else {
-                Some(filters::q_node_in(models, &rel.target, &filter)?.lower())
-            };
-            return mq
-                .relation_count(models, func, &rel.name, filter)
-                .map_err(err);
-        }
-    }
+    // Django's path form: the condition is written from the queried model.
     let filter = if filter.is_none() {
         None
     } else {
-        Some(filters::q_node(models, info, &filter)?.lower())
+        Some(filters::q_node_in(models, &mq.meta, &filter)?)
     };
-    mq.aggregate_expr(func, field.as_deref(), distinct, filter)
+    let field = (field != "*").then_some(field);
+    if let Some(f) = field.as_deref() {
+        if let Some(e) = mq
+            .path_aggregate(models, func, f, distinct, filter.as_ref(), None)
+            .map_err(err)?
+        {
+            return Ok(e);
+        }
+    }
+    let plain = ModelQuery::new(mq.meta.clone());
+    plain
+        .aggregate_expr(func, field.as_deref(), distinct, filter.map(|q| q.lower()))
         .map_err(err)
 }
 
 /// Converts one annotation value.
 pub fn convert(
     models: &Snapshot,
-    info: &ModelInfo,
+    mq: &ModelQuery,
     obj: &Bound<'_, PyAny>,
     hint: Option<&ValueType>,
 ) -> PyResult<Expr> {
@@ -126,13 +123,12 @@ pub fn convert(
     };
     match k.as_str() {
         "outer" | "subquery" | "exists" => {
-            Ok(filters::subquery_expr(&info.meta, obj)?.expect("a subquery kind converts"))
+            Ok(filters::subquery_expr(&mq.meta, obj)?.expect("a subquery kind converts"))
         }
-        "aggregate" => aggregate(models, info, obj),
+        "aggregate" => aggregate(models, mq, obj),
         "field" => {
             let name: String = obj.getattr(intern!(py, "name"))?.extract()?;
-            let f = resolve_field(&info.meta, &name).map_err(err)?;
-            Ok(field_expr(&info.meta, f))
+            chakra_dsl::lookup::field_ref(models, &mq.meta, &name).map_err(err)
         }
         "value" => literal(&obj.getattr(intern!(py, "value"))?, hint),
         "combined" => {
@@ -141,7 +137,7 @@ pub fn convert(
                 obj.getattr(intern!(py, "lhs"))?,
                 obj.getattr(intern!(py, "rhs"))?,
             ];
-            let mut it = operands(models, info, &sides, hint)?.into_iter();
+            let mut it = operands(models, mq, &sides, hint)?.into_iter();
             let (left, right) = (it.next().expect("two"), it.next().expect("two"));
             for side in [&left, &right] {
                 let t = side.value_type();
@@ -169,11 +165,11 @@ pub fn convert(
                 .ok_or_else(|| err(Error::InvalidQuery(format!("unknown function {name:?}"))))?;
             let args = obj.getattr(intern!(py, "source_expressions"))?;
             let args: Vec<Bound<'_, PyAny>> = args.cast::<PyList>()?.iter().collect();
-            let args = operands(models, info, &args, None)?;
+            let args = operands(models, mq, &args, None)?;
             functions::call(func, args).map_err(err)
         }
         "cast" => {
-            let inner = convert(models, info, &obj.getattr(intern!(py, "expression"))?, None)?;
+            let inner = convert(models, mq, &obj.getattr(intern!(py, "expression"))?, None)?;
             let spec = obj
                 .getattr(intern!(py, "output_field"))?
                 .call_method0(intern!(py, "spec"))?;
@@ -187,7 +183,7 @@ pub fn convert(
             let mut values = Vec::with_capacity(cases.len() + 1);
             for c in &cases {
                 let q = c.getattr(intern!(py, "condition"))?;
-                conds.push(filters::q_node(models, info, &q)?.lower());
+                conds.push(filters::q_node_in(models, &mq.meta, &q)?.lower());
                 values.push(c.getattr(intern!(py, "then"))?);
             }
             let default = obj.getattr(intern!(py, "default"))?;
@@ -195,7 +191,7 @@ pub fn convert(
             if has_default {
                 values.push(default);
             }
-            let mut values = operands(models, info, &values, hint)?;
+            let mut values = operands(models, mq, &values, hint)?;
             let default = if has_default { values.pop() } else { None };
             functions::case(conds.into_iter().zip(values).collect(), default).map_err(err)
         }

@@ -7,7 +7,7 @@ use crate::errors::to_py as err;
 use crate::model::ModelInfo;
 use crate::registry::Snapshot;
 use chakra_dsl::lookup::{self, ArgShape, LookupArg, Operand, ParsedLookup, QNode};
-use chakra_dsl::{field_expr, ArithOp, Error, Expr, ModelMeta, Value, ValueType};
+use chakra_dsl::{ArithOp, Error, Expr, ModelMeta, Value, ValueType};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -124,7 +124,14 @@ pub fn leaf_across(
         models,
         meta,
         key,
-        |m, k| leaf(m, k, obj).map_err(Fail),
+        |m, k| {
+            let root = Root {
+                models,
+                meta,
+                mark: true,
+            };
+            leaf(&root, m, k, obj).map_err(Fail)
+        },
         || match obj.cast::<PyBool>() {
             Ok(b) => Ok(b.is_true()),
             Err(_) => Err(Fail(bad(
@@ -183,9 +190,33 @@ pub fn arith_op(obj: &Bound<'_, PyAny>) -> PyResult<ArithOp> {
     })
 }
 
+/// The queried model an `F` resolves against, wherever its lookup sits (`books__pages__gt=
+/// F("age")` reads the author's `age`, as in Django).
+pub struct Root<'a> {
+    /// The registered models (for `F("author__age")`).
+    pub models: &'a Snapshot,
+    /// The queried model.
+    pub meta: &'a Arc<ModelMeta>,
+    /// Inside a filter: references to the queried row are marked until the tree is lowered.
+    pub mark: bool,
+}
+
+impl Root<'_> {
+    fn field(&self, name: &str) -> PyResult<Expr> {
+        let e = lookup::field_ref(self.models, self.meta, name).map_err(err)?;
+        Ok(if self.mark {
+            lookup::mark_outer(e, self.meta)
+        } else {
+            e
+        })
+    }
+}
+
 /// Converts an `F` expression (or arithmetic over `F`s and values) to an [`Expr`]; plain
-/// values are converted to `ty`, the type of the other side.
+/// values are converted to `ty`, the type of the other side. `meta` is the model the
+/// lookup's key is on (for messages), `root` the queried model `F` names are resolved on.
 pub fn expression(
+    root: &Root<'_>,
     meta: &ModelMeta,
     key: &str,
     obj: &Bound<'_, PyAny>,
@@ -196,26 +227,25 @@ pub fn expression(
         let v = from_py::value(obj, ty).map_err(|r| bad(meta, key, obj, ty.to_string(), r))?;
         return Ok(Expr::Value(v));
     }
-    if let Some(e) = subquery_expr(meta, obj)? {
+    if let Some(e) = subquery_expr(root.meta, obj)? {
         return Ok(e);
     }
     if let Ok(name) = obj.getattr(intern!(py, "name")) {
         let name: String = name.extract()?;
-        let f = lookup::resolve_field(meta, &name).map_err(err)?;
-        return Ok(field_expr(meta, f));
+        return root.field(&name);
     }
     let lhs = obj.getattr(intern!(py, "lhs"))?;
     let rhs = obj.getattr(intern!(py, "rhs"))?;
     let op = arith_op(obj)?;
     // The side that is an expression decides the type of the plain value on the other side.
     let (left, right) = if is_expression(&lhs)? {
-        let l = expression(meta, key, &lhs, ty)?;
+        let l = expression(root, meta, key, &lhs, ty)?;
         let t = l.value_type().unwrap_or_else(|| ty.clone());
-        (l, expression(meta, key, &rhs, &t)?)
+        (l, expression(root, meta, key, &rhs, &t)?)
     } else {
-        let r = expression(meta, key, &rhs, ty)?;
+        let r = expression(root, meta, key, &rhs, ty)?;
         let t = r.value_type().unwrap_or_else(|| ty.clone());
-        (expression(meta, key, &lhs, &t)?, r)
+        (expression(root, meta, key, &lhs, &t)?, r)
     };
     Ok(Expr::Arith {
         left: Box::new(left),
@@ -224,10 +254,15 @@ pub fn expression(
     })
 }
 
-fn operand(pl: &ParsedLookup<'_>, obj: &Bound<'_, PyAny>, ty: &ValueType) -> PyResult<Operand> {
+fn operand(
+    root: &Root<'_>,
+    pl: &ParsedLookup<'_>,
+    obj: &Bound<'_, PyAny>,
+    ty: &ValueType,
+) -> PyResult<Operand> {
     let obj = &model_key(pl.model, &pl.key, obj)?;
     if is_expression(obj)? {
-        return Ok(Operand::Expr(expression(pl.model, &pl.key, obj, ty)?));
+        return Ok(Operand::Expr(expression(root, pl.model, &pl.key, obj, ty)?));
     }
     from_py::value(obj, ty)
         .map(Operand::Value)
@@ -242,11 +277,12 @@ fn sequence<'py>(obj: &Bound<'py, PyAny>) -> Option<Vec<Bound<'py, PyAny>>> {
     it.collect::<PyResult<Vec<_>>>().ok()
 }
 
-/// Builds the condition for `key=value` on `meta`'s own fields.
-pub fn leaf(meta: &ModelMeta, key: &str, obj: &Bound<'_, PyAny>) -> PyResult<QNode> {
+/// Builds the condition for `key=value` on `meta`'s own fields (`meta` is `root`'s model or
+/// one a relation path reached).
+fn leaf(root: &Root<'_>, meta: &ModelMeta, key: &str, obj: &Bound<'_, PyAny>) -> PyResult<QNode> {
     let pl = lookup::parse(meta, key).map_err(err)?;
     let arg = match pl.arg_shape() {
-        ArgShape::Scalar(ty) => LookupArg::Scalar(operand(&pl, obj, &ty)?),
+        ArgShape::Scalar(ty) => LookupArg::Scalar(operand(root, &pl, obj, &ty)?),
         ArgShape::Bool => match obj.cast::<PyBool>() {
             Ok(b) => LookupArg::Scalar(Operand::Value(Value::Bool(b.is_true()))),
             Err(_) => {
@@ -322,7 +358,10 @@ pub fn leaf(meta: &ModelMeta, key: &str, obj: &Bound<'_, PyAny>) -> PyResult<QNo
                     "expected (low, high)".into(),
                 )
             })?;
-            LookupArg::Pair(operand(&pl, &items[0], &ty)?, operand(&pl, &items[1], &ty)?)
+            LookupArg::Pair(
+                operand(root, &pl, &items[0], &ty)?,
+                operand(root, &pl, &items[1], &ty)?,
+            )
         }
     };
     Ok(QNode::Leaf(pl.build(arg).map_err(err)?))

@@ -86,6 +86,8 @@ pub struct RawOp {
     pub params: Vec<Value>,
     /// The model whose fields the result's columns are matched to.
     pub meta: Option<Arc<ModelMeta>>,
+    /// Without a model: the rows with their column names (`chakra.fetch`), not a count.
+    pub rows: bool,
 }
 
 impl RawOp {
@@ -102,6 +104,12 @@ impl RawOp {
                 let named = with_tx(cell, async |tx| tx.fetch_named_compiled(&q).await).await?;
                 Ok(Outcome::Rows(chakra::query::raw::model_rows(&meta, named)?))
             }
+            (None, Target::Pool(slot)) if self.rows => Ok(Outcome::Named(
+                slot.get().await?.fetch_named_compiled(&q).await?,
+            )),
+            (None, Target::Tx(cell)) if self.rows => Ok(Outcome::Named(
+                with_tx(cell, async |tx| tx.fetch_named_compiled(&q).await).await?,
+            )),
             (None, Target::Pool(slot)) => Ok(Outcome::Count(
                 slot.get().await?.execute_compiled(&q).await?,
             )),
@@ -130,6 +138,8 @@ pub enum Outcome {
     Loaded(Loaded),
     /// Rows.
     Rows(Vec<Row>),
+    /// Rows with their column names (raw SQL).
+    Named(chakra::exec::NamedRows),
     /// A count.
     Count(u64),
     /// Counts, one per statement.
@@ -426,6 +436,8 @@ pub enum Finish {
     Bool,
     /// The affected-row count.
     RowCount,
+    /// Raw rows as dicts keyed by column name (`true`) or tuples.
+    RawRows(bool),
     /// `None`.
     Nothing,
     /// Inserted rows written back into these instances (generated keys, defaults): each
@@ -566,6 +578,20 @@ impl Finish {
                 n => Err(get_error(py, &info, n, detail)),
             },
             (Finish::Values(shape), Outcome::Rows(rows)) => values(py, shape, rows),
+            (Finish::RawRows(dicts), Outcome::Named(named)) => {
+                let shape = if dicts {
+                    Shape::Dicts(
+                        named
+                            .columns
+                            .iter()
+                            .map(|c| PyString::new(py, c).unbind())
+                            .collect(),
+                    )
+                } else {
+                    Shape::Tuples
+                };
+                values(py, shape, named.rows)
+            }
             (Finish::Scalar, Outcome::Rows(rows)) => match first_cell(&rows) {
                 Some(v) => Ok(crate::convert::to_py::value(py, v)?.unbind()),
                 None => 0i64.into_py_any(py),

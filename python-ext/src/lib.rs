@@ -66,6 +66,7 @@ fn _chakra(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(job::batch_job, m)?)?;
     m.add_function(wrap_pyfunction!(raw::raw_job, m)?)?;
     m.add_function(wrap_pyfunction!(raw::execute_job, m)?)?;
+    m.add_function(wrap_pyfunction!(raw::fetch_job, m)?)?;
     m.add_function(wrap_pyfunction!(shutdown, m)?)?;
     Ok(())
 }

@@ -80,6 +80,15 @@ impl Query {
                 self.deferring(target.py(), finish),
             ));
         }
+        if !mq.annotations.is_empty() {
+            // The load plan's rows carry the model's fields only: refused rather than
+            // returning instances without their annotations.
+            return Err(err(Error::InvalidQuery(format!(
+                "annotate() on {} cannot be combined with select_related()/prefetch_related() \
+                 yet; load the related rows with a second query",
+                self.info.meta.name
+            ))));
+        }
         let models = registry::snapshot();
         let plan = LoadPlan::build(&models, &mq, &self.load).map_err(err)?;
         Ok(Job::new(
@@ -99,16 +108,26 @@ impl Query {
         let mut names = Vec::with_capacity(items.len());
         for (name, func, field, distinct, filter) in items {
             let func = chakra_dsl::aggregate::parse_func(&func).map_err(err)?;
+            let models = registry::snapshot();
             let filter = match filter {
-                Some(q) if !q.is_none() => {
-                    Some(filters::q_node(&registry::snapshot(), &self.info, &q)?.lower())
-                }
+                Some(q) if !q.is_none() => Some(filters::q_node(&models, &self.info, &q)?),
                 _ => None,
             };
-            let e = self
-                .mq
-                .aggregate_expr(func, field.as_deref(), distinct, filter)
-                .map_err(err)?;
+            // `Sum("books__pages")`: per row, then over every row (Django's path form).
+            let path = match field.as_deref() {
+                Some(f) => self
+                    .mq
+                    .path_aggregate(&models, func, f, distinct, filter.as_ref(), Some(true))
+                    .map_err(err)?,
+                None => None,
+            };
+            let e = match path {
+                Some(e) => e,
+                None => self
+                    .mq
+                    .aggregate_expr(func, field.as_deref(), distinct, filter.map(|q| q.lower()))
+                    .map_err(err)?,
+            };
             names.push(name.clone());
             out.push((name, e));
         }
@@ -171,7 +190,8 @@ impl Query {
     fn filter(&self, q: &Bound<'_, PyAny>) -> PyResult<Query> {
         if self.mq.annotations.is_empty() {
             let node = filters::q_node(&registry::snapshot(), &self.info, q)?;
-            return Ok(self.with(self.mq.clone().filter(node.lower())));
+            let mq = self.mq.clone().remember_related(&node).filter(node.lower());
+            return Ok(self.with(mq));
         }
         // Lookups may name annotations; conditions over aggregates become HAVING.
         let meta = self.mq.annotated_meta();
@@ -182,6 +202,7 @@ impl Query {
     /// Replaces the ordering: field names, `-` for descending (`"-created_at"`), `pk`
     /// for the primary key.
     fn order_by(&self, specs: Vec<String>) -> PyResult<Query> {
+        let models = registry::snapshot();
         let mut mq = self.mq.clone();
         mq.order_by.clear();
         for spec in specs {
@@ -193,8 +214,10 @@ impl Query {
                 mq = mq.order_by(e.clone(), desc);
                 continue;
             }
-            let f = resolve_field(&self.info.meta, name).map_err(err)?;
-            mq = mq.order_by(field_expr(&self.info.meta, f), desc);
+            // `author__name`: the related row's value (NULL, placed as NULLs are, when
+            // there is none: Django's LEFT JOIN).
+            let e = chakra_dsl::lookup::field_ref(&models, &self.info.meta, name).map_err(err)?;
+            mq = mq.order_by(e, desc);
         }
         Ok(self.with(mq))
     }
@@ -487,6 +510,7 @@ impl Query {
             distinct,
             distinct_on,
             lock,
+            related_filters: _,
         } = &self.mq;
         let plain = filter.is_none()
             && annotations.is_empty()
@@ -552,7 +576,7 @@ impl Query {
         let models = registry::snapshot();
         let mut mq = self.mq.clone();
         for (name, obj) in items {
-            let e = crate::annotations::convert(&models, &self.info, &obj, None)?;
+            let e = crate::annotations::convert(&models, &mq, &obj, None)?;
             mq = mq.annotate(&name, e).map_err(err)?;
         }
         Ok(self.with(mq))
@@ -560,8 +584,14 @@ impl Query {
 
     /// Groups aggregate annotations by these fields (`values(...)` before `annotate`).
     fn group_by(&self, fields: Vec<String>) -> PyResult<Query> {
-        let refs: Vec<&str> = fields.iter().map(String::as_str).collect();
-        Ok(self.with(self.mq.clone().group_by_fields(&refs).map_err(err)?))
+        let models = registry::snapshot();
+        let mut mq = self.mq.clone();
+        mq.group_by = fields
+            .iter()
+            .map(|f| chakra_dsl::lookup::field_ref(&models, &self.info.meta, f))
+            .collect::<chakra_dsl::Result<_>>()
+            .map_err(err)?;
+        Ok(self.with(mq))
     }
 
     /// The annotation names, in order.
@@ -624,15 +654,27 @@ impl Query {
             fields
         };
         let mut resolved = Vec::with_capacity(names.len());
+        let mut mq = self.mq.clone();
+        let models = registry::snapshot();
         for n in &names {
             if self.mq.annotation(n).is_some() {
                 resolved.push(n.clone());
                 continue;
             }
-            resolved.push(resolve_field(meta, n).map_err(err)?.name.clone());
+            match resolve_field(meta, n) {
+                Ok(f) => resolved.push(f.name.clone()),
+                // `author__name`: a value across relations to one row, selected under its
+                // path (validated as an identifier by the compiler).
+                Err(e) if n.contains("__") => {
+                    let v = chakra_dsl::lookup::field_ref(&models, meta, n).map_err(|_| err(e))?;
+                    mq.annotations.push((n.clone(), v));
+                    resolved.push(n.clone());
+                }
+                Err(e) => return Err(err(e)),
+            }
         }
         let refs: Vec<&str> = resolved.iter().map(String::as_str).collect();
-        let sel = self.mq.select_fields(&refs).map_err(err)?;
+        let sel = mq.select_fields(&refs).map_err(err)?;
         let shape = match shape {
             "dicts" => Shape::Dicts(
                 names
@@ -666,11 +708,17 @@ impl Query {
     /// `UPDATE` of the matching rows: `{field: value or F-expression}`; returns the count.
     fn update_job(&self, target: &Bound<'_, PyAny>, sets: &Bound<'_, PyDict>) -> PyResult<Job> {
         let meta = &self.info.meta;
+        let models = registry::snapshot();
         let mut out = Vec::with_capacity(sets.len());
         for (k, v) in sets.iter() {
             let name: String = k.extract()?;
             let f = resolve_field(meta, &name).map_err(err)?;
-            let e = filters::expression(meta, &f.name, &v, &f.ty.value_type())?;
+            let root = filters::Root {
+                models: &models,
+                meta,
+                mark: false,
+            };
+            let e = filters::expression(&root, meta, &f.name, &v, &f.ty.value_type())?;
             out.push((f.name.clone(), e));
         }
         if out.is_empty() {

@@ -105,6 +105,7 @@ pub fn raw_job(
                 sql,
                 params,
                 meta: Some(info.meta.clone()),
+                rows: false,
             }),
         ),
         Finish::Models(info),
@@ -127,8 +128,34 @@ pub fn execute_job(
                 sql,
                 params,
                 meta: None,
+                rows: false,
             }),
         ),
         Finish::RowCount,
+    ))
+}
+
+/// `chakra.fetch(sql, params)`: the rows as dicts keyed by column name (`dicts`) or as
+/// tuples, every parameter bound.
+#[pyfunction]
+#[pyo3(signature = (target, sql, params=None, dicts=false))]
+pub fn fetch_job(
+    target: &Bound<'_, PyAny>,
+    sql: String,
+    params: Option<&Bound<'_, PyAny>>,
+    dicts: bool,
+) -> PyResult<Job> {
+    let params = params_of(&sql, params)?;
+    Ok(Job::new(
+        Op::Raw(
+            target_of(target)?,
+            Box::new(RawOp {
+                sql,
+                params,
+                meta: None,
+                rows: true,
+            }),
+        ),
+        Finish::RawRows(dicts),
     ))
 }

@@ -53,7 +53,7 @@ async def test_annotate_puts_values_on_instances(db: object) -> None:
     )  # fmt: skip
     users = await User.objects.annotate(n_posts=Count("posts")).order_by("id")
     assert [(u.username, u.n_posts) for u in users] == [("a", 2), ("b", 1), ("c", 0)]
-    only_p = User.objects.annotate(n_p=Count("posts", filter=Q(title__startswith="p")))
+    only_p = User.objects.annotate(n_p=Count("posts", filter=Q(posts__title__startswith="p")))
     assert [u.n_p for u in await only_p.order_by("id")] == [2, 0, 0]
     busy = await User.objects.annotate(n_posts=Count("posts")).filter(n_posts__gte=1)
     assert sorted(u.username for u in busy) == ["a", "b"]
@@ -72,7 +72,7 @@ def test_annotation_names_and_fields_are_checked_before_sql() -> None:
     with pytest.raises(errors.UnknownField):
         User.objects.annotate(n=Count("nope"))
     with pytest.raises(errors.InvalidAggregate):
-        User.objects.annotate(n=Sum("posts"))
+        User.objects.annotate(n=Sum("posts__title"))
     with pytest.raises(errors.InvalidAggregate):
         User.objects.annotate(n=Sum("username"))
     with pytest.raises(errors.UnknownField):

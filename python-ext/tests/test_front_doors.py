@@ -40,6 +40,7 @@ ANNOTATE_CASES = [c for c in ALL_CASES if c.get("kind") == "annotate"]
 AGGREGATES: dict[str, Any] = {"Count": Count, "Sum": Sum, "Avg": Avg, "Min": Min, "Max": Max}
 RELATION_CASES = json.loads((GOLDEN / "relations.json").read_text())
 SUBQUERY_CASES = json.loads((GOLDEN / "subqueries.json").read_text())
+PATH_CASES = json.loads((GOLDEN / "relation_paths.json").read_text())
 MODELS: dict[str, Any] = {"Post": Post, "User": User}
 
 SEED_QUERY_PG = (
@@ -197,6 +198,32 @@ async def test_relation_lookups_same_rows_as_the_rust_typed_dsl(db: object) -> N
         field = "title" if case["model"] == "Post" else "username"
         got = await relation_queryset(case).values_list(field, flat=True)
         assert got == case["expect"], case["name"]
+
+
+def path_queryset(case: dict[str, Any]) -> Any:
+    """A case of tests/front_doors/relation_paths.json (chakra/tests/relation_paths_vs_ir.rs,
+    written with the Rust typed DSL) in Django's spelling."""
+    p = case["python"]
+    qs = MODELS[case["model"]].objects.all()
+    if "filter_f" in p:
+        key, name = p["filter_f"]
+        qs = qs.filter(**{key: F(name)})
+    for name, (fn, path) in p.get("annotate", {}).items():
+        qs = qs.annotate(**{name: AGGREGATES[fn](path)})
+    return qs.order_by(*p["order_by"]).values_list("id", flat=True)
+
+
+@pytest.mark.parametrize("case", PATH_CASES, ids=[c["name"] for c in PATH_CASES])
+def test_relation_paths_same_sql_as_the_rust_typed_dsl(case: dict[str, Any]) -> None:
+    qs = path_queryset(case)
+    assert qs.sql("postgres") == case["postgres"]
+    assert qs.sql("sqlite") == case["sqlite"]
+
+
+async def test_relation_paths_same_rows_as_the_rust_typed_dsl(db: object) -> None:
+    await seed()
+    for case in PATH_CASES:
+        assert await path_queryset(case) == case["expect"], case["name"]
 
 
 @pytest.mark.parametrize("case", SUBQUERY_CASES, ids=[c["name"] for c in SUBQUERY_CASES])

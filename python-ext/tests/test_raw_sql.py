@@ -74,3 +74,21 @@ async def test_raw_through_a_session_joins_it(db: object) -> None:
     async with chakra.Session() as s, s.begin():
         [u] = await s.query(User).raw("SELECT * FROM users WHERE username = %s", ["ann"])
         assert u is await s.get(User, u.id)
+
+
+async def test_fetch_returns_plain_rows_with_bound_values(db: object) -> None:
+    await _seed()
+    sql = (
+        "SELECT username, balance, 'lit %s' AS lit FROM users "
+        "WHERE username = %s OR balance >= %s ORDER BY id"
+    )
+    rows = await chakra.fetch(sql, [HOSTILE, 30])
+    assert rows == [(HOSTILE, 20, "lit %s"), ("bob", 30, "lit %s")]
+    dicts = await chakra.fetch(sql, [HOSTILE, 30], dicts=True)
+    assert dicts == [
+        {"username": HOSTILE, "balance": 20, "lit": "lit %s"},
+        {"username": "bob", "balance": 30, "lit": "lit %s"},
+    ]
+    assert chakra.fetch_sync("SELECT COUNT(*) AS n FROM users", dicts=True) == [{"n": 3}]
+    with pytest.raises(errors.InvalidQuery):
+        await chakra.fetch("SELECT * FROM users WHERE id = %s", [])

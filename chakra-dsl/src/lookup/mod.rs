@@ -17,6 +17,7 @@
 
 mod build;
 mod kinds;
+mod outer;
 mod parse;
 mod q;
 #[cfg(test)]
@@ -24,6 +25,7 @@ mod tests;
 
 pub use build::{coerce_value, nullable_columns, Condition, LookupArg, Operand};
 pub use kinds::{choices_for, Lookup, Transform, ALL_LOOKUPS, ALL_TRANSFORMS};
+pub use outer::{field_ref, mark as mark_outer, restore as restore_outer};
 pub(crate) use parse::valid_json_key;
 pub use parse::{parse, resolve_field, ArgShape, ParsedLookup};
 pub use q::QNode;
@@ -48,6 +50,9 @@ pub fn across<E: From<Error>>(
         return leaf(meta, key);
     };
     let mut hops = path.hops.into_iter().rev();
+    // `editor__age__isnull=True`, `books__title=None`, `books=None`, `books__tags__isnull=True`:
+    // as in Django (LEFT JOINs), a missing related row at any hop matches too.
+    let mut or_none = false;
     let mut node = if path.isnull {
         let last = hops.next().expect("isnull paths end at a relation");
         let any = QNode::Related {
@@ -55,6 +60,7 @@ pub fn across<E: From<Error>>(
             inner: None,
         };
         if isnull()? {
+            or_none = true;
             QNode::Not(Box::new(any))
         } else {
             any
@@ -62,13 +68,35 @@ pub fn across<E: From<Error>>(
     } else {
         leaf(&path.model, &path.rest)?
     };
+    or_none |= holds_on_missing_row(&node);
     for hop in hops {
-        node = QNode::Related {
-            rel: Box::new(hop),
+        let related = QNode::Related {
+            rel: Box::new(hop.clone()),
             inner: Some(Box::new(node)),
+        };
+        node = if or_none {
+            let none = QNode::Related {
+                rel: Box::new(hop),
+                inner: None,
+            };
+            QNode::Or(vec![QNode::Not(Box::new(none)), related])
+        } else {
+            related
         };
     }
     Ok(node)
+}
+
+/// True for a condition a related row that is not there satisfies in Django, which joins
+/// with a LEFT JOIN for it: `IS NULL` (`__isnull=True`, `=None`).
+fn holds_on_missing_row(node: &QNode) -> bool {
+    matches!(
+        node,
+        QNode::Leaf(Condition {
+            expr: crate::ir::Expr::IsNull { negated: false, .. },
+            ..
+        })
+    )
 }
 
 /// Parses `key` against `meta` and builds its condition from `arg` in one step.

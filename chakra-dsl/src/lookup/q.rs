@@ -32,22 +32,31 @@ pub enum QNode {
 impl QNode {
     /// Lowers the tree to one expression.
     pub fn lower(&self) -> Expr {
-        self.lower_with_nullability().0
+        let mut e = self.lower_with_nullability(false).0;
+        super::outer::restore(&mut e);
+        e
     }
 
-    /// The expression and whether it can evaluate to NULL.
-    fn lower_with_nullability(&self) -> (Expr, bool) {
+    /// The expression and whether it can evaluate to NULL. Under a negation (`negated`:
+    /// `exclude`, `~Q`) conditions on the same relation are not merged: Django excludes a
+    /// row when some related row matches each condition, not necessarily the same one.
+    fn lower_with_nullability(&self, negated: bool) -> (Expr, bool) {
         match self {
             QNode::Leaf(c) => (c.expr.clone(), c.may_be_null()),
-            QNode::Related { rel, inner } => {
-                (exists(rel, inner.as_ref().map(|q| q.lower())), false)
-            }
-            QNode::And(items) => junction(&group_related(items), true),
-            QNode::Or(items) => junction(items, false),
+            QNode::Related { rel, inner } => (
+                exists(
+                    rel,
+                    inner.as_ref().map(|q| q.lower_with_nullability(negated).0),
+                ),
+                false,
+            ),
+            QNode::And(items) if negated => junction(items, true, negated),
+            QNode::And(items) => junction(&group_related(&flatten_and(items)), true, negated),
+            QNode::Or(items) => junction(items, false, negated),
             // True exactly when the inner condition is not true: `NOT c OR (c) IS NULL` when
             // `c` can be NULL, plain `NOT c` otherwise. The same lowering as the Rust typed
             // DSL's `exclude` (`Condition::is_not_true`), so both front doors build one IR.
-            QNode::Not(inner) => match inner.lower_with_nullability() {
+            QNode::Not(inner) => match inner.lower_with_nullability(true) {
                 (Expr::Bool(b), _) => (Expr::Bool(!b), false),
                 (e, false) => (Expr::Not(Box::new(e)), false),
                 (e, true) => (
@@ -65,46 +74,95 @@ impl QNode {
     }
 }
 
-/// Merges the `Related` nodes of one AND that cross the same relation into one, keeping the
-/// position of the first.
-fn group_related(items: &[QNode]) -> Vec<QNode> {
-    let mut out: Vec<QNode> = Vec::with_capacity(items.len());
+/// The items of nested ANDs, in order (`Q(a) & Q(b)` is one AND of `a` and `b`, so
+/// conditions on one relation in one `filter()` call meet in one related row, as in Django).
+fn flatten_and(items: &[QNode]) -> Vec<QNode> {
+    let mut out = Vec::with_capacity(items.len());
     for item in items {
-        if let QNode::Related {
-            rel,
-            inner: Some(inner),
-        } = item
-        {
-            let same = out.iter_mut().find_map(|o| match o {
-                QNode::Related {
-                    rel: r,
-                    inner: Some(i),
-                } if r.name == rel.name && r.source.name == rel.source.name => Some(i),
-                _ => None,
-            });
-            if let Some(existing) = same {
-                let prev = std::mem::replace(existing.as_mut(), QNode::And(Vec::new()));
-                **existing = match prev {
-                    QNode::And(mut v) => {
-                        v.push((**inner).clone());
-                        QNode::And(v)
-                    }
-                    other => QNode::And(vec![other, (**inner).clone()]),
-                };
-                continue;
-            }
+        match item {
+            QNode::And(inner) => out.extend(flatten_and(inner)),
+            other => out.push(other.clone()),
         }
-        out.push(item.clone());
     }
     out
 }
 
-fn junction(items: &[QNode], all: bool) -> (Expr, bool) {
+/// A relation condition of an AND: `Related` with a condition, or the form `across` gives an
+/// `isnull`/`None` condition (`NOT EXISTS any OR EXISTS cond`: "no related row, or one
+/// matching", `promoted`, Django's LEFT JOIN).
+fn related_part(item: &QNode) -> Option<(&ResolvedRelation, &QNode, bool)> {
+    match item {
+        QNode::Related {
+            rel,
+            inner: Some(inner),
+        } => Some((rel, inner, false)),
+        QNode::Or(v) => match v.as_slice() {
+            [QNode::Not(none), QNode::Related {
+                rel,
+                inner: Some(inner),
+            }] if matches!(none.as_ref(), QNode::Related { rel: r, inner: None } if same(r, rel)) => {
+                Some((rel, inner, true))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn same(a: &ResolvedRelation, b: &ResolvedRelation) -> bool {
+    a.name == b.name && a.source.name == b.source.name
+}
+
+/// Merges the relation conditions of one AND that cross the same relation into one related
+/// row, keeping the position of the first. "No related row" stays a way to match only when
+/// every merged condition allows it (Django's LEFT JOIN is made INNER by any other).
+fn group_related(items: &[QNode]) -> Vec<QNode> {
+    // (position in `out`, relation, conditions, promoted)
+    let mut groups: Vec<(usize, ResolvedRelation, Vec<QNode>, bool)> = Vec::new();
+    let mut out: Vec<Option<QNode>> = Vec::with_capacity(items.len());
+    for item in items {
+        match related_part(item) {
+            Some((rel, inner, promoted)) => {
+                if let Some(g) = groups.iter_mut().find(|g| same(&g.1, rel)) {
+                    g.2.push(inner.clone());
+                    g.3 &= promoted;
+                } else {
+                    groups.push((out.len(), rel.clone(), vec![inner.clone()], promoted));
+                    out.push(None);
+                }
+            }
+            None => out.push(Some(item.clone())),
+        }
+    }
+    for (at, rel, mut inners, promoted) in groups {
+        let inner = if inners.len() == 1 {
+            inners.pop().expect("one")
+        } else {
+            QNode::And(inners)
+        };
+        let related = QNode::Related {
+            rel: Box::new(rel.clone()),
+            inner: Some(Box::new(inner)),
+        };
+        out[at] = Some(if promoted {
+            let none = QNode::Related {
+                rel: Box::new(rel),
+                inner: None,
+            };
+            QNode::Or(vec![QNode::Not(Box::new(none)), related])
+        } else {
+            related
+        });
+    }
+    out.into_iter().flatten().collect()
+}
+
+fn junction(items: &[QNode], all: bool, negated: bool) -> (Expr, bool) {
     let mut nullable = false;
     let exprs: Vec<Expr> = items
         .iter()
         .map(|q| {
-            let (e, n) = q.lower_with_nullability();
+            let (e, n) = q.lower_with_nullability(negated);
             nullable |= n;
             e
         })

@@ -80,6 +80,29 @@ pub fn exists(rel: &ResolvedRelation, cond: Option<Expr>) -> Expr {
     Expr::Exists(Box::new(select))
 }
 
+/// `(SELECT expr FROM target AS _r1 WHERE <link to outer row>)`: a value read from the one
+/// row a single-valued relation (`Link::Direct`: a foreign key, a one-to-one) points at, NULL
+/// when there is none. `expr` ranges over `rel.target`, qualified by its table name; the
+/// outer row is `rel.source`, qualified by its table name. `None` for a relation through a
+/// join table.
+pub fn related_value(rel: &ResolvedRelation, mut expr: Expr) -> Option<Expr> {
+    let Link::Direct {
+        source_field,
+        target_field,
+    } = &rel.link
+    else {
+        return None;
+    };
+    let target_table = rel.target.table.clone();
+    let alias = format!("{TARGET}1");
+    rename_qualifiers(&mut expr, &|q| bumped(q));
+    rename_qualifiers(&mut expr, &|q| (q == target_table).then(|| alias.clone()));
+    let ty = expr.value_type()?;
+    let mut s = Select::from(Source::aliased(target_table.clone(), alias.clone())).column(expr, ty);
+    s.add_filter(field_as(&alias, target_field).eq(field_as(&rel.source.table, source_field)));
+    Some(Expr::Subquery(Box::new(s)))
+}
+
 /// Renames column qualifiers and source aliases in `e` (subqueries included) wherever `f`
 /// returns a new name.
 pub fn rename_qualifiers(e: &mut Expr, f: &dyn Fn(&str) -> Option<String>) {

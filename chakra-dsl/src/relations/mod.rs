@@ -9,12 +9,13 @@
 //!   a relation (lookups such as `posts__title`, the Rust `User::posts().any(…)`).
 //! - `path`: lookup keys that start with relation names (`author__username__startswith`).
 
+pub mod aggregate;
 pub(crate) mod exists;
 pub mod explicit;
 mod path;
 mod schema;
 
-pub use exists::{exists, rename_qualifiers};
+pub use exists::{exists, related_value, rename_qualifiers};
 pub use path::{split_path, RelPath};
 pub use schema::{resolve_schema, sort_by_dependencies};
 

@@ -30,6 +30,7 @@ pub mod order;
 pub mod outer;
 pub mod related;
 pub mod relation_path;
+pub mod relation_value;
 #[cfg(feature = "rust_decimal")]
 pub mod rust_decimal_type;
 pub mod typed_expr;

@@ -30,9 +30,16 @@ impl<M: RelationTarget, R: RelatedField> Relation<M, R> {
     /// Rows of `M` with at least one related row matching `cond` (`EXISTS`): the Rust
     /// spelling of the lookup `posts__title__contains="x"`. Its negation (`exclude`) keeps
     /// the rows where no related row matches.
+    ///
+    /// A comparison with the outer row (`Post::id().gt_outer(User::id())`, Django's
+    /// `posts__id__gt=F("id")`) reads the row of `M` being filtered.
     pub fn any<C: FilterFor<TargetOf<R>>>(self, cond: C) -> Condition<M> {
         let rel = resolve::<M, R>(self.name());
-        Condition::from_ir(exists(&rel, Some(cond.into_condition().into_ir())), false)
+        let mut cond = cond.into_condition().into_ir();
+        crate::ir::walk::walk_expr(&mut cond, &mut OuterRow(M::model_meta()));
+        let mut e = exists(&rel, Some(cond));
+        crate::lookup::restore_outer(&mut e);
+        Condition::from_ir(e, false)
     }
 
     /// Rows of `M` with at least one related row (`posts__isnull=False`).
@@ -56,6 +63,21 @@ impl<M: RelationTarget, R: RelatedField> Relation<M, R> {
             path: format!("{}__{}", self.name(), next.name()),
             many: R::MANY || R2::MANY,
             _p: PhantomData,
+        }
+    }
+}
+
+/// Resolves `OuterRef`s (from `eq_outer`, `gt_outer`, …) to the filtered model's columns,
+/// marked so the `EXISTS` around them leaves them alone.
+struct OuterRow<'m>(&'m crate::meta::ModelMeta);
+
+impl crate::ir::walk::VisitMut for OuterRow<'_> {
+    fn expr(&mut self, e: &mut crate::ir::Expr) {
+        if let crate::ir::Expr::OuterRef(name) = e {
+            if let Ok(f) = crate::lookup::resolve_field(self.0, name) {
+                let col = crate::model_query::field_expr(self.0, f);
+                *e = crate::lookup::mark_outer(col, self.0);
+            }
         }
     }
 }

@@ -22,6 +22,12 @@ diesel::define_sql_function! {
 }
 
 diesel::define_sql_function! {
+    /// A datetime stored by any writer in Chakra's form (`sql/sqlite_datetime.rs`); text
+    /// that is not a datetime is returned as it is.
+    fn chakra_datetime(x: Nullable<Text>) -> Nullable<Text>;
+}
+
+diesel::define_sql_function! {
     /// JSON containment with PostgreSQL's `@>` rules (`crate::sql::json_contains`).
     fn chakra_json_contains(a: Nullable<Text>, b: Nullable<Text>) -> Nullable<diesel::sql_types::Bool>;
 }
@@ -299,10 +305,18 @@ pub fn establish(
     }
     conn.batch_execute("PRAGMA busy_timeout = 0;")
         .map_err(setup)?;
-    chakra_lower_utils::register_impl(&mut conn, |x: Option<String>| x.map(|s| s.to_lowercase()))
-        .map_err(setup)?;
-    chakra_upper_utils::register_impl(&mut conn, |x: Option<String>| x.map(|s| s.to_uppercase()))
-        .map_err(setup)?;
+    chakra_lower_utils::register_impl(&mut conn, |x: Option<String>| {
+        x.map(|s| crate::sql::case_fold::lower(&s))
+    })
+    .map_err(setup)?;
+    chakra_upper_utils::register_impl(&mut conn, |x: Option<String>| {
+        x.map(|s| crate::sql::case_fold::upper(&s))
+    })
+    .map_err(setup)?;
+    chakra_datetime_utils::register_impl(&mut conn, |x: Option<String>| {
+        x.map(|s| crate::sql::sqlite_datetime::canonical(&s).unwrap_or(s))
+    })
+    .map_err(setup)?;
     regexp_utils::register_impl(&mut conn, regex_match).map_err(setup)?;
     chakra_json_contains_utils::register_impl(&mut conn, crate::sql::json_contains::sql_contains)
         .map_err(setup)?;

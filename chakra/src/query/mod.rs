@@ -3,7 +3,7 @@
 //!
 //! - [`group`]: [`GroupBy`] / [`Grouped`], `query.group_by(cols).aggregate(aggs)`.
 //! - [`bulk_update`](mod@bulk_update): [`bulk_update`](fn@bulk_update), many rows by key in one statement.
-//! - [`raw`](mod@raw): [`raw`](fn@raw) / [`raw_execute`], hand-written SQL with bound parameters.
+//! - [`raw`](mod@raw): [`raw`](fn@raw) / [`raw_execute`] / [`raw_fetch`], hand-written SQL with bound parameters.
 //! - [`stream`]: `Query::stream`, rows read a chunk at a time.
 //! - [`upsert`](mod@upsert): [`upsert`](fn@upsert), `INSERT … ON CONFLICT` of model rows.
 //! - [`update`]: [`UpdateQuery<M>`], `query.update().set(col, value)`.
@@ -18,7 +18,7 @@ pub mod upsert;
 
 pub use bulk_update::{bulk_update, BulkUpdateRows};
 pub use group::{GroupBy, Grouped};
-pub use raw::{raw, raw_execute, RawExecute, RawQuery};
+pub use raw::{raw, raw_execute, raw_fetch, RawExecute, RawFetch, RawQuery};
 pub use subquery::{exists, in_query};
 pub use update::UpdateQuery;
 pub use upsert::{upsert, UpsertRows};

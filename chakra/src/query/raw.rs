@@ -37,6 +37,42 @@ pub fn raw<M: Model>(sql: impl Into<String>) -> RawQuery<M> {
     }
 }
 
+/// Raw SQL returning plain rows (see [`raw_fetch`]).
+pub struct RawFetch {
+    sql: String,
+    params: Vec<Value>,
+}
+
+/// Raw SQL whose rows come back as they are: [`NamedRows`] (the column names, and each row's
+/// values in column order, typed by the database's column types). Bind each `$n` with
+/// [`RawFetch::bind`], in order. Python's twin is `chakra.fetch(sql, params)`.
+pub fn raw_fetch(sql: impl Into<String>) -> RawFetch {
+    RawFetch {
+        sql: sql.into(),
+        params: Vec::new(),
+    }
+}
+
+impl RawFetch {
+    /// Binds the next parameter (`$1`, then `$2`, …).
+    pub fn bind(mut self, v: impl Into<Value>) -> Self {
+        self.params.push(v.into());
+        self
+    }
+
+    /// Runs it; the rows with their column names. A parameter count that does not match the
+    /// placeholders is [`Error::InvalidQuery`] before any SQL.
+    pub async fn all<E: Executor>(self, mut exec: E) -> Result<NamedRows> {
+        let q = compile_raw(
+            &self.sql,
+            Placeholders::Numbered,
+            self.params,
+            exec.dialect(),
+        )?;
+        exec.fetch_named_compiled(&q).await
+    }
+}
+
 /// Raw SQL run for its affected-row count (an UPDATE, DELETE, INSERT, DDL with binds).
 pub fn raw_execute(sql: impl Into<String>) -> RawExecute {
     RawExecute {

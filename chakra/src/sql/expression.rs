@@ -46,9 +46,16 @@ fn is_decimal(e: &Expr) -> bool {
 }
 
 /// Writes `e` for use as an ordered value: on SQLite decimals are stored as text, so
-/// comparisons and sorting go through their numeric value.
+/// comparisons and sorting go through their numeric value, and a datetime column through
+/// `chakra_datetime` (`sql/sqlite_datetime.rs`), so forms other writers store compare as the
+/// instants they name.
 pub fn ordered(w: &mut SqlWriter, e: &Expr) -> Result<()> {
-    if w.dialect == Dialect::Sqlite && is_decimal(e) {
+    if w.dialect == Dialect::Sqlite && matches!(e, Expr::Column(c) if c.ty == ValueType::DateTime) {
+        w.sql("chakra_datetime(");
+        expr(w, e)?;
+        w.sql(")");
+        Ok(())
+    } else if w.dialect == Dialect::Sqlite && is_decimal(e) {
         w.sql("CAST(");
         expr(w, e)?;
         w.sql(" AS REAL)");
@@ -614,24 +621,22 @@ fn like(
             w.sql(" LIKE ");
             w.bind(Value::Text(pattern));
         }
-        (Dialect::Postgres, true) => {
+        // Case-insensitive: both sides folded by one rule on both backends
+        // (`sql/case_fold.rs`): per-character lower case, final sigma as sigma.
+        (d, true) => {
+            w.sql(if d == Dialect::Postgres {
+                "REPLACE(LOWER("
+            } else {
+                "REPLACE(chakra_lower("
+            });
             expr(w, target)?;
-            w.sql(" ILIKE ");
-            w.bind(Value::Text(pattern));
+            w.sql("), 'ς', 'σ') LIKE ");
+            w.bind(Value::Text(super::case_fold::fold(&pattern)));
         }
-        // SQLite connections run with `case_sensitive_like = ON`; case-insensitive matching
-        // lowers both sides with the Unicode-aware `chakra_lower` registered on each
-        // connection (SQLite's own `lower` only knows ASCII).
         (Dialect::Sqlite, false) => {
             expr(w, target)?;
             w.sql(" LIKE ");
             w.bind(Value::Text(pattern));
-        }
-        (Dialect::Sqlite, true) => {
-            w.sql("chakra_lower(");
-            expr(w, target)?;
-            w.sql(") LIKE ");
-            w.bind(Value::Text(pattern.to_lowercase()));
         }
     }
     w.sql(" ESCAPE '\\'");

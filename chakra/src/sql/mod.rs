@@ -9,10 +9,12 @@
 //! - [`sqlite_values`] — how canonical values are stored on SQLite (text dates, JSON arrays…).
 
 pub mod cache;
+pub mod case_fold;
 pub mod ddl;
 pub mod expression;
 pub mod json_contains;
 pub mod raw;
+pub mod sqlite_datetime;
 pub mod sqlite_values;
 pub mod statement;
 pub mod writer;

@@ -58,7 +58,7 @@ from .fields import (
 )
 from .models import Model, registry
 from .query import Manager, Prefetch, QuerySet
-from .raw import execute, execute_sync
+from .raw import execute, execute_sync, fetch, fetch_sync
 from .related import RelatedManager
 from .schema import (
     create_table_sql,
@@ -156,6 +156,8 @@ __all__ = [
     "execute_script",
     "execute_script_sync",
     "execute_sync",
+    "fetch",
+    "fetch_sync",
     "migrate",
     "registry",
 ]

@@ -19,6 +19,7 @@ __all__ = [
     "default_url",
     "drop_tables_job",
     "execute_job",
+    "fetch_job",
     "migrate_main",
     "noop_job",
     "raw_job",
@@ -215,6 +216,11 @@ def raw_job(
     model: ModelHandle, target: _Target, sql: str, params: Sequence[Any] | None = None
 ) -> Job:
     """Raw SQL (``%s`` placeholders, values bound) whose rows are the model's instances."""
+
+def fetch_job(
+    target: _Target, sql: str, params: Sequence[Any] | None = None, dicts: bool = False
+) -> Job:
+    """Raw SQL (``%s`` placeholders, values bound) whose rows come back as tuples or dicts."""
 
 def execute_job(target: _Target, sql: str, params: Sequence[Any] | None = None) -> Job:
     """Raw SQL (``%s`` placeholders, values bound) run for its affected-row count."""

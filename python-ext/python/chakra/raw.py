@@ -15,7 +15,25 @@ from typing import Any
 
 from . import _bridge, _chakra, config
 
-__all__ = ["execute", "execute_sync"]
+__all__ = ["execute", "execute_sync", "fetch", "fetch_sync"]
+
+
+async def fetch(
+    sql: str, params: Sequence[Any] = (), *, dicts: bool = False, url: str | None = None
+) -> list[Any]:
+    """Runs ``sql`` with ``params`` bound (one per ``%s``); returns its rows as tuples, or
+    as dicts keyed by column name with ``dicts=True``. Values come back by the database's
+    column types (on SQLite, by the stored value: text stays text)."""
+    job = _chakra.fetch_job(config.pool(url), sql, params, dicts)
+    return await _bridge.run(job)  # type: ignore[no-any-return]
+
+
+def fetch_sync(
+    sql: str, params: Sequence[Any] = (), *, dicts: bool = False, url: str | None = None
+) -> list[Any]:
+    """Synchronous :func:`fetch`."""
+    job = _chakra.fetch_job(config.pool(url), sql, params, dicts)
+    return _bridge.run_sync(job)  # type: ignore[no-any-return]
 
 
 async def execute(sql: str, params: Sequence[Any] = (), url: str | None = None) -> int:
