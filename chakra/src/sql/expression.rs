@@ -76,8 +76,16 @@ fn cmp_op(op: CmpOp) -> &'static str {
     }
 }
 
-/// Compiles one expression.
+/// Compiles one expression, nested at most [`chakra_dsl::limits::MAX_DEPTH`] levels deep
+/// (deeper is `InvalidQuery`, before the stack or the database's parser could overflow).
 pub fn expr(w: &mut SqlWriter, e: &Expr) -> Result<()> {
+    w.enter()?;
+    let done = expr_at(w, e);
+    w.leave();
+    done
+}
+
+fn expr_at(w: &mut SqlWriter, e: &Expr) -> Result<()> {
     match e {
         Expr::Column(c) => column(w, c)?,
         Expr::Value(v) => w.bind(v.clone()),
@@ -584,10 +592,27 @@ fn aggregate(w: &mut SqlWriter, a: &Aggregate) -> Result<()> {
     }
 }
 
+/// How many operands one AND/OR lists before they are grouped in parentheses: SQL parsers
+/// nest `a AND b AND c …` one level per operand (SQLite refuses past 1,000 levels), so a long
+/// list is written as balanced groups of at most this many.
+const JUNCTION_GROUP: usize = 32;
+
 fn junction(w: &mut SqlWriter, items: &[Expr], sep: &str, empty: bool) -> Result<()> {
     match items {
         [] => w.sql(if empty { "TRUE" } else { "FALSE" }),
         [one] => expr(w, one)?,
+        many if many.len() > JUNCTION_GROUP => {
+            // Balanced groups: the parser's depth grows with the logarithm of the length.
+            let size = many.len().div_ceil(JUNCTION_GROUP).max(JUNCTION_GROUP);
+            for (i, group) in many.chunks(size).enumerate() {
+                if i > 0 {
+                    w.sql(sep);
+                }
+                w.sql("(");
+                junction(w, group, sep, empty)?;
+                w.sql(")");
+            }
+        }
         many => {
             for (i, item) in many.iter().enumerate() {
                 if i > 0 {
