@@ -11,6 +11,7 @@
 pub mod cache;
 pub mod ddl;
 pub mod expression;
+pub mod filter_values;
 pub mod json_contains;
 pub mod raw;
 pub mod sqlite_values;
