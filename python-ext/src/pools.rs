@@ -152,8 +152,15 @@ impl PoolRef {
 
 /// The default URL: `CHAKRA_DATABASE_URL`, else `chakra.toml`, else `sqlite://chakra.db`.
 #[pyfunction]
-pub fn default_url() -> PyResult<String> {
-    chakra::config::default_url().map_err(crate::errors::to_py)
+pub fn default_url(py: Python<'_>) -> PyResult<String> {
+    let (url, note) = chakra::config::default_url_noted().map_err(crate::errors::to_py)?;
+    if let Some(note) = note {
+        // Said once per process, at INFO on the `chakra` logger.
+        py.import("logging")?
+            .call_method1("getLogger", ("chakra",))?
+            .call_method1("info", ("%s", note))?;
+    }
+    Ok(url)
 }
 
 /// Checks a URL, raising `chakra.errors.InvalidUrl` when it cannot be used.

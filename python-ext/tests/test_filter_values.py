@@ -10,7 +10,6 @@ import re
 
 import pytest
 from chakra import errors
-
 from models import Thing
 
 NUL_FILTERS = [

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import chakra
 from chakra import errors
-
 from models import Thing
 
 HERE = Path(__file__).parent
