@@ -90,18 +90,26 @@ pub fn refresh(py: Python<'_>) {
 }
 
 /// Emits the queued records to `chakra.sql` (with the GIL, on a Python thread). Logging
-/// errors are reported by `logging` itself, never raised into the query's caller.
-pub fn emit(py: Python<'_>) {
+/// errors are reported by `logging` itself, never raised into the query's caller, except
+/// `KeyboardInterrupt`, `SystemExit` and other exceptions that are not `Exception`s: those
+/// are returned (the rest of the records dropped), for the caller to raise once the job's
+/// result is handled, so an interrupt is never swallowed (and an interrupted transaction
+/// rolls back).
+pub fn emit(py: Python<'_>) -> PyResult<()> {
     if !QUEUED.swap(false, Ordering::AcqRel) {
-        return;
+        return Ok(());
     }
     let records = std::mem::take(&mut *QUEUE.lock().unwrap_or_else(|e| e.into_inner()));
-    let Ok(l) = logger(py) else { return };
+    let Ok(l) = logger(py) else { return Ok(()) };
     for r in records {
         if let Err(e) = emit_one(py, l, r) {
+            if !e.is_instance_of::<pyo3::exceptions::PyException>(py) {
+                return Err(e);
+            }
             e.print(py);
         }
     }
+    Ok(())
 }
 
 fn emit_one(py: Python<'_>, l: &Logger, r: StatementRecord) -> PyResult<()> {
