@@ -1,6 +1,6 @@
 //! The statement log: every statement the core runs reaches the standard `logging` logger
-//! `chakra.sql` (SQL, bind count, rows, duration at DEBUG; the bound values at level 5,
-//! `chakra.TRACE`).
+//! `chakra.sql` (SQL, bind count, rows, duration at DEBUG; a failed statement with its error,
+//! also at DEBUG; the bound values at level 5, `chakra.TRACE`).
 //!
 //! The core's listener ([`chakra::exec::log`]) is called on the runtime thread, which never
 //! takes the GIL: it only queues the record. Records are emitted on a Python thread when a
@@ -119,21 +119,38 @@ fn emit_one(py: Python<'_>, l: &Logger, r: StatementRecord) -> PyResult<()> {
     extra.set_item(intern!(py, "binds"), r.binds)?;
     extra.set_item(intern!(py, "rows"), r.rows)?;
     extra.set_item(intern!(py, "elapsed_us"), r.elapsed_us)?;
+    extra.set_item(intern!(py, "error"), &r.error)?;
     let kw = PyDict::new(py);
     kw.set_item(intern!(py, "extra"), &extra)?;
     let ms = r.elapsed_us as f64 / 1000.0;
-    logger.call_method(
-        intern!(py, "log"),
-        (
-            DEBUG,
-            "%s [%d binds, %d rows, %.3f ms]",
-            &r.sql,
-            r.binds,
-            r.rows,
-            ms,
-        ),
-        Some(&kw),
-    )?;
+    if let Some(error) = &r.error {
+        // A failed statement: the same logger and level, with the error.
+        logger.call_method(
+            intern!(py, "log"),
+            (
+                DEBUG,
+                "%s [%d binds, failed after %.3f ms: %s]",
+                &r.sql,
+                r.binds,
+                ms,
+                error,
+            ),
+            Some(&kw),
+        )?;
+    } else {
+        logger.call_method(
+            intern!(py, "log"),
+            (
+                DEBUG,
+                "%s [%d binds, %d rows, %.3f ms]",
+                &r.sql,
+                r.binds,
+                r.rows,
+                ms,
+            ),
+            Some(&kw),
+        )?;
+    }
     if let Some(params) = r.params {
         let values = params
             .iter()
