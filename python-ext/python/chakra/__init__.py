@@ -21,7 +21,7 @@ import atexit
 import logging
 
 from . import _chakra, errors, migrate
-from .config import close, configure, current_url
+from .config import close, configure, current_url, outside_transaction
 from .expressions import (
     Avg,
     Case,
@@ -157,6 +157,7 @@ __all__ = [
     "execute_script_sync",
     "execute_sync",
     "migrate",
+    "outside_transaction",
     "registry",
 ]
 

@@ -376,6 +376,7 @@ class _Begin:
     def __init__(self, session: Session, isolation: str | None = None) -> None:
         self.session = session
         self.outer = False
+        self.token: Any = None
         self.isolation = isolation
 
     async def __aenter__(self) -> Session:
@@ -384,6 +385,10 @@ class _Begin:
             self.outer = True
             if s._tx is None:
                 await _bridge.drive(s._begin_steps(self.isolation))
+            assert s._tx is not None
+            # The current task's transaction: Model.objects, related managers, raw SQL and
+            # bulk operations inside the block join it.
+            self.token = config._ambient.set((s._pool, s._tx))
         else:
             # Pending changes belong to the enclosing block: write them before the savepoint.
             await s.flush()
@@ -398,6 +403,13 @@ class _Begin:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        try:
+            await self._exit(exc_type)
+        finally:
+            if self.outer:
+                config._ambient.reset(self.token)
+
+    async def _exit(self, exc_type: type[BaseException] | None) -> None:
         s = self.session
         if exc_type is None:
             try:
@@ -517,6 +529,7 @@ class _SyncBegin:
     def __init__(self, session: SyncSession, isolation: str | None = None) -> None:
         self.session = session
         self.outer = False
+        self.token: Any = None
         self.isolation = isolation
 
     def __enter__(self) -> SyncSession:
@@ -525,6 +538,8 @@ class _SyncBegin:
             self.outer = True
             if s._tx is None:
                 _bridge.drive_sync(s._begin_steps(self.isolation))
+            assert s._tx is not None
+            self.token = config._ambient.set((s._pool, s._tx))
         else:
             s.flush_sync()
             assert s._tx is not None
@@ -538,6 +553,13 @@ class _SyncBegin:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        try:
+            self._exit(exc_type)
+        finally:
+            if self.outer:
+                config._ambient.reset(self.token)
+
+    def _exit(self, exc_type: type[BaseException] | None) -> None:
         s = self.session
         s._depth = max(s._depth - 1, 0)
         if exc_type is None:
