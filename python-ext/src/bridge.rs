@@ -78,7 +78,7 @@ impl Shared {
     }
 
     fn push(&self, id: u64, ev: Event) {
-        self.queue.lock().expect("queue lock").push((id, ev));
+        crate::pools::lock(&self.queue).push((id, ev));
         if !self.armed.swap(true, Ordering::AcqRel) {
             // A full socket buffer means a wake-up is already pending: nothing to do.
             let _ = (&self.wake).write(&[1]);
@@ -242,7 +242,7 @@ impl Completer {
             }
         }
         self.shared.armed.store(false, Ordering::Release);
-        let done = std::mem::take(&mut *self.shared.queue.lock().expect("queue lock"));
+        let done = std::mem::take(&mut *crate::pools::lock(&self.shared.queue));
         // An interrupt raised while logging (`KeyboardInterrupt`) is raised to the loop once
         // every future is resolved.
         let mut first_err: Option<PyErr> = crate::statement_log::emit(py).err();

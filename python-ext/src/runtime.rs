@@ -99,7 +99,7 @@ pub fn handle() -> Option<Handle> {
     if STOPPED.load(Ordering::Acquire) {
         return None;
     }
-    let mut slot = RUNTIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut slot = crate::pools::lock(&RUNTIME);
     let pid = std::process::id();
     match *slot {
         Some(rt) if rt.pid == pid => Some(rt.handle.clone()),

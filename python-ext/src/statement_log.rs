@@ -66,7 +66,7 @@ fn enabled_for(py: Python<'_>, l: &Logger, level: i32) -> PyResult<bool> {
 }
 
 fn push(r: StatementRecord) {
-    QUEUE.lock().unwrap_or_else(|e| e.into_inner()).push(r);
+    crate::pools::lock(&QUEUE).push(r);
     QUEUED.store(true, Ordering::Release);
 }
 
@@ -99,7 +99,7 @@ pub fn emit(py: Python<'_>) -> PyResult<()> {
     if !QUEUED.swap(false, Ordering::AcqRel) {
         return Ok(());
     }
-    let records = std::mem::take(&mut *QUEUE.lock().unwrap_or_else(|e| e.into_inner()));
+    let records = std::mem::take(&mut *crate::pools::lock(&QUEUE));
     let Ok(l) = logger(py) else { return Ok(()) };
     for r in records {
         if let Err(e) = emit_one(py, l, r) {

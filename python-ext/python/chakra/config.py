@@ -9,6 +9,7 @@ Order: :func:`configure` (or a ``Session(url)``), else ``CHAKRA_DATABASE_URL``, 
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from contextvars import ContextVar
 
@@ -22,6 +23,15 @@ __all__ = ["close", "configure", "current_url", "outside_transaction", "pool", "
 _ambient: ContextVar[tuple[_chakra.PoolRef, _chakra.TxHandle] | None] = ContextVar(
     "chakra_ambient_transaction", default=None
 )
+
+# A fork never hands the child SQLite's lock state: running SQLite calls end first and new
+# ones wait until the fork is done; the child opens connections of its own.
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(
+        before=_chakra.fork_prepare,
+        after_in_parent=_chakra.fork_parent,
+        after_in_child=_chakra.fork_child,
+    )
 
 _url: str | None = None
 _pools: dict[str, _chakra.PoolRef] = {}
