@@ -327,8 +327,16 @@ class Session:
         await _bridge.drive(self._flush_steps())
 
     async def commit(self) -> None:
-        """Flushes and commits."""
-        await _bridge.drive(self._commit_steps())
+        """Flushes and commits. A cancellation (``asyncio.wait_for``, ``task.cancel()``)
+        that arrives once COMMIT was sent does not abandon it: the COMMIT runs to its end and
+        its outcome is what the caller sees (committed: no cancellation is raised, the work
+        is done; failed: its error), never a rollback reported for a transaction that
+        committed."""
+        await _bridge.drive(self._flush_steps())
+        if self._tx is not None:
+            tx, self._tx = self._tx, None
+            await _to_its_end(_bridge.run(tx.commit_job()))
+        self._inserted.clear()
 
     async def rollback(self) -> None:
         """Rolls back, forgets every object, and marks objects inserted since the last
@@ -368,6 +376,19 @@ class Session:
                     raise
                 attempt += 1
                 await asyncio.sleep(backoff * (2 ** (attempt - 1)) * random.uniform(0.5, 1.5))
+
+
+async def _to_its_end(aw: Awaitable[R]) -> R:
+    """Awaits ``aw`` (a COMMIT) to its end even when the task is cancelled meanwhile, and
+    returns its result or raises its error: a cancellation that came too late is not
+    raised (``asyncio.wait_for`` then returns, truly: the transaction committed)."""
+    task = asyncio.ensure_future(aw)
+    while True:
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.done():
+                return task.result()
 
 
 class _Begin:
