@@ -5,6 +5,7 @@ until every transfer lands; opposite-order writers do not deadlock."""
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import chakra
@@ -126,10 +127,12 @@ async def test_two_hundred_transfers_through_transaction_all_land(db: object) ->
                 await seed_transfer(s, src, dst, amount)
 
             async with Session() as s:
-                await s.transaction(body, retries=50)
+                await s.transaction(body)  # the default: 3 attempts
 
+        started = time.monotonic()
         await asyncio.gather(*(one(i) for i in range(TRANSFERS)))
         assert await balances() == ledger(list(range(TRANSFERS)) * round_)
+        print(f"round {round_}: 200/200 landed in {time.monotonic() - started:.2f} s")
     print(f"1000 transfers landed after {runs - 5 * TRANSFERS} re-runs")
 
 
