@@ -81,3 +81,36 @@ def test_children_forked_while_threads_query_sqlite_never_hang(
 
 def test_children_forked_while_threads_query_postgres(new_db: object, tmp_path: Path) -> None:
     run(new_db, tmp_path, "postgres", 10)
+
+
+EXIT_SCRIPT = r"""
+import sys, threading, time
+sys.path.insert(0, {tests!r})
+import chakra
+from models import ALL, User
+
+chakra.configure({url!r})
+chakra.create_tables_sync(*ALL, if_not_exists=True)
+s = chakra.SyncSession()
+s.begin_sync().__enter__()          # holds SQLite's write lock until exit
+User.objects  # noqa
+with chakra.outside_transaction():
+    for i in range(3):
+        threading.Thread(
+            target=lambda i=i: User.objects.create_sync(username=f"d{{i}}", email="e"),
+            daemon=True,
+        ).start()
+time.sleep(0.3)                     # the daemon threads wait for the lock
+print("exiting")
+"""
+
+
+def test_exit_while_daemon_threads_wait_for_a_sqlite_lock_is_clean(
+    new_db: object, tmp_path: Path
+) -> None:
+    d = new_db("sqlite")  # type: ignore[operator]
+    path = tmp_path / "exit_waiting.py"
+    path.write_text(EXIT_SCRIPT.format(tests=str(Path(__file__).parent), url=d.url))
+    p = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and p.stdout.strip() == "exiting", (p.stdout, p.stderr[-3000:])
+    assert "panicked" not in p.stderr and "Tokio" not in p.stderr, p.stderr[-3000:]
