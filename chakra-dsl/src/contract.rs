@@ -9,11 +9,26 @@
 //! - `Float`: NaN and the infinities are refused (SQLite stores NaN as NULL, PostgreSQL keeps
 //!   it: the two would disagree).
 //! - `String(n)`: at most `n` characters.
+//! - `DateTime`/`Date`: the year, after conversion to UTC, is within 1..=9999 (what both
+//!   backends store and both languages read back).
+//! - `Json`: nested at most [`crate::limits::MAX_DEPTH`] levels deep.
+//! - An unconstrained `Decimal`: at most [`MAX_DECIMAL_WHOLE`] digits before the point and
+//!   [`MAX_DECIMAL_FRACTION`] after it (PostgreSQL's `numeric` limits; SQLite would store
+//!   more, so both refuse the same values).
 //! - Arrays: each element follows its element type's rules.
 
+use crate::limits::{json_depth, json_too_deep, MAX_DEPTH};
 use crate::types::FieldType;
 use crate::value::{ArrayValue, Value};
 use bigdecimal::BigDecimal;
+use chrono::Datelike;
+
+/// The most digits an unconstrained decimal may have before the point (PostgreSQL's
+/// `numeric` limit).
+pub const MAX_DECIMAL_WHOLE: u64 = 131_072;
+/// The most digits an unconstrained decimal may have after the point (PostgreSQL's
+/// `numeric` limit).
+pub const MAX_DECIMAL_FRACTION: u64 = 16_383;
 
 /// Why `v` does not fit a field of type `ty`, or `None` when it fits. Assumes the value's
 /// runtime type already matches the field's.
@@ -22,7 +37,13 @@ pub fn violation(ty: &FieldType, v: &Value) -> Option<String> {
         (FieldType::String { .. } | FieldType::Text, Value::Text(s)) if s.contains('\0') => {
             Some(NUL.into())
         }
-        (FieldType::Json, Value::Json(j)) if json_has_nul(j) => Some(NUL.into()),
+        (FieldType::Json, Value::Json(j)) => match json_depth(j) {
+            d if d > MAX_DEPTH => Some(json_too_deep(d)),
+            _ if json_has_nul(j) => Some(NUL.into()),
+            _ => None,
+        },
+        (FieldType::DateTime, Value::DateTime(d)) => year_violation(d.year()),
+        (FieldType::Date, Value::Date(d)) => year_violation(d.year()),
         (
             FieldType::String {
                 max_length: Some(n),
@@ -46,15 +67,34 @@ const NUL: &str = "text holds a NUL character (\\0), which PostgreSQL cannot sto
      JSON (SQLite would keep it): the value is refused on both backends; store binary data in \
      a Bytes field";
 
-/// True when a JSON document holds NUL in a string or a key.
+/// Why a date or datetime in `year` (in UTC) is refused, if it is.
+fn year_violation(year: i32) -> Option<String> {
+    (!(1..=9999).contains(&year)).then(|| {
+        format!(
+            "year {year} (in UTC) is outside 1..9999, the years both backends store and both \
+             languages read back"
+        )
+    })
+}
+
+/// True when a JSON document holds NUL in a string or a key (walked without recursion).
 fn json_has_nul(j: &serde_json::Value) -> bool {
     use serde_json::Value as J;
-    match j {
-        J::String(s) => s.contains('\0'),
-        J::Array(items) => items.iter().any(json_has_nul),
-        J::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || json_has_nul(v)),
-        _ => false,
+    let mut stack = vec![j];
+    while let Some(v) = stack.pop() {
+        match v {
+            J::String(s) if s.contains('\0') => return true,
+            J::Array(items) => stack.extend(items.iter()),
+            J::Object(o) => {
+                if o.keys().any(|k| k.contains('\0')) {
+                    return true;
+                }
+                stack.extend(o.values());
+            }
+            _ => {}
+        }
     }
+    false
 }
 
 fn array_violation(inner: &FieldType, a: &ArrayValue) -> Option<String> {
@@ -79,6 +119,13 @@ pub fn decimal_digits(d: &BigDecimal) -> (u64, u64) {
 
 fn decimal_violation(precision: Option<u32>, scale: Option<u32>, d: &BigDecimal) -> Option<String> {
     let (whole, frac) = decimal_digits(d);
+    if whole > MAX_DECIMAL_WHOLE || frac > MAX_DECIMAL_FRACTION {
+        return Some(format!(
+            "{whole} digits before the point and {frac} after it: decimals are stored with at \
+             most {MAX_DECIMAL_WHOLE} digits before the point and {MAX_DECIMAL_FRACTION} after \
+             it on both backends"
+        ));
+    }
     let scale = scale.unwrap_or(if precision.is_some() { 0 } else { u32::MAX }) as u64;
     if frac > scale {
         return Some(format!(
@@ -166,6 +213,44 @@ mod tests {
         assert!(j(serde_json::json!({"k": ["x\u{0}"]})).is_some());
         assert!(j(serde_json::json!({"k\u{0}": 1})).is_some());
         assert_eq!(j(serde_json::json!({"k": ["ü😀"]})), None);
+    }
+
+    #[test]
+    fn unbounded_decimals_stay_within_what_both_backends_store() {
+        let free = FieldType::Decimal {
+            precision: None,
+            scale: None,
+        };
+        assert!(violation(&free, &dec("1E-20000")).is_some());
+        assert!(violation(&free, &dec("1E+200000")).is_some());
+        assert_eq!(violation(&free, &dec("1E-16383")), None);
+        assert_eq!(violation(&free, &dec("1E+131071")), None);
+    }
+
+    #[test]
+    fn datetimes_are_within_years_1_to_9999() {
+        use chrono::{NaiveDate, TimeZone, Utc};
+        let at = |y| Value::DateTime(Utc.with_ymd_and_hms(y, 1, 1, 0, 0, 0).unwrap());
+        assert!(violation(&FieldType::DateTime, &at(0)).is_some());
+        assert!(violation(&FieldType::DateTime, &at(10000)).is_some());
+        assert_eq!(violation(&FieldType::DateTime, &at(1)), None);
+        assert_eq!(violation(&FieldType::DateTime, &at(9999)), None);
+        let day = |y| Value::Date(NaiveDate::from_ymd_opt(y, 1, 1).unwrap());
+        assert!(violation(&FieldType::Date, &day(0)).is_some());
+        assert_eq!(violation(&FieldType::Date, &day(2024)), None);
+    }
+
+    #[test]
+    fn json_deeper_than_the_limit_is_refused() {
+        let mut j = serde_json::Value::Null;
+        for _ in 0..MAX_DEPTH {
+            j = serde_json::Value::Array(vec![j]);
+        }
+        assert_eq!(violation(&FieldType::Json, &Value::Json(j.clone())), None);
+        let deeper = Value::Json(serde_json::Value::Array(vec![j]));
+        assert!(violation(&FieldType::Json, &deeper)
+            .unwrap()
+            .contains("100 levels"));
     }
 
     #[test]

@@ -18,6 +18,9 @@ pub struct Violation {
     pub column: Option<String>,
     /// The database's own message.
     pub message: String,
+    /// The database's detail (PostgreSQL's `DETAIL`, e.g. `Key (username)=(bob) already
+    /// exists.`), else its message (boxed: errors stay small).
+    pub detail: Option<Box<str>>,
 }
 
 impl fmt::Display for Violation {

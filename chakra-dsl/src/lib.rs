@@ -26,6 +26,7 @@ pub mod error;
 pub mod functions;
 pub mod ident;
 pub mod ir;
+pub mod limits;
 pub mod load_plan;
 pub mod lookup;
 pub mod meta;

@@ -310,7 +310,18 @@ impl fmt::Display for Value {
             Value::Bytes(v) => write!(f, "<{} bytes>", v.len()),
             Value::DateTime(v) => f.write_str(&Value::datetime_text(v)),
             Value::Date(v) => write!(f, "{v}"),
-            Value::Json(v) => write!(f, "{v}"),
+            Value::Json(v) => match crate::limits::json_depth(v) {
+                d if d > crate::limits::MAX_DEPTH => write!(f, "<JSON nested {d}+ levels deep>"),
+                _ => {
+                    let text = v.to_string();
+                    if text.chars().count() > 200 {
+                        let short: String = text.chars().take(197).collect();
+                        write!(f, "{short}...")
+                    } else {
+                        f.write_str(&text)
+                    }
+                }
+            },
             Value::Uuid(v) => write!(f, "{v}"),
             Value::Array(a) => write!(f, "<array of {} {}>", a.len(), a.element_type()),
         }

@@ -1,7 +1,8 @@
 //! Where the database URL comes from, and what a URL means.
 //!
 //! Order: an explicit URL, else `CHAKRA_DATABASE_URL`, else `[database] url` in `chakra.toml`
-//! (current directory), else `sqlite://chakra.db`.
+//! (current directory), else `sqlite://chakra.db` (said once at INFO on the `chakra` target).
+//! Every table and key of `chakra.toml` is checked ([`parse_config`]).
 
 use chakra_dsl::{Error, Result};
 use std::path::PathBuf;
@@ -93,32 +94,142 @@ impl DatabaseUrl {
 }
 
 /// Resolves the URL to use when none is given: env, then `chakra.toml`, then the default.
+/// The first time the embedded default is used (no file, or a file naming no URL), says so
+/// at INFO on the `chakra` tracing target.
 pub fn default_url() -> Result<String> {
+    let (url, note) = default_url_noted()?;
+    if let Some(note) = note {
+        tracing::info!(target: "chakra", "{note}");
+    }
+    Ok(url)
+}
+
+static DEFAULT_NOTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// As [`default_url`], with what to say about it instead of saying it: the note that the
+/// embedded default `sqlite://chakra.db` is used, given once per process (Python logs it on
+/// its `chakra` logger).
+pub fn default_url_noted() -> Result<(String, Option<String>)> {
+    use std::sync::atomic::Ordering;
     if let Ok(url) = std::env::var("CHAKRA_DATABASE_URL") {
         if !url.trim().is_empty() {
-            return Ok(url);
+            return Ok((url, None));
         }
     }
     let path = std::path::Path::new("chakra.toml");
-    if path.exists() {
+    let why = if path.exists() {
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::Config(format!("cannot read chakra.toml: {e}")))?;
-        return url_from_toml(&text);
-    }
-    Ok(DEFAULT_URL.to_owned())
+        match configured_url(&text)? {
+            Some(url) => return Ok((url, None)),
+            None => "chakra.toml names no [database] url",
+        }
+    } else {
+        "no database configured (no URL given, no CHAKRA_DATABASE_URL, no chakra.toml)"
+    };
+    let note = (!DEFAULT_NOTED.swap(true, Ordering::Relaxed)).then(|| {
+        format!(
+            "{why}: using the embedded default {DEFAULT_URL} in {}",
+            std::env::current_dir()
+                .map(|d| d.display().to_string())
+                .unwrap_or_else(|_| "the working directory".into())
+        )
+    });
+    Ok((DEFAULT_URL.to_owned(), note))
 }
 
-/// Reads `[database] url` from the text of a `chakra.toml`.
-pub fn url_from_toml(text: &str) -> Result<String> {
+/// The tables of `chakra.toml` and the keys each may hold.
+pub const CONFIG_TABLES: [(&str, &[&str]); 2] = [
+    (
+        "database",
+        &[
+            "url",
+            "max_size",
+            "wait_timeout",
+            "statement_timeout",
+            "pooler",
+            "journal_mode",
+            "synchronous",
+        ],
+    ),
+    ("migrations", &["models"]),
+];
+
+/// Edit distance between two names (for "did you mean").
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// The valid name closest to `name`.
+fn closest<'a>(name: &str, valid: impl Iterator<Item = &'a str>) -> &'a str {
+    valid
+        .min_by_key(|v| distance(&name.to_ascii_lowercase(), v))
+        .unwrap_or("")
+}
+
+/// Parses a `chakra.toml` text and checks every table and key in it: an unknown one (a
+/// misspelt `[databse]` would otherwise be ignored, and the process would run on a new
+/// local SQLite file) is an [`Error::Config`] naming it and the closest valid name.
+pub fn parse_config(text: &str) -> Result<toml::Table> {
     let doc: toml::Table =
         toml::from_str(text).map_err(|e| Error::Config(format!("chakra.toml: {e}")))?;
+    let tables = || CONFIG_TABLES.iter().map(|(t, _)| *t);
+    for (name, value) in &doc {
+        let Some((_, keys)) = CONFIG_TABLES.iter().find(|(t, _)| t == name) else {
+            let what = if value.is_table() { "table" } else { "key" };
+            return Err(Error::Config(format!(
+                "chakra.toml: unknown {what} [{name}] (did you mean [{}]?); the tables are {}",
+                closest(name, tables()),
+                tables()
+                    .map(|t| format!("[{t}]"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        };
+        let Some(table) = value.as_table() else {
+            return Err(Error::Config(format!(
+                "chakra.toml: {name} must be a table ([{name}] on a line of its own)"
+            )));
+        };
+        if let Some(unknown) = table.keys().find(|k| !keys.contains(&k.as_str())) {
+            return Err(Error::Config(format!(
+                "chakra.toml [{name}]: unknown setting {unknown:?} (did you mean {:?}?); the \
+                 settings are {}",
+                closest(unknown, keys.iter().copied()),
+                keys.join(", ")
+            )));
+        }
+    }
+    Ok(doc)
+}
+
+/// `[database] url` of a `chakra.toml` text, if it names one.
+fn configured_url(text: &str) -> Result<Option<String>> {
+    let doc = parse_config(text)?;
     match doc.get("database").and_then(|d| d.get("url")) {
-        Some(toml::Value::String(s)) => Ok(s.clone()),
+        Some(toml::Value::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(Error::Config(
             "chakra.toml: [database] url must be a string".into(),
         )),
-        None => Ok(DEFAULT_URL.to_owned()),
+        None => Ok(None),
     }
+}
+
+/// Reads `[database] url` from the text of a `chakra.toml` (the embedded default when it
+/// names none).
+pub fn url_from_toml(text: &str) -> Result<String> {
+    Ok(configured_url(text)?.unwrap_or_else(|| DEFAULT_URL.to_owned()))
 }
 
 /// Pool settings that can be written in `chakra.toml` (`[database]`) or as query parameters
@@ -277,20 +388,9 @@ impl PoolSettings {
 
     /// The `[database]` settings of a `chakra.toml` text.
     pub fn from_toml(text: &str) -> Result<PoolSettings> {
-        let doc: toml::Table =
-            toml::from_str(text).map_err(|e| Error::Config(format!("chakra.toml: {e}")))?;
+        let doc = parse_config(text)?;
         let mut s = PoolSettings::default();
         if let Some(db) = doc.get("database").and_then(|d| d.as_table()) {
-            // A misspelt setting is an error, not a setting silently left at its default.
-            if let Some(unknown) = db
-                .keys()
-                .find(|k| *k != "url" && !POOL_PARAMS.contains(&k.as_str()))
-            {
-                return Err(Error::Config(format!(
-                    "chakra.toml [database]: unknown setting {unknown:?}; the settings are url, {}",
-                    POOL_PARAMS.join(", ")
-                )));
-            }
             for key in POOL_PARAMS {
                 let v = match db.get(key) {
                     None => continue,
@@ -343,5 +443,52 @@ impl PoolSettings {
             format!("{base}?{}", kept.join("&"))
         };
         Ok((url, s))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config_error(text: &str) -> String {
+        match parse_config(text) {
+            Err(Error::Config(m)) => m,
+            other => panic!("{text:?} was accepted: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_tables_and_keys_are_named_with_the_closest_valid_name() {
+        let m = config_error("[databse]\nurl = \"postgres://u@h/db\"\n");
+        assert!(
+            m.contains("[databse]") && m.contains("did you mean [database]"),
+            "{m}"
+        );
+        let m = config_error("[migration]\nmodels = [\"app\"]\n");
+        assert!(m.contains("did you mean [migrations]"), "{m}");
+        let m = config_error("url = \"sqlite://x.db\"\n");
+        assert!(m.contains("unknown key [url]"), "{m}");
+        let m = config_error("[database]\nmax_sizes = 3\n");
+        assert!(
+            m.contains("\"max_sizes\"") && m.contains("did you mean \"max_size\""),
+            "{m}"
+        );
+        let m = config_error("[migrations]\nmodel = \"app\"\n");
+        assert!(m.contains("did you mean \"models\""), "{m}");
+        let m = config_error("database = 1\n");
+        assert!(m.contains("must be a table"), "{m}");
+        // Every setting the readers know is a valid key.
+        let all: String = POOL_PARAMS
+            .iter()
+            .map(|k| format!("{k} = \"x\"\n"))
+            .collect();
+        let e = parse_config(&format!("[database]\nurl = \"sqlite://a.db\"\n{all}"));
+        assert!(e.is_ok(), "{e:?}");
+        assert!(parse_config("[migrations]\nmodels = [\"app.models\"]\n").is_ok());
+        assert_eq!(
+            url_from_toml("[database]\nurl = \"sqlite://x.db\"").unwrap(),
+            "sqlite://x.db"
+        );
+        assert!(url_from_toml("[databse]\nurl = \"postgres://u@h/db\"").is_err());
     }
 }

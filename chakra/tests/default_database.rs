@@ -13,7 +13,20 @@ async fn default_url_resolution_and_memory_databases() {
     std::env::set_current_dir(&dir).unwrap();
     std::env::remove_var("CHAKRA_DATABASE_URL");
 
-    // Nothing configured: the embedded default, which works with nothing installed.
+    // Nothing configured: the embedded default, which works with nothing installed, said
+    // once (at INFO on the `chakra` target).
+    let (url, note) = chakra::config::default_url_noted().unwrap();
+    assert_eq!(url, DEFAULT_URL);
+    let note = note.expect("the first use of the default is said");
+    assert!(
+        note.contains(DEFAULT_URL) && note.contains("no database configured"),
+        "{note}"
+    );
+    assert_eq!(
+        chakra::config::default_url_noted().unwrap().1,
+        None,
+        "said once"
+    );
     assert_eq!(default_url().unwrap(), DEFAULT_URL);
     let pool = Pool::connect_default().await.unwrap();
     assert_eq!(pool.dialect(), Dialect::Sqlite);
@@ -29,6 +42,17 @@ async fn default_url_resolution_and_memory_databases() {
     )
     .unwrap();
     assert_eq!(default_url().unwrap(), "sqlite://from_toml.db");
+    // A misspelt table is an error naming it, never a silent local SQLite file.
+    std::fs::write(
+        "chakra.toml",
+        "[databse]\nurl = \"postgres://app@db.invalid:5432/app\"\n",
+    )
+    .unwrap();
+    let e = default_url().unwrap_err();
+    assert!(matches!(e, Error::Config(_)), "{e:?}");
+    assert!(e.to_string().contains("did you mean [database]"), "{e}");
+    let e = Pool::connect_default().await.unwrap_err();
+    assert!(e.to_string().contains("[databse]"), "{e}");
     std::fs::write("chakra.toml", "[database\nurl=").unwrap();
     let e = Pool::connect_default().await.unwrap_err();
     assert!(matches!(e, Error::Config(_)), "{e:?}");

@@ -118,6 +118,7 @@ pub fn convert(
     hint: Option<&ValueType>,
 ) -> PyResult<Expr> {
     let py = obj.py();
+    let _level = crate::convert::Nesting::enter("expressions")?;
     let Some(k) = kind(obj)? else {
         return literal(obj, hint);
     };

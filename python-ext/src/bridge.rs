@@ -78,7 +78,7 @@ impl Shared {
     }
 
     fn push(&self, id: u64, ev: Event) {
-        self.queue.lock().expect("queue lock").push((id, ev));
+        crate::pools::lock(&self.queue).push((id, ev));
         if !self.armed.swap(true, Ordering::AcqRel) {
             // A full socket buffer means a wake-up is already pending: nothing to do.
             let _ = (&self.wake).write(&[1]);
@@ -156,8 +156,9 @@ impl Completer {
             match first {
                 None => return Err(crate::errors::to_py(crate::pools::closed())),
                 Some(Some(out)) => {
-                    crate::statement_log::emit(py);
+                    let logged = crate::statement_log::emit(py);
                     resolve(py, future.bind(py), finish, out)?;
+                    logged?;
                     return Ok(id);
                 }
                 Some(None) => {
@@ -241,11 +242,12 @@ impl Completer {
             }
         }
         self.shared.armed.store(false, Ordering::Release);
-        let done = std::mem::take(&mut *self.shared.queue.lock().expect("queue lock"));
-        crate::statement_log::emit(py);
+        let done = std::mem::take(&mut *crate::pools::lock(&self.shared.queue));
+        // An interrupt raised while logging (`KeyboardInterrupt`) is raised to the loop once
+        // every future is resolved.
+        let mut first_err: Option<PyErr> = crate::statement_log::emit(py).err();
         // Every queued future is resolved even if one of them fails to resolve; the first
         // such failure is reported to the loop afterwards.
-        let mut first_err: Option<PyErr> = None;
         for (id, ev) in done {
             let out = match ev {
                 Event::Part(rows) => {

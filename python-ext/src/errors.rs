@@ -184,6 +184,22 @@ fn details<'py>(py: Python<'py>, e: &Error) -> PyResult<Bound<'py, PyDict>> {
                 d.set_item("table", &v.table)?;
                 d.set_item("column", &v.column)?;
                 d.set_item("message", &v.message)?;
+                d.set_item("detail", v.detail.as_deref())?;
+                // The registered model of the table, and its field of the column.
+                let models = crate::registry::snapshot();
+                let meta = v.table.as_deref().and_then(|t| {
+                    chakra_dsl::relations::Models::all(&models)
+                        .into_iter()
+                        .find(|m| m.table == t)
+                });
+                if let Some(meta) = meta {
+                    d.set_item("model", &meta.name)?;
+                    let field = v
+                        .column
+                        .as_deref()
+                        .and_then(|c| meta.fields.iter().find(|f| f.column == c));
+                    d.set_item("field", field.map(|f| f.name.as_str()))?;
+                }
             }
         }
     }

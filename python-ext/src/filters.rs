@@ -223,6 +223,7 @@ pub fn expression(
     ty: &ValueType,
 ) -> PyResult<Expr> {
     let py = obj.py();
+    let _level = crate::convert::Nesting::enter("expressions")?;
     if !is_expression(obj)? {
         let v = from_py::value(obj, ty).map_err(|r| bad(meta, key, obj, ty.to_string(), r))?;
         return Ok(Expr::Value(v));
@@ -373,6 +374,12 @@ pub fn q_node(models: &Snapshot, info: &ModelInfo, q: &Bound<'_, PyAny>) -> PyRe
     q_node_in(models, &info.meta, q)
 }
 
+/// The children of a `Q` object.
+fn children_of<'py>(q: &Bound<'py, PyAny>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    let children = q.getattr(intern!(q.py(), "children"))?;
+    Ok(children.cast::<PyList>()?.iter().collect())
+}
+
 /// [`q_node`] against `meta` (a model's metadata, or one extended with annotations).
 pub fn q_node_in(
     models: &Snapshot,
@@ -380,10 +387,31 @@ pub fn q_node_in(
     q: &Bound<'_, PyAny>,
 ) -> PyResult<QNode> {
     let py = q.py();
-    let children = q.getattr(intern!(py, "children"))?;
-    let children = children.cast::<PyList>()?;
-    let mut nodes = Vec::with_capacity(children.len());
-    for child in children.iter() {
+    let _level = crate::convert::Nesting::enter("Q objects")?;
+    let connector: String = q.getattr(intern!(py, "connector"))?.extract()?;
+    // Children that are un-negated Q objects with the same connector are spliced in (without
+    // recursion), so `q1 | q2 | … | qn` is one flat OR however it was built.
+    let splice = |child: &Bound<'_, PyAny>| -> bool {
+        !child.is_instance_of::<PyTuple>()
+            && child
+                .getattr(intern!(py, "negated"))
+                .is_ok_and(|n| n.is_truthy().ok() == Some(false))
+            && child
+                .getattr(intern!(py, "connector"))
+                .is_ok_and(|c| c.extract::<String>().ok().as_deref() == Some(connector.as_str()))
+    };
+    let mut stack: Vec<Bound<'_, PyAny>> = children_of(q)?;
+    stack.reverse();
+    let mut flat = Vec::new();
+    while let Some(child) = stack.pop() {
+        if splice(&child) {
+            stack.extend(children_of(&child)?.into_iter().rev());
+        } else {
+            flat.push(child);
+        }
+    }
+    let mut nodes = Vec::with_capacity(flat.len());
+    for child in flat {
         if let Ok(t) = child.cast::<PyTuple>() {
             let key: String = t.get_item(0)?.extract()?;
             nodes.push(leaf_across(models, meta, &key, &t.get_item(1)?)?);
@@ -408,7 +436,6 @@ pub fn q_node_in(
             nodes.push(q_node_in(models, meta, &child)?);
         }
     }
-    let connector: String = q.getattr(intern!(py, "connector"))?.extract()?;
     let node = if connector == "OR" {
         QNode::Or(nodes)
     } else {

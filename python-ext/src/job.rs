@@ -707,11 +707,14 @@ impl Job {
         crate::statement_log::refresh(py);
         let (op, finish) = self.take()?;
         let out = py.detach(|| crate::runtime::block_on(op.run()).unwrap_or_else(|| Err(closed())));
-        crate::statement_log::emit(py);
-        match out {
+        let logged = crate::statement_log::emit(py);
+        let result = match out {
             Ok(o) => finish.apply(py, o),
             Err(e) => Err(crate::errors::to_py_in(py, &e, None)),
-        }
+        };
+        // An interrupt raised while logging wins over the result: never swallowed.
+        logged?;
+        result
     }
 }
 

@@ -61,6 +61,9 @@ fn _chakra(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(schema::create_table_sql, m)?)?;
     m.add("TRACE", statement_log::TRACE)?;
     m.add_function(wrap_pyfunction!(pools::default_url, m)?)?;
+    m.add_function(wrap_pyfunction!(pools::fork_prepare, m)?)?;
+    m.add_function(wrap_pyfunction!(pools::fork_parent, m)?)?;
+    m.add_function(wrap_pyfunction!(pools::fork_child, m)?)?;
     m.add_function(wrap_pyfunction!(pools::check_url, m)?)?;
     m.add_function(wrap_pyfunction!(job::noop_job, m)?)?;
     m.add_function(wrap_pyfunction!(job::batch_job, m)?)?;

@@ -17,6 +17,35 @@ pub struct PoolSlot {
     connecting: tokio::sync::Mutex<()>,
 }
 
+/// A mutex's guard taken while a fork is held off (`chakra::exec::fork`): a child forked
+/// while another thread holds the lock would inherit it locked and hang on it.
+pub struct Gated<'a, T> {
+    guard: std::sync::MutexGuard<'a, T>,
+    _call: chakra::exec::fork::Call,
+}
+
+impl<T> std::ops::Deref for Gated<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.guard
+    }
+}
+
+impl<T> std::ops::DerefMut for Gated<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.guard
+    }
+}
+
+/// Locks `m` (a poisoned lock is taken as is) while a fork is held off.
+pub fn lock<T>(m: &Mutex<T>) -> Gated<'_, T> {
+    let call = chakra::exec::fork::call();
+    Gated {
+        guard: m.lock().unwrap_or_else(|e| e.into_inner()),
+        _call: call,
+    }
+}
+
 static SLOTS: OnceLock<Mutex<HashMap<String, Arc<PoolSlot>>>> = OnceLock::new();
 
 fn slots() -> &'static Mutex<HashMap<String, Arc<PoolSlot>>> {
@@ -39,15 +68,14 @@ impl PoolSlot {
             return Ok(p);
         }
         let p = Pool::connect(&self.url).await?;
-        *self.pool.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some((std::process::id(), p.clone()));
+        *lock(&self.pool) = Some((std::process::id(), p.clone()));
         Ok(p)
     }
 
     /// The pool if this process opened it. One inherited through fork is forgotten without
     /// closing (closing would end the parent's sessions on the shared sockets).
     fn current(&self) -> Option<Pool> {
-        let mut slot = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slot = lock(&self.pool);
         match slot.take() {
             Some((pid, p)) if pid == std::process::id() => {
                 *slot = Some((pid, p.clone()));
@@ -63,7 +91,7 @@ impl PoolSlot {
 
     /// Drops the pool (its idle connections close; checked-out ones close when returned).
     pub fn close(&self) {
-        if let Some((pid, p)) = self.pool.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        if let Some((pid, p)) = lock(&self.pool).take() {
             if pid == std::process::id() {
                 drop(p);
             } else {
@@ -75,12 +103,7 @@ impl PoolSlot {
 
 /// Closes every pool (at shutdown).
 pub fn close_all() {
-    let all: Vec<Arc<PoolSlot>> = slots()
-        .lock()
-        .expect("pools lock")
-        .drain()
-        .map(|(_, s)| s)
-        .collect();
+    let all: Vec<Arc<PoolSlot>> = lock(slots()).drain().map(|(_, s)| s).collect();
     for s in all {
         s.close();
     }
@@ -105,9 +128,7 @@ impl PoolRef {
             DatabaseUrl::Postgres(_) => Dialect::Postgres,
             _ => Dialect::Sqlite,
         };
-        let slot = slots()
-            .lock()
-            .expect("pools lock")
+        let slot = lock(slots())
             .entry(url.to_owned())
             .or_insert_with(|| {
                 Arc::new(PoolSlot {
@@ -137,7 +158,7 @@ impl PoolRef {
 
     /// Closes the pool's connections and forgets it; the next statement reconnects.
     fn close(&self) {
-        slots().lock().expect("pools lock").remove(&self.slot.url);
+        lock(slots()).remove(&self.slot.url);
         self.slot.close();
     }
 
@@ -152,8 +173,15 @@ impl PoolRef {
 
 /// The default URL: `CHAKRA_DATABASE_URL`, else `chakra.toml`, else `sqlite://chakra.db`.
 #[pyfunction]
-pub fn default_url() -> PyResult<String> {
-    chakra::config::default_url().map_err(crate::errors::to_py)
+pub fn default_url(py: Python<'_>) -> PyResult<String> {
+    let (url, note) = chakra::config::default_url_noted().map_err(crate::errors::to_py)?;
+    if let Some(note) = note {
+        // Said once per process, at INFO on the `chakra` logger.
+        py.import("logging")?
+            .call_method1("getLogger", ("chakra",))?
+            .call_method1("info", ("%s", note))?;
+    }
+    Ok(url)
 }
 
 /// Checks a URL, raising `chakra.errors.InvalidUrl` when it cannot be used.
@@ -167,4 +195,23 @@ pub fn check_url(url: &str) -> PyResult<()> {
 /// Maps a closed-pool situation to an error.
 pub fn closed() -> Error {
     Error::Connection("the Chakra runtime has shut down (interpreter exit)".into())
+}
+
+/// Before `fork()` (`os.register_at_fork`): waits for running SQLite calls to end and holds
+/// new ones, so the child inherits no SQLite lock state (GIL released while waiting).
+#[pyfunction]
+pub fn fork_prepare(py: Python<'_>) {
+    py.detach(chakra::exec::fork::prepare);
+}
+
+/// After `fork()`, in the parent: SQLite calls go on.
+#[pyfunction]
+pub fn fork_parent() {
+    chakra::exec::fork::parent();
+}
+
+/// After `fork()`, in the child: SQLite calls go on (on connections of the child's own).
+#[pyfunction]
+pub fn fork_child() {
+    chakra::exec::fork::child();
 }

@@ -99,7 +99,7 @@ pub fn handle() -> Option<Handle> {
     if STOPPED.load(Ordering::Acquire) {
         return None;
     }
-    let mut slot = RUNTIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut slot = crate::pools::lock(&RUNTIME);
     let pid = std::process::id();
     match *slot {
         Some(rt) if rt.pid == pid => Some(rt.handle.clone()),
@@ -137,7 +137,7 @@ pub fn spawn<F: Future<Output = ()> + Send + 'static>(f: F) -> bool {
 pub fn block_on<F: Future>(f: F) -> Option<F::Output> {
     let h = handle()?;
     let _entered = h.enter();
-    Some(spin_then_park(f, spin_window_us()))
+    spin_then_park(f, spin_window_us())
 }
 
 /// Polls `f` once on the calling thread (which must not hold the GIL), inside the runtime's
@@ -172,8 +172,10 @@ impl std::task::Wake for ThreadWaker {
 
 /// Polls `f` on this thread until it completes. While it waits it first spins for up to
 /// `spin_us` (a reply that comes back quickly then costs no sleep and no wake-up), then
-/// parks until woken.
-fn spin_then_park<F: Future>(f: F, spin_us: u64) -> F::Output {
+/// parks until woken. `None` when the runtime stopped meanwhile (interpreter exit while a
+/// daemon thread waits, e.g. for a SQLite lock): the future is dropped, never polled on a
+/// runtime that is shutting down (tokio would panic).
+fn spin_then_park<F: Future>(f: F, spin_us: u64) -> Option<F::Output> {
     let waker = std::sync::Arc::new(ThreadWaker {
         woken: AtomicBool::new(false),
         thread: std::thread::current(),
@@ -182,8 +184,11 @@ fn spin_then_park<F: Future>(f: F, spin_us: u64) -> F::Output {
     let mut cx = std::task::Context::from_waker(&task_waker);
     let mut f = std::pin::pin!(f);
     loop {
+        if STOPPED.load(Ordering::Acquire) {
+            return None;
+        }
         if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
+            return Some(v);
         }
         let started = Instant::now();
         while !waker.woken.load(Ordering::Acquire)

@@ -1,6 +1,6 @@
 //! The statement log: every statement the core runs reaches the standard `logging` logger
-//! `chakra.sql` (SQL, bind count, rows, duration at DEBUG; the bound values at level 5,
-//! `chakra.TRACE`).
+//! `chakra.sql` (SQL, bind count, rows, duration at DEBUG; a failed statement with its error,
+//! also at DEBUG; the bound values at level 5, `chakra.TRACE`).
 //!
 //! The core's listener ([`chakra::exec::log`]) is called on the runtime thread, which never
 //! takes the GIL: it only queues the record. Records are emitted on a Python thread when a
@@ -66,7 +66,7 @@ fn enabled_for(py: Python<'_>, l: &Logger, level: i32) -> PyResult<bool> {
 }
 
 fn push(r: StatementRecord) {
-    QUEUE.lock().unwrap_or_else(|e| e.into_inner()).push(r);
+    crate::pools::lock(&QUEUE).push(r);
     QUEUED.store(true, Ordering::Release);
 }
 
@@ -90,18 +90,26 @@ pub fn refresh(py: Python<'_>) {
 }
 
 /// Emits the queued records to `chakra.sql` (with the GIL, on a Python thread). Logging
-/// errors are reported by `logging` itself, never raised into the query's caller.
-pub fn emit(py: Python<'_>) {
+/// errors are reported by `logging` itself, never raised into the query's caller, except
+/// `KeyboardInterrupt`, `SystemExit` and other exceptions that are not `Exception`s: those
+/// are returned (the rest of the records dropped), for the caller to raise once the job's
+/// result is handled, so an interrupt is never swallowed (and an interrupted transaction
+/// rolls back).
+pub fn emit(py: Python<'_>) -> PyResult<()> {
     if !QUEUED.swap(false, Ordering::AcqRel) {
-        return;
+        return Ok(());
     }
-    let records = std::mem::take(&mut *QUEUE.lock().unwrap_or_else(|e| e.into_inner()));
-    let Ok(l) = logger(py) else { return };
+    let records = std::mem::take(&mut *crate::pools::lock(&QUEUE));
+    let Ok(l) = logger(py) else { return Ok(()) };
     for r in records {
         if let Err(e) = emit_one(py, l, r) {
+            if !e.is_instance_of::<pyo3::exceptions::PyException>(py) {
+                return Err(e);
+            }
             e.print(py);
         }
     }
+    Ok(())
 }
 
 fn emit_one(py: Python<'_>, l: &Logger, r: StatementRecord) -> PyResult<()> {
@@ -111,21 +119,38 @@ fn emit_one(py: Python<'_>, l: &Logger, r: StatementRecord) -> PyResult<()> {
     extra.set_item(intern!(py, "binds"), r.binds)?;
     extra.set_item(intern!(py, "rows"), r.rows)?;
     extra.set_item(intern!(py, "elapsed_us"), r.elapsed_us)?;
+    extra.set_item(intern!(py, "error"), &r.error)?;
     let kw = PyDict::new(py);
     kw.set_item(intern!(py, "extra"), &extra)?;
     let ms = r.elapsed_us as f64 / 1000.0;
-    logger.call_method(
-        intern!(py, "log"),
-        (
-            DEBUG,
-            "%s [%d binds, %d rows, %.3f ms]",
-            &r.sql,
-            r.binds,
-            r.rows,
-            ms,
-        ),
-        Some(&kw),
-    )?;
+    if let Some(error) = &r.error {
+        // A failed statement: the same logger and level, with the error.
+        logger.call_method(
+            intern!(py, "log"),
+            (
+                DEBUG,
+                "%s [%d binds, failed after %.3f ms: %s]",
+                &r.sql,
+                r.binds,
+                ms,
+                error,
+            ),
+            Some(&kw),
+        )?;
+    } else {
+        logger.call_method(
+            intern!(py, "log"),
+            (
+                DEBUG,
+                "%s [%d binds, %d rows, %.3f ms]",
+                &r.sql,
+                r.binds,
+                r.rows,
+                ms,
+            ),
+            Some(&kw),
+        )?;
+    }
     if let Some(params) = r.params {
         let values = params
             .iter()

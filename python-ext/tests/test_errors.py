@@ -3,6 +3,7 @@ nothing."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 import chakra
@@ -106,6 +107,41 @@ async def test_integrity_errors_map_to_classes(db: object) -> None:
         await User.objects.create(username="a", email="e2")
     assert isinstance(ei.value, errors.IntegrityError)
     assert await User.objects.count() == 1
+
+
+async def test_unique_violation_names_model_field_table_and_column(db: object) -> None:
+    """The attributes docs/errors.md shows, the same on both backends where the backend
+    gives them (the constraint's name: PostgreSQL only)."""
+    await User.objects.create(username="alice", email="a@x")
+    with pytest.raises(errors.UniqueViolation) as ei:
+        await User.objects.create(username="alice", email="b@x")
+    e = ei.value
+    assert (e.model, e.field, e.table, e.column) == ("User", "username", "users", "username")
+    assert e.detail and e.message, (e.detail, e.message)
+    if db.backend == "postgres":  # type: ignore[attr-defined]
+        assert e.constraint == "users_username_key"
+        assert e.detail == "Key (username)=(alice) already exists."
+    else:
+        assert e.detail == e.message == "UNIQUE constraint failed: users.username"
+
+
+async def test_a_failed_statement_is_logged_with_its_error(
+    db: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    await User.objects.create(username="alice", email="a@x")
+    with caplog.at_level(logging.DEBUG, logger="chakra.sql"):
+        caplog.clear()
+        with pytest.raises(errors.UniqueViolation):
+            await User.objects.create(username="alice", email="b@x")
+        with pytest.raises(errors.DatabaseError):
+            await chakra.execute("SELECT * FROM no_such_table")
+    failed = [r for r in caplog.records if r.name == "chakra.sql" and r.error]  # type: ignore[attr-defined]
+    assert len(failed) == 2, [r.getMessage() for r in caplog.records]
+    insert, select = failed
+    assert insert.sql.startswith('INSERT INTO "users"')  # type: ignore[attr-defined]
+    assert "unique violation" in insert.getMessage() and "failed after" in insert.getMessage()
+    assert "no_such_table" in select.error  # type: ignore[attr-defined]
+    assert insert.levelno == logging.DEBUG
 
 
 async def test_does_not_exist_and_multiple_are_model_subclasses(db: object) -> None:

@@ -134,7 +134,8 @@ def test_sync_transaction_reruns_a_conflict(new_db: object) -> None:
         a = s.get_sync(User, 1)
         assert a is not None
         if runs == 1:
-            User.objects.filter(id=1).update_sync(balance=1)
+            with chakra.outside_transaction():  # another connection's write
+                User.objects.filter(id=1).update_sync(balance=1)
         a.balance -= 100
         return a.balance
 

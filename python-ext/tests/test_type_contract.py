@@ -52,3 +52,56 @@ async def test_values_that_do_not_fit_are_refused_before_sql(
         assert [r for r in caplog.records if r.name == "chakra.sql"] == [], "no SQL ran"
     rows = await Price.objects.all()
     assert [(r.amount, r.code) for r in rows] == [(Decimal("1234.50"), "abc")]
+
+
+def _stored_as_given() -> list[tuple[dict[str, object], str, str]]:
+    from datetime import datetime, timedelta, timezone
+
+    east = timezone(timedelta(hours=5))
+    west = timezone(timedelta(hours=-5))
+    return [
+        # An aware datetime whose UTC value falls in year 0 or 10000.
+        ({"at": datetime(1, 1, 1, 1, 0, tzinfo=east)}, "at", "year"),
+        ({"at": datetime(9999, 12, 31, 22, 0, tzinfo=west)}, "at", "year"),
+        # Lone surrogates: in text, in a JSON string, in a JSON key.
+        ({"nick": "a\ud800b"}, "nick", "surrogate"),
+        ({"data": {"k": ["x\udfff"]}}, "data", "surrogate"),
+        ({"data": {"\ud800": 1}}, "data", "surrogate"),
+        # Decimals past what PostgreSQL's numeric stores (SQLite would keep them).
+        ({"amount": Decimal("1E-20000")}, "amount", "after it"),
+        ({"amount": Decimal("1E+200000")}, "amount", "before the point"),
+    ]
+
+
+@pytest.mark.parametrize(("values", "field", "why"), _stored_as_given())
+async def test_values_are_checked_as_they_will_be_stored(
+    db: object, values: dict[str, object], field: str, why: str
+) -> None:
+    """The same refusal on both backends, before any SQL, and nothing stored."""
+    from models import Thing
+
+    with pytest.raises(errors.BadValue) as e:
+        await Thing.objects.create(name="x", **values)
+    assert e.value.field == field and why in str(e.value), e.value
+    assert await Thing.objects.count() == 0
+    # The edges that fit are stored and read back unchanged.
+
+
+async def test_the_edges_that_fit_read_back(db: object) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from models import Thing
+
+    east = timezone(timedelta(hours=5))
+    edges = [
+        {"at": datetime(1, 1, 1, 5, 0, tzinfo=east)},
+        {"at": datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc)},
+        {"amount": Decimal("1E-16383")},
+        {"amount": Decimal("-1E+1000")},
+        {"data": {"k": ["\U0001f600 \ufffd"]}},
+    ]
+    for values in edges:
+        t = await Thing.objects.create(name="x", **values)
+        back = await Thing.objects.get(id=t.id)
+        for k, v in values.items():
+            assert getattr(back, k) == v, (k, getattr(back, k), v)

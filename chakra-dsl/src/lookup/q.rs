@@ -30,48 +30,76 @@ pub enum QNode {
 }
 
 impl QNode {
-    /// Lowers the tree to one expression.
+    /// Lowers the tree to one expression, in time and size linear in the tree.
     pub fn lower(&self) -> Expr {
-        let mut e = self.lower_with_nullability(false).0;
+        let mut e = self.lowered(false).expr;
         super::outer::restore(&mut e);
         e
     }
 
-    /// The expression and whether it can evaluate to NULL. Under a negation (`negated`:
-    /// `exclude`, `~Q`) conditions on the same relation are not merged: Django excludes a
-    /// row when some related row matches each condition, not necessarily the same one.
-    fn lower_with_nullability(&self, negated: bool) -> (Expr, bool) {
+    /// The expression, whether it can evaluate to NULL, and whether it already holds a
+    /// duplicated NULL-aware negation. Under a negation (`negated`: `exclude`, `~Q`)
+    /// conditions on the same relation are not merged: Django excludes a row when some
+    /// related row matches each condition, not necessarily the same one.
+    fn lowered(&self, negated: bool) -> Lowered {
         match self {
-            QNode::Leaf(c) => (c.expr.clone(), c.may_be_null()),
-            QNode::Related { rel, inner } => (
-                exists(
-                    rel,
-                    inner.as_ref().map(|q| q.lower_with_nullability(negated).0),
-                ),
-                false,
-            ),
+            QNode::Leaf(c) => Lowered {
+                expr: c.expr.clone(),
+                nullable: c.may_be_null(),
+                doubled: false,
+            },
+            QNode::Related { rel, inner } => Lowered {
+                expr: exists(rel, inner.as_ref().map(|q| q.lowered(negated).expr)),
+                nullable: false,
+                doubled: false,
+            },
             QNode::And(items) if negated => junction(items, true, negated),
             QNode::And(items) => junction(&group_related(&flatten_and(items)), true, negated),
             QNode::Or(items) => junction(items, false, negated),
             // True exactly when the inner condition is not true: `NOT c OR (c) IS NULL` when
             // `c` can be NULL, plain `NOT c` otherwise. The same lowering as the Rust typed
             // DSL's `exclude` (`Condition::is_not_true`), so both front doors build one IR.
-            QNode::Not(inner) => match inner.lower_with_nullability(true) {
-                (Expr::Bool(b), _) => (Expr::Bool(!b), false),
-                (e, false) => (Expr::Not(Box::new(e)), false),
-                (e, true) => (
-                    Expr::Or(vec![
+            // `c` is written twice there, so a `c` that already holds such a doubled
+            // negation is negated as `CASE WHEN c THEN FALSE ELSE TRUE END` instead (the
+            // same truth table, `c` once): nested negations stay linear, not exponential.
+            QNode::Not(inner) => {
+                let Lowered {
+                    expr,
+                    nullable,
+                    doubled,
+                } = inner.lowered(true);
+                let expr = match (expr, nullable, doubled) {
+                    (Expr::Bool(b), _, _) => Expr::Bool(!b),
+                    (e, false, _) => Expr::Not(Box::new(e)),
+                    (e, true, false) => Expr::Or(vec![
                         Expr::Not(Box::new(e.clone())),
                         Expr::IsNull {
                             expr: Box::new(e),
                             negated: false,
                         },
                     ]),
-                    false,
-                ),
-            },
+                    (e, true, true) => Expr::Case {
+                        whens: vec![(e, Expr::Bool(false))],
+                        default: Some(Box::new(Expr::Bool(true))),
+                        ty: crate::ValueType::Bool,
+                    },
+                };
+                Lowered {
+                    expr,
+                    nullable: false,
+                    doubled: doubled || nullable,
+                }
+            }
         }
     }
+}
+
+/// A lowered tree: its expression, whether it can be NULL, and whether it holds a doubled
+/// negation (`NOT c OR c IS NULL`).
+struct Lowered {
+    expr: Expr,
+    nullable: bool,
+    doubled: bool,
 }
 
 /// The items of nested ANDs, in order (`Q(a) & Q(b)` is one AND of `a` and `b`, so
@@ -157,17 +185,23 @@ fn group_related(items: &[QNode]) -> Vec<QNode> {
     out.into_iter().flatten().collect()
 }
 
-fn junction(items: &[QNode], all: bool, negated: bool) -> (Expr, bool) {
+fn junction(items: &[QNode], all: bool, negated: bool) -> Lowered {
     let mut nullable = false;
+    let mut doubled = false;
     let exprs: Vec<Expr> = items
         .iter()
         .map(|q| {
-            let (e, n) = q.lower_with_nullability(negated);
-            nullable |= n;
-            e
+            let l = q.lowered(negated);
+            nullable |= l.nullable;
+            doubled |= l.doubled;
+            l.expr
         })
         .collect();
-    (flatten(exprs.into_iter(), all), nullable)
+    Lowered {
+        expr: flatten(exprs.into_iter(), all),
+        nullable,
+        doubled,
+    }
 }
 
 /// AND (`all`) or OR of expressions, without needless nesting; constant TRUE/FALSE folded.
@@ -187,5 +221,56 @@ fn flatten(items: impl Iterator<Item = Expr>, all: bool) -> Expr {
         1 => out.pop().expect("one"),
         _ if all => Expr::And(out),
         _ => Expr::Or(out),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::{CmpOp, ColumnRef};
+    use crate::Value;
+
+    fn leaf(col: &str) -> QNode {
+        let c = Expr::Column(ColumnRef {
+            table: None,
+            column: col.into(),
+            ty: crate::ValueType::I64,
+        });
+        QNode::Leaf(Condition {
+            expr: Expr::Compare {
+                left: Box::new(c.clone()),
+                op: CmpOp::Eq,
+                right: Box::new(Expr::Value(Value::I64(1))),
+            },
+            nullable: vec![c],
+        })
+    }
+
+    fn size(e: &Expr) -> usize {
+        format!("{e:?}").len()
+    }
+
+    /// `~(~q & r)` nested: each level adds a constant amount, never doubles.
+    #[test]
+    fn nested_negations_lower_linearly() {
+        let nest = |n: usize| {
+            let mut q = leaf("a");
+            for _ in 0..n {
+                q = QNode::Not(Box::new(QNode::And(vec![
+                    QNode::Not(Box::new(q)),
+                    leaf("b"),
+                ])));
+            }
+            q
+        };
+        let (s10, s20, s40) = (
+            size(&nest(10).lower()),
+            size(&nest(20).lower()),
+            size(&nest(40).lower()),
+        );
+        assert!(s40 - s20 <= 2 * (s20 - s10) + 64, "{s10} {s20} {s40}");
+        // One level: the plain NULL-aware form, unchanged.
+        let one = QNode::Not(Box::new(leaf("a"))).lower();
+        assert!(matches!(one, Expr::Or(ref v) if v.len() == 2));
     }
 }

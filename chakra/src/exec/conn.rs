@@ -179,6 +179,33 @@ fn from_run(e: RunError, q: &CompiledQuery) -> chakra_dsl::Error {
     }
 }
 
+/// Traces a statement that failed (the `chakra::sql` target and the statement listener, with
+/// the error), and returns its error.
+fn failed(e: chakra_dsl::Error, q: &CompiledQuery, started: Instant) -> chakra_dsl::Error {
+    failed_sql(e, &q.sql(), &q.binds, started)
+}
+
+fn failed_sql(
+    e: chakra_dsl::Error,
+    sql: &str,
+    binds: &[Value],
+    started: Instant,
+) -> chakra_dsl::Error {
+    let elapsed_us = started.elapsed().as_micros() as u64;
+    tracing::debug!(
+        target: "chakra::sql",
+        sql,
+        binds = binds.len(),
+        elapsed_us,
+        error = %e,
+        "statement failed"
+    );
+    if super::log::enabled() {
+        super::log::record_failure(sql.to_owned(), binds, elapsed_us, e.to_string());
+    }
+    e
+}
+
 fn trace(q: &CompiledQuery, rows: usize, started: Instant) {
     let elapsed_us = started.elapsed().as_micros() as u64;
     tracing::debug!(
@@ -211,12 +238,14 @@ impl Conn {
                 let guard = side.guard(c);
                 let r: diesel::QueryResult<Vec<DynRow>> = DynQuery(q).load(&mut **c).await;
                 guard.disarm();
-                let raw = r.map_err(|e| from_diesel(e, || q.sql()))?;
+                let raw = r.map_err(|e| failed(from_diesel(e, || q.sql()), q, started))?;
                 raw.into_iter()
                     .map(|r| coerce_row(r.0, &q.output))
                     .collect::<Result<Vec<Row>>>()?
             }
-            Conn::Sqlite(c) => SqliteConn::load(c, q).await.map_err(|e| from_run(e, q))?,
+            Conn::Sqlite(c) => SqliteConn::load(c, q)
+                .await
+                .map_err(|e| failed(from_run(e, q), q, started))?,
         };
         trace(q, rows.len(), started);
         Ok(rows)
@@ -244,12 +273,12 @@ impl Conn {
             let mut rows = DynQuery(q)
                 .load_stream::<DynRow>(&mut **c)
                 .await
-                .map_err(|e| from_diesel(e, || q.sql()))?;
+                .map_err(|e| failed(from_diesel(e, || q.sql()), q, started))?;
             let mut buf = Vec::with_capacity(chunk);
             while let Some(row) = rows
                 .try_next()
                 .await
-                .map_err(|e| from_diesel(e, || q.sql()))?
+                .map_err(|e| failed(from_diesel(e, || q.sql()), q, started))?
             {
                 buf.push(coerce_row(row.0, &q.output)?);
                 if buf.len() == chunk {
@@ -274,11 +303,11 @@ impl Conn {
                 let guard = side.guard(c);
                 let r = DynQuery(q).execute(&mut **c).await;
                 guard.disarm();
-                r.map_err(|e| from_diesel(e, || q.sql()))?
+                r.map_err(|e| failed(from_diesel(e, || q.sql()), q, started))?
             }
             Conn::Sqlite(c) => SqliteConn::execute(c, q)
                 .await
-                .map_err(|e| from_run(e, q))?,
+                .map_err(|e| failed(from_run(e, q), q, started))?,
         };
         trace(q, n, started);
         Ok(n as u64)
@@ -310,7 +339,7 @@ impl Conn {
                 guard.disarm();
                 let mut out = Vec::with_capacity(qs.len());
                 for (q, r) in qs.iter().zip(results) {
-                    let n = r.map_err(|e| from_diesel(e, || q.sql()))?;
+                    let n = r.map_err(|e| failed(from_diesel(e, || q.sql()), q, started))?;
                     trace(q, n, started);
                     out.push(n as u64);
                 }
@@ -376,7 +405,7 @@ impl Conn {
                 };
                 let (out, n) = SqliteConn::load_each(c, q, rows, mode)
                     .await
-                    .map_err(|e| from_run(e, q))?;
+                    .map_err(|e| failed(from_run(e, q), q, started))?;
                 (q, out, n)
             }
         };
@@ -415,7 +444,7 @@ impl Conn {
             }
             Conn::Sqlite(c) => c.load_as::<super::row::NamedRow>(q).await,
         }
-        .map_err(|e| from_diesel(e, || q.sql()))?;
+        .map_err(|e| failed(from_diesel(e, || q.sql()), q, started))?;
         trace(q, raw.len(), started);
         Ok(super::row::NamedRows::from_rows(raw))
     }
@@ -432,7 +461,7 @@ impl Conn {
             }
             Conn::Sqlite(c) => SqliteConn::batch_execute(c, sql).await,
         }
-        .map_err(|e| from_diesel(e, || sql.to_owned()))?;
+        .map_err(|e| failed_sql(from_diesel(e, || sql.to_owned()), sql, &[], started))?;
         let elapsed_us = started.elapsed().as_micros() as u64;
         tracing::debug!(target: "chakra::sql", sql, binds = 0, rows = 0usize,
             elapsed_us, "statement");

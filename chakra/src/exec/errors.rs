@@ -97,8 +97,13 @@ pub fn from_diesel(e: DieselError, sql: impl FnOnce() -> String) -> Error {
                 table: info.table_name().map(str::to_owned),
                 column: info.column_name().map(str::to_owned),
                 message: info.message().to_owned(),
+                detail: info.details().map(Box::from),
             };
             fill_from_sqlite_message(&mut v);
+            fill_from_postgres_detail(&mut v);
+            if v.detail.is_none() {
+                v.detail = Some(v.message.as_str().into());
+            }
             let sql_text = sql();
             if let Some(e) = concurrency_failure(&kind, &v.message, v.table.clone(), &sql_text) {
                 return e;
@@ -184,6 +189,27 @@ fn fill_from_sqlite_message(v: &mut Violation) {
     } else if let Some((t, c)) = first.split_once('.') {
         v.table = Some(t.to_owned());
         v.column = Some(c.to_owned());
+    }
+}
+
+/// PostgreSQL names the constraint and the table of a unique violation but not the column;
+/// its detail does (`Key (username)=(bob) already exists.`): the first column is taken, as
+/// SQLite's message gives it, so both backends fill the same attributes.
+fn fill_from_postgres_detail(v: &mut Violation) {
+    if v.column.is_some() {
+        return;
+    }
+    let Some(cols) = v
+        .detail
+        .as_deref()
+        .and_then(|d| d.strip_prefix("Key ("))
+        .and_then(|d| d.split_once(")=(").map(|(cols, _)| cols))
+    else {
+        return;
+    };
+    let first = cols.split(", ").next().unwrap_or(cols).trim_matches('"');
+    if !first.is_empty() && !first.contains('(') {
+        v.column = Some(first.to_owned());
     }
 }
 

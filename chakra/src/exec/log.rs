@@ -21,6 +21,8 @@ pub struct StatementRecord {
     pub rows: usize,
     /// Wall time of the statement, in microseconds.
     pub elapsed_us: u64,
+    /// The error, when the statement failed.
+    pub error: Option<String>,
 }
 
 /// What a listener receives.
@@ -59,6 +61,24 @@ pub fn record(sql: String, params: &[Value], rows: usize, elapsed_us: u64) {
             params: with_params.then(|| params.to_vec()),
             rows,
             elapsed_us,
+            error: None,
+        });
+    }
+}
+
+/// Hands a failed statement, with its error, to the listener (callers check [`enabled`]
+/// first).
+pub fn record_failure(sql: String, params: &[Value], elapsed_us: u64, error: String) {
+    let with_params = LEVEL.load(Ordering::Relaxed) == 2;
+    let listener = LISTENER.read().unwrap_or_else(|e| e.into_inner()).clone();
+    if let Some(l) = listener {
+        l(StatementRecord {
+            sql,
+            binds: params.len(),
+            params: with_params.then(|| params.to_vec()),
+            rows: 0,
+            elapsed_us,
+            error: Some(error),
         });
     }
 }

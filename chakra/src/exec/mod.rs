@@ -19,6 +19,7 @@ pub mod coerce;
 pub mod conn;
 pub mod errors;
 pub mod executor;
+pub mod fork;
 pub mod log;
 pub mod pool;
 pub mod pooler;

@@ -59,7 +59,8 @@ pub struct SqliteConn {
     /// Compiled statements, run on the connection's handle (declared before `conn`: its
     /// statements are finalized before the connection closes).
     stmts: RawStatements,
-    conn: SqliteConnection,
+    /// Closed in `drop` while a fork is held off ([`super::fork`]).
+    conn: std::mem::ManuallyDrop<SqliteConnection>,
     /// How long a statement waits for another connection's lock.
     busy: Duration,
     /// Inside an explicit transaction (a `BEGIN` ran, no `COMMIT`/`ROLLBACK` since).
@@ -98,7 +99,7 @@ impl SqliteConn {
     fn new(conn: SqliteConnection, db: sqlite_raw::Handle, busy: Duration) -> Self {
         SqliteConn {
             stmts: RawStatements::new(db),
-            conn,
+            conn: std::mem::ManuallyDrop::new(conn),
             busy,
             in_tx: false,
         }
@@ -179,7 +180,7 @@ impl SqliteConn {
     {
         let retry = !self.in_tx;
         self.with_busy_wait(retry, |c| {
-            diesel::RunQueryDsl::load::<R>(super::query::DynQuery(q), &mut c.conn)
+            diesel::RunQueryDsl::load::<R>(super::query::DynQuery(q), &mut *c.conn)
         })
         .await
     }
@@ -219,7 +220,10 @@ impl SqliteConn {
         let mut backoff = FIRST_BACKOFF;
         loop {
             let started = Instant::now();
-            let r = f(self);
+            let r = {
+                let _call = super::fork::call();
+                f(self)
+            };
             if started.elapsed() >= YIELD_AFTER {
                 tokio::task::yield_now().await;
             } else {
@@ -244,7 +248,10 @@ impl SqliteConn {
 impl Drop for SqliteConn {
     fn drop(&mut self) {
         // Finalize the prepared statements while the connection is still open.
+        let _call = super::fork::call();
         self.stmts.clear();
+        // SAFETY: `conn` is dropped once, here, and never used after.
+        unsafe { std::mem::ManuallyDrop::drop(&mut self.conn) };
     }
 }
 
@@ -385,6 +392,7 @@ impl deadpool::managed::Manager for SqliteManager {
         // Opening a file (and switching it to WAL) may wait on the disk and on other
         // connections: once per connection, on a blocking thread.
         let (conn, db) = tokio::task::spawn_blocking(move || {
+            let _call = super::fork::call();
             let (conn, db) = sqlite_raw::open_capturing(|| {
                 sqlite_setup::establish(&m.target, m.is_file, Some(busy_ms), m.durability)
             });

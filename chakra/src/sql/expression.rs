@@ -1,5 +1,6 @@
 //! Compiling [`Expr`] to SQL, per dialect.
 
+use super::filter_values;
 use super::sqlite_values::scalar_to_json;
 use super::statement::select;
 use super::writer::SqlWriter;
@@ -83,13 +84,31 @@ fn cmp_op(op: CmpOp) -> &'static str {
     }
 }
 
-/// Compiles one expression.
+/// Compiles one expression, nested at most [`chakra_dsl::limits::MAX_DEPTH`] levels deep
+/// (deeper is `InvalidQuery`, before the stack or the database's parser could overflow).
 pub fn expr(w: &mut SqlWriter, e: &Expr) -> Result<()> {
+    w.enter()?;
+    // Debug builds spend kilobytes of stack per level: grow the stack on demand, so the
+    // limit, not the thread's stack size, decides how deep an expression may be.
+    let done = stacker::maybe_grow(64 * 1024, 1024 * 1024, || expr_at(w, e));
+    w.leave();
+    done
+}
+
+fn expr_at(w: &mut SqlWriter, e: &Expr) -> Result<()> {
     match e {
         Expr::Column(c) => column(w, c)?,
-        Expr::Value(v) => w.bind(v.clone()),
+        Expr::Value(v) => {
+            filter_values::check_value(e, v)?;
+            w.bind(v.clone())
+        }
         Expr::Bool(b) => w.sql(if *b { "TRUE" } else { "FALSE" }),
         Expr::Compare { left, op, right } => {
+            for (side, other) in [(left, right), (right, left)] {
+                if let Expr::Value(v) = other.as_ref() {
+                    filter_values::check_value(side, v)?;
+                }
+            }
             ordered(w, left)?;
             w.sql(cmp_op(*op));
             ordered(w, right)?;
@@ -99,32 +118,43 @@ pub fn expr(w: &mut SqlWriter, e: &Expr) -> Result<()> {
             text,
             kind,
             case_insensitive,
-        } => like(w, target, text, *kind, *case_insensitive)?,
+        } => {
+            filter_values::check_text(target, text)?;
+            like(w, target, text, *kind, *case_insensitive)?
+        }
         Expr::Regex {
             expr: target,
             pattern,
             case_insensitive,
-        } => match w.dialect {
-            Dialect::Postgres => {
-                expr(w, target)?;
-                w.sql(if *case_insensitive { " ~* " } else { " ~ " });
-                w.bind(Value::Text(pattern.clone()));
+        } => {
+            filter_values::check_regex(target, pattern)?;
+            match w.dialect {
+                Dialect::Postgres => {
+                    expr(w, target)?;
+                    w.sql(if *case_insensitive { " ~* " } else { " ~ " });
+                    w.bind(Value::Text(pattern.clone()));
+                }
+                Dialect::Sqlite => {
+                    expr(w, target)?;
+                    w.sql(" REGEXP ");
+                    let p = if *case_insensitive {
+                        format!("(?i){pattern}")
+                    } else {
+                        pattern.clone()
+                    };
+                    w.bind(Value::Text(p));
+                }
             }
-            Dialect::Sqlite => {
-                expr(w, target)?;
-                w.sql(" REGEXP ");
-                let p = if *case_insensitive {
-                    format!("(?i){pattern}")
-                } else {
-                    pattern.clone()
-                };
-                w.bind(Value::Text(p));
-            }
-        },
+        }
         Expr::In {
             expr: target,
             values,
-        } => in_list(w, target, values)?,
+        } => {
+            for v in values {
+                filter_values::check_value(target, v)?;
+            }
+            in_list(w, target, values)?
+        }
         Expr::InSubquery {
             expr: target,
             query,
@@ -591,10 +621,27 @@ fn aggregate(w: &mut SqlWriter, a: &Aggregate) -> Result<()> {
     }
 }
 
+/// How many operands one AND/OR lists before they are grouped in parentheses: SQL parsers
+/// nest `a AND b AND c …` one level per operand (SQLite refuses past 1,000 levels), so a long
+/// list is written as balanced groups of at most this many.
+const JUNCTION_GROUP: usize = 32;
+
 fn junction(w: &mut SqlWriter, items: &[Expr], sep: &str, empty: bool) -> Result<()> {
     match items {
         [] => w.sql(if empty { "TRUE" } else { "FALSE" }),
         [one] => expr(w, one)?,
+        many if many.len() > JUNCTION_GROUP => {
+            // Balanced groups: the parser's depth grows with the logarithm of the length.
+            let size = many.len().div_ceil(JUNCTION_GROUP).max(JUNCTION_GROUP);
+            for (i, group) in many.chunks(size).enumerate() {
+                if i > 0 {
+                    w.sql(sep);
+                }
+                w.sql("(");
+                junction(w, group, sep, empty)?;
+                w.sql(")");
+            }
+        }
         many => {
             for (i, item) in many.iter().enumerate() {
                 if i > 0 {

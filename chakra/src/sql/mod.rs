@@ -12,6 +12,7 @@ pub mod cache;
 pub mod case_fold;
 pub mod ddl;
 pub mod expression;
+pub mod filter_values;
 pub mod json_contains;
 pub mod raw;
 pub mod sqlite_datetime;
@@ -173,7 +174,7 @@ pub fn compile_parts(stmt: &Statement, dialect: Dialect) -> Result<Vec<CompiledQ
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chakra_dsl::{ColumnRef, ValueType};
+    use chakra_dsl::{ColumnRef, Expr, ValueType};
 
     fn rows() -> Vec<Vec<Value>> {
         vec![
@@ -221,5 +222,34 @@ mod tests {
             ..ins
         };
         assert!(compile_insert_row(&ragged, Dialect::Sqlite).is_err());
+    }
+
+    /// `n + 1 + 1 + …` nested `depth` levels deep in an UPDATE's SET.
+    fn chained(depth: usize) -> Statement {
+        let mut e = Expr::Column(ColumnRef::new("t", "n", ValueType::I64));
+        for _ in 0..depth {
+            e = Expr::Arith {
+                left: Box::new(e),
+                op: chakra_dsl::ArithOp::Add,
+                right: Box::new(Expr::Value(Value::I64(1))),
+            };
+        }
+        Statement::Update(chakra_dsl::Update {
+            table: "t".into(),
+            sets: vec![("n".into(), e)],
+            filter: None,
+            returning: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn expressions_past_the_depth_limit_are_refused_not_overflowing() {
+        use chakra_dsl::limits::MAX_DEPTH;
+        for d in [Dialect::Sqlite, Dialect::Postgres] {
+            assert!(compile(&chained(MAX_DEPTH - 1), d).is_ok());
+            let e = compile(&chained(2_000), d).unwrap_err();
+            assert!(matches!(e, chakra_dsl::Error::InvalidQuery(_)), "{e}");
+            assert!(e.to_string().contains("100 levels"), "{e}");
+        }
     }
 }

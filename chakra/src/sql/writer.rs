@@ -1,6 +1,7 @@
 //! [`SqlWriter`]: accumulates SQL text and bound values while a statement is compiled.
 
 use super::{CompiledQuery, Dialect};
+use chakra_dsl::limits::{query_too_deep, MAX_DEPTH};
 use chakra_dsl::{ident, Result, Value, ValueType};
 
 /// The buffer a statement is compiled into.
@@ -11,6 +12,7 @@ pub struct SqlWriter {
     current: String,
     binds: Vec<Value>,
     cacheable: bool,
+    depth: usize,
 }
 
 impl SqlWriter {
@@ -22,6 +24,7 @@ impl SqlWriter {
             current: String::with_capacity(128),
             binds: Vec::new(),
             cacheable: true,
+            depth: 0,
         }
     }
 
@@ -44,6 +47,21 @@ impl SqlWriter {
         let v = super::cache::storage_form(self.dialect, v);
         self.parts.push(std::mem::take(&mut self.current));
         self.binds.push(v);
+    }
+
+    /// Enters one level of a nested expression: past [`MAX_DEPTH`] levels the statement is
+    /// `InvalidQuery`, so no IR can overflow the stack while it is written.
+    pub fn enter(&mut self) -> Result<()> {
+        if self.depth >= MAX_DEPTH {
+            return Err(query_too_deep("the statement's expressions"));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    /// Leaves the level [`SqlWriter::enter`] entered.
+    pub fn leave(&mut self) {
+        self.depth -= 1;
     }
 
     /// Marks the statement as not reusable from the prepared-statement cache.

@@ -21,7 +21,7 @@ import atexit
 import logging
 
 from . import _chakra, errors, migrate
-from .config import close, configure, current_url
+from .config import close, configure, current_url, outside_transaction
 from .expressions import (
     Avg,
     Case,
@@ -159,6 +159,7 @@ __all__ = [
     "fetch",
     "fetch_sync",
     "migrate",
+    "outside_transaction",
     "registry",
 ]
 

@@ -20,6 +20,9 @@ __all__ = [
     "drop_tables_job",
     "execute_job",
     "fetch_job",
+    "fork_child",
+    "fork_parent",
+    "fork_prepare",
     "migrate_main",
     "noop_job",
     "raw_job",
@@ -199,6 +202,15 @@ def drop_tables_job(target: _Target, models: list[ModelHandle]) -> Job: ...
 def create_table_sql(model: ModelHandle, dialect: str) -> list[str]: ...
 def default_url() -> str:
     """``CHAKRA_DATABASE_URL``, else ``chakra.toml``, else ``sqlite://chakra.db``."""
+
+def fork_prepare() -> None:
+    """Before ``fork()``: waits for running SQLite calls and holds new ones."""
+
+def fork_parent() -> None:
+    """After ``fork()``, in the parent: SQLite calls go on."""
+
+def fork_child() -> None:
+    """After ``fork()``, in the child: SQLite calls go on."""
 
 def check_url(url: str) -> None:
     """Raises ``chakra.errors.InvalidUrl`` for a URL that cannot be used."""

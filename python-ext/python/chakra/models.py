@@ -238,7 +238,7 @@ class Model(metaclass=ModelBase):
 
     def _fetch_related_job(self, paths: tuple[str, ...]) -> _chakra.Job:
         handle = type(self).__chakra__
-        return handle.fetch_related_job(config.pool(), self, list(paths))
+        return handle.fetch_related_job(config.target(), self, list(paths))
 
     def _is_new(self) -> bool:
         return "_chakra_new" in self.__dict__
@@ -271,16 +271,16 @@ class Model(metaclass=ModelBase):
 
     async def save(self) -> None:
         """Inserts the object if it is new, else writes every field by primary key."""
-        await _bridge.run(self._save_job(config.pool()))
+        await _bridge.run(self._save_job(config.target()))
 
     def save_sync(self) -> None:
         """Synchronous :meth:`save`."""
-        _bridge.run_sync(self._save_job(config.pool()))
+        _bridge.run_sync(self._save_job(config.target()))
 
     async def delete(self) -> None:
         """Deletes the object's row by primary key."""
-        await _bridge.run(type(self).__chakra__.delete_pk_job(config.pool(), self.pk))
+        await _bridge.run(type(self).__chakra__.delete_pk_job(config.target(), self.pk))
 
     def delete_sync(self) -> None:
         """Synchronous :meth:`delete`."""
-        _bridge.run_sync(type(self).__chakra__.delete_pk_job(config.pool(), self.pk))
+        _bridge.run_sync(type(self).__chakra__.delete_pk_job(config.target(), self.pk))

@@ -239,12 +239,13 @@ class QuerySet(Generic[M]):
                     "session.begin()"
                 )
             return self._session._target()
-        if self._q.locked:
+        target = config.target()
+        if self._q.locked and not isinstance(target, _chakra.TxHandle):
             raise errors.TransactionError(
-                "select_for_update() locks rows until a transaction ends: query through a "
-                "session, session.query(Model).select_for_update(), inside session.begin()"
+                "select_for_update() locks rows until a transaction ends: run it inside "
+                "session.begin() (or through session.query(Model))"
             )
-        return config.pool()
+        return target
 
     def _all_job(self) -> _chakra.Job:
         if self._mode == "models":

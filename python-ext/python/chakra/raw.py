@@ -38,9 +38,9 @@ def fetch_sync(
 
 async def execute(sql: str, params: Sequence[Any] = (), url: str | None = None) -> int:
     """Runs ``sql`` with ``params`` bound (one per ``%s``); returns the affected-row count."""
-    return await _bridge.run(_chakra.execute_job(config.pool(url), sql, params))  # type: ignore[no-any-return]
+    return await _bridge.run(_chakra.execute_job(config.target(url), sql, params))  # type: ignore[no-any-return]
 
 
 def execute_sync(sql: str, params: Sequence[Any] = (), url: str | None = None) -> int:
     """Synchronous :func:`execute`."""
-    return _bridge.run_sync(_chakra.execute_job(config.pool(url), sql, params))  # type: ignore[no-any-return]
+    return _bridge.run_sync(_chakra.execute_job(config.target(url), sql, params))  # type: ignore[no-any-return]

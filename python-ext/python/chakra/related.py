@@ -108,7 +108,7 @@ class RelatedManager:
         inst = self._instance
         inst.__dict__.pop(self._relation.name, None)
         handle: _chakra.ModelHandle = type(inst).__chakra__
-        return handle.links_job(config.pool(), inst, self._relation.name, op, list(objs))
+        return handle.links_job(config.target(), inst, self._relation.name, op, list(objs))
 
     async def add(self, *objs: Model | Any) -> int:
         """Links the objects (or keys); returns how many links were new."""

@@ -114,6 +114,8 @@ class Session:
         self._new_ids: set[int] = set()
         self._inserted: list[Model] = []
         self._deleted: list[Model] = []
+        # The rows the last failed transaction block read (a re-run locks them).
+        self._last_read: list[_Key] = []
 
     # -- context --------------------------------------------------------------------------
 
@@ -287,6 +289,21 @@ class Session:
             self._identity.pop(key, None)
             self._snapshots.pop(key, None)
 
+    def _lock_steps(self, keys: list[_Key]) -> _Steps:
+        """Locks the rows of ``keys`` (``SELECT … FOR UPDATE``), model by model in table
+        order and each model's rows in primary-key order, loading them into the session."""
+        by_model: dict[type[Model], list[Any]] = {}
+        for model, pk in keys:
+            if model._pk_name is not None:
+                by_model.setdefault(model, []).append(pk)
+        for model in sorted(by_model, key=lambda m: m.__tablename__):
+            pk = model._pk_name
+            assert pk is not None
+            qs = self.query(model).filter(**{f"{pk}__in": sorted(by_model[model])})
+            rows = yield qs.order_by(pk).select_for_update()._all_job()
+            for obj in rows:
+                self._attach_loaded(obj, True)
+
     def _commit_steps(self) -> _Steps:
         yield from self._flush_steps()
         if self._tx is not None:
@@ -327,8 +344,16 @@ class Session:
         await _bridge.drive(self._flush_steps())
 
     async def commit(self) -> None:
-        """Flushes and commits."""
-        await _bridge.drive(self._commit_steps())
+        """Flushes and commits. A cancellation (``asyncio.wait_for``, ``task.cancel()``)
+        that arrives once COMMIT was sent does not abandon it: the COMMIT runs to its end and
+        its outcome is what the caller sees (committed: no cancellation is raised, the work
+        is done; failed: its error), never a rollback reported for a transaction that
+        committed."""
+        await _bridge.drive(self._flush_steps())
+        if self._tx is not None:
+            tx, self._tx = self._tx, None
+            await _to_its_end(_bridge.run(tx.commit_job()))
+        self._inserted.clear()
 
     async def rollback(self) -> None:
         """Rolls back, forgets every object, and marks objects inserted since the last
@@ -359,15 +384,40 @@ class Session:
         be safe to run more than once; objects it read are forgotten between attempts.
         Returns what ``fn`` returns; the last error is raised."""
         attempt = 0
+        contended: list[_Key] = []
         while True:
             try:
                 async with self.begin(isolation):
+                    if contended:
+                        await _bridge.drive(self._lock_steps(contended))
                     return await fn(self)
             except errors.ChakraError as e:
-                if not e.retryable or attempt >= retries:
+                if not _rerunnable(e) or attempt >= retries:
                     raise
                 attempt += 1
+                # The re-run locks the rows the failed attempt read (in primary-key order:
+                # no deadlock with other lockers or flushes), so it cannot lose the same race.
+                contended = self._last_read
                 await asyncio.sleep(backoff * (2 ** (attempt - 1)) * random.uniform(0.5, 1.5))
+
+
+def _rerunnable(e: errors.ChakraError) -> bool:
+    """A retryable conflict, or a connection refused before the transaction started
+    (nothing ran: running it again is safe)."""
+    return e.retryable or type(e) is errors.ConnectionError
+
+
+async def _to_its_end(aw: Awaitable[R]) -> R:
+    """Awaits ``aw`` (a COMMIT) to its end even when the task is cancelled meanwhile, and
+    returns its result or raises its error: a cancellation that came too late is not
+    raised (``asyncio.wait_for`` then returns, truly: the transaction committed)."""
+    task = asyncio.ensure_future(aw)
+    while True:
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.done():
+                return task.result()
 
 
 class _Begin:
@@ -376,6 +426,7 @@ class _Begin:
     def __init__(self, session: Session, isolation: str | None = None) -> None:
         self.session = session
         self.outer = False
+        self.token: Any = None
         self.isolation = isolation
 
     async def __aenter__(self) -> Session:
@@ -384,6 +435,10 @@ class _Begin:
             self.outer = True
             if s._tx is None:
                 await _bridge.drive(s._begin_steps(self.isolation))
+            assert s._tx is not None
+            # The current task's transaction: Model.objects, related managers, raw SQL and
+            # bulk operations inside the block join it.
+            self.token = config._ambient.set((s._pool, s._tx))
         else:
             # Pending changes belong to the enclosing block: write them before the savepoint.
             await s.flush()
@@ -398,7 +453,16 @@ class _Begin:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        try:
+            await self._exit(exc_type)
+        finally:
+            if self.outer:
+                config._ambient.reset(self.token)
+
+    async def _exit(self, exc_type: type[BaseException] | None) -> None:
         s = self.session
+        if self.outer:
+            s._last_read = list(s._identity)
         if exc_type is None:
             try:
                 if self.outer:
@@ -500,14 +564,18 @@ class SyncSession(Session):
         """Synchronous :meth:`Session.transaction`: runs ``fn(session)`` in a transaction,
         re-running it on a retryable error."""
         attempt = 0
+        contended: list[_Key] = []
         while True:
             try:
                 with self.begin_sync(isolation):
+                    if contended:
+                        _bridge.drive_sync(self._lock_steps(contended))
                     return fn(self)
             except errors.ChakraError as e:
-                if not e.retryable or attempt >= retries:
+                if not _rerunnable(e) or attempt >= retries:
                     raise
                 attempt += 1
+                contended = self._last_read
                 time.sleep(backoff * (2 ** (attempt - 1)) * random.uniform(0.5, 1.5))
 
 
@@ -517,6 +585,7 @@ class _SyncBegin:
     def __init__(self, session: SyncSession, isolation: str | None = None) -> None:
         self.session = session
         self.outer = False
+        self.token: Any = None
         self.isolation = isolation
 
     def __enter__(self) -> SyncSession:
@@ -525,6 +594,8 @@ class _SyncBegin:
             self.outer = True
             if s._tx is None:
                 _bridge.drive_sync(s._begin_steps(self.isolation))
+            assert s._tx is not None
+            self.token = config._ambient.set((s._pool, s._tx))
         else:
             s.flush_sync()
             assert s._tx is not None
@@ -538,7 +609,16 @@ class _SyncBegin:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        try:
+            self._exit(exc_type)
+        finally:
+            if self.outer:
+                config._ambient.reset(self.token)
+
+    def _exit(self, exc_type: type[BaseException] | None) -> None:
         s = self.session
+        if self.outer:
+            s._last_read = list(s._identity)
         s._depth = max(s._depth - 1, 0)
         if exc_type is None:
             if self.outer:

@@ -2,6 +2,7 @@
 //! caller turns it into `BadValue` naming the model, the field and the value.
 
 use super::{decimal_class, uuid_class};
+use chakra_dsl::limits::{json_too_deep, MAX_DEPTH};
 use chakra_dsl::{ArrayValue, Value, ValueType};
 use chrono::{NaiveDate, NaiveDateTime};
 use pyo3::intern;
@@ -86,8 +87,23 @@ fn date(obj: &Bound<'_, PyAny>) -> Result<NaiveDate, Reason> {
     Err(wrong(obj, "a date"))
 }
 
-/// Converts a JSON-able Python object.
+/// The UTF-8 text of a Python `str`; a lone surrogate (which UTF-8 cannot hold: storing it
+/// would change it) is refused, in text and JSON alike.
+fn text(s: &Bound<'_, PyString>) -> Result<String, Reason> {
+    s.to_str().map(str::to_owned).map_err(|_| {
+        "the str holds a lone surrogate (e.g. \\ud800), which is not valid Unicode text: \
+         neither backend can store it unchanged"
+            .to_owned()
+    })
+}
+
+/// Converts a JSON-able Python object, nested at most [`MAX_DEPTH`] levels deep (so what is
+/// stored can be decoded again; deeper documents are refused, never built).
 pub fn json(obj: &Bound<'_, PyAny>) -> Result<serde_json::Value, Reason> {
+    json_at(obj, 0)
+}
+
+fn json_at(obj: &Bound<'_, PyAny>, depth: usize) -> Result<serde_json::Value, Reason> {
     use serde_json::Value as J;
     if obj.is_none() {
         return Ok(J::Null);
@@ -110,23 +126,29 @@ pub fn json(obj: &Bound<'_, PyAny>) -> Result<serde_json::Value, Reason> {
             .ok_or_else(|| "NaN and infinities are not valid JSON".to_owned());
     }
     if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(J::String(s.to_string()));
+        return Ok(J::String(text(s)?));
+    }
+    let is_container = obj.is_instance_of::<PyDict>()
+        || obj.is_instance_of::<PyList>()
+        || obj.is_instance_of::<PyTuple>();
+    if is_container && depth >= MAX_DEPTH {
+        return Err(json_too_deep(depth + 1));
     }
     if let Ok(d) = obj.cast::<PyDict>() {
         let mut map = serde_json::Map::with_capacity(d.len());
         for (k, v) in d.iter() {
-            let k = k
-                .cast::<PyString>()
-                .map_err(|_| "JSON object keys must be str".to_owned())?
-                .to_string();
-            map.insert(k, json(&v)?);
+            let k = text(
+                k.cast::<PyString>()
+                    .map_err(|_| "JSON object keys must be str".to_owned())?,
+            )?;
+            map.insert(k, json_at(&v, depth + 1)?);
         }
         return Ok(J::Object(map));
     }
     if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
         let mut out = Vec::new();
         for item in obj.try_iter().map_err(|e| e.to_string())? {
-            out.push(json(&item.map_err(|e| e.to_string())?)?);
+            out.push(json_at(&item.map_err(|e| e.to_string())?, depth + 1)?);
         }
         return Ok(J::Array(out));
     }
@@ -178,7 +200,7 @@ pub fn value(obj: &Bound<'_, PyAny>, ty: &ValueType) -> Result<Value, Reason> {
             )
         }
         ValueType::Text => match obj.cast::<PyString>() {
-            Ok(s) => Value::Text(s.to_str().map_err(|e| e.to_string())?.to_owned()),
+            Ok(s) => Value::Text(text(s)?),
             Err(_) => return Err(wrong(obj, "a str")),
         },
         ValueType::Bytes => {

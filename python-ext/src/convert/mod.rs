@@ -22,3 +22,34 @@ pub fn decimal_class(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
 pub fn uuid_class(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
     UUID.import(py, "uuid", "UUID")
 }
+
+thread_local! {
+    static NESTING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// One level of a recursive conversion of a Python tree (`Q`, `F` arithmetic, annotation
+/// expressions): entering past [`chakra_dsl::limits::MAX_DEPTH`] levels is an
+/// `InvalidQuery` stating the limit, so no input can overflow the stack. Dropping it leaves
+/// the level.
+pub struct Nesting(());
+
+impl Nesting {
+    /// Enters one level of `what` (named in the error).
+    pub fn enter(what: &str) -> PyResult<Nesting> {
+        NESTING.with(|n| {
+            if n.get() >= chakra_dsl::limits::MAX_DEPTH {
+                return Err(crate::errors::to_py(chakra_dsl::limits::query_too_deep(
+                    what,
+                )));
+            }
+            n.set(n.get() + 1);
+            Ok(Nesting(()))
+        })
+    }
+}
+
+impl Drop for Nesting {
+    fn drop(&mut self) {
+        NESTING.with(|n| n.set(n.get() - 1));
+    }
+}
