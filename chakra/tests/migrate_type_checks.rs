@@ -220,3 +220,72 @@ async fn lossy_true_skips_the_check_and_lint_reports_it() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn using_says_how_values_convert_on_both_backends() {
+    for d in BOTH {
+        let db = TestDb::new(d).await;
+        let pool = db.pool().await;
+        let dir = dir();
+        Migrator::from_dir(pool.clone(), &dir)
+            .unwrap()
+            .apply(None)
+            .await
+            .unwrap();
+        pool.batch_execute(
+            "INSERT INTO users (username, note) VALUES ('a', '1,000'), ('b', '25'), ('c', NULL)",
+        )
+        .await
+        .unwrap();
+        let to_int = "name = \"note\"\ntype = \"Integer\"\nnullable = true";
+        put(
+            &dir,
+            "0003_int",
+            &alter("0003_int", "0002_note", to_int, false),
+        );
+        let e = Migrator::from_dir(pool.clone(), &dir)
+            .unwrap()
+            .apply(None)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("for example \"1,000\""), "{d:?}: {e}");
+        let with_using = alter("0003_int", "0002_note", to_int, false).replace(
+            "[operations.field]",
+            "using = \"CAST(replace(note, ',', '') AS INTEGER)\"\n[operations.field]",
+        );
+        put(&dir, "0003_int", &with_using);
+        Migrator::from_dir(pool.clone(), &dir)
+            .unwrap()
+            .apply(None)
+            .await
+            .unwrap();
+        let q = chakra::migrate::history::raw(
+            d,
+            &["SELECT sum(note) FROM users"],
+            vec![],
+            vec![ValueType::I64],
+        );
+        assert_eq!(
+            pool.fetch_compiled(&q).await.unwrap()[0][0].as_i64(),
+            Some(1025),
+            "{d:?}"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    // A using that is not one expression is refused when the file is read.
+    let bad = alter(
+        "0003_int",
+        "0002_note",
+        "name = \"note\"\ntype = \"Integer\"",
+        false,
+    )
+    .replace(
+        "[operations.field]",
+        "using = \"1); DROP TABLE users; --\"\n[operations.field]",
+    );
+    let e = chakra::migrate::parse_migration(&bad, "users/0003_int.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("using is not one SQL expression"), "{e}");
+}

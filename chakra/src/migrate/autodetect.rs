@@ -294,6 +294,7 @@ pub fn diff_phased(
                     table: name.clone(),
                     field: f.clone(),
                     lossy: false,
+                    using: None,
                 })?;
             }
         }

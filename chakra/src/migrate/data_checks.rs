@@ -105,6 +105,7 @@ pub fn checks(m: &Migration, before: &State, d: Dialect) -> Vec<DataCheck> {
             table,
             field,
             lossy: false,
+            using: None,
         } = op
         {
             if let Some(old) = state.tables.get(table).and_then(|t| t.field(&field.name)) {
@@ -134,6 +135,7 @@ pub fn rollback_checks(m: &Migration, with: &State, after: &State, d: Dialect) -
             table,
             field,
             lossy: false,
+            ..
         } = op
         {
             let now = with.tables.get(table).and_then(|t| t.field(&field.name));

@@ -104,12 +104,18 @@ pub fn forward(op: &Operation, before: &State, d: Dialect) -> MResult<Plan> {
                 d,
             );
         }
-        Operation::AlterField { table: name, .. } if sqlite => {
-            return rebuild_table(
+        Operation::AlterField {
+            table: name,
+            field,
+            using,
+            ..
+        } if sqlite => {
+            return super::rebuild::rebuild_table_using(
                 table(before, op, name)?,
                 table(&after, op, name)?,
                 &after,
                 d,
+                using.as_deref().map(|u| (field.name.as_str(), u)),
             );
         }
         Operation::RemoveField {
@@ -265,7 +271,12 @@ fn alter_field_postgres(
     }
     if type_changed {
         let ty = column_type(&new.ty, d);
-        s.push(alter(format!("TYPE {ty} USING {col}::{ty}")));
+        match op {
+            Operation::AlterField { using: Some(u), .. } => {
+                s.push(alter(format!("TYPE {ty} USING ({u})")))
+            }
+            _ => s.push(alter(format!("TYPE {ty} USING {col}::{ty}"))),
+        }
     }
     if let Some(def) = &new_def {
         if type_changed || old_def != new_def {
@@ -383,6 +394,7 @@ pub fn reverse_operations(op: &Operation, before: &State) -> MResult<Vec<Operati
             table: name,
             field,
             lossy,
+            ..
         } => vec![Operation::AlterField {
             table: name.clone(),
             field: t(name)?
@@ -390,6 +402,8 @@ pub fn reverse_operations(op: &Operation, before: &State) -> MResult<Vec<Operati
                 .ok_or_else(|| op_err(op, "no such field"))?
                 .clone(),
             lossy: *lossy,
+            // Going back, the default conversion (a `using` converts forward only).
+            using: None,
         }],
         Operation::RenameField {
             table,

@@ -155,7 +155,7 @@ fn parse_operation(op: &Obj<'_, '_, '_>) -> MResult<Operation> {
             if ty == "AddField" {
                 op.only(&["type", "table", "field"])?;
             } else {
-                op.only(&["type", "table", "field", "lossy"])?;
+                op.only(&["type", "table", "field", "lossy", "using"])?;
             }
             let f = op
                 .table("field")?
@@ -171,6 +171,19 @@ fn parse_operation(op: &Obj<'_, '_, '_>) -> MResult<Operation> {
                     table: table()?,
                     field,
                     lossy: op.bool("lossy")?.unwrap_or(false),
+                    using: match op.str("using")? {
+                        None => None,
+                        Some(u) => {
+                            if let Err(why) = super::check_sql::check_expression(&u) {
+                                let span = op.get("using").map(|v| v.span()).unwrap_or(0..0);
+                                return Err(op.ctx.err(
+                                    span,
+                                    &format!("using is not one SQL expression: {why}"),
+                                ));
+                            }
+                            Some(u)
+                        }
+                    },
                 }
             }
         }

@@ -117,6 +117,7 @@ pub fn check(op: &Operation, before: &State) -> Vec<(&'static str, String)> {
             table,
             field,
             lossy,
+            ..
         } => {
             if *lossy {
                 out.push((

@@ -127,6 +127,7 @@ fn with_backfills(ops: Vec<Operation>, opts: &MakeOptions) -> MResult<Vec<Operat
                             table,
                             field,
                             lossy: false,
+                            using: None,
                         });
                     }
                     None if opts.lenient => out.push(Operation::AddField { table, field }),

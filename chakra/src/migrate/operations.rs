@@ -173,6 +173,11 @@ pub enum Operation {
         /// `lossy = true`: a type change that may change or fail on existing values runs
         /// without the check against the data (`lint` reports it, DT102).
         lossy: bool,
+        /// `using = "…"`: how existing values convert, an SQL expression over the table's
+        /// columns as they were (`CAST(replace(price, ',', '') AS INTEGER)`), used by
+        /// PostgreSQL's `USING` and SQLite's rebuild copy alike; it replaces the check
+        /// against the data.
+        using: Option<String>,
     },
     /// Renames a field; its column follows when the column was named like the field.
     RenameField {

@@ -24,6 +24,18 @@ pub fn rebuild_table(
     state: &State,
     d: Dialect,
 ) -> MResult<Plan> {
+    rebuild_table_using(old, new, state, d, None)
+}
+
+/// [`rebuild_table`], with the values of one field (`(field name, expression)`) computed by
+/// an AlterField's `using` expression over the old table's columns.
+pub fn rebuild_table_using(
+    old: &TableState,
+    new: &TableState,
+    state: &State,
+    d: Dialect,
+    using: Option<(&str, &str)>,
+) -> MResult<Plan> {
     let tmp = temp_name(&new.table);
     let mut s = vec![create_table_sql(new, &tmp, d, state)?];
     let mut targets = Vec::new();
@@ -33,7 +45,10 @@ pub fn rebuild_table(
             continue;
         };
         targets.push(q(&f.column)?);
-        let col = q(&src.column)?;
+        let col = match using {
+            Some((name, expr)) if name == f.name => format!("({expr})"),
+            _ => q(&src.column)?,
+        };
         sources.push(match default_sql(f, d) {
             Some(def) if src.nullable && !f.nullable => format!("COALESCE({col}, {def})"),
             _ => col,

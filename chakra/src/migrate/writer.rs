@@ -87,6 +87,9 @@ fn write_operation(w: &mut String, op: &Operation) {
             if let Operation::AlterField { lossy: true, .. } = op {
                 kv(w, "lossy", "true");
             }
+            if let Operation::AlterField { using: Some(u), .. } = op {
+                kv(w, "using", &quote(u));
+            }
             w.push_str("\n[operations.field]\n");
             write_field(w, field);
         }
