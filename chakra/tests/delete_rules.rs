@@ -94,13 +94,25 @@ async fn delete_in_carries_out_the_declared_rules() {
             .unwrap();
         tx.commit().await.unwrap();
         assert_eq!(n, 1, "{d:?}");
-        assert_eq!(ids(&pool, "SELECT id FROM dr_owners ORDER BY id").await, ["2", "3"]);
-        assert_eq!(ids(&pool, "SELECT id FROM dr_pets ORDER BY id").await, ["20", "30"]);
-        assert_eq!(ids(&pool, "SELECT id FROM dr_toys ORDER BY id").await, ["200"]);
+        assert_eq!(
+            ids(&pool, "SELECT id FROM dr_owners ORDER BY id").await,
+            ["2", "3"]
+        );
+        assert_eq!(
+            ids(&pool, "SELECT id FROM dr_pets ORDER BY id").await,
+            ["20", "30"]
+        );
+        assert_eq!(
+            ids(&pool, "SELECT id FROM dr_toys ORDER BY id").await,
+            ["200"]
+        );
         // SetNull as the model says (the database would have deleted badge 1000).
         let badges = ids(&pool, "SELECT id, owner_id FROM dr_badges ORDER BY id").await;
         assert_eq!(badges.len(), 3, "{d:?}: {badges:?}");
-        assert!(badges[0].starts_with("1000:") && !badges[0].ends_with(":1"), "{badges:?}");
+        assert!(
+            badges[0].starts_with("1000:") && !badges[0].ends_with(":1"),
+            "{badges:?}"
+        );
 
         // A vet restricts pet 20: deleting owners 2 and 3 fails and leaves every row.
         pool.batch_execute("INSERT INTO dr_vets VALUES (5, 20)")
@@ -120,8 +132,17 @@ async fn delete_in_carries_out_the_declared_rules() {
             .unwrap();
         tx.commit().await.unwrap();
         assert_eq!(n, 1, "{d:?}");
-        assert_eq!(ids(&pool, "SELECT id FROM dr_owners ORDER BY id").await, ["2"]);
-        assert_eq!(ids(&pool, "SELECT id FROM dr_pets ORDER BY id").await, ["20"]);
-        assert_eq!(ids(&pool, "SELECT id FROM dr_toys ORDER BY id").await, ["200"]);
+        assert_eq!(
+            ids(&pool, "SELECT id FROM dr_owners ORDER BY id").await,
+            ["2"]
+        );
+        assert_eq!(
+            ids(&pool, "SELECT id FROM dr_pets ORDER BY id").await,
+            ["20"]
+        );
+        assert_eq!(
+            ids(&pool, "SELECT id FROM dr_toys ORDER BY id").await,
+            ["200"]
+        );
     }
 }

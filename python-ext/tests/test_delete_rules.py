@@ -48,10 +48,12 @@ DDL = [
     "CREATE TABLE dr_owners (id INTEGER PRIMARY KEY, name VARCHAR(20) NOT NULL)",
     "CREATE TABLE dr_pets (id INTEGER PRIMARY KEY, "
     "owner_id INTEGER NOT NULL REFERENCES dr_owners (id))",
-    "CREATE TABLE dr_toys (id INTEGER PRIMARY KEY, pet_id INTEGER NOT NULL REFERENCES dr_pets (id))",
+    "CREATE TABLE dr_toys (id INTEGER PRIMARY KEY, "
+    "pet_id INTEGER NOT NULL REFERENCES dr_pets (id))",
     "CREATE TABLE dr_badges (id INTEGER PRIMARY KEY, "
     "owner_id INTEGER REFERENCES dr_owners (id) ON DELETE CASCADE)",
-    "CREATE TABLE dr_vets (id INTEGER PRIMARY KEY, pet_id INTEGER NOT NULL REFERENCES dr_pets (id))",
+    "CREATE TABLE dr_vets (id INTEGER PRIMARY KEY, "
+    "pet_id INTEGER NOT NULL REFERENCES dr_pets (id))",
 ]
 OWNERS = [(1, "ann"), (2, "bob"), (3, "cy")]
 PETS = [(10, 1), (11, 1), (20, 2), (30, 3)]  # (id, owner_id)
@@ -65,12 +67,13 @@ async def hand_db(request: pytest.FixtureRequest, new_db: Any) -> Any:
     chakra.configure(d.url)
     for sql in DDL:
         await chakra.execute(sql)
-    for table, rows in [
-        ("dr_owners", OWNERS),
-        ("dr_pets", PETS),
-        ("dr_toys", TOYS),
-        ("dr_badges", BADGES),
-    ]:
+    tables: list[tuple[str, list[tuple[Any, ...]]]] = [
+        ("dr_owners", list(OWNERS)),
+        ("dr_pets", list(PETS)),
+        ("dr_toys", list(TOYS)),
+        ("dr_badges", list(BADGES)),
+    ]
+    for table, rows in tables:
         for row in rows:
             marks = ", ".join("%s" for _ in row)
             await chakra.execute(f"INSERT INTO {table} VALUES ({marks})", list(row))

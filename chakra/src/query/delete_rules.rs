@@ -80,7 +80,7 @@ async fn steps(
 }
 
 /// The one-column select of the primary keys of the rows `q` matches (its filter, order
-/// and slice); [`Error::InvalidQuery`](chakra_dsl::Error::InvalidQuery) for a model
+/// and slice); [`Error::InvalidQuery`] for a model
 /// without a primary key.
 pub fn keys_select(q: &ModelQuery) -> Result<Select> {
     let pk = q.meta.primary_key().ok_or_else(|| {
