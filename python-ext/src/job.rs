@@ -6,6 +6,7 @@ use crate::model::{self, ModelInfo};
 use crate::pools::{closed, PoolSlot};
 use chakra::exec::Row;
 use chakra::load::Loaded;
+use chakra::query::delete_rules::delete_with_rules;
 use chakra::sql::ddl;
 use chakra::Transaction;
 use chakra_dsl::relations::ResolvedRelation;
@@ -75,6 +76,20 @@ pub enum Op {
     /// The row of a model with this primary key: the core's cached get-by-key statement
     /// (`chakra::model::select_by_pk`, compiled once per model and dialect).
     GetByPk(Target, &'static Arc<ModelMeta>, Value),
+    /// A delete carrying out the models' CASCADE / SET NULL rules in the ORM
+    /// (`chakra::query::delete_rules`), in a transaction; returns the count.
+    DeleteRules(Target, Box<DeleteRules>),
+}
+
+/// What [`Op::DeleteRules`] needs: the select of the keys to delete, the model, and the
+/// registered models as they were when the delete was asked for.
+pub struct DeleteRules {
+    /// A one-column select of the primary keys of the rows to delete.
+    pub keys: chakra_dsl::Select,
+    /// The model whose rows are deleted.
+    pub meta: Arc<ModelMeta>,
+    /// Every registered model.
+    pub models: crate::registry::Snapshot,
 }
 
 /// Raw SQL and its parameters, with the model its rows become (`None`: run for the
@@ -246,6 +261,7 @@ impl Op {
             | Op::Links(t, _, _, _)
             | Op::Raw(t, _)
             | Op::GetByPk(t, _, _)
+            | Op::DeleteRules(t, _)
             | Op::Batch(t, _) => t.is_sqlite(),
             Op::Begin(slot, _, _) => !slot.is_postgres(),
             Op::Tx(cell, _) => tx_is(cell, chakra::Dialect::Sqlite),
@@ -268,6 +284,7 @@ impl Op {
             | Op::Links(t, _, _, _)
             | Op::Batch(t, _)
             | Op::GetByPk(t, _, _)
+            | Op::DeleteRules(t, _)
             | Op::Raw(t, _) => t.is_postgres(),
             Op::Begin(slot, _, _) => slot.is_postgres(),
             Op::Tx(cell, _) => tx_is_postgres(cell),
@@ -314,6 +331,18 @@ impl Op {
             }
             Op::Execute(Target::Tx(cell), stmt) => Ok(Outcome::Count(
                 with_tx(&cell, async |tx| tx.execute(&stmt).await).await?,
+            )),
+            Op::DeleteRules(Target::Pool(slot), d) => {
+                let mut tx = slot.get().await?.begin().await?;
+                let n = delete_with_rules(&mut tx, &d.keys, &d.meta, &d.models).await?;
+                tx.commit().await?;
+                Ok(Outcome::Count(n))
+            }
+            Op::DeleteRules(Target::Tx(cell), d) => Ok(Outcome::Count(
+                with_tx(&cell, async |tx| {
+                    delete_with_rules(tx, &d.keys, &d.meta, &d.models).await
+                })
+                .await?,
             )),
             Op::ExecuteMany(Target::Pool(slot), stmts) => {
                 let mut tx = slot.get().await?.begin().await?;
@@ -732,4 +761,26 @@ pub fn batch_job(target: &Bound<'_, PyAny>, sql: String) -> PyResult<Job> {
 #[pyfunction]
 pub fn noop_job() -> Job {
     Job::new(Op::Noop, Finish::Nothing)
+}
+
+/// The op deleting the rows `q` matches: one `DELETE` when no model references `q`'s model
+/// with CASCADE or SET NULL, else [`Op::DeleteRules`] (the ORM carries those rules out, so
+/// the declared behaviour holds whatever the database's constraints say).
+pub fn delete_op(target: Target, q: &chakra_dsl::ModelQuery) -> Result<Op> {
+    let models = crate::registry::snapshot();
+    let meta = &q.meta;
+    if meta.primary_key().is_none()
+        || !chakra_dsl::relations::on_delete::has_delete_actions(&models, meta)
+    {
+        return Ok(Op::Execute(target, q.delete()?));
+    }
+    let keys = chakra::query::delete_rules::keys_select(q)?;
+    Ok(Op::DeleteRules(
+        target,
+        Box::new(DeleteRules {
+            keys,
+            meta: meta.clone(),
+            models,
+        }),
+    ))
 }

@@ -807,7 +807,7 @@ impl ModelHandle {
         let q =
             ModelQuery::new(meta.clone()).filter(pk_filter(meta, self.pk_value(pk)?).map_err(err)?);
         Ok(Job::new(
-            Op::Execute(target_of(target)?, q.delete().map_err(err)?),
+            crate::job::delete_op(target_of(target)?, &q).map_err(err)?,
             Finish::RowCount,
         ))
     }

@@ -737,7 +737,7 @@ impl Query {
     /// `DELETE` of the matching rows; returns the count.
     fn delete_job(&self, target: &Bound<'_, PyAny>) -> PyResult<Job> {
         Ok(Job::new(
-            Op::Execute(target_of(target)?, self.mq.delete().map_err(err)?),
+            crate::job::delete_op(target_of(target)?, &self.mq).map_err(err)?,
             Finish::RowCount,
         ))
     }

@@ -194,6 +194,10 @@ OWN = [
     lambda r: Leaf("name", r.choice([None, "Ann", "bob", ""])),
     lambda r: Leaf("name__iexact", r.choice(["ANN", "ZOË", "σίσυφος", "İLKER"])),
     lambda r: Leaf("name__icontains", r.choice(["a", "\u03a3", "e", "\u0131"])),
+    lambda r: Leaf("name__startswith", r.choice(["A", "b", "Z", ""])),
+    lambda r: Leaf(f"age__{r.choice(['gte', 'lt'])}", r.choice([23, 41, 59])),
+    lambda r: Leaf("age__range", (r.choice([20, 40]), r.choice([45, 80]))),
+    lambda r: Leaf(f"age__{r.choice(['gt', 'lte'])}", F("id")),
 ]
 
 BOOKS = [
@@ -215,6 +219,11 @@ BOOKS = [
     lambda r: Leaf("books", None),
     lambda r: Leaf("books__isnull", r.choice([True, False])),
     lambda r: Leaf("books__tags__isnull", r.choice([True, False])),
+    lambda r: Leaf("books__title__startswith", r.choice(["D", "s", "Σ"])),
+    lambda r: Leaf("books__pages__gte", F("age")),
+    lambda r: Leaf("books__tags__name__in", r.sample(["sci-fi", "Poetry", "kids", "x"], 2)),
+    lambda r: Leaf("books__editor__name__iexact", r.choice(["ANN", "bob", "ZOË"])),
+    lambda r: Leaf("books__editor__age__lte", F("age")),
 ]
 
 EDITED = [

@@ -76,3 +76,46 @@ async def test_datetimes_written_by_sqlite3_compare_and_sort(new_db: Any) -> Non
         )
     finally:
         chakra.close(db.url)
+
+
+# Offsets that move the UTC date across midnight, one written without a colon.
+ACROSS = [
+    ("2001-05-21 22:00:00-0430", datetime(2001, 5, 22, 2, 30, tzinfo=UTC)),
+    ("2001-05-22T01:00:00+02:00", datetime(2001, 5, 21, 23, 0, tzinfo=UTC)),
+    ("2001-05-22 00:15:00", datetime(2001, 5, 22, 0, 15, tzinfo=UTC)),
+    ("2000-12-31T23:59:59.5-0100", datetime(2001, 1, 1, 0, 59, 59, 500000, tzinfo=UTC)),
+]
+
+
+async def test_min_max_and_date_parts_read_the_instant(new_db: Any) -> None:
+    db = new_db("sqlite")
+    chakra.configure(db.url)
+    try:
+        await chakra.create_tables(Stamp)
+        con = sqlite3.connect(db.url.removeprefix("sqlite://"))
+        for i, (text, _) in enumerate(ACROSS, start=1):
+            con.execute("INSERT INTO foreign_stamps (id, at) VALUES (?, ?)", (i, text))
+        con.commit()
+        con.close()
+        instants = {i: at for i, (_, at) in enumerate(ACROSS, start=1)}
+
+        # Read back, the offset without a colon included.
+        rows = await Stamp.objects.order_by("id").all()
+        assert {r.id: r.at for r in rows} == instants
+
+        got = await Stamp.objects.aggregate(lo=chakra.Min("at"), hi=chakra.Max("at"))
+        assert got == {"lo": min(instants.values()), "hi": max(instants.values())}
+
+        for day in {at.date() for at in instants.values()}:
+            want = sorted(i for i, at in instants.items() if at.date() == day)
+            got_ids = sorted(r.id for r in await Stamp.objects.filter(at__date=day).all())
+            assert got_ids == want, day
+        for hour in {at.hour for at in instants.values()}:
+            want = sorted(i for i, at in instants.items() if at.hour == hour)
+            got_ids = sorted(r.id for r in await Stamp.objects.filter(at__hour=hour).all())
+            assert got_ids == want, hour
+        want = sorted(i for i, at in instants.items() if at.year == 2001)
+        got_ids = sorted(r.id for r in await Stamp.objects.filter(at__year=2001).all())
+        assert got_ids == want
+    finally:
+        chakra.close(db.url)

@@ -204,8 +204,10 @@ fn expr_at(w: &mut SqlWriter, e: &Expr) -> Result<()> {
                 w.sql(" AS DATE)");
             }
             Dialect::Sqlite => {
+                // A datetime column through chakra_datetime: the UTC date, whatever form
+                // (offset, separator) its writer used.
                 w.sql("substr(");
-                expr(w, target)?;
+                ordered(w, target)?;
                 w.sql(", 1, 10)");
             }
         },
@@ -552,13 +554,24 @@ fn cast(w: &mut SqlWriter, e: &Expr, ty: &ValueType) -> Result<()> {
 /// `name([DISTINCT] arg) [FILTER (WHERE …)]`. Both backends take `FILTER` (SQLite since
 /// 3.30; the bundled library is newer).
 fn agg_call(w: &mut SqlWriter, name: &str, a: &Aggregate) -> Result<()> {
+    agg_call_with(w, name, a, expr)
+}
+
+/// [`agg_call`] writing the argument with `arg` ([`ordered`] for a value compared as an
+/// instant or a number).
+fn agg_call_with(
+    w: &mut SqlWriter,
+    name: &str,
+    a: &Aggregate,
+    arg: fn(&mut SqlWriter, &Expr) -> Result<()>,
+) -> Result<()> {
     w.sql(name);
     w.sql("(");
     if a.distinct {
         w.sql("DISTINCT ");
     }
     match &a.arg {
-        Some(e) => expr(w, e)?,
+        Some(e) => arg(w, e)?,
         None => w.sql("*"),
     }
     w.sql(")");
@@ -616,6 +629,10 @@ fn aggregate(w: &mut SqlWriter, a: &Aggregate) -> Result<()> {
         ),
         (_, AggFunc::Sum) => agg_call(w, "SUM", a),
         (_, AggFunc::Avg) => agg_call(w, "AVG", a),
+        // A datetime column's smallest/largest instant, whatever form its writer used.
+        (Dialect::Sqlite, f @ (AggFunc::Min | AggFunc::Max)) if matches!(&a.arg, Some(Expr::Column(c)) if c.ty == ValueType::DateTime) => {
+            agg_call_with(w, if f == AggFunc::Min { "MIN" } else { "MAX" }, a, ordered)
+        }
         (_, AggFunc::Min) => agg_call(w, "MIN", a),
         (_, AggFunc::Max) => agg_call(w, "MAX", a),
     }
@@ -793,7 +810,7 @@ fn extract(w: &mut SqlWriter, part: DatePart, target: &Expr) -> Result<()> {
             w.sql("(CAST(strftime('");
             w.sql(fmt);
             w.sql("', ");
-            expr(w, target)?;
+            ordered(w, target)?;
             w.sql(") AS INTEGER)");
             if part == DatePart::WeekDay {
                 w.sql(" + 1");
