@@ -225,3 +225,23 @@ impl<'a> Session<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::rerunnable;
+    use chakra_dsl::Error;
+
+    #[test]
+    fn a_connection_refused_before_begin_is_rerun_only_then() {
+        let refused = Error::Connection("connection refused".into());
+        assert!(rerunnable(&refused, false));
+        assert!(!rerunnable(&refused, true));
+        let conflict = Error::ConcurrentUpdate {
+            model: "Account".into(),
+            table: "accounts".into(),
+            key: "1".into(),
+        };
+        assert!(rerunnable(&conflict, true));
+        assert!(!rerunnable(&Error::InvalidQuery("x".into()), false));
+    }
+}
