@@ -144,7 +144,8 @@ pub fn flush_order<T>(items: &mut [T], table: impl Fn(&T) -> &str, key: impl Fn(
 /// contended rows before it reads them, so it cannot lose the same compare-and-set race again
 /// (optimistic first, pessimistic for the contended rows only); every locker and every flush
 /// takes one table's rows in the same key order, so lockers cannot deadlock each other.
-/// Both front doors run these statements (see `docs/concurrency.md`).
+/// Rust's `Session::transaction` runs these statements; Python's session builds the same ones
+/// through its query builder (see `docs/concurrency.md`).
 pub fn relock_statements(reads: &[(Arc<ModelMeta>, Value)]) -> Result<Vec<Statement>> {
     let mut by_table: Vec<(Arc<ModelMeta>, Vec<Value>)> = Vec::new();
     for (meta, key) in reads {
