@@ -12,12 +12,14 @@
 //! reports [`crate::Error::ConcurrentUpdate`]. No extra round trip.
 
 use crate::error::{Error, Result};
-use crate::ir::{Expr, Statement, Update};
+use crate::ir::{Expr, RowLock, Statement, Update};
 use crate::meta::{Concurrency, ModelMeta};
-use crate::model_query::{check_value, field_expr, pk_filter};
+use crate::model_query::{check_value, field_expr, pk_filter, ModelQuery};
+
 use crate::types::ValueType;
 use crate::value::Value;
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 /// One changed field of a tracked row: its index in the model's fields, the value to
 /// write, and the value that was read.
@@ -134,6 +136,40 @@ pub fn flush_order<T>(items: &mut [T], table: impl Fn(&T) -> &str, key: impl Fn(
         let tb = tables.iter().position(|t| t == table(b));
         ta.cmp(&tb).then_with(|| key_order(key(a), key(b)))
     });
+}
+
+/// The statements that lock, before a re-run, the rows a failed attempt read (`reads`: each a
+/// model and a primary key): one `SELECT … WHERE pk IN (…) ORDER BY pk FOR UPDATE` per table,
+/// tables in name order, keys in [`key_order`], duplicates once. The re-run then holds the
+/// contended rows before it reads them, so it cannot lose the same compare-and-set race again
+/// (optimistic first, pessimistic for the contended rows only); every locker and every flush
+/// takes one table's rows in the same key order, so lockers cannot deadlock each other.
+/// Rust's `Session::transaction` runs these statements; Python's session builds the same ones
+/// through its query builder (see `docs/concurrency.md`).
+pub fn relock_statements(reads: &[(Arc<ModelMeta>, Value)]) -> Result<Vec<Statement>> {
+    let mut by_table: Vec<(Arc<ModelMeta>, Vec<Value>)> = Vec::new();
+    for (meta, key) in reads {
+        match by_table.iter_mut().find(|(m, _)| m.table == meta.table) {
+            Some((_, keys)) => keys.push(key.clone()),
+            None => by_table.push((meta.clone(), vec![key.clone()])),
+        }
+    }
+    by_table.sort_by(|a, b| a.0.table.cmp(&b.0.table));
+    let mut out = Vec::with_capacity(by_table.len());
+    for (meta, mut keys) in by_table {
+        keys.sort_by(key_order);
+        keys.dedup_by(|a, b| key_order(a, b) == Ordering::Equal);
+        let pk = meta
+            .primary_key()
+            .ok_or_else(|| Error::InvalidQuery(format!("{} has no primary key", meta.name)))?;
+        let col = field_expr(&meta, pk);
+        let q = ModelQuery::new(meta.clone())
+            .filter(col.clone().is_in(keys))
+            .order_by(col, false)
+            .lock(Some(RowLock::update()));
+        out.push(Statement::Select(q.select()));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -332,6 +332,12 @@ impl Transaction {
 
     /// Commits. On failure the connection is closed (the database rolls back). A
     /// transaction in which a statement failed is rolled back instead, and the error says so.
+    ///
+    /// On PostgreSQL the COMMIT runs to its end even when this future is dropped once it was
+    /// sent (a `tokio::time::timeout`, a cancelled task): it is never cancelled half-way, and
+    /// its outcome is logged at WARN on the `chakra::sql` target ("COMMIT finished after its
+    /// caller stopped waiting: the transaction committed" / "did not commit"). A dropped commit
+    /// therefore never means a rollback: check the log or the data.
     pub async fn commit(mut self) -> Result<()> {
         if self.in_flight {
             self.rollback_inner().await?;
@@ -345,17 +351,35 @@ impl Transaction {
                 "not committed: the transaction was rolled back because a statement in it failed ({msg})"
             )));
         }
-        let mut conn = self
+        let conn = self
             .conn
             .take()
             .ok_or_else(|| Error::Transaction("the transaction has already ended".into()))?;
-        match conn.batch_execute("COMMIT").await {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                conn.discard();
-                Err(e)
+        if matches!(conn, Conn::Postgres(..)) {
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                // Once COMMIT is sent its outcome is the database's: the COMMIT runs on a task
+                // of its own, so dropping this future (a timeout, a cancelled task) cannot
+                // cancel it half-way or leave its outcome untold (it is logged).
+                let (tell, told) = tokio::sync::oneshot::channel();
+                rt.spawn(async move {
+                    let r = commit_on(conn).await;
+                    if let Err(r) = tell.send(r) {
+                        match r {
+                            Ok(()) => tracing::warn!(target: "chakra::sql",
+                                "COMMIT finished after its caller stopped waiting: the transaction committed"),
+                            Err(e) => tracing::warn!(target: "chakra::sql", error = %e,
+                                "COMMIT finished after its caller stopped waiting: the transaction did not commit"),
+                        }
+                    }
+                });
+                return told.await.unwrap_or_else(|_| {
+                    Err(Error::Transaction(
+                        "outcome unknown: the COMMIT's task ended without an answer".into(),
+                    ))
+                });
             }
         }
+        commit_on(conn).await
     }
 
     /// Rolls back. On failure the connection is closed (the database rolls back).
@@ -380,6 +404,17 @@ impl Transaction {
                 conn.discard();
                 Err(e)
             }
+        }
+    }
+}
+
+/// Sends COMMIT on `conn`; on failure the connection is closed (its state is unknown).
+async fn commit_on(mut conn: Conn) -> Result<()> {
+    match conn.batch_execute("COMMIT").await {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            conn.discard();
+            Err(e)
         }
     }
 }

@@ -82,6 +82,13 @@ impl TransactionOptions {
     }
 }
 
+/// Whether a failed attempt may run again: a retryable error
+/// ([`chakra_dsl::Error::retryable`]), or a connection refused before the transaction
+/// started (nothing ran, so running it again is safe).
+fn rerunnable(e: &chakra_dsl::Error, started: bool) -> bool {
+    e.retryable() || (!started && matches!(e, chakra_dsl::Error::Connection(_)))
+}
+
 /// A unit of work on one pool. Models added with [`Session::add`] stay borrowed until
 /// [`Session::commit`], which writes everything in one transaction and then writes generated
 /// keys and database defaults back into them. A session dropped without `commit` writes
@@ -186,11 +193,17 @@ impl<'a> Session<'a> {
     {
         let mut work = PendingWork::new(std::mem::take(&mut *self.lock()));
         let mut attempt = 1;
+        let mut relock = Vec::new();
         let result = loop {
-            let r = tx::run_top(self.pool, &mut work, opts.isolation, &f).await;
-            match r {
-                Err(e) if e.retryable() && attempt < opts.attempts.max(1) => {
+            let a = tx::run_top(self.pool, &mut work, opts.isolation, &relock, &f).await;
+            match a.result {
+                Err(e) if rerunnable(&e, a.started) && attempt < opts.attempts.max(1) => {
                     tracing::debug!(target: "chakra::sql", error = %e, attempt, "retryable error: running the transaction again");
+                    if a.started {
+                        // The re-run locks what this attempt read (escalating from optimistic
+                        // to pessimistic for the contended rows only).
+                        relock = a.read;
+                    }
                     tokio::time::sleep(opts.delay(attempt)).await;
                     attempt += 1;
                 }
@@ -210,5 +223,25 @@ impl<'a> Session<'a> {
                 Err(e)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rerunnable;
+    use chakra_dsl::Error;
+
+    #[test]
+    fn a_connection_refused_before_begin_is_rerun_only_then() {
+        let refused = Error::Connection("connection refused".into());
+        assert!(rerunnable(&refused, false));
+        assert!(!rerunnable(&refused, true));
+        let conflict = Error::ConcurrentUpdate {
+            model: "Account".into(),
+            table: "accounts".into(),
+            key: "1".into(),
+        };
+        assert!(rerunnable(&conflict, true));
+        assert!(!rerunnable(&Error::InvalidQuery("x".into()), false));
     }
 }

@@ -8,6 +8,7 @@ use crate::exec::{Executor, Pool, Row, Transaction};
 use crate::model::{select_by_pk, Model};
 use crate::sql::cache::ShapeKind;
 use crate::sql::{CompiledQuery, Dialect};
+use chakra_dsl::meta::ModelMeta;
 use chakra_dsl::typed::ColumnType;
 use chakra_dsl::{Error, Result, Statement};
 use futures_util::FutureExt;
@@ -31,7 +32,12 @@ pub(crate) struct TxShared {
     dialect: Dialect,
     depth: AtomicU32,
     dirty: Mutex<Vec<DirtyWrite>>,
+    /// The rows read with [`Tx::get`] (model, key): a re-run after a conflict locks them.
+    read: Mutex<Vec<ReadRow>>,
 }
+
+/// A row a transaction read: its model and primary key.
+pub(crate) type ReadRow = (Arc<ModelMeta>, chakra_dsl::Value);
 
 impl TxShared {
     /// Records the changes of a tracked row, to be written before the enclosing
@@ -79,6 +85,7 @@ impl Tx {
                 conn: tokio::sync::Mutex::new(Some(t)),
                 depth: AtomicU32::new(0),
                 dirty: Mutex::new(Vec::new()),
+                read: Mutex::new(Vec::new()),
             }),
         }
     }
@@ -96,14 +103,15 @@ impl Tx {
     /// The row of `M` with primary key `pk`, tracked: field changes made through it are
     /// written when the transaction (or savepoint) commits. `None` when there is no such row.
     pub async fn get<M: Model>(&self, pk: M::PrimaryKey) -> Result<Option<Tracked<M>>> {
-        let q = select_by_pk(
-            M::meta(),
-            ShapeKind::GetByPk,
-            self.dialect(),
-            pk.into_value(),
-        )?;
+        let key = pk.into_value();
+        let q = select_by_pk(M::meta(), ShapeKind::GetByPk, self.dialect(), key.clone())?;
         let mut exec = self;
         let mut rows = exec.fetch_compiled(&q).await?;
+        self.shared
+            .read
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((M::meta().clone(), key));
         match rows.pop() {
             Some(row) => Ok(Some(self.track(M::from_row(row)?))),
             None => Ok(None),
@@ -239,28 +247,64 @@ where
     }
 }
 
-/// Runs a top-level transaction on `pool`: the session's pending `work` first, then `f`, then
-/// the tracked rows' changes, then COMMIT. Rolls back on `Err` and on panic (and resumes the
-/// panic).
+/// What one attempt of a top-level transaction came to.
+pub(crate) struct Attempt<R> {
+    /// Its result.
+    pub(crate) result: Result<R>,
+    /// The rows it read with [`Tx::get`] (a re-run locks them first).
+    pub(crate) read: Vec<ReadRow>,
+    /// False when the transaction never started (BEGIN was not reached: the connection was
+    /// refused), so running it again is safe whatever the error.
+    pub(crate) started: bool,
+}
+
+/// Runs a top-level transaction on `pool`: the session's pending `work` first, then (on a
+/// re-run, PostgreSQL) locks on the rows of `relock` ([`chakra_dsl::tracked::relock_statements`]),
+/// then `f`, then the tracked rows' changes, then COMMIT. Rolls back on `Err` and on panic
+/// (and resumes the panic).
 pub(crate) async fn run_top<F, Fut, R>(
     pool: &Pool,
     work: &mut PendingWork<'_>,
     isolation: crate::exec::Isolation,
+    relock: &[ReadRow],
     f: F,
-) -> Result<R>
+) -> Attempt<R>
 where
     F: FnOnce(Tx) -> Fut,
     Fut: Future<Output = Result<R>>,
 {
-    let mut t = pool
-        .begin_with(crate::exec::TxOptions { isolation })
-        .await?;
+    let mut t = match pool.begin_with(crate::exec::TxOptions { isolation }).await {
+        Ok(t) => t,
+        Err(e) => {
+            return Attempt {
+                result: Err(e),
+                read: Vec::new(),
+                started: false,
+            }
+        }
+    };
+    let done = |result, read| Attempt {
+        result,
+        read,
+        started: true,
+    };
     if let Err(e) = work.write(&mut t).await {
         let _ = t.rollback().await;
-        return Err(e);
+        return done(Err(e), Vec::new());
+    }
+    if !relock.is_empty() && t.dialect() == Dialect::Postgres {
+        let locked = match chakra_dsl::tracked::relock_statements(relock) {
+            Ok(stmts) => t.execute_pipelined(&stmts).await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = locked {
+            let _ = t.rollback().await;
+            return done(Err(e), relock.to_vec());
+        }
     }
     let tx = Tx::new(t);
     let outcome = call_caught(f, tx.clone()).await;
+    let read = std::mem::take(&mut *tx.shared.read.lock().unwrap_or_else(|e| e.into_inner()));
     let result = match outcome {
         Ok(Ok(r)) => tx.flush(0).await.map(|()| r),
         Ok(Err(e)) => Err(e),
@@ -272,16 +316,16 @@ where
             std::panic::resume_unwind(panic);
         }
     };
-    let t = tx.take_conn().await?;
+    let t = match tx.take_conn().await {
+        Ok(t) => t,
+        Err(e) => return done(Err(e), read),
+    };
     match result {
-        Ok(r) => {
-            t.commit().await?;
-            Ok(r)
-        }
+        Ok(r) => done(t.commit().await.map(|()| r), read),
         Err(e) => {
             tx.shared.take_dirty(0);
             let _ = t.rollback().await;
-            Err(e)
+            done(Err(e), read)
         }
     }
 }
