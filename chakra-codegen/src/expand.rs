@@ -452,6 +452,7 @@ pub(crate) fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenSt
                             fields: ::std::vec![#(#field_metas),*],
                             relations: ::std::vec![#(#relation_metas),*],
                             app: #app,
+                            options: ::std::default::Default::default(),
                         })
                     });
                 &META

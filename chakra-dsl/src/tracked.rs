@@ -160,6 +160,7 @@ mod tests {
             fields,
             relations: vec![],
             app: None,
+            options: Default::default(),
         }
     }
 

@@ -295,6 +295,7 @@ pub fn register_model(
             fields: metas,
             relations: rels,
             app,
+            options: Default::default(),
         }),
         cls: cls.unbind(),
         names,

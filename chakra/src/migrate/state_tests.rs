@@ -143,6 +143,7 @@ fn from_models_matches_the_replayed_state() {
             fields: vec![id, name],
             relations: vec![],
             app: None,
+            options: Default::default(),
         },
         ModelMeta {
             name: "Post".into(),
@@ -150,6 +151,7 @@ fn from_models_matches_the_replayed_state() {
             fields: vec![pid, author],
             relations: vec![],
             app: None,
+            options: Default::default(),
         },
     ];
     assert_eq!(State::from_models(&models).unwrap(), replayed);
