@@ -57,6 +57,7 @@ from .fields import (
     OneToOne,
 )
 from .models import Model, registry
+from .options import CheckConstraint, Index, UniqueConstraint
 from .query import Manager, Prefetch, QuerySet
 from .raw import execute, execute_sync
 from .related import RelatedManager
@@ -91,6 +92,9 @@ TRACE = _chakra.TRACE
 """The ``logging`` level (5) at which the ``chakra.sql`` logger also records bound values."""
 
 __all__ = [
+    "CheckConstraint",
+    "Index",
+    "UniqueConstraint",
     "CASCADE",
     "JSON",
     "NOW",
