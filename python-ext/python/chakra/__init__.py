@@ -92,9 +92,6 @@ TRACE = _chakra.TRACE
 """The ``logging`` level (5) at which the ``chakra.sql`` logger also records bound values."""
 
 __all__ = [
-    "CheckConstraint",
-    "Index",
-    "UniqueConstraint",
     "CASCADE",
     "JSON",
     "NOW",
@@ -110,6 +107,7 @@ __all__ = [
     "Bytes",
     "Case",
     "Cast",
+    "CheckConstraint",
     "Coalesce",
     "Count",
     "Date",
@@ -121,6 +119,7 @@ __all__ = [
     "FieldType",
     "Float",
     "ForeignKey",
+    "Index",
     "Integer",
     "Length",
     "Lower",
@@ -144,6 +143,7 @@ __all__ = [
     "Sum",
     "SyncSession",
     "Text",
+    "UniqueConstraint",
     "Upper",
     "Value",
     "When",

@@ -73,8 +73,7 @@ class ModelBase(type):
         # ``class Meta``: ``indexes`` and ``constraints`` (inherited from a base's Meta).
         meta = getattr(cls, "Meta", None)
         options = [
-            o.spec(name)
-            for o in [*getattr(meta, "indexes", ()), *getattr(meta, "constraints", ())]
+            o.spec(name) for o in [*getattr(meta, "indexes", ()), *getattr(meta, "constraints", ())]
         ]
         handle = _chakra.register_model(
             cls,
