@@ -94,6 +94,18 @@ fn table_options(m: &ModelMeta) -> MResult<(Vec<IndexDef>, Vec<ConstraintDef>)> 
             ))
         })
     };
+    // A condition must read the model's own fields with lookups they take: refused here,
+    // when `make` reads the models, not later when the DDL is built.
+    let conditions = m
+        .options
+        .indexes
+        .iter()
+        .filter_map(|i| i.condition.as_ref().map(|c| (&i.name, c)))
+        .chain(m.options.checks.iter().map(|c| (&c.name, &c.check)));
+    for (name, c) in conditions {
+        c.to_qnode(m)
+            .map_err(|e| MigrationError::new(format!("model {}: option {name:?}: {e}", m.name)))?;
+    }
     let mut indexes = Vec::new();
     for i in &m.options.indexes {
         if i.fields.is_empty() {
