@@ -6,7 +6,7 @@ use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Expr, ExprLit, ExprUnary, Fields, Ident, Lit, LitStr, Type, UnOp};
 
 const MODEL_ATTRS: &str =
-    "`table = \"name\"`, `app = \"name\"`, `schema = crate::schema::table` and `no_default`";
+    "`table = \"name\"`, `app = \"name\"`, `schema = crate::schema::table`, `no_default`, `index(…)`, `unique(…)` and `check(…)`";
 const FIELD_ATTRS: &str = "`primary_key`, `auto_increment`, `unique`, `index`, `max_length = N`, \
 `precision = P`, `scale = S`, `default = \"now()\"` or `default = <literal>`, `column = \"name\"`, \
 `relation = OneToMany | ForeignKey | OneToOne | ManyToMany`, `foreign_key = \"column\"`, \
@@ -64,6 +64,8 @@ pub(crate) struct ModelAttrs {
     pub(crate) schema: Option<syn::Path>,
     pub(crate) no_default: bool,
     pub(crate) fields: Vec<FieldAttrs>,
+    /// `index(…)`, `unique(…)`, `check(…)`: table-level options.
+    pub(crate) options: Vec<crate::table_options::TableOption>,
 }
 
 fn snake_case(name: &str) -> String {
@@ -465,6 +467,7 @@ pub(crate) fn parse_model(input: &DeriveInput) -> syn::Result<ModelAttrs> {
     let mut app = None;
     let mut schema: Option<syn::Path> = None;
     let mut no_default = false;
+    let mut options = Vec::new();
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("chakra")) {
         attr.parse_nested_meta(|meta| {
             let span = meta.path.span();
@@ -502,6 +505,9 @@ pub(crate) fn parse_model(input: &DeriveInput) -> syn::Result<ModelAttrs> {
                 set_once(&mut app, v, span, "app")
             } else if meta.path.is_ident("no_default") {
                 flag(&mut no_default, span, "no_default")
+            } else if let Some(o) = crate::table_options::parse(&meta)? {
+                options.push(o);
+                Ok(())
             } else {
                 let p = &meta.path;
                 Err(syn::Error::new(
@@ -577,5 +583,6 @@ pub(crate) fn parse_model(input: &DeriveInput) -> syn::Result<ModelAttrs> {
         schema,
         no_default,
         fields,
+        options,
     })
 }

@@ -273,6 +273,7 @@ pub(crate) fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenSt
     let pk_ty = &pk.ty;
     let pk_fname = pk_ident.to_string();
 
+    let table_options = crate::table_options::tokens(&m.options);
     let app = match &m.app {
         Some(a) => quote!(::core::option::Option::Some(::std::string::String::from(#a))),
         None => quote!(::core::option::Option::None),
@@ -452,6 +453,7 @@ pub(crate) fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenSt
                             fields: ::std::vec![#(#field_metas),*],
                             relations: ::std::vec![#(#relation_metas),*],
                             app: #app,
+                            options: #table_options,
                         })
                     });
                 &META

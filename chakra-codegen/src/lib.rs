@@ -9,6 +9,7 @@ use syn::{parse_macro_input, DeriveInput};
 
 mod attrs;
 mod expand;
+mod table_options;
 
 /// Derives `chakra::Model` for a struct with named fields.
 ///

@@ -175,6 +175,7 @@ mod tests {
             fields: vec![id, FieldMeta::new("name", FieldType::Text)],
             relations: Vec::new(),
             app: None,
+            options: Default::default(),
         })
     }
 

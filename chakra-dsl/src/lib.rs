@@ -33,6 +33,7 @@ pub mod meta;
 pub mod model_query;
 pub mod relations;
 pub mod subquery;
+pub mod table_options;
 pub mod tracked;
 pub mod typed;
 pub mod types;

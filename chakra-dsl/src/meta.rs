@@ -191,6 +191,9 @@ pub struct ModelMeta {
     /// "blog")]`, Python `__app__ = "blog"`); a table already created by a migration stays
     /// in that migration's app.
     pub app: Option<String>,
+    /// Table-level options: named (multi-column, partial) indexes, unique and check
+    /// constraints (Django's `Meta.indexes` / `Meta.constraints`).
+    pub options: crate::table_options::TableOptions,
 }
 
 impl ModelMeta {

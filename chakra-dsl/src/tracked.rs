@@ -196,6 +196,7 @@ mod tests {
             fields,
             relations: vec![],
             app: None,
+            options: Default::default(),
         }
     }
 

@@ -54,6 +54,7 @@ fn kinds_meta() -> Arc<ModelMeta> {
         ],
         relations: vec![],
         app: None,
+        options: Default::default(),
     })
 }
 

@@ -38,6 +38,7 @@ fn meta() -> Arc<ModelMeta> {
         ],
         relations: vec![],
         app: None,
+        options: Default::default(),
     })
 }
 

@@ -53,6 +53,7 @@ fn loan_model() -> ModelMeta {
         ],
         relations: vec![],
         app: Some("library".into()),
+        options: Default::default(),
     }
 }
 

@@ -25,6 +25,7 @@ mod job;
 mod links;
 mod migrate;
 mod model;
+mod model_options;
 mod pools;
 mod query;
 mod raw;

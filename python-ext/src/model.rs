@@ -257,7 +257,8 @@ pub struct ModelHandle {
 /// a new table goes to (`__app__`). A model registered under the same name before is
 /// replaced.
 #[pyfunction]
-#[pyo3(signature = (cls, name, table, fields, relations, app=None))]
+#[pyo3(signature = (cls, name, table, fields, relations, app=None, options=None))]
+#[allow(clippy::too_many_arguments)] // the Python call's arguments, one each
 pub fn register_model(
     py: Python<'_>,
     cls: Bound<'_, PyType>,
@@ -266,7 +267,9 @@ pub fn register_model(
     fields: Vec<Bound<'_, PyDict>>,
     relations: Vec<Bound<'_, PyDict>>,
     app: Option<String>,
+    options: Option<Vec<Bound<'_, PyDict>>>,
 ) -> PyResult<ModelHandle> {
+    let options = crate::model_options::table_options(&name, &options.unwrap_or_default())?;
     chakra_dsl::ident::validate(&table).map_err(err)?;
     if let Some(a) = &app {
         if a.is_empty() || !a.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
@@ -295,6 +298,7 @@ pub fn register_model(
             fields: metas,
             relations: rels,
             app,
+            options,
         }),
         cls: cls.unbind(),
         names,

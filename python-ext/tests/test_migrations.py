@@ -591,3 +591,62 @@ def test_a_callable_default_asks_for_the_value_existing_rows_get(
         cwd=tmp_path,
     ).stdout
     assert "the database matches the migrations" in checked
+
+
+TICKETS = """\
+from chakra import BigInteger, Field, Integer, Model, String
+{imports}
+
+class Ticket(Model):
+    __tablename__ = "tickets"
+    __app__ = "tickets"
+    id = Field(BigInteger(), primary_key=True, auto_increment=True)
+    owner = Field(String(40))
+    status = Field(String(20))
+    priority = Field(Integer())
+{meta}
+"""
+
+TICKETS_META = """
+    class Meta:
+        indexes = [Index(fields=["owner", "status"], name="tickets_owner_status")]
+        constraints = [
+            UniqueConstraint(fields=["owner"], name="tickets_one_open", condition=Q(status="open")),
+            CheckConstraint(check=Q(priority__range=[1, 5]), name="tickets_priority_ok"),
+        ]
+"""
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_meta_indexes_and_constraints_are_made_applied_and_rolled_back(
+    backend: str, new_db: NewDb, tmp_path: Path
+) -> None:
+    db = new_db(backend)
+    d = tmp_path / "migrations"
+    env = {"PYTHONPATH": str(tmp_path)}
+    make = ("migrate", "make", "--no-input", "--models", "tickets_models", "--dir", d)
+    models = tmp_path / "tickets_models.py"
+    models.write_text(TICKETS.format(imports="", meta=""))
+    cli(*make, cwd=tmp_path, env=env)
+    imports = "from chakra import CheckConstraint, Index, Q, UniqueConstraint"
+    models.write_text(TICKETS.format(imports=imports, meta=TICKETS_META))
+    cli(*make, cwd=tmp_path, env=env)
+    assert tomls(d) == ["tickets/0001_initial.toml", "tickets/0002_auto.toml"]
+    # The same file the Rust derive's model writes (chakra/tests/migrate_table_options.rs).
+    golden = ROOT / "tests/front_doors/table_options_0002.toml"
+    assert (d / "tickets/0002_auto.toml").read_text() == golden.read_text()
+    cli(*make, "--check", cwd=tmp_path, env=env)
+    url = ("--database-url", db.url)
+    cli("migrate", "apply", "--dir", d, *url, cwd=tmp_path)
+    check = ("migrate", "check", "--models", "tickets_models", "--dir", d, *url)
+    cli(*check, cwd=tmp_path, env=env)
+    ins = "INSERT INTO tickets (owner, status, priority) VALUES (%s, %s, %s)"
+    for row in [("ann", "open", 1), ("ann", "closed", 2), ("ann", "closed", 5), ("bob", "open", 3)]:
+        chakra.execute_sync(ins, row, url=db.url)
+    for row in [("ann", "open", 4), ("cid", "open", 9), ("cid", "new", 0)]:
+        with pytest.raises(chakra.errors.ChakraError):
+            chakra.execute_sync(ins, row, url=db.url)
+    # Rolling back the options' migration removes them: the rows they refused now go in.
+    cli("migrate", "rollback", "--steps", "1", "--dir", d, *url, cwd=tmp_path)
+    chakra.execute_sync(ins, ("ann", "open", 9), url=db.url)
+    cli("migrate", "check", "--dir", d, *url, cwd=tmp_path)

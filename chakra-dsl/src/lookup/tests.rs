@@ -36,6 +36,7 @@ fn user() -> ModelMeta {
             back_populates: Some("author".into()),
         }],
         app: None,
+        options: Default::default(),
     }
 }
 

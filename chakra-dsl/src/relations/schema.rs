@@ -79,6 +79,7 @@ pub fn resolve_schema(models: &dyn Models) -> Result<Vec<ModelMeta>> {
                 relations: Vec::new(),
                 // The join table lives with the model that declares the relation.
                 app: m.app.clone(),
+                options: Default::default(),
             });
         }
     }

@@ -64,6 +64,21 @@ pub struct DiffOptions {
     /// Compare named indexes and table constraints too. Off when the target comes from
     /// models, which do not declare them yet: those written by hand in migrations stay.
     pub named_indexes_and_constraints: bool,
+    /// Compare what models declare (named indexes, lookup-condition checks) even when
+    /// `named_indexes_and_constraints` is off: the target comes from models, which own those;
+    /// hand-written foreign keys, unique constraints and raw-SQL checks stay.
+    pub model_options: bool,
+}
+
+impl DiffOptions {
+    fn compares_index(&self) -> bool {
+        self.named_indexes_and_constraints || self.model_options
+    }
+
+    fn compares_constraint(&self, c: &super::operations::ConstraintDef) -> bool {
+        self.named_indexes_and_constraints
+            || (self.model_options && matches!(c.kind, ConstraintKind::CheckLookup { .. }))
+    }
 }
 
 /// Fills what a state read from models and one read from migrations write differently: a
@@ -247,7 +262,7 @@ pub fn diff_phased(
         .filter(|t| d.state.tables.contains_key(*t))
         .cloned()
         .collect();
-    if opts.named_indexes_and_constraints {
+    if opts.compares_index() {
         for name in &kept {
             let (old, new) = (d.state.tables[name].clone(), &to.tables[name]);
             for i in old.indexes.iter().filter(|i| !new.indexes.contains(i)) {
@@ -259,7 +274,7 @@ pub fn diff_phased(
             for c in old
                 .constraints
                 .iter()
-                .filter(|c| !new.constraints.contains(c))
+                .filter(|c| opts.compares_constraint(c) && !new.constraints.contains(c))
             {
                 d.push(Operation::RemoveConstraint {
                     table: name.clone(),
@@ -312,7 +327,7 @@ pub fn diff_phased(
         }
     }
     delete_tables(&mut d, &to)?;
-    if opts.named_indexes_and_constraints {
+    if opts.compares_index() {
         for name in &kept {
             let new = &to.tables[name];
             for i in &new.indexes {
@@ -323,7 +338,11 @@ pub fn diff_phased(
                     })?;
                 }
             }
-            for c in &new.constraints {
+            for c in new
+                .constraints
+                .iter()
+                .filter(|c| opts.compares_constraint(c))
+            {
                 if !d.state.tables[name].constraints.contains(c) {
                     d.push(Operation::AddConstraint {
                         table: name.clone(),
@@ -394,6 +413,12 @@ fn create_tables(d: &mut Diff, to: &State, opts: DiffOptions) -> MResult<Vec<Ope
         }
         let (indexes, constraints) = if opts.named_indexes_and_constraints {
             (t.indexes, constraints)
+        } else if opts.model_options {
+            let owned = constraints
+                .into_iter()
+                .filter(|c| opts.compares_constraint(c))
+                .collect();
+            (t.indexes, owned)
         } else {
             (Vec::new(), Vec::new())
         };

@@ -29,6 +29,7 @@ fn model(table: &str, fields: Vec<FieldMeta>) -> ModelMeta {
         fields,
         relations: vec![],
         app: None,
+        options: Default::default(),
     }
 }
 
@@ -170,6 +171,7 @@ fn hand_written_indexes_stay_unless_compared() {
             name: "users_name_i".into(),
             columns: vec!["name".into()],
             unique: false,
+            condition: None,
         },
     })
     .unwrap();
@@ -181,6 +183,7 @@ fn hand_written_indexes_stay_unless_compared() {
     );
     let all = DiffOptions {
         named_indexes_and_constraints: true,
+        ..DiffOptions::default()
     };
     assert_eq!(
         kinds(&diff(&from, &to, &Renames::default(), all).unwrap()),

@@ -89,7 +89,7 @@ pub fn forward(op: &Operation, before: &State, d: Dialect) -> MResult<Plan> {
                 column_def(t, field, d, single_pk, &after)?
             ));
             if let Some(i) = field_index(t, field) {
-                s.push(create_index_sql(name, &i)?);
+                s.push(create_index_sql(name, &i, t, d)?);
             }
         }
         Operation::RemoveField { table: name, .. }
@@ -161,12 +161,23 @@ pub fn forward(op: &Operation, before: &State, d: Dialect) -> MResult<Plan> {
                 rename_field_objects(s, d, t, new, (name, &old.column), (name, &new.column))?;
             }
         }
-        Operation::AddIndex { table, index } => s.push(create_index_sql(table, index)?),
+        Operation::AddIndex { table: name, index } => {
+            let t = table(&after, op, name)?;
+            s.push(create_index_sql(name, index, t, d)?)
+        }
         Operation::RemoveIndex { name, .. } => s.push(format!("DROP INDEX {}", q(name)?)),
         Operation::AddConstraint { table, constraint } => s.push(format!(
             "ALTER TABLE {} ADD {}",
             q(table)?,
-            constraint_sql(constraint)?
+            constraint_sql(
+                constraint,
+                Some((
+                    after
+                        .table(table)
+                        .ok_or_else(|| op_err(op, "no such table"))?,
+                    d
+                ))
+            )?
         )),
         Operation::RemoveConstraint { table, name } => s.push(format!(
             "ALTER TABLE {} DROP CONSTRAINT {}",
@@ -204,7 +215,7 @@ fn rename_field_objects(
             )),
             Dialect::Sqlite => {
                 s.push(format!("DROP INDEX {}", q(&old_name)?));
-                s.push(create_index_sql(&t.table, &i)?);
+                s.push(create_index_sql(&t.table, &i, t, d)?);
             }
         }
     }
@@ -305,7 +316,7 @@ fn alter_field_postgres(
         ));
     }
     if let (Some(i), false) = (&new_idx, old_idx == new_idx) {
-        s.push(create_index_sql(&t.table, i)?);
+        s.push(create_index_sql(&t.table, i, t, d)?);
     }
     if let Some(r) = new
         .references

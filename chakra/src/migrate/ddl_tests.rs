@@ -168,3 +168,53 @@ fn identifiers_are_validated() {
     let bad = op("type = \"AddIndex\"\ntable = \"users\"\nname = \"x\\\"; DROP TABLE users; --\"\ncolumns = [\"age\"]\n");
     assert!(forward(&bad, &state(), Dialect::Postgres).is_err());
 }
+
+#[test]
+fn lookup_conditions_compile_per_dialect_with_literals() {
+    let before = state();
+    let add = op(r#"type = "AddIndex"
+table = "users"
+name = "users_name_adult"
+columns = ["username", "age"]
+unique = true
+condition = { age__gte = 18, username__startswith = "o'k" }"#);
+    let pg = forward(&add, &before, Dialect::Postgres).unwrap();
+    assert_eq!(
+        pg.statements,
+        ["CREATE UNIQUE INDEX \"users_name_adult\" ON \"users\" (\"username\", \"age\") WHERE ((\"age\" >= 18) AND (\"username\" LIKE 'o''k%' ESCAPE '\\'))"]
+    );
+    let lite = forward(&add, &before, Dialect::Sqlite).unwrap();
+    assert!(
+        lite.statements[0].starts_with(
+            "CREATE UNIQUE INDEX \"users_name_adult\" ON \"users\" (\"username\", \"age\") WHERE ("
+        ),
+        "{:?}",
+        lite.statements
+    );
+    let check = op(r#"type = "AddConstraint"
+table = "users"
+name = "users_age_ok"
+kind = "check"
+condition = { or = [{ age__isnull = true }, { age__range = [0, 150] }] }"#);
+    let pg = forward(&check, &before, Dialect::Postgres).unwrap();
+    assert_eq!(
+        pg.statements,
+        ["ALTER TABLE \"users\" ADD CONSTRAINT \"users_age_ok\" CHECK ((\"age\" IS NULL) OR (\"age\" BETWEEN 0 AND 150))"]
+    );
+    // SQLite adds a CHECK by rebuilding the table; the new table carries it.
+    let lite = forward(&check, &before, Dialect::Sqlite).unwrap();
+    assert!(lite
+        .statements
+        .iter()
+        .any(|s| s.contains("CONSTRAINT \"users_age_ok\" CHECK (")));
+    // A lookup on a field the table does not have is refused, naming the table.
+    let bad = op(r#"type = "AddIndex"
+table = "users"
+name = "users_bad"
+columns = ["age"]
+condition = { nope = 1 }"#);
+    let e = forward(&bad, &before, Dialect::Postgres)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("users") && e.contains("nope"), "{e}");
+}

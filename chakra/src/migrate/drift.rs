@@ -126,7 +126,7 @@ fn declared(t: &super::state::TableState, d: Dialect) -> DbTable {
             ConstraintKind::Unique { columns } => {
                 uniques.insert(columns.join(","));
             }
-            ConstraintKind::Check { .. } => checks += 1,
+            ConstraintKind::Check { .. } | ConstraintKind::CheckLookup { .. } => checks += 1,
             ConstraintKind::ForeignKey {
                 columns,
                 table,

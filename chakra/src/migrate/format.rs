@@ -334,15 +334,19 @@ fn parse_field(f: &Obj<'_, '_, '_>) -> MResult<FieldMeta> {
 
 fn parse_index(t: &Obj<'_, '_, '_>, in_op: bool) -> MResult<IndexDef> {
     let keys: &[&str] = if in_op {
-        &["type", "table", "name", "columns", "unique"]
+        &["type", "table", "name", "columns", "unique", "condition"]
     } else {
-        &["name", "columns", "unique"]
+        &["name", "columns", "unique", "condition"]
     };
     t.only(keys)?;
     Ok(IndexDef {
         name: t.req_str("name")?,
         columns: t.req_columns("columns")?,
         unique: t.bool("unique")?.unwrap_or(false),
+        condition: match t.get("condition") {
+            Some(v) => Some(super::conditions::from_toml(t.ctx, v, "condition")?),
+            None => None,
+        },
     })
 }
 
@@ -355,10 +359,18 @@ fn parse_constraint(t: &Obj<'_, '_, '_>, in_op: bool) -> MResult<ConstraintDef> 
             "kind",
             "columns",
             "check",
+            "condition",
             "references",
         ]
     } else {
-        &["name", "kind", "columns", "check", "references"]
+        &[
+            "name",
+            "kind",
+            "columns",
+            "check",
+            "condition",
+            "references",
+        ]
     };
     t.only(keys)?;
     let name = t.req_str("name")?;
@@ -367,6 +379,12 @@ fn parse_constraint(t: &Obj<'_, '_, '_>, in_op: bool) -> MResult<ConstraintDef> 
         "unique" => ConstraintKind::Unique {
             columns: t.req_columns("columns")?,
         },
+        "check" if t.get("condition").is_some() && t.get("check").is_none() => {
+            let v = t.get("condition").expect("checked");
+            ConstraintKind::CheckLookup {
+                condition: super::conditions::from_toml(t.ctx, v, "condition")?,
+            }
+        }
         "check" => {
             let check = t.req_str("check")?;
             if let Err(why) = super::check_sql::check_expression(&check) {

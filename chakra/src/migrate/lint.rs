@@ -165,7 +165,9 @@ pub fn check(op: &Operation, before: &State) -> Vec<(&'static str, String)> {
             }
             if matches!(
                 constraint.kind,
-                ConstraintKind::Unique { .. } | ConstraintKind::Check { .. }
+                ConstraintKind::Unique { .. }
+                    | ConstraintKind::Check { .. }
+                    | ConstraintKind::CheckLookup { .. }
             ) {
                 out.push((
                     "MF103",

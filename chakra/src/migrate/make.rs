@@ -47,7 +47,15 @@ pub fn needs_backfill(
 ) -> MResult<Vec<(String, chakra_dsl::FieldMeta)>> {
     let graph = Graph::new(migrations.to_vec())?;
     let from = State::replay(graph.ordered.iter().map(|m| &m.migration))?;
-    let (first, deferred) = diff_phased(&from, models, &opts.renames, DiffOptions::default())?;
+    let (first, deferred) = diff_phased(
+        &from,
+        models,
+        &opts.renames,
+        DiffOptions {
+            model_options: true,
+            ..DiffOptions::default()
+        },
+    )?;
     Ok(first
         .iter()
         .chain(&deferred)
@@ -279,7 +287,15 @@ pub fn make(
 ) -> MResult<Vec<NewMigration>> {
     let graph = Graph::new(migrations.to_vec())?;
     let from = State::replay(graph.ordered.iter().map(|m| &m.migration))?;
-    let (first, deferred) = diff_phased(&from, models, &opts.renames, DiffOptions::default())?;
+    let (first, deferred) = diff_phased(
+        &from,
+        models,
+        &opts.renames,
+        DiffOptions {
+            model_options: true,
+            ..DiffOptions::default()
+        },
+    )?;
     if first.is_empty() && deferred.is_empty() {
         return Ok(Vec::new());
     }

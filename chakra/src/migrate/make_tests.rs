@@ -25,6 +25,7 @@ fn user_model(extra: Vec<FieldMeta>) -> State {
         fields,
         relations: vec![],
         app: None,
+        options: Default::default(),
     }])
     .unwrap()
 }
@@ -170,6 +171,7 @@ fn a_cross_app_foreign_key_cycle_becomes_a_later_add_field() {
         fields: vec![pk(), fk("other_id", other)],
         relations: vec![],
         app: None,
+        options: Default::default(),
     };
     let models = State::from_models(&[model("ta", "tb"), model("tb", "ta")]).unwrap();
     // Both tables go to app a here; put tb in app b by creating it there first.
@@ -229,6 +231,7 @@ fn a_new_table_goes_to_the_app_its_model_declares() {
         fields: vec![id],
         relations: vec![],
         app: Some("blog".into()),
+        options: Default::default(),
     }];
     models.extend(
         user_model(vec![])

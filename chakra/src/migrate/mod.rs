@@ -29,6 +29,7 @@ pub mod apply;
 pub mod autodetect;
 pub mod check_sql;
 pub mod checksum;
+pub mod conditions;
 pub mod data_checks;
 pub mod ddl;
 pub mod drift;

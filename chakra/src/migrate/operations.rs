@@ -5,6 +5,7 @@
 //! registry holds, so the state replay and the autodetector compare like with like.
 
 use crate::Dialect;
+use chakra_dsl::table_options::Cond;
 use chakra_dsl::FieldMeta;
 use chakra_dsl::OnDelete;
 
@@ -55,6 +56,9 @@ pub struct IndexDef {
     pub columns: Vec<String>,
     /// A UNIQUE index.
     pub unique: bool,
+    /// A partial index: only rows where this lookup condition holds (over the table's
+    /// fields, compiled per dialect).
+    pub condition: Option<Cond>,
 }
 
 /// What a table constraint enforces.
@@ -69,6 +73,12 @@ pub enum ConstraintKind {
     Check {
         /// The SQL expression.
         check: String,
+    },
+    /// `CHECK (condition)` with the condition in the lookup language (`{ age__gte = 18 }`),
+    /// compiled per dialect: what models declare (`CheckConstraint`).
+    CheckLookup {
+        /// The condition every row must satisfy.
+        condition: Cond,
     },
     /// `FOREIGN KEY (columns…) REFERENCES table (columns…) ON DELETE …`.
     ForeignKey {

@@ -68,7 +68,7 @@ pub fn rebuild_table_using(
         q(&new.table)?
     ));
     for i in all_indexes(new) {
-        s.push(create_index_sql(&new.table, &i)?);
+        s.push(create_index_sql(&new.table, &i, new, d)?);
     }
     Ok(Plan {
         statements: s,

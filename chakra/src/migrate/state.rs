@@ -42,6 +42,7 @@ impl TableState {
             fields: self.fields.clone(),
             relations: Vec::new(),
             app: None,
+            options: Default::default(),
         }
     }
 
@@ -54,8 +55,88 @@ impl TableState {
                     has(columns)
                 }
                 ConstraintKind::Check { check } => check.contains(column),
+                ConstraintKind::CheckLookup { condition } => self
+                    .column_of_fields(&condition.fields())
+                    .iter()
+                    .any(|c| c == column),
+            })
+            || self.indexes.iter().any(|i| {
+                i.condition.as_ref().is_some_and(|c| {
+                    self.column_of_fields(&c.fields())
+                        .iter()
+                        .any(|x| x == column)
+                })
             })
     }
+
+    /// The columns of the named fields (unknown names are left out).
+    pub fn column_of_fields(&self, fields: &[String]) -> Vec<String> {
+        fields
+            .iter()
+            .filter_map(|f| self.field(f).map(|f| f.column.clone()))
+            .collect()
+    }
+}
+
+/// A model's table-level options as named indexes and constraints (field names become
+/// columns; a condition keeps field names, as lookups do).
+fn table_options(m: &ModelMeta) -> MResult<(Vec<IndexDef>, Vec<ConstraintDef>)> {
+    let column = |what: &str, f: &str| {
+        m.field(f).map(|f| f.column.clone()).ok_or_else(|| {
+            MigrationError::new(format!(
+                "model {}: {what} names the field {f:?}, which it does not have (fields: {})",
+                m.name,
+                m.fields
+                    .iter()
+                    .map(|f| f.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
+    };
+    // A condition must read the model's own fields with lookups they take: refused here,
+    // when `make` reads the models, not later when the DDL is built.
+    let conditions = m
+        .options
+        .indexes
+        .iter()
+        .filter_map(|i| i.condition.as_ref().map(|c| (&i.name, c)))
+        .chain(m.options.checks.iter().map(|c| (&c.name, &c.check)));
+    for (name, c) in conditions {
+        c.to_qnode(m)
+            .map_err(|e| MigrationError::new(format!("model {}: option {name:?}: {e}", m.name)))?;
+    }
+    let mut indexes = Vec::new();
+    for i in &m.options.indexes {
+        if i.fields.is_empty() {
+            return Err(MigrationError::new(format!(
+                "model {}: index {:?} lists no fields",
+                m.name, i.name
+            )));
+        }
+        indexes.push(IndexDef {
+            name: i.name.clone(),
+            columns: i
+                .fields
+                .iter()
+                .map(|f| column(&format!("index {:?}", i.name), f))
+                .collect::<MResult<_>>()?,
+            unique: i.unique,
+            condition: i.condition.as_ref().map(|c| c.normalized()),
+        });
+    }
+    let constraints = m
+        .options
+        .checks
+        .iter()
+        .map(|c| ConstraintDef {
+            name: c.name.clone(),
+            kind: ConstraintKind::CheckLookup {
+                condition: c.check.normalized(),
+            },
+        })
+        .collect();
+    Ok((indexes, constraints))
 }
 
 /// The whole schema: tables by name.
@@ -102,12 +183,13 @@ impl State {
                     f
                 })
                 .collect();
+            let (indexes, constraints) = table_options(m)?;
             let op = Operation::CreateModel {
                 name: m.name.clone(),
                 table: m.table.clone(),
                 fields,
-                indexes: Vec::new(),
-                constraints: Vec::new(),
+                indexes,
+                constraints,
             };
             state.apply(&op)?;
         }
@@ -291,7 +373,7 @@ impl State {
                 t.constraints.retain(|c| match &c.kind {
                     ConstraintKind::Unique { columns }
                     | ConstraintKind::ForeignKey { columns, .. } => !mentions(columns),
-                    ConstraintKind::Check { .. } => true,
+                    ConstraintKind::Check { .. } | ConstraintKind::CheckLookup { .. } => true,
                 });
             }
             Operation::AlterField { table, field, .. } => {

@@ -143,6 +143,7 @@ fn from_models_matches_the_replayed_state() {
             fields: vec![id, name],
             relations: vec![],
             app: None,
+            options: Default::default(),
         },
         ModelMeta {
             name: "Post".into(),
@@ -150,6 +151,7 @@ fn from_models_matches_the_replayed_state() {
             fields: vec![pid, author],
             relations: vec![],
             app: None,
+            options: Default::default(),
         },
     ];
     assert_eq!(State::from_models(&models).unwrap(), replayed);
@@ -178,4 +180,49 @@ new_name = "full_name"
             check: "length(full_name) > 0 AND names_x IS NULL OR full_name <> ''".into()
         }
     );
+}
+
+#[test]
+fn model_options_are_checked_when_read() {
+    use chakra_dsl::table_options::{CheckOption, Cond, CondValue, IndexOption};
+    let mut f = FieldMeta::new("age", chakra_dsl::FieldType::Integer);
+    f.nullable = false;
+    let mut id = FieldMeta::new("id", chakra_dsl::FieldType::BigInteger);
+    id.primary_key = true;
+    let mut m = ModelMeta {
+        name: "Person".into(),
+        table: "people".into(),
+        fields: vec![id, f],
+        relations: vec![],
+        app: None,
+        options: Default::default(),
+    };
+    m.options.checks.push(CheckOption {
+        name: "people_age_ok".into(),
+        check: Cond::Lookup {
+            key: "agee__gte".into(),
+            value: CondValue::Int(0),
+        },
+    });
+    let e = State::from_models(std::slice::from_ref(&m))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("Person") && e.contains("people_age_ok") && e.contains("agee"),
+        "{e}"
+    );
+    m.options.checks.clear();
+    m.options.indexes.push(IndexOption {
+        name: "people_x".into(),
+        fields: vec!["height".into()],
+        unique: false,
+        condition: None,
+    });
+    let e = State::from_models(std::slice::from_ref(&m))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("people_x") && e.contains("height"), "{e}");
+    m.options.indexes[0].fields = vec!["age".into()];
+    let s = State::from_models(&[m]).unwrap();
+    assert_eq!(s.table("people").unwrap().indexes[0].columns, ["age"]);
 }

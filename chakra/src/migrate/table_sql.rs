@@ -6,6 +6,7 @@ use super::error::{MResult, MigrationError};
 use super::operations::{ConstraintDef, ConstraintKind, IndexDef};
 use super::state::{State, TableState};
 use crate::Dialect;
+use chakra_dsl::table_options::Cond;
 use chakra_dsl::{ident, FieldMeta, ForeignKeyRef};
 
 /// A validated, quoted identifier.
@@ -71,7 +72,7 @@ pub fn column_def(
 }
 
 /// A table constraint clause (`CONSTRAINT "name" UNIQUE (…)`).
-pub fn constraint_sql(c: &ConstraintDef) -> MResult<String> {
+pub fn constraint_sql(c: &ConstraintDef, ctx: Option<(&TableState, Dialect)>) -> MResult<String> {
     let body = match &c.kind {
         ConstraintKind::Unique { columns } => format!("UNIQUE ({})", q_list(columns)?),
         ConstraintKind::Check { check } => {
@@ -83,6 +84,12 @@ pub fn constraint_sql(c: &ConstraintDef) -> MResult<String> {
                 ))
             })?;
             format!("CHECK ({check})")
+        }
+        ConstraintKind::CheckLookup { condition } => {
+            let (t, d) = ctx.ok_or_else(|| {
+                MigrationError::new(format!("check {:?} needs its table to compile", c.name))
+            })?;
+            format!("CHECK ({})", condition_sql(t, condition, d)?)
         }
         ConstraintKind::ForeignKey {
             columns,
@@ -114,20 +121,38 @@ pub fn create_table_sql(t: &TableState, name: &str, d: Dialect, state: &State) -
         parts.push(format!("PRIMARY KEY ({})", q_list(&cols)?));
     }
     for c in &t.constraints {
-        parts.push(constraint_sql(c)?);
+        parts.push(constraint_sql(c, Some((t, d)))?);
     }
     Ok(format!("CREATE TABLE {} ({})", q(name)?, parts.join(", ")))
 }
 
 /// `CREATE [UNIQUE] INDEX`.
-pub fn create_index_sql(table: &str, i: &IndexDef) -> MResult<String> {
+pub fn create_index_sql(table: &str, i: &IndexDef, t: &TableState, d: Dialect) -> MResult<String> {
+    let condition = match &i.condition {
+        Some(c) => format!(" WHERE ({})", condition_sql(t, c, d)?),
+        None => String::new(),
+    };
     Ok(format!(
-        "CREATE {}INDEX {} ON {} ({})",
+        "CREATE {}INDEX {} ON {} ({}){condition}",
         if i.unique { "UNIQUE " } else { "" },
         q(&i.name)?,
         q(table)?,
         q_list(&i.columns)?
     ))
+}
+
+/// A lookup condition over a table's fields as SQL for DDL (unqualified columns, literal
+/// values), compiled by the query compiler for `d`.
+pub fn condition_sql(t: &TableState, c: &Cond, d: Dialect) -> MResult<String> {
+    let meta = t.to_model_meta();
+    let named = |e: chakra_dsl::Error| {
+        MigrationError::new(format!("table {}: condition {c:?}: {e}", t.table))
+    };
+    let node = c.to_qnode(&meta).map_err(named)?;
+    let mut w = crate::sql::writer::SqlWriter::ddl(d);
+    crate::sql::expression::expr(&mut w, &node.lower()).map_err(named)?;
+    w.ddl_text()
+        .map_err(|why| MigrationError::new(format!("table {}: condition {c:?}: {why}", t.table)))
 }
 
 /// The index a field implies: fields with `index = true` and foreign-key columns get one,
@@ -140,6 +165,7 @@ pub fn field_index(t: &TableState, f: &FieldMeta) -> Option<IndexDef> {
         name: field_index_name(&t.table, &f.column),
         columns: vec![f.column.clone()],
         unique: false,
+        condition: None,
     })
 }
 
@@ -160,7 +186,7 @@ pub fn create_table_with_indexes(
 ) -> MResult<Vec<String>> {
     let mut out = vec![create_table_sql(t, &t.table, d, state)?];
     for i in all_indexes(t) {
-        out.push(create_index_sql(&t.table, &i)?);
+        out.push(create_index_sql(&t.table, &i, t, d)?);
     }
     Ok(out)
 }

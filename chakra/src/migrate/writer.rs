@@ -190,6 +190,9 @@ fn write_index(w: &mut String, i: &IndexDef) {
     if i.unique {
         kv(w, "unique", "true");
     }
+    if let Some(c) = &i.condition {
+        kv(w, "condition", &super::conditions::to_toml(c));
+    }
 }
 
 fn write_constraint(w: &mut String, c: &ConstraintDef) {
@@ -202,6 +205,10 @@ fn write_constraint(w: &mut String, c: &ConstraintDef) {
         ConstraintKind::Check { check } => {
             kv(w, "kind", "\"check\"");
             kv(w, "check", &quote(check));
+        }
+        ConstraintKind::CheckLookup { condition } => {
+            kv(w, "kind", "\"check\"");
+            kv(w, "condition", &super::conditions::to_toml(condition));
         }
         ConstraintKind::ForeignKey {
             columns,

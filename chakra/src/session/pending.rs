@@ -326,6 +326,7 @@ mod tests {
             fields,
             relations: Vec::new(),
             app: None,
+            options: Default::default(),
         })))
     }
 

@@ -35,7 +35,7 @@ pub fn like_pattern(kind: LikeKind, text: &str) -> String {
 }
 
 fn column(w: &mut SqlWriter, c: &ColumnRef) -> Result<()> {
-    if let Some(t) = &c.table {
+    if let (Some(t), false) = (&c.table, w.is_ddl()) {
         w.ident(t)?;
         w.sql(".");
     }

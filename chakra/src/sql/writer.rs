@@ -13,6 +13,8 @@ pub struct SqlWriter {
     binds: Vec<Value>,
     cacheable: bool,
     depth: usize,
+    ddl: bool,
+    refused: Option<String>,
 }
 
 impl SqlWriter {
@@ -25,6 +27,30 @@ impl SqlWriter {
             binds: Vec::new(),
             cacheable: true,
             depth: 0,
+            ddl: false,
+            refused: None,
+        }
+    }
+
+    /// A writer for an expression inside DDL (an index's `WHERE`, a `CHECK`): columns are
+    /// written unqualified and values as escaped literals, since DDL takes no parameters.
+    pub fn ddl(dialect: Dialect) -> Self {
+        SqlWriter {
+            ddl: true,
+            ..SqlWriter::new(dialect)
+        }
+    }
+
+    /// True for a [`SqlWriter::ddl`] writer.
+    pub fn is_ddl(&self) -> bool {
+        self.ddl
+    }
+
+    /// The DDL text written so far, or why a value could not be written as a literal.
+    pub fn ddl_text(self) -> std::result::Result<String, String> {
+        match self.refused {
+            Some(why) => Err(why),
+            None => Ok(self.current),
         }
     }
 
@@ -45,6 +71,13 @@ impl SqlWriter {
     /// Appends a bind parameter carrying `v`, converted to the backend's storage form.
     pub fn bind(&mut self, v: Value) {
         let v = super::cache::storage_form(self.dialect, v);
+        if self.ddl {
+            match literal(self.dialect, &v) {
+                Ok(text) => self.current.push_str(&text),
+                Err(why) => self.refused = Some(why),
+            }
+            return;
+        }
         self.parts.push(std::mem::take(&mut self.current));
         self.binds.push(v);
     }
@@ -80,4 +113,30 @@ impl SqlWriter {
             output: output.into(),
         }
     }
+}
+
+fn quoted(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// A value as an SQL literal for DDL (no parameters there): numbers as digits, text quoted
+/// with quotes doubled.
+fn literal(d: Dialect, v: &Value) -> std::result::Result<String, String> {
+    Ok(match v {
+        Value::Null(_) => "NULL".into(),
+        Value::Bool(b) => match (d, b) {
+            (Dialect::Postgres, true) => "TRUE".into(),
+            (Dialect::Postgres, false) => "FALSE".into(),
+            (Dialect::Sqlite, b) => (*b as i32).to_string(),
+        },
+        Value::I32(i) => i.to_string(),
+        Value::I64(i) => i.to_string(),
+        Value::F64(f) if f.is_finite() => format!("{f:?}"),
+        Value::Decimal(x) => x.to_string(),
+        Value::Text(s) if !s.contains('\0') => quoted(s),
+        Value::Date(x) => quoted(&x.to_string()),
+        Value::DateTime(x) => quoted(&x.to_rfc3339()),
+        Value::Uuid(x) => quoted(&x.to_string()),
+        other => return Err(format!("{other:?} cannot be written into DDL as a literal")),
+    })
 }

@@ -28,6 +28,7 @@ pub fn users_meta() -> Arc<ModelMeta> {
         fields: vec![id, username, age, active],
         relations: vec![],
         app: None,
+        options: Default::default(),
     })
 }
 
@@ -44,6 +45,7 @@ pub fn posts_meta() -> Arc<ModelMeta> {
         fields: vec![id, author, title],
         relations: vec![],
         app: None,
+        options: Default::default(),
     })
 }
 

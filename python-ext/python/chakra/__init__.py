@@ -57,6 +57,7 @@ from .fields import (
     OneToOne,
 )
 from .models import Model, registry
+from .options import CheckConstraint, Index, UniqueConstraint
 from .query import Manager, Prefetch, QuerySet
 from .raw import execute, execute_sync, fetch, fetch_sync
 from .related import RelatedManager
@@ -106,6 +107,7 @@ __all__ = [
     "Bytes",
     "Case",
     "Cast",
+    "CheckConstraint",
     "Coalesce",
     "Count",
     "Date",
@@ -117,6 +119,7 @@ __all__ = [
     "FieldType",
     "Float",
     "ForeignKey",
+    "Index",
     "Integer",
     "Length",
     "Lower",
@@ -140,6 +143,7 @@ __all__ = [
     "Sum",
     "SyncSession",
     "Text",
+    "UniqueConstraint",
     "Upper",
     "Value",
     "When",

@@ -182,8 +182,10 @@ def register_model(
     fields: list[dict[str, Any]],
     relations: list[dict[str, Any]],
     app: str | None = None,
+    options: list[dict[str, Any]] | None = None,
 ) -> ModelHandle:
-    """Registers a model's metadata with the core (``app``: the model's ``__app__``)."""
+    """Registers a model's metadata with the core (``app``: the model's ``__app__``;
+    ``options``: its ``Meta`` indexes and constraints)."""
 
 def tracked_updates_job(
     target: _Target, items: list[tuple[ModelHandle, Any, list[str], dict[str, Any]]]

@@ -70,6 +70,11 @@ class ModelBase(type):
         app = getattr(cls, "__app__", None)
         if app is not None and not isinstance(app, str):
             raise TypeError(f"{name}.__app__ must be a string (an app name), got {app!r}")
+        # ``class Meta``: ``indexes`` and ``constraints`` (inherited from a base's Meta).
+        meta = getattr(cls, "Meta", None)
+        options = [
+            o.spec(name) for o in [*getattr(meta, "indexes", ()), *getattr(meta, "constraints", ())]
+        ]
         handle = _chakra.register_model(
             cls,
             name,
@@ -77,6 +82,7 @@ class ModelBase(type):
             [f.spec() for f in fields.values()],
             [r.spec() for r in relations.values()],
             app,
+            options,
         )
         model: Any = cls
         model.__chakra__ = handle

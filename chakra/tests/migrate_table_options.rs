@@ -1,0 +1,171 @@
+//! Table-level options declared on a model (issue 26): a multi-column index, a unique
+//! constraint with a condition (a partial unique index) and a check, written as lookup
+//! conditions. `make` writes them (the file is `tests/front_doors/table_options_0002.toml`,
+//! which the Python test compares its own output with), `apply` creates them (catalog and
+//! behaviour), `check` and `make --check` agree, and a rollback removes them; both backends.
+
+mod common;
+
+use chakra::dsl::{ModelMeta, Value, ValueType};
+use chakra::migrate::{Migrator, RollbackTarget};
+use chakra::prelude::*;
+use chakra::Dialect;
+use common::{TestDb, BOTH};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Model)]
+#[chakra(table = "tickets", app = "tickets")]
+#[chakra(index(name = "tickets_owner_status", fields = "owner, status"))]
+#[chakra(unique(
+    name = "tickets_one_open",
+    fields = "owner",
+    condition = r#"{ status = "open" }"#
+))]
+#[chakra(check(
+    name = "tickets_priority_ok",
+    condition = "{ priority__range = [1, 5] }"
+))]
+pub struct Ticket {
+    #[chakra(primary_key, auto_increment)]
+    pub id: i64,
+    #[chakra(max_length = 40)]
+    pub owner: String,
+    #[chakra(max_length = 20)]
+    pub status: String,
+    pub priority: i32,
+}
+
+const GOLDEN: &str = "tests/front_doors/table_options_0002.toml";
+
+fn with_options(on: bool) -> ModelMeta {
+    let mut m = (**<Ticket as chakra::model::Model>::meta()).clone();
+    if !on {
+        m.options = Default::default();
+    }
+    m
+}
+
+fn dir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "chakra_table_options_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+async fn make(dir: &Path, options: bool, extra: &[&str]) -> u8 {
+    let d = dir.display().to_string();
+    let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let mut args = vec!["chakra", "migrate", "make", "--no-input", "--dir", &d];
+        args.extend(extra.iter().map(String::as_str));
+        chakra::cli::exit_status(args, vec![with_options(options)])
+    })
+    .await
+    .unwrap()
+}
+
+async fn count(pool: &chakra::Pool, d: Dialect, sql: &str) -> i64 {
+    let q = chakra::migrate::history::raw(d, &[sql], Vec::<Value>::new(), vec![ValueType::I64]);
+    pool.fetch_compiled(&q).await.unwrap()[0][0]
+        .as_i64()
+        .unwrap()
+}
+
+async fn our_objects(pool: &chakra::Pool, d: Dialect) -> i64 {
+    let sql = match d {
+        Dialect::Postgres => {
+            "SELECT (SELECT count(*) FROM pg_indexes WHERE indexname IN \
+             ('tickets_owner_status', 'tickets_one_open')) + (SELECT count(*) FROM \
+             pg_constraint WHERE conname = 'tickets_priority_ok')"
+        }
+        Dialect::Sqlite => {
+            "SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN \
+             ('tickets_owner_status', 'tickets_one_open')) + (SELECT count(*) FROM \
+             sqlite_master WHERE name = 'tickets' AND sql LIKE '%tickets_priority_ok%')"
+        }
+    };
+    count(pool, d, sql).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn declared_options_are_made_applied_checked_and_rolled_back() {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(GOLDEN);
+    for d in BOTH {
+        let db = TestDb::new(d).await;
+        let pool = db.pool().await;
+        let dir = dir();
+        assert_eq!(make(&dir, false, &[]).await, 0);
+        assert_eq!(make(&dir, true, &[]).await, 0);
+        let files: Vec<PathBuf> = {
+            let mut v: Vec<PathBuf> = std::fs::read_dir(dir.join("tickets"))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(files.len(), 2, "{files:?}");
+        let second = std::fs::read_to_string(&files[1]).unwrap();
+        assert!(files[1].ends_with("0002_auto.toml"), "{files:?}");
+        if std::env::var_os("CHAKRA_BLESS").is_some() {
+            std::fs::write(&golden, &second).unwrap();
+        }
+        assert_eq!(
+            second,
+            std::fs::read_to_string(&golden).unwrap(),
+            "{GOLDEN} is out of date (CHAKRA_BLESS=1 rewrites it)"
+        );
+        assert!(
+            second.contains("condition = { status = \"open\" }"),
+            "{second}"
+        );
+        assert!(
+            second.contains("condition = { priority__range = [1, 5] }"),
+            "{second}"
+        );
+        // Nothing more to make.
+        assert_eq!(make(&dir, true, &["--check"]).await, 0, "{d:?}");
+
+        let m = Migrator::from_dir(pool.clone(), &dir).unwrap();
+        assert_eq!(m.apply(None).await.unwrap().len(), 2, "{d:?}");
+        assert_eq!(our_objects(&pool, d).await, 3, "{d:?}");
+        assert!(m.check_database().await.unwrap().is_empty(), "{d:?}");
+        // Behaviour: one open ticket per owner, any number of closed ones; priority 1..=5.
+        for ok in [
+            "INSERT INTO tickets (owner, status, priority) VALUES ('ann', 'open', 1)",
+            "INSERT INTO tickets (owner, status, priority) VALUES ('ann', 'closed', 2)",
+            "INSERT INTO tickets (owner, status, priority) VALUES ('ann', 'closed', 5)",
+            "INSERT INTO tickets (owner, status, priority) VALUES ('bob', 'open', 3)",
+        ] {
+            pool.batch_execute(ok).await.unwrap();
+        }
+        for bad in [
+            "INSERT INTO tickets (owner, status, priority) VALUES ('ann', 'open', 4)",
+            "INSERT INTO tickets (owner, status, priority) VALUES ('cid', 'open', 9)",
+            "INSERT INTO tickets (owner, status, priority) VALUES ('cid', 'new', 0)",
+        ] {
+            assert!(pool.batch_execute(bad).await.is_err(), "{d:?}: {bad}");
+        }
+        assert_eq!(count(&pool, d, "SELECT count(*) FROM tickets").await, 4);
+
+        // Rollback of the options' migration removes them, rows stay.
+        m.rollback(&RollbackTarget::Steps(1)).await.unwrap();
+        assert_eq!(our_objects(&pool, d).await, 0, "{d:?}");
+        pool.batch_execute(
+            "INSERT INTO tickets (owner, status, priority) VALUES ('ann', 'open', 9)",
+        )
+        .await
+        .unwrap();
+        assert_eq!(count(&pool, d, "SELECT count(*) FROM tickets").await, 5);
+        assert!(m.check_database().await.unwrap().is_empty(), "{d:?}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

@@ -1,0 +1,92 @@
+"""Table-level options declared in a model's ``class Meta`` (Django's spelling):
+``indexes = [Index(...)]`` and ``constraints = [UniqueConstraint(...), CheckConstraint(...)]``.
+
+Conditions and checks are ``Q`` objects in the lookup language; they are handed to the core
+as a plain tree (``("and" | "or", [...])``, ``("not", node)``, ``("lookup", key, value)``),
+which compiles them per database. No SQL here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .expressions import Q
+
+__all__ = ["CheckConstraint", "Index", "UniqueConstraint"]
+
+_Node = tuple[Any, ...]
+
+
+class Index:
+    """A named index over one or more fields; ``condition`` makes it partial."""
+
+    __slots__ = ("condition", "fields", "name")
+
+    def __init__(self, *, fields: Sequence[str], name: str, condition: Q | None = None) -> None:
+        self.fields = list(fields)
+        self.name = name
+        self.condition = condition
+
+    def spec(self, model: str) -> dict[str, Any]:
+        """What the core registers."""
+        return _index_spec(model, self.name, self.fields, False, self.condition)
+
+
+class UniqueConstraint:
+    """No two rows share these fields' values (among the rows where ``condition`` holds)."""
+
+    __slots__ = ("condition", "fields", "name")
+
+    def __init__(self, *, fields: Sequence[str], name: str, condition: Q | None = None) -> None:
+        self.fields = list(fields)
+        self.name = name
+        self.condition = condition
+
+    def spec(self, model: str) -> dict[str, Any]:
+        """What the core registers (a unique index, partial with a condition)."""
+        return _index_spec(model, self.name, self.fields, True, self.condition)
+
+
+class CheckConstraint:
+    """Every row must satisfy ``check`` (a ``Q``)."""
+
+    __slots__ = ("check", "name")
+
+    def __init__(self, *, check: Q, name: str) -> None:
+        self.check = check
+        self.name = name
+
+    def spec(self, model: str) -> dict[str, Any]:
+        """What the core registers."""
+        return {"kind": "check", "name": self.name, "check": _tree(model, self.name, self.check)}
+
+
+def _index_spec(
+    model: str, name: str, fields: list[str], unique: bool, condition: Q | None
+) -> dict[str, Any]:
+    if not isinstance(name, str) or not all(isinstance(f, str) for f in fields):
+        raise TypeError(f"{model}.Meta: an index or constraint needs name=str and fields=[str]")
+    spec: dict[str, Any] = {"kind": "index", "name": name, "fields": fields, "unique": unique}
+    if condition is not None:
+        spec["condition"] = _tree(model, name, condition)
+    return spec
+
+
+def _tree(model: str, name: str, q: Any) -> _Node:
+    """The ``Q`` as a plain tree the core reads."""
+    if not isinstance(q, Q):
+        raise TypeError(f"{model}.Meta {name!r}: a condition or check is a Q object, got {q!r}")
+    items: list[_Node] = []
+    for child in q.children:
+        if isinstance(child, Q):
+            items.append(_tree(model, name, child))
+        elif isinstance(child, tuple):
+            key, value = child
+            items.append(("lookup", key, value))
+        else:
+            raise TypeError(
+                f"{model}.Meta {name!r}: an index or check sees one row; {child!r} is not allowed"
+            )
+    node: _Node = ("or" if q.connector == Q.OR else "and", items)
+    return ("not", node) if q.negated else node
