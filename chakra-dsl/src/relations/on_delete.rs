@@ -105,6 +105,7 @@ fn references(models: &dyn Models) -> Vec<Reference> {
                 fields: Vec::new(),
                 relations: Vec::new(),
                 app: m.app.clone(),
+                options: Default::default(),
             });
             for (column, table, (key, ty)) in [
                 (source_column, &m.table, source_pk),
