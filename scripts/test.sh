@@ -4,6 +4,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
+phase_start=$start
+# Prints how long the phase that just ended took (the CI log shows where the time goes).
+phase() {
+  local now
+  now=$(date +%s)
+  echo "   ($(( now - phase_start ))s)"
+  phase_start=$now
+  echo "== $1"
+}
+# A clean clone gains nothing from incremental compilation; it only costs time and disk.
+if [ "${CI:-}" = "true" ]; then
+  export CARGO_INCREMENTAL=0
+fi
 
 if ! command -v cargo >/dev/null 2>&1; then
   echo "FATAL: cargo not found; install Rust (https://rustup.rs)." >&2
@@ -18,21 +31,22 @@ chakra_ensure_pg
 source scripts/pgbouncer.sh
 chakra_ensure_pgbouncer
 
-echo "== cargo fmt --check"
+phase "cargo fmt --check"
 cargo fmt --all --check
-echo "== cargo clippy"
+phase "cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
-echo "== cargo doc (missing docs and broken links are errors)"
+phase "cargo doc (missing docs and broken links are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --exclude chakra-python --no-deps --quiet
-echo "== cargo test"
+phase "cargo test"
 cargo test --workspace --quiet
 
 if [ -f python-ext/scripts/test.sh ]; then
-  echo "== Python package"
+  phase "Python package"
   bash python-ext/scripts/test.sh
 fi
 
-echo "== docs site (mkdocs build --strict)"
+phase "docs site (mkdocs build --strict)"
 NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --quiet
 
+phase "done"
 echo "== all tests passed in $(( $(date +%s) - start ))s"
