@@ -78,3 +78,51 @@ def test_a_configured_postgres_url_is_used_without_a_note(tmp_path: Path) -> Non
     lines = run_in(tmp_path, f'[database]\nurl = "{PG_ADMIN}"\nmax_size = 2\n')
     assert lines == [f"ran on {PG_ADMIN}"], lines
     assert not (tmp_path / "chakra.db").exists()
+
+
+CONFIGURE_SCRIPT = """
+import chakra
+chakra.configure("sqlite://first.db")
+print("configured", chakra.current_url())
+chakra.configure()
+print("lookup", chakra.current_url())
+chakra.execute_sync("SELECT 1")
+"""
+
+
+def test_configure_without_a_url_goes_back_to_the_lookup_order(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "CHAKRA_DATABASE_URL"}
+    env["CHAKRA_DATABASE_URL"] = "sqlite://from_env.db"
+    out = subprocess.run(
+        [sys.executable, "-c", CONFIGURE_SCRIPT],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        "configured sqlite://first.db",
+        "lookup sqlite://from_env.db",
+    ], out.stdout
+    assert (tmp_path / "from_env.db").exists() and not (tmp_path / "first.db").exists()
+    (tmp_path / "chakra.toml").write_text('[databse]\nurl = "sqlite://x.db"\n')
+    env.pop("CHAKRA_DATABASE_URL")
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import chakra\ntry:\n    chakra.configure()\n"
+            "except chakra.errors.ConfigError as e:\n    print('ConfigError:', e)",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.stdout.startswith("ConfigError:") and "[databse]" in out.stdout, (
+        out.stdout,
+        out.stderr,
+    )

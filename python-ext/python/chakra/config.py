@@ -38,12 +38,20 @@ _pools: dict[str, _chakra.PoolRef] = {}
 _default: _chakra.PoolRef | None = None
 
 
-def configure(url: str) -> None:
+def configure(url: str | None = None) -> None:
     """Makes ``url`` the default database. Raises ``chakra.errors.InvalidUrl`` at once for
-    a URL that cannot be used; connecting happens on the first query."""
+    a URL that cannot be used; connecting happens on the first query.
+
+    Without ``url``, the default goes back to the lookup order (``CHAKRA_DATABASE_URL``,
+    then ``./chakra.toml``, then ``sqlite://chakra.db``), read now, so a bad setting there
+    is an error here rather than on the first query."""
     global _url, _default
-    _chakra.check_url(url)
-    _url = url
+    if url is None:
+        _chakra.check_url(_chakra.default_url())
+        _url = None
+    else:
+        _chakra.check_url(url)
+        _url = url
     _default = None
 
 
