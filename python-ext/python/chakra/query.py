@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Generator, Iterable, Iterator, Sequen
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 from . import _bridge, _chakra, config, errors
+from ._bridge import Steps
 from .expressions import Aggregate, Q
 
 if TYPE_CHECKING:
@@ -27,6 +28,9 @@ M = TypeVar("M", bound="Model")
 __all__ = ["Manager", "Prefetch", "QuerySet"]
 
 _Mode = Literal["models", "dicts", "tuples", "flat"]
+
+# Rows a ``get()`` reads to tell one from several (the core's ``MAX_GET_RESULTS``, as Django's).
+_MAX_GET_RESULTS = 21
 
 
 class Prefetch:
@@ -302,7 +306,7 @@ class QuerySet(Generic[M]):
         self, defaults: dict[str, Any] | None, kwargs: dict[str, Any]
     ) -> Generator[_chakra.Job, Any, tuple[M, bool]]:
         try:
-            obj = yield self._get_job((), kwargs)
+            obj = yield from self._get_steps((), kwargs)
             return obj, False
         except self.model.DoesNotExist:
             pass
@@ -313,7 +317,7 @@ class QuerySet(Generic[M]):
             yield self.model.__chakra__.insert_job(self._target(), [obj])
         except errors.UniqueViolation:
             # Created concurrently: read the winner's row.
-            obj = yield self._get_job((), kwargs)
+            obj = yield from self._get_steps((), kwargs)
             return obj, False
         return obj, True
 
@@ -322,7 +326,7 @@ class QuerySet(Generic[M]):
     ) -> Generator[_chakra.Job, Any, tuple[M, bool]]:
         defaults = defaults or {}
         try:
-            obj = yield self._get_job((), kwargs)
+            obj = yield from self._get_steps((), kwargs)
         except self.model.DoesNotExist:
             params = {k: v for k, v in kwargs.items() if "__" not in k}
             params.update(defaults)
@@ -335,7 +339,10 @@ class QuerySet(Generic[M]):
             yield self.model.__chakra__.update_job(self._target(), obj, list(defaults))
         return obj, False
 
-    # -- terminal, async ------------------------------------------------------------------
+    # -- terminal operations --------------------------------------------------------------
+    # Each is written once, as steps (a generator of jobs receiving their results); the async
+    # method drives them through the event loop and its ``_sync`` twin on the calling thread,
+    # so the two cannot drift (both attach rows to the queryset's session, for example).
 
     def all(self) -> QuerySet[M]:
         """The queryset itself (a copy), as in Django: ``await qs.all()`` is every matching
@@ -343,32 +350,142 @@ class QuerySet(Generic[M]):
         ``values_list()``), and ``qs.all().delete()``, ``qs.all().count()`` chain."""
         return self._clone(self._q)
 
-    async def _fetch(self) -> list[Any]:
-        rows = await _bridge.run(self._all_job())
+    def _attached(self, obj: Any) -> Any:
+        """``obj`` (a model row) as the session's object for its row, when the queryset
+        belongs to a session."""
+        if obj is None or self._session is None or self._mode != "models":
+            return obj
+        return self._session._attach_loaded(obj, self._q.locked)
+
+    def _all_steps(self) -> Steps[list[Any]]:
+        rows: list[Any] = yield self._all_job()
         if self._session is not None and self._mode == "models":
-            return [self._session._attach_loaded(o, self._q.locked) for o in rows]
-        return rows  # type: ignore[no-any-return]
+            return [self._attached(o) for o in rows]
+        return rows
+
+    def _get_steps(self, args: tuple[Q, ...], kwargs: dict[str, Any]) -> Steps[M]:
+        if self._mode != "models":
+            # ``values(…).get(…)``: the one row in the values' shape, as in Django.
+            q = self._q.filter(Q(*args, **kwargs)) if args or kwargs else self._q
+            limit = q.limit_value
+            q = q.limit(_MAX_GET_RESULTS if limit is None else min(limit, _MAX_GET_RESULTS))
+            rows: list[Any] = yield q.values_job(self._target(), list(self._fields), self._mode)
+            if len(rows) == 1:
+                one: M = rows[0]
+                return one
+            raise self._get_error(len(rows), args, kwargs)
+        obj: M = yield self._get_job(args, kwargs)
+        attached: M = self._attached(obj)
+        return attached
+
+    def _get_error(
+        self, count: int, args: tuple[Q, ...], kwargs: dict[str, Any]
+    ) -> errors.ChakraError:
+        name = self.model.__name__
+        if count == 0:
+            detail = ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
+            suffix = f" ({detail})" if detail else ""
+            return self.model.DoesNotExist(
+                f"{name} matching query does not exist{suffix}", model=name, detail=detail
+            )
+        shown = f"more than {_MAX_GET_RESULTS - 1}" if count >= _MAX_GET_RESULTS else str(count)
+        return self.model.MultipleObjectsReturned(
+            f"get() returned more than one {name}: it returned {shown}", model=name, count=count
+        )
+
+    def _first_steps(self, last: bool) -> Steps[M | None]:
+        if last and (self._q.limit_value is not None or self._q.offset_value is not None):
+            # Django: "Cannot reverse a query once a slice has been taken."
+            raise errors.InvalidQuery(
+                f"last() on a sliced {self.model.__name__} queryset: the slice's last row "
+                "cannot be read by reversing the order; order the other way and use first()"
+            )
+        if self._q.limit_value == 0:
+            return None
+        q = self._q.reversed() if last else self._q
+        if self._mode != "models":
+            # ``values(…).first()``: a dict, tuple or value, as in Django.
+            job = (
+                q.ordered_by_pk()
+                .limit(1)
+                .values_job(self._target(), list(self._fields), self._mode)
+            )
+            rows: list[Any] = yield job
+            first: M | None = rows[0] if rows else None
+            return first
+        obj: M | None = yield q.first_job(self._target())
+        attached: M | None = self._attached(obj)
+        return attached
+
+    def _count_steps(self) -> Steps[int]:
+        n: int = yield self._q.count_job(self._target(), list(self._fields) or None)
+        return n
+
+    def _aggregate_steps(
+        self, args: tuple[Aggregate, ...], kwargs: dict[str, Aggregate]
+    ) -> Steps[dict[str, Any]]:
+        rows: list[dict[str, Any]] = yield self._aggregate_job(args, kwargs)
+        return rows[0]
+
+    def _exists_steps(self) -> Steps[bool]:
+        found: bool = yield self._q.exists_job(self._target())
+        return found
+
+    def _create_steps(self, kwargs: dict[str, Any]) -> Steps[M]:
+        obj = self.model(**kwargs)
+        yield self.model.__chakra__.insert_job(self._target(), [obj])
+        return obj
+
+    def _bulk_create_steps(
+        self,
+        objs: Iterable[M],
+        ignore_conflicts: bool,
+        update_conflicts: bool,
+        unique_fields: Sequence[str] | None,
+        update_fields: Sequence[str] | None,
+        return_ids: bool,
+    ) -> Steps[list[M]]:
+        objs = list(objs)
+        yield self._insert_job(
+            objs, ignore_conflicts, update_conflicts, unique_fields, update_fields, return_ids
+        )
+        return objs
+
+    def _bulk_update_steps(self, objs: Iterable[M], fields: Sequence[str]) -> Steps[int]:
+        objs = list(objs)
+        job = self.model.__chakra__.bulk_update_job(self._target(), objs, list(fields))
+        if not objs:
+            return 0
+        n: int = yield job
+        return n
+
+    def _update_steps(self, kwargs: dict[str, Any]) -> Steps[int]:
+        n: int = yield self._update_job(kwargs)
+        return n
+
+    def _delete_steps(self) -> Steps[int]:
+        n: int = yield self._q.delete_job(self._target())
+        return n
+
+    async def _fetch(self) -> list[Any]:
+        return await _bridge.drive(self._all_steps())
 
     async def get(self, *args: Q, **kwargs: Any) -> M:
         """The one matching row; ``Model.DoesNotExist`` or
         ``Model.MultipleObjectsReturned`` otherwise."""
-        obj: M = await _bridge.run(self._get_job(args, kwargs))
-        if self._session is not None:
-            return self._session._attach_loaded(obj, self._q.locked)
-        return obj
+        return await _bridge.drive(self._get_steps(args, kwargs))
 
     async def first(self) -> M | None:
         """The first row (by primary key unless ordered), or ``None``."""
-        return await _bridge.run(self._q.first_job(self._target()))  # type: ignore[no-any-return]
+        return await _bridge.drive(self._first_steps(False))
 
     async def last(self) -> M | None:
         """The last row (by primary key unless ordered), or ``None``."""
-        job = self._q.reversed().first_job(self._target())
-        return await _bridge.run(job)  # type: ignore[no-any-return]
+        return await _bridge.drive(self._first_steps(True))
 
     async def count(self) -> int:
         """How many rows match."""
-        return await _bridge.run(self._q.count_job(self._target(), list(self._fields) or None))  # type: ignore[no-any-return]
+        return await _bridge.drive(self._count_steps())
 
     async def aggregate(self, *args: Aggregate, **kwargs: Aggregate) -> dict[str, Any]:
         """Aggregates over the matching rows, as a dict:
@@ -377,18 +494,15 @@ class QuerySet(Generic[M]):
         ``<field>__<function>`` (``balance__sum``). Values have the field's type (a
         ``Decimal`` sum stays exact); sums, averages, minimums and maximums are ``None``
         over no rows, counts 0."""
-        rows = await _bridge.run(self._aggregate_job(args, kwargs))
-        return rows[0]  # type: ignore[no-any-return]
+        return await _bridge.drive(self._aggregate_steps(args, kwargs))
 
     async def exists(self) -> bool:
         """Whether any row matches."""
-        return await _bridge.run(self._q.exists_job(self._target()))  # type: ignore[no-any-return]
+        return await _bridge.drive(self._exists_steps())
 
     async def create(self, **kwargs: Any) -> M:
         """Inserts one object and returns it with its generated fields."""
-        obj = self.model(**kwargs)
-        await _bridge.run(self.model.__chakra__.insert_job(self._target(), [obj]))
-        return obj
+        return await _bridge.drive(self._create_steps(kwargs))
 
     def _insert_job(
         self,
@@ -432,20 +546,17 @@ class QuerySet(Generic[M]):
         ``ignore_conflicts=True`` skips them (then no keys are written back), as in Django.
         ``return_ids=False`` inserts without ``RETURNING`` (nothing decoded, no keys written
         back): faster for loads that do not need them."""
-        objs = list(objs)
-        job = self._insert_job(
-            objs, ignore_conflicts, update_conflicts, unique_fields, update_fields, return_ids
+        return await _bridge.drive(
+            self._bulk_create_steps(
+                objs, ignore_conflicts, update_conflicts, unique_fields, update_fields, return_ids
+            )
         )
-        await _bridge.run(job)
-        return objs
 
     async def bulk_update(self, objs: Iterable[M], fields: Sequence[str]) -> int:
         """Writes ``fields`` of each object by primary key in one statement (PostgreSQL:
         ``UPDATE … FROM unnest(…)``, SQLite: ``UPDATE … FROM json_each(…)``); returns the
         number of rows updated. Unknown fields and the primary key fail before any SQL."""
-        objs = list(objs)
-        job = self.model.__chakra__.bulk_update_job(self._target(), objs, list(fields))
-        return await _bridge.run(job) if objs else 0
+        return await _bridge.drive(self._bulk_update_steps(objs, fields))
 
     async def get_or_create(
         self, defaults: dict[str, Any] | None = None, **kwargs: Any
@@ -463,11 +574,11 @@ class QuerySet(Generic[M]):
     async def update(self, **kwargs: Any) -> int:
         """Sets fields on every matching row (values or ``F`` expressions); returns the
         number of rows."""
-        return await _bridge.run(self._update_job(kwargs))  # type: ignore[no-any-return]
+        return await _bridge.drive(self._update_steps(kwargs))
 
     async def delete(self) -> int:
         """Deletes every matching row; returns the number of rows."""
-        return await _bridge.run(self._q.delete_job(self._target()))  # type: ignore[no-any-return]
+        return await _bridge.drive(self._delete_steps())
 
     def __await__(self) -> Generator[Any, None, list[Any]]:
         """``await qs``: every matching row."""
@@ -565,43 +676,39 @@ class QuerySet(Generic[M]):
             return [self._session._attach_loaded(o, False) for o in rows]
         return rows
 
-    # -- terminal, sync -------------------------------------------------------------------
+    # -- terminal, sync (the same steps, run on the calling thread) -----------------------
 
     def all_sync(self) -> list[Any]:
-        """Synchronous :meth:`all`."""
-        return _bridge.run_sync(self._all_job())  # type: ignore[no-any-return]
+        """Synchronous :meth:`all`: every matching row."""
+        return _bridge.drive_sync(self._all_steps())
 
     def get_sync(self, *args: Q, **kwargs: Any) -> M:
         """Synchronous :meth:`get`."""
-        return _bridge.run_sync(self._get_job(args, kwargs))  # type: ignore[no-any-return]
+        return _bridge.drive_sync(self._get_steps(args, kwargs))
 
     def first_sync(self) -> M | None:
         """Synchronous :meth:`first`."""
-        return _bridge.run_sync(self._q.first_job(self._target()))  # type: ignore[no-any-return]
+        return _bridge.drive_sync(self._first_steps(False))
 
     def last_sync(self) -> M | None:
         """Synchronous :meth:`last`."""
-        job = self._q.reversed().first_job(self._target())
-        return _bridge.run_sync(job)  # type: ignore[no-any-return]
+        return _bridge.drive_sync(self._first_steps(True))
 
     def count_sync(self) -> int:
         """Synchronous :meth:`count`."""
-        return _bridge.run_sync(self._q.count_job(self._target(), list(self._fields) or None))  # type: ignore[no-any-return]
+        return _bridge.drive_sync(self._count_steps())
 
     def aggregate_sync(self, *args: Aggregate, **kwargs: Aggregate) -> dict[str, Any]:
         """Synchronous :meth:`aggregate`."""
-        rows = _bridge.run_sync(self._aggregate_job(args, kwargs))
-        return rows[0]  # type: ignore[no-any-return]
+        return _bridge.drive_sync(self._aggregate_steps(args, kwargs))
 
     def exists_sync(self) -> bool:
         """Synchronous :meth:`exists`."""
-        return _bridge.run_sync(self._q.exists_job(self._target()))  # type: ignore[no-any-return]
+        return _bridge.drive_sync(self._exists_steps())
 
     def create_sync(self, **kwargs: Any) -> M:
         """Synchronous :meth:`create`."""
-        obj = self.model(**kwargs)
-        _bridge.run_sync(self.model.__chakra__.insert_job(self._target(), [obj]))
-        return obj
+        return _bridge.drive_sync(self._create_steps(kwargs))
 
     def bulk_create_sync(
         self,
@@ -614,18 +721,15 @@ class QuerySet(Generic[M]):
         return_ids: bool = True,
     ) -> list[M]:
         """Synchronous :meth:`bulk_create`."""
-        objs = list(objs)
-        job = self._insert_job(
-            objs, ignore_conflicts, update_conflicts, unique_fields, update_fields, return_ids
+        return _bridge.drive_sync(
+            self._bulk_create_steps(
+                objs, ignore_conflicts, update_conflicts, unique_fields, update_fields, return_ids
+            )
         )
-        _bridge.run_sync(job)
-        return objs
 
     def bulk_update_sync(self, objs: Iterable[M], fields: Sequence[str]) -> int:
         """Synchronous :meth:`bulk_update`."""
-        objs = list(objs)
-        job = self.model.__chakra__.bulk_update_job(self._target(), objs, list(fields))
-        return _bridge.run_sync(job) if objs else 0
+        return _bridge.drive_sync(self._bulk_update_steps(objs, fields))
 
     def get_or_create_sync(
         self, defaults: dict[str, Any] | None = None, **kwargs: Any
@@ -641,11 +745,11 @@ class QuerySet(Generic[M]):
 
     def update_sync(self, **kwargs: Any) -> int:
         """Synchronous :meth:`update`."""
-        return _bridge.run_sync(self._update_job(kwargs))  # type: ignore[no-any-return]
+        return _bridge.drive_sync(self._update_steps(kwargs))
 
     def delete_sync(self) -> int:
         """Synchronous :meth:`delete`."""
-        return _bridge.run_sync(self._q.delete_job(self._target()))  # type: ignore[no-any-return]
+        return _bridge.drive_sync(self._delete_steps())
 
     # -- introspection --------------------------------------------------------------------
 
