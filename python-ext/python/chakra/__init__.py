@@ -58,6 +58,7 @@ from .fields import (
 )
 from .models import Model, registry
 from .options import CheckConstraint, Index, UniqueConstraint
+from .pagination import EmptyPage, InvalidPage, Page, PageNotAnInteger, Paginator
 from .query import Manager, Prefetch, QuerySet
 from .raw import execute, execute_sync, fetch, fetch_sync
 from .related import RelatedManager
@@ -113,6 +114,7 @@ __all__ = [
     "Date",
     "DateTime",
     "Decimal",
+    "EmptyPage",
     "Exists",
     "F",
     "Field",
@@ -121,6 +123,7 @@ __all__ = [
     "ForeignKey",
     "Index",
     "Integer",
+    "InvalidPage",
     "Length",
     "Lower",
     "Manager",
@@ -133,6 +136,9 @@ __all__ = [
     "OneToMany",
     "OneToOne",
     "OuterRef",
+    "Page",
+    "PageNotAnInteger",
+    "Paginator",
     "Prefetch",
     "Q",
     "QuerySet",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from . import _bridge, _chakra, config, errors
@@ -268,20 +269,96 @@ class Model(metaclass=ModelBase):
                 out.append(v)
         return out
 
-    def _save_job(self, target: _chakra.PoolRef | _chakra.TxHandle) -> _chakra.Job:
+    def _save_job(
+        self,
+        target: _chakra.PoolRef | _chakra.TxHandle,
+        update_fields: Iterable[str] | None = None,
+    ) -> _chakra.Job | None:
         handle = type(self).__chakra__
+        if update_fields is not None:
+            names = list(update_fields)
+            if self._is_new():
+                raise errors.InvalidQuery(
+                    f"save(update_fields=...) on a new {type(self).__name__}: it has no row to "
+                    "update yet; save() it first"
+                )
+            self._check_field_names(names, "save(update_fields=...)")
+            if not names:
+                return None  # Django: an empty update_fields writes nothing.
+            return handle.update_job(target, self, names)
         if self._is_new():
             self._fill_keys()
             return handle.insert_job(target, [self])
         return handle.update_job(target, self)
 
-    async def save(self) -> None:
-        """Inserts the object if it is new, else writes every field by primary key."""
-        await _bridge.run(self._save_job(config.target()))
+    def _check_field_names(self, names: list[str], what: str) -> None:
+        cls = type(self)
+        for n in names:
+            if n not in cls._fields:
+                raise errors.UnknownField(
+                    f"{what}: {cls.__name__} has no field {n!r}",
+                    model=cls.__name__,
+                    field=n,
+                    choices=list(cls._fields),
+                )
 
-    def save_sync(self) -> None:
+    async def save(self, *, update_fields: Iterable[str] | None = None) -> None:
+        """Inserts the object if it is new, else writes every field by primary key.
+        ``update_fields=["email"]`` writes only those fields (none for an empty list), as in
+        Django."""
+        job = self._save_job(config.target(), update_fields)
+        if job is not None:
+            await _bridge.run(job)
+
+    def save_sync(self, *, update_fields: Iterable[str] | None = None) -> None:
         """Synchronous :meth:`save`."""
-        _bridge.run_sync(self._save_job(config.target()))
+        job = self._save_job(config.target(), update_fields)
+        if job is not None:
+            _bridge.run_sync(job)
+
+    def _refresh_steps(
+        self, target: _chakra.PoolRef | _chakra.TxHandle, fields: Iterable[str] | None
+    ) -> _bridge.Steps[None]:
+        cls = type(self)
+        names = list(cls._fields) if fields is None else list(fields)
+        self._check_field_names(names, "refresh_from_db(fields=...)")
+        if self._is_new():
+            raise errors.InvalidQuery(
+                f"refresh_from_db() on a new {cls.__name__}: it has no row to read yet"
+            )
+        fresh = yield cls.__chakra__.get_pk_job(target, self.pk)
+        if fresh is None:
+            raise cls.DoesNotExist(
+                f"{cls.__name__} matching query does not exist (pk={self.pk!r})",
+                model=cls.__name__,
+                detail=f"pk={self.pk!r}",
+            )
+        d = self.__dict__
+        for n in names:
+            d[n] = fresh.__dict__.get(n)
+        deferred = d.get("_chakra_deferred")
+        if deferred is not None:
+            left = frozenset(deferred) - set(names)
+            if left:
+                d["_chakra_deferred"] = left
+            else:
+                del d["_chakra_deferred"]
+        # A related object cached under a foreign key whose value changed is stale: forget
+        # it, so reading the relation says it is not loaded instead of answering wrongly.
+        for r in cls._foreign_keys:
+            cached = d.get(r.name)
+            if cached is not None and getattr(cached, "pk", None) != d.get(r.attname):
+                del d[r.name]
+
+    async def refresh_from_db(self, *, fields: Iterable[str] | None = None) -> None:
+        """Reloads the object's fields (or only ``fields``) from its row, as in Django;
+        ``DoesNotExist`` when the row is gone. For an object a session tracks, use
+        ``session.refresh(obj)``, which also resets what the session compares against."""
+        await _bridge.drive(self._refresh_steps(config.target(), fields))
+
+    def refresh_from_db_sync(self, *, fields: Iterable[str] | None = None) -> None:
+        """Synchronous :meth:`refresh_from_db`."""
+        _bridge.drive_sync(self._refresh_steps(config.target(), fields))
 
     async def delete(self) -> None:
         """Deletes the object's row by primary key."""

@@ -60,7 +60,7 @@ class Prefetch:
 class QuerySet(Generic[M]):
     """A lazy query over the rows of ``model``."""
 
-    __slots__ = ("_coro", "_fields", "_mode", "_q", "_session", "model")
+    __slots__ = ("_coro", "_fields", "_mode", "_ordering", "_q", "_session", "model")
 
     def __init__(
         self,
@@ -69,16 +69,26 @@ class QuerySet(Generic[M]):
         mode: _Mode = "models",
         fields: tuple[str, ...] = (),
         session: Session | None = None,
+        ordering: tuple[str, ...] = (),
     ) -> None:
         self.model = model
         self._q = query if query is not None else model.__chakra__.query()
         self._mode: _Mode = mode
         self._fields = fields
         self._session = session
+        # The ``order_by`` arguments in force (the paginator's keyset reads them).
+        self._ordering = ordering
         self._coro: Any = None
 
-    def _clone(self, query: _chakra.Query) -> QuerySet[M]:
-        return QuerySet(self.model, query, self._mode, self._fields, self._session)
+    def _clone(self, query: _chakra.Query, ordering: tuple[str, ...] | None = None) -> QuerySet[M]:
+        return QuerySet(
+            self.model,
+            query,
+            self._mode,
+            self._fields,
+            self._session,
+            self._ordering if ordering is None else ordering,
+        )
 
     def select_for_update(
         self, *, nowait: bool = False, skip_locked: bool = False, of: tuple[str, ...] = ()
@@ -93,6 +103,15 @@ class QuerySet(Generic[M]):
 
     # -- narrowing ------------------------------------------------------------------------
 
+    def none(self) -> QuerySet[M]:
+        """A queryset matching no row, as Django's ``none()``: every terminal method answers
+        as over an empty table (``[]``, ``0``, ``False``, ``None``, ``DoesNotExist``) and any
+        further narrowing keeps it empty. (Django sends no statement; Chakra sends one with
+        ``WHERE FALSE``, so the answer is the same on every backend.)"""
+        pk = self.model.__chakra__.pk_name() or "id"
+        nothing: dict[str, Any] = {f"{pk}__in": []}
+        return self._clone(self._q.filter(Q(**nothing)))
+
     def filter(self, *args: Q, **kwargs: Any) -> QuerySet[M]:
         """Rows matching every lookup (``username__startswith="a", is_active=True``) and
         every ``Q`` object."""
@@ -104,7 +123,7 @@ class QuerySet(Generic[M]):
 
     def order_by(self, *fields: str) -> QuerySet[M]:
         """Sorted by fields, ``-`` for descending: ``order_by("-created_at", "id")``."""
-        return self._clone(self._q.order_by(list(fields)))
+        return self._clone(self._q.order_by(list(fields)), tuple(fields))
 
     def limit(self, n: int) -> QuerySet[M]:
         """At most ``n`` rows."""
@@ -177,7 +196,7 @@ class QuerySet(Generic[M]):
         fields = self._fields
         if self._mode != "models" and fields:
             fields = (*fields, *(name for name, _ in items))
-        return QuerySet(self.model, q, self._mode, fields, self._session)
+        return QuerySet(self.model, q, self._mode, fields, self._session, self._ordering)
 
     def values(self, *fields: str, **expressions: Any) -> QuerySet[M]:
         """Rows as dicts of the given fields (every field when none given); keyword arguments
@@ -185,7 +204,7 @@ class QuerySet(Generic[M]):
         ``values("username", lower=Lower("username"))``."""
         q = self.annotate(**expressions)._q if expressions else self._q
         names = (*fields, *expressions) if expressions else fields
-        return QuerySet(self.model, q, "dicts", names, self._session)
+        return QuerySet(self.model, q, "dicts", names, self._session, self._ordering)
 
     def values_list(self, *fields: Any, flat: bool = False) -> QuerySet[M]:
         """Rows as tuples of the given fields, or expressions (``values_list("username",
@@ -199,7 +218,9 @@ class QuerySet(Generic[M]):
         names = tuple(
             f if isinstance(f, str) else f"_values_list_{i}" for i, f in enumerate(fields)
         )
-        return QuerySet(self.model, q, "flat" if flat else "tuples", names, self._session)
+        return QuerySet(
+            self.model, q, "flat" if flat else "tuples", names, self._session, self._ordering
+        )
 
     @overload
     def __getitem__(self, k: slice) -> QuerySet[M]: ...
@@ -417,6 +438,48 @@ class QuerySet(Generic[M]):
         attached: M | None = self._attached(obj)
         return attached
 
+    def _in_bulk_steps(self, id_list: Iterable[Any] | None, field_name: str) -> Steps[dict[Any, M]]:
+        if self._mode != "models":
+            raise errors.InvalidQuery(
+                f"in_bulk() on {self.model.__name__} returns model rows: call it before values()"
+            )
+        if self._q.limit_value is not None or self._q.offset_value is not None:
+            raise errors.InvalidQuery(
+                f"in_bulk() on a sliced {self.model.__name__} queryset: filter instead of slicing"
+            )
+        name = self.model.__chakra__.pk_name() if field_name == "pk" else field_name
+        field = self.model._fields.get(name or "")
+        if field is None or not (field.primary_key or field.unique):
+            raise errors.InvalidQuery(
+                f"in_bulk() on {self.model.__name__} needs a unique field, got {field_name!r}",
+                model=self.model.__name__,
+                field=field_name,
+            )
+        qs = self
+        if id_list is not None:
+            ids = list(id_list)
+            if not ids:
+                return {}
+            qs = self.filter(**{f"{name}__in": ids})
+        rows: list[M] = yield from qs._all_steps()
+        return {getattr(o, name or ""): o for o in rows}
+
+    def _latest_steps(self, fields: tuple[str, ...], latest: bool) -> Steps[M]:
+        which = "latest" if latest else "earliest"
+        if not fields:
+            raise errors.InvalidQuery(
+                f"{which}() on {self.model.__name__} needs the field(s) to order by, "
+                f"e.g. {which}('created_at')"
+            )
+        if self._q.limit_value is not None or self._q.offset_value is not None:
+            raise errors.InvalidQuery(f"{which}() on a sliced {self.model.__name__} queryset")
+        if latest:
+            fields = tuple(f[1:] if f.startswith("-") else f"-{f}" for f in fields)
+        obj: M | None = yield from self.order_by(*fields)._first_steps(False)
+        if obj is None:
+            raise self._get_error(0, (), {})
+        return obj
+
     def _count_steps(self) -> Steps[int]:
         n: int = yield self._q.count_job(self._target(), list(self._fields) or None)
         return n
@@ -486,6 +549,23 @@ class QuerySet(Generic[M]):
     async def count(self) -> int:
         """How many rows match."""
         return await _bridge.drive(self._count_steps())
+
+    async def in_bulk(
+        self, id_list: Iterable[Any] | None = None, *, field_name: str = "pk"
+    ) -> dict[Any, M]:
+        """The rows whose ``field_name`` (the primary key, or another unique field) is in
+        ``id_list``, as a dict from that value to the object (every row when ``id_list`` is
+        ``None``; no statement for an empty list), as in Django."""
+        return await _bridge.drive(self._in_bulk_steps(id_list, field_name))
+
+    async def latest(self, *fields: str) -> M:
+        """The row with the greatest ``fields`` (``latest("created_at")``; ``-`` reverses),
+        ``DoesNotExist`` when there is none, as in Django."""
+        return await _bridge.drive(self._latest_steps(fields, True))
+
+    async def earliest(self, *fields: str) -> M:
+        """The row with the smallest ``fields``; ``DoesNotExist`` when there is none."""
+        return await _bridge.drive(self._latest_steps(fields, False))
 
     async def aggregate(self, *args: Aggregate, **kwargs: Aggregate) -> dict[str, Any]:
         """Aggregates over the matching rows, as a dict:
@@ -697,6 +777,20 @@ class QuerySet(Generic[M]):
     def count_sync(self) -> int:
         """Synchronous :meth:`count`."""
         return _bridge.drive_sync(self._count_steps())
+
+    def in_bulk_sync(
+        self, id_list: Iterable[Any] | None = None, *, field_name: str = "pk"
+    ) -> dict[Any, M]:
+        """Synchronous :meth:`in_bulk`."""
+        return _bridge.drive_sync(self._in_bulk_steps(id_list, field_name))
+
+    def latest_sync(self, *fields: str) -> M:
+        """Synchronous :meth:`latest`."""
+        return _bridge.drive_sync(self._latest_steps(fields, True))
+
+    def earliest_sync(self, *fields: str) -> M:
+        """Synchronous :meth:`earliest`."""
+        return _bridge.drive_sync(self._latest_steps(fields, False))
 
     def aggregate_sync(self, *args: Aggregate, **kwargs: Aggregate) -> dict[str, Any]:
         """Synchronous :meth:`aggregate`."""

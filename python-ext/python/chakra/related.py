@@ -94,6 +94,14 @@ class RelatedManager:
         """How many related rows exist (one query)."""
         return await self._queryset().count()
 
+    async def exists(self) -> bool:
+        """Whether any related row exists (one ``EXISTS`` statement)."""
+        return await self._queryset().exists()
+
+    def exists_sync(self) -> bool:
+        """Synchronous :meth:`exists`."""
+        return self._queryset().exists_sync()
+
     def all_sync(self) -> list[Any]:
         """Synchronous ``await self.all()``."""
         return self._queryset().all_sync()

@@ -220,6 +220,22 @@ class Session:
             return None
         return self._attach_loaded(obj, for_update)
 
+    def _refresh_steps(self, obj: Model) -> _Steps:
+        key = self._key(obj)
+        if self._identity.get(key) is not obj:
+            raise errors.InvalidQuery(
+                f"session.refresh(): this {type(obj).__name__} is not one of the session's "
+                "objects (load it through the session, or call obj.refresh_from_db())"
+            )
+        yield from obj._refresh_steps(self._target(), None)
+        self._snapshots[key] = _snapshot(obj)
+
+    async def refresh(self, obj: Model) -> None:
+        """Reloads a tracked object's fields from its row (inside ``begin()``: as this
+        transaction sees it) and forgets its unsaved changes, as SQLAlchemy's
+        ``Session.refresh``; ``DoesNotExist`` when the row is gone."""
+        await _bridge.drive(self._refresh_steps(obj))
+
     async def get(self, model: type[M], pk: Any, *, for_update: bool = False) -> M | None:
         """The object of ``model`` with primary key ``pk`` (the same object for the same row
         within this session), or ``None``. ``for_update=True`` (inside ``begin()``) reads
@@ -534,6 +550,10 @@ class SyncSession(Session):
     def get_sync(self, model: type[M], pk: Any, *, for_update: bool = False) -> M | None:
         """Synchronous :meth:`Session.get`."""
         return _bridge.drive_sync(self._get_steps(model, pk, for_update))
+
+    def refresh_sync(self, obj: Model) -> None:
+        """Synchronous :meth:`Session.refresh`."""
+        _bridge.drive_sync(self._refresh_steps(obj))
 
     def flush_sync(self) -> None:
         """Synchronous :meth:`Session.flush`."""
