@@ -38,7 +38,16 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 phase "cargo doc (missing docs and broken links are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --exclude chakra-python --no-deps --quiet
 phase "cargo test"
-cargo test --workspace --quiet
+# cargo-nextest (on this kind of machine) runs the tests of every binary side by side, so the
+# trybuild compile-fail run overlaps the database tests instead of holding them up; the
+# doctests run with cargo test. Without nextest, plain cargo test runs everything.
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast --test-threads 4 \
+    --status-level fail --final-status-level slow --hide-progress-bar
+  cargo test --workspace --doc --quiet
+else
+  cargo test --workspace --quiet
+fi
 
 if [ -f python-ext/scripts/test.sh ]; then
   phase "Python package"
