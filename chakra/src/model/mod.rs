@@ -17,6 +17,7 @@ use crate::query::Query;
 use crate::sql::cache::{compile_shape, Shape, ShapeKind};
 use crate::sql::{CompiledQuery, Dialect};
 use chakra_dsl::relations::explicit;
+use chakra_dsl::typed::group::GroupKey;
 use chakra_dsl::typed::{ColumnType, RelatedField, Relation, RelationPathOf, RelationTarget};
 use chakra_dsl::{pk_filter, Error, ModelMeta, ModelQuery, Result, Statement, Value};
 use std::future::Future;
@@ -202,6 +203,55 @@ pub trait Model: Sized + Send + Sync + 'static {
                     detail: Some(format!("{}={key}", pk_name(meta))),
                 }),
             }
+        }
+    }
+
+    /// Reloads every field from the row with this object's key (Django's
+    /// `refresh_from_db`); [`Error::NotFound`] when the row is gone. Loaded relations are
+    /// left as they are.
+    fn refresh<E: Executor>(&mut self, exec: E) -> impl Future<Output = Result<()>> + Send {
+        let mut exec = exec;
+        async move {
+            let meta = Self::meta();
+            let key = self.pk_value();
+            let q = select_by_pk(meta, ShapeKind::GetByPk, exec.dialect(), key.clone())?;
+            match exec.fetch_compiled(&q).await?.pop() {
+                Some(row) => self.apply_row(row),
+                None => Err(Error::NotFound {
+                    model: Self::NAME.to_owned(),
+                    detail: Some(format!("{}={key}", pk_name(meta))),
+                }),
+            }
+        }
+    }
+
+    /// Writes only `fields` of the row by primary key (Django's
+    /// `save(update_fields=[…])`): `user.save_fields(&pool, (User::email(), User::balance()))`.
+    /// [`Error::NotFound`] when no row has the key (nothing is inserted).
+    fn save_fields<E: Executor, K: GroupKey<Self>>(
+        &self,
+        exec: E,
+        fields: K,
+    ) -> impl Future<Output = Result<()>> + Send {
+        let mut exec = exec;
+        let meta = Self::meta();
+        let mut values = self.to_values();
+        let mut sets = Vec::new();
+        for c in fields.columns() {
+            if let Some(i) = meta.fields.iter().position(|f| f.name == c.name) {
+                sets.push((i, std::mem::replace(&mut values[i], Value::Null(c.ty))));
+            }
+        }
+        let key = self.pk_value();
+        let stmt = write::update_fields::<Self>(key.clone(), sets);
+        async move {
+            if exec.execute(&stmt?).await? == 0 {
+                return Err(Error::NotFound {
+                    model: Self::NAME.to_owned(),
+                    detail: Some(format!("{}={key}", pk_name(meta))),
+                });
+            }
+            Ok(())
         }
     }
 

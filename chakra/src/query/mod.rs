@@ -1,6 +1,7 @@
 //! [`Query<M>`]: the typed query builder over one model (`User::query()`), lowering to
 //! [`ModelQuery`] and running through any [`Executor`].
 //!
+//! - [`conveniences`]: `none`, `in_bulk`, `latest` / `earliest`.
 //! - [`group`]: [`GroupBy`] / [`Grouped`], `query.group_by(cols).aggregate(aggs)`.
 //! - [`bulk_update`](mod@bulk_update): [`bulk_update`](fn@bulk_update), many rows by key in one statement.
 //! - [`raw`](mod@raw): [`raw`](fn@raw) / [`raw_execute`] / [`raw_fetch`], hand-written SQL with bound parameters.
@@ -9,6 +10,7 @@
 //! - [`update`]: [`UpdateQuery<M>`], `query.update().set(col, value)`.
 
 pub mod bulk_update;
+pub mod conveniences;
 pub mod delete_rules;
 pub mod group;
 pub mod raw;
