@@ -130,6 +130,34 @@ impl Cond {
         }
     }
 
+    /// The condition with every lookup on field `old` reading field `new` instead (what a
+    /// `RenameField` does to the conditions of its table's indexes and checks).
+    pub fn rename_field(&self, old: &str, new: &str) -> Cond {
+        match self {
+            Cond::Lookup { key, value } => {
+                let (first, rest) = match key.split_once("__") {
+                    Some((f, r)) => (f, Some(r)),
+                    None => (key.as_str(), None),
+                };
+                let key = if first == old {
+                    match rest {
+                        Some(r) => format!("{new}__{r}"),
+                        None => new.to_owned(),
+                    }
+                } else {
+                    key.clone()
+                };
+                Cond::Lookup {
+                    key,
+                    value: value.clone(),
+                }
+            }
+            Cond::And(items) => Cond::And(items.iter().map(|c| c.rename_field(old, new)).collect()),
+            Cond::Or(items) => Cond::Or(items.iter().map(|c| c.rename_field(old, new)).collect()),
+            Cond::Not(inner) => Cond::Not(Box::new(inner.rename_field(old, new))),
+        }
+    }
+
     /// The fields the condition reads (the first part of each lookup key).
     pub fn fields(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -191,4 +219,34 @@ pub struct TableOptions {
     pub indexes: Vec<IndexOption>,
     /// Check constraints.
     pub checks: Vec<CheckOption>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leaf(key: &str, v: i64) -> Cond {
+        Cond::Lookup {
+            key: key.into(),
+            value: CondValue::Int(v),
+        }
+    }
+
+    #[test]
+    fn rename_field_rewrites_only_that_field() {
+        let c = Cond::And(vec![
+            leaf("age", 1),
+            Cond::Or(vec![leaf("age__gte", 2), leaf("agent", 3)]),
+            Cond::Not(Box::new(leaf("age__in", 4))),
+            leaf("other__age", 5),
+        ]);
+        let want = Cond::And(vec![
+            leaf("years", 1),
+            Cond::Or(vec![leaf("years__gte", 2), leaf("agent", 3)]),
+            Cond::Not(Box::new(leaf("years__in", 4))),
+            leaf("other__age", 5),
+        ]);
+        assert_eq!(c.rename_field("age", "years"), want);
+        assert_eq!(want.fields(), ["years", "agent", "other"]);
+    }
 }

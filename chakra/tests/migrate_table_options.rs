@@ -169,3 +169,131 @@ async fn declared_options_are_made_applied_checked_and_rolled_back() {
         let _ = std::fs::remove_dir_all(dir);
     }
 }
+
+const RENAME_0001: &str = r#"[migration]
+id = "0001_initial"
+app = "tickets"
+
+[[operations]]
+type = "CreateModel"
+name = "Ticket"
+table = "tickets"
+[[operations.fields]]
+name = "id"
+type = "BigInteger"
+primary_key = true
+auto_increment = true
+[[operations.fields]]
+name = "owner"
+type = "String"
+max_length = 40
+[[operations.fields]]
+name = "status"
+type = "String"
+max_length = 20
+[[operations.fields]]
+name = "priority"
+type = "Integer"
+
+[[operations]]
+type = "AddIndex"
+table = "tickets"
+name = "tickets_one_open"
+columns = ["owner"]
+unique = true
+condition = { status = "open" }
+
+[[operations]]
+type = "AddConstraint"
+table = "tickets"
+name = "tickets_priority_ok"
+kind = "check"
+condition = { priority__range = [1, 5] }
+"#;
+
+const RENAME_0002: &str = r#"[migration]
+id = "0002_rename"
+app = "tickets"
+dependencies = [["tickets", "0001_initial"]]
+
+[[operations]]
+type = "RenameField"
+table = "tickets"
+name = "status"
+new_name = "state"
+
+[[operations]]
+type = "RenameField"
+table = "tickets"
+name = "priority"
+new_name = "level"
+"#;
+
+// A type change after the renames: on SQLite a table rebuild, which recreates the partial
+// index and the check from the replayed state.
+const RENAME_0003: &str = r#"[migration]
+id = "0003_owner_longer"
+app = "tickets"
+dependencies = [["tickets", "0002_rename"]]
+
+[[operations]]
+type = "AlterField"
+table = "tickets"
+[operations.field]
+name = "owner"
+type = "String"
+max_length = 80
+"#;
+
+/// Issue 26: a RenameField rewrites the conditions of the table's partial indexes and checks
+/// (state replay), so a later rebuild and `check` see the renamed columns; both backends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renamed_fields_follow_into_conditions() {
+    for d in BOTH {
+        let db = TestDb::new(d).await;
+        let pool = db.pool().await;
+        let dir = dir();
+        std::fs::create_dir_all(dir.join("tickets")).unwrap();
+        for (name, text) in [
+            ("0001_initial", RENAME_0001),
+            ("0002_rename", RENAME_0002),
+            ("0003_owner_longer", RENAME_0003),
+        ] {
+            std::fs::write(dir.join("tickets").join(format!("{name}.toml")), text).unwrap();
+        }
+        let m = Migrator::from_dir(pool.clone(), &dir).unwrap();
+        assert_eq!(m.apply(None).await.unwrap().len(), 3, "{d:?}");
+        assert_eq!(
+            m.check_database().await.unwrap(),
+            Vec::<String>::new(),
+            "{d:?}"
+        );
+        pool.batch_execute("INSERT INTO tickets (owner, state, level) VALUES ('ann', 'open', 1)")
+            .await
+            .unwrap();
+        pool.batch_execute("INSERT INTO tickets (owner, state, level) VALUES ('ann', 'done', 2)")
+            .await
+            .unwrap();
+        for bad in [
+            "INSERT INTO tickets (owner, state, level) VALUES ('ann', 'open', 3)",
+            "INSERT INTO tickets (owner, state, level) VALUES ('bob', 'open', 7)",
+        ] {
+            assert!(pool.batch_execute(bad).await.is_err(), "{d:?}: {bad}");
+        }
+        // Back to before the renames: the conditions read the old columns again.
+        m.rollback(&RollbackTarget::Steps(2)).await.unwrap();
+        assert_eq!(
+            m.check_database().await.unwrap(),
+            Vec::<String>::new(),
+            "{d:?}"
+        );
+        assert!(pool
+            .batch_execute(
+                "INSERT INTO tickets (owner, status, priority) VALUES ('ann', 'open', 4)"
+            )
+            .await
+            .is_err());
+        assert_eq!(count(&pool, d, "SELECT count(*) FROM tickets").await, 2);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

@@ -369,11 +369,19 @@ impl State {
                 let t = self.table_mut(op, table)?;
                 t.fields.remove(pos);
                 let mentions = |cols: &[String]| cols.iter().any(|c| c == &column);
-                t.indexes.retain(|i| !mentions(&i.columns));
+                // As PostgreSQL's DROP COLUMN (and the SQLite rebuild from this state): the
+                // indexes and constraints over the column go, and so do those whose condition
+                // reads the field.
+                let reads = |c: &Option<chakra_dsl::table_options::Cond>| {
+                    c.as_ref().is_some_and(|c| c.fields().contains(name))
+                };
+                t.indexes
+                    .retain(|i| !mentions(&i.columns) && !reads(&i.condition));
                 t.constraints.retain(|c| match &c.kind {
                     ConstraintKind::Unique { columns }
                     | ConstraintKind::ForeignKey { columns, .. } => !mentions(columns),
-                    ConstraintKind::Check { .. } | ConstraintKind::CheckLookup { .. } => true,
+                    ConstraintKind::CheckLookup { condition } => !condition.fields().contains(name),
+                    ConstraintKind::Check { .. } => true,
                 });
             }
             Operation::AlterField { table, field, .. } => {
@@ -409,6 +417,17 @@ impl State {
                     .ok_or_else(|| err(op, format!("{table} has no field {name:?}")))?;
                 let old_column = f.column.clone();
                 f.name = new_name.clone();
+                // Conditions name fields (lookups), whatever their columns are called.
+                for i in &mut t.indexes {
+                    if let Some(c) = i.condition.as_mut() {
+                        *c = c.rename_field(name, new_name);
+                    }
+                }
+                for c in &mut t.constraints {
+                    if let ConstraintKind::CheckLookup { condition } = &mut c.kind {
+                        *condition = condition.rename_field(name, new_name);
+                    }
+                }
                 if old_column == *name {
                     f.column = new_name.clone();
                     self.rename_column(table, &old_column, new_name);
