@@ -227,7 +227,13 @@ impl Migrator {
             .collect();
         let state = crate::migrate::State::replay(applied)?;
         let db = super::introspect::introspect(&mut conn).await?;
-        Ok(super::drift::compare(&state, &db, conn.dialect()))
+        let mut out = super::drift::compare(&state, &db, conn.dialect());
+        // Index and CHECK definitions (columns, uniqueness, conditions), in the database's
+        // own words on both sides.
+        let have = super::introspect::read_definitions(&mut conn).await?;
+        let want = super::introspect::declared_definitions(&mut conn, &state).await?;
+        out.extend(super::definitions::compare(&want, &have));
+        Ok(out)
     }
 
     /// Each step's lock timeout: its migration's own, else [`Migrator::ddl_lock_timeout`].
