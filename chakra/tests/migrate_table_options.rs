@@ -21,6 +21,11 @@ use std::path::{Path, PathBuf};
     fields = "owner",
     condition = r#"{ status = "open" }"#
 ))]
+#[chakra(unique(
+    name = "tickets_owner_ci_open",
+    expressions = "lower(owner)",
+    condition = r#"{ status = "open" }"#
+))]
 #[chakra(check(
     name = "tickets_priority_ok",
     condition = "{ priority__range = [1, 5] }"
@@ -81,13 +86,13 @@ async fn our_objects(pool: &chakra::Pool, d: Dialect) -> i64 {
     let sql = match d {
         Dialect::Postgres => {
             "SELECT (SELECT count(*) FROM pg_indexes WHERE indexname IN \
-             ('tickets_owner_status', 'tickets_one_open')) + (SELECT count(*) FROM \
-             pg_constraint WHERE conname = 'tickets_priority_ok')"
+             ('tickets_owner_status', 'tickets_one_open', 'tickets_owner_ci_open')) + \
+             (SELECT count(*) FROM pg_constraint WHERE conname = 'tickets_priority_ok')"
         }
         Dialect::Sqlite => {
             "SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN \
-             ('tickets_owner_status', 'tickets_one_open')) + (SELECT count(*) FROM \
-             sqlite_master WHERE name = 'tickets' AND sql LIKE '%tickets_priority_ok%')"
+             ('tickets_owner_status', 'tickets_one_open', 'tickets_owner_ci_open')) + \
+             (SELECT count(*) FROM sqlite_master WHERE name = 'tickets' AND sql LIKE '%tickets_priority_ok%')"
         }
     };
     count(pool, d, sql).await
@@ -136,9 +141,14 @@ async fn declared_options_are_made_applied_checked_and_rolled_back() {
 
         let m = Migrator::from_dir(pool.clone(), &dir).unwrap();
         assert_eq!(m.apply(None).await.unwrap().len(), 2, "{d:?}");
-        assert_eq!(our_objects(&pool, d).await, 3, "{d:?}");
+        assert_eq!(our_objects(&pool, d).await, 4, "{d:?}");
         assert!(m.check_database().await.unwrap().is_empty(), "{d:?}");
-        // Behaviour: one open ticket per owner, any number of closed ones; priority 1..=5.
+        assert!(
+            second.contains("expressions = [\"lower(owner)\"]"),
+            "{second}"
+        );
+        // Behaviour: one open ticket per owner (whatever the case of its name), any number
+        // of closed ones; priority 1..=5.
         for ok in [
             "INSERT INTO tickets (owner, status, priority) VALUES ('ann', 'open', 1)",
             "INSERT INTO tickets (owner, status, priority) VALUES ('ann', 'closed', 2)",
@@ -151,6 +161,7 @@ async fn declared_options_are_made_applied_checked_and_rolled_back() {
             "INSERT INTO tickets (owner, status, priority) VALUES ('ann', 'open', 4)",
             "INSERT INTO tickets (owner, status, priority) VALUES ('cid', 'open', 9)",
             "INSERT INTO tickets (owner, status, priority) VALUES ('cid', 'new', 0)",
+            "INSERT INTO tickets (owner, status, priority) VALUES ('ANN', 'open', 2)",
         ] {
             assert!(pool.batch_execute(bad).await.is_err(), "{d:?}: {bad}");
         }
@@ -160,11 +171,12 @@ async fn declared_options_are_made_applied_checked_and_rolled_back() {
         m.rollback(&RollbackTarget::Steps(1)).await.unwrap();
         assert_eq!(our_objects(&pool, d).await, 0, "{d:?}");
         pool.batch_execute(
-            "INSERT INTO tickets (owner, status, priority) VALUES ('ann', 'open', 9)",
+            "INSERT INTO tickets (owner, status, priority) VALUES ('ann', 'open', 9); \
+             INSERT INTO tickets (owner, status, priority) VALUES ('ANN', 'open', 2)",
         )
         .await
         .unwrap();
-        assert_eq!(count(&pool, d, "SELECT count(*) FROM tickets").await, 5);
+        assert_eq!(count(&pool, d, "SELECT count(*) FROM tickets").await, 6);
         assert!(m.check_database().await.unwrap().is_empty(), "{d:?}");
         let _ = std::fs::remove_dir_all(dir);
     }
@@ -209,6 +221,12 @@ table = "tickets"
 name = "tickets_priority_ok"
 kind = "check"
 condition = { priority__range = [1, 5] }
+
+[[operations]]
+type = "AddIndex"
+table = "tickets"
+name = "tickets_status_lower"
+expressions = ["lower(status)"]
 "#;
 
 const RENAME_0002: &str = r#"[migration]
@@ -322,6 +340,9 @@ async fn check_sees_changed_conditions_columns_and_uniqueness() {
                  CREATE UNIQUE INDEX tickets_one_open ON tickets (owner) WHERE status = 'closed'; \
                  DROP INDEX tickets_owner_status; \
                  CREATE UNIQUE INDEX tickets_owner_status ON tickets (status, owner); \
+                 DROP INDEX tickets_owner_ci_open; \
+                 CREATE UNIQUE INDEX tickets_owner_ci_open ON tickets (upper(owner)) \
+                 WHERE status = 'open'; \
                  ALTER TABLE tickets DROP CONSTRAINT tickets_priority_ok; \
                  ALTER TABLE tickets ADD CONSTRAINT tickets_priority_ok \
                  CHECK (priority BETWEEN 1 AND 9)"
@@ -337,7 +358,9 @@ async fn check_sees_changed_conditions_columns_and_uniqueness() {
                  INSERT INTO t2 SELECT * FROM tickets; DROP TABLE tickets; \
                  ALTER TABLE t2 RENAME TO tickets; \
                  CREATE UNIQUE INDEX tickets_owner_status ON tickets (status, owner); \
-                 CREATE UNIQUE INDEX tickets_one_open ON tickets (owner) WHERE status = 'closed'"
+                 CREATE UNIQUE INDEX tickets_one_open ON tickets (owner) WHERE status = 'closed'; \
+                 CREATE UNIQUE INDEX tickets_owner_ci_open ON tickets ((chakra_upper(owner))) \
+                 WHERE (status = 'open')"
             }
         };
         // (SQLite: the table rebuilt by hand with the other check; the indexes went with it
@@ -357,7 +380,11 @@ async fn check_sees_changed_conditions_columns_and_uniqueness() {
             has("index tickets_owner_status on tickets: the database has"),
             "{d:?}: {drift:#?}"
         );
-        assert_eq!(drift.len(), 3, "{d:?}: {drift:#?}");
+        assert!(
+            has("index tickets_owner_ci_open on tickets: the database has"),
+            "{d:?}: {drift:#?}"
+        );
+        assert_eq!(drift.len(), 4, "{d:?}: {drift:#?}");
         let _ = std::fs::remove_dir_all(dir);
     }
 }

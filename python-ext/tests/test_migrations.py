@@ -612,6 +612,7 @@ TICKETS_META = """
         indexes = [Index(fields=["owner", "status"], name="tickets_owner_status")]
         constraints = [
             UniqueConstraint(fields=["owner"], name="tickets_one_open", condition=Q(status="open")),
+            UniqueConstraint(Lower("owner"), name="tickets_owner_ci_open", condition=Q(status="open")),
             CheckConstraint(check=Q(priority__range=[1, 5]), name="tickets_priority_ok"),
         ]
 """
@@ -628,7 +629,7 @@ def test_meta_indexes_and_constraints_are_made_applied_and_rolled_back(
     models = tmp_path / "tickets_models.py"
     models.write_text(TICKETS.format(imports="", meta=""))
     cli(*make, cwd=tmp_path, env=env)
-    imports = "from chakra import CheckConstraint, Index, Q, UniqueConstraint"
+    imports = "from chakra import CheckConstraint, Index, Lower, Q, UniqueConstraint"
     models.write_text(TICKETS.format(imports=imports, meta=TICKETS_META))
     cli(*make, cwd=tmp_path, env=env)
     assert tomls(d) == ["tickets/0001_initial.toml", "tickets/0002_auto.toml"]
@@ -643,10 +644,11 @@ def test_meta_indexes_and_constraints_are_made_applied_and_rolled_back(
     ins = "INSERT INTO tickets (owner, status, priority) VALUES (%s, %s, %s)"
     for row in [("ann", "open", 1), ("ann", "closed", 2), ("ann", "closed", 5), ("bob", "open", 3)]:
         chakra.execute_sync(ins, row, url=db.url)
-    for row in [("ann", "open", 4), ("cid", "open", 9), ("cid", "new", 0)]:
+    for row in [("ann", "open", 4), ("cid", "open", 9), ("cid", "new", 0), ("ANN", "open", 2)]:
         with pytest.raises(chakra.errors.ChakraError):
             chakra.execute_sync(ins, row, url=db.url)
     # Rolling back the options' migration removes them: the rows they refused now go in.
     cli("migrate", "rollback", "--steps", "1", "--dir", d, *url, cwd=tmp_path)
     chakra.execute_sync(ins, ("ann", "open", 9), url=db.url)
+    chakra.execute_sync(ins, ("ANN", "open", 2), url=db.url)
     cli("migrate", "check", "--dir", d, *url, cwd=tmp_path)

@@ -5,7 +5,7 @@
 //! registry holds, so the state replay and the autodetector compare like with like.
 
 use crate::Dialect;
-use chakra_dsl::table_options::Cond;
+use chakra_dsl::table_options::{Cond, IndexExpr};
 use chakra_dsl::FieldMeta;
 use chakra_dsl::OnDelete;
 
@@ -54,6 +54,9 @@ pub struct IndexDef {
     pub name: String,
     /// Indexed columns, in order.
     pub columns: Vec<String>,
+    /// Keys computed from the row, after the columns (an expression index: `lower(email)`,
+    /// over field names, compiled per dialect).
+    pub expressions: Vec<IndexExpr>,
     /// A UNIQUE index.
     pub unique: bool,
     /// A partial index: only rows where this lookup condition holds (over the table's

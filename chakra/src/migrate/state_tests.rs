@@ -215,6 +215,7 @@ fn model_options_are_checked_when_read() {
     m.options.indexes.push(IndexOption {
         name: "people_x".into(),
         fields: vec!["height".into()],
+        expressions: vec![],
         unique: false,
         condition: None,
     });

@@ -186,7 +186,13 @@ fn on_delete(o: OnDelete) -> &'static str {
 
 fn write_index(w: &mut String, i: &IndexDef) {
     kv(w, "name", &quote(&i.name));
-    kv(w, "columns", &list(&i.columns));
+    if !i.columns.is_empty() || i.expressions.is_empty() {
+        kv(w, "columns", &list(&i.columns));
+    }
+    if !i.expressions.is_empty() {
+        let texts: Vec<String> = i.expressions.iter().map(|e| e.to_string()).collect();
+        kv(w, "expressions", &list(&texts));
+    }
     if i.unique {
         kv(w, "unique", "true");
     }
