@@ -144,6 +144,7 @@ fn reverse_of_each_operation() {
     let irreversible = Operation::RunSql {
         sql: DialectSql::All("UPDATE users SET age = 1".into()),
         reverse_sql: None,
+        creates: vec![],
     };
     let e = reverse_operations(&irreversible, &st).unwrap_err();
     assert!(

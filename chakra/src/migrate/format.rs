@@ -221,13 +221,24 @@ fn parse_operation(op: &Obj<'_, '_, '_>) -> MResult<Operation> {
             constraint: parse_constraint(op, true)?,
         },
         "RunSQL" => {
-            op.only(&["type", "sql", "reverse_sql"])?;
+            op.only(&["type", "sql", "reverse_sql", "creates"])?;
             let sql = op
                 .dialect_sql("sql")?
                 .ok_or_else(|| op.err_here("RunSQL needs sql = \"…\""))?;
+            let creates = match op.get("creates") {
+                Some(v) => op
+                    .ctx
+                    .str_list(v, "creates")?
+                    .iter()
+                    .map(|c| super::operations::RawObject::parse(c))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|why| op.ctx.err(v.span(), &format!("creates: {why}")))?,
+                None => Vec::new(),
+            };
             Operation::RunSql {
                 sql,
                 reverse_sql: op.dialect_sql("reverse_sql")?,
+                creates,
             }
         }
         other => {

@@ -70,9 +70,43 @@ pub async fn introspect(conn: &mut Conn) -> Result<DbSchema> {
         }
     }
     read_constraints(conn, &mut out).await?;
+    read_triggers(conn, &mut out).await?;
     out.remove(HISTORY_TABLE);
     out.remove(PROGRESS_TABLE);
     Ok(out)
+}
+
+/// The triggers of every table in `out` (PostgreSQL: those not made by the server for a
+/// constraint).
+async fn read_triggers(conn: &mut Conn, out: &mut DbSchema) -> Result<()> {
+    let d = conn.dialect();
+    for t in out.values_mut() {
+        t.triggers = Some(Default::default());
+    }
+    let sql = match d {
+        Dialect::Postgres => {
+            "SELECT c.relname::text, t.tgname::text FROM pg_trigger t \
+             JOIN pg_class c ON c.oid = t.tgrelid \
+             WHERE c.relnamespace = current_schema()::regnamespace AND NOT t.tgisinternal"
+        }
+        Dialect::Sqlite => "SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'",
+    };
+    for r in conn
+        .fetch(&raw(
+            d,
+            &[sql],
+            vec![],
+            vec![ValueType::Text, ValueType::Text],
+        ))
+        .await?
+    {
+        if let Some(t) = out.get_mut(&text(&r[0])) {
+            if let Some(set) = t.triggers.as_mut() {
+                set.insert(text(&r[1]));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Defaults, unique constraints, foreign keys and CHECK counts of every table in `out`.

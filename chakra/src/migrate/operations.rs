@@ -132,6 +132,48 @@ impl DialectSql {
     }
 }
 
+/// What a `RunSQL` says it creates (`creates = ["index users_email_ci"]`), so the history
+/// knows it: `check` does not report it, and a rollback without `reverse_sql` drops it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RawObject {
+    /// An index, by name.
+    Index(String),
+    /// A trigger, by name.
+    Trigger(String),
+}
+
+impl RawObject {
+    /// Reads `"index <name>"` / `"trigger <name>"`.
+    pub fn parse(text: &str) -> Result<RawObject, String> {
+        let mut words = text.split_whitespace();
+        let (kind, name) = match (words.next(), words.next(), words.next()) {
+            (Some(k), Some(n), None) => (k, n),
+            _ => {
+                return Err(format!(
+                    "{text:?}: write \"index <name>\" or \"trigger <name>\""
+                ))
+            }
+        };
+        chakra_dsl::ident::validate(name).map_err(|e| format!("{text:?}: {e}"))?;
+        match kind.to_ascii_lowercase().as_str() {
+            "index" => Ok(RawObject::Index(name.to_owned())),
+            "trigger" => Ok(RawObject::Trigger(name.to_owned())),
+            other => Err(format!(
+                "{text:?}: RunSQL can declare an index or a trigger, not {other:?}"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for RawObject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RawObject::Index(n) => write!(f, "index {n}"),
+            RawObject::Trigger(n) => write!(f, "trigger {n}"),
+        }
+    }
+}
+
 /// One schema change.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Operation {
@@ -233,8 +275,12 @@ pub enum Operation {
     RunSql {
         /// Forward SQL.
         sql: DialectSql,
-        /// Reverse SQL; without it the operation cannot be rolled back.
+        /// Reverse SQL; without it the operation cannot be rolled back, unless it only
+        /// creates indexes it declares in `creates` (then they are dropped).
         reverse_sql: Option<DialectSql>,
+        /// The indexes and triggers it creates (`creates = ["index name", …]`), known to
+        /// the history.
+        creates: Vec<RawObject>,
     },
 }
 

@@ -162,6 +162,8 @@ fn table_options(m: &ModelMeta) -> MResult<(Vec<IndexDef>, Vec<ConstraintDef>)> 
 pub struct State {
     /// Tables by table name.
     pub tables: BTreeMap<String, TableState>,
+    /// Indexes and triggers made by `RunSQL` that declare them (`creates`).
+    pub raw: std::collections::BTreeSet<super::operations::RawObject>,
 }
 
 fn err(op: &Operation, message: impl std::fmt::Display) -> MigrationError {
@@ -478,7 +480,7 @@ impl State {
                     return Err(err(op, format!("{table} has no constraint {name:?}")));
                 }
             }
-            Operation::RunSql { .. } => {}
+            Operation::RunSql { creates, .. } => self.raw.extend(creates.iter().cloned()),
         }
         Ok(())
     }

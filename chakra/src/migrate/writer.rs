@@ -116,10 +116,18 @@ fn write_operation(w: &mut String, op: &Operation) {
             kv(w, "table", &quote(table));
             write_constraint(w, constraint);
         }
-        Operation::RunSql { sql, reverse_sql } => {
+        Operation::RunSql {
+            sql,
+            reverse_sql,
+            creates,
+        } => {
             kv(w, "sql", &dialect_sql(sql));
             if let Some(r) = reverse_sql {
                 kv(w, "reverse_sql", &dialect_sql(r));
+            }
+            if !creates.is_empty() {
+                let texts: Vec<String> = creates.iter().map(|c| c.to_string()).collect();
+                kv(w, "creates", &list(&texts));
             }
         }
     }
