@@ -6,11 +6,10 @@ mod common;
 
 use chakra::dsl::ValueType;
 use chakra::migrate::Migrator;
+use common::migrations::SEED;
 use common::{TestDb, BOTH};
 use std::path::PathBuf;
 use std::process::Command;
-
-const SEED: &str = include_str!("../../migrations/users/0001_initial.toml");
 
 fn constraint(check: &str) -> String {
     format!(

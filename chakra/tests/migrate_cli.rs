@@ -2,11 +2,10 @@
 
 mod common;
 
+use common::migrations::SEED;
 use common::{TestDb, BOTH};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-const SEED: &str = include_str!("../../migrations/users/0001_initial.toml");
 
 fn next(id: &str, dep: &str, column: &str) -> String {
     format!(

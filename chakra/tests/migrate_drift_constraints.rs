@@ -6,10 +6,9 @@ mod common;
 
 use chakra::migrate::Migrator;
 use chakra::Dialect;
+use common::migrations::SEED;
 use common::{TestDb, BOTH};
 use std::path::PathBuf;
-
-const SEED: &str = include_str!("../../migrations/users/0001_initial.toml");
 
 const MORE: &str = r#"[migration]
 id = "0002_more"

@@ -7,13 +7,11 @@
 
 mod common;
 
-use chakra::dsl::ValueType;
 use chakra::migrate::Migrator;
-use chakra::{Dialect, Pool};
+use chakra::Dialect;
+use common::migrations::{count, SEED};
 use common::{TestDb, BOTH};
 use std::path::PathBuf;
-
-const SEED: &str = include_str!("../../migrations/users/0001_initial.toml");
 
 const BY_HAND: &str = r#"[migration]
 id = "0002_by_hand"
@@ -67,13 +65,6 @@ fn dir_with(by_hand: &str) -> PathBuf {
     std::fs::write(d.join("users/0002_by_hand.toml"), by_hand).unwrap();
     std::fs::write(d.join("users/0003_widen.toml"), WIDEN).unwrap();
     d
-}
-
-async fn count(pool: &Pool, sql: &str) -> i64 {
-    let q = chakra::migrate::history::raw(pool.dialect(), &[sql], vec![], vec![ValueType::I64]);
-    pool.fetch_compiled(&q).await.unwrap()[0][0]
-        .as_i64()
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,14 +5,12 @@
 
 mod common;
 
-use chakra::dsl::ValueType;
 use chakra::migrate::{Migrator, Status};
 use chakra::{Dialect, Pool};
+use common::migrations::{count, SEED};
 use common::{TestDb, BOTH};
 use std::path::PathBuf;
 use std::process::Command;
-
-const SEED: &str = include_str!("../../migrations/users/0001_initial.toml");
 
 const INDEXES: &str = r#"
 [migration]
@@ -45,13 +43,6 @@ fn dir() -> PathBuf {
     std::fs::write(d.join("users/0001_initial.toml"), SEED).unwrap();
     std::fs::write(d.join("users/0002_indexes.toml"), INDEXES).unwrap();
     d
-}
-
-async fn count(pool: &Pool, sql: &str) -> i64 {
-    let q = chakra::migrate::history::raw(pool.dialect(), &[sql], vec![], vec![ValueType::I64]);
-    pool.fetch_compiled(&q).await.unwrap()[0][0]
-        .as_i64()
-        .unwrap()
 }
 
 /// Valid indexes named `name` on users.
