@@ -272,6 +272,62 @@ async fn using_says_how_values_convert_on_both_backends() {
         );
         let _ = std::fs::remove_dir_all(dir);
     }
+    // What a using gives is checked against the new type: text that is not an integer is
+    // refused (SQLite would keep it in the INTEGER column), named, on both backends.
+    for d in BOTH {
+        let db = TestDb::new(d).await;
+        let pool = db.pool().await;
+        let dir = dir();
+        let m = Migrator::from_dir(pool.clone(), &dir).unwrap();
+        m.apply(None).await.unwrap();
+        pool.batch_execute(
+            "INSERT INTO users (username, note) VALUES ('a', ' 12 '), ('b', 'n/a'), ('c', NULL)",
+        )
+        .await
+        .unwrap();
+        let to_int = "name = \"note\"\ntype = \"Integer\"\nnullable = true";
+        let with_using = |u: &str| {
+            alter("0003_int", "0002_note", to_int, false).replace(
+                "[operations.field]",
+                &format!("using = \"{u}\"\n[operations.field]"),
+            )
+        };
+        put(&dir, "0003_int", &with_using("trim(note)"));
+        let e = Migrator::from_dir(pool.clone(), &dir)
+            .unwrap()
+            .apply(None)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("using trim(note) would change or fail on 1 row(s), for example \"n/a\""),
+            "{d:?}: {e}"
+        );
+        assert_eq!(applied(&pool).await, 2, "{d:?}: nothing of it ran");
+        // An explicit conversion is the migration's own decision.
+        put(
+            &dir,
+            "0003_int",
+            &with_using(
+                "CASE WHEN trim(note) = 'n/a' THEN NULL ELSE CAST(trim(note) AS INTEGER) END",
+            ),
+        );
+        Migrator::from_dir(pool.clone(), &dir)
+            .unwrap()
+            .apply(None)
+            .await
+            .unwrap();
+        assert_eq!(
+            texts(
+                &pool,
+                "SELECT CAST(note AS TEXT) FROM users WHERE note IS NOT NULL"
+            )
+            .await,
+            ["12"],
+            "{d:?}"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
     // A using that is not one expression is refused when the file is read.
     let bad = alter(
         "0003_int",
