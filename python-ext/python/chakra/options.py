@@ -40,9 +40,7 @@ class Index:
 
     def spec(self, model: str) -> dict[str, Any]:
         """What the core registers."""
-        return _index_spec(
-            model, self.name, self.fields, self.expressions, False, self.condition
-        )
+        return _index_spec(model, self.name, self.fields, self.expressions, False, self.condition)
 
 
 class UniqueConstraint:
