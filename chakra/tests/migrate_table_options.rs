@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 #[chakra(unique(
     name = "tickets_owner_ci_open",
     expressions = "lower(owner)",
-    condition = r#"{ status = "open" }"#
+    condition = "{ status = 'open' }"
 ))]
 #[chakra(check(
     name = "tickets_priority_ok",
