@@ -121,6 +121,52 @@ pub fn named_checks(normalized: &str) -> BTreeMap<String, String> {
     out
 }
 
+/// The top-level items of a `CREATE TABLE` statement's column list (column definitions and
+/// table constraints), as written: split at commas outside parentheses, string literals and
+/// quoted identifiers.
+pub fn table_items(create_sql: &str) -> Vec<&str> {
+    let Some(open) = create_sql.find('(') else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0usize, open + 1);
+    let mut quote: Option<char> = None;
+    for (i, c) in create_sql.char_indices().skip_while(|(i, _)| *i <= open) {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"' | '`') => quote = Some(c),
+            (None, '[') => quote = Some(']'),
+            (None, '(') => depth += 1,
+            (None, ')') if depth == 0 => {
+                out.push(create_sql[start..i].trim());
+                return out;
+            }
+            (None, ')') => depth -= 1,
+            (None, ',') if depth == 0 => {
+                out.push(create_sql[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The named CHECK constraints of a `CREATE TABLE` statement as written: `(name, clause)`.
+pub fn named_check_clauses(create_sql: &str) -> Vec<(String, String)> {
+    table_items(create_sql)
+        .into_iter()
+        .filter_map(|item| {
+            let checks = named_checks(&normalize_sql(item));
+            let (name, _) = checks.into_iter().next()?;
+            normalize_sql(item)
+                .starts_with("constraint ")
+                .then(|| (name, item.to_owned()))
+        })
+        .collect()
+}
+
 /// The length of `s` up to the `)` closing an already open parenthesis, skipping string
 /// literals.
 fn balanced_prefix(s: &str) -> Option<usize> {
@@ -285,6 +331,37 @@ mod tests {
                 ),
                 ("t_q".to_owned(), "p>0".to_owned()),
             ])
+        );
+    }
+
+    #[test]
+    fn check_clauses_are_found_as_written() {
+        let sql = "CREATE TABLE \"t\" (\"id\" INTEGER PRIMARY KEY, p INTEGER CHECK (p > 0), \
+                   q TEXT DEFAULT 'a,b', CONSTRAINT \"t_p\" CHECK ((p BETWEEN 1 AND 5) OR q = ')'), \
+                   CONSTRAINT t_u UNIQUE (p, q), constraint t_q check (length(q) < 9))";
+        assert_eq!(
+            table_items(sql),
+            [
+                "\"id\" INTEGER PRIMARY KEY",
+                "p INTEGER CHECK (p > 0)",
+                "q TEXT DEFAULT 'a,b'",
+                "CONSTRAINT \"t_p\" CHECK ((p BETWEEN 1 AND 5) OR q = ')')",
+                "CONSTRAINT t_u UNIQUE (p, q)",
+                "constraint t_q check (length(q) < 9)",
+            ]
+        );
+        assert_eq!(
+            named_check_clauses(sql),
+            [
+                (
+                    "t_p".to_owned(),
+                    "CONSTRAINT \"t_p\" CHECK ((p BETWEEN 1 AND 5) OR q = ')')".to_owned()
+                ),
+                (
+                    "t_q".to_owned(),
+                    "constraint t_q check (length(q) < 9)".to_owned()
+                ),
+            ]
         );
     }
 
