@@ -123,6 +123,9 @@ fn index_expr(t: &str, span: Span, depth: usize) -> syn::Result<TokenStream> {
         return Err(bad("nested too deep".into()));
     }
     if let Some(open) = t.find('(') {
+        if t.contains(')') && !t.ends_with(')') {
+            return Err(bad("text follows the function's closing parenthesis".into()));
+        }
         let inner = t[open + 1..]
             .strip_suffix(')')
             .ok_or_else(|| bad("unbalanced parentheses".into()))?;

@@ -255,6 +255,9 @@ impl IndexExpr {
             return Err(bad("nested too deep"));
         }
         if let Some(open) = t.find('(') {
+            if t.contains(')') && !t.ends_with(')') {
+                return Err(bad("text follows the function's closing parenthesis"));
+            }
             let inner = t[open + 1..]
                 .strip_suffix(')')
                 .ok_or_else(|| bad("unbalanced parentheses"))?;
