@@ -9,7 +9,7 @@ mod common;
 
 use chakra::migrate::Migrator;
 use chakra::Dialect;
-use common::migrations::{count, SEED};
+use common::migrations::{count, migration_dir, SEED};
 use common::{TestDb, BOTH};
 use std::path::PathBuf;
 
@@ -52,19 +52,14 @@ fn dir() -> PathBuf {
 }
 
 fn dir_with(by_hand: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "chakra_rebuild_keeps_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(d.join("users")).unwrap();
-    std::fs::write(d.join("users/0001_initial.toml"), SEED).unwrap();
-    std::fs::write(d.join("users/0002_by_hand.toml"), by_hand).unwrap();
-    std::fs::write(d.join("users/0003_widen.toml"), WIDEN).unwrap();
-    d
+    migration_dir(
+        "rebuild_keeps",
+        &[
+            ("users/0001_initial.toml", SEED),
+            ("users/0002_by_hand.toml", by_hand),
+            ("users/0003_widen.toml", WIDEN),
+        ],
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,7 +7,7 @@ mod common;
 
 use chakra::migrate::{Migrator, Status};
 use chakra::{Dialect, Pool};
-use common::migrations::{count, SEED};
+use common::migrations::{count, migration_dir, SEED};
 use common::{TestDb, BOTH};
 use std::path::PathBuf;
 use std::process::Command;
@@ -31,18 +31,13 @@ reverse_sql = "DROP INDEX na2"
 "#;
 
 fn dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "chakra_resume_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(d.join("users")).unwrap();
-    std::fs::write(d.join("users/0001_initial.toml"), SEED).unwrap();
-    std::fs::write(d.join("users/0002_indexes.toml"), INDEXES).unwrap();
-    d
+    migration_dir(
+        "resume",
+        &[
+            ("users/0001_initial.toml", SEED),
+            ("users/0002_indexes.toml", INDEXES),
+        ],
+    )
 }
 
 /// Valid indexes named `name` on users.

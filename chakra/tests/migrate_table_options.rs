@@ -10,6 +10,7 @@ use chakra::dsl::{ModelMeta, Value, ValueType};
 use chakra::migrate::{Migrator, RollbackTarget};
 use chakra::prelude::*;
 use chakra::Dialect;
+use common::migrations::migration_dir;
 use common::{TestDb, BOTH};
 use std::path::{Path, PathBuf};
 
@@ -51,16 +52,7 @@ fn with_options(on: bool) -> ModelMeta {
 }
 
 fn dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "chakra_table_options_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    migration_dir("table_options", &[])
 }
 
 async fn make(dir: &Path, options: bool, extra: &[&str]) -> u8 {

@@ -7,7 +7,7 @@ mod common;
 use chakra::dsl::ValueType;
 use chakra::migrate::{Migrator, RollbackTarget};
 use chakra::Pool;
-use common::migrations::SEED;
+use common::migrations::{migration_dir, SEED};
 use common::{TestDb, BOTH};
 use std::path::{Path, PathBuf};
 
@@ -26,18 +26,13 @@ fn add_note() -> String {
 }
 
 fn dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "chakra_type_checks_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(d.join("users")).unwrap();
-    std::fs::write(d.join("users/0001_initial.toml"), SEED).unwrap();
-    std::fs::write(d.join("users/0002_note.toml"), add_note()).unwrap();
-    d
+    migration_dir(
+        "type_checks",
+        &[
+            ("users/0001_initial.toml", SEED),
+            ("users/0002_note.toml", &add_note()),
+        ],
+    )
 }
 
 fn put(dir: &Path, id: &str, text: &str) {
