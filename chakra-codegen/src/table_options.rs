@@ -2,7 +2,10 @@
 //! condition = r#"{ status = "live" }"#))]`, `unique(…)` (the same keys), and
 //! `check(name = "…", condition = "…")`. A condition is the lookup form migration files use
 //! (an inline table: lookups ANDed, `or = [...]`, `and = [...]`, `not = {...}`), read here at
-//! compile time into `chakra::dsl::table_options::Cond`.
+//! compile time into `chakra::dsl::table_options::Cond`. An expression index lists its keys
+//! as Chakra expressions, `expressions = "lower(email)"` (a field, or `lower`/`upper`/
+//! `length` of one; several separated by commas), read at compile time into
+//! `chakra::dsl::table_options::IndexExpr`.
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
@@ -15,6 +18,7 @@ pub(crate) struct TableOption {
     kind: Kind,
     name: String,
     fields: Vec<String>,
+    expressions: Vec<TokenStream>,
     condition: Option<TokenStream>,
 }
 
@@ -38,6 +42,7 @@ pub(crate) fn parse(meta: &ParseNestedMeta<'_>) -> syn::Result<Option<TableOptio
     };
     let span = meta.path.span();
     let (mut name, mut fields, mut condition) = (None, None, None);
+    let mut expressions = Vec::new();
     meta.parse_nested_meta(|m| {
         let s: LitStr = m.value()?.parse()?;
         if m.path.is_ident("name") {
@@ -50,12 +55,14 @@ pub(crate) fn parse(meta: &ParseNestedMeta<'_>) -> syn::Result<Option<TableOptio
                     .filter(|f| !f.is_empty())
                     .collect::<Vec<_>>(),
             );
+        } else if m.path.is_ident("expressions") && kind != Kind::Check {
+            expressions = expressions_tokens(&s)?;
         } else if m.path.is_ident("condition") {
             condition = Some(cond_tokens(&s)?);
         } else {
             return Err(m.error(
-                "table options take `name = \"…\"`, `fields = \"a, b\"` (not on check) and \
-                 `condition = \"{ field__lookup = value }\"`",
+                "table options take `name = \"…\"`, `fields = \"a, b\"` and `expressions = \
+                 \"lower(email)\"` (not on check) and `condition = \"{ field__lookup = value }\"`",
             ));
         }
         Ok(())
@@ -68,15 +75,83 @@ pub(crate) fn parse(meta: &ParseNestedMeta<'_>) -> syn::Result<Option<TableOptio
             "`check(…)` needs `condition = \"…\"`",
         ));
     }
-    if kind != Kind::Check && fields.is_empty() {
-        return Err(syn::Error::new(span, "an index needs `fields = \"a, b\"`"));
+    if kind != Kind::Check && fields.is_empty() && expressions.is_empty() {
+        return Err(syn::Error::new(
+            span,
+            "an index needs `fields = \"a, b\"` or `expressions = \"lower(a)\"`",
+        ));
     }
     Ok(Some(TableOption {
         kind,
         name,
         fields,
+        expressions,
         condition,
     }))
+}
+
+/// `"lower(email), upper(name)"` → one `IndexExpr` per key.
+fn expressions_tokens(s: &LitStr) -> syn::Result<Vec<TokenStream>> {
+    let text = s.value();
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0i32, 0usize);
+    for (i, c) in text.char_indices().chain([(text.len(), ',')]) {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(index_expr(text[start..i].trim(), s.span(), 0)?);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+fn index_expr(t: &str, span: Span, depth: usize) -> syn::Result<TokenStream> {
+    let bad = |why: String| {
+        syn::Error::new(
+            span,
+            format!(
+                "index expression {t:?}: {why} (write a field name or lower(…), upper(…), \
+                 length(…) of one)"
+            ),
+        )
+    };
+    if depth > 8 {
+        return Err(bad("nested too deep".into()));
+    }
+    if let Some(open) = t.find('(') {
+        if t.contains(')') && !t.ends_with(')') {
+            return Err(bad("text follows the function's closing parenthesis".into()));
+        }
+        let inner = t[open + 1..]
+            .strip_suffix(')')
+            .ok_or_else(|| bad("unbalanced parentheses".into()))?;
+        let func = match t[..open].trim().to_ascii_lowercase().as_str() {
+            "lower" => quote!(Lower),
+            "upper" => quote!(Upper),
+            "length" => quote!(Length),
+            other => return Err(bad(format!("unknown function {other:?}"))),
+        };
+        let arg = index_expr(inner.trim(), span, depth + 1)?;
+        return Ok(quote!(::chakra::dsl::table_options::IndexExpr::Func(
+            ::chakra::dsl::table_options::IndexFunc::#func,
+            ::std::boxed::Box::new(#arg)
+        )));
+    }
+    let mut chars = t.chars();
+    let ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !ok {
+        return Err(bad(format!("{t:?} is not a field name")));
+    }
+    Ok(quote!(::chakra::dsl::table_options::IndexExpr::Field(
+        ::std::string::String::from(#t)
+    )))
 }
 
 fn cond_tokens(s: &LitStr) -> syn::Result<TokenStream> {
@@ -182,10 +257,12 @@ pub(crate) fn tokens(options: &[TableOption]) -> TokenStream {
             }));
         } else {
             let fields = &o.fields;
+            let expressions = &o.expressions;
             let unique = o.kind == Kind::Unique;
             indexes.push(quote!(::chakra::dsl::table_options::IndexOption {
                 name: ::std::string::String::from(#name),
                 fields: ::std::vec![#(::std::string::String::from(#fields)),*],
+                expressions: ::std::vec![#(#expressions),*],
                 unique: #unique,
                 condition: #condition,
             }));

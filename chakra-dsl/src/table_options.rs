@@ -130,6 +130,34 @@ impl Cond {
         }
     }
 
+    /// The condition with every lookup on field `old` reading field `new` instead (what a
+    /// `RenameField` does to the conditions of its table's indexes and checks).
+    pub fn rename_field(&self, old: &str, new: &str) -> Cond {
+        match self {
+            Cond::Lookup { key, value } => {
+                let (first, rest) = match key.split_once("__") {
+                    Some((f, r)) => (f, Some(r)),
+                    None => (key.as_str(), None),
+                };
+                let key = if first == old {
+                    match rest {
+                        Some(r) => format!("{new}__{r}"),
+                        None => new.to_owned(),
+                    }
+                } else {
+                    key.clone()
+                };
+                Cond::Lookup {
+                    key,
+                    value: value.clone(),
+                }
+            }
+            Cond::And(items) => Cond::And(items.iter().map(|c| c.rename_field(old, new)).collect()),
+            Cond::Or(items) => Cond::Or(items.iter().map(|c| c.rename_field(old, new)).collect()),
+            Cond::Not(inner) => Cond::Not(Box::new(inner.rename_field(old, new))),
+        }
+    }
+
     /// The fields the condition reads (the first part of each lookup key).
     pub fn fields(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -162,6 +190,152 @@ fn named(meta: &ModelMeta, key: &str, e: Error) -> Error {
     }
 }
 
+/// A function an index expression applies (the same functions as the query language's
+/// `Lower`, `Upper`, `Length`, compiled by the same compiler: Unicode-aware on both backends).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IndexFunc {
+    /// `lower(text)`.
+    Lower,
+    /// `upper(text)`.
+    Upper,
+    /// `length(text)`: the number of characters.
+    Length,
+}
+
+impl IndexFunc {
+    /// Its name in the portable form (`lower`).
+    pub fn name(self) -> &'static str {
+        match self {
+            IndexFunc::Lower => "lower",
+            IndexFunc::Upper => "upper",
+            IndexFunc::Length => "length",
+        }
+    }
+
+    /// The function of that name (any case).
+    pub fn from_name(name: &str) -> Option<IndexFunc> {
+        [IndexFunc::Lower, IndexFunc::Upper, IndexFunc::Length]
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(name))
+    }
+}
+
+/// A key of an expression index, written as a Chakra expression over the model's fields
+/// (`lower(email)`, Python `Lower("email")`), never SQL text. Its portable form, kept in
+/// migration files, is the text [`IndexExpr::parse`] reads and `Display` writes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum IndexExpr {
+    /// A field's value.
+    Field(String),
+    /// A function of an expression.
+    Func(IndexFunc, Box<IndexExpr>),
+}
+
+impl std::fmt::Display for IndexExpr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            IndexExpr::Field(name) => f.write_str(name),
+            IndexExpr::Func(func, arg) => write!(f, "{}({arg})", func.name()),
+        }
+    }
+}
+
+impl IndexExpr {
+    /// Reads the portable form: a field name, or `lower(…)`, `upper(…)`, `length(…)` of one
+    /// such expression (spaces allowed, function names in any case).
+    pub fn parse(text: &str) -> Result<IndexExpr> {
+        let bad = |why: &str| {
+            Error::InvalidQuery(format!(
+                "index expression {text:?}: {why} (write a field name or lower(…), upper(…), \
+                 length(…) of one)"
+            ))
+        };
+        let t = text.trim();
+        if t.matches('(').count() > 8 {
+            return Err(bad("nested too deep"));
+        }
+        if let Some(open) = t.find('(') {
+            if t.contains(')') && !t.ends_with(')') {
+                return Err(bad("text follows the function's closing parenthesis"));
+            }
+            let inner = t[open + 1..]
+                .strip_suffix(')')
+                .ok_or_else(|| bad("unbalanced parentheses"))?;
+            let name = t[..open].trim();
+            let func = IndexFunc::from_name(name)
+                .ok_or_else(|| bad(&format!("unknown function {name:?}")))?;
+            if inner.trim().is_empty() {
+                return Err(bad("a function needs an argument"));
+            }
+            return Ok(IndexExpr::Func(func, Box::new(IndexExpr::parse(inner)?)));
+        }
+        if t.contains(')') {
+            return Err(bad("unbalanced parentheses"));
+        }
+        let mut chars = t.chars();
+        let starts = chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+        if !starts || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(bad(&format!("{t:?} is not a field name")));
+        }
+        Ok(IndexExpr::Field(t.to_owned()))
+    }
+
+    /// The expression over `meta`'s columns (unqualified in DDL), its types checked as the
+    /// query language checks them (`lower` of a number is refused).
+    pub fn to_expr(&self, meta: &ModelMeta) -> Result<crate::ir::Expr> {
+        match self {
+            IndexExpr::Field(name) => {
+                let f = meta.field(name).ok_or_else(|| {
+                    Error::InvalidQuery(format!(
+                        "{}: the index expression names the field {name:?}, which it does not \
+                         have",
+                        meta.name
+                    ))
+                })?;
+                Ok(crate::ir::Expr::col(
+                    meta.table.clone(),
+                    f.column.clone(),
+                    f.ty.value_type(),
+                ))
+            }
+            IndexExpr::Func(func, arg) => {
+                let e = arg.to_expr(meta)?;
+                let named = |err: Error| match err {
+                    Error::InvalidQuery(m) => {
+                        Error::InvalidQuery(format!("{}: index expression {self}: {m}", meta.name))
+                    }
+                    other => other,
+                };
+                match func {
+                    IndexFunc::Lower => crate::functions::lower(e),
+                    IndexFunc::Upper => crate::functions::upper(e),
+                    IndexFunc::Length => crate::functions::length(e),
+                }
+                .map_err(named)
+            }
+        }
+    }
+
+    /// The field the expression reads.
+    pub fn field(&self) -> &str {
+        match self {
+            IndexExpr::Field(name) => name,
+            IndexExpr::Func(_, arg) => arg.field(),
+        }
+    }
+
+    /// The expression reading field `new` where it read `old` (a `RenameField`).
+    pub fn rename_field(&self, old: &str, new: &str) -> IndexExpr {
+        match self {
+            IndexExpr::Field(name) if name == old => IndexExpr::Field(new.to_owned()),
+            IndexExpr::Field(_) => self.clone(),
+            IndexExpr::Func(f, arg) => IndexExpr::Func(*f, Box::new(arg.rename_field(old, new))),
+        }
+    }
+}
+
 /// A named index a model declares (`Meta.indexes`, `UniqueConstraint`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct IndexOption {
@@ -169,6 +343,8 @@ pub struct IndexOption {
     pub name: String,
     /// Field names, in order.
     pub fields: Vec<String>,
+    /// Keys computed from the row (an expression index), after the fields.
+    pub expressions: Vec<IndexExpr>,
     /// A unique index (`UniqueConstraint`).
     pub unique: bool,
     /// Only rows where this holds are indexed (a partial index).
@@ -191,4 +367,58 @@ pub struct TableOptions {
     pub indexes: Vec<IndexOption>,
     /// Check constraints.
     pub checks: Vec<CheckOption>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leaf(key: &str, v: i64) -> Cond {
+        Cond::Lookup {
+            key: key.into(),
+            value: CondValue::Int(v),
+        }
+    }
+
+    #[test]
+    fn rename_field_rewrites_only_that_field() {
+        let c = Cond::And(vec![
+            leaf("age", 1),
+            Cond::Or(vec![leaf("age__gte", 2), leaf("agent", 3)]),
+            Cond::Not(Box::new(leaf("age__in", 4))),
+            leaf("other__age", 5),
+        ]);
+        let want = Cond::And(vec![
+            leaf("years", 1),
+            Cond::Or(vec![leaf("years__gte", 2), leaf("agent", 3)]),
+            Cond::Not(Box::new(leaf("years__in", 4))),
+            leaf("other__age", 5),
+        ]);
+        assert_eq!(c.rename_field("age", "years"), want);
+        assert_eq!(want.fields(), ["years", "agent", "other"]);
+    }
+
+    #[test]
+    fn index_expressions_read_and_write_one_form() {
+        let e = IndexExpr::parse(" LOWER( upper(email) ) ").unwrap();
+        assert_eq!(e.to_string(), "lower(upper(email))");
+        assert_eq!(IndexExpr::parse(&e.to_string()).unwrap(), e);
+        assert_eq!(e.field(), "email");
+        assert_eq!(
+            e.rename_field("email", "mail").to_string(),
+            "lower(upper(mail))"
+        );
+        for bad in [
+            "",
+            "lower(",
+            "lower()",
+            "trim(email)",
+            "a b",
+            "lower(x))",
+            "x); DROP",
+        ] {
+            let err = IndexExpr::parse(bad).unwrap_err().to_string();
+            assert!(err.contains("index expression"), "{bad}: {err}");
+        }
+    }
 }

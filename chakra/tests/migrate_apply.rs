@@ -4,10 +4,9 @@ mod common;
 
 use chakra::migrate::{Migrator, RollbackTarget, Status};
 use chakra::{Dialect, Pool};
+use common::migrations::{count, SEED};
 use common::{TestDb, BOTH};
 use std::path::{Path, PathBuf};
-
-const SEED: &str = include_str!("../../migrations/users/0001_initial.toml");
 
 const PROFILE: &str = r#"
 [migration]
@@ -148,18 +147,6 @@ async fn schema(pool: &Pool) -> Vec<String> {
         .into_iter()
         .map(|r| r[0].as_str().unwrap_or_default().to_owned())
         .collect()
-}
-
-async fn count(pool: &Pool, sql: &str) -> i64 {
-    let q = chakra::migrate::history::raw(
-        pool.dialect(),
-        &[sql],
-        vec![],
-        vec![chakra::dsl::ValueType::I64],
-    );
-    pool.fetch_compiled(&q).await.unwrap()[0][0]
-        .as_i64()
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,11 +6,10 @@ mod common;
 
 use chakra::dsl::ValueType;
 use chakra::migrate::Migrator;
+use common::migrations::{migration_dir, SEED};
 use common::{TestDb, BOTH};
 use std::path::PathBuf;
 use std::process::Command;
-
-const SEED: &str = include_str!("../../migrations/users/0001_initial.toml");
 
 fn constraint(check: &str) -> String {
     format!(
@@ -21,18 +20,13 @@ fn constraint(check: &str) -> String {
 }
 
 fn dir(tag: &str, second: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "chakra_check_splice_{tag}_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(d.join("users")).unwrap();
-    std::fs::write(d.join("users/0001_initial.toml"), SEED).unwrap();
-    std::fs::write(d.join("users/0002_check.toml"), second).unwrap();
-    d
+    migration_dir(
+        &format!("check_splice_{tag}"),
+        &[
+            ("users/0001_initial.toml", SEED),
+            ("users/0002_check.toml", second),
+        ],
+    )
 }
 
 async fn users_rows(pool: &chakra::Pool) -> i64 {

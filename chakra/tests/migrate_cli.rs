@@ -2,11 +2,10 @@
 
 mod common;
 
+use common::migrations::SEED;
 use common::{TestDb, BOTH};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-const SEED: &str = include_str!("../../migrations/users/0001_initial.toml");
 
 fn next(id: &str, dep: &str, column: &str) -> String {
     format!(
@@ -160,12 +159,14 @@ fn exit_codes_and_messages() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// A migration whose second statement runs for seconds, so the process can be killed in it.
+/// A migration whose second statement runs for as long as the test's `kill_gate` table says
+/// (seconds of sleep on PostgreSQL, rows to count on SQLite), so the process can be killed in
+/// it and the re-run is quick once the gate is set to 0.
 fn slow(d: chakra::Dialect) -> String {
     let sql = match d {
-        chakra::Dialect::Postgres => "SELECT pg_sleep(3)",
+        chakra::Dialect::Postgres => "SELECT pg_sleep((SELECT n FROM kill_gate))",
         chakra::Dialect::Sqlite => {
-            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 30000000) SELECT count(*) FROM c"
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < (SELECT n FROM kill_gate)) SELECT count(*) FROM c"
         }
     };
     format!(
@@ -194,6 +195,16 @@ async fn kill_9_mid_migration_leaves_a_consistent_database() {
             ])
         };
         assert!(apply().output().unwrap().status.success());
+        let pool = db.pool().await;
+        let long = match d {
+            chakra::Dialect::Postgres => 3,
+            chakra::Dialect::Sqlite => 30_000_000,
+        };
+        pool.batch_execute(&format!(
+            "CREATE TABLE kill_gate (n BIGINT); INSERT INTO kill_gate VALUES ({long})"
+        ))
+        .await
+        .unwrap();
         write(&dir, "0002_slow.toml", &slow(d));
         let mut child = apply()
             .stdout(std::process::Stdio::null())
@@ -209,11 +220,10 @@ async fn kill_9_mid_migration_leaves_a_consistent_database() {
             assert!(n > 0, "{seen}");
             seen.push_str(&String::from_utf8_lossy(&buf[..n]));
         }
-        std::thread::sleep(std::time::Duration::from_millis(700));
+        std::thread::sleep(std::time::Duration::from_millis(300));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
 
-        let pool = db.pool().await;
         let status = chakra::migrate::Migrator::from_dir(pool.clone(), &dir)
             .unwrap()
             .status()
@@ -228,6 +238,10 @@ async fn kill_9_mid_migration_leaves_a_consistent_database() {
             bio.is_err(),
             "{d:?}: the half-done migration left no column"
         );
+        // The re-run's statement is quick.
+        pool.batch_execute("UPDATE kill_gate SET n = 0")
+            .await
+            .unwrap();
         let o = apply().output().unwrap();
         let (out, err) = text(&o);
         assert!(o.status.success(), "{d:?}: {out}\n{err}");

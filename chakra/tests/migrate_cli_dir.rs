@@ -3,11 +3,10 @@
 
 mod common;
 
+use common::migrations::SEED;
 use common::{TestDb, BOTH};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-const SEED: &str = include_str!("../../migrations/users/0001_initial.toml");
 
 fn temp_dir(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(

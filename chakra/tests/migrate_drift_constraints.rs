@@ -6,10 +6,9 @@ mod common;
 
 use chakra::migrate::Migrator;
 use chakra::Dialect;
+use common::migrations::{migration_dir, SEED};
 use common::{TestDb, BOTH};
 use std::path::PathBuf;
-
-const SEED: &str = include_str!("../../migrations/users/0001_initial.toml");
 
 const MORE: &str = r#"[migration]
 id = "0002_more"
@@ -47,18 +46,13 @@ references = { table = "users", column = "id", on_delete = "CASCADE" }
 "#;
 
 fn dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "chakra_drift_cons_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(d.join("users")).unwrap();
-    std::fs::write(d.join("users/0001_initial.toml"), SEED).unwrap();
-    std::fs::write(d.join("users/0002_more.toml"), MORE).unwrap();
-    d
+    migration_dir(
+        "drift_cons",
+        &[
+            ("users/0001_initial.toml", SEED),
+            ("users/0002_more.toml", MORE),
+        ],
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,13 +4,13 @@
 
 mod common;
 
+use common::migrations::SEED;
+
 use chakra::dsl::{Error, ValueType};
 use chakra::migrate::Migrator;
 use common::TestDb;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-
-const SEED: &str = include_str!("../../migrations/users/0001_initial.toml");
 
 fn next(lock_timeout: Option<&str>) -> String {
     format!(

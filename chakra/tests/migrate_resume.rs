@@ -5,14 +5,12 @@
 
 mod common;
 
-use chakra::dsl::ValueType;
 use chakra::migrate::{Migrator, Status};
 use chakra::{Dialect, Pool};
+use common::migrations::{count, migration_dir, SEED};
 use common::{TestDb, BOTH};
 use std::path::PathBuf;
 use std::process::Command;
-
-const SEED: &str = include_str!("../../migrations/users/0001_initial.toml");
 
 const INDEXES: &str = r#"
 [migration]
@@ -33,25 +31,13 @@ reverse_sql = "DROP INDEX na2"
 "#;
 
 fn dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "chakra_resume_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(d.join("users")).unwrap();
-    std::fs::write(d.join("users/0001_initial.toml"), SEED).unwrap();
-    std::fs::write(d.join("users/0002_indexes.toml"), INDEXES).unwrap();
-    d
-}
-
-async fn count(pool: &Pool, sql: &str) -> i64 {
-    let q = chakra::migrate::history::raw(pool.dialect(), &[sql], vec![], vec![ValueType::I64]);
-    pool.fetch_compiled(&q).await.unwrap()[0][0]
-        .as_i64()
-        .unwrap()
+    migration_dir(
+        "resume",
+        &[
+            ("users/0001_initial.toml", SEED),
+            ("users/0002_indexes.toml", INDEXES),
+        ],
+    )
 }
 
 /// Valid indexes named `name` on users.

@@ -7,10 +7,9 @@ mod common;
 use chakra::dsl::ValueType;
 use chakra::migrate::{Migrator, RollbackTarget};
 use chakra::Pool;
+use common::migrations::SEED;
 use common::{TestDb, BOTH};
 use std::path::PathBuf;
-
-const SEED: &str = include_str!("../../migrations/users/0001_initial.toml");
 
 const NICKNAME: &str = r#"
 [migration]

@@ -5,13 +5,12 @@ mod common;
 
 use chakra::migrate::{Migrator, RollbackTarget, Step};
 use chakra::Dialect;
+use common::migrations::SEED;
 use common::{TestDb, BOTH};
 use std::sync::{Arc, Mutex};
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;
-
-const SEED: &str = include_str!("../../migrations/users/0001_initial.toml");
 
 const ALTER: &str = r#"
 [migration]

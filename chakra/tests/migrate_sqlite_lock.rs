@@ -3,12 +3,13 @@
 
 mod common;
 
+use common::migrations::SEED;
+
 use common::TestDb;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-const SEED: &str = include_str!("../../migrations/users/0001_initial.toml");
 const NEXT: &str = "[migration]\nid = \"0002_bio\"\napp = \"users\"\ndependencies = [[\"users\", \"0001_initial\"]]\n\n\
     [[operations]]\ntype = \"AddField\"\ntable = \"users\"\n[operations.field]\nname = \"bio\"\ntype = \"Text\"\nnullable = true\n";
 

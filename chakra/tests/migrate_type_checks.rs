@@ -7,10 +7,9 @@ mod common;
 use chakra::dsl::ValueType;
 use chakra::migrate::{Migrator, RollbackTarget};
 use chakra::Pool;
+use common::migrations::{migration_dir, SEED};
 use common::{TestDb, BOTH};
 use std::path::{Path, PathBuf};
-
-const SEED: &str = include_str!("../../migrations/users/0001_initial.toml");
 
 fn alter(id: &str, dep: &str, field: &str, lossy: bool) -> String {
     format!(
@@ -27,18 +26,13 @@ fn add_note() -> String {
 }
 
 fn dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "chakra_type_checks_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(d.join("users")).unwrap();
-    std::fs::write(d.join("users/0001_initial.toml"), SEED).unwrap();
-    std::fs::write(d.join("users/0002_note.toml"), add_note()).unwrap();
-    d
+    migration_dir(
+        "type_checks",
+        &[
+            ("users/0001_initial.toml", SEED),
+            ("users/0002_note.toml", &add_note()),
+        ],
+    )
 }
 
 fn put(dir: &Path, id: &str, text: &str) {
@@ -269,6 +263,62 @@ async fn using_says_how_values_convert_on_both_backends() {
         assert_eq!(
             pool.fetch_compiled(&q).await.unwrap()[0][0].as_i64(),
             Some(1025),
+            "{d:?}"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    // What a using gives is checked against the new type: text that is not an integer is
+    // refused (SQLite would keep it in the INTEGER column), named, on both backends.
+    for d in BOTH {
+        let db = TestDb::new(d).await;
+        let pool = db.pool().await;
+        let dir = dir();
+        let m = Migrator::from_dir(pool.clone(), &dir).unwrap();
+        m.apply(None).await.unwrap();
+        pool.batch_execute(
+            "INSERT INTO users (username, note) VALUES ('a', ' 12 '), ('b', 'n/a'), ('c', NULL)",
+        )
+        .await
+        .unwrap();
+        let to_int = "name = \"note\"\ntype = \"Integer\"\nnullable = true";
+        let with_using = |u: &str| {
+            alter("0003_int", "0002_note", to_int, false).replace(
+                "[operations.field]",
+                &format!("using = \"{u}\"\n[operations.field]"),
+            )
+        };
+        put(&dir, "0003_int", &with_using("trim(note)"));
+        let e = Migrator::from_dir(pool.clone(), &dir)
+            .unwrap()
+            .apply(None)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("using trim(note) would change or fail on 1 row(s), for example \"n/a\""),
+            "{d:?}: {e}"
+        );
+        assert_eq!(applied(&pool).await, 2, "{d:?}: nothing of it ran");
+        // An explicit conversion is the migration's own decision.
+        put(
+            &dir,
+            "0003_int",
+            &with_using(
+                "CASE WHEN trim(note) = 'n/a' THEN NULL ELSE CAST(trim(note) AS INTEGER) END",
+            ),
+        );
+        Migrator::from_dir(pool.clone(), &dir)
+            .unwrap()
+            .apply(None)
+            .await
+            .unwrap();
+        assert_eq!(
+            texts(
+                &pool,
+                "SELECT CAST(note AS TEXT) FROM users WHERE note IS NOT NULL"
+            )
+            .await,
+            ["12"],
             "{d:?}"
         );
         let _ = std::fs::remove_dir_all(dir);

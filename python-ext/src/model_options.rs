@@ -3,7 +3,9 @@
 //! [`Cond`]s, checked against the model's fields when `make` reads them.
 
 use crate::errors::to_py as err;
-use chakra_dsl::table_options::{CheckOption, Cond, CondValue, IndexOption, TableOptions};
+use chakra_dsl::table_options::{
+    CheckOption, Cond, CondValue, IndexExpr, IndexFunc, IndexOption, TableOptions,
+};
 use chakra_dsl::Error;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyString, PyTuple};
@@ -33,8 +35,17 @@ pub fn table_options(model: &str, specs: &[Bound<'_, PyDict>]) -> PyResult<Table
                 Some(c) => Some(cond(model, &name, &c)?),
                 None => None,
             };
+            let expressions = match spec.get_item("expressions")? {
+                Some(list) => list
+                    .cast::<PyList>()?
+                    .iter()
+                    .map(|e| index_expr(model, &name, &e, 0))
+                    .collect::<PyResult<Vec<_>>>()?,
+                None => Vec::new(),
+            };
             out.indexes.push(IndexOption {
                 fields: get("fields")?.extract()?,
+                expressions,
                 unique: get("unique")?.extract()?,
                 condition,
                 name,
@@ -42,6 +53,53 @@ pub fn table_options(model: &str, specs: &[Bound<'_, PyDict>]) -> PyResult<Table
         }
     }
     Ok(out)
+}
+
+/// An index key from its tree (`("field", name)`, `("func", "Lower", [arg])`).
+fn index_expr(
+    model: &str,
+    name: &str,
+    node: &Bound<'_, PyAny>,
+    depth: usize,
+) -> PyResult<IndexExpr> {
+    if depth > 8 {
+        return Err(bad(
+            model,
+            &format!("{name:?}: an index expression nested too deep"),
+        ));
+    }
+    let t = node.cast::<PyTuple>()?;
+    let tag: String = t.get_item(0)?.extract()?;
+    match tag.as_str() {
+        "field" => {
+            let field: String = t.get_item(1)?.extract()?;
+            // The portable form's rule for a field name.
+            IndexExpr::parse(&field)
+                .ok()
+                .filter(|e| matches!(e, IndexExpr::Field(_)))
+                .ok_or_else(|| bad(model, &format!("{name:?}: {field:?} is not a field name")))
+        }
+        "func" => {
+            let func: String = t.get_item(1)?.extract()?;
+            let f = IndexFunc::from_name(&func).ok_or_else(|| {
+                bad(
+                    model,
+                    &format!("{name:?}: an index key takes Lower, Upper or Length, not {func}"),
+                )
+            })?;
+            let args = t.get_item(2)?;
+            let args = args.cast::<PyList>()?;
+            if args.len() != 1 {
+                return Err(bad(model, &format!("{name:?}: {func} takes one argument")));
+            }
+            let arg = index_expr(model, name, &args.get_item(0)?, depth + 1)?;
+            Ok(IndexExpr::Func(f, Box::new(arg)))
+        }
+        other => Err(bad(
+            model,
+            &format!("{name:?}: unknown index key {other:?}"),
+        )),
+    }
 }
 
 fn cond(model: &str, name: &str, node: &Bound<'_, PyAny>) -> PyResult<Cond> {

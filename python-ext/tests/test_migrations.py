@@ -612,6 +612,9 @@ TICKETS_META = """
         indexes = [Index(fields=["owner", "status"], name="tickets_owner_status")]
         constraints = [
             UniqueConstraint(fields=["owner"], name="tickets_one_open", condition=Q(status="open")),
+            UniqueConstraint(
+                Lower("owner"), name="tickets_owner_ci_open", condition=Q(status="open")
+            ),
             CheckConstraint(check=Q(priority__range=[1, 5]), name="tickets_priority_ok"),
         ]
 """
@@ -628,7 +631,7 @@ def test_meta_indexes_and_constraints_are_made_applied_and_rolled_back(
     models = tmp_path / "tickets_models.py"
     models.write_text(TICKETS.format(imports="", meta=""))
     cli(*make, cwd=tmp_path, env=env)
-    imports = "from chakra import CheckConstraint, Index, Q, UniqueConstraint"
+    imports = "from chakra import CheckConstraint, Index, Lower, Q, UniqueConstraint"
     models.write_text(TICKETS.format(imports=imports, meta=TICKETS_META))
     cli(*make, cwd=tmp_path, env=env)
     assert tomls(d) == ["tickets/0001_initial.toml", "tickets/0002_auto.toml"]
@@ -643,10 +646,35 @@ def test_meta_indexes_and_constraints_are_made_applied_and_rolled_back(
     ins = "INSERT INTO tickets (owner, status, priority) VALUES (%s, %s, %s)"
     for row in [("ann", "open", 1), ("ann", "closed", 2), ("ann", "closed", 5), ("bob", "open", 3)]:
         chakra.execute_sync(ins, row, url=db.url)
-    for row in [("ann", "open", 4), ("cid", "open", 9), ("cid", "new", 0)]:
+    for row in [("ann", "open", 4), ("cid", "open", 9), ("cid", "new", 0), ("ANN", "open", 2)]:
         with pytest.raises(chakra.errors.ChakraError):
             chakra.execute_sync(ins, row, url=db.url)
     # Rolling back the options' migration removes them: the rows they refused now go in.
     cli("migrate", "rollback", "--steps", "1", "--dir", d, *url, cwd=tmp_path)
     chakra.execute_sync(ins, ("ann", "open", 9), url=db.url)
+    chakra.execute_sync(ins, ("ANN", "open", 2), url=db.url)
     cli("migrate", "check", "--dir", d, *url, cwd=tmp_path)
+
+
+def test_index_expressions_are_checked(tmp_path: Path) -> None:
+    """An index key is a field or Lower/Upper/Length of one; the core checks its type when
+    ``make`` reads the model, naming model, option and field."""
+    from chakra import F, Index, Length, Lower, Upper
+
+    assert Index(Upper(Lower(F("owner"))), Length("status"), name="t_x").spec("T")[
+        "expressions"
+    ] == [
+        ("func", "Upper", [("func", "Lower", [("field", "owner")])]),
+        ("func", "Length", [("field", "status")]),
+    ]
+    with pytest.raises(TypeError, match="an index key is a field name"):
+        Index(Lower(1), name="t_bad").spec("T")
+    with pytest.raises(TypeError, match=r"fields=\[...\] or expressions"):
+        Index(name="t_empty").spec("T")
+    models = tmp_path / "bad_index_models.py"
+    meta = '\n    class Meta:\n        indexes = [Index(Lower("priority"), name="tickets_p")]\n'
+    models.write_text(TICKETS.format(imports="from chakra import Index, Lower", meta=meta))
+    d = tmp_path / "migrations"
+    make = ("migrate", "make", "--no-input", "--models", "bad_index_models", "--dir", d)
+    err = cli(*make, code=1, cwd=tmp_path, env={"PYTHONPATH": str(tmp_path)}).stderr
+    assert "Ticket" in err and "tickets_p" in err and "Lower" in err, err

@@ -16,11 +16,38 @@ use crate::exec::Conn;
 use crate::sql::Dialect;
 use crate::Pool;
 use chakra_dsl::{Error, Result, ValueType};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// The key of a step's progress record (a rollback has its own).
+/// The tables a step rebuilds (SQLite), from its `ALTER TABLE "__chakra_new_…" RENAME TO`.
+fn rebuilt_tables(step: &Step) -> Vec<String> {
+    step.plan
+        .statements
+        .iter()
+        .filter_map(|s| {
+            let rest = s.strip_prefix("ALTER TABLE \"__chakra_new_")?;
+            let (_, to) = rest.split_once("\" RENAME TO ")?;
+            Some(to.trim_matches('"').replace("\"\"", "\""))
+        })
+        .collect()
+}
+
+/// `sql` with the carried constraint clauses added to the new table's column list when it
+/// is the `CREATE TABLE` of a rebuild that has some.
+fn with_carried(sql: &str, carried: &BTreeMap<String, Vec<String>>) -> String {
+    for (prefix, clauses) in carried {
+        if sql.starts_with(prefix.as_str()) {
+            if let Some(end) = sql.rfind(')') {
+                return format!("{}, {}{}", &sql[..end], clauses.join(", "), &sql[end..]);
+            }
+        }
+    }
+    sql.to_owned()
+}
+
 fn progress_id(step: &Step) -> String {
     match step.direction {
         Direction::Apply => step.key.id.clone(),
@@ -227,7 +254,13 @@ impl Migrator {
             .collect();
         let state = crate::migrate::State::replay(applied)?;
         let db = super::introspect::introspect(&mut conn).await?;
-        Ok(super::drift::compare(&state, &db, conn.dialect()))
+        let mut out = super::drift::compare(&state, &db, conn.dialect());
+        // Index and CHECK definitions (columns, uniqueness, conditions), in the database's
+        // own words on both sides.
+        let have = super::introspect::read_definitions(&mut conn).await?;
+        let want = super::introspect::declared_definitions(&mut conn, &state).await?;
+        out.extend(super::definitions::compare(&want, &have));
+        Ok(out)
     }
 
     /// Each step's lock timeout: its migration's own, else [`Migrator::ddl_lock_timeout`].
@@ -602,16 +635,7 @@ impl Migrator {
         conn: &mut Conn,
         step: &Step,
     ) -> Result<Vec<(String, String, String, String)>> {
-        let rebuilt: Vec<String> = step
-            .plan
-            .statements
-            .iter()
-            .filter_map(|s| {
-                let rest = s.strip_prefix("ALTER TABLE \"__chakra_new_")?;
-                let (_, to) = rest.split_once("\" RENAME TO ")?;
-                Some(to.trim_matches('"').replace("\"\"", "\""))
-            })
-            .collect();
+        let rebuilt = rebuilt_tables(step);
         if rebuilt.is_empty() {
             return Ok(Vec::new());
         }
@@ -642,6 +666,80 @@ impl Migrator {
             .map(|r| (text(&r[0]), text(&r[1]), text(&r[2]), text(&r[3])))
             .filter(|(_, name, table, _)| rebuilt.contains(table) && !mentioned(name))
             .collect())
+    }
+
+    /// SQLite: the named CHECK constraints the tables this step rebuilds have in the database
+    /// that the new table would not have and that no migration declares (made by hand): by
+    /// table, their clauses as written, to be carried into the new table.
+    async fn constraints_a_rebuild_drops(
+        &self,
+        conn: &mut Conn,
+        step: &Step,
+    ) -> Result<BTreeMap<String, Vec<String>>> {
+        use super::operations::{ConstraintDef, Operation};
+        let known: BTreeSet<&str> = self
+            .graph
+            .ordered
+            .iter()
+            .flat_map(|m| &m.migration.operations)
+            .flat_map(|op| -> Vec<&ConstraintDef> {
+                match op {
+                    Operation::CreateModel { constraints, .. } => constraints.iter().collect(),
+                    Operation::AddConstraint { constraint, .. } => vec![constraint],
+                    _ => Vec::new(),
+                }
+            })
+            .map(|c| c.name.as_str())
+            .collect();
+        let mut out = BTreeMap::new();
+        for table in rebuilt_tables(step) {
+            let new_prefix = format!(
+                "CREATE TABLE {} (",
+                chakra_dsl::ident::quote(&super::rebuild::temp_name(&table))
+            );
+            let Some(new_sql) = step
+                .plan
+                .statements
+                .iter()
+                .find(|s| s.starts_with(&new_prefix))
+            else {
+                continue;
+            };
+            let new_names =
+                super::definitions::named_checks(&super::definitions::normalize_sql(new_sql));
+            let q = history::raw(
+                Dialect::Sqlite,
+                &[
+                    "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ",
+                    "",
+                ],
+                vec![chakra_dsl::Value::Text(table.clone())],
+                vec![ValueType::Text],
+            );
+            let Some(old_sql) = conn
+                .fetch(&q)
+                .await?
+                .first()
+                .and_then(|r| r[0].as_str().map(str::to_owned))
+            else {
+                continue;
+            };
+            let carried: Vec<String> = super::definitions::named_check_clauses(&old_sql)
+                .into_iter()
+                .filter(|(name, _)| !new_names.contains_key(name) && !known.contains(name.as_str()))
+                .map(|(name, clause)| {
+                    (self.notify)(&format!(
+                        "kept CHECK constraint {name} on {table} across the table rebuild (the \
+                         migrations do not declare it)"
+                    ));
+                    clause
+                })
+                .collect();
+            if !carried.is_empty() {
+                out.insert(new_prefix, carried);
+            }
+        }
+        Ok(out)
     }
 
     /// Recreates the objects [`Migrator::objects_a_rebuild_drops`] found, when the rebuild
@@ -770,13 +868,16 @@ impl Migrator {
         }
         if step.atomic {
             self.check_data(conn, step).await?;
-            let kept = if fk_off {
-                self.objects_a_rebuild_drops(conn, step).await?
+            let (kept, carried) = if fk_off {
+                (
+                    self.objects_a_rebuild_drops(conn, step).await?,
+                    self.constraints_a_rebuild_drops(conn, step).await?,
+                )
             } else {
-                Vec::new()
+                Default::default()
             };
             for sql in &step.plan.statements {
-                conn.batch_execute(sql).await?;
+                conn.batch_execute(&with_carried(sql, &carried)).await?;
             }
             self.recreate(conn, step, kept).await?;
         } else {

@@ -170,6 +170,7 @@ fn hand_written_indexes_stay_unless_compared() {
         index: crate::migrate::IndexDef {
             name: "users_name_i".into(),
             columns: vec!["name".into()],
+            expressions: vec![],
             unique: false,
             condition: None,
         },

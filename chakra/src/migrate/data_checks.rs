@@ -101,6 +101,45 @@ pub fn checks(m: &Migration, before: &State, d: Dialect) -> Vec<DataCheck> {
     let mut state = before.clone();
     let mut out = Vec::new();
     for op in &m.operations {
+        // With `using`, what the expression gives is checked against the new type where a
+        // wrong value would otherwise be kept (SQLite stores text in an INTEGER column) or
+        // fail unnamed: text that is not an integer, text longer than the new length.
+        if let Operation::AlterField {
+            table,
+            field,
+            lossy: false,
+            using: Some(u),
+        } = op
+        {
+            let checked = matches!(
+                field.ty,
+                FieldType::Integer
+                    | FieldType::BigInteger
+                    | FieldType::String {
+                        max_length: Some(_)
+                    }
+            );
+            if let Some(old) = state
+                .tables
+                .get(table)
+                .and_then(|t| t.field(&field.name))
+                .filter(|_| checked)
+            {
+                let result = format!("CAST(({u}) AS TEXT)");
+                if let Some(cond) = condition(d, &result, &FieldType::Text, &field.ty) {
+                    out.push(DataCheck {
+                        table: table.clone(),
+                        column: old.column.clone(),
+                        change: format!(
+                            "{} to {} using {u}",
+                            shown_type(&old.ty),
+                            shown_type(&field.ty)
+                        ),
+                        condition: format!("({u}) IS NOT NULL AND ({cond})"),
+                    });
+                }
+            }
+        }
         if let Operation::AlterField {
             table,
             field,

@@ -457,16 +457,45 @@ pub fn reverse_operations(op: &Operation, before: &State) -> MResult<Vec<Operati
                 .ok_or_else(|| op_err(op, "no such constraint"))?
                 .clone(),
         }],
-        Operation::RunSql { sql, reverse_sql } => match reverse_sql {
-            Some(r) => vec![Operation::RunSql {
-                sql: r.clone(),
-                reverse_sql: Some(sql.clone()),
-            }],
-            None => return Err(op_err(
-                op,
-                "is irreversible: it has no reverse_sql, so the migration cannot be rolled back",
-            )),
-        },
+        Operation::RunSql {
+            sql,
+            reverse_sql,
+            creates,
+        } => {
+            match reverse_sql {
+                Some(r) => vec![Operation::RunSql {
+                    sql: r.clone(),
+                    reverse_sql: Some(sql.clone()),
+                    creates: Vec::new(),
+                }],
+                // Only indexes, declared: dropping them undoes it (on both backends alike).
+                None if !creates.is_empty()
+                    && creates
+                        .iter()
+                        .all(|c| matches!(c, super::operations::RawObject::Index(_))) =>
+                {
+                    let drops = creates
+                        .iter()
+                        .map(|c| match c {
+                            super::operations::RawObject::Index(n)
+                            | super::operations::RawObject::Trigger(n) => {
+                                Ok(format!("DROP INDEX IF EXISTS {}", q(n)?))
+                            }
+                        })
+                        .collect::<MResult<Vec<_>>>()?;
+                    vec![Operation::RunSql {
+                        sql: super::operations::DialectSql::All(drops.join("; ")),
+                        reverse_sql: Some(sql.clone()),
+                        creates: Vec::new(),
+                    }]
+                }
+                None => return Err(op_err(
+                    op,
+                    "is irreversible: it has no reverse_sql (and does not only create indexes it \
+                 declares in creates), so the migration cannot be rolled back",
+                )),
+            }
+        }
     })
 }
 

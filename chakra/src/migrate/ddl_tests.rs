@@ -144,6 +144,7 @@ fn reverse_of_each_operation() {
     let irreversible = Operation::RunSql {
         sql: DialectSql::All("UPDATE users SET age = 1".into()),
         reverse_sql: None,
+        creates: vec![],
     };
     let e = reverse_operations(&irreversible, &st).unwrap_err();
     assert!(
@@ -217,4 +218,40 @@ condition = { nope = 1 }"#);
         .unwrap_err()
         .to_string();
     assert!(e.contains("users") && e.contains("nope"), "{e}");
+}
+
+#[test]
+fn expression_indexes_compile_per_dialect_and_refuse_bad_keys() {
+    let add = op(r#"
+type = "AddIndex"
+table = "users"
+name = "users_username_ci"
+unique = true
+expressions = ["lower(username)", "length( username )"]
+"#);
+    let pg = forward(&add, &state(), Dialect::Postgres)
+        .unwrap()
+        .statements;
+    assert_eq!(
+        pg,
+        [
+            r#"CREATE UNIQUE INDEX "users_username_ci" ON "users" ((LOWER("username")), (CAST(CHAR_LENGTH("username") AS BIGINT)))"#
+        ]
+    );
+    let lite = forward(&add, &state(), Dialect::Sqlite).unwrap().statements;
+    assert!(
+        lite[0].contains(r#"((chakra_lower("username")), "#),
+        "{lite:?}"
+    );
+    // Typed as queries are: lower of a number, an unknown field.
+    for bad in ["lower(age)", "lower(nickname)"] {
+        let mut s = state();
+        let e = s
+            .apply(&op(&format!(
+                "type = \"AddIndex\"\ntable = \"users\"\nname = \"x\"\nexpressions = [\"{bad}\"]"
+            )))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("AddIndex users.x"), "{bad}: {e}");
+    }
 }

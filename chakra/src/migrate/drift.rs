@@ -4,6 +4,7 @@
 //! constraints). Pure: the database's
 //! side is read by [`super::introspect`].
 
+use super::operations::RawObject;
 use super::state::State;
 use super::table_sql::all_indexes;
 use crate::sql::ddl::column_type;
@@ -37,6 +38,8 @@ pub struct DbTable {
     pub foreign_keys: Option<BTreeSet<(String, String, String)>>,
     /// How many CHECK constraints it has.
     pub checks: Option<usize>,
+    /// Names of its triggers (`None` when not read).
+    pub triggers: Option<BTreeSet<String>>,
 }
 
 /// A default expression reduced to what both its spellings share: no casts (`'a'::text`),
@@ -278,8 +281,36 @@ pub fn compare(state: &State, db: &DbSchema, d: Dialect) -> Vec<String> {
             out.push(format!("index {i} on {name} is missing from the database"));
         }
         for i in actual.indexes.difference(&want) {
+            if !state.raw.contains(&RawObject::Index(i.clone())) {
+                out.push(format!(
+                    "index {i} on {name} is in the database but not in the migrations"
+                ));
+            }
+        }
+        for tr in actual.triggers.iter().flatten() {
+            if !state.raw.contains(&RawObject::Trigger(tr.clone())) {
+                out.push(format!(
+                    "trigger {tr} on {name} is in the database but not in the migrations \
+                     (declare it in its RunSQL: creates = [\"trigger {tr}\"])"
+                ));
+            }
+        }
+    }
+    // What RunSQL declared it creates must be somewhere.
+    let read_triggers = db.values().any(|t| t.triggers.is_some());
+    for o in &state.raw {
+        let found = match o {
+            RawObject::Index(n) => db.values().any(|t| t.indexes.contains(n)),
+            RawObject::Trigger(n) => {
+                !read_triggers
+                    || db
+                        .values()
+                        .any(|t| t.triggers.iter().flatten().any(|x| x == n))
+            }
+        };
+        if !found {
             out.push(format!(
-                "index {i} on {name} is in the database but not in the migrations"
+                "{o} (declared by a RunSQL's creates) is missing from the database"
             ));
         }
     }

@@ -29,6 +29,7 @@ use super::operations::{
 };
 use super::toml_reader::{Ctx, Obj};
 use super::values::{default_from_raw, parse_type, RawDefault, TYPE_NAMES};
+use chakra_dsl::table_options::IndexExpr;
 use chakra_dsl::{FieldMeta, FieldType, ForeignKeyRef};
 use toml::de::{DeTable, DeValue};
 
@@ -220,13 +221,24 @@ fn parse_operation(op: &Obj<'_, '_, '_>) -> MResult<Operation> {
             constraint: parse_constraint(op, true)?,
         },
         "RunSQL" => {
-            op.only(&["type", "sql", "reverse_sql"])?;
+            op.only(&["type", "sql", "reverse_sql", "creates"])?;
             let sql = op
                 .dialect_sql("sql")?
                 .ok_or_else(|| op.err_here("RunSQL needs sql = \"…\""))?;
+            let creates = match op.get("creates") {
+                Some(v) => op
+                    .ctx
+                    .str_list(v, "creates")?
+                    .iter()
+                    .map(|c| super::operations::RawObject::parse(c))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|why| op.ctx.err(v.span(), &format!("creates: {why}")))?,
+                None => Vec::new(),
+            };
             Operation::RunSql {
                 sql,
                 reverse_sql: op.dialect_sql("reverse_sql")?,
+                creates,
             }
         }
         other => {
@@ -334,14 +346,38 @@ fn parse_field(f: &Obj<'_, '_, '_>) -> MResult<FieldMeta> {
 
 fn parse_index(t: &Obj<'_, '_, '_>, in_op: bool) -> MResult<IndexDef> {
     let keys: &[&str] = if in_op {
-        &["type", "table", "name", "columns", "unique", "condition"]
+        &[
+            "type",
+            "table",
+            "name",
+            "columns",
+            "expressions",
+            "unique",
+            "condition",
+        ]
     } else {
-        &["name", "columns", "unique", "condition"]
+        &["name", "columns", "expressions", "unique", "condition"]
     };
     t.only(keys)?;
+    // Keys: the columns, then the expressions (`["lower(email)"]`); one of them at least.
+    let expressions = match t.get("expressions") {
+        Some(v) => t
+            .ctx
+            .str_list(v, "expressions")?
+            .iter()
+            .map(|e| IndexExpr::parse(e).map_err(|err| t.ctx.err(v.span(), &err.to_string())))
+            .collect::<MResult<Vec<_>>>()?,
+        None => Vec::new(),
+    };
+    let columns = if expressions.is_empty() || t.get("columns").is_some() {
+        t.req_columns("columns")?
+    } else {
+        Vec::new()
+    };
     Ok(IndexDef {
         name: t.req_str("name")?,
-        columns: t.req_columns("columns")?,
+        columns,
+        expressions,
         unique: t.bool("unique")?.unwrap_or(false),
         condition: match t.get("condition") {
             Some(v) => Some(super::conditions::from_toml(t.ctx, v, "condition")?),

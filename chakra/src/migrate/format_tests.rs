@@ -310,3 +310,38 @@ condition = { price__gte = 0 }
     let e = parse_migration(&bad, "x.toml").unwrap_err().to_string();
     assert!(e.contains("x.toml") && e.contains("price__gte"), "{e}");
 }
+
+#[test]
+fn expressions_and_runsql_creates_round_trip_and_bad_ones_are_named() {
+    let text = r#"[migration]
+id = "0004_x"
+app = "users"
+
+[[operations]]
+type = "AddIndex"
+table = "users"
+name = "users_email_ci"
+expressions = ["lower(email)", "length(name)"]
+
+[[operations]]
+type = "RunSQL"
+sql = "CREATE INDEX users_x ON users (id)"
+creates = ["index users_x", "trigger users_t"]
+"#;
+    let m = parse_migration(text, "x.toml").unwrap();
+    let written = write_migration(&m);
+    assert_eq!(written, text);
+    assert_eq!(parse_migration(&written, "x.toml").unwrap(), m);
+    for (from, to, says) in [
+        ("lower(email)", "trim(email)", "unknown function"),
+        ("lower(email)", "lower(email) || 'x'", "index expression"),
+        ("lower(email)", "email + 1", "not a field name"),
+        ("index users_x", "view users_x", "not \"view\""),
+        ("index users_x", "index", "write \"index <name>\""),
+    ] {
+        let e = parse_migration(&text.replace(from, to), "x.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("x.toml:") && e.contains(says), "{to}: {e}");
+    }
+}

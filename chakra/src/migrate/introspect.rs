@@ -1,11 +1,17 @@
 //! Reading a database's schema (tables, columns, indexes, defaults, unique constraints,
 //! foreign keys, CHECK counts) for drift checks.
 
+use super::definitions::{
+    declared_sqlite, named_checks, normalize_sql, scratch_name, scratch_table, sqlite_index,
+    TableDefinitions,
+};
 use super::drift::{DbColumn, DbSchema};
 use super::history::{raw, HISTORY_TABLE, PROGRESS_TABLE};
+use super::state::State;
 use crate::exec::Conn;
 use crate::sql::Dialect;
 use chakra_dsl::{Result, Value, ValueType};
+use std::collections::BTreeMap;
 
 fn text(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_owned()
@@ -64,9 +70,43 @@ pub async fn introspect(conn: &mut Conn) -> Result<DbSchema> {
         }
     }
     read_constraints(conn, &mut out).await?;
+    read_triggers(conn, &mut out).await?;
     out.remove(HISTORY_TABLE);
     out.remove(PROGRESS_TABLE);
     Ok(out)
+}
+
+/// The triggers of every table in `out` (PostgreSQL: those not made by the server for a
+/// constraint).
+async fn read_triggers(conn: &mut Conn, out: &mut DbSchema) -> Result<()> {
+    let d = conn.dialect();
+    for t in out.values_mut() {
+        t.triggers = Some(Default::default());
+    }
+    let sql = match d {
+        Dialect::Postgres => {
+            "SELECT c.relname::text, t.tgname::text FROM pg_trigger t \
+             JOIN pg_class c ON c.oid = t.tgrelid \
+             WHERE c.relnamespace = current_schema()::regnamespace AND NOT t.tgisinternal"
+        }
+        Dialect::Sqlite => "SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'",
+    };
+    for r in conn
+        .fetch(&raw(
+            d,
+            &[sql],
+            vec![],
+            vec![ValueType::Text, ValueType::Text],
+        ))
+        .await?
+    {
+        if let Some(t) = out.get_mut(&text(&r[0])) {
+            if let Some(set) = t.triggers.as_mut() {
+                set.insert(text(&r[1]));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Defaults, unique constraints, foreign keys and CHECK counts of every table in `out`.
@@ -187,4 +227,117 @@ async fn read_constraints(conn: &mut Conn, out: &mut DbSchema) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// PostgreSQL: the definitions of the indexes and CHECK constraints of the tables in the
+/// namespace `ns` (an SQL expression), by table name.
+async fn pg_definitions(conn: &mut Conn, ns: &str) -> Result<TableDefinitions> {
+    let d = Dialect::Postgres;
+    let three = vec![ValueType::Text, ValueType::Text, ValueType::Text];
+    let indexes = format!(
+        "SELECT tc.relname::text, ic.relname::text, \
+         CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END || am.amname::text || ' (' || \
+         (SELECT string_agg(pg_get_indexdef(i.indexrelid, k, true), ', ' ORDER BY k) \
+         FROM generate_series(1, i.indnkeyatts) k) || ')' || \
+         coalesce(' WHERE ' || pg_get_expr(i.indpred, i.indrelid, true), '') \
+         FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
+         JOIN pg_class tc ON tc.oid = i.indrelid JOIN pg_am am ON am.oid = ic.relam \
+         WHERE tc.relnamespace = {ns} AND NOT i.indisprimary"
+    );
+    let checks = format!(
+        "SELECT c.relname::text, con.conname::text, pg_get_constraintdef(con.oid, true) \
+         FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
+         WHERE c.relnamespace = {ns} AND con.contype = 'c'"
+    );
+    let mut out = TableDefinitions::new();
+    for r in conn
+        .fetch(&raw(d, &[&indexes], vec![], three.clone()))
+        .await?
+    {
+        out.entry(text(&r[0]))
+            .or_default()
+            .indexes
+            .insert(text(&r[1]), text(&r[2]));
+    }
+    for r in conn.fetch(&raw(d, &[&checks], vec![], three)).await? {
+        out.entry(text(&r[0]))
+            .or_default()
+            .checks
+            .insert(text(&r[1]), text(&r[2]));
+    }
+    Ok(out)
+}
+
+/// The definitions of the indexes and CHECK constraints the database has, by table.
+pub async fn read_definitions(conn: &mut Conn) -> Result<TableDefinitions> {
+    match conn.dialect() {
+        Dialect::Postgres => pg_definitions(conn, "current_schema()::regnamespace").await,
+        Dialect::Sqlite => {
+            let d = Dialect::Sqlite;
+            let sql = "SELECT tbl_name, name, type, sql FROM sqlite_master \
+                       WHERE type IN ('index', 'table') AND sql IS NOT NULL";
+            let four = vec![
+                ValueType::Text,
+                ValueType::Text,
+                ValueType::Text,
+                ValueType::Text,
+            ];
+            let mut out = TableDefinitions::new();
+            for r in conn.fetch(&raw(d, &[sql], vec![], four)).await? {
+                let defs = out.entry(text(&r[0])).or_default();
+                if text(&r[2]) == "index" {
+                    defs.indexes.insert(text(&r[1]), sqlite_index(&text(&r[3])));
+                } else {
+                    defs.checks = named_checks(&normalize_sql(&text(&r[3])));
+                }
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// The definitions of the indexes and CHECK constraints `state` declares, in the words
+/// [`read_definitions`] reads the database's. On PostgreSQL they are created on scratch
+/// temporary tables in a transaction that is rolled back, and read from the catalog; a table
+/// whose scratch copy cannot be made is left out (its other drift is reported by name).
+pub async fn declared_definitions(conn: &mut Conn, state: &State) -> Result<TableDefinitions> {
+    if conn.dialect() == Dialect::Sqlite {
+        return Ok(declared_sqlite(state));
+    }
+    conn.batch_execute("BEGIN").await?;
+    let result: Result<TableDefinitions> = async {
+        let mut names = BTreeMap::new();
+        for (n, (table, t)) in state.tables.iter().enumerate() {
+            let scratch = scratch_name(n);
+            let Ok(statements) = scratch_table(t, &scratch, state) else {
+                continue;
+            };
+            conn.batch_execute("SAVEPOINT chakra_scratch").await?;
+            let mut ok = true;
+            for s in &statements {
+                if conn.batch_execute(s).await.is_err() {
+                    ok = false;
+                    break;
+                }
+            }
+            if ok {
+                conn.batch_execute("RELEASE SAVEPOINT chakra_scratch")
+                    .await?;
+                names.insert(scratch, table.clone());
+            } else {
+                conn.batch_execute("ROLLBACK TO SAVEPOINT chakra_scratch")
+                    .await?;
+            }
+        }
+        let found = pg_definitions(conn, "pg_my_temp_schema()").await?;
+        Ok(found
+            .into_iter()
+            .filter_map(|(scratch, defs)| names.get(&scratch).map(|t| (t.clone(), defs)))
+            .collect())
+    }
+    .await;
+    let rollback = conn.batch_execute("ROLLBACK").await;
+    let out = result?;
+    rollback?;
+    Ok(out)
 }

@@ -36,6 +36,7 @@ pub const RULES: &[(&str, &str)] = &[
     ("BC101", "a table or column is renamed: code still using the old name breaks"),
     ("DT102", "a type change is declared lossy: existing values are not checked"),
     ("PT101", "a check constraint is raw SQL: nothing checks it means the same on PostgreSQL and SQLite"),
+    ("RS101", "a RunSQL creates an index or trigger it does not declare in creates: check reports it as drift"),
 ];
 
 /// Lints the migrations `only` names (all when empty), in graph order.
@@ -209,9 +210,82 @@ pub fn check(op: &Operation, before: &State) -> Vec<(&'static str, String)> {
                 }
             }
         }
-        Operation::RemoveIndex { .. }
-        | Operation::RemoveConstraint { .. }
-        | Operation::RunSql { .. } => {}
+        Operation::RunSql { sql, creates, .. } => {
+            let texts = match sql {
+                super::operations::DialectSql::All(s) => vec![s.as_str()],
+                super::operations::DialectSql::PerDialect { postgres, sqlite } => {
+                    [postgres, sqlite]
+                        .into_iter()
+                        .flatten()
+                        .map(String::as_str)
+                        .collect()
+                }
+            };
+            let mut seen = Vec::new();
+            for o in texts.into_iter().flat_map(created_objects) {
+                if !creates.contains(&o) && !seen.contains(&o) {
+                    out.push((
+                        "RS101",
+                        format!(
+                            "creates {o} without declaring it: add creates = [\"{o}\"] so the \
+                             history knows it"
+                        ),
+                    ));
+                    seen.push(o);
+                }
+            }
+        }
+        Operation::RemoveIndex { .. } | Operation::RemoveConstraint { .. } => {}
+    }
+    out
+}
+
+/// The indexes and triggers a raw SQL text creates (`CREATE [UNIQUE] INDEX [CONCURRENTLY]
+/// [IF NOT EXISTS] name`, `CREATE [TEMP] TRIGGER [IF NOT EXISTS] name`), by a scan of its
+/// words: a hint for `lint`, not a parser.
+pub fn created_objects(sql: &str) -> Vec<super::operations::RawObject> {
+    use super::operations::RawObject;
+    let words: Vec<&str> = sql
+        .split(|c: char| c.is_whitespace() || c == ';' || c == '(')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let skip = [
+        "UNIQUE",
+        "CONCURRENTLY",
+        "IF",
+        "NOT",
+        "EXISTS",
+        "TEMP",
+        "TEMPORARY",
+    ];
+    let mut out = Vec::new();
+    for (i, w) in words.iter().enumerate() {
+        if !w.eq_ignore_ascii_case("CREATE") {
+            continue;
+        }
+        let mut j = i + 1;
+        let mut kind = None;
+        while let Some(x) = words.get(j) {
+            let up = x.to_ascii_uppercase();
+            if up == "INDEX" || up == "TRIGGER" {
+                kind = Some(up);
+            } else if !skip.contains(&up.as_str()) {
+                break;
+            }
+            j += 1;
+        }
+        let (Some(kind), Some(name)) = (kind, words.get(j)) else {
+            continue;
+        };
+        if name.eq_ignore_ascii_case("ON") {
+            continue;
+        }
+        let name = name.trim_matches('"').replace("\"\"", "\"");
+        out.push(if kind == "INDEX" {
+            RawObject::Index(name)
+        } else {
+            RawObject::Trigger(name)
+        });
     }
     out
 }
@@ -334,6 +408,31 @@ mod tests {
     }
 
     #[test]
+    fn a_runsql_creating_what_it_does_not_declare_is_flagged() {
+        use crate::migrate::operations::RawObject;
+        assert_eq!(
+            created_objects(
+                "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \"a_i\" ON t (x); \
+                 create temp trigger t_tr after insert on t begin select 1; end; \
+                 CREATE INDEX ON t (y)"
+            ),
+            [
+                RawObject::Index("a_i".into()),
+                RawObject::Trigger("t_tr".into())
+            ]
+        );
+        let run = |creates: &str| {
+            codes(&format!(
+                "\n[[operations]]\ntype = \"RunSQL\"\nsql = {{ postgres = \"CREATE INDEX CONCURRENTLY \
+                 u_i ON users (username)\", sqlite = \"CREATE INDEX u_i ON users (username)\" }}\n\
+                 reverse_sql = \"DROP INDEX u_i\"\n{creates}"
+            ))
+        };
+        assert_eq!(run(""), ["RS101"]);
+        assert!(run("creates = [\"index u_i\"]").is_empty());
+    }
+
+    #[test]
     fn each_rule_fires() {
         let op = |body: &str| format!("\n[[operations]]\n{body}\n");
         let add = |f: &str| {
@@ -399,7 +498,7 @@ mod tests {
             ["BC101"]
         );
         assert_eq!(codes(&op("type = \"RenameField\"\ntable = \"users\"\nname = \"username\"\nnew_name = \"login\"")), ["BC101"]);
-        assert_eq!(RULES.len(), 10);
+        assert_eq!(RULES.len(), 11, "RS101 has its own test");
     }
 
     /// Issue 26, problem 10: types compare with their parameters.

@@ -32,6 +32,7 @@ pub mod checksum;
 pub mod conditions;
 pub mod data_checks;
 pub mod ddl;
+pub mod definitions;
 pub mod drift;
 pub mod error;
 pub mod format;

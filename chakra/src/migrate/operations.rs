@@ -5,7 +5,7 @@
 //! registry holds, so the state replay and the autodetector compare like with like.
 
 use crate::Dialect;
-use chakra_dsl::table_options::Cond;
+use chakra_dsl::table_options::{Cond, IndexExpr};
 use chakra_dsl::FieldMeta;
 use chakra_dsl::OnDelete;
 
@@ -54,6 +54,9 @@ pub struct IndexDef {
     pub name: String,
     /// Indexed columns, in order.
     pub columns: Vec<String>,
+    /// Keys computed from the row, after the columns (an expression index: `lower(email)`,
+    /// over field names, compiled per dialect).
+    pub expressions: Vec<IndexExpr>,
     /// A UNIQUE index.
     pub unique: bool,
     /// A partial index: only rows where this lookup condition holds (over the table's
@@ -125,6 +128,48 @@ impl DialectSql {
                 Dialect::Postgres => postgres.as_deref(),
                 Dialect::Sqlite => sqlite.as_deref(),
             },
+        }
+    }
+}
+
+/// What a `RunSQL` says it creates (`creates = ["index users_email_ci"]`), so the history
+/// knows it: `check` does not report it, and a rollback without `reverse_sql` drops it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RawObject {
+    /// An index, by name.
+    Index(String),
+    /// A trigger, by name.
+    Trigger(String),
+}
+
+impl RawObject {
+    /// Reads `"index <name>"` / `"trigger <name>"`.
+    pub fn parse(text: &str) -> Result<RawObject, String> {
+        let mut words = text.split_whitespace();
+        let (kind, name) = match (words.next(), words.next(), words.next()) {
+            (Some(k), Some(n), None) => (k, n),
+            _ => {
+                return Err(format!(
+                    "{text:?}: write \"index <name>\" or \"trigger <name>\""
+                ))
+            }
+        };
+        chakra_dsl::ident::validate(name).map_err(|e| format!("{text:?}: {e}"))?;
+        match kind.to_ascii_lowercase().as_str() {
+            "index" => Ok(RawObject::Index(name.to_owned())),
+            "trigger" => Ok(RawObject::Trigger(name.to_owned())),
+            other => Err(format!(
+                "{text:?}: RunSQL can declare an index or a trigger, not {other:?}"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for RawObject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RawObject::Index(n) => write!(f, "index {n}"),
+            RawObject::Trigger(n) => write!(f, "trigger {n}"),
         }
     }
 }
@@ -230,8 +275,12 @@ pub enum Operation {
     RunSql {
         /// Forward SQL.
         sql: DialectSql,
-        /// Reverse SQL; without it the operation cannot be rolled back.
+        /// Reverse SQL; without it the operation cannot be rolled back, unless it only
+        /// creates indexes it declares in `creates` (then they are dropped).
         reverse_sql: Option<DialectSql>,
+        /// The indexes and triggers it creates (`creates = ["index name", …]`), known to
+        /// the history.
+        creates: Vec<RawObject>,
     },
 }
 

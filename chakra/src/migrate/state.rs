@@ -61,6 +61,16 @@ impl TableState {
                     .any(|c| c == column),
             })
             || self.indexes.iter().any(|i| {
+                self.column_of_fields(
+                    &i.expressions
+                        .iter()
+                        .map(|e| e.field().to_owned())
+                        .collect::<Vec<_>>(),
+                )
+                .iter()
+                .any(|x| x == column)
+            })
+            || self.indexes.iter().any(|i| {
                 i.condition.as_ref().is_some_and(|c| {
                     self.column_of_fields(&c.fields())
                         .iter()
@@ -106,11 +116,18 @@ fn table_options(m: &ModelMeta) -> MResult<(Vec<IndexDef>, Vec<ConstraintDef>)> 
         c.to_qnode(m)
             .map_err(|e| MigrationError::new(format!("model {}: option {name:?}: {e}", m.name)))?;
     }
+    for i in &m.options.indexes {
+        for e in &i.expressions {
+            e.to_expr(m).map_err(|err| {
+                MigrationError::new(format!("model {}: option {:?}: {err}", m.name, i.name))
+            })?;
+        }
+    }
     let mut indexes = Vec::new();
     for i in &m.options.indexes {
-        if i.fields.is_empty() {
+        if i.fields.is_empty() && i.expressions.is_empty() {
             return Err(MigrationError::new(format!(
-                "model {}: index {:?} lists no fields",
+                "model {}: index {:?} lists no fields or expressions",
                 m.name, i.name
             )));
         }
@@ -121,6 +138,7 @@ fn table_options(m: &ModelMeta) -> MResult<(Vec<IndexDef>, Vec<ConstraintDef>)> 
                 .iter()
                 .map(|f| column(&format!("index {:?}", i.name), f))
                 .collect::<MResult<_>>()?,
+            expressions: i.expressions.clone(),
             unique: i.unique,
             condition: i.condition.as_ref().map(|c| c.normalized()),
         });
@@ -144,6 +162,8 @@ fn table_options(m: &ModelMeta) -> MResult<(Vec<IndexDef>, Vec<ConstraintDef>)> 
 pub struct State {
     /// Tables by table name.
     pub tables: BTreeMap<String, TableState>,
+    /// Indexes and triggers made by `RunSQL` that declare them (`creates`).
+    pub raw: std::collections::BTreeSet<super::operations::RawObject>,
 }
 
 fn err(op: &Operation, message: impl std::fmt::Display) -> MigrationError {
@@ -369,11 +389,22 @@ impl State {
                 let t = self.table_mut(op, table)?;
                 t.fields.remove(pos);
                 let mentions = |cols: &[String]| cols.iter().any(|c| c == &column);
-                t.indexes.retain(|i| !mentions(&i.columns));
+                // As PostgreSQL's DROP COLUMN (and the SQLite rebuild from this state): the
+                // indexes and constraints over the column go, and so do those whose condition
+                // reads the field.
+                let reads = |c: &Option<chakra_dsl::table_options::Cond>| {
+                    c.as_ref().is_some_and(|c| c.fields().contains(name))
+                };
+                t.indexes.retain(|i| {
+                    !mentions(&i.columns)
+                        && !reads(&i.condition)
+                        && !i.expressions.iter().any(|e| e.field() == name)
+                });
                 t.constraints.retain(|c| match &c.kind {
                     ConstraintKind::Unique { columns }
                     | ConstraintKind::ForeignKey { columns, .. } => !mentions(columns),
-                    ConstraintKind::Check { .. } | ConstraintKind::CheckLookup { .. } => true,
+                    ConstraintKind::CheckLookup { condition } => !condition.fields().contains(name),
+                    ConstraintKind::Check { .. } => true,
                 });
             }
             Operation::AlterField { table, field, .. } => {
@@ -409,6 +440,21 @@ impl State {
                     .ok_or_else(|| err(op, format!("{table} has no field {name:?}")))?;
                 let old_column = f.column.clone();
                 f.name = new_name.clone();
+                // Conditions and index expressions name fields, whatever their columns are
+                // called.
+                for i in &mut t.indexes {
+                    if let Some(c) = i.condition.as_mut() {
+                        *c = c.rename_field(name, new_name);
+                    }
+                    for e in &mut i.expressions {
+                        *e = e.rename_field(name, new_name);
+                    }
+                }
+                for c in &mut t.constraints {
+                    if let ConstraintKind::CheckLookup { condition } = &mut c.kind {
+                        *condition = condition.rename_field(name, new_name);
+                    }
+                }
                 if old_column == *name {
                     f.column = new_name.clone();
                     self.rename_column(table, &old_column, new_name);
@@ -434,7 +480,7 @@ impl State {
                     return Err(err(op, format!("{table} has no constraint {name:?}")));
                 }
             }
-            Operation::RunSql { .. } => {}
+            Operation::RunSql { creates, .. } => self.raw.extend(creates.iter().cloned()),
         }
         Ok(())
     }
@@ -499,10 +545,16 @@ impl State {
             ));
         }
         let t = self.table_mut(op, table)?;
+        if index.columns.is_empty() && index.expressions.is_empty() {
+            return Err(err(op, "an index needs columns or expressions"));
+        }
         for c in &index.columns {
             if t.column(c).is_none() {
                 return Err(err(op, format!("{table} has no column {c:?}")));
             }
+        }
+        for e in &index.expressions {
+            e.to_expr(&t.to_model_meta()).map_err(|e| err(op, e))?;
         }
         t.indexes.push(index.clone());
         Ok(())

@@ -215,6 +215,7 @@ fn model_options_are_checked_when_read() {
     m.options.indexes.push(IndexOption {
         name: "people_x".into(),
         fields: vec!["height".into()],
+        expressions: vec![],
         unique: false,
         condition: None,
     });
@@ -225,4 +226,65 @@ fn model_options_are_checked_when_read() {
     m.options.indexes[0].fields = vec!["age".into()];
     let s = State::from_models(&[m]).unwrap();
     assert_eq!(s.table("people").unwrap().indexes[0].columns, ["age"]);
+}
+
+#[test]
+fn renaming_a_field_follows_into_conditions_and_removing_it_drops_them() {
+    use chakra_dsl::table_options::{Cond, CondValue};
+    let ops = r#"
+[[operations]]
+type = "AddIndex"
+table = "users"
+name = "users_named"
+columns = ["id"]
+condition = { name__startswith = "a" }
+[[operations]]
+type = "AddConstraint"
+table = "users"
+name = "users_name_ok"
+kind = "check"
+condition = { not = { name = "" } }
+[[operations]]
+type = "RenameField"
+table = "users"
+name = "name"
+new_name = "full_name"
+"#;
+    let s = State::replay([&mig(&format!("{USERS}{ops}"))]).unwrap();
+    let t = s.table("users").unwrap();
+    assert_eq!(
+        t.indexes[0].condition,
+        Some(Cond::Lookup {
+            key: "full_name__startswith".into(),
+            value: CondValue::Text("a".into())
+        })
+    );
+    assert_eq!(
+        t.constraints[0].kind,
+        ConstraintKind::CheckLookup {
+            condition: Cond::Not(Box::new(Cond::Lookup {
+                key: "full_name".into(),
+                value: CondValue::Text(String::new())
+            }))
+        }
+    );
+    // The DDL of a later rebuild compiles against the renamed field.
+    let sql = crate::migrate::table_sql::create_index_sql(
+        "users",
+        &t.indexes[0],
+        t,
+        crate::Dialect::Sqlite,
+    )
+    .unwrap();
+    assert!(sql.contains("\"full_name\""), "{sql}");
+    // Removing the field drops what its conditions read, as PostgreSQL's DROP COLUMN does.
+    let rm = r#"
+[[operations]]
+type = "RemoveField"
+table = "users"
+name = "full_name"
+"#;
+    let s = State::replay([&mig(&format!("{USERS}{ops}{rm}"))]).unwrap();
+    let t = s.table("users").unwrap();
+    assert!(t.indexes.is_empty() && t.constraints.is_empty(), "{t:?}");
 }

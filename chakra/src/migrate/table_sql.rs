@@ -6,7 +6,7 @@ use super::error::{MResult, MigrationError};
 use super::operations::{ConstraintDef, ConstraintKind, IndexDef};
 use super::state::{State, TableState};
 use crate::Dialect;
-use chakra_dsl::table_options::Cond;
+use chakra_dsl::table_options::{Cond, IndexExpr};
 use chakra_dsl::{ident, FieldMeta, ForeignKeyRef};
 
 /// A validated, quoted identifier.
@@ -132,13 +132,34 @@ pub fn create_index_sql(table: &str, i: &IndexDef, t: &TableState, d: Dialect) -
         Some(c) => format!(" WHERE ({})", condition_sql(t, c, d)?),
         None => String::new(),
     };
+    let mut keys = Vec::with_capacity(i.columns.len() + i.expressions.len());
+    for c in &i.columns {
+        keys.push(q(c)?);
+    }
+    for e in &i.expressions {
+        keys.push(format!("({})", index_expr_sql(t, e, d)?));
+    }
     Ok(format!(
         "CREATE {}INDEX {} ON {} ({}){condition}",
         if i.unique { "UNIQUE " } else { "" },
         q(&i.name)?,
         q(table)?,
-        q_list(&i.columns)?
+        keys.join(", ")
     ))
+}
+
+/// An index expression over a table's fields as SQL for DDL, compiled by the query compiler
+/// for `d` (the same SQL as the function in a query, so the planner can use the index).
+pub fn index_expr_sql(t: &TableState, e: &IndexExpr, d: Dialect) -> MResult<String> {
+    let named = |why: String| {
+        MigrationError::new(format!("table {}: index expression {e}: {why}", t.table))
+    };
+    let expr = e
+        .to_expr(&t.to_model_meta())
+        .map_err(|err| named(err.to_string()))?;
+    let mut w = crate::sql::writer::SqlWriter::ddl(d);
+    crate::sql::expression::expr(&mut w, &expr).map_err(|err| named(err.to_string()))?;
+    w.ddl_text().map_err(named)
 }
 
 /// A lookup condition over a table's fields as SQL for DDL (unqualified columns, literal
@@ -164,6 +185,7 @@ pub fn field_index(t: &TableState, f: &FieldMeta) -> Option<IndexDef> {
     crate::sql::ddl::implies_index(f, &pks).then(|| IndexDef {
         name: field_index_name(&t.table, &f.column),
         columns: vec![f.column.clone()],
+        expressions: Vec::new(),
         unique: false,
         condition: None,
     })

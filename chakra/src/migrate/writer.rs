@@ -116,10 +116,18 @@ fn write_operation(w: &mut String, op: &Operation) {
             kv(w, "table", &quote(table));
             write_constraint(w, constraint);
         }
-        Operation::RunSql { sql, reverse_sql } => {
+        Operation::RunSql {
+            sql,
+            reverse_sql,
+            creates,
+        } => {
             kv(w, "sql", &dialect_sql(sql));
             if let Some(r) = reverse_sql {
                 kv(w, "reverse_sql", &dialect_sql(r));
+            }
+            if !creates.is_empty() {
+                let texts: Vec<String> = creates.iter().map(|c| c.to_string()).collect();
+                kv(w, "creates", &list(&texts));
             }
         }
     }
@@ -186,7 +194,13 @@ fn on_delete(o: OnDelete) -> &'static str {
 
 fn write_index(w: &mut String, i: &IndexDef) {
     kv(w, "name", &quote(&i.name));
-    kv(w, "columns", &list(&i.columns));
+    if !i.columns.is_empty() || i.expressions.is_empty() {
+        kv(w, "columns", &list(&i.columns));
+    }
+    if !i.expressions.is_empty() {
+        let texts: Vec<String> = i.expressions.iter().map(|e| e.to_string()).collect();
+        kv(w, "expressions", &list(&texts));
+    }
     if i.unique {
         kv(w, "unique", "true");
     }

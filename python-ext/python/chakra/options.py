@@ -3,7 +3,9 @@
 
 Conditions and checks are ``Q`` objects in the lookup language; they are handed to the core
 as a plain tree (``("and" | "or", [...])``, ``("not", node)``, ``("lookup", key, value)``),
-which compiles them per database. No SQL here.
+which compiles them per database. An expression index takes its keys as expressions
+(``Index(Lower("email"), name=...)``: a field name, ``F``, or ``Lower``/``Upper``/``Length`` of
+one), handed over as ``("field", name)`` / ``("func", "Lower", [arg])``. No SQL here.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .expressions import Q
+from .expressions import F, Func, Q
 
 __all__ = ["CheckConstraint", "Index", "UniqueConstraint"]
 
@@ -19,33 +21,49 @@ _Node = tuple[Any, ...]
 
 
 class Index:
-    """A named index over one or more fields; ``condition`` makes it partial."""
+    """A named index over fields, or over expressions (``Index(Lower("email"), name=...)``);
+    ``condition`` makes it partial."""
 
-    __slots__ = ("condition", "fields", "name")
+    __slots__ = ("condition", "expressions", "fields", "name")
 
-    def __init__(self, *, fields: Sequence[str], name: str, condition: Q | None = None) -> None:
+    def __init__(
+        self,
+        *expressions: Any,
+        fields: Sequence[str] = (),
+        name: str,
+        condition: Q | None = None,
+    ) -> None:
+        self.expressions = list(expressions)
         self.fields = list(fields)
         self.name = name
         self.condition = condition
 
     def spec(self, model: str) -> dict[str, Any]:
         """What the core registers."""
-        return _index_spec(model, self.name, self.fields, False, self.condition)
+        return _index_spec(model, self.name, self.fields, self.expressions, False, self.condition)
 
 
 class UniqueConstraint:
-    """No two rows share these fields' values (among the rows where ``condition`` holds)."""
+    """No two rows share these fields' (or expressions') values (among the rows where
+    ``condition`` holds): ``UniqueConstraint(Lower("email"), name=...)`` is case-insensitive."""
 
-    __slots__ = ("condition", "fields", "name")
+    __slots__ = ("condition", "expressions", "fields", "name")
 
-    def __init__(self, *, fields: Sequence[str], name: str, condition: Q | None = None) -> None:
+    def __init__(
+        self,
+        *expressions: Any,
+        fields: Sequence[str] = (),
+        name: str,
+        condition: Q | None = None,
+    ) -> None:
+        self.expressions = list(expressions)
         self.fields = list(fields)
         self.name = name
         self.condition = condition
 
     def spec(self, model: str) -> dict[str, Any]:
         """What the core registers (a unique index, partial with a condition)."""
-        return _index_spec(model, self.name, self.fields, True, self.condition)
+        return _index_spec(model, self.name, self.fields, self.expressions, True, self.condition)
 
 
 class CheckConstraint:
@@ -63,14 +81,45 @@ class CheckConstraint:
 
 
 def _index_spec(
-    model: str, name: str, fields: list[str], unique: bool, condition: Q | None
+    model: str,
+    name: str,
+    fields: list[str],
+    expressions: list[Any],
+    unique: bool,
+    condition: Q | None,
 ) -> dict[str, Any]:
     if not isinstance(name, str) or not all(isinstance(f, str) for f in fields):
         raise TypeError(f"{model}.Meta: an index or constraint needs name=str and fields=[str]")
-    spec: dict[str, Any] = {"kind": "index", "name": name, "fields": fields, "unique": unique}
+    if not fields and not expressions:
+        raise TypeError(f"{model}.Meta {name!r}: an index needs fields=[...] or expressions")
+    spec: dict[str, Any] = {
+        "kind": "index",
+        "name": name,
+        "fields": fields,
+        "expressions": [_expr_tree(model, name, e) for e in expressions],
+        "unique": unique,
+    }
     if condition is not None:
         spec["condition"] = _tree(model, name, condition)
     return spec
+
+
+def _expr_tree(model: str, name: str, e: Any) -> _Node:
+    """An index key as a plain tree: ``("field", name)`` or ``("func", "Lower", [arg])``."""
+    if isinstance(e, str):
+        return ("field", e)
+    if type(e) is F:
+        return ("field", e.name)
+    if isinstance(e, Func):
+        return (
+            "func",
+            e.function,
+            [_expr_tree(model, name, a) for a in e.source_expressions],
+        )
+    raise TypeError(
+        f"{model}.Meta {name!r}: an index key is a field name, F(...) or Lower/Upper/Length "
+        f"of one, got {e!r}"
+    )
 
 
 def _tree(model: str, name: str, q: Any) -> _Node:
