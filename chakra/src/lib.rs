@@ -39,7 +39,7 @@ pub use model::Model;
 pub use query::{
     bulk_update, exists, in_query, raw, raw_execute, raw_fetch, upsert, Query, UpdateQuery,
 };
-pub use session::{Session, Tracked, TransactionOptions, Tx};
+pub use session::{Session, Tracked, TransactionError, TransactionOptions, Tx};
 pub use sql::{compile, CompiledQuery, Dialect};
 
 /// `#[derive(Model)]`: see [`chakra_codegen::Model`].
@@ -58,6 +58,7 @@ pub mod prelude {
     pub use crate::dsl::OnDelete;
     pub use crate::dsl::{Expr, FieldType, Statement, Value, ValueType};
     pub use crate::{
-        Error, Executor, Model, Pool, Query, Result, Session, Tracked, Transaction, Tx, UpdateQuery,
+        Error, Executor, Model, Pool, Query, Result, Session, Tracked, Transaction,
+        TransactionError, Tx, UpdateQuery,
     };
 }

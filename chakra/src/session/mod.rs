@@ -6,13 +6,17 @@
 //! - [`tx`]: [`Tx`], the handle a transaction closure gets (nested transactions are
 //!   savepoints).
 //! - [`tracked`]: [`Tracked<M>`], a row whose field changes are flushed at commit.
+//! - [`tx_error`]: [`TransactionError<E>`], how a transaction with the caller's own error
+//!   type ([`Session::try_transaction`]) failed.
 
 pub mod pending;
 pub mod tracked;
 pub mod tx;
+pub mod tx_error;
 
 pub use tracked::Tracked;
 pub use tx::Tx;
+pub use tx_error::TransactionError;
 
 use crate::exec::{Isolation, Pool};
 use crate::model::Model;
@@ -175,7 +179,7 @@ impl<'a> Session<'a> {
     /// On a retryable error ([`chakra_dsl::Error::retryable`]) the transaction is rolled
     /// back and `f` runs again (3 attempts in all, with a short jittered backoff): `f` must
     /// be safe to run more than once. [`Session::transaction_with`] sets the attempts and the
-    /// isolation level.
+    /// isolation level; [`Session::try_transaction`] lets `f` return an error of its own.
     pub async fn transaction<F, Fut, R>(&self, f: F) -> Result<R>
     where
         F: Fn(Tx) -> Fut,
@@ -191,24 +195,108 @@ impl<'a> Session<'a> {
         F: Fn(Tx) -> Fut,
         Fut: Future<Output = Result<R>>,
     {
+        self.run_transaction(opts, f, chakra_dsl::Error::retryable)
+            .await
+            .map_err(TransactionError::into_error)
+    }
+
+    /// Runs `f` in a transaction like [`Session::transaction`], with the caller's own error
+    /// type (SeaORM's `TransactionError<E>`; sqlx lets any error roll back too): when `f`
+    /// returns `Err(e)` everything is rolled back and the result is
+    /// [`TransactionError::Aborted`]`(e)`; when Chakra fails outside `f` (BEGIN, the
+    /// pending or tracked writes, COMMIT) it is [`TransactionError::Chakra`]. Inside `f`,
+    /// `?` on Chakra's errors works when `E: From<chakra::Error>`.
+    ///
+    /// `f` runs again only for Chakra's retryable errors: a retryable failure of BEGIN,
+    /// COMMIT or the tracked writes, or an `Err` returned after one of `f`'s statements
+    /// failed with a retryable error (a deadlock, a serialization failure, a lost
+    /// connection… however `f` converted it). An error of `f`'s own otherwise ends it at
+    /// once.
+    ///
+    /// ```no_run
+    /// # use chakra::prelude::*;
+    /// # #[derive(Debug, Clone, Model)]
+    /// # #[chakra(table = "products")]
+    /// # struct Product { #[chakra(primary_key)] id: i64, stock: i32 }
+    /// #[derive(Debug)]
+    /// enum OrderError { OutOfStock, Db(chakra::Error) }
+    /// impl From<chakra::Error> for OrderError {
+    ///     fn from(e: chakra::Error) -> Self { OrderError::Db(e) }
+    /// }
+    /// # async fn demo(pool: &Pool) -> Result<(), OrderError> {
+    /// let session = Session::new(pool);
+    /// let left = session
+    ///     .try_transaction(|tx| async move {
+    ///         let mut p = tx.get::<Product>(1).await?.ok_or(OrderError::OutOfStock)?;
+    ///         if p.stock < 1 {
+    ///             return Err(OrderError::OutOfStock); // rolled back
+    ///         }
+    ///         p.stock -= 1;
+    ///         Ok(p.stock)
+    ///     })
+    ///     .await
+    ///     .map_err(TransactionError::into_inner)?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn try_transaction<F, Fut, R, E>(
+        &self,
+        f: F,
+    ) -> std::result::Result<R, TransactionError<E>>
+    where
+        F: Fn(Tx) -> Fut,
+        Fut: Future<Output = std::result::Result<R, E>>,
+    {
+        self.try_transaction_with(TransactionOptions::default(), f)
+            .await
+    }
+
+    /// [`Session::try_transaction`] with options: attempts, backoff, isolation level.
+    pub async fn try_transaction_with<F, Fut, R, E>(
+        &self,
+        opts: TransactionOptions,
+        f: F,
+    ) -> std::result::Result<R, TransactionError<E>>
+    where
+        F: Fn(Tx) -> Fut,
+        Fut: Future<Output = std::result::Result<R, E>>,
+    {
+        self.run_transaction(opts, f, |_| false).await
+    }
+
+    /// The attempts of a transaction: `retryable` says whether an error `f` returned is one
+    /// to run again for (besides an error returned after a retryable statement failure).
+    async fn run_transaction<F, Fut, R, E>(
+        &self,
+        opts: TransactionOptions,
+        f: F,
+        retryable: impl Fn(&E) -> bool,
+    ) -> std::result::Result<R, TransactionError<E>>
+    where
+        F: Fn(Tx) -> Fut,
+        Fut: Future<Output = std::result::Result<R, E>>,
+    {
         let mut work = PendingWork::new(std::mem::take(&mut *self.lock()));
         let mut attempt = 1;
         let mut relock = Vec::new();
         let result = loop {
             let a = tx::run_top(self.pool, &mut work, opts.isolation, &relock, &f).await;
-            match a.result {
-                Err(e) if rerunnable(&e, a.started) && attempt < opts.attempts.max(1) => {
-                    tracing::debug!(target: "chakra::sql", error = %e, attempt, "retryable error: running the transaction again");
-                    if a.started {
-                        // The re-run locks what this attempt read (escalating from optimistic
-                        // to pessimistic for the contended rows only).
-                        relock = a.read;
-                    }
-                    tokio::time::sleep(opts.delay(attempt)).await;
-                    attempt += 1;
+            let again = match &a.result {
+                Ok(_) => false,
+                Err(TransactionError::Chakra(e)) => rerunnable(e, a.started),
+                Err(TransactionError::Aborted(e)) => a.retryable_seen || retryable(e),
+            };
+            if again && attempt < opts.attempts.max(1) {
+                tracing::debug!(target: "chakra::sql", attempt, "retryable error: running the transaction again");
+                if a.started {
+                    // The re-run locks what this attempt read (escalating from optimistic
+                    // to pessimistic for the contended rows only).
+                    relock = a.read;
                 }
-                other => break other,
+                tokio::time::sleep(opts.delay(attempt)).await;
+                attempt += 1;
+                continue;
             }
+            break a.result;
         };
         match result {
             Ok(r) => {
