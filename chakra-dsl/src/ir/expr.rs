@@ -537,7 +537,10 @@ impl Expr {
             Expr::OuterRef(_) => None,
             Expr::ArrayIndex { ty, .. } => Some(ty.clone()),
             Expr::Contain { .. } => Some(ValueType::Bool),
-            Expr::Arith { left, right, .. } => left.value_type().or_else(|| right.value_type()),
+            Expr::Arith { left, right, .. } => match (left.value_type(), right.value_type()) {
+                (Some(l), Some(r)) => Some(arith_type(l, r)),
+                (l, r) => l.or(r),
+            },
             Expr::Bool(_)
             | Expr::Compare { .. }
             | Expr::Like { .. }
@@ -551,5 +554,18 @@ impl Expr {
             | Expr::Not(_)
             | Expr::Exists(_) => Some(ValueType::Bool),
         }
+    }
+}
+
+/// The type the database gives `l op r` for numeric operands: a float with anything is a
+/// float, else a decimal with anything is a decimal, else the wider integer; other types keep
+/// the left side's.
+pub fn arith_type(l: ValueType, r: ValueType) -> ValueType {
+    use ValueType::{Decimal, F64, I32, I64};
+    match (&l, &r) {
+        (F64, I32 | I64 | Decimal | F64) | (I32 | I64 | Decimal, F64) => F64,
+        (Decimal, I32 | I64 | Decimal) | (I32 | I64, Decimal) => Decimal,
+        (I64, I32) | (I32, I64) => I64,
+        _ => l,
     }
 }
