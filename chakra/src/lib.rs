@@ -23,6 +23,7 @@ extern crate self as chakra;
 pub mod cli;
 pub mod config;
 pub mod exec;
+pub mod from_row;
 pub mod load;
 pub mod migrate;
 pub mod model;
@@ -35,6 +36,7 @@ pub use chakra_dsl as dsl;
 pub use chakra_dsl::{Error, Result};
 pub use config::Pooler;
 pub use exec::{Executor, Isolation, Pool, PoolOptions, Row, Transaction, TxOptions};
+pub use from_row::{fetch_as, raw_as, FromRow};
 pub use model::Model;
 pub use query::{
     bulk_update, exists, in_query, raw, raw_execute, raw_fetch, upsert, Query, UpdateQuery,
@@ -42,6 +44,8 @@ pub use query::{
 pub use session::{Session, Tracked, TransactionError, TransactionOptions, Tx};
 pub use sql::{compile, CompiledQuery, Dialect};
 
+/// `#[derive(FromRow)]`: see [`chakra_codegen::FromRow`] and [`from_row`].
+pub use chakra_codegen::FromRow;
 /// `#[derive(Model)]`: see [`chakra_codegen::Model`].
 pub use chakra_codegen::Model;
 
@@ -58,7 +62,7 @@ pub mod prelude {
     pub use crate::dsl::OnDelete;
     pub use crate::dsl::{Expr, FieldType, Statement, Value, ValueType};
     pub use crate::{
-        Error, Executor, Model, Pool, Query, Result, Session, Tracked, Transaction,
+        Error, Executor, FromRow, Model, Pool, Query, Result, Session, Tracked, Transaction,
         TransactionError, Tx, UpdateQuery,
     };
 }
