@@ -11,6 +11,7 @@ use syn::{parse_macro_input, DeriveInput};
 mod attrs;
 mod expand;
 mod from_row;
+mod schema_file;
 mod table_options;
 
 /// Derives `chakra::Model` for a struct with named fields.

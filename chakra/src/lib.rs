@@ -52,6 +52,24 @@ pub use chakra_codegen::Model;
 #[doc(hidden)]
 pub use inventory;
 
+/// The compile-time checks of models against `schema.rs` (`#[chakra(schema = …)]`), as the
+/// derive writes them; with the `skip-schema-check` feature they are left out, so the binary
+/// that runs `migrate make` builds while a model is ahead of its migrations.
+#[cfg(not(feature = "skip-schema-check"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __schema_check {
+    ($($checks:tt)*) => { $($checks)* };
+}
+
+/// The compile-time checks of models against `schema.rs`, left out (`skip-schema-check`).
+#[cfg(feature = "skip-schema-check")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __schema_check {
+    ($($checks:tt)*) => {};
+}
+
 /// The usual imports: `use chakra::prelude::*;`.
 pub mod prelude {
     pub use crate::dsl::typed::{
