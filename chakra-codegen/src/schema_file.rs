@@ -25,15 +25,17 @@ pub fn columns_of(path: &syn::Path) -> Option<(String, Vec<String>)> {
         };
         let parsed = syn::parse_file(&text).ok()?;
         let columns = parsed.items.iter().find_map(|item| match item {
-            syn::Item::Mod(m) if m.ident == table.as_str() => m.content.as_ref().map(|(_, items)| {
-                items
-                    .iter()
-                    .filter_map(|i| match i {
-                        syn::Item::Type(t) => Some(t.ident.unraw().to_string()),
-                        _ => None,
-                    })
-                    .collect::<Vec<_>>()
-            }),
+            syn::Item::Mod(m) if m.ident == table.as_str() => {
+                m.content.as_ref().map(|(_, items)| {
+                    items
+                        .iter()
+                        .filter_map(|i| match i {
+                            syn::Item::Type(t) => Some(t.ident.unraw().to_string()),
+                            _ => None,
+                        })
+                        .collect::<Vec<_>>()
+                })
+            }
             _ => None,
         })?;
         return Some((format!("src/{rel}"), columns));

@@ -41,7 +41,7 @@ pub use model::Model;
 pub use query::{
     bulk_update, exists, in_query, raw, raw_execute, raw_fetch, upsert, Query, UpdateQuery,
 };
-pub use session::{Session, Tracked, TransactionError, TransactionOptions, Tx};
+pub use session::{Added, Session, Tracked, TransactionError, TransactionOptions, Tx};
 pub use sql::{compile, CompiledQuery, Dialect};
 
 /// `#[derive(FromRow)]`: see [`chakra_codegen::FromRow`] and [`from_row`].
