@@ -348,7 +348,7 @@ where
         &cli.command,
         Command::Migrate(Migrate::Make { .. } | Migrate::Check { .. })
     );
-    if !(needs_models && !models.is_empty()) {
+    if !needs_models || models.is_empty() {
         return Ok((cli, models));
     }
     let arcs: Vec<std::sync::Arc<ModelMeta>> =
