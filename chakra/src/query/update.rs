@@ -32,7 +32,7 @@ impl<M> UpdateQuery<M> {
 
     /// Sets column `col` to a value of the column's Rust type, to an expression over the row
     /// of that type (`Product::stock() - qty`, `Line::unit_price() * 2`), or to another
-    /// column of the model ([`AssignTo`](chakra_dsl::typed::AssignTo)).
+    /// column of the model ([`AssignTo`]).
     pub fn set<T: ColumnType, K, V: AssignTo<M, T, K>>(
         mut self,
         col: Column<M, T>,
