@@ -537,10 +537,7 @@ impl Expr {
             Expr::OuterRef(_) => None,
             Expr::ArrayIndex { ty, .. } => Some(ty.clone()),
             Expr::Contain { .. } => Some(ValueType::Bool),
-            Expr::Arith { left, right, .. } => match (left.value_type(), right.value_type()) {
-                (Some(l), Some(r)) => Some(arith_type(l, r)),
-                (l, r) => l.or(r),
-            },
+            Expr::Arith { .. } => arith_value_type(self, crate::limits::MAX_DEPTH),
             Expr::Bool(_)
             | Expr::Compare { .. }
             | Expr::Like { .. }
@@ -554,6 +551,25 @@ impl Expr {
             | Expr::Not(_)
             | Expr::Exists(_) => Some(ValueType::Bool),
         }
+    }
+}
+
+/// The type of arithmetic `e`, looking at most `budget` arithmetic levels down (`None`
+/// deeper: such an expression is refused by the depth limit anyway, and the walk stays
+/// shallow).
+fn arith_value_type(e: &Expr, budget: usize) -> Option<ValueType> {
+    match e {
+        Expr::Arith { left, right, .. } => {
+            let budget = budget.checked_sub(1)?;
+            match (
+                arith_value_type(left, budget),
+                arith_value_type(right, budget),
+            ) {
+                (Some(l), Some(r)) => Some(arith_type(l, r)),
+                (l, r) => l.or(r),
+            }
+        }
+        other => other.value_type(),
     }
 }
 
