@@ -217,7 +217,10 @@ fn default_value(f: &FieldAttrs) -> TokenStream {
 
 /// Compile-time checks against `schema.rs`: the module's table is the model's, and every
 /// column field exists there with the same Rust type (nullability included). Each error
-/// points at the field.
+/// points at the field. A field whose column the schema module lacks (read from the crate's
+/// `src/…/schema.rs` when the path leads there) is an error saying how to add it. All of it
+/// sits in `chakra::__schema_check!`, which expands to nothing when chakra's
+/// `skip-schema-check` feature is on: the build `chakra migrate make` runs from.
 fn schema_checks(schema: &syn::Path, table: &str, columns: &[&FieldAttrs]) -> TokenStream {
     let mut out = Vec::new();
     let msg = format!("the model's table \"{table}\" is not the table of its `schema` module");
@@ -228,9 +231,30 @@ fn schema_checks(schema: &syn::Path, table: &str, columns: &[&FieldAttrs]) -> To
             #msg
         );
     });
+    let known = crate::schema_file::columns_of(schema);
     for f in columns {
         let ty = &f.ty;
         let span = syn::spanned::Spanned::span(ty);
+        if let Some((file, cols)) = &known {
+            if !cols.contains(&f.column) {
+                let module = schema
+                    .segments
+                    .iter()
+                    .map(|s| s.ident.to_string())
+                    .collect::<Vec<_>>()
+                    .join("::");
+                let msg = format!(
+                    "column `{col}` is not in {module} ({file}): the migrations do not have it yet. \
+                     Write the migration with `chakra migrate make` from a build without the schema \
+                     check (`cargo run --features chakra/skip-schema-check -- migrate make`), then \
+                     `chakra migrate schema --out {file}`",
+                    col = f.column,
+                );
+                let fspan = f.ident.span();
+                out.push(quote_spanned! {fspan=> ::core::compile_error!(#msg); });
+                continue;
+            }
+        }
         let col = syn::Ident::new_raw_or_plain(&f.column, f.ident.span());
         let ty = respan(quote!(#ty), span);
         out.push(quote_spanned! {span=>
@@ -240,7 +264,7 @@ fn schema_checks(schema: &syn::Path, table: &str, columns: &[&FieldAttrs]) -> To
             };
         });
     }
-    quote!(#(#out)*)
+    quote!(::chakra::__schema_check! { #(#out)* })
 }
 
 trait IdentExt {

@@ -1,14 +1,17 @@
-//! Chakra ORM proc-macros: `#[derive(Model)]`.
+//! Chakra ORM proc-macros: `#[derive(Model)]` and `#[derive(FromRow)]`.
 //!
 //! - `attrs`: parsing and checking `#[chakra(...)]` attributes (errors point at the
 //!   attribute and say what is allowed).
 //! - `expand`: the generated code (metadata, column accessors, row decoding, `Default`).
+//! - `from_row`: `#[derive(FromRow)]`, a struct read from a row by column name.
 
 use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};
 
 mod attrs;
 mod expand;
+mod from_row;
+mod schema_file;
 mod table_options;
 
 /// Derives `chakra::Model` for a struct with named fields.
@@ -26,6 +29,19 @@ mod table_options;
 pub fn derive_model(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     match attrs::parse_model(&input).and_then(|m| expand::expand(&input, &m)) {
+        Ok(ts) => ts.into(),
+        Err(e) => e.into_compile_error().into(),
+    }
+}
+
+/// Derives `chakra::FromRow` for a struct with named fields: each field reads the result
+/// column of its name (or `#[chakra(column = "name")]`), so raw SQL (`chakra::raw_as`) and
+/// selections (`chakra::fetch_as`) fill any struct. Field types are those a model field may
+/// have; a missing or mistyped column is a `Decode` error naming the struct and field.
+#[proc_macro_derive(FromRow, attributes(chakra))]
+pub fn derive_from_row(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    match from_row::expand(&input) {
         Ok(ts) => ts.into(),
         Err(e) => e.into_compile_error().into(),
     }

@@ -1,7 +1,7 @@
 //! The `chakra` command line: `chakra migrate apply | rollback | status | sql`.
 //!
 //! The `chakra` binary (`cargo install --path chakra`) calls [`run`]; so can an application's
-//! own binary, to embed the commands. Exit codes: 0 success, 1 the command failed (a bad
+//! own binary, to embed the commands (`#[tokio::main]` binaries await [`run_async`]). Exit codes: 0 success, 1 the command failed (a bad
 //! migration file, a database error, a refused rollback), 2 bad usage.
 
 use crate::migrate::{
@@ -218,8 +218,35 @@ fn declared_apps(models: &[ModelMeta]) -> std::collections::BTreeMap<String, Str
 
 /// Parses the process arguments and runs the command; returns the exit code. `make` sees
 /// every `#[derive(Model)]` of the binary (the model registry).
+///
+/// Works from plain `fn main()` and from inside a running tokio runtime alike: there it runs
+/// the command on a thread of its own (blocking the caller until it ends). An `async fn main`
+/// (`#[tokio::main]`) should rather `.await` [`run_async`].
 pub fn run() -> ExitCode {
     run_from(std::env::args_os())
+}
+
+/// Parses the process arguments and runs the command on the caller's runtime: the entry of
+/// a `#[tokio::main]` binary (`Some("migrate") => chakra::cli::run_async().await`).
+pub async fn run_async() -> ExitCode {
+    run_async_from(std::env::args_os()).await
+}
+
+/// [`run_async`] with the arguments given (the first is the program name).
+pub async fn run_async_from<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    ExitCode::from(exit_status_async(args, registered()).await)
+}
+
+/// Every `#[derive(Model)]` of the binary.
+fn registered() -> Vec<ModelMeta> {
+    crate::model::registry::registered_models()
+        .into_iter()
+        .map(|m| (**m).clone())
+        .collect()
 }
 
 /// Parses `args` (the first is the program name) and runs the command, with the binary's
@@ -229,11 +256,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let models = crate::model::registry::registered_models()
-        .into_iter()
-        .map(|m| (**m).clone())
-        .collect();
-    run_with_models(args, models)
+    run_with_models(args, registered())
 }
 
 /// Parses `args` and runs the command; `make` compares the migrations with `models` (the
@@ -248,8 +271,62 @@ where
 
 /// Like [`run_with_models`], returning the exit status as a number (0 success, 1 failure or
 /// difference, 2 bad usage) for callers that pass it on themselves (the Python console
-/// script's `sys.exit`). Call it outside any async runtime: it runs its own.
+/// script's `sys.exit`). Outside a runtime it starts one; inside one (a `#[tokio::main]`
+/// program) it runs the command on a thread with a runtime of its own and blocks until it
+/// ends — [`exit_status_async`] awaits it instead.
 pub fn exit_status<I, T>(args: I, models: Vec<ModelMeta>) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let (cli, models) = match prepare(args, models) {
+        Ok(ready) => ready,
+        Err(code) => return code,
+    };
+    if tokio::runtime::Handle::try_current().is_err() {
+        return block_on_own_runtime(cli, models);
+    }
+    // A runtime cannot be started (nor blocked on) from one of its own threads.
+    std::thread::scope(|s| {
+        s.spawn(|| block_on_own_runtime(cli, models))
+            .join()
+            .unwrap_or_else(|_| {
+                eprintln!("error: the migrate command's thread panicked");
+                1
+            })
+    })
+}
+
+/// Like [`exit_status`], run on the caller's runtime.
+pub async fn exit_status_async<I, T>(args: I, models: Vec<ModelMeta>) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    match prepare(args, models) {
+        Ok((cli, models)) => finish(cli, models).await,
+        Err(code) => code,
+    }
+}
+
+/// Starts a runtime and runs the command on it.
+fn block_on_own_runtime(cli: Cli, models: Vec<ModelMeta>) -> u8 {
+    match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt.block_on(finish(cli, models)),
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            1
+        }
+    }
+}
+
+/// The arguments parsed and checked, and the models resolved, before any I/O: `Err` is the
+/// exit status of a command that ends here (help, bad usage, a bad models set).
+fn prepare<I, T>(args: I, models: Vec<ModelMeta>) -> Result<(Cli, Vec<ModelMeta>), u8>
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
@@ -258,45 +335,37 @@ where
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { 2 } else { 0 };
+            return Err(if e.use_stderr() { 2 } else { 0 });
         }
     };
     if let Some(problem) = dir_problem(&cli.command) {
         eprintln!("{} {problem}", Style::detect().red("error:"));
-        return 2;
+        return Err(2);
     }
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return 1;
-        }
-    };
     // Foreign keys pointed at tables, and the join tables of many-to-many relations, as the
     // models' own DDL makes them.
     let needs_models = matches!(
         &cli.command,
         Command::Migrate(Migrate::Make { .. } | Migrate::Check { .. })
     );
-    let models = if needs_models && !models.is_empty() {
-        let arcs: Vec<std::sync::Arc<ModelMeta>> =
-            models.into_iter().map(std::sync::Arc::new).collect();
-        match chakra_dsl::relations::resolve_schema(&arcs) {
-            Ok(m) => m,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return 1;
-            }
+    if !needs_models || models.is_empty() {
+        return Ok((cli, models));
+    }
+    let arcs: Vec<std::sync::Arc<ModelMeta>> =
+        models.into_iter().map(std::sync::Arc::new).collect();
+    match chakra_dsl::relations::resolve_schema(&arcs) {
+        Ok(m) => Ok((cli, m)),
+        Err(e) => {
+            eprintln!("error: {e}");
+            Err(1)
         }
-    } else {
-        models
-    };
+    }
+}
+
+/// Runs a prepared command; its exit status.
+async fn finish(cli: Cli, models: Vec<ModelMeta>) -> u8 {
     let out = Style::detect();
-    match rt.block_on(execute(cli, &models, out)) {
+    match execute(cli, &models, out).await {
         Ok(Outcome::Done) => 0,
         Ok(Outcome::Differs) => 1,
         Err(e) => {

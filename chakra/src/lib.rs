@@ -23,6 +23,7 @@ extern crate self as chakra;
 pub mod cli;
 pub mod config;
 pub mod exec;
+pub mod from_row;
 pub mod load;
 pub mod migrate;
 pub mod model;
@@ -35,18 +36,39 @@ pub use chakra_dsl as dsl;
 pub use chakra_dsl::{Error, Result};
 pub use config::Pooler;
 pub use exec::{Executor, Isolation, Pool, PoolOptions, Row, Transaction, TxOptions};
+pub use from_row::{fetch_as, raw_as, FromRow};
 pub use model::Model;
 pub use query::{
     bulk_update, exists, in_query, raw, raw_execute, raw_fetch, upsert, Query, UpdateQuery,
 };
-pub use session::{Session, Tracked, TransactionOptions, Tx};
+pub use session::{Added, Session, Tracked, TransactionError, TransactionOptions, Tx};
 pub use sql::{compile, CompiledQuery, Dialect};
 
+/// `#[derive(FromRow)]`: see [`chakra_codegen::FromRow`] and [`from_row`].
+pub use chakra_codegen::FromRow;
 /// `#[derive(Model)]`: see [`chakra_codegen::Model`].
 pub use chakra_codegen::Model;
 
 #[doc(hidden)]
 pub use inventory;
+
+/// The compile-time checks of models against `schema.rs` (`#[chakra(schema = …)]`), as the
+/// derive writes them; with the `skip-schema-check` feature they are left out, so the binary
+/// that runs `migrate make` builds while a model is ahead of its migrations.
+#[cfg(not(feature = "skip-schema-check"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __schema_check {
+    ($($checks:tt)*) => { $($checks)* };
+}
+
+/// The compile-time checks of models against `schema.rs`, left out (`skip-schema-check`).
+#[cfg(feature = "skip-schema-check")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __schema_check {
+    ($($checks:tt)*) => {};
+}
 
 /// The usual imports: `use chakra::prelude::*;`.
 pub mod prelude {
@@ -58,6 +80,7 @@ pub mod prelude {
     pub use crate::dsl::OnDelete;
     pub use crate::dsl::{Expr, FieldType, Statement, Value, ValueType};
     pub use crate::{
-        Error, Executor, Model, Pool, Query, Result, Session, Tracked, Transaction, Tx, UpdateQuery,
+        Error, Executor, FromRow, Model, Pool, Query, Result, Session, Tracked, Transaction,
+        TransactionError, Tx, UpdateQuery,
     };
 }

@@ -575,9 +575,19 @@ fn annotate_cases() -> Vec<AnnotateCase> {
             },
         )
         .unwrap()
+        .annotate(
+            // Two columns of different integer types: a 64-bit product (`i32 * i64`).
+            "weighted",
+            Expr::Arith {
+                left: Box::new(col("score")),
+                op: chakra::dsl::ArithOp::Mul,
+                right: Box::new(col("id")),
+            },
+        )
+        .unwrap()
         .order_by_name("id")
         .unwrap()
-        .select_fields(&["id", "low", "size", "label", "big", "double"])
+        .select_fields(&["id", "low", "size", "label", "big", "double", "weighted"])
         .unwrap();
     let _ = value::<Item, i64>;
     vec![AnnotateCase {
@@ -587,7 +597,8 @@ fn annotate_cases() -> Vec<AnnotateCase> {
             ["size", "Length", "name"],
             ["label", "Coalesce", "nick", "name"],
             ["big", "Case", "score__gte", 30, 1, 0],
-            ["double", "Mul", "score", 2]
+            ["double", "Mul", "score", 2],
+            ["weighted", "MulF", "score", "id"]
         ]),
         typed: Item::query().order_by(Item::id().asc()).values_statement((
             Item::id(),
@@ -596,13 +607,14 @@ fn annotate_cases() -> Vec<AnnotateCase> {
             named("label", coalesce(Item::nick(), Item::name())),
             named("big", when(Item::score().ge(30), 1i64).otherwise(0)),
             named("double", Item::score() * 2),
+            named("weighted", Item::score() * Item::id()),
         )),
         by_names: Statement::Select(by_names),
         rows: json!([
-            [1, "alpha", 5, "al", 0, 20],
-            [2, "beta_%", 6, "beta_%", 0, 40],
-            [3, "gamma", 5, "GAM", 1, 60],
-            [4, "école", 5, "école", 1, 80]
+            [1, "alpha", 5, "al", 0, 20, 10],
+            [2, "beta_%", 6, "beta_%", 0, 40, 40],
+            [3, "gamma", 5, "GAM", 1, 60, 90],
+            [4, "école", 5, "école", 1, 80, 160]
         ]),
     }]
 }

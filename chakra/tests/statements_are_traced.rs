@@ -1,5 +1,6 @@
 //! Every statement the typed front door runs is a `tracing` event (target `chakra::sql`) with
-//! its SQL, bind count, row count and duration.
+//! its SQL, bind count, row count and duration; a failed one carries its error
+//! (`docs/logging.md`).
 
 mod common;
 mod fixtures;
@@ -50,5 +51,25 @@ async fn each_statement_is_an_event_with_sql_binds_rows_and_duration() {
             ("1", "1")
         );
         assert!(select["elapsed_us"].parse::<u64>().is_ok(), "{select:?}");
+
+        // A statement the database refuses is an event too, with its error, before the
+        // error is returned.
+        events.lock().unwrap().clear();
+        let mut again = user("a");
+        let e = again.save(&pool).await.unwrap_err();
+        assert!(matches!(e, chakra::Error::UniqueViolation(_)), "{d:?}: {e}");
+        let got = events.lock().unwrap().clone();
+        let failed: Vec<_> = got.iter().filter(|e| e.contains_key("error")).collect();
+        assert_eq!(failed.len(), 1, "{d:?}: {got:?}");
+        assert!(
+            failed[0]["sql"].starts_with("INSERT INTO \"users\""),
+            "{failed:?}"
+        );
+        assert_eq!(failed[0]["message"], "statement failed", "{failed:?}");
+        assert!(
+            failed[0]["error"].to_lowercase().contains("unique"),
+            "{d:?}: {failed:?}"
+        );
+        assert!(failed[0]["elapsed_us"].parse::<u64>().is_ok());
     }
 }

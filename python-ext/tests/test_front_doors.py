@@ -157,6 +157,8 @@ def annotation(spec: list[Any]) -> Any:
         return Case(When(**{lookup: arg}, then=Value(then)), default=Value(default))
     if kind == "Mul":
         return F(args[0]) * args[1]
+    if kind == "MulF":
+        return F(args[0]) * F(args[1])
     raise AssertionError(kind)
 
 

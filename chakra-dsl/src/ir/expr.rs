@@ -537,7 +537,7 @@ impl Expr {
             Expr::OuterRef(_) => None,
             Expr::ArrayIndex { ty, .. } => Some(ty.clone()),
             Expr::Contain { .. } => Some(ValueType::Bool),
-            Expr::Arith { left, right, .. } => left.value_type().or_else(|| right.value_type()),
+            Expr::Arith { .. } => arith_value_type(self, crate::limits::MAX_DEPTH),
             Expr::Bool(_)
             | Expr::Compare { .. }
             | Expr::Like { .. }
@@ -551,5 +551,37 @@ impl Expr {
             | Expr::Not(_)
             | Expr::Exists(_) => Some(ValueType::Bool),
         }
+    }
+}
+
+/// The type of arithmetic `e`, looking at most `budget` arithmetic levels down (`None`
+/// deeper: such an expression is refused by the depth limit anyway, and the walk stays
+/// shallow).
+fn arith_value_type(e: &Expr, budget: usize) -> Option<ValueType> {
+    match e {
+        Expr::Arith { left, right, .. } => {
+            let budget = budget.checked_sub(1)?;
+            match (
+                arith_value_type(left, budget),
+                arith_value_type(right, budget),
+            ) {
+                (Some(l), Some(r)) => Some(arith_type(l, r)),
+                (l, r) => l.or(r),
+            }
+        }
+        other => other.value_type(),
+    }
+}
+
+/// The type the database gives `l op r` for numeric operands: a float with anything is a
+/// float, else a decimal with anything is a decimal, else the wider integer; other types keep
+/// the left side's.
+pub fn arith_type(l: ValueType, r: ValueType) -> ValueType {
+    use ValueType::{Decimal, F64, I32, I64};
+    match (&l, &r) {
+        (F64, I32 | I64 | Decimal | F64) | (I32 | I64 | Decimal, F64) => F64,
+        (Decimal, I32 | I64 | Decimal) | (I32 | I64, Decimal) => Decimal,
+        (I64, I32) | (I32, I64) => I64,
+        _ => l,
     }
 }

@@ -110,9 +110,9 @@ impl<M, T> Agg<M, T> {
     }
 }
 
-/// `COUNT(column)`: the rows where the column is not NULL.
-pub fn count<M, T: ColumnType>(c: Column<M, T>) -> Agg<M, i64> {
-    Agg::new(AggFunc::Count, Some(c.ir()), c.field_name())
+/// `COUNT(column or expression)`: the rows where it is not NULL.
+pub fn count<M, T>(c: impl AggArg<M, T>) -> Agg<M, i64> {
+    over(AggFunc::Count, c)
 }
 
 /// `COUNT(*)`: every row.
@@ -171,24 +171,53 @@ macro_rules! ordered {
 }
 ordered!(i32, i64, f64, BigDecimal, String, NaiveDate, DateTime<Utc>);
 
-/// `SUM(column)`.
-pub fn sum<M, T: Summable>(c: Column<M, T>) -> Agg<M, T::Sum> {
-    Agg::new(AggFunc::Sum, Some(c.ir()), c.field_name())
+/// What an aggregate takes: a column of model `M` (its field name names the result,
+/// `price__sum`) or a typed expression over `M` (`sum(Line::unit_price() * Line::quantity())`,
+/// named `expr__sum` unless [`Agg::named`] names it).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a column or expression of `{M}` to aggregate",
+    label = "pass a column (`sum(Line::quantity())`) or an expression over the same model (`sum(Line::unit_price() * Line::quantity())`)"
+)]
+pub trait AggArg<M, T> {
+    /// The argument and the name the default alias uses.
+    fn agg_arg(self) -> (Expr, &'static str);
 }
 
-/// `AVG(column)`.
-pub fn avg<M, T: Summable>(c: Column<M, T>) -> Agg<M, T::Avg> {
-    Agg::new(AggFunc::Avg, Some(c.ir()), c.field_name())
+impl<M, T: ColumnType> AggArg<M, T> for Column<M, T> {
+    fn agg_arg(self) -> (Expr, &'static str) {
+        (self.ir(), self.field_name())
+    }
 }
 
-/// `MIN(column)`.
-pub fn min<M, T: Ordered>(c: Column<M, T>) -> Agg<M, Option<T::Inner>> {
-    Agg::new(AggFunc::Min, Some(c.ir()), c.field_name())
+impl<M, T> AggArg<M, T> for super::TypedExpr<M, T> {
+    fn agg_arg(self) -> (Expr, &'static str) {
+        (self.into_ir(), "expr")
+    }
 }
 
-/// `MAX(column)`.
-pub fn max<M, T: Ordered>(c: Column<M, T>) -> Agg<M, Option<T::Inner>> {
-    Agg::new(AggFunc::Max, Some(c.ir()), c.field_name())
+fn over<M, T, R>(func: AggFunc, a: impl AggArg<M, T>) -> Agg<M, R> {
+    let (e, name) = a.agg_arg();
+    Agg::new(func, Some(e), name)
+}
+
+/// `SUM(column or expression)`.
+pub fn sum<M, T: Summable>(c: impl AggArg<M, T>) -> Agg<M, T::Sum> {
+    over(AggFunc::Sum, c)
+}
+
+/// `AVG(column or expression)`.
+pub fn avg<M, T: Summable>(c: impl AggArg<M, T>) -> Agg<M, T::Avg> {
+    over(AggFunc::Avg, c)
+}
+
+/// `MIN(column or expression)`.
+pub fn min<M, T: Ordered>(c: impl AggArg<M, T>) -> Agg<M, Option<T::Inner>> {
+    over(AggFunc::Min, c)
+}
+
+/// `MAX(column or expression)`.
+pub fn max<M, T: Ordered>(c: impl AggArg<M, T>) -> Agg<M, Option<T::Inner>> {
+    over(AggFunc::Max, c)
 }
 
 /// One aggregate or a tuple of them, over model `M`: what `Query::aggregate` takes.

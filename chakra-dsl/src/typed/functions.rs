@@ -244,3 +244,5 @@ selection!(A a 0, B b 1, C c 2);
 selection!(A a 0, B b 1, C c 2, D d 3);
 selection!(A a 0, B b 1, C c 2, D d 3, E e 4);
 selection!(A a 0, B b 1, C c 2, D d 3, E e 4, F f 5);
+selection!(A a 0, B b 1, C c 2, D d 3, E e 4, F f 5, G g 6);
+selection!(A a 0, B b 1, C c 2, D d 3, E e 4, F f 5, G g 6, H h 7);

@@ -332,19 +332,17 @@ macro_rules! typed_methods {
 
 macro_rules! arith_op {
     ($ty:ident, $trait:ident, $method:ident, $op:ident) => {
-        /// SQL arithmetic on numeric columns: `User::balance() + 100`.
-        impl<M, T, V> std::ops::$trait<V> for $ty<M, T>
+        /// SQL arithmetic on numeric columns: `User::balance() + 100`, or with another
+        /// numeric column or expression of the model (`Line::unit_price() * Line::quantity()`,
+        /// typed as the database types the result: [`Promote`](crate::typed::Promote)).
+        impl<M, T, R> std::ops::$trait<R> for $ty<M, T>
         where
             T: $crate::typed::ColumnType + $crate::typed::NumericType,
-            V: $crate::typed::ValueFor<T>,
+            R: $crate::typed::ArithRhs<M, T>,
         {
-            type Output = $crate::typed::TypedExpr<M, T>;
-            fn $method(self, rhs: V) -> Self::Output {
-                $crate::typed::lower::arith(
-                    self.lower(),
-                    $crate::ir::ArithOp::$op,
-                    rhs.into_value_for(),
-                )
+            type Output = $crate::typed::TypedExpr<M, R::Out>;
+            fn $method(self, rhs: R) -> Self::Output {
+                $crate::typed::arith::arith(self.lower(), $crate::ir::ArithOp::$op, rhs)
             }
         }
     };

@@ -16,6 +16,8 @@
 //! - [`related`]: [`Related<T>`] fields and [`Relation<M, T>`] handles.
 
 pub mod aggregate;
+pub mod arith;
+pub mod assign;
 pub mod column;
 pub mod column_type;
 pub mod contain;
@@ -36,7 +38,11 @@ pub mod rust_decimal_type;
 pub mod typed_expr;
 pub mod value_for;
 
-pub use aggregate::{avg, count, count_all, max, min, sum, Agg, AggregateSet, Ordered, Summable};
+pub use aggregate::{
+    avg, count, count_all, max, min, sum, Agg, AggArg, AggregateSet, Ordered, Summable,
+};
+pub use arith::{ArithRhs, Promote};
+pub use assign::{AssignTo, ByColumn, ByExpr, ByValue};
 pub use column::Column;
 pub use column_type::{ArrayElement, ColumnType, FieldOptions};
 pub use contain::{ArrayColumn, ContainedByArg, ContainsArg, JsonColumn};

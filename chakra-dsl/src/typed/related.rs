@@ -88,6 +88,13 @@ impl<T> Related<T> {
         self.value.is_some()
     }
 
+    /// True while not loaded: with the `serde` feature,
+    /// `#[serde(skip_serializing_if = "Related::is_unloaded")]` leaves an unloaded relation
+    /// out of the output instead of writing `null`.
+    pub fn is_unloaded(&self) -> bool {
+        self.value.is_none()
+    }
+
     /// The loaded value, or an error saying it was not loaded.
     pub fn get(&self) -> Result<&T>
     where
@@ -224,5 +231,31 @@ impl<M, T> Relation<M, T> {
     /// The relation's field name.
     pub fn name(&self) -> &'static str {
         self.name
+    }
+}
+
+/// With the `serde` feature: a loaded relation serialises as its value (a model, `null` or a
+/// model for `Related<Option<_>>`, a list for `Related<Vec<_>>`), an unloaded one as `null` —
+/// or not at all with `#[serde(skip_serializing_if = "Related::is_unloaded")]`.
+#[cfg(feature = "serde")]
+impl<T: serde::Serialize> serde::Serialize for Related<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match &self.value {
+            Some(v) => v.serialize(s),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+/// With the `serde` feature: a value reads as a loaded relation, `null` as an unloaded one
+/// (with `#[serde(default)]` a missing field too). A `Related<Option<_>>` loaded as "none"
+/// writes `null`, which reads back as unloaded.
+#[cfg(feature = "serde")]
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Related<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        Ok(match Option::<T>::deserialize(d)? {
+            Some(v) => Related::loaded(v),
+            None => Related::unloaded(),
+        })
     }
 }

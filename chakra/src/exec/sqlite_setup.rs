@@ -1,6 +1,7 @@
 //! Per-connection SQLite setup: pragmas and the SQL functions Chakra's SQL relies on
 //! (`chakra_lower`, `chakra_upper`, Unicode-aware; `regexp`, backed by the `regex` crate; the exact decimal
-//! aggregates `chakra_decimal_sum`/`_avg`/`_min`/`_max`).
+//! aggregates `chakra_decimal_sum`/`_avg`/`_min`/`_max`, and exact decimal arithmetic
+//! `chakra_decimal_add`/`_sub`/`_mul`).
 
 use bigdecimal::{BigDecimal, RoundingMode};
 use chakra_dsl::{Error, Result};
@@ -35,6 +36,38 @@ diesel::define_sql_function! {
 diesel::define_sql_function! {
     /// `text REGEXP pattern` calls `regexp(pattern, text)`.
     fn regexp(pattern: Text, text: Nullable<Text>) -> Nullable<diesel::sql_types::Bool>;
+}
+
+diesel::define_sql_function! {
+    /// Exact `a + b` of decimal text (or integers).
+    fn chakra_decimal_add(a: Nullable<Text>, b: Nullable<Text>) -> Nullable<Text>;
+}
+diesel::define_sql_function! {
+    /// Exact `a - b` of decimal text (or integers).
+    fn chakra_decimal_sub(a: Nullable<Text>, b: Nullable<Text>) -> Nullable<Text>;
+}
+diesel::define_sql_function! {
+    /// Exact `a * b` of decimal text (or integers).
+    fn chakra_decimal_mul(a: Nullable<Text>, b: Nullable<Text>) -> Nullable<Text>;
+}
+
+/// Exact decimal arithmetic on SQLite's decimal text: NULL when either side is NULL; a side
+/// that is not a decimal gives a text that does not decode (the read fails, naming it,
+/// instead of returning a wrong number).
+fn decimal_arith(
+    a: Option<String>,
+    b: Option<String>,
+    op: fn(BigDecimal, BigDecimal) -> BigDecimal,
+) -> Option<String> {
+    let (a, b) = (a?, b?);
+    match (
+        BigDecimal::from_str(a.trim()),
+        BigDecimal::from_str(b.trim()),
+    ) {
+        (Ok(x), Ok(y)) => Some(op(x, y).to_string()),
+        (Err(_), _) => Some(format!("not a decimal: {a:?}")),
+        (_, Err(_)) => Some(format!("not a decimal: {b:?}")),
+    }
 }
 
 diesel::define_sql_function! {
@@ -320,6 +353,18 @@ pub fn establish(
     regexp_utils::register_impl(&mut conn, regex_match).map_err(setup)?;
     chakra_json_contains_utils::register_impl(&mut conn, crate::sql::json_contains::sql_contains)
         .map_err(setup)?;
+    chakra_decimal_add_utils::register_impl(&mut conn, |a: Option<String>, b: Option<String>| {
+        decimal_arith(a, b, |x, y| x + y)
+    })
+    .map_err(setup)?;
+    chakra_decimal_sub_utils::register_impl(&mut conn, |a: Option<String>, b: Option<String>| {
+        decimal_arith(a, b, |x, y| x - y)
+    })
+    .map_err(setup)?;
+    chakra_decimal_mul_utils::register_impl(&mut conn, |a: Option<String>, b: Option<String>| {
+        decimal_arith(a, b, |x, y| x * y)
+    })
+    .map_err(setup)?;
     chakra_decimal_sum_utils::register_impl::<DecimalSum, _>(&mut conn).map_err(setup)?;
     chakra_decimal_avg_utils::register_impl::<DecimalAvg, _>(&mut conn).map_err(setup)?;
     chakra_decimal_min_utils::register_impl::<DecimalMin, _>(&mut conn).map_err(setup)?;

@@ -1,7 +1,7 @@
 //! [`UpdateQuery<M>`]: `User::query().filter(…).update().set(User::is_active(), false)`.
 
 use crate::exec::Executor;
-use chakra_dsl::typed::{Column, ColumnType, TypedExpr, ValueFor};
+use chakra_dsl::typed::{AssignTo, Column, ColumnType, TypedExpr};
 use chakra_dsl::{Error, Expr, ModelQuery, Result, Statement};
 use std::marker::PhantomData;
 
@@ -30,20 +30,22 @@ impl<M> UpdateQuery<M> {
         }
     }
 
-    /// Sets column `col` to `value` (a value of the column's Rust type).
-    pub fn set<T: ColumnType, V: ValueFor<T>>(mut self, col: Column<M, T>, value: V) -> Self {
-        self.sets.push((
-            col.field_name().to_owned(),
-            Expr::Value(value.into_value_for()),
-        ));
+    /// Sets column `col` to a value of the column's Rust type, to an expression over the row
+    /// of that type (`Product::stock() - qty`, `Line::unit_price() * 2`), or to another
+    /// column of the model ([`AssignTo`]).
+    pub fn set<T: ColumnType, K, V: AssignTo<M, T, K>>(
+        mut self,
+        col: Column<M, T>,
+        value: V,
+    ) -> Self {
+        self.sets
+            .push((col.field_name().to_owned(), value.into_assigned()));
         self
     }
 
-    /// Sets column `col` to an expression over the row (`User::balance() + 100`).
-    pub fn set_expr<T: ColumnType>(mut self, col: Column<M, T>, value: TypedExpr<M, T>) -> Self {
-        self.sets
-            .push((col.field_name().to_owned(), value.into_ir()));
-        self
+    /// The same as [`UpdateQuery::set`] (kept for existing callers).
+    pub fn set_expr<T: ColumnType>(self, col: Column<M, T>, value: TypedExpr<M, T>) -> Self {
+        self.set(col, value)
     }
 
     /// The UPDATE statement.

@@ -100,10 +100,27 @@ impl Pending<'_> {
     }
 }
 
+/// A child's foreign key taken, when it is written, from the key of a parent added to the
+/// same unit of work (`Session::add_child`): indices into the pending items, and the
+/// position of the foreign-key field among the child's columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyLink {
+    /// The child's item.
+    pub child: usize,
+    /// The foreign-key field's position among the child's column fields.
+    pub field: usize,
+    /// The parent's item (added before the child).
+    pub parent: usize,
+}
+
 /// The pending writes of one commit, with the rows inserts returned.
 pub struct PendingWork<'a> {
     items: Vec<Pending<'a>>,
     returned: Vec<Option<Vec<Value>>>,
+    links: Vec<KeyLink>,
+    /// The children's values before their keys were filled in (put back when the commit
+    /// fails).
+    before: Vec<(usize, Vec<Value>)>,
 }
 
 impl<'a> PendingWork<'a> {
@@ -112,6 +129,75 @@ impl<'a> PendingWork<'a> {
         PendingWork {
             items,
             returned: Vec::new(),
+            links: Vec::new(),
+            before: Vec::new(),
+        }
+    }
+
+    /// The links given with [`PendingWork::with_links`].
+    pub fn links(&self) -> &[KeyLink] {
+        &self.links
+    }
+
+    /// Work whose children take their parents' keys when written ([`KeyLink`]).
+    pub fn with_links(mut self, links: Vec<KeyLink>) -> Self {
+        self.links = links;
+        self
+    }
+
+    /// The primary key of saved item `i`: the one its insert returned in this commit, else
+    /// its own.
+    pub fn key_of(&self, i: usize) -> Option<Value> {
+        let Some(Pending::Save(m)) = self.items.get(i) else {
+            return None;
+        };
+        let pk = m.pending_meta().fields.iter().position(|f| f.primary_key)?;
+        match self.returned.get(i).and_then(Option::as_ref) {
+            Some(row) => row.get(pk).cloned(),
+            // A new row not written yet has no key.
+            None if m.is_new() => None,
+            None => m.values().get(pk).cloned(),
+        }
+    }
+
+    /// Fills the foreign keys of the children among `idx` from their parents' keys (written
+    /// earlier in this commit).
+    fn fill_links(&mut self, idx: &[usize]) -> Result<()> {
+        let links: Vec<KeyLink> = self
+            .links
+            .iter()
+            .filter(|l| idx.contains(&l.child))
+            .copied()
+            .collect();
+        for l in links {
+            let key = match self.key_of(l.parent) {
+                Some(k) if !k.is_null() => k,
+                _ => {
+                    return Err(Error::InvalidQuery(format!(
+                        "the parent of a pending {} has no key when the child is written (add \
+                         the parent to the session before the child)",
+                        self.model_name(l.child)
+                    )))
+                }
+            };
+            if let Some(Pending::Save(m)) = self.items.get_mut(l.child) {
+                let mut values = m.values();
+                if !self.before.iter().any(|(i, _)| *i == l.child) {
+                    self.before.push((l.child, values.clone()));
+                }
+                if let Some(slot) = values.get_mut(l.field) {
+                    *slot = key;
+                }
+                m.apply(values)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn model_name(&self, i: usize) -> String {
+        match self.items.get(i) {
+            Some(Pending::Save(m)) => m.pending_meta().name.clone(),
+            _ => "row".into(),
         }
     }
 
@@ -124,6 +210,7 @@ impl<'a> PendingWork<'a> {
         for step in plan(&self.items) {
             match step {
                 Step::Insert(idx) => {
+                    self.fill_links(&idx)?;
                     let Some(first) = idx.first().map(|&i| &self.items[i]) else {
                         continue;
                     };
@@ -152,7 +239,10 @@ impl<'a> PendingWork<'a> {
                         self.returned[i] = Some(row);
                     }
                 }
-                Step::Saves(idx) => self.write_saves(tx, &idx).await?,
+                Step::Saves(idx) => {
+                    self.fill_links(&idx)?;
+                    self.write_saves(tx, &idx).await?
+                }
                 Step::Delete(i) => {
                     if let Pending::Delete { stmt, model, key } = &self.items[i] {
                         if tx.execute(&stmt(key.clone())?).await? == 0 {
@@ -225,8 +315,14 @@ impl<'a> PendingWork<'a> {
         Ok(())
     }
 
-    /// The items, for putting back into the session after a failure.
-    pub fn into_items(self) -> Vec<Pending<'a>> {
+    /// The items, for putting back into the session after a failure (children get their
+    /// foreign keys back as they were added).
+    pub fn into_items(mut self) -> Vec<Pending<'a>> {
+        for (i, values) in std::mem::take(&mut self.before) {
+            if let Some(Pending::Save(m)) = self.items.get_mut(i) {
+                let _ = m.apply(values);
+            }
+        }
         self.items
     }
 }

@@ -4,6 +4,7 @@
 
 use super::pending::PendingWork;
 use super::tracked::Tracked;
+use super::TransactionError;
 use crate::exec::{Executor, Pool, Row, Transaction};
 use crate::model::{select_by_pk, Model};
 use crate::sql::cache::ShapeKind;
@@ -34,6 +35,10 @@ pub(crate) struct TxShared {
     dirty: Mutex<Vec<DirtyWrite>>,
     /// The rows read with [`Tx::get`] (model, key): a re-run after a conflict locks them.
     read: Mutex<Vec<ReadRow>>,
+    /// Whether a statement of this transaction failed with a retryable error: an attempt
+    /// that then ends with the caller's own error (which may carry the converted Chakra
+    /// error) is run again.
+    retryable_seen: std::sync::atomic::AtomicBool,
 }
 
 /// A row a transaction read: its model and primary key.
@@ -45,6 +50,16 @@ impl TxShared {
     pub(crate) fn record(&self, mut w: DirtyWrite) {
         w.depth = self.depth.load(Ordering::SeqCst);
         self.dirty.lock().unwrap_or_else(|e| e.into_inner()).push(w);
+    }
+
+    /// Notes a statement's result: a retryable error marks the attempt as one to re-run.
+    fn seen<T>(&self, r: Result<T>) -> Result<T> {
+        if let Err(e) = &r {
+            if e.retryable() {
+                self.retryable_seen.store(true, Ordering::SeqCst);
+            }
+        }
+        r
     }
 
     fn take_dirty(&self, from_depth: u32) -> Vec<DirtyWrite> {
@@ -86,6 +101,7 @@ impl Tx {
                 depth: AtomicU32::new(0),
                 dirty: Mutex::new(Vec::new()),
                 read: Mutex::new(Vec::new()),
+                retryable_seen: std::sync::atomic::AtomicBool::new(false),
             }),
         }
     }
@@ -144,11 +160,27 @@ impl Tx {
 
     /// Runs `f` in a nested transaction (a savepoint): its work is kept when it returns
     /// `Ok`, undone when it returns `Err` or panics, and the outer transaction goes on either
-    /// way.
+    /// way. [`Tx::try_transaction`] takes a closure with an error type of its own.
     pub async fn transaction<F, Fut, R>(&self, f: F) -> Result<R>
     where
         F: FnOnce(Tx) -> Fut,
         Fut: Future<Output = Result<R>>,
+    {
+        self.try_transaction(f)
+            .await
+            .map_err(TransactionError::into_error)
+    }
+
+    /// [`Tx::transaction`] with the caller's error type: a savepoint undone when `f` returns
+    /// `Err(e)` ([`TransactionError::Aborted`]`(e)`); Chakra's own failures (the savepoint,
+    /// the tracked rows' writes) are [`TransactionError::Chakra`].
+    pub async fn try_transaction<F, Fut, R, E>(
+        &self,
+        f: F,
+    ) -> std::result::Result<R, TransactionError<E>>
+    where
+        F: FnOnce(Tx) -> Fut,
+        Fut: Future<Output = std::result::Result<R, E>>,
     {
         self.flush(0).await?;
         self.with_conn(|t| Box::pin(t.savepoint())).await?;
@@ -157,9 +189,9 @@ impl Tx {
         let result = match outcome {
             Ok(Ok(r)) => match self.flush(depth).await {
                 Ok(()) => Ok(r),
-                Err(e) => Err(e),
+                Err(e) => Err(TransactionError::Chakra(e)),
             },
-            Ok(Err(e)) => Err(e),
+            Ok(Err(e)) => Err(TransactionError::Aborted(e)),
             Err(panic) => {
                 self.shared.take_dirty(depth);
                 self.shared.depth.fetch_sub(1, Ordering::SeqCst);
@@ -189,6 +221,12 @@ impl Tx {
     /// a compare-and-set UPDATE; one that matches no row is [`Error::ConcurrentUpdate`]. The
     /// UPDATEs are pipelined (one round trip on PostgreSQL); the server runs them in order.
     async fn flush(&self, from_depth: u32) -> Result<()> {
+        let r = self.flush_writes(from_depth).await;
+        self.shared.seen(r)
+    }
+
+    /// [`Tx::flush`]'s writes.
+    async fn flush_writes(&self, from_depth: u32) -> Result<()> {
         let mut writes = self.shared.take_dirty(from_depth);
         if writes.is_empty() {
             return Ok(());
@@ -233,13 +271,13 @@ impl Tx {
 }
 
 /// Calls `f(tx)` and awaits it, catching a panic in either.
-async fn call_caught<F, Fut, R>(
+async fn call_caught<F, Fut, T>(
     f: F,
     tx: Tx,
-) -> std::result::Result<Result<R>, Box<dyn std::any::Any + Send>>
+) -> std::result::Result<T, Box<dyn std::any::Any + Send>>
 where
     F: FnOnce(Tx) -> Fut,
-    Fut: Future<Output = Result<R>>,
+    Fut: Future<Output = T>,
 {
     match std::panic::catch_unwind(AssertUnwindSafe(|| f(tx))) {
         Ok(fut) => AssertUnwindSafe(fut).catch_unwind().await,
@@ -248,9 +286,12 @@ where
 }
 
 /// What one attempt of a top-level transaction came to.
-pub(crate) struct Attempt<R> {
+pub(crate) struct Attempt<R, E> {
     /// Its result.
-    pub(crate) result: Result<R>,
+    pub(crate) result: std::result::Result<R, TransactionError<E>>,
+    /// Whether a statement of it failed with a retryable error (so an error of the caller's
+    /// own, returned after it, is worth a re-run too).
+    pub(crate) retryable_seen: bool,
     /// The rows it read with [`Tx::get`] (a re-run locks them first).
     pub(crate) read: Vec<ReadRow>,
     /// False when the transaction never started (BEGIN was not reached: the connection was
@@ -262,22 +303,23 @@ pub(crate) struct Attempt<R> {
 /// re-run, PostgreSQL) locks on the rows of `relock` ([`chakra_dsl::tracked::relock_statements`]),
 /// then `f`, then the tracked rows' changes, then COMMIT. Rolls back on `Err` and on panic
 /// (and resumes the panic).
-pub(crate) async fn run_top<F, Fut, R>(
+pub(crate) async fn run_top<F, Fut, R, E>(
     pool: &Pool,
     work: &mut PendingWork<'_>,
     isolation: crate::exec::Isolation,
     relock: &[ReadRow],
     f: F,
-) -> Attempt<R>
+) -> Attempt<R, E>
 where
     F: FnOnce(Tx) -> Fut,
-    Fut: Future<Output = Result<R>>,
+    Fut: Future<Output = std::result::Result<R, E>>,
 {
     let mut t = match pool.begin_with(crate::exec::TxOptions { isolation }).await {
         Ok(t) => t,
         Err(e) => {
             return Attempt {
-                result: Err(e),
+                result: Err(TransactionError::Chakra(e)),
+                retryable_seen: false,
                 read: Vec::new(),
                 started: false,
             }
@@ -285,12 +327,13 @@ where
     };
     let done = |result, read| Attempt {
         result,
+        retryable_seen: false,
         read,
         started: true,
     };
     if let Err(e) = work.write(&mut t).await {
         let _ = t.rollback().await;
-        return done(Err(e), Vec::new());
+        return done(Err(TransactionError::Chakra(e)), Vec::new());
     }
     if !relock.is_empty() && t.dialect() == Dialect::Postgres {
         let locked = match chakra_dsl::tracked::relock_statements(relock) {
@@ -299,15 +342,26 @@ where
         };
         if let Err(e) = locked {
             let _ = t.rollback().await;
-            return done(Err(e), relock.to_vec());
+            return done(Err(TransactionError::Chakra(e)), relock.to_vec());
         }
     }
     let tx = Tx::new(t);
     let outcome = call_caught(f, tx.clone()).await;
     let read = std::mem::take(&mut *tx.shared.read.lock().unwrap_or_else(|e| e.into_inner()));
+    let seen = tx.shared.retryable_seen.load(Ordering::SeqCst);
+    let done = |result, read| Attempt {
+        result,
+        retryable_seen: seen,
+        read,
+        started: true,
+    };
     let result = match outcome {
-        Ok(Ok(r)) => tx.flush(0).await.map(|()| r),
-        Ok(Err(e)) => Err(e),
+        Ok(Ok(r)) => tx
+            .flush(0)
+            .await
+            .map_err(TransactionError::Chakra)
+            .map(|()| r),
+        Ok(Err(e)) => Err(TransactionError::Aborted(e)),
         Err(panic) => {
             tx.shared.take_dirty(0);
             if let Ok(t) = tx.take_conn().await {
@@ -318,10 +372,16 @@ where
     };
     let t = match tx.take_conn().await {
         Ok(t) => t,
-        Err(e) => return done(Err(e), read),
+        Err(e) => return done(Err(TransactionError::Chakra(e)), read),
     };
     match result {
-        Ok(r) => done(t.commit().await.map(|()| r), read),
+        Ok(r) => done(
+            t.commit()
+                .await
+                .map(|()| r)
+                .map_err(TransactionError::Chakra),
+            read,
+        ),
         Err(e) => {
             tx.shared.take_dirty(0);
             let _ = t.rollback().await;
@@ -336,26 +396,31 @@ impl Executor for &Tx {
     }
     async fn fetch(&mut self, stmt: &Statement) -> Result<Vec<Row>> {
         let mut guard = self.shared.conn.lock().await;
-        guard.as_mut().ok_or_else(ended)?.fetch(stmt).await
+        let r = guard.as_mut().ok_or_else(ended)?.fetch(stmt).await;
+        self.shared.seen(r)
     }
     async fn execute(&mut self, stmt: &Statement) -> Result<u64> {
         let mut guard = self.shared.conn.lock().await;
-        guard.as_mut().ok_or_else(ended)?.execute(stmt).await
+        let r = guard.as_mut().ok_or_else(ended)?.execute(stmt).await;
+        self.shared.seen(r)
     }
     async fn fetch_compiled(&mut self, q: &CompiledQuery) -> Result<Vec<Row>> {
         let mut guard = self.shared.conn.lock().await;
-        guard.as_mut().ok_or_else(ended)?.fetch_compiled(q).await
+        let r = guard.as_mut().ok_or_else(ended)?.fetch_compiled(q).await;
+        self.shared.seen(r)
     }
     async fn execute_compiled(&mut self, q: &CompiledQuery) -> Result<u64> {
         let mut guard = self.shared.conn.lock().await;
-        guard.as_mut().ok_or_else(ended)?.execute_compiled(q).await
+        let r = guard.as_mut().ok_or_else(ended)?.execute_compiled(q).await;
+        self.shared.seen(r)
     }
     async fn fetch_named_compiled(&mut self, q: &CompiledQuery) -> Result<crate::exec::NamedRows> {
         let mut guard = self.shared.conn.lock().await;
-        guard
+        let r = guard
             .as_mut()
             .ok_or_else(ended)?
             .fetch_named_compiled(q)
-            .await
+            .await;
+        self.shared.seen(r)
     }
 }

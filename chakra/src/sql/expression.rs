@@ -211,6 +211,22 @@ fn expr_at(w: &mut SqlWriter, e: &Expr) -> Result<()> {
                 w.sql(", 1, 10)");
             }
         },
+        Expr::Arith { left, op, right }
+            if w.dialect == Dialect::Sqlite
+                && *op != ArithOp::Div
+                && e.value_type() == Some(ValueType::Decimal) =>
+        {
+            // Decimals are text on SQLite: exact arithmetic, never floating point.
+            w.sql(match op {
+                ArithOp::Add => "chakra_decimal_add(",
+                ArithOp::Sub => "chakra_decimal_sub(",
+                _ => "chakra_decimal_mul(",
+            });
+            expr(w, left)?;
+            w.sql(", ");
+            expr(w, right)?;
+            w.sql(")");
+        }
         Expr::Arith { left, op, right } => {
             w.sql("(");
             expr(w, left)?;
