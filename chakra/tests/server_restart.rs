@@ -67,6 +67,22 @@ fn run(bin: &Path, tool: &str, args: &[&str]) {
 /// busy 2-core machine made `pg_ctl start` time out.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// Two free neighbouring ports for `tag`, below Linux's ephemeral range (32768 and up), so
+/// the many client connections of tests running beside this one (cargo-nextest runs test
+/// binaries side by side) cannot be holding them, and the cluster gets the same port back
+/// after a restart. Ports something already listens on are skipped.
+fn free_ports(tag: u16) -> u16 {
+    let free = |p: u16| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
+    let pid = std::process::id() as u16;
+    for i in 0..3000u16 {
+        let base = 20000 + (pid.wrapping_add(i) % 3000) * 4 + tag * 2;
+        if free(base) && free(base + 1) {
+            return base;
+        }
+    }
+    panic!("no two free ports between 20000 and 32000 for a throwaway cluster");
+}
+
 impl Cluster {
     /// `tag` keeps the clusters of the tests in one process apart (directory and port).
     fn start(tag: u16) -> Cluster {
@@ -81,7 +97,7 @@ impl Cluster {
                 .success());
         }
         // Each tag gets two ports: the cluster's, and the next for a PgBouncer in front.
-        let port = 40000 + (std::process::id() % 6000) as u16 * 4 + tag * 2;
+        let port = free_ports(tag);
         let bin = bindir();
         let data = dir.join("data");
         run(
