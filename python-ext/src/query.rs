@@ -171,6 +171,44 @@ fn deferred_with_loads(model: &str) -> PyErr {
 }
 
 impl Query {
+    /// The query `values(names)` reads and the names to select: fields by attribute name,
+    /// annotations, and relation paths (`author__name` as a scalar subquery, `books__title`
+    /// joined: see `ModelQuery::path_value`) added as annotations under their path.
+    fn values_query(&self, names: &[String]) -> PyResult<(ModelQuery, Vec<String>)> {
+        let meta = &self.info.meta;
+        let mut resolved = Vec::with_capacity(names.len());
+        let mut mq = self.mq.clone();
+        let models = registry::snapshot();
+        for n in names {
+            if self.mq.annotation(n).is_some() {
+                resolved.push(n.clone());
+                continue;
+            }
+            match resolve_field(meta, n) {
+                Ok(f) => resolved.push(f.name.clone()),
+                // `author__name`: a value across relations to one row, selected under its
+                // path (validated as an identifier by the compiler); `books__title`: the
+                // row once per book, joined.
+                Err(e)
+                    if n.contains("__")
+                        || chakra_dsl::relations::find_relation(&models, meta, n).is_some() =>
+                {
+                    let v = match mq.path_value(&models, n, true) {
+                        Ok(v) => v,
+                        Err(Error::InvalidQuery(m)) if m.contains("relation to many") => {
+                            return Err(err(Error::InvalidQuery(m)))
+                        }
+                        Err(_) => return Err(err(e)),
+                    };
+                    mq.annotations.push((n.clone(), v));
+                    resolved.push(n.clone());
+                }
+                Err(e) => return Err(err(e)),
+            }
+        }
+        Ok((mq, resolved))
+    }
+
     fn with_deferred(&self, deferred: Vec<usize>) -> PyResult<Query> {
         if !self.load.is_empty() && !deferred.is_empty() {
             return Err(deferred_with_loads(&self.info.meta.name));
@@ -204,7 +242,7 @@ impl Query {
     fn order_by(&self, specs: Vec<String>) -> PyResult<Query> {
         let models = registry::snapshot();
         let mut mq = self.mq.clone();
-        mq.order_by.clear();
+        mq.clear_order();
         for spec in specs {
             let (name, desc) = match spec.strip_prefix('-') {
                 Some(n) => (n, true),
@@ -215,8 +253,9 @@ impl Query {
                 continue;
             }
             // `author__name`: the related row's value (NULL, placed as NULLs are, when
-            // there is none: Django's LEFT JOIN).
-            let e = chakra_dsl::lookup::field_ref(&models, &self.info.meta, name).map_err(err)?;
+            // there is none: Django's LEFT JOIN); `books__title`: the row once per book,
+            // joined (see `chakra_dsl::relations::joined`).
+            let e = mq.path_value(&models, name, false).map_err(err)?;
             mq = mq.order_by(e, desc);
         }
         Ok(self.with(mq))
@@ -511,6 +550,7 @@ impl Query {
             distinct_on,
             lock,
             related_filters: _,
+            path_joins,
         } = &self.mq;
         let plain = filter.is_none()
             && annotations.is_empty()
@@ -522,6 +562,7 @@ impl Query {
             && !distinct
             && distinct_on.is_empty()
             && lock.is_none()
+            && path_joins.is_empty()
             && self.load.is_empty()
             && self.deferred.is_empty();
         if !plain || (name != "pk" && name != pk.name) {
@@ -550,16 +591,9 @@ impl Query {
     fn count_job(&self, target: &Bound<'_, PyAny>, fields: Option<Vec<String>>) -> PyResult<Job> {
         let stmt = match fields {
             Some(f) if !f.is_empty() => {
-                let mut resolved = Vec::with_capacity(f.len());
-                for n in &f {
-                    if self.mq.annotation(n).is_some() {
-                        resolved.push(n.clone());
-                        continue;
-                    }
-                    resolved.push(resolve_field(&self.info.meta, n).map_err(err)?.name.clone());
-                }
+                let (mq, resolved) = self.values_query(&f)?;
                 let refs: Vec<&str> = resolved.iter().map(String::as_str).collect();
-                Statement::Count(self.mq.select_fields(&refs).map_err(err)?)
+                Statement::Count(mq.unordered().select_fields(&refs).map_err(err)?)
             }
             _ => self.mq.count(),
         };
@@ -653,26 +687,7 @@ impl Query {
         } else {
             fields
         };
-        let mut resolved = Vec::with_capacity(names.len());
-        let mut mq = self.mq.clone();
-        let models = registry::snapshot();
-        for n in &names {
-            if self.mq.annotation(n).is_some() {
-                resolved.push(n.clone());
-                continue;
-            }
-            match resolve_field(meta, n) {
-                Ok(f) => resolved.push(f.name.clone()),
-                // `author__name`: a value across relations to one row, selected under its
-                // path (validated as an identifier by the compiler).
-                Err(e) if n.contains("__") => {
-                    let v = chakra_dsl::lookup::field_ref(&models, meta, n).map_err(|_| err(e))?;
-                    mq.annotations.push((n.clone(), v));
-                    resolved.push(n.clone());
-                }
-                Err(e) => return Err(err(e)),
-            }
-        }
+        let (mq, resolved) = self.values_query(&names)?;
         let refs: Vec<&str> = resolved.iter().map(String::as_str).collect();
         let sel = mq.select_fields(&refs).map_err(err)?;
         let shape = match shape {

@@ -1,0 +1,124 @@
+"""Relation paths through relations to many rows in ``order_by``, ``values`` and
+``values_list`` give Django's rows (a LEFT OUTER JOIN: the row once per related row, once
+with NULL when it has none), on SQLite and PostgreSQL. Every expected list is computed here
+in plain Python over the seeded rows (``django_data``), never by Chakra."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import chakra
+import pytest
+from chakra import Count, Max
+from django_data import MODELS, Data, DjAuthor, DjTag, seed
+
+
+@pytest.fixture
+async def data(db: Any) -> Data:
+    await chakra.create_tables(*MODELS)
+    return await seed()
+
+
+def joined_books(data: Data) -> list[tuple[int, int | None]]:
+    """(author id, book id or None): Django's LEFT JOIN of authors and their books."""
+    return [
+        (a.id, i)
+        for a in data.authors.values()
+        for i in (sorted(a.books) or [None])  # type: ignore[list-item]
+    ]
+
+
+async def test_order_by_a_path_to_many_repeats_the_row_per_related_row(data: Data) -> None:
+    b = data.books
+    rows = joined_books(data)
+
+    def pages(i: int | None) -> int | None:
+        return None if i is None else b[i].pages
+
+    # Ascending: authors without books (NULL) last, as on PostgreSQL.
+    want = [a for a, i in sorted(rows, key=lambda r: (pages(r[1]) is None, pages(r[1]) or 0, r[0]))]
+    got = [o.id for o in await DjAuthor.objects.order_by("books__pages", "id").all()]
+    assert got == want
+    assert len(got) == len(rows) > len(data.authors)
+    # Descending: NULLs first.
+    want = [a for a, i in sorted(rows, key=lambda r: (pages(r[1]) is not None, -(pages(r[1]) or 0), r[0]))]
+    got = [o.id for o in await DjAuthor.objects.order_by("-books__pages", "id").all()]
+    assert got == want
+    # count() and aggregate() drop the ordering and its join, as Django's do.
+    qs = DjAuthor.objects.order_by("books__pages")
+    assert await qs.count() == len(data.authors)
+    assert (await qs.aggregate(n=Count("id")))["n"] == len(data.authors)
+    # A new ordering drops the join.
+    got = [o.id for o in await qs.order_by("id").all()]
+    assert got == sorted(data.authors)
+    # A slice takes the joined rows in order.
+    got = [o.id for o in await DjAuthor.objects.order_by("books__pages", "id")[:5].all()]
+    want = [a for a, i in sorted(rows, key=lambda r: (pages(r[1]) is None, pages(r[1]) or 0, r[0]))]
+    assert got == want[:5]
+
+
+async def test_order_by_through_many_to_many(data: Data) -> None:
+    b, t = data.books, data.tags
+    rows = [(x.id, i) for x in t.values() for i in (sorted(x.books) or [None])]
+
+    def key(r: tuple[int, int | None]) -> tuple[bool, int, int]:
+        p = None if r[1] is None else b[r[1]].pages
+        return (p is None, p or 0, r[0])
+
+    got = [o.id for o in await DjTag.objects.order_by("books__pages", "id").all()]
+    assert got == [x for x, _ in sorted(rows, key=key)]
+
+
+async def test_values_through_a_path_to_many(data: Data) -> None:
+    a, b = data.authors, data.books
+    rows = joined_books(data)
+    got = await DjAuthor.objects.values("id", "name", "books__title").order_by("id", "books__id")
+    assert got == [
+        {"id": x, "name": a[x].name, "books__title": None if i is None else b[i].title}
+        for x, i in rows
+    ]
+    # The ordering reuses the join values() made: no second multiplication.
+    flat = await DjAuthor.objects.values_list("books__pages", flat=True).order_by("books__pages")
+    assert len(flat) == len(rows)
+    assert sorted(p for p in flat if p is not None) == sorted(x.pages for x in b.values())
+    assert flat.count(None) == sum(1 for _, i in rows if i is None)
+    # count() counts the joined rows values() reads.
+    assert await DjAuthor.objects.values("books__title").count() == len(rows)
+    # `books` alone is the related row's key.
+    keys = await DjAuthor.objects.values_list("id", "books").order_by("id", "books")
+    assert keys == rows
+
+
+async def test_values_list_two_hops_through_many_to_many(data: Data) -> None:
+    a, b, t = data.authors, data.books, data.tags
+    want = []
+    for x in sorted(a):
+        books = sorted(a[x].books)
+        if not books:
+            want.append((x, None, None))
+        for i in books:
+            tags = sorted(b[i].tags)
+            if not tags:
+                want.append((x, i, None))
+            want.extend((x, i, t[k].name) for k in tags)
+    got = await DjAuthor.objects.values_list("id", "books__id", "books__tags__name").order_by(
+        "id", "books__id", "books__tags__id"
+    )
+    assert got == want
+    # Filtered first (EXISTS), then joined: only the authors with a tagged book, each row
+    # per book and tag.
+    got = await (
+        DjAuthor.objects.filter(books__tags__isnull=False)
+        .values_list("id", "books__tags__name")
+        .order_by("id", "books__id", "books__tags__id")
+    )
+    keep = {x for x in a if any(b[i].tags for i in a[x].books)}
+    assert got == [(x, n) for x, _, n in want if x in keep]
+
+
+async def test_a_path_to_many_next_to_aggregates_is_refused(data: Data) -> None:
+    with pytest.raises(chakra.errors.InvalidQuery, match="relation to many rows"):
+        await DjAuthor.objects.annotate(n=Count("books")).order_by("books__pages").all()
+    # The spelling that works: order by an aggregate of the path.
+    got = await DjAuthor.objects.annotate(m=Max("books__pages")).order_by("m", "id").all()
+    assert len(got) == len(data.authors)
