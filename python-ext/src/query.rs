@@ -732,6 +732,7 @@ impl Query {
                 models: &models,
                 meta,
                 mark: false,
+                across: None,
             };
             let e = filters::expression(&root, meta, &f.name, &v, &f.ty.value_type())?;
             out.push((f.name.clone(), e));

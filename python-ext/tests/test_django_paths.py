@@ -9,8 +9,8 @@ from typing import Any
 
 import chakra
 import pytest
-from chakra import Count, Max
-from django_data import MODELS, Data, DjAuthor, DjTag, seed
+from chakra import Count, F, Max, Q
+from django_data import MODELS, Data, DjAuthor, DjBook, DjTag, seed
 
 
 @pytest.fixture
@@ -35,13 +35,19 @@ async def test_order_by_a_path_to_many_repeats_the_row_per_related_row(data: Dat
     def pages(i: int | None) -> int | None:
         return None if i is None else b[i].pages
 
+    def asc(r: tuple[int, int | None]) -> tuple[bool, int, int]:
+        return (pages(r[1]) is None, pages(r[1]) or 0, r[0])
+
+    def desc(r: tuple[int, int | None]) -> tuple[bool, int, int]:
+        return (pages(r[1]) is not None, -(pages(r[1]) or 0), r[0])
+
     # Ascending: authors without books (NULL) last, as on PostgreSQL.
-    want = [a for a, i in sorted(rows, key=lambda r: (pages(r[1]) is None, pages(r[1]) or 0, r[0]))]
+    want = [a for a, _ in sorted(rows, key=asc)]
     got = [o.id for o in await DjAuthor.objects.order_by("books__pages", "id").all()]
     assert got == want
     assert len(got) == len(rows) > len(data.authors)
     # Descending: NULLs first.
-    want = [a for a, i in sorted(rows, key=lambda r: (pages(r[1]) is not None, -(pages(r[1]) or 0), r[0]))]
+    want = [a for a, _ in sorted(rows, key=desc)]
     got = [o.id for o in await DjAuthor.objects.order_by("-books__pages", "id").all()]
     assert got == want
     # count() and aggregate() drop the ordering and its join, as Django's do.
@@ -53,8 +59,7 @@ async def test_order_by_a_path_to_many_repeats_the_row_per_related_row(data: Dat
     assert got == sorted(data.authors)
     # A slice takes the joined rows in order.
     got = [o.id for o in await DjAuthor.objects.order_by("books__pages", "id")[:5].all()]
-    want = [a for a, i in sorted(rows, key=lambda r: (pages(r[1]) is None, pages(r[1]) or 0, r[0]))]
-    assert got == want[:5]
+    assert got == [a for a, _ in sorted(rows, key=asc)][:5]
 
 
 async def test_order_by_through_many_to_many(data: Data) -> None:
@@ -122,3 +127,48 @@ async def test_a_path_to_many_next_to_aggregates_is_refused(data: Data) -> None:
     # The spelling that works: order by an aggregate of the path.
     got = await DjAuthor.objects.annotate(m=Max("books__pages")).order_by("m", "id").all()
     assert len(got) == len(data.authors)
+
+
+def where(rows: dict[int, Any], pred: Any) -> list[int]:
+    return sorted(i for i, r in rows.items() if pred(r))
+
+
+async def ids(qs: Any) -> list[int]:
+    return sorted(o.id for o in await qs.all())
+
+
+async def test_f_through_a_relation_to_many_in_a_filter(data: Data) -> None:
+    a, b, t = data.authors, data.books, data.tags
+
+    def lt(x: int | None, y: int | None) -> bool:
+        return x is not None and y is not None and x < y
+
+    # Django joins the books: an author younger than some book's page count (each author
+    # once: Chakra's EXISTS, see "Differences from Django").
+    want = where(a, lambda x: any(lt(x.age, b[i].pages) for i in x.books))
+    assert want and want != where(a, lambda x: bool(x.books))
+    assert await ids(DjAuthor.objects.filter(age__lt=F("books__pages"))) == want
+    got = await ids(DjAuthor.objects.filter(age__gt=F("books__pages") - 1400))
+    assert got == where(a, lambda x: any(lt(b[i].pages - 1400, x.age) for i in x.books))
+    # The same relation in one filter() call is one related row (Django reuses the join).
+    cheap = 20
+    same = where(
+        a,
+        lambda x: any(
+            lt(x.age, b[i].pages) and b[i].price is not None and b[i].price < cheap for i in x.books
+        ),
+    )
+    got = await ids(DjAuthor.objects.filter(age__lt=F("books__pages"), books__price__lt=cheap))
+    assert got == same
+    got = await ids(
+        DjAuthor.objects.filter(Q(age__lt=F("books__pages")) & Q(books__price__lt=cheap))
+    )
+    assert got == same
+    # Reverse and forward many-to-many hops.
+    got = await ids(DjTag.objects.filter(id__lt=F("books__author_id")))
+    assert got == where(t, lambda x: any(x.id < b[i].author for i in x.books))
+    got = await ids(DjBook.objects.filter(pages__gt=F("tags__id") * 100))
+    assert got == where(b, lambda x: any(x.pages > k * 100 for k in x.tags))
+    # exclude(): no related row meets it.
+    got = await ids(DjAuthor.objects.exclude(age__lt=F("books__pages")))
+    assert got == where(a, lambda x: not any(lt(x.age, b[i].pages) for i in x.books))
