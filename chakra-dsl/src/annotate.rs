@@ -113,6 +113,14 @@ impl ModelQuery {
                 reason: format!("the name is taken by {what}"),
             });
         }
+        if !self.path_joins.is_empty() && crate::model_query::aggregates(&e) {
+            return Err(Error::InvalidQuery(format!(
+                "annotate({name}=…) on {}: an aggregate next to a relation path to many rows \
+                 (`order_by`, `values` or `F` through one) would count the joined rows; \
+                 aggregate first, then order or select by the aggregate",
+                self.meta.name
+            )));
+        }
         self.annotations.push((name.to_owned(), e));
         Ok(self)
     }

@@ -55,7 +55,7 @@ fn annotation_item(name: &str, e: &Expr) -> crate::ir::SelectItem {
 }
 
 /// True when `e` holds an aggregate anywhere, inside subqueries too (a relation count).
-fn aggregates(e: &Expr) -> bool {
+pub(crate) fn aggregates(e: &Expr) -> bool {
     struct Found(bool);
     impl crate::ir::walk::VisitMut for Found {
         fn expr(&mut self, e: &mut Expr) {

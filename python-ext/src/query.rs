@@ -610,6 +610,14 @@ impl Query {
         let models = registry::snapshot();
         let mut mq = self.mq.clone();
         for (name, obj) in items {
+            // `annotate(p=F("books__pages"))`: the row once per book, joined, as in Django.
+            if let Some(path) = crate::annotations::field_name(&obj)? {
+                if chakra_dsl::relations::joined::crosses_many(&models, &mq.meta, &path) {
+                    let e = mq.path_value(&models, &path, true).map_err(err)?;
+                    mq = mq.annotate(&name, e).map_err(err)?;
+                    continue;
+                }
+            }
             let e = crate::annotations::convert(&models, &mq, &obj, None)?;
             mq = mq.annotate(&name, e).map_err(err)?;
         }

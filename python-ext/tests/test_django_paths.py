@@ -172,3 +172,19 @@ async def test_f_through_a_relation_to_many_in_a_filter(data: Data) -> None:
     # exclude(): no related row meets it.
     got = await ids(DjAuthor.objects.exclude(age__lt=F("books__pages")))
     assert got == where(a, lambda x: not any(lt(x.age, b[i].pages) for i in x.books))
+
+
+async def test_f_through_a_relation_to_many_in_annotate(data: Data) -> None:
+    b = data.books
+    rows = joined_books(data)
+
+    def pages(i: int | None) -> int | None:
+        return None if i is None else b[i].pages
+
+    qs = DjAuthor.objects.annotate(p=F("books__pages")).order_by("id", "p")
+    got = [(o.id, o.p) for o in await qs.all()]
+    want = sorted(((x, pages(i)) for x, i in rows), key=lambda r: (r[0], r[1] is None, r[1] or 0))
+    assert got == want
+    assert await qs.count() == len(rows)
+    with pytest.raises(chakra.errors.InvalidQuery, match="relation path to many rows"):
+        await qs.annotate(n=Count("books")).all()
