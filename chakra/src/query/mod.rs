@@ -156,6 +156,29 @@ impl<M: Model> Query<M> {
         self
     }
 
+    /// Orders by a column of the rows a relation to many rows points at, as Django's
+    /// `order_by("posts__title")` (`"-posts__title"` with `desc`): the related rows are
+    /// LEFT OUTER JOINed, so each row comes back once per related row, and once (the column
+    /// NULL, placed as NULLs are) when it has none. `count()` and `aggregate()` drop this
+    /// ordering and its join, as Django's do. [`Error::InvalidQuery`] when the query holds
+    /// aggregates (the join would change what they count). For a relation to one row use
+    /// `order_by(Post::author().value(User::username()).asc())`.
+    pub fn order_by_each<R, V>(
+        mut self,
+        rel: chakra_dsl::typed::Relation<M, R>,
+        col: chakra_dsl::typed::Column<R::Target, V>,
+        desc: bool,
+    ) -> Result<Self>
+    where
+        R: chakra_dsl::typed::RelatedField,
+    {
+        let path = format!("{}__{}", rel.name(), col.field_name());
+        let models = registry::models_with(M::meta());
+        let e = self.inner.path_value(&models, &path, false)?;
+        self.inner = self.inner.order_by(e, desc);
+        Ok(self)
+    }
+
     /// At most `n` rows.
     pub fn limit(mut self, n: u64) -> Self {
         self.inner = self.inner.limit(n);
