@@ -252,8 +252,17 @@ impl ModelQuery {
             .collect();
         conds.extend(filter.cloned());
         let cond = (!conds.is_empty()).then_some(QNode::And(conds));
+        let grouped = grouped.unwrap_or(!self.group_by.is_empty());
+        if grouped && func == AggFunc::Avg && !distinct {
+            // Django's average over the group's joined rows: the sum of the per-row sums over
+            // the sum of the per-row counts of non-NULL values (NULL when there are none).
+            let sum = per_row(&self.meta, AggFunc::Sum, &p, false, cond.as_ref())?;
+            let count = per_row(&self.meta, AggFunc::Count, &p, false, cond.as_ref())?;
+            return crate::relations::aggregate::average_over_group(&self.meta, sum, count, path)
+                .map(Some);
+        }
         let e = per_row(&self.meta, func, &p, distinct, cond.as_ref())?;
-        if grouped.unwrap_or(!self.group_by.is_empty()) {
+        if grouped {
             return over_group(&self.meta, func, e, distinct, path).map(Some);
         }
         Ok(Some(e))

@@ -108,8 +108,35 @@ async def test_aggregate_over_relation_paths(data: Data) -> None:
     }
     none = await DjAuthor.objects.filter(age__gt=1000).aggregate(n=Count("books"))
     assert none == {"n": 0}
-    with pytest.raises(errors.InvalidAggregate):
-        await DjAuthor.objects.aggregate(m=Avg("books__pages"))
+    # Avg over the JOIN: every book of the matching authors counts once.
+    got = await DjAuthor.objects.filter(age__gt=40).aggregate(m=Avg("books__pages"))
+    assert abs(got["m"] - sum(x.pages for x in mine) / len(mine)) < 1e-9
+    cheap = [x for x in mine if x.price is not None and x.price < 10]
+    got = await DjAuthor.objects.filter(age__gt=40).aggregate(
+        m=Avg("books__price", filter=Q(books__price__lt=10))
+    )
+    assert abs(got["m"] - sum(x.price for x in cheap) / len(cheap)) < 1e-9  # type: ignore[misc]
+    none = await DjAuthor.objects.filter(age__gt=1000).aggregate(m=Avg("books__pages"))
+    assert none == {"m": None}
+    with pytest.raises(errors.InvalidAggregate, match="distinct"):
+        await DjAuthor.objects.aggregate(n=Count("books__tags", distinct=True))
+
+
+async def test_avg_over_a_relation_path_per_group(data: Data) -> None:
+    a, b = data.authors, data.books
+    rows = await DjAuthor.objects.values("age").annotate(m=Avg("books__price")).order_by("age")
+    groups: dict[int | None, list[int]] = {}
+    for x in a.values():
+        groups.setdefault(x.age, []).extend(
+            b[i].price for i in x.books if b[i].price is not None  # type: ignore[misc]
+        )
+    assert [r["age"] for r in rows] == sorted(groups, key=lambda k: (k is None, k or 0))
+    for r in rows:
+        vals = groups[r["age"]]
+        if not vals:
+            assert r["m"] is None, r
+        else:
+            assert abs(r["m"] - sum(vals) / len(vals)) < 1e-9, r
 
 
 async def test_annotate_with_eager_loading_is_refused_not_dropped(data: Data) -> None:
