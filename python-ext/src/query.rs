@@ -228,13 +228,17 @@ impl Query {
     fn filter(&self, q: &Bound<'_, PyAny>) -> PyResult<Query> {
         if self.mq.annotations.is_empty() {
             let node = filters::q_node(&registry::snapshot(), &self.info, q)?;
-            let mq = self.mq.clone().remember_related(&node).filter(node.lower());
+            let mq = self
+                .mq
+                .clone()
+                .remember_related(&node)
+                .filter(node.lower_filter());
             return Ok(self.with(mq));
         }
         // Lookups may name annotations; conditions over aggregates become HAVING.
         let meta = self.mq.annotated_meta();
         let node = filters::q_node_in(&registry::snapshot(), &meta, q)?;
-        Ok(self.with(self.mq.clone().filter_annotated(node.lower())))
+        Ok(self.with(self.mq.clone().filter_annotated(node.lower_filter())))
     }
 
     /// Replaces the ordering: field names, `-` for descending (`"-created_at"`), `pk`

@@ -188,3 +188,41 @@ async def test_f_through_a_relation_to_many_in_annotate(data: Data) -> None:
     assert await qs.count() == len(rows)
     with pytest.raises(chakra.errors.InvalidQuery, match="relation path to many rows"):
         await qs.annotate(n=Count("books")).all()
+
+
+async def test_one_join_per_relation_across_and_and_or_branches(data: Data) -> None:
+    """Django's join reuse in one filter() call: the books of an OR branch and of the AND
+    level are one joined book (a LEFT JOIN: an author without books is its NULL row)."""
+    a, b = data.authors, data.books
+
+    def rows(x: Any) -> list[Any]:
+        return [b[i] for i in x.books] or [None]
+
+    def long(r: Any) -> bool:
+        return r is not None and r.pages > 700
+
+    def cheap(r: Any) -> bool:
+        return r is not None and r.price is not None and r.price < 15
+
+    def named(x: Any) -> bool:
+        return x.name is not None and x.name.startswith("A")
+
+    qs = DjAuthor.objects.filter(
+        Q(books__pages__gt=700) | Q(name__startswith="A"), books__price__lt=15
+    )
+    want = where(a, lambda x: any((long(r) or named(x)) and cheap(r) for r in rows(x)))
+    independent = where(
+        a, lambda x: (any(long(r) for r in rows(x)) or named(x)) and any(cheap(r) for r in rows(x))
+    )
+    assert want != independent
+    assert await ids(qs) == want
+    # Two OR branches and the AND level on one book; an author without books is the NULL row
+    # (only `books=None`-like conditions hold on it).
+    qs = DjAuthor.objects.filter(
+        Q(books__pages__gt=700) | Q(books__price__isnull=True) | Q(age__isnull=True)
+    )
+    want = where(
+        a,
+        lambda x: any(long(r) or (r is None or r.price is None) or x.age is None for r in rows(x)),
+    )
+    assert await ids(qs) == want
