@@ -11,50 +11,63 @@
 //! `T[NULL]` reads them from the NULL row of a LEFT JOIN (so `isnull=True` holds there and a
 //! comparison is unknown, as in SQL). Conditions under a negation stay apart (Django runs a
 //! negated condition on a relation to many rows as its own subquery). Recursively, relations
-//! from the related row are shared the same way. A relation back to a table already on the
-//! path is left as it is (its columns could not be told apart).
+//! from the related row, and the call's other relations, are shared the same way; the
+//! related row's columns go under a placeholder qualifier until its `EXISTS` is built, so two
+//! relations to one table (`books`, `edited`) stay apart. A relation back to the queried
+//! model's table is left as it is (its columns could not be told from the queried row's).
 
 use super::build::Condition;
 use super::QNode;
 use crate::ir::{ColumnRef, Expr};
-use crate::relations::ResolvedRelation;
+use crate::relations::{exists, rename_qualifiers, ResolvedRelation};
 use crate::value::Value;
 
 /// `node` (one `filter()` call's tree, not negated) with each relation that is read both in
 /// an OR branch and elsewhere hoisted into one related row (see the module documentation).
 pub fn share_joins(node: QNode) -> QNode {
-    share(node, &mut Vec::new())
+    let mut seen = Vec::new();
+    occurrences(&node, false, &mut seen);
+    let Some((first, ..)) = seen.first() else {
+        return node;
+    };
+    let root = first.source.table.clone();
+    share(node, &root, &mut 0)
 }
 
-fn share(mut node: QNode, outer: &mut Vec<String>) -> QNode {
-    loop {
-        let mut seen: Vec<(ResolvedRelation, usize, bool)> = Vec::new();
-        occurrences(&node, false, &mut seen);
-        let Some((rel, ..)) = seen.into_iter().find(|(rel, n, in_or)| {
-            *n >= 2
-                && *in_or
-                && rel.target.table != rel.source.table
-                && !outer.contains(&rel.target.table)
-        }) else {
-            return node;
-        };
-        let row = replace(&node, &rel, true);
-        let null = replace(&node, &rel, false);
-        outer.push(rel.source.table.clone());
-        let row = share(row, outer);
-        outer.pop();
-        let any = QNode::Related {
-            rel: Box::new(rel.clone()),
-            inner: None,
-        };
-        node = QNode::Or(vec![
-            QNode::Related {
-                rel: Box::new(rel),
-                inner: Some(Box::new(row)),
-            },
-            QNode::And(vec![QNode::Not(Box::new(any)), null]),
-        ]);
-    }
+/// The qualifier standing for the `n`th hoisted related row until its `EXISTS` is built
+/// (two relations to the same table, `books` and `edited`, stay apart): not an identifier,
+/// so one that escaped would be refused by the compiler.
+fn placeholder(n: u32) -> String {
+    format!("\u{0}row{n}")
+}
+
+fn share(node: QNode, root: &str, counter: &mut u32) -> QNode {
+    let mut seen: Vec<(ResolvedRelation, usize, bool)> = Vec::new();
+    occurrences(&node, false, &mut seen);
+    let Some((rel, ..)) = seen.into_iter().find(|(rel, n, in_or)| {
+        *n >= 2 && *in_or && rel.target.table != rel.source.table && rel.target.table != root
+    }) else {
+        return node;
+    };
+    *counter += 1;
+    let p = placeholder(*counter);
+    let row = share(replace(&node, &rel, Some(&p)), root, counter);
+    let null = share(replace(&node, &rel, None), root, counter);
+    let mut cond = row.lower();
+    let table = rel.target.table.clone();
+    rename_qualifiers(&mut cond, &|q| (q == p).then(|| table.clone()));
+    let in_row = QNode::Leaf(Condition {
+        expr: exists(&rel, Some(cond)),
+        nullable: Vec::new(),
+    });
+    let any = QNode::Related {
+        rel: Box::new(rel),
+        inner: None,
+    };
+    QNode::Or(vec![
+        in_row,
+        QNode::And(vec![QNode::Not(Box::new(any)), null]),
+    ])
 }
 
 fn same(a: &ResolvedRelation, b: &ResolvedRelation) -> bool {
@@ -105,20 +118,19 @@ fn occurrences(node: &QNode, in_or: bool, seen: &mut Vec<(ResolvedRelation, usiz
     }
 }
 
-/// `node` with the conditions on `rel` read from one related row (`row`) or from the NULL
-/// row of a LEFT JOIN (not `row`).
-fn replace(node: &QNode, rel: &ResolvedRelation, row: bool) -> QNode {
+/// `node` with the conditions on `rel` read from one related row (`row`: its columns under
+/// that placeholder qualifier) or from the NULL row of a LEFT JOIN (`None`).
+fn replace(node: &QNode, rel: &ResolvedRelation, row: Option<&str>) -> QNode {
     match node {
         QNode::Leaf(_) | QNode::Not(_) => node.clone(),
         QNode::Related { rel: r, inner } if same(r, rel) => match (inner, row) {
             // "A related row exists": true of the row, false of the NULL row.
-            (None, true) => QNode::And(Vec::new()),
-            (None, false) => QNode::Or(Vec::new()),
-            (Some(inner), true) => (**inner).clone(),
-            (Some(inner), false) => {
+            (None, Some(_)) => QNode::And(Vec::new()),
+            (None, None) => QNode::Or(Vec::new()),
+            (Some(inner), Some(p)) => placeholdered(inner, &rel.target.table, p),
+            (Some(inner), None) => {
                 let mut expr = inner.lower();
-                let table = rel.target.table.clone();
-                nulled(&mut expr, &table);
+                nulled(&mut expr, &rel.target.table);
                 QNode::Leaf(Condition {
                     nullable: vec![expr.clone()],
                     expr,
@@ -128,6 +140,35 @@ fn replace(node: &QNode, rel: &ResolvedRelation, row: bool) -> QNode {
         QNode::Related { .. } => node.clone(),
         QNode::And(items) => QNode::And(items.iter().map(|i| replace(i, rel, row)).collect()),
         QNode::Or(items) => QNode::Or(items.iter().map(|i| replace(i, rel, row)).collect()),
+    }
+}
+
+/// `node` (conditions on rows of `table`) with `table`'s columns, and the relations leaving
+/// it, under the qualifier `p`; the conditions inside those relations are over their own
+/// rows and stay as they are.
+fn placeholdered(node: &QNode, table: &str, p: &str) -> QNode {
+    let rename = |e: &mut Expr| rename_qualifiers(e, &|q| (q == table).then(|| p.to_owned()));
+    match node {
+        QNode::Leaf(c) => {
+            let mut c = c.clone();
+            rename(&mut c.expr);
+            c.nullable.iter_mut().for_each(rename);
+            QNode::Leaf(c)
+        }
+        QNode::Related { rel, inner } if rel.source.table == table => {
+            let mut rel = (**rel).clone();
+            let mut source = (*rel.source).clone();
+            source.table = p.to_owned();
+            rel.source = std::sync::Arc::new(source);
+            QNode::Related {
+                rel: Box::new(rel),
+                inner: inner.clone(),
+            }
+        }
+        QNode::Related { .. } => node.clone(),
+        QNode::Not(inner) => QNode::Not(Box::new(placeholdered(inner, table, p))),
+        QNode::And(items) => QNode::And(items.iter().map(|i| placeholdered(i, table, p)).collect()),
+        QNode::Or(items) => QNode::Or(items.iter().map(|i| placeholdered(i, table, p)).collect()),
     }
 }
 
