@@ -127,9 +127,8 @@ async def test_avg_over_a_relation_path_per_group(data: Data) -> None:
     rows = await DjAuthor.objects.values("age").annotate(m=Avg("books__price")).order_by("age")
     groups: dict[int | None, list[int]] = {}
     for x in a.values():
-        groups.setdefault(x.age, []).extend(
-            b[i].price for i in x.books if b[i].price is not None  # type: ignore[misc]
-        )
+        prices = [b[i].price for i in x.books]
+        groups.setdefault(x.age, []).extend(p for p in prices if p is not None)
     assert [r["age"] for r in rows] == sorted(groups, key=lambda k: (k is None, k or 0))
     for r in rows:
         vals = groups[r["age"]]
