@@ -80,15 +80,12 @@ impl Query {
                 self.deferring(target.py(), finish),
             ));
         }
-        if !mq.annotations.is_empty() {
-            // The load plan's rows carry the model's fields only: refused rather than
-            // returning instances without their annotations.
-            return Err(err(Error::InvalidQuery(format!(
-                "annotate() on {} cannot be combined with select_related()/prefetch_related() \
-                 yet; load the related rows with a second query",
-                self.info.meta.name
-            ))));
-        }
+        // The annotations follow the fields in the queried model's rows of the tree.
+        let annotations = mq
+            .annotations
+            .iter()
+            .map(|(n, _)| PyString::intern(target.py(), n).unbind())
+            .collect();
         let models = registry::snapshot();
         let plan = LoadPlan::build(&models, &mq, &self.load).map_err(err)?;
         Ok(Job::new(
@@ -97,6 +94,7 @@ impl Query {
                 root: self.info.clone(),
                 models,
                 mode,
+                annotations,
             }),
         ))
     }

@@ -138,7 +138,34 @@ async def test_avg_over_a_relation_path_per_group(data: Data) -> None:
             assert abs(r["m"] - sum(vals) / len(vals)) < 1e-9, r
 
 
-async def test_annotate_with_eager_loading_is_refused_not_dropped(data: Data) -> None:
-    qs = DjAuthor.objects.annotate(n=Count("books")).prefetch_related("books")
+async def test_annotate_then_eager_loading_keeps_the_annotations(data: Data) -> None:
+    a, b = data.authors, data.books
+    qs = DjAuthor.objects.annotate(n=Count("books"), p=Sum("books__pages")).prefetch_related(
+        "books"
+    )
+    got = await qs.order_by("id").all()
+    assert [o.id for o in got] == sorted(a)
+    for o in got:
+        x = a[o.id]
+        assert o.n == len(x.books)
+        assert o.p == (sum(b[i].pages for i in x.books) if x.books else None)
+        assert sorted(k.id for k in o.books) == sorted(x.books)
+    # select_related after annotate: the joined row and the annotation side by side.
+    books = await (
+        DjBook.objects.annotate(t=Count("tags"))
+        .select_related("author", "editor")
+        .prefetch_related("tags")
+        .order_by("id")
+        .all()
+    )
+    assert [k.id for k in books] == sorted(b)
+    for k in books:
+        y = b[k.id]
+        assert k.t == len(y.tags) and sorted(t.id for t in k.tags) == sorted(y.tags)
+        assert k.author.id == y.author and k.author.name == a[y.author].name
+        assert (k.editor and k.editor.id) == y.editor
+    first = await DjBook.objects.annotate(t=Count("tags")).select_related("author").get(id=1)
+    assert first.t == len(b[1].tags) and first.author.id == b[1].author
+    # An aggregate annotation groups the query: its joined columns cannot be selected.
     with pytest.raises(errors.InvalidQuery, match="select_related"):
-        await qs.all()
+        await DjBook.objects.annotate(m=Max("pages")).select_related("author").all()
