@@ -226,3 +226,24 @@ async def test_one_join_per_relation_across_and_and_or_branches(data: Data) -> N
         lambda x: any(long(r) or (r is None or r.price is None) or x.age is None for r in rows(x)),
     )
     assert await ids(qs) == want
+
+
+async def test_joined_rows_read_in_chunks(data: Data) -> None:
+    """iterator() over joined rows pages in a total order (the joined row's key breaks ties):
+    every joined row once, none skipped where the key repeats."""
+    b = data.books
+    rows = joined_books(data)
+    qs = DjAuthor.objects.annotate(p=F("books__pages"))
+    got = sorted(
+        ((o.id, o.p) for o in [o async for o in qs.iterator(chunk_size=4)]),
+        key=lambda r: (r[0], r[1] is None, r[1] or 0),
+    )
+    want = sorted(
+        ((x, None if i is None else b[i].pages) for x, i in rows),
+        key=lambda r: (r[0], r[1] is None, r[1] or 0),
+    )
+    assert got == want
+    ordered = DjAuthor.objects.order_by("books__pages", "id")
+    assert [o.id async for o in ordered.iterator(chunk_size=3)] == [
+        o.id for o in await ordered.all()
+    ]

@@ -29,6 +29,9 @@ pub struct PathJoin {
     /// True when a `values()` column reads through it (then `count()` keeps it); false when
     /// only an ordering does.
     pub counted: bool,
+    /// The joined row's primary key (a tie-breaker that makes the order of the repeated
+    /// rows total, for reads in chunks); `None` for a model without one.
+    pub key: Option<Expr>,
 }
 
 /// True when `name` (a `values`/`order_by` name of `root`) crosses a relation to many rows
@@ -128,6 +131,7 @@ pub fn joined_value(
                     alias: alias.clone(),
                     joins: hop,
                     counted,
+                    key: target.primary_key().map(|pk| field_as(&alias, pk)),
                 });
                 alias
             }
