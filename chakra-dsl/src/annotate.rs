@@ -262,6 +262,10 @@ impl ModelQuery {
                 .map(Some);
         }
         let e = per_row(&self.meta, func, &p, distinct, cond.as_ref())?;
+        if distinct && grouped && self.group_by.is_empty() {
+            // `aggregate(n=Count("books__tags", distinct=True))`: over every matching row.
+            return crate::relations::aggregate::distinct_over_query(self, e, path).map(Some);
+        }
         if grouped {
             return over_group(&self.meta, func, e, distinct, path).map(Some);
         }

@@ -118,8 +118,27 @@ async def test_aggregate_over_relation_paths(data: Data) -> None:
     assert abs(got["m"] - sum(x.price for x in cheap) / len(cheap)) < 1e-9  # type: ignore[misc]
     none = await DjAuthor.objects.filter(age__gt=1000).aggregate(m=Avg("books__pages"))
     assert none == {"m": None}
+    # distinct=True over the JOIN: a tag reached through several books (of several authors)
+    # counts once.
+    got = await DjAuthor.objects.filter(age__gt=40).aggregate(
+        kinds=Count("books__tags", distinct=True),
+        links=Count("books__tags"),
+        books=Count("books__id", distinct=True),
+        long_kinds=Count("books__tags", distinct=True, filter=Q(books__pages__gt=700)),
+    )
+    assert got == {
+        "kinds": len({t for x in mine for t in x.tags}),
+        "links": sum(len(x.tags) for x in mine),
+        "books": len(mine),
+        "long_kinds": len({t for x in mine if x.pages > 700 for t in x.tags}),
+    }
+    assert got["kinds"] < got["links"]
+    writers = await DjBook.objects.filter(pages__gt=700).aggregate(
+        n=Count("author__id", distinct=True)
+    )
+    assert writers == {"n": len({x.author for x in b.values() if x.pages > 700})}
     with pytest.raises(errors.InvalidAggregate, match="distinct"):
-        await DjAuthor.objects.aggregate(n=Count("books__tags", distinct=True))
+        await DjAuthor.objects.values("age").annotate(n=Count("books__tags", distinct=True))
 
 
 async def test_avg_over_a_relation_path_per_group(data: Data) -> None:

@@ -286,3 +286,63 @@ pub fn average_over_group(meta: &ModelMeta, sum: Expr, count: Expr, path: &str) 
         ty: ValueType::F64,
     })
 }
+
+/// A [`per_row`] aggregate with `distinct` over every row the query matches
+/// (`aggregate(n=Count("books__tags", distinct=True))`), as Django computes it over the JOIN:
+/// one subquery over the queried table (aliased `_g`, the query's `WHERE` applied to it) joined
+/// to the rows the path reaches, so a related row reached from two matching rows counts once.
+/// Refused for a sliced, distinct or `HAVING`-filtered query (its rows are not a `WHERE`).
+pub fn distinct_over_query(
+    q: &crate::model_query::ModelQuery,
+    per_row: Expr,
+    path: &str,
+) -> Result<Expr> {
+    let bad = |reason: &str| Error::InvalidAggregate {
+        model: q.meta.name.clone(),
+        field: path.to_owned(),
+        function: "distinct".into(),
+        reason: reason.to_owned(),
+    };
+    if q.limit.is_some()
+        || q.offset.is_some()
+        || q.distinct
+        || !q.distinct_on.is_empty()
+        || q.having.is_some()
+    {
+        return Err(bad(
+            "distinct=True over a relation path in aggregate() of a sliced, distinct or \
+             aggregate-filtered query is not supported",
+        ));
+    }
+    let Expr::Subquery(mut sel) = per_row else {
+        return Err(bad("the per-row aggregate is not a subquery"));
+    };
+    let root = q.meta.table.clone();
+    let g = "_g".to_owned();
+    let rename = |e: &mut Expr| super::rename_qualifiers(e, &|t| (t == root).then(|| g.clone()));
+    // FROM root AS _g, then the path's first source joined ON TRUE (its link to the root
+    // row stays in WHERE), then the path's own joins.
+    let first = std::mem::replace(&mut sel.from, Source::aliased(root.clone(), g.clone()));
+    sel.joins.insert(
+        0,
+        Join {
+            kind: JoinKind::Inner,
+            source: first,
+            on: Expr::Bool(true),
+        },
+    );
+    for j in &mut sel.joins {
+        rename(&mut j.on);
+    }
+    if let Some(f) = sel.filter.as_mut() {
+        rename(f);
+    }
+    for c in &mut sel.columns {
+        rename(&mut c.expr);
+    }
+    if let Some(mut f) = q.filter.clone() {
+        rename(&mut f);
+        sel.add_filter(f);
+    }
+    Ok(Expr::Subquery(sel))
+}
