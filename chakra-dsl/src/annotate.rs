@@ -113,6 +113,14 @@ impl ModelQuery {
                 reason: format!("the name is taken by {what}"),
             });
         }
+        if !self.path_joins.is_empty() && crate::model_query::aggregates(&e) {
+            return Err(Error::InvalidQuery(format!(
+                "annotate({name}=…) on {}: an aggregate next to a relation path to many rows \
+                 (`order_by`, `values` or `F` through one) would count the joined rows; \
+                 aggregate first, then order or select by the aggregate",
+                self.meta.name
+            )));
+        }
         self.annotations.push((name.to_owned(), e));
         Ok(self)
     }
@@ -244,8 +252,21 @@ impl ModelQuery {
             .collect();
         conds.extend(filter.cloned());
         let cond = (!conds.is_empty()).then_some(QNode::And(conds));
+        let grouped = grouped.unwrap_or(!self.group_by.is_empty());
+        if grouped && func == AggFunc::Avg && !distinct {
+            // Django's average over the group's joined rows: the sum of the per-row sums over
+            // the sum of the per-row counts of non-NULL values (NULL when there are none).
+            let sum = per_row(&self.meta, AggFunc::Sum, &p, false, cond.as_ref())?;
+            let count = per_row(&self.meta, AggFunc::Count, &p, false, cond.as_ref())?;
+            return crate::relations::aggregate::average_over_group(&self.meta, sum, count, path)
+                .map(Some);
+        }
         let e = per_row(&self.meta, func, &p, distinct, cond.as_ref())?;
-        if grouped.unwrap_or(!self.group_by.is_empty()) {
+        if distinct && grouped && self.group_by.is_empty() {
+            // `aggregate(n=Count("books__tags", distinct=True))`: over every matching row.
+            return crate::relations::aggregate::distinct_over_query(self, e, path).map(Some);
+        }
+        if grouped {
             return over_group(&self.meta, func, e, distinct, path).map(Some);
         }
         Ok(Some(e))

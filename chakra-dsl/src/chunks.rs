@@ -58,6 +58,8 @@ impl Chunks {
         let mode = match (pk, base.order_by.as_slice()) {
             // DISTINCT ON keeps the first row of each group in the query's own order.
             _ if !base.distinct_on.is_empty() => ChunkMode::Offset,
+            // Joined rows repeat the key: paged by offset in a total order instead.
+            _ if !base.path_joins.is_empty() => ChunkMode::Offset,
             (Some(_), []) => ChunkMode::Keyset { desc: false },
             (Some(i), [o]) if o.expr == field_expr(&base.meta, &base.meta.fields[i]) => {
                 ChunkMode::Keyset { desc: o.desc }
@@ -126,8 +128,15 @@ impl Chunks {
                         });
                     }
                 }
-                if let Some(i) = self.pk {
-                    let col = field_expr(&q.meta, &q.meta.fields[i]);
+                // The key, then each joined row's key (`order_by("books__title")` repeats a
+                // row per book): a total order, so no row is read twice or skipped.
+                let keys = self
+                    .pk
+                    .map(|i| field_expr(&q.meta, &q.meta.fields[i]))
+                    .into_iter()
+                    .chain(q.path_joins.iter().filter_map(|j| j.key.clone()))
+                    .collect::<Vec<_>>();
+                for col in keys {
                     if !q.order_by.iter().any(|o| o.expr == col) {
                         q.order_by.push(OrderBy {
                             expr: col,

@@ -65,6 +65,9 @@ pub struct Node {
     pub meta: Arc<ModelMeta>,
     /// Index of the model's first column in the row.
     pub offset: usize,
+    /// Annotation columns after the fields (the queried model's `annotate()` values; 0 for
+    /// related models).
+    pub annotations: usize,
     /// Relations joined into the same row.
     pub joined: Vec<Joined>,
     /// Relations loaded by a further statement each.
@@ -76,14 +79,16 @@ impl Node {
         Node {
             meta,
             offset,
+            annotations: 0,
             joined: Vec::new(),
             prefetch: Vec::new(),
         }
     }
 
-    /// Number of columns of the model's own block.
+    /// Number of columns of the model's own block (its fields, then the query's annotations
+    /// for the queried model).
     pub fn width(&self) -> usize {
-        self.meta.fields.len()
+        self.meta.fields.len() + self.annotations
     }
 }
 
@@ -163,8 +168,18 @@ impl LoadPlan {
     /// Fails before any I/O on an unknown relation, or a `select_related` of a relation
     /// that can hold many rows.
     pub fn build(models: &dyn Models, query: &ModelQuery, spec: &LoadSpec) -> Result<LoadPlan> {
+        if !spec.select_related.is_empty() && !query.grouping().is_empty() {
+            return Err(Error::InvalidQuery(format!(
+                "select_related() on {} cannot be combined with an aggregate annotation (the \
+                 joined columns would have to be grouped too); use prefetch_related(), or a \
+                 relation count (Count(\"relation\"))",
+                query.meta.name
+            )));
+        }
         let mut select = query.select();
         let mut root = Node::new(query.meta.clone(), 0);
+        // The annotations follow the fields in the queried model's block.
+        root.annotations = query.annotations.len();
         let mut n_alias = 0usize;
         for path in &spec.select_related {
             let parts: Vec<&str> = path.split("__").collect();

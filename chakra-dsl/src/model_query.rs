@@ -41,6 +41,9 @@ pub struct ModelQuery {
     /// kept as written): an aggregate annotated later over the same relation counts only the
     /// related rows they kept, as in Django.
     pub related_filters: Vec<crate::lookup::QNode>,
+    /// LEFT OUTER JOINs of relation paths to many rows read by `order_by`/`values`
+    /// (`books__title`, see [`crate::relations::joined`]).
+    pub path_joins: Vec<crate::relations::joined::PathJoin>,
 }
 
 fn annotation_item(name: &str, e: &Expr) -> crate::ir::SelectItem {
@@ -49,6 +52,19 @@ fn annotation_item(name: &str, e: &Expr) -> crate::ir::SelectItem {
         alias: Some(name.to_owned()),
         ty: e.value_type().unwrap_or(crate::ValueType::I64),
     }
+}
+
+/// True when `e` holds an aggregate anywhere, inside subqueries too (a relation count).
+pub(crate) fn aggregates(e: &Expr) -> bool {
+    struct Found(bool);
+    impl crate::ir::walk::VisitMut for Found {
+        fn expr(&mut self, e: &mut Expr) {
+            self.0 |= matches!(e, Expr::Aggregate(_) | Expr::CountStar);
+        }
+    }
+    let mut found = Found(false);
+    crate::ir::walk::walk_expr(&mut e.clone(), &mut found);
+    found.0
 }
 
 /// The column expression of a field.
@@ -76,7 +92,41 @@ impl ModelQuery {
             distinct_on: Vec::new(),
             lock: None,
             related_filters: Vec::new(),
+            path_joins: Vec::new(),
         }
+    }
+
+    /// The value of `name` for `order_by` / `values` (`counted` for `values`): a field;
+    /// `author__name` (relations to one row) a scalar
+    /// subquery, one row each; `books__title` (through a relation to many rows) a column of
+    /// LEFT OUTER JOINed rows, repeating the row per related row as Django does
+    /// ([`crate::relations::joined`]). A path to many rows in a query with aggregates is
+    /// [`Error::InvalidQuery`] (the join would change what they count).
+    pub fn path_value(
+        &mut self,
+        models: &dyn crate::relations::Models,
+        name: &str,
+        counted: bool,
+    ) -> Result<Expr> {
+        use crate::relations::joined;
+        if !joined::crosses_many(models, &self.meta, name) {
+            return crate::lookup::field_ref(models, &self.meta, name);
+        }
+        if !self.grouping().is_empty() || self.annotations.iter().any(|(_, e)| aggregates(e)) {
+            return Err(Error::InvalidQuery(format!(
+                "{name:?} on {} crosses a relation to many rows, which would change what the \
+                 query's aggregates count; order or select by an aggregate of it instead \
+                 (`annotate(m=Max(\"{name}\"))`)",
+                self.meta.name
+            )));
+        }
+        joined::joined_value(models, &self.meta, &mut self.path_joins, name, counted)
+    }
+
+    /// Drops the ordering and the joins only it needed (`order_by()`).
+    pub fn clear_order(&mut self) {
+        self.order_by.clear();
+        self.path_joins.retain(|j| j.counted);
     }
 
     /// The column expression of a field, by attribute name.
@@ -133,6 +183,9 @@ impl ModelQuery {
         s.lock = self.lock.clone();
         s.group_by = self.grouping();
         s.having = self.having.clone();
+        for j in &self.path_joins {
+            s.joins.extend(j.joins.iter().cloned());
+        }
         s
     }
 
@@ -199,21 +252,25 @@ impl ModelQuery {
                 self.meta.name
             )));
         }
-        let mut s = if self.limit.is_some()
-            || self.offset.is_some()
-            || self.distinct
-            || !self.distinct_on.is_empty()
-            || !self.annotations.is_empty()
+        let q = self.unordered();
+        let mut s = if q.limit.is_some()
+            || q.offset.is_some()
+            || q.distinct
+            || !q.distinct_on.is_empty()
+            || !q.annotations.is_empty()
         {
             // The subquery keeps the table's name as its alias, so the aggregates' column
             // references still resolve.
             Select::from(Source::Subquery {
-                query: Box::new(self.select()),
-                alias: self.meta.table.clone(),
+                query: Box::new(q.select()),
+                alias: q.meta.table.clone(),
             })
         } else {
-            let mut s = Select::from(Source::table(self.meta.table.clone()));
-            s.filter = self.filter.clone();
+            let mut s = Select::from(Source::table(q.meta.table.clone()));
+            s.filter = q.filter.clone();
+            for j in &q.path_joins {
+                s.joins.extend(j.joins.iter().cloned());
+            }
             s
         };
         for (name, e) in items {
@@ -230,7 +287,21 @@ impl ModelQuery {
 
     /// `SELECT COUNT(*)` of the matching rows.
     pub fn count(&self) -> Statement {
-        Statement::Count(self.select())
+        Statement::Count(self.unordered().select())
+    }
+
+    /// The query as `count()` and `aggregate()` read it: Django drops the ordering (and
+    /// with it the joins only it needed) unless a slice depends on it.
+    pub fn unordered(&self) -> std::borrow::Cow<'_, ModelQuery> {
+        if self.limit.is_some()
+            || self.offset.is_some()
+            || self.path_joins.iter().all(|j| j.counted)
+        {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let mut q = self.clone();
+        q.clear_order();
+        std::borrow::Cow::Owned(q)
     }
 
     /// `SELECT EXISTS (…)` of the matching rows.

@@ -1,7 +1,7 @@
 //! Relation paths outside filters, two front doors: ordering by a related row's column,
 //! per-row aggregates over a relation, and comparisons with the outer row inside a relation
 //! filter, written with the Rust typed DSL and described for the Python door (Django's
-//! `order_by("author__username")`, `annotate(n=Count("posts")).order_by("n")`,
+//! `order_by("author__username")`, `order_by("posts__id")` (joined: a row per post), `annotate(n=Count("posts")).order_by("n")`,
 //! `filter(posts__id__gt=F("id"))`). Each compiles to SQL written to
 //! `tests/front_doors/relation_paths.json`, which `python-ext/tests/test_front_doors.py`
 //! checks the Python package builds too, and selects the rows written here by hand from the
@@ -11,7 +11,7 @@
 mod blog;
 mod common;
 
-use blog::{blog, seed, Post, User};
+use blog::{blog, seed, Post, Tag, User};
 use chakra::prelude::*;
 use chakra::{compile, Dialect};
 use common::BOTH;
@@ -70,6 +70,38 @@ fn cases() -> Vec<Case> {
                 .order_by(User::posts().sum(Post::id()).desc())
                 .order_by(User::id().asc())),
             expect: vec![3, 1, 2],
+        },
+        Case {
+            name: "order_by_each_related_row",
+            model: "User",
+            python: json!({"order_by": ["posts__id", "id"]}),
+            statement: ids(User::query()
+                .order_by_each(User::posts(), Post::id(), false)
+                .unwrap()
+                .order_by(User::id().asc())),
+            // alice once per post (1, 2), bob (3), carol without posts last (NULL).
+            expect: vec![1, 1, 2, 3],
+        },
+        Case {
+            name: "order_by_each_related_row_desc",
+            model: "User",
+            python: json!({"order_by": ["-posts__id", "id"]}),
+            statement: ids(User::query()
+                .order_by_each(User::posts(), Post::id(), true)
+                .unwrap()
+                .order_by(User::id().asc())),
+            expect: vec![3, 2, 1, 1],
+        },
+        Case {
+            name: "order_by_each_many_to_many_row",
+            model: "Post",
+            python: json!({"order_by": ["-tags__name", "id"]}),
+            statement: ids(Post::query()
+                .order_by_each(Post::tags(), Tag::name(), true)
+                .unwrap()
+                .order_by(Post::id().asc())),
+            // b1 has no tag (NULL first), then rust (a1, a2), then python (a1).
+            expect: vec![3, 1, 2, 1],
         },
         Case {
             name: "filter_with_outer_row",

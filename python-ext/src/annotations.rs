@@ -110,6 +110,14 @@ fn aggregate(models: &Snapshot, mq: &ModelQuery, obj: &Bound<'_, PyAny>) -> PyRe
         .map_err(err)
 }
 
+/// The name of `F(name)` when `obj` is a plain `F`, else `None`.
+pub fn field_name(obj: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+    if kind(obj)?.as_deref() != Some("field") {
+        return Ok(None);
+    }
+    Ok(Some(obj.getattr(intern!(obj.py(), "name"))?.extract()?))
+}
+
 /// Converts one annotation value.
 pub fn convert(
     models: &Snapshot,

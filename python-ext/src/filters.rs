@@ -125,12 +125,25 @@ pub fn leaf_across(
         meta,
         key,
         |m, k| {
+            let across = std::cell::RefCell::new(None);
             let root = Root {
                 models,
                 meta,
                 mark: true,
+                across: Some(&across),
             };
-            leaf(&root, m, k, obj).map_err(Fail)
+            let node = leaf(&root, m, k, obj).map_err(Fail)?;
+            match across.into_inner() {
+                None => Ok(node),
+                // `age__lt=F("books__pages")`: the condition inside the books' `EXISTS`.
+                Some(hops) if m.table == meta.table => Ok(lookup::wrap_related(hops, node)),
+                Some(_) => Err(Fail(err(Error::InvalidQuery(format!(
+                    "{key}: an F() through a relation to many rows is only supported in a \
+                     lookup on {}'s own fields; write the condition from the related model's \
+                     side (`books__pages__gt=F(\"age\")`)",
+                    meta.name
+                ))))),
+            }
         },
         || match obj.cast::<PyBool>() {
             Ok(b) => Ok(b.is_true()),
@@ -199,10 +212,33 @@ pub struct Root<'a> {
     pub meta: &'a Arc<ModelMeta>,
     /// Inside a filter: references to the queried row are marked until the tree is lowered.
     pub mark: bool,
+    /// Inside a filter: where an `F` through relations to many rows (`F("books__pages")`)
+    /// leaves the hops its condition goes inside (one chain per lookup); `None` refuses
+    /// such an `F` (an `update()`).
+    pub across:
+        Option<&'a std::cell::RefCell<Option<Vec<chakra_dsl::relations::ResolvedRelation>>>>,
 }
 
 impl Root<'_> {
     fn field(&self, name: &str) -> PyResult<Expr> {
+        if let Some(across) = self.across {
+            if let Some((hops, e)) =
+                lookup::field_ref_across(self.models, self.meta, name).map_err(err)?
+            {
+                let mut chain = across.borrow_mut();
+                match chain.as_ref() {
+                    Some(c) if *c != hops => {
+                        return Err(err(Error::InvalidQuery(format!(
+                            "F({name:?}): one lookup on {} can cross one chain of relations \
+                             to many rows; split the condition",
+                            self.meta.name
+                        ))))
+                    }
+                    _ => *chain = Some(hops),
+                }
+                return Ok(e);
+            }
+        }
         let e = lookup::field_ref(self.models, self.meta, name).map_err(err)?;
         Ok(if self.mark {
             lookup::mark_outer(e, self.meta)

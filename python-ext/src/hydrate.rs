@@ -35,6 +35,8 @@ pub struct Tree {
     pub models: Snapshot,
     /// What to return.
     pub mode: Mode,
+    /// The queried model's annotation names: their values follow the fields in its rows.
+    pub annotations: Vec<Py<PyString>>,
 }
 
 /// One loaded relation of a level, its rows already built.
@@ -86,7 +88,7 @@ fn relations<'py>(
         out.push(Built {
             name: PyString::intern(py, &r.name),
             many: r.many,
-            objects: objects(py, models, info, r.target)?,
+            objects: objects(py, models, info, r.target, &[])?,
             links: r.links,
         });
     }
@@ -99,11 +101,17 @@ fn objects<'py>(
     models: &Snapshot,
     info: &ModelInfo,
     loaded: Loaded,
+    annotations: &[Py<PyString>],
 ) -> PyResult<Vec<Bound<'py, PyAny>>> {
     let built = relations(py, models, loaded.relations)?;
     let mut out = Vec::with_capacity(loaded.rows.len());
+    let n = info.names.len();
     for (i, row) in loaded.rows.into_iter().enumerate() {
+        let extra: Vec<_> = row.get(n..).map(<[_]>::to_vec).unwrap_or_default();
         let dict = row_dict(py, info, row)?;
+        for (name, v) in annotations.iter().zip(&extra) {
+            dict.set_item(name.bind(py), crate::convert::to_py::value(py, v)?)?;
+        }
         for b in &built {
             b.set(py, &dict, i)?;
         }
@@ -115,19 +123,24 @@ fn objects<'py>(
 impl Tree {
     /// Converts the tree as the mode asks.
     pub fn apply(self, py: Python<'_>, loaded: Loaded) -> PyResult<Py<PyAny>> {
-        let Tree { root, models, mode } = self;
+        let Tree {
+            root,
+            models,
+            mode,
+            annotations,
+        } = self;
         match mode {
             Mode::All => {
-                let objs = objects(py, &models, &root, loaded)?;
+                let objs = objects(py, &models, &root, loaded, &annotations)?;
                 Ok(PyList::new(py, objs)?.into_any().unbind())
             }
-            Mode::First => Ok(objects(py, &models, &root, loaded)?
+            Mode::First => Ok(objects(py, &models, &root, loaded, &annotations)?
                 .into_iter()
                 .next()
                 .map(|o| o.unbind())
                 .unwrap_or_else(|| py.None())),
             Mode::Get(detail) => {
-                let mut objs = objects(py, &models, &root, loaded)?;
+                let mut objs = objects(py, &models, &root, loaded, &annotations)?;
                 match objs.len() {
                     1 => Ok(objs.pop().expect("one").unbind()),
                     n => Err(crate::job::get_error(py, &root, n, detail)),

@@ -948,6 +948,7 @@ impl ModelHandle {
                 root: self.info.clone(),
                 models,
                 mode: Mode::Onto(obj.clone().unbind()),
+                annotations: Vec::new(),
             }),
         ))
     }

@@ -80,15 +80,12 @@ impl Query {
                 self.deferring(target.py(), finish),
             ));
         }
-        if !mq.annotations.is_empty() {
-            // The load plan's rows carry the model's fields only: refused rather than
-            // returning instances without their annotations.
-            return Err(err(Error::InvalidQuery(format!(
-                "annotate() on {} cannot be combined with select_related()/prefetch_related() \
-                 yet; load the related rows with a second query",
-                self.info.meta.name
-            ))));
-        }
+        // The annotations follow the fields in the queried model's rows of the tree.
+        let annotations = mq
+            .annotations
+            .iter()
+            .map(|(n, _)| PyString::intern(target.py(), n).unbind())
+            .collect();
         let models = registry::snapshot();
         let plan = LoadPlan::build(&models, &mq, &self.load).map_err(err)?;
         Ok(Job::new(
@@ -97,6 +94,7 @@ impl Query {
                 root: self.info.clone(),
                 models,
                 mode,
+                annotations,
             }),
         ))
     }
@@ -171,6 +169,44 @@ fn deferred_with_loads(model: &str) -> PyErr {
 }
 
 impl Query {
+    /// The query `values(names)` reads and the names to select: fields by attribute name,
+    /// annotations, and relation paths (`author__name` as a scalar subquery, `books__title`
+    /// joined: see `ModelQuery::path_value`) added as annotations under their path.
+    fn values_query(&self, names: &[String]) -> PyResult<(ModelQuery, Vec<String>)> {
+        let meta = &self.info.meta;
+        let mut resolved = Vec::with_capacity(names.len());
+        let mut mq = self.mq.clone();
+        let models = registry::snapshot();
+        for n in names {
+            if self.mq.annotation(n).is_some() {
+                resolved.push(n.clone());
+                continue;
+            }
+            match resolve_field(meta, n) {
+                Ok(f) => resolved.push(f.name.clone()),
+                // `author__name`: a value across relations to one row, selected under its
+                // path (validated as an identifier by the compiler); `books__title`: the
+                // row once per book, joined.
+                Err(e)
+                    if n.contains("__")
+                        || chakra_dsl::relations::find_relation(&models, meta, n).is_some() =>
+                {
+                    let v = match mq.path_value(&models, n, true) {
+                        Ok(v) => v,
+                        Err(Error::InvalidQuery(m)) if m.contains("relation to many") => {
+                            return Err(err(Error::InvalidQuery(m)))
+                        }
+                        Err(_) => return Err(err(e)),
+                    };
+                    mq.annotations.push((n.clone(), v));
+                    resolved.push(n.clone());
+                }
+                Err(e) => return Err(err(e)),
+            }
+        }
+        Ok((mq, resolved))
+    }
+
     fn with_deferred(&self, deferred: Vec<usize>) -> PyResult<Query> {
         if !self.load.is_empty() && !deferred.is_empty() {
             return Err(deferred_with_loads(&self.info.meta.name));
@@ -190,13 +226,17 @@ impl Query {
     fn filter(&self, q: &Bound<'_, PyAny>) -> PyResult<Query> {
         if self.mq.annotations.is_empty() {
             let node = filters::q_node(&registry::snapshot(), &self.info, q)?;
-            let mq = self.mq.clone().remember_related(&node).filter(node.lower());
+            let mq = self
+                .mq
+                .clone()
+                .remember_related(&node)
+                .filter(node.lower_filter());
             return Ok(self.with(mq));
         }
         // Lookups may name annotations; conditions over aggregates become HAVING.
         let meta = self.mq.annotated_meta();
         let node = filters::q_node_in(&registry::snapshot(), &meta, q)?;
-        Ok(self.with(self.mq.clone().filter_annotated(node.lower())))
+        Ok(self.with(self.mq.clone().filter_annotated(node.lower_filter())))
     }
 
     /// Replaces the ordering: field names, `-` for descending (`"-created_at"`), `pk`
@@ -204,7 +244,7 @@ impl Query {
     fn order_by(&self, specs: Vec<String>) -> PyResult<Query> {
         let models = registry::snapshot();
         let mut mq = self.mq.clone();
-        mq.order_by.clear();
+        mq.clear_order();
         for spec in specs {
             let (name, desc) = match spec.strip_prefix('-') {
                 Some(n) => (n, true),
@@ -215,8 +255,9 @@ impl Query {
                 continue;
             }
             // `author__name`: the related row's value (NULL, placed as NULLs are, when
-            // there is none: Django's LEFT JOIN).
-            let e = chakra_dsl::lookup::field_ref(&models, &self.info.meta, name).map_err(err)?;
+            // there is none: Django's LEFT JOIN); `books__title`: the row once per book,
+            // joined (see `chakra_dsl::relations::joined`).
+            let e = mq.path_value(&models, name, false).map_err(err)?;
             mq = mq.order_by(e, desc);
         }
         Ok(self.with(mq))
@@ -511,6 +552,7 @@ impl Query {
             distinct_on,
             lock,
             related_filters: _,
+            path_joins,
         } = &self.mq;
         let plain = filter.is_none()
             && annotations.is_empty()
@@ -522,6 +564,7 @@ impl Query {
             && !distinct
             && distinct_on.is_empty()
             && lock.is_none()
+            && path_joins.is_empty()
             && self.load.is_empty()
             && self.deferred.is_empty();
         if !plain || (name != "pk" && name != pk.name) {
@@ -550,16 +593,9 @@ impl Query {
     fn count_job(&self, target: &Bound<'_, PyAny>, fields: Option<Vec<String>>) -> PyResult<Job> {
         let stmt = match fields {
             Some(f) if !f.is_empty() => {
-                let mut resolved = Vec::with_capacity(f.len());
-                for n in &f {
-                    if self.mq.annotation(n).is_some() {
-                        resolved.push(n.clone());
-                        continue;
-                    }
-                    resolved.push(resolve_field(&self.info.meta, n).map_err(err)?.name.clone());
-                }
+                let (mq, resolved) = self.values_query(&f)?;
                 let refs: Vec<&str> = resolved.iter().map(String::as_str).collect();
-                Statement::Count(self.mq.select_fields(&refs).map_err(err)?)
+                Statement::Count(mq.unordered().select_fields(&refs).map_err(err)?)
             }
             _ => self.mq.count(),
         };
@@ -576,6 +612,14 @@ impl Query {
         let models = registry::snapshot();
         let mut mq = self.mq.clone();
         for (name, obj) in items {
+            // `annotate(p=F("books__pages"))`: the row once per book, joined, as in Django.
+            if let Some(path) = crate::annotations::field_name(&obj)? {
+                if chakra_dsl::relations::joined::crosses_many(&models, &mq.meta, &path) {
+                    let e = mq.path_value(&models, &path, true).map_err(err)?;
+                    mq = mq.annotate(&name, e).map_err(err)?;
+                    continue;
+                }
+            }
             let e = crate::annotations::convert(&models, &mq, &obj, None)?;
             mq = mq.annotate(&name, e).map_err(err)?;
         }
@@ -653,26 +697,7 @@ impl Query {
         } else {
             fields
         };
-        let mut resolved = Vec::with_capacity(names.len());
-        let mut mq = self.mq.clone();
-        let models = registry::snapshot();
-        for n in &names {
-            if self.mq.annotation(n).is_some() {
-                resolved.push(n.clone());
-                continue;
-            }
-            match resolve_field(meta, n) {
-                Ok(f) => resolved.push(f.name.clone()),
-                // `author__name`: a value across relations to one row, selected under its
-                // path (validated as an identifier by the compiler).
-                Err(e) if n.contains("__") => {
-                    let v = chakra_dsl::lookup::field_ref(&models, meta, n).map_err(|_| err(e))?;
-                    mq.annotations.push((n.clone(), v));
-                    resolved.push(n.clone());
-                }
-                Err(e) => return Err(err(e)),
-            }
-        }
+        let (mq, resolved) = self.values_query(&names)?;
         let refs: Vec<&str> = resolved.iter().map(String::as_str).collect();
         let sel = mq.select_fields(&refs).map_err(err)?;
         let shape = match shape {
@@ -717,6 +742,7 @@ impl Query {
                 models: &models,
                 meta,
                 mark: false,
+                across: None,
             };
             let e = filters::expression(&root, meta, &f.name, &v, &f.ty.value_type())?;
             out.push((f.name.clone(), e));

@@ -108,11 +108,83 @@ async def test_aggregate_over_relation_paths(data: Data) -> None:
     }
     none = await DjAuthor.objects.filter(age__gt=1000).aggregate(n=Count("books"))
     assert none == {"n": 0}
-    with pytest.raises(errors.InvalidAggregate):
-        await DjAuthor.objects.aggregate(m=Avg("books__pages"))
+    # Avg over the JOIN: every book of the matching authors counts once.
+    got = await DjAuthor.objects.filter(age__gt=40).aggregate(m=Avg("books__pages"))
+    assert abs(got["m"] - sum(x.pages for x in mine) / len(mine)) < 1e-9
+    cheap = [x for x in mine if x.price is not None and x.price < 10]
+    got = await DjAuthor.objects.filter(age__gt=40).aggregate(
+        m=Avg("books__price", filter=Q(books__price__lt=10))
+    )
+    assert abs(got["m"] - sum(x.price for x in cheap) / len(cheap)) < 1e-9  # type: ignore[misc]
+    none = await DjAuthor.objects.filter(age__gt=1000).aggregate(m=Avg("books__pages"))
+    assert none == {"m": None}
+    # distinct=True over the JOIN: a tag reached through several books (of several authors)
+    # counts once.
+    got = await DjAuthor.objects.filter(age__gt=40).aggregate(
+        kinds=Count("books__tags", distinct=True),
+        links=Count("books__tags"),
+        books=Count("books__id", distinct=True),
+        long_kinds=Count("books__tags", distinct=True, filter=Q(books__pages__gt=700)),
+    )
+    assert got == {
+        "kinds": len({t for x in mine for t in x.tags}),
+        "links": sum(len(x.tags) for x in mine),
+        "books": len(mine),
+        "long_kinds": len({t for x in mine if x.pages > 700 for t in x.tags}),
+    }
+    assert got["kinds"] < got["links"]
+    writers = await DjBook.objects.filter(pages__gt=700).aggregate(
+        n=Count("author__id", distinct=True)
+    )
+    assert writers == {"n": len({x.author for x in b.values() if x.pages > 700})}
+    with pytest.raises(errors.InvalidAggregate, match="distinct"):
+        await DjAuthor.objects.values("age").annotate(n=Count("books__tags", distinct=True))
 
 
-async def test_annotate_with_eager_loading_is_refused_not_dropped(data: Data) -> None:
-    qs = DjAuthor.objects.annotate(n=Count("books")).prefetch_related("books")
+async def test_avg_over_a_relation_path_per_group(data: Data) -> None:
+    a, b = data.authors, data.books
+    rows = await DjAuthor.objects.values("age").annotate(m=Avg("books__price")).order_by("age")
+    groups: dict[int | None, list[int]] = {}
+    for x in a.values():
+        prices = [b[i].price for i in x.books]
+        groups.setdefault(x.age, []).extend(p for p in prices if p is not None)
+    assert [r["age"] for r in rows] == sorted(groups, key=lambda k: (k is None, k or 0))
+    for r in rows:
+        vals = groups[r["age"]]
+        if not vals:
+            assert r["m"] is None, r
+        else:
+            assert abs(r["m"] - sum(vals) / len(vals)) < 1e-9, r
+
+
+async def test_annotate_then_eager_loading_keeps_the_annotations(data: Data) -> None:
+    a, b = data.authors, data.books
+    qs = DjAuthor.objects.annotate(n=Count("books"), p=Sum("books__pages")).prefetch_related(
+        "books"
+    )
+    got = await qs.order_by("id").all()
+    assert [o.id for o in got] == sorted(a)
+    for o in got:
+        x = a[o.id]
+        assert o.n == len(x.books)
+        assert o.p == (sum(b[i].pages for i in x.books) if x.books else None)
+        assert sorted(k.id for k in o.books) == sorted(x.books)
+    # select_related after annotate: the joined row and the annotation side by side.
+    books = await (
+        DjBook.objects.annotate(t=Count("tags"))
+        .select_related("author", "editor")
+        .prefetch_related("tags")
+        .order_by("id")
+        .all()
+    )
+    assert [k.id for k in books] == sorted(b)
+    for k in books:
+        y = b[k.id]
+        assert k.t == len(y.tags) and sorted(t.id for t in k.tags) == sorted(y.tags)
+        assert k.author.id == y.author and k.author.name == a[y.author].name
+        assert (k.editor and k.editor.id) == y.editor
+    first = await DjBook.objects.annotate(t=Count("tags")).select_related("author").get(id=1)
+    assert first.t == len(b[1].tags) and first.author.id == b[1].author
+    # An aggregate annotation groups the query: its joined columns cannot be selected.
     with pytest.raises(errors.InvalidQuery, match="select_related"):
-        await qs.all()
+        await DjBook.objects.annotate(m=Max("pages")).select_related("author").all()

@@ -16,6 +16,7 @@
 //! [`Expr`]: crate::ir::Expr
 
 mod build;
+mod join_reuse;
 mod kinds;
 mod outer;
 mod parse;
@@ -24,8 +25,11 @@ mod q;
 mod tests;
 
 pub use build::{coerce_value, nullable_columns, Condition, LookupArg, Operand};
+pub use join_reuse::share_joins;
 pub use kinds::{choices_for, Lookup, Transform, ALL_LOOKUPS, ALL_TRANSFORMS};
-pub use outer::{field_ref, mark as mark_outer, restore as restore_outer};
+pub use outer::{
+    field_ref, field_ref_across, mark as mark_outer, restore as restore_outer, wrap_related,
+};
 pub(crate) use parse::valid_json_key;
 pub use parse::{parse, resolve_field, ArgShape, ParsedLookup};
 pub use q::QNode;

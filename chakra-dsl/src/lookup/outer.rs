@@ -78,6 +78,79 @@ pub fn field_ref(models: &dyn Models, root: &Arc<ModelMeta>, name: &str) -> Resu
     Ok(wrap(hops, field_expr(&cur, &f)))
 }
 
+/// `F(name)` through relations to many rows, inside a filter on `root`'s own fields
+/// (`Author.objects.filter(age__lt=F("books__pages"))`): Django joins the related rows and
+/// keeps the rows for which some related row meets the condition. Returns the relation hops
+/// up to the last one to many rows (the caller wraps the condition in their `EXISTS`, outer
+/// first, with [`wrap_related`]: conditions on the same relation in one `filter()` then meet
+/// in one related row, Django's join reuse) and the value read from that row (its
+/// columns qualified by its table name, to-one hops after it as scalar subqueries). `None`
+/// when the path crosses no relation to many rows. A path back to `root`'s table is
+/// refused (the condition could not tell the outer row from the related one).
+pub fn field_ref_across(
+    models: &dyn Models,
+    root: &Arc<ModelMeta>,
+    name: &str,
+) -> Result<Option<(Vec<crate::relations::ResolvedRelation>, Expr)>> {
+    if !crate::relations::joined::crosses_many(models, root, name) {
+        return Ok(None);
+    }
+    let parts: Vec<&str> = name.split("__").collect();
+    let mut hops = Vec::new();
+    let mut cur = root.clone();
+    let mut last_many = 0;
+    for part in &parts {
+        if cur.field(part).is_some() || *part == "pk" || find_relation(models, &cur, part).is_none()
+        {
+            break;
+        }
+        let rel = resolve_relation(models, &cur, part)?;
+        if rel.target.table == root.table {
+            return Err(Error::InvalidQuery(format!(
+                "F({name:?}) on {} leads back to its own table through {}, a relation to many \
+                 rows; filter across it with a lookup (`{}__…=F(…)`) instead",
+                root.name,
+                rel.display(),
+                parts[0]
+            )));
+        }
+        cur = rel.target.clone();
+        let many = rel.is_many();
+        hops.push(rel);
+        if many {
+            last_many = hops.len();
+        }
+    }
+    let rest_hops = hops.split_off(last_many);
+    let target = rest_hops
+        .first()
+        .map(|r| r.source.clone())
+        .unwrap_or_else(|| cur.clone());
+    let rest = parts[last_many..].join("__");
+    let value = if rest.is_empty() {
+        let pk = target
+            .primary_key()
+            .ok_or_else(|| Error::InvalidQuery(format!("{} has no primary key", target.name)))?;
+        field_expr(&target, pk)
+    } else {
+        field_ref(models, &target, &rest)?
+    };
+    Ok(Some((hops, value)))
+}
+
+/// `node` inside the `EXISTS` of each hop of `hops` (the first hop outermost).
+pub fn wrap_related(
+    hops: Vec<crate::relations::ResolvedRelation>,
+    node: super::QNode,
+) -> super::QNode {
+    hops.into_iter()
+        .rev()
+        .fold(node, |inner, rel| super::QNode::Related {
+            rel: Box::new(rel),
+            inner: Some(Box::new(inner)),
+        })
+}
+
 fn wrap(hops: Vec<crate::relations::ResolvedRelation>, mut e: Expr) -> Expr {
     for hop in hops.iter().rev() {
         e = related_value(hop, e).expect("single-valued relations link directly");

@@ -30,6 +30,12 @@ pub enum QNode {
 }
 
 impl QNode {
+    /// Lowers the tree of one `filter()` call: [`Self::lower`] after Django's join reuse
+    /// across its AND and OR branches ([`super::share_joins`]).
+    pub fn lower_filter(&self) -> Expr {
+        super::share_joins(self.clone()).lower()
+    }
+
     /// Lowers the tree to one expression, in time and size linear in the tree.
     pub fn lower(&self) -> Expr {
         let mut e = self.lowered(false).expr;

@@ -216,7 +216,8 @@ pub fn per_row(
 
 /// A [`per_row`] value combined over the rows of a group (`values(…).annotate(…)`, or the
 /// whole query in `aggregate()`): a sum of per-row counts (0 for no rows) or sums, the least
-/// minimum, the greatest maximum. `Avg` and `distinct` do not combine and are refused.
+/// minimum, the greatest maximum. `distinct` does not combine and is refused; `Avg` is
+/// [`average_over_group`].
 pub fn over_group(
     meta: &ModelMeta,
     func: AggFunc,
@@ -226,6 +227,7 @@ pub fn over_group(
 ) -> Result<Expr> {
     let what = (meta.name.as_str(), path);
     if distinct || func == AggFunc::Avg {
+        // (`Avg` without distinct never reaches here: `average_over_group`.)
         return Err(Error::InvalidAggregate {
             model: meta.name.clone(),
             field: path.to_owned(),
@@ -244,4 +246,103 @@ pub fn over_group(
         }
         f => crate::aggregate::aggregate(f, Some(per_row), false, None, what)?,
     })
+}
+
+/// `Avg(path)` over the rows of a group, as Django computes it over the JOIN: every related
+/// value of the group's rows counts once, so the result is the sum of the per-row sums
+/// ([`per_row`] `Sum`) over the sum of the per-row counts (`Count` of the non-NULL values),
+/// a float, NULL when the group has no value. Decimal fields are refused (their exact
+/// division is not the same on both backends).
+pub fn average_over_group(meta: &ModelMeta, sum: Expr, count: Expr, path: &str) -> Result<Expr> {
+    let what = (meta.name.as_str(), path);
+    if sum.value_type() == Some(ValueType::Decimal) {
+        return Err(Error::InvalidAggregate {
+            model: meta.name.clone(),
+            field: path.to_owned(),
+            function: "Avg".into(),
+            reason: "Avg over a decimal relation path in a grouped query (values(…).annotate(…), \
+                     aggregate()) is not supported; use Sum and Count, or aggregate the related \
+                     model itself"
+                .into(),
+        });
+    }
+    let total = crate::aggregate::aggregate(AggFunc::Sum, Some(sum), false, None, what)?;
+    let n = crate::aggregate::aggregate(AggFunc::Sum, Some(count), false, None, what)?;
+    let float = |e: Expr| Expr::Cast {
+        expr: Box::new(e),
+        ty: ValueType::F64,
+    };
+    Ok(Expr::Case {
+        whens: vec![(
+            n.clone()
+                .cmp(crate::ir::CmpOp::Gt, Expr::Value(crate::Value::I64(0))),
+            Expr::Arith {
+                left: Box::new(float(total)),
+                op: crate::ir::ArithOp::Div,
+                right: Box::new(float(n)),
+            },
+        )],
+        default: Some(Box::new(Expr::Value(crate::Value::Null(ValueType::F64)))),
+        ty: ValueType::F64,
+    })
+}
+
+/// A [`per_row`] aggregate with `distinct` over every row the query matches
+/// (`aggregate(n=Count("books__tags", distinct=True))`), as Django computes it over the JOIN:
+/// one subquery over the queried table (aliased `_g`, the query's `WHERE` applied to it) joined
+/// to the rows the path reaches, so a related row reached from two matching rows counts once.
+/// Refused for a sliced, distinct or `HAVING`-filtered query (its rows are not a `WHERE`).
+pub fn distinct_over_query(
+    q: &crate::model_query::ModelQuery,
+    per_row: Expr,
+    path: &str,
+) -> Result<Expr> {
+    let bad = |reason: &str| Error::InvalidAggregate {
+        model: q.meta.name.clone(),
+        field: path.to_owned(),
+        function: "distinct".into(),
+        reason: reason.to_owned(),
+    };
+    if q.limit.is_some()
+        || q.offset.is_some()
+        || q.distinct
+        || !q.distinct_on.is_empty()
+        || q.having.is_some()
+    {
+        return Err(bad(
+            "distinct=True over a relation path in aggregate() of a sliced, distinct or \
+             aggregate-filtered query is not supported",
+        ));
+    }
+    let Expr::Subquery(mut sel) = per_row else {
+        return Err(bad("the per-row aggregate is not a subquery"));
+    };
+    let root = q.meta.table.clone();
+    let g = "_g".to_owned();
+    let rename = |e: &mut Expr| super::rename_qualifiers(e, &|t| (t == root).then(|| g.clone()));
+    // FROM root AS _g, then the path's first source joined ON TRUE (its link to the root
+    // row stays in WHERE), then the path's own joins.
+    let first = std::mem::replace(&mut sel.from, Source::aliased(root.clone(), g.clone()));
+    sel.joins.insert(
+        0,
+        Join {
+            kind: JoinKind::Inner,
+            source: first,
+            on: Expr::Bool(true),
+        },
+    );
+    for j in &mut sel.joins {
+        rename(&mut j.on);
+    }
+    if let Some(f) = sel.filter.as_mut() {
+        rename(f);
+    }
+    for c in &mut sel.columns {
+        rename(&mut c.expr);
+    }
+    if let Some(mut f) = q.filter.clone() {
+        rename(&mut f);
+        sel.add_filter(f);
+    }
+    Ok(Expr::Subquery(sel))
 }

@@ -12,6 +12,7 @@
 pub mod aggregate;
 pub(crate) mod exists;
 pub mod explicit;
+pub mod joined;
 pub mod on_delete;
 mod path;
 mod schema;

@@ -47,13 +47,16 @@ pub struct PgSide {
     /// [`Conn::discard`] closes the connection only after it has been acted on (behind
     /// PgBouncer a cancel for a client that has gone is dropped).
     pending: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
+    /// The tables the pool's database was seen to hold.
+    tables: super::KnownTables,
 }
 
 impl PgSide {
-    /// A side whose cancel requests go to `cancel`.
-    pub fn new(cancel: Option<Arc<CancelTarget>>) -> PgSide {
+    /// A side whose cancel requests go to `cancel`, sharing its pool's `tables`.
+    pub fn new(cancel: Option<Arc<CancelTarget>>, tables: super::KnownTables) -> PgSide {
         PgSide {
             cancel,
+            tables,
             pending: Arc::default(),
         }
     }
@@ -222,6 +225,14 @@ fn trace(q: &CompiledQuery, rows: usize, started: Instant) {
 }
 
 impl Conn {
+    /// The tables its pool's database was seen to hold ([`super::KnownTables`]).
+    pub fn known_tables(&self) -> &super::KnownTables {
+        match self {
+            Conn::Postgres(_, side) => &side.tables,
+            Conn::Sqlite(c) => c.known_tables(),
+        }
+    }
+
     /// The dialect of this connection.
     pub fn dialect(&self) -> Dialect {
         match self {

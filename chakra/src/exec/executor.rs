@@ -6,7 +6,8 @@ use super::row::NamedRows;
 use super::transaction::Transaction;
 use crate::sql::{CompiledQuery, Dialect};
 use chakra_dsl::error::MAX_GET_RESULTS;
-use chakra_dsl::{Error, Result, Select, Statement};
+use chakra_dsl::relations::Models;
+use chakra_dsl::{Error, ModelMeta, Result, Select, Statement};
 use std::future::Future;
 
 /// Something statements can run on.
@@ -29,6 +30,16 @@ pub trait Executor: Send {
         &mut self,
         q: &CompiledQuery,
     ) -> impl Future<Output = Result<NamedRows>> + Send;
+    /// Deletes the rows of `meta` whose primary keys `keys` selects, doing what `models`
+    /// declare for the rows referencing them (CASCADE, SET NULL), all or nothing: a pool
+    /// runs it in a transaction of its own, a transaction in a savepoint
+    /// ([`crate::query::delete_rules`]). Returns how many rows of `meta` were deleted.
+    fn delete_with_rules(
+        &mut self,
+        keys: &Select,
+        meta: &ModelMeta,
+        models: &(dyn Models + Sync),
+    ) -> impl Future<Output = Result<u64>> + Send;
 
     /// Runs a select that must match exactly one row (`get()`): [`Error::NotFound`] when it
     /// matches none, [`Error::MultipleObjectsReturned`] when it matches several. At most
@@ -74,6 +85,22 @@ impl Executor for &Pool {
     async fn fetch_named_compiled(&mut self, q: &CompiledQuery) -> Result<NamedRows> {
         Pool::fetch_named_compiled(self, q).await
     }
+    async fn delete_with_rules(
+        &mut self,
+        keys: &Select,
+        meta: &ModelMeta,
+        models: &(dyn Models + Sync),
+    ) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        match crate::query::delete_rules::delete_with_rules(&mut tx, keys, meta, models).await {
+            Ok(n) => tx.commit().await.map(|()| n),
+            Err(e) => {
+                // The delete's error wins over a failure to roll back.
+                let _ = tx.rollback().await;
+                Err(e)
+            }
+        }
+    }
 }
 
 impl Executor for Transaction {
@@ -94,6 +121,14 @@ impl Executor for Transaction {
     }
     async fn fetch_named_compiled(&mut self, q: &CompiledQuery) -> Result<NamedRows> {
         Transaction::fetch_named_compiled(self, q).await
+    }
+    async fn delete_with_rules(
+        &mut self,
+        keys: &Select,
+        meta: &ModelMeta,
+        models: &(dyn Models + Sync),
+    ) -> Result<u64> {
+        crate::query::delete_rules::delete_with_rules(self, keys, meta, models).await
     }
 }
 
@@ -123,5 +158,13 @@ impl<E: Executor + ?Sized> Executor for &mut E {
         q: &CompiledQuery,
     ) -> impl Future<Output = Result<NamedRows>> + Send {
         (**self).fetch_named_compiled(q)
+    }
+    fn delete_with_rules(
+        &mut self,
+        keys: &Select,
+        meta: &ModelMeta,
+        models: &(dyn Models + Sync),
+    ) -> impl Future<Output = Result<u64>> + Send {
+        (**self).delete_with_rules(keys, meta, models)
     }
 }

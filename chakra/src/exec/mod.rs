@@ -5,6 +5,7 @@
 //! - [`conn`] — [`Conn`], one checked-out connection, and statement execution.
 //! - [`transaction`] — [`Transaction`] with savepoints; dropped-while-open safety.
 //! - [`executor`] — the [`Executor`] trait front doors are generic over.
+//! - [`known_tables`] — the tables a pool's database was seen to hold (asked once).
 //! - [`log`] — the statement listener (the Python `chakra.sql` logger's source).
 //! - [`query`] — the diesel query node binding every value as a parameter.
 //! - [`row`] and [`coerce`] — row decoding by runtime type, then by the statement's plan.
@@ -20,6 +21,7 @@ pub mod conn;
 pub mod errors;
 pub mod executor;
 pub mod fork;
+pub mod known_tables;
 pub mod log;
 pub mod pool;
 pub mod pooler;
@@ -32,6 +34,7 @@ pub mod transaction;
 
 pub use conn::{Conn, Row};
 pub use executor::Executor;
+pub use known_tables::KnownTables;
 pub use pool::{Pool, PoolOptions, PoolStatus};
 pub use row::NamedRows;
 pub use sqlite_setup::{JournalMode, Synchronous};

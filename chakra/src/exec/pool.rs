@@ -94,6 +94,8 @@ pub struct Pool {
     opts: Arc<PoolOptions>,
     /// Where cancel requests for abandoned PostgreSQL statements go.
     cancel: Option<Arc<CancelTarget>>,
+    /// The tables the database was seen to hold, shared by the pool's connections.
+    tables: super::KnownTables,
 }
 
 impl std::fmt::Debug for Pool {
@@ -141,6 +143,7 @@ impl Pool {
         let statement_ms = opts.statement_timeout.map(|d| d.as_millis().max(1) as u64);
         let build_err = |e: deadpool::managed::BuildError| Error::Config(e.to_string());
         let mut cancel = None;
+        let tables = super::KnownTables::default();
         let backend = match parsed {
             DatabaseUrl::Postgres(u) => {
                 cancel = CancelTarget::from_url(&u).map(Arc::new);
@@ -200,7 +203,7 @@ impl Pool {
                     journal_mode: opts.journal_mode,
                     synchronous: opts.synchronous,
                 };
-                let mgr = SqliteManager::new(target, is_file, busy, durability);
+                let mgr = SqliteManager::new(target, is_file, busy, durability, tables.clone());
                 Backend::Sqlite(
                     deadpool::managed::Pool::builder(mgr)
                         .max_size(size)
@@ -216,6 +219,7 @@ impl Pool {
             backend: Arc::new(backend),
             opts: Arc::new(opts),
             cancel,
+            tables,
         };
         // Fail now, naming the database, rather than at the first query.
         drop(pool.acquire().await.map_err(|e| match e {
@@ -262,7 +266,7 @@ impl Pool {
         Ok(match &*self.backend {
             Backend::Postgres(p) => Conn::Postgres(
                 p.get().await.map_err(err)?,
-                super::conn::PgSide::new(self.cancel.clone()),
+                super::conn::PgSide::new(self.cancel.clone(), self.tables.clone()),
             ),
             Backend::Sqlite(p) => Conn::Sqlite(p.get().await.map_err(|e| match e {
                 // Opening failed: the error says which file and why.

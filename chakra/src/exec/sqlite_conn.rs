@@ -65,6 +65,8 @@ pub struct SqliteConn {
     busy: Duration,
     /// Inside an explicit transaction (a `BEGIN` ran, no `COMMIT`/`ROLLBACK` since).
     in_tx: bool,
+    /// The tables the pool's database was seen to hold.
+    tables: super::KnownTables,
 }
 
 /// What a statement does to the connection's transaction state.
@@ -96,13 +98,24 @@ impl MaybeBusy for RunError {
 impl SqliteConn {
     /// Wraps an open, set-up connection whose handle is `db`; `busy` is how long a statement
     /// waits for a lock.
-    fn new(conn: SqliteConnection, db: sqlite_raw::Handle, busy: Duration) -> Self {
+    fn new(
+        conn: SqliteConnection,
+        db: sqlite_raw::Handle,
+        busy: Duration,
+        tables: super::KnownTables,
+    ) -> Self {
         SqliteConn {
             stmts: RawStatements::new(db),
             conn: std::mem::ManuallyDrop::new(conn),
             busy,
             in_tx: false,
+            tables,
         }
+    }
+
+    /// The tables the pool's database was seen to hold ([`super::KnownTables`]).
+    pub fn known_tables(&self) -> &super::KnownTables {
+        &self.tables
     }
 
     /// True inside an explicit transaction.
@@ -366,18 +379,27 @@ pub struct SqliteManager {
     is_file: bool,
     busy: Duration,
     durability: Durability,
+    tables: super::KnownTables,
 }
 
 impl SqliteManager {
     /// A manager for the database file `target` (or `:memory:` with `is_file` false).
-    /// `busy` is how long a statement waits for another connection's lock.
-    pub fn new(target: String, is_file: bool, busy: Duration, durability: Durability) -> Self {
+    /// `busy` is how long a statement waits for another connection's lock; `tables` is
+    /// shared by the connections it opens.
+    pub fn new(
+        target: String,
+        is_file: bool,
+        busy: Duration,
+        durability: Durability,
+        tables: super::KnownTables,
+    ) -> Self {
         multithread_mode();
         SqliteManager {
             target,
             is_file,
             busy,
             durability,
+            tables,
         }
     }
 }
@@ -406,7 +428,7 @@ impl deadpool::managed::Manager for SqliteManager {
         })
         .await
         .map_err(|e| Error::Connection(format!("opening a SQLite connection: {e}")))??;
-        Ok(SqliteConn::new(conn, db, self.busy))
+        Ok(SqliteConn::new(conn, db, self.busy, self.tables.clone()))
     }
 
     async fn recycle(

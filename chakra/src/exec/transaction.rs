@@ -148,6 +148,12 @@ impl Transaction {
         }
     }
 
+    /// The tables its pool's database was seen to hold ([`super::KnownTables`]); `None`
+    /// once the transaction has ended.
+    pub fn known_tables(&self) -> Option<super::KnownTables> {
+        self.conn.as_ref().map(|c| c.known_tables().clone())
+    }
+
     /// How many savepoints are open.
     pub fn savepoint_depth(&self) -> u32 {
         self.savepoints

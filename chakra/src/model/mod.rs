@@ -272,13 +272,17 @@ pub trait Model: Sized + Send + Sync + 'static {
         }
     }
 
-    /// Deletes the row by primary key; [`Error::NotFound`] when there was none.
+    /// Deletes the row by primary key; [`Error::NotFound`] when there was none. The rows
+    /// referencing it get what the models declare (`Cascade`, `SetNull`), as with
+    /// [`Query::delete`], all or nothing.
     fn delete<E: Executor>(&self, exec: E) -> impl Future<Output = Result<()>> + Send {
         let mut exec = exec;
         let key = self.pk_value();
-        let stmt = write::delete_by_pk::<Self>(key.clone());
+        let q = pk_filter(Self::meta(), key.clone())
+            .map(|f| ModelQuery::new(Self::meta().clone()).filter(f));
         async move {
-            let n = exec.execute(&stmt?).await?;
+            let n =
+                crate::query::delete_rules::delete_registered(&mut exec, Self::meta(), &q?).await?;
             if n == 0 {
                 return Err(Error::NotFound {
                     model: Self::NAME.to_owned(),

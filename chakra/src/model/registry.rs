@@ -51,3 +51,25 @@ pub fn schema() -> chakra_dsl::Result<Vec<ModelMeta>> {
     let all: Vec<Arc<ModelMeta>> = registered_models().into_iter().cloned().collect();
     chakra_dsl::relations::resolve_schema(&all)
 }
+
+/// True when some model of this binary references `meta`'s table with CASCADE or SET NULL,
+/// so deleting its rows takes the ORM's steps ([`crate::query::delete_rules`]). Worked out
+/// once per model (the registry does not change while the binary runs), so a delete pays
+/// nothing for it.
+pub fn deletes_with_rules(meta: &'static Arc<ModelMeta>) -> bool {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static KNOWN: OnceLock<Mutex<HashMap<usize, bool>>> = OnceLock::new();
+    let key = Arc::as_ptr(meta) as usize;
+    let known = KNOWN.get_or_init(Default::default);
+    if let Some(&b) = known.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return b;
+    }
+    let b = meta.primary_key().is_some()
+        && chakra_dsl::relations::on_delete::has_delete_actions(&models_with(meta), meta);
+    known
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key, b);
+    b
+}

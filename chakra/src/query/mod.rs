@@ -158,6 +158,29 @@ impl<M: Model> Query<M> {
         self
     }
 
+    /// Orders by a column of the rows a relation to many rows points at, as Django's
+    /// `order_by("posts__title")` (`"-posts__title"` with `desc`): the related rows are
+    /// LEFT OUTER JOINed, so each row comes back once per related row, and once (the column
+    /// NULL, placed as NULLs are) when it has none. `count()` and `aggregate()` drop this
+    /// ordering and its join, as Django's do. [`Error::InvalidQuery`] when the query holds
+    /// aggregates (the join would change what they count). For a relation to one row use
+    /// `order_by(Post::author().value(User::username()).asc())`.
+    pub fn order_by_each<R, V>(
+        mut self,
+        rel: chakra_dsl::typed::Relation<M, R>,
+        col: chakra_dsl::typed::Column<R::Target, V>,
+        desc: bool,
+    ) -> Result<Self>
+    where
+        R: chakra_dsl::typed::RelatedField,
+    {
+        let path = format!("{}__{}", rel.name(), col.field_name());
+        let models = registry::models_with(M::meta());
+        let e = self.inner.path_value(&models, &path, false)?;
+        self.inner = self.inner.order_by(e, desc);
+        Ok(self)
+    }
+
     /// At most `n` rows.
     pub fn limit(mut self, n: u64) -> Self {
         self.inner = self.inner.limit(n);
@@ -323,22 +346,21 @@ impl<M: Model> Query<M> {
         })
     }
 
-    /// Deletes the matching rows; returns how many.
+    /// Deletes the matching rows, doing what the models declare for the rows that reference
+    /// them, as Django does: `on_delete = Cascade` deletes them (and what references them,
+    /// recursively), `SetNull` sets their key to NULL, whatever the database's constraints
+    /// say (an existing schema without `ON DELETE`, or another action). All or nothing: on
+    /// a pool the steps run in a transaction of their own, on a transaction in a savepoint
+    /// (a `Restrict` refusal undoes every step). One `DELETE` when no model references this
+    /// one with CASCADE or SET NULL. Returns how many rows of this model were deleted.
     pub async fn delete<E: Executor>(self, mut exec: E) -> Result<u64> {
-        exec.execute(&self.inner.delete()?).await
+        delete_rules::delete_registered(&mut exec, M::meta(), &self.inner).await
     }
 
-    /// Deletes the matching rows inside `tx` doing what the models declare for the rows
-    /// that reference them, as Django does: `on_delete = Cascade` deletes them (and what
-    /// references them, recursively), `SetNull` sets their key to NULL, whatever the
-    /// database's constraints say (an existing schema without `ON DELETE`, or another
-    /// action). Runs in a savepoint of `tx`: a failure (a `Restrict` key) undoes every
-    /// step. Returns how many rows of this model were deleted. [`Query::delete`] runs one
-    /// `DELETE` and leaves the referencing rows to the database's constraints.
+    /// [`Query::delete`] inside `tx` (kept for code written before every delete followed
+    /// the declared rules).
     pub async fn delete_in(self, tx: &mut crate::Transaction) -> Result<u64> {
-        let keys = delete_rules::keys_select(&self.inner)?;
-        let models = registry::models_with(M::meta());
-        delete_rules::delete_with_rules(tx, &keys, M::meta(), &models).await
+        self.delete(tx).await
     }
 
     /// Starts an UPDATE of the matching rows: `.update().set(User::is_active(), false)`.

@@ -14,10 +14,13 @@
 //! one, in order, and each reports its own affected-row count). When one finds no row (its
 //! INSERT must run in its place) or fails, the run is rolled back to the savepoint and
 //! written one save at a time, so the outcome is always that of the saves run one by one.
-//! Deletes stay one statement each.
+//! Deletes stay one statement each, unless a model references the deleted one with CASCADE
+//! or SET NULL: then the ORM carries those rules out first, in a savepoint
+//! ([`crate::query::delete_rules`]).
 
 use crate::exec::Transaction;
 use crate::model::{write, Model};
+use crate::query::delete_rules;
 use chakra_dsl::{Error, ModelMeta, Result, Statement, Value};
 use futures_util::future::BoxFuture;
 use std::sync::Arc;
@@ -78,10 +81,10 @@ impl<M: Model> Pendable for M {
 pub enum Pending<'a> {
     /// Save this model.
     Save(&'a mut dyn Pendable),
-    /// Delete a row by key.
+    /// Delete a row by key (doing what the models declare for the rows referencing it).
     Delete {
-        /// Builds the DELETE statement for the key.
-        stmt: fn(Value) -> Result<Statement>,
+        /// The model's metadata.
+        meta: &'static Arc<ModelMeta>,
         /// Model name, for the error when the row is gone.
         model: &'static str,
         /// The key.
@@ -93,7 +96,7 @@ impl Pending<'_> {
     /// A pending delete of `m`'s row.
     pub fn delete<M: Model>(m: &M) -> Self {
         Pending::Delete {
-            stmt: write::delete_by_pk::<M>,
+            meta: M::meta(),
             model: M::NAME,
             key: m.pk_value(),
         }
@@ -244,8 +247,11 @@ impl<'a> PendingWork<'a> {
                     self.write_saves(tx, &idx).await?
                 }
                 Step::Delete(i) => {
-                    if let Pending::Delete { stmt, model, key } = &self.items[i] {
-                        if tx.execute(&stmt(key.clone())?).await? == 0 {
+                    if let Pending::Delete { meta, model, key } = &self.items[i] {
+                        let q = chakra_dsl::ModelQuery::new((*meta).clone())
+                            .filter(chakra_dsl::pk_filter(meta, key.clone())?);
+                        let mut exec = &mut *tx;
+                        if delete_rules::delete_registered(&mut exec, meta, &q).await? == 0 {
                             return Err(Error::NotFound {
                                 model: (*model).to_owned(),
                                 detail: Some(format!("delete of key {key}")),

@@ -423,4 +423,14 @@ impl Executor for &Tx {
             .await;
         self.shared.seen(r)
     }
+    async fn delete_with_rules(
+        &mut self,
+        keys: &chakra_dsl::Select,
+        meta: &chakra_dsl::ModelMeta,
+        models: &(dyn chakra_dsl::relations::Models + Sync),
+    ) -> Result<u64> {
+        let mut guard = self.shared.conn.lock().await;
+        let tx = guard.as_mut().ok_or_else(ended)?;
+        crate::query::delete_rules::delete_with_rules(tx, keys, meta, models).await
+    }
 }
