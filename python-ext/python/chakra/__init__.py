@@ -55,6 +55,7 @@ from .fields import (
     OnDelete,
     OneToMany,
     OneToOne,
+    Reverse,
 )
 from .models import Model, registry
 from .options import CheckConstraint, Index, UniqueConstraint
@@ -143,6 +144,7 @@ __all__ = [
     "Q",
     "QuerySet",
     "RelatedManager",
+    "Reverse",
     "Session",
     "String",
     "Subquery",

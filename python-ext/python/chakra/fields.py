@@ -40,6 +40,7 @@ __all__ = [
     "OnDelete",
     "OneToMany",
     "OneToOne",
+    "Reverse",
 ]
 
 
@@ -342,7 +343,18 @@ class ForeignKey(_Relation, Generic[R, K]):
     @overload
     def __init__(
         self: ForeignKey[RM, int],
-        target: str | type[RM],
+        target: type[RM],
+        back_populates: str | None = None,
+        *,
+        on_delete: OnDelete | str = OnDelete.RESTRICT,
+        nullable: Literal[False] = False,
+        column: str | None = None,
+        index: bool = True,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: ForeignKey[R, int],
+        target: str,
         back_populates: str | None = None,
         *,
         on_delete: OnDelete | str = OnDelete.RESTRICT,
@@ -353,7 +365,19 @@ class ForeignKey(_Relation, Generic[R, K]):
     @overload
     def __init__(
         self: ForeignKey[RM, V],
-        target: str | type[RM],
+        target: type[RM],
+        back_populates: str | None = None,
+        *,
+        on_delete: OnDelete | str = OnDelete.RESTRICT,
+        nullable: Literal[False] = False,
+        column: str | None = None,
+        type_: FieldType[V] | type[FieldType[V]],
+        index: bool = True,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: ForeignKey[R, V],
+        target: str,
         back_populates: str | None = None,
         *,
         on_delete: OnDelete | str = OnDelete.RESTRICT,
@@ -365,7 +389,18 @@ class ForeignKey(_Relation, Generic[R, K]):
     @overload
     def __init__(
         self: ForeignKey[RM | None, int | None],
-        target: str | type[RM],
+        target: type[RM],
+        back_populates: str | None = None,
+        *,
+        on_delete: OnDelete | str = OnDelete.RESTRICT,
+        nullable: bool,
+        column: str | None = None,
+        index: bool = True,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: ForeignKey[R, int | None],
+        target: str,
         back_populates: str | None = None,
         *,
         on_delete: OnDelete | str = OnDelete.RESTRICT,
@@ -376,7 +411,19 @@ class ForeignKey(_Relation, Generic[R, K]):
     @overload
     def __init__(
         self: ForeignKey[RM | None, V | None],
-        target: str | type[RM],
+        target: type[RM],
+        back_populates: str | None = None,
+        *,
+        on_delete: OnDelete | str = OnDelete.RESTRICT,
+        nullable: bool,
+        column: str | None = None,
+        type_: FieldType[V] | type[FieldType[V]],
+        index: bool = True,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: ForeignKey[R, V | None],
+        target: str,
         back_populates: str | None = None,
         *,
         on_delete: OnDelete | str = OnDelete.RESTRICT,
@@ -481,7 +528,18 @@ class OneToOne(ForeignKey[R, K]):
     @overload
     def __init__(
         self: OneToOne[RM, int],
-        target: str | type[RM],
+        target: type[RM],
+        back_populates: str | None = None,
+        *,
+        on_delete: OnDelete | str = OnDelete.RESTRICT,
+        nullable: Literal[False] = False,
+        column: str | None = None,
+        index: bool = True,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: OneToOne[R, int],
+        target: str,
         back_populates: str | None = None,
         *,
         on_delete: OnDelete | str = OnDelete.RESTRICT,
@@ -492,7 +550,19 @@ class OneToOne(ForeignKey[R, K]):
     @overload
     def __init__(
         self: OneToOne[RM, V],
-        target: str | type[RM],
+        target: type[RM],
+        back_populates: str | None = None,
+        *,
+        on_delete: OnDelete | str = OnDelete.RESTRICT,
+        nullable: Literal[False] = False,
+        column: str | None = None,
+        type_: FieldType[V] | type[FieldType[V]],
+        index: bool = True,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: OneToOne[R, V],
+        target: str,
         back_populates: str | None = None,
         *,
         on_delete: OnDelete | str = OnDelete.RESTRICT,
@@ -504,7 +574,18 @@ class OneToOne(ForeignKey[R, K]):
     @overload
     def __init__(
         self: OneToOne[RM | None, int | None],
-        target: str | type[RM],
+        target: type[RM],
+        back_populates: str | None = None,
+        *,
+        on_delete: OnDelete | str = OnDelete.RESTRICT,
+        nullable: bool,
+        column: str | None = None,
+        index: bool = True,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: OneToOne[R, int | None],
+        target: str,
         back_populates: str | None = None,
         *,
         on_delete: OnDelete | str = OnDelete.RESTRICT,
@@ -515,7 +596,19 @@ class OneToOne(ForeignKey[R, K]):
     @overload
     def __init__(
         self: OneToOne[RM | None, V | None],
-        target: str | type[RM],
+        target: type[RM],
+        back_populates: str | None = None,
+        *,
+        on_delete: OnDelete | str = OnDelete.RESTRICT,
+        nullable: bool,
+        column: str | None = None,
+        type_: FieldType[V] | type[FieldType[V]],
+        index: bool = True,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: OneToOne[R, V | None],
+        target: str,
         back_populates: str | None = None,
         *,
         on_delete: OnDelete | str = OnDelete.RESTRICT,
@@ -601,10 +694,22 @@ class ManyToMany(_ToMany[RM]):
         return d
 
 
-class Reverse(_Relation):
+class Reverse(_Relation, Generic[R]):
     """The accessor a ``back_populates`` on another model gives this one (``User.profile``
     from ``Profile.user = OneToOne("User", back_populates="profile")``). The core derives
-    the relation; this only reads it."""
+    the relation; this only reads it.
+
+    It is installed, never declared; to give it a static type, annotate it as a class
+    variable (no value): ``profile: ClassVar[Reverse[Profile | None]]`` (a reverse
+    one-to-one reads the object or ``None``), ``comments: ClassVar[Reverse[
+    RelatedManager[Comment]]]`` (the reverse of a foreign key)."""
+
+    @overload
+    def __get__(self, obj: None, owner: Any) -> Self: ...
+    @overload
+    def __get__(self, obj: object, owner: Any) -> R: ...
+    def __get__(self, obj: object | None, owner: Any) -> Self | R:
+        return super().__get__(obj, owner)  # type: ignore[no-any-return]
 
     def __init__(self, forward: _Relation) -> None:
         assert forward.model is not None and forward.back_populates
