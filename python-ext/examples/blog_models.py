@@ -88,9 +88,7 @@ class Comment(Model):
     id: Field[int] = Field(BigInteger, primary_key=True)
     post: ForeignKey[Post, int] = ForeignKey("Post", back_populates="comments", on_delete=CASCADE)
     post_id: Field[int] = post.key_field()
-    author: ForeignKey[User, int] = ForeignKey(
-        "User", back_populates="comments", on_delete=CASCADE
-    )
+    author: ForeignKey[User, int] = ForeignKey("User", back_populates="comments", on_delete=CASCADE)
     author_id: Field[int] = author.key_field()
     body: Field[str] = Field(Text)
     created_at: Field[datetime] = Field(DateTime, default=NOW)

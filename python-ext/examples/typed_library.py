@@ -25,10 +25,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 from decimal import Decimal as Dec
 from typing import Any
-
-from typing_extensions import assert_type
 
 import chakra
 from chakra import (
@@ -57,6 +56,7 @@ from chakra import (
 )
 from chakra.pagination import Page
 from chakra.query import ValuesQuerySet
+from typing_extensions import assert_type
 
 __all__ = ["MODELS", "Author", "Book", "Loan", "Member", "Tag", "main", "run", "run_sync"]
 
@@ -175,7 +175,8 @@ async def run() -> dict[str, Any]:
     assert_type(qs, QuerySet[Book])
     assert_type(qs.exclude(pages=None), QuerySet[Book])
     assert_type(qs[0:1], QuerySet[Book])
-    assert_type(qs.select_related("author").only("title"), QuerySet[Book])
+    assert_type(qs.select_related("author").distinct(), QuerySet[Book])
+    assert_type(qs.only("title").defer("title"), QuerySet[Book])
     rows = await qs
     assert_type(rows, list[Book])
     assert_type(await qs.all(), list[Book])
@@ -255,7 +256,7 @@ async def run() -> dict[str, Any]:
         "page": [b.title for b in page],
         "by_id": sorted(by_id),
         "with_author": (with_author.author.name, with_author.editor),
-        "prefetched": [[b.title for b in a.books] for a in authors],
+        "prefetched": [sorted(b.title for b in a.books) for a in authors],
         "returned": (await Loan.objects.get(member=member)).returned_at is not None,
     }
 
@@ -295,12 +296,12 @@ def run_sync() -> dict[str, Any]:
 
 
 async def main() -> None:
-    """Creates the tables, runs both doors, prints what they read."""
+    """Creates the tables, runs both doors, prints what they read as JSON."""
     check_declarations()
     await chakra.drop_tables(*reversed(MODELS))
     await chakra.create_tables(*MODELS)
-    print(await run())
-    print(await asyncio.to_thread(run_sync))
+    out = {"async": await run(), "sync": await asyncio.to_thread(run_sync)}
+    print(json.dumps(out, default=str))
 
 
 if __name__ == "__main__":

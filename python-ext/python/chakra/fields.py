@@ -116,7 +116,7 @@ class Field(Generic[T]):
         primary_key: bool = False,
         unique: bool = False,
         nullable: bool,
-        default: V | None | Callable[[], V | None] | _Now = ...,
+        default: V | Callable[[], V | None] | _Now | None = ...,
         index: bool = False,
         column: str | None = None,
         auto_increment: bool | None = None,

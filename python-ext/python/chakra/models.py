@@ -167,7 +167,7 @@ def _install_reverse(target: type[Model], forward: _Relation) -> None:
     existing = target._relations.get(name)
     if existing is not None and not isinstance(existing, Reverse):
         return
-    rev = Reverse(forward)
+    rev: Reverse[Any] = Reverse(forward)
     rev.model = target
     setattr(target, name, rev)
     target._relations[name] = rev

@@ -128,7 +128,9 @@ class Paginator(Generic[R]):
         self._keyset = self._keyset_fields(qs, ordering)
 
     @staticmethod
-    def _keyset_fields(qs: BaseQuerySet[Any, R], ordering: list[str]) -> list[tuple[str, bool]] | None:
+    def _keyset_fields(
+        qs: BaseQuerySet[Any, R], ordering: list[str]
+    ) -> list[tuple[str, bool]] | None:
         """``(field, descending)`` of the ordering when every field is the model's own and
         cannot be NULL (then a keyset reads the next page); else ``None``."""
         if qs._mode != "models":
