@@ -13,8 +13,9 @@ How a model gets precise types:
 - ``ForeignKey(Author)`` is a ``ForeignKey[Author, int]``; ``nullable=True`` makes it
   ``ForeignKey[Author | None, int | None]``. A target named by a string needs the annotation.
   ``author_id = author.key_field()`` declares the key attribute the foreign key adds.
-- ``OneToMany`` / ``ManyToMany`` annotated ``OneToMany[Book]`` read as a
-  ``RelatedManager[Book]`` on instances.
+- ``OneToMany`` / ``ManyToMany`` annotated ``ClassVar[OneToMany[Book]]`` read as a
+  ``RelatedManager[Book]`` on instances (``ClassVar`` keeps them out of the constructor); the
+  accessor a ``back_populates`` installs is declared ``ClassVar[Reverse[...]]``.
 - Annotated attributes are the constructor's keyword arguments (``typing.dataclass_transform``
   on the model metaclass): ``Book(title=1)`` or ``Book(titel="x")`` are type errors.
 
@@ -27,7 +28,7 @@ import asyncio
 import datetime as dt
 import json
 from decimal import Decimal as Dec
-from typing import Any
+from typing import Any, ClassVar
 
 import chakra
 from chakra import (
@@ -49,6 +50,7 @@ from chakra import (
     Paginator,
     QuerySet,
     RelatedManager,
+    Reverse,
     Session,
     String,
     SyncSession,
@@ -67,7 +69,7 @@ class Author(Model):
     id: Field[int] = Field(BigInteger, primary_key=True)
     name: Field[str] = Field(String(100), unique=True)
     born: Field[dt.date | None] = Field(Date, nullable=True)
-    books: OneToMany[Book] = OneToMany("Book", back_populates="author")
+    books: ClassVar[OneToMany[Book]] = OneToMany("Book", back_populates="author")
 
 
 class Tag(Model):
@@ -75,6 +77,8 @@ class Tag(Model):
 
     id: Field[int] = Field(BigInteger, primary_key=True)
     label: Field[str] = Field(String(30), unique=True)
+    # Installed by Book.tags (back_populates); declared for the static types only.
+    books: ClassVar[Reverse[RelatedManager[Book]]]
 
 
 class Book(Model):
@@ -91,7 +95,9 @@ class Book(Model):
         Author, nullable=True, on_delete=SET_NULL
     )
     editor_id: Field[int | None] = editor.key_field()
-    tags: ManyToMany[Tag] = ManyToMany(Tag, through="typed_book_tags")
+    tags: ClassVar[ManyToMany[Tag]] = ManyToMany(
+        Tag, through="typed_book_tags", back_populates="books"
+    )
 
 
 class Member(Model):
@@ -100,7 +106,7 @@ class Member(Model):
     id: Field[int] = Field(BigInteger, primary_key=True)
     email: Field[str] = Field(String(200), unique=True)
     active: Field[bool] = Field(Boolean, default=True)
-    loans: OneToMany[Loan] = OneToMany("Loan", back_populates="member")
+    loans: ClassVar[OneToMany[Loan]] = OneToMany("Loan", back_populates="member")
 
 
 class Loan(Model):
@@ -133,6 +139,7 @@ def check_declarations() -> None:
     assert_type(Book.author, ForeignKey[Author, int])
     assert_type(Book.author_id, Field[int])
     assert_type(Author.books, OneToMany[Book])
+    assert_type(Tag.books, Reverse[RelatedManager[Book]])
 
     author = Author(name="Ursula", born=dt.date(1929, 10, 21))
     book = Book(title="The Dispossessed", pages=None, author=author, price=Dec("9.50"))
@@ -225,6 +232,9 @@ async def run() -> dict[str, Any]:
     assert_type(await ursula.books.all(), list[Book])
     assert_type(await ursula.books.filter(pages__gt=300).count(), int)
     assert_type(await books[2].tags.exists(), bool)
+    assert_type(fantasy.books, RelatedManager[Book])
+    tagged = await fantasy.books.all()
+    assert_type(tagged, list[Book])
 
     paginator = Paginator(Book.objects.order_by("title"), per_page=2)
     assert_type(paginator, Paginator[Book])
@@ -258,6 +268,7 @@ async def run() -> dict[str, Any]:
         "with_author": (with_author.author.name, with_author.editor),
         "prefetched": [sorted(b.title for b in a.books) for a in authors],
         "returned": (await Loan.objects.get(member=member)).returned_at is not None,
+        "tagged": [b.title for b in tagged],
     }
 
 

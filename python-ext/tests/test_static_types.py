@@ -122,6 +122,7 @@ def test_the_typed_example_app_runs(
         "with_author": ["Terry", None],
         "prefetched": [["The Dispossessed", "The Lathe of Heaven"], ["Mort"]],
         "returned": True,
+        "tagged": ["Mort"],
     }
     assert out["sync"] == {
         "titles": by_id,
@@ -151,3 +152,45 @@ def test_the_typed_example_app_runs(
         assert [tuple(r) for r in loans] == [(False, True)]
     finally:
         chakra.close(db.url)
+
+
+def test_a_declared_key_field_changes_nothing_and_a_misnamed_one_is_refused() -> None:
+    """``writer_id = writer.key_field()`` only gives the key a static type: the model's
+    fields, columns and DDL are those of the same model without the declaration."""
+    from chakra import BigInteger, Field, ForeignKey, Model, Text
+
+    class KfWriter(Model):
+        __tablename__ = "kf_writers"
+        id = Field(BigInteger, primary_key=True)
+
+    class KfPlain(Model):
+        __tablename__ = "kf_novels"
+        id = Field(BigInteger, primary_key=True)
+        writer = ForeignKey(KfWriter, nullable=True)
+        title = Field(Text)
+
+    class KfDeclared(Model):
+        __tablename__ = "kf_novels"
+        id = Field(BigInteger, primary_key=True)
+        writer = ForeignKey(KfWriter, nullable=True)
+        writer_id = writer.key_field()
+        title = Field(Text)
+
+    assert KfDeclared.__chakra__.field_names() == ["id", "writer_id", "title"]
+    assert KfPlain.__chakra__.field_names() == ["id", "writer_id", "title"]
+    for dialect in ("postgres", "sqlite"):
+        assert chakra.create_table_sql(KfDeclared, dialect) == chakra.create_table_sql(
+            KfPlain, dialect
+        )
+    assert KfDeclared.writer_id is KfDeclared._fields["writer_id"]
+    novel = KfDeclared(title="Mort")
+    assert novel.writer_id is None and novel.writer is None
+
+    with pytest.raises(TypeError, match=r"KfWrong\.author_id .*must be named 'writer_id'"):
+
+        class KfWrong(Model):
+            __tablename__ = "kf_wrong"
+            writer = ForeignKey(KfWriter)
+            author_id = writer.key_field()
+
+    assert "KfWrong" not in chakra.registry
