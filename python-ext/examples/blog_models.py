@@ -13,6 +13,9 @@ ones. ``__app__`` says which app (folder under ``migrations/``) a new table goes
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import ClassVar
+
 from chakra import (
     CASCADE,
     NOW,
@@ -25,6 +28,8 @@ from chakra import (
     Model,
     OneToMany,
     OneToOne,
+    RelatedManager,
+    Reverse,
     String,
     Text,
 )
@@ -36,14 +41,17 @@ class User(Model):
     __tablename__ = "users"
     __app__ = "users"
 
-    id = Field(BigInteger, primary_key=True)
-    username = Field(String(50), unique=True)
-    email = Field(String(255), default="")
-    created_at = Field(DateTime, default=NOW)
-    is_active = Field(Boolean, default=True)
-    balance = Field(BigInteger, default=0)
+    id: Field[int] = Field(BigInteger, primary_key=True)
+    username: Field[str] = Field(String(50), unique=True)
+    email: Field[str] = Field(String(255), default="")
+    created_at: Field[datetime] = Field(DateTime, default=NOW)
+    is_active: Field[bool] = Field(Boolean, default=True)
+    balance: Field[int] = Field(BigInteger, default=0)
 
-    posts = OneToMany("Post", back_populates="author")
+    posts: ClassVar[OneToMany[Post]] = OneToMany("Post", back_populates="author")
+    # Installed by Profile.user and Comment.author (back_populates); declared for the types.
+    profile: ClassVar[Reverse[Profile | None]]
+    comments: ClassVar[Reverse[RelatedManager[Comment]]]
 
 
 class Profile(Model):
@@ -52,36 +60,44 @@ class Profile(Model):
     __tablename__ = "profiles"
     __app__ = "profiles"
 
-    id = Field(BigInteger, primary_key=True)
-    user = OneToOne("User", back_populates="profile", on_delete=CASCADE)
-    bio = Field(String(200))
+    id: Field[int] = Field(BigInteger, primary_key=True)
+    user: OneToOne[User, int] = OneToOne("User", back_populates="profile", on_delete=CASCADE)
+    user_id: Field[int] = user.key_field()
+    bio: Field[str] = Field(String(200))
 
 
 class Post(Model):
     __tablename__ = "posts"
     __app__ = "posts"
 
-    id = Field(BigInteger, primary_key=True)
-    author = ForeignKey("User", back_populates="posts", on_delete=CASCADE)
-    title = Field(String(200))
+    id: Field[int] = Field(BigInteger, primary_key=True)
+    author: ForeignKey[User, int] = ForeignKey("User", back_populates="posts", on_delete=CASCADE)
+    author_id: Field[int] = author.key_field()
+    title: Field[str] = Field(String(200))
     # The join table posts_tags(post_id, tag_id), created by the tags app's migration.
-    tags = ManyToMany("Tag", through="posts_tags", back_populates="posts")
+    tags: ClassVar[ManyToMany[Tag]] = ManyToMany(
+        "Tag", through="posts_tags", back_populates="posts"
+    )
+    comments: ClassVar[Reverse[RelatedManager[Comment]]]
 
 
 class Comment(Model):
     __tablename__ = "comments"
     __app__ = "comments"
 
-    id = Field(BigInteger, primary_key=True)
-    post = ForeignKey("Post", back_populates="comments", on_delete=CASCADE)
-    author = ForeignKey("User", back_populates="comments", on_delete=CASCADE)
-    body = Field(Text)
-    created_at = Field(DateTime, default=NOW)
+    id: Field[int] = Field(BigInteger, primary_key=True)
+    post: ForeignKey[Post, int] = ForeignKey("Post", back_populates="comments", on_delete=CASCADE)
+    post_id: Field[int] = post.key_field()
+    author: ForeignKey[User, int] = ForeignKey("User", back_populates="comments", on_delete=CASCADE)
+    author_id: Field[int] = author.key_field()
+    body: Field[str] = Field(Text)
+    created_at: Field[datetime] = Field(DateTime, default=NOW)
 
 
 class Tag(Model):
     __tablename__ = "tags"
     __app__ = "tags"
 
-    id = Field(BigInteger, primary_key=True)
-    name = Field(String(50), unique=True)
+    id: Field[int] = Field(BigInteger, primary_key=True)
+    name: Field[str] = Field(String(50), unique=True)
+    posts: ClassVar[Reverse[RelatedManager[Post]]]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from typing import ClassVar
 
 import chakra
 from chakra import (
@@ -25,6 +26,7 @@ from chakra import (
     Model,
     OneToMany,
     OneToOne,
+    Reverse,
     Session,
     String,
     Text,
@@ -42,23 +44,30 @@ class User(Model):
     balance = Field(Integer, default=0)
 
     # Relationships
-    posts = OneToMany("Post", back_populates="author")
+    posts: ClassVar[OneToMany[Post]] = OneToMany("Post", back_populates="author")
+    profile: ClassVar[Reverse[Profile | None]]  # installed by Profile.user (back_populates)
 
 
 class Post(Model):
     __tablename__ = "posts"
 
-    id = Field(Integer, primary_key=True)
-    title = Field(String(200))
-    author = ForeignKey("User", back_populates="posts", type_=Integer, on_delete=CASCADE)
+    id: Field[int] = Field(Integer, primary_key=True)
+    title: Field[str] = Field(String(200))
+    author: ForeignKey[User, int] = ForeignKey(
+        "User", back_populates="posts", type_=Integer, on_delete=CASCADE
+    )
+    author_id: Field[int] = author.key_field()
 
 
 class Profile(Model):
     __tablename__ = "profiles"
 
-    id = Field(Integer, primary_key=True)
-    user = OneToOne("User", back_populates="profile", type_=Integer, on_delete=CASCADE)
-    bio = Field(Text)
+    id: Field[int] = Field(Integer, primary_key=True)
+    user: OneToOne[User, int] = OneToOne(
+        "User", back_populates="profile", type_=Integer, on_delete=CASCADE
+    )
+    user_id: Field[int] = user.key_field()
+    bio: Field[str] = Field(Text)
 
 
 async def basic_queries() -> None:

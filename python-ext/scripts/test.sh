@@ -2,7 +2,7 @@
 # The Python front door's checks, from a fresh clone with CPython 3.11 and Rust installed:
 # a virtualenv at the repository root (.venv), the dev requirements, the extension built and
 # installed in editable mode, then ruff, mypy (package, examples, typed tests, stubs against
-# the built module) and pytest on SQLite and PostgreSQL.
+# the built module), pyright (the typed example app) and pytest on SQLite and PostgreSQL.
 #
 # PostgreSQL: CHAKRA_TEST_PG_URL, else the server at 127.0.0.1:5432, else a throwaway cluster
 # from the installed server binaries (scripts/pg.sh). Tests never skip: without PostgreSQL
@@ -53,6 +53,11 @@ ruff check python tests examples bench
 ruff format --check python tests examples bench
 mypy python/chakra
 (cd tests && mypy --config-file ../pyproject.toml test_typed.py ../examples)
+# The typed example app (examples/typed_library.py, its assert_type lines included) under
+# pyright --strict as well (settings in pyproject.toml's [tool.pyright]; the pyright package
+# fetches its Node.js program on first use). tests/test_static_types.py also pins the errors
+# both checkers must report on tests/static_types/wrong_types.py.
+pyright --pythonpath "$(command -v python)"
 python -m mypy.stubtest chakra._chakra
 
 # --- tests ---------------------------------------------------------------------------------

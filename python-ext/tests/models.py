@@ -6,6 +6,7 @@ type for the lookup tests."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from chakra import (
     CASCADE,
@@ -27,6 +28,8 @@ from chakra import (
     Model,
     OneToMany,
     OneToOne,
+    RelatedManager,
+    Reverse,
     String,
     Text,
 )
@@ -43,7 +46,11 @@ class User(Model):
     balance = Field(Integer, default=0)
 
     # Relationships
-    posts = OneToMany("Post", back_populates="author")
+    posts: ClassVar[OneToMany[Post]] = OneToMany("Post", back_populates="author")
+    # Installed by the other side's back_populates; declared for the static types.
+    profile: ClassVar[Reverse[Profile | None]]
+    edited_posts: ClassVar[Reverse[RelatedManager[Post]]]
+    comments: ClassVar[Reverse[RelatedManager[Comment]]]
 
 
 class Profile(Model):
@@ -51,21 +58,29 @@ class Profile(Model):
 
     __tablename__ = "profiles"
 
-    id = Field(BigInteger, primary_key=True)
-    user = OneToOne("User", back_populates="profile", type_=Integer, on_delete=CASCADE)
-    bio = Field(Text)
+    id: Field[int] = Field(BigInteger, primary_key=True)
+    user: OneToOne[User, int] = OneToOne(
+        "User", back_populates="profile", type_=Integer, on_delete=CASCADE
+    )
+    user_id: Field[int] = user.key_field()
+    bio: Field[str] = Field(Text)
 
 
 class Post(Model):
     __tablename__ = "posts"
 
-    id = Field(BigInteger, primary_key=True)
-    title = Field(String(200))
-    author = ForeignKey("User", back_populates="posts", type_=Integer, on_delete=CASCADE)
-    editor = ForeignKey(
+    id: Field[int] = Field(BigInteger, primary_key=True)
+    title: Field[str] = Field(String(200))
+    author: ForeignKey[User, int] = ForeignKey(
+        "User", back_populates="posts", type_=Integer, on_delete=CASCADE
+    )
+    author_id: Field[int] = author.key_field()
+    editor: ForeignKey[User | None, int | None] = ForeignKey(
         "User", back_populates="edited_posts", type_=Integer, nullable=True, on_delete=SET_NULL
     )
-    tags = ManyToMany("Tag", through="post_tags", back_populates="posts")
+    editor_id: Field[int | None] = editor.key_field()
+    tags: ClassVar[ManyToMany[Tag]] = ManyToMany("Tag", through="post_tags", back_populates="posts")
+    comments: ClassVar[Reverse[RelatedManager[Comment]]]
 
 
 class Comment(Model):
@@ -74,10 +89,12 @@ class Comment(Model):
 
     __tablename__ = "comments"
 
-    id = Field(BigInteger, primary_key=True)
-    post = ForeignKey("Post", back_populates="comments", on_delete=CASCADE)
-    commenter = ForeignKey("User", back_populates="comments", type_=Integer)
-    body = Field(Text)
+    id: Field[int] = Field(BigInteger, primary_key=True)
+    post: ForeignKey[Post, int] = ForeignKey("Post", back_populates="comments", on_delete=CASCADE)
+    post_id: Field[int] = post.key_field()
+    commenter: ForeignKey[User, int] = ForeignKey("User", back_populates="comments", type_=Integer)
+    commenter_id: Field[int] = commenter.key_field()
+    body: Field[str] = Field(Text)
 
 
 class Tag(Model):
@@ -85,6 +102,7 @@ class Tag(Model):
 
     id = Field(BigInteger, primary_key=True)
     name = Field(String(40), unique=True)
+    posts: ClassVar[Reverse[RelatedManager[Post]]]
 
 
 class Thing(Model):

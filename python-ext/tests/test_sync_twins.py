@@ -15,7 +15,7 @@ from typing import Any
 
 import chakra
 from chakra import Count, Q, Sum
-from chakra.query import QuerySet
+from chakra.query import BaseQuerySet, QuerySet
 from models import ALL, User
 
 
@@ -28,7 +28,8 @@ def _public_coroutines(cls: type) -> dict[str, Any]:
 
 
 def test_every_async_terminal_method_has_a_sync_twin_with_the_same_signature() -> None:
-    coroutines = _public_coroutines(QuerySet)
+    # The methods live on BaseQuerySet, shared by QuerySet and ValuesQuerySet.
+    coroutines = _public_coroutines(BaseQuerySet)
     assert {"get", "count", "delete", "bulk_create", "aggregate"} <= set(coroutines)
     for name, fn in coroutines.items():
         twin = getattr(QuerySet, f"{name}_sync", None)

@@ -55,11 +55,12 @@ from .fields import (
     OnDelete,
     OneToMany,
     OneToOne,
+    Reverse,
 )
 from .models import Model, registry
 from .options import CheckConstraint, Index, UniqueConstraint
 from .pagination import EmptyPage, InvalidPage, Page, PageNotAnInteger, Paginator
-from .query import Manager, Prefetch, QuerySet
+from .query import BaseQuerySet, Manager, Prefetch, QuerySet, ValuesQuerySet
 from .raw import execute, execute_sync, fetch, fetch_sync
 from .related import RelatedManager
 from .schema import (
@@ -103,6 +104,7 @@ __all__ = [
     "UUID",
     "Array",
     "Avg",
+    "BaseQuerySet",
     "BigInteger",
     "Boolean",
     "Bytes",
@@ -143,6 +145,7 @@ __all__ = [
     "Q",
     "QuerySet",
     "RelatedManager",
+    "Reverse",
     "Session",
     "String",
     "Subquery",
@@ -152,6 +155,7 @@ __all__ = [
     "UniqueConstraint",
     "Upper",
     "Value",
+    "ValuesQuerySet",
     "When",
     "close",
     "configure",

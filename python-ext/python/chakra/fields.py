@@ -5,16 +5,27 @@ across relations)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeVar, overload
 
 from . import errors
 from .types import BigInteger, FieldType, Integer, as_type
 
 if TYPE_CHECKING:
+    from typing_extensions import Never, Self
+
     from .models import Model
+    from .related import RelatedManager
 
 T = TypeVar("T")
+"""A field's value as read on an instance (``int``, ``int | None``, …)."""
+V = TypeVar("V")
+R = TypeVar("R")
+"""The related object as read (``Author``, ``Author | None``)."""
+K = TypeVar("K")
+"""A foreign key's value as read (``int``, ``int | None``)."""
+RM = TypeVar("RM", bound="Model")
 
 __all__ = [
     "CASCADE",
@@ -29,6 +40,7 @@ __all__ = [
     "OnDelete",
     "OneToMany",
     "OneToOne",
+    "Reverse",
 ]
 
 
@@ -45,7 +57,7 @@ class _Now:
         return "NOW"
 
 
-NOW: Any = _Now()
+NOW: Final = _Now()
 """``default=NOW``: the database fills the current timestamp on insert (``DEFAULT now()``,
 the same default a Rust model declares with ``#[chakra(default = "now()")]``). The
 attribute is ``None`` until the object is saved."""
@@ -78,9 +90,42 @@ class Field(Generic[T]):
     name: str
     model: type[Model] | None
 
+    # The value type follows the column type and ``nullable`` (``Field(Integer)`` is a
+    # ``Field[int]``, ``Field(Integer, nullable=True)`` a ``Field[int | None]``), so instances
+    # read ``int`` or ``int | None``.
+    @overload
+    def __init__(
+        self: Field[V],
+        type_: FieldType[V] | type[FieldType[V]],
+        *,
+        primary_key: bool = False,
+        unique: bool = False,
+        nullable: Literal[False] = False,
+        default: V | Callable[[], V] | _Now = ...,
+        index: bool = False,
+        column: str | None = None,
+        auto_increment: bool | None = None,
+        version: bool = False,
+        unchecked: bool = False,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Field[V | None],
+        type_: FieldType[V] | type[FieldType[V]],
+        *,
+        primary_key: bool = False,
+        unique: bool = False,
+        nullable: bool,
+        default: V | Callable[[], V | None] | _Now | None = ...,
+        index: bool = False,
+        column: str | None = None,
+        auto_increment: bool | None = None,
+        version: bool = False,
+        unchecked: bool = False,
+    ) -> None: ...
     def __init__(
         self,
-        type_: FieldType[T] | type[FieldType[T]],
+        type_: FieldType[Any] | type[FieldType[Any]],
         *,
         primary_key: bool = False,
         unique: bool = False,
@@ -117,10 +162,10 @@ class Field(Generic[T]):
         self.name = name
 
     @overload
-    def __get__(self, obj: None, owner: type) -> Field[T]: ...
+    def __get__(self, obj: None, owner: Any) -> Self: ...
     @overload
-    def __get__(self, obj: object, owner: type) -> T: ...
-    def __get__(self, obj: object | None, owner: type) -> Field[T] | T:
+    def __get__(self, obj: object, owner: Any) -> T: ...
+    def __get__(self, obj: object | None, owner: Any) -> Self | T:
         if obj is None:
             return self
         # Only reached when the instance has no value yet (values live in __dict__).
@@ -133,6 +178,12 @@ class Field(Generic[T]):
                 field=self.name,
             )
         raise AttributeError(f"{owner.__name__}.{self.name} has no value on this object")
+
+    if TYPE_CHECKING:
+        # For type checkers only: assigning ``obj.field = value`` takes the field's value
+        # type. At run time a field has no ``__set__`` (values live in the instance's
+        # ``__dict__``, so reading one costs no descriptor call).
+        def __set__(self, obj: object, value: T) -> None: ...
 
     def has_default(self) -> bool:
         """True when a default is declared."""
@@ -258,7 +309,7 @@ class _Relation:
             return _related_manager()(obj, self)
         return self._loaded(obj)
 
-    def __set__(self, obj: object, value: Any) -> None:
+    def __set__(self, obj: object, value: Never) -> None:
         raise AttributeError(
             f"{type(obj).__name__}.{self.name} is the reverse side of a relation: set the key "
             "on the related object (or use .add() / .set() for a many-to-many)"
@@ -269,7 +320,7 @@ class _Relation:
         return f"<{type(self).__name__} {owner}{self.name} -> {self.target}>"
 
 
-class ForeignKey(_Relation):
+class ForeignKey(_Relation, Generic[R, K]):
     """This model holds a key to ``target``: ``author = ForeignKey("User",
     back_populates="posts", on_delete=chakra.CASCADE)`` adds the column field ``author_id``
     (``BigInteger`` unless ``type_`` is given) with ``REFERENCES users (id) ON DELETE
@@ -279,10 +330,108 @@ class ForeignKey(_Relation):
     ``post.author = user`` sets ``author_id`` too (an unsaved user's new id is filled in by
     the session that inserts both). ``back_populates="posts"`` gives ``User.posts`` even when
     ``User`` does not declare it.
+
+    Static types: ``ForeignKey(User)`` is a ``ForeignKey[User, int]`` (the related object and
+    the key as read), ``ForeignKey(User, nullable=True)`` a ``ForeignKey[User | None,
+    int | None]``; a target named by a string needs the annotation
+    (``author: ForeignKey[User, int] = ForeignKey("User")``). Declare the key attribute with
+    ``author_id = author.key_field()`` to give it its type (``int``) on instances.
     """
 
     kind = "ForeignKey"
 
+    @overload
+    def __init__(
+        self: ForeignKey[RM, int],
+        target: type[RM],
+        back_populates: str | None = None,
+        *,
+        on_delete: OnDelete | str = OnDelete.RESTRICT,
+        nullable: Literal[False] = False,
+        column: str | None = None,
+        index: bool = True,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: ForeignKey[R, int],
+        target: str,
+        back_populates: str | None = None,
+        *,
+        on_delete: OnDelete | str = OnDelete.RESTRICT,
+        nullable: Literal[False] = False,
+        column: str | None = None,
+        index: bool = True,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: ForeignKey[RM, V],
+        target: type[RM],
+        back_populates: str | None = None,
+        *,
+        on_delete: OnDelete | str = OnDelete.RESTRICT,
+        nullable: Literal[False] = False,
+        column: str | None = None,
+        type_: FieldType[V] | type[FieldType[V]],
+        index: bool = True,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: ForeignKey[R, V],
+        target: str,
+        back_populates: str | None = None,
+        *,
+        on_delete: OnDelete | str = OnDelete.RESTRICT,
+        nullable: Literal[False] = False,
+        column: str | None = None,
+        type_: FieldType[V] | type[FieldType[V]],
+        index: bool = True,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: ForeignKey[RM | None, int | None],
+        target: type[RM],
+        back_populates: str | None = None,
+        *,
+        on_delete: OnDelete | str = OnDelete.RESTRICT,
+        nullable: bool,
+        column: str | None = None,
+        index: bool = True,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: ForeignKey[R, int | None],
+        target: str,
+        back_populates: str | None = None,
+        *,
+        on_delete: OnDelete | str = OnDelete.RESTRICT,
+        nullable: bool,
+        column: str | None = None,
+        index: bool = True,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: ForeignKey[RM | None, V | None],
+        target: type[RM],
+        back_populates: str | None = None,
+        *,
+        on_delete: OnDelete | str = OnDelete.RESTRICT,
+        nullable: bool,
+        column: str | None = None,
+        type_: FieldType[V] | type[FieldType[V]],
+        index: bool = True,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: ForeignKey[R, V | None],
+        target: str,
+        back_populates: str | None = None,
+        *,
+        on_delete: OnDelete | str = OnDelete.RESTRICT,
+        nullable: bool,
+        column: str | None = None,
+        type_: FieldType[V] | type[FieldType[V]],
+        index: bool = True,
+    ) -> None: ...
     def __init__(
         self,
         target: str | type[Model],
@@ -300,6 +449,7 @@ class ForeignKey(_Relation):
         self.column = column
         self.key_type = as_type(type_)
         self.index = index
+        self._key_field: _KeyField | None = None
 
     @property
     def attname(self) -> str:
@@ -309,20 +459,29 @@ class ForeignKey(_Relation):
     def foreign_key(self) -> str | None:
         return self.column or self.attname
 
-    def key_field(self) -> Field[Any]:
-        """The column field this relation adds."""
-        f: Field[Any] = _KeyField(
-            self.key_type,
-            nullable=self.nullable,
-            index=self.index,
-            column=self.column,
-            auto_increment=False,
-        )
+    def key_field(self) -> Field[K]:
+        """The column field this relation adds (the same object on each call). Assigning it
+        in the class body types the key attribute: ``author = ForeignKey(User)`` then
+        ``author_id = author.key_field()`` (the name must be ``<relation>_id``)."""
+        f = self._key_field
+        if f is None:
+            f = _KeyField(
+                self.key_type,
+                nullable=self.nullable,
+                index=self.index,
+                column=self.column,
+                auto_increment=False,
+            )
+            f.references = {"model": self.target, "on_delete": self.on_delete}
+            self._key_field = f
         f.name = self.attname
-        f.references = {"model": self.target, "on_delete": self.on_delete}  # type: ignore[attr-defined]
         return f
 
-    def __get__(self, obj: object | None, owner: type) -> Any:
+    @overload
+    def __get__(self, obj: None, owner: Any) -> Self: ...
+    @overload
+    def __get__(self, obj: object, owner: Any) -> R: ...
+    def __get__(self, obj: object | None, owner: Any) -> Self | R:
         if obj is None:
             return self
         d = obj.__dict__
@@ -330,21 +489,21 @@ class ForeignKey(_Relation):
         if cached is NOT_PROVIDED:
             # A nullable key that is empty has no related row: nothing to load.
             if self.nullable and d.get(self.attname) is None:
-                return None
+                return None  # type: ignore[return-value]  # R includes None when nullable
             raise self._not_loaded(obj)
         # The key was changed after the object was loaded or assigned: the object is stale.
         if cached is not None and cached.pk is not None and cached.pk != d.get(self.attname):
             raise self._not_loaded(obj)
-        return cached
+        return cached  # type: ignore[no-any-return]
 
-    def __set__(self, obj: object, value: Any) -> None:
+    def __set__(self, obj: object, value: R) -> None:
         if value is not None and not hasattr(type(value), "__chakra__"):
             raise TypeError(
                 f"{type(obj).__name__}.{self.name} takes a {self.target} object or None, "
                 f"got {value!r} (set {self.attname} to assign a key)"
             )
         obj.__dict__[self.name] = value
-        obj.__dict__[self.attname] = None if value is None else value.pk
+        obj.__dict__[self.attname] = None if value is None else value.pk  # type: ignore[attr-defined]
 
 
 class _KeyField(Field[Any]):
@@ -358,30 +517,140 @@ class _KeyField(Field[Any]):
         return d
 
 
-class OneToOne(ForeignKey):
+class OneToOne(ForeignKey[R, K]):
     """A unique foreign key: at most one row of this model per target row
     (``user = OneToOne("User", back_populates="profile")`` adds a unique ``user_id`` and
     gives ``User.profile``)."""
 
     kind = "OneToOne"
 
-    def key_field(self) -> Field[Any]:
+    # The same static types as ForeignKey's (``OneToOne(User)`` is a ``OneToOne[User, int]``).
+    @overload
+    def __init__(
+        self: OneToOne[RM, int],
+        target: type[RM],
+        back_populates: str | None = None,
+        *,
+        on_delete: OnDelete | str = OnDelete.RESTRICT,
+        nullable: Literal[False] = False,
+        column: str | None = None,
+        index: bool = True,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: OneToOne[R, int],
+        target: str,
+        back_populates: str | None = None,
+        *,
+        on_delete: OnDelete | str = OnDelete.RESTRICT,
+        nullable: Literal[False] = False,
+        column: str | None = None,
+        index: bool = True,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: OneToOne[RM, V],
+        target: type[RM],
+        back_populates: str | None = None,
+        *,
+        on_delete: OnDelete | str = OnDelete.RESTRICT,
+        nullable: Literal[False] = False,
+        column: str | None = None,
+        type_: FieldType[V] | type[FieldType[V]],
+        index: bool = True,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: OneToOne[R, V],
+        target: str,
+        back_populates: str | None = None,
+        *,
+        on_delete: OnDelete | str = OnDelete.RESTRICT,
+        nullable: Literal[False] = False,
+        column: str | None = None,
+        type_: FieldType[V] | type[FieldType[V]],
+        index: bool = True,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: OneToOne[RM | None, int | None],
+        target: type[RM],
+        back_populates: str | None = None,
+        *,
+        on_delete: OnDelete | str = OnDelete.RESTRICT,
+        nullable: bool,
+        column: str | None = None,
+        index: bool = True,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: OneToOne[R, int | None],
+        target: str,
+        back_populates: str | None = None,
+        *,
+        on_delete: OnDelete | str = OnDelete.RESTRICT,
+        nullable: bool,
+        column: str | None = None,
+        index: bool = True,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: OneToOne[RM | None, V | None],
+        target: type[RM],
+        back_populates: str | None = None,
+        *,
+        on_delete: OnDelete | str = OnDelete.RESTRICT,
+        nullable: bool,
+        column: str | None = None,
+        type_: FieldType[V] | type[FieldType[V]],
+        index: bool = True,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: OneToOne[R, V | None],
+        target: str,
+        back_populates: str | None = None,
+        *,
+        on_delete: OnDelete | str = OnDelete.RESTRICT,
+        nullable: bool,
+        column: str | None = None,
+        type_: FieldType[V] | type[FieldType[V]],
+        index: bool = True,
+    ) -> None: ...
+    def __init__(self, target: Any, back_populates: str | None = None, **kw: Any) -> None:
+        super().__init__(target, back_populates, **kw)
+
+    def key_field(self) -> Field[K]:
         f = super().key_field()
         f.unique = True
         return f
 
 
-class OneToMany(_Relation):
+class _ToMany(_Relation, Generic[RM]):
+    """A relation to many rows: on an instance, a related manager over ``RM``."""
+
+    many = True
+
+    @overload
+    def __get__(self, obj: None, owner: Any) -> Self: ...
+    @overload
+    def __get__(self, obj: object, owner: Any) -> RelatedManager[RM]: ...
+    def __get__(self, obj: object | None, owner: Any) -> Self | RelatedManager[RM]:
+        if obj is None:
+            return self
+        return _related_manager()(obj, self)  # type: ignore[no-any-return]
+
+
+class OneToMany(_ToMany[RM]):
     """The target holds a key to this model: ``posts = OneToMany("Post",
     back_populates="author")`` reads ``Post.author_id``. ``user.posts`` is a related
     manager (the loaded list, or querysets: ``await user.posts.all()``)."""
 
     kind = "OneToMany"
-    many = True
 
     def __init__(
         self,
-        target: str | type[Model],
+        target: str | type[RM],
         back_populates: str | None = None,
         *,
         foreign_key: str | None = None,
@@ -395,18 +664,17 @@ class OneToMany(_Relation):
         return f"{self.back_populates}_id" if self.back_populates else None
 
 
-class ManyToMany(_Relation):
+class ManyToMany(_ToMany[RM]):
     """Rows linked through a join table: ``tags = ManyToMany("Tag", through="post_tags",
     back_populates="posts")`` uses ``post_tags(post_id, tag_id)``, created with the models
     unless a model maps that table. ``post.tags`` is a related manager with ``add``,
     ``remove``, ``clear`` and ``set``. The join table defaults to ``<table>_<name>``."""
 
     kind = "ManyToMany"
-    many = True
 
     def __init__(
         self,
-        target: str | type[Model],
+        target: str | type[RM],
         back_populates: str | None = None,
         *,
         through: str | None = None,
@@ -426,10 +694,22 @@ class ManyToMany(_Relation):
         return d
 
 
-class Reverse(_Relation):
+class Reverse(_Relation, Generic[R]):
     """The accessor a ``back_populates`` on another model gives this one (``User.profile``
     from ``Profile.user = OneToOne("User", back_populates="profile")``). The core derives
-    the relation; this only reads it."""
+    the relation; this only reads it.
+
+    It is installed, never declared; to give it a static type, annotate it as a class
+    variable (no value): ``profile: ClassVar[Reverse[Profile | None]]`` (a reverse
+    one-to-one reads the object or ``None``), ``comments: ClassVar[Reverse[
+    RelatedManager[Comment]]]`` (the reverse of a foreign key)."""
+
+    @overload
+    def __get__(self, obj: None, owner: Any) -> Self: ...
+    @overload
+    def __get__(self, obj: object, owner: Any) -> R: ...
+    def __get__(self, obj: object | None, owner: Any) -> Self | R:
+        return super().__get__(obj, owner)  # type: ignore[no-any-return]
 
     def __init__(self, forward: _Relation) -> None:
         assert forward.model is not None and forward.back_populates

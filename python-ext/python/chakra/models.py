@@ -5,16 +5,28 @@ from __future__ import annotations
 
 import copy
 import re
+import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from . import _bridge, _chakra, config, errors
-from .fields import NOW, Field, ForeignKey, ManyToMany, Reverse, _Relation
+from .fields import NOW, Field, ForeignKey, ManyToMany, Reverse, _KeyField, _Relation
 from .query import Manager
 from .types import JSON, Array, BigInteger
 
 if TYPE_CHECKING:
     from typing_extensions import Self
+
+if sys.version_info >= (3, 11):
+    from typing import dataclass_transform
+else:  # pragma: no cover - Python 3.10 reads the decorator from typing_extensions if present
+    try:
+        from typing_extensions import dataclass_transform
+    except ImportError:
+
+        def dataclass_transform(**_: Any) -> Any:
+            return lambda cls: cls
+
 
 __all__ = ["Model", "ModelBase", "registry"]
 
@@ -26,6 +38,13 @@ def _default_table(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
+# For type checkers, a model's constructor takes its annotated attributes as optional keyword
+# arguments of their value types (``title: Field[str] = Field(String(200))`` gives
+# ``Book(title: str = ...)``; a relation annotated ``ForeignKey[Author, int]`` takes an
+# ``Author``), as the run-time ``Model.__init__`` does. ``Field`` is deliberately not a field
+# specifier: every field is optional when constructing (an unset field takes its default, or
+# NULL / the database's value), as at run time.
+@dataclass_transform(kw_only_default=True, eq_default=False)
 class ModelBase(type):
     """Collects a model's fields and relations and registers them with the core."""
 
@@ -42,15 +61,32 @@ class ModelBase(type):
             for k, v in vars(base).items():
                 if isinstance(v, Field) and base.__dict__.get("__abstract__"):
                     fields[k] = copy.copy(v)
+        # ``author_id = author.key_field()``: the key a foreign key adds, declared to give it
+        # a static type; the relation places it (checked below).
+        declared_keys = {k: v for k, v in ns.items() if isinstance(v, _KeyField)}
         for k, v in ns.items():
-            if isinstance(v, Field):
+            if isinstance(v, _KeyField):
+                pass
+            elif isinstance(v, Field):
                 fields[k] = v
             elif isinstance(v, _Relation):
                 relations[k] = v
                 if isinstance(v, ForeignKey):
                     kf = v.key_field()
+                    if declared_keys.get(kf.name) is kf:
+                        del declared_keys[kf.name]
                     fields[kf.name] = kf
                     setattr(cls, kf.name, kf)
+        for k, v in declared_keys.items():
+            owner = next(
+                (r for r in relations.values() if isinstance(r, ForeignKey) and r._key_field is v),
+                None,
+            )
+            expected = f"{owner.attname!r}" if owner is not None else "'<relation>_id'"
+            raise TypeError(
+                f"{name}.{k} is the key_field() of a foreign key: it must be named {expected}, "
+                f"in the model that declares the foreign key"
+            )
         if not any(f.primary_key for f in fields.values()):
             auto: Field[int] = Field(BigInteger, primary_key=True)
             auto.name = "id"
@@ -131,7 +167,7 @@ def _install_reverse(target: type[Model], forward: _Relation) -> None:
     existing = target._relations.get(name)
     if existing is not None and not isinstance(existing, Reverse):
         return
-    rev = Reverse(forward)
+    rev: Reverse[Any] = Reverse(forward)
     rev.model = target
     setattr(target, name, rev)
     target._relations[name] = rev
@@ -172,7 +208,7 @@ class Model(metaclass=ModelBase):
     _init_template: ClassVar[dict[str, Any]]
     _init_calls: ClassVar[tuple[tuple[str, Any], ...]]
     _relations: ClassVar[dict[str, _Relation]]
-    _foreign_keys: ClassVar[tuple[ForeignKey, ...]]
+    _foreign_keys: ClassVar[tuple[ForeignKey[Any, Any], ...]]
     _pk_name: ClassVar[str | None]
     _version_name: ClassVar[str | None]
     DoesNotExist: ClassVar[type[errors.DoesNotExist]]

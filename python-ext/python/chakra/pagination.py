@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from . import _bridge, errors
 from ._bridge import Steps
 from .expressions import Q
 
 if TYPE_CHECKING:
-    from .models import Model
-    from .query import QuerySet
+    from .query import BaseQuerySet
 
-M = TypeVar("M", bound="Model")
+R = TypeVar("R")
+"""A row as the queryset reads it (the model, or a dict / tuple after ``values()``)."""
 
 __all__ = ["EmptyPage", "InvalidPage", "Page", "PageNotAnInteger", "Paginator"]
 
@@ -39,10 +39,10 @@ class EmptyPage(InvalidPage):
     """A page number past the last page, or below 1 (Django's name)."""
 
 
-class Page(Sequence[Any], Generic[M]):
+class Page(Sequence[R], Generic[R]):
     """One page: a sequence of its rows, with its number and neighbours, as Django's."""
 
-    def __init__(self, object_list: list[Any], number: int, paginator: Paginator[M]) -> None:
+    def __init__(self, object_list: list[R], number: int, paginator: Paginator[R]) -> None:
         self.object_list = object_list
         self.number = number
         self.paginator = paginator
@@ -50,10 +50,14 @@ class Page(Sequence[Any], Generic[M]):
     def __len__(self) -> int:
         return len(self.object_list)
 
-    def __getitem__(self, i: Any) -> Any:
+    @overload
+    def __getitem__(self, i: int) -> R: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[R]: ...
+    def __getitem__(self, i: int | slice) -> R | list[R]:
         return self.object_list[i]
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Iterator[R]:
         return iter(self.object_list)
 
     def __repr__(self) -> str:
@@ -92,14 +96,14 @@ class Page(Sequence[Any], Generic[M]):
         return self.number * self.paginator.per_page
 
 
-class Paginator(Generic[M]):
+class Paginator(Generic[R]):
     """Splits a queryset into pages of ``per_page`` rows, as Django's ``Paginator``
     (``orphans``: a last page this small joins the one before; ``allow_empty_first_page``:
     whether no rows still make one empty page)."""
 
     def __init__(
         self,
-        queryset: QuerySet[M],
+        queryset: BaseQuerySet[Any, R],
         per_page: int,
         orphans: int = 0,
         allow_empty_first_page: bool = True,
@@ -124,7 +128,9 @@ class Paginator(Generic[M]):
         self._keyset = self._keyset_fields(qs, ordering)
 
     @staticmethod
-    def _keyset_fields(qs: QuerySet[M], ordering: list[str]) -> list[tuple[str, bool]] | None:
+    def _keyset_fields(
+        qs: BaseQuerySet[Any, R], ordering: list[str]
+    ) -> list[tuple[str, bool]] | None:
         """``(field, descending)`` of the ordering when every field is the model's own and
         cannot be NULL (then a keyset reads the next page); else ``None``."""
         if qs._mode != "models":
@@ -203,16 +209,16 @@ class Paginator(Generic[M]):
 
     # -- pages ----------------------------------------------------------------------------
 
-    def _page_steps(self, number: Any) -> Steps[Page[M]]:
+    def _page_steps(self, number: Any) -> Steps[Page[R]]:
         yield from self._count_steps()
         n = self.validate_number(number)
         bottom, top = self._bounds(n)
-        rows: list[Any] = []
+        rows: list[R] = []
         if top > bottom:
             rows = yield from self.queryset[bottom:top]._all_steps()
         return Page(rows, n, self)
 
-    def _next_page_steps(self, page: Page[M]) -> Steps[Page[M]]:
+    def _next_page_steps(self, page: Page[R]) -> Steps[Page[R]]:
         if page.paginator is not self:
             raise errors.InvalidQuery("next_page() takes a page of this paginator")
         n = self.validate_number(page.number + 1)
@@ -221,7 +227,7 @@ class Paginator(Generic[M]):
         bottom, top = self._bounds(n)
         last = page.object_list[-1]
         after = self._after(last)
-        rows: list[Any] = yield from self.queryset.filter(after).limit(top - bottom)._all_steps()
+        rows: list[R] = yield from self.queryset.filter(after).limit(top - bottom)._all_steps()
         return Page(rows, n, self)
 
     def _after(self, row: Any) -> Q:
@@ -239,20 +245,20 @@ class Paginator(Generic[M]):
             out = out | b
         return out
 
-    async def page(self, number: Any) -> Page[M]:
+    async def page(self, number: Any) -> Page[R]:
         """Page ``number`` (1-based): its rows by ``LIMIT``/``OFFSET``, and the count the
         first time."""
         return await _bridge.drive(self._page_steps(number))
 
-    def page_sync(self, number: Any) -> Page[M]:
+    def page_sync(self, number: Any) -> Page[R]:
         """Synchronous :meth:`page`."""
         return _bridge.drive_sync(self._page_steps(number))
 
-    async def next_page(self, page: Page[M]) -> Page[M]:
+    async def next_page(self, page: Page[R]) -> Page[R]:
         """The page after ``page``, read by keyset after its last row when the ordering
         allows (no ``OFFSET`` scan), else as :meth:`page`; ``EmptyPage`` after the last."""
         return await _bridge.drive(self._next_page_steps(page))
 
-    def next_page_sync(self, page: Page[M]) -> Page[M]:
+    def next_page_sync(self, page: Page[R]) -> Page[R]:
         """Synchronous :meth:`next_page`."""
         return _bridge.drive_sync(self._next_page_steps(page))

@@ -12,20 +12,27 @@ Each terminal method has a synchronous twin with a ``_sync`` suffix (``all_sync(
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Generator, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
+from abc import ABCMeta
+from collections.abc import AsyncIterator, Coroutine, Generator, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast, overload
 
 from . import _bridge, _chakra, config, errors
 from ._bridge import Steps
 from .expressions import Aggregate, Q
 
 if TYPE_CHECKING:
+    from typing_extensions import Self
+
     from .models import Model
     from .session import Session
 
 M = TypeVar("M", bound="Model")
+"""The model."""
+R = TypeVar("R")
+"""What a row reads as: the model, or a dict / tuple / value after ``values()`` /
+``values_list()``."""
 
-__all__ = ["Manager", "Prefetch", "QuerySet"]
+__all__ = ["BaseQuerySet", "Manager", "Prefetch", "QuerySet", "ValuesQuerySet"]
 
 _Mode = Literal["models", "dicts", "tuples", "flat"]
 
@@ -42,9 +49,12 @@ class Prefetch:
     __slots__ = ("lookup", "queryset", "to_attr")
 
     def __init__(
-        self, lookup: str, queryset: QuerySet[Any] | None = None, to_attr: str | None = None
+        self,
+        lookup: str,
+        queryset: BaseQuerySet[Any, Any] | None = None,
+        to_attr: str | None = None,
     ) -> None:
-        if queryset is not None and not isinstance(queryset, QuerySet):
+        if queryset is not None and not isinstance(queryset, BaseQuerySet):
             raise TypeError(
                 f"Prefetch({lookup!r}) takes a queryset (Model.objects.filter(...)), "
                 f"got {queryset!r}"
@@ -57,8 +67,10 @@ class Prefetch:
         return f"Prefetch({self.lookup!r}, to_attr={self.to_attr!r})"
 
 
-class QuerySet(Generic[M]):
-    """A lazy query over the rows of ``model``."""
+class BaseQuerySet(Generic[M, R]):
+    """A lazy query over the rows of ``model`` (``M``), each read as an ``R``: the common
+    part of :class:`QuerySet` (rows are model instances) and :class:`ValuesQuerySet` (rows
+    are dicts, tuples or values, after ``values()`` / ``values_list()``)."""
 
     __slots__ = ("_coro", "_fields", "_mode", "_ordering", "_q", "_session", "model")
 
@@ -80,8 +92,8 @@ class QuerySet(Generic[M]):
         self._ordering = ordering
         self._coro: Any = None
 
-    def _clone(self, query: _chakra.Query, ordering: tuple[str, ...] | None = None) -> QuerySet[M]:
-        return QuerySet(
+    def _clone(self, query: _chakra.Query, ordering: tuple[str, ...] | None = None) -> Self:
+        return type(self)(
             self.model,
             query,
             self._mode,
@@ -92,7 +104,7 @@ class QuerySet(Generic[M]):
 
     def select_for_update(
         self, *, nowait: bool = False, skip_locked: bool = False, of: tuple[str, ...] = ()
-    ) -> QuerySet[M]:
+    ) -> Self:
         """Locks the matching rows until the transaction ends (``SELECT … FOR UPDATE``):
         other transactions that want them wait. ``nowait=True`` fails at once with
         ``LockTimeout`` instead of waiting; ``skip_locked=True`` leaves locked rows out;
@@ -103,7 +115,7 @@ class QuerySet(Generic[M]):
 
     # -- narrowing ------------------------------------------------------------------------
 
-    def none(self) -> QuerySet[M]:
+    def none(self) -> Self:
         """A queryset matching no row, as Django's ``none()``: every terminal method answers
         as over an empty table (``[]``, ``0``, ``False``, ``None``, ``DoesNotExist``) and any
         further narrowing keeps it empty. (Django sends no statement; Chakra sends one with
@@ -112,57 +124,57 @@ class QuerySet(Generic[M]):
         nothing: dict[str, Any] = {f"{pk}__in": []}
         return self._clone(self._q.filter(Q(**nothing)))
 
-    def filter(self, *args: Q, **kwargs: Any) -> QuerySet[M]:
+    def filter(self, *args: Q, **kwargs: Any) -> Self:
         """Rows matching every lookup (``username__startswith="a", is_active=True``) and
         every ``Q`` object."""
         return self._clone(self._q.filter(Q(*args, **kwargs)))
 
-    def exclude(self, *args: Q, **kwargs: Any) -> QuerySet[M]:
+    def exclude(self, *args: Q, **kwargs: Any) -> Self:
         """Rows not matching the lookups (Django's NULL semantics)."""
         return self._clone(self._q.filter(~Q(*args, **kwargs)))
 
-    def order_by(self, *fields: str) -> QuerySet[M]:
+    def order_by(self, *fields: str) -> Self:
         """Sorted by fields, ``-`` for descending: ``order_by("-created_at", "id")``."""
         return self._clone(self._q.order_by(list(fields)), tuple(fields))
 
-    def limit(self, n: int) -> QuerySet[M]:
+    def limit(self, n: int) -> Self:
         """At most ``n`` rows."""
         if n < 0:
             raise ValueError("limit must be >= 0")
         return self._clone(self._q.limit(n))
 
-    def offset(self, n: int) -> QuerySet[M]:
+    def offset(self, n: int) -> Self:
         """Skips ``n`` rows."""
         if n < 0:
             raise ValueError("offset must be >= 0")
         return self._clone(self._q.offset(n))
 
-    def distinct(self, *fields: str) -> QuerySet[M]:
+    def distinct(self, *fields: str) -> Self:
         """Without duplicate rows; ``distinct("country")`` keeps one row per value of the
         fields (PostgreSQL's ``DISTINCT ON``: the first in the order, which must start with
         those fields, as in Django). On SQLite ``distinct(fields)`` is
         ``errors.InvalidQuery``, as is an ordering not starting with them, before any SQL."""
         return self._clone(self._q.distinct(list(fields)))
 
-    def only(self, *fields: str) -> QuerySet[M]:
+    def only(self, *fields: str) -> Self:
         """Loads only these fields (and the primary key, always); reading another on an
         instance raises ``errors.NotLoaded`` naming the model and field. The other columns
         are selected as NULLs, so their data is never read. Replaces an earlier
         ``only``/``defer``; unknown names are ``errors.UnknownField``."""
         return self._clone(self._q.only(list(fields)))
 
-    def defer(self, *fields: str) -> QuerySet[M]:
+    def defer(self, *fields: str) -> Self:
         """Leaves these fields unloaded (added to those already deferred; the primary key is
         always loaded); reading one raises ``errors.NotLoaded``."""
         return self._clone(self._q.defer(list(fields)))
 
-    def select_related(self, *paths: str) -> QuerySet[M]:
+    def select_related(self, *paths: str) -> Self:
         """Loads relations to one row in the same query, with JOINs:
         ``Post.objects.select_related("author__profile")``. A nullable key or a reverse
         one-to-one is a LEFT JOIN (``None`` where there is no row)."""
         return self._clone(self._q.select_related(list(paths)))
 
-    def prefetch_related(self, *lookups: str | Prefetch) -> QuerySet[M]:
+    def prefetch_related(self, *lookups: str | Prefetch) -> Self:
         """Loads relations with one more query per level, the parents' keys bound as one
         array: ``User.objects.prefetch_related("posts__comments", "posts__tags")``, or
         :class:`Prefetch` objects for a filtered query or another attribute."""
@@ -175,7 +187,7 @@ class QuerySet(Generic[M]):
                 specs.append((lk, None, None))
         return self._clone(self._q.prefetch_related(specs))
 
-    def annotate(self, *args: Aggregate, **kwargs: Any) -> QuerySet[M]:
+    def annotate(self, *args: Aggregate, **kwargs: Any) -> Self:
         """Adds computed values: aggregates (``annotate(n_posts=Count("posts"))``, a
         relation counted in a correlated subquery), ``F`` arithmetic
         (``double=F("total") * 2``), ``Coalesce``, ``Lower``/``Upper``/``Length``,
@@ -196,17 +208,25 @@ class QuerySet(Generic[M]):
         fields = self._fields
         if self._mode != "models" and fields:
             fields = (*fields, *(name for name, _ in items))
-        return QuerySet(self.model, q, self._mode, fields, self._session, self._ordering)
+        return type(self)(self.model, q, self._mode, fields, self._session, self._ordering)
 
-    def values(self, *fields: str, **expressions: Any) -> QuerySet[M]:
+    def values(self, *fields: str, **expressions: Any) -> ValuesQuerySet[M, dict[str, Any]]:
         """Rows as dicts of the given fields (every field when none given); keyword arguments
         add computed values under their names, as ``annotate`` does:
         ``values("username", lower=Lower("username"))``."""
         q = self.annotate(**expressions)._q if expressions else self._q
         names = (*fields, *expressions) if expressions else fields
-        return QuerySet(self.model, q, "dicts", names, self._session, self._ordering)
+        return ValuesQuerySet(self.model, q, "dicts", names, self._session, self._ordering)
 
-    def values_list(self, *fields: Any, flat: bool = False) -> QuerySet[M]:
+    @overload
+    def values_list(
+        self, *fields: Any, flat: Literal[False] = False
+    ) -> ValuesQuerySet[M, tuple[Any, ...]]: ...
+    @overload
+    def values_list(self, *fields: Any, flat: bool) -> ValuesQuerySet[M, Any]: ...
+    def values_list(
+        self, *fields: Any, flat: bool = False
+    ) -> ValuesQuerySet[M, tuple[Any, ...]] | ValuesQuerySet[M, Any]:
         """Rows as tuples of the given fields, or expressions (``values_list("username",
         Lower("email"))``); ``flat=True`` with one field gives the values."""
         if flat and len(fields) != 1:
@@ -218,15 +238,15 @@ class QuerySet(Generic[M]):
         names = tuple(
             f if isinstance(f, str) else f"_values_list_{i}" for i, f in enumerate(fields)
         )
-        return QuerySet(
+        return ValuesQuerySet(
             self.model, q, "flat" if flat else "tuples", names, self._session, self._ordering
         )
 
     @overload
-    def __getitem__(self, k: slice) -> QuerySet[M]: ...
+    def __getitem__(self, k: slice) -> Self: ...
     @overload
-    def __getitem__(self, k: int) -> Any: ...
-    def __getitem__(self, k: slice | int) -> Any:
+    def __getitem__(self, k: int) -> Coroutine[Any, Any, R]: ...
+    def __getitem__(self, k: slice | int) -> Self | Coroutine[Any, Any, R]:
         """``qs[10:20]`` is a queryset (OFFSET 10 LIMIT 10); ``await qs[3]`` is one object."""
         if isinstance(k, int):
             if k < 0:
@@ -248,7 +268,7 @@ class QuerySet(Generic[M]):
             new_limit = remaining if new_limit is None else min(new_limit, remaining)
         return self._clone(q.offset(new_offset or None).limit(new_limit))
 
-    async def _index(self, i: int) -> Any:
+    async def _index(self, i: int) -> R:
         rows = await self[i : i + 1]._fetch()
         if not rows:
             raise IndexError(f"{self.model.__name__} queryset index {i} out of range")
@@ -323,11 +343,18 @@ class QuerySet(Generic[M]):
     def _update_job(self, kwargs: dict[str, Any]) -> _chakra.Job:
         return self._q.update_job(self._target(), kwargs)
 
+    def _get_model_steps(self, kwargs: dict[str, Any]) -> Steps[M]:
+        """:meth:`get`'s steps, for the methods typed as returning a model
+        (``get_or_create``, ``update_or_create``)."""
+        found: Any = yield from self._get_steps((), kwargs)
+        obj: M = found
+        return obj
+
     def _get_or_create(
         self, defaults: dict[str, Any] | None, kwargs: dict[str, Any]
     ) -> Generator[_chakra.Job, Any, tuple[M, bool]]:
         try:
-            obj = yield from self._get_steps((), kwargs)
+            obj = yield from self._get_model_steps(kwargs)
             return obj, False
         except self.model.DoesNotExist:
             pass
@@ -338,7 +365,7 @@ class QuerySet(Generic[M]):
             yield self.model.__chakra__.insert_job(self._target(), [obj])
         except errors.UniqueViolation:
             # Created concurrently: read the winner's row.
-            obj = yield from self._get_steps((), kwargs)
+            obj = yield from self._get_model_steps(kwargs)
             return obj, False
         return obj, True
 
@@ -347,7 +374,7 @@ class QuerySet(Generic[M]):
     ) -> Generator[_chakra.Job, Any, tuple[M, bool]]:
         defaults = defaults or {}
         try:
-            obj = yield from self._get_steps((), kwargs)
+            obj = yield from self._get_model_steps(kwargs)
         except self.model.DoesNotExist:
             params = {k: v for k, v in kwargs.items() if "__" not in k}
             params.update(defaults)
@@ -365,7 +392,7 @@ class QuerySet(Generic[M]):
     # method drives them through the event loop and its ``_sync`` twin on the calling thread,
     # so the two cannot drift (both attach rows to the queryset's session, for example).
 
-    def all(self) -> QuerySet[M]:
+    def all(self) -> Self:
         """The queryset itself (a copy), as in Django: ``await qs.all()`` is every matching
         row (model instances, or dicts/tuples/values after ``values()`` /
         ``values_list()``), and ``qs.all().delete()``, ``qs.all().count()`` chain."""
@@ -378,13 +405,13 @@ class QuerySet(Generic[M]):
             return obj
         return self._session._attach_loaded(obj, self._q.locked)
 
-    def _all_steps(self) -> Steps[list[Any]]:
-        rows: list[Any] = yield self._all_job()
+    def _all_steps(self) -> Steps[list[R]]:
+        rows: list[R] = yield self._all_job()
         if self._session is not None and self._mode == "models":
             return [self._attached(o) for o in rows]
         return rows
 
-    def _get_steps(self, args: tuple[Q, ...], kwargs: dict[str, Any]) -> Steps[M]:
+    def _get_steps(self, args: tuple[Q, ...], kwargs: dict[str, Any]) -> Steps[R]:
         if self._mode != "models":
             # ``values(…).get(…)``: the one row in the values' shape, as in Django.
             q = self._q.filter(Q(*args, **kwargs)) if args or kwargs else self._q
@@ -392,11 +419,11 @@ class QuerySet(Generic[M]):
             q = q.limit(_MAX_GET_RESULTS if limit is None else min(limit, _MAX_GET_RESULTS))
             rows: list[Any] = yield q.values_job(self._target(), list(self._fields), self._mode)
             if len(rows) == 1:
-                one: M = rows[0]
+                one: R = rows[0]
                 return one
             raise self._get_error(len(rows), args, kwargs)
-        obj: M = yield self._get_job(args, kwargs)
-        attached: M = self._attached(obj)
+        obj: R = yield self._get_job(args, kwargs)
+        attached: R = self._attached(obj)
         return attached
 
     def _get_error(
@@ -414,7 +441,7 @@ class QuerySet(Generic[M]):
             f"get() returned more than one {name}: it returned {shown}", model=name, count=count
         )
 
-    def _first_steps(self, last: bool) -> Steps[M | None]:
+    def _first_steps(self, last: bool) -> Steps[R | None]:
         if last and (self._q.limit_value is not None or self._q.offset_value is not None):
             # Django: "Cannot reverse a query once a slice has been taken."
             raise errors.InvalidQuery(
@@ -432,10 +459,10 @@ class QuerySet(Generic[M]):
                 .values_job(self._target(), list(self._fields), self._mode)
             )
             rows: list[Any] = yield job
-            first: M | None = rows[0] if rows else None
+            first: R | None = rows[0] if rows else None
             return first
-        obj: M | None = yield q.first_job(self._target())
-        attached: M | None = self._attached(obj)
+        obj: R | None = yield q.first_job(self._target())
+        attached: R | None = self._attached(obj)
         return attached
 
     def _in_bulk_steps(self, id_list: Iterable[Any] | None, field_name: str) -> Steps[dict[Any, M]]:
@@ -461,10 +488,10 @@ class QuerySet(Generic[M]):
             if not ids:
                 return {}
             qs = self.filter(**{f"{name}__in": ids})
-        rows: list[M] = yield from qs._all_steps()
+        rows: list[Any] = yield from qs._all_steps()  # model rows: checked above
         return {getattr(o, name or ""): o for o in rows}
 
-    def _latest_steps(self, fields: tuple[str, ...], latest: bool) -> Steps[M]:
+    def _latest_steps(self, fields: tuple[str, ...], latest: bool) -> Steps[R]:
         which = "latest" if latest else "earliest"
         if not fields:
             raise errors.InvalidQuery(
@@ -475,7 +502,7 @@ class QuerySet(Generic[M]):
             raise errors.InvalidQuery(f"{which}() on a sliced {self.model.__name__} queryset")
         if latest:
             fields = tuple(f[1:] if f.startswith("-") else f"-{f}" for f in fields)
-        obj: M | None = yield from self.order_by(*fields)._first_steps(False)
+        obj: R | None = yield from self.order_by(*fields)._first_steps(False)
         if obj is None:
             raise self._get_error(0, (), {})
         return obj
@@ -530,19 +557,19 @@ class QuerySet(Generic[M]):
         n: int = yield self._q.delete_job(self._target())
         return n
 
-    async def _fetch(self) -> list[Any]:
+    async def _fetch(self) -> list[R]:
         return await _bridge.drive(self._all_steps())
 
-    async def get(self, *args: Q, **kwargs: Any) -> M:
+    async def get(self, *args: Q, **kwargs: Any) -> R:
         """The one matching row; ``Model.DoesNotExist`` or
         ``Model.MultipleObjectsReturned`` otherwise."""
         return await _bridge.drive(self._get_steps(args, kwargs))
 
-    async def first(self) -> M | None:
+    async def first(self) -> R | None:
         """The first row (by primary key unless ordered), or ``None``."""
         return await _bridge.drive(self._first_steps(False))
 
-    async def last(self) -> M | None:
+    async def last(self) -> R | None:
         """The last row (by primary key unless ordered), or ``None``."""
         return await _bridge.drive(self._first_steps(True))
 
@@ -558,12 +585,12 @@ class QuerySet(Generic[M]):
         ``None``; no statement for an empty list), as in Django."""
         return await _bridge.drive(self._in_bulk_steps(id_list, field_name))
 
-    async def latest(self, *fields: str) -> M:
+    async def latest(self, *fields: str) -> R:
         """The row with the greatest ``fields`` (``latest("created_at")``; ``-`` reverses),
         ``DoesNotExist`` when there is none, as in Django."""
         return await _bridge.drive(self._latest_steps(fields, True))
 
-    async def earliest(self, *fields: str) -> M:
+    async def earliest(self, *fields: str) -> R:
         """The row with the smallest ``fields``; ``DoesNotExist`` when there is none."""
         return await _bridge.drive(self._latest_steps(fields, False))
 
@@ -660,7 +687,7 @@ class QuerySet(Generic[M]):
         """Deletes every matching row; returns the number of rows."""
         return await _bridge.drive(self._delete_steps())
 
-    def __await__(self) -> Generator[Any, None, list[Any]]:
+    def __await__(self) -> Generator[Any, None, list[R]]:
         """``await qs``: every matching row."""
         return self._fetch().__await__()
 
@@ -685,7 +712,7 @@ class QuerySet(Generic[M]):
         if self._coro is not None:
             self._coro.close()
 
-    async def __aiter__(self) -> AsyncIterator[Any]:
+    async def __aiter__(self) -> AsyncIterator[R]:
         """``async for obj in qs``: model rows streamed as :meth:`iterator` does (chunks of
         2000); after ``values()``/``values_list()`` or with relations to load, the rows of
         one query."""
@@ -693,8 +720,8 @@ class QuerySet(Generic[M]):
             for obj in await self._fetch():
                 yield obj
             return
-        async for obj in self.iterator():
-            yield obj
+        async for model_row in self.iterator():
+            yield cast("R", model_row)  # model rows: ``R`` is the model here
 
     def _chunk_cursor(self, chunk_size: int) -> _chakra.ChunkCursor:
         if self._mode != "models":
@@ -758,19 +785,19 @@ class QuerySet(Generic[M]):
 
     # -- terminal, sync (the same steps, run on the calling thread) -----------------------
 
-    def all_sync(self) -> list[Any]:
+    def all_sync(self) -> list[R]:
         """Synchronous :meth:`all`: every matching row."""
         return _bridge.drive_sync(self._all_steps())
 
-    def get_sync(self, *args: Q, **kwargs: Any) -> M:
+    def get_sync(self, *args: Q, **kwargs: Any) -> R:
         """Synchronous :meth:`get`."""
         return _bridge.drive_sync(self._get_steps(args, kwargs))
 
-    def first_sync(self) -> M | None:
+    def first_sync(self) -> R | None:
         """Synchronous :meth:`first`."""
         return _bridge.drive_sync(self._first_steps(False))
 
-    def last_sync(self) -> M | None:
+    def last_sync(self) -> R | None:
         """Synchronous :meth:`last`."""
         return _bridge.drive_sync(self._first_steps(True))
 
@@ -784,11 +811,11 @@ class QuerySet(Generic[M]):
         """Synchronous :meth:`in_bulk`."""
         return _bridge.drive_sync(self._in_bulk_steps(id_list, field_name))
 
-    def latest_sync(self, *fields: str) -> M:
+    def latest_sync(self, *fields: str) -> R:
         """Synchronous :meth:`latest`."""
         return _bridge.drive_sync(self._latest_steps(fields, True))
 
-    def earliest_sync(self, *fields: str) -> M:
+    def earliest_sync(self, *fields: str) -> R:
         """Synchronous :meth:`earliest`."""
         return _bridge.drive_sync(self._latest_steps(fields, False))
 
@@ -858,6 +885,27 @@ class QuerySet(Generic[M]):
 
     def __repr__(self) -> str:
         return f"<QuerySet {self.model.__name__}: {self.sql()}>"
+
+
+class QuerySet(BaseQuerySet[M, M], metaclass=ABCMeta):
+    """A lazy query over the rows of ``model``, read as model instances: ``await qs`` is a
+    ``list[M]``, ``await qs.get(...)`` an ``M``, ``await qs.first()`` an ``M | None``.
+    ``values()`` / ``values_list()`` give a :class:`ValuesQuerySet`."""
+
+    __slots__ = ()
+
+
+class ValuesQuerySet(BaseQuerySet[M, R]):
+    """The queryset ``values()`` / ``values_list()`` return: the same query, each row read
+    as an ``R`` (``dict[str, Any]`` for ``values()``, ``tuple[Any, ...]`` for
+    ``values_list()``, the value itself for ``values_list(field, flat=True)``). At run time
+    it also passes ``isinstance(qs, QuerySet)`` (the lookups and subqueries that take a
+    queryset take either); type checkers keep the two apart, so a row's type stays exact."""
+
+    __slots__ = ()
+
+
+QuerySet.register(ValuesQuerySet)
 
 
 class Manager(Generic[M]):

@@ -15,7 +15,7 @@ side of a foreign key, many-to-many).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from . import _bridge, _chakra, config
 from .expressions import Q
@@ -27,9 +27,11 @@ if TYPE_CHECKING:
 
 __all__ = ["RelatedManager"]
 
+M = TypeVar("M", bound="Model")
 
-class RelatedManager:
-    """The related rows of one object through one relation."""
+
+class RelatedManager(Generic[M]):
+    """The related rows (``M``) of one object through one relation."""
 
     __slots__ = ("_instance", "_relation")
 
@@ -39,16 +41,16 @@ class RelatedManager:
 
     # -- the loaded rows ------------------------------------------------------------------
 
-    def _loaded(self) -> list[Any]:
+    def _loaded(self) -> list[M]:
         return self._relation._loaded(self._instance)  # type: ignore[no-any-return]
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Iterator[M]:
         return iter(self._loaded())
 
     def __len__(self) -> int:
         return len(self._loaded())
 
-    def __getitem__(self, i: int) -> Any:
+    def __getitem__(self, i: int) -> M:
         return self._loaded()[i]
 
     def __contains__(self, obj: object) -> bool:
@@ -69,24 +71,24 @@ class RelatedManager:
 
     # -- explicit loading -----------------------------------------------------------------
 
-    def _queryset(self) -> QuerySet[Any]:
+    def _queryset(self) -> QuerySet[M]:
         handle = type(self._instance).__chakra__
         q = handle.related_query(self._instance, self._relation.name)
         return QuerySet(q.model, q)
 
-    def all(self) -> QuerySet[Any]:
+    def all(self) -> QuerySet[M]:
         """Every related row, as a queryset (``await user.posts.all()``)."""
         return self._queryset()
 
-    def filter(self, *args: Q, **kwargs: Any) -> QuerySet[Any]:
+    def filter(self, *args: Q, **kwargs: Any) -> QuerySet[M]:
         """The related rows matching the lookups."""
         return self._queryset().filter(*args, **kwargs)
 
-    def exclude(self, *args: Q, **kwargs: Any) -> QuerySet[Any]:
+    def exclude(self, *args: Q, **kwargs: Any) -> QuerySet[M]:
         """The related rows not matching the lookups."""
         return self._queryset().exclude(*args, **kwargs)
 
-    def order_by(self, *fields: str) -> QuerySet[Any]:
+    def order_by(self, *fields: str) -> QuerySet[M]:
         """The related rows, sorted."""
         return self._queryset().order_by(*fields)
 
@@ -102,7 +104,7 @@ class RelatedManager:
         """Synchronous :meth:`exists`."""
         return self._queryset().exists_sync()
 
-    def all_sync(self) -> list[Any]:
+    def all_sync(self) -> list[M]:
         """Synchronous ``await self.all()``."""
         return self._queryset().all_sync()
 
@@ -112,17 +114,17 @@ class RelatedManager:
 
     # -- many-to-many links ---------------------------------------------------------------
 
-    def _links_job(self, op: str, objs: Iterable[Model | Any]) -> _chakra.Job:
+    def _links_job(self, op: str, objs: Iterable[M | Any]) -> _chakra.Job:
         inst = self._instance
         inst.__dict__.pop(self._relation.name, None)
         handle: _chakra.ModelHandle = type(inst).__chakra__
         return handle.links_job(config.target(), inst, self._relation.name, op, list(objs))
 
-    async def add(self, *objs: Model | Any) -> int:
+    async def add(self, *objs: M | Any) -> int:
         """Links the objects (or keys); returns how many links were new."""
         return await _bridge.run(self._links_job("add", objs))  # type: ignore[no-any-return]
 
-    async def remove(self, *objs: Model | Any) -> int:
+    async def remove(self, *objs: M | Any) -> int:
         """Unlinks the objects (or keys); returns how many links were removed."""
         return await _bridge.run(self._links_job("remove", objs))  # type: ignore[no-any-return]
 
@@ -130,15 +132,15 @@ class RelatedManager:
         """Unlinks every related row; returns how many links were removed."""
         return await _bridge.run(self._links_job("clear", ()))  # type: ignore[no-any-return]
 
-    async def set(self, objs: Iterable[Model | Any]) -> None:
+    async def set(self, objs: Iterable[M | Any]) -> None:
         """Makes ``objs`` the only linked rows (in one transaction)."""
         await _bridge.run(self._links_job("set", objs))
 
-    def add_sync(self, *objs: Model | Any) -> int:
+    def add_sync(self, *objs: M | Any) -> int:
         """Synchronous :meth:`add`."""
         return _bridge.run_sync(self._links_job("add", objs))  # type: ignore[no-any-return]
 
-    def remove_sync(self, *objs: Model | Any) -> int:
+    def remove_sync(self, *objs: M | Any) -> int:
         """Synchronous :meth:`remove`."""
         return _bridge.run_sync(self._links_job("remove", objs))  # type: ignore[no-any-return]
 
@@ -146,6 +148,6 @@ class RelatedManager:
         """Synchronous :meth:`clear`."""
         return _bridge.run_sync(self._links_job("clear", ()))  # type: ignore[no-any-return]
 
-    def set_sync(self, objs: Iterable[Model | Any]) -> None:
+    def set_sync(self, objs: Iterable[M | Any]) -> None:
         """Synchronous :meth:`set`."""
         _bridge.run_sync(self._links_job("set", objs))
