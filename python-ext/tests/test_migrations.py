@@ -43,6 +43,16 @@ class Rust:
     blog_app: Path
 
 
+def _edited(*pairs: str) -> str:
+    """The example app's models with each ``old`` text replaced by its ``new`` one (pairs);
+    a text that is not there fails the test instead of leaving the models unchanged."""
+    text = (EXAMPLES / "blog_models.py").read_text()
+    for old, new in zip(pairs[::2], pairs[1::2], strict=True):
+        assert old in text, f"blog_models.py no longer contains {old!r}"
+        text = text.replace(old, new)
+    return text
+
+
 @pytest.fixture(scope="session")
 def rust() -> Rust:
     """Builds the ``chakra`` binary and the ``blog_app`` example (a no-op when built)."""
@@ -294,11 +304,10 @@ def test_check_lists_the_migrations_the_models_need(
     db = new_db(backend)
     assert migrate.run("apply", database_url=db.url, dir=MIGRATIONS, models=[]) == 0
     (tmp_path / "more_fields.py").write_text(
-        (EXAMPLES / "blog_models.py")
-        .read_text()
-        .replace(
-            "name = Field(String(50), unique=True)",
-            'name = Field(String(50), unique=True)\n    color = Field(String(20), default="")',
+        _edited(
+            "name: Field[str] = Field(String(50), unique=True)",
+            "name: Field[str] = Field(String(50), unique=True)\n"
+            '    color: Field[str] = Field(String(20), default="")',
         )
     )
     check = ("migrate", "check", "--dir", MIGRATIONS, "--database-url", db.url)
@@ -476,10 +485,9 @@ def test_the_console_script_and_the_rust_binary_say_the_same(
 def test_renames_are_said_up_front_or_reported(tmp_path: Path) -> None:
     # A model of the users table whose username is called handle.
     (tmp_path / "renamed_models.py").write_text(
-        (EXAMPLES / "blog_models.py")
-        .read_text()
-        .replace(
-            "username = Field(String(50), unique=True)", "handle = Field(String(50), unique=True)"
+        _edited(
+            "username: Field[str] = Field(String(50), unique=True)",
+            "handle: Field[str] = Field(String(50), unique=True)",
         )
     )
     d = tmp_path / "m"
@@ -511,10 +519,9 @@ def test_make_asks_about_a_rename_on_a_terminal(tmp_path: Path) -> None:
     """Interactive ``make`` (stdin a terminal): Rust asks, the answer is read from the
     console script's stdin."""
     (tmp_path / "renamed_models.py").write_text(
-        (EXAMPLES / "blog_models.py")
-        .read_text()
-        .replace(
-            "username = Field(String(50), unique=True)", "handle = Field(String(50), unique=True)"
+        _edited(
+            "username: Field[str] = Field(String(50), unique=True)",
+            "handle: Field[str] = Field(String(50), unique=True)",
         )
     )
     d = tmp_path / "m"
@@ -551,16 +558,12 @@ def test_a_callable_default_asks_for_the_value_existing_rows_get(
     table with rows needs a value for them (``--default``), and the model keeps its callable."""
     db = new_db(backend)
     (tmp_path / "joined_models.py").write_text(
-        (EXAMPLES / "blog_models.py")
-        .read_text()
-        .replace(
+        _edited(
             "from __future__ import annotations",
             "from __future__ import annotations\n\nimport datetime as dt",
-        )
-        .replace(
-            "    balance = Field(BigInteger, default=0)",
-            "    balance = Field(BigInteger, default=0)\n"
-            "    joined = Field(DateTime, default=dt.datetime.utcnow)",
+            "    balance: Field[int] = Field(BigInteger, default=0)",
+            "    balance: Field[int] = Field(BigInteger, default=0)\n"
+            "    joined: Field[dt.datetime] = Field(DateTime, default=dt.datetime.utcnow)",
         )
     )
     d = tmp_path / "m"
