@@ -104,6 +104,26 @@ fn cases() -> Vec<Case> {
             expect: vec![3, 1, 2, 1],
         },
         Case {
+            name: "filter_with_related_column",
+            model: "Post",
+            python: json!({"filter_f": ["id__gt", "author__id"], "order_by": ["id"]}),
+            statement: ids(Post::query()
+                .filter(Post::id().gt(Post::author().value(User::id())))
+                .order_by(Post::id().asc())),
+            // a2 (2 > alice's 1), b1 (3 > bob's 2); a1 (1) is not above alice's 1.
+            expect: vec![2, 3],
+        },
+        Case {
+            name: "filter_with_nullable_related_column",
+            model: "Post",
+            python: json!({"filter_f": ["title__gt", "editor__username"], "order_by": ["id"]}),
+            statement: ids(Post::query()
+                .filter(Post::title().gt(Post::editor().value(User::username())))
+                .order_by(Post::id().asc())),
+            // Only b1 has an editor (alice): "b1" > "alice"; a NULL editor matches nothing.
+            expect: vec![3],
+        },
+        Case {
             name: "filter_with_outer_row",
             model: "User",
             python: json!({"filter_f": ["posts__id__gt", "id"], "order_by": ["id"]}),

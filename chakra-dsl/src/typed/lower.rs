@@ -1,5 +1,6 @@
 //! The lowering behind the typed methods: each builds one IR node from typed parts.
 
+use super::compare_to::CompareTo;
 use super::order::Ordering;
 use super::typed_expr::{Condition, TypedExpr};
 use crate::ir::{ArithOp, CmpOp, DatePart, Expr, LikeKind, OrderBy};
@@ -16,6 +17,23 @@ pub fn compare<M, T>(e: TypedExpr<M, T>, op: CmpOp, v: Value) -> Condition<M> {
         }
     }
     TypedExpr::from_ir(e.into_ir().cmp(op, Expr::Value(v)), nullable)
+}
+
+/// `e op rhs` where `rhs` is a value, a column or an expression ([`CompareTo`]); a NULL
+/// value under `=` / `<>` becomes `IS NULL` / `IS NOT NULL` as in [`compare`].
+pub fn compare_with<M, T, K, R: CompareTo<M, T, K>>(
+    e: TypedExpr<M, T>,
+    op: CmpOp,
+    rhs: R,
+) -> Condition<M> {
+    let rhs_null = rhs.operand_may_be_null();
+    match rhs.into_operand() {
+        Expr::Value(v) => compare(e, op, v),
+        other => {
+            let nullable = e.may_be_null() || rhs_null;
+            TypedExpr::from_ir(e.into_ir().cmp(op, other), nullable)
+        }
+    }
 }
 
 /// `e IN (values)`.

@@ -8,74 +8,74 @@ macro_rules! typed_methods {
         #[allow(clippy::should_implement_trait, clippy::wrong_self_convention)]
         impl<M, T: $crate::typed::ColumnType> $ty<M, T> {
             /// `self = value`. `None` on an `Option` column means `IS NULL`.
-            pub fn eq<V: $crate::typed::ValueFor<T>>(
+            pub fn eq<V: $crate::typed::CompareTo<M, T, K>, K>(
                 self,
                 value: V,
             ) -> $crate::typed::Condition<M> {
-                $crate::typed::lower::compare(
+                $crate::typed::lower::compare_with(
                     self.lower(),
                     $crate::ir::CmpOp::Eq,
-                    value.into_value_for(),
+                    value,
                 )
             }
 
             /// `self <> value`. `None` on an `Option` column means `IS NOT NULL`.
-            pub fn ne<V: $crate::typed::ValueFor<T>>(
+            pub fn ne<V: $crate::typed::CompareTo<M, T, K>, K>(
                 self,
                 value: V,
             ) -> $crate::typed::Condition<M> {
-                $crate::typed::lower::compare(
+                $crate::typed::lower::compare_with(
                     self.lower(),
                     $crate::ir::CmpOp::Ne,
-                    value.into_value_for(),
+                    value,
                 )
             }
 
             /// `self > value`.
-            pub fn gt<V: $crate::typed::ValueFor<T>>(
+            pub fn gt<V: $crate::typed::CompareTo<M, T, K>, K>(
                 self,
                 value: V,
             ) -> $crate::typed::Condition<M> {
-                $crate::typed::lower::compare(
+                $crate::typed::lower::compare_with(
                     self.lower(),
                     $crate::ir::CmpOp::Gt,
-                    value.into_value_for(),
+                    value,
                 )
             }
 
             /// `self >= value`.
-            pub fn ge<V: $crate::typed::ValueFor<T>>(
+            pub fn ge<V: $crate::typed::CompareTo<M, T, K>, K>(
                 self,
                 value: V,
             ) -> $crate::typed::Condition<M> {
-                $crate::typed::lower::compare(
+                $crate::typed::lower::compare_with(
                     self.lower(),
                     $crate::ir::CmpOp::Ge,
-                    value.into_value_for(),
+                    value,
                 )
             }
 
             /// `self < value`.
-            pub fn lt<V: $crate::typed::ValueFor<T>>(
+            pub fn lt<V: $crate::typed::CompareTo<M, T, K>, K>(
                 self,
                 value: V,
             ) -> $crate::typed::Condition<M> {
-                $crate::typed::lower::compare(
+                $crate::typed::lower::compare_with(
                     self.lower(),
                     $crate::ir::CmpOp::Lt,
-                    value.into_value_for(),
+                    value,
                 )
             }
 
             /// `self <= value`.
-            pub fn le<V: $crate::typed::ValueFor<T>>(
+            pub fn le<V: $crate::typed::CompareTo<M, T, K>, K>(
                 self,
                 value: V,
             ) -> $crate::typed::Condition<M> {
-                $crate::typed::lower::compare(
+                $crate::typed::lower::compare_with(
                     self.lower(),
                     $crate::ir::CmpOp::Le,
-                    value.into_value_for(),
+                    value,
                 )
             }
 

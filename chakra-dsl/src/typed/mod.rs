@@ -3,6 +3,8 @@
 //!
 //! - [`column_type`]: [`ColumnType`], the Rust types a field can have, and value conversion.
 //! - [`value_for`]: [`ValueFor`], which values a column of type `T` takes.
+//! - [`compare_to`]: [`CompareTo`], what a comparison takes: a value, a column or an
+//!   expression (a related row's column, Django's `F("author__age")`).
 //! - [`markers`]: which methods a column has (text, nullable, date/time, numeric) and the
 //!   checks behind `#[chakra(...)]` attributes.
 //! - [`column`](mod@column): [`Column<M, T>`]; [`typed_expr`]: [`TypedExpr<M, T>`] and [`Condition<M>`].
@@ -20,6 +22,7 @@ pub mod arith;
 pub mod assign;
 pub mod column;
 pub mod column_type;
+pub mod compare_to;
 pub mod contain;
 pub mod filter;
 pub mod functions;
@@ -45,13 +48,14 @@ pub use arith::{ArithRhs, Promote};
 pub use assign::{AssignTo, ByColumn, ByExpr, ByValue};
 pub use column::Column;
 pub use column_type::{ArrayElement, ColumnType, FieldOptions};
+pub use compare_to::CompareTo;
 pub use contain::{ArrayColumn, ContainedByArg, ContainsArg, JsonColumn};
 pub use filter::FilterFor;
 pub use functions::{
     cast, coalesce, length, lower, named, now, upper, value, when, CastInto, IntoExpr, Named,
     Selectable, Selection,
 };
-pub use group::{GroupKey, KeyColumn};
+pub use group::{GroupByKey, GroupKey, KeyColumn, KeyPart};
 pub use json_path::{JsonOrdered, JsonPath, JsonScalar};
 pub use markers::same_str;
 pub use markers::{

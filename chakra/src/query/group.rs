@@ -6,7 +6,7 @@
 use super::Query;
 use crate::exec::Executor;
 use crate::model::Model;
-use chakra_dsl::typed::group::{GroupKey, KeyColumn};
+use chakra_dsl::typed::group::{GroupByKey, KeyColumn};
 use chakra_dsl::typed::{AggregateSet, FilterFor, IntoOrdering};
 use chakra_dsl::{Error, Expr, ModelQuery, OrderBy, Result, Select, SelectItem, Source, Statement};
 use std::marker::PhantomData;
@@ -31,18 +31,20 @@ pub struct Grouped<M, K, A> {
 type Marker<M, K, A> = fn() -> (M, K, A);
 
 impl<M: Model> Query<M> {
-    /// Groups the matching rows by one column or a tuple of columns:
-    /// `.group_by(Account::country()).aggregate(count(Account::id()))`.
-    pub fn group_by<K: GroupKey<M>>(self, key: K) -> GroupBy<M, K> {
+    /// Groups the matching rows by one column or expression, or a tuple of them:
+    /// `.group_by(Account::country()).aggregate(count(Account::id()))`; across a relation,
+    /// `.group_by(OrderLine::product().value(Product::name()))` (Django's
+    /// `values("product__name").annotate(…)`).
+    pub fn group_by<K: GroupByKey<M>>(self, key: K) -> GroupBy<M, K> {
         GroupBy {
             inner: self.model_query().clone(),
-            keys: key.columns(),
+            keys: key.group_columns(),
             _p: PhantomData,
         }
     }
 }
 
-impl<M: Model, K: GroupKey<M>> GroupBy<M, K> {
+impl<M: Model, K: GroupByKey<M>> GroupBy<M, K> {
     /// The aggregates computed per group (one, or a tuple).
     pub fn aggregate<A: AggregateSet<M>>(self, aggs: A) -> Grouped<M, K, A> {
         Grouped {
@@ -56,7 +58,7 @@ impl<M: Model, K: GroupKey<M>> GroupBy<M, K> {
     }
 }
 
-impl<M: Model, K: GroupKey<M>, A: AggregateSet<M>> Grouped<M, K, A> {
+impl<M: Model, K: GroupByKey<M>, A: AggregateSet<M>> Grouped<M, K, A> {
     /// Keeps the groups where `cond` holds (`HAVING`); several must all hold.
     pub fn having<C: FilterFor<M>>(mut self, cond: C) -> Self {
         let c = cond.into_condition().into_ir();
@@ -123,7 +125,7 @@ impl<M: Model, K: GroupKey<M>, A: AggregateSet<M>> Grouped<M, K, A> {
                 reason,
             };
             out.push((
-                K::decode(row).map_err(decode)?,
+                K::decode_key(row).map_err(decode)?,
                 A::decode(rest).map_err(decode)?,
             ));
         }
