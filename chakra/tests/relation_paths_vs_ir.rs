@@ -25,8 +25,8 @@ struct Case {
     python: J,
     statement: Statement,
     /// The ids selected, in order (users alice=1, bob=2, carol=3; posts a1=1, a2=2, b1=3
-    /// edited by alice).
-    expect: Vec<i64>,
+    /// edited by alice); for a grouped case (`values` in `python`), the rows.
+    expect: J,
 }
 
 fn ids<M: Model>(q: Query<M>) -> Statement {
@@ -42,7 +42,7 @@ fn cases() -> Vec<Case> {
             statement: ids(Post::query()
                 .order_by(Post::author().value(User::username()).asc())
                 .order_by(Post::id().asc())),
-            expect: vec![1, 2, 3],
+            expect: json!([1, 2, 3]),
         },
         Case {
             name: "order_by_nullable_relation",
@@ -51,7 +51,7 @@ fn cases() -> Vec<Case> {
             statement: ids(Post::query()
                 .order_by(Post::editor().value(User::username()).asc())
                 .order_by(Post::id().asc())),
-            expect: vec![3, 1, 2],
+            expect: json!([3, 1, 2]),
         },
         Case {
             name: "order_by_relation_count",
@@ -60,7 +60,7 @@ fn cases() -> Vec<Case> {
             statement: ids(User::query()
                 .order_by(User::posts().count().asc())
                 .order_by(User::id().asc())),
-            expect: vec![3, 2, 1],
+            expect: json!([3, 2, 1]),
         },
         Case {
             name: "order_by_relation_sum",
@@ -69,7 +69,7 @@ fn cases() -> Vec<Case> {
             statement: ids(User::query()
                 .order_by(User::posts().sum(Post::id()).desc())
                 .order_by(User::id().asc())),
-            expect: vec![3, 1, 2],
+            expect: json!([3, 1, 2]),
         },
         Case {
             name: "order_by_each_related_row",
@@ -80,7 +80,7 @@ fn cases() -> Vec<Case> {
                 .unwrap()
                 .order_by(User::id().asc())),
             // alice once per post (1, 2), bob (3), carol without posts last (NULL).
-            expect: vec![1, 1, 2, 3],
+            expect: json!([1, 1, 2, 3]),
         },
         Case {
             name: "order_by_each_related_row_desc",
@@ -90,7 +90,7 @@ fn cases() -> Vec<Case> {
                 .order_by_each(User::posts(), Post::id(), true)
                 .unwrap()
                 .order_by(User::id().asc())),
-            expect: vec![3, 2, 1, 1],
+            expect: json!([3, 2, 1, 1]),
         },
         Case {
             name: "order_by_each_many_to_many_row",
@@ -101,7 +101,7 @@ fn cases() -> Vec<Case> {
                 .unwrap()
                 .order_by(Post::id().asc())),
             // b1 has no tag (NULL first), then rust (a1, a2), then python (a1).
-            expect: vec![3, 1, 2, 1],
+            expect: json!([3, 1, 2, 1]),
         },
         Case {
             name: "filter_with_related_column",
@@ -111,7 +111,7 @@ fn cases() -> Vec<Case> {
                 .filter(Post::id().gt(Post::author().value(User::id())))
                 .order_by(Post::id().asc())),
             // a2 (2 > alice's 1), b1 (3 > bob's 2); a1 (1) is not above alice's 1.
-            expect: vec![2, 3],
+            expect: json!([2, 3]),
         },
         Case {
             name: "filter_with_nullable_related_column",
@@ -121,7 +121,27 @@ fn cases() -> Vec<Case> {
                 .filter(Post::title().gt(Post::editor().value(User::username())))
                 .order_by(Post::id().asc())),
             // Only b1 has an editor (alice): "b1" > "alice"; a NULL editor matches nothing.
-            expect: vec![3],
+            expect: json!([3]),
+        },
+        Case {
+            name: "group_by_related_column",
+            model: "Post",
+            python: json!({
+                "values": ["author__username"],
+                "annotate": {"n": ["Count", "id"]},
+                "order_by": ["author__username"],
+            }),
+            statement: Post::query()
+                .group_by(chakra::dsl::typed::named(
+                    "author__username",
+                    Post::author().value(User::username()),
+                ))
+                .aggregate(count(Post::id()).named("n"))
+                .order_by(Post::author().value(User::username()).asc())
+                .to_statement()
+                .unwrap(),
+            // alice wrote a1 and a2, bob b1; carol wrote nothing (no group).
+            expect: json!([["alice", 2], ["bob", 1]]),
         },
         Case {
             name: "filter_with_outer_row",
@@ -130,7 +150,7 @@ fn cases() -> Vec<Case> {
             statement: ids(User::query()
                 .filter(User::posts().any(Post::id().gt_outer(User::id())))
                 .order_by(User::id().asc())),
-            expect: vec![1, 2],
+            expect: json!([1, 2]),
         },
     ]
 }
@@ -153,8 +173,25 @@ async fn relation_paths_from_both_doors() {
         seed(&pool).await;
         for c in cases() {
             let rows = pool.fetch(&c.statement).await.unwrap();
-            let got: Vec<i64> = rows.iter().map(|r| r[0].as_i64().unwrap()).collect();
-            assert_eq!(got, c.expect, "{} on {d:?}", c.name);
+            let grouped = c.python.get("values").is_some();
+            let got: Vec<J> = rows
+                .iter()
+                .map(|r| {
+                    let cells: Vec<J> = r
+                        .iter()
+                        .map(|v| match v.as_i64() {
+                            Some(n) => json!(n),
+                            None => json!(v.as_str().unwrap()),
+                        })
+                        .collect();
+                    if grouped {
+                        json!(cells)
+                    } else {
+                        cells[0].clone()
+                    }
+                })
+                .collect();
+            assert_eq!(J::Array(got), c.expect, "{} on {d:?}", c.name);
         }
     }
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

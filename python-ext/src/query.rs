@@ -431,17 +431,11 @@ impl Query {
             other => return Err(err(Error::Config(format!("unknown dialect {other:?}")))),
         };
         let select = match fields {
+            // The select `values`/`values_list` runs (relation paths included).
             Some(f) if !f.is_empty() => {
-                let mut resolved = Vec::with_capacity(f.len());
-                for n in &f {
-                    if self.mq.annotation(n).is_some() {
-                        resolved.push(n.clone());
-                        continue;
-                    }
-                    resolved.push(resolve_field(&self.info.meta, n).map_err(err)?.name.clone());
-                }
+                let (mq, resolved) = self.values_query(&f)?;
                 let refs: Vec<&str> = resolved.iter().map(String::as_str).collect();
-                self.mq.select_fields(&refs).map_err(err)?
+                mq.select_fields(&refs).map_err(err)?
             }
             // With select_related joins, the main statement of the load plan.
             _ if !self.load.is_empty() => {

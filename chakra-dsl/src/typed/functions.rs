@@ -199,6 +199,13 @@ pub fn named<E>(name: impl Into<String>, e: E) -> Named<E> {
     Named(name.into(), e)
 }
 
+impl<E> Named<E> {
+    /// The output name and the named column or expression.
+    pub fn into_parts(self) -> (String, E) {
+        (self.0, self.1)
+    }
+}
+
 impl<M, E: Selectable<M>> Selectable<M> for Named<E> {
     type Out = E::Out;
     fn item(self) -> (Expr, Option<String>) {

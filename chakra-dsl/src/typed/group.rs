@@ -20,6 +20,9 @@ pub struct KeyColumn {
     pub expr: Expr,
     /// Its type.
     pub ty: ValueType,
+    /// The output alias in a grouped select (`named("product__name", …)`); none selects
+    /// the key unaliased.
+    pub alias: Option<String>,
 }
 
 /// One column or a tuple of columns of `M` to group by.
@@ -41,6 +44,7 @@ fn key<M, T: ColumnType>(c: Column<M, T>) -> KeyColumn {
         name: c.field_name().to_owned(),
         expr: c.ir(),
         ty: T::value_type(),
+        alias: None,
     }
 }
 
@@ -108,10 +112,27 @@ impl<M, T: ColumnType> KeyPart<M> for TypedExpr<M, T> {
             name: "expr".into(),
             expr: self.into_ir(),
             ty: T::value_type(),
+            alias: None,
         }
     }
     fn decode_part(cell: Value) -> Result<T, String> {
         T::from_value(cell)
+    }
+}
+
+/// A named key part: selected under the name (`named("author__username",
+/// Post::author().value(User::username()))` is Django's `values("author__username")`).
+impl<M, E: KeyPart<M>> KeyPart<M> for super::functions::Named<E> {
+    type Output = E::Output;
+    fn key_column(self) -> KeyColumn {
+        let (name, e) = self.into_parts();
+        let mut k = e.key_column();
+        k.name = name.clone();
+        k.alias = Some(name);
+        k
+    }
+    fn decode_part(cell: Value) -> Result<Self::Output, String> {
+        E::decode_part(cell)
     }
 }
 
@@ -147,6 +168,16 @@ impl<M, T: ColumnType> GroupByKey<M> for TypedExpr<M, T> {
     }
     fn decode_key(cells: Vec<Value>) -> Result<T, String> {
         T::from_value(cells.into_iter().next().ok_or("missing key")?)
+    }
+}
+
+impl<M, E: KeyPart<M>> GroupByKey<M> for super::functions::Named<E> {
+    type Output = E::Output;
+    fn group_columns(self) -> Vec<KeyColumn> {
+        vec![self.key_column()]
+    }
+    fn decode_key(cells: Vec<Value>) -> Result<Self::Output, String> {
+        E::decode_part(cells.into_iter().next().ok_or("missing key")?)
     }
 }
 

@@ -12,11 +12,7 @@ macro_rules! typed_methods {
                 self,
                 value: V,
             ) -> $crate::typed::Condition<M> {
-                $crate::typed::lower::compare_with(
-                    self.lower(),
-                    $crate::ir::CmpOp::Eq,
-                    value,
-                )
+                $crate::typed::lower::compare_with(self.lower(), $crate::ir::CmpOp::Eq, value)
             }
 
             /// `self <> value`. `None` on an `Option` column means `IS NOT NULL`.
@@ -24,11 +20,7 @@ macro_rules! typed_methods {
                 self,
                 value: V,
             ) -> $crate::typed::Condition<M> {
-                $crate::typed::lower::compare_with(
-                    self.lower(),
-                    $crate::ir::CmpOp::Ne,
-                    value,
-                )
+                $crate::typed::lower::compare_with(self.lower(), $crate::ir::CmpOp::Ne, value)
             }
 
             /// `self > value`.
@@ -36,11 +28,7 @@ macro_rules! typed_methods {
                 self,
                 value: V,
             ) -> $crate::typed::Condition<M> {
-                $crate::typed::lower::compare_with(
-                    self.lower(),
-                    $crate::ir::CmpOp::Gt,
-                    value,
-                )
+                $crate::typed::lower::compare_with(self.lower(), $crate::ir::CmpOp::Gt, value)
             }
 
             /// `self >= value`.
@@ -48,11 +36,7 @@ macro_rules! typed_methods {
                 self,
                 value: V,
             ) -> $crate::typed::Condition<M> {
-                $crate::typed::lower::compare_with(
-                    self.lower(),
-                    $crate::ir::CmpOp::Ge,
-                    value,
-                )
+                $crate::typed::lower::compare_with(self.lower(), $crate::ir::CmpOp::Ge, value)
             }
 
             /// `self < value`.
@@ -60,11 +44,7 @@ macro_rules! typed_methods {
                 self,
                 value: V,
             ) -> $crate::typed::Condition<M> {
-                $crate::typed::lower::compare_with(
-                    self.lower(),
-                    $crate::ir::CmpOp::Lt,
-                    value,
-                )
+                $crate::typed::lower::compare_with(self.lower(), $crate::ir::CmpOp::Lt, value)
             }
 
             /// `self <= value`.
@@ -72,11 +52,7 @@ macro_rules! typed_methods {
                 self,
                 value: V,
             ) -> $crate::typed::Condition<M> {
-                $crate::typed::lower::compare_with(
-                    self.lower(),
-                    $crate::ir::CmpOp::Le,
-                    value,
-                )
+                $crate::typed::lower::compare_with(self.lower(), $crate::ir::CmpOp::Le, value)
             }
 
             /// `self IN (values…)`; an empty list matches nothing.

@@ -89,9 +89,13 @@ impl<M: Model, K: GroupByKey<M>, A: AggregateSet<M>> Grouped<M, K, A> {
         let mut s = Select::from(Source::table(mq.meta.table.clone()));
         s.filter = mq.filter.clone();
         for k in &self.keys {
-            // Unaliased, as `values("field")` selects it: the same SQL from both doors.
-            s.columns
-                .push(SelectItem::new(k.expr.clone(), k.ty.clone()));
+            // Unaliased unless named, as `values("field")` / `values("rel__field")` selects
+            // it: the same SQL from both doors.
+            s.columns.push(SelectItem {
+                expr: k.expr.clone(),
+                alias: k.alias.clone(),
+                ty: k.ty.clone(),
+            });
             s.group_by.push(k.expr.clone());
         }
         for (name, e) in &self.aggs {
