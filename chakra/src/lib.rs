@@ -73,9 +73,9 @@ macro_rules! __schema_check {
 /// The usual imports: `use chakra::prelude::*;`.
 pub mod prelude {
     pub use crate::dsl::typed::{
-        avg, cast, coalesce, count, count_all, length, lower, max, min, now, sum, upper, when, Agg,
-        AggregateSet, Column, Condition, FilterFor, IntoOrdering, Ordering, Related, Relation,
-        RelationPath, TypedExpr, ValueFor,
+        avg, cast, coalesce, count, count_all, length, lower, max, min, named, now, sum, upper,
+        when, Agg, AggregateSet, Column, Condition, FilterFor, IntoOrdering, Ordering, Related,
+        Relation, RelationPath, TypedExpr, ValueFor,
     };
     pub use crate::dsl::OnDelete;
     pub use crate::dsl::{Expr, FieldType, Statement, Value, ValueType};

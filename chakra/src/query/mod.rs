@@ -3,12 +3,14 @@
 //!
 //! - [`conveniences`]: `none`, `in_bulk`, `latest` / `earliest`.
 //! - [`group`]: [`GroupBy`] / [`Grouped`], `query.group_by(cols).aggregate(aggs)`.
+//! - [`annotate`]: [`annotate::Annotated`], `query.annotate(exprs)` → `(model, values)` rows.
 //! - [`bulk_update`](mod@bulk_update): [`bulk_update`](fn@bulk_update), many rows by key in one statement.
 //! - [`raw`](mod@raw): [`raw`](fn@raw) / [`raw_execute`] / [`raw_fetch`], hand-written SQL with bound parameters.
 //! - [`stream`]: `Query::stream`, rows read a chunk at a time.
 //! - [`upsert`](mod@upsert): [`upsert`](fn@upsert), `INSERT … ON CONFLICT` of model rows.
 //! - [`update`]: [`UpdateQuery<M>`], `query.update().set(col, value)`.
 
+pub mod annotate;
 pub mod bulk_update;
 pub mod conveniences;
 pub mod delete_rules;
