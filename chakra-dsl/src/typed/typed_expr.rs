@@ -138,6 +138,14 @@ impl<M, T: super::ColumnType> TypedExpr<M, T> {
     fn lower(self) -> Self {
         self
     }
+
+    /// The same expression read as `Option<T>`: for a value that can be NULL although its
+    /// column cannot (a related row's column across a nullable relation,
+    /// `Post::editor().value(User::username()).nullable()`), so a missing row reads as
+    /// `None` instead of failing to decode.
+    pub fn nullable(self) -> TypedExpr<M, Option<T>> {
+        TypedExpr::from_ir(self.expr, true)
+    }
 }
 
 crate::typed::methods::typed_methods!(TypedExpr);
