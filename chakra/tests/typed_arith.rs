@@ -284,3 +284,72 @@ async fn arithmetic_across_numeric_types_and_aggregates_over_it() {
         assert_eq!(weight, Some(1.5 * 5.0 + 0.25 * 1.0 + 30.0 * 2.0), "{d:?}");
     }
 }
+
+/// Decimal division is exact on SQLite too, with the scale PostgreSQL's numeric division
+/// picks (at least 16 significant digits, no fewer places than an input shows, rounded half
+/// away from zero): the quotients written here by hand, the same on both backends, and a
+/// division by zero an error on both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decimal_division_has_postgresql_scale_on_both_backends() {
+    // LINES' unit price / quantity, as PostgreSQL prints it.
+    let expected = [
+        "6.6633333333333333",     // 19.99 / 3
+        "19.9900000000000000",    // 19.99 / 1
+        "0.01428571428571428571", // 0.10 / 7 (…571|42… rounds down)
+        "0.07500000000000000000", // 0.15 / 2
+        "1.11100000000000000000", // 3.333 / 3
+        "1000.0010000000000000",  // 1000.001 / 1
+    ];
+    let quotient: TypedExpr<Line, BigDecimal> = Line::unit_price() / Line::quantity();
+    for d in BOTH {
+        let (_db, pool) = shop(d).await;
+        let got = Line::query()
+            .order_by(Line::id().asc())
+            .values((quotient.clone(),), &pool)
+            .await
+            .unwrap();
+        let got: Vec<String> = got.iter().map(|(q,)| q.to_string()).collect();
+        assert_eq!(got, expected, "{d:?}");
+
+        // In a filter: the lines whose unit price per piece is above 1.
+        let ids = Line::query()
+            .filter(quotient.clone().gt(dec("1")))
+            .order_by(Line::id().asc())
+            .values((Line::id(),), &pool)
+            .await
+            .unwrap();
+        assert_eq!(ids, vec![(1,), (2,), (5,), (6,)], "{d:?}");
+
+        // Rounding half away from zero: 2 / 3 and -2 / 3 (quantity 3, price ±2).
+        let signed = Line::query()
+            .filter(Line::id().eq(1))
+            .values(
+                (
+                    (Line::unit_price() - Line::unit_price() + dec("2")) / Line::quantity(),
+                    (Line::unit_price() - Line::unit_price() - dec("2")) / Line::quantity(),
+                ),
+                &pool,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (signed[0].0.to_string(), signed[0].1.to_string()),
+            (
+                "0.66666666666666666667".to_owned(),
+                "-0.66666666666666666667".to_owned()
+            ),
+            "{d:?}"
+        );
+
+        // Division by zero fails the statement on both backends.
+        let err = Line::query()
+            .values(
+                (Line::unit_price() / (Line::quantity() - Line::quantity()),),
+                &pool,
+            )
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("division by zero"), "{d:?}: {err}");
+    }
+}

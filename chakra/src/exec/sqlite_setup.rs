@@ -1,8 +1,9 @@
 //! Per-connection SQLite setup: pragmas and the SQL functions Chakra's SQL relies on
 //! (`chakra_lower`, `chakra_upper`, Unicode-aware; `regexp`, backed by the `regex` crate; the exact decimal
 //! aggregates `chakra_decimal_sum`/`_avg`/`_min`/`_max`, and exact decimal arithmetic
-//! `chakra_decimal_add`/`_sub`/`_mul`).
+//! `chakra_decimal_add`/`_sub`/`_mul`/`_div`, the quotient with PostgreSQL's numeric scale).
 
+use bigdecimal::num_bigint::{BigInt, Sign};
 use bigdecimal::{BigDecimal, RoundingMode};
 use chakra_dsl::{Error, Result};
 use diesel::sql_types::{Nullable, Text};
@@ -49,6 +50,101 @@ diesel::define_sql_function! {
 diesel::define_sql_function! {
     /// Exact `a * b` of decimal text (or integers).
     fn chakra_decimal_mul(a: Nullable<Text>, b: Nullable<Text>) -> Nullable<Text>;
+}
+
+diesel::define_sql_function! {
+    /// `a / b` of decimal text (or integers), rounded as PostgreSQL's numeric division
+    /// rounds it ([`decimal_div`]); dividing by zero is an SQL error.
+    fn chakra_decimal_div(a: Nullable<Text>, b: Nullable<Text>) -> Nullable<Text>;
+}
+
+/// The result of [`decimal_div`]: decimal text, NULL, or an error that fails the statement
+/// (as PostgreSQL fails it).
+#[derive(Debug)]
+struct DivOutcome(std::result::Result<Option<String>, String>);
+
+impl diesel::serialize::ToSql<Nullable<Text>, diesel::sqlite::Sqlite> for DivOutcome {
+    fn to_sql<'b>(
+        &'b self,
+        out: &mut diesel::serialize::Output<'b, '_, diesel::sqlite::Sqlite>,
+    ) -> diesel::serialize::Result {
+        match &self.0 {
+            Ok(Some(text)) => {
+                <String as diesel::serialize::ToSql<Text, diesel::sqlite::Sqlite>>::to_sql(
+                    text, out,
+                )
+            }
+            Ok(None) => Ok(diesel::serialize::IsNull::Yes),
+            Err(message) => Err(message.clone().into()),
+        }
+    }
+}
+
+/// The base-10000 weight and first digit of `x`, as PostgreSQL's `numeric` holds it
+/// (0 and 0 for zero): the inputs of its choice of a quotient's scale.
+fn weight_and_first_digit(x: &BigDecimal) -> (i64, i64) {
+    let (digits, scale) = x.abs().normalized().as_bigint_and_exponent();
+    if digits == 0.into() {
+        return (0, 0);
+    }
+    let e10 = digits.to_string().len() as i64 - 1 - scale;
+    let weight = e10.div_euclid(4);
+    let first = (x.abs() / BigDecimal::new(1.into(), -4 * weight))
+        .with_scale_round(0, RoundingMode::Down)
+        .to_string()
+        .parse()
+        .unwrap_or(0);
+    (weight, first)
+}
+
+/// The display scale of a decimal (never negative).
+fn display_scale(x: &BigDecimal) -> i64 {
+    x.as_bigint_and_exponent().1.max(0)
+}
+
+/// `a / b` as PostgreSQL's `numeric` division gives it: the quotient to at least 16
+/// significant digits and no fewer decimal places than either input shows, rounded half
+/// away from zero (`select_div_scale` in PostgreSQL's `numeric.c`); at most 1000 places.
+pub(crate) fn decimal_div(
+    a: &BigDecimal,
+    b: &BigDecimal,
+) -> std::result::Result<BigDecimal, String> {
+    if *b == BigDecimal::from(0) {
+        return Err("division by zero".into());
+    }
+    let (w1, f1) = weight_and_first_digit(a);
+    let (w2, f2) = weight_and_first_digit(b);
+    let mut qweight = w1 - w2;
+    if f1 <= f2 {
+        qweight -= 1;
+    }
+    let rscale = (16 - qweight * 4)
+        .max(display_scale(a))
+        .max(display_scale(b))
+        .clamp(0, 1000);
+    // Exactly, on integers: a / b * 10^rscale = A * 10^(sb + rscale - sa) / B, rounded
+    // half away from zero.
+    let (ia, sa) = a.as_bigint_and_exponent();
+    let (ib, sb) = b.as_bigint_and_exponent();
+    let ten = |n: i64| BigInt::from(10).pow(n.unsigned_abs() as u32);
+    let k = sb + rscale - sa;
+    let (num, den) = if k >= 0 {
+        (ia * ten(k), ib)
+    } else {
+        (ia, ib * ten(k))
+    };
+    let (q, r) = (&num / &den, &num % &den);
+    let twice = r.magnitude() * 2u32;
+    let q = if &twice >= den.magnitude() {
+        if (num.sign() == Sign::Minus) != (den.sign() == Sign::Minus) {
+            q - 1
+        } else {
+            q + 1
+        }
+    } else {
+        q
+    };
+    Ok(BigDecimal::new(q, rscale))
 }
 
 /// Exact decimal arithmetic on SQLite's decimal text: NULL when either side is NULL; a side
@@ -363,6 +459,20 @@ pub fn establish(
     .map_err(setup)?;
     chakra_decimal_mul_utils::register_impl(&mut conn, |a: Option<String>, b: Option<String>| {
         decimal_arith(a, b, |x, y| x * y)
+    })
+    .map_err(setup)?;
+    chakra_decimal_div_utils::register_impl(&mut conn, |a: Option<String>, b: Option<String>| {
+        let (Some(a), Some(b)) = (a, b) else {
+            return DivOutcome(Ok(None));
+        };
+        let parse =
+            |t: &str| BigDecimal::from_str(t.trim()).map_err(|_| format!("not a decimal: {t:?}"));
+        DivOutcome(
+            parse(&a)
+                .and_then(|x| Ok((x, parse(&b)?)))
+                .and_then(|(x, y)| decimal_div(&x, &y))
+                .map(|q| Some(q.to_string())),
+        )
     })
     .map_err(setup)?;
     chakra_decimal_sum_utils::register_impl::<DecimalSum, _>(&mut conn).map_err(setup)?;

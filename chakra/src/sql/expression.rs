@@ -212,15 +212,15 @@ fn expr_at(w: &mut SqlWriter, e: &Expr) -> Result<()> {
             }
         },
         Expr::Arith { left, op, right }
-            if w.dialect == Dialect::Sqlite
-                && *op != ArithOp::Div
-                && e.value_type() == Some(ValueType::Decimal) =>
+            if w.dialect == Dialect::Sqlite && e.value_type() == Some(ValueType::Decimal) =>
         {
-            // Decimals are text on SQLite: exact arithmetic, never floating point.
+            // Decimals are text on SQLite: exact arithmetic, never floating point; the
+            // quotient rounded to the scale PostgreSQL's numeric division picks.
             w.sql(match op {
                 ArithOp::Add => "chakra_decimal_add(",
                 ArithOp::Sub => "chakra_decimal_sub(",
-                _ => "chakra_decimal_mul(",
+                ArithOp::Mul => "chakra_decimal_mul(",
+                ArithOp::Div => "chakra_decimal_div(",
             });
             expr(w, left)?;
             w.sql(", ");
