@@ -4,7 +4,7 @@
 //! `chakra_decimal_add`/`_sub`/`_mul`/`_div`, the quotient with PostgreSQL's numeric scale).
 
 use bigdecimal::num_bigint::{BigInt, Sign};
-use bigdecimal::{BigDecimal, RoundingMode};
+use bigdecimal::{BigDecimal, RoundingMode, Zero};
 use chakra_dsl::{Error, Result};
 use diesel::sql_types::{Nullable, Text};
 use diesel::sqlite::SqliteAggregateFunction;
@@ -109,7 +109,7 @@ pub(crate) fn decimal_div(
     a: &BigDecimal,
     b: &BigDecimal,
 ) -> std::result::Result<BigDecimal, String> {
-    if *b == BigDecimal::from(0) {
+    if b.is_zero() {
         return Err("division by zero".into());
     }
     let (w1, f1) = weight_and_first_digit(a);
