@@ -88,6 +88,19 @@ async def test_expressions_land_on_instances(db: object) -> None:
     assert [type(p) for p in prices if p is not None] == [Decimal, Decimal]
 
 
+async def test_decimal_division_has_postgresql_scale_on_both_backends(db: object) -> None:
+    """Decimal division is exact on SQLite too, with the digits PostgreSQL's numeric division
+    gives (at least 16 significant digits, rounded half away from zero); dividing by zero is
+    an error on both backends."""
+    await seed()
+    qs = Thing.objects.annotate(q=F("price") / 3).order_by("id")
+    got = [None if q is None else str(q) for q in await qs.values_list("q", flat=True)]
+    # 1.50 / 3 and 10.00 / 3, written out by hand; no price, no quotient.
+    assert got == ["0.50000000000000000000", "3.3333333333333333", None]
+    with pytest.raises(Exception, match="division by zero"):
+        await Thing.objects.annotate(q=F("price") / 0).values_list("q", flat=True)
+
+
 async def test_expressions_mix_with_aggregates(db: object) -> None:
     await seed()
     rows = await Thing.objects.annotate(m=Coalesce("n", 0) + 1).order_by("id")
