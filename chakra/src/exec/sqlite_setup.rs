@@ -97,6 +97,17 @@ fn weight_and_first_digit(x: &BigDecimal) -> (i64, i64) {
     (weight, first)
 }
 
+/// A decimal as text with all its places, zero included (`0.00…`, as PostgreSQL prints a
+/// zero quotient; `BigDecimal` prints a zero as `0`).
+fn decimal_text(q: &BigDecimal) -> String {
+    let scale = display_scale(q);
+    if q.is_zero() && scale > 0 {
+        format!("0.{}", "0".repeat(scale as usize))
+    } else {
+        q.to_string()
+    }
+}
+
 /// The display scale of a decimal (never negative).
 fn display_scale(x: &BigDecimal) -> i64 {
     x.as_bigint_and_exponent().1.max(0)
@@ -471,7 +482,7 @@ pub fn establish(
             parse(&a)
                 .and_then(|x| Ok((x, parse(&b)?)))
                 .and_then(|(x, y)| decimal_div(&x, &y))
-                .map(|q| Some(q.to_string())),
+                .map(|q| Some(decimal_text(&q))),
         )
     })
     .map_err(setup)?;
@@ -480,4 +491,38 @@ pub fn establish(
     chakra_decimal_min_utils::register_impl::<DecimalMin, _>(&mut conn).map_err(setup)?;
     chakra_decimal_max_utils::register_impl::<DecimalMax, _>(&mut conn).map_err(setup)?;
     Ok(conn)
+}
+
+#[cfg(test)]
+mod division_tests {
+    use super::decimal_div;
+    use bigdecimal::BigDecimal;
+    use std::str::FromStr;
+
+    fn div(a: &str, b: &str) -> Result<String, String> {
+        let (a, b) = (
+            BigDecimal::from_str(a).unwrap(),
+            BigDecimal::from_str(b).unwrap(),
+        );
+        decimal_div(&a, &b).map(|q| super::decimal_text(&q))
+    }
+
+    /// Quotients as PostgreSQL prints them (`SELECT a::numeric / b`), written out by hand.
+    #[test]
+    fn quotients_have_postgresql_scale() {
+        assert_eq!(div("1", "7").unwrap(), "0.14285714285714285714");
+        assert_eq!(div("-1", "7").unwrap(), "-0.14285714285714285714");
+        assert_eq!(div("2", "3").unwrap(), "0.66666666666666666667");
+        assert_eq!(div("2", "-3").unwrap(), "-0.66666666666666666667");
+        assert_eq!(div("10", "4").unwrap(), "2.5000000000000000");
+        assert_eq!(div("5", "1000").unwrap(), "0.00500000000000000000");
+        assert_eq!(div("123456789012345678", "3").unwrap(), "41152263004115226");
+        // An input's own scale is kept when it is larger.
+        assert_eq!(
+            div("1.0000000000000000000000001", "1").unwrap(),
+            "1.0000000000000000000000001"
+        );
+        assert_eq!(div("1", "0").unwrap_err(), "division by zero");
+        assert_eq!(div("0", "5").unwrap(), "0.00000000000000000000");
+    }
 }
