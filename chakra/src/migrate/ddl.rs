@@ -14,7 +14,7 @@ use super::table_sql::{
     column_def, constraint_sql, create_index_sql, create_table_with_indexes, default_sql,
     field_fk_name, field_index, field_index_name, field_unique_name, q, references_sql,
 };
-use crate::sql::ddl::column_type;
+use crate::sql::ddl::{column_type, enum_check_sql, field_enum_check_name};
 use crate::Dialect;
 use chakra_dsl::FieldMeta;
 
@@ -271,6 +271,11 @@ fn alter_field_postgres(
     if old.unique && !new.unique {
         s.push(format!("ALTER TABLE {tq} DROP CONSTRAINT {}", q(&uk)?));
     }
+    let enum_changed = old.ty != new.ty || old.column != new.column;
+    if enum_changed && old.ty.enum_values().is_some() {
+        let ek = field_enum_check_name(&t.table, &old.column);
+        s.push(format!("ALTER TABLE {tq} DROP CONSTRAINT {}", q(&ek)?));
+    }
     let (old_idx, new_idx) = (field_index(t, old), field_index(t, new));
     if let (Some(i), false) = (&old_idx, old_idx == new_idx) {
         s.push(format!("DROP INDEX {}", q(&i.name)?));
@@ -314,6 +319,11 @@ fn alter_field_postgres(
             "ALTER TABLE {tq} ADD CONSTRAINT {} UNIQUE ({col})",
             q(&uk)?
         ));
+    }
+    if enum_changed {
+        if let Some(check) = enum_check_sql(&t.table, new)? {
+            s.push(format!("ALTER TABLE {tq} ADD {check}"));
+        }
     }
     if let (Some(i), false) = (&new_idx, old_idx == new_idx) {
         s.push(create_index_sql(&t.table, i, t, d)?);

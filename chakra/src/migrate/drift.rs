@@ -173,6 +173,7 @@ pub fn db_type(ty: &FieldType, d: Dialect) -> String {
             FieldType::Bytes => "bytea".into(),
             FieldType::Json => "jsonb".into(),
             FieldType::Uuid => "uuid".into(),
+            FieldType::Enum { .. } => "text".into(),
             FieldType::Array(inner) => format!("{}[]", db_type(inner, d)),
         },
     }
