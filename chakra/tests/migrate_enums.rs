@@ -118,6 +118,11 @@ async fn an_enum_column_holds_only_its_values_and_gains_one_with_rows_in_place()
 fn a_bad_enum_declaration_is_refused_with_its_line() {
     let bad = INITIAL.replace(r#"["open", "closed"]"#, r#"["open", "open"]"#);
     let dir = migration_dir("enums_bad", &[("tickets/0001_initial.toml", &bad)]);
-    let e = chakra::migrate::loader::load_dir(&dir).unwrap_err().to_string();
-    assert!(e.contains("repeats the value \"open\"") && e.contains(":21"), "{e}");
+    let e = chakra::migrate::loader::load_dir(&dir)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("repeats the value \"open\"") && e.contains(":21"),
+        "{e}"
+    );
 }
