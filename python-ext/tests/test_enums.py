@@ -82,8 +82,7 @@ async def test_members_and_their_text_round_trip_and_filter(db: object) -> None:
             ids = [r.id for r in await Ticket.objects.filter(status=arg).order_by("id")]
             assert ids == want[status.value], (arg, ids)
     ids = [
-        r.id
-        for r in await Ticket.objects.filter(status__in=[Status.OPEN, "closed"]).order_by("id")
+        r.id for r in await Ticket.objects.filter(status__in=[Status.OPEN, "closed"]).order_by("id")
     ]
     assert ids == [1, 2]
     assert [r.id for r in await Ticket.objects.filter(priority=Priority.HIGH)] == [2]
@@ -118,8 +117,7 @@ async def test_a_value_outside_the_enum_is_refused_before_sql(
 async def test_an_unknown_stored_value_is_a_named_decode_error(db: object) -> None:
     # A table whose column the database lets hold anything: the model's enum is narrower.
     await chakra.execute_script(
-        "CREATE TABLE enum_tickets (id INTEGER PRIMARY KEY, status TEXT NOT NULL, "
-        "priority TEXT)"
+        "CREATE TABLE enum_tickets (id INTEGER PRIMARY KEY, status TEXT NOT NULL, priority TEXT)"
     )
     await chakra.execute("INSERT INTO enum_tickets VALUES (%s, %s, %s)", [1, "archived", None])
     with pytest.raises(errors.DecodeError) as e:
