@@ -67,12 +67,12 @@ async fn statuses(pool: &Pool) -> Vec<String> {
         .collect()
 }
 
+/// Applies the folder, then checks that the database matches the history (`check`).
 async fn migrate(pool: &Pool, dir: &Path) {
-    Migrator::from_dir(pool.clone(), dir)
-        .unwrap()
-        .apply(None)
-        .await
-        .unwrap();
+    let m = Migrator::from_dir(pool.clone(), dir).unwrap();
+    m.apply(None).await.unwrap();
+    let drift = m.check_database().await.unwrap();
+    assert!(drift.is_empty(), "{:?}: {drift:#?}", pool.dialect());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -111,6 +111,15 @@ async fn an_enum_column_holds_only_its_values_and_gains_one_with_rows_in_place()
             .await
             .unwrap_err();
         assert!(e.to_string().contains("tickets_status_enum"), "{d:?}: {e}");
+        if d == chakra::Dialect::Postgres {
+            // The enum's CHECK dropped behind Chakra's back is drift.
+            pool.batch_execute("ALTER TABLE tickets DROP CONSTRAINT tickets_status_enum")
+                .await
+                .unwrap();
+            let m = Migrator::from_dir(pool.clone(), &dir).unwrap();
+            let drift = m.check_database().await.unwrap();
+            assert!(drift.iter().any(|x| x.contains("CHECK")), "{drift:#?}");
+        }
     }
 }
 

@@ -116,6 +116,9 @@ fn declared(t: &super::state::TableState, d: Dialect) -> DbTable {
         if f.unique && !f.primary_key {
             uniques.insert(f.column.clone());
         }
+        if f.ty.enum_values().is_some() {
+            checks += 1; // the enum's CHECK (`<table>_<column>_enum`)
+        }
         if let Some(r) = f.references.as_ref().filter(|r| !r.table.is_empty()) {
             fks.insert((
                 f.column.clone(),
