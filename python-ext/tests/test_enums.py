@@ -51,9 +51,9 @@ def test_the_declaration_is_checked_and_named() -> None:
     class Numbered(enum.Enum):
         ONE = 1
 
-    with pytest.raises(TypeError, match="Numbered.ONE has the value 1"):
+    with pytest.raises(TypeError, match=r"Numbered\.ONE has the value 1"):
         Enum(Numbered)
-    with pytest.raises(TypeError, match="enum.Enum subclass"):
+    with pytest.raises(TypeError, match=r"enum\.Enum subclass"):
         Enum(str)  # type: ignore[type-var]
 
 
