@@ -8,6 +8,8 @@ from __future__ import annotations
 import enum
 import logging
 import sys
+from pathlib import Path
+from typing import Any
 
 import chakra
 import pytest
@@ -126,3 +128,53 @@ async def test_an_unknown_stored_value_is_a_named_decode_error(db: object) -> No
     assert "Ticket.status" in text and '"archived"' in text and "ticket_status" in text, text
     # The values() path returns the stored text as it is.
     assert await Ticket.objects.values_list("status", flat=True) == ["archived"]
+
+
+async def test_make_writes_the_enum_and_an_added_value_migrates_rows(
+    db: Any, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from chakra import migrate
+
+    class Stage(str, enum.Enum):
+        NEW = "new"
+        DONE = "done"
+
+    class MadeTicket(Model):
+        __tablename__ = "made_tickets"
+        __app__ = "made"
+        id = Field(Integer, primary_key=True)
+        stage = Field(Enum(Stage), default=Stage.NEW)
+
+    assert migrate.run("make", dir=tmp_path, models=[MadeTicket]) == 0
+    (first,) = sorted((tmp_path / "made").glob("*.toml"))
+    text = first.read_text()
+    assert 'type = "Enum"' in text and 'enum = "stage"' in text, text
+    assert 'values = ["new", "done"]' in text and 'default = "new"' in text, text
+    assert migrate.run("apply", database_url=db.url, dir=tmp_path, models=[]) == 0
+    await MadeTicket.objects.create(id=1)
+    await MadeTicket.objects.create(id=2, stage=Stage.DONE)
+
+    class Stage2(str, enum.Enum):
+        NEW = "new"
+        DONE = "done"
+        HELD = "held"
+
+    class MadeTicket(Model):  # type: ignore[no-redef]
+        __tablename__ = "made_tickets"
+        __app__ = "made"
+        id = Field(Integer, primary_key=True)
+        stage = Field(Enum(Stage2, name="stage"), default=Stage2.NEW)
+
+    assert migrate.run("make", dir=tmp_path, models=[MadeTicket]) == 0
+    second = sorted((tmp_path / "made").glob("*.toml"))[1].read_text()
+    assert 'type = "AlterField"' in second and '"held"' in second, second
+    assert migrate.run("apply", database_url=db.url, dir=tmp_path, models=[]) == 0
+    assert migrate.run("make", "--check", dir=tmp_path, models=[MadeTicket]) == 0
+    capfd.readouterr()
+    # (The fixture's own tables are drift for this folder; the enum's table is not.)
+    migrate.run("check", database_url=db.url, dir=tmp_path, models=[])
+    drift = [line for line in capfd.readouterr().out.splitlines() if "made_tickets" in line]
+    assert drift == [], drift
+    await MadeTicket.objects.create(id=3, stage=Stage2.HELD)
+    rows = await MadeTicket.objects.order_by("id").all()
+    assert [r.stage for r in rows] == [Stage2.NEW, Stage2.DONE, Stage2.HELD]
