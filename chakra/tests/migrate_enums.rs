@@ -135,3 +135,45 @@ fn a_bad_enum_declaration_is_refused_with_its_line() {
         "{e}"
     );
 }
+
+const RENAME: &str = r#"[migration]
+id = "0002_rename"
+app = "tickets"
+dependencies = [["tickets", "0001_initial"]]
+
+[[operations]]
+type = "RenameField"
+table = "tickets"
+name = "status"
+new_name = "state"
+
+[[operations]]
+type = "RenameModel"
+table = "tickets"
+new_table = "issues"
+new_name = "Issue"
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renaming_an_enum_field_or_its_table_renames_its_check() {
+    for d in BOTH {
+        let db = TestDb::new(d).await;
+        let pool = db.pool().await;
+        let dir = migration_dir(
+            "enums_rename",
+            &[
+                ("tickets/0001_initial.toml", INITIAL),
+                ("tickets/0002_rename.toml", RENAME),
+            ],
+        );
+        migrate(&pool, &dir).await;
+        pool.batch_execute("INSERT INTO issues (state) VALUES ('closed')")
+            .await
+            .unwrap();
+        let e = pool
+            .batch_execute("INSERT INTO issues (state) VALUES ('gone')")
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("issues_state_enum"), "{d:?}: {e}");
+    }
+}

@@ -192,6 +192,21 @@ pub fn forward(op: &Operation, before: &State, d: Dialect) -> MResult<Plan> {
             }
         }
     }
+    if let (
+        true,
+        Operation::RenameField { table: name, .. }
+        | Operation::RenameModel {
+            new_table: name, ..
+        },
+    ) = (sqlite, op)
+    {
+        // SQLite keeps a CHECK's name through renames: an Enum field's check is named after
+        // its table and column, so the table is rebuilt under the new names.
+        let t = table(&after, op, name)?;
+        if t.fields.iter().any(|f| f.ty.enum_values().is_some()) {
+            plan.extend(rebuild_table(t, t, &after, d)?);
+        }
+    }
     Ok(plan)
 }
 
@@ -231,6 +246,12 @@ fn rename_field_objects(
             renames.push((
                 field_fk_name(old_table, old_col),
                 field_fk_name(new_table, new_col),
+            ));
+        }
+        if f.ty.enum_values().is_some() {
+            renames.push((
+                field_enum_check_name(old_table, old_col),
+                field_enum_check_name(new_table, new_col),
             ));
         }
         for (from, to) in renames {
