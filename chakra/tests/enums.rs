@@ -36,6 +36,10 @@ pub struct Ticket {
 
 #[test]
 fn the_derive_gives_names_and_stored_values() {
+    // schema.rs writes an Enum column as text: the enum types match it.
+    fn matches_schema<F: chakra::dsl::typed::SchemaColumn<C>, C>() {}
+    matches_schema::<Status, String>();
+    matches_schema::<Option<Priority>, Option<String>>();
     assert_eq!(Status::ENUM_NAME, "ticket_status");
     assert_eq!(Status::VALUES, ["open", "on hold", "closed"]);
     assert_eq!(Priority::ENUM_NAME, "priority");
