@@ -68,7 +68,7 @@ pub(crate) struct ModelAttrs {
     pub(crate) options: Vec<crate::table_options::TableOption>,
 }
 
-fn snake_case(name: &str) -> String {
+pub(crate) fn snake_case(name: &str) -> String {
     let mut s = String::with_capacity(name.len() + 4);
     for (i, c) in name.chars().enumerate() {
         if c.is_uppercase() {

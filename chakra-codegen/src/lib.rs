@@ -1,14 +1,16 @@
-//! Chakra ORM proc-macros: `#[derive(Model)]` and `#[derive(FromRow)]`.
+//! Chakra ORM proc-macros: `#[derive(Model)]`, `#[derive(FromRow)]` and `#[derive(Enum)]`.
 //!
 //! - `attrs`: parsing and checking `#[chakra(...)]` attributes (errors point at the
 //!   attribute and say what is allowed).
 //! - `expand`: the generated code (metadata, column accessors, row decoding, `Default`).
 //! - `from_row`: `#[derive(FromRow)]`, a struct read from a row by column name.
+//! - `enum_type`: `#[derive(Enum)]`, a fieldless enum stored as one of its values.
 
 use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};
 
 mod attrs;
+mod enum_type;
 mod expand;
 mod from_row;
 mod schema_file;
@@ -42,6 +44,24 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
 pub fn derive_from_row(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     match from_row::expand(&input) {
+        Ok(ts) => ts.into(),
+        Err(e) => e.into_compile_error().into(),
+    }
+}
+
+/// Derives a field type for a fieldless enum, stored as text (canonical type `Enum`): use
+/// it as a model field (`status: Status`, `Option<Status>`), in filters
+/// (`Ticket::status().eq(Status::Open)`, `.is_in([...])`) and in `FromRow` structs.
+///
+/// `#[chakra(name = "ticket_status")]` on the enum names it in migrations (default: snake
+/// case of the enum name); `#[chakra(value = "on hold")]` on a variant sets its stored text
+/// (default: snake case of the variant name). Generates `ENUM_NAME`, `VALUES`, `as_str()`
+/// and `from_stored()`; a stored value no variant has is a `Decode` error naming the model,
+/// the field and the value.
+#[proc_macro_derive(Enum, attributes(chakra))]
+pub fn derive_enum(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    match enum_type::expand(&input) {
         Ok(ts) => ts.into(),
         Err(e) => e.into_compile_error().into(),
     }

@@ -15,6 +15,7 @@
 //! - An unconstrained `Decimal`: at most [`MAX_DECIMAL_WHOLE`] digits before the point and
 //!   [`MAX_DECIMAL_FRACTION`] after it (PostgreSQL's `numeric` limits; SQLite would store
 //!   more, so both refuse the same values).
+//! - `Enum`: one of the declared stored values (exactly; no case folding).
 //! - Arrays: each element follows its element type's rules.
 
 use crate::limits::{json_depth, json_too_deep, MAX_DEPTH};
@@ -58,8 +59,16 @@ pub fn violation(ty: &FieldType, v: &Value) -> Option<String> {
              store them differently"
         )),
         (FieldType::Array(inner), Value::Array(a)) => array_violation(inner, a),
+        (FieldType::Enum { name, values }, Value::Text(s)) if !values.iter().any(|v| v == s) => {
+            Some(enum_violation(name, values, s))
+        }
         _ => None,
     }
+}
+
+/// Why `s` is not a value of the enum `name`.
+pub fn enum_violation(name: &str, values: &[String], s: &str) -> String {
+    format!("{s:?} is not a value of the enum {name} (its values: {values:?})")
 }
 
 /// Why text holding NUL is refused on both backends.
@@ -259,5 +268,22 @@ mod tests {
             assert!(violation(&FieldType::Float, &Value::F64(x)).is_some());
         }
         assert_eq!(violation(&FieldType::Float, &Value::F64(1e308)), None);
+    }
+
+    #[test]
+    fn enums_take_only_their_declared_values() {
+        let t = FieldType::Enum {
+            name: "status".into(),
+            values: vec!["open".into(), "closed".into()],
+        };
+        assert_eq!(violation(&t, &Value::Text("open".into())), None);
+        assert_eq!(violation(&t, &Value::Text("closed".into())), None);
+        for bad in ["Open", "opened", "", "open "] {
+            let why = violation(&t, &Value::Text(bad.into())).unwrap();
+            assert!(
+                why.contains(&format!("{bad:?}")) && why.contains("status"),
+                "{why}"
+            );
+        }
     }
 }

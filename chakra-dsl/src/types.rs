@@ -89,6 +89,38 @@ pub enum FieldType {
     Array(Box<FieldType>),
     /// `UUID`.
     Uuid,
+    /// `Enum`: one of a fixed list of stored text values (a Python `enum.Enum`, a Rust
+    /// `#[derive(chakra::Enum)]` enum). Stored as text checked against the list.
+    Enum {
+        /// The enum type's name (`"status"`): validated as an identifier.
+        name: String,
+        /// The stored form of each value, in declaration order.
+        values: Vec<String>,
+    },
+}
+
+/// Why an enum declaration is refused, if it is: the name must be a valid identifier, the
+/// values non-empty text without NUL, at least one, none repeated.
+pub fn check_enum_declaration(name: &str, values: &[String]) -> Result<(), String> {
+    if let Err(e) = crate::ident::validate(name) {
+        return Err(format!(
+            "the enum name {name:?} is not a valid identifier: {e}"
+        ));
+    }
+    if values.is_empty() {
+        return Err(format!("the enum {name} has no values"));
+    }
+    for (i, v) in values.iter().enumerate() {
+        if v.is_empty() || v.contains('\0') {
+            return Err(format!(
+                "the enum {name} has the value {v:?}: values are non-empty text without NUL"
+            ));
+        }
+        if values[..i].contains(v) {
+            return Err(format!("the enum {name} repeats the value {v:?}"));
+        }
+    }
+    Ok(())
 }
 
 impl FieldType {
@@ -107,6 +139,7 @@ impl FieldType {
             FieldType::Json => ValueType::Json,
             FieldType::Array(t) => ValueType::Array(Box::new(t.value_type())),
             FieldType::Uuid => ValueType::Uuid,
+            FieldType::Enum { .. } => ValueType::Text,
         }
     }
 
@@ -126,12 +159,21 @@ impl FieldType {
             FieldType::Json => "JSON",
             FieldType::Array(_) => "Array",
             FieldType::Uuid => "UUID",
+            FieldType::Enum { .. } => "Enum",
         }
     }
 
     /// True for the text types, on which the LIKE family of lookups is allowed.
     pub fn is_text(&self) -> bool {
         matches!(self, FieldType::String { .. } | FieldType::Text)
+    }
+
+    /// The stored values of an `Enum` field, `None` for every other type.
+    pub fn enum_values(&self) -> Option<&[String]> {
+        match self {
+            FieldType::Enum { values, .. } => Some(values),
+            _ => None,
+        }
     }
 
     /// True for `DateTime` and `Date`, on which date-part transforms are allowed.

@@ -11,6 +11,19 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde_json::json;
 use std::str::FromStr;
 
+/// The `Status` enum of the Python test models (`thing_status`), stored as its values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, chakra::Enum)]
+#[chakra(name = "thing_status")]
+pub enum Status {
+    /// `"open"`.
+    Open,
+    /// `"on hold"`.
+    #[chakra(value = "on hold")]
+    OnHold,
+    /// `"closed"`.
+    Closed,
+}
+
 #[derive(Debug, Clone, Model)]
 #[chakra(table = "things")]
 pub struct Thing {
@@ -36,6 +49,8 @@ pub struct Thing {
     pub blob: Option<Vec<u8>>,
     /// An unbounded decimal (no precision or scale).
     pub amount: Option<BigDecimal>,
+    /// An enum field, shared with Python's `Status`.
+    pub status: Option<Status>,
 }
 
 fn hex(b: &[u8]) -> String {
@@ -59,6 +74,7 @@ fn to_json(t: &Thing) -> serde_json::Value {
         "uid": t.uid.map(|u| u.to_string()),
         "blob": t.blob.as_deref().map(hex),
         "amount": t.amount.as_ref().map(|d| d.to_plain_string()),
+        "status": t.status.map(|s| s.as_str()),
     })
 }
 
@@ -82,6 +98,7 @@ fn edges() -> Vec<Thing> {
         uid: None,
         blob: None,
         amount: None,
+        status: None,
     };
     let low = Thing {
         nick: Some(String::new()),
@@ -96,6 +113,7 @@ fn edges() -> Vec<Thing> {
         uid: Some(uuid::Uuid::nil()),
         blob: Some((0..=255u8).cycle().take(1 << 20).collect()),
         amount: Some(BigDecimal::from_str("-123456789012345678901234567890.123456789").unwrap()),
+        status: Some(Status::Open),
         ..base("rust low")
     };
     let high = Thing {
@@ -114,6 +132,7 @@ fn edges() -> Vec<Thing> {
         uid: Some(uuid::Uuid::max()),
         blob: Some(vec![]),
         amount: Some(BigDecimal::from_str("0.000000000000000000000000000001").unwrap()),
+        status: Some(Status::OnHold),
         ..base("rust high")
     };
     vec![low, high, base("rust nulls")]
@@ -159,6 +178,7 @@ async fn main() -> chakra::Result<()> {
                 )),
                 blob: Some(vec![0, 255, 0, 1]),
                 amount: None,
+                status: Some(Status::Closed),
             };
             t.save(&pool).await?;
             println!("{}", t.id);

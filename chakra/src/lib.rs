@@ -44,6 +44,8 @@ pub use query::{
 pub use session::{Added, Session, Tracked, TransactionError, TransactionOptions, Tx};
 pub use sql::{compile, CompiledQuery, Dialect};
 
+/// `#[derive(Enum)]`: see [`chakra_codegen::Enum`].
+pub use chakra_codegen::Enum;
 /// `#[derive(FromRow)]`: see [`chakra_codegen::FromRow`] and [`from_row`].
 pub use chakra_codegen::FromRow;
 /// `#[derive(Model)]`: see [`chakra_codegen::Model`].

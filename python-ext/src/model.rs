@@ -27,6 +27,9 @@ pub struct ModelInfo {
     pub cls: Py<PyType>,
     /// Interned attribute names, one per field, in declaration order.
     pub names: Vec<Py<PyString>>,
+    /// The Python `enum.Enum` class of each `Enum` field (`None` for other fields), in
+    /// declaration order: stored text is read back as its member.
+    pub enums: Vec<Option<Py<PyAny>>>,
 }
 
 /// `meta` for the life of the process: the core's statement-shape cache knows a model by
@@ -46,10 +49,40 @@ pub fn static_meta(meta: &Arc<ModelMeta>) -> &'static Arc<ModelMeta> {
 /// declaration order.
 pub fn row_dict<'py>(py: Python<'py>, info: &ModelInfo, row: Row) -> PyResult<Bound<'py, PyDict>> {
     let dict = PyDict::new(py);
-    for (name, v) in info.names.iter().zip(row.iter()) {
-        dict.set_item(name.bind(py), to_py::value(py, v)?)?;
+    for (i, (name, v)) in info.names.iter().zip(row.iter()).enumerate() {
+        dict.set_item(name.bind(py), field_value(py, info, i, v)?)?;
     }
     Ok(dict)
+}
+
+/// The Python value of field `i` read from a row: an `Enum` field's text becomes its
+/// member, and stored text no member has is a `DecodeError` naming model, field and value.
+pub fn field_value<'py>(
+    py: Python<'py>,
+    info: &ModelInfo,
+    i: usize,
+    v: &Value,
+) -> PyResult<Bound<'py, PyAny>> {
+    let plain = to_py::value(py, v)?;
+    let Some(Some(cls)) = info.enums.get(i) else {
+        return Ok(plain);
+    };
+    if plain.is_none() {
+        return Ok(plain);
+    }
+    cls.bind(py).call1((&plain,)).map_err(|_| {
+        let f = &info.meta.fields[i];
+        let reason = match &f.ty {
+            FieldType::Enum { name, values } => {
+                chakra_dsl::contract::enum_violation(name, values, &plain.to_string())
+            }
+            _ => format!("{plain} is not a member of the field's enum"),
+        };
+        err(Error::Decode {
+            column: format!("{}.{} (column {})", info.meta.name, f.name, f.column),
+            reason: format!("the stored value {reason}"),
+        })
+    })
 }
 
 /// An instance of `info`'s class with `dict` as its `__dict__` (no `__init__` runs).
@@ -160,7 +193,7 @@ pub fn write_back(
         let d = obj.bind(py).getattr(intern!(py, "__dict__"))?;
         let d = d.cast::<PyDict>()?;
         for (v, &i) in row.iter().zip(fields) {
-            d.set_item(info.names[i].bind(py), to_py::value(py, v)?)?;
+            d.set_item(info.names[i].bind(py), field_value(py, info, i, v)?)?;
         }
         if d.contains(intern!(py, "_chakra_new"))? {
             d.del_item(intern!(py, "_chakra_new"))?;
@@ -232,6 +265,13 @@ pub(crate) fn field_type(spec: &Bound<'_, PyAny>) -> PyResult<FieldType> {
         "JSON" => FieldType::Json,
         "UUID" => FieldType::Uuid,
         "Array" => FieldType::Array(Box::new(field_type(&t.get_item(1)?)?)),
+        "Enum" => {
+            let name: String = t.get_item(1)?.extract()?;
+            let values: Vec<String> = t.get_item(2)?.extract()?;
+            chakra_dsl::types::check_enum_declaration(&name, &values)
+                .map_err(|why| err(Error::Config(why)))?;
+            FieldType::Enum { name, values }
+        }
         other => {
             return Err(err(Error::Config(format!("unknown field type {other:?}"))));
         }
@@ -291,6 +331,15 @@ pub fn register_model(
         .iter()
         .map(|f| PyString::intern(py, &f.name).unbind())
         .collect();
+    let mut enums = Vec::with_capacity(fields.len());
+    for (f, m) in fields.iter().zip(&metas) {
+        enums.push(match m.ty {
+            FieldType::Enum { .. } => {
+                Some(get(f, "type")?.cast::<PyTuple>()?.get_item(3)?.unbind())
+            }
+            _ => None,
+        });
+    }
     let info = Arc::new(ModelInfo {
         meta: Arc::new(ModelMeta {
             name,
@@ -302,6 +351,7 @@ pub fn register_model(
         }),
         cls: cls.unbind(),
         names,
+        enums,
     });
     crate::registry::register(info.clone());
     Ok(ModelHandle { info })

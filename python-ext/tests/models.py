@@ -5,6 +5,7 @@ type for the lookup tests."""
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import ClassVar
 
@@ -20,6 +21,7 @@ from chakra import (
     Date,
     DateTime,
     Decimal,
+    Enum,
     Field,
     Float,
     ForeignKey,
@@ -105,6 +107,14 @@ class Tag(Model):
     posts: ClassVar[Reverse[RelatedManager[Post]]]
 
 
+class Status(str, enum.Enum):
+    """``Thing.status``: the same values as ``Status`` in chakra/examples/cross_language.rs."""
+
+    OPEN = "open"
+    ON_HOLD = "on hold"
+    CLOSED = "closed"
+
+
 class Thing(Model):
     __tablename__ = "things"
 
@@ -123,6 +133,7 @@ class Thing(Model):
     uid = Field(UUID, nullable=True)
     blob = Field(Bytes, nullable=True)
     amount = Field(Decimal(), nullable=True)
+    status = Field(Enum(Status, name="thing_status"), nullable=True)
 
 
 class Item(Model):

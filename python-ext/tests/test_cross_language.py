@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from models import Thing
+from models import Status, Thing
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -63,6 +63,7 @@ async def test_python_writes_rust_reads(db: Any) -> None:
         tags=["x", "", "y,z"],
         uid=UID,
         blob=b"\x00\x01\xff\x00",
+        status=Status.ON_HOLD,
     )
     empty = await Thing.objects.create(name="nulls")
     rows = [json.loads(line) for line in rust("read", db.url).splitlines()]
@@ -81,9 +82,10 @@ async def test_python_writes_rust_reads(db: Any) -> None:
     assert got["tags"] == ["x", "", "y,z"]
     assert got["uid"] == str(UID)
     assert got["blob"] == "0001ff00"
+    assert got["status"] == "on hold"
     nulls = rows[1]
     assert nulls["name"] == "nulls"
-    for field in ("nick", "n", "price", "at", "day", "data", "tags", "uid", "blob"):
+    for field in ("nick", "n", "price", "at", "day", "data", "tags", "uid", "blob", "status"):
         assert nulls[field] is None, field
     # Python's declared defaults were written and Rust reads them.
     assert (nulls["big"], nulls["flag"], nulls["score"]) == (0, False, 0.0)
@@ -105,8 +107,11 @@ async def test_rust_writes_python_reads(db: Any) -> None:
     assert t.tags == ["a", "", "c,d"]
     assert t.uid == uuid.UUID(int=0x0123456789ABCDEF0123456789ABCDEF)
     assert t.blob == b"\x00\xff\x00\x01"
+    assert t.status is Status.CLOSED
     # And Python's lookups find the Rust-written row by each typed value.
     assert await Thing.objects.filter(at=t.at, uid=t.uid, price=t.price, day=t.day).count() == 1
+    assert await Thing.objects.filter(status=Status.CLOSED).count() == 1
+    assert await Thing.objects.filter(status__in=["open", "on hold"]).count() == 0
 
 
 # --- The type matrix's edge values, both ways ------------------------------------------------
@@ -131,6 +136,7 @@ def edge_rows() -> list[dict[str, Any]]:
         "uid": uuid.UUID(int=0),
         "blob": MB,
         "amount": Decimal("-123456789012345678901234567890.123456789"),
+        "status": Status.OPEN,
     }
     high = {
         "n": 2**31 - 1,
@@ -145,6 +151,7 @@ def edge_rows() -> list[dict[str, Any]]:
         "uid": uuid.UUID(int=2**128 - 1),
         "blob": b"",
         "amount": Decimal("0.000000000000000000000000000001"),
+        "status": Status.ON_HOLD,
     }
     return [low, high, {}]
 
@@ -163,6 +170,8 @@ def as_json_form(field: str, v: Any) -> Any:
         return str(v)
     if isinstance(v, bytes):
         return v.hex()
+    if isinstance(v, Status):
+        return v.value
     return v
 
 
@@ -190,6 +199,7 @@ async def test_edge_values_python_writes_rust_reads(db: Any) -> None:
             "uid",
             "blob",
             "amount",
+            "status",
         ):
             want = as_json_form(field, written.get(field))
             have = back[field]
@@ -210,7 +220,19 @@ async def test_edge_values_rust_writes_python_reads(db: Any) -> None:
         for field, value in want.items():
             assert getattr(obj, field) == value, (obj.name, field)
     nulls = objs[2]
-    for field in ("nick", "n", "price", "at", "day", "data", "tags", "uid", "blob", "amount"):
+    for field in (
+        "nick",
+        "n",
+        "price",
+        "at",
+        "day",
+        "data",
+        "tags",
+        "uid",
+        "blob",
+        "amount",
+        "status",
+    ):
         assert getattr(nulls, field) is None, field
     # Python's lookups find the Rust-written rows by their edge values.
     assert await Thing.objects.filter(big=-(2**63), amount=edge_rows()[0]["amount"]).count() == 1

@@ -166,6 +166,15 @@ pub trait SchemaColumn<Column> {}
 
 impl<T> SchemaColumn<T> for T {}
 
+/// An `Enum` column is text in `schema.rs` (the schema knows its values, not the Rust type
+/// that names them): a `#[derive(chakra::Enum)]` field matches it.
+#[diagnostic::do_not_recommend]
+impl<E: super::EnumColumn> SchemaColumn<String> for E {}
+
+/// A nullable `Enum` column (`Option<String>` in `schema.rs`).
+#[diagnostic::do_not_recommend]
+impl<E: super::EnumColumn> SchemaColumn<Option<String>> for Option<E> {}
+
 /// `a == b` for strings in constant evaluation (the table check of
 /// `#[chakra(schema = …)]`).
 pub const fn same_str(a: &str, b: &str) -> bool {

@@ -66,4 +66,4 @@ pub use order::{IntoOrdering, Ordering};
 pub use related::{Cardinality, OneRow, Related, RelatedField, Relation, RelationTarget};
 pub use relation_path::{OnePath, RelationPath, RelationPathOf, SingleRelationPath};
 pub use typed_expr::{Condition, TypedExpr};
-pub use value_for::ValueFor;
+pub use value_for::{EnumColumn, ValueFor};

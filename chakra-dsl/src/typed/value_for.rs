@@ -19,6 +19,16 @@ pub trait ValueFor<T> {
     fn into_value_for(self) -> Value;
 }
 
+/// A `#[derive(chakra::Enum)]` type: marks it so an `Option` of it is a value for an
+/// `Option` column of it (an impl the derive cannot write itself, `Option` being foreign).
+pub trait EnumColumn: ColumnType {}
+
+impl<T: EnumColumn> ValueFor<Option<T>> for Option<T> {
+    fn into_value_for(self) -> Value {
+        ColumnType::into_value(self)
+    }
+}
+
 macro_rules! value_for {
     ($($t:ty),*) => {$(
         impl ValueFor<$t> for $t {

@@ -215,3 +215,43 @@ fn flags_that_build_the_same_index_are_no_change() {
             .is_empty()
     );
 }
+
+#[test]
+fn an_added_enum_value_is_an_alter_field_written_and_read_back() {
+    let status = |values: &[&str]| {
+        FieldMeta::new(
+            "status",
+            FieldType::Enum {
+                name: "ticket_status".into(),
+                values: values.iter().map(|v| v.to_string()).collect(),
+            },
+        )
+    };
+    let before = state(vec![model(
+        "tickets",
+        vec![pk(), status(&["open", "closed"])],
+    )]);
+    let after = state(vec![model(
+        "tickets",
+        vec![pk(), status(&["open", "closed", "on hold"])],
+    )]);
+    let ops = settle(&before, &after, &Renames::default());
+    assert_eq!(kinds(&ops), ["AlterField tickets.status"]);
+    let m = crate::migrate::operations::Migration {
+        id: "0002_x".into(),
+        app: "tickets".into(),
+        dependencies: vec![],
+        atomic: true,
+        lock_timeout: None,
+        operations: ops,
+    };
+    let text = crate::migrate::writer::write_migration(&m);
+    assert!(
+        text.contains("type = \"Enum\"")
+            && text.contains("enum = \"ticket_status\"")
+            && text.contains("values = [\"open\", \"closed\", \"on hold\"]"),
+        "{text}"
+    );
+    let again = crate::migrate::format::parse_migration(&text, "0002_x.toml").unwrap();
+    assert_eq!(again.operations, m.operations);
+}

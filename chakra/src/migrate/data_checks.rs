@@ -39,6 +39,19 @@ pub fn condition(d: Dialect, c: &str, old: &FieldType, new: &FieldType) -> Optio
     if matches!(new, T::Text | T::String { max_length: None }) && !matches!(old, T::Bytes) {
         return None;
     }
+    if let T::Enum { values, .. } = new {
+        // Values outside the new list would fail its CHECK (and any non-text value).
+        let list: Vec<String> = values
+            .iter()
+            .map(|v| format!("'{}'", v.replace('\'', "''")))
+            .collect();
+        let cond = format!("{c} NOT IN ({})", list.join(", "));
+        return match old {
+            T::Enum { values: was, .. } if was.iter().all(|v| values.contains(v)) => None,
+            T::Enum { .. } | T::String { .. } | T::Text => Some(cond),
+            _ => Some(format!("{c} IS NOT NULL")),
+        };
+    }
     narrowing_type(old, new)?;
     let int_range = |e: &str, ty: &FieldType| match ty {
         T::Integer => format!(" OR {e} > 2147483647 OR {e} < -2147483648"),

@@ -14,7 +14,7 @@ use super::table_sql::{
     column_def, constraint_sql, create_index_sql, create_table_with_indexes, default_sql,
     field_fk_name, field_index, field_index_name, field_unique_name, q, references_sql,
 };
-use crate::sql::ddl::column_type;
+use crate::sql::ddl::{column_type, enum_check_sql, field_enum_check_name};
 use crate::Dialect;
 use chakra_dsl::FieldMeta;
 
@@ -192,6 +192,21 @@ pub fn forward(op: &Operation, before: &State, d: Dialect) -> MResult<Plan> {
             }
         }
     }
+    if let (
+        true,
+        Operation::RenameField { table: name, .. }
+        | Operation::RenameModel {
+            new_table: name, ..
+        },
+    ) = (sqlite, op)
+    {
+        // SQLite keeps a CHECK's name through renames: an Enum field's check is named after
+        // its table and column, so the table is rebuilt under the new names.
+        let t = table(&after, op, name)?;
+        if t.fields.iter().any(|f| f.ty.enum_values().is_some()) {
+            plan.extend(rebuild_table(t, t, &after, d)?);
+        }
+    }
     Ok(plan)
 }
 
@@ -233,6 +248,12 @@ fn rename_field_objects(
                 field_fk_name(new_table, new_col),
             ));
         }
+        if f.ty.enum_values().is_some() {
+            renames.push((
+                field_enum_check_name(old_table, old_col),
+                field_enum_check_name(new_table, new_col),
+            ));
+        }
         for (from, to) in renames {
             s.push(format!(
                 "ALTER TABLE {} RENAME CONSTRAINT {} TO {}",
@@ -270,6 +291,11 @@ fn alter_field_postgres(
     }
     if old.unique && !new.unique {
         s.push(format!("ALTER TABLE {tq} DROP CONSTRAINT {}", q(&uk)?));
+    }
+    let enum_changed = old.ty != new.ty || old.column != new.column;
+    if enum_changed && old.ty.enum_values().is_some() {
+        let ek = field_enum_check_name(&t.table, &old.column);
+        s.push(format!("ALTER TABLE {tq} DROP CONSTRAINT {}", q(&ek)?));
     }
     let (old_idx, new_idx) = (field_index(t, old), field_index(t, new));
     if let (Some(i), false) = (&old_idx, old_idx == new_idx) {
@@ -314,6 +340,11 @@ fn alter_field_postgres(
             "ALTER TABLE {tq} ADD CONSTRAINT {} UNIQUE ({col})",
             q(&uk)?
         ));
+    }
+    if enum_changed {
+        if let Some(check) = enum_check_sql(&t.table, new)? {
+            s.push(format!("ALTER TABLE {tq} ADD {check}"));
+        }
     }
     if let (Some(i), false) = (&new_idx, old_idx == new_idx) {
         s.push(create_index_sql(&t.table, i, t, d)?);

@@ -222,6 +222,11 @@ fn declared_sqlite_table(name: &str, t: &TableState) -> MResult<Definitions> {
         let clause = normalize_sql(&constraint_sql(c, Some((t, d)))?);
         defs.checks.extend(named_checks(&clause));
     }
+    for f in &t.fields {
+        if let Some(clause) = crate::sql::ddl::enum_check_sql(name, f)? {
+            defs.checks.extend(named_checks(&normalize_sql(&clause)));
+        }
+    }
     Ok(defs)
 }
 

@@ -116,6 +116,9 @@ fn declared(t: &super::state::TableState, d: Dialect) -> DbTable {
         if f.unique && !f.primary_key {
             uniques.insert(f.column.clone());
         }
+        if f.ty.enum_values().is_some() {
+            checks += 1; // the enum's CHECK (`<table>_<column>_enum`)
+        }
         if let Some(r) = f.references.as_ref().filter(|r| !r.table.is_empty()) {
             fks.insert((
                 f.column.clone(),
@@ -173,6 +176,7 @@ pub fn db_type(ty: &FieldType, d: Dialect) -> String {
             FieldType::Bytes => "bytea".into(),
             FieldType::Json => "jsonb".into(),
             FieldType::Uuid => "uuid".into(),
+            FieldType::Enum { .. } => "text".into(),
             FieldType::Array(inner) => format!("{}[]", db_type(inner, d)),
         },
     }

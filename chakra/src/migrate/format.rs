@@ -259,6 +259,8 @@ fn parse_field(f: &Obj<'_, '_, '_>) -> MResult<FieldMeta> {
         "max_length",
         "precision",
         "scale",
+        "enum",
+        "values",
         "nullable",
         "primary_key",
         "auto_increment",
@@ -298,6 +300,23 @@ fn parse_field(f: &Obj<'_, '_, '_>) -> MResult<FieldMeta> {
     misplaced("max_length", matches!(ty, FieldType::String { .. }))?;
     misplaced("precision", matches!(ty, FieldType::Decimal { .. }))?;
     misplaced("scale", matches!(ty, FieldType::Decimal { .. }))?;
+    misplaced("enum", matches!(ty, FieldType::Enum { .. }))?;
+    misplaced("values", matches!(ty, FieldType::Enum { .. }))?;
+    if let FieldType::Enum {
+        name: enum_name,
+        values,
+    } = &mut ty
+    {
+        *enum_name = f.req_str("enum")?;
+        let list = f.get("values").ok_or_else(|| {
+            f.ctx
+                .err(type_span.clone(), "an Enum field needs values = [...]")
+        })?;
+        *values = f.ctx.str_list(list, "values")?;
+        if let Err(why) = chakra_dsl::types::check_enum_declaration(enum_name, values) {
+            return Err(f.ctx.err(list.span(), &why));
+        }
+    }
     let mut meta = FieldMeta::new(name, ty);
     if let Some(c) = f.str("column")? {
         meta.column = c;

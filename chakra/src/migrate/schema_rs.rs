@@ -13,7 +13,9 @@ pub fn rust_type(ty: &FieldType) -> String {
     match ty {
         FieldType::Integer => "i32".into(),
         FieldType::BigInteger => "i64".into(),
-        FieldType::String { .. } | FieldType::Text => "::std::string::String".into(),
+        FieldType::String { .. } | FieldType::Text | FieldType::Enum { .. } => {
+            "::std::string::String".into()
+        }
         FieldType::Boolean => "bool".into(),
         FieldType::Float => "f64".into(),
         FieldType::Decimal { .. } => "::bigdecimal::BigDecimal".into(),

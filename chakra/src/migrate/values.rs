@@ -47,6 +47,10 @@ pub fn parse_type(name: &str) -> Option<FieldType> {
         "Bytes" => FieldType::Bytes,
         "JSON" => FieldType::Json,
         "UUID" => FieldType::Uuid,
+        "Enum" => FieldType::Enum {
+            name: String::new(),
+            values: Vec::new(),
+        },
         _ => return None,
     })
 }
@@ -61,7 +65,7 @@ pub fn type_name(ty: &FieldType) -> String {
 
 /// The canonical type names, for error messages.
 pub const TYPE_NAMES: &str = "Integer, BigInteger, String, Text, Boolean, Float, Decimal, \
-DateTime, Date, Bytes, JSON, UUID, Array(<type>)";
+DateTime, Date, Bytes, JSON, UUID, Enum, Array(<type>)";
 
 /// Reads a default for a field of type `ty`, or says why it does not fit.
 pub fn default_from_raw(raw: &RawDefault, ty: &FieldType) -> Result<DefaultValue, String> {
@@ -123,6 +127,13 @@ pub fn default_from_raw(raw: &RawDefault, ty: &FieldType) -> Result<DefaultValue
         },
         (FieldType::DateTime | FieldType::Date | FieldType::Uuid | FieldType::Json, _)
         | (FieldType::Bytes, _) => return want("a string"),
+        (FieldType::Enum { name, values }, RawDefault::Str(s)) => {
+            if !values.contains(s) {
+                return Err(chakra_dsl::contract::enum_violation(name, values, s));
+            }
+            Value::Text(s.clone())
+        }
+        (FieldType::Enum { .. }, _) => return want("a string"),
         (FieldType::Array(_), _) => {
             return Err("Array fields cannot have a default in a migration yet".into())
         }

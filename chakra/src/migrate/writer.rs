@@ -144,6 +144,11 @@ pub fn write_field(w: &mut String, f: &FieldMeta) {
         FieldType::String {
             max_length: Some(n),
         } => kv(w, "max_length", &n.to_string()),
+        FieldType::Enum { name, values } => {
+            kv(w, "enum", &quote(name));
+            let quoted: Vec<String> = values.iter().map(|v| quote(v)).collect();
+            kv(w, "values", &format!("[{}]", quoted.join(", ")));
+        }
         FieldType::Decimal { precision, scale } => {
             if let Some(p) = precision {
                 kv(w, "precision", &p.to_string());

@@ -29,6 +29,7 @@ pub fn column_type(ty: &FieldType, d: Dialect) -> String {
             FieldType::Json => "JSONB".into(),
             FieldType::Array(inner) => format!("{}[]", column_type(inner, d)),
             FieldType::Uuid => "UUID".into(),
+            FieldType::Enum { .. } => "TEXT".into(),
         },
         Dialect::Sqlite => match ty {
             FieldType::Integer | FieldType::BigInteger | FieldType::Boolean => "INTEGER".into(),
@@ -87,6 +88,33 @@ pub fn field_index_name(table: &str, column: &str) -> String {
 /// (PostgreSQL's own naming).
 pub fn field_unique_name(table: &str, column: &str) -> String {
     format!("{table}_{column}_key")
+}
+
+/// The CHECK constraint holding an `Enum` field to its values: `tickets_status_enum`.
+pub fn field_enum_check_name(table: &str, column: &str) -> String {
+    format!("{table}_{column}_enum")
+}
+
+/// `CONSTRAINT "t_c_enum" CHECK ("c" IN ('a', 'b'))` for a field of type `Enum`, `None` for
+/// any other type. The values are SQL string literals (quotes doubled; NUL refused when the
+/// enum is declared).
+pub fn enum_check_sql(table: &str, f: &FieldMeta) -> Result<Option<String>> {
+    let Some(values) = f.ty.enum_values() else {
+        return Ok(None);
+    };
+    let name = field_enum_check_name(table, &f.column);
+    ident::validate(&name)?;
+    ident::validate(&f.column)?;
+    let list: Vec<String> = values
+        .iter()
+        .map(|v| format!("'{}'", v.replace('\'', "''")))
+        .collect();
+    Ok(Some(format!(
+        "CONSTRAINT {} CHECK ({} IN ({}))",
+        ident::quote(&name),
+        ident::quote(&f.column),
+        list.join(", ")
+    )))
 }
 
 /// The foreign-key constraint a field's `references` implies: `posts_author_id_fkey`
@@ -167,6 +195,10 @@ pub fn column_def(
         let name = field_unique_name(table, &f.column);
         ident::validate(&name)?;
         s.push_str(&format!(" CONSTRAINT {} UNIQUE", ident::quote(&name)));
+    }
+    if let Some(check) = enum_check_sql(table, f)? {
+        s.push(' ');
+        s.push_str(&check);
     }
     if let Some(r) = references {
         let name = fk_constraint_name(table, &f.column);

@@ -1,17 +1,20 @@
 """The canonical field types, shared with Rust models and migration files.
 
 Use a type bare (``Field(Integer)``) or with its parameters (``Field(String(50))``,
-``Field(Decimal(12, 2))``, ``Field(Array(Integer))``).
+``Field(Decimal(12, 2))``, ``Field(Array(Integer))``, ``Field(Enum(Status))``).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import decimal as _decimal
+import enum as _enum
+import re as _re
 import uuid as _uuid
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+E = TypeVar("E", bound=_enum.Enum)
 
 __all__ = [
     "JSON",
@@ -23,6 +26,7 @@ __all__ = [
     "Date",
     "DateTime",
     "Decimal",
+    "Enum",
     "FieldType",
     "Float",
     "Integer",
@@ -146,6 +150,40 @@ class Array(FieldType[list[Any]]):
 
     def spec(self) -> tuple[Any, ...]:
         return (self.name, self.element.spec())
+
+
+class Enum(FieldType[E]):
+    """One of the members of a Python ``enum.Enum`` (or ``StrEnum``), stored as its value.
+
+    ``Field(Enum(Status))``: each member's ``value`` is its stored text (write the value a
+    Rust ``#[chakra(value = "...")]`` variant stores). ``name`` is the enum's name in
+    migrations (``ticket_status``); it defaults to the class name in snake case.
+    Attributes read back as members; an unknown stored value is a ``DecodeError`` naming the
+    model, the field and the value.
+    """
+
+    name = "Enum"
+
+    def __init__(self, enum: type[E], name: str | None = None) -> None:
+        if not (isinstance(enum, type) and issubclass(enum, _enum.Enum)):
+            raise TypeError(f"Enum() takes an enum.Enum subclass, got {enum!r}")
+        values: list[str] = []
+        for member in enum:
+            if not isinstance(member.value, str):
+                raise TypeError(
+                    f"{enum.__name__}.{member.name} has the value {member.value!r}: an Enum "
+                    "field stores text, so every member's value must be a str"
+                )
+            values.append(member.value)
+        self.enum = enum
+        self.enum_name = name or _re.sub(r"(?<!^)(?=[A-Z])", "_", enum.__name__).lower()
+        self.values = tuple(values)
+
+    def spec(self) -> tuple[Any, ...]:
+        return (self.name, self.enum_name, self.values, self.enum)
+
+    def __repr__(self) -> str:
+        return f"Enum({self.enum.__name__}, name={self.enum_name!r})"
 
 
 def as_type(t: FieldType[T] | type[FieldType[T]]) -> FieldType[T]:

@@ -1,7 +1,7 @@
 //! Python objects → values of a given type. A mismatch is reported as a reason string; the
 //! caller turns it into `BadValue` naming the model, the field and the value.
 
-use super::{decimal_class, uuid_class};
+use super::{decimal_class, enum_class, uuid_class};
 use chakra_dsl::limits::{json_too_deep, MAX_DEPTH};
 use chakra_dsl::{ArrayValue, Value, ValueType};
 use chrono::{NaiveDate, NaiveDateTime};
@@ -201,6 +201,18 @@ pub fn value(obj: &Bound<'_, PyAny>, ty: &ValueType) -> Result<Value, Reason> {
         }
         ValueType::Text => match obj.cast::<PyString>() {
             Ok(s) => Value::Text(text(s)?),
+            // An `enum.Enum` member stands for its value (what an `Enum` field stores).
+            Err(_)
+                if enum_class(py)
+                    .and_then(|c| obj.is_instance(c))
+                    .unwrap_or(false) =>
+            {
+                let v = obj.getattr("value").map_err(|e| e.to_string())?;
+                match v.cast::<PyString>() {
+                    Ok(s) => Value::Text(text(s)?),
+                    Err(_) => return Err(wrong(obj, "a str or an enum member with a str value")),
+                }
+            }
             Err(_) => return Err(wrong(obj, "a str")),
         },
         ValueType::Bytes => {

@@ -12,6 +12,7 @@ use pyo3::sync::PyOnceLock;
 
 static DECIMAL: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static UUID: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static ENUM: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// `decimal.Decimal`.
 pub fn decimal_class(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
@@ -21,6 +22,11 @@ pub fn decimal_class(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
 /// `uuid.UUID`.
 pub fn uuid_class(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
     UUID.import(py, "uuid", "UUID")
+}
+
+/// `enum.Enum`.
+pub fn enum_class(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    ENUM.import(py, "enum", "Enum")
 }
 
 thread_local! {

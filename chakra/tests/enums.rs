@@ -1,0 +1,157 @@
+//! Enum fields from Rust (issue 24): `#[derive(chakra::Enum)]` on a fieldless enum, stored as
+//! its variants' text on SQLite and PostgreSQL, read back as variants, filtered with `eq` and
+//! `is_in`; a stored value no variant has is a `Decode` error naming model, field and value.
+//! Expected rows are checked with hand-written SQL.
+
+mod common;
+
+use chakra::dsl::ValueType;
+use chakra::prelude::*;
+use common::BOTH;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, chakra::Enum)]
+#[chakra(name = "ticket_status")]
+pub enum Status {
+    #[default]
+    Open,
+    #[chakra(value = "on hold")]
+    OnHold,
+    Closed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, chakra::Enum)]
+pub enum Priority {
+    Low,
+    High,
+}
+
+#[derive(Debug, Clone, PartialEq, Model)]
+#[chakra(table = "rs_enum_tickets", no_default)]
+pub struct Ticket {
+    #[chakra(primary_key, auto_increment)]
+    pub id: i64,
+    pub status: Status,
+    pub priority: Option<Priority>,
+}
+
+#[test]
+fn the_derive_gives_names_and_stored_values() {
+    // schema.rs writes an Enum column as text: the enum types match it.
+    fn matches_schema<F: chakra::dsl::typed::SchemaColumn<C>, C>() {}
+    matches_schema::<Status, String>();
+    matches_schema::<Option<Priority>, Option<String>>();
+    assert_eq!(Status::ENUM_NAME, "ticket_status");
+    assert_eq!(Status::VALUES, ["open", "on hold", "closed"]);
+    assert_eq!(Priority::ENUM_NAME, "priority");
+    assert_eq!(Status::OnHold.as_str(), "on hold");
+    assert_eq!(Status::from_stored("closed"), Some(Status::Closed));
+    assert_eq!(Status::from_stored("Closed"), None);
+    let f = &Ticket::meta().fields[1];
+    assert_eq!(
+        f.ty,
+        chakra::dsl::FieldType::Enum {
+            name: "ticket_status".into(),
+            values: vec!["open".into(), "on hold".into(), "closed".into()],
+        }
+    );
+}
+
+async fn stored(pool: &chakra::Pool) -> Vec<String> {
+    let q = chakra::migrate::history::raw(
+        pool.dialect(),
+        &["SELECT status FROM rs_enum_tickets ORDER BY id"],
+        vec![],
+        vec![ValueType::Text],
+    );
+    pool.fetch_compiled(&q)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r[0].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn variants_round_trip_and_filter_on_both_backends() {
+    for d in BOTH {
+        let db = common::TestDb::new(d).await;
+        let pool = db.pool().await;
+        chakra::schema::create_tables(&pool, &[Ticket::meta()], false)
+            .await
+            .unwrap();
+        let mut rows = vec![
+            Ticket {
+                id: 0,
+                status: Status::Open,
+                priority: None,
+            },
+            Ticket {
+                id: 0,
+                status: Status::OnHold,
+                priority: Some(Priority::High),
+            },
+            Ticket {
+                id: 0,
+                status: Status::Closed,
+                priority: Some(Priority::Low),
+            },
+        ];
+        Ticket::insert_many(&pool, &mut rows).await.unwrap();
+        assert_eq!(stored(&pool).await, ["open", "on hold", "closed"], "{d:?}");
+        let all = Ticket::query()
+            .order_by(Ticket::id().asc())
+            .all(&pool)
+            .await
+            .unwrap();
+        assert_eq!(all, rows, "{d:?}");
+        let ids = |v: Vec<Ticket>| v.into_iter().map(|t| t.id).collect::<Vec<_>>();
+        let held = Ticket::query()
+            .filter(Ticket::status().eq(Status::OnHold))
+            .all(&pool)
+            .await
+            .unwrap();
+        assert_eq!(ids(held), [rows[1].id]);
+        let some = Ticket::query()
+            .filter(Ticket::status().is_in([Status::Open, Status::Closed]))
+            .order_by(Ticket::id().asc())
+            .all(&pool)
+            .await
+            .unwrap();
+        assert_eq!(ids(some), [rows[0].id, rows[2].id]);
+        let high = Ticket::query()
+            .filter(Ticket::priority().eq(Priority::High))
+            .all(&pool)
+            .await
+            .unwrap();
+        assert_eq!(ids(high), [rows[1].id]);
+        // The database holds the column to the enum's values.
+        let e = pool
+            .batch_execute("INSERT INTO rs_enum_tickets (status) VALUES ('archived')")
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("rs_enum_tickets_status_enum"),
+            "{d:?}: {e}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_stored_value_is_a_named_decode_error() {
+    for d in BOTH {
+        let db = common::TestDb::new(d).await;
+        let pool = db.pool().await;
+        // A table that lets the column hold anything: the Rust enum is narrower.
+        pool.batch_execute(
+            "CREATE TABLE rs_enum_tickets (id BIGINT PRIMARY KEY, status TEXT NOT NULL, \
+             priority TEXT); INSERT INTO rs_enum_tickets VALUES (1, 'archived', NULL)",
+        )
+        .await
+        .unwrap();
+        let e = Ticket::query().all(&pool).await.unwrap_err().to_string();
+        assert!(
+            e.contains("Ticket") && e.contains("status") && e.contains("\"archived\""),
+            "{d:?}: {e}"
+        );
+    }
+}

@@ -1,0 +1,180 @@
+"""Enum fields (issue 24) from Python, on SQLite and PostgreSQL: members (``StrEnum`` and a
+plain ``enum.Enum`` with text values) and their stored text are written, members are read
+back, lookups take either, a value outside the enum is refused before any SQL, and a stored
+value no member has is a ``DecodeError`` naming the model, field and value."""
+
+from __future__ import annotations
+
+import enum
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import chakra
+import pytest
+from chakra import Enum, Field, Integer, Model, errors
+
+if sys.version_info >= (3, 11):
+    from enum import StrEnum
+else:  # pragma: no cover - 3.10
+
+    class StrEnum(str, enum.Enum):
+        pass
+
+
+class Status(StrEnum):
+    OPEN = "open"
+    ON_HOLD = "on hold"
+    CLOSED = "closed"
+
+
+class Priority(enum.Enum):
+    LOW = "low"
+    HIGH = "high"
+
+
+class Ticket(Model):
+    __tablename__ = "enum_tickets"
+    id = Field(Integer, primary_key=True)
+    status = Field(Enum(Status, name="ticket_status"), default=Status.OPEN)
+    priority = Field(Enum(Priority), nullable=True)
+
+
+def test_the_declaration_is_checked_and_named() -> None:
+    t = Enum(Priority)
+    assert t.enum_name == "priority" and t.values == ("low", "high")
+    assert Enum(Status, name="ticket_status").spec()[:3] == (
+        "Enum",
+        "ticket_status",
+        ("open", "on hold", "closed"),
+    )
+
+    class Numbered(enum.Enum):
+        ONE = 1
+
+    with pytest.raises(TypeError, match=r"Numbered\.ONE has the value 1"):
+        Enum(Numbered)
+    with pytest.raises(TypeError, match=r"enum\.Enum subclass"):
+        Enum(str)  # type: ignore[type-var]
+
+
+async def test_members_and_their_text_round_trip_and_filter(db: object) -> None:
+    await chakra.create_tables(Ticket)
+    await Ticket.objects.create(id=1)
+    await Ticket.objects.create(id=2, status=Status.CLOSED, priority=Priority.HIGH)
+    await Ticket.objects.create(id=3, status="on hold", priority="low")
+    rows = await Ticket.objects.order_by("id").all()
+    got = [(r.status, r.priority) for r in rows]
+    assert got == [
+        (Status.OPEN, None),
+        (Status.CLOSED, Priority.HIGH),
+        (Status.ON_HOLD, Priority.LOW),
+    ]
+    assert all(type(r.status) is Status for r in rows)
+    assert isinstance(rows[1].priority, Priority)
+    # Lookups take members or stored text; the expected ids come from the rows above.
+    want = {
+        "closed": [2],
+        "on hold": [3],
+        "open": [1],
+    }
+    for status in Status:
+        for arg in (status, status.value):
+            ids = [r.id for r in await Ticket.objects.filter(status=arg).order_by("id")]
+            assert ids == want[status.value], (arg, ids)
+    ids = [
+        r.id for r in await Ticket.objects.filter(status__in=[Status.OPEN, "closed"]).order_by("id")
+    ]
+    assert ids == [1, 2]
+    assert [r.id for r in await Ticket.objects.filter(priority=Priority.HIGH)] == [2]
+    assert await Ticket.objects.exclude(priority__isnull=True).count() == 2
+    # Updating through a queryset and through a saved object.
+    await Ticket.objects.filter(id=1).update(status=Status.ON_HOLD)
+    t = await Ticket.objects.get(id=1)
+    assert t.status is Status.ON_HOLD
+    t.status = Status.CLOSED
+    await t.save()
+    assert (await Ticket.objects.get(id=1)).status is Status.CLOSED
+
+
+@pytest.mark.parametrize("bad", ["Open", "pending", ""])
+async def test_a_value_outside_the_enum_is_refused_before_sql(
+    db: object, bad: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    await chakra.create_tables(Ticket)
+    await Ticket.objects.create(id=1)
+    with caplog.at_level(logging.DEBUG, logger="chakra.sql"):
+        caplog.clear()
+        with pytest.raises(errors.BadValue) as e:
+            await Ticket.objects.create(id=2, status=bad)
+        assert e.value.model == "Ticket" and e.value.field == "status", e.value
+        assert repr(bad).replace("'", '"') in str(e.value) and "ticket_status" in str(e.value)
+        with pytest.raises(errors.BadValue):
+            await Ticket.objects.filter(id=1).update(status=bad)
+        assert [r for r in caplog.records if r.name == "chakra.sql"] == [], "no SQL ran"
+    assert [r.status for r in await Ticket.objects.all()] == [Status.OPEN]
+
+
+async def test_an_unknown_stored_value_is_a_named_decode_error(db: object) -> None:
+    # A table whose column the database lets hold anything: the model's enum is narrower.
+    await chakra.execute_script(
+        "CREATE TABLE enum_tickets (id INTEGER PRIMARY KEY, status TEXT NOT NULL, priority TEXT)"
+    )
+    await chakra.execute("INSERT INTO enum_tickets VALUES (%s, %s, %s)", [1, "archived", None])
+    with pytest.raises(errors.DecodeError) as e:
+        await Ticket.objects.all()
+    text = str(e.value)
+    assert "Ticket.status" in text and '"archived"' in text and "ticket_status" in text, text
+    # The values() path returns the stored text as it is.
+    assert await Ticket.objects.values_list("status", flat=True) == ["archived"]
+
+
+async def test_make_writes_the_enum_and_an_added_value_migrates_rows(
+    db: Any, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from chakra import migrate
+
+    class Stage(str, enum.Enum):
+        NEW = "new"
+        DONE = "done"
+
+    class MadeTicket(Model):
+        __tablename__ = "made_tickets"
+        __app__ = "made"
+        id = Field(Integer, primary_key=True)
+        stage = Field(Enum(Stage), default=Stage.NEW)
+
+    assert migrate.run("make", dir=tmp_path, models=[MadeTicket]) == 0
+    (first,) = sorted((tmp_path / "made").glob("*.toml"))
+    text = first.read_text()
+    assert 'type = "Enum"' in text and 'enum = "stage"' in text, text
+    assert 'values = ["new", "done"]' in text and 'default = "new"' in text, text
+    assert migrate.run("apply", database_url=db.url, dir=tmp_path, models=[]) == 0
+    await MadeTicket.objects.create(id=1)
+    await MadeTicket.objects.create(id=2, stage=Stage.DONE)
+
+    class Stage2(str, enum.Enum):
+        NEW = "new"
+        DONE = "done"
+        HELD = "held"
+
+    class MadeTicket(Model):  # type: ignore[no-redef]
+        __tablename__ = "made_tickets"
+        __app__ = "made"
+        id = Field(Integer, primary_key=True)
+        stage = Field(Enum(Stage2, name="stage"), default=Stage2.NEW)
+
+    assert migrate.run("make", dir=tmp_path, models=[MadeTicket]) == 0
+    second = sorted((tmp_path / "made").glob("*.toml"))[1].read_text()
+    assert 'type = "AlterField"' in second and '"held"' in second, second
+    assert migrate.run("apply", database_url=db.url, dir=tmp_path, models=[]) == 0
+    assert migrate.run("make", "--check", dir=tmp_path, models=[MadeTicket]) == 0
+    capfd.readouterr()
+    # (The fixture's own tables are drift for this folder; the enum's table is not.)
+    migrate.run("check", database_url=db.url, dir=tmp_path, models=[])
+    drift = [line for line in capfd.readouterr().out.splitlines() if "made_tickets" in line]
+    assert drift == [], drift
+    await MadeTicket.objects.create(id=3, stage=Stage2.HELD)
+    rows = await MadeTicket.objects.order_by("id").all()
+    assert [r.stage for r in rows] == [Stage2.NEW, Stage2.DONE, Stage2.HELD]
