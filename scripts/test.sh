@@ -49,6 +49,11 @@ else
   cargo test --workspace --quiet
 fi
 
+phase "make with the compile-time schema check on (scripts/schema_check_make.sh)"
+# A new application crate built against this checkout, in the workspace's target folder so
+# the dependencies already built are reused.
+CARGO_TARGET_DIR="$PWD/target" bash scripts/schema_check_make.sh
+
 if [ -f python-ext/scripts/test.sh ]; then
   phase "Python package"
   bash python-ext/scripts/test.sh
