@@ -302,6 +302,12 @@ pub(crate) fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenSt
         Some(a) => quote!(::core::option::Option::Some(::std::string::String::from(#a))),
         None => quote!(::core::option::Option::None),
     };
+    let ordering = m.ordering.iter().map(|(field, desc)| {
+        quote!(::chakra::dsl::meta::OrderKey {
+            field: ::std::string::String::from(#field),
+            desc: #desc,
+        })
+    });
     let field_metas = columns.iter().map(|f| field_meta(f, m));
     let relation_metas = relations.iter().map(|f| relation_meta(f, m, &name));
 
@@ -478,6 +484,7 @@ pub(crate) fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenSt
                             relations: ::std::vec![#(#relation_metas),*],
                             app: #app,
                             options: #table_options,
+                            ordering: ::std::vec![#(#ordering),*],
                         })
                     });
                 &META

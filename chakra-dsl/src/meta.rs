@@ -194,6 +194,47 @@ pub struct ModelMeta {
     /// Table-level options: named (multi-column, partial) indexes, unique and check
     /// constraints (Django's `Meta.indexes` / `Meta.constraints`).
     pub options: crate::table_options::TableOptions,
+    /// The default ordering of the model's queries (Django's `Meta.ordering`; Rust
+    /// `#[chakra(ordering = "-created_at, id")]`): applied to a query that names no order
+    /// of its own, dropped by `count`, `exists`, `aggregate` and grouped queries, replaced
+    /// by `order_by`.
+    pub ordering: Vec<OrderKey>,
+}
+
+/// One key of a model's default ordering: a field, ascending or descending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderKey {
+    /// The field's attribute name.
+    pub field: String,
+    /// Descending (written with a leading `-`).
+    pub desc: bool,
+}
+
+impl OrderKey {
+    /// Parses `"-created_at"` / `"id"` (`pk` stays `pk`; it is resolved against the model
+    /// by [`ModelMeta::check_ordering`]).
+    pub fn parse(spec: &str) -> OrderKey {
+        let spec = spec.trim();
+        match spec.strip_prefix('-') {
+            Some(n) => OrderKey {
+                field: n.trim().to_owned(),
+                desc: true,
+            },
+            None => OrderKey {
+                field: spec.to_owned(),
+                desc: false,
+            },
+        }
+    }
+
+    /// Parses a comma-separated list (`"-created_at, id"`, the Rust attribute's form).
+    pub fn parse_list(specs: &str) -> Vec<OrderKey> {
+        specs
+            .split(',')
+            .filter(|s| !s.trim().is_empty())
+            .map(OrderKey::parse)
+            .collect()
+    }
 }
 
 impl ModelMeta {
@@ -237,6 +278,27 @@ impl ModelMeta {
     /// The primary-key field (the first one, for composite keys).
     pub fn primary_key(&self) -> Option<&FieldMeta> {
         self.fields.iter().find(|f| f.primary_key)
+    }
+
+    /// Checks the default ordering names fields of this model (`pk` is replaced by the
+    /// primary key's name); an unknown name is [`Error::UnknownField`] naming the model.
+    pub fn check_ordering(&mut self) -> Result<()> {
+        for i in 0..self.ordering.len() {
+            if self.ordering[i].field == "pk" {
+                if let Some(pk) = self.primary_key() {
+                    self.ordering[i].field = pk.name.clone();
+                }
+            }
+            let name = self.ordering[i].field.clone();
+            if name.is_empty() {
+                return Err(Error::InvalidQuery(format!(
+                    "the default ordering of {} holds an empty field name",
+                    self.name
+                )));
+            }
+            self.require_field(&name)?;
+        }
+        Ok(())
     }
 
     /// Looks a relation up by attribute name.

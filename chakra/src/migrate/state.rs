@@ -43,6 +43,7 @@ impl TableState {
             relations: Vec::new(),
             app: None,
             options: Default::default(),
+            ordering: Vec::new(),
         }
     }
 

@@ -144,6 +144,7 @@ fn from_models_matches_the_replayed_state() {
             relations: vec![],
             app: None,
             options: Default::default(),
+            ordering: Vec::new(),
         },
         ModelMeta {
             name: "Post".into(),
@@ -151,6 +152,7 @@ fn from_models_matches_the_replayed_state() {
             fields: vec![pid, author],
             relations: vec![],
             app: None,
+            ordering: Vec::new(),
             options: Default::default(),
         },
     ];
@@ -194,6 +196,7 @@ fn model_options_are_checked_when_read() {
         table: "people".into(),
         fields: vec![id, f],
         relations: vec![],
+        ordering: Vec::new(),
         app: None,
         options: Default::default(),
     };

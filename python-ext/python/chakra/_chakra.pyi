@@ -183,9 +183,11 @@ def register_model(
     relations: list[dict[str, Any]],
     app: str | None = None,
     options: list[dict[str, Any]] | None = None,
+    ordering: list[str] | None = None,
 ) -> ModelHandle:
     """Registers a model's metadata with the core (``app``: the model's ``__app__``;
-    ``options``: its ``Meta`` indexes and constraints)."""
+    ``options``: its ``Meta`` indexes and constraints; ``ordering``: its
+    ``Meta.ordering``)."""
 
 def tracked_updates_job(
     target: _Target, items: list[tuple[ModelHandle, Any, list[str], dict[str, Any]]]

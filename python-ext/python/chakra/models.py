@@ -112,6 +112,17 @@ class ModelBase(type):
         options = [
             o.spec(name) for o in [*getattr(meta, "indexes", ()), *getattr(meta, "constraints", ())]
         ]
+        # ``Meta.ordering``: the default ordering (field names, ``-`` for descending),
+        # checked by the core against the model's fields.
+        ordering = getattr(meta, "ordering", None)
+        if isinstance(ordering, str):
+            ordering = [ordering]
+        if ordering is not None and not (
+            isinstance(ordering, (list, tuple)) and all(isinstance(o, str) for o in ordering)
+        ):
+            raise TypeError(
+                f"{name}.Meta.ordering must be a list of field names, got {ordering!r}"
+            )
         handle = _chakra.register_model(
             cls,
             name,
@@ -120,6 +131,7 @@ class ModelBase(type):
             [r.spec() for r in relations.values()],
             app,
             options,
+            list(ordering) if ordering is not None else None,
         )
         model: Any = cls
         model.__chakra__ = handle
