@@ -6,7 +6,7 @@ use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Expr, ExprLit, ExprUnary, Fields, Ident, Lit, LitStr, Type, UnOp};
 
 const MODEL_ATTRS: &str =
-    "`table = \"name\"`, `app = \"name\"`, `ordering = \"-field, field\"`, `schema = crate::schema::table`, `no_default`, `index(…)`, `unique(…)` and `check(…)`";
+    "`table = \"name\"`, `app = \"name\"`, `ordering = \"-field, field\"`, `hooks`, `schema = crate::schema::table`, `no_default`, `index(…)`, `unique(…)` and `check(…)`";
 const FIELD_ATTRS: &str = "`primary_key`, `auto_increment`, `unique`, `index`, `max_length = N`, \
 `precision = P`, `scale = S`, `default = \"now()\"` or `default = <literal>`, `column = \"name\"`, \
 `relation = OneToMany | ForeignKey | OneToOne | ManyToMany`, `foreign_key = \"column\"`, \
@@ -69,6 +69,8 @@ pub(crate) struct ModelAttrs {
     /// `ordering = "-created_at, id"`: the default ordering, as field names with `-` for
     /// descending (checked against the struct's fields).
     pub(crate) ordering: Vec<(String, bool)>,
+    /// `hooks`: the struct implements `chakra::model::Hooks`, which the writes call.
+    pub(crate) hooks: bool,
 }
 
 /// `"-created_at, id"` → `[("created_at", true), ("id", false)]`; each name a column field
@@ -506,6 +508,7 @@ pub(crate) fn parse_model(input: &DeriveInput) -> syn::Result<ModelAttrs> {
     let mut no_default = false;
     let mut options = Vec::new();
     let mut ordering: Option<(LitStr, Span)> = None;
+    let mut hooks = false;
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("chakra")) {
         attr.parse_nested_meta(|meta| {
             let span = meta.path.span();
@@ -549,6 +552,8 @@ pub(crate) fn parse_model(input: &DeriveInput) -> syn::Result<ModelAttrs> {
                     )
                 })?;
                 set_once(&mut ordering, (s, span), span, "ordering")
+            } else if meta.path.is_ident("hooks") {
+                flag(&mut hooks, span, "hooks")
             } else if meta.path.is_ident("no_default") {
                 flag(&mut no_default, span, "no_default")
             } else if let Some(o) = crate::table_options::parse(&meta)? {
@@ -629,6 +634,7 @@ pub(crate) fn parse_model(input: &DeriveInput) -> syn::Result<ModelAttrs> {
     };
     Ok(ModelAttrs {
         ordering,
+        hooks,
         table: table.unwrap_or_else(|| snake_case(&input.ident.to_string())),
         app,
         schema,

@@ -308,6 +308,16 @@ pub(crate) fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenSt
             desc: #desc,
         })
     });
+    let full_clean = if m.hooks {
+        quote! {
+            fn full_clean(&self) -> ::chakra::Result<()> {
+                <Self as ::chakra::model::hooks::Hooks>::validate(self)
+                    .map_err(|e| e.into_error(#name))
+            }
+        }
+    } else {
+        quote!()
+    };
     let field_metas = columns.iter().map(|f| field_meta(f, m));
     let relation_metas = relations.iter().map(|f| relation_meta(f, m, &name));
 
@@ -489,6 +499,8 @@ pub(crate) fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenSt
                     });
                 &META
             }
+
+            #full_clean
 
             fn from_row(row: ::std::vec::Vec<::chakra::dsl::Value>) -> ::chakra::Result<Self> {
                 let mut __cells = row.into_iter();

@@ -206,3 +206,105 @@ async fn default_ordering_on_both_backends() {
         }
     }
 }
+
+/// A model with a validation hook: a title must not be blank, `pages` must be positive,
+/// and a poem is short (a message about the whole object).
+#[derive(Debug, Clone, Model)]
+#[chakra(table = "mo_checked", hooks)]
+pub struct MoChecked {
+    #[chakra(primary_key, auto_increment)]
+    pub id: i64,
+    #[chakra(max_length = 40)]
+    pub title: String,
+    pub pages: i32,
+    #[chakra(max_length = 20)]
+    pub genre: String,
+}
+
+impl Hooks for MoChecked {
+    fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        if self.title.trim().is_empty() {
+            e.add("title", "must not be blank");
+        }
+        if self.pages <= 0 {
+            e.add("pages", "must be positive");
+        }
+        if self.genre == "poem" && self.pages > 100 {
+            e.add(
+                chakra::model::hooks::NON_FIELD,
+                "a poem has at most 100 pages",
+            );
+        }
+        e.result()
+    }
+}
+
+fn checked(title: &str, pages: i32, genre: &str) -> MoChecked {
+    MoChecked {
+        id: 0,
+        title: title.into(),
+        pages,
+        genre: genre.into(),
+    }
+}
+
+fn validation(e: Error) -> std::collections::BTreeMap<String, Vec<String>> {
+    match e {
+        Error::Validation { model, errors } => {
+            assert_eq!(model, "MoChecked");
+            errors
+        }
+        other => panic!("expected Validation, got {other}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validate_runs_before_every_write_of_objects() {
+    for d in BOTH {
+        let db = common::TestDb::new(d).await;
+        let pool = db.pool().await;
+        chakra::schema::create_tables(&pool, &[MoChecked::meta()], false)
+            .await
+            .unwrap();
+        let mut bad = checked(" ", 0, "sf");
+        let errors = validation(bad.save(&pool).await.unwrap_err());
+        assert_eq!(
+            errors.keys().collect::<Vec<_>>(),
+            ["pages", "title"],
+            "{d:?}"
+        );
+        assert_eq!(errors["title"], ["must not be blank"]);
+        let msg = format!(
+            "{}",
+            Error::Validation {
+                model: "MoChecked".into(),
+                errors
+            }
+        );
+        assert!(msg.contains("title: must not be blank"), "{msg}");
+
+        let mut poem = checked("odyssey", 500, "poem");
+        let errors = validation(poem.save(&pool).await.unwrap_err());
+        assert_eq!(errors["__all__"], ["a poem has at most 100 pages"]);
+
+        // insert_many refuses the whole batch when one object is invalid: nothing written.
+        let mut rows = vec![checked("ok", 10, "sf"), checked("", 10, "sf")];
+        validation(MoChecked::insert_many(&pool, &mut rows).await.unwrap_err());
+        validation(MoChecked::insert_all(&pool, &rows).await.unwrap_err());
+        assert_eq!(MoChecked::query().count(&pool).await.unwrap(), 0, "{d:?}");
+
+        // A valid object is written; an update that breaks it is refused, the row kept.
+        let mut good = checked("ok", 10, "sf");
+        good.save(&pool).await.unwrap();
+        good.pages = -1;
+        validation(good.save(&pool).await.unwrap_err());
+        validation(
+            good.save_fields(&pool, MoChecked::pages())
+                .await
+                .unwrap_err(),
+        );
+        let stored = MoChecked::get(&pool, good.id).await.unwrap();
+        assert_eq!(stored.pages, 10, "{d:?}");
+    }
+}

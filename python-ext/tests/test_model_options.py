@@ -123,7 +123,7 @@ async def test_count_exists_aggregate_and_grouping_drop_it(books: None) -> None:
 
 
 def test_unknown_field_in_ordering_is_a_named_error() -> None:
-    with pytest.raises(errors.ChakraError, match=r"MoBad.*nope|nope.*MoBad"):
+    with pytest.raises(errors.UnknownField, match=r"MoBad.*nope|nope.*MoBad"):
 
         class MoBad(Model):
             __tablename__ = "mo_bad"
