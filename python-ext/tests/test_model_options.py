@@ -140,3 +140,54 @@ def test_unknown_field_in_ordering_is_a_named_error() -> None:
 
             class Meta:
                 ordering = [1]
+
+
+class MoChecked(Model):
+    __tablename__ = "mo_checked"
+    id = Field(Integer, primary_key=True)
+    title = Field(String(40))
+    pages = Field(Integer)
+    genre = Field(String(20))
+
+    def clean(self) -> None:
+        problems: dict[str, str | list[str]] = {}
+        if not self.title.strip():
+            problems["title"] = "must not be blank"
+        if self.pages <= 0:
+            problems["pages"] = ["must be positive"]
+        if problems:
+            raise errors.ValidationError(problems)
+        if self.genre == "poem" and self.pages > 100:
+            raise errors.ValidationError("a poem has at most 100 pages")
+
+
+async def test_clean_runs_before_every_write_of_objects(db: Any) -> None:
+    await chakra.create_tables(MoChecked)
+    with statements() as seen:
+        with pytest.raises(errors.ValidationError) as caught:
+            await MoChecked(title=" ", pages=0, genre="sf").save()
+    assert seen == [], "refused before any SQL"
+    e = caught.value
+    assert e.model == "MoChecked"
+    assert e.errors == {"title": ["must not be blank"], "pages": ["must be positive"]}
+    assert "MoChecked failed validation" in str(e) and "title: must not be blank" in str(e)
+    assert isinstance(e, ValueError)
+    with pytest.raises(errors.ValidationError) as caught:
+        MoChecked(title="odyssey", pages=500, genre="poem").save_sync()
+    assert caught.value.errors == {"__all__": ["a poem has at most 100 pages"]}
+    with pytest.raises(errors.ValidationError):
+        await MoChecked.objects.create(title="", pages=3, genre="sf")
+    # bulk_create refuses the whole batch when one object is invalid.
+    with pytest.raises(errors.ValidationError):
+        await MoChecked.objects.bulk_create(
+            [MoChecked(title="ok", pages=1, genre="sf"), MoChecked(title="", pages=1, genre="sf")]
+        )
+    assert await MoChecked.objects.count() == 0
+    # A valid object is written; a change that breaks it is refused and the row kept.
+    good = await MoChecked.objects.create(title="ok", pages=10, genre="sf")
+    good.pages = -1
+    with pytest.raises(errors.ValidationError):
+        await good.save(update_fields=["pages"])
+    with pytest.raises(errors.ValidationError):
+        good.save_sync()
+    assert [p for (p,) in await MoChecked.objects.values_list("pages")] == [10]

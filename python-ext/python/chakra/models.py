@@ -317,12 +317,30 @@ class Model(metaclass=ModelBase):
                 out.append(v)
         return out
 
+    def clean(self) -> None:
+        """Checks the object before it is written; override it and raise
+        :class:`chakra.errors.ValidationError` (a dict of messages per field, or a message
+        about the whole object) to refuse the write. ``save()``, ``create()`` and
+        ``bulk_create()`` call it (through :meth:`full_clean`) before any SQL runs."""
+
+    def full_clean(self) -> None:
+        """Runs :meth:`clean`; its :class:`~chakra.errors.ValidationError` is raised again
+        naming the model."""
+        try:
+            self.clean()
+        except errors.ValidationError as e:
+            name = type(self).__name__
+            raise errors.ValidationError(
+                errors._validation_text(name, e.errors), model=name, errors=e.errors
+            ) from e
+
     def _save_job(
         self,
         target: _chakra.PoolRef | _chakra.TxHandle,
         update_fields: Iterable[str] | None = None,
     ) -> _chakra.Job | None:
         handle = type(self).__chakra__
+        self.full_clean()
         if update_fields is not None:
             names = list(update_fields)
             if self._is_new():

@@ -523,6 +523,7 @@ class BaseQuerySet(Generic[M, R]):
 
     def _create_steps(self, kwargs: dict[str, Any]) -> Steps[M]:
         obj = self.model(**kwargs)
+        obj.full_clean()
         yield self.model.__chakra__.insert_job(self._target(), [obj])
         return obj
 
@@ -536,6 +537,8 @@ class BaseQuerySet(Generic[M, R]):
         return_ids: bool,
     ) -> Steps[list[M]]:
         objs = list(objs)
+        for o in objs:
+            o.full_clean()
         yield self._insert_job(
             objs, ignore_conflicts, update_conflicts, unique_fields, update_fields, return_ids
         )
