@@ -307,6 +307,7 @@ pub fn register_model(
             .collect(),
     };
     meta.check_ordering().map_err(err)?;
+    meta.check_auto_now().map_err(err)?;
     let info = Arc::new(ModelInfo {
         meta: Arc::new(meta),
         cls: cls.unbind(),
@@ -336,6 +337,18 @@ fn field_meta(model: &str, f: &Bound<'_, PyDict>) -> PyResult<FieldMeta> {
             other => {
                 return Err(err(Error::Config(format!(
                     "{model}.{fname}: unknown concurrency {other:?}; choices are: compare, version, unchecked"
+                ))))
+            }
+        };
+    }
+    if let Some(a) = f.get_item("auto_now")? {
+        let word: String = a.extract()?;
+        m.auto_now = match word.as_str() {
+            "save" => chakra_dsl::meta::AutoNow::OnSave,
+            "add" => chakra_dsl::meta::AutoNow::OnAdd,
+            other => {
+                return Err(err(Error::Config(format!(
+                    "{model}.{fname}: unknown auto_now {other:?}; choices are: save, add"
                 ))))
             }
         };
@@ -580,6 +593,20 @@ impl ModelHandle {
             .fields
             .iter()
             .map(|f| f.name.clone())
+            .collect()
+    }
+
+    /// The fields a write sets to the current time (`auto_now`, and `auto_now_add` when
+    /// `inserting`), with the value: one instant computed by the core for all of them.
+    fn auto_now_values<'py>(
+        &self,
+        py: Python<'py>,
+        inserting: bool,
+    ) -> PyResult<Vec<(String, Bound<'py, PyAny>)>> {
+        let meta = &self.info.meta;
+        meta.auto_now_values(inserting)
+            .into_iter()
+            .map(|(i, v)| Ok((meta.fields[i].name.clone(), to_py::value(py, &v)?)))
             .collect()
     }
 

@@ -6,11 +6,12 @@ are computed in Python from the rows inserted (``sorted``), on SQLite and Postgr
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import chakra
 import pytest
-from chakra import Count, Field, ForeignKey, Integer, Model, String, Sum, errors
+from chakra import Count, Date, DateTime, Field, ForeignKey, Integer, Model, String, Sum, errors
 
 from test_conveniences import statements
 
@@ -191,3 +192,79 @@ async def test_clean_runs_before_every_write_of_objects(db: Any) -> None:
     with pytest.raises(errors.ValidationError):
         good.save_sync()
     assert [p for (p,) in await MoChecked.objects.values_list("pages")] == [10]
+
+
+class MoStamped(Model):
+    __tablename__ = "mo_stamped"
+    id = Field(Integer, primary_key=True)
+    title = Field(String(40))
+    created = Field(DateTime, auto_now_add=True, nullable=True)
+    changed = Field(DateTime, auto_now=True, nullable=True)
+    day = Field(Date, auto_now=True, nullable=True)
+
+
+def _between(lo: dt.datetime, v: Any, hi: dt.datetime) -> bool:
+    return isinstance(v, dt.datetime) and lo <= v <= hi
+
+
+async def test_auto_now_and_auto_now_add(db: Any) -> None:
+    await chakra.create_tables(MoStamped)
+    t0 = dt.datetime.now(dt.timezone.utc)
+    a = MoStamped(title="a")
+    await a.save()
+    t1 = dt.datetime.now(dt.timezone.utc)
+    assert _between(t0, a.created, t1) and a.changed == a.created
+    assert a.day == a.changed.date()
+    row = await MoStamped.objects.get(id=a.id)
+    assert (row.created, row.changed, row.day) == (a.created, a.changed, a.day)
+
+    # save(): auto_now moves, auto_now_add stays.
+    first_created, first_changed = a.created, a.changed
+    a.title = "a2"
+    await a.save()
+    assert a.created == first_created and a.changed > first_changed  # type: ignore[operator]
+    row = await MoStamped.objects.get(id=a.id)
+    assert (row.created, row.changed) == (first_created, a.changed)
+
+    # save(update_fields=…): auto_now only when listed (Django's rule).
+    before = a.changed
+    a.title = "a3"
+    await a.save(update_fields=["title"])
+    assert (await MoStamped.objects.get(id=a.id)).changed == before
+    await a.save(update_fields=["title", "changed"])
+    assert a.changed > before  # type: ignore[operator]
+    assert (await MoStamped.objects.get(id=a.id)).changed == a.changed
+
+    # QuerySet.update() and bulk_update() leave them alone, as in Django.
+    stamp = a.changed
+    await MoStamped.objects.filter(id=a.id).update(title="a4")
+    a.title = "a5"
+    await MoStamped.objects.bulk_update([a], ["title"])
+    assert (await MoStamped.objects.get(id=a.id)).changed == stamp
+
+    # create() and bulk_create(): set on insert, one instant for a batch, even over a
+    # given value (Django's auto_now_add overrides it too).
+    old = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+    c = await MoStamped.objects.create(title="c", created=old)
+    assert c.created is not None and c.created > old
+    objs = await MoStamped.objects.bulk_create([MoStamped(title="x"), MoStamped(title="y")])
+    assert objs[0].created == objs[1].created and objs[0].created is not None
+
+    # A session writes a changed object's auto_now field with its changes.
+    async with chakra.Session() as s:
+        got = await s.get(MoStamped, c.id)
+        assert got is not None
+        got.title = "c2"
+        await s.commit()
+    fresh = await MoStamped.objects.get(id=c.id)
+    assert fresh.title == "c2" and fresh.changed > c.changed  # type: ignore[operator]
+    assert fresh.created == c.created
+
+
+def test_auto_now_needs_a_date_or_datetime_field() -> None:
+    with pytest.raises(errors.ConfigError, match="MoBadStamp.n"):
+
+        class MoBadStamp(Model):
+            __tablename__ = "mo_bad_stamp"
+            id = Field(Integer, primary_key=True)
+            n = Field(Integer, auto_now=True)

@@ -351,11 +351,22 @@ class Model(metaclass=ModelBase):
             self._check_field_names(names, "save(update_fields=...)")
             if not names:
                 return None  # Django: an empty update_fields writes nothing.
+            # Django: an auto_now field is set only when update_fields lists it.
+            self._stamp(False, names)
             return handle.update_job(target, self, names)
         if self._is_new():
             self._fill_keys()
+            self._stamp(True)
             return handle.insert_job(target, [self])
+        self._stamp(False)
         return handle.update_job(target, self)
+
+    def _stamp(self, inserting: bool, only: list[str] | None = None) -> None:
+        """Sets the ``auto_now`` (and, when ``inserting``, ``auto_now_add``) fields to the
+        time the core gives (``only``: just these fields)."""
+        for name, value in type(self).__chakra__.auto_now_values(inserting):
+            if only is None or name in only:
+                setattr(self, name, value)
 
     def _check_field_names(self, names: list[str], what: str) -> None:
         cls = type(self)
