@@ -7,7 +7,7 @@ use syn::{Data, DeriveInput, Expr, ExprLit, ExprUnary, Fields, Ident, Lit, LitSt
 
 const MODEL_ATTRS: &str =
     "`table = \"name\"`, `app = \"name\"`, `ordering = \"-field, field\"`, `hooks`, `schema = crate::schema::table`, `no_default`, `index(…)`, `unique(…)` and `check(…)`";
-const FIELD_ATTRS: &str = "`primary_key`, `auto_increment`, `unique`, `index`, `max_length = N`, \
+const FIELD_ATTRS: &str = "`primary_key`, `auto_increment`, `auto_now`, `auto_now_add`, `unique`, `index`, `max_length = N`, \
 `precision = P`, `scale = S`, `default = \"now()\"` or `default = <literal>`, `column = \"name\"`, \
 `relation = OneToMany | ForeignKey | OneToOne | ManyToMany`, `foreign_key = \"column\"`, \
 `back_populates = \"field\"`, `on_delete = Cascade | SetNull | Restrict | NoAction`, \
@@ -52,6 +52,8 @@ pub(crate) struct FieldAttrs {
     pub(crate) relation: Option<RelationAttrs>,
     /// `version` (the model's version column) or `unchecked` (no compare-and-set).
     pub(crate) concurrency: Option<(Ident, Span)>,
+    /// `auto_now` (`OnSave`) or `auto_now_add` (`OnAdd`): the `AutoNow` variant.
+    pub(crate) auto_now: Option<(Ident, Span)>,
 }
 
 /// The whole model.
@@ -219,6 +221,7 @@ fn parse_field(f: &syn::Field) -> syn::Result<FieldAttrs> {
     let mut target_column = None;
     let mut relation_span = None;
     let mut concurrency: Option<(Ident, Span)> = None;
+    let mut auto_now: Option<(Ident, Span)> = None;
     for attr in f.attrs.iter().filter(|a| a.path().is_ident("chakra")) {
         attr.parse_nested_meta(|meta| {
             let span = meta.path.span();
@@ -252,6 +255,17 @@ fn parse_field(f: &syn::Field) -> syn::Result<FieldAttrs> {
                         ));
                     }
                     concurrency = Some((Ident::new(variant, span), span));
+                    Ok(())
+                }
+                "auto_now" | "auto_now_add" => {
+                    let variant = if key == "auto_now" { "OnSave" } else { "OnAdd" };
+                    if auto_now.is_some() {
+                        return Err(syn::Error::new(
+                            span,
+                            "`auto_now` and `auto_now_add` are given at most once, and not together",
+                        ));
+                    }
+                    auto_now = Some((Ident::new(variant, span), span));
                     Ok(())
                 }
                 "auto_increment" => set_once(&mut auto_increment, span, span, &key),
@@ -474,6 +488,7 @@ fn parse_field(f: &syn::Field) -> syn::Result<FieldAttrs> {
         default,
         relation,
         concurrency,
+        auto_now,
     })
 }
 

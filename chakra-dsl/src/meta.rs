@@ -313,7 +313,11 @@ impl ModelMeta {
     /// `auto_now_add` when `inserting`), each with the value, one instant for all: a
     /// `DateTime` (UTC) or a `Date` (that instant's UTC date) by the field's type.
     pub fn auto_now_values(&self, inserting: bool) -> Vec<(usize, Value)> {
-        let now = chrono::Utc::now();
+        if !self.fields.iter().any(|f| f.auto_now.applies(inserting)) {
+            return Vec::new();
+        }
+        // Microseconds: what both backends store, so the object holds what was written.
+        let now = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 6);
         self.fields
             .iter()
             .enumerate()

@@ -308,3 +308,87 @@ async fn validate_runs_before_every_write_of_objects() {
         assert_eq!(stored.pages, 10, "{d:?}");
     }
 }
+
+/// `auto_now_add` and `auto_now` fields, set by the core's clock at `save`/`insert_many`.
+#[derive(Debug, Clone, Model)]
+#[chakra(table = "mo_stamped")]
+pub struct MoStamped {
+    #[chakra(primary_key, auto_increment)]
+    pub id: i64,
+    #[chakra(max_length = 40)]
+    pub title: String,
+    #[chakra(auto_now_add)]
+    pub created: Option<chrono::DateTime<chrono::Utc>>,
+    #[chakra(auto_now)]
+    pub changed: Option<chrono::DateTime<chrono::Utc>>,
+    #[chakra(auto_now)]
+    pub day: Option<chrono::NaiveDate>,
+}
+
+fn stamped(title: &str) -> MoStamped {
+    MoStamped {
+        id: 0,
+        title: title.into(),
+        created: None,
+        changed: None,
+        day: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_now_and_auto_now_add() {
+    use chakra::dsl::meta::AutoNow;
+    let meta = MoStamped::meta();
+    assert_eq!(meta.field("created").unwrap().auto_now, AutoNow::OnAdd);
+    assert_eq!(meta.field("changed").unwrap().auto_now, AutoNow::OnSave);
+    assert_eq!(meta.field("title").unwrap().auto_now, AutoNow::Off);
+    for d in BOTH {
+        let db = common::TestDb::new(d).await;
+        let pool = db.pool().await;
+        chakra::schema::create_tables(&pool, &[MoStamped::meta()], false)
+            .await
+            .unwrap();
+        let t0 = chrono::Utc::now();
+        let mut a = stamped("a");
+        a.save(&pool).await.unwrap();
+        let t1 = chrono::Utc::now();
+        let created = a.created.unwrap();
+        assert!(t0 <= created && created <= t1, "{d:?}");
+        assert_eq!(a.changed, a.created);
+        assert_eq!(a.day, Some(created.date_naive()));
+        let row = MoStamped::get(&pool, a.id).await.unwrap();
+        assert_eq!(
+            (row.created, row.changed, row.day),
+            (a.created, a.changed, a.day)
+        );
+
+        // An update moves auto_now and keeps auto_now_add.
+        let first_changed = a.changed;
+        a.title = "a2".into();
+        a.save(&pool).await.unwrap();
+        assert!(a.changed > first_changed, "{d:?}");
+        let row = MoStamped::get(&pool, a.id).await.unwrap();
+        assert_eq!((row.created, row.changed), (Some(created), a.changed));
+
+        // insert_many: one instant for the batch, over any value given.
+        let old = chrono::DateTime::<chrono::Utc>::from_timestamp(946_684_800, 0).unwrap();
+        let mut rows = vec![stamped("x"), stamped("y")];
+        rows[0].created = Some(old);
+        MoStamped::insert_many(&pool, &mut rows).await.unwrap();
+        assert!(rows[0].created.unwrap() > old);
+        assert_eq!(rows[0].created, rows[1].created);
+        let row = MoStamped::get(&pool, rows[0].id).await.unwrap();
+        assert_eq!(row.created, rows[0].created, "{d:?}");
+
+        // A query update leaves them alone, as Django's update() does.
+        let before = MoStamped::get(&pool, a.id).await.unwrap().changed;
+        MoStamped::query()
+            .filter(MoStamped::id().eq(a.id))
+            .update()
+            .set(MoStamped::title(), "a3".to_owned())
+            .execute(&pool)
+            .await
+            .unwrap();
+        assert_eq!(MoStamped::get(&pool, a.id).await.unwrap().changed, before);
+    }
+}

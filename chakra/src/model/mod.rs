@@ -79,6 +79,14 @@ pub trait Model: Sized + Send + Sync + 'static {
         Ok(())
     }
 
+    /// Sets the `auto_now` / `auto_now_add` fields to `values` (from
+    /// [`ModelMeta::auto_now_values`]: field index and time, one instant for all); generated
+    /// for models declaring such fields. `save` and `insert_many` call it.
+    fn apply_auto_now(&mut self, values: &[(usize, Value)]) -> Result<()> {
+        let _ = values;
+        Ok(())
+    }
+
     /// Stores loaded related rows into the relation field `name` (generated: one arm per
     /// `Related<…>` field).
     fn fill_relation(&mut self, name: &str, rows: &mut RelatedRows, links: &[usize]) -> Result<()>;
@@ -272,12 +280,15 @@ pub trait Model: Sized + Send + Sync + 'static {
         let mut exec = exec;
         async move {
             self.full_clean()?;
+            let meta = Self::meta();
             if !self.pk_is_unset() {
+                self.apply_auto_now(&meta.auto_now_values(false))?;
                 let n = exec.execute(&write::update_by_pk(self)?).await?;
                 if n > 0 {
                     return Ok(());
                 }
             }
+            self.apply_auto_now(&meta.auto_now_values(true))?;
             let rows = exec.fetch(&write::insert_one(self)?).await?;
             write::apply_returned(self, rows)
         }
@@ -318,6 +329,12 @@ pub trait Model: Sized + Send + Sync + 'static {
             let meta = Self::meta();
             for m in models.iter() {
                 m.full_clean()?;
+            }
+            let stamps = meta.auto_now_values(true);
+            if !stamps.is_empty() {
+                for m in models.iter_mut() {
+                    m.apply_auto_now(&stamps)?;
+                }
             }
             for group in write::insert_groups(models) {
                 let (mut stmt, idx) = group?;
