@@ -12,7 +12,6 @@ from typing import Any
 import chakra
 import pytest
 from chakra import Count, Date, DateTime, Field, ForeignKey, Integer, Model, String, Sum, errors
-
 from test_conveniences import statements
 
 
@@ -133,7 +132,7 @@ def test_unknown_field_in_ordering_is_a_named_error() -> None:
             class Meta:
                 ordering = ["-nope"]
 
-    with pytest.raises(TypeError, match="MoBad2.Meta.ordering"):
+    with pytest.raises(TypeError, match=r"MoBad2\.Meta\.ordering"):
 
         class MoBad2(Model):
             __tablename__ = "mo_bad2"
@@ -262,7 +261,7 @@ async def test_auto_now_and_auto_now_add(db: Any) -> None:
 
 
 def test_auto_now_needs_a_date_or_datetime_field() -> None:
-    with pytest.raises(errors.ConfigError, match="MoBadStamp.n"):
+    with pytest.raises(errors.ConfigError, match=r"MoBadStamp\.n"):
 
         class MoBadStamp(Model):
             __tablename__ = "mo_bad_stamp"

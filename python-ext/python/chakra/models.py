@@ -120,9 +120,7 @@ class ModelBase(type):
         if ordering is not None and not (
             isinstance(ordering, (list, tuple)) and all(isinstance(o, str) for o in ordering)
         ):
-            raise TypeError(
-                f"{name}.Meta.ordering must be a list of field names, got {ordering!r}"
-            )
+            raise TypeError(f"{name}.Meta.ordering must be a list of field names, got {ordering!r}")
         handle = _chakra.register_model(
             cls,
             name,
