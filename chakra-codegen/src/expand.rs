@@ -458,6 +458,13 @@ pub(crate) fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenSt
                 *span,
             ));
         }
+        if let Some((_, span)) = &f.auto_now {
+            checks.push(assert_bound(
+                ty,
+                quote!(::chakra::dsl::typed::AutoNowType),
+                *span,
+            ));
+        }
         // With a generated `Default`, its `now()` call already checks this.
         if let (Some((Dflt::Now, span)), true) = (&f.default, m.no_default) {
             checks.push(assert_bound(

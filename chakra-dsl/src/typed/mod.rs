@@ -55,8 +55,8 @@ pub use group::{GroupKey, KeyColumn};
 pub use json_path::{JsonOrdered, JsonPath, JsonScalar};
 pub use markers::same_str;
 pub use markers::{
-    AutoIncrementType, DateTimeType, DecimalType, FromLiteral, MaxLengthType, NowDefault,
-    NullableType, NumericType, SchemaColumn, TemporalType, TextType,
+    AutoIncrementType, AutoNowType, DateTimeType, DecimalType, FromLiteral, MaxLengthType,
+    NowDefault, NullableType, NumericType, SchemaColumn, TemporalType, TextType,
 };
 pub use order::{IntoOrdering, Ordering};
 pub use related::{Cardinality, OneRow, Related, RelatedField, Relation, RelationTarget};
