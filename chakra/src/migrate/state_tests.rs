@@ -291,3 +291,26 @@ name = "full_name"
     let t = s.table("users").unwrap();
     assert!(t.indexes.is_empty() && t.constraints.is_empty(), "{t:?}");
 }
+
+#[test]
+fn auto_now_and_ordering_are_not_schema() {
+    let mut id = FieldMeta::new("id", FieldType::BigInteger);
+    id.primary_key = true;
+    let at = FieldMeta::new("at", FieldType::DateTime);
+    let plain = ModelMeta {
+        name: "Memo".into(),
+        table: "memos".into(),
+        fields: vec![id, at],
+        relations: vec![],
+        app: None,
+        options: Default::default(),
+        ordering: Vec::new(),
+    };
+    let mut stamped = plain.clone();
+    stamped.fields[1].auto_now = chakra_dsl::meta::AutoNow::OnSave;
+    stamped.ordering = chakra_dsl::meta::OrderKey::parse_list("-at, id");
+    assert_eq!(
+        State::from_models(&[stamped]).unwrap(),
+        State::from_models(&[plain]).unwrap()
+    );
+}
