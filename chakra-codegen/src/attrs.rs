@@ -6,8 +6,8 @@ use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Expr, ExprLit, ExprUnary, Fields, Ident, Lit, LitStr, Type, UnOp};
 
 const MODEL_ATTRS: &str =
-    "`table = \"name\"`, `app = \"name\"`, `schema = crate::schema::table`, `no_default`, `index(…)`, `unique(…)` and `check(…)`";
-const FIELD_ATTRS: &str = "`primary_key`, `auto_increment`, `unique`, `index`, `max_length = N`, \
+    "`table = \"name\"`, `app = \"name\"`, `ordering = \"-field, field\"`, `hooks`, `schema = crate::schema::table`, `no_default`, `index(…)`, `unique(…)` and `check(…)`";
+const FIELD_ATTRS: &str = "`primary_key`, `auto_increment`, `auto_now`, `auto_now_add`, `unique`, `index`, `max_length = N`, \
 `precision = P`, `scale = S`, `default = \"now()\"` or `default = <literal>`, `column = \"name\"`, \
 `relation = OneToMany | ForeignKey | OneToOne | ManyToMany`, `foreign_key = \"column\"`, \
 `back_populates = \"field\"`, `on_delete = Cascade | SetNull | Restrict | NoAction`, \
@@ -52,6 +52,8 @@ pub(crate) struct FieldAttrs {
     pub(crate) relation: Option<RelationAttrs>,
     /// `version` (the model's version column) or `unchecked` (no compare-and-set).
     pub(crate) concurrency: Option<(Ident, Span)>,
+    /// `auto_now` (`OnSave`) or `auto_now_add` (`OnAdd`): the `AutoNow` variant.
+    pub(crate) auto_now: Option<(Ident, Span)>,
 }
 
 /// The whole model.
@@ -66,6 +68,45 @@ pub(crate) struct ModelAttrs {
     pub(crate) fields: Vec<FieldAttrs>,
     /// `index(…)`, `unique(…)`, `check(…)`: table-level options.
     pub(crate) options: Vec<crate::table_options::TableOption>,
+    /// `ordering = "-created_at, id"`: the default ordering, as field names with `-` for
+    /// descending (checked against the struct's fields).
+    pub(crate) ordering: Vec<(String, bool)>,
+    /// `hooks`: the struct implements `chakra::model::Hooks`, which the writes call.
+    pub(crate) hooks: bool,
+}
+
+/// `"-created_at, id"` → `[("created_at", true), ("id", false)]`; each name a column field
+/// of the struct (`pk`: the primary key), else an error pointing at the string.
+fn parse_ordering(lit: &LitStr, fields: &[FieldAttrs]) -> syn::Result<Vec<(String, bool)>> {
+    let text = lit.value();
+    let mut out = Vec::new();
+    for part in text.split(',') {
+        let part = part.trim();
+        let (name, desc) = match part.strip_prefix('-') {
+            Some(n) => (n.trim(), true),
+            None => (part, false),
+        };
+        let columns = || fields.iter().filter(|f| f.relation.is_none());
+        let found = if name == "pk" {
+            columns().find(|f| f.primary_key)
+        } else {
+            columns().find(|f| f.ident == name)
+        };
+        match found {
+            Some(f) => out.push((f.ident.to_string(), desc)),
+            None => {
+                let names: Vec<String> = columns().map(|f| f.ident.to_string()).collect();
+                return Err(syn::Error::new(
+                    lit.span(),
+                    format!(
+                        "`ordering` names {name:?}, which is no field of this struct; fields: {}",
+                        names.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(out)
 }
 
 pub(crate) fn snake_case(name: &str) -> String {
@@ -180,6 +221,7 @@ fn parse_field(f: &syn::Field) -> syn::Result<FieldAttrs> {
     let mut target_column = None;
     let mut relation_span = None;
     let mut concurrency: Option<(Ident, Span)> = None;
+    let mut auto_now: Option<(Ident, Span)> = None;
     for attr in f.attrs.iter().filter(|a| a.path().is_ident("chakra")) {
         attr.parse_nested_meta(|meta| {
             let span = meta.path.span();
@@ -213,6 +255,17 @@ fn parse_field(f: &syn::Field) -> syn::Result<FieldAttrs> {
                         ));
                     }
                     concurrency = Some((Ident::new(variant, span), span));
+                    Ok(())
+                }
+                "auto_now" | "auto_now_add" => {
+                    let variant = if key == "auto_now" { "OnSave" } else { "OnAdd" };
+                    if auto_now.is_some() {
+                        return Err(syn::Error::new(
+                            span,
+                            "`auto_now` and `auto_now_add` are given at most once, and not together",
+                        ));
+                    }
+                    auto_now = Some((Ident::new(variant, span), span));
                     Ok(())
                 }
                 "auto_increment" => set_once(&mut auto_increment, span, span, &key),
@@ -435,6 +488,7 @@ fn parse_field(f: &syn::Field) -> syn::Result<FieldAttrs> {
         default,
         relation,
         concurrency,
+        auto_now,
     })
 }
 
@@ -468,6 +522,8 @@ pub(crate) fn parse_model(input: &DeriveInput) -> syn::Result<ModelAttrs> {
     let mut schema: Option<syn::Path> = None;
     let mut no_default = false;
     let mut options = Vec::new();
+    let mut ordering: Option<(LitStr, Span)> = None;
+    let mut hooks = false;
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("chakra")) {
         attr.parse_nested_meta(|meta| {
             let span = meta.path.span();
@@ -503,6 +559,16 @@ pub(crate) fn parse_model(input: &DeriveInput) -> syn::Result<ModelAttrs> {
                     ));
                 }
                 set_once(&mut app, v, span, "app")
+            } else if meta.path.is_ident("ordering") {
+                let s: LitStr = meta.value()?.parse().map_err(|_| {
+                    syn::Error::new(
+                        span,
+                        "`ordering` takes a string: `ordering = \"-created_at, id\"`",
+                    )
+                })?;
+                set_once(&mut ordering, (s, span), span, "ordering")
+            } else if meta.path.is_ident("hooks") {
+                flag(&mut hooks, span, "hooks")
             } else if meta.path.is_ident("no_default") {
                 flag(&mut no_default, span, "no_default")
             } else if let Some(o) = crate::table_options::parse(&meta)? {
@@ -577,7 +643,13 @@ pub(crate) fn parse_model(input: &DeriveInput) -> syn::Result<ModelAttrs> {
             ));
         }
     }
+    let ordering = match ordering {
+        None => Vec::new(),
+        Some((lit, _)) => parse_ordering(&lit, &fields)?,
+    };
     Ok(ModelAttrs {
+        ordering,
+        hooks,
         table: table.unwrap_or_else(|| snake_case(&input.ident.to_string())),
         app,
         schema,

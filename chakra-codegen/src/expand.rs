@@ -97,6 +97,10 @@ fn field_meta(f: &FieldAttrs, m: &ModelAttrs) -> TokenStream {
         Some((k, _)) => quote!(::chakra::dsl::Concurrency::#k),
         None => quote!(::chakra::dsl::Concurrency::Compare),
     };
+    let auto_now = match &f.auto_now {
+        Some((k, _)) => quote!(::chakra::dsl::meta::AutoNow::#k),
+        None => quote!(::chakra::dsl::meta::AutoNow::Off),
+    };
     let default = match &f.default {
         None => quote!(::core::option::Option::None),
         Some((Dflt::Now, _)) => {
@@ -133,6 +137,7 @@ fn field_meta(f: &FieldAttrs, m: &ModelAttrs) -> TokenStream {
             f.default = #default;
             f.references = #references;
             f.concurrency = #concurrency;
+            f.auto_now = #auto_now;
             f
         }
     }
@@ -302,6 +307,50 @@ pub(crate) fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenSt
         Some(a) => quote!(::core::option::Option::Some(::std::string::String::from(#a))),
         None => quote!(::core::option::Option::None),
     };
+    let ordering = m.ordering.iter().map(|(field, desc)| {
+        quote!(::chakra::dsl::meta::OrderKey {
+            field: ::std::string::String::from(#field),
+            desc: #desc,
+        })
+    });
+    let full_clean = if m.hooks {
+        quote! {
+            fn full_clean(&self) -> ::chakra::Result<()> {
+                <Self as ::chakra::model::hooks::Hooks>::validate(self)
+                    .map_err(|e| e.into_error(#name))
+            }
+        }
+    } else {
+        quote!()
+    };
+    let stamped: Vec<_> = columns.iter().filter(|f| f.auto_now.is_some()).collect();
+    let apply_auto_now = if stamped.is_empty() {
+        quote!()
+    } else {
+        let arms = stamped.iter().map(|f| {
+            let id = &f.ident;
+            let fname = id.to_string();
+            quote! {
+                #fname => self.#id = ::chakra::model::decode_value(v.clone(), #name, #fname)?,
+            }
+        });
+        quote! {
+            fn apply_auto_now(
+                &mut self,
+                values: &[(usize, ::chakra::dsl::Value)],
+            ) -> ::chakra::Result<()> {
+                let meta = <Self as ::chakra::model::Model>::meta();
+                meta.check_auto_now()?;
+                for (i, v) in values {
+                    match meta.fields[*i].name.as_str() {
+                        #(#arms)*
+                        _ => {}
+                    }
+                }
+                ::core::result::Result::Ok(())
+            }
+        }
+    };
     let field_metas = columns.iter().map(|f| field_meta(f, m));
     let relation_metas = relations.iter().map(|f| relation_meta(f, m, &name));
 
@@ -409,6 +458,13 @@ pub(crate) fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenSt
                 *span,
             ));
         }
+        if let Some((_, span)) = &f.auto_now {
+            checks.push(assert_bound(
+                ty,
+                quote!(::chakra::dsl::typed::AutoNowType),
+                *span,
+            ));
+        }
         // With a generated `Default`, its `now()` call already checks this.
         if let (Some((Dflt::Now, span)), true) = (&f.default, m.no_default) {
             checks.push(assert_bound(
@@ -478,10 +534,15 @@ pub(crate) fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenSt
                             relations: ::std::vec![#(#relation_metas),*],
                             app: #app,
                             options: #table_options,
+                            ordering: ::std::vec![#(#ordering),*],
                         })
                     });
                 &META
             }
+
+            #full_clean
+
+            #apply_auto_now
 
             fn from_row(row: ::std::vec::Vec<::chakra::dsl::Value>) -> ::chakra::Result<Self> {
                 let mut __cells = row.into_iter();

@@ -185,6 +185,7 @@ mod tests {
             relations: Vec::new(),
             app: None,
             options: Default::default(),
+            ordering: Vec::new(),
         })
     }
 

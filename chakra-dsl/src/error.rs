@@ -295,6 +295,24 @@ pub enum Error {
         /// How long the caller waited, in milliseconds.
         waited_ms: u64,
     },
+    /// A model's validation hook (Rust `Hooks::validate`, Python `clean()`) refused the
+    /// object before anything was written: messages per field name, `__all__` for the
+    /// object as a whole (Django's `NON_FIELD_ERRORS`).
+    #[error("{model} failed validation: {}", validation_text(.errors))]
+    Validation {
+        /// Model name.
+        model: String,
+        /// Messages per field name (`__all__`: about the whole object), sorted by name.
+        errors: std::collections::BTreeMap<String, Vec<String>>,
+    },
+}
+
+fn validation_text(errors: &std::collections::BTreeMap<String, Vec<String>>) -> String {
+    errors
+        .iter()
+        .map(|(field, msgs)| format!("{field}: {}", msgs.join("; ")))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Most rows `get()` reads before it stops counting.

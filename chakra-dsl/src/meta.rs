@@ -134,6 +134,34 @@ pub struct FieldMeta {
     pub references: Option<ForeignKeyRef>,
     /// How a tracked change of this field is guarded against concurrent writers.
     pub concurrency: Concurrency,
+    /// `auto_now` / `auto_now_add` on a datetime or date field: Chakra sets it when the
+    /// object is written ([`AutoNow`]). Not part of the table's schema.
+    pub auto_now: AutoNow,
+}
+
+/// When Chakra sets a datetime or date field to the current time (Django's `auto_now`,
+/// `auto_now_add`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum AutoNow {
+    /// Never: the field holds what the program gives it.
+    #[default]
+    Off,
+    /// `auto_now`: at every save of the object (insert or update).
+    OnSave,
+    /// `auto_now_add`: when the object is inserted.
+    OnAdd,
+}
+
+impl AutoNow {
+    /// Whether a write of an object sets the field: `inserting` for an insert, else an
+    /// update.
+    pub fn applies(self, inserting: bool) -> bool {
+        match self {
+            AutoNow::Off => false,
+            AutoNow::OnSave => true,
+            AutoNow::OnAdd => inserting,
+        }
+    }
 }
 
 /// How a tracked row's UPDATE protects a field from lost updates (see
@@ -172,6 +200,7 @@ impl FieldMeta {
             default: None,
             references: None,
             concurrency: Concurrency::Compare,
+            auto_now: AutoNow::Off,
         }
     }
 }
@@ -194,6 +223,47 @@ pub struct ModelMeta {
     /// Table-level options: named (multi-column, partial) indexes, unique and check
     /// constraints (Django's `Meta.indexes` / `Meta.constraints`).
     pub options: crate::table_options::TableOptions,
+    /// The default ordering of the model's queries (Django's `Meta.ordering`; Rust
+    /// `#[chakra(ordering = "-created_at, id")]`): applied to a query that names no order
+    /// of its own, dropped by `count`, `exists`, `aggregate` and grouped queries, replaced
+    /// by `order_by`.
+    pub ordering: Vec<OrderKey>,
+}
+
+/// One key of a model's default ordering: a field, ascending or descending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderKey {
+    /// The field's attribute name.
+    pub field: String,
+    /// Descending (written with a leading `-`).
+    pub desc: bool,
+}
+
+impl OrderKey {
+    /// Parses `"-created_at"` / `"id"` (`pk` stays `pk`; it is resolved against the model
+    /// by [`ModelMeta::check_ordering`]).
+    pub fn parse(spec: &str) -> OrderKey {
+        let spec = spec.trim();
+        match spec.strip_prefix('-') {
+            Some(n) => OrderKey {
+                field: n.trim().to_owned(),
+                desc: true,
+            },
+            None => OrderKey {
+                field: spec.to_owned(),
+                desc: false,
+            },
+        }
+    }
+
+    /// Parses a comma-separated list (`"-created_at, id"`, the Rust attribute's form).
+    pub fn parse_list(specs: &str) -> Vec<OrderKey> {
+        specs
+            .split(',')
+            .filter(|s| !s.trim().is_empty())
+            .map(OrderKey::parse)
+            .collect()
+    }
 }
 
 impl ModelMeta {
@@ -237,6 +307,64 @@ impl ModelMeta {
     /// The primary-key field (the first one, for composite keys).
     pub fn primary_key(&self) -> Option<&FieldMeta> {
         self.fields.iter().find(|f| f.primary_key)
+    }
+
+    /// The fields a write of an object sets to the current time (`auto_now`, and
+    /// `auto_now_add` when `inserting`), each with the value, one instant for all: a
+    /// `DateTime` (UTC) or a `Date` (that instant's UTC date) by the field's type.
+    pub fn auto_now_values(&self, inserting: bool) -> Vec<(usize, Value)> {
+        if !self.fields.iter().any(|f| f.auto_now.applies(inserting)) {
+            return Vec::new();
+        }
+        // Microseconds: what both backends store, so the object holds what was written.
+        let now = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 6);
+        self.fields
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.auto_now.applies(inserting))
+            .map(|(i, f)| {
+                let v = match f.ty {
+                    FieldType::Date => Value::Date(now.date_naive()),
+                    _ => Value::DateTime(now),
+                };
+                (i, v)
+            })
+            .collect()
+    }
+
+    /// Checks `auto_now` / `auto_now_add` are on datetime or date fields only.
+    pub fn check_auto_now(&self) -> Result<()> {
+        for f in &self.fields {
+            if f.auto_now != AutoNow::Off && !matches!(f.ty, FieldType::DateTime | FieldType::Date)
+            {
+                return Err(Error::Config(format!(
+                    "{}.{}: auto_now / auto_now_add need a DateTime or Date field, not {:?}",
+                    self.name, f.name, f.ty
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks the default ordering names fields of this model (`pk` is replaced by the
+    /// primary key's name); an unknown name is [`Error::UnknownField`] naming the model.
+    pub fn check_ordering(&mut self) -> Result<()> {
+        for i in 0..self.ordering.len() {
+            if self.ordering[i].field == "pk" {
+                if let Some(pk) = self.primary_key() {
+                    self.ordering[i].field = pk.name.clone();
+                }
+            }
+            let name = self.ordering[i].field.clone();
+            if name.is_empty() {
+                return Err(Error::InvalidQuery(format!(
+                    "the default ordering of {} holds an empty field name",
+                    self.name
+                )));
+            }
+            self.require_field(&name)?;
+        }
+        Ok(())
     }
 
     /// Looks a relation up by attribute name.

@@ -44,6 +44,10 @@ pub struct ModelQuery {
     /// LEFT OUTER JOINs of relation paths to many rows read by `order_by`/`values`
     /// (`books__title`, see [`crate::relations::joined`]).
     pub path_joins: Vec<crate::relations::joined::PathJoin>,
+    /// True while `order_by` holds the model's default ordering (`ModelMeta::ordering`) and
+    /// nothing else: an explicit `order_by` replaces it, and a grouped query drops it
+    /// (Django's rule for `Meta.ordering`).
+    pub default_order: bool,
 }
 
 fn annotation_item(name: &str, e: &Expr) -> crate::ir::SelectItem {
@@ -79,13 +83,26 @@ pub fn field_expr(meta: &ModelMeta, f: &FieldMeta) -> Expr {
 impl ModelQuery {
     /// Every row of the model.
     pub fn new(meta: Arc<ModelMeta>) -> Self {
+        let order_by: Vec<OrderBy> = meta
+            .ordering
+            .iter()
+            .filter_map(|k| {
+                let f = meta.field(&k.field)?;
+                Some(OrderBy {
+                    expr: field_expr(&meta, f),
+                    desc: k.desc,
+                })
+            })
+            .collect();
+        let default_order = !order_by.is_empty();
         ModelQuery {
+            default_order,
             meta,
             filter: None,
             annotations: Vec::new(),
             group_by: Vec::new(),
             having: None,
-            order_by: Vec::new(),
+            order_by,
             limit: None,
             offset: None,
             distinct: false,
@@ -125,6 +142,7 @@ impl ModelQuery {
 
     /// Drops the ordering and the joins only it needed (`order_by()`).
     pub fn clear_order(&mut self) {
+        self.default_order = false;
         self.order_by.clear();
         self.path_joins.retain(|j| j.counted);
     }
@@ -146,6 +164,9 @@ impl ModelQuery {
 
     /// Adds a sort key.
     pub fn order_by(mut self, expr: Expr, desc: bool) -> Self {
+        if self.default_order {
+            self.clear_order();
+        }
         self.order_by.push(OrderBy { expr, desc });
         self
     }
@@ -182,6 +203,10 @@ impl ModelQuery {
         s.distinct_on = self.distinct_on.clone();
         s.lock = self.lock.clone();
         s.group_by = self.grouping();
+        if self.default_order && !s.group_by.is_empty() {
+            // Django: `Meta.ordering` is not used in GROUP BY queries.
+            s.order_by.clear();
+        }
         s.having = self.having.clone();
         for j in &self.path_joins {
             s.joins.extend(j.joins.iter().cloned());
@@ -295,7 +320,7 @@ impl ModelQuery {
     pub fn unordered(&self) -> std::borrow::Cow<'_, ModelQuery> {
         if self.limit.is_some()
             || self.offset.is_some()
-            || self.path_joins.iter().all(|j| j.counted)
+            || (!self.default_order && self.path_joins.iter().all(|j| j.counted))
         {
             return std::borrow::Cow::Borrowed(self);
         }
@@ -306,7 +331,12 @@ impl ModelQuery {
 
     /// `SELECT EXISTS (…)` of the matching rows.
     pub fn exists(&self) -> Statement {
-        Statement::Exists(self.select())
+        if self.order_by.is_empty() || self.limit.is_some() || self.offset.is_some() {
+            return Statement::Exists(self.select());
+        }
+        let mut q = self.clone();
+        q.clear_order();
+        Statement::Exists(q.select())
     }
 
     /// Rows a filtered write should touch. A plain filter is used as is; with a limit,

@@ -197,6 +197,7 @@ mod tests {
             relations: vec![],
             app: None,
             options: Default::default(),
+            ordering: Vec::new(),
         }
     }
 

@@ -81,6 +81,7 @@ pub mod prelude {
     };
     pub use crate::dsl::OnDelete;
     pub use crate::dsl::{Expr, FieldType, Statement, Value, ValueType};
+    pub use crate::model::hooks::{Hooks, ValidationErrors};
     pub use crate::{
         Error, Executor, FromRow, Model, Pool, Query, Result, Session, Tracked, Transaction,
         TransactionError, Tx, UpdateQuery,

@@ -55,6 +55,7 @@ fn kinds_meta() -> Arc<ModelMeta> {
         relations: vec![],
         app: None,
         options: Default::default(),
+        ordering: Vec::new(),
     })
 }
 

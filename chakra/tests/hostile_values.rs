@@ -39,6 +39,7 @@ fn meta() -> Arc<ModelMeta> {
         relations: vec![],
         app: None,
         options: Default::default(),
+        ordering: Vec::new(),
     })
 }
 

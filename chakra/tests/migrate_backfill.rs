@@ -54,6 +54,7 @@ fn loan_model() -> ModelMeta {
         relations: vec![],
         app: Some("library".into()),
         options: Default::default(),
+        ordering: Vec::new(),
     }
 }
 

@@ -49,6 +49,7 @@ fn class_name(e: &Error) -> &'static str {
         Error::LockTimeout(_) => "LockTimeout",
         Error::StatementTimeout(_) => "StatementTimeout",
         Error::ConnectionTimeout { .. } => "ConnectionTimeout",
+        Error::Validation { .. } => "ValidationError",
         _ => "ChakraError",
     }
 }
@@ -63,6 +64,10 @@ fn details<'py>(py: Python<'py>, e: &Error) -> PyResult<Bound<'py, PyDict>> {
         d.set_item("message", &f.message)?;
     }
     match e {
+        Error::Validation { model, errors } => {
+            d.set_item("model", model)?;
+            d.set_item("errors", errors.clone().into_pyobject(py)?)?;
+        }
         Error::ConcurrentUpdate { model, table, key } => {
             d.set_item("model", model)?;
             d.set_item("table", table)?;

@@ -294,10 +294,11 @@ pub struct ModelHandle {
 /// `{model, on_delete}` for a foreign-key column), `relations` dicts (`name, kind, target,
 /// foreign_key, back_populates`, and `through, source_column, target_column` for a
 /// many-to-many; the columns default to `post_id` / `tag_id`). `app` is the migrations app
-/// a new table goes to (`__app__`). A model registered under the same name before is
-/// replaced.
+/// a new table goes to (`__app__`). `ordering` is `class Meta: ordering` (field names, `-`
+/// for descending), parsed and checked by the core. A model registered under the same name
+/// before is replaced.
 #[pyfunction]
-#[pyo3(signature = (cls, name, table, fields, relations, app=None, options=None))]
+#[pyo3(signature = (cls, name, table, fields, relations, app=None, options=None, ordering=None))]
 #[allow(clippy::too_many_arguments)] // the Python call's arguments, one each
 pub fn register_model(
     py: Python<'_>,
@@ -308,6 +309,7 @@ pub fn register_model(
     relations: Vec<Bound<'_, PyDict>>,
     app: Option<String>,
     options: Option<Vec<Bound<'_, PyDict>>>,
+    ordering: Option<Vec<String>>,
 ) -> PyResult<ModelHandle> {
     let options = crate::model_options::table_options(&name, &options.unwrap_or_default())?;
     chakra_dsl::ident::validate(&table).map_err(err)?;
@@ -340,15 +342,23 @@ pub fn register_model(
             _ => None,
         });
     }
+    let mut meta = ModelMeta {
+        name,
+        table,
+        fields: metas,
+        relations: rels,
+        app,
+        options,
+        ordering: ordering
+            .unwrap_or_default()
+            .iter()
+            .map(|s| chakra_dsl::meta::OrderKey::parse(s))
+            .collect(),
+    };
+    meta.check_ordering().map_err(err)?;
+    meta.check_auto_now().map_err(err)?;
     let info = Arc::new(ModelInfo {
-        meta: Arc::new(ModelMeta {
-            name,
-            table,
-            fields: metas,
-            relations: rels,
-            app,
-            options,
-        }),
+        meta: Arc::new(meta),
         cls: cls.unbind(),
         names,
         enums,
@@ -377,6 +387,18 @@ fn field_meta(model: &str, f: &Bound<'_, PyDict>) -> PyResult<FieldMeta> {
             other => {
                 return Err(err(Error::Config(format!(
                     "{model}.{fname}: unknown concurrency {other:?}; choices are: compare, version, unchecked"
+                ))))
+            }
+        };
+    }
+    if let Some(a) = f.get_item("auto_now")? {
+        let word: String = a.extract()?;
+        m.auto_now = match word.as_str() {
+            "save" => chakra_dsl::meta::AutoNow::OnSave,
+            "add" => chakra_dsl::meta::AutoNow::OnAdd,
+            other => {
+                return Err(err(Error::Config(format!(
+                    "{model}.{fname}: unknown auto_now {other:?}; choices are: save, add"
                 ))))
             }
         };
@@ -621,6 +643,20 @@ impl ModelHandle {
             .fields
             .iter()
             .map(|f| f.name.clone())
+            .collect()
+    }
+
+    /// The fields a write sets to the current time (`auto_now`, and `auto_now_add` when
+    /// `inserting`), with the value: one instant computed by the core for all of them.
+    fn auto_now_values<'py>(
+        &self,
+        py: Python<'py>,
+        inserting: bool,
+    ) -> PyResult<Vec<(String, Bound<'py, PyAny>)>> {
+        let meta = &self.info.meta;
+        meta.auto_now_values(inserting)
+            .into_iter()
+            .map(|(i, v)| Ok((meta.fields[i].name.clone(), to_py::value(py, &v)?)))
             .collect()
     }
 
@@ -898,8 +934,9 @@ impl ModelHandle {
             })
         })?;
         let mut mq = ModelQuery::new(rel.target.clone()).filter(related_filter(&rel, key));
-        // Primary-key order, as prefetch_related gives them (order_by() replaces it).
-        if let Some(pk) = rel.target.primary_key() {
+        // The target's default ordering, else primary-key order, as prefetch_related gives
+        // them (order_by() replaces either).
+        if let (Some(pk), true) = (rel.target.primary_key(), mq.order_by.is_empty()) {
             mq = mq.order_by(chakra_dsl::field_expr(&rel.target, pk), false);
         }
         Ok(crate::query::Query::new(target, mq))

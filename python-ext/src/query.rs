@@ -547,12 +547,13 @@ impl Query {
             lock,
             related_filters: _,
             path_joins,
+            default_order,
         } = &self.mq;
         let plain = filter.is_none()
             && annotations.is_empty()
             && group_by.is_empty()
             && having.is_none()
-            && order_by.is_empty()
+            && (order_by.is_empty() || *default_order)
             && limit.is_none()
             && offset.is_none()
             && !distinct

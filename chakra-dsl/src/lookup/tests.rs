@@ -37,6 +37,7 @@ fn user() -> ModelMeta {
         }],
         app: None,
         options: Default::default(),
+        ordering: Vec::new(),
     }
 }
 

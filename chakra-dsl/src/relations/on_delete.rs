@@ -106,6 +106,7 @@ fn references(models: &dyn Models) -> Vec<Reference> {
                 relations: Vec::new(),
                 app: m.app.clone(),
                 options: Default::default(),
+                ordering: Vec::new(),
             });
             for (column, table, (key, ty)) in [
                 (source_column, &m.table, source_pk),

@@ -80,6 +80,7 @@ pub fn resolve_schema(models: &dyn Models) -> Result<Vec<ModelMeta>> {
                 // The join table lives with the model that declares the relation.
                 app: m.app.clone(),
                 options: Default::default(),
+                ordering: Vec::new(),
             });
         }
     }

@@ -114,6 +114,17 @@ impl<T: NowDefault> NowDefault for Option<T> {
     }
 }
 
+/// Types an `auto_now` / `auto_now_add` field may have: Chakra sets them to the current
+/// time (or date) when the object is written.
+#[diagnostic::on_unimplemented(
+    message = "`auto_now` / `auto_now_add` is not possible on a `{Self}` field",
+    label = "Chakra sets only `chrono::DateTime<Utc>` and `chrono::NaiveDate` fields (or an `Option` of one) to the current time"
+)]
+pub trait AutoNowType {}
+impl AutoNowType for DateTime<Utc> {}
+impl AutoNowType for NaiveDate {}
+impl<T: AutoNowType> AutoNowType for Option<T> {}
+
 /// A field type built from the literal in `#[chakra(default = …)]`.
 #[diagnostic::on_unimplemented(
     message = "a `{L}` literal cannot be the default of a `{Self}` field",

@@ -59,8 +59,8 @@ pub use group::{GroupByKey, GroupKey, KeyColumn, KeyPart};
 pub use json_path::{JsonOrdered, JsonPath, JsonScalar};
 pub use markers::same_str;
 pub use markers::{
-    AutoIncrementType, DateTimeType, DecimalType, FromLiteral, MaxLengthType, NowDefault,
-    NullableType, NumericType, SchemaColumn, TemporalType, TextType,
+    AutoIncrementType, AutoNowType, DateTimeType, DecimalType, FromLiteral, MaxLengthType,
+    NowDefault, NullableType, NumericType, SchemaColumn, TemporalType, TextType,
 };
 pub use order::{IntoOrdering, Ordering};
 pub use related::{Cardinality, OneRow, Related, RelatedField, Relation, RelationTarget};

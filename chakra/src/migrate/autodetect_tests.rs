@@ -30,6 +30,7 @@ fn model(table: &str, fields: Vec<FieldMeta>) -> ModelMeta {
         relations: vec![],
         app: None,
         options: Default::default(),
+        ordering: Vec::new(),
     }
 }
 

@@ -26,6 +26,7 @@ fn user_model(extra: Vec<FieldMeta>) -> State {
         relations: vec![],
         app: None,
         options: Default::default(),
+        ordering: Vec::new(),
     }])
     .unwrap()
 }
@@ -171,6 +172,7 @@ fn a_cross_app_foreign_key_cycle_becomes_a_later_add_field() {
         fields: vec![pk(), fk("other_id", other)],
         relations: vec![],
         app: None,
+        ordering: Vec::new(),
         options: Default::default(),
     };
     let models = State::from_models(&[model("ta", "tb"), model("tb", "ta")]).unwrap();
@@ -230,6 +232,7 @@ fn a_new_table_goes_to_the_app_its_model_declares() {
         table: "tags".into(),
         fields: vec![id],
         relations: vec![],
+        ordering: Vec::new(),
         app: Some("blog".into()),
         options: Default::default(),
     }];

@@ -43,6 +43,7 @@ impl TableState {
             relations: Vec::new(),
             app: None,
             options: Default::default(),
+            ordering: Vec::new(),
         }
     }
 
@@ -192,6 +193,8 @@ impl State {
                 .iter()
                 .map(|f| {
                     let mut f = f.clone();
+                    // Set by Chakra at write time: not part of the table.
+                    f.auto_now = chakra_dsl::meta::AutoNow::Off;
                     f.references = f.references.take().and_then(|mut r| {
                         if r.table.is_empty() {
                             // Not resolved yet: the table of the model it names.

@@ -144,6 +144,7 @@ fn from_models_matches_the_replayed_state() {
             relations: vec![],
             app: None,
             options: Default::default(),
+            ordering: Vec::new(),
         },
         ModelMeta {
             name: "Post".into(),
@@ -151,6 +152,7 @@ fn from_models_matches_the_replayed_state() {
             fields: vec![pid, author],
             relations: vec![],
             app: None,
+            ordering: Vec::new(),
             options: Default::default(),
         },
     ];
@@ -194,6 +196,7 @@ fn model_options_are_checked_when_read() {
         table: "people".into(),
         fields: vec![id, f],
         relations: vec![],
+        ordering: Vec::new(),
         app: None,
         options: Default::default(),
     };
@@ -287,4 +290,27 @@ name = "full_name"
     let s = State::replay([&mig(&format!("{USERS}{ops}{rm}"))]).unwrap();
     let t = s.table("users").unwrap();
     assert!(t.indexes.is_empty() && t.constraints.is_empty(), "{t:?}");
+}
+
+#[test]
+fn auto_now_and_ordering_are_not_schema() {
+    let mut id = FieldMeta::new("id", FieldType::BigInteger);
+    id.primary_key = true;
+    let at = FieldMeta::new("at", FieldType::DateTime);
+    let plain = ModelMeta {
+        name: "Memo".into(),
+        table: "memos".into(),
+        fields: vec![id, at],
+        relations: vec![],
+        app: None,
+        options: Default::default(),
+        ordering: Vec::new(),
+    };
+    let mut stamped = plain.clone();
+    stamped.fields[1].auto_now = chakra_dsl::meta::AutoNow::OnSave;
+    stamped.ordering = chakra_dsl::meta::OrderKey::parse_list("-at, id");
+    assert_eq!(
+        State::from_models(&[stamped]).unwrap(),
+        State::from_models(&[plain]).unwrap()
+    );
 }

@@ -5,6 +5,7 @@
 //! - [`related`]: filling `Related<…>` fields from eagerly loaded rows.
 //! - [`write`](mod@write): how a model becomes an INSERT or UPDATE and takes generated values back.
 
+pub mod hooks;
 pub mod registry;
 pub mod related;
 pub mod write;
@@ -70,6 +71,21 @@ pub trait Model: Sized + Send + Sync + 'static {
     /// True when the key is an `auto_increment` key not assigned yet (`0` or `None`): the
     /// row is new, and the database will generate its key.
     fn pk_is_unset(&self) -> bool;
+
+    /// Runs the model's validation ([`hooks::Hooks::validate`] when derived with
+    /// `#[chakra(hooks)]`; otherwise nothing): [`Error::Validation`] naming the model and
+    /// the fields. `save`, `save_fields`, `insert_many` and `insert_all` call it first.
+    fn full_clean(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Sets the `auto_now` / `auto_now_add` fields to `values` (from
+    /// [`ModelMeta::auto_now_values`]: field index and time, one instant for all); generated
+    /// for models declaring such fields. `save` and `insert_many` call it.
+    fn apply_auto_now(&mut self, values: &[(usize, Value)]) -> Result<()> {
+        let _ = values;
+        Ok(())
+    }
 
     /// Stores loaded related rows into the relation field `name` (generated: one arm per
     /// `Related<…>` field).
@@ -235,6 +251,7 @@ pub trait Model: Sized + Send + Sync + 'static {
     ) -> impl Future<Output = Result<()>> + Send {
         let mut exec = exec;
         let meta = Self::meta();
+        let clean = self.full_clean();
         let mut values = self.to_values();
         let mut sets = Vec::new();
         for c in fields.columns() {
@@ -245,6 +262,7 @@ pub trait Model: Sized + Send + Sync + 'static {
         let key = self.pk_value();
         let stmt = write::update_fields::<Self>(key.clone(), sets);
         async move {
+            clean?;
             if exec.execute(&stmt?).await? == 0 {
                 return Err(Error::NotFound {
                     model: Self::NAME.to_owned(),
@@ -261,12 +279,16 @@ pub trait Model: Sized + Send + Sync + 'static {
     fn save<E: Executor>(&mut self, exec: E) -> impl Future<Output = Result<()>> + Send {
         let mut exec = exec;
         async move {
+            self.full_clean()?;
+            let meta = Self::meta();
             if !self.pk_is_unset() {
+                self.apply_auto_now(&meta.auto_now_values(false))?;
                 let n = exec.execute(&write::update_by_pk(self)?).await?;
                 if n > 0 {
                     return Ok(());
                 }
             }
+            self.apply_auto_now(&meta.auto_now_values(true))?;
             let rows = exec.fetch(&write::insert_one(self)?).await?;
             write::apply_returned(self, rows)
         }
@@ -305,6 +327,15 @@ pub trait Model: Sized + Send + Sync + 'static {
         let mut exec = exec;
         async move {
             let meta = Self::meta();
+            for m in models.iter() {
+                m.full_clean()?;
+            }
+            let stamps = meta.auto_now_values(true);
+            if !stamps.is_empty() {
+                for m in models.iter_mut() {
+                    m.apply_auto_now(&stamps)?;
+                }
+            }
             for group in write::insert_groups(models) {
                 let (mut stmt, idx) = group?;
                 let Statement::Insert(ins) = &mut stmt else {
@@ -356,8 +387,10 @@ pub trait Model: Sized + Send + Sync + 'static {
         models: &[Self],
     ) -> impl Future<Output = Result<u64>> + Send {
         let mut exec = exec;
+        let clean: Result<()> = models.iter().try_for_each(|m| m.full_clean());
         let groups = write::insert_groups(models);
         async move {
+            clean?;
             let mut n = 0;
             for group in groups {
                 let (mut stmt, _) = group?;

@@ -81,7 +81,7 @@ impl<M: Model> Query<M> {
                 M::NAME
             )));
         }
-        self.inner.order_by.clear();
+        self.inner.clear_order();
         let q = self.order_by(if desc { col.desc() } else { col.asc() });
         q.first(exec).await?.ok_or_else(|| Error::NotFound {
             model: M::NAME.to_owned(),

@@ -107,7 +107,12 @@ impl<M: Model, K: GroupByKey<M>, A: AggregateSet<M>> Grouped<M, K, A> {
         }
         s.having = self.having.clone();
         s.order_by = if self.order.is_empty() {
-            mq.order_by.clone()
+            if mq.default_order {
+                // Django: a model's default ordering is not used in GROUP BY queries.
+                Vec::new()
+            } else {
+                mq.order_by.clone()
+            }
         } else {
             self.order.clone()
         };

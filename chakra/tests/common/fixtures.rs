@@ -29,6 +29,7 @@ pub fn users_meta() -> Arc<ModelMeta> {
         relations: vec![],
         app: None,
         options: Default::default(),
+        ordering: Vec::new(),
     })
 }
 
@@ -45,6 +46,7 @@ pub fn posts_meta() -> Arc<ModelMeta> {
         fields: vec![id, author, title],
         relations: vec![],
         app: None,
+        ordering: Vec::new(),
         options: Default::default(),
     })
 }

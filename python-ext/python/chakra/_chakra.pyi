@@ -156,6 +156,9 @@ class ModelHandle:
         """The migrations app a new table goes to (``__app__``), if declared."""
     def field_names(self) -> list[str]: ...
     def pk_name(self) -> str | None: ...
+    def auto_now_values(self, inserting: bool) -> list[tuple[str, Any]]:
+        """The ``auto_now`` (and, when ``inserting``, ``auto_now_add``) fields with the
+        time to set, one instant for all."""
     def describe(self) -> str: ...
     def query(self) -> Query: ...
     def bulk_update_job(self, target: _Target, objs: list[Any], fields: list[str]) -> Job: ...
@@ -183,9 +186,11 @@ def register_model(
     relations: list[dict[str, Any]],
     app: str | None = None,
     options: list[dict[str, Any]] | None = None,
+    ordering: list[str] | None = None,
 ) -> ModelHandle:
     """Registers a model's metadata with the core (``app``: the model's ``__app__``;
-    ``options``: its ``Meta`` indexes and constraints)."""
+    ``options``: its ``Meta`` indexes and constraints; ``ordering``: its
+    ``Meta.ordering``)."""
 
 def tracked_updates_job(
     target: _Target, items: list[tuple[ModelHandle, Any, list[str], dict[str, Any]]]

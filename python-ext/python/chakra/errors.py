@@ -51,7 +51,11 @@ __all__ = [
     "UnknownLookup",
     "UnknownModel",
     "UnknownRelation",
+    "ValidationError",
 ]
+
+#: The key of messages about the object as a whole rather than one field (Django's).
+NON_FIELD_ERRORS = "__all__"
 
 
 class ChakraError(Exception):
@@ -278,3 +282,40 @@ class StatementTimeout(ChakraError):
 
     table: str | None = None
     message: str | None = None
+
+
+def _validation_text(model: str | None, errors: dict[str, list[str]]) -> str:
+    parts = ", ".join(f"{f}: {'; '.join(m)}" for f, m in sorted(errors.items()))
+    return f"{model} failed validation: {parts}" if model else parts
+
+
+class ValidationError(ChakraError, ValueError):
+    """A model's ``clean()`` (Rust: ``Hooks::validate``) refused the object before anything
+    was written. ``errors`` holds the messages per field name (``"__all__"``:
+    :data:`NON_FIELD_ERRORS`, about the whole object). Raise it from ``clean()`` with a dict
+    (``ValidationError({"title": "must not be blank"})``) or a message about the object
+    (``ValidationError("a poem has at most 100 pages")``)."""
+
+    errors: dict[str, list[str]]
+
+    def __init__(
+        self,
+        message: str | list[str] | dict[str, str | list[str]] = "",
+        **details: Any,
+    ) -> None:
+        errors = details.pop("errors", None)
+        if isinstance(message, dict):
+            errors = {
+                str(k): [v] if isinstance(v, str) else [str(m) for m in v]
+                for k, v in message.items()
+            }
+            message = ""
+        elif errors is None:
+            msgs = [message] if isinstance(message, str) else [str(m) for m in message]
+            errors = {NON_FIELD_ERRORS: msgs}
+            message = ""
+        else:
+            errors = {str(k): list(v) for k, v in errors.items()}
+        text = message if isinstance(message, str) and message else None
+        super().__init__(text or _validation_text(details.get("model"), errors), **details)
+        self.errors = errors

@@ -107,6 +107,8 @@ class Field(Generic[T]):
         auto_increment: bool | None = None,
         version: bool = False,
         unchecked: bool = False,
+        auto_now: bool = False,
+        auto_now_add: bool = False,
     ) -> None: ...
     @overload
     def __init__(
@@ -122,6 +124,8 @@ class Field(Generic[T]):
         auto_increment: bool | None = None,
         version: bool = False,
         unchecked: bool = False,
+        auto_now: bool = False,
+        auto_now_add: bool = False,
     ) -> None: ...
     def __init__(
         self,
@@ -136,8 +140,15 @@ class Field(Generic[T]):
         auto_increment: bool | None = None,
         version: bool = False,
         unchecked: bool = False,
+        auto_now: bool = False,
+        auto_now_add: bool = False,
     ) -> None:
         self.type = as_type(type_)
+        if auto_now and auto_now_add:
+            raise ValueError("a field is either auto_now or auto_now_add, not both")
+        #: ``"save"`` (``auto_now``: set at every save), ``"add"`` (``auto_now_add``: set
+        #: when inserted) or ``None``; Chakra's core computes the time.
+        self.auto_now: str | None = "save" if auto_now else "add" if auto_now_add else None
         if version and unchecked:
             raise ValueError("a field is either the version field or unchecked, not both")
         self.version = version
@@ -217,6 +228,8 @@ class Field(Generic[T]):
         }
         if self.default not in (NOT_PROVIDED, NOW) and not callable(self.default):
             d["default"] = self.default
+        if self.auto_now is not None:
+            d["auto_now"] = self.auto_now
         return d
 
     def __repr__(self) -> str:

@@ -112,6 +112,15 @@ class ModelBase(type):
         options = [
             o.spec(name) for o in [*getattr(meta, "indexes", ()), *getattr(meta, "constraints", ())]
         ]
+        # ``Meta.ordering``: the default ordering (field names, ``-`` for descending),
+        # checked by the core against the model's fields.
+        ordering = getattr(meta, "ordering", None)
+        if isinstance(ordering, str):
+            ordering = [ordering]
+        if ordering is not None and not (
+            isinstance(ordering, (list, tuple)) and all(isinstance(o, str) for o in ordering)
+        ):
+            raise TypeError(f"{name}.Meta.ordering must be a list of field names, got {ordering!r}")
         handle = _chakra.register_model(
             cls,
             name,
@@ -120,6 +129,7 @@ class ModelBase(type):
             [r.spec() for r in relations.values()],
             app,
             options,
+            list(ordering) if ordering is not None else None,
         )
         model: Any = cls
         model.__chakra__ = handle
@@ -305,12 +315,30 @@ class Model(metaclass=ModelBase):
                 out.append(v)
         return out
 
+    def clean(self) -> None:
+        """Checks the object before it is written; override it and raise
+        :class:`chakra.errors.ValidationError` (a dict of messages per field, or a message
+        about the whole object) to refuse the write. ``save()``, ``create()`` and
+        ``bulk_create()`` call it (through :meth:`full_clean`) before any SQL runs."""
+
+    def full_clean(self) -> None:
+        """Runs :meth:`clean`; its :class:`~chakra.errors.ValidationError` is raised again
+        naming the model."""
+        try:
+            self.clean()
+        except errors.ValidationError as e:
+            name = type(self).__name__
+            raise errors.ValidationError(
+                errors._validation_text(name, e.errors), model=name, errors=e.errors
+            ) from e
+
     def _save_job(
         self,
         target: _chakra.PoolRef | _chakra.TxHandle,
         update_fields: Iterable[str] | None = None,
     ) -> _chakra.Job | None:
         handle = type(self).__chakra__
+        self.full_clean()
         if update_fields is not None:
             names = list(update_fields)
             if self._is_new():
@@ -321,11 +349,22 @@ class Model(metaclass=ModelBase):
             self._check_field_names(names, "save(update_fields=...)")
             if not names:
                 return None  # Django: an empty update_fields writes nothing.
+            # Django: an auto_now field is set only when update_fields lists it.
+            self._stamp(False, names)
             return handle.update_job(target, self, names)
         if self._is_new():
             self._fill_keys()
+            self._stamp(True)
             return handle.insert_job(target, [self])
+        self._stamp(False)
         return handle.update_job(target, self)
+
+    def _stamp(self, inserting: bool, only: list[str] | None = None) -> None:
+        """Sets the ``auto_now`` (and, when ``inserting``, ``auto_now_add``) fields to the
+        time the core gives (``only``: just these fields)."""
+        for name, value in type(self).__chakra__.auto_now_values(inserting):
+            if only is None or name in only:
+                setattr(self, name, value)
 
     def _check_field_names(self, names: list[str], what: str) -> None:
         cls = type(self)

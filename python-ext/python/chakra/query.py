@@ -523,6 +523,8 @@ class BaseQuerySet(Generic[M, R]):
 
     def _create_steps(self, kwargs: dict[str, Any]) -> Steps[M]:
         obj = self.model(**kwargs)
+        obj.full_clean()
+        obj._stamp(True)
         yield self.model.__chakra__.insert_job(self._target(), [obj])
         return obj
 
@@ -536,6 +538,13 @@ class BaseQuerySet(Generic[M, R]):
         return_ids: bool,
     ) -> Steps[list[M]]:
         objs = list(objs)
+        for o in objs:
+            o.full_clean()
+        # auto_now / auto_now_add: one instant for the whole batch, as the core gives it.
+        stamps = self.model.__chakra__.auto_now_values(True)
+        for o in objs:
+            for name, value in stamps:
+                setattr(o, name, value)
         yield self._insert_job(
             objs, ignore_conflicts, update_conflicts, unique_fields, update_fields, return_ids
         )

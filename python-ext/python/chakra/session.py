@@ -276,6 +276,8 @@ class Session:
             # Parents were inserted by an earlier group: their new keys fill the children's.
             for obj in group:
                 obj._fill_keys()
+                obj.full_clean()
+                obj._stamp(True)
             yield type(group[0]).__chakra__.insert_job(tx, group)
             for obj in group:
                 self._inserted.append(obj)
@@ -285,6 +287,12 @@ class Session:
         changed = []
         for obj, names in _flush_order(dirty, lambda d: d[0]):
             cls = type(obj)
+            obj.full_clean()
+            # A changed object's auto_now fields are set and written with its changes.
+            stamps = cls.__chakra__.auto_now_values(False)
+            for n, value in stamps:
+                setattr(obj, n, value)
+            names = [*names, *(n for n, _ in stamps if n not in names)]
             snap = self._snapshots[self._key(obj)]
             version = cls._version_name
             read = {
