@@ -44,6 +44,10 @@ pub struct ModelQuery {
     /// LEFT OUTER JOINs of relation paths to many rows read by `order_by`/`values`
     /// (`books__title`, see [`crate::relations::joined`]).
     pub path_joins: Vec<crate::relations::joined::PathJoin>,
+    /// Members combined with this query's rows (`union`/`intersection`/`difference`), each
+    /// already lowered; this query is then the first member, its ordering and slice apply
+    /// to the combined rows.
+    pub compound: Vec<crate::ir::CompoundPart>,
 }
 
 fn annotation_item(name: &str, e: &Expr) -> crate::ir::SelectItem {
@@ -93,7 +97,53 @@ impl ModelQuery {
             lock: None,
             related_filters: Vec::new(),
             path_joins: Vec::new(),
+            compound: Vec::new(),
         }
+    }
+
+    /// This query lowered as a member of a compound select: its ordering (and the joins only
+    /// the ordering needed) dropped, every field selected, or `fields` (`values()`).
+    pub fn member_select(&self, fields: Option<&[&str]>) -> Result<Select> {
+        let mut q = self.clone();
+        q.clear_order();
+        match fields {
+            Some(f) => q.select_fields(f),
+            None => Ok(q.select()),
+        }
+    }
+
+    /// Combines `member`'s rows with this query's (Django's `union`/`intersection`/
+    /// `difference`): both orderings are dropped (order the combined query instead); a slice
+    /// or row lock on either side is refused, as SQLite cannot apply one to a member.
+    pub fn combine(mut self, op: crate::ir::SetOp, all: bool, mut member: Select) -> Result<Self> {
+        let what = op.keyword();
+        if self.limit.is_some() || self.offset.is_some() || member.limit.is_some() || member.offset.is_some() {
+            return Err(Error::InvalidQuery(format!(
+                "{what} of a sliced {} query: slice the combined query instead",
+                self.meta.name
+            )));
+        }
+        if self.lock.is_some() || member.lock.is_some() {
+            return Err(Error::InvalidQuery(format!(
+                "{what} of a locking (for_update) {} query",
+                self.meta.name
+            )));
+        }
+        if !member.compound.is_empty() {
+            return Err(Error::InvalidQuery(format!(
+                "{what} with a combined query as its right member ({}): combine left to right \
+                 (`a.union(b).intersection(c)`)",
+                self.meta.name
+            )));
+        }
+        self.clear_order();
+        member.order_by.clear();
+        self.compound.push(crate::ir::CompoundPart {
+            op,
+            all,
+            select: member,
+        });
+        Ok(self)
     }
 
     /// The value of `name` for `order_by` / `values` (`counted` for `values`): a field;
@@ -183,6 +233,7 @@ impl ModelQuery {
         s.lock = self.lock.clone();
         s.group_by = self.grouping();
         s.having = self.having.clone();
+        s.compound = self.compound.clone();
         for j in &self.path_joins {
             s.joins.extend(j.joins.iter().cloned());
         }

@@ -553,6 +553,7 @@ impl Query {
             lock,
             related_filters: _,
             path_joins,
+            compound,
         } = &self.mq;
         let plain = filter.is_none()
             && annotations.is_empty()
@@ -565,6 +566,7 @@ impl Query {
             && distinct_on.is_empty()
             && lock.is_none()
             && path_joins.is_empty()
+            && compound.is_empty()
             && self.load.is_empty()
             && self.deferred.is_empty();
         if !plain || (name != "pk" && name != pk.name) {
