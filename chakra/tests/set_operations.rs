@@ -210,3 +210,81 @@ fn compound_sql_per_dialect() {
         "{err:?}"
     );
 }
+
+mod blog;
+
+/// The compound statement both doors build for `first.<op>(members…)` over `values_list`
+/// of `fields`, ordered by `order` (descending with `-`).
+fn compound_values(
+    first: &Query<blog::User>,
+    members: Vec<(chakra::dsl::SetOp, bool, Query<blog::User>)>,
+    fields: &[&str],
+    order: &str,
+) -> chakra::dsl::Statement {
+    let mut mq = first.model_query().clone();
+    for (op, all, m) in members {
+        let member = m.model_query().member_select(Some(fields)).unwrap();
+        mq = mq.combine(op, all, member).unwrap();
+    }
+    let mq = mq.order_by_name(order).unwrap();
+    chakra::dsl::Statement::Select(mq.select_fields(fields).unwrap())
+}
+
+/// Set operations for the Python door: each case written as Python (evaluated by
+/// `python-ext/tests/test_set_operations.py` with `User` in scope) and through the Rust
+/// door's queries and the core's compound node, whose SQL is recorded in
+/// `tests/front_doors/set_operations.json` (regenerate with
+/// `CHAKRA_BLESS=1 cargo test -p chakra --test set_operations`).
+#[test]
+fn set_operation_golden_cases_for_the_python_door() {
+    use blog::User;
+    use chakra::dsl::SetOp;
+    let a = || User::query().filter(User::username().eq("alice"));
+    let late = || User::query().filter(User::id().gt(1));
+    let early = || User::query().filter(User::id().lt(3));
+    let cases = vec![
+        (
+            "union",
+            r#"User.objects.filter(username="alice").values_list("id", flat=True).union(User.objects.filter(id__gt=1).values_list("id", flat=True)).order_by("-id")"#,
+            compound_values(&a(), vec![(SetOp::Union, false, late())], &["id"], "-id"),
+        ),
+        (
+            "union_all_then_difference",
+            r#"User.objects.filter(id__gt=1).values_list("id", "username").union(User.objects.filter(id__lt=3).values_list("id", "username"), all=True).difference(User.objects.filter(username="alice").values_list("id", "username")).order_by("username")"#,
+            compound_values(
+                &late(),
+                vec![(SetOp::Union, true, early()), (SetOp::Except, false, a())],
+                &["id", "username"],
+                "username",
+            ),
+        ),
+        (
+            "intersection",
+            r#"User.objects.filter(id__gt=1).values_list("id", flat=True).intersection(User.objects.filter(id__lt=3).values_list("id", flat=True)).order_by("id")"#,
+            compound_values(&late(), vec![(SetOp::Intersect, false, early())], &["id"], "id"),
+        ),
+    ];
+    let golden: Vec<serde_json::Value> = cases
+        .into_iter()
+        .map(|(name, python, stmt)| {
+            serde_json::json!({
+                "name": name,
+                "python": python,
+                "postgres": compile(&stmt, Dialect::Postgres).unwrap().sql(),
+                "sqlite": compile(&stmt, Dialect::Sqlite).unwrap().sql(),
+            })
+        })
+        .collect();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/front_doors/set_operations.json");
+    let text = serde_json::to_string_pretty(&golden).unwrap() + "\n";
+    if std::env::var_os("CHAKRA_BLESS").is_some() {
+        std::fs::write(&path, &text).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == text,
+        "{} is out of date; regenerate with CHAKRA_BLESS=1 cargo test -p chakra --test set_operations",
+        path.display()
+    );
+}
