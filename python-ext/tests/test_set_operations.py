@@ -57,7 +57,7 @@ async def test_union_intersection_difference_of_model_rows(db: Any) -> None:
     assert both == names(lambda *r: is_rich(*r) and is_a(*r))
     only_rich = {u.username for u in rich.difference(a_mail).all_sync()}
     assert only_rich == names(lambda *r: is_rich(*r) and not is_a(*r))
-    # Several at once, left to right: (rich ∪ inactive) ∩ a_mail … then minus nothing.
+    # Several at once, left to right: (rich or inactive) and a_mail.
     mixed = {u.username for u in await rich.union(inactive).intersection(a_mail)}
     assert mixed == names(lambda u, e, b, a: (b >= 30 or not a) and e == "a@x")
     assert {u.username for u in await inactive.union(rich, a_mail)} == names(
@@ -65,9 +65,7 @@ async def test_union_intersection_difference_of_model_rows(db: Any) -> None:
     )
 
     # Ordering and slicing of the combined rows; first/last; exists.
-    ordered = sorted(
-        (r for r in ROWS if r[2] >= 30 or r[1] == "a@x"), key=lambda r: (-r[2], r[0])
-    )
+    ordered = sorted((r for r in ROWS if r[2] >= 30 or r[1] == "a@x"), key=lambda r: (-r[2], r[0]))
     page = await rich.union(a_mail).order_by("-balance", "username")[1:3]
     assert [u.username for u in page] == [r[0] for r in ordered[1:3]]
     first = await rich.union(a_mail).order_by("-balance", "username").first()
@@ -116,8 +114,8 @@ async def test_what_a_combined_queryset_refuses(db: Any) -> None:
     with pytest.raises(errors.InvalidQuery, match="sliced"):
         User.objects.union(User.objects.all()[1:])
     with pytest.raises(errors.InvalidQuery, match="order by one of its selected columns"):
-        await User.objects.values("username").union(User.objects.values("username")).order_by(
-            "email"
+        await (
+            User.objects.values("username").union(User.objects.values("username")).order_by("email")
         )
     assert await User.objects.count() == len(ROWS)  # nothing was touched
 
