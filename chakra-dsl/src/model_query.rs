@@ -117,7 +117,11 @@ impl ModelQuery {
     /// or row lock on either side is refused, as SQLite cannot apply one to a member.
     pub fn combine(mut self, op: crate::ir::SetOp, all: bool, mut member: Select) -> Result<Self> {
         let what = op.keyword();
-        if self.limit.is_some() || self.offset.is_some() || member.limit.is_some() || member.offset.is_some() {
+        if self.limit.is_some()
+            || self.offset.is_some()
+            || member.limit.is_some()
+            || member.offset.is_some()
+        {
             return Err(Error::InvalidQuery(format!(
                 "{what} of a sliced {} query: slice the combined query instead",
                 self.meta.name

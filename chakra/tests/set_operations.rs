@@ -44,7 +44,10 @@ fn names(rows: &[SetItem]) -> Vec<String> {
 }
 
 fn set(rows: &[SetItem], keep: impl Fn(&SetItem) -> bool) -> BTreeSet<String> {
-    rows.iter().filter(|r| keep(r)).map(|r| r.name.clone()).collect()
+    rows.iter()
+        .filter(|r| keep(r))
+        .map(|r| r.name.clone())
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -80,8 +83,13 @@ async fn set_operations_match_plain_sets() {
 
         // UNION ALL keeps both copies; count() counts the combined rows.
         let all = high().union_all(xs()).unwrap();
-        let n_all = rows.iter().filter(|r| is_high(r)).count() + rows.iter().filter(|r| is_x(r)).count();
-        assert_eq!(all.clone().count(&pool).await.unwrap(), n_all as u64, "{d:?}");
+        let n_all =
+            rows.iter().filter(|r| is_high(r)).count() + rows.iter().filter(|r| is_x(r)).count();
+        assert_eq!(
+            all.clone().count(&pool).await.unwrap(),
+            n_all as u64,
+            "{d:?}"
+        );
         assert_eq!(all.all(&pool).await.unwrap().len(), n_all);
         let n_union = set(&rows, |r| is_high(r) || is_x(r)).len();
         assert_eq!(
@@ -137,8 +145,18 @@ async fn set_operations_match_plain_sets() {
             .unwrap();
         assert_eq!(first.map(|r| r.name), Some("a".to_owned()));
 
-        assert!(high().intersection(zs()).unwrap().exists(&pool).await.unwrap());
-        assert!(!xs().intersection(zs()).unwrap().exists(&pool).await.unwrap());
+        assert!(high()
+            .intersection(zs())
+            .unwrap()
+            .exists(&pool)
+            .await
+            .unwrap());
+        assert!(!xs()
+            .intersection(zs())
+            .unwrap()
+            .exists(&pool)
+            .await
+            .unwrap());
         assert_eq!(
             xs().intersection(zs()).unwrap().count(&pool).await.unwrap(),
             0
@@ -159,11 +177,17 @@ async fn set_operations_match_plain_sets() {
         match d {
             Dialect::Postgres => {
                 assert!(plain.contains("Seq Scan on setop_items"), "{plain}");
-                assert!(plan.contains("Unique") || plan.contains("HashAggregate"), "{plan}");
+                assert!(
+                    plan.contains("Unique") || plan.contains("HashAggregate"),
+                    "{plan}"
+                );
             }
             Dialect::Sqlite => {
                 assert!(plain.contains("SCAN setop_items"), "{plain}");
-                assert!(plan.contains("COMPOUND") || plan.contains("UNION"), "{plan}");
+                assert!(
+                    plan.contains("COMPOUND") || plan.contains("UNION"),
+                    "{plan}"
+                );
             }
         }
     }
@@ -202,7 +226,10 @@ fn compound_sql_per_dialect() {
     bad.compound.push(chakra_dsl::CompoundPart {
         op: chakra_dsl::SetOp::Except,
         all: false,
-        select: SetItem::query().model_query().select_fields(&["name"]).unwrap(),
+        select: SetItem::query()
+            .model_query()
+            .select_fields(&["name"])
+            .unwrap(),
     });
     let err = compile(&bad.into(), Dialect::Sqlite).unwrap_err();
     assert!(
@@ -261,7 +288,12 @@ fn set_operation_golden_cases_for_the_python_door() {
         (
             "intersection",
             r#"User.objects.filter(id__gt=1).values_list("id", flat=True).intersection(User.objects.filter(id__lt=3).values_list("id", flat=True)).order_by("id")"#,
-            compound_values(&late(), vec![(SetOp::Intersect, false, early())], &["id"], "id"),
+            compound_values(
+                &late(),
+                vec![(SetOp::Intersect, false, early())],
+                &["id"],
+                "id",
+            ),
         ),
     ];
     let golden: Vec<serde_json::Value> = cases

@@ -268,13 +268,11 @@ impl Query {
                 let refs: Vec<&str> = resolved.iter().map(String::as_str).collect();
                 mq.select_fields(&refs).map_err(err)
             }
-            None if !self.load.is_empty() => Ok(LoadPlan::build(
-                &registry::snapshot(),
-                &self.mq,
-                &self.load,
-            )
-            .map_err(err)?
-            .select),
+            None if !self.load.is_empty() => {
+                Ok(LoadPlan::build(&registry::snapshot(), &self.mq, &self.load)
+                    .map_err(err)?
+                    .select)
+            }
             None => Ok(self.mq.select()),
         }
     }
@@ -329,11 +327,7 @@ impl Query {
             self.member(None, op)?;
         }
         let member = other.member(other_fields, op)?;
-        let mq = self
-            .mq
-            .clone()
-            .combine(set_op, all, member)
-            .map_err(err)?;
+        let mq = self.mq.clone().combine(set_op, all, member).map_err(err)?;
         Ok(self.with(mq))
     }
 

@@ -9,7 +9,6 @@ use crate::model::Model;
 use crate::sql::{compile, CompiledQuery, Dialect};
 use chakra_dsl::{Error, Result, Statement, Value, ValueType};
 
-
 /// The plan the database chooses for `stmt`, one line per plan node: PostgreSQL's
 /// `EXPLAIN` text as it prints it, SQLite's `EXPLAIN QUERY PLAN` details indented by depth.
 pub async fn explain<E: Executor>(exec: &mut E, stmt: &Statement) -> Result<String> {
@@ -34,7 +33,12 @@ pub fn explain_query(stmt: &Statement, dialect: Dialect) -> Result<CompiledQuery
         Dialect::Postgres => ("EXPLAIN ", vec![ValueType::Text]),
         Dialect::Sqlite => (
             "EXPLAIN QUERY PLAN ",
-            vec![ValueType::I64, ValueType::I64, ValueType::I64, ValueType::Text],
+            vec![
+                ValueType::I64,
+                ValueType::I64,
+                ValueType::I64,
+                ValueType::Text,
+            ],
         ),
     };
     let mut parts: Vec<String> = q.parts.iter().cloned().collect();
@@ -59,10 +63,12 @@ fn text_cell(row: &[Value], i: usize) -> Result<String> {
 }
 
 fn int_cell(row: &[Value], i: usize) -> Result<i64> {
-    row.get(i).and_then(Value::as_i64).ok_or_else(|| Error::Decode {
-        column: "QUERY PLAN".into(),
-        reason: format!("expected a node id in column {i}, got {:?}", row.get(i)),
-    })
+    row.get(i)
+        .and_then(Value::as_i64)
+        .ok_or_else(|| Error::Decode {
+            column: "QUERY PLAN".into(),
+            reason: format!("expected a node id in column {i}, got {:?}", row.get(i)),
+        })
 }
 
 /// SQLite's plan rows `(id, parent, notused, detail)` as indented lines, each node two
@@ -96,4 +102,3 @@ impl<M: Model> Combined<M> {
         explain(&mut exec, &self.to_statement()).await
     }
 }
-
