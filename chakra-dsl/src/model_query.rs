@@ -112,6 +112,18 @@ impl ModelQuery {
         }
     }
 
+    /// Refuses `what` on a combined query: it would apply to the first member only.
+    fn not_combined(&self, what: &str) -> Result<()> {
+        if self.compound.is_empty() {
+            return Ok(());
+        }
+        Err(Error::InvalidQuery(format!(
+            "{what}() on a combined {} query (union/intersection/difference): apply it to \
+             each query before combining them",
+            self.meta.name
+        )))
+    }
+
     /// Combines `member`'s rows with this query's (Django's `union`/`intersection`/
     /// `difference`): both orderings are dropped (order the combined query instead); a slice
     /// or row lock on either side is refused, as SQLite cannot apply one to a member.
@@ -301,6 +313,7 @@ impl ModelQuery {
     /// `SELECT agg AS name, …` over the matching rows: one row, one column per aggregate.
     /// Ordering is dropped; a limit, offset or `distinct` is applied first, in a subquery.
     pub fn aggregate(&self, items: Vec<(String, Expr)>) -> Result<Statement> {
+        self.not_combined("aggregate")?;
         if items.is_empty() {
             return Err(Error::InvalidQuery(format!(
                 "aggregate() on {} needs at least one aggregate",
@@ -391,6 +404,7 @@ impl ModelQuery {
     /// `UPDATE … SET field = expr …` over the matching rows. Field names are attribute
     /// names; values are checked against the field types.
     pub fn update(&self, sets: Vec<(String, Expr)>) -> Result<Statement> {
+        self.not_combined("update")?;
         let mut out = Vec::with_capacity(sets.len());
         for (name, e) in sets {
             let f = self.meta.require_field(&name)?;
@@ -409,6 +423,7 @@ impl ModelQuery {
 
     /// `DELETE` of the matching rows.
     pub fn delete(&self) -> Result<Statement> {
+        self.not_combined("delete")?;
         Ok(Statement::Delete(Delete {
             table: self.meta.table.clone(),
             filter: self.write_filter()?,

@@ -236,6 +236,24 @@ fn compound_sql_per_dialect() {
         matches!(&err, Error::InvalidQuery(m) if m.contains("different columns")),
         "{err:?}"
     );
+
+    // Statements that would apply to the first member only are refused on a combined query.
+    let member = SetItem::query().model_query().member_select(None).unwrap();
+    let combined = SetItem::query()
+        .model_query()
+        .clone()
+        .combine(chakra_dsl::SetOp::Union, false, member)
+        .unwrap();
+    for err in [
+        combined.delete().unwrap_err(),
+        combined.update(vec![]).unwrap_err(),
+        combined.aggregate(vec![]).unwrap_err(),
+    ] {
+        assert!(
+            matches!(&err, Error::InvalidQuery(m) if m.contains("on a combined SetItem query")),
+            "{err:?}"
+        );
+    }
 }
 
 mod blog;

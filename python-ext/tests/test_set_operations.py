@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chakra import errors
+from chakra import Sum, errors
 from models import Post, User
 
 # (username, email, balance, is_active)
@@ -109,6 +109,8 @@ async def test_what_a_combined_queryset_refuses(db: Any) -> None:
         await combined.update(balance=0)
     with pytest.raises(errors.InvalidQuery, match="combined User query"):
         await combined.delete()
+    with pytest.raises(errors.InvalidQuery, match="combined User query"):
+        await combined.values_list("balance").aggregate(s=Sum("balance"))
     with pytest.raises(errors.InvalidQuery, match="sliced"):
         User.objects.all()[:2].union(User.objects.all())
     with pytest.raises(errors.InvalidQuery, match="sliced"):
