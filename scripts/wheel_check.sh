@@ -17,6 +17,7 @@ trap 'rm -rf "$work"' EXIT
 (cd "$root/python-ext" && "$root/.venv/bin/maturin" build --quiet --out "$work/dist" \
     --interpreter "$python" 2>&1 | grep -v "^📦\|^🔗\|^🐍\|^⚠️\|^🍹" || true)
 wheel="$(ls "$work"/dist/chakra_orm-*.whl)"
+echo "   built $(basename "$wheel")"
 case "$(basename "$wheel")" in
     *-cp310-abi3-*) ;;
     *) echo "FATAL: $wheel is not an abi3 wheel for CPython 3.10+" >&2; exit 1 ;;
