@@ -23,22 +23,25 @@ case "$(basename "$wheel")" in
     *) echo "FATAL: $wheel is not an abi3 wheel for CPython 3.10+" >&2; exit 1 ;;
 esac
 
-"$python" -m venv "$work/venv"
-# A PATH without the Rust toolchain (rustup installs it under ~/.cargo/bin), and no index:
-# the wheel has to install and import as built.
-clean_path="$work/venv/bin:/usr/local/bin:/usr/bin:/bin"
-if PATH="$clean_path" command -v cargo >/dev/null 2>&1; then
-    echo "FATAL: cargo is still on the clean PATH ($clean_path)" >&2
-    exit 1
-fi
-env -i PATH="$clean_path" HOME="$work" "$work/venv/bin/pip" install --quiet \
-    --disable-pip-version-check --no-index "$wheel"
-cp "$root/python-ext/examples/typed_library.py" "$work/app.py"
-# The app's own dependency (not Chakra's: the wheel needs nothing), a single module, put
-# next to it as a user would pip-install it.
-cp "$root/.venv/lib/python3"*/site-packages/typing_extensions.py "$work/"
-out="$(cd "$work" && env -i PATH="$clean_path" HOME="$work" \
-    CHAKRA_DATABASE_URL="sqlite://$work/library.db" python - <<'PY'
+# One fresh virtualenv per interpreter: the one the test command uses, and the oldest and
+# newest CPython found on PATH (the one abi3 wheel serves them all).
+check_with() {
+    local py="$1" venv
+    venv="$work/venv-$(basename "$py")"
+    "$py" -m venv "$venv"
+    # A PATH without the Rust toolchain (rustup installs it under ~/.cargo/bin), and no
+    # index: the wheel has to install and import as built.
+    local clean_path="$venv/bin:/usr/local/bin:/usr/bin:/bin"
+    if PATH="$clean_path" command -v cargo >/dev/null 2>&1; then
+        echo "FATAL: cargo is still on the clean PATH ($clean_path)" >&2
+        exit 1
+    fi
+    env -i PATH="$clean_path" HOME="$work" "$venv/bin/pip" install --quiet \
+        --disable-pip-version-check --no-index "$wheel"
+    rm -f "$work/library.db"
+    local out
+    out="$(cd "$work" && env -i PATH="$clean_path" HOME="$work" \
+        CHAKRA_DATABASE_URL="sqlite://$work/library.db" python - <<'PY'
 import pathlib, runpy, sys
 import chakra
 here = pathlib.Path(chakra.__file__).resolve()
@@ -48,12 +51,30 @@ sys.argv = ["app.py"]
 runpy.run_path("app.py", run_name="__main__")
 PY
 )"
-echo "$out" | "$python" -c '
+    echo "$out" | "$python" -c '
 import json, sys
 out = json.loads(sys.stdin.read().strip().splitlines()[-1])
 assert out["async"] and out["sync"], out
-print("   the example app ran from the installed wheel:", ", ".join(sorted(out["async"])))
-'
+' || { echo "FATAL: the example app printed no result with $py" >&2; exit 1; }
+    echo "   the example app ran from the installed wheel on $("$venv/bin/python" -V)"
+}
+
+cp "$root/python-ext/examples/typed_library.py" "$work/app.py"
+# The app's own dependency (not Chakra's: the wheel needs nothing), a single module, put
+# next to it as a user would pip-install it.
+cp "$root/.venv/lib/python3"*/site-packages/typing_extensions.py "$work/"
+check_with "$python"
+# (pyenv's shims answer `command -v` for versions not selected, so its installs are
+# looked up directly as well.)
+pyenv_root="$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")"
+for extra in python3.10 python3.13; do
+    for cand in "$(command -v "$extra" || true)" "$pyenv_root"/versions/"${extra#python}".*/bin/"$extra"; do
+        if [ -n "$cand" ] && [ -x "$cand" ] && "$cand" -V >/dev/null 2>&1; then
+            check_with "$cand"
+            break
+        fi
+    done
+done
 
 cd "$root"
 rm -f target/package/chakra-*.crate
