@@ -59,6 +59,9 @@ if [ -f python-ext/scripts/test.sh ]; then
   bash python-ext/scripts/test.sh
 fi
 
+phase "distribution (abi3 wheel in a fresh virtualenv without Rust; cargo package)"
+bash scripts/wheel_check.sh
+
 phase "docs site (mkdocs build --strict)"
 NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --quiet
 

@@ -48,6 +48,10 @@ pub struct ModelQuery {
     /// nothing else: an explicit `order_by` replaces it, and a grouped query drops it
     /// (Django's rule for `Meta.ordering`).
     pub default_order: bool,
+    /// Members combined with this query's rows (`union`/`intersection`/`difference`), each
+    /// already lowered; this query is then the first member, its ordering and slice apply
+    /// to the combined rows.
+    pub compound: Vec<crate::ir::CompoundPart>,
 }
 
 fn annotation_item(name: &str, e: &Expr) -> crate::ir::SelectItem {
@@ -110,7 +114,69 @@ impl ModelQuery {
             lock: None,
             related_filters: Vec::new(),
             path_joins: Vec::new(),
+            compound: Vec::new(),
         }
+    }
+
+    /// This query lowered as a member of a compound select: its ordering (and the joins only
+    /// the ordering needed) dropped, every field selected, or `fields` (`values()`).
+    pub fn member_select(&self, fields: Option<&[&str]>) -> Result<Select> {
+        let mut q = self.clone();
+        q.clear_order();
+        match fields {
+            Some(f) => q.select_fields(f),
+            None => Ok(q.select()),
+        }
+    }
+
+    /// Refuses `what` on a combined query: it would apply to the first member only.
+    fn not_combined(&self, what: &str) -> Result<()> {
+        if self.compound.is_empty() {
+            return Ok(());
+        }
+        Err(Error::InvalidQuery(format!(
+            "{what}() on a combined {} query (union/intersection/difference): apply it to \
+             each query before combining them",
+            self.meta.name
+        )))
+    }
+
+    /// Combines `member`'s rows with this query's (Django's `union`/`intersection`/
+    /// `difference`): both orderings are dropped (order the combined query instead); a slice
+    /// or row lock on either side is refused, as SQLite cannot apply one to a member.
+    pub fn combine(mut self, op: crate::ir::SetOp, all: bool, mut member: Select) -> Result<Self> {
+        let what = op.keyword();
+        if self.limit.is_some()
+            || self.offset.is_some()
+            || member.limit.is_some()
+            || member.offset.is_some()
+        {
+            return Err(Error::InvalidQuery(format!(
+                "{what} of a sliced {} query: slice the combined query instead",
+                self.meta.name
+            )));
+        }
+        if self.lock.is_some() || member.lock.is_some() {
+            return Err(Error::InvalidQuery(format!(
+                "{what} of a locking (for_update) {} query",
+                self.meta.name
+            )));
+        }
+        if !member.compound.is_empty() {
+            return Err(Error::InvalidQuery(format!(
+                "{what} with a combined query as its right member ({}): combine left to right \
+                 (`a.union(b).intersection(c)`)",
+                self.meta.name
+            )));
+        }
+        self.clear_order();
+        member.order_by.clear();
+        self.compound.push(crate::ir::CompoundPart {
+            op,
+            all,
+            select: member,
+        });
+        Ok(self)
     }
 
     /// The value of `name` for `order_by` / `values` (`counted` for `values`): a field;
@@ -208,6 +274,7 @@ impl ModelQuery {
             s.order_by.clear();
         }
         s.having = self.having.clone();
+        s.compound = self.compound.clone();
         for j in &self.path_joins {
             s.joins.extend(j.joins.iter().cloned());
         }
@@ -271,6 +338,7 @@ impl ModelQuery {
     /// `SELECT agg AS name, …` over the matching rows: one row, one column per aggregate.
     /// Ordering is dropped; a limit, offset or `distinct` is applied first, in a subquery.
     pub fn aggregate(&self, items: Vec<(String, Expr)>) -> Result<Statement> {
+        self.not_combined("aggregate")?;
         if items.is_empty() {
             return Err(Error::InvalidQuery(format!(
                 "aggregate() on {} needs at least one aggregate",
@@ -366,6 +434,7 @@ impl ModelQuery {
     /// `UPDATE … SET field = expr …` over the matching rows. Field names are attribute
     /// names; values are checked against the field types.
     pub fn update(&self, sets: Vec<(String, Expr)>) -> Result<Statement> {
+        self.not_combined("update")?;
         let mut out = Vec::with_capacity(sets.len());
         for (name, e) in sets {
             let f = self.meta.require_field(&name)?;
@@ -384,6 +453,7 @@ impl ModelQuery {
 
     /// `DELETE` of the matching rows.
     pub fn delete(&self) -> Result<Statement> {
+        self.not_combined("delete")?;
         Ok(Statement::Delete(Delete {
             table: self.meta.table.clone(),
             filter: self.write_filter()?,

@@ -39,7 +39,8 @@ pub use exec::{Executor, Isolation, Pool, PoolOptions, Row, Transaction, TxOptio
 pub use from_row::{fetch_as, raw_as, FromRow};
 pub use model::Model;
 pub use query::{
-    bulk_update, exists, in_query, raw, raw_execute, raw_fetch, upsert, Query, UpdateQuery,
+    bulk_update, exists, explain, in_query, raw, raw_execute, raw_fetch, upsert, Combined, Query,
+    UpdateQuery,
 };
 pub use session::{Added, Session, Tracked, TransactionError, TransactionOptions, Tx};
 pub use sql::{compile, CompiledQuery, Dialect};

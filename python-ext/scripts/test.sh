@@ -25,6 +25,9 @@ source "$venv/bin/activate"
 python -m pip install --quiet --disable-pip-version-check -r "$here/requirements-dev.txt"
 
 cd "$here"
+# The extension is built for the stable ABI (`_chakra.abi3.so`); a version-specific module
+# left by an older build would be imported in its place.
+rm -f python/chakra/_chakra.cpython-*.so
 if [ "${CHAKRA_RELEASE:-0}" = "1" ]; then
     maturin develop --release --quiet
 else

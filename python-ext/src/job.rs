@@ -79,6 +79,9 @@ pub enum Op {
     /// A delete carrying out the models' CASCADE / SET NULL rules in the ORM
     /// (`chakra::query::delete_rules`), in a transaction; returns the count.
     DeleteRules(Target, Box<DeleteRules>),
+    /// The database's plan for a statement (`chakra::query::explain`): one row, one cell,
+    /// the plan text.
+    Explain(Target, Statement),
 }
 
 /// What [`Op::DeleteRules`] needs: the select of the keys to delete, the model, and the
@@ -262,6 +265,7 @@ impl Op {
             | Op::Raw(t, _)
             | Op::GetByPk(t, _, _)
             | Op::DeleteRules(t, _)
+            | Op::Explain(t, _)
             | Op::Batch(t, _) => t.is_sqlite(),
             Op::Begin(slot, _, _) => !slot.is_postgres(),
             Op::Tx(cell, _) => tx_is(cell, chakra::Dialect::Sqlite),
@@ -285,6 +289,7 @@ impl Op {
             | Op::Batch(t, _)
             | Op::GetByPk(t, _, _)
             | Op::DeleteRules(t, _)
+            | Op::Explain(t, _)
             | Op::Raw(t, _) => t.is_postgres(),
             Op::Begin(slot, _, _) => slot.is_postgres(),
             Op::Tx(cell, _) => tx_is_postgres(cell),
@@ -322,6 +327,17 @@ impl Op {
             }
             Op::Fetch(Target::Pool(slot), stmt) => {
                 Ok(Outcome::Rows(slot.get().await?.fetch(&stmt).await?))
+            }
+            Op::Explain(Target::Pool(slot), stmt) => {
+                let pool = slot.get().await?;
+                let mut exec = &pool;
+                let plan = chakra::query::explain(&mut exec, &stmt).await?;
+                Ok(Outcome::Rows(vec![vec![chakra_dsl::Value::Text(plan)]]))
+            }
+            Op::Explain(Target::Tx(cell), stmt) => {
+                let plan =
+                    with_tx(&cell, async |tx| chakra::query::explain(tx, &stmt).await).await?;
+                Ok(Outcome::Rows(vec![vec![chakra_dsl::Value::Text(plan)]]))
             }
             Op::Fetch(Target::Tx(cell), stmt) => Ok(Outcome::Rows(
                 with_tx(&cell, async |tx| tx.fetch(&stmt).await).await?,

@@ -92,12 +92,19 @@ pub fn from_dict<'py>(
     dict: Bound<'py, PyDict>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let cls = info.cls.bind(py);
-    // SAFETY: `tp_alloc` of a heap type returns a new zero-initialised instance (or NULL with
+    // SAFETY: the `tp_alloc` slot of a type holds an `allocfunc`; that of a heap type returns a new zero-initialised instance (or NULL with
     // an exception set); setting `__dict__` through the generic setattr is what
     // `obj.__dict__ = d` does. No `__init__` runs.
     unsafe {
         let tp = cls.as_type_ptr();
-        let alloc = (*tp).tp_alloc.unwrap_or(ffi::PyType_GenericAlloc);
+        // The slot is read through `PyType_GetSlot` (stable ABI, the extension is built
+        // for abi3): the type object's layout is not part of the limited API.
+        let slot = ffi::PyType_GetSlot(tp, ffi::Py_tp_alloc);
+        let alloc: ffi::allocfunc = if slot.is_null() {
+            ffi::PyType_GenericAlloc
+        } else {
+            std::mem::transmute::<*mut std::ffi::c_void, ffi::allocfunc>(slot)
+        };
         let raw = alloc(tp, 0);
         let obj = Bound::from_owned_ptr_or_err(py, raw)?;
         let key = intern!(py, "__dict__");

@@ -207,6 +207,76 @@ impl Query {
         Ok((mq, resolved))
     }
 
+    /// The names `values()` selects: `fields`, or every field then every annotation.
+    fn value_names(&self, fields: Vec<String>) -> Vec<String> {
+        if !fields.is_empty() {
+            return fields;
+        }
+        self.info
+            .meta
+            .fields
+            .iter()
+            .map(|f| f.name.clone())
+            .chain(self.mq.annotations.iter().map(|(n, _)| n.clone()))
+            .collect()
+    }
+
+    /// Refuses `what` on a combined query (`union`/`intersection`/`difference`): it could
+    /// only apply to the first member, as Django refuses it too.
+    fn not_combined(&self, what: &str) -> PyResult<()> {
+        if self.mq.compound.is_empty() {
+            return Ok(());
+        }
+        Err(err(Error::InvalidQuery(format!(
+            "{what}() on a combined {} query (union/intersection/difference): only ordering, \
+             slicing, counting and fetching apply to it; {what}() each queryset before \
+             combining them",
+            self.info.meta.name
+        ))))
+    }
+
+    /// This query lowered as a member of a compound select: every field (model rows), or the
+    /// `values()` names `fields` (`Some`, empty meaning every field).
+    fn member(&self, fields: Option<Vec<String>>, what: &str) -> PyResult<chakra_dsl::Select> {
+        match fields {
+            Some(f) => {
+                let names = self.value_names(f);
+                let (mq, resolved) = self.values_query(&names)?;
+                let refs: Vec<&str> = resolved.iter().map(String::as_str).collect();
+                mq.member_select(Some(&refs)).map_err(err)
+            }
+            None => {
+                if !self.load.is_empty() || !self.deferred.is_empty() {
+                    return Err(err(Error::InvalidQuery(format!(
+                        "{what} of a {} queryset loading relations or deferring fields \
+                         (select_related/prefetch_related/only/defer)",
+                        self.info.meta.name
+                    ))));
+                }
+                self.mq.member_select(None).map_err(err)
+            }
+        }
+    }
+
+    /// The SELECT fetching this query's rows: `values()` fields when given, else every
+    /// field (with eager loads, the load plan's main statement).
+    fn rows_select(&self, fields: Option<Vec<String>>) -> PyResult<chakra_dsl::Select> {
+        match fields {
+            Some(f) => {
+                let names = self.value_names(f);
+                let (mq, resolved) = self.values_query(&names)?;
+                let refs: Vec<&str> = resolved.iter().map(String::as_str).collect();
+                mq.select_fields(&refs).map_err(err)
+            }
+            None if !self.load.is_empty() => {
+                Ok(LoadPlan::build(&registry::snapshot(), &self.mq, &self.load)
+                    .map_err(err)?
+                    .select)
+            }
+            None => Ok(self.mq.select()),
+        }
+    }
+
     fn with_deferred(&self, deferred: Vec<usize>) -> PyResult<Query> {
         if !self.load.is_empty() && !deferred.is_empty() {
             return Err(deferred_with_loads(&self.info.meta.name));
@@ -222,8 +292,65 @@ impl Query {
 
 #[pymethods]
 impl Query {
+    /// This query's rows combined with `other`'s: `op` is `"union"`, `"intersection"` or
+    /// `"difference"`, `all` keeps duplicates (`UNION ALL`). `fields` / `other_fields` are
+    /// the `values()` names of each side (`None` for model rows, then both sides must be
+    /// the same model). Orderings of both are dropped; slices are refused.
+    #[pyo3(signature = (op, all, other, fields=None, other_fields=None))]
+    fn combine(
+        &self,
+        op: &str,
+        all: bool,
+        other: &Query,
+        fields: Option<Vec<String>>,
+        other_fields: Option<Vec<String>>,
+    ) -> PyResult<Query> {
+        let set_op = match op {
+            "union" => chakra_dsl::SetOp::Union,
+            "intersection" => chakra_dsl::SetOp::Intersect,
+            "difference" => chakra_dsl::SetOp::Except,
+            other => {
+                return Err(err(Error::InvalidQuery(format!(
+                    "unknown set operation {other:?}"
+                ))))
+            }
+        };
+        if fields.is_none() {
+            if other_fields.is_some() || other.info.meta.name != self.info.meta.name {
+                return Err(err(Error::InvalidQuery(format!(
+                    "{op}() of {} rows with {} rows: combine values()/values_list() \
+                     querysets of the same shape instead",
+                    self.info.meta.name, other.info.meta.name
+                ))));
+            }
+            // Checks the first member as the others (no loads, no deferred fields).
+            self.member(None, op)?;
+        }
+        let member = other.member(other_fields, op)?;
+        let mq = self.mq.clone().combine(set_op, all, member).map_err(err)?;
+        Ok(self.with(mq))
+    }
+
+    /// Whether this query is combined (`union`/`intersection`/`difference`).
+    fn combined(&self) -> bool {
+        !self.mq.compound.is_empty()
+    }
+
+    /// The job reading the database's plan (PostgreSQL `EXPLAIN`, SQLite `EXPLAIN QUERY
+    /// PLAN`) of the statement this query's rows are read with (`fields`: after
+    /// `values()`); finished as a one-element list holding the plan text.
+    #[pyo3(signature = (target, fields=None))]
+    fn explain_job(&self, target: &Bound<'_, PyAny>, fields: Option<Vec<String>>) -> PyResult<Job> {
+        let select = self.rows_select(fields)?;
+        Ok(Job::new(
+            Op::Explain(target_of(target)?, Statement::Select(select)),
+            Finish::Values(Shape::Flat),
+        ))
+    }
+
     /// ANDs in the condition of a `chakra.Q` tree.
     fn filter(&self, q: &Bound<'_, PyAny>) -> PyResult<Query> {
+        self.not_combined("filter")?;
         if self.mq.annotations.is_empty() {
             let node = filters::q_node(&registry::snapshot(), &self.info, q)?;
             let mq = self
@@ -307,6 +434,7 @@ impl Query {
     /// compiler refuses it on SQLite, and an ordering that does not start with them).
     #[pyo3(signature = (fields=Vec::new()))]
     fn distinct(&self, fields: Vec<String>) -> PyResult<Query> {
+        self.not_combined("distinct")?;
         let mut mq = self.mq.clone();
         if fields.is_empty() {
             mq.distinct = true;
@@ -326,6 +454,7 @@ impl Query {
     /// transactions are serialised anyway). `of` names tables.
     #[pyo3(signature = (nowait=false, skip_locked=false, of=Vec::new()))]
     fn for_update(&self, nowait: bool, skip_locked: bool, of: Vec<String>) -> PyResult<Query> {
+        self.not_combined("select_for_update")?;
         if nowait && skip_locked {
             return Err(crate::errors::to_py(chakra_dsl::Error::InvalidQuery(
                 "select_for_update(): nowait and skip_locked cannot both be set".into(),
@@ -352,6 +481,7 @@ impl Query {
     /// A chunked read of the query's model rows, `chunk_size` per statement
     /// (`QuerySet.iterator`); relations to load are refused.
     fn chunks(&self, py: Python<'_>, chunk_size: u64) -> PyResult<crate::chunks::ChunkCursor> {
+        self.not_combined("iterator")?;
         if !self.load.is_empty() {
             return Err(crate::chunks::unsupported(
                 &self.info.meta.name,
@@ -374,12 +504,14 @@ impl Query {
     /// Loads only these fields (and the primary key); the others are deferred: reading one
     /// on an instance raises `NotLoaded`. Replaces an earlier `only`/`defer`.
     fn only(&self, fields: Vec<String>) -> PyResult<Query> {
+        self.not_combined("only")?;
         let deferred = chakra_dsl::deferred::only(&self.info.meta, &fields).map_err(err)?;
         self.with_deferred(deferred)
     }
 
     /// Defers these fields too (the primary key is always loaded).
     fn defer(&self, fields: Vec<String>) -> PyResult<Query> {
+        self.not_combined("defer")?;
         let deferred =
             chakra_dsl::deferred::defer(&self.info.meta, &self.deferred, &fields).map_err(err)?;
         self.with_deferred(deferred)
@@ -453,6 +585,7 @@ impl Query {
     /// Adds `select_related` paths (`"author__profile"`): single-valued relations joined
     /// into the one statement. Unknown relations and relations to many rows fail here.
     fn select_related(&self, paths: Vec<String>) -> PyResult<Query> {
+        self.not_combined("select_related")?;
         let mut load = self.load.clone();
         for p in paths {
             if !load.select_related.contains(&p) {
@@ -468,6 +601,7 @@ impl Query {
         &self,
         specs: Vec<(String, Option<PyRef<'_, Query>>, Option<String>)>,
     ) -> PyResult<Query> {
+        self.not_combined("prefetch_related")?;
         let mut load = self.load.clone();
         for (path, query, to_attr) in specs {
             let spec = PrefetchSpec {
@@ -509,6 +643,7 @@ impl Query {
     /// Exactly one row (at most 21 are read to tell "several" apart), else the model's
     /// `DoesNotExist` / `MultipleObjectsReturned` naming `detail`.
     fn get_job(&self, target: &Bound<'_, PyAny>, detail: String) -> PyResult<Job> {
+        self.not_combined("get")?;
         let mut mq = self.mq.clone();
         if mq.limit.is_none() {
             mq.limit = Some(chakra_dsl::error::MAX_GET_RESULTS as u64);
@@ -548,6 +683,7 @@ impl Query {
             related_filters: _,
             path_joins,
             default_order,
+            compound,
         } = &self.mq;
         let plain = filter.is_none()
             && annotations.is_empty()
@@ -560,6 +696,7 @@ impl Query {
             && distinct_on.is_empty()
             && lock.is_none()
             && path_joins.is_empty()
+            && compound.is_empty()
             && self.load.is_empty()
             && self.deferred.is_empty();
         if !plain || (name != "pk" && name != pk.name) {
@@ -604,6 +741,7 @@ impl Query {
     /// `Count("posts")`, is counted in a correlated subquery), `F` expressions, functions,
     /// `Cast`, `Case` or plain values; checked before any SQL.
     fn annotate(&self, items: Vec<(String, Bound<'_, PyAny>)>) -> PyResult<Query> {
+        self.not_combined("annotate")?;
         let models = registry::snapshot();
         let mut mq = self.mq.clone();
         for (name, obj) in items {
@@ -623,6 +761,7 @@ impl Query {
 
     /// Groups aggregate annotations by these fields (`values(...)` before `annotate`).
     fn group_by(&self, fields: Vec<String>) -> PyResult<Query> {
+        self.not_combined("values/annotate grouping")?;
         let models = registry::snapshot();
         let mut mq = self.mq.clone();
         mq.group_by = fields
@@ -683,15 +822,7 @@ impl Query {
         shape: &str,
     ) -> PyResult<Job> {
         let meta = &self.info.meta;
-        let names: Vec<String> = if fields.is_empty() {
-            meta.fields
-                .iter()
-                .map(|f| f.name.clone())
-                .chain(self.mq.annotations.iter().map(|(n, _)| n.clone()))
-                .collect()
-        } else {
-            fields
-        };
+        let names = self.value_names(fields);
         let (mq, resolved) = self.values_query(&names)?;
         let refs: Vec<&str> = resolved.iter().map(String::as_str).collect();
         let sel = mq.select_fields(&refs).map_err(err)?;
@@ -727,6 +858,7 @@ impl Query {
 
     /// `UPDATE` of the matching rows: `{field: value or F-expression}`; returns the count.
     fn update_job(&self, target: &Bound<'_, PyAny>, sets: &Bound<'_, PyDict>) -> PyResult<Job> {
+        self.not_combined("update")?;
         let meta = &self.info.meta;
         let models = registry::snapshot();
         let mut out = Vec::with_capacity(sets.len());
@@ -757,6 +889,7 @@ impl Query {
 
     /// `DELETE` of the matching rows; returns the count.
     fn delete_job(&self, target: &Bound<'_, PyAny>) -> PyResult<Job> {
+        self.not_combined("delete")?;
         Ok(Job::new(
             crate::job::delete_op(target_of(target)?, &self.mq).map_err(err)?,
             Finish::RowCount,

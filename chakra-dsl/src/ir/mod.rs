@@ -16,6 +16,7 @@ pub use expr::{
     LikeKind, ScalarFunc,
 };
 pub use select::{
-    Join, JoinKind, LockStrength, LockWait, OrderBy, RowLock, Select, SelectItem, Source, Statement,
+    CompoundPart, Join, JoinKind, LockStrength, LockWait, OrderBy, RowLock, Select, SelectItem,
+    SetOp, Source, Statement,
 };
 pub use write::{BulkUpdate, Delete, Insert, OnConflict, Update, Upsert};

@@ -136,6 +136,41 @@ impl RowLock {
     }
 }
 
+/// How a compound select combines its members' rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SetOp {
+    /// `UNION`: rows of either member.
+    Union,
+    /// `INTERSECT`: rows of both members.
+    Intersect,
+    /// `EXCEPT`: rows of the left side not in the right member (Django's `difference`).
+    Except,
+}
+
+impl SetOp {
+    /// The SQL keyword.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            SetOp::Union => "UNION",
+            SetOp::Intersect => "INTERSECT",
+            SetOp::Except => "EXCEPT",
+        }
+    }
+}
+
+/// One further member of a compound select: `<op> [ALL] <select>`, applied left to right to
+/// the rows combined so far.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompoundPart {
+    /// `UNION`, `INTERSECT` or `EXCEPT`.
+    pub op: SetOp,
+    /// `ALL`: keep duplicate rows.
+    pub all: bool,
+    /// The member: no ordering, limit, offset or row lock of its own; its columns match the
+    /// first member's in number and type.
+    pub select: Select,
+}
+
 /// A `SELECT`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Select {
@@ -164,6 +199,10 @@ pub struct Select {
     pub distinct_on: Vec<Expr>,
     /// `FOR UPDATE` / `FOR SHARE`.
     pub lock: Option<RowLock>,
+    /// Further members combined with this select's rows (`UNION`/`INTERSECT`/`EXCEPT`), left
+    /// to right. When present, this select is the first member and its `order_by`, `limit`
+    /// and `offset` apply to the combined rows (ordering by the first member's columns).
+    pub compound: Vec<CompoundPart>,
 }
 
 impl Select {
@@ -182,6 +221,7 @@ impl Select {
             distinct: false,
             distinct_on: Vec::new(),
             lock: None,
+            compound: Vec::new(),
         }
     }
 

@@ -12,8 +12,10 @@
 
 pub mod annotate;
 pub mod bulk_update;
+pub mod combined;
 pub mod conveniences;
 pub mod delete_rules;
+pub mod explain;
 pub mod group;
 pub mod raw;
 pub mod stream;
@@ -22,6 +24,8 @@ pub mod update;
 pub mod upsert;
 
 pub use bulk_update::{bulk_update, BulkUpdateRows};
+pub use combined::Combined;
+pub use explain::explain;
 pub use group::{GroupBy, Grouped};
 pub use raw::{raw, raw_execute, raw_fetch, RawExecute, RawFetch, RawQuery};
 pub use subquery::{exists, in_query};

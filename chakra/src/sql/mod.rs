@@ -2,6 +2,7 @@
 //!
 //! - [`cache`] — the statement-shape cache (compiled text of repeated shapes, new binds).
 //! - [`writer`] — [`writer::SqlWriter`], the buffer of SQL text pieces and binds.
+//! - [`compound`] — compound selects (`UNION`/`INTERSECT`/`EXCEPT`) for both dialects.
 //! - [`ddl`] — CREATE/DROP TABLE from model metadata.
 //! - [`expression`] — expressions (the IR's `Expr` to SQL, beside [`statement`] for whole statements).
 //! - [`raw`] — raw SQL text: placeholders found outside quotes, translated, counted.
@@ -10,6 +11,7 @@
 
 pub mod cache;
 pub mod case_fold;
+pub mod compound;
 pub mod ddl;
 pub mod expression;
 pub mod filter_values;

@@ -61,7 +61,7 @@ fn from_where(w: &mut SqlWriter, s: &Select) -> Result<()> {
     Ok(())
 }
 
-fn order_limit(w: &mut SqlWriter, s: &Select) -> Result<()> {
+pub(super) fn order_limit(w: &mut SqlWriter, s: &Select) -> Result<()> {
     for (i, o) in s.order_by.iter().enumerate() {
         w.sql(if i == 0 { " ORDER BY " } else { ", " });
         ordered(w, &o.expr)?;
@@ -78,7 +78,31 @@ fn order_limit(w: &mut SqlWriter, s: &Select) -> Result<()> {
             });
         }
     }
-    match (s.limit, s.offset) {
+    limit_offset(w, s.limit, s.offset)
+}
+
+/// `ORDER BY` output column positions (a compound select's), then the slice.
+pub(super) fn order_limit_terms(
+    w: &mut SqlWriter,
+    positions: &[(usize, bool)],
+    limit: Option<u64>,
+    offset: Option<u64>,
+) -> Result<()> {
+    for (i, (pos, desc)) in positions.iter().enumerate() {
+        w.sql(if i == 0 { " ORDER BY " } else { ", " });
+        w.sql(&pos.to_string());
+        if *desc {
+            w.sql(" DESC");
+        }
+        if w.dialect == Dialect::Sqlite {
+            w.sql(if *desc { " NULLS FIRST" } else { " NULLS LAST" });
+        }
+    }
+    limit_offset(w, limit, offset)
+}
+
+fn limit_offset(w: &mut SqlWriter, limit: Option<u64>, offset: Option<u64>) -> Result<()> {
+    match (limit, offset) {
         (Some(l), off) => {
             // SQLite (3.47+) re-prepares a statement whose `LIMIT ?` parameter is bound
             // (it plans with the bound value): every execution would parse the SQL again.
@@ -112,8 +136,18 @@ fn to_i64(n: u64) -> Result<i64> {
     i64::try_from(n).map_err(|_| Error::InvalidQuery(format!("limit/offset {n} is too large")))
 }
 
-/// Compiles a SELECT.
+/// Compiles a SELECT: a compound one when it has further members.
 pub fn select(w: &mut SqlWriter, s: &Select) -> Result<()> {
+    if s.compound.is_empty() {
+        simple_select(w, s)
+    } else {
+        super::compound::compound(w, s)
+    }
+}
+
+/// The output columns, `FROM`/`WHERE`, `GROUP BY`/`HAVING` of a select: a compound
+/// member's part.
+pub(super) fn select_core(w: &mut SqlWriter, s: &Select) -> Result<()> {
     if s.columns.is_empty() {
         return Err(Error::InvalidQuery(
             "a select needs at least one column".into(),
@@ -139,7 +173,11 @@ pub fn select(w: &mut SqlWriter, s: &Select) -> Result<()> {
         }
     }
     from_where(w, s)?;
-    group_having(w, s)?;
+    group_having(w, s)
+}
+
+fn simple_select(w: &mut SqlWriter, s: &Select) -> Result<()> {
+    select_core(w, s)?;
     order_limit(w, s)?;
     row_lock(w, s)
 }
@@ -243,6 +281,7 @@ fn needs_subquery(s: &Select) -> bool {
         || !s.distinct_on.is_empty()
         || !s.group_by.is_empty()
         || s.having.is_some()
+        || !s.compound.is_empty()
 }
 
 fn count(w: &mut SqlWriter, s: &Select) -> Result<()> {

@@ -881,6 +881,53 @@ class BaseQuerySet(Generic[M, R]):
         """Synchronous :meth:`delete`."""
         return _bridge.drive_sync(self._delete_steps())
 
+    # -- set operations -------------------------------------------------------------------
+
+    def _values_fields(self) -> list[str] | None:
+        return None if self._mode == "models" else list(self._fields)
+
+    def _combine(self, op: str, others: tuple[BaseQuerySet[Any, R], ...], all: bool) -> Self:
+        q = self._q
+        for other in others:
+            if (self._mode == "models") != (other._mode == "models"):
+                raise errors.InvalidQuery(
+                    f"{op}() of model rows with values() rows: give both sides the same shape"
+                )
+            q = q.combine(op, all, other._q, self._values_fields(), other._values_fields())
+        return self._clone(q, ())
+
+    def union(self, *others: BaseQuerySet[Any, R], all: bool = False) -> Self:
+        """The rows of this queryset or any of ``others``, without duplicates (``UNION``;
+        ``all=True`` keeps them), as Django's ``union``. Both sides return the same shape:
+        the same model, or ``values()`` / ``values_list()`` of as many fields of the same
+        types. Orderings of the members are dropped; order, slice, count or fetch the
+        combined queryset (``filter()`` and the like on it are ``InvalidQuery``)."""
+        return self._combine("union", others, all)
+
+    def intersection(self, *others: BaseQuerySet[Any, R]) -> Self:
+        """The rows this queryset shares with every one of ``others`` (``INTERSECT``)."""
+        return self._combine("intersection", others, False)
+
+    def difference(self, *others: BaseQuerySet[Any, R]) -> Self:
+        """The rows of this queryset that none of ``others`` returns (``EXCEPT``)."""
+        return self._combine("difference", others, False)
+
+    # -- the database's plan ---------------------------------------------------------------
+
+    def _explain_steps(self) -> Steps[str]:
+        plan: list[str] = yield self._q.explain_job(self._target(), self._values_fields())
+        return plan[0]
+
+    async def explain(self) -> str:
+        """The database's plan for the statement this queryset runs: PostgreSQL's
+        ``EXPLAIN`` text, SQLite's ``EXPLAIN QUERY PLAN`` (one node a line, indented by
+        depth). The statement is built and bound as it would run; nothing is executed."""
+        return await _bridge.drive(self._explain_steps())
+
+    def explain_sync(self) -> str:
+        """Synchronous :meth:`explain`."""
+        return _bridge.drive_sync(self._explain_steps())
+
     # -- introspection --------------------------------------------------------------------
 
     def sql(self, dialect: Literal["postgres", "sqlite"] = "postgres") -> str:
