@@ -54,7 +54,7 @@ diesel::define_sql_function! {
 
 diesel::define_sql_function! {
     /// `a / b` of decimal text (or integers), rounded as PostgreSQL's numeric division
-    /// rounds it ([`decimal_div`]); dividing by zero is an SQL error.
+    /// rounds it (`decimal_div`); dividing by zero is an SQL error.
     fn chakra_decimal_div(a: Nullable<Text>, b: Nullable<Text>) -> Nullable<Text>;
 }
 
