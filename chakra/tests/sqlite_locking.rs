@@ -264,3 +264,38 @@ async fn scripts_with_transactions_and_triggers_run() {
     let n = c.fetch(&raw_int("SELECT count(*) FROM log")).await.unwrap();
     assert_eq!(n, vec![vec![Value::I64(2)]]);
 }
+
+/// Several processes' worth of connections opening one new file at once: each switches it to
+/// WAL, and SQLite answers "database is locked" without waiting to some of them. The setup
+/// retries until its busy time has passed, so every connection opens (a Python and a Rust
+/// migration applier starting together used to fail with "SQLite setup: database is locked").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_opening_a_new_file_together_all_open() {
+    for round in 0..40 {
+        let db = TestDb::sqlite().await;
+        let url = db.url.clone();
+        let opens = (0..8).map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async move {
+                    let pool = Pool::connect(&url).await?;
+                    pool.fetch_compiled(&raw_int("SELECT 1")).await.map(|_| ())
+                })
+            })
+        });
+        for t in opens.collect::<Vec<_>>() {
+            let r = t.join().unwrap();
+            assert!(r.is_ok(), "round {round}: {r:?}");
+        }
+        let pool = db.pool().await;
+        let mode = pool
+            .fetch_compiled(&raw_text("PRAGMA journal_mode"))
+            .await
+            .unwrap();
+        assert_eq!(mode[0][0].as_str(), Some("wal"));
+    }
+}

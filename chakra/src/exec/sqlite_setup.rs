@@ -404,6 +404,12 @@ struct JournalModeRow {
     journal_mode: String,
 }
 
+/// Whether a setup statement failed only because another connection held the database.
+fn is_locked(e: &diesel::result::Error) -> bool {
+    let text = e.to_string();
+    text.contains("database is locked") || text.contains("database is busy")
+}
+
 /// Opens and prepares one SQLite connection (blocking).
 /// `busy_ms` is how long the setup itself waits for another connection's lock (default
 /// 10 s; switching a database to WAL needs it alone). The connection is left with
@@ -427,9 +433,23 @@ pub fn establish(
     .map_err(setup)?;
     if is_file {
         let wanted = durability.journal_mode.as_str();
-        let got: Vec<JournalModeRow> = diesel::sql_query(format!("PRAGMA journal_mode = {wanted}"))
-            .load(&mut conn)
-            .map_err(setup)?;
+        // Switching to WAL needs the database alone, and SQLite answers "database is locked"
+        // at once, without its busy handler, when another connection holds a lock it would
+        // have to wait on (two processes opening a new file together): retried until the
+        // setup's busy time has passed.
+        let deadline =
+            std::time::Instant::now() + std::time::Duration::from_millis(busy_ms.unwrap_or(10_000));
+        let mut pause = std::time::Duration::from_millis(2);
+        let got: Vec<JournalModeRow> = loop {
+            match diesel::sql_query(format!("PRAGMA journal_mode = {wanted}")).load(&mut conn) {
+                Ok(rows) => break rows,
+                Err(e) if is_locked(&e) && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(std::time::Duration::from_millis(50));
+                }
+                Err(e) => return Err(setup(e)),
+            }
+        };
         let got = got.first().map(|r| r.journal_mode.to_ascii_lowercase());
         if got.as_deref() != Some(wanted) {
             return Err(Error::Config(format!(
