@@ -392,3 +392,52 @@ async fn auto_now_and_auto_now_add() {
         assert_eq!(MoStamped::get(&pool, a.id).await.unwrap().changed, before);
     }
 }
+
+/// A Rust `Session` validates and stamps what it writes, as `save` does (and as the Python
+/// session does): an invalid object refuses the whole unit of work before any statement.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_validates_and_stamps_what_it_writes() {
+    for d in BOTH {
+        let db = common::TestDb::new(d).await;
+        let pool = db.pool().await;
+        chakra::schema::create_tables(&pool, &[MoStamped::meta(), MoChecked::meta()], false)
+            .await
+            .unwrap();
+        let t0 = chrono::Utc::now();
+        let mut a = stamped("a");
+        {
+            let session = Session::new(&pool);
+            session.add(&mut a);
+            session.commit().await.unwrap();
+        }
+        let created = a.created.expect("auto_now_add set by the session");
+        assert!(t0 <= created, "{d:?}");
+        assert_eq!(a.changed, Some(created));
+        let row = MoStamped::get(&pool, a.id).await.unwrap();
+        assert_eq!((row.created, row.changed), (a.created, a.changed), "{d:?}");
+
+        // A keyed save through the session moves auto_now and keeps auto_now_add.
+        a.title = "a2".into();
+        {
+            let session = Session::new(&pool);
+            session.add(&mut a);
+            session.commit().await.unwrap();
+        }
+        assert!(
+            a.changed > Some(created) && a.created == Some(created),
+            "{d:?}"
+        );
+        let row = MoStamped::get(&pool, a.id).await.unwrap();
+        assert_eq!((row.created, row.changed), (Some(created), a.changed));
+
+        // One invalid object: nothing of the unit of work is written.
+        let mut good = checked("fine", 10, "novel");
+        let mut bad = checked(" ", 10, "novel");
+        let session = Session::new(&pool);
+        session.add(&mut good);
+        session.add(&mut bad);
+        let errors = validation(session.commit().await.unwrap_err());
+        assert!(errors.contains_key("title"), "{errors:?}");
+        assert_eq!(MoChecked::query().count(&pool).await.unwrap(), 0, "{d:?}");
+    }
+}

@@ -40,6 +40,9 @@ pub trait Pendable: Send + Sync {
     fn is_new(&self) -> bool;
     /// The row's values in field order.
     fn values(&self) -> Vec<Value>;
+    /// Before the row is written: the model's validation hook, then its `auto_now` (and, when
+    /// `inserting`, `auto_now_add`) fields set, as `Model::save` does.
+    fn prepare(&mut self, inserting: bool) -> Result<()>;
 }
 
 impl<M: Model> Pendable for M {
@@ -74,6 +77,11 @@ impl<M: Model> Pendable for M {
 
     fn values(&self) -> Vec<Value> {
         self.to_values()
+    }
+
+    fn prepare(&mut self, inserting: bool) -> Result<()> {
+        self.full_clean()?;
+        self.apply_auto_now(&M::meta().auto_now_values(inserting))
     }
 }
 
@@ -208,6 +216,14 @@ impl<'a> PendingWork<'a> {
     /// documentation), other saves and deletes one statement each, in the order added (a
     /// delete that finds no row is an error).
     pub async fn write(&mut self, tx: &mut Transaction) -> Result<()> {
+        // Every object is validated and stamped before the first statement, so an invalid one
+        // refuses the whole unit of work.
+        for item in &mut self.items {
+            if let Pending::Save(m) = item {
+                let new = m.is_new();
+                m.prepare(new)?;
+            }
+        }
         self.returned.clear();
         self.returned.resize(self.items.len(), None);
         for step in plan(&self.items) {
@@ -301,8 +317,10 @@ impl<'a> PendingWork<'a> {
     /// no row.
     async fn write_saves_one_by_one(&mut self, tx: &mut Transaction, idx: &[usize]) -> Result<()> {
         for &i in idx {
-            if let Pending::Save(m) = &self.items[i] {
+            if let Pending::Save(m) = &mut self.items[i] {
                 if tx.execute(&m.update()?).await? == 0 {
+                    // No row had the key: an insert, which also sets `auto_now_add`.
+                    m.prepare(true)?;
                     self.returned[i] = Some(m.insert(tx).await?);
                 }
             }
