@@ -473,6 +473,9 @@ mod tests {
         fn values(&self) -> Vec<Value> {
             Vec::new()
         }
+        fn prepare(&mut self, _: bool) -> Result<()> {
+            Ok(())
+        }
     }
 
     fn steps(rows: &mut [Fake]) -> Vec<Step> {
