@@ -876,16 +876,9 @@ async fn lookups_and_typed_dsl_build_the_same_query() {
             assert_eq!(J::Object(got), c.result, "{} on {d:?}", c.name);
         }
     }
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/front_doors/queries.json");
-    let text = serde_json::to_string_pretty(&golden).unwrap() + "\n";
-    if std::env::var_os("CHAKRA_BLESS").is_some() {
-        std::fs::write(&path, &text).unwrap();
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == text,
-        "{} is out of date; regenerate with CHAKRA_BLESS=1 cargo test -p chakra --test lookups_vs_ir",
-        path.display()
+    common::golden::check(
+        "queries.json",
+        &serde_json::Value::from(golden),
+        "lookups_vs_ir",
     );
 }

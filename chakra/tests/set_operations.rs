@@ -325,16 +325,9 @@ fn set_operation_golden_cases_for_the_python_door() {
             })
         })
         .collect();
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/front_doors/set_operations.json");
-    let text = serde_json::to_string_pretty(&golden).unwrap() + "\n";
-    if std::env::var_os("CHAKRA_BLESS").is_some() {
-        std::fs::write(&path, &text).unwrap();
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == text,
-        "{} is out of date; regenerate with CHAKRA_BLESS=1 cargo test -p chakra --test set_operations",
-        path.display()
+    common::golden::check(
+        "set_operations.json",
+        &serde_json::Value::from(golden),
+        "set_operations",
     );
 }

@@ -229,16 +229,9 @@ fn subquery_golden_cases_for_the_python_door() {
             })
         })
         .collect();
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/front_doors/subqueries.json");
-    let text = serde_json::to_string_pretty(&golden).unwrap() + "\n";
-    if std::env::var_os("CHAKRA_BLESS").is_some() {
-        std::fs::write(&path, &text).unwrap();
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == text,
-        "{} is out of date; regenerate with CHAKRA_BLESS=1 cargo test -p chakra --test subqueries",
-        path.display()
+    common::golden::check(
+        "subqueries.json",
+        &serde_json::Value::from(golden),
+        "subqueries",
     );
 }

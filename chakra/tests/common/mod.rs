@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod fixtures;
+pub mod golden;
 pub mod migrations;
 pub mod trace;
 
