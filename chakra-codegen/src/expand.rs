@@ -319,6 +319,16 @@ pub(crate) fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenSt
                 <Self as ::chakra::model::hooks::Hooks>::validate(self)
                     .map_err(|e| e.into_error(#name))
             }
+
+            const HOOKED: bool = true;
+
+            fn run_hook(
+                &self,
+                hook: ::chakra::model::hooks::Hook,
+                tx: &mut ::chakra::exec::Transaction,
+            ) -> impl ::core::future::Future<Output = ::chakra::Result<()>> + ::core::marker::Send {
+                ::chakra::model::hooks::dispatch(self, hook, tx)
+            }
         }
     } else {
         quote!()

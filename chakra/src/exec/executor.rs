@@ -3,6 +3,7 @@
 use super::conn::Row;
 use super::pool::Pool;
 use super::row::NamedRows;
+use super::scope::TxScope;
 use super::transaction::Transaction;
 use crate::sql::{CompiledQuery, Dialect};
 use chakra_dsl::error::MAX_GET_RESULTS;
@@ -40,6 +41,11 @@ pub trait Executor: Send {
         meta: &ModelMeta,
         models: &(dyn Models + Sync),
     ) -> impl Future<Output = Result<u64>> + Send;
+
+    /// The transaction a write with model hooks runs in ([`TxScope`]): this executor's own
+    /// (a transaction, a session's `Tx`), or a new one from a pool, which
+    /// [`TxScope::finish`] commits or rolls back.
+    fn tx_scope(&mut self) -> impl Future<Output = Result<TxScope<'_>>> + Send;
 
     /// Runs a select that must match exactly one row (`get()`): [`Error::NotFound`] when it
     /// matches none, [`Error::MultipleObjectsReturned`] when it matches several. At most
@@ -101,6 +107,9 @@ impl Executor for &Pool {
             }
         }
     }
+    async fn tx_scope(&mut self) -> Result<TxScope<'_>> {
+        Ok(TxScope::Own(Box::new(self.begin().await?)))
+    }
 }
 
 impl Executor for Transaction {
@@ -129,6 +138,9 @@ impl Executor for Transaction {
         models: &(dyn Models + Sync),
     ) -> Result<u64> {
         crate::query::delete_rules::delete_with_rules(self, keys, meta, models).await
+    }
+    async fn tx_scope(&mut self) -> Result<TxScope<'_>> {
+        Ok(TxScope::Joined(self))
     }
 }
 
@@ -166,5 +178,8 @@ impl<E: Executor + ?Sized> Executor for &mut E {
         models: &(dyn Models + Sync),
     ) -> impl Future<Output = Result<u64>> + Send {
         (**self).delete_with_rules(keys, meta, models)
+    }
+    fn tx_scope(&mut self) -> impl Future<Output = Result<TxScope<'_>>> + Send {
+        (**self).tx_scope()
     }
 }

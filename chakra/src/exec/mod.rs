@@ -5,6 +5,7 @@
 //! - [`conn`] — [`Conn`], one checked-out connection, and statement execution.
 //! - [`transaction`] — [`Transaction`] with savepoints; dropped-while-open safety.
 //! - [`executor`] — the [`Executor`] trait front doors are generic over.
+//! - [`scope`] — [`TxScope`], the transaction a write with model hooks runs in.
 //! - [`known_tables`] — the tables a pool's database was seen to hold (asked once).
 //! - [`log`] — the statement listener (the Python `chakra.sql` logger's source).
 //! - [`query`] — the diesel query node binding every value as a parameter.
@@ -27,6 +28,7 @@ pub mod pool;
 pub mod pooler;
 pub mod query;
 pub mod row;
+pub mod scope;
 pub mod sqlite_conn;
 pub mod sqlite_raw;
 pub mod sqlite_setup;
@@ -37,5 +39,6 @@ pub use executor::Executor;
 pub use known_tables::KnownTables;
 pub use pool::{Pool, PoolOptions, PoolStatus};
 pub use row::NamedRows;
+pub use scope::TxScope;
 pub use sqlite_setup::{JournalMode, Synchronous};
 pub use transaction::{Isolation, Transaction, TxOptions};

@@ -1,9 +1,13 @@
 //! Model hooks: [`Hooks::validate`], the check a model runs on itself before it is written
-//! (Python's `clean()`), its errors per field ([`ValidationErrors`]). A model opts in with
+//! (Python's `clean()`), its errors per field ([`ValidationErrors`]), and the hooks around
+//! writes ([`Hooks::pre_save`], [`Hooks::post_save`], [`Hooks::pre_delete`],
+//! [`Hooks::post_delete`]), which run inside the write's transaction. A model opts in with
 //! `#[chakra(hooks)]` and an `impl Hooks for …`; without it nothing is called.
 
+use crate::exec::Transaction;
 use chakra_dsl::Error;
 use std::collections::BTreeMap;
+use std::future::Future;
 
 /// The key of messages about the object as a whole, not one field (Django's
 /// `NON_FIELD_ERRORS`).
@@ -59,12 +63,80 @@ impl ValidationErrors {
 }
 
 /// What a model runs on itself around its writes; every method defaults to doing nothing.
-/// Derive with `#[chakra(hooks)]` for `save`, `save_fields`, `insert_many` and
-/// `insert_all` to call it.
+/// Derive with `#[chakra(hooks)]` for the writes to call it: `validate` by `save`,
+/// `save_fields`, `insert_many`, `insert_all` and a `Session`'s commit; the save hooks by
+/// `save`, `save_fields` and a `Session`'s commit, the delete hooks by `delete` and a
+/// `Session`'s commit. The bulk paths (`insert_many`, `insert_all`, `Query::update`,
+/// `Query::delete`) call no save or delete hook, as in Django.
+///
+/// The save and delete hooks get the transaction the write runs in (`tx`: statements run on
+/// it commit or roll back with the write). With no surrounding transaction (`save(&pool)`)
+/// the write opens one of its own for itself and its hooks; an `Err` from a hook is
+/// returned unchanged, and the write is rolled back (`pre_*`: it never runs).
 pub trait Hooks {
     /// Checks the object before it is written: `Err` with messages per field refuses the
     /// write ([`Error::Validation`]) before any SQL runs.
     fn validate(&self) -> Result<(), ValidationErrors> {
         Ok(())
+    }
+
+    /// Called before the object is written (before [`Hooks::validate`]), in the write's
+    /// transaction.
+    fn pre_save(&self, tx: &mut Transaction) -> impl Future<Output = crate::Result<()>> + Send {
+        let _ = tx;
+        async { Ok(()) }
+    }
+
+    /// Called after the object is written, in the same transaction; `created`: it was
+    /// inserted.
+    fn post_save(
+        &self,
+        tx: &mut Transaction,
+        created: bool,
+    ) -> impl Future<Output = crate::Result<()>> + Send {
+        let _ = (tx, created);
+        async { Ok(()) }
+    }
+
+    /// Called before the object's row is deleted, in the delete's transaction.
+    fn pre_delete(&self, tx: &mut Transaction) -> impl Future<Output = crate::Result<()>> + Send {
+        let _ = tx;
+        async { Ok(()) }
+    }
+
+    /// Called after the object's row is deleted, in the same transaction.
+    fn post_delete(&self, tx: &mut Transaction) -> impl Future<Output = crate::Result<()>> + Send {
+        let _ = tx;
+        async { Ok(()) }
+    }
+}
+
+/// Which hook of [`Hooks`] to run ([`crate::Model::run_hook`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hook {
+    /// [`Hooks::pre_save`].
+    PreSave,
+    /// [`Hooks::post_save`], with `created`.
+    PostSave {
+        /// The row was inserted.
+        created: bool,
+    },
+    /// [`Hooks::pre_delete`].
+    PreDelete,
+    /// [`Hooks::post_delete`].
+    PostDelete,
+}
+
+/// Runs `hook` of `m` in `tx` (the derive's `Model::run_hook` under `#[chakra(hooks)]`).
+pub async fn dispatch<H: Hooks + Sync>(
+    m: &H,
+    hook: Hook,
+    tx: &mut Transaction,
+) -> crate::Result<()> {
+    match hook {
+        Hook::PreSave => m.pre_save(tx).await,
+        Hook::PostSave { created } => m.post_save(tx, created).await,
+        Hook::PreDelete => m.pre_delete(tx).await,
+        Hook::PostDelete => m.post_delete(tx).await,
     }
 }

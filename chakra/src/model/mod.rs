@@ -79,6 +79,21 @@ pub trait Model: Sized + Send + Sync + 'static {
         Ok(())
     }
 
+    /// True when derived with `#[chakra(hooks)]`: the save and delete hooks of
+    /// [`hooks::Hooks`] run around its writes ([`Model::run_hook`]).
+    const HOOKED: bool = false;
+
+    /// Runs one of the model's save/delete hooks in `tx` ([`hooks::Hooks`] when derived with
+    /// `#[chakra(hooks)]`; otherwise nothing).
+    fn run_hook(
+        &self,
+        hook: hooks::Hook,
+        tx: &mut crate::exec::Transaction,
+    ) -> impl Future<Output = Result<()>> + Send {
+        let _ = (hook, tx);
+        async { Ok(()) }
+    }
+
     /// Sets the `auto_now` / `auto_now_add` fields to `values` (from
     /// [`ModelMeta::auto_now_values`]: field index and time, one instant for all); generated
     /// for models declaring such fields. `save` and `insert_many` call it.
@@ -243,7 +258,8 @@ pub trait Model: Sized + Send + Sync + 'static {
 
     /// Writes only `fields` of the row by primary key (Django's
     /// `save(update_fields=[…])`): `user.save_fields(&pool, (User::email(), User::balance()))`.
-    /// [`Error::NotFound`] when no row has the key (nothing is inserted).
+    /// [`Error::NotFound`] when no row has the key (nothing is inserted). Calls the save
+    /// hooks (`created` false) as [`Model::save`] does.
     fn save_fields<E: Executor, K: GroupKey<Self>>(
         &self,
         exec: E,
@@ -251,67 +267,71 @@ pub trait Model: Sized + Send + Sync + 'static {
     ) -> impl Future<Output = Result<()>> + Send {
         let mut exec = exec;
         let meta = Self::meta();
-        let clean = self.full_clean();
-        let mut values = self.to_values();
-        let mut sets = Vec::new();
-        for c in fields.columns() {
-            if let Some(i) = meta.fields.iter().position(|f| f.name == c.name) {
-                sets.push((i, std::mem::replace(&mut values[i], Value::Null(c.ty))));
-            }
-        }
-        let key = self.pk_value();
-        let stmt = write::update_fields::<Self>(key.clone(), sets);
+        let columns: Vec<(String, chakra_dsl::ValueType)> = fields
+            .columns()
+            .into_iter()
+            .map(|c| (c.name.to_string(), c.ty))
+            .collect();
         async move {
-            clean?;
-            if exec.execute(&stmt?).await? == 0 {
-                return Err(Error::NotFound {
-                    model: Self::NAME.to_owned(),
-                    detail: Some(format!("{}={key}", pk_name(meta))),
-                });
+            if !Self::HOOKED {
+                return save_fields_row(self, &mut exec, meta, &columns).await;
             }
-            Ok(())
+            let mut scope = exec.tx_scope().await?;
+            let r = async {
+                let tx = scope.tx()?;
+                self.run_hook(hooks::Hook::PreSave, tx).await?;
+                save_fields_row(self, &mut *tx, meta, &columns).await?;
+                self.run_hook(hooks::Hook::PostSave { created: false }, tx)
+                    .await
+            }
+            .await;
+            scope.finish(r).await
         }
     }
 
     /// Writes the row: an INSERT when the key is unset (then the generated key and database
     /// defaults are written back into `self`), else an UPDATE of every field by primary key,
-    /// falling back to an INSERT when no row has that key.
+    /// falling back to an INSERT when no row has that key. Under `#[chakra(hooks)]`,
+    /// [`hooks::Hooks::pre_save`] runs first and [`hooks::Hooks::post_save`] after, in the
+    /// executor's transaction or one of their own (see [`hooks::Hooks`]).
     fn save<E: Executor>(&mut self, exec: E) -> impl Future<Output = Result<()>> + Send {
         let mut exec = exec;
         async move {
-            self.full_clean()?;
-            let meta = Self::meta();
-            if !self.pk_is_unset() {
-                self.apply_auto_now(&meta.auto_now_values(false))?;
-                let n = exec.execute(&write::update_by_pk(self)?).await?;
-                if n > 0 {
-                    return Ok(());
-                }
+            if !Self::HOOKED {
+                return save_row(self, &mut exec).await.map(drop);
             }
-            self.apply_auto_now(&meta.auto_now_values(true))?;
-            let rows = exec.fetch(&write::insert_one(self)?).await?;
-            write::apply_returned(self, rows)
+            let mut scope = exec.tx_scope().await?;
+            let r = async {
+                let tx = scope.tx()?;
+                self.run_hook(hooks::Hook::PreSave, tx).await?;
+                let created = save_row(self, &mut *tx).await?;
+                self.run_hook(hooks::Hook::PostSave { created }, tx).await
+            }
+            .await;
+            scope.finish(r).await
         }
     }
 
     /// Deletes the row by primary key; [`Error::NotFound`] when there was none. The rows
     /// referencing it get what the models declare (`Cascade`, `SetNull`), as with
-    /// [`Query::delete`], all or nothing.
+    /// [`Query::delete`], all or nothing. Under `#[chakra(hooks)]`,
+    /// [`hooks::Hooks::pre_delete`] and [`hooks::Hooks::post_delete`] run around it in one
+    /// transaction.
     fn delete<E: Executor>(&self, exec: E) -> impl Future<Output = Result<()>> + Send {
         let mut exec = exec;
-        let key = self.pk_value();
-        let q = pk_filter(Self::meta(), key.clone())
-            .map(|f| ModelQuery::new(Self::meta().clone()).filter(f));
         async move {
-            let n =
-                crate::query::delete_rules::delete_registered(&mut exec, Self::meta(), &q?).await?;
-            if n == 0 {
-                return Err(Error::NotFound {
-                    model: Self::NAME.to_owned(),
-                    detail: Some(format!("{}={key}", pk_name(Self::meta()))),
-                });
+            if !Self::HOOKED {
+                return delete_row(self, &mut exec).await;
             }
-            Ok(())
+            let mut scope = exec.tx_scope().await?;
+            let r = async {
+                let tx = scope.tx()?;
+                self.run_hook(hooks::Hook::PreDelete, tx).await?;
+                delete_row(self, &mut *tx).await?;
+                self.run_hook(hooks::Hook::PostDelete, tx).await
+            }
+            .await;
+            scope.finish(r).await
         }
     }
 
@@ -402,6 +422,66 @@ pub trait Model: Sized + Send + Sync + 'static {
             Ok(n)
         }
     }
+}
+
+/// [`Model::save`]'s write: returns true when the row was inserted.
+async fn save_row<M: Model, E: Executor>(m: &mut M, exec: &mut E) -> Result<bool> {
+    m.full_clean()?;
+    let meta = M::meta();
+    if !m.pk_is_unset() {
+        m.apply_auto_now(&meta.auto_now_values(false))?;
+        let n = exec.execute(&write::update_by_pk(m)?).await?;
+        if n > 0 {
+            return Ok(false);
+        }
+    }
+    m.apply_auto_now(&meta.auto_now_values(true))?;
+    let rows = exec.fetch(&write::insert_one(m)?).await?;
+    write::apply_returned(m, rows)?;
+    Ok(true)
+}
+
+/// [`Model::save_fields`]'s write of `columns` (name, type).
+async fn save_fields_row<M: Model, E: Executor>(
+    m: &M,
+    exec: &mut E,
+    meta: &'static Arc<ModelMeta>,
+    columns: &[(String, chakra_dsl::ValueType)],
+) -> Result<()> {
+    m.full_clean()?;
+    let mut values = m.to_values();
+    let mut sets = Vec::new();
+    for (name, ty) in columns {
+        if let Some(i) = meta.fields.iter().position(|f| &f.name == name) {
+            sets.push((
+                i,
+                std::mem::replace(&mut values[i], Value::Null(ty.clone())),
+            ));
+        }
+    }
+    let key = m.pk_value();
+    let stmt = write::update_fields::<M>(key.clone(), sets)?;
+    if exec.execute(&stmt).await? == 0 {
+        return Err(Error::NotFound {
+            model: M::NAME.to_owned(),
+            detail: Some(format!("{}={key}", pk_name(meta))),
+        });
+    }
+    Ok(())
+}
+
+/// [`Model::delete`]'s delete by key, with the declared rules.
+async fn delete_row<M: Model, E: Executor>(m: &M, exec: &mut E) -> Result<()> {
+    let key = m.pk_value();
+    let q = ModelQuery::new(M::meta().clone()).filter(pk_filter(M::meta(), key.clone())?);
+    let n = crate::query::delete_rules::delete_registered(exec, M::meta(), &q).await?;
+    if n == 0 {
+        return Err(Error::NotFound {
+            model: M::NAME.to_owned(),
+            detail: Some(format!("{}={key}", pk_name(M::meta()))),
+        });
+    }
+    Ok(())
 }
 
 /// Resolves relation `name` of `M` against `M` and its target, with the value of the

@@ -19,6 +19,7 @@
 //! ([`crate::query::delete_rules`]).
 
 use crate::exec::Transaction;
+use crate::model::hooks::Hook;
 use crate::model::{write, Model};
 use crate::query::delete_rules;
 use chakra_dsl::{Error, ModelMeta, Result, Statement, Value};
@@ -43,6 +44,10 @@ pub trait Pendable: Send + Sync {
     /// Before the row is written: the model's validation hook, then its `auto_now` (and, when
     /// `inserting`, `auto_now_add`) fields set, as `Model::save` does.
     fn prepare(&mut self, inserting: bool) -> Result<()>;
+    /// True when the model's save/delete hooks run (`#[chakra(hooks)]`).
+    fn hooked(&self) -> bool;
+    /// Runs one of the model's save/delete hooks in `tx`.
+    fn hook<'t>(&'t self, hook: Hook, tx: &'t mut Transaction) -> BoxFuture<'t, Result<()>>;
 }
 
 impl<M: Model> Pendable for M {
@@ -83,6 +88,14 @@ impl<M: Model> Pendable for M {
         self.full_clean()?;
         self.apply_auto_now(&M::meta().auto_now_values(inserting))
     }
+
+    fn hooked(&self) -> bool {
+        M::HOOKED
+    }
+
+    fn hook<'t>(&'t self, hook: Hook, tx: &'t mut Transaction) -> BoxFuture<'t, Result<()>> {
+        Box::pin(self.run_hook(hook, tx))
+    }
 }
 
 /// One pending write.
@@ -97,16 +110,28 @@ pub enum Pending<'a> {
         model: &'static str,
         /// The key.
         key: Value,
+        /// A copy of the deleted object (its column fields), for its delete hooks; `None`
+        /// for a model without hooks.
+        hooks: Option<Box<dyn Pendable>>,
     },
 }
 
 impl Pending<'_> {
     /// A pending delete of `m`'s row.
     pub fn delete<M: Model>(m: &M) -> Self {
+        let hooks = if M::HOOKED {
+            // The hooks see the object's column values (not its loaded relations).
+            M::from_row(m.to_values())
+                .ok()
+                .map(|copy| Box::new(copy) as Box<dyn Pendable>)
+        } else {
+            None
+        };
         Pending::Delete {
             meta: M::meta(),
             model: M::NAME,
             key: m.pk_value(),
+            hooks,
         }
     }
 }
@@ -216,8 +241,22 @@ impl<'a> PendingWork<'a> {
     /// documentation), other saves and deletes one statement each, in the order added (a
     /// delete that finds no row is an error).
     pub async fn write(&mut self, tx: &mut Transaction) -> Result<()> {
-        // Every object is validated and stamped before the first statement, so an invalid one
-        // refuses the whole unit of work.
+        // A re-run starts from the values the objects were added with.
+        for (i, values) in std::mem::take(&mut self.before) {
+            if let Some(Pending::Save(m)) = self.items.get_mut(i) {
+                m.apply(values)?;
+            }
+        }
+        // Save hooks first (`pre_save`, in the order added), then every object is validated
+        // and stamped before the first statement, so an invalid one refuses the whole unit
+        // of work.
+        for item in &self.items {
+            if let Pending::Save(m) = item {
+                if m.hooked() {
+                    m.hook(Hook::PreSave, tx).await?;
+                }
+            }
+        }
         for item in &mut self.items {
             if let Pending::Save(m) = item {
                 let new = m.is_new();
@@ -263,7 +302,16 @@ impl<'a> PendingWork<'a> {
                     self.write_saves(tx, &idx).await?
                 }
                 Step::Delete(i) => {
-                    if let Pending::Delete { meta, model, key } = &self.items[i] {
+                    if let Pending::Delete {
+                        meta,
+                        model,
+                        key,
+                        hooks,
+                    } = &self.items[i]
+                    {
+                        if let Some(h) = hooks {
+                            h.hook(Hook::PreDelete, tx).await?;
+                        }
                         let q = chakra_dsl::ModelQuery::new((*meta).clone())
                             .filter(chakra_dsl::pk_filter(meta, key.clone())?);
                         let mut exec = &mut *tx;
@@ -273,9 +321,33 @@ impl<'a> PendingWork<'a> {
                                 detail: Some(format!("delete of key {key}")),
                             });
                         }
+                        if let Some(h) = hooks {
+                            h.hook(Hook::PostDelete, tx).await?;
+                        }
                     }
                 }
             }
+        }
+        // `post_save` of every hooked save, in the order added; an inserted object first
+        // takes its row back (its key), put back as it was if the commit fails.
+        for i in 0..self.items.len() {
+            let Pending::Save(m) = &mut self.items[i] else {
+                continue;
+            };
+            if !m.hooked() {
+                continue;
+            }
+            let created = match self.returned.get(i).cloned().flatten() {
+                Some(row) => {
+                    if !self.before.iter().any(|(j, _)| *j == i) {
+                        self.before.push((i, m.values()));
+                    }
+                    m.apply(row)?;
+                    true
+                }
+                None => false,
+            };
+            m.hook(Hook::PostSave { created }, tx).await?;
         }
         Ok(())
     }
@@ -475,6 +547,12 @@ mod tests {
         }
         fn prepare(&mut self, _: bool) -> Result<()> {
             Ok(())
+        }
+        fn hooked(&self) -> bool {
+            false
+        }
+        fn hook<'t>(&'t self, _: Hook, _: &'t mut Transaction) -> BoxFuture<'t, Result<()>> {
+            Box::pin(async { Ok(()) })
         }
     }
 

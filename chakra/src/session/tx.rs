@@ -433,4 +433,8 @@ impl Executor for &Tx {
         let tx = guard.as_mut().ok_or_else(ended)?;
         crate::query::delete_rules::delete_with_rules(tx, keys, meta, models).await
     }
+    async fn tx_scope(&mut self) -> Result<crate::exec::TxScope<'_>> {
+        let tx: &Tx = self;
+        Ok(crate::exec::TxScope::Guarded(tx.shared.conn.lock().await))
+    }
 }

@@ -10,7 +10,9 @@ the runtime thread. It never waits on an event loop, so it cannot deadlock insid
 does block that loop while it runs, like any synchronous call).
 
 Multi-step operations (``get_or_create``, session flushes) are written once as generators
-that yield jobs and receive their results; :func:`drive` and :func:`drive_sync` run them.
+that yield jobs and receive their results; :func:`drive` and :func:`drive_sync` run them. A
+generator may also yield a :class:`~chakra.hooks.HookCall` (a model hook): :func:`drive`
+awaits an ``async def`` hook, :func:`drive_sync` refuses one.
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ from collections.abc import Generator
 from typing import Any, TypeVar
 
 from . import _chakra
+from .hooks import HookCall
 
 T = TypeVar("T")
 
-Steps = Generator[_chakra.Job, Any, T]
+Steps = Generator[_chakra.Job | HookCall, Any, T]
 
 _completers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _chakra.Completer] = (
     weakref.WeakKeyDictionary()
@@ -70,7 +73,10 @@ async def drive(steps: Steps[T]) -> T:
         job = next(steps)
         while True:
             try:
-                result = await run(job)
+                if isinstance(job, HookCall):
+                    result = await job.call()
+                else:
+                    result = await run(job)
             except Exception as exc:
                 job = steps.throw(exc)
             else:
@@ -85,7 +91,10 @@ def drive_sync(steps: Steps[T]) -> T:
         job = next(steps)
         while True:
             try:
-                result = job.run_sync()
+                if isinstance(job, HookCall):
+                    result = job.call_sync()
+                else:
+                    result = job.run_sync()
             except Exception as exc:
                 job = steps.throw(exc)
             else:

@@ -16,6 +16,7 @@ from typing import Any
 
 __all__ = [
     "AnnotationConflict",
+    "AsyncHookError",
     "BadValue",
     "ChakraError",
     "CheckViolation",
@@ -319,3 +320,10 @@ class ValidationError(ChakraError, ValueError):
         text = message if isinstance(message, str) and message else None
         super().__init__(text or _validation_text(details.get("model"), errors), **details)
         self.errors = errors
+
+
+class AsyncHookError(ChakraError, TypeError):
+    """A synchronous write (``save_sync``, ``delete_sync``, ``create_sync``, a
+    ``SyncSession`` flush) met an ``async def`` model hook, which it cannot await: refused
+    before the hook runs (``model``: the model, ``detail``: the hook's name). Use the async
+    method, or make the hook a plain ``def``."""

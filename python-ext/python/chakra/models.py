@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from . import _bridge, _chakra, config, errors
+from . import _bridge, _chakra, config, errors, hooks
 from .fields import NOW, Field, ForeignKey, ManyToMany, Reverse, _KeyField, _Relation
 from .query import Manager
 from .types import JSON, Array, BigInteger
@@ -377,19 +377,64 @@ class Model(metaclass=ModelBase):
                     choices=list(cls._fields),
                 )
 
+    # -- hooks ------------------------------------------------------------------------------
+    # Override these; they run inside the write's transaction (see chakra.hooks).
+
+    def pre_save(self, ctx: hooks.HookContext) -> Any:
+        """Called before the object is written (``save()``, ``create()``, a session's
+        flush), before :meth:`clean`, inside the write's transaction: queries it runs join
+        that transaction. Raising refuses the write: no statement of it runs and the
+        exception reaches the caller. May be ``async def`` (awaited by the async methods;
+        the ``_sync`` ones refuse it with :class:`~chakra.errors.AsyncHookError`)."""
+
+    def post_save(self, ctx: hooks.HookContext, created: bool) -> Any:
+        """Called after the object is written, in the same transaction (``created``: it was
+        inserted). Raising rolls the write back (the transaction the write opened for
+        itself, or the surrounding one when the exception leaves it)."""
+
+    def pre_delete(self, ctx: hooks.HookContext) -> Any:
+        """Called before the object's row is deleted (``delete()``, a session's flush), in
+        the delete's transaction; raising refuses the delete."""
+
+    def post_delete(self, ctx: hooks.HookContext) -> Any:
+        """Called after the object's row is deleted, in the same transaction; raising rolls
+        the delete back."""
+
+    def _save_steps(self, update_fields: Iterable[str] | None) -> _bridge.Steps[None]:
+        cls = type(self)
+        target = config.target()
+        if not hooks.defines(cls, hooks.SAVE):
+            job = self._save_job(target, update_fields)
+            if job is not None:
+                yield job
+            return
+        names = None if update_fields is None else tuple(update_fields)
+        if names is not None and not names:
+            return  # Django: an empty update_fields writes nothing and calls no hook.
+        pool = config.pool()
+
+        def body(tx: _chakra.TxHandle) -> _bridge.Steps[None]:
+            ctx = hooks.HookContext(None, names)
+            yield hooks.HookCall(self.pre_save, "pre_save", (ctx,), (pool, tx))
+            created = self._is_new()
+            job = self._save_job(tx, names)
+            if job is not None:
+                yield job
+            yield hooks.HookCall(self.post_save, "post_save", (ctx, created), (pool, tx))
+
+        yield from hooks.in_transaction(pool, target, body)
+
     async def save(self, *, update_fields: Iterable[str] | None = None) -> None:
         """Inserts the object if it is new, else writes every field by primary key.
         ``update_fields=["email"]`` writes only those fields (none for an empty list), as in
-        Django."""
-        job = self._save_job(config.target(), update_fields)
-        if job is not None:
-            await _bridge.run(job)
+        Django. With :meth:`pre_save`/:meth:`post_save` hooks and no surrounding
+        transaction, the hooks and the write run in one transaction of their own."""
+        await _bridge.drive(self._save_steps(update_fields))
 
     def save_sync(self, *, update_fields: Iterable[str] | None = None) -> None:
-        """Synchronous :meth:`save`."""
-        job = self._save_job(config.target(), update_fields)
-        if job is not None:
-            _bridge.run_sync(job)
+        """Synchronous :meth:`save` (an ``async def`` hook is refused before any SQL)."""
+        hooks.check_sync(type(self), hooks.SAVE)
+        _bridge.drive_sync(self._save_steps(update_fields))
 
     def _refresh_steps(
         self, target: _chakra.PoolRef | _chakra.TxHandle, fields: Iterable[str] | None
@@ -435,10 +480,28 @@ class Model(metaclass=ModelBase):
         """Synchronous :meth:`refresh_from_db`."""
         _bridge.drive_sync(self._refresh_steps(config.target(), fields))
 
+    def _delete_steps(self) -> _bridge.Steps[None]:
+        cls = type(self)
+        target = config.target()
+        if not hooks.defines(cls, hooks.DELETE):
+            yield cls.__chakra__.delete_pk_job(target, self.pk)
+            return
+        pool = config.pool()
+
+        def body(tx: _chakra.TxHandle) -> _bridge.Steps[None]:
+            ctx = hooks.HookContext()
+            yield hooks.HookCall(self.pre_delete, "pre_delete", (ctx,), (pool, tx))
+            yield cls.__chakra__.delete_pk_job(tx, self.pk)
+            yield hooks.HookCall(self.post_delete, "post_delete", (ctx,), (pool, tx))
+
+        yield from hooks.in_transaction(pool, target, body)
+
     async def delete(self) -> None:
-        """Deletes the object's row by primary key."""
-        await _bridge.run(type(self).__chakra__.delete_pk_job(config.target(), self.pk))
+        """Deletes the object's row by primary key (with :meth:`pre_delete` /
+        :meth:`post_delete` hooks, in one transaction with them)."""
+        await _bridge.drive(self._delete_steps())
 
     def delete_sync(self) -> None:
-        """Synchronous :meth:`delete`."""
-        _bridge.run_sync(type(self).__chakra__.delete_pk_job(config.target(), self.pk))
+        """Synchronous :meth:`delete` (an ``async def`` hook is refused before any SQL)."""
+        hooks.check_sync(type(self), hooks.DELETE)
+        _bridge.drive_sync(self._delete_steps())

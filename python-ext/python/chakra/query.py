@@ -16,7 +16,7 @@ from abc import ABCMeta
 from collections.abc import AsyncIterator, Coroutine, Generator, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast, overload
 
-from . import _bridge, _chakra, config, errors
+from . import _bridge, _chakra, config, errors, hooks
 from ._bridge import Steps
 from .expressions import Aggregate, Q
 
@@ -352,7 +352,7 @@ class BaseQuerySet(Generic[M, R]):
 
     def _get_or_create(
         self, defaults: dict[str, Any] | None, kwargs: dict[str, Any]
-    ) -> Generator[_chakra.Job, Any, tuple[M, bool]]:
+    ) -> Steps[tuple[M, bool]]:
         try:
             obj = yield from self._get_model_steps(kwargs)
             return obj, False
@@ -371,7 +371,7 @@ class BaseQuerySet(Generic[M, R]):
 
     def _update_or_create(
         self, defaults: dict[str, Any] | None, kwargs: dict[str, Any]
-    ) -> Generator[_chakra.Job, Any, tuple[M, bool]]:
+    ) -> Steps[tuple[M, bool]]:
         defaults = defaults or {}
         try:
             obj = yield from self._get_model_steps(kwargs)
@@ -523,9 +523,24 @@ class BaseQuerySet(Generic[M, R]):
 
     def _create_steps(self, kwargs: dict[str, Any]) -> Steps[M]:
         obj = self.model(**kwargs)
-        obj.full_clean()
-        obj._stamp(True)
-        yield self.model.__chakra__.insert_job(self._target(), [obj])
+        target = self._target()
+        if not hooks.defines(self.model, hooks.SAVE):
+            obj.full_clean()
+            obj._stamp(True)
+            yield self.model.__chakra__.insert_job(target, [obj])
+            return obj
+        session = self._session
+        pool = session._pool if session is not None else config.pool()
+
+        def body(tx: _chakra.TxHandle) -> Steps[None]:
+            ctx = hooks.HookContext(session)
+            yield hooks.HookCall(obj.pre_save, "pre_save", (ctx,), (pool, tx))
+            obj.full_clean()
+            obj._stamp(True)
+            yield self.model.__chakra__.insert_job(tx, [obj])
+            yield hooks.HookCall(obj.post_save, "post_save", (ctx, True), (pool, tx))
+
+        yield from hooks.in_transaction(pool, target, body)
         return obj
 
     def _bulk_create_steps(
@@ -837,7 +852,8 @@ class BaseQuerySet(Generic[M, R]):
         return _bridge.drive_sync(self._exists_steps())
 
     def create_sync(self, **kwargs: Any) -> M:
-        """Synchronous :meth:`create`."""
+        """Synchronous :meth:`create` (an ``async def`` hook is refused before any SQL)."""
+        hooks.check_sync(self.model, hooks.SAVE)
         return _bridge.drive_sync(self._create_steps(kwargs))
 
     def bulk_create_sync(

@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable, Generator, Iterable
 from types import TracebackType
 from typing import Any, TypeVar
 
-from . import _bridge, _chakra, config, errors
+from . import _bridge, _chakra, config, errors, hooks
 from .models import Model
 from .query import QuerySet
 
@@ -37,7 +37,7 @@ R = TypeVar("R")
 __all__ = ["Session", "SyncSession"]
 
 _Key = tuple[type[Model], Any]
-_Steps = Generator[_chakra.Job, Any, Any]
+_Steps = _bridge.Steps[Any]
 
 
 def _snapshot(obj: Model) -> tuple[Any, ...]:
@@ -205,7 +205,7 @@ class Session:
 
     def _get_steps(
         self, model: type[M], pk: Any, for_update: bool = False
-    ) -> Generator[_chakra.Job, Any, M | None]:
+    ) -> _bridge.Steps[M | None]:
         key: _Key = (model, pk)
         found = self._identity.get(key)
         if found is not None and not for_update:
@@ -272,28 +272,41 @@ class Session:
         assert tx is not None
         new, self._new = self._new, []
         self._new_ids.clear()
+        ambient = (self._pool, tx)
+        ctx = hooks.HookContext(self)
         for group in _insert_order(new):
+            hooked = hooks.defines(type(group[0]), hooks.SAVE)
             # Parents were inserted by an earlier group: their new keys fill the children's.
             for obj in group:
                 obj._fill_keys()
+                if hooked:
+                    yield hooks.HookCall(obj.pre_save, "pre_save", (ctx,), ambient)
                 obj.full_clean()
                 obj._stamp(True)
             yield type(group[0]).__chakra__.insert_job(tx, group)
             for obj in group:
                 self._inserted.append(obj)
                 self._attach(obj)
+            if hooked:
+                for obj in group:
+                    yield hooks.HookCall(obj.post_save, "post_save", (ctx, True), ambient)
         # Every changed object's guarded UPDATE in one job: pipelined on PostgreSQL (one
         # round trip), run by the server in this order.
         changed = []
         for obj, names in _flush_order(dirty, lambda d: d[0]):
             cls = type(obj)
+            snap = self._snapshots[self._key(obj)]
+            if hooks.defines(cls, hooks.SAVE):
+                yield hooks.HookCall(obj.pre_save, "pre_save", (ctx,), ambient)
+                # The hook may change more fields: they are written too.
+                now = _snapshot(obj)
+                names = [n for n, a, b in zip(cls._fields, snap, now, strict=True) if a != b]
             obj.full_clean()
             # A changed object's auto_now fields are set and written with its changes.
             stamps = cls.__chakra__.auto_now_values(False)
             for n, value in stamps:
                 setattr(obj, n, value)
             names = [*names, *(n for n, _ in stamps if n not in names)]
-            snap = self._snapshots[self._key(obj)]
             version = cls._version_name
             read = {
                 n: v for n, v in zip(cls._fields, snap, strict=True) if n in names or n == version
@@ -306,12 +319,20 @@ class Session:
                 if version is not None and new_version is not None:
                     obj.__dict__[version] = new_version
                 self._snapshots[self._key(obj)] = _snapshot(obj)
+            for _, obj, _, _ in changed:
+                if hooks.defines(type(obj), hooks.SAVE):
+                    yield hooks.HookCall(obj.post_save, "post_save", (ctx, False), ambient)
         deleted, self._deleted = self._deleted, []
         for obj in _flush_order(deleted, lambda o: o):
+            hooked = hooks.defines(type(obj), hooks.DELETE)
+            if hooked:
+                yield hooks.HookCall(obj.pre_delete, "pre_delete", (ctx,), ambient)
             yield type(obj).__chakra__.delete_pk_job(tx, obj.pk)
             key = self._key(obj)
             self._identity.pop(key, None)
             self._snapshots.pop(key, None)
+            if hooked:
+                yield hooks.HookCall(obj.post_delete, "post_delete", (ctx,), ambient)
 
     def _lock_steps(self, keys: list[_Key]) -> _Steps:
         """Locks the rows of ``keys`` (``SELECT … FOR UPDATE``), model by model in table

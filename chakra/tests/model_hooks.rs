@@ -1,0 +1,304 @@
+//! The save and delete hooks of `chakra::model::Hooks` under `#[chakra(hooks)]`, on SQLite
+//! and PostgreSQL: `pre_save` → write → `post_save` (`created` for inserts), `pre_delete` →
+//! delete → `post_delete`, from `save`, `save_fields`, `delete` and a `Session`'s commit;
+//! each runs in the write's transaction (its audit row commits with the write and vanishes
+//! when it rolls back), an `Err` from `post_save` rolls the write back and is returned
+//! unchanged, one from `pre_save` means no write runs; the bulk paths call no hook. The
+//! hooks record what they saw in an audit table, read back afterwards with plain SQL.
+
+mod common;
+
+use chakra::prelude::*;
+use chakra::{Dialect, FromRow, Transaction};
+use common::BOTH;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+#[derive(Debug, Clone, Model)]
+#[chakra(table = "hk_audit")]
+pub struct HkAudit {
+    #[chakra(primary_key, auto_increment)]
+    pub id: i64,
+    #[chakra(max_length = 80)]
+    pub event: String,
+}
+
+/// A note whose hooks write an audit row saying whether its row was there when they ran;
+/// a title `fail <hook>` makes that hook fail (after writing its audit row).
+#[derive(Debug, Clone, Model)]
+#[chakra(table = "hk_notes", hooks)]
+pub struct HkNote {
+    #[chakra(primary_key)]
+    pub id: i64,
+    #[chakra(max_length = 40)]
+    pub title: String,
+    pub words: i32,
+}
+
+impl HkNote {
+    async fn record(&self, tx: &mut Transaction, what: &str) -> chakra::Result<()> {
+        let there = HkNote::query()
+            .filter(HkNote::id().eq(self.id))
+            .exists(&mut *tx)
+            .await?;
+        let mut row = HkAudit {
+            id: 0,
+            event: format!("{what} {} {there}", self.title),
+        };
+        row.save(&mut *tx).await?;
+        if self.title == format!("fail {what}") {
+            return Err(Error::InvalidQuery(format!("hook {what} refused")));
+        }
+        Ok(())
+    }
+}
+
+impl Hooks for HkNote {
+    async fn pre_save(&self, tx: &mut Transaction) -> chakra::Result<()> {
+        self.record(tx, "pre_save").await
+    }
+
+    async fn post_save(&self, tx: &mut Transaction, created: bool) -> chakra::Result<()> {
+        let what = if created {
+            "post_save created"
+        } else {
+            "post_save"
+        };
+        self.record(tx, what).await?;
+        if self.title == "fail post_save" {
+            return Err(Error::InvalidQuery("hook post_save refused".into()));
+        }
+        Ok(())
+    }
+
+    async fn pre_delete(&self, tx: &mut Transaction) -> chakra::Result<()> {
+        self.record(tx, "pre_delete").await
+    }
+
+    async fn post_delete(&self, tx: &mut Transaction) -> chakra::Result<()> {
+        self.record(tx, "post_delete").await
+    }
+}
+
+fn note(id: i64, title: &str) -> HkNote {
+    HkNote {
+        id,
+        title: title.into(),
+        words: 0,
+    }
+}
+
+async fn setup(d: Dialect) -> (common::TestDb, Pool) {
+    let db = common::TestDb::new(d).await;
+    let pool = db.pool().await;
+    chakra::schema::create_tables(&pool, &[HkAudit::meta(), HkNote::meta()], false)
+        .await
+        .unwrap();
+    (db, pool)
+}
+
+#[derive(Debug, FromRow)]
+struct EventRow {
+    event: String,
+}
+
+#[derive(Debug, FromRow)]
+struct NoteRow {
+    id: i64,
+    title: String,
+}
+
+/// The audit rows, in the order written, by plain SQL.
+async fn audit(pool: &Pool) -> Vec<String> {
+    let rows: Vec<EventRow> = chakra::raw_as("SELECT event FROM hk_audit ORDER BY id")
+        .all(pool)
+        .await
+        .unwrap();
+    rows.into_iter().map(|r| r.event).collect()
+}
+
+/// The notes' (id, title), by plain SQL.
+async fn notes(pool: &Pool) -> Vec<(i64, String)> {
+    let rows: Vec<NoteRow> = chakra::raw_as("SELECT id, title FROM hk_notes ORDER BY id")
+        .all(pool)
+        .await
+        .unwrap();
+    rows.into_iter().map(|r| (r.id, r.title)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn save_and_delete_call_the_hooks_in_order_in_one_transaction() {
+    for d in BOTH {
+        let (_db, pool) = setup(d).await;
+        let mut n = note(1, "first");
+        n.save(&pool).await.unwrap();
+        n.title = "second".into();
+        n.save(&pool).await.unwrap();
+        n.title = "third".into();
+        n.save_fields(&pool, HkNote::title()).await.unwrap();
+        n.delete(&pool).await.unwrap();
+        assert_eq!(
+            audit(&pool).await,
+            [
+                "pre_save first false",
+                "post_save created first true",
+                "pre_save second true",
+                "post_save second true",
+                "pre_save third true",
+                "post_save third true",
+                "pre_delete third true",
+                "post_delete third false",
+            ],
+            "{d:?}"
+        );
+        assert_eq!(notes(&pool).await, [], "{d:?}");
+
+        // The bulk paths call no hook.
+        HkNote::insert_many(&pool, &mut [note(5, "bulk")])
+            .await
+            .unwrap();
+        HkNote::query()
+            .filter(HkNote::id().eq(5))
+            .delete(&pool)
+            .await
+            .unwrap();
+        assert_eq!(audit(&pool).await.len(), 8, "{d:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_hook_rolls_the_write_back_and_its_error_is_returned() {
+    for d in BOTH {
+        let (_db, pool) = setup(d).await;
+        let err = note(1, "fail post_save").save(&pool).await.unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidQuery(m) if m == "hook post_save refused"),
+            "{err}"
+        );
+        assert_eq!(notes(&pool).await, [], "{d:?}");
+        assert_eq!(audit(&pool).await, Vec::<String>::new(), "{d:?}");
+
+        let err = note(2, "fail pre_save").save(&pool).await.unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidQuery(m) if m == "hook pre_save refused"),
+            "{err}"
+        );
+        assert_eq!(notes(&pool).await, [], "{d:?}");
+
+        // A delete whose post_delete fails keeps the row.
+        let mut kept = note(3, "kept");
+        kept.save(&pool).await.unwrap();
+        kept.title = "fail post_delete".into();
+        kept.save_fields(&pool, HkNote::words()).await.unwrap();
+        assert!(kept.delete(&pool).await.is_err());
+        assert_eq!(notes(&pool).await, [(3, "kept".to_string())], "{d:?}");
+        assert_eq!(
+            audit(&pool).await,
+            [
+                "pre_save kept false",
+                "post_save created kept true",
+                "pre_save fail post_delete true",
+                "post_save fail post_delete true",
+            ],
+            "{d:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hooks_join_the_callers_transaction() {
+    for d in BOTH {
+        let (_db, pool) = setup(d).await;
+        // A raw transaction: the hooks' audit rows go with it.
+        let mut tx = pool.begin().await.unwrap();
+        note(1, "rolled back").save(&mut tx).await.unwrap();
+        tx.rollback().await.unwrap();
+        let mut tx = pool.begin().await.unwrap();
+        note(2, "committed").save(&mut tx).await.unwrap();
+        tx.commit().await.unwrap();
+        // A session's Tx, in a closure that fails the first time: the re-run runs the hooks
+        // again and only its rows stay.
+        let attempts = AtomicUsize::new(0);
+        let session = Session::new(&pool);
+        session
+            .transaction(|tx| {
+                let attempt = attempts.fetch_add(1, Ordering::SeqCst) + 1;
+                async move {
+                    note(3, &format!("attempt {attempt}")).save(&tx).await?;
+                    if attempt == 1 {
+                        return Err(Error::ConcurrentUpdate {
+                            model: "HkNote".into(),
+                            table: "hk_notes".into(),
+                            key: "3".into(),
+                        });
+                    }
+                    Ok(())
+                }
+            })
+            .await
+            .unwrap();
+        assert_eq!(attempts.load(Ordering::SeqCst), 2);
+        assert_eq!(
+            notes(&pool).await,
+            [(2, "committed".to_string()), (3, "attempt 2".to_string())],
+            "{d:?}"
+        );
+        assert_eq!(
+            audit(&pool).await,
+            [
+                "pre_save committed false",
+                "post_save created committed true",
+                "pre_save attempt 2 false",
+                "post_save created attempt 2 true",
+            ],
+            "{d:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_commit_calls_the_hooks() {
+    for d in BOTH {
+        let (_db, pool) = setup(d).await;
+        let mut old = note(1, "old");
+        let gone = note(2, "gone");
+        HkNote::insert_many(&pool, &mut [old.clone(), gone.clone()])
+            .await
+            .unwrap();
+        let mut new = note(3, "new");
+        old.title = "old changed".into();
+        {
+            let session = Session::new(&pool);
+            session.add(&mut new);
+            session.add(&mut old);
+            session.delete(&gone);
+            session.commit().await.unwrap();
+        }
+        assert_eq!(
+            audit(&pool).await,
+            [
+                "pre_save new false",
+                "pre_save old changed true",
+                "pre_delete gone true",
+                "post_delete gone false",
+                "post_save created new true",
+                "post_save old changed true",
+            ],
+            "{d:?}"
+        );
+        assert_eq!(
+            notes(&pool).await,
+            [(1, "old changed".to_string()), (3, "new".to_string())],
+            "{d:?}"
+        );
+
+        // A failing post_save: nothing of the unit of work stays.
+        let mut bad = note(4, "fail post_save");
+        let mut other = note(5, "other");
+        let session = Session::new(&pool);
+        session.add(&mut other);
+        session.add(&mut bad);
+        assert!(session.commit().await.is_err());
+        assert_eq!(notes(&pool).await.len(), 2, "{d:?}");
+        assert_eq!(audit(&pool).await.len(), 6, "{d:?}");
+    }
+}
