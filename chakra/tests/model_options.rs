@@ -441,3 +441,65 @@ async fn a_session_validates_and_stamps_what_it_writes() {
         assert_eq!(MoChecked::query().count(&pool).await.unwrap(), 0, "{d:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tracked_changed_row_is_stamped_and_validated_at_flush() {
+    for d in BOTH {
+        let db = common::TestDb::new(d).await;
+        let pool = db.pool().await;
+        chakra::schema::create_tables(&pool, &[MoStamped::meta(), MoChecked::meta()], false)
+            .await
+            .unwrap();
+        let mut a = stamped("a");
+        a.save(&pool).await.unwrap();
+        let (created, first) = (a.created, a.changed);
+        let session = Session::new(&pool);
+        let id = a.id;
+        let before = chrono::Utc::now();
+        session
+            .transaction(|tx| async move {
+                let mut row = tx.get::<MoStamped>(id).await?.expect("row");
+                row.title = "a2".into();
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let row = MoStamped::get(&pool, id).await.unwrap();
+        assert_eq!(row.title, "a2");
+        assert_eq!(row.created, created, "auto_now_add kept, {d:?}");
+        let changed = row.changed.expect("auto_now set");
+        assert!(
+            Some(changed) > first && changed >= before - chrono::Duration::milliseconds(1),
+            "{d:?}: {changed} vs {first:?}"
+        );
+        assert_eq!(row.day, Some(changed.date_naive()), "{d:?}");
+
+        // An unchanged tracked row writes nothing, so its auto_now stays.
+        session
+            .transaction(|tx| async move {
+                let _row = tx.get::<MoStamped>(id).await?.expect("row");
+                Ok(())
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            MoStamped::get(&pool, id).await.unwrap().changed,
+            Some(changed)
+        );
+
+        // A tracked change that breaks validation fails the commit; the row is kept.
+        let mut ok = checked("ok", 10, "sf");
+        ok.save(&pool).await.unwrap();
+        let oid = ok.id;
+        let err = session
+            .transaction(|tx| async move {
+                let mut row = tx.get::<MoChecked>(oid).await?.expect("row");
+                row.pages = -1;
+                Ok(())
+            })
+            .await
+            .unwrap_err();
+        assert!(validation(err).contains_key("pages"), "{d:?}");
+        assert_eq!(MoChecked::get(&pool, oid).await.unwrap().pages, 10, "{d:?}");
+    }
+}

@@ -3,7 +3,9 @@
 //! loaded are recorded, and the transaction writes them before it commits, with a
 //! compare-and-set UPDATE ([`chakra_dsl::tracked`]): when another transaction changed those
 //! columns (or the version column) in between, the commit fails with
-//! [`chakra_dsl::Error::ConcurrentUpdate`] instead of overwriting them.
+//! [`chakra_dsl::Error::ConcurrentUpdate`] instead of overwriting them. A changed row is
+//! validated (`Hooks::validate`) and its `auto_now` fields are set when its changes are
+//! recorded (an invalid row fails the commit with [`chakra_dsl::Error::Validation`]).
 
 use super::tx::{DirtyWrite, TxShared};
 use crate::model::Model;
@@ -61,6 +63,20 @@ impl<M: Model> Tracked<M> {
             return;
         };
         let mut now = v.to_values();
+        if now == self.original {
+            return;
+        }
+        let meta = M::meta();
+        // A changed row is validated, and its `auto_now` fields are set and written with its
+        // changes, as `save` and Python's session do.
+        let mut refused = v.full_clean().err();
+        let stamps = meta.auto_now_values(false);
+        if !stamps.is_empty() {
+            if let Err(e) = v.apply_auto_now(&stamps) {
+                refused.get_or_insert(e);
+            }
+            now = v.to_values();
+        }
         let changes: Vec<Change> = now
             .iter()
             .zip(&self.original)
@@ -72,17 +88,16 @@ impl<M: Model> Tracked<M> {
                 read: was.clone(),
             })
             .collect();
-        if changes.is_empty() {
-            return;
-        }
-        let meta = M::meta();
         let version = meta.version_field().map(|(i, _)| i);
-        let stmt = guarded_update(
-            meta,
-            self.key.clone(),
-            &changes,
-            version.map(|i| self.original[i].clone()),
-        );
+        let stmt = match refused {
+            Some(e) => Err(e),
+            None => guarded_update(
+                meta,
+                self.key.clone(),
+                &changes,
+                version.map(|i| self.original[i].clone()),
+            ),
+        };
         let stmt = match stmt {
             Ok((stmt, new_version)) => {
                 if let (Some(i), Some(nv)) = (version, new_version) {
