@@ -12,6 +12,7 @@
 //!   [`links`]: many-to-many add/remove/clear/set. [`statement_log`]: the `chakra.sql`
 //!   logger. [`migrate`]: `chakra migrate …` (the Rust CLI) with the Python models.
 //! - [`filters`]: `Q` / `F` / `field__lookup=value` → the shared lookup parser.
+//! - [`flush_order`]: the order a session flush writes rows in, the core's.
 //! - [`convert`]: values ↔ Python objects. [`errors`]: the error enum → `chakra.errors`.
 
 mod annotations;
@@ -20,6 +21,7 @@ mod chunks;
 mod convert;
 mod errors;
 mod filters;
+mod flush_order;
 mod hydrate;
 mod job;
 mod links;
@@ -56,6 +58,7 @@ fn _chakra(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<chunks::ChunkCursor>()?;
     m.add_function(wrap_pyfunction!(model::register_model, m)?)?;
     m.add_function(wrap_pyfunction!(model::tracked_updates_job, m)?)?;
+    m.add_function(wrap_pyfunction!(flush_order::flush_order, m)?)?;
     m.add_function(wrap_pyfunction!(migrate::migrate_main, m)?)?;
     m.add_function(wrap_pyfunction!(schema::create_tables_job, m)?)?;
     m.add_function(wrap_pyfunction!(schema::drop_tables_job, m)?)?;

@@ -57,6 +57,7 @@ from .fields import (
     OneToOne,
     Reverse,
 )
+from .hooks import HookContext
 from .models import Model, registry
 from .options import CheckConstraint, Index, UniqueConstraint
 from .pagination import EmptyPage, InvalidPage, Page, PageNotAnInteger, Paginator
@@ -125,6 +126,7 @@ __all__ = [
     "FieldType",
     "Float",
     "ForeignKey",
+    "HookContext",
     "Index",
     "Integer",
     "InvalidPage",

@@ -50,21 +50,14 @@ def _snapshot(obj: Model) -> tuple[Any, ...]:
     return tuple(copy.deepcopy(v) if isinstance(v, (dict, list)) else v for v in values)
 
 
-def _key_order(pk: Any) -> tuple[int, Any]:
-    """Primary keys in the order the Rust core flushes them: integers by value, others by
-    their text."""
-    if isinstance(pk, int) and not isinstance(pk, bool):
-        return (0, pk)
-    return (1, str(pk))
-
-
 def _flush_order(objs: list[Any], obj_of: Callable[[Any], Model]) -> list[Any]:
-    """Tables in the order they were first written, each table's rows in primary-key
-    order (stable for the same row)."""
-    tables: dict[type[Model], int] = {}
-    for o in objs:
-        tables.setdefault(type(obj_of(o)), len(tables))
-    return sorted(objs, key=lambda o: (tables[type(obj_of(o))], _key_order(obj_of(o).pk)))
+    """``objs`` in the order the core flushes them (``chakra_dsl::tracked::flush_order``,
+    the one Rust's session uses): tables in the order they were first written, each
+    table's rows in primary-key order (stable for the same row)."""
+    if len(objs) < 2:
+        return list(objs)
+    order = _chakra.flush_order([(type(obj_of(o)).__chakra__, obj_of(o).pk) for o in objs])
+    return [objs[i] for i in order]
 
 
 def _insert_order(new: list[Model]) -> Generator[list[Model], None, None]:
