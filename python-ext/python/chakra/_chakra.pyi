@@ -20,6 +20,7 @@ __all__ = [
     "drop_tables_job",
     "execute_job",
     "fetch_job",
+    "flush_order",
     "fork_child",
     "fork_parent",
     "fork_prepare",
