@@ -64,6 +64,13 @@ impl Hooks for HkNote {
             "post_save"
         };
         self.record(tx, what).await?;
+        if self.title == "conflict once" && CONFLICTS.fetch_add(1, Ordering::SeqCst) == 0 {
+            return Err(Error::ConcurrentUpdate {
+                model: "HkNote".into(),
+                table: "hk_notes".into(),
+                key: self.id.to_string(),
+            });
+        }
         if self.title == "fail post_save" {
             return Err(Error::InvalidQuery("hook post_save refused".into()));
         }
@@ -78,6 +85,9 @@ impl Hooks for HkNote {
         self.record(tx, "post_delete").await
     }
 }
+
+/// How many times a `conflict once` note's post_save ran (it fails the first time).
+static CONFLICTS: AtomicUsize = AtomicUsize::new(0);
 
 fn note(id: i64, title: &str) -> HkNote {
     HkNote {
@@ -300,5 +310,35 @@ async fn a_session_commit_calls_the_hooks() {
         assert!(session.commit().await.is_err());
         assert_eq!(notes(&pool).await.len(), 2, "{d:?}");
         assert_eq!(audit(&pool).await.len(), 6, "{d:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retryable_hook_error_reruns_a_try_transaction_that_hid_it() {
+    for d in BOTH {
+        let (_db, pool) = setup(d).await;
+        CONFLICTS.store(0, Ordering::SeqCst);
+        let session = Session::new(&pool);
+        let attempts = AtomicUsize::new(0);
+        // The closure turns Chakra's error into its own: the session still sees that a
+        // statement of the attempt (here, the hook) failed with a retryable error.
+        let r: Result<(), TransactionError<String>> = session
+            .try_transaction(|tx| {
+                attempts.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    note(1, "conflict once")
+                        .save(&tx)
+                        .await
+                        .map_err(|e| format!("mine: {e}"))
+                }
+            })
+            .await;
+        r.unwrap();
+        assert_eq!(attempts.load(Ordering::SeqCst), 2, "{d:?}");
+        assert_eq!(
+            notes(&pool).await,
+            [(1, "conflict once".to_string())],
+            "{d:?}"
+        );
     }
 }

@@ -4,14 +4,16 @@
 
 use super::Transaction;
 use chakra_dsl::{Error, Result};
+use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::MutexGuard;
 
 /// A transaction to run a write and its hooks in.
 pub enum TxScope<'a> {
     /// The executor's transaction, borrowed: the caller commits or rolls it back.
     Joined(&'a mut Transaction),
-    /// A session transaction's connection, held while the write runs.
-    Guarded(MutexGuard<'a, Option<Transaction>>),
+    /// A session transaction's connection, held while the write runs, and the flag that
+    /// marks the attempt for a re-run when the write fails with a retryable error.
+    Guarded(MutexGuard<'a, Option<Transaction>>, &'a AtomicBool),
     /// A transaction opened for this write: committed by [`TxScope::finish`] on success,
     /// rolled back on error.
     Own(Box<Transaction>),
@@ -22,7 +24,7 @@ impl TxScope<'_> {
     pub fn tx(&mut self) -> Result<&mut Transaction> {
         match self {
             TxScope::Joined(t) => Ok(t),
-            TxScope::Guarded(g) => g
+            TxScope::Guarded(g, _) => g
                 .as_mut()
                 .ok_or_else(|| Error::Transaction("the transaction has already ended".into())),
             TxScope::Own(t) => Ok(&mut **t),
@@ -31,7 +33,8 @@ impl TxScope<'_> {
 
     /// Ends the scope with the write's result: a transaction of its own is committed when
     /// `r` is `Ok`, rolled back when it is `Err` (the error returned unchanged, even when the
-    /// rollback fails); a joined one is left to its owner.
+    /// rollback fails); a joined one is left to its owner (a session's, told when the error
+    /// is retryable).
     pub async fn finish<T>(self, r: Result<T>) -> Result<T> {
         match self {
             TxScope::Own(t) => match r {
@@ -41,7 +44,13 @@ impl TxScope<'_> {
                     Err(e)
                 }
             },
-            TxScope::Joined(_) | TxScope::Guarded(_) => r,
+            TxScope::Guarded(_, retryable_seen) => {
+                if r.as_ref().is_err_and(Error::retryable) {
+                    retryable_seen.store(true, Ordering::SeqCst);
+                }
+                r
+            }
+            TxScope::Joined(_) => r,
         }
     }
 }

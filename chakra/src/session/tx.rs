@@ -435,6 +435,9 @@ impl Executor for &Tx {
     }
     async fn tx_scope(&mut self) -> Result<crate::exec::TxScope<'_>> {
         let tx: &Tx = self;
-        Ok(crate::exec::TxScope::Guarded(tx.shared.conn.lock().await))
+        Ok(crate::exec::TxScope::Guarded(
+            tx.shared.conn.lock().await,
+            &tx.shared.retryable_seen,
+        ))
     }
 }
