@@ -111,8 +111,9 @@ pub enum Pending<'a> {
         /// The key.
         key: Value,
         /// A copy of the deleted object (its column fields), for its delete hooks; `None`
-        /// for a model without hooks.
-        hooks: Option<Box<dyn Pendable>>,
+        /// for a model without hooks; `Err` (failing the commit) when the copy could not
+        /// be made.
+        hooks: Option<std::result::Result<Box<dyn Pendable>, String>>,
     },
 }
 
@@ -121,9 +122,13 @@ impl Pending<'_> {
     pub fn delete<M: Model>(m: &M) -> Self {
         let hooks = if M::HOOKED {
             // The hooks see the object's column values (not its loaded relations).
-            M::from_row(m.to_values())
-                .ok()
-                .map(|copy| Box::new(copy) as Box<dyn Pendable>)
+            Some(
+                M::from_row(m.to_values())
+                    .map(|copy| Box::new(copy) as Box<dyn Pendable>)
+                    .map_err(|e| {
+                        format!("the delete hooks of {} cannot see the object: {e}", M::NAME)
+                    }),
+            )
         } else {
             None
         };
@@ -309,6 +314,11 @@ impl<'a> PendingWork<'a> {
                         hooks,
                     } = &self.items[i]
                     {
+                        let hooks = match hooks {
+                            Some(Ok(h)) => Some(h),
+                            Some(Err(why)) => return Err(Error::InvalidQuery(why.clone())),
+                            None => None,
+                        };
                         if let Some(h) = hooks {
                             h.hook(Hook::PreDelete, tx).await?;
                         }
