@@ -2,7 +2,8 @@
 //! on the runtime (no Python objects, no GIL) and a [`Finish`] that turns its [`Outcome`]
 //! into Python objects on the calling (event-loop) thread.
 
-use crate::model::{self, ModelInfo};
+use crate::hydrate;
+use crate::model::ModelInfo;
 use crate::pools::{closed, PoolSlot};
 use chakra::exec::Row;
 use chakra::load::Loaded;
@@ -578,7 +579,7 @@ impl Finish {
         let list = into.get_or_insert_with(|| PyList::empty(py).unbind());
         let list = list.bind(py);
         for r in rows {
-            list.append(model::instance(py, info, r)?)?;
+            list.append(hydrate::instance(py, info, r)?)?;
         }
         Ok(())
     }
@@ -598,7 +599,7 @@ impl Finish {
             (Finish::Nothing, _) => Ok(py.None()),
             (Finish::Deferred(inner, names), out) => {
                 let result = inner.apply(py, out)?;
-                crate::model::mark_deferred(py, result.bind(py), &names)?;
+                crate::hydrate::mark_deferred(py, result.bind(py), &names)?;
                 Ok(result)
             }
             (Finish::Chunk(state, inner), Outcome::Rows(rows)) => {
@@ -607,19 +608,19 @@ impl Finish {
             }
             (Finish::RowCount, Outcome::Count(n)) => n.into_py_any(py),
             (Finish::Models(info), Outcome::Rows(rows)) => {
-                Ok(model::hydrate(py, &info, rows)?.into_any().unbind())
+                Ok(hydrate::hydrate(py, &info, rows)?.into_any().unbind())
             }
             (Finish::Annotated(info, names), Outcome::Rows(rows)) => {
-                Ok(model::hydrate_annotated(py, &info, &names, rows)?
+                Ok(hydrate::hydrate_annotated(py, &info, &names, rows)?
                     .into_any()
                     .unbind())
             }
             (Finish::First(info), Outcome::Rows(rows)) => match rows.into_iter().next() {
-                Some(r) => Ok(model::instance(py, &info, r)?.unbind()),
+                Some(r) => Ok(hydrate::instance(py, &info, r)?.unbind()),
                 None => Ok(py.None()),
             },
             (Finish::Get(info, detail), Outcome::Rows(mut rows)) => match rows.len() {
-                1 => Ok(model::instance(py, &info, rows.pop().expect("one"))?.unbind()),
+                1 => Ok(hydrate::instance(py, &info, rows.pop().expect("one"))?.unbind()),
                 n => Err(get_error(py, &info, n, detail)),
             },
             (Finish::Values(shape), Outcome::Rows(rows)) => values(py, shape, rows),
@@ -675,7 +676,7 @@ impl Finish {
                 Ok(out.into_any().unbind())
             }
             (Finish::Created(info, objs, write), Outcome::Rows(rows)) => {
-                model::write_back(py, &info, &objs, rows, &write)?;
+                hydrate::write_back(py, &info, &objs, rows, &write)?;
                 Ok(py.None())
             }
             (_, _) => Err(crate::errors::to_py_in(
