@@ -17,8 +17,44 @@ use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use pyo3::IntoPyObjectExt;
 use std::sync::{Arc, Mutex};
 
-/// The slot of an open transaction, shared by the Python `TxHandle` and running jobs.
-pub type TxCell = tokio::sync::Mutex<Option<Transaction>>;
+/// The slot of an open transaction, shared by the Python `TxHandle` and running jobs, and
+/// the dialect of the pool it is opened on: fixed when the slot is made, so a job reads it
+/// without taking the lock (a job holding the transaction does not change what SQL another
+/// job is compiled to).
+pub struct TxCell {
+    dialect: chakra::Dialect,
+    slot: tokio::sync::Mutex<Option<Transaction>>,
+}
+
+impl TxCell {
+    /// An empty slot for a transaction on a pool of `dialect`.
+    pub fn new(dialect: chakra::Dialect) -> Self {
+        TxCell {
+            dialect,
+            slot: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// The dialect of the transaction (that of its pool).
+    pub fn dialect(&self) -> chakra::Dialect {
+        self.dialect
+    }
+
+    /// Waits for the transaction slot.
+    pub async fn lock(&self) -> tokio::sync::MutexGuard<'_, Option<Transaction>> {
+        self.slot.lock().await
+    }
+
+    /// The transaction slot if no job holds it.
+    pub fn try_lock(
+        &self,
+    ) -> std::result::Result<
+        tokio::sync::MutexGuard<'_, Option<Transaction>>,
+        tokio::sync::TryLockError,
+    > {
+        self.slot.try_lock()
+    }
+}
 
 /// Where statements run.
 #[derive(Clone)]
@@ -183,10 +219,7 @@ async fn with_tx<T>(
 async fn ddl_for(target: &Target) -> Result<chakra::Dialect> {
     Ok(match target {
         Target::Pool(slot) => slot.get().await?.dialect(),
-        Target::Tx(cell) => match cell.lock().await.as_ref() {
-            Some(tx) => tx.dialect(),
-            None => return Err(Error::Transaction("no open transaction".into())),
-        },
+        Target::Tx(cell) => cell.dialect(),
     })
 }
 
@@ -217,12 +250,10 @@ fn tx_is_postgres(cell: &TxCell) -> bool {
     tx_is(cell, chakra::Dialect::Postgres)
 }
 
-/// True when the cell holds an open transaction of dialect `d` (false when it is busy).
+/// True when the cell's transaction is of dialect `d` (fixed with the cell: never looked
+/// up under the lock, which another job may hold).
 fn tx_is(cell: &TxCell, d: chakra::Dialect) -> bool {
-    cell.try_lock()
-        .ok()
-        .and_then(|g| g.as_ref().map(|t| t.dialect() == d))
-        .unwrap_or(false)
+    cell.dialect() == d
 }
 
 impl Op {

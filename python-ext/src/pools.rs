@@ -113,7 +113,8 @@ pub fn close_all() {
 #[pyclass(frozen, module = "chakra._chakra")]
 pub struct PoolRef {
     pub(crate) slot: Arc<PoolSlot>,
-    dialect: Dialect,
+    /// The dialect of the URL (a transaction on this pool is of the same dialect).
+    pub(crate) dialect: Dialect,
 }
 
 #[pymethods]
