@@ -151,10 +151,7 @@ impl PoolRef {
     /// `"postgres"` or `"sqlite"`.
     #[getter]
     fn dialect(&self) -> &'static str {
-        match self.dialect {
-            Dialect::Postgres => "postgres",
-            Dialect::Sqlite => "sqlite",
-        }
+        self.dialect.name()
     }
 
     /// Closes the pool's connections and forgets it; the next statement reconnects.

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import chakra
+import pytest
 from chakra import UUID, Field, Model, String
 from conftest import Db
 
@@ -75,3 +76,31 @@ async def test_concurrent_reads_inside_one_transaction_use_its_dialect(db: Db) -
     placeholder, other = ("?", "$1") if db.backend == "sqlite" else ("$1", "?")
     wrong = [q for q in reads if other in q or placeholder not in q]
     assert wrong == [], wrong
+
+
+def test_dialect_names_are_the_cores_spellings() -> None:
+    """``qs.sql()``, ``aggregate_sql()`` and ``create_table_sql()`` take every spelling of the
+    core's ``Dialect`` (the CLI's ``--dialect`` takes the same, see ``migrate_cli.rs``); an
+    unknown name is a ``ConfigError`` naming it and listing the accepted ones."""
+    from chakra import Count, errors
+    from chakra.schema import create_table_sql
+
+    qs = Ticket.objects.filter(label="a")
+    pg, lite = qs.sql("postgres"), qs.sql("sqlite")
+    assert pg.endswith('"dialect_tickets"."label" = $1'), pg
+    assert lite.endswith('"dialect_tickets"."label" = ?'), lite
+    for name in ["postgresql", "pg", "PostgreSQL", " PG "]:
+        assert qs.sql(name) == pg, name  # type: ignore[arg-type]
+        assert create_table_sql(Ticket, name) == create_table_sql(Ticket, "postgres")
+    for name in ["sqlite3", "SQLite"]:
+        assert qs.sql(name) == lite, name  # type: ignore[arg-type]
+        assert create_table_sql(Ticket, name) == create_table_sql(Ticket, "sqlite")
+    assert qs.aggregate_sql("postgresql", n=Count("code")) == qs.aggregate_sql(
+        "postgres", n=Count("code")
+    )
+    accepted = "accepted: postgres, postgresql, pg, sqlite, sqlite3"
+    for bad in ["mysql", "", "postgres://"]:
+        with pytest.raises(errors.ConfigError, match=f'unknown dialect "{bad}"; {accepted}'):
+            qs.sql(bad)  # type: ignore[arg-type]
+        with pytest.raises(errors.ConfigError, match=f'unknown dialect "{bad}"; {accepted}'):
+            create_table_sql(Ticket, bad)
