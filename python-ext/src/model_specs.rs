@@ -23,35 +23,27 @@ pub(crate) fn field_type(spec: &Bound<'_, PyAny>) -> PyResult<FieldType> {
             Ok(None)
         }
     };
-    Ok(match name.as_str() {
-        "Integer" => FieldType::Integer,
-        "BigInteger" => FieldType::BigInteger,
-        "String" => FieldType::String {
+    if name == "Array" {
+        return Ok(FieldType::Array(Box::new(field_type(&t.get_item(1)?)?)));
+    }
+    // The name is parsed by the core (the same names as migration files); the parameters
+    // come from the tuple.
+    Ok(match name.parse::<FieldType>().map_err(err)? {
+        FieldType::String { .. } => FieldType::String {
             max_length: arg(1)?,
         },
-        "Text" => FieldType::Text,
-        "Boolean" => FieldType::Boolean,
-        "Float" => FieldType::Float,
-        "Decimal" => FieldType::Decimal {
+        FieldType::Decimal { .. } => FieldType::Decimal {
             precision: arg(1)?,
             scale: arg(2)?,
         },
-        "DateTime" => FieldType::DateTime,
-        "Date" => FieldType::Date,
-        "Bytes" => FieldType::Bytes,
-        "JSON" => FieldType::Json,
-        "UUID" => FieldType::Uuid,
-        "Array" => FieldType::Array(Box::new(field_type(&t.get_item(1)?)?)),
-        "Enum" => {
+        FieldType::Enum { .. } => {
             let name: String = t.get_item(1)?.extract()?;
             let values: Vec<String> = t.get_item(2)?.extract()?;
             chakra_dsl::types::check_enum_declaration(&name, &values)
                 .map_err(|why| err(Error::Config(why)))?;
             FieldType::Enum { name, values }
         }
-        other => {
-            return Err(err(Error::Config(format!("unknown field type {other:?}"))));
-        }
+        other => other,
     })
 }
 
@@ -151,16 +143,12 @@ fn field_meta(model: &str, f: &Bound<'_, PyDict>) -> PyResult<FieldMeta> {
     m.index = get(f, "index")?.extract()?;
     if let Some(c) = f.get_item("concurrency")? {
         let word: String = c.extract()?;
-        m.concurrency = match word.as_str() {
-            "compare" => chakra_dsl::Concurrency::Compare,
-            "version" => chakra_dsl::Concurrency::Version,
-            "unchecked" => chakra_dsl::Concurrency::Unchecked,
-            other => {
-                return Err(err(Error::Config(format!(
-                    "{model}.{fname}: unknown concurrency {other:?}; choices are: compare, version, unchecked"
-                ))))
-            }
-        };
+        m.concurrency = word.parse().map_err(|e: Error| {
+            err(Error::Config(format!(
+                "{model}.{fname}: {}",
+                config_text(e)
+            )))
+        })?;
     }
     if let Some(a) = f.get_item("auto_now")? {
         let word: String = a.extract()?;
@@ -227,11 +215,13 @@ fn relation_meta(model: &str, r: &Bound<'_, PyDict>) -> PyResult<RelationMeta> {
             _ => Ok(None),
         }
     };
-    let kind = match kind.as_str() {
-        "ForeignKey" => RelationKind::ForeignKey,
-        "OneToOne" => RelationKind::OneToOne,
-        "OneToMany" => RelationKind::OneToMany,
-        "ManyToMany" => {
+    let kind = match kind.parse::<RelationKind>().map_err(|e| {
+        err(Error::Config(format!(
+            "the relation of {model} to {target}: {}",
+            config_text(e)
+        )))
+    })? {
+        RelationKind::ManyToMany { .. } => {
             let through = opt("through")?.ok_or_else(|| {
                 err(Error::Config(format!(
                     "the many-to-many relation of {model} to {target} names no through table"
@@ -249,11 +239,7 @@ fn relation_meta(model: &str, r: &Bound<'_, PyDict>) -> PyResult<RelationMeta> {
                 target_column,
             }
         }
-        other => {
-            return Err(err(Error::Config(format!(
-                "unknown relation kind {other:?}"
-            ))))
-        }
+        other => other,
     };
     Ok(RelationMeta {
         name: get(r, "name")?.extract()?,
@@ -262,4 +248,12 @@ fn relation_meta(model: &str, r: &Bound<'_, PyDict>) -> PyResult<RelationMeta> {
         foreign_key: opt("foreign_key")?,
         back_populates: opt("back_populates")?,
     })
+}
+
+/// The text of a `Config` error (the core's name parsers report through it).
+fn config_text(e: Error) -> String {
+    match e {
+        Error::Config(text) => text,
+        other => other.to_string(),
+    }
 }
