@@ -2,6 +2,7 @@
 //!
 //! Where to find things:
 //! - [`types`] — the canonical field types shared by Rust, Python and the migration TOML.
+//! - [`names`] — field type, relation kind and concurrency names: one `FromStr`/`name()` each.
 //! - [`value`] — [`Value`], one runtime value of a canonical type (what gets bound and decoded).
 //! - [`meta`] — [`ModelMeta`] / [`FieldMeta`] / [`RelationMeta`], the one description of a model.
 //! - [`ir`] — the query IR ([`Expr`], [`Select`], [`Insert`], [`Update`], [`Delete`]).
@@ -31,6 +32,7 @@ pub mod load_plan;
 pub mod lookup;
 pub mod meta;
 pub mod model_query;
+pub mod names;
 pub mod relations;
 pub mod subquery;
 pub mod table_options;

@@ -199,7 +199,8 @@ pub enum Migrate {
         /// With --rollback: how many migrations.
         #[arg(long, value_name = "N", requires = "rollback")]
         steps: Option<usize>,
-        /// Plan for an empty database of this dialect (postgres or sqlite) without connecting.
+        /// Plan for an empty database of this dialect (postgres, postgresql, pg, sqlite, sqlite3;
+        /// any case) without connecting.
         #[arg(long, value_name = "DIALECT", conflicts_with = "rollback")]
         dialect: Option<String>,
         /// Options every command takes (`--dir`, `--database-url`, …).
@@ -631,15 +632,7 @@ pub async fn execute(cli: Cli, models: &[ModelMeta], out: Style) -> crate::Resul
             };
             let (steps, d) = match dialect {
                 Some(name) => {
-                    let d = match name.to_ascii_lowercase().as_str() {
-                        "postgres" | "postgresql" => Dialect::Postgres,
-                        "sqlite" => Dialect::Sqlite,
-                        other => {
-                            return Err(crate::Error::Config(format!(
-                                "unknown dialect {other:?}; expected postgres or sqlite"
-                            )))
-                        }
-                    };
+                    let d: Dialect = name.parse()?;
                     let graph = crate::migrate::Graph::new(crate::migrate::load_dir(&common.dir)?)?;
                     (plan::plan_apply(&graph, &[], to.as_deref(), d)?, d)
                 }

@@ -250,3 +250,46 @@ async fn kill_9_mid_migration_leaves_a_consistent_database() {
         let _ = std::fs::remove_dir_all(dir);
     }
 }
+
+/// `--dialect` takes every spelling of `chakra::Dialect` (its URL schemes and short forms, any
+/// case): each prints what the canonical name prints; an unknown one is named, with the
+/// accepted ones, and prints no SQL.
+#[test]
+fn dialect_spellings_in_migrate_sql() {
+    let dir = temp_dir("dialects");
+    write(&dir, "0001_initial.toml", SEED);
+    let dir_s = dir.display().to_string();
+    let sql = |name: &str| {
+        let o = chakra(&["migrate", "sql", "--dialect", name, "--dir", &dir_s])
+            .output()
+            .unwrap();
+        (o.status.success(), text(&o))
+    };
+    let (ok, (pg, _)) = sql("postgres");
+    assert!(ok && pg.contains("BEGIN;\nCREATE TABLE \"users\""), "{pg}");
+    let (ok, (lite, _)) = sql("sqlite");
+    assert!(
+        ok && lite.contains("BEGIN IMMEDIATE;\nCREATE TABLE \"users\""),
+        "{lite}"
+    );
+    for (name, want) in [
+        ("postgresql", &pg),
+        ("PostgreSQL", &pg),
+        ("pg", &pg),
+        ("sqlite3", &lite),
+        ("SQLite", &lite),
+    ] {
+        let (ok, (out, err)) = sql(name);
+        assert!(ok, "{name}: {err}");
+        assert_eq!(&out, want, "{name}");
+    }
+    let (ok, (out, err)) = sql("mysql");
+    assert!(!ok);
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.contains(
+            "unknown dialect \"mysql\"; accepted: postgres, postgresql, pg, sqlite, sqlite3"
+        ),
+        "{err}"
+    );
+}

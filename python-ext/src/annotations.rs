@@ -7,7 +7,7 @@
 use crate::convert::from_py;
 use crate::errors::to_py as err;
 use crate::filters;
-use crate::model::field_type;
+use crate::model_specs::field_type;
 use crate::registry::Snapshot;
 use chakra_dsl::{functions, Error, Expr, ModelQuery, Value, ValueType};
 use pyo3::intern;

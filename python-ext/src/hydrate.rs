@@ -1,17 +1,22 @@
-//! Row trees ([`chakra::load::Loaded`]) → Python instances with their loaded relations, in
+//! Rows → Python instances: flat rows (a model's fields in declaration order, optionally
+//! annotations after them) become instances without running `__init__` (allocated by the
+//! type, `__dict__` set in one step, keys interned); inserted rows are written back into the
+//! objects they came from. Row trees ([`chakra::load::Loaded`]) → instances with their loaded relations, in
 //! one GIL hold on the calling (event-loop) thread. Each related row becomes one instance,
 //! shared by every parent it is linked to (a prefetched author of many posts); relation
 //! attributes are set in the instance's `__dict__` before it is created
 //! (a list for a relation to many rows, the object or `None` for one).
 
-use crate::errors::to_py_in;
-use crate::model::{from_dict, row_dict, ModelInfo};
+use crate::convert::to_py;
+use crate::errors::{to_py as err, to_py_in};
+use crate::model::ModelInfo;
 use crate::registry::Snapshot;
+use chakra::exec::Row;
 use chakra::load::Loaded;
-use chakra_dsl::Error;
-use pyo3::intern;
+use chakra_dsl::{Error, FieldType, Value};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyString};
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
+use pyo3::{ffi, intern};
 use std::sync::Arc;
 
 /// What the caller wants from the tree.
@@ -165,5 +170,203 @@ impl Tree {
                 Ok(py.None())
             }
         }
+    }
+}
+
+/// The `__dict__` of an instance built from a row laid out as the model's fields in
+/// declaration order.
+pub fn row_dict<'py>(py: Python<'py>, info: &ModelInfo, row: Row) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    for (i, (name, v)) in info.names.iter().zip(row.iter()).enumerate() {
+        dict.set_item(name.bind(py), field_value(py, info, i, v)?)?;
+    }
+    Ok(dict)
+}
+
+/// The Python value of field `i` read from a row: an `Enum` field's text becomes its
+/// member, and stored text no member has is a `DecodeError` naming model, field and value.
+pub fn field_value<'py>(
+    py: Python<'py>,
+    info: &ModelInfo,
+    i: usize,
+    v: &Value,
+) -> PyResult<Bound<'py, PyAny>> {
+    let plain = to_py::value(py, v)?;
+    let Some(Some(cls)) = info.enums.get(i) else {
+        return Ok(plain);
+    };
+    if plain.is_none() {
+        return Ok(plain);
+    }
+    cls.bind(py).call1((&plain,)).map_err(|_| {
+        let f = &info.meta.fields[i];
+        let reason = match &f.ty {
+            FieldType::Enum { name, values } => {
+                chakra_dsl::contract::enum_violation(name, values, &plain.to_string())
+            }
+            _ => format!("{plain} is not a member of the field's enum"),
+        };
+        err(Error::Decode {
+            column: format!("{}.{} (column {})", info.meta.name, f.name, f.column),
+            reason: format!("the stored value {reason}"),
+        })
+    })
+}
+
+/// An instance of `info`'s class with `dict` as its `__dict__` (no `__init__` runs).
+pub fn from_dict<'py>(
+    py: Python<'py>,
+    info: &ModelInfo,
+    dict: Bound<'py, PyDict>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let cls = info.cls.bind(py);
+    // SAFETY: the `tp_alloc` slot of a type holds an `allocfunc`; that of a heap type returns a new zero-initialised instance (or NULL with
+    // an exception set); setting `__dict__` through the generic setattr is what
+    // `obj.__dict__ = d` does. No `__init__` runs.
+    unsafe {
+        let tp = cls.as_type_ptr();
+        // The slot is read through `PyType_GetSlot` (stable ABI, the extension is built
+        // for abi3): the type object's layout is not part of the limited API.
+        let slot = ffi::PyType_GetSlot(tp, ffi::Py_tp_alloc);
+        let alloc: ffi::allocfunc = if slot.is_null() {
+            ffi::PyType_GenericAlloc
+        } else {
+            std::mem::transmute::<*mut std::ffi::c_void, ffi::allocfunc>(slot)
+        };
+        let raw = alloc(tp, 0);
+        let obj = Bound::from_owned_ptr_or_err(py, raw)?;
+        let key = intern!(py, "__dict__");
+        if ffi::PyObject_GenericSetAttr(obj.as_ptr(), key.as_ptr(), dict.as_ptr()) != 0 {
+            return Err(PyErr::fetch(py));
+        }
+        Ok(obj)
+    }
+}
+
+/// Builds one instance from a row laid out as the model's fields in declaration order.
+pub fn instance<'py>(py: Python<'py>, info: &ModelInfo, row: Row) -> PyResult<Bound<'py, PyAny>> {
+    let dict = row_dict(py, info, row)?;
+    from_dict(py, info, dict)
+}
+
+/// Takes the deferred fields `names` off an instance, or off each instance of a list (a
+/// query's result; `None` is left alone), and records them in the instance's
+/// `_chakra_deferred` (a frozenset), which the field descriptors read to raise `NotLoaded`.
+pub fn mark_deferred(
+    py: Python<'_>,
+    result: &Bound<'_, PyAny>,
+    names: &[Py<PyString>],
+) -> PyResult<()> {
+    if result.is_none() {
+        return Ok(());
+    }
+    let marker = pyo3::types::PyFrozenSet::new(py, names.iter().map(|n| n.bind(py)))?;
+    let mark = |obj: &Bound<'_, PyAny>| -> PyResult<()> {
+        let dict = obj
+            .getattr(intern!(py, "__dict__"))?
+            .cast_into::<PyDict>()?;
+        for n in names {
+            dict.del_item(n.bind(py)).or_else(|e| {
+                if e.is_instance_of::<pyo3::exceptions::PyKeyError>(py) {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
+            })?;
+        }
+        dict.set_item(intern!(py, "_chakra_deferred"), &marker)
+    };
+    match result.cast::<PyList>() {
+        Ok(list) => list.iter().try_for_each(|o| mark(&o)),
+        Err(_) => mark(result),
+    }
+}
+
+/// Builds a list of instances from rows (one GIL acquisition for the batch).
+pub fn hydrate<'py>(
+    py: Python<'py>,
+    info: &ModelInfo,
+    rows: Vec<Row>,
+) -> PyResult<Bound<'py, PyList>> {
+    let out = PyList::empty(py);
+    for r in rows {
+        out.append(instance(py, info, r)?)?;
+    }
+    Ok(out)
+}
+
+/// Builds instances from rows holding the model's fields then annotation values; the
+/// annotations become attributes named `names`.
+pub fn hydrate_annotated<'py>(
+    py: Python<'py>,
+    info: &ModelInfo,
+    names: &[Py<PyString>],
+    rows: Vec<Row>,
+) -> PyResult<Bound<'py, PyList>> {
+    let out = PyList::empty(py);
+    let n = info.names.len();
+    for r in rows {
+        let dict = row_dict(py, info, r.clone())?;
+        for (name, v) in names.iter().zip(r.iter().skip(n)) {
+            dict.set_item(name.bind(py), to_py::value(py, v)?)?;
+        }
+        out.append(from_dict(py, info, dict)?)?;
+    }
+    Ok(out)
+}
+
+/// Writes inserted rows back into the instances they came from (row values to `fields`,
+/// indices into the model's fields, in order), and marks them as saved.
+pub fn write_back(
+    py: Python<'_>,
+    info: &ModelInfo,
+    objs: &[Py<PyAny>],
+    rows: Vec<Row>,
+    fields: &[usize],
+) -> PyResult<()> {
+    for (obj, row) in objs.iter().zip(rows) {
+        let d = obj.bind(py).getattr(intern!(py, "__dict__"))?;
+        let d = d.cast::<PyDict>()?;
+        for (v, &i) in row.iter().zip(fields) {
+            d.set_item(info.names[i].bind(py), field_value(py, info, i, v)?)?;
+        }
+        if d.contains(intern!(py, "_chakra_new"))? {
+            d.del_item(intern!(py, "_chakra_new"))?;
+        }
+    }
+    Ok(())
+}
+
+/// True when `obj`, inserted into a field of type `ty`, reads back as an equal object of
+/// the same type: `str` in a text field, `int` in an integer field, `bool` in a boolean
+/// field, `float` in a float field, a `datetime` in UTC (`timezone.utc`) in a datetime
+/// field, `None` in any (exact types; a subclass, or a value the field converts, such as a
+/// naive datetime made UTC or a decimal rounded to the scale, is written back from the
+/// row).
+pub(crate) fn reads_back_as_sent(ty: &FieldType, obj: &Bound<'_, PyAny>) -> bool {
+    obj.is_none()
+        || match ty {
+            FieldType::String { .. } | FieldType::Text => obj.is_exact_instance_of::<PyString>(),
+            FieldType::Integer | FieldType::BigInteger => obj.is_exact_instance_of::<PyInt>(),
+            FieldType::Boolean => obj.is_exact_instance_of::<PyBool>(),
+            FieldType::Float => obj.is_exact_instance_of::<PyFloat>(),
+            FieldType::DateTime => is_utc_datetime(obj),
+            _ => false,
+        }
+}
+
+/// True for an exact `datetime` whose `tzinfo` is `datetime.timezone.utc`: stored as that
+/// instant with microseconds, read back as an equal `datetime` with the same `tzinfo`.
+fn is_utc_datetime(obj: &Bound<'_, PyAny>) -> bool {
+    use pyo3::types::{PyDateTime, PyTzInfo, PyTzInfoAccess};
+    if !obj.is_exact_instance_of::<PyDateTime>() {
+        return false;
+    }
+    let Ok(dt) = obj.cast::<PyDateTime>() else {
+        return false;
+    };
+    match (dt.get_tzinfo(), PyTzInfo::utc(obj.py())) {
+        (Some(tz), Ok(utc)) => tz.is(&*utc),
+        _ => false,
     }
 }

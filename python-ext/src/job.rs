@@ -2,7 +2,8 @@
 //! on the runtime (no Python objects, no GIL) and a [`Finish`] that turns its [`Outcome`]
 //! into Python objects on the calling (event-loop) thread.
 
-use crate::model::{self, ModelInfo};
+use crate::hydrate;
+use crate::model::ModelInfo;
 use crate::pools::{closed, PoolSlot};
 use chakra::exec::Row;
 use chakra::load::Loaded;
@@ -16,8 +17,44 @@ use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use pyo3::IntoPyObjectExt;
 use std::sync::{Arc, Mutex};
 
-/// The slot of an open transaction, shared by the Python `TxHandle` and running jobs.
-pub type TxCell = tokio::sync::Mutex<Option<Transaction>>;
+/// The slot of an open transaction, shared by the Python `TxHandle` and running jobs, and
+/// the dialect of the pool it is opened on: fixed when the slot is made, so a job reads it
+/// without taking the lock (a job holding the transaction does not change what SQL another
+/// job is compiled to).
+pub struct TxCell {
+    dialect: chakra::Dialect,
+    slot: tokio::sync::Mutex<Option<Transaction>>,
+}
+
+impl TxCell {
+    /// An empty slot for a transaction on a pool of `dialect`.
+    pub fn new(dialect: chakra::Dialect) -> Self {
+        TxCell {
+            dialect,
+            slot: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// The dialect of the transaction (that of its pool).
+    pub fn dialect(&self) -> chakra::Dialect {
+        self.dialect
+    }
+
+    /// Waits for the transaction slot.
+    pub async fn lock(&self) -> tokio::sync::MutexGuard<'_, Option<Transaction>> {
+        self.slot.lock().await
+    }
+
+    /// The transaction slot if no job holds it.
+    pub fn try_lock(
+        &self,
+    ) -> std::result::Result<
+        tokio::sync::MutexGuard<'_, Option<Transaction>>,
+        tokio::sync::TryLockError,
+    > {
+        self.slot.try_lock()
+    }
+}
 
 /// Where statements run.
 #[derive(Clone)]
@@ -182,10 +219,7 @@ async fn with_tx<T>(
 async fn ddl_for(target: &Target) -> Result<chakra::Dialect> {
     Ok(match target {
         Target::Pool(slot) => slot.get().await?.dialect(),
-        Target::Tx(cell) => match cell.lock().await.as_ref() {
-            Some(tx) => tx.dialect(),
-            None => return Err(Error::Transaction("no open transaction".into())),
-        },
+        Target::Tx(cell) => cell.dialect(),
     })
 }
 
@@ -216,12 +250,10 @@ fn tx_is_postgres(cell: &TxCell) -> bool {
     tx_is(cell, chakra::Dialect::Postgres)
 }
 
-/// True when the cell holds an open transaction of dialect `d` (false when it is busy).
+/// True when the cell's transaction is of dialect `d` (fixed with the cell: never looked
+/// up under the lock, which another job may hold).
 fn tx_is(cell: &TxCell, d: chakra::Dialect) -> bool {
-    cell.try_lock()
-        .ok()
-        .and_then(|g| g.as_ref().map(|t| t.dialect() == d))
-        .unwrap_or(false)
+    cell.dialect() == d
 }
 
 impl Op {
@@ -578,7 +610,7 @@ impl Finish {
         let list = into.get_or_insert_with(|| PyList::empty(py).unbind());
         let list = list.bind(py);
         for r in rows {
-            list.append(model::instance(py, info, r)?)?;
+            list.append(hydrate::instance(py, info, r)?)?;
         }
         Ok(())
     }
@@ -598,7 +630,7 @@ impl Finish {
             (Finish::Nothing, _) => Ok(py.None()),
             (Finish::Deferred(inner, names), out) => {
                 let result = inner.apply(py, out)?;
-                crate::model::mark_deferred(py, result.bind(py), &names)?;
+                crate::hydrate::mark_deferred(py, result.bind(py), &names)?;
                 Ok(result)
             }
             (Finish::Chunk(state, inner), Outcome::Rows(rows)) => {
@@ -607,19 +639,19 @@ impl Finish {
             }
             (Finish::RowCount, Outcome::Count(n)) => n.into_py_any(py),
             (Finish::Models(info), Outcome::Rows(rows)) => {
-                Ok(model::hydrate(py, &info, rows)?.into_any().unbind())
+                Ok(hydrate::hydrate(py, &info, rows)?.into_any().unbind())
             }
             (Finish::Annotated(info, names), Outcome::Rows(rows)) => {
-                Ok(model::hydrate_annotated(py, &info, &names, rows)?
+                Ok(hydrate::hydrate_annotated(py, &info, &names, rows)?
                     .into_any()
                     .unbind())
             }
             (Finish::First(info), Outcome::Rows(rows)) => match rows.into_iter().next() {
-                Some(r) => Ok(model::instance(py, &info, r)?.unbind()),
+                Some(r) => Ok(hydrate::instance(py, &info, r)?.unbind()),
                 None => Ok(py.None()),
             },
             (Finish::Get(info, detail), Outcome::Rows(mut rows)) => match rows.len() {
-                1 => Ok(model::instance(py, &info, rows.pop().expect("one"))?.unbind()),
+                1 => Ok(hydrate::instance(py, &info, rows.pop().expect("one"))?.unbind()),
                 n => Err(get_error(py, &info, n, detail)),
             },
             (Finish::Values(shape), Outcome::Rows(rows)) => values(py, shape, rows),
@@ -675,7 +707,7 @@ impl Finish {
                 Ok(out.into_any().unbind())
             }
             (Finish::Created(info, objs, write), Outcome::Rows(rows)) => {
-                model::write_back(py, &info, &objs, rows, &write)?;
+                hydrate::write_back(py, &info, &objs, rows, &write)?;
                 Ok(py.None())
             }
             (_, _) => Err(crate::errors::to_py_in(

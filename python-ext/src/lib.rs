@@ -6,7 +6,9 @@
 //! - [`bridge`]: asyncio futures resolved from the runtime, two thread hops per query.
 //! - [`job`]: a unit of work: an op run on the runtime, and its conversion to Python.
 //! - [`pools`]: pools by URL. [`session`]: transactions for `Session`.
-//! - [`model`]: model registration and row hydration. [`query`]: `QuerySet` state.
+//! - [`model`]: a registered model ([`model::ModelInfo`], [`model::ModelHandle`]);
+//!   [`model_specs`]: registration (Python's field/relation specs → metadata);
+//!   [`model_jobs`]: the handle's job builders. [`query`]: `QuerySet` state.
 //! - [`registry`]: the registered models by name (relations resolve against it).
 //!   [`schema`]: tables from metadata. [`hydrate`]: row trees (eager loads) → instances.
 //!   [`links`]: many-to-many add/remove/clear/set. [`statement_log`]: the `chakra.sql`
@@ -27,7 +29,9 @@ mod job;
 mod links;
 mod migrate;
 mod model;
+mod model_jobs;
 mod model_options;
+mod model_specs;
 mod pools;
 mod query;
 mod raw;
@@ -56,8 +60,8 @@ fn _chakra(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<model::ModelHandle>()?;
     m.add_class::<query::Query>()?;
     m.add_class::<chunks::ChunkCursor>()?;
-    m.add_function(wrap_pyfunction!(model::register_model, m)?)?;
-    m.add_function(wrap_pyfunction!(model::tracked_updates_job, m)?)?;
+    m.add_function(wrap_pyfunction!(model_specs::register_model, m)?)?;
+    m.add_function(wrap_pyfunction!(model_jobs::tracked_updates_job, m)?)?;
     m.add_function(wrap_pyfunction!(flush_order::flush_order, m)?)?;
     m.add_function(wrap_pyfunction!(migrate::migrate_main, m)?)?;
     m.add_function(wrap_pyfunction!(schema::create_tables_job, m)?)?;

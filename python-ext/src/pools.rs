@@ -113,7 +113,8 @@ pub fn close_all() {
 #[pyclass(frozen, module = "chakra._chakra")]
 pub struct PoolRef {
     pub(crate) slot: Arc<PoolSlot>,
-    dialect: Dialect,
+    /// The dialect of the URL (a transaction on this pool is of the same dialect).
+    pub(crate) dialect: Dialect,
 }
 
 #[pymethods]
@@ -150,10 +151,7 @@ impl PoolRef {
     /// `"postgres"` or `"sqlite"`.
     #[getter]
     fn dialect(&self) -> &'static str {
-        match self.dialect {
-            Dialect::Postgres => "postgres",
-            Dialect::Sqlite => "sqlite",
-        }
+        self.dialect.name()
     }
 
     /// Closes the pool's connections and forgets it; the next statement reconnects.

@@ -25,12 +25,10 @@ type AggItem<'py> = (
     Option<Bound<'py, PyAny>>,
 );
 
-fn dialect_of(dialect: &str) -> PyResult<chakra::Dialect> {
-    match dialect {
-        "postgres" => Ok(chakra::Dialect::Postgres),
-        "sqlite" => Ok(chakra::Dialect::Sqlite),
-        other => Err(err(Error::Config(format!("unknown dialect {other:?}")))),
-    }
+/// A dialect by name (`chakra::Dialect`'s `FromStr`: `postgres`, `postgresql`, `pg`,
+/// `sqlite`, `sqlite3`, any case); an unknown name is a `ConfigError` listing them.
+pub(crate) fn dialect_of(dialect: &str) -> PyResult<chakra::Dialect> {
+    dialect.parse().map_err(err)
 }
 
 /// Query state over one model (Python: `chakra._chakra.Query`).
@@ -557,11 +555,7 @@ impl Query {
     /// statement (its joins), not the prefetch statements.
     #[pyo3(signature = (dialect, fields=None))]
     fn sql(&self, dialect: &str, fields: Option<Vec<String>>) -> PyResult<String> {
-        let d = match dialect {
-            "postgres" => chakra::Dialect::Postgres,
-            "sqlite" => chakra::Dialect::Sqlite,
-            other => return Err(err(Error::Config(format!("unknown dialect {other:?}")))),
-        };
+        let d = dialect_of(dialect)?;
         let select = match fields {
             // The select `values`/`values_list` runs (relation paths included).
             Some(f) if !f.is_empty() => {

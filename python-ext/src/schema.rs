@@ -10,7 +10,7 @@ use crate::registry::{self, Subset};
 use crate::session::target_of;
 use chakra::sql::ddl;
 use chakra_dsl::relations::{resolve_schema, Models};
-use chakra_dsl::{Error, ModelMeta, RelationKind, Result};
+use chakra_dsl::{ModelMeta, RelationKind, Result};
 use pyo3::prelude::*;
 use std::sync::Arc;
 
@@ -37,14 +37,6 @@ pub fn tables_of(models: &[Arc<ModelMeta>]) -> Result<Vec<ModelMeta>> {
 
 fn metas(models: &[PyRef<'_, ModelHandle>]) -> Vec<Arc<ModelMeta>> {
     models.iter().map(|m| m.info.meta.clone()).collect()
-}
-
-fn dialect_of(name: &str) -> PyResult<chakra::Dialect> {
-    match name {
-        "postgres" => Ok(chakra::Dialect::Postgres),
-        "sqlite" => Ok(chakra::Dialect::Sqlite),
-        other => Err(err(Error::Config(format!("unknown dialect {other:?}")))),
-    }
 }
 
 /// `CREATE TABLE` (with `REFERENCES … ON DELETE …`, indexes and join tables) for the
@@ -81,7 +73,7 @@ pub fn drop_tables_job(
 /// (`"postgres"` / `"sqlite"`).
 #[pyfunction]
 pub fn create_table_sql(model: PyRef<'_, ModelHandle>, dialect: &str) -> PyResult<Vec<String>> {
-    let d = dialect_of(dialect)?;
+    let d = crate::query::dialect_of(dialect)?;
     let tables = tables_of(std::slice::from_ref(&model.info.meta)).map_err(err)?;
     ddl::create_tables(&tables, d, false).map_err(err)
 }

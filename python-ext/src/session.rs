@@ -22,7 +22,7 @@ impl TxHandle {
     fn new(pool: PyRef<'_, PoolRef>) -> Self {
         TxHandle {
             pool: pool.slot.clone(),
-            cell: Arc::new(tokio::sync::Mutex::new(None)),
+            cell: Arc::new(TxCell::new(pool.dialect)),
         }
     }
 

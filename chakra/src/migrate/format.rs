@@ -28,7 +28,8 @@ use super::operations::{
     ConstraintDef, ConstraintKind, Dependency, IndexDef, Migration, Operation,
 };
 use super::toml_reader::{Ctx, Obj};
-use super::values::{default_from_raw, parse_type, RawDefault, TYPE_NAMES};
+use super::values::{default_from_raw, RawDefault};
+use chakra_dsl::names::field_type_names;
 use chakra_dsl::table_options::IndexExpr;
 use chakra_dsl::{FieldMeta, FieldType, ForeignKeyRef};
 use toml::de::{DeTable, DeValue};
@@ -272,10 +273,13 @@ fn parse_field(f: &Obj<'_, '_, '_>) -> MResult<FieldMeta> {
     let name = f.req_str("name")?;
     let type_name = f.req_str("type")?;
     let type_span = f.get("type").map(|v| v.span()).unwrap_or(f.span.clone());
-    let mut ty = parse_type(&type_name).ok_or_else(|| {
+    let mut ty: FieldType = type_name.parse().map_err(|_| {
         f.ctx.err(
             type_span.clone(),
-            &format!("unknown type {type_name:?}; expected one of {TYPE_NAMES}"),
+            &format!(
+                "unknown type {type_name:?}; expected one of {}",
+                field_type_names()
+            ),
         )
     })?;
     let max_length = f.u32("max_length")?;

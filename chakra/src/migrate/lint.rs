@@ -308,7 +308,7 @@ pub fn shown_type(t: &FieldType) -> String {
             scale,
         } => format!("Decimal({p}, {})", scale.unwrap_or(0)),
         T::Array(inner) => format!("Array({})", shown_type(inner)),
-        other => super::values::type_name(other),
+        other => other.name(),
     }
 }
 

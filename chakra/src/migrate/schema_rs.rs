@@ -4,7 +4,6 @@
 //! fails to resolve (`schema::users::emial`), one whose type differs fails to unify.
 
 use super::state::State;
-use super::values::type_name;
 use chakra_dsl::{FieldMeta, FieldType};
 use std::fmt::Write;
 
@@ -59,7 +58,7 @@ pub fn rust_ident(name: &str) -> String {
 }
 
 fn describe(f: &FieldMeta) -> String {
-    let mut parts = vec![type_name(&f.ty)];
+    let mut parts = vec![f.ty.name()];
     match &f.ty {
         FieldType::String {
             max_length: Some(n),

@@ -1,7 +1,5 @@
-//! Type names and default values as migration files write them.
-//!
-//! Types are the canonical names (`BigInteger`, `String`, `JSON`, …), with arrays written
-//! `Array(Integer)` as in Python. Defaults are TOML constants read according to the field's
+//! Default values as migration files write them (type names are `chakra_dsl::names`: the
+//! `FromStr`/`name()` of `FieldType`, `Array(Integer)` for arrays, as in Python). Defaults are TOML constants read according to the field's
 //! type: integers and floats as numbers, booleans as booleans, everything else as a string
 //! (`"2024-01-01T00:00:00Z"`, `"1.50"`, a UUID, JSON text, hex for bytes); `"now()"` on a
 //! `DateTime` or `Date` field is the database's current time.
@@ -21,55 +19,9 @@ pub enum RawDefault {
     Bool(bool),
 }
 
-/// Parses a canonical type name; the `max_length`, `precision` and `scale` keys are filled in
-/// by the caller.
-pub fn parse_type(name: &str) -> Option<FieldType> {
-    let name = name.trim();
-    if let Some(inner) = name
-        .strip_prefix("Array(")
-        .and_then(|r| r.strip_suffix(')'))
-    {
-        return parse_type(inner).map(|t| FieldType::Array(Box::new(t)));
-    }
-    Some(match name {
-        "Integer" => FieldType::Integer,
-        "BigInteger" => FieldType::BigInteger,
-        "String" => FieldType::String { max_length: None },
-        "Text" => FieldType::Text,
-        "Boolean" => FieldType::Boolean,
-        "Float" => FieldType::Float,
-        "Decimal" => FieldType::Decimal {
-            precision: None,
-            scale: None,
-        },
-        "DateTime" => FieldType::DateTime,
-        "Date" => FieldType::Date,
-        "Bytes" => FieldType::Bytes,
-        "JSON" => FieldType::Json,
-        "UUID" => FieldType::Uuid,
-        "Enum" => FieldType::Enum {
-            name: String::new(),
-            values: Vec::new(),
-        },
-        _ => return None,
-    })
-}
-
-/// The name a type is written with (`Array(Integer)` for arrays).
-pub fn type_name(ty: &FieldType) -> String {
-    match ty {
-        FieldType::Array(inner) => format!("Array({})", type_name(inner)),
-        other => other.canonical_name().to_owned(),
-    }
-}
-
-/// The canonical type names, for error messages.
-pub const TYPE_NAMES: &str = "Integer, BigInteger, String, Text, Boolean, Float, Decimal, \
-DateTime, Date, Bytes, JSON, UUID, Enum, Array(<type>)";
-
 /// Reads a default for a field of type `ty`, or says why it does not fit.
 pub fn default_from_raw(raw: &RawDefault, ty: &FieldType) -> Result<DefaultValue, String> {
-    let want = |what: &str| Err(format!("a {} default must be {what}", type_name(ty)));
+    let want = |what: &str| Err(format!("a {} default must be {what}", ty.name()));
     if let RawDefault::Str(s) = raw {
         if s == "now()" {
             return if ty.is_temporal() {
@@ -77,7 +29,7 @@ pub fn default_from_raw(raw: &RawDefault, ty: &FieldType) -> Result<DefaultValue
             } else {
                 Err(format!(
                     "\"now()\" is only a default for DateTime and Date fields, not {}",
-                    type_name(ty)
+                    ty.name()
                 ))
             };
         }
@@ -178,27 +130,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn type_names_round_trip() {
-        for n in [
-            "Integer",
-            "BigInteger",
-            "String",
-            "JSON",
-            "UUID",
-            "Array(Integer)",
-            "Array(Array(Text))",
-        ] {
-            assert_eq!(type_name(&parse_type(n).unwrap()), n);
-        }
-        assert!(parse_type("Varchar").is_none());
-        assert!(parse_type("Array(Nope)").is_none());
-    }
-
-    #[test]
     fn defaults_follow_the_field_type() {
         let d = default_from_raw(
             &RawDefault::Str("1.50".into()),
-            &parse_type("Decimal").unwrap(),
+            &"Decimal".parse::<FieldType>().unwrap(),
         )
         .unwrap();
         assert_eq!(default_to_raw(&d), RawDefault::Str("1.50".into()));

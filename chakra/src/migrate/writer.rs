@@ -8,7 +8,7 @@
 use super::operations::{
     ConstraintDef, ConstraintKind, DialectSql, IndexDef, Migration, Operation,
 };
-use super::values::{default_to_raw, type_name, RawDefault};
+use super::values::{default_to_raw, RawDefault};
 use chakra_dsl::{FieldMeta, FieldType, ForeignKeyRef, OnDelete};
 use std::fmt::Write;
 
@@ -139,7 +139,7 @@ pub fn write_field(w: &mut String, f: &FieldMeta) {
     if f.column != f.name {
         kv(w, "column", &quote(&f.column));
     }
-    kv(w, "type", &quote(&type_name(&f.ty)));
+    kv(w, "type", &quote(&f.ty.name()));
     match &f.ty {
         FieldType::String {
             max_length: Some(n),

@@ -4,6 +4,7 @@
 //! - [`writer`] — [`writer::SqlWriter`], the buffer of SQL text pieces and binds.
 //! - [`compound`] — compound selects (`UNION`/`INTERSECT`/`EXCEPT`) for both dialects.
 //! - [`ddl`] — CREATE/DROP TABLE from model metadata.
+//! - [`dialect`] — [`Dialect`] and its names (`FromStr`/`name()`), for every door.
 //! - [`expression`] — expressions (the IR's `Expr` to SQL, beside [`statement`] for whole statements).
 //! - [`raw`] — raw SQL text: placeholders found outside quotes, translated, counted.
 //! - [`statement`] — SELECT / COUNT / EXISTS / INSERT / UPDATE / DELETE.
@@ -13,6 +14,7 @@ pub mod cache;
 pub mod case_fold;
 pub mod compound;
 pub mod ddl;
+pub mod dialect;
 pub mod expression;
 pub mod filter_values;
 pub mod json_contains;
@@ -25,14 +27,7 @@ pub mod writer;
 use chakra_dsl::{Insert, Result, Statement, Value, ValueType};
 use std::sync::Arc;
 
-/// The SQL dialects Chakra compiles to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Dialect {
-    /// PostgreSQL (and compatible engines).
-    Postgres,
-    /// SQLite 3.35+.
-    Sqlite,
-}
+pub use dialect::Dialect;
 
 /// A compiled statement: SQL text split around its bind parameters, plus the binds.
 /// `parts.len() == binds.len() + 1`; bind `i` sits between `parts[i]` and `parts[i + 1]`.

@@ -1,7 +1,9 @@
 """Type stubs of the native module ``chakra._chakra`` (the Rust half of the package)."""
 
 from collections.abc import Sequence
-from typing import Any, Literal, final
+from typing import Any, Literal, TypedDict, final
+
+from typing_extensions import NotRequired
 
 __all__ = [
     "TRACE",
@@ -189,14 +191,77 @@ class ModelHandle:
     def fetch_related_job(self, target: _Target, obj: Any, paths: list[str]) -> Job: ...
     def not_loaded(self, relation: str) -> BaseException: ...
 
+# The specs the Python package sends when it registers a model (private: they exist only
+# for the type checkers; at run time they are plain dicts and tuples). The core parses the
+# names in them (type, kind, concurrency) with the same parsers as the migration files.
+
+_TypeSpec = tuple[Any, ...]
+"""A field type: ``(name, *parameters)`` (``("String", 50)``, ``("Array", ("Integer",))``,
+``("Enum", name, values, enum_class)``)."""
+
+class _ReferenceSpec(TypedDict):
+    """The foreign key a key column carries."""
+
+    model: str
+    on_delete: str
+
+class _FieldSpec(TypedDict):
+    """One column of a model."""
+
+    name: str
+    column: str
+    type: _TypeSpec
+    primary_key: bool
+    auto_increment: bool
+    unique: bool
+    nullable: bool
+    index: bool
+    default_now: bool
+    concurrency: NotRequired[Literal["compare", "version", "unchecked"]]
+    default: NotRequired[Any]
+    auto_now: NotRequired[Literal["save", "add"]]
+    references: NotRequired[_ReferenceSpec]
+
+class _RelationSpec(TypedDict):
+    """One declared relation (``kind``: ``ForeignKey``, ``OneToOne``, ``OneToMany``,
+    ``ManyToMany``, the last with its join table and columns)."""
+
+    name: str
+    kind: str
+    target: str
+    foreign_key: str | None
+    back_populates: str | None
+    through: NotRequired[str | None]
+    source_column: NotRequired[str | None]
+    target_column: NotRequired[str | None]
+
+class _IndexSpec(TypedDict):
+    """A ``Meta`` index or unique constraint (``expressions``: index key trees)."""
+
+    kind: Literal["index"]
+    name: str
+    fields: list[str]
+    expressions: list[tuple[Any, ...]]
+    unique: bool
+    condition: NotRequired[tuple[Any, ...]]
+
+class _CheckSpec(TypedDict):
+    """A ``Meta`` check constraint (``check``: a lookup-condition tree)."""
+
+    kind: Literal["check"]
+    name: str
+    check: tuple[Any, ...]
+
+_OptionSpec = _IndexSpec | _CheckSpec
+
 def register_model(
     cls: type,
     name: str,
     table: str,
-    fields: list[dict[str, Any]],
-    relations: list[dict[str, Any]],
+    fields: list[_FieldSpec],
+    relations: list[_RelationSpec],
     app: str | None = None,
-    options: list[dict[str, Any]] | None = None,
+    options: list[_OptionSpec] | None = None,
     ordering: list[str] | None = None,
 ) -> ModelHandle:
     """Registers a model's metadata with the core (``app``: the model's ``__app__``;

@@ -15,6 +15,7 @@ from .types import BigInteger, FieldType, Integer, as_type
 if TYPE_CHECKING:
     from typing_extensions import Never, Self
 
+    from ._chakra import _FieldSpec, _ReferenceSpec, _RelationSpec
     from .models import Model
     from .related import RelatedManager
 
@@ -148,7 +149,9 @@ class Field(Generic[T]):
             raise ValueError("a field is either auto_now or auto_now_add, not both")
         #: ``"save"`` (``auto_now``: set at every save), ``"add"`` (``auto_now_add``: set
         #: when inserted) or ``None``; Chakra's core computes the time.
-        self.auto_now: str | None = "save" if auto_now else "add" if auto_now_add else None
+        self.auto_now: Literal["save", "add"] | None = (
+            "save" if auto_now else "add" if auto_now_add else None
+        )
         if version and unchecked:
             raise ValueError("a field is either the version field or unchecked, not both")
         self.version = version
@@ -208,9 +211,9 @@ class Field(Generic[T]):
             return self.default()
         return self.default
 
-    def spec(self) -> dict[str, Any]:
+    def spec(self) -> _FieldSpec:
         """The field as the core reads it."""
-        d: dict[str, Any] = {
+        d: _FieldSpec = {
             "name": self.name,
             "column": self.column or self.name,
             "type": self.type.spec(),
@@ -295,7 +298,7 @@ class _Relation:
         """The foreign-key column (on this model or the target)."""
         return None
 
-    def spec(self) -> dict[str, Any]:
+    def spec(self) -> _RelationSpec:
         """The relation as the core reads it."""
         return {
             "name": self.name,
@@ -522,9 +525,9 @@ class ForeignKey(_Relation, Generic[R, K]):
 class _KeyField(Field[Any]):
     """The key column a :class:`ForeignKey` adds (carries its reference)."""
 
-    references: dict[str, str]
+    references: _ReferenceSpec
 
-    def spec(self) -> dict[str, Any]:
+    def spec(self) -> _FieldSpec:
         d = super().spec()
         d["references"] = self.references
         return d
@@ -699,7 +702,7 @@ class ManyToMany(_ToMany[RM]):
         self.source_column = source_column
         self.target_column = target_column
 
-    def spec(self) -> dict[str, Any]:
+    def spec(self) -> _RelationSpec:
         d = super().spec()
         d["through"] = self.through
         d["source_column"] = self.source_column

@@ -11,9 +11,12 @@ one), handed over as ``("field", name)`` / ``("func", "Lower", [arg])``. No SQL 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .expressions import F, Func, Q
+
+if TYPE_CHECKING:
+    from ._chakra import _CheckSpec, _IndexSpec
 
 __all__ = ["CheckConstraint", "Index", "UniqueConstraint"]
 
@@ -38,7 +41,7 @@ class Index:
         self.name = name
         self.condition = condition
 
-    def spec(self, model: str) -> dict[str, Any]:
+    def spec(self, model: str) -> _IndexSpec:
         """What the core registers."""
         return _index_spec(model, self.name, self.fields, self.expressions, False, self.condition)
 
@@ -61,7 +64,7 @@ class UniqueConstraint:
         self.name = name
         self.condition = condition
 
-    def spec(self, model: str) -> dict[str, Any]:
+    def spec(self, model: str) -> _IndexSpec:
         """What the core registers (a unique index, partial with a condition)."""
         return _index_spec(model, self.name, self.fields, self.expressions, True, self.condition)
 
@@ -75,7 +78,7 @@ class CheckConstraint:
         self.check = check
         self.name = name
 
-    def spec(self, model: str) -> dict[str, Any]:
+    def spec(self, model: str) -> _CheckSpec:
         """What the core registers."""
         return {"kind": "check", "name": self.name, "check": _tree(model, self.name, self.check)}
 
@@ -87,12 +90,12 @@ def _index_spec(
     expressions: list[Any],
     unique: bool,
     condition: Q | None,
-) -> dict[str, Any]:
+) -> _IndexSpec:
     if not isinstance(name, str) or not all(isinstance(f, str) for f in fields):
         raise TypeError(f"{model}.Meta: an index or constraint needs name=str and fields=[str]")
     if not fields and not expressions:
         raise TypeError(f"{model}.Meta {name!r}: an index needs fields=[...] or expressions")
-    spec: dict[str, Any] = {
+    spec: _IndexSpec = {
         "kind": "index",
         "name": name,
         "fields": fields,

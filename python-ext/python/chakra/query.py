@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     from .models import Model
     from .session import Session
 
+#: The dialect names ``sql()`` and ``aggregate_sql()`` take (the core's ``Dialect``
+#: spellings; any case is accepted at run time).
+DialectName = Literal["postgres", "postgresql", "pg", "sqlite", "sqlite3"]
+
 M = TypeVar("M", bound="Model")
 """The model."""
 R = TypeVar("R")
@@ -333,7 +337,7 @@ class BaseQuerySet(Generic[M, R]):
 
     def aggregate_sql(
         self,
-        dialect: Literal["postgres", "sqlite"],
+        dialect: DialectName,
         *args: Aggregate,
         **kwargs: Aggregate,
     ) -> str:
@@ -946,8 +950,10 @@ class BaseQuerySet(Generic[M, R]):
 
     # -- introspection --------------------------------------------------------------------
 
-    def sql(self, dialect: Literal["postgres", "sqlite"] = "postgres") -> str:
-        """The SELECT this queryset runs, for ``dialect``."""
+    def sql(self, dialect: DialectName = "postgres") -> str:
+        """The SELECT this queryset runs, for ``dialect`` (``"postgres"``, ``"postgresql"``,
+        ``"pg"``, ``"sqlite"``, ``"sqlite3"``; any case at run time); another name raises
+        ``ConfigError`` listing these."""
         fields = list(self._fields) if self._mode != "models" else []
         return self._q.sql(dialect, fields or None)
 

@@ -21,6 +21,11 @@ async def misuse(book: Book, author: Author) -> None:
     book.author = None  # E
     book.editor = "Terry"  # E
     Field(Integer, default="zero")  # E
+    # The constructor, through dataclass_transform: a relation takes its model, a key column
+    # its key type, and a relation to many rows (annotated ClassVar) is no argument.
+    Book(author=author.name)  # E
+    Book(author_id="1")  # E
+    Author(books=[book])  # E
 
 
 async def narrower_than_declared(book: Book, author: Author) -> None:
