@@ -247,9 +247,9 @@ pub struct PoolSettings {
     /// transaction mode; `none`, the default, for a direct or session-pooled connection).
     pub pooler: Option<Pooler>,
     /// `journal_mode` (SQLite files): `wal`, `delete`, `truncate`, `persist`, `memory`, `off`.
-    pub journal_mode: Option<crate::exec::sqlite_setup::JournalMode>,
+    pub journal_mode: Option<crate::dialect::sqlite::setup::JournalMode>,
     /// `synchronous` (SQLite files): `off`, `normal`, `full`, `extra`.
-    pub synchronous: Option<crate::exec::sqlite_setup::Synchronous>,
+    pub synchronous: Option<crate::dialect::sqlite::setup::Synchronous>,
 }
 
 /// What sits between Chakra and a PostgreSQL server, which decides how statements may be
@@ -343,7 +343,7 @@ impl PoolSettings {
             }
             "journal_mode" => {
                 self.journal_mode = Some(
-                    crate::exec::sqlite_setup::JournalMode::parse(value).ok_or_else(|| {
+                    crate::dialect::sqlite::setup::JournalMode::parse(value).ok_or_else(|| {
                         Error::Config(format!(
                             "{whence}: journal_mode = {value:?} is not a SQLite journal mode (write wal, delete, truncate, persist, memory or off)"
                         ))
@@ -352,7 +352,7 @@ impl PoolSettings {
             }
             "synchronous" => {
                 self.synchronous = Some(
-                    crate::exec::sqlite_setup::Synchronous::parse(value).ok_or_else(|| {
+                    crate::dialect::sqlite::setup::Synchronous::parse(value).ok_or_else(|| {
                         Error::Config(format!(
                             "{whence}: synchronous = {value:?} is not a SQLite synchronous level (write off, normal, full or extra)"
                         ))

@@ -22,6 +22,7 @@ extern crate self as chakra;
 
 pub mod cli;
 pub mod config;
+pub mod dialect;
 pub mod exec;
 pub mod from_row;
 pub mod load;

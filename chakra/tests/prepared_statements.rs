@@ -83,7 +83,7 @@ async fn repeated_statements_are_prepared_once_per_connection() {
 }
 
 /// On SQLite, each connection keeps one prepared statement per SQL text
-/// (`exec/sqlite_raw.rs`): a get by primary key (with its `LIMIT`), run many times with
+/// (`dialect/sqlite/run.rs`): a get by primary key (with its `LIMIT`), run many times with
 /// different keys, is prepared once.
 #[tokio::test]
 async fn sqlite_statements_are_prepared_once_per_connection() {

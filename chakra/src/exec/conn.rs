@@ -6,7 +6,7 @@ use super::coerce::coerce_row;
 use super::errors::from_diesel;
 use super::query::DynQuery;
 use super::row::DynRow;
-use super::sqlite_raw::{Each, Echo, RunError};
+use crate::dialect::sqlite::run::{Each, Echo, RunError};
 use crate::sql::{CompiledQuery, Dialect};
 use chakra_dsl::{Result, Value};
 use diesel_async::pooled_connection::deadpool::Object;
@@ -14,7 +14,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use std::sync::Arc;
 use std::time::Instant;
 
-pub use super::sqlite_conn::{SqliteConn, SqliteManager};
+pub use crate::dialect::sqlite::conn::{SqliteConn, SqliteManager};
 
 /// One row of values, in the statement's output-column order.
 pub type Row = Vec<Value>;

@@ -11,10 +11,9 @@
 //! - [`query`] — the diesel query node binding every value as a parameter.
 //! - [`row`] and [`coerce`] — row decoding by runtime type, then by the statement's plan.
 //! - [`errors`] — diesel/pool errors → [`chakra_dsl::Error`].
-//! - [`sqlite_conn`] — SQLite connections run inline, waiting for locks asynchronously.
-//! - [`sqlite_raw`] — compiled statements run on the SQLite handle (prepared-statement cache,
-//!   binds, typed cells).
-//! - [`sqlite_setup`] — per-connection SQLite pragmas (durability) and functions.
+//!
+//! What differs per backend lives in its room: [`crate::dialect::sqlite`],
+//! [`crate::dialect::postgres`].
 
 pub mod cancel;
 pub mod coerce;
@@ -29,16 +28,15 @@ pub mod pooler;
 pub mod query;
 pub mod row;
 pub mod scope;
-pub mod sqlite_conn;
-pub mod sqlite_raw;
-pub mod sqlite_setup;
 pub mod transaction;
 
+pub use crate::dialect::sqlite::setup::{JournalMode, Synchronous};
+/// Old paths of modules moved into [`crate::dialect::sqlite`].
+pub use crate::dialect::sqlite::{conn as sqlite_conn, run as sqlite_raw, setup as sqlite_setup};
 pub use conn::{Conn, Row};
 pub use executor::Executor;
 pub use known_tables::KnownTables;
 pub use pool::{Pool, PoolOptions, PoolStatus};
 pub use row::NamedRows;
 pub use scope::TxScope;
-pub use sqlite_setup::{JournalMode, Synchronous};
 pub use transaction::{Isolation, Transaction, TxOptions};

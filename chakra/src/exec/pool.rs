@@ -4,9 +4,9 @@
 use super::cancel::CancelTarget;
 use super::conn::{Conn, Row, RowByRow, SqliteManager};
 use super::errors::from_pool;
-use super::sqlite_setup::{Durability, JournalMode, Synchronous};
 use super::transaction::Transaction;
 use crate::config::{default_url, DatabaseUrl, PoolSettings, Pooler};
+use crate::dialect::sqlite::setup::{Durability, JournalMode, Synchronous};
 use crate::sql::{compile, compile_parts, CompiledQuery, Dialect};
 use chakra_dsl::{Error, Result, Statement};
 use diesel_async::pooled_connection::deadpool::Pool as DeadPool;

@@ -1,7 +1,7 @@
 //! [`SqliteConn`]: diesel's synchronous `SqliteConnection`, run inline on the calling
 //! thread, with an asynchronous wait for another connection's lock; and [`SqliteManager`],
 //! the deadpool manager that opens them. Compiled statements run on the connection's handle
-//! through [`super::sqlite_raw`] (Chakra's own prepared-statement cache and decoding);
+//! through [`super::run`] (Chakra's own prepared-statement cache and decoding);
 //! scripts and raw SQL's named rows through diesel.
 //!
 //! A SQLite statement is a function call into the library (microseconds for the usual
@@ -32,8 +32,8 @@
 //! statement cannot be interrupted: a timeout around the caller only fires once the
 //! caller's future waits (for a lock, a pool connection, a yield, anything it awaits).
 
-use super::sqlite_raw::{self, Each, RawStatements, RunError};
-use super::sqlite_setup::{self, Durability};
+use super::run::{self, Each, RawStatements, RunError};
+use super::setup::{self, Durability};
 use crate::sql::CompiledQuery;
 use chakra_dsl::{Error, Result, Value};
 use diesel::connection::SimpleConnection;
@@ -59,14 +59,14 @@ pub struct SqliteConn {
     /// Compiled statements, run on the connection's handle (declared before `conn`: its
     /// statements are finalized before the connection closes).
     stmts: RawStatements,
-    /// Closed in `drop` while a fork is held off ([`super::fork`]).
+    /// Closed in `drop` while a fork is held off ([`crate::exec::fork`]).
     conn: std::mem::ManuallyDrop<SqliteConnection>,
     /// How long a statement waits for another connection's lock.
     busy: Duration,
     /// Inside an explicit transaction (a `BEGIN` ran, no `COMMIT`/`ROLLBACK` since).
     in_tx: bool,
     /// The tables the pool's database was seen to hold.
-    tables: super::KnownTables,
+    tables: crate::exec::KnownTables,
 }
 
 /// What a statement does to the connection's transaction state.
@@ -100,9 +100,9 @@ impl SqliteConn {
     /// waits for a lock.
     fn new(
         conn: SqliteConnection,
-        db: sqlite_raw::Handle,
+        db: run::Handle,
         busy: Duration,
-        tables: super::KnownTables,
+        tables: crate::exec::KnownTables,
     ) -> Self {
         SqliteConn {
             stmts: RawStatements::new(db),
@@ -113,8 +113,8 @@ impl SqliteConn {
         }
     }
 
-    /// The tables the pool's database was seen to hold ([`super::KnownTables`]).
-    pub fn known_tables(&self) -> &super::KnownTables {
+    /// The tables the pool's database was seen to hold ([`crate::exec::KnownTables`]).
+    pub fn known_tables(&self) -> &crate::exec::KnownTables {
         &self.tables
     }
 
@@ -193,7 +193,7 @@ impl SqliteConn {
     {
         let retry = !self.in_tx;
         self.with_busy_wait(retry, |c| {
-            diesel::RunQueryDsl::load::<R>(super::query::DynQuery(q), &mut *c.conn)
+            diesel::RunQueryDsl::load::<R>(crate::exec::query::DynQuery(q), &mut *c.conn)
         })
         .await
     }
@@ -234,7 +234,7 @@ impl SqliteConn {
         loop {
             let started = Instant::now();
             let r = {
-                let _call = super::fork::call();
+                let _call = crate::exec::fork::call();
                 f(self)
             };
             if started.elapsed() >= YIELD_AFTER {
@@ -261,7 +261,7 @@ impl SqliteConn {
 impl Drop for SqliteConn {
     fn drop(&mut self) {
         // Finalize the prepared statements while the connection is still open.
-        let _call = super::fork::call();
+        let _call = crate::exec::fork::call();
         self.stmts.clear();
         // SAFETY: `conn` is dropped once, here, and never used after.
         unsafe { std::mem::ManuallyDrop::drop(&mut self.conn) };
@@ -366,8 +366,8 @@ fn multithread_mode() {
             )
         };
         // Then (this initializes the library) the hook that hands each new connection's
-        // handle to the thread opening it (`sqlite_raw::open_capturing`).
-        let rc3 = sqlite_raw::register_capture();
+        // handle to the thread opening it (`run::open_capturing`).
+        let rc3 = run::register_capture();
         tracing::debug!(target: "chakra::sql", rc, rc2, rc3, "SQLite multi-thread mode, no memory statistics");
     });
 }
@@ -379,7 +379,7 @@ pub struct SqliteManager {
     is_file: bool,
     busy: Duration,
     durability: Durability,
-    tables: super::KnownTables,
+    tables: crate::exec::KnownTables,
 }
 
 impl SqliteManager {
@@ -391,7 +391,7 @@ impl SqliteManager {
         is_file: bool,
         busy: Duration,
         durability: Durability,
-        tables: super::KnownTables,
+        tables: crate::exec::KnownTables,
     ) -> Self {
         multithread_mode();
         SqliteManager {
@@ -414,9 +414,9 @@ impl deadpool::managed::Manager for SqliteManager {
         // Opening a file (and switching it to WAL) may wait on the disk and on other
         // connections: once per connection, on a blocking thread.
         let (conn, db) = tokio::task::spawn_blocking(move || {
-            let _call = super::fork::call();
-            let (conn, db) = sqlite_raw::open_capturing(|| {
-                sqlite_setup::establish(&m.target, m.is_file, Some(busy_ms), m.durability)
+            let _call = crate::exec::fork::call();
+            let (conn, db) = run::open_capturing(|| {
+                setup::establish(&m.target, m.is_file, Some(busy_ms), m.durability)
             });
             let db = db.ok_or_else(|| {
                 Error::Connection(format!(

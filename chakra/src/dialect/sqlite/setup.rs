@@ -413,7 +413,7 @@ fn is_locked(e: &diesel::result::Error) -> bool {
 /// Opens and prepares one SQLite connection (blocking).
 /// `busy_ms` is how long the setup itself waits for another connection's lock (default
 /// 10 s; switching a database to WAL needs it alone). The connection is left with
-/// `busy_timeout = 0`: statements do not block their thread on a lock, [`super::sqlite_conn`]
+/// `busy_timeout = 0`: statements do not block their thread on a lock, [`super::conn`]
 /// waits for it asynchronously instead.
 pub fn establish(
     target: &str,

@@ -5,7 +5,7 @@
 //! Diesel's own path costs more than a small SQLite statement: per execution it renders the
 //! SQL text through the query builder (for the cache key), boxes the query, collects the
 //! binds into a vector of its own, and reads rows through its row abstraction before
-//! [`super::coerce`] converted them a second time. Here a statement is looked up by its text
+//! [`crate::exec::coerce`] converted them a second time. Here a statement is looked up by its text
 //! (assembled into a reused buffer), bound, stepped and reset; nothing else. Everything that
 //! is not a compiled statement (scripts, transaction control, raw SQL's named rows,
 //! connection setup) still goes through diesel on the same connection.
@@ -13,12 +13,12 @@
 //! The handle is diesel's own: SQLite hands it to the auto-extension registered here while
 //! `SqliteConnection::establish` opens it on this thread ([`open_capturing`]). Statements
 //! prepared here are finalized before diesel closes the connection (see
-//! [`super::sqlite_conn::SqliteConn`]'s `Drop`).
+//! [`super::conn::SqliteConn`]'s `Drop`).
 //!
 //! Errors read like diesel's (the same kinds from the same extended result codes, SQLite's
-//! message), so [`super::errors::from_diesel`] maps them as before.
+//! message), so [`crate::exec::errors::from_diesel`] maps them as before.
 
-use super::coerce::{coerce, parse_datetime};
+use crate::exec::coerce::{coerce, parse_datetime};
 use crate::sql::sqlite_values;
 use crate::sql::CompiledQuery;
 use chakra_dsl::{Error, Value, ValueType};

@@ -1,0 +1,1 @@
+//! PostgreSQL's room: its connections, pool setup, cancel requests and pooler support.
