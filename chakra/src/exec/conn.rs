@@ -1,11 +1,11 @@
 //! [`Conn`]: one pooled connection of either backend, and the monomorphised code that runs
 //! a compiled statement on it (one copy per backend, no trait objects per call).
 
-use super::cancel::CancelTarget;
 use super::coerce::coerce_row;
 use super::errors::from_diesel;
 use super::query::DynQuery;
 use super::row::DynRow;
+use crate::dialect::postgres::cancel::CancelTarget;
 use crate::dialect::sqlite::run::{Each, Echo, RunError};
 use crate::sql::{CompiledQuery, Dialect};
 use chakra_dsl::{Result, Value};
@@ -81,7 +81,7 @@ impl Drop for CancelOnDrop {
             tracing::debug!(target: "chakra::sql", "statement dropped while running: sending a cancel request");
             let target = side.cancel.clone();
             let task = h.spawn(async move {
-                super::cancel::send_cancel(token, target.as_deref()).await;
+                crate::dialect::postgres::cancel::send_cancel(token, target.as_deref()).await;
             });
             *side.pending.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);
         }

@@ -15,7 +15,6 @@
 //! What differs per backend lives in its room: [`crate::dialect::sqlite`],
 //! [`crate::dialect::postgres`].
 
-pub mod cancel;
 pub mod coerce;
 pub mod conn;
 pub mod errors;
@@ -24,12 +23,13 @@ pub mod fork;
 pub mod known_tables;
 pub mod log;
 pub mod pool;
-pub mod pooler;
 pub mod query;
 pub mod row;
 pub mod scope;
 pub mod transaction;
 
+/// Old paths of modules moved into [`crate::dialect::postgres`].
+pub use crate::dialect::postgres::{cancel, pooler};
 pub use crate::dialect::sqlite::setup::{JournalMode, Synchronous};
 /// Old paths of modules moved into [`crate::dialect::sqlite`].
 pub use crate::dialect::sqlite::{conn as sqlite_conn, run as sqlite_raw, setup as sqlite_setup};

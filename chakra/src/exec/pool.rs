@@ -1,11 +1,11 @@
 //! [`Pool`]: a deadpool of diesel-async connections to one database, PostgreSQL or SQLite
 //! (chosen from the URL at run time).
 
-use super::cancel::CancelTarget;
 use super::conn::{Conn, Row, RowByRow, SqliteManager};
 use super::errors::from_pool;
 use super::transaction::Transaction;
 use crate::config::{default_url, DatabaseUrl, PoolSettings, Pooler};
+use crate::dialect::postgres::cancel::CancelTarget;
 use crate::dialect::sqlite::setup::{Durability, JournalMode, Synchronous};
 use crate::sql::{compile, compile_parts, CompiledQuery, Dialect};
 use chakra_dsl::{Error, Result, Statement};
@@ -163,7 +163,7 @@ impl Pool {
                         async move {
                             use diesel_async::{AsyncConnection, SimpleAsyncConnection};
                             let mut c = if pooled {
-                                super::pooler::establish(&url).await?
+                                crate::dialect::postgres::pooler::establish(&url).await?
                             } else {
                                 AsyncPgConnection::establish(&url).await?
                             };
