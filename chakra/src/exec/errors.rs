@@ -3,6 +3,30 @@
 use chakra_dsl::{Error, Failure, Violation};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
+/// Why running a statement failed: the database's error (as diesel would have reported it)
+/// or a cell that does not read as its declared type.
+#[derive(Debug)]
+pub enum RunError {
+    /// The database refused or failed the statement.
+    Db(DieselError),
+    /// A cell did not decode ([`Error::Decode`]).
+    Decode(Error),
+}
+
+impl From<DieselError> for RunError {
+    fn from(e: DieselError) -> Self {
+        RunError::Db(e)
+    }
+}
+
+/// A statement's failure as Chakra's error.
+pub fn from_run(e: RunError, sql: impl FnOnce() -> String) -> Error {
+    match e {
+        RunError::Db(e) => from_diesel(e, sql),
+        RunError::Decode(e) => e,
+    }
+}
+
 /// The table a statement writes (`INSERT INTO "t"`, `UPDATE "t"`, `DELETE FROM "t"`) or
 /// reads first (`… FROM "t"`), from the compiled SQL.
 fn statement_table(sql: &str) -> Option<String> {

@@ -6,15 +6,11 @@ use super::errors::from_pool;
 use super::transaction::Transaction;
 use crate::config::{default_url, DatabaseUrl, PoolSettings, Pooler};
 use crate::dialect::postgres::cancel::CancelTarget;
-use crate::dialect::sqlite::setup::{Durability, JournalMode, Synchronous};
+use crate::dialect::sqlite::setup::{JournalMode, Synchronous};
 use crate::sql::{compile, compile_parts, CompiledQuery, Dialect};
 use chakra_dsl::{Error, Result, Statement};
 use diesel_async::pooled_connection::deadpool::Pool as DeadPool;
-use diesel_async::pooled_connection::{
-    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
-};
 use diesel_async::AsyncPgConnection;
-use futures_util::FutureExt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -140,80 +136,16 @@ impl Pool {
         let (_, from_url) = PoolSettings::split_url(url)?;
         let opts = opts.with_settings(&from_url);
         let parsed = DatabaseUrl::parse(url)?;
-        let statement_ms = opts.statement_timeout.map(|d| d.as_millis().max(1) as u64);
-        let build_err = |e: deadpool::managed::BuildError| Error::Config(e.to_string());
         let mut cancel = None;
         let tables = super::KnownTables::default();
         let backend = match parsed {
             DatabaseUrl::Postgres(u) => {
                 cancel = CancelTarget::from_url(&u).map(Arc::new);
-                let mut cfg = ManagerConfig::<AsyncPgConnection>::default();
-                // A broken or mid-transaction connection is still detected and dropped;
-                // `Verified` would add a `SELECT 1` round trip to every checkout.
-                cfg.recycling_method = RecyclingMethod::Fast;
-                let pooled = opts.pooler == Pooler::Transaction;
-                // Behind a transaction pooler a session `SET` would land on whichever server
-                // connection runs it: the timeout is set per transaction instead
-                // (`Transaction::begin_with`), and no statement is cached (a statement
-                // prepared in one transaction may be gone, or another client's, in the next).
-                let session_ms = statement_ms.filter(|_| !pooled);
-                if pooled || session_ms.is_some() {
-                    cfg.custom_setup = Box::new(move |url: &str| {
-                        let url = url.to_owned();
-                        async move {
-                            use diesel_async::{AsyncConnection, SimpleAsyncConnection};
-                            let mut c = if pooled {
-                                crate::dialect::postgres::pooler::establish(&url).await?
-                            } else {
-                                AsyncPgConnection::establish(&url).await?
-                            };
-                            if let Some(ms) = session_ms {
-                                c.batch_execute(&format!("SET statement_timeout = {ms}"))
-                                    .await
-                                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-                            }
-                            Ok(c)
-                        }
-                        .boxed()
-                    });
-                }
-                let mgr = AsyncDieselConnectionManager::new_with_config(u, cfg);
-                Backend::Postgres(
-                    DeadPool::builder(mgr)
-                        .max_size(opts.max_size.max(1))
-                        .wait_timeout(Some(opts.wait_timeout))
-                        .create_timeout(Some(Duration::from_secs(15)))
-                        .runtime(deadpool::Runtime::Tokio1)
-                        .build()
-                        .map_err(build_err)?,
-                )
+                Backend::Postgres(crate::dialect::postgres::pool::build(u, &opts)?)
             }
-            DatabaseUrl::SqliteFile(_) | DatabaseUrl::SqliteMemory => {
-                let (target, is_file, size) = match &parsed {
-                    DatabaseUrl::SqliteFile(p) => {
-                        (p.to_string_lossy().into_owned(), true, opts.max_size.max(1))
-                    }
-                    _ => (":memory:".to_owned(), false, 1),
-                };
-                let busy = opts
-                    .statement_timeout
-                    .unwrap_or(Duration::from_secs(10))
-                    .max(Duration::from_millis(1));
-                let durability = Durability {
-                    journal_mode: opts.journal_mode,
-                    synchronous: opts.synchronous,
-                };
-                let mgr = SqliteManager::new(target, is_file, busy, durability, tables.clone());
-                Backend::Sqlite(
-                    deadpool::managed::Pool::builder(mgr)
-                        .max_size(size)
-                        .wait_timeout(Some(opts.wait_timeout))
-                        .create_timeout(Some(Duration::from_secs(15)))
-                        .runtime(deadpool::Runtime::Tokio1)
-                        .build()
-                        .map_err(build_err)?,
-                )
-            }
+            DatabaseUrl::SqliteFile(_) | DatabaseUrl::SqliteMemory => Backend::Sqlite(
+                crate::dialect::sqlite::pool::build(&parsed, &opts, tables.clone())?,
+            ),
         };
         let pool = Pool {
             backend: Arc::new(backend),
@@ -264,10 +196,10 @@ impl Pool {
     pub async fn acquire(&self) -> Result<Conn> {
         let err = |e| from_pool(e, self.opts.max_size, self.opts.wait_timeout);
         Ok(match &*self.backend {
-            Backend::Postgres(p) => Conn::Postgres(
+            Backend::Postgres(p) => Conn::Postgres(super::conn::PgConn::new(
                 p.get().await.map_err(err)?,
                 super::conn::PgSide::new(self.cancel.clone(), self.tables.clone()),
-            ),
+            )),
             Backend::Sqlite(p) => Conn::Sqlite(p.get().await.map_err(|e| match e {
                 // Opening failed: the error says which file and why.
                 deadpool::managed::PoolError::Backend(e) => e,
@@ -552,7 +484,7 @@ impl Lease {
 
 impl Drop for Lease {
     fn drop(&mut self) {
-        if let Some(c @ Conn::Postgres(..)) = self.0.take() {
+        if let Some(c) = self.0.take().filter(Conn::closes_when_abandoned) {
             c.discard();
         }
     }

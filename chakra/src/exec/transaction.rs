@@ -361,7 +361,7 @@ impl Transaction {
             .conn
             .take()
             .ok_or_else(|| Error::Transaction("the transaction has already ended".into()))?;
-        if matches!(conn, Conn::Postgres(..)) {
+        if conn.closes_when_abandoned() {
             if let Ok(rt) = tokio::runtime::Handle::try_current() {
                 // Once COMMIT is sent its outcome is the database's: the COMMIT runs on a task
                 // of its own, so dropping this future (a timeout, a cancelled task) cannot

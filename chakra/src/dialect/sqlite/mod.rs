@@ -1,10 +1,14 @@
 //! SQLite's room: its connections, statement runner and per-connection setup.
 //!
 //! - [`conn`] — SQLite connections run inline, waiting for locks asynchronously.
+//! - [`pool`] — a pool's connection manager (file or memory, size, busy timeout, durability).
+//! - [`row_by_row`] — a multi-row INSERT run as its one-row statement once per row.
 //! - [`run`] — compiled statements run on the SQLite handle (prepared-statement cache,
 //!   binds, typed cells).
 //! - [`setup`] — per-connection pragmas (durability) and functions.
 
 pub mod conn;
+pub mod pool;
+pub mod row_by_row;
 pub mod run;
 pub mod setup;

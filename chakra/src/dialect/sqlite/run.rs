@@ -21,7 +21,7 @@
 use crate::exec::coerce::{coerce, parse_datetime};
 use crate::sql::sqlite_values;
 use crate::sql::CompiledQuery;
-use chakra_dsl::{Error, Value, ValueType};
+use chakra_dsl::{Value, ValueType};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use libsqlite3_sys as ffi;
 use std::cell::Cell;
@@ -30,21 +30,7 @@ use std::ffi::{c_char, c_int, CStr};
 use std::ptr::NonNull;
 use std::sync::Arc;
 
-/// Why running a statement failed: the database's error (as diesel would have reported it)
-/// or a cell that does not read as its declared type.
-#[derive(Debug)]
-pub enum RunError {
-    /// SQLite refused or failed the statement.
-    Db(DieselError),
-    /// A cell did not decode ([`Error::Decode`]).
-    Decode(Error),
-}
-
-impl From<DieselError> for RunError {
-    fn from(e: DieselError) -> Self {
-        RunError::Db(e)
-    }
-}
+pub use crate::exec::errors::RunError;
 
 /// One row, each cell in its declared type.
 pub type Row = Vec<Value>;

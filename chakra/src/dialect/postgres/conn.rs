@@ -1,0 +1,194 @@
+//! [`PgConn`]: a pooled PostgreSQL connection and how a compiled statement runs on it
+//! (diesel-async, a cancel request sent for a statement abandoned mid-flight, rows read as a
+//! stream, statements pipelined). Tracing and error mapping stay in [`crate::exec::Conn`].
+
+use super::cancel::CancelTarget;
+use crate::exec::coerce::coerce_row;
+use crate::exec::errors::RunError;
+use crate::exec::query::DynQuery;
+use crate::exec::row::{DynRow, NamedRow};
+use crate::exec::{KnownTables, Row};
+use crate::sql::CompiledQuery;
+use diesel::QueryResult;
+use diesel_async::pooled_connection::deadpool::Object;
+use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use std::sync::Arc;
+
+/// A PostgreSQL connection checked out of its pool, with what it knows besides.
+pub struct PgConn {
+    /// The pooled connection.
+    pub(crate) conn: Object<AsyncPgConnection>,
+    /// Its cancel target, pending cancel request and the pool's known tables.
+    pub(crate) side: PgSide,
+}
+
+/// Sends PostgreSQL a cancel request for the statement running on a connection when dropped
+/// before [`CancelOnDrop::disarm`]: a statement future dropped mid-flight (a timeout, a
+/// cancelled task) stops on the server instead of running to completion. The cancel goes
+/// over a new connection, as PostgreSQL's protocol wants; the dropped statement's own
+/// connection is closed by its owner (never reused: a late cancel could otherwise hit the
+/// next statement on it).
+struct CancelOnDrop(Option<(tokio_postgres::CancelToken, PgSide)>);
+
+/// What a PostgreSQL connection knows besides its connection.
+#[derive(Debug, Clone, Default)]
+pub struct PgSide {
+    /// Where cancel requests go (the pool's host and port).
+    pub(crate) cancel: Option<Arc<CancelTarget>>,
+    /// The cancel request sent for a statement abandoned mid-flight, while it is on its way:
+    /// [`PgConn::discard`] closes the connection only after it has been acted on (behind
+    /// PgBouncer a cancel for a client that has gone is dropped).
+    pending: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
+    /// The tables the pool's database was seen to hold.
+    tables: KnownTables,
+}
+
+impl PgSide {
+    /// A side whose cancel requests go to `cancel`, sharing its pool's `tables`.
+    pub fn new(cancel: Option<Arc<CancelTarget>>, tables: KnownTables) -> PgSide {
+        PgSide {
+            cancel,
+            tables,
+            pending: Arc::default(),
+        }
+    }
+
+    fn guard(&self, c: &AsyncPgConnection) -> CancelOnDrop {
+        CancelOnDrop(Some((c.cancel_token(), self.clone())))
+    }
+}
+
+impl CancelOnDrop {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        let Some((token, side)) = self.0.take() else {
+            return;
+        };
+        if let Ok(h) = tokio::runtime::Handle::try_current() {
+            tracing::debug!(target: "chakra::sql", "statement dropped while running: sending a cancel request");
+            let target = side.cancel.clone();
+            let task = h.spawn(async move {
+                super::cancel::send_cancel(token, target.as_deref()).await;
+            });
+            *side.pending.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);
+        }
+    }
+}
+
+impl PgConn {
+    /// A checked-out connection and its side.
+    pub fn new(conn: Object<AsyncPgConnection>, side: PgSide) -> PgConn {
+        PgConn { conn, side }
+    }
+
+    /// The tables its pool's database was seen to hold.
+    pub fn known_tables(&self) -> &KnownTables {
+        &self.side.tables
+    }
+
+    /// Runs a statement that returns rows, decoding them with the statement's plan.
+    pub async fn load(&mut self, q: &CompiledQuery) -> Result<Vec<Row>, RunError> {
+        let guard = self.side.guard(&self.conn);
+        let r: QueryResult<Vec<DynRow>> = DynQuery(q).load(&mut *self.conn).await;
+        guard.disarm();
+        r?.into_iter()
+            .map(|r| coerce_row(r.0, &q.output))
+            .collect::<chakra_dsl::Result<Vec<Row>>>()
+            .map_err(RunError::Decode)
+    }
+
+    /// Reads a statement's rows as a stream, handing them to `each` in chunks of `chunk`
+    /// rows while later rows are still arriving; returns the rows after the last full chunk
+    /// and, in `handed`, how many rows went to `each`.
+    pub async fn load_chunked(
+        &mut self,
+        q: &CompiledQuery,
+        chunk: usize,
+        each: &mut (dyn FnMut(Vec<Row>) + Send),
+        handed: &mut usize,
+    ) -> Result<Vec<Row>, RunError> {
+        let guard = self.side.guard(&self.conn);
+        let r: Result<Vec<Row>, RunError> = async {
+            use futures_util::TryStreamExt;
+            let mut rows = DynQuery(q).load_stream::<DynRow>(&mut *self.conn).await?;
+            let mut buf = Vec::with_capacity(chunk);
+            while let Some(row) = rows.try_next().await? {
+                buf.push(coerce_row(row.0, &q.output).map_err(RunError::Decode)?);
+                if buf.len() == chunk {
+                    *handed += chunk;
+                    each(std::mem::replace(&mut buf, Vec::with_capacity(chunk)));
+                }
+            }
+            Ok(buf)
+        }
+        .await;
+        guard.disarm();
+        r
+    }
+
+    /// Runs a statement and returns the affected-row count.
+    pub async fn execute(&mut self, q: &CompiledQuery) -> QueryResult<usize> {
+        let guard = self.side.guard(&self.conn);
+        let r = DynQuery(q).execute(&mut *self.conn).await;
+        guard.disarm();
+        r
+    }
+
+    /// Runs statements pipelined: every statement is sent before the first answer is read
+    /// (diesel-async sends a statement when its future is first polled, and the futures are
+    /// polled in order; the server runs them one after another), so `n` statements cost one
+    /// round trip. Each statement's outcome, in order.
+    pub async fn execute_pipelined(&mut self, qs: &[CompiledQuery]) -> Vec<QueryResult<usize>> {
+        let shared: &AsyncPgConnection = &self.conn;
+        let guard = self.side.guard(shared);
+        let futures = qs.iter().map(|q| {
+            let mut conn = shared;
+            DynQuery(q).execute(&mut conn)
+        });
+        let results = futures_util::future::join_all(futures).await;
+        guard.disarm();
+        results
+    }
+
+    /// Runs a statement that returns rows, keeping the columns' names.
+    pub async fn load_named(&mut self, q: &CompiledQuery) -> QueryResult<Vec<NamedRow>> {
+        let guard = self.side.guard(&self.conn);
+        let r = DynQuery(q).load(&mut *self.conn).await;
+        guard.disarm();
+        r
+    }
+
+    /// Runs SQL text without binds.
+    pub async fn batch_execute(&mut self, sql: &str) -> QueryResult<()> {
+        let guard = self.side.guard(&self.conn);
+        let r = self.conn.batch_execute(sql).await;
+        guard.disarm();
+        r
+    }
+
+    /// Removes the connection from its pool and closes it; when a cancel request for its
+    /// last statement is on its way, once that has been acted on.
+    pub fn discard(self) {
+        let conn = Object::take(self.conn);
+        let pending = self
+            .side
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        match (pending, tokio::runtime::Handle::try_current()) {
+            (Some(cancel), Ok(h)) => {
+                h.spawn(async move {
+                    let _ = cancel.await;
+                    drop(conn);
+                });
+            }
+            _ => drop(conn),
+        }
+    }
+}
