@@ -209,27 +209,12 @@ impl Pool {
     }
 
     /// After a statement failed on a pooled connection: true (and the connection closed)
-    /// when it should run again on another one. That is when the connection turned out to
-    /// be dead ([`Error::ConnectionLost`]) and the statement cannot have taken effect: a
-    /// read; or the driver found the connection already closed (`08003`: the server ended it
-    /// while it sat idle, so the statement never ran); or the server answered `57P01
-    /// terminating connection` (a terminating backend commits nothing). Not after a socket
-    /// error mid-statement (`08006`), which may have committed. Up to once per pooled
-    /// connection plus one: after a server restart every idle connection may be dead.
-    fn run_again(
-        &self,
-        r: &Result<impl Sized>,
-        conn: Conn,
-        q: &CompiledQuery,
-        attempt: usize,
-    ) -> bool {
-        let again = match r {
-            Err(Error::ConnectionLost(fail)) => {
-                attempt <= self.opts.max_size
-                    && (matches!(fail.sqlstate.as_deref(), Some("57P01" | "08003")) || is_read(q))
-            }
-            _ => false,
-        };
+    /// when it should run again on another one. That is only when the connection turned
+    /// out to be dead ([`Error::ConnectionLost`]) in a way that says the statement cannot
+    /// have taken effect ([`lost_before_running`]). Up to once per pooled connection plus
+    /// one: after a server restart every idle connection may be dead.
+    fn run_again(&self, r: &Result<impl Sized>, conn: Conn, attempt: usize) -> bool {
+        let again = self.pooled_again(r, attempt);
         if again {
             tracing::debug!(target: "chakra::sql", "connection lost before the statement ran: running it on another connection");
             conn.discard();
@@ -239,11 +224,10 @@ impl Pool {
 
     /// [`Pool::run_again`] for a statement run in a transaction of its own behind a
     /// transaction pooler (the failed transaction has closed its connection already).
-    fn pooled_again(&self, r: &Result<impl Sized>, q: &CompiledQuery, attempt: usize) -> bool {
+    fn pooled_again(&self, r: &Result<impl Sized>, attempt: usize) -> bool {
         match r {
             Err(Error::ConnectionLost(fail)) => {
-                attempt <= self.opts.max_size
-                    && (matches!(fail.sqlstate.as_deref(), Some("57P01" | "08003")) || is_read(q))
+                attempt <= self.opts.max_size && lost_before_running(fail)
             }
             _ => false,
         }
@@ -347,7 +331,7 @@ impl Pool {
             if handed {
                 return r;
             }
-            if !self.run_again(&r, conn, q, attempt) {
+            if !self.run_again(&r, conn, attempt) {
                 return r;
             }
             attempt += 1;
@@ -382,7 +366,7 @@ impl Pool {
                     Ok(out)
                 }
                 .await;
-                if !self.pooled_again(&r, q, attempt) {
+                if !self.pooled_again(&r, attempt) {
                     return r;
                 }
                 attempt += 1;
@@ -391,7 +375,7 @@ impl Pool {
         loop {
             let mut lease = Lease::new(self.acquire().await?);
             let r = T::on_conn(lease.conn(), q).await;
-            if !self.run_again(&r, lease.finish(), q, attempt) {
+            if !self.run_again(&r, lease.finish(), attempt) {
                 return r;
             }
             attempt += 1;
@@ -490,14 +474,15 @@ impl Drop for Lease {
     }
 }
 
-/// A statement that only reads (safe to run again after a lost connection).
-fn is_read(q: &CompiledQuery) -> bool {
-    let sql = q.sql();
-    let head = sql.trim_start();
-    head.get(..6)
-        .is_some_and(|h| h.eq_ignore_ascii_case("SELECT"))
-        && !head.contains(" FOR UPDATE")
-        && !head.contains(" FOR SHARE")
+/// True when a lost connection's failure says the statement never ran, so running it again
+/// cannot repeat an effect: the driver found the connection already closed (`08003`: the
+/// server ended it while it sat idle), or the server answered `57P01 terminating connection`
+/// (a terminating backend commits nothing). Not after a socket error mid-statement
+/// (`08006`), whatever the statement: it may have run and committed, and even a `SELECT`
+/// can write (a function with side effects, `nextval`, `SELECT … INTO`), so such a
+/// failure reaches the caller as [`Error::ConnectionLost`].
+fn lost_before_running(fail: &chakra_dsl::Failure) -> bool {
+    matches!(fail.sqlstate.as_deref(), Some("57P01" | "08003"))
 }
 
 /// What one statement run by [`Pool::run_one`] returns: rows, rows with column names, or an
@@ -557,5 +542,29 @@ impl OneStatement for u64 {
         q: &CompiledQuery,
     ) -> impl std::future::Future<Output = Result<Self>> + Send {
         tx.execute_compiled(q)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lost_before_running;
+    use chakra_dsl::Failure;
+
+    fn lost(sqlstate: Option<&str>) -> Failure {
+        Failure {
+            table: None,
+            sqlstate: sqlstate.map(str::to_owned),
+            message: "connection lost".into(),
+        }
+    }
+
+    #[test]
+    fn only_a_connection_lost_before_the_statement_ran_is_run_again() {
+        assert!(lost_before_running(&lost(Some("08003"))));
+        assert!(lost_before_running(&lost(Some("57P01"))));
+        // Mid-statement: the statement (even a SELECT calling a function) may have run.
+        assert!(!lost_before_running(&lost(Some("08006"))));
+        assert!(!lost_before_running(&lost(Some("08P01"))));
+        assert!(!lost_before_running(&lost(None)));
     }
 }
