@@ -47,69 +47,46 @@ fn statement_table(sql: &str) -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
-/// Diesel gives no SQLSTATE for the kinds it does not classify (diesel-async keeps the
-/// driver's `DbError` private), so the concurrency and timeout failures are recognised by
-/// kind where diesel has one and by PostgreSQL's (English) message otherwise; SQLite reports
-/// its busy timeout as `database is locked`.
+/// A failure Chakra names (retryable or not) that a backend recognised in a database error,
+/// with the SQLSTATE it stands for when the backend has one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Named {
+    /// [`Error::Deadlock`].
+    Deadlock,
+    /// [`Error::SerializationFailure`].
+    SerializationFailure,
+    /// [`Error::LockTimeout`].
+    LockTimeout,
+    /// [`Error::StatementTimeout`].
+    StatementTimeout,
+    /// [`Error::ConnectionLost`].
+    ConnectionLost,
+}
+
+/// The concurrency, timeout and lost-connection failures, recognised by the backend that
+/// raised them (each room's `errors::recognise`; their messages do not overlap): diesel
+/// classifies only a few kinds, so most are recognised by message text (see
+/// [`crate::dialect::postgres::errors`] for why PostgreSQL's SQLSTATE is not at hand).
 fn concurrency_failure(
     kind: &DatabaseErrorKind,
     message: &str,
     table: Option<String>,
     sql: &str,
 ) -> Option<Error> {
-    let fail = |code: Option<&str>| Failure {
-        table: table.clone().or_else(|| statement_table(sql)),
+    let (named, code) = crate::dialect::postgres::errors::recognise(kind, message)
+        .or_else(|| crate::dialect::sqlite::errors::recognise(message))?;
+    let fail = Failure {
+        table: table.or_else(|| statement_table(sql)),
         sqlstate: code.map(str::to_owned),
         message: message.to_owned(),
     };
-    let m = message;
-    Some(match kind {
-        DatabaseErrorKind::SerializationFailure => Error::SerializationFailure(fail(Some("40001"))),
-        DatabaseErrorKind::ClosedConnection => Error::ConnectionLost(fail(Some("08006"))),
-        // The driver's own errors (no SQLSTATE): only a closed connection or a broken
-        // socket is a lost connection.
-        // `connection closed`: the driver found the connection already gone (the server
-        // terminated it while idle, or before the statement ran): 08003, nothing ran.
-        DatabaseErrorKind::UnableToSendCommand if m.starts_with("connection closed") => {
-            Error::ConnectionLost(fail(Some("08003")))
-        }
-        // A broken socket mid-statement: 08006, the statement may or may not have run.
-        DatabaseErrorKind::UnableToSendCommand
-            if m.starts_with("error communicating with the server") =>
-        {
-            Error::ConnectionLost(fail(Some("08006")))
-        }
-        _ if m.starts_with("deadlock detected") => Error::Deadlock(fail(Some("40P01"))),
-        _ if m.starts_with("could not serialize access") => {
-            Error::SerializationFailure(fail(Some("40001")))
-        }
-        _ if m.starts_with("canceling statement due to lock timeout")
-            || m.starts_with("could not obtain lock") =>
-        {
-            Error::LockTimeout(fail(Some("55P03")))
-        }
-        _ if m.starts_with("canceling statement due to statement timeout") => {
-            Error::StatementTimeout(fail(Some("57014")))
-        }
-        _ if m.starts_with("terminating connection") => Error::ConnectionLost(fail(Some("57P01"))),
-        // PgBouncer closing the client after its server connection failed (`08P01`): at
-        // link time (`invalid server parameter`: the idle server it picked had been
-        // terminated; nothing ran) or mid-transaction (`server conn crashed?`).
-        _ if m == "invalid server parameter" || m.starts_with("server conn crashed") => {
-            Error::ConnectionLost(fail(Some("08P01")))
-        }
-        _ if m.starts_with("database is locked") || m.starts_with("database table is locked") => {
-            Error::LockTimeout(fail(None))
-        }
-        _ => return None,
+    Some(match named {
+        Named::Deadlock => Error::Deadlock(fail),
+        Named::SerializationFailure => Error::SerializationFailure(fail),
+        Named::LockTimeout => Error::LockTimeout(fail),
+        Named::StatementTimeout => Error::StatementTimeout(fail),
+        Named::ConnectionLost => Error::ConnectionLost(fail),
     })
-}
-
-/// `prepared statement "s12" does not exist` / `… already exists`: what a statement cached
-/// on one server session says when a transaction pooler ran it on another.
-fn lost_prepared_statement(message: &str) -> bool {
-    message.starts_with("prepared statement \"")
-        && (message.ends_with("does not exist") || message.ends_with("already exists"))
 }
 
 /// Converts a diesel error raised while running `sql`.
@@ -123,8 +100,8 @@ pub fn from_diesel(e: DieselError, sql: impl FnOnce() -> String) -> Error {
                 message: info.message().to_owned(),
                 detail: info.details().map(Box::from),
             };
-            fill_from_sqlite_message(&mut v);
-            fill_from_postgres_detail(&mut v);
+            crate::dialect::sqlite::errors::fill_from_message(&mut v);
+            crate::dialect::postgres::errors::fill_from_detail(&mut v);
             if v.detail.is_none() {
                 v.detail = Some(v.message.as_str().into());
             }
@@ -138,19 +115,21 @@ pub fn from_diesel(e: DieselError, sql: impl FnOnce() -> String) -> Error {
                 DatabaseErrorKind::ForeignKeyViolation => foreign_key_error(v, sql),
                 DatabaseErrorKind::NotNullViolation => Error::NotNullViolation(v),
                 DatabaseErrorKind::CheckViolation => Error::CheckViolation(v),
-                // SQLite reports some foreign-key failures (RESTRICT on delete) without the
-                // extended code diesel classifies.
-                _ if v.message == "FOREIGN KEY constraint failed" => foreign_key_error(v, sql),
-                _ if lost_prepared_statement(&v.message) => Error::Database {
-                    message: format!(
+                _ if crate::dialect::sqlite::errors::is_foreign_key_failure(&v.message) => {
+                    foreign_key_error(v, sql)
+                }
+                _ if crate::dialect::postgres::errors::lost_prepared_statement(&v.message) => {
+                    Error::Database {
+                        message: format!(
                         "{}: the connection goes through a transaction pooler (such as PgBouncer \
                          in pool_mode = transaction), which runs each transaction on any server \
                          session; open the pool with pooler=transaction (a URL parameter, \
                          chakra.toml [database] pooler, or PoolOptions::pooler)",
                         v.message
                     ),
-                    sql: Some(sql()),
-                },
+                        sql: Some(sql()),
+                    }
+                }
                 _ => Error::Database {
                     message: v.message,
                     sql: Some(sql()),
@@ -195,45 +174,6 @@ fn foreign_key_error(mut v: Violation, sql: impl FnOnce() -> String) -> Error {
         Error::DeleteRestricted(v)
     } else {
         Error::ForeignKeyViolation(v)
-    }
-}
-
-/// SQLite names no constraint; its messages read `UNIQUE constraint failed: users.email`
-/// (table and column) or `CHECK constraint failed: positive_balance` (the constraint).
-fn fill_from_sqlite_message(v: &mut Violation) {
-    if v.constraint.is_some() || v.table.is_some() {
-        return;
-    }
-    let Some((_, rest)) = v.message.split_once("constraint failed: ") else {
-        return;
-    };
-    let first = rest.split(", ").next().unwrap_or(rest).trim();
-    if v.message.starts_with("CHECK") {
-        v.constraint = Some(first.to_owned());
-    } else if let Some((t, c)) = first.split_once('.') {
-        v.table = Some(t.to_owned());
-        v.column = Some(c.to_owned());
-    }
-}
-
-/// PostgreSQL names the constraint and the table of a unique violation but not the column;
-/// its detail does (`Key (username)=(bob) already exists.`): the first column is taken, as
-/// SQLite's message gives it, so both backends fill the same attributes.
-fn fill_from_postgres_detail(v: &mut Violation) {
-    if v.column.is_some() {
-        return;
-    }
-    let Some(cols) = v
-        .detail
-        .as_deref()
-        .and_then(|d| d.strip_prefix("Key ("))
-        .and_then(|d| d.split_once(")=(").map(|(cols, _)| cols))
-    else {
-        return;
-    };
-    let first = cols.split(", ").next().unwrap_or(cols).trim_matches('"');
-    if !first.is_empty() && !first.contains('(') {
-        v.column = Some(first.to_owned());
     }
 }
 

@@ -2,10 +2,12 @@
 //!
 //! - [`cancel`] — cancel requests that reach the server through a pooler too.
 //! - [`conn`] — a pooled connection and how a compiled statement runs on it.
+//! - [`errors`] — its errors as Chakra's (recognised by message: no SQLSTATE at hand).
 //! - [`pool`] — a pool's connection manager (direct or behind a pooler, `statement_timeout`).
 //! - [`pooler`] — connections through a transaction pooler (PgBouncer).
 
 pub mod cancel;
 pub mod conn;
+pub mod errors;
 pub mod pool;
 pub mod pooler;

@@ -1,6 +1,7 @@
 //! SQLite's room: its connections, statement runner and per-connection setup.
 //!
 //! - [`conn`] — SQLite connections run inline, waiting for locks asynchronously.
+//! - [`errors`] — its errors as Chakra's (busy timeout, constraint names from messages).
 //! - [`pool`] — a pool's connection manager (file or memory, size, busy timeout, durability).
 //! - [`row_by_row`] — a multi-row INSERT run as its one-row statement once per row.
 //! - [`run`] — compiled statements run on the SQLite handle (prepared-statement cache,
@@ -8,6 +9,7 @@
 //! - [`setup`] — per-connection pragmas (durability) and functions.
 
 pub mod conn;
+pub mod errors;
 pub mod pool;
 pub mod row_by_row;
 pub mod run;
