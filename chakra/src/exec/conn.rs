@@ -91,6 +91,23 @@ impl Conn {
         }
     }
 
+    /// The statement that begins a transaction at `isolation` on this backend.
+    pub fn begin_sql(&self, isolation: super::Isolation) -> &'static str {
+        match self {
+            Conn::Postgres(..) => crate::dialect::postgres::transaction::begin_sql(isolation),
+            Conn::Sqlite(_) => crate::dialect::sqlite::transaction::begin_sql(isolation),
+        }
+    }
+
+    /// True when several statements sent at once save round trips
+    /// ([`Conn::execute_pipelined`]): PostgreSQL; a SQLite statement is a call on this thread.
+    pub fn pipelines(&self) -> bool {
+        match self {
+            Conn::Postgres(..) => true,
+            Conn::Sqlite(_) => false,
+        }
+    }
+
     /// True when a statement dropped mid-flight leaves the connection unusable (a cancel
     /// request was sent for it: PostgreSQL), so it must be closed rather than pooled. A
     /// SQLite statement runs inline within one poll and can only be dropped before it ran.

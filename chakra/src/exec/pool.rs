@@ -426,10 +426,9 @@ impl Pool {
             self.behind_transaction_pooler(),
             self.opts.statement_timeout,
         ) {
-            (true, Some(d)) => Some(format!(
-                "SET LOCAL statement_timeout = {}",
-                d.as_millis().max(1)
-            )),
+            (true, Some(d)) => {
+                Some(crate::dialect::postgres::transaction::local_statement_timeout(d))
+            }
             _ => None,
         };
         let mut attempt = 0;

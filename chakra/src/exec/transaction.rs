@@ -44,18 +44,6 @@ impl Isolation {
             _ => return None,
         })
     }
-
-    fn begin_sql(self, d: Dialect) -> &'static str {
-        match (d, self) {
-            (Dialect::Sqlite, _) => "BEGIN IMMEDIATE",
-            (Dialect::Postgres, Isolation::Default) => "BEGIN",
-            (Dialect::Postgres, Isolation::ReadCommitted) => "BEGIN ISOLATION LEVEL READ COMMITTED",
-            (Dialect::Postgres, Isolation::RepeatableRead) => {
-                "BEGIN ISOLATION LEVEL REPEATABLE READ"
-            }
-            (Dialect::Postgres, Isolation::Serializable) => "BEGIN ISOLATION LEVEL SERIALIZABLE",
-        }
-    }
 }
 
 /// Options of a transaction.
@@ -68,6 +56,8 @@ pub struct TxOptions {
 /// An open transaction.
 pub struct Transaction {
     conn: Option<Conn>,
+    /// The connection's dialect, fixed when the transaction began.
+    dialect: Dialect,
     savepoints: u32,
     /// Set when a statement fails: the savepoint depth at which it failed and its message.
     /// PostgreSQL aborts the transaction on any error while SQLite only undoes the statement;
@@ -108,7 +98,8 @@ impl Transaction {
         opts: TxOptions,
         setup: Option<&str>,
     ) -> Result<Transaction> {
-        let begin = opts.isolation.begin_sql(conn.dialect());
+        let begin = conn.begin_sql(opts.isolation);
+        let dialect = conn.dialect();
         let sql = match setup {
             Some(s) => std::borrow::Cow::Owned(format!("{begin}; {s}")),
             None => std::borrow::Cow::Borrowed(begin),
@@ -116,6 +107,7 @@ impl Transaction {
         // Owned by the transaction from the start: dropped mid-BEGIN, it is closed.
         let mut t = Transaction {
             conn: Some(conn),
+            dialect,
             savepoints: 0,
             failed: None,
             in_flight: false,
@@ -140,12 +132,9 @@ impl Transaction {
             .ok_or_else(|| Error::Transaction("the transaction has already ended".into()))
     }
 
-    /// The dialect of the underlying connection.
+    /// The dialect of the underlying connection (fixed when the transaction began).
     pub fn dialect(&self) -> Dialect {
-        match &self.conn {
-            Some(c) => c.dialect(),
-            None => Dialect::Postgres,
-        }
+        self.dialect
     }
 
     /// The tables its pool's database was seen to hold ([`super::KnownTables`]); `None`
@@ -251,7 +240,7 @@ impl Transaction {
     /// The first failure is returned and fails the transaction, as for [`Self::execute`].
     pub async fn execute_pipelined(&mut self, stmts: &[Statement]) -> Result<Vec<u64>> {
         let dialect = self.dialect();
-        if dialect == Dialect::Sqlite {
+        if !self.conn()?.pipelines() {
             // No round trips to save: one after another, each as `execute` runs it.
             let mut out = Vec::with_capacity(stmts.len());
             for stmt in stmts {

@@ -5,9 +5,11 @@
 //! - [`errors`] — its errors as Chakra's (recognised by message: no SQLSTATE at hand).
 //! - [`pool`] — a pool's connection manager (direct or behind a pooler, `statement_timeout`).
 //! - [`pooler`] — connections through a transaction pooler (PgBouncer).
+//! - [`transaction`] — `BEGIN` per isolation level, the transaction-local statement timeout.
 
 pub mod cancel;
 pub mod conn;
 pub mod errors;
 pub mod pool;
 pub mod pooler;
+pub mod transaction;

@@ -7,6 +7,7 @@
 //! - [`run`] — compiled statements run on the SQLite handle (prepared-statement cache,
 //!   binds, typed cells).
 //! - [`setup`] — per-connection pragmas (durability) and functions.
+//! - [`transaction`] — `BEGIN IMMEDIATE`.
 
 pub mod conn;
 pub mod errors;
@@ -14,3 +15,4 @@ pub mod pool;
 pub mod row_by_row;
 pub mod run;
 pub mod setup;
+pub mod transaction;
