@@ -45,6 +45,14 @@ pub fn redact(url: &str) -> String {
 }
 
 impl DatabaseUrl {
+    /// The SQL dialect of the database the URL names.
+    pub fn dialect(&self) -> crate::sql::Dialect {
+        match self {
+            DatabaseUrl::SqliteFile(_) | DatabaseUrl::SqliteMemory => crate::sql::Dialect::Sqlite,
+            DatabaseUrl::Postgres(_) => crate::sql::Dialect::Postgres,
+        }
+    }
+
     /// Parses a URL: `sqlite://path`, `sqlite:///abs/path`, `sqlite::memory:`,
     /// `postgres://user@host:port/db` (or `postgresql://`).
     pub fn parse(url: &str) -> Result<DatabaseUrl> {

@@ -145,7 +145,7 @@ impl Completer {
         self.next_id += 1;
         let shared = self.shared.clone();
         let abortable = op.abortable();
-        if op.is_sqlite() && sqlite_inline() {
+        if op.runs_inline() && sqlite_inline() {
             // SQLite statements run inline: poll the op once here (GIL released). The usual
             // op completes in that poll and its future is resolved now, with no thread hop;
             // one that waits (a lock, a pool connection, opening the database) goes on on

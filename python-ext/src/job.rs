@@ -231,36 +231,26 @@ async fn batch(target: &Target, sql: &str) -> Result<()> {
 }
 
 impl Target {
-    fn is_postgres(&self) -> bool {
+    /// The dialect of the target (a pool's from its URL, a transaction's fixed when its
+    /// cell was made: never looked up under the lock, which another job may hold).
+    fn dialect(&self) -> chakra::Dialect {
         match self {
-            Target::Pool(slot) => slot.is_postgres(),
-            Target::Tx(cell) => tx_is_postgres(cell),
+            Target::Pool(slot) => slot.dialect(),
+            Target::Tx(cell) => cell.dialect(),
         }
     }
 
-    fn is_sqlite(&self) -> bool {
-        match self {
-            Target::Pool(slot) => !slot.is_postgres(),
-            Target::Tx(cell) => tx_is(cell, chakra::Dialect::Sqlite),
-        }
+    /// What its backend's executor can do.
+    fn caps(&self) -> &'static chakra::exec::ExecCaps {
+        chakra::exec::caps(self.dialect())
     }
-}
-
-fn tx_is_postgres(cell: &TxCell) -> bool {
-    tx_is(cell, chakra::Dialect::Postgres)
-}
-
-/// True when the cell's transaction is of dialect `d` (fixed with the cell: never looked
-/// up under the lock, which another job may hold).
-fn tx_is(cell: &TxCell, d: chakra::Dialect) -> bool {
-    cell.dialect() == d
 }
 
 impl Op {
     /// True when the op is a read whose rows can be handed over in chunks while later rows
     /// are still arriving ([`Op::run_in_parts`]): a statement on a PostgreSQL pool.
     pub fn streams(&self) -> bool {
-        matches!(self, Op::Fetch(Target::Pool(slot), Statement::Select(_)) if slot.is_postgres())
+        matches!(self, Op::Fetch(t @ Target::Pool(_), Statement::Select(_)) if t.caps().streams)
     }
 
     /// Runs the op; a read that [`Op::streams`] hands its rows to `each` in chunks of
@@ -271,7 +261,9 @@ impl Op {
         each: &mut (dyn FnMut(Vec<Row>) + Send),
     ) -> Result<Outcome> {
         match self {
-            Op::Fetch(Target::Pool(slot), stmt @ Statement::Select(_)) if slot.is_postgres() => {
+            Op::Fetch(Target::Pool(slot), stmt @ Statement::Select(_))
+                if chakra::exec::caps(slot.dialect()).streams =>
+            {
                 let pool = slot.get().await?;
                 let q = pool.compile(&stmt)?;
                 Ok(Outcome::Rows(
@@ -282,10 +274,8 @@ impl Op {
         }
     }
 
-    /// True when the op is known to run on SQLite: its statements run inline (no I/O to
-    /// wait for), so the bridge first polls it on the calling thread
-    /// ([`crate::bridge::Completer::submit`]).
-    pub fn is_sqlite(&self) -> bool {
+    /// The executor capabilities of the backend the op runs on (`None` for a no-op).
+    fn caps(&self) -> Option<&'static chakra::exec::ExecCaps> {
         match self {
             Op::Fetch(t, _)
             | Op::Execute(t, _)
@@ -298,11 +288,17 @@ impl Op {
             | Op::GetByPk(t, _, _)
             | Op::DeleteRules(t, _)
             | Op::Explain(t, _)
-            | Op::Batch(t, _) => t.is_sqlite(),
-            Op::Begin(slot, _, _) => !slot.is_postgres(),
-            Op::Tx(cell, _) => tx_is(cell, chakra::Dialect::Sqlite),
-            Op::Noop => false,
+            | Op::Batch(t, _) => Some(t.caps()),
+            Op::Begin(slot, _, _) => Some(chakra::exec::caps(slot.dialect())),
+            Op::Tx(cell, _) => Some(chakra::exec::caps(cell.dialect())),
+            Op::Noop => None,
         }
+    }
+
+    /// True when the op's statements run inline (SQLite: no I/O to wait for), so the bridge
+    /// first polls it on the calling thread ([`crate::bridge::Completer::submit`]).
+    pub fn runs_inline(&self) -> bool {
+        self.caps().is_some_and(|c| c.runs_inline)
     }
 
     /// True when aborting the op mid-statement is safe and useful: PostgreSQL (the
@@ -310,23 +306,7 @@ impl Op {
     /// cannot be interrupted (it runs inline, within one poll of the thread that drives the
     /// op): SQLite ops run to the end and their result is dropped.
     pub fn abortable(&self) -> bool {
-        match self {
-            Op::Fetch(t, _)
-            | Op::Execute(t, _)
-            | Op::ExecuteMany(t, _)
-            | Op::CreateTables(t, _, _)
-            | Op::DropTables(t, _)
-            | Op::Load(t, _)
-            | Op::Links(t, _, _, _)
-            | Op::Batch(t, _)
-            | Op::GetByPk(t, _, _)
-            | Op::DeleteRules(t, _)
-            | Op::Explain(t, _)
-            | Op::Raw(t, _) => t.is_postgres(),
-            Op::Begin(slot, _, _) => slot.is_postgres(),
-            Op::Tx(cell, _) => tx_is_postgres(cell),
-            Op::Noop => false,
-        }
+        self.caps().is_some_and(|c| c.cancels_mid_statement)
     }
 
     /// Runs the op (on the runtime, or on a thread blocking on it).
@@ -339,11 +319,7 @@ impl Op {
                 Ok(Outcome::Unit)
             }
             Op::GetByPk(target, meta, key) => {
-                let dialect = if target.is_sqlite() {
-                    chakra::Dialect::Sqlite
-                } else {
-                    chakra::Dialect::Postgres
-                };
+                let dialect = target.dialect();
                 let q = chakra::model::select_by_pk(
                     meta,
                     chakra::sql::cache::ShapeKind::GetByPk,

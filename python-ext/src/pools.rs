@@ -11,6 +11,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 /// One database's pool slot: empty until the first statement connects it.
 pub struct PoolSlot {
     url: String,
+    /// The dialect of the URL.
+    dialect: Dialect,
     /// The pool and the process that opened it (a forked child must not use its parent's
     /// connections: it opens its own).
     pool: Mutex<Option<(u32, Pool)>>,
@@ -53,9 +55,9 @@ fn slots() -> &'static Mutex<HashMap<String, Arc<PoolSlot>>> {
 }
 
 impl PoolSlot {
-    /// True for a PostgreSQL database.
-    pub fn is_postgres(&self) -> bool {
-        self.url.starts_with("postgres")
+    /// The dialect of the database (known from the URL, before connecting).
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
     }
 
     /// The pool, connecting it first if needed.
@@ -125,15 +127,13 @@ impl PoolRef {
     #[new]
     fn new(url: &str) -> PyResult<Self> {
         let parsed = DatabaseUrl::parse(url).map_err(crate::errors::to_py)?;
-        let dialect = match parsed {
-            DatabaseUrl::Postgres(_) => Dialect::Postgres,
-            _ => Dialect::Sqlite,
-        };
+        let dialect = parsed.dialect();
         let slot = lock(slots())
             .entry(url.to_owned())
             .or_insert_with(|| {
                 Arc::new(PoolSlot {
                     url: url.to_owned(),
+                    dialect,
                     pool: Mutex::new(None),
                     connecting: tokio::sync::Mutex::new(()),
                 })

@@ -100,22 +100,16 @@ impl Conn {
     }
 
     /// True when several statements sent at once save round trips
-    /// ([`Conn::execute_pipelined`]): PostgreSQL; a SQLite statement is a call on this thread.
+    /// ([`Conn::execute_pipelined`]; [`super::ExecCaps::pipelines`]).
     pub fn pipelines(&self) -> bool {
-        match self {
-            Conn::Postgres(..) => true,
-            Conn::Sqlite(_) => false,
-        }
+        super::caps(self.dialect()).pipelines
     }
 
     /// True when a statement dropped mid-flight leaves the connection unusable (a cancel
-    /// request was sent for it: PostgreSQL), so it must be closed rather than pooled. A
-    /// SQLite statement runs inline within one poll and can only be dropped before it ran.
+    /// request was sent for it), so it must be closed rather than pooled
+    /// ([`super::ExecCaps::cancels_mid_statement`]).
     pub fn closes_when_abandoned(&self) -> bool {
-        match self {
-            Conn::Postgres(..) => true,
-            Conn::Sqlite(_) => false,
-        }
+        super::caps(self.dialect()).cancels_mid_statement
     }
 
     /// Runs a statement that returns rows, decoding them with the statement's plan.

@@ -4,6 +4,7 @@
 //! - [`pool`] — [`Pool`] (deadpool over diesel-async, PostgreSQL or SQLite).
 //! - [`conn`] — [`Conn`], one checked-out connection, and statement execution.
 //! - [`transaction`] — [`Transaction`] with savepoints; dropped-while-open safety.
+//! - [`caps`] — [`ExecCaps`], what a backend's executor can do (a table per dialect).
 //! - [`executor`] — the [`Executor`] trait front doors are generic over.
 //! - [`scope`] — [`TxScope`], the transaction a write with model hooks runs in.
 //! - [`known_tables`] — the tables a pool's database was seen to hold (asked once).
@@ -15,6 +16,7 @@
 //! What differs per backend lives in its room: [`crate::dialect::sqlite`],
 //! [`crate::dialect::postgres`].
 
+pub mod caps;
 pub mod coerce;
 pub mod conn;
 pub mod errors;
@@ -33,6 +35,7 @@ pub use crate::dialect::postgres::{cancel, pooler};
 pub use crate::dialect::sqlite::setup::{JournalMode, Synchronous};
 /// Old paths of modules moved into [`crate::dialect::sqlite`].
 pub use crate::dialect::sqlite::{conn as sqlite_conn, run as sqlite_raw, setup as sqlite_setup};
+pub use caps::{caps, ExecCaps};
 pub use conn::{Conn, Row};
 pub use executor::Executor;
 pub use known_tables::KnownTables;

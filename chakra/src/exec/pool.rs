@@ -313,7 +313,7 @@ impl Pool {
         chunk: usize,
         each: &mut (dyn FnMut(Vec<Row>) + Send),
     ) -> Result<Vec<Row>> {
-        if self.behind_transaction_pooler() || self.dialect() != Dialect::Postgres {
+        if self.behind_transaction_pooler() || !super::caps(self.dialect()).streams {
             return self.run_one(q).await;
         }
         let mut attempt = 0;

@@ -1,5 +1,6 @@
 //! PostgreSQL's room: its connections, pool setup, cancel requests and pooler support.
 //!
+//! - [`caps`] — its executor capabilities (cancellable, streamed, pipelined).
 //! - [`cancel`] — cancel requests that reach the server through a pooler too.
 //! - [`conn`] — a pooled connection and how a compiled statement runs on it.
 //! - [`errors`] — its errors as Chakra's (recognised by message: no SQLSTATE at hand).
@@ -8,6 +9,7 @@
 //! - [`transaction`] — `BEGIN` per isolation level, the transaction-local statement timeout.
 
 pub mod cancel;
+pub mod caps;
 pub mod conn;
 pub mod errors;
 pub mod pool;

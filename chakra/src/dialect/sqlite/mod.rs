@@ -1,5 +1,6 @@
 //! SQLite's room: its connections, statement runner and per-connection setup.
 //!
+//! - [`caps`] — its executor capabilities (statements run inline).
 //! - [`conn`] — SQLite connections run inline, waiting for locks asynchronously.
 //! - [`errors`] — its errors as Chakra's (busy timeout, constraint names from messages).
 //! - [`pool`] — a pool's connection manager (file or memory, size, busy timeout, durability).
@@ -9,6 +10,7 @@
 //! - [`setup`] — per-connection pragmas (durability) and functions.
 //! - [`transaction`] — `BEGIN IMMEDIATE`.
 
+pub mod caps;
 pub mod conn;
 pub mod errors;
 pub mod pool;
