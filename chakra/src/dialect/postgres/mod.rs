@@ -1,5 +1,6 @@
 //! PostgreSQL's room: its connections, pool setup, cancel requests and pooler support.
 //!
+//! - [`binds`] — a compiled statement's values bound as diesel parameters (typed NULLs).
 //! - [`caps`] — its executor capabilities (cancellable, streamed, pipelined).
 //! - [`cancel`] — cancel requests that reach the server through a pooler too.
 //! - [`conn`] — a pooled connection and how a compiled statement runs on it.
@@ -8,6 +9,7 @@
 //! - [`pooler`] — connections through a transaction pooler (PgBouncer).
 //! - [`transaction`] — `BEGIN` per isolation level, the transaction-local statement timeout.
 
+pub mod binds;
 pub mod cancel;
 pub mod caps;
 pub mod conn;

@@ -1,5 +1,6 @@
 //! SQLite's room: its connections, statement runner and per-connection setup.
 //!
+//! - [`binds`] — a compiled statement as a diesel query (diesel's own path).
 //! - [`caps`] — its executor capabilities (statements run inline).
 //! - [`conn`] — SQLite connections run inline, waiting for locks asynchronously.
 //! - [`errors`] — its errors as Chakra's (busy timeout, constraint names from messages).
@@ -10,6 +11,7 @@
 //! - [`setup`] — per-connection pragmas (durability) and functions.
 //! - [`transaction`] — `BEGIN IMMEDIATE`.
 
+pub mod binds;
 pub mod caps;
 pub mod conn;
 pub mod errors;
