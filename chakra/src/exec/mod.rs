@@ -4,7 +4,7 @@
 //! - [`pool`] — [`Pool`] (deadpool over diesel-async, PostgreSQL or SQLite).
 //! - [`conn`] — [`Conn`], one checked-out connection, and statement execution.
 //! - [`transaction`] — [`Transaction`] with savepoints; dropped-while-open safety.
-//! - [`caps`] — [`ExecCaps`], what a backend's executor can do (a table per dialect).
+//! - [`caps`](mod@caps) — [`ExecCaps`], what a backend's executor can do (a table per dialect).
 //! - [`executor`] — the [`Executor`] trait front doors are generic over.
 //! - [`scope`] — [`TxScope`], the transaction a write with model hooks runs in.
 //! - [`known_tables`] — the tables a pool's database was seen to hold (asked once).
