@@ -65,29 +65,10 @@ impl DatabaseUrl {
         if url_trim.is_empty() {
             return Err(invalid("it is empty"));
         }
-        if url_trim == "sqlite::memory:" || url_trim == "sqlite://:memory:" {
-            return Ok(DatabaseUrl::SqliteMemory);
-        }
-        if let Some(path) = url_trim.strip_prefix("sqlite://") {
-            if path.is_empty() {
-                return Err(invalid(
-                    "no file path after sqlite:// (write sqlite://app.db, sqlite:///abs/app.db or sqlite::memory:)",
-                ));
-            }
-            if path.contains('\0') {
-                return Err(invalid("the file path contains a NUL byte"));
-            }
-            return Ok(DatabaseUrl::SqliteFile(PathBuf::from(path)));
-        }
-        if url_trim.starts_with("postgres://") || url_trim.starts_with("postgresql://") {
-            let parsed = url::Url::parse(url_trim).map_err(|e| invalid(&e.to_string()))?;
-            if parsed.host_str().is_none_or(str::is_empty) {
-                return Err(invalid("no host (write postgres://user@host:5432/dbname)"));
-            }
-            url_trim
-                .parse::<tokio_postgres::Config>()
-                .map_err(|e| invalid(&e.to_string()))?;
-            return Ok(DatabaseUrl::Postgres(url_trim.to_owned()));
+        let room = crate::dialect::sqlite::url::parse(url_trim)
+            .or_else(|| crate::dialect::postgres::url::parse(url_trim));
+        if let Some(parsed) = room {
+            return parsed.map_err(|reason| invalid(&reason));
         }
         if url_trim.starts_with("mysql://") || url_trim.starts_with("mariadb://") {
             return Err(invalid(

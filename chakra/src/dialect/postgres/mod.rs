@@ -8,6 +8,7 @@
 //! - [`pool`] — a pool's connection manager (direct or behind a pooler, `statement_timeout`).
 //! - [`pooler`] — connections through a transaction pooler (PgBouncer).
 //! - [`transaction`] — `BEGIN` per isolation level, the transaction-local statement timeout.
+//! - [`url`] — its database URLs, checked by the driver's parser.
 
 pub mod binds;
 pub mod cancel;
@@ -17,3 +18,4 @@ pub mod errors;
 pub mod pool;
 pub mod pooler;
 pub mod transaction;
+pub mod url;

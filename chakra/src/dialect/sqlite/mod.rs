@@ -10,6 +10,7 @@
 //!   binds, typed cells).
 //! - [`setup`] — per-connection pragmas (durability) and functions.
 //! - [`transaction`] — `BEGIN IMMEDIATE`.
+//! - [`url`] — its database URLs (a file, or memory).
 
 pub mod binds;
 pub mod caps;
@@ -20,3 +21,4 @@ pub mod row_by_row;
 pub mod run;
 pub mod setup;
 pub mod transaction;
+pub mod url;
