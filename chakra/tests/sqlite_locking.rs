@@ -6,7 +6,7 @@
 mod common;
 
 use chakra::dsl::*;
-use chakra::exec::sqlite_setup::{JournalMode, Synchronous};
+use chakra::dialect::sqlite::setup::{JournalMode, Synchronous};
 use chakra::sql::CompiledQuery;
 use chakra::{Dialect, Error, Pool, PoolOptions};
 use common::TestDb;
