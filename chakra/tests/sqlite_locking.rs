@@ -5,8 +5,8 @@
 
 mod common;
 
-use chakra::dsl::*;
 use chakra::dialect::sqlite::setup::{JournalMode, Synchronous};
+use chakra::dsl::*;
 use chakra::sql::CompiledQuery;
 use chakra::{Dialect, Error, Pool, PoolOptions};
 use common::TestDb;

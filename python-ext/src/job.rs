@@ -233,7 +233,7 @@ async fn batch(target: &Target, sql: &str) -> Result<()> {
 impl Target {
     /// The dialect of the target (a pool's from its URL, a transaction's fixed when its
     /// cell was made: never looked up under the lock, which another job may hold).
-    fn dialect(&self) -> chakra::Dialect {
+    pub fn dialect(&self) -> chakra::Dialect {
         match self {
             Target::Pool(slot) => slot.dialect(),
             Target::Tx(cell) => cell.dialect(),

@@ -59,9 +59,13 @@ fn bad_param(obj: &Bound<'_, PyAny>, why: &str) -> Error {
     }
 }
 
-/// The parameters as values, then the statement checked (placeholders against the values)
-/// before anything runs.
-fn params_of(sql: &str, params: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Value>> {
+/// The parameters as values, then the statement checked for the target's `dialect`
+/// (placeholders against the values) before anything runs.
+fn params_of(
+    sql: &str,
+    params: Option<&Bound<'_, PyAny>>,
+    dialect: chakra::Dialect,
+) -> PyResult<Vec<Value>> {
     let mut out = Vec::new();
     if let Some(ps) = params.filter(|p| !p.is_none()) {
         if ps.is_instance_of::<PyString>() || ps.is_instance_of::<PyDict>() {
@@ -76,13 +80,7 @@ fn params_of(sql: &str, params: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Value
             out.push(v);
         }
     }
-    compile_raw(
-        sql,
-        Placeholders::Percent,
-        out.clone(),
-        chakra::Dialect::Postgres,
-    )
-    .map_err(err)?;
+    compile_raw(sql, Placeholders::Percent, out.clone(), dialect).map_err(err)?;
     Ok(out)
 }
 
@@ -96,11 +94,12 @@ pub fn raw_job(
     sql: String,
     params: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Job> {
-    let params = params_of(&sql, params)?;
+    let target = target_of(target)?;
+    let params = params_of(&sql, params, target.dialect())?;
     let info = model.get().info.clone();
     Ok(Job::new(
         Op::Raw(
-            target_of(target)?,
+            target,
             Box::new(RawOp {
                 sql,
                 params,
@@ -120,10 +119,11 @@ pub fn execute_job(
     sql: String,
     params: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Job> {
-    let params = params_of(&sql, params)?;
+    let target = target_of(target)?;
+    let params = params_of(&sql, params, target.dialect())?;
     Ok(Job::new(
         Op::Raw(
-            target_of(target)?,
+            target,
             Box::new(RawOp {
                 sql,
                 params,
@@ -145,10 +145,11 @@ pub fn fetch_job(
     params: Option<&Bound<'_, PyAny>>,
     dicts: bool,
 ) -> PyResult<Job> {
-    let params = params_of(&sql, params)?;
+    let target = target_of(target)?;
+    let params = params_of(&sql, params, target.dialect())?;
     Ok(Job::new(
         Op::Raw(
-            target_of(target)?,
+            target,
             Box::new(RawOp {
                 sql,
                 params,
