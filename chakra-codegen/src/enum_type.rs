@@ -106,6 +106,10 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             }
         }
         impl ::chakra::dsl::typed::EnumColumn for #ident {}
+        impl ::chakra::dsl::typed::TextType for #ident {}
+        impl ::chakra::dsl::typed::Ordered for #ident {
+            type Inner = #ident;
+        }
         impl ::chakra::dsl::typed::ValueFor<#ident> for &#ident {
             fn into_value_for(self) -> ::chakra::dsl::Value {
                 ::chakra::dsl::typed::ColumnType::to_value(self)

@@ -254,3 +254,94 @@ async fn ordering_and_ranges_follow_the_stored_text_on_both_backends() {
         assert_eq!(by_sql, plain(&|s| s > "on hold"), "{d:?}: hand-written SQL");
     }
 }
+
+/// The text lookups and `min`/`max` of the typed DSL take enum columns (their stored text, as
+/// Django's lookups on a text column with choices), on both backends; expected rows come from
+/// plain Rust over the same rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_lookups_and_min_max_take_enum_columns_on_both_backends() {
+    let data = [
+        (Status::Open, None),
+        (Status::OnHold, Some(Priority::High)),
+        (Status::Closed, Some(Priority::Low)),
+        (Status::Open, Some(Priority::High)),
+    ];
+    for d in BOTH {
+        let db = common::TestDb::new(d).await;
+        let pool = db.pool().await;
+        chakra::schema::create_tables(&pool, &[Ticket::meta()], false)
+            .await
+            .unwrap();
+        let mut rows: Vec<Ticket> = data
+            .iter()
+            .map(|(status, priority)| Ticket {
+                id: 0,
+                status: *status,
+                priority: *priority,
+            })
+            .collect();
+        Ticket::insert_many(&pool, &mut rows).await.unwrap();
+        let plain = |keep: &dyn Fn(&Ticket) -> bool| -> Vec<i64> {
+            rows.iter().filter(|t| keep(t)).map(|t| t.id).collect()
+        };
+        let run = |c: chakra::dsl::typed::Condition<Ticket>| {
+            let pool = pool.clone();
+            async move {
+                Ticket::query()
+                    .filter(c)
+                    .order_by(Ticket::id().asc())
+                    .all(&pool)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|t| t.id)
+                    .collect::<Vec<_>>()
+            }
+        };
+        let text = |t: &Ticket| t.status.as_str().to_owned();
+        assert_eq!(
+            run(Ticket::status().contains("ld")).await,
+            plain(&|t| text(t).contains("ld")),
+            "{d:?}"
+        );
+        assert_eq!(
+            run(Ticket::status().icontains("HOLD")).await,
+            plain(&|t| text(t).contains("hold")),
+            "{d:?}"
+        );
+        assert_eq!(
+            run(Ticket::status().starts_with("c")).await,
+            plain(&|t| text(t).starts_with('c')),
+            "{d:?}"
+        );
+        assert_eq!(
+            run(Ticket::status().regex("^o.*n$")).await,
+            plain(&|t| text(t).starts_with('o') && text(t).ends_with('n')),
+            "{d:?}"
+        );
+        assert_eq!(
+            run(Ticket::priority().iexact("HIGH")).await,
+            plain(&|t| t.priority == Some(Priority::High)),
+            "{d:?}"
+        );
+        let (lo, hi, lo_p, hi_p) = Ticket::query()
+            .aggregate(
+                (
+                    min(Ticket::status()),
+                    max(Ticket::status()),
+                    min(Ticket::priority()),
+                    max(Ticket::priority()),
+                ),
+                &pool,
+            )
+            .await
+            .unwrap();
+        let by_text = |a: &Status, b: &Status| a.as_str().cmp(b.as_str());
+        assert_eq!(lo, rows.iter().map(|t| t.status).min_by(by_text), "{d:?}");
+        assert_eq!(hi, rows.iter().map(|t| t.status).max_by(by_text), "{d:?}");
+        let ps = || rows.iter().filter_map(|t| t.priority);
+        let p_text = |a: &Priority, b: &Priority| a.as_str().cmp(b.as_str());
+        assert_eq!(lo_p, ps().min_by(p_text), "{d:?}");
+        assert_eq!(hi_p, ps().max_by(p_text), "{d:?}");
+    }
+}
