@@ -127,6 +127,9 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                     values: ::std::vec![#(#values.to_owned()),*],
                 }
             }
+            fn enum_type() -> ::std::option::Option<&'static str> {
+                ::std::option::Option::Some(#enum_name)
+            }
             fn to_value(&self) -> ::chakra::dsl::Value {
                 ::chakra::dsl::Value::Text(self.as_str().to_owned())
             }

@@ -56,6 +56,19 @@ fn the_derive_gives_names_and_stored_values() {
     );
 }
 
+#[test]
+fn typed_columns_carry_the_enum_type_into_the_ir() {
+    // The typed DSL's column expressions name the enum type (Option columns too), as the
+    // lowering from the model's fields does; other columns name none.
+    let ir = |e: chakra::dsl::Expr| match e {
+        chakra::dsl::Expr::Column(c) => c.enum_type,
+        other => panic!("a column, not {other:?}"),
+    };
+    assert_eq!(ir(Ticket::status().ir()), Some("ticket_status".to_owned()));
+    assert_eq!(ir(Ticket::priority().ir()), Some("priority".to_owned()));
+    assert_eq!(ir(Ticket::id().ir()), None);
+}
+
 async fn stored(pool: &chakra::Pool) -> Vec<String> {
     let q = chakra::migrate::history::raw(
         pool.dialect(),

@@ -508,6 +508,7 @@ fn bulk_update(w: &mut SqlWriter, b: &BulkUpdate) -> Result<()> {
     match w.dialect {
         Dialect::Postgres => {
             let as_insert = Insert {
+                enum_types: b.enum_types.clone(),
                 table: b.table.clone(),
                 columns: names.iter().map(|s| s.to_string()).collect(),
                 rows: b.rows.clone(),
