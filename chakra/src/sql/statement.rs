@@ -312,6 +312,10 @@ fn returning(w: &mut SqlWriter, cols: &[ColumnRef]) -> Result<()> {
     for (i, c) in cols.iter().enumerate() {
         w.sql(if i == 0 { " RETURNING " } else { ", " });
         w.ident(&c.column)?;
+        // An enum column comes back as its text on PostgreSQL (as `column` in queries).
+        if w.dialect == Dialect::Postgres && c.enum_type.is_some() {
+            w.sql("::text");
+        }
     }
     Ok(())
 }
