@@ -7,6 +7,7 @@
 //! - [`errors`] — its errors as Chakra's (recognised by message: no SQLSTATE at hand).
 //! - [`pool`] — a pool's connection manager (direct or behind a pooler, `statement_timeout`).
 //! - [`pooler`] — connections through a transaction pooler (PgBouncer).
+//! - [`row`] — rows decoded by each cell's type OID.
 //! - [`transaction`] — `BEGIN` per isolation level, the transaction-local statement timeout.
 //! - [`url`] — its database URLs, checked by the driver's parser.
 
@@ -17,5 +18,6 @@ pub mod conn;
 pub mod errors;
 pub mod pool;
 pub mod pooler;
+pub mod row;
 pub mod transaction;
 pub mod url;

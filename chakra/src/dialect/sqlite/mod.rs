@@ -6,6 +6,8 @@
 //! - [`errors`] — its errors as Chakra's (busy timeout, constraint names from messages).
 //! - [`pool`] — a pool's connection manager (file or memory, size, busy timeout, durability).
 //! - [`row_by_row`] — a multi-row INSERT run as its one-row statement once per row.
+//! - [`read_datetime`] — timestamp text read back as an instant.
+//! - [`row`] — rows read through diesel, each cell by its storage class.
 //! - [`run`] — compiled statements run on the SQLite handle (prepared-statement cache,
 //!   binds, typed cells).
 //! - [`setup`] — per-connection pragmas (durability) and functions.
@@ -17,6 +19,8 @@ pub mod caps;
 pub mod conn;
 pub mod errors;
 pub mod pool;
+pub mod read_datetime;
+pub mod row;
 pub mod row_by_row;
 pub mod run;
 pub mod setup;

@@ -18,7 +18,8 @@
 //! Errors read like diesel's (the same kinds from the same extended result codes, SQLite's
 //! message), so [`crate::exec::errors::from_diesel`] maps them as before.
 
-use crate::exec::coerce::{coerce, parse_datetime};
+use super::read_datetime::parse_datetime;
+use crate::exec::coerce::coerce;
 use crate::sql::sqlite_values;
 use crate::sql::CompiledQuery;
 use chakra_dsl::{Value, ValueType};
