@@ -1,0 +1,19 @@
+//! The dialect rooms: everything that differs between the databases Chakra speaks, one folder
+//! per dialect, so a newcomer finds every SQLite (or PostgreSQL) specific in its room and a
+//! new backend adds one folder plus the hooks below.
+//!
+//! - [`names`] — [`Dialect`] and its names (`FromStr`/`name()`), for every door and the CLI.
+//! - [`hooks`] — [`SqlHooks`], the small per-dialect hooks the dialect-free compilers call
+//!   (standard SQL as the default body), reached with [`Dialect::sql`] (a `&'static` table:
+//!   no allocation, one indirect call).
+//! - [`sqlite`] — SQLite's room: value storage rules, datetimes other writers store, JSON
+//!   containment, its SQL hooks.
+//! - [`postgres`] — PostgreSQL's room: its SQL hooks.
+
+pub mod hooks;
+pub mod names;
+pub mod postgres;
+pub mod sqlite;
+
+pub use hooks::SqlHooks;
+pub use names::Dialect;

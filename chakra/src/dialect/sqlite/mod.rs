@@ -1,0 +1,13 @@
+//! SQLite's room: everything Chakra does differently on SQLite.
+//!
+//! - [`values`] — how canonical values are stored (text dates, JSON arrays, 0/1 booleans…).
+//! - [`datetime`] — datetimes other programs store, read as the instant they name.
+//! - [`json_contains`] — PostgreSQL's `@>` rules for `chakra_json_contains`.
+//! - [`sql`] — [`Sqlite`], its SQL hooks.
+
+pub mod datetime;
+pub mod json_contains;
+pub mod sql;
+pub mod values;
+
+pub use sql::Sqlite;
