@@ -6,14 +6,18 @@
 //! - [`hooks`] — [`SqlHooks`], the small per-dialect hooks the dialect-free compilers call
 //!   (standard SQL as the default body), reached with [`Dialect::sql`] (a `&'static` table:
 //!   no allocation, one indirect call).
+//! - [`migrate`] — [`MigrateHooks`], the migration engine's hooks ([`Dialect::migrate`]),
+//!   and the migration lock's dispatch.
 //! - [`sqlite`] — SQLite's room: value storage rules, datetimes other writers store, JSON
 //!   containment, its SQL hooks.
 //! - [`postgres`] — PostgreSQL's room: its SQL hooks.
 
 pub mod hooks;
+pub mod migrate;
 pub mod names;
 pub mod postgres;
 pub mod sqlite;
 
 pub use hooks::SqlHooks;
+pub use migrate::MigrateHooks;
 pub use names::Dialect;

@@ -55,11 +55,6 @@ fn progress_id(step: &Step) -> String {
     }
 }
 
-/// A SQLite statement that gave up waiting for another connection's lock.
-fn sqlite_locked(e: &Error) -> bool {
-    matches!(e, Error::LockTimeout(_)) || e.to_string().contains("database is locked")
-}
-
 /// Receives progress messages (waiting for the lock, applying a migration).
 pub type Notify = Arc<dyn Fn(&str) + Send + Sync>;
 
@@ -142,7 +137,7 @@ impl Migrator {
     /// (`pooler=transaction`) there is none to have: the migration lock is a session advisory
     /// lock, so migrations are refused with a named error instead of running unprotected.
     async fn session_conn(&self) -> Result<crate::exec::Conn> {
-        if self.pool.dialect() == Dialect::Postgres
+        if self.pool.dialect().migrate().lock_is_per_session()
             && self.pool.options().pooler == crate::Pooler::Transaction
         {
             return Err(Error::Migration(
@@ -316,15 +311,10 @@ impl Migrator {
         let mut conn = self.session_conn().await?;
         let d = conn.dialect();
         history::lock(&mut conn, self.lock_timeout, &*self.notify).await?;
-        if d == Dialect::Postgres {
-            // A killed migrator must leave nothing waiting on the server: the backend checks
-            // its client every second even while it waits for a lock (PostgreSQL 14+; older
-            // servers refuse the setting, and lock_timeout still bounds the wait).
-            if let Err(e) = conn
-                .batch_execute("SET client_connection_check_interval = 1000")
-                .await
-            {
-                tracing::debug!(target: "chakra::migrate", "client_connection_check_interval: {e}");
+        if let Some(setup) = d.migrate().session_setup() {
+            // Allowed to fail (an older server refusing a setting): see the hook.
+            if let Err(e) = conn.batch_execute(setup).await {
+                tracing::debug!(target: "chakra::migrate", "{setup}: {e}");
             }
         }
         let result = async {
@@ -360,7 +350,7 @@ impl Migrator {
                             break;
                         }
                         Err(e @ Error::LockTimeout(_))
-                            if d == Dialect::Postgres && attempt < self.retry_lock =>
+                            if d.migrate().has_ddl_lock_timeout() && attempt < self.retry_lock =>
                         {
                             attempt += 1;
                             (self.notify)(&format!(
@@ -380,11 +370,8 @@ impl Migrator {
         match &result {
             Err(Error::Connection(_)) => conn.discard(),
             _ => {
-                if d == Dialect::Postgres {
-                    if let Err(e) = conn
-                        .batch_execute("RESET lock_timeout; RESET client_connection_check_interval")
-                        .await
-                    {
+                if let Some(reset) = d.migrate().session_reset() {
+                    if let Err(e) = conn.batch_execute(reset).await {
                         tracing::debug!(target: "chakra::migrate", "resetting timeouts: {e}");
                     }
                 }
@@ -400,27 +387,30 @@ impl Migrator {
     /// Runs one step; false when another migrator did it first (SQLite).
     async fn run_step(&self, conn: &mut Conn, step: &Step) -> Result<bool> {
         let d = conn.dialect();
-        let fk_off = d == Dialect::Sqlite && step.plan.foreign_keys_off;
+        let fk = d
+            .migrate()
+            .foreign_key_pause()
+            .filter(|_| step.plan.foreign_keys_off);
         let verb = match step.direction {
             Direction::Apply => "applying",
             Direction::Rollback => "rolling back",
         };
         (self.notify)(&format!("{verb} {}/{}", step.key.app, step.key.id));
-        if fk_off {
-            conn.batch_execute("PRAGMA foreign_keys = OFF").await?;
+        if let Some(fk) = fk {
+            conn.batch_execute(fk.off).await?;
         }
-        if d == Dialect::Postgres {
-            conn.batch_execute(&step.set_lock_timeout()).await?;
+        if let Some(set) = step.set_lock_timeout(d) {
+            conn.batch_execute(&set).await?;
         }
         if step.atomic {
             if let Err(e) = self.begin(conn, step).await {
-                if fk_off {
-                    conn.batch_execute("PRAGMA foreign_keys = ON").await?;
+                if let Some(fk) = fk {
+                    conn.batch_execute(fk.on).await?;
                 }
                 return Err(e);
             }
         }
-        let result = self.run_step_body(conn, step, d, fk_off).await;
+        let result = self.run_step_body(conn, step, d, fk).await;
         if let (Err(failed), true) = (&result, step.atomic) {
             if let Err(e) = conn.batch_execute("ROLLBACK").await {
                 // The connection's state is unknown: the caller closes it, which rolls back.
@@ -433,11 +423,11 @@ impl Migrator {
                 )));
             }
         }
-        if fk_off {
-            conn.batch_execute("PRAGMA foreign_keys = ON").await?;
+        if let Some(fk) = fk {
+            conn.batch_execute(fk.on).await?;
         }
         if let Err(Error::LockTimeout(f)) = &result {
-            if d == Dialect::Postgres {
+            if d.migrate().has_ddl_lock_timeout() {
                 return Err(self.lock_timeout_error(conn, step, f).await);
             }
         }
@@ -540,7 +530,7 @@ impl Migrator {
         loop {
             match conn.batch_execute(sql).await {
                 Ok(()) => return Ok(()),
-                Err(e) if d == Dialect::Sqlite && sqlite_locked(&e) => {
+                Err(e) if d.migrate().write_lock_busy(&e) => {
                     let waited = started.elapsed();
                     if waited >= self.lock_timeout {
                         return Err(Error::Migration(format!(
@@ -853,7 +843,7 @@ impl Migrator {
         conn: &mut Conn,
         step: &Step,
         d: Dialect,
-        fk_off: bool,
+        fk: Option<crate::dialect::migrate::ForeignKeyPause>,
     ) -> Result<bool> {
         if step.atomic {
             // Begun by the caller (`begin`). Under the write lock: someone may have done this step since we planned.
@@ -868,7 +858,7 @@ impl Migrator {
         }
         if step.atomic {
             self.check_data(conn, step).await?;
-            let (kept, carried) = if fk_off {
+            let (kept, carried) = if fk.is_some() {
                 (
                     self.objects_a_rebuild_drops(conn, step).await?,
                     self.constraints_a_rebuild_drops(conn, step).await?,
@@ -883,10 +873,10 @@ impl Migrator {
         } else {
             self.run_resumable(conn, step).await?;
         }
-        if fk_off {
+        if let Some(fk) = fk {
             let q = history::raw(
                 d,
-                &["PRAGMA foreign_key_check"],
+                &[fk.check],
                 vec![],
                 vec![
                     ValueType::Text,

@@ -1,0 +1,39 @@
+//! SQLite's migration hooks: `BEGIN IMMEDIATE` (the write lock) around each step, foreign
+//! keys paused while tables are rebuilt, the catalog in `sqlite_master`/`pragma_table_info`.
+
+use super::Sqlite;
+use crate::dialect::migrate::{ForeignKeyPause, MigrateHooks};
+use chakra_dsl::Error;
+
+impl MigrateHooks for Sqlite {
+    /// Datetimes are stored as text (`dialect/sqlite/values.rs`).
+    fn history_timestamp_type(&self) -> &'static str {
+        "TEXT"
+    }
+
+    fn table_exists_sql(&self, table: &str) -> String {
+        format!("SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = '{table}'")
+    }
+
+    fn column_count_sql(&self, table: &str, column: &str) -> String {
+        format!("SELECT count(*) FROM pragma_table_info('{table}') WHERE name = '{column}'")
+    }
+
+    /// `BEGIN IMMEDIATE`: the database's write lock, so concurrent migrators serialize.
+    fn begin(&self) -> &'static str {
+        "BEGIN IMMEDIATE"
+    }
+
+    fn foreign_key_pause(&self) -> Option<ForeignKeyPause> {
+        Some(ForeignKeyPause {
+            off: "PRAGMA foreign_keys = OFF",
+            check: "PRAGMA foreign_key_check",
+            on: "PRAGMA foreign_keys = ON",
+        })
+    }
+
+    /// A statement that gave up waiting for another connection's lock.
+    fn write_lock_busy(&self, e: &Error) -> bool {
+        matches!(e, Error::LockTimeout(_)) || e.to_string().contains("database is locked")
+    }
+}
