@@ -2,11 +2,15 @@
 //! the history table's text, how a step is wrapped (transaction, lock timeout, foreign keys
 //! paused), which statements can run in a transaction, how a busy write lock shows. The
 //! default bodies are standard SQL; [`Dialect::migrate`] hands out the `&'static`
-//! implementation. The migration lock, which is I/O, is dispatched here too
-//! ([`lock`]/[`unlock`]).
+//! implementation. What is async I/O of several statements (the migration lock, reading
+//! constraints and definitions) is dispatched here by a `match` to the rooms' functions: a
+//! `&'static dyn` table cannot carry an async method without boxing its future.
 
 use super::{postgres, sqlite, Dialect};
 use crate::exec::Conn;
+use crate::migrate::definitions::TableDefinitions;
+use crate::migrate::drift::DbSchema;
+use crate::migrate::state::State;
 use chakra_dsl::{Error, Result};
 use std::time::Duration;
 
@@ -38,6 +42,16 @@ pub trait MigrateHooks: Sync {
              AND table_name = '{table}' AND column_name = '{column}'"
         )
     }
+
+    /// Drift checks: a query listing each column as `(table, column, type, nullable)`.
+    fn columns_sql(&self) -> &'static str;
+
+    /// Drift checks: a query listing each index that is not a primary key or unique
+    /// constraint as `(table, index)`.
+    fn indexes_sql(&self) -> &'static str;
+
+    /// Drift checks: a query listing each user-made trigger as `(table, trigger)`.
+    fn triggers_sql(&self) -> &'static str;
 
     /// The statement that begins a migration's transaction: `BEGIN`.
     fn begin(&self) -> &'static str {
@@ -126,5 +140,46 @@ pub async fn unlock(conn: &mut Conn) -> Result<()> {
     match conn.dialect() {
         Dialect::Postgres => postgres::migrate_lock::unlock(conn).await,
         Dialect::Sqlite => Ok(()),
+    }
+}
+
+/// Drift checks: fills the defaults, unique constraints, foreign keys and CHECK counts of
+/// every table in `out` (each already set to empty).
+pub async fn read_constraints(conn: &mut Conn, out: &mut DbSchema) -> Result<()> {
+    match conn.dialect() {
+        Dialect::Postgres => postgres::introspect::read_constraints(conn, out).await,
+        Dialect::Sqlite => sqlite::introspect::read_constraints(conn, out).await,
+    }
+}
+
+/// Drift checks: the definitions of the indexes and CHECK constraints the database has, by
+/// table, in the database's own words.
+pub async fn read_definitions(conn: &mut Conn) -> Result<TableDefinitions> {
+    match conn.dialect() {
+        Dialect::Postgres => postgres::introspect::read_definitions(conn).await,
+        Dialect::Sqlite => sqlite::introspect::read_definitions(conn).await,
+    }
+}
+
+/// Drift checks: the definitions of the indexes and CHECK constraints `state` declares, in
+/// the words [`read_definitions`] reads the database's (PostgreSQL: made on scratch
+/// temporary tables and read back; SQLite: its `CREATE` text normalized).
+pub async fn declared_definitions(conn: &mut Conn, state: &State) -> Result<TableDefinitions> {
+    match conn.dialect() {
+        Dialect::Postgres => postgres::introspect::declared_definitions(conn, state).await,
+        Dialect::Sqlite => Ok(crate::migrate::definitions::declared_sqlite(state)),
+    }
+}
+
+/// The sessions holding locks on `tables`, as `(table, "pid (application, state: query)")`,
+/// where the dialect can tell (PostgreSQL's `pg_locks`); empty on SQLite, whose only lock is
+/// the database's.
+pub async fn table_lock_holders(
+    conn: &mut Conn,
+    tables: &[String],
+) -> Result<Vec<(String, String)>> {
+    match conn.dialect() {
+        Dialect::Postgres => postgres::migrate_lock::table_lock_holders(conn, tables).await,
+        Dialect::Sqlite => Ok(Vec::new()),
     }
 }

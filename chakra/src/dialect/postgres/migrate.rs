@@ -5,6 +5,18 @@ use super::Postgres;
 use crate::dialect::migrate::MigrateHooks;
 
 impl MigrateHooks for Postgres {
+    fn columns_sql(&self) -> &'static str {
+        super::introspect::COLUMNS_SQL
+    }
+
+    fn indexes_sql(&self) -> &'static str {
+        super::introspect::INDEXES_SQL
+    }
+
+    fn triggers_sql(&self) -> &'static str {
+        super::introspect::TRIGGERS_SQL
+    }
+
     fn history_timestamp_type(&self) -> &'static str {
         "TIMESTAMPTZ"
     }

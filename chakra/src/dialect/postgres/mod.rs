@@ -1,9 +1,11 @@
 //! PostgreSQL's room: everything Chakra does differently on PostgreSQL.
 //!
+//! - [`introspect`] — reading its catalog for drift checks.
 //! - [`migrate`] — its migration hooks (lock timeouts, statements outside transactions).
 //! - [`migrate_lock`] — the migration lock, a session advisory lock.
 //! - [`sql`] — [`Postgres`], its SQL hooks.
 
+pub mod introspect;
 pub mod migrate;
 pub mod migrate_lock;
 pub mod sql;

@@ -6,6 +6,18 @@ use crate::dialect::migrate::{ForeignKeyPause, MigrateHooks};
 use chakra_dsl::Error;
 
 impl MigrateHooks for Sqlite {
+    fn columns_sql(&self) -> &'static str {
+        super::introspect::COLUMNS_SQL
+    }
+
+    fn indexes_sql(&self) -> &'static str {
+        super::introspect::INDEXES_SQL
+    }
+
+    fn triggers_sql(&self) -> &'static str {
+        super::introspect::TRIGGERS_SQL
+    }
+
     /// Datetimes are stored as text (`dialect/sqlite/values.rs`).
     fn history_timestamp_type(&self) -> &'static str {
         "TEXT"

@@ -3,10 +3,12 @@
 //! - [`values`] — how canonical values are stored (text dates, JSON arrays, 0/1 booleans…).
 //! - [`datetime`] — datetimes other programs store, read as the instant they name.
 //! - [`json_contains`] — PostgreSQL's `@>` rules for `chakra_json_contains`.
+//! - [`introspect`] — reading its catalog for drift checks.
 //! - [`migrate`] — its migration hooks (`BEGIN IMMEDIATE`, foreign keys paused).
 //! - [`sql`] — [`Sqlite`], its SQL hooks.
 
 pub mod datetime;
+pub mod introspect;
 pub mod json_contains;
 pub mod migrate;
 pub mod sql;
