@@ -53,6 +53,16 @@ pub trait MigrateHooks: Sync {
     /// Drift checks: a query listing each user-made trigger as `(table, trigger)`.
     fn triggers_sql(&self) -> &'static str;
 
+    /// Type-change checks: decimal column `c` (quoted) as a number to compare: itself by
+    /// default.
+    fn decimal_as_number(&self, c: &str) -> String {
+        c.to_owned()
+    }
+
+    /// Type-change checks: a predicate true where text column `c` (quoted) does not hold a
+    /// whole number (that fits a 32-bit integer, when `to_i32`).
+    fn text_not_integer(&self, c: &str, to_i32: bool) -> String;
+
     /// The statement that begins a migration's transaction: `BEGIN`.
     fn begin(&self) -> &'static str {
         "BEGIN"

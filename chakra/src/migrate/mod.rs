@@ -45,7 +45,6 @@ pub mod locks;
 pub mod make;
 pub mod operations;
 pub mod plan;
-pub mod rebuild;
 pub mod schema_rs;
 pub mod state;
 pub mod table_sql;
@@ -53,6 +52,7 @@ mod toml_reader;
 pub mod values;
 pub mod writer;
 
+pub use crate::dialect::sqlite::rebuild;
 pub use apply::Migrator;
 pub use autodetect::{diff, rename_candidates, DiffOptions, RenameCandidate, Renames};
 pub use checksum::checksum;

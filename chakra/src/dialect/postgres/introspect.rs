@@ -5,11 +5,14 @@
 
 use crate::dialect::Dialect;
 use crate::exec::Conn;
-use crate::migrate::definitions::{scratch_name, scratch_table, TableDefinitions};
+use crate::migrate::definitions::{checks, TableDefinitions};
 use crate::migrate::drift::DbSchema;
+use crate::migrate::error::MResult;
 use crate::migrate::history::raw;
 use crate::migrate::introspect::text;
 use crate::migrate::state::State;
+use crate::migrate::state::TableState;
+use crate::migrate::table_sql::{all_indexes, create_index_sql, create_table_sql};
 use chakra_dsl::{Result, ValueType};
 use std::collections::BTreeMap;
 
@@ -175,5 +178,29 @@ pub async fn declared_definitions(conn: &mut Conn, state: &State) -> Result<Tabl
     let rollback = conn.batch_execute("ROLLBACK").await;
     let out = result?;
     rollback?;
+    Ok(out)
+}
+
+/// The name of the scratch table standing for the `n`th table of the state.
+pub fn scratch_name(n: usize) -> String {
+    format!("__chakra_scratch_{n}")
+}
+
+/// PostgreSQL: the statements creating table `t` as a temporary scratch table named `name`
+/// with the indexes and CHECK constraints the history declares (no foreign keys: nothing is
+/// locked but the scratch table). The catalog then gives their definitions in the database's
+/// own words.
+pub fn scratch_table(t: &TableState, name: &str, state: &State) -> MResult<Vec<String>> {
+    let d = Dialect::Postgres;
+    let mut bare = t.clone();
+    for f in &mut bare.fields {
+        f.references = None;
+    }
+    bare.constraints = checks(t).cloned().collect();
+    let create = create_table_sql(&bare, name, d, state)?;
+    let mut out = vec![create.replacen("CREATE TABLE", "CREATE TEMPORARY TABLE", 1)];
+    for i in all_indexes(t) {
+        out.push(create_index_sql(name, &i, &bare, d)?);
+    }
     Ok(out)
 }

@@ -42,6 +42,17 @@ impl MigrateHooks for Postgres {
             || starts(&["ALTER", "SYSTEM"]))
     }
 
+    fn text_not_integer(&self, c: &str, to_i32: bool) -> String {
+        let not_int = format!("trim({c}) !~ '^[-+]?[0-9]{{1,18}}$'");
+        if to_i32 {
+            format!(
+                "{not_int} OR (trim({c}) ~ '^[-+]?[0-9]{{1,18}}$' AND (CAST(trim({c}) AS BIGINT) > 2147483647 OR CAST(trim({c}) AS BIGINT) < -2147483648))"
+            )
+        } else {
+            not_int
+        }
+    }
+
     fn ddl_lock_timeout_sql(&self, ms: u128) -> Option<String> {
         Some(format!("SET lock_timeout = {ms}"))
     }

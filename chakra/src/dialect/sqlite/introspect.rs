@@ -4,10 +4,15 @@
 
 use crate::dialect::Dialect;
 use crate::exec::Conn;
-use crate::migrate::definitions::{named_checks, normalize_sql, sqlite_index, TableDefinitions};
+use crate::migrate::definitions::{
+    checks, named_checks, normalize_sql, Definitions, TableDefinitions,
+};
 use crate::migrate::drift::DbSchema;
+use crate::migrate::error::MResult;
 use crate::migrate::history::raw;
 use crate::migrate::introspect::text;
+use crate::migrate::state::{State, TableState};
+use crate::migrate::table_sql::{all_indexes, constraint_sql, create_index_sql};
 use chakra_dsl::{Result, Value, ValueType};
 
 /// Each column: `(table, column, type, nullable)`.
@@ -103,4 +108,41 @@ pub async fn read_definitions(conn: &mut Conn) -> Result<TableDefinitions> {
         }
     }
     Ok(out)
+}
+
+/// SQLite: what the history declares, normalized as [`sqlite_index`] and [`named_checks`]
+/// read the database. A table whose statements cannot be made is left out (as on
+/// PostgreSQL; its other drift is reported by name).
+pub fn declared_sqlite(state: &State) -> TableDefinitions {
+    let mut out = TableDefinitions::new();
+    for (name, t) in &state.tables {
+        if let Ok(defs) = declared_sqlite_table(name, t) {
+            out.insert(name.clone(), defs);
+        }
+    }
+    out
+}
+
+fn declared_sqlite_table(name: &str, t: &TableState) -> MResult<Definitions> {
+    let d = Dialect::Sqlite;
+    let mut defs = Definitions::default();
+    for i in all_indexes(t) {
+        let sql = create_index_sql(name, &i, t, d)?;
+        defs.indexes.insert(i.name.clone(), sqlite_index(&sql));
+    }
+    for c in checks(t) {
+        let clause = normalize_sql(&constraint_sql(c, Some((t, d)))?);
+        defs.checks.extend(named_checks(&clause));
+    }
+    for f in &t.fields {
+        if let Some(clause) = crate::sql::ddl::enum_check_sql(name, f)? {
+            defs.checks.extend(named_checks(&normalize_sql(&clause)));
+        }
+    }
+    Ok(defs)
+}
+
+/// SQLite: an index's `CREATE INDEX` text as compared (normalized; `IF NOT EXISTS` left out).
+pub fn sqlite_index(sql: &str) -> String {
+    normalize_sql(sql).replacen(" if not exists ", " ", 1)
 }

@@ -31,6 +31,22 @@ impl MigrateHooks for Sqlite {
         format!("SELECT count(*) FROM pragma_table_info('{table}') WHERE name = '{column}'")
     }
 
+    /// Decimals are stored as exact text: compare as numbers.
+    fn decimal_as_number(&self, c: &str) -> String {
+        format!("CAST({c} AS REAL)")
+    }
+
+    fn text_not_integer(&self, c: &str, to_i32: bool) -> String {
+        let not_int = format!("CAST(CAST({c} AS INTEGER) AS TEXT) <> trim({c})");
+        if to_i32 {
+            format!(
+                "{not_int} OR CAST({c} AS INTEGER) > 2147483647 OR CAST({c} AS INTEGER) < -2147483648"
+            )
+        } else {
+            not_int
+        }
+    }
+
     /// `BEGIN IMMEDIATE`: the database's write lock, so concurrent migrators serialize.
     fn begin(&self) -> &'static str {
         "BEGIN IMMEDIATE"

@@ -5,12 +5,14 @@
 //! - [`json_contains`] — PostgreSQL's `@>` rules for `chakra_json_contains`.
 //! - [`introspect`] — reading its catalog for drift checks.
 //! - [`migrate`] — its migration hooks (`BEGIN IMMEDIATE`, foreign keys paused).
+//! - [`rebuild`] — the table rebuild, for the alterations its `ALTER TABLE` cannot do.
 //! - [`sql`] — [`Sqlite`], its SQL hooks.
 
 pub mod datetime;
 pub mod introspect;
 pub mod json_contains;
 pub mod migrate;
+pub mod rebuild;
 pub mod sql;
 pub mod values;
 

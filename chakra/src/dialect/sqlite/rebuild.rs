@@ -4,10 +4,10 @@
 //! off outside the transaction and runs `PRAGMA foreign_key_check` before commit), as in
 //! SQLite's own "12 steps" and Django's `_remake_table`.
 
-use super::ddl::Plan;
-use super::error::MResult;
-use super::state::{State, TableState};
-use super::table_sql::{all_indexes, create_index_sql, create_table_sql, default_sql, q};
+use crate::migrate::ddl::Plan;
+use crate::migrate::error::MResult;
+use crate::migrate::state::{State, TableState};
+use crate::migrate::table_sql::{all_indexes, create_index_sql, create_table_sql, default_sql, q};
 use crate::Dialect;
 
 /// The temporary name of the rebuilt table.
