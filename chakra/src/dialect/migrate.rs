@@ -193,3 +193,12 @@ pub async fn table_lock_holders(
         Dialect::Sqlite => Ok(Vec::new()),
     }
 }
+
+/// Whether the current schema has an invalid index named `name` (left by an interrupted
+/// `CREATE INDEX CONCURRENTLY` on PostgreSQL); false where indexes cannot be invalid.
+pub async fn invalid_index_exists(conn: &mut Conn, name: &str) -> Result<bool> {
+    match conn.dialect() {
+        Dialect::Postgres => postgres::introspect::invalid_index_exists(conn, name).await,
+        Dialect::Sqlite => Ok(false),
+    }
+}

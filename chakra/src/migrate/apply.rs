@@ -629,20 +629,7 @@ impl Migrator {
         if rebuilt.is_empty() {
             return Ok(Vec::new());
         }
-        let q = history::raw(
-            Dialect::Sqlite,
-            &["SELECT type, name, tbl_name, sql FROM sqlite_master \
-               WHERE type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type, name"],
-            vec![],
-            vec![
-                ValueType::Text,
-                ValueType::Text,
-                ValueType::Text,
-                ValueType::Text,
-            ],
-        );
-        let text = |v: &chakra_dsl::Value| v.as_str().unwrap_or_default().to_owned();
-        let all = conn.fetch(&q).await?;
+        let all = crate::dialect::sqlite::rebuild::indexes_and_triggers(conn).await?;
         let mentioned = |name: &str| {
             let quoted = chakra_dsl::ident::quote(name);
             step.plan.statements.iter().any(|s| {
@@ -652,8 +639,7 @@ impl Migrator {
             })
         };
         Ok(all
-            .iter()
-            .map(|r| (text(&r[0]), text(&r[1]), text(&r[2]), text(&r[3])))
+            .into_iter()
             .filter(|(_, name, table, _)| rebuilt.contains(table) && !mentioned(name))
             .collect())
     }
@@ -697,20 +683,7 @@ impl Migrator {
             };
             let new_names =
                 super::definitions::named_checks(&super::definitions::normalize_sql(new_sql));
-            let q = history::raw(
-                Dialect::Sqlite,
-                &[
-                    "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ",
-                    "",
-                ],
-                vec![chakra_dsl::Value::Text(table.clone())],
-                vec![ValueType::Text],
-            );
-            let Some(old_sql) = conn
-                .fetch(&q)
-                .await?
-                .first()
-                .and_then(|r| r[0].as_str().map(str::to_owned))
+            let Some(old_sql) = crate::dialect::sqlite::rebuild::table_sql(conn, &table).await?
             else {
                 continue;
             };
@@ -741,14 +714,7 @@ impl Migrator {
         kept: Vec<(String, String, String, String)>,
     ) -> Result<()> {
         for (ty, name, table, sql) in kept {
-            let q = history::raw(
-                Dialect::Sqlite,
-                &["SELECT count(*) FROM sqlite_master WHERE name = ", ""],
-                vec![chakra_dsl::Value::Text(name.clone())],
-                vec![ValueType::I64],
-            );
-            let exists = conn.fetch(&q).await?.first().and_then(|r| r[0].as_i64()) > Some(0);
-            if exists {
+            if crate::dialect::sqlite::rebuild::object_exists(conn, &name).await? {
                 continue;
             }
             conn.batch_execute(&sql).await.map_err(|e| {
@@ -802,12 +768,9 @@ impl Migrator {
         Ok(())
     }
 
-    /// PostgreSQL: an interrupted `CREATE INDEX CONCURRENTLY` leaves an invalid index that
+    /// An interrupted `CREATE INDEX CONCURRENTLY` (PostgreSQL) leaves an invalid index that
     /// `IF NOT EXISTS` would keep; drop it so the statement builds it again.
     async fn drop_invalid_index(&self, conn: &mut Conn, sql: &str) -> Result<()> {
-        if conn.dialect() != Dialect::Postgres {
-            return Ok(());
-        }
         let Some(name) = super::plan::created_index_name(sql) else {
             return Ok(());
         };
@@ -815,18 +778,7 @@ impl Migrator {
             return Ok(());
         }
         let bare = name.trim_matches('"').replace("\"\"", "\"");
-        let q = history::raw(
-            Dialect::Postgres,
-            &[
-                "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
-                 WHERE NOT i.indisvalid AND c.relnamespace = current_schema()::regnamespace \
-                 AND c.relname = ",
-                "",
-            ],
-            vec![chakra_dsl::Value::Text(bare.clone())],
-            vec![ValueType::I64],
-        );
-        let invalid = conn.fetch(&q).await?.first().and_then(|r| r[0].as_i64()) > Some(0);
+        let invalid = crate::dialect::migrate::invalid_index_exists(conn, &bare).await?;
         if invalid {
             (self.notify)(&format!(
                 "dropping the invalid index {bare} an interrupted run left, to build it again"

@@ -204,3 +204,20 @@ pub fn scratch_table(t: &TableState, name: &str, state: &State) -> MResult<Vec<S
     }
     Ok(out)
 }
+
+/// Whether the current schema has an invalid index named `name` (an interrupted `CREATE
+/// INDEX CONCURRENTLY` leaves one, which `IF NOT EXISTS` would keep).
+pub async fn invalid_index_exists(conn: &mut Conn, name: &str) -> Result<bool> {
+    let q = raw(
+        Dialect::Postgres,
+        &[
+            "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+             WHERE NOT i.indisvalid AND c.relnamespace = current_schema()::regnamespace \
+             AND c.relname = ",
+            "",
+        ],
+        vec![chakra_dsl::Value::Text(name.to_owned())],
+        vec![ValueType::I64],
+    );
+    Ok(conn.fetch(&q).await?.first().and_then(|r| r[0].as_i64()) > Some(0))
+}
