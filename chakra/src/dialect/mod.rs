@@ -8,6 +8,7 @@
 //!   no allocation, one indirect call).
 //! - [`migrate`] — [`MigrateHooks`], the migration engine's hooks ([`Dialect::migrate`]),
 //!   and the migration lock's dispatch.
+//! - [`standard`] — the standard-SQL forms the hooks' defaults write.
 //! - [`sqlite`] — SQLite's room: value storage rules, datetimes other writers store, JSON
 //!   containment, its SQL hooks.
 //! - [`postgres`] — PostgreSQL's room: its SQL hooks.
@@ -17,6 +18,7 @@ pub mod migrate;
 pub mod names;
 pub mod postgres;
 pub mod sqlite;
+pub mod standard;
 
 pub use hooks::SqlHooks;
 pub use migrate::MigrateHooks;
