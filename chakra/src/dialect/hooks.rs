@@ -8,7 +8,8 @@ use crate::sql::expression::expr;
 use crate::sql::writer::SqlWriter;
 use chakra_dsl::ir::{ContainOf, ContainOp};
 use chakra_dsl::{
-    Aggregate, ArithOp, DatePart, Error, Expr, JsonAs, Result, ScalarFunc, Value, ValueType,
+    Aggregate, ArithOp, DatePart, Error, Expr, FieldType, JsonAs, Result, ScalarFunc, Value,
+    ValueType,
 };
 
 /// The named error of a hook a dialect (its [`SqlHooks::title`]) has no form for.
@@ -230,6 +231,72 @@ pub trait SqlHooks: Sync {
     ) -> Result<bool> {
         let _ = (w, target, values, elem);
         Ok(false)
+    }
+
+    /// What follows an ordering term so NULLs sort as larger than any value (PostgreSQL's
+    /// default): nothing by default.
+    fn nulls_order(&self, desc: bool) -> &'static str {
+        let _ = desc;
+        ""
+    }
+
+    /// Writes ` LIMIT <n>`, `n` bound: ` LIMIT $n` by default.
+    fn limit(&self, w: &mut SqlWriter, n: i64) {
+        w.sql(" LIMIT ");
+        w.bind(Value::I64(n));
+    }
+
+    /// What an `OFFSET` without a `LIMIT` needs before it: nothing by default.
+    fn offset_without_limit(&self) -> &'static str {
+        ""
+    }
+
+    /// Whether the dialect has `SELECT DISTINCT ON (…)`: no by default.
+    fn distinct_on(&self) -> bool {
+        false
+    }
+
+    /// Whether `FOR UPDATE`/`FOR SHARE` row locks are written: yes by default (false where
+    /// the transaction already serialises writers).
+    fn row_locks(&self) -> bool {
+        true
+    }
+
+    /// Whether a multi-row insert binds one array per column (`unnest`), so its text does
+    /// not depend on the number of rows: no by default.
+    fn insert_column_arrays(&self) -> bool {
+        false
+    }
+
+    /// DDL: the column type of a field (the dialect's type table).
+    fn column_type(&self, ty: &FieldType) -> String;
+
+    /// DDL: the column of an auto-increment primary key of type `ty`, with its key.
+    fn auto_primary_key(&self, ty: &FieldType) -> &'static str;
+
+    /// DDL: the default of a `now()` field of type `ty`: `CURRENT_DATE` or
+    /// `CURRENT_TIMESTAMP`.
+    fn now_default(&self, ty: &FieldType) -> &'static str {
+        match ty {
+            FieldType::Date => "CURRENT_DATE",
+            _ => "CURRENT_TIMESTAMP",
+        }
+    }
+
+    /// DDL: a constant as literal text for a `DEFAULT` clause (DDL takes no parameters).
+    fn default_literal(&self, v: &Value) -> String;
+
+    /// DDL: whether a foreign key to a table created later must be added afterwards (`ALTER
+    /// TABLE … ADD CONSTRAINT`): yes by default (false where references are checked only
+    /// when rows are written).
+    fn defers_forward_references(&self) -> bool {
+        true
+    }
+
+    /// DDL: what follows `DROP TABLE IF EXISTS "t"` so reference cycles drop too: nothing by
+    /// default.
+    fn drop_table_suffix(&self) -> &'static str {
+        ""
     }
 
     /// Whether sorting the stored column of type `ty` directly would not order its values

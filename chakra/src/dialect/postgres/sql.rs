@@ -4,7 +4,9 @@ use crate::dialect::{standard, SqlHooks};
 use crate::sql::expression::expr;
 use crate::sql::writer::SqlWriter;
 use chakra_dsl::ir::{ContainOf, ContainOp};
-use chakra_dsl::{AggFunc, Aggregate, ArrayValue, Error, Expr, JsonAs, Result, Value, ValueType};
+use chakra_dsl::{
+    AggFunc, Aggregate, ArrayValue, Error, Expr, FieldType, JsonAs, Result, Value, ValueType,
+};
 
 /// PostgreSQL (and compatible engines; the unit type its hooks are implemented on).
 #[derive(Debug, Clone, Copy)]
@@ -23,6 +25,41 @@ impl SqlHooks for Postgres {
 
     fn max_binds(&self) -> usize {
         65_535
+    }
+
+    fn distinct_on(&self) -> bool {
+        true
+    }
+
+    fn insert_column_arrays(&self) -> bool {
+        true
+    }
+
+    fn column_type(&self, ty: &FieldType) -> String {
+        super::types::column_type(ty)
+    }
+
+    fn auto_primary_key(&self, ty: &FieldType) -> &'static str {
+        match ty {
+            FieldType::Integer => "SERIAL PRIMARY KEY",
+            _ => "BIGSERIAL PRIMARY KEY",
+        }
+    }
+
+    fn now_default(&self, ty: &FieldType) -> &'static str {
+        match ty {
+            FieldType::Date => "CURRENT_DATE",
+            _ => "now()",
+        }
+    }
+
+    fn default_literal(&self, v: &Value) -> String {
+        super::types::default_literal(v)
+    }
+
+    /// `CASCADE`, so reference cycles drop too.
+    fn drop_table_suffix(&self) -> &'static str {
+        " CASCADE"
     }
 
     fn regex(

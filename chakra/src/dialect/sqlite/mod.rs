@@ -6,6 +6,7 @@
 //! - [`introspect`] — reading its catalog for drift checks.
 //! - [`migrate`] — its migration hooks (`BEGIN IMMEDIATE`, foreign keys paused).
 //! - [`rebuild`] — the table rebuild, for the alterations its `ALTER TABLE` cannot do.
+//! - [`types`] — its type table (DDL column types) and `DEFAULT` literals.
 //! - [`sql`] — [`Sqlite`], its SQL hooks.
 
 pub mod datetime;
@@ -14,6 +15,7 @@ pub mod json_contains;
 pub mod migrate;
 pub mod rebuild;
 pub mod sql;
+pub mod types;
 pub mod values;
 
 pub use sql::Sqlite;

@@ -6,7 +6,8 @@ use crate::sql::expression::{expr, ordered};
 use crate::sql::writer::SqlWriter;
 use chakra_dsl::ir::{ContainOf, ContainOp};
 use chakra_dsl::{
-    AggFunc, Aggregate, ArithOp, DatePart, Expr, JsonAs, Result, ScalarFunc, Value, ValueType,
+    AggFunc, Aggregate, ArithOp, DatePart, Expr, FieldType, JsonAs, Result, ScalarFunc, Value,
+    ValueType,
 };
 
 /// SQLite 3.35+ (the unit type its hooks are implemented on).
@@ -43,6 +44,57 @@ impl SqlHooks for Sqlite {
     /// Decimals are stored as text and datetimes in several written forms.
     fn stored_order_differs(&self, ty: &ValueType) -> bool {
         matches!(ty, ValueType::Decimal | ValueType::DateTime)
+    }
+
+    /// NULLs sort as smaller than any value here: said explicitly, so both backends agree.
+    fn nulls_order(&self, desc: bool) -> &'static str {
+        if desc {
+            " NULLS FIRST"
+        } else {
+            " NULLS LAST"
+        }
+    }
+
+    /// SQLite (3.47+) re-prepares a statement whose `LIMIT ?` parameter is bound (it plans
+    /// with the bound value): every execution would parse the SQL again. A CAST is not a
+    /// bare parameter, so the prepared statement is reused.
+    fn limit(&self, w: &mut SqlWriter, n: i64) {
+        w.sql(" LIMIT CAST(");
+        w.bind(Value::I64(n));
+        w.sql(" AS INTEGER)");
+    }
+
+    fn offset_without_limit(&self) -> &'static str {
+        " LIMIT -1"
+    }
+
+    /// Transactions (`BEGIN IMMEDIATE`) already serialise writers.
+    fn row_locks(&self) -> bool {
+        false
+    }
+
+    fn column_type(&self, ty: &FieldType) -> String {
+        super::types::column_type(ty)
+    }
+
+    fn auto_primary_key(&self, _ty: &FieldType) -> &'static str {
+        "INTEGER PRIMARY KEY AUTOINCREMENT"
+    }
+
+    fn now_default(&self, ty: &FieldType) -> &'static str {
+        match ty {
+            FieldType::Date => "(date('now'))",
+            _ => "(strftime('%Y-%m-%dT%H:%M:%f', 'now') || '000Z')",
+        }
+    }
+
+    fn default_literal(&self, v: &Value) -> String {
+        super::types::default_literal(v)
+    }
+
+    /// References are checked only when rows are written, so they stay inline.
+    fn defers_forward_references(&self) -> bool {
+        false
     }
 
     /// SQLite's own `lower` folds ASCII only: `chakra_lower`, registered on each connection.
