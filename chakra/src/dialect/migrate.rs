@@ -11,7 +11,7 @@ use crate::exec::Conn;
 use crate::migrate::definitions::TableDefinitions;
 use crate::migrate::drift::DbSchema;
 use crate::migrate::state::State;
-use chakra_dsl::{Error, Result};
+use chakra_dsl::{Error, FieldMeta, FieldType, Result};
 use std::time::Duration;
 
 /// The statements that pause foreign-key enforcement around a step that rebuilds tables
@@ -41,6 +41,30 @@ pub trait MigrateHooks: Sync {
             "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() \
              AND table_name = '{table}' AND column_name = '{column}'"
         )
+    }
+
+    /// Drift checks: how the catalog spells the type of a column of type `ty` (the
+    /// introspection type table).
+    fn db_type(&self, ty: &FieldType) -> String;
+
+    /// DDL planning: whether `ALTER TABLE` cannot drop or alter a column or a constraint, so
+    /// such an operation rebuilds the table (`dialect/sqlite/rebuild.rs`); false by default.
+    fn rebuilds_to_alter(&self) -> bool {
+        false
+    }
+
+    /// DDL planning, where the dialect [rebuilds to alter](MigrateHooks::rebuilds_to_alter):
+    /// whether `ALTER TABLE … ADD COLUMN` can still add `field` in place (else the table is
+    /// rebuilt): a column that is not a key or unique, and is nullable or has a default.
+    fn adds_column_in_place(&self, field: &FieldMeta) -> bool {
+        !field.unique && !field.primary_key && (field.nullable || field.default.is_some())
+    }
+
+    /// DDL planning: whether indexes and constraints are renamed in place (`ALTER INDEX …
+    /// RENAME`, `RENAME CONSTRAINT`) when their table or column is; else an index is dropped
+    /// and made again, and constraints keep their names: true by default.
+    fn renames_in_place(&self) -> bool {
+        true
     }
 
     /// Drift checks: a query listing each column as `(table, column, type, nullable)`.

@@ -3,8 +3,13 @@
 
 use super::Postgres;
 use crate::dialect::migrate::MigrateHooks;
+use chakra_dsl::FieldType;
 
 impl MigrateHooks for Postgres {
+    fn db_type(&self, ty: &FieldType) -> String {
+        super::types::db_type(ty)
+    }
+
     fn columns_sql(&self) -> &'static str {
         super::introspect::COLUMNS_SQL
     }

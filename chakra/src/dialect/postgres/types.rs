@@ -1,4 +1,5 @@
-//! PostgreSQL's type table: the column type of each field type, defaults as literals.
+//! PostgreSQL's type table: the column type of each field type (as DDL writes it and as the
+//! catalog spells it back), defaults as literals.
 
 use chakra_dsl::{FieldType, Value};
 
@@ -48,5 +49,31 @@ pub fn default_literal(v: &Value) -> String {
         Value::Uuid(u) => quote(&u.to_string()),
         Value::Json(j) => format!("{}::jsonb", quote(&j.to_string())),
         _ => "NULL".into(),
+    }
+}
+
+/// How the catalog (`format_type`) spells the type of a column of type `ty`.
+pub fn db_type(ty: &FieldType) -> String {
+    match ty {
+        FieldType::Integer => "integer".into(),
+        FieldType::BigInteger => "bigint".into(),
+        FieldType::String {
+            max_length: Some(n),
+        } => format!("character varying({n})"),
+        FieldType::String { max_length: None } | FieldType::Text => "text".into(),
+        FieldType::Boolean => "boolean".into(),
+        FieldType::Float => "double precision".into(),
+        FieldType::Decimal {
+            precision: Some(p),
+            scale,
+        } => format!("numeric({p},{})", scale.unwrap_or(0)),
+        FieldType::Decimal { .. } => "numeric".into(),
+        FieldType::DateTime => "timestamp with time zone".into(),
+        FieldType::Date => "date".into(),
+        FieldType::Bytes => "bytea".into(),
+        FieldType::Json => "jsonb".into(),
+        FieldType::Uuid => "uuid".into(),
+        FieldType::Enum { .. } => "text".into(),
+        FieldType::Array(inner) => format!("{}[]", db_type(inner)),
     }
 }

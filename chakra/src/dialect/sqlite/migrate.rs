@@ -3,9 +3,32 @@
 
 use super::Sqlite;
 use crate::dialect::migrate::{ForeignKeyPause, MigrateHooks};
-use chakra_dsl::Error;
+use chakra_dsl::{DefaultValue, Error, FieldMeta, FieldType};
 
 impl MigrateHooks for Sqlite {
+    /// The declared type, lower-cased.
+    fn db_type(&self, ty: &FieldType) -> String {
+        super::types::column_type(ty).to_ascii_lowercase()
+    }
+
+    /// `ALTER TABLE` only renames and adds columns.
+    fn rebuilds_to_alter(&self) -> bool {
+        true
+    }
+
+    /// Also not a `now()` default, which `ADD COLUMN` refuses (not a constant).
+    fn adds_column_in_place(&self, field: &FieldMeta) -> bool {
+        !field.unique
+            && !field.primary_key
+            && (field.nullable || field.default.is_some())
+            && !matches!(field.default, Some(DefaultValue::Now))
+    }
+
+    /// No `ALTER INDEX`; constraints are renamed with their table by the rebuild.
+    fn renames_in_place(&self) -> bool {
+        false
+    }
+
     fn columns_sql(&self) -> &'static str {
         super::introspect::COLUMNS_SQL
     }
