@@ -106,6 +106,10 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             }
         }
         impl ::chakra::dsl::typed::EnumColumn for #ident {}
+        impl ::chakra::dsl::typed::TextType for #ident {}
+        impl ::chakra::dsl::typed::Ordered for #ident {
+            type Inner = #ident;
+        }
         impl ::chakra::dsl::typed::ValueFor<#ident> for &#ident {
             fn into_value_for(self) -> ::chakra::dsl::Value {
                 ::chakra::dsl::typed::ColumnType::to_value(self)
@@ -122,6 +126,9 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                     name: #enum_name.to_owned(),
                     values: ::std::vec![#(#values.to_owned()),*],
                 }
+            }
+            fn enum_type() -> ::std::option::Option<&'static str> {
+                ::std::option::Option::Some(#enum_name)
             }
             fn to_value(&self) -> ::chakra::dsl::Value {
                 ::chakra::dsl::Value::Text(self.as_str().to_owned())

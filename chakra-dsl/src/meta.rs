@@ -266,7 +266,24 @@ impl OrderKey {
     }
 }
 
+impl FieldMeta {
+    /// The field's column in `table`, with its value type and, for an `Enum` field, its enum
+    /// type's name.
+    pub fn column_ref(&self, table: impl Into<String>) -> crate::ir::ColumnRef {
+        crate::ir::ColumnRef::new(table, self.column.clone(), self.ty.value_type())
+            .with_enum_type(self.ty.enum_name().map(str::to_string))
+    }
+}
+
 impl ModelMeta {
+    /// The enum type of each of the model's columns that holds one (its `Enum` fields).
+    pub fn enum_columns(&self) -> crate::ir::EnumColumns {
+        self.fields
+            .iter()
+            .filter_map(|f| Some((f.column.clone(), f.ty.enum_name()?.to_string())))
+            .collect()
+    }
+
     /// The version field, if the model declares one, with its index.
     pub fn version_field(&self) -> Option<(usize, &FieldMeta)> {
         self.fields

@@ -5,7 +5,7 @@
 
 use crate::error::{Error, Result};
 use crate::ir::{
-    AggFunc, ColumnRef, Delete, Expr, Insert, OrderBy, RowLock, Select, Source, Statement, Update,
+    AggFunc, Delete, Expr, Insert, OrderBy, RowLock, Select, Source, Statement, Update,
 };
 use crate::meta::{DefaultValue, FieldMeta, ModelMeta};
 use crate::value::Value;
@@ -77,11 +77,7 @@ pub(crate) fn aggregates(e: &Expr) -> bool {
 
 /// The column expression of a field.
 pub fn field_expr(meta: &ModelMeta, f: &FieldMeta) -> Expr {
-    Expr::Column(ColumnRef::new(
-        meta.table.clone(),
-        f.column.clone(),
-        f.ty.value_type(),
-    ))
+    Expr::Column(f.column_ref(meta.table.clone()))
 }
 
 impl ModelQuery {
@@ -448,6 +444,7 @@ impl ModelQuery {
             sets: out,
             filter: self.write_filter()?,
             returning: Vec::new(),
+            enum_types: self.meta.enum_columns(),
         }))
     }
 
@@ -608,6 +605,7 @@ pub fn bulk_update_rows(
             .map(|f| (f.column.clone(), f.ty.value_type()))
             .collect(),
         rows: out,
+        enum_types: meta.enum_columns(),
     })
 }
 
@@ -705,7 +703,8 @@ pub fn insert_field_rows(
         returning: meta
             .fields
             .iter()
-            .map(|f| ColumnRef::new(meta.table.clone(), f.column.clone(), f.ty.value_type()))
+            .map(|f| f.column_ref(meta.table.clone()))
             .collect(),
+        enum_types: meta.enum_columns(),
     })
 }

@@ -99,6 +99,7 @@ pub fn guarded_update(
             sets,
             filter: Some(filter),
             returning: Vec::new(),
+            enum_types: meta.enum_columns(),
         }),
         new_version,
     ))

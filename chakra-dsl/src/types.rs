@@ -176,6 +176,14 @@ impl FieldType {
         }
     }
 
+    /// The enum type's name of an `Enum` field, `None` for every other type.
+    pub fn enum_name(&self) -> Option<&str> {
+        match self {
+            FieldType::Enum { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+
     /// True for `DateTime` and `Date`, on which date-part transforms are allowed.
     pub fn is_temporal(&self) -> bool {
         matches!(self, FieldType::DateTime | FieldType::Date)

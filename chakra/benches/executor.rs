@@ -135,6 +135,7 @@ fn new_rows(n: usize) -> Vec<NewUser> {
 
 fn chakra_insert(rows: &[NewUser]) -> Statement {
     Insert {
+        enum_types: Default::default(),
         table: "bench_ins".into(),
         columns: ["username", "email", "active", "balance", "created_at"]
             .iter()

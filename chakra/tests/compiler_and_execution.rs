@@ -430,6 +430,7 @@ async fn insert_update_delete() {
         ColumnRef::new("users", "active", ValueType::Bool),
     ];
     let one = Insert {
+        enum_types: Default::default(),
         table: "users".into(),
         columns: vec!["username".into(), "age".into()],
         rows: vec![vec!["dave".into(), Value::I32(50)]],
@@ -445,6 +446,7 @@ async fn insert_update_delete() {
     // Generated key and database default come back.
     assert_eq!(rows, vec![vec![Value::I64(5), Value::Bool(true)]]);
     let many = Insert {
+        enum_types: Default::default(),
         table: "users".into(),
         columns: vec!["username".into(), "age".into()],
         rows: vec![
@@ -469,6 +471,7 @@ async fn insert_update_delete() {
     );
 
     let upd = Statement::Update(Update {
+        enum_types: Default::default(),
         table: "users".into(),
         sets: vec![(
             "age".into(),
@@ -514,6 +517,7 @@ async fn insert_update_delete() {
     );
 
     let defaults = Insert {
+        enum_types: Default::default(),
         table: "posts".into(),
         columns: vec![],
         rows: vec![vec![]],
@@ -533,6 +537,7 @@ async fn bulk_insert_is_chunked_under_the_bind_limit() {
         .map(|i| vec![Value::I64(1), Value::Text(format!("t{i}"))])
         .collect();
     let ins = Insert {
+        enum_types: Default::default(),
         table: "posts".into(),
         columns: vec!["author_id".into(), "title".into()],
         rows,

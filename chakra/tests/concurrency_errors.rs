@@ -51,6 +51,7 @@ async fn accounts(db: &TestDb, opts: PoolOptions) -> Pool {
 
 fn set_balance(id: i64, balance: i64) -> Statement {
     Statement::Update(Update {
+        enum_types: Default::default(),
         table: "accounts".into(),
         sets: vec![("balance".into(), Expr::val(balance))],
         filter: Some(Expr::col("accounts", "id", ValueType::I64).eq(Expr::val(id))),

@@ -93,6 +93,7 @@ async fn default_url_resolution_and_memory_databases() {
         .unwrap();
     mem.execute(
         &Insert {
+            enum_types: Default::default(),
             table: "m".into(),
             columns: vec!["x".into()],
             rows: vec![vec![Value::I32(1)], vec![Value::I32(2)]],

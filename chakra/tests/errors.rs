@@ -26,6 +26,7 @@ async fn schema(pool: &Pool) {
 
 fn account(email: Value, balance: Value) -> Statement {
     Insert {
+        enum_types: Default::default(),
         table: "accounts".into(),
         columns: vec!["email".into(), "balance".into()],
         rows: vec![vec![email, balance]],
@@ -107,6 +108,7 @@ async fn constraint_violations_are_told_apart_and_named() {
         assert!(e.to_string().contains("email"), "{e}");
 
         let pay = Insert {
+            enum_types: Default::default(),
             table: "payments".into(),
             columns: vec!["account_id".into()],
             rows: vec![vec![Value::I64(999)]],

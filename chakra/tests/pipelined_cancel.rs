@@ -20,6 +20,7 @@ pub struct Slot {
 
 fn lock_row(id: i64) -> Statement {
     Statement::Update(Update {
+        enum_types: Default::default(),
         table: "slots".into(),
         sets: vec![("n".into(), Expr::val(-1i64))],
         filter: Some(Expr::col("slots", "id", ValueType::I64).eq(Expr::val(id))),

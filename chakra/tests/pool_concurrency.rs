@@ -43,6 +43,7 @@ async fn two_thousand_concurrent_queries_over_eight_connections() {
                     let mut tx = pool.begin().await?;
                     tx.execute(
                         &Insert {
+                            enum_types: Default::default(),
                             table: "posts".into(),
                             columns: vec!["author_id".into(), "title".into()],
                             rows: vec![vec![Value::I64(1), Value::Text(format!("p{i}"))]],
@@ -135,6 +136,7 @@ async fn a_query_dropped_mid_transaction_leaves_the_pool_clean() {
                 let mut tx = pool.begin().await?;
                 tx.execute(
                     &Insert {
+                        enum_types: Default::default(),
                         table: "posts".into(),
                         columns: vec!["author_id".into(), "title".into()],
                         rows: vec![vec![Value::I64(1), "from the dead transaction".into()]],

@@ -177,6 +177,7 @@ impl Drop for Cluster {
 
 fn insert(i: i64) -> Statement {
     Statement::Insert(Insert {
+        enum_types: Default::default(),
         table: "log".into(),
         columns: vec!["id".into()],
         rows: vec![vec![Value::I64(i)]],

@@ -178,3 +178,105 @@ async def test_make_writes_the_enum_and_an_added_value_migrates_rows(
     await MadeTicket.objects.create(id=3, stage=Stage2.HELD)
     rows = await MadeTicket.objects.order_by("id").all()
     assert [r.stage for r in rows] == [Stage2.NEW, Stage2.DONE, Stage2.HELD]
+
+
+STATUSES = ["open", "closed", "on hold", "open", "closed", "on hold", "open"]
+
+
+async def test_ordering_ranges_text_lookups_and_aggregates_follow_the_stored_text(
+    db: object,
+) -> None:
+    # As Django's text column with choices: ordering, ranges, min/max compare the stored text
+    # on both backends (not the declaration order, where "open" comes first). Expected rows are
+    # computed from the same rows in plain Python.
+    await chakra.create_tables(Ticket)
+    for i, s in enumerate(STATUSES, start=1):
+        await Ticket.objects.create(id=i, status=s)
+    rows = list(enumerate(STATUSES, start=1))
+
+    def ids(keep: Any) -> list[int]:
+        return [i for i, s in rows if keep(s)]
+
+    got = [(r.id, r.status.value) for r in await Ticket.objects.order_by("status", "id")]
+    assert got == sorted(rows, key=lambda r: (r[1], r[0]))
+    got = [(r.id, r.status.value) for r in await Ticket.objects.order_by("-status", "id")]
+    assert got == sorted(rows, key=lambda r: (r[1], -r[0]), reverse=True)
+
+    async def filtered(**kw: Any) -> list[int]:
+        return [r.id for r in await Ticket.objects.filter(**kw).order_by("id")]
+
+    assert await filtered(status__gt=Status.ON_HOLD) == ids(lambda s: s > "on hold")
+    assert await filtered(status__gte="on hold") == ids(lambda s: s >= "on hold")
+    assert await filtered(status__lt=Status.OPEN) == ids(lambda s: s < "open")
+    assert await filtered(status__lte="closed") == ids(lambda s: s <= "closed")
+    assert await filtered(status__range=["closed", Status.ON_HOLD]) == ids(
+        lambda s: "closed" <= s <= "on hold"
+    )
+    assert await filtered(status__contains="o") == ids(lambda s: "o" in s)
+    assert await filtered(status__icontains="OPE") == ids(lambda s: "ope" in s)
+    assert await filtered(status__startswith="o") == ids(lambda s: s.startswith("o"))
+    assert await filtered(status__regex=r"^o.*n$") == ids(lambda s: s[0] == "o" and s[-1] == "n")
+    assert await filtered(status__isnull=False) == ids(lambda s: True)
+
+    agg = await Ticket.objects.aggregate(
+        lo=chakra.Min("status"), hi=chakra.Max("status"), n=chakra.Count("status")
+    )
+    assert agg == {"lo": min(STATUSES), "hi": max(STATUSES), "n": len(STATUSES)}
+    counts = await Ticket.objects.values("status").annotate(n=chakra.Count("id")).order_by("status")
+    assert [(c["status"], c["n"]) for c in counts] == sorted(
+        (s, STATUSES.count(s)) for s in set(STATUSES)
+    )
+    # Raw SQL reading the column: the same rows as the lookup, hydrated as members.
+    raw = await Ticket.objects.raw(
+        "SELECT * FROM enum_tickets WHERE status > %s ORDER BY id", ["on hold"]
+    )
+    assert [(r.id, r.status) for r in raw] == [(i, Status(s)) for i, s in rows if s > "on hold"]
+
+
+async def test_native_postgres_enum_columns_read_as_their_text(new_db: Any) -> None:
+    # Native enum columns (a table built by hand-written SQL, as the native DDL will build it;
+    # rows inserted by hand, declaration order unlike text order): members are read, lookups,
+    # ordering, aggregates and values() follow the stored text, as on a text column. Expected
+    # rows come from plain Python over the rows inserted.
+    d = new_db("postgres")
+    chakra.configure(d.url)
+    try:
+        await chakra.execute_script(
+            "CREATE TYPE ticket_status AS ENUM ('open', 'on hold', 'closed'); "
+            "CREATE TYPE priority AS ENUM ('low', 'high'); "
+            "CREATE TABLE enum_tickets (id INTEGER PRIMARY KEY, "
+            "status ticket_status NOT NULL, priority priority); "
+            "INSERT INTO enum_tickets VALUES (1, 'closed', 'low'), (2, 'open', NULL), "
+            "(3, 'on hold', 'high'), (4, 'open', 'high')"
+        )
+        rows = [
+            (1, "closed", "low"),
+            (2, "open", None),
+            (3, "on hold", "high"),
+            (4, "open", "high"),
+        ]
+        got = [(t.id, t.status, t.priority) for t in await Ticket.objects.order_by("id")]
+        assert got == [(i, Status(s), p and Priority(p)) for i, s, p in rows]
+
+        async def filtered(**kw: Any) -> list[int]:
+            return [r.id for r in await Ticket.objects.filter(**kw).order_by("id")]
+
+        def ids(keep: Any) -> list[int]:
+            return [i for i, s, p in rows if keep(s, p)]
+
+        assert await filtered(status=Status.ON_HOLD) == ids(lambda s, p: s == "on hold")
+        assert await filtered(status__in=["open", Status.CLOSED]) == ids(
+            lambda s, p: s in ("open", "closed")
+        )
+        assert await filtered(priority=Priority.HIGH) == ids(lambda s, p: p == "high")
+        assert await filtered(priority__isnull=True) == ids(lambda s, p: p is None)
+        assert await filtered(status__gt="on hold") == ids(lambda s, p: s > "on hold")
+        assert await filtered(status__icontains="HOLD") == ids(lambda s, p: "hold" in s)
+        got_order = [r.id for r in await Ticket.objects.order_by("status", "id")]
+        assert got_order == [i for i, s, p in sorted(rows, key=lambda r: (r[1], r[0]))]
+        agg = await Ticket.objects.aggregate(lo=chakra.Min("status"), hi=chakra.Max("status"))
+        assert agg == {"lo": min(r[1] for r in rows), "hi": max(r[1] for r in rows)}
+        values = await Ticket.objects.order_by("id").values_list("status", flat=True)
+        assert values == [r[1] for r in rows]
+    finally:
+        chakra.close(d.url)

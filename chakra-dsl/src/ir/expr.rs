@@ -14,6 +14,10 @@ pub struct ColumnRef {
     pub column: String,
     /// The column's runtime type.
     pub ty: ValueType,
+    /// The name of the enum type the column holds (a field of type `Enum`), `None` for
+    /// every other column. Its values are text ([`ValueType::Text`]); the name lets a backend
+    /// with native enum types cast binds that meet the column and read it as text.
+    pub enum_type: Option<String>,
 }
 
 impl ColumnRef {
@@ -23,7 +27,14 @@ impl ColumnRef {
             table: Some(table.into()),
             column: column.into(),
             ty,
+            enum_type: None,
         }
+    }
+
+    /// This column, holding the enum type `name` (or none).
+    pub fn with_enum_type(mut self, name: Option<String>) -> Self {
+        self.enum_type = name;
+        self
     }
 }
 

@@ -19,4 +19,4 @@ pub use select::{
     CompoundPart, Join, JoinKind, LockStrength, LockWait, OrderBy, RowLock, Select, SelectItem,
     SetOp, Source, Statement,
 };
-pub use write::{BulkUpdate, Delete, Insert, OnConflict, Update, Upsert};
+pub use write::{BulkUpdate, Delete, EnumColumns, Insert, OnConflict, Update, Upsert};

@@ -3,6 +3,52 @@
 use crate::ir::expr::{ColumnRef, Expr};
 use crate::value::Value;
 
+/// The enum type of each written column that holds one (a field of type `Enum`), by column
+/// name. Columns not listed hold no enum. A backend with native enum types casts the values
+/// written to these columns to the type; the others ignore it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EnumColumns(Vec<(String, String)>);
+
+impl EnumColumns {
+    /// No enum column.
+    pub fn none() -> Self {
+        EnumColumns(Vec::new())
+    }
+
+    /// Records that `column` holds the enum type `name`.
+    pub fn insert(&mut self, column: impl Into<String>, name: impl Into<String>) {
+        let column = column.into();
+        let name = name.into();
+        match self.0.iter_mut().find(|(c, _)| *c == column) {
+            Some(slot) => slot.1 = name,
+            None => self.0.push((column, name)),
+        }
+    }
+
+    /// The enum type `column` holds, if it holds one.
+    pub fn get(&self, column: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(c, _)| c == column)
+            .map(|(_, n)| n.as_str())
+    }
+
+    /// True when no column holds an enum.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl FromIterator<(String, String)> for EnumColumns {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Self {
+        let mut out = EnumColumns::none();
+        for (c, n) in iter {
+            out.insert(c, n);
+        }
+        out
+    }
+}
+
 /// `INSERT INTO table (columns) VALUES (row), (row) … RETURNING …`.
 /// Every row has one value per column; columns left to the database's default are simply
 /// not listed. No columns at all means `DEFAULT VALUES` (one row).
@@ -16,6 +62,8 @@ pub struct Insert {
     pub rows: Vec<Vec<Value>>,
     /// Columns returned per inserted row (generated keys, database defaults).
     pub returning: Vec<ColumnRef>,
+    /// The enum type of each listed column that holds one.
+    pub enum_types: EnumColumns,
 }
 
 /// What an insert does with a row that conflicts with an existing one
@@ -51,6 +99,8 @@ pub struct BulkUpdate {
     pub columns: Vec<(String, crate::types::ValueType)>,
     /// One row per updated row: the key, then one value per column.
     pub rows: Vec<Vec<Value>>,
+    /// The enum type of each updated column that holds one.
+    pub enum_types: EnumColumns,
 }
 
 /// `UPDATE table SET col = expr, … WHERE … RETURNING …`.
@@ -64,6 +114,8 @@ pub struct Update {
     pub filter: Option<Expr>,
     /// Columns returned per updated row.
     pub returning: Vec<ColumnRef>,
+    /// The enum type of each assigned column that holds one.
+    pub enum_types: EnumColumns,
 }
 
 /// `DELETE FROM table WHERE … RETURNING …`.

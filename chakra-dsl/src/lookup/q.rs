@@ -238,6 +238,7 @@ mod tests {
 
     fn leaf(col: &str) -> QNode {
         let c = Expr::Column(ColumnRef {
+            enum_type: None,
             table: None,
             column: col.into(),
             ty: crate::ValueType::I64,

@@ -68,6 +68,7 @@ pub fn linked(rel: &ResolvedRelation, key: Value, targets: Vec<Value>) -> Result
 pub fn link(rel: &ResolvedRelation, key: Value, targets: Vec<Value>) -> Result<Insert> {
     let (table, _, sc, tc, _) = through(rel)?;
     Ok(Insert {
+        enum_types: Default::default(),
         table: table.to_owned(),
         columns: vec![sc.to_owned(), tc.to_owned()],
         rows: targets.into_iter().map(|t| vec![key.clone(), t]).collect(),

@@ -320,11 +320,10 @@ pub fn resolve_meta(
 /// Column `column` under `qualifier` (a table name or alias), typed like key field `key`: how
 /// relation SQL names join-table columns (which have no field of their own) and key columns.
 pub fn column_as(qualifier: &str, column: &str, key: &FieldMeta) -> crate::ir::Expr {
-    crate::ir::Expr::Column(crate::ir::ColumnRef::new(
-        qualifier,
-        column,
-        key.ty.value_type(),
-    ))
+    crate::ir::Expr::Column(
+        crate::ir::ColumnRef::new(qualifier, column, key.ty.value_type())
+            .with_enum_type(key.ty.enum_name().map(str::to_string)),
+    )
 }
 
 /// Field `f`'s column under `qualifier`.

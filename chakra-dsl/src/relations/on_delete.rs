@@ -223,6 +223,7 @@ fn dependents(
         let parent_keys = Select::from(Source::table(table.to_owned()))
             .column(
                 Expr::Column(ColumnRef {
+                    enum_type: None,
                     table: Some(table.to_owned()),
                     column: r.target_column.clone(),
                     ty: r.ty.clone(),
@@ -232,6 +233,7 @@ fn dependents(
             .filter(filter.clone());
         let child_filter = Expr::InSubquery {
             expr: Box::new(Expr::Column(ColumnRef {
+                enum_type: None,
                 table: Some(child.clone()),
                 column: r.column.clone(),
                 ty: r.ty.clone(),
@@ -240,6 +242,7 @@ fn dependents(
         };
         match r.on_delete {
             OnDelete::SetNull => out.push(Statement::Update(Update {
+                enum_types: Default::default(),
                 table: child,
                 sets: vec![(r.column.clone(), Expr::Value(Value::Null(r.ty.clone())))],
                 filter: Some(child_filter),

@@ -170,6 +170,11 @@ macro_rules! ordered {
     )*};
 }
 ordered!(i32, i64, f64, BigDecimal, String, NaiveDate, DateTime<Utc>);
+// An enum column's `min`/`max` compare its stored text (as ordering does on both backends);
+// `#[derive(chakra::Enum)]` implements it for the enum itself.
+impl<T: super::EnumColumn + Ordered<Inner = T>> Ordered for Option<T> {
+    type Inner = T;
+}
 
 /// What an aggregate takes: a column of model `M` (its field name names the result,
 /// `price__sum`) or a typed expression over `M` (`sum(Line::unit_price() * Line::quantity())`,

@@ -68,7 +68,10 @@ impl<M, T> Column<M, T> {
 impl<M, T: ColumnType> Column<M, T> {
     /// The column as an IR expression.
     pub fn ir(&self) -> Expr {
-        Expr::Column(ColumnRef::new(self.table, self.column, T::value_type()))
+        Expr::Column(
+            ColumnRef::new(self.table, self.column, T::value_type())
+                .with_enum_type(T::enum_type().map(str::to_string)),
+        )
     }
 
     /// The column as a typed expression.

@@ -40,6 +40,11 @@ pub trait ColumnType: Sized + Clone + Send + Sync + 'static {
     /// The declared canonical type, given the field's options.
     fn field_type(opts: &FieldOptions) -> FieldType;
 
+    /// The enum type's name of an enum column (`#[derive(chakra::Enum)]`), `None` otherwise.
+    fn enum_type() -> Option<&'static str> {
+        None
+    }
+
     /// The value to bind for `self`.
     fn to_value(&self) -> Value;
 
@@ -190,6 +195,9 @@ impl<T: ColumnType> ColumnType for Option<T> {
     }
     fn field_type(opts: &FieldOptions) -> FieldType {
         T::field_type(opts)
+    }
+    fn enum_type() -> Option<&'static str> {
+        T::enum_type()
     }
     fn to_value(&self) -> Value {
         match self {

@@ -87,6 +87,19 @@ impl<S: Into<String>> ContainsArg<Option<String>> for S {
     }
 }
 
+/// An enum column contains text when its stored text does.
+impl<S: Into<String>, T: super::EnumColumn> ContainsArg<T> for S {
+    fn contained_in<M>(self, e: TypedExpr<M, T>) -> Condition<M> {
+        super::lower::like(e, LikeKind::Contains, self.into(), false)
+    }
+}
+
+impl<S: Into<String>, T: super::EnumColumn> ContainsArg<Option<T>> for S {
+    fn contained_in<M>(self, e: TypedExpr<M, Option<T>>) -> Condition<M> {
+        super::lower::like(e, LikeKind::Contains, self.into(), false)
+    }
+}
+
 macro_rules! array_args {
     ($col:ty) => {
         impl<E: ArrayElement> ContainsArg<$col> for Vec<E> {

@@ -5,15 +5,18 @@
 use bigdecimal::BigDecimal;
 use chrono::{DateTime, NaiveDate, Utc};
 
-/// Text columns: `String` and `Option<String>`.
+/// Text columns: `String`, `Option<String>`, and enum columns (their stored text).
 #[diagnostic::on_unimplemented(
     message = "this is a `{Self}` column, and text lookups work only on text columns",
-    label = "`starts_with`, `ends_with`, `contains`, `iexact`, `icontains`, `istarts_with`, `iends_with`, `like`, `ilike` and `regex` need a `String` or `Option<String>` column",
+    label = "`starts_with`, `ends_with`, `contains`, `iexact`, `icontains`, `istarts_with`, `iends_with`, `like`, `ilike` and `regex` need a `String` or `Option<String>` column (or an enum column)",
     note = "compare other columns with `eq`, `ne`, `gt`, `ge`, `lt`, `le`, `is_in` or `between`"
 )]
 pub trait TextType {}
 impl TextType for String {}
 impl TextType for Option<String> {}
+// An enum column's text lookups match its stored text, as Django's lookups on a text
+// column with choices do (`#[derive(chakra::Enum)]` implements it for the enum itself).
+impl<T: super::EnumColumn + TextType> TextType for Option<T> {}
 
 /// Nullable columns: `Option<T>`.
 #[diagnostic::on_unimplemented(

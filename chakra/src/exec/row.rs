@@ -25,7 +25,10 @@ impl FromSqlRow<Untyped, Pg> for DynRow {
             let field = row.get(i).ok_or("row is shorter than its field count")?;
             out.push(match field.value() {
                 None => UNKNOWN_NULL,
-                Some(raw) => decode_pg(raw)?,
+                // The column named: a raw query reading a native enum column (or another
+                // type Chakra does not decode) says which column to select as `::text`.
+                Some(raw) => decode_pg(raw)
+                    .map_err(|e| format!("column {:?}: {e}", field.field_name().unwrap_or("?")))?,
             });
         }
         Ok(DynRow(out))
@@ -70,7 +73,13 @@ fn decode_pg(raw: PgValue<'_>) -> deserialize::Result<Value> {
         1182 => Value::Array(ArrayValue::Date(arr::<Date, _>(raw)?)),
         2951 => Value::Array(ArrayValue::Uuid(arr::<Uuid, _>(raw)?)),
         3807 => Value::Array(ArrayValue::Json(arr::<Jsonb, _>(raw)?)),
-        oid => return Err(format!("unsupported PostgreSQL type oid {oid}").into()),
+        oid => {
+            return Err(format!(
+                "unsupported PostgreSQL type oid {oid} (a native enum or another type Chakra \
+                 does not decode: select it as `::text`)"
+            )
+            .into())
+        }
     })
 }
 

@@ -537,6 +537,7 @@ pub fn migration_forward(m: &Migration, state: &mut State, d: Dialect) -> MResul
         plan.extend(forward(op, state, d).map_err(|e| in_migration(m, e))?);
         state.apply(op).map_err(|e| in_migration(m, e))?;
     }
+    state.enum_types().map_err(|e| in_migration(m, e))?;
     Ok(plan)
 }
 

@@ -23,6 +23,9 @@
 //! - [`schema_rs`] — `schema.rs` (one type per column) from the migrations alone.
 //! - [`drift`] — differences between the migrated schema and the database's;
 //!   [`introspect`] — reading the database's schema.
+//! - [`enum_ddl`] — PostgreSQL native enum types as DDL (create, add values in place,
+//!   recreate when values go).
+//! - [`enum_types`] — the enum types a schema declares, one list of values per name.
 //! - [`error`] — [`MigrationError`].
 
 pub mod apply;
@@ -34,6 +37,8 @@ pub mod data_checks;
 pub mod ddl;
 pub mod definitions;
 pub mod drift;
+pub mod enum_ddl;
+pub mod enum_types;
 pub mod error;
 pub mod format;
 pub mod graph;

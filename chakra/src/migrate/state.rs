@@ -216,6 +216,7 @@ impl State {
             };
             state.apply(&op)?;
         }
+        state.enum_types()?;
         Ok(state)
     }
 
@@ -228,6 +229,9 @@ impl State {
                     MigrationError::new(format!("migration {}/{}: {}", m.app, m.id, e.message))
                 })?;
             }
+            state.enum_types().map_err(|e| {
+                MigrationError::new(format!("migration {}/{}: {}", m.app, m.id, e.message))
+            })?;
         }
         Ok(state)
     }

@@ -314,3 +314,151 @@ fn auto_now_and_ordering_are_not_schema() {
         State::from_models(&[plain]).unwrap()
     );
 }
+
+/// A `CreateModel` of `table` with one `Enum` field `status` of type `name` and `values`.
+fn enum_table(model: &str, table: &str, name: &str, values: &[&str]) -> String {
+    let list: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
+    format!(
+        r#"
+[[operations]]
+type = "CreateModel"
+name = "{model}"
+table = "{table}"
+[[operations.fields]]
+name = "id"
+type = "BigInteger"
+primary_key = true
+[[operations.fields]]
+name = "status"
+type = "Enum"
+enum = "{name}"
+values = [{}]
+"#,
+        list.join(", ")
+    )
+}
+
+fn alter_status(table: &str, name: &str, values: &[&str]) -> String {
+    let list: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
+    format!(
+        r#"
+[[operations]]
+type = "AlterField"
+table = "{table}"
+[operations.field]
+name = "status"
+type = "Enum"
+enum = "{name}"
+values = [{}]
+"#,
+        list.join(", ")
+    )
+}
+
+#[test]
+fn fields_sharing_an_enum_name_share_its_values() {
+    let both = format!(
+        "{}{}",
+        enum_table("Ticket", "tickets", "status", &["open", "closed"]),
+        enum_table("Issue", "issues", "status", &["open", "closed"])
+    );
+    let types = State::replay([&mig(&both)]).unwrap().enum_types().unwrap();
+    assert_eq!(types.len(), 1);
+    assert_eq!(types["status"].values, ["open", "closed"]);
+    assert_eq!(types["status"].declared_by, "issues.status");
+}
+
+#[test]
+fn two_declarations_of_one_enum_name_that_disagree_are_a_named_error() {
+    for other in [&["open", "held"][..], &["closed", "open"], &["open"]] {
+        let text = format!(
+            "{}{}",
+            enum_table("Ticket", "tickets", "status", &["open", "closed"]),
+            enum_table("Issue", "issues", "status", other)
+        );
+        let e = State::replay([&mig(&text)]).unwrap_err().message;
+        assert!(
+            e.starts_with("migration a/0001: the enum status is declared twice")
+                && e.contains(&format!("issues.status has {other:?}"))
+                && e.contains(r#"tickets.status has ["open", "closed"]"#),
+            "{e}"
+        );
+    }
+    // The registered models are held to the same rule.
+    let model = |name: &str, table: &str, values: &[&str]| {
+        let mut id = FieldMeta::new("id", FieldType::BigInteger);
+        id.primary_key = true;
+        let status = FieldMeta::new(
+            "status",
+            FieldType::Enum {
+                name: "status".into(),
+                values: values.iter().map(|v| v.to_string()).collect(),
+            },
+        );
+        ModelMeta {
+            name: name.into(),
+            table: table.into(),
+            fields: vec![id, status],
+            relations: vec![],
+            app: None,
+            options: Default::default(),
+            ordering: Vec::new(),
+        }
+    };
+    let e = State::from_models(&[
+        model("Ticket", "tickets", &["open", "closed"]),
+        model("Issue", "issues", &["open"]),
+    ])
+    .unwrap_err()
+    .message;
+    assert!(e.contains("the enum status is declared twice"), "{e}");
+    assert!(State::from_models(&[
+        model("Ticket", "tickets", &["open", "closed"]),
+        model("Issue", "issues", &["open", "closed"]),
+    ])
+    .is_ok());
+}
+
+#[test]
+fn an_enum_shared_by_two_tables_changes_in_one_migration() {
+    let create = format!(
+        "{}{}",
+        enum_table("Ticket", "tickets", "status", &["open", "closed"]),
+        enum_table("Issue", "issues", "status", &["open", "closed"])
+    );
+    let first = mig(&create);
+    // Both fields altered in one migration: the types disagree only between its operations.
+    let both = format!(
+        "{}{}",
+        alter_status("tickets", "status", &["open", "held", "closed"]),
+        alter_status("issues", "status", &["open", "held", "closed"])
+    );
+    let mut second = mig(&both);
+    second.id = "0002".into();
+    let s = State::replay([&first, &second]).unwrap();
+    assert_eq!(
+        s.enum_types().unwrap()["status"].values,
+        ["open", "held", "closed"]
+    );
+    // One of them alone leaves the two disagreeing when the migration ends.
+    let mut lone = mig(&alter_status(
+        "tickets",
+        "status",
+        &["open", "held", "closed"],
+    ));
+    lone.id = "0002".into();
+    let e = State::replay([&first, &lone]).unwrap_err().message;
+    assert!(
+        e.starts_with("migration a/0002: the enum status is declared twice"),
+        "{e}"
+    );
+    // The DDL planner refuses it the same way.
+    let mut st = State::replay([&first]).unwrap();
+    let e = crate::migrate::ddl::migration_forward(&lone, &mut st, crate::sql::Dialect::Postgres)
+        .unwrap_err()
+        .message;
+    assert!(
+        e.starts_with("migration a/0002: the enum status is declared twice"),
+        "{e}"
+    );
+}

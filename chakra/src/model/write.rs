@@ -12,7 +12,7 @@ use chakra_dsl::{
 pub fn returning_all(meta: &ModelMeta) -> Vec<ColumnRef> {
     meta.fields
         .iter()
-        .map(|f| ColumnRef::new(meta.table.clone(), f.column.clone(), f.ty.value_type()))
+        .map(|f| f.column_ref(meta.table.clone()))
         .collect()
 }
 
@@ -22,7 +22,7 @@ pub fn returning_key(meta: &ModelMeta) -> Vec<ColumnRef> {
     meta.fields
         .iter()
         .filter(|f| f.primary_key)
-        .map(|f| ColumnRef::new(meta.table.clone(), f.column.clone(), f.ty.value_type()))
+        .map(|f| f.column_ref(meta.table.clone()))
         .collect()
 }
 
@@ -66,6 +66,7 @@ pub fn insert_statement(meta: &ModelMeta, omit_key: bool, rows: Vec<Vec<Value>>)
         columns,
         rows: out,
         returning: returning_all(meta),
+        enum_types: meta.enum_columns(),
     })
 }
 
@@ -109,6 +110,7 @@ pub fn update_fields<M: Model>(key: Value, values: Vec<(usize, Value)>) -> Resul
         sets,
         filter: Some(pk_filter(meta, key)?),
         returning: Vec::new(),
+        enum_types: meta.enum_columns(),
     }))
 }
 

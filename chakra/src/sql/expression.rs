@@ -34,12 +34,20 @@ pub fn like_pattern(kind: LikeKind, text: &str) -> String {
     }
 }
 
+/// A column reference. On PostgreSQL an enum column read in a query is read as its text
+/// (`"t"."status"::text`): it compares, sorts, aggregates and decodes as the stored text on
+/// both backends, as an `Enum` field is specified (Django's text column with choices), and
+/// text binds meet it without a cast. DDL (index predicates, checks) names the bare column.
 fn column(w: &mut SqlWriter, c: &ColumnRef) -> Result<()> {
     if let (Some(t), false) = (&c.table, w.is_ddl()) {
         w.ident(t)?;
         w.sql(".");
     }
-    w.ident(&c.column)
+    w.ident(&c.column)?;
+    if w.dialect == Dialect::Postgres && c.enum_type.is_some() && !w.is_ddl() {
+        w.sql("::text");
+    }
+    Ok(())
 }
 
 fn is_decimal(e: &Expr) -> bool {

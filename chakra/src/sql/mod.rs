@@ -102,6 +102,7 @@ pub fn compile_insert_row_returning(
         }
     }
     let first = Insert {
+        enum_types: ins.enum_types.clone(),
         table: ins.table.clone(),
         columns: ins.columns.clone(),
         rows: vec![ins.rows[0].clone()],
@@ -149,6 +150,7 @@ pub fn compile_parts(stmt: &Statement, dialect: Dialect) -> Result<Vec<CompiledQ
                 .chunks(per)
                 .map(|rows| {
                     let part = Insert {
+                        enum_types: ins.enum_types.clone(),
                         table: ins.table.clone(),
                         columns: ins.columns.clone(),
                         rows: rows.to_vec(),
@@ -180,6 +182,7 @@ mod tests {
     #[test]
     fn a_multi_row_insert_compiles_to_one_text_for_every_row() {
         let ins = Insert {
+            enum_types: Default::default(),
             table: "t".into(),
             columns: vec!["a".into(), "b".into()],
             rows: rows(),
@@ -226,6 +229,7 @@ mod tests {
             };
         }
         Statement::Update(chakra_dsl::Update {
+            enum_types: Default::default(),
             table: "t".into(),
             sets: vec![("n".into(), e)],
             filter: None,

@@ -312,6 +312,10 @@ fn returning(w: &mut SqlWriter, cols: &[ColumnRef]) -> Result<()> {
     for (i, c) in cols.iter().enumerate() {
         w.sql(if i == 0 { " RETURNING " } else { ", " });
         w.ident(&c.column)?;
+        // An enum column comes back as its text on PostgreSQL (as `column` in queries).
+        if w.dialect == Dialect::Postgres && c.enum_type.is_some() {
+            w.sql("::text");
+        }
     }
     Ok(())
 }
@@ -508,6 +512,7 @@ fn bulk_update(w: &mut SqlWriter, b: &BulkUpdate) -> Result<()> {
     match w.dialect {
         Dialect::Postgres => {
             let as_insert = Insert {
+                enum_types: b.enum_types.clone(),
                 table: b.table.clone(),
                 columns: names.iter().map(|s| s.to_string()).collect(),
                 rows: b.rows.clone(),
