@@ -51,6 +51,12 @@ pub trait SqlHooks: Sync {
         true
     }
 
+    /// What follows an enum column read in a query (not in DDL) so it reads, compares and
+    /// sorts as its text: PostgreSQL's native enums take `::text`; nothing by default.
+    fn enum_as_text(&self) -> &'static str {
+        ""
+    }
+
     /// The function folding text to lower case the same way on every backend
     /// (`sql/case_fold.rs`): `LOWER`.
     fn lower_fn(&self) -> &'static str {

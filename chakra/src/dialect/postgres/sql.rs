@@ -27,6 +27,10 @@ impl SqlHooks for Postgres {
         65_535
     }
 
+    fn enum_as_text(&self) -> &'static str {
+        "::text"
+    }
+
     fn distinct_on(&self) -> bool {
         true
     }
