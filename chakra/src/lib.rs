@@ -7,6 +7,7 @@
 //! - [`session`] — [`Session`] (unit of work), [`Tx`] (transaction closures, savepoints),
 //!   [`Tracked`] rows.
 //! - [`sql`] — the SQL compilers (IR → dialect SQL + binds).
+//! - [`dialect`] — the dialect rooms: [`Dialect`], its hooks, each database's specifics.
 //! - [`exec`] — the executor: [`Pool`], [`Transaction`], running statements through
 //!   diesel-async, decoding rows.
 //! - [`load`] — running `select_related` / `prefetch_related` plans into row trees.

@@ -55,11 +55,6 @@ fn progress_id(step: &Step) -> String {
     }
 }
 
-/// A SQLite statement that gave up waiting for another connection's lock.
-fn sqlite_locked(e: &Error) -> bool {
-    matches!(e, Error::LockTimeout(_)) || e.to_string().contains("database is locked")
-}
-
 /// Receives progress messages (waiting for the lock, applying a migration).
 pub type Notify = Arc<dyn Fn(&str) + Send + Sync>;
 
@@ -142,7 +137,7 @@ impl Migrator {
     /// (`pooler=transaction`) there is none to have: the migration lock is a session advisory
     /// lock, so migrations are refused with a named error instead of running unprotected.
     async fn session_conn(&self) -> Result<crate::exec::Conn> {
-        if self.pool.dialect() == Dialect::Postgres
+        if self.pool.dialect().migrate().lock_is_per_session()
             && self.pool.options().pooler == crate::Pooler::Transaction
         {
             return Err(Error::Migration(
@@ -316,15 +311,10 @@ impl Migrator {
         let mut conn = self.session_conn().await?;
         let d = conn.dialect();
         history::lock(&mut conn, self.lock_timeout, &*self.notify).await?;
-        if d == Dialect::Postgres {
-            // A killed migrator must leave nothing waiting on the server: the backend checks
-            // its client every second even while it waits for a lock (PostgreSQL 14+; older
-            // servers refuse the setting, and lock_timeout still bounds the wait).
-            if let Err(e) = conn
-                .batch_execute("SET client_connection_check_interval = 1000")
-                .await
-            {
-                tracing::debug!(target: "chakra::migrate", "client_connection_check_interval: {e}");
+        if let Some(setup) = d.migrate().session_setup() {
+            // Allowed to fail (an older server refusing a setting): see the hook.
+            if let Err(e) = conn.batch_execute(setup).await {
+                tracing::debug!(target: "chakra::migrate", "{setup}: {e}");
             }
         }
         let result = async {
@@ -360,7 +350,7 @@ impl Migrator {
                             break;
                         }
                         Err(e @ Error::LockTimeout(_))
-                            if d == Dialect::Postgres && attempt < self.retry_lock =>
+                            if d.migrate().has_ddl_lock_timeout() && attempt < self.retry_lock =>
                         {
                             attempt += 1;
                             (self.notify)(&format!(
@@ -380,11 +370,8 @@ impl Migrator {
         match &result {
             Err(Error::Connection(_)) => conn.discard(),
             _ => {
-                if d == Dialect::Postgres {
-                    if let Err(e) = conn
-                        .batch_execute("RESET lock_timeout; RESET client_connection_check_interval")
-                        .await
-                    {
+                if let Some(reset) = d.migrate().session_reset() {
+                    if let Err(e) = conn.batch_execute(reset).await {
                         tracing::debug!(target: "chakra::migrate", "resetting timeouts: {e}");
                     }
                 }
@@ -400,27 +387,30 @@ impl Migrator {
     /// Runs one step; false when another migrator did it first (SQLite).
     async fn run_step(&self, conn: &mut Conn, step: &Step) -> Result<bool> {
         let d = conn.dialect();
-        let fk_off = d == Dialect::Sqlite && step.plan.foreign_keys_off;
+        let fk = d
+            .migrate()
+            .foreign_key_pause()
+            .filter(|_| step.plan.foreign_keys_off);
         let verb = match step.direction {
             Direction::Apply => "applying",
             Direction::Rollback => "rolling back",
         };
         (self.notify)(&format!("{verb} {}/{}", step.key.app, step.key.id));
-        if fk_off {
-            conn.batch_execute("PRAGMA foreign_keys = OFF").await?;
+        if let Some(fk) = fk {
+            conn.batch_execute(fk.off).await?;
         }
-        if d == Dialect::Postgres {
-            conn.batch_execute(&step.set_lock_timeout()).await?;
+        if let Some(set) = step.set_lock_timeout(d) {
+            conn.batch_execute(&set).await?;
         }
         if step.atomic {
             if let Err(e) = self.begin(conn, step).await {
-                if fk_off {
-                    conn.batch_execute("PRAGMA foreign_keys = ON").await?;
+                if let Some(fk) = fk {
+                    conn.batch_execute(fk.on).await?;
                 }
                 return Err(e);
             }
         }
-        let result = self.run_step_body(conn, step, d, fk_off).await;
+        let result = self.run_step_body(conn, step, d, fk).await;
         if let (Err(failed), true) = (&result, step.atomic) {
             if let Err(e) = conn.batch_execute("ROLLBACK").await {
                 // The connection's state is unknown: the caller closes it, which rolls back.
@@ -433,11 +423,11 @@ impl Migrator {
                 )));
             }
         }
-        if fk_off {
-            conn.batch_execute("PRAGMA foreign_keys = ON").await?;
+        if let Some(fk) = fk {
+            conn.batch_execute(fk.on).await?;
         }
         if let Err(Error::LockTimeout(f)) = &result {
-            if d == Dialect::Postgres {
+            if d.migrate().has_ddl_lock_timeout() {
                 return Err(self.lock_timeout_error(conn, step, f).await);
             }
         }
@@ -540,7 +530,7 @@ impl Migrator {
         loop {
             match conn.batch_execute(sql).await {
                 Ok(()) => return Ok(()),
-                Err(e) if d == Dialect::Sqlite && sqlite_locked(&e) => {
+                Err(e) if d.migrate().write_lock_busy(&e) => {
                     let waited = started.elapsed();
                     if waited >= self.lock_timeout {
                         return Err(Error::Migration(format!(
@@ -639,20 +629,7 @@ impl Migrator {
         if rebuilt.is_empty() {
             return Ok(Vec::new());
         }
-        let q = history::raw(
-            Dialect::Sqlite,
-            &["SELECT type, name, tbl_name, sql FROM sqlite_master \
-               WHERE type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type, name"],
-            vec![],
-            vec![
-                ValueType::Text,
-                ValueType::Text,
-                ValueType::Text,
-                ValueType::Text,
-            ],
-        );
-        let text = |v: &chakra_dsl::Value| v.as_str().unwrap_or_default().to_owned();
-        let all = conn.fetch(&q).await?;
+        let all = crate::dialect::sqlite::rebuild::indexes_and_triggers(conn).await?;
         let mentioned = |name: &str| {
             let quoted = chakra_dsl::ident::quote(name);
             step.plan.statements.iter().any(|s| {
@@ -662,8 +639,7 @@ impl Migrator {
             })
         };
         Ok(all
-            .iter()
-            .map(|r| (text(&r[0]), text(&r[1]), text(&r[2]), text(&r[3])))
+            .into_iter()
             .filter(|(_, name, table, _)| rebuilt.contains(table) && !mentioned(name))
             .collect())
     }
@@ -707,20 +683,7 @@ impl Migrator {
             };
             let new_names =
                 super::definitions::named_checks(&super::definitions::normalize_sql(new_sql));
-            let q = history::raw(
-                Dialect::Sqlite,
-                &[
-                    "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ",
-                    "",
-                ],
-                vec![chakra_dsl::Value::Text(table.clone())],
-                vec![ValueType::Text],
-            );
-            let Some(old_sql) = conn
-                .fetch(&q)
-                .await?
-                .first()
-                .and_then(|r| r[0].as_str().map(str::to_owned))
+            let Some(old_sql) = crate::dialect::sqlite::rebuild::table_sql(conn, &table).await?
             else {
                 continue;
             };
@@ -751,14 +714,7 @@ impl Migrator {
         kept: Vec<(String, String, String, String)>,
     ) -> Result<()> {
         for (ty, name, table, sql) in kept {
-            let q = history::raw(
-                Dialect::Sqlite,
-                &["SELECT count(*) FROM sqlite_master WHERE name = ", ""],
-                vec![chakra_dsl::Value::Text(name.clone())],
-                vec![ValueType::I64],
-            );
-            let exists = conn.fetch(&q).await?.first().and_then(|r| r[0].as_i64()) > Some(0);
-            if exists {
+            if crate::dialect::sqlite::rebuild::object_exists(conn, &name).await? {
                 continue;
             }
             conn.batch_execute(&sql).await.map_err(|e| {
@@ -812,12 +768,9 @@ impl Migrator {
         Ok(())
     }
 
-    /// PostgreSQL: an interrupted `CREATE INDEX CONCURRENTLY` leaves an invalid index that
+    /// An interrupted `CREATE INDEX CONCURRENTLY` (PostgreSQL) leaves an invalid index that
     /// `IF NOT EXISTS` would keep; drop it so the statement builds it again.
     async fn drop_invalid_index(&self, conn: &mut Conn, sql: &str) -> Result<()> {
-        if conn.dialect() != Dialect::Postgres {
-            return Ok(());
-        }
         let Some(name) = super::plan::created_index_name(sql) else {
             return Ok(());
         };
@@ -825,18 +778,7 @@ impl Migrator {
             return Ok(());
         }
         let bare = name.trim_matches('"').replace("\"\"", "\"");
-        let q = history::raw(
-            Dialect::Postgres,
-            &[
-                "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
-                 WHERE NOT i.indisvalid AND c.relnamespace = current_schema()::regnamespace \
-                 AND c.relname = ",
-                "",
-            ],
-            vec![chakra_dsl::Value::Text(bare.clone())],
-            vec![ValueType::I64],
-        );
-        let invalid = conn.fetch(&q).await?.first().and_then(|r| r[0].as_i64()) > Some(0);
+        let invalid = crate::dialect::migrate::invalid_index_exists(conn, &bare).await?;
         if invalid {
             (self.notify)(&format!(
                 "dropping the invalid index {bare} an interrupted run left, to build it again"
@@ -853,7 +795,7 @@ impl Migrator {
         conn: &mut Conn,
         step: &Step,
         d: Dialect,
-        fk_off: bool,
+        fk: Option<crate::dialect::migrate::ForeignKeyPause>,
     ) -> Result<bool> {
         if step.atomic {
             // Begun by the caller (`begin`). Under the write lock: someone may have done this step since we planned.
@@ -868,7 +810,7 @@ impl Migrator {
         }
         if step.atomic {
             self.check_data(conn, step).await?;
-            let (kept, carried) = if fk_off {
+            let (kept, carried) = if fk.is_some() {
                 (
                     self.objects_a_rebuild_drops(conn, step).await?,
                     self.constraints_a_rebuild_drops(conn, step).await?,
@@ -883,10 +825,10 @@ impl Migrator {
         } else {
             self.run_resumable(conn, step).await?;
         }
-        if fk_off {
+        if let Some(fk) = fk {
             let q = history::raw(
                 d,
-                &["PRAGMA foreign_key_check"],
+                &[fk.check],
                 vec![],
                 vec![
                     ValueType::Text,

@@ -25,10 +25,10 @@ pub struct DataCheck {
 }
 
 fn numeric(d: Dialect, c: &str, from_decimal: bool) -> String {
-    // SQLite stores decimals as exact text: compare as numbers.
-    match (d, from_decimal) {
-        (Dialect::Sqlite, true) => format!("CAST({c} AS REAL)"),
-        _ => c.to_owned(),
+    if from_decimal {
+        d.migrate().decimal_as_number(c)
+    } else {
+        c.to_owned()
     }
 }
 
@@ -76,19 +76,7 @@ pub fn condition(d: Dialect, c: &str, old: &FieldType, new: &FieldType) -> Optio
             format!("{e} <> round({e}){}", int_range(&e, new))
         }
         (T::String { .. } | T::Text, T::Integer | T::BigInteger) => {
-            let not_int = match d {
-                Dialect::Postgres => format!("trim({c}) !~ '^[-+]?[0-9]{{1,18}}$'"),
-                Dialect::Sqlite => format!("CAST(CAST({c} AS INTEGER) AS TEXT) <> trim({c})"),
-            };
-            match (d, new) {
-                (Dialect::Postgres, T::Integer) => format!(
-                    "{not_int} OR (trim({c}) ~ '^[-+]?[0-9]{{1,18}}$' AND (CAST(trim({c}) AS BIGINT) > 2147483647 OR CAST(trim({c}) AS BIGINT) < -2147483648))"
-                ),
-                (Dialect::Sqlite, T::Integer) => format!(
-                    "{not_int} OR CAST({c} AS INTEGER) > 2147483647 OR CAST({c} AS INTEGER) < -2147483648"
-                ),
-                _ => not_int,
-            }
+            d.migrate().text_not_integer(c, matches!(new, T::Integer))
         }
         (
             T::Decimal { .. },

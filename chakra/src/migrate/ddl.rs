@@ -51,7 +51,9 @@ pub fn forward(op: &Operation, before: &State, d: Dialect) -> MResult<Plan> {
     after.apply(op)?;
     let mut plan = Plan::default();
     let s = &mut plan.statements;
-    let sqlite = d == Dialect::Sqlite;
+    // Where `ALTER TABLE` cannot drop or alter columns and constraints (SQLite), this
+    // decides to rebuild the table (`dialect/sqlite/rebuild.rs` writes the rebuild).
+    let rebuilds = d.migrate().rebuilds_to_alter();
     match op {
         Operation::CreateModel { table: name, .. } => {
             let t = table(&after, op, name)?;
@@ -75,11 +77,7 @@ pub fn forward(op: &Operation, before: &State, d: Dialect) -> MResult<Plan> {
         }
         Operation::AddField { table: name, field } => {
             let t = table(&after, op, name)?;
-            let simple_add = !field.unique
-                && !field.primary_key
-                && (field.nullable || field.default.is_some())
-                && !(sqlite && matches!(field.default, Some(chakra_dsl::DefaultValue::Now)));
-            if sqlite && !simple_add {
+            if rebuilds && !d.migrate().adds_column_in_place(field) {
                 return rebuild_table(table(before, op, name)?, t, &after, d);
             }
             let single_pk = t.fields.iter().filter(|f| f.primary_key).count() == 1;
@@ -95,7 +93,7 @@ pub fn forward(op: &Operation, before: &State, d: Dialect) -> MResult<Plan> {
         Operation::RemoveField { table: name, .. }
         | Operation::AddConstraint { table: name, .. }
         | Operation::RemoveConstraint { table: name, .. }
-            if sqlite =>
+            if rebuilds =>
         {
             return rebuild_table(
                 table(before, op, name)?,
@@ -109,7 +107,7 @@ pub fn forward(op: &Operation, before: &State, d: Dialect) -> MResult<Plan> {
             field,
             using,
             ..
-        } if sqlite => {
+        } if rebuilds => {
             return super::rebuild::rebuild_table_using(
                 table(before, op, name)?,
                 table(&after, op, name)?,
@@ -198,10 +196,11 @@ pub fn forward(op: &Operation, before: &State, d: Dialect) -> MResult<Plan> {
         | Operation::RenameModel {
             new_table: name, ..
         },
-    ) = (sqlite, op)
+    ) = (!d.migrate().renames_in_place(), op)
     {
-        // SQLite keeps a CHECK's name through renames: an Enum field's check is named after
-        // its table and column, so the table is rebuilt under the new names.
+        // SQLite keeps a CHECK's name through renames (it renames nothing in place): an Enum
+        // field's check is named after its table and column, so the table is rebuilt under
+        // the new names.
         let t = table(&after, op, name)?;
         if t.fields.iter().any(|f| f.ty.enum_values().is_some()) {
             plan.extend(rebuild_table(t, t, &after, d)?);
@@ -222,19 +221,18 @@ fn rename_field_objects(
 ) -> MResult<()> {
     if let Some(i) = field_index(t, f) {
         let old_name = field_index_name(old_table, old_col);
-        match d {
-            Dialect::Postgres => s.push(format!(
+        if d.migrate().renames_in_place() {
+            s.push(format!(
                 "ALTER INDEX {} RENAME TO {}",
                 q(&old_name)?,
                 q(&i.name)?
-            )),
-            Dialect::Sqlite => {
-                s.push(format!("DROP INDEX {}", q(&old_name)?));
-                s.push(create_index_sql(&t.table, &i, t, d)?);
-            }
+            ));
+        } else {
+            s.push(format!("DROP INDEX {}", q(&old_name)?));
+            s.push(create_index_sql(&t.table, &i, t, d)?);
         }
     }
-    if d == Dialect::Postgres {
+    if d.migrate().renames_in_place() {
         let mut renames = Vec::new();
         if f.unique && !f.primary_key {
             renames.push((

@@ -9,11 +9,8 @@
 //! which keeps the statement text in `sqlite_master`, both sides are reduced by
 //! [`normalize_sql`] (identifier quotes, case and spacing do not count; string literals do).
 
-use super::error::MResult;
 use super::operations::{ConstraintDef, ConstraintKind};
-use super::state::{State, TableState};
-use super::table_sql::{all_indexes, constraint_sql, create_index_sql, create_table_sql};
-use crate::Dialect;
+use super::state::TableState;
 use std::collections::BTreeMap;
 
 /// The named indexes and CHECK constraints of one table: name → definition (normalized).
@@ -189,7 +186,8 @@ fn balanced_prefix(s: &str) -> Option<usize> {
 }
 
 /// The CHECK constraints of a table state (raw and lookup ones).
-fn checks(t: &TableState) -> impl Iterator<Item = &ConstraintDef> {
+/// The CHECK constraints (raw SQL or lookup conditions) table `t` declares.
+pub(crate) fn checks(t: &TableState) -> impl Iterator<Item = &ConstraintDef> {
     t.constraints.iter().filter(|c| {
         matches!(
             c.kind,
@@ -198,66 +196,8 @@ fn checks(t: &TableState) -> impl Iterator<Item = &ConstraintDef> {
     })
 }
 
-/// SQLite: what the history declares, normalized as [`sqlite_index`] and [`named_checks`]
-/// read the database. A table whose statements cannot be made is left out (as on
-/// PostgreSQL; its other drift is reported by name).
-pub fn declared_sqlite(state: &State) -> TableDefinitions {
-    let mut out = TableDefinitions::new();
-    for (name, t) in &state.tables {
-        if let Ok(defs) = declared_sqlite_table(name, t) {
-            out.insert(name.clone(), defs);
-        }
-    }
-    out
-}
-
-fn declared_sqlite_table(name: &str, t: &TableState) -> MResult<Definitions> {
-    let d = Dialect::Sqlite;
-    let mut defs = Definitions::default();
-    for i in all_indexes(t) {
-        let sql = create_index_sql(name, &i, t, d)?;
-        defs.indexes.insert(i.name.clone(), sqlite_index(&sql));
-    }
-    for c in checks(t) {
-        let clause = normalize_sql(&constraint_sql(c, Some((t, d)))?);
-        defs.checks.extend(named_checks(&clause));
-    }
-    for f in &t.fields {
-        if let Some(clause) = crate::sql::ddl::enum_check_sql(name, f)? {
-            defs.checks.extend(named_checks(&normalize_sql(&clause)));
-        }
-    }
-    Ok(defs)
-}
-
-/// SQLite: an index's `CREATE INDEX` text as compared (normalized; `IF NOT EXISTS` left out).
-pub fn sqlite_index(sql: &str) -> String {
-    normalize_sql(sql).replacen(" if not exists ", " ", 1)
-}
-
-/// The name of the scratch table standing for the `n`th table of the state.
-pub fn scratch_name(n: usize) -> String {
-    format!("__chakra_scratch_{n}")
-}
-
-/// PostgreSQL: the statements creating table `t` as a temporary scratch table named `name`
-/// with the indexes and CHECK constraints the history declares (no foreign keys: nothing is
-/// locked but the scratch table). The catalog then gives their definitions in the database's
-/// own words.
-pub fn scratch_table(t: &TableState, name: &str, state: &State) -> MResult<Vec<String>> {
-    let d = Dialect::Postgres;
-    let mut bare = t.clone();
-    for f in &mut bare.fields {
-        f.references = None;
-    }
-    bare.constraints = checks(t).cloned().collect();
-    let create = create_table_sql(&bare, name, d, state)?;
-    let mut out = vec![create.replacen("CREATE TABLE", "CREATE TEMPORARY TABLE", 1)];
-    for i in all_indexes(t) {
-        out.push(create_index_sql(name, &i, &bare, d)?);
-    }
-    Ok(out)
-}
+pub use crate::dialect::postgres::introspect::{scratch_name, scratch_table};
+pub use crate::dialect::sqlite::introspect::{declared_sqlite, sqlite_index};
 
 /// Every index or CHECK constraint whose definition differs between the history (`declared`)
 /// and the database (`db`), as sentences. Objects missing on one side are reported elsewhere

@@ -7,7 +7,6 @@
 use super::operations::RawObject;
 use super::state::State;
 use super::table_sql::all_indexes;
-use crate::sql::ddl::column_type;
 use crate::Dialect;
 use chakra_dsl::{FieldMeta, FieldType};
 use std::collections::{BTreeMap, BTreeSet};
@@ -155,31 +154,7 @@ pub type DbSchema = BTreeMap<String, DbTable>;
 
 /// How the database spells the type of a column of type `ty`.
 pub fn db_type(ty: &FieldType, d: Dialect) -> String {
-    match d {
-        Dialect::Sqlite => column_type(ty, d).to_ascii_lowercase(),
-        Dialect::Postgres => match ty {
-            FieldType::Integer => "integer".into(),
-            FieldType::BigInteger => "bigint".into(),
-            FieldType::String {
-                max_length: Some(n),
-            } => format!("character varying({n})"),
-            FieldType::String { max_length: None } | FieldType::Text => "text".into(),
-            FieldType::Boolean => "boolean".into(),
-            FieldType::Float => "double precision".into(),
-            FieldType::Decimal {
-                precision: Some(p),
-                scale,
-            } => format!("numeric({p},{})", scale.unwrap_or(0)),
-            FieldType::Decimal { .. } => "numeric".into(),
-            FieldType::DateTime => "timestamp with time zone".into(),
-            FieldType::Date => "date".into(),
-            FieldType::Bytes => "bytea".into(),
-            FieldType::Json => "jsonb".into(),
-            FieldType::Uuid => "uuid".into(),
-            FieldType::Enum { .. } => "text".into(),
-            FieldType::Array(inner) => format!("{}[]", db_type(inner, d)),
-        },
-    }
+    d.migrate().db_type(ty)
 }
 
 fn expected_nullable(f: &FieldMeta) -> bool {

@@ -3,24 +3,22 @@
 //! History: `(app, id, checksum, applied_at, seq)`, primary key `(app, id)`; `seq` numbers
 //! the migrations in the order they were applied (rollback undoes the highest first). A
 //! history table written before `seq` existed gets the column under the lock, numbered by
-//! `applied_at` ([`upgrade_history`]). The lock: on
-//! PostgreSQL a session advisory lock, polled with `pg_try_advisory_lock` until a timeout,
-//! reporting who holds it (so the migrator must reach the server directly, not through a
-//! transaction pooler); on SQLite each migration runs in a `BEGIN IMMEDIATE` transaction,
-//! which is the database's write lock, and re-reads the history inside it.
+//! `applied_at` ([`upgrade_history`]). What differs per dialect (the catalog queries, the
+//! timestamp type) comes from [`Dialect::migrate`]. The lock ([`lock`], re-exported from
+//! `crate::dialect::migrate`): on PostgreSQL a session advisory lock
+//! (`dialect/postgres/migrate_lock.rs`); on SQLite each migration runs in a `BEGIN
+//! IMMEDIATE` transaction, which is the database's write lock, and re-reads the history
+//! inside it.
 
 use crate::exec::Conn;
-use crate::sql::sqlite_values::to_storage;
 use crate::sql::{CompiledQuery, Dialect};
 use chakra_dsl::{Error, Result, Value, ValueType};
-use std::time::{Duration, Instant};
 
 /// The history table's name.
 pub const HISTORY_TABLE: &str = "chakra_migrations";
 
-/// The advisory-lock key Chakra's migrator takes on PostgreSQL (`"chakra"` in ASCII, below
-/// 2^32 so `pg_locks.objid` shows it whole).
-pub const LOCK_KEY: i64 = 0x6368_616b;
+pub use crate::dialect::migrate::{lock, unlock};
+pub use crate::dialect::postgres::migrate_lock::LOCK_KEY;
 
 /// One applied migration, as recorded.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,10 +38,8 @@ pub struct HistoryRow {
 
 /// A statement with binds, compiled by hand (`parts` around the binds).
 pub fn raw(d: Dialect, parts: &[&str], binds: Vec<Value>, output: Vec<ValueType>) -> CompiledQuery {
-    let binds = match d {
-        Dialect::Sqlite => binds.into_iter().map(to_storage).collect(),
-        Dialect::Postgres => binds,
-    };
+    let hooks = d.sql();
+    let binds = binds.into_iter().map(|v| hooks.to_storage(v)).collect();
     CompiledQuery {
         dialect: d,
         parts: parts.iter().map(|s| (*s).to_owned()).collect(),
@@ -55,10 +51,7 @@ pub fn raw(d: Dialect, parts: &[&str], binds: Vec<Value>, output: Vec<ValueType>
 
 /// `CREATE TABLE IF NOT EXISTS chakra_migrations …`.
 pub fn create_history_sql(d: Dialect) -> String {
-    let at = match d {
-        Dialect::Postgres => "TIMESTAMPTZ",
-        Dialect::Sqlite => "TEXT",
-    };
+    let at = d.migrate().history_timestamp_type();
     format!(
         "CREATE TABLE IF NOT EXISTS \"{HISTORY_TABLE}\" (\"app\" TEXT NOT NULL, \"id\" TEXT NOT NULL, \
          \"checksum\" TEXT NOT NULL, \"applied_at\" {at} NOT NULL, \"seq\" BIGINT, PRIMARY KEY (\"app\", \"id\"))"
@@ -68,17 +61,9 @@ pub fn create_history_sql(d: Dialect) -> String {
 /// Does the history table have its `seq` column (tables written by older versions do not)?
 pub async fn has_seq(conn: &mut Conn) -> Result<bool> {
     let d = conn.dialect();
-    let sql = match d {
-        Dialect::Postgres => {
-            "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() \
-             AND table_name = 'chakra_migrations' AND column_name = 'seq'"
-        }
-        Dialect::Sqlite => {
-            "SELECT count(*) FROM pragma_table_info('chakra_migrations') WHERE name = 'seq'"
-        }
-    };
+    let sql = d.migrate().column_count_sql(HISTORY_TABLE, "seq");
     let rows = conn
-        .fetch(&raw(d, &[sql], vec![], vec![ValueType::I64]))
+        .fetch(&raw(d, &[&sql], vec![], vec![ValueType::I64]))
         .await?;
     Ok(rows
         .first()
@@ -149,14 +134,9 @@ pub async fn upgrade_history(conn: &mut Conn) -> Result<()> {
 /// Does the history table exist? (Read-only commands do not create it.)
 pub async fn history_exists(conn: &mut Conn) -> Result<bool> {
     let d = conn.dialect();
-    let sql = match d {
-        Dialect::Postgres => "SELECT to_regclass('chakra_migrations') IS NOT NULL",
-        Dialect::Sqlite => {
-            "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'chakra_migrations'"
-        }
-    };
+    let sql = d.migrate().table_exists_sql(HISTORY_TABLE);
     let rows = conn
-        .fetch(&raw(d, &[sql], vec![], vec![ValueType::Bool]))
+        .fetch(&raw(d, &[&sql], vec![], vec![ValueType::Bool]))
         .await?;
     Ok(matches!(
         rows.first().and_then(|r| r.first()),
@@ -256,121 +236,6 @@ pub async fn delete_history(conn: &mut Conn, app: &str, id: &str) -> Result<()> 
     conn.execute(&q).await.map(drop)
 }
 
-/// Takes the PostgreSQL migration lock, polling until `timeout`; `notify` hears once that
-/// the lock is busy and who holds it. No-op on SQLite.
-pub async fn lock(
-    conn: &mut Conn,
-    timeout: Duration,
-    notify: &(dyn Fn(&str) + Send + Sync),
-) -> Result<()> {
-    if conn.dialect() != Dialect::Postgres {
-        return Ok(());
-    }
-    let started = Instant::now();
-    let mut told = false;
-    loop {
-        let q = raw(
-            Dialect::Postgres,
-            &[&format!(
-                "SELECT pg_try_advisory_lock({LOCK_KEY}), pg_backend_pid()"
-            )],
-            vec![],
-            vec![ValueType::Bool, ValueType::I32],
-        );
-        let rows = conn.fetch(&q).await?;
-        if let Some([Value::Bool(true), pid]) = rows.first().map(|r| r.as_slice()) {
-            return same_session(conn, pid).await;
-        }
-        let holder = lock_holder(conn)
-            .await
-            .unwrap_or_else(|_| "another session".into());
-        if started.elapsed() >= timeout {
-            return Err(Error::Migration(format!(
-                "could not take the migration lock within {}: it is held by {holder}",
-                seconds(timeout)
-            )));
-        }
-        if !told {
-            notify(&format!(
-                "waiting for the migration lock, held by {holder} (up to {})",
-                seconds(timeout)
-            ));
-            told = true;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// The lock belongs to the server session that took it: check that the next statement runs
-/// in that same session. Behind a transaction pooler (PgBouncer in transaction mode) each
-/// statement may run on another server connection, and the lock would protect nothing.
-async fn same_session(conn: &mut Conn, locked_by: &Value) -> Result<()> {
-    let q = raw(
-        Dialect::Postgres,
-        &["SELECT pg_backend_pid()"],
-        vec![],
-        vec![ValueType::I32],
-    );
-    let rows = conn.fetch(&q).await?;
-    match rows.first().and_then(|r| r.first()) {
-        Some(now) if now == locked_by => Ok(()),
-        other => Err(Error::Migration(format!(
-            "the migration lock was taken by server session {locked_by} but the next statement \
-             ran in session {}: the connection goes through a transaction pooler (such as \
-             PgBouncer in transaction mode), which hands statements to any server connection. \
-             Migrations need a session of their own: point --database-url at PostgreSQL \
-             directly, not at the pooler",
-            other.map(|v| v.to_string()).unwrap_or_else(|| "?".into())
-        ))),
-    }
-}
-
-fn seconds(d: Duration) -> String {
-    if d.subsec_millis() == 0 {
-        format!("{}s", d.as_secs())
-    } else {
-        format!("{:.1}s", d.as_secs_f64())
-    }
-}
-
-/// Describes the session holding the lock (`pid 123 (psql) from 10.0.0.5, since …`).
-async fn lock_holder(conn: &mut Conn) -> Result<String> {
-    let sql = format!(
-        "SELECT a.pid::text || ' (' || coalesce(nullif(a.application_name, ''), 'no name') || ') from ' \
-         || coalesce(host(a.client_addr), 'a local socket') || ', since ' || to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS') \
-         FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
-         WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = {LOCK_KEY} LIMIT 1"
-    );
-    let rows = conn
-        .fetch(&raw(
-            Dialect::Postgres,
-            &[&sql],
-            vec![],
-            vec![ValueType::Text],
-        ))
-        .await?;
-    Ok(
-        match rows.first().and_then(|r| r.first()).and_then(Value::as_str) {
-            Some(s) => format!("session pid {s}"),
-            None => "another session".into(),
-        },
-    )
-}
-
-/// Releases the PostgreSQL migration lock. No-op on SQLite.
-pub async fn unlock(conn: &mut Conn) -> Result<()> {
-    if conn.dialect() != Dialect::Postgres {
-        return Ok(());
-    }
-    let q = raw(
-        Dialect::Postgres,
-        &[&format!("SELECT pg_advisory_unlock({LOCK_KEY})")],
-        vec![],
-        vec![ValueType::Bool],
-    );
-    conn.fetch(&q).await.map(drop)
-}
-
 /// The table recording how far a non-atomic migration got, so a failed one resumes after its
 /// last successful statement instead of repeating them.
 pub const PROGRESS_TABLE: &str = "chakra_migration_progress";
@@ -408,14 +273,9 @@ pub async fn read_progress(conn: &mut Conn, app: &str, id: &str) -> Result<Optio
 /// Every progress record: `(app, id, checksum, done)` (empty when the table does not exist).
 pub async fn read_all_progress(conn: &mut Conn) -> Result<Vec<(String, String, String, u64)>> {
     let d = conn.dialect();
-    let exists = match d {
-        Dialect::Postgres => "SELECT to_regclass('chakra_migration_progress') IS NOT NULL",
-        Dialect::Sqlite => {
-            "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'chakra_migration_progress'"
-        }
-    };
+    let exists = d.migrate().table_exists_sql(PROGRESS_TABLE);
     let rows = conn
-        .fetch(&raw(d, &[exists], vec![], vec![ValueType::Bool]))
+        .fetch(&raw(d, &[&exists], vec![], vec![ValueType::Bool]))
         .await?;
     if !matches!(
         rows.first().and_then(|r| r.first()),

@@ -1,10 +1,9 @@
-//! PostgreSQL table locks a migration waits for: the tables its statements lock, and the
-//! sessions holding locks on them (for the `lock_timeout` error).
+//! Table locks a migration waits for: the tables its statements lock, and the sessions
+//! holding locks on them (for the `lock_timeout` error; read from the catalog in
+//! `dialect/postgres/migrate_lock.rs`).
 
-use super::history::raw;
 use crate::exec::Conn;
-use crate::sql::Dialect;
-use chakra_dsl::{Result, Value, ValueType};
+use chakra_dsl::Result;
 
 /// The tables DDL statements name (the quoted identifier after `TABLE`, `ON`, `REFERENCES`,
 /// `INTO`, `UPDATE`, `FROM`, `JOIN`, `EXISTS`), in order of first mention, without repeats.
@@ -67,41 +66,12 @@ pub fn tables_in(statements: &[String]) -> Vec<String> {
 }
 
 /// `(table, "pid (application, state: query)")` for every other session holding a granted
-/// lock on one of `tables` (in the current schema). PostgreSQL only.
+/// lock on one of `tables`, where the dialect can tell (PostgreSQL); empty elsewhere.
 pub async fn holders(conn: &mut Conn, tables: &[String]) -> Result<Vec<(String, String)>> {
-    if tables.is_empty() || conn.dialect() != Dialect::Postgres {
+    if tables.is_empty() {
         return Ok(Vec::new());
     }
-    let head = "SELECT DISTINCT c.relname::text, a.pid::text || ' (' || \
-        coalesce(nullif(a.application_name, ''), 'no name') || ', ' || coalesce(a.state, '?') || \
-        ': ' || left(coalesce(a.query, ''), 80) || ')' \
-        FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
-        JOIN pg_stat_activity a ON a.pid = l.pid \
-        WHERE l.granted AND l.pid <> pg_backend_pid() \
-        AND c.relnamespace = current_schema()::regnamespace AND c.relname IN (";
-    let mut parts = vec![head.to_owned()];
-    for _ in 1..tables.len() {
-        parts.push(", ".to_owned());
-    }
-    parts.push(") ORDER BY 1, 2".to_owned());
-    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
-    let q = raw(
-        Dialect::Postgres,
-        &parts,
-        tables.iter().map(|t| Value::Text(t.clone())).collect(),
-        vec![ValueType::Text, ValueType::Text],
-    );
-    Ok(conn
-        .fetch(&q)
-        .await?
-        .into_iter()
-        .map(|r| {
-            (
-                r[0].as_str().unwrap_or_default().to_owned(),
-                r[1].as_str().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect())
+    crate::dialect::migrate::table_lock_holders(conn, tables).await
 }
 
 #[cfg(test)]

@@ -23,8 +23,8 @@
 //! - [`schema_rs`] — `schema.rs` (one type per column) from the migrations alone.
 //! - [`drift`] — differences between the migrated schema and the database's;
 //!   [`introspect`] — reading the database's schema.
-//! - [`enum_ddl`] — PostgreSQL native enum types as DDL (create, add values in place,
-//!   recreate when values go).
+//! - [`enum_ddl`] (in `dialect/postgres/`) — PostgreSQL native enum types as DDL (create,
+//!   add values in place, recreate when values go).
 //! - [`enum_types`] — the enum types a schema declares, one list of values per name.
 //! - [`error`] — [`MigrationError`].
 
@@ -37,7 +37,6 @@ pub mod data_checks;
 pub mod ddl;
 pub mod definitions;
 pub mod drift;
-pub mod enum_ddl;
 pub mod enum_types;
 pub mod error;
 pub mod format;
@@ -50,7 +49,6 @@ pub mod locks;
 pub mod make;
 pub mod operations;
 pub mod plan;
-pub mod rebuild;
 pub mod schema_rs;
 pub mod state;
 pub mod table_sql;
@@ -58,6 +56,8 @@ mod toml_reader;
 pub mod values;
 pub mod writer;
 
+pub use crate::dialect::postgres::enum_ddl;
+pub use crate::dialect::sqlite::rebuild;
 pub use apply::Migrator;
 pub use autodetect::{diff, rename_candidates, DiffOptions, RenameCandidate, Renames};
 pub use checksum::checksum;

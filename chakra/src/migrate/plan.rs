@@ -55,13 +55,16 @@ impl Step {
     /// Every statement the executor runs for this step, in order, except the history-row
     /// write (a bound INSERT or DELETE on `chakra_migrations`, just before `COMMIT`).
     pub fn script(&self, d: Dialect) -> Vec<String> {
-        let fk_off = d == Dialect::Sqlite && self.plan.foreign_keys_off;
+        let hooks = d.migrate();
+        let fk = hooks
+            .foreign_key_pause()
+            .filter(|_| self.plan.foreign_keys_off);
         let mut out = Vec::with_capacity(self.plan.statements.len() + 6);
-        if d == Dialect::Postgres {
-            out.push(self.set_lock_timeout());
+        if let Some(set) = self.set_lock_timeout(d) {
+            out.push(set);
         }
-        if fk_off {
-            out.push("PRAGMA foreign_keys = OFF".to_owned());
+        if let Some(fk) = fk {
+            out.push(fk.off.to_owned());
         }
         if self.atomic {
             out.push(begin_sql(d).to_owned());
@@ -77,14 +80,14 @@ impl Step {
                 }
             }
         }
-        if fk_off {
-            out.push("PRAGMA foreign_key_check".to_owned());
+        if let Some(fk) = fk {
+            out.push(fk.check.to_owned());
         }
         if self.atomic {
             out.push("COMMIT".to_owned());
         }
-        if fk_off {
-            out.push("PRAGMA foreign_keys = ON".to_owned());
+        if let Some(fk) = fk {
+            out.push(fk.on.to_owned());
         }
         out
     }
@@ -114,34 +117,20 @@ impl Step {
             .collect()
     }
 
-    /// `SET lock_timeout = <ms>` (PostgreSQL), run before the step.
-    pub fn set_lock_timeout(&self) -> String {
+    /// The statement bounding how long the step's DDL waits for a table lock (PostgreSQL:
+    /// `SET lock_timeout = <ms>`), run before the step; `None` where DDL has no such setting.
+    pub fn set_lock_timeout(&self, d: Dialect) -> Option<String> {
         let t = self.lock_timeout.unwrap_or(DEFAULT_DDL_LOCK_TIMEOUT);
-        format!(
-            "SET lock_timeout = {}",
-            t.as_millis().clamp(1, i32::MAX as u128)
-        )
+        d.migrate()
+            .ddl_lock_timeout_sql(t.as_millis().clamp(1, i32::MAX as u128))
     }
 }
 
 /// Can this statement run inside a transaction? Always on SQLite; on PostgreSQL not the
 /// commands that refuse to (`… CONCURRENTLY`, `VACUUM`, `CREATE`/`DROP DATABASE`,
-/// `ALTER SYSTEM`).
+/// `ALTER SYSTEM`): [`crate::dialect::MigrateHooks::runs_in_transaction`].
 pub fn runs_in_transaction(d: Dialect, sql: &str) -> bool {
-    if d == Dialect::Sqlite {
-        return true;
-    }
-    let words: Vec<String> = sql
-        .split_whitespace()
-        .take(6)
-        .map(str::to_ascii_uppercase)
-        .collect();
-    let starts = |w: &[&str]| words.len() >= w.len() && words.iter().zip(w).all(|(a, b)| a == b);
-    !(words.iter().any(|w| w == "CONCURRENTLY")
-        || starts(&["VACUUM"])
-        || starts(&["CREATE", "DATABASE"])
-        || starts(&["DROP", "DATABASE"])
-        || starts(&["ALTER", "SYSTEM"]))
+    d.migrate().runs_in_transaction(sql)
 }
 
 /// The form of a statement that does nothing when it already ran: `CREATE [UNIQUE] INDEX
@@ -195,10 +184,7 @@ pub fn created_index_name(sql: &str) -> Option<&str> {
 
 /// `BEGIN` on PostgreSQL, `BEGIN IMMEDIATE` (the write lock) on SQLite.
 pub fn begin_sql(d: Dialect) -> &'static str {
-    match d {
-        Dialect::Postgres => "BEGIN",
-        Dialect::Sqlite => "BEGIN IMMEDIATE",
-    }
+    d.migrate().begin()
 }
 
 /// What `rollback` undoes. Either way the migrations are undone in the reverse of the order

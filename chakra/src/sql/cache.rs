@@ -18,7 +18,6 @@
 //! kinds of statement, and never evicts.
 
 use super::{compile, CompiledQuery, Dialect};
-use crate::sql::sqlite_values;
 use chakra_dsl::{Result, Statement, Value, ValueType};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -71,10 +70,7 @@ static CACHE: LazyLock<RwLock<HashMap<Shape, Arc<Entry>>>> =
 
 /// A value as the dialect binds it (what [`super::writer::SqlWriter::bind`] stores).
 pub fn storage_form(dialect: Dialect, v: Value) -> Value {
-    match dialect {
-        Dialect::Postgres => v,
-        Dialect::Sqlite => sqlite_values::to_storage(v),
-    }
+    dialect.sql().to_storage(v)
 }
 
 static HITS: AtomicU64 = AtomicU64::new(0);

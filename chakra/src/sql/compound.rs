@@ -1,16 +1,16 @@
 //! Compound selects (`UNION` / `INTERSECT` / `EXCEPT`, Django's `union`, `intersection`,
 //! `difference`), for both dialects.
 //!
-//! Members combine left to right. SQLite takes no parentheses around a member and gives the
-//! operators equal precedence (left to right already); PostgreSQL binds `INTERSECT` tighter,
-//! so there every member is parenthesised and the left side nested. The ordering of the
+//! Members combine left to right. Where the dialect parenthesises members (PostgreSQL, which
+//! binds `INTERSECT` tighter) every member is parenthesised and the left side nested; SQLite
+//! takes no parentheses and gives the operators equal precedence (left to right already). The ordering of the
 //! combined rows names output columns by position (both databases accept only output
 //! columns there); the slice follows it.
 
 use super::statement::{order_limit_terms, select_core};
 use super::writer::SqlWriter;
 use super::Dialect;
-use chakra_dsl::{Error, Expr, OrderBy, Result, Select, ValueType};
+use chakra_dsl::{Error, Expr, OrderBy, Result, Select};
 
 /// Compiles a select with further members.
 pub fn compound(w: &mut SqlWriter, s: &Select) -> Result<()> {
@@ -20,7 +20,7 @@ pub fn compound(w: &mut SqlWriter, s: &Select) -> Result<()> {
         ));
     }
     check_members(s)?;
-    let pg = w.dialect == Dialect::Postgres;
+    let pg = w.dialect.sql().parenthesised_compound_members();
     if pg {
         for _ in 1..s.compound.len() {
             w.sql("(");
@@ -111,14 +111,17 @@ fn position(s: &Select, o: &OrderBy, dialect: Dialect) -> Result<(usize, bool)> 
             o.expr
         )));
     };
-    // SQLite stores decimals as text and datetimes in several written forms; sorting by
-    // position would compare the stored text, so such an ordering is refused there.
+    // Where the stored form does not sort as the value (SQLite's text decimals, datetimes in
+    // several written forms), sorting by position would compare the stored text, so such an
+    // ordering is refused there.
     let ty = &s.columns[i].ty;
-    if dialect == Dialect::Sqlite && matches!(ty, ValueType::Decimal | ValueType::DateTime) {
+    let hooks = dialect.sql();
+    if hooks.stored_order_differs(ty) {
         return Err(Error::InvalidQuery(format!(
-            "order of a combined query by column {} ({ty:?}) on SQLite, which would sort its \
+            "order of a combined query by column {} ({ty:?}) on {}, which would sort its \
              stored text: order the rows after fetching them",
-            i + 1
+            i + 1,
+            hooks.title()
         )));
     }
     Ok((i + 1, o.desc))

@@ -8,75 +8,12 @@ use chakra_dsl::{
 
 /// The column type of a field on a dialect.
 pub fn column_type(ty: &FieldType, d: Dialect) -> String {
-    match d {
-        Dialect::Postgres => match ty {
-            FieldType::Integer => "INTEGER".into(),
-            FieldType::BigInteger => "BIGINT".into(),
-            FieldType::String {
-                max_length: Some(n),
-            } => format!("VARCHAR({n})"),
-            FieldType::String { max_length: None } | FieldType::Text => "TEXT".into(),
-            FieldType::Boolean => "BOOLEAN".into(),
-            FieldType::Float => "DOUBLE PRECISION".into(),
-            FieldType::Decimal {
-                precision: Some(p),
-                scale,
-            } => format!("NUMERIC({p}, {})", scale.unwrap_or(0)),
-            FieldType::Decimal { .. } => "NUMERIC".into(),
-            FieldType::DateTime => "TIMESTAMPTZ".into(),
-            FieldType::Date => "DATE".into(),
-            FieldType::Bytes => "BYTEA".into(),
-            FieldType::Json => "JSONB".into(),
-            FieldType::Array(inner) => format!("{}[]", column_type(inner, d)),
-            FieldType::Uuid => "UUID".into(),
-            FieldType::Enum { .. } => "TEXT".into(),
-        },
-        Dialect::Sqlite => match ty {
-            FieldType::Integer | FieldType::BigInteger | FieldType::Boolean => "INTEGER".into(),
-            FieldType::Float => "REAL".into(),
-            FieldType::Bytes => "BLOB".into(),
-            _ => "TEXT".into(),
-        },
-    }
+    d.sql().column_type(ty)
 }
 
 /// A constant as SQL literal text for a DEFAULT clause (DDL cannot take bind parameters).
 pub fn literal(v: &Value, d: Dialect) -> String {
-    let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
-    match v {
-        Value::Null(_) => "NULL".into(),
-        Value::Bool(b) => match d {
-            Dialect::Postgres => if *b { "TRUE" } else { "FALSE" }.into(),
-            Dialect::Sqlite => if *b { "1" } else { "0" }.into(),
-        },
-        Value::I32(x) => x.to_string(),
-        Value::I64(x) => x.to_string(),
-        Value::F64(x) => format!("{x:?}"),
-        Value::Decimal(x) => match d {
-            Dialect::Postgres => x.to_string(),
-            Dialect::Sqlite => quote(&x.to_string()),
-        },
-        Value::Bytes(b) => {
-            let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-            match d {
-                Dialect::Postgres => format!("'\\x{hex}'::bytea"),
-                Dialect::Sqlite => format!("X'{hex}'"),
-            }
-        }
-        other => match (d, super::sqlite_values::to_storage(other.clone())) {
-            (Dialect::Sqlite, Value::Text(s)) => quote(&s),
-            (Dialect::Postgres, _) => match other {
-                Value::Text(s) => quote(s),
-                Value::DateTime(dt) => quote(&Value::datetime_text(dt)),
-                Value::Date(x) => quote(&x.to_string()),
-                Value::Uuid(u) => quote(&u.to_string()),
-                Value::Json(j) => format!("{}::jsonb", quote(&j.to_string())),
-                Value::Array(_) => "NULL".into(),
-                _ => "NULL".into(),
-            },
-            _ => "NULL".into(),
-        },
-    }
+    d.sql().default_literal(v)
 }
 
 /// The index a field with `index = true` (or a foreign key) implies: `users_email_idx`.
@@ -146,15 +83,7 @@ fn resolved(f: &FieldMeta) -> Option<&ForeignKeyRef> {
 pub fn default_sql(f: &FieldMeta, d: Dialect) -> Option<String> {
     match &f.default {
         None => None,
-        Some(DefaultValue::Now) => Some(
-            match (d, &f.ty) {
-                (Dialect::Postgres, FieldType::Date) => "CURRENT_DATE",
-                (Dialect::Postgres, _) => "now()",
-                (Dialect::Sqlite, FieldType::Date) => "(date('now'))",
-                (Dialect::Sqlite, _) => "(strftime('%Y-%m-%dT%H:%M:%f', 'now') || '000Z')",
-            }
-            .to_owned(),
-        ),
+        Some(DefaultValue::Now) => Some(d.sql().now_default(&f.ty).to_owned()),
         Some(DefaultValue::Value(v)) => Some(literal(v, d)),
     }
 }
@@ -173,11 +102,7 @@ pub fn column_def(
     let mut s = ident::quote(&f.column);
     s.push(' ');
     if f.auto_increment && f.primary_key {
-        s.push_str(match (d, &f.ty) {
-            (Dialect::Postgres, FieldType::Integer) => "SERIAL PRIMARY KEY",
-            (Dialect::Postgres, _) => "BIGSERIAL PRIMARY KEY",
-            (Dialect::Sqlite, _) => "INTEGER PRIMARY KEY AUTOINCREMENT",
-        });
+        s.push_str(d.sql().auto_primary_key(&f.ty));
         return Ok(s);
     }
     s.push_str(&column_type(&f.ty, d));
@@ -234,7 +159,7 @@ pub fn create_tables(models: &[ModelMeta], d: Dialect, if_not_exists: bool) -> R
     let mut deferred = Vec::new();
     for (i, m) in models.iter().enumerate() {
         let later = |table: &str| {
-            d == Dialect::Postgres
+            d.sql().defers_forward_references()
                 && table != m.table
                 && models[i + 1..].iter().any(|o| o.table == table)
         };
@@ -265,9 +190,7 @@ pub fn drop_tables(models: &[ModelMeta], d: Dialect) -> Result<Vec<String>> {
         .rev()
         .map(|m| {
             let mut s = drop_table(m)?;
-            if d == Dialect::Postgres {
-                s.push_str(" CASCADE");
-            }
+            s.push_str(d.sql().drop_table_suffix());
             Ok(s)
         })
         .collect()

@@ -4,30 +4,32 @@
 //! - [`writer`] — [`writer::SqlWriter`], the buffer of SQL text pieces and binds.
 //! - [`compound`] — compound selects (`UNION`/`INTERSECT`/`EXCEPT`) for both dialects.
 //! - [`ddl`] — CREATE/DROP TABLE from model metadata.
-//! - [`dialect`] — [`Dialect`] and its names (`FromStr`/`name()`), for every door.
 //! - [`expression`] — expressions (the IR's `Expr` to SQL, beside [`statement`] for whole statements).
 //! - [`raw`] — raw SQL text: placeholders found outside quotes, translated, counted.
 //! - [`statement`] — SELECT / COUNT / EXISTS / INSERT / UPDATE / DELETE.
-//! - [`sqlite_values`] — how canonical values are stored on SQLite (text dates, JSON arrays…).
+//!
+//! What differs between dialects lives in their rooms (`crate::dialect`); the compilers here
+//! walk the tree and call [`Dialect::sql`]'s hooks. `dialect`, `json_contains`,
+//! `sqlite_datetime` and `sqlite_values` are the rooms' modules re-exported at their old paths.
 
 pub mod cache;
 pub mod case_fold;
 pub mod compound;
 pub mod ddl;
-pub mod dialect;
 pub mod expression;
 pub mod filter_values;
-pub mod json_contains;
 pub mod raw;
-pub mod sqlite_datetime;
-pub mod sqlite_values;
 pub mod statement;
 pub mod writer;
 
 use chakra_dsl::{Insert, Result, Statement, Value, ValueType};
 use std::sync::Arc;
 
-pub use dialect::Dialect;
+pub use crate::dialect::names as dialect;
+pub use crate::dialect::sqlite::datetime as sqlite_datetime;
+pub use crate::dialect::sqlite::json_contains;
+pub use crate::dialect::sqlite::values as sqlite_values;
+pub use crate::dialect::Dialect;
 
 /// A compiled statement: SQL text split around its bind parameters, plus the binds.
 /// `parts.len() == binds.len() + 1`; bind `i` sits between `parts[i]` and `parts[i + 1]`.
@@ -51,16 +53,11 @@ impl CompiledQuery {
     /// The SQL text with the dialect's placeholders (`$1` on PostgreSQL, `?` on SQLite).
     pub fn sql(&self) -> String {
         let mut s = String::with_capacity(self.parts.iter().map(|p| p.len() + 3).sum());
+        let hooks = self.dialect.sql();
         for (i, part) in self.parts.iter().enumerate() {
             s.push_str(part);
             if i < self.binds.len() {
-                match self.dialect {
-                    Dialect::Postgres => {
-                        s.push('$');
-                        s.push_str(&(i + 1).to_string());
-                    }
-                    Dialect::Sqlite => s.push('?'),
-                }
+                hooks.placeholder(&mut s, i + 1);
             }
         }
         s
@@ -123,10 +120,7 @@ pub fn compile_insert_row_returning(
 
 /// Longest run of bind parameters one statement may carry.
 fn max_binds(d: Dialect) -> usize {
-    match d {
-        Dialect::Postgres => 65_535,
-        Dialect::Sqlite => 32_766,
-    }
+    d.sql().max_binds()
 }
 
 /// Compiles a statement, splitting an insert whose binds would exceed the backend's limit

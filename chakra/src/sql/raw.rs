@@ -7,7 +7,7 @@
 //! `'…'` string literals (`''` inside; `E'…'` with backslash escapes), `"…"` and `` `…` ``
 //! identifiers, `$tag$…$tag$` dollar-quoted strings, `-- …` and (nested) `/* … */` comments.
 
-use super::{sqlite_values, CompiledQuery, Dialect};
+use super::{CompiledQuery, Dialect};
 use chakra_dsl::{Error, Result, Value};
 use std::sync::Arc;
 
@@ -217,10 +217,8 @@ pub fn compile_raw(
             if params.len() == 1 { "was" } else { "were" },
         )));
     }
-    let store = |v: Value| match dialect {
-        Dialect::Postgres => v,
-        Dialect::Sqlite => sqlite_values::to_storage(v),
-    };
+    let hooks = dialect.sql();
+    let store = |v: Value| hooks.to_storage(v);
     let binds = if style == Placeholders::Percent {
         params.into_iter().map(store).collect()
     } else {

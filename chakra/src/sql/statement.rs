@@ -68,15 +68,9 @@ pub(super) fn order_limit(w: &mut SqlWriter, s: &Select) -> Result<()> {
         if o.desc {
             w.sql(" DESC");
         }
-        // Both backends then put NULLs in the same place (as PostgreSQL does by default:
+        // Every backend then puts NULLs in the same place (as PostgreSQL does by default:
         // NULLs are larger than any value).
-        if w.dialect == Dialect::Sqlite {
-            w.sql(if o.desc {
-                " NULLS FIRST"
-            } else {
-                " NULLS LAST"
-            });
-        }
+        w.sql(w.dialect.sql().nulls_order(o.desc));
     }
     limit_offset(w, s.limit, s.offset)
 }
@@ -94,9 +88,7 @@ pub(super) fn order_limit_terms(
         if *desc {
             w.sql(" DESC");
         }
-        if w.dialect == Dialect::Sqlite {
-            w.sql(if *desc { " NULLS FIRST" } else { " NULLS LAST" });
-        }
+        w.sql(w.dialect.sql().nulls_order(*desc));
     }
     limit_offset(w, limit, offset)
 }
@@ -104,26 +96,15 @@ pub(super) fn order_limit_terms(
 fn limit_offset(w: &mut SqlWriter, limit: Option<u64>, offset: Option<u64>) -> Result<()> {
     match (limit, offset) {
         (Some(l), off) => {
-            // SQLite (3.47+) re-prepares a statement whose `LIMIT ?` parameter is bound
-            // (it plans with the bound value): every execution would parse the SQL again.
-            // A CAST is not a bare parameter, so the prepared statement is reused.
-            if w.dialect == Dialect::Sqlite {
-                w.sql(" LIMIT CAST(");
-                w.bind(Value::I64(to_i64(l)?));
-                w.sql(" AS INTEGER)");
-            } else {
-                w.sql(" LIMIT ");
-                w.bind(Value::I64(to_i64(l)?));
-            }
+            let n = to_i64(l)?;
+            w.dialect.sql().limit(w, n);
             if let Some(o) = off {
                 w.sql(" OFFSET ");
                 w.bind(Value::I64(to_i64(o)?));
             }
         }
         (None, Some(o)) => {
-            if w.dialect == Dialect::Sqlite {
-                w.sql(" LIMIT -1");
-            }
+            w.sql(w.dialect.sql().offset_without_limit());
             w.sql(" OFFSET ");
             w.bind(Value::I64(to_i64(o)?));
         }
@@ -202,10 +183,12 @@ fn distinct_on(w: &mut SqlWriter, s: &Select) -> Result<()> {
         Source::Table { name, .. } => name.clone(),
         _ => "a subquery".to_owned(),
     };
-    if w.dialect == Dialect::Sqlite {
+    let hooks = w.dialect.sql();
+    if !hooks.distinct_on() {
         return Err(Error::InvalidQuery(format!(
-            "distinct({}) on {table:?} is DISTINCT ON, which only PostgreSQL has; on SQLite use distinct() without fields",
-            distinct_names(s)
+            "distinct({}) on {table:?} is DISTINCT ON, which only PostgreSQL has; on {} use distinct() without fields",
+            distinct_names(s),
+            hooks.title()
         )));
     }
     let n = s.distinct_on.len();
@@ -237,7 +220,7 @@ fn row_lock(w: &mut SqlWriter, s: &Select) -> Result<()> {
     let Some(lock) = &s.lock else {
         return Ok(());
     };
-    if w.dialect == Dialect::Sqlite {
+    if !w.dialect.sql().row_locks() {
         return Ok(());
     }
     if s.distinct || !s.distinct_on.is_empty() {
@@ -313,8 +296,8 @@ fn returning(w: &mut SqlWriter, cols: &[ColumnRef]) -> Result<()> {
         w.sql(if i == 0 { " RETURNING " } else { ", " });
         w.ident(&c.column)?;
         // An enum column comes back as its text on PostgreSQL (as `column` in queries).
-        if w.dialect == Dialect::Postgres && c.enum_type.is_some() {
-            w.sql("::text");
+        if c.enum_type.is_some() {
+            w.sql(w.dialect.sql().enum_as_text());
         }
     }
     Ok(())
@@ -390,7 +373,7 @@ fn insert(w: &mut SqlWriter, ins: &Insert, conflict: Option<&OnConflict>) -> Res
     }
     w.sql(")");
     if ins.rows.len() > 1 {
-        if w.dialect == Dialect::Postgres {
+        if w.dialect.sql().insert_column_arrays() {
             if let Some(arrays) = column_arrays(ins)? {
                 // One typed array per column: the SQL text is the same for any number of rows,
                 // so the prepared statement is reused (and there are only as many binds as

@@ -124,11 +124,7 @@ fn quoted(s: &str) -> String {
 fn literal(d: Dialect, v: &Value) -> std::result::Result<String, String> {
     Ok(match v {
         Value::Null(_) => "NULL".into(),
-        Value::Bool(b) => match (d, b) {
-            (Dialect::Postgres, true) => "TRUE".into(),
-            (Dialect::Postgres, false) => "FALSE".into(),
-            (Dialect::Sqlite, b) => (*b as i32).to_string(),
-        },
+        Value::Bool(b) => d.sql().bool_literal(*b).into(),
         Value::I32(i) => i.to_string(),
         Value::I64(i) => i.to_string(),
         Value::F64(f) if f.is_finite() => format!("{f:?}"),

@@ -1,0 +1,325 @@
+//! [`SqlHooks`]: what differs between dialects in the SQL the compilers write, as small
+//! methods whose default body is the standard-SQL form; each dialect's room implements it
+//! for its unit type and overrides only where it differs. [`Dialect::sql`] hands out the
+//! `&'static` implementation, so a call costs one indirect call and allocates nothing.
+
+use super::{postgres, sqlite, standard, Dialect};
+use crate::sql::expression::expr;
+use crate::sql::writer::SqlWriter;
+use chakra_dsl::ir::{ContainOf, ContainOp};
+use chakra_dsl::{
+    Aggregate, ArithOp, DatePart, Error, Expr, FieldType, JsonAs, Result, ScalarFunc, Value,
+    ValueType,
+};
+
+/// The named error of a hook a dialect (its [`SqlHooks::title`]) has no form for.
+pub fn unsupported(title: &str, what: &str) -> Error {
+    Error::InvalidQuery(format!("{what}: not supported on {title}"))
+}
+
+/// The per-dialect hooks of the SQL compilers (`crate::sql`).
+pub trait SqlHooks: Sync {
+    /// The database's name as written in messages (`SQLite`, `PostgreSQL`).
+    fn title(&self) -> &'static str;
+
+    /// Appends the placeholder of bind `n` (1-based) to `out`: `?` in standard SQL.
+    fn placeholder(&self, out: &mut String, n: usize) {
+        let _ = n;
+        out.push('?');
+    }
+
+    /// The most bind parameters one statement may carry.
+    fn max_binds(&self) -> usize;
+
+    /// A canonical value in the form this backend stores and binds it: unchanged by default.
+    fn to_storage(&self, v: Value) -> Value {
+        v
+    }
+
+    /// A boolean as an SQL literal (DDL takes no parameters): `TRUE`/`FALSE`.
+    fn bool_literal(&self, b: bool) -> &'static str {
+        if b {
+            "TRUE"
+        } else {
+            "FALSE"
+        }
+    }
+
+    /// Whether the members of a compound select (`UNION`, …) are written in parentheses
+    /// (and the left side nested, so `INTERSECT` binds as written): true in standard SQL.
+    fn parenthesised_compound_members(&self) -> bool {
+        true
+    }
+
+    /// What follows an enum column read in a query (not in DDL) so it reads, compares and
+    /// sorts as its text: PostgreSQL's native enums take `::text`; nothing by default.
+    fn enum_as_text(&self) -> &'static str {
+        ""
+    }
+
+    /// The function folding text to lower case the same way on every backend
+    /// (`sql/case_fold.rs`): `LOWER`.
+    fn lower_fn(&self) -> &'static str {
+        "LOWER"
+    }
+
+    /// `e` written as an ordered value (compared, sorted, aggregated as a number or an
+    /// instant): itself by default.
+    fn ordered(&self, w: &mut SqlWriter, e: &Expr) -> Result<()> {
+        expr(w, e)
+    }
+
+    /// `target` matching the regular expression `pattern` (bound): no standard form, so
+    /// refused by default.
+    fn regex(
+        &self,
+        w: &mut SqlWriter,
+        target: &Expr,
+        pattern: &str,
+        case_insensitive: bool,
+    ) -> Result<()> {
+        let _ = (w, target, pattern, case_insensitive);
+        Err(unsupported(self.title(), "regular expression lookups"))
+    }
+
+    /// A scalar function: [`standard::scalar_func`] by default.
+    fn scalar_func(&self, w: &mut SqlWriter, func: ScalarFunc, items: &[Expr]) -> Result<()> {
+        standard::scalar_func(w, func, items)
+    }
+
+    /// The date of a date or datetime (UTC): `CAST(… AS DATE)`, a datetime at UTC.
+    fn date_of(&self, w: &mut SqlWriter, target: &Expr) -> Result<()> {
+        w.sql("CAST(");
+        expr(w, target)?;
+        if matches!(target.value_type(), Some(ValueType::DateTime)) {
+            w.sql(" AT TIME ZONE 'UTC'");
+        }
+        w.sql(" AS DATE)");
+        Ok(())
+    }
+
+    /// A date part (already checked to apply to a `Date`/`DateTime` of type `ty`), as a
+    /// `BIGINT`; the week day counts from 1 (Sunday).
+    fn extract(
+        &self,
+        w: &mut SqlWriter,
+        part: DatePart,
+        target: &Expr,
+        ty: &ValueType,
+    ) -> Result<()> {
+        let field = match part {
+            DatePart::Year => "YEAR",
+            DatePart::Month => "MONTH",
+            DatePart::Day => "DAY",
+            DatePart::WeekDay => "DOW",
+            DatePart::Hour => "HOUR",
+            DatePart::Minute => "MINUTE",
+            DatePart::Second => "SECOND",
+        };
+        w.sql("CAST(FLOOR(EXTRACT(");
+        w.sql(field);
+        w.sql(" FROM ");
+        expr(w, target)?;
+        if *ty == ValueType::DateTime {
+            w.sql(" AT TIME ZONE 'UTC'");
+        }
+        w.sql("))");
+        if part == DatePart::WeekDay {
+            w.sql(" + 1");
+        }
+        w.sql(" AS BIGINT)");
+        Ok(())
+    }
+
+    /// Arithmetic whose result has type `ty`: [`standard::arith`] by default.
+    fn arith(
+        &self,
+        w: &mut SqlWriter,
+        left: &Expr,
+        op: ArithOp,
+        right: &Expr,
+        ty: Option<ValueType>,
+    ) -> Result<()> {
+        let _ = ty;
+        standard::arith(w, left, op, right)
+    }
+
+    /// An array's length as a `BIGINT`: `CAST(cardinality(…) AS BIGINT)`.
+    fn array_len(&self, w: &mut SqlWriter, target: &Expr) -> Result<()> {
+        w.sql("CAST(cardinality(");
+        expr(w, target)?;
+        w.sql(") AS BIGINT)");
+        Ok(())
+    }
+
+    /// An array's element at `index` (from 0; part of the query's shape, not data):
+    /// `(…)[index + 1]`.
+    fn array_index(&self, w: &mut SqlWriter, target: &Expr, index: u32) -> Result<()> {
+        w.sql("(");
+        expr(w, target)?;
+        w.sql(&format!(")[{}]", u64::from(index) + 1));
+        Ok(())
+    }
+
+    /// Containment and key tests of arrays and JSON, the right side one bound value: no
+    /// standard form, so refused by default.
+    fn contain(
+        &self,
+        w: &mut SqlWriter,
+        op: ContainOp,
+        left: &Expr,
+        right: &Expr,
+        of: ContainOf,
+    ) -> Result<()> {
+        let _ = (w, op, left, right, of);
+        Err(unsupported(self.title(), "array and JSON containment"))
+    }
+
+    /// A value inside a JSON document, extracted only when it has the JSON type asked for:
+    /// no standard form, so refused by default.
+    fn json_path(
+        &self,
+        w: &mut SqlWriter,
+        target: &Expr,
+        path: &[String],
+        extract: JsonAs,
+    ) -> Result<()> {
+        let _ = (w, target, path, extract);
+        Err(unsupported(self.title(), "JSON path lookups"))
+    }
+
+    /// The type name of `CAST(… AS …)` to `ty`, `None` when it cannot be cast to.
+    fn cast_type(&self, ty: &ValueType) -> Option<&'static str> {
+        Some(match ty {
+            ValueType::I32 => "INTEGER",
+            ValueType::I64 => "BIGINT",
+            ValueType::F64 => "DOUBLE PRECISION",
+            ValueType::Decimal => "NUMERIC",
+            ValueType::Text => "TEXT",
+            _ => return None,
+        })
+    }
+
+    /// `CAST(e AS ty)` (`ty` has a [`SqlHooks::cast_type`]), a float or decimal cast to an
+    /// integer truncated toward zero (standard SQL's cast rounds).
+    fn cast(&self, w: &mut SqlWriter, e: &Expr, ty: &ValueType, target: &str) -> Result<()> {
+        let truncate = matches!(ty, ValueType::I32 | ValueType::I64)
+            && matches!(e.value_type(), Some(ValueType::F64 | ValueType::Decimal));
+        w.sql("CAST(");
+        if truncate {
+            w.sql("TRUNC(");
+        }
+        expr(w, e)?;
+        if truncate {
+            w.sql(")");
+        }
+        w.sql(" AS ");
+        w.sql(target);
+        w.sql(")");
+        Ok(())
+    }
+
+    /// An aggregate (not `COUNT`, which is the same everywhere), with the same result type
+    /// and value on every backend: [`standard::aggregate`] by default.
+    fn aggregate(&self, w: &mut SqlWriter, a: &Aggregate) -> Result<()> {
+        standard::aggregate(w, a)
+    }
+
+    /// `target IN (values)` (at least one value, of element type `elem`) with SQL text that
+    /// does not depend on the number of values; `Ok(false)` (nothing written) when the
+    /// dialect has no such form for them, and the walk writes an explicit list.
+    fn in_list(
+        &self,
+        w: &mut SqlWriter,
+        target: &Expr,
+        values: &[Value],
+        elem: &ValueType,
+    ) -> Result<bool> {
+        let _ = (w, target, values, elem);
+        Ok(false)
+    }
+
+    /// What follows an ordering term so NULLs sort as larger than any value (PostgreSQL's
+    /// default): nothing by default.
+    fn nulls_order(&self, desc: bool) -> &'static str {
+        let _ = desc;
+        ""
+    }
+
+    /// Writes ` LIMIT <n>`, `n` bound: ` LIMIT $n` by default.
+    fn limit(&self, w: &mut SqlWriter, n: i64) {
+        w.sql(" LIMIT ");
+        w.bind(Value::I64(n));
+    }
+
+    /// What an `OFFSET` without a `LIMIT` needs before it: nothing by default.
+    fn offset_without_limit(&self) -> &'static str {
+        ""
+    }
+
+    /// Whether the dialect has `SELECT DISTINCT ON (…)`: no by default.
+    fn distinct_on(&self) -> bool {
+        false
+    }
+
+    /// Whether `FOR UPDATE`/`FOR SHARE` row locks are written: yes by default (false where
+    /// the transaction already serialises writers).
+    fn row_locks(&self) -> bool {
+        true
+    }
+
+    /// Whether a multi-row insert binds one array per column (`unnest`), so its text does
+    /// not depend on the number of rows: no by default.
+    fn insert_column_arrays(&self) -> bool {
+        false
+    }
+
+    /// DDL: the column type of a field (the dialect's type table).
+    fn column_type(&self, ty: &FieldType) -> String;
+
+    /// DDL: the column of an auto-increment primary key of type `ty`, with its key.
+    fn auto_primary_key(&self, ty: &FieldType) -> &'static str;
+
+    /// DDL: the default of a `now()` field of type `ty`: `CURRENT_DATE` or
+    /// `CURRENT_TIMESTAMP`.
+    fn now_default(&self, ty: &FieldType) -> &'static str {
+        match ty {
+            FieldType::Date => "CURRENT_DATE",
+            _ => "CURRENT_TIMESTAMP",
+        }
+    }
+
+    /// DDL: a constant as literal text for a `DEFAULT` clause (DDL takes no parameters).
+    fn default_literal(&self, v: &Value) -> String;
+
+    /// DDL: whether a foreign key to a table created later must be added afterwards (`ALTER
+    /// TABLE … ADD CONSTRAINT`): yes by default (false where references are checked only
+    /// when rows are written).
+    fn defers_forward_references(&self) -> bool {
+        true
+    }
+
+    /// DDL: what follows `DROP TABLE IF EXISTS "t"` so reference cycles drop too: nothing by
+    /// default.
+    fn drop_table_suffix(&self) -> &'static str {
+        ""
+    }
+
+    /// Whether sorting the stored column of type `ty` directly would not order its values
+    /// (SQLite's text decimals and datetimes): false by default.
+    fn stored_order_differs(&self, ty: &ValueType) -> bool {
+        let _ = ty;
+        false
+    }
+}
+
+impl Dialect {
+    /// The dialect's SQL hooks (a `&'static` table: no allocation per call).
+    #[inline]
+    pub fn sql(self) -> &'static dyn SqlHooks {
+        match self {
+            Dialect::Postgres => &postgres::Postgres,
+            Dialect::Sqlite => &sqlite::Sqlite,
+        }
+    }
+}

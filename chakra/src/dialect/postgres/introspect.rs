@@ -1,0 +1,223 @@
+//! PostgreSQL's schema reading for drift checks: the catalog (`pg_attribute`, `pg_indexes`,
+//! `pg_constraint`, `pg_trigger`), and index and CHECK definitions in the server's own words
+//! (`pg_get_indexdef`/`pg_get_constraintdef`), the declared ones read from scratch temporary
+//! tables in a transaction that is rolled back.
+
+use crate::dialect::Dialect;
+use crate::exec::Conn;
+use crate::migrate::definitions::{checks, TableDefinitions};
+use crate::migrate::drift::DbSchema;
+use crate::migrate::error::MResult;
+use crate::migrate::history::raw;
+use crate::migrate::introspect::text;
+use crate::migrate::state::State;
+use crate::migrate::state::TableState;
+use crate::migrate::table_sql::{all_indexes, create_index_sql, create_table_sql};
+use chakra_dsl::{Result, ValueType};
+use std::collections::BTreeMap;
+
+/// Each column: `(table, column, type, nullable)`, in the current schema.
+pub const COLUMNS_SQL: &str =
+    "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull \
+     FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+     JOIN pg_namespace n ON n.oid = c.relnamespace \
+     WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') \
+     AND a.attnum > 0 AND NOT a.attisdropped ORDER BY c.relname, a.attnum";
+
+/// Each index that is not a primary key or unique constraint: `(table, index)`.
+pub const INDEXES_SQL: &str =
+    "SELECT tablename, indexname FROM pg_indexes WHERE schemaname = current_schema() \
+     AND indexname NOT IN (SELECT conname FROM pg_constraint \
+     WHERE connamespace = current_schema()::regnamespace AND contype IN ('p', 'u'))";
+
+/// Each trigger not made by the server for a constraint: `(table, trigger)`.
+pub const TRIGGERS_SQL: &str = "SELECT c.relname::text, t.tgname::text FROM pg_trigger t \
+     JOIN pg_class c ON c.oid = t.tgrelid \
+     WHERE c.relnamespace = current_schema()::regnamespace AND NOT t.tgisinternal";
+
+/// Defaults, unique constraints, foreign keys and CHECK counts of every table in `out`.
+pub async fn read_constraints(conn: &mut Conn, out: &mut DbSchema) -> Result<()> {
+    let d = Dialect::Postgres;
+    let four = vec![
+        ValueType::Text,
+        ValueType::Text,
+        ValueType::Text,
+        ValueType::Text,
+    ];
+    let defaults = "SELECT c.relname::text, a.attname::text, pg_get_expr(ad.adbin, ad.adrelid), '' \
+        FROM pg_attrdef ad JOIN pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum \
+        JOIN pg_class c ON c.oid = ad.adrelid WHERE c.relnamespace = current_schema()::regnamespace";
+    for r in conn
+        .fetch(&raw(d, &[defaults], vec![], four.clone()))
+        .await?
+    {
+        if let Some(t) = out.get_mut(&text(&r[0])) {
+            if let Some(m) = t.defaults.as_mut() {
+                m.insert(text(&r[1]), text(&r[2]));
+            }
+        }
+    }
+    let cons = "SELECT c.relname::text, con.contype::text, \
+        coalesce((SELECT string_agg(a.attname::text, ',' ORDER BY k.ord) FROM unnest(con.conkey) \
+        WITH ORDINALITY k(attnum, ord) JOIN pg_attribute a ON a.attrelid = con.conrelid \
+        AND a.attnum = k.attnum), ''), \
+        coalesce(rc.relname::text, '') || '|' || con.confdeltype::text \
+        FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
+        LEFT JOIN pg_class rc ON rc.oid = con.confrelid \
+        WHERE con.connamespace = current_schema()::regnamespace AND con.contype IN ('u', 'f', 'c')";
+    for r in conn.fetch(&raw(d, &[cons], vec![], four.clone())).await? {
+        let Some(t) = out.get_mut(&text(&r[0])) else {
+            continue;
+        };
+        match text(&r[1]).as_str() {
+            "u" => {
+                if let Some(u) = t.uniques.as_mut() {
+                    u.insert(text(&r[2]));
+                }
+            }
+            "c" => t.checks = t.checks.map(|n| n + 1),
+            _ => {
+                let target = text(&r[3]);
+                let (table, action) = target.split_once('|').unwrap_or((&target, "a"));
+                let action = match action {
+                    "c" => "CASCADE",
+                    "n" => "SET NULL",
+                    "r" => "RESTRICT",
+                    "d" => "SET DEFAULT",
+                    _ => "NO ACTION",
+                };
+                if let Some(f) = t.foreign_keys.as_mut() {
+                    f.insert((text(&r[2]), table.to_owned(), action.to_owned()));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// PostgreSQL: the definitions of the indexes and CHECK constraints of the tables in the
+/// namespace `ns` (an SQL expression), by table name.
+pub async fn definitions(conn: &mut Conn, ns: &str) -> Result<TableDefinitions> {
+    let d = Dialect::Postgres;
+    let three = vec![ValueType::Text, ValueType::Text, ValueType::Text];
+    let indexes = format!(
+        "SELECT tc.relname::text, ic.relname::text, \
+         CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END || am.amname::text || ' (' || \
+         (SELECT string_agg(pg_get_indexdef(i.indexrelid, k, true), ', ' ORDER BY k) \
+         FROM generate_series(1, i.indnkeyatts) k) || ')' || \
+         coalesce(' WHERE ' || pg_get_expr(i.indpred, i.indrelid, true), '') \
+         FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
+         JOIN pg_class tc ON tc.oid = i.indrelid JOIN pg_am am ON am.oid = ic.relam \
+         WHERE tc.relnamespace = {ns} AND NOT i.indisprimary"
+    );
+    let checks = format!(
+        "SELECT c.relname::text, con.conname::text, pg_get_constraintdef(con.oid, true) \
+         FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
+         WHERE c.relnamespace = {ns} AND con.contype = 'c'"
+    );
+    let mut out = TableDefinitions::new();
+    for r in conn
+        .fetch(&raw(d, &[&indexes], vec![], three.clone()))
+        .await?
+    {
+        out.entry(text(&r[0]))
+            .or_default()
+            .indexes
+            .insert(text(&r[1]), text(&r[2]));
+    }
+    for r in conn.fetch(&raw(d, &[&checks], vec![], three)).await? {
+        out.entry(text(&r[0]))
+            .or_default()
+            .checks
+            .insert(text(&r[1]), text(&r[2]));
+    }
+    Ok(out)
+}
+
+/// The definitions of the indexes and CHECK constraints the database has, by table.
+pub async fn read_definitions(conn: &mut Conn) -> Result<TableDefinitions> {
+    definitions(conn, "current_schema()::regnamespace").await
+}
+
+/// The definitions of the indexes and CHECK constraints `state` declares, created on scratch
+/// temporary tables in a transaction that is rolled back, and read from the catalog; a table
+/// whose scratch copy cannot be made is left out (its other drift is reported by name).
+pub async fn declared_definitions(conn: &mut Conn, state: &State) -> Result<TableDefinitions> {
+    conn.batch_execute("BEGIN").await?;
+    let result: Result<TableDefinitions> = async {
+        let mut names = BTreeMap::new();
+        for (n, (table, t)) in state.tables.iter().enumerate() {
+            let scratch = scratch_name(n);
+            let Ok(statements) = scratch_table(t, &scratch, state) else {
+                continue;
+            };
+            conn.batch_execute("SAVEPOINT chakra_scratch").await?;
+            let mut ok = true;
+            for s in &statements {
+                if conn.batch_execute(s).await.is_err() {
+                    ok = false;
+                    break;
+                }
+            }
+            if ok {
+                conn.batch_execute("RELEASE SAVEPOINT chakra_scratch")
+                    .await?;
+                names.insert(scratch, table.clone());
+            } else {
+                conn.batch_execute("ROLLBACK TO SAVEPOINT chakra_scratch")
+                    .await?;
+            }
+        }
+        let found = definitions(conn, "pg_my_temp_schema()").await?;
+        Ok(found
+            .into_iter()
+            .filter_map(|(scratch, defs)| names.get(&scratch).map(|t| (t.clone(), defs)))
+            .collect())
+    }
+    .await;
+    let rollback = conn.batch_execute("ROLLBACK").await;
+    let out = result?;
+    rollback?;
+    Ok(out)
+}
+
+/// The name of the scratch table standing for the `n`th table of the state.
+pub fn scratch_name(n: usize) -> String {
+    format!("__chakra_scratch_{n}")
+}
+
+/// PostgreSQL: the statements creating table `t` as a temporary scratch table named `name`
+/// with the indexes and CHECK constraints the history declares (no foreign keys: nothing is
+/// locked but the scratch table). The catalog then gives their definitions in the database's
+/// own words.
+pub fn scratch_table(t: &TableState, name: &str, state: &State) -> MResult<Vec<String>> {
+    let d = Dialect::Postgres;
+    let mut bare = t.clone();
+    for f in &mut bare.fields {
+        f.references = None;
+    }
+    bare.constraints = checks(t).cloned().collect();
+    let create = create_table_sql(&bare, name, d, state)?;
+    let mut out = vec![create.replacen("CREATE TABLE", "CREATE TEMPORARY TABLE", 1)];
+    for i in all_indexes(t) {
+        out.push(create_index_sql(name, &i, &bare, d)?);
+    }
+    Ok(out)
+}
+
+/// Whether the current schema has an invalid index named `name` (an interrupted `CREATE
+/// INDEX CONCURRENTLY` leaves one, which `IF NOT EXISTS` would keep).
+pub async fn invalid_index_exists(conn: &mut Conn, name: &str) -> Result<bool> {
+    let q = raw(
+        Dialect::Postgres,
+        &[
+            "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+             WHERE NOT i.indisvalid AND c.relnamespace = current_schema()::regnamespace \
+             AND c.relname = ",
+            "",
+        ],
+        vec![chakra_dsl::Value::Text(name.to_owned())],
+        vec![ValueType::I64],
+    );
+    Ok(conn.fetch(&q).await?.first().and_then(|r| r[0].as_i64()) > Some(0))
+}

@@ -1,0 +1,202 @@
+//! [`Postgres`]: PostgreSQL's SQL hooks.
+
+use crate::dialect::{standard, SqlHooks};
+use crate::sql::expression::expr;
+use crate::sql::writer::SqlWriter;
+use chakra_dsl::ir::{ContainOf, ContainOp};
+use chakra_dsl::{
+    AggFunc, Aggregate, ArrayValue, Error, Expr, FieldType, JsonAs, Result, Value, ValueType,
+};
+
+/// PostgreSQL (and compatible engines; the unit type its hooks are implemented on).
+#[derive(Debug, Clone, Copy)]
+pub struct Postgres;
+
+impl SqlHooks for Postgres {
+    fn title(&self) -> &'static str {
+        "PostgreSQL"
+    }
+
+    /// `$1`, `$2`, …
+    fn placeholder(&self, out: &mut String, n: usize) {
+        use std::fmt::Write;
+        let _ = write!(out, "${n}");
+    }
+
+    fn max_binds(&self) -> usize {
+        65_535
+    }
+
+    fn enum_as_text(&self) -> &'static str {
+        "::text"
+    }
+
+    fn distinct_on(&self) -> bool {
+        true
+    }
+
+    fn insert_column_arrays(&self) -> bool {
+        true
+    }
+
+    fn column_type(&self, ty: &FieldType) -> String {
+        super::types::column_type(ty)
+    }
+
+    fn auto_primary_key(&self, ty: &FieldType) -> &'static str {
+        match ty {
+            FieldType::Integer => "SERIAL PRIMARY KEY",
+            _ => "BIGSERIAL PRIMARY KEY",
+        }
+    }
+
+    fn now_default(&self, ty: &FieldType) -> &'static str {
+        match ty {
+            FieldType::Date => "CURRENT_DATE",
+            _ => "now()",
+        }
+    }
+
+    fn default_literal(&self, v: &Value) -> String {
+        super::types::default_literal(v)
+    }
+
+    /// `CASCADE`, so reference cycles drop too.
+    fn drop_table_suffix(&self) -> &'static str {
+        " CASCADE"
+    }
+
+    fn regex(
+        &self,
+        w: &mut SqlWriter,
+        target: &Expr,
+        pattern: &str,
+        case_insensitive: bool,
+    ) -> Result<()> {
+        expr(w, target)?;
+        w.sql(if case_insensitive { " ~* " } else { " ~ " });
+        w.bind(Value::Text(pattern.to_owned()));
+        Ok(())
+    }
+
+    /// Operators for each test (`@>`, `<@`, `&&`, `?&`, `?|`).
+    fn contain(
+        &self,
+        w: &mut SqlWriter,
+        op: ContainOp,
+        left: &Expr,
+        right: &Expr,
+        _of: ContainOf,
+    ) -> Result<()> {
+        let sym = match op {
+            ContainOp::Contains => " @> ",
+            ContainOp::ContainedBy => " <@ ",
+            ContainOp::Overlap => " && ",
+            ContainOp::HasAllKeys => " ?& ",
+            ContainOp::HasAnyKeys => " ?| ",
+        };
+        w.sql("(");
+        expr(w, left)?;
+        w.sql(sym);
+        expr(w, right)?;
+        w.sql(")");
+        Ok(())
+    }
+
+    /// The path a bound `text[]` for `#>`/`#>>`, the type read with `jsonb_typeof`.
+    fn json_path(
+        &self,
+        w: &mut SqlWriter,
+        target: &Expr,
+        path: &[String],
+        extract: JsonAs,
+    ) -> Result<()> {
+        let items: Vec<Value> = path.iter().map(|p| Value::Text(p.clone())).collect();
+        let arr = ArrayValue::from_values(&ValueType::Text, &items)
+            .ok_or_else(|| Error::InvalidQuery("bad JSON path".into()))?;
+        let type_of = |w: &mut SqlWriter| -> Result<()> {
+            w.sql("jsonb_typeof(");
+            expr(w, target)?;
+            w.sql(" #> ");
+            w.bind(Value::Array(arr.clone()));
+            w.sql(")");
+            Ok(())
+        };
+        let (name, cast) = match extract {
+            JsonAs::TypeName => return type_of(w),
+            JsonAs::Text => ("string", None),
+            JsonAs::Number => ("number", Some("DOUBLE PRECISION")),
+            JsonAs::Bool => ("boolean", Some("BOOLEAN")),
+        };
+        w.sql("CASE WHEN ");
+        type_of(w)?;
+        w.sql(" = '");
+        w.sql(name);
+        w.sql("' THEN ");
+        if cast.is_some() {
+            w.sql("CAST(");
+        }
+        expr(w, target)?;
+        w.sql(" #>> ");
+        w.bind(Value::Array(arr));
+        if let Some(c) = cast {
+            w.sql(" AS ");
+            w.sql(c);
+            w.sql(")");
+        }
+        w.sql(" END");
+        Ok(())
+    }
+
+    /// `SUM` of integers is `numeric` for `bigint`: cast back to `BIGINT`; `AVG` of integers
+    /// is `numeric`: cast to `DOUBLE PRECISION` (as SQLite's `AVG`); `AVG` of a decimal is
+    /// the exact sum over the count, rounded to 16 places (`AVG(numeric)` picks its scale
+    /// from the magnitude).
+    fn aggregate(&self, w: &mut SqlWriter, a: &Aggregate) -> Result<()> {
+        let arg_ty = a.arg.as_ref().and_then(Expr::value_type);
+        let decimal = arg_ty == Some(ValueType::Decimal);
+        let integer = matches!(arg_ty, Some(ValueType::I32 | ValueType::I64));
+        match a.func {
+            AggFunc::Sum if integer => {
+                w.sql("CAST(");
+                standard::agg_call(w, "SUM", a)?;
+                w.sql(" AS BIGINT)");
+                Ok(())
+            }
+            AggFunc::Avg if decimal => {
+                w.sql("ROUND(CAST(");
+                standard::agg_call(w, "SUM", a)?;
+                w.sql(" AS NUMERIC(1000, 20)) / ");
+                standard::agg_call(w, "COUNT", a)?;
+                w.sql(", 16)");
+                Ok(())
+            }
+            AggFunc::Avg => {
+                w.sql("CAST(");
+                standard::agg_call(w, "AVG", a)?;
+                w.sql(" AS DOUBLE PRECISION)");
+                Ok(())
+            }
+            _ => standard::aggregate(w, a),
+        }
+    }
+
+    /// One array parameter (`= ANY($1)`): the SQL text does not depend on the list's length,
+    /// so the prepared statement is reused (diesel's statement cache never evicts).
+    fn in_list(
+        &self,
+        w: &mut SqlWriter,
+        target: &Expr,
+        values: &[Value],
+        elem: &ValueType,
+    ) -> Result<bool> {
+        let Some(arr) = ArrayValue::from_values(elem, values) else {
+            return Ok(false);
+        };
+        expr(w, target)?;
+        w.sql(" = ANY(");
+        w.bind(Value::Array(arr));
+        w.sql(")");
+        Ok(true)
+    }
+}
