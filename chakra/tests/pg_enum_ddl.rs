@@ -1,4 +1,4 @@
-//! The native enum DDL (`chakra::migrate::enum_ddl`) run on PostgreSQL against a table with
+//! The native enum DDL (`chakra::dialect::postgres::enum_ddl`) run on PostgreSQL against a table with
 //! rows, checked with hand-written SQL: a type created with its values in order, values added
 //! in their declared places with rows intact, the transaction caveat of `ADD VALUE`, a value
 //! removed by recreating the type (rows and the column default kept, the old type gone), the
@@ -7,8 +7,8 @@
 
 mod common;
 
+use chakra::dialect::postgres::enum_ddl::{self, EnumChange, EnumColumn};
 use chakra::dsl::{Value, ValueType};
-use chakra::migrate::enum_ddl::{self, EnumChange, EnumColumn};
 use chakra::sql::Dialect;
 
 fn v(xs: &[&str]) -> Vec<String> {

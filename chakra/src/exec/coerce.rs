@@ -3,7 +3,7 @@
 //! canonical values (text → timestamp / date / decimal / UUID / JSON / array, 0/1 → bool);
 //! how SQLite's timestamp text reads back is in its room ([`parse_datetime`]).
 
-use crate::sql::sqlite_values::DATE_FORMAT;
+use crate::dialect::sqlite::values::DATE_FORMAT;
 use chakra_dsl::{ArrayValue, Error, Result, Value, ValueType};
 use chrono::NaiveDate;
 use std::str::FromStr;

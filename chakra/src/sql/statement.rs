@@ -532,8 +532,8 @@ fn bulk_update(w: &mut SqlWriter, b: &BulkUpdate) -> Result<()> {
                             b.table
                         )));
                     }
-                    out.push(super::sqlite_values::scalar_to_json(
-                        &super::sqlite_values::to_storage(v.clone()),
+                    out.push(crate::dialect::sqlite::values::scalar_to_json(
+                        &crate::dialect::sqlite::values::to_storage(v.clone()),
                     ));
                 }
                 rows.push(serde_json::Value::Array(out));

@@ -35,7 +35,7 @@ fn bind_sqlite<'b>(pass: &mut AstPass<'_, 'b, Sqlite>, v: &'b Value) -> QueryRes
         Value::Text(x) => pass.push_bind_param::<Text, _>(x),
         Value::Bytes(x) => pass.push_bind_param::<Binary, _>(x),
         // The SQLite compiler converts every other value to its storage form first
-        // (`sql::sqlite_values`); reaching here is a bug in that conversion.
+        // (`dialect::sqlite::values`); reaching here is a bug in that conversion.
         other => Err(diesel::result::Error::SerializationError(
             format!("value {other} was not converted to SQLite storage form").into(),
         )),

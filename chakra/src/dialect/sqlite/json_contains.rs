@@ -1,5 +1,5 @@
 //! JSON containment with PostgreSQL's `jsonb @>` rules, for SQLite (registered on each
-//! connection as `chakra_json_contains(a, b)`; see `exec::sqlite_setup`).
+//! connection as `chakra_json_contains(a, b)`; see `dialect::sqlite::setup`).
 //!
 //! `a` contains `b` when: `b` is an object and `a` is an object holding each of `b`'s keys
 //! with a value that contains `b`'s value; `b` is an array and `a` is an array in which each

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
 /// Parses the timestamp text forms found in SQLite databases: Chakra's canonical form, any
 /// RFC 3339 text, SQLite's own `YYYY-MM-DD HH:MM:SS[.fff]` (UTC), and the forms of
-/// [`crate::sql::sqlite_datetime::canonical`] (an offset without a colon, a bare date).
+/// [`crate::dialect::sqlite::datetime::canonical`] (an offset without a colon, a bare date).
 pub fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
     if let Some(dt) = parse_canonical(s.as_bytes()) {
         return Some(dt);
@@ -23,8 +23,8 @@ pub fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
         }
     }
     // The other forms writers use (an offset without a colon, `-0430`, after a space or a
-    // `T`), as comparisons read them (`sql/sqlite_datetime.rs`).
-    crate::sql::sqlite_datetime::canonical(s).and_then(|c| parse_canonical(c.as_bytes()))
+    // `T`), as comparisons read them (`dialect/sqlite/datetime.rs`).
+    crate::dialect::sqlite::datetime::canonical(s).and_then(|c| parse_canonical(c.as_bytes()))
 }
 
 /// Chakra's own timestamp text, `YYYY-MM-DDTHH:MM:SS.ffffffZ` (what

@@ -19,8 +19,8 @@
 //! message), so [`crate::exec::errors::from_diesel`] maps them as before.
 
 use super::read_datetime::parse_datetime;
+use crate::dialect::sqlite::values as sqlite_values;
 use crate::exec::coerce::coerce;
-use crate::sql::sqlite_values;
 use crate::sql::CompiledQuery;
 use chakra_dsl::{Value, ValueType};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};

@@ -24,13 +24,13 @@ diesel::define_sql_function! {
 }
 
 diesel::define_sql_function! {
-    /// A datetime stored by any writer in Chakra's form (`sql/sqlite_datetime.rs`); text
+    /// A datetime stored by any writer in Chakra's form (`dialect/sqlite/datetime.rs`); text
     /// that is not a datetime is returned as it is.
     fn chakra_datetime(x: Nullable<Text>) -> Nullable<Text>;
 }
 
 diesel::define_sql_function! {
-    /// JSON containment with PostgreSQL's `@>` rules (`crate::sql::json_contains`).
+    /// JSON containment with PostgreSQL's `@>` rules (`crate::dialect::sqlite::json_contains`).
     fn chakra_json_contains(a: Nullable<Text>, b: Nullable<Text>) -> Nullable<diesel::sql_types::Bool>;
 }
 
@@ -474,12 +474,15 @@ pub fn establish(
     })
     .map_err(setup)?;
     chakra_datetime_utils::register_impl(&mut conn, |x: Option<String>| {
-        x.map(|s| crate::sql::sqlite_datetime::canonical(&s).unwrap_or(s))
+        x.map(|s| crate::dialect::sqlite::datetime::canonical(&s).unwrap_or(s))
     })
     .map_err(setup)?;
     regexp_utils::register_impl(&mut conn, regex_match).map_err(setup)?;
-    chakra_json_contains_utils::register_impl(&mut conn, crate::sql::json_contains::sql_contains)
-        .map_err(setup)?;
+    chakra_json_contains_utils::register_impl(
+        &mut conn,
+        crate::dialect::sqlite::json_contains::sql_contains,
+    )
+    .map_err(setup)?;
     chakra_decimal_add_utils::register_impl(&mut conn, |a: Option<String>, b: Option<String>| {
         decimal_arith(a, b, |x, y| x + y)
     })
