@@ -8,8 +8,8 @@ use crate::sql::expression::expr;
 use crate::sql::writer::SqlWriter;
 use chakra_dsl::ir::{ContainOf, ContainOp};
 use chakra_dsl::{
-    Aggregate, ArithOp, DatePart, Error, Expr, FieldType, JsonAs, Result, ScalarFunc, Value,
-    ValueType,
+    Aggregate, ArithOp, BulkUpdate, DatePart, Error, Expr, FieldType, JsonAs, Result, ScalarFunc,
+    Value, ValueType,
 };
 
 /// The named error of a hook a dialect (its [`SqlHooks::title`]) has no form for.
@@ -272,6 +272,18 @@ pub trait SqlHooks: Sync {
     /// not depend on the number of rows: no by default.
     fn insert_column_arrays(&self) -> bool {
         false
+    }
+
+    /// The rows of a bulk update as a source of its `UPDATE … FROM`: a derived table
+    /// aliased `"_v"` whose columns are `"_k"` (the key, `rows[…][0]`) and `"_c0"`, `"_c1"`,
+    /// … (the new values, `rows[…][i + 1]`), with SQL text that does not depend on the
+    /// number of rows. No standard form, so refused by default.
+    fn bulk_update_rows(&self, w: &mut SqlWriter, b: &BulkUpdate) -> Result<()> {
+        let _ = w;
+        Err(unsupported(
+            self.title(),
+            &format!("bulk update of {:?}", b.table),
+        ))
     }
 
     /// DDL: the column type of a field (the dialect's type table).

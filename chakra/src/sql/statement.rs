@@ -2,7 +2,6 @@
 
 use super::expression::{expr, ordered};
 use super::writer::SqlWriter;
-use super::Dialect;
 use chakra_dsl::{
     ArrayValue, BulkUpdate, ColumnRef, Delete, Error, Insert, JoinKind, LockStrength, LockWait,
     OnConflict, Result, Select, Source, Statement, Update, Value, ValueType,
@@ -427,7 +426,7 @@ fn insert(w: &mut SqlWriter, ins: &Insert, conflict: Option<&OnConflict>) -> Res
 
 /// The rows of an insert as one typed array per column, when every column holds scalars of
 /// one type (arrays of arrays cannot be unnested).
-fn column_arrays(ins: &Insert) -> Result<Option<Vec<ArrayValue>>> {
+pub(crate) fn column_arrays(ins: &Insert) -> Result<Option<Vec<ArrayValue>>> {
     let mut out = Vec::with_capacity(ins.columns.len());
     for (c, name) in ins.columns.iter().enumerate() {
         let mut ty = None;
@@ -467,9 +466,9 @@ fn column_arrays(ins: &Insert) -> Result<Option<Vec<ArrayValue>>> {
     Ok(Some(out))
 }
 
-/// `UPDATE t SET a = "_v"."a", … FROM (the rows) AS "_v" WHERE t.key = "_v".key`:
-/// PostgreSQL unnests one typed array per column, SQLite reads one JSON text through
-/// `json_each` (UPDATE … FROM, SQLite ≥ 3.33). One statement text for any number of rows.
+/// `UPDATE t SET a = "_v"."_c0", … FROM (the rows) AS "_v" WHERE t.key = "_v"."_k"`: the
+/// rows' source is the dialect's ([`SqlHooks::bulk_update_rows`](crate::dialect::SqlHooks::bulk_update_rows)),
+/// one statement text for any number of rows.
 fn bulk_update(w: &mut SqlWriter, b: &BulkUpdate) -> Result<()> {
     if b.columns.is_empty() || b.rows.is_empty() {
         return Err(Error::InvalidQuery(format!(
@@ -477,9 +476,6 @@ fn bulk_update(w: &mut SqlWriter, b: &BulkUpdate) -> Result<()> {
             b.table
         )));
     }
-    let names: Vec<&str> = std::iter::once(b.key.0.as_str())
-        .chain(b.columns.iter().map(|(c, _)| c.as_str()))
-        .collect();
     w.sql("UPDATE ");
     w.ident(&b.table)?;
     w.sql(" SET ");
@@ -492,64 +488,7 @@ fn bulk_update(w: &mut SqlWriter, b: &BulkUpdate) -> Result<()> {
         w.ident(&format!("_c{i}"))?;
     }
     w.sql(" FROM ");
-    match w.dialect {
-        Dialect::Postgres => {
-            let as_insert = Insert {
-                enum_types: b.enum_types.clone(),
-                table: b.table.clone(),
-                columns: names.iter().map(|s| s.to_string()).collect(),
-                rows: b.rows.clone(),
-                returning: Vec::new(),
-            };
-            let Some(arrays) = column_arrays(&as_insert)? else {
-                return Err(Error::InvalidQuery(format!(
-                    "bulk update of {:?}: these column types cannot be bound as arrays",
-                    b.table
-                )));
-            };
-            w.sql("unnest(");
-            for (i, a) in arrays.into_iter().enumerate() {
-                if i > 0 {
-                    w.sql(", ");
-                }
-                w.bind(Value::Array(a));
-            }
-            w.sql(") AS \"_v\"(\"_k\"");
-            for i in 0..b.columns.len() {
-                w.sql(", ");
-                w.ident(&format!("_c{i}"))?;
-            }
-            w.sql(")");
-        }
-        Dialect::Sqlite => {
-            let mut rows = Vec::with_capacity(b.rows.len());
-            for row in &b.rows {
-                let mut out = Vec::with_capacity(row.len());
-                for v in row {
-                    if matches!(v, Value::Bytes(_)) {
-                        return Err(Error::InvalidQuery(format!(
-                            "bulk update of {:?}: bytes columns are not supported on SQLite",
-                            b.table
-                        )));
-                    }
-                    out.push(crate::dialect::sqlite::values::scalar_to_json(
-                        &crate::dialect::sqlite::values::to_storage(v.clone()),
-                    ));
-                }
-                rows.push(serde_json::Value::Array(out));
-            }
-            w.sql("(SELECT json_extract(value, '$[0]') AS \"_k\"");
-            for i in 0..b.columns.len() {
-                w.sql(", json_extract(value, '$[");
-                w.sql(&(i + 1).to_string());
-                w.sql("]') AS ");
-                w.ident(&format!("_c{i}"))?;
-            }
-            w.sql(" FROM json_each(");
-            w.bind(Value::Text(serde_json::Value::Array(rows).to_string()));
-            w.sql(")) AS \"_v\"");
-        }
-    }
+    w.dialect.sql().bulk_update_rows(w, b)?;
     w.sql(" WHERE ");
     w.ident(&b.table)?;
     w.sql(".");

@@ -2,10 +2,12 @@
 
 use crate::dialect::{standard, SqlHooks};
 use crate::sql::expression::expr;
+use crate::sql::statement::column_arrays;
 use crate::sql::writer::SqlWriter;
 use chakra_dsl::ir::{ContainOf, ContainOp};
 use chakra_dsl::{
-    AggFunc, Aggregate, ArrayValue, Error, Expr, FieldType, JsonAs, Result, Value, ValueType,
+    AggFunc, Aggregate, ArrayValue, BulkUpdate, Error, Expr, FieldType, Insert, JsonAs, Result,
+    Value, ValueType,
 };
 
 /// PostgreSQL (and compatible engines; the unit type its hooks are implemented on).
@@ -198,5 +200,38 @@ impl SqlHooks for Postgres {
         w.bind(Value::Array(arr));
         w.sql(")");
         Ok(true)
+    }
+
+    /// `unnest` of one typed array per column (the key's first), named `"_v"("_k", "_c0", …)`.
+    fn bulk_update_rows(&self, w: &mut SqlWriter, b: &BulkUpdate) -> Result<()> {
+        let as_insert = Insert {
+            enum_types: b.enum_types.clone(),
+            table: b.table.clone(),
+            columns: std::iter::once(b.key.0.clone())
+                .chain(b.columns.iter().map(|(c, _)| c.clone()))
+                .collect(),
+            rows: b.rows.clone(),
+            returning: Vec::new(),
+        };
+        let Some(arrays) = column_arrays(&as_insert)? else {
+            return Err(Error::InvalidQuery(format!(
+                "bulk update of {:?}: these column types cannot be bound as arrays",
+                b.table
+            )));
+        };
+        w.sql("unnest(");
+        for (i, a) in arrays.into_iter().enumerate() {
+            if i > 0 {
+                w.sql(", ");
+            }
+            w.bind(Value::Array(a));
+        }
+        w.sql(") AS \"_v\"(\"_k\"");
+        for i in 0..b.columns.len() {
+            w.sql(", ");
+            w.ident(&format!("_c{i}"))?;
+        }
+        w.sql(")");
+        Ok(())
     }
 }

@@ -6,8 +6,8 @@ use crate::sql::expression::{expr, ordered};
 use crate::sql::writer::SqlWriter;
 use chakra_dsl::ir::{ContainOf, ContainOp};
 use chakra_dsl::{
-    AggFunc, Aggregate, ArithOp, DatePart, Expr, FieldType, JsonAs, Result, ScalarFunc, Value,
-    ValueType,
+    AggFunc, Aggregate, ArithOp, BulkUpdate, DatePart, Error, Expr, FieldType, JsonAs, Result,
+    ScalarFunc, Value, ValueType,
 };
 
 /// SQLite 3.35+ (the unit type its hooks are implemented on).
@@ -426,5 +426,35 @@ impl SqlHooks for Sqlite {
         w.bind(Value::Text(list.to_string()));
         w.sql("))");
         Ok(true)
+    }
+
+    /// One JSON text of the rows (each an array, the key first) read through `json_each`
+    /// (`UPDATE … FROM`, SQLite ≥ 3.33); not for bytes, which JSON cannot carry.
+    fn bulk_update_rows(&self, w: &mut SqlWriter, b: &BulkUpdate) -> Result<()> {
+        let mut rows = Vec::with_capacity(b.rows.len());
+        for row in &b.rows {
+            let mut out = Vec::with_capacity(row.len());
+            for v in row {
+                if matches!(v, Value::Bytes(_)) {
+                    return Err(Error::InvalidQuery(format!(
+                        "bulk update of {:?}: bytes columns are not supported on SQLite",
+                        b.table
+                    )));
+                }
+                out.push(scalar_to_json(&values::to_storage(v.clone())));
+            }
+            rows.push(serde_json::Value::Array(out));
+        }
+        w.sql("(SELECT json_extract(value, '$[0]') AS \"_k\"");
+        for i in 0..b.columns.len() {
+            w.sql(", json_extract(value, '$[");
+            w.sql(&(i + 1).to_string());
+            w.sql("]') AS ");
+            w.ident(&format!("_c{i}"))?;
+        }
+        w.sql(" FROM json_each(");
+        w.bind(Value::Text(serde_json::Value::Array(rows).to_string()));
+        w.sql(")) AS \"_v\"");
+        Ok(())
     }
 }
