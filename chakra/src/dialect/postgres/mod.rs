@@ -8,6 +8,7 @@
 //! - [`enum_ddl`] — native enum types as DDL (create, add values, recreate, drop).
 //! - [`errors`] — its errors as Chakra's (recognised by message: no SQLSTATE at hand).
 //! - [`introspect`] — reading its catalog for drift checks.
+//! - [`migrate_ddl`] — its in-place `ALTER FIELD` statements for the migration planner.
 //! - [`migrate_lock`] — the migration lock, a session advisory lock.
 //! - [`migrate`] — its migration hooks (lock timeouts, statements outside transactions).
 //! - [`pool`] — a pool's connection manager (direct or behind a pooler, `statement_timeout`).
@@ -26,6 +27,7 @@ pub mod enum_ddl;
 pub mod errors;
 pub mod introspect;
 pub mod migrate;
+pub mod migrate_ddl;
 pub mod migrate_lock;
 pub mod pool;
 pub mod pooler;
