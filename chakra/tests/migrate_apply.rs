@@ -418,7 +418,7 @@ async fn a_busy_lock_times_out_naming_its_holder() {
     let db = TestDb::postgres().await;
     let pool = db.pool().await;
     let mut holder = pool.acquire().await.unwrap();
-    chakra::migrate::history::lock(&mut holder, std::time::Duration::from_secs(1), &|_| {})
+    chakra::dialect::migrate::lock(&mut holder, std::time::Duration::from_secs(1), &|_| {})
         .await
         .unwrap();
     let dir = Dir::new(&[("users/0001_initial.toml", SEED)]);
@@ -432,7 +432,7 @@ async fn a_busy_lock_times_out_naming_its_holder() {
         "{e}"
     );
     assert!(heard.lock().unwrap()[0].starts_with("waiting for the migration lock"));
-    chakra::migrate::history::unlock(&mut holder).await.unwrap();
+    chakra::dialect::migrate::unlock(&mut holder).await.unwrap();
     drop(holder);
     assert_eq!(m.apply(None).await.unwrap().len(), 1);
 }

@@ -201,7 +201,7 @@ pub async fn read_definitions(conn: &mut Conn) -> Result<TableDefinitions> {
 pub async fn declared_definitions(conn: &mut Conn, state: &State) -> Result<TableDefinitions> {
     match conn.dialect() {
         Dialect::Postgres => postgres::introspect::declared_definitions(conn, state).await,
-        Dialect::Sqlite => Ok(crate::migrate::definitions::declared_sqlite(state)),
+        Dialect::Sqlite => Ok(sqlite::introspect::declared_sqlite(state)),
     }
 }
 

@@ -30,11 +30,7 @@ pub mod row;
 pub mod scope;
 pub mod transaction;
 
-/// Old paths of modules moved into [`crate::dialect::postgres`].
-pub use crate::dialect::postgres::{cancel, pooler};
 pub use crate::dialect::sqlite::setup::{JournalMode, Synchronous};
-/// Old paths of modules moved into [`crate::dialect::sqlite`].
-pub use crate::dialect::sqlite::{conn as sqlite_conn, run as sqlite_raw, setup as sqlite_setup};
 pub use caps::{caps, ExecCaps};
 pub use conn::{Conn, Row};
 pub use executor::Executor;

@@ -1,7 +1,7 @@
 //! [`Migrator`]: applies and rolls back migrations on a database, and reports their status.
 //!
 //! `apply` and `rollback` hold one connection for the whole run. On PostgreSQL it takes the
-//! advisory lock first (see [`super::history::lock`]), then reads the history and plans; each
+//! advisory lock first (see [`crate::dialect::migrate::lock`]), then reads the history and plans; each
 //! migration and its history row run in one transaction. On SQLite each migration runs in a
 //! `BEGIN IMMEDIATE` transaction that re-reads the history first, so concurrent appliers apply
 //! each migration once; table rebuilds run with foreign keys off (switched outside the
@@ -310,7 +310,7 @@ impl Migrator {
     ) -> Result<Vec<Step>> {
         let mut conn = self.session_conn().await?;
         let d = conn.dialect();
-        history::lock(&mut conn, self.lock_timeout, &*self.notify).await?;
+        crate::dialect::migrate::lock(&mut conn, self.lock_timeout, &*self.notify).await?;
         if let Some(setup) = d.migrate().session_setup() {
             // Allowed to fail (an older server refusing a setting): see the hook.
             if let Err(e) = conn.batch_execute(setup).await {
@@ -375,7 +375,7 @@ impl Migrator {
                         tracing::debug!(target: "chakra::migrate", "resetting timeouts: {e}");
                     }
                 }
-                if let Err(e) = history::unlock(&mut conn).await {
+                if let Err(e) = crate::dialect::migrate::unlock(&mut conn).await {
                     tracing::warn!(target: "chakra::migrate", "releasing the migration lock: {e}");
                     conn.discard();
                 }
@@ -671,7 +671,7 @@ impl Migrator {
         for table in rebuilt_tables(step) {
             let new_prefix = format!(
                 "CREATE TABLE {} (",
-                chakra_dsl::ident::quote(&super::rebuild::temp_name(&table))
+                chakra_dsl::ident::quote(&crate::dialect::sqlite::rebuild::temp_name(&table))
             );
             let Some(new_sql) = step
                 .plan

@@ -2,19 +2,19 @@
 //! planned from the schema state before the operation, no database is asked.
 //!
 //! SQLite cannot alter a column, drop a constrained column, or add/remove a table constraint
-//! with `ALTER TABLE`; those operations rebuild the table (see [`super::rebuild`]) and mark the
+//! with `ALTER TABLE`; those operations rebuild the table (see [`crate::dialect::sqlite::rebuild`]) and mark the
 //! plan `foreign_keys_off`: the executor switches foreign keys off outside the transaction and
 //! runs `PRAGMA foreign_key_check` before committing.
 
 use super::error::{MResult, MigrationError};
 use super::operations::{Migration, Operation};
-use super::rebuild::rebuild_table;
 use super::state::{State, TableState};
 use super::table_sql::{
     column_def, constraint_sql, create_index_sql, create_table_with_indexes, field_fk_name,
     field_index, field_index_name, field_unique_name, q,
 };
 use crate::dialect::postgres;
+use crate::dialect::sqlite::rebuild::{rebuild_table, rebuild_table_using};
 use crate::sql::ddl::field_enum_check_name;
 use crate::Dialect;
 use chakra_dsl::FieldMeta;
@@ -110,7 +110,7 @@ pub fn forward(op: &Operation, before: &State, d: Dialect) -> MResult<Plan> {
             using,
             ..
         } if rebuilds => {
-            return super::rebuild::rebuild_table_using(
+            return rebuild_table_using(
                 table(before, op, name)?,
                 table(&after, op, name)?,
                 &after,

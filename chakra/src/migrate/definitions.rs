@@ -5,7 +5,7 @@
 //! Definitions are compared in the form the database gives them, never as Chakra's own text
 //! against the catalog's: on PostgreSQL what the history declares is created on a scratch
 //! temporary table and read back with `pg_get_indexdef`/`pg_get_expr`/
-//! `pg_get_constraintdef`, exactly as the real objects are ([`scratch_table`]); on SQLite,
+//! `pg_get_constraintdef`, exactly as the real objects are ([`scratch_table`](crate::dialect::postgres::introspect::scratch_table)); on SQLite,
 //! which keeps the statement text in `sqlite_master`, both sides are reduced by
 //! [`normalize_sql`] (identifier quotes, case and spacing do not count; string literals do).
 
@@ -195,9 +195,6 @@ pub(crate) fn checks(t: &TableState) -> impl Iterator<Item = &ConstraintDef> {
         )
     })
 }
-
-pub use crate::dialect::postgres::introspect::{scratch_name, scratch_table};
-pub use crate::dialect::sqlite::introspect::{declared_sqlite, sqlite_index};
 
 /// Every index or CHECK constraint whose definition differs between the history (`declared`)
 /// and the database (`db`), as sentences. Objects missing on one side are reported elsewhere

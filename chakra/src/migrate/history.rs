@@ -4,8 +4,8 @@
 //! the migrations in the order they were applied (rollback undoes the highest first). A
 //! history table written before `seq` existed gets the column under the lock, numbered by
 //! `applied_at` ([`upgrade_history`]). What differs per dialect (the catalog queries, the
-//! timestamp type) comes from [`Dialect::migrate`]. The lock ([`lock`], re-exported from
-//! `crate::dialect::migrate`): on PostgreSQL a session advisory lock
+//! timestamp type) comes from [`Dialect::migrate`]. The lock
+//! ([`crate::dialect::migrate::lock`]): on PostgreSQL a session advisory lock
 //! (`dialect/postgres/migrate_lock.rs`); on SQLite each migration runs in a `BEGIN
 //! IMMEDIATE` transaction, which is the database's write lock, and re-reads the history
 //! inside it.
@@ -16,9 +16,6 @@ use chakra_dsl::{Error, Result, Value, ValueType};
 
 /// The history table's name.
 pub const HISTORY_TABLE: &str = "chakra_migrations";
-
-pub use crate::dialect::migrate::{lock, unlock};
-pub use crate::dialect::postgres::migrate_lock::LOCK_KEY;
 
 /// One applied migration, as recorded.
 #[derive(Debug, Clone, PartialEq)]

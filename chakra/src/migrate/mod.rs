@@ -9,7 +9,7 @@
 //! - [`state`] — [`State`], the schema a list of migrations replays to (or models describe).
 //! - [`ddl`] — operations → SQL per dialect, forward and backward ([`Plan`]);
 //!   [`table_sql`] — CREATE TABLE/INDEX pieces and the names of implied constraints;
-//!   [`rebuild`] — the SQLite table rebuild.
+//!   [`rebuild`](crate::dialect::sqlite::rebuild) (in `dialect/sqlite/`) — the SQLite table rebuild.
 //! - [`loader`] — reading `migrations/<app>/<NNNN>_<name>.toml`; [`graph`] — dependency
 //!   order, one leaf per app, `--to` targets.
 //! - [`plan`] — what `apply`/`rollback`/`status` do, from the files and the history (pure);
@@ -23,8 +23,8 @@
 //! - [`schema_rs`] — `schema.rs` (one type per column) from the migrations alone.
 //! - [`drift`] — differences between the migrated schema and the database's;
 //!   [`introspect`] — reading the database's schema.
-//! - [`enum_ddl`] (in `dialect/postgres/`) — PostgreSQL native enum types as DDL (create,
-//!   add values in place, recreate when values go).
+//! - [`enum_ddl`](crate::dialect::postgres::enum_ddl) (in `dialect/postgres/`) — PostgreSQL
+//!   native enum types as DDL (create, add values in place, recreate when values go).
 //! - [`enum_types`] — the enum types a schema declares, one list of values per name.
 //! - [`error`] — [`MigrationError`].
 
@@ -56,8 +56,6 @@ mod toml_reader;
 pub mod values;
 pub mod writer;
 
-pub use crate::dialect::postgres::enum_ddl;
-pub use crate::dialect::sqlite::rebuild;
 pub use apply::Migrator;
 pub use autodetect::{diff, rename_candidates, DiffOptions, RenameCandidate, Renames};
 pub use checksum::checksum;

@@ -9,8 +9,7 @@
 //! - [`statement`] — SELECT / COUNT / EXISTS / INSERT / UPDATE / DELETE.
 //!
 //! What differs between dialects lives in their rooms (`crate::dialect`); the compilers here
-//! walk the tree and call [`Dialect::sql`]'s hooks. `dialect`, `json_contains`,
-//! `sqlite_datetime` and `sqlite_values` are the rooms' modules re-exported at their old paths.
+//! walk the tree and call [`Dialect::sql`]'s hooks.
 
 pub mod cache;
 pub mod case_fold;
@@ -25,10 +24,6 @@ pub mod writer;
 use chakra_dsl::{Insert, Result, Statement, Value, ValueType};
 use std::sync::Arc;
 
-pub use crate::dialect::names as dialect;
-pub use crate::dialect::sqlite::datetime as sqlite_datetime;
-pub use crate::dialect::sqlite::json_contains;
-pub use crate::dialect::sqlite::values as sqlite_values;
 pub use crate::dialect::Dialect;
 
 /// A compiled statement: SQL text split around its bind parameters, plus the binds.
