@@ -342,3 +342,86 @@ async fn a_retryable_hook_error_reruns_a_try_transaction_that_hid_it() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tracked_rows_flush_calls_the_save_hooks() {
+    for d in BOTH {
+        let (_db, pool) = setup(d).await;
+        HkNote::insert_many(&pool, &mut [note(1, "a"), note(2, "b"), note(3, "c")])
+            .await
+            .unwrap();
+        let session = Session::new(&pool);
+        session
+            .transaction(|tx| async move {
+                // Changed in key order 2, 1: flushed (and hooked) in key order; 3 is read
+                // but unchanged, so no hook runs for it.
+                let mut b = tx.get::<HkNote>(2).await?.expect("row 2");
+                b.title = "b changed".into();
+                drop(b);
+                let mut a = tx.get_for_update::<HkNote>(1).await?.expect("row 1");
+                a.title = "a changed".into();
+                drop(a);
+                let _c = tx.get::<HkNote>(3).await?.expect("row 3");
+                Ok(())
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            audit(&pool).await,
+            [
+                "pre_save a changed true",
+                "pre_save b changed true",
+                "post_save a changed true",
+                "post_save b changed true",
+            ],
+            "{d:?}"
+        );
+        assert_eq!(
+            notes(&pool).await,
+            [
+                (1, "a changed".to_string()),
+                (2, "b changed".to_string()),
+                (3, "c".to_string())
+            ],
+            "{d:?}"
+        );
+
+        // A savepoint's tracked row is hooked when the savepoint ends.
+        session
+            .transaction(|tx| async move {
+                tx.transaction(|inner| async move {
+                    let mut c = inner.get::<HkNote>(3).await?.expect("row 3");
+                    c.title = "c inner".into();
+                    Ok(())
+                })
+                .await
+            })
+            .await
+            .unwrap();
+        assert_eq!(audit(&pool).await.len(), 6, "{d:?}");
+        assert_eq!(
+            audit(&pool).await[4..],
+            ["pre_save c inner true", "post_save c inner true"],
+            "{d:?}"
+        );
+
+        // A failing hook fails the commit: the row and the audit rows stay as they were.
+        for title in ["fail pre_save", "fail post_save"] {
+            let err = session
+                .transaction(|tx| async move {
+                    let mut c = tx.get::<HkNote>(3).await?.expect("row 3");
+                    c.title = title.into();
+                    Ok(())
+                })
+                .await
+                .unwrap_err();
+            let want = format!("hook {} refused", &title[5..]);
+            assert!(
+                matches!(&err, Error::InvalidQuery(m) if *m == want),
+                "{d:?}: {err}"
+            );
+            assert_eq!(notes(&pool).await[2], (3, "c inner".to_string()), "{d:?}");
+            assert_eq!(audit(&pool).await.len(), 6, "{d:?}");
+        }
+    }
+}
