@@ -551,49 +551,68 @@ async fn update_or_create_calls_the_save_hooks_in_one_transaction() {
 
 /// A `get_or_create` that loses the race to a concurrent insert (PostgreSQL: its INSERT
 /// waits for the other transaction, then fails with a unique violation) returns the row the
-/// other transaction inserted, its own hooks' audit rows rolled back with the savepoint.
+/// other transaction inserted, its own hooks' audit rows rolled back: with its own
+/// transaction (on the pool) and in the caller's (a savepoint; the transaction goes on).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_or_create_losing_a_race_returns_the_winners_row() {
-    let (_db, pool) = setup(Dialect::Postgres).await;
-    let mut winner = pool.begin().await.unwrap();
-    chakra::raw_execute("INSERT INTO hk_notes (id, title, words) VALUES (1, 'winner', 0)")
-        .execute(&mut winner)
-        .await
-        .unwrap();
-    let racer = {
-        let pool = pool.clone();
-        tokio::spawn(async move {
-            HkNote::query()
-                .filter(HkNote::id().eq(1))
-                .get_or_create(&pool, || note(1, "loser"))
-                .await
-        })
-    };
-    // Wait until the racer's INSERT waits for the winner's lock.
-    let mut waited = 0;
-    loop {
-        #[derive(Debug, FromRow)]
-        struct Waiting {
-            n: i64,
+    for in_tx in [false, true] {
+        let (_db, pool) = setup(Dialect::Postgres).await;
+        let mut winner = pool.begin().await.unwrap();
+        chakra::raw_execute("INSERT INTO hk_notes (id, title, words) VALUES (1, 'winner', 0)")
+            .execute(&mut winner)
+            .await
+            .unwrap();
+        let racer = {
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                let q = HkNote::query().filter(HkNote::id().eq(1));
+                if !in_tx {
+                    return q.get_or_create(&pool, || note(1, "loser")).await;
+                }
+                let mut tx = pool.begin().await?;
+                let got = q.get_or_create(&mut tx, || note(1, "loser")).await?;
+                // The transaction is still usable: its own write commits.
+                note(2, "after").save(&mut tx).await?;
+                tx.commit().await?;
+                Ok(got)
+            })
+        };
+        // Wait until the racer's INSERT waits for the winner's lock.
+        let mut waited = 0;
+        loop {
+            #[derive(Debug, FromRow)]
+            struct Waiting {
+                n: i64,
+            }
+            let w: Vec<Waiting> = chakra::raw_as(
+                "SELECT count(*) AS n FROM pg_stat_activity \
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            )
+            .all(&pool)
+            .await
+            .unwrap();
+            if w[0].n > 0 {
+                break;
+            }
+            waited += 1;
+            assert!(waited < 500, "the racer never waited for the winner's lock");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
-        let w: Vec<Waiting> = chakra::raw_as(
-            "SELECT count(*) AS n FROM pg_stat_activity \
-             WHERE datname = current_database() AND wait_event_type = 'Lock'",
-        )
-        .all(&pool)
-        .await
-        .unwrap();
-        if w[0].n > 0 {
-            break;
+        winner.commit().await.unwrap();
+        let (got, created) = racer.await.unwrap().unwrap();
+        assert!(!created && got.title == "winner", "in_tx {in_tx}");
+        if in_tx {
+            assert_eq!(
+                notes(&pool).await,
+                [(1, "winner".to_string()), (2, "after".to_string())]
+            );
+            assert_eq!(
+                audit(&pool).await,
+                ["pre_save after false", "post_save created after true"]
+            );
+        } else {
+            assert_eq!(notes(&pool).await, [(1, "winner".to_string())]);
+            assert_eq!(audit(&pool).await, Vec::<String>::new());
         }
-        waited += 1;
-        assert!(waited < 500, "the racer never waited for the winner's lock");
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    winner.commit().await.unwrap();
-    let (got, created) = racer.await.unwrap().unwrap();
-    assert!(!created);
-    assert_eq!(got.title, "winner");
-    assert_eq!(notes(&pool).await, [(1, "winner".to_string())]);
-    assert_eq!(audit(&pool).await, Vec::<String>::new());
 }

@@ -3,11 +3,12 @@
 //! path (`Hooks::validate`, `auto_now` fields, `pre_save`/`post_save` under
 //! `#[chakra(hooks)]`) inside one transaction with its hooks: the executor's own, or one
 //! opened for it. A new row is always INSERTed (never an UPDATE of a row with its key, as
-//! `save` would), in a savepoint: when it loses a race to a concurrent creator (a unique
-//! violation), the savepoint is rolled back and the winner's row is read instead.
+//! `save` would); when it loses a race to a concurrent creator (a unique violation), its
+//! write is rolled back (a savepoint in a transaction that goes on, as Django's nested
+//! `atomic`) and the winner's row is read instead.
 
 use super::Query;
-use crate::exec::{Executor, Transaction};
+use crate::exec::{Executor, Transaction, TxScope};
 use crate::model::hooks::Hook;
 use crate::model::{write, Model};
 use chakra_dsl::{Error, Result};
@@ -42,12 +43,26 @@ impl<M: Model> Query<M> {
             Err(e) => return Err(e),
         }
         let mut scope = exec.tx_scope().await?;
+        // In the caller's transaction the INSERT runs in a savepoint (a unique violation
+        // must not end that transaction); in one of its own, a failure rolls it all back.
+        let joined = !matches!(scope, TxScope::Own(_));
         let r = async {
             let tx = scope.tx()?;
-            create_or_find(self, tx, make(), |q| q).await
+            if joined {
+                return create_or_find(self.clone(), tx, make(), |q| q).await;
+            }
+            let mut new = make();
+            insert_hooked(&mut new, tx).await.map(|()| (new, true))
         }
         .await;
-        scope.finish(r).await
+        match scope.finish(r).await {
+            Err(e @ Error::UniqueViolation(_)) if !joined => match self.one(&mut exec).await {
+                Ok(found) => Ok((found, false)),
+                Err(Error::NotFound { .. }) => Err(e),
+                Err(other) => Err(other),
+            },
+            other => other,
+        }
     }
 
     /// `(row, false)` for the one row the query matches, read with a row lock
