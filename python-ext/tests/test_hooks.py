@@ -8,6 +8,8 @@ afterwards is read back with plain SQL (``chakra.fetch``), not through the hooks
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 from typing import Any
 
 import chakra
@@ -379,6 +381,15 @@ async def test_get_or_create_calls_the_save_hooks_when_it_creates(hk: Any) -> No
         ("post_save", "sync made", True),
     ]
     assert await notes() == [(1, "a b", 2), (3, "sync made", 2)]
+    # A key taken by a row the lookups do not match: an INSERT (never an UPDATE of that
+    # row), refused; in a surrounding transaction it is undone alone (a savepoint), and the
+    # transaction goes on (on PostgreSQL a failed statement would otherwise end it).
+    async with chakra.Session() as s:
+        async with s.begin():
+            with pytest.raises(errors.UniqueViolation):
+                await HkNote.objects.get_or_create(title="clash", defaults={"id": 1})
+            await HkNote(id=4, title="after").save()
+    assert await notes() == [(1, "a b", 2), (3, "sync made", 2), (4, "after", 1)]
 
 
 async def test_update_or_create_calls_the_save_hooks_in_one_transaction(hk: Any, db: Any) -> None:
@@ -476,3 +487,59 @@ async def test_or_create_joins_a_surrounding_transaction_and_the_sync_twins_matc
         ("async pre_save", "aio 2"),
         ("async post_save", "aio 2", False),
     ]
+
+
+@pytest.mark.parametrize("in_tx", [False, True])
+async def test_get_or_create_losing_a_race_returns_the_winners_row(
+    new_db: Any, in_tx: bool
+) -> None:
+    """PostgreSQL (SQLite serialises writers, so there is no race): the loser's INSERT waits
+    for the winner's transaction, then fails with a unique violation; it returns the
+    winner's row, its own hooks' writes rolled back: with its own transaction, and in the
+    caller's (a savepoint: the transaction goes on)."""
+    d = new_db("postgres")
+    chakra.configure(d.url)
+    await chakra.create_tables(HkAudit, HkNote)
+    EVENTS.clear()
+    HkNote.fail = None
+
+    async def race() -> tuple[HkNote, bool]:
+        if not in_tx:
+            return await HkNote.objects.get_or_create(id=1, defaults={"title": "loser"})
+        async with chakra.Session() as s:
+            async with s.begin():
+                got = await HkNote.objects.get_or_create(id=1, defaults={"title": "loser"})
+                await HkNote(id=2, title="after").save()  # the transaction goes on
+        return got
+
+    try:
+        async with chakra.Session() as winner:
+            async with winner.begin():
+                await chakra.execute(
+                    "INSERT INTO hk_notes (id, title, words) VALUES (1, 'winner', 0)"
+                )
+                # A fresh context: the racer does not join the winner's transaction.
+                racer = asyncio.get_running_loop().create_task(
+                    race(), context=contextvars.Context()
+                )
+                for _ in range(500):
+                    waiting = await chakra.fetch(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    )
+                    if waiting[0][0] > 0:
+                        break
+                    await asyncio.sleep(0.01)
+                else:
+                    pytest.fail("the racer never waited for the winner's lock")
+        got, created = await racer
+        assert not created and got.title == "winner"
+        assert ("pre_save", "loser", False) in EVENTS  # its hook ran; its write did not stay
+        if in_tx:
+            assert await notes() == [(1, "winner", 0), (2, "after", 1)]
+            assert await audit() == ["pre_save after", "post_save after"]
+        else:
+            assert await notes() == [(1, "winner", 0)]
+            assert await audit() == []
+    finally:
+        chakra.close(d.url)

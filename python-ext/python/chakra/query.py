@@ -370,7 +370,8 @@ class BaseQuerySet(Generic[M, R]):
         self, defaults: dict[str, Any] | None, kwargs: dict[str, Any]
     ) -> Steps[tuple[M, bool]]:
         # Django: the read runs alone; the create is :meth:`create` (its save hooks, clean(),
-        # auto_now fields, in one transaction with the INSERT).
+        # auto_now fields, in one transaction with the INSERT), in a savepoint inside a
+        # surrounding transaction.
         try:
             obj = yield from self._get_model_steps(kwargs)
             return obj, False
@@ -378,19 +379,59 @@ class BaseQuerySet(Generic[M, R]):
             pass
         params = {k: v for k, v in kwargs.items() if "__" not in k}
         params.update(defaults or {})
+        target = self._target()
+        if isinstance(target, _chakra.TxHandle):
+            pool = self._session._pool if self._session is not None else config.pool()
+            found: tuple[M, bool] = yield from self._create_or_find_steps(
+                target, self.model(**params), kwargs, pool, self
+            )
+            return found
         try:
             obj = yield from self._create_steps(params)
-        except errors.UniqueViolation:
+        except errors.UniqueViolation as violation:
             # Created concurrently: read the winner's row.
-            obj = yield from self._get_model_steps(kwargs)
+            try:
+                obj = yield from self._get_model_steps(kwargs)
+            except self.model.DoesNotExist:
+                raise violation from None
             return obj, False
+        return obj, True
+
+    def _create_or_find_steps(
+        self,
+        tx: _chakra.TxHandle,
+        obj: M,
+        kwargs: dict[str, Any],
+        pool: _chakra.PoolRef,
+        reader: BaseQuerySet[M, Any],
+    ) -> Steps[tuple[M, bool]]:
+        """Inserts ``obj`` in a savepoint of ``tx`` (with its save hooks): ``(obj, True)``.
+        On a unique violation (a concurrent caller created the row first) the savepoint is
+        rolled back and ``reader``'s row matching ``kwargs`` is returned, ``(row, False)``
+        (the violation is raised again when there is none); any other error rolls back to
+        the savepoint and is raised. ``tx`` goes on either way."""
+        yield tx.savepoint_job()
+        try:
+            yield from self._insert_one_steps(tx, obj, pool)
+        except errors.UniqueViolation as violation:
+            yield tx.rollback_to_job()
+            try:
+                found = yield from reader._get_model_steps(kwargs, tx)
+            except self.model.DoesNotExist:
+                raise violation from None
+            return found, False
+        except BaseException:
+            yield tx.rollback_to_job()
+            raise
+        yield tx.release_job()
         return obj, True
 
     def _update_or_create(
         self, defaults: dict[str, Any] | None, kwargs: dict[str, Any]
     ) -> Steps[tuple[M, bool]]:
         # Django: one transaction for the locking read (``SELECT … FOR UPDATE``; SQLite: its
-        # write lock) and the write; the write is ``create()`` or
+        # write lock) and the write; the write is ``create()`` (in a savepoint: a row a
+        # concurrent caller created first is read, locked, and updated instead) or
         # ``save(update_fields=defaults)``, with their save hooks.
         values = dict(defaults or {})
         pool = self._session._pool if self._session is not None else config.pool()
@@ -402,9 +443,11 @@ class BaseQuerySet(Generic[M, R]):
             except self.model.DoesNotExist:
                 params = {k: v for k, v in kwargs.items() if "__" not in k}
                 params.update(values)
-                created = self.model(**params)
-                yield from self._insert_one_steps(tx, created, pool)
-                return created, True
+                obj, created = yield from self._create_or_find_steps(
+                    tx, self.model(**params), kwargs, pool, locked
+                )
+                if created:
+                    return obj, True
             for k, v in values.items():
                 setattr(obj, k, v)
             yield from self._update_one_steps(tx, obj, tuple(values), pool)
