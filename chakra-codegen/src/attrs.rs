@@ -1,6 +1,8 @@
 //! `#[chakra(...)]` attributes: parsed into [`ModelAttrs`] / [`FieldAttrs`], each remembering
 //! where it was written so errors and type checks point at it.
 
+use chakra_dsl::names::RELATION_KIND_NAMES;
+use chakra_dsl::{Concurrency, RelationKind};
 use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Expr, ExprLit, ExprUnary, Fields, Ident, Lit, LitStr, Type, UnOp};
@@ -24,8 +26,9 @@ pub(crate) enum Default {
 
 /// Relation attributes of a `Related<…>` field.
 pub(crate) struct RelationAttrs {
-    /// Kind name as written (`OneToMany`, …), normalised.
-    pub(crate) kind: Ident,
+    /// The kind, parsed by `chakra_dsl::names` (`ManyToOne` read as `ForeignKey`; a
+    /// `ManyToMany`'s table and columns are in `through`, `source_column`, `target_column`).
+    pub(crate) kind: RelationKind,
     pub(crate) foreign_key: Option<String>,
     pub(crate) back_populates: Option<String>,
     /// `on_delete = Cascade | SetNull | Restrict | NoAction` (with its span).
@@ -50,8 +53,9 @@ pub(crate) struct FieldAttrs {
     pub(crate) scale: Option<(u32, Span)>,
     pub(crate) default: Option<(Default, Span)>,
     pub(crate) relation: Option<RelationAttrs>,
-    /// `version` (the model's version column) or `unchecked` (no compare-and-set).
-    pub(crate) concurrency: Option<(Ident, Span)>,
+    /// `version` (the model's version column) or `unchecked` (no compare-and-set), parsed
+    /// by `chakra_dsl::names`.
+    pub(crate) concurrency: Option<(Concurrency, Span)>,
     /// `auto_now` (`OnSave`) or `auto_now_add` (`OnAdd`): the `AutoNow` variant.
     pub(crate) auto_now: Option<(Ident, Span)>,
 }
@@ -212,7 +216,7 @@ fn parse_field(f: &syn::Field) -> syn::Result<FieldAttrs> {
     let mut precision = None;
     let mut scale = None;
     let mut default = None;
-    let mut kind: Option<Ident> = None;
+    let mut kind: Option<RelationKind> = None;
     let mut foreign_key = None;
     let mut back_populates = None;
     let mut on_delete: Option<(Ident, Span)> = None;
@@ -220,7 +224,7 @@ fn parse_field(f: &syn::Field) -> syn::Result<FieldAttrs> {
     let mut source_column = None;
     let mut target_column = None;
     let mut relation_span = None;
-    let mut concurrency: Option<(Ident, Span)> = None;
+    let mut concurrency: Option<(Concurrency, Span)> = None;
     let mut auto_now: Option<(Ident, Span)> = None;
     for attr in f.attrs.iter().filter(|a| a.path().is_ident("chakra")) {
         attr.parse_nested_meta(|meta| {
@@ -246,15 +250,21 @@ fn parse_field(f: &syn::Field) -> syn::Result<FieldAttrs> {
                 "primary_key" => flag(&mut primary_key, span, &key),
                 "unique" => flag(&mut unique, span, &key),
                 "index" => flag(&mut index, span, &key),
-                "version" | "unchecked" => {
-                    let variant = if key == "version" { "Version" } else { "Unchecked" };
+                // A concurrency mode's name (`compare`, the default, is not an attribute).
+                k if k
+                    .parse::<Concurrency>()
+                    .is_ok_and(|c| c != Concurrency::Compare) =>
+                {
+                    let c = k
+                        .parse::<Concurrency>()
+                        .map_err(|e| syn::Error::new(span, e.to_string()))?;
                     if concurrency.is_some() {
                         return Err(syn::Error::new(
                             span,
                             "`version` and `unchecked` are given at most once, and not together",
                         ));
                     }
-                    concurrency = Some((Ident::new(variant, span), span));
+                    concurrency = Some((c, span));
                     Ok(())
                 }
                 "auto_now" | "auto_now_add" => {
@@ -305,18 +315,18 @@ fn parse_field(f: &syn::Field) -> syn::Result<FieldAttrs> {
                             "`relation` takes a kind: OneToMany, ForeignKey, OneToOne or ManyToMany",
                         )
                     })?;
-                    let k = match k.to_string().as_str() {
-                        "OneToMany" | "ForeignKey" | "OneToOne" | "ManyToMany" => k,
-                        "ManyToOne" => Ident::new("ForeignKey", k.span()),
-                        _ => {
-                            return Err(syn::Error::new(
-                                k.span(),
-                                format!(
-                                    "unknown relation kind `{k}`; the kinds are OneToMany, ForeignKey (or ManyToOne), OneToOne and ManyToMany"
-                                ),
-                            ))
-                        }
-                    };
+                    // Django's name for the key side, read as ForeignKey.
+                    let written = k.to_string();
+                    let name = if written == "ManyToOne" { "ForeignKey" } else { &written };
+                    let k = name.parse::<RelationKind>().map_err(|_| {
+                        syn::Error::new(
+                            k.span(),
+                            format!(
+                                "unknown relation kind `{k}`; the kinds are {} (and ManyToOne, read as ForeignKey)",
+                                RELATION_KIND_NAMES.join(", ")
+                            ),
+                        )
+                    })?;
                     relation_span = Some(span);
                     set_once(&mut kind, k, span, &key)
                 }
@@ -381,7 +391,7 @@ fn parse_field(f: &syn::Field) -> syn::Result<FieldAttrs> {
     let related = is_related(&f.ty);
     let relation = match (kind, related) {
         (Some(kind), true) => {
-            if kind == "ManyToMany" {
+            if matches!(kind, RelationKind::ManyToMany { .. }) {
                 if through.is_none() {
                     return Err(syn::Error::new(
                         relation_span.unwrap_or_else(|| f.span()),
@@ -395,7 +405,7 @@ fn parse_field(f: &syn::Field) -> syn::Result<FieldAttrs> {
                 ));
             }
             if let Some((_, span)) = &on_delete {
-                if kind != "ForeignKey" && kind != "OneToOne" {
+                if !matches!(kind, RelationKind::ForeignKey | RelationKind::OneToOne) {
                     return Err(syn::Error::new(
                         *span,
                         "`on_delete` applies to the side that holds the key: `relation = ForeignKey` or `OneToOne`",
@@ -617,8 +627,8 @@ pub(crate) fn parse_model(input: &DeriveInput) -> syn::Result<ModelAttrs> {
     }
     for f in &fields {
         let Some(r) = &f.relation else { continue };
-        let kind = r.kind.to_string();
-        if kind == "ManyToMany" {
+        let kind = r.kind.name();
+        if matches!(r.kind, RelationKind::ManyToMany { .. }) {
             continue;
         }
         let Some(fk) = &r.foreign_key else {
@@ -630,7 +640,7 @@ pub(crate) fn parse_model(input: &DeriveInput) -> syn::Result<ModelAttrs> {
         let local = fields
             .iter()
             .any(|c| c.relation.is_none() && (c.ident == fk.as_str() || c.column == *fk));
-        if kind == "ForeignKey" && !local {
+        if r.kind == RelationKind::ForeignKey && !local {
             return Err(syn::Error::new(
                 f.ident.span(),
                 format!("`foreign_key = \"{fk}\"` names no field of this struct: a ForeignKey relation needs its key column as a field (`pub {fk}: i64`, or `Option<i64>` when nullable)"),

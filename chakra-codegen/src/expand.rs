@@ -3,6 +3,7 @@
 //! tie attributes to field types (errors point at the attribute).
 
 use crate::attrs::{Default as Dflt, FieldAttrs, ModelAttrs};
+use chakra_dsl::{Concurrency, RelationKind};
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::DeriveInput;
@@ -40,8 +41,7 @@ fn assert_bound(ty: &syn::Type, bound: TokenStream, span: Span) -> TokenStream {
 fn key_relation<'a>(f: &FieldAttrs, m: &'a ModelAttrs) -> Option<&'a FieldAttrs> {
     m.fields.iter().find(|r| {
         r.relation.as_ref().is_some_and(|ra| {
-            let k = ra.kind.to_string();
-            (k == "ForeignKey" || k == "OneToOne")
+            matches!(ra.kind, RelationKind::ForeignKey | RelationKind::OneToOne)
                 && ra
                     .foreign_key
                     .as_deref()
@@ -70,7 +70,7 @@ fn field_meta(f: &FieldAttrs, m: &ModelAttrs) -> TokenStream {
     let key_rel = key_relation(f, m);
     let one_to_one = key_rel
         .and_then(|r| r.relation.as_ref())
-        .is_some_and(|ra| ra.kind == "OneToOne");
+        .is_some_and(|ra| ra.kind == RelationKind::OneToOne);
     let unique = f.unique || one_to_one;
     let index = f.index || key_rel.is_some();
     let references = match key_rel {
@@ -93,9 +93,10 @@ fn field_meta(f: &FieldAttrs, m: &ModelAttrs) -> TokenStream {
             }
         }
     };
-    let concurrency = match &f.concurrency {
-        Some((k, _)) => quote!(::chakra::dsl::Concurrency::#k),
-        None => quote!(::chakra::dsl::Concurrency::Compare),
+    let concurrency = match f.concurrency.map(|(c, _)| c) {
+        Some(Concurrency::Version) => quote!(::chakra::dsl::Concurrency::Version),
+        Some(Concurrency::Unchecked) => quote!(::chakra::dsl::Concurrency::Unchecked),
+        Some(Concurrency::Compare) | None => quote!(::chakra::dsl::Concurrency::Compare),
     };
     let auto_now = match &f.auto_now {
         Some((k, _)) => quote!(::chakra::dsl::meta::AutoNow::#k),
@@ -158,8 +159,8 @@ fn relation_meta(f: &FieldAttrs, m: &ModelAttrs, model_name: &str) -> TokenStrea
         Some(s) => quote!(::core::option::Option::Some(::std::string::String::from(#s))),
         None => quote!(::core::option::Option::None),
     };
-    let kind = match r.kind.to_string().as_str() {
-        "ManyToMany" => {
+    let kind = match &r.kind {
+        RelationKind::ManyToMany { .. } => {
             let through = r.through.as_deref().unwrap_or_default();
             let source = match r.source_column.as_deref() {
                 Some(c) => quote!(::std::string::String::from(#c)),
@@ -181,13 +182,13 @@ fn relation_meta(f: &FieldAttrs, m: &ModelAttrs, model_name: &str) -> TokenStrea
                 }
             }
         }
-        "OneToOne" if !is_local_key(f, m) => {
+        RelationKind::OneToOne if !is_local_key(f, m) => {
             quote!(::chakra::dsl::RelationKind::ReverseOneToOne)
         }
-        _ => {
-            let k = &r.kind;
-            quote!(::chakra::dsl::RelationKind::#k)
-        }
+        RelationKind::OneToOne => quote!(::chakra::dsl::RelationKind::OneToOne),
+        RelationKind::ForeignKey => quote!(::chakra::dsl::RelationKind::ForeignKey),
+        RelationKind::OneToMany => quote!(::chakra::dsl::RelationKind::OneToMany),
+        RelationKind::ReverseOneToOne => quote!(::chakra::dsl::RelationKind::ReverseOneToOne),
     };
     let fk = opt(&r.foreign_key);
     let back = opt(&r.back_populates);

@@ -5,7 +5,7 @@ mod common;
 mod fixtures;
 
 use bigdecimal::BigDecimal;
-use chakra::dsl::{DefaultValue, FieldType, RelationKind, Value};
+use chakra::dsl::{Concurrency, DefaultValue, FieldType, RelationKind, Value};
 use chakra::prelude::*;
 use chakra::Dialect;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -74,6 +74,22 @@ pub struct Tag {
     pub posts: Related<Vec<Post>>,
     #[chakra(relation = OneToOne, foreign_key = "tag_id")]
     pub settings: Related<Option<Setting>>,
+}
+
+/// `ManyToOne` (Django's name) is read as `ForeignKey`; `version` and `unchecked` set the
+/// fields' concurrency modes (names parsed by `chakra_dsl::names`).
+#[derive(Debug, Clone, Model)]
+#[chakra(table = "bylines")]
+pub struct Byline {
+    #[chakra(primary_key, auto_increment)]
+    pub id: i64,
+    pub author_id: i64,
+    #[chakra(relation = ManyToOne, foreign_key = "author_id")]
+    pub author: Related<User>,
+    #[chakra(version)]
+    pub revision: i64,
+    #[chakra(unchecked)]
+    pub views: i64,
 }
 
 /// `no_default`: the derive makes no `Default`, so this hand-written one does not clash.
@@ -212,6 +228,21 @@ fn relations_parse_into_metadata() {
     assert_eq!(t.relations[1].kind, RelationKind::ReverseOneToOne);
     assert_eq!(t.relations[1].target, "Setting");
     assert_eq!(t.fields.len(), 1, "relations are not columns");
+    let b = Byline::meta();
+    assert_eq!(
+        (&b.relations[0].kind, b.relations[0].target.as_str()),
+        (&RelationKind::ForeignKey, "User")
+    );
+    let modes: Vec<Concurrency> = b.fields.iter().map(|f| f.concurrency).collect();
+    assert_eq!(
+        modes,
+        [
+            Concurrency::Compare,
+            Concurrency::Compare,
+            Concurrency::Version,
+            Concurrency::Unchecked
+        ]
+    );
 }
 
 #[test]

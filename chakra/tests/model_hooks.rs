@@ -9,7 +9,7 @@
 mod common;
 
 use chakra::prelude::*;
-use chakra::{Dialect, FromRow, Transaction};
+use chakra::{Dialect, FromRow, Transaction, TransactionOptions};
 use common::BOTH;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -340,5 +340,279 @@ async fn a_retryable_hook_error_reruns_a_try_transaction_that_hid_it() {
             [(1, "conflict once".to_string())],
             "{d:?}"
         );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tracked_rows_flush_calls_the_save_hooks() {
+    for d in BOTH {
+        let (_db, pool) = setup(d).await;
+        HkNote::insert_many(&pool, &mut [note(1, "a"), note(2, "b"), note(3, "c")])
+            .await
+            .unwrap();
+        let session = Session::new(&pool);
+        session
+            .transaction(|tx| async move {
+                // Changed in key order 2, 1: flushed (and hooked) in key order; 3 is read
+                // but unchanged, so no hook runs for it.
+                let mut b = tx.get::<HkNote>(2).await?.expect("row 2");
+                b.title = "b changed".into();
+                drop(b);
+                let mut a = tx.get_for_update::<HkNote>(1).await?.expect("row 1");
+                a.title = "a changed".into();
+                drop(a);
+                let _c = tx.get::<HkNote>(3).await?.expect("row 3");
+                Ok(())
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            audit(&pool).await,
+            [
+                "pre_save a changed true",
+                "pre_save b changed true",
+                "post_save a changed true",
+                "post_save b changed true",
+            ],
+            "{d:?}"
+        );
+        assert_eq!(
+            notes(&pool).await,
+            [
+                (1, "a changed".to_string()),
+                (2, "b changed".to_string()),
+                (3, "c".to_string())
+            ],
+            "{d:?}"
+        );
+
+        // A savepoint's tracked row is hooked when the savepoint ends.
+        session
+            .transaction(|tx| async move {
+                tx.transaction(|inner| async move {
+                    let mut c = inner.get::<HkNote>(3).await?.expect("row 3");
+                    c.title = "c inner".into();
+                    Ok(())
+                })
+                .await
+            })
+            .await
+            .unwrap();
+        assert_eq!(audit(&pool).await.len(), 6, "{d:?}");
+        assert_eq!(
+            audit(&pool).await[4..],
+            ["pre_save c inner true", "post_save c inner true"],
+            "{d:?}"
+        );
+
+        // A failing hook fails the commit: the row and the audit rows stay as they were.
+        for title in ["fail pre_save", "fail post_save"] {
+            let err = session
+                .transaction(|tx| async move {
+                    let mut c = tx.get::<HkNote>(3).await?.expect("row 3");
+                    c.title = title.into();
+                    Ok(())
+                })
+                .await
+                .unwrap_err();
+            let want = format!("hook {} refused", &title[5..]);
+            assert!(
+                matches!(&err, Error::InvalidQuery(m) if *m == want),
+                "{d:?}: {err}"
+            );
+            assert_eq!(notes(&pool).await[2], (3, "c inner".to_string()), "{d:?}");
+            assert_eq!(audit(&pool).await.len(), 6, "{d:?}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_or_create_calls_the_save_hooks_when_it_inserts() {
+    for d in BOTH {
+        let (_db, pool) = setup(d).await;
+        let (made, created) = HkNote::query()
+            .filter(HkNote::id().eq(1))
+            .get_or_create(&pool, || note(1, "made"))
+            .await
+            .unwrap();
+        assert!(created && made.title == "made", "{d:?}");
+        let (found, created) = HkNote::query()
+            .filter(HkNote::id().eq(1))
+            .get_or_create(&pool, || note(1, "other"))
+            .await
+            .unwrap();
+        assert!(!created && found.title == "made", "{d:?}");
+        assert_eq!(
+            audit(&pool).await,
+            ["pre_save made false", "post_save created made true"],
+            "{d:?}"
+        );
+
+        // A new object whose key is taken by a row the query does not match: an INSERT
+        // (never an UPDATE of that row, as `save` would do), refused as a unique violation;
+        // the hooks' audit rows go with the rolled-back savepoint.
+        let err = HkNote::query()
+            .filter(HkNote::title().eq("clash"))
+            .get_or_create(&pool, || note(1, "clash"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::UniqueViolation(_)), "{d:?}: {err}");
+        assert_eq!(notes(&pool).await, [(1, "made".to_string())], "{d:?}");
+        assert_eq!(audit(&pool).await.len(), 2, "{d:?}");
+
+        // A failing post_save: no row; in a surrounding transaction it goes on.
+        let err = HkNote::query()
+            .filter(HkNote::id().eq(2))
+            .get_or_create(&pool, || note(2, "fail post_save"))
+            .await
+            .unwrap_err();
+        assert!(matches!(&err, Error::InvalidQuery(m) if m == "hook post_save refused"));
+        let mut tx = pool.begin().await.unwrap();
+        assert!(HkNote::query()
+            .filter(HkNote::id().eq(2))
+            .get_or_create(&mut tx, || note(2, "fail post_save"))
+            .await
+            .is_err());
+        let (_, created) = HkNote::query()
+            .filter(HkNote::id().eq(3))
+            .get_or_create(&mut tx, || note(3, "in tx"))
+            .await
+            .unwrap();
+        assert!(created, "{d:?}");
+        tx.commit().await.unwrap();
+        assert_eq!(
+            notes(&pool).await,
+            [(1, "made".to_string()), (3, "in tx".to_string())],
+            "{d:?}"
+        );
+        assert_eq!(
+            audit(&pool).await[2..],
+            ["pre_save in tx false", "post_save created in tx true"],
+            "{d:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_or_create_calls_the_save_hooks_in_one_transaction() {
+    for d in BOTH {
+        let (_db, pool) = setup(d).await;
+        let retitle = |n: &mut HkNote| n.title = format!("{} updated", n.id);
+        let (made, created) = HkNote::query()
+            .filter(HkNote::id().eq(1))
+            .update_or_create(&pool, || note(1, "new"), retitle)
+            .await
+            .unwrap();
+        assert!(created && made.title == "1 updated", "{d:?}");
+        HkAudit::query().delete(&pool).await.unwrap();
+        let (got, created) = HkNote::query()
+            .filter(HkNote::id().eq(1))
+            .update_or_create(&pool, || note(1, "unused"), |n| n.words = 7)
+            .await
+            .unwrap();
+        assert!(!created && got.words == 7, "{d:?}");
+        assert_eq!(
+            audit(&pool).await,
+            ["pre_save 1 updated true", "post_save 1 updated true"],
+            "{d:?}"
+        );
+
+        // A failing hook rolls back the update and its audit rows.
+        HkAudit::query().delete(&pool).await.unwrap();
+        let err = HkNote::query()
+            .filter(HkNote::id().eq(1))
+            .update_or_create(
+                &pool,
+                || note(1, "unused"),
+                |n| n.title = "fail post_save".into(),
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(&err, Error::InvalidQuery(m) if m == "hook post_save refused"));
+        assert_eq!(notes(&pool).await, [(1, "1 updated".to_string())], "{d:?}");
+        assert_eq!(audit(&pool).await, Vec::<String>::new(), "{d:?}");
+
+        // In a session's transaction: rolled back with it.
+        let session = Session::new(&pool);
+        let r: Result<(), Error> = session
+            .transaction_with(TransactionOptions::default().attempts(1), |tx| async move {
+                HkNote::query()
+                    .filter(HkNote::id().eq(2))
+                    .update_or_create(&tx, || note(2, "gone"), |_| {})
+                    .await?;
+                Err(Error::InvalidQuery("caller".into()))
+            })
+            .await;
+        assert!(r.is_err());
+        assert_eq!(notes(&pool).await.len(), 1, "{d:?}");
+        assert_eq!(audit(&pool).await, Vec::<String>::new(), "{d:?}");
+    }
+}
+
+/// A `get_or_create` that loses the race to a concurrent insert (PostgreSQL: its INSERT
+/// waits for the other transaction, then fails with a unique violation) returns the row the
+/// other transaction inserted, its own hooks' audit rows rolled back: with its own
+/// transaction (on the pool) and in the caller's (a savepoint; the transaction goes on).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_or_create_losing_a_race_returns_the_winners_row() {
+    for in_tx in [false, true] {
+        let (_db, pool) = setup(Dialect::Postgres).await;
+        let mut winner = pool.begin().await.unwrap();
+        chakra::raw_execute("INSERT INTO hk_notes (id, title, words) VALUES (1, 'winner', 0)")
+            .execute(&mut winner)
+            .await
+            .unwrap();
+        let racer = {
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                let q = HkNote::query().filter(HkNote::id().eq(1));
+                if !in_tx {
+                    return q.get_or_create(&pool, || note(1, "loser")).await;
+                }
+                let mut tx = pool.begin().await?;
+                let got = q.get_or_create(&mut tx, || note(1, "loser")).await?;
+                // The transaction is still usable: its own write commits.
+                note(2, "after").save(&mut tx).await?;
+                tx.commit().await?;
+                Ok(got)
+            })
+        };
+        // Wait until the racer's INSERT waits for the winner's lock.
+        let mut waited = 0;
+        loop {
+            #[derive(Debug, FromRow)]
+            struct Waiting {
+                n: i64,
+            }
+            let w: Vec<Waiting> = chakra::raw_as(
+                "SELECT count(*) AS n FROM pg_stat_activity \
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            )
+            .all(&pool)
+            .await
+            .unwrap();
+            if w[0].n > 0 {
+                break;
+            }
+            waited += 1;
+            assert!(waited < 500, "the racer never waited for the winner's lock");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        winner.commit().await.unwrap();
+        let (got, created) = racer.await.unwrap().unwrap();
+        assert!(!created && got.title == "winner", "in_tx {in_tx}");
+        if in_tx {
+            assert_eq!(
+                notes(&pool).await,
+                [(1, "winner".to_string()), (2, "after".to_string())]
+            );
+            assert_eq!(
+                audit(&pool).await,
+                ["pre_save after false", "post_save created after true"]
+            );
+        } else {
+            assert_eq!(notes(&pool).await, [(1, "winner".to_string())]);
+            assert_eq!(audit(&pool).await, Vec::<String>::new());
+        }
     }
 }

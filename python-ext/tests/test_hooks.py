@@ -8,6 +8,8 @@ afterwards is read back with plain SQL (``chakra.fetch``), not through the hooks
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 from typing import Any
 
 import chakra
@@ -350,3 +352,194 @@ async def test_the_sync_twins_refuse_an_async_hook_before_any_sql(hk: Any) -> No
             s.commit_sync()
     assert await chakra.fetch("SELECT id FROM hk_async_notes") == []
     assert await audit() == []
+
+
+async def test_get_or_create_calls_the_save_hooks_when_it_creates(hk: Any) -> None:
+    made, created = await HkNote.objects.get_or_create(id=1, defaults={"title": "a b"})
+    assert created and made.words == 2
+    assert EVENTS == [
+        ("pre_save", "a b", False),
+        ("post_save", "a b", True, True),
+        ("ctx", False, None),
+    ]
+    # Found: a read, no hook.
+    EVENTS.clear()
+    found, created = await HkNote.objects.get_or_create(id=1, defaults={"title": "other"})
+    assert not created and found.title == "a b" and EVENTS == []
+    # A failing post_save rolls the INSERT back with the hooks' audit rows.
+    HkNote.fail = "post_save"
+    with pytest.raises(Boom):
+        await HkNote.objects.get_or_create(id=2, defaults={"title": "lost"})
+    assert await notes() == [(1, "a b", 2)]
+    assert await audit() == ["pre_save a b", "post_save a b"]
+    # The sync twin calls the same hooks.
+    HkNote.fail = None
+    EVENTS.clear()
+    HkNote.objects.get_or_create_sync(id=3, defaults={"title": "sync made"})
+    assert [e[:3] for e in EVENTS if e[0] != "ctx"] == [
+        ("pre_save", "sync made", False),
+        ("post_save", "sync made", True),
+    ]
+    assert await notes() == [(1, "a b", 2), (3, "sync made", 2)]
+    # A key taken by a row the lookups do not match: an INSERT (never an UPDATE of that
+    # row), refused; in a surrounding transaction it is undone alone (a savepoint), and the
+    # transaction goes on (on PostgreSQL a failed statement would otherwise end it).
+    async with chakra.Session() as s:
+        async with s.begin():
+            with pytest.raises(errors.UniqueViolation):
+                await HkNote.objects.get_or_create(title="clash", defaults={"id": 1})
+            await HkNote(id=4, title="after").save()
+    assert await notes() == [(1, "a b", 2), (3, "sync made", 2), (4, "after", 1)]
+
+
+async def test_update_or_create_calls_the_save_hooks_in_one_transaction(hk: Any, db: Any) -> None:
+    # Created: as create().
+    made, created = await HkNote.objects.update_or_create(id=1, defaults={"title": "new"})
+    assert created and made.words == 1
+    assert EVENTS == [
+        ("pre_save", "new", False),
+        ("post_save", "new", True, True),
+        ("ctx", False, None),
+    ]
+    # Updated: as save(update_fields=defaults); the row is read with a lock on PostgreSQL.
+    EVENTS.clear()
+    with statements() as seen:
+        got, created = await HkNote.objects.update_or_create(
+            id=1, defaults={"title": "three new words"}
+        )
+    assert not created and got.title == "three new words"
+    assert EVENTS == [
+        ("pre_save", "three new words", True),
+        ("post_save", "three new words", False, True),
+        ("ctx", False, ("title",)),
+    ]
+    reads = [s for s in seen if s.startswith("SELECT") and "hk_notes" in s]
+    assert reads and ("FOR UPDATE" in reads[0]) == (db.backend == "postgres"), seen
+    # Only the defaults are written (pre_save's change to words is not: update_fields).
+    assert await notes() == [(1, "three new words", 1)]
+    # Empty defaults: nothing written, no hook (Django).
+    EVENTS.clear()
+    with statements() as seen:
+        await HkNote.objects.update_or_create(id=1)
+    assert EVENTS == [] and writes_to_notes(seen) == []
+    # A failing hook rolls back the write and the hooks' audit rows, on either path.
+    HkNote.fail = "post_save"
+    with pytest.raises(Boom):
+        await HkNote.objects.update_or_create(id=1, defaults={"title": "lost"})
+    with pytest.raises(Boom):
+        await HkNote.objects.update_or_create(id=2, defaults={"title": "lost too"})
+    HkNote.fail = "pre_save"
+    with statements() as seen, pytest.raises(Boom):
+        await HkNote.objects.update_or_create(id=1, defaults={"title": "never"})
+    assert writes_to_notes(seen) == [], seen
+    assert await notes() == [(1, "three new words", 1)]
+    assert await audit() == [
+        "pre_save new",
+        "post_save new",
+        "pre_save three new words",
+        "post_save three new words",
+    ]
+
+
+async def test_or_create_joins_a_surrounding_transaction_and_the_sync_twins_match(
+    hk: Any,
+) -> None:
+    async with chakra.Session() as s:
+        with pytest.raises(Boom):
+            async with s.begin():
+                await HkNote.objects.update_or_create(id=1, defaults={"title": "gone"})
+                await HkNote.objects.get_or_create(id=2, defaults={"title": "gone too"})
+                raise Boom("caller")
+        async with s.begin():
+            await s.query(HkNote).update_or_create(id=3, defaults={"title": "kept"})
+    assert await notes() == [(3, "kept", 1)]
+    assert await audit() == ["pre_save kept", "post_save kept"]
+    assert ("ctx", True, None) in EVENTS  # the session's queryset: ctx.session is set
+    # The session's object for the row, updated: its flush does not write it again.
+    async with chakra.Session() as s:
+        async with s.begin():
+            got, created = await s.query(HkNote).update_or_create(
+                id=3, defaults={"title": "kept-again"}
+            )
+            assert not created and got is await s.get(HkNote, 3)
+    assert await notes() == [(3, "kept-again", 1)]
+    assert (await audit())[2:] == ["pre_save kept-again", "post_save kept-again"]
+    EVENTS.clear()
+    HkNote.objects.update_or_create_sync(id=3, defaults={"title": "kept sync"})
+    assert [e[:3] for e in EVENTS if e[0] != "ctx"] == [
+        ("pre_save", "kept sync", True),
+        ("post_save", "kept sync", False),
+    ]
+    # An async hook is refused by the sync twins before any SQL.
+    with statements() as seen:
+        with pytest.raises(errors.AsyncHookError):
+            HkAsyncNote.objects.get_or_create_sync(id=1, defaults={"title": "x"})
+        with pytest.raises(errors.AsyncHookError):
+            HkAsyncNote.objects.update_or_create_sync(id=1, defaults={"title": "x"})
+    assert seen == []
+    # The async methods await them.
+    EVENTS.clear()
+    await HkAsyncNote.objects.get_or_create(id=1, defaults={"title": "aio"})
+    await HkAsyncNote.objects.update_or_create(id=1, defaults={"title": "aio 2"})
+    assert EVENTS == [
+        ("async pre_save", "aio"),
+        ("async post_save", "aio", True),
+        ("async pre_save", "aio 2"),
+        ("async post_save", "aio 2", False),
+    ]
+
+
+@pytest.mark.parametrize("in_tx", [False, True])
+async def test_get_or_create_losing_a_race_returns_the_winners_row(
+    new_db: Any, in_tx: bool
+) -> None:
+    """PostgreSQL (SQLite serialises writers, so there is no race): the loser's INSERT waits
+    for the winner's transaction, then fails with a unique violation; it returns the
+    winner's row, its own hooks' writes rolled back: with its own transaction, and in the
+    caller's (a savepoint: the transaction goes on)."""
+    d = new_db("postgres")
+    chakra.configure(d.url)
+    await chakra.create_tables(HkAudit, HkNote)
+    EVENTS.clear()
+    HkNote.fail = None
+
+    async def race() -> tuple[HkNote, bool]:
+        if not in_tx:
+            return await HkNote.objects.get_or_create(id=1, defaults={"title": "loser"})
+        async with chakra.Session() as s:
+            async with s.begin():
+                got = await HkNote.objects.get_or_create(id=1, defaults={"title": "loser"})
+                await HkNote(id=2, title="after").save()  # the transaction goes on
+        return got
+
+    try:
+        async with chakra.Session() as winner:
+            async with winner.begin():
+                await chakra.execute(
+                    "INSERT INTO hk_notes (id, title, words) VALUES (1, 'winner', 0)"
+                )
+                # A fresh context: the racer does not join the winner's transaction.
+                racer = asyncio.get_running_loop().create_task(
+                    race(), context=contextvars.Context()
+                )
+                for _ in range(500):
+                    waiting = await chakra.fetch(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    )
+                    if waiting[0][0] > 0:
+                        break
+                    await asyncio.sleep(0.01)
+                else:
+                    pytest.fail("the racer never waited for the winner's lock")
+        got, created = await racer
+        assert not created and got.title == "winner"
+        assert ("pre_save", "loser", False) in EVENTS  # its hook ran; its write did not stay
+        if in_tx:
+            assert await notes() == [(1, "winner", 0), (2, "after", 1)]
+            assert await audit() == ["pre_save after", "post_save after"]
+        else:
+            assert await notes() == [(1, "winner", 0)]
+            assert await audit() == []
+    finally:
+        chakra.close(d.url)

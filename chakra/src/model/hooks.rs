@@ -65,7 +65,10 @@ impl ValidationErrors {
 /// What a model runs on itself around its writes; every method defaults to doing nothing.
 /// Derive with `#[chakra(hooks)]` for the writes to call it: `validate` by `save`,
 /// `save_fields`, `insert_many`, `insert_all` and a `Session`'s commit; the save hooks by
-/// `save`, `save_fields` and a `Session`'s commit, the delete hooks by `delete` and a
+/// `save`, `save_fields`, `Query::get_or_create` / `Query::update_or_create` when they
+/// write, a `Session`'s commit and a changed [`crate::session::Tracked`]
+/// row when its transaction writes it (`created` false; its `validate` ran when its
+/// changes were recorded, so before `pre_save`), the delete hooks by `delete` and a
 /// `Session`'s commit. The bulk paths (`insert_many`, `insert_all`, `Query::update`,
 /// `Query::delete`) call no save or delete hook, as in Django.
 ///

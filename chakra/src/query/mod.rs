@@ -2,6 +2,7 @@
 //! [`ModelQuery`] and running through any [`Executor`].
 //!
 //! - [`conveniences`]: `none`, `in_bulk`, `latest` / `earliest`.
+//! - [`or_create`]: `get_or_create` / `update_or_create`, the matching row or a new one.
 //! - [`group`]: [`GroupBy`] / [`Grouped`], `query.group_by(cols).aggregate(aggs)`.
 //! - [`annotate`]: [`annotate::Annotated`], `query.annotate(exprs)` → `(model, values)` rows.
 //! - [`bulk_update`](mod@bulk_update): [`bulk_update`](fn@bulk_update), many rows by key in one statement.
@@ -17,6 +18,7 @@ pub mod conveniences;
 pub mod delete_rules;
 pub mod explain;
 pub mod group;
+pub mod or_create;
 pub mod raw;
 pub mod stream;
 pub mod subquery;

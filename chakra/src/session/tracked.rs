@@ -5,12 +5,15 @@
 //! columns (or the version column) in between, the commit fails with
 //! [`chakra_dsl::Error::ConcurrentUpdate`] instead of overwriting them. A changed row is
 //! validated (`Hooks::validate`) and its `auto_now` fields are set when its changes are
-//! recorded (an invalid row fails the commit with [`chakra_dsl::Error::Validation`]).
+//! recorded (an invalid row fails the commit with [`chakra_dsl::Error::Validation`]). A
+//! changed row of a model with hooks (`#[chakra(hooks)]`) gets `Hooks::pre_save` and
+//! `Hooks::post_save` (`created` false) around its UPDATE when the transaction writes it.
 
+use super::pending::Pendable;
 use super::tx::{DirtyWrite, TxShared};
 use crate::model::Model;
 use chakra_dsl::tracked::{guarded_update, Change};
-use chakra_dsl::Value;
+use chakra_dsl::{Error, Value};
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
@@ -111,6 +114,21 @@ impl<M: Model> Tracked<M> {
             }
             Err(e) => Err(e),
         };
+        // A model with hooks: a copy of the row as written (its column fields, not its
+        // loaded relations) for its save hooks at flush.
+        let (stmt, hooks) = match (stmt, M::HOOKED) {
+            (Ok(stmt), true) => match M::from_row(now.clone()) {
+                Ok(copy) => (Ok(stmt), Some(Box::new(copy) as Box<dyn Pendable>)),
+                Err(e) => (
+                    Err(Error::InvalidQuery(format!(
+                        "the save hooks of {} cannot see the object: {e}",
+                        M::NAME
+                    ))),
+                    None,
+                ),
+            },
+            (stmt, _) => (stmt, None),
+        };
         self.original = now;
         self.tx.record(DirtyWrite {
             depth: 0,
@@ -118,6 +136,7 @@ impl<M: Model> Tracked<M> {
             table: meta.table.clone(),
             key: self.key.clone(),
             stmt,
+            hooks,
         });
     }
 }

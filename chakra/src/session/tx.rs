@@ -2,10 +2,11 @@
 //! (`User::query().all(&tx)`), fetches [`Tracked`] rows (`tx.get::<User>(1)`), and opens nested
 //! transactions as savepoints (`tx.transaction(|tx| …)`).
 
-use super::pending::PendingWork;
+use super::pending::{Pendable, PendingWork};
 use super::tracked::Tracked;
 use super::TransactionError;
 use crate::exec::{Executor, Pool, Row, Transaction};
+use crate::model::hooks::Hook;
 use crate::model::{select_by_pk, Model};
 use crate::sql::cache::ShapeKind;
 use crate::sql::{CompiledQuery, Dialect};
@@ -26,6 +27,10 @@ pub(crate) struct DirtyWrite {
     pub(crate) key: chakra_dsl::Value,
     /// The guarded UPDATE: zero rows matched is a concurrent update.
     pub(crate) stmt: Result<Statement>,
+    /// A copy of the row as it will be written, whose save hooks run around the UPDATE
+    /// (`pre_save`, then `post_save` with `created` false); `None` for a model without
+    /// hooks.
+    pub(crate) hooks: Option<Box<dyn Pendable>>,
 }
 
 pub(crate) struct TxShared {
@@ -220,6 +225,8 @@ impl Tx {
     /// in primary-key order (so concurrent transactions lock shared rows in one order), each
     /// a compare-and-set UPDATE; one that matches no row is [`Error::ConcurrentUpdate`]. The
     /// UPDATEs are pipelined (one round trip on PostgreSQL); the server runs them in order.
+    /// A row of a model with hooks gets `pre_save` before the UPDATEs and
+    /// `post_save(created = false)` after them, in flush order, in this transaction.
     async fn flush(&self, from_depth: u32) -> Result<()> {
         let r = self.flush_writes(from_depth).await;
         self.shared.seen(r)
@@ -232,28 +239,30 @@ impl Tx {
             return Ok(());
         }
         chakra_dsl::tracked::flush_order(&mut writes, |w| &w.table, |w| &w.key);
+        let mut guard = self.shared.conn.lock().await;
+        let t = guard.as_mut().ok_or_else(ended)?;
+        for h in writes.iter().filter_map(|w| w.hooks.as_ref()) {
+            h.hook(Hook::PreSave, t).await?;
+        }
         let mut stmts = Vec::with_capacity(writes.len());
         let mut rows = Vec::with_capacity(writes.len());
         for w in writes {
             stmts.push(w.stmt?);
-            rows.push((w.model, w.table, w.key));
+            rows.push((w.model, w.table, w.key, w.hooks));
         }
-        let counts = {
-            let mut guard = self.shared.conn.lock().await;
-            let t = guard.as_mut().ok_or_else(ended)?;
-            t.execute_pipelined(&stmts).await?
-        };
-        match counts.iter().position(|&n| n == 0) {
-            Some(k) => {
-                let (model, table, key) = rows.swap_remove(k);
-                Err(Error::ConcurrentUpdate {
-                    model: model.to_owned(),
-                    table,
-                    key: key.to_string(),
-                })
-            }
-            None => Ok(()),
+        let counts = t.execute_pipelined(&stmts).await?;
+        if let Some(k) = counts.iter().position(|&n| n == 0) {
+            let (model, table, key, _) = rows.swap_remove(k);
+            return Err(Error::ConcurrentUpdate {
+                model: model.to_owned(),
+                table,
+                key: key.to_string(),
+            });
         }
+        for h in rows.iter().filter_map(|r| r.3.as_ref()) {
+            h.hook(Hook::PostSave { created: false }, t).await?;
+        }
+        Ok(())
     }
 
     async fn with_conn<T>(

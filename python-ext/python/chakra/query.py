@@ -301,16 +301,23 @@ class BaseQuerySet(Generic[M, R]):
             return self._q.fetch_job(self._target())
         return self._q.values_job(self._target(), list(self._fields), self._mode)
 
-    def _get_job(self, args: tuple[Q, ...], kwargs: dict[str, Any]) -> _chakra.Job:
+    def _get_job(
+        self,
+        args: tuple[Q, ...],
+        kwargs: dict[str, Any],
+        target: _chakra.PoolRef | _chakra.TxHandle | None = None,
+    ) -> _chakra.Job:
+        if target is None:
+            target = self._target()
         if not args and len(kwargs) == 1:
             # ``get(pk=…)`` on a plain queryset: the core's cached statement, if it applies.
             ((name, value),) = kwargs.items()
-            job = self._q.pk_get_job(self._target(), name, value, f"{name}={value!r}")
+            job = self._q.pk_get_job(target, name, value, f"{name}={value!r}")
             if job is not None:
                 return job
         q = self._q.filter(Q(*args, **kwargs)) if args or kwargs else self._q
         detail = ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
-        return q.get_job(self._target(), detail)
+        return q.get_job(target, detail)
 
     def _aggregate_specs(
         self, args: tuple[Aggregate, ...], kwargs: dict[str, Aggregate]
@@ -347,16 +354,24 @@ class BaseQuerySet(Generic[M, R]):
     def _update_job(self, kwargs: dict[str, Any]) -> _chakra.Job:
         return self._q.update_job(self._target(), kwargs)
 
-    def _get_model_steps(self, kwargs: dict[str, Any]) -> Steps[M]:
+    def _get_model_steps(
+        self,
+        kwargs: dict[str, Any],
+        target: _chakra.PoolRef | _chakra.TxHandle | None = None,
+    ) -> Steps[M]:
         """:meth:`get`'s steps, for the methods typed as returning a model
-        (``get_or_create``, ``update_or_create``)."""
-        found: Any = yield from self._get_steps((), kwargs)
+        (``get_or_create``, ``update_or_create``), run on ``target`` (default: the
+        queryset's own)."""
+        found: Any = yield from self._get_steps((), kwargs, target)
         obj: M = found
         return obj
 
     def _get_or_create(
         self, defaults: dict[str, Any] | None, kwargs: dict[str, Any]
     ) -> Steps[tuple[M, bool]]:
+        # Django: the read runs alone; the create is :meth:`create` (its save hooks, clean(),
+        # auto_now fields, in one transaction with the INSERT), in a savepoint inside a
+        # surrounding transaction.
         try:
             obj = yield from self._get_model_steps(kwargs)
             return obj, False
@@ -364,32 +379,82 @@ class BaseQuerySet(Generic[M, R]):
             pass
         params = {k: v for k, v in kwargs.items() if "__" not in k}
         params.update(defaults or {})
-        obj = self.model(**params)
+        target = self._target()
+        if isinstance(target, _chakra.TxHandle):
+            pool = self._session._pool if self._session is not None else config.pool()
+            found: tuple[M, bool] = yield from self._create_or_find_steps(
+                target, self.model(**params), kwargs, pool, self
+            )
+            return found
         try:
-            yield self.model.__chakra__.insert_job(self._target(), [obj])
-        except errors.UniqueViolation:
+            obj = yield from self._create_steps(params)
+        except errors.UniqueViolation as violation:
             # Created concurrently: read the winner's row.
-            obj = yield from self._get_model_steps(kwargs)
+            try:
+                obj = yield from self._get_model_steps(kwargs)
+            except self.model.DoesNotExist:
+                raise violation from None
             return obj, False
+        return obj, True
+
+    def _create_or_find_steps(
+        self,
+        tx: _chakra.TxHandle,
+        obj: M,
+        kwargs: dict[str, Any],
+        pool: _chakra.PoolRef,
+        reader: BaseQuerySet[M, Any],
+    ) -> Steps[tuple[M, bool]]:
+        """Inserts ``obj`` in a savepoint of ``tx`` (with its save hooks): ``(obj, True)``.
+        On a unique violation (a concurrent caller created the row first) the savepoint is
+        rolled back and ``reader``'s row matching ``kwargs`` is returned, ``(row, False)``
+        (the violation is raised again when there is none); any other error rolls back to
+        the savepoint and is raised. ``tx`` goes on either way."""
+        yield tx.savepoint_job()
+        try:
+            yield from self._insert_one_steps(tx, obj, pool)
+        except errors.UniqueViolation as violation:
+            yield tx.rollback_to_job()
+            try:
+                found = yield from reader._get_model_steps(kwargs, tx)
+            except self.model.DoesNotExist:
+                raise violation from None
+            return found, False
+        except BaseException:
+            yield tx.rollback_to_job()
+            raise
+        yield tx.release_job()
         return obj, True
 
     def _update_or_create(
         self, defaults: dict[str, Any] | None, kwargs: dict[str, Any]
     ) -> Steps[tuple[M, bool]]:
-        defaults = defaults or {}
-        try:
-            obj = yield from self._get_model_steps(kwargs)
-        except self.model.DoesNotExist:
-            params = {k: v for k, v in kwargs.items() if "__" not in k}
-            params.update(defaults)
-            obj = self.model(**params)
-            yield self.model.__chakra__.insert_job(self._target(), [obj])
-            return obj, True
-        for k, v in defaults.items():
-            setattr(obj, k, v)
-        if defaults:
-            yield self.model.__chakra__.update_job(self._target(), obj, list(defaults))
-        return obj, False
+        # Django: one transaction for the locking read (``SELECT … FOR UPDATE``; SQLite: its
+        # write lock) and the write; the write is ``create()`` (in a savepoint: a row a
+        # concurrent caller created first is read, locked, and updated instead) or
+        # ``save(update_fields=defaults)``, with their save hooks.
+        values = dict(defaults or {})
+        pool = self._session._pool if self._session is not None else config.pool()
+
+        def body(tx: _chakra.TxHandle) -> Steps[tuple[M, bool]]:
+            locked = self._clone(self._q.for_update(False, False, []))
+            try:
+                obj = yield from locked._get_model_steps(kwargs, tx)
+            except self.model.DoesNotExist:
+                params = {k: v for k, v in kwargs.items() if "__" not in k}
+                params.update(values)
+                obj, created = yield from self._create_or_find_steps(
+                    tx, self.model(**params), kwargs, pool, locked
+                )
+                if created:
+                    return obj, True
+            for k, v in values.items():
+                setattr(obj, k, v)
+            yield from self._update_one_steps(tx, obj, tuple(values), pool)
+            return obj, False
+
+        result: tuple[M, bool] = yield from hooks.in_transaction(pool, self._target(), body)
+        return result
 
     # -- terminal operations --------------------------------------------------------------
     # Each is written once, as steps (a generator of jobs receiving their results); the async
@@ -415,18 +480,24 @@ class BaseQuerySet(Generic[M, R]):
             return [self._attached(o) for o in rows]
         return rows
 
-    def _get_steps(self, args: tuple[Q, ...], kwargs: dict[str, Any]) -> Steps[R]:
+    def _get_steps(
+        self,
+        args: tuple[Q, ...],
+        kwargs: dict[str, Any],
+        target: _chakra.PoolRef | _chakra.TxHandle | None = None,
+    ) -> Steps[R]:
         if self._mode != "models":
             # ``values(…).get(…)``: the one row in the values' shape, as in Django.
             q = self._q.filter(Q(*args, **kwargs)) if args or kwargs else self._q
             limit = q.limit_value
             q = q.limit(_MAX_GET_RESULTS if limit is None else min(limit, _MAX_GET_RESULTS))
-            rows: list[Any] = yield q.values_job(self._target(), list(self._fields), self._mode)
+            where = self._target() if target is None else target
+            rows: list[Any] = yield q.values_job(where, list(self._fields), self._mode)
             if len(rows) == 1:
                 one: R = rows[0]
                 return one
             raise self._get_error(len(rows), args, kwargs)
-        obj: R = yield self._get_job(args, kwargs)
+        obj: R = yield self._get_job(args, kwargs, target)
         attached: R = self._attached(obj)
         return attached
 
@@ -529,23 +600,68 @@ class BaseQuerySet(Generic[M, R]):
         obj = self.model(**kwargs)
         target = self._target()
         if not hooks.defines(self.model, hooks.SAVE):
-            obj.full_clean()
-            obj._stamp(True)
-            yield self.model.__chakra__.insert_job(target, [obj])
+            yield from self._insert_one_steps(target, obj, None)
             return obj
-        session = self._session
-        pool = session._pool if session is not None else config.pool()
+        pool = self._session._pool if self._session is not None else config.pool()
 
         def body(tx: _chakra.TxHandle) -> Steps[None]:
-            ctx = hooks.HookContext(session)
-            yield hooks.HookCall(obj.pre_save, "pre_save", (ctx,), (pool, tx))
-            obj.full_clean()
-            obj._stamp(True)
-            yield self.model.__chakra__.insert_job(tx, [obj])
-            yield hooks.HookCall(obj.post_save, "post_save", (ctx, True), (pool, tx))
+            yield from self._insert_one_steps(tx, obj, pool)
 
         yield from hooks.in_transaction(pool, target, body)
         return obj
+
+    def _insert_one_steps(
+        self,
+        target: _chakra.PoolRef | _chakra.TxHandle,
+        obj: M,
+        pool: _chakra.PoolRef | None,
+    ) -> Steps[None]:
+        """Inserts the new ``obj`` on ``target``: ``clean()``, ``auto_now``/``auto_now_add``,
+        the INSERT, and around them the model's save hooks when ``target`` is the transaction
+        they share (on ``pool``)."""
+        ambient = (
+            (pool, target)
+            if pool is not None
+            and isinstance(target, _chakra.TxHandle)
+            and hooks.defines(self.model, hooks.SAVE)
+            else None
+        )
+        ctx = hooks.HookContext(self._session)
+        if ambient is not None:
+            yield hooks.HookCall(obj.pre_save, "pre_save", (ctx,), ambient)
+        obj.full_clean()
+        obj._stamp(True)
+        yield self.model.__chakra__.insert_job(target, [obj])
+        if ambient is not None:
+            yield hooks.HookCall(obj.post_save, "post_save", (ctx, True), ambient)
+
+    def _update_one_steps(
+        self,
+        target: _chakra.PoolRef | _chakra.TxHandle,
+        obj: M,
+        names: tuple[str, ...],
+        pool: _chakra.PoolRef,
+    ) -> Steps[None]:
+        """``obj.save(update_fields=names)`` on ``target``, with the model's save hooks when
+        ``target`` is the transaction they share (on ``pool``); nothing (no write, no hook)
+        when ``names`` is empty, as in Django."""
+        if not names:
+            return
+        ambient = (
+            (pool, target)
+            if isinstance(target, _chakra.TxHandle) and hooks.defines(self.model, hooks.SAVE)
+            else None
+        )
+        ctx = hooks.HookContext(self._session, names)
+        if ambient is not None:
+            yield hooks.HookCall(obj.pre_save, "pre_save", (ctx,), ambient)
+        job = obj._save_job(target, names)
+        if job is not None:
+            yield job
+        if self._session is not None:
+            self._session._written(obj, names)
+        if ambient is not None:
+            yield hooks.HookCall(obj.post_save, "post_save", (ctx, False), ambient)
 
     def _bulk_create_steps(
         self,
@@ -697,13 +813,18 @@ class BaseQuerySet(Generic[M, R]):
         self, defaults: dict[str, Any] | None = None, **kwargs: Any
     ) -> tuple[M, bool]:
         """``(object, created)``: the matching row, or a new one from the lookups and
-        ``defaults``."""
+        ``defaults``, created as :meth:`create` does (``clean()``, ``auto_now`` fields, the
+        save hooks with ``created=True``, in one transaction with the INSERT)."""
         return await _bridge.drive(self._get_or_create(defaults, kwargs))
 
     async def update_or_create(
         self, defaults: dict[str, Any] | None = None, **kwargs: Any
     ) -> tuple[M, bool]:
-        """``(object, created)``: the matching row updated with ``defaults``, or a new one."""
+        """``(object, created)``: the matching row updated with ``defaults`` (as
+        ``save(update_fields=defaults)``: ``clean()``, the save hooks with ``created=False``;
+        nothing is written for empty ``defaults``), or a new one created as :meth:`create`
+        does. The read locks the row (``SELECT … FOR UPDATE``) and runs in one transaction
+        with the write: the surrounding one, or one of its own."""
         return await _bridge.drive(self._update_or_create(defaults, kwargs))
 
     async def update(self, **kwargs: Any) -> int:
@@ -884,13 +1005,17 @@ class BaseQuerySet(Generic[M, R]):
     def get_or_create_sync(
         self, defaults: dict[str, Any] | None = None, **kwargs: Any
     ) -> tuple[M, bool]:
-        """Synchronous :meth:`get_or_create`."""
+        """Synchronous :meth:`get_or_create` (an ``async def`` hook is refused before any
+        SQL)."""
+        hooks.check_sync(self.model, hooks.SAVE)
         return _bridge.drive_sync(self._get_or_create(defaults, kwargs))
 
     def update_or_create_sync(
         self, defaults: dict[str, Any] | None = None, **kwargs: Any
     ) -> tuple[M, bool]:
-        """Synchronous :meth:`update_or_create`."""
+        """Synchronous :meth:`update_or_create` (an ``async def`` hook is refused before any
+        SQL)."""
+        hooks.check_sync(self.model, hooks.SAVE)
         return _bridge.drive_sync(self._update_or_create(defaults, kwargs))
 
     def update_sync(self, **kwargs: Any) -> int:

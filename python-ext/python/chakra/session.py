@@ -149,6 +149,21 @@ class Session:
         self._snapshots[key] = _snapshot(obj)
         return obj
 
+    def _written(self, obj: Model, names: tuple[str, ...]) -> None:
+        """Fields ``names`` of ``obj`` were just written outside a flush
+        (``update_or_create`` on this session's queryset): when ``obj`` is the session's
+        object for its row, its snapshot takes their values, so the flush does not write
+        them again (with a stale compare-and-set)."""
+        key = self._key(obj)
+        snap = self._snapshots.get(key)
+        if self._identity.get(key) is not obj or snap is None:
+            return
+        now = _snapshot(obj)
+        fields = type(obj)._fields
+        self._snapshots[key] = tuple(
+            b if n in names else a for n, a, b in zip(fields, snap, now, strict=True)
+        )
+
     def _attach_loaded(self, obj: M, fresh: bool) -> M:
         """The session's object for a row just loaded: ``obj``, now known to the session, or
         the object it already had for that row (given the loaded values when ``fresh``: a
