@@ -1,11 +1,13 @@
 //! Enum fields in migrations (issue 24): declared once in a migration file with their stored
-//! values, a text column the database itself holds to those values (a CHECK on both
-//! backends), and a value added by an `AlterField` on a table that already has rows.
+//! values, a column the database itself holds to those values (a native enum type on
+//! PostgreSQL, a text column with a CHECK on SQLite), a value added by an `AlterField` on a
+//! table that already has rows and rolled back, a migration adding a value and using it
+//! refused, and the type's values checked for drift.
 
 mod common;
 
 use chakra::dsl::ValueType;
-use chakra::migrate::Migrator;
+use chakra::migrate::{Migrator, RollbackTarget};
 use chakra::Pool;
 use common::migrations::migration_dir;
 use common::{TestDb, BOTH};
@@ -55,7 +57,7 @@ default = "open"
 async fn statuses(pool: &Pool) -> Vec<String> {
     let q = chakra::migrate::history::raw(
         pool.dialect(),
-        &["SELECT status FROM tickets ORDER BY id"],
+        &["SELECT CAST(status AS TEXT) FROM tickets ORDER BY id"],
         vec![],
         vec![ValueType::Text],
     );
@@ -94,7 +96,7 @@ async fn an_enum_column_holds_only_its_values_and_gains_one_with_rows_in_place()
             .batch_execute("INSERT INTO tickets (status) VALUES ('on hold')")
             .await
             .unwrap_err();
-        assert!(e.to_string().contains("tickets_status_enum"), "{d:?}: {e}");
+        assert!(e.to_string().contains(refusal(d)), "{d:?}: {e}");
 
         std::fs::write(dir.join("tickets/0002_status_on_hold.toml"), ADD_VALUE).unwrap();
         migrate(&pool, &dir).await;
@@ -110,17 +112,91 @@ async fn an_enum_column_holds_only_its_values_and_gains_one_with_rows_in_place()
             .batch_execute("INSERT INTO tickets (status) VALUES ('Open')")
             .await
             .unwrap_err();
-        assert!(e.to_string().contains("tickets_status_enum"), "{d:?}: {e}");
+        assert!(e.to_string().contains(refusal(d)), "{d:?}: {e}");
         if d == chakra::Dialect::Postgres {
-            // The enum's CHECK dropped behind Chakra's back is drift.
-            pool.batch_execute("ALTER TABLE tickets DROP CONSTRAINT tickets_status_enum")
+            // The native type has the values in the declared order (its own order).
+            assert_eq!(
+                type_values(&pool).await,
+                ["open", "closed", "on hold"],
+                "the type gained the value in its place"
+            );
+        }
+
+        // Rolled back with the rows kept: the value goes again (PostgreSQL recreates the type
+        // without it, converting the column through its text); a row holding it refuses.
+        let m = Migrator::from_dir(pool.clone(), &dir).unwrap();
+        let e = m.rollback(&RollbackTarget::Steps(1)).await.unwrap_err();
+        assert!(e.to_string().contains("on hold"), "{d:?}: {e}");
+        assert_eq!(
+            statuses(&pool).await,
+            ["open", "closed", "open", "on hold"],
+            "{d:?}: a refused rollback changes nothing"
+        );
+        pool.batch_execute("DELETE FROM tickets WHERE status = 'on hold'")
+            .await
+            .unwrap();
+        m.rollback(&RollbackTarget::Steps(1)).await.unwrap();
+        assert_eq!(statuses(&pool).await, ["open", "closed", "open"], "{d:?}");
+        assert!(m.check_database().await.unwrap().is_empty(), "{d:?}");
+        let e = pool
+            .batch_execute("INSERT INTO tickets (status) VALUES ('on hold')")
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains(refusal(d)), "{d:?}: {e}");
+        pool.batch_execute("INSERT INTO tickets DEFAULT VALUES")
+            .await
+            .unwrap();
+        assert_eq!(
+            statuses(&pool).await,
+            ["open", "closed", "open", "open"],
+            "{d:?}: the default kept"
+        );
+        if d == chakra::Dialect::Postgres {
+            assert_eq!(type_values(&pool).await, ["open", "closed"]);
+            // Applied again after the rollback: the value comes back.
+            migrate(&pool, &dir).await;
+            assert_eq!(type_values(&pool).await, ["open", "closed", "on hold"]);
+            // A value added to the type behind Chakra's back is drift, named.
+            pool.batch_execute("ALTER TYPE ticket_status ADD VALUE 'archived'")
                 .await
                 .unwrap();
-            let m = Migrator::from_dir(pool.clone(), &dir).unwrap();
             let drift = m.check_database().await.unwrap();
-            assert!(drift.iter().any(|x| x.contains("CHECK")), "{drift:#?}");
+            assert!(
+                drift
+                    .iter()
+                    .any(|x| x.contains("enum type ticket_status") && x.contains("archived")),
+                "{drift:#?}"
+            );
         }
     }
+}
+
+/// What the database says when a value is not the enum's: the native type's name on
+/// PostgreSQL, the CHECK's name on SQLite.
+fn refusal(d: chakra::Dialect) -> &'static str {
+    match d {
+        chakra::Dialect::Postgres => "enum ticket_status",
+        _ => "tickets_status_enum",
+    }
+}
+
+/// PostgreSQL: the values of the type `ticket_status`, in its order (the catalog's).
+async fn type_values(pool: &Pool) -> Vec<String> {
+    let q = chakra::migrate::history::raw(
+        pool.dialect(),
+        &[
+            "SELECT e.enumlabel::text FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid \
+           WHERE t.typname = 'ticket_status' ORDER BY e.enumsortorder",
+        ],
+        vec![],
+        vec![ValueType::Text],
+    );
+    pool.fetch_compiled(&q)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r[0].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[test]
@@ -174,6 +250,10 @@ async fn renaming_an_enum_field_or_its_table_renames_its_check() {
             .batch_execute("INSERT INTO issues (state) VALUES ('gone')")
             .await
             .unwrap_err();
-        assert!(e.to_string().contains("issues_state_enum"), "{d:?}: {e}");
+        let names = match d {
+            chakra::Dialect::Postgres => "enum ticket_status",
+            _ => "issues_state_enum",
+        };
+        assert!(e.to_string().contains(names), "{d:?}: {e}");
     }
 }

@@ -57,6 +57,46 @@ pub trait SqlHooks: Sync {
         ""
     }
 
+    /// Whether an `Enum` field is a native enum type (one type per enum name, created before
+    /// the tables using it): no by default, the column is text held to its values by a CHECK.
+    fn native_enums(&self) -> bool {
+        false
+    }
+
+    /// A value written to a column of the enum type `ty` (an array of them when `array`: a
+    /// multi-row insert's column), `inner` writing the value: the value itself by default (a
+    /// text column takes text); cast to the type where enums are native.
+    fn enum_value(
+        &self,
+        w: &mut SqlWriter,
+        ty: &str,
+        array: bool,
+        inner: &mut dyn FnMut(&mut SqlWriter) -> Result<()>,
+    ) -> Result<()> {
+        let _ = (ty, array);
+        inner(w)
+    }
+
+    /// DDL: the statement creating the enum type `name` with `values` before the tables using
+    /// it (`if_not_exists`: leaving an existing type with the same values alone, refusing one
+    /// with other values), `None` where enums are not native.
+    fn create_enum_type(
+        &self,
+        name: &str,
+        values: &[String],
+        if_not_exists: bool,
+    ) -> Result<Option<String>> {
+        let _ = (name, values, if_not_exists);
+        Ok(None)
+    }
+
+    /// DDL: the statement dropping the enum type `name` once no column uses it any more (left
+    /// alone while another table's column does), `None` where enums are not native.
+    fn drop_enum_type_if_unused(&self, name: &str) -> Result<Option<String>> {
+        let _ = name;
+        Ok(None)
+    }
+
     /// The function folding text to lower case the same way on every backend
     /// (`sql/case_fold.rs`): `LOWER`.
     fn lower_fn(&self) -> &'static str {

@@ -37,6 +37,46 @@ impl SqlHooks for Postgres {
         true
     }
 
+    fn native_enums(&self) -> bool {
+        true
+    }
+
+    /// `CAST(… AS "type")` (`"type"[]` for an array): a text value meets the native type.
+    fn enum_value(
+        &self,
+        w: &mut SqlWriter,
+        ty: &str,
+        array: bool,
+        inner: &mut dyn FnMut(&mut SqlWriter) -> Result<()>,
+    ) -> Result<()> {
+        w.sql("CAST(");
+        inner(w)?;
+        w.sql(" AS ");
+        w.ident(ty)?;
+        if array {
+            w.sql("[]");
+        }
+        w.sql(")");
+        Ok(())
+    }
+
+    fn create_enum_type(
+        &self,
+        name: &str,
+        values: &[String],
+        if_not_exists: bool,
+    ) -> Result<Option<String>> {
+        if if_not_exists {
+            super::enum_ddl::create_type_if_absent(name, values).map(Some)
+        } else {
+            super::enum_ddl::create_type(name, values).map(Some)
+        }
+    }
+
+    fn drop_enum_type_if_unused(&self, name: &str) -> Result<Option<String>> {
+        super::enum_ddl::drop_type_if_unused(name).map(Some)
+    }
+
     fn insert_column_arrays(&self) -> bool {
         true
     }
