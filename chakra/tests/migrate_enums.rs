@@ -257,3 +257,137 @@ async fn renaming_an_enum_field_or_its_table_renames_its_check() {
         assert!(e.to_string().contains(names), "{d:?}: {e}");
     }
 }
+
+/// `chakra migrate sql`: on PostgreSQL the type is created before its table and the value
+/// added with `ALTER TYPE … ADD VALUE` in its declared place (no CHECK); on SQLite the column
+/// is text with its CHECK.
+#[test]
+fn migrate_sql_shows_the_native_type_on_postgres_and_the_check_on_sqlite() {
+    let dir = migration_dir(
+        "enums_sql",
+        &[
+            ("tickets/0001_initial.toml", INITIAL),
+            ("tickets/0002_status_on_hold.toml", ADD_VALUE),
+        ],
+    );
+    let sql = |dialect: &str| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_chakra"))
+            .args(["migrate", "sql", "--dialect", dialect, "--dir"])
+            .arg(&dir)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{o:?}");
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let pg = sql("postgres");
+    let create_type = pg
+        .find("CREATE TYPE \"ticket_status\" AS ENUM ('open', 'closed');")
+        .unwrap_or_else(|| panic!("{pg}"));
+    let create_table = pg
+        .find("CREATE TABLE \"tickets\" (\"id\" BIGSERIAL PRIMARY KEY, \"status\" \"ticket_status\" NOT NULL DEFAULT 'open')")
+        .unwrap_or_else(|| panic!("{pg}"));
+    assert!(create_type < create_table, "{pg}");
+    assert!(
+        pg.contains(
+            "ALTER TYPE \"ticket_status\" ADD VALUE IF NOT EXISTS 'on hold' AFTER 'closed';"
+        ),
+        "{pg}"
+    );
+    assert!(!pg.contains("CHECK"), "{pg}");
+    let lite = sql("sqlite");
+    assert!(
+        lite.contains(
+            "CONSTRAINT \"tickets_status_enum\" CHECK (\"status\" IN ('open', 'closed'))"
+        ),
+        "{lite}"
+    );
+    assert!(!lite.contains("CREATE TYPE"), "{lite}");
+}
+
+const ADD_AND_USE_DEFAULT: &str = r#"[migration]
+id = "0002_status_on_hold"
+app = "tickets"
+dependencies = [["tickets", "0001_initial"]]
+
+[[operations]]
+type = "AlterField"
+table = "tickets"
+
+[operations.field]
+name = "status"
+type = "Enum"
+enum = "ticket_status"
+values = ["open", "closed", "on hold"]
+default = "on hold"
+"#;
+
+const ADD_AND_USE_SQL: &str = r#"[migration]
+id = "0002_status_on_hold"
+app = "tickets"
+dependencies = [["tickets", "0001_initial"]]
+
+[[operations]]
+type = "AlterField"
+table = "tickets"
+
+[operations.field]
+name = "status"
+type = "Enum"
+enum = "ticket_status"
+values = ["open", "closed", "on hold"]
+default = "open"
+
+[[operations]]
+type = "RunSQL"
+sql = "UPDATE tickets SET status = 'on hold' WHERE status = 'closed'"
+reverse_sql = "UPDATE tickets SET status = 'closed' WHERE status = 'on hold'"
+"#;
+
+/// PostgreSQL cannot use an enum value in the transaction that added it: a migration adding a
+/// value and using it (as a default, in a `RunSQL`) is refused before anything runs, naming
+/// the type, the value and the use; the database is left as it was. SQLite (a CHECK, rebuilt)
+/// applies the same migrations.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_migration_adding_an_enum_value_and_using_it_is_refused_on_postgres() {
+    for (tag, second, use_) in [
+        (
+            "default",
+            ADD_AND_USE_DEFAULT,
+            "the default of tickets.status",
+        ),
+        ("runsql", ADD_AND_USE_SQL, "a RunSQL operation"),
+    ] {
+        for d in BOTH {
+            let db = TestDb::new(d).await;
+            let pool = db.pool().await;
+            let dir = migration_dir(
+                &format!("enums_use_{tag}"),
+                &[("tickets/0001_initial.toml", INITIAL)],
+            );
+            migrate(&pool, &dir).await;
+            pool.batch_execute("INSERT INTO tickets (status) VALUES ('closed')")
+                .await
+                .unwrap();
+            std::fs::write(dir.join("tickets/0002_status_on_hold.toml"), second).unwrap();
+            let m = Migrator::from_dir(pool.clone(), &dir).unwrap();
+            let applied = m.apply(None).await;
+            if d == chakra::Dialect::Sqlite {
+                applied.unwrap();
+                assert!(m.check_database().await.unwrap().is_empty());
+                continue;
+            }
+            let e = applied.unwrap_err().to_string();
+            assert!(
+                e.contains("0002_status_on_hold")
+                    && e.contains("ticket_status")
+                    && e.contains("\"on hold\"")
+                    && e.contains(use_)
+                    && e.contains("migration of its own"),
+                "{tag}: {e}"
+            );
+            assert_eq!(type_values(&pool).await, ["open", "closed"], "{tag}");
+            assert_eq!(statuses(&pool).await, ["closed"], "{tag}");
+        }
+    }
+}
