@@ -364,8 +364,9 @@ async fn text_lookups_and_min_max_take_enum_columns_on_both_backends() {
 /// Reading native PostgreSQL enum columns (a table built by hand-written SQL, as the native
 /// DDL will build it; rows inserted by hand, in an order where the declaration order and the
 /// text order differ): rows decode as variants, `eq`/`is_in`/ranges filter and `order_by`
-/// sorts on the stored text, as on a text column (the enum column is read as `::text`).
-/// A value added to the type outside Chakra is a named decode error. Expected rows come from
+/// sorts on the stored text, as on a text column (the enum column is read as `::text`); raw
+/// SQL reads the native column as its text. A value added to the type outside Chakra is a
+/// named decode error. Expected rows come from
 /// plain Rust over the rows inserted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn native_postgres_enum_columns_read_as_their_text() {
@@ -442,8 +443,8 @@ async fn native_postgres_enum_columns_read_as_their_text() {
         ids(sorted),
         expected.iter().map(|e| e.0).collect::<Vec<_>>()
     );
-    // Raw SQL reading the native column: a decode error naming the column and the way out
-    // (no silent text decode of unknown types); selected as `::text` it reads.
+    // Raw SQL reading the native column: the enum's type is looked up by its OID and the
+    // cell read as its text, on every raw path (compiled, named rows, rows as models).
     let raw = |sql: &'static str| {
         chakra::migrate::history::raw(
             pool.dialect(),
@@ -452,22 +453,59 @@ async fn native_postgres_enum_columns_read_as_their_text() {
             vec![ValueType::I64, ValueType::Text],
         )
     };
-    let e = pool
-        .fetch_compiled(&raw("SELECT id, status FROM rs_enum_tickets ORDER BY id"))
+    let want: Vec<String> = rows.iter().map(|r| r.1.as_str().to_owned()).collect();
+    for sql in [
+        "SELECT id, status FROM rs_enum_tickets ORDER BY id",
+        "SELECT id, status::text FROM rs_enum_tickets ORDER BY id",
+    ] {
+        let texts: Vec<String> = pool
+            .fetch_compiled(&raw(sql))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r[1].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(texts, want, "{sql}");
+    }
+    let named = chakra::raw_fetch("SELECT status, priority FROM rs_enum_tickets ORDER BY id")
+        .all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(named.columns, ["status", "priority"]);
+    let cells: Vec<(String, Option<String>)> = named
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r[0].as_str().unwrap().to_owned(),
+                r[1].as_str().map(str::to_owned),
+            )
+        })
+        .collect();
+    let by_hand: Vec<(String, Option<String>)> = rows
+        .iter()
+        .map(|r| (r.1.as_str().to_owned(), r.2.map(|p| p.as_str().to_owned())))
+        .collect();
+    assert_eq!(cells, by_hand);
+    let models = chakra::raw::<Ticket>("SELECT * FROM rs_enum_tickets ORDER BY id")
+        .all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(models, all);
+    // A user-defined type that is not an enum: a decode error naming the column, its type
+    // and the way out (no silent text decode).
+    pool.batch_execute("CREATE TYPE rs_pair AS (a INTEGER, b INTEGER)")
+        .await
+        .unwrap();
+    let e = chakra::raw_fetch("SELECT ROW(1, 2)::rs_pair AS pair")
+        .all(&pool)
         .await
         .unwrap_err()
         .to_string();
-    assert!(e.contains("\"status\"") && e.contains("::text"), "{e}");
-    let texts: Vec<String> = pool
-        .fetch_compiled(&raw(
-            "SELECT id, status::text FROM rs_enum_tickets ORDER BY id",
-        ))
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r[1].as_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(texts, rows.map(|r| r.1.as_str().to_owned()));
+    assert!(
+        e.contains("pair") && e.contains("rs_pair") && e.contains("::text"),
+        "{e}"
+    );
     // A value added outside Chakra and stored: a named decode error, not a wrong variant.
     // (Two statements: a value added in a transaction is unusable until it commits.)
     pool.batch_execute("ALTER TYPE ticket_status ADD VALUE 'archived'")
