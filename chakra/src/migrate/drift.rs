@@ -314,6 +314,28 @@ pub fn compare(state: &State, db: &DbSchema, d: Dialect) -> Vec<String> {
     out
 }
 
+/// Every difference between the native enum types `state` declares and those the database
+/// has (`db`, as [`crate::dialect::migrate::read_enum_types`] reads them): a type missing, or
+/// with other values or another order. Types no history declares are left alone (a type
+/// another program made is not drift, as an unknown table is not).
+pub fn compare_enum_types(state: &State, db: &BTreeMap<String, Vec<String>>) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, values) in state.enum_types_lenient() {
+        match db.get(&name) {
+            None => out.push(format!(
+                "enum type {name} is missing from the database (the migrations declare \
+                 {values:?})"
+            )),
+            Some(have) if *have != values => out.push(format!(
+                "enum type {name}: the database has the values {have:?}, the migrations say \
+                 {values:?} (values and their order)"
+            )),
+            Some(_) => {}
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -366,26 +388,4 @@ mod tests {
             ["table users is missing from the database"]
         );
     }
-}
-
-/// Every difference between the native enum types `state` declares and those the database
-/// has (`db`, as [`crate::dialect::migrate::read_enum_types`] reads them): a type missing, or
-/// with other values or another order. Types no history declares are left alone (a type
-/// another program made is not drift, as an unknown table is not).
-pub fn compare_enum_types(state: &State, db: &BTreeMap<String, Vec<String>>) -> Vec<String> {
-    let mut out = Vec::new();
-    for (name, values) in state.enum_types_lenient() {
-        match db.get(&name) {
-            None => out.push(format!(
-                "enum type {name} is missing from the database (the migrations declare \
-                 {values:?})"
-            )),
-            Some(have) if *have != values => out.push(format!(
-                "enum type {name}: the database has the values {have:?}, the migrations say \
-                 {values:?} (values and their order)"
-            )),
-            Some(_) => {}
-        }
-    }
-    out
 }
