@@ -89,6 +89,19 @@ async def test_members_and_their_text_round_trip_and_filter(db: object) -> None:
     assert ids == [1, 2]
     assert [r.id for r in await Ticket.objects.filter(priority=Priority.HIGH)] == [2]
     assert await Ticket.objects.exclude(priority__isnull=True).count() == 2
+    # A text no member has matches nothing, on both backends alike (on PostgreSQL the value
+    # is looked up among the native type's labels, never cast into an error).
+    assert await Ticket.objects.filter(status="pending").count() == 0
+    assert await Ticket.objects.filter(status="Open").count() == 0
+    ids = [
+        r.id for r in await Ticket.objects.filter(status__in=["pending", "closed"]).order_by("id")
+    ]
+    assert ids == [2]
+    assert await Ticket.objects.exclude(status="pending").count() == 3
+    # A nullable column: the row whose priority is NULL is not excluded by an unknown text.
+    assert await Ticket.objects.filter(priority="bogus").count() == 0
+    assert await Ticket.objects.exclude(priority="bogus").count() == 3
+    assert await Ticket.objects.exclude(priority__in=["bogus", "high"]).count() == 2
     # Updating through a queryset and through a saved object.
     await Ticket.objects.filter(id=1).update(status=Status.ON_HOLD)
     t = await Ticket.objects.get(id=1)

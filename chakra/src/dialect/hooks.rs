@@ -8,8 +8,8 @@ use crate::sql::expression::expr;
 use crate::sql::writer::SqlWriter;
 use chakra_dsl::ir::{ContainOf, ContainOp};
 use chakra_dsl::{
-    Aggregate, ArithOp, BulkUpdate, DatePart, Error, Expr, FieldType, JsonAs, Result, ScalarFunc,
-    Value, ValueType,
+    Aggregate, ArithOp, BulkUpdate, ColumnRef, DatePart, Error, Expr, FieldType, JsonAs, Result,
+    ScalarFunc, Value, ValueType,
 };
 
 /// The named error of a hook a dialect (its [`SqlHooks::title`]) has no form for.
@@ -75,6 +75,21 @@ pub trait SqlHooks: Sync {
     ) -> Result<()> {
         let _ = (ty, array);
         inner(w)
+    }
+
+    /// `column = value` for a column of the enum type `ty` (read as its text elsewhere), in a
+    /// form that matches the stored text as `column::text = value` does (an unknown value
+    /// matches nothing, never an error) while an index on the column can be used; `Ok(false)`
+    /// (nothing written) where the text comparison is all there is.
+    fn enum_equals(
+        &self,
+        w: &mut SqlWriter,
+        column: &ColumnRef,
+        ty: &str,
+        value: &Value,
+    ) -> Result<bool> {
+        let _ = (w, column, ty, value);
+        Ok(false)
     }
 
     /// DDL: the statement creating the enum type `name` with `values` before the tables using
