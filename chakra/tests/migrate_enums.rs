@@ -391,3 +391,52 @@ async fn a_migration_adding_an_enum_value_and_using_it_is_refused_on_postgres() 
         }
     }
 }
+
+/// A PostgreSQL database built by an earlier version (the enum column as text with its CHECK,
+/// no type): `check` says which form it found and what the history says, naming the column
+/// and the type, never a silent match; converted by the documented statements, it agrees.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_names_the_text_and_check_form_of_earlier_versions() {
+    let db = TestDb::new(chakra::Dialect::Postgres).await;
+    let pool = db.pool().await;
+    let dir = migration_dir("enums_old_form", &[("tickets/0001_initial.toml", INITIAL)]);
+    migrate(&pool, &dir).await;
+    // Back to the form earlier versions created, with a row.
+    pool.batch_execute(
+        "ALTER TABLE tickets ALTER COLUMN status DROP DEFAULT; \
+         ALTER TABLE tickets ALTER COLUMN status TYPE TEXT USING status::text; \
+         ALTER TABLE tickets ALTER COLUMN status SET DEFAULT 'open'; \
+         ALTER TABLE tickets ADD CONSTRAINT tickets_status_enum \
+         CHECK (status IN ('open', 'closed')); DROP TYPE ticket_status; \
+         INSERT INTO tickets (status) VALUES ('closed')",
+    )
+    .await
+    .unwrap();
+    let m = Migrator::from_dir(pool.clone(), &dir).unwrap();
+    let drift = m.check_database().await.unwrap();
+    assert!(
+        drift.iter().any(|x| x.contains("column tickets.status")
+            && x.contains("text-and-CHECK form")
+            && x.contains("native enum type ticket_status")),
+        "{drift:#?}"
+    );
+    assert!(
+        drift
+            .iter()
+            .any(|x| x.contains("enum type ticket_status is missing")),
+        "{drift:#?}"
+    );
+    // The conversion docs/migrations.md shows.
+    pool.batch_execute(
+        "BEGIN; CREATE TYPE \"ticket_status\" AS ENUM ('open', 'closed'); \
+         ALTER TABLE \"tickets\" DROP CONSTRAINT \"tickets_status_enum\"; \
+         ALTER TABLE \"tickets\" ALTER COLUMN \"status\" DROP DEFAULT; \
+         ALTER TABLE \"tickets\" ALTER COLUMN \"status\" TYPE \"ticket_status\" \
+         USING \"status\"::\"ticket_status\"; \
+         ALTER TABLE \"tickets\" ALTER COLUMN \"status\" SET DEFAULT 'open'; COMMIT",
+    )
+    .await
+    .unwrap();
+    assert!(m.check_database().await.unwrap().is_empty());
+    assert_eq!(statuses(&pool).await, ["closed"]);
+}
