@@ -440,3 +440,124 @@ async fn check_names_the_text_and_check_form_of_earlier_versions() {
     assert!(m.check_database().await.unwrap().is_empty());
     assert_eq!(statuses(&pool).await, ["closed"]);
 }
+
+fn mig(id: &str, dep: Option<&str>, ops: &str) -> String {
+    let deps = match dep {
+        Some(d) => format!("[[\"tickets\", \"{d}\"]]"),
+        None => "[]".to_owned(),
+    };
+    format!("[migration]\nid = \"{id}\"\napp = \"tickets\"\ndependencies = {deps}\n{ops}")
+}
+
+const ENUM_FIELD: &str =
+    "type = \"Enum\"\nenum = \"ticket_status\"\nvalues = [\"open\", \"closed\"]\n";
+
+/// The native type's life through the operations that create and drop its columns, applied one
+/// migration at a time on PostgreSQL and SQLite with rows, `check` clean after each, then
+/// rolled back to nothing: a text column altered to the enum (the type created first, the rows
+/// converted), a second table sharing the type, the first table deleted (the type kept for the
+/// second), the second's field removed (the type dropped with its last column); rolled back,
+/// each step undone the same way. The type's presence is read from the catalog.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_type_follows_its_columns_through_alter_create_delete_and_remove() {
+    let files = [
+        mig(
+            "0001_text",
+            None,
+            "[[operations]]\ntype = \"CreateModel\"\nname = \"Ticket\"\ntable = \"tickets\"\n\
+             [[operations.fields]]\nname = \"id\"\ntype = \"BigInteger\"\nprimary_key = true\n\
+             auto_increment = true\n[[operations.fields]]\nname = \"status\"\ntype = \"Text\"\n",
+        ),
+        mig(
+            "0002_to_enum",
+            Some("0001_text"),
+            &format!(
+                "[[operations]]\ntype = \"AlterField\"\ntable = \"tickets\"\n\
+                 [operations.field]\nname = \"status\"\n{ENUM_FIELD}"
+            ),
+        ),
+        mig(
+            "0003_notes",
+            Some("0002_to_enum"),
+            &format!(
+                "[[operations]]\ntype = \"CreateModel\"\nname = \"Note\"\ntable = \"notes\"\n\
+                 [[operations.fields]]\nname = \"id\"\ntype = \"BigInteger\"\nprimary_key = true\n\
+                 auto_increment = true\n[[operations.fields]]\nname = \"state\"\n{ENUM_FIELD}\
+                 nullable = true\n"
+            ),
+        ),
+        mig(
+            "0004_drop_tickets",
+            Some("0003_notes"),
+            "[[operations]]\ntype = \"DeleteModel\"\ntable = \"tickets\"\n",
+        ),
+        mig(
+            "0005_remove_state",
+            Some("0004_drop_tickets"),
+            "[[operations]]\ntype = \"RemoveField\"\ntable = \"notes\"\nname = \"state\"\n",
+        ),
+    ];
+    for d in BOTH {
+        let db = TestDb::new(d).await;
+        let pool = db.pool().await;
+        let dir = migration_dir("enums_life", &[]);
+        let has_type = || {
+            let pool = pool.clone();
+            async move {
+                d != chakra::Dialect::Postgres
+                    || common::migrations::count(
+                        &pool,
+                        "SELECT count(*) FROM pg_type WHERE typname = 'ticket_status'",
+                    )
+                    .await
+                        == 1
+            }
+        };
+        let step = |n: usize| {
+            std::fs::write(
+                dir.join("tickets").join(format!(
+                    "{}.toml",
+                    files[n].lines().nth(1).unwrap().split('"').nth(1).unwrap()
+                )),
+                &files[n],
+            )
+            .unwrap();
+        };
+        std::fs::create_dir_all(dir.join("tickets")).unwrap();
+        step(0);
+        migrate(&pool, &dir).await;
+        pool.batch_execute("INSERT INTO tickets (status) VALUES ('open'), ('closed')")
+            .await
+            .unwrap();
+        step(1);
+        migrate(&pool, &dir).await;
+        assert!(has_type().await, "{d:?}: created with the column");
+        assert_eq!(statuses(&pool).await, ["open", "closed"], "{d:?}");
+        step(2);
+        migrate(&pool, &dir).await;
+        pool.batch_execute("INSERT INTO notes (state) VALUES ('closed'), (NULL)")
+            .await
+            .unwrap();
+        step(3);
+        migrate(&pool, &dir).await;
+        assert!(has_type().await, "{d:?}: kept for notes.state");
+        step(4);
+        migrate(&pool, &dir).await;
+        if d == chakra::Dialect::Postgres {
+            assert!(!has_type().await, "dropped with its last column");
+        }
+        // Back, one migration at a time, `check` clean after each.
+        let m = Migrator::from_dir(pool.clone(), &dir).unwrap();
+        for (left, typed) in [(4, true), (3, true), (2, true), (1, false)] {
+            m.rollback(&RollbackTarget::Steps(1)).await.unwrap();
+            let drift = m.check_database().await.unwrap();
+            assert!(
+                drift.is_empty(),
+                "{d:?} after undoing to {left}: {drift:#?}"
+            );
+            if d == chakra::Dialect::Postgres {
+                assert_eq!(has_type().await, typed, "after undoing to {left}");
+            }
+        }
+    }
+}
