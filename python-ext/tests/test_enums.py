@@ -292,5 +292,16 @@ async def test_native_postgres_enum_columns_read_as_their_text(new_db: Any) -> N
         assert agg == {"lo": min(r[1] for r in rows), "hi": max(r[1] for r in rows)}
         values = await Ticket.objects.order_by("id").values_list("status", flat=True)
         assert values == [r[1] for r in rows]
+        # Raw SQL reads the native columns as their text.
+        got_raw = await chakra.fetch("SELECT status, priority FROM enum_tickets ORDER BY id")
+        assert got_raw == [(s, p) for _, s, p in rows]
+        # A value added to the type behind Chakra's back and stored: a named DecodeError
+        # (two statements: a value added in a transaction is unusable until it commits).
+        await chakra.execute_script("ALTER TYPE ticket_status ADD VALUE 'archived'")
+        await chakra.execute_script("INSERT INTO enum_tickets VALUES (5, 'archived', NULL)")
+        with pytest.raises(errors.DecodeError) as e:
+            await Ticket.objects.all()
+        text = str(e.value)
+        assert "Ticket.status" in text and '"archived"' in text, text
     finally:
         chakra.close(d.url)
