@@ -255,3 +255,74 @@ expressions = ["lower(username)", "length( username )"]
         assert!(e.contains("AddIndex users.x"), "{bad}: {e}");
     }
 }
+
+/// PostgreSQL: the native enum type's statements around each operation, in order; SQLite
+/// none (its CHECK is in the column).
+#[test]
+fn enum_types_are_planned_around_the_operations_on_postgres() {
+    let d = Dialect::Postgres;
+    let enum_field = |name: &str, values: &str| {
+        format!(
+            "[operations.field]\nname = \"{name}\"\ntype = \"Enum\"\nenum = \"mood\"\n\
+             values = [{values}]\nnullable = true\n"
+        )
+    };
+    let mut s = state();
+    // A new enum column: the type created first.
+    let add_mood = op(&format!(
+        "type = \"AddField\"\ntable = \"users\"\n{}",
+        enum_field("mood", "\"ok\", \"sad\"")
+    ));
+    let plan = forward(&add_mood, &s, d).unwrap().statements;
+    assert_eq!(
+        plan,
+        [
+            "CREATE TYPE \"mood\" AS ENUM ('ok', 'sad')",
+            "ALTER TABLE \"users\" ADD COLUMN \"mood\" \"mood\""
+        ]
+    );
+    assert!(forward(&add_mood, &s, Dialect::Sqlite)
+        .unwrap()
+        .statements
+        .iter()
+        .all(|x| !x.contains("CREATE TYPE")));
+    s.apply(&add_mood).unwrap();
+    // A second column of the same type: nothing for the type.
+    let second = op(&format!(
+        "type = \"AddField\"\ntable = \"posts\"\n{}",
+        enum_field("mood", "\"ok\", \"sad\"")
+    ));
+    assert_eq!(
+        forward(&second, &s, d).unwrap().statements,
+        ["ALTER TABLE \"posts\" ADD COLUMN \"mood\" \"mood\""]
+    );
+    s.apply(&second).unwrap();
+    // Removing one of them keeps the type; removing the last drops it, after the column.
+    let remove_posts = op("type = \"RemoveField\"\ntable = \"posts\"\nname = \"mood\"");
+    assert_eq!(
+        forward(&remove_posts, &s, d).unwrap().statements,
+        ["ALTER TABLE \"posts\" DROP COLUMN \"mood\""]
+    );
+    s.apply(&remove_posts).unwrap();
+    // A value added in its place; then the enum altered to text (USING through text).
+    let add_value = op(&format!(
+        "type = \"AlterField\"\ntable = \"users\"\n{}",
+        enum_field("mood", "\"meh\", \"ok\", \"sad\"")
+    ));
+    assert_eq!(
+        forward(&add_value, &s, d).unwrap().statements,
+        ["ALTER TYPE \"mood\" ADD VALUE IF NOT EXISTS 'meh' BEFORE 'ok'"]
+    );
+    s.apply(&add_value).unwrap();
+    let to_text = op(
+        "type = \"AlterField\"\ntable = \"users\"\n[operations.field]\nname = \"mood\"\n\
+         type = \"Text\"\nnullable = true\n",
+    );
+    assert_eq!(
+        forward(&to_text, &s, d).unwrap().statements,
+        [
+            "ALTER TABLE \"users\" ALTER COLUMN \"mood\" TYPE TEXT USING \"mood\"::text::TEXT",
+            "DROP TYPE IF EXISTS \"mood\""
+        ]
+    );
+}
