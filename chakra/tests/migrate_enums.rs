@@ -561,3 +561,58 @@ async fn the_type_follows_its_columns_through_alter_create_delete_and_remove() {
         }
     }
 }
+
+/// Rolling back a migration that removed a value the default was: the rollback puts the value
+/// back and the default uses it in one transaction, which `ALTER TYPE … ADD VALUE` cannot
+/// serve, so the type is recreated instead (rows kept); the default works again. Both
+/// backends; the type's values from the catalog on PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollback_putting_back_a_value_its_default_uses_recreates_the_type() {
+    let first = mig(
+        "0001_initial",
+        None,
+        "[[operations]]\ntype = \"CreateModel\"\nname = \"Ticket\"\ntable = \"tickets\"\n\
+         [[operations.fields]]\nname = \"id\"\ntype = \"BigInteger\"\nprimary_key = true\n\
+         auto_increment = true\n[[operations.fields]]\nname = \"status\"\ntype = \"Enum\"\n\
+         enum = \"ticket_status\"\nvalues = [\"open\", \"closed\", \"on hold\"]\n\
+         default = \"on hold\"\n",
+    );
+    let second = mig(
+        "0002_no_hold",
+        Some("0001_initial"),
+        "[[operations]]\ntype = \"AlterField\"\ntable = \"tickets\"\n[operations.field]\n\
+         name = \"status\"\ntype = \"Enum\"\nenum = \"ticket_status\"\n\
+         values = [\"open\", \"closed\"]\ndefault = \"open\"\n",
+    );
+    for d in BOTH {
+        let db = TestDb::new(d).await;
+        let pool = db.pool().await;
+        let dir = migration_dir(
+            "enums_back",
+            &[
+                ("tickets/0001_initial.toml", &first),
+                ("tickets/0002_no_hold.toml", &second),
+            ],
+        );
+        migrate(&pool, &dir).await;
+        pool.batch_execute(
+            "INSERT INTO tickets DEFAULT VALUES; INSERT INTO tickets (status) VALUES ('closed')",
+        )
+        .await
+        .unwrap();
+        let m = Migrator::from_dir(pool.clone(), &dir).unwrap();
+        m.rollback(&RollbackTarget::Steps(1)).await.unwrap();
+        assert!(m.check_database().await.unwrap().is_empty(), "{d:?}");
+        pool.batch_execute("INSERT INTO tickets DEFAULT VALUES")
+            .await
+            .unwrap();
+        assert_eq!(
+            statuses(&pool).await,
+            ["open", "closed", "on hold"],
+            "{d:?}: rows kept, the default back"
+        );
+        if d == chakra::Dialect::Postgres {
+            assert_eq!(type_values(&pool).await, ["open", "closed", "on hold"]);
+        }
+    }
+}

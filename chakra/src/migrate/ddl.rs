@@ -49,7 +49,7 @@ fn table<'s>(state: &'s State, op: &Operation, name: &str) -> MResult<&'s TableS
 
 /// The statements that move the schema forward by one operation, from state `before`.
 pub fn forward(op: &Operation, before: &State, d: Dialect) -> MResult<Plan> {
-    forward_with_types(op, before, d).map(|(plan, _)| plan)
+    forward_with_types(op, before, d, &[]).map(|(plan, _)| plan)
 }
 
 /// [`forward`], with the enum values the operation adds with `ALTER TYPE … ADD VALUE`
@@ -60,10 +60,11 @@ fn forward_with_types(
     op: &Operation,
     before: &State,
     d: Dialect,
+    recreate: &[String],
 ) -> MResult<(Plan, Vec<(String, String)>)> {
     let mut after = before.clone();
     after.apply(op)?;
-    let types = super::enum_types::plan_types(before, &after, d)?;
+    let types = super::enum_types::plan_types(before, &after, d, recreate)?;
     let mut plan = forward_op(op, before, &after, d)?;
     if !types.before.is_empty() || !types.after.is_empty() {
         let own = std::mem::take(&mut plan.statements);
@@ -471,7 +472,7 @@ pub fn migration_forward(m: &Migration, state: &mut State, d: Dialect) -> MResul
     let mut plan = Plan::default();
     let mut added: Vec<(String, String)> = Vec::new();
     for op in &m.operations {
-        let (p, adds) = forward_with_types(op, state, d).map_err(|e| in_migration(m, e))?;
+        let (p, adds) = forward_with_types(op, state, d, &[]).map_err(|e| in_migration(m, e))?;
         added.extend(adds);
         plan.extend(p);
         state.apply(op).map_err(|e| in_migration(m, e))?;
@@ -531,7 +532,10 @@ fn uses_added_value(op: &Operation, after: &State, added: &[(String, String)]) -
     None
 }
 
-/// The plan that undoes a whole migration, given the state before it was applied.
+/// The plan that undoes a whole migration, given the state before it was applied. A rollback
+/// cannot be split the way a forward migration can: where it puts an enum value back and uses
+/// it (a default that was the removed value), that type is recreated instead of extended with
+/// `ALTER TYPE … ADD VALUE` (whose value the transaction could not use).
 pub fn migration_backward(m: &Migration, before: &State, d: Dialect) -> MResult<Plan> {
     let mut states = vec![before.clone()];
     for op in &m.operations {
@@ -539,15 +543,37 @@ pub fn migration_backward(m: &Migration, before: &State, d: Dialect) -> MResult<
         next.apply(op).map_err(|e| in_migration(m, e))?;
         states.push(next);
     }
-    let mut plan = Plan::default();
-    for (i, op) in m.operations.iter().enumerate().rev() {
-        let mut st = states[i + 1].clone();
-        for rev in reverse_operations(op, &states[i]).map_err(|e| in_migration(m, e))? {
-            plan.extend(forward(&rev, &st, d).map_err(|e| in_migration(m, e))?);
-            st.apply(&rev).map_err(|e| in_migration(m, e))?;
+    let mut recreate: Vec<String> = Vec::new();
+    'plan: loop {
+        let mut plan = Plan::default();
+        let mut added: Vec<(String, String)> = Vec::new();
+        for (i, op) in m.operations.iter().enumerate().rev() {
+            let mut st = states[i + 1].clone();
+            for rev in reverse_operations(op, &states[i]).map_err(|e| in_migration(m, e))? {
+                let (p, adds) =
+                    forward_with_types(&rev, &st, d, &recreate).map_err(|e| in_migration(m, e))?;
+                added.extend(adds);
+                plan.extend(p);
+                st.apply(&rev).map_err(|e| in_migration(m, e))?;
+                if let Some(ty) = used_added_type(&rev, &st, &added) {
+                    if !recreate.contains(&ty) {
+                        recreate.push(ty);
+                        continue 'plan;
+                    }
+                }
+            }
         }
+        return Ok(plan);
     }
-    Ok(plan)
+}
+
+/// The enum type whose value, added earlier in the same plan, `op` uses ([`uses_added_value`]).
+fn used_added_type(op: &Operation, after: &State, added: &[(String, String)]) -> Option<String> {
+    uses_added_value(op, after, added)?;
+    added
+        .iter()
+        .find(|(ty, v)| uses_added_value(op, after, &[(ty.clone(), v.clone())]).is_some())
+        .map(|(ty, _)| ty.clone())
 }
 
 fn in_migration(m: &Migration, e: MigrationError) -> MigrationError {

@@ -105,7 +105,16 @@ impl State {
 
 /// The native enum type statements one operation needs, from the types of the schema before
 /// it to those after it (nothing where enums are stored as checked text).
-pub fn plan_types(before: &State, after: &State, d: crate::Dialect) -> MResult<EnumTypePlan> {
+///
+/// `recreate` names types whose added values are used in the same transaction (a rollback
+/// putting a value back with a default that uses it): those are recreated, which makes the
+/// values usable at once, rather than extended with `ADD VALUE`.
+pub fn plan_types(
+    before: &State,
+    after: &State,
+    d: crate::Dialect,
+    recreate: &[String],
+) -> MResult<EnumTypePlan> {
     use crate::dialect::postgres::enum_ddl::{self, EnumChange, EnumColumn};
     let mut plan = EnumTypePlan::default();
     if !d.sql().native_enums() {
@@ -120,13 +129,13 @@ pub fn plan_types(before: &State, after: &State, d: crate::Dialect) -> MResult<E
                 .push(enum_ddl::create_type(name, values).map_err(err)?),
             Some(was) => match enum_ddl::change(was, values) {
                 EnumChange::Same => {}
-                EnumChange::Add(added) => {
+                EnumChange::Add(added) if !recreate.contains(name) => {
                     plan.before
                         .extend(enum_ddl::add_values(name, &added).map_err(err)?);
                     plan.added
                         .extend(added.into_iter().map(|a| (name.clone(), a.value)));
                 }
-                EnumChange::Recreate { .. } => {
+                EnumChange::Add(_) | EnumChange::Recreate { .. } => {
                     // The columns using the type now, each with its default after the
                     // operation (a value of the new declaration) where it keeps one.
                     let mut columns = Vec::new();
