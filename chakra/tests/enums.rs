@@ -712,3 +712,69 @@ async fn enum_equality_filters_use_an_index_on_postgres() {
     }
     tx.rollback().await.unwrap();
 }
+
+#[derive(Debug, Clone, PartialEq, Model)]
+#[chakra(table = "rs_enum_other", no_default)]
+pub struct Other {
+    #[chakra(primary_key, auto_increment)]
+    pub id: i64,
+    pub status: Status,
+}
+
+/// Tables sharing an enum created one at a time (`create_tables` per model): the second
+/// uses the type the first created; a type that exists with other values is refused by name,
+/// nothing created. Both backends; the catalog read by hand on PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tables_created_one_at_a_time_share_the_enum_type() {
+    for d in BOTH {
+        let db = common::TestDb::new(d).await;
+        let pool = db.pool().await;
+        chakra::schema::create_tables(&pool, &[Ticket::meta()], false)
+            .await
+            .unwrap();
+        chakra::schema::create_tables(&pool, &[Other::meta()], false)
+            .await
+            .unwrap();
+        let mut o = Other {
+            id: 0,
+            status: Status::Closed,
+        };
+        o.save(&pool).await.unwrap();
+        assert_eq!(
+            Other::query().all(&pool).await.unwrap(),
+            [o.clone()],
+            "{d:?}"
+        );
+        // Dropping one table keeps the type the other uses.
+        chakra::schema::drop_tables(&pool, &[Ticket::meta()])
+            .await
+            .unwrap();
+        assert_eq!(Other::query().count(&pool).await.unwrap(), 1, "{d:?}");
+        if d == chakra::Dialect::Postgres {
+            chakra::schema::drop_tables(&pool, &[Other::meta()])
+                .await
+                .unwrap();
+            pool.batch_execute("CREATE TYPE ticket_status AS ENUM ('open', 'closed')")
+                .await
+                .unwrap();
+            let e = chakra::schema::create_tables(&pool, &[Ticket::meta()], false)
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("ticket_status") && e.contains("{open,closed}"),
+                "{e}"
+            );
+            let q = chakra::migrate::history::raw(
+                d,
+                &["SELECT count(*) FROM pg_class WHERE relname = 'rs_enum_tickets'"],
+                vec![],
+                vec![ValueType::I64],
+            );
+            assert_eq!(
+                pool.fetch_compiled(&q).await.unwrap()[0][0].as_i64(),
+                Some(0)
+            );
+        }
+    }
+}

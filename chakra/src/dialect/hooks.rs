@@ -93,15 +93,10 @@ pub trait SqlHooks: Sync {
     }
 
     /// DDL: the statement creating the enum type `name` with `values` before the tables using
-    /// it (`if_not_exists`: leaving an existing type with the same values alone, refusing one
-    /// with other values), `None` where enums are not native.
-    fn create_enum_type(
-        &self,
-        name: &str,
-        values: &[String],
-        if_not_exists: bool,
-    ) -> Result<Option<String>> {
-        let _ = (name, values, if_not_exists);
+    /// it, leaving an existing type with the same values alone (tables created one at a time
+    /// share it) and refusing one with other values; `None` where enums are not native.
+    fn create_enum_type(&self, name: &str, values: &[String]) -> Result<Option<String>> {
+        let _ = (name, values);
         Ok(None)
     }
 

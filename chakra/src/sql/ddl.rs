@@ -156,11 +156,12 @@ pub fn create_table(meta: &ModelMeta, d: Dialect) -> Result<Vec<String>> {
 /// PostgreSQL a key pointing at a table created later in the set (a reference cycle) is
 /// added with `ALTER TABLE … ADD CONSTRAINT` at the end; SQLite checks references only when
 /// rows are written, so they stay inline. With `if_not_exists`, existing tables and indexes
-/// are left alone.
+/// are left alone. Native enum types (PostgreSQL) come first, each created unless it exists
+/// with the same values (one with other values is refused by name).
 pub fn create_tables(models: &[ModelMeta], d: Dialect, if_not_exists: bool) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for (name, values) in enum_types(models)? {
-        out.extend(d.sql().create_enum_type(&name, &values, if_not_exists)?);
+        out.extend(d.sql().create_enum_type(&name, &values)?);
     }
     let mut deferred = Vec::new();
     for (i, m) in models.iter().enumerate() {

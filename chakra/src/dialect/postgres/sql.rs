@@ -85,17 +85,8 @@ impl SqlHooks for Postgres {
         Ok(true)
     }
 
-    fn create_enum_type(
-        &self,
-        name: &str,
-        values: &[String],
-        if_not_exists: bool,
-    ) -> Result<Option<String>> {
-        if if_not_exists {
-            super::enum_ddl::create_type_if_absent(name, values).map(Some)
-        } else {
-            super::enum_ddl::create_type(name, values).map(Some)
-        }
+    fn create_enum_type(&self, name: &str, values: &[String]) -> Result<Option<String>> {
+        super::enum_ddl::create_type_if_absent(name, values).map(Some)
     }
 
     fn drop_enum_type_if_unused(&self, name: &str) -> Result<Option<String>> {
