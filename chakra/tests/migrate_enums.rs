@@ -388,6 +388,18 @@ async fn a_migration_adding_an_enum_value_and_using_it_is_refused_on_postgres() 
             );
             assert_eq!(type_values(&pool).await, ["open", "closed"], "{tag}");
             assert_eq!(statuses(&pool).await, ["closed"], "{tag}");
+            // Split as the message says, or run without a transaction (`atomic = false`:
+            // each statement commits before the next), it applies.
+            let non_atomic = second.replacen(
+                "app = \"tickets\"\n",
+                "app = \"tickets\"\natomic = false\n",
+                1,
+            );
+            std::fs::write(dir.join("tickets/0002_status_on_hold.toml"), non_atomic).unwrap();
+            let m = Migrator::from_dir(pool.clone(), &dir).unwrap();
+            m.apply(None).await.unwrap();
+            assert!(m.check_database().await.unwrap().is_empty(), "{tag}");
+            assert_eq!(type_values(&pool).await, ["open", "closed", "on hold"]);
         }
     }
 }

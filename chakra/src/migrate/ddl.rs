@@ -476,7 +476,9 @@ pub fn migration_forward(m: &Migration, state: &mut State, d: Dialect) -> MResul
         added.extend(adds);
         plan.extend(p);
         state.apply(op).map_err(|e| in_migration(m, e))?;
-        if let Some(why) = uses_added_value(op, state, &added) {
+        // A non-atomic migration runs each statement on its own: a value added is committed
+        // before the next statement uses it.
+        if let (true, Some(why)) = (m.atomic, uses_added_value(op, state, &added)) {
             return Err(in_migration(m, MigrationError::new(why)));
         }
     }
