@@ -500,7 +500,8 @@ fn uses_added_value(op: &Operation, after: &State, added: &[(String, String)]) -
         format!(
             "the enum {ty} gains the value {v:?} (ALTER TYPE … ADD VALUE) and {used} uses it in \
              the same migration; PostgreSQL cannot use an enum value before the transaction \
-             adding it commits: move that use into a migration of its own, after this one"
+             adding it commits: move that use into a migration of its own, after this one (or \
+             mark this one atomic = false)"
         )
     };
     for t in after.tables.values() {
