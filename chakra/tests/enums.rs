@@ -492,6 +492,21 @@ async fn native_postgres_enum_columns_read_as_their_text() {
         .await
         .unwrap();
     assert_eq!(models, all);
+    // Streamed rows cannot look the type up (the stream holds the connection): a decode
+    // error naming the column and the way out.
+    let e = pool
+        .fetch_compiled_chunked(
+            &raw("SELECT id, status FROM rs_enum_tickets ORDER BY id"),
+            2,
+            &mut |_| {},
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("status") && e.contains("streamed") && e.contains("::text"),
+        "{e}"
+    );
     // A user-defined type that is not an enum: a decode error naming the column, its type
     // and the way out (no silent text decode).
     pool.batch_execute("CREATE TYPE rs_pair AS (a INTEGER, b INTEGER)")

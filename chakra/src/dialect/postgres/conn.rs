@@ -123,15 +123,20 @@ impl PgConn {
             use futures_util::TryStreamExt;
             let mut rows = DynQuery(q).load_stream::<DynRow>(&mut *self.conn).await?;
             let mut buf = Vec::with_capacity(chunk);
-            while let Some(mut row) = rows.try_next().await? {
+            while let Some(row) = rows.try_next().await? {
                 // No catalog look-up while the stream holds the connection: a user-defined
                 // type in a streamed row is a named error (compiled queries read enums as
                 // text, so only raw SQL meets one).
-                super::row::resolve_cells(
-                    std::iter::once((&mut row.0, &mut row.1)),
-                    &Default::default(),
-                )
-                .map_err(RunError::Decode)?;
+                if let Some(u) = <[Unresolved]>::first(&row.1) {
+                    return Err(RunError::Decode(chakra_dsl::Error::Decode {
+                        column: u.column.clone(),
+                        reason: format!(
+                            "a type the database defined (oid {}, such as a native enum) in a \
+                             streamed row: select it as `::text`",
+                            u.type_id
+                        ),
+                    }));
+                }
                 buf.push(coerce_row(row.0, &q.output).map_err(RunError::Decode)?);
                 if buf.len() == chunk {
                     *handed += chunk;
