@@ -49,7 +49,8 @@ fn table<'s>(state: &'s State, op: &Operation, name: &str) -> MResult<&'s TableS
 
 /// The statements that move the schema forward by one operation, from state `before`.
 pub fn forward(op: &Operation, before: &State, d: Dialect) -> MResult<Plan> {
-    forward_with_types(op, before, d, &[]).map(|(plan, _)| plan)
+    let mut types = before.enum_types_lenient();
+    forward_with_types(op, before, d, &[], &mut types).map(|(plan, _)| plan)
 }
 
 /// [`forward`], with the enum values the operation adds with `ALTER TYPE … ADD VALUE`
@@ -61,10 +62,11 @@ fn forward_with_types(
     before: &State,
     d: Dialect,
     recreate: &[String],
+    types: &mut super::enum_types::TypeValues,
 ) -> MResult<(Plan, Vec<(String, String)>)> {
     let mut after = before.clone();
     after.apply(op)?;
-    let types = super::enum_types::plan_types(before, &after, d, recreate)?;
+    let types = super::enum_types::plan_types(op, before, &after, d, recreate, types)?;
     let mut plan = forward_op(op, before, &after, d)?;
     if !types.before.is_empty() || !types.after.is_empty() {
         let own = std::mem::take(&mut plan.statements);
@@ -471,8 +473,10 @@ pub fn reverse_operations(op: &Operation, before: &State) -> MResult<Vec<Operati
 pub fn migration_forward(m: &Migration, state: &mut State, d: Dialect) -> MResult<Plan> {
     let mut plan = Plan::default();
     let mut added: Vec<(String, String)> = Vec::new();
+    let mut types = state.enum_types_lenient();
     for op in &m.operations {
-        let (p, adds) = forward_with_types(op, state, d, &[]).map_err(|e| in_migration(m, e))?;
+        let (p, adds) =
+            forward_with_types(op, state, d, &[], &mut types).map_err(|e| in_migration(m, e))?;
         added.extend(adds);
         plan.extend(p);
         state.apply(op).map_err(|e| in_migration(m, e))?;
@@ -550,11 +554,12 @@ pub fn migration_backward(m: &Migration, before: &State, d: Dialect) -> MResult<
     'plan: loop {
         let mut plan = Plan::default();
         let mut added: Vec<(String, String)> = Vec::new();
+        let mut types = states.last().expect("a state").enum_types_lenient();
         for (i, op) in m.operations.iter().enumerate().rev() {
             let mut st = states[i + 1].clone();
             for rev in reverse_operations(op, &states[i]).map_err(|e| in_migration(m, e))? {
-                let (p, adds) =
-                    forward_with_types(&rev, &st, d, &recreate).map_err(|e| in_migration(m, e))?;
+                let (p, adds) = forward_with_types(&rev, &st, d, &recreate, &mut types)
+                    .map_err(|e| in_migration(m, e))?;
                 added.extend(adds);
                 plan.extend(p);
                 st.apply(&rev).map_err(|e| in_migration(m, e))?;

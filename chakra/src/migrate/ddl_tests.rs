@@ -326,3 +326,49 @@ fn enum_types_are_planned_around_the_operations_on_postgres() {
         ]
     );
 }
+
+/// PostgreSQL: fields sharing an enum type changed one `AlterField` at a time in one
+/// migration: the type changes once, at the first operation declaring the new values, and the
+/// migration's end state is checked as one type.
+#[test]
+fn a_shared_enum_type_changes_once_across_its_fields() {
+    let field = |table: &str, values: &str| {
+        format!(
+            "[[operations]]\ntype = \"AlterField\"\ntable = \"{table}\"\n[operations.field]\n\
+             name = \"mood\"\ntype = \"Enum\"\nenum = \"mood\"\nvalues = [{values}]\n\
+             nullable = true\n"
+        )
+    };
+    let add = |table: &str| field(table, "\"ok\", \"sad\"").replace("AlterField", "AddField");
+    let m = |id: &str, ops: String| {
+        parse_migration(
+            &format!("[migration]\nid = \"{id}\"\napp = \"users\"\n{ops}"),
+            "m.toml",
+        )
+        .unwrap()
+    };
+    let mut s = state();
+    migration_forward(
+        &m("2", add("users") + &add("posts")),
+        &mut s,
+        Dialect::Postgres,
+    )
+    .unwrap();
+    let both = m(
+        "3",
+        field("users", "\"ok\", \"meh\", \"sad\"") + &field("posts", "\"ok\", \"meh\", \"sad\""),
+    );
+    let plan = migration_forward(&both, &mut s.clone(), Dialect::Postgres).unwrap();
+    assert_eq!(
+        plan.statements,
+        ["ALTER TYPE \"mood\" ADD VALUE IF NOT EXISTS 'meh' AFTER 'ok'"]
+    );
+    // Only one of them changed by the end: refused, naming both.
+    let half = m("3", field("users", "\"ok\", \"meh\", \"sad\""));
+    let e = migration_forward(&half, &mut s, Dialect::Postgres).unwrap_err();
+    assert!(
+        e.message.contains("posts.mood") && e.message.contains("users.mood"),
+        "{}",
+        e.message
+    );
+}

@@ -5,6 +5,7 @@
 //! time inside it) and for the registered models.
 
 use super::error::{MResult, MigrationError};
+use super::operations::Operation;
 use super::state::State;
 use std::collections::BTreeMap;
 
@@ -103,24 +104,64 @@ impl State {
     }
 }
 
-/// The native enum type statements one operation needs, from the types of the schema before
-/// it to those after it (nothing where enums are stored as checked text).
+/// The native enum types as the database has them while a migration is planned: each name's
+/// values in order.
+pub type TypeValues = BTreeMap<String, Vec<String>>;
+
+/// The enum types an operation declares (its fields of type `Enum`), by name.
+fn declared_by(op: &Operation) -> Vec<(&String, &Vec<String>)> {
+    let fields: Vec<&chakra_dsl::FieldMeta> = match op {
+        Operation::CreateModel { fields, .. } => fields.iter().collect(),
+        Operation::AddField { field, .. } | Operation::AlterField { field, .. } => vec![field],
+        _ => Vec::new(),
+    };
+    fields
+        .into_iter()
+        .filter_map(|f| match &f.ty {
+            chakra_dsl::FieldType::Enum { name, values } => Some((name, values)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The native enum type statements operation `op` needs (nothing where enums are stored as
+/// checked text). `types` holds the types as the database has them before it and is moved on
+/// past it: a type the operation declares takes its values (the latest declaration wins while
+/// fields sharing a type are changed one operation at a time), a type no column of `after`
+/// uses is dropped, a type first used in `after` is created.
 ///
 /// `recreate` names types whose added values are used in the same transaction (a rollback
 /// putting a value back with a default that uses it): those are recreated, which makes the
 /// values usable at once, rather than extended with `ADD VALUE`.
 pub fn plan_types(
+    op: &Operation,
     before: &State,
     after: &State,
     d: crate::Dialect,
     recreate: &[String],
+    types: &mut TypeValues,
 ) -> MResult<EnumTypePlan> {
     use crate::dialect::postgres::enum_ddl::{self, EnumChange, EnumColumn};
     let mut plan = EnumTypePlan::default();
     if !d.sql().native_enums() {
         return Ok(plan);
     }
-    let (old, new) = (before.enum_types_lenient(), after.enum_types_lenient());
+    let old = types.clone();
+    let used = after.enum_types_lenient();
+    let mut new: TypeValues = old
+        .iter()
+        .filter(|(n, _)| used.contains_key(*n))
+        .map(|(n, v)| (n.clone(), v.clone()))
+        .collect();
+    for (n, v) in used {
+        new.entry(n).or_insert(v);
+    }
+    for (n, v) in declared_by(op) {
+        if new.contains_key(n) {
+            new.insert(n.clone(), v.clone());
+        }
+    }
+    *types = new.clone();
     let err = |e: chakra_dsl::Error| MigrationError::new(e.to_string());
     for (name, values) in &new {
         match old.get(name) {
