@@ -90,7 +90,8 @@ pub enum FieldType {
     /// `UUID`.
     Uuid,
     /// `Enum`: one of a fixed list of stored text values (a Python `enum.Enum`, a Rust
-    /// `#[derive(chakra::Enum)]` enum). Stored as text checked against the list.
+    /// `#[derive(chakra::Enum)]` enum). PostgreSQL: a native enum type named `name`; SQLite:
+    /// text checked against the list.
     Enum {
         /// The enum type's name (`"status"`): validated as an identifier.
         name: String,

@@ -176,3 +176,52 @@ async fn native_enum_types_are_created_extended_recreated_and_dropped() {
         .unwrap();
     assert!(members(&pool).await.is_empty());
 }
+
+/// `create_type_if_absent` (the `if_not_exists` form of `schema::create_tables`): creates a
+/// missing type, leaves one with the same values alone, and refuses one with other values or
+/// another order, naming the type and both lists; `drop_type_if_unused` leaves a type a table
+/// still uses and drops it once none does. Checked against the catalog by hand-written SQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn types_are_created_if_absent_and_dropped_when_unused() {
+    let db = common::TestDb::new(Dialect::Postgres).await;
+    let pool = db.pool().await;
+    let first = v(&["open", "it's closed"]);
+    let create = enum_ddl::create_type_if_absent(NAME, &first).unwrap();
+    pool.batch_execute(&create).await.unwrap();
+    assert_eq!(members(&pool).await, first);
+    // Again: the same values, nothing changes.
+    pool.batch_execute(&create).await.unwrap();
+    assert_eq!(members(&pool).await, first);
+    for other in [
+        v(&["it's closed", "open"]),
+        v(&["open"]),
+        v(&["open", "it's closed", "x"]),
+    ] {
+        let e = pool
+            .batch_execute(&enum_ddl::create_type_if_absent(NAME, &other).unwrap())
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("the enum type pg enum status exists with the values")
+                && e.contains("{open,\"it's closed\"}"),
+            "{e}"
+        );
+        assert_eq!(members(&pool).await, first);
+    }
+    pool.batch_execute(
+        "CREATE TABLE pg_enum_tickets (id INTEGER PRIMARY KEY, status \"pg enum status\")",
+    )
+    .await
+    .unwrap();
+    let drop = enum_ddl::drop_type_if_unused(NAME).unwrap();
+    pool.batch_execute(&drop).await.unwrap();
+    assert_eq!(members(&pool).await, first, "kept while a column uses it");
+    pool.batch_execute("DROP TABLE pg_enum_tickets")
+        .await
+        .unwrap();
+    pool.batch_execute(&drop).await.unwrap();
+    assert!(members(&pool).await.is_empty());
+    // Dropping a type that is gone is not an error.
+    pool.batch_execute(&drop).await.unwrap();
+}

@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import chakra
 from models import Status, Thing
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,6 +113,13 @@ async def test_rust_writes_python_reads(db: Any) -> None:
     assert await Thing.objects.filter(at=t.at, uid=t.uid, price=t.price, day=t.day).count() == 1
     assert await Thing.objects.filter(status=Status.CLOSED).count() == 1
     assert await Thing.objects.filter(status__in=["open", "on hold"]).count() == 0
+    if db.backend == "postgres":
+        # The enum went through PostgreSQL's native type, as both doors create it.
+        got_type = await chakra.fetch(
+            "SELECT format_type(atttypid, NULL) FROM pg_attribute "
+            "WHERE attrelid = 'things'::regclass AND attname = 'status'"
+        )
+        assert got_type == [("thing_status",)]
 
 
 # --- The type matrix's edge values, both ways ------------------------------------------------

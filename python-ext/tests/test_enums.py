@@ -89,6 +89,19 @@ async def test_members_and_their_text_round_trip_and_filter(db: object) -> None:
     assert ids == [1, 2]
     assert [r.id for r in await Ticket.objects.filter(priority=Priority.HIGH)] == [2]
     assert await Ticket.objects.exclude(priority__isnull=True).count() == 2
+    # A text no member has matches nothing, on both backends alike (on PostgreSQL the value
+    # is looked up among the native type's labels, never cast into an error).
+    assert await Ticket.objects.filter(status="pending").count() == 0
+    assert await Ticket.objects.filter(status="Open").count() == 0
+    ids = [
+        r.id for r in await Ticket.objects.filter(status__in=["pending", "closed"]).order_by("id")
+    ]
+    assert ids == [2]
+    assert await Ticket.objects.exclude(status="pending").count() == 3
+    # A nullable column: the row whose priority is NULL is not excluded by an unknown text.
+    assert await Ticket.objects.filter(priority="bogus").count() == 0
+    assert await Ticket.objects.exclude(priority="bogus").count() == 3
+    assert await Ticket.objects.exclude(priority__in=["bogus", "high"]).count() == 2
     # Updating through a queryset and through a saved object.
     await Ticket.objects.filter(id=1).update(status=Status.ON_HOLD)
     t = await Ticket.objects.get(id=1)
@@ -226,9 +239,10 @@ async def test_ordering_ranges_text_lookups_and_aggregates_follow_the_stored_tex
     assert [(c["status"], c["n"]) for c in counts] == sorted(
         (s, STATUSES.count(s)) for s in set(STATUSES)
     )
-    # Raw SQL reading the column: the same rows as the lookup, hydrated as members.
+    # Raw SQL reading the column (a native enum type on PostgreSQL, compared as its text by
+    # hand): the same rows as the lookup, hydrated as members.
     raw = await Ticket.objects.raw(
-        "SELECT * FROM enum_tickets WHERE status > %s ORDER BY id", ["on hold"]
+        "SELECT * FROM enum_tickets WHERE CAST(status AS TEXT) > %s ORDER BY id", ["on hold"]
     )
     assert [(r.id, r.status) for r in raw] == [(i, Status(s)) for i, s in rows if s > "on hold"]
 
@@ -278,5 +292,16 @@ async def test_native_postgres_enum_columns_read_as_their_text(new_db: Any) -> N
         assert agg == {"lo": min(r[1] for r in rows), "hi": max(r[1] for r in rows)}
         values = await Ticket.objects.order_by("id").values_list("status", flat=True)
         assert values == [r[1] for r in rows]
+        # Raw SQL reads the native columns as their text.
+        got_raw = await chakra.fetch("SELECT status, priority FROM enum_tickets ORDER BY id")
+        assert got_raw == [(s, p) for _, s, p in rows]
+        # A value added to the type behind Chakra's back and stored: a named DecodeError
+        # (two statements: a value added in a transaction is unusable until it commits).
+        await chakra.execute_script("ALTER TYPE ticket_status ADD VALUE 'archived'")
+        await chakra.execute_script("INSERT INTO enum_tickets VALUES (5, 'archived', NULL)")
+        with pytest.raises(errors.DecodeError) as e:
+            await Ticket.objects.all()
+        text = str(e.value)
+        assert "Ticket.status" in text and '"archived"' in text, text
     finally:
         chakra.close(d.url)

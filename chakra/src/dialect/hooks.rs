@@ -8,8 +8,8 @@ use crate::sql::expression::expr;
 use crate::sql::writer::SqlWriter;
 use chakra_dsl::ir::{ContainOf, ContainOp};
 use chakra_dsl::{
-    Aggregate, ArithOp, BulkUpdate, DatePart, Error, Expr, FieldType, JsonAs, Result, ScalarFunc,
-    Value, ValueType,
+    Aggregate, ArithOp, BulkUpdate, ColumnRef, DatePart, Error, Expr, FieldType, JsonAs, Result,
+    ScalarFunc, Value, ValueType,
 };
 
 /// The named error of a hook a dialect (its [`SqlHooks::title`]) has no form for.
@@ -55,6 +55,56 @@ pub trait SqlHooks: Sync {
     /// sorts as its text: PostgreSQL's native enums take `::text`; nothing by default.
     fn enum_as_text(&self) -> &'static str {
         ""
+    }
+
+    /// Whether an `Enum` field is a native enum type (one type per enum name, created before
+    /// the tables using it): no by default, the column is text held to its values by a CHECK.
+    fn native_enums(&self) -> bool {
+        false
+    }
+
+    /// A value written to a column of the enum type `ty` (an array of them when `array`: a
+    /// multi-row insert's column), `inner` writing the value: the value itself by default (a
+    /// text column takes text); cast to the type where enums are native.
+    fn enum_value(
+        &self,
+        w: &mut SqlWriter,
+        ty: &str,
+        array: bool,
+        inner: &mut dyn FnMut(&mut SqlWriter) -> Result<()>,
+    ) -> Result<()> {
+        let _ = (ty, array);
+        inner(w)
+    }
+
+    /// `column = value` for a column of the enum type `ty` (read as its text elsewhere), in a
+    /// form that matches the stored text as `column::text = value` does (an unknown value
+    /// matches nothing, never an error) while an index on the column can be used; `Ok(false)`
+    /// (nothing written) where the text comparison is all there is.
+    fn enum_equals(
+        &self,
+        w: &mut SqlWriter,
+        column: &ColumnRef,
+        ty: &str,
+        value: &Value,
+    ) -> Result<bool> {
+        let _ = (w, column, ty, value);
+        Ok(false)
+    }
+
+    /// DDL: the statement creating the enum type `name` with `values` before the tables using
+    /// it, leaving an existing type with the same values alone (tables created one at a time
+    /// share it) and refusing one with other values; `None` where enums are not native.
+    fn create_enum_type(&self, name: &str, values: &[String]) -> Result<Option<String>> {
+        let _ = (name, values);
+        Ok(None)
+    }
+
+    /// DDL: the statement dropping the enum type `name` once no column uses it any more (left
+    /// alone while another table's column does), `None` where enums are not native.
+    fn drop_enum_type_if_unused(&self, name: &str) -> Result<Option<String>> {
+        let _ = name;
+        Ok(None)
     }
 
     /// The function folding text to lower case the same way on every backend

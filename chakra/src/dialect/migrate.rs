@@ -12,6 +12,7 @@ use crate::migrate::definitions::TableDefinitions;
 use crate::migrate::drift::DbSchema;
 use crate::migrate::state::State;
 use chakra_dsl::{Error, FieldMeta, FieldType, Result};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// The statements that pause foreign-key enforcement around a step that rebuilds tables
@@ -183,6 +184,16 @@ pub async fn read_constraints(conn: &mut Conn, out: &mut DbSchema) -> Result<()>
     match conn.dialect() {
         Dialect::Postgres => postgres::introspect::read_constraints(conn, out).await,
         Dialect::Sqlite => sqlite::introspect::read_constraints(conn, out).await,
+    }
+}
+
+/// Drift checks: the native enum types of the current schema with their values in order
+/// (PostgreSQL's `pg_enum`), `None` where enums are not native types (SQLite's CHECKs are read
+/// with the other constraints).
+pub async fn read_enum_types(conn: &mut Conn) -> Result<Option<BTreeMap<String, Vec<String>>>> {
+    match conn.dialect() {
+        Dialect::Postgres => postgres::introspect::read_enum_types(conn).await.map(Some),
+        Dialect::Sqlite => Ok(None),
     }
 }
 

@@ -260,9 +260,12 @@ impl Conn {
         let started = Instant::now();
         let raw: Vec<super::row::NamedRow> = match self {
             Conn::Postgres(c) => c.load_named(q).await,
-            Conn::Sqlite(c) => c.load_as::<super::row::NamedRow>(q).await,
+            Conn::Sqlite(c) => c
+                .load_as::<super::row::NamedRow>(q)
+                .await
+                .map_err(RunError::Db),
         }
-        .map_err(|e| failed(from_diesel(e, || q.sql()), q, started))?;
+        .map_err(|e| failed_run(e, q, started))?;
         trace(q, raw.len(), started);
         Ok(super::row::NamedRows::from_rows(raw))
     }

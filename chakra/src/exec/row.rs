@@ -5,8 +5,25 @@
 use chakra_dsl::{Value, ValueType};
 use diesel::row::{Field, Row};
 
-/// One row as runtime-typed values.
-pub struct DynRow(pub Vec<Value>);
+/// One row as runtime-typed values, and the cells its room decodes only once the rows are
+/// read (their place in the values holds a NULL until then).
+pub struct DynRow(pub Vec<Value>, pub Vec<Unresolved>);
+
+/// A cell whose type the row alone does not say how to decode, kept for its room to resolve
+/// after the rows are read: on PostgreSQL a user-defined type (a native enum read by raw SQL),
+/// looked up in the catalog by its OID; a type that is not an enum is then a `Decode` error
+/// naming the column.
+#[derive(Debug, Clone)]
+pub struct Unresolved {
+    /// The cell's position in its row.
+    pub index: usize,
+    /// Its column's name.
+    pub column: String,
+    /// Its type's identifier (PostgreSQL's type OID).
+    pub type_id: u32,
+    /// Its bytes as the server sent them.
+    pub bytes: Vec<u8>,
+}
 
 /// A NULL whose type the cell does not say (the plan types it).
 pub(crate) const UNKNOWN_NULL: Value = Value::Null(ValueType::Text);
@@ -18,6 +35,8 @@ pub struct NamedRow {
     pub names: Vec<String>,
     /// The values, in the same order.
     pub values: Vec<Value>,
+    /// The cells decoded once the rows are read ([`Unresolved`]).
+    pub unresolved: Vec<Unresolved>,
 }
 
 /// The column names of a row (`columnN` where the driver gives none).

@@ -250,6 +250,9 @@ impl Migrator {
         let state = crate::migrate::State::replay(applied)?;
         let db = super::introspect::introspect(&mut conn).await?;
         let mut out = super::drift::compare(&state, &db, conn.dialect());
+        if let Some(types) = crate::dialect::migrate::read_enum_types(&mut conn).await? {
+            out.extend(super::drift::compare_enum_types(&state, &types));
+        }
         // Index and CHECK definitions (columns, uniqueness, conditions), in the database's
         // own words on both sides.
         let have = super::introspect::read_definitions(&mut conn).await?;

@@ -45,7 +45,9 @@ pub fn condition(d: Dialect, c: &str, old: &FieldType, new: &FieldType) -> Optio
             .iter()
             .map(|v| format!("'{}'", v.replace('\'', "''")))
             .collect();
-        let cond = format!("{c} NOT IN ({})", list.join(", "));
+        // Compared as text: a native enum column (PostgreSQL) would refuse a literal its old
+        // type does not list.
+        let cond = format!("CAST({c} AS TEXT) NOT IN ({})", list.join(", "));
         return match old {
             T::Enum { values: was, .. } if was.iter().all(|v| values.contains(v)) => None,
             T::Enum { .. } | T::String { .. } | T::Text => Some(cond),

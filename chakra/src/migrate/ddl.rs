@@ -49,8 +49,36 @@ fn table<'s>(state: &'s State, op: &Operation, name: &str) -> MResult<&'s TableS
 
 /// The statements that move the schema forward by one operation, from state `before`.
 pub fn forward(op: &Operation, before: &State, d: Dialect) -> MResult<Plan> {
+    let mut types = before.enum_types_lenient();
+    forward_with_types(op, before, d, &[], &mut types).map(|(plan, _)| plan)
+}
+
+/// [`forward`], with the enum values the operation adds with `ALTER TYPE … ADD VALUE`
+/// (`(type, value)`): where enums are native types (PostgreSQL), the types the operation
+/// needs are created, changed ([`crate::dialect::postgres::enum_ddl::change`]) before its own
+/// statements, and the types no column uses any more dropped after them.
+fn forward_with_types(
+    op: &Operation,
+    before: &State,
+    d: Dialect,
+    recreate: &[String],
+    types: &mut super::enum_types::TypeValues,
+) -> MResult<(Plan, Vec<(String, String)>)> {
     let mut after = before.clone();
     after.apply(op)?;
+    let types = super::enum_types::plan_types(op, before, &after, d, recreate, types)?;
+    let mut plan = forward_op(op, before, &after, d)?;
+    if !types.before.is_empty() || !types.after.is_empty() {
+        let own = std::mem::take(&mut plan.statements);
+        plan.statements = types.before;
+        plan.statements.extend(own);
+        plan.statements.extend(types.after);
+    }
+    Ok((plan, types.added))
+}
+
+fn forward_op(op: &Operation, before: &State, after: &State, d: Dialect) -> MResult<Plan> {
+    let after = after.clone();
     let mut plan = Plan::default();
     let s = &mut plan.statements;
     // Where `ALTER TABLE` cannot drop or alter columns and constraints (SQLite), this
@@ -256,7 +284,7 @@ fn rename_field_objects(
                 field_fk_name(new_table, new_col),
             ));
         }
-        if f.ty.enum_values().is_some() {
+        if f.ty.enum_values().is_some() && !d.sql().native_enums() {
             renames.push((
                 field_enum_check_name(old_table, old_col),
                 field_enum_check_name(new_table, new_col),
@@ -444,15 +472,77 @@ pub fn reverse_operations(op: &Operation, before: &State) -> MResult<Vec<Operati
 /// The plan of a whole migration applied to `state` (which it moves forward).
 pub fn migration_forward(m: &Migration, state: &mut State, d: Dialect) -> MResult<Plan> {
     let mut plan = Plan::default();
+    let mut added: Vec<(String, String)> = Vec::new();
+    let mut types = state.enum_types_lenient();
     for op in &m.operations {
-        plan.extend(forward(op, state, d).map_err(|e| in_migration(m, e))?);
+        let (p, adds) =
+            forward_with_types(op, state, d, &[], &mut types).map_err(|e| in_migration(m, e))?;
+        added.extend(adds);
+        plan.extend(p);
         state.apply(op).map_err(|e| in_migration(m, e))?;
+        // A non-atomic migration runs each statement on its own: a value added is committed
+        // before the next statement uses it.
+        if let (true, Some(why)) = (m.atomic, uses_added_value(op, state, &added)) {
+            return Err(in_migration(m, MigrationError::new(why)));
+        }
     }
     state.enum_types().map_err(|e| in_migration(m, e))?;
     Ok(plan)
 }
 
-/// The plan that undoes a whole migration, given the state before it was applied.
+/// Why `op` (with the schema `after` it) uses an enum value that `ALTER TYPE … ADD VALUE`
+/// added earlier in the same migration, if it does: PostgreSQL refuses to use a value in the
+/// transaction that added it (and before 12 to add one in a transaction at all), so such a
+/// migration is refused before anything runs, naming the value and the use. The uses seen: a
+/// field's default (set in this migration: the value did not exist before it), and a
+/// `RunSQL` whose text quotes the value.
+fn uses_added_value(op: &Operation, after: &State, added: &[(String, String)]) -> Option<String> {
+    if added.is_empty() {
+        return None;
+    }
+    let why = |ty: &str, v: &str, used: String| {
+        format!(
+            "the enum {ty} gains the value {v:?} (ALTER TYPE … ADD VALUE) and {used} uses it in \
+             the same migration; PostgreSQL cannot use an enum value before the transaction \
+             adding it commits: move that use into a migration of its own, after this one (or \
+             mark this one atomic = false)"
+        )
+    };
+    for t in after.tables.values() {
+        for f in &t.fields {
+            let (Some(ty), Some(chakra_dsl::DefaultValue::Value(chakra_dsl::Value::Text(v)))) =
+                (f.ty.enum_name(), &f.default)
+            else {
+                continue;
+            };
+            if added.iter().any(|(a, b)| a == ty && b == v) {
+                return Some(why(
+                    ty,
+                    v,
+                    format!("the default of {}.{}", t.table, f.column),
+                ));
+            }
+        }
+    }
+    if let Operation::RunSql { sql, .. } = op {
+        let texts: Vec<&str> = [Dialect::Postgres]
+            .iter()
+            .filter_map(|d| sql.for_dialect(*d))
+            .collect();
+        for (ty, v) in added {
+            let lit = format!("'{}'", v.replace('\'', "''"));
+            if texts.iter().any(|t| t.contains(&lit)) {
+                return Some(why(ty, v, "a RunSQL operation".to_owned()));
+            }
+        }
+    }
+    None
+}
+
+/// The plan that undoes a whole migration, given the state before it was applied. A rollback
+/// cannot be split the way a forward migration can: where it puts an enum value back and uses
+/// it (a default that was the removed value), that type is recreated instead of extended with
+/// `ALTER TYPE … ADD VALUE` (whose value the transaction could not use).
 pub fn migration_backward(m: &Migration, before: &State, d: Dialect) -> MResult<Plan> {
     let mut states = vec![before.clone()];
     for op in &m.operations {
@@ -460,15 +550,38 @@ pub fn migration_backward(m: &Migration, before: &State, d: Dialect) -> MResult<
         next.apply(op).map_err(|e| in_migration(m, e))?;
         states.push(next);
     }
-    let mut plan = Plan::default();
-    for (i, op) in m.operations.iter().enumerate().rev() {
-        let mut st = states[i + 1].clone();
-        for rev in reverse_operations(op, &states[i]).map_err(|e| in_migration(m, e))? {
-            plan.extend(forward(&rev, &st, d).map_err(|e| in_migration(m, e))?);
-            st.apply(&rev).map_err(|e| in_migration(m, e))?;
+    let mut recreate: Vec<String> = Vec::new();
+    'plan: loop {
+        let mut plan = Plan::default();
+        let mut added: Vec<(String, String)> = Vec::new();
+        let mut types = states.last().expect("a state").enum_types_lenient();
+        for (i, op) in m.operations.iter().enumerate().rev() {
+            let mut st = states[i + 1].clone();
+            for rev in reverse_operations(op, &states[i]).map_err(|e| in_migration(m, e))? {
+                let (p, adds) = forward_with_types(&rev, &st, d, &recreate, &mut types)
+                    .map_err(|e| in_migration(m, e))?;
+                added.extend(adds);
+                plan.extend(p);
+                st.apply(&rev).map_err(|e| in_migration(m, e))?;
+                if let Some(ty) = used_added_type(&rev, &st, &added) {
+                    if !recreate.contains(&ty) {
+                        recreate.push(ty);
+                        continue 'plan;
+                    }
+                }
+            }
         }
+        return Ok(plan);
     }
-    Ok(plan)
+}
+
+/// The enum type whose value, added earlier in the same plan, `op` uses ([`uses_added_value`]).
+fn used_added_type(op: &Operation, after: &State, added: &[(String, String)]) -> Option<String> {
+    uses_added_value(op, after, added)?;
+    added
+        .iter()
+        .find(|(ty, v)| uses_added_value(op, after, &[(ty.clone(), v.clone())]).is_some())
+        .map(|(ty, _)| ty.clone())
 }
 
 fn in_migration(m: &Migration, e: MigrationError) -> MigrationError {

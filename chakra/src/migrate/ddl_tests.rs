@@ -255,3 +255,120 @@ expressions = ["lower(username)", "length( username )"]
         assert!(e.contains("AddIndex users.x"), "{bad}: {e}");
     }
 }
+
+/// PostgreSQL: the native enum type's statements around each operation, in order; SQLite
+/// none (its CHECK is in the column).
+#[test]
+fn enum_types_are_planned_around_the_operations_on_postgres() {
+    let d = Dialect::Postgres;
+    let enum_field = |name: &str, values: &str| {
+        format!(
+            "[operations.field]\nname = \"{name}\"\ntype = \"Enum\"\nenum = \"mood\"\n\
+             values = [{values}]\nnullable = true\n"
+        )
+    };
+    let mut s = state();
+    // A new enum column: the type created first.
+    let add_mood = op(&format!(
+        "type = \"AddField\"\ntable = \"users\"\n{}",
+        enum_field("mood", "\"ok\", \"sad\"")
+    ));
+    let plan = forward(&add_mood, &s, d).unwrap().statements;
+    assert_eq!(
+        plan,
+        [
+            "CREATE TYPE \"mood\" AS ENUM ('ok', 'sad')",
+            "ALTER TABLE \"users\" ADD COLUMN \"mood\" \"mood\""
+        ]
+    );
+    assert!(forward(&add_mood, &s, Dialect::Sqlite)
+        .unwrap()
+        .statements
+        .iter()
+        .all(|x| !x.contains("CREATE TYPE")));
+    s.apply(&add_mood).unwrap();
+    // A second column of the same type: nothing for the type.
+    let second = op(&format!(
+        "type = \"AddField\"\ntable = \"posts\"\n{}",
+        enum_field("mood", "\"ok\", \"sad\"")
+    ));
+    assert_eq!(
+        forward(&second, &s, d).unwrap().statements,
+        ["ALTER TABLE \"posts\" ADD COLUMN \"mood\" \"mood\""]
+    );
+    s.apply(&second).unwrap();
+    // Removing one of them keeps the type; removing the last drops it, after the column.
+    let remove_posts = op("type = \"RemoveField\"\ntable = \"posts\"\nname = \"mood\"");
+    assert_eq!(
+        forward(&remove_posts, &s, d).unwrap().statements,
+        ["ALTER TABLE \"posts\" DROP COLUMN \"mood\""]
+    );
+    s.apply(&remove_posts).unwrap();
+    // A value added in its place; then the enum altered to text (USING through text).
+    let add_value = op(&format!(
+        "type = \"AlterField\"\ntable = \"users\"\n{}",
+        enum_field("mood", "\"meh\", \"ok\", \"sad\"")
+    ));
+    assert_eq!(
+        forward(&add_value, &s, d).unwrap().statements,
+        ["ALTER TYPE \"mood\" ADD VALUE IF NOT EXISTS 'meh' BEFORE 'ok'"]
+    );
+    s.apply(&add_value).unwrap();
+    let to_text = op(
+        "type = \"AlterField\"\ntable = \"users\"\n[operations.field]\nname = \"mood\"\n\
+         type = \"Text\"\nnullable = true\n",
+    );
+    assert_eq!(
+        forward(&to_text, &s, d).unwrap().statements,
+        [
+            "ALTER TABLE \"users\" ALTER COLUMN \"mood\" TYPE TEXT USING \"mood\"::text::TEXT",
+            "DROP TYPE IF EXISTS \"mood\""
+        ]
+    );
+}
+
+/// PostgreSQL: fields sharing an enum type changed one `AlterField` at a time in one
+/// migration: the type changes once, at the first operation declaring the new values, and the
+/// migration's end state is checked as one type.
+#[test]
+fn a_shared_enum_type_changes_once_across_its_fields() {
+    let field = |table: &str, values: &str| {
+        format!(
+            "[[operations]]\ntype = \"AlterField\"\ntable = \"{table}\"\n[operations.field]\n\
+             name = \"mood\"\ntype = \"Enum\"\nenum = \"mood\"\nvalues = [{values}]\n\
+             nullable = true\n"
+        )
+    };
+    let add = |table: &str| field(table, "\"ok\", \"sad\"").replace("AlterField", "AddField");
+    let m = |id: &str, ops: String| {
+        parse_migration(
+            &format!("[migration]\nid = \"{id}\"\napp = \"users\"\n{ops}"),
+            "m.toml",
+        )
+        .unwrap()
+    };
+    let mut s = state();
+    migration_forward(
+        &m("2", add("users") + &add("posts")),
+        &mut s,
+        Dialect::Postgres,
+    )
+    .unwrap();
+    let both = m(
+        "3",
+        field("users", "\"ok\", \"meh\", \"sad\"") + &field("posts", "\"ok\", \"meh\", \"sad\""),
+    );
+    let plan = migration_forward(&both, &mut s.clone(), Dialect::Postgres).unwrap();
+    assert_eq!(
+        plan.statements,
+        ["ALTER TYPE \"mood\" ADD VALUE IF NOT EXISTS 'meh' AFTER 'ok'"]
+    );
+    // Only one of them changed by the end: refused, naming both.
+    let half = m("3", field("users", "\"ok\", \"meh\", \"sad\""));
+    let e = migration_forward(&half, &mut s, Dialect::Postgres).unwrap_err();
+    assert!(
+        e.message.contains("posts.mood") && e.message.contains("users.mood"),
+        "{}",
+        e.message
+    );
+}

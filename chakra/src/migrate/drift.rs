@@ -115,7 +115,7 @@ fn declared(t: &super::state::TableState, d: Dialect) -> DbTable {
         if f.unique && !f.primary_key {
             uniques.insert(f.column.clone());
         }
-        if f.ty.enum_values().is_some() {
+        if f.ty.enum_values().is_some() && !d.sql().native_enums() {
             checks += 1; // the enum's CHECK (`<table>_<column>_enum`)
         }
         if let Some(r) = f.references.as_ref().filter(|r| !r.table.is_empty()) {
@@ -179,6 +179,19 @@ pub fn compare(state: &State, db: &DbSchema, d: Dialect) -> Vec<String> {
                 continue;
             };
             let want = db_type(&f.ty, d);
+            if let (Some(ty), false) = (f.ty.enum_name(), c.ty == want) {
+                if d.sql().native_enums() && !c.ty.starts_with("enum ") {
+                    // Built by an earlier version (text held by a CHECK), or altered by hand.
+                    out.push(format!(
+                        "column {name}.{}: the database stores it as {} (the text-and-CHECK \
+                         form of an enum field, as Chakra created it before enums became native \
+                         PostgreSQL types), the migrations say the native enum type {ty}; \
+                         convert it as docs/migrations.md shows (\"Enum fields on PostgreSQL\")",
+                        f.column, c.ty
+                    ));
+                    continue;
+                }
+            }
             if c.ty != want {
                 out.push(format!(
                     "column {name}.{}: the database has type {}, the migrations say {want}",
@@ -297,6 +310,28 @@ pub fn compare(state: &State, db: &DbSchema, d: Dialect) -> Vec<String> {
         out.push(format!(
             "table {name} is in the database but not in the migrations"
         ));
+    }
+    out
+}
+
+/// Every difference between the native enum types `state` declares and those the database
+/// has (`db`, as [`crate::dialect::migrate::read_enum_types`] reads them): a type missing, or
+/// with other values or another order. Types no history declares are left alone (a type
+/// another program made is not drift, as an unknown table is not).
+pub fn compare_enum_types(state: &State, db: &BTreeMap<String, Vec<String>>) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, values) in state.enum_types_lenient() {
+        match db.get(&name) {
+            None => out.push(format!(
+                "enum type {name} is missing from the database (the migrations declare \
+                 {values:?})"
+            )),
+            Some(have) if *have != values => out.push(format!(
+                "enum type {name}: the database has the values {have:?}, the migrations say \
+                 {values:?} (values and their order)"
+            )),
+            Some(_) => {}
+        }
     }
     out
 }

@@ -33,6 +33,7 @@ pub const RULES: &[(&str, &str)] = &[
     ("MF103", "a unique or check constraint is added to an existing table: fails on rows that break it"),
     ("DT101", "a column's type is narrowed: values may not fit"),
     ("PG101", "an index is built without CONCURRENTLY on an existing table: PostgreSQL blocks writes to it meanwhile"),
+    ("PG102", "an enum's values are removed or reordered: PostgreSQL recreates its type, rewriting every table using it under an exclusive lock"),
     ("BC101", "a table or column is renamed: code still using the old name breaks"),
     ("DT102", "a type change is declared lossy: existing values are not checked"),
     ("PT101", "a check constraint is raw SQL: nothing checks it means the same on PostgreSQL and SQLite"),
@@ -157,6 +158,29 @@ pub fn check(op: &Operation, before: &State) -> Vec<(&'static str, String)> {
             let indexed = |f: &FieldMeta| (f.index || f.references.is_some()) && !f.unique;
             if indexed(field) && !indexed(old) {
                 out.push(("PG101", index_msg(table)));
+            }
+            if let (
+                chakra_dsl::FieldType::Enum { name, values: was },
+                chakra_dsl::FieldType::Enum { name: same, values },
+            ) = (&old.ty, &field.ty)
+            {
+                let change = crate::dialect::postgres::enum_ddl::change(was, values);
+                if name == same
+                    && matches!(
+                        change,
+                        crate::dialect::postgres::enum_ddl::EnumChange::Recreate { .. }
+                    )
+                {
+                    out.push((
+                        "PG102",
+                        format!(
+                            "changes the enum {name} from {was:?} to {values:?} (a value removed \
+                             or moved): PostgreSQL recreates the type and rewrites every table \
+                             using it, each under an exclusive lock; adding values at their place \
+                             does not"
+                        ),
+                    ));
+                }
             }
         }
         Operation::AddIndex { table, .. } => out.push(("PG101", index_msg(table))),
@@ -369,7 +393,16 @@ pub(crate) fn narrowing_type(old: &FieldType, new: &FieldType) -> Option<String>
                 return None;
             }
         }
+        // An enum keeps its rows when values are only added or moved.
+        (T::Enum { values: a, .. }, T::Enum { values: b, .. }) => {
+            let gone: Vec<&String> = a.iter().filter(|v| !b.contains(v)).collect();
+            if gone.is_empty() {
+                return None;
+            }
+            format!("the enum loses the values {gone:?}")
+        }
         (T::Integer, T::BigInteger | T::Float | T::Decimal { .. })
+        | (T::Enum { .. }, T::Text | T::String { max_length: None })
         | (T::BigInteger, T::Decimal { .. })
         | (T::String { .. }, T::Text | T::String { max_length: None }) => return None,
         (a, b) => format!("{} to {}: a different type", name(a), name(b)),
@@ -498,7 +531,18 @@ mod tests {
             ["BC101"]
         );
         assert_eq!(codes(&op("type = \"RenameField\"\ntable = \"users\"\nname = \"username\"\nnew_name = \"login\"")), ["BC101"]);
-        assert_eq!(RULES.len(), 11, "RS101 has its own test");
+        let status = |values: &str| {
+            format!(
+                "name = \"status\"\ntype = \"Enum\"\nenum = \"st\"\nvalues = [{values}]\n\
+                 nullable = true"
+            )
+        };
+        let enum_change =
+            |from: &str, to: &str| codes(&format!("{}{}", add(&status(from)), alter(&status(to))));
+        assert_eq!(enum_change("\"a\", \"b\"", "\"b\", \"a\""), ["PG102"]);
+        assert!(enum_change("\"a\", \"b\"", "\"a\", \"c\", \"b\"").is_empty());
+        assert_eq!(enum_change("\"a\", \"b\"", "\"a\""), ["DT101", "PG102"]);
+        assert_eq!(RULES.len(), 12, "RS101 has its own test");
     }
 
     /// Issue 26, problem 10: types compare with their parameters.

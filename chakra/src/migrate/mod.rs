@@ -25,7 +25,8 @@
 //!   [`introspect`] — reading the database's schema.
 //! - [`enum_ddl`](crate::dialect::postgres::enum_ddl) (in `dialect/postgres/`) — PostgreSQL
 //!   native enum types as DDL (create, add values in place, recreate when values go).
-//! - [`enum_types`] — the enum types a schema declares, one list of values per name.
+//! - [`enum_types`] — the enum types a schema declares, one list of values per name, and the
+//!   native type statements (PostgreSQL) planned around each operation.
 //! - [`error`] — [`MigrationError`].
 
 pub mod apply;

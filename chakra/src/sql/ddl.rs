@@ -121,9 +121,12 @@ pub fn column_def(
         ident::validate(&name)?;
         s.push_str(&format!(" CONSTRAINT {} UNIQUE", ident::quote(&name)));
     }
-    if let Some(check) = enum_check_sql(table, f)? {
-        s.push(' ');
-        s.push_str(&check);
+    // A native enum type holds the column to its values; a text column needs the CHECK.
+    if !d.sql().native_enums() {
+        if let Some(check) = enum_check_sql(table, f)? {
+            s.push(' ');
+            s.push_str(&check);
+        }
     }
     if let Some(r) = references {
         let name = fk_constraint_name(table, &f.column);
@@ -153,9 +156,13 @@ pub fn create_table(meta: &ModelMeta, d: Dialect) -> Result<Vec<String>> {
 /// PostgreSQL a key pointing at a table created later in the set (a reference cycle) is
 /// added with `ALTER TABLE … ADD CONSTRAINT` at the end; SQLite checks references only when
 /// rows are written, so they stay inline. With `if_not_exists`, existing tables and indexes
-/// are left alone.
+/// are left alone. Native enum types (PostgreSQL) come first, each created unless it exists
+/// with the same values (one with other values is refused by name).
 pub fn create_tables(models: &[ModelMeta], d: Dialect, if_not_exists: bool) -> Result<Vec<String>> {
     let mut out = Vec::new();
+    for (name, values) in enum_types(models)? {
+        out.extend(d.sql().create_enum_type(&name, &values)?);
+    }
     let mut deferred = Vec::new();
     for (i, m) in models.iter().enumerate() {
         let later = |table: &str| {
@@ -184,8 +191,10 @@ pub fn create_tables(models: &[ModelMeta], d: Dialect, if_not_exists: bool) -> R
 
 /// `DROP TABLE IF EXISTS` for a set of tables, referencing tables first (the reverse of
 /// [`create_tables`]'s order); on PostgreSQL with `CASCADE` so reference cycles drop too.
+/// On PostgreSQL the enum types the tables used follow them (each left alone while a table
+/// outside the set still uses it).
 pub fn drop_tables(models: &[ModelMeta], d: Dialect) -> Result<Vec<String>> {
-    models
+    let mut out = models
         .iter()
         .rev()
         .map(|m| {
@@ -193,7 +202,38 @@ pub fn drop_tables(models: &[ModelMeta], d: Dialect) -> Result<Vec<String>> {
             s.push_str(d.sql().drop_table_suffix());
             Ok(s)
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    for name in enum_types(models)?.into_keys() {
+        out.extend(d.sql().drop_enum_type_if_unused(&name)?);
+    }
+    Ok(out)
+}
+
+/// The enum types the fields of `models` declare, by name (in name order); two fields
+/// naming one type with different values (or order) are refused, naming both.
+pub fn enum_types(models: &[ModelMeta]) -> Result<std::collections::BTreeMap<String, Vec<String>>> {
+    let mut out: std::collections::BTreeMap<String, (Vec<String>, String)> = Default::default();
+    for m in models {
+        for f in &m.fields {
+            let FieldType::Enum { name, values } = &f.ty else {
+                continue;
+            };
+            let here = format!("{}.{}", m.name, f.name);
+            match out.get(name) {
+                Some((seen, by)) if seen != values => {
+                    return Err(chakra_dsl::Error::InvalidQuery(format!(
+                        "the enum {name} is declared twice with different values: {by} has \
+                         {seen:?}, {here} has {values:?}; fields sharing an enum name share one type"
+                    )));
+                }
+                Some(_) => {}
+                None => {
+                    out.insert(name.clone(), (values.clone(), here));
+                }
+            }
+        }
+    }
+    Ok(out.into_iter().map(|(k, (v, _))| (k, v)).collect())
 }
 
 fn create_table_deferring(

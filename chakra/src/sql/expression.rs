@@ -48,6 +48,26 @@ fn column(w: &mut SqlWriter, c: &ColumnRef) -> Result<()> {
     Ok(())
 }
 
+/// An enum column compared with a value (either side), as `(column, its enum type, value)`.
+fn enum_and_value<'e>(a: &'e Expr, b: &'e Expr) -> Option<(&'e ColumnRef, &'e str, &'e Value)> {
+    match (a, b) {
+        (Expr::Column(c), Expr::Value(v)) | (Expr::Value(v), Expr::Column(c)) => {
+            Some((c, c.enum_type.as_deref()?, v))
+        }
+        _ => None,
+    }
+}
+
+/// Writes an enum column as the native value it holds (not read as its text): for
+/// comparisons with a value cast to its type ([`crate::dialect::SqlHooks::enum_equals`]).
+pub fn enum_column_bare(w: &mut SqlWriter, c: &ColumnRef) -> Result<()> {
+    let bare = ColumnRef {
+        enum_type: None,
+        ..c.clone()
+    };
+    column(w, &bare)
+}
+
 /// Writes `e` for use as an ordered value ([`crate::dialect::SqlHooks::ordered`]: on SQLite
 /// decimals are stored as text, so comparisons and sorting go through their numeric value,
 /// and a datetime column through `chakra_datetime`, so forms other writers store compare as
@@ -97,6 +117,11 @@ fn expr_at(w: &mut SqlWriter, e: &Expr) -> Result<()> {
             for (side, other) in [(left, right), (right, left)] {
                 if let Expr::Value(v) = other.as_ref() {
                     filter_values::check_value(side, v)?;
+                }
+            }
+            if let (CmpOp::Eq, Some((c, ty, v))) = (op, enum_and_value(left, right)) {
+                if w.dialect.sql().enum_equals(w, c, ty, v)? {
+                    return Ok(());
                 }
             }
             ordered(w, left)?;

@@ -6,9 +6,10 @@ use super::cancel::CancelTarget;
 use crate::exec::coerce::coerce_row;
 use crate::exec::errors::RunError;
 use crate::exec::query::DynQuery;
-use crate::exec::row::{DynRow, NamedRow};
+use crate::exec::row::{DynRow, NamedRow, Unresolved};
 use crate::exec::{KnownTables, Row};
 use crate::sql::CompiledQuery;
+use chakra_dsl::{Value, ValueType};
 use diesel::QueryResult;
 use diesel_async::pooled_connection::deadpool::Object;
 use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
@@ -96,7 +97,12 @@ impl PgConn {
         let guard = self.side.guard(&self.conn);
         let r: QueryResult<Vec<DynRow>> = DynQuery(q).load(&mut *self.conn).await;
         guard.disarm();
-        r?.into_iter()
+        let mut rows = r?;
+        if rows.iter().any(|r| !r.1.is_empty()) {
+            self.resolve(rows.iter_mut().map(|r| (&mut r.0, &mut r.1)))
+                .await?;
+        }
+        rows.into_iter()
             .map(|r| coerce_row(r.0, &q.output))
             .collect::<chakra_dsl::Result<Vec<Row>>>()
             .map_err(RunError::Decode)
@@ -118,6 +124,19 @@ impl PgConn {
             let mut rows = DynQuery(q).load_stream::<DynRow>(&mut *self.conn).await?;
             let mut buf = Vec::with_capacity(chunk);
             while let Some(row) = rows.try_next().await? {
+                // No catalog look-up while the stream holds the connection: a user-defined
+                // type in a streamed row is a named error (compiled queries read enums as
+                // text, so only raw SQL meets one).
+                if let Some(u) = <[Unresolved]>::first(&row.1) {
+                    return Err(RunError::Decode(chakra_dsl::Error::Decode {
+                        column: u.column.clone(),
+                        reason: format!(
+                            "a type the database defined (oid {}, such as a native enum) in a \
+                             streamed row: select it as `::text`",
+                            u.type_id
+                        ),
+                    }));
+                }
                 buf.push(coerce_row(row.0, &q.output).map_err(RunError::Decode)?);
                 if buf.len() == chunk {
                     *handed += chunk;
@@ -156,11 +175,53 @@ impl PgConn {
     }
 
     /// Runs a statement that returns rows, keeping the columns' names.
-    pub async fn load_named(&mut self, q: &CompiledQuery) -> QueryResult<Vec<NamedRow>> {
+    pub async fn load_named(&mut self, q: &CompiledQuery) -> Result<Vec<NamedRow>, RunError> {
         let guard = self.side.guard(&self.conn);
-        let r = DynQuery(q).load(&mut *self.conn).await;
+        let r: QueryResult<Vec<NamedRow>> = DynQuery(q).load(&mut *self.conn).await;
         guard.disarm();
-        r
+        let mut rows = r?;
+        if rows.iter().any(|r| !r.unresolved.is_empty()) {
+            self.resolve(rows.iter_mut().map(|r| (&mut r.values, &mut r.unresolved)))
+                .await?;
+        }
+        Ok(rows)
+    }
+
+    /// Decodes the cells of user-defined types in rows already read (a native enum read by
+    /// raw SQL): one catalog look-up of their OIDs on this connection, after the statement
+    /// (never run again); an enum's cell is its label's text, any other type a `Decode` error
+    /// naming the column.
+    async fn resolve<'r>(
+        &mut self,
+        rows: impl Iterator<Item = (&'r mut Vec<Value>, &'r mut Vec<Unresolved>)>,
+    ) -> Result<(), RunError> {
+        let rows: Vec<_> = rows.collect();
+        let mut oids: Vec<i64> = rows
+            .iter()
+            .flat_map(|(_, u)| u.iter().map(|c| i64::from(c.type_id)))
+            .collect();
+        oids.sort_unstable();
+        oids.dedup();
+        let ids: Vec<Value> = oids.into_iter().map(Value::I64).collect();
+        let arr = chakra_dsl::ArrayValue::from_values(&ValueType::I64, &ids)
+            .expect("an array of integers");
+        let lookup = crate::migrate::history::raw(
+            crate::Dialect::Postgres,
+            &[super::row::enum_types_sql(), ")"],
+            vec![Value::Array(arr)],
+            vec![ValueType::I64, ValueType::Bool, ValueType::Text],
+        );
+        let found: Vec<DynRow> = DynQuery(&lookup).load(&mut *self.conn).await?;
+        let mut types = std::collections::HashMap::new();
+        for r in found {
+            let r = coerce_row(r.0, &lookup.output).map_err(RunError::Decode)?;
+            if let (Value::I64(oid), Value::Bool(is_enum), Value::Text(name)) =
+                (&r[0], &r[1], &r[2])
+            {
+                types.insert(*oid as u32, (*is_enum, name.clone()));
+            }
+        }
+        super::row::resolve_cells(rows.into_iter(), &types).map_err(RunError::Decode)
     }
 
     /// Runs SQL text without binds.

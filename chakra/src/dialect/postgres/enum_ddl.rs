@@ -90,6 +90,54 @@ pub fn create_type(name: &str, values: &[String]) -> Result<String> {
     ))
 }
 
+/// An anonymous block (`DO $tag$ … $tag$`) running `body`, its dollar-quote tag one that
+/// `body` does not contain.
+fn do_block(body: &str) -> String {
+    let mut tag = "chakra".to_owned();
+    let mut n = 0;
+    while body.contains(&format!("${tag}$")) {
+        n += 1;
+        tag = format!("chakra{n}");
+    }
+    format!("DO ${tag}$ BEGIN {body} END ${tag}$")
+}
+
+/// The values of the enum type `name` in the current schema, in their order, as a
+/// `text[]` expression (NULL when there is no such enum type).
+pub fn values_sql(name: &str) -> String {
+    format!(
+        "(SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_enum e \
+         JOIN pg_type t ON t.oid = e.enumtypid WHERE t.typname = {} \
+         AND t.typnamespace = current_schema()::regnamespace)",
+        literal(name)
+    )
+}
+
+/// The type created when it does not exist; an existing one with other values (or another
+/// order) is refused with an error naming it and both lists, never used silently.
+pub fn create_type_if_absent(name: &str, values: &[String]) -> Result<String> {
+    let create = create_type(name, values)?;
+    let list: Vec<String> = values.iter().map(|v| literal(v)).collect();
+    let want = format!("ARRAY[{}]::text[]", list.join(", "));
+    let found = values_sql(name);
+    Ok(do_block(&format!(
+        "IF NOT EXISTS (SELECT 1 FROM pg_type t WHERE t.typname = {n} \
+         AND t.typnamespace = current_schema()::regnamespace) THEN {create}; \
+         ELSIF {found} IS DISTINCT FROM {want} THEN RAISE EXCEPTION \
+         'the enum type % exists with the values %, not the declared %', {n}, \
+         coalesce({found}::text, '(none: not an enum)'), {want}::text; END IF;",
+        n = literal(name)
+    )))
+}
+
+/// `DROP TYPE IF EXISTS "name"`, left alone while a column still uses it.
+pub fn drop_type_if_unused(name: &str) -> Result<String> {
+    Ok(do_block(&format!(
+        "{}; EXCEPTION WHEN dependent_objects_still_exist THEN NULL;",
+        drop_type(name)?
+    )))
+}
+
 /// `DROP TYPE IF EXISTS "name"` (the last column using it is gone).
 pub fn drop_type(name: &str) -> Result<String> {
     Ok(format!("DROP TYPE IF EXISTS {}", quoted(name)?))

@@ -16,11 +16,13 @@ use crate::migrate::table_sql::{all_indexes, create_index_sql, create_table_sql}
 use chakra_dsl::{Result, ValueType};
 use std::collections::BTreeMap;
 
-/// Each column: `(table, column, type, nullable)`, in the current schema.
+/// Each column: `(table, column, type, nullable)`, in the current schema; a native enum
+/// column's type as `enum <type name>`.
 pub const COLUMNS_SQL: &str =
-    "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull \
+    "SELECT c.relname, a.attname, CASE WHEN ty.typtype = 'e' THEN 'enum ' || ty.typname::text \
+     ELSE format_type(a.atttypid, a.atttypmod) END, NOT a.attnotnull \
      FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
-     JOIN pg_namespace n ON n.oid = c.relnamespace \
+     JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type ty ON ty.oid = a.atttypid \
      WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') \
      AND a.attnum > 0 AND NOT a.attisdropped ORDER BY c.relname, a.attnum";
 
@@ -130,6 +132,24 @@ pub async fn definitions(conn: &mut Conn, ns: &str) -> Result<TableDefinitions> 
             .or_default()
             .checks
             .insert(text(&r[1]), text(&r[2]));
+    }
+    Ok(out)
+}
+
+/// The enum types of the current schema, each with its values in their order.
+pub async fn read_enum_types(conn: &mut Conn) -> Result<BTreeMap<String, Vec<String>>> {
+    let q = raw(
+        Dialect::Postgres,
+        &["SELECT t.typname::text, e.enumlabel::text FROM pg_enum e \
+           JOIN pg_type t ON t.oid = e.enumtypid \
+           WHERE t.typnamespace = current_schema()::regnamespace \
+           ORDER BY t.typname, e.enumsortorder"],
+        vec![],
+        vec![ValueType::Text, ValueType::Text],
+    );
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in conn.fetch(&q).await? {
+        out.entry(text(&r[0])).or_default().push(text(&r[1]));
     }
     Ok(out)
 }

@@ -9,14 +9,15 @@ use crate::migrate::state::{State, TableState};
 use crate::migrate::table_sql::{
     create_index_sql, default_sql, field_fk_name, field_index, field_unique_name, q, references_sql,
 };
-use crate::sql::ddl::{column_type, enum_check_sql, field_enum_check_name};
+use crate::sql::ddl::column_type;
 use crate::Dialect;
 use chakra_dsl::FieldMeta;
 
 /// The statements that alter field `old` of table `t` into `new` in place (`after` is the
 /// state after the operation `op`): constraints, index and default dropped where they change,
 /// the type changed (`USING` the operation's expression, or a cast), then the nullability,
-/// default, unique, enum check, index and foreign key put back.
+/// default, unique, index and foreign key put back. An `Enum` field's values live in its native
+/// type, changed by the planner around this (`migrate/enum_types.rs::plan_types`).
 pub(crate) fn alter_field(
     s: &mut Vec<String>,
     op: &Operation,
@@ -43,11 +44,6 @@ pub(crate) fn alter_field(
     if old.unique && !new.unique {
         s.push(format!("ALTER TABLE {tq} DROP CONSTRAINT {}", q(&uk)?));
     }
-    let enum_changed = old.ty != new.ty || old.column != new.column;
-    if enum_changed && old.ty.enum_values().is_some() {
-        let ek = field_enum_check_name(&t.table, &old.column);
-        s.push(format!("ALTER TABLE {tq} DROP CONSTRAINT {}", q(&ek)?));
-    }
     let (old_idx, new_idx) = (field_index(t, old), field_index(t, new));
     if let (Some(i), false) = (&old_idx, old_idx == new_idx) {
         s.push(format!("DROP INDEX {}", q(&i.name)?));
@@ -62,6 +58,10 @@ pub(crate) fn alter_field(
         match op {
             Operation::AlterField { using: Some(u), .. } => {
                 s.push(alter(format!("TYPE {ty} USING ({u})")))
+            }
+            // An enum (a native type) converts through its text, to and from any type.
+            _ if old.ty.enum_name().is_some() => {
+                s.push(alter(format!("TYPE {ty} USING {col}::text::{ty}")))
             }
             _ => s.push(alter(format!("TYPE {ty} USING {col}::{ty}"))),
         }
@@ -91,11 +91,6 @@ pub(crate) fn alter_field(
             "ALTER TABLE {tq} ADD CONSTRAINT {} UNIQUE ({col})",
             q(&uk)?
         ));
-    }
-    if enum_changed {
-        if let Some(check) = enum_check_sql(&t.table, new)? {
-            s.push(format!("ALTER TABLE {tq} ADD {check}"));
-        }
     }
     if let (Some(i), false) = (&new_idx, old_idx == new_idx) {
         s.push(create_index_sql(&t.table, i, t, d)?);

@@ -5,7 +5,8 @@
 //! - [`cancel`] — cancel requests that reach the server through a pooler too.
 //! - [`caps`] — its executor capabilities (cancellable, streamed, pipelined).
 //! - [`conn`] — a pooled connection and how a compiled statement runs on it.
-//! - [`enum_ddl`] — native enum types as DDL (create, add values, recreate, drop).
+//! - [`enum_ddl`] — native enum types as DDL (create, add values, recreate, drop), the type of
+//!   every `Enum` field.
 //! - [`errors`] — its errors as Chakra's (recognised by message: no SQLSTATE at hand).
 //! - [`introspect`] — reading its catalog for drift checks.
 //! - [`migrate_ddl`] — its in-place `ALTER FIELD` statements for the migration planner.

@@ -1,7 +1,7 @@
 //! Rows read on PostgreSQL: each cell decoded by its type OID into a runtime-typed
 //! [`Value`] ([`DynRow`], [`NamedRow`]).
 
-use crate::exec::row::{names_of, DynRow, NamedRow, UNKNOWN_NULL};
+use crate::exec::row::{names_of, DynRow, NamedRow, Unresolved, UNKNOWN_NULL};
 use chakra_dsl::{ArrayValue, Value};
 use diesel::deserialize::{self, FromSql, FromSqlRow};
 use diesel::pg::{Pg, PgValue};
@@ -15,19 +15,35 @@ impl FromSqlRow<Untyped, Pg> for DynRow {
     fn build_from_row<'a>(row: &impl Row<'a, Pg>) -> deserialize::Result<Self> {
         let n = row.field_count();
         let mut out = Vec::with_capacity(n);
+        let mut unresolved = Vec::new();
         for i in 0..n {
             let field = row.get(i).ok_or("row is shorter than its field count")?;
+            let name = || field.field_name().unwrap_or("?").to_owned();
             out.push(match field.value() {
                 None => UNKNOWN_NULL,
-                // The column named: a raw query reading a native enum column (or another
-                // type Chakra does not decode) says which column to select as `::text`.
-                Some(raw) => decode_pg(raw)
-                    .map_err(|e| format!("column {:?}: {e}", field.field_name().unwrap_or("?")))?,
+                // A user-defined type (a native enum read by raw SQL): resolved by its OID
+                // once the rows are read (`PgConn::resolve`).
+                Some(raw) if raw.get_oid().get() >= FIRST_USER_OID => {
+                    unresolved.push(Unresolved {
+                        index: i,
+                        column: name(),
+                        type_id: raw.get_oid().get(),
+                        bytes: raw.as_bytes().to_vec(),
+                    });
+                    UNKNOWN_NULL
+                }
+                // The column named: a built-in type Chakra does not decode says which
+                // column to select as `::text`.
+                Some(raw) => decode_pg(raw).map_err(|e| format!("column {:?}: {e}", name()))?,
             });
         }
-        Ok(DynRow(out))
+        Ok(DynRow(out, unresolved))
     }
 }
+
+/// The first OID of the types a database defines (PostgreSQL's `FirstNormalObjectId`): types
+/// from here on (native enums, extensions' types) are looked up in the catalog.
+pub const FIRST_USER_OID: u32 = 16384;
 
 fn arr<ST: 'static, T>(raw: PgValue<'_>) -> deserialize::Result<Vec<Option<T>>>
 where
@@ -69,8 +85,8 @@ fn decode_pg(raw: PgValue<'_>) -> deserialize::Result<Value> {
         3807 => Value::Array(ArrayValue::Json(arr::<Jsonb, _>(raw)?)),
         oid => {
             return Err(format!(
-                "unsupported PostgreSQL type oid {oid} (a native enum or another type Chakra \
-                 does not decode: select it as `::text`)"
+                "unsupported PostgreSQL type oid {oid} (a type Chakra does not decode: select \
+                 it as `::text`)"
             )
             .into())
         }
@@ -79,10 +95,51 @@ fn decode_pg(raw: PgValue<'_>) -> deserialize::Result<Value> {
 
 impl FromSqlRow<Untyped, Pg> for NamedRow {
     fn build_from_row<'a>(row: &impl Row<'a, Pg>) -> deserialize::Result<Self> {
-        let values = <DynRow as FromSqlRow<Untyped, Pg>>::build_from_row(row)?.0;
+        let DynRow(values, unresolved) = <DynRow as FromSqlRow<Untyped, Pg>>::build_from_row(row)?;
         Ok(NamedRow {
             names: names_of(row),
             values,
+            unresolved,
         })
     }
+}
+
+/// The user-defined types among `oids` that are native enums (`pg_type.typtype = 'e'`), and
+/// the name of each type found (for errors naming a type that is not one).
+pub fn enum_types_sql() -> &'static str {
+    "SELECT t.oid::bigint, t.typtype = 'e', format_type(t.oid, NULL) FROM pg_type t \
+     WHERE t.oid::bigint = ANY("
+}
+
+/// Fills the unresolved cells of `rows` (each `(values, unresolved)`) from `types` (OID →
+/// `(is an enum, type name)`): an enum's label is its text (PostgreSQL sends an enum as its
+/// label's bytes); any other type is a `Decode` error naming the column and the type.
+pub fn resolve_cells<'r>(
+    rows: impl Iterator<Item = (&'r mut Vec<Value>, &'r mut Vec<Unresolved>)>,
+    types: &std::collections::HashMap<u32, (bool, String)>,
+) -> chakra_dsl::Result<()> {
+    for (values, unresolved) in rows {
+        for u in unresolved.drain(..) {
+            let ty = types.get(&u.type_id);
+            let text = match ty {
+                Some((true, _)) => String::from_utf8(u.bytes).ok(),
+                _ => None,
+            };
+            let Some(text) = text else {
+                let what = match ty {
+                    Some((_, name)) => format!("the type {name} (oid {})", u.type_id),
+                    None => format!("type oid {}", u.type_id),
+                };
+                return Err(chakra_dsl::Error::Decode {
+                    column: u.column,
+                    reason: format!(
+                        "{what} is not one Chakra decodes (native enums read as their text): \
+                         select it as `::text`"
+                    ),
+                });
+            };
+            values[u.index] = Value::Text(text);
+        }
+    }
+    Ok(())
 }

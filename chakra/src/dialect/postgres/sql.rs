@@ -1,13 +1,13 @@
 //! [`Postgres`]: PostgreSQL's SQL hooks.
 
 use crate::dialect::{standard, SqlHooks};
-use crate::sql::expression::expr;
+use crate::sql::expression::{enum_column_bare, expr};
 use crate::sql::statement::column_arrays;
 use crate::sql::writer::SqlWriter;
 use chakra_dsl::ir::{ContainOf, ContainOp};
 use chakra_dsl::{
-    AggFunc, Aggregate, ArrayValue, BulkUpdate, Error, Expr, FieldType, Insert, JsonAs, Result,
-    Value, ValueType,
+    AggFunc, Aggregate, ArrayValue, BulkUpdate, ColumnRef, Error, Expr, FieldType, Insert, JsonAs,
+    Result, Value, ValueType,
 };
 
 /// PostgreSQL (and compatible engines; the unit type its hooks are implemented on).
@@ -35,6 +35,62 @@ impl SqlHooks for Postgres {
 
     fn distinct_on(&self) -> bool {
         true
+    }
+
+    fn native_enums(&self) -> bool {
+        true
+    }
+
+    /// `CAST(… AS "type")` (`"type"[]` for an array): a text value meets the native type.
+    fn enum_value(
+        &self,
+        w: &mut SqlWriter,
+        ty: &str,
+        array: bool,
+        inner: &mut dyn FnMut(&mut SqlWriter) -> Result<()>,
+    ) -> Result<()> {
+        w.sql("CAST(");
+        inner(w)?;
+        w.sql(" AS ");
+        w.ident(ty)?;
+        if array {
+            w.sql("[]");
+        }
+        w.sql(")");
+        Ok(())
+    }
+
+    /// `"t"."c" = ANY(ARRAY(SELECT … WHERE "_e"::text = $1))`: the value looked up among the
+    /// type's labels in an uncorrelated subquery (run once, before the scan), so an index on
+    /// the column is usable, and a value the type lacks matches nothing (an empty array: false,
+    /// as `"c"::text = $1` is for a stored value) where a cast to the type would fail. A NULL
+    /// column compared with a value the type lacks is false rather than unknown; Chakra's
+    /// `exclude` counts both as "not matched" (`… OR (…) IS NULL`), so no filter differs.
+    fn enum_equals(
+        &self,
+        w: &mut SqlWriter,
+        column: &ColumnRef,
+        ty: &str,
+        value: &Value,
+    ) -> Result<bool> {
+        if value.is_null() || !matches!(value, Value::Text(_)) {
+            return Ok(false);
+        }
+        enum_column_bare(w, column)?;
+        w.sql(" = ANY(ARRAY(");
+        enum_labels(w, ty)?;
+        w.sql(" = ");
+        w.bind(value.clone());
+        w.sql("))");
+        Ok(true)
+    }
+
+    fn create_enum_type(&self, name: &str, values: &[String]) -> Result<Option<String>> {
+        super::enum_ddl::create_type_if_absent(name, values).map(Some)
+    }
+
+    fn drop_enum_type_if_unused(&self, name: &str) -> Result<Option<String>> {
+        super::enum_ddl::drop_type_if_unused(name).map(Some)
     }
 
     fn insert_column_arrays(&self) -> bool {
@@ -195,6 +251,18 @@ impl SqlHooks for Postgres {
         let Some(arr) = ArrayValue::from_values(elem, values) else {
             return Ok(false);
         };
+        if let (Expr::Column(c), ValueType::Text) = (target, elem) {
+            if let Some(ty) = &c.enum_type {
+                // An enum column: its labels among the values (as `enum_equals`).
+                enum_column_bare(w, c)?;
+                w.sql(" = ANY(ARRAY(");
+                enum_labels(w, ty)?;
+                w.sql(" = ANY(");
+                w.bind(Value::Array(arr));
+                w.sql(")))");
+                return Ok(true);
+            }
+        }
         expr(w, target)?;
         w.sql(" = ANY(");
         w.bind(Value::Array(arr));
@@ -234,4 +302,13 @@ impl SqlHooks for Postgres {
         w.sql(")");
         Ok(())
     }
+}
+
+/// `SELECT "_e" FROM unnest(enum_range(NULL::"type")) AS "_e" WHERE "_e"::text`: the start of
+/// a look-up of labels of the enum type `ty` by their text (the caller writes the comparison).
+fn enum_labels(w: &mut SqlWriter, ty: &str) -> Result<()> {
+    w.sql("SELECT \"_e\" FROM unnest(enum_range(NULL::");
+    w.ident(ty)?;
+    w.sql(")) AS \"_e\" WHERE \"_e\"::text");
+    Ok(())
 }

@@ -25,7 +25,8 @@ pub fn column_type(ty: &FieldType) -> String {
         FieldType::Json => "JSONB".into(),
         FieldType::Array(inner) => format!("{}[]", column_type(inner)),
         FieldType::Uuid => "UUID".into(),
-        FieldType::Enum { .. } => "TEXT".into(),
+        // The native enum type of that name (created before the tables using it).
+        FieldType::Enum { name, .. } => chakra_dsl::ident::quote(name),
     }
 }
 
@@ -73,7 +74,8 @@ pub fn db_type(ty: &FieldType) -> String {
         FieldType::Bytes => "bytea".into(),
         FieldType::Json => "jsonb".into(),
         FieldType::Uuid => "uuid".into(),
-        FieldType::Enum { .. } => "text".into(),
+        // As `introspect::COLUMNS_SQL` spells an enum-typed column.
+        FieldType::Enum { name, .. } => format!("enum {name}"),
         FieldType::Array(inner) => format!("{}[]", db_type(inner)),
     }
 }

@@ -26,7 +26,7 @@ impl FromSqlRow<Untyped, Sqlite> for DynRow {
                 },
             });
         }
-        Ok(DynRow(out))
+        Ok(DynRow(out, Vec::new()))
     }
 }
 
@@ -36,6 +36,7 @@ impl FromSqlRow<Untyped, Sqlite> for NamedRow {
         Ok(NamedRow {
             names: names_of(row),
             values,
+            unresolved: Vec::new(),
         })
     }
 }
