@@ -19,6 +19,9 @@ pub enum DatabaseUrl {
     SqliteMemory,
     /// A PostgreSQL URL, passed on to the driver.
     Postgres(String),
+    /// A MySQL or MariaDB URL (`mysql://` or `mariadb://`), passed on to the driver as
+    /// `mysql://`.
+    Mysql(String),
 }
 
 /// The URL with its password replaced by `***`, for messages. Works on malformed URLs too.
@@ -50,11 +53,13 @@ impl DatabaseUrl {
         match self {
             DatabaseUrl::SqliteFile(_) | DatabaseUrl::SqliteMemory => crate::sql::Dialect::Sqlite,
             DatabaseUrl::Postgres(_) => crate::sql::Dialect::Postgres,
+            DatabaseUrl::Mysql(_) => crate::sql::Dialect::Mysql,
         }
     }
 
     /// Parses a URL: `sqlite://path`, `sqlite:///abs/path`, `sqlite::memory:`,
-    /// `postgres://user@host:port/db` (or `postgresql://`).
+    /// `postgres://user@host:port/db` (or `postgresql://`), `mysql://user@host:3306/db` (or
+    /// `mariadb://`).
     pub fn parse(url: &str) -> Result<DatabaseUrl> {
         let invalid = |reason: &str| Error::InvalidUrl {
             url: redact(url),
@@ -66,18 +71,14 @@ impl DatabaseUrl {
             return Err(invalid("it is empty"));
         }
         let room = crate::dialect::sqlite::url::parse(url_trim)
-            .or_else(|| crate::dialect::postgres::url::parse(url_trim));
+            .or_else(|| crate::dialect::postgres::url::parse(url_trim))
+            .or_else(|| crate::dialect::mysql::url::parse(url_trim));
         if let Some(parsed) = room {
             return parsed.map_err(|reason| invalid(&reason));
         }
-        if url_trim.starts_with("mysql://") || url_trim.starts_with("mariadb://") {
-            return Err(invalid(
-                "MySQL/MariaDB is not supported yet; use postgres:// or sqlite://",
-            ));
-        }
         let scheme = url_trim.split(':').next().unwrap_or("");
         Err(invalid(&format!(
-            "unknown scheme {scheme:?}; supported are sqlite://path, sqlite::memory: and postgres://"
+            "unknown scheme {scheme:?}; supported are sqlite://path, sqlite::memory:, postgres:// and mysql:// (or mariadb://)"
         )))
     }
 }

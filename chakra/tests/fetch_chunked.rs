@@ -66,6 +66,7 @@ async fn rows_come_in_chunks_then_the_rest() {
                 assert!(sizes.is_empty(), "{d:?}: {sizes:?}");
                 assert_eq!(rest.len(), 2500, "{d:?}");
             }
+            chakra::Dialect::Mysql => unreachable!("not run on MySQL/MariaDB yet"),
         }
         let joined: Vec<chakra::exec::Row> = chunks.into_iter().flatten().chain(rest).collect();
         assert_eq!(joined, all, "{d:?}: the same rows, in order");

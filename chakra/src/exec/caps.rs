@@ -24,5 +24,6 @@ pub fn caps(dialect: Dialect) -> &'static ExecCaps {
     match dialect {
         Dialect::Postgres => &crate::dialect::postgres::caps::EXEC,
         Dialect::Sqlite => &crate::dialect::sqlite::caps::EXEC,
+        Dialect::Mysql => &crate::dialect::mysql::caps::EXEC,
     }
 }

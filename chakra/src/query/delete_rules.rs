@@ -155,6 +155,11 @@ async fn present_tables(
              WHERE table_name IN (SELECT json_array_elements_text($1::json)) \
              AND table_schema = ANY (current_schemas(false))"
         }
+        Dialect::Mysql => {
+            "SELECT CAST(table_name AS CHAR) FROM information_schema.tables \
+             WHERE table_schema = DATABASE() AND table_name IN \
+             (SELECT j.name FROM JSON_TABLE(?, '$[*]' COLUMNS (name VARCHAR(64) PATH '$')) AS j)"
+        }
     };
     let names = serde_json::to_string(&ask).map_err(|e| Error::InvalidQuery(e.to_string()))?;
     let found = raw_fetch(sql).bind(names).all(&mut *tx).await?;

@@ -22,6 +22,7 @@ pub async fn explain<E: Executor>(exec: &mut E, stmt: &Statement) -> Result<Stri
             .collect::<Result<Vec<_>>>()
             .map(|lines| lines.join("\n")),
         Dialect::Sqlite => sqlite_tree(&rows),
+        Dialect::Mysql => Err(crate::dialect::mysql::sql::not_yet("explain()")),
     }
 }
 
@@ -31,6 +32,7 @@ pub fn explain_query(stmt: &Statement, dialect: Dialect) -> Result<CompiledQuery
     let mut q = compile(stmt, dialect)?;
     let (prefix, output): (&str, Vec<ValueType>) = match dialect {
         Dialect::Postgres => ("EXPLAIN ", vec![ValueType::Text]),
+        Dialect::Mysql => return Err(crate::dialect::mysql::sql::not_yet("explain()")),
         Dialect::Sqlite => (
             "EXPLAIN QUERY PLAN ",
             vec![

@@ -333,6 +333,7 @@ fn like(
         w.sql(" LIKE ");
         w.bind(Value::Text(pattern));
     }
+    w.sql(w.dialect.sql().like_collation());
     w.sql(" ESCAPE '\\'");
     Ok(())
 }

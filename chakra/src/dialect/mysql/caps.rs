@@ -1,0 +1,14 @@
+//! MySQL's executor capabilities.
+
+use crate::exec::caps::ExecCaps;
+
+/// Statements go over the network. A statement dropped mid-flight leaves its result
+/// unread on the connection, so the connection is closed rather than pooled (the server
+/// notices the closed socket and stops). Rows are read whole, and statements are not
+/// pipelined (stage 1).
+pub const EXEC: ExecCaps = ExecCaps {
+    runs_inline: false,
+    cancels_mid_statement: true,
+    streams: false,
+    pipelines: false,
+};

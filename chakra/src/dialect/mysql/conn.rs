@@ -1,0 +1,320 @@
+//! [`MysqlConn`]: a MySQL/MariaDB connection (the `mysql_async` driver) and how a compiled
+//! statement runs on it; [`MysqlManager`], its pool's manager. Tracing and the dialect-free
+//! error handling stay in [`crate::exec::Conn`].
+//!
+//! Prepared statements: the driver keeps the last [`STATEMENT_CACHE`] statements prepared
+//! per connection (keyed by SQL text) and closes the least recently used one on the server
+//! when a new one arrives, so one-off statements (an `IN` list of a new length, a multi-row
+//! insert) never pile up towards the server's `max_prepared_stmt_count`
+//! (`chakra/tests/mysql_backend.rs` runs 20,000 distinct ones on one connection).
+
+use super::server::{Flavour, ServerInfo};
+use super::{binds, errors, returning, row, setup};
+use crate::exec::coerce::coerce_row;
+use crate::exec::errors::RunError;
+use crate::exec::row::NamedRow;
+use crate::exec::{KnownTables, Row};
+use crate::sql::CompiledQuery;
+use chakra_dsl::{Error, Result};
+use mysql_async::prelude::Queryable;
+use std::time::Duration;
+
+/// How many prepared statements a connection keeps (least recently used closed first).
+pub const STATEMENT_CACHE: usize = 256;
+
+/// A MySQL/MariaDB connection with what it knows about its server.
+pub struct MysqlConn {
+    conn: mysql_async::Conn,
+    server: ServerInfo,
+    /// The driver reported a broken connection: it is dropped, not pooled again.
+    broken: bool,
+    tables: KnownTables,
+    /// Each table's `AUTO_INCREMENT` column, once asked (inserts returning rows on MySQL).
+    auto_columns: std::collections::HashMap<String, Option<String>>,
+    /// `@@auto_increment_increment`, once asked.
+    key_step: Option<u64>,
+}
+
+impl MysqlConn {
+    /// The server's flavour and version.
+    pub fn server(&self) -> ServerInfo {
+        self.server
+    }
+
+    /// The tables its pool's database was seen to hold.
+    pub fn known_tables(&self) -> &KnownTables {
+        &self.tables
+    }
+
+    /// The `AUTO_INCREMENT` value the last insert generated (its first row's), if any.
+    pub fn last_insert_id(&self) -> Option<u64> {
+        self.conn.last_insert_id()
+    }
+
+    fn failed(&mut self, e: mysql_async::Error, sql: &str) -> RunError {
+        if errors::breaks_connection(&e) {
+            self.broken = true;
+        }
+        RunError::Mapped(errors::to_error(e, sql))
+    }
+
+    /// Runs a statement that returns rows, decoding them with the statement's plan. On a
+    /// server without `RETURNING`, an insert returning rows runs alone and its rows are read
+    /// back by key ([`super::returning`]).
+    pub async fn load(&mut self, q: &CompiledQuery) -> std::result::Result<Vec<Row>, RunError> {
+        if !self.server.returning() && q.parts.last().is_some_and(|p| p.contains(" RETURNING \"")) {
+            if let Some(ir) = returning::parse(&q.parts).map_err(RunError::Decode)? {
+                return self.insert_then_read(q, &ir).await;
+            }
+            if q.parts.first().is_some_and(|p| p.starts_with("DELETE ")) {
+                return Err(RunError::Decode(super::sql::not_yet(
+                    "a delete returning rows on MySQL (no RETURNING; MariaDB has it)",
+                )));
+            }
+        }
+        self.load_plain(q).await
+    }
+
+    async fn load_plain(&mut self, q: &CompiledQuery) -> std::result::Result<Vec<Row>, RunError> {
+        let (_, rows) = self.load_raw(q).await?;
+        rows.into_iter()
+            .map(|r| coerce_row(row::decode_row(r)?, &q.output))
+            .collect::<Result<Vec<Row>>>()
+            .map_err(RunError::Decode)
+    }
+
+    /// The table's `AUTO_INCREMENT` column, asked of the catalog once per connection.
+    async fn auto_column(&mut self, table: &str) -> std::result::Result<Option<String>, RunError> {
+        if let Some(c) = self.auto_columns.get(table) {
+            return Ok(c.clone());
+        }
+        let sql = "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = \
+                   DATABASE() AND TABLE_NAME = ? AND EXTRA LIKE '%auto_increment%'";
+        let found: Option<String> = match self.conn.exec_first(sql, (table,)).await {
+            Ok(v) => v,
+            Err(e) => return Err(self.failed(e, sql)),
+        };
+        self.auto_columns.insert(table.to_owned(), found.clone());
+        Ok(found)
+    }
+
+    /// `@@auto_increment_increment`, asked once per connection.
+    async fn key_step(&mut self) -> std::result::Result<u64, RunError> {
+        if let Some(s) = self.key_step {
+            return Ok(s);
+        }
+        let sql = "SELECT @@auto_increment_increment";
+        let step: Option<u64> = match self.conn.query_first(sql).await {
+            Ok(v) => v,
+            Err(e) => return Err(self.failed(e, sql)),
+        };
+        let step = step.unwrap_or(1).max(1);
+        self.key_step = Some(step);
+        Ok(step)
+    }
+
+    /// An insert returning rows, on a server without `RETURNING`: the insert alone, then
+    /// its rows read back by key, in the order they were inserted.
+    async fn insert_then_read(
+        &mut self,
+        q: &CompiledQuery,
+        ir: &returning::InsertReturning,
+    ) -> std::result::Result<Vec<Row>, RunError> {
+        let Some(key) = self.auto_column(&ir.table).await? else {
+            return Err(RunError::Decode(super::sql::not_yet(&format!(
+                "an insert into {:?} returning rows on MySQL (no RETURNING, and the table has                  no AUTO_INCREMENT key to read its rows back by)",
+                ir.table
+            ))));
+        };
+        let mut parts = q.parts.to_vec();
+        if let Some(last) = parts.last_mut() {
+            *last = ir.insert_tail.clone();
+        }
+        let insert = CompiledQuery {
+            parts: parts.into(),
+            output: Vec::new().into(),
+            cacheable: false,
+            ..q.clone()
+        };
+        let inserted = self.execute(&insert).await?;
+        let step = self.key_step().await?;
+        let keys = returning::keys(ir, &key, &q.binds, inserted, self.last_insert_id(), step)
+            .map_err(RunError::Decode)?;
+        let text = returning::read_back_sql(ir, &key, keys.len());
+        let pieces: Vec<String> = text.split('?').map(str::to_owned).collect();
+        let read = CompiledQuery {
+            parts: pieces.into(),
+            binds: keys.clone(),
+            cacheable: false,
+            ..q.clone()
+        };
+        let mut rows = self.load_plain(&read).await?;
+        returning::check_count(ir, rows.len(), inserted).map_err(RunError::Decode)?;
+        // Keys the insert sent come back in key order: put the rows in the insert's order.
+        if let Some(k) = ir.returning.iter().position(|c| *c == key) {
+            let order: Vec<String> = keys.iter().map(ToString::to_string).collect();
+            rows.sort_by_key(|r| {
+                let s = r[k].to_string();
+                order.iter().position(|o| *o == s).unwrap_or(usize::MAX)
+            });
+        }
+        Ok(rows)
+    }
+
+    /// Runs a statement that returns rows, keeping the columns' names.
+    pub async fn load_named(
+        &mut self,
+        q: &CompiledQuery,
+    ) -> std::result::Result<Vec<NamedRow>, RunError> {
+        let (names, rows) = self.load_raw(q).await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(NamedRow {
+                    names: names.clone(),
+                    values: row::decode_row(r)?,
+                })
+            })
+            .collect::<Result<Vec<NamedRow>>>()
+            .map_err(RunError::Decode)
+    }
+
+    async fn load_raw(
+        &mut self,
+        q: &CompiledQuery,
+    ) -> std::result::Result<(Vec<String>, Vec<mysql_async::Row>), RunError> {
+        let params = binds::params(&q.binds).map_err(RunError::Decode)?;
+        let sql = q.sql();
+        let r = async {
+            let mut result = self.conn.exec_iter(sql.as_str(), params).await?;
+            let names = row::names(result.columns_ref());
+            let rows: Vec<mysql_async::Row> = result.collect().await?;
+            result.drop_result().await?;
+            Ok::<_, mysql_async::Error>((names, rows))
+        }
+        .await;
+        r.map_err(|e| self.failed(e, &sql))
+    }
+
+    /// Runs a statement and returns the affected-row count (rows matched, as on the other
+    /// backends: the connection reports found rows).
+    pub async fn execute(&mut self, q: &CompiledQuery) -> std::result::Result<usize, RunError> {
+        let params = binds::params(&q.binds).map_err(RunError::Decode)?;
+        let sql = q.sql();
+        match self.conn.exec_drop(sql.as_str(), params).await {
+            Ok(()) => Ok(self.conn.affected_rows() as usize),
+            Err(e) => Err(self.failed(e, &sql)),
+        }
+    }
+
+    /// Runs SQL text without binds (several statements separated by `;` allowed).
+    pub async fn batch_execute(&mut self, sql: &str) -> std::result::Result<(), RunError> {
+        match self.conn.query_drop(sql).await {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.failed(e, sql)),
+        }
+    }
+}
+
+/// A pool's connection manager: where connections go, how they are set up, which flavour
+/// is forced (tests run MySQL's code paths against MariaDB).
+#[derive(Debug, Clone)]
+pub struct MysqlManager {
+    opts: mysql_async::Opts,
+    statement_timeout: Option<Duration>,
+    forced: Option<Flavour>,
+    tables: KnownTables,
+}
+
+impl MysqlManager {
+    /// A manager for the driver URL `url` (`mysql://…`).
+    pub fn new(
+        url: &str,
+        statement_timeout: Option<Duration>,
+        forced: Option<Flavour>,
+        tables: KnownTables,
+    ) -> Result<MysqlManager> {
+        let opts = mysql_async::Opts::from_url(url).map_err(|e| Error::InvalidUrl {
+            url: crate::config::redact(url),
+            reason: e.to_string(),
+        })?;
+        let opts = mysql_async::OptsBuilder::from_opts(opts)
+            .stmt_cache_size(STATEMENT_CACHE)
+            .client_found_rows(true)
+            .into();
+        Ok(MysqlManager {
+            opts,
+            statement_timeout,
+            forced,
+            tables,
+        })
+    }
+}
+
+impl deadpool::managed::Manager for MysqlManager {
+    type Type = MysqlConn;
+    type Error = Error;
+
+    async fn create(&self) -> Result<MysqlConn> {
+        let connect_err = |e: mysql_async::Error| Error::Connection(e.to_string());
+        let mut conn = mysql_async::Conn::new(self.opts.clone())
+            .await
+            .map_err(connect_err)?;
+        conn.query_drop(setup::session_sql())
+            .await
+            .map_err(connect_err)?;
+        let version: Option<String> = conn
+            .query_first("SELECT VERSION()")
+            .await
+            .map_err(connect_err)?;
+        let mut server = ServerInfo::from_version(version.as_deref().unwrap_or(""));
+        if let Some(f) = self.forced {
+            server.flavour = f;
+        }
+        if let Some(t) = self.statement_timeout {
+            conn.query_drop(setup::statement_timeout_sql(
+                ServerInfo::from_version(version.as_deref().unwrap_or("")).flavour,
+                t,
+            ))
+            .await
+            .map_err(connect_err)?;
+        }
+        Ok(MysqlConn {
+            conn,
+            server,
+            broken: false,
+            tables: self.tables.clone(),
+            auto_columns: Default::default(),
+            key_step: None,
+        })
+    }
+
+    /// A connection the driver saw break is not handed out again.
+    async fn recycle(
+        &self,
+        conn: &mut MysqlConn,
+        _metrics: &deadpool::managed::Metrics,
+    ) -> deadpool::managed::RecycleResult<Error> {
+        if conn.broken {
+            return Err(deadpool::managed::RecycleError::message(
+                "the connection broke",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A deadpool of MySQL/MariaDB connections to the driver URL `url`.
+pub fn build_pool(
+    url: &str,
+    opts: &crate::exec::PoolOptions,
+    tables: KnownTables,
+) -> Result<deadpool::managed::Pool<MysqlManager>> {
+    let mgr = MysqlManager::new(url, opts.statement_timeout, opts.mysql_flavour, tables)?;
+    deadpool::managed::Pool::builder(mgr)
+        .max_size(opts.max_size.max(1))
+        .wait_timeout(Some(opts.wait_timeout))
+        .create_timeout(Some(Duration::from_secs(15)))
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()
+        .map_err(|e| Error::Config(e.to_string()))
+}

@@ -1,0 +1,345 @@
+//! [`Mysql`]: MySQL's and MariaDB's SQL hooks (one SQL for both flavours; where they differ
+//! at run time, the executor decides: `INSERT … RETURNING` on MySQL, see
+//! [`super::returning`]).
+//!
+//! Text compares as PostgreSQL and SQLite compare it, whatever the column's collation (the
+//! server's default `utf8mb4_general_ci` or `utf8mb4_0900_ai_ci` ignores case, accents and
+//! trailing spaces): comparisons, `IN`, `BETWEEN` and sorting of text go through
+//! `CAST(… AS BINARY)` (the UTF-8 bytes, so code point order), and `LIKE` patterns take
+//! `COLLATE utf8mb4_bin` (`LIKE` never pads). Case-insensitive lookups fold both sides with
+//! `LOWER` first (`sql/case_fold.rs`).
+
+use crate::dialect::{standard, SqlHooks};
+use crate::sql::expression::{expr, ordered};
+use crate::sql::writer::SqlWriter;
+use chakra_dsl::{
+    AggFunc, Aggregate, ArithOp, DatePart, Error, Expr, FieldType, LockStrength, LockWait,
+    OnConflict, Result, RowLock, ScalarFunc, Value, ValueType,
+};
+
+/// MySQL 8 and MariaDB 10.11+ (the unit type its hooks are implemented on).
+#[derive(Debug, Clone, Copy)]
+pub struct Mysql;
+
+/// The named refusal of what a later stage adds.
+pub fn not_yet(what: &str) -> Error {
+    Error::InvalidQuery(format!("{what}: not yet supported on MySQL/MariaDB"))
+}
+
+fn no_arrays() -> Error {
+    Error::InvalidQuery(
+        "array columns and lookups: not supported on MySQL/MariaDB (no array type); store \
+         the list in a JSON field"
+            .into(),
+    )
+}
+
+impl SqlHooks for Mysql {
+    fn title(&self) -> &'static str {
+        "MySQL/MariaDB"
+    }
+
+    fn max_binds(&self) -> usize {
+        65_535
+    }
+
+    /// Text through its bytes (`CAST(… AS BINARY)`): case-, accent- and space-exact, in code
+    /// point order, whatever the collation.
+    fn ordered(&self, w: &mut SqlWriter, e: &Expr) -> Result<()> {
+        if matches!(e.value_type(), Some(ValueType::Text)) {
+            w.sql("CAST(");
+            expr(w, e)?;
+            w.sql(" AS BINARY)");
+            Ok(())
+        } else {
+            expr(w, e)
+        }
+    }
+
+    /// NULLs sort first here: `e IS NULL` sorts them after every value (before, when
+    /// descending), as on PostgreSQL.
+    fn order_term(&self, w: &mut SqlWriter, e: &Expr, desc: bool) -> Result<()> {
+        let dir = if desc { " DESC" } else { "" };
+        w.sql("(");
+        expr(w, e)?;
+        w.sql(" IS NULL)");
+        w.sql(dir);
+        w.sql(", ");
+        ordered(w, e)?;
+        w.sql(dir);
+        Ok(())
+    }
+
+    /// An output position cannot be tested for NULL: refused until compound selects are
+    /// ordered through a derived table.
+    fn order_position(&self, _w: &mut SqlWriter, _pos: usize, _desc: bool) -> Result<()> {
+        Err(not_yet(
+            "ordering a union/intersection/difference (NULLs would sort first)",
+        ))
+    }
+
+    fn like_collation(&self) -> &'static str {
+        " COLLATE utf8mb4_bin"
+    }
+
+    fn aggregate_filter(&self) -> bool {
+        false
+    }
+
+    fn default_values(&self) -> &'static str {
+        " () VALUES ()"
+    }
+
+    fn offset_without_limit(&self) -> &'static str {
+        " LIMIT 18446744073709551615"
+    }
+
+    fn update_returning(&self) -> bool {
+        false
+    }
+
+    /// `ON DUPLICATE KEY UPDATE "c" = VALUES("c")` (both flavours accept `VALUES()`); a
+    /// conflict that updates nothing sets the first conflict column to itself. MySQL checks
+    /// every unique key of the table, not only the columns named.
+    fn on_conflict(&self, w: &mut SqlWriter, c: &OnConflict) -> Result<()> {
+        w.sql(" ON DUPLICATE KEY UPDATE ");
+        if c.update.is_empty() {
+            let Some(first) = c.columns.first() else {
+                return Err(not_yet(
+                    "an insert ignoring conflicts without naming the unique columns",
+                ));
+            };
+            w.ident(first)?;
+            w.sql(" = ");
+            w.ident(first)?;
+            return Ok(());
+        }
+        for (i, col) in c.update.iter().enumerate() {
+            if i > 0 {
+                w.sql(", ");
+            }
+            w.ident(col)?;
+            w.sql(" = VALUES(");
+            w.ident(col)?;
+            w.sql(")");
+        }
+        Ok(())
+    }
+
+    /// `FOR UPDATE [NOWAIT | SKIP LOCKED]`, `LOCK IN SHARE MODE` (both flavours); `OF`
+    /// (MariaDB has none) and a share lock that does not wait are refused.
+    fn row_lock(&self, w: &mut SqlWriter, lock: &RowLock) -> Result<()> {
+        if !lock.of.is_empty() {
+            return Err(not_yet("select_for_update(of=…)"));
+        }
+        match lock.strength {
+            LockStrength::Update => w.sql(" FOR UPDATE"),
+            LockStrength::Share if lock.wait == LockWait::Wait => {
+                w.sql(" LOCK IN SHARE MODE");
+                return Ok(());
+            }
+            LockStrength::Share => {
+                return Err(not_yet("a share lock with nowait or skip_locked"));
+            }
+        }
+        w.sql(match lock.wait {
+            LockWait::Wait => "",
+            LockWait::NoWait => " NOWAIT",
+            LockWait::SkipLocked => " SKIP LOCKED",
+        });
+        Ok(())
+    }
+
+    /// `(?i)`/`(?-i)` in front of the pattern: both flavours' engines (PCRE, ICU) take the
+    /// inline flag over the collation's case rule.
+    fn regex(
+        &self,
+        w: &mut SqlWriter,
+        target: &Expr,
+        pattern: &str,
+        case_insensitive: bool,
+    ) -> Result<()> {
+        expr(w, target)?;
+        w.sql(" REGEXP ");
+        let flag = if case_insensitive { "(?i)" } else { "(?-i)" };
+        w.bind(Value::Text(format!("{flag}{pattern}")));
+        Ok(())
+    }
+
+    /// `CHAR_LENGTH` (characters, a `BIGINT` already); `Now()` is `UTC_TIMESTAMP(6)`.
+    fn scalar_func(&self, w: &mut SqlWriter, func: ScalarFunc, items: &[Expr]) -> Result<()> {
+        match func {
+            ScalarFunc::Length => standard::call(w, "CHAR_LENGTH", items),
+            ScalarFunc::Now => {
+                w.sql("UTC_TIMESTAMP(6)");
+                Ok(())
+            }
+            _ => standard::scalar_func(w, func, items),
+        }
+    }
+
+    /// Datetimes are stored as UTC already.
+    fn date_of(&self, w: &mut SqlWriter, target: &Expr) -> Result<()> {
+        w.sql("CAST(");
+        expr(w, target)?;
+        w.sql(" AS DATE)");
+        Ok(())
+    }
+
+    /// `YEAR(…)`, `DAYOFWEEK(…)` (1 is Sunday, as promised) and so on.
+    fn extract(
+        &self,
+        w: &mut SqlWriter,
+        part: DatePart,
+        target: &Expr,
+        _ty: &ValueType,
+    ) -> Result<()> {
+        w.sql(match part {
+            DatePart::Year => "YEAR(",
+            DatePart::Month => "MONTH(",
+            DatePart::Day => "DAYOFMONTH(",
+            DatePart::WeekDay => "DAYOFWEEK(",
+            DatePart::Hour => "HOUR(",
+            DatePart::Minute => "MINUTE(",
+            DatePart::Second => "SECOND(",
+        });
+        expr(w, target)?;
+        w.sql(")");
+        Ok(())
+    }
+
+    /// Integer division is `DIV` (truncating, as PostgreSQL's `/` on integers; MySQL's `/`
+    /// would give a decimal).
+    fn arith(
+        &self,
+        w: &mut SqlWriter,
+        left: &Expr,
+        op: ArithOp,
+        right: &Expr,
+        ty: Option<ValueType>,
+    ) -> Result<()> {
+        if op == ArithOp::Div && matches!(ty, Some(ValueType::I32 | ValueType::I64)) {
+            w.sql("(");
+            expr(w, left)?;
+            w.sql(" DIV ");
+            expr(w, right)?;
+            w.sql(")");
+            return Ok(());
+        }
+        standard::arith(w, left, op, right)
+    }
+
+    fn array_len(&self, _w: &mut SqlWriter, _target: &Expr) -> Result<()> {
+        Err(no_arrays())
+    }
+
+    fn array_index(&self, _w: &mut SqlWriter, _target: &Expr, _index: u32) -> Result<()> {
+        Err(no_arrays())
+    }
+
+    fn cast_type(&self, ty: &ValueType) -> Option<&'static str> {
+        Some(match ty {
+            ValueType::I32 | ValueType::I64 => "SIGNED",
+            ValueType::F64 => "DOUBLE",
+            ValueType::Decimal => "DECIMAL(65, 30)",
+            ValueType::Text => "CHAR",
+            _ => return None,
+        })
+    }
+
+    /// A float or decimal cast to an integer is truncated toward zero first (MySQL's cast
+    /// rounds).
+    fn cast(&self, w: &mut SqlWriter, e: &Expr, ty: &ValueType, target: &str) -> Result<()> {
+        let truncate = matches!(ty, ValueType::I32 | ValueType::I64)
+            && matches!(e.value_type(), Some(ValueType::F64 | ValueType::Decimal));
+        w.sql("CAST(");
+        if truncate {
+            w.sql("TRUNCATE(");
+        }
+        expr(w, e)?;
+        if truncate {
+            w.sql(", 0)");
+        }
+        w.sql(" AS ");
+        w.sql(target);
+        w.sql(")");
+        Ok(())
+    }
+
+    /// `SUM` of integers is a decimal here: cast back to an integer; `AVG` of integers to a
+    /// double (as on the other backends); `AVG` of a decimal is the exact sum over the
+    /// count rounded to 16 places (as on PostgreSQL).
+    fn aggregate(&self, w: &mut SqlWriter, a: &Aggregate) -> Result<()> {
+        let arg_ty = a.arg.as_ref().and_then(Expr::value_type);
+        let decimal = arg_ty == Some(ValueType::Decimal);
+        let integer = matches!(arg_ty, Some(ValueType::I32 | ValueType::I64));
+        match a.func {
+            AggFunc::Sum if integer => {
+                w.sql("CAST(");
+                standard::agg_call(w, "SUM", a)?;
+                w.sql(" AS SIGNED)");
+                Ok(())
+            }
+            AggFunc::Avg if decimal => {
+                w.sql("ROUND(");
+                standard::agg_call(w, "SUM", a)?;
+                w.sql(" / ");
+                standard::agg_call(w, "COUNT", a)?;
+                w.sql(", 16)");
+                Ok(())
+            }
+            AggFunc::Avg => {
+                w.sql("CAST(");
+                standard::agg_call(w, "AVG", a)?;
+                w.sql(" AS DOUBLE)");
+                Ok(())
+            }
+            // By bytes (code points), whatever the collation, read back as text.
+            AggFunc::Min | AggFunc::Max if arg_ty == Some(ValueType::Text) => {
+                w.sql("CONVERT(");
+                let name = if a.func == AggFunc::Min { "MIN" } else { "MAX" };
+                standard::agg_call_with(w, name, a, ordered)?;
+                w.sql(" USING utf8mb4)");
+                Ok(())
+            }
+            _ => standard::aggregate(w, a),
+        }
+    }
+
+    fn column_type(&self, ty: &FieldType) -> String {
+        super::types::column_type(ty)
+    }
+
+    fn keyed_column_type(&self, ty: &FieldType) -> String {
+        super::types::keyed_column_type(ty)
+    }
+
+    fn auto_primary_key(&self, ty: &FieldType) -> &'static str {
+        match ty {
+            FieldType::Integer => "INTEGER AUTO_INCREMENT PRIMARY KEY",
+            _ => "BIGINT AUTO_INCREMENT PRIMARY KEY",
+        }
+    }
+
+    fn now_default(&self, ty: &FieldType) -> &'static str {
+        match ty {
+            FieldType::Date => "(CURRENT_DATE)",
+            _ => "CURRENT_TIMESTAMP(6)",
+        }
+    }
+
+    fn default_literal(&self, v: &Value) -> String {
+        super::types::default_literal(v)
+    }
+
+    fn table_level_constraints(&self) -> bool {
+        true
+    }
+
+    /// InnoDB (transactions, foreign keys), full UTF-8, and a binary collation: text in
+    /// tables Chakra creates groups, sorts and is unique case- and accent-exactly, as on
+    /// PostgreSQL (`utf8mb4_bin` pads: `'a'` and `'a '` are one unique key).
+    fn create_table_suffix(&self) -> &'static str {
+        " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
+    }
+}
