@@ -128,6 +128,15 @@ impl PoolRef {
     fn new(url: &str) -> PyResult<Self> {
         let parsed = DatabaseUrl::parse(url).map_err(crate::errors::to_py)?;
         let dialect = parsed.dialect();
+        if dialect == Dialect::Mysql {
+            // The Rust core runs on MySQL/MariaDB; the Python door is a later stage.
+            return Err(crate::errors::to_py(Error::InvalidUrl {
+                url: chakra::config::redact(url),
+                reason: "MySQL/MariaDB from Python: not yet supported on MySQL (the Rust core \
+                         runs on it; the Python door follows)"
+                    .into(),
+            }));
+        }
         let slot = lock(slots())
             .entry(url.to_owned())
             .or_insert_with(|| {

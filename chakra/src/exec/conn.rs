@@ -96,6 +96,15 @@ impl Conn {
         }
     }
 
+    /// The MySQL/MariaDB server's flavour and version (as detected at connect, or forced by
+    /// [`super::PoolOptions::mysql_flavour`]); `None` on the other backends.
+    pub fn mysql_server(&self) -> Option<crate::dialect::mysql::server::ServerInfo> {
+        match self {
+            Conn::Mysql(c) => Some(c.server()),
+            _ => None,
+        }
+    }
+
     /// The statement that begins a transaction at `isolation` on this backend.
     pub fn begin_sql(&self, isolation: super::Isolation) -> &'static str {
         match self {

@@ -137,9 +137,11 @@ impl MysqlConn {
             ..q.clone()
         };
         let inserted = self.execute(&insert).await?;
+        // Read before the next statement replaces it.
+        let first = self.last_insert_id();
         let step = self.key_step().await?;
-        let keys = returning::keys(ir, &key, &q.binds, inserted, self.last_insert_id(), step)
-            .map_err(RunError::Decode)?;
+        let keys =
+            returning::keys(ir, &key, &q.binds, inserted, first, step).map_err(RunError::Decode)?;
         let text = returning::read_back_sql(ir, &key, keys.len());
         let pieces: Vec<String> = text.split('?').map(str::to_owned).collect();
         let read = CompiledQuery {

@@ -50,10 +50,11 @@ pub fn breaks_connection(e: &MyError) -> bool {
     }
 }
 
-/// The first `'…'` or `` `…` `` quoted name after `after` in `m`.
+/// The first `'…'`, `` `…` `` or `"…"` quoted name after `after` in `m` (under
+/// `ANSI_QUOTES` the server quotes identifiers with `"`).
 fn quoted_after<'a>(m: &'a str, after: &str) -> Option<&'a str> {
     let rest = &m[m.find(after)? + after.len()..];
-    let start = rest.find(['\'', '`'])?;
+    let start = rest.find(['\'', '`', '"'])?;
     let q = rest[start..].chars().next()?;
     let body = &rest[start + 1..];
     Some(&body[..body.find(q)?])
