@@ -7,7 +7,7 @@ mod common;
 
 use chakra::dsl::lookup::{condition, LookupArg, Operand, QNode};
 use chakra::prelude::*;
-use common::BOTH;
+use common::ALL3;
 use serde_json::json;
 
 #[derive(Debug, Clone, Model)]
@@ -55,7 +55,7 @@ fn cases() -> Vec<(&'static str, LookupArg, bool, Vec<i64>)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_paths_select_the_same_rows_on_both_backends() {
-    for d in BOTH {
+    for d in ALL3 {
         let db = common::TestDb::new(d).await;
         let pool = db.pool().await;
         chakra::schema::create_tables(&pool, &[Doc::meta()], false)

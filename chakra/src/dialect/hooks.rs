@@ -358,6 +358,13 @@ pub trait SqlHooks: Sync {
         ))
     }
 
+    /// Whether a bulk update joins its rows (`UPDATE t INNER JOIN (rows) AS "_v" ON … SET
+    /// …`, MySQL's form) rather than reading them `FROM` (standard `UPDATE … FROM`): no by
+    /// default.
+    fn bulk_update_joins(&self) -> bool {
+        false
+    }
+
     /// DDL: the column type of a field (the dialect's type table).
     fn column_type(&self, ty: &FieldType) -> String;
 

@@ -158,7 +158,7 @@ async fn present_tables(
         Dialect::Mysql => {
             "SELECT CAST(table_name AS CHAR) FROM information_schema.tables \
              WHERE table_schema = DATABASE() AND table_name IN \
-             (SELECT j.name FROM JSON_TABLE(?, '$[*]' COLUMNS (name VARCHAR(64) PATH '$')) AS j)"
+             (SELECT j.name FROM JSON_TABLE($1, '$[*]' COLUMNS (name VARCHAR(64) PATH '$')) AS j)"
         }
     };
     let names = serde_json::to_string(&ask).map_err(|e| Error::InvalidQuery(e.to_string()))?;

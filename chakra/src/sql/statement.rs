@@ -3,8 +3,8 @@
 use super::expression::expr;
 use super::writer::SqlWriter;
 use chakra_dsl::{
-    ArrayValue, BulkUpdate, ColumnRef, Delete, Error, Insert, JoinKind, OnConflict, Result, Select,
-    Source, Statement, Update, Value, ValueType,
+    ArrayValue, BulkUpdate, ColumnRef, Delete, Error, Expr, Insert, JoinKind, OnConflict, Result,
+    Select, Source, Statement, Update, Value, ValueType,
 };
 
 /// Compiles any statement.
@@ -429,17 +429,36 @@ fn bulk_update(w: &mut SqlWriter, b: &BulkUpdate) -> Result<()> {
             b.table
         )));
     }
+    // Joined, the updated columns are named with their table (the rows are a second one).
+    let joins = w.dialect.sql().bulk_update_joins();
+    let set = |w: &mut SqlWriter| -> Result<()> {
+        w.sql(" SET ");
+        for (i, (c, _)) in b.columns.iter().enumerate() {
+            if i > 0 {
+                w.sql(", ");
+            }
+            if joins {
+                w.ident(&b.table)?;
+                w.sql(".");
+            }
+            w.ident(c)?;
+            w.sql(" = \"_v\".");
+            w.ident(&format!("_c{i}"))?;
+        }
+        Ok(())
+    };
     w.sql("UPDATE ");
     w.ident(&b.table)?;
-    w.sql(" SET ");
-    for (i, (c, _)) in b.columns.iter().enumerate() {
-        if i > 0 {
-            w.sql(", ");
-        }
-        w.ident(c)?;
-        w.sql(" = \"_v\".");
-        w.ident(&format!("_c{i}"))?;
+    if joins {
+        w.sql(" INNER JOIN ");
+        w.dialect.sql().bulk_update_rows(w, b)?;
+        w.sql(" ON ");
+        let key = Expr::Column(ColumnRef::new(&b.table, &b.key.0, b.key.1.clone()));
+        let row_key = Expr::Column(ColumnRef::new("_v", "_k", b.key.1.clone()));
+        expr(w, &key.eq(row_key))?;
+        return set(w);
     }
+    set(w)?;
     w.sql(" FROM ");
     w.dialect.sql().bulk_update_rows(w, b)?;
     w.sql(" WHERE ");

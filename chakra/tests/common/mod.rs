@@ -43,6 +43,15 @@ pub async fn mysql_admin_exec(sql: String) {
     let _ = c.disconnect().await;
 }
 
+/// One integer read with hand-written SQL on a MySQL connection of the test's own.
+pub async fn mysql_scalar(url: &str, sql: &str) -> i64 {
+    use mysql_async::prelude::Queryable;
+    let mut c = mysql_async::Conn::from_url(url).await.unwrap();
+    let v: Option<i64> = c.query_first(sql).await.unwrap();
+    let _ = c.disconnect().await;
+    v.expect("one row")
+}
+
 fn unique_name(prefix: &str) -> String {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let nanos = std::time::SystemTime::now()

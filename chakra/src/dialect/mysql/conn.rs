@@ -58,6 +58,24 @@ impl MysqlConn {
         RunError::Mapped(errors::to_error(e, sql))
     }
 
+    /// A statement's failure, with what the message does not say read from the catalog: the
+    /// first column of the unique key a duplicate hit (the statement failed alone; the
+    /// connection and its transaction are still usable).
+    async fn failed_statement(&mut self, e: mysql_async::Error, sql: &str) -> RunError {
+        let mut r = self.failed(e, sql);
+        if let RunError::Mapped(chakra_dsl::Error::UniqueViolation(v)) = &mut r {
+            if let (Some(table), Some(key)) = (v.table.clone(), v.constraint.clone()) {
+                let q = "SELECT COLUMN_NAME FROM information_schema.STATISTICS WHERE \
+                         TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND INDEX_NAME = ? \
+                         ORDER BY SEQ_IN_INDEX LIMIT 1";
+                if let Ok(Some(col)) = self.conn.exec_first::<String, _, _>(q, (table, key)).await {
+                    v.column = Some(col);
+                }
+            }
+        }
+        r
+    }
+
     /// Runs a statement that returns rows, decoding them with the statement's plan. On a
     /// server without `RETURNING`, an insert returning rows runs alone and its rows are read
     /// back by key ([`super::returning`]).
@@ -194,7 +212,10 @@ impl MysqlConn {
             Ok::<_, mysql_async::Error>((names, rows))
         }
         .await;
-        r.map_err(|e| self.failed(e, &sql))
+        match r {
+            Ok(v) => Ok(v),
+            Err(e) => Err(self.failed_statement(e, &sql).await),
+        }
     }
 
     /// Runs a statement and returns the affected-row count (rows matched, as on the other
@@ -204,7 +225,7 @@ impl MysqlConn {
         let sql = q.sql();
         match self.conn.exec_drop(sql.as_str(), params).await {
             Ok(()) => Ok(self.conn.affected_rows() as usize),
-            Err(e) => Err(self.failed(e, &sql)),
+            Err(e) => Err(self.failed_statement(e, &sql).await),
         }
     }
 

@@ -117,12 +117,13 @@ pub fn to_error(e: MyError, sql: &str) -> Error {
         }
         _ if LOST.contains(&code) => Error::ConnectionLost(failure(code, &m, table())),
         _ if UNIQUE.contains(&code) => {
-            // `Duplicate entry 'bob' for key 'username'` (MySQL 8: `'users.username'`).
+            // `Duplicate entry 'bob' for key 'username'` (MySQL 8: `'users.username'`); the
+            // key's column is read from the catalog by the connection.
             let key = quoted_after(&m, " for key ").map(|k| {
                 let k = k.rsplit('.').next().unwrap_or(k);
                 k.to_owned()
             });
-            Error::UniqueViolation(violation(key.clone(), key))
+            Error::UniqueViolation(violation(key, None))
         }
         _ if FK_PARENT.contains(&code) => {
             let c = quoted_after(&m, "CONSTRAINT ").map(str::to_owned);

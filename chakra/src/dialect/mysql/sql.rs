@@ -13,8 +13,8 @@ use crate::dialect::{standard, SqlHooks};
 use crate::sql::expression::{expr, ordered};
 use crate::sql::writer::SqlWriter;
 use chakra_dsl::{
-    AggFunc, Aggregate, ArithOp, DatePart, Error, Expr, FieldType, LockStrength, LockWait,
-    OnConflict, Result, RowLock, ScalarFunc, Value, ValueType,
+    AggFunc, Aggregate, ArithOp, BulkUpdate, DatePart, Error, Expr, FieldType, JsonAs,
+    LockStrength, LockWait, OnConflict, Result, RowLock, ScalarFunc, Value, ValueType,
 };
 
 /// MySQL 8 and MariaDB 10.11+ (the unit type its hooks are implemented on).
@@ -98,22 +98,58 @@ impl SqlHooks for Mysql {
         false
     }
 
-    /// `ON DUPLICATE KEY UPDATE "c" = VALUES("c")` (both flavours accept `VALUES()`); a
-    /// conflict that updates nothing sets the first conflict column to itself. MySQL checks
-    /// every unique key of the table, not only the columns named.
-    fn on_conflict(&self, w: &mut SqlWriter, c: &OnConflict) -> Result<()> {
-        w.sql(" ON DUPLICATE KEY UPDATE ");
-        if c.update.is_empty() {
-            let Some(first) = c.columns.first() else {
-                return Err(not_yet(
-                    "an insert ignoring conflicts without naming the unique columns",
-                ));
-            };
-            w.ident(first)?;
-            w.sql(" = ");
-            w.ident(first)?;
-            return Ok(());
+    fn bulk_update_joins(&self) -> bool {
+        true
+    }
+
+    /// The rows as a derived table of `SELECT ? AS "_k", ? AS "_c0" UNION ALL SELECT ?, ?
+    /// …`: its text depends on the number of rows (the driver's statement cache evicts it).
+    fn bulk_update_rows(&self, w: &mut SqlWriter, b: &BulkUpdate) -> Result<()> {
+        w.uncacheable();
+        w.sql("(");
+        for (r, row) in b.rows.iter().enumerate() {
+            if row.len() != b.columns.len() + 1 {
+                return Err(Error::InvalidQuery(format!(
+                    "bulk update of {:?}: row {r} has {} values for a key and {} columns",
+                    b.table,
+                    row.len(),
+                    b.columns.len()
+                )));
+            }
+            w.sql(if r == 0 {
+                "SELECT "
+            } else {
+                " UNION ALL SELECT "
+            });
+            for (i, v) in row.iter().enumerate() {
+                if i > 0 {
+                    w.sql(", ");
+                }
+                w.bind(v.clone());
+                if r == 0 {
+                    w.sql(" AS ");
+                    if i == 0 {
+                        w.ident("_k")?;
+                    } else {
+                        w.ident(&format!("_c{}", i - 1))?;
+                    }
+                }
+            }
         }
+        w.sql(") AS \"_v\"");
+        Ok(())
+    }
+
+    /// `ON DUPLICATE KEY UPDATE "c" = VALUES("c")` (both flavours accept `VALUES()`). MySQL
+    /// checks every unique key of the table, not only the columns named. Ignoring conflicts
+    /// (`do_nothing`) is refused in this stage.
+    fn on_conflict(&self, w: &mut SqlWriter, c: &OnConflict) -> Result<()> {
+        if c.update.is_empty() {
+            // `INSERT IGNORE` would also pass over NOT NULL, foreign-key and length errors,
+            // and a no-op `ON DUPLICATE KEY UPDATE` counts and returns the rows it skipped.
+            return Err(not_yet("an upsert ignoring conflicting rows (do_nothing)"));
+        }
+        w.sql(" ON DUPLICATE KEY UPDATE ");
         for (i, col) in c.update.iter().enumerate() {
             if i > 0 {
                 w.sql(", ");
@@ -227,6 +263,87 @@ impl SqlHooks for Mysql {
             return Ok(());
         }
         standard::arith(w, left, op, right)
+    }
+
+    /// The path a bound `$."a"[0]."b"` text for `JSON_EXTRACT`; the JSON type read with
+    /// `JSON_TYPE` and named as PostgreSQL's `jsonb_typeof` names it.
+    fn json_path(
+        &self,
+        w: &mut SqlWriter,
+        target: &Expr,
+        path: &[String],
+        extract: JsonAs,
+    ) -> Result<()> {
+        let mut p = String::from("$");
+        for k in path {
+            if !k.is_empty() && k.chars().all(|c| c.is_ascii_digit()) {
+                p.push('[');
+                p.push_str(k);
+                p.push(']');
+            } else if k.contains(['"', '\\']) {
+                return Err(Error::InvalidQuery(format!(
+                    "JSON key {k:?}: quotes and backslashes in keys are not supported on MySQL/MariaDB"
+                )));
+            } else {
+                p.push_str(".\"");
+                p.push_str(k);
+                p.push('"');
+            }
+        }
+        let extracted = |w: &mut SqlWriter| -> Result<()> {
+            w.sql("JSON_EXTRACT(");
+            expr(w, target)?;
+            w.sql(", ");
+            w.bind(Value::Text(p.clone()));
+            w.sql(")");
+            Ok(())
+        };
+        let type_of = |w: &mut SqlWriter| -> Result<()> {
+            w.sql("JSON_TYPE(");
+            extracted(w)?;
+            w.sql(")");
+            Ok(())
+        };
+        const NUMBER: &str = " IN ('INTEGER', 'UNSIGNED INTEGER', 'DOUBLE', 'DECIMAL')";
+        w.sql("CASE WHEN ");
+        type_of(w)?;
+        match extract {
+            JsonAs::TypeName => {
+                for (mine, pg) in [
+                    ("OBJECT", "object"),
+                    ("ARRAY", "array"),
+                    ("STRING", "string"),
+                    ("BOOLEAN", "boolean"),
+                    ("NULL", "null"),
+                ] {
+                    w.sql(" = '");
+                    w.sql(mine);
+                    w.sql("' THEN '");
+                    w.sql(pg);
+                    w.sql("' WHEN ");
+                    type_of(w)?;
+                }
+                w.sql(NUMBER);
+                w.sql(" THEN 'number' END");
+            }
+            JsonAs::Text => {
+                w.sql(" = 'STRING' THEN JSON_UNQUOTE(");
+                extracted(w)?;
+                w.sql(") END");
+            }
+            JsonAs::Number => {
+                w.sql(NUMBER);
+                w.sql(" THEN CAST(JSON_UNQUOTE(");
+                extracted(w)?;
+                w.sql(") AS DOUBLE) END");
+            }
+            JsonAs::Bool => {
+                w.sql(" = 'BOOLEAN' THEN JSON_UNQUOTE(");
+                extracted(w)?;
+                w.sql(") = 'true' END");
+            }
+        }
+        Ok(())
     }
 
     fn array_len(&self, _w: &mut SqlWriter, _target: &Expr) -> Result<()> {
