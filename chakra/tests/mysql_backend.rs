@@ -555,6 +555,18 @@ async fn a_killed_connection_is_named_and_replaced() {
     }
     let again = pool.fetch_compiled(&id_q).await.unwrap()[0][0].clone();
     assert_ne!(again, first, "the broken connection went back to the pool");
+    // A connection killed while it sits idle past the ping interval is replaced at checkout:
+    // the next statement runs, on a new connection.
+    admin
+        .query_drop(format!("KILL CONNECTION {again}"))
+        .await
+        .unwrap();
+    tokio::time::sleep(
+        chakra::dialect::mysql::conn::PING_AFTER_IDLE + std::time::Duration::from_millis(500),
+    )
+    .await;
+    let third = pool.fetch_compiled(&id_q).await.unwrap()[0][0].clone();
+    assert_ne!(third, again);
 }
 
 #[tokio::test]

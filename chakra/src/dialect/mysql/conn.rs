@@ -22,6 +22,9 @@ use std::time::Duration;
 /// How many prepared statements a connection keeps (least recently used closed first).
 pub const STATEMENT_CACHE: usize = 256;
 
+/// How long a pooled connection may sit idle before it is pinged at checkout.
+pub const PING_AFTER_IDLE: Duration = Duration::from_secs(2);
+
 /// A MySQL/MariaDB connection with what it knows about its server.
 pub struct MysqlConn {
     conn: mysql_async::Conn,
@@ -311,15 +314,23 @@ impl deadpool::managed::Manager for MysqlManager {
         })
     }
 
-    /// A connection the driver saw break is not handed out again.
+    /// A connection the driver saw break is not handed out again; one idle for longer than
+    /// [`PING_AFTER_IDLE`] is pinged first (the server may have closed it meanwhile: a
+    /// restart, `wait_timeout`, a `KILL`), so a dead one is replaced rather than failing the
+    /// next statement.
     async fn recycle(
         &self,
         conn: &mut MysqlConn,
-        _metrics: &deadpool::managed::Metrics,
+        metrics: &deadpool::managed::Metrics,
     ) -> deadpool::managed::RecycleResult<Error> {
         if conn.broken {
             return Err(deadpool::managed::RecycleError::message(
                 "the connection broke",
+            ));
+        }
+        if metrics.last_used() > PING_AFTER_IDLE && conn.conn.ping().await.is_err() {
+            return Err(deadpool::managed::RecycleError::message(
+                "the idle connection no longer answers",
             ));
         }
         Ok(())
