@@ -562,7 +562,7 @@ async fn a_killed_connection_is_named_and_replaced() {
         .await
         .unwrap();
     tokio::time::sleep(
-        chakra::dialect::mysql::conn::PING_AFTER_IDLE + std::time::Duration::from_millis(500),
+        chakra::dialect::mysql::pool::PING_AFTER_IDLE + std::time::Duration::from_millis(500),
     )
     .await;
     let third = pool.fetch_compiled(&id_q).await.unwrap()[0][0].clone();

@@ -9,7 +9,8 @@ use crate::sql::{CompiledQuery, Dialect};
 use chakra_dsl::{Result, Value};
 use std::time::Instant;
 
-pub use crate::dialect::mysql::conn::{MysqlConn, MysqlManager};
+pub use crate::dialect::mysql::conn::MysqlConn;
+pub use crate::dialect::mysql::pool::MysqlManager;
 pub use crate::dialect::postgres::conn::{PgConn, PgSide};
 pub use crate::dialect::sqlite::conn::{SqliteConn, SqliteManager};
 pub use crate::dialect::sqlite::row_by_row::{RowByRow, RowidKey};

@@ -152,7 +152,7 @@ impl Pool {
             DatabaseUrl::SqliteFile(_) | DatabaseUrl::SqliteMemory => Backend::Sqlite(
                 crate::dialect::sqlite::pool::build(&parsed, &opts, tables.clone())?,
             ),
-            DatabaseUrl::Mysql(u) => Backend::Mysql(crate::dialect::mysql::conn::build_pool(
+            DatabaseUrl::Mysql(u) => Backend::Mysql(crate::dialect::mysql::pool::build_pool(
                 &u,
                 &opts,
                 tables.clone(),

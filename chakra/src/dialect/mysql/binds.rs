@@ -7,6 +7,9 @@ use chakra_dsl::{Error, Result, Value};
 use chrono::{Datelike, Timelike};
 use mysql_async::Value as My;
 
+/// The most digits after the point a MySQL/MariaDB `DECIMAL` holds.
+pub const MAX_DECIMAL_SCALE: i64 = 30;
+
 /// The driver's parameter for `v`, or why it cannot be sent.
 pub fn to_mysql(v: &Value) -> Result<My> {
     Ok(match v {
@@ -15,8 +18,18 @@ pub fn to_mysql(v: &Value) -> Result<My> {
         Value::I32(x) => My::Int(i64::from(*x)),
         Value::I64(x) => My::Int(*x),
         Value::F64(x) => My::Double(*x),
-        // Exact: the server reads the digits as a DECIMAL literal.
-        Value::Decimal(x) => My::Bytes(x.to_string().into_bytes()),
+        // Exact: the server reads the digits as a DECIMAL literal. It would round digits
+        // past the 30th after the point (no DECIMAL column holds more): refused instead.
+        Value::Decimal(x) => {
+            let (_, scale) = x.normalized().as_bigint_and_exponent();
+            if scale > MAX_DECIMAL_SCALE {
+                return Err(Error::InvalidQuery(format!(
+                    "decimal {x} has {scale} digits after the point; MySQL/MariaDB keep at \
+                     most {MAX_DECIMAL_SCALE} (and would round the rest): round it first"
+                )));
+            }
+            My::Bytes(x.to_string().into_bytes())
+        }
         Value::Text(s) => My::Bytes(s.as_bytes().to_vec()),
         Value::Bytes(b) => My::Bytes(b.clone()),
         Value::DateTime(t) => My::Date(
@@ -48,6 +61,27 @@ pub fn to_mysql(v: &Value) -> Result<My> {
             ))
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::to_mysql;
+    use chakra_dsl::Value;
+    use std::str::FromStr;
+
+    #[test]
+    fn decimals_past_thirty_places_are_refused_not_rounded() {
+        let d = |s: &str| Value::Decimal(bigdecimal::BigDecimal::from_str(s).unwrap());
+        let thirty = format!("0.{}1", "0".repeat(29));
+        assert!(to_mysql(&d(&thirty)).is_ok());
+        assert!(
+            to_mysql(&d(&format!("{thirty}000"))).is_ok(),
+            "trailing zeros"
+        );
+        let e = to_mysql(&d(&format!("0.{}1", "0".repeat(30)))).unwrap_err();
+        assert!(e.to_string().contains("31 digits after the point"), "{e}");
+        assert!(to_mysql(&d("12345678901234567890123456789012345")).is_ok());
+    }
 }
 
 fn out_of_range(v: &Value) -> Error {

@@ -1,6 +1,12 @@
 //! [`MysqlConn`]: a MySQL/MariaDB connection (the `mysql_async` driver) and how a compiled
-//! statement runs on it; [`MysqlManager`], its pool's manager. Tracing and the dialect-free
-//! error handling stay in [`crate::exec::Conn`].
+//! statement runs on it (its pool's manager is in [`super::pool`]). Tracing and the
+//! dialect-free error handling stay in [`crate::exec::Conn`].
+//!
+//! Why `mysql_async` directly and not diesel-async's `AsyncMysqlConnection`: diesel-async
+//! (0.9) turns a server error into diesel's error with the message only, dropping the error
+//! number Chakra recognises errors by; and its statement cache keeps every statement whose
+//! text it may cache for the life of the connection (one-off statements it cannot cache
+//! are closed on the next use).
 //!
 //! Prepared statements: the driver keeps the last [`STATEMENT_CACHE`] statements prepared
 //! per connection (keyed by SQL text) and closes the least recently used one on the server
@@ -8,22 +14,18 @@
 //! insert) never pile up towards the server's `max_prepared_stmt_count`
 //! (`chakra/tests/mysql_backend.rs` runs 20,000 distinct ones on one connection).
 
-use super::server::{Flavour, ServerInfo};
-use super::{binds, errors, returning, row, setup};
+use super::server::ServerInfo;
+use super::{binds, errors, returning, row};
 use crate::exec::coerce::coerce_row;
 use crate::exec::errors::RunError;
 use crate::exec::row::NamedRow;
 use crate::exec::{KnownTables, Row};
 use crate::sql::CompiledQuery;
-use chakra_dsl::{Error, Result};
+use chakra_dsl::Result;
 use mysql_async::prelude::Queryable;
-use std::time::Duration;
 
 /// How many prepared statements a connection keeps (least recently used closed first).
 pub const STATEMENT_CACHE: usize = 256;
-
-/// How long a pooled connection may sit idle before it is pinged at checkout.
-pub const PING_AFTER_IDLE: Duration = Duration::from_secs(2);
 
 /// A MySQL/MariaDB connection with what it knows about its server.
 pub struct MysqlConn {
@@ -39,6 +41,24 @@ pub struct MysqlConn {
 }
 
 impl MysqlConn {
+    /// A connection set up (the session) to `server`, sharing its pool's `tables`.
+    pub(super) fn new(conn: mysql_async::Conn, server: ServerInfo, tables: KnownTables) -> Self {
+        MysqlConn {
+            conn,
+            server,
+            broken: false,
+            tables,
+            auto_columns: Default::default(),
+            key_step: None,
+        }
+    }
+
+    /// False when the driver saw the connection break, or it no longer answers a ping
+    /// (`ping` only after it sat idle: a round trip).
+    pub(super) async fn usable(&mut self, ping: bool) -> bool {
+        !self.broken && (!ping || self.conn.ping().await.is_ok())
+    }
+
     /// The server's flavour and version.
     pub fn server(&self) -> ServerInfo {
         self.server
@@ -239,116 +259,4 @@ impl MysqlConn {
             Err(e) => Err(self.failed(e, sql)),
         }
     }
-}
-
-/// A pool's connection manager: where connections go, how they are set up, which flavour
-/// is forced (tests run MySQL's code paths against MariaDB).
-#[derive(Debug, Clone)]
-pub struct MysqlManager {
-    opts: mysql_async::Opts,
-    statement_timeout: Option<Duration>,
-    forced: Option<Flavour>,
-    tables: KnownTables,
-}
-
-impl MysqlManager {
-    /// A manager for the driver URL `url` (`mysql://…`).
-    pub fn new(
-        url: &str,
-        statement_timeout: Option<Duration>,
-        forced: Option<Flavour>,
-        tables: KnownTables,
-    ) -> Result<MysqlManager> {
-        let opts = mysql_async::Opts::from_url(url).map_err(|e| Error::InvalidUrl {
-            url: crate::config::redact(url),
-            reason: e.to_string(),
-        })?;
-        let opts = mysql_async::OptsBuilder::from_opts(opts)
-            .stmt_cache_size(STATEMENT_CACHE)
-            .client_found_rows(true)
-            .into();
-        Ok(MysqlManager {
-            opts,
-            statement_timeout,
-            forced,
-            tables,
-        })
-    }
-}
-
-impl deadpool::managed::Manager for MysqlManager {
-    type Type = MysqlConn;
-    type Error = Error;
-
-    async fn create(&self) -> Result<MysqlConn> {
-        let connect_err = |e: mysql_async::Error| Error::Connection(e.to_string());
-        let mut conn = mysql_async::Conn::new(self.opts.clone())
-            .await
-            .map_err(connect_err)?;
-        conn.query_drop(setup::session_sql())
-            .await
-            .map_err(connect_err)?;
-        let version: Option<String> = conn
-            .query_first("SELECT VERSION()")
-            .await
-            .map_err(connect_err)?;
-        let mut server = ServerInfo::from_version(version.as_deref().unwrap_or(""));
-        if let Some(f) = self.forced {
-            server.flavour = f;
-        }
-        if let Some(t) = self.statement_timeout {
-            conn.query_drop(setup::statement_timeout_sql(
-                ServerInfo::from_version(version.as_deref().unwrap_or("")).flavour,
-                t,
-            ))
-            .await
-            .map_err(connect_err)?;
-        }
-        Ok(MysqlConn {
-            conn,
-            server,
-            broken: false,
-            tables: self.tables.clone(),
-            auto_columns: Default::default(),
-            key_step: None,
-        })
-    }
-
-    /// A connection the driver saw break is not handed out again; one idle for longer than
-    /// [`PING_AFTER_IDLE`] is pinged first (the server may have closed it meanwhile: a
-    /// restart, `wait_timeout`, a `KILL`), so a dead one is replaced rather than failing the
-    /// next statement.
-    async fn recycle(
-        &self,
-        conn: &mut MysqlConn,
-        metrics: &deadpool::managed::Metrics,
-    ) -> deadpool::managed::RecycleResult<Error> {
-        if conn.broken {
-            return Err(deadpool::managed::RecycleError::message(
-                "the connection broke",
-            ));
-        }
-        if metrics.last_used() > PING_AFTER_IDLE && conn.conn.ping().await.is_err() {
-            return Err(deadpool::managed::RecycleError::message(
-                "the idle connection no longer answers",
-            ));
-        }
-        Ok(())
-    }
-}
-
-/// A deadpool of MySQL/MariaDB connections to the driver URL `url`.
-pub fn build_pool(
-    url: &str,
-    opts: &crate::exec::PoolOptions,
-    tables: KnownTables,
-) -> Result<deadpool::managed::Pool<MysqlManager>> {
-    let mgr = MysqlManager::new(url, opts.statement_timeout, opts.mysql_flavour, tables)?;
-    deadpool::managed::Pool::builder(mgr)
-        .max_size(opts.max_size.max(1))
-        .wait_timeout(Some(opts.wait_timeout))
-        .create_timeout(Some(Duration::from_secs(15)))
-        .runtime(deadpool::Runtime::Tokio1)
-        .build()
-        .map_err(|e| Error::Config(e.to_string()))
 }

@@ -3,9 +3,10 @@
 //!
 //! - [`binds`] — a compiled statement's values as the driver's parameters.
 //! - [`caps`] — its executor capabilities.
-//! - [`conn`] — a connection, how a compiled statement runs on it, and its pool's manager.
+//! - [`conn`] — a connection and how a compiled statement runs on it.
 //! - [`errors`] — its errors as Chakra's, recognised by error number.
 //! - [`migrate`] — its migration hooks; migrations refuse MySQL in this stage.
+//! - [`pool`] — its pool's manager (session setup, flavour, the check at checkout).
 //! - [`returning`] — inserts that return rows on a server without `RETURNING` (MySQL).
 //! - [`row`] — rows decoded by each column's type.
 //! - [`server`] — the flavour (MySQL or MariaDB) and version detected at connect.
@@ -20,6 +21,7 @@ pub mod caps;
 pub mod conn;
 pub mod errors;
 pub mod migrate;
+pub mod pool;
 pub mod returning;
 pub mod row;
 pub mod server;
