@@ -7,7 +7,7 @@ mod common;
 
 use chakra::dsl::ValueType;
 use chakra::prelude::*;
-use common::BOTH;
+use common::ALL3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, chakra::Enum)]
 #[chakra(name = "ticket_status")]
@@ -86,7 +86,7 @@ async fn stored(pool: &chakra::Pool) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn variants_round_trip_and_filter_on_both_backends() {
-    for d in BOTH {
+    for d in ALL3 {
         let db = common::TestDb::new(d).await;
         let pool = db.pool().await;
         chakra::schema::create_tables(&pool, &[Ticket::meta()], false)
@@ -151,7 +151,7 @@ async fn variants_round_trip_and_filter_on_both_backends() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_stored_value_is_a_named_decode_error() {
-    for d in BOTH {
+    for d in ALL3 {
         let db = common::TestDb::new(d).await;
         let pool = db.pool().await;
         // A table that lets the column hold anything: the Rust enum is narrower.
@@ -183,7 +183,7 @@ async fn ordering_and_ranges_follow_the_stored_text_on_both_backends() {
         Status::OnHold,
         Status::Open,
     ];
-    for d in BOTH {
+    for d in ALL3 {
         let db = common::TestDb::new(d).await;
         let pool = db.pool().await;
         chakra::schema::create_tables(&pool, &[Ticket::meta()], false)
@@ -279,7 +279,7 @@ async fn text_lookups_and_min_max_take_enum_columns_on_both_backends() {
         (Status::Closed, Some(Priority::Low)),
         (Status::Open, Some(Priority::High)),
     ];
-    for d in BOTH {
+    for d in ALL3 {
         let db = common::TestDb::new(d).await;
         let pool = db.pool().await;
         chakra::schema::create_tables(&pool, &[Ticket::meta()], false)

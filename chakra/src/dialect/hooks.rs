@@ -358,6 +358,13 @@ pub trait SqlHooks: Sync {
         ))
     }
 
+    /// Whether `x IN (subquery)` reads its subquery through a derived table (`IN (SELECT *
+    /// FROM (…) AS "_in")`): MySQL refuses `LIMIT` in an `IN` subquery (error 1235) and a
+    /// subquery on the table an `UPDATE`/`DELETE` writes (1093). No by default.
+    fn in_subquery_derived(&self) -> bool {
+        false
+    }
+
     /// Whether a bulk update joins its rows (`UPDATE t INNER JOIN (rows) AS "_v" ON … SET
     /// …`, MySQL's form) rather than reading them `FROM` (standard `UPDATE … FROM`): no by
     /// default.

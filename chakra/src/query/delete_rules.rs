@@ -83,10 +83,12 @@ pub async fn delete_with_rules(
 }
 
 /// True when `e` is the database saying a table does not exist (SQLite's `no such table`,
-/// PostgreSQL's `relation … does not exist`).
+/// PostgreSQL's `relation … does not exist`, MySQL's error 1146 as its room reports it).
 fn names_missing_table(e: &Error) -> bool {
     let m = e.to_string();
-    m.contains("no such table") || (m.contains("relation \"") && m.contains("does not exist"))
+    m.contains("no such table")
+        || (m.contains("relation \"") && m.contains("does not exist"))
+        || m.contains("(error 1146)")
 }
 
 /// How one attempt failed: its error, and the tables it took as present from memory

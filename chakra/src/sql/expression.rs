@@ -136,9 +136,17 @@ fn expr_at(w: &mut SqlWriter, e: &Expr) -> Result<()> {
             query,
         } => {
             expr(w, target)?;
-            w.sql(" IN (");
-            select(w, query)?;
-            w.sql(")");
+            // MySQL takes no LIMIT in an IN subquery, nor the table being updated: a
+            // derived table lifts both (`SqlHooks::in_subquery_derived`).
+            if w.dialect.sql().in_subquery_derived() {
+                w.sql(" IN (SELECT * FROM (");
+                select(w, query)?;
+                w.sql(") AS \"_in\")");
+            } else {
+                w.sql(" IN (");
+                select(w, query)?;
+                w.sql(")");
+            }
         }
         Expr::IsNull {
             expr: target,

@@ -71,9 +71,14 @@ fn decode(v: My, c: &Column) -> std::result::Result<Value, String> {
         My::Bytes(b) => match ty {
             MYSQL_TYPE_NEWDECIMAL | MYSQL_TYPE_DECIMAL => {
                 let t = text(b)?;
-                Value::Decimal(
-                    bigdecimal::BigDecimal::from_str(&t).map_err(|e| format!("{t}: {e}"))?,
-                )
+                let d = bigdecimal::BigDecimal::from_str(&t).map_err(|e| format!("{t}: {e}"))?;
+                // The widest scale is an unbounded `Decimal()` (`DECIMAL(65, 30)`): its
+                // trailing zeros are the column's padding, not the value's digits.
+                Value::Decimal(if c.decimals() >= 30 {
+                    d.normalized()
+                } else {
+                    d
+                })
             }
             MYSQL_TYPE_JSON => {
                 let t = text(b)?;

@@ -102,6 +102,10 @@ impl SqlHooks for Mysql {
         true
     }
 
+    fn in_subquery_derived(&self) -> bool {
+        true
+    }
+
     /// The rows as a derived table of `SELECT ? AS "_k", ? AS "_c0" UNION ALL SELECT ?, ?
     /// …`: its text depends on the number of rows (the driver's statement cache evicts it).
     fn bulk_update_rows(&self, w: &mut SqlWriter, b: &BulkUpdate) -> Result<()> {
