@@ -529,6 +529,34 @@ async fn lock_waits_and_deadlocks_are_named() {
 }
 
 #[tokio::test]
+async fn the_statement_timeout_is_the_servers_and_named() {
+    let db = TestDb::mysql().await;
+    let pool = Pool::connect_with(
+        &db.url,
+        PoolOptions {
+            statement_timeout: Some(std::time::Duration::from_millis(200)),
+            ..PoolOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let started = std::time::Instant::now();
+    let e = pool
+        .fetch_compiled(&raw("SELECT SLEEP(5)", vec![], vec![ValueType::I64]))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::StatementTimeout(_)), "{e:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(4));
+    // The connection is still good for the next statement.
+    assert_eq!(
+        pool.fetch_compiled(&raw("SELECT 1", vec![], vec![ValueType::I64]))
+            .await
+            .unwrap(),
+        vec![vec![Value::I64(1)]]
+    );
+}
+
+#[tokio::test]
 async fn a_killed_connection_is_named_and_replaced() {
     let db = TestDb::mysql().await;
     let pool = Pool::connect_with(
