@@ -312,6 +312,65 @@ async fn text_is_compared_exactly_under_a_case_insensitive_collation() {
 }
 
 #[tokio::test]
+async fn exact_text_lookups_still_use_the_columns_index() {
+    let db = TestDb::mysql().await;
+    let mut c = direct(&db).await;
+    c.query_drop(
+        "CREATE TABLE users (id BIGINT AUTO_INCREMENT PRIMARY KEY, username VARCHAR(50), \
+         age INT NULL, active BOOLEAN NOT NULL DEFAULT TRUE, KEY users_username_idx (username)) \
+         CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci",
+    )
+    .await
+    .unwrap();
+    let names: Vec<String> = (0..500).map(|i| format!("('user{i}')")).collect();
+    c.query_drop(format!(
+        "INSERT INTO users (username) VALUES {}, ('Alice'), ('alice')",
+        names.join(", ")
+    ))
+    .await
+    .unwrap();
+    c.query_drop("ANALYZE TABLE users").await.unwrap();
+    // Chakra's SQL reads identifiers in double quotes.
+    c.query_drop("SET SESSION sql_mode = 'ANSI_QUOTES'")
+        .await
+        .unwrap();
+    for filter in [
+        username().eq(Expr::val("alice")),
+        username().is_in(vec![Value::from("alice"), Value::from("user7")]),
+    ] {
+        let select = Select::from(Source::table("users"))
+            .column(username(), ValueType::Text)
+            .filter(filter.clone());
+        let q = chakra::compile(&Statement::Select(select.clone()), Dialect::Mysql).unwrap();
+        let params: Vec<mysql_async::Value> = q
+            .binds
+            .iter()
+            .map(|v| match v {
+                Value::Text(t) => mysql_async::Value::from(t.as_str()),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        let plan: Vec<mysql_async::Row> = c
+            .exec(format!("EXPLAIN {}", q.sql()), params)
+            .await
+            .unwrap();
+        let key: Option<String> = plan[0].get("key").unwrap();
+        assert_eq!(key.as_deref(), Some("users_username_idx"), "{}", q.sql());
+        // And the answer is still exact.
+        let pool = db.pool().await;
+        let rows = pool.fetch(&Statement::Select(select)).await.unwrap();
+        let mut got = texts(&rows);
+        got.sort();
+        let want: Vec<&str> = if matches!(filter, Expr::In { .. }) {
+            vec!["alice", "user7"]
+        } else {
+            vec!["alice"]
+        };
+        assert_eq!(got, want);
+    }
+}
+
+#[tokio::test]
 async fn nulls_sort_last_ascending_and_first_descending() {
     let db = TestDb::mysql().await;
     let pool = db.pool().await;

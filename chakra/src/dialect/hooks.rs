@@ -8,8 +8,8 @@ use crate::sql::expression::expr;
 use crate::sql::writer::SqlWriter;
 use chakra_dsl::ir::{ContainOf, ContainOp};
 use chakra_dsl::{
-    Aggregate, ArithOp, BulkUpdate, DatePart, Error, Expr, FieldType, JsonAs, OnConflict, Result,
-    RowLock, ScalarFunc, Value, ValueType,
+    Aggregate, ArithOp, BulkUpdate, CmpOp, DatePart, Error, Expr, FieldType, JsonAs, OnConflict,
+    Result, RowLock, ScalarFunc, Value, ValueType,
 };
 
 /// The named error of a hook a dialect (its [`SqlHooks::title`]) has no form for.
@@ -67,6 +67,13 @@ pub trait SqlHooks: Sync {
     /// instant): itself by default.
     fn ordered(&self, w: &mut SqlWriter, e: &Expr) -> Result<()> {
         expr(w, e)
+    }
+
+    /// `left op right`, both written as ordered values ([`SqlHooks::ordered`]).
+    fn compare(&self, w: &mut SqlWriter, left: &Expr, op: CmpOp, right: &Expr) -> Result<()> {
+        crate::sql::expression::ordered(w, left)?;
+        w.sql(crate::sql::expression::cmp_op(op));
+        crate::sql::expression::ordered(w, right)
     }
 
     /// `target` matching the regular expression `pattern` (bound): no standard form, so

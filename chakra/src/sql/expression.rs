@@ -63,7 +63,8 @@ fn paren(w: &mut SqlWriter, e: &Expr) -> Result<()> {
     Ok(())
 }
 
-fn cmp_op(op: CmpOp) -> &'static str {
+/// The SQL operator of a comparison, spaces around it.
+pub(crate) fn cmp_op(op: CmpOp) -> &'static str {
     match op {
         CmpOp::Eq => " = ",
         CmpOp::Ne => " <> ",
@@ -99,9 +100,7 @@ fn expr_at(w: &mut SqlWriter, e: &Expr) -> Result<()> {
                     filter_values::check_value(side, v)?;
                 }
             }
-            ordered(w, left)?;
-            w.sql(cmp_op(*op));
-            ordered(w, right)?;
+            w.dialect.sql().compare(w, left, *op, right)?;
         }
         Expr::Like {
             expr: target,

@@ -10,10 +10,10 @@
 //! `LOWER` first (`sql/case_fold.rs`).
 
 use crate::dialect::{standard, SqlHooks};
-use crate::sql::expression::{expr, ordered};
+use crate::sql::expression::{cmp_op, expr, ordered};
 use crate::sql::writer::SqlWriter;
 use chakra_dsl::{
-    AggFunc, Aggregate, ArithOp, BulkUpdate, DatePart, Error, Expr, FieldType, JsonAs,
+    AggFunc, Aggregate, ArithOp, BulkUpdate, CmpOp, DatePart, Error, Expr, FieldType, JsonAs,
     LockStrength, LockWait, OnConflict, Result, RowLock, ScalarFunc, Value, ValueType,
 };
 
@@ -54,6 +54,72 @@ impl SqlHooks for Mysql {
         } else {
             expr(w, e)
         }
+    }
+
+    /// Text equality between a column and a column or value: the collation's equality
+    /// first (a superset of byte equality, so an index on the column narrows the rows),
+    /// then the bytes: `("c" = ? AND CAST("c" AS BINARY) = CAST(? AS BINARY))`.
+    fn compare(&self, w: &mut SqlWriter, left: &Expr, op: CmpOp, right: &Expr) -> Result<()> {
+        let simple = |e: &Expr| matches!(e, Expr::Column(_) | Expr::Value(_));
+        let text = |e: &Expr| e.value_type() == Some(ValueType::Text);
+        let indexed = matches!(left, Expr::Column(_)) || matches!(right, Expr::Column(_));
+        if op != CmpOp::Eq
+            || !(simple(left) && simple(right) && text(left) && text(right))
+            || !indexed
+        {
+            ordered(w, left)?;
+            w.sql(cmp_op(op));
+            return ordered(w, right);
+        }
+        w.sql("(");
+        expr(w, left)?;
+        w.sql(" = ");
+        expr(w, right)?;
+        w.sql(" AND ");
+        ordered(w, left)?;
+        w.sql(" = ");
+        ordered(w, right)?;
+        w.sql(")");
+        Ok(())
+    }
+
+    /// A text column in a list: the collation's `IN` first (an index narrows the rows),
+    /// then the bytes, as [`SqlHooks::compare`]; other lists are the walk's explicit list.
+    fn in_list(
+        &self,
+        w: &mut SqlWriter,
+        target: &Expr,
+        values: &[Value],
+        elem: &ValueType,
+    ) -> Result<bool> {
+        if *elem != ValueType::Text || !matches!(target, Expr::Column(_)) {
+            return Ok(false);
+        }
+        w.uncacheable();
+        let list = |w: &mut SqlWriter, exact: bool| -> Result<()> {
+            w.sql(" IN (");
+            for (i, v) in values.iter().enumerate() {
+                if i > 0 {
+                    w.sql(", ");
+                }
+                let e = Expr::Value(v.clone());
+                if exact {
+                    ordered(w, &e)?;
+                } else {
+                    expr(w, &e)?;
+                }
+            }
+            w.sql(")");
+            Ok(())
+        };
+        w.sql("(");
+        expr(w, target)?;
+        list(w, false)?;
+        w.sql(" AND ");
+        ordered(w, target)?;
+        list(w, true)?;
+        w.sql(")");
+        Ok(true)
     }
 
     /// NULLs sort first here: `e IS NULL` sorts them after every value (before, when
