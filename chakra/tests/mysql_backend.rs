@@ -579,12 +579,28 @@ async fn lock_waits_and_deadlocks_are_named() {
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         b.execute_compiled(&one).await
     });
+    let a_lost = ra.is_err();
     let errors: Vec<Error> = [ra.err(), rb.err()].into_iter().flatten().collect();
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(matches!(errors[0], Error::Deadlock(_)), "{:?}", errors[0]);
     assert!(errors[0].retryable());
+    // InnoDB rolled the victim's whole transaction back: a later statement on it is refused
+    // (it would run outside any transaction and commit at once), and nothing of it stays.
+    let victim = if a_lost { &mut a } else { &mut b };
+    let e = victim.execute_compiled(&upd(3)).await.unwrap_err();
+    assert!(matches!(e, Error::Transaction(_)), "{e:?}");
     let _ = a.rollback().await;
     let _ = b.rollback().await;
+    let mut c = direct(&db).await;
+    let ages: Vec<Option<i32>> = c
+        .query("SELECT age FROM users WHERE id IN (1, 2, 3) ORDER BY id")
+        .await
+        .unwrap();
+    assert_eq!(
+        ages,
+        [Some(30), None, Some(25)],
+        "seed's ages, nothing committed"
+    );
 }
 
 #[tokio::test]

@@ -10,5 +10,6 @@ pub const EXEC: ExecCaps = ExecCaps {
     runs_inline: false,
     cancels_mid_statement: true,
     streams: false,
+    deadlock_ends_transaction: true,
     pipelines: false,
 };
