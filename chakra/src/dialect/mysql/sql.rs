@@ -12,9 +12,10 @@
 use crate::dialect::{standard, SqlHooks};
 use crate::sql::expression::{cmp_op, expr, ordered};
 use crate::sql::writer::SqlWriter;
+use chakra_dsl::ir::{ContainOf, ContainOp};
 use chakra_dsl::{
-    AggFunc, Aggregate, ArithOp, BulkUpdate, CmpOp, DatePart, Error, Expr, FieldType, JsonAs,
-    LockStrength, LockWait, OnConflict, Result, RowLock, ScalarFunc, Value, ValueType,
+    AggFunc, Aggregate, ArithOp, ArrayValue, BulkUpdate, CmpOp, DatePart, Error, Expr, FieldType,
+    JsonAs, LockStrength, LockWait, OnConflict, Result, RowLock, ScalarFunc, Value, ValueType,
 };
 
 /// MySQL 8 and MariaDB 10.11+ (the unit type its hooks are implemented on).
@@ -413,6 +414,73 @@ impl SqlHooks for Mysql {
                 w.sql(") = 'true' END");
             }
         }
+        Ok(())
+    }
+
+    /// Key tests of a JSON object (`has_keys`, `has_any_keys`): `JSON_CONTAINS_PATH` over
+    /// one bound `$."key"` path per key (the text depends on how many). Containment and
+    /// arrays are refused: MySQL's `JSON_CONTAINS` matches inside nested arrays where
+    /// PostgreSQL's `@>` does not.
+    fn contain(
+        &self,
+        w: &mut SqlWriter,
+        op: ContainOp,
+        left: &Expr,
+        right: &Expr,
+        of: ContainOf,
+    ) -> Result<()> {
+        let keys = match (of, op, right) {
+            (
+                ContainOf::Json,
+                ContainOp::HasAllKeys | ContainOp::HasAnyKeys,
+                Expr::Value(Value::Array(ArrayValue::Text(keys))),
+            ) => keys,
+            (ContainOf::Json, _, _) => {
+                return Err(not_yet(
+                    "JSON containment (contains, contained_by; PostgreSQL's @> rules)",
+                ))
+            }
+            _ => return Err(no_arrays()),
+        };
+        let mut paths = Vec::with_capacity(keys.len());
+        for k in keys {
+            match k {
+                Some(k) if !k.contains(['"', '\\']) => paths.push(format!("$.\"{k}\"")),
+                other => {
+                    return Err(Error::InvalidQuery(format!(
+                        "JSON key {other:?}: not supported on MySQL/MariaDB"
+                    )))
+                }
+            }
+        }
+        if paths.is_empty() {
+            w.sql(if op == ContainOp::HasAllKeys {
+                "("
+            } else {
+                "FALSE"
+            });
+            if op == ContainOp::HasAllKeys {
+                w.sql("JSON_TYPE(");
+                expr(w, left)?;
+                w.sql(") = 'OBJECT')");
+            }
+            return Ok(());
+        }
+        w.uncacheable();
+        w.sql("(JSON_TYPE(");
+        expr(w, left)?;
+        w.sql(") = 'OBJECT' AND JSON_CONTAINS_PATH(");
+        expr(w, left)?;
+        w.sql(if op == ContainOp::HasAllKeys {
+            ", 'all'"
+        } else {
+            ", 'one'"
+        });
+        for p in paths {
+            w.sql(", ");
+            w.bind(Value::Text(p));
+        }
+        w.sql("))");
         Ok(())
     }
 
