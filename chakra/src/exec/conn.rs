@@ -143,8 +143,8 @@ impl Conn {
 
     /// Runs a statement that returns rows and hands them to `each` in chunks of `chunk` rows
     /// as they are decoded, while later rows are still arriving; returns the rows after the
-    /// last full chunk. On PostgreSQL the rows are read as a stream; on SQLite (where the
-    /// statement runs inline anyway) every row comes back in the return value.
+    /// last full chunk. On PostgreSQL and MySQL the rows are read as a stream; on SQLite
+    /// (where the statement runs inline anyway) every row comes back in the return value.
     pub async fn fetch_chunked(
         &mut self,
         q: &CompiledQuery,
@@ -155,7 +155,8 @@ impl Conn {
         let mut handed = 0;
         let rest = match self {
             Conn::Postgres(c) => c.load_chunked(q, chunk.max(1), each, &mut handed).await,
-            Conn::Sqlite(_) | Conn::Mysql(_) => return self.fetch(q).await,
+            Conn::Mysql(c) => c.load_chunked(q, chunk.max(1), each, &mut handed).await,
+            Conn::Sqlite(_) => return self.fetch(q).await,
         }
         .map_err(|e| failed_run(e, q, started))?;
         trace(q, handed + rest.len(), started);

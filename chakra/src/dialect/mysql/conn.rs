@@ -204,6 +204,53 @@ impl MysqlConn {
         Ok(rows)
     }
 
+    /// Reads a statement's rows as they arrive, handing them to `each` in chunks of `chunk`
+    /// rows; returns the rows after the last full chunk and, in `handed`, how many rows went
+    /// to `each`. (An insert returning rows on a server without `RETURNING` comes back
+    /// whole.)
+    pub async fn load_chunked(
+        &mut self,
+        q: &CompiledQuery,
+        chunk: usize,
+        each: &mut (dyn FnMut(Vec<Row>) + Send),
+        handed: &mut usize,
+    ) -> std::result::Result<Vec<Row>, RunError> {
+        if !self.server.returning() && q.parts.last().is_some_and(|p| p.contains(" RETURNING \"")) {
+            return self.load(q).await;
+        }
+        let params = binds::params(&q.binds).map_err(RunError::Decode)?;
+        let sql = q.sql();
+        let mut buf = Vec::with_capacity(chunk);
+        let mut bad = None;
+        let r = async {
+            let mut result = self.conn.exec_iter(sql.as_str(), params).await?;
+            result
+                .for_each(|raw| {
+                    if bad.is_some() {
+                        return;
+                    }
+                    match row::decode_row(raw).and_then(|v| coerce_row(v, &q.output)) {
+                        Ok(r) => {
+                            buf.push(r);
+                            if buf.len() == chunk {
+                                *handed += chunk;
+                                each(std::mem::replace(&mut buf, Vec::with_capacity(chunk)));
+                            }
+                        }
+                        Err(e) => bad = Some(e),
+                    }
+                })
+                .await?;
+            result.drop_result().await
+        }
+        .await;
+        match (r, bad) {
+            (Err(e), _) => Err(self.failed_statement(e, &sql).await),
+            (Ok(()), Some(e)) => Err(RunError::Decode(e)),
+            (Ok(()), None) => Ok(buf),
+        }
+    }
+
     /// Runs a statement that returns rows, keeping the columns' names.
     pub async fn load_named(
         &mut self,
