@@ -63,6 +63,23 @@ pub fn to_mysql(v: &Value) -> Result<My> {
     })
 }
 
+fn out_of_range(v: &Value) -> Error {
+    Error::InvalidQuery(format!(
+        "{v} is outside the years MySQL/MariaDB can store (0001–9999)"
+    ))
+}
+
+/// Every bind of a statement as the driver's parameters (no parameters when there are
+/// none: the driver then sends the statement without a parameter block).
+pub fn params(binds: &[Value]) -> Result<mysql_async::Params> {
+    if binds.is_empty() {
+        return Ok(mysql_async::Params::Empty);
+    }
+    Ok(mysql_async::Params::Positional(
+        binds.iter().map(to_mysql).collect::<Result<_>>()?,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::to_mysql;
@@ -82,21 +99,4 @@ mod tests {
         assert!(e.to_string().contains("31 digits after the point"), "{e}");
         assert!(to_mysql(&d("12345678901234567890123456789012345")).is_ok());
     }
-}
-
-fn out_of_range(v: &Value) -> Error {
-    Error::InvalidQuery(format!(
-        "{v} is outside the years MySQL/MariaDB can store (0001–9999)"
-    ))
-}
-
-/// Every bind of a statement as the driver's parameters (no parameters when there are
-/// none: the driver then sends the statement without a parameter block).
-pub fn params(binds: &[Value]) -> Result<mysql_async::Params> {
-    if binds.is_empty() {
-        return Ok(mysql_async::Params::Empty);
-    }
-    Ok(mysql_async::Params::Positional(
-        binds.iter().map(to_mysql).collect::<Result<_>>()?,
-    ))
 }
