@@ -140,6 +140,7 @@ pub const CONFIG_TABLES: [(&str, &[&str]); 2] = [
             "pooler",
             "journal_mode",
             "synchronous",
+            "flavour",
         ],
     ),
     ("migrations", &["models"]),
@@ -240,6 +241,10 @@ pub struct PoolSettings {
     pub journal_mode: Option<crate::dialect::sqlite::setup::JournalMode>,
     /// `synchronous` (SQLite files): `off`, `normal`, `full`, `extra`.
     pub synchronous: Option<crate::dialect::sqlite::setup::Synchronous>,
+    /// `flavour` (MySQL URLs): `mysql` or `mariadb`, the flavour whose code paths run
+    /// instead of the one detected at connect (`flavour=mysql` against MariaDB runs MySQL's
+    /// inserts without `RETURNING`).
+    pub mysql_flavour: Option<crate::dialect::mysql::server::Flavour>,
 }
 
 /// What sits between Chakra and a PostgreSQL server, which decides how statements may be
@@ -273,13 +278,14 @@ impl Pooler {
 }
 
 /// The query-parameter names Chakra reads from a URL (and removes before the driver sees it).
-pub const POOL_PARAMS: [&str; 6] = [
+pub const POOL_PARAMS: [&str; 7] = [
     "max_size",
     "wait_timeout",
     "statement_timeout",
     "pooler",
     "journal_mode",
     "synchronous",
+    "flavour",
 ];
 
 /// Parses a duration: `250ms`, `5s`, `2m`, or a bare number of milliseconds (as
@@ -349,6 +355,15 @@ impl PoolSettings {
                     })?,
                 )
             }
+            "flavour" => {
+                self.mysql_flavour = Some(
+                    crate::dialect::mysql::server::Flavour::parse(value).ok_or_else(|| {
+                        Error::Config(format!(
+                            "{whence}: flavour = {value:?} is not a MySQL flavour (write mysql or mariadb)"
+                        ))
+                    })?,
+                )
+            }
             _ => {}
         }
         Ok(())
@@ -373,6 +388,9 @@ impl PoolSettings {
         }
         if other.synchronous.is_some() {
             self.synchronous = other.synchronous;
+        }
+        if other.mysql_flavour.is_some() {
+            self.mysql_flavour = other.mysql_flavour;
         }
     }
 

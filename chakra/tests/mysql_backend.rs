@@ -61,6 +61,16 @@ async fn flavour_and_version_are_detected_at_connect() {
         .await
         .unwrap();
     assert_eq!(maria.dialect(), Dialect::Mysql);
+    // The URL can force a flavour's code paths; a bad one is named.
+    let forced = Pool::connect(&format!("{}?flavour=mysql", db.url))
+        .await
+        .unwrap();
+    let f = forced.acquire().await.unwrap().mysql_server().unwrap();
+    assert_eq!((f.flavour, f.version), (Flavour::Mysql, server.version));
+    let e = Pool::connect(&format!("{}?flavour=oracle", db.url))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("not a MySQL flavour"), "{e}");
 }
 
 #[tokio::test]
@@ -194,6 +204,49 @@ async fn inserts_return_their_rows_on_both_flavours() {
                 (100, "hal"),
             ]
         );
+        // A table keyed by text (no AUTO_INCREMENT): read back by the keys sent, with the
+        // server's defaults; a table of two key columns is refused by name on MySQL.
+        c.query_drop(
+            "CREATE TABLE tags (name VARCHAR(20) PRIMARY KEY, n INT NOT NULL DEFAULT 7); \
+             CREATE TABLE pairs (a INT, b INT, PRIMARY KEY (a, b))",
+        )
+        .await
+        .unwrap();
+        let tags = Insert {
+            enum_types: Default::default(),
+            table: "tags".into(),
+            columns: vec!["name".into()],
+            rows: vec![vec![Value::from("b")], vec![Value::from("a")]],
+            returning: vec![
+                ColumnRef::new("tags", "name", ValueType::Text),
+                ColumnRef::new("tags", "n", ValueType::I32),
+            ],
+        };
+        assert_eq!(
+            pool.fetch(&tags.into()).await.unwrap(),
+            vec![
+                vec![Value::from("b"), Value::I32(7)],
+                vec![Value::from("a"), Value::I32(7)]
+            ],
+            "flavour {flavour:?}"
+        );
+        let pairs = Insert {
+            enum_types: Default::default(),
+            table: "pairs".into(),
+            columns: vec!["a".into(), "b".into()],
+            rows: vec![vec![Value::I32(1), Value::I32(2)]],
+            returning: vec![ColumnRef::new("pairs", "a", ValueType::I32)],
+        };
+        match flavour {
+            Flavour::Mariadb => assert_eq!(
+                pool.fetch(&pairs.into()).await.unwrap(),
+                vec![vec![Value::I32(1)]]
+            ),
+            Flavour::Mysql => {
+                let e = pool.fetch(&pairs.into()).await.unwrap_err().to_string();
+                assert!(e.contains("one-column primary key"), "{e}");
+            }
+        }
         // A delete returning rows: MariaDB has it, MySQL refuses by name.
         let del = Statement::Delete(Delete {
             table: "users".into(),

@@ -40,7 +40,7 @@ pub struct PoolOptions {
     pub synchronous: Synchronous,
     /// MySQL: the flavour whose code paths run, instead of the one detected at connect
     /// (`Some(Flavour::Mysql)` against MariaDB runs MySQL's inserts without `RETURNING`;
-    /// tests use it). `None`: detected.
+    /// tests use it; URL `flavour=mysql`). `None`: detected.
     pub mysql_flavour: Option<crate::dialect::mysql::server::Flavour>,
 }
 
@@ -78,6 +78,9 @@ impl PoolOptions {
         }
         if let Some(v) = s.synchronous {
             self.synchronous = v;
+        }
+        if let Some(f) = s.mysql_flavour {
+            self.mysql_flavour = Some(f);
         }
         self
     }

@@ -187,11 +187,16 @@ impl TestDb {
         }
     }
 
-    /// A pool on it.
+    /// A pool on it. On MySQL, `CHAKRA_TEST_MYSQL_FLAVOUR=mysql` runs MySQL's code paths
+    /// (no `RETURNING`) against MariaDB (the URL parameter `flavour`).
     pub async fn pool(&self) -> Pool {
-        Pool::connect(&self.url)
-            .await
-            .expect("connect to test database")
+        let url = match std::env::var("CHAKRA_TEST_MYSQL_FLAVOUR") {
+            Ok(f) if self.dialect == Dialect::Mysql && !f.is_empty() => {
+                format!("{}?flavour={f}", self.url)
+            }
+            _ => self.url.clone(),
+        };
+        Pool::connect(&url).await.expect("connect to test database")
     }
 }
 

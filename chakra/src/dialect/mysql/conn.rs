@@ -34,8 +34,9 @@ pub struct MysqlConn {
     /// The driver reported a broken connection: it is dropped, not pooled again.
     broken: bool,
     tables: KnownTables,
-    /// Each table's `AUTO_INCREMENT` column, once asked (inserts returning rows on MySQL).
-    auto_columns: std::collections::HashMap<String, Option<String>>,
+    /// Each table's one-column primary key and whether it is `AUTO_INCREMENT`, once asked
+    /// (inserts returning rows on MySQL).
+    key_columns: std::collections::HashMap<String, Option<(String, bool)>>,
     /// `@@auto_increment_increment`, once asked.
     key_step: Option<u64>,
 }
@@ -48,7 +49,7 @@ impl MysqlConn {
             server,
             broken: false,
             tables,
-            auto_columns: Default::default(),
+            key_columns: Default::default(),
             key_step: None,
         }
     }
@@ -124,19 +125,28 @@ impl MysqlConn {
             .map_err(RunError::Decode)
     }
 
-    /// The table's `AUTO_INCREMENT` column, asked of the catalog once per connection.
-    async fn auto_column(&mut self, table: &str) -> std::result::Result<Option<String>, RunError> {
-        if let Some(c) = self.auto_columns.get(table) {
+    /// The table's one-column primary key and whether it is `AUTO_INCREMENT`, asked of the
+    /// catalog once per connection (`None`: no key, or a key of several columns).
+    async fn key_column(
+        &mut self,
+        table: &str,
+    ) -> std::result::Result<Option<(String, bool)>, RunError> {
+        if let Some(c) = self.key_columns.get(table) {
             return Ok(c.clone());
         }
-        let sql = "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = \
-                   DATABASE() AND TABLE_NAME = ? AND EXTRA LIKE '%auto_increment%'";
-        let found: Option<String> = match self.conn.exec_first(sql, (table,)).await {
+        let sql = "SELECT COLUMN_NAME, EXTRA LIKE '%auto_increment%' FROM \
+                   information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? \
+                   AND COLUMN_KEY = 'PRI'";
+        let found: Vec<(String, i64)> = match self.conn.exec(sql, (table,)).await {
             Ok(v) => v,
             Err(e) => return Err(self.failed(e, sql)),
         };
-        self.auto_columns.insert(table.to_owned(), found.clone());
-        Ok(found)
+        let key = match found.as_slice() {
+            [(name, auto)] => Some((name.clone(), *auto != 0)),
+            _ => None,
+        };
+        self.key_columns.insert(table.to_owned(), key.clone());
+        Ok(key)
     }
 
     /// `@@auto_increment_increment`, asked once per connection.
@@ -161,12 +171,21 @@ impl MysqlConn {
         q: &CompiledQuery,
         ir: &returning::InsertReturning,
     ) -> std::result::Result<Vec<Row>, RunError> {
-        let Some(key) = self.auto_column(&ir.table).await? else {
+        let Some((key, auto)) = self.key_column(&ir.table).await? else {
             return Err(RunError::Decode(super::sql::not_yet(&format!(
-                "an insert into {:?} returning rows on MySQL (no RETURNING, and the table has                  no AUTO_INCREMENT key to read its rows back by)",
+                "an insert into {:?} returning rows on MySQL (no RETURNING, and the table has \
+                 no one-column primary key to read its rows back by)",
                 ir.table
             ))));
         };
+        chakra_dsl::ident::validate(&key).map_err(RunError::Decode)?;
+        if !auto && !ir.columns.contains(&key) {
+            return Err(RunError::Decode(super::sql::not_yet(&format!(
+                "an insert into {:?} returning rows on MySQL without its key {key:?} (no \
+                 RETURNING, and the key is not AUTO_INCREMENT)",
+                ir.table
+            ))));
+        }
         let mut parts = q.parts.to_vec();
         if let Some(last) = parts.last_mut() {
             *last = ir.insert_tail.clone();

@@ -1,9 +1,11 @@
 //! Inserts that return rows on a server without `RETURNING` (MySQL; MariaDB has it): the
 //! compiler writes `INSERT … RETURNING "a", "b"` for both flavours, and on MySQL the
-//! connection runs the insert alone and reads the rows back by key:
+//! connection runs the insert alone and reads the rows back by the table's one-column
+//! primary key (from the catalog):
 //!
-//! - when the insert names the table's `AUTO_INCREMENT` column, by the key values it sent;
-//! - otherwise from `LAST_INSERT_ID()`, the key of the first row: one multi-row `INSERT …
+//! - when the insert names the key, by the key values it sent;
+//! - otherwise (an `AUTO_INCREMENT` key) from `LAST_INSERT_ID()`, the key of the first row:
+//!   one multi-row `INSERT …
 //!   VALUES` gets consecutive keys (a "simple insert", in every `innodb_autoinc_lock_mode`),
 //!   spaced by `@@auto_increment_increment`.
 //!

@@ -12,6 +12,15 @@ pub enum Flavour {
 }
 
 impl Flavour {
+    /// `mysql` or `mariadb` (any case), as the URL parameter `flavour` writes it.
+    pub fn parse(text: &str) -> Option<Flavour> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "mysql" => Some(Flavour::Mysql),
+            "mariadb" => Some(Flavour::Mariadb),
+            _ => None,
+        }
+    }
+
     /// The flavour's name in messages (`MySQL`, `MariaDB`).
     pub fn title(self) -> &'static str {
         match self {
