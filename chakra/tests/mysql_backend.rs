@@ -424,6 +424,19 @@ async fn exact_text_lookups_still_use_the_columns_index() {
 }
 
 #[tokio::test]
+async fn explain_gives_the_servers_json_plan() {
+    let db = TestDb::mysql().await;
+    let pool = db.pool().await;
+    seed(&pool).await;
+    let stmt: Statement = names_where(username().eq(Expr::val("alice"))).into();
+    let mut exec = &pool;
+    let plan = chakra::query::explain::explain(&mut exec, &stmt).await.unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&plan).unwrap();
+    assert!(doc.get("query_block").is_some(), "{plan}");
+    assert!(plan.contains("\"users\""), "{plan}");
+}
+
+#[tokio::test]
 async fn nulls_sort_last_ascending_and_first_descending() {
     let db = TestDb::mysql().await;
     let pool = db.pool().await;
