@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, lints, Rust tests on SQLite and PostgreSQL, and the
+# The whole test suite: formatting, lints, Rust tests on SQLite, PostgreSQL and MariaDB, and the
 # Python package's checks and tests when present. Installs what it needs itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +30,12 @@ chakra_ensure_pg
 # shellcheck source=scripts/pgbouncer.sh
 source scripts/pgbouncer.sh
 chakra_ensure_pgbouncer
+# shellcheck source=scripts/mariadb.sh
+source scripts/mariadb.sh
+chakra_ensure_mariadb
+# Every server this run started is stopped on exit (each script's trap would replace the
+# one before it).
+trap 'chakra_stop_pgbouncer; chakra_stop_throwaway_pg; chakra_stop_throwaway_mariadb' EXIT
 
 phase "cargo fmt --check"
 cargo fmt --all --check

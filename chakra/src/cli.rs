@@ -200,7 +200,7 @@ pub enum Migrate {
         #[arg(long, value_name = "N", requires = "rollback")]
         steps: Option<usize>,
         /// Plan for an empty database of this dialect (postgres, postgresql, pg, sqlite, sqlite3;
-        /// any case) without connecting.
+        /// any case) without connecting (mysql/mariadb: not yet).
         #[arg(long, value_name = "DIALECT", conflicts_with = "rollback")]
         dialect: Option<String>,
         /// Options every command takes (`--dir`, `--database-url`, …).

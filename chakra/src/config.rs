@@ -19,6 +19,9 @@ pub enum DatabaseUrl {
     SqliteMemory,
     /// A PostgreSQL URL, passed on to the driver.
     Postgres(String),
+    /// A MySQL or MariaDB URL (`mysql://` or `mariadb://`), passed on to the driver as
+    /// `mysql://`.
+    Mysql(String),
 }
 
 /// The URL with its password replaced by `***`, for messages. Works on malformed URLs too.
@@ -50,11 +53,13 @@ impl DatabaseUrl {
         match self {
             DatabaseUrl::SqliteFile(_) | DatabaseUrl::SqliteMemory => crate::sql::Dialect::Sqlite,
             DatabaseUrl::Postgres(_) => crate::sql::Dialect::Postgres,
+            DatabaseUrl::Mysql(_) => crate::sql::Dialect::Mysql,
         }
     }
 
     /// Parses a URL: `sqlite://path`, `sqlite:///abs/path`, `sqlite::memory:`,
-    /// `postgres://user@host:port/db` (or `postgresql://`).
+    /// `postgres://user@host:port/db` (or `postgresql://`), `mysql://user@host:3306/db` (or
+    /// `mariadb://`).
     pub fn parse(url: &str) -> Result<DatabaseUrl> {
         let invalid = |reason: &str| Error::InvalidUrl {
             url: redact(url),
@@ -66,18 +71,14 @@ impl DatabaseUrl {
             return Err(invalid("it is empty"));
         }
         let room = crate::dialect::sqlite::url::parse(url_trim)
-            .or_else(|| crate::dialect::postgres::url::parse(url_trim));
+            .or_else(|| crate::dialect::postgres::url::parse(url_trim))
+            .or_else(|| crate::dialect::mysql::url::parse(url_trim));
         if let Some(parsed) = room {
             return parsed.map_err(|reason| invalid(&reason));
         }
-        if url_trim.starts_with("mysql://") || url_trim.starts_with("mariadb://") {
-            return Err(invalid(
-                "MySQL/MariaDB is not supported yet; use postgres:// or sqlite://",
-            ));
-        }
         let scheme = url_trim.split(':').next().unwrap_or("");
         Err(invalid(&format!(
-            "unknown scheme {scheme:?}; supported are sqlite://path, sqlite::memory: and postgres://"
+            "unknown scheme {scheme:?}; supported are sqlite://path, sqlite::memory:, postgres:// and mysql:// (or mariadb://)"
         )))
     }
 }
@@ -139,6 +140,7 @@ pub const CONFIG_TABLES: [(&str, &[&str]); 2] = [
             "pooler",
             "journal_mode",
             "synchronous",
+            "flavour",
         ],
     ),
     ("migrations", &["models"]),
@@ -239,6 +241,10 @@ pub struct PoolSettings {
     pub journal_mode: Option<crate::dialect::sqlite::setup::JournalMode>,
     /// `synchronous` (SQLite files): `off`, `normal`, `full`, `extra`.
     pub synchronous: Option<crate::dialect::sqlite::setup::Synchronous>,
+    /// `flavour` (MySQL URLs): `mysql` or `mariadb`, the flavour whose code paths run
+    /// instead of the one detected at connect (`flavour=mysql` against MariaDB runs MySQL's
+    /// inserts without `RETURNING`).
+    pub mysql_flavour: Option<crate::dialect::mysql::server::Flavour>,
 }
 
 /// What sits between Chakra and a PostgreSQL server, which decides how statements may be
@@ -272,13 +278,14 @@ impl Pooler {
 }
 
 /// The query-parameter names Chakra reads from a URL (and removes before the driver sees it).
-pub const POOL_PARAMS: [&str; 6] = [
+pub const POOL_PARAMS: [&str; 7] = [
     "max_size",
     "wait_timeout",
     "statement_timeout",
     "pooler",
     "journal_mode",
     "synchronous",
+    "flavour",
 ];
 
 /// Parses a duration: `250ms`, `5s`, `2m`, or a bare number of milliseconds (as
@@ -348,6 +355,15 @@ impl PoolSettings {
                     })?,
                 )
             }
+            "flavour" => {
+                self.mysql_flavour = Some(
+                    crate::dialect::mysql::server::Flavour::parse(value).ok_or_else(|| {
+                        Error::Config(format!(
+                            "{whence}: flavour = {value:?} is not a MySQL flavour (write mysql or mariadb)"
+                        ))
+                    })?,
+                )
+            }
             _ => {}
         }
         Ok(())
@@ -372,6 +388,9 @@ impl PoolSettings {
         }
         if other.synchronous.is_some() {
             self.synchronous = other.synchronous;
+        }
+        if other.mysql_flavour.is_some() {
+            self.mysql_flavour = other.mysql_flavour;
         }
     }
 

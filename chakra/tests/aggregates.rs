@@ -10,7 +10,7 @@ use chakra::dsl::AggFunc;
 use chakra::prelude::*;
 use chakra::{compile, Dialect};
 use chrono::NaiveDate;
-use common::BOTH;
+use common::ALL3;
 use std::str::FromStr;
 
 #[derive(Debug, Clone, Model)]
@@ -59,7 +59,7 @@ fn accounts() -> Vec<Account> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn typed_aggregates_have_the_same_values_on_both_backends() {
-    for d in BOTH {
+    for d in ALL3 {
         let db = common::TestDb::new(d).await;
         let pool = db.pool().await;
         chakra::schema::create_tables(&pool, &[Account::meta()], false)
@@ -232,7 +232,7 @@ async fn aggregates_by_name_build_the_typed_ir_and_check_before_sql() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn group_by_returns_typed_groups_on_both_backends() {
-    for d in BOTH {
+    for d in ALL3 {
         let db = common::TestDb::new(d).await;
         let pool = db.pool().await;
         chakra::schema::create_tables(&pool, &[Account::meta()], false)

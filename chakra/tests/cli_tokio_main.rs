@@ -98,6 +98,7 @@ async fn applied(db: &TestDb) -> (Vec<String>, Vec<String>) {
             "SELECT column_name::text FROM information_schema.columns \
              WHERE table_name = 'users' ORDER BY 1"
         }
+        chakra::Dialect::Mysql => unreachable!("not run on MySQL/MariaDB yet"),
     };
     let history = "SELECT app || '/' || id FROM chakra_migrations ORDER BY 1";
     let mut out = Vec::new();

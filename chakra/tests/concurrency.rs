@@ -6,7 +6,7 @@ mod common;
 
 use chakra::prelude::*;
 use chakra::{Dialect, PoolOptions, TransactionOptions};
-use common::{Target, TestDb, PG_TARGETS, TARGETS};
+use common::{Target, TestDb, PG_TARGETS, TARGETS_MYSQL};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -140,7 +140,7 @@ async fn run_all(pool: &Pool, opts: TransactionOptions) -> (Vec<usize>, Vec<chak
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_transfers_without_retry_lose_nothing() {
-    for d in TARGETS {
+    for d in TARGETS_MYSQL {
         let (_db, pool) = accounts(d).await;
         let mut all_landed = Vec::new();
         for round in 0..5 {
@@ -175,7 +175,7 @@ async fn two_hundred_transfers_without_retry_lose_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_transfers_through_the_retrying_transaction_all_land() {
-    for d in TARGETS {
+    for d in TARGETS_MYSQL {
         let (_db, pool) = accounts(d).await;
         let opts = TransactionOptions::default().attempts(50);
         for round in 1..=5 {
@@ -195,7 +195,7 @@ async fn two_hundred_transfers_through_the_retrying_transaction_all_land() {
 /// The default (3 attempts) re-runs a transfer that lost a race.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_default_transaction_reruns_a_conflict() {
-    for d in TARGETS {
+    for d in TARGETS_MYSQL {
         let (_db, pool) = accounts(d).await;
         let session = Session::new(&pool);
         let runs = AtomicU32::new(0);
@@ -283,7 +283,7 @@ async fn a_lost_update_is_a_named_concurrent_update() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_version_column_guards_the_row() {
-    for d in TARGETS {
+    for d in TARGETS_MYSQL {
         let (_db, pool) = accounts(d).await;
         let mut v = vec![VAccount {
             id: 1,
@@ -338,7 +338,7 @@ async fn a_version_column_guards_the_row() {
 /// flush writes them in key order, so one waits for the other instead of deadlocking.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn opposite_order_writers_do_not_deadlock() {
-    for d in TARGETS {
+    for d in TARGETS_MYSQL {
         let (_db, pool) = accounts(d).await;
         for round in 0..5 {
             let barrier = Arc::new(tokio::sync::Barrier::new(2));
@@ -412,7 +412,7 @@ async fn select_for_update_locks_rows() {
         "{sql}"
     );
 
-    for d in TARGETS {
+    for d in TARGETS_MYSQL {
         let (_db, pool) = accounts(d).await;
         // 20 concurrent increments through locking reads: none conflicts, none is lost.
         let tasks: Vec<_> = (0..20)
@@ -474,7 +474,7 @@ async fn select_for_update_locks_rows() {
 /// against the same 200 transfers run one after another (the uncontended path).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_transfers_with_the_default_three_attempts() {
-    for d in TARGETS {
+    for d in TARGETS_MYSQL {
         let (_db, pool) = accounts(d).await;
         for round in 1..=5 {
             let started = std::time::Instant::now();

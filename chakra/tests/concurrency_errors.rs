@@ -209,7 +209,7 @@ async fn sqlite_busy_is_a_lock_timeout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pool_wait_that_times_out_names_the_pool_size() {
-    for d in common::BOTH {
+    for d in common::ALL3 {
         let db = TestDb::new(d).await;
         let pool = Pool::connect_with(
             &db.url,

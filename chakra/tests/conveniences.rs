@@ -5,7 +5,7 @@
 mod common;
 
 use chakra::prelude::*;
-use common::BOTH;
+use common::ALL3;
 
 #[derive(Debug, Clone, PartialEq, Model)]
 #[chakra(table = "conv_items")]
@@ -31,7 +31,7 @@ fn items() -> Vec<ConvItem> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn none_in_bulk_latest_earliest() {
-    for d in BOTH {
+    for d in ALL3 {
         let db = common::TestDb::new(d).await;
         let pool = db.pool().await;
         chakra::schema::create_tables(&pool, &[ConvItem::meta()], false)
@@ -96,7 +96,7 @@ async fn none_in_bulk_latest_earliest() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refresh_and_save_fields() {
-    for d in BOTH {
+    for d in ALL3 {
         let db = common::TestDb::new(d).await;
         let pool = db.pool().await;
         chakra::schema::create_tables(&pool, &[ConvItem::meta()], false)

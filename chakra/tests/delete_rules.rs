@@ -8,7 +8,7 @@
 mod common;
 
 use chakra::prelude::*;
-use common::BOTH;
+use common::ALL3;
 
 #[derive(Debug, Clone, Model)]
 #[chakra(table = "dr_owners")]
@@ -141,7 +141,7 @@ async fn assert_owner_deleted(pool: &Pool, o: i64, d: chakra::Dialect) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_delete_path_carries_out_the_declared_rules() {
-    for d in BOTH {
+    for d in ALL3 {
         let db = common::TestDb::new(d).await;
         let pool = db.pool().await;
         for sql in DDL {
@@ -261,7 +261,7 @@ async fn every_delete_path_carries_out_the_declared_rules() {
 /// delete asks again and succeeds (no step for the dropped table).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dropped_table_is_asked_about_again() {
-    for d in BOTH {
+    for d in ALL3 {
         let db = common::TestDb::new(d).await;
         let pool = db.pool().await;
         for sql in DDL {

@@ -309,6 +309,7 @@ async fn attributes_behave_on_both_backends() {
         let sql = match d {
             Dialect::Postgres => "INSERT INTO settings (setting_key) VALUES ('raw')",
             Dialect::Sqlite => "INSERT INTO settings (setting_key) VALUES ('raw')",
+            chakra::Dialect::Mysql => unreachable!("not run on MySQL/MariaDB yet"),
         };
         pool.batch_execute(sql).await.unwrap();
         let raw = Setting::query()
@@ -341,6 +342,7 @@ async fn attributes_behave_on_both_backends() {
             Dialect::Sqlite => {
                 "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'settings_group_name_idx'"
             }
+            chakra::Dialect::Mysql => unreachable!("not run on MySQL/MariaDB yet"),
         };
         let q = chakra::CompiledQuery {
             dialect: d,

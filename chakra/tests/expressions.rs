@@ -6,7 +6,7 @@ mod common;
 
 use chakra::dsl::typed::{named, value};
 use chakra::prelude::*;
-use common::BOTH;
+use common::ALL3;
 
 #[derive(Debug, Clone, Model)]
 #[chakra(table = "gadgets")]
@@ -31,7 +31,7 @@ fn g(name: &str, nick: Option<&str>, n: Option<i32>, score: f64) -> Gadget {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn typed_expressions_have_the_same_values_on_both_backends() {
-    for d in BOTH {
+    for d in ALL3 {
         let db = common::TestDb::new(d).await;
         let pool = db.pool().await;
         chakra::schema::create_tables(&pool, &[Gadget::meta()], false)

@@ -4,7 +4,7 @@ mod common;
 
 use chakra::dsl::*;
 use chakra::sql::ddl;
-use common::{TestDb, BOTH};
+use common::{TestDb, ALL3};
 use std::sync::Arc;
 
 const HOSTILE: &[&str] = &[
@@ -45,7 +45,7 @@ fn meta() -> Arc<ModelMeta> {
 
 #[tokio::test]
 async fn hostile_strings_and_bytes_round_trip_and_match_literally() {
-    for d in BOTH {
+    for d in ALL3 {
         let db = TestDb::new(d).await;
         let pool = db.pool().await;
         let m = meta();
@@ -141,7 +141,7 @@ async fn hostile_strings_and_bytes_round_trip_and_match_literally() {
 fn identifiers_with_quotes_or_nul_are_rejected_not_spliced() {
     for bad in ["users\"; DROP TABLE x; --", "nul\0byte", ""] {
         let s = Select::from(Source::table(bad)).column(Expr::Bool(true), ValueType::Bool);
-        for d in BOTH {
+        for d in ALL3 {
             let err = chakra::compile(&s.clone().into(), d).unwrap_err();
             assert!(matches!(err, Error::InvalidIdentifier { .. }), "{err}");
             assert!(err.to_string().contains("invalid identifier"), "{err}");

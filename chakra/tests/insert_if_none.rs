@@ -6,7 +6,7 @@ mod common;
 
 use chakra::prelude::*;
 use chakra::PoolOptions;
-use common::{TestDb, TARGETS};
+use common::{TestDb, TARGETS_MYSQL};
 
 /// A book that can be lent.
 #[derive(Debug, Clone, Model)]
@@ -59,7 +59,7 @@ async fn lend(pool: &Pool, book: i64, borrower: i64) -> chakra::Result<bool> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_concurrent_requests_open_one_loan_per_book() {
-    for d in TARGETS {
+    for d in TARGETS_MYSQL {
         let db = TestDb::on(d).await;
         let pool = Pool::connect_with(
             &db.url,

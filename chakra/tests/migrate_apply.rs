@@ -134,6 +134,7 @@ async fn schema(pool: &Pool) -> Vec<String> {
              WHERE connamespace = 'public'::regnamespace ORDER BY 1"
                 .to_owned()
         }
+        chakra::Dialect::Mysql => unreachable!("not run on MySQL/MariaDB yet"),
     };
     let q = chakra::migrate::history::raw(
         pool.dialect(),
@@ -401,12 +402,14 @@ async fn sql_shows_what_apply_runs() {
                 &script[1]
             }
             Dialect::Sqlite => &script[0],
+            chakra::Dialect::Mysql => unreachable!("not run on MySQL/MariaDB yet"),
         };
         assert_eq!(
             begin,
             match d {
                 Dialect::Postgres => "BEGIN",
                 Dialect::Sqlite => "BEGIN IMMEDIATE",
+                chakra::Dialect::Mysql => unreachable!("not run on MySQL/MariaDB yet"),
             }
         );
         assert_eq!(script.last().map(String::as_str), Some("COMMIT"));

@@ -22,6 +22,7 @@ async fn tables(pool: &chakra::Pool) -> Vec<String> {
              FROM information_schema.columns WHERE table_schema = 'public' \
              UNION ALL SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1"
         }
+        chakra::Dialect::Mysql => unreachable!("not run on MySQL/MariaDB yet"),
     };
     let q = chakra::migrate::history::raw(
         pool.dialect(),

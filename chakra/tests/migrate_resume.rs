@@ -50,6 +50,7 @@ async fn index(pool: &Pool, name: &str) -> i64 {
             "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
              WHERE c.relname = '{name}' AND i.indisvalid"
         ),
+        chakra::Dialect::Mysql => unreachable!("not run on MySQL/MariaDB yet"),
     };
     count(pool, &sql).await
 }

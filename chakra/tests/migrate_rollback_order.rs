@@ -119,6 +119,7 @@ async fn has_column(pool: &Pool, table: &str, column: &str) -> bool {
             "SELECT column_name::text FROM information_schema.columns \
              WHERE table_name = '{table}' AND column_name = '{column}'"
         ),
+        chakra::Dialect::Mysql => unreachable!("not run on MySQL/MariaDB yet"),
     };
     !texts(pool, &sql).await.is_empty()
 }
@@ -223,6 +224,7 @@ async fn a_history_table_without_a_sequence_is_upgraded_in_place() {
         let at = match d {
             chakra::Dialect::Sqlite => "TEXT",
             chakra::Dialect::Postgres => "TIMESTAMPTZ",
+            chakra::Dialect::Mysql => unreachable!("not run on MySQL/MariaDB yet"),
         };
         pool.batch_execute(&format!(
             "CREATE TABLE old_history AS SELECT app, id, checksum, applied_at FROM chakra_migrations; \

@@ -6,12 +6,12 @@ mod common;
 mod fixtures;
 
 use chakra::prelude::*;
-use common::TARGETS;
+use common::TARGETS_MYSQL;
 use fixtures::{seeded, user, Post, User};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn save_inserts_then_updates() {
-    for d in TARGETS {
+    for d in TARGETS_MYSQL {
         let (_db, pool) = seeded(d).await;
         let mut u = user("alice");
         u.save(&pool).await.unwrap();
@@ -41,7 +41,7 @@ async fn save_inserts_then_updates() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_by_primary_key() {
-    for d in TARGETS {
+    for d in TARGETS_MYSQL {
         let (_db, pool) = seeded(d).await;
         let mut u = user("alice");
         u.save(&pool).await.unwrap();
@@ -54,7 +54,7 @@ async fn delete_by_primary_key() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn insert_many_writes_keys_back_in_order() {
-    for d in TARGETS {
+    for d in TARGETS_MYSQL {
         let (_db, pool) = seeded(d).await;
         let mut users: Vec<User> = (0..250).map(|i| user(&format!("u{i:03}"))).collect();
         User::insert_many(&pool, &mut users).await.unwrap();
@@ -82,7 +82,7 @@ async fn insert_many_writes_keys_back_in_order() {
 /// `insert_all`: no RETURNING, nothing written back, the count returned.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn insert_all_returns_the_count_and_writes_nothing_back() {
-    for d in TARGETS {
+    for d in TARGETS_MYSQL {
         let (_db, pool) = seeded(d).await;
         let users: Vec<User> = (0..1200).map(|i| user(&format!("n{i:04}"))).collect();
         assert_eq!(
@@ -98,7 +98,7 @@ async fn insert_all_returns_the_count_and_writes_nothing_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_one_count_exists_update_delete() {
-    for d in TARGETS {
+    for d in TARGETS_MYSQL {
         let (_db, pool) = seeded(d).await;
         let mut users = vec![user("ann"), user("bea"), user("cy")];
         User::insert_many(&pool, &mut users).await.unwrap();

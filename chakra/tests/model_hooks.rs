@@ -10,7 +10,7 @@ mod common;
 
 use chakra::prelude::*;
 use chakra::{Dialect, FromRow, Transaction, TransactionOptions};
-use common::BOTH;
+use common::{ALL3, BOTH};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 #[derive(Debug, Clone, Model)]
@@ -137,7 +137,7 @@ async fn notes(pool: &Pool) -> Vec<(i64, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn save_and_delete_call_the_hooks_in_order_in_one_transaction() {
-    for d in BOTH {
+    for d in ALL3 {
         let (_db, pool) = setup(d).await;
         let mut n = note(1, "first");
         n.save(&pool).await.unwrap();
@@ -177,7 +177,7 @@ async fn save_and_delete_call_the_hooks_in_order_in_one_transaction() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_hook_rolls_the_write_back_and_its_error_is_returned() {
-    for d in BOTH {
+    for d in ALL3 {
         let (_db, pool) = setup(d).await;
         let err = note(1, "fail post_save").save(&pool).await.unwrap_err();
         assert!(
@@ -216,7 +216,7 @@ async fn a_failing_hook_rolls_the_write_back_and_its_error_is_returned() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hooks_join_the_callers_transaction() {
-    for d in BOTH {
+    for d in ALL3 {
         let (_db, pool) = setup(d).await;
         // A raw transaction: the hooks' audit rows go with it.
         let mut tx = pool.begin().await.unwrap();
@@ -267,7 +267,7 @@ async fn hooks_join_the_callers_transaction() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_commit_calls_the_hooks() {
-    for d in BOTH {
+    for d in ALL3 {
         let (_db, pool) = setup(d).await;
         let mut old = note(1, "old");
         let gone = note(2, "gone");
@@ -315,7 +315,7 @@ async fn a_session_commit_calls_the_hooks() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retryable_hook_error_reruns_a_try_transaction_that_hid_it() {
-    for d in BOTH {
+    for d in ALL3 {
         let (_db, pool) = setup(d).await;
         CONFLICTS.store(0, Ordering::SeqCst);
         let session = Session::new(&pool);

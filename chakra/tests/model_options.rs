@@ -8,7 +8,7 @@ mod common;
 
 use chakra::prelude::*;
 use chakra::Dialect;
-use common::BOTH;
+use common::ALL3;
 
 #[derive(Debug, Clone, Model)]
 #[chakra(table = "mo_shelves", ordering = "-name")]
@@ -115,7 +115,7 @@ fn the_meta_holds_the_ordering() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn default_ordering_on_both_backends() {
-    for d in BOTH {
+    for d in ALL3 {
         let db = common::TestDb::new(d).await;
         let pool = db.pool().await;
         chakra::schema::create_tables(&pool, &[MoShelf::meta(), MoBook::meta()], false)
@@ -261,7 +261,7 @@ fn validation(e: Error) -> std::collections::BTreeMap<String, Vec<String>> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn validate_runs_before_every_write_of_objects() {
-    for d in BOTH {
+    for d in ALL3 {
         let db = common::TestDb::new(d).await;
         let pool = db.pool().await;
         chakra::schema::create_tables(&pool, &[MoChecked::meta()], false)
@@ -342,7 +342,7 @@ async fn auto_now_and_auto_now_add() {
     assert_eq!(meta.field("created").unwrap().auto_now, AutoNow::OnAdd);
     assert_eq!(meta.field("changed").unwrap().auto_now, AutoNow::OnSave);
     assert_eq!(meta.field("title").unwrap().auto_now, AutoNow::Off);
-    for d in BOTH {
+    for d in ALL3 {
         let db = common::TestDb::new(d).await;
         let pool = db.pool().await;
         chakra::schema::create_tables(&pool, &[MoStamped::meta()], false)
@@ -397,7 +397,7 @@ async fn auto_now_and_auto_now_add() {
 /// session does): an invalid object refuses the whole unit of work before any statement.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_validates_and_stamps_what_it_writes() {
-    for d in BOTH {
+    for d in ALL3 {
         let db = common::TestDb::new(d).await;
         let pool = db.pool().await;
         chakra::schema::create_tables(&pool, &[MoStamped::meta(), MoChecked::meta()], false)
@@ -444,7 +444,7 @@ async fn a_session_validates_and_stamps_what_it_writes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tracked_changed_row_is_stamped_and_validated_at_flush() {
-    for d in BOTH {
+    for d in ALL3 {
         let db = common::TestDb::new(d).await;
         let pool = db.pool().await;
         chakra::schema::create_tables(&pool, &[MoStamped::meta(), MoChecked::meta()], false)

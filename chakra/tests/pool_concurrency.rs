@@ -81,6 +81,7 @@ fn slow_sql(d: Dialect) -> &'static str {
         Dialect::Sqlite => {
             "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 10000000) SELECT count(*) FROM c"
         }
+        chakra::Dialect::Mysql => unreachable!("not run on MySQL/MariaDB yet"),
     }
 }
 
@@ -112,6 +113,7 @@ async fn outside_transaction(conn: &mut Conn) -> bool {
         }
         // SQLite refuses BEGIN inside a transaction.
         Dialect::Sqlite => conn.batch_execute("BEGIN; ROLLBACK").await.is_ok(),
+        chakra::Dialect::Mysql => unreachable!("not run on MySQL/MariaDB yet"),
     }
 }
 

@@ -5,7 +5,7 @@
 mod common;
 
 use chakra::prelude::*;
-use common::BOTH;
+use common::ALL3;
 
 #[derive(Debug, Clone, PartialEq, Model)]
 #[chakra(table = "notes")]
@@ -43,7 +43,7 @@ async fn setup(d: chakra::Dialect) -> (common::TestDb, Pool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn raw_rows_become_models_with_bound_values() {
-    for d in BOTH {
+    for d in ALL3 {
         let (_db, pool) = setup(d).await;
         // Columns in another order, an extra one, a quoted `$2` and `'%s'` that are text.
         let hostile = "it's %s; DROP TABLE notes; --";
@@ -92,7 +92,7 @@ async fn raw_rows_become_models_with_bound_values() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn raw_sql_errors_name_counts_and_fields() {
-    for d in BOTH {
+    for d in ALL3 {
         let (_db, pool) = setup(d).await;
         let e = chakra::raw::<Note>("SELECT * FROM notes WHERE id = $1 AND rank = $2")
             .bind(1i64)
@@ -126,7 +126,7 @@ async fn raw_sql_errors_name_counts_and_fields() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn raw_fetch_returns_plain_rows_with_bound_values() {
-    for d in BOTH {
+    for d in ALL3 {
         let (_db, pool) = setup(d).await;
         let hostile = "it's %s; DROP TABLE notes; --";
         let got = chakra::raw_fetch(

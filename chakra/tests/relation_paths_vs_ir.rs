@@ -17,7 +17,7 @@ mod common;
 use blog::{blog, seed, Post, Tag, User};
 use chakra::prelude::*;
 use chakra::{compile, Dialect};
-use common::BOTH;
+use common::ALL3;
 use serde_json::{json, Value as J};
 
 struct Case {
@@ -181,7 +181,7 @@ fn cases() -> Vec<Case> {
 /// an annotated expression.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn annotate_returns_models_with_typed_values() {
-    for d in BOTH {
+    for d in ALL3 {
         let (_db, pool) = blog(d).await;
         let (users, posts, _) = seed(&pool).await;
         let rows: Vec<(User, i64)> = User::query()
@@ -263,7 +263,7 @@ async fn relation_paths_from_both_doors() {
             "sqlite": compile(&c.statement, Dialect::Sqlite).unwrap().sql(),
         }));
     }
-    for d in BOTH {
+    for d in ALL3 {
         let (_db, pool) = blog(d).await;
         seed(&pool).await;
         for c in cases() {

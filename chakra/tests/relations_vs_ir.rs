@@ -16,7 +16,7 @@ use chakra::dsl::lookup::{across, condition, LookupArg, Operand, QNode};
 use chakra::dsl::{Error as DslError, ModelMeta, ModelQuery};
 use chakra::prelude::*;
 use chakra::{compile, Dialect};
-use common::BOTH;
+use common::ALL3;
 use serde_json::{json, Value as J};
 use std::sync::Arc;
 
@@ -230,7 +230,7 @@ async fn relation_lookups_and_typed_dsl_build_the_same_query() {
             "sqlite": lite.sql(),
         }));
     }
-    for d in BOTH {
+    for d in ALL3 {
         let (_db, pool) = blog(d).await;
         seed(&pool).await;
         for c in cases() {

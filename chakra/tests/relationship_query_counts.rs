@@ -8,7 +8,7 @@ mod common;
 
 use blog::{blog, comment, post, user, Comment, Post, User};
 use chakra::prelude::*;
-use common::BOTH;
+use common::ALL3;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use tracing_subscriber::layer::{Context, SubscriberExt};
@@ -30,7 +30,7 @@ async fn eager_loading_runs_one_statement_per_level() {
     tracing::subscriber::set_global_default(tracing_subscriber::registry().with(Count(n.clone())))
         .unwrap();
     let counted = |n: &Arc<AtomicUsize>| n.swap(0, Ordering::SeqCst);
-    for d in BOTH {
+    for d in ALL3 {
         let (_db, pool) = blog(d).await;
         let mut users: Vec<User> = (0..1_000).map(|i| user(&format!("u{i}"))).collect();
         User::insert_many(&pool, &mut users).await.unwrap();

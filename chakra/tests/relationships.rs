@@ -8,7 +8,7 @@ mod common;
 
 use blog::{blog, comment, post, seed, user, Comment, Post, Profile, Tag, User};
 use chakra::prelude::*;
-use common::BOTH;
+use common::ALL3;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schema_has_foreign_keys_and_join_table() {
@@ -47,7 +47,7 @@ async fn schema_has_foreign_keys_and_join_table() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn orphans_are_refused_and_deletes_follow_on_delete() {
-    for d in BOTH {
+    for d in ALL3 {
         let (_db, pool) = blog(d).await;
         let (users, posts, _) = seed(&pool).await;
         // A post pointing at no user.
@@ -96,7 +96,7 @@ async fn orphans_are_refused_and_deletes_follow_on_delete() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn select_related_joins_and_gives_none_where_missing() {
-    for d in BOTH {
+    for d in ALL3 {
         let (_db, pool) = blog(d).await;
         seed(&pool).await;
         let users = User::query()
@@ -151,7 +151,7 @@ async fn select_related_joins_and_gives_none_where_missing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prefetch_nested_many_to_many_and_filtered() {
-    for d in BOTH {
+    for d in ALL3 {
         let (_db, pool) = blog(d).await;
         let (_, _, tags) = seed(&pool).await;
         let users = User::query()
@@ -229,7 +229,7 @@ async fn prefetch_nested_many_to_many_and_filtered() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn filters_cross_relations() {
-    for d in BOTH {
+    for d in ALL3 {
         let (_db, pool) = blog(d).await;
         seed(&pool).await;
         let names = |us: Vec<User>| us.into_iter().map(|u| u.username).collect::<Vec<_>>();
@@ -283,7 +283,7 @@ async fn filters_cross_relations() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eager_equals_explicit_and_many_to_many_writes() {
-    for d in BOTH {
+    for d in ALL3 {
         let (_db, pool) = blog(d).await;
         let (users, posts, tags) = seed(&pool).await;
         let eager = User::query()
@@ -342,7 +342,7 @@ async fn eager_equals_explicit_and_many_to_many_writes() {
 async fn prefetch_over_many_parents_has_no_bind_limit() {
     // SQLite refuses more than 32,766 bound variables per statement (999 in older builds):
     // the parents' keys are one bound value.
-    for d in BOTH {
+    for d in ALL3 {
         let (_db, pool) = blog(d).await;
         let mut users: Vec<User> = (0..5_000).map(|i| user(&format!("u{i}"))).collect();
         User::insert_many(&pool, &mut users).await.unwrap();
@@ -389,7 +389,7 @@ fn select_related_of_a_one_to_many_is_refused_at_run_time_by_name() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn load_related_fills_one_object() {
-    for d in BOTH {
+    for d in ALL3 {
         let (_db, pool) = blog(d).await;
         let (users, posts, _) = seed(&pool).await;
         let mut p = Post::get(&pool, posts[0].id).await.unwrap();

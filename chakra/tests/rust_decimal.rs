@@ -5,7 +5,7 @@
 mod common;
 
 use chakra::prelude::*;
-use common::BOTH;
+use common::ALL3;
 use rust_decimal::Decimal;
 use std::str::FromStr;
 
@@ -25,7 +25,7 @@ fn d(s: &str) -> Decimal {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rust_decimal_fields_round_trip_and_follow_the_contract() {
-    for backend in BOTH {
+    for backend in ALL3 {
         let db = common::TestDb::new(backend).await;
         let pool = db.pool().await;
         chakra::schema::create_tables(&pool, &[Entry::meta()], false)

@@ -6,7 +6,7 @@ mod fixtures;
 
 use chakra::prelude::*;
 use chakra::Dialect;
-use common::TARGETS;
+use common::TARGETS_MYSQL;
 use fixtures::{seeded, user, Post, Profile, User};
 
 /// Inserts alice, bob, anna (inactive) and carol with balances 500, 300, 0, 0.
@@ -40,7 +40,7 @@ async fn model_definition() {
     assert_eq!(meta.relations.len(), 2);
     assert_eq!(meta.relations[0].target, "Post");
     assert_eq!(meta.relations[1].target, "Profile");
-    for d in TARGETS {
+    for d in TARGETS_MYSQL {
         let (_db, pool) = seeded(d).await;
         add_users(&pool).await;
         let u = User::get(&pool, 1).await.unwrap();
@@ -88,7 +88,7 @@ async fn basic_queries(pool: Pool) -> chakra::Result<()> {
 /// "Basic Queries": get by id, filter, order and limit, count.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn basic_queries_on_both_backends() {
-    for d in TARGETS {
+    for d in TARGETS_MYSQL {
         let (_db, pool) = seeded(d).await;
         add_users(&pool).await;
         // Give the users distinct creation times, newest last.
@@ -141,7 +141,7 @@ async fn creating_records(pool: Pool) -> chakra::Result<i64> {
 /// "Creating Records": the session inserts the user and writes the generated id back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn creating_records_assigns_ids() {
-    for d in TARGETS {
+    for d in TARGETS_MYSQL {
         let (_db, pool) = seeded(d).await;
         let id = creating_records(pool.clone()).await.unwrap();
         assert!(id > 0, "{d:?}: id {id}");
@@ -168,7 +168,7 @@ async fn creating_records_assigns_ids() {
 /// A session dropped without `commit` writes nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropped_session_writes_nothing() {
-    for d in TARGETS {
+    for d in TARGETS_MYSQL {
         let (_db, pool) = seeded(d).await;
         {
             let session = Session::new(&pool);
@@ -208,7 +208,7 @@ async fn balances(pool: &Pool) -> (i64, i64) {
 /// "Transactions": the transfer moves 100 from user 1 to user 2.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transfer_moves_100() {
-    for d in TARGETS {
+    for d in TARGETS_MYSQL {
         let (_db, pool) = seeded(d).await;
         add_users(&pool).await;
         assert_eq!(balances(&pool).await, (500, 300));
@@ -220,7 +220,7 @@ async fn transfer_moves_100() {
 /// A transfer whose closure fails after changing both balances moves nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_transfer_moves_nothing() {
-    for d in TARGETS {
+    for d in TARGETS_MYSQL {
         let (_db, pool) = seeded(d).await;
         add_users(&pool).await;
         let session = Session::new(&pool);
@@ -254,7 +254,7 @@ async fn failing_transfer_moves_nothing() {
 /// A transfer whose closure panics moves nothing, and the panic reaches the caller.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn panicking_transfer_moves_nothing() {
-    for d in TARGETS {
+    for d in TARGETS_MYSQL {
         let (_db, pool) = seeded(d).await;
         add_users(&pool).await;
         let p = pool.clone();
@@ -271,7 +271,10 @@ async fn panicking_transfer_moves_nothing() {
                         .set(User::balance(), 0)
                         .execute(&tx)
                         .await?;
-                    if d.dialect() == Dialect::Sqlite || d.dialect() == Dialect::Postgres {
+                    if d.dialect() == Dialect::Sqlite
+                        || d.dialect() == Dialect::Postgres
+                        || d.dialect() == Dialect::Mysql
+                    {
                         panic!("boom");
                     }
                     Ok(())
@@ -317,7 +320,7 @@ async fn relationships(pool: Pool) -> chakra::Result<Vec<String>> {
 /// prefetch_related gives each user its posts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn relationships_load_profiles_and_posts() {
-    for d in TARGETS {
+    for d in TARGETS_MYSQL {
         let (_db, pool) = seeded(d).await;
         let users = add_users(&pool).await;
         let mut profile = Profile {

@@ -9,7 +9,7 @@ mod fixtures;
 use bigdecimal::BigDecimal;
 use chakra::prelude::*;
 use chrono::NaiveDate;
-use common::BOTH;
+use common::ALL3;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -44,7 +44,7 @@ pub struct Book {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_model_with_relations_to_json_and_back() {
-    for d in BOTH {
+    for d in ALL3 {
         let db = common::TestDb::new(d).await;
         let pool = db.pool().await;
         fixtures::create_tables(&pool, &[Author::meta(), Book::meta()]).await;

@@ -6,12 +6,12 @@ mod common;
 mod fixtures;
 
 use chakra::prelude::*;
-use common::TARGETS;
+use common::TARGETS_MYSQL;
 use fixtures::{seeded, user, Post, User};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn commit_writes_in_order_and_writes_back() {
-    for d in TARGETS {
+    for d in TARGETS_MYSQL {
         let (_db, pool) = seeded(d).await;
         let mut old = user("old");
         old.save(&pool).await.unwrap();
@@ -44,7 +44,7 @@ async fn commit_writes_in_order_and_writes_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_commit_writes_nothing_and_assigns_no_ids() {
-    for d in TARGETS {
+    for d in TARGETS_MYSQL {
         let (_db, pool) = seeded(d).await;
         let session = Session::new(&pool);
         let mut a = user("same");
@@ -61,7 +61,7 @@ async fn failed_commit_writes_nothing_and_assigns_no_ids() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transaction_writes_pending_work_and_returns_a_value() {
-    for d in TARGETS {
+    for d in TARGETS_MYSQL {
         let (_db, pool) = seeded(d).await;
         let session = Session::new(&pool);
         let mut a = user("a");
@@ -90,7 +90,7 @@ async fn transaction_writes_pending_work_and_returns_a_value() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nested_transactions_are_savepoints() {
-    for d in TARGETS {
+    for d in TARGETS_MYSQL {
         let (_db, pool) = seeded(d).await;
         let mut users = vec![user("a"), user("b")];
         User::insert_many(&pool, &mut users).await.unwrap();
@@ -141,7 +141,7 @@ async fn nested_transactions_are_savepoints() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tracked_rows_write_only_changed_fields() {
-    for d in TARGETS {
+    for d in TARGETS_MYSQL {
         let (_db, pool) = seeded(d).await;
         let mut users = vec![user("a")];
         User::insert_many(&pool, &mut users).await.unwrap();
@@ -180,7 +180,7 @@ async fn tracked_rows_write_only_changed_fields() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn raw_transactions_are_executors_too() {
-    for d in TARGETS {
+    for d in TARGETS_MYSQL {
         let (_db, pool) = seeded(d).await;
         let mut t = pool.begin().await.unwrap();
         let mut u = user("raw");

@@ -12,7 +12,7 @@ use chakra::exec::log::{set_listener, StatementRecord};
 use chakra::prelude::*;
 use chakra::sql::cache::{compile_shape, stats, Shape, ShapeKind};
 use chakra::{compile, Dialect};
-use common::BOTH;
+use common::ALL3;
 use std::sync::{Arc, Mutex};
 
 type Log = Arc<Mutex<Vec<StatementRecord>>>;
@@ -49,7 +49,7 @@ async fn get_by_pk_reuses_the_compiled_statement() {
         })),
         true,
     );
-    for d in BOTH {
+    for d in ALL3 {
         let (db, pool) = blog(d).await;
         let mut users = vec![user("ann"), user("ben"), user("cid")];
         User::insert_many(&pool, &mut users).await.unwrap();

@@ -6,13 +6,13 @@ mod common;
 mod fixtures;
 
 use chakra::prelude::*;
-use common::BOTH;
+use common::ALL3;
 use fixtures::{seeded, user, User};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_statement_is_an_event_with_sql_binds_rows_and_duration() {
     let (events, subscriber) = common::trace::statements();
     tracing::subscriber::set_global_default(subscriber).unwrap();
-    for d in BOTH {
+    for d in ALL3 {
         let (_db, pool) = seeded(d).await;
         events.lock().unwrap().clear();
         let mut users = vec![user("a"), user("b")];

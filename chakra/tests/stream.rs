@@ -5,7 +5,7 @@
 mod common;
 
 use chakra::prelude::*;
-use common::BOTH;
+use common::ALL3;
 use futures_util::{StreamExt, TryStreamExt};
 use std::sync::{Arc, Mutex};
 
@@ -35,7 +35,7 @@ fn listen() -> Arc<Mutex<Vec<String>>> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stream_reads_in_chunks_in_order() {
-    for d in BOTH {
+    for d in ALL3 {
         let db = common::TestDb::new(d).await;
         let pool = db.pool().await;
         chakra::schema::create_tables(&pool, &[StreamItem::meta()], false)

@@ -11,7 +11,7 @@ use chakra::dsl::lookup::{filter_kwargs, LookupArg, Operand};
 use chakra::dsl::{Expr, ModelQuery, SelectItem, Statement, ValueType};
 use chakra::prelude::*;
 use chakra::{compile, Dialect};
-use common::BOTH;
+use common::ALL3;
 
 /// What the Python door builds for `Post.objects.filter(<key>=OuterRef(<outer>))`.
 fn inner_by_names(key: &str, outer: &str) -> ModelQuery {
@@ -105,7 +105,7 @@ async fn exists_in_query_and_scalar_subqueries_from_both_doors() {
         .limit(1)
         .subquery::<User, _>(Post::title());
 
-    for d in BOTH {
+    for d in ALL3 {
         let (_db, pool) = blog(d).await;
         seed(&pool).await;
         let with_posts = names(&pool, &users_where(typed.clone())).await;

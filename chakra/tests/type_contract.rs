@@ -6,7 +6,7 @@ mod common;
 
 use bigdecimal::BigDecimal;
 use chakra::prelude::*;
-use common::BOTH;
+use common::ALL3;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
@@ -63,7 +63,7 @@ fn statement_log() -> Arc<Mutex<Vec<String>>> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn values_that_do_not_fit_are_refused_before_any_sql() {
     let statements = statement_log();
-    for d in BOTH {
+    for d in ALL3 {
         let db = common::TestDb::new(d).await;
         let pool = db.pool().await;
         chakra::schema::create_tables(&pool, &[Price::meta()], false)

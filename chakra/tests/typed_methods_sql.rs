@@ -7,7 +7,7 @@ mod fixtures;
 use chakra::prelude::*;
 use chakra::{compile, Dialect};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use common::{TestDb, BOTH};
+use common::{TestDb, ALL3};
 
 #[derive(Debug, Clone, Model)]
 #[chakra(table = "things")]
@@ -363,7 +363,7 @@ fn writes_and_aggregates_compile_to_the_pinned_sql_on_both_dialects() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_method_selects_the_same_right_rows_on_both_backends() {
-    for d in BOTH {
+    for d in ALL3 {
         let db = TestDb::new(d).await;
         let pool = db.pool().await;
         fixtures::create_tables(&pool, &[Thing::meta()]).await;

@@ -5,7 +5,7 @@
 mod common;
 
 use chakra::prelude::*;
-use common::BOTH;
+use common::ALL3;
 
 #[derive(Debug, Clone, Model)]
 #[chakra(table = "members")]
@@ -29,7 +29,7 @@ fn m(email: &str, name: &str, visits: i32) -> Member {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upsert_updates_or_skips_conflicting_rows() {
-    for d in BOTH {
+    for d in ALL3 {
         let db = common::TestDb::new(d).await;
         let pool = db.pool().await;
         chakra::schema::create_tables(&pool, &[Member::meta()], false)
@@ -51,13 +51,23 @@ async fn upsert_updates_or_skips_conflicting_rows() {
         assert!(second[1].id > 0);
 
         let mut third = vec![m("a@x", "nope", 0), m("d@x", "D", 4)];
-        let n = chakra::upsert(&mut third)
+        let r = chakra::upsert(&mut third)
             .on_conflict(Member::email())
             .do_nothing()
             .execute(&pool)
-            .await
-            .unwrap();
-        assert_eq!(n, 1, "{d:?}");
+            .await;
+        if d == chakra::Dialect::Mysql {
+            // Refused by name on MySQL/MariaDB in this stage, nothing written; the row it
+            // would have added is inserted plainly.
+            let e = r.unwrap_err().to_string();
+            assert!(
+                e.contains("do_nothing") && e.contains("not yet supported"),
+                "{e}"
+            );
+            Member::insert_many(&pool, &mut third[1..]).await.unwrap();
+        } else {
+            assert_eq!(r.unwrap(), 1, "{d:?}");
+        }
 
         let rows = Member::query()
             .order_by(Member::email().asc())
@@ -108,7 +118,7 @@ fn upsert_field_names_are_checked() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bulk_update_writes_each_rows_values_in_one_statement() {
-    for d in BOTH {
+    for d in ALL3 {
         let db = common::TestDb::new(d).await;
         let pool = db.pool().await;
         chakra::schema::create_tables(&pool, &[Member::meta()], false)

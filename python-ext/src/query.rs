@@ -26,7 +26,8 @@ type AggItem<'py> = (
 );
 
 /// A dialect by name (`chakra::Dialect`'s `FromStr`: `postgres`, `postgresql`, `pg`,
-/// `sqlite`, `sqlite3`, any case); an unknown name is a `ConfigError` listing them.
+/// `sqlite`, `sqlite3`, `mysql`, `mariadb`, any case); an unknown name is a `ConfigError`
+/// listing them.
 pub(crate) fn dialect_of(dialect: &str) -> PyResult<chakra::Dialect> {
     dialect.parse().map_err(err)
 }

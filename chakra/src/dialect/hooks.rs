@@ -3,13 +3,13 @@
 //! for its unit type and overrides only where it differs. [`Dialect::sql`] hands out the
 //! `&'static` implementation, so a call costs one indirect call and allocates nothing.
 
-use super::{postgres, sqlite, standard, Dialect};
+use super::{mysql, postgres, sqlite, standard, Dialect};
 use crate::sql::expression::expr;
 use crate::sql::writer::SqlWriter;
 use chakra_dsl::ir::{ContainOf, ContainOp};
 use chakra_dsl::{
-    Aggregate, ArithOp, BulkUpdate, ColumnRef, DatePart, Error, Expr, FieldType, JsonAs, Result,
-    ScalarFunc, Value, ValueType,
+    Aggregate, ArithOp, BulkUpdate, CmpOp, ColumnRef, DatePart, Error, Expr, FieldType, JsonAs,
+    OnConflict, Result, RowLock, ScalarFunc, Value, ValueType,
 };
 
 /// The named error of a hook a dialect (its [`SqlHooks::title`]) has no form for.
@@ -117,6 +117,13 @@ pub trait SqlHooks: Sync {
     /// instant): itself by default.
     fn ordered(&self, w: &mut SqlWriter, e: &Expr) -> Result<()> {
         expr(w, e)
+    }
+
+    /// `left op right`, both written as ordered values ([`SqlHooks::ordered`]).
+    fn compare(&self, w: &mut SqlWriter, left: &Expr, op: CmpOp, right: &Expr) -> Result<()> {
+        crate::sql::expression::ordered(w, left)?;
+        w.sql(crate::sql::expression::cmp_op(op));
+        crate::sql::expression::ordered(w, right)
     }
 
     /// `target` matching the regular expression `pattern` (bound): no standard form, so
@@ -296,6 +303,78 @@ pub trait SqlHooks: Sync {
         ""
     }
 
+    /// One `ORDER BY` term: `e` as an ordered value, ` DESC` when descending, then
+    /// [`SqlHooks::nulls_order`] (NULLs larger than any value).
+    fn order_term(&self, w: &mut SqlWriter, e: &Expr, desc: bool) -> Result<()> {
+        crate::sql::expression::ordered(w, e)?;
+        if desc {
+            w.sql(" DESC");
+        }
+        w.sql(self.nulls_order(desc));
+        Ok(())
+    }
+
+    /// One `ORDER BY` term of a compound select, an output column's position (1-based).
+    fn order_position(&self, w: &mut SqlWriter, pos: usize, desc: bool) -> Result<()> {
+        w.sql(&pos.to_string());
+        if desc {
+            w.sql(" DESC");
+        }
+        w.sql(self.nulls_order(desc));
+        Ok(())
+    }
+
+    /// What follows `LIKE <pattern>` so the match is case- and accent-sensitive whatever
+    /// the column's collation: nothing by default (the comparison is binary already).
+    fn like_collation(&self) -> &'static str {
+        ""
+    }
+
+    /// Whether an aggregate takes `FILTER (WHERE …)`: yes by default; otherwise the
+    /// argument is written `CASE WHEN … THEN arg END`.
+    fn aggregate_filter(&self) -> bool {
+        true
+    }
+
+    /// What follows `INSERT INTO "t"` for a row of defaults only: ` DEFAULT VALUES`.
+    fn default_values(&self) -> &'static str {
+        " DEFAULT VALUES"
+    }
+
+    /// What an insert does with a conflicting row: [`standard::on_conflict`] (`ON CONFLICT
+    /// …`) by default.
+    fn on_conflict(&self, w: &mut SqlWriter, c: &OnConflict) -> Result<()> {
+        standard::on_conflict(w, c)
+    }
+
+    /// The row lock after a select: [`standard::row_lock`] (`FOR UPDATE [OF …] [NOWAIT |
+    /// SKIP LOCKED]`) by default.
+    fn row_lock(&self, w: &mut SqlWriter, lock: &RowLock) -> Result<()> {
+        standard::row_lock(w, lock)
+    }
+
+    /// Whether `UPDATE … RETURNING` exists: yes by default.
+    fn update_returning(&self) -> bool {
+        true
+    }
+
+    /// DDL: the column type of a keyed field (primary key, unique, indexed, referenced):
+    /// [`SqlHooks::column_type`] by default.
+    fn keyed_column_type(&self, ty: &FieldType) -> String {
+        self.column_type(ty)
+    }
+
+    /// DDL: whether named `UNIQUE`, `CHECK` and `FOREIGN KEY` constraints are written at
+    /// the table's level rather than in their column's definition: no by default.
+    fn table_level_constraints(&self) -> bool {
+        false
+    }
+
+    /// DDL: what follows `CREATE TABLE "t" (…)`: nothing by default.
+    fn create_table_suffix(&self) -> &'static str {
+        ""
+    }
+
     /// Writes ` LIMIT <n>`, `n` bound: ` LIMIT $n` by default.
     fn limit(&self, w: &mut SqlWriter, n: i64) {
         w.sql(" LIMIT ");
@@ -334,6 +413,20 @@ pub trait SqlHooks: Sync {
             self.title(),
             &format!("bulk update of {:?}", b.table),
         ))
+    }
+
+    /// Whether `x IN (subquery)` reads its subquery through a derived table (`IN (SELECT *
+    /// FROM (…) AS "_in")`): MySQL refuses `LIMIT` in an `IN` subquery (error 1235) and a
+    /// subquery on the table an `UPDATE`/`DELETE` writes (1093). No by default.
+    fn in_subquery_derived(&self) -> bool {
+        false
+    }
+
+    /// Whether a bulk update joins its rows (`UPDATE t INNER JOIN (rows) AS "_v" ON … SET
+    /// …`, MySQL's form) rather than reading them `FROM` (standard `UPDATE … FROM`): no by
+    /// default.
+    fn bulk_update_joins(&self) -> bool {
+        false
     }
 
     /// DDL: the column type of a field (the dialect's type table).
@@ -382,6 +475,7 @@ impl Dialect {
         match self {
             Dialect::Postgres => &postgres::Postgres,
             Dialect::Sqlite => &sqlite::Sqlite,
+            Dialect::Mysql => &mysql::Mysql,
         }
     }
 }

@@ -6,7 +6,7 @@
 //! constraints and definitions) is dispatched here by a `match` to the rooms' functions: a
 //! `&'static dyn` table cannot carry an async method without boxing its future.
 
-use super::{postgres, sqlite, Dialect};
+use super::{mysql, postgres, sqlite, Dialect};
 use crate::exec::Conn;
 use crate::migrate::definitions::TableDefinitions;
 use crate::migrate::drift::DbSchema;
@@ -151,6 +151,7 @@ impl Dialect {
         match self {
             Dialect::Postgres => &postgres::Postgres,
             Dialect::Sqlite => &sqlite::Sqlite,
+            Dialect::Mysql => &mysql::Mysql,
         }
     }
 }
@@ -167,6 +168,7 @@ pub async fn lock(
     match conn.dialect() {
         Dialect::Postgres => postgres::migrate_lock::lock(conn, timeout, notify).await,
         Dialect::Sqlite => Ok(()),
+        Dialect::Mysql => Err(mysql::migrate::refusal()),
     }
 }
 
@@ -175,6 +177,7 @@ pub async fn unlock(conn: &mut Conn) -> Result<()> {
     match conn.dialect() {
         Dialect::Postgres => postgres::migrate_lock::unlock(conn).await,
         Dialect::Sqlite => Ok(()),
+        Dialect::Mysql => Err(mysql::migrate::refusal()),
     }
 }
 
@@ -184,6 +187,7 @@ pub async fn read_constraints(conn: &mut Conn, out: &mut DbSchema) -> Result<()>
     match conn.dialect() {
         Dialect::Postgres => postgres::introspect::read_constraints(conn, out).await,
         Dialect::Sqlite => sqlite::introspect::read_constraints(conn, out).await,
+        Dialect::Mysql => Err(mysql::migrate::refusal()),
     }
 }
 
@@ -194,6 +198,7 @@ pub async fn read_enum_types(conn: &mut Conn) -> Result<Option<BTreeMap<String, 
     match conn.dialect() {
         Dialect::Postgres => postgres::introspect::read_enum_types(conn).await.map(Some),
         Dialect::Sqlite => Ok(None),
+        Dialect::Mysql => Err(mysql::migrate::refusal()),
     }
 }
 
@@ -203,6 +208,7 @@ pub async fn read_definitions(conn: &mut Conn) -> Result<TableDefinitions> {
     match conn.dialect() {
         Dialect::Postgres => postgres::introspect::read_definitions(conn).await,
         Dialect::Sqlite => sqlite::introspect::read_definitions(conn).await,
+        Dialect::Mysql => Err(mysql::migrate::refusal()),
     }
 }
 
@@ -213,6 +219,7 @@ pub async fn declared_definitions(conn: &mut Conn, state: &State) -> Result<Tabl
     match conn.dialect() {
         Dialect::Postgres => postgres::introspect::declared_definitions(conn, state).await,
         Dialect::Sqlite => Ok(sqlite::introspect::declared_sqlite(state)),
+        Dialect::Mysql => Err(mysql::migrate::refusal()),
     }
 }
 
@@ -226,6 +233,7 @@ pub async fn table_lock_holders(
     match conn.dialect() {
         Dialect::Postgres => postgres::migrate_lock::table_lock_holders(conn, tables).await,
         Dialect::Sqlite => Ok(Vec::new()),
+        Dialect::Mysql => Err(mysql::migrate::refusal()),
     }
 }
 
@@ -235,5 +243,6 @@ pub async fn invalid_index_exists(conn: &mut Conn, name: &str) -> Result<bool> {
     match conn.dialect() {
         Dialect::Postgres => postgres::introspect::invalid_index_exists(conn, name).await,
         Dialect::Sqlite => Ok(false),
+        Dialect::Mysql => Err(mysql::migrate::refusal()),
     }
 }

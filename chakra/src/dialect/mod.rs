@@ -13,9 +13,12 @@
 //!   hooks, type table, catalog, table rebuild.
 //! - [`postgres`] — PostgreSQL's room: connections, pooler and cancel support, SQL hooks, type
 //!   tables, catalog, migration lock, native enum DDL.
+//! - [`mysql`] — MySQL's and MariaDB's room: connections and their strict session, binds and
+//!   rows, errors by number, SQL hooks, type table (migrations: a later stage).
 
 pub mod hooks;
 pub mod migrate;
+pub mod mysql;
 pub mod names;
 pub mod postgres;
 pub mod sqlite;

@@ -13,11 +13,14 @@ pub enum Dialect {
     Postgres,
     /// SQLite 3.35+.
     Sqlite,
+    /// MySQL 8 and MariaDB 10.11+, two flavours of one backend: the flavour and version are
+    /// detected at connect (`dialect::mysql::server`).
+    Mysql,
 }
 
 impl Dialect {
     /// Every dialect.
-    pub const ALL: [Dialect; 2] = [Dialect::Postgres, Dialect::Sqlite];
+    pub const ALL: [Dialect; 3] = [Dialect::Postgres, Dialect::Sqlite, Dialect::Mysql];
 
     /// The dialect's canonical name (`postgres`, `sqlite`): [`FromStr`] reads it back.
     pub fn name(self) -> &'static str {
@@ -30,6 +33,7 @@ impl Dialect {
         match self {
             Dialect::Postgres => &["postgres", "postgresql", "pg"],
             Dialect::Sqlite => &["sqlite", "sqlite3"],
+            Dialect::Mysql => &["mysql", "mariadb"],
         }
     }
 
@@ -89,15 +93,16 @@ mod tests {
         );
         assert_eq!("pg".parse::<Dialect>().unwrap(), Dialect::Postgres);
         assert_eq!("Sqlite3".parse::<Dialect>().unwrap(), Dialect::Sqlite);
+        assert_eq!("MariaDB".parse::<Dialect>().unwrap(), Dialect::Mysql);
     }
 
     #[test]
     fn an_unknown_name_is_named_with_the_accepted_ones() {
-        for bad in ["mysql", "", "postgres://x", "sqlite4"] {
+        for bad in ["mysql8", "", "postgres://x", "sqlite4"] {
             let e = bad.parse::<Dialect>().unwrap_err().to_string();
             assert!(e.contains(&format!("{bad:?}")), "{e}");
             assert!(
-                e.contains("postgres, postgresql, pg, sqlite, sqlite3"),
+                e.contains("postgres, postgresql, pg, sqlite, sqlite3, mysql, mariadb"),
                 "{e}"
             );
         }

@@ -3,7 +3,10 @@
 
 use crate::sql::expression::expr;
 use crate::sql::writer::SqlWriter;
-use chakra_dsl::{AggFunc, Aggregate, ArithOp, Expr, Result, ScalarFunc};
+use chakra_dsl::{
+    AggFunc, Aggregate, ArithOp, Error, Expr, LockStrength, LockWait, OnConflict, Result, RowLock,
+    ScalarFunc,
+};
 
 /// Comma-separated expressions.
 pub fn args(w: &mut SqlWriter, items: &[Expr]) -> Result<()> {
@@ -78,12 +81,26 @@ pub fn agg_call_with(
     if a.distinct {
         w.sql("DISTINCT ");
     }
-    match &a.arg {
-        Some(e) => arg(w, e)?,
-        None => w.sql("*"),
+    let filter_clause = w.dialect.sql().aggregate_filter();
+    match (&a.filter, filter_clause) {
+        // No FILTER clause: the rows it leaves out give NULL, which aggregates skip.
+        (Some(f), false) => {
+            w.sql("CASE WHEN ");
+            expr(w, f)?;
+            w.sql(" THEN ");
+            match &a.arg {
+                Some(e) => arg(w, e)?,
+                None => w.sql("1"),
+            }
+            w.sql(" END");
+        }
+        _ => match &a.arg {
+            Some(e) => arg(w, e)?,
+            None => w.sql("*"),
+        },
     }
     w.sql(")");
-    if let Some(f) = &a.filter {
+    if let (Some(f), true) = (&a.filter, filter_clause) {
         w.sql(" FILTER (WHERE ");
         expr(w, f)?;
         w.sql(")");
@@ -101,4 +118,56 @@ pub fn aggregate(w: &mut SqlWriter, a: &Aggregate) -> Result<()> {
         AggFunc::Max => "MAX",
     };
     agg_call(w, name, a)
+}
+
+/// `ON CONFLICT …` (the same text on PostgreSQL and SQLite ≥ 3.24).
+pub fn on_conflict(w: &mut SqlWriter, c: &OnConflict) -> Result<()> {
+    w.sql(" ON CONFLICT");
+    if !c.columns.is_empty() {
+        w.sql(" (");
+        for (i, col) in c.columns.iter().enumerate() {
+            if i > 0 {
+                w.sql(", ");
+            }
+            w.ident(col)?;
+        }
+        w.sql(")");
+    }
+    if c.update.is_empty() {
+        w.sql(" DO NOTHING");
+        return Ok(());
+    }
+    if c.columns.is_empty() {
+        return Err(Error::InvalidQuery(
+            "ON CONFLICT DO UPDATE needs the unique columns".into(),
+        ));
+    }
+    w.sql(" DO UPDATE SET ");
+    for (i, col) in c.update.iter().enumerate() {
+        if i > 0 {
+            w.sql(", ");
+        }
+        w.ident(col)?;
+        w.sql(" = excluded.");
+        w.ident(col)?;
+    }
+    Ok(())
+}
+
+/// `FOR UPDATE`/`FOR SHARE` `[OF …] [NOWAIT | SKIP LOCKED]`.
+pub fn row_lock(w: &mut SqlWriter, lock: &RowLock) -> Result<()> {
+    w.sql(match lock.strength {
+        LockStrength::Update => " FOR UPDATE",
+        LockStrength::Share => " FOR SHARE",
+    });
+    for (i, t) in lock.of.iter().enumerate() {
+        w.sql(if i == 0 { " OF " } else { ", " });
+        w.ident(t)?;
+    }
+    w.sql(match lock.wait {
+        LockWait::Wait => "",
+        LockWait::NoWait => " NOWAIT",
+        LockWait::SkipLocked => " SKIP LOCKED",
+    });
+    Ok(())
 }

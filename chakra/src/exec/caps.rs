@@ -17,6 +17,10 @@ pub struct ExecCaps {
     pub streams: bool,
     /// Several statements sent at once save round trips (pipelining).
     pub pipelines: bool,
+    /// A deadlock rolls the whole transaction back on the server (InnoDB), not only the
+    /// statement: the transaction then refuses further statements (they would run outside
+    /// it). PostgreSQL aborts the transaction itself (and a savepoint can recover it).
+    pub deadlock_ends_transaction: bool,
 }
 
 /// The executor capabilities of `dialect`.
@@ -24,5 +28,6 @@ pub fn caps(dialect: Dialect) -> &'static ExecCaps {
     match dialect {
         Dialect::Postgres => &crate::dialect::postgres::caps::EXEC,
         Dialect::Sqlite => &crate::dialect::sqlite::caps::EXEC,
+        Dialect::Mysql => &crate::dialect::mysql::caps::EXEC,
     }
 }

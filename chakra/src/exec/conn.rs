@@ -9,6 +9,8 @@ use crate::sql::{CompiledQuery, Dialect};
 use chakra_dsl::{Result, Value};
 use std::time::Instant;
 
+pub use crate::dialect::mysql::conn::MysqlConn;
+pub use crate::dialect::mysql::pool::MysqlManager;
 pub use crate::dialect::postgres::conn::{PgConn, PgSide};
 pub use crate::dialect::sqlite::conn::{SqliteConn, SqliteManager};
 pub use crate::dialect::sqlite::row_by_row::{RowByRow, RowidKey};
@@ -25,6 +27,8 @@ pub enum Conn {
     Postgres(PgConn),
     /// SQLite: statements run inline on the polling thread ([`SqliteConn`]).
     Sqlite(deadpool::managed::Object<SqliteManager>),
+    /// MySQL or MariaDB ([`MysqlConn`]).
+    Mysql(deadpool::managed::Object<MysqlManager>),
 }
 
 /// Traces a statement that failed (the `chakra::sql` target and the statement listener, with
@@ -80,6 +84,7 @@ impl Conn {
         match self {
             Conn::Postgres(c) => c.known_tables(),
             Conn::Sqlite(c) => c.known_tables(),
+            Conn::Mysql(c) => c.known_tables(),
         }
     }
 
@@ -88,6 +93,16 @@ impl Conn {
         match self {
             Conn::Postgres(..) => Dialect::Postgres,
             Conn::Sqlite(_) => Dialect::Sqlite,
+            Conn::Mysql(_) => Dialect::Mysql,
+        }
+    }
+
+    /// The MySQL/MariaDB server's flavour and version (as detected at connect, or forced by
+    /// [`super::PoolOptions::mysql_flavour`]); `None` on the other backends.
+    pub fn mysql_server(&self) -> Option<crate::dialect::mysql::server::ServerInfo> {
+        match self {
+            Conn::Mysql(c) => Some(c.server()),
+            _ => None,
         }
     }
 
@@ -96,6 +111,7 @@ impl Conn {
         match self {
             Conn::Postgres(..) => crate::dialect::postgres::transaction::begin_sql(isolation),
             Conn::Sqlite(_) => crate::dialect::sqlite::transaction::begin_sql(isolation),
+            Conn::Mysql(_) => crate::dialect::mysql::transaction::begin_sql(isolation),
         }
     }
 
@@ -118,6 +134,7 @@ impl Conn {
         let rows = match self {
             Conn::Postgres(c) => c.load(q).await,
             Conn::Sqlite(c) => SqliteConn::load(c, q).await,
+            Conn::Mysql(c) => c.load(q).await,
         }
         .map_err(|e| failed_run(e, q, started))?;
         trace(q, rows.len(), started);
@@ -126,8 +143,8 @@ impl Conn {
 
     /// Runs a statement that returns rows and hands them to `each` in chunks of `chunk` rows
     /// as they are decoded, while later rows are still arriving; returns the rows after the
-    /// last full chunk. On PostgreSQL the rows are read as a stream; on SQLite (where the
-    /// statement runs inline anyway) every row comes back in the return value.
+    /// last full chunk. On PostgreSQL and MySQL the rows are read as a stream; on SQLite
+    /// (where the statement runs inline anyway) every row comes back in the return value.
     pub async fn fetch_chunked(
         &mut self,
         q: &CompiledQuery,
@@ -138,6 +155,7 @@ impl Conn {
         let mut handed = 0;
         let rest = match self {
             Conn::Postgres(c) => c.load_chunked(q, chunk.max(1), each, &mut handed).await,
+            Conn::Mysql(c) => c.load_chunked(q, chunk.max(1), each, &mut handed).await,
             Conn::Sqlite(_) => return self.fetch(q).await,
         }
         .map_err(|e| failed_run(e, q, started))?;
@@ -151,6 +169,7 @@ impl Conn {
         let n = match self {
             Conn::Postgres(c) => c.execute(q).await.map_err(RunError::Db),
             Conn::Sqlite(c) => SqliteConn::execute(c, q).await,
+            Conn::Mysql(c) => c.execute(q).await,
         }
         .map_err(|e| failed_run(e, q, started))?;
         trace(q, n, started);
@@ -180,7 +199,7 @@ impl Conn {
                 }
                 Ok(out)
             }
-            Conn::Sqlite(_) => {
+            Conn::Sqlite(_) | Conn::Mysql(_) => {
                 let mut out = Vec::with_capacity(qs.len());
                 for q in qs {
                     out.push(self.execute(q).await?);
@@ -264,6 +283,7 @@ impl Conn {
                 .load_as::<super::row::NamedRow>(q)
                 .await
                 .map_err(RunError::Db),
+            Conn::Mysql(c) => c.load_named(q).await,
         }
         .map_err(|e| failed_run(e, q, started))?;
         trace(q, raw.len(), started);
@@ -274,10 +294,13 @@ impl Conn {
     pub async fn batch_execute(&mut self, sql: &str) -> Result<()> {
         let started = Instant::now();
         match self {
-            Conn::Postgres(c) => c.batch_execute(sql).await,
-            Conn::Sqlite(c) => SqliteConn::batch_execute(c, sql).await,
+            Conn::Postgres(c) => c.batch_execute(sql).await.map_err(RunError::Db),
+            Conn::Sqlite(c) => SqliteConn::batch_execute(c, sql)
+                .await
+                .map_err(RunError::Db),
+            Conn::Mysql(c) => c.batch_execute(sql).await,
         }
-        .map_err(|e| failed_sql(from_diesel(e, || sql.to_owned()), sql, &[], started))?;
+        .map_err(|e| failed_sql(from_run(e, || sql.to_owned()), sql, &[], started))?;
         let elapsed_us = started.elapsed().as_micros() as u64;
         tracing::debug!(target: "chakra::sql", sql, binds = 0, rows = 0usize,
             elapsed_us, "statement");
@@ -297,6 +320,7 @@ impl Conn {
         match self {
             Conn::Postgres(c) => c.discard(),
             Conn::Sqlite(c) => drop(deadpool::managed::Object::take(c)),
+            Conn::Mysql(c) => drop(deadpool::managed::Object::take(c)),
         }
     }
 }

@@ -9,8 +9,12 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 pub enum RunError {
     /// The database refused or failed the statement.
     Db(DieselError),
-    /// A cell did not decode ([`Error::Decode`]).
+    /// A cell did not decode ([`Error::Decode`]), or the statement was refused before it
+    /// ran.
     Decode(Error),
+    /// The database's error, already recognised by the backend's room (MySQL's by error
+    /// number, `dialect::mysql::errors`).
+    Mapped(Error),
 }
 
 impl From<DieselError> for RunError {
@@ -23,13 +27,13 @@ impl From<DieselError> for RunError {
 pub fn from_run(e: RunError, sql: impl FnOnce() -> String) -> Error {
     match e {
         RunError::Db(e) => from_diesel(e, sql),
-        RunError::Decode(e) => e,
+        RunError::Decode(e) | RunError::Mapped(e) => e,
     }
 }
 
 /// The table a statement writes (`INSERT INTO "t"`, `UPDATE "t"`, `DELETE FROM "t"`) or
 /// reads first (`… FROM "t"`), from the compiled SQL.
-fn statement_table(sql: &str) -> Option<String> {
+pub(crate) fn statement_table(sql: &str) -> Option<String> {
     let head = sql.trim_start();
     let upper = head
         .get(..6)

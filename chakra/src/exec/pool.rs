@@ -1,7 +1,7 @@
 //! [`Pool`]: a deadpool of diesel-async connections to one database, PostgreSQL or SQLite
 //! (chosen from the URL at run time).
 
-use super::conn::{Conn, Row, RowByRow, SqliteManager};
+use super::conn::{Conn, MysqlManager, Row, RowByRow, SqliteManager};
 use super::errors::from_pool;
 use super::transaction::Transaction;
 use crate::config::{default_url, DatabaseUrl, PoolSettings, Pooler};
@@ -38,6 +38,10 @@ pub struct PoolOptions {
     pub journal_mode: JournalMode,
     /// SQLite files: `PRAGMA synchronous` (default NORMAL; URL `synchronous=full`).
     pub synchronous: Synchronous,
+    /// MySQL: the flavour whose code paths run, instead of the one detected at connect
+    /// (`Some(Flavour::Mysql)` against MariaDB runs MySQL's inserts without `RETURNING`;
+    /// tests use it; URL `flavour=mysql`). `None`: detected.
+    pub mysql_flavour: Option<crate::dialect::mysql::server::Flavour>,
 }
 
 impl Default for PoolOptions {
@@ -49,6 +53,7 @@ impl Default for PoolOptions {
             pooler: Pooler::None,
             journal_mode: JournalMode::default(),
             synchronous: Synchronous::default(),
+            mysql_flavour: None,
         }
     }
 }
@@ -74,6 +79,9 @@ impl PoolOptions {
         if let Some(v) = s.synchronous {
             self.synchronous = v;
         }
+        if let Some(f) = s.mysql_flavour {
+            self.mysql_flavour = Some(f);
+        }
         self
     }
 }
@@ -81,6 +89,7 @@ impl PoolOptions {
 enum Backend {
     Postgres(DeadPool<AsyncPgConnection>),
     Sqlite(deadpool::managed::Pool<SqliteManager>),
+    Mysql(deadpool::managed::Pool<MysqlManager>),
 }
 
 /// A pool of connections to one database. Cheap to clone (shared).
@@ -146,6 +155,11 @@ impl Pool {
             DatabaseUrl::SqliteFile(_) | DatabaseUrl::SqliteMemory => Backend::Sqlite(
                 crate::dialect::sqlite::pool::build(&parsed, &opts, tables.clone())?,
             ),
+            DatabaseUrl::Mysql(u) => Backend::Mysql(crate::dialect::mysql::pool::build_pool(
+                &u,
+                &opts,
+                tables.clone(),
+            )?),
         };
         let pool = Pool {
             backend: Arc::new(backend),
@@ -169,6 +183,7 @@ impl Pool {
         match &*self.backend {
             Backend::Postgres(_) => Dialect::Postgres,
             Backend::Sqlite(_) => Dialect::Sqlite,
+            Backend::Mysql(_) => Dialect::Mysql,
         }
     }
 
@@ -177,6 +192,7 @@ impl Pool {
         let s = match &*self.backend {
             Backend::Postgres(p) => p.status(),
             Backend::Sqlite(p) => p.status(),
+            Backend::Mysql(p) => p.status(),
         };
         PoolStatus {
             size: s.size,
@@ -202,6 +218,10 @@ impl Pool {
             )),
             Backend::Sqlite(p) => Conn::Sqlite(p.get().await.map_err(|e| match e {
                 // Opening failed: the error says which file and why.
+                deadpool::managed::PoolError::Backend(e) => e,
+                e => from_pool(e, self.opts.max_size, self.opts.wait_timeout),
+            })?),
+            Backend::Mysql(p) => Conn::Mysql(p.get().await.map_err(|e| match e {
                 deadpool::managed::PoolError::Backend(e) => e,
                 e => from_pool(e, self.opts.max_size, self.opts.wait_timeout),
             })?),

@@ -68,6 +68,10 @@ pub struct Transaction {
     /// outcome is unknown, so the transaction can only be rolled back, by closing its
     /// connection (a late cancel must not hit a later statement).
     in_flight: bool,
+    /// Set when the server itself rolled the whole transaction back (a MySQL deadlock,
+    /// [`super::ExecCaps::deadlock_ends_transaction`]): a later statement would run outside
+    /// any transaction and commit at once, so every statement is refused until rollback.
+    ended_by_server: Option<String>,
 }
 
 impl std::fmt::Debug for Transaction {
@@ -111,6 +115,7 @@ impl Transaction {
             savepoints: 0,
             failed: None,
             in_flight: false,
+            ended_by_server: None,
         };
         if let Err(e) = t.conn()?.batch_execute(&sql).await {
             if let Some(c) = t.conn.take() {
@@ -122,6 +127,11 @@ impl Transaction {
     }
 
     fn conn(&mut self) -> Result<&mut Conn> {
+        if let Some(why) = &self.ended_by_server {
+            return Err(Error::Transaction(format!(
+                "the database rolled this transaction back ({why}): it can only be rolled back"
+            )));
+        }
         if self.in_flight {
             return Err(Error::Transaction(
                 "a statement of this transaction was cancelled while it ran: the transaction can only be rolled back".into(),
@@ -173,6 +183,11 @@ impl Transaction {
     }
 
     fn track<T>(&mut self, r: Result<T>) -> Result<T> {
+        if let Err(e @ Error::Deadlock(_)) = &r {
+            if super::caps(self.dialect).deadlock_ends_transaction {
+                self.ended_by_server = Some(e.to_string());
+            }
+        }
         if let Err(e) = &r {
             if !matches!(e, Error::Decode { .. }) && self.failed.is_none() {
                 self.failed = Some((self.savepoints, e.to_string()));

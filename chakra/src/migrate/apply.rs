@@ -93,6 +93,9 @@ impl std::fmt::Debug for Migrator {
 impl Migrator {
     /// A migrator over already loaded migrations (their graph is checked here).
     pub fn new(pool: Pool, migrations: Vec<LoadedMigration>) -> Result<Migrator> {
+        if pool.dialect() == crate::Dialect::Mysql {
+            return Err(crate::dialect::mysql::migrate::refusal());
+        }
         Ok(Migrator {
             pool,
             graph: Graph::new(migrations)?,

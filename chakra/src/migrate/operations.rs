@@ -127,6 +127,8 @@ impl DialectSql {
             DialectSql::PerDialect { postgres, sqlite } => match d {
                 Dialect::Postgres => postgres.as_deref(),
                 Dialect::Sqlite => sqlite.as_deref(),
+                // Migrations refuse MySQL before asking (a later stage adds `mysql = …`).
+                Dialect::Mysql => None,
             },
         }
     }

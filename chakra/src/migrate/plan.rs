@@ -341,6 +341,9 @@ pub fn plan_apply(
     to: Option<&str>,
     d: Dialect,
 ) -> MResult<Vec<Step>> {
+    if d == Dialect::Mysql {
+        return Err(crate::dialect::mysql::migrate::refusal().into());
+    }
     verify(graph, history)?;
     let applied = applied_set(history);
     let wanted = to
@@ -369,6 +372,9 @@ pub fn plan_rollback(
     target: &RollbackTarget,
     d: Dialect,
 ) -> MResult<Vec<Step>> {
+    if d == Dialect::Mysql {
+        return Err(crate::dialect::mysql::migrate::refusal().into());
+    }
     verify(graph, history)?;
     let mut remaining = applied_set(history);
     let mut recorded: Vec<&HistoryRow> = history.iter().collect();

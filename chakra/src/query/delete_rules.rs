@@ -83,10 +83,12 @@ pub async fn delete_with_rules(
 }
 
 /// True when `e` is the database saying a table does not exist (SQLite's `no such table`,
-/// PostgreSQL's `relation … does not exist`).
+/// PostgreSQL's `relation … does not exist`, MySQL's error 1146 as its room reports it).
 fn names_missing_table(e: &Error) -> bool {
     let m = e.to_string();
-    m.contains("no such table") || (m.contains("relation \"") && m.contains("does not exist"))
+    m.contains("no such table")
+        || (m.contains("relation \"") && m.contains("does not exist"))
+        || m.contains("(error 1146)")
 }
 
 /// How one attempt failed: its error, and the tables it took as present from memory
@@ -154,6 +156,11 @@ async fn present_tables(
             "SELECT table_name::text FROM information_schema.tables \
              WHERE table_name IN (SELECT json_array_elements_text($1::json)) \
              AND table_schema = ANY (current_schemas(false))"
+        }
+        Dialect::Mysql => {
+            "SELECT CAST(table_name AS CHAR) FROM information_schema.tables \
+             WHERE table_schema = DATABASE() AND table_name IN \
+             (SELECT j.name FROM JSON_TABLE($1, '$[*]' COLUMNS (name VARCHAR(64) PATH '$')) AS j)"
         }
     };
     let names = serde_json::to_string(&ask).map_err(|e| Error::InvalidQuery(e.to_string()))?;

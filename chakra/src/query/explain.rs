@@ -1,5 +1,5 @@
 //! `explain`: the database's plan for a statement, as text (PostgreSQL `EXPLAIN`, SQLite
-//! `EXPLAIN QUERY PLAN`). The statement is compiled as it would run, binds included, and
+//! `EXPLAIN QUERY PLAN`, MySQL `EXPLAIN FORMAT=JSON`). The statement is compiled as it would run, binds included, and
 //! prefixed; nothing else is built here, so the plan is the plan of the real statement.
 
 use super::combined::Combined;
@@ -10,13 +10,15 @@ use crate::sql::{compile, CompiledQuery, Dialect};
 use chakra_dsl::{Error, Result, Statement, Value, ValueType};
 
 /// The plan the database chooses for `stmt`, one line per plan node: PostgreSQL's
-/// `EXPLAIN` text as it prints it, SQLite's `EXPLAIN QUERY PLAN` details indented by depth.
+/// `EXPLAIN` text as it prints it, SQLite's `EXPLAIN QUERY PLAN` details indented by depth;
+/// on MySQL/MariaDB the `EXPLAIN FORMAT=JSON` document.
 pub async fn explain<E: Executor>(exec: &mut E, stmt: &Statement) -> Result<String> {
     let dialect = exec.dialect();
     let q = explain_query(stmt, dialect)?;
     let rows = exec.fetch_compiled(&q).await?;
     match dialect {
-        Dialect::Postgres => rows
+        // PostgreSQL's text plan, a line per row; MySQL's plan as one JSON document.
+        Dialect::Postgres | Dialect::Mysql => rows
             .iter()
             .map(|r| text_cell(r, 0))
             .collect::<Result<Vec<_>>>()
@@ -31,6 +33,7 @@ pub fn explain_query(stmt: &Statement, dialect: Dialect) -> Result<CompiledQuery
     let mut q = compile(stmt, dialect)?;
     let (prefix, output): (&str, Vec<ValueType>) = match dialect {
         Dialect::Postgres => ("EXPLAIN ", vec![ValueType::Text]),
+        Dialect::Mysql => ("EXPLAIN FORMAT=JSON ", vec![ValueType::Text]),
         Dialect::Sqlite => (
             "EXPLAIN QUERY PLAN ",
             vec![

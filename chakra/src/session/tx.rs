@@ -309,7 +309,7 @@ pub(crate) struct Attempt<R, E> {
 }
 
 /// Runs a top-level transaction on `pool`: the session's pending `work` first, then (on a
-/// re-run, PostgreSQL) locks on the rows of `relock` ([`chakra_dsl::tracked::relock_statements`]),
+/// re-run, where rows can be locked) locks on the rows of `relock` ([`chakra_dsl::tracked::relock_statements`]),
 /// then `f`, then the tracked rows' changes, then COMMIT. Rolls back on `Err` and on panic
 /// (and resumes the panic).
 pub(crate) async fn run_top<F, Fut, R, E>(
@@ -344,7 +344,8 @@ where
         let _ = t.rollback().await;
         return done(Err(TransactionError::Chakra(e)), Vec::new());
     }
-    if !relock.is_empty() && t.dialect() == Dialect::Postgres {
+    // Where rows can be locked (PostgreSQL, MySQL; SQLite's transactions serialise writers).
+    if !relock.is_empty() && t.dialect().sql().row_locks() {
         let locked = match chakra_dsl::tracked::relock_statements(relock) {
             Ok(stmts) => t.execute_pipelined(&stmts).await.map(|_| ()),
             Err(e) => Err(e),

@@ -105,7 +105,12 @@ pub fn column_def(
         s.push_str(d.sql().auto_primary_key(&f.ty));
         return Ok(s);
     }
-    s.push_str(&column_type(&f.ty, d));
+    let keyed = f.primary_key || f.unique || f.index || f.references.is_some();
+    if keyed {
+        s.push_str(&d.sql().keyed_column_type(&f.ty));
+    } else {
+        s.push_str(&column_type(&f.ty, d));
+    }
     if f.primary_key && single_pk {
         s.push_str(" PRIMARY KEY");
     }
@@ -115,6 +120,10 @@ pub fn column_def(
     if let Some(def) = default_sql(f, d) {
         s.push_str(" DEFAULT ");
         s.push_str(&def);
+    }
+    if d.sql().table_level_constraints() {
+        // Written by `table_constraints` after the columns.
+        return Ok(s);
     }
     if f.unique && !f.primary_key {
         let name = field_unique_name(table, &f.column);
@@ -134,6 +143,39 @@ pub fn column_def(
         s.push_str(&format!(" CONSTRAINT {} {r}", ident::quote(&name)));
     }
     Ok(s)
+}
+
+/// A field's named `UNIQUE`, `CHECK` and `FOREIGN KEY` constraints as table-level clauses
+/// (for a dialect whose column definitions cannot name them: MySQL ignores a column's
+/// `REFERENCES`).
+fn table_constraints(
+    table: &str,
+    f: &FieldMeta,
+    references: Option<String>,
+) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    if f.unique && !f.primary_key {
+        let name = field_unique_name(table, &f.column);
+        ident::validate(&name)?;
+        out.push(format!(
+            "CONSTRAINT {} UNIQUE ({})",
+            ident::quote(&name),
+            ident::quote(&f.column)
+        ));
+    }
+    if let Some(check) = enum_check_sql(table, f)? {
+        out.push(check);
+    }
+    if let Some(r) = references {
+        let name = fk_constraint_name(table, &f.column);
+        ident::validate(&name)?;
+        out.push(format!(
+            "CONSTRAINT {} FOREIGN KEY ({}) {r}",
+            ident::quote(&name),
+            ident::quote(&f.column)
+        ));
+    }
+    Ok(out)
 }
 
 /// Whether a field implies an index of its own: `index = true` or a foreign key, except
@@ -246,6 +288,7 @@ fn create_table_deferring(
     let single_pk = pks.len() == 1;
     let mut cols = Vec::with_capacity(meta.fields.len() + 1);
     let mut alters = Vec::new();
+    let mut table_level = Vec::new();
     for f in &meta.fields {
         let mut inline = None;
         if let Some(r) = resolved(f) {
@@ -263,16 +306,23 @@ fn create_table_deferring(
                 inline = Some(references_clause(r)?);
             }
         }
-        cols.push(column_def(&meta.table, f, d, single_pk, inline)?);
+        if d.sql().table_level_constraints() {
+            cols.push(column_def(&meta.table, f, d, single_pk, None)?);
+            table_level.extend(table_constraints(&meta.table, f, inline)?);
+        } else {
+            cols.push(column_def(&meta.table, f, d, single_pk, inline)?);
+        }
     }
+    cols.extend(table_level);
     if pks.len() > 1 {
         let names: Vec<String> = pks.iter().map(|f| ident::quote(&f.column)).collect();
         cols.push(format!("PRIMARY KEY ({})", names.join(", ")));
     }
     let mut out = vec![format!(
-        "CREATE TABLE {} ({})",
+        "CREATE TABLE {} ({}){}",
         ident::quote(&meta.table),
-        cols.join(", ")
+        cols.join(", "),
+        d.sql().create_table_suffix()
     )];
     for f in meta.fields.iter().filter(|f| implies_index(f, &pks)) {
         let name = field_index_name(&meta.table, &f.column);

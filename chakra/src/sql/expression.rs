@@ -83,7 +83,8 @@ fn paren(w: &mut SqlWriter, e: &Expr) -> Result<()> {
     Ok(())
 }
 
-fn cmp_op(op: CmpOp) -> &'static str {
+/// The SQL operator of a comparison, spaces around it.
+pub(crate) fn cmp_op(op: CmpOp) -> &'static str {
     match op {
         CmpOp::Eq => " = ",
         CmpOp::Ne => " <> ",
@@ -124,9 +125,7 @@ fn expr_at(w: &mut SqlWriter, e: &Expr) -> Result<()> {
                     return Ok(());
                 }
             }
-            ordered(w, left)?;
-            w.sql(cmp_op(*op));
-            ordered(w, right)?;
+            w.dialect.sql().compare(w, left, *op, right)?;
         }
         Expr::Like {
             expr: target,
@@ -161,9 +160,17 @@ fn expr_at(w: &mut SqlWriter, e: &Expr) -> Result<()> {
             query,
         } => {
             expr(w, target)?;
-            w.sql(" IN (");
-            select(w, query)?;
-            w.sql(")");
+            // MySQL takes no LIMIT in an IN subquery, nor the table being updated: a
+            // derived table lifts both (`SqlHooks::in_subquery_derived`).
+            if w.dialect.sql().in_subquery_derived() {
+                w.sql(" IN (SELECT * FROM (");
+                select(w, query)?;
+                w.sql(") AS \"_in\")");
+            } else {
+                w.sql(" IN (");
+                select(w, query)?;
+                w.sql(")");
+            }
         }
         Expr::IsNull {
             expr: target,
@@ -358,6 +365,7 @@ fn like(
         w.sql(" LIKE ");
         w.bind(Value::Text(pattern));
     }
+    w.sql(w.dialect.sql().like_collation());
     w.sql(" ESCAPE '\\'");
     Ok(())
 }

@@ -1,10 +1,10 @@
 //! Compiling whole statements: SELECT (and its COUNT / EXISTS forms), INSERT, UPDATE, DELETE.
 
-use super::expression::{expr, ordered};
+use super::expression::expr;
 use super::writer::SqlWriter;
 use chakra_dsl::{
-    ArrayValue, BulkUpdate, ColumnRef, Delete, Error, Insert, JoinKind, LockStrength, LockWait,
-    OnConflict, Result, Select, Source, Statement, Update, Value, ValueType,
+    ArrayValue, BulkUpdate, ColumnRef, Delete, Error, Expr, Insert, JoinKind, OnConflict, Result,
+    Select, Source, Statement, Update, Value, ValueType,
 };
 
 /// Compiles any statement.
@@ -63,13 +63,9 @@ fn from_where(w: &mut SqlWriter, s: &Select) -> Result<()> {
 pub(super) fn order_limit(w: &mut SqlWriter, s: &Select) -> Result<()> {
     for (i, o) in s.order_by.iter().enumerate() {
         w.sql(if i == 0 { " ORDER BY " } else { ", " });
-        ordered(w, &o.expr)?;
-        if o.desc {
-            w.sql(" DESC");
-        }
-        // Every backend then puts NULLs in the same place (as PostgreSQL does by default:
+        // Every backend puts NULLs in the same place (as PostgreSQL does by default:
         // NULLs are larger than any value).
-        w.sql(w.dialect.sql().nulls_order(o.desc));
+        w.dialect.sql().order_term(w, &o.expr, o.desc)?;
     }
     limit_offset(w, s.limit, s.offset)
 }
@@ -83,11 +79,7 @@ pub(super) fn order_limit_terms(
 ) -> Result<()> {
     for (i, (pos, desc)) in positions.iter().enumerate() {
         w.sql(if i == 0 { " ORDER BY " } else { ", " });
-        w.sql(&pos.to_string());
-        if *desc {
-            w.sql(" DESC");
-        }
-        w.sql(w.dialect.sql().nulls_order(*desc));
+        w.dialect.sql().order_position(w, *pos, *desc)?;
     }
     limit_offset(w, limit, offset)
 }
@@ -227,20 +219,7 @@ fn row_lock(w: &mut SqlWriter, s: &Select) -> Result<()> {
             "select_for_update() cannot be combined with distinct()".into(),
         ));
     }
-    w.sql(match lock.strength {
-        LockStrength::Update => " FOR UPDATE",
-        LockStrength::Share => " FOR SHARE",
-    });
-    for (i, t) in lock.of.iter().enumerate() {
-        w.sql(if i == 0 { " OF " } else { ", " });
-        w.ident(t)?;
-    }
-    w.sql(match lock.wait {
-        LockWait::Wait => "",
-        LockWait::NoWait => " NOWAIT",
-        LockWait::SkipLocked => " SKIP LOCKED",
-    });
-    Ok(())
+    w.dialect.sql().row_lock(w, lock)
 }
 
 /// `GROUP BY …` and `HAVING …`.
@@ -302,39 +281,13 @@ fn returning(w: &mut SqlWriter, cols: &[ColumnRef]) -> Result<()> {
     Ok(())
 }
 
-/// `ON CONFLICT …` (the same text on PostgreSQL and SQLite ≥ 3.24).
+/// What an insert does with a conflicting row
+/// ([`SqlHooks::on_conflict`](crate::dialect::SqlHooks::on_conflict)).
 fn on_conflict(w: &mut SqlWriter, c: Option<&OnConflict>) -> Result<()> {
-    let Some(c) = c else { return Ok(()) };
-    w.sql(" ON CONFLICT");
-    if !c.columns.is_empty() {
-        w.sql(" (");
-        for (i, col) in c.columns.iter().enumerate() {
-            if i > 0 {
-                w.sql(", ");
-            }
-            w.ident(col)?;
-        }
-        w.sql(")");
+    match c {
+        Some(c) => w.dialect.sql().on_conflict(w, c),
+        None => Ok(()),
     }
-    if c.update.is_empty() {
-        w.sql(" DO NOTHING");
-        return Ok(());
-    }
-    if c.columns.is_empty() {
-        return Err(Error::InvalidQuery(
-            "ON CONFLICT DO UPDATE needs the unique columns".into(),
-        ));
-    }
-    w.sql(" DO UPDATE SET ");
-    for (i, col) in c.update.iter().enumerate() {
-        if i > 0 {
-            w.sql(", ");
-        }
-        w.ident(col)?;
-        w.sql(" = excluded.");
-        w.ident(col)?;
-    }
-    Ok(())
 }
 
 fn insert(w: &mut SqlWriter, ins: &Insert, conflict: Option<&OnConflict>) -> Result<()> {
@@ -348,7 +301,7 @@ fn insert(w: &mut SqlWriter, ins: &Insert, conflict: Option<&OnConflict>) -> Res
                 ins.rows.len()
             )));
         }
-        w.sql(" DEFAULT VALUES");
+        w.sql(w.dialect.sql().default_values());
         if conflict.is_some() {
             return Err(Error::InvalidQuery(format!(
                 "an insert into {:?} without columns cannot handle conflicts",
@@ -491,24 +444,43 @@ fn bulk_update(w: &mut SqlWriter, b: &BulkUpdate) -> Result<()> {
             b.table
         )));
     }
+    // Joined, the updated columns are named with their table (the rows are a second one).
+    let joins = w.dialect.sql().bulk_update_joins();
+    let set = |w: &mut SqlWriter| -> Result<()> {
+        w.sql(" SET ");
+        for (i, (c, _)) in b.columns.iter().enumerate() {
+            if i > 0 {
+                w.sql(", ");
+            }
+            if joins {
+                w.ident(&b.table)?;
+                w.sql(".");
+            }
+            w.ident(c)?;
+            w.sql(" = ");
+            let mut source = |w: &mut SqlWriter| {
+                w.sql("\"_v\".");
+                w.ident(&format!("_c{i}"))
+            };
+            match b.enum_types.get(c) {
+                Some(ty) => w.dialect.sql().enum_value(w, ty, false, &mut source)?,
+                None => source(w)?,
+            }
+        }
+        Ok(())
+    };
     w.sql("UPDATE ");
     w.ident(&b.table)?;
-    w.sql(" SET ");
-    for (i, (c, _)) in b.columns.iter().enumerate() {
-        if i > 0 {
-            w.sql(", ");
-        }
-        w.ident(c)?;
-        w.sql(" = ");
-        let mut source = |w: &mut SqlWriter| {
-            w.sql("\"_v\".");
-            w.ident(&format!("_c{i}"))
-        };
-        match b.enum_types.get(c) {
-            Some(ty) => w.dialect.sql().enum_value(w, ty, false, &mut source)?,
-            None => source(w)?,
-        }
+    if joins {
+        w.sql(" INNER JOIN ");
+        w.dialect.sql().bulk_update_rows(w, b)?;
+        w.sql(" ON ");
+        let key = Expr::Column(ColumnRef::new(&b.table, &b.key.0, b.key.1.clone()));
+        let row_key = Expr::Column(ColumnRef::new("_v", "_k", b.key.1.clone()));
+        expr(w, &key.eq(row_key))?;
+        return set(w);
     }
+    set(w)?;
     w.sql(" FROM ");
     w.dialect.sql().bulk_update_rows(w, b)?;
     w.sql(" WHERE ");
@@ -543,6 +515,15 @@ fn update(w: &mut SqlWriter, u: &Update) -> Result<()> {
     if let Some(f) = &u.filter {
         w.sql(" WHERE ");
         expr(w, f)?;
+    }
+    if !u.returning.is_empty() && !w.dialect.sql().update_returning() {
+        return Err(crate::dialect::hooks::unsupported(
+            w.dialect.sql().title(),
+            &format!(
+                "an update of {:?} returning rows (UPDATE … RETURNING)",
+                u.table
+            ),
+        ));
     }
     returning(w, &u.returning)
 }

@@ -3,6 +3,8 @@
 //! PostgreSQL is found at `CHAKRA_TEST_PG_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`); the test command starts a throwaway
 //! cluster when none is running. A test that cannot reach it fails: it never skips.
+//! MySQL/MariaDB likewise at `CHAKRA_TEST_MYSQL_URL` (default
+//! `mysql://root@127.0.0.1:3306/mysql`; `scripts/mariadb.sh` makes sure one answers).
 #![allow(dead_code)]
 
 pub mod fixtures;
@@ -21,6 +23,35 @@ pub fn pg_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
+/// The admin URL of the MySQL/MariaDB server tests use.
+pub fn mysql_admin_url() -> String {
+    std::env::var("CHAKRA_TEST_MYSQL_URL")
+        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/mysql".into())
+}
+
+/// Runs `sql` on the MySQL test server as its administrator.
+pub async fn mysql_admin_exec(sql: String) {
+    use mysql_async::prelude::Queryable;
+    let url = mysql_admin_url();
+    let mut c = mysql_async::Conn::from_url(&url).await.unwrap_or_else(|e| {
+        panic!(
+            "MySQL/MariaDB is required for this test and is not reachable at {url}: {e}. \
+             Run the README's test command, which starts one."
+        )
+    });
+    c.query_drop(sql).await.expect("admin statement");
+    let _ = c.disconnect().await;
+}
+
+/// One integer read with hand-written SQL on a MySQL connection of the test's own.
+pub async fn mysql_scalar(url: &str, sql: &str) -> i64 {
+    use mysql_async::prelude::Queryable;
+    let mut c = mysql_async::Conn::from_url(url).await.unwrap();
+    let v: Option<i64> = c.query_first(sql).await.unwrap();
+    let _ = c.disconnect().await;
+    v.expect("one row")
+}
+
 fn unique_name(prefix: &str) -> String {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let nanos = std::time::SystemTime::now()
@@ -37,6 +68,7 @@ pub struct TestDb {
     /// Backend.
     pub dialect: Dialect,
     pg_name: Option<String>,
+    mysql_name: Option<String>,
     sqlite_dir: Option<std::path::PathBuf>,
 }
 
@@ -67,6 +99,7 @@ impl TestDb {
             url: url.to_string(),
             dialect: Dialect::Postgres,
             pg_name: Some(name),
+            mysql_name: None,
             sqlite_dir: None,
         }
     }
@@ -103,12 +136,32 @@ impl TestDb {
         db
     }
 
+    /// A fresh MySQL/MariaDB database (utf8mb4; its tables take Chakra's collation when
+    /// Chakra creates them).
+    pub async fn mysql() -> TestDb {
+        let name = unique_name("chakra_t");
+        mysql_admin_exec(format!(
+            "CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci"
+        ))
+        .await;
+        let mut url = url::Url::parse(&mysql_admin_url()).unwrap();
+        url.set_path(&format!("/{name}"));
+        TestDb {
+            url: url.to_string(),
+            dialect: Dialect::Mysql,
+            pg_name: None,
+            mysql_name: Some(name),
+            sqlite_dir: None,
+        }
+    }
+
     /// A fresh database on the given target.
     pub async fn on(t: Target) -> TestDb {
         match t {
             Target::Sqlite => TestDb::sqlite().await,
             Target::Postgres => TestDb::postgres().await,
             Target::PgBouncer => TestDb::pgbouncer().await,
+            Target::Mysql => TestDb::mysql().await,
         }
     }
 
@@ -120,6 +173,7 @@ impl TestDb {
             url: format!("sqlite://{}", dir.join("test.db").display()),
             dialect: Dialect::Sqlite,
             pg_name: None,
+            mysql_name: None,
             sqlite_dir: Some(dir),
         }
     }
@@ -129,14 +183,20 @@ impl TestDb {
         match d {
             Dialect::Postgres => TestDb::postgres().await,
             Dialect::Sqlite => TestDb::sqlite().await,
+            Dialect::Mysql => TestDb::mysql().await,
         }
     }
 
-    /// A pool on it.
+    /// A pool on it. On MySQL, `CHAKRA_TEST_MYSQL_FLAVOUR=mysql` runs MySQL's code paths
+    /// (no `RETURNING`) against MariaDB (the URL parameter `flavour`).
     pub async fn pool(&self) -> Pool {
-        Pool::connect(&self.url)
-            .await
-            .expect("connect to test database")
+        let url = match std::env::var("CHAKRA_TEST_MYSQL_FLAVOUR") {
+            Ok(f) if self.dialect == Dialect::Mysql && !f.is_empty() => {
+                format!("{}?flavour={f}", self.url)
+            }
+            _ => self.url.clone(),
+        };
+        Pool::connect(&url).await.expect("connect to test database")
     }
 }
 
@@ -155,6 +215,18 @@ impl Drop for TestDb {
             })
             .join();
         }
+        if let Some(name) = self.mysql_name.take() {
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(mysql_admin_exec(format!(
+                    "DROP DATABASE IF EXISTS `{name}`"
+                )));
+            })
+            .join();
+        }
         if let Some(dir) = self.sqlite_dir.take() {
             let _ = std::fs::remove_dir_all(dir);
         }
@@ -163,6 +235,10 @@ impl Drop for TestDb {
 
 /// Both backends, for tests that run on each.
 pub const BOTH: [Dialect; 2] = [Dialect::Sqlite, Dialect::Postgres];
+
+/// The three backends, for tests that pass on MySQL/MariaDB too (test files move onto it
+/// as they pass there).
+pub const ALL3: [Dialect; 3] = [Dialect::Sqlite, Dialect::Postgres, Dialect::Mysql];
 
 /// How a test reaches its database: SQLite, PostgreSQL directly, or PostgreSQL through
 /// PgBouncer in transaction mode (the pool opened with `pooler=transaction`).
@@ -174,6 +250,8 @@ pub enum Target {
     Postgres,
     /// PostgreSQL behind PgBouncer (`pool_mode = transaction`).
     PgBouncer,
+    /// MySQL or MariaDB.
+    Mysql,
 }
 
 impl Target {
@@ -182,6 +260,7 @@ impl Target {
         match self {
             Target::Sqlite => Dialect::Sqlite,
             Target::Postgres | Target::PgBouncer => Dialect::Postgres,
+            Target::Mysql => Dialect::Mysql,
         }
     }
 }
@@ -191,12 +270,21 @@ impl From<Dialect> for Target {
         match d {
             Dialect::Sqlite => Target::Sqlite,
             Dialect::Postgres => Target::Postgres,
+            Dialect::Mysql => Target::Mysql,
         }
     }
 }
 
 /// Every target.
 pub const TARGETS: [Target; 3] = [Target::Sqlite, Target::Postgres, Target::PgBouncer];
+
+/// Every target and MySQL/MariaDB, for test files that pass there too.
+pub const TARGETS_MYSQL: [Target; 4] = [
+    Target::Sqlite,
+    Target::Postgres,
+    Target::PgBouncer,
+    Target::Mysql,
+];
 
 /// The PostgreSQL targets.
 pub const PG_TARGETS: [Target; 2] = [Target::Postgres, Target::PgBouncer];

@@ -7,5 +7,6 @@ pub const EXEC: ExecCaps = ExecCaps {
     runs_inline: false,
     cancels_mid_statement: true,
     streams: true,
+    deadlock_ends_transaction: false,
     pipelines: true,
 };

@@ -8,5 +8,6 @@ pub const EXEC: ExecCaps = ExecCaps {
     runs_inline: true,
     cancels_mid_statement: false,
     streams: false,
+    deadlock_ends_transaction: false,
     pipelines: false,
 };
