@@ -62,7 +62,7 @@ fn rust_hard_cases() {
     has(&text, "//! source: migrations up to net/0001_initial\n");
     // The enum, with the value that is not an identifier named.
     has(&text, "#[chakra(name = \"person_status\")]\npub enum PersonStatus {\n    #[chakra(value = \"active\")]\n    Active,\n    #[chakra(value = \"on hold\")]\n    OnHold,\n}\n");
-    has(&text, "#[chakra(table = \"people\", app = \"net\", schema = crate::schema::people)]\n#[chakra(unique(name = \"people_name_type\", fields = \"name, type_\"))]\n#[chakra(index(name = \"people_active_nick\", fields = \"nickname\", condition = \"{ status = \\\"active\\\" }\"))]\n#[chakra(check(name = \"people_balance_ok\", condition = \"{ balance__gte = 0 }\"))]\npub struct Person {\n");
+    has(&text, "#[chakra(table = \"people\", app = \"net\", schema = crate::schema::people)]\n#[chakra(unique(name = \"people_name_type\", fields = \"name, type_\"))]\n#[chakra(index(name = \"people_active_nick\", fields = \"nickname\", condition = \"{ type_ = \\\"member\\\" }\"))]\n#[chakra(check(name = \"people_balance_ok\", condition = \"{ balance__gte = 0 }\"))]\npub struct Person {\n");
     has(&text, "    #[chakra(max_length = 20, default = \"member\", column = \"type\")]\n    pub type_: ::std::string::String,\n");
     has(&text, "    #[chakra(max_length = 30)]\n    pub nickname: ::std::option::Option<::std::string::String>,\n");
     has(&text, "    #[chakra(precision = 10, scale = 2, default = \"0\")]\n    pub balance: ::bigdecimal::BigDecimal,\n");
@@ -101,7 +101,7 @@ fn python_hard_cases() {
     has(&text, "    balance: Field[decimal.Decimal] = Field(Decimal(10, 2), default=decimal.Decimal(\"0\"))\n");
     has(&text, "    status: Field[PersonStatus] = Field(\n        Enum(PersonStatus, name=\"person_status\"),\n        default=PersonStatus.Active,\n    )\n");
     has(&text, "    messages_as_recipient: ClassVar[Reverse[RelatedManager[Message]]]\n    messages_as_sender: ClassVar[Reverse[RelatedManager[Message]]]\n");
-    has(&text, "        indexes = [\n            Index(fields=[\"nickname\"], name=\"people_active_nick\", condition=Q(status=\"active\")),\n        ]\n        constraints = [\n            UniqueConstraint(fields=[\"name\", \"type_\"], name=\"people_name_type\"),\n            CheckConstraint(check=Q(balance__gte=0), name=\"people_balance_ok\"),\n        ]\n");
+    has(&text, "        indexes = [\n            Index(fields=[\"nickname\"], name=\"people_active_nick\", condition=Q(type_=\"member\")),\n        ]\n        constraints = [\n            UniqueConstraint(fields=[\"name\", \"type_\"], name=\"people_name_type\"),\n            CheckConstraint(check=Q(balance__gte=0), name=\"people_balance_ok\"),\n        ]\n");
     has(&text, "    sender: ForeignKey[Person, int] = ForeignKey(\n        \"Person\",\n        back_populates=\"messages_as_sender\",\n        on_delete=CASCADE,\n    )\n    sender_id: Field[int] = sender.key_field()\n");
     has(&text, "    people: ClassVar[ManyToMany[Person]] = ManyToMany(\n        \"Person\",\n        back_populates=\"groups\",\n        through=\"groups_people\",\n        source_column=\"group_id\",\n        target_column=\"person_id\",\n    )\n");
     has(&text, "    # chakra: keep Person\n    # chakra: end keep\n");

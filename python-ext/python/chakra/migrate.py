@@ -45,7 +45,7 @@ __all__ = ["console", "main", "run"]
 
 PROG = "chakra"
 CONFIG = "chakra.toml"
-_TOP_LEVEL = {"migrate", "help", "-h", "--help", "-V", "--version"}
+_TOP_LEVEL = {"migrate", "generate", "help", "-h", "--help", "-V", "--version"}
 _HELP_NOTE = (
     "\nFrom the Python package, `make` and `check` also take:\n"
     "  --models <MODULE>  Import MODULE (repeatable, or comma-separated) for the models; "
