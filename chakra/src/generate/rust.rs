@@ -311,5 +311,5 @@ fn relation(w: &mut String, m: &ModelPlan, r: &RelPlan) {
         ),
     };
     let _ = writeln!(w, "    #[chakra({attrs})]");
-    let _ = writeln!(w, "    pub {}: ::chakra::Related<{ty}>,", r.name);
+    let _ = writeln!(w, "    pub {}: ::chakra::prelude::Related<{ty}>,", r.name);
 }

@@ -71,13 +71,13 @@ fn rust_hard_cases() {
         "    #[chakra(default = \"active\")]\n    pub status: PersonStatus,\n",
     );
     // Self-reference: nullable forward key, its reverse side named apart.
-    has(&text, "    #[chakra(relation = ForeignKey, foreign_key = \"parent_id\", on_delete = SetNull)]\n    pub parent: ::chakra::Related<::std::option::Option<Person>>,\n");
-    has(&text, "    #[chakra(relation = OneToMany, foreign_key = \"parent_id\")]\n    pub people_as_parent: ::chakra::Related<::std::vec::Vec<Person>>,\n");
+    has(&text, "    #[chakra(relation = ForeignKey, foreign_key = \"parent_id\", on_delete = SetNull)]\n    pub parent: ::chakra::prelude::Related<::std::option::Option<Person>>,\n");
+    has(&text, "    #[chakra(relation = OneToMany, foreign_key = \"parent_id\")]\n    pub people_as_parent: ::chakra::prelude::Related<::std::vec::Vec<Person>>,\n");
     // Two keys to the same table: two reverse sides.
-    has(&text, "    #[chakra(relation = OneToMany, foreign_key = \"recipient_id\")]\n    pub messages_as_recipient: ::chakra::Related<::std::vec::Vec<Message>>,\n    #[chakra(relation = OneToMany, foreign_key = \"sender_id\")]\n    pub messages_as_sender: ::chakra::Related<::std::vec::Vec<Message>>,\n");
+    has(&text, "    #[chakra(relation = OneToMany, foreign_key = \"recipient_id\")]\n    pub messages_as_recipient: ::chakra::prelude::Related<::std::vec::Vec<Message>>,\n    #[chakra(relation = OneToMany, foreign_key = \"sender_id\")]\n    pub messages_as_sender: ::chakra::prelude::Related<::std::vec::Vec<Message>>,\n");
     // The join table is a many-to-many on both sides, not a model.
-    has(&text, "    #[chakra(relation = ManyToMany, through = \"groups_people\", source_column = \"group_id\", target_column = \"person_id\")]\n    pub people: ::chakra::Related<::std::vec::Vec<Person>>,\n");
-    has(&text, "    #[chakra(relation = ManyToMany, through = \"groups_people\", source_column = \"person_id\", target_column = \"group_id\")]\n    pub groups: ::chakra::Related<::std::vec::Vec<Group>>,\n");
+    has(&text, "    #[chakra(relation = ManyToMany, through = \"groups_people\", source_column = \"group_id\", target_column = \"person_id\")]\n    pub people: ::chakra::prelude::Related<::std::vec::Vec<Person>>,\n");
+    has(&text, "    #[chakra(relation = ManyToMany, through = \"groups_people\", source_column = \"person_id\", target_column = \"group_id\")]\n    pub groups: ::chakra::prelude::Related<::std::vec::Vec<Group>>,\n");
     assert!(!text.contains("struct GroupsPeople"), "{text}");
 }
 
