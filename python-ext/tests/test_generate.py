@@ -193,3 +193,24 @@ def test_rows_written_through_generated_models_read_back(
     ), lines
     assert lines[1] == "True", lines
     assert lines[2] == repr(("guest", "12.50", True)), lines
+
+
+def test_the_extension_function_gives_what_the_command_writes(tmp_path: Path) -> None:
+    from chakra import _chakra
+
+    out = generate(tmp_path, "shared_models", SHARED)
+    text, notes = _chakra.generate_models(SHARED, "python")
+    assert text == out.read_text()
+    assert notes == []
+    rust, _ = _chakra.generate_models(str(SHARED), "rust", schema="")
+    assert "pub struct User {" in rust and "schema =" not in rust
+    kept, _ = _chakra.generate_models(
+        SHARED,
+        "python",
+        existing=text.replace("# chakra: keep below\n", "# chakra: keep below\nX = 1\n"),
+    )
+    assert kept.endswith("# chakra: keep below\nX = 1\n")
+    with pytest.raises(ValueError, match="java"):
+        _chakra.generate_models(SHARED, "java")
+    with pytest.raises(Exception, match='"nope"'):
+        _chakra.generate_models(SHARED, "python", app="nope")
