@@ -93,21 +93,31 @@ fn the_file_is_written_only_when_it_changes_and_check_names_a_stale_one() {
     let first = chakra(&args, &tmp);
     assert!(first.status.success(), "{first:?}");
     let path = &tmp.join("models.rs");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+    let text = std::fs::read_to_string(path.as_path()).unwrap();
+    let modified = std::fs::metadata(path.as_path())
+        .unwrap()
+        .modified()
+        .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(20));
     let again = chakra(&args, &tmp);
     assert!(String::from_utf8_lossy(&again.stdout).contains("unchanged"));
     assert_eq!(
-        std::fs::metadata(&path).unwrap().modified().unwrap(),
+        std::fs::metadata(path.as_path())
+            .unwrap()
+            .modified()
+            .unwrap(),
         modified
     );
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+    assert_eq!(std::fs::read_to_string(path.as_path()).unwrap(), text);
 
     let mut check: Vec<&str> = args.to_vec();
     check.push("--check");
     assert!(chakra(&check, &tmp).status.success());
-    std::fs::write(&path, text.replace("pub struct User", "pub struct Member")).unwrap();
+    std::fs::write(
+        path.as_path(),
+        text.replace("pub struct User", "pub struct Member"),
+    )
+    .unwrap();
     let stale = chakra(&check, &tmp);
     assert_eq!(stale.status.code(), Some(1));
     let said = String::from_utf8_lossy(&stale.stdout);
@@ -116,7 +126,7 @@ fn the_file_is_written_only_when_it_changes_and_check_names_a_stale_one() {
         "{said}"
     );
     // --check wrote nothing.
-    assert!(std::fs::read_to_string(&path)
+    assert!(std::fs::read_to_string(path.as_path())
         .unwrap()
         .contains("pub struct Member"));
 
