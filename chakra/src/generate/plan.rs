@@ -102,6 +102,8 @@ pub struct ModelPlan {
     pub constraints: Vec<ConstraintDef>,
     /// More than one primary-key field.
     pub composite_key: bool,
+    /// No primary-key field (models need one: the table is left out, with a note).
+    pub no_key: bool,
 }
 
 impl ModelPlan {
@@ -247,7 +249,33 @@ pub fn plan(state: &State, apps: &BTreeMap<String, String>, only_app: Option<&st
                 }
             })
             .collect();
-        let composite_key = t.fields.iter().filter(|f| f.primary_key).count() > 1;
+        let keys = t.fields.iter().filter(|f| f.primary_key).count();
+        let composite_key = keys > 1;
+        let no_key = keys == 0;
+        if no_key {
+            p.notes.push(format!(
+                "{class}: table {:?} has no primary key, which a model needs: not generated",
+                t.table
+            ));
+        }
+        for f in &t.fields {
+            if let Some(chakra_dsl::meta::DefaultValue::Value(v)) = &f.default {
+                use chakra_dsl::Value as V;
+                let rust = !matches!(v, V::DateTime(_) | V::Bytes(_) | V::Array(_) | V::Null(_));
+                let python = !matches!(v, V::Array(_));
+                if !rust || !python {
+                    p.notes.push(format!(
+                        "{class}.{}: the default {v:?} has no {} form: left out there",
+                        f.name,
+                        match (rust, python) {
+                            (false, false) => "Rust or Python",
+                            (false, true) => "Rust",
+                            _ => "Python",
+                        }
+                    ));
+                }
+            }
+        }
         let mut relations = Vec::new();
         for f in fields.iter_mut() {
             let Some(r) = &f.meta.references else {
@@ -335,6 +363,7 @@ pub fn plan(state: &State, apps: &BTreeMap<String, String>, only_app: Option<&st
             indexes,
             constraints,
             composite_key,
+            no_key,
         });
         scopes.push(scope);
     }

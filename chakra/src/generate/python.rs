@@ -247,9 +247,44 @@ fn default(d: &DefaultValue, f: &FieldPlan, plan: &Plan, u: &mut Uses) -> Option
                 u.modules.insert("uuid");
                 format!("uuid.UUID({})", py_str(&id.to_string()))
             }
+            Value::DateTime(t) => {
+                u.modules.insert("datetime");
+                format!(
+                    "datetime.datetime.fromisoformat({})",
+                    py_str(&t.to_rfc3339())
+                )
+            }
+            Value::Bytes(b) => {
+                let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+                format!("bytes.fromhex({})", py_str(&hex))
+            }
+            Value::Json(j) => json(j),
             _ => return None,
         },
     })
+}
+
+/// A JSON value as a Python literal.
+fn json(j: &serde_json::Value) -> String {
+    use serde_json::Value as J;
+    match j {
+        J::Null => "None".into(),
+        J::Bool(true) => "True".into(),
+        J::Bool(false) => "False".into(),
+        J::Number(n) => n.to_string(),
+        J::String(s) => py_str(s),
+        J::Array(items) => format!(
+            "[{}]",
+            items.iter().map(json).collect::<Vec<_>>().join(", ")
+        ),
+        J::Object(map) => format!(
+            "{{{}}}",
+            map.iter()
+                .map(|(k, v)| format!("{}: {}", py_str(k), json(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }
 
 fn on_delete(o: OnDelete, u: &mut Uses) -> &'static str {
@@ -264,6 +299,14 @@ fn on_delete(o: OnDelete, u: &mut Uses) -> &'static str {
 }
 
 fn model(w: &mut String, u: &mut Uses, plan: &Plan, m: &ModelPlan) {
+    if m.no_key {
+        let _ = write!(
+            w,
+            "\n\n# Table {:?} is not generated: it has no primary key, which a model needs.\n",
+            m.table
+        );
+        return;
+    }
     u.chakra.insert("Model");
     let _ = write!(
         w,
@@ -347,10 +390,10 @@ fn field(w: &mut String, u: &mut Uses, plan: &Plan, m: &ModelPlan, f: &FieldPlan
     if meta.primary_key {
         args.push("primary_key=True".into());
     }
+    // An integer primary key without a default is auto-increment unless told otherwise.
     let int = matches!(meta.ty, FieldType::Integer | FieldType::BigInteger);
-    let single_pk = !m.composite_key;
-    let inferred = meta.primary_key && int && meta.default.is_none() && single_pk;
-    if meta.auto_increment != inferred {
+    let inferred = meta.primary_key && int && meta.default.is_none();
+    if meta.auto_increment != inferred || (meta.auto_increment && m.composite_key) {
         args.push(format!(
             "auto_increment={}",
             if meta.auto_increment { "True" } else { "False" }

@@ -77,6 +77,14 @@ pub fn render(plan: &Plan, header: &Header, schema_path: Option<&str>) -> String
 }
 
 fn model(w: &mut String, m: &ModelPlan, schema: Option<(&str, &str)>) {
+    if m.no_key {
+        let _ = writeln!(
+            w,
+            "\n// Table {:?} is not generated: it has no primary key, which a model needs.",
+            m.table
+        );
+        return;
+    }
     if m.composite_key {
         let _ = writeln!(
             w,
@@ -234,6 +242,7 @@ fn default(d: &DefaultValue) -> Option<String> {
             Value::Decimal(d) => rust_str(&d.to_string()),
             Value::Date(d) => rust_str(&d.to_string()),
             Value::Uuid(u) => rust_str(&u.to_string()),
+            Value::Json(j) => rust_str(&j.to_string()),
             _ => return None,
         },
     })
