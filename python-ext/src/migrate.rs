@@ -70,3 +70,27 @@ pub fn generate_models(
     })
     .map_err(|e| crate::errors::to_py(e.into()))
 }
+
+/// The differences between the migrations a generated model layer came from (`migrations`:
+/// app, id, checksum) and those the database of `pool` has applied; empty when they agree.
+/// Blocks (the GIL released) while it reads the history table.
+#[pyfunction]
+pub fn check_schema(
+    py: Python<'_>,
+    pool: PyRef<'_, crate::pools::PoolRef>,
+    migrations: Vec<(String, String, String)>,
+) -> PyResult<Vec<String>> {
+    let slot = pool.slot.clone();
+    py.detach(move || {
+        crate::runtime::block_on(async move {
+            let pool = slot.get().await?;
+            let generated: Vec<(&str, &str, &str)> = migrations
+                .iter()
+                .map(|(a, i, c)| (a.as_str(), i.as_str(), c.as_str()))
+                .collect();
+            chakra::generate::check::check_schema(&pool, &generated).await
+        })
+        .unwrap_or_else(|| Err(crate::pools::closed()))
+    })
+    .map_err(crate::errors::to_py)
+}

@@ -214,3 +214,36 @@ def test_the_extension_function_gives_what_the_command_writes(tmp_path: Path) ->
         _chakra.generate_models(SHARED, "java")
     with pytest.raises(Exception, match='"nope"'):
         _chakra.generate_models(SHARED, "python", app="nope")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_check_schema_names_a_stale_model_layer(
+    tmp_path: Path, backend: str, new_db: object
+) -> None:
+    import ast
+
+    import chakra as package
+
+    db: Db = new_db(backend)  # type: ignore[operator]
+    out = generate(tmp_path, "shared_models_check", SHARED)
+    # Only the generated list is read (importing the module would register its classes in
+    # this process).
+    text = out.read_text()
+    start = text.index("SCHEMA_MIGRATIONS: list[tuple[str, str, str]] = ")
+    listed = text[start:].split(" = ", 1)[1]
+    migrations: list[tuple[str, str, str]] = ast.literal_eval(listed[: listed.index("]") + 1])
+    assert [m[:2] for m in migrations][:2] == [("users", "0001_initial"), ("posts", "0001_initial")]
+    assert len(migrations) == 6
+    try:
+        # Nothing applied: every migration is named as not applied.
+        missing = package.check_schema(migrations, url=db.url)
+        assert len(missing) == 6 and all("not applied" in m for m in missing), missing
+        chakra("migrate", "apply", "--dir", SHARED, "--database-url", db.url, cwd=tmp_path)
+        assert package.check_schema(migrations, url=db.url) == []
+        # Models generated before users/0002 was written: stale, named.
+        older = [m for m in migrations if m[1] != "0002_account_fields"]
+        stale = package.check_schema(older, url=db.url)
+        assert len(stale) == 1 and "users/0002_account_fields" in stale[0], stale
+        assert "not generated from" in stale[0]
+    finally:
+        package.close(db.url)

@@ -6,8 +6,10 @@
 //! - [`plan`]: the models decided once for both languages (relations, join tables, enums).
 //! - [`rust`], [`python`]: the plan written out.
 //! - [`keep`]: the hand-written regions of a Python file carried into the regenerated one.
-//! - [`fingerprint`]: the hash of the migration state a module was generated from.
+//! - [`fingerprint`]: the hash of the migration state a module was generated from;
+//!   [`check::check_schema`]: its migrations compared with a database's applied history.
 
+pub mod check;
 pub mod keep;
 pub mod names;
 pub mod plan;
@@ -52,6 +54,8 @@ pub struct Source {
     pub apps: BTreeMap<String, String>,
     /// The last migration of each app (`users/0002_account_fields`), sorted.
     pub last: Vec<String>,
+    /// Every migration (app, id, checksum), in the order they apply.
+    pub migrations: Vec<(String, String, String)>,
 }
 
 impl Source {
@@ -59,6 +63,17 @@ impl Source {
     pub fn from_loaded(loaded: Vec<LoadedMigration>) -> MResult<Source> {
         let graph = Graph::new(loaded)?;
         let ordered: Vec<&Migration> = graph.ordered.iter().map(|m| &m.migration).collect();
+        let migrations = graph
+            .ordered
+            .iter()
+            .map(|m| {
+                (
+                    m.migration.app.clone(),
+                    m.migration.id.clone(),
+                    m.checksum.clone(),
+                )
+            })
+            .collect();
         let state = State::replay(ordered.iter().copied())?;
         let mut apps = BTreeMap::new();
         let mut last: BTreeMap<String, String> = BTreeMap::new();
@@ -87,6 +102,7 @@ impl Source {
                 .into_iter()
                 .map(|(a, id)| format!("{a}/{id}"))
                 .collect(),
+            migrations,
         })
     }
 
@@ -174,6 +190,7 @@ pub fn generate(
         app: opts.app.clone(),
         fingerprint: fingerprint(&source.state),
         notes: plan.notes.clone(),
+        migrations: source.migrations.clone(),
     };
     let text = match lang {
         Lang::Rust => rust::render(&plan, &header, opts.schema_path.as_deref()),
@@ -202,6 +219,8 @@ pub struct Header {
     pub fingerprint: String,
     /// Notes.
     pub notes: Vec<String>,
+    /// The migrations (app, id, checksum) the module comes from, for [`check::check_schema`].
+    pub migrations: Vec<(String, String, String)>,
 }
 
 /// The fingerprint a generated module carries (`chakra-fingerprint: <hex>` in its header),

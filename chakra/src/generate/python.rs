@@ -89,22 +89,32 @@ pub fn render(plan: &Plan, header: &Header) -> String {
         .chain(plan.models.iter().map(|m| m.class.clone()))
         .collect::<BTreeSet<_>>()
         .into_iter()
-        .chain(["SCHEMA_FINGERPRINT".to_owned()])
+        .chain([
+            "SCHEMA_FINGERPRINT".to_owned(),
+            "SCHEMA_MIGRATIONS".to_owned(),
+        ])
         .collect();
-    w.push_str("\n__all__ = [");
-    w.push_str(
-        &classes
-            .iter()
-            .map(|c| py_str(c))
-            .collect::<Vec<_>>()
-            .join(", "),
-    );
-    w.push_str("]\n\n");
+    let names: Vec<String> = classes.iter().map(|c| py_str(c)).collect();
+    let one = format!("__all__ = [{}]", names.join(", "));
+    if one.len() <= 99 {
+        let _ = writeln!(w, "\n{one}\n");
+    } else {
+        w.push_str("\n__all__ = [\n");
+        for n in &names {
+            let _ = writeln!(w, "    {n},");
+        }
+        w.push_str("]\n\n");
+    }
     let _ = writeln!(
         w,
         "#: The hash of the migration state these models were generated from.\nSCHEMA_FINGERPRINT = {}",
         py_str(&header.fingerprint)
     );
+    w.push_str("\n#: The migrations (app, id, checksum) these models were generated from, in order\n#: (``chakra.check_schema(module)`` compares them with a database's applied history).\nSCHEMA_MIGRATIONS: list[tuple[str, str, str]] = [\n");
+    for (app, id, sum) in &header.migrations {
+        let _ = writeln!(w, "    ({}, {}, {}),", py_str(app), py_str(id), py_str(sum));
+    }
+    w.push_str("]\n");
     w.push_str(&body);
     w.push_str("\n\n# chakra: keep below\n");
     w

@@ -39,6 +39,19 @@ pub fn render(plan: &Plan, header: &Header, schema_path: Option<&str>) -> String
         "\n/// The hash of the migration state these models were generated from.\npub const SCHEMA_FINGERPRINT: &str = {};",
         rust_str(&header.fingerprint)
     );
+    w.push_str(
+        "\n/// The migrations (app, id, checksum) these models were generated from, in order:\n/// `chakra::generate::check::check_schema(&pool, SCHEMA_MIGRATIONS)` names what differs\n/// from a database's applied history.\npub const SCHEMA_MIGRATIONS: &[(&str, &str, &str)] = &[\n",
+    );
+    for (app, id, sum) in &header.migrations {
+        let _ = writeln!(
+            w,
+            "    ({}, {}, {}),",
+            rust_str(app),
+            rust_str(id),
+            rust_str(sum)
+        );
+    }
+    w.push_str("];\n");
     for e in &plan.enums {
         let _ = write!(
             w,

@@ -16,6 +16,7 @@ __all__ = [
     "Query",
     "TxHandle",
     "batch_job",
+    "check_schema",
     "check_url",
     "create_table_sql",
     "create_tables_job",
@@ -283,6 +284,10 @@ def flush_order(items: list[tuple[ModelHandle, Any]]) -> list[int]:
 def migrate_main(argv: list[str], models: list[ModelHandle]) -> int:
     """Runs the ``chakra`` command line ``argv`` (program name first) with ``models`` as the
     program's models, the GIL released; returns the exit status (0, 1 or 2)."""
+
+def check_schema(pool: PoolRef, migrations: list[tuple[str, str, str]]) -> list[str]:
+    """The differences between the migrations a generated model layer came from (app, id,
+    checksum) and those the database of ``pool`` has applied; empty when they agree."""
 
 def generate_models(
     migrations: str | os.PathLike[str],
