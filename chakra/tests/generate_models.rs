@@ -3,10 +3,16 @@
 //! the `schema = crate::schema::…` check against the `schema.rs` of the same migrations, and
 //! `migrate make --check` run with them as the models finds nothing to make (a trybuild pass
 //! case: built and run). The binary writes a file only when its bytes change and `--check`
-//! names a stale file.
+//! names a stale file. `check_schema` names what differs between the migrations a model
+//! layer was generated from and a database's applied history (SQLite and PostgreSQL).
 
+mod common;
+
+use chakra::generate::check::check_schema;
 use chakra::generate::{generate, Lang, Options, Source};
 use chakra::migrate::schema_rs::schema_rs;
+use chakra::migrate::Migrator;
+use common::{TestDb, BOTH};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -145,4 +151,38 @@ fn the_file_is_written_only_when_it_changes_and_check_names_a_stale_one() {
     );
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("nowhere"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_schema_names_the_migrations_a_stale_layer_lacks() {
+    let dir = root().join("chakra/tests/fixtures/generate_hard");
+    let source = Source::from_dir(&dir).unwrap();
+    let listed: Vec<(&str, &str, &str)> = source
+        .migrations
+        .iter()
+        .map(|(a, i, c)| (a.as_str(), i.as_str(), c.as_str()))
+        .collect();
+    assert_eq!(listed.len(), 1);
+    for d in BOTH {
+        let db = TestDb::new(d).await;
+        let pool = db.pool().await;
+        let missing = check_schema(&pool, &listed).await.unwrap();
+        assert_eq!(
+            missing,
+            ["the models were generated from net/0001_initial, which the database has not applied: apply it (chakra migrate apply)"],
+            "{d:?}"
+        );
+        Migrator::from_dir(pool.clone(), &dir)
+            .unwrap()
+            .apply(None)
+            .await
+            .unwrap();
+        assert!(
+            check_schema(&pool, &listed).await.unwrap().is_empty(),
+            "{d:?}"
+        );
+        let stale = check_schema(&pool, &[]).await.unwrap();
+        assert_eq!(stale.len(), 1, "{d:?}");
+        assert!(stale[0].contains("net/0001_initial") && stale[0].contains("not generated from"));
+    }
 }
