@@ -281,6 +281,14 @@ pub fn plan(state: &State, apps: &BTreeMap<String, String>, only_app: Option<&st
             let Some(r) = &f.meta.references else {
                 continue;
             };
+            if f.meta.primary_key || f.meta.default.is_some() {
+                p.notes.push(format!(
+                    "{class}.{}: a foreign key that is also {}: kept as a plain column (a relation's key field cannot be)",
+                    f.ident,
+                    if f.meta.primary_key { "part of the primary key" } else { "given a default" }
+                ));
+                continue;
+            }
             let Some(target_class) = class_of.get(&r.table) else {
                 p.notes.push(format!(
                     "{class}.{}: references {:?}, which is not a generated model: kept as a plain column (no relation, no foreign key in the model)",

@@ -162,3 +162,68 @@ fn an_unknown_app_is_refused_by_name() {
     .to_string();
     assert!(e.contains("\"nope\"") && e.contains("net"), "{e}");
 }
+
+#[test]
+fn what_models_cannot_declare_is_left_out_with_a_note() {
+    let m = "[migration]\nid = \"0001_initial\"\napp = \"e\"\n\n[[operations]]\ntype = \"CreateModel\"\nname = \"Pair\"\ntable = \"pairs\"\n\n[[operations.fields]]\nname = \"a\"\ntype = \"Integer\"\nprimary_key = true\n\n[[operations.fields]]\nname = \"b\"\ntype = \"Text\"\nprimary_key = true\n\n[[operations]]\ntype = \"CreateModel\"\nname = \"Loose\"\ntable = \"loose\"\n\n[[operations.fields]]\nname = \"x\"\ntype = \"Integer\"\n";
+    let loaded =
+        crate::migrate::LoadedMigration::from_text(m, std::path::Path::new("e/0001_initial.toml"))
+            .unwrap();
+    let source = Source::from_loaded(vec![loaded]).unwrap();
+    let rust = generate(&source, Lang::Rust, &Options::default(), None).unwrap();
+    has(
+        &rust.text,
+        "// Table \"loose\" is not generated: it has no primary key, which a model needs.\n",
+    );
+    has(
+        &rust.text,
+        "// Table \"pairs\" is not generated: its primary key has several columns (a, b)",
+    );
+    assert!(!rust.text.contains("pub struct"), "{}", rust.text);
+    assert!(rust
+        .notes
+        .iter()
+        .any(|n| n.contains("\"loose\"") && n.contains("no primary key")));
+    let py = generate(&source, Lang::Python, &Options::default(), None)
+        .unwrap()
+        .text;
+    // Python declares composite keys; the first integer column is not auto-increment.
+    has(&py, "    a: Field[int] = Field(Integer, primary_key=True, auto_increment=False)\n    b: Field[str] = Field(Text, primary_key=True)\n");
+    has(
+        &py,
+        "__all__ = [\"Pair\", \"SCHEMA_FINGERPRINT\", \"SCHEMA_MIGRATIONS\"]\n",
+    );
+    assert!(!py.contains("class Loose"), "{py}");
+}
+
+#[test]
+fn one_app_and_its_tables_only() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../migrations");
+    let source = Source::from_dir(&dir).unwrap();
+    let opts = Options {
+        app: Some("tags".into()),
+        ..Options::default()
+    };
+    let py = generate(&source, Lang::Python, &opts, None).unwrap();
+    has(&py.text, "app: tags\n");
+    has(&py.text, "class Tag(Model):");
+    assert!(!py.text.contains("class User(Model)"), "{}", py.text);
+    // Its join table's other side is not generated: the table is a model of its own, its
+    // keys (parts of its primary key) plain columns.
+    has(&py.text, "class PostsTags(Model):");
+    assert!(
+        py.notes
+            .iter()
+            .any(|n| n.contains("PostsTags.post_id") && n.contains("primary key")),
+        "{:?}",
+        py.notes
+    );
+    assert!(
+        py.notes
+            .iter()
+            .any(|n| n.contains("PostsTags.tag_id") && n.contains("primary key")),
+        "{:?}",
+        py.notes
+    );
+    has(&py.text, "    tag_id: Field[int] = Field(BigInteger, primary_key=True, auto_increment=False, index=True)\n");
+}
