@@ -2,7 +2,8 @@
 //! migrations and from the hard-case fixture (`tests/fixtures/generate_hard`) compile, with
 //! the `schema = crate::schema::…` check against the `schema.rs` of the same migrations, and
 //! `migrate make --check` run with them as the models finds nothing to make (a trybuild pass
-//! case: built and run). The binary writes a file only when its bytes change and `--check`
+//! case: built and run); the hard cases' models then read, change and save a row on SQLite,
+//! checked with hand-written SQL. The binary writes a file only when its bytes change and `--check`
 //! names a stale file. `check_schema` names what differs between the migrations a model
 //! layer was generated from and a database's applied history (SQLite and PostgreSQL).
 
@@ -23,9 +24,49 @@ fn root() -> PathBuf {
         .to_owned()
 }
 
+/// The hard cases' round trip on SQLite: a row written by hand-written SQL read through the
+/// generated models (enum, decimal, JSON, date, nullable key), changed and saved through
+/// them, read back by hand-written SQL.
+const HARD_ROUND_TRIP: &str = r#"
+    use ::chakra::Model as _;
+    #[derive(Debug, PartialEq, ::chakra::FromRow)]
+    struct Back {
+        name: String,
+        status: String,
+    }
+    let rt = ::tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let file = ::std::env::temp_dir().join(format!("chakra_generate_{}.db", ::std::process::id()));
+        let _ = ::std::fs::remove_file(&file);
+        let pool = ::chakra::Pool::connect(&format!("sqlite://{}", file.display())).await.unwrap();
+        ::chakra::migrate::Migrator::from_dir(pool.clone(), DIR).unwrap().apply(None).await.unwrap();
+        pool.batch_execute(
+            "INSERT INTO people (name, type, nickname, balance, status) VALUES ('Ann', 'member', NULL, '0', 'active');              INSERT INTO people (name, type, nickname, parent_id, balance, status, settings, joined)              VALUES ('Bob', 'guest', 'b', 1, '12.50', 'on hold', '[1, 2]', '2021-02-03')",
+        )
+        .await
+        .unwrap();
+        let mut bob = models::Person::get(&pool, 2i64).await.unwrap();
+        assert_eq!((bob.name.as_str(), bob.type_.as_str(), bob.nickname.as_deref()), ("Bob", "guest", Some("b")));
+        assert_eq!(bob.parent_id, Some(1));
+        assert_eq!(bob.balance.to_string(), "12.50");
+        assert_eq!(bob.status, models::PersonStatus::OnHold);
+        assert_eq!(bob.settings, ::serde_json::json!([1, 2]));
+        assert_eq!(bob.joined.to_string(), "2021-02-03");
+        let ann = models::Person::get(&pool, 1i64).await.unwrap();
+        assert_eq!((ann.status, ann.joined.to_string()), (models::PersonStatus::Active, "2020-01-31".to_owned()));
+        bob.name = "Robert".into();
+        bob.status = models::PersonStatus::Active;
+        bob.save(&pool).await.unwrap();
+        let back = ::chakra::raw_as::<Back>("SELECT name, status FROM people ORDER BY id").all(&pool).await.unwrap();
+        assert_eq!(back, [Back { name: "Ann".into(), status: "active".into() }, Back { name: "Robert".into(), status: "active".into() }]);
+        drop(pool);
+        let _ = ::std::fs::remove_file(&file);
+    });
+"#;
+
 /// A program holding `schema.rs` and the generated models, whose `main` runs `make --check`
-/// over `dir` with those models.
-fn program(dir: &Path) -> String {
+/// over `dir` with those models, then `extra`.
+fn program(dir: &Path, extra: &str) -> String {
     let source = Source::from_dir(dir).unwrap();
     let opts = Options {
         schema_path: Some("crate::schema".into()),
@@ -43,11 +84,11 @@ fn program(dir: &Path) -> String {
         .map(|s| format!("(**<models::{s} as ::chakra::Model>::meta()).clone()"))
         .collect();
     format!(
-        "mod schema {{\n{}\n}}\n\nmod models {{\n{}\n}}\n\nfn main() {{\n    assert_eq!(models::SCHEMA_FINGERPRINT.len(), 64);\n    let metas = vec![{}];\n    let code = ::chakra::cli::exit_status([\"chakra\", \"migrate\", \"make\", \"--check\", \"--dir\", {:?}], metas);\n    assert_eq!(code, 0, \"make --check found a difference\");\n}}\n",
+        "const DIR: &str = {:?};\n\nmod schema {{\n{}\n}}\n\nmod models {{\n{}\n}}\n\nfn main() {{\n    assert_eq!(models::SCHEMA_FINGERPRINT.len(), 64);\n    let metas = vec![{}];\n    let code = ::chakra::cli::exit_status([\"chakra\", \"migrate\", \"make\", \"--check\", \"--dir\", DIR], metas);\n    assert_eq!(code, 0, \"make --check found a difference\");\n{extra}}}\n",
+        dir.to_str().unwrap(),
         schema_rs(&source.state),
         models,
         metas.join(", "),
-        dir.to_str().unwrap()
     )
 }
 
@@ -56,15 +97,16 @@ fn generated_rust_compiles_and_agrees_with_the_migrations() {
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("generate_models");
     std::fs::create_dir_all(&out).unwrap();
     let t = trybuild::TestCases::new();
-    for (name, dir) in [
-        ("shared_migrations", root().join("migrations")),
+    for (name, dir, extra) in [
+        ("shared_migrations", root().join("migrations"), ""),
         (
             "hard_cases",
             root().join("chakra/tests/fixtures/generate_hard"),
+            HARD_ROUND_TRIP,
         ),
     ] {
         let file = out.join(format!("{name}.rs"));
-        std::fs::write(&file, program(&dir)).unwrap();
+        std::fs::write(&file, program(&dir, extra)).unwrap();
         t.pass(file);
     }
 }
