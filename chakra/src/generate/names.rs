@@ -104,6 +104,54 @@ const TAKEN: &[&str] = &[
     "Length",
 ];
 
+/// The names a generated module itself defines or imports (a table `text` must not make a
+/// class `Text` that hides `chakra.Text`): model and enum classes get a trailing `_` instead.
+pub const MODULE_NAMES: &[&str] = &[
+    "Model",
+    "Field",
+    "ForeignKey",
+    "OneToOne",
+    "ManyToMany",
+    "Reverse",
+    "RelatedManager",
+    "Index",
+    "UniqueConstraint",
+    "CheckConstraint",
+    "Q",
+    "F",
+    "Lower",
+    "Upper",
+    "Length",
+    "Integer",
+    "BigInteger",
+    "String",
+    "Text",
+    "Boolean",
+    "Float",
+    "Decimal",
+    "DateTime",
+    "Date",
+    "Bytes",
+    "JSON",
+    "UUID",
+    "Array",
+    "Enum",
+    "NOW",
+    "CASCADE",
+    "SET_NULL",
+    "RESTRICT",
+    "NO_ACTION",
+    "Any",
+    "ClassVar",
+    "SCHEMA_FINGERPRINT",
+    "SCHEMA_MIGRATIONS",
+    "Option",
+    "Vec",
+    "Result",
+    "Box",
+    "Self",
+];
+
 /// Is `name` a keyword of Rust or Python?
 pub fn is_keyword(name: &str) -> bool {
     RUST_KEYWORDS.contains(&name) || PYTHON_KEYWORDS.contains(&name)

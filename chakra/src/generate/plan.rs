@@ -185,6 +185,9 @@ pub fn plan(state: &State, apps: &BTreeMap<String, String>, only_app: Option<&st
 
     // Class names, unique among themselves and the enums.
     let mut classes = Scope::new();
+    for taken in super::names::MODULE_NAMES {
+        classes.reserve(taken);
+    }
     let mut class_of: BTreeMap<String, String> = BTreeMap::new();
     let tables: Vec<&TableState> = state
         .tables

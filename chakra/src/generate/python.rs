@@ -32,7 +32,8 @@ pub fn render(plan: &Plan, header: &Header) -> String {
         let _ = write!(
             body,
             "\n\nclass {}(str, enum.Enum):\n    \"\"\"The enum type ``{}``.\"\"\"\n\n",
-            e.class, e.name
+            e.class,
+            doc_text(&e.name)
         );
         for (value, member) in &e.members {
             let _ = writeln!(body, "    {member} = {}", py_str(value));
@@ -81,7 +82,9 @@ pub fn render(plan: &Plan, header: &Header) -> String {
         };
         (kind, n.to_owned())
     });
-    if names.len() <= 3 {
+    if names.is_empty() {
+        // No models: nothing to import.
+    } else if names.len() <= 3 {
         let _ = writeln!(w, "from chakra import {}", names.join(", "));
     } else {
         w.push_str("from chakra import (\n");
@@ -142,6 +145,19 @@ pub fn render(plan: &Plan, header: &Header) -> String {
     w.push_str(&body);
     w.push_str("\n\n# chakra: keep below\n");
     w
+}
+
+/// A name as docstring text: backslashes, quotes and control characters made harmless.
+fn doc_text(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c == '\\' || c == '"' || c.is_control() {
+                '?'
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 /// `text` as docstring lines of at most 99 columns (continuations indented), each ending in
@@ -368,7 +384,7 @@ fn model(w: &mut String, u: &mut Uses, plan: &Plan, m: &ModelPlan) {
         w,
         "\n\nclass {}(Model):\n    \"\"\"Table ``{}``.\"\"\"\n\n    __tablename__ = {}\n",
         m.class,
-        m.table,
+        doc_text(&m.table),
         py_str(&m.table)
     );
     if let Some(app) = &m.app {

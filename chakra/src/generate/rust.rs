@@ -115,7 +115,7 @@ fn model(w: &mut String, m: &ModelPlan, schema: Option<(&str, &str)>) {
     let _ = write!(
         w,
         "\n/// Table `{}`.\n#[derive(Debug, Clone, ::chakra::Model)]\n#[chakra(table = {}",
-        m.table,
+        m.table.replace(|c: char| c.is_control() || c == '`', "?"),
         rust_str(&m.table)
     );
     if let Some(app) = &m.app {

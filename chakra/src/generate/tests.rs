@@ -227,3 +227,34 @@ fn one_app_and_its_tables_only() {
     );
     has(&py.text, "    tag_id: Field[int] = Field(BigInteger, primary_key=True, auto_increment=False, index=True)\n");
 }
+
+#[test]
+fn class_names_never_hide_what_the_module_imports() {
+    let m = "[migration]\nid = \"0001_initial\"\napp = \"t\"\n\n[[operations]]\ntype = \"CreateModel\"\nname = \"text\"\ntable = \"text\"\n\n[[operations.fields]]\nname = \"id\"\ntype = \"BigInteger\"\nprimary_key = true\nauto_increment = true\n\n[[operations.fields]]\nname = \"body\"\ntype = \"Text\"\n";
+    let loaded =
+        crate::migrate::LoadedMigration::from_text(m, std::path::Path::new("t/0001_initial.toml"))
+            .unwrap();
+    let source = Source::from_loaded(vec![loaded]).unwrap();
+    let py = generate(&source, Lang::Python, &Options::default(), None)
+        .unwrap()
+        .text;
+    has(&py, "class Text_(Model):\n");
+    has(&py, "    body: Field[str] = Field(Text)\n");
+    let rs = generate(&source, Lang::Rust, &Options::default(), None)
+        .unwrap()
+        .text;
+    has(&rs, "pub struct Text_ {\n");
+}
+
+#[test]
+fn no_migrations_give_a_module_without_models() {
+    let source = Source::from_loaded(Vec::new()).unwrap();
+    let py = generate(&source, Lang::Python, &Options::default(), None)
+        .unwrap()
+        .text;
+    assert!(!py.contains("from chakra import"), "{py}");
+    has(
+        &py,
+        "SCHEMA_MIGRATIONS: list[tuple[str, str, str]] = [\n]\n",
+    );
+}
