@@ -79,6 +79,8 @@ fn rust_hard_cases() {
     has(&text, "    #[chakra(relation = ManyToMany, through = \"groups_people\", source_column = \"group_id\", target_column = \"person_id\")]\n    pub people: ::chakra::prelude::Related<::std::vec::Vec<Person>>,\n");
     has(&text, "    #[chakra(relation = ManyToMany, through = \"groups_people\", source_column = \"person_id\", target_column = \"group_id\")]\n    pub groups: ::chakra::prelude::Related<::std::vec::Vec<Group>>,\n");
     assert!(!text.contains("struct GroupsPeople"), "{text}");
+    // A join table whose two keys point at the same table: both directions on one model.
+    has(&text, "    #[chakra(relation = ManyToMany, through = \"friendships\", source_column = \"person_id\", target_column = \"friend_id\")]\n    pub people: ::chakra::prelude::Related<::std::vec::Vec<Person>>,\n    #[chakra(relation = ManyToMany, through = \"friendships\", source_column = \"friend_id\", target_column = \"person_id\")]\n    pub people_as_friend_id: ::chakra::prelude::Related<::std::vec::Vec<Person>>,\n");
 }
 
 #[test]
