@@ -105,6 +105,18 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                 ::chakra::dsl::typed::ColumnType::to_value(&self)
             }
         }
+        // `#[chakra(default = "value")]` on a field of this enum: the variant stored as
+        // that text (a text no variant has is refused when the model's metadata is built).
+        impl ::chakra::dsl::typed::FromLiteral<&'static str> for #ident {
+            fn from_literal(x: &'static str) -> Self {
+                Self::from_stored(x).unwrap_or_else(|| {
+                    ::std::panic!(
+                        "the default {:?} is not a value of the enum {} (values: {:?})",
+                        x, #enum_name, Self::VALUES
+                    )
+                })
+            }
+        }
         impl ::chakra::dsl::typed::EnumColumn for #ident {}
         impl ::chakra::dsl::typed::TextType for #ident {}
         impl ::chakra::dsl::typed::Ordered for #ident {

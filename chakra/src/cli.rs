@@ -1,4 +1,5 @@
-//! The `chakra` command line: `chakra migrate apply | rollback | status | sql`.
+//! The `chakra` command line: `chakra migrate apply | rollback | status | sql | …` and
+//! `chakra generate models`.
 //!
 //! The `chakra` binary (`cargo install --path chakra`) calls [`run`]; so can an application's
 //! own binary, to embed the commands (`#[tokio::main]` binaries await [`run_async`]). Exit codes: 0 success, 1 the command failed (a bad
@@ -16,8 +17,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+#[path = "cli_generate.rs"]
+mod generate_cmd;
 #[path = "cli_make.rs"]
 mod make_cmd;
+
+pub use generate_cmd::Generate;
 
 /// Chakra ORM's command line.
 #[derive(Debug, Parser)]
@@ -38,6 +43,9 @@ pub enum Command {
     /// Apply, roll back and inspect the TOML migrations in `migrations/<app>/`.
     #[command(subcommand)]
     Migrate(Migrate),
+    /// Write Rust or Python models from the migrations (`chakra generate models`).
+    #[command(subcommand)]
+    Generate(Generate),
 }
 
 /// Options every migrate subcommand takes.
@@ -379,7 +387,9 @@ async fn finish(cli: Cli, models: Vec<ModelMeta>) -> u8 {
 /// The `--dir` of a command that reads migrations, when it is not a folder: a typo in a
 /// deploy script must not pass for "nothing to do". (`make` may create the folder.)
 fn dir_problem(cmd: &Command) -> Option<String> {
-    let Command::Migrate(m) = cmd;
+    let Command::Migrate(m) = cmd else {
+        return None; // `generate` names its own folder (--migrations)
+    };
     let dir = match m {
         Migrate::Make { .. } => return None,
         Migrate::Apply { common, .. }
@@ -445,7 +455,10 @@ pub enum Outcome {
 
 /// Runs a parsed command, printing to stdout (results) and stderr (progress).
 pub async fn execute(cli: Cli, models: &[ModelMeta], out: Style) -> crate::Result<Outcome> {
-    let Command::Migrate(cmd) = cli.command;
+    let cmd = match cli.command {
+        Command::Migrate(cmd) => cmd,
+        Command::Generate(g) => return generate_cmd::execute(g, out),
+    };
     match cmd {
         Migrate::Make {
             app,

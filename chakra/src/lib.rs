@@ -26,6 +26,7 @@ pub mod config;
 pub mod dialect;
 pub mod exec;
 pub mod from_row;
+pub mod generate;
 pub mod load;
 pub mod migrate;
 pub mod model;

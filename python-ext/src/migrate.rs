@@ -38,3 +38,59 @@ pub fn migrate_main(py: Python<'_>, argv: Vec<String>, models: Vec<PyRef<'_, Mod
         code
     })
 }
+
+/// `chakra generate models` as a function: the model module for `lang` (`"rust"` or
+/// `"python"`) generated from the migrations in `migrations`, and the notes about what the
+/// models cannot say as the migrations do. `existing` is the current file's text (its keep
+/// regions are carried over); `app` keeps one app's tables; `schema` is the Rust models'
+/// `schema.rs` module path (empty: no schema check). Pure: writes nothing.
+#[pyfunction]
+#[pyo3(signature = (migrations, lang, *, app = None, existing = None, schema = "crate::schema"))]
+pub fn generate_models(
+    py: Python<'_>,
+    migrations: std::path::PathBuf,
+    lang: &str,
+    app: Option<String>,
+    existing: Option<String>,
+    schema: &str,
+) -> PyResult<(String, Vec<String>)> {
+    let schema = (!schema.is_empty()).then(|| schema.to_owned());
+    use chakra::generate::{generate, Lang, Options, Source};
+    let lang: Lang = lang
+        .parse()
+        .map_err(pyo3::exceptions::PyValueError::new_err)?;
+    py.detach(move || {
+        let source = Source::from_dir(&migrations)?;
+        let opts = Options {
+            app,
+            schema_path: schema,
+        };
+        let g = generate(&source, lang, &opts, existing.as_deref())?;
+        Ok::<_, chakra::migrate::MigrationError>((g.text, g.notes))
+    })
+    .map_err(|e| crate::errors::to_py(e.into()))
+}
+
+/// The differences between the migrations a generated model layer came from (`migrations`:
+/// app, id, checksum) and those the database of `pool` has applied; empty when they agree.
+/// Blocks (the GIL released) while it reads the history table.
+#[pyfunction]
+pub fn check_schema(
+    py: Python<'_>,
+    pool: PyRef<'_, crate::pools::PoolRef>,
+    migrations: Vec<(String, String, String)>,
+) -> PyResult<Vec<String>> {
+    let slot = pool.slot.clone();
+    py.detach(move || {
+        crate::runtime::block_on(async move {
+            let pool = slot.get().await?;
+            let generated: Vec<(&str, &str, &str)> = migrations
+                .iter()
+                .map(|(a, i, c)| (a.as_str(), i.as_str(), c.as_str()))
+                .collect();
+            chakra::generate::check::check_schema(&pool, &generated).await
+        })
+        .unwrap_or_else(|| Err(crate::pools::closed()))
+    })
+    .map_err(crate::errors::to_py)
+}

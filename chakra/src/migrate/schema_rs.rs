@@ -91,7 +91,9 @@ fn describe(f: &FieldMeta) -> String {
 /// already an identifier keeps it; one that had to change (`a-b c` → `a_b_c`) and collides
 /// with another gets the first free `_2`, `_3`… suffix. Returns the names and a note for each
 /// name that is not what a reader would guess.
-fn unique_idents<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<(String, Option<String>)> {
+pub fn unique_idents<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+) -> Vec<(String, Option<String>)> {
     let names: Vec<&str> = names.into_iter().collect();
     let plain: Vec<String> = names.iter().map(|n| rust_ident(n)).collect();
     let bare = |i: &str| i.strip_prefix("r#").unwrap_or(i).to_owned();

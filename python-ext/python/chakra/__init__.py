@@ -58,6 +58,7 @@ from .fields import (
     Reverse,
 )
 from .hooks import HookContext
+from .migrate import check_schema
 from .models import Model, registry
 from .options import CheckConstraint, Index, UniqueConstraint
 from .pagination import EmptyPage, InvalidPage, Page, PageNotAnInteger, Paginator
@@ -161,6 +162,7 @@ __all__ = [
     "Value",
     "ValuesQuerySet",
     "When",
+    "check_schema",
     "close",
     "configure",
     "create_table_sql",

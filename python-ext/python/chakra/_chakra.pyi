@@ -1,5 +1,6 @@
 """Type stubs of the native module ``chakra._chakra`` (the Rust half of the package)."""
 
+import os
 from collections.abc import Sequence
 from typing import Any, Literal, TypedDict, final
 
@@ -15,6 +16,7 @@ __all__ = [
     "Query",
     "TxHandle",
     "batch_job",
+    "check_schema",
     "check_url",
     "create_table_sql",
     "create_tables_job",
@@ -26,6 +28,7 @@ __all__ = [
     "fork_child",
     "fork_parent",
     "fork_prepare",
+    "generate_models",
     "migrate_main",
     "noop_job",
     "raw_job",
@@ -281,6 +284,24 @@ def flush_order(items: list[tuple[ModelHandle, Any]]) -> list[int]:
 def migrate_main(argv: list[str], models: list[ModelHandle]) -> int:
     """Runs the ``chakra`` command line ``argv`` (program name first) with ``models`` as the
     program's models, the GIL released; returns the exit status (0, 1 or 2)."""
+
+def check_schema(pool: PoolRef, migrations: list[tuple[str, str, str]]) -> list[str]:
+    """The differences between the migrations a generated model layer came from (app, id,
+    checksum) and those the database of ``pool`` has applied; empty when they agree."""
+
+def generate_models(
+    migrations: str | os.PathLike[str],
+    lang: str,
+    *,
+    app: str | None = None,
+    existing: str | None = None,
+    schema: str = "crate::schema",
+) -> tuple[str, list[str]]:
+    """``chakra generate models`` without writing: the module for ``lang`` (``"rust"`` or
+    ``"python"``) from the migrations folder, and the notes about what the models cannot
+    say as the migrations do. ``existing`` (the current file's text) gives its keep regions;
+    ``app`` keeps one app's tables; ``schema`` is the Rust models' ``schema.rs`` path
+    (``""``: no schema check)."""
 
 def create_tables_job(
     target: _Target, models: list[ModelHandle], if_not_exists: bool = False

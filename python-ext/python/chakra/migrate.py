@@ -41,11 +41,11 @@ from . import _chakra
 if TYPE_CHECKING:
     from .models import Model
 
-__all__ = ["console", "main", "run"]
+__all__ = ["check_schema", "console", "main", "run"]
 
 PROG = "chakra"
 CONFIG = "chakra.toml"
-_TOP_LEVEL = {"migrate", "help", "-h", "--help", "-V", "--version"}
+_TOP_LEVEL = {"migrate", "generate", "help", "-h", "--help", "-V", "--version"}
 _HELP_NOTE = (
     "\nFrom the Python package, `make` and `check` also take:\n"
     "  --models <MODULE>  Import MODULE (repeatable, or comma-separated) for the models; "
@@ -253,3 +253,26 @@ def _models(
         else:
             raise TypeError(f"models: {item!r} is not a module name, a module or a model class")
     return [m.__chakra__ for m in chosen.values()]
+
+
+def check_schema(
+    models: ModuleType | Sequence[tuple[str, str, str]], url: str | None = None
+) -> list[str]:
+    """Is a generated model layer stale? ``models`` is a module ``chakra generate models``
+    wrote (its ``SCHEMA_MIGRATIONS``) or that list itself; returns what differs between the
+    migrations it was generated from and those the database at ``url`` (default: the
+    configured one) has applied, one message each naming the migration; empty when they
+    agree. Reads only the history table."""
+    from . import config
+
+    if isinstance(models, ModuleType):
+        listed = getattr(models, "SCHEMA_MIGRATIONS", None)
+        if listed is None:
+            raise TypeError(
+                f"{models.__name__} has no SCHEMA_MIGRATIONS: it was not written by "
+                "chakra generate models"
+            )
+        migrations = [tuple(m) for m in listed]
+    else:
+        migrations = [tuple(m) for m in models]
+    return _chakra.check_schema(config.pool(url), migrations)

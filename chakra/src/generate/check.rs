@@ -1,0 +1,93 @@
+//! Is a generated model layer stale? Each generated module lists the migrations it was
+//! generated from (`SCHEMA_MIGRATIONS`: app, id, checksum, in order); [`check_schema`]
+//! compares that list with the database's applied history and names each difference.
+
+use crate::exec::Pool;
+use crate::migrate::history::read_history;
+use std::collections::BTreeMap;
+
+/// The differences between the migrations a model layer was generated from (`generated`:
+/// app, id, checksum) and those the database at `pool` has applied; empty when they agree.
+/// Reads only the history table (absent: nothing applied).
+pub async fn check_schema(
+    pool: &Pool,
+    generated: &[(&str, &str, &str)],
+) -> crate::Result<Vec<String>> {
+    let mut conn = pool.acquire().await?;
+    let applied = read_history(&mut conn).await?;
+    let applied: Vec<(String, String, String)> = applied
+        .into_iter()
+        .map(|r| (r.app, r.id, r.checksum))
+        .collect();
+    Ok(differences(generated, &applied))
+}
+
+/// [`check_schema`]'s comparison, on lists.
+pub fn differences(
+    generated: &[(&str, &str, &str)],
+    applied: &[(String, String, String)],
+) -> Vec<String> {
+    let known: BTreeMap<(&str, &str), &str> =
+        generated.iter().map(|(a, i, c)| ((*a, *i), *c)).collect();
+    let done: BTreeMap<(&str, &str), &str> = applied
+        .iter()
+        .map(|(a, i, c)| ((a.as_str(), i.as_str()), c.as_str()))
+        .collect();
+    let mut out = Vec::new();
+    for ((app, id), sum) in &done {
+        match known.get(&(*app, *id)) {
+            None => out.push(format!(
+                "the database has {app}/{id} applied, which the models were not generated from: regenerate them (chakra generate models)"
+            )),
+            Some(k) if k != sum => out.push(format!(
+                "{app}/{id} was applied with checksum {sum}, but the models were generated from a file with checksum {k}: the file changed after it was applied"
+            )),
+            Some(_) => {}
+        }
+    }
+    for (app, id) in known.keys() {
+        if !done.contains_key(&(*app, *id)) {
+            out.push(format!(
+                "the models were generated from {app}/{id}, which the database has not applied: apply it (chakra migrate apply)"
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_difference_is_named() {
+        let generated = [("users", "0001_initial", "aa"), ("users", "0002_x", "bb")];
+        let same: Vec<(String, String, String)> = generated
+            .iter()
+            .map(|(a, i, c)| (a.to_string(), i.to_string(), c.to_string()))
+            .collect();
+        assert!(differences(&generated, &same).is_empty());
+        let mut more = same.clone();
+        more.push(("posts".into(), "0001_initial".into(), "cc".into()));
+        let d = differences(&generated, &more);
+        assert_eq!(d.len(), 1);
+        assert!(
+            d[0].contains("posts/0001_initial") && d[0].contains("not generated from"),
+            "{d:?}"
+        );
+        let fewer = &same[..1];
+        let d = differences(&generated, fewer);
+        assert_eq!(d.len(), 1);
+        assert!(
+            d[0].contains("users/0002_x") && d[0].contains("not applied"),
+            "{d:?}"
+        );
+        let mut changed = same.clone();
+        changed[1].2 = "zz".into();
+        let d = differences(&generated, &changed);
+        assert!(
+            d.len() == 1 && d[0].contains("zz") && d[0].contains("bb"),
+            "{d:?}"
+        );
+    }
+}
