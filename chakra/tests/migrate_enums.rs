@@ -628,3 +628,59 @@ async fn a_rollback_putting_back_a_value_its_default_uses_recreates_the_type() {
         }
     }
 }
+
+const PARTIAL_INDEX: &str = r#"[migration]
+id = "0002_open_index"
+app = "tickets"
+dependencies = [["tickets", "0001_initial"]]
+
+[[operations]]
+type = "AddIndex"
+table = "tickets"
+name = "tickets_open"
+columns = ["id"]
+unique = true
+condition = { status = "open" }
+
+[[operations]]
+type = "AddIndex"
+table = "tickets"
+name = "tickets_open_or_closed"
+columns = ["id"]
+condition = { status__in = ["open", "closed"] }
+
+[[operations]]
+type = "AddConstraint"
+table = "tickets"
+name = "tickets_not_closed"
+kind = "check"
+condition = { status__in = ["open"] }
+"#;
+
+/// Index predicates and CHECKs on an enum column apply (PostgreSQL refuses a subquery or a
+/// non-immutable cast there, so DDL compares the column with literals), `check` finds no
+/// drift, and the CHECK holds: a `closed` row is refused, an `open` one stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partial_indexes_and_checks_on_an_enum_column_apply() {
+    for d in BOTH {
+        let db = TestDb::new(d).await;
+        let pool = db.pool().await;
+        let dir = migration_dir(
+            "enum_partial",
+            &[
+                ("tickets/0001_initial.toml", INITIAL),
+                ("tickets/0002_open_index.toml", PARTIAL_INDEX),
+            ],
+        );
+        migrate(&pool, &dir).await;
+        pool.batch_execute("INSERT INTO tickets (status) VALUES ('open')")
+            .await
+            .unwrap();
+        let e = pool
+            .batch_execute("INSERT INTO tickets (status) VALUES ('closed')")
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("tickets_not_closed"), "{d:?}: {e}");
+        assert_eq!(statuses(&pool).await, ["open"], "{d:?}");
+    }
+}

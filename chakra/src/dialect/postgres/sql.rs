@@ -73,7 +73,10 @@ impl SqlHooks for Postgres {
         ty: &str,
         value: &Value,
     ) -> Result<bool> {
-        if value.is_null() || !matches!(value, Value::Text(_)) {
+        // In DDL (an index predicate, a CHECK) a subquery is refused and the text cast is not
+        // immutable: the column is compared with the literal, which PostgreSQL reads as a
+        // label of the type (a text the type lacks is then an error when the DDL runs).
+        if value.is_null() || !matches!(value, Value::Text(_)) || w.is_ddl() {
             return Ok(false);
         }
         enum_column_bare(w, column)?;
@@ -248,6 +251,11 @@ impl SqlHooks for Postgres {
         values: &[Value],
         elem: &ValueType,
     ) -> Result<bool> {
+        // DDL (an index predicate, a CHECK): the walk's explicit list of literals, which an
+        // enum column reads as its labels (a subquery is refused there).
+        if w.is_ddl() {
+            return Ok(false);
+        }
         let Some(arr) = ArrayValue::from_values(elem, values) else {
             return Ok(false);
         };
