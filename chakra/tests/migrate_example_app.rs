@@ -1,11 +1,11 @@
 //! The example app's `migrations/` (users, profiles, posts, comments, tags; the seed's
-//! `0001_initial.toml` first) applies on SQLite and PostgreSQL, holds rows across its foreign
+//! `0001_initial.toml` first) applies on SQLite, PostgreSQL and MySQL/MariaDB, holds rows across its foreign
 //! keys, rolls all the way back and applies again to the same schema, and lints clean.
 
 mod common;
 
 use chakra::migrate::{lint::lint, load_dir, Graph, Migrator, RollbackTarget, Status};
-use common::{TestDb, BOTH};
+use common::{TestDb, ALL3, BOTH};
 use std::path::PathBuf;
 
 fn dir() -> PathBuf {
@@ -22,7 +22,14 @@ async fn tables(pool: &chakra::Pool) -> Vec<String> {
              FROM information_schema.columns WHERE table_schema = 'public' \
              UNION ALL SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1"
         }
-        chakra::Dialect::Mysql => unreachable!("not run on MySQL/MariaDB yet"),
+        chakra::Dialect::Mysql => {
+            "SELECT table_name || '.' || column_name || ' ' || column_type || ' ' || is_nullable \
+             FROM information_schema.columns WHERE table_schema = DATABASE() \
+             UNION ALL SELECT table_name || ' index ' || index_name || ' ' || column_name || ' ' || \
+             non_unique FROM information_schema.statistics WHERE table_schema = DATABASE() \
+             UNION ALL SELECT table_name || ' ' || constraint_type || ' ' || constraint_name FROM \
+             information_schema.table_constraints WHERE table_schema = DATABASE() ORDER BY 1"
+        }
     };
     let q = chakra::migrate::history::raw(
         pool.dialect(),
@@ -40,7 +47,7 @@ async fn tables(pool: &chakra::Pool) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_example_app_applies_rolls_back_and_applies_again() {
-    for d in BOTH {
+    for d in ALL3 {
         let db = TestDb::new(d).await;
         let pool = db.pool().await;
         let m = Migrator::from_dir(pool.clone(), dir()).unwrap();
@@ -71,10 +78,13 @@ async fn the_example_app_applies_rolls_back_and_applies_again() {
         let applied = tables(&pool).await;
         let back = m.rollback(&RollbackTarget::Steps(n)).await.unwrap();
         assert_eq!(back.len(), n);
-        assert!(tables(&pool)
-            .await
-            .iter()
-            .all(|t| t.contains("chakra_migrations")));
+        assert!(
+            tables(&pool)
+                .await
+                .iter()
+                .all(|t| t.contains("chakra_migration")),
+            "{d:?}: only the history and progress tables are left"
+        );
         m.apply(None).await.unwrap();
         assert_eq!(tables(&pool).await, applied, "{d:?}: up, down, up");
     }

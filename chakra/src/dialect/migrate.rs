@@ -8,8 +8,11 @@
 
 use super::{mysql, postgres, sqlite, Dialect};
 use crate::exec::Conn;
+use crate::migrate::ddl::Plan;
 use crate::migrate::definitions::TableDefinitions;
 use crate::migrate::drift::DbSchema;
+use crate::migrate::error::MResult;
+use crate::migrate::operations::Operation;
 use crate::migrate::state::State;
 use chakra_dsl::{Error, FieldMeta, FieldType, Result};
 use std::collections::BTreeMap;
@@ -143,6 +146,71 @@ pub trait MigrateHooks: Sync {
     fn lock_is_per_session(&self) -> bool {
         false
     }
+
+    /// Whether DDL runs inside a transaction (so an atomic migration commits or rolls back
+    /// whole); true by default. Where it does not (MySQL: each DDL statement commits), every
+    /// migration runs statement by statement with its progress recorded, as `atomic = false`
+    /// migrations do.
+    fn transactional_ddl(&self) -> bool {
+        true
+    }
+
+    /// The column type of the history's and progress record's `app`, `id` and `checksum`
+    /// (two of them key the tables): `TEXT` by default.
+    fn history_key_type(&self) -> &'static str {
+        "TEXT"
+    }
+
+    /// The end of `INSERT INTO chakra_migration_progress (…) VALUES (…)` that replaces an
+    /// existing record of the same migration: `ON CONFLICT … DO UPDATE` by default.
+    fn progress_upsert_tail(&self) -> &'static str {
+        ") ON CONFLICT (\"app\", \"id\") DO UPDATE SET \"checksum\" = excluded.\"checksum\", \"done\" = excluded.\"done\""
+    }
+
+    /// The history's next `seq`, as an expression in `INSERT INTO chakra_migrations`.
+    fn next_seq_sql(&self) -> &'static str {
+        "(SELECT coalesce(max(\"seq\"), 0) + 1 FROM \"chakra_migrations\")"
+    }
+
+    /// DDL planning: the statements of `op` (from state `before` to `after`) where this
+    /// dialect writes them itself; `Ok(None)` (the default) leaves them to the planner's
+    /// standard forms (`migrate/ddl.rs`).
+    fn plan_operation(
+        &self,
+        op: &Operation,
+        before: &State,
+        after: &State,
+    ) -> MResult<Option<Plan>> {
+        let _ = (op, before, after);
+        Ok(None)
+    }
+
+    /// Whether a failure of `sql`, re-run after a crash may have cut it off, says its effect
+    /// is already there (the table or column exists, the index is gone …), so the step
+    /// counts as done; false by default (where DDL is transactional nothing is half-done).
+    fn already_done(&self, sql: &str, e: &Error) -> bool {
+        let _ = (sql, e);
+        false
+    }
+
+    /// Whether a resumed statement that may have been cut off runs in its idempotent form
+    /// (`CREATE INDEX IF NOT EXISTS`, [`crate::migrate::plan::idempotent_form`]); true by
+    /// default.
+    fn idempotent_ddl_forms(&self) -> bool {
+        true
+    }
+
+    /// The type a value is cast to to read it as text (`CAST(c AS TEXT)`).
+    fn text_cast(&self) -> &'static str {
+        "TEXT"
+    }
+
+    /// `lint`: a warning for operation `op` that copies the whole table on this dialect
+    /// (blocking writes while it runs), `None` where it does not.
+    fn copies_table(&self, op: &Operation, before: &State) -> Option<String> {
+        let _ = (op, before);
+        None
+    }
 }
 
 impl Dialect {
@@ -168,7 +236,7 @@ pub async fn lock(
     match conn.dialect() {
         Dialect::Postgres => postgres::migrate_lock::lock(conn, timeout, notify).await,
         Dialect::Sqlite => Ok(()),
-        Dialect::Mysql => Err(mysql::migrate::refusal()),
+        Dialect::Mysql => mysql::migrate_lock::lock(conn, timeout, notify).await,
     }
 }
 
@@ -177,7 +245,7 @@ pub async fn unlock(conn: &mut Conn) -> Result<()> {
     match conn.dialect() {
         Dialect::Postgres => postgres::migrate_lock::unlock(conn).await,
         Dialect::Sqlite => Ok(()),
-        Dialect::Mysql => Err(mysql::migrate::refusal()),
+        Dialect::Mysql => mysql::migrate_lock::unlock(conn).await,
     }
 }
 
@@ -187,7 +255,7 @@ pub async fn read_constraints(conn: &mut Conn, out: &mut DbSchema) -> Result<()>
     match conn.dialect() {
         Dialect::Postgres => postgres::introspect::read_constraints(conn, out).await,
         Dialect::Sqlite => sqlite::introspect::read_constraints(conn, out).await,
-        Dialect::Mysql => Err(mysql::migrate::refusal()),
+        Dialect::Mysql => Err(mysql::migrate::drift_refusal()),
     }
 }
 
@@ -197,8 +265,7 @@ pub async fn read_constraints(conn: &mut Conn, out: &mut DbSchema) -> Result<()>
 pub async fn read_enum_types(conn: &mut Conn) -> Result<Option<BTreeMap<String, Vec<String>>>> {
     match conn.dialect() {
         Dialect::Postgres => postgres::introspect::read_enum_types(conn).await.map(Some),
-        Dialect::Sqlite => Ok(None),
-        Dialect::Mysql => Err(mysql::migrate::refusal()),
+        Dialect::Sqlite | Dialect::Mysql => Ok(None),
     }
 }
 
@@ -208,7 +275,7 @@ pub async fn read_definitions(conn: &mut Conn) -> Result<TableDefinitions> {
     match conn.dialect() {
         Dialect::Postgres => postgres::introspect::read_definitions(conn).await,
         Dialect::Sqlite => sqlite::introspect::read_definitions(conn).await,
-        Dialect::Mysql => Err(mysql::migrate::refusal()),
+        Dialect::Mysql => Err(mysql::migrate::drift_refusal()),
     }
 }
 
@@ -219,7 +286,7 @@ pub async fn declared_definitions(conn: &mut Conn, state: &State) -> Result<Tabl
     match conn.dialect() {
         Dialect::Postgres => postgres::introspect::declared_definitions(conn, state).await,
         Dialect::Sqlite => Ok(sqlite::introspect::declared_sqlite(state)),
-        Dialect::Mysql => Err(mysql::migrate::refusal()),
+        Dialect::Mysql => Err(mysql::migrate::drift_refusal()),
     }
 }
 
@@ -232,8 +299,7 @@ pub async fn table_lock_holders(
 ) -> Result<Vec<(String, String)>> {
     match conn.dialect() {
         Dialect::Postgres => postgres::migrate_lock::table_lock_holders(conn, tables).await,
-        Dialect::Sqlite => Ok(Vec::new()),
-        Dialect::Mysql => Err(mysql::migrate::refusal()),
+        Dialect::Sqlite | Dialect::Mysql => Ok(Vec::new()),
     }
 }
 
@@ -242,7 +308,6 @@ pub async fn table_lock_holders(
 pub async fn invalid_index_exists(conn: &mut Conn, name: &str) -> Result<bool> {
     match conn.dialect() {
         Dialect::Postgres => postgres::introspect::invalid_index_exists(conn, name).await,
-        Dialect::Sqlite => Ok(false),
-        Dialect::Mysql => Err(mysql::migrate::refusal()),
+        Dialect::Sqlite | Dialect::Mysql => Ok(false),
     }
 }

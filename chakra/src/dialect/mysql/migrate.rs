@@ -1,16 +1,48 @@
-//! MySQL's migration hooks — a later stage. Migrations refuse a MySQL/MariaDB database
-//! before any of these is asked ([`refusal`], from `Migrator::new`, the planner and the
-//! CLI); the hooks hold MySQL's forms of the catalog queries so the table is complete.
+//! MySQL's migration hooks: DDL that commits statement by statement (every migration runs
+//! step by step with its progress recorded, [`MigrateHooks::transactional_ddl`]), the
+//! operations' statements (`migrate_ddl.rs`), `lock_wait_timeout` around DDL, the catalog in
+//! `information_schema`.
 
 use crate::dialect::MigrateHooks;
+use crate::migrate::ddl::Plan;
+use crate::migrate::error::MResult;
+use crate::migrate::operations::Operation;
+use crate::migrate::state::State;
 use chakra_dsl::{Error, FieldType};
 
-/// The named error every migration entry point gives on MySQL/MariaDB in this stage.
-pub fn refusal() -> Error {
+/// The named error of the drift checks (`migrate check`'s comparison of constraints and
+/// index definitions), which do not read MySQL's catalog yet.
+pub fn drift_refusal() -> Error {
     Error::Migration(
-        "migrations: not yet supported on MySQL/MariaDB (create the tables with \
-         chakra::schema::create_tables meanwhile)"
+        "migrate check (comparing constraints and index definitions with the database): not yet \
+         supported on MySQL/MariaDB"
             .into(),
+    )
+}
+
+/// The server error numbers that say a re-run DDL statement's effect is already there: the
+/// table, column, key or constraint exists (1050, 1060, 1061, 1826, 3822, MariaDB's 1022
+/// duplicate key name on write), or what it drops or renames is gone (1051, 1054, 1091).
+const ALREADY_DONE: [u16; 9] = [1050, 1060, 1061, 1826, 3822, 1022, 1051, 1054, 1091];
+
+/// The server's error number in a Chakra error's text (`… (error 1050)`, `errors.rs`).
+fn error_number(e: &Error) -> Option<u16> {
+    let text = e.to_string();
+    let at = text.rfind("(error ")?;
+    let rest = &text[at + 7..];
+    rest[..rest.find(')')?].parse().ok()
+}
+
+/// Whether `sql` is DDL (which commits by itself on MySQL).
+fn is_ddl(sql: &str) -> bool {
+    let first = sql
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    matches!(
+        first.as_str(),
+        "CREATE" | "ALTER" | "DROP" | "RENAME" | "TRUNCATE"
     )
 }
 
@@ -60,5 +92,68 @@ impl MigrateHooks for super::Mysql {
 
     fn begin(&self) -> &'static str {
         "START TRANSACTION"
+    }
+
+    /// DDL commits by itself: a DML statement (in a `RunSQL`) still runs in a transaction
+    /// with its progress record.
+    fn runs_in_transaction(&self, sql: &str) -> bool {
+        !is_ddl(sql)
+    }
+
+    /// `lock_wait_timeout` bounds how long DDL waits for a table's metadata lock (seconds,
+    /// at least one).
+    fn ddl_lock_timeout_sql(&self, ms: u128) -> Option<String> {
+        Some(format!(
+            "SET SESSION lock_wait_timeout = {}",
+            ms.div_ceil(1000).max(1)
+        ))
+    }
+
+    fn session_reset(&self) -> Option<&'static str> {
+        Some("SET SESSION lock_wait_timeout = DEFAULT")
+    }
+
+    /// `GET_LOCK` is a session lock.
+    fn lock_is_per_session(&self) -> bool {
+        true
+    }
+
+    fn transactional_ddl(&self) -> bool {
+        false
+    }
+
+    /// A key must have a bounded type.
+    fn history_key_type(&self) -> &'static str {
+        "VARCHAR(255)"
+    }
+
+    fn progress_upsert_tail(&self) -> &'static str {
+        ") ON DUPLICATE KEY UPDATE \"checksum\" = VALUES(\"checksum\"), \"done\" = VALUES(\"done\")"
+    }
+
+    /// MySQL cannot read the table an `INSERT` writes in a subquery: a derived table.
+    fn next_seq_sql(&self) -> &'static str {
+        "(SELECT coalesce(max(\"s\".\"seq\"), 0) + 1 FROM (SELECT \"seq\" FROM \"chakra_migrations\") AS \"s\")"
+    }
+
+    fn plan_operation(
+        &self,
+        op: &Operation,
+        before: &State,
+        after: &State,
+    ) -> MResult<Option<Plan>> {
+        super::migrate_ddl::plan_operation(op, before, after)
+    }
+
+    fn already_done(&self, sql: &str, e: &Error) -> bool {
+        is_ddl(sql) && error_number(e).is_some_and(|n| ALREADY_DONE.contains(&n))
+    }
+
+    fn idempotent_ddl_forms(&self) -> bool {
+        false
+    }
+
+    fn text_cast(&self) -> &'static str {
+        "CHAR"
     }
 }

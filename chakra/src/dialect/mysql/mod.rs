@@ -5,7 +5,9 @@
 //! - [`caps`] — its executor capabilities.
 //! - [`conn`] — a connection and how a compiled statement runs on it.
 //! - [`errors`] — its errors as Chakra's, recognised by error number.
-//! - [`migrate`] — its migration hooks; migrations refuse MySQL in this stage.
+//! - [`migrate`] — its migration hooks (DDL commits: every step recorded as it completes).
+//! - [`migrate_ddl`] — the migration planner's statements per operation.
+//! - [`migrate_lock`] — the migration lock (`GET_LOCK`, a session lock).
 //! - [`pool`] — its pool's manager (session setup, flavour, the check at checkout).
 //! - [`returning`] — inserts that return rows on a server without `RETURNING` (MySQL).
 //! - [`row`] — rows decoded by each column's type.
@@ -21,6 +23,8 @@ pub mod caps;
 pub mod conn;
 pub mod errors;
 pub mod migrate;
+pub mod migrate_ddl;
+pub mod migrate_lock;
 pub mod pool;
 pub mod returning;
 pub mod row;
