@@ -438,6 +438,10 @@ impl Migrator {
             let file = step.path.display();
             let undone = if step.atomic {
                 "nothing of it was applied"
+            } else if !d.migrate().transactional_ddl() {
+                "it is not atomic (each DDL statement commits on its own on this database): \
+                 statements before the failing one stay applied, and the next apply resumes \
+                 after them"
             } else {
                 "it is not atomic: statements before the failing one stay applied"
             };
