@@ -205,6 +205,11 @@ pub trait MigrateHooks: Sync {
         "TEXT"
     }
 
+    /// The type a value is cast to to read it as a 64-bit integer (`CAST(… AS BIGINT)`).
+    fn integer_cast(&self) -> &'static str {
+        "BIGINT"
+    }
+
     /// `lint`: a warning for operation `op` that copies the whole table on this dialect
     /// (blocking writes while it runs), `None` where it does not.
     fn copies_table(&self, op: &Operation, before: &State) -> Option<String> {

@@ -152,9 +152,9 @@ pub async fn read_history(conn: &mut Conn) -> Result<Vec<HistoryRow>> {
     // Rows without a seq (a table not yet upgraded, or rows an older version wrote) come
     // after those with one, by time.
     let seq = if has_seq(conn).await? {
-        "\"seq\""
+        "\"seq\"".to_owned()
     } else {
-        "CAST(NULL AS BIGINT)"
+        format!("CAST(NULL AS {})", d.migrate().integer_cast())
     };
     let sql = format!(
         "SELECT \"app\", \"id\", \"checksum\", \"applied_at\", {seq} FROM \"chakra_migrations\" \

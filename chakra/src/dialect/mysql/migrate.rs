@@ -153,6 +153,10 @@ impl MigrateHooks for super::Mysql {
         false
     }
 
+    fn integer_cast(&self) -> &'static str {
+        "SIGNED"
+    }
+
     fn text_cast(&self) -> &'static str {
         "CHAR"
     }
