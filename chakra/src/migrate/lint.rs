@@ -237,13 +237,15 @@ pub fn check(op: &Operation, before: &State) -> Vec<(&'static str, String)> {
         Operation::RunSql { sql, creates, .. } => {
             let texts = match sql {
                 super::operations::DialectSql::All(s) => vec![s.as_str()],
-                super::operations::DialectSql::PerDialect { postgres, sqlite } => {
-                    [postgres, sqlite]
-                        .into_iter()
-                        .flatten()
-                        .map(String::as_str)
-                        .collect()
-                }
+                super::operations::DialectSql::PerDialect {
+                    postgres,
+                    sqlite,
+                    mysql,
+                } => [postgres, sqlite, mysql]
+                    .into_iter()
+                    .flatten()
+                    .map(String::as_str)
+                    .collect(),
             };
             let mut seen = Vec::new();
             for o in texts.into_iter().flat_map(created_objects) {
