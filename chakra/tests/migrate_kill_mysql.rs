@@ -195,3 +195,89 @@ async fn kill_9_at_random_moments_on_mysql_then_apply_completes() {
     println!("{interrupted} of 20 runs cut short");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The crash the random kills rarely hit, made on purpose for every statement of the plan:
+/// statements 0..=k of a migration have committed (MySQL's DDL commits by itself) while its
+/// progress record says k had not run. `status` says the migration is partly applied, and
+/// `apply` completes: statement k is taken as done where the server says its effect is
+/// there (added column or index exists, renamed column gone), or runs again where it can
+/// (`MODIFY COLUMN`), and the schema is the one an uninterrupted apply gives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_statement_that_committed_before_its_record_is_taken_as_done() {
+    let dir = migration_dir(
+        "cut_mysql",
+        &[
+            ("users/0001_initial.toml", SEED),
+            ("users/0002_bio.toml", BIO),
+            ("users/0003_indexes.toml", INDEXES),
+            ("users/0004_widen.toml", WIDEN),
+        ],
+    );
+    let reference = TestDb::new(Dialect::Mysql).await;
+    let pool = reference.pool().await;
+    let m = Migrator::from_dir(pool.clone(), &dir).unwrap();
+    prepare(&pool, &m).await;
+    let all = m.plan_apply(None).await.unwrap();
+    m.apply(None).await.unwrap();
+    let want = schema(&pool).await;
+    let mut taken_as_done = 0;
+    for (n, step) in all.iter().enumerate() {
+        for k in 0..step.plan.statements.len() {
+            let db = TestDb::new(Dialect::Mysql).await;
+            let pool = db.pool().await;
+            let m = Migrator::from_dir(pool.clone(), &dir).unwrap();
+            prepare(&pool, &m).await;
+            if n > 0 {
+                let before = &all[n - 1].key;
+                m.apply(Some(&format!("{}/{}", before.app, before.id)))
+                    .await
+                    .unwrap();
+            }
+            // Statements 0..=k commit; the run dies before recording k.
+            for sql in &step.plan.statements[..=k] {
+                pool.batch_execute(sql).await.unwrap();
+            }
+            let mut conn = pool.acquire().await.unwrap();
+            conn.batch_execute(&chakra::migrate::history::create_progress_sql(
+                Dialect::Mysql,
+            ))
+            .await
+            .unwrap();
+            chakra::migrate::history::write_progress(
+                &mut conn,
+                &step.key.app,
+                &step.key.id,
+                &step.checksum,
+                k as u64,
+            )
+            .await
+            .unwrap();
+            drop(conn);
+            let status = m.status().await.unwrap();
+            assert!(
+                status.iter().any(|e| e.key == step.key
+                    && matches!(e.status, Status::PartlyApplied { done, .. } if done == k)),
+                "{status:?}"
+            );
+            let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+            let sink = heard.clone();
+            let m = m.on_message(move |s| sink.lock().unwrap().push(s.into()));
+            m.apply(None).await.unwrap_or_else(|e| {
+                panic!("{}/{} cut at statement {k}: {e}", step.key.app, step.key.id)
+            });
+            let sql = &step.plan.statements[k];
+            let rerunnable = sql.contains(" MODIFY COLUMN ");
+            let said = heard
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|s| s.contains("already done by the interrupted run"));
+            assert_eq!(said, !rerunnable, "{sql}: {:?}", heard.lock().unwrap());
+            taken_as_done += usize::from(said);
+            assert_eq!(count(&pool, "SELECT count(*) FROM users").await, ROWS);
+            assert_eq!(schema(&pool).await, want, "{sql}");
+        }
+    }
+    assert!(taken_as_done >= 4, "{taken_as_done}");
+    let _ = std::fs::remove_dir_all(dir);
+}
