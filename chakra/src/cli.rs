@@ -200,7 +200,7 @@ pub enum Migrate {
         #[arg(long, value_name = "N", requires = "rollback")]
         steps: Option<usize>,
         /// Plan for an empty database of this dialect (postgres, postgresql, pg, sqlite, sqlite3;
-        /// any case) without connecting (mysql/mariadb: not yet).
+        /// mysql, mariadb; any case) without connecting.
         #[arg(long, value_name = "DIALECT", conflicts_with = "rollback")]
         dialect: Option<String>,
         /// Options every command takes (`--dir`, `--database-url`, …).
@@ -786,6 +786,10 @@ fn print_status(entries: &[StatusEntry], out: Style) {
 fn print_sql(steps: &[Step], d: Dialect, out: Style) {
     if steps.is_empty() {
         println!("{}", out.dim("-- nothing to do"));
+    } else if let Some(setup) = d.migrate().script_preamble() {
+        println!("-- the session Chakra's connections have: run this first when pasting");
+        println!("{setup};");
+        println!();
     }
     for s in steps {
         let what = match s.direction {

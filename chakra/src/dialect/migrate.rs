@@ -210,6 +210,12 @@ pub trait MigrateHooks: Sync {
         "BIGINT"
     }
 
+    /// What `migrate sql` prints before the script so that pasting it runs it as Chakra's
+    /// connections would (MySQL: the session's `sql_mode`); `None` by default.
+    fn script_preamble(&self) -> Option<String> {
+        None
+    }
+
     /// `lint`: a warning for operation `op` that copies the whole table on this dialect
     /// (blocking writes while it runs), `None` where it does not.
     fn copies_table(&self, op: &Operation, before: &State) -> Option<String> {

@@ -153,6 +153,12 @@ impl MigrateHooks for super::Mysql {
         false
     }
 
+    /// The session every connection gets (`setup.rs`): `ANSI_QUOTES` above all, since the
+    /// script quotes identifiers with double quotes.
+    fn script_preamble(&self) -> Option<String> {
+        Some(super::setup::session_sql())
+    }
+
     fn integer_cast(&self) -> &'static str {
         "SIGNED"
     }
