@@ -325,3 +325,50 @@ fn dialect_spellings_in_migrate_sql() {
         "{err}"
     );
 }
+
+/// `lint --dialect mysql` flags a column type change that makes MySQL copy the table
+/// (MY101), not a `VARCHAR` that grows within its length byte; without `--dialect` nothing
+/// MySQL-specific is flagged.
+#[test]
+fn lint_for_mysql_flags_table_copies() {
+    let dir = temp_dir("lint_mysql");
+    write(&dir, "0001_initial.toml", SEED);
+    let alter = |id: &str, dep: &str, ty: &str| {
+        format!(
+            "[migration]\nid = \"{id}\"\napp = \"users\"\ndependencies = [[\"users\", \"{dep}\"]]\n\n\
+             [[operations]]\ntype = \"AlterField\"\ntable = \"users\"\n[operations.field]\n\
+             name = \"username\"\n{ty}\nunique = true\n"
+        )
+    };
+    write(
+        &dir,
+        "0002_grow.toml",
+        &alter(
+            "0002_grow",
+            "0001_initial",
+            "type = \"String\"\nmax_length = 60",
+        ),
+    );
+    write(
+        &dir,
+        "0003_text.toml",
+        &alter("0003_text", "0002_grow", "type = \"Text\""),
+    );
+    let dir_s = dir.display().to_string();
+    let lint = |extra: &[&str]| {
+        let mut args = vec!["migrate", "lint", "--dir", &dir_s];
+        args.extend_from_slice(extra);
+        let o = chakra(&args).env("NO_COLOR", "1").output().unwrap();
+        text(&o).0
+    };
+    let my = lint(&["--dialect", "mysql"]);
+    let flagged: Vec<&str> = my.lines().filter(|l| l.contains("MY101")).collect();
+    assert_eq!(flagged.len(), 1, "{my}");
+    assert!(
+        flagged[0].contains("0003_text.toml")
+            && flagged[0].contains("users.username (VARCHAR(60) to VARCHAR(255))"),
+        "{my}"
+    );
+    assert!(!lint(&[]).contains("MY101"));
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -159,6 +159,44 @@ impl MigrateHooks for super::Mysql {
         Some(super::setup::session_sql())
     }
 
+    /// A field whose column type changes: `MODIFY COLUMN` copies the table
+    /// (`ALGORITHM=COPY`; a `VARCHAR` that only grows is changed in place).
+    fn copies_table(&self, op: &Operation, before: &State) -> Option<String> {
+        let Operation::AlterField { table, field, .. } = op else {
+            return None;
+        };
+        let old = before.table(table)?.field(&field.name)?;
+        let ty = |f: &chakra_dsl::FieldMeta| {
+            if f.primary_key || f.unique || f.index || f.references.is_some() {
+                super::types::keyed_column_type(&f.ty)
+            } else {
+                super::types::column_type(&f.ty)
+            }
+        };
+        let (a, b) = (ty(old), ty(field));
+        if a == b {
+            return None;
+        }
+        let varchar = |t: &str| {
+            t.strip_prefix("VARCHAR(")?
+                .strip_suffix(')')?
+                .parse::<u32>()
+                .ok()
+        };
+        if let (Some(x), Some(y)) = (varchar(&a), varchar(&b)) {
+            // utf8mb4: up to 63 characters keep a 1-byte length, longer ones 2 bytes.
+            if y > x && (y <= 63 || x > 63) {
+                return None;
+            }
+        }
+        Some(format!(
+            "changes the type of {table}.{} ({a} to {b}): MySQL/MariaDB copy the whole table, \
+             blocking writes to {table} meanwhile; on a big table run it in a quiet moment, or \
+             add a new column, backfill it and switch",
+            field.name
+        ))
+    }
+
     fn integer_cast(&self) -> &'static str {
         "SIGNED"
     }
