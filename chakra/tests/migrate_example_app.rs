@@ -5,7 +5,7 @@
 mod common;
 
 use chakra::migrate::{lint::lint, load_dir, Graph, Migrator, RollbackTarget, Status};
-use common::{TestDb, ALL3, BOTH};
+use common::{TestDb, ALL3};
 use std::path::PathBuf;
 
 fn dir() -> PathBuf {
@@ -101,7 +101,7 @@ fn the_example_app_lints_clean() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_finds_no_drift_then_catches_a_manual_alter_table() {
-    for d in BOTH {
+    for d in ALL3 {
         let db = TestDb::new(d).await;
         let pool = db.pool().await;
         let m = Migrator::from_dir(pool.clone(), dir()).unwrap();
@@ -111,19 +111,39 @@ async fn check_finds_no_drift_then_catches_a_manual_alter_table() {
             Vec::<String>::new(),
             "{d:?}"
         );
-        pool.batch_execute(
-            "ALTER TABLE users ADD COLUMN nickname TEXT; DROP INDEX posts_author_id_idx",
-        )
-        .await
-        .unwrap();
-        assert_eq!(
-            m.check_database().await.unwrap(),
-            [
-                "index posts_author_id_idx on posts is missing from the database",
-                "column users.nickname is in the database but not in the migrations",
-            ],
-            "{d:?}"
-        );
+        if d == chakra::Dialect::Mysql {
+            // MySQL keeps an index a foreign key needs: the key goes too.
+            pool.batch_execute(
+                "ALTER TABLE users ADD COLUMN nickname TEXT; ALTER TABLE posts DROP FOREIGN KEY \
+                 posts_author_id_fkey, DROP INDEX posts_author_id_idx",
+            )
+            .await
+            .unwrap();
+            assert_eq!(
+                m.check_database().await.unwrap(),
+                [
+                    "foreign key posts(author_id) -> users ON DELETE CASCADE is missing from the \
+                     database",
+                    "index posts_author_id_idx on posts is missing from the database",
+                    "column users.nickname is in the database but not in the migrations",
+                ],
+                "{d:?}"
+            );
+        } else {
+            pool.batch_execute(
+                "ALTER TABLE users ADD COLUMN nickname TEXT; DROP INDEX posts_author_id_idx",
+            )
+            .await
+            .unwrap();
+            assert_eq!(
+                m.check_database().await.unwrap(),
+                [
+                    "index posts_author_id_idx on posts is missing from the database",
+                    "column users.nickname is in the database but not in the migrations",
+                ],
+                "{d:?}"
+            );
+        }
         let o = std::process::Command::new(env!("CARGO_BIN_EXE_chakra"))
             .args(["migrate", "check", "--database-url", &db.url, "--dir"])
             .arg(dir())

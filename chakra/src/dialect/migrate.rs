@@ -71,6 +71,12 @@ pub trait MigrateHooks: Sync {
         true
     }
 
+    /// Drift checks: how the catalog spells the type of field `f`'s column: its type's
+    /// ([`MigrateHooks::db_type`]) by default.
+    fn db_type_of(&self, f: &FieldMeta) -> String {
+        self.db_type(&f.ty)
+    }
+
     /// Drift checks: a query listing each column as `(table, column, type, nullable)`.
     fn columns_sql(&self) -> &'static str;
 
@@ -266,7 +272,7 @@ pub async fn read_constraints(conn: &mut Conn, out: &mut DbSchema) -> Result<()>
     match conn.dialect() {
         Dialect::Postgres => postgres::introspect::read_constraints(conn, out).await,
         Dialect::Sqlite => sqlite::introspect::read_constraints(conn, out).await,
-        Dialect::Mysql => Err(mysql::migrate::drift_refusal()),
+        Dialect::Mysql => mysql::introspect::read_constraints(conn, out).await,
     }
 }
 
@@ -286,7 +292,7 @@ pub async fn read_definitions(conn: &mut Conn) -> Result<TableDefinitions> {
     match conn.dialect() {
         Dialect::Postgres => postgres::introspect::read_definitions(conn).await,
         Dialect::Sqlite => sqlite::introspect::read_definitions(conn).await,
-        Dialect::Mysql => Err(mysql::migrate::drift_refusal()),
+        Dialect::Mysql => mysql::introspect::read_definitions(conn).await,
     }
 }
 
@@ -297,7 +303,7 @@ pub async fn declared_definitions(conn: &mut Conn, state: &State) -> Result<Tabl
     match conn.dialect() {
         Dialect::Postgres => postgres::introspect::declared_definitions(conn, state).await,
         Dialect::Sqlite => Ok(sqlite::introspect::declared_sqlite(state)),
-        Dialect::Mysql => Err(mysql::migrate::drift_refusal()),
+        Dialect::Mysql => Ok(mysql::introspect::declared_definitions(state)),
     }
 }
 

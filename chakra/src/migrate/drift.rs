@@ -178,7 +178,7 @@ pub fn compare(state: &State, db: &DbSchema, d: Dialect) -> Vec<String> {
                 ));
                 continue;
             };
-            let want = db_type(&f.ty, d);
+            let want = d.migrate().db_type_of(f);
             if let (Some(ty), false) = (f.ty.enum_name(), c.ty == want) {
                 if d.sql().native_enums() && !c.ty.starts_with("enum ") {
                     // Built by an earlier version (text held by a CHECK), or altered by hand.

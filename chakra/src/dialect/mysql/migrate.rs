@@ -10,16 +10,6 @@ use crate::migrate::operations::Operation;
 use crate::migrate::state::State;
 use chakra_dsl::{Error, FieldType};
 
-/// The named error of the drift checks (`migrate check`'s comparison of constraints and
-/// index definitions), which do not read MySQL's catalog yet.
-pub fn drift_refusal() -> Error {
-    Error::Migration(
-        "migrate check (comparing constraints and index definitions with the database): not yet \
-         supported on MySQL/MariaDB"
-            .into(),
-    )
-}
-
 /// The server error numbers that say a re-run DDL statement's effect is already there: the
 /// table, column, key or constraint exists (1050, 1060, 1061, 1826, 3822, MariaDB's 1022
 /// duplicate key name on write), or what it drops or renames is gone (1051, 1054, 1091).
@@ -69,20 +59,25 @@ impl MigrateHooks for super::Mysql {
         super::types::column_type(ty).to_ascii_lowercase()
     }
 
+    /// A keyed text column is `VARCHAR(255)` (`types.rs`).
+    fn db_type_of(&self, f: &chakra_dsl::FieldMeta) -> String {
+        if f.primary_key || f.unique || f.index || f.references.is_some() {
+            super::types::keyed_column_type(&f.ty).to_ascii_lowercase()
+        } else {
+            self.db_type(&f.ty)
+        }
+    }
+
     fn columns_sql(&self) -> &'static str {
-        "SELECT table_name, column_name, column_type, is_nullable = 'YES' FROM \
-         information_schema.columns WHERE table_schema = DATABASE() ORDER BY table_name, \
-         ordinal_position"
+        super::introspect::COLUMNS_SQL
     }
 
     fn indexes_sql(&self) -> &'static str {
-        "SELECT DISTINCT table_name, index_name FROM information_schema.statistics WHERE \
-         table_schema = DATABASE() AND non_unique = 1 ORDER BY table_name, index_name"
+        super::introspect::INDEXES_SQL
     }
 
     fn triggers_sql(&self) -> &'static str {
-        "SELECT event_object_table, trigger_name FROM information_schema.triggers WHERE \
-         trigger_schema = DATABASE()"
+        super::introspect::TRIGGERS_SQL
     }
 
     fn text_not_integer(&self, c: &str, to_i32: bool) -> String {

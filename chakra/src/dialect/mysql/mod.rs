@@ -5,6 +5,7 @@
 //! - [`caps`] — its executor capabilities.
 //! - [`conn`] — a connection and how a compiled statement runs on it.
 //! - [`errors`] — its errors as Chakra's, recognised by error number.
+//! - [`introspect`] — its catalog for drift checks, in the words the drift code compares.
 //! - [`migrate`] — its migration hooks (DDL commits: every step recorded as it completes).
 //! - [`migrate_ddl`] — the migration planner's statements per operation.
 //! - [`migrate_lock`] — the migration lock (`GET_LOCK`, a session lock).
@@ -22,6 +23,7 @@ pub mod binds;
 pub mod caps;
 pub mod conn;
 pub mod errors;
+pub mod introspect;
 pub mod migrate;
 pub mod migrate_ddl;
 pub mod migrate_lock;
