@@ -206,6 +206,11 @@ pub trait MigrateHooks: Sync {
         true
     }
 
+    /// The function counting a text's characters: `length`.
+    fn char_length_fn(&self) -> &'static str {
+        "length"
+    }
+
     /// The type a value is cast to to read it as text (`CAST(c AS TEXT)`).
     fn text_cast(&self) -> &'static str {
         "TEXT"

@@ -192,6 +192,11 @@ impl MigrateHooks for super::Mysql {
         ))
     }
 
+    /// `length` counts bytes on MySQL.
+    fn char_length_fn(&self) -> &'static str {
+        "char_length"
+    }
+
     fn integer_cast(&self) -> &'static str {
         "SIGNED"
     }

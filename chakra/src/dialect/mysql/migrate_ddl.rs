@@ -228,18 +228,15 @@ pub fn plan_operation(op: &Operation, before: &State, after: &State) -> MResult<
         Operation::AddField { table: name, field } => {
             let t = table(after, op, name)?;
             let single_pk = t.fields.iter().filter(|f| f.primary_key).count() == 1;
-            if !field.nullable && field.default.is_none() && !field.primary_key {
-                // MySQL would fill existing rows with the type's zero value ('' or 0).
-                return Err(op_err(
-                    op,
-                    "adding a NOT NULL field without a default: MySQL would fill the existing \
-                     rows with the type's zero value; give it a default, or add it nullable, \
-                     fill it, then make it NOT NULL",
-                ));
-            }
+            // NOT NULL without a default: MySQL would fill existing rows with the type's zero
+            // value ('' or 0). Added nullable, then made NOT NULL, which fails (error 1138)
+            // where the table has rows, as on PostgreSQL.
+            let later_not_null = !field.nullable && field.default.is_none() && !field.primary_key;
+            let mut first = field.clone();
+            first.nullable |= later_not_null;
             let mut clauses = vec![format!(
                 "ADD COLUMN {}",
-                column_def(t, field, D, single_pk, after)?
+                column_def(t, &first, D, single_pk, after)?
             )];
             clauses.extend(
                 field_constraints(t, field, after)?
@@ -250,6 +247,13 @@ pub fn plan_operation(op: &Operation, before: &State, after: &State) -> MResult<
                 clauses.push(format!("ADD INDEX {} ({})", q(&i.name)?, q(&field.column)?));
             }
             alter(&mut s, name, clauses)?;
+            if later_not_null {
+                s.push(format!(
+                    "ALTER TABLE {} MODIFY COLUMN {}",
+                    q(name)?,
+                    column_def(t, field, D, single_pk, after)?
+                ));
+            }
         }
         Operation::RemoveField {
             table: name,
