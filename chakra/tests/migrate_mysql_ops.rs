@@ -108,6 +108,13 @@ name = "issues_state_note"
 columns = ["state", "note"]
 
 [[operations]]
+type = "AddIndex"
+table = "issues"
+name = "issues_one_headline_state"
+columns = ["headline", "state"]
+unique = true
+
+[[operations]]
 type = "AddConstraint"
 table = "issues"
 name = "issues_note_headline"
@@ -347,6 +354,10 @@ async fn every_operation_applies_rolls_back_and_applies_again_on_mariadb() {
             }
             5 => {
                 assert!(has(&s, "issues index issues_state_note 2 note 1"), "{s:#?}");
+                assert!(
+                    has(&s, "issues index issues_one_headline_state 2 state 0"),
+                    "{s:#?}"
+                );
                 assert!(
                     has(&s, "issues index issues_note_headline 2 headline 0"),
                     "{s:#?}"

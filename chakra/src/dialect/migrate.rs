@@ -206,6 +206,13 @@ pub trait MigrateHooks: Sync {
         true
     }
 
+    /// Drift checks: whether the catalog lists a unique index as a unique key, not as an
+    /// index (MySQL: the two are one thing), so a declared unique index is compared as a
+    /// unique key; false by default.
+    fn unique_indexes_are_keys(&self) -> bool {
+        false
+    }
+
     /// The function counting a text's characters: `length`.
     fn char_length_fn(&self) -> &'static str {
         "length"

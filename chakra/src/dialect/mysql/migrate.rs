@@ -192,6 +192,10 @@ impl MigrateHooks for super::Mysql {
         ))
     }
 
+    fn unique_indexes_are_keys(&self) -> bool {
+        true
+    }
+
     /// `length` counts bytes on MySQL.
     fn char_length_fn(&self) -> &'static str {
         "char_length"
