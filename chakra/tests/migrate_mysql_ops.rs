@@ -404,3 +404,49 @@ async fn every_operation_applies_rolls_back_and_applies_again_on_mariadb() {
     assert_eq!(schema(&pool).await, schemas[ids.len() - 1], "up again");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A RunSQL without `reverse_sql` that declares the indexes it creates is rolled back with
+/// `DROP INDEX IF EXISTS "n"` elsewhere; MySQL's `DROP INDEX` names its table, so the
+/// rollback is refused by name before anything runs, and the index stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollback_dropping_an_index_without_its_table_is_refused_by_name() {
+    let raw = "[[operations]]\ntype = \"RunSQL\"\nsql = \"CREATE INDEX users_name_raw ON users (username)\"\ncreates = [\"index users_name_raw\"]\n";
+    let dir = migration_dir(
+        "mysql_raw_index",
+        &[
+            ("users/0001_initial.toml", SEED),
+            ("users/0002_raw.toml", &m("0002_raw", "0001_initial", raw)),
+        ],
+    );
+    let db = TestDb::mysql().await;
+    let pool = db.pool().await;
+    let migrator = Migrator::from_dir(pool.clone(), &dir).unwrap();
+    migrator.apply(None).await.unwrap();
+    assert_eq!(
+        migrator.check_database().await.unwrap(),
+        Vec::<String>::new()
+    );
+    let e = migrator
+        .rollback(&RollbackTarget::Steps(1))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("0002_raw") && e.contains("DROP INDEX … ON <table>"),
+        "{e}"
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM information_schema.statistics WHERE table_schema = DATABASE() \
+             AND index_name = 'users_name_raw'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM chakra_migrations").await,
+        2
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

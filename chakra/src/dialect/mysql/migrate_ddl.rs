@@ -359,7 +359,25 @@ pub fn plan_operation(op: &Operation, before: &State, after: &State) -> MResult<
                 .ok_or_else(|| op_err(op, format!("no constraint {c:?}")))?;
             alter(&mut s, name, vec![drop_constraint(def)?])?;
         }
-        Operation::RunSql { .. } => return Ok(None),
+        Operation::RunSql { sql, .. } => {
+            // MySQL's DROP INDEX names its table (the rollback of a RunSQL that only
+            // declares its indexes in creates writes `DROP INDEX IF EXISTS "n"`).
+            let text = sql.for_dialect(D).unwrap_or_default();
+            for part in text.split(';') {
+                let upper = part.trim().to_ascii_uppercase();
+                if upper.starts_with("DROP INDEX") && !upper.contains(" ON ") {
+                    return Err(op_err(
+                        op,
+                        format!(
+                            "{}: MySQL/MariaDB drop an index with DROP INDEX … ON <table>; give \
+                             the RunSQL a reverse_sql (or mysql = …) that names the table",
+                            part.trim()
+                        ),
+                    ));
+                }
+            }
+            return Ok(None);
+        }
     }
     Ok(Some(Plan {
         statements: s,
