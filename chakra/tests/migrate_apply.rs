@@ -668,3 +668,51 @@ reverse_sql = "DELETE FROM needed"
         2
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mysql_table_lock_times_out_naming_the_open_transaction() {
+    let bio = r#"
+[migration]
+id = "0002_bio"
+app = "users"
+dependencies = [["users", "0001_initial"]]
+
+[[operations]]
+type = "AddField"
+table = "users"
+[operations.field]
+name = "bio"
+type = "Text"
+nullable = true
+"#;
+    let db = TestDb::mysql().await;
+    let pool = db.pool().await;
+    let dir = Dir::new(&[("users/0001_initial.toml", SEED)]);
+    migrator(&pool, &dir).apply(None).await.unwrap();
+    dir.write("users/0002_bio.toml", bio);
+    // Another session reads users in a transaction it keeps open: its metadata lock on
+    // users stays until it ends.
+    let mut holder = pool.acquire().await.unwrap();
+    holder
+        .batch_execute("START TRANSACTION; SELECT count(*) FROM users")
+        .await
+        .unwrap();
+    let mut m = migrator(&pool, &dir);
+    m.ddl_lock_timeout = std::time::Duration::from_secs(1);
+    let e = m.apply(None).await.unwrap_err();
+    let text = e.to_string();
+    assert!(matches!(e, chakra::Error::LockTimeout(_)), "{text}");
+    assert!(
+        text.contains("table \"users\" is held by pid")
+            && text.contains("open transaction")
+            && text.contains("retryable"),
+        "{text}"
+    );
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM information_schema.columns WHERE table_schema = DATABASE() AND column_name = 'bio'").await,
+        0
+    );
+    holder.batch_execute("COMMIT").await.unwrap();
+    drop(holder);
+    assert_eq!(m.apply(None).await.unwrap().len(), 1);
+}

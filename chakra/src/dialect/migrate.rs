@@ -328,7 +328,8 @@ pub async fn table_lock_holders(
 ) -> Result<Vec<(String, String)>> {
     match conn.dialect() {
         Dialect::Postgres => postgres::migrate_lock::table_lock_holders(conn, tables).await,
-        Dialect::Sqlite | Dialect::Mysql => Ok(Vec::new()),
+        Dialect::Mysql => mysql::migrate_lock::table_lock_holders(conn, tables).await,
+        Dialect::Sqlite => Ok(Vec::new()),
     }
 }
 

@@ -82,3 +82,62 @@ pub async fn unlock(conn: &mut Conn) -> Result<()> {
     .await
     .map(drop)
 }
+
+/// `(table, "connection (user, state: query)")` for the other sessions that may hold a
+/// metadata lock on one of `tables`: read from `performance_schema.metadata_locks` where the
+/// server records them (MySQL 8 by default); else (MariaDB without the performance schema)
+/// the sessions with an open InnoDB transaction, which hold the metadata locks of every table
+/// they touched until they end, named against the step's first table as possible holders.
+pub async fn table_lock_holders(
+    conn: &mut Conn,
+    tables: &[String],
+) -> Result<Vec<(String, String)>> {
+    if tables.is_empty() {
+        return Ok(Vec::new());
+    }
+    let two = vec![ValueType::Text, ValueType::Text];
+    let mut parts = vec![
+        "SELECT DISTINCT ml.object_name, CONCAT(t.processlist_id, ' (', \
+         coalesce(t.processlist_user, '?'), ', ', coalesce(t.processlist_state, '?'), ': ', \
+         left(coalesce(t.processlist_info, ''), 80), ')') FROM performance_schema.metadata_locks \
+         ml JOIN performance_schema.threads t ON t.thread_id = ml.owner_thread_id WHERE \
+         ml.object_schema = DATABASE() AND ml.lock_status = 'GRANTED' AND t.processlist_id <> \
+         CONNECTION_ID() AND ml.object_name IN ("
+            .to_owned(),
+    ];
+    for _ in 1..tables.len() {
+        parts.push(", ".to_owned());
+    }
+    parts.push(") ORDER BY 1, 2".to_owned());
+    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+    let q = raw(
+        Dialect::Mysql,
+        &parts,
+        tables.iter().map(|t| Value::Text(t.clone())).collect(),
+        two.clone(),
+    );
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    if let Ok(rows) = conn.fetch(&q).await {
+        if !rows.is_empty() {
+            return Ok(rows.iter().map(|r| (text(&r[0]), text(&r[1]))).collect());
+        }
+    }
+    let q = raw(
+        Dialect::Mysql,
+        &[
+            "SELECT CAST(p.id AS CHAR), CONCAT(p.id, ' (', coalesce(p.user, '?'), ', open \
+           transaction, ', coalesce(nullif(p.state, ''), 'idle'), ': ', \
+           left(coalesce(p.info, ''), 80), ')') FROM information_schema.innodb_trx x JOIN \
+           information_schema.processlist p ON p.id = x.trx_mysql_thread_id WHERE p.id <> \
+           CONNECTION_ID() ORDER BY p.id",
+        ],
+        vec![],
+        two,
+    );
+    Ok(conn
+        .fetch(&q)
+        .await?
+        .iter()
+        .map(|r| (tables[0].clone(), text(&r[1])))
+        .collect())
+}
