@@ -254,8 +254,9 @@ impl Dialect {
 }
 
 /// Takes the migration lock on `conn`, polling until `timeout`; `notify` hears once that the
-/// lock is busy and who holds it. PostgreSQL: a session advisory lock; SQLite: nothing here
-/// (each migration's `BEGIN IMMEDIATE` is the database's write lock). A match rather than a
+/// lock is busy and who holds it. PostgreSQL: a session advisory lock; MySQL: `GET_LOCK` (a
+/// session lock); SQLite: nothing here (each migration's `BEGIN IMMEDIATE` is the database's
+/// write lock). A match rather than a
 /// hook: the lock is async I/O, which a `&'static dyn` table cannot carry without boxing.
 pub async fn lock(
     conn: &mut Conn,
@@ -320,8 +321,8 @@ pub async fn declared_definitions(conn: &mut Conn, state: &State) -> Result<Tabl
 }
 
 /// The sessions holding locks on `tables`, as `(table, "pid (application, state: query)")`,
-/// where the dialect can tell (PostgreSQL's `pg_locks`); empty on SQLite, whose only lock is
-/// the database's.
+/// where the dialect can tell (PostgreSQL's `pg_locks`; MySQL's metadata locks, else its open
+/// transactions); empty on SQLite, whose only lock is the database's.
 pub async fn table_lock_holders(
     conn: &mut Conn,
     tables: &[String],

@@ -5,7 +5,9 @@
 //! migration and its history row run in one transaction. On SQLite each migration runs in a
 //! `BEGIN IMMEDIATE` transaction that re-reads the history first, so concurrent appliers apply
 //! each migration once; table rebuilds run with foreign keys off (switched outside the
-//! transaction) and `PRAGMA foreign_key_check` before commit.
+//! transaction) and `PRAGMA foreign_key_check` before commit. On MySQL it takes `GET_LOCK`
+//! first; DDL commits statement by statement there, so every migration runs as a non-atomic
+//! one does, each statement recorded in `chakra_migration_progress` as it completes.
 
 use super::error::MigrationError;
 use super::graph::Graph;
