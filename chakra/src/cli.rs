@@ -179,6 +179,10 @@ pub enum Migrate {
         /// The migrations folder (one subfolder per app).
         #[arg(long, value_name = "DIR", default_value = "migrations")]
         dir: PathBuf,
+        /// Also flag what is costly on this database (mysql: MY101, operations that copy
+        /// the whole table).
+        #[arg(long, value_name = "DIALECT")]
+        dialect: Option<String>,
     },
     /// Write schema.rs from the migrations alone (no database): one module per table, one
     /// type per column, for checking models at compile time.
@@ -208,7 +212,7 @@ pub enum Migrate {
         #[arg(long, value_name = "N", requires = "rollback")]
         steps: Option<usize>,
         /// Plan for an empty database of this dialect (postgres, postgresql, pg, sqlite, sqlite3;
-        /// any case) without connecting (mysql/mariadb: not yet).
+        /// mysql, mariadb; any case) without connecting.
         #[arg(long, value_name = "DIALECT", conflicts_with = "rollback")]
         dialect: Option<String>,
         /// Options every command takes (`--dir`, `--database-url`, …).
@@ -534,7 +538,11 @@ pub async fn execute(cli: Cli, models: &[ModelMeta], out: Style) -> crate::Resul
                 println!("{} {}", out.green("wrote"), file.display());
             }
         }
-        Migrate::Lint { migrations, dir } => {
+        Migrate::Lint {
+            migrations,
+            dir,
+            dialect,
+        } => {
             if none_in(&dir, out)? {
                 return Ok(Outcome::Done);
             }
@@ -543,7 +551,8 @@ pub async fn execute(cli: Cli, models: &[ModelMeta], out: Style) -> crate::Resul
                 .iter()
                 .map(|m| graph.find(m))
                 .collect::<std::result::Result<Vec<_>, _>>()?;
-            let findings = crate::migrate::lint::lint(&graph, &only)?;
+            let d = dialect.as_deref().map(str::parse::<Dialect>).transpose()?;
+            let findings = crate::migrate::lint::lint_on(&graph, &only, d)?;
             for f in &findings {
                 println!(
                     "{}: {} {}: {}",
@@ -799,6 +808,10 @@ fn print_status(entries: &[StatusEntry], out: Style) {
 fn print_sql(steps: &[Step], d: Dialect, out: Style) {
     if steps.is_empty() {
         println!("{}", out.dim("-- nothing to do"));
+    } else if let Some(setup) = d.migrate().script_preamble() {
+        println!("-- the session Chakra's connections have: run this first when pasting");
+        println!("{setup};");
+        println!();
     }
     for s in steps {
         let what = match s.direction {
@@ -822,9 +835,16 @@ fn print_sql(steps: &[Step], d: Dialect, out: Style) {
                 println!("{stmt};");
             }
         } else {
-            println!(
-                "-- not atomic: each statement is recorded in chakra_migration_progress once it ran"
-            );
+            if d.migrate().transactional_ddl() {
+                println!(
+                    "-- not atomic: each statement is recorded in chakra_migration_progress once it ran"
+                );
+            } else {
+                println!(
+                    "-- each DDL statement commits on its own here: each is recorded in \
+                     chakra_migration_progress once it ran"
+                );
+            }
             for stmt in &script {
                 println!("{stmt};");
             }

@@ -1,11 +1,11 @@
-//! Applying and rolling back migrations on real SQLite files and PostgreSQL databases.
+//! Applying and rolling back migrations on real SQLite files, PostgreSQL and MariaDB databases.
 
 mod common;
 
 use chakra::migrate::{Migrator, RollbackTarget, Status};
 use chakra::{Dialect, Pool};
 use common::migrations::{count, SEED};
-use common::{TestDb, BOTH};
+use common::{TestDb, ALL3, BOTH};
 use std::path::{Path, PathBuf};
 
 const PROFILE: &str = r#"
@@ -134,7 +134,20 @@ async fn schema(pool: &Pool) -> Vec<String> {
              WHERE connamespace = 'public'::regnamespace ORDER BY 1"
                 .to_owned()
         }
-        chakra::Dialect::Mysql => unreachable!("not run on MySQL/MariaDB yet"),
+        Dialect::Mysql => {
+            "SELECT table_name || '.' || column_name || ' ' || column_type || ' ' || is_nullable \
+             || ' ' || coalesce(column_default, '') FROM information_schema.columns \
+             WHERE table_schema = DATABASE() \
+             UNION ALL SELECT table_name || ' index ' || index_name || ' ' || seq_in_index || ' ' \
+             || column_name || ' ' || non_unique FROM information_schema.statistics \
+             WHERE table_schema = DATABASE() \
+             UNION ALL SELECT table_name || ' ' || constraint_type || ' ' || constraint_name \
+             FROM information_schema.table_constraints WHERE table_schema = DATABASE() \
+             UNION ALL SELECT constraint_name || ' ' || check_clause \
+             FROM information_schema.check_constraints WHERE constraint_schema = DATABASE() \
+             ORDER BY 1"
+                .to_owned()
+        }
     };
     let q = chakra::migrate::history::raw(
         pool.dialect(),
@@ -152,7 +165,7 @@ async fn schema(pool: &Pool) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_seed_applies_once_on_both_backends() {
-    for d in BOTH {
+    for d in ALL3 {
         let db = TestDb::new(d).await;
         let pool = db.pool().await;
         let dir = Dir::new(&[("users/0001_initial.toml", SEED)]);
@@ -222,7 +235,7 @@ sql = "INSERT INTO no_such_table VALUES (1)"
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_concurrent_appliers_apply_each_migration_once() {
-    for d in BOTH {
+    for d in ALL3 {
         let db = TestDb::new(d).await;
         let dir = Dir::new(&[
             ("users/0001_initial.toml", SEED),
@@ -250,7 +263,7 @@ async fn four_concurrent_appliers_apply_each_migration_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn checksums_ignore_line_endings_and_catch_edits() {
-    for d in BOTH {
+    for d in ALL3 {
         let db = TestDb::new(d).await;
         let pool = db.pool().await;
         let dir = Dir::new(&[("users/0001_initial.toml", SEED)]);
@@ -293,7 +306,7 @@ async fn checksums_ignore_line_endings_and_catch_edits() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn up_down_up_keeps_rows_and_schema() {
-    for d in BOTH {
+    for d in ALL3 {
         let db = TestDb::new(d).await;
         let pool = db.pool().await;
         let dir = Dir::new(&[
@@ -384,7 +397,7 @@ sql = "INSERT INTO users (username) VALUES ('root')"
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sql_shows_what_apply_runs() {
-    for d in BOTH {
+    for d in ALL3 {
         let db = TestDb::new(d).await;
         let pool = db.pool().await;
         let dir = Dir::new(&[
@@ -396,20 +409,28 @@ async fn sql_shows_what_apply_runs() {
         let ran = m.apply(None).await.unwrap();
         assert_eq!(planned, ran, "{d:?}");
         let script = planned[0].script(d);
+        if d == Dialect::Mysql {
+            // DDL commits by itself: no transaction around it, each statement recorded.
+            let mut want = vec!["SET SESSION lock_wait_timeout = 5".to_owned()];
+            want.extend(planned[0].plan.statements.iter().cloned());
+            assert_eq!(script, want);
+            assert!(!planned[0].atomic);
+            continue;
+        }
         let begin = match d {
             Dialect::Postgres => {
                 assert_eq!(script[0], "SET lock_timeout = 5000", "{script:?}");
                 &script[1]
             }
             Dialect::Sqlite => &script[0],
-            chakra::Dialect::Mysql => unreachable!("not run on MySQL/MariaDB yet"),
+            Dialect::Mysql => unreachable!("returned above"),
         };
         assert_eq!(
             begin,
             match d {
                 Dialect::Postgres => "BEGIN",
                 Dialect::Sqlite => "BEGIN IMMEDIATE",
-                chakra::Dialect::Mysql => unreachable!("not run on MySQL/MariaDB yet"),
+                Dialect::Mysql => unreachable!("returned above"),
             }
         );
         assert_eq!(script.last().map(String::as_str), Some("COMMIT"));
@@ -474,7 +495,7 @@ max_length = 100
 nullable = true
 unique = true
 "#;
-    for d in BOTH {
+    for d in ALL3 {
         let db = TestDb::new(d).await;
         let pool = db.pool().await;
         let dir = Dir::new(&[("users/0001_initial.toml", SEED)]);
@@ -532,7 +553,7 @@ type = "RunSQL"
 sql = "INSERT INTO needed (x) VALUES (1)"
 reverse_sql = "DELETE FROM needed"
 "#;
-    for d in BOTH {
+    for d in ALL3 {
         let db = TestDb::new(d).await;
         let pool = db.pool().await;
         let dir = Dir::new(&[
@@ -560,4 +581,138 @@ reverse_sql = "DELETE FROM needed"
         m.rollback(&RollbackTarget::Steps(1)).await.unwrap();
         assert_eq!(count(&pool, "SELECT count(*) FROM needed").await, 0);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_mysql_lock_times_out_naming_its_holder() {
+    let db = TestDb::mysql().await;
+    let pool = db.pool().await;
+    let mut holder = pool.acquire().await.unwrap();
+    chakra::dialect::migrate::lock(&mut holder, std::time::Duration::from_secs(1), &|_| {})
+        .await
+        .unwrap();
+    let dir = Dir::new(&[("users/0001_initial.toml", SEED)]);
+    let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = heard.clone();
+    let mut m = migrator(&pool, &dir).on_message(move |s| sink.lock().unwrap().push(s.into()));
+    m.lock_timeout = std::time::Duration::from_millis(600);
+    let e = m.apply(None).await.unwrap_err().to_string();
+    assert!(
+        e.contains("could not take the migration lock") && e.contains("held by connection"),
+        "{e}"
+    );
+    assert!(heard.lock().unwrap()[0].starts_with("waiting for the migration lock"));
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'users'").await,
+        0,
+        "nothing ran without the lock"
+    );
+    chakra::dialect::migrate::unlock(&mut holder).await.unwrap();
+    drop(holder);
+    assert_eq!(m.apply(None).await.unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_mysql_migration_keeps_its_committed_statements_and_resumes() {
+    let broken = r#"
+[migration]
+id = "0002_broken"
+app = "users"
+dependencies = [["users", "0001_initial"]]
+
+[[operations]]
+type = "AddField"
+table = "users"
+[operations.field]
+name = "nickname"
+type = "Text"
+nullable = true
+
+[[operations]]
+type = "RunSQL"
+sql = "INSERT INTO needed (x) VALUES (1)"
+reverse_sql = "DELETE FROM needed"
+"#;
+    let db = TestDb::mysql().await;
+    let pool = db.pool().await;
+    let dir = Dir::new(&[("users/0001_initial.toml", SEED)]);
+    migrator(&pool, &dir).apply(None).await.unwrap();
+    dir.write("users/0002_broken.toml", broken);
+    let m = migrator(&pool, &dir);
+    let e = m.apply(None).await.unwrap_err().to_string();
+    assert!(
+        e.contains("0002_broken.toml") && e.contains("stay applied"),
+        "{e}"
+    );
+    // MySQL's DDL committed: the column is there, and the step is recorded part-way.
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = 'users' AND column_name = 'nickname'").await,
+        1
+    );
+    let status = m.status().await.unwrap();
+    assert!(
+        matches!(
+            status[1].status,
+            Status::PartlyApplied { done: 1, total: 2 }
+        ),
+        "{status:?}"
+    );
+    pool.batch_execute("CREATE TABLE needed (x INTEGER)")
+        .await
+        .unwrap();
+    // Resumes at the INSERT: adding the column again would fail.
+    assert_eq!(m.apply(None).await.unwrap().len(), 1);
+    assert_eq!(count(&pool, "SELECT count(*) FROM needed").await, 1);
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM chakra_migrations").await,
+        2
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mysql_table_lock_times_out_naming_the_open_transaction() {
+    let bio = r#"
+[migration]
+id = "0002_bio"
+app = "users"
+dependencies = [["users", "0001_initial"]]
+
+[[operations]]
+type = "AddField"
+table = "users"
+[operations.field]
+name = "bio"
+type = "Text"
+nullable = true
+"#;
+    let db = TestDb::mysql().await;
+    let pool = db.pool().await;
+    let dir = Dir::new(&[("users/0001_initial.toml", SEED)]);
+    migrator(&pool, &dir).apply(None).await.unwrap();
+    dir.write("users/0002_bio.toml", bio);
+    // Another session reads users in a transaction it keeps open: its metadata lock on
+    // users stays until it ends.
+    let mut holder = pool.acquire().await.unwrap();
+    holder
+        .batch_execute("START TRANSACTION; SELECT count(*) FROM users")
+        .await
+        .unwrap();
+    let mut m = migrator(&pool, &dir);
+    m.ddl_lock_timeout = std::time::Duration::from_secs(1);
+    let e = m.apply(None).await.unwrap_err();
+    let text = e.to_string();
+    assert!(matches!(e, chakra::Error::LockTimeout(_)), "{text}");
+    assert!(
+        text.contains("table \"users\" is held by pid")
+            && text.contains("open transaction")
+            && text.contains("retryable"),
+        "{text}"
+    );
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM information_schema.columns WHERE table_schema = DATABASE() AND column_name = 'bio'").await,
+        0
+    );
+    holder.batch_execute("COMMIT").await.unwrap();
+    drop(holder);
+    assert_eq!(m.apply(None).await.unwrap().len(), 1);
 }

@@ -3,7 +3,7 @@
 mod common;
 
 use common::migrations::SEED;
-use common::{TestDb, BOTH};
+use common::{TestDb, ALL3};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -47,7 +47,7 @@ fn text(o: &Output) -> (String, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_processes_apply_at_once() {
-    for d in BOTH {
+    for d in ALL3 {
         let db = TestDb::new(d).await;
         let dir = temp_dir("four");
         write(&dir, "0001_initial.toml", SEED);
@@ -168,7 +168,7 @@ fn slow(d: chakra::Dialect) -> String {
         chakra::Dialect::Sqlite => {
             "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < (SELECT n FROM kill_gate)) SELECT count(*) FROM c"
         }
-        chakra::Dialect::Mysql => unreachable!("not run on MySQL/MariaDB yet"),
+        chakra::Dialect::Mysql => "SELECT SLEEP((SELECT n FROM kill_gate))",
     };
     format!(
         "[migration]\nid = \"0002_slow\"\napp = \"users\"\ndependencies = [[\"users\", \"0001_initial\"]]\n\n\
@@ -180,7 +180,7 @@ fn slow(d: chakra::Dialect) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_mid_migration_leaves_a_consistent_database() {
     use std::io::Read;
-    for d in BOTH {
+    for d in ALL3 {
         let db = TestDb::new(d).await;
         let dir = temp_dir("kill");
         write(&dir, "0001_initial.toml", SEED);
@@ -200,7 +200,7 @@ async fn kill_9_mid_migration_leaves_a_consistent_database() {
         let long = match d {
             chakra::Dialect::Postgres => 3,
             chakra::Dialect::Sqlite => 30_000_000,
-            chakra::Dialect::Mysql => unreachable!("not run on MySQL/MariaDB yet"),
+            chakra::Dialect::Mysql => 3,
         };
         pool.batch_execute(&format!(
             "CREATE TABLE kill_gate (n BIGINT); INSERT INTO kill_gate VALUES ({long})"
@@ -231,15 +231,27 @@ async fn kill_9_mid_migration_leaves_a_consistent_database() {
             .status()
             .await
             .unwrap();
-        assert!(
-            matches!(status[1].status, chakra::migrate::Status::Pending),
-            "{d:?}: {status:?}"
-        );
         let bio = pool.batch_execute("SELECT bio FROM users").await;
-        assert!(
-            bio.is_err(),
-            "{d:?}: the half-done migration left no column"
-        );
+        if d == chakra::Dialect::Mysql {
+            // MySQL's ADD COLUMN committed by itself, and was recorded as done.
+            assert!(
+                matches!(
+                    status[1].status,
+                    chakra::migrate::Status::PartlyApplied { done: 1, total: 2 }
+                ),
+                "{d:?}: {status:?}"
+            );
+            assert!(bio.is_ok(), "{d:?}: the committed column stays");
+        } else {
+            assert!(
+                matches!(status[1].status, chakra::migrate::Status::Pending),
+                "{d:?}: {status:?}"
+            );
+            assert!(
+                bio.is_err(),
+                "{d:?}: the half-done migration left no column"
+            );
+        }
         // The re-run's statement is quick.
         pool.batch_execute("UPDATE kill_gate SET n = 0")
             .await
@@ -285,12 +297,22 @@ fn dialect_spellings_in_migrate_sql() {
         assert!(ok, "{name}: {err}");
         assert_eq!(&out, want, "{name}");
     }
-    // MySQL is a dialect, whose migrations are a later stage: refused by name, no SQL.
-    for name in ["mysql", "MariaDB"] {
+    // MySQL: the session's sql_mode first (the script quotes with double quotes), no
+    // transaction around DDL (each statement commits), the table as InnoDB.
+    let (ok, (my, err)) = sql("mysql");
+    assert!(ok, "{err}");
+    assert!(
+        my.starts_with("-- the session Chakra's connections have")
+            && my.contains("SET SESSION sql_mode = 'ANSI_QUOTES,")
+            && my.contains("\nCREATE TABLE \"users\" (")
+            && my.contains("ENGINE=InnoDB")
+            && !my.contains("BEGIN"),
+        "{my}"
+    );
+    for name in ["MySQL", "mariadb", "MariaDB"] {
         let (ok, (out, err)) = sql(name);
-        assert!(!ok);
-        assert!(out.is_empty(), "{out}");
-        assert!(err.contains("not yet supported on MySQL"), "{err}");
+        assert!(ok, "{name}: {err}");
+        assert_eq!(out, my, "{name}");
     }
     let (ok, (out, err)) = sql("oracle");
     assert!(!ok);
@@ -302,4 +324,51 @@ fn dialect_spellings_in_migrate_sql() {
         ),
         "{err}"
     );
+}
+
+/// `lint --dialect mysql` flags a column type change that makes MySQL copy the table
+/// (MY101), not a `VARCHAR` that grows within its length byte; without `--dialect` nothing
+/// MySQL-specific is flagged.
+#[test]
+fn lint_for_mysql_flags_table_copies() {
+    let dir = temp_dir("lint_mysql");
+    write(&dir, "0001_initial.toml", SEED);
+    let alter = |id: &str, dep: &str, ty: &str| {
+        format!(
+            "[migration]\nid = \"{id}\"\napp = \"users\"\ndependencies = [[\"users\", \"{dep}\"]]\n\n\
+             [[operations]]\ntype = \"AlterField\"\ntable = \"users\"\n[operations.field]\n\
+             name = \"username\"\n{ty}\nunique = true\n"
+        )
+    };
+    write(
+        &dir,
+        "0002_grow.toml",
+        &alter(
+            "0002_grow",
+            "0001_initial",
+            "type = \"String\"\nmax_length = 60",
+        ),
+    );
+    write(
+        &dir,
+        "0003_text.toml",
+        &alter("0003_text", "0002_grow", "type = \"Text\""),
+    );
+    let dir_s = dir.display().to_string();
+    let lint = |extra: &[&str]| {
+        let mut args = vec!["migrate", "lint", "--dir", &dir_s];
+        args.extend_from_slice(extra);
+        let o = chakra(&args).env("NO_COLOR", "1").output().unwrap();
+        text(&o).0
+    };
+    let my = lint(&["--dialect", "mysql"]);
+    let flagged: Vec<&str> = my.lines().filter(|l| l.contains("MY101")).collect();
+    assert_eq!(flagged.len(), 1, "{my}");
+    assert!(
+        flagged[0].contains("0003_text.toml")
+            && flagged[0].contains("users.username (VARCHAR(60) to VARCHAR(255))"),
+        "{my}"
+    );
+    assert!(!lint(&[]).contains("MY101"));
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -1,11 +1,11 @@
 //! The example app's `migrations/` (users, profiles, posts, comments, tags; the seed's
-//! `0001_initial.toml` first) applies on SQLite and PostgreSQL, holds rows across its foreign
+//! `0001_initial.toml` first) applies on SQLite, PostgreSQL and MySQL/MariaDB, holds rows across its foreign
 //! keys, rolls all the way back and applies again to the same schema, and lints clean.
 
 mod common;
 
 use chakra::migrate::{lint::lint, load_dir, Graph, Migrator, RollbackTarget, Status};
-use common::{TestDb, BOTH};
+use common::{TestDb, ALL3};
 use std::path::PathBuf;
 
 fn dir() -> PathBuf {
@@ -22,7 +22,14 @@ async fn tables(pool: &chakra::Pool) -> Vec<String> {
              FROM information_schema.columns WHERE table_schema = 'public' \
              UNION ALL SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1"
         }
-        chakra::Dialect::Mysql => unreachable!("not run on MySQL/MariaDB yet"),
+        chakra::Dialect::Mysql => {
+            "SELECT table_name || '.' || column_name || ' ' || column_type || ' ' || is_nullable \
+             FROM information_schema.columns WHERE table_schema = DATABASE() \
+             UNION ALL SELECT table_name || ' index ' || index_name || ' ' || column_name || ' ' || \
+             non_unique FROM information_schema.statistics WHERE table_schema = DATABASE() \
+             UNION ALL SELECT table_name || ' ' || constraint_type || ' ' || constraint_name FROM \
+             information_schema.table_constraints WHERE table_schema = DATABASE() ORDER BY 1"
+        }
     };
     let q = chakra::migrate::history::raw(
         pool.dialect(),
@@ -40,7 +47,7 @@ async fn tables(pool: &chakra::Pool) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_example_app_applies_rolls_back_and_applies_again() {
-    for d in BOTH {
+    for d in ALL3 {
         let db = TestDb::new(d).await;
         let pool = db.pool().await;
         let m = Migrator::from_dir(pool.clone(), dir()).unwrap();
@@ -71,10 +78,13 @@ async fn the_example_app_applies_rolls_back_and_applies_again() {
         let applied = tables(&pool).await;
         let back = m.rollback(&RollbackTarget::Steps(n)).await.unwrap();
         assert_eq!(back.len(), n);
-        assert!(tables(&pool)
-            .await
-            .iter()
-            .all(|t| t.contains("chakra_migrations")));
+        assert!(
+            tables(&pool)
+                .await
+                .iter()
+                .all(|t| t.contains("chakra_migration")),
+            "{d:?}: only the history and progress tables are left"
+        );
         m.apply(None).await.unwrap();
         assert_eq!(tables(&pool).await, applied, "{d:?}: up, down, up");
     }
@@ -91,7 +101,7 @@ fn the_example_app_lints_clean() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_finds_no_drift_then_catches_a_manual_alter_table() {
-    for d in BOTH {
+    for d in ALL3 {
         let db = TestDb::new(d).await;
         let pool = db.pool().await;
         let m = Migrator::from_dir(pool.clone(), dir()).unwrap();
@@ -101,19 +111,39 @@ async fn check_finds_no_drift_then_catches_a_manual_alter_table() {
             Vec::<String>::new(),
             "{d:?}"
         );
-        pool.batch_execute(
-            "ALTER TABLE users ADD COLUMN nickname TEXT; DROP INDEX posts_author_id_idx",
-        )
-        .await
-        .unwrap();
-        assert_eq!(
-            m.check_database().await.unwrap(),
-            [
-                "index posts_author_id_idx on posts is missing from the database",
-                "column users.nickname is in the database but not in the migrations",
-            ],
-            "{d:?}"
-        );
+        if d == chakra::Dialect::Mysql {
+            // MySQL keeps an index a foreign key needs: the key goes too.
+            pool.batch_execute(
+                "ALTER TABLE users ADD COLUMN nickname TEXT; ALTER TABLE posts DROP FOREIGN KEY \
+                 posts_author_id_fkey, DROP INDEX posts_author_id_idx",
+            )
+            .await
+            .unwrap();
+            assert_eq!(
+                m.check_database().await.unwrap(),
+                [
+                    "foreign key posts(author_id) -> users ON DELETE CASCADE is missing from the \
+                     database",
+                    "index posts_author_id_idx on posts is missing from the database",
+                    "column users.nickname is in the database but not in the migrations",
+                ],
+                "{d:?}"
+            );
+        } else {
+            pool.batch_execute(
+                "ALTER TABLE users ADD COLUMN nickname TEXT; DROP INDEX posts_author_id_idx",
+            )
+            .await
+            .unwrap();
+            assert_eq!(
+                m.check_database().await.unwrap(),
+                [
+                    "index posts_author_id_idx on posts is missing from the database",
+                    "column users.nickname is in the database but not in the migrations",
+                ],
+                "{d:?}"
+            );
+        }
         let o = std::process::Command::new(env!("CARGO_BIN_EXE_chakra"))
             .args(["migrate", "check", "--database-url", &db.url, "--dir"])
             .arg(dir())

@@ -8,7 +8,7 @@ use chakra::dsl::ValueType;
 use chakra::migrate::{Migrator, RollbackTarget};
 use chakra::Pool;
 use common::migrations::SEED;
-use common::{TestDb, BOTH};
+use common::{TestDb, ALL3};
 use std::path::PathBuf;
 
 const NICKNAME: &str = r#"
@@ -119,7 +119,10 @@ async fn has_column(pool: &Pool, table: &str, column: &str) -> bool {
             "SELECT column_name::text FROM information_schema.columns \
              WHERE table_name = '{table}' AND column_name = '{column}'"
         ),
-        chakra::Dialect::Mysql => unreachable!("not run on MySQL/MariaDB yet"),
+        chakra::Dialect::Mysql => format!(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = DATABASE() \
+             AND table_name = '{table}' AND column_name = '{column}'"
+        ),
     };
     !texts(pool, &sql).await.is_empty()
 }
@@ -134,7 +137,7 @@ fn files() -> Vec<(&'static str, &'static str)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rollback_undoes_the_last_applied_migration_first() {
-    for d in BOTH {
+    for d in ALL3 {
         let db = TestDb::new(d).await;
         let pool = db.pool().await;
         let dir = Dir::new(&files());
@@ -172,7 +175,7 @@ async fn rollback_undoes_the_last_applied_migration_first() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rollback_to_refuses_to_orphan_a_dependant_and_names_it() {
-    for d in BOTH {
+    for d in ALL3 {
         let db = TestDb::new(d).await;
         let pool = db.pool().await;
         let mut all = files();
@@ -213,7 +216,7 @@ async fn rollback_to_refuses_to_orphan_a_dependant_and_names_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_history_table_without_a_sequence_is_upgraded_in_place() {
-    for d in BOTH {
+    for d in ALL3 {
         let db = TestDb::new(d).await;
         let pool = db.pool().await;
         let dir = Dir::new(&files());
@@ -221,15 +224,16 @@ async fn a_history_table_without_a_sequence_is_upgraded_in_place() {
         m.apply(Some("users/0002_nickname")).await.unwrap();
         m.apply(None).await.unwrap();
         // The table as an older version wrote it: no seq column, times in application order.
-        let at = match d {
-            chakra::Dialect::Sqlite => "TEXT",
-            chakra::Dialect::Postgres => "TIMESTAMPTZ",
-            chakra::Dialect::Mysql => unreachable!("not run on MySQL/MariaDB yet"),
+        let (at, key) = match d {
+            chakra::Dialect::Sqlite => ("TEXT", "TEXT"),
+            chakra::Dialect::Postgres => ("TIMESTAMPTZ", "TEXT"),
+            // A key needs a bounded type.
+            chakra::Dialect::Mysql => ("DATETIME(6)", "VARCHAR(255)"),
         };
         pool.batch_execute(&format!(
             "CREATE TABLE old_history AS SELECT app, id, checksum, applied_at FROM chakra_migrations; \
              DROP TABLE chakra_migrations; \
-             CREATE TABLE chakra_migrations (app TEXT NOT NULL, id TEXT NOT NULL, \
+             CREATE TABLE chakra_migrations (app {key} NOT NULL, id {key} NOT NULL, \
              checksum TEXT NOT NULL, applied_at {at} NOT NULL, PRIMARY KEY (app, id)); \
              INSERT INTO chakra_migrations SELECT * FROM old_history; DROP TABLE old_history"
         ))
@@ -250,7 +254,14 @@ async fn a_history_table_without_a_sequence_is_upgraded_in_place() {
         assert_eq!(
             texts(
                 &pool,
-                "SELECT CAST(seq AS TEXT) FROM chakra_migrations ORDER BY seq"
+                &format!(
+                    "SELECT CAST(seq AS {}) FROM chakra_migrations ORDER BY seq",
+                    if d == chakra::Dialect::Mysql {
+                        "CHAR"
+                    } else {
+                        "TEXT"
+                    }
+                )
             )
             .await,
             ["1", "2"]

@@ -8,8 +8,11 @@
 
 use super::{mysql, postgres, sqlite, Dialect};
 use crate::exec::Conn;
+use crate::migrate::ddl::Plan;
 use crate::migrate::definitions::TableDefinitions;
 use crate::migrate::drift::DbSchema;
+use crate::migrate::error::MResult;
+use crate::migrate::operations::Operation;
 use crate::migrate::state::State;
 use chakra_dsl::{Error, FieldMeta, FieldType, Result};
 use std::collections::BTreeMap;
@@ -66,6 +69,12 @@ pub trait MigrateHooks: Sync {
     /// and made again, and constraints keep their names: true by default.
     fn renames_in_place(&self) -> bool {
         true
+    }
+
+    /// Drift checks: how the catalog spells the type of field `f`'s column: its type's
+    /// ([`MigrateHooks::db_type`]) by default.
+    fn db_type_of(&self, f: &FieldMeta) -> String {
+        self.db_type(&f.ty)
     }
 
     /// Drift checks: a query listing each column as `(table, column, type, nullable)`.
@@ -143,6 +152,94 @@ pub trait MigrateHooks: Sync {
     fn lock_is_per_session(&self) -> bool {
         false
     }
+
+    /// Whether DDL runs inside a transaction (so an atomic migration commits or rolls back
+    /// whole); true by default. Where it does not (MySQL: each DDL statement commits), every
+    /// migration runs statement by statement with its progress recorded, as `atomic = false`
+    /// migrations do.
+    fn transactional_ddl(&self) -> bool {
+        true
+    }
+
+    /// The column type of the history's and progress record's `app`, `id` and `checksum`
+    /// (two of them key the tables): `TEXT` by default.
+    fn history_key_type(&self) -> &'static str {
+        "TEXT"
+    }
+
+    /// The end of `INSERT INTO chakra_migration_progress (…) VALUES (…)` that replaces an
+    /// existing record of the same migration: `ON CONFLICT … DO UPDATE` by default.
+    fn progress_upsert_tail(&self) -> &'static str {
+        ") ON CONFLICT (\"app\", \"id\") DO UPDATE SET \"checksum\" = excluded.\"checksum\", \"done\" = excluded.\"done\""
+    }
+
+    /// The history's next `seq`, as an expression in `INSERT INTO chakra_migrations`.
+    fn next_seq_sql(&self) -> &'static str {
+        "(SELECT coalesce(max(\"seq\"), 0) + 1 FROM \"chakra_migrations\")"
+    }
+
+    /// DDL planning: the statements of `op` (from state `before` to `after`) where this
+    /// dialect writes them itself; `Ok(None)` (the default) leaves them to the planner's
+    /// standard forms (`migrate/ddl.rs`).
+    fn plan_operation(
+        &self,
+        op: &Operation,
+        before: &State,
+        after: &State,
+    ) -> MResult<Option<Plan>> {
+        let _ = (op, before, after);
+        Ok(None)
+    }
+
+    /// Whether a failure of `sql`, re-run after a crash may have cut it off, says its effect
+    /// is already there (the table or column exists, the index is gone …), so the step
+    /// counts as done; false by default (where DDL is transactional nothing is half-done).
+    fn already_done(&self, sql: &str, e: &Error) -> bool {
+        let _ = (sql, e);
+        false
+    }
+
+    /// Whether a resumed statement that may have been cut off runs in its idempotent form
+    /// (`CREATE INDEX IF NOT EXISTS`, [`crate::migrate::plan::idempotent_form`]); true by
+    /// default.
+    fn idempotent_ddl_forms(&self) -> bool {
+        true
+    }
+
+    /// Drift checks: whether the catalog lists a unique index as a unique key, not as an
+    /// index (MySQL: the two are one thing), so a declared unique index is compared as a
+    /// unique key; false by default.
+    fn unique_indexes_are_keys(&self) -> bool {
+        false
+    }
+
+    /// The function counting a text's characters: `length`.
+    fn char_length_fn(&self) -> &'static str {
+        "length"
+    }
+
+    /// The type a value is cast to to read it as text (`CAST(c AS TEXT)`).
+    fn text_cast(&self) -> &'static str {
+        "TEXT"
+    }
+
+    /// The type a value is cast to to read it as a 64-bit integer (`CAST(… AS BIGINT)`).
+    fn integer_cast(&self) -> &'static str {
+        "BIGINT"
+    }
+
+    /// What `migrate sql` prints before the script so that pasting it runs it as Chakra's
+    /// connections would (MySQL: the session's `sql_mode`); `None` by default.
+    fn script_preamble(&self) -> Option<String> {
+        None
+    }
+
+    /// `lint`: a warning for operation `op` that copies the whole table on this dialect
+    /// (blocking writes while it runs), `None` where it does not.
+    fn copies_table(&self, op: &Operation, before: &State) -> Option<String> {
+        let _ = (op, before);
+        None
+    }
 }
 
 impl Dialect {
@@ -157,8 +254,9 @@ impl Dialect {
 }
 
 /// Takes the migration lock on `conn`, polling until `timeout`; `notify` hears once that the
-/// lock is busy and who holds it. PostgreSQL: a session advisory lock; SQLite: nothing here
-/// (each migration's `BEGIN IMMEDIATE` is the database's write lock). A match rather than a
+/// lock is busy and who holds it. PostgreSQL: a session advisory lock; MySQL: `GET_LOCK` (a
+/// session lock); SQLite: nothing here (each migration's `BEGIN IMMEDIATE` is the database's
+/// write lock). A match rather than a
 /// hook: the lock is async I/O, which a `&'static dyn` table cannot carry without boxing.
 pub async fn lock(
     conn: &mut Conn,
@@ -168,7 +266,7 @@ pub async fn lock(
     match conn.dialect() {
         Dialect::Postgres => postgres::migrate_lock::lock(conn, timeout, notify).await,
         Dialect::Sqlite => Ok(()),
-        Dialect::Mysql => Err(mysql::migrate::refusal()),
+        Dialect::Mysql => mysql::migrate_lock::lock(conn, timeout, notify).await,
     }
 }
 
@@ -177,7 +275,7 @@ pub async fn unlock(conn: &mut Conn) -> Result<()> {
     match conn.dialect() {
         Dialect::Postgres => postgres::migrate_lock::unlock(conn).await,
         Dialect::Sqlite => Ok(()),
-        Dialect::Mysql => Err(mysql::migrate::refusal()),
+        Dialect::Mysql => mysql::migrate_lock::unlock(conn).await,
     }
 }
 
@@ -187,7 +285,7 @@ pub async fn read_constraints(conn: &mut Conn, out: &mut DbSchema) -> Result<()>
     match conn.dialect() {
         Dialect::Postgres => postgres::introspect::read_constraints(conn, out).await,
         Dialect::Sqlite => sqlite::introspect::read_constraints(conn, out).await,
-        Dialect::Mysql => Err(mysql::migrate::refusal()),
+        Dialect::Mysql => mysql::introspect::read_constraints(conn, out).await,
     }
 }
 
@@ -197,8 +295,7 @@ pub async fn read_constraints(conn: &mut Conn, out: &mut DbSchema) -> Result<()>
 pub async fn read_enum_types(conn: &mut Conn) -> Result<Option<BTreeMap<String, Vec<String>>>> {
     match conn.dialect() {
         Dialect::Postgres => postgres::introspect::read_enum_types(conn).await.map(Some),
-        Dialect::Sqlite => Ok(None),
-        Dialect::Mysql => Err(mysql::migrate::refusal()),
+        Dialect::Sqlite | Dialect::Mysql => Ok(None),
     }
 }
 
@@ -208,7 +305,7 @@ pub async fn read_definitions(conn: &mut Conn) -> Result<TableDefinitions> {
     match conn.dialect() {
         Dialect::Postgres => postgres::introspect::read_definitions(conn).await,
         Dialect::Sqlite => sqlite::introspect::read_definitions(conn).await,
-        Dialect::Mysql => Err(mysql::migrate::refusal()),
+        Dialect::Mysql => mysql::introspect::read_definitions(conn).await,
     }
 }
 
@@ -219,21 +316,21 @@ pub async fn declared_definitions(conn: &mut Conn, state: &State) -> Result<Tabl
     match conn.dialect() {
         Dialect::Postgres => postgres::introspect::declared_definitions(conn, state).await,
         Dialect::Sqlite => Ok(sqlite::introspect::declared_sqlite(state)),
-        Dialect::Mysql => Err(mysql::migrate::refusal()),
+        Dialect::Mysql => Ok(mysql::introspect::declared_definitions(state)),
     }
 }
 
 /// The sessions holding locks on `tables`, as `(table, "pid (application, state: query)")`,
-/// where the dialect can tell (PostgreSQL's `pg_locks`); empty on SQLite, whose only lock is
-/// the database's.
+/// where the dialect can tell (PostgreSQL's `pg_locks`; MySQL's metadata locks, else its open
+/// transactions); empty on SQLite, whose only lock is the database's.
 pub async fn table_lock_holders(
     conn: &mut Conn,
     tables: &[String],
 ) -> Result<Vec<(String, String)>> {
     match conn.dialect() {
         Dialect::Postgres => postgres::migrate_lock::table_lock_holders(conn, tables).await,
+        Dialect::Mysql => mysql::migrate_lock::table_lock_holders(conn, tables).await,
         Dialect::Sqlite => Ok(Vec::new()),
-        Dialect::Mysql => Err(mysql::migrate::refusal()),
     }
 }
 
@@ -242,7 +339,6 @@ pub async fn table_lock_holders(
 pub async fn invalid_index_exists(conn: &mut Conn, name: &str) -> Result<bool> {
     match conn.dialect() {
         Dialect::Postgres => postgres::introspect::invalid_index_exists(conn, name).await,
-        Dialect::Sqlite => Ok(false),
-        Dialect::Mysql => Err(mysql::migrate::refusal()),
+        Dialect::Sqlite | Dialect::Mysql => Ok(false),
     }
 }

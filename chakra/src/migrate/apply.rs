@@ -5,7 +5,9 @@
 //! migration and its history row run in one transaction. On SQLite each migration runs in a
 //! `BEGIN IMMEDIATE` transaction that re-reads the history first, so concurrent appliers apply
 //! each migration once; table rebuilds run with foreign keys off (switched outside the
-//! transaction) and `PRAGMA foreign_key_check` before commit.
+//! transaction) and `PRAGMA foreign_key_check` before commit. On MySQL it takes `GET_LOCK`
+//! first; DDL commits statement by statement there, so every migration runs as a non-atomic
+//! one does, each statement recorded in `chakra_migration_progress` as it completes.
 
 use super::error::MigrationError;
 use super::graph::Graph;
@@ -93,9 +95,6 @@ impl std::fmt::Debug for Migrator {
 impl Migrator {
     /// A migrator over already loaded migrations (their graph is checked here).
     pub fn new(pool: Pool, migrations: Vec<LoadedMigration>) -> Result<Migrator> {
-        if pool.dialect() == crate::Dialect::Mysql {
-            return Err(crate::dialect::mysql::migrate::refusal());
-        }
         Ok(Migrator {
             pool,
             graph: Graph::new(migrations)?,
@@ -441,6 +440,10 @@ impl Migrator {
             let file = step.path.display();
             let undone = if step.atomic {
                 "nothing of it was applied"
+            } else if !d.migrate().transactional_ddl() {
+                "it is not atomic (each DDL statement commits on its own on this database): \
+                 statements before the failing one stay applied, and the next apply resumes \
+                 after them"
             } else {
                 "it is not atomic: statements before the failing one stay applied"
             };
@@ -570,7 +573,7 @@ impl Migrator {
         let d = conn.dialect();
         let app = &step.key.app;
         let id = &progress_id(step);
-        conn.batch_execute(&history::create_progress_sql()).await?;
+        conn.batch_execute(&history::create_progress_sql(d)).await?;
         let done = match history::read_progress(conn, app, id).await? {
             Some((sum, n)) if sum == step.checksum => Some(n as usize),
             Some(_) => {
@@ -615,7 +618,18 @@ impl Migrator {
                 if done == Some(i) {
                     self.drop_invalid_index(conn, &sql).await?;
                 }
-                conn.batch_execute(&sql).await?;
+                match conn.batch_execute(&sql).await {
+                    Ok(()) => {}
+                    // The statement an interrupted run may have cut off (MySQL: DDL commits
+                    // before its progress is recorded) already took effect.
+                    Err(e) if done == Some(i) && d.migrate().already_done(&sql, &e) => {
+                        (self.notify)(&format!(
+                            "step {} of {id} was already done by the interrupted run ({e})",
+                            i + 1
+                        ));
+                    }
+                    Err(e) => return Err(e),
+                }
                 history::write_progress(conn, app, id, &step.checksum, i as u64 + 1).await?;
             }
         }
@@ -749,9 +763,10 @@ impl Migrator {
             let q = history::raw(
                 d,
                 &[&format!(
-                    "SELECT count(*), (SELECT CAST({col} AS TEXT) FROM {t} WHERE {cond} LIMIT 1) \
+                    "SELECT count(*), (SELECT CAST({col} AS {text}) FROM {t} WHERE {cond} LIMIT 1) \
                      FROM {t} WHERE {cond}",
-                    cond = c.condition
+                    cond = c.condition,
+                    text = d.migrate().text_cast()
                 )],
                 vec![],
                 vec![ValueType::I64, ValueType::Text],

@@ -47,7 +47,11 @@ pub fn condition(d: Dialect, c: &str, old: &FieldType, new: &FieldType) -> Optio
             .collect();
         // Compared as text: a native enum column (PostgreSQL) would refuse a literal its old
         // type does not list.
-        let cond = format!("CAST({c} AS TEXT) NOT IN ({})", list.join(", "));
+        let cond = format!(
+            "CAST({c} AS {}) NOT IN ({})",
+            d.migrate().text_cast(),
+            list.join(", ")
+        );
         return match old {
             T::Enum { values: was, .. } if was.iter().all(|v| values.contains(v)) => None,
             T::Enum { .. } | T::String { .. } | T::Text => Some(cond),
@@ -71,7 +75,11 @@ pub fn condition(d: Dialect, c: &str, old: &FieldType, new: &FieldType) -> Optio
             T::String {
                 max_length: Some(n),
             },
-        ) => format!("length(CAST({c} AS TEXT)) > {n}"),
+        ) => format!(
+            "{}(CAST({c} AS {})) > {n}",
+            d.migrate().char_length_fn(),
+            d.migrate().text_cast()
+        ),
         (T::BigInteger, T::Integer) => format!("{c} > 2147483647 OR {c} < -2147483648"),
         (T::Float | T::Decimal { .. }, T::Integer | T::BigInteger) => {
             let e = numeric(d, c, matches!(old, T::Decimal { .. }));
@@ -128,7 +136,7 @@ pub fn checks(m: &Migration, before: &State, d: Dialect) -> Vec<DataCheck> {
                 .and_then(|t| t.field(&field.name))
                 .filter(|_| checked)
             {
-                let result = format!("CAST(({u}) AS TEXT)");
+                let result = format!("CAST(({u}) AS {})", d.migrate().text_cast());
                 if let Some(cond) = condition(d, &result, &FieldType::Text, &field.ty) {
                     out.push(DataCheck {
                         table: table.clone(),

@@ -78,6 +78,10 @@ fn forward_with_types(
 }
 
 fn forward_op(op: &Operation, before: &State, after: &State, d: Dialect) -> MResult<Plan> {
+    // A dialect that writes the operation's statements itself (MySQL's room).
+    if let Some(plan) = d.migrate().plan_operation(op, before, after)? {
+        return Ok(plan);
+    }
     let after = after.clone();
     let mut plan = Plan::default();
     let s = &mut plan.statements;

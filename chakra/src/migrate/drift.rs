@@ -126,6 +126,11 @@ fn declared(t: &super::state::TableState, d: Dialect) -> DbTable {
             ));
         }
     }
+    if d.migrate().unique_indexes_are_keys() {
+        for i in t.indexes.iter().filter(|i| i.unique) {
+            uniques.insert(i.columns.join(","));
+        }
+    }
     for c in &t.constraints {
         match &c.kind {
             ConstraintKind::Unique { columns } => {
@@ -178,7 +183,7 @@ pub fn compare(state: &State, db: &DbSchema, d: Dialect) -> Vec<String> {
                 ));
                 continue;
             };
-            let want = db_type(&f.ty, d);
+            let want = d.migrate().db_type_of(f);
             if let (Some(ty), false) = (f.ty.enum_name(), c.ty == want) {
                 if d.sql().native_enums() && !c.ty.starts_with("enum ") {
                     // Built by an earlier version (text held by a CHECK), or altered by hand.
@@ -268,7 +273,12 @@ pub fn compare(state: &State, db: &DbSchema, d: Dialect) -> Vec<String> {
                 ));
             }
         }
-        let want: BTreeSet<String> = all_indexes(t).into_iter().map(|i| i.name).collect();
+        let keys = d.migrate().unique_indexes_are_keys();
+        let want: BTreeSet<String> = all_indexes(t)
+            .into_iter()
+            .filter(|i| !(keys && i.unique))
+            .map(|i| i.name)
+            .collect();
         for i in want.difference(&actual.indexes) {
             out.push(format!("index {i} on {name} is missing from the database"));
         }

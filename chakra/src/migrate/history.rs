@@ -49,9 +49,11 @@ pub fn raw(d: Dialect, parts: &[&str], binds: Vec<Value>, output: Vec<ValueType>
 /// `CREATE TABLE IF NOT EXISTS chakra_migrations …`.
 pub fn create_history_sql(d: Dialect) -> String {
     let at = d.migrate().history_timestamp_type();
+    let k = d.migrate().history_key_type();
+    let suffix = d.sql().create_table_suffix();
     format!(
-        "CREATE TABLE IF NOT EXISTS \"{HISTORY_TABLE}\" (\"app\" TEXT NOT NULL, \"id\" TEXT NOT NULL, \
-         \"checksum\" TEXT NOT NULL, \"applied_at\" {at} NOT NULL, \"seq\" BIGINT, PRIMARY KEY (\"app\", \"id\"))"
+        "CREATE TABLE IF NOT EXISTS \"{HISTORY_TABLE}\" (\"app\" {k} NOT NULL, \"id\" {k} NOT NULL, \
+         \"checksum\" {k} NOT NULL, \"applied_at\" {at} NOT NULL, \"seq\" BIGINT, PRIMARY KEY (\"app\", \"id\")){suffix}"
     )
 }
 
@@ -150,9 +152,9 @@ pub async fn read_history(conn: &mut Conn) -> Result<Vec<HistoryRow>> {
     // Rows without a seq (a table not yet upgraded, or rows an older version wrote) come
     // after those with one, by time.
     let seq = if has_seq(conn).await? {
-        "\"seq\""
+        "\"seq\"".to_owned()
     } else {
-        "CAST(NULL AS BIGINT)"
+        format!("CAST(NULL AS {})", d.migrate().integer_cast())
     };
     let sql = format!(
         "SELECT \"app\", \"id\", \"checksum\", \"applied_at\", {seq} FROM \"chakra_migrations\" \
@@ -204,7 +206,7 @@ pub async fn insert_history(conn: &mut Conn, app: &str, id: &str, checksum: &str
             ", ",
             ", ",
             ", ",
-            ", (SELECT coalesce(max(\"seq\"), 0) + 1 FROM \"chakra_migrations\"))",
+            &format!(", {})", d.migrate().next_seq_sql()),
         ],
         vec![
             Value::Text(app.into()),
@@ -238,10 +240,12 @@ pub async fn delete_history(conn: &mut Conn, app: &str, id: &str) -> Result<()> 
 pub const PROGRESS_TABLE: &str = "chakra_migration_progress";
 
 /// `CREATE TABLE IF NOT EXISTS chakra_migration_progress …`.
-pub fn create_progress_sql() -> String {
+pub fn create_progress_sql(d: Dialect) -> String {
+    let k = d.migrate().history_key_type();
+    let suffix = d.sql().create_table_suffix();
     format!(
-        "CREATE TABLE IF NOT EXISTS \"{PROGRESS_TABLE}\" (\"app\" TEXT NOT NULL, \"id\" TEXT NOT NULL, \
-         \"checksum\" TEXT NOT NULL, \"done\" BIGINT NOT NULL, PRIMARY KEY (\"app\", \"id\"))"
+        "CREATE TABLE IF NOT EXISTS \"{PROGRESS_TABLE}\" (\"app\" {k} NOT NULL, \"id\" {k} NOT NULL, \
+         \"checksum\" {k} NOT NULL, \"done\" BIGINT NOT NULL, PRIMARY KEY (\"app\", \"id\")){suffix}"
     )
 }
 
@@ -323,7 +327,7 @@ pub async fn write_progress(
             ", ",
             ", ",
             ", ",
-            ") ON CONFLICT (\"app\", \"id\") DO UPDATE SET \"checksum\" = excluded.\"checksum\", \"done\" = excluded.\"done\"",
+            d.migrate().progress_upsert_tail(),
         ],
         vec![
             Value::Text(app.into()),

@@ -6,6 +6,7 @@ use super::error::MResult;
 use super::graph::Graph;
 use super::operations::{ConstraintKind, Dependency, Operation};
 use super::state::State;
+use crate::Dialect;
 use chakra_dsl::{FieldMeta, FieldType};
 use std::path::PathBuf;
 
@@ -40,8 +41,20 @@ pub const RULES: &[(&str, &str)] = &[
     ("RS101", "a RunSQL creates an index or trigger it does not declare in creates: check reports it as drift"),
 ];
 
+/// The rules a dialect adds (`lint --dialect`), from its hook
+/// ([`crate::dialect::MigrateHooks::copies_table`]).
+pub const DIALECT_RULES: &[(&str, &str)] = &[(
+    "MY101",
+    "MySQL/MariaDB copy the whole table for this operation (a column's type changes), blocking writes to it meanwhile",
+)];
+
 /// Lints the migrations `only` names (all when empty), in graph order.
 pub fn lint(graph: &Graph, only: &[Dependency]) -> MResult<Vec<Finding>> {
+    lint_on(graph, only, None)
+}
+
+/// [`lint`], with what is costly on dialect `d` flagged too (MySQL: MY101).
+pub fn lint_on(graph: &Graph, only: &[Dependency], d: Option<Dialect>) -> MResult<Vec<Finding>> {
     let mut state = State::new();
     let mut out = Vec::new();
     for m in &graph.ordered {
@@ -49,7 +62,11 @@ pub fn lint(graph: &Graph, only: &[Dependency]) -> MResult<Vec<Finding>> {
         let wanted = only.is_empty() || only.contains(&key);
         for op in &m.migration.operations {
             if wanted {
-                for (code, message) in check(op, &state) {
+                let mut found = check(op, &state);
+                if let Some(why) = d.and_then(|d| d.migrate().copies_table(op, &state)) {
+                    found.push(("MY101", why));
+                }
+                for (code, message) in found {
                     out.push(Finding {
                         code,
                         migration: key.clone(),
@@ -237,13 +254,15 @@ pub fn check(op: &Operation, before: &State) -> Vec<(&'static str, String)> {
         Operation::RunSql { sql, creates, .. } => {
             let texts = match sql {
                 super::operations::DialectSql::All(s) => vec![s.as_str()],
-                super::operations::DialectSql::PerDialect { postgres, sqlite } => {
-                    [postgres, sqlite]
-                        .into_iter()
-                        .flatten()
-                        .map(String::as_str)
-                        .collect()
-                }
+                super::operations::DialectSql::PerDialect {
+                    postgres,
+                    sqlite,
+                    mysql,
+                } => [postgres, sqlite, mysql]
+                    .into_iter()
+                    .flatten()
+                    .map(String::as_str)
+                    .collect(),
             };
             let mut seen = Vec::new();
             for o in texts.into_iter().flat_map(created_objects) {

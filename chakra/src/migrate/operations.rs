@@ -116,6 +116,8 @@ pub enum DialectSql {
         postgres: Option<String>,
         /// SQLite text.
         sqlite: Option<String>,
+        /// MySQL/MariaDB text.
+        mysql: Option<String>,
     },
 }
 
@@ -124,11 +126,14 @@ impl DialectSql {
     pub fn for_dialect(&self, d: Dialect) -> Option<&str> {
         match self {
             DialectSql::All(s) => Some(s),
-            DialectSql::PerDialect { postgres, sqlite } => match d {
+            DialectSql::PerDialect {
+                postgres,
+                sqlite,
+                mysql,
+            } => match d {
                 Dialect::Postgres => postgres.as_deref(),
                 Dialect::Sqlite => sqlite.as_deref(),
-                // Migrations refuse MySQL before asking (a later stage adds `mysql = …`).
-                Dialect::Mysql => None,
+                Dialect::Mysql => mysql.as_deref(),
             },
         }
     }

@@ -109,7 +109,9 @@ impl Step {
             .map(|(i, sql)| {
                 let in_tx = runs_in_transaction(d, sql);
                 let sql = match (in_tx, self.resume_at == Some(i)) {
-                    (false, true) => idempotent_form(sql).unwrap_or_else(|| sql.clone()),
+                    (false, true) if d.migrate().idempotent_ddl_forms() => {
+                        idempotent_form(sql).unwrap_or_else(|| sql.clone())
+                    }
                     _ => sql.clone(),
                 };
                 (sql, in_tx)
@@ -316,13 +318,15 @@ fn replay_keys(graph: &Graph, keys: &BTreeSet<Dependency>) -> MResult<State> {
     )
 }
 
-fn step(m: &LoadedMigration, direction: Direction, plan: Plan) -> Step {
+/// A step of `m`; atomic when the migration is and the dialect's DDL is transactional
+/// (MySQL's is not: each statement is recorded as it completes instead).
+fn step(m: &LoadedMigration, direction: Direction, plan: Plan, d: Dialect) -> Step {
     Step {
         key: m.migration.key(),
         path: m.path.clone(),
         checksum: m.checksum.clone(),
         direction,
-        atomic: m.migration.atomic,
+        atomic: m.migration.atomic && d.migrate().transactional_ddl(),
         plan,
         lock_timeout: m.migration.lock_timeout,
         resume_at: None,
@@ -341,9 +345,6 @@ pub fn plan_apply(
     to: Option<&str>,
     d: Dialect,
 ) -> MResult<Vec<Step>> {
-    if d == Dialect::Mysql {
-        return Err(crate::dialect::mysql::migrate::refusal().into());
-    }
     verify(graph, history)?;
     let applied = applied_set(history);
     let wanted = to
@@ -358,7 +359,7 @@ pub fn plan_apply(
         }
         let checks = super::data_checks::checks(&m.migration, &state, d);
         let plan = migration_forward(&m.migration, &mut state, d).map_err(|e| with_file(m, e))?;
-        let mut s = step(m, Direction::Apply, plan);
+        let mut s = step(m, Direction::Apply, plan, d);
         s.data_checks = checks;
         steps.push(s);
     }
@@ -372,9 +373,6 @@ pub fn plan_rollback(
     target: &RollbackTarget,
     d: Dialect,
 ) -> MResult<Vec<Step>> {
-    if d == Dialect::Mysql {
-        return Err(crate::dialect::mysql::migrate::refusal().into());
-    }
     verify(graph, history)?;
     let mut remaining = applied_set(history);
     let mut recorded: Vec<&HistoryRow> = history.iter().collect();
@@ -435,7 +433,7 @@ pub fn plan_rollback(
         remaining.remove(&m.migration.key());
         let before = replay_keys(graph, &remaining)?;
         let plan = migration_backward(&m.migration, &before, d).map_err(|e| with_file(m, e))?;
-        let mut s = step(m, Direction::Rollback, plan);
+        let mut s = step(m, Direction::Rollback, plan, d);
         s.data_checks = super::data_checks::rollback_checks(&m.migration, &with, &before, d);
         steps.push(s);
     }

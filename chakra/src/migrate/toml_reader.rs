@@ -246,16 +246,17 @@ impl<'c, 't, 'i> Obj<'c, 't, 'i> {
             DeValue::String(s) => Ok(Some(DialectSql::All(s.to_string()))),
             DeValue::Table(t) => {
                 let o = Obj::new(self.ctx, t, v.span(), format!("{key} of {}", self.what));
-                o.only(&["postgres", "sqlite"])?;
+                o.only(&["postgres", "sqlite", "mysql"])?;
                 Ok(Some(DialectSql::PerDialect {
                     postgres: o.str("postgres")?,
                     sqlite: o.str("sqlite")?,
+                    mysql: o.str("mysql")?,
                 }))
             }
             other => Err(self.ctx.err(
                 v.span(),
                 &format!(
-                    "{key} must be a string or a table {{ postgres = …, sqlite = … }}, not {}",
+                    "{key} must be a string or a table {{ postgres = …, sqlite = …, mysql = … }}, not {}",
                     other.type_str()
                 ),
             )),

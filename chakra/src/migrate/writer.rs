@@ -254,13 +254,20 @@ fn write_constraint(w: &mut String, c: &ConstraintDef) {
 fn dialect_sql(s: &DialectSql) -> String {
     match s {
         DialectSql::All(s) => quote(s),
-        DialectSql::PerDialect { postgres, sqlite } => {
+        DialectSql::PerDialect {
+            postgres,
+            sqlite,
+            mysql,
+        } => {
             let mut parts = Vec::new();
             if let Some(p) = postgres {
                 parts.push(format!("postgres = {}", quote(p)));
             }
             if let Some(s) = sqlite {
                 parts.push(format!("sqlite = {}", quote(s)));
+            }
+            if let Some(m) = mysql {
+                parts.push(format!("mysql = {}", quote(m)));
             }
             format!("{{ {} }}", parts.join(", "))
         }

@@ -5,7 +5,10 @@
 //! - [`caps`] — its executor capabilities.
 //! - [`conn`] — a connection and how a compiled statement runs on it.
 //! - [`errors`] — its errors as Chakra's, recognised by error number.
-//! - [`migrate`] — its migration hooks; migrations refuse MySQL in this stage.
+//! - [`introspect`] — its catalog for drift checks, in the words the drift code compares.
+//! - [`migrate`] — its migration hooks (DDL commits: every step recorded as it completes).
+//! - [`migrate_ddl`] — the migration planner's statements per operation.
+//! - [`migrate_lock`] — the migration lock (`GET_LOCK`, a session lock).
 //! - [`pool`] — its pool's manager (session setup, flavour, the check at checkout).
 //! - [`returning`] — inserts that return rows on a server without `RETURNING` (MySQL).
 //! - [`row`] — rows decoded by each column's type.
@@ -20,7 +23,10 @@ pub mod binds;
 pub mod caps;
 pub mod conn;
 pub mod errors;
+pub mod introspect;
 pub mod migrate;
+pub mod migrate_ddl;
+pub mod migrate_lock;
 pub mod pool;
 pub mod returning;
 pub mod row;
