@@ -36,16 +36,20 @@ BACKENDS = ["sqlite", "postgres", "mysql"]
 
 #: The test files that run on MySQL/MariaDB as well (the ``mysql`` parameter of the ``db``
 #: fixture is deselected in every other file until it passes there).
-MYSQL_FILES = set(os.environ["TMP_MYSQL_FILES"].split(",")) if "TMP_MYSQL_FILES" in os.environ else {
+MYSQL_FILES = {
     "test_aggregates.py",
     "test_django_aggregates.py",
     "test_django_filters_property.py",
     "test_django_relations.py",
     "test_errors.py",
     "test_json_lookups.py",
+    "test_lookups.py",
     "test_queryset.py",
+    "test_relationships.py",
     "test_seed_examples.py",
     "test_session.py",
+    "test_type_contract.py",
+    "test_upsert.py",
 }
 
 
