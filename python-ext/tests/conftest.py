@@ -42,10 +42,12 @@ MYSQL_FILES = {
     "test_annotate.py",
     "test_bulk_update.py",
     "test_case_fold.py",
+    "test_concurrency.py",
     "test_conveniences.py",
     "test_django_aggregates.py",
     "test_django_filters_property.py",
     "test_django_relations.py",
+    "test_enums.py",
     "test_errors.py",
     "test_flush_order.py",
     "test_get_by_pk.py",
@@ -61,6 +63,11 @@ MYSQL_FILES = {
     "test_upsert.py",
     "test_values_terminals.py",
 }
+#: Tests of those files that stay off MySQL, and why.
+MYSQL_NOT_YET = {
+    # Migrations on MySQL are the next stage (chakra migrate refuses a MySQL URL by name).
+    "test_enums.py::test_make_writes_the_enum_and_an_added_value_migrates_rows",
+}
 # More files to try on MySQL while opting them in (comma-separated names).
 MYSQL_FILES |= set(filter(None, os.environ.get("CHAKRA_TEST_MYSQL_TRY", "").split(",")))
 
@@ -72,7 +79,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         callspec = getattr(item, "callspec", None)
         on_mysql = callspec is not None and "mysql" in callspec.params.values()
-        if on_mysql and item.path.name not in MYSQL_FILES:
+        test = f"{item.path.name}::{getattr(item, 'originalname', item.name)}"
+        if on_mysql and (item.path.name not in MYSQL_FILES or test in MYSQL_NOT_YET):
             dropped.append(item)
         else:
             keep.append(item)
@@ -178,10 +186,10 @@ async def db(request: pytest.FixtureRequest, new_db: object) -> AsyncIterator[Db
     chakra.close(d.url)
 
 
-@pytest.fixture(params=["sqlite", "postgres", "pgbouncer"])
+@pytest.fixture(params=["sqlite", "postgres", "pgbouncer", "mysql"])
 async def db_with_pooler(request: pytest.FixtureRequest, new_db: object) -> AsyncIterator[Db]:
-    """As ``db``, plus PostgreSQL through PgBouncer in transaction mode (a module that
-    wants it defines ``db`` as this fixture)."""
+    """As ``db`` (MySQL included), plus PostgreSQL through PgBouncer in transaction mode (a
+    module that wants it defines ``db`` as this fixture)."""
     d: Db = new_db(request.param)  # type: ignore[operator]
     chakra.configure(d.url)
     await chakra.create_tables(*ALL)
