@@ -54,6 +54,7 @@ MYSQL_FILES = {
     "test_json_lookups.py",
     "test_lookups.py",
     "test_queryset.py",
+    "test_raw_sql.py",
     "test_relationships.py",
     "test_seed_examples.py",
     "test_session.py",
