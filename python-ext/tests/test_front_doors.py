@@ -8,6 +8,7 @@ on the blog of chakra/tests/blog/mod.rs, which tests/models.py mirrors)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from chakra import (
     Sum,
     Value,
     When,
+    errors,
 )
 from models import Item, Post, User
 from test_relationships import seed
@@ -51,6 +53,15 @@ SEED_QUERY_PG = (
 )
 
 
+def check_mysql(sql: Callable[[str], str], case: dict[str, Any]) -> None:
+    """The case's MySQL SQL, or (a ``null`` in the golden file) MySQL's named refusal."""
+    if case["mysql"] is None:
+        with pytest.raises(errors.InvalidQuery, match="MySQL"):
+            sql("mysql")
+    else:
+        assert sql("mysql") == case["mysql"]
+
+
 def value(j: Any) -> Any:
     if isinstance(j, dict) and "$json" in j:
         return j["$json"]
@@ -72,6 +83,7 @@ def test_same_sql_as_the_rust_typed_dsl(case: dict[str, Any]) -> None:
     qs = queryset(case)
     assert qs.sql("postgres") == case["postgres"]
     assert qs.sql("sqlite") == case["sqlite"]
+    check_mysql(qs.sql, case)
 
 
 async def test_same_rows_as_the_rust_typed_dsl(db: object) -> None:
@@ -126,6 +138,7 @@ def test_aggregates_compile_to_the_rust_sides_sql(case: dict[str, Any]) -> None:
     qs, aggs = aggregate_call(case)
     assert qs.aggregate_sql("postgres", *aggs) == case["postgres"]
     assert qs.aggregate_sql("sqlite", *aggs) == case["sqlite"]
+    check_mysql(lambda d: qs.aggregate_sql(d, *aggs), case)
 
 
 def grouped_queryset(case: dict[str, Any]) -> Any:
@@ -142,6 +155,7 @@ def test_grouped_queries_compile_to_the_rust_sides_sql(case: dict[str, Any]) -> 
     qs = grouped_queryset(case)
     assert qs.sql("postgres") == case["postgres"]
     assert qs.sql("sqlite") == case["sqlite"]
+    check_mysql(qs.sql, case)
 
 
 def annotation(spec: list[Any]) -> Any:
@@ -172,6 +186,7 @@ def test_annotations_compile_to_the_rust_sides_sql(case: dict[str, Any]) -> None
     qs = annotated_queryset(case)
     assert qs.sql("postgres") == case["postgres"]
     assert qs.sql("sqlite") == case["sqlite"]
+    check_mysql(qs.sql, case)
 
 
 def test_seed_query_compiles_to_the_rust_sides_sql() -> None:
