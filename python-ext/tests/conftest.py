@@ -69,9 +69,6 @@ MYSQL_FILES = {
 MYSQL_NOT_YET = {
     # Migrations on MySQL are the next stage (chakra migrate refuses a MySQL URL by name).
     "test_enums.py::test_make_writes_the_enum_and_an_added_value_migrates_rows",
-    # Its rows hold arrays (tests/front_doors/queries.json's cases on `tags`), which MySQL
-    # refuses by name; the MySQL SQL of every case is checked without a database.
-    "test_front_doors.py::test_same_rows_as_the_rust_typed_dsl",
 }
 # More files to try on MySQL while opting them in (comma-separated names).
 MYSQL_FILES |= set(filter(None, os.environ.get("CHAKRA_TEST_MYSQL_TRY", "").split(",")))

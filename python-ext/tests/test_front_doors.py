@@ -90,30 +90,43 @@ async def test_same_rows_as_the_rust_typed_dsl(db: object) -> None:
     def t(y: int, mo: int, d: int, h: int) -> datetime:
         return datetime(y, mo, d, h, tzinfo=timezone.utc)
 
+    # MySQL has no arrays (refused by name): its items have no tags, and the cases it refuses
+    # (every case on `tags`, `null` in the golden file) are left out; no other case reads
+    # `tags`, so their rows are the golden ones.
+    mysql = db.backend == "mysql"  # type: ignore[attr-defined]
+
+    def tags(*t: str) -> list[str] | None:
+        return None if mysql else list(t)
+
     await Item.objects.bulk_create(
         [
             Item(name="alpha", nick="al", score=10, born=date(2000, 1, 15),
-                 seen=t(2024, 3, 5, 10), active=True, tags=["a", "b"],
+                 seen=t(2024, 3, 5, 10), active=True, tags=tags("a", "b"),
                  doc={"plan": "pro", "n": 1}),
             Item(name="beta_%", nick=None, score=20, born=date(1999, 12, 31), seen=None,
-                 active=False, tags=["b", "c"], doc={"plan": "free"}),
+                 active=False, tags=tags("b", "c"), doc={"plan": "free"}),
             Item(name="Gamma", nick="GAM", score=30, born=date(2000, 6, 1),
                  seen=t(2023, 11, 20, 23), active=True),
             Item(name="École", nick="école", score=40, born=date(2001, 2, 3),
-                 seen=t(2022, 7, 4, 0), active=True, tags=[], doc={"x": [1, 2]}),
+                 seen=t(2022, 7, 4, 0), active=True, tags=tags(), doc={"x": [1, 2]}),
         ]
     )  # fmt: skip
     for case in CASES:
+        if mysql and case["mysql"] is None:
+            continue
         assert await queryset(case) == case["ids"], case["name"]
     for case in ANNOTATE_CASES:
+        assert case["mysql"] is not None, case["name"]
         rows = await annotated_queryset(case)
         assert [list(r.values()) for r in rows] == case["rows"], case["name"]
     for case in GROUP_CASES:
+        assert case["mysql"] is not None, case["name"]
         rows = await grouped_queryset(case).values_list(
             *case["values"], *[a[0] for a in case["annotate"]]
         )
         assert [list(r) for r in rows] == case["rows"], case["name"]
     for case in AGGREGATE_CASES:
+        assert case["mysql"] is not None, case["name"]
         qs, aggs = aggregate_call(case)
         expected = {k: value(v) for k, v in case["result"].items()}
         assert await qs.aggregate(*aggs) == expected, case["name"]
