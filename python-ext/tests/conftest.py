@@ -60,6 +60,7 @@ MYSQL_FILES = {
     "test_seed_examples.py",
     "test_session.py",
     "test_subqueries.py",
+    "test_streaming.py",
     "test_sync.py",
     "test_type_contract.py",
     "test_upsert.py",
