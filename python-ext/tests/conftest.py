@@ -71,6 +71,7 @@ MYSQL_FILES = {
     "test_streaming.py",
     "test_subqueries.py",
     "test_sync.py",
+    "test_sync_twins.py",
     "test_tx_dialect.py",
     "test_type_contract.py",
     "test_upsert.py",
