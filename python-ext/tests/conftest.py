@@ -53,6 +53,7 @@ MYSQL_FILES = {
     "test_django_relations.py",
     "test_enums.py",
     "test_errors.py",
+    "test_filter_values.py",
     "test_flush_order.py",
     "test_front_doors.py",
     "test_get_by_pk.py",
