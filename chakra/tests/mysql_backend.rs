@@ -769,3 +769,47 @@ async fn what_this_stage_refuses_is_named() {
         .to_string();
     assert!(e.contains("DISTINCT ON"), "{e}");
 }
+
+#[tokio::test]
+async fn an_integer_list_is_one_bind_whatever_its_length() {
+    let db = TestDb::mysql().await;
+    let pool = db.pool().await;
+    seed(&pool).await;
+    // Ages 30, NULL, 25, 40 (fixtures::seed); the expected names computed by hand.
+    let short = names_where(age().is_in(vec![Value::I32(25), Value::I32(40)]));
+    let long_keys: Vec<Value> = (1000..2000).chain([30]).map(Value::I32).collect();
+    let long = names_where(age().is_in(long_keys));
+    let (a, b) = (
+        chakra::sql::compile(&Statement::Select(short.clone()), Dialect::Mysql).unwrap(),
+        chakra::sql::compile(&Statement::Select(long.clone()), Dialect::Mysql).unwrap(),
+    );
+    assert_eq!(
+        a.parts, b.parts,
+        "the SQL text does not depend on the list's length"
+    );
+    assert_eq!((a.binds.len(), b.binds.len()), (1, 1));
+    let rows = pool.fetch(&Statement::Select(short)).await.unwrap();
+    assert_eq!(texts(&rows), ["bob", "carol"]);
+    let rows = pool.fetch(&Statement::Select(long)).await.unwrap();
+    assert_eq!(texts(&rows), ["alice"]);
+    // Negated: NULL ages are in neither answer, as with an explicit list.
+    let not_in = names_where(age().is_in(vec![Value::I32(25), Value::I32(40)]).not());
+    let rows = pool.fetch(&Statement::Select(not_in)).await.unwrap();
+    assert_eq!(texts(&rows), ["alice"]);
+    // 64-bit keys past 2^53 survive the JSON text exactly.
+    let big = i64::MAX - 1;
+    let q = Select::from(Source::table("users"))
+        .column(uid(), ValueType::I64)
+        .filter(uid().is_in(vec![Value::I64(big), Value::I64(1)]));
+    let rows = pool.fetch(&Statement::Select(q)).await.unwrap();
+    assert_eq!(rows, vec![vec![Value::I64(1)]]);
+    let mut c = direct(&db).await;
+    c.query_drop(format!("UPDATE users SET id = {big} WHERE id = 2"))
+        .await
+        .unwrap();
+    let q = Select::from(Source::table("users"))
+        .column(uid(), ValueType::I64)
+        .filter(uid().is_in(vec![Value::I64(big)]));
+    let rows = pool.fetch(&Statement::Select(q)).await.unwrap();
+    assert_eq!(rows, vec![vec![Value::I64(big)]]);
+}

@@ -2,11 +2,13 @@
 # The Python front door's checks, from a fresh clone with CPython 3.11 and Rust installed:
 # a virtualenv at the repository root (.venv), the dev requirements, the extension built and
 # installed in editable mode, then ruff, mypy (package, examples, typed tests, stubs against
-# the built module), pyright (the typed example app) and pytest on SQLite and PostgreSQL.
+# the built module), pyright (the typed example app) and pytest on SQLite, PostgreSQL and
+# MariaDB (the test files of tests/conftest.py's MYSQL_FILES).
 #
 # PostgreSQL: CHAKRA_TEST_PG_URL, else the server at 127.0.0.1:5432, else a throwaway cluster
-# from the installed server binaries (scripts/pg.sh). Tests never skip: without PostgreSQL
-# they fail.
+# from the installed server binaries (scripts/pg.sh). MySQL/MariaDB: CHAKRA_TEST_MYSQL_URL, else
+# the server at 127.0.0.1:3306, else a throwaway one (scripts/mariadb.sh). Tests never skip:
+# without a server they fail.
 #
 # Environment: PYTHON (default python3.11, else python3), CHAKRA_RELEASE=1 builds the extension with
 # optimisations (for benchmarks; the tests do not need it).
@@ -49,6 +51,20 @@ try:
     _chakra.batch_job(_chakra.PoolRef(sys.argv[1]), "SELECT 1").run_sync()
 except Exception as e:
     sys.exit(f"PostgreSQL not reachable at {sys.argv[1]}: {e}")
+PY
+
+# --- MySQL/MariaDB for the tests (scripts/mariadb.sh: the server at 127.0.0.1:3306, else a
+# throwaway one from Debian's mariadb-server; exports CHAKRA_TEST_MYSQL_URL) ---------------------
+# shellcheck source=../../scripts/mariadb.sh
+source "$root/scripts/mariadb.sh"
+chakra_ensure_mariadb
+python - "$CHAKRA_TEST_MYSQL_URL" <<'PY'
+import sys
+from chakra import _chakra
+try:
+    _chakra.batch_job(_chakra.PoolRef(sys.argv[1]), "SELECT 1").run_sync()
+except Exception as e:
+    sys.exit(f"MySQL/MariaDB not reachable at {sys.argv[1]}: {e}")
 PY
 
 # --- lint and types ------------------------------------------------------------------------

@@ -147,7 +147,7 @@ impl PoolRef {
         &self.slot.url
     }
 
-    /// `"postgres"` or `"sqlite"`.
+    /// `"postgres"`, `"sqlite"` or `"mysql"` (the core's `Dialect::name`).
     #[getter]
     fn dialect(&self) -> &'static str {
         self.dialect.name()
@@ -187,19 +187,10 @@ pub fn check_url(url: &str) -> PyResult<()> {
     parse_url(url).map(|_| ())
 }
 
-/// A URL the Python door can use: parsed, and not MySQL/MariaDB (the Rust core runs on it;
-/// the Python door is a later stage), else `chakra.errors.InvalidUrl` saying so.
+/// A URL the Python door can use (any dialect the core runs on), else
+/// `chakra.errors.InvalidUrl` saying why.
 fn parse_url(url: &str) -> PyResult<DatabaseUrl> {
-    let parsed = DatabaseUrl::parse(url).map_err(crate::errors::to_py)?;
-    if parsed.dialect() == Dialect::Mysql {
-        return Err(crate::errors::to_py(Error::InvalidUrl {
-            url: chakra::config::redact(url),
-            reason: "MySQL/MariaDB from Python: not yet supported on MySQL (the Rust core runs \
-                     on it; the Python door follows)"
-                .into(),
-        }));
-    }
-    Ok(parsed)
+    DatabaseUrl::parse(url).map_err(crate::errors::to_py)
 }
 
 /// Maps a closed-pool situation to an error.

@@ -534,3 +534,59 @@ async def test_a_pool_wait_that_times_out_names_the_pool_size(new_db: Any, pg_ki
             raise AssertionError("a second connection was handed out")
     assert await Account.objects.count() == ACCOUNTS
     chakra.close(with_params(d.url, "?max_size=1&wait_timeout=50ms"))
+
+
+async def test_mysql_deadlock_lock_timeout_and_statement_timeout_are_named(
+    new_db: Any,
+) -> None:
+    """The PostgreSQL tests above, on MySQL/MariaDB: each named error from a real failure,
+    recognised by the server's error number (docs/mysql.md)."""
+    d = await pg_accounts(new_db, "mysql")
+    first_locked = asyncio.Event()
+    second_locked = asyncio.Event()
+
+    async def side(mine: int, theirs: int, me: asyncio.Event, them: asyncio.Event) -> None:
+        async with Session() as s, s.begin():
+            await s.query(Account).filter(id=mine).update(balance=0)
+            me.set()
+            await them.wait()
+            await s.query(Account).filter(id=theirs).update(balance=0)
+
+    results = await asyncio.gather(
+        side(1, 2, first_locked, second_locked),
+        side(2, 1, second_locked, first_locked),
+        return_exceptions=True,
+    )
+    failed = [r for r in results if r is not None]
+    assert len(failed) == 1, results
+    e = failed[0]
+    assert isinstance(e, errors.Deadlock) and isinstance(e, errors.TransactionConflict), repr(e)
+    assert e.retryable and "1213" in str(e), str(e)
+    # The survivor committed: its two rows are 0, the others untouched.
+    assert sorted(await balances()) == [0, 0] + [START] * (ACCOUNTS - 2)
+
+    async with Session() as holder, holder.begin():
+        locked = await holder.get(Account, 3, for_update=True)
+        assert locked is not None
+        async with Session() as s:
+            try:
+                async with s.begin():
+                    await s.query(Account).filter(id=3).select_for_update(nowait=True).all()
+            except errors.LockTimeout as le:
+                assert le.retryable, repr(le)
+            else:
+                raise AssertionError("nowait did not fail on a locked row")
+            async with s.begin():
+                rows = await s.query(Account).select_for_update(skip_locked=True).all()
+                assert 3 not in [r.id for r in rows] and len(rows) == ACCOUNTS - 1
+    chakra.close(d.url)
+
+    url = with_params(d.url, "?statement_timeout=100ms")
+    chakra.configure(url)
+    try:
+        await _bridge_run('SELECT SLEEP(5) FROM "accounts"')
+    except errors.StatementTimeout as te:
+        assert not te.retryable, repr(te)
+    else:
+        raise AssertionError("the statement was not cancelled")
+    chakra.close(url)

@@ -8,7 +8,7 @@ from datetime import date
 
 import chakra
 import pytest
-from chakra import F, Q, Session, errors
+from chakra import F, Q, Session, _chakra, errors
 from models import Thing, User
 
 
@@ -110,8 +110,8 @@ async def test_integrity_errors_map_to_classes(db: object) -> None:
 
 
 async def test_unique_violation_names_model_field_table_and_column(db: object) -> None:
-    """The attributes docs/errors.md shows, the same on both backends where the backend
-    gives them (the constraint's name: PostgreSQL only)."""
+    """The attributes docs/errors.md shows, the same on every backend where the backend
+    gives them (the constraint's name: PostgreSQL and MySQL only)."""
     await User.objects.create(username="alice", email="a@x")
     with pytest.raises(errors.UniqueViolation) as ei:
         await User.objects.create(username="alice", email="b@x")
@@ -121,6 +121,9 @@ async def test_unique_violation_names_model_field_table_and_column(db: object) -
     if db.backend == "postgres":  # type: ignore[attr-defined]
         assert e.constraint == "users_username_key"
         assert e.detail == "Key (username)=(alice) already exists."
+    elif db.backend == "mysql":  # type: ignore[attr-defined]
+        assert e.constraint == "users_username_key"
+        assert e.detail == "Duplicate entry 'alice' for key 'users_username_key'"
     else:
         assert e.detail == e.message == "UNIQUE constraint failed: users.username"
 
@@ -159,19 +162,20 @@ async def test_does_not_exist_and_multiple_are_model_subclasses(db: object) -> N
 
 
 def test_bad_urls_raise_invalid_url() -> None:
-    for url in ["", "mysql://x/y", "nosuch://", "sqlite://", "postgres://"]:
+    for url in ["", "mysql://", "mysql://h:1/", "nosuch://", "sqlite://", "postgres://"]:
         with pytest.raises(errors.InvalidUrl):
             chakra.configure(url)
     with pytest.raises(errors.InvalidUrl):
         Session("ftp://x")
 
 
-def test_mysql_urls_are_refused_by_name_until_the_python_door_supports_them() -> None:
-    # The Rust core runs on MySQL/MariaDB; the Python door is a later stage.
+def test_mysql_and_mariadb_urls_are_accepted_and_bad_ones_named() -> None:
+    # Both schemes reach the MySQL backend (no connection is made until a statement runs).
     for url in ["mysql://root@127.0.0.1:3306/db", "mariadb://u:secret@db.example/app"]:
-        with pytest.raises(errors.InvalidUrl, match="not yet supported on MySQL") as ei:
-            chakra.configure(url)
-        assert "secret" not in str(ei.value)
+        assert _chakra.PoolRef(url).dialect == "mysql"
+    with pytest.raises(errors.InvalidUrl, match="no database name") as ei:
+        chakra.configure("mariadb://u:secret@db.example/")
+    assert "secret" not in str(ei.value)
 
 
 async def test_unreachable_database_is_a_connection_error(new_db: object) -> None:

@@ -31,14 +31,21 @@ NUL_FILTERS = [
 async def test_nul_in_a_filter_value_is_refused(
     db: object, kwargs: dict[str, object], caplog: pytest.LogCaptureFixture
 ) -> None:
-    await Thing.objects.create(name="admin", data={"k": "v"}, tags=["a"])
+    mysql = db.backend == "mysql"  # type: ignore[attr-defined]
+    # MySQL has no arrays (refused by name, docs/mysql.md): its row has no tags.
+    await Thing.objects.create(name="admin", data={"k": "v"}, tags=None if mysql else ["a"])
     with caplog.at_level(logging.DEBUG, logger="chakra.sql"):
         caplog.clear()
-        with pytest.raises(errors.BadValue) as e:
-            await Thing.objects.filter(**kwargs).count()
-        assert "NUL" in str(e.value), e.value
-        with pytest.raises(errors.BadValue):
-            await Thing.objects.exclude(**kwargs).count()
+        if mysql and "__contains" in next(iter(kwargs)) and "name" not in next(iter(kwargs)):
+            # JSON and array containment are refused by name on MySQL, before any SQL.
+            with pytest.raises(errors.InvalidQuery, match="MySQL"):
+                await Thing.objects.filter(**kwargs).count()
+        else:
+            with pytest.raises(errors.BadValue) as e:
+                await Thing.objects.filter(**kwargs).count()
+            assert "NUL" in str(e.value), e.value
+            with pytest.raises(errors.BadValue):
+                await Thing.objects.exclude(**kwargs).count()
         assert [r for r in caplog.records if r.name == "chakra.sql"] == [], "no SQL ran"
 
 

@@ -7,14 +7,19 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import pytest
-from chakra import F, Q
+from chakra import F, Q, errors
 from models import Thing
 
 UTC = timezone.utc
 U1 = uuid.UUID("12345678-1234-5678-1234-567812345678")
 
 
-async def seed() -> None:
+def arrays(db: object) -> bool:
+    """Whether the backend has array columns (MySQL/MariaDB refuse them by name)."""
+    return db.backend != "mysql"  # type: ignore[attr-defined]
+
+
+async def seed(db: object) -> None:
     await Thing.objects.bulk_create(
         [
             Thing(
@@ -28,7 +33,7 @@ async def seed() -> None:
                 at=datetime(2005, 3, 14, 15, 9, 26, tzinfo=UTC),
                 day=date(2005, 3, 14),
                 data={"k": 1},
-                tags=["a", "b"],
+                tags=["a", "b"] if arrays(db) else None,
                 uid=U1,
                 blob=b"\x00\x01",
             ),
@@ -65,7 +70,7 @@ async def ex_names(**kw: object) -> list[str]:
 
 
 async def test_exact_and_iexact(db: object) -> None:
-    await seed()
+    await seed(db)
     assert await names(nick="Bob") == ["50% off_sale"]
     assert await names(nick__exact="bob") == []
     assert await names(nick__iexact="bob") == ["50% off_sale"]
@@ -78,7 +83,7 @@ async def test_exact_and_iexact(db: object) -> None:
 
 
 async def test_exact_none_is_null(db: object) -> None:
-    await seed()
+    await seed(db)
     assert await names(nick=None) == ["Éclair ÀLA mode"]
     assert await names(nick__exact=None) == ["Éclair ÀLA mode"]
     assert await names(n__isnull=True) == ["plain"]
@@ -87,7 +92,7 @@ async def test_exact_none_is_null(db: object) -> None:
 
 
 async def test_like_family_matches_wildcards_literally(db: object) -> None:
-    await seed()
+    await seed(db)
     assert await names(name__contains="%") == ["50% off_sale"]
     assert await names(name__contains="_") == ["50% off_sale"]
     assert await names(name__contains="0% o") == ["50% off_sale"]
@@ -104,7 +109,7 @@ async def test_like_family_matches_wildcards_literally(db: object) -> None:
 
 
 async def test_case_insensitive_non_ascii(db: object) -> None:
-    await seed()
+    await seed(db)
     assert await names(name__icontains="éclair") == ["Éclair ÀLA mode"]
     assert await names(name__icontains="àla") == ["Éclair ÀLA mode"]
     assert await names(name__istartswith="ÉCL") == ["Éclair ÀLA mode"]
@@ -113,7 +118,7 @@ async def test_case_insensitive_non_ascii(db: object) -> None:
 
 
 async def test_in_and_empty_in(db: object) -> None:
-    await seed()
+    await seed(db)
     assert await names(n__in=[1, 3]) == ["50 percent", "50% off_sale"]
     assert await names(n__in=(2,)) == ["Éclair ÀLA mode"]
     assert await names(n__in={1}) == ["50% off_sale"]
@@ -129,7 +134,7 @@ async def test_in_and_empty_in(db: object) -> None:
 
 
 async def test_comparisons(db: object) -> None:
-    await seed()
+    await seed(db)
     assert await names(big__gt=30) == ["50 percent"]
     assert await names(big__gte=30) == ["50 percent", "plain"]
     assert await names(big__lt=20) == ["50% off_sale"]
@@ -146,7 +151,7 @@ async def test_comparisons(db: object) -> None:
 
 
 async def test_range_on_dates_and_numbers(db: object) -> None:
-    await seed()
+    await seed(db)
     assert await names(day__range=(date(2005, 1, 1), date(2010, 7, 4))) == [
         "50% off_sale",
         "Éclair ÀLA mode",
@@ -158,7 +163,7 @@ async def test_range_on_dates_and_numbers(db: object) -> None:
 
 
 async def test_date_part_transforms(db: object) -> None:
-    await seed()
+    await seed(db)
     assert await names(at__year=2005) == ["50% off_sale"]
     assert await names(at__year__gt=2005) == ["Éclair ÀLA mode"]
     assert await names(at__month=7) == ["Éclair ÀLA mode"]
@@ -178,7 +183,7 @@ async def test_date_part_transforms(db: object) -> None:
 
 
 async def test_regex(db: object) -> None:
-    await seed()
+    await seed(db)
     assert await names(name__regex=r"^\d+%") == ["50% off_sale"]
     assert await names(name__regex=r"^[0-9]+ ") == ["50 percent"]
     assert await names(name__iregex=r"^PLAIN$") == ["plain"]
@@ -187,7 +192,7 @@ async def test_regex(db: object) -> None:
 
 
 async def test_exclude_with_nulls_as_django(db: object) -> None:
-    await seed()
+    await seed(db)
     # nick is NULL for the Éclair: exclude(nick="Bob") keeps it (Django semantics).
     assert await ex_names(nick="Bob") == ["50 percent", "plain", "Éclair ÀLA mode"]
     assert await ex_names(n=1) == ["50 percent", "plain", "Éclair ÀLA mode"]
@@ -201,7 +206,7 @@ async def test_exclude_with_nulls_as_django(db: object) -> None:
 
 
 async def test_q_objects(db: object) -> None:
-    await seed()
+    await seed(db)
     qs = Thing.objects.filter(Q(n=1) | Q(nick="alice"))
     assert sorted(await qs.values_list("name", flat=True)) == ["50% off_sale", "plain"]
     qs = Thing.objects.filter(Q(big__gt=10) & ~Q(nick__startswith="b"))
@@ -213,7 +218,7 @@ async def test_q_objects(db: object) -> None:
 
 
 async def test_f_expressions_compare_columns(db: object) -> None:
-    await seed()
+    await seed(db)
     # big is 10n for the rows with n: big > n * 5 holds for those.
     assert await names(big__gt=F("n") * 5) == ["50 percent", "50% off_sale", "Éclair ÀLA mode"]
     assert await names(big=F("n") * 10) == ["50% off_sale", "Éclair ÀLA mode"]
@@ -221,10 +226,14 @@ async def test_f_expressions_compare_columns(db: object) -> None:
 
 
 async def test_json_array_uuid_roundtrip(db: object) -> None:
-    await seed()
+    await seed(db)
     t = await Thing.objects.get(n=1)
     assert t.data == {"k": 1}
-    assert t.tags == ["a", "b"]
+    if arrays(db):
+        assert t.tags == ["a", "b"]
+    else:
+        with pytest.raises(errors.InvalidQuery, match="JSON field"):
+            await Thing.objects.create(name="t", tags=["a"])
     assert t.uid == U1
     assert t.price == Decimal("9.99")
     assert t.blob == b"\x00\x01"

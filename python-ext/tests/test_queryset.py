@@ -266,3 +266,36 @@ async def test_large_results_leave_the_garbage_collector_as_it_was(db: object) -
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_mysql_sql_and_ddl_by_any_spelling() -> None:
+    import chakra
+
+    qs = User.objects.filter(balance__gte=3).order_by("id").values_list("id", flat=True)
+    # Hand-written: `?` placeholders, double-quoted identifiers (ANSI_QUOTES, docs/mysql.md)
+    # and NULLs sorted last by `(x IS NULL)`.
+    expected = (
+        'SELECT "users"."id" FROM "users" WHERE "users"."balance" >= ? '
+        'ORDER BY ("users"."id" IS NULL), "users"."id"'
+    )
+    assert qs.sql("mysql") == qs.sql("mariadb") == qs.sql("MySQL") == expected
+    (ddl,) = chakra.create_table_sql(User, "mariadb")
+    assert ddl.startswith('CREATE TABLE "users" ("id" INTEGER AUTO_INCREMENT PRIMARY KEY, ')
+    assert '"created_at" DATETIME(6) NOT NULL' in ddl
+    assert 'CONSTRAINT "users_username_key" UNIQUE ("username")' in ddl
+    assert ddl.endswith(" ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin")
+
+
+async def test_raw_sql_placeholders_are_checked_for_mysql(new_db: object) -> None:
+    import chakra
+
+    d = new_db("mysql")  # type: ignore[operator]
+    chakra.configure(d.url)
+    try:
+        # `%s` becomes `?`; a `%s` inside a literal stays text; counts are checked first.
+        rows = await chakra.fetch("SELECT %s + 1 AS n, '50%s' AS t", [41])
+        assert rows == [(42, "50%s")]
+        with pytest.raises(chakra.errors.InvalidQuery):
+            await chakra.fetch("SELECT %s, %s", [1])
+    finally:
+        chakra.close()

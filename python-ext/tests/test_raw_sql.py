@@ -26,7 +26,9 @@ async def _seed() -> None:
 async def test_raw_returns_instances_with_bound_values(db: object) -> None:
     await _seed()
     users = await User.objects.raw(
-        "SELECT 'lit %s' AS extra, * FROM users WHERE username = %s OR balance >= %s ORDER BY id",
+        # `users.*`: MySQL takes a bare `*` only as the first item.
+        "SELECT 'lit %s' AS extra, users.* FROM users WHERE username = %s OR balance >= %s "
+        "ORDER BY id",
         [HOSTILE, 30],
     )
     assert [u.username for u in users] == [HOSTILE, "bob"]

@@ -466,7 +466,10 @@ async def test_statement_log_levels(db: object) -> None:
     with statements() as st:
         User.objects.filter(username="zed").count_sync()
     (rec,) = st.records
-    assert rec.binds == 1 and rec.rows == 1  # type: ignore[attr-defined]
+    # MySQL binds an exact text comparison's value twice (the collation's `=`, then the
+    # bytes: docs/mysql.md).
+    binds = 2 if db.backend == "mysql" else 1  # type: ignore[attr-defined]
+    assert rec.binds == binds and rec.rows == 1  # type: ignore[attr-defined]
     assert rec.elapsed_us >= 0 and "COUNT(*)" in rec.getMessage()  # type: ignore[attr-defined]
     assert not hasattr(rec, "params")
 
@@ -484,7 +487,7 @@ async def test_statement_log_levels(db: object) -> None:
     finally:
         logger.removeHandler(t)
     trace = [r for r in seen if r.levelno == chakra.TRACE]
-    assert len(trace) == 1 and trace[0].params == ("zed",)  # type: ignore[attr-defined]
+    assert len(trace) == 1 and trace[0].params == ("zed",) * binds  # type: ignore[attr-defined]
     assert logging.getLevelName(chakra.TRACE) == "TRACE"
 
 

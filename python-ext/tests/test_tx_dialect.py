@@ -72,8 +72,8 @@ async def test_concurrent_reads_inside_one_transaction_use_its_dialect(db: Db) -
     assert await Ticket.objects.count() == len(expected) + len(filler)
     reads = [q for q in log.sql if q.startswith("SELECT")]
     assert len(reads) == len(expected), reads
-    # Each dialect's placeholder: `?` on SQLite, `$1` on PostgreSQL.
-    placeholder, other = ("?", "$1") if db.backend == "sqlite" else ("$1", "?")
+    # Each dialect's placeholder: `?` on SQLite and MySQL, `$1` on PostgreSQL.
+    placeholder, other = ("$1", "?") if db.backend == "postgres" else ("?", "$1")
     wrong = [q for q in reads if other in q or placeholder not in q]
     assert wrong == [], wrong
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 #: The dialect names ``sql()`` and ``aggregate_sql()`` take (the core's ``Dialect``
 #: spellings; any case is accepted at run time).
-DialectName = Literal["postgres", "postgresql", "pg", "sqlite", "sqlite3"]
+DialectName = Literal["postgres", "postgresql", "pg", "sqlite", "sqlite3", "mysql", "mariadb"]
 
 M = TypeVar("M", bound="Model")
 """The model."""
@@ -1077,8 +1077,8 @@ class BaseQuerySet(Generic[M, R]):
 
     def sql(self, dialect: DialectName = "postgres") -> str:
         """The SELECT this queryset runs, for ``dialect`` (``"postgres"``, ``"postgresql"``,
-        ``"pg"``, ``"sqlite"``, ``"sqlite3"``; any case at run time); another name raises
-        ``ConfigError`` listing these."""
+        ``"pg"``, ``"sqlite"``, ``"sqlite3"``, ``"mysql"``, ``"mariadb"``; any case at run
+        time); another name raises ``ConfigError`` listing these."""
         fields = list(self._fields) if self._mode != "models" else []
         return self._q.sql(dialect, fields or None)
 

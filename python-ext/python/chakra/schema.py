@@ -52,7 +52,8 @@ def drop_tables_sync(*models: type[Model], url: str | None = None) -> None:
 
 
 def create_table_sql(model: type[Model], dialect: str = "postgres") -> list[str]:
-    """The ``CREATE TABLE`` statements of a model for ``"postgres"`` or ``"sqlite"``."""
+    """The ``CREATE TABLE`` statements of a model for ``"postgres"``, ``"sqlite"`` or
+    ``"mysql"`` (any spelling ``QuerySet.sql`` takes)."""
     return _chakra.create_table_sql(model.__chakra__, dialect)
 
 
