@@ -1,14 +1,47 @@
 //! A compiled statement's values as the driver's parameters: each [`Value`] in the MySQL
 //! binary protocol's form (integers, doubles, dates as `DATETIME`, decimals as exact text,
 //! JSON as its text, UUIDs as their 36-character text), NULLs as NULL. Arrays have no MySQL
-//! column type and are refused by name (store them in a JSON column).
+//! column type and are refused by name (store them in a JSON column). On MariaDB a JSON
+//! document nested past [`MARIADB_MAX_JSON_DEPTH`] levels is refused by name before it is
+//! sent (MariaDB's `JSON_VALID` check constraint refuses 32 levels and more, so the server would
+//! reject it as a check violation that says nothing about depth).
 
+use super::server::{Flavour, ServerInfo};
+use chakra_dsl::limits::{json_depth, MAX_DEPTH};
 use chakra_dsl::{Error, Result, Value};
 use chrono::{Datelike, Timelike};
 use mysql_async::Value as My;
 
 /// The most digits after the point a MySQL/MariaDB `DECIMAL` holds.
 pub const MAX_DECIMAL_SCALE: i64 = 30;
+
+/// The deepest JSON document MariaDB's `JSON_VALID` accepts (arrays and objects inside each
+/// other; 10.11 returns 0 from 32 levels on); MySQL takes Chakra's own limit, [`MAX_DEPTH`].
+pub const MARIADB_MAX_JSON_DEPTH: usize = 31;
+
+/// Why `v` cannot be sent to `server`, when it is a JSON document nested deeper than the
+/// flavour stores (MariaDB: [`MARIADB_MAX_JSON_DEPTH`] levels).
+pub fn check_for_server(v: &Value, server: ServerInfo) -> Result<()> {
+    let Value::Json(j) = v else { return Ok(()) };
+    if server.flavour != Flavour::Mariadb {
+        return Ok(());
+    }
+    let depth = json_depth(j);
+    if depth > MARIADB_MAX_JSON_DEPTH {
+        let shown = if depth > MAX_DEPTH {
+            format!("more than {MAX_DEPTH}")
+        } else {
+            depth.to_string()
+        };
+        return Err(Error::InvalidQuery(format!(
+            "JSON nested {shown} levels deep: MariaDB stores JSON up to \
+             {MARIADB_MAX_JSON_DEPTH} levels of arrays and objects (its JSON_VALID check \
+             refuses deeper documents); flatten the document or use PostgreSQL/SQLite, which \
+             keep up to {MAX_DEPTH} levels"
+        )));
+    }
+    Ok(())
+}
 
 /// The driver's parameter for `v`, or why it cannot be sent.
 pub fn to_mysql(v: &Value) -> Result<My> {
@@ -71,20 +104,57 @@ fn out_of_range(v: &Value) -> Error {
 
 /// Every bind of a statement as the driver's parameters (no parameters when there are
 /// none: the driver then sends the statement without a parameter block).
-pub fn params(binds: &[Value]) -> Result<mysql_async::Params> {
+/// JSON documents deeper than `server` stores are refused by name ([`check_for_server`]).
+pub fn params(binds: &[Value], server: ServerInfo) -> Result<mysql_async::Params> {
     if binds.is_empty() {
         return Ok(mysql_async::Params::Empty);
     }
     Ok(mysql_async::Params::Positional(
-        binds.iter().map(to_mysql).collect::<Result<_>>()?,
+        binds
+            .iter()
+            .map(|v| check_for_server(v, server).and_then(|()| to_mysql(v)))
+            .collect::<Result<_>>()?,
     ))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::to_mysql;
+    use super::{check_for_server, params, to_mysql, MARIADB_MAX_JSON_DEPTH};
+    use crate::dialect::mysql::server::ServerInfo;
     use chakra_dsl::Value;
     use std::str::FromStr;
+
+    fn nested(n: usize) -> Value {
+        let mut j = serde_json::Value::Null;
+        for _ in 0..n {
+            j = serde_json::Value::Array(vec![j]);
+        }
+        Value::Json(j)
+    }
+
+    #[test]
+    fn json_past_mariadb_depth_is_refused_by_name_on_mariadb_only() {
+        let maria = ServerInfo::from_version("10.11.6-MariaDB");
+        let mysql = ServerInfo::from_version("8.0.36");
+        assert!(check_for_server(&nested(31), maria).is_ok());
+        for (depth, shown) in [
+            (32, "32"),
+            (33, "33"),
+            (100, "100"),
+            (5_000, "more than 100"),
+        ] {
+            let e = check_for_server(&nested(depth), maria)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(&format!("nested {shown} levels deep")), "{e}");
+            assert!(e.contains("MariaDB stores JSON up to 31 levels"), "{e}");
+            assert!(params(&[Value::I64(1), nested(depth)], maria).is_err());
+        }
+        // MySQL stores up to 100 levels: Chakra's own limit (checked earlier) applies.
+        assert!(check_for_server(&nested(100), mysql).is_ok());
+        assert!(params(&[nested(MARIADB_MAX_JSON_DEPTH + 1)], mysql).is_ok());
+        assert!(check_for_server(&Value::I64(1), maria).is_ok());
+    }
 
     #[test]
     fn decimals_past_thirty_places_are_refused_not_rounded() {
