@@ -52,6 +52,7 @@ MYSQL_FILES = {
     "test_django_filters_property.py",
     "test_django_paths.py",
     "test_django_relations.py",
+    "test_docs.py",
     "test_enums.py",
     "test_errors.py",
     "test_expressions.py",
