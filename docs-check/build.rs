@@ -16,7 +16,12 @@ use std::path::Path;
 struct Block {
     line: usize,
     code: String,
+    /// Marked `<!-- docs-check: not on mysql: why -->` on the line before the fence.
+    not_on_mysql: bool,
 }
+
+/// The marker of a block that cannot run on MySQL/MariaDB (the reason follows it).
+const NOT_ON_MYSQL: &str = "<!-- docs-check: not on mysql: ";
 
 fn rust_blocks(text: &str) -> Vec<Block> {
     blocks_of(text, "rust")
@@ -25,6 +30,7 @@ fn rust_blocks(text: &str) -> Vec<Block> {
 /// The page's code blocks in `language`, unindented (hidden `# ` lines kept for Rust only).
 fn blocks_of(text: &str, language: &str) -> Vec<Block> {
     let mut out = Vec::new();
+    let all: Vec<&str> = text.lines().collect();
     let mut lines = text.lines().enumerate();
     while let Some((i, line)) = lines.next() {
         let trimmed = line.trim_start();
@@ -54,7 +60,12 @@ fn blocks_of(text: &str, language: &str) -> Vec<Block> {
             code.push('\n');
         }
         if lang == language {
-            out.push(Block { line: i + 1, code });
+            let not_on_mysql = i > 0 && all[i - 1].trim_start().starts_with(NOT_ON_MYSQL);
+            out.push(Block {
+                line: i + 1,
+                code,
+                not_on_mysql,
+            });
         }
     }
     out
@@ -159,18 +170,39 @@ fn main() {
             "    pub async fn run(pool: Pool, database_url: String) -> Result<(), chakra_docs_check::BoxError> {{"
         )
         .unwrap();
-        for b in blocks {
+        for b in &blocks {
             writeln!(out, "// docs/{file}:{}", b.line).unwrap();
             out.push_str(&b.code);
         }
         writeln!(
             out,
-            "        #[allow(unreachable_code)]\n        Ok(())\n    }}\n}}"
+            "        #[allow(unreachable_code)]\n        Ok(())\n    }}"
         )
         .unwrap();
+        // The page without its blocks marked `not on mysql`, when it has any.
+        let run_mysql = if blocks.iter().any(|b| b.not_on_mysql) {
+            writeln!(
+                out,
+                "    pub async fn run_mysql(pool: Pool, database_url: String) -> Result<(), chakra_docs_check::BoxError> {{"
+            )
+            .unwrap();
+            for b in blocks.iter().filter(|b| !b.not_on_mysql) {
+                writeln!(out, "// docs/{file}:{}", b.line).unwrap();
+                out.push_str(&b.code);
+            }
+            writeln!(
+                out,
+                "        #[allow(unreachable_code)]\n        Ok(())\n    }}"
+            )
+            .unwrap();
+            "run_mysql"
+        } else {
+            "run"
+        };
+        writeln!(out, "}}").unwrap();
         writeln!(
             out,
-            "#[test]\nfn {stem}_md() {{\n    chakra_docs_check::run_page({file:?}, page_{stem}::run);\n}}\n"
+            "#[test]\nfn {stem}_md() {{\n    chakra_docs_check::run_page({file:?}, page_{stem}::run, page_{stem}::{run_mysql});\n}}\n"
         )
         .unwrap();
     }

@@ -354,3 +354,53 @@ async fn decimal_division_has_postgresql_scale_on_both_backends() {
         assert!(err.contains("division by zero"), "{d:?}: {err}");
     }
 }
+
+/// MySQL/MariaDB: decimal arithmetic is exact (a bound operand is cast to a `DECIMAL` of its
+/// own scale; the server would compute a parameter of unknown type in `DOUBLE`), a quotient
+/// keeps the dividend's places plus 20, at most 30, rounded half away from zero (the
+/// server's rule, not PostgreSQL's: docs/mysql.md), and a division by zero fails the read as
+/// on PostgreSQL (the server's warning 1365 read back), not a silent NULL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decimal_arithmetic_on_mysql_is_exact_with_the_servers_quotient_scale() {
+    let (_db, pool) = shop(Dialect::Mysql).await;
+    // The unit prices are DECIMAL(12, 3): each quotient has 3 + 20 places, worked out by
+    // hand.
+    let expected = [
+        "6.66333333333333333333333",    // 19.99 / 3
+        "19.99000000000000000000000",   // 19.99 / 1
+        "0.01428571428571428571429",    // 0.10 / 7 (…428|571… rounds up)
+        "0.07500000000000000000000",    // 0.15 / 2
+        "1.11100000000000000000000",    // 3.333 / 3
+        "1000.00100000000000000000000", // 1000.001 / 1
+    ];
+    let quotient: TypedExpr<Line, BigDecimal> = Line::unit_price() / Line::quantity();
+    let got = Line::query()
+        .order_by(Line::id().asc())
+        .values((quotient,), &pool)
+        .await
+        .unwrap();
+    let got: Vec<String> = got.iter().map(|(q,)| q.to_string()).collect();
+    assert_eq!(got, expected);
+
+    // A bound decimal with 30 places stays exact (in DOUBLE it would vanish): line 1 is
+    // 19.99 × 3; a result of 30 places reads without its padding zeros.
+    let tiny = dec("0.000000000000000000000000000001");
+    let sum = Line::query()
+        .filter(Line::id().eq(1))
+        .values(((Line::unit_price() + tiny) * Line::quantity(),), &pool)
+        .await
+        .unwrap();
+    assert_eq!(sum[0].0.to_string(), "59.970000000000000000000000000003");
+
+    let err = Line::query()
+        .values(
+            (Line::unit_price() / (Line::quantity() - Line::quantity()),),
+            &pool,
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("division by zero"), "{err}");
+    // The pool goes on working after it.
+    assert_eq!(Line::query().count(&pool).await.unwrap(), 6);
+}

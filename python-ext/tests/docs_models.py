@@ -143,18 +143,21 @@ async def sample_data() -> None:
             Account(country="fr", balance=D("3.25"), active=False, opened=dt.date(2023, 12, 24)),
         ]
     )
-    await Thing.objects.bulk_create(
-        [
-            Thing(
-                name="apple",
-                n=12,
-                data={"plan": "pro", "n": 1, "a": {"b": 3}, "tags": ["x", "y"]},
-                tags=["a", "b"],
-            ),
-            Thing(name="fig", nick="f", n=3, data={"plan": "free", "nul": None}, tags=["a"]),
-            Thing(name="kiwi", n=10, data={}, tags=[]),
-        ]
-    )
+    # MySQL/MariaDB has no array columns (refused by name, docs/mysql.md): no things there,
+    # whose tags are an array; the blocks using them are marked `not on mysql`.
+    if not chakra.current_url().startswith(("mysql:", "mariadb:")):
+        await Thing.objects.bulk_create(
+            [
+                Thing(
+                    name="apple",
+                    n=12,
+                    data={"plan": "pro", "n": 1, "a": {"b": 3}, "tags": ["x", "y"]},
+                    tags=["a", "b"],
+                ),
+                Thing(name="fig", nick="f", n=3, data={"plan": "free", "nul": None}, tags=["a"]),
+                Thing(name="kiwi", n=10, data={}, tags=[]),
+            ]
+        )
     at = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
     await Reading.objects.bulk_create(
         [

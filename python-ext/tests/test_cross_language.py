@@ -1,5 +1,7 @@
 """Cross-language round trip: values written from Python read back identical from Rust, and
-values written from Rust read back identical from Python, on SQLite and PostgreSQL.
+values written from Rust read back identical from Python, on SQLite, PostgreSQL and
+MySQL/MariaDB (which has no array columns: there the rows leave ``tags`` NULL, and a list is
+refused by name, docs/mysql.md).
 
 The Rust half is ``chakra/examples/cross_language.rs`` (a ``#[derive(Model)]`` of the same
 ``things`` table), run with cargo.
@@ -16,12 +18,19 @@ from pathlib import Path
 from typing import Any
 
 import chakra
+import pytest
+from chakra import errors
 from models import Status, Thing
 
 ROOT = Path(__file__).resolve().parents[2]
 
 AT = datetime(2024, 2, 29, 23, 59, 58, 123456, tzinfo=timezone.utc)
 UID = uuid.UUID("6f1c2f4e-1b7a-4c3d-9e2f-0a1b2c3d4e5f")
+
+
+def arrays(db: Any) -> bool:
+    """Whether the backend has array columns (MySQL/MariaDB refuses array values by name)."""
+    return bool(db.backend != "mysql")
 
 
 def rust(command: str, url: str) -> str:
@@ -50,6 +59,10 @@ def rust(command: str, url: str) -> str:
 
 
 async def test_python_writes_rust_reads(db: Any) -> None:
+    tags = ["x", "", "y,z"] if arrays(db) else None
+    if not arrays(db):
+        with pytest.raises(errors.InvalidQuery, match="array values are not supported"):
+            await Thing.objects.create(name="refused", tags=["x"])
     full = await Thing.objects.create(
         name="written by Python ✓ '%_\\",
         nick="Åsa",
@@ -61,7 +74,7 @@ async def test_python_writes_rust_reads(db: Any) -> None:
         at=AT,
         day=date(2024, 2, 29),
         data={"a": [1, 2, {"b": None}], "z": "ü"},
-        tags=["x", "", "y,z"],
+        tags=tags,
         uid=UID,
         blob=b"\x00\x01\xff\x00",
         status=Status.ON_HOLD,
@@ -80,7 +93,7 @@ async def test_python_writes_rust_reads(db: Any) -> None:
     assert got["at"] == "2024-02-29T23:59:58.123456Z"
     assert got["day"] == "2024-02-29"
     assert got["data"] == {"a": [1, 2, {"b": None}], "z": "ü"}
-    assert got["tags"] == ["x", "", "y,z"]
+    assert got["tags"] == tags
     assert got["uid"] == str(UID)
     assert got["blob"] == "0001ff00"
     assert got["status"] == "on hold"
@@ -105,7 +118,7 @@ async def test_rust_writes_python_reads(db: Any) -> None:
     assert t.at == datetime(2031, 1, 2, 3, 4, 5, 654321, tzinfo=timezone.utc)
     assert t.day == date(1970, 1, 1)
     assert t.data == {"k": [True, None, 1.5, "ü"]}
-    assert t.tags == ["a", "", "c,d"]
+    assert t.tags == (["a", "", "c,d"] if arrays(db) else None)
     assert t.uid == uuid.UUID(int=0x0123456789ABCDEF0123456789ABCDEF)
     assert t.blob == b"\x00\xff\x00\x01"
     assert t.status is Status.CLOSED
@@ -128,9 +141,10 @@ NESTED = {"ключ": ["😀", {"深": [[], [[]]]}], "esc": 'a"b\\c\n\t', "n": -
 MB = bytes(range(256)) * 4096
 
 
-def edge_rows() -> list[dict[str, Any]]:
+def edge_rows(arrays: bool = True) -> list[dict[str, Any]]:
     """The lowest and highest value of each type, and a row of NULLs (the same values as
-    ``edges()`` in chakra/examples/cross_language.rs)."""
+    ``edges()`` in chakra/examples/cross_language.rs; without ``tags`` when the backend has
+    no arrays)."""
     low = {
         "nick": "",
         "n": -(2**31),
@@ -161,6 +175,8 @@ def edge_rows() -> list[dict[str, Any]]:
         "amount": Decimal("0.000000000000000000000000000001"),
         "status": Status.ON_HOLD,
     }
+    if not arrays:
+        del low["tags"], high["tags"]
     return [low, high, {}]
 
 
@@ -184,7 +200,7 @@ def as_json_form(field: str, v: Any) -> Any:
 
 
 async def test_edge_values_python_writes_rust_reads(db: Any) -> None:
-    rows = edge_rows()
+    rows = edge_rows(arrays(db))
     # A non-UTC offset is stored as the same instant in UTC.
     rows[1]["at"] = datetime(
         2024, 6, 1, 17, 30, 0, 1, tzinfo=timezone(timedelta(hours=5, minutes=30))
@@ -224,7 +240,7 @@ async def test_edge_values_python_writes_rust_reads(db: Any) -> None:
 async def test_edge_values_rust_writes_python_reads(db: Any) -> None:
     ids = [int(x) for x in rust("write-edges", db.url).split()]
     objs = [await Thing.objects.get(id=i) for i in ids]
-    for obj, want in zip(objs, edge_rows(), strict=True):
+    for obj, want in zip(objs, edge_rows(arrays(db)), strict=True):
         for field, value in want.items():
             assert getattr(obj, field) == value, (obj.name, field)
     nulls = objs[2]

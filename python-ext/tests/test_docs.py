@@ -1,5 +1,6 @@
 """The documentation's Python code blocks (docs/*.md, the mkdocs site's pages) run: every
-page's blocks, in order, on SQLite and on PostgreSQL, each page in a process of its own on a
+page's blocks, in order, on SQLite, PostgreSQL and MySQL/MariaDB (there without the blocks
+marked ``<!-- docs-check: not on mysql: why -->``), each page in a process of its own on a
 fresh database holding the docs' models and sample rows (``docs_page.py``,
 ``docs_models.py``). The Rust blocks run the same way in ``docs-check/``."""
 
@@ -20,7 +21,7 @@ def test_the_docs_have_python_examples() -> None:
     assert sum(len(blocks((DOCS / p).read_text())) for p in PAGES) >= 10
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+@pytest.mark.parametrize("backend", ["sqlite", "postgres", "mysql"])
 @pytest.mark.parametrize("page", PAGES)
 def test_python_blocks_run(page: str, backend: str, new_db: object) -> None:
     db = new_db(backend)  # type: ignore[operator]

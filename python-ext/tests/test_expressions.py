@@ -91,12 +91,23 @@ async def test_expressions_land_on_instances(db: object) -> None:
 async def test_decimal_division_has_postgresql_scale_on_both_backends(db: object) -> None:
     """Decimal division is exact on SQLite too, with the digits PostgreSQL's numeric division
     gives (at least 16 significant digits, rounded half away from zero); dividing by zero is
-    an error on both backends."""
+    an error on every backend. MySQL/MariaDB's quotient keeps the dividend's places plus 20
+    (docs/mysql.md: the server picks a decimal quotient's scale, with no per-row rule like
+    PostgreSQL's), rounded half away from zero: PostgreSQL's digits, and more."""
     await seed()
     qs = Thing.objects.annotate(q=F("price") / 3).order_by("id")
     got = [None if q is None else str(q) for q in await qs.values_list("q", flat=True)]
     # 1.50 / 3 and 10.00 / 3, written out by hand; no price, no quotient.
-    assert got == ["0.50000000000000000000", "3.3333333333333333", None]
+    if db.backend == "mysql":  # type: ignore[attr-defined]
+        assert got == ["0.5000000000000000000000", "3.3333333333333333333333", None]
+        # Exact decimals, not a float's 3.3333333333333335.
+        mixed = await Thing.objects.annotate(q=F("price") * Decimal("0.1") / 7).order_by("id")
+        assert [str(t.q) for t in mixed][:2] == [
+            "0.02142857142857142857143",  # 0.150 / 7 to 3 + 20 places, by hand
+            "0.14285714285714285714286",  # 1.000 / 7
+        ]
+    else:
+        assert got == ["0.50000000000000000000", "3.3333333333333333", None]
     with pytest.raises(Exception, match="division by zero"):
         await Thing.objects.annotate(q=F("price") / 0).values_list("q", flat=True)
 

@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import chakra
+import pytest
 from chakra import errors
 from models import Thing
 
@@ -111,17 +112,30 @@ async def test_json_up_to_the_limit_is_stored_and_read_back(db: object) -> None:
             v = [v] if i % 2 else {"k": v}
         return v
 
-    deepest = nested(100)
+    limit = 100
+    if db.backend == "mysql":  # type: ignore[attr-defined]
+        [(version,)] = await chakra.fetch("SELECT VERSION()")
+        # MariaDB's JSON_VALID refuses documents past 31 levels: refused by name before
+        # any SQL (docs/mysql.md); MySQL keeps Chakra's 100.
+        limit = 31 if "mariadb" in str(version).lower() else 100
+    deepest = nested(limit)
     t = await Thing.objects.create(name="deep", data=deepest)
     back = await Thing.objects.get(id=t.id)
     assert back.data == deepest
-    assert await Thing.objects.filter(data__contains=nested(100)).count() == 1
+    if db.backend == "mysql":  # type: ignore[attr-defined]
+        # JSON containment is refused by name there (docs/mysql.md).
+        with pytest.raises(errors.InvalidQuery):
+            await Thing.objects.filter(data__contains=nested(limit)).count()
+    else:
+        assert await Thing.objects.filter(data__contains=nested(limit)).count() == 1
     try:
-        await Thing.objects.create(name="deeper", data=nested(101))
+        await Thing.objects.create(name="deeper", data=nested(limit + 1))
     except errors.BadValue as e:
         assert e.field == "data" and "100 levels" in str(e), e
+    except errors.InvalidQuery as e:
+        assert limit == 31 and "MariaDB stores JSON up to 31 levels" in str(e), e
     else:
-        raise AssertionError("101 levels accepted")
+        raise AssertionError(f"{limit + 1} levels accepted")
     assert [x.name for x in await Thing.objects.all()] == ["deep"]
 
 

@@ -164,14 +164,14 @@ async def test_relationships(db: object) -> None:
 
 
 def test_examples_script_runs_as_written(new_db: object) -> None:
-    """examples/seed_examples.py (the spec's examples verbatim) on both backends."""
+    """examples/seed_examples.py (the spec's examples verbatim) on every backend."""
     import os
     import subprocess
     import sys
     from pathlib import Path
 
     script = Path(__file__).parent.parent / "examples" / "seed_examples.py"
-    for backend in ("sqlite", "postgres"):
+    for backend in ("sqlite", "postgres", "mysql"):
         d = new_db(backend)  # type: ignore[operator]
         env = {**os.environ, "CHAKRA_DATABASE_URL": d.url}
         p = subprocess.run(

@@ -35,4 +35,4 @@ async def test_typed_calls_run(db: object) -> None:
     n, name, ok = await typed_calls()
     assert (n, name, ok) == (1, "alice", True)
     assert (await User.objects.get(id=1)).balance == 0
-    assert chakra.current_url().startswith(("sqlite://", "postgres://"))
+    assert chakra.current_url().startswith(("sqlite://", "postgres://", "mysql://"))

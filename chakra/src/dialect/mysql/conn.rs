@@ -266,7 +266,10 @@ impl MysqlConn {
         match (r, bad) {
             (Err(e), _) => Err(self.failed_statement(e, &sql).await),
             (Ok(()), Some(e)) => Err(RunError::Decode(e)),
-            (Ok(()), None) => Ok(buf),
+            (Ok(()), None) => match self.division_by_zero(&sql).await {
+                Some(e) => Err(e),
+                None => Ok(buf),
+            },
         }
     }
 
@@ -303,9 +306,33 @@ impl MysqlConn {
         }
         .await;
         match r {
-            Ok(v) => Ok(v),
+            Ok(v) => match self.division_by_zero(&sql).await {
+                Some(e) => Err(e),
+                None => Ok(v),
+            },
             Err(e) => Err(self.failed_statement(e, &sql).await),
         }
+    }
+
+    /// The error of a read that divided by zero. In a `SELECT` the server gives NULL and a
+    /// warning (1365) where PostgreSQL fails the statement (`ERROR_FOR_DIVISION_BY_ZERO`
+    /// covers writes only): the warnings are read when the statement left any, and a
+    /// division by zero fails the read as on PostgreSQL, never a silent NULL.
+    async fn division_by_zero(&mut self, sql: &str) -> Option<RunError> {
+        if self.conn.get_warnings() == 0 {
+            return None;
+        }
+        let warnings: Vec<(String, u32, String)> = match self.conn.query("SHOW WARNINGS").await {
+            Ok(w) => w,
+            Err(e) => return Some(self.failed(e, "SHOW WARNINGS")),
+        };
+        let (_, code, message) = warnings
+            .into_iter()
+            .find(|(_, code, _)| *code == errors::DIVISION_BY_ZERO)?;
+        Some(RunError::Mapped(chakra_dsl::Error::Database {
+            message: format!("division by zero: {message} (error {code})"),
+            sql: Some(sql.to_owned()),
+        }))
     }
 
     /// Runs a statement and returns the affected-row count (rows matched, as on the other

@@ -29,6 +29,8 @@ pub const OUT_OF_RANGE: u16 = 1264;
 /// MySQL server has gone away; lost connection during query (client errors, also sent as
 /// server errors by proxies); the connection was killed; the server is shutting down.
 pub const LOST: [u16; 5] = [2006, 2013, 1927, 1053, 4031];
+/// Division by 0: a warning in a `SELECT` (read by the connection and raised as an error).
+pub const DIVISION_BY_ZERO: u32 = 1365;
 /// The statement ran past `max_execution_time` (MySQL) or `max_statement_time` (MariaDB).
 pub const STATEMENT_TIMEOUT: [u16; 2] = [3024, 1969];
 

@@ -35,6 +35,21 @@ fn no_arrays() -> Error {
     )
 }
 
+/// An operand of decimal arithmetic: a bound integer or decimal as `CAST(? AS DECIMAL(65,
+/// s))`, `s` its own scale (so the server computes exactly, with the scale PostgreSQL gives
+/// the value); anything else as itself.
+fn decimal_operand(w: &mut SqlWriter, e: &Expr) -> Result<()> {
+    let scale = match e {
+        Expr::Value(Value::I32(_) | Value::I64(_)) => 0,
+        Expr::Value(Value::Decimal(d)) => d.as_bigint_and_exponent().1.clamp(0, 30),
+        _ => return expr(w, e),
+    };
+    w.sql("CAST(");
+    expr(w, e)?;
+    w.sql(&format!(" AS DECIMAL(65, {scale}))"));
+    Ok(())
+}
+
 impl SqlHooks for Mysql {
     fn title(&self) -> &'static str {
         "MySQL/MariaDB"
@@ -337,7 +352,9 @@ impl SqlHooks for Mysql {
     }
 
     /// Integer division is `DIV` (truncating, as PostgreSQL's `/` on integers; MySQL's `/`
-    /// would give a decimal).
+    /// would give a decimal). In decimal arithmetic a bound operand is cast to a `DECIMAL`
+    /// of its own scale: a parameter's type is unknown when the statement is prepared, and
+    /// the server would otherwise compute in `DOUBLE`.
     fn arith(
         &self,
         w: &mut SqlWriter,
@@ -351,6 +368,19 @@ impl SqlHooks for Mysql {
             expr(w, left)?;
             w.sql(" DIV ");
             expr(w, right)?;
+            w.sql(")");
+            return Ok(());
+        }
+        if ty == Some(ValueType::Decimal) {
+            w.sql("(");
+            decimal_operand(w, left)?;
+            w.sql(match op {
+                ArithOp::Add => " + ",
+                ArithOp::Sub => " - ",
+                ArithOp::Mul => " * ",
+                ArithOp::Div => " / ",
+            });
+            decimal_operand(w, right)?;
             w.sql(")");
             return Ok(());
         }

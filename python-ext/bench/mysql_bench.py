@@ -1,0 +1,258 @@
+"""Chakra on MySQL/MariaDB against the raw driver ``asyncmy`` (a bench dependency only:
+``pip install asyncmy``), on one server.
+
+Workloads, through the model API (async and ``*_sync``) and through ``asyncmy`` by hand,
+each contender building the same Python objects:
+  M1 bulk insert 10,000 objects in one transaction (asyncmy: ``executemany``, which sends
+     multi-row ``INSERT``s, in a transaction)
+  M2 fetch 10,000 rows as objects (asyncmy: ``fetchall`` into a small class with the same
+     attributes, the naive ``DATETIME`` made a UTC instant as Chakra reads it)
+  M3 5,000 gets by primary key (asyncmy: one parametrised SELECT each, ``fetchone``, into
+     the same class)
+
+Contenders alternate within each round; the table gives the median wall time per
+operation (M3: per get) and the median process CPU time (user + system, every thread of
+this process, Chakra's runtime thread included), and both as ratios to asyncmy.
+
+Usage: python bench/mysql_bench.py [--url mysql://root@127.0.0.1:3306/mysql] [--rounds 7]
+The URL defaults to CHAKRA_TEST_MYSQL_URL, else mysql://root@127.0.0.1:3306/mysql; a
+database chakra_bench_<random> is created there and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import os
+import statistics
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import asyncmy  # type: ignore[import-untyped]
+import chakra
+from chakra import Boolean, DateTime, Field, Integer, Model, String, _chakra
+
+N = 10_000
+GETS = 5_000
+NOW = datetime(2024, 1, 1, tzinfo=timezone.utc)
+COLS = "id, username, email, created_at, is_active, balance"
+
+
+class MyUser(Model):
+    __tablename__ = "my_users"
+
+    id = Field(Integer, primary_key=True)
+    username = Field(String(50), unique=True)
+    email = Field(String(255))
+    created_at = Field(DateTime)
+    is_active = Field(Boolean, default=True)
+    balance = Field(Integer, default=0)
+
+
+class RawUser:
+    """The raw driver's object: the same attributes and values as a ``MyUser``."""
+
+    __slots__ = ("balance", "created_at", "email", "id", "is_active", "username")
+
+    def __init__(self, r: tuple[Any, ...]) -> None:
+        self.id, self.username, self.email = r[0], r[1], r[2]
+        self.created_at = r[3].replace(tzinfo=timezone.utc)
+        self.is_active = bool(r[4])
+        self.balance = r[5]
+
+
+def row(i: int) -> tuple[str, str, datetime, bool, int]:
+    return (f"user{i}", f"user{i}@example.com", NOW, i % 3 != 0, i)
+
+
+def objs() -> list[MyUser]:
+    return [
+        MyUser(username=u, email=e, created_at=c, is_active=a, balance=b)
+        for u, e, c, a, b in (row(i) for i in range(N))
+    ]
+
+
+class Raw:
+    """asyncmy on its own connection, the work written by hand."""
+
+    def __init__(self, conn: Any, version: str) -> None:
+        self.conn = conn
+        self.version = version
+
+    async def insert(self) -> None:
+        rows = [(u, e, c.replace(tzinfo=None), a, b) for u, e, c, a, b in map(row, range(N))]
+        async with self.conn.cursor() as cur:
+            await cur.execute("START TRANSACTION")
+            await cur.executemany(
+                "INSERT INTO my_users (username, email, created_at, is_active, balance) "
+                "VALUES (%s, %s, %s, %s, %s)",
+                rows,
+            )
+        await self.conn.commit()
+
+    async def fetch(self) -> None:
+        async with self.conn.cursor() as cur:
+            await cur.execute(f"SELECT {COLS} FROM my_users")
+            users = [RawUser(r) for r in await cur.fetchall()]
+        assert len(users) == N
+
+    async def gets(self, ids: list[int]) -> None:
+        q = f"SELECT {COLS} FROM my_users WHERE id = %s"
+        async with self.conn.cursor() as cur:
+            for i in range(GETS):
+                await cur.execute(q, (ids[(i * 7) % N],))
+                RawUser(await cur.fetchone())
+
+
+def measure(fn: Callable[[], Any]) -> tuple[float, float]:
+    gc.collect()  # garbage of the previous contender is not charged to this one
+    t, c = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - t, time.process_time() - c
+
+
+def with_db(url: str, name: str) -> str:
+    p = urlsplit(url)
+    return urlunsplit((p.scheme, p.netloc, "/" + name, p.query, p.fragment))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument(
+        "--url",
+        default=os.environ.get("CHAKRA_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/mysql"),
+    )
+    ap.add_argument("--rounds", type=int, default=7)
+    args = ap.parse_args()
+    name = f"chakra_bench_{uuid.uuid4().hex[:12]}"
+    admin = _chakra.PoolRef(args.url)
+    _chakra.batch_job(admin, f'CREATE DATABASE "{name}" CHARACTER SET utf8mb4').run_sync()
+    url = with_db(args.url, name)
+    loop = asyncio.new_event_loop()
+    try:
+        chakra.configure(url)
+        chakra.create_tables_sync(MyUser)
+        p = urlsplit(url)
+        conn = loop.run_until_complete(
+            asyncmy.connect(
+                host=p.hostname or "127.0.0.1",
+                port=p.port or 3306,
+                user=unquote(p.username or "root"),
+                password=unquote(p.password or ""),
+                db=name,
+                autocommit=True,
+            )
+        )
+
+        async def version() -> str:
+            async with conn.cursor() as cur:
+                await cur.execute("SELECT VERSION()")
+                return str((await cur.fetchone())[0])
+
+        raw = Raw(conn, loop.run_until_complete(version()))
+        run(loop, raw, args.rounds)
+        conn.close()
+    finally:
+        chakra.close(url)
+        _chakra.batch_job(admin, f'DROP DATABASE IF EXISTS "{name}"').run_sync()
+        chakra.close(args.url)
+        loop.close()
+
+
+def run(loop: asyncio.AbstractEventLoop, raw: Raw, rounds: int) -> None:
+    def clear() -> None:
+        chakra.execute_script_sync("DELETE FROM my_users")
+
+    def ids() -> list[int]:
+        return [u.id for u in MyUser.objects.order_by("id").all_sync()]
+
+    async def a_bulk() -> None:
+        await MyUser.objects.bulk_create(objs())
+
+    def s_bulk() -> None:
+        MyUser.objects.bulk_create_sync(objs())
+
+    async def a_fetch() -> None:
+        assert len(await MyUser.objects.all()) == N
+
+    def s_fetch() -> None:
+        assert len(MyUser.objects.all_sync()) == N
+
+    def a_gets(keys: list[int]) -> Callable[[], None]:
+        async def go() -> None:
+            for i in range(GETS):
+                await MyUser.objects.get(id=keys[(i * 7) % N])
+
+        return lambda: loop.run_until_complete(go())
+
+    def s_gets(keys: list[int]) -> Callable[[], None]:
+        def go() -> None:
+            for i in range(GETS):
+                MyUser.objects.get_sync(id=keys[(i * 7) % N])
+
+        return go
+
+    def raw_gets(keys: list[int]) -> Callable[[], None]:
+        return lambda: loop.run_until_complete(raw.gets(keys))
+
+    names = ["chakra async", "chakra sync", "asyncmy"]
+    res: dict[tuple[str, str], list[tuple[float, float]]] = {}
+
+    def keep(w: str, who: str, wall_cpu: tuple[float, float], per: int = 1) -> None:
+        res.setdefault((w, who), []).append((wall_cpu[0] / per, wall_cpu[1] / per))
+
+    for rnd in range(rounds + 1):
+        warm = rnd == 0
+        for who, fn in (
+            ("chakra async", lambda: loop.run_until_complete(a_bulk())),
+            ("chakra sync", s_bulk),
+            ("asyncmy", lambda: loop.run_until_complete(raw.insert())),
+        ):
+            clear()
+            m = measure(fn)
+            if not warm:
+                keep("M1 bulk insert 10,000", who, m)
+        keys = ids()
+        assert len(keys) == N
+        for who, fn in (
+            ("chakra async", lambda: loop.run_until_complete(a_fetch())),
+            ("chakra sync", s_fetch),
+            ("asyncmy", lambda: loop.run_until_complete(raw.fetch())),
+        ):
+            m = measure(fn)
+            if not warm:
+                keep("M2 fetch 10,000 objects", who, m)
+        for who, fn in (
+            ("chakra async", a_gets(keys)),
+            ("chakra sync", s_gets(keys)),
+            ("asyncmy", raw_gets(keys)),
+        ):
+            m = measure(fn)
+            if not warm:
+                keep("M3 get by pk (per get)", who, m, GETS)
+
+    def fmt(s: float) -> str:
+        return f"{s * 1e6:.1f} µs" if s < 1e-3 else f"{s * 1e3:.2f} ms"
+
+    print(f"{raw.version}, median of {rounds} rounds")
+    print("| workload | contender | wall | ÷ asyncmy | CPU | ÷ asyncmy |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for w in ("M1 bulk insert 10,000", "M2 fetch 10,000 objects", "M3 get by pk (per get)"):
+        base_w = statistics.median(x[0] for x in res[(w, "asyncmy")])
+        base_c = statistics.median(x[1] for x in res[(w, "asyncmy")])
+        for who in names:
+            mw = statistics.median(x[0] for x in res[(w, who)])
+            mc = statistics.median(x[1] for x in res[(w, who)])
+            print(
+                f"| {w} | {who} | {fmt(mw)} | {mw / base_w:.2f}x | {fmt(mc)} | "
+                f"{mc / max(base_c, 1e-9):.2f}x |"
+            )
+
+
+if __name__ == "__main__":
+    main()
