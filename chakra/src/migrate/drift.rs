@@ -197,7 +197,7 @@ pub fn compare(state: &State, db: &DbSchema, d: Dialect) -> Vec<String> {
                     continue;
                 }
             }
-            if c.ty != want {
+            if !d.migrate().db_type_matches(&c.ty, f) {
                 out.push(format!(
                     "column {name}.{}: the database has type {}, the migrations say {want}",
                     f.column, c.ty
