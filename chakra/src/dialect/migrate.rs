@@ -220,6 +220,13 @@ pub trait MigrateHooks: Sync {
         false
     }
 
+    /// Drift checks: whether the database makes an index for a foreign-key constraint that
+    /// has none, named after the constraint (MySQL), so such an index is the key's, not
+    /// drift; false by default.
+    fn foreign_keys_make_indexes(&self) -> bool {
+        false
+    }
+
     /// The function counting a text's characters: `length`.
     fn char_length_fn(&self) -> &'static str {
         "length"

@@ -346,7 +346,7 @@ pub async fn read_catalog(
             "SELECT table_name, index_name, CAST(MIN(non_unique) AS CHAR), \
            GROUP_CONCAT(CASE WHEN column_name IS NULL THEN 'e' ELSE 'c' END ORDER BY \
            seq_in_index SEPARATOR ''), GROUP_CONCAT(COALESCE(column_name, '') ORDER BY \
-           seq_in_index SEPARATOR '\\x1f'), CAST(MAX(sub_part IS NOT NULL) AS CHAR), \
+           seq_in_index SEPARATOR '\u{1f}'), CAST(MAX(sub_part IS NOT NULL) AS CHAR), \
            MAX(index_type), CAST(MAX(collation = 'D') AS CHAR) \
            FROM information_schema.statistics WHERE table_schema = DATABASE() \
            GROUP BY table_name, index_name ORDER BY table_name, index_name",
@@ -359,9 +359,9 @@ pub async fn read_catalog(
         D,
         &[
             "SELECT k.table_name, k.constraint_name, GROUP_CONCAT(k.column_name ORDER BY \
-           k.ordinal_position SEPARATOR '\\x1f'), MAX(k.referenced_table_name), \
+           k.ordinal_position SEPARATOR '\u{1f}'), MAX(k.referenced_table_name), \
            GROUP_CONCAT(k.referenced_column_name ORDER BY k.ordinal_position SEPARATOR \
-           '\\x1f'), MAX(rc.delete_rule) FROM information_schema.key_column_usage k JOIN \
+           '\u{1f}'), MAX(rc.delete_rule) FROM information_schema.key_column_usage k JOIN \
            information_schema.referential_constraints rc ON rc.constraint_schema = \
            k.constraint_schema AND rc.constraint_name = k.constraint_name AND rc.table_name = \
            k.table_name WHERE k.table_schema = DATABASE() GROUP BY k.table_name, \

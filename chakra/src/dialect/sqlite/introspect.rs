@@ -286,10 +286,14 @@ pub async fn read_catalog(
                 .collect();
             let unique = text(&r[1]) == "1";
             match text(&r[2]).as_str() {
-                "u" => t.uniques.push(CatalogKey {
-                    name: text(&r[0]),
-                    columns: cols.into_iter().map(|c| c.1).collect(),
-                }),
+                "u" => {
+                    // SQLite names the index, not the constraint: named as PostgreSQL would.
+                    let columns: Vec<String> = cols.into_iter().map(|c| c.1).collect();
+                    t.uniques.push(CatalogKey {
+                        name: format!("{name}_{}_key", columns.join("_")),
+                        columns,
+                    })
+                }
                 "c" => {
                     let sql = text(&r[3]);
                     let (keys_sql, predicate) = index_parts(&sql);

@@ -282,6 +282,17 @@ fn table_state(
             },
         });
     }
+    // MySQL names the index it makes for a foreign key after the key: the key brings it.
+    indexes.retain(|i| {
+        !constraints.iter().any(|c| {
+            c.name == i.name
+                && matches!(&c.kind, ConstraintKind::ForeignKey { columns, .. }
+                    if i.keys.iter().map(|k| match k {
+                        IndexKey::Column(c) => Some(c),
+                        IndexKey::Expression(_) => None,
+                    }).collect::<Vec<_>>() == columns.iter().map(Some).collect::<Vec<_>>())
+        })
+    });
     let mut named = Vec::new();
     for i in indexes {
         match index_def(name, &i, &columns, &mut fields) {
@@ -324,12 +335,27 @@ fn table_state(
             );
             continue;
         }
-        match crate::migrate::check_sql::check_expression(&k.clause) {
+        // PostgreSQL writes `c IN (…)` back as `c = ANY (ARRAY[…])`, which is not one
+        // portable expression: the list is kept in the words it was written in.
+        let clause = match (
+            crate::migrate::check_sql::check_expression(&k.clause),
+            predicates::enum_like(&k.clause),
+        ) {
+            (Err(_), Some((col, values))) => format!(
+                "{} IN ({})",
+                ident::quote(&col),
+                values
+                    .iter()
+                    .map(|v| format!("'{}'", v.replace('\'', "''")))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            _ => k.clause.clone(),
+        };
+        match crate::migrate::check_sql::check_expression(&clause) {
             Ok(()) => constraints.push(ConstraintDef {
                 name: k.name.clone(),
-                kind: ConstraintKind::Check {
-                    check: k.clause.clone(),
-                },
+                kind: ConstraintKind::Check { check: clause },
             }),
             Err(why) => out.note(
                 name,

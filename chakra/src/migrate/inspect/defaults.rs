@@ -2,9 +2,9 @@
 //! `CURRENT_TIMESTAMP(6)`) read back as a migration default. A reading is kept only when
 //! Chakra would write a default that drift checks find equal to the database's
 //! ([`crate::sql::ddl::default_sql`] against the text, both through
-//! [`normalize_default`]); otherwise the default is reported, never guessed. Pure.
+//! [`defaults_equal`]); otherwise the default is reported, never guessed. Pure.
 
-use crate::migrate::drift::normalize_default;
+use crate::migrate::drift::defaults_equal;
 use crate::migrate::values::{default_from_raw, RawDefault};
 use crate::Dialect;
 use chakra_dsl::{DefaultValue, FieldMeta, FieldType};
@@ -100,14 +100,13 @@ pub fn default_of(text: &str, f: &FieldMeta, d: Dialect) -> Result<Option<Defaul
     if text.trim().eq_ignore_ascii_case("null") {
         return Ok(None);
     }
-    let want = normalize_default(text);
     for raw in candidates(text, &f.ty) {
         let Ok(value) = default_from_raw(&raw, &f.ty) else {
             continue;
         };
         let mut probe = f.clone();
         probe.default = Some(value.clone());
-        if crate::sql::ddl::default_sql(&probe, d).is_some_and(|s| normalize_default(&s) == want) {
+        if crate::sql::ddl::default_sql(&probe, d).is_some_and(|s| defaults_equal(&s, text)) {
             return Ok(Some(value));
         }
     }
@@ -156,5 +155,22 @@ mod tests {
         assert_eq!(default_of("NULL", &text, pg), Ok(None));
         assert!(default_of("gen_random_uuid()", &field(FieldType::Uuid), pg).is_err());
         assert!(default_of("(1 + 1)", &field(FieldType::Integer), pg).is_err());
+    }
+}
+
+#[cfg(test)]
+mod mysql_tests {
+    use super::*;
+
+    #[test]
+    fn mysql_decimal_default() {
+        let f = FieldMeta::new(
+            "x",
+            FieldType::Decimal {
+                precision: Some(12),
+                scale: Some(2),
+            },
+        );
+        assert!(default_of("0.00", &f, Dialect::Mysql).is_ok());
     }
 }

@@ -64,6 +64,9 @@ pub fn initial_files(inspected: &Inspected, dir: &Path, app: &str) -> MResult<Ve
             }
         }
         first.text.push_str(&tail);
+        if !first.text.ends_with('\n') {
+            first.text.push('\n');
+        }
     }
     Ok(made)
 }
