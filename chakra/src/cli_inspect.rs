@@ -78,12 +78,17 @@ pub async fn inspect(
         println!("{} {}", style.green("wrote"), f.path.display());
     }
     for n in &inspected.notes {
-        eprintln!("{} {}", style.yellow("not represented:"), n.what);
+        let label = if n.as_run_sql {
+            "as SQL:"
+        } else {
+            "not represented:"
+        };
+        eprintln!("{} {}", style.yellow(label), n.what);
     }
     for r in &remaining {
         eprintln!("{} {r}", style.yellow("differs:"));
     }
-    if !inspected.notes.is_empty() || !remaining.is_empty() {
+    if inspected.notes.iter().any(|n| !n.as_run_sql) || !remaining.is_empty() {
         eprintln!(
             "{}",
             style.dim(

@@ -93,6 +93,11 @@ pub fn defaults_equal(a: &str, b: &str) -> bool {
     matches!((num(&a), num(&b)), (Some(x), Some(y)) if x == y)
 }
 
+/// Whether the parentheses of `s` balance (none closes before it opens).
+pub fn balanced_parens(s: &str) -> bool {
+    balanced(s)
+}
+
 fn balanced(s: &str) -> bool {
     let mut depth = 0i32;
     for c in s.chars() {

@@ -144,7 +144,17 @@ fn declared_sqlite_table(name: &str, t: &TableState) -> MResult<Definitions> {
 
 /// SQLite: an index's `CREATE INDEX` text as compared (normalized; `IF NOT EXISTS` left out).
 pub fn sqlite_index(sql: &str) -> String {
-    normalize_sql(sql).replacen(" if not exists ", " ", 1)
+    let n = normalize_sql(sql).replacen(" if not exists ", " ", 1);
+    // `WHERE (c IS NULL)` (as Chakra writes a condition) and `WHERE c IS NULL` are one.
+    if let Some(at) = n.find(")where(") {
+        let inner = &n[at + ")where(".len()..];
+        if let Some(body) = inner.strip_suffix(')') {
+            if crate::migrate::drift::balanced_parens(body) {
+                return format!("{})where {body}", &n[..at]);
+            }
+        }
+    }
+    n
 }
 
 /// The field type a declared column type reads as, or why none does. Types with the

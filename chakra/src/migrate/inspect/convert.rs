@@ -15,7 +15,7 @@ use crate::migrate::operations::{
 use crate::migrate::state::{State, TableState};
 use crate::sql::ddl::{field_enum_check_name, field_index_name, implies_index};
 use crate::Dialect;
-use chakra_dsl::{ident, FieldMeta, FieldType, ForeignKeyRef, OnDelete};
+use chakra_dsl::{ident, DefaultValue, FieldMeta, FieldType, ForeignKeyRef, OnDelete};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Something of the database the migration files do not hold, said in a sentence.
@@ -27,6 +27,8 @@ pub struct LeftOut {
     pub what: String,
     /// SQL that would create it, where known (written as a commented RunSQL).
     pub sql: Option<String>,
+    /// Kept in the files as a RunSQL that creates it (not left out).
+    pub as_run_sql: bool,
 }
 
 /// What [`to_state`] makes of a catalog.
@@ -41,11 +43,21 @@ pub struct Inspected {
 }
 
 impl Inspected {
+    fn note_sql(&mut self, table: &str, what: impl Into<String>) {
+        self.notes.push(LeftOut {
+            table: table.to_owned(),
+            what: what.into(),
+            sql: None,
+            as_run_sql: true,
+        });
+    }
+
     fn note(&mut self, table: &str, what: impl Into<String>, sql: Option<String>) {
         self.notes.push(LeftOut {
             table: table.to_owned(),
             what: what.into(),
             sql,
+            as_run_sql: false,
         });
     }
 }
@@ -188,7 +200,27 @@ fn table_state(
         if let Some(text) = c.default.as_ref().filter(|_| !f.auto_increment) {
             match default_of(text, &f, d) {
                 Ok(v) => f.default = v,
-                Err(why) => out.note(name, format!("column {name}.{}: {why}", c.name), None),
+                Err(why) => {
+                    // A text column defaulting to the current time as Chakra writes it for a
+                    // DateTime or Date field (SQLite, where both are text) is that field.
+                    let temporal =
+                        [FieldType::DateTime, FieldType::Date]
+                            .into_iter()
+                            .find_map(|ty| {
+                                let mut probe = f.clone();
+                                probe.ty = ty;
+                                (type_fits(&c.ty, &probe, d)
+                                    && default_of(text, &probe, d) == Ok(Some(DefaultValue::Now)))
+                                .then_some(probe)
+                            });
+                    match temporal {
+                        Some(mut probe) => {
+                            probe.default = Some(DefaultValue::Now);
+                            f = probe;
+                        }
+                        None => out.note(name, format!("column {name}.{}: {why}", c.name), None),
+                    }
+                }
             }
         }
         fields.push(f);
@@ -299,7 +331,7 @@ fn table_state(
             Some(Some(def)) => named.push(def),
             Some(None) => {}
             None => {
-                out.note(
+                out.note_sql(
                     name,
                     format!(
                         "index {}: kept as a RunSQL that creates it ({})",
@@ -310,7 +342,6 @@ fn table_state(
                                 .into()
                         })
                     ),
-                    None,
                 );
                 out.run_sql
                     .entry(name.to_owned())

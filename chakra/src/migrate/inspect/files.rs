@@ -48,12 +48,12 @@ pub fn initial_files(inspected: &Inspected, dir: &Path, app: &str) -> MResult<Ve
     );
     head.push('\n');
     first.text = head + &first.text;
-    if !inspected.notes.is_empty() {
+    if inspected.notes.iter().any(|n| !n.as_run_sql) {
         let mut tail = String::from(
             "\n# Not represented above (each also listed on stderr). Uncomment and adapt what\n\
              # should be part of the history; `chakra migrate check` lists what still differs.\n",
         );
-        for n in &inspected.notes {
+        for n in inspected.notes.iter().filter(|n| !n.as_run_sql) {
             let _ = writeln!(tail, "#\n# - {}", n.what.replace('\n', " "));
             if let Some(sql) = &n.sql {
                 tail.push_str("# [[operations]]\n# type = \"RunSQL\"\n# sql = '''\n");

@@ -73,6 +73,7 @@ pub async fn settle(
                     h.indexes[name]
                 ),
                 sql: None,
+                as_run_sql: true,
             });
         }
     }
