@@ -113,8 +113,8 @@ pub enum Migrate {
         /// Only these tables (comma-separated); default: every table.
         #[arg(long, value_name = "A,B")]
         tables: Option<String>,
-        /// The migrations folder to write into.
-        #[arg(long, value_name = "DIR", default_value = "migrations")]
+        /// The migrations folder to write into (`--dir` says the same).
+        #[arg(long, alias = "dir", value_name = "DIR", default_value = "migrations")]
         out: PathBuf,
     },
     /// Roll back applied migrations (the last one by default).
