@@ -33,6 +33,14 @@ pub async fn inspect(
             .filter(|s| !s.is_empty())
             .collect()
     });
+    if let crate::config::DatabaseUrl::SqliteFile(p) = crate::config::DatabaseUrl::parse(url)? {
+        if !p.exists() {
+            return Err(Error::Config(format!(
+                "the database file {} does not exist: there is nothing to inspect",
+                p.display()
+            )));
+        }
+    }
     let pool = Pool::connect_with(
         url,
         crate::PoolOptions {

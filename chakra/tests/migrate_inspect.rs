@@ -633,6 +633,20 @@ async fn a_database_that_differs_from_the_files_is_refused_by_name() {
             "{d:?}: {:?}",
             text(&status)
         );
+        if d == Dialect::Sqlite {
+            let gone = chakra(&[
+                "migrate",
+                "inspect",
+                "--database-url",
+                "sqlite:///nowhere/x.db",
+            ]);
+            assert_eq!(gone.status.code(), Some(1));
+            assert!(
+                text(&gone).1.contains("does not exist"),
+                "{:?}",
+                text(&gone)
+            );
+        }
         // A second inspection into the same app is refused: it writes first migrations only.
         let again = chakra(&["migrate", "inspect", "--database-url", &db.url, "--out", m]);
         assert_eq!(again.status.code(), Some(1));

@@ -211,3 +211,54 @@ impl Migrator {
         result
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::migrate::drift::{DbColumn, DbTable};
+    use crate::migrate::format::parse_migration;
+
+    fn db(tables: &[(&str, &[&str])]) -> DbSchema {
+        tables
+            .iter()
+            .map(|(t, cols)| {
+                (
+                    (*t).to_owned(),
+                    DbTable {
+                        columns: cols
+                            .iter()
+                            .map(|c| DbColumn {
+                                name: (*c).into(),
+                                ty: "integer".into(),
+                                nullable: false,
+                            })
+                            .collect(),
+                        ..Default::default()
+                    },
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_migration_is_there_whole_in_part_or_not_at_all() {
+        let m = parse_migration(
+            "[migration]\nid = \"0001_initial\"\napp = \"a\"\n\n[[operations]]\ntype = \"CreateModel\"\nname = \"T\"\ntable = \"t\"\n\n[[operations.fields]]\nname = \"id\"\ntype = \"Integer\"\nprimary_key = true\n\n[[operations]]\ntype = \"AddField\"\ntable = \"t\"\n\n[operations.field]\nname = \"n\"\ntype = \"Integer\"\nnullable = true\n",
+            "x",
+        )
+        .unwrap();
+        let defs = TableDefinitions::new();
+        assert_eq!(
+            presence(&m, &db(&[("t", &["id", "n"])]), &defs),
+            Presence::Present
+        );
+        assert_eq!(presence(&m, &db(&[]), &defs), Presence::Absent);
+        assert_eq!(
+            presence(&m, &db(&[("t", &["id"])]), &defs),
+            Presence::Partly {
+                present: vec!["CreateModel t".into()],
+                missing: vec!["AddField t.n".into()],
+            }
+        );
+    }
+}
