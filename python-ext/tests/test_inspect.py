@@ -19,9 +19,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import Db
-
 from chakra import _chakra
+from conftest import Db
 
 SCHEMA = {
     "sqlite": """
@@ -125,23 +124,45 @@ def test_an_inspected_database_is_adopted_and_its_generated_models_work(
     _chakra.batch_job(_chakra.PoolRef(db.url), SCHEMA[backend]).run_sync()
     migrations = tmp_path / "migrations"
     made = chakra(
-        "migrate", "inspect", "--database-url", db.url, "--app", "shop", "--out", migrations,
+        "migrate",
+        "inspect",
+        "--database-url",
+        db.url,
+        "--app",
+        "shop",
+        "--out",
+        migrations,
         cwd=tmp_path,
     )
     assert "0001_initial.toml" in made.stdout
     assert "not represented" not in made.stderr and "differs" not in made.stderr, made.stderr
     chakra("migrate", "check", "--database-url", db.url, "--dir", migrations, cwd=tmp_path, code=1)
     faked = chakra(
-        "migrate", "apply", "--fake-initial", "--database-url", db.url, "--dir", migrations,
+        "migrate",
+        "apply",
+        "--fake-initial",
+        "--database-url",
+        db.url,
+        "--dir",
+        migrations,
         cwd=tmp_path,
     )
     assert "recorded shop/0001_initial" in faked.stdout
-    checked = chakra("migrate", "check", "--database-url", db.url, "--dir", migrations, cwd=tmp_path)
+    checked = chakra(
+        "migrate", "check", "--database-url", db.url, "--dir", migrations, cwd=tmp_path
+    )
     assert "matches" in checked.stdout
 
     out = tmp_path / "shop_models.py"
     chakra(
-        "generate", "models", "--lang", "python", "--out", out, "--migrations", migrations,
+        "generate",
+        "models",
+        "--lang",
+        "python",
+        "--out",
+        out,
+        "--migrations",
+        migrations,
         cwd=tmp_path,
     )
     mypy = subprocess.run(
