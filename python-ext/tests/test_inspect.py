@@ -46,6 +46,32 @@ CREATE TABLE "order" (
 CREATE INDEX order_buyer_id_idx ON "order" (buyer_id);
 CREATE INDEX order_seller_id_idx ON "order" (seller_id);
 """,
+    "mysql": """
+CREATE TABLE customers (
+  id BIGINT AUTO_INCREMENT PRIMARY KEY,
+  email VARCHAR(120) NOT NULL UNIQUE,
+  name LONGTEXT NOT NULL DEFAULT ('anon'),
+  active BOOLEAN NOT NULL DEFAULT TRUE,
+  status VARCHAR(255) NOT NULL DEFAULT 'new',
+  referrer_id BIGINT,
+  deleted_at DATETIME(6),
+  CONSTRAINT customers_status_enum CHECK (status IN ('new', 'vip', 'gone'))
+);
+CREATE INDEX customers_referrer_id_idx ON customers (referrer_id);
+ALTER TABLE customers ADD CONSTRAINT customers_referrer FOREIGN KEY (referrer_id)
+  REFERENCES customers(id) ON DELETE SET NULL;
+CREATE TABLE "order" (
+  id BIGINT AUTO_INCREMENT PRIMARY KEY,
+  "select" VARCHAR(255) NOT NULL,
+  buyer_id BIGINT NOT NULL,
+  seller_id BIGINT,
+  UNIQUE KEY order_buyer_id_select_key (buyer_id, "select")
+);
+CREATE INDEX order_buyer_id_idx ON "order" (buyer_id);
+CREATE INDEX order_seller_id_idx ON "order" (seller_id);
+ALTER TABLE "order" ADD FOREIGN KEY (buyer_id) REFERENCES customers(id) ON DELETE CASCADE;
+ALTER TABLE "order" ADD FOREIGN KEY (seller_id) REFERENCES customers(id);
+""",
     "postgres": """
 CREATE TABLE customers (
   id BIGSERIAL PRIMARY KEY,
@@ -116,7 +142,7 @@ CRUD = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+@pytest.mark.parametrize("backend", ["sqlite", "postgres", "mysql"])
 def test_an_inspected_database_is_adopted_and_its_generated_models_work(
     tmp_path: Path, backend: str, new_db: object
 ) -> None:
