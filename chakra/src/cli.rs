@@ -19,6 +19,8 @@ use std::time::Duration;
 
 #[path = "cli_generate.rs"]
 mod generate_cmd;
+#[path = "cli_inspect.rs"]
+mod inspect_cmd;
 #[path = "cli_make.rs"]
 mod make_cmd;
 
@@ -86,9 +88,34 @@ pub enum Migrate {
         /// PostgreSQL: try a migration that failed on a table lock again, up to N times.
         #[arg(long, value_name = "N", default_value_t = 0)]
         retry_lock: u32,
+        /// First record as applied, without running them, the pending migrations the
+        /// database already has (as `migrate inspect` writes them), once `check` finds the
+        /// database matches them; refused, listing the differences, otherwise.
+        #[arg(long)]
+        fake_initial: bool,
         /// Options every command takes (`--dir`, `--database-url`, …).
         #[command(flatten)]
         common: Common,
+    },
+    /// Write the initial migrations of an existing database: its tables, columns, keys,
+    /// indexes and checks, as the migration format says them. What it cannot say is listed
+    /// on stderr and left as a commented RunSQL block.
+    #[command(
+        after_help = "Example:\n  chakra migrate inspect --database-url postgres://app@localhost/app --app shop\n  chakra migrate apply --fake-initial --database-url postgres://app@localhost/app\n  chakra migrate inspect --tables orders,customers --out migrations"
+    )]
+    Inspect {
+        /// The database to read (default: as the other commands find it).
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+        /// The app the files belong to (`<out>/<app>/0001_initial.toml`).
+        #[arg(long, default_value = "main")]
+        app: String,
+        /// Only these tables (comma-separated); default: every table.
+        #[arg(long, value_name = "A,B")]
+        tables: Option<String>,
+        /// The migrations folder to write into (`--dir` says the same).
+        #[arg(long, alias = "dir", value_name = "DIR", default_value = "migrations")]
+        out: PathBuf,
     },
     /// Roll back applied migrations (the last one by default).
     #[command(
@@ -395,7 +422,7 @@ fn dir_problem(cmd: &Command) -> Option<String> {
         return None; // `generate` names its own folder (--migrations)
     };
     let dir = match m {
-        Migrate::Make { .. } => return None,
+        Migrate::Make { .. } | Migrate::Inspect { .. } => return None,
         Migrate::Apply { common, .. }
         | Migrate::Rollback { common, .. }
         | Migrate::Status { common }
@@ -481,8 +508,21 @@ pub async fn execute(cli: Cli, models: &[ModelMeta], out: Style) -> crate::Resul
                 declared_apps: declared_apps(models),
                 backfill: parse_defaults(&default)?,
                 lenient: check,
+                all_constraints: false,
             };
             return make_cmd::make(&dir, models, opts, no_input, merge, check, out);
+        }
+        Migrate::Inspect {
+            database_url,
+            app,
+            tables,
+            out: dir,
+        } => {
+            let url = match database_url {
+                Some(u) => u,
+                None => crate::config::default_url()?,
+            };
+            return inspect_cmd::inspect(&url, &app, tables.as_deref(), &dir, out).await;
         }
         Migrate::Check { common } => {
             if let Some(file) = absent_sqlite_file(&common)? {
@@ -573,6 +613,7 @@ pub async fn execute(cli: Cli, models: &[ModelMeta], out: Style) -> crate::Resul
             lock_timeout,
             ddl_lock_timeout,
             retry_lock,
+            fake_initial,
             common,
         } => {
             if none_in(&common.dir, out)? && absent_sqlite_file(&common)?.is_some() {
@@ -581,6 +622,12 @@ pub async fn execute(cli: Cli, models: &[ModelMeta], out: Style) -> crate::Resul
             let mut m = migrator(&common, lock_timeout, out).await?;
             m.ddl_lock_timeout = ddl_lock_timeout;
             m.retry_lock = retry_lock;
+            if fake_initial {
+                let faked = m.fake_initial(to.as_deref()).await?;
+                for key in &faked {
+                    println!("{} {key} (already in the database)", out.green("recorded"));
+                }
+            }
             let done = m.apply(to.as_deref()).await?;
             report(&done, out);
         }

@@ -62,6 +62,7 @@ MYSQL_FILES = {
     "test_get_by_pk.py",
     "test_gil.py",
     "test_hooks.py",
+    "test_inspect.py",
     "test_insert_if_none.py",
     "test_interrupts.py",
     "test_json_lookups.py",

@@ -77,6 +77,13 @@ pub trait MigrateHooks: Sync {
         self.db_type(&f.ty)
     }
 
+    /// Drift checks: whether a column the catalog spells `have` holds field `f` as Chakra
+    /// stores it: `have` is [`MigrateHooks::db_type_of`] by default (SQLite: any declared
+    /// type it reads as a field type with the same storage).
+    fn db_type_matches(&self, have: &str, f: &FieldMeta) -> bool {
+        have == self.db_type_of(f)
+    }
+
     /// Drift checks: a query listing each column as `(table, column, type, nullable)`.
     fn columns_sql(&self) -> &'static str;
 
@@ -213,6 +220,13 @@ pub trait MigrateHooks: Sync {
         false
     }
 
+    /// Drift checks: whether the database makes an index for a foreign-key constraint that
+    /// has none, named after the constraint (MySQL), so such an index is the key's, not
+    /// drift; false by default.
+    fn foreign_keys_make_indexes(&self) -> bool {
+        false
+    }
+
     /// The function counting a text's characters: `length`.
     fn char_length_fn(&self) -> &'static str {
         "length"
@@ -286,6 +300,19 @@ pub async fn read_constraints(conn: &mut Conn, out: &mut DbSchema) -> Result<()>
         Dialect::Postgres => postgres::introspect::read_constraints(conn, out).await,
         Dialect::Sqlite => sqlite::introspect::read_constraints(conn, out).await,
         Dialect::Mysql => mysql::introspect::read_constraints(conn, out).await,
+    }
+}
+
+/// `migrate inspect`: fills every table of `cat` (columns already read) with what its room
+/// reads: field types, keys, foreign keys, indexes, CHECK constraints.
+pub async fn read_catalog(
+    conn: &mut Conn,
+    cat: &mut crate::migrate::inspect::Catalog,
+) -> Result<()> {
+    match conn.dialect() {
+        Dialect::Postgres => postgres::introspect::read_catalog(conn, cat).await,
+        Dialect::Sqlite => sqlite::introspect::read_catalog(conn, cat).await,
+        Dialect::Mysql => mysql::introspect::read_catalog(conn, cat).await,
     }
 }
 

@@ -609,16 +609,12 @@ fn meta(w: &mut String, u: &mut Uses, m: &ModelPlan) {
                     py_str(&c.name)
                 ));
             }
-            ConstraintKind::Unique { columns } => {
-                u.chakra.insert("UniqueConstraint");
-                let cols: Vec<String> = columns.iter().map(|c| py_str(c)).collect();
-                constraints.push(format!(
-                    "UniqueConstraint(fields=[{}], name={})",
-                    cols.join(", "),
-                    py_str(&c.name)
-                ));
-            }
-            ConstraintKind::Check { .. } | ConstraintKind::ForeignKey { .. } => {}
+            // A model's `UniqueConstraint` is a unique index: declaring this table
+            // constraint so would read as an index to add (the plan's notes name it, as for
+            // Rust models).
+            ConstraintKind::Unique { .. }
+            | ConstraintKind::Check { .. }
+            | ConstraintKind::ForeignKey { .. } => {}
         }
     }
     if indexes.is_empty() && constraints.is_empty() {

@@ -9,6 +9,9 @@
 //! first; DDL commits statement by statement there, so every migration runs as a non-atomic
 //! one does, each statement recorded in `chakra_migration_progress` as it completes.
 
+#[path = "fake_initial.rs"]
+pub mod fake_initial;
+
 use super::error::MigrationError;
 use super::graph::Graph;
 use super::history::{self, HistoryRow};

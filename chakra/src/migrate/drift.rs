@@ -81,6 +81,23 @@ pub fn normalize_default(s: &str) -> String {
     t
 }
 
+/// Whether two default expressions say the same: equal once normalized
+/// ([`normalize_default`]), or the same number written two ways (MySQL reads a `DECIMAL(12,
+/// 2)` column's default `0` back as `0.00`).
+pub fn defaults_equal(a: &str, b: &str) -> bool {
+    let (a, b) = (normalize_default(a), normalize_default(b));
+    if a == b {
+        return true;
+    }
+    let num = |s: &str| s.parse::<bigdecimal::BigDecimal>().ok();
+    matches!((num(&a), num(&b)), (Some(x), Some(y)) if x == y)
+}
+
+/// Whether the parentheses of `s` balance (none closes before it opens).
+pub fn balanced_parens(s: &str) -> bool {
+    balanced(s)
+}
+
 fn balanced(s: &str) -> bool {
     let mut depth = 0i32;
     for c in s.chars() {
@@ -197,7 +214,7 @@ pub fn compare(state: &State, db: &DbSchema, d: Dialect) -> Vec<String> {
                     continue;
                 }
             }
-            if c.ty != want {
+            if !d.migrate().db_type_matches(&c.ty, f) {
                 out.push(format!(
                     "column {name}.{}: the database has type {}, the migrations say {want}",
                     f.column, c.ty
@@ -224,9 +241,11 @@ pub fn compare(state: &State, db: &DbSchema, d: Dialect) -> Vec<String> {
         let decl = declared(t, d);
         if let (Some(have), Some(want)) = (&actual.defaults, &decl.defaults) {
             for f in &t.fields {
-                let h = have.get(&f.column).map(|s| normalize_default(s));
-                let w = want.get(&f.column).map(|s| normalize_default(s));
-                if h != w && !f.auto_increment {
+                let same = match (have.get(&f.column), want.get(&f.column)) {
+                    (Some(h), Some(w)) => defaults_equal(h, w),
+                    (h, w) => h == w,
+                };
+                if !same && !f.auto_increment {
                     let show = |x: Option<&String>| {
                         x.map(|s| format!("default {s}"))
                             .unwrap_or_else(|| "no default".into())
@@ -282,8 +301,15 @@ pub fn compare(state: &State, db: &DbSchema, d: Dialect) -> Vec<String> {
         for i in want.difference(&actual.indexes) {
             out.push(format!("index {i} on {name} is missing from the database"));
         }
+        let key_index = |i: &String| {
+            d.migrate().foreign_keys_make_indexes()
+                && t.constraints.iter().any(|c| {
+                    &c.name == i
+                        && matches!(c.kind, super::operations::ConstraintKind::ForeignKey { .. })
+                })
+        };
         for i in actual.indexes.difference(&want) {
-            if !state.raw.contains(&RawObject::Index(i.clone())) {
+            if !state.raw.contains(&RawObject::Index(i.clone())) && !key_index(i) {
                 out.push(format!(
                     "index {i} on {name} is in the database but not in the migrations"
                 ));

@@ -35,6 +35,10 @@ pub struct MakeOptions {
     /// Write such fields without a value for existing rows instead of refusing (for listing
     /// what the models need: `check`, `make --check`).
     pub lenient: bool,
+    /// The target owns every named index and table constraint (foreign keys, unique
+    /// constraints and raw-SQL checks too), not only what models declare: `migrate inspect`,
+    /// whose target is the database.
+    pub all_constraints: bool,
 }
 
 /// The NOT NULL fields added to existing tables without a database default and with no
@@ -53,7 +57,7 @@ pub fn needs_backfill(
         &opts.renames,
         DiffOptions {
             model_options: true,
-            ..DiffOptions::default()
+            named_indexes_and_constraints: opts.all_constraints,
         },
     )?;
     Ok(first
@@ -293,7 +297,7 @@ pub fn make(
         &opts.renames,
         DiffOptions {
             model_options: true,
-            ..DiffOptions::default()
+            named_indexes_and_constraints: opts.all_constraints,
         },
     )?;
     if first.is_empty() && deferred.is_empty() {

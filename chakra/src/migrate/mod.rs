@@ -16,6 +16,9 @@
 //!   [`history`] — the `chakra_migrations` table and the lock; [`locks`] — the tables a
 //!   step locks and who holds them (PostgreSQL `lock_timeout` errors); [`apply`] — [`Migrator`], the
 //!   only part that talks to a database.
+//! - [`inspect`] — `migrate inspect`: an existing database as its initial migrations;
+//!   [`apply::fake_initial`] — `apply --fake-initial`: those recorded without running them,
+//!   once the database matches.
 //! - [`autodetect`] — the operations between two states (migrations vs models), in an order
 //!   that applies; renames only when confirmed. [`make`](mod@make) — the next migration files.
 //! - [`data_checks`] — type changes checked against the rows before they run.
@@ -43,6 +46,7 @@ pub mod error;
 pub mod format;
 pub mod graph;
 pub mod history;
+pub mod inspect;
 pub mod introspect;
 pub mod lint;
 pub mod loader;
@@ -57,6 +61,7 @@ mod toml_reader;
 pub mod values;
 pub mod writer;
 
+pub use apply::fake_initial::{presence, Presence};
 pub use apply::Migrator;
 pub use autodetect::{diff, rename_candidates, DiffOptions, RenameCandidate, Renames};
 pub use checksum::checksum;

@@ -1,13 +1,14 @@
 """``chakra migrate …`` from Python: the same Rust command line as the ``chakra`` binary
-(``apply``, ``rollback``, ``status``, ``sql``, ``make``, ``check``, ``lint``, ``schema``; same
-flags, same output, same exit codes), with this process's Python models as the models
-``make`` and ``check`` compare the migrations with.
+(``apply``, ``rollback``, ``status``, ``sql``, ``make``, ``check``, ``lint``, ``schema``,
+``inspect``; same flags, same output, same exit codes), with this process's Python models as
+the models ``make`` and ``check`` compare the migrations with.
 
 The package installs it as the ``chakra`` console script (also ``python -m chakra``)::
 
     chakra migrate make --models myapp.models --app blog
     chakra migrate apply --database-url postgres://app@localhost/app
     chakra migrate check --models myapp.models
+    chakra migrate inspect --database-url postgres://app@localhost/app --app shop
 
 ``--models MODULE`` (repeatable, or comma-separated) imports the modules that define the
 models; without it, ``[migrations] models = ["myapp.models"]`` in ``./chakra.toml`` names

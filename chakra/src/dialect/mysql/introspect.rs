@@ -17,7 +17,7 @@ use crate::migrate::state::State;
 use crate::migrate::table_sql::{all_indexes, condition_sql};
 use crate::sql::ddl::field_enum_check_name;
 use crate::sql::Dialect;
-use chakra_dsl::{Result, ValueType};
+use chakra_dsl::{ident, Result, ValueType};
 use std::collections::BTreeMap;
 
 const D: Dialect = Dialect::Mysql;
@@ -276,4 +276,180 @@ pub fn declared_definitions(state: &State) -> TableDefinitions {
         out.insert(name.clone(), defs);
     }
     out
+}
+
+/// The field type the normalised words for a column read as ([`COLUMNS_SQL`]'s), or why
+/// none does. Close types Chakra writes otherwise (`text`, `float`, `datetime` without
+/// fraction, `blob`) read as the nearest field type; the conversion reports the difference.
+pub fn field_type(ty: &str) -> std::result::Result<chakra_dsl::FieldType, String> {
+    use chakra_dsl::FieldType as F;
+    let (base, args) = match ty.split_once('(') {
+        Some((b, rest)) => (
+            b.trim(),
+            rest.trim_end_matches(')')
+                .split(',')
+                .map(|a| a.trim().parse::<u32>().ok())
+                .collect::<Vec<_>>(),
+        ),
+        None => (ty, Vec::new()),
+    };
+    let arg = |n: usize| args.get(n).copied().flatten();
+    Ok(match base {
+        "integer" | "smallint" | "mediumint" | "tinyint" => F::Integer,
+        "bigint" => F::BigInteger,
+        "boolean" => F::Boolean,
+        "varchar" => F::String { max_length: arg(0) },
+        "char" if arg(0) == Some(36) => F::Uuid,
+        "char" => F::String { max_length: arg(0) },
+        "longtext" | "mediumtext" | "text" | "tinytext" => F::Text,
+        "double" | "float" => F::Float,
+        "decimal" => F::Decimal {
+            precision: arg(0),
+            scale: arg(1),
+        },
+        "datetime" | "timestamp" => F::DateTime,
+        "date" => F::Date,
+        "longblob" | "mediumblob" | "blob" | "tinyblob" | "varbinary" | "binary" => F::Bytes,
+        "json" => F::Json,
+        _ => return Err(format!("{ty}: no field type stores it")),
+    })
+}
+
+/// Fills, for every table of `cat` (columns already read), the field types,
+/// `AUTO_INCREMENT` columns, primary keys, unique keys, foreign keys, indexes, CHECK
+/// constraints and `SHOW CREATE TABLE` text.
+pub async fn read_catalog(
+    conn: &mut Conn,
+    cat: &mut crate::migrate::inspect::Catalog,
+) -> Result<()> {
+    use crate::migrate::inspect::{
+        CatalogCheck, CatalogForeignKey, CatalogIndex, CatalogKey, IndexKey,
+    };
+    let auto = raw(
+        D,
+        &[
+            "SELECT table_name, column_name FROM information_schema.columns WHERE \
+           table_schema = DATABASE() AND extra LIKE '%auto_increment%'",
+        ],
+        vec![],
+        vec![ValueType::Text; 2],
+    );
+    let auto: Vec<(String, String)> = conn
+        .fetch(&auto)
+        .await?
+        .into_iter()
+        .map(|r| (text(&r[0]), text(&r[1])))
+        .collect();
+    let stats = raw(
+        D,
+        &[
+            "SELECT table_name, index_name, CAST(MIN(non_unique) AS CHAR), \
+           GROUP_CONCAT(CASE WHEN column_name IS NULL THEN 'e' ELSE 'c' END ORDER BY \
+           seq_in_index SEPARATOR ''), GROUP_CONCAT(COALESCE(column_name, '') ORDER BY \
+           seq_in_index SEPARATOR '\u{1f}'), CAST(MAX(sub_part IS NOT NULL) AS CHAR), \
+           MAX(index_type), CAST(MAX(collation = 'D') AS CHAR) \
+           FROM information_schema.statistics WHERE table_schema = DATABASE() \
+           GROUP BY table_name, index_name ORDER BY table_name, index_name",
+        ],
+        vec![],
+        vec![ValueType::Text; 8],
+    );
+    let stats = conn.fetch(&stats).await?;
+    let fks = raw(
+        D,
+        &[
+            "SELECT k.table_name, k.constraint_name, GROUP_CONCAT(k.column_name ORDER BY \
+           k.ordinal_position SEPARATOR '\u{1f}'), MAX(k.referenced_table_name), \
+           GROUP_CONCAT(k.referenced_column_name ORDER BY k.ordinal_position SEPARATOR \
+           '\u{1f}'), MAX(rc.delete_rule) FROM information_schema.key_column_usage k JOIN \
+           information_schema.referential_constraints rc ON rc.constraint_schema = \
+           k.constraint_schema AND rc.constraint_name = k.constraint_name AND rc.table_name = \
+           k.table_name WHERE k.table_schema = DATABASE() GROUP BY k.table_name, \
+           k.constraint_name ORDER BY 1, 2",
+        ],
+        vec![],
+        vec![ValueType::Text; 6],
+    );
+    let fks = conn.fetch(&fks).await?;
+    let checks = checks(conn).await?;
+    let split = |s: String| -> Vec<String> {
+        s.split('\u{1f}')
+            .filter(|x| !x.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    for r in fks {
+        if let Some(t) = cat.tables.get_mut(&text(&r[0])) {
+            t.foreign_keys.push(CatalogForeignKey {
+                name: text(&r[1]),
+                columns: split(text(&r[2])),
+                table: text(&r[3]),
+                referenced: split(text(&r[4])),
+                on_delete: text(&r[5]).to_ascii_uppercase(),
+            });
+        }
+    }
+    for r in stats {
+        let Some(t) = cat.tables.get_mut(&text(&r[0])) else {
+            continue;
+        };
+        let name = text(&r[1]);
+        let columns = split(text(&r[4]));
+        let unique = text(&r[2]) == "0";
+        let expressions = text(&r[3]).contains('e');
+        if name == "PRIMARY" {
+            t.primary_key = columns;
+            continue;
+        }
+        let unusual = if text(&r[5]) == "1" {
+            Some("a prefix length on a key".to_owned())
+        } else if text(&r[6]) != "BTREE" {
+            Some(format!("a {} index", text(&r[6])))
+        } else if text(&r[7]) == "1" {
+            Some("a descending key".to_owned())
+        } else if expressions {
+            Some("an expression key".to_owned())
+        } else {
+            None
+        };
+        if unique && unusual.is_none() {
+            t.uniques.push(CatalogKey { name, columns });
+            continue;
+        }
+        let cols = columns
+            .iter()
+            .map(|c| ident::quote(c))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "CREATE {}INDEX {} ON {} ({cols})",
+            if unique { "UNIQUE " } else { "" },
+            ident::quote(&name),
+            ident::quote(&text(&r[0]))
+        );
+        t.indexes.push(CatalogIndex {
+            name,
+            unique,
+            keys: columns.into_iter().map(IndexKey::Column).collect(),
+            predicate: None,
+            unusual,
+            sql,
+        });
+    }
+    for (table, name, clause) in checks {
+        let Some(t) = cat.tables.get_mut(&table) else {
+            continue;
+        };
+        if is_json_check(&name, &clause) && t.columns.iter().any(|c| c.name == name) {
+            continue;
+        }
+        t.checks.push(CatalogCheck { name, clause });
+    }
+    for (name, t) in cat.tables.iter_mut() {
+        for c in &mut t.columns {
+            c.field_type = field_type(&c.ty);
+            c.auto_increment = auto.iter().any(|(a, b)| a == name && *b == c.name);
+        }
+    }
+    Ok(())
 }

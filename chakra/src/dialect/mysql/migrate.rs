@@ -196,6 +196,11 @@ impl MigrateHooks for super::Mysql {
         true
     }
 
+    /// InnoDB indexes a foreign key without one, under the constraint's name.
+    fn foreign_keys_make_indexes(&self) -> bool {
+        true
+    }
+
     /// `length` counts bytes on MySQL.
     fn char_length_fn(&self) -> &'static str {
         "char_length"

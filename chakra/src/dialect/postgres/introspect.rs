@@ -241,3 +241,204 @@ pub async fn invalid_index_exists(conn: &mut Conn, name: &str) -> Result<bool> {
     );
     Ok(conn.fetch(&q).await?.first().and_then(|r| r[0].as_i64()) > Some(0))
 }
+
+/// The field type the catalog's words for a column read as (`format_type`'s, or
+/// `enum <type>` with the type's values from `enums`), or why none does. Close types Chakra
+/// writes otherwise (`smallint`, `real`, `json`, `timestamp without time zone`) read as the
+/// nearest field type; the conversion then reports the difference.
+pub fn field_type(
+    ty: &str,
+    enums: &BTreeMap<String, Vec<String>>,
+) -> std::result::Result<chakra_dsl::FieldType, String> {
+    use chakra_dsl::FieldType as F;
+    if let Some(inner) = ty.strip_suffix("[]") {
+        return Ok(F::Array(Box::new(field_type(inner, enums)?)));
+    }
+    if let Some(name) = ty.strip_prefix("enum ") {
+        let values = enums
+            .get(name)
+            .cloned()
+            .ok_or_else(|| format!("enum type {name} has no values in pg_enum"))?;
+        return Ok(F::Enum {
+            name: name.to_owned(),
+            values,
+        });
+    }
+    let (base, args) = match ty.split_once('(') {
+        Some((b, rest)) => (
+            b.trim(),
+            rest.trim_end_matches(')')
+                .split(',')
+                .map(|a| a.trim().parse::<u32>().ok())
+                .collect::<Vec<_>>(),
+        ),
+        None => (ty, Vec::new()),
+    };
+    let arg = |n: usize| args.get(n).copied().flatten();
+    Ok(match base {
+        "integer" | "smallint" => F::Integer,
+        "bigint" => F::BigInteger,
+        "character varying" | "character" => F::String { max_length: arg(0) },
+        "text" => F::Text,
+        "boolean" => F::Boolean,
+        "double precision" | "real" => F::Float,
+        "numeric" => F::Decimal {
+            precision: arg(0),
+            scale: arg(0).map(|_| arg(1).unwrap_or(0)),
+        },
+        "timestamp with time zone" | "timestamp without time zone" => F::DateTime,
+        "date" => F::Date,
+        "bytea" => F::Bytes,
+        "jsonb" | "json" => F::Json,
+        "uuid" => F::Uuid,
+        _ => return Err(format!("{ty}: no field type stores it")),
+    })
+}
+
+/// Fills, for every table of `cat` (columns already read), the field types, identity and
+/// serial columns, primary keys, unique constraints, foreign keys, indexes and CHECK
+/// constraints of the current schema.
+pub async fn read_catalog(
+    conn: &mut Conn,
+    cat: &mut crate::migrate::inspect::Catalog,
+) -> Result<()> {
+    use crate::migrate::inspect::{
+        CatalogCheck, CatalogForeignKey, CatalogIndex, CatalogKey, IndexKey,
+    };
+    let d = Dialect::Postgres;
+    let enums = read_enum_types(conn).await?;
+    let ids = "SELECT c.relname::text, a.attname::text FROM pg_attribute a \
+        JOIN pg_class c ON c.oid = a.attrelid \
+        LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
+        WHERE c.relnamespace = current_schema()::regnamespace AND a.attnum > 0 \
+        AND NOT a.attisdropped AND (a.attidentity <> '' \
+        OR pg_get_expr(ad.adbin, ad.adrelid) LIKE 'nextval(%')";
+    let mut auto: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in conn
+        .fetch(&raw(d, &[ids], vec![], vec![ValueType::Text; 2]))
+        .await?
+    {
+        auto.entry(text(&r[0])).or_default().push(text(&r[1]));
+    }
+    let sep = "chr(31)";
+    let cols = |arr: &str, rel: &str| {
+        format!(
+            "coalesce((SELECT string_agg(a.attname::text, {sep} ORDER BY k.ord) FROM \
+             unnest({arr}) WITH ORDINALITY k(attnum, ord) JOIN pg_attribute a ON \
+             a.attrelid = {rel} AND a.attnum = k.attnum), '')"
+        )
+    };
+    let cons = format!(
+        "SELECT c.relname::text, con.conname::text, con.contype::text, {}, \
+         coalesce(rc.relname::text, ''), {}, con.confdeltype::text, \
+         pg_get_constraintdef(con.oid, true) \
+         FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
+         LEFT JOIN pg_class rc ON rc.oid = con.confrelid \
+         WHERE con.connamespace = current_schema()::regnamespace \
+         AND con.contype IN ('p', 'u', 'f', 'c') ORDER BY 1, 2",
+        cols("con.conkey", "con.conrelid"),
+        cols("con.confkey", "con.confrelid"),
+    );
+    let split = |s: String| -> Vec<String> {
+        s.split('\u{1f}')
+            .filter(|x| !x.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    for r in conn
+        .fetch(&raw(d, &[&cons], vec![], vec![ValueType::Text; 8]))
+        .await?
+    {
+        let Some(t) = cat.tables.get_mut(&text(&r[0])) else {
+            continue;
+        };
+        let name = text(&r[1]);
+        let columns = split(text(&r[3]));
+        match text(&r[2]).as_str() {
+            "p" => t.primary_key = columns,
+            "u" => t.uniques.push(CatalogKey { name, columns }),
+            "f" => t.foreign_keys.push(CatalogForeignKey {
+                name,
+                columns,
+                table: text(&r[4]),
+                referenced: split(text(&r[5])),
+                on_delete: match text(&r[6]).as_str() {
+                    "c" => "CASCADE",
+                    "n" => "SET NULL",
+                    "r" => "RESTRICT",
+                    "d" => "SET DEFAULT",
+                    _ => "NO ACTION",
+                }
+                .to_owned(),
+            }),
+            _ => {
+                let def = text(&r[7]);
+                match def.strip_prefix("CHECK ") {
+                    Some(clause) if !def.ends_with("NOT VALID") => t.checks.push(CatalogCheck {
+                        name,
+                        clause: clause.to_owned(),
+                    }),
+                    _ => t.unreadable.push(format!(
+                        "the CHECK {name} ({def}) is not one the format keeps"
+                    )),
+                }
+            }
+        }
+    }
+    let indexes = format!(
+        "SELECT tc.relname::text, ic.relname::text, i.indisunique::text, am.amname::text, \
+         (SELECT string_agg(CASE WHEN i.indkey[k - 1] = 0 THEN 'e' ELSE 'c' END || \
+         pg_get_indexdef(i.indexrelid, k, true), {sep} ORDER BY k) \
+         FROM generate_series(1, i.indnkeyatts) k), \
+         coalesce(pg_get_expr(i.indpred, i.indrelid, true), ''), \
+         pg_get_indexdef(i.indexrelid), \
+         (i.indnatts > i.indnkeyatts OR EXISTS (SELECT 1 FROM unnest(i.indoption) o \
+         WHERE o <> 0) OR EXISTS (SELECT 1 FROM unnest(i.indcollation) co WHERE co <> 0 \
+         AND co <> (SELECT oid FROM pg_collation WHERE collname = 'default')))::text \
+         FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
+         JOIN pg_class tc ON tc.oid = i.indrelid JOIN pg_am am ON am.oid = ic.relam \
+         WHERE tc.relnamespace = current_schema()::regnamespace AND NOT i.indisprimary \
+         AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid \
+         AND con.contype IN ('p', 'u', 'x')) ORDER BY 1, 2"
+    );
+    for r in conn
+        .fetch(&raw(d, &[&indexes], vec![], vec![ValueType::Text; 8]))
+        .await?
+    {
+        let Some(t) = cat.tables.get_mut(&text(&r[0])) else {
+            continue;
+        };
+        let keys = split(text(&r[4]))
+            .into_iter()
+            .map(|k| match k.split_at(1) {
+                ("c", col) => IndexKey::Column(col.trim_matches('"').replace("\"\"", "\"")),
+                (_, e) => IndexKey::Expression(e.to_owned()),
+            })
+            .collect();
+        let method = text(&r[3]);
+        let unusual = if method != "btree" {
+            Some(format!("a {method} index"))
+        } else if text(&r[7]) == "true" {
+            Some("included columns, a key order or a collation".into())
+        } else {
+            None
+        };
+        let predicate = Some(text(&r[5])).filter(|p| !p.is_empty());
+        t.indexes.push(CatalogIndex {
+            name: text(&r[1]),
+            unique: text(&r[2]) == "true",
+            keys,
+            predicate,
+            unusual,
+            sql: text(&r[6]),
+        });
+    }
+    for (name, t) in cat.tables.iter_mut() {
+        let auto = auto.get(name);
+        for c in &mut t.columns {
+            c.field_type = field_type(&c.ty, &enums);
+            c.auto_increment = auto.is_some_and(|a| a.contains(&c.name));
+        }
+    }
+    Ok(())
+}

@@ -11,6 +11,14 @@ impl MigrateHooks for Sqlite {
         super::types::column_type(ty).to_ascii_lowercase()
     }
 
+    /// A declared type other programs write (`varchar(50)`, `boolean`, `timestamp`) fits
+    /// a field stored the same way (`super::introspect::field_type`).
+    fn db_type_matches(&self, have: &str, f: &chakra_dsl::FieldMeta) -> bool {
+        have == self.db_type_of(f)
+            || super::introspect::field_type(have)
+                .is_ok_and(|t| super::types::column_type(&t) == super::types::column_type(&f.ty))
+    }
+
     /// `ALTER TABLE` only renames and adds columns.
     fn rebuilds_to_alter(&self) -> bool {
         true
