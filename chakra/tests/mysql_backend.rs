@@ -39,10 +39,18 @@ async fn flavour_and_version_are_detected_at_connect() {
     let mut c = direct(&db).await;
     let version: String = c.query_first("SELECT VERSION()").await.unwrap().unwrap();
     let server = pool.acquire().await.unwrap().mysql_server().unwrap();
-    let expected = if version.to_lowercase().contains("mariadb") {
+    let detected = if version.to_lowercase().contains("mariadb") {
         Flavour::Mariadb
     } else {
         Flavour::Mysql
+    };
+    // `CHAKRA_TEST_MYSQL_FLAVOUR` forces a flavour's code paths on the test pool: the pool
+    // reports the forced flavour (and the server's own version).
+    let expected = match std::env::var("CHAKRA_TEST_MYSQL_FLAVOUR").as_deref() {
+        Ok("mysql") => Flavour::Mysql,
+        Ok("mariadb") => Flavour::Mariadb,
+        Ok("") | Err(_) => detected,
+        Ok(other) => panic!("CHAKRA_TEST_MYSQL_FLAVOUR={other:?} is not a flavour"),
     };
     assert_eq!(server.flavour, expected, "{version}");
     let numbers: Vec<u16> = version
@@ -56,11 +64,18 @@ async fn flavour_and_version_are_detected_at_connect() {
         "{version}"
     );
     assert_eq!(server.returning(), expected == Flavour::Mariadb);
-    // Both spellings of the URL reach the same server.
+    // Both spellings of the URL reach the same server; without a forced flavour, the
+    // detected one is reported.
     let maria = Pool::connect(&db.url.replacen("mysql://", "mariadb://", 1))
         .await
         .unwrap();
     assert_eq!(maria.dialect(), Dialect::Mysql);
+    let plain = maria.acquire().await.unwrap().mysql_server().unwrap();
+    assert_eq!(
+        (plain.flavour, plain.version),
+        (detected, server.version),
+        "{version}"
+    );
     // The URL can force a flavour's code paths; a bad one is named.
     let forced = Pool::connect(&format!("{}?flavour=mysql", db.url))
         .await
@@ -940,13 +955,24 @@ async fn a_text_list_is_one_bind_whatever_its_length() {
     );
 }
 
+/// A model on the `docs` table of the JSON depth test (its field's column is not its name).
+#[derive(Debug, Clone, chakra::Model)]
+#[chakra(table = "docs")]
+struct Doc {
+    #[chakra(primary_key)]
+    id: i64,
+    #[chakra(column = "data")]
+    payload: serde_json::Value,
+}
+
 #[tokio::test]
 async fn json_past_mariadbs_depth_is_refused_by_name() {
+    use chakra::Model;
     let db = TestDb::mysql().await;
     let pool = db.pool().await;
     let server = pool.acquire().await.unwrap().mysql_server().unwrap();
     let mut c = direct(&db).await;
-    c.query_drop("CREATE TABLE docs (id INT PRIMARY KEY, data JSON)")
+    c.query_drop("CREATE TABLE docs (id BIGINT PRIMARY KEY, data JSON)")
         .await
         .unwrap();
     let nested = |n: usize| {
@@ -956,15 +982,17 @@ async fn json_past_mariadbs_depth_is_refused_by_name() {
         }
         j
     };
-    let insert = |id: i64, j: serde_json::Value| {
-        raw(
-            "INSERT INTO docs (id, data) VALUES (?, ?)",
-            vec![Value::I64(id), Value::Json(j)],
-            vec![],
-        )
+    let insert = |table: &str, id: i64, j: serde_json::Value| {
+        Statement::Insert(Insert {
+            enum_types: Default::default(),
+            table: table.into(),
+            columns: vec!["id".into(), "data".into()],
+            rows: vec![vec![Value::I64(id), Value::Json(j)]],
+            returning: vec![],
+        })
     };
     // 31 levels are stored and read back whole (read with the test's own SQL).
-    pool.execute_compiled(&insert(1, nested(31))).await.unwrap();
+    pool.execute(&insert("docs", 1, nested(31))).await.unwrap();
     let text: String = c
         .query_first("SELECT data FROM docs WHERE id = 1")
         .await
@@ -984,20 +1012,78 @@ async fn json_past_mariadbs_depth_is_refused_by_name() {
         .await
         .unwrap();
     assert_eq!(valid, [(1, 0)]);
-    // Chakra names the limit instead of passing on a check violation; nothing is written.
-    for depth in [32, 100] {
+    // Chakra names the limit, the model, the field and the depth instead of passing on a
+    // check violation; nothing is written.
+    let named = |e: Error, depth: &str| {
+        match &e {
+            Error::BadValue { model, field, .. } => {
+                assert_eq!((model.as_str(), field.as_str()), ("Doc", "payload"), "{e}")
+            }
+            other => panic!("depth {depth}: {other:?}"),
+        }
+        let text = e.to_string();
+        assert!(text.contains("bad value for Doc.payload"), "{text}");
+        assert!(
+            text.contains(&format!("nested {depth} levels deep")),
+            "{text}"
+        );
+        assert!(
+            text.contains("MariaDB stores JSON up to 31 levels"),
+            "{text}"
+        );
+    };
+    for (depth, shown) in [(32, "32"), (100, "100"), (150, "more than 100")] {
+        // Through the executor (the statement's table and column lead to the model) ...
         let e = pool
-            .execute_compiled(&insert(2, nested(depth)))
+            .execute(&insert("docs", 2, nested(depth)))
             .await
             .unwrap_err();
-        assert!(
-            !matches!(e, Error::CheckViolation(_)),
-            "depth {depth}: {e:?}"
-        );
-        let e = e.to_string();
-        assert!(e.contains(&format!("nested {depth} levels deep")), "{e}");
-        assert!(e.contains("MariaDB stores JSON up to 31 levels"), "{e}");
+        named(e, shown);
+        // ... and through the model: an insert, a save (an update by key) and an update of
+        // the field.
+        if depth <= 100 {
+            let mut doc = Doc {
+                id: 3,
+                payload: nested(depth),
+            };
+            let e = Doc::insert_many(&pool, std::slice::from_mut(&mut doc))
+                .await
+                .unwrap_err();
+            named(e, shown);
+            doc.id = 1;
+            named(doc.save(&pool).await.unwrap_err(), shown);
+            let e = Doc::query()
+                .filter(Doc::id().eq(1))
+                .update()
+                .set(Doc::payload(), nested(depth))
+                .execute(&pool)
+                .await
+                .unwrap_err();
+            named(e, shown);
+        }
     }
+    // A table no model maps: the table and column are named.
+    c.query_drop("CREATE TABLE loose (id BIGINT PRIMARY KEY, data JSON)")
+        .await
+        .unwrap();
+    let e = pool
+        .execute(&insert("loose", 1, nested(32)))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("column loose.data"), "{e}");
+    assert!(e.contains("nested 32 levels deep"), "{e}");
     let rows: Vec<i64> = c.query("SELECT id FROM docs ORDER BY id").await.unwrap();
     assert_eq!(rows, [1]);
+    let back: String = c
+        .query_first("SELECT data FROM docs WHERE id = 1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&back).unwrap(),
+        nested(31)
+    );
+    let loose: Vec<i64> = c.query("SELECT id FROM loose").await.unwrap();
+    assert!(loose.is_empty());
 }

@@ -237,7 +237,8 @@ impl MysqlConn {
         if !self.server.returning() && q.parts.last().is_some_and(|p| p.contains(" RETURNING \"")) {
             return self.load(q).await;
         }
-        let params = binds::params(&q.binds, self.server).map_err(RunError::Decode)?;
+        let params =
+            binds::statement_params(&q.parts, &q.binds, self.server).map_err(RunError::Decode)?;
         let sql = q.sql();
         let mut buf = Vec::with_capacity(chunk);
         let mut bad = None;
@@ -292,7 +293,8 @@ impl MysqlConn {
         &mut self,
         q: &CompiledQuery,
     ) -> std::result::Result<(Vec<String>, Vec<mysql_async::Row>), RunError> {
-        let params = binds::params(&q.binds, self.server).map_err(RunError::Decode)?;
+        let params =
+            binds::statement_params(&q.parts, &q.binds, self.server).map_err(RunError::Decode)?;
         let sql = q.sql();
         let r = async {
             let mut result = self.conn.exec_iter(sql.as_str(), params).await?;
@@ -311,7 +313,8 @@ impl MysqlConn {
     /// Runs a statement and returns the affected-row count (rows matched, as on the other
     /// backends: the connection reports found rows).
     pub async fn execute(&mut self, q: &CompiledQuery) -> std::result::Result<usize, RunError> {
-        let params = binds::params(&q.binds, self.server).map_err(RunError::Decode)?;
+        let params =
+            binds::statement_params(&q.parts, &q.binds, self.server).map_err(RunError::Decode)?;
         let sql = q.sql();
         match self.conn.exec_drop(sql.as_str(), params).await {
             Ok(()) => Ok(self.conn.affected_rows() as usize),
