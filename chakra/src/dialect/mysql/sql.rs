@@ -541,63 +541,33 @@ impl SqlHooks for Mysql {
         })
     }
 
-    /// A float or decimal cast to an integer is truncated toward zero first (MySQL's cast
-    /// rounds).
+    /// [`standard::cast`] truncating with `TRUNCATE(…, 0)` (MySQL has no `TRUNC`).
     fn cast(&self, w: &mut SqlWriter, e: &Expr, ty: &ValueType, target: &str) -> Result<()> {
-        let truncate = matches!(ty, ValueType::I32 | ValueType::I64)
-            && matches!(e.value_type(), Some(ValueType::F64 | ValueType::Decimal));
-        w.sql("CAST(");
-        if truncate {
-            w.sql("TRUNCATE(");
-        }
-        expr(w, e)?;
-        if truncate {
-            w.sql(", 0)");
-        }
-        w.sql(" AS ");
-        w.sql(target);
-        w.sql(")");
-        Ok(())
+        standard::cast(w, e, ty, target, ("TRUNCATE(", ", 0)"))
     }
 
-    /// `SUM` of integers is a decimal here: cast back to an integer; `AVG` of integers to a
-    /// double (as on the other backends); `AVG` of a decimal is the exact sum over the
-    /// count rounded to 16 places (as on PostgreSQL).
+    /// [`standard::typed_aggregate`] in MySQL's types (`SUM` of integers is a decimal here,
+    /// cast back to `SIGNED`; the session's `div_precision_increment` keeps 20 places in a
+    /// decimal quotient); `MIN`/`MAX` of text by bytes.
     fn aggregate(&self, w: &mut SqlWriter, a: &Aggregate) -> Result<()> {
+        const TYPES: standard::AggregateTypes = standard::AggregateTypes {
+            integer: "SIGNED",
+            double: "DOUBLE",
+            decimal_sum: None,
+        };
         let arg_ty = a.arg.as_ref().and_then(Expr::value_type);
-        let decimal = arg_ty == Some(ValueType::Decimal);
-        let integer = matches!(arg_ty, Some(ValueType::I32 | ValueType::I64));
-        match a.func {
-            AggFunc::Sum if integer => {
-                w.sql("CAST(");
-                standard::agg_call(w, "SUM", a)?;
-                w.sql(" AS SIGNED)");
-                Ok(())
-            }
-            AggFunc::Avg if decimal => {
-                w.sql("ROUND(");
-                standard::agg_call(w, "SUM", a)?;
-                w.sql(" / ");
-                standard::agg_call(w, "COUNT", a)?;
-                w.sql(", 16)");
-                Ok(())
-            }
-            AggFunc::Avg => {
-                w.sql("CAST(");
-                standard::agg_call(w, "AVG", a)?;
-                w.sql(" AS DOUBLE)");
-                Ok(())
-            }
-            // By bytes (code points), whatever the collation, read back as text.
-            AggFunc::Min | AggFunc::Max if arg_ty == Some(ValueType::Text) => {
-                w.sql("CONVERT(");
-                let name = if a.func == AggFunc::Min { "MIN" } else { "MAX" };
-                standard::agg_call_with(w, name, a, ordered)?;
-                w.sql(" USING utf8mb4)");
-                Ok(())
-            }
-            _ => standard::aggregate(w, a),
+        // By bytes (code points), whatever the collation, read back as text.
+        if matches!(a.func, AggFunc::Min | AggFunc::Max) && arg_ty == Some(ValueType::Text) {
+            w.sql("CONVERT(");
+            let name = if a.func == AggFunc::Min { "MIN" } else { "MAX" };
+            standard::agg_call_with(w, name, a, ordered)?;
+            w.sql(" USING utf8mb4)");
+            return Ok(());
         }
+        if standard::typed_aggregate(w, a, &TYPES)? {
+            return Ok(());
+        }
+        standard::aggregate(w, a)
     }
 
     fn column_type(&self, ty: &FieldType) -> String {
