@@ -21,7 +21,8 @@
 //! `cargo bench -p chakra --bench mysql` (MariaDB/MySQL from CHAKRA_TEST_MYSQL_URL, default
 //! mysql://root@127.0.0.1:3306/mysql; a `chakra_bench` database is recreated).
 //! `-- --table-only` skips criterion; `--only <text>` keeps the table's workloads whose
-//! name contains the text.
+//! name contains the text, `--impl <text>` the contenders whose name contains it (ratios
+//! then to the first one kept: for profiling one contender).
 
 #[path = "common/bench_user.rs"]
 mod bench_user;
@@ -469,6 +470,10 @@ fn ratio_table(rt: &Runtime, e: &Env) {
         .iter()
         .position(|a| a == "--only")
         .and_then(|i| args.get(i + 1).cloned());
+    let only_impl = args
+        .iter()
+        .position(|a| a == "--impl")
+        .and_then(|i| args.get(i + 1).cloned());
     println!(
         "\n{:<19} {:<28} {:>11} {:>7} {:>11} {:>7}",
         "workload", "impl", "wall", "ratio", "cpu", "ratio"
@@ -477,6 +482,19 @@ fn ratio_table(rt: &Runtime, e: &Env) {
         if only.as_deref().is_some_and(|o| !w.name.contains(o)) {
             continue;
         }
+        // `--impl <text>`: only the contenders whose name contains it (for profiling one).
+        let kept: Vec<&str> = w
+            .impls
+            .iter()
+            .copied()
+            .filter(|i| only_impl.as_deref().is_none_or(|o| i.contains(o)))
+            .collect();
+        let w = &Workload {
+            name: w.name,
+            runs: w.runs,
+            impls: kept.leak(),
+            bases: if only_impl.is_some() { &[] } else { w.bases },
+        };
         let mut wall: Vec<Vec<Duration>> = vec![Vec::new(); w.impls.len()];
         let mut cpu = vec![Duration::ZERO; w.impls.len()];
         // One warm-up round, not counted.
@@ -510,7 +528,9 @@ fn ratio_table(rt: &Runtime, e: &Env) {
         }
         let meds: Vec<Duration> = wall.into_iter().map(median).collect();
         let cpus: Vec<Duration> = cpu.iter().map(|c| *c / w.runs as u32).collect();
-        for base in w.bases {
+        let first: &[&str] = &w.impls[..w.impls.len().min(1)];
+        let bases = if w.bases.is_empty() { first } else { w.bases };
+        for base in bases {
             let b = w.impls.iter().position(|x| x == base).expect("base runs");
             println!("{:<19} (ratios to {base})", w.name);
             for (i, which) in w.impls.iter().enumerate() {
