@@ -39,10 +39,18 @@ async fn flavour_and_version_are_detected_at_connect() {
     let mut c = direct(&db).await;
     let version: String = c.query_first("SELECT VERSION()").await.unwrap().unwrap();
     let server = pool.acquire().await.unwrap().mysql_server().unwrap();
-    let expected = if version.to_lowercase().contains("mariadb") {
+    let detected = if version.to_lowercase().contains("mariadb") {
         Flavour::Mariadb
     } else {
         Flavour::Mysql
+    };
+    // `CHAKRA_TEST_MYSQL_FLAVOUR` forces a flavour's code paths on the test pool: the pool
+    // reports the forced flavour (and the server's own version).
+    let expected = match std::env::var("CHAKRA_TEST_MYSQL_FLAVOUR").as_deref() {
+        Ok("mysql") => Flavour::Mysql,
+        Ok("mariadb") => Flavour::Mariadb,
+        Ok("") | Err(_) => detected,
+        Ok(other) => panic!("CHAKRA_TEST_MYSQL_FLAVOUR={other:?} is not a flavour"),
     };
     assert_eq!(server.flavour, expected, "{version}");
     let numbers: Vec<u16> = version
@@ -56,11 +64,18 @@ async fn flavour_and_version_are_detected_at_connect() {
         "{version}"
     );
     assert_eq!(server.returning(), expected == Flavour::Mariadb);
-    // Both spellings of the URL reach the same server.
+    // Both spellings of the URL reach the same server; without a forced flavour, the
+    // detected one is reported.
     let maria = Pool::connect(&db.url.replacen("mysql://", "mariadb://", 1))
         .await
         .unwrap();
     assert_eq!(maria.dialect(), Dialect::Mysql);
+    let plain = maria.acquire().await.unwrap().mysql_server().unwrap();
+    assert_eq!(
+        (plain.flavour, plain.version),
+        (detected, server.version),
+        "{version}"
+    );
     // The URL can force a flavour's code paths; a bad one is named.
     let forced = Pool::connect(&format!("{}?flavour=mysql", db.url))
         .await
@@ -407,8 +422,17 @@ async fn exact_text_lookups_still_use_the_columns_index() {
             .exec(format!("EXPLAIN {}", q.sql()), params)
             .await
             .unwrap();
-        let key: Option<String> = plan[0].get("key").unwrap();
-        assert_eq!(key.as_deref(), Some("users_username_idx"), "{}", q.sql());
+        // The plan's row for `users` (a list has a row of its own, the JSON_TABLE).
+        let keys: Vec<(String, Option<String>)> = plan
+            .iter()
+            .map(|r| (r.get("table").unwrap(), r.get("key").unwrap()))
+            .collect();
+        assert!(
+            keys.iter()
+                .any(|(t, k)| t == "users" && k.as_deref() == Some("users_username_idx")),
+            "{keys:?}: {}",
+            q.sql()
+        );
         // And the answer is still exact.
         let pool = db.pool().await;
         let rows = pool.fetch(&Statement::Select(select)).await.unwrap();
@@ -809,13 +833,146 @@ async fn an_integer_list_is_one_bind_whatever_its_length() {
     assert_eq!(rows, vec![vec![Value::I64(big)]]);
 }
 
+/// The names the hand-written condition `sql` selects (a `WHERE` run on the test's own
+/// connection, `?` for `binds`), in id order.
+async fn names_by_hand(
+    c: &mut mysql_async::Conn,
+    sql: &str,
+    binds: Vec<Option<&str>>,
+) -> Vec<String> {
+    let params: Vec<mysql_async::Value> = binds
+        .into_iter()
+        .map(|b| b.map_or(mysql_async::Value::NULL, mysql_async::Value::from))
+        .collect();
+    let rows: Vec<Option<String>> = c
+        .exec(
+            format!("SELECT username FROM users WHERE {sql} ORDER BY id"),
+            params,
+        )
+        .await
+        .unwrap();
+    rows.into_iter().map(|r| r.expect("a name")).collect()
+}
+
+#[tokio::test]
+async fn a_text_list_is_one_bind_whatever_its_length() {
+    let db = TestDb::mysql().await;
+    let mut c = direct(&db).await;
+    // A table Chakra did not create, in a case- and accent-insensitive collation that is
+    // not the server's default (a list compared in the default one would be error 1267).
+    c.query_drop(
+        "CREATE TABLE users (id BIGINT AUTO_INCREMENT PRIMARY KEY, username VARCHAR(50), \
+         age INT NULL, active BOOLEAN NOT NULL DEFAULT TRUE, KEY users_username_idx (username)) \
+         CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci",
+    )
+    .await
+    .unwrap();
+    let stored = [
+        Some("alice"),
+        Some("Alice"),
+        Some("alice "),
+        Some("café"),
+        Some("cafe"),
+        Some("say \"hi\""),
+        Some("back\\slash"),
+        Some("🦀 crab"),
+        Some("tab\tnew\nline"),
+        None,
+    ];
+    for name in stored {
+        c.exec_drop("INSERT INTO users (username) VALUES (?)", (name,))
+            .await
+            .unwrap();
+    }
+    let pool = db.pool().await;
+    let list = |names: &[Option<&str>]| -> Vec<Value> {
+        names
+            .iter()
+            .map(|n| n.map_or(Value::Null(ValueType::Text), Value::from))
+            .collect()
+    };
+    // The expected rows, by hand: the bytes of each name among the bytes of the list.
+    fn by_hand<'a>(names: &[Option<&'a str>], negated: bool) -> (String, Vec<Option<&'a str>>) {
+        let marks = vec!["CAST(? AS BINARY)"; names.len()].join(", ");
+        let cond = format!("CAST(username AS BINARY) IN ({marks})");
+        let cond = if negated {
+            format!("NOT ({cond})")
+        } else {
+            cond
+        };
+        (cond, names.to_vec())
+    }
+    let lists: Vec<Vec<Option<&str>>> = vec![
+        vec![Some("Alice")],
+        vec![Some("alice"), Some("cafe"), Some("nobody")],
+        vec![
+            Some("alice "),
+            Some("café"),
+            Some("say \"hi\""),
+            Some("back\\slash"),
+        ],
+        vec![Some("🦀 crab"), Some("tab\tnew\nline"), Some("ALICE")],
+        vec![Some("alice"), None],
+        (0..500)
+            .map(|i| Some(if i == 250 { "cafe" } else { "nobody" }))
+            .collect(),
+    ];
+    let mut texts_seen = Vec::new();
+    for names in &lists {
+        for negated in [false, true] {
+            let mut filter = username().is_in(list(names));
+            if negated {
+                filter = filter.not();
+            }
+            let q = names_where(filter);
+            let compiled = chakra::compile(&Statement::Select(q.clone()), Dialect::Mysql).unwrap();
+            assert_eq!(compiled.binds.len(), 1, "{}", compiled.sql());
+            texts_seen.push(compiled.sql());
+            let got = texts(&pool.fetch(&Statement::Select(q)).await.unwrap());
+            let (cond, binds) = by_hand(names, negated);
+            let want = names_by_hand(&mut c, &cond, binds).await;
+            assert_eq!(got, want, "{names:?}, negated: {negated}");
+        }
+    }
+    // Spot checks of the hand-written answers themselves.
+    assert_eq!(
+        names_by_hand(&mut c, &by_hand(&lists[0], false).0, lists[0].clone()).await,
+        ["Alice"]
+    );
+    assert!(
+        names_by_hand(&mut c, &by_hand(&lists[4], true).0, lists[4].clone())
+            .await
+            .is_empty(),
+        "NOT IN a list holding NULL is never true"
+    );
+    // Two lists of different lengths: the same statement text.
+    texts_seen.sort();
+    texts_seen.dedup();
+    assert_eq!(
+        texts_seen.len(),
+        2,
+        "one text for IN, one for NOT IN: {texts_seen:#?}"
+    );
+}
+
+/// A model on the `docs` table of the JSON depth test (its field's column is not its name).
+#[derive(Debug, Clone, chakra::Model)]
+#[chakra(table = "docs")]
+struct Doc {
+    #[chakra(primary_key)]
+    id: i64,
+    #[chakra(column = "data")]
+    payload: serde_json::Value,
+}
+
 #[tokio::test]
 async fn json_past_mariadbs_depth_is_refused_by_name() {
+    use chakra::Model;
     let db = TestDb::mysql().await;
     let pool = db.pool().await;
     let server = pool.acquire().await.unwrap().mysql_server().unwrap();
     let mut c = direct(&db).await;
-    c.query_drop("CREATE TABLE docs (id INT PRIMARY KEY, data JSON)")
+    c.query_drop("CREATE TABLE docs (id BIGINT PRIMARY KEY, data JSON)")
         .await
         .unwrap();
     let nested = |n: usize| {
@@ -825,15 +982,17 @@ async fn json_past_mariadbs_depth_is_refused_by_name() {
         }
         j
     };
-    let insert = |id: i64, j: serde_json::Value| {
-        raw(
-            "INSERT INTO docs (id, data) VALUES (?, ?)",
-            vec![Value::I64(id), Value::Json(j)],
-            vec![],
-        )
+    let insert = |table: &str, id: i64, j: serde_json::Value| {
+        Statement::Insert(Insert {
+            enum_types: Default::default(),
+            table: table.into(),
+            columns: vec!["id".into(), "data".into()],
+            rows: vec![vec![Value::I64(id), Value::Json(j)]],
+            returning: vec![],
+        })
     };
     // 31 levels are stored and read back whole (read with the test's own SQL).
-    pool.execute_compiled(&insert(1, nested(31))).await.unwrap();
+    pool.execute(&insert("docs", 1, nested(31))).await.unwrap();
     let text: String = c
         .query_first("SELECT data FROM docs WHERE id = 1")
         .await
@@ -853,20 +1012,78 @@ async fn json_past_mariadbs_depth_is_refused_by_name() {
         .await
         .unwrap();
     assert_eq!(valid, [(1, 0)]);
-    // Chakra names the limit instead of passing on a check violation; nothing is written.
-    for depth in [32, 100] {
+    // Chakra names the limit, the model, the field and the depth instead of passing on a
+    // check violation; nothing is written.
+    let named = |e: Error, depth: &str| {
+        match &e {
+            Error::BadValue { model, field, .. } => {
+                assert_eq!((model.as_str(), field.as_str()), ("Doc", "payload"), "{e}")
+            }
+            other => panic!("depth {depth}: {other:?}"),
+        }
+        let text = e.to_string();
+        assert!(text.contains("bad value for Doc.payload"), "{text}");
+        assert!(
+            text.contains(&format!("nested {depth} levels deep")),
+            "{text}"
+        );
+        assert!(
+            text.contains("MariaDB stores JSON up to 31 levels"),
+            "{text}"
+        );
+    };
+    for (depth, shown) in [(32, "32"), (100, "100"), (150, "more than 100")] {
+        // Through the executor (the statement's table and column lead to the model) ...
         let e = pool
-            .execute_compiled(&insert(2, nested(depth)))
+            .execute(&insert("docs", 2, nested(depth)))
             .await
             .unwrap_err();
-        assert!(
-            !matches!(e, Error::CheckViolation(_)),
-            "depth {depth}: {e:?}"
-        );
-        let e = e.to_string();
-        assert!(e.contains(&format!("nested {depth} levels deep")), "{e}");
-        assert!(e.contains("MariaDB stores JSON up to 31 levels"), "{e}");
+        named(e, shown);
+        // ... and through the model: an insert, a save (an update by key) and an update of
+        // the field.
+        if depth <= 100 {
+            let mut doc = Doc {
+                id: 3,
+                payload: nested(depth),
+            };
+            let e = Doc::insert_many(&pool, std::slice::from_mut(&mut doc))
+                .await
+                .unwrap_err();
+            named(e, shown);
+            doc.id = 1;
+            named(doc.save(&pool).await.unwrap_err(), shown);
+            let e = Doc::query()
+                .filter(Doc::id().eq(1))
+                .update()
+                .set(Doc::payload(), nested(depth))
+                .execute(&pool)
+                .await
+                .unwrap_err();
+            named(e, shown);
+        }
     }
+    // A table no model maps: the table and column are named.
+    c.query_drop("CREATE TABLE loose (id BIGINT PRIMARY KEY, data JSON)")
+        .await
+        .unwrap();
+    let e = pool
+        .execute(&insert("loose", 1, nested(32)))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("column loose.data"), "{e}");
+    assert!(e.contains("nested 32 levels deep"), "{e}");
     let rows: Vec<i64> = c.query("SELECT id FROM docs ORDER BY id").await.unwrap();
     assert_eq!(rows, [1]);
+    let back: String = c
+        .query_first("SELECT data FROM docs WHERE id = 1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&back).unwrap(),
+        nested(31)
+    );
+    let loose: Vec<i64> = c.query("SELECT id FROM loose").await.unwrap();
+    assert!(loose.is_empty());
 }

@@ -16,8 +16,10 @@ pub struct Snapshot(Arc<Vec<Arc<ModelInfo>>>);
 
 static REGISTRY: LazyLock<RwLock<Snapshot>> = LazyLock::new(RwLock::default);
 
-/// Registers `info`, replacing a model of the same name.
+/// Registers `info`, replacing a model of the same name (in the core too, so an error found
+/// where only the SQL is left names the model and field: `chakra::exec::model_names`).
 pub fn register(info: Arc<ModelInfo>) {
+    chakra::exec::model_names::register(info.meta.clone());
     let mut guard = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
     let mut list: Vec<Arc<ModelInfo>> = guard
         .0

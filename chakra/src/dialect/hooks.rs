@@ -260,20 +260,7 @@ pub trait SqlHooks: Sync {
     /// `CAST(e AS ty)` (`ty` has a [`SqlHooks::cast_type`]), a float or decimal cast to an
     /// integer truncated toward zero (standard SQL's cast rounds).
     fn cast(&self, w: &mut SqlWriter, e: &Expr, ty: &ValueType, target: &str) -> Result<()> {
-        let truncate = matches!(ty, ValueType::I32 | ValueType::I64)
-            && matches!(e.value_type(), Some(ValueType::F64 | ValueType::Decimal));
-        w.sql("CAST(");
-        if truncate {
-            w.sql("TRUNC(");
-        }
-        expr(w, e)?;
-        if truncate {
-            w.sql(")");
-        }
-        w.sql(" AS ");
-        w.sql(target);
-        w.sql(")");
-        Ok(())
+        standard::cast(w, e, ty, target, ("TRUNC(", ")"))
     }
 
     /// An aggregate (not `COUNT`, which is the same everywhere), with the same result type

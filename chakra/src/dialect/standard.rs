@@ -5,7 +5,7 @@ use crate::sql::expression::expr;
 use crate::sql::writer::SqlWriter;
 use chakra_dsl::{
     AggFunc, Aggregate, ArithOp, Error, Expr, LockStrength, LockWait, OnConflict, Result, RowLock,
-    ScalarFunc,
+    ScalarFunc, ValueType,
 };
 
 /// Comma-separated expressions.
@@ -120,6 +120,86 @@ pub fn aggregate(w: &mut SqlWriter, a: &Aggregate) -> Result<()> {
     agg_call(w, name, a)
 }
 
+/// `CAST(e AS target)`; a float or decimal cast to an integer is truncated toward zero
+/// first with `trunc` (its opening text and its closing text: `("TRUNC(", ")")`), as every
+/// backend's answer is (a cast alone rounds on PostgreSQL and MySQL).
+pub fn cast(
+    w: &mut SqlWriter,
+    e: &Expr,
+    ty: &ValueType,
+    target: &str,
+    trunc: (&str, &str),
+) -> Result<()> {
+    let truncate = matches!(ty, ValueType::I32 | ValueType::I64)
+        && matches!(e.value_type(), Some(ValueType::F64 | ValueType::Decimal));
+    w.sql("CAST(");
+    if truncate {
+        w.sql(trunc.0);
+    }
+    expr(w, e)?;
+    if truncate {
+        w.sql(trunc.1);
+    }
+    w.sql(" AS ");
+    w.sql(target);
+    w.sql(")");
+    Ok(())
+}
+
+/// The types a dialect's [`typed_aggregate`] casts to.
+pub struct AggregateTypes {
+    /// A 64-bit integer (`BIGINT`; MySQL's `SIGNED`).
+    pub integer: &'static str,
+    /// A double (`DOUBLE PRECISION`; MySQL's `DOUBLE`).
+    pub double: &'static str,
+    /// What a decimal sum is cast to before it is divided by the count (PostgreSQL's
+    /// `NUMERIC(1000, 20)`, so the quotient keeps 20 places); `None`: the sum as it is.
+    pub decimal_sum: Option<&'static str>,
+}
+
+/// The aggregates whose result type the server would choose differently from the other
+/// backends, written so every backend gives the same type and value: `SUM` of integers cast
+/// back to an integer, `AVG` of integers as a double, `AVG` of a decimal as the exact sum
+/// over the count rounded to 16 places. `Ok(false)` (nothing written) for the others.
+pub fn typed_aggregate(w: &mut SqlWriter, a: &Aggregate, types: &AggregateTypes) -> Result<bool> {
+    let arg_ty = a.arg.as_ref().and_then(Expr::value_type);
+    let decimal = arg_ty == Some(ValueType::Decimal);
+    let integer = matches!(arg_ty, Some(ValueType::I32 | ValueType::I64));
+    match a.func {
+        AggFunc::Sum if integer => {
+            w.sql("CAST(");
+            agg_call(w, "SUM", a)?;
+            w.sql(" AS ");
+            w.sql(types.integer);
+            w.sql(")");
+        }
+        AggFunc::Avg if decimal => {
+            w.sql("ROUND(");
+            if let Some(t) = types.decimal_sum {
+                w.sql("CAST(");
+                agg_call(w, "SUM", a)?;
+                w.sql(" AS ");
+                w.sql(t);
+                w.sql(")");
+            } else {
+                agg_call(w, "SUM", a)?;
+            }
+            w.sql(" / ");
+            agg_call(w, "COUNT", a)?;
+            w.sql(", 16)");
+        }
+        AggFunc::Avg => {
+            w.sql("CAST(");
+            agg_call(w, "AVG", a)?;
+            w.sql(" AS ");
+            w.sql(types.double);
+            w.sql(")");
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
 /// `ON CONFLICT …` (the same text on PostgreSQL and SQLite ≥ 3.24).
 pub fn on_conflict(w: &mut SqlWriter, c: &OnConflict) -> Result<()> {
     w.sql(" ON CONFLICT");
@@ -170,4 +250,65 @@ pub fn row_lock(w: &mut SqlWriter, lock: &RowLock) -> Result<()> {
         LockWait::SkipLocked => " SKIP LOCKED",
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{compile, Dialect};
+    use chakra_dsl::{AggFunc, Aggregate, Expr, Select, Source, Statement, ValueType};
+
+    fn sql(e: Expr, ty: ValueType, d: Dialect) -> String {
+        let s = Select::from(Source::table("t")).column(e, ty);
+        compile(&Statement::Select(s), d).unwrap().sql()
+    }
+
+    /// The shared bodies give each dialect its own words, and only those.
+    #[test]
+    fn casts_and_typed_aggregates_in_each_dialects_words() {
+        let x = || Expr::col("t", "x", ValueType::F64);
+        let cast = |d| {
+            let e = chakra_dsl::functions::cast(x(), ValueType::I64).unwrap();
+            sql(e, ValueType::I64, d)
+        };
+        let pg = cast(Dialect::Postgres);
+        assert!(pg.contains("CAST(TRUNC(\"t\".\"x\") AS BIGINT)"), "{pg}");
+        let my = cast(Dialect::Mysql);
+        assert!(
+            my.contains("CAST(TRUNCATE(\"t\".\"x\", 0) AS SIGNED)"),
+            "{my}"
+        );
+        let agg = |func, ty: ValueType, d| {
+            let a = Aggregate {
+                func,
+                arg: Some(Expr::col("t", "n", ty.clone())),
+                distinct: false,
+                filter: None,
+                ty: ty.clone(),
+            };
+            sql(Expr::Aggregate(Box::new(a)), ty, d)
+        };
+        let pg = agg(AggFunc::Sum, ValueType::I64, Dialect::Postgres);
+        assert!(pg.contains("CAST(SUM(\"t\".\"n\") AS BIGINT)"), "{pg}");
+        let my = agg(AggFunc::Sum, ValueType::I64, Dialect::Mysql);
+        assert!(my.contains("CAST(SUM(\"t\".\"n\") AS SIGNED)"), "{my}");
+        let pg = agg(AggFunc::Avg, ValueType::Decimal, Dialect::Postgres);
+        assert!(
+            pg.contains(
+                "ROUND(CAST(SUM(\"t\".\"n\") AS NUMERIC(1000, 20)) / COUNT(\"t\".\"n\"), 16)"
+            ),
+            "{pg}"
+        );
+        let my = agg(AggFunc::Avg, ValueType::Decimal, Dialect::Mysql);
+        assert!(
+            my.contains("ROUND(SUM(\"t\".\"n\") / COUNT(\"t\".\"n\"), 16)"),
+            "{my}"
+        );
+        let my = agg(AggFunc::Avg, ValueType::I32, Dialect::Mysql);
+        assert!(my.contains("CAST(AVG(\"t\".\"n\") AS DOUBLE)"), "{my}");
+        let pg = agg(AggFunc::Max, ValueType::I64, Dialect::Postgres);
+        assert!(
+            pg.contains("MAX(\"t\".\"n\")") && !pg.contains("CAST"),
+            "{pg}"
+        );
+    }
 }

@@ -8,6 +8,7 @@
 //! - [`executor`] — the [`Executor`] trait front doors are generic over.
 //! - [`scope`] — [`TxScope`], the transaction a write with model hooks runs in.
 //! - [`known_tables`] — the tables a pool's database was seen to hold (asked once).
+//! - [`model_names`] — which model and field a table's column belongs to (for errors).
 //! - [`log`] — the statement listener (the Python `chakra.sql` logger's source).
 //! - [`query`] — the diesel query node binding every value as a parameter.
 //! - [`row`] and [`coerce`] — row decoding by runtime type, then by the statement's plan.
@@ -24,6 +25,7 @@ pub mod executor;
 pub mod fork;
 pub mod known_tables;
 pub mod log;
+pub mod model_names;
 pub mod pool;
 pub mod query;
 pub mod row;

@@ -4,24 +4,7 @@
 use chakra_dsl::ModelMeta;
 use std::sync::Arc;
 
-/// One registered model.
-pub struct ModelRegistration {
-    meta: fn() -> &'static Arc<ModelMeta>,
-}
-
-impl ModelRegistration {
-    /// A registration reading the model's metadata through `meta`.
-    pub const fn new(meta: fn() -> &'static Arc<ModelMeta>) -> Self {
-        ModelRegistration { meta }
-    }
-
-    /// The model's metadata.
-    pub fn meta(&self) -> &'static Arc<ModelMeta> {
-        (self.meta)()
-    }
-}
-
-inventory::collect!(ModelRegistration);
+pub use crate::exec::model_names::ModelRegistration;
 
 /// Every model of this binary, sorted by table name.
 pub fn registered_models() -> Vec<&'static Arc<ModelMeta>> {

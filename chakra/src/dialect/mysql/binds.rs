@@ -19,28 +19,105 @@ pub const MAX_DECIMAL_SCALE: i64 = 30;
 /// other; 10.11 returns 0 from 32 levels on); MySQL takes Chakra's own limit, [`MAX_DEPTH`].
 pub const MARIADB_MAX_JSON_DEPTH: usize = 31;
 
-/// Why `v` cannot be sent to `server`, when it is a JSON document nested deeper than the
-/// flavour stores (MariaDB: [`MARIADB_MAX_JSON_DEPTH`] levels).
-pub fn check_for_server(v: &Value, server: ServerInfo) -> Result<()> {
-    let Value::Json(j) = v else { return Ok(()) };
+/// How deep `v` is nested, when it is a JSON document nested deeper than `server`'s flavour
+/// stores (MariaDB: [`MARIADB_MAX_JSON_DEPTH`] levels).
+fn too_deep(v: &Value, server: ServerInfo) -> Option<usize> {
+    let Value::Json(j) = v else { return None };
     if server.flavour != Flavour::Mariadb {
-        return Ok(());
+        return None;
     }
-    let depth = json_depth(j);
-    if depth > MARIADB_MAX_JSON_DEPTH {
-        let shown = if depth > MAX_DEPTH {
-            format!("more than {MAX_DEPTH}")
-        } else {
-            depth.to_string()
-        };
-        return Err(Error::InvalidQuery(format!(
-            "JSON nested {shown} levels deep: MariaDB stores JSON up to \
-             {MARIADB_MAX_JSON_DEPTH} levels of arrays and objects (its JSON_VALID check \
-             refuses deeper documents); flatten the document or use PostgreSQL/SQLite, which \
-             keep up to {MAX_DEPTH} levels"
-        )));
+    Some(json_depth(j)).filter(|d| *d > MARIADB_MAX_JSON_DEPTH)
+}
+
+/// Why a JSON document nested `depth` levels deep cannot be stored (the depth as counted,
+/// "more than 100" past Chakra's own limit, where counting stops).
+fn depth_reason(depth: usize) -> String {
+    let shown = if depth > MAX_DEPTH {
+        format!("more than {MAX_DEPTH}")
+    } else {
+        depth.to_string()
+    };
+    format!(
+        "JSON nested {shown} levels deep: MariaDB stores JSON up to {MARIADB_MAX_JSON_DEPTH} \
+         levels of arrays and objects (its JSON_VALID check refuses deeper documents); \
+         flatten the document or use PostgreSQL/SQLite, which keep up to {MAX_DEPTH} levels"
+    )
+}
+
+/// Why `v` cannot be sent to `server`, when it is a JSON document nested deeper than the
+/// flavour stores (MariaDB: [`MARIADB_MAX_JSON_DEPTH`] levels). Without the statement, the
+/// error cannot say where the value was going: [`statement_params`] names the model and
+/// field.
+pub fn check_for_server(v: &Value, server: ServerInfo) -> Result<()> {
+    match too_deep(v, server) {
+        Some(depth) => Err(Error::InvalidQuery(depth_reason(depth))),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// The table and column the bind after `parts[..=i]` is written to, read from a compiled
+/// statement's text: a value of an `INSERT … VALUES` row (its column by position) or of an
+/// `UPDATE … SET "c" = ?`. Identifiers are validated when compiled (no `"` inside), so the
+/// quoted names read back exactly. `None` for a bind anywhere else.
+pub fn bind_target(parts: &[String], i: usize) -> Option<(String, String)> {
+    let first = parts.first()?;
+    let quoted = |text: &str| -> Vec<String> {
+        text.split('"')
+            .enumerate()
+            .filter(|(k, _)| k % 2 == 1)
+            .map(|(_, n)| n.to_owned())
+            .collect()
+    };
+    if let Some(rest) = first.strip_prefix("INSERT INTO \"") {
+        let (table, rest) = rest.split_once('"')?;
+        let (cols, values) = rest.strip_prefix(" (")?.split_once(')')?;
+        // Only a `VALUES` list's binds are the columns' values, row after row.
+        if !values.starts_with(" VALUES (") {
+            return None;
+        }
+        let columns = quoted(cols);
+        let column = columns.get(i.checked_rem(columns.len())?)?;
+        return Some((table.to_owned(), column.clone()));
+    }
+    if let Some(rest) = first.strip_prefix("UPDATE \"") {
+        let (table, _) = rest.split_once('"')?;
+        let before = parts.get(i)?.strip_suffix("\" = ")?;
+        let column = &before[before.rfind('"')? + 1..];
+        return Some((table.to_owned(), column.to_owned()));
+    }
+    None
+}
+
+/// A compiled statement's binds as the driver's parameters ([`params`]); a JSON document
+/// deeper than `server` stores is refused with an error naming the model and field it was
+/// meant for ([`Error::BadValue`], found by the table and column the statement writes it
+/// to), or the table and column when no model of this process maps them.
+pub fn statement_params(
+    parts: &[String],
+    binds: &[Value],
+    server: ServerInfo,
+) -> Result<mysql_async::Params> {
+    if let Some((i, depth)) = binds
+        .iter()
+        .enumerate()
+        .find_map(|(i, v)| too_deep(v, server).map(|d| (i, d)))
+    {
+        let reason = depth_reason(depth);
+        return Err(match bind_target(parts, i) {
+            Some((table, column)) => match crate::exec::model_names::field_of(&table, &column) {
+                Some(f) => Error::BadValue {
+                    model: f.model,
+                    field: f.field,
+                    value: binds[i].to_string(),
+                    expected: f.ty,
+                    reason: Some(reason),
+                },
+                None => Error::InvalidQuery(format!("column {table}.{column}: {reason}")),
+            },
+            None => Error::InvalidQuery(reason),
+        });
+    }
+    params(binds, server)
 }
 
 /// The driver's parameter for `v`, or why it cannot be sent.

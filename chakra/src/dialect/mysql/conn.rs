@@ -117,12 +117,11 @@ impl MysqlConn {
         self.load_plain(q).await
     }
 
+    /// The rows of a statement run as it is (no `RETURNING` emulation), each decoded as it
+    /// arrives.
     async fn load_plain(&mut self, q: &CompiledQuery) -> std::result::Result<Vec<Row>, RunError> {
-        let (_, rows) = self.load_raw(q).await?;
-        rows.into_iter()
-            .map(|r| coerce_row(row::decode_row(r)?, &q.output))
-            .collect::<Result<Vec<Row>>>()
-            .map_err(RunError::Decode)
+        let mut handed = 0;
+        self.stream(q, usize::MAX, &mut |_| {}, &mut handed).await
     }
 
     /// The table's one-column primary key and whether it is `AUTO_INCREMENT`, asked of the
@@ -237,9 +236,23 @@ impl MysqlConn {
         if !self.server.returning() && q.parts.last().is_some_and(|p| p.contains(" RETURNING \"")) {
             return self.load(q).await;
         }
-        let params = binds::params(&q.binds, self.server).map_err(RunError::Decode)?;
+        self.stream(q, chunk, each, handed).await
+    }
+
+    /// Runs a statement and decodes each row as it arrives (the driver's row is dropped
+    /// before the next is read), handing them to `each` in chunks of `chunk` rows; returns
+    /// the rows after the last full chunk.
+    async fn stream(
+        &mut self,
+        q: &CompiledQuery,
+        chunk: usize,
+        each: &mut (dyn FnMut(Vec<Row>) + Send),
+        handed: &mut usize,
+    ) -> std::result::Result<Vec<Row>, RunError> {
+        let params =
+            binds::statement_params(&q.parts, &q.binds, self.server).map_err(RunError::Decode)?;
         let sql = q.sql();
-        let mut buf = Vec::with_capacity(chunk);
+        let mut buf = Vec::with_capacity(chunk.min(1024));
         let mut bad = None;
         let r = async {
             let mut result = self.conn.exec_iter(sql.as_str(), params).await?;
@@ -253,7 +266,10 @@ impl MysqlConn {
                             buf.push(r);
                             if buf.len() == chunk {
                                 *handed += chunk;
-                                each(std::mem::replace(&mut buf, Vec::with_capacity(chunk)));
+                                each(std::mem::replace(
+                                    &mut buf,
+                                    Vec::with_capacity(chunk.min(1024)),
+                                ));
                             }
                         }
                         Err(e) => bad = Some(e),
@@ -295,7 +311,8 @@ impl MysqlConn {
         &mut self,
         q: &CompiledQuery,
     ) -> std::result::Result<(Vec<String>, Vec<mysql_async::Row>), RunError> {
-        let params = binds::params(&q.binds, self.server).map_err(RunError::Decode)?;
+        let params =
+            binds::statement_params(&q.parts, &q.binds, self.server).map_err(RunError::Decode)?;
         let sql = q.sql();
         let r = async {
             let mut result = self.conn.exec_iter(sql.as_str(), params).await?;
@@ -338,7 +355,8 @@ impl MysqlConn {
     /// Runs a statement and returns the affected-row count (rows matched, as on the other
     /// backends: the connection reports found rows).
     pub async fn execute(&mut self, q: &CompiledQuery) -> std::result::Result<usize, RunError> {
-        let params = binds::params(&q.binds, self.server).map_err(RunError::Decode)?;
+        let params =
+            binds::statement_params(&q.parts, &q.binds, self.server).map_err(RunError::Decode)?;
         let sql = q.sql();
         match self.conn.exec_drop(sql.as_str(), params).await {
             Ok(()) => Ok(self.conn.affected_rows() as usize),

@@ -16,16 +16,17 @@ const BINARY_CHARSET: u16 = 63;
 /// Every cell of `row`, decoded.
 pub fn decode_row(row: mysql_async::Row) -> Result<Vec<Value>> {
     let columns = row.columns();
-    row.unwrap()
-        .into_iter()
-        .zip(columns.iter())
-        .map(|(v, c)| {
-            decode(v, c).map_err(|reason| Error::Decode {
-                column: c.name_str().into_owned(),
-                reason,
-            })
-        })
-        .collect()
+    let cells = row.unwrap();
+    // A plain loop into a vector of the row's length (a `collect` through `Result` measured
+    // slower here: `chakra/benches/mysql.rs`, fetch 10,000 rows).
+    let mut out = Vec::with_capacity(cells.len());
+    for (v, c) in cells.into_iter().zip(columns.iter()) {
+        out.push(decode(v, c).map_err(|reason| Error::Decode {
+            column: c.name_str().into_owned(),
+            reason,
+        })?);
+    }
+    Ok(out)
 }
 
 /// The column names of a result.

@@ -99,12 +99,24 @@ impl SqlHooks for Mysql {
         Ok(())
     }
 
-    /// A list of integers is one JSON array parameter read by `JSON_TABLE` (MySQL 8.0.4+,
-    /// MariaDB 10.6+): `t IN (SELECT "_v"."v" FROM JSON_TABLE(?, '$[*]' COLUMNS ("v" BIGINT
-    /// PATH '$')) AS "_v")`, SQL text that does not depend on the number of keys (prefetch
-    /// binds its parents' keys so). A text column in a list: the collation's `IN` first (an
-    /// index narrows the rows), then the bytes, as [`SqlHooks::compare`]; other lists are
-    /// the walk's explicit list.
+    /// A list is one JSON array parameter read by `JSON_TABLE` (MySQL 8.0.4+, MariaDB
+    /// 10.6+), so the statement's text does not depend on the list's length (prefetch binds
+    /// its parents' keys so, and the driver's statement cache keeps one statement):
+    ///
+    /// - integers: `t IN (SELECT "_v"."v" FROM JSON_TABLE(?, '$[*]' COLUMNS ("v" BIGINT
+    ///   PATH '$')) AS "_v")`;
+    /// - text: `(t, CAST(t AS BINARY)) IN (SELECT "_v"."v", CAST("_v"."v" AS BINARY) FROM
+    ///   JSON_TABLE(?, '$[*]' COLUMNS ("v" LONGTEXT CHARACTER SET utf8mb4 COLLATE
+    ///   utf8mb4_bin PATH '$')) AS "_v")`: the text (an index on the column finds the rows)
+    ///   and its UTF-8 bytes (case-, accent- and space-exact whatever the column's
+    ///   collation, as [`SqlHooks::compare`]). The list's column is `utf8mb4_bin`: of two
+    ///   implicit collations of one character set the binary one wins, so it compares with a
+    ///   column in any utf8mb4 collation (with the server's default collation, a column in
+    ///   another one would be error 1267).
+    ///
+    /// A `NULL` in the list is JSON `null`, a `NULL` row of the table, so the `IN` is `NULL`
+    /// (not false) when nothing matches, as on the other backends. Other lists, and lists in
+    /// DDL, are the walk's explicit list.
     fn in_list(
         &self,
         w: &mut SqlWriter,
@@ -112,51 +124,57 @@ impl SqlHooks for Mysql {
         values: &[Value],
         elem: &ValueType,
     ) -> Result<bool> {
-        if matches!(elem, ValueType::I32 | ValueType::I64) {
-            let mut keys = Vec::with_capacity(values.len());
-            for v in values {
-                match v {
-                    Value::I32(n) => keys.push(i64::from(*n)),
-                    Value::I64(n) => keys.push(*n),
-                    _ => return Ok(false),
-                }
-            }
-            expr(w, target)?;
-            w.sql(" IN (SELECT \"_v\".\"v\" FROM JSON_TABLE(");
-            w.bind(Value::Text(serde_json::to_string(&keys).map_err(|e| {
-                Error::InvalidQuery(format!("an integer list as JSON: {e}"))
-            })?));
-            w.sql(", '$[*]' COLUMNS (\"v\" BIGINT PATH '$')) AS \"_v\")");
-            return Ok(true);
-        }
-        if *elem != ValueType::Text || !matches!(target, Expr::Column(_)) {
+        if w.is_ddl() {
             return Ok(false);
         }
-        w.uncacheable();
-        let list = |w: &mut SqlWriter, exact: bool| -> Result<()> {
-            w.sql(" IN (");
-            for (i, v) in values.iter().enumerate() {
-                if i > 0 {
-                    w.sql(", ");
-                }
-                let e = Expr::Value(v.clone());
-                if exact {
-                    ordered(w, &e)?;
-                } else {
-                    expr(w, &e)?;
-                }
-            }
-            w.sql(")");
-            Ok(())
+        let as_json = |list: serde_json::Value| {
+            serde_json::to_string(&list)
+                .map_err(|e| Error::InvalidQuery(format!("a list as JSON: {e}")))
         };
-        w.sql("(");
-        expr(w, target)?;
-        list(w, false)?;
-        w.sql(" AND ");
-        ordered(w, target)?;
-        list(w, true)?;
-        w.sql(")");
-        Ok(true)
+        let mut items = Vec::with_capacity(values.len());
+        match elem {
+            ValueType::I32 | ValueType::I64 => {
+                for v in values {
+                    items.push(match v {
+                        Value::I32(n) => serde_json::Value::from(*n),
+                        Value::I64(n) => serde_json::Value::from(*n),
+                        Value::Null(_) => serde_json::Value::Null,
+                        _ => return Ok(false),
+                    });
+                }
+                expr(w, target)?;
+                w.sql(" IN (SELECT \"_v\".\"v\" FROM JSON_TABLE(");
+                w.bind(Value::Text(as_json(serde_json::Value::Array(items))?));
+                w.sql(", '$[*]' COLUMNS (\"v\" BIGINT PATH '$')) AS \"_v\")");
+                Ok(true)
+            }
+            ValueType::Text => {
+                for v in values {
+                    items.push(match v {
+                        Value::Text(s) => serde_json::Value::String(s.clone()),
+                        Value::Null(_) => serde_json::Value::Null,
+                        _ => return Ok(false),
+                    });
+                }
+                // The pair (text, its bytes): the first lets an index on the column find the
+                // rows, the second makes the match byte-exact (`utf8mb4_bin` pads).
+                w.sql("(");
+                expr(w, target)?;
+                w.sql(", CAST(");
+                expr(w, target)?;
+                w.sql(
+                    " AS BINARY)) IN (SELECT \"_v\".\"v\", CAST(\"_v\".\"v\" AS BINARY) FROM \
+                     JSON_TABLE(",
+                );
+                w.bind(Value::Text(as_json(serde_json::Value::Array(items))?));
+                w.sql(
+                    ", '$[*]' COLUMNS (\"v\" LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin \
+                     PATH '$')) AS \"_v\")",
+                );
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 
     /// NULLs sort first here: `e IS NULL` sorts them after every value (before, when
@@ -553,63 +571,33 @@ impl SqlHooks for Mysql {
         })
     }
 
-    /// A float or decimal cast to an integer is truncated toward zero first (MySQL's cast
-    /// rounds).
+    /// [`standard::cast`] truncating with `TRUNCATE(…, 0)` (MySQL has no `TRUNC`).
     fn cast(&self, w: &mut SqlWriter, e: &Expr, ty: &ValueType, target: &str) -> Result<()> {
-        let truncate = matches!(ty, ValueType::I32 | ValueType::I64)
-            && matches!(e.value_type(), Some(ValueType::F64 | ValueType::Decimal));
-        w.sql("CAST(");
-        if truncate {
-            w.sql("TRUNCATE(");
-        }
-        expr(w, e)?;
-        if truncate {
-            w.sql(", 0)");
-        }
-        w.sql(" AS ");
-        w.sql(target);
-        w.sql(")");
-        Ok(())
+        standard::cast(w, e, ty, target, ("TRUNCATE(", ", 0)"))
     }
 
-    /// `SUM` of integers is a decimal here: cast back to an integer; `AVG` of integers to a
-    /// double (as on the other backends); `AVG` of a decimal is the exact sum over the
-    /// count rounded to 16 places (as on PostgreSQL).
+    /// [`standard::typed_aggregate`] in MySQL's types (`SUM` of integers is a decimal here,
+    /// cast back to `SIGNED`; the session's `div_precision_increment` keeps 20 places in a
+    /// decimal quotient); `MIN`/`MAX` of text by bytes.
     fn aggregate(&self, w: &mut SqlWriter, a: &Aggregate) -> Result<()> {
+        const TYPES: standard::AggregateTypes = standard::AggregateTypes {
+            integer: "SIGNED",
+            double: "DOUBLE",
+            decimal_sum: None,
+        };
         let arg_ty = a.arg.as_ref().and_then(Expr::value_type);
-        let decimal = arg_ty == Some(ValueType::Decimal);
-        let integer = matches!(arg_ty, Some(ValueType::I32 | ValueType::I64));
-        match a.func {
-            AggFunc::Sum if integer => {
-                w.sql("CAST(");
-                standard::agg_call(w, "SUM", a)?;
-                w.sql(" AS SIGNED)");
-                Ok(())
-            }
-            AggFunc::Avg if decimal => {
-                w.sql("ROUND(");
-                standard::agg_call(w, "SUM", a)?;
-                w.sql(" / ");
-                standard::agg_call(w, "COUNT", a)?;
-                w.sql(", 16)");
-                Ok(())
-            }
-            AggFunc::Avg => {
-                w.sql("CAST(");
-                standard::agg_call(w, "AVG", a)?;
-                w.sql(" AS DOUBLE)");
-                Ok(())
-            }
-            // By bytes (code points), whatever the collation, read back as text.
-            AggFunc::Min | AggFunc::Max if arg_ty == Some(ValueType::Text) => {
-                w.sql("CONVERT(");
-                let name = if a.func == AggFunc::Min { "MIN" } else { "MAX" };
-                standard::agg_call_with(w, name, a, ordered)?;
-                w.sql(" USING utf8mb4)");
-                Ok(())
-            }
-            _ => standard::aggregate(w, a),
+        // By bytes (code points), whatever the collation, read back as text.
+        if matches!(a.func, AggFunc::Min | AggFunc::Max) && arg_ty == Some(ValueType::Text) {
+            w.sql("CONVERT(");
+            let name = if a.func == AggFunc::Min { "MIN" } else { "MAX" };
+            standard::agg_call_with(w, name, a, ordered)?;
+            w.sql(" USING utf8mb4)");
+            return Ok(());
         }
+        if standard::typed_aggregate(w, a, &TYPES)? {
+            return Ok(());
+        }
+        standard::aggregate(w, a)
     }
 
     fn column_type(&self, ty: &FieldType) -> String {

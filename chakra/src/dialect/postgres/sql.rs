@@ -6,8 +6,8 @@ use crate::sql::statement::column_arrays;
 use crate::sql::writer::SqlWriter;
 use chakra_dsl::ir::{ContainOf, ContainOp};
 use chakra_dsl::{
-    AggFunc, Aggregate, ArrayValue, BulkUpdate, ColumnRef, Error, Expr, FieldType, Insert, JsonAs,
-    Result, Value, ValueType,
+    Aggregate, ArrayValue, BulkUpdate, ColumnRef, Error, Expr, FieldType, Insert, JsonAs, Result,
+    Value, ValueType,
 };
 
 /// PostgreSQL (and compatible engines; the unit type its hooks are implemented on).
@@ -214,32 +214,15 @@ impl SqlHooks for Postgres {
     /// the exact sum over the count, rounded to 16 places (`AVG(numeric)` picks its scale
     /// from the magnitude).
     fn aggregate(&self, w: &mut SqlWriter, a: &Aggregate) -> Result<()> {
-        let arg_ty = a.arg.as_ref().and_then(Expr::value_type);
-        let decimal = arg_ty == Some(ValueType::Decimal);
-        let integer = matches!(arg_ty, Some(ValueType::I32 | ValueType::I64));
-        match a.func {
-            AggFunc::Sum if integer => {
-                w.sql("CAST(");
-                standard::agg_call(w, "SUM", a)?;
-                w.sql(" AS BIGINT)");
-                Ok(())
-            }
-            AggFunc::Avg if decimal => {
-                w.sql("ROUND(CAST(");
-                standard::agg_call(w, "SUM", a)?;
-                w.sql(" AS NUMERIC(1000, 20)) / ");
-                standard::agg_call(w, "COUNT", a)?;
-                w.sql(", 16)");
-                Ok(())
-            }
-            AggFunc::Avg => {
-                w.sql("CAST(");
-                standard::agg_call(w, "AVG", a)?;
-                w.sql(" AS DOUBLE PRECISION)");
-                Ok(())
-            }
-            _ => standard::aggregate(w, a),
+        const TYPES: standard::AggregateTypes = standard::AggregateTypes {
+            integer: "BIGINT",
+            double: "DOUBLE PRECISION",
+            decimal_sum: Some("NUMERIC(1000, 20)"),
+        };
+        if standard::typed_aggregate(w, a, &TYPES)? {
+            return Ok(());
         }
+        standard::aggregate(w, a)
     }
 
     /// One array parameter (`= ANY($1)`): the SQL text does not depend on the list's length,
