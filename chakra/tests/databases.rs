@@ -1,0 +1,194 @@
+//! Several named databases in one process (two SQLite files; two PostgreSQL databases):
+//! models bound to each, rows landing where they belong (checked with hand-written SQL on
+//! each database's own connection), queries and `get` routed, a session on a named
+//! database, a query joining across databases refused by name, an unknown name refused.
+
+mod common;
+
+use chakra::databases::{DatabaseConfig, Databases};
+use chakra::prelude::*;
+use chakra::Session;
+use common::TestDb;
+
+#[derive(Debug, Clone, Model)]
+#[chakra(table = "ndb_accounts")]
+pub struct Account {
+    #[chakra(primary_key, auto_increment)]
+    pub id: i64,
+    #[chakra(max_length = 40)]
+    pub name: String,
+    #[chakra(relation = OneToMany, foreign_key = "account_id")]
+    pub events: Related<Vec<Event>>,
+}
+
+#[derive(Debug, Clone, Model)]
+#[chakra(table = "ndb_events")]
+pub struct Event {
+    #[chakra(primary_key, auto_increment)]
+    pub id: i64,
+    pub account_id: i64,
+    #[chakra(max_length = 40)]
+    pub kind: String,
+}
+
+/// `SELECT COUNT(*)` of `table` written by hand, on a connection of the test's own; `None`
+/// when the table does not exist there.
+async fn count(db: &TestDb, table: &str) -> Option<i64> {
+    match db.dialect {
+        chakra::Dialect::Sqlite => {
+            let path = db.url.trim_start_matches("sqlite://").to_owned();
+            let c = rusqlite::Connection::open(path).unwrap();
+            c.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+                .ok()
+        }
+        _ => {
+            let (c, conn) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            let h = tokio::spawn(conn);
+            let n = c
+                .query_one(&format!("SELECT COUNT(*) FROM {table}"), &[])
+                .await
+                .ok()
+                .map(|r| r.get::<_, i64>(0));
+            drop(c);
+            let _ = h.await;
+            n
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_named_databases_hold_their_own_models() {
+    for d in common::BOTH {
+        let main = TestDb::new(d).await;
+        let analytics = TestDb::new(d).await;
+        let dbs = Databases::builder()
+            .database("default", &main.url)
+            .database_with("analytics", DatabaseConfig::new(&analytics.url))
+            .bind::<Event>("analytics")
+            .connect()
+            .await
+            .unwrap();
+        chakra::schema::create_tables(
+            dbs.get("default").unwrap().primary(),
+            &[Account::meta()],
+            false,
+        )
+        .await
+        .unwrap();
+        chakra::schema::create_tables(
+            dbs.get("analytics").unwrap().primary(),
+            &[Event::meta()],
+            false,
+        )
+        .await
+        .unwrap();
+
+        let mut acc = Account {
+            id: 0,
+            name: "ada".into(),
+            events: Default::default(),
+        };
+        acc.save(dbs.for_write::<Account>().unwrap()).await.unwrap();
+        for kind in ["login", "logout", "login"] {
+            let mut e = Event {
+                id: 0,
+                account_id: acc.id,
+                kind: kind.into(),
+            };
+            e.save(dbs.for_write::<Event>().unwrap()).await.unwrap();
+        }
+        // A session on the named database writes there.
+        let analytics_db = dbs.get("analytics").unwrap();
+        let session = Session::new(analytics_db.primary());
+        let mut late = Event {
+            id: 0,
+            account_id: acc.id,
+            kind: "late".into(),
+        };
+        session.add(&mut late);
+        session.commit().await.unwrap();
+
+        // Rows landed where their model is bound, and nowhere else.
+        assert_eq!(count(&main, "ndb_accounts").await, Some(1), "{d:?}");
+        assert_eq!(
+            count(&main, "ndb_events").await,
+            None,
+            "{d:?}: no events table on default"
+        );
+        assert_eq!(count(&analytics, "ndb_events").await, Some(4), "{d:?}");
+        assert_eq!(count(&analytics, "ndb_accounts").await, None, "{d:?}");
+
+        // Reads are routed to the model's database.
+        let q = Event::query().filter(Event::kind().eq("login"));
+        let logins = q.clone().all(dbs.route(&q).unwrap()).await.unwrap();
+        assert_eq!(logins.len(), 2, "{d:?}");
+        let got = Event::get(dbs.for_read::<Event>().unwrap(), late.id)
+            .await
+            .unwrap();
+        assert_eq!(got.kind, "late");
+        let q = Account::query();
+        assert_eq!(q.clone().count(dbs.route(&q).unwrap()).await.unwrap(), 1);
+
+        // A query following a relation into another database is refused by name.
+        let q = Account::query().filter(Account::events().any(Event::kind().eq("login")));
+        match dbs.route(&q) {
+            Err(Error::CrossDatabase {
+                model,
+                database,
+                other_model,
+                other_database,
+                ..
+            }) => {
+                assert_eq!((model.as_str(), database.as_str()), ("Account", "default"));
+                assert_eq!(
+                    (other_model.as_str(), other_database.as_str()),
+                    ("Event", "analytics")
+                );
+            }
+            other => panic!("{d:?}: expected CrossDatabase, got {other:?}"),
+        }
+
+        // An unknown name is refused, naming the configured ones.
+        match dbs.get("analytcs") {
+            Err(e @ Error::UnknownDatabase { .. }) => {
+                let m = e.to_string();
+                assert!(
+                    m.contains("analytcs") && m.contains("analytics, default"),
+                    "{m}"
+                );
+            }
+            other => panic!("expected UnknownDatabase, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_binding_to_an_undeclared_database_is_refused() {
+    let main = TestDb::sqlite().await;
+    let err = Databases::builder()
+        .database("default", &main.url)
+        .bind::<Event>("analytics")
+        .connect()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::UnknownDatabase { .. }), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_must_be_postgres() {
+    let main = TestDb::sqlite().await;
+    let err = Databases::builder()
+        .database_with(
+            "default",
+            DatabaseConfig::new(&main.url).replica("sqlite://other.db"),
+        )
+        .connect()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Config(m) if m.contains("PostgreSQL standbys")),
+        "{err}"
+    );
+}
