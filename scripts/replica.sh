@@ -86,7 +86,7 @@ chakra_ensure_replica() {
   "${run[@]}" "$bin/pg_basebackup" -h "$phost" -p "$pport" -U postgres -D "$dir/standby" -R -X stream -c fast \
     >"$dir/basebackup.log" 2>&1 || { cat "$dir/basebackup.log" >&2; return 1; }
   "${run[@]}" "$bin/pg_ctl" -D "$dir/standby" \
-    -o "-p $sport -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c hot_standby=on -c hot_standby_feedback=on" \
+    -o "-p $sport -k $dir -c listen_addresses=127.0.0.1 -c max_connections=500 -c hot_standby=on -c hot_standby_feedback=on" \
     -l "$dir/standby.log" -w start >/dev/null || { cat "$dir/standby.log" >&2; return 1; }
   local i ok=""
   for i in $(seq 1 100); do

@@ -11,7 +11,7 @@ use crate::exec::{Executor, Pool, PoolOptions, Row, Transaction, TxScope};
 use crate::sql::{CompiledQuery, Dialect};
 use chakra_dsl::relations::Models;
 use chakra_dsl::{Error, ModelMeta, Result, Select, Statement};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -25,6 +25,19 @@ struct Inner {
     shared: WalMark,
     /// Where the next replica choice starts (round robin).
     next: AtomicUsize,
+    /// Plain reads served by a replica, and by the primary.
+    on_replica: AtomicU64,
+    on_primary: AtomicU64,
+}
+
+/// How many plain reads of a [`Database`] ran where (monitoring, tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReadCounts {
+    /// Served by a replica.
+    pub replica: u64,
+    /// Served by the primary (replica reads off, a scope's recent write, no usable replica,
+    /// a replica read that failed and ran again).
+    pub primary: u64,
 }
 
 /// One named database: its primary's pool and its replicas. Cheap to clone (shared).
@@ -83,6 +96,8 @@ impl Database {
             settings: config.replica.clone(),
             shared: WalMark::new(),
             next: AtomicUsize::new(0),
+            on_replica: AtomicU64::new(0),
+            on_primary: AtomicU64::new(0),
         })))
     }
 
@@ -104,6 +119,14 @@ impl Database {
     /// How reads use the replicas.
     pub fn replica_settings(&self) -> &ReplicaSettings {
         &self.0.settings
+    }
+
+    /// How many plain reads ran on a replica and on the primary so far.
+    pub fn read_counts(&self) -> ReadCounts {
+        ReadCounts {
+            replica: self.0.on_replica.load(Ordering::Relaxed),
+            primary: self.0.on_primary.load(Ordering::Relaxed),
+        }
     }
 
     /// The SQL dialect.
@@ -285,6 +308,7 @@ impl Scope {
                 match op.on(r.pool()).await {
                     Ok(out) => {
                         tracing::trace!(target: "chakra::replicas", replica = %r.url(), "read on a replica");
+                        self.db.0.on_replica.fetch_add(1, Ordering::Relaxed);
                         return Ok(out);
                     }
                     Err(e) => {
@@ -298,6 +322,7 @@ impl Scope {
                 }
             }
         }
+        self.db.0.on_primary.fetch_add(1, Ordering::Relaxed);
         op.on(&self.writer).await
     }
 }

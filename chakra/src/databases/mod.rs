@@ -20,7 +20,7 @@ pub mod settings;
 pub mod tables;
 pub mod wal;
 
-pub use database::{Database, Scope};
+pub use database::{Database, ReadCounts, Scope};
 pub use replica::{Replica, Skip};
 pub use settings::{DatabaseConfig, ReplicaSettings, DEFAULT_DATABASE};
 pub use wal::{Lsn, ReadPolicy, WalMark};
