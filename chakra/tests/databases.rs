@@ -192,3 +192,60 @@ async fn replicas_must_be_postgres() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_database_name_applies_to_that_database() {
+    let work = common::migrations::migration_dir(
+        "ndb_cli",
+        &[(
+            "migrations/users/0001_initial.toml",
+            common::migrations::SEED,
+        )],
+    );
+    let a = work.join("main.db");
+    let b = work.join("analytics.db");
+    std::fs::write(
+        work.join("chakra.toml"),
+        format!(
+            "[databases.default]\nurl = \"sqlite://{}\"\n\n[databases.analytics]\nurl = \"sqlite://{}\"\n",
+            a.display(),
+            b.display()
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_chakra"))
+            .args(args)
+            .current_dir(&work)
+            .env("NO_COLOR", "1")
+            .env_remove("CHAKRA_DATABASE_URL")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["migrate", "apply", "--database", "analytics"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The users table is in analytics.db; main.db was not created.
+    let c = rusqlite::Connection::open(&b).unwrap();
+    let n: i64 = c
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'users'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    assert!(!a.exists(), "the default database was touched");
+    // An undeclared name is refused by name.
+    let out = run(&["migrate", "apply", "--database", "analytcs"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unknown database \"analytcs\"") && err.contains("analytics, default"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&work);
+}

@@ -492,3 +492,109 @@ async fn a_stopped_replica_is_skipped_and_used_again_after_restart() {
     let reads = reader.await.expect("the reader panicked: a read failed");
     assert!(reads > 60);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrations_refuse_a_standby() {
+    let replica = replica_admin();
+    let t = TestDb::new(&replica).await;
+    let dir = std::env::temp_dir().join(format!("chakra_rep_mig_{}", t.name));
+    std::fs::create_dir_all(dir.join("users")).unwrap();
+    std::fs::write(
+        dir.join("users/0001_initial.toml"),
+        include_str!("../../migrations/users/0001_initial.toml"),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_chakra"))
+        .args([
+            "migrate",
+            "apply",
+            "--database-url",
+            &t.replica(&replica),
+            "--dir",
+            dir.to_str().unwrap(),
+        ])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "applied on a standby: {err}");
+    assert!(
+        err.contains("is read-only") && err.contains("standby"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_primary_is_a_named_error() {
+    let replica = replica_admin();
+    let t = TestDb::new(&replica).await;
+    exec(
+        &t.primary(),
+        &format!(
+            "ALTER DATABASE \"{}\" SET default_transaction_read_only = on",
+            t.name
+        ),
+    )
+    .await;
+    let dbs = databases(
+        &t.primary(),
+        &t.replica(&replica),
+        ReadPolicy::Exact,
+        Duration::from_secs(1),
+    )
+    .await;
+    let db = dbs.default_db().unwrap();
+    let mut item = Item { id: 0, n: 1 };
+    match item.save(db).await {
+        Err(Error::ReadOnlyDatabase { database, reason }) => {
+            assert!(database.contains("default"), "{database}");
+            assert!(reason.contains("read-only"), "{reason}");
+        }
+        other => panic!("expected ReadOnlyDatabase, got {other:?}"),
+    }
+    // Reads still work.
+    assert_eq!(Item::query().count(db).await.unwrap(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_your_writes_through_pgbouncer() {
+    // PgBouncer (transaction mode) in front of the test server; the server named as its own
+    // replica (not a standby: always current). The commit's WAL position is read behind the
+    // pooler too.
+    let bouncer = std::env::var("CHAKRA_TEST_PGBOUNCER_URL").unwrap_or_else(|_| {
+        panic!("CHAKRA_TEST_PGBOUNCER_URL is not set: run the README's test command")
+    });
+    let admin = std::env::var("CHAKRA_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let name = format!("chakra_rep_pgb_{}", std::process::id());
+    exec(&admin, &format!("DROP DATABASE IF EXISTS \"{name}\"")).await;
+    exec(&admin, &format!("CREATE DATABASE \"{name}\"")).await;
+    exec(
+        &with_db(&admin, &name),
+        "CREATE TABLE rep_items (id BIGSERIAL PRIMARY KEY, n BIGINT NOT NULL)",
+    )
+    .await;
+    let url = format!("{}?pooler=transaction", with_db(&bouncer, &name));
+    let dbs = databases(&url, &url, ReadPolicy::Exact, Duration::from_secs(1)).await;
+    let db = dbs.default_db().unwrap();
+    let scope = db.scope().replica(true);
+    let mut item = Item { id: 0, n: 1 };
+    item.save(&scope).await.unwrap();
+    let w = scope.mark().written();
+    assert!(w.lsn.is_some() && !w.unknown, "{w:?}");
+    let mut tx = scope.begin().await.unwrap();
+    item.n = 2;
+    item.save(&mut tx).await.unwrap();
+    tx.commit().await.unwrap();
+    let w2 = scope.mark().written();
+    assert!(w2.lsn >= w.lsn && !w2.unknown, "{w2:?}");
+    assert_eq!(Item::get(&scope, item.id).await.unwrap().n, 2);
+    assert_eq!(db.read_counts().replica, 1);
+    drop(dbs);
+    exec(
+        &admin,
+        &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+    )
+    .await;
+}

@@ -342,6 +342,23 @@ fn rows(out: Out) -> Vec<Row> {
     }
 }
 
+impl Scope {
+    /// A write's error, with a read-only server named by its database.
+    fn named<T>(&self, r: Result<T>) -> Result<T> {
+        r.map_err(|e| match e {
+            Error::ReadOnlyDatabase { database, reason }
+                if database == crate::exec::errors::READ_ONLY_SERVER =>
+            {
+                Error::ReadOnlyDatabase {
+                    database: format!("{:?} (primary)", self.db.name()),
+                    reason,
+                }
+            }
+            other => other,
+        })
+    }
+}
+
 impl Executor for &Scope {
     fn dialect(&self) -> Dialect {
         self.writer.dialect()
@@ -350,19 +367,19 @@ impl Executor for &Scope {
         if plain_read(stmt) {
             return Ok(rows(self.read(Read::Stmt(stmt)).await?));
         }
-        self.writer.fetch(stmt).await
+        self.named(self.writer.fetch(stmt).await)
     }
     async fn execute(&mut self, stmt: &Statement) -> Result<u64> {
-        self.writer.execute(stmt).await
+        self.named(self.writer.execute(stmt).await)
     }
     async fn fetch_compiled(&mut self, q: &CompiledQuery) -> Result<Vec<Row>> {
         if q.is_plain_select() {
             return Ok(rows(self.read(Read::Compiled(q)).await?));
         }
-        self.writer.fetch_compiled(q).await
+        self.named(self.writer.fetch_compiled(q).await)
     }
     async fn execute_compiled(&mut self, q: &CompiledQuery) -> Result<u64> {
-        self.writer.execute_compiled(q).await
+        self.named(self.writer.execute_compiled(q).await)
     }
     async fn fetch_named_compiled(&mut self, q: &CompiledQuery) -> Result<NamedRows> {
         if self.raw_reads && q.is_plain_select() {
@@ -371,7 +388,7 @@ impl Executor for &Scope {
                 Out::Rows(_) => unreachable!("a named read returns named rows"),
             };
         }
-        self.writer.fetch_named_compiled(q).await
+        self.named(self.writer.fetch_named_compiled(q).await)
     }
     async fn delete_with_rules(
         &mut self,
@@ -380,7 +397,8 @@ impl Executor for &Scope {
         models: &(dyn Models + Sync),
     ) -> Result<u64> {
         let mut w = &self.writer;
-        w.delete_with_rules(keys, meta, models).await
+        let r = w.delete_with_rules(keys, meta, models).await;
+        self.named(r)
     }
     async fn tx_scope(&mut self) -> Result<TxScope<'_>> {
         Ok(TxScope::Own(Box::new(self.writer.begin().await?)))

@@ -154,8 +154,23 @@ impl WalMark {
     /// Records a write that committed on `conn` (a PostgreSQL primary): reads the WAL
     /// position there. A failure to read it is recorded as an unknown position (the scope's
     /// exact reads then go to the primary), never as an error of the write, which did commit.
-    pub async fn record_after_commit(&self, conn: &mut Conn) {
-        match read_current(conn).await {
+    /// Behind a transaction pooler (`pooled`) the read runs in a transaction of its own
+    /// (two more round trips): a statement outside one may not reach one server session.
+    pub async fn record_after_commit(&self, conn: &mut Conn, pooled: bool) {
+        let read = async {
+            if !pooled {
+                return read_current(conn).await;
+            }
+            conn.batch_execute("BEGIN").await?;
+            let lsn = read_current(conn).await;
+            let end = conn
+                .batch_execute(if lsn.is_ok() { "COMMIT" } else { "ROLLBACK" })
+                .await;
+            let lsn = lsn?;
+            end?;
+            Ok(lsn)
+        };
+        match read.await {
             Ok(lsn) => self.record(lsn),
             Err(e) => {
                 tracing::warn!(target: "chakra::replicas", error = %e,

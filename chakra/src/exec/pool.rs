@@ -214,7 +214,8 @@ impl Pool {
     async fn record_write(&self, conn: &mut Conn) {
         if let Some(mark) = self.mark.as_ref() {
             if self.dialect() == Dialect::Postgres {
-                mark.record_after_commit(conn).await;
+                mark.record_after_commit(conn, self.behind_transaction_pooler())
+                    .await;
             }
         }
     }
@@ -505,7 +506,7 @@ impl Pool {
             match Transaction::begin_with_setup(conn, opts, setup.as_deref()).await {
                 Err(Error::ConnectionLost(_)) if attempt <= self.opts.max_size => attempt += 1,
                 Ok(mut tx) => {
-                    tx.set_mark(self.mark.clone());
+                    tx.set_mark(self.mark.clone(), self.behind_transaction_pooler());
                     return Ok(tx);
                 }
                 other => return other,

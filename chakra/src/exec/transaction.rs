@@ -76,6 +76,8 @@ pub struct Transaction {
     /// with [`super::Pool::marking`]): after COMMIT, when it wrote, the primary's WAL
     /// position is read on the same connection ([`crate::databases::wal`]).
     mark: Option<crate::databases::wal::WalMark>,
+    /// The connection is behind a transaction pooler (how the WAL position is read).
+    pooled: bool,
     /// Something that may have written ran (anything but a plain `SELECT`).
     wrote: bool,
 }
@@ -123,6 +125,7 @@ impl Transaction {
             in_flight: false,
             ended_by_server: None,
             mark: None,
+            pooled: false,
             wrote: false,
         };
         if let Err(e) = t.conn()?.batch_execute(&sql).await {
@@ -135,8 +138,10 @@ impl Transaction {
     }
 
     /// Records this transaction's commit in `mark` (see [`super::Pool::marking`]).
-    pub(crate) fn set_mark(&mut self, mark: Option<crate::databases::wal::WalMark>) {
+    /// `pooled`: the connection is behind a transaction pooler.
+    pub(crate) fn set_mark(&mut self, mark: Option<crate::databases::wal::WalMark>, pooled: bool) {
         self.mark = mark;
+        self.pooled = pooled;
     }
 
     fn conn(&mut self) -> Result<&mut Conn> {
@@ -391,8 +396,9 @@ impl Transaction {
                 // cancel it half-way or leave its outcome untold (it is logged).
                 let (tell, told) = tokio::sync::oneshot::channel();
                 let mark = self.mark.take().filter(|_| self.wrote);
+                let pooled = self.pooled;
                 rt.spawn(async move {
-                    let r = commit_on(conn, mark).await;
+                    let r = commit_on(conn, mark, pooled).await;
                     if let Err(r) = tell.send(r) {
                         match r {
                             Ok(()) => tracing::warn!(target: "chakra::sql",
@@ -410,7 +416,7 @@ impl Transaction {
             }
         }
         let mark = self.mark.take().filter(|_| self.wrote);
-        commit_on(conn, mark).await
+        commit_on(conn, mark, self.pooled).await
     }
 
     /// Rolls back. On failure the connection is closed (the database rolls back).
@@ -442,11 +448,15 @@ impl Transaction {
 /// Sends COMMIT on `conn`; on failure the connection is closed (its state is unknown). With
 /// a read-your-writes `mark` (PostgreSQL), the primary's WAL position is then read on the
 /// same connection and recorded in it.
-async fn commit_on(mut conn: Conn, mark: Option<crate::databases::wal::WalMark>) -> Result<()> {
+async fn commit_on(
+    mut conn: Conn,
+    mark: Option<crate::databases::wal::WalMark>,
+    pooled: bool,
+) -> Result<()> {
     match conn.batch_execute("COMMIT").await {
         Ok(()) => {
             if let Some(mark) = mark.filter(|_| conn.dialect() == Dialect::Postgres) {
-                mark.record_after_commit(&mut conn).await;
+                mark.record_after_commit(&mut conn, pooled).await;
             }
             Ok(())
         }
