@@ -296,6 +296,40 @@ impl Scope {
         self.writer.begin().await
     }
 
+    /// The primary's pool as this scope routes it: a pool whose plain reads outside
+    /// transactions go where the scope's reads go (a replica that has replayed the scope's
+    /// writes, else the primary) and whose writes and transactions are recorded in the
+    /// scope. Anything that takes a [`Pool`] takes it (`Session::new(&routed)`).
+    pub fn routed_pool(&self) -> Pool {
+        self.db.0.primary.routing(self.clone())
+    }
+
+    /// True when raw SQL reads may run on a replica ([`Scope::raw_read_only`]).
+    pub fn raw_reads(&self) -> bool {
+        self.raw_reads
+    }
+
+    /// A plain read routed by this scope (from a [`Scope::routed_pool`]).
+    pub(crate) fn routed_rows<'a>(
+        &'a self,
+        q: &'a CompiledQuery,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<Row>>> + Send + 'a>> {
+        Box::pin(async move { Ok(rows(self.read(Read::Compiled(q)).await?)) })
+    }
+
+    /// A raw read routed by this scope (from a [`Scope::routed_pool`]).
+    pub(crate) fn routed_named<'a>(
+        &'a self,
+        q: &'a CompiledQuery,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<NamedRows>> + Send + 'a>> {
+        Box::pin(async move {
+            match self.read(Read::Named(q)).await? {
+                Out::Named(n) => Ok(n),
+                Out::Rows(_) => unreachable!("a named read returns named rows"),
+            }
+        })
+    }
+
     fn replica_on(&self) -> bool {
         self.replica.unwrap_or(self.db.0.settings.reads)
     }

@@ -103,6 +103,9 @@ pub struct Pool {
     tables: super::KnownTables,
     /// The read-your-writes scope this handle's writes are recorded in ([`Pool::marking`]).
     mark: Option<crate::databases::wal::WalMark>,
+    /// The scope whose plain reads this handle routes to replicas
+    /// ([`crate::databases::Scope::routed_pool`]).
+    route: Option<Arc<crate::databases::Scope>>,
 }
 
 impl std::fmt::Debug for Pool {
@@ -185,6 +188,7 @@ impl Pool {
             cancel,
             tables,
             mark: None,
+            route: None,
         })
     }
 
@@ -196,6 +200,18 @@ impl Pool {
     pub fn marking(&self, mark: &crate::databases::wal::WalMark) -> Pool {
         Pool {
             mark: Some(mark.clone()),
+            ..self.clone()
+        }
+    }
+
+    /// The same pool with its plain reads outside transactions (`fetch_compiled`, and raw
+    /// reads when the scope allows them) routed by `scope` (to a replica that has replayed
+    /// the scope's writes, else the primary), and its writes recorded in the scope.
+    /// Made by [`crate::databases::Scope::routed_pool`].
+    pub(crate) fn routing(&self, scope: crate::databases::Scope) -> Pool {
+        Pool {
+            mark: Some(scope.mark().clone()),
+            route: Some(Arc::new(scope)),
             ..self.clone()
         }
     }
@@ -360,6 +376,9 @@ impl Pool {
 
     /// Runs an already compiled statement and returns its rows.
     pub async fn fetch_compiled(&self, q: &CompiledQuery) -> Result<Vec<Row>> {
+        if let Some(scope) = self.route.as_deref().filter(|_| q.is_plain_select()) {
+            return scope.routed_rows(q).await;
+        }
         self.run_one(q).await
     }
 
@@ -375,6 +394,9 @@ impl Pool {
         chunk: usize,
         each: &mut (dyn FnMut(Vec<Row>) + Send),
     ) -> Result<Vec<Row>> {
+        if self.route.is_some() && q.is_plain_select() {
+            return self.fetch_compiled(q).await;
+        }
         if self.behind_transaction_pooler() || !super::caps(self.dialect()).streams {
             return self.run_one(q).await;
         }
@@ -404,6 +426,13 @@ impl Pool {
     /// (raw SQL). Behind a transaction pooler it runs in a transaction of its own; a
     /// connection found dead before a read ran is replaced, as for [`Pool::fetch_compiled`].
     pub async fn fetch_named_compiled(&self, q: &CompiledQuery) -> Result<super::row::NamedRows> {
+        if let Some(scope) = self
+            .route
+            .as_deref()
+            .filter(|s| s.raw_reads() && q.is_plain_select())
+        {
+            return scope.routed_named(q).await;
+        }
         self.run_one(q).await
     }
 
