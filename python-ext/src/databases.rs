@@ -111,13 +111,17 @@ pub fn reset_databases() {
 
 /// The configured databases: from code, else `chakra.toml` (with `CHAKRA_DATABASE_URL`
 /// as the default's URL when set), else only `default` at the default URL.
-fn configured() -> chakra_dsl::Result<BTreeMap<String, DatabaseConfig>> {
+/// The embedded default, when used, is said once on the `chakra` logger.
+fn configured(py: Python<'_>) -> PyResult<BTreeMap<String, DatabaseConfig>> {
     if let Some(c) = lock(&CONFIGURED).clone() {
         return Ok(c);
     }
     let mut out: BTreeMap<String, DatabaseConfig> = match std::fs::read_to_string("chakra.toml")
     {
-        Ok(text) => settings::from_toml(&text)?.into_iter().collect(),
+        Ok(text) => settings::from_toml(&text)
+            .map_err(to_py)?
+            .into_iter()
+            .collect(),
         Err(_) => BTreeMap::new(),
     };
     let env = std::env::var("CHAKRA_DATABASE_URL")
@@ -132,7 +136,7 @@ fn configured() -> chakra_dsl::Result<BTreeMap<String, DatabaseConfig>> {
         None => {
             out.insert(
                 DEFAULT_DATABASE.to_owned(),
-                DatabaseConfig::new(chakra::config::default_url()?),
+                DatabaseConfig::new(crate::pools::default_url(py)?),
             );
         }
     }
@@ -141,18 +145,18 @@ fn configured() -> chakra_dsl::Result<BTreeMap<String, DatabaseConfig>> {
 
 /// The names of the configured databases, sorted.
 #[pyfunction]
-pub fn database_names() -> PyResult<Vec<String>> {
-    Ok(configured().map_err(to_py)?.into_keys().collect())
+pub fn database_names(py: Python<'_>) -> PyResult<Vec<String>> {
+    Ok(configured(py)?.into_keys().collect())
 }
 
 /// The primary URL of database `name`; `UnknownDatabase` when none is configured.
 #[pyfunction]
-pub fn database_url(name: &str) -> PyResult<String> {
-    Ok(config_of(name)?.url)
+pub fn database_url(py: Python<'_>, name: &str) -> PyResult<String> {
+    Ok(config_of(py, name)?.url)
 }
 
-fn config_of(name: &str) -> PyResult<DatabaseConfig> {
-    let all = configured().map_err(to_py)?;
+fn config_of(py: Python<'_>, name: &str) -> PyResult<DatabaseConfig> {
+    let all = configured(py)?;
     all.get(name).cloned().ok_or_else(|| {
         to_py(Error::UnknownDatabase {
             name: name.to_owned(),
@@ -163,8 +167,8 @@ fn config_of(name: &str) -> PyResult<DatabaseConfig> {
 
 /// The pool of database `name`'s primary, carrying its replicas and read policy.
 #[pyfunction]
-pub fn database_pool(name: &str) -> PyResult<PoolRef> {
-    let config = config_of(name)?;
+pub fn database_pool(py: Python<'_>, name: &str) -> PyResult<PoolRef> {
+    let config = config_of(py, name)?;
     let pool = PoolRef::open(&config.url)?;
     pool.slot.set_named(name, config);
     Ok(pool)
