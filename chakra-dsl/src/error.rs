@@ -306,7 +306,7 @@ pub enum Error {
     },
     /// A query that would join tables of models bound to different databases (a filter or
     /// `select_related` across a relation whose other side lives elsewhere).
-    #[error("{model} is on database {database:?} but the query also reads {other_model} (table {other_table:?}), bound to database {other_database:?}: a query cannot join across databases; read each side with its own query")]
+    #[error("{model} is on database {database:?} but the query also reads {other_model}, bound to database {other_database:?}: a query cannot join across databases; read each side with its own query")]
     CrossDatabase {
         /// The model the query is over.
         model: String,
@@ -314,8 +314,6 @@ pub enum Error {
         database: String,
         /// The model reached through a relation.
         other_model: String,
-        /// That model's table.
-        other_table: String,
         /// The database it is bound to.
         other_database: String,
     },

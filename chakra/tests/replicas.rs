@@ -441,7 +441,8 @@ async fn a_stopped_replica_is_skipped_and_used_again_after_restart() {
     .await;
     let db = dbs.default_db().unwrap().clone();
     let mut item = Item { id: 0, n: 7 };
-    item.save(db.primary()).await.unwrap();
+    // Through the database itself: its process-wide scope, so the reads below see it.
+    item.save(&db).await.unwrap();
 
     // Reads run continuously, outside transactions: none may fail.
     let stop = Arc::new(AtomicBool::new(false));

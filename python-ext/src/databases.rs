@@ -116,8 +116,7 @@ fn configured(py: Python<'_>) -> PyResult<BTreeMap<String, DatabaseConfig>> {
     if let Some(c) = lock(&CONFIGURED).clone() {
         return Ok(c);
     }
-    let mut out: BTreeMap<String, DatabaseConfig> = match std::fs::read_to_string("chakra.toml")
-    {
+    let mut out: BTreeMap<String, DatabaseConfig> = match std::fs::read_to_string("chakra.toml") {
         Ok(text) => settings::from_toml(&text)
             .map_err(to_py)?
             .into_iter()

@@ -70,7 +70,8 @@ async def test_two_named_databases_hold_their_own_models(two: tuple[Db, Db]) -> 
     serial = "INTEGER PRIMARY KEY" if main.backend == "sqlite" else "BIGSERIAL PRIMARY KEY"
     # The events table has no foreign key: the accounts live in the other database.
     await chakra.execute(
-        f"CREATE TABLE pdb_events (id {serial}, account_id BIGINT NOT NULL, kind VARCHAR(40) NOT NULL)",
+        f"CREATE TABLE pdb_events (id {serial}, account_id BIGINT NOT NULL, "
+        "kind VARCHAR(40) NOT NULL)",
         using="analytics",
     )
     acc = await DbAccount.objects.create(name="ada")

@@ -98,9 +98,7 @@ async def test_read_your_writes_in_a_scope_and_staleness_without_it(
     pair: tuple[str, str, str],
 ) -> None:
     _, primary, replica = pair
-    chakra.configure(
-        {"default": {"url": primary, "replicas": [replica], "replica_wait": "5s"}}
-    )
+    chakra.configure({"default": {"url": primary, "replicas": [replica], "replica_wait": "5s"}})
     stop = asyncio.Event()
     writer = asyncio.create_task(ballast(primary, stop))
     try:
@@ -136,9 +134,7 @@ async def test_read_your_writes_in_a_scope_and_staleness_without_it(
 async def test_transactions_and_locks_never_reach_the_replica(pair: tuple[str, str, str]) -> None:
     name, primary, replica = pair
     admin = env("CHAKRA_TEST_PG_REPLICA_URL")
-    chakra.configure(
-        {"default": {"url": primary, "replicas": [replica], "replica_reads": True}}
-    )
+    chakra.configure({"default": {"url": primary, "replicas": [replica], "replica_reads": True}})
 
     def on_replica() -> int:
         rows = run(admin, f"SELECT COUNT(*) FROM pg_stat_activity WHERE datname = '{name}'")

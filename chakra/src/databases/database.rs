@@ -5,7 +5,7 @@
 
 use super::replica::{Ready, Replica};
 use super::settings::{DatabaseConfig, ReplicaSettings};
-use super::wal::{requirement, WalMark};
+use super::wal::{requirement, Need, WalMark};
 use crate::exec::row::NamedRows;
 use crate::exec::{Executor, Pool, PoolOptions, Row, Transaction, TxScope};
 use crate::sql::{CompiledQuery, Dialect};
@@ -165,8 +165,9 @@ impl Database {
             return None;
         }
         let need = match requirement(s.policy, mark.written(), s.sticky_for) {
-            Ok(n) => n,
-            Err(()) => {
+            Need::Any => None,
+            Need::Replayed(lsn) => Some(lsn),
+            Need::Primary => {
                 tracing::debug!(target: "chakra::replicas", database = %self.0.name,
                     policy = s.policy.name(), "read after a write in this scope: on the primary");
                 return None;

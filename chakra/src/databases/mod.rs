@@ -255,7 +255,6 @@ impl Databases {
                     model: model.name.clone(),
                     database: db.name().to_owned(),
                     other_model: other.name.clone(),
-                    other_table: table,
                     other_database: theirs.name().to_owned(),
                 });
             }

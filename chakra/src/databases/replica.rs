@@ -159,7 +159,7 @@ impl Replica {
         let h = self.health.lock().unwrap_or_else(|e| e.into_inner());
         match need {
             _ if h.not_standby => Ready::Yes,
-            Some(lsn) if !h.replayed.is_some_and(|r| r >= lsn) => Ready::NotYet,
+            Some(lsn) if h.replayed.is_none_or(|r| r < lsn) => Ready::NotYet,
             _ => Ready::Yes,
         }
     }

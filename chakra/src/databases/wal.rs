@@ -186,30 +186,26 @@ impl WalMark {
     }
 }
 
-/// What a replica read must wait for, by policy: `Ok(None)` any replica will do,
-/// `Ok(Some(lsn))` a replica that replayed `lsn`, `Err(())` the primary.
-pub fn requirement(
-    policy: ReadPolicy,
-    w: Written,
-    sticky_for: Duration,
-) -> std::result::Result<Option<Lsn>, ()> {
+/// What a replica read needs, by policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Any usable replica.
+    Any,
+    /// A replica that has replayed this position.
+    Replayed(Lsn),
+    /// The primary.
+    Primary,
+}
+
+/// What a replica read of a scope that wrote `w` needs under `policy`.
+pub fn requirement(policy: ReadPolicy, w: Written, sticky_for: Duration) -> Need {
     let recent = w.at.is_some_and(|t| t.elapsed() < sticky_for);
     match policy {
-        ReadPolicy::None => Ok(None),
-        ReadPolicy::Sticky | ReadPolicy::Window => {
-            if recent {
-                Err(())
-            } else {
-                Ok(None)
-            }
-        }
-        ReadPolicy::Exact => {
-            if w.unknown {
-                Err(())
-            } else {
-                Ok(w.lsn)
-            }
-        }
+        ReadPolicy::None => Need::Any,
+        ReadPolicy::Sticky | ReadPolicy::Window if recent => Need::Primary,
+        ReadPolicy::Sticky | ReadPolicy::Window => Need::Any,
+        ReadPolicy::Exact if w.unknown => Need::Primary,
+        ReadPolicy::Exact => w.lsn.map_or(Need::Any, Need::Replayed),
     }
 }
 
@@ -237,22 +233,22 @@ mod tests {
         let long = Duration::from_secs(60);
         assert_eq!(
             requirement(ReadPolicy::Exact, fresh, long),
-            Ok(Some(Lsn(10)))
+            Need::Replayed(Lsn(10))
         );
-        assert_eq!(requirement(ReadPolicy::Sticky, fresh, long), Err(()));
+        assert_eq!(requirement(ReadPolicy::Sticky, fresh, long), Need::Primary);
         assert_eq!(
             requirement(ReadPolicy::Window, fresh, Duration::ZERO),
-            Ok(None)
+            Need::Any
         );
-        assert_eq!(requirement(ReadPolicy::None, fresh, long), Ok(None));
+        assert_eq!(requirement(ReadPolicy::None, fresh, long), Need::Any);
         let lost = Written {
             unknown: true,
             ..fresh
         };
-        assert_eq!(requirement(ReadPolicy::Exact, lost, long), Err(()));
+        assert_eq!(requirement(ReadPolicy::Exact, lost, long), Need::Primary);
         assert_eq!(
             requirement(ReadPolicy::Exact, Written::default(), long),
-            Ok(None)
+            Need::Any
         );
     }
 }

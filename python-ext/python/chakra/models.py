@@ -486,11 +486,15 @@ class Model(metaclass=ModelBase):
         """Reloads the object's fields (or only ``fields``) from its row, as in Django;
         ``DoesNotExist`` when the row is gone. For an object a session tracks, use
         ``session.refresh(obj)``, which also resets what the session compares against."""
-        await _bridge.drive(self._refresh_steps(config.target(database=type(self).__database__), fields))
+        await _bridge.drive(
+            self._refresh_steps(config.target(database=type(self).__database__), fields)
+        )
 
     def refresh_from_db_sync(self, *, fields: Iterable[str] | None = None) -> None:
         """Synchronous :meth:`refresh_from_db`."""
-        _bridge.drive_sync(self._refresh_steps(config.target(database=type(self).__database__), fields))
+        _bridge.drive_sync(
+            self._refresh_steps(config.target(database=type(self).__database__), fields)
+        )
 
     def _delete_steps(self) -> _bridge.Steps[None]:
         cls = type(self)

@@ -344,8 +344,7 @@ class BaseQuerySet(Generic[M, R]):
                 )
             return self._session._target()
         self._check_one_database()
-        database, replica = self._using
-        target = config.target(database=self._db_name(), replica=replica)
+        target = config.target(database=self._db_name(), replica=self._using[1])
         if self._q.locked and not isinstance(target, _chakra.TxHandle):
             raise errors.TransactionError(
                 "select_for_update() locks rows until a transaction ends: run it inside "
@@ -496,10 +495,10 @@ class BaseQuerySet(Generic[M, R]):
         # ``save(update_fields=defaults)``, with their save hooks.
         values = dict(defaults or {})
         pool = (
-                self._session._pool
-                if self._session is not None
-                else config.pool(database=self._db_name())
-            )
+            self._session._pool
+            if self._session is not None
+            else config.pool(database=self._db_name())
+        )
 
         def body(tx: _chakra.TxHandle) -> Steps[tuple[M, bool]]:
             locked = self._clone(self._q.for_update(False, False, []))
@@ -668,10 +667,10 @@ class BaseQuerySet(Generic[M, R]):
             yield from self._insert_one_steps(target, obj, None)
             return obj
         pool = (
-                self._session._pool
-                if self._session is not None
-                else config.pool(database=self._db_name())
-            )
+            self._session._pool
+            if self._session is not None
+            else config.pool(database=self._db_name())
+        )
 
         def body(tx: _chakra.TxHandle) -> Steps[None]:
             yield from self._insert_one_steps(tx, obj, pool)
