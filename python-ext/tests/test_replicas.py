@@ -3,15 +3,23 @@ exports ``CHAKRA_TEST_PG_REPLICA_URL`` and ``CHAKRA_TEST_PG_REPLICA_PRIMARY_URL`
 tests never skip): inside ``chakra.read_scope()`` a replica read after a write sees it 1,000
 times in a row while a background writer keeps the replica busy, and without
 read-your-writes staleness is observed; transactions, ``select_for_update`` and writes never
-reach the replica (its ``pg_stat_activity``), while a plain replica read does."""
+reach the replica (its ``pg_stat_activity``), while a plain replica read does; a standby
+of the test's own stopped mid-run is skipped with no failed read, and used again once
+restarted."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import shutil
+import socket
+import subprocess
+import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import chakra
@@ -165,3 +173,140 @@ async def test_transactions_and_locks_never_reach_the_replica(pair: tuple[str, s
     assert on_replica() >= 1
     counts = chakra.config.pool().read_counts()
     assert counts is not None and counts[0] == 2, counts
+
+
+# --- a standby of the test's own, to stop and start -----------------------------------------
+
+
+def _bindir() -> Path:
+    try:
+        found = Path(
+            subprocess.run(
+                ["pg_config", "--bindir"], capture_output=True, text=True, check=True
+            ).stdout.strip()
+        )
+        if (found / "pg_basebackup").exists():
+            return found
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    dirs = sorted(p for p in Path("/usr/lib/postgresql").glob("*/bin") if (p / "pg_ctl").exists())
+    assert dirs, "PostgreSQL server binaries (pg_basebackup, pg_ctl) are required"
+    return dirs[-1]
+
+
+def _pg(tool: str, *args: str) -> None:
+    cmd = [str(_bindir() / tool), *args]
+    if os.geteuid() == 0:
+        cmd = ["runuser", "-u", "postgres", "--", *cmd]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+
+
+class Standby:
+    """A streaming standby of the replica tests' primary, on a port of its own."""
+
+    def __init__(self) -> None:
+        for port in range(32000 + os.getpid() % 500, 33000):
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) != 0:
+                    self.port = port
+                    break
+        self.dir = Path(tempfile.mkdtemp(prefix="chakra_pystandby_"))
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres")
+        p = urlsplit(env("CHAKRA_TEST_PG_REPLICA_PRIMARY_URL"))
+        _pg(
+            "pg_basebackup",
+            *("-h", p.hostname or "127.0.0.1", "-p", str(p.port or 5432), "-U", "postgres"),
+            *("-D", str(self.dir / "data"), "-R", "-X", "stream", "-c", "fast"),
+        )
+        self.start()
+
+    def start(self) -> None:
+        opts = (
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c hot_standby=on "
+            "-c max_connections=500"
+        )
+        _pg(
+            "pg_ctl",
+            "-D",
+            str(self.dir / "data"),
+            "-o",
+            opts,
+            "-l",
+            str(self.dir / "log"),
+            "-w",
+            "start",
+        )
+
+    def stop(self) -> None:
+        _pg("pg_ctl", "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop")
+
+    def url(self, db: str) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{db}"
+
+    def remove(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            _pg("pg_ctl", "-D", str(self.dir / "data"), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+async def test_a_stopped_replica_is_skipped_and_used_again_after_restart() -> None:
+    primary = env("CHAKRA_TEST_PG_REPLICA_PRIMARY_URL")
+    standby = Standby()
+    name = f"chakra_pystop_{uuid.uuid4().hex[:12]}"
+    try:
+        _chakra.batch_job(_chakra.PoolRef(primary), f'CREATE DATABASE "{name}"').run_sync()
+        _chakra.batch_job(
+            _chakra.PoolRef(on(primary, name)),
+            "CREATE TABLE rep_items (id BIGSERIAL PRIMARY KEY, n BIGINT NOT NULL)",
+        ).run_sync()
+        chakra.configure(
+            {
+                "default": {
+                    "url": on(primary, name),
+                    "replicas": [standby.url(name)],
+                    "replica_retry": "300ms",
+                }
+            }
+        )
+        item = await RepItem.objects.create(n=7)  # the process-wide scope: reads wait for it
+        stop = asyncio.Event()
+
+        async def reader() -> int:
+            n = 0
+            while not stop.is_set():
+                got = await RepItem.objects.using(replica=True).get(id=item.id)
+                assert got.n == 7
+                n += 1
+                await asyncio.sleep(0.002)
+            return n
+
+        task = asyncio.create_task(reader())
+
+        def counts() -> tuple[int, int]:
+            c = chakra.config.pool().read_counts()
+            return c if c is not None else (0, 0)
+
+        async def until(what: str, ok: Callable[[], bool]) -> None:
+            started = time.monotonic()
+            while not ok():
+                assert not task.done(), f"the reader stopped: {task.exception()!r}"
+                assert time.monotonic() - started < 60, f"timed out: {what}"
+                await asyncio.sleep(0.02)
+
+        await until("reads reach the replica", lambda: counts()[0] > 20)
+        await asyncio.to_thread(standby.stop)
+        before = counts()[1]
+        await until("reads go on on the primary", lambda: counts()[1] > before + 20)
+        await asyncio.to_thread(standby.start)
+        back = counts()[0]
+        await until("reads return to the restarted replica", lambda: counts()[0] > back + 20)
+        stop.set()
+        assert await task > 60  # no read failed (a failure ends the task with its error)
+    finally:
+        chakra.close()
+        chakra.configure()
+        standby.remove()
+        _chakra.batch_job(
+            _chakra.PoolRef(primary), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+        ).run_sync()
