@@ -3,7 +3,7 @@
 //! name resolves to the [`PoolRef`] of its primary URL, which carries the database's
 //! replicas and read policy (the core's `chakra::databases`); nothing is parsed in Python.
 
-use crate::pools::{lock, PoolRef};
+use crate::pools::PoolRef;
 use chakra::databases::{settings, DatabaseConfig, DEFAULT_DATABASE};
 use chakra_dsl::Error;
 use pyo3::prelude::*;
@@ -12,7 +12,13 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 /// The databases configured from code (`None`: from `chakra.toml` and the environment).
+/// Only Python threads holding the GIL touch it, so it is not fork-gated (see
+/// `crate::pools::lock`): the forking thread holds the GIL, so no other holds this lock.
 static CONFIGURED: Mutex<Option<BTreeMap<String, DatabaseConfig>>> = Mutex::new(None);
+
+fn configured_lock() -> std::sync::MutexGuard<'static, Option<BTreeMap<String, DatabaseConfig>>> {
+    CONFIGURED.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 fn to_py(e: Error) -> PyErr {
     crate::errors::to_py(e)
@@ -99,21 +105,21 @@ pub fn configure_databases(spec: &Bound<'_, PyDict>) -> PyResult<()> {
             out.keys().cloned().collect::<Vec<_>>().join(", ")
         ))));
     }
-    *lock(&CONFIGURED) = Some(out);
+    *configured_lock() = Some(out);
     Ok(())
 }
 
 /// Forgets the databases configured from code (`chakra.configure(url)` / `configure()`).
 #[pyfunction]
 pub fn reset_databases() {
-    *lock(&CONFIGURED) = None;
+    *configured_lock() = None;
 }
 
 /// The configured databases: from code, else `chakra.toml` (with `CHAKRA_DATABASE_URL`
 /// as the default's URL when set), else only `default` at the default URL.
 /// The embedded default, when used, is said once on the `chakra` logger.
 fn configured(py: Python<'_>) -> PyResult<BTreeMap<String, DatabaseConfig>> {
-    if let Some(c) = lock(&CONFIGURED).clone() {
+    if let Some(c) = configured_lock().clone() {
         return Ok(c);
     }
     let mut out: BTreeMap<String, DatabaseConfig> = match std::fs::read_to_string("chakra.toml") {

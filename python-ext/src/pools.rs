@@ -20,6 +20,9 @@ pub struct PoolSlot {
     /// The named database this URL is, with its replicas (`chakra.configure({...})`,
     /// `[databases.NAME]`): set by `crate::databases`.
     pub(crate) named: Mutex<Option<(String, chakra::databases::DatabaseConfig)>>,
+    /// The configuration names replicas (read on every statement without a lock: a Python
+    /// thread holding the GIL must never wait on a fork-gated lock, see [`lock`]).
+    replicated: std::sync::atomic::AtomicBool,
     /// The core's database over this slot's pool (primary and replicas), made on first use
     /// by the process that uses it.
     database: Mutex<Option<(u32, chakra::Database)>>,
@@ -84,6 +87,7 @@ impl PoolSlot {
             pool: Mutex::new(None),
             connecting: tokio::sync::Mutex::new(()),
             named: Mutex::new(None),
+            replicated: std::sync::atomic::AtomicBool::new(false),
             database: Mutex::new(None),
             route,
         }
@@ -92,14 +96,26 @@ impl PoolSlot {
     /// Makes this URL the database `name` with `config` (its replicas and read policy); a
     /// changed configuration takes effect at the next statement.
     pub fn set_named(&self, name: &str, config: chakra::databases::DatabaseConfig) {
-        let mut named = lock(&self.named);
+        // Called with the GIL held: the fork gate must not be waited on here (the forking
+        // thread takes the GIL back after holding new gated calls off). No other Python
+        // thread can hold these locks across a fork: the forking thread holds the GIL.
+        let mut named = self.named.lock().unwrap_or_else(|e| e.into_inner());
         let same = named
             .as_ref()
             .is_some_and(|(n, c)| n == name && *c == config);
         if !same {
+            self.replicated.store(
+                !config.replicas.is_empty(),
+                std::sync::atomic::Ordering::Relaxed,
+            );
             *named = Some((name.to_owned(), config));
             drop(named);
-            if let Some((pid, db)) = lock(&self.database).take() {
+            let old = self
+                .database
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take();
+            if let Some((pid, db)) = old {
                 if pid != std::process::id() {
                     std::mem::forget(db);
                 }
@@ -109,9 +125,7 @@ impl PoolSlot {
 
     /// True when the database has replicas configured.
     pub fn has_replicas(&self) -> bool {
-        lock(&self.named)
-            .as_ref()
-            .is_some_and(|(_, c)| !c.replicas.is_empty())
+        self.replicated.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The core's database over this slot's pool (its replicas from the configuration).
@@ -322,7 +336,13 @@ impl PoolRef {
             Some(r) => r.base.clone(),
             None => self.slot.clone(),
         };
-        let db = lock(&base.database).as_ref().map(|(_, d)| d.clone())?;
+        // The GIL is held: no fork gate (see `PoolSlot::set_named`).
+        let db = base
+            .database
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|(_, d)| d.clone())?;
         let c = db.read_counts();
         Some((c.replica, c.primary))
     }
