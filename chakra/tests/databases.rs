@@ -249,3 +249,47 @@ async fn migrate_database_name_applies_to_that_database() {
     );
     let _ = std::fs::remove_dir_all(&work);
 }
+
+/// Event rows live in analytics, everything else in default (Django's router hooks).
+struct EventsElsewhere;
+
+impl chakra::databases::Router for EventsElsewhere {
+    fn db_for_read(&self, model: &chakra::dsl::ModelMeta) -> Option<String> {
+        (model.name == "Event").then(|| "analytics".to_owned())
+    }
+    fn db_for_write(&self, model: &chakra::dsl::ModelMeta) -> Option<String> {
+        self.db_for_read(model)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_router_decides_where_models_live() {
+    let main = TestDb::sqlite().await;
+    let analytics = TestDb::sqlite().await;
+    let dbs = Databases::builder()
+        .database("default", &main.url)
+        .database("analytics", &analytics.url)
+        .router(EventsElsewhere)
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(dbs.for_read::<Event>().unwrap().name(), "analytics");
+    assert_eq!(dbs.for_write::<Event>().unwrap().name(), "analytics");
+    assert_eq!(dbs.for_read::<Account>().unwrap().name(), "default");
+    chakra::schema::create_tables(
+        dbs.for_write::<Event>().unwrap().primary(),
+        &[Event::meta()],
+        false,
+    )
+    .await
+    .unwrap();
+    let mut e = Event {
+        id: 0,
+        account_id: 1,
+        kind: "login".into(),
+    };
+    e.save(dbs.for_write::<Event>().unwrap()).await.unwrap();
+    assert_eq!(count(&analytics, "ndb_events").await, Some(1));
+    let q = Account::query().filter(Account::events().any(Event::kind().eq("login")));
+    assert!(matches!(dbs.route(&q), Err(Error::CrossDatabase { .. })));
+}

@@ -325,10 +325,12 @@ struct Standby {
 }
 
 impl Standby {
-    fn make() -> Standby {
+    /// A standby on a port of the range of `tag` (one per test: tests run side by side in
+    /// processes of their own, and two could otherwise both find one port free).
+    fn make(tag: u16) -> Standby {
         let bin = bindir();
-        let port = (30000..31000u16)
-            .map(|p| p + (std::process::id() % 500) as u16)
+        let base = 30000 + tag * 1000 + (std::process::id() % 500) as u16;
+        let port = (base..base + 500)
             .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
             .expect("a free port");
         let dir =
@@ -430,7 +432,7 @@ impl Drop for Standby {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stopped_replica_is_skipped_and_used_again_after_restart() {
-    let standby = Standby::make();
+    let standby = Standby::make(0);
     let t = TestDb::new(&standby.url()).await;
     let dbs = databases(
         &t.primary(),
@@ -598,4 +600,67 @@ async fn read_your_writes_through_pgbouncer() {
         &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lagging_replica_is_skipped_and_exact_reads_fall_back_to_the_primary() {
+    let standby = Standby::make(1);
+    let t = TestDb::new(&standby.url()).await;
+    let replica = t.replica(&standby.url());
+    let dbs = Databases::builder()
+        .database_with(
+            "default",
+            DatabaseConfig::new(t.primary())
+                .replica(&replica)
+                .replica_wait(Duration::from_millis(300))
+                .max_replica_lag(Duration::from_millis(500))
+                .replica_retry(Duration::from_millis(200)),
+        )
+        .connect()
+        .await
+        .unwrap();
+    let db = dbs.default_db().unwrap();
+    let scope = db.scope().replica(true);
+    let mut item = Item { id: 0, n: 1 };
+    item.save(&scope).await.unwrap();
+    assert_eq!(Item::get(&scope, item.id).await.unwrap().n, 1);
+    assert_eq!(db.read_counts().replica, 1);
+
+    // Replay stops: the next write never reaches the replica's data.
+    exec(&replica, "SELECT pg_wal_replay_pause()").await;
+    item.n = 2;
+    item.save(&scope).await.unwrap();
+    let before = db.read_counts();
+    // Exact: the replica has not replayed the write; after replica_wait, the primary.
+    assert_eq!(Item::get(&scope, item.id).await.unwrap().n, 2);
+    assert_eq!(db.read_counts().primary, before.primary + 1);
+    assert_eq!(db.read_counts().replica, before.replica);
+
+    // Past max_replica_lag the replica is skipped even by reads that need nothing.
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    let other = db.scope().replica(true);
+    assert_eq!(
+        Item::get(&other, item.id).await.unwrap().n,
+        2,
+        "read on the primary"
+    );
+    assert!(
+        matches!(db.replicas()[0].skipped(), Some(Skip::Lagging(_))),
+        "{:?}",
+        db.replicas()[0].skipped()
+    );
+
+    // Replay resumes: once caught up, reads go back to it.
+    exec(&replica, "SELECT pg_wal_replay_resume()").await;
+    let back = db.read_counts().replica;
+    let started = Instant::now();
+    while db.read_counts().replica == back {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "never used again"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let fresh = db.scope().replica(true);
+        assert_eq!(Item::get(&fresh, item.id).await.unwrap().n, 2);
+    }
 }

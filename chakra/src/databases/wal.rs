@@ -101,15 +101,19 @@ pub fn current_lsn_query() -> CompiledQuery {
     }
 }
 
-/// `SELECT pg_last_wal_replay_lsn()::text, pg_is_in_recovery(), EXTRACT(EPOCH FROM now() -
-/// pg_last_xact_replay_timestamp())`: a replica's replayed position, whether it is a
-/// standby, and its replay lag in seconds (when known).
+/// A replica's replayed position, whether it is a standby, and its replay lag in
+/// milliseconds: none when it has replayed all it received (an idle primary sends nothing,
+/// and its standby is not behind), else the time since the last transaction it replayed
+/// committed on the primary.
 pub fn replay_query() -> CompiledQuery {
     CompiledQuery {
         dialect: Dialect::Postgres,
         parts: Arc::from(vec![
             "SELECT pg_last_wal_replay_lsn()::text, pg_is_in_recovery(), \
-             (EXTRACT(EPOCH FROM (now() - pg_last_xact_replay_timestamp())) * 1000)::float8"
+             CASE WHEN pg_last_wal_receive_lsn() IS NULL \
+                    OR pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0::float8 \
+                  ELSE (EXTRACT(EPOCH FROM (now() - pg_last_xact_replay_timestamp())) * 1000)::float8 \
+             END"
                 .to_owned(),
         ]),
         binds: vec![],
