@@ -31,6 +31,9 @@ else:  # pragma: no cover - Python 3.10 reads the decorator from typing_extensio
 __all__ = ["Model", "ModelBase", "registry"]
 
 registry: dict[str, type[Model]] = {}
+#: The registered models bound to a named database (``__database__``): while there are
+#: none, a query needs no check that it stays on one database.
+bound_models: list[type[Model]] = []
 """Every registered model class by name (relations name their target by it)."""
 
 
@@ -167,6 +170,8 @@ class ModelBase(type):
             {"__module__": cls.__module__, "__qualname__": f"{qual}.MultipleObjectsReturned"},
         )
         registry[name] = model
+        if bound is not None:
+            bound_models.append(model)
         _link_reverse(model)
         return cls
 

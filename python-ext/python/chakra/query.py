@@ -137,8 +137,10 @@ class BaseQuerySet(Generic[M, R]):
     def _check_one_database(self) -> None:
         """Raises ``CrossDatabaseQuery`` when a table the query reads belongs to a model of
         another database."""
-        from .models import registry
+        from .models import bound_models, registry
 
+        if not bound_models and self._using[0] is None:
+            return  # every model on the default database: nothing to cross
         mine = self._db_name() or "default"
         tables = None
         for other in registry.values():
