@@ -121,8 +121,10 @@ fn main() {
                 "chakra::migrate::format::parse_migration(TEXT, WHERE).map(|_| ())"
             } else if b.code.contains("[database]") {
                 "chakra::config::PoolSettings::from_toml(TEXT).map(|_| ())"
+            } else if b.code.contains("[databases.") {
+                "chakra::databases::settings::from_toml(TEXT).map(|_| ())"
             } else {
-                panic!("docs/{file}:{}: a TOML block that is neither a migration ([migration]) nor a chakra.toml ([database])", b.line)
+                panic!("docs/{file}:{}: a TOML block that is neither a migration ([migration]) nor a chakra.toml ([database], [databases.NAME])", b.line)
             };
             writeln!(
                 out,

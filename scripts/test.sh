@@ -33,9 +33,12 @@ chakra_ensure_pgbouncer
 # shellcheck source=scripts/mariadb.sh
 source scripts/mariadb.sh
 chakra_ensure_mariadb
+# shellcheck source=scripts/replica.sh
+source scripts/replica.sh
 # Every server this run started is stopped on exit (each script's trap would replace the
 # one before it).
-trap 'chakra_stop_pgbouncer; chakra_stop_throwaway_pg; chakra_stop_throwaway_mariadb' EXIT
+trap 'chakra_stop_replica; chakra_stop_pgbouncer; chakra_stop_throwaway_pg; chakra_stop_throwaway_mariadb' EXIT
+chakra_ensure_replica
 
 phase "cargo fmt --check"
 cargo fmt --all --check

@@ -295,6 +295,38 @@ pub enum Error {
         /// How long the caller waited, in milliseconds.
         waited_ms: u64,
     },
+    /// A database name no configuration declares (`using("analytics")` with no
+    /// `[databases.analytics]`).
+    #[error("unknown database {name:?}: the configured databases are {known}")]
+    UnknownDatabase {
+        /// The name asked for.
+        name: String,
+        /// The configured names, comma-separated.
+        known: String,
+    },
+    /// A query that would join tables of models bound to different databases (a filter or
+    /// `select_related` across a relation whose other side lives elsewhere).
+    #[error("{model} is on database {database:?} but the query also reads {other_model}, bound to database {other_database:?}: a query cannot join across databases; read each side with its own query")]
+    CrossDatabase {
+        /// The model the query is over.
+        model: String,
+        /// Its database.
+        database: String,
+        /// The model reached through a relation.
+        other_model: String,
+        /// The database it is bound to.
+        other_database: String,
+    },
+    /// A write or migration sent to a database that only reads: a primary that became
+    /// read-only (`default_transaction_read_only`, a standby promoted elsewhere), or a
+    /// migration pointed at a standby (`pg_is_in_recovery()`).
+    #[error("database {database} is read-only: {reason}")]
+    ReadOnlyDatabase {
+        /// The database (its name, or its URL without password).
+        database: String,
+        /// What was refused and why.
+        reason: String,
+    },
     /// A model's validation hook (Rust `Hooks::validate`, Python `clean()`) refused the
     /// object before anything was written: messages per field name, `__all__` for the
     /// object as a whole (Django's `NON_FIELD_ERRORS`).

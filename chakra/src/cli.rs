@@ -57,6 +57,10 @@ pub struct Common {
     /// `[database] url` in chakra.toml, then sqlite://chakra.db.
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
+    /// A database named in chakra.toml (`[databases.NAME]`): its primary's URL. Migrations
+    /// never run on its replicas.
+    #[arg(long, value_name = "NAME", conflicts_with = "database_url")]
+    pub database: Option<String>,
     /// The migrations folder (one subfolder per app).
     #[arg(long, value_name = "DIR", default_value = "migrations")]
     pub dir: PathBuf,
@@ -460,10 +464,34 @@ fn none_in(dir: &std::path::Path, out: Style) -> crate::Result<bool> {
 
 /// The database URL a command uses (`--database-url`, else the default lookup).
 fn url_of(common: &Common) -> crate::Result<String> {
-    match &common.database_url {
-        Some(u) => Ok(u.clone()),
+    if let Some(u) = &common.database_url {
+        return Ok(u.clone());
+    }
+    match common.database.as_deref() {
+        Some(name) => named_database_url(name),
         None => crate::config::default_url(),
     }
+}
+
+/// The primary URL of the database `name` declared in `./chakra.toml` (`default`: the
+/// default lookup when no table declares it).
+fn named_database_url(name: &str) -> crate::Result<String> {
+    let text = std::fs::read_to_string("chakra.toml").unwrap_or_default();
+    let declared = crate::databases::settings::from_toml(&text)?;
+    if let Some((_, c)) = declared.iter().find(|(n, _)| n == name) {
+        return Ok(c.url.clone());
+    }
+    if name == crate::databases::DEFAULT_DATABASE {
+        return crate::config::default_url();
+    }
+    let mut known: Vec<String> = declared.into_iter().map(|(n, _)| n).collect();
+    if known.is_empty() {
+        known.push(crate::databases::DEFAULT_DATABASE.to_owned());
+    }
+    Err(crate::Error::UnknownDatabase {
+        name: name.to_owned(),
+        known: known.join(", "),
+    })
 }
 
 /// The SQLite file of the URL when it does not exist: the read-only commands then answer

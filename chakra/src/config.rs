@@ -129,7 +129,9 @@ pub fn default_url_noted() -> Result<(String, Option<String>)> {
 }
 
 /// The tables of `chakra.toml` and the keys each may hold.
-pub const CONFIG_TABLES: [(&str, &[&str]); 2] = [
+/// `[databases]` holds one table per named database (`[databases.analytics]`), checked by
+/// [`crate::databases::settings::check_databases_table`].
+pub const CONFIG_TABLES: [(&str, &[&str]); 3] = [
     (
         "database",
         &[
@@ -141,8 +143,16 @@ pub const CONFIG_TABLES: [(&str, &[&str]); 2] = [
             "journal_mode",
             "synchronous",
             "flavour",
+            "replicas",
+            "replica_reads",
+            "read_your_writes",
+            "replica_wait",
+            "max_replica_lag",
+            "replica_retry",
+            "sticky_for",
         ],
     ),
+    ("databases", &[]),
     ("migrations", &["models"]),
 ];
 
@@ -193,6 +203,10 @@ pub fn parse_config(text: &str) -> Result<toml::Table> {
                 "chakra.toml: {name} must be a table ([{name}] on a line of its own)"
             )));
         };
+        if name == "databases" {
+            crate::databases::settings::check_databases_table(table)?;
+            continue;
+        }
         if let Some(unknown) = table.keys().find(|k| !keys.contains(&k.as_str())) {
             return Err(Error::Config(format!(
                 "chakra.toml [{name}]: unknown setting {unknown:?} (did you mean {:?}?); the \
@@ -208,7 +222,12 @@ pub fn parse_config(text: &str) -> Result<toml::Table> {
 /// `[database] url` of a `chakra.toml` text, if it names one.
 fn configured_url(text: &str) -> Result<Option<String>> {
     let doc = parse_config(text)?;
-    match doc.get("database").and_then(|d| d.get("url")) {
+    let url = doc.get("database").and_then(|d| d.get("url")).or_else(|| {
+        doc.get("databases")
+            .and_then(|d| d.get(crate::databases::settings::DEFAULT_DATABASE))
+            .and_then(|d| d.get("url"))
+    });
+    match url {
         Some(toml::Value::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(Error::Config(
             "chakra.toml: [database] url must be a string".into(),
@@ -423,6 +442,12 @@ impl PoolSettings {
             return Ok(PoolSettings::default());
         };
         let settings = PoolSettings::from_toml(&text)?;
+        if let Some((_, named)) = crate::databases::settings::from_toml(&text)?
+            .into_iter()
+            .find(|(_, c)| c.url.trim() == url.trim())
+        {
+            return Ok(named.settings);
+        }
         Ok(match url_from_toml(&text) {
             Ok(configured) if configured.trim() == url.trim() => settings,
             _ => PoolSettings::default(),

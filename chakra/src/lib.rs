@@ -23,6 +23,7 @@ extern crate self as chakra;
 
 pub mod cli;
 pub mod config;
+pub mod databases;
 pub mod dialect;
 pub mod exec;
 pub mod from_row;
@@ -38,6 +39,7 @@ pub mod sql;
 pub use chakra_dsl as dsl;
 pub use chakra_dsl::{Error, Result};
 pub use config::Pooler;
+pub use databases::{Database, Databases, ReadPolicy, Scope};
 pub use exec::{Executor, Isolation, Pool, PoolOptions, Row, Transaction, TxOptions};
 pub use from_row::{fetch_as, raw_as, FromRow};
 pub use model::Model;

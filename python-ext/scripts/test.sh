@@ -67,6 +67,14 @@ except Exception as e:
     sys.exit(f"MySQL/MariaDB not reachable at {sys.argv[1]}: {e}")
 PY
 
+# --- a streaming standby for the replica tests (scripts/replica.sh: pg_basebackup -R of the
+# test cluster, or of a throwaway primary; exports CHAKRA_TEST_PG_REPLICA_URL and
+# CHAKRA_TEST_PG_REPLICA_PRIMARY_URL) -------------------------------------------------------
+# shellcheck source=../../scripts/replica.sh
+source "$root/scripts/replica.sh"
+trap 'chakra_stop_replica; chakra_stop_pgbouncer; chakra_stop_throwaway_pg; chakra_stop_throwaway_mariadb' EXIT
+chakra_ensure_replica
+
 # --- lint and types ------------------------------------------------------------------------
 ruff check python tests examples bench
 ruff format --check python tests examples bench

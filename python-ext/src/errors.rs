@@ -50,6 +50,9 @@ fn class_name(e: &Error) -> &'static str {
         Error::StatementTimeout(_) => "StatementTimeout",
         Error::ConnectionTimeout { .. } => "ConnectionTimeout",
         Error::Validation { .. } => "ValidationError",
+        Error::UnknownDatabase { .. } => "UnknownDatabase",
+        Error::CrossDatabase { .. } => "CrossDatabaseQuery",
+        Error::ReadOnlyDatabase { .. } => "ReadOnlyDatabase",
         _ => "ChakraError",
     }
 }

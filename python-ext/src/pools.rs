@@ -17,6 +17,26 @@ pub struct PoolSlot {
     /// connections: it opens its own).
     pool: Mutex<Option<(u32, Pool)>>,
     connecting: tokio::sync::Mutex<()>,
+    /// The named database this URL is, with its replicas (`chakra.configure({...})`,
+    /// `[databases.NAME]`): set by `crate::databases`.
+    pub(crate) named: Mutex<Option<(String, chakra::databases::DatabaseConfig)>>,
+    /// The configuration names replicas (read on every statement without a lock: a Python
+    /// thread holding the GIL must never wait on a fork-gated lock, see [`lock`]).
+    replicated: std::sync::atomic::AtomicBool,
+    /// The core's database over this slot's pool (primary and replicas), made on first use
+    /// by the process that uses it.
+    database: Mutex<Option<(u32, chakra::Database)>>,
+    /// Set on a routed slot: the plain slot of the database, and how its reads are routed.
+    route: Option<Route>,
+}
+
+/// How a routed [`PoolRef`] runs statements: on `base`'s database, in a read-your-writes
+/// scope (its own mark, or the database's shared one), its plain reads on replicas or not.
+pub struct Route {
+    base: Arc<PoolSlot>,
+    mark: Option<chakra::databases::WalMark>,
+    replica: Option<bool>,
+    raw_read_only: bool,
 }
 
 /// A mutex's guard taken while a fork is held off (`chakra::exec::fork`): a child forked
@@ -60,8 +80,101 @@ impl PoolSlot {
         self.dialect
     }
 
-    /// The pool, connecting it first if needed.
+    fn new(url: &str, dialect: Dialect, route: Option<Route>) -> PoolSlot {
+        PoolSlot {
+            url: url.to_owned(),
+            dialect,
+            pool: Mutex::new(None),
+            connecting: tokio::sync::Mutex::new(()),
+            named: Mutex::new(None),
+            replicated: std::sync::atomic::AtomicBool::new(false),
+            database: Mutex::new(None),
+            route,
+        }
+    }
+
+    /// Makes this URL the database `name` with `config` (its replicas and read policy); a
+    /// changed configuration takes effect at the next statement.
+    pub fn set_named(&self, name: &str, config: chakra::databases::DatabaseConfig) {
+        // Called with the GIL held: the fork gate must not be waited on here (the forking
+        // thread takes the GIL back after holding new gated calls off). No other Python
+        // thread can hold these locks across a fork: the forking thread holds the GIL.
+        let mut named = self.named.lock().unwrap_or_else(|e| e.into_inner());
+        let same = named
+            .as_ref()
+            .is_some_and(|(n, c)| n == name && *c == config);
+        if !same {
+            self.replicated.store(
+                !config.replicas.is_empty(),
+                std::sync::atomic::Ordering::Relaxed,
+            );
+            *named = Some((name.to_owned(), config));
+            drop(named);
+            let old = self
+                .database
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take();
+            if let Some((pid, db)) = old {
+                if pid != std::process::id() {
+                    std::mem::forget(db);
+                }
+            }
+        }
+    }
+
+    /// True when the database has replicas configured.
+    pub fn has_replicas(&self) -> bool {
+        self.replicated.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The core's database over this slot's pool (its replicas from the configuration).
+    pub async fn database(&self) -> Result<chakra::Database> {
+        let pool = self.get_plain().await?;
+        let mut cell = lock(&self.database);
+        if let Some((pid, db)) = cell.take() {
+            if pid == std::process::id() && db.primary().same_pool(&pool) {
+                *cell = Some((pid, db.clone()));
+                return Ok(db);
+            }
+            if pid != std::process::id() {
+                // Inherited through fork: its replicas' connections are the parent's.
+                std::mem::forget(db);
+            }
+        }
+        let (name, config) = lock(&self.named).clone().unwrap_or_else(|| {
+            (
+                chakra::databases::DEFAULT_DATABASE.to_owned(),
+                chakra::databases::DatabaseConfig::new(self.url.clone()),
+            )
+        });
+        let db = chakra::Database::with_primary(&name, pool, &config)?;
+        *cell = Some((std::process::id(), db.clone()));
+        Ok(db)
+    }
+
+    /// The pool, connecting it first if needed (on a routed slot: the database's pool as
+    /// its scope routes it).
     pub async fn get(&self) -> Result<Pool> {
+        if let Some(route) = &self.route {
+            let db = route.base.database().await?;
+            let mut scope = match &route.mark {
+                Some(m) => db.scope_with(m.clone()),
+                None => db.shared_scope(),
+            };
+            if let Some(on) = route.replica {
+                scope = scope.replica(on);
+            }
+            if route.raw_read_only {
+                scope = scope.raw_read_only();
+            }
+            return Ok(scope.routed_pool());
+        }
+        self.get_plain().await
+    }
+
+    /// The slot's own pool, connecting it first if needed.
+    async fn get_plain(&self) -> Result<Pool> {
         if let Some(p) = self.current() {
             return Ok(p);
         }
@@ -93,6 +206,13 @@ impl PoolSlot {
 
     /// Drops the pool (its idle connections close; checked-out ones close when returned).
     pub fn close(&self) {
+        if let Some((pid, db)) = lock(&self.database).take() {
+            if pid == std::process::id() {
+                drop(db);
+            } else {
+                std::mem::forget(db);
+            }
+        }
         if let Some((pid, p)) = lock(&self.pool).take() {
             if pid == std::process::id() {
                 drop(p);
@@ -119,6 +239,18 @@ pub struct PoolRef {
     pub(crate) dialect: Dialect,
 }
 
+impl PoolRef {
+    /// The handle on the pool of `url` (see `PoolRef(url)`).
+    pub fn open(url: &str) -> PyResult<Self> {
+        let dialect = parse_url(url)?.dialect();
+        let slot = lock(slots())
+            .entry(url.to_owned())
+            .or_insert_with(|| Arc::new(PoolSlot::new(url, dialect, None)))
+            .clone();
+        Ok(PoolRef { slot, dialect })
+    }
+}
+
 #[pymethods]
 impl PoolRef {
     /// The pool for `url`, shared by every `PoolRef` of the same URL. Raises
@@ -126,19 +258,7 @@ impl PoolRef {
     /// use.
     #[new]
     fn new(url: &str) -> PyResult<Self> {
-        let dialect = parse_url(url)?.dialect();
-        let slot = lock(slots())
-            .entry(url.to_owned())
-            .or_insert_with(|| {
-                Arc::new(PoolSlot {
-                    url: url.to_owned(),
-                    dialect,
-                    pool: Mutex::new(None),
-                    connecting: tokio::sync::Mutex::new(()),
-                })
-            })
-            .clone();
-        Ok(PoolRef { slot, dialect })
+        PoolRef::open(url)
     }
 
     /// The URL.
@@ -155,8 +275,76 @@ impl PoolRef {
 
     /// Closes the pool's connections and forgets it; the next statement reconnects.
     fn close(&self) {
+        if let Some(route) = &self.slot.route {
+            lock(slots()).remove(&route.base.url);
+            route.base.close();
+            return;
+        }
         lock(slots()).remove(&self.slot.url);
         self.slot.close();
+    }
+
+    /// A handle on the same database whose statements run in a read-your-writes scope
+    /// (`mark`, else the database's shared one): writes and transactions on the primary,
+    /// recorded in the scope; plain reads outside transactions on a replica when `replica`
+    /// (else the database's `replica_reads`) says so and the scope's policy allows; raw
+    /// reads there too with `raw_read_only`.
+    #[pyo3(signature = (replica=None, mark=None, raw_read_only=false))]
+    fn scoped(
+        &self,
+        replica: Option<bool>,
+        mark: Option<PyRef<'_, WalMarkRef>>,
+        raw_read_only: bool,
+    ) -> PoolRef {
+        let base = match &self.slot.route {
+            Some(r) => r.base.clone(),
+            None => self.slot.clone(),
+        };
+        let route = Route {
+            base: base.clone(),
+            mark: mark.map(|m| m.0.clone()),
+            replica,
+            raw_read_only,
+        };
+        PoolRef {
+            slot: Arc::new(PoolSlot::new(&base.url, base.dialect, Some(route))),
+            dialect: self.dialect,
+        }
+    }
+
+    /// True when both handles run on the same database (a routed handle and its plain one).
+    fn same_database(&self, other: PyRef<'_, PoolRef>) -> bool {
+        let base = |p: &PoolRef| match &p.slot.route {
+            Some(r) => r.base.clone(),
+            None => p.slot.clone(),
+        };
+        Arc::ptr_eq(&base(self), &base(&other))
+    }
+
+    /// True when the database has replicas configured.
+    fn has_replicas(&self) -> bool {
+        match &self.slot.route {
+            Some(r) => r.base.has_replicas(),
+            None => self.slot.has_replicas(),
+        }
+    }
+
+    /// `(replica, primary)`: how many plain reads of the database ran where, or `None`
+    /// before it connected.
+    fn read_counts(&self) -> Option<(u64, u64)> {
+        let base = match &self.slot.route {
+            Some(r) => r.base.clone(),
+            None => self.slot.clone(),
+        };
+        // The GIL is held: no fork gate (see `PoolSlot::set_named`).
+        let db = base
+            .database
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|(_, d)| d.clone())?;
+        let c = db.read_counts();
+        Some((c.replica, c.primary))
     }
 
     /// `(size, available, max_size)` of the pool, or `None` before it connected.
@@ -165,6 +353,27 @@ impl PoolRef {
             let s = p.status();
             (s.size, s.available, s.max_size)
         })
+    }
+}
+
+/// A read-your-writes scope's mark (Python: `chakra._chakra.WalMark`): what the scope
+/// wrote, shared by the handles made with it (`chakra.read_scope()`).
+#[pyclass(frozen, module = "chakra._chakra", name = "WalMark")]
+pub struct WalMarkRef(pub(crate) chakra::databases::WalMark);
+
+#[pymethods]
+impl WalMarkRef {
+    /// A new, empty scope.
+    #[new]
+    fn new() -> Self {
+        WalMarkRef(chakra::databases::WalMark::new())
+    }
+
+    /// The primary's WAL position after the scope's last recorded write (`"16/B374D848"`),
+    /// or `None`.
+    #[getter]
+    fn lsn(&self) -> Option<String> {
+        self.0.written().lsn.map(|l| l.to_string())
     }
 }
 

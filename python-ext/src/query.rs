@@ -619,6 +619,22 @@ impl Query {
         )
     }
 
+    /// The tables the query reads (its filters' relations, `select_related` joins and
+    /// subqueries included): the check that a query stays on one database.
+    fn tables(&self) -> PyResult<Vec<String>> {
+        let select = if self.load.is_empty() {
+            self.mq.select()
+        } else {
+            let models = registry::snapshot();
+            LoadPlan::build(&models, &self.mq, &self.load)
+                .map_err(err)?
+                .select
+        };
+        Ok(chakra::databases::tables::tables_of_select(&select)
+            .into_iter()
+            .collect())
+    }
+
     /// Every matching row as a model instance (with its eager loads).
     fn fetch_job(&self, target: &Bound<'_, PyAny>) -> PyResult<Job> {
         let finish = if self.mq.annotations.is_empty() {

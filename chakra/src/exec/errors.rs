@@ -23,6 +23,10 @@ impl From<DieselError> for RunError {
     }
 }
 
+/// The database an [`Error::ReadOnlyDatabase`] names when the executor does not know its
+/// name (a bare pool): its server.
+pub const READ_ONLY_SERVER: &str = "server";
+
 /// A statement's failure as Chakra's error.
 pub fn from_run(e: RunError, sql: impl FnOnce() -> String) -> Error {
     match e {
@@ -119,6 +123,16 @@ pub fn from_diesel(e: DieselError, sql: impl FnOnce() -> String) -> Error {
                 DatabaseErrorKind::ForeignKeyViolation => foreign_key_error(v, sql),
                 DatabaseErrorKind::NotNullViolation => Error::NotNullViolation(v),
                 DatabaseErrorKind::CheckViolation => Error::CheckViolation(v),
+                // SQLSTATE 25006: the server takes no writes (a standby, a primary demoted
+                // or set `default_transaction_read_only`). [`crate::databases`] puts the
+                // database's name in place of the placeholder.
+                DatabaseErrorKind::ReadOnlyTransaction => Error::ReadOnlyDatabase {
+                    database: READ_ONLY_SERVER.to_owned(),
+                    reason: format!(
+                        "{} (SQLSTATE 25006): a standby, or a primary set read-only                          (default_transaction_read_only, a standby promoted elsewhere); writes                          need the primary",
+                        v.message
+                    ),
+                },
                 _ if crate::dialect::sqlite::errors::is_foreign_key_failure(&v.message) => {
                     foreign_key_error(v, sql)
                 }

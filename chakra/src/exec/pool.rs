@@ -101,6 +101,11 @@ pub struct Pool {
     cancel: Option<Arc<CancelTarget>>,
     /// The tables the database was seen to hold, shared by the pool's connections.
     tables: super::KnownTables,
+    /// The read-your-writes scope this handle's writes are recorded in ([`Pool::marking`]).
+    mark: Option<crate::databases::wal::WalMark>,
+    /// The scope whose plain reads this handle routes to replicas
+    /// ([`crate::databases::Scope::routed_pool`]).
+    route: Option<Arc<crate::databases::Scope>>,
 }
 
 impl std::fmt::Debug for Pool {
@@ -142,6 +147,22 @@ impl Pool {
 
     /// Connects with options (the URL's query parameters win over them).
     pub async fn connect_with(url: &str, opts: PoolOptions) -> Result<Pool> {
+        let pool = Pool::build_with(url, opts)?;
+        // Fail now, naming the database, rather than at the first query.
+        drop(pool.acquire().await.map_err(|e| match e {
+            Error::Connection(m) => Error::Connection(format!(
+                "cannot connect to {}: {m}",
+                crate::config::redact(url)
+            )),
+            other => other,
+        })?);
+        Ok(pool)
+    }
+
+    /// Makes a pool without connecting: the first statement opens the first connection
+    /// (a replica that is down when the process starts is found down on its first read,
+    /// and skipped, instead of failing start-up). A malformed URL is an error at once.
+    pub fn build_with(url: &str, opts: PoolOptions) -> Result<Pool> {
         let (_, from_url) = PoolSettings::split_url(url)?;
         let opts = opts.with_settings(&from_url);
         let parsed = DatabaseUrl::parse(url)?;
@@ -161,21 +182,58 @@ impl Pool {
                 tables.clone(),
             )?),
         };
-        let pool = Pool {
+        Ok(Pool {
             backend: Arc::new(backend),
             opts: Arc::new(opts),
             cancel,
             tables,
-        };
-        // Fail now, naming the database, rather than at the first query.
-        drop(pool.acquire().await.map_err(|e| match e {
-            Error::Connection(m) => Error::Connection(format!(
-                "cannot connect to {}: {m}",
-                crate::config::redact(url)
-            )),
-            other => other,
-        })?);
-        Ok(pool)
+            mark: None,
+            route: None,
+        })
+    }
+
+    /// The same pool (the same connections), with every write it commits recorded in
+    /// `mark`: after a transaction that wrote commits, or a statement outside a transaction
+    /// that may have written, the primary's WAL position is read (PostgreSQL; one more
+    /// round trip on the same connection) so that reads of the same read-your-writes scope
+    /// on a replica wait for it ([`crate::databases`]). Elsewhere nothing is recorded.
+    pub fn marking(&self, mark: &crate::databases::wal::WalMark) -> Pool {
+        Pool {
+            mark: Some(mark.clone()),
+            ..self.clone()
+        }
+    }
+
+    /// The same pool with its plain reads outside transactions (`fetch_compiled`, and raw
+    /// reads when the scope allows them) routed by `scope` (to a replica that has replayed
+    /// the scope's writes, else the primary), and its writes recorded in the scope.
+    /// Made by [`crate::databases::Scope::routed_pool`].
+    pub(crate) fn routing(&self, scope: crate::databases::Scope) -> Pool {
+        Pool {
+            mark: Some(scope.mark().clone()),
+            route: Some(Arc::new(scope)),
+            ..self.clone()
+        }
+    }
+
+    /// The read-your-writes mark of this handle ([`Pool::marking`]), if any.
+    pub fn mark(&self) -> Option<&crate::databases::wal::WalMark> {
+        self.mark.as_ref()
+    }
+
+    /// True when two handles share one pool of connections.
+    pub fn same_pool(&self, other: &Pool) -> bool {
+        Arc::ptr_eq(&self.backend, &other.backend)
+    }
+
+    /// Records a write that committed outside a transaction on `conn` in this handle's mark.
+    async fn record_write(&self, conn: &mut Conn) {
+        if let Some(mark) = self.mark.as_ref() {
+            if self.dialect() == Dialect::Postgres {
+                mark.record_after_commit(conn, self.behind_transaction_pooler())
+                    .await;
+            }
+        }
     }
 
     /// The SQL dialect of this pool's database.
@@ -318,6 +376,9 @@ impl Pool {
 
     /// Runs an already compiled statement and returns its rows.
     pub async fn fetch_compiled(&self, q: &CompiledQuery) -> Result<Vec<Row>> {
+        if let Some(scope) = self.route.as_deref().filter(|_| q.is_plain_select()) {
+            return scope.routed_rows(q).await;
+        }
         self.run_one(q).await
     }
 
@@ -333,6 +394,9 @@ impl Pool {
         chunk: usize,
         each: &mut (dyn FnMut(Vec<Row>) + Send),
     ) -> Result<Vec<Row>> {
+        if self.route.is_some() && q.is_plain_select() {
+            return self.fetch_compiled(q).await;
+        }
         if self.behind_transaction_pooler() || !super::caps(self.dialect()).streams {
             return self.run_one(q).await;
         }
@@ -362,6 +426,13 @@ impl Pool {
     /// (raw SQL). Behind a transaction pooler it runs in a transaction of its own; a
     /// connection found dead before a read ran is replaced, as for [`Pool::fetch_compiled`].
     pub async fn fetch_named_compiled(&self, q: &CompiledQuery) -> Result<super::row::NamedRows> {
+        if let Some(scope) = self
+            .route
+            .as_deref()
+            .filter(|s| s.raw_reads() && q.is_plain_select())
+        {
+            return scope.routed_named(q).await;
+        }
         self.run_one(q).await
     }
 
@@ -377,6 +448,7 @@ impl Pool {
     /// ([`Pool::run_again`], [`Pool::pooled_again`]).
     async fn run_one<T: OneStatement>(&self, q: &CompiledQuery) -> Result<T> {
         let mut attempt = 0;
+        let writes = self.mark.is_some() && (T::RAW || !q.is_plain_select());
         if self.behind_transaction_pooler() {
             loop {
                 let r = async {
@@ -395,6 +467,9 @@ impl Pool {
         loop {
             let mut lease = Lease::new(self.acquire().await?);
             let r = T::on_conn(lease.conn(), q).await;
+            if writes && r.is_ok() {
+                self.record_write(lease.conn()).await;
+            }
             if !self.run_again(&r, lease.finish(), attempt) {
                 return r;
             }
@@ -425,6 +500,9 @@ impl Pool {
         }
         let mut lease = Lease::new(self.acquire().await?);
         let r = lease.conn().batch_execute(sql).await;
+        if r.is_ok() {
+            self.record_write(lease.conn()).await;
+        }
         drop(lease.finish());
         r
     }
@@ -456,6 +534,10 @@ impl Pool {
             let conn = self.acquire().await?;
             match Transaction::begin_with_setup(conn, opts, setup.as_deref()).await {
                 Err(Error::ConnectionLost(_)) if attempt <= self.opts.max_size => attempt += 1,
+                Ok(mut tx) => {
+                    tx.set_mark(self.mark.clone(), self.behind_transaction_pooler());
+                    return Ok(tx);
+                }
                 other => return other,
             }
         }
@@ -507,6 +589,8 @@ fn lost_before_running(fail: &chakra_dsl::Failure) -> bool {
 /// What one statement run by [`Pool::run_one`] returns: rows, rows with column names, or an
 /// affected-row count, read on a bare connection or inside a transaction.
 trait OneStatement: Sized + Send {
+    /// Raw SQL (rows with column names): may write whatever its text says.
+    const RAW: bool = false;
     /// Runs `q` on a leased connection.
     fn on_conn(
         conn: &mut Conn,
@@ -535,6 +619,7 @@ impl OneStatement for Vec<Row> {
 }
 
 impl OneStatement for super::row::NamedRows {
+    const RAW: bool = true;
     fn on_conn(
         conn: &mut Conn,
         q: &CompiledQuery,

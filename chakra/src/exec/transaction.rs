@@ -72,6 +72,14 @@ pub struct Transaction {
     /// [`super::ExecCaps::deadlock_ends_transaction`]): a later statement would run outside
     /// any transaction and commit at once, so every statement is refused until rollback.
     ended_by_server: Option<String>,
+    /// The read-your-writes scope this transaction's commit is recorded in (a pool made
+    /// with [`super::Pool::marking`]): after COMMIT, when it wrote, the primary's WAL
+    /// position is read on the same connection ([`crate::databases::wal`]).
+    mark: Option<crate::databases::wal::WalMark>,
+    /// The connection is behind a transaction pooler (how the WAL position is read).
+    pooled: bool,
+    /// Something that may have written ran (anything but a plain `SELECT`).
+    wrote: bool,
 }
 
 impl std::fmt::Debug for Transaction {
@@ -116,6 +124,9 @@ impl Transaction {
             failed: None,
             in_flight: false,
             ended_by_server: None,
+            mark: None,
+            pooled: false,
+            wrote: false,
         };
         if let Err(e) = t.conn()?.batch_execute(&sql).await {
             if let Some(c) = t.conn.take() {
@@ -124,6 +135,13 @@ impl Transaction {
             return Err(e);
         }
         Ok(t)
+    }
+
+    /// Records this transaction's commit in `mark` (see [`super::Pool::marking`]).
+    /// `pooled`: the connection is behind a transaction pooler.
+    pub(crate) fn set_mark(&mut self, mark: Option<crate::databases::wal::WalMark>, pooled: bool) {
+        self.mark = mark;
+        self.pooled = pooled;
     }
 
     fn conn(&mut self) -> Result<&mut Conn> {
@@ -205,6 +223,7 @@ impl Transaction {
     /// Runs a compiled statement and returns its rows.
     pub async fn fetch_compiled(&mut self, q: &CompiledQuery) -> Result<Vec<Row>> {
         self.conn()?;
+        self.wrote |= !q.is_plain_select();
         self.in_flight = true;
         let conn = self.conn.as_mut().expect("checked by conn()");
         let r = conn.fetch(q).await;
@@ -220,6 +239,7 @@ impl Transaction {
         want_rows: bool,
     ) -> Result<(Vec<Row>, u64)> {
         self.conn()?;
+        self.wrote = true;
         self.in_flight = true;
         let conn = self.conn.as_mut().expect("checked by conn()");
         let r = conn.fetch_each(each, want_rows).await;
@@ -233,6 +253,7 @@ impl Transaction {
         q: &CompiledQuery,
     ) -> Result<super::row::NamedRows> {
         self.conn()?;
+        self.wrote = true;
         self.in_flight = true;
         let conn = self.conn.as_mut().expect("checked by conn()");
         let r = conn.fetch_named(q).await;
@@ -243,6 +264,7 @@ impl Transaction {
     /// Runs a compiled statement and returns the affected-row count.
     pub async fn execute_compiled(&mut self, q: &CompiledQuery) -> Result<u64> {
         self.conn()?;
+        self.wrote = true;
         self.in_flight = true;
         let conn = self.conn.as_mut().expect("checked by conn()");
         let r = conn.execute(q).await;
@@ -271,6 +293,7 @@ impl Transaction {
             qs.extend(parts);
         }
         self.conn()?;
+        self.wrote = true;
         self.in_flight = true;
         let conn = self.conn.as_mut().expect("checked by conn()");
         let r = conn.execute_pipelined(&qs).await;
@@ -288,6 +311,7 @@ impl Transaction {
     /// Runs SQL text without parameters.
     pub async fn batch_execute(&mut self, sql: &str) -> Result<()> {
         self.conn()?;
+        self.wrote = true;
         self.in_flight = true;
         let conn = self.conn.as_mut().expect("checked by conn()");
         let r = conn.batch_execute(sql).await;
@@ -371,8 +395,10 @@ impl Transaction {
                 // of its own, so dropping this future (a timeout, a cancelled task) cannot
                 // cancel it half-way or leave its outcome untold (it is logged).
                 let (tell, told) = tokio::sync::oneshot::channel();
+                let mark = self.mark.take().filter(|_| self.wrote);
+                let pooled = self.pooled;
                 rt.spawn(async move {
-                    let r = commit_on(conn).await;
+                    let r = commit_on(conn, mark, pooled).await;
                     if let Err(r) = tell.send(r) {
                         match r {
                             Ok(()) => tracing::warn!(target: "chakra::sql",
@@ -389,7 +415,8 @@ impl Transaction {
                 });
             }
         }
-        commit_on(conn).await
+        let mark = self.mark.take().filter(|_| self.wrote);
+        commit_on(conn, mark, self.pooled).await
     }
 
     /// Rolls back. On failure the connection is closed (the database rolls back).
@@ -418,10 +445,21 @@ impl Transaction {
     }
 }
 
-/// Sends COMMIT on `conn`; on failure the connection is closed (its state is unknown).
-async fn commit_on(mut conn: Conn) -> Result<()> {
+/// Sends COMMIT on `conn`; on failure the connection is closed (its state is unknown). With
+/// a read-your-writes `mark` (PostgreSQL), the primary's WAL position is then read on the
+/// same connection and recorded in it.
+async fn commit_on(
+    mut conn: Conn,
+    mark: Option<crate::databases::wal::WalMark>,
+    pooled: bool,
+) -> Result<()> {
     match conn.batch_execute("COMMIT").await {
-        Ok(()) => Ok(()),
+        Ok(()) => {
+            if let Some(mark) = mark.filter(|_| conn.dialect() == Dialect::Postgres) {
+                mark.record_after_commit(&mut conn, pooled).await;
+            }
+            Ok(())
+        }
         Err(e) => {
             conn.discard();
             Err(e)

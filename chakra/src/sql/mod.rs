@@ -45,6 +45,34 @@ pub struct CompiledQuery {
 }
 
 impl CompiledQuery {
+    /// True when the statement is a plain read: it starts with `SELECT` and takes no row
+    /// lock (`FOR UPDATE`, `FOR SHARE`, …). Conservative: text that merely looks like a lock
+    /// clause counts as one. What is not a plain read runs on a primary, never a replica.
+    pub fn is_plain_select(&self) -> bool {
+        let Some(first) = self.parts.first() else {
+            return false;
+        };
+        let head = first.trim_start();
+        if !head
+            .get(..6)
+            .is_some_and(|h| h.eq_ignore_ascii_case("select"))
+        {
+            return false;
+        }
+        !self.parts.iter().any(|p| {
+            let upper = p.to_ascii_uppercase();
+            [
+                "FOR UPDATE",
+                "FOR SHARE",
+                "FOR NO KEY UPDATE",
+                "FOR KEY SHARE",
+                "INTO ",
+            ]
+            .iter()
+            .any(|k| upper.contains(k))
+        })
+    }
+
     /// The SQL text with the dialect's placeholders (`$1` on PostgreSQL, `?` on SQLite).
     pub fn sql(&self) -> String {
         let mut s = String::with_capacity(self.parts.iter().map(|p| p.len() + 3).sum());

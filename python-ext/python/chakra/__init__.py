@@ -21,7 +21,7 @@ import atexit
 import logging
 
 from . import _chakra, errors, migrate
-from .config import close, configure, current_url, outside_transaction
+from .config import close, configure, current_url, database_names, outside_transaction, read_scope
 from .expressions import (
     Avg,
     Case,
@@ -169,6 +169,7 @@ __all__ = [
     "create_tables",
     "create_tables_sync",
     "current_url",
+    "database_names",
     "drop_tables",
     "drop_tables_sync",
     "errors",
@@ -180,6 +181,7 @@ __all__ = [
     "fetch_sync",
     "migrate",
     "outside_transaction",
+    "read_scope",
     "registry",
 ]
 

@@ -15,11 +15,16 @@ __all__ = [
     "PoolRef",
     "Query",
     "TxHandle",
+    "WalMark",
     "batch_job",
     "check_schema",
     "check_url",
+    "configure_databases",
     "create_table_sql",
     "create_tables_job",
+    "database_names",
+    "database_pool",
+    "database_url",
     "default_url",
     "drop_tables_job",
     "execute_job",
@@ -33,6 +38,7 @@ __all__ = [
     "noop_job",
     "raw_job",
     "register_model",
+    "reset_databases",
     "shutdown",
     "tracked_updates_job",
 ]
@@ -76,6 +82,25 @@ class PoolRef:
         """Closes the pool; the next statement reconnects."""
     def status(self) -> tuple[int, int, int] | None:
         """``(size, available, max_size)``, or ``None`` before connecting."""
+    def scoped(
+        self,
+        replica: bool | None = None,
+        mark: WalMark | None = None,
+        raw_read_only: bool = False,
+    ) -> PoolRef:
+        """The same database, routed by a read-your-writes scope."""
+    def same_database(self, other: PoolRef) -> bool: ...
+    def has_replicas(self) -> bool: ...
+    def read_counts(self) -> tuple[int, int] | None:
+        """``(replica, primary)`` plain reads so far, or ``None`` before connecting."""
+
+@final
+class WalMark:
+    """A read-your-writes scope's mark."""
+
+    def __new__(cls) -> WalMark: ...
+    @property
+    def lsn(self) -> str | None: ...
 
 @final
 class TxHandle:
@@ -130,6 +155,7 @@ class Query:
     def offset_value(self) -> int | None: ...
     def ir(self) -> str: ...
     def sql(self, dialect: str, fields: list[str] | None = None) -> str: ...
+    def tables(self) -> list[str]: ...
     def fetch_job(self, target: _Target) -> Job: ...
     def get_job(self, target: _Target, detail: str) -> Job: ...
     def pk_get_job(self, target: _Target, name: str, value: object, detail: str) -> Job | None: ...
@@ -320,6 +346,13 @@ def fork_parent() -> None:
 def fork_child() -> None:
     """After ``fork()``, in the child: SQLite calls go on."""
 
+def configure_databases(spec: dict[str, Any]) -> None:
+    """Configures the named databases (``chakra.configure({...})``)."""
+
+def reset_databases() -> None: ...
+def database_names() -> list[str]: ...
+def database_url(name: str) -> str: ...
+def database_pool(name: str) -> PoolRef: ...
 def check_url(url: str) -> None:
     """Raises ``chakra.errors.InvalidUrl`` for a URL that cannot be used."""
 

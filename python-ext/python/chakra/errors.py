@@ -25,6 +25,7 @@ __all__ = [
     "ConnectionError",
     "ConnectionLost",
     "ConnectionTimeout",
+    "CrossDatabaseQuery",
     "DatabaseError",
     "Deadlock",
     "DecodeError",
@@ -43,11 +44,13 @@ __all__ = [
     "MultipleObjectsReturned",
     "NotLoaded",
     "NotNullViolation",
+    "ReadOnlyDatabase",
     "SerializationFailure",
     "StatementTimeout",
     "TransactionConflict",
     "TransactionError",
     "UniqueViolation",
+    "UnknownDatabase",
     "UnknownField",
     "UnknownLookup",
     "UnknownModel",
@@ -170,12 +173,30 @@ class InvalidUrl(ConfigError):
     reason: str | None = None
 
 
+class UnknownDatabase(ConfigError):
+    """A database name that no configuration declares (``using("analytics")`` without a
+    ``[databases.analytics]``)."""
+
+    name: str | None = None
+
+
+class ReadOnlyDatabase(ChakraError):
+    """A write or a migration sent to a database that only reads (a primary that became
+    read-only, a standby)."""
+
+    database: str | None = None
+
+
 class ConnectionError(ChakraError):
     """The database could not be reached."""
 
 
 class InvalidQuery(ChakraError):
     """A query that cannot be expressed (or a feature that is not available yet)."""
+
+
+class CrossDatabaseQuery(InvalidQuery):
+    """A query that would join models bound to different databases."""
 
 
 class DatabaseError(ChakraError):

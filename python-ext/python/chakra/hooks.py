@@ -144,7 +144,8 @@ def in_transaction(
     if isinstance(target, _chakra.TxHandle):
         result: T = yield from body(target)
         return result
-    tx = _chakra.TxHandle(pool)
+    # On the target itself: a pool routed by a read scope records the commit in it.
+    tx = _chakra.TxHandle(target)
     yield tx.begin_job(None)
     try:
         result = yield from body(tx)

@@ -31,6 +31,9 @@ else:  # pragma: no cover - Python 3.10 reads the decorator from typing_extensio
 __all__ = ["Model", "ModelBase", "registry"]
 
 registry: dict[str, type[Model]] = {}
+#: The registered models bound to a named database (``__database__``): while there are
+#: none, a query needs no check that it stays on one database.
+bound_models: list[type[Model]] = []
 """Every registered model class by name (relations name their target by it)."""
 
 
@@ -107,6 +110,12 @@ class ModelBase(type):
         app = getattr(cls, "__app__", None)
         if app is not None and not isinstance(app, str):
             raise TypeError(f"{name}.__app__ must be a string (an app name), got {app!r}")
+        # ``__database__``: the named database the model's rows live in (inherited).
+        bound = getattr(cls, "__database__", None)
+        if bound is not None and not isinstance(bound, str):
+            raise TypeError(
+                f"{name}.__database__ must be a string (a database name), got {bound!r}"
+            )
         # ``class Meta``: ``indexes`` and ``constraints`` (inherited from a base's Meta).
         meta = getattr(cls, "Meta", None)
         options = [
@@ -161,6 +170,8 @@ class ModelBase(type):
             {"__module__": cls.__module__, "__qualname__": f"{qual}.MultipleObjectsReturned"},
         )
         registry[name] = model
+        if bound is not None:
+            bound_models.append(model)
         _link_reverse(model)
         return cls
 
@@ -211,6 +222,10 @@ class Model(metaclass=ModelBase):
     """The migrations app (folder under ``migrations/``) that ``chakra migrate make`` puts
     this model's table in when the table is new; a table created by an existing migration
     stays in that migration's app."""
+    __database__: ClassVar[str | None] = None
+    """The named database (``chakra.configure({...})``, ``[databases.NAME]``) this model's
+    queries and writes go to; ``None``: the default database. ``QuerySet.using()`` and
+    ``Session(using=...)`` choose another."""
     __chakra__: ClassVar[_chakra.ModelHandle]
     _fields: ClassVar[dict[str, Field[Any]]]
     _field_names: ClassVar[frozenset[str]]
@@ -291,7 +306,9 @@ class Model(metaclass=ModelBase):
 
     def _fetch_related_job(self, paths: tuple[str, ...]) -> _chakra.Job:
         handle = type(self).__chakra__
-        return handle.fetch_related_job(config.target(), self, list(paths))
+        return handle.fetch_related_job(
+            config.target(database=type(self).__database__), self, list(paths)
+        )
 
     def _is_new(self) -> bool:
         return "_chakra_new" in self.__dict__
@@ -402,7 +419,7 @@ class Model(metaclass=ModelBase):
 
     def _save_steps(self, update_fields: Iterable[str] | None) -> _bridge.Steps[None]:
         cls = type(self)
-        target = config.target()
+        target = config.target(database=cls.__database__)
         if not hooks.defines(cls, hooks.SAVE):
             job = self._save_job(target, update_fields)
             if job is not None:
@@ -411,7 +428,7 @@ class Model(metaclass=ModelBase):
         names = None if update_fields is None else tuple(update_fields)
         if names is not None and not names:
             return  # Django: an empty update_fields writes nothing and calls no hook.
-        pool = config.pool()
+        pool = config.pool(database=cls.__database__)
 
         def body(tx: _chakra.TxHandle) -> _bridge.Steps[None]:
             ctx = hooks.HookContext(None, names)
@@ -474,19 +491,23 @@ class Model(metaclass=ModelBase):
         """Reloads the object's fields (or only ``fields``) from its row, as in Django;
         ``DoesNotExist`` when the row is gone. For an object a session tracks, use
         ``session.refresh(obj)``, which also resets what the session compares against."""
-        await _bridge.drive(self._refresh_steps(config.target(), fields))
+        await _bridge.drive(
+            self._refresh_steps(config.target(database=type(self).__database__), fields)
+        )
 
     def refresh_from_db_sync(self, *, fields: Iterable[str] | None = None) -> None:
         """Synchronous :meth:`refresh_from_db`."""
-        _bridge.drive_sync(self._refresh_steps(config.target(), fields))
+        _bridge.drive_sync(
+            self._refresh_steps(config.target(database=type(self).__database__), fields)
+        )
 
     def _delete_steps(self) -> _bridge.Steps[None]:
         cls = type(self)
-        target = config.target()
+        target = config.target(database=cls.__database__)
         if not hooks.defines(cls, hooks.DELETE):
             yield cls.__chakra__.delete_pk_job(target, self.pk)
             return
-        pool = config.pool()
+        pool = config.pool(database=cls.__database__)
 
         def body(tx: _chakra.TxHandle) -> _bridge.Steps[None]:
             ctx = hooks.HookContext()

@@ -33,6 +33,7 @@ DialectName = Literal["postgres", "postgresql", "pg", "sqlite", "sqlite3", "mysq
 M = TypeVar("M", bound="Model")
 """The model."""
 R = TypeVar("R")
+_Q = TypeVar("_Q", bound="BaseQuerySet[Any, Any]")
 """What a row reads as: the model, or a dict / tuple / value after ``values()`` /
 ``values_list()``."""
 
@@ -76,7 +77,7 @@ class BaseQuerySet(Generic[M, R]):
     part of :class:`QuerySet` (rows are model instances) and :class:`ValuesQuerySet` (rows
     are dicts, tuples or values, after ``values()`` / ``values_list()``)."""
 
-    __slots__ = ("_coro", "_fields", "_mode", "_ordering", "_q", "_session", "model")
+    __slots__ = ("_coro", "_fields", "_mode", "_ordering", "_q", "_session", "_using", "model")
 
     def __init__(
         self,
@@ -95,16 +96,66 @@ class BaseQuerySet(Generic[M, R]):
         # The ``order_by`` arguments in force (the paginator's keyset reads them).
         self._ordering = ordering
         self._coro: Any = None
+        # ``using()``: the database name (``None``: the model's) and replica reads (``None``:
+        # the database's ``replica_reads``).
+        self._using: tuple[str | None, bool | None] = (None, None)
 
     def _clone(self, query: _chakra.Query, ordering: tuple[str, ...] | None = None) -> Self:
-        return type(self)(
-            self.model,
-            query,
-            self._mode,
-            self._fields,
-            self._session,
-            self._ordering if ordering is None else ordering,
+        return self._keep(
+            type(self)(
+                self.model,
+                query,
+                self._mode,
+                self._fields,
+                self._session,
+                self._ordering if ordering is None else ordering,
+            )
         )
+
+    def _keep(self, qs: _Q) -> _Q:
+        """``qs`` with this queryset's ``using()`` choice."""
+        qs._using = self._using
+        return qs
+
+    def using(self, database: str | None = None, *, replica: bool | None = None) -> Self:
+        """This query on the database named ``database`` (``chakra.configure({...})``,
+        ``[databases.NAME]``; default: the model's ``__database__``, else ``default``), its
+        plain reads on a replica with ``replica=True`` (kept on the primary with ``False``;
+        default: the database's ``replica_reads``). Inside a transaction every statement
+        runs on the primary. A query reaching models of another database (a filter across a
+        relation, ``select_related``) raises ``CrossDatabaseQuery``."""
+        if database is not None:
+            config.database_pool(database)  # UnknownDatabase now, not at the first query
+        qs = self._clone(self._q)
+        qs._using = (database if database is not None else self._using[0], replica)
+        return qs
+
+    def _db_name(self) -> str | None:
+        """The database this query runs on (``None``: the default one)."""
+        return self._using[0] if self._using[0] is not None else self.model.__database__
+
+    def _check_one_database(self) -> None:
+        """Raises ``CrossDatabaseQuery`` when a table the query reads belongs to a model of
+        another database."""
+        from .models import bound_models, registry
+
+        if not bound_models and self._using[0] is None:
+            return  # every model on the default database: nothing to cross
+        mine = self._db_name() or "default"
+        tables = None
+        for other in registry.values():
+            theirs = other.__database__ or "default"
+            if theirs == mine or other.__dict__.get("__abstract__", False):
+                continue
+            if tables is None:
+                tables = set(self._q.tables())
+            if other.__tablename__ in tables and other.__tablename__ != self.model.__tablename__:
+                raise errors.CrossDatabaseQuery(
+                    f"{self.model.__name__} is on database {mine!r} but the query also reads "
+                    f"{other.__name__} (table {other.__tablename__!r}), bound to database "
+                    f"{theirs!r}: a query cannot join across databases; read each side with "
+                    "its own query"
+                )
 
     def select_for_update(
         self, *, nowait: bool = False, skip_locked: bool = False, of: tuple[str, ...] = ()
@@ -212,7 +263,9 @@ class BaseQuerySet(Generic[M, R]):
         fields = self._fields
         if self._mode != "models" and fields:
             fields = (*fields, *(name for name, _ in items))
-        return type(self)(self.model, q, self._mode, fields, self._session, self._ordering)
+        return self._keep(
+            type(self)(self.model, q, self._mode, fields, self._session, self._ordering)
+        )
 
     def values(self, *fields: str, **expressions: Any) -> ValuesQuerySet[M, dict[str, Any]]:
         """Rows as dicts of the given fields (every field when none given); keyword arguments
@@ -220,7 +273,9 @@ class BaseQuerySet(Generic[M, R]):
         ``values("username", lower=Lower("username"))``."""
         q = self.annotate(**expressions)._q if expressions else self._q
         names = (*fields, *expressions) if expressions else fields
-        return ValuesQuerySet(self.model, q, "dicts", names, self._session, self._ordering)
+        return self._keep(
+            ValuesQuerySet(self.model, q, "dicts", names, self._session, self._ordering)
+        )
 
     @overload
     def values_list(
@@ -242,8 +297,10 @@ class BaseQuerySet(Generic[M, R]):
         names = tuple(
             f if isinstance(f, str) else f"_values_list_{i}" for i, f in enumerate(fields)
         )
-        return ValuesQuerySet(
-            self.model, q, "flat" if flat else "tuples", names, self._session, self._ordering
+        return self._keep(
+            ValuesQuerySet(
+                self.model, q, "flat" if flat else "tuples", names, self._session, self._ordering
+            )
         )
 
     @overload
@@ -288,7 +345,8 @@ class BaseQuerySet(Generic[M, R]):
                     "session.begin()"
                 )
             return self._session._target()
-        target = config.target()
+        self._check_one_database()
+        target = config.target(database=self._db_name(), replica=self._using[1])
         if self._q.locked and not isinstance(target, _chakra.TxHandle):
             raise errors.TransactionError(
                 "select_for_update() locks rows until a transaction ends: run it inside "
@@ -381,7 +439,11 @@ class BaseQuerySet(Generic[M, R]):
         params.update(defaults or {})
         target = self._target()
         if isinstance(target, _chakra.TxHandle):
-            pool = self._session._pool if self._session is not None else config.pool()
+            pool = (
+                self._session._pool
+                if self._session is not None
+                else config.pool(database=self._db_name())
+            )
             found: tuple[M, bool] = yield from self._create_or_find_steps(
                 target, self.model(**params), kwargs, pool, self
             )
@@ -434,7 +496,11 @@ class BaseQuerySet(Generic[M, R]):
         # concurrent caller created first is read, locked, and updated instead) or
         # ``save(update_fields=defaults)``, with their save hooks.
         values = dict(defaults or {})
-        pool = self._session._pool if self._session is not None else config.pool()
+        pool = (
+            self._session._pool
+            if self._session is not None
+            else config.pool(database=self._db_name())
+        )
 
         def body(tx: _chakra.TxHandle) -> Steps[tuple[M, bool]]:
             locked = self._clone(self._q.for_update(False, False, []))
@@ -602,7 +668,11 @@ class BaseQuerySet(Generic[M, R]):
         if not hooks.defines(self.model, hooks.SAVE):
             yield from self._insert_one_steps(target, obj, None)
             return obj
-        pool = self._session._pool if self._session is not None else config.pool()
+        pool = (
+            self._session._pool
+            if self._session is not None
+            else config.pool(database=self._db_name())
+        )
 
         def body(tx: _chakra.TxHandle) -> Steps[None]:
             yield from self._insert_one_steps(tx, obj, pool)

@@ -20,7 +20,10 @@ __all__ = [
 
 
 def _job(models: tuple[type[Model], ...], url: str | None, drop: bool, **kw: Any) -> _chakra.Job:
-    target = config.pool(url)
+    bound = {m.__database__ for m in models}
+    # Models all bound to one named database: their tables go there.
+    database = bound.pop() if url is None and len(bound) == 1 else None
+    target = config.pool(url, database=database)
     handles = [m.__chakra__ for m in models]
     if drop:
         return _chakra.drop_tables_job(target, handles)

@@ -95,10 +95,15 @@ def _insert_order(new: list[Model]) -> Generator[list[Model], None, None]:
 
 
 class Session:
-    """A unit of work on one database (the configured one unless ``url`` is given)."""
+    """A unit of work on one database: the default one, ``url``, or the database named
+    ``using`` (``chakra.configure({...})``, ``[databases.NAME]``). On a database with
+    replicas its commits are recorded in the current :func:`chakra.read_scope`, and its
+    reads outside transactions go to a replica with ``replica=True``."""
 
-    def __init__(self, url: str | None = None) -> None:
-        self._pool = config.pool(url)
+    def __init__(
+        self, url: str | None = None, *, using: str | None = None, replica: bool | None = None
+    ) -> None:
+        self._pool = config.routed(config.pool(url, database=using), replica)
         self._tx: _chakra.TxHandle | None = None
         self._depth = 0
         self._identity: dict[_Key, Model] = {}

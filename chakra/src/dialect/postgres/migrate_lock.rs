@@ -19,6 +19,7 @@ pub async fn lock(
     timeout: Duration,
     notify: &(dyn Fn(&str) + Send + Sync),
 ) -> Result<()> {
+    refuse_standby(conn).await?;
     let started = Instant::now();
     let mut told = false;
     loop {
@@ -52,6 +53,28 @@ pub async fn lock(
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Migrations never run on a standby (a read replica): `pg_is_in_recovery()` true is
+/// [`Error::ReadOnlyDatabase`], before anything is locked or read.
+async fn refuse_standby(conn: &mut Conn) -> Result<()> {
+    let q = raw(
+        Dialect::Postgres,
+        &["SELECT pg_is_in_recovery()"],
+        vec![],
+        vec![ValueType::Bool],
+    );
+    let rows = conn.fetch(&q).await?;
+    if let Some([Value::Bool(true)]) = rows.first().map(|r| r.as_slice()) {
+        return Err(Error::ReadOnlyDatabase {
+            database: "the migration target".into(),
+            reason: "it is a standby (pg_is_in_recovery() is true): migrations run on the \
+                     primary; point --database-url (or the database's url) at it, never at a \
+                     replica"
+                .into(),
+        });
+    }
+    Ok(())
 }
 
 /// The lock belongs to the server session that took it: check that the next statement runs
