@@ -109,8 +109,9 @@ async def setup(url: str) -> str:
     await c.execute(
         "INSERT INTO mem_users (username, email, created_at, is_active, balance) "
         "SELECT 'user' || g, 'user' || g || '@example.com', now(), g % 3 <> 0, g "
-        f"FROM generate_series(1, {STREAM}) g; VACUUM ANALYZE mem_users"
+        f"FROM generate_series(1, {STREAM}) g"
     )
+    await c.execute("VACUUM ANALYZE mem_users")
     await c.close()
     return db_url
 
