@@ -143,13 +143,14 @@ async def timed(
 ) -> None:
     """``res[key]`` and ``res[key + " cpu"]``: the best wall time and the best process CPU
     time (all threads) of ``repeat`` runs (``setup`` runs before each, untimed)."""
-    runs = RUNS.setdefault(key, [])
+    runs: list[tuple[float, float]] = []
     for _ in range(repeat):
         if setup is not None:
             await setup()
         t, c = time.perf_counter(), time.process_time()
         await fn()
         runs.append((time.perf_counter() - t, time.process_time() - c))
+    RUNS.setdefault(key, []).extend(runs)
     res[key] = min(w for w, _ in runs)
     res[key + " cpu"] = min(c for _, c in runs)
 
