@@ -2,6 +2,7 @@
 
 Contenders:
   chakra all           ``await MemUser.objects.order_by("id").limit(100_000).all()``
+  chakra all_sync      the same through ``all_sync()`` (no hand-over in chunks to the loop)
   asyncpg fetch        ``conn.fetch`` of the same rows, each made a ``RawUser`` (a plain class
                        with the same six attributes in its ``__dict__``, as a model instance)
   chakra iterator      ``async for u in MemUser.objects.iterator(chunk_size=2000)`` over
@@ -45,6 +46,7 @@ FETCH = 100_000
 STREAM = 1_000_000
 DB = "chakra_bench_mem_py"
 COLS = "id, username, email, created_at, is_active, balance"
+CONTENDERS = ("chakra all", "chakra all_sync", "asyncpg fetch", "chakra iterator", "asyncpg cursor")
 
 
 class MemUser(Model):
@@ -132,6 +134,11 @@ async def child(url: str, who: str) -> None:
         assert len(users) == FETCH
         return users
 
+    async def chakra_all_sync() -> list[Any]:
+        users = MemUser.objects.order_by("id").limit(FETCH).all_sync()
+        assert len(users) == FETCH
+        return users
+
     async def asyncpg_fetch() -> list[Any]:
         rows = await conn.fetch(f"SELECT {COLS} FROM mem_users ORDER BY id LIMIT $1", FETCH)
         users = [RawUser(r) for r in rows]
@@ -156,6 +163,7 @@ async def child(url: str, who: str) -> None:
 
     ops: dict[str, Callable[[], Awaitable[list[Any]]]] = {
         "chakra all": chakra_all,
+        "chakra all_sync": chakra_all_sync,
         "asyncpg fetch": asyncpg_fetch,
         "chakra iterator": chakra_iterator,
         "asyncpg cursor": asyncpg_cursor,
@@ -178,7 +186,7 @@ async def child(url: str, who: str) -> None:
     _, py_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     del result
-    n = FETCH if who.endswith(("all", "fetch")) else STREAM
+    n = FETCH if who.endswith(("all", "all_sync", "fetch")) else STREAM
     print(
         f"| {who} | {n:,} | {(peak - rss0) / 1024:.1f} MB | {rss0 / 1024:.1f} MB "
         f"| {py_peak / 2**20:.1f} MB | {blocks:,} | {wall:.2f} s |",
@@ -212,7 +220,7 @@ async def main() -> None:
         "| blocks held by the result | wall |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- |")
-    for who in ("chakra all", "asyncpg fetch", "chakra iterator", "asyncpg cursor"):
+    for who in CONTENDERS:
         out = subprocess.run(
             [sys.executable, __file__, "--url", url, "--contender", who],
             capture_output=True,
