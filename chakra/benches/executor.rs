@@ -10,7 +10,10 @@
 //! `cargo bench -p chakra --bench executor` (PostgreSQL from CHAKRA_TEST_PG_URL, default
 //! postgres://postgres@127.0.0.1:5432/postgres; a `chakra_bench` database is recreated).
 //! `cargo bench -p chakra --bench executor -- --table-only` skips criterion; `--only <text>`
-//! keeps the table's workloads whose name contains the text.
+//! keeps the table's workloads whose name contains the text. `-- --isolated N [--only <text>]`
+//! runs each contender alone in a fresh process of this binary instead (a warm-up run, then
+//! the workload's runs), the contenders interleaved across N repetitions, and prints the
+//! medians over the processes; the in-process table above is the second method.
 
 #[path = "common/bench_user.rs"]
 mod bench_user;
@@ -174,13 +177,17 @@ struct Env {
     held: tokio::sync::Mutex<chakra::Transaction>,
 }
 
-fn env() -> Env {
+/// Connects every contender; `fresh` recreates the database first (a child of `--isolated`
+/// uses the one its parent made).
+fn env(fresh: bool) -> Env {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let (pool, diesel, pg, pg_select, pg_get, pg_ins_one, pg_ins_unnest) = rt.block_on(async {
-        setup().await;
+        if fresh {
+            setup().await;
+        }
         let pool = Pool::connect(&bench_url()).await.unwrap();
         let diesel = AsyncPgConnection::establish(&bench_url()).await.unwrap();
         let (pg, conn) = tokio_postgres::connect(&bench_url(), tokio_postgres::NoTls)
@@ -682,12 +689,15 @@ fn median(mut t: Vec<Duration>) -> Duration {
     t[t.len() / 2]
 }
 
-/// Runs every workload's contenders in interleaved rounds and prints the median wall time
-/// and the mean process CPU time per operation, each with its ratio to the base contender.
-fn ratio_table(e: &Env) {
-    let rows = new_rows(1000);
-    let rows2k = new_rows(2000);
-    let rows10k = new_rows(10_000);
+/// The rows the workloads write, and the rows the keyed saves start from.
+struct Data {
+    rows: Vec<NewUser>,
+    rows2k: Vec<NewUser>,
+    rows10k: Vec<NewUser>,
+    saved: Vec<BenchUser>,
+}
+
+fn data(e: &Env) -> Data {
     let saved: Vec<BenchUser> = e.rt.block_on(async {
         BenchUser::query()
             .filter(BenchUser::id().le(2000))
@@ -696,68 +706,207 @@ fn ratio_table(e: &Env) {
             .await
             .unwrap()
     });
+    Data {
+        rows: new_rows(1000),
+        rows2k: new_rows(2000),
+        rows10k: new_rows(10_000),
+        saved,
+    }
+}
+
+/// One run of one contender of a workload: its wall time and the process CPU time it took.
+fn run_once(e: &Env, d: &Data, w: &Workload, which: &str) -> (Duration, Duration) {
+    let c0 = cpu::cpu_time();
+    let t0 = Instant::now();
+    let n = e.rt.block_on(async {
+        match w.name {
+            "fetch 10,000 rows" => e.fetch(which).await,
+            "insert 1,000 rows" => e.insert(which, &d.rows).await,
+            "2,000 new objects" => e.insert_objects(which, &d.rows2k).await,
+            "insert 10,000 rows" => e.bulk_load(which, &d.rows10k).await,
+            "2,000 keyed saves" => e.save_objects(which, &d.saved).await,
+            _ => {
+                let mut n = 0;
+                for id in 1..=1000 {
+                    n += e.get(which, id).await;
+                }
+                n
+            }
+        }
+    });
+    let wall = t0.elapsed();
+    let cpu = cpu::cpu_time() - c0;
+    assert!(n > 0, "{} {which} did nothing", w.name);
+    (wall, cpu)
+}
+
+fn table_header() {
     println!(
         "\n{:<19} {:<22} {:>11} {:>7} {:>11} {:>7}",
         "workload", "impl", "wall", "ratio", "cpu", "ratio"
     );
-    // `--only <text>`: only the workloads whose name contains it (for profiling).
+}
+
+/// A workload's lines of the table: each contender's wall and CPU time, with ratios to each
+/// base contender.
+fn print_workload(w: &Workload, meds: &[Duration], cpus: &[Duration]) {
+    for base in w.bases {
+        let b = w.impls.iter().position(|x| x == base).expect("base runs");
+        println!("{:<19} (ratios to {base})", w.name);
+        for (i, which) in w.impls.iter().enumerate() {
+            println!(
+                "{:<19} {:<22} {:>8.3} ms {:>6.2}x {:>8.3} ms {:>6.2}x",
+                w.name,
+                which,
+                meds[i].as_secs_f64() * 1e3,
+                meds[i].as_secs_f64() / meds[b].as_secs_f64(),
+                cpus[i].as_secs_f64() * 1e3,
+                cpus[i].as_secs_f64() / cpus[b].as_secs_f64().max(1e-9),
+            );
+        }
+    }
+}
+
+/// `--only <text>`: only the workloads whose name contains it (for profiling).
+fn selected() -> impl Iterator<Item = &'static Workload> {
     let args: Vec<String> = std::env::args().collect();
     let only = args
         .iter()
         .position(|a| a == "--only")
         .and_then(|i| args.get(i + 1).cloned());
-    for w in &WORKLOADS {
-        if only.as_deref().is_some_and(|o| !w.name.contains(o)) {
-            continue;
-        }
+    WORKLOADS
+        .iter()
+        .filter(move |w| only.as_deref().is_none_or(|o| w.name.contains(o)))
+}
+
+/// Runs every workload's contenders in interleaved rounds and prints the median wall time
+/// and the mean process CPU time per operation, each with its ratio to the base contender.
+fn ratio_table(e: &Env) {
+    let d = data(e);
+    println!("start: {}", stamp());
+    table_header();
+    for w in selected() {
         let mut wall: Vec<Vec<Duration>> = vec![Vec::new(); w.impls.len()];
         let mut cpu = vec![Duration::ZERO; w.impls.len()];
         for _ in 0..w.runs {
             for (i, which) in w.impls.iter().enumerate() {
-                let c0 = cpu::cpu_time();
-                let t0 = Instant::now();
-                let n = e.rt.block_on(async {
-                    match w.name {
-                        "fetch 10,000 rows" => e.fetch(which).await,
-                        "insert 1,000 rows" => e.insert(which, &rows).await,
-                        "2,000 new objects" => e.insert_objects(which, &rows2k).await,
-                        "insert 10,000 rows" => e.bulk_load(which, &rows10k).await,
-                        "2,000 keyed saves" => e.save_objects(which, &saved).await,
-                        _ => {
-                            let mut n = 0;
-                            for id in 1..=1000 {
-                                n += e.get(which, id).await;
-                            }
-                            n
-                        }
-                    }
-                });
-                wall[i].push(t0.elapsed());
-                cpu[i] += cpu::cpu_time() - c0;
-                assert!(n > 0, "{} {which} did nothing", w.name);
+                let (t, c) = run_once(e, &d, w, which);
+                wall[i].push(t);
+                cpu[i] += c;
             }
         }
         let meds: Vec<Duration> = wall.into_iter().map(median).collect();
         let cpus: Vec<Duration> = cpu.iter().map(|c| *c / w.runs as u32).collect();
-        for base in w.bases {
-            let b = w.impls.iter().position(|x| x == base).expect("base runs");
-            println!("{:<19} (ratios to {base})", w.name);
+        print_workload(w, &meds, &cpus);
+    }
+    println!("end:   {}", stamp());
+}
+
+/// The date (UTC) and the load average, printed around a table.
+fn stamp() -> String {
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load: Vec<&str> = load.split_whitespace().take(3).collect();
+    format!(
+        "{}, load average {}",
+        Utc::now().format("%Y-%m-%d %H:%M:%S UTC"),
+        load.join(" ")
+    )
+}
+
+/// A child of `--isolated`: one contender of one workload, a warm-up run then the workload's
+/// runs, in this process alone; prints `ISOLATED <median wall ns> <mean CPU ns> <warm-up wall
+/// ns>`.
+fn isolated_child(workload: &str, which: &str) {
+    let w = WORKLOADS
+        .iter()
+        .find(|w| w.name == workload)
+        .expect("a workload of the table");
+    let e = env(false);
+    let d = data(&e);
+    let (cold, _) = run_once(&e, &d, w, which);
+    let mut walls = Vec::with_capacity(w.runs);
+    let mut cpu = Duration::ZERO;
+    for _ in 0..w.runs {
+        let (t, c) = run_once(&e, &d, w, which);
+        walls.push(t);
+        cpu += c;
+    }
+    println!(
+        "ISOLATED {} {} {}",
+        median(walls).as_nanos(),
+        (cpu / w.runs as u32).as_nanos(),
+        cold.as_nanos()
+    );
+}
+
+/// `--isolated N`: every contender of every selected workload alone in a fresh process of
+/// this binary, the contenders interleaved across N repetitions (A B C A B C …); prints the
+/// median over the N processes of each one's median wall and mean CPU time per operation,
+/// and the median of its whole process's CPU time (`getrusage(RUSAGE_CHILDREN)` around its
+/// wait: connecting, preparing, the warm-up run and the runs).
+fn isolated_parent(reps: usize) {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(setup());
+    let me = std::env::current_exe().unwrap();
+    println!("start: {}", stamp());
+    println!("each contender alone in a fresh process, {reps} interleaved repetitions, medians");
+    table_header();
+    let mut whole = Vec::new();
+    for w in selected() {
+        let mut wall: Vec<Vec<Duration>> = vec![Vec::new(); w.impls.len()];
+        let mut cpu: Vec<Vec<Duration>> = vec![Vec::new(); w.impls.len()];
+        let mut proc_cpu: Vec<Vec<Duration>> = vec![Vec::new(); w.impls.len()];
+        for _ in 0..reps {
             for (i, which) in w.impls.iter().enumerate() {
-                println!(
-                    "{:<19} {:<22} {:>8.3} ms {:>6.2}x {:>8.3} ms {:>6.2}x",
+                let before = cpu::children_cpu_time();
+                let out = std::process::Command::new(&me)
+                    .args(["--isolated-child", w.name, which])
+                    .output()
+                    .unwrap();
+                proc_cpu[i].push(cpu::children_cpu_time() - before);
+                assert!(
+                    out.status.success(),
+                    "{} {which}: {}",
                     w.name,
-                    which,
-                    meds[i].as_secs_f64() * 1e3,
-                    meds[i].as_secs_f64() / meds[b].as_secs_f64(),
-                    cpus[i].as_secs_f64() * 1e3,
-                    cpus[i].as_secs_f64() / cpus[b].as_secs_f64().max(1e-9),
+                    String::from_utf8_lossy(&out.stderr)
                 );
+                let stdout = String::from_utf8_lossy(&out.stdout);
+                let line = stdout
+                    .lines()
+                    .find_map(|l| l.strip_prefix("ISOLATED "))
+                    .expect("the child's results");
+                let v: Vec<u64> = line.split(' ').map(|x| x.parse().unwrap()).collect();
+                wall[i].push(Duration::from_nanos(v[0]));
+                cpu[i].push(Duration::from_nanos(v[1]));
             }
         }
+        let meds: Vec<Duration> = wall.into_iter().map(median).collect();
+        let cpus: Vec<Duration> = cpu.into_iter().map(median).collect();
+        print_workload(w, &meds, &cpus);
+        for (i, which) in w.impls.iter().enumerate() {
+            whole.push(format!(
+                "  {} / {which}: {:.2} s",
+                w.name,
+                median(proc_cpu[i].clone()).as_secs_f64()
+            ));
+        }
+    }
+    println!("end:   {}", stamp());
+    println!("whole child process CPU, median:");
+    for l in whole {
+        println!("{l}");
     }
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--isolated-child") {
+        isolated_child(&args[i + 1], &args[i + 2]);
+        return;
+    }
     // The compiled SQL is shown once, so the figures can be read against what ran.
     println!(
         "chakra get-by-pk SQL: {}",
@@ -770,8 +919,13 @@ fn main() {
         .unwrap()
         .sql()
     );
-    let e = env();
-    let table_only = std::env::args().any(|a| a == "--table-only");
+    if let Some(i) = args.iter().position(|a| a == "--isolated") {
+        let reps = args.get(i + 1).and_then(|n| n.parse().ok()).unwrap_or(3);
+        isolated_parent(reps);
+        return;
+    }
+    let e = env(true);
+    let table_only = args.iter().any(|a| a == "--table-only");
     if !table_only {
         let mut c = Criterion::default().configure_from_args();
         benches(&mut c, &e);

@@ -16,7 +16,10 @@ plus the bridge's per-await cost with a query-free job. Every workload reports w
 process CPU time (user + system of every thread of this process, Chakra's runtime thread and
 its spin included), each the best of the runs.
 
-Usage: python bench/bench.py [--url postgres://...] [--repeat 3]
+Usage: python bench/bench.py [--url postgres://...] [--repeat 3] [--isolated N]
+``--isolated N`` runs each contender alone in a fresh interpreter instead, interleaved
+across N repetitions, and reports medians of wall and CPU time (``isolated.py``); without
+it, every contender runs in this process, best of ``--repeat``.
 The URL defaults to CHAKRA_BENCH_PG_URL, else CHAKRA_TEST_PG_URL, else
 postgres://postgres@127.0.0.1:5432/postgres; a database chakra_bench_<random> is created
 there and dropped afterwards. Prints two tables of seconds and ratios to asyncpg: wall time,
@@ -38,6 +41,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import chakra
+import isolated
 from chakra import (
     CASCADE,
     Boolean,
@@ -129,18 +133,26 @@ def row(i: int) -> tuple[str, str, datetime, bool, int]:
 Timer = Callable[[], Awaitable[None]]
 
 
-async def best(fn: Timer, repeat: int, setup: Timer | None = None) -> tuple[float, float]:
-    """Best wall time and best process CPU time (all threads) of ``repeat`` runs (``setup``
-    runs before each, untimed)."""
-    walls, cpus = [], []
+# Every timed run of this process, (wall, cpu) per run, by workload (``--contender`` mode
+# reports the first and the last of each).
+RUNS: dict[str, list[tuple[float, float]]] = {}
+
+
+async def timed(
+    res: dict[str, float], key: str, fn: Timer, repeat: int, setup: Timer | None = None
+) -> None:
+    """``res[key]`` and ``res[key + " cpu"]``: the best wall time and the best process CPU
+    time (all threads) of ``repeat`` runs (``setup`` runs before each, untimed)."""
+    runs: list[tuple[float, float]] = []
     for _ in range(repeat):
         if setup is not None:
             await setup()
         t, c = time.perf_counter(), time.process_time()
         await fn()
-        walls.append(time.perf_counter() - t)
-        cpus.append(time.process_time() - c)
-    return min(walls), min(cpus)
+        runs.append((time.perf_counter() - t, time.process_time() - c))
+    RUNS.setdefault(key, []).extend(runs)
+    res[key] = min(w for w, _ in runs)
+    res[key + " cpu"] = min(c for _, c in runs)
 
 
 # -- the bridge alone -------------------------------------------------------------------------
@@ -190,8 +202,8 @@ async def run_asyncpg(url: str, repeat: int) -> dict[str, float]:
             [row(i) for i in range(N_BULK)],
         )
 
-    res["W2 executemany"], res["W2 executemany cpu"] = await best(w2_many, repeat, truncate)
-    res["W2"], res["W2 cpu"] = await best(w2_copy, repeat, truncate)
+    await timed(res, "W2 executemany", w2_many, repeat, truncate)
+    await timed(res, "W2", w2_copy, repeat, truncate)
 
     async def w3() -> None:
         rows = await conn.fetch(f"SELECT {COLS} FROM bench_users")
@@ -248,12 +260,12 @@ async def run_asyncpg(url: str, repeat: int) -> dict[str, float]:
     async def drop_w1() -> None:
         await conn.execute("DELETE FROM bench_users WHERE username LIKE 'w1%'")
 
-    res["W3"], res["W3 cpu"] = await best(w3, repeat)
-    res["W4"], res["W4 cpu"] = await best(w4, repeat)
-    res["W5"], res["W5 cpu"] = await best(w5, repeat)
-    res["W6"], res["W6 cpu"] = await best(w6, repeat)
-    res["W7"], res["W7 cpu"] = await best(w7, repeat)
-    res["W1"], res["W1 cpu"] = await best(w1, repeat, drop_w1)
+    await timed(res, "W3", w3, repeat)
+    await timed(res, "W4", w4, repeat)
+    await timed(res, "W5", w5, repeat)
+    await timed(res, "W6", w6, repeat)
+    await timed(res, "W7", w7, repeat)
+    await timed(res, "W1", w1, repeat, drop_w1)
     await conn.close()
     return res
 
@@ -303,23 +315,23 @@ async def run_chakra(url: str, repeat: int) -> dict[str, float]:
         for i in range(N_GET):
             BenchUser.objects.get_sync(id=i % N_BULK + 1)
 
-    res["W2"], res["W2 cpu"] = await best(w2, repeat, truncate)
-    res["W3"], res["W3 cpu"] = await best(w3, repeat)
-    res["W4"], res["W4 cpu"] = await best(w4, repeat)
-    res["W5"], res["W5 cpu"] = await best(w5, repeat)
+    await timed(res, "W2", w2, repeat, truncate)
+    await timed(res, "W3", w3, repeat)
+    await timed(res, "W4", w4, repeat)
+    await timed(res, "W5", w5, repeat)
 
     async def sync_timer(fn: Callable[[], None]) -> None:
         fn()
 
-    res["W3 sync API"], res["W3 sync API cpu"] = await best(lambda: sync_timer(w3_sync), repeat)
-    res["W4 sync API"], res["W4 sync API cpu"] = await best(lambda: sync_timer(w4_sync), repeat)
-    res["W5 sync API"], res["W5 sync API cpu"] = await best(lambda: sync_timer(w5_sync), repeat)
+    await timed(res, "W3 sync API", lambda: sync_timer(w3_sync), repeat)
+    await timed(res, "W4 sync API", lambda: sync_timer(w4_sync), repeat)
+    await timed(res, "W5 sync API", lambda: sync_timer(w5_sync), repeat)
 
     async def w6() -> None:
         users = await W6User.objects.prefetch_related("posts").all()
         check_w6(len(users), sum(len(u.posts) for u in users))
 
-    res["W6"], res["W6 cpu"] = await best(w6, repeat)
+    await timed(res, "W6", w6, repeat)
 
     async def w7() -> None:
         async with Session() as s:
@@ -328,7 +340,7 @@ async def run_chakra(url: str, repeat: int) -> dict[str, float]:
                 u.balance += 1
             await s.commit()
 
-    res["W7"], res["W7 cpu"] = await best(w7, repeat)
+    await timed(res, "W7", w7, repeat)
 
     async def w1() -> None:
         objs = [
@@ -343,7 +355,7 @@ async def run_chakra(url: str, repeat: int) -> dict[str, float]:
     async def drop_w1() -> None:
         await BenchUser.objects.filter(username__startswith="w1").delete()
 
-    res["W1"], res["W1 cpu"] = await best(w1, repeat, drop_w1)
+    await timed(res, "W1", w1, repeat, drop_w1)
     chakra.close()
     return res
 
@@ -424,9 +436,9 @@ async def run_sqlalchemy(url: str, repeat: int) -> dict[str, float]:
                 q = select(SUser).where(SUser.id == i % N_BULK + 1)
                 (await s.execute(q)).scalar_one()
 
-    res["W2"], res["W2 cpu"] = await best(w2, repeat, truncate)
-    res["W3"], res["W3 cpu"] = await best(w3, repeat)
-    res["W4"], res["W4 cpu"] = await best(w4, repeat)
+    await timed(res, "W2", w2, repeat, truncate)
+    await timed(res, "W3", w3, repeat)
+    await timed(res, "W4", w4, repeat)
 
     async def w6() -> None:
         async with maker() as s:
@@ -434,8 +446,8 @@ async def run_sqlalchemy(url: str, repeat: int) -> dict[str, float]:
             users = (await s.execute(q)).scalars().all()
             check_w6(len(users), sum(len(u.posts) for u in users))
 
-    res["W5"], res["W5 cpu"] = await best(w5, repeat)
-    res["W6"], res["W6 cpu"] = await best(w6, repeat)
+    await timed(res, "W5", w5, repeat)
+    await timed(res, "W6", w6, repeat)
     await engine.dispose()
     return res
 
@@ -513,16 +525,16 @@ async def run_tortoise(url: str, repeat: int) -> dict[str, float]:
         for i in range(N_GET):
             await TUser.get(id=i % N_BULK + 1)
 
-    res["W2"], res["W2 cpu"] = await best(w2, repeat, truncate)
-    res["W3"], res["W3 cpu"] = await best(w3, repeat)
-    res["W4"], res["W4 cpu"] = await best(w4, repeat)
+    await timed(res, "W2", w2, repeat, truncate)
+    await timed(res, "W3", w3, repeat)
+    await timed(res, "W4", w4, repeat)
 
     async def w6() -> None:
         users = await TW6User.all().prefetch_related("posts")
         check_w6(len(users), sum(len(u.posts) for u in users))  # type: ignore[attr-defined]
 
-    res["W5"], res["W5 cpu"] = await best(w5, repeat)
-    res["W6"], res["W6 cpu"] = await best(w6, repeat)
+    await timed(res, "W5", w5, repeat)
+    await timed(res, "W6", w6, repeat)
     await Tortoise.close_connections()
     return res
 
@@ -556,6 +568,14 @@ def table(results: dict[str, dict[str, float]], cpu: bool = False) -> str:
     return "\n".join(lines)
 
 
+RUNNERS: dict[str, Callable[[str, int], Awaitable[dict[str, float]]]] = {
+    "asyncpg": run_asyncpg,
+    "chakra": run_chakra,
+    "sqlalchemy": run_sqlalchemy,
+    "tortoise": run_tortoise,
+}
+
+
 async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument(
@@ -567,7 +587,21 @@ async def main() -> None:
     )
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--only", default="asyncpg,chakra,sqlalchemy,tortoise")
+    ap.add_argument(
+        "--isolated",
+        type=int,
+        metavar="N",
+        help="each contender alone in a fresh process, N interleaved repetitions, medians",
+    )
+    ap.add_argument("--contender", help=argparse.SUPPRESS)  # a child of --isolated
+    ap.add_argument("--bench-db-url", help=argparse.SUPPRESS)  # the child's database
     args = ap.parse_args()
+
+    if args.contender:
+        # A child of --isolated: one contender, every workload timed twice (cold, warm).
+        await RUNNERS[args.contender](args.bench_db_url, 2)
+        isolated.emit({k: isolated.timed_twice(r[0], r[-1]) for k, r in RUNS.items()})
+        return
 
     name = f"chakra_bench_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(args.url)
@@ -578,19 +612,24 @@ async def main() -> None:
         await chakra.create_tables(BenchUser, W6User, W6Post)
         chakra.close()
         await w6_data(url)
+        if args.isolated:
+            isolated.run(
+                __file__,
+                ["--bench-db-url", url],
+                args.only.split(","),
+                "asyncpg",
+                args.isolated,
+            )
+            return
         print("bridge, per call (query-free):")
         for k, v in (await bridge_costs()).items():
             print(f"  {k:<34} {v * 1e6:7.1f} µs")
+        print(f"start: {isolated.stamp()}")
         results: dict[str, dict[str, float]] = {}
-        runners = {
-            "asyncpg": run_asyncpg,
-            "chakra": run_chakra,
-            "sqlalchemy": run_sqlalchemy,
-            "tortoise": run_tortoise,
-        }
         for lib in args.only.split(","):
-            results[lib] = await runners[lib](url, args.repeat)
+            results[lib] = await RUNNERS[lib](url, args.repeat)
             print(f"  done: {lib}", file=sys.stderr)
+        print(f"end:   {isolated.stamp()}")
         print(f"\nwall time (best of {args.repeat}; ratio to asyncpg; W2 asyncpg uses COPY):")
         print(table(results))
         print(f"\nprocess CPU time, user + system, all threads (best of {args.repeat}):")

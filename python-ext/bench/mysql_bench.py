@@ -15,6 +15,9 @@ operation (M3: per get) and the median process CPU time (user + system, every th
 this process, Chakra's runtime thread included), and both as ratios to asyncmy.
 
 Usage: python bench/mysql_bench.py [--url mysql://root@127.0.0.1:3306/mysql] [--rounds 7]
+       [--isolated N]
+``--isolated N`` runs each contender alone in a fresh interpreter instead, interleaved
+across N repetitions, and reports medians (``isolated.py``).
 The URL defaults to CHAKRA_TEST_MYSQL_URL, else mysql://root@127.0.0.1:3306/mysql; a
 database chakra_bench_<random> is created there and dropped afterwards.
 """
@@ -35,6 +38,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import asyncmy  # type: ignore[import-untyped]
 import chakra
+import isolated
 from chakra import Boolean, DateTime, Field, Integer, Model, String, _chakra
 
 N = 10_000
@@ -121,6 +125,32 @@ def with_db(url: str, name: str) -> str:
     return urlunsplit((p.scheme, p.netloc, "/" + name, p.query, p.fragment))
 
 
+M1, M2, M3 = "M1 bulk insert 10,000", "M2 fetch 10,000 objects", "M3 get by pk (per get)"
+NAMES = ["chakra async", "chakra sync", "asyncmy"]
+
+
+def raw_connect(loop: asyncio.AbstractEventLoop, url: str) -> Raw:
+    """asyncmy on its own connection to the database of ``url``."""
+    p = urlsplit(url)
+    conn = loop.run_until_complete(
+        asyncmy.connect(
+            host=p.hostname or "127.0.0.1",
+            port=p.port or 3306,
+            user=unquote(p.username or "root"),
+            password=unquote(p.password or ""),
+            db=p.path.lstrip("/"),
+            autocommit=True,
+        )
+    )
+
+    async def version() -> str:
+        async with conn.cursor() as cur:
+            await cur.execute("SELECT VERSION()")
+            return str((await cur.fetchone())[0])
+
+    return Raw(conn, loop.run_until_complete(version()))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument(
@@ -128,7 +158,18 @@ def main() -> None:
         default=os.environ.get("CHAKRA_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/mysql"),
     )
     ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument(
+        "--isolated",
+        type=int,
+        metavar="N",
+        help="each contender alone in a fresh process, N interleaved repetitions, medians",
+    )
+    ap.add_argument("--contender", help=argparse.SUPPRESS)  # a child of --isolated
+    ap.add_argument("--bench-db-url", help=argparse.SUPPRESS)  # the child's database
     args = ap.parse_args()
+    if args.contender:
+        child(args.bench_db_url, args.contender)
+        return
     name = f"chakra_bench_{uuid.uuid4().hex[:12]}"
     admin = _chakra.PoolRef(args.url)
     _chakra.batch_job(admin, f'CREATE DATABASE "{name}" CHARACTER SET utf8mb4').run_sync()
@@ -137,26 +178,17 @@ def main() -> None:
     try:
         chakra.configure(url)
         chakra.create_tables_sync(MyUser)
-        p = urlsplit(url)
-        conn = loop.run_until_complete(
-            asyncmy.connect(
-                host=p.hostname or "127.0.0.1",
-                port=p.port or 3306,
-                user=unquote(p.username or "root"),
-                password=unquote(p.password or ""),
-                db=name,
-                autocommit=True,
+        if args.isolated:
+            chakra.close(url)
+            isolated.run(
+                __file__, ["--bench-db-url", url], NAMES, "asyncmy", args.isolated, {M3: GETS}
             )
-        )
-
-        async def version() -> str:
-            async with conn.cursor() as cur:
-                await cur.execute("SELECT VERSION()")
-                return str((await cur.fetchone())[0])
-
-        raw = Raw(conn, loop.run_until_complete(version()))
+            return
+        raw = raw_connect(loop, url)
+        print(f"start: {isolated.stamp()}")
         run(loop, raw, args.rounds)
-        conn.close()
+        print(f"end:   {isolated.stamp()}")
+        raw.conn.close()
     finally:
         chakra.close(url)
         _chakra.batch_job(admin, f'DROP DATABASE IF EXISTS "{name}"').run_sync()
@@ -164,12 +196,12 @@ def main() -> None:
         loop.close()
 
 
-def run(loop: asyncio.AbstractEventLoop, raw: Raw, rounds: int) -> None:
-    def clear() -> None:
-        chakra.execute_script_sync("DELETE FROM my_users")
+Work = tuple[Callable[[], Any], Callable[[], Any], Callable[[list[int]], Callable[[], Any]]]
 
-    def ids() -> list[int]:
-        return [u.id for u in MyUser.objects.order_by("id").all_sync()]
+
+def contenders(loop: asyncio.AbstractEventLoop, raw: Raw | None) -> dict[str, Work]:
+    """Each contender's bulk insert, fetch, and gets (given the keys); asyncmy's with
+    ``raw``."""
 
     async def a_bulk() -> None:
         await MyUser.objects.bulk_create(objs())
@@ -197,10 +229,78 @@ def run(loop: asyncio.AbstractEventLoop, raw: Raw, rounds: int) -> None:
 
         return go
 
-    def raw_gets(keys: list[int]) -> Callable[[], None]:
-        return lambda: loop.run_until_complete(raw.gets(keys))
+    out: dict[str, Work] = {
+        "chakra async": (
+            lambda: loop.run_until_complete(a_bulk()),
+            lambda: loop.run_until_complete(a_fetch()),
+            a_gets,
+        ),
+        "chakra sync": (s_bulk, s_fetch, s_gets),
+    }
+    if raw is not None:
+        r = raw
 
-    names = ["chakra async", "chakra sync", "asyncmy"]
+        def raw_gets(keys: list[int]) -> Callable[[], None]:
+            return lambda: loop.run_until_complete(r.gets(keys))
+
+        out["asyncmy"] = (
+            lambda: loop.run_until_complete(r.insert()),
+            lambda: loop.run_until_complete(r.fetch()),
+            raw_gets,
+        )
+    return out
+
+
+def child(url: str, who: str) -> None:
+    """A child of ``--isolated``: one contender, every workload timed twice (cold, warm).
+    The asyncmy child never configures Chakra."""
+    loop = asyncio.new_event_loop()
+    raw = raw_connect(loop, url) if who == "asyncmy" else None
+    if raw is None:
+        chakra.configure(url)
+    bulk, fetch, gets = contenders(loop, raw)[who]
+
+    async def raw_sql(sql: str) -> list[Any]:
+        assert raw is not None
+        async with raw.conn.cursor() as cur:
+            await cur.execute(sql)
+            return list(await cur.fetchall())
+
+    def clear() -> None:
+        if raw is None:
+            chakra.execute_script_sync("DELETE FROM my_users")
+        else:
+            loop.run_until_complete(raw_sql("DELETE FROM my_users"))
+
+    def ids() -> list[int]:
+        if raw is None:
+            return [u.id for u in MyUser.objects.order_by("id").all_sync()]
+        return [r[0] for r in loop.run_until_complete(raw_sql("SELECT id FROM my_users"))]
+
+    runs: dict[str, list[tuple[float, float]]] = {}
+    for _ in range(2):
+        clear()
+        runs.setdefault(M1, []).append(measure(bulk))
+        keys = sorted(ids())
+        assert len(keys) == N
+        runs.setdefault(M2, []).append(measure(fetch))
+        runs.setdefault(M3, []).append(measure(gets(keys)))
+    isolated.emit({w: isolated.timed_twice(r[0], r[1]) for w, r in runs.items()})
+    if raw is not None:
+        raw.conn.close()
+    else:
+        chakra.close(url)
+    loop.close()
+
+
+def run(loop: asyncio.AbstractEventLoop, raw: Raw, rounds: int) -> None:
+    def clear() -> None:
+        chakra.execute_script_sync("DELETE FROM my_users")
+
+    def ids() -> list[int]:
+        return [u.id for u in MyUser.objects.order_by("id").all_sync()]
+
+    work = contenders(loop, raw)
     res: dict[tuple[str, str], list[tuple[float, float]]] = {}
 
     def keep(w: str, who: str, wall_cpu: tuple[float, float], per: int = 1) -> None:
@@ -208,33 +308,21 @@ def run(loop: asyncio.AbstractEventLoop, raw: Raw, rounds: int) -> None:
 
     for rnd in range(rounds + 1):
         warm = rnd == 0
-        for who, fn in (
-            ("chakra async", lambda: loop.run_until_complete(a_bulk())),
-            ("chakra sync", s_bulk),
-            ("asyncmy", lambda: loop.run_until_complete(raw.insert())),
-        ):
+        for who in NAMES:
             clear()
-            m = measure(fn)
+            m = measure(work[who][0])
             if not warm:
-                keep("M1 bulk insert 10,000", who, m)
+                keep(M1, who, m)
         keys = ids()
         assert len(keys) == N
-        for who, fn in (
-            ("chakra async", lambda: loop.run_until_complete(a_fetch())),
-            ("chakra sync", s_fetch),
-            ("asyncmy", lambda: loop.run_until_complete(raw.fetch())),
-        ):
-            m = measure(fn)
+        for who in NAMES:
+            m = measure(work[who][1])
             if not warm:
-                keep("M2 fetch 10,000 objects", who, m)
-        for who, fn in (
-            ("chakra async", a_gets(keys)),
-            ("chakra sync", s_gets(keys)),
-            ("asyncmy", raw_gets(keys)),
-        ):
-            m = measure(fn)
+                keep(M2, who, m)
+        for who in NAMES:
+            m = measure(work[who][2](keys))
             if not warm:
-                keep("M3 get by pk (per get)", who, m, GETS)
+                keep(M3, who, m, GETS)
 
     def fmt(s: float) -> str:
         return f"{s * 1e6:.1f} µs" if s < 1e-3 else f"{s * 1e3:.2f} ms"
@@ -242,10 +330,10 @@ def run(loop: asyncio.AbstractEventLoop, raw: Raw, rounds: int) -> None:
     print(f"{raw.version}, median of {rounds} rounds")
     print("| workload | contender | wall | ÷ asyncmy | CPU | ÷ asyncmy |")
     print("| --- | --- | --- | --- | --- | --- |")
-    for w in ("M1 bulk insert 10,000", "M2 fetch 10,000 objects", "M3 get by pk (per get)"):
+    for w in (M1, M2, M3):
         base_w = statistics.median(x[0] for x in res[(w, "asyncmy")])
         base_c = statistics.median(x[1] for x in res[(w, "asyncmy")])
-        for who in names:
+        for who in NAMES:
             mw = statistics.median(x[0] for x in res[(w, who)])
             mc = statistics.median(x[1] for x in res[(w, who)])
             print(

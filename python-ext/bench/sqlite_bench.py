@@ -11,7 +11,9 @@ on. Contenders alternate within each round; the table gives the median wall time
 operation (S3: per get) and the median process CPU time (user + system, every thread of
 this process, Chakra's runtime thread included), and both as ratios to sqlite3.
 
-Usage: python bench/sqlite_bench.py [--rounds 7]
+Usage: python bench/sqlite_bench.py [--rounds 7] [--isolated N]
+``--isolated N`` runs each contender alone in a fresh interpreter instead, interleaved
+across N repetitions, and reports medians (``isolated.py``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import chakra
+import isolated
 from chakra import Boolean, DateTime, Field, Integer, Model, String
 
 N = 10_000
@@ -107,23 +110,96 @@ def measure(fn: Callable[[], Any]) -> tuple[float, float]:
     return time.perf_counter() - t, time.process_time() - c
 
 
+S1, S2, S3 = "S1 bulk insert 10,000", "S2 fetch 10,000 objects", "S3 get by pk (per get)"
+NAMES = ["chakra async", "chakra sync", "sqlite3"]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument(
+        "--isolated",
+        type=int,
+        metavar="N",
+        help="each contender alone in a fresh process, N interleaved repetitions, medians",
+    )
+    ap.add_argument("--contender", help=argparse.SUPPRESS)  # a child of --isolated
+    ap.add_argument("--db-path", help=argparse.SUPPRESS)  # the child's database file
     args = ap.parse_args()
+    if args.contender:
+        child(args.db_path, args.contender)
+        return
     d = tempfile.mkdtemp(prefix="chakra_sqlite_bench_")
     path = os.path.join(d, "bench.db")
-    url = f"sqlite://{path}"
-    chakra.configure(url)
+    chakra.configure(f"sqlite://{path}")
     chakra.create_tables_sync(SqUser)
+    if args.isolated:
+        chakra.close()
+        isolated.run(__file__, ["--db-path", path], NAMES, "sqlite3", args.isolated, {S3: GETS})
+        return
+    print(f"start: {isolated.stamp()}")
     raw = Raw(path)
     loop = asyncio.new_event_loop()
+    work = contenders(raw, loop)
+    res: dict[tuple[str, str], list[tuple[float, float]]] = {}
 
-    def clear() -> None:
-        chakra.execute_script_sync("DELETE FROM sq_users")
+    def keep(w: str, who: str, wall_cpu: tuple[float, float], per: int = 1) -> None:
+        res.setdefault((w, who), []).append((wall_cpu[0] / per, wall_cpu[1] / per))
 
-    def ids() -> list[int]:
-        return [r[0] for r in raw.c.execute("SELECT id FROM sq_users ORDER BY id")]
+    for rnd in range(args.rounds + 1):
+        warm = rnd == 0
+        # S1: bulk insert into an empty table (the clear is not timed).
+        for who in NAMES:
+            clear()
+            m = measure(work[who][0])
+            if not warm:
+                keep(S1, who, m)
+        keys = ids(raw)
+        assert len(keys) == N
+        for who in NAMES:
+            m = measure(work[who][1])
+            if not warm:
+                keep(S2, who, m)
+        for who in NAMES:
+            m = measure(work[who][2](keys))
+            if not warm:
+                keep(S3, who, m, GETS)
+
+    def fmt(s: float) -> str:
+        return f"{s * 1e6:.1f} µs" if s < 1e-3 else f"{s * 1e3:.2f} ms"
+
+    print(f"end:   {isolated.stamp()}")
+    print(f"SQLite (WAL, synchronous=NORMAL), median of {args.rounds} rounds")
+    print("| workload | contender | wall | ÷ sqlite3 | CPU | ÷ sqlite3 |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for w in (S1, S2, S3):
+        base_w = statistics.median(x[0] for x in res[(w, "sqlite3")])
+        base_c = statistics.median(x[1] for x in res[(w, "sqlite3")])
+        for who in NAMES:
+            mw = statistics.median(x[0] for x in res[(w, who)])
+            mc = statistics.median(x[1] for x in res[(w, who)])
+            print(
+                f"| {w} | {who} | {fmt(mw)} | {mw / base_w:.2f}x | {fmt(mc)} | "
+                f"{mc / max(base_c, 1e-9):.2f}x |"
+            )
+    raw.c.close()
+    chakra.close()
+    loop.close()
+
+
+def clear() -> None:
+    chakra.execute_script_sync("DELETE FROM sq_users")
+
+
+def ids(raw: Raw) -> list[int]:
+    return [r[0] for r in raw.c.execute("SELECT id FROM sq_users ORDER BY id")]
+
+
+Work = tuple[Callable[[], Any], Callable[[], Any], Callable[[list[int]], Callable[[], Any]]]
+
+
+def contenders(raw: Raw, loop: asyncio.AbstractEventLoop) -> dict[str, Work]:
+    """Each contender's bulk insert, fetch, and gets (given the keys)."""
 
     async def a_bulk() -> None:
         await SqUser.objects.bulk_create(objs())
@@ -154,61 +230,37 @@ def main() -> None:
 
         return go
 
-    names = ["chakra async", "chakra sync", "sqlite3"]
-    res: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    return {
+        "chakra async": (
+            lambda: loop.run_until_complete(a_bulk()),
+            lambda: loop.run_until_complete(a_fetch()),
+            a_gets,
+        ),
+        "chakra sync": (s_bulk, s_fetch, s_gets),
+        "sqlite3": (raw.insert, raw.fetch, raw_gets),
+    }
 
-    def keep(w: str, who: str, wall_cpu: tuple[float, float], per: int = 1) -> None:
-        res.setdefault((w, who), []).append((wall_cpu[0] / per, wall_cpu[1] / per))
 
-    for rnd in range(args.rounds + 1):
-        warm = rnd == 0
-        # S1: bulk insert into an empty table (the clear is not timed).
-        for who, fn in (
-            ("chakra async", lambda: loop.run_until_complete(a_bulk())),
-            ("chakra sync", s_bulk),
-            ("sqlite3", raw.insert),
-        ):
-            clear()
-            m = measure(fn)
-            if not warm:
-                keep("S1 bulk insert 10,000", who, m)
-        keys = ids()
+def child(path: str, who: str) -> None:
+    """A child of ``--isolated``: one contender, every workload timed twice (cold, warm).
+    The sqlite3 child never configures Chakra."""
+    raw = Raw(path)
+    loop = asyncio.new_event_loop()
+    if who != "sqlite3":
+        chakra.configure(f"sqlite://{path}")
+    bulk, fetch, gets = contenders(raw, loop)[who]
+    runs: dict[str, list[tuple[float, float]]] = {}
+    for _ in range(2):
+        raw.c.execute("DELETE FROM sq_users")  # untimed; the same for every contender
+        runs.setdefault(S1, []).append(measure(bulk))
+        keys = ids(raw)
         assert len(keys) == N
-        for who, fn in (
-            ("chakra async", lambda: loop.run_until_complete(a_fetch())),
-            ("chakra sync", s_fetch),
-            ("sqlite3", raw.fetch),
-        ):
-            m = measure(fn)
-            if not warm:
-                keep("S2 fetch 10,000 objects", who, m)
-        for who, fn in (
-            ("chakra async", a_gets(keys)),
-            ("chakra sync", s_gets(keys)),
-            ("sqlite3", raw_gets(keys)),
-        ):
-            m = measure(fn)
-            if not warm:
-                keep("S3 get by pk (per get)", who, m, GETS)
-
-    def fmt(s: float) -> str:
-        return f"{s * 1e6:.1f} µs" if s < 1e-3 else f"{s * 1e3:.2f} ms"
-
-    print(f"SQLite (WAL, synchronous=NORMAL), median of {args.rounds} rounds")
-    print("| workload | contender | wall | ÷ sqlite3 | CPU | ÷ sqlite3 |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    for w in ("S1 bulk insert 10,000", "S2 fetch 10,000 objects", "S3 get by pk (per get)"):
-        base_w = statistics.median(x[0] for x in res[(w, "sqlite3")])
-        base_c = statistics.median(x[1] for x in res[(w, "sqlite3")])
-        for who in names:
-            mw = statistics.median(x[0] for x in res[(w, who)])
-            mc = statistics.median(x[1] for x in res[(w, who)])
-            print(
-                f"| {w} | {who} | {fmt(mw)} | {mw / base_w:.2f}x | {fmt(mc)} | "
-                f"{mc / max(base_c, 1e-9):.2f}x |"
-            )
+        runs.setdefault(S2, []).append(measure(fetch))
+        runs.setdefault(S3, []).append(measure(gets(keys)))
+    isolated.emit({w: isolated.timed_twice(r[0], r[1]) for w, r in runs.items()})
     raw.c.close()
-    chakra.close()
+    if who != "sqlite3":
+        chakra.close()
     loop.close()
 
 
