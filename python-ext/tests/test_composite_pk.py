@@ -1,0 +1,117 @@
+"""Models with several ``primary_key=True`` fields (a composite key): every per-row path uses
+every key column. Two rows share the first key column; saving, deleting or refreshing one of
+them must leave the other alone, checked with hand-written SQL on SQLite, PostgreSQL and
+MariaDB."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import chakra
+import pytest
+from chakra import BigInteger, Field, Integer, Model, String, errors
+
+
+class Membership(Model):
+    __tablename__ = "cpk_membership"
+
+    team_id = Field(BigInteger, primary_key=True)
+    user_id = Field(BigInteger, primary_key=True)
+    role = Field(String(20))
+    score = Field(Integer, default=0)
+
+
+async def rows() -> list[tuple[Any, ...]]:
+    got = await chakra.fetch(
+        'SELECT "team_id", "user_id", "role", "score" FROM "cpk_membership" '
+        'ORDER BY "team_id", "user_id"'
+    )
+    return [(int(t), int(u), r, int(s)) for t, u, r, s in got]
+
+
+async def seed() -> None:
+    await chakra.create_tables(Membership)
+    for team, user, role in [(1, 10, "owner"), (1, 20, "member"), (2, 10, "member")]:
+        await chakra.execute(
+            'INSERT INTO "cpk_membership" ("team_id", "user_id", "role", "score") '
+            "VALUES (%s, %s, %s, 0)",
+            [team, user, role],
+        )
+
+
+async def test_save_changes_only_that_row(db: object) -> None:
+    await seed()
+    m = await Membership.objects.get(team_id=1, user_id=20)
+    m.role = "admin"
+    await m.save()
+    assert await rows() == [(1, 10, "owner", 0), (1, 20, "admin", 0), (2, 10, "member", 0)]
+    m.score = 5
+    await m.save(update_fields=["score"])
+    assert await rows() == [(1, 10, "owner", 0), (1, 20, "admin", 5), (2, 10, "member", 0)]
+
+
+async def test_delete_removes_only_that_row(db: object) -> None:
+    await seed()
+    m = await Membership.objects.get(team_id=1, user_id=10)
+    await m.delete()
+    assert await rows() == [(1, 20, "member", 0), (2, 10, "member", 0)]
+
+
+async def test_refresh_reads_that_row(db: object) -> None:
+    await seed()
+    m = await Membership.objects.get(team_id=1, user_id=20)
+    await chakra.execute(
+        'UPDATE "cpk_membership" SET "role" = %s WHERE "team_id" = 1 AND "user_id" = 20',
+        ["changed"],
+    )
+    await m.refresh_from_db()
+    assert m.role == "changed"
+
+
+async def test_pk_is_a_tuple_and_get_takes_one(db: object) -> None:
+    await seed()
+    m = await Membership.objects.get(team_id=1, user_id=20)
+    assert m.pk == (1, 20)
+    got = await Membership.objects.get(pk=(1, 20))
+    assert (got.team_id, got.user_id, got.role) == (1, 20, "member")
+    with pytest.raises(errors.ChakraError, match="Membership"):
+        await Membership.objects.get(pk=1)
+
+
+async def test_bulk_update_is_refused_by_name(db: object) -> None:
+    await seed()
+    m = await Membership.objects.get(team_id=1, user_id=20)
+    m.score = 7
+    with pytest.raises(errors.InvalidQuery, match=r"bulk_update\(\).*Membership.*team_id, user_id"):
+        await Membership.objects.bulk_update([m], ["score"])
+    assert await rows() == [(1, 10, "owner", 0), (1, 20, "member", 0), (2, 10, "member", 0)]
+
+
+async def test_pk_lookups(db: object) -> None:
+    await seed()
+    got = await Membership.objects.filter(pk__in=[(1, 20), (2, 10)]).order_by("team_id")
+    assert [(m.team_id, m.user_id) for m in got] == [(1, 20), (2, 10)]
+    assert await Membership.objects.filter(pk=(1, 10)).count() == 1
+    with pytest.raises(errors.ChakraError, match="Membership"):
+        await Membership.objects.filter(pk__gt=(1, 10)).count()
+    first = await Membership.objects.first()
+    assert first is not None and first.pk == (1, 10)
+    last = await Membership.objects.last()
+    assert last is not None and last.pk == (2, 10)
+
+
+async def test_delete_by_queryset_and_new_object(db: object) -> None:
+    await seed()
+    await Membership(team_id=3, user_id=10, role="new").save()
+    assert (await rows())[-1] == (3, 10, "new", 0)
+    await Membership.objects.filter(pk=(1, 10)).delete()
+    assert await rows() == [(1, 20, "member", 0), (2, 10, "member", 0), (3, 10, "new", 0)]
+
+
+async def test_sliced_update_and_delete(db: object) -> None:
+    await seed()
+    n = await Membership.objects.order_by("team_id", "user_id")[1:2].update(score=3)
+    assert n == 1
+    assert await rows() == [(1, 10, "owner", 0), (1, 20, "member", 3), (2, 10, "member", 0)]
+    await Membership.objects.order_by("team_id", "user_id")[1:2].delete()
+    assert await rows() == [(1, 10, "owner", 0), (2, 10, "member", 0)]
