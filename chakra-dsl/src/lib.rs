@@ -49,8 +49,8 @@ pub use meta::{
     RelationMeta,
 };
 pub use model_query::{
-    bulk_update_rows, check_value, field_expr, insert_field_rows, insert_rows, pk_filter, pk_filter_values,
-    upsert_rows, ModelQuery,
+    bulk_update_rows, check_value, field_expr, insert_field_rows, insert_rows, pk_filter,
+    pk_filter_values, upsert_rows, ModelQuery,
 };
 pub use types::{FieldType, ValueType};
 pub use value::{ArrayValue, Value};

@@ -354,6 +354,20 @@ impl ModelMeta {
         format!("({})", names.join(", "))
     }
 
+    /// The key field a relation to this model references, or why there is none: no key, or
+    /// a composite key (a foreign key to a composite-key model is refused, as in Django).
+    pub fn relation_key(&self) -> std::result::Result<&FieldMeta, String> {
+        if self.has_composite_key() {
+            return Err(format!(
+                "{} has a composite primary key {}: a relation to it is not supported",
+                self.name,
+                self.key_names()
+            ));
+        }
+        self.primary_key()
+            .ok_or_else(|| format!("{} has no primary key", self.name))
+    }
+
     /// The one primary-key field that `what` needs; [`Error::InvalidQuery`] naming the model
     /// when it has none, or a composite key (which `what` does not support).
     pub fn single_key(&self, what: &str) -> Result<&FieldMeta> {
@@ -365,7 +379,10 @@ impl ModelMeta {
             )));
         }
         self.primary_key().ok_or_else(|| {
-            Error::InvalidQuery(format!("{what} needs a primary key, and {} has none", self.name))
+            Error::InvalidQuery(format!(
+                "{what} needs a primary key, and {} has none",
+                self.name
+            ))
         })
     }
 

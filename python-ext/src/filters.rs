@@ -318,7 +318,10 @@ fn sequence<'py>(obj: &Bound<'py, PyAny>) -> Option<Vec<Bound<'py, PyAny>>> {
 /// one a relation path reached).
 fn leaf(root: &Root<'_>, meta: &ModelMeta, key: &str, obj: &Bound<'_, PyAny>) -> PyResult<QNode> {
     if meta.has_composite_key() && meta.field("pk").is_none() {
-        if let Some(lookup) = key.strip_prefix("pk").filter(|r| r.is_empty() || r.starts_with("__")) {
+        if let Some(lookup) = key
+            .strip_prefix("pk")
+            .filter(|r| r.is_empty() || r.starts_with("__"))
+        {
             return composite_pk_leaf(root, meta, key, lookup, obj);
         }
     }

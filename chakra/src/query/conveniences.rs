@@ -39,9 +39,7 @@ impl<M: Model> Query<M> {
             )));
         }
         let meta = M::meta();
-        let pk = meta
-            .primary_key()
-            .ok_or_else(|| Error::InvalidQuery(format!("{} has no primary key", M::NAME)))?;
+        let pk = meta.single_key("in_bulk()")?;
         let cond = Expr::In {
             expr: Box::new(field_expr(meta, pk)),
             values,

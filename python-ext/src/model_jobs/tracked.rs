@@ -20,8 +20,7 @@ impl ModelHandle {
         read: &Bound<'_, PyDict>,
     ) -> PyResult<(chakra_dsl::Statement, Finish)> {
         let meta = &self.info.meta;
-        meta.single_key("a session's tracked update")
-            .map_err(err)?;
+        meta.single_key("a session's tracked update").map_err(err)?;
         let (d, mut keys) = self.saved_key(obj)?;
         let key = keys.pop().expect("one key value");
         let value_of = |dict: &Bound<'_, PyDict>, f: &chakra_dsl::FieldMeta| -> PyResult<Value> {
