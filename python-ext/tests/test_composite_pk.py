@@ -5,6 +5,9 @@ MariaDB."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 from typing import Any
 
 import chakra
@@ -115,3 +118,37 @@ async def test_sliced_update_and_delete(db: object) -> None:
     assert await rows() == [(1, 10, "owner", 0), (1, 20, "member", 3), (2, 10, "member", 0)]
     await Membership.objects.order_by("team_id", "user_id")[1:2].delete()
     assert await rows() == [(1, 10, "owner", 0), (2, 10, "member", 0)]
+
+
+async def test_in_bulk_is_refused_by_name(db: object) -> None:
+    await seed()
+    with pytest.raises(errors.InvalidQuery, match=r"in_bulk\(\) on Membership"):
+        await Membership.objects.in_bulk([(1, 20), (2, 10)])
+
+
+def test_a_foreign_key_to_a_composite_key_model_is_refused() -> None:
+    # In a process of its own: the refused model stays out of this one's registry.
+    code = textwrap.dedent(
+        """
+        import chakra
+        from chakra import CASCADE, BigInteger, Field, ForeignKey, Model, errors
+
+        class Pair(Model):
+            __tablename__ = "cpk_pair"
+            a = Field(BigInteger, primary_key=True)
+            b = Field(BigInteger, primary_key=True)
+
+        class Badge(Model):
+            __tablename__ = "cpk_badge"
+            id = Field(BigInteger, primary_key=True)
+            pair = ForeignKey(Pair, on_delete=CASCADE)
+
+        try:
+            chakra.create_table_sql(Badge, "sqlite")
+        except errors.InvalidRelation as e:
+            print(e)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "Badge.pair" in out.stdout, out
+    assert "Pair has a composite primary key (a, b)" in out.stdout, out

@@ -106,7 +106,7 @@ fn resolve_reference(
             .map_err(|reason| Error::InvalidRelation {
                 model: model.to_owned(),
                 relation: field.to_owned(),
-                reason: format!("{reason} to reference"),
+                reason,
             })?;
         r.column = pk.column.clone();
     }
