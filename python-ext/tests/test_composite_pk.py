@@ -12,7 +12,7 @@ from typing import Any
 
 import chakra
 import pytest
-from chakra import BigInteger, Field, Integer, Model, String, errors
+from chakra import CASCADE, BigInteger, Count, Field, ForeignKey, Integer, Model, String, errors
 
 
 class Membership(Model):
@@ -22,6 +22,24 @@ class Membership(Model):
     user_id = Field(BigInteger, primary_key=True)
     role = Field(String(20))
     score = Field(Integer, default=0)
+
+
+class Holder(Model):
+    __tablename__ = "cpk_holder"
+
+    id = Field(BigInteger, primary_key=True)
+    username = Field(String(20))
+
+
+class Seat(Model):
+    """A composite-key model with a foreign key of its own (to ``Holder``)."""
+
+    __tablename__ = "cpk_seat"
+
+    room = Field(String(10), primary_key=True)
+    number = Field(Integer, primary_key=True)
+    holder = ForeignKey(Holder, on_delete=CASCADE, back_populates="seats")
+    holder_id = holder.key_field()
 
 
 async def rows() -> list[tuple[Any, ...]]:
@@ -152,3 +170,62 @@ def test_a_foreign_key_to_a_composite_key_model_is_refused() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "Badge.pair" in out.stdout, out
     assert "Pair has a composite primary key (a, b)" in out.stdout, out
+
+
+async def seed_seats() -> list[Holder]:
+    await chakra.create_tables(Holder, Seat)
+    users = [Holder(username=f"s{i}") for i in range(2)]
+    await Holder.objects.bulk_create(users)
+    for room, number, holder in [("b", 2, 0), ("a", 2, 1), ("a", 1, 0), ("b", 1, 1)]:
+        await Seat(room=room, number=number, holder_id=users[holder].id).save()
+    return users
+
+
+async def test_chunks_first_last_and_grouping_use_every_key_field(db: object) -> None:
+    await seed_seats()
+    seen = [s.pk async for s in Seat.objects.iterator(chunk_size=1)]
+    assert sorted(seen) == [("a", 1), ("a", 2), ("b", 1), ("b", 2)]
+    assert len(seen) == 4
+    first, last = await Seat.objects.first(), await Seat.objects.last()
+    assert first is not None and first.pk == ("a", 1)
+    assert last is not None and last.pk == ("b", 2)
+    counted = await Seat.objects.annotate(n=Count("number")).order_by("room", "number")
+    assert [(s.pk, s.n) for s in counted] == [  # type: ignore[attr-defined]
+        (("a", 1), 1),
+        (("a", 2), 1),
+        (("b", 1), 1),
+        (("b", 2), 1),
+    ]
+
+
+async def test_relations_from_a_composite_key_model(db: object) -> None:
+    users = await seed_seats()
+    seats = await Seat.objects.select_related("holder").order_by("room", "number")
+    assert [(s.pk, s.holder.username) for s in seats] == [
+        (("a", 1), "s0"),
+        (("a", 2), "s1"),
+        (("b", 1), "s1"),
+        (("b", 2), "s0"),
+    ]
+    s = await Seat.objects.get(pk=("b", 1))
+    await s.fetch_related("holder")
+    assert s.holder.id == users[1].id
+    # The reverse side: a holder's seats in key order (room, then number).
+    u = await Holder.objects.prefetch_related("seats").get(id=users[0].id)
+    assert [x.pk for x in u.seats] == [("a", 1), ("b", 2)]  # type: ignore[attr-defined]
+    # Deleting the holder cascades to its seats, and only to them.
+    await users[0].delete()
+    assert sorted(s.pk for s in await Seat.objects.all()) == [("a", 2), ("b", 1)]
+
+
+async def test_get_or_update_or_create(db: object) -> None:
+    await seed()
+    m, created = await Membership.objects.update_or_create(
+        team_id=1, user_id=20, defaults={"role": "lead"}
+    )
+    assert not created and m.pk == (1, 20)
+    assert await rows() == [(1, 10, "owner", 0), (1, 20, "lead", 0), (2, 10, "member", 0)]
+    m, created = await Membership.objects.get_or_create(team_id=2, user_id=20, role="x")
+    assert created and m.pk == (2, 20)
+    await m.refresh_from_db(fields=["role"])
+    assert m.role == "x"
