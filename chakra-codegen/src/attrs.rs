@@ -609,10 +609,20 @@ pub(crate) fn parse_model(input: &DeriveInput) -> syn::Result<ModelAttrs> {
             ))
         }
         1 => {}
+        2..=4 => {
+            // A composite key: its values are given, never generated.
+            if let Some(span) = pks.iter().find_map(|f| f.auto_increment) {
+                return Err(syn::Error::new(
+                    span,
+                    "`auto_increment` cannot be on a field of a composite primary key \
+                     (several `primary_key` fields): its values are given, not generated",
+                ));
+            }
+        }
         _ => {
             return Err(syn::Error::new(
-                pks[1].ident.span(),
-                "only one field can be the `primary_key` (composite keys are not supported yet)",
+                pks[4].ident.span(),
+                "a composite primary key has at most 4 fields (`Model::get` takes a tuple of them)",
             ))
         }
     }

@@ -295,13 +295,36 @@ pub(crate) fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenSt
     let table = &m.table;
     let columns: Vec<&FieldAttrs> = m.fields.iter().filter(|f| f.relation.is_none()).collect();
     let relations: Vec<&FieldAttrs> = m.fields.iter().filter(|f| f.relation.is_some()).collect();
-    let pk = columns
-        .iter()
-        .find(|f| f.primary_key)
-        .expect("checked: one primary key");
+    let pks: Vec<&&FieldAttrs> = columns.iter().filter(|f| f.primary_key).collect();
+    let pk = pks.first().expect("checked: a primary key");
     let pk_ident = &pk.ident;
-    let pk_ty = &pk.ty;
     let pk_fname = pk_ident.to_string();
+    // One key field: its type; a composite key: the tuple of the key fields' types.
+    let (pk_ty, pk_fn, set_pk) = if pks.len() == 1 {
+        let ty = &pk.ty;
+        (
+            quote!(#ty),
+            quote!(::core::clone::Clone::clone(&self.#pk_ident)),
+            quote! {
+                self.#pk_ident = ::chakra::model::decode_value::<#ty>(v, #name, #pk_fname)?;
+                ::core::result::Result::Ok(())
+            },
+        )
+    } else {
+        let tys = pks.iter().map(|f| &f.ty);
+        let ids = pks.iter().map(|f| &f.ident);
+        (
+            quote!((#(#tys,)*)),
+            quote!((#(::core::clone::Clone::clone(&self.#ids),)*)),
+            quote! {
+                let _ = v;
+                ::core::result::Result::Err(::chakra::dsl::Error::InvalidQuery(::std::format!(
+                    "{} has a composite primary key: its values are given, never generated",
+                    #name
+                )))
+            },
+        )
+    };
 
     let table_options = crate::table_options::tokens(&m.options);
     let app = match &m.app {
@@ -386,7 +409,7 @@ pub(crate) fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenSt
         quote!(::chakra::dsl::typed::ColumnType::to_value(&self.#id))
     });
     let n_columns = columns.len();
-    let pk_unset = if pk.auto_increment.is_some() {
+    let pk_unset = if pks.len() == 1 && pk.auto_increment.is_some() {
         quote!(::chakra::dsl::typed::ColumnType::is_unset_key(&self.#pk_ident))
     } else {
         quote!(false)
@@ -576,7 +599,7 @@ pub(crate) fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenSt
             }
 
             fn pk(&self) -> #pk_ty {
-                ::core::clone::Clone::clone(&self.#pk_ident)
+                #pk_fn
             }
 
             fn pk_is_unset(&self) -> bool {
@@ -584,8 +607,7 @@ pub(crate) fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenSt
             }
 
             fn set_pk_value(&mut self, v: ::chakra::dsl::Value) -> ::chakra::Result<()> {
-                self.#pk_ident = ::chakra::model::decode_value::<#pk_ty>(v, #name, #pk_fname)?;
-                ::core::result::Result::Ok(())
+                #set_pk
             }
 
             fn fill_relation(

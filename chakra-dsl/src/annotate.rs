@@ -149,9 +149,11 @@ impl ModelQuery {
         if !self.group_by.is_empty() {
             return self.group_by.clone();
         }
-        match self.meta.primary_key() {
-            Some(pk) => vec![field_expr(&self.meta, pk)],
-            None => self
+        let keys = self.meta.primary_key_fields();
+        match keys.is_empty() {
+            // Every key field (several for a composite key) determines the row.
+            false => keys.iter().map(|pk| field_expr(&self.meta, pk)).collect(),
+            true => self
                 .meta
                 .fields
                 .iter()

@@ -130,11 +130,13 @@ impl Chunks {
                 }
                 // The key, then each joined row's key (`order_by("books__title")` repeats a
                 // row per book): a total order, so no row is read twice or skipped.
-                let keys = self
-                    .pk
-                    .map(|i| field_expr(&q.meta, &q.meta.fields[i]))
+                // Every key field of a composite key.
+                let keys = q
+                    .meta
+                    .primary_key_fields()
                     .into_iter()
-                    .chain(q.path_joins.iter().filter_map(|j| j.key.clone()))
+                    .map(|f| field_expr(&q.meta, f))
+                    .chain(q.path_joins.iter().flat_map(|j| j.key.iter().cloned()))
                     .collect::<Vec<_>>();
                 for col in keys {
                     if !q.order_by.iter().any(|o| o.expr == col) {

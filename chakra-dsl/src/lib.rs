@@ -50,7 +50,7 @@ pub use meta::{
 };
 pub use model_query::{
     bulk_update_rows, check_value, field_expr, insert_field_rows, insert_rows, pk_filter,
-    upsert_rows, ModelQuery,
+    pk_filter_values, upsert_rows, ModelQuery,
 };
 pub use types::{FieldType, ValueType};
 pub use value::{ArrayValue, Value};

@@ -339,12 +339,17 @@ fn prefetch_path(
     };
     // Without an ordering of its own, related rows come in primary-key order, as explicit
     // loading gives them.
-    let query = match rel.target.primary_key() {
-        Some(pk) if query.order_by.is_empty() => {
-            let e = field_expr(&rel.target, pk);
-            query.order_by(e, false)
-        }
-        _ => query,
+    // (Every key field of a composite key.)
+    let query = if query.order_by.is_empty() {
+        rel.target
+            .primary_key_fields()
+            .into_iter()
+            .fold(query, |q, pk| {
+                let e = field_expr(&rel.target, pk);
+                q.order_by(e, false)
+            })
+    } else {
+        query
     };
     let key_field = rel.source_key().name.clone();
     let parent_key = node

@@ -321,9 +321,69 @@ impl ModelMeta {
             .collect()
     }
 
-    /// The primary-key field (the first one, for composite keys).
+    /// The primary-key field of a model keyed by one field; `None` when the model has no key
+    /// or a composite one (several key fields: see [`ModelMeta::primary_key_fields`], and
+    /// [`ModelMeta::single_key`] for the error that says why a path needs one field).
     pub fn primary_key(&self) -> Option<&FieldMeta> {
-        self.fields.iter().find(|f| f.primary_key)
+        let mut keys = self.fields.iter().filter(|f| f.primary_key);
+        let first = keys.next()?;
+        match keys.next() {
+            None => Some(first),
+            Some(_) => None,
+        }
+    }
+
+    /// Every primary-key field, in declared order (one for most models, several for a
+    /// composite key).
+    pub fn primary_key_fields(&self) -> Vec<&FieldMeta> {
+        self.fields.iter().filter(|f| f.primary_key).collect()
+    }
+
+    /// Whether the primary key spans several fields.
+    pub fn has_composite_key(&self) -> bool {
+        self.fields.iter().filter(|f| f.primary_key).count() > 1
+    }
+
+    /// The names of the key fields joined for messages: `(a, b)`.
+    pub fn key_names(&self) -> String {
+        let names: Vec<&str> = self
+            .primary_key_fields()
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect();
+        format!("({})", names.join(", "))
+    }
+
+    /// The key field a relation to this model references, or why there is none: no key, or
+    /// a composite key (a foreign key to a composite-key model is refused, as in Django).
+    pub fn relation_key(&self) -> std::result::Result<&FieldMeta, String> {
+        if self.has_composite_key() {
+            return Err(format!(
+                "{} has a composite primary key {}: a relation to it is not supported",
+                self.name,
+                self.key_names()
+            ));
+        }
+        self.primary_key()
+            .ok_or_else(|| format!("{} has no primary key", self.name))
+    }
+
+    /// The one primary-key field that `what` needs; [`Error::InvalidQuery`] naming the model
+    /// when it has none, or a composite key (which `what` does not support).
+    pub fn single_key(&self, what: &str) -> Result<&FieldMeta> {
+        if self.has_composite_key() {
+            return Err(Error::InvalidQuery(format!(
+                "{what} is not supported on {}: its primary key is composite {}",
+                self.name,
+                self.key_names()
+            )));
+        }
+        self.primary_key().ok_or_else(|| {
+            Error::InvalidQuery(format!(
+                "{what} needs a primary key, and {} has none",
+                self.name
+            ))
+        })
     }
 
     /// The fields a write of an object sets to the current time (`auto_now`, and

@@ -413,16 +413,25 @@ impl ModelQuery {
         {
             return Ok(self.filter.clone());
         }
-        let pk = self.meta.primary_key().ok_or_else(|| {
-            Error::InvalidQuery(format!(
+        let keys = self.meta.primary_key_fields();
+        if keys.is_empty() {
+            return Err(Error::InvalidQuery(format!(
                 "{} has no primary key, so a sliced queryset cannot be updated or deleted",
                 self.meta.name
-            ))
-        })?;
+            )));
+        }
         let mut sub = self.base();
-        sub = sub.column(field_expr(&self.meta, pk), pk.ty.value_type());
+        for k in &keys {
+            sub = sub.column(field_expr(&self.meta, k), k.ty.value_type());
+        }
+        // One key column: `key IN (SELECT key …)`; a composite key: the row value
+        // `(a, b) IN (SELECT a, b …)`, which SQLite, PostgreSQL and MySQL all take.
+        let target = match keys.as_slice() {
+            [k] => field_expr(&self.meta, k),
+            _ => Expr::Row(keys.iter().map(|k| field_expr(&self.meta, k)).collect()),
+        };
         Ok(Some(Expr::InSubquery {
-            expr: Box::new(field_expr(&self.meta, pk)),
+            expr: Box::new(target),
             query: Box::new(sub),
         }))
     }
@@ -534,12 +543,7 @@ pub fn bulk_update_rows(
     fields: &[String],
     rows: Vec<(Value, Vec<Value>)>,
 ) -> Result<crate::ir::BulkUpdate> {
-    let pk = meta.primary_key().ok_or_else(|| {
-        Error::InvalidQuery(format!(
-            "bulk_update() on {} needs a primary key",
-            meta.name
-        ))
-    })?;
+    let pk = meta.single_key("bulk_update()")?;
     if fields.is_empty() {
         return Err(Error::InvalidQuery(format!(
             "bulk_update() on {} needs at least one field",
@@ -609,12 +613,42 @@ pub fn bulk_update_rows(
     })
 }
 
-/// The primary-key condition `pk = value`.
+/// The primary-key condition `pk = value` of a model keyed by one field; a model with a
+/// composite key is refused with an error naming it (see [`pk_filter_values`]).
 pub fn pk_filter(meta: &ModelMeta, pk: Value) -> Result<Expr> {
-    let f = meta
-        .primary_key()
-        .ok_or_else(|| Error::InvalidQuery(format!("{} has no primary key", meta.name)))?;
-    Ok(field_expr(meta, f).eq(Expr::Value(pk)))
+    pk_filter_values(meta, vec![pk])
+}
+
+/// The primary-key condition `k1 = v1 AND k2 = v2 …`: one value per key field, in declared
+/// order (one value for a model keyed by one field). A count that does not match, or a model
+/// without a key, is [`Error::InvalidQuery`] naming the model and its key fields.
+pub fn pk_filter_values(meta: &ModelMeta, values: Vec<Value>) -> Result<Expr> {
+    let keys = meta.primary_key_fields();
+    if keys.is_empty() {
+        return Err(Error::InvalidQuery(format!(
+            "{} has no primary key",
+            meta.name
+        )));
+    }
+    if keys.len() != values.len() {
+        return Err(Error::InvalidQuery(format!(
+            "{} has the primary key {}: a key value needs {} value(s), got {}",
+            meta.name,
+            meta.key_names(),
+            keys.len(),
+            values.len()
+        )));
+    }
+    let mut parts: Vec<Expr> = keys
+        .iter()
+        .zip(values)
+        .map(|(f, v)| field_expr(meta, f).eq(Expr::Value(v)))
+        .collect();
+    Ok(if parts.len() == 1 {
+        parts.pop().expect("one part")
+    } else {
+        Expr::And(parts)
+    })
 }
 
 /// An insert of model rows. Each row lists `(field name, value)`; fields not listed are left

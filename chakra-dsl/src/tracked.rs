@@ -160,9 +160,7 @@ pub fn relock_statements(reads: &[(Arc<ModelMeta>, Value)]) -> Result<Vec<Statem
     for (meta, mut keys) in by_table {
         keys.sort_by(key_order);
         keys.dedup_by(|a, b| key_order(a, b) == Ordering::Equal);
-        let pk = meta
-            .primary_key()
-            .ok_or_else(|| Error::InvalidQuery(format!("{} has no primary key", meta.name)))?;
+        let pk = meta.single_key("a session's row locks")?;
         let col = field_expr(&meta, pk);
         let q = ModelQuery::new(meta.clone())
             .filter(col.clone().is_in(keys))

@@ -6,8 +6,8 @@
 //! checked with hand-written SQL. The binary writes a file only when its bytes change and `--check`
 //! names a stale file. The models of an inspected database (`tests/fixtures/inspected_shop`,
 //! kept equal to what `migrate inspect` writes by `migrate_inspect.rs`) compile and round-trip
-//! a row the same way (without `make --check`: its composite-key table has no Rust model
-//! yet). `check_schema` names what differs between the migrations a model
+//! a row the same way; its composite-key table is a Rust model with two `primary_key`
+//! fields (`make --check` over them is not run yet: see the case). `check_schema` names what differs between the migrations a model
 //! layer was generated from and a database's applied history (SQLite and PostgreSQL).
 
 mod common;
@@ -158,6 +158,9 @@ fn generated_rust_compiles_and_agrees_with_the_migrations() {
             "inspected_shop",
             root().join("chakra/tests/fixtures/inspected_shop"),
             INSPECTED_ROUND_TRIP,
+            // Not yet: `make --check` over these models stops at the autodetector's
+            // AddIndex of `order_buyer_id_select_key`, an index the inspected state already
+            // holds (not a composite-key matter: `OrderLines` is now a Rust model).
             false,
         ),
     ] {

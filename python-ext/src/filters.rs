@@ -11,7 +11,7 @@ use chakra_dsl::{ArithOp, Error, Expr, ModelMeta, Value, ValueType};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyDict, PyList, PyString, PyTuple};
 use std::sync::Arc;
 
 static EXPRESSION: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
@@ -317,6 +317,14 @@ fn sequence<'py>(obj: &Bound<'py, PyAny>) -> Option<Vec<Bound<'py, PyAny>>> {
 /// Builds the condition for `key=value` on `meta`'s own fields (`meta` is `root`'s model or
 /// one a relation path reached).
 fn leaf(root: &Root<'_>, meta: &ModelMeta, key: &str, obj: &Bound<'_, PyAny>) -> PyResult<QNode> {
+    if meta.has_composite_key() && meta.field("pk").is_none() {
+        if let Some(lookup) = key
+            .strip_prefix("pk")
+            .filter(|r| r.is_empty() || r.starts_with("__"))
+        {
+            return composite_pk_leaf(root, meta, key, lookup, obj);
+        }
+    }
     let pl = lookup::parse(meta, key).map_err(err)?;
     let arg = match pl.arg_shape() {
         ArgShape::Scalar(ty) => LookupArg::Scalar(operand(root, &pl, obj, &ty)?),
@@ -402,6 +410,59 @@ fn leaf(root: &Root<'_>, meta: &ModelMeta, key: &str, obj: &Bound<'_, PyAny>) ->
         }
     };
     Ok(QNode::Leaf(pl.build(arg).map_err(err)?))
+}
+
+/// `pk=(a, b)` / `pk__exact=(a, b)` / `pk__in=[(a, b), …]` on a model with a composite
+/// primary key (as Django's `CompositePrimaryKey`): one condition per key field, ANDed (and
+/// ORed over the `in` list). Any other lookup on `pk`, or a value that is not a tuple of one
+/// value per key field, is an error naming the model and its key fields.
+fn composite_pk_leaf(
+    root: &Root<'_>,
+    meta: &ModelMeta,
+    key: &str,
+    lookup: &str,
+    obj: &Bound<'_, PyAny>,
+) -> PyResult<QNode> {
+    let keys = meta.primary_key_fields();
+    let one = |value: &Bound<'_, PyAny>| -> PyResult<QNode> {
+        let items = sequence(value)
+            .filter(|v| v.len() == keys.len() && !value.is_instance_of::<PyDict>())
+            .ok_or_else(|| {
+                bad(
+                    meta,
+                    key,
+                    value,
+                    format!("tuple of {} values {}", keys.len(), meta.key_names()),
+                    format!("{} has a composite primary key", meta.name),
+                )
+            })?;
+        let mut parts = Vec::with_capacity(keys.len());
+        for (f, v) in keys.iter().zip(&items) {
+            parts.push(leaf(root, meta, &f.name, v)?);
+        }
+        Ok(QNode::And(parts))
+    };
+    match lookup {
+        "" | "__exact" => one(obj),
+        "__in" => {
+            let items = sequence(obj).ok_or_else(|| {
+                bad(
+                    meta,
+                    key,
+                    obj,
+                    format!("list of tuples of {} values", keys.len()),
+                    "expected a list, tuple or set".into(),
+                )
+            })?;
+            Ok(QNode::Or(items.iter().map(one).collect::<PyResult<_>>()?))
+        }
+        _ => Err(err(Error::InvalidQuery(format!(
+            "{key} on {}: its primary key is composite {}, which takes only pk=(…) and \
+             pk__in=[(…), …]",
+            meta.name,
+            meta.key_names()
+        )))),
+    }
 }
 
 /// Converts a `chakra.Q` object (its `children`, `connector` and `negated`); keys may cross

@@ -17,12 +17,7 @@ pub fn flush_order(items: Vec<(PyRef<'_, ModelHandle>, Bound<'_, PyAny>)>) -> Py
     let mut keyed: Vec<(usize, String, Value)> = Vec::with_capacity(items.len());
     for (i, (handle, key)) in items.iter().enumerate() {
         let meta = &handle.info.meta;
-        let pk = meta.primary_key().ok_or_else(|| {
-            err(Error::InvalidQuery(format!(
-                "{} has no primary key: a session cannot write its rows",
-                meta.name
-            )))
-        })?;
+        let pk = meta.single_key("a session's writes").map_err(err)?;
         let value = from_py::value(key, &pk.ty.value_type()).map_err(|reason| {
             err(Error::BadValue {
                 model: meta.name.clone(),

@@ -324,7 +324,7 @@ impl Op {
                     meta,
                     chakra::sql::cache::ShapeKind::GetByPk,
                     dialect,
-                    key,
+                    vec![key],
                 )?;
                 Ok(Outcome::Rows(match target {
                     Target::Pool(slot) => slot.get().await?.fetch_compiled(&q).await?,

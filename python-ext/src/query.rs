@@ -394,14 +394,12 @@ impl Query {
         if !self.mq.order_by.is_empty() {
             return self.with(self.mq.clone());
         }
-        match self.info.meta.primary_key() {
-            Some(pk) => self.with(
-                self.mq
-                    .clone()
-                    .order_by(field_expr(&self.info.meta, pk), false),
-            ),
-            None => self.with(self.mq.clone()),
+        // Every key field, in declared order (a composite key orders by each).
+        let mut mq = self.mq.clone();
+        for pk in self.info.meta.primary_key_fields() {
+            mq = mq.order_by(field_expr(&self.info.meta, pk), false);
         }
+        self.with(mq)
     }
 
     /// The ordering reversed (for `last()`).

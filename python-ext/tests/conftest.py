@@ -45,6 +45,7 @@ MYSQL_FILES = {
     "test_cancel.py",
     "test_cancel_outcomes.py",
     "test_case_fold.py",
+    "test_composite_pk.py",
     "test_concurrency.py",
     "test_conveniences.py",
     "test_cross_language.py",

@@ -197,6 +197,9 @@ pub enum Expr {
     },
     /// `EXISTS (SELECT …)`.
     Exists(Box<Select>),
+    /// A row value `(a, b, …)`: the left side of a row-value `IN (SELECT a, b …)` (a
+    /// composite primary key).
+    Row(Vec<Expr>),
     /// `COUNT(*)`.
     CountStar,
     /// A scalar subquery: `(SELECT one column …)`, e.g. a count of related rows.
@@ -523,7 +526,9 @@ impl Expr {
             Expr::Between { expr, low, high } => {
                 expr.has_aggregate() || low.has_aggregate() || high.has_aggregate()
             }
-            Expr::And(items) | Expr::Or(items) => items.iter().any(Expr::has_aggregate),
+            Expr::And(items) | Expr::Or(items) | Expr::Row(items) => {
+                items.iter().any(Expr::has_aggregate)
+            }
         }
     }
 
@@ -545,7 +550,7 @@ impl Expr {
             }),
             Expr::DateOf(_) => Some(ValueType::Date),
             Expr::ArrayLen(_) => Some(ValueType::I64),
-            Expr::OuterRef(_) => None,
+            Expr::OuterRef(_) | Expr::Row(_) => None,
             Expr::ArrayIndex { ty, .. } => Some(ty.clone()),
             Expr::Contain { .. } => Some(ValueType::Bool),
             Expr::Arith { .. } => arith_value_type(self, crate::limits::MAX_DEPTH),

@@ -52,7 +52,7 @@ pub fn walk_expr(e: &mut Expr, v: &mut dyn VisitMut) {
             walk_expr(low, v);
             walk_expr(high, v);
         }
-        Expr::And(items) | Expr::Or(items) | Expr::Func { args: items, .. } => {
+        Expr::And(items) | Expr::Or(items) | Expr::Row(items) | Expr::Func { args: items, .. } => {
             for i in items {
                 walk_expr(i, v);
             }

@@ -67,8 +67,7 @@ pub fn field_ref(models: &dyn Models, root: &Arc<ModelMeta>, name: &str) -> Resu
         hops.push(rel);
         if last {
             let pk = cur
-                .primary_key()
-                .ok_or_else(|| Error::InvalidQuery(format!("{} has no primary key", cur.name)))?
+                .single_key("a reference to a related row's key")?
                 .clone();
             return Ok(wrap(hops, field_expr(&cur, &pk)));
         }
@@ -128,9 +127,7 @@ pub fn field_ref_across(
         .unwrap_or_else(|| cur.clone());
     let rest = parts[last_many..].join("__");
     let value = if rest.is_empty() {
-        let pk = target
-            .primary_key()
-            .ok_or_else(|| Error::InvalidQuery(format!("{} has no primary key", target.name)))?;
+        let pk = target.single_key("a reference to the related rows' key")?;
         field_expr(&target, pk)
     } else {
         field_ref(models, &target, &rest)?

@@ -29,9 +29,10 @@ pub struct PathJoin {
     /// True when a `values()` column reads through it (then `count()` keeps it); false when
     /// only an ordering does.
     pub counted: bool,
-    /// The joined row's primary key (a tie-breaker that makes the order of the repeated
-    /// rows total, for reads in chunks); `None` for a model without one.
-    pub key: Option<Expr>,
+    /// The joined row's primary-key columns (a tie-breaker that makes the order of the
+    /// repeated rows total, for reads in chunks): every key field of a composite key; empty
+    /// for a model without one.
+    pub key: Vec<Expr>,
 }
 
 /// True when `name` (a `values`/`order_by` name of `root`) crosses a relation to many rows
@@ -131,7 +132,11 @@ pub fn joined_value(
                     alias: alias.clone(),
                     joins: hop,
                     counted,
-                    key: target.primary_key().map(|pk| field_as(&alias, pk)),
+                    key: target
+                        .primary_key_fields()
+                        .into_iter()
+                        .map(|pk| field_as(&alias, pk))
+                        .collect(),
                 });
                 alias
             }
@@ -139,9 +144,7 @@ pub fn joined_value(
         cur = rel.target.clone();
         qualifier = alias;
         if last {
-            let pk = cur.primary_key().ok_or_else(|| {
-                Error::InvalidQuery(format!("{name:?}: {} has no primary key", cur.name))
-            })?;
+            let pk = cur.single_key(&format!("the relation path {name:?}"))?;
             return Ok(field_as(&qualifier, pk));
         }
     }

@@ -222,9 +222,9 @@ fn missing(source: &ModelMeta, rel: &RelationMeta, what: String) -> Error {
 }
 
 fn pk_of(m: &ModelMeta, source: &ModelMeta, rel: &RelationMeta) -> Result<FieldMeta> {
-    m.primary_key()
+    m.relation_key()
         .cloned()
-        .ok_or_else(|| missing(source, rel, format!("{} has no primary key", m.name)))
+        .map_err(|why| missing(source, rel, why))
 }
 
 /// Resolves a relation's metadata against its source model.

@@ -49,12 +49,12 @@ pub fn resolve_schema(models: &dyn Models) -> Result<Vec<ModelMeta>> {
             let target = require_model(models, &rel.target, &format!("{}.{}", m.name, rel.name))?;
             let key = |owner: &ModelMeta| -> Result<FieldMeta> {
                 owner
-                    .primary_key()
+                    .relation_key()
                     .cloned()
-                    .ok_or_else(|| Error::InvalidRelation {
+                    .map_err(|reason| Error::InvalidRelation {
                         model: m.name.clone(),
                         relation: rel.name.clone(),
-                        reason: format!("{} has no primary key", owner.name),
+                        reason,
                     })
             };
             let column = |name: &str, owner: &ModelMeta, pk: FieldMeta| {
@@ -101,11 +101,13 @@ fn resolve_reference(
         r.table = target.table.clone();
     }
     if r.column.is_empty() {
-        let pk = target.primary_key().ok_or_else(|| Error::InvalidRelation {
-            model: model.to_owned(),
-            relation: field.to_owned(),
-            reason: format!("{} has no primary key to reference", target.name),
-        })?;
+        let pk = target
+            .relation_key()
+            .map_err(|reason| Error::InvalidRelation {
+                model: model.to_owned(),
+                relation: field.to_owned(),
+                reason,
+            })?;
         r.column = pk.column.clone();
     }
     Ok(())

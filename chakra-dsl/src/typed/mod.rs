@@ -28,6 +28,7 @@ pub mod filter;
 pub mod functions;
 pub mod group;
 pub mod json_path;
+pub mod key_type;
 pub mod lower;
 pub mod markers;
 pub(crate) mod methods;
@@ -57,6 +58,7 @@ pub use functions::{
 };
 pub use group::{GroupByKey, GroupKey, KeyColumn, KeyPart};
 pub use json_path::{JsonOrdered, JsonPath, JsonScalar};
+pub use key_type::KeyType;
 pub use markers::same_str;
 pub use markers::{
     AutoIncrementType, AutoNowType, DateTimeType, DecimalType, FromLiteral, MaxLengthType,

@@ -56,8 +56,11 @@ impl<M: RelationTarget, R: RelatedField> Relation<M, R> {
 
     /// The number of related rows of each row (`Count("posts")`): 0 without any.
     pub fn count(self) -> TypedExpr<M, i64> {
+        // Any key field counts the rows (key fields are never NULL): the first of a
+        // composite key.
         let pk = <TargetOf<R> as RelationTarget>::model_meta()
-            .primary_key()
+            .primary_key_fields()
+            .first()
             .map(|f| f.name.clone())
             .unwrap_or_else(|| "id".into());
         TypedExpr::from_ir(self.per_row(AggFunc::Count, &pk), false)

@@ -107,6 +107,16 @@ pub struct ModelPlan {
 }
 
 impl ModelPlan {
+    /// A composite key the Rust derive refuses: more than 4 key columns (`Model::get` takes a
+    /// tuple of at most 4), or an auto-increment column among them (a composite key's values
+    /// are given, never generated).
+    pub fn rust_cannot_declare_key(&self) -> bool {
+        let keys: Vec<&FieldPlan> = self.fields.iter().filter(|f| f.meta.primary_key).collect();
+        keys.len() > 4 || (keys.len() > 1 && keys.iter().any(|f| f.meta.auto_increment))
+    }
+}
+
+impl ModelPlan {
     /// The field of a column.
     pub fn field_of_column(&self, column: &str) -> Option<&FieldPlan> {
         self.fields.iter().find(|f| f.meta.column == column)
@@ -487,9 +497,10 @@ pub fn plan(state: &State, apps: &BTreeMap<String, String>, only_app: Option<&st
             .take_while(|r| matches!(r.kind, RelKind::Forward { .. }))
             .count();
         m.relations[forward..].sort_by(|a, b| a.name.cmp(&b.name));
-        if m.composite_key {
+        if m.rust_cannot_declare_key() {
             p.notes.push(format!(
-                "{}: table {:?} has a composite primary key ({}), which Rust models cannot declare yet",
+                "{}: table {:?} has a composite primary key ({}) of more than 4 columns or with \
+                 an auto-increment column, which Rust models cannot declare",
                 m.class,
                 m.table,
                 m.fields

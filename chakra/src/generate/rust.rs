@@ -98,10 +98,10 @@ fn model(w: &mut String, m: &ModelPlan, schema: Option<(&str, &str)>) {
         );
         return;
     }
-    if m.composite_key {
+    if m.rust_cannot_declare_key() {
         let _ = writeln!(
             w,
-            "\n// Table {:?} is not generated: its primary key has several columns ({}), which a\n// Rust model cannot declare yet. Read it with raw SQL or `FromRow`.",
+            "\n// Table {:?} is not generated: its primary key has several columns ({}), more than\n// 4 or one auto-increment, which a Rust model cannot declare. Read it with raw SQL or `FromRow`.",
             m.table,
             m.fields
                 .iter()

@@ -177,11 +177,9 @@ fn what_models_cannot_declare_is_left_out_with_a_note() {
         &rust.text,
         "// Table \"loose\" is not generated: it has no primary key, which a model needs.\n",
     );
-    has(
-        &rust.text,
-        "// Table \"pairs\" is not generated: its primary key has several columns (a, b)",
-    );
-    assert!(!rust.text.contains("pub struct"), "{}", rust.text);
+    // A composite key is a Rust model with two `primary_key` fields.
+    has(&rust.text, "pub struct Pair {\n    #[chakra(primary_key)]\n    pub a: i32,\n    #[chakra(primary_key)]\n    pub b: ::std::string::String,\n}\n");
+    assert!(!rust.text.contains("pub struct Loose"), "{}", rust.text);
     assert!(rust
         .notes
         .iter()

@@ -19,16 +19,19 @@ use crate::sql::cache::{compile_shape, Shape, ShapeKind};
 use crate::sql::{CompiledQuery, Dialect};
 use chakra_dsl::relations::explicit;
 use chakra_dsl::typed::group::GroupKey;
-use chakra_dsl::typed::{ColumnType, RelatedField, Relation, RelationPathOf, RelationTarget};
-use chakra_dsl::{pk_filter, Error, ModelMeta, ModelQuery, Result, Statement, Value};
+use chakra_dsl::typed::{
+    ColumnType, KeyType, RelatedField, Relation, RelationPathOf, RelationTarget,
+};
+use chakra_dsl::{pk_filter_values, Error, ModelMeta, ModelQuery, Result, Statement, Value};
 use std::future::Future;
 use std::sync::Arc;
 
 /// A struct mapped to a table. Derive it with `#[derive(Model)]`; the required methods are
 /// generated, the provided ones are the model-level API.
 pub trait Model: Sized + Send + Sync + 'static {
-    /// The Rust type of the primary-key field.
-    type PrimaryKey: ColumnType;
+    /// The Rust type of the primary key: the key field's type, or a tuple of the key fields'
+    /// types in declared order for a composite key (several `#[chakra(primary_key)]` fields).
+    type PrimaryKey: KeyType;
     /// The model's name (the struct's name).
     const NAME: &'static str;
 
@@ -63,9 +66,20 @@ pub trait Model: Sized + Send + Sync + 'static {
         self.apply_row(row)
     }
 
-    /// The primary key as a bindable value.
+    /// The primary key as one bindable value, for a model keyed by one field. A composite
+    /// key has no single value: this gives a NULL, which no key filter matches and which
+    /// [`chakra_dsl::pk_filter`] refuses by name; per-row paths use [`Model::pk_values`].
     fn pk_value(&self) -> Value {
-        self.pk().into_value()
+        let mut v = self.pk_values();
+        match v.len() {
+            1 => v.pop().expect("one value"),
+            _ => Value::Null(chakra_dsl::ValueType::Text),
+        }
+    }
+
+    /// The primary key's values, one per key field in declared order.
+    fn pk_values(&self) -> Vec<Value> {
+        self.pk().key_values()
     }
 
     /// True when the key is an `auto_increment` key not assigned yet (`0` or `None`): the
@@ -137,10 +151,10 @@ pub trait Model: Sized + Send + Sync + 'static {
             select_related: Vec::new(),
             prefetch: vec![chakra_dsl::PrefetchSpec::new(path.lookup_path())],
         };
-        let key = self.pk_value();
+        let key = KeyShown(self.pk_values());
         async move {
             let meta = Self::meta();
-            let q = ModelQuery::new(meta.clone()).filter(pk_filter(meta, key.clone())?);
+            let q = ModelQuery::new(meta.clone()).filter(pk_filter_values(meta, key.0.clone())?);
             let plan = chakra_dsl::LoadPlan::build(&registry::models_with(meta), &q, &spec)?;
             let loaded = crate::load::run(&mut exec, &plan).await?;
             if loaded.rows.is_empty() {
@@ -224,8 +238,8 @@ pub trait Model: Sized + Send + Sync + 'static {
         let mut exec = exec;
         async move {
             let meta = Self::meta();
-            let key = pk.into_value();
-            let q = select_by_pk(meta, ShapeKind::GetByPk, exec.dialect(), key.clone())?;
+            let key = KeyShown(pk.key_values());
+            let q = select_by_pk(meta, ShapeKind::GetByPk, exec.dialect(), key.0.clone())?;
             let mut rows = exec.fetch_compiled(&q).await?;
             match rows.pop() {
                 Some(row) => Self::from_row(row),
@@ -244,8 +258,8 @@ pub trait Model: Sized + Send + Sync + 'static {
         let mut exec = exec;
         async move {
             let meta = Self::meta();
-            let key = self.pk_value();
-            let q = select_by_pk(meta, ShapeKind::GetByPk, exec.dialect(), key.clone())?;
+            let key = KeyShown(self.pk_values());
+            let q = select_by_pk(meta, ShapeKind::GetByPk, exec.dialect(), key.0.clone())?;
             match exec.fetch_compiled(&q).await?.pop() {
                 Some(row) => self.apply_row(row),
                 None => Err(Error::NotFound {
@@ -459,8 +473,8 @@ async fn save_fields_row<M: Model, E: Executor>(
             ));
         }
     }
-    let key = m.pk_value();
-    let stmt = write::update_fields::<M>(key.clone(), sets)?;
+    let key = KeyShown(m.pk_values());
+    let stmt = write::update_fields::<M>(key.0.clone(), sets)?;
     if exec.execute(&stmt).await? == 0 {
         return Err(Error::NotFound {
             model: M::NAME.to_owned(),
@@ -472,8 +486,8 @@ async fn save_fields_row<M: Model, E: Executor>(
 
 /// [`Model::delete`]'s delete by key, with the declared rules.
 async fn delete_row<M: Model, E: Executor>(m: &M, exec: &mut E) -> Result<()> {
-    let key = m.pk_value();
-    let q = ModelQuery::new(M::meta().clone()).filter(pk_filter(M::meta(), key.clone())?);
+    let key = KeyShown(m.pk_values());
+    let q = ModelQuery::new(M::meta().clone()).filter(pk_filter_values(M::meta(), key.0.clone())?);
     let n = crate::query::delete_rules::delete_registered(exec, M::meta(), &q).await?;
     if n == 0 {
         return Err(Error::NotFound {
@@ -501,6 +515,27 @@ fn resolved_with_key<M: Model + RelationTarget>(
     (r, key)
 }
 
+/// A key's values as an error detail shows them: the value, or `(a, b)` for a composite key.
+struct KeyShown(Vec<Value>);
+
+impl std::fmt::Display for KeyShown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.as_slice() {
+            [one] => write!(f, "{one}"),
+            many => {
+                f.write_str("(")?;
+                for (i, v) in many.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{v}")?;
+                }
+                f.write_str(")")
+            }
+        }
+    }
+}
+
 /// The compiled SELECT of every field of the row with primary key `key` (locked
 /// `FOR UPDATE` for [`ShapeKind::GetByPkForUpdate`]), through the statement-shape cache
 /// ([`crate::sql::cache`]): the IR is built and compiled once per model and dialect.
@@ -508,13 +543,10 @@ pub fn select_by_pk(
     meta: &'static Arc<ModelMeta>,
     kind: ShapeKind,
     dialect: Dialect,
-    key: Value,
+    key: Vec<Value>,
 ) -> Result<CompiledQuery> {
-    compile_shape(Shape::of(meta, kind, dialect), vec![key], |mut values| {
-        let key = values
-            .pop()
-            .ok_or_else(|| Error::InvalidQuery(format!("a get of {} needs its key", meta.name)))?;
-        let mut q = ModelQuery::new(meta.clone()).filter(pk_filter(meta, key)?);
+    compile_shape(Shape::of(meta, kind, dialect), key, |values| {
+        let mut q = ModelQuery::new(meta.clone()).filter(pk_filter_values(meta, values)?);
         if kind == ShapeKind::GetByPkForUpdate {
             q = q.lock(Some(chakra_dsl::RowLock::update()));
         }
@@ -522,8 +554,12 @@ pub fn select_by_pk(
     })
 }
 
-fn pk_name(meta: &ModelMeta) -> &str {
-    meta.primary_key().map(|f| f.name.as_str()).unwrap_or("pk")
+fn pk_name(meta: &ModelMeta) -> String {
+    match meta.primary_key_fields().as_slice() {
+        [one] => one.name.clone(),
+        [] => "pk".to_owned(),
+        _ => meta.key_names(),
+    }
 }
 
 /// Reads `v` as field `field` of `model` (the derive's `set_pk_value`).

@@ -4,8 +4,8 @@
 
 use super::Model;
 use chakra_dsl::{
-    check_value, pk_filter, ColumnRef, Delete, Error, Insert, ModelMeta, Result, Statement, Update,
-    Value,
+    check_value, pk_filter, pk_filter_values, ColumnRef, Delete, Error, Insert, ModelMeta, Result,
+    Statement, Update, Value,
 };
 
 /// Every column of the model, for `RETURNING`.
@@ -97,7 +97,7 @@ pub fn insert_groups<M: Model>(models: &[M]) -> Vec<Result<(Statement, Vec<usize
 }
 
 /// An UPDATE setting `values` (field index → new value) on the row with the model's key.
-pub fn update_fields<M: Model>(key: Value, values: Vec<(usize, Value)>) -> Result<Statement> {
+pub fn update_fields<M: Model>(key: Vec<Value>, values: Vec<(usize, Value)>) -> Result<Statement> {
     let meta = M::meta();
     let mut sets = Vec::with_capacity(values.len());
     for (i, v) in values {
@@ -108,7 +108,7 @@ pub fn update_fields<M: Model>(key: Value, values: Vec<(usize, Value)>) -> Resul
     Ok(Statement::Update(Update {
         table: meta.table.clone(),
         sets,
-        filter: Some(pk_filter(meta, key)?),
+        filter: Some(pk_filter_values(meta, key)?),
         returning: Vec::new(),
         enum_types: meta.enum_columns(),
     }))
@@ -122,9 +122,9 @@ pub fn update_by_pk<M: Model>(m: &M) -> Result<Statement> {
         .to_values()
         .into_iter()
         .enumerate()
-        .filter(|(i, _)| !meta.fields[*i].primary_key || meta.fields.len() == 1)
+        .filter(|(i, _)| !meta.fields[*i].primary_key || meta.fields.iter().all(|f| f.primary_key))
         .collect();
-    update_fields::<M>(m.pk_value(), values)
+    update_fields::<M>(m.pk_values(), values)
 }
 
 /// A DELETE of the row with key `key`.

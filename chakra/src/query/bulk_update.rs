@@ -28,9 +28,9 @@ impl<M: Model> BulkUpdateRows<'_, M> {
             return Ok(None);
         }
         let meta = M::meta();
+        let pk = meta.single_key("bulk_update()")?;
         let pk = meta
-            .primary_key()
-            .and_then(|p| meta.field_index(&p.name))
+            .field_index(&pk.name)
             .ok_or_else(|| Error::InvalidQuery(format!("{} has no primary key", M::NAME)))?;
         let idx: Vec<usize> = self
             .fields

@@ -6,7 +6,7 @@ use super::Query;
 use crate::exec::Executor;
 use crate::model::Model;
 use chakra_dsl::model_query::field_expr;
-use chakra_dsl::typed::{Column, ColumnType};
+use chakra_dsl::typed::{Column, ColumnType, KeyType};
 use chakra_dsl::{Error, Expr, Result};
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -28,7 +28,8 @@ impl<M: Model> Query<M> {
         I: IntoIterator<Item = M::PrimaryKey>,
         M::PrimaryKey: Eq + Hash,
     {
-        let values: Vec<_> = keys.into_iter().map(|k| k.into_value()).collect();
+        M::meta().single_key("in_bulk()")?;
+        let values: Vec<_> = keys.into_iter().flat_map(|k| k.key_values()).collect();
         if values.is_empty() {
             return Ok(HashMap::new());
         }
@@ -39,9 +40,7 @@ impl<M: Model> Query<M> {
             )));
         }
         let meta = M::meta();
-        let pk = meta
-            .primary_key()
-            .ok_or_else(|| Error::InvalidQuery(format!("{} has no primary key", M::NAME)))?;
+        let pk = meta.single_key("in_bulk()")?;
         let cond = Expr::In {
             expr: Box::new(field_expr(meta, pk)),
             values,

@@ -209,12 +209,9 @@ async fn steps(
 /// and slice); [`Error::InvalidQuery`] for a model
 /// without a primary key.
 pub fn keys_select(q: &ModelQuery) -> Result<Select> {
-    let pk = q.meta.primary_key().ok_or_else(|| {
-        Error::InvalidQuery(format!(
-            "{} has no primary key, so its on_delete rules cannot be carried out",
-            q.meta.name
-        ))
-    })?;
+    let pk = q
+        .meta
+        .single_key("carrying out on_delete rules (a delete that cascades)")?;
     let mut keys = q.select();
     keys.columns = vec![SelectItem::new(field_expr(&q.meta, pk), pk.ty.value_type())];
     Ok(keys)

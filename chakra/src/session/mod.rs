@@ -62,7 +62,10 @@ impl<M> std::fmt::Debug for Added<M> {
 impl<M: Model> Added<M> {
     /// The model's primary key once the transaction that wrote it committed (the generated
     /// one for a new row); `None` before.
-    pub fn key(&self) -> Option<M::PrimaryKey> {
+    pub fn key(&self) -> Option<M::PrimaryKey>
+    where
+        M::PrimaryKey: ColumnType,
+    {
         self.key
             .get()
             .and_then(|v| <M::PrimaryKey as ColumnType>::from_value(v.clone()).ok())

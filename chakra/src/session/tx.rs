@@ -11,7 +11,7 @@ use crate::model::{select_by_pk, Model};
 use crate::sql::cache::ShapeKind;
 use crate::sql::{CompiledQuery, Dialect};
 use chakra_dsl::meta::ModelMeta;
-use chakra_dsl::typed::ColumnType;
+use chakra_dsl::typed::KeyType;
 use chakra_dsl::{Error, Result, Statement};
 use futures_util::FutureExt;
 use std::future::Future;
@@ -124,8 +124,10 @@ impl Tx {
     /// The row of `M` with primary key `pk`, tracked: field changes made through it are
     /// written when the transaction (or savepoint) commits. `None` when there is no such row.
     pub async fn get<M: Model>(&self, pk: M::PrimaryKey) -> Result<Option<Tracked<M>>> {
-        let key = pk.into_value();
-        let q = select_by_pk(M::meta(), ShapeKind::GetByPk, self.dialect(), key.clone())?;
+        M::meta().single_key("a session's get")?;
+        let keys = pk.key_values();
+        let key = keys[0].clone();
+        let q = select_by_pk(M::meta(), ShapeKind::GetByPk, self.dialect(), keys)?;
         let mut exec = self;
         let mut rows = exec.fetch_compiled(&q).await?;
         self.shared
@@ -147,7 +149,7 @@ impl Tx {
             M::meta(),
             ShapeKind::GetByPkForUpdate,
             self.dialect(),
-            pk.into_value(),
+            pk.key_values(),
         )?;
         let mut exec = self;
         let mut rows = exec.fetch_compiled(&q).await?;

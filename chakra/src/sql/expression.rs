@@ -211,6 +211,16 @@ fn expr_at(w: &mut SqlWriter, e: &Expr) -> Result<()> {
             select(w, q)?;
             w.sql(")");
         }
+        Expr::Row(items) => {
+            w.sql("(");
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    w.sql(", ");
+                }
+                expr(w, item)?;
+            }
+            w.sql(")");
+        }
         Expr::CountStar => w.sql("COUNT(*)"),
         Expr::Aggregate(a) => aggregate(w, a)?,
         Expr::Subquery(q) => {

@@ -197,7 +197,10 @@ class ModelHandle:
     def app(self) -> str | None:
         """The migrations app a new table goes to (``__app__``), if declared."""
     def field_names(self) -> list[str]: ...
-    def pk_name(self) -> str | None: ...
+    def pk_name(self) -> str | None:
+        """The key field's name; ``None`` without a key or with a composite one."""
+    def pk_names(self) -> list[str]:
+        """Every primary-key field name, in declared order (several for a composite key)."""
     def auto_now_values(self, inserting: bool) -> list[tuple[str, Any]]:
         """The ``auto_now`` (and, when ``inserting``, ``auto_now_add``) fields with the
         time to set, one instant for all."""

@@ -162,6 +162,9 @@ class Field(Generic[T]):
         self.default = default
         self.index = index
         self.column = column
+        # Whether auto_increment was inferred (a composite key's fields are not auto-increment
+        # unless told: the model turns the inferred value off, as Django does).
+        self._auto_increment_inferred = auto_increment is None
         if auto_increment is None:
             auto_increment = (
                 primary_key

@@ -95,6 +95,12 @@ class ModelBase(type):
             auto.name = "id"
             fields = {"id": auto, **fields}
             cls.id = auto  # type: ignore[attr-defined]
+        keys = [f for f in fields.values() if f.primary_key]
+        if len(keys) > 1:
+            # A composite key: its integer fields are not auto-increment unless told.
+            for f in keys:
+                if f._auto_increment_inferred:
+                    f.auto_increment = False
         for k, f in fields.items():
             f.name = k
             f.model = cls  # type: ignore[assignment]
@@ -147,6 +153,7 @@ class ModelBase(type):
         model._relations = relations
         model._foreign_keys = tuple(r for r in relations.values() if isinstance(r, ForeignKey))
         model._pk_name = handle.pk_name()
+        model._pk_names = tuple(handle.pk_names())
         # What ``__init__`` starts a new object's ``__dict__`` from: every field's default
         # (a callable default is called per object, see ``_init_calls``) and the new mark.
         model._field_names = frozenset(fields)
@@ -235,6 +242,7 @@ class Model(metaclass=ModelBase):
     _relations: ClassVar[dict[str, _Relation]]
     _foreign_keys: ClassVar[tuple[ForeignKey[Any, Any], ...]]
     _pk_name: ClassVar[str | None]
+    _pk_names: ClassVar[tuple[str, ...]]
     _version_name: ClassVar[str | None]
     DoesNotExist: ClassVar[type[errors.DoesNotExist]]
     MultipleObjectsReturned: ClassVar[type[errors.MultipleObjectsReturned]]
@@ -274,9 +282,19 @@ class Model(metaclass=ModelBase):
 
     @property
     def pk(self) -> Any:
-        """The primary-key value."""
-        name = type(self)._pk_name
-        return None if name is None else self.__dict__.get(name)
+        """The primary-key value; for a composite key (several ``primary_key=True`` fields)
+        a tuple of the key fields' values in declared order, or ``None`` while any is unset
+        (as Django's ``CompositePrimaryKey``)."""
+        cls = type(self)
+        name = cls._pk_name
+        if name is not None:
+            return self.__dict__.get(name)
+        names = cls._pk_names
+        if not names:
+            return None
+        d = self.__dict__
+        values = tuple(d.get(n) for n in names)
+        return None if any(v is None for v in values) else values
 
     def __repr__(self) -> str:
         d = self.__dict__

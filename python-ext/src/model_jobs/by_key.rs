@@ -5,7 +5,7 @@ use crate::errors::to_py as err;
 use crate::job::{Finish, Job, Op};
 use crate::model::ModelHandle;
 use crate::session::target_of;
-use chakra_dsl::{pk_filter, Error, ModelQuery, Statement, Value};
+use chakra_dsl::{pk_filter_values, ModelQuery, Statement, Value};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -21,12 +21,7 @@ impl ModelHandle {
     ) -> PyResult<Job> {
         let py = target.py();
         let meta = &self.info.meta;
-        let pk = meta.primary_key().ok_or_else(|| {
-            err(Error::InvalidQuery(format!(
-                "bulk_update() on {} needs a primary key",
-                meta.name
-            )))
-        })?;
+        let pk = meta.single_key("bulk_update()").map_err(err)?;
         let mut resolved = Vec::with_capacity(fields.len());
         for n in &fields {
             resolved.push(
@@ -98,7 +93,7 @@ impl ModelHandle {
         if sets.is_empty() {
             return Ok(Job::new(Op::Noop, Finish::Nothing));
         }
-        let q = ModelQuery::new(meta.clone()).filter(pk_filter(meta, key).map_err(err)?);
+        let q = ModelQuery::new(meta.clone()).filter(pk_filter_values(meta, key).map_err(err)?);
         let stmt = q.update(sets).map_err(err)?;
         Ok(Job::new(
             Op::Execute(target_of(target)?, stmt),
@@ -113,8 +108,8 @@ impl ModelHandle {
         pk: &Bound<'_, PyAny>,
     ) -> PyResult<Job> {
         let meta = &self.info.meta;
-        let q =
-            ModelQuery::new(meta.clone()).filter(pk_filter(meta, self.pk_value(pk)?).map_err(err)?);
+        let q = ModelQuery::new(meta.clone())
+            .filter(pk_filter_values(meta, self.pk_value(pk)?).map_err(err)?);
         Ok(Job::new(
             crate::job::delete_op(target_of(target)?, &q).map_err(err)?,
             Finish::RowCount,
@@ -131,7 +126,7 @@ impl ModelHandle {
     ) -> PyResult<Job> {
         let meta = &self.info.meta;
         let q = ModelQuery::new(meta.clone())
-            .filter(pk_filter(meta, self.pk_value(pk)?).map_err(err)?)
+            .filter(pk_filter_values(meta, self.pk_value(pk)?).map_err(err)?)
             .lock(for_update.then(chakra_dsl::RowLock::update));
         Ok(Job::new(
             Op::Fetch(target_of(target)?, Statement::Select(q.select())),

@@ -67,9 +67,20 @@ impl ModelHandle {
             .collect()
     }
 
-    /// The primary-key field name, if any.
+    /// The primary-key field name of a model keyed by one field; `None` without a key or
+    /// with a composite one (see `pk_names`).
     fn pk_name(&self) -> Option<String> {
         self.info.meta.primary_key().map(|f| f.name.clone())
+    }
+
+    /// Every primary-key field name, in declared order (several for a composite key).
+    fn pk_names(&self) -> Vec<String> {
+        self.info
+            .meta
+            .primary_key_fields()
+            .iter()
+            .map(|f| f.name.clone())
+            .collect()
     }
 
     /// A readable dump of the registered metadata (for debugging and tests).

@@ -10,7 +10,7 @@ use crate::model::ModelHandle;
 use crate::session::target_of;
 use chakra_dsl::relations::explicit::related_filter;
 use chakra_dsl::relations::{resolve_relation, Link};
-use chakra_dsl::{pk_filter, Error, LoadPlan, LoadSpec, ModelQuery, PrefetchSpec};
+use chakra_dsl::{pk_filter_values, Error, LoadPlan, LoadSpec, ModelQuery, PrefetchSpec};
 use pyo3::intern;
 use pyo3::prelude::*;
 
@@ -34,8 +34,11 @@ impl ModelHandle {
         let mut mq = ModelQuery::new(rel.target.clone()).filter(related_filter(&rel, key));
         // The target's default ordering, else primary-key order, as prefetch_related gives
         // them (order_by() replaces either).
-        if let (Some(pk), true) = (rel.target.primary_key(), mq.order_by.is_empty()) {
-            mq = mq.order_by(chakra_dsl::field_expr(&rel.target, pk), false);
+        // (Every key field of a composite key.)
+        if mq.order_by.is_empty() {
+            for pk in rel.target.primary_key_fields() {
+                mq = mq.order_by(chakra_dsl::field_expr(&rel.target, pk), false);
+            }
         }
         Ok(crate::query::Query::new(target, mq))
     }
@@ -113,14 +116,18 @@ impl ModelHandle {
         paths: Vec<String>,
     ) -> PyResult<Job> {
         let meta = &self.info.meta;
-        let pk = meta.primary_key().ok_or_else(|| {
-            err(Error::InvalidQuery(format!(
+        let keys = meta.primary_key_fields();
+        if keys.is_empty() {
+            return Err(err(Error::InvalidQuery(format!(
                 "{} has no primary key",
                 meta.name
-            )))
-        })?;
-        let key = self.key_of(obj, pk, "fetch_related")?;
-        let mq = ModelQuery::new(meta.clone()).filter(pk_filter(meta, key).map_err(err)?);
+            ))));
+        }
+        let mut key = Vec::with_capacity(keys.len());
+        for pk in keys {
+            key.push(self.key_of(obj, pk, "fetch_related")?);
+        }
+        let mq = ModelQuery::new(meta.clone()).filter(pk_filter_values(meta, key).map_err(err)?);
         let spec = LoadSpec {
             select_related: Vec::new(),
             prefetch: paths.into_iter().map(PrefetchSpec::new).collect(),

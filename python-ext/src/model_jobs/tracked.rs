@@ -20,7 +20,9 @@ impl ModelHandle {
         read: &Bound<'_, PyDict>,
     ) -> PyResult<(chakra_dsl::Statement, Finish)> {
         let meta = &self.info.meta;
-        let (d, key) = self.saved_key(obj)?;
+        meta.single_key("a session's tracked update").map_err(err)?;
+        let (d, mut keys) = self.saved_key(obj)?;
+        let key = keys.pop().expect("one key value");
         let value_of = |dict: &Bound<'_, PyDict>, f: &chakra_dsl::FieldMeta| -> PyResult<Value> {
             match dict.get_item(f.name.as_str())? {
                 Some(o) => self.field_value(f, &o),

@@ -7,7 +7,7 @@ use crate::model::ModelHandle;
 use chakra_dsl::{Error, FieldMeta, FieldType, Value};
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyList, PyTuple};
 
 impl ModelHandle {
     pub(super) fn bad(
@@ -52,42 +52,80 @@ impl ModelHandle {
         }
     }
 
-    /// An object's `__dict__` and its primary-key value, or an error naming the model when
-    /// it has no key value yet (an UPDATE needs a saved row).
+    /// An object's `__dict__` and its primary-key values (one per key field, in declared
+    /// order), or an error naming the model when it has no key, or a key field has no value
+    /// yet (an UPDATE needs a saved row).
     pub(super) fn saved_key<'py>(
         &self,
         obj: &Bound<'py, PyAny>,
-    ) -> PyResult<(Bound<'py, PyDict>, Value)> {
+    ) -> PyResult<(Bound<'py, PyDict>, Vec<Value>)> {
         let py = obj.py();
         let meta = &self.info.meta;
         let d = obj
             .getattr(intern!(py, "__dict__"))?
             .cast_into::<PyDict>()?;
-        let pk = meta.primary_key().ok_or_else(|| {
-            err(Error::InvalidQuery(format!(
+        let keys = meta.primary_key_fields();
+        if keys.is_empty() {
+            return Err(err(Error::InvalidQuery(format!(
                 "{} has no primary key",
                 meta.name
-            )))
-        })?;
-        match d.get_item(pk.name.as_str())? {
-            Some(o) if !o.is_none() => {
-                let key = self.field_value(pk, &o)?;
-                Ok((d, key))
-            }
-            _ => Err(err(Error::InvalidQuery(format!(
-                "cannot update a {} that has no primary key value (save it first)",
-                meta.name
-            )))),
+            ))));
         }
+        let mut out = Vec::with_capacity(keys.len());
+        for pk in keys {
+            match d.get_item(pk.name.as_str())? {
+                Some(o) if !o.is_none() => out.push(self.field_value(pk, &o)?),
+                _ => {
+                    return Err(err(Error::InvalidQuery(format!(
+                        "cannot update a {} that has no primary key value {} (save it first)",
+                        meta.name, pk.name
+                    ))))
+                }
+            }
+        }
+        Ok((d, out))
     }
 
-    pub(super) fn pk_value(&self, obj: &Bound<'_, PyAny>) -> PyResult<Value> {
-        let pk = self.info.meta.primary_key().ok_or_else(|| {
-            err(Error::InvalidQuery(format!(
-                "{} has no primary key",
-                self.info.meta.name
-            )))
-        })?;
-        self.field_value(pk, obj)
+    /// A primary-key value given by the caller as key values: the value itself for a model
+    /// keyed by one field; a tuple (or list) of one value per key field, in declared order,
+    /// for a composite key (anything else is an error naming the model and its key fields).
+    pub(super) fn pk_value(&self, obj: &Bound<'_, PyAny>) -> PyResult<Vec<Value>> {
+        key_values(self, obj)
+    }
+}
+
+/// `obj` as the key values of `handle`'s model (see [`ModelHandle::pk_value`]).
+pub(crate) fn key_values(handle: &ModelHandle, obj: &Bound<'_, PyAny>) -> PyResult<Vec<Value>> {
+    let meta = &handle.info.meta;
+    let keys = meta.primary_key_fields();
+    match keys.as_slice() {
+        [] => Err(err(Error::InvalidQuery(format!(
+            "{} has no primary key",
+            meta.name
+        )))),
+        [pk] => Ok(vec![handle.field_value(pk, obj)?]),
+        _ => {
+            let items: Option<Vec<Bound<'_, PyAny>>> =
+                if obj.is_instance_of::<PyTuple>() || obj.is_instance_of::<PyList>() {
+                    obj.try_iter()?.collect::<PyResult<Vec<_>>>().ok()
+                } else {
+                    None
+                };
+            match items {
+                Some(items) if items.len() == keys.len() => keys
+                    .iter()
+                    .zip(&items)
+                    .map(|(f, v)| handle.field_value(f, v))
+                    .collect(),
+                _ => Err(err(Error::InvalidQuery(format!(
+                    "{} has the composite primary key {}: pk must be a tuple of {} values, \
+                     got {}",
+                    meta.name,
+                    meta.key_names(),
+                    keys.len(),
+                    obj.repr().map(|r| r.to_string()).unwrap_or_default()
+                )))),
+            }
+        }
     }
 }

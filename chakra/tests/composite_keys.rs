@@ -1,0 +1,135 @@
+//! A model with a composite primary key (several `#[chakra(primary_key)]` fields), from the
+//! Rust door: `Model::get` takes a tuple, and `save`, `save_fields`, `refresh` and `delete`
+//! name the row by every key column, so a row sharing the first key value is never touched.
+//! Checked with hand-written SQL on SQLite, PostgreSQL and MySQL/MariaDB.
+
+mod common;
+
+use chakra::prelude::*;
+use common::ALL3;
+
+#[derive(Debug, Clone, PartialEq, Model)]
+#[chakra(table = "ck_memberships")]
+pub struct CkMembership {
+    #[chakra(primary_key)]
+    pub team_id: i64,
+    #[chakra(primary_key)]
+    pub user_id: i64,
+    #[chakra(max_length = 20)]
+    pub role: String,
+    pub score: i32,
+}
+
+fn m(team_id: i64, user_id: i64, role: &str) -> CkMembership {
+    CkMembership {
+        team_id,
+        user_id,
+        role: role.into(),
+        score: 0,
+    }
+}
+
+/// Every row as (team, user, role, score), read with hand-written SQL.
+async fn rows(pool: &Pool) -> Vec<(i64, i64, String, i32)> {
+    chakra::raw::<CkMembership>(
+        "SELECT team_id, user_id, role, score FROM ck_memberships ORDER BY team_id, user_id",
+    )
+    .all(pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|r| (r.team_id, r.user_id, r.role, r.score))
+    .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_row_writes_use_every_key_column() {
+    for d in ALL3 {
+        let db = common::TestDb::new(d).await;
+        let pool = db.pool().await;
+        chakra::schema::create_tables(&pool, &[CkMembership::meta()], false)
+            .await
+            .unwrap();
+        for mut row in [m(1, 10, "owner"), m(1, 20, "member"), m(2, 10, "member")] {
+            row.save(&pool).await.unwrap();
+        }
+        let want = |r: &[(i64, i64, &str, i32)]| -> Vec<(i64, i64, String, i32)> {
+            r.iter()
+                .map(|&(t, u, role, s)| (t, u, role.to_owned(), s))
+                .collect()
+        };
+        assert_eq!(
+            rows(&pool).await,
+            want(&[
+                (1, 10, "owner", 0),
+                (1, 20, "member", 0),
+                (2, 10, "member", 0)
+            ]),
+            "{d:?}"
+        );
+
+        let mut got = CkMembership::get(&pool, (1, 20)).await.unwrap();
+        assert_eq!(got, m(1, 20, "member"), "{d:?}");
+        assert_eq!(got.pk(), (1, 20));
+        got.role = "admin".into();
+        got.save(&pool).await.unwrap();
+        assert_eq!(
+            rows(&pool).await,
+            want(&[
+                (1, 10, "owner", 0),
+                (1, 20, "admin", 0),
+                (2, 10, "member", 0)
+            ]),
+            "{d:?}"
+        );
+        got.score = 5;
+        got.save_fields(&pool, (CkMembership::score(),))
+            .await
+            .unwrap();
+        assert_eq!(
+            rows(&pool).await,
+            want(&[
+                (1, 10, "owner", 0),
+                (1, 20, "admin", 5),
+                (2, 10, "member", 0)
+            ]),
+            "{d:?}"
+        );
+
+        chakra::raw_execute(
+            "UPDATE ck_memberships SET role = 'changed' WHERE team_id = 1 AND user_id = 20",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        got.refresh(&pool).await.unwrap();
+        assert_eq!(got.role, "changed", "{d:?}");
+
+        let owner = CkMembership::get(&pool, (1, 10)).await.unwrap();
+        owner.delete(&pool).await.unwrap();
+        assert_eq!(
+            rows(&pool).await,
+            want(&[(1, 20, "changed", 5), (2, 10, "member", 0)]),
+            "{d:?}"
+        );
+
+        let e = CkMembership::get(&pool, (1, 10)).await.unwrap_err();
+        assert!(
+            matches!(&e, chakra::Error::NotFound { detail: Some(d), .. } if d.contains("(team_id, user_id)=(1, 10)")),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn the_meta_holds_every_key_field() {
+    let meta = CkMembership::meta();
+    let keys: Vec<&str> = meta
+        .primary_key_fields()
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
+    assert_eq!(keys, ["team_id", "user_id"]);
+    assert!(meta.primary_key().is_none());
+    assert!(meta.fields.iter().all(|f| !f.auto_increment));
+}
