@@ -150,15 +150,11 @@ fn model(w: &mut String, m: &ModelPlan, schema: Option<(&str, &str)>) {
                     rust_str(&to_toml(condition))
                 );
             }
-            ConstraintKind::Unique { columns } => {
-                let _ = writeln!(
-                    w,
-                    "#[chakra(unique(name = {}, fields = {}))]",
-                    rust_str(&c.name),
-                    rust_str(&columns.join(", "))
-                );
-            }
-            ConstraintKind::Check { .. } | ConstraintKind::ForeignKey { .. } => {
+            // The derive's `unique(…)` is a unique index: declaring this table constraint
+            // so would read as an index to add (as in Python, the plan's notes name it).
+            ConstraintKind::Unique { .. }
+            | ConstraintKind::Check { .. }
+            | ConstraintKind::ForeignKey { .. } => {
                 let _ = writeln!(
                     w,
                     "// not declared here: constraint {:?} (see the header's notes)",

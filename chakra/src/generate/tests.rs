@@ -258,3 +258,37 @@ fn no_migrations_give_a_module_without_models() {
         "SCHEMA_MIGRATIONS: list[tuple[str, str, str]] = [\n]\n",
     );
 }
+
+#[test]
+fn a_unique_constraint_is_left_to_the_migrations_in_both_languages() {
+    // The derive's `unique(…)` and Python's `UniqueConstraint` are unique indexes: declaring
+    // an inspected UNIQUE constraint so made `make --check` want to add that index (issue 21).
+    let m = "[migration]\nid = \"0001_initial\"\napp = \"shop\"\n\n[[operations]]\ntype = \"CreateModel\"\nname = \"Order\"\ntable = \"order\"\n\n[[operations.fields]]\nname = \"id\"\ntype = \"Integer\"\nprimary_key = true\nauto_increment = true\n\n[[operations.fields]]\nname = \"buyer\"\ntype = \"BigInteger\"\n\n[[operations.fields]]\nname = \"code\"\ntype = \"Text\"\n\n[[operations.indexes]]\nname = \"order_code_idx\"\ncolumns = [\"code\"]\nunique = true\n\n[[operations.constraints]]\nname = \"order_buyer_code_key\"\nkind = \"unique\"\ncolumns = [\"buyer\", \"code\"]\n";
+    let loaded = crate::migrate::LoadedMigration::from_text(
+        m,
+        std::path::Path::new("shop/0001_initial.toml"),
+    )
+    .unwrap();
+    let source = Source::from_loaded(vec![loaded]).unwrap();
+    let rust = generate(&source, Lang::Rust, &Options::default(), None).unwrap();
+    // The unique index stays a table option; the constraint is a comment and a note.
+    has(
+        &rust.text,
+        "#[chakra(unique(name = \"order_code_idx\", fields = \"code\"))]\n// not declared here: constraint \"order_buyer_code_key\" (see the header's notes)\npub struct Order {\n",
+    );
+    assert!(
+        !rust.text.contains("order_buyer_code_key\", fields"),
+        "{}",
+        rust.text
+    );
+    assert!(rust
+        .notes
+        .iter()
+        .any(|n| n.contains("\"order_buyer_code_key\"") && n.contains("UNIQUE constraint")));
+    let py = generate(&source, Lang::Python, &Options::default(), None).unwrap();
+    has(
+        &py.text,
+        "UniqueConstraint(fields=[\"code\"], name=\"order_code_idx\"),\n",
+    );
+    assert!(!py.text.contains("order_buyer_code_key\")"), "{}", py.text);
+}
