@@ -74,8 +74,11 @@ chakra_ensure_replica() {
     echo "PostgreSQL replica: $hostport refuses replication connections; a throwaway primary on $phost:$pport"
     "${run[@]}" "$bin/initdb" -D "$dir/primary" -U postgres -A trust >"$dir/initdb.log" 2>&1 \
       || { cat "$dir/initdb.log" >&2; return 1; }
+    # wal_keep_size: the tests make standbys of their own with pg_basebackup while others write
+    # a lot; without kept WAL a new standby can find the segment it needs already recycled
+    # ("requested WAL segment … has already been removed") and never catch up.
     "${run[@]}" "$bin/pg_ctl" -D "$dir/primary" \
-      -o "-p $pport -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c wal_level=replica -c max_wal_senders=10" \
+      -o "-p $pport -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c wal_level=replica -c max_wal_senders=10 -c wal_keep_size=2GB" \
       -l "$dir/primary.log" -w start >/dev/null || { cat "$dir/primary.log" >&2; return 1; }
   fi
   export CHAKRA_TEST_PG_REPLICA_PRIMARY_URL="postgres://postgres@$phost:$pport/postgres"

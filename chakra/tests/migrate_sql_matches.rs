@@ -81,6 +81,8 @@ fn ddl_only(seen: &Seen) -> Vec<String> {
         "pg_backend_pid",
         "client_connection_check_interval",
         "sqlite_master",
+        // The standby probe migrations run before their lock (`Migrator` refuses a standby).
+        "pg_is_in_recovery",
     ];
     std::mem::take(&mut *seen.lock().unwrap())
         .into_iter()
