@@ -150,6 +150,44 @@ async fn two_named_databases_hold_their_own_models() {
             other => panic!("{d:?}: expected CrossDatabase, got {other:?}"),
         }
 
+        // The same check runs whichever way the query reaches a database: `for_read`, a
+        // database by name, a scope, and for count and exists too.
+        let refused = |r: Result<u64, Error>, how: &str| match r {
+            Err(Error::CrossDatabase {
+                model, other_model, ..
+            }) => assert_eq!((model.as_str(), other_model.as_str()), ("Account", "Event")),
+            other => panic!("{d:?} {how}: expected CrossDatabase, got {other:?}"),
+        };
+        let for_read = dbs.for_read::<Account>().unwrap();
+        refused(
+            q.clone().all(for_read).await.map(|v| v.len() as u64),
+            "for_read all",
+        );
+        refused(q.clone().count(for_read).await, "for_read count");
+        refused(
+            q.clone()
+                .exists(dbs.get("default").unwrap())
+                .await
+                .map(u64::from),
+            "get(default) exists",
+        );
+        let scope = dbs.get("default").unwrap().scope();
+        refused(
+            q.clone().all(&scope).await.map(|v| v.len() as u64),
+            "scope all",
+        );
+        // Sent to the other database, the query still spans two: refused as well.
+        refused(
+            q.clone()
+                .all(dbs.get("analytics").unwrap())
+                .await
+                .map(|v| v.len() as u64),
+            "get(analytics) all",
+        );
+        // A query of one model on a database chosen by hand runs (`using`).
+        let plain = Account::query().count(dbs.get("default").unwrap()).await;
+        assert_eq!(plain.unwrap(), 1, "{d:?}");
+
         // An unknown name is refused, naming the configured ones.
         match dbs.get("analytcs") {
             Err(e @ Error::UnknownDatabase { .. }) => {

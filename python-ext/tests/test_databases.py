@@ -122,3 +122,122 @@ def test_configure_checks_every_database_setting() -> None:
     with pytest.raises(chakra.errors.InvalidUrl):
         chakra.configure({"default": "mongodb://x"})
     chakra.configure()
+
+
+# -- an object remembers the database its row lives on ---------------------------------------
+
+
+class DbWriter(Model):
+    __tablename__ = "pdb_writers"
+
+    id = Field(BigInteger, primary_key=True)
+    name = Field(String(40))
+    notes: ClassVar[OneToMany[DbNote]] = OneToMany("DbNote", back_populates="writer")
+
+
+class DbNote(Model):
+    __tablename__ = "pdb_notes"
+
+    id = Field(BigInteger, primary_key=True)
+    writer: ForeignKey[DbWriter, int] = ForeignKey("DbWriter", back_populates="notes")
+    writer_id: Field[int] = writer.key_field()
+    text = Field(String(40))
+
+
+def rows(d: Db, sql: str) -> list[tuple[object, ...]]:
+    """Rows of hand-written SQL on the pool of the file's URL (not of a database name: the
+    routing under test plays no part)."""
+    out = _chakra.fetch_job(_chakra.PoolRef(d.url), sql, [], False).run_sync()
+    return [tuple(r) for r in out]
+
+
+@pytest.fixture
+def two_files(new_db: object) -> Iterator[tuple[Db, Db]]:
+    """Two SQLite files as ``default`` and ``analytics``, each holding a writer with id 1
+    (different names) so that a write on the wrong file shows; notes only in analytics."""
+    main: Db = new_db("sqlite")  # type: ignore[operator]
+    other: Db = new_db("sqlite")  # type: ignore[operator]
+    chakra.configure({"default": main.url, "analytics": other.url})
+    for d in (main, other):
+        chakra.create_tables_sync(DbWriter, DbNote, url=d.url)
+    # Seeded with raw SQL through each database's pool (a row written by another connection
+    # before the pool opened is not what is under test here).
+    chakra.execute_sync("INSERT INTO pdb_writers (id, name) VALUES (1, 'home')", using="default")
+    chakra.execute_sync("INSERT INTO pdb_writers (id, name) VALUES (1, 'ada')", using="analytics")
+    chakra.execute_sync(
+        "INSERT INTO pdb_notes (id, writer_id, text) VALUES (1, 1, 'a'), (2, 1, 'b')",
+        using="analytics",
+    )
+    yield main, other
+    chakra.close()
+    chakra.configure(main.url)
+
+
+async def test_an_object_read_with_using_writes_and_relates_on_that_database(
+    two_files: tuple[Db, Db],
+) -> None:
+    main, other = two_files
+    names = "SELECT id, name FROM pdb_writers ORDER BY id"
+
+    w = await DbWriter.objects.using("analytics").get(id=1)
+    assert w.name == "ada"
+    w.name = "ada2"
+    await w.save()
+    assert rows(other, names) == [(1, "ada2")]
+    assert rows(main, names) == [(1, "home")], "the default database was written"
+
+    await chakra.execute("UPDATE pdb_writers SET name = 'ada3' WHERE id = 1", using="analytics")
+    await w.refresh_from_db()
+    assert w.name == "ada3"
+
+    # Related managers and fetch_related read where the object was read.
+    notes = await w.notes.all()
+    assert sorted(n.text for n in notes) == ["a", "b"]
+    assert await w.notes.count() == 2
+    # ... and the related objects remember it in turn.
+    note = next(n for n in notes if n.text == "a")
+    note.text = "z"
+    await note.save()
+    assert rows(other, "SELECT text FROM pdb_notes ORDER BY text") == [("b",), ("z",)]
+    assert rows(main, "SELECT COUNT(*) FROM pdb_notes") == [(0,)]
+
+    n2 = await DbNote.objects.using("analytics").order_by("id").first()
+    assert n2 is not None
+    await n2.fetch_related("writer")
+    assert n2.writer.name == "ada3"
+    n2.writer.name = "ada4"
+    await n2.writer.save()
+    assert rows(other, names) == [(1, "ada4")]
+    assert rows(main, names) == [(1, "home")]
+
+    await n2.delete()
+    assert rows(other, "SELECT COUNT(*) FROM pdb_notes") == [(1,)]
+
+    # Created through using(): later writes follow it; sync twins too.
+    bob = await DbWriter.objects.using("analytics").create(name="bob")
+    bob.name = "bob2"
+    bob.save_sync()
+    assert rows(other, f"SELECT name FROM pdb_writers WHERE id = {int(bob.id)}") == [("bob2",)]
+    assert rows(main, "SELECT COUNT(*) FROM pdb_writers") == [(1,)]
+    bob.delete_sync()
+    assert rows(other, "SELECT COUNT(*) FROM pdb_writers") == [(1,)]
+
+    # A session on a named database: what it loads and adds remembers it.
+    async with chakra.Session(using="analytics") as s:
+        loaded = await s.query(DbWriter).get(id=1)
+        added = DbWriter(name="cy")
+        s.add(added)
+        await s.commit()
+    loaded.name = "ada5"
+    await loaded.save()
+    added.name = "cy2"
+    await added.save()
+    assert rows(other, names) == [(1, "ada5"), (int(added.id), "cy2")]
+    assert rows(main, names) == [(1, "home")]
+
+    # Read without a chosen database: the model's (here the default), as before.
+    home = await DbWriter.objects.get(id=1)
+    home.name = "home2"
+    await home.save()
+    assert rows(main, names) == [(1, "home2")]
+    assert rows(other, names)[0] == (1, "ada5")

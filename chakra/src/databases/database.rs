@@ -3,6 +3,7 @@
 //! locking reads to the primary; plain reads, when replica reads are on, to a replica that
 //! has replayed the scope's writes (else the primary).
 
+use super::placement::Placement;
 use super::replica::{Ready, Replica};
 use super::settings::{DatabaseConfig, ReplicaSettings};
 use super::wal::{requirement, Need, WalMark};
@@ -12,7 +13,7 @@ use crate::sql::{CompiledQuery, Dialect};
 use chakra_dsl::relations::Models;
 use chakra_dsl::{Error, ModelMeta, Result, Select, Statement};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 struct Inner {
@@ -28,6 +29,9 @@ struct Inner {
     /// Plain reads served by a replica, and by the primary.
     on_replica: AtomicU64,
     on_primary: AtomicU64,
+    /// Where each model lives, when the database belongs to a [`super::Databases`]: every
+    /// read statement run through it is checked to stay on one database.
+    placement: OnceLock<Arc<Placement>>,
 }
 
 /// How many plain reads of a [`Database`] ran where (monitoring, tests).
@@ -98,7 +102,23 @@ impl Database {
             next: AtomicUsize::new(0),
             on_replica: AtomicU64::new(0),
             on_primary: AtomicU64::new(0),
+            placement: OnceLock::new(),
         })))
+    }
+
+    /// Gives the database the placement of the [`super::Databases`] it belongs to (the
+    /// first one set stays).
+    pub(crate) fn set_placement(&self, placement: Arc<Placement>) {
+        let _ = self.0.placement.set(placement);
+    }
+
+    /// Refuses a read statement whose tables live on different databases
+    /// ([`Error::CrossDatabase`]), when the database belongs to a [`super::Databases`].
+    pub fn check_statement(&self, stmt: &Statement) -> Result<()> {
+        match self.0.placement.get() {
+            Some(p) => p.check(stmt),
+            None => Ok(()),
+        }
     }
 
     /// Its name (`default`, `analytics`).
@@ -399,6 +419,7 @@ impl Executor for &Scope {
         self.writer.dialect()
     }
     async fn fetch(&mut self, stmt: &Statement) -> Result<Vec<Row>> {
+        self.db.check_statement(stmt)?;
         if plain_read(stmt) {
             return Ok(rows(self.read(Read::Stmt(stmt)).await?));
         }

@@ -7,6 +7,8 @@
 //! - [`replica`] — [`Replica`]: one replica's pool and health (down, lagging, retried).
 //! - [`wal`] — WAL positions, [`ReadPolicy`], the [`WalMark`] a scope records its writes in.
 //! - [`tables`] — the tables a statement reads (a query stays on one database).
+//! - [`placement`] — [`Placement`]: which database each model lives on, and the check
+//!   that a read stays on one, run by every database of a [`Databases`].
 //!
 //! [`Databases`] holds the named databases, which models are bound to which
 //! ([`DatabasesBuilder::bind`], or a [`Router`]), and refuses a query that would join
@@ -15,12 +17,14 @@
 //! keeps working exactly as before.
 
 pub mod database;
+pub mod placement;
 pub mod replica;
 pub mod settings;
 pub mod tables;
 pub mod wal;
 
 pub use database::{Database, ReadCounts, Scope};
+pub use placement::Placement;
 pub use replica::{Replica, Skip};
 pub use settings::{DatabaseConfig, ReplicaSettings, DEFAULT_DATABASE};
 pub use wal::{Lsn, ReadPolicy, WalMark};
@@ -131,6 +135,10 @@ impl DatabasesBuilder {
         for name in dbs.bound.values() {
             dbs.get(name)?;
         }
+        let placement = Arc::new(dbs.placement()?);
+        for db in dbs.by_name.values() {
+            db.set_placement(placement.clone());
+        }
         Ok(dbs)
     }
 }
@@ -195,18 +203,25 @@ impl Databases {
         }
     }
 
+    /// Where each model lives, as this set's databases check their reads against.
+    fn placement(&self) -> Result<Placement> {
+        Ok(Placement {
+            bound: self.bound.clone(),
+            router: self.router.clone(),
+            default: self
+                .default_db()
+                .map(|d| d.name().to_owned())
+                .unwrap_or_else(|_| DEFAULT_DATABASE.to_owned()),
+        })
+    }
+
     fn name_for(&self, meta: &ModelMeta, write: bool) -> Option<String> {
-        if let Some(r) = &self.router {
-            let routed = if write {
-                r.db_for_write(meta)
-            } else {
-                r.db_for_read(meta)
-            };
-            if routed.is_some() {
-                return routed;
-            }
+        Placement {
+            bound: self.bound.clone(),
+            router: self.router.clone(),
+            default: String::new(),
         }
-        self.bound.get(&meta.name).cloned()
+        .named_for(meta, write)
     }
 
     /// The database model `meta` is read from (router, then binding, then `default`).
@@ -238,27 +253,13 @@ impl Databases {
     /// The database `model`'s read statement `stmt` runs on, after checking that every
     /// table it reads (relations followed in filters, `select_related` joins, subqueries)
     /// belongs to a model of the same database: else [`Error::CrossDatabase`] naming both.
-    /// Tables of no registered model are not checked.
+    /// Tables of no registered model are not checked. The same check runs on every read
+    /// through a database of this set ([`Databases::for_read`], [`Databases::get`], a
+    /// [`Scope`]), so `route` only adds the choice of database.
     pub fn route_statement(&self, model: &ModelMeta, stmt: &Statement) -> Result<&Database> {
         let db = self.for_read_meta(model)?;
-        let known = crate::model::registry::registered_models();
-        for table in tables::tables_of(stmt) {
-            if table == model.table {
-                continue;
-            }
-            let Some(other) = known.iter().find(|m| m.table == table) else {
-                continue;
-            };
-            let theirs = self.for_read_meta(other)?;
-            if theirs.name() != db.name() {
-                return Err(Error::CrossDatabase {
-                    model: model.name.clone(),
-                    database: db.name().to_owned(),
-                    other_model: other.name.clone(),
-                    other_database: theirs.name().to_owned(),
-                });
-            }
-        }
+        let placement = self.placement()?;
+        placement.check_from(model, stmt)?;
         Ok(db)
     }
 

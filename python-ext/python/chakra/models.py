@@ -215,6 +215,30 @@ def _link_reverse(cls: type[Model]) -> None:
                 _install_reverse(cls, r)
 
 
+def place(objs: Iterable[Any], database: str | None) -> None:
+    """Records on each model object in ``objs`` (and the related objects loaded onto them)
+    that its row lives on ``database``: its ``save()``, ``delete()``, ``refresh_from_db()``
+    and relations go there (:meth:`Model._database`). ``None``: nothing to record (the
+    object's model decides, as it would anyway)."""
+    if database is None:
+        return
+    seen: set[int] = set()
+    todo = [o for o in objs if isinstance(o, Model)]
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        d = obj.__dict__
+        d["_chakra_db"] = database
+        for name in type(obj)._relations:
+            v = d.get(name)
+            if isinstance(v, Model):
+                todo.append(v)
+            elif isinstance(v, (list, tuple)):
+                todo.extend(o for o in v if isinstance(o, Model))
+
+
 class Model(metaclass=ModelBase):
     """Base class of models.
 
@@ -296,6 +320,13 @@ class Model(metaclass=ModelBase):
         values = tuple(d.get(n) for n in names)
         return None if any(v is None for v in values) else values
 
+    def _database(self) -> str | None:
+        """The database this object's row lives on: the one it was read from or written to
+        through ``using()`` or a ``Session(using=...)``, else its model's ``__database__``
+        (``None``: the default database)."""
+        db = self.__dict__.get("_chakra_db")
+        return db if db is not None else type(self).__database__
+
     def __repr__(self) -> str:
         d = self.__dict__
         shown = ", ".join(f"{k}={d.get(k)!r}" for k in type(self)._fields)
@@ -317,16 +348,16 @@ class Model(metaclass=ModelBase):
         """Loads relations onto this object, one statement per level:
         ``await post.fetch_related("author", "comments__commenter")``."""
         await _bridge.run(self._fetch_related_job(paths))
+        place([self], self.__dict__.get("_chakra_db"))
 
     def fetch_related_sync(self, *paths: str) -> None:
         """Synchronous :meth:`fetch_related`."""
         _bridge.run_sync(self._fetch_related_job(paths))
+        place([self], self.__dict__.get("_chakra_db"))
 
     def _fetch_related_job(self, paths: tuple[str, ...]) -> _chakra.Job:
         handle = type(self).__chakra__
-        return handle.fetch_related_job(
-            config.target(database=type(self).__database__), self, list(paths)
-        )
+        return handle.fetch_related_job(config.target(database=self._database()), self, list(paths))
 
     def _is_new(self) -> bool:
         return "_chakra_new" in self.__dict__
@@ -437,7 +468,8 @@ class Model(metaclass=ModelBase):
 
     def _save_steps(self, update_fields: Iterable[str] | None) -> _bridge.Steps[None]:
         cls = type(self)
-        target = config.target(database=cls.__database__)
+        db = self._database()
+        target = config.target(database=db)
         if not hooks.defines(cls, hooks.SAVE):
             job = self._save_job(target, update_fields)
             if job is not None:
@@ -446,7 +478,7 @@ class Model(metaclass=ModelBase):
         names = None if update_fields is None else tuple(update_fields)
         if names is not None and not names:
             return  # Django: an empty update_fields writes nothing and calls no hook.
-        pool = config.pool(database=cls.__database__)
+        pool = config.pool(database=db)
 
         def body(tx: _chakra.TxHandle) -> _bridge.Steps[None]:
             ctx = hooks.HookContext(None, names)
@@ -509,23 +541,20 @@ class Model(metaclass=ModelBase):
         """Reloads the object's fields (or only ``fields``) from its row, as in Django;
         ``DoesNotExist`` when the row is gone. For an object a session tracks, use
         ``session.refresh(obj)``, which also resets what the session compares against."""
-        await _bridge.drive(
-            self._refresh_steps(config.target(database=type(self).__database__), fields)
-        )
+        await _bridge.drive(self._refresh_steps(config.target(database=self._database()), fields))
 
     def refresh_from_db_sync(self, *, fields: Iterable[str] | None = None) -> None:
         """Synchronous :meth:`refresh_from_db`."""
-        _bridge.drive_sync(
-            self._refresh_steps(config.target(database=type(self).__database__), fields)
-        )
+        _bridge.drive_sync(self._refresh_steps(config.target(database=self._database()), fields))
 
     def _delete_steps(self) -> _bridge.Steps[None]:
         cls = type(self)
-        target = config.target(database=cls.__database__)
+        db = self._database()
+        target = config.target(database=db)
         if not hooks.defines(cls, hooks.DELETE):
             yield cls.__chakra__.delete_pk_job(target, self.pk)
             return
-        pool = config.pool(database=cls.__database__)
+        pool = config.pool(database=db)
 
         def body(tx: _chakra.TxHandle) -> _bridge.Steps[None]:
             ctx = hooks.HookContext()

@@ -533,10 +533,30 @@ class BaseQuerySet(Generic[M, R]):
         ``values_list()``), and ``qs.all().delete()``, ``qs.all().count()`` chain."""
         return self._clone(self._q)
 
+    def _chosen_db(self) -> str | None:
+        """The database chosen for this query by name (``using()``, or the session's
+        ``using``), which the objects it reads and writes remember; ``None``: none chosen
+        (their model's database, which they find without being told)."""
+        if self._session is not None:
+            return self._session._using
+        return self._using[0]
+
+    def _placed(self, objs: list[Any]) -> list[Any]:
+        """``objs`` (model rows), told the database they were read from or written to."""
+        db = self._chosen_db()
+        if db is not None and self._mode == "models":
+            from .models import place
+
+            place(objs, db)
+        return objs
+
     def _attached(self, obj: Any) -> Any:
         """``obj`` (a model row) as the session's object for its row, when the queryset
         belongs to a session."""
-        if obj is None or self._session is None or self._mode != "models":
+        if obj is None or self._mode != "models":
+            return obj
+        self._placed([obj])
+        if self._session is None:
             return obj
         return self._session._attach_loaded(obj, self._q.locked)
 
@@ -544,7 +564,7 @@ class BaseQuerySet(Generic[M, R]):
         rows: list[R] = yield self._all_job()
         if self._session is not None and self._mode == "models":
             return [self._attached(o) for o in rows]
-        return rows
+        return self._placed(rows)
 
     def _get_steps(
         self,
@@ -702,6 +722,7 @@ class BaseQuerySet(Generic[M, R]):
         obj.full_clean()
         obj._stamp(True)
         yield self.model.__chakra__.insert_job(target, [obj])
+        self._placed([obj])
         if ambient is not None:
             yield hooks.HookCall(obj.post_save, "post_save", (ctx, True), ambient)
 
@@ -753,6 +774,7 @@ class BaseQuerySet(Generic[M, R]):
         yield self._insert_job(
             objs, ignore_conflicts, update_conflicts, unique_fields, update_fields, return_ids
         )
+        self._placed(objs)
         return objs
 
     def _bulk_update_steps(self, objs: Iterable[M], fields: Sequence[str]) -> Steps[int]:
@@ -955,6 +977,7 @@ class BaseQuerySet(Generic[M, R]):
         return self._q.chunks(chunk_size)
 
     def _chunk_objects(self, objs: list[M]) -> list[M]:
+        self._placed(objs)
         if self._session is not None:
             return [self._session._attach_loaded(o, self._q.locked) for o in objs]
         return objs
@@ -998,6 +1021,7 @@ class BaseQuerySet(Generic[M, R]):
         return self._raw_attached(_bridge.run_sync(self._raw_job(sql, params)))
 
     def _raw_attached(self, rows: list[M]) -> list[M]:
+        self._placed(rows)
         if self._session is not None:
             return [self._session._attach_loaded(o, False) for o in rows]
         return rows

@@ -74,7 +74,13 @@ class RelatedManager(Generic[M]):
     def _queryset(self) -> QuerySet[M]:
         handle = type(self._instance).__chakra__
         q = handle.related_query(self._instance, self._relation.name)
-        return QuerySet(q.model, q)
+        qs: QuerySet[M] = QuerySet(q.model, q)
+        # The related rows live where the object's row does, unless their model is bound to
+        # a database of its own (then, as a Django router would, the binding decides).
+        db = self._instance.__dict__.get("_chakra_db")
+        if db is not None and q.model.__database__ is None:
+            qs = qs.using(db)
+        return qs
 
     def all(self) -> QuerySet[M]:
         """Every related row, as a queryset (``await user.posts.all()``)."""
@@ -118,7 +124,9 @@ class RelatedManager(Generic[M]):
         inst = self._instance
         inst.__dict__.pop(self._relation.name, None)
         handle: _chakra.ModelHandle = type(inst).__chakra__
-        return handle.links_job(config.target(), inst, self._relation.name, op, list(objs))
+        return handle.links_job(
+            config.target(database=inst._database()), inst, self._relation.name, op, list(objs)
+        )
 
     async def add(self, *objs: M | Any) -> int:
         """Links the objects (or keys); returns how many links were new."""

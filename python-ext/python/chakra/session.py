@@ -28,7 +28,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from . import _bridge, _chakra, config, errors, hooks
-from .models import Model
+from .models import Model, place
 from .query import QuerySet
 
 M = TypeVar("M", bound=Model)
@@ -104,6 +104,8 @@ class Session:
         self, url: str | None = None, *, using: str | None = None, replica: bool | None = None
     ) -> None:
         self._pool = config.routed(config.pool(url, database=using), replica)
+        # The database chosen by name: the objects the session loads and adds remember it.
+        self._using = using
         self._tx: _chakra.TxHandle | None = None
         self._depth = 0
         self._identity: dict[_Key, Model] = {}
@@ -173,6 +175,7 @@ class Session:
         """The session's object for a row just loaded: ``obj``, now known to the session, or
         the object it already had for that row (given the loaded values when ``fresh``: a
         locking read saw the latest committed row)."""
+        place([obj], self._using)
         existing = self._identity.get(self._key(obj))
         if existing is None:
             return self._attach(obj)  # type: ignore[return-value]
@@ -193,6 +196,7 @@ class Session:
         written at flush)."""
         if not isinstance(obj, Model):
             raise TypeError(f"Session.add takes model objects, got {obj!r}")
+        place([obj], self._using)
         if obj._is_new():
             if id(obj) not in self._new_ids:
                 self._new_ids.add(id(obj))
