@@ -13,6 +13,10 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 python="${PYTHON:-$(command -v python3.11 || command -v python3)}"
 work="$(mktemp -d "${TMPDIR:-/tmp}/chakra-wheel.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
+# The extension links the system's libsqlite3 (libsqlite3-dev to build).
+# shellcheck source=scripts/sqlite_dev.sh
+source "$root/scripts/sqlite_dev.sh"
+chakra_ensure_sqlite_dev
 
 (cd "$root/python-ext" && "$root/.venv/bin/maturin" build --quiet --out "$work/dist" \
     --interpreter "$python" 2>&1 | grep -v "^📦\|^🔗\|^🐍\|^⚠️\|^🍹" || true)

@@ -1,0 +1,148 @@
+"""Python's ``sqlite3`` module and Chakra on one SQLite file, in one process.
+
+SQLite's locks are POSIX advisory locks, which belong to the process: closing any file
+descriptor of a file drops every lock the process holds on it. One SQLite library keeps
+track of its own descriptors and defers such closes; two copies of SQLite in one process
+cannot, and ``sqlite3``'s ``close()`` then silently drops Chakra's locks. The extension
+links the same SQLite as CPython's ``_sqlite3`` so the process has one copy.
+
+Every check here reads the file back independently: with ``sqlite3`` in a separate process
+(its own locks), and with hand-written SQL; expected rows are computed in plain Python.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from typing import Any
+
+import pytest
+
+import chakra
+from chakra import Field, Integer, Model, String
+
+JOURNAL_MODES = ["wal", "delete"]
+
+
+class CopyItem(Model):
+    __tablename__ = "copy_items"
+
+    id = Field(Integer, primary_key=True)
+    who = Field(String(20))
+
+
+def other_process(path: str, code: str, *args: Any) -> Any:
+    """Runs ``code`` (which sets ``out``) in a fresh Python process with ``con``, a
+    ``sqlite3`` connection to ``path`` (busy timeout 30 s), and ``args``; returns ``out``."""
+    script = textwrap.dedent(
+        """
+        import json, sqlite3, sys
+        args = json.loads(sys.argv[2])
+        con = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)
+        out = None
+        """
+    ) + textwrap.dedent(code) + "\nprint(json.dumps(out))\ncon.close()\n"
+    done = subprocess.run(
+        [sys.executable, "-c", script, path, json.dumps(list(args))],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def ids_elsewhere(path: str) -> list[int]:
+    """The rows' ids as another process reads them."""
+    return other_process(  # type: ignore[no-any-return]
+        path, "out = [r[0] for r in con.execute('SELECT id FROM copy_items ORDER BY id')]"
+    )
+
+
+def integrity_elsewhere(path: str) -> str:
+    return other_process(path, "out = con.execute('PRAGMA integrity_check').fetchone()[0]")  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("journal", JOURNAL_MODES)
+async def test_sqlite3_in_process_then_chakra_writes_are_seen_everywhere(
+    new_db: Any, journal: str
+) -> None:
+    db = new_db("sqlite")
+    url = f"{db.url}?journal_mode={journal}"
+    path = db.url.removeprefix("sqlite://")
+    chakra.configure(url)
+    try:
+        await chakra.create_tables(CopyItem)
+        await CopyItem.objects.create(id=1, who="chakra")
+
+        # In this process: Python's sqlite3 reads the file, then closes it.
+        con = sqlite3.connect(path)
+        assert [r[0] for r in con.execute("SELECT id FROM copy_items")] == [1]
+        con.close()
+
+        await CopyItem.objects.create(id=2, who="chakra")
+        await CopyItem.objects.create(id=3, who="chakra")
+        # Another process sees every row Chakra saved.
+        assert ids_elsewhere(path) == [1, 2, 3]
+
+        # In this process: sqlite3 writes a row and closes; Chakra sees it.
+        con = sqlite3.connect(path)
+        con.execute("INSERT INTO copy_items (id, who) VALUES (100, 'sqlite3')")
+        con.commit()
+        con.close()
+        got = await chakra.fetch("SELECT id, who FROM copy_items ORDER BY id", url=url)
+        assert got == [(1, "chakra"), (2, "chakra"), (3, "chakra"), (100, "sqlite3")]
+
+        # And a row Chakra saves after that is seen by another process too.
+        await CopyItem.objects.create(id=4, who="chakra")
+        assert ids_elsewhere(path) == [1, 2, 3, 4, 100]
+        assert integrity_elsewhere(path) == "ok"
+    finally:
+        chakra.close(url)
+
+
+@pytest.mark.parametrize("journal", JOURNAL_MODES)
+async def test_concurrent_writer_in_another_process_loses_nothing(
+    new_db: Any, journal: str
+) -> None:
+    """After ``sqlite3`` opened and closed the file in this process, Chakra and a writer in
+    another process insert side by side: every row of both is there, the file is sound."""
+    db = new_db("sqlite")
+    url = f"{db.url}?journal_mode={journal}"
+    path = db.url.removeprefix("sqlite://")
+    n = 150
+    chakra.configure(url)
+    try:
+        await chakra.create_tables(CopyItem)
+        await CopyItem.objects.create(id=1, who="chakra")
+        con = sqlite3.connect(path)
+        con.execute("INSERT INTO copy_items (id, who) VALUES (2, 'sqlite3')")
+        con.commit()
+        con.close()
+
+        writer = """
+        lo, n = args
+        for i in range(lo, lo + n):
+            con.execute("BEGIN IMMEDIATE")
+            con.execute("INSERT INTO copy_items (id, who) VALUES (?, 'other')", (i,))
+            con.execute("COMMIT")
+        out = n
+        """
+        other = asyncio.create_task(asyncio.to_thread(other_process, path, writer, 10_000, n))
+        mine = list(range(1_000, 1_000 + n))
+        for i in mine:
+            await CopyItem.objects.create(id=i, who="chakra")
+        assert await other == n
+
+        expected = [1, 2, *mine, *range(10_000, 10_000 + n)]
+        assert ids_elsewhere(path) == expected
+        assert integrity_elsewhere(path) == "ok"
+        got = await chakra.fetch("SELECT id FROM copy_items ORDER BY id", url=url)
+        assert [r[0] for r in got] == expected
+    finally:
+        chakra.close(url)
