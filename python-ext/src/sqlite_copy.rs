@@ -60,18 +60,18 @@ pub fn warn_if_split(py: Python<'_>) -> PyResult<()> {
         .as_ref()
         .map_or_else(|| "unknown".to_owned(), |p| p.display().to_string());
     let hint = if own.built_in == Some(true) {
-        "this Chakra build has SQLite built in (the `bundled-sqlite` feature): build the \
-         extension without it (as the published wheel is) to share the system's libsqlite3"
+        "This Chakra build has SQLite built in (the `bundled-sqlite` feature): built \
+         without it, as the published wheel is, it shares the system's libsqlite3"
     } else {
-        "this Python's sqlite3 carries its own SQLite (python-build-standalone and uv \
-         Pythons do): use a Python whose sqlite3 links the system's libsqlite3"
+        "This Python's sqlite3 carries its own SQLite (python-build-standalone and uv \
+         Pythons do): a Python whose sqlite3 links the system's libsqlite3 shares Chakra's"
     };
     let message = format!(
         "Python's sqlite3 module runs another copy of SQLite ({theirs}) than Chakra \
          (SQLite {} in {ours}). In one process, closing a sqlite3 connection to a file drops \
          the locks Chakra holds on it, and other connections and processes can miss \
          Chakra's writes or corrupt the database. Do not open Chakra's database files with \
-         sqlite3 in this process (use chakra.fetch/chakra.execute, or another process), or \
+         sqlite3 in this process (use chakra.fetch/chakra.execute, or another process). \
          {hint}. chakra.sqlite_info() shows both libraries; see Chakra's docs/sqlite.md.",
         own.version
     );

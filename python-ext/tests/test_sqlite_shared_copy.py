@@ -14,10 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import shutil
 import sqlite3
 import subprocess
 import sys
 import textwrap
+import warnings
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -146,3 +150,91 @@ async def test_concurrent_writer_in_another_process_loses_nothing(
         assert [r[0] for r in got] == expected
     finally:
         chakra.close(url)
+
+
+def sqlite_files_mapped() -> set[str]:
+    """The libsqlite3 files mapped into this process, read from /proc/self/maps."""
+    with open("/proc/self/maps") as maps:
+        return {
+            os.path.realpath(line.split()[-1])
+            for line in maps
+            if "libsqlite3" in line and line.split()[-1].startswith("/")
+        }
+
+
+async def test_one_copy_is_shared_with_python_sqlite3_and_no_warning(new_db: Any) -> None:
+    """The extension and CPython's ``_sqlite3`` run on one library: the one file mapped."""
+    mapped = sqlite_files_mapped()
+    assert len(mapped) == 1, mapped
+    info = chakra.sqlite_info()
+    assert info["shared_with_sqlite3"] is True, info
+    assert info["built_in"] is False, info
+    assert info["library"] == info["sqlite3_library"] == next(iter(mapped)), info
+    assert info["version"] == info["sqlite3_version"] == sqlite3.sqlite_version
+    major, minor, patch = (int(p) for p in sqlite3.sqlite_version.split("."))
+    assert info["version_number"] == major * 1_000_000 + minor * 1_000 + patch
+    assert info["minimum_version"] == "3.35.0"
+
+    db = new_db("sqlite")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", chakra.SqliteCopyWarning)
+        chakra.configure(db.url)
+        try:
+            await chakra.execute("CREATE TABLE t (x INTEGER)")
+            con = sqlite3.connect(db.url.removeprefix("sqlite://"))
+            con.close()
+            assert await chakra.fetch("SELECT count(*) FROM t") == [(0,)]
+        finally:
+            chakra.close(db.url)
+
+
+def test_another_copy_beside_chakra_is_detected_and_warned_once(tmp_path: Path) -> None:
+    """A real second SQLite in the process: a copy of the library file, loaded as such,
+    stands for ``_sqlite3``'s own copy (as a python-build-standalone Python carries one).
+    Chakra tells it apart from its own and warns once, with the named warning class."""
+    (system,) = sqlite_files_mapped()
+    copy = tmp_path / "libsqlite3-other.so.0"
+    shutil.copyfile(system, copy)
+    script = textwrap.dedent(
+        """
+        import ctypes, json, sys, types, warnings
+        import chakra  # first: its libsqlite3.so.0 is the system's
+        # A second copy of SQLite in this process (by path: the file is another one; had it
+        # been loaded first, its soname would have served Chakra's dependency too).
+        other = ctypes.CDLL(sys.argv[1])
+        stand_in = types.ModuleType("_sqlite3")
+        stand_in.__file__ = sys.argv[1]
+        stand_in.sqlite_version = "other"
+        sys.modules["_sqlite3"] = stand_in
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            for name in ("a.db", "b.db"):
+                url = "sqlite://" + sys.argv[2] + "/" + name
+                chakra.fetch_sync("SELECT 1", url=url)
+                chakra.close(url)
+        out = {
+            "warnings": [[w.category.__name__, str(w.message)] for w in seen],
+            "is_runtime_warning": issubclass(chakra.SqliteCopyWarning, RuntimeWarning),
+            "info": chakra.sqlite_info(),
+        }
+        print(json.dumps(out))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(copy), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["is_runtime_warning"]
+    assert [w[0] for w in out["warnings"]] == ["SqliteCopyWarning"], out["warnings"]
+    message = out["warnings"][0][1]
+    assert str(copy) in message and system in message, message
+    assert "Do not open Chakra's database files with sqlite3 in this process" in message
+    info = out["info"]
+    assert info["shared_with_sqlite3"] is False, info
+    assert info["sqlite3_library"] == str(copy), info
+    assert info["library"] == system, info
