@@ -75,7 +75,9 @@ pub fn warn_if_split(py: Python<'_>) -> PyResult<()> {
          {hint}. chakra.sqlite_info() shows both libraries; see Chakra's docs/sqlite.md.",
         own.version
     );
-    let category = py.import("chakra.sqlite_copy")?.getattr("SqliteCopyWarning")?;
+    let category = py
+        .import("chakra.sqlite_copy")?
+        .getattr("SqliteCopyWarning")?;
     let message = std::ffi::CString::new(message).unwrap_or_default();
     PyErr::warn(py, &category, &message, 2)
 }
@@ -88,7 +90,10 @@ pub fn sqlite_info(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     let out = PyDict::new(py);
     out.set_item("version", &own.version)?;
     out.set_item("version_number", own.version_number)?;
-    out.set_item("library", own.path.as_ref().map(|p| p.display().to_string()))?;
+    out.set_item(
+        "library",
+        own.path.as_ref().map(|p| p.display().to_string()),
+    )?;
     out.set_item("built_in", own.built_in)?;
     out.set_item("minimum_version", library::MIN_VERSION)?;
     let (version, path, shared) = match py.import("_sqlite3") {

@@ -222,7 +222,10 @@ mod tests {
             built_in: Some(false),
         };
         let text = version_error(&old).to_string();
-        assert!(text.contains("SQLite 3.31.1 (/usr/lib/libsqlite3.so.0) is too old"), "{text}");
+        assert!(
+            text.contains("SQLite 3.31.1 (/usr/lib/libsqlite3.so.0) is too old"),
+            "{text}"
+        );
         assert!(text.contains("needs SQLite 3.35.0 or newer"), "{text}");
     }
 
