@@ -24,9 +24,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import chakra
+import pytest
 from chakra import Field, Integer, Model, String
 
 JOURNAL_MODES = ["wal", "delete"]
@@ -42,14 +41,18 @@ class CopyItem(Model):
 def other_process(path: str, code: str, *args: Any) -> Any:
     """Runs ``code`` (which sets ``out``) in a fresh Python process with ``con``, a
     ``sqlite3`` connection to ``path`` (busy timeout 30 s), and ``args``; returns ``out``."""
-    script = textwrap.dedent(
-        """
+    script = (
+        textwrap.dedent(
+            """
         import json, sqlite3, sys
         args = json.loads(sys.argv[2])
         con = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)
         out = None
         """
-    ) + textwrap.dedent(code) + "\nprint(json.dumps(out))\ncon.close()\n"
+        )
+        + textwrap.dedent(code)
+        + "\nprint(json.dumps(out))\ncon.close()\n"
+    )
     done = subprocess.run(
         [sys.executable, "-c", script, path, json.dumps(list(args))],
         capture_output=True,

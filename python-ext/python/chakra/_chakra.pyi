@@ -42,6 +42,7 @@ __all__ = [
     "register_model",
     "reset_databases",
     "shutdown",
+    "sqlite_info",
     "tracked_updates_job",
 ]
 
