@@ -79,7 +79,12 @@ pub fn warn_if_split(py: Python<'_>) -> PyResult<()> {
         .import("chakra.sqlite_copy")?
         .getattr("SqliteCopyWarning")?;
     let message = std::ffi::CString::new(message).unwrap_or_default();
-    PyErr::warn(py, &category, &message, 2)
+    let warned = PyErr::warn(py, &category, &message, 2);
+    if warned.is_err() {
+        // The warnings filter made it an error: every later open raises it too.
+        WARNED.store(false, Ordering::Relaxed);
+    }
+    warned
 }
 
 /// Which SQLite Chakra runs on and whether Python's `sqlite3` module shares it: a dict

@@ -13,6 +13,7 @@ Every check here reads the file back independently: with ``sqlite3`` in a separa
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import os
 import shutil
@@ -209,6 +210,15 @@ def test_another_copy_beside_chakra_is_detected_and_warned_once(tmp_path: Path) 
         stand_in.__file__ = sys.argv[1]
         stand_in.sqlite_version = "other"
         sys.modules["_sqlite3"] = stand_in
+        raised = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", chakra.SqliteCopyWarning)
+            for name in ("e1.db", "e2.db"):
+                try:
+                    chakra.fetch_sync("SELECT 1", url="sqlite://" + sys.argv[2] + "/" + name)
+                    raised.append(False)
+                except chakra.SqliteCopyWarning:
+                    raised.append(True)
         with warnings.catch_warnings(record=True) as seen:
             warnings.simplefilter("always")
             for name in ("a.db", "b.db"):
@@ -216,6 +226,7 @@ def test_another_copy_beside_chakra_is_detected_and_warned_once(tmp_path: Path) 
                 chakra.fetch_sync("SELECT 1", url=url)
                 chakra.close(url)
         out = {
+            "raised": raised,
             "warnings": [[w.category.__name__, str(w.message)] for w in seen],
             "is_runtime_warning": issubclass(chakra.SqliteCopyWarning, RuntimeWarning),
             "info": chakra.sqlite_info(),
@@ -233,11 +244,73 @@ def test_another_copy_beside_chakra_is_detected_and_warned_once(tmp_path: Path) 
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["is_runtime_warning"]
+    # Made an error by the warnings filter, it is raised at every open; as a warning, once.
+    assert out["raised"] == [True, True]
     assert [w[0] for w in out["warnings"]] == ["SqliteCopyWarning"], out["warnings"]
     message = out["warnings"][0][1]
-    assert str(copy) in message and system in message, message
+    assert os.path.realpath(copy) in message and system in message, message
     assert "Do not open Chakra's database files with sqlite3 in this process" in message
     info = out["info"]
     assert info["shared_with_sqlite3"] is False, info
-    assert info["sqlite3_library"] == str(copy), info
+    assert info["sqlite3_library"] == os.path.realpath(copy), info
+    assert info["library"] == system, info
+
+
+def test_a_sqlite3_module_with_its_own_copy_is_warned_about(tmp_path: Path) -> None:
+    """CPython's own ``_sqlite3`` built against a second SQLite, as python-build-standalone
+    ships one: the module file and the library copied, the library's name in both rewritten
+    (same length, so the ELF files stay valid: ``libsqlite3.so.0`` → ``libsqlitex.so.0``).
+    Python's ``sqlite3`` then works on its own copy beside Chakra's; Chakra says so."""
+    module = importlib.import_module("_sqlite3")
+    assert module.__file__, "this test needs CPython's _sqlite3 as a shared module"
+    (system,) = sqlite_files_mapped()
+    old, new = b"libsqlite3.so.0", b"libsqlitex.so.0"
+    lib_dir, mod_dir = tmp_path / "lib", tmp_path / "mod"
+    lib_dir.mkdir()
+    mod_dir.mkdir()
+    module_file = Path(module.__file__)
+    for source, target in [
+        (Path(system), lib_dir / new.decode()),
+        (module_file, mod_dir / module_file.name),
+    ]:
+        data = source.read_bytes()
+        assert data.count(old) == 1, f"{source} names {old!r} {data.count(old)} times"
+        target.write_bytes(data.replace(old, new))
+    script = textwrap.dedent(
+        """
+        import json, os, sqlite3, sys, warnings
+        import _sqlite3
+        import chakra
+        assert _sqlite3.__file__.startswith(sys.argv[1]), _sqlite3.__file__
+        con = sqlite3.connect(":memory:")
+        assert con.execute("SELECT 40 + 2").fetchone() == (42,)
+        con.close()
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            url = "sqlite://" + sys.argv[2] + "/app.db"
+            chakra.fetch_sync("SELECT 1", url=url)
+            chakra.close(url)
+        print(json.dumps({
+            "warnings": [w.category.__name__ for w in seen],
+            "info": chakra.sqlite_info(),
+        }))
+        """
+    )
+    env = dict(os.environ)
+    env["LD_LIBRARY_PATH"] = str(lib_dir)
+    env["PYTHONPATH"] = os.pathsep.join([str(mod_dir), env.get("PYTHONPATH", "")])
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(mod_dir), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["warnings"] == ["SqliteCopyWarning"], out
+    info = out["info"]
+    assert info["shared_with_sqlite3"] is False, info
+    assert info["sqlite3_library"] == os.path.realpath(lib_dir / new.decode()), info
     assert info["library"] == system, info
