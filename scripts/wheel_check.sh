@@ -19,7 +19,7 @@ source "$root/scripts/sqlite_dev.sh"
 chakra_ensure_sqlite_dev
 
 (cd "$root/python-ext" && "$root/.venv/bin/maturin" build --quiet --out "$work/dist" \
-    --interpreter "$python" 2>&1 | grep -v "^📦\|^🔗\|^🐍\|^⚠️\|^🍹" || true)
+    --interpreter "$python" 2>&1 | grep -v "^📦\|^🔗\|^🐍\|^⚠️\|^🍹\|^📡" || true)
 wheel="$(ls "$work"/dist/chakra_orm-*.whl)"
 echo "   built $(basename "$wheel")"
 case "$(basename "$wheel")" in
@@ -51,6 +51,10 @@ import chakra
 here = pathlib.Path(chakra.__file__).resolve()
 venv = pathlib.Path(sys.prefix).resolve()
 assert venv in here.parents, f"chakra imported from {here}, not the fresh virtualenv"
+# One SQLite in the process: the wheel links the system's libsqlite3, as sqlite3 does (a
+# copy vendored into the wheel would be a second one; docs/sqlite.md).
+info = chakra.sqlite_info()
+assert info["shared_with_sqlite3"] is True and not info["built_in"], info
 sys.argv = ["app.py"]
 runpy.run_path("app.py", run_name="__main__")
 PY
