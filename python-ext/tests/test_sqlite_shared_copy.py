@@ -39,15 +39,16 @@ class CopyItem(Model):
     who = Field(String(20))
 
 
-def other_process(path: str, code: str, *args: Any) -> Any:
+def other_process(path: str, code: str, *args: Any, busy: float = 30) -> Any:
     """Runs ``code`` (which sets ``out``) in a fresh Python process with ``con``, a
-    ``sqlite3`` connection to ``path`` (busy timeout 30 s), and ``args``; returns ``out``."""
+    ``sqlite3`` connection to ``path`` (busy timeout ``busy`` seconds), and ``args``;
+    returns ``out``."""
     script = (
         textwrap.dedent(
             """
         import json, sqlite3, sys
         args = json.loads(sys.argv[2])
-        con = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)
+        con = sqlite3.connect(sys.argv[1], timeout=float(sys.argv[3]), isolation_level=None)
         out = None
         """
         )
@@ -55,7 +56,7 @@ def other_process(path: str, code: str, *args: Any) -> Any:
         + "\nprint(json.dumps(out))\ncon.close()\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", script, path, json.dumps(list(args))],
+        [sys.executable, "-c", script, path, json.dumps(list(args)), str(busy)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -109,6 +110,46 @@ async def test_sqlite3_in_process_then_chakra_writes_are_seen_everywhere(
         # And a row Chakra saves after that is seen by another process too.
         await CopyItem.objects.create(id=4, who="chakra")
         assert ids_elsewhere(path) == [1, 2, 3, 4, 100]
+        assert integrity_elsewhere(path) == "ok"
+    finally:
+        chakra.close(url)
+
+
+@pytest.mark.parametrize("journal", JOURNAL_MODES)
+async def test_chakra_keeps_its_write_lock_when_sqlite3_closes_in_process(
+    new_db: Any, journal: str
+) -> None:
+    """Chakra's transaction holds the write lock; ``sqlite3`` reads the file in this process
+    and closes. Another process must still find the database locked until Chakra commits,
+    and both writes are there afterwards."""
+    db = new_db("sqlite")
+    url = f"{db.url}?journal_mode={journal}"
+    path = db.url.removeprefix("sqlite://")
+    chakra.configure(url)
+    try:
+        await chakra.create_tables(CopyItem)
+        await CopyItem.objects.create(id=1, who="chakra")
+        attempt = """
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            con.execute("INSERT INTO copy_items (id, who) VALUES (3, 'other')")
+            con.execute("COMMIT")
+            out = "wrote"
+        except sqlite3.OperationalError as e:
+            out = str(e)
+        """
+        async with chakra.Session() as s:
+            async with s.begin():
+                s.add(CopyItem(id=2, who="chakra"))
+                await s.flush()
+                con = sqlite3.connect(path)
+                assert con.execute("SELECT count(*) FROM copy_items").fetchone() == (1,)
+                con.close()
+                # The other process gives up at once on a held lock (busy timeout 0).
+                assert other_process(path, attempt, busy=0) == "database is locked"
+        assert ids_elsewhere(path) == [1, 2]
+        assert other_process(path, attempt) == "wrote"
+        assert ids_elsewhere(path) == [1, 2, 3]
         assert integrity_elsewhere(path) == "ok"
     finally:
         chakra.close(url)
