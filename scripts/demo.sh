@@ -21,6 +21,10 @@ echo "== Rust (chakra/examples/demo.rs)"
 cargo run --quiet -p chakra --example demo
 
 echo "== Python setup (.venv with the chakra package)"
+# The extension links the system's libsqlite3 (libsqlite3-dev to build).
+# shellcheck source=scripts/sqlite_dev.sh
+source scripts/sqlite_dev.sh
+chakra_ensure_sqlite_dev
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check "maturin>=1.9.4,<2"
 (cd python-ext && VIRTUAL_ENV="$PWD/../.venv" PATH="$PWD/../.venv/bin:$PATH" maturin develop --quiet)

@@ -35,6 +35,10 @@ source scripts/mariadb.sh
 chakra_ensure_mariadb
 # shellcheck source=scripts/replica.sh
 source scripts/replica.sh
+# The Python extension links the system's libsqlite3 (libsqlite3-dev to build).
+# shellcheck source=scripts/sqlite_dev.sh
+source scripts/sqlite_dev.sh
+chakra_ensure_sqlite_dev
 # Every server this run started is stopped on exit (each script's trap would replace the
 # one before it).
 trap 'chakra_stop_replica; chakra_stop_pgbouncer; chakra_stop_throwaway_pg; chakra_stop_throwaway_mariadb' EXIT

@@ -13,9 +13,13 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 python="${PYTHON:-$(command -v python3.11 || command -v python3)}"
 work="$(mktemp -d "${TMPDIR:-/tmp}/chakra-wheel.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
+# The extension links the system's libsqlite3 (libsqlite3-dev to build).
+# shellcheck source=scripts/sqlite_dev.sh
+source "$root/scripts/sqlite_dev.sh"
+chakra_ensure_sqlite_dev
 
 (cd "$root/python-ext" && "$root/.venv/bin/maturin" build --quiet --out "$work/dist" \
-    --interpreter "$python" 2>&1 | grep -v "^📦\|^🔗\|^🐍\|^⚠️\|^🍹" || true)
+    --interpreter "$python" 2>&1 | grep -v "^📦\|^🔗\|^🐍\|^⚠️\|^🍹\|^📡" || true)
 wheel="$(ls "$work"/dist/chakra_orm-*.whl)"
 echo "   built $(basename "$wheel")"
 case "$(basename "$wheel")" in
@@ -47,6 +51,10 @@ import chakra
 here = pathlib.Path(chakra.__file__).resolve()
 venv = pathlib.Path(sys.prefix).resolve()
 assert venv in here.parents, f"chakra imported from {here}, not the fresh virtualenv"
+# One SQLite in the process: the wheel links the system's libsqlite3, as sqlite3 does (a
+# copy vendored into the wheel would be a second one; docs/sqlite.md).
+info = chakra.sqlite_info()
+assert info["shared_with_sqlite3"] is True and not info["built_in"], info
 sys.argv = ["app.py"]
 runpy.run_path("app.py", run_name="__main__")
 PY

@@ -26,6 +26,11 @@ fi
 source "$venv/bin/activate"
 python -m pip install --quiet --disable-pip-version-check -r "$here/requirements-dev.txt"
 
+# The extension links the system's libsqlite3 (libsqlite3-dev to build; scripts/sqlite_dev.sh).
+# shellcheck source=../../scripts/sqlite_dev.sh
+source "$root/scripts/sqlite_dev.sh"
+chakra_ensure_sqlite_dev
+
 cd "$here"
 # The extension is built for the stable ABI (`_chakra.abi3.so`); a version-specific module
 # left by an older build would be imported in its place.

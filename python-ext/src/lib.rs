@@ -40,6 +40,7 @@ mod registry;
 mod runtime;
 mod schema;
 mod session;
+mod sqlite_copy;
 mod statement_log;
 
 use pyo3::prelude::*;
@@ -82,6 +83,7 @@ fn _chakra(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pools::fork_parent, m)?)?;
     m.add_function(wrap_pyfunction!(pools::fork_child, m)?)?;
     m.add_function(wrap_pyfunction!(pools::check_url, m)?)?;
+    m.add_function(wrap_pyfunction!(sqlite_copy::sqlite_info, m)?)?;
     m.add_function(wrap_pyfunction!(job::noop_job, m)?)?;
     m.add_function(wrap_pyfunction!(job::batch_job, m)?)?;
     m.add_function(wrap_pyfunction!(raw::raw_job, m)?)?;

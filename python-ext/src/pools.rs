@@ -242,7 +242,12 @@ pub struct PoolRef {
 impl PoolRef {
     /// The handle on the pool of `url` (see `PoolRef(url)`).
     pub fn open(url: &str) -> PyResult<Self> {
-        let dialect = parse_url(url)?.dialect();
+        let parsed = parse_url(url)?;
+        if matches!(parsed, DatabaseUrl::SqliteFile(_)) {
+            // A file Python's sqlite3 may open too: warn when it runs another SQLite copy.
+            Python::attach(crate::sqlite_copy::warn_if_split)?;
+        }
+        let dialect = parsed.dialect();
         let slot = lock(slots())
             .entry(url.to_owned())
             .or_insert_with(|| Arc::new(PoolSlot::new(url, dialect, None)))

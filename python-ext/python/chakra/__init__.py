@@ -75,6 +75,7 @@ from .schema import (
     execute_script_sync,
 )
 from .session import Session, SyncSession
+from .sqlite_copy import SqliteCopyWarning, SqliteInfo, sqlite_info
 from .types import (
     JSON,
     UUID,
@@ -152,6 +153,8 @@ __all__ = [
     "RelatedManager",
     "Reverse",
     "Session",
+    "SqliteCopyWarning",
+    "SqliteInfo",
     "String",
     "Subquery",
     "Sum",
@@ -183,6 +186,7 @@ __all__ = [
     "outside_transaction",
     "read_scope",
     "registry",
+    "sqlite_info",
 ]
 
 # Stop the runtime thread (closing pools) before the interpreter finalizes: a runtime

@@ -6,6 +6,8 @@ from typing import Any, Literal, TypedDict, final
 
 from typing_extensions import NotRequired
 
+from chakra.sqlite_copy import SqliteInfo
+
 __all__ = [
     "TRACE",
     "ChunkCursor",
@@ -40,6 +42,7 @@ __all__ = [
     "register_model",
     "reset_databases",
     "shutdown",
+    "sqlite_info",
     "tracked_updates_job",
 ]
 
@@ -358,6 +361,9 @@ def database_url(name: str) -> str: ...
 def database_pool(name: str) -> PoolRef: ...
 def check_url(url: str) -> None:
     """Raises ``chakra.errors.InvalidUrl`` for a URL that cannot be used."""
+
+def sqlite_info() -> SqliteInfo:
+    """Which SQLite Chakra runs on and whether Python's ``sqlite3`` module shares it."""
 
 def noop_job() -> Job:
     """A job that does nothing (measures the bridge)."""

@@ -7,6 +7,7 @@
 //! - [`datetime`] — datetimes other programs store, read as the instant they name.
 //! - [`errors`] — its errors as Chakra's (busy timeout, constraint names from messages).
 //! - [`introspect`] — reading its catalog for drift checks.
+//! - [`library`] — the SQLite library linked: version check, its file, the same copy as another module's or not.
 //! - [`json_contains`] — PostgreSQL's `@>` rules for `chakra_json_contains`.
 //! - [`migrate`] — its migration hooks (`BEGIN IMMEDIATE`, foreign keys paused).
 //! - [`pool`] — a pool's connection manager (file or memory, size, busy timeout, durability).
@@ -30,6 +31,7 @@ pub mod datetime;
 pub mod errors;
 pub mod introspect;
 pub mod json_contains;
+pub mod library;
 pub mod migrate;
 pub mod pool;
 pub mod read_datetime;

@@ -421,6 +421,7 @@ pub fn establish(
     busy_ms: Option<u64>,
     durability: Durability,
 ) -> Result<SqliteConnection> {
+    super::library::check_version()?;
     let mut conn = SqliteConnection::establish(target)
         .map_err(|e| Error::Connection(format!("cannot open SQLite database {target:?}: {e}")))?;
     let setup = |e: diesel::result::Error| Error::Connection(format!("SQLite setup: {e}"));
@@ -431,6 +432,7 @@ pub fn establish(
         busy_ms.unwrap_or(10_000)
     ))
     .map_err(setup)?;
+    super::library::check_json(&mut conn)?;
     if is_file {
         let wanted = durability.journal_mode.as_str();
         // Switching to WAL needs the database alone, and SQLite answers "database is locked"
