@@ -12,7 +12,18 @@ from typing import Any
 
 import chakra
 import pytest
-from chakra import CASCADE, BigInteger, Count, Field, ForeignKey, Integer, Model, String, errors
+from chakra import (
+    CASCADE,
+    BigInteger,
+    Count,
+    Field,
+    ForeignKey,
+    Integer,
+    Model,
+    OneToOne,
+    String,
+    errors,
+)
 
 
 class Membership(Model):
@@ -229,3 +240,99 @@ async def test_get_or_update_or_create(db: object) -> None:
     assert created and m.pk == (2, 20)
     await m.refresh_from_db(fields=["role"])
     assert m.role == "x"
+
+
+class Basket(Model):
+    __tablename__ = "cpk_basket"
+
+    id = Field(BigInteger, primary_key=True)
+    label = Field(String(20))
+
+
+class BasketLine(Model):
+    """A composite key ``(basket_id, line)`` whose ``basket_id`` is a foreign key (Django 5.2's
+    ``CompositePrimaryKey("basket", "line")``)."""
+
+    __tablename__ = "cpk_basket_line"
+
+    basket: ForeignKey[Basket, int] = ForeignKey(
+        Basket, on_delete=CASCADE, back_populates="lines", primary_key=True
+    )
+    basket_id = basket.key_field()
+    line = Field(Integer, primary_key=True)
+    qty = Field(Integer)
+
+
+class Receipt(Model):
+    """A one-to-one whose key is the primary key (``OneToOneField(primary_key=True)``)."""
+
+    __tablename__ = "cpk_receipt"
+
+    basket: OneToOne[Basket, int] = OneToOne(
+        Basket, on_delete=CASCADE, back_populates="receipt", primary_key=True
+    )
+    basket_id = basket.key_field()
+    number = Field(String(20))
+
+
+async def line_rows() -> list[tuple[int, int, int]]:
+    got = await chakra.fetch(
+        'SELECT "basket_id", "line", "qty" FROM "cpk_basket_line" ORDER BY "basket_id", "line"'
+    )
+    return [(int(b), int(n), int(q)) for b, n, q in got]
+
+
+async def test_a_key_field_that_is_a_foreign_key(db: object) -> None:
+    await chakra.create_tables(Basket, BasketLine, Receipt)
+    baskets = [Basket(label=x) for x in ("first", "second", "third")]
+    for b in baskets:
+        await b.save()
+    a, b, c = (x.id for x in baskets)
+    for basket, line, qty in [(a, 1, 5), (a, 2, 7), (b, 1, 9)]:
+        await BasketLine(basket_id=basket, line=line, qty=qty).save()
+    await Receipt(basket_id=b, number="R-2").save()
+    assert await line_rows() == [(a, 1, 5), (a, 2, 7), (b, 1, 9)]
+    receipt_cols = await chakra.fetch('SELECT "basket_id", "number" FROM "cpk_receipt"')
+    assert [(int(k), n) for k, n in receipt_cols] == [(b, "R-2")]
+
+    # Forward: joined, prefetched, fetched.
+    lines = await BasketLine.objects.select_related("basket").order_by("basket_id", "line")
+    assert [(x.pk, x.basket.label) for x in lines] == [
+        ((a, 1), "first"),
+        ((a, 2), "first"),
+        ((b, 1), "second"),
+    ]
+    lines = await BasketLine.objects.prefetch_related("basket").order_by("-basket_id")
+    assert lines[0].basket.label == "second"
+    one = await BasketLine.objects.get(pk=(a, 2))
+    await one.fetch_related("basket")
+    assert one.basket.id == a
+    assert await BasketLine.objects.filter(basket__label="first").count() == 2
+
+    # Reverse: every basket with its lines and its receipt, the empty one too.
+    got = await Basket.objects.prefetch_related("lines", "receipt").order_by("id")
+    assert [
+        (
+            x.label,
+            sorted((ln.line, ln.qty) for ln in x.lines),  # type: ignore[attr-defined]
+            x.receipt.number if x.receipt is not None else None,  # type: ignore[attr-defined]
+        )
+        for x in got
+    ] == [("first", [(1, 5), (2, 7)], None), ("second", [(1, 9)], "R-2"), ("third", [], None)]
+    r = await Receipt.objects.select_related("basket").get(pk=b)
+    assert r.pk == b and r.basket.label == "second"
+
+    # Per-row writes by the whole key; the foreign key refuses an orphan; deletes cascade.
+    one.qty = 70
+    await one.save()
+    assert await line_rows() == [(a, 1, 5), (a, 2, 70), (b, 1, 9)]
+    with pytest.raises(errors.IntegrityError):
+        await BasketLine(basket_id=c + 1000, line=1, qty=1).save()
+    await baskets[1].delete()
+    assert await line_rows() == [(a, 1, 5), (a, 2, 70)]
+    assert await Receipt.objects.count() == 0
+
+
+def test_a_nullable_key_foreign_key_is_refused() -> None:
+    with pytest.raises(ValueError, match="cannot be nullable"):
+        ForeignKey("Basket", nullable=True, primary_key=True)

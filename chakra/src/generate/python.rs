@@ -549,6 +549,9 @@ fn forward(w: &mut String, u: &mut Uses, m: &ModelPlan, f: &FieldPlan, r: &RelPl
     if *nullable {
         args.push("nullable=True".into());
     }
+    if f.meta.primary_key {
+        args.push("primary_key=True".into());
+    }
     if !f.meta.index {
         args.push("index=False".into());
     }
