@@ -6,8 +6,9 @@
 //! checked with hand-written SQL. The binary writes a file only when its bytes change and `--check`
 //! names a stale file. The models of an inspected database (`tests/fixtures/inspected_shop`,
 //! kept equal to what `migrate inspect` writes by `migrate_inspect.rs`) compile and round-trip
-//! a row the same way; its composite-key table is a Rust model with two `primary_key`
-//! fields (`make --check` over them is not run yet: see the case). `check_schema` names what differs between the migrations a model
+//! a row the same way, and `make --check` over them agrees too; its composite-key table is a
+//! Rust model with two `primary_key` fields, the first also the key of a `ForeignKey`
+//! relation, which is read both ways (`select_related`, `prefetch_related`). `check_schema` names what differs between the migrations a model
 //! layer was generated from and a database's applied history (SQLite and PostgreSQL).
 
 mod common;
@@ -97,6 +98,22 @@ const INSPECTED_ROUND_TRIP: &str = r#"
         assert_eq!(ann.feeling, Some(models::Mood::Sad));
         let order = models::Order::get(&pool, 1i32).await.unwrap();
         assert_eq!((order.select.as_str(), order.buyer_id, order.placed.to_string()), ("first", 1, "2024-05-06".to_owned()));
+        // The composite key's first column is a foreign key: the relation works both ways.
+        pool.batch_execute("INSERT INTO order_lines (order_id, line, qty) VALUES (1, 1, 3), (1, 2, 4)")
+            .await
+            .unwrap();
+        let lines = models::OrderLines::query()
+            .select_related(models::OrderLines::order())
+            .order_by(models::OrderLines::line().asc())
+            .all(&pool)
+            .await
+            .unwrap();
+        let got: Vec<(i32, i32, String)> = lines.iter().map(|l| (l.line, l.qty, l.order.get().unwrap().select.clone())).collect();
+        assert_eq!(got, [(1, 3, "first".to_owned()), (2, 4, "first".to_owned())]);
+        let orders = models::Order::query().prefetch_related(models::Order::order_lines()).all(&pool).await.unwrap();
+        assert_eq!(orders[0].order_lines.get().unwrap().len(), 2);
+        let line = models::OrderLines::get(&pool, (1i32, 2i32)).await.unwrap();
+        assert_eq!(line.qty, 4);
         ann.email = "ann@example.org".into();
         ann.feeling = Some(models::Mood::Happy);
         ann.save(&pool).await.unwrap();

@@ -2,7 +2,9 @@
 models generated from the repository's shared migrations and from the hard-case fixture
 (``chakra/tests/fixtures/generate_hard``: a self-reference, two keys to one table, a join
 table, a keyword column, a decimal, an enum, a composite unique index, a partial index, a
-check) pass ``mypy --strict`` and ``migrate make --check`` against the same migrations (no
+check) and from an inspected database (``inspected_shop``: a composite key whose first column
+is a foreign key, declared ``ForeignKey(..., primary_key=True)``) pass ``mypy --strict`` and
+``migrate make --check`` against the same migrations (no
 difference, as hand-written models would); hand-written code in keep regions survives
 regeneration; ``--check`` names a stale file; rows written through the generated models on
 SQLite and PostgreSQL read back equal to what was written, checked with hand-written SQL.
@@ -25,6 +27,9 @@ from conftest import Db
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT / "migrations"
 HARD = ROOT / "chakra" / "tests" / "fixtures" / "generate_hard"
+# What ``migrate inspect`` wrote for a hand-written PostgreSQL schema: a composite key whose
+# first column is a foreign key (``order_lines``), a reserved-word table, an enum, an array.
+INSPECTED = ROOT / "chakra" / "tests" / "fixtures" / "inspected_shop"
 
 
 def chakra(
@@ -53,7 +58,8 @@ def generate(tmp: Path, module: str, migrations: Path) -> Path:
 
 
 @pytest.mark.parametrize(
-    ("module", "migrations"), [("shared_models", SHARED), ("hard_models", HARD)]
+    ("module", "migrations"),
+    [("shared_models", SHARED), ("hard_models", HARD), ("inspected_models", INSPECTED)],
 )
 def test_generated_models_pass_mypy_strict_and_make_check(
     tmp_path: Path, module: str, migrations: Path
