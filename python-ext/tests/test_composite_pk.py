@@ -149,10 +149,32 @@ async def test_sliced_update_and_delete(db: object) -> None:
     assert await rows() == [(1, 10, "owner", 0), (2, 10, "member", 0)]
 
 
-async def test_in_bulk_is_refused_by_name(db: object) -> None:
+async def test_in_bulk_keys_by_tuples(db: object) -> None:
+    """Django 5.2's ``in_bulk()`` on a ``CompositePrimaryKey``: keys are tuples, missing keys
+    are absent; checked against the rows read with hand-written SQL."""
     await seed()
-    with pytest.raises(errors.InvalidQuery, match=r"in_bulk\(\) on Membership"):
-        await Membership.objects.in_bulk([(1, 20), (2, 10)])
+    expected = {(t, u): (r, s) for t, u, r, s in await rows()}
+    got = await Membership.objects.in_bulk([(1, 20), [2, 10], (9, 9)])
+    assert {k: (m.role, m.score) for k, m in got.items()} == {
+        k: expected[k] for k in [(1, 20), (2, 10)]
+    }
+    every = await Membership.objects.in_bulk()
+    assert {k: (m.role, m.score) for k, m in every.items()} == expected
+    assert await Membership.objects.in_bulk([]) == {}
+    only_team_1 = await Membership.objects.filter(team_id=1).in_bulk([(1, 10), (2, 10)])
+    assert list(only_team_1) == [(1, 10)]
+    # More keys than one statement takes: read in chunks, every row found.
+    for user in range(1000, 2200):
+        await chakra.execute(
+            'INSERT INTO "cpk_membership" ("team_id", "user_id", "role", "score") '
+            "VALUES (%s, %s, %s, %s)",
+            [3, user, "bulk", user % 7],
+        )
+    many = await Membership.objects.in_bulk([(3, u) for u in range(990, 2210)])
+    assert sorted(many) == [(3, u) for u in range(1000, 2200)]
+    assert all(m.score == m.user_id % 7 for m in many.values())
+    with pytest.raises(errors.BadValue, match=r"Membership.pk__in: 1 is not a valid tuple"):
+        await Membership.objects.in_bulk([1, 2])
 
 
 def test_a_foreign_key_to_a_composite_key_model_is_refused() -> None:
