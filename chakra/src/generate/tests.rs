@@ -233,7 +233,10 @@ fn one_app_and_its_tables_only() {
         "        primary_key=True,\n    )\n    tag_id: Field[int] = tag.key_field()\n",
     );
     let rs = generate(&source, Lang::Rust, &opts, None).unwrap().text;
-    has(&rs, "    #[chakra(primary_key, index)]\n    pub tag_id: i64,\n");
+    has(
+        &rs,
+        "    #[chakra(primary_key, index)]\n    pub tag_id: i64,\n",
+    );
     has(&rs, "    #[chakra(relation = ForeignKey, foreign_key = \"tag_id\", on_delete = Cascade)]\n    pub tag: ::chakra::prelude::Related<Tag>,\n");
 }
 
