@@ -205,3 +205,60 @@ async fn in_bulk_keys_by_tuples() {
         assert!(none.is_empty());
     }
 }
+
+/// `bulk_update` on a composite key (Django 5.2's `bulk_update` on a `CompositePrimaryKey`):
+/// one statement writes each object's fields to the row named by every key column; rows
+/// sharing a key column's value are untouched. Checked with hand-written SQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_update_names_rows_by_every_key_column() {
+    for d in ALL3 {
+        let db = common::TestDb::new(d).await;
+        let pool = db.pool().await;
+        chakra::schema::create_tables(&pool, &[CkMembership::meta()], false)
+            .await
+            .unwrap();
+        for mut row in [
+            m(1, 10, "owner"),
+            m(1, 20, "member"),
+            m(2, 10, "member"),
+            m(2, 20, "guest"),
+        ] {
+            row.save(&pool).await.unwrap();
+        }
+        let mut changed = vec![m(1, 20, "admin"), m(2, 10, "lead")];
+        changed[0].score = 5;
+        changed[1].score = 7;
+        let n = chakra::bulk_update(&changed, (CkMembership::role(), CkMembership::score()))
+            .execute(&pool)
+            .await
+            .unwrap();
+        assert_eq!(n, 2, "{d:?}");
+        assert_eq!(
+            rows(&pool).await,
+            [
+                (1, 10, "owner".to_owned(), 0),
+                (1, 20, "admin".to_owned(), 5),
+                (2, 10, "lead".to_owned(), 7),
+                (2, 20, "guest".to_owned(), 0),
+            ],
+            "{d:?}"
+        );
+        // One field; an object without a row updates nothing.
+        let n = chakra::bulk_update(&[m(2, 20, "gone"), m(9, 9, "none")], CkMembership::role())
+            .execute(&pool)
+            .await
+            .unwrap();
+        assert_eq!(n, 1, "{d:?}");
+        assert_eq!(rows(&pool).await[3], (2, 20, "gone".to_owned(), 0), "{d:?}");
+        // The key cannot be updated.
+        let err = chakra::bulk_update(&changed, CkMembership::user_id())
+            .execute(&pool)
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("cannot update the primary key user_id"),
+            "{err}"
+        );
+    }
+}

@@ -110,13 +110,24 @@ async def test_pk_is_a_tuple_and_get_takes_one(db: object) -> None:
         await Membership.objects.get(pk=1)
 
 
-async def test_bulk_update_is_refused_by_name(db: object) -> None:
+async def test_bulk_update_names_rows_by_every_key_column(db: object) -> None:
+    """Django 5.2's ``bulk_update()`` on a ``CompositePrimaryKey``: one statement, each row
+    named by every key column; rows sharing one key column's value are untouched."""
     await seed()
-    m = await Membership.objects.get(team_id=1, user_id=20)
-    m.score = 7
-    with pytest.raises(errors.InvalidQuery, match=r"bulk_update\(\).*Membership.*team_id, user_id"):
-        await Membership.objects.bulk_update([m], ["score"])
-    assert await rows() == [(1, 10, "owner", 0), (1, 20, "member", 0), (2, 10, "member", 0)]
+    a = await Membership.objects.get(team_id=1, user_id=20)
+    b = await Membership.objects.get(team_id=2, user_id=10)
+    a.role, a.score = "admin", 5
+    b.role, b.score = "lead", 7
+    assert await Membership.objects.bulk_update([a, b], ["role", "score"]) == 2
+    assert await rows() == [(1, 10, "owner", 0), (1, 20, "admin", 5), (2, 10, "lead", 7)]
+    ghost = Membership(team_id=9, user_id=9, role="x", score=1)
+    assert await Membership.objects.bulk_update([ghost], ["score"]) == 0
+    with pytest.raises(errors.InvalidQuery, match=r"bulk_update\(\).*primary key user_id"):
+        await Membership.objects.bulk_update([a], ["user_id"])
+    half = Membership(team_id=1, role="x", score=1)
+    with pytest.raises(errors.InvalidQuery, match=r"bulk_update\(\).*\(team_id, user_id\)"):
+        await Membership.objects.bulk_update([half], ["score"])
+    assert await rows() == [(1, 10, "owner", 0), (1, 20, "admin", 5), (2, 10, "lead", 7)]
 
 
 async def test_pk_lookups(db: object) -> None:
