@@ -9,7 +9,9 @@
 //! a row the same way, and `make --check` over them agrees too; its composite-key table is a
 //! Rust model with two `primary_key` fields, the first also the key of a `ForeignKey`
 //! relation, which is read both ways (`select_related`, `prefetch_related`). `check_schema` names what differs between the migrations a model
-//! layer was generated from and a database's applied history (SQLite and PostgreSQL).
+//! layer was generated from and a database's applied history (SQLite and PostgreSQL); the
+//! generated Rust modules register themselves, so connecting before the migrations are
+//! applied fails with `StaleModels` and after succeeds (the round trips).
 
 mod common;
 
@@ -42,8 +44,14 @@ const HARD_ROUND_TRIP: &str = r#"
     rt.block_on(async {
         let file = ::std::env::temp_dir().join(format!("chakra_generate_{}.db", ::std::process::id()));
         let _ = ::std::fs::remove_file(&file);
-        let pool = ::chakra::Pool::connect(&format!("sqlite://{}", file.display())).await.unwrap();
-        ::chakra::migrate::Migrator::from_dir(pool.clone(), DIR).unwrap().apply(None).await.unwrap();
+        let url = format!("sqlite://{}", file.display());
+        // Before the migrations, the generated layer is ahead of the database: connecting
+        // fails by name; the migration step connects with the check off.
+        let stale = ::chakra::Pool::connect(&url).await.unwrap_err();
+        assert!(matches!(stale, ::chakra::Error::StaleModels { .. }), "{stale}");
+        let migrating = ::chakra::Pool::connect(&format!("{url}?schema_check=off")).await.unwrap();
+        ::chakra::migrate::Migrator::from_dir(migrating, DIR).unwrap().apply(None).await.unwrap();
+        let pool = ::chakra::Pool::connect(&url).await.unwrap();
         pool.batch_execute(
             "INSERT INTO people (name, type, nickname, balance, status) VALUES ('Ann', 'member', NULL, '0', 'active');              INSERT INTO people (name, type, nickname, parent_id, balance, status, settings, joined)              VALUES ('Bob', 'guest', 'b', 1, '12.50', 'on hold', '[1, 2]', '2021-02-03')",
         )
@@ -84,8 +92,14 @@ const INSPECTED_ROUND_TRIP: &str = r#"
     rt.block_on(async {
         let file = ::std::env::temp_dir().join(format!("chakra_inspected_{}.db", ::std::process::id()));
         let _ = ::std::fs::remove_file(&file);
-        let pool = ::chakra::Pool::connect(&format!("sqlite://{}", file.display())).await.unwrap();
-        ::chakra::migrate::Migrator::from_dir(pool.clone(), DIR).unwrap().apply(None).await.unwrap();
+        let url = format!("sqlite://{}", file.display());
+        // Before the migrations, the generated layer is ahead of the database: connecting
+        // fails by name; the migration step connects with the check off.
+        let stale = ::chakra::Pool::connect(&url).await.unwrap_err();
+        assert!(matches!(stale, ::chakra::Error::StaleModels { .. }), "{stale}");
+        let migrating = ::chakra::Pool::connect(&format!("{url}?schema_check=off")).await.unwrap();
+        ::chakra::migrate::Migrator::from_dir(migrating, DIR).unwrap().apply(None).await.unwrap();
+        let pool = ::chakra::Pool::connect(&url).await.unwrap();
         pool.batch_execute(
             "INSERT INTO customers (email, balance, tags, feeling) VALUES ('ann@example.com', '7.25', '[\"a\", \"b\"]', 'sad');              INSERT INTO \"order\" (\"select\", buyer_id, placed) VALUES ('first', 1, '2024-05-06')",
         )

@@ -2,9 +2,70 @@
 //! generated from (`SCHEMA_MIGRATIONS`: app, id, checksum, in order); [`check_schema`]
 //! compares that list with the database's applied history and names each difference.
 
-use crate::exec::Pool;
+use crate::config::SchemaCheck;
+use crate::exec::{Conn, Pool};
 use crate::migrate::history::read_history;
 use std::collections::BTreeMap;
+
+/// A generated model layer linked into the program: what `chakra generate models --lang
+/// rust` registers next to its models (`inventory::submit!`), so that
+/// [`Pool::connect_with`] can compare it with the database ([`at_connect`]).
+#[derive(Debug)]
+pub struct ModelLayer {
+    /// The generated module's path (`module_path!()`).
+    pub module: &'static str,
+    /// The hash of the migration state it was generated from (`SCHEMA_FINGERPRINT`).
+    pub fingerprint: &'static str,
+    /// The migrations (app, id, checksum) it was generated from (`SCHEMA_MIGRATIONS`).
+    pub migrations: &'static [(&'static str, &'static str, &'static str)],
+    /// Its models' names.
+    pub models: &'static [&'static str],
+}
+
+inventory::collect!(ModelLayer);
+
+/// Every generated model layer linked into the program, by module path.
+pub fn layers() -> Vec<&'static ModelLayer> {
+    let mut out: Vec<&'static ModelLayer> = inventory::iter::<ModelLayer>.into_iter().collect();
+    out.sort_by_key(|l| l.module);
+    out
+}
+
+/// What [`Pool::connect_with`] runs on its first connection: with `mode` not
+/// [`SchemaCheck::Off`] and at least one generated layer linked, one read of the applied
+/// history, compared with each layer. The first stale layer is
+/// [`crate::Error::StaleModels`] (`Error` mode) or a WARN on `chakra::schema` (`Warn`).
+pub async fn at_connect(conn: &mut Conn, mode: SchemaCheck, url: &str) -> crate::Result<()> {
+    if mode == SchemaCheck::Off {
+        return Ok(());
+    }
+    let layers = layers();
+    if layers.is_empty() {
+        return Ok(());
+    }
+    let applied: Vec<(String, String, String)> = read_history(conn)
+        .await?
+        .into_iter()
+        .map(|r| (r.app, r.id, r.checksum))
+        .collect();
+    for layer in layers {
+        let differences = differences(layer.migrations, &applied);
+        if differences.is_empty() {
+            continue;
+        }
+        let err = crate::Error::StaleModels {
+            module: layer.module.to_owned(),
+            models: layer.models.join(", "),
+            database: crate::config::redact(url),
+            differences,
+        };
+        match mode {
+            SchemaCheck::Error => return Err(err),
+            _ => tracing::warn!(target: "chakra::schema", "{err}"),
+        }
+    }
+    Ok(())
+}
 
 /// The differences between the migrations a model layer was generated from (`generated`:
 /// app, id, checksum) and those the database at `pool` has applied; empty when they agree.
