@@ -114,6 +114,9 @@ struct LineRow {
     qty: i32,
 }
 
+/// An order as (label, its lines as (line, qty), its invoice's number).
+type OrderView = (String, Vec<(i32, i32)>, Option<String>);
+
 async fn line_rows(pool: &Pool) -> Vec<(i64, i32, i32)> {
     chakra::raw_as::<LineRow>("SELECT order_id, line, qty FROM kfk_lines ORDER BY order_id, line")
         .all(pool)
@@ -174,7 +177,7 @@ async fn relations_work_through_a_key_that_is_a_foreign_key() {
             .all(&pool)
             .await
             .unwrap();
-        let got: Vec<(String, Vec<(i32, i32)>, Option<String>)> = with_lines
+        let got: Vec<OrderView> = with_lines
             .iter()
             .map(|o| {
                 let mut ls: Vec<(i32, i32)> = o
