@@ -71,7 +71,8 @@ fn field_meta(f: &FieldAttrs, m: &ModelAttrs) -> TokenStream {
     let one_to_one = key_rel
         .and_then(|r| r.relation.as_ref())
         .is_some_and(|ra| ra.kind == RelationKind::OneToOne);
-    let unique = f.unique || one_to_one;
+    // A one-to-one's key column is unique, unless it is the primary key (unique already).
+    let unique = f.unique || (one_to_one && !f.primary_key);
     let index = f.index || key_rel.is_some();
     let references = match key_rel {
         None => quote!(::core::option::Option::None),

@@ -327,6 +327,21 @@ pub enum Error {
         /// What was refused and why.
         reason: String,
     },
+    /// A generated model layer (`chakra generate models`) disagrees with the migrations the
+    /// database has applied: it was generated from migrations the database has not applied,
+    /// or the database has applied some it was not generated from (or a changed file).
+    /// Checked when a pool connects; `schema_check = "warn"` or `"off"` relaxes it.
+    #[error("the generated models in {module} ({models}) are stale against database {database}: {}; regenerate them (chakra generate models) or apply the migrations (chakra migrate apply), or connect with schema_check=warn or schema_check=off", .differences.join("; "))]
+    StaleModels {
+        /// The generated module (its Rust module path or Python module name).
+        module: String,
+        /// Its models, comma-separated.
+        models: String,
+        /// The database (its URL without password).
+        database: String,
+        /// Each difference, in words.
+        differences: Vec<String>,
+    },
     /// A model's validation hook (Rust `Hooks::validate`, Python `clean()`) refused the
     /// object before anything was written: messages per field name, `__all__` for the
     /// object as a whole (Django's `NON_FIELD_ERRORS`).

@@ -535,15 +535,22 @@ pub fn upsert_rows(
     })
 }
 
-/// A `bulk_update` of model rows: `rows` are `(primary key, values of fields)`, the
-/// fields named by attribute; every value checked as a write is. The key cannot be
+/// A `bulk_update` of model rows: `rows` are `(primary-key values, values of fields)` (one key
+/// value, or one per field of a composite key), the fields named by attribute; every value
+/// checked as a write is. The key cannot be
 /// updated.
 pub fn bulk_update_rows(
     meta: &ModelMeta,
     fields: &[String],
-    rows: Vec<(Value, Vec<Value>)>,
+    rows: Vec<(Vec<Value>, Vec<Value>)>,
 ) -> Result<crate::ir::BulkUpdate> {
-    let pk = meta.single_key("bulk_update()")?;
+    let keys = meta.primary_key_fields();
+    if keys.is_empty() {
+        return Err(Error::InvalidQuery(format!(
+            "bulk_update() on {}: it has no primary key",
+            meta.name
+        )));
+    }
     if fields.is_empty() {
         return Err(Error::InvalidQuery(format!(
             "bulk_update() on {} needs at least one field",
@@ -574,10 +581,11 @@ pub fn bulk_update_rows(
     }
     let mut out = Vec::with_capacity(rows.len());
     for (key, values) in rows {
-        if key.is_null() {
+        if key.len() != keys.len() || key.iter().any(Value::is_null) {
             return Err(Error::InvalidQuery(format!(
-                "bulk_update() on {}: every object needs its primary key",
-                meta.name
+                "bulk_update() on {}: every object needs its primary key {}",
+                meta.name,
+                meta.key_names()
             )));
         }
         if values.len() != metas.len() {
@@ -588,8 +596,8 @@ pub fn bulk_update_rows(
                 metas.len()
             )));
         }
-        let mut row = Vec::with_capacity(values.len() + 1);
-        row.push(key);
+        let mut row = Vec::with_capacity(values.len() + key.len());
+        row.extend(key);
         for (v, f) in values.into_iter().zip(&metas) {
             check_value(meta, f, &v)?;
             // One type per column (an `i32` given for a BigInteger field is widened).
@@ -603,7 +611,10 @@ pub fn bulk_update_rows(
     }
     Ok(crate::ir::BulkUpdate {
         table: meta.table.clone(),
-        key: (pk.column.clone(), pk.ty.value_type()),
+        keys: keys
+            .iter()
+            .map(|k| (k.column.clone(), k.ty.value_type()))
+            .collect(),
         columns: metas
             .iter()
             .map(|f| (f.column.clone(), f.ty.value_type()))

@@ -138,7 +138,7 @@ fn updates_name_the_enum_columns() {
         &m,
         &["status".into(), "title".into()],
         vec![(
-            Value::I64(1),
+            vec![Value::I64(1)],
             vec![Value::Text("open".into()), Value::Text("t".into())],
         )],
     )

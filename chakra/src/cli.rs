@@ -825,6 +825,8 @@ async fn migrator(common: &Common, lock_timeout: u64, out: Style) -> crate::Resu
                     .min(Duration::from_secs(1))
                     .max(Duration::from_millis(50))
             }),
+            // Migrations bring the database to the models: no stale-models check here.
+            schema_check: crate::SchemaCheck::Off,
             ..Default::default()
         },
     )

@@ -45,6 +45,7 @@ pub async fn inspect(
         url,
         crate::PoolOptions {
             max_size: 1,
+            schema_check: crate::SchemaCheck::Off,
             ..Default::default()
         },
     )

@@ -143,6 +143,7 @@ pub const CONFIG_TABLES: [(&str, &[&str]); 3] = [
             "journal_mode",
             "synchronous",
             "flavour",
+            "schema_check",
             "replicas",
             "replica_reads",
             "read_your_writes",
@@ -264,6 +265,42 @@ pub struct PoolSettings {
     /// instead of the one detected at connect (`flavour=mysql` against MariaDB runs MySQL's
     /// inserts without `RETURNING`).
     pub mysql_flavour: Option<crate::dialect::mysql::server::Flavour>,
+    /// `schema_check`: what connecting does when a generated model layer linked into the
+    /// program disagrees with the database's applied migrations (`error`, the default;
+    /// `warn`; `off`).
+    pub schema_check: Option<SchemaCheck>,
+}
+
+/// What [`crate::Pool::connect_with`] does with the generated model layers linked into the
+/// program ([`crate::generate::check::ModelLayer`]): compare the migrations each was
+/// generated from with the database's applied history, once per pool, on the connection
+/// that checks the database can be reached (`?schema_check=warn`, `chakra.toml`
+/// `[database] schema_check = "off"`, or [`crate::PoolOptions::schema_check`]). Without a
+/// generated layer there is nothing to compare and nothing is read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum SchemaCheck {
+    /// A stale layer fails the connect with [`Error::StaleModels`] (the default).
+    #[default]
+    Error,
+    /// A stale layer is logged (`tracing` target `chakra::schema`, level WARN); the pool
+    /// connects.
+    Warn,
+    /// Nothing is compared (migration commands connect this way: they bring the database
+    /// to the models).
+    Off,
+}
+
+impl SchemaCheck {
+    /// Parses `error` / `warn` / `off` (case-insensitive; `on` and `true` read as `error`,
+    /// `false` as `off`).
+    pub fn parse(text: &str) -> Option<SchemaCheck> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "error" | "on" | "true" => Some(SchemaCheck::Error),
+            "warn" | "warning" => Some(SchemaCheck::Warn),
+            "off" | "false" => Some(SchemaCheck::Off),
+            _ => None,
+        }
+    }
 }
 
 /// What sits between Chakra and a PostgreSQL server, which decides how statements may be
@@ -297,7 +334,7 @@ impl Pooler {
 }
 
 /// The query-parameter names Chakra reads from a URL (and removes before the driver sees it).
-pub const POOL_PARAMS: [&str; 7] = [
+pub const POOL_PARAMS: [&str; 8] = [
     "max_size",
     "wait_timeout",
     "statement_timeout",
@@ -305,6 +342,7 @@ pub const POOL_PARAMS: [&str; 7] = [
     "journal_mode",
     "synchronous",
     "flavour",
+    "schema_check",
 ];
 
 /// Parses a duration: `250ms`, `5s`, `2m`, or a bare number of milliseconds (as
@@ -383,6 +421,13 @@ impl PoolSettings {
                     })?,
                 )
             }
+            "schema_check" => {
+                self.schema_check = Some(SchemaCheck::parse(value).ok_or_else(|| {
+                    Error::Config(format!(
+                        "{whence}: schema_check = {value:?} is not a schema check mode (write error, warn or off)"
+                    ))
+                })?)
+            }
             _ => {}
         }
         Ok(())
@@ -410,6 +455,9 @@ impl PoolSettings {
         }
         if other.mysql_flavour.is_some() {
             self.mysql_flavour = other.mysql_flavour;
+        }
+        if other.schema_check.is_some() {
+            self.schema_check = other.schema_check;
         }
     }
 

@@ -38,7 +38,7 @@ pub mod sql;
 
 pub use chakra_dsl as dsl;
 pub use chakra_dsl::{Error, Result};
-pub use config::Pooler;
+pub use config::{Pooler, SchemaCheck};
 pub use databases::{Database, Databases, ReadPolicy, Scope};
 pub use exec::{Executor, Isolation, Pool, PoolOptions, Row, Transaction, TxOptions};
 pub use from_row::{fetch_as, raw_as, FromRow};

@@ -53,6 +53,7 @@ fn class_name(e: &Error) -> &'static str {
         Error::UnknownDatabase { .. } => "UnknownDatabase",
         Error::CrossDatabase { .. } => "CrossDatabaseQuery",
         Error::ReadOnlyDatabase { .. } => "ReadOnlyDatabase",
+        Error::StaleModels { .. } => "StaleModels",
         _ => "ChakraError",
     }
 }

@@ -74,6 +74,7 @@ fn _chakra(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(migrate::migrate_main, m)?)?;
     m.add_function(wrap_pyfunction!(migrate::generate_models, m)?)?;
     m.add_function(wrap_pyfunction!(migrate::check_schema, m)?)?;
+    m.add_function(wrap_pyfunction!(migrate::register_model_layer, m)?)?;
     m.add_function(wrap_pyfunction!(schema::create_tables_job, m)?)?;
     m.add_function(wrap_pyfunction!(schema::drop_tables_job, m)?)?;
     m.add_function(wrap_pyfunction!(schema::create_table_sql, m)?)?;

@@ -71,6 +71,23 @@ pub fn generate_models(
     .map_err(|e| crate::errors::to_py(e.into()))
 }
 
+/// Registers a generated model layer (`module`, its fingerprint, the migrations it came from,
+/// its models' names) for the check pools run when they connect (`schema_check`).
+#[pyfunction]
+pub fn register_model_layer(
+    module: String,
+    fingerprint: String,
+    migrations: Vec<(String, String, String)>,
+    models: Vec<String>,
+) {
+    chakra::generate::check::register_layer(chakra::generate::check::RegisteredLayer {
+        module,
+        fingerprint,
+        migrations,
+        models,
+    });
+}
+
 /// The differences between the migrations a generated model layer came from (`migrations`:
 /// app, id, checksum) and those the database of `pool` has applied; empty when they agree.
 /// Blocks (the GIL released) while it reads the history table.
@@ -83,7 +100,22 @@ pub fn check_schema(
     let slot = pool.slot.clone();
     py.detach(move || {
         crate::runtime::block_on(async move {
-            let pool = slot.get().await?;
+            // A stale registered layer fails the pool's connect: this call is asked to
+            // name what differs, so it reads through a pool of its own without the check.
+            let pool = match slot.get().await {
+                Err(chakra::Error::StaleModels { .. }) => {
+                    chakra::Pool::connect_with(
+                        slot.url(),
+                        chakra::PoolOptions {
+                            max_size: 1,
+                            schema_check: chakra::SchemaCheck::Off,
+                            ..Default::default()
+                        },
+                    )
+                    .await?
+                }
+                other => other?,
+            };
             let generated: Vec<(&str, &str, &str)> = migrations
                 .iter()
                 .map(|(a, i, c)| (a.as_str(), i.as_str(), c.as_str()))

@@ -75,6 +75,11 @@ fn slots() -> &'static Mutex<HashMap<String, Arc<PoolSlot>>> {
 }
 
 impl PoolSlot {
+    /// The URL the slot's pool connects to.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
     /// The dialect of the database (known from the URL, before connecting).
     pub fn dialect(&self) -> Dialect {
         self.dialect

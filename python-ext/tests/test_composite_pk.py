@@ -12,7 +12,18 @@ from typing import Any
 
 import chakra
 import pytest
-from chakra import CASCADE, BigInteger, Count, Field, ForeignKey, Integer, Model, String, errors
+from chakra import (
+    CASCADE,
+    BigInteger,
+    Count,
+    Field,
+    ForeignKey,
+    Integer,
+    Model,
+    OneToOne,
+    String,
+    errors,
+)
 
 
 class Membership(Model):
@@ -99,13 +110,24 @@ async def test_pk_is_a_tuple_and_get_takes_one(db: object) -> None:
         await Membership.objects.get(pk=1)
 
 
-async def test_bulk_update_is_refused_by_name(db: object) -> None:
+async def test_bulk_update_names_rows_by_every_key_column(db: object) -> None:
+    """Django 5.2's ``bulk_update()`` on a ``CompositePrimaryKey``: one statement, each row
+    named by every key column; rows sharing one key column's value are untouched."""
     await seed()
-    m = await Membership.objects.get(team_id=1, user_id=20)
-    m.score = 7
-    with pytest.raises(errors.InvalidQuery, match=r"bulk_update\(\).*Membership.*team_id, user_id"):
-        await Membership.objects.bulk_update([m], ["score"])
-    assert await rows() == [(1, 10, "owner", 0), (1, 20, "member", 0), (2, 10, "member", 0)]
+    a = await Membership.objects.get(team_id=1, user_id=20)
+    b = await Membership.objects.get(team_id=2, user_id=10)
+    a.role, a.score = "admin", 5
+    b.role, b.score = "lead", 7
+    assert await Membership.objects.bulk_update([a, b], ["role", "score"]) == 2
+    assert await rows() == [(1, 10, "owner", 0), (1, 20, "admin", 5), (2, 10, "lead", 7)]
+    ghost = Membership(team_id=9, user_id=9, role="x", score=1)
+    assert await Membership.objects.bulk_update([ghost], ["score"]) == 0
+    with pytest.raises(errors.InvalidQuery, match=r"bulk_update\(\).*primary key user_id"):
+        await Membership.objects.bulk_update([a], ["user_id"])
+    half = Membership(team_id=1, role="x", score=1)
+    with pytest.raises(errors.InvalidQuery, match=r"bulk_update\(\).*\(team_id, user_id\)"):
+        await Membership.objects.bulk_update([half], ["score"])
+    assert await rows() == [(1, 10, "owner", 0), (1, 20, "admin", 5), (2, 10, "lead", 7)]
 
 
 async def test_pk_lookups(db: object) -> None:
@@ -138,10 +160,32 @@ async def test_sliced_update_and_delete(db: object) -> None:
     assert await rows() == [(1, 10, "owner", 0), (2, 10, "member", 0)]
 
 
-async def test_in_bulk_is_refused_by_name(db: object) -> None:
+async def test_in_bulk_keys_by_tuples(db: object) -> None:
+    """Django 5.2's ``in_bulk()`` on a ``CompositePrimaryKey``: keys are tuples, missing keys
+    are absent; checked against the rows read with hand-written SQL."""
     await seed()
-    with pytest.raises(errors.InvalidQuery, match=r"in_bulk\(\) on Membership"):
-        await Membership.objects.in_bulk([(1, 20), (2, 10)])
+    expected = {(t, u): (r, s) for t, u, r, s in await rows()}
+    got = await Membership.objects.in_bulk([(1, 20), [2, 10], (9, 9)])
+    assert {k: (m.role, m.score) for k, m in got.items()} == {
+        k: expected[k] for k in [(1, 20), (2, 10)]
+    }
+    every = await Membership.objects.in_bulk()
+    assert {k: (m.role, m.score) for k, m in every.items()} == expected
+    assert await Membership.objects.in_bulk([]) == {}
+    only_team_1 = await Membership.objects.filter(team_id=1).in_bulk([(1, 10), (2, 10)])
+    assert list(only_team_1) == [(1, 10)]
+    # More keys than one statement takes: read in chunks, every row found.
+    for user in range(1000, 2200):
+        await chakra.execute(
+            'INSERT INTO "cpk_membership" ("team_id", "user_id", "role", "score") '
+            "VALUES (%s, %s, %s, %s)",
+            [3, user, "bulk", user % 7],
+        )
+    many = await Membership.objects.in_bulk([(3, u) for u in range(990, 2210)])
+    assert sorted(many) == [(3, u) for u in range(1000, 2200)]
+    assert all(m.score == m.user_id % 7 for m in many.values())
+    with pytest.raises(errors.BadValue, match=r"Membership.pk__in: 1 is not a valid tuple"):
+        await Membership.objects.in_bulk([1, 2])
 
 
 def test_a_foreign_key_to_a_composite_key_model_is_refused() -> None:
@@ -229,3 +273,99 @@ async def test_get_or_update_or_create(db: object) -> None:
     assert created and m.pk == (2, 20)
     await m.refresh_from_db(fields=["role"])
     assert m.role == "x"
+
+
+class Basket(Model):
+    __tablename__ = "cpk_basket"
+
+    id = Field(BigInteger, primary_key=True)
+    label = Field(String(20))
+
+
+class BasketLine(Model):
+    """A composite key ``(basket_id, line)`` whose ``basket_id`` is a foreign key (Django 5.2's
+    ``CompositePrimaryKey("basket", "line")``)."""
+
+    __tablename__ = "cpk_basket_line"
+
+    basket: ForeignKey[Basket, int] = ForeignKey(
+        Basket, on_delete=CASCADE, back_populates="lines", primary_key=True
+    )
+    basket_id = basket.key_field()
+    line = Field(Integer, primary_key=True)
+    qty = Field(Integer)
+
+
+class Receipt(Model):
+    """A one-to-one whose key is the primary key (``OneToOneField(primary_key=True)``)."""
+
+    __tablename__ = "cpk_receipt"
+
+    basket: OneToOne[Basket, int] = OneToOne(
+        Basket, on_delete=CASCADE, back_populates="receipt", primary_key=True
+    )
+    basket_id = basket.key_field()
+    number = Field(String(20))
+
+
+async def line_rows() -> list[tuple[int, int, int]]:
+    got = await chakra.fetch(
+        'SELECT "basket_id", "line", "qty" FROM "cpk_basket_line" ORDER BY "basket_id", "line"'
+    )
+    return [(int(b), int(n), int(q)) for b, n, q in got]
+
+
+async def test_a_key_field_that_is_a_foreign_key(db: object) -> None:
+    await chakra.create_tables(Basket, BasketLine, Receipt)
+    baskets = [Basket(label=x) for x in ("first", "second", "third")]
+    for b in baskets:
+        await b.save()
+    a, b, c = (x.id for x in baskets)
+    for basket, line, qty in [(a, 1, 5), (a, 2, 7), (b, 1, 9)]:
+        await BasketLine(basket_id=basket, line=line, qty=qty).save()
+    await Receipt(basket_id=b, number="R-2").save()
+    assert await line_rows() == [(a, 1, 5), (a, 2, 7), (b, 1, 9)]
+    receipt_cols = await chakra.fetch('SELECT "basket_id", "number" FROM "cpk_receipt"')
+    assert [(int(k), n) for k, n in receipt_cols] == [(b, "R-2")]
+
+    # Forward: joined, prefetched, fetched.
+    lines = await BasketLine.objects.select_related("basket").order_by("basket_id", "line")
+    assert [(x.pk, x.basket.label) for x in lines] == [
+        ((a, 1), "first"),
+        ((a, 2), "first"),
+        ((b, 1), "second"),
+    ]
+    lines = await BasketLine.objects.prefetch_related("basket").order_by("-basket_id")
+    assert lines[0].basket.label == "second"
+    one = await BasketLine.objects.get(pk=(a, 2))
+    await one.fetch_related("basket")
+    assert one.basket.id == a
+    assert await BasketLine.objects.filter(basket__label="first").count() == 2
+
+    # Reverse: every basket with its lines and its receipt, the empty one too.
+    got = await Basket.objects.prefetch_related("lines", "receipt").order_by("id")
+    assert [
+        (
+            x.label,
+            sorted((ln.line, ln.qty) for ln in x.lines),  # type: ignore[attr-defined]
+            x.receipt.number if x.receipt is not None else None,  # type: ignore[attr-defined]
+        )
+        for x in got
+    ] == [("first", [(1, 5), (2, 7)], None), ("second", [(1, 9)], "R-2"), ("third", [], None)]
+    r = await Receipt.objects.select_related("basket").get(pk=b)
+    assert r.pk == b and r.basket.label == "second"
+
+    # Per-row writes by the whole key; the foreign key refuses an orphan; deletes cascade.
+    one.qty = 70
+    await one.save()
+    assert await line_rows() == [(a, 1, 5), (a, 2, 70), (b, 1, 9)]
+    with pytest.raises(errors.IntegrityError):
+        await BasketLine(basket_id=c + 1000, line=1, qty=1).save()
+    await baskets[1].delete()
+    assert await line_rows() == [(a, 1, 5), (a, 2, 70)]
+    assert await Receipt.objects.count() == 0
+
+
+def test_a_nullable_key_foreign_key_is_refused() -> None:
+    with pytest.raises(ValueError, match="cannot be nullable"):
+        ForeignKey("Basket", nullable=True, primary_key=True)

@@ -2,7 +2,9 @@
 models generated from the repository's shared migrations and from the hard-case fixture
 (``chakra/tests/fixtures/generate_hard``: a self-reference, two keys to one table, a join
 table, a keyword column, a decimal, an enum, a composite unique index, a partial index, a
-check) pass ``mypy --strict`` and ``migrate make --check`` against the same migrations (no
+check) and from an inspected database (``inspected_shop``: a composite key whose first column
+is a foreign key, declared ``ForeignKey(..., primary_key=True)``) pass ``mypy --strict`` and
+``migrate make --check`` against the same migrations (no
 difference, as hand-written models would); hand-written code in keep regions survives
 regeneration; ``--check`` names a stale file; rows written through the generated models on
 SQLite and PostgreSQL read back equal to what was written, checked with hand-written SQL.
@@ -25,6 +27,9 @@ from conftest import Db
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT / "migrations"
 HARD = ROOT / "chakra" / "tests" / "fixtures" / "generate_hard"
+# What ``migrate inspect`` wrote for a hand-written PostgreSQL schema: a composite key whose
+# first column is a foreign key (``order_lines``), a reserved-word table, an enum, an array.
+INSPECTED = ROOT / "chakra" / "tests" / "fixtures" / "inspected_shop"
 
 
 def chakra(
@@ -53,7 +58,8 @@ def generate(tmp: Path, module: str, migrations: Path) -> Path:
 
 
 @pytest.mark.parametrize(
-    ("module", "migrations"), [("shared_models", SHARED), ("hard_models", HARD)]
+    ("module", "migrations"),
+    [("shared_models", SHARED), ("hard_models", HARD), ("inspected_models", INSPECTED)],
 )
 def test_generated_models_pass_mypy_strict_and_make_check(
     tmp_path: Path, module: str, migrations: Path
@@ -247,3 +253,63 @@ def test_check_schema_names_a_stale_model_layer(
         assert "not generated from" in stale[0]
     finally:
         package.close(db.url)
+
+
+AT_CONNECT = textwrap.dedent(
+    """
+    import asyncio, sys
+    import chakra
+    from chakra import errors
+    import hard_models as m
+
+    async def main(url: str) -> None:
+        chakra.configure(url)
+        try:
+            await m.Person.objects.count()
+            print("connected")
+        except errors.StaleModels as e:
+            print("stale:", e)
+        except errors.ChakraError as e:
+            print("connected, then:", type(e).__name__)
+        chakra.close(url)
+
+    asyncio.run(main(sys.argv[1]))
+    """
+)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_stale_generated_module_fails_the_connect_by_name(
+    tmp_path: Path, backend: str, new_db: object
+) -> None:
+    """The generated module registers itself when imported; the pool its first query
+    connects compares it with the database's applied history: nothing applied fails by
+    name, ``schema_check=warn``/``off`` connect, applied migrations connect."""
+    db: Db = new_db(backend)  # type: ignore[operator]
+    generate(tmp_path, "hard_models", HARD)
+    (tmp_path / "at_connect.py").write_text(AT_CONNECT)
+
+    def run(url: str) -> str:
+        r = subprocess.run(
+            [sys.executable, "at_connect.py", url],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert r.returncode == 0, r.stdout + r.stderr
+        return r.stdout.strip()
+
+    def with_param(url: str, param: str) -> str:
+        return f"{url}{'&' if '?' in url else '?'}{param}"
+
+    out = run(db.url)
+    assert out.startswith("stale:"), out
+    assert "hard_models (" in out and "Person" in out, out
+    assert "which the database has not applied" in out, out
+    # The table does not exist either: warn and off connect, and the query then fails.
+    assert run(with_param(db.url, "schema_check=off")).startswith("connected, then:")
+    assert run(with_param(db.url, "schema_check=warn")).startswith("connected, then:")
+    chakra("migrate", "apply", "--dir", HARD, "--database-url", db.url, cwd=tmp_path)
+    assert run(db.url) == "connected"

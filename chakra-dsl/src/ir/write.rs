@@ -93,14 +93,27 @@ pub struct Upsert {
 pub struct BulkUpdate {
     /// Target table.
     pub table: String,
-    /// The key column and its type.
-    pub key: (String, crate::types::ValueType),
+    /// The key columns and their types: one, or every field of a composite key (in
+    /// declared order).
+    pub keys: Vec<(String, crate::types::ValueType)>,
     /// The updated columns and their types.
     pub columns: Vec<(String, crate::types::ValueType)>,
-    /// One row per updated row: the key, then one value per column.
+    /// One row per updated row: the key values, then one value per column.
     pub rows: Vec<Vec<Value>>,
     /// The enum type of each updated column that holds one.
     pub enum_types: EnumColumns,
+}
+
+impl BulkUpdate {
+    /// The name of key column `i` in the rows' derived table: `_k`, then `_k1`, `_k2`, … for
+    /// the other fields of a composite key.
+    pub fn key_alias(i: usize) -> String {
+        if i == 0 {
+            "_k".to_owned()
+        } else {
+            format!("_k{i}")
+        }
+    }
 }
 
 /// `UPDATE table SET col = expr, … WHERE … RETURNING …`.

@@ -391,8 +391,9 @@ pub trait SqlHooks: Sync {
     }
 
     /// The rows of a bulk update as a source of its `UPDATE … FROM`: a derived table
-    /// aliased `"_v"` whose columns are `"_k"` (the key, `rows[…][0]`) and `"_c0"`, `"_c1"`,
-    /// … (the new values, `rows[…][i + 1]`), with SQL text that does not depend on the
+    /// aliased `"_v"` whose columns are the keys ([`BulkUpdate::key_alias`]: `"_k"`, then
+    /// `"_k1"`… for a composite key, `rows[…][..keys]`) and `"_c0"`, `"_c1"`, … (the new
+    /// values, `rows[…][keys + i]`), with SQL text that does not depend on the
     /// number of rows. No standard form, so refused by default.
     fn bulk_update_rows(&self, w: &mut SqlWriter, b: &BulkUpdate) -> Result<()> {
         let _ = w;

@@ -4,7 +4,7 @@
 use super::conn::{Conn, MysqlManager, Row, RowByRow, SqliteManager};
 use super::errors::from_pool;
 use super::transaction::Transaction;
-use crate::config::{default_url, DatabaseUrl, PoolSettings, Pooler};
+use crate::config::{default_url, DatabaseUrl, PoolSettings, Pooler, SchemaCheck};
 use crate::dialect::postgres::cancel::CancelTarget;
 use crate::dialect::sqlite::setup::{JournalMode, Synchronous};
 use crate::sql::{compile, compile_parts, CompiledQuery, Dialect};
@@ -42,6 +42,9 @@ pub struct PoolOptions {
     /// (`Some(Flavour::Mysql)` against MariaDB runs MySQL's inserts without `RETURNING`;
     /// tests use it; URL `flavour=mysql`). `None`: detected.
     pub mysql_flavour: Option<crate::dialect::mysql::server::Flavour>,
+    /// What connecting does when a generated model layer linked into the program disagrees
+    /// with the database's applied migrations ([`SchemaCheck`]; URL `schema_check=warn`).
+    pub schema_check: SchemaCheck,
 }
 
 impl Default for PoolOptions {
@@ -54,6 +57,7 @@ impl Default for PoolOptions {
             journal_mode: JournalMode::default(),
             synchronous: Synchronous::default(),
             mysql_flavour: None,
+            schema_check: SchemaCheck::Error,
         }
     }
 }
@@ -81,6 +85,9 @@ impl PoolOptions {
         }
         if let Some(f) = s.mysql_flavour {
             self.mysql_flavour = Some(f);
+        }
+        if let Some(c) = s.schema_check {
+            self.schema_check = c;
         }
         self
     }
@@ -146,16 +153,24 @@ impl Pool {
     }
 
     /// Connects with options (the URL's query parameters win over them).
+    ///
+    /// Then, unless [`PoolOptions::schema_check`] is off, the generated model layers linked
+    /// into the program (`chakra generate models --lang rust`) are compared with the
+    /// database's applied migrations on that same connection (one read of the history
+    /// table per pool; replicas are built without connecting and are not read): a stale
+    /// layer is [`Error::StaleModels`], or a warning in `warn` mode.
     pub async fn connect_with(url: &str, opts: PoolOptions) -> Result<Pool> {
         let pool = Pool::build_with(url, opts)?;
         // Fail now, naming the database, rather than at the first query.
-        drop(pool.acquire().await.map_err(|e| match e {
+        let mut conn = pool.acquire().await.map_err(|e| match e {
             Error::Connection(m) => Error::Connection(format!(
                 "cannot connect to {}: {m}",
                 crate::config::redact(url)
             )),
             other => other,
-        })?);
+        })?;
+        crate::generate::check::at_connect(&mut conn, pool.opts.schema_check, url).await?;
+        drop(conn);
         Ok(pool)
     }
 

@@ -294,11 +294,10 @@ pub fn plan(state: &State, apps: &BTreeMap<String, String>, only_app: Option<&st
             let Some(r) = &f.meta.references else {
                 continue;
             };
-            if f.meta.primary_key || f.meta.default.is_some() {
+            if f.meta.default.is_some() {
                 p.notes.push(format!(
-                    "{class}.{}: a foreign key that is also {}: kept as a plain column (a relation's key field cannot be)",
+                    "{class}.{}: a foreign key that is also given a default: kept as a plain column (a relation's key field cannot be)",
                     f.ident,
-                    if f.meta.primary_key { "part of the primary key" } else { "given a default" }
                 ));
                 continue;
             }
@@ -330,7 +329,10 @@ pub fn plan(state: &State, apps: &BTreeMap<String, String>, only_app: Option<&st
                 back: String::new(),
                 kind: RelKind::Forward {
                     key: f.ident.clone(),
-                    one_to_one: f.meta.unique,
+                    // A single-column primary key that is a foreign key is a one-to-one
+                    // (Django's `OneToOneField(primary_key=True)`); one column of a
+                    // composite key is a many-to-one.
+                    one_to_one: f.meta.unique || (f.meta.primary_key && !composite_key),
                     nullable: f.meta.nullable,
                     on_delete: r.on_delete,
                 },

@@ -52,6 +52,18 @@ pub fn render(plan: &Plan, header: &Header, schema_path: Option<&str>) -> String
         );
     }
     w.push_str("];\n");
+    // Registered for the check `Pool::connect` runs (`schema_check`).
+    let models: Vec<String> = plan
+        .models
+        .iter()
+        .filter(|m| !m.no_key && !m.rust_cannot_declare_key())
+        .map(|m| rust_str(&m.class))
+        .collect();
+    let _ = writeln!(
+        w,
+        "\n// The check `Pool::connect` runs against the database's applied migrations\n// (`schema_check`: docs/generate.md).\n::chakra::inventory::submit! {{\n    ::chakra::generate::check::ModelLayer {{\n        module: ::core::module_path!(),\n        fingerprint: SCHEMA_FINGERPRINT,\n        migrations: SCHEMA_MIGRATIONS,\n        models: &[{}],\n    }}\n}}",
+        models.join(", ")
+    );
     for e in &plan.enums {
         let _ = write!(
             w,

@@ -13,7 +13,8 @@ pub struct BulkUpdateRows<'a, M> {
     fields: Vec<String>,
 }
 
-/// Updates `fields` (one column or a tuple) of `models` by primary key.
+/// Updates `fields` (one column or a tuple) of `models` by primary key (every key field of
+/// a composite key, as Django 5.2's `bulk_update` on a `CompositePrimaryKey`).
 pub fn bulk_update<M: Model, K: GroupKey<M>>(models: &[M], fields: K) -> BulkUpdateRows<'_, M> {
     BulkUpdateRows {
         models,
@@ -28,10 +29,17 @@ impl<M: Model> BulkUpdateRows<'_, M> {
             return Ok(None);
         }
         let meta = M::meta();
-        let pk = meta.single_key("bulk_update()")?;
-        let pk = meta
-            .field_index(&pk.name)
-            .ok_or_else(|| Error::InvalidQuery(format!("{} has no primary key", M::NAME)))?;
+        let pk: Vec<usize> = meta
+            .primary_key_fields()
+            .iter()
+            .filter_map(|f| meta.field_index(&f.name))
+            .collect();
+        if pk.is_empty() {
+            return Err(Error::InvalidQuery(format!(
+                "{} has no primary key",
+                M::NAME
+            )));
+        }
         let idx: Vec<usize> = self
             .fields
             .iter()
@@ -42,7 +50,7 @@ impl<M: Model> BulkUpdateRows<'_, M> {
             .iter()
             .map(|m| {
                 let values = m.to_values();
-                let key = values[pk].clone();
+                let key = pk.iter().map(|&i| values[i].clone()).collect();
                 (key, idx.iter().map(|&i| values[i].clone()).collect())
             })
             .collect();

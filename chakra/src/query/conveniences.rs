@@ -5,11 +5,15 @@
 use super::Query;
 use crate::exec::Executor;
 use crate::model::Model;
-use chakra_dsl::model_query::field_expr;
+use chakra_dsl::model_query::{field_expr, pk_filter_values};
 use chakra_dsl::typed::{Column, ColumnType, KeyType};
 use chakra_dsl::{Error, Expr, Result};
 use std::collections::HashMap;
 use std::hash::Hash;
+
+/// Keys per statement of [`Query::in_bulk`] on a composite primary key (4 key fields times
+/// 500 keys stay under every backend's bound-parameter limit).
+pub const IN_BULK_COMPOSITE_CHUNK: usize = 500;
 
 impl<M: Model> Query<M> {
     /// A query matching no row (Django's `none()`): every terminal method answers as over an
@@ -21,16 +25,17 @@ impl<M: Model> Query<M> {
     }
 
     /// The matching rows whose primary key is in `keys`, by key (Django's `in_bulk`): keys
-    /// without a row are absent; an empty `keys` sends no statement.
+    /// without a row are absent; an empty `keys` sends no statement. A composite key's keys
+    /// are tuples (Django 5.2's `CompositePrimaryKey`), read [`IN_BULK_COMPOSITE_CHUNK`] keys
+    /// per statement, each `(k1 = ? AND k2 = ?) OR …`.
     pub async fn in_bulk<E, I>(self, mut exec: E, keys: I) -> Result<HashMap<M::PrimaryKey, M>>
     where
         E: Executor,
         I: IntoIterator<Item = M::PrimaryKey>,
         M::PrimaryKey: Eq + Hash,
     {
-        M::meta().single_key("in_bulk()")?;
-        let values: Vec<_> = keys.into_iter().flat_map(|k| k.key_values()).collect();
-        if values.is_empty() {
+        let keys: Vec<Vec<_>> = keys.into_iter().map(|k| k.key_values()).collect();
+        if keys.is_empty() {
             return Ok(HashMap::new());
         }
         if self.inner.limit.is_some() || self.inner.offset.is_some() {
@@ -40,6 +45,23 @@ impl<M: Model> Query<M> {
             )));
         }
         let meta = M::meta();
+        if meta.has_composite_key() {
+            let mut out = HashMap::with_capacity(keys.len());
+            for chunk in keys.chunks(IN_BULK_COMPOSITE_CHUNK) {
+                let cond = Expr::Or(
+                    chunk
+                        .iter()
+                        .map(|k| pk_filter_values(meta, k.clone()))
+                        .collect::<Result<_>>()?,
+                );
+                let mut q = self.clone();
+                q.inner = q.inner.filter(cond);
+                let rows = q.fetch_models(&mut exec).await?;
+                out.extend(rows.into_iter().map(|m| (m.pk(), m)));
+            }
+            return Ok(out);
+        }
+        let values: Vec<_> = keys.into_iter().flatten().collect();
         let pk = meta.single_key("in_bulk()")?;
         let cond = Expr::In {
             expr: Box::new(field_expr(meta, pk)),

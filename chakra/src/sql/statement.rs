@@ -434,11 +434,12 @@ pub(crate) fn column_arrays(ins: &Insert) -> Result<Option<Vec<ArrayValue>>> {
     Ok(Some(out))
 }
 
-/// `UPDATE t SET a = "_v"."_c0", … FROM (the rows) AS "_v" WHERE t.key = "_v"."_k"`: the
+/// `UPDATE t SET a = "_v"."_c0", … FROM (the rows) AS "_v" WHERE t.key = "_v"."_k"` (and
+/// `AND t.key2 = "_v"."_k1" …` for a composite key): the
 /// rows' source is the dialect's ([`SqlHooks::bulk_update_rows`](crate::dialect::SqlHooks::bulk_update_rows)),
 /// one statement text for any number of rows.
 fn bulk_update(w: &mut SqlWriter, b: &BulkUpdate) -> Result<()> {
-    if b.columns.is_empty() || b.rows.is_empty() {
+    if b.columns.is_empty() || b.rows.is_empty() || b.keys.is_empty() {
         return Err(Error::InvalidQuery(format!(
             "bulk update of {:?} needs at least one column and one row",
             b.table
@@ -475,19 +476,31 @@ fn bulk_update(w: &mut SqlWriter, b: &BulkUpdate) -> Result<()> {
         w.sql(" INNER JOIN ");
         w.dialect.sql().bulk_update_rows(w, b)?;
         w.sql(" ON ");
-        let key = Expr::Column(ColumnRef::new(&b.table, &b.key.0, b.key.1.clone()));
-        let row_key = Expr::Column(ColumnRef::new("_v", "_k", b.key.1.clone()));
-        expr(w, &key.eq(row_key))?;
+        for (i, (k, ty)) in b.keys.iter().enumerate() {
+            if i > 0 {
+                w.sql(" AND ");
+            }
+            let key = Expr::Column(ColumnRef::new(&b.table, k, ty.clone()));
+            let alias = BulkUpdate::key_alias(i);
+            let row_key = Expr::Column(ColumnRef::new("_v", &alias, ty.clone()));
+            expr(w, &key.eq(row_key))?;
+        }
         return set(w);
     }
     set(w)?;
     w.sql(" FROM ");
     w.dialect.sql().bulk_update_rows(w, b)?;
     w.sql(" WHERE ");
-    w.ident(&b.table)?;
-    w.sql(".");
-    w.ident(&b.key.0)?;
-    w.sql(" = \"_v\".\"_k\"");
+    for (i, (k, _)) in b.keys.iter().enumerate() {
+        if i > 0 {
+            w.sql(" AND ");
+        }
+        w.ident(&b.table)?;
+        w.sql(".");
+        w.ident(k)?;
+        w.sql(" = \"_v\".");
+        w.ident(&BulkUpdate::key_alias(i))?;
+    }
     Ok(())
 }
 

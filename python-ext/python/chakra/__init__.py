@@ -58,7 +58,7 @@ from .fields import (
     Reverse,
 )
 from .hooks import HookContext
-from .migrate import check_schema
+from .migrate import check_schema, register_model_layer
 from .models import Model, registry
 from .options import CheckConstraint, Index, UniqueConstraint
 from .pagination import EmptyPage, InvalidPage, Page, PageNotAnInteger, Paginator
@@ -185,6 +185,7 @@ __all__ = [
     "migrate",
     "outside_transaction",
     "read_scope",
+    "register_model_layer",
     "registry",
     "sqlite_info",
 ]

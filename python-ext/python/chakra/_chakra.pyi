@@ -40,6 +40,7 @@ __all__ = [
     "noop_job",
     "raw_job",
     "register_model",
+    "register_model_layer",
     "reset_databases",
     "shutdown",
     "sqlite_info",
@@ -320,6 +321,11 @@ def migrate_main(argv: list[str], models: list[ModelHandle]) -> int:
 def check_schema(pool: PoolRef, migrations: list[tuple[str, str, str]]) -> list[str]:
     """The differences between the migrations a generated model layer came from (app, id,
     checksum) and those the database of ``pool`` has applied; empty when they agree."""
+
+def register_model_layer(
+    module: str, fingerprint: str, migrations: list[tuple[str, str, str]], models: list[str]
+) -> None:
+    """Registers a generated model layer for the check pools run when they connect."""
 
 def generate_models(
     migrations: str | os.PathLike[str],

@@ -46,6 +46,7 @@ __all__ = [
     "NotNullViolation",
     "ReadOnlyDatabase",
     "SerializationFailure",
+    "StaleModels",
     "StatementTimeout",
     "TransactionConflict",
     "TransactionError",
@@ -185,6 +186,11 @@ class ReadOnlyDatabase(ChakraError):
     read-only, a standby)."""
 
     database: str | None = None
+
+
+class StaleModels(ChakraError):
+    """A generated model layer disagrees with the migrations the database has applied
+    (``chakra generate models``): regenerate it or apply the migrations."""
 
 
 class ConnectionError(ChakraError):

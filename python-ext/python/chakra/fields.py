@@ -343,7 +343,10 @@ class ForeignKey(_Relation, Generic[R, K]):
     """This model holds a key to ``target``: ``author = ForeignKey("User",
     back_populates="posts", on_delete=chakra.CASCADE)`` adds the column field ``author_id``
     (``BigInteger`` unless ``type_`` is given) with ``REFERENCES users (id) ON DELETE
-    CASCADE`` and an index. ``on_delete`` defaults to ``RESTRICT``.
+    CASCADE`` and an index. ``on_delete`` defaults to ``RESTRICT``. ``primary_key=True``
+    makes that column the primary key or, with other ``primary_key`` fields, part of a
+    composite one (Django's ``CompositePrimaryKey`` over a foreign key; a ``OneToOne`` key
+    that is the whole primary key is Django's ``OneToOneField(primary_key=True)``).
 
     ``post.author`` is the loaded ``User`` (``None`` for a nullable key without a row);
     ``post.author = user`` sets ``author_id`` too (an unsaved user's new id is filled in by
@@ -369,6 +372,7 @@ class ForeignKey(_Relation, Generic[R, K]):
         nullable: Literal[False] = False,
         column: str | None = None,
         index: bool = True,
+        primary_key: bool = False,
     ) -> None: ...
     @overload
     def __init__(
@@ -380,6 +384,7 @@ class ForeignKey(_Relation, Generic[R, K]):
         nullable: Literal[False] = False,
         column: str | None = None,
         index: bool = True,
+        primary_key: bool = False,
     ) -> None: ...
     @overload
     def __init__(
@@ -392,6 +397,7 @@ class ForeignKey(_Relation, Generic[R, K]):
         column: str | None = None,
         type_: FieldType[V] | type[FieldType[V]],
         index: bool = True,
+        primary_key: bool = False,
     ) -> None: ...
     @overload
     def __init__(
@@ -404,6 +410,7 @@ class ForeignKey(_Relation, Generic[R, K]):
         column: str | None = None,
         type_: FieldType[V] | type[FieldType[V]],
         index: bool = True,
+        primary_key: bool = False,
     ) -> None: ...
     @overload
     def __init__(
@@ -415,6 +422,7 @@ class ForeignKey(_Relation, Generic[R, K]):
         nullable: bool,
         column: str | None = None,
         index: bool = True,
+        primary_key: bool = False,
     ) -> None: ...
     @overload
     def __init__(
@@ -426,6 +434,7 @@ class ForeignKey(_Relation, Generic[R, K]):
         nullable: bool,
         column: str | None = None,
         index: bool = True,
+        primary_key: bool = False,
     ) -> None: ...
     @overload
     def __init__(
@@ -438,6 +447,7 @@ class ForeignKey(_Relation, Generic[R, K]):
         column: str | None = None,
         type_: FieldType[V] | type[FieldType[V]],
         index: bool = True,
+        primary_key: bool = False,
     ) -> None: ...
     @overload
     def __init__(
@@ -450,6 +460,7 @@ class ForeignKey(_Relation, Generic[R, K]):
         column: str | None = None,
         type_: FieldType[V] | type[FieldType[V]],
         index: bool = True,
+        primary_key: bool = False,
     ) -> None: ...
     def __init__(
         self,
@@ -461,6 +472,7 @@ class ForeignKey(_Relation, Generic[R, K]):
         column: str | None = None,
         type_: FieldType[Any] | type[FieldType[Any]] = BigInteger,
         index: bool = True,
+        primary_key: bool = False,
     ) -> None:
         super().__init__(target, back_populates)
         self.on_delete = on_delete.value if isinstance(on_delete, OnDelete) else str(on_delete)
@@ -468,6 +480,12 @@ class ForeignKey(_Relation, Generic[R, K]):
         self.column = column
         self.key_type = as_type(type_)
         self.index = index
+        if primary_key and nullable:
+            raise ValueError(
+                f"a foreign key to {self.target} that is the primary key (or part of it) "
+                "cannot be nullable"
+            )
+        self.primary_key = primary_key
         self._key_field: _KeyField | None = None
 
     @property
@@ -490,6 +508,7 @@ class ForeignKey(_Relation, Generic[R, K]):
                 index=self.index,
                 column=self.column,
                 auto_increment=False,
+                primary_key=self.primary_key,
             )
             f.references = {"model": self.target, "on_delete": self.on_delete}
             self._key_field = f
@@ -554,6 +573,7 @@ class OneToOne(ForeignKey[R, K]):
         nullable: Literal[False] = False,
         column: str | None = None,
         index: bool = True,
+        primary_key: bool = False,
     ) -> None: ...
     @overload
     def __init__(
@@ -565,6 +585,7 @@ class OneToOne(ForeignKey[R, K]):
         nullable: Literal[False] = False,
         column: str | None = None,
         index: bool = True,
+        primary_key: bool = False,
     ) -> None: ...
     @overload
     def __init__(
@@ -577,6 +598,7 @@ class OneToOne(ForeignKey[R, K]):
         column: str | None = None,
         type_: FieldType[V] | type[FieldType[V]],
         index: bool = True,
+        primary_key: bool = False,
     ) -> None: ...
     @overload
     def __init__(
@@ -589,6 +611,7 @@ class OneToOne(ForeignKey[R, K]):
         column: str | None = None,
         type_: FieldType[V] | type[FieldType[V]],
         index: bool = True,
+        primary_key: bool = False,
     ) -> None: ...
     @overload
     def __init__(
@@ -600,6 +623,7 @@ class OneToOne(ForeignKey[R, K]):
         nullable: bool,
         column: str | None = None,
         index: bool = True,
+        primary_key: bool = False,
     ) -> None: ...
     @overload
     def __init__(
@@ -611,6 +635,7 @@ class OneToOne(ForeignKey[R, K]):
         nullable: bool,
         column: str | None = None,
         index: bool = True,
+        primary_key: bool = False,
     ) -> None: ...
     @overload
     def __init__(
@@ -623,6 +648,7 @@ class OneToOne(ForeignKey[R, K]):
         column: str | None = None,
         type_: FieldType[V] | type[FieldType[V]],
         index: bool = True,
+        primary_key: bool = False,
     ) -> None: ...
     @overload
     def __init__(
@@ -635,13 +661,15 @@ class OneToOne(ForeignKey[R, K]):
         column: str | None = None,
         type_: FieldType[V] | type[FieldType[V]],
         index: bool = True,
+        primary_key: bool = False,
     ) -> None: ...
     def __init__(self, target: Any, back_populates: str | None = None, **kw: Any) -> None:
         super().__init__(target, back_populates, **kw)
 
     def key_field(self) -> Field[K]:
         f = super().key_field()
-        f.unique = True
+        # Unique, unless it is the primary key (unique already).
+        f.unique = not self.primary_key
         return f
 
 

@@ -42,7 +42,7 @@ from . import _chakra
 if TYPE_CHECKING:
     from .models import Model
 
-__all__ = ["check_schema", "console", "main", "run"]
+__all__ = ["check_schema", "console", "main", "register_model_layer", "run"]
 
 PROG = "chakra"
 CONFIG = "chakra.toml"
@@ -254,6 +254,23 @@ def _models(
         else:
             raise TypeError(f"models: {item!r} is not a module name, a module or a model class")
     return [m.__chakra__ for m in chosen.values()]
+
+
+def register_model_layer(
+    module: str,
+    fingerprint: str,
+    migrations: Sequence[tuple[str, str, str]],
+    models: Sequence[str],
+) -> None:
+    """Registers a generated model layer (a module ``chakra generate models`` wrote calls
+    this when imported): a pool connected afterwards compares the migrations it was
+    generated from with the database's applied history, once per pool, and a stale layer
+    fails the first query with ``chakra.errors.StaleModels`` naming the module, its models
+    and each difference (``schema_check`` = ``warn`` logs it, ``off`` skips it: a URL
+    parameter, ``chakra.toml``'s ``[database]``)."""
+    _chakra.register_model_layer(
+        module, fingerprint, [(a, i, c) for a, i, c in migrations], list(models)
+    )
 
 
 def check_schema(

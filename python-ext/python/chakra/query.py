@@ -43,6 +43,9 @@ _Mode = Literal["models", "dicts", "tuples", "flat"]
 
 # Rows a ``get()`` reads to tell one from several (the core's ``MAX_GET_RESULTS``, as Django's).
 _MAX_GET_RESULTS = 21
+# Keys per statement of ``in_bulk()`` on a composite primary key (4 key fields times 500 keys
+# stay under every backend's bound-parameter limit).
+_IN_BULK_COMPOSITE_CHUNK = 500
 
 
 class Prefetch:
@@ -635,6 +638,8 @@ class BaseQuerySet(Generic[M, R]):
             raise errors.InvalidQuery(
                 f"in_bulk() on a sliced {self.model.__name__} queryset: filter instead of slicing"
             )
+        if field_name == "pk" and len(self.model._pk_names) > 1:
+            return (yield from self._in_bulk_composite_steps(id_list))
         name = self.model.__chakra__.pk_name() if field_name == "pk" else field_name
         field = self.model._fields.get(name or "")
         if field is None or not (field.primary_key or field.unique):
@@ -651,6 +656,23 @@ class BaseQuerySet(Generic[M, R]):
             qs = self.filter(**{f"{name}__in": ids})
         rows: list[Any] = yield from qs._all_steps()  # model rows: checked above
         return {getattr(o, name or ""): o for o in rows}
+
+    def _in_bulk_composite_steps(self, id_list: Iterable[Any] | None) -> Steps[dict[Any, M]]:
+        """``in_bulk()`` on a composite primary key, as Django 5.2's ``CompositePrimaryKey``:
+        each key a tuple of one value per key field (a list is read as a tuple), the dict
+        keyed by ``obj.pk`` tuples. ``pk__in`` in chunks of ``_IN_BULK_COMPOSITE_CHUNK`` keys
+        (one condition per key field per key), so no statement outgrows a backend's
+        parameter limit."""
+        if id_list is None:
+            every: list[Any] = yield from self._all_steps()  # model rows: checked by the caller
+            return {o.pk: o for o in every}
+        ids = [tuple(k) if isinstance(k, list) else k for k in id_list]
+        out: dict[Any, M] = {}
+        for i in range(0, len(ids), _IN_BULK_COMPOSITE_CHUNK):
+            part = ids[i : i + _IN_BULK_COMPOSITE_CHUNK]
+            rows: list[Any] = yield from self.filter(pk__in=part)._all_steps()
+            out.update((o.pk, o) for o in rows)
+        return out
 
     def _latest_steps(self, fields: tuple[str, ...], latest: bool) -> Steps[R]:
         which = "latest" if latest else "earliest"

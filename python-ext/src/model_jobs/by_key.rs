@@ -11,8 +11,8 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 impl ModelHandle {
-    /// `bulk_update(objs, fields)`: each object's `fields` written by primary key in one
-    /// statement; returns the number of rows updated.
+    /// `bulk_update(objs, fields)`: each object's `fields` written by primary key (every
+    /// field of a composite key) in one statement; returns the number of rows updated.
     pub(super) fn build_bulk_update(
         &self,
         target: &Bound<'_, PyAny>,
@@ -21,7 +21,7 @@ impl ModelHandle {
     ) -> PyResult<Job> {
         let py = target.py();
         let meta = &self.info.meta;
-        let pk = meta.single_key("bulk_update()").map_err(err)?;
+        let keys = meta.primary_key_fields();
         let mut resolved = Vec::with_capacity(fields.len());
         for n in &fields {
             resolved.push(
@@ -42,7 +42,10 @@ impl ModelHandle {
         };
         let mut rows = Vec::with_capacity(objs.len());
         for o in &objs {
-            let key = value_of(o, pk)?;
+            let key = keys
+                .iter()
+                .map(|k| value_of(o, k))
+                .collect::<PyResult<Vec<_>>>()?;
             let mut values = Vec::with_capacity(resolved.len());
             for f in &resolved {
                 values.push(value_of(o, f)?);

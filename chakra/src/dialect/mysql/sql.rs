@@ -227,15 +227,16 @@ impl SqlHooks for Mysql {
         true
     }
 
-    /// The rows as a derived table of `SELECT ? AS "_k", ? AS "_c0" UNION ALL SELECT ?, ?
+    /// The rows as a derived table of `SELECT ? AS "_k", [? AS "_k1", …] ? AS "_c0" UNION ALL SELECT ?, ?
     /// …`: its text depends on the number of rows (the driver's statement cache evicts it).
     fn bulk_update_rows(&self, w: &mut SqlWriter, b: &BulkUpdate) -> Result<()> {
         w.uncacheable();
         w.sql("(");
         for (r, row) in b.rows.iter().enumerate() {
-            if row.len() != b.columns.len() + 1 {
+            let keys = b.keys.len();
+            if row.len() != b.columns.len() + keys {
                 return Err(Error::InvalidQuery(format!(
-                    "bulk update of {:?}: row {r} has {} values for a key and {} columns",
+                    "bulk update of {:?}: row {r} has {} values for {keys} key(s) and {} columns",
                     b.table,
                     row.len(),
                     b.columns.len()
@@ -253,10 +254,10 @@ impl SqlHooks for Mysql {
                 w.bind(v.clone());
                 if r == 0 {
                     w.sql(" AS ");
-                    if i == 0 {
-                        w.ident("_k")?;
+                    if i < keys {
+                        w.ident(&BulkUpdate::key_alias(i))?;
                     } else {
-                        w.ident(&format!("_c{}", i - 1))?;
+                        w.ident(&format!("_c{}", i - keys))?;
                     }
                 }
             }

@@ -261,13 +261,17 @@ impl SqlHooks for Postgres {
         Ok(true)
     }
 
-    /// `unnest` of one typed array per column (the key's first), named `"_v"("_k", "_c0", …)`.
+    /// `unnest` of one typed array per column (the keys' first), named `"_v"("_k", ["_k1", …,]
+    /// "_c0", …)`.
     fn bulk_update_rows(&self, w: &mut SqlWriter, b: &BulkUpdate) -> Result<()> {
         let as_insert = Insert {
             enum_types: b.enum_types.clone(),
             table: b.table.clone(),
-            columns: std::iter::once(b.key.0.clone())
-                .chain(b.columns.iter().map(|(c, _)| c.clone()))
+            columns: b
+                .keys
+                .iter()
+                .chain(&b.columns)
+                .map(|(c, _)| c.clone())
                 .collect(),
             rows: b.rows.clone(),
             returning: Vec::new(),
@@ -285,7 +289,13 @@ impl SqlHooks for Postgres {
             }
             w.bind(Value::Array(a));
         }
-        w.sql(") AS \"_v\"(\"_k\"");
+        w.sql(") AS \"_v\"(");
+        for i in 0..b.keys.len() {
+            if i > 0 {
+                w.sql(", ");
+            }
+            w.ident(&BulkUpdate::key_alias(i))?;
+        }
         for i in 0..b.columns.len() {
             w.sql(", ");
             w.ident(&format!("_c{i}"))?;

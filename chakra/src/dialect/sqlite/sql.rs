@@ -432,7 +432,7 @@ impl SqlHooks for Sqlite {
         Ok(true)
     }
 
-    /// One JSON text of the rows (each an array, the key first) read through `json_each`
+    /// One JSON text of the rows (each an array, the keys first) read through `json_each`
     /// (`UPDATE … FROM`, SQLite ≥ 3.33); not for bytes, which JSON cannot carry.
     fn bulk_update_rows(&self, w: &mut SqlWriter, b: &BulkUpdate) -> Result<()> {
         let mut rows = Vec::with_capacity(b.rows.len());
@@ -449,10 +449,20 @@ impl SqlHooks for Sqlite {
             }
             rows.push(serde_json::Value::Array(out));
         }
-        w.sql("(SELECT json_extract(value, '$[0]') AS \"_k\"");
+        w.sql("(SELECT ");
+        let keys = b.keys.len();
+        for i in 0..keys {
+            if i > 0 {
+                w.sql(", ");
+            }
+            w.sql("json_extract(value, '$[");
+            w.sql(&i.to_string());
+            w.sql("]') AS ");
+            w.ident(&BulkUpdate::key_alias(i))?;
+        }
         for i in 0..b.columns.len() {
             w.sql(", json_extract(value, '$[");
-            w.sql(&(i + 1).to_string());
+            w.sql(&(i + keys).to_string());
             w.sql("]') AS ");
             w.ident(&format!("_c{i}"))?;
         }
