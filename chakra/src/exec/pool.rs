@@ -226,14 +226,13 @@ impl Pool {
         Arc::ptr_eq(&self.backend, &other.backend)
     }
 
-    /// Records a write that committed outside a transaction on `conn` in this handle's mark.
-    async fn record_write(&self, conn: &mut Conn) {
-        if let Some(mark) = self.mark.as_ref() {
-            if self.dialect() == Dialect::Postgres {
-                mark.record_after_commit(conn, self.behind_transaction_pooler())
-                    .await;
-            }
-        }
+    /// The mark a write that commits outside a transaction on this handle is recorded in:
+    /// PostgreSQL only, and not behind a transaction pooler (statements there run in a
+    /// transaction of their own, whose commit records it).
+    fn lsn_mark(&self) -> Option<&crate::databases::wal::WalMark> {
+        self.mark
+            .as_ref()
+            .filter(|_| self.dialect() == Dialect::Postgres && !self.behind_transaction_pooler())
     }
 
     /// The SQL dialect of this pool's database.
@@ -466,10 +465,19 @@ impl Pool {
         }
         loop {
             let mut lease = Lease::new(self.acquire().await?);
-            let r = T::on_conn(lease.conn(), q).await;
-            if writes && r.is_ok() {
-                self.record_write(lease.conn()).await;
-            }
+            let r = match self.lsn_mark().filter(|_| writes) {
+                // The WAL position read pipelined behind the statement, whose implicit
+                // commit completes before the read starts (see `Transaction::commit`).
+                Some(mark) => {
+                    let lsn = crate::databases::wal::current_lsn_query();
+                    let (r, read) = T::on_conn_then(lease.conn(), q, &lsn).await;
+                    if r.is_ok() {
+                        mark.record_read(read);
+                    }
+                    r
+                }
+                None => T::on_conn(lease.conn(), q).await,
+            };
             if !self.run_again(&r, lease.finish(), attempt) {
                 return r;
             }
@@ -499,10 +507,29 @@ impl Pool {
             return tx.commit().await;
         }
         let mut lease = Lease::new(self.acquire().await?);
-        let r = lease.conn().batch_execute(sql).await;
-        if r.is_ok() {
-            self.record_write(lease.conn()).await;
-        }
+        let r = match self.lsn_mark() {
+            Some(mark) => {
+                let lsn = crate::databases::wal::current_lsn_query();
+                let (r, read) = lease.conn().batch_then_fetch(sql, &lsn).await;
+                if r.is_ok() {
+                    mark.record_read(read);
+                }
+                r
+            }
+            None => {
+                let r = lease.conn().batch_execute(sql).await;
+                // Behind a transaction pooler the text ran outside a transaction: its
+                // position is read after it, in a transaction of its own.
+                if let Some(mark) = self.mark.as_ref().filter(|_| {
+                    r.is_ok()
+                        && self.dialect() == Dialect::Postgres
+                        && self.behind_transaction_pooler()
+                }) {
+                    mark.record_after_commit(lease.conn(), true).await;
+                }
+                r
+            }
+        };
         drop(lease.finish());
         r
     }
@@ -596,6 +623,13 @@ trait OneStatement: Sized + Send {
         conn: &mut Conn,
         q: &CompiledQuery,
     ) -> impl std::future::Future<Output = Result<Self>> + Send;
+    /// Runs `q` on a leased connection, then `next` pipelined behind it
+    /// ([`Conn::batch_then_fetch`]).
+    fn on_conn_then<'a>(
+        conn: &'a mut Conn,
+        q: &'a CompiledQuery,
+        next: &'a CompiledQuery,
+    ) -> impl std::future::Future<Output = (Result<Self>, Result<Vec<Row>>)> + Send + 'a;
     /// Runs `q` in a transaction.
     fn in_tx(
         tx: &mut Transaction,
@@ -604,6 +638,13 @@ trait OneStatement: Sized + Send {
 }
 
 impl OneStatement for Vec<Row> {
+    fn on_conn_then<'a>(
+        conn: &'a mut Conn,
+        q: &'a CompiledQuery,
+        next: &'a CompiledQuery,
+    ) -> impl std::future::Future<Output = (Result<Self>, Result<Vec<Row>>)> + Send + 'a {
+        conn.fetch_then_fetch(q, next)
+    }
     fn on_conn(
         conn: &mut Conn,
         q: &CompiledQuery,
@@ -619,6 +660,13 @@ impl OneStatement for Vec<Row> {
 }
 
 impl OneStatement for super::row::NamedRows {
+    fn on_conn_then<'a>(
+        conn: &'a mut Conn,
+        q: &'a CompiledQuery,
+        next: &'a CompiledQuery,
+    ) -> impl std::future::Future<Output = (Result<Self>, Result<Vec<Row>>)> + Send + 'a {
+        conn.fetch_named_then_fetch(q, next)
+    }
     const RAW: bool = true;
     fn on_conn(
         conn: &mut Conn,
@@ -635,6 +683,13 @@ impl OneStatement for super::row::NamedRows {
 }
 
 impl OneStatement for u64 {
+    fn on_conn_then<'a>(
+        conn: &'a mut Conn,
+        q: &'a CompiledQuery,
+        next: &'a CompiledQuery,
+    ) -> impl std::future::Future<Output = (Result<Self>, Result<Vec<Row>>)> + Send + 'a {
+        conn.execute_then_fetch(q, next)
+    }
     fn on_conn(
         conn: &mut Conn,
         q: &CompiledQuery,
