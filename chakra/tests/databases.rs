@@ -184,6 +184,13 @@ async fn two_named_databases_hold_their_own_models() {
                 .map(|v| v.len() as u64),
             "get(analytics) all",
         );
+        // A database's bare pool (`primary()`, a clone of it, a session on it) refuses too.
+        let bare = dbs.get("default").unwrap().primary().clone();
+        refused(
+            q.clone().all(&bare).await.map(|v| v.len() as u64),
+            "primary() all",
+        );
+        refused(q.clone().count(&bare).await, "primary() count");
         // A query of one model on a database chosen by hand runs (`using`).
         let plain = Account::query().count(dbs.get("default").unwrap()).await;
         assert_eq!(plain.unwrap(), 1, "{d:?}");

@@ -106,6 +106,9 @@ pub struct Pool {
     /// The scope whose plain reads this handle routes to replicas
     /// ([`crate::databases::Scope::routed_pool`]).
     route: Option<Arc<crate::databases::Scope>>,
+    /// Which database each model lives on, when the pool is a database of a
+    /// [`crate::databases::Databases`] (set when the set is made; shared by every clone).
+    placement: Arc<std::sync::OnceLock<Arc<crate::databases::Placement>>>,
 }
 
 impl std::fmt::Debug for Pool {
@@ -189,6 +192,7 @@ impl Pool {
             tables,
             mark: None,
             route: None,
+            placement: Arc::default(),
         })
     }
 
@@ -213,6 +217,24 @@ impl Pool {
             mark: Some(scope.mark().clone()),
             route: Some(Arc::new(scope)),
             ..self.clone()
+        }
+    }
+
+    /// Gives the pool the placement of the [`crate::databases::Databases`] it is a database
+    /// of (the first one set stays).
+    pub(crate) fn set_placement(&self, placement: Arc<crate::databases::Placement>) {
+        let _ = self.placement.set(placement);
+    }
+
+    /// Refuses a read statement whose tables belong to models living on different databases
+    /// ([`chakra_dsl::Error::CrossDatabase`]), when the pool is a database of a
+    /// [`crate::databases::Databases`]. A pool made on its own (`Pool::connect`) belongs to
+    /// no set: there are no bindings and no other database, every model is on it, so there
+    /// is nothing to refuse (one atomic load).
+    pub fn check_placement(&self, stmt: &Statement) -> Result<()> {
+        match self.placement.get() {
+            Some(p) => p.check(stmt),
+            None => Ok(()),
         }
     }
 
@@ -317,7 +339,17 @@ impl Pool {
 
     /// Runs a statement and returns its rows (a SELECT, or a write with RETURNING).
     /// Large inserts are split into chunks that run in one transaction.
+    ///
+    /// A pool of a [`crate::databases::Databases`] (`db.primary()`, a pool given to its
+    /// builder, their clones) first refuses a read joining models that live on different
+    /// databases ([`Pool::check_placement`]).
     pub async fn fetch(&self, stmt: &Statement) -> Result<Vec<Row>> {
+        self.check_placement(stmt)?;
+        self.fetch_unchecked(stmt).await
+    }
+
+    /// [`Pool::fetch`] without the one-database check (its caller ran it).
+    pub(crate) async fn fetch_unchecked(&self, stmt: &Statement) -> Result<Vec<Row>> {
         if let Some(each) = RowByRow::of(stmt, self.dialect())? {
             return Ok(self.run_each(&each, true).await?.0);
         }
