@@ -21,6 +21,7 @@ mod annotations;
 mod bridge;
 mod chunks;
 mod convert;
+mod core_events;
 mod databases;
 mod errors;
 mod filters;
@@ -54,6 +55,7 @@ fn shutdown(py: Python<'_>) {
 /// The Rust extension module.
 #[pymodule]
 fn _chakra(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    core_events::install();
     m.add_class::<bridge::Completer>()?;
     m.add_class::<job::Job>()?;
     m.add_class::<pools::PoolRef>()?;
