@@ -310,7 +310,9 @@ def flush_order(items: list[tuple[ModelHandle, Any]]) -> list[int]:
     """The positions of ``items`` ((model, primary key) pairs) in the order a flush writes
     them, the core's: tables as first seen, each table's rows in primary-key order."""
 
-def migrate_main(argv: list[str], models: list[ModelHandle]) -> int:
+def migrate_main(
+    argv: list[str], models: list[ModelHandle], bindings: dict[str, str] | None = None
+) -> int:
     """Runs the ``chakra`` command line ``argv`` (program name first) with ``models`` as the
     program's models, the GIL released; returns the exit status (0, 1 or 2)."""
 
