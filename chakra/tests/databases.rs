@@ -338,3 +338,41 @@ async fn a_router_decides_where_models_live() {
     let q = Account::query().filter(Account::events().any(Event::kind().eq("login")));
     assert!(matches!(dbs.route(&q), Err(Error::CrossDatabase { .. })));
 }
+
+/// A database's settings bind models too (`models = [...]` in chakra.toml, `.model(…)`),
+/// at run time as for the migration commands; a model bound twice is refused by name.
+#[tokio::test]
+async fn models_named_in_a_databases_settings_are_bound_to_it() {
+    let main = TestDb::sqlite().await;
+    let analytics = TestDb::sqlite().await;
+    let dbs = Databases::builder()
+        .database("default", &main.url)
+        .database_with(
+            "analytics",
+            DatabaseConfig::new(&analytics.url).model("Event"),
+        )
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(dbs.for_read::<Event>().unwrap().name(), "analytics");
+    assert_eq!(dbs.for_write::<Event>().unwrap().name(), "analytics");
+    assert_eq!(dbs.for_read::<Account>().unwrap().name(), "default");
+    let q = Account::query().filter(Account::events().any(Event::kind().eq("login")));
+    assert!(matches!(dbs.route(&q), Err(Error::CrossDatabase { .. })));
+    let twice = Databases::builder()
+        .database("default", &main.url)
+        .database_with(
+            "analytics",
+            DatabaseConfig::new(&analytics.url).model("Event"),
+        )
+        .bind::<Event>("default")
+        .connect()
+        .await;
+    match twice {
+        Err(Error::Config(m)) => assert!(
+            m.contains("Event") && m.contains("\"default\"") && m.contains("\"analytics\""),
+            "{m}"
+        ),
+        other => panic!("expected a Config error, got {other:?}"),
+    }
+}

@@ -65,6 +65,7 @@ fn _chakra(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(databases::database_names, m)?)?;
     m.add_function(wrap_pyfunction!(databases::database_url, m)?)?;
     m.add_function(wrap_pyfunction!(databases::database_pool, m)?)?;
+    m.add_function(wrap_pyfunction!(databases::database_models, m)?)?;
     m.add_class::<session::TxHandle>()?;
     m.add_class::<model::ModelHandle>()?;
     m.add_class::<query::Query>()?;

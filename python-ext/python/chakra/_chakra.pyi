@@ -23,6 +23,7 @@ __all__ = [
     "create_table_sql",
     "create_tables_job",
     "database_names",
+    "database_models",
     "database_pool",
     "database_url",
     "default_url",
@@ -357,6 +358,9 @@ def configure_databases(spec: dict[str, Any]) -> None:
 def reset_databases() -> None: ...
 def database_names() -> list[str]: ...
 def database_url(name: str) -> str: ...
+def database_models() -> dict[str, str]:
+    """Model name → database, from the configured databases' ``models`` lists."""
+
 def database_pool(name: str) -> PoolRef: ...
 def check_url(url: str) -> None:
     """Raises ``chakra.errors.InvalidUrl`` for a URL that cannot be used."""

@@ -92,6 +92,11 @@ def configure(url: str | Mapping[str, str | Mapping[str, Any]] | None = None) ->
         _url = url
     _default = None
     _named.clear()
+    if _url is None:
+        # The models the databases' settings list (``models = [...]``) are bound now.
+        from .models import bind_listed
+
+        bind_listed(_chakra.database_models())
 
 
 def current_url() -> str:
