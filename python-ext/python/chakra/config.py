@@ -94,11 +94,11 @@ def configure(url: str | Mapping[str, str | Mapping[str, Any]] | None = None) ->
         _url = url
     _default = None
     _named.clear()
-    if _url is None:
-        # The models the databases' settings list (``models = [...]``) are bound now.
-        from .models import bind_listed
+    # The models the databases' settings list (``models = [...]``) are bound now; one URL
+    # is one database: no list applies.
+    from .models import bind_listed
 
-        bind_listed(_chakra.database_models())
+    bind_listed(_chakra.database_models() if _url is None else {})
 
 
 def current_url() -> str:
