@@ -23,6 +23,8 @@ mod generate_cmd;
 mod inspect_cmd;
 #[path = "cli_make.rs"]
 mod make_cmd;
+#[path = "cli_databases.rs"]
+mod per_database;
 
 pub use generate_cmd::Generate;
 
@@ -57,8 +59,9 @@ pub struct Common {
     /// `[database] url` in chakra.toml, then sqlite://chakra.db.
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
-    /// A database named in chakra.toml (`[databases.NAME]`): its primary's URL. Migrations
-    /// never run on its replicas.
+    /// A database named in chakra.toml (`[databases.NAME]`): its primary's URL, its own
+    /// migrations folder (its `migrations`) unless `--dir` says another, and (make, check)
+    /// only the models bound to it. Migrations never run on its replicas.
     #[arg(long, value_name = "NAME", conflicts_with = "database_url")]
     pub database: Option<String>,
     /// The migrations folder (one subfolder per app).
@@ -188,6 +191,10 @@ pub enum Migrate {
         /// The migrations folder (one subfolder per app).
         #[arg(long, value_name = "DIR", default_value = "migrations")]
         dir: PathBuf,
+        /// A database named in chakra.toml (`[databases.NAME]`): only the models bound to it,
+        /// and its own migrations folder (its `migrations`) unless `--dir` says another.
+        #[arg(long, value_name = "NAME")]
+        database: Option<String>,
     },
     /// Check that the database matches its migration history (and, from a program with
     /// models, that the models match the migrations); exit 1 listing the differences.
@@ -323,7 +330,22 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let (cli, models) = match prepare(args, models) {
+    exit_status_bound(args, models, &Bindings::new())
+}
+
+/// Model name → the named database it is bound to in code (Python's `__database__`, a
+/// Rust program's own list): with chakra.toml's `models = [...]` of each `[databases.NAME]`,
+/// which models `make` and `check` count for `--database NAME` (an unbound model is on
+/// `default`).
+pub type Bindings = std::collections::HashMap<String, String>;
+
+/// Like [`exit_status`], with the models' database bindings made in code.
+pub fn exit_status_bound<I, T>(args: I, models: Vec<ModelMeta>, bindings: &Bindings) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let (cli, models) = match prepare(args, models, bindings) {
         Ok(ready) => ready,
         Err(code) => return code,
     };
@@ -347,7 +369,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    match prepare(args, models) {
+    match prepare(args, models, &Bindings::new()) {
         Ok((cli, models)) => finish(cli, models).await,
         Err(code) => code,
     }
@@ -370,16 +392,31 @@ fn block_on_own_runtime(cli: Cli, models: Vec<ModelMeta>) -> u8 {
 
 /// The arguments parsed and checked, and the models resolved, before any I/O: `Err` is the
 /// exit status of a command that ends here (help, bad usage, a bad models set).
-fn prepare<I, T>(args: I, models: Vec<ModelMeta>) -> Result<(Cli, Vec<ModelMeta>), u8>
+fn prepare<I, T>(
+    args: I,
+    models: Vec<ModelMeta>,
+    bindings: &Bindings,
+) -> Result<(Cli, Vec<ModelMeta>), u8>
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    use clap::{CommandFactory, FromArgMatches};
+    let parsed = Cli::command()
+        .try_get_matches_from(args)
+        .and_then(|m| Ok((Cli::from_arg_matches(&m)?, dir_given(&m))));
+    let (mut cli, dir_given) = match parsed {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
             return Err(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let models = match per_database::choose(&mut cli.command, dir_given, models, bindings) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("{} {e}", Style::detect().red("error:"));
+            return Err(1);
         }
     };
     if let Some(problem) = dir_problem(&cli.command) {
@@ -417,6 +454,17 @@ async fn finish(cli: Cli, models: Vec<ModelMeta>) -> u8 {
             1
         }
     }
+}
+
+/// True when the command line said `--dir` itself (not its default).
+fn dir_given(m: &clap::ArgMatches) -> bool {
+    let Some(("migrate", m)) = m.subcommand() else {
+        return false;
+    };
+    m.subcommand().is_some_and(|(_, sub)| {
+        sub.try_get_raw("dir").is_ok_and(|v| v.is_some())
+            && sub.value_source("dir") == Some(clap::parser::ValueSource::CommandLine)
+    })
 }
 
 /// The `--dir` of a command that reads migrations, when it is not a folder: a typo in a
@@ -528,6 +576,7 @@ pub async fn execute(cli: Cli, models: &[ModelMeta], out: Style) -> crate::Resul
             merge,
             check,
             dir,
+            database: _,
         } => {
             let opts = crate::migrate::MakeOptions {
                 app,

@@ -184,6 +184,13 @@ async fn two_named_databases_hold_their_own_models() {
                 .map(|v| v.len() as u64),
             "get(analytics) all",
         );
+        // A database's bare pool (`primary()`, a clone of it, a session on it) refuses too.
+        let bare = dbs.get("default").unwrap().primary().clone();
+        refused(
+            q.clone().all(&bare).await.map(|v| v.len() as u64),
+            "primary() all",
+        );
+        refused(q.clone().count(&bare).await, "primary() count");
         // A query of one model on a database chosen by hand runs (`using`).
         let plain = Account::query().count(dbs.get("default").unwrap()).await;
         assert_eq!(plain.unwrap(), 1, "{d:?}");
@@ -330,4 +337,42 @@ async fn a_router_decides_where_models_live() {
     assert_eq!(count(&analytics, "ndb_events").await, Some(1));
     let q = Account::query().filter(Account::events().any(Event::kind().eq("login")));
     assert!(matches!(dbs.route(&q), Err(Error::CrossDatabase { .. })));
+}
+
+/// A database's settings bind models too (`models = [...]` in chakra.toml, `.model(…)`),
+/// at run time as for the migration commands; a model bound twice is refused by name.
+#[tokio::test]
+async fn models_named_in_a_databases_settings_are_bound_to_it() {
+    let main = TestDb::sqlite().await;
+    let analytics = TestDb::sqlite().await;
+    let dbs = Databases::builder()
+        .database("default", &main.url)
+        .database_with(
+            "analytics",
+            DatabaseConfig::new(&analytics.url).model("Event"),
+        )
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(dbs.for_read::<Event>().unwrap().name(), "analytics");
+    assert_eq!(dbs.for_write::<Event>().unwrap().name(), "analytics");
+    assert_eq!(dbs.for_read::<Account>().unwrap().name(), "default");
+    let q = Account::query().filter(Account::events().any(Event::kind().eq("login")));
+    assert!(matches!(dbs.route(&q), Err(Error::CrossDatabase { .. })));
+    let twice = Databases::builder()
+        .database("default", &main.url)
+        .database_with(
+            "analytics",
+            DatabaseConfig::new(&analytics.url).model("Event"),
+        )
+        .bind::<Event>("default")
+        .connect()
+        .await;
+    match twice {
+        Err(Error::Config(m)) => assert!(
+            m.contains("Event") && m.contains("\"default\"") && m.contains("\"analytics\""),
+            "{m}"
+        ),
+        other => panic!("expected a Config error, got {other:?}"),
+    }
 }

@@ -664,3 +664,78 @@ async fn a_lagging_replica_is_skipped_and_exact_reads_fall_back_to_the_primary()
         assert_eq!(Item::get(&fresh, item.id).await.unwrap().n, 2);
     }
 }
+
+/// Where a raw read-only query ran: `true` on the standby (`pg_is_in_recovery()`).
+async fn on_standby(scope: &chakra::databases::Scope) -> bool {
+    let got = chakra::raw_fetch("SELECT pg_is_in_recovery() AS standby")
+        .all(&scope.clone().raw_read_only())
+        .await
+        .unwrap();
+    got.rows[0][0] == Value::Bool(true)
+}
+
+/// `sticky` and `window` on the real standby: within `sticky_for` after a write the scope's
+/// reads run on the primary (the server says it is not in recovery), after it on the
+/// standby; a scope that wrote nothing reads on the standby at once. (The two policies
+/// differ only in what comes after the bound, for `window` a read with no replay check:
+/// the write is visible here because the bound is longer than this standby's lag, which
+/// the test waits out.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sticky_and_window_reads_go_to_the_primary_within_the_bound_then_to_the_replica() {
+    let replica = replica_admin();
+    let t = TestDb::new(&replica).await;
+    for policy in [ReadPolicy::Sticky, ReadPolicy::Window] {
+        // Long enough for the reads below to run within it on a loaded machine.
+        let bound = Duration::from_secs(3);
+        let dbs = Databases::builder()
+            .database_with(
+                "default",
+                DatabaseConfig::new(t.primary())
+                    .replica(t.replica(&replica))
+                    .read_your_writes(policy)
+                    .sticky_for(bound),
+            )
+            .connect()
+            .await
+            .unwrap();
+        let db = dbs.default_db().unwrap();
+        let scope = db.scope().replica(true);
+        assert!(on_standby(&scope).await, "{policy:?}: nothing written yet");
+
+        let mut item = Item { id: 0, n: 1 };
+        item.save(&scope).await.unwrap();
+        let written = Instant::now();
+        // Within the bound: the primary, for raw and model reads alike.
+        let before = db.read_counts();
+        let standby = on_standby(&scope).await;
+        assert_eq!(Item::get(&scope, item.id).await.unwrap().n, 1);
+        let after = db.read_counts();
+        let late = written.elapsed();
+        assert!(
+            !standby,
+            "{policy:?}: within the bound ({late:?} after the write)"
+        );
+        assert_eq!(
+            after.primary,
+            before.primary + 2,
+            "{policy:?}: {after:?}, {late:?}"
+        );
+        assert_eq!(after.replica, before.replica, "{policy:?}");
+        // Another scope did not write: its reads go to the standby.
+        assert!(on_standby(&db.scope().replica(true)).await, "{policy:?}");
+
+        // Past the bound: the standby again.
+        tokio::time::sleep(bound.saturating_sub(written.elapsed()) + Duration::from_millis(100))
+            .await;
+        assert!(on_standby(&scope).await, "{policy:?}: after the bound");
+        let before = db.read_counts();
+        assert_eq!(Item::get(&scope, item.id).await.unwrap().n, 1);
+        assert_eq!(db.read_counts().replica, before.replica + 1, "{policy:?}");
+        // A transaction's commit starts the bound again.
+        let mut tx = scope.begin().await.unwrap();
+        item.n = 2;
+        item.save(&mut tx).await.unwrap();
+        tx.commit().await.unwrap();
+        assert!(!on_standby(&scope).await, "{policy:?}: after a commit");
+    }
+}

@@ -154,6 +154,32 @@ pub fn database_names(py: Python<'_>) -> PyResult<Vec<String>> {
     Ok(configured(py)?.into_keys().collect())
 }
 
+/// Model name → database, from the `models = [...]` lists of the configured databases
+/// (chakra.toml or `chakra.configure`); a model listed by two is a `ConfigError`.
+#[pyfunction]
+pub fn database_models() -> PyResult<BTreeMap<String, String>> {
+    // Not `configured()`: no default URL is looked up (nor said) for this.
+    let configs: Vec<(String, DatabaseConfig)> = match configured_lock().clone() {
+        Some(c) => c.into_iter().collect(),
+        None => match std::fs::read_to_string("chakra.toml") {
+            Ok(text) => settings::from_toml(&text).map_err(to_py)?,
+            Err(_) => Vec::new(),
+        },
+    };
+    let mut out: BTreeMap<String, String> = BTreeMap::new();
+    for (db, c) in configs {
+        for m in c.models {
+            if let Some(other) = out.get(&m).filter(|o| **o != db) {
+                return Err(to_py(Error::Config(format!(
+                    "model {m} is listed in the models of databases {other:?} and {db:?}: bind it to one"
+                ))));
+            }
+            out.insert(m, db.clone());
+        }
+    }
+    Ok(out)
+}
+
 /// The primary URL of database `name`; `UnknownDatabase` when none is configured.
 #[pyfunction]
 pub fn database_url(py: Python<'_>, name: &str) -> PyResult<String> {

@@ -21,6 +21,7 @@ mod annotations;
 mod bridge;
 mod chunks;
 mod convert;
+mod core_events;
 mod databases;
 mod errors;
 mod filters;
@@ -55,6 +56,7 @@ fn shutdown(py: Python<'_>) {
 /// The Rust extension module.
 #[pymodule]
 fn _chakra(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    core_events::install();
     m.add_class::<bridge::Completer>()?;
     m.add_class::<job::Job>()?;
     m.add_class::<pools::PoolRef>()?;
@@ -64,6 +66,7 @@ fn _chakra(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(databases::database_names, m)?)?;
     m.add_function(wrap_pyfunction!(databases::database_url, m)?)?;
     m.add_function(wrap_pyfunction!(databases::database_pool, m)?)?;
+    m.add_function(wrap_pyfunction!(databases::database_models, m)?)?;
     m.add_class::<session::TxHandle>()?;
     m.add_class::<model::ModelHandle>()?;
     m.add_class::<query::Query>()?;

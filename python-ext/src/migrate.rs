@@ -15,7 +15,14 @@ use std::sync::Arc;
 /// usage). Runs with the GIL released, on its own async runtime; prints to the process's
 /// standard output and error.
 #[pyfunction]
-pub fn migrate_main(py: Python<'_>, argv: Vec<String>, models: Vec<PyRef<'_, ModelHandle>>) -> u8 {
+#[pyo3(signature = (argv, models, bindings = None))]
+pub fn migrate_main(
+    py: Python<'_>,
+    argv: Vec<String>,
+    models: Vec<PyRef<'_, ModelHandle>>,
+    bindings: Option<std::collections::HashMap<String, String>>,
+) -> u8 {
+    let bindings = bindings.unwrap_or_default();
     let metas: Vec<Arc<ModelMeta>> = models.iter().map(|m| m.info.meta.clone()).collect();
     let snap = registry::snapshot();
     // Foreign keys pointed at tables through every registered model, so a subset of the
@@ -32,7 +39,7 @@ pub fn migrate_main(py: Python<'_>, argv: Vec<String>, models: Vec<PyRef<'_, Mod
         }
     };
     py.detach(move || {
-        let code = chakra::cli::exit_status(argv, resolved);
+        let code = chakra::cli::exit_status_bound(argv, resolved, &bindings);
         let _ = std::io::stdout().flush();
         let _ = std::io::stderr().flush();
         code

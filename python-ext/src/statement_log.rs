@@ -1,5 +1,5 @@
 //! The statement log: every statement the core runs reaches the standard `logging` logger
-//! `chakra.sql` (SQL, bind count, rows, duration at DEBUG; a failed statement with its error,
+//! `chakra.sql` (and, emitted with it, the core's replica events: [`crate::core_events`]) (SQL, bind count, rows, duration at DEBUG; a failed statement with its error,
 //! also at DEBUG; the bound values at level 5, `chakra.TRACE`).
 //!
 //! The core's listener ([`chakra::exec::log`]) is called on the runtime thread, which never
@@ -73,6 +73,7 @@ fn push(r: StatementRecord) {
 /// Installs or removes the core listener to match the logger's level. Called (with the
 /// GIL) before each job starts.
 pub fn refresh(py: Python<'_>) {
+    crate::core_events::refresh(py);
     let want = match logger(py) {
         Ok(l) => match enabled_for(py, l, DEBUG) {
             Ok(false) | Err(_) => 0,
@@ -96,6 +97,9 @@ pub fn refresh(py: Python<'_>) {
 /// result is handled, so an interrupt is never swallowed (and an interrupted transaction
 /// rolls back).
 pub fn emit(py: Python<'_>) -> PyResult<()> {
+    // The core's replica events first (`chakra.replicas`): what happened before the
+    // statements' records.
+    crate::core_events::emit(py)?;
     if !QUEUED.swap(false, Ordering::AcqRel) {
         return Ok(());
     }

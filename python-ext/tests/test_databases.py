@@ -241,3 +241,41 @@ async def test_an_object_read_with_using_writes_and_relates_on_that_database(
     await home.save()
     assert rows(main, names) == [(1, "home2")]
     assert rows(other, names)[0] == (1, "ada5")
+
+
+class DbListed(Model):
+    """Bound by the ``models`` list of its database's settings, not ``__database__``."""
+
+    __tablename__ = "pdb_listed"
+
+    id = Field(BigInteger, primary_key=True)
+    kind = Field(String(40))
+
+
+def test_models_listed_in_a_databases_settings_are_bound_to_it(new_db: object) -> None:
+    main: Db = new_db("sqlite")  # type: ignore[operator]
+    analytics: Db = new_db("sqlite")  # type: ignore[operator]
+    try:
+        chakra.configure(
+            {"default": main.url, "analytics": {"url": analytics.url, "models": ["DbListed"]}}
+        )
+        chakra.create_tables_sync(DbListed, url=analytics.url)
+        DbListed.objects.create_sync(kind="x")  # type: ignore[attr-defined]
+        assert count(analytics, "pdb_listed") == 1
+        assert count(main, "pdb_listed") is None
+        assert DbListed.__database__ == "analytics"
+        # Configured again without the list: back on the default database.
+        chakra.close()
+        chakra.configure({"default": main.url, "analytics": analytics.url})
+        assert DbListed.__database__ is None
+        # Listed for one database, declared for another: refused by name.
+        with pytest.raises(chakra.errors.ConfigError) as both:
+            chakra.configure(
+                {"default": {"url": main.url, "models": ["DbEvent"]}, "analytics": analytics.url}
+            )
+        message = str(both.value)
+        assert "DbEvent" in message and "'analytics'" in message and "'default'" in message
+        assert DbEvent.__database__ == "analytics"
+    finally:
+        chakra.close()
+        chakra.configure(main.url)

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
@@ -681,3 +682,56 @@ def test_index_expressions_are_checked(tmp_path: Path) -> None:
     make = ("migrate", "make", "--no-input", "--models", "bad_index_models", "--dir", d)
     err = cli(*make, code=1, cwd=tmp_path, env={"PYTHONPATH": str(tmp_path)}).stderr
     assert "Ticket" in err and "tickets_p" in err and "Lower" in err, err
+
+
+PER_DATABASE_MODELS = """
+from chakra import BigInteger, Field, Model, String
+
+
+class PdAccount(Model):
+    __tablename__ = "pd_accounts"
+    id = Field(BigInteger, primary_key=True)
+    name = Field(String(40))
+
+
+class PdEvent(Model):
+    __tablename__ = "pd_events"
+    __database__ = "analytics"
+    id = Field(BigInteger, primary_key=True)
+    kind = Field(String(40))
+"""
+
+
+def test_each_database_makes_and_applies_its_own_models(tmp_path: Path) -> None:
+    """``--database NAME``: the database's own folder (``migrations`` in chakra.toml) and
+    only the models bound to it (``__database__``); tables read back with ``sqlite3``."""
+    (tmp_path / "pd_models.py").write_text(PER_DATABASE_MODELS)
+    (tmp_path / "chakra.toml").write_text(
+        '[migrations]\nmodels = ["pd_models"]\n\n'
+        '[databases.default]\nurl = "sqlite://main.db"\nmigrations = "db/main"\n\n'
+        '[databases.analytics]\nurl = "sqlite://analytics.db"\nmigrations = "db/analytics"\n'
+    )
+    env = {"PYTHONPATH": str(tmp_path)}
+    cli("migrate", "make", "--database", "analytics", "--app", "stats", cwd=tmp_path, env=env)
+    cli("migrate", "make", "--database", "default", "--app", "shop", cwd=tmp_path, env=env)
+    analytics = "".join(p.read_text() for p in (tmp_path / "db/analytics").rglob("*.toml"))
+    main = "".join(p.read_text() for p in (tmp_path / "db/main").rglob("*.toml"))
+    assert "pd_events" in analytics and "pd_accounts" not in analytics
+    assert "pd_accounts" in main and "pd_events" not in main
+    for db in ("analytics", "default"):
+        cli("migrate", "apply", "--database", db, cwd=tmp_path, env=env)
+        cli("migrate", "check", "--database", db, cwd=tmp_path, env=env)
+
+    def tables(name: str) -> list[str]:
+        with sqlite3.connect(tmp_path / name) as c:
+            rows = c.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'pd_%'"
+            ).fetchall()
+        return sorted(r[0] for r in rows)
+
+    assert tables("analytics.db") == ["pd_events"]
+    assert tables("main.db") == ["pd_accounts"]
+    # Without --database every model counts, as with one database: default's folder lacks
+    # pd_events.
+    out = cli("migrate", "check", "--dir", "db/main", cwd=tmp_path, env=env, code=1).stdout
+    assert "pd_events" in out

@@ -5,12 +5,13 @@ times in a row while a background writer keeps the replica busy, and without
 read-your-writes staleness is observed; transactions, ``select_for_update`` and writes never
 reach the replica (its ``pg_stat_activity``), while a plain replica read does; a standby
 of the test's own stopped mid-run is skipped with no failed read, and used again once
-restarted."""
+restarted, both decisions logged to the ``logging`` logger ``chakra.replicas``."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import shutil
 import socket
@@ -250,7 +251,22 @@ class Standby:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-async def test_a_stopped_replica_is_skipped_and_used_again_after_restart() -> None:
+def replica_records(
+    caplog: pytest.LogCaptureFixture, since: int, level: int, text: str
+) -> list[logging.LogRecord]:
+    """The ``chakra.replicas`` records at ``level`` saying ``text``, from record ``since``."""
+    return [
+        r
+        for r in caplog.records[since:]
+        if r.name == "chakra.replicas" and r.levelno == level and text in r.getMessage()
+    ]
+
+
+async def test_a_stopped_replica_is_skipped_and_used_again_after_restart(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The core's replica decisions reach `logging` (logger `chakra.replicas`).
+    caplog.set_level(logging.DEBUG, logger="chakra.replicas")
     primary = env("CHAKRA_TEST_PG_REPLICA_PRIMARY_URL")
     standby = Standby()
     name = f"chakra_pystop_{uuid.uuid4().hex[:12]}"
@@ -295,12 +311,24 @@ async def test_a_stopped_replica_is_skipped_and_used_again_after_restart() -> No
                 await asyncio.sleep(0.02)
 
         await until("reads reach the replica", lambda: counts()[0] > 20)
+        mark = len(caplog.records)
         await asyncio.to_thread(standby.stop)
         before = counts()[1]
         await until("reads go on on the primary", lambda: counts()[1] > before + 20)
+        # Skipped, logged at WARNING with the replica's address and the error as attributes;
+        # the reads that fell back to the primary at DEBUG.
+        down = replica_records(caplog, mark, logging.WARNING, "replica down")
+        assert down, [r.getMessage() for r in caplog.records]
+        assert f":{standby.port}/" in down[0].replica  # type: ignore[attr-defined]
+        assert down[0].error  # type: ignore[attr-defined]
+        assert replica_records(caplog, mark, logging.DEBUG, "reading on the primary")
+        assert not replica_records(caplog, mark, logging.INFO, "usable again")
+        mark = len(caplog.records)
         await asyncio.to_thread(standby.start)
         back = counts()[0]
         await until("reads return to the restarted replica", lambda: counts()[0] > back + 20)
+        back_again = replica_records(caplog, mark, logging.INFO, "replica usable again")
+        assert back_again and f":{standby.port}/" in back_again[0].replica  # type: ignore[attr-defined]
         stop.set()
         assert await task > 60  # no read failed (a failure ends the task with its error)
     finally:

@@ -13,7 +13,7 @@ use crate::sql::{CompiledQuery, Dialect};
 use chakra_dsl::relations::Models;
 use chakra_dsl::{Error, ModelMeta, Result, Select, Statement};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 struct Inner {
@@ -29,9 +29,6 @@ struct Inner {
     /// Plain reads served by a replica, and by the primary.
     on_replica: AtomicU64,
     on_primary: AtomicU64,
-    /// Where each model lives, when the database belongs to a [`super::Databases`]: every
-    /// read statement run through it is checked to stay on one database.
-    placement: OnceLock<Arc<Placement>>,
 }
 
 /// How many plain reads of a [`Database`] ran where (monitoring, tests).
@@ -102,23 +99,22 @@ impl Database {
             next: AtomicUsize::new(0),
             on_replica: AtomicU64::new(0),
             on_primary: AtomicU64::new(0),
-            placement: OnceLock::new(),
         })))
     }
 
-    /// Gives the database the placement of the [`super::Databases`] it belongs to (the
-    /// first one set stays).
+    /// Gives the database (its primary's pool, every clone of it, and its replicas' pools)
+    /// the placement of the [`super::Databases`] it belongs to (the first one set stays).
     pub(crate) fn set_placement(&self, placement: Arc<Placement>) {
-        let _ = self.0.placement.set(placement);
+        self.0.primary.set_placement(placement.clone());
+        for r in &self.0.replicas {
+            r.pool().set_placement(placement.clone());
+        }
     }
 
     /// Refuses a read statement whose tables live on different databases
     /// ([`Error::CrossDatabase`]), when the database belongs to a [`super::Databases`].
     pub fn check_statement(&self, stmt: &Statement) -> Result<()> {
-        match self.0.placement.get() {
-            Some(p) => p.check(stmt),
-            None => Ok(()),
-        }
+        self.0.primary.check_placement(stmt)
     }
 
     /// Its name (`default`, `analytics`).
@@ -263,7 +259,7 @@ enum Out {
 impl Read<'_> {
     async fn on(&self, pool: &Pool) -> Result<Out> {
         Ok(match self {
-            Read::Stmt(s) => Out::Rows(pool.fetch(s).await?),
+            Read::Stmt(s) => Out::Rows(pool.fetch_unchecked(s).await?),
             Read::Compiled(q) => Out::Rows(pool.fetch_compiled(q).await?),
             Read::Named(q) => Out::Named(pool.fetch_named_compiled(q).await?),
         })
@@ -423,7 +419,7 @@ impl Executor for &Scope {
         if plain_read(stmt) {
             return Ok(rows(self.read(Read::Stmt(stmt)).await?));
         }
-        self.named(self.writer.fetch(stmt).await)
+        self.named(self.writer.fetch_unchecked(stmt).await)
     }
     async fn execute(&mut self, stmt: &Statement) -> Result<u64> {
         self.named(self.writer.execute(stmt).await)

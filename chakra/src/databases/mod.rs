@@ -115,8 +115,30 @@ impl DatabasesBuilder {
     }
 
     /// Connects every database's primary (failing at once, naming it, when one cannot be
-    /// reached). A binding to a database not declared is [`Error::UnknownDatabase`].
-    pub async fn connect(self) -> Result<Databases> {
+    /// reached). A binding to a database not declared is [`Error::UnknownDatabase`]. The
+    /// models a database's settings name (`models = [...]` in chakra.toml,
+    /// [`DatabaseConfig::model`]) are bound to it as [`DatabasesBuilder::bind`] does; a model
+    /// bound to two databases is an [`Error::Config`] naming both.
+    pub async fn connect(mut self) -> Result<Databases> {
+        let named = self
+            .configs
+            .iter()
+            .map(|(n, c)| (n, c))
+            .chain(self.pools.iter().map(|(n, _, c)| (n, c)));
+        for (db, config) in named {
+            for m in &config.models {
+                match self.bound.get(m) {
+                    Some(other) if other != db => {
+                        return Err(Error::Config(format!(
+                            "model {m} is bound to database {other:?} and, by its settings, to {db:?}: bind it to one"
+                        )))
+                    }
+                    _ => {
+                        self.bound.insert(m.clone(), db.clone());
+                    }
+                }
+            }
+        }
         let mut by_name = BTreeMap::new();
         for (name, config) in &self.configs {
             crate::dsl::ident::validate(name)?;

@@ -87,7 +87,10 @@ impl Replica {
                 retry_in_ms = retry.as_millis() as u64, "replica down: reads go elsewhere");
         }
         h.skipped = Some((Instant::now() + retry, Skip::Down(why.to_owned())));
+        // What it had replayed before it went down says nothing of it after: the first read
+        // after `retry` checks it again (and says it is usable again).
         h.checked = None;
+        h.replayed = None;
     }
 
     /// Reads its replay position and lag now; marks it down or lagging (for `retry`) when

@@ -8,8 +8,10 @@ use chakra_dsl::{Error, Result};
 use std::time::Duration;
 
 /// The settings of a `[databases.NAME]` table beyond the pool's own ([`POOL_PARAMS`]).
-pub const DATABASE_KEYS: [&str; 8] = [
+pub const DATABASE_KEYS: [&str; 10] = [
     "url",
+    "migrations",
+    "models",
     "replicas",
     "replica_reads",
     "read_your_writes",
@@ -68,6 +70,13 @@ pub struct DatabaseConfig {
     pub replicas: Vec<String>,
     /// How reads use the replicas.
     pub replica: ReplicaSettings,
+    /// The database's own migrations folder (`migrations = "migrations/analytics"`): what
+    /// `chakra migrate … --database NAME` reads when `--dir` is not given.
+    pub migrations: Option<String>,
+    /// Models bound to the database by name (`models = ["Event", "PageView"]`): the model
+    /// set `chakra migrate make|check --database NAME` compares with its migrations (with
+    /// those bound in code: Python's `__database__`, [`crate::cli::exit_status_bound`]).
+    pub models: Vec<String>,
 }
 
 impl DatabaseConfig {
@@ -78,7 +87,22 @@ impl DatabaseConfig {
             settings: PoolSettings::default(),
             replicas: Vec::new(),
             replica: ReplicaSettings::default(),
+            migrations: None,
+            models: Vec::new(),
         }
+    }
+
+    /// The database's own migrations folder (see [`DatabaseConfig::migrations`]).
+    pub fn migrations_dir(mut self, dir: impl Into<String>) -> DatabaseConfig {
+        self.migrations = Some(dir.into());
+        self
+    }
+
+    /// Binds the model named `model` to this database for the migration commands (see
+    /// [`DatabaseConfig::models`]).
+    pub fn model(mut self, model: impl Into<String>) -> DatabaseConfig {
+        self.models.push(model.into());
+        self
     }
 
     /// Adds a replica.
@@ -177,6 +201,29 @@ impl DatabaseConfig {
             Some(other) => {
                 return Err(Error::Config(format!(
                     "{whence}: replicas must be a list of URLs, like replicas = [\"postgres://…\"] (found {other})"
+                )))
+            }
+        }
+        c.migrations = text("migrations")?;
+        match t.get("models") {
+            None => {}
+            Some(toml::Value::Array(items)) => {
+                for item in items {
+                    match item {
+                        toml::Value::String(m) if !m.trim().is_empty() => {
+                            c.models.push(m.trim().to_owned())
+                        }
+                        other => {
+                            return Err(Error::Config(format!(
+                                "{whence}: models must be a list of model names, like models = [\"Event\"] (found {other})"
+                            )))
+                        }
+                    }
+                }
+            }
+            Some(other) => {
+                return Err(Error::Config(format!(
+                    "{whence}: models must be a list of model names, like models = [\"Event\"] (found {other})"
                 )))
             }
         }
@@ -289,6 +336,13 @@ mod tests {
         assert_eq!(d.replica.policy, ReadPolicy::Sticky);
         assert_eq!(d.replica.wait, Duration::from_millis(250));
         assert_eq!(dbs[0].1.url, "sqlite://analytics.db");
+        assert_eq!(dbs[0].1.migrations, None);
+        let own = from_toml(
+            "[databases.analytics]\nurl = \"sqlite://a.db\"\nmigrations = \"migrations/analytics\"\nmodels = [\"Event\", \"PageView\"]\n",
+        )
+        .unwrap();
+        assert_eq!(own[0].1.migrations.as_deref(), Some("migrations/analytics"));
+        assert_eq!(own[0].1.models, ["Event", "PageView"]);
         // One [database] is the default database, as before.
         let one = from_toml("[database]\nurl = \"sqlite://a.db\"\n").unwrap();
         assert_eq!(one[0].0, "default");
@@ -309,5 +363,7 @@ mod tests {
                 .contains("both")
         );
         assert!(e("[databases]\na = 1\n").contains("must be a table"));
+        assert!(e("[databases.a]\nmodels = \"Event\"\n").contains("list of model names"));
+        assert!(e("[databases.a]\nmodels = [1]\n").contains("list of model names"));
     }
 }

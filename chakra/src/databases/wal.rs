@@ -2,7 +2,7 @@
 //! ([`ReadPolicy`]), and [`WalMark`], the shared cell a scope's writes record into and its
 //! replica reads consult.
 
-use crate::exec::Conn;
+use crate::exec::{Conn, Row};
 use crate::sql::{CompiledQuery, Dialect};
 use chakra_dsl::{Result, Value, ValueType};
 use std::sync::{Arc, Mutex};
@@ -124,11 +124,15 @@ pub fn replay_query() -> CompiledQuery {
 
 /// Reads the primary's current WAL insert position on `conn`.
 pub async fn read_current(conn: &mut Conn) -> Result<Option<Lsn>> {
-    let rows = conn.fetch(&current_lsn_query()).await?;
-    Ok(match rows.first().and_then(|r| r.first()) {
+    Ok(lsn_of(&conn.fetch(&current_lsn_query()).await?))
+}
+
+/// The position in the rows [`current_lsn_query`] returned.
+fn lsn_of(rows: &[Row]) -> Option<Lsn> {
+    match rows.first().and_then(|r| r.first()) {
         Some(Value::Text(t)) => Lsn::parse(t),
         _ => None,
-    })
+    }
 }
 
 impl WalMark {
@@ -156,10 +160,21 @@ impl WalMark {
     }
 
     /// Records a write that committed on `conn` (a PostgreSQL primary): reads the WAL
-    /// position there. A failure to read it is recorded as an unknown position (the scope's
-    /// exact reads then go to the primary), never as an error of the write, which did commit.
+    /// position there, one round trip after the commit's (the executor's own commits
+    /// pipeline the read behind the commit instead: [`WalMark::record_read`]). A failure to
+    /// read it is recorded as an unknown position (the scope's exact reads then go to the
+    /// primary), never as an error of the write, which did commit.
+    ///
     /// Behind a transaction pooler (`pooled`) the read runs in a transaction of its own
-    /// (two more round trips): a statement outside one may not reach one server session.
+    /// (BEGIN, the read, COMMIT): diesel-async prepares the read as a named statement whose
+    /// `Parse` and `Execute` must reach one server session, which only a transaction pins.
+    /// That session may be another server connection than the commit's, and the position
+    /// is still right: `pg_current_wal_insert_lsn()` is the server's, not the session's, and
+    /// the pooler hands this client a server for its next transaction only after the
+    /// commit's `ReadyForQuery`, so the read starts after the commit record is in the WAL.
+    /// It is not pipelined behind the commit there: PgBouncer before 1.21 releases the
+    /// server at the commit's `ReadyForQuery` even when more of the client's messages were
+    /// forwarded to it (their answers would go to another client).
     pub async fn record_after_commit(&self, conn: &mut Conn, pooled: bool) {
         let read = async {
             if !pooled {
@@ -174,7 +189,18 @@ impl WalMark {
             end?;
             Ok(lsn)
         };
-        match read.await {
+        self.record_position(read.await);
+    }
+
+    /// Records a committed write whose [`current_lsn_query`], run after the commit (pipelined
+    /// behind it: [`crate::exec::Conn::batch_then_fetch`]), returned `read`. A failed read
+    /// is recorded as an unknown position, as in [`WalMark::record_after_commit`].
+    pub fn record_read(&self, read: Result<Vec<Row>>) {
+        self.record_position(read.map(|rows| lsn_of(&rows)));
+    }
+
+    fn record_position(&self, read: Result<Option<Lsn>>) {
+        match read {
             Ok(lsn) => self.record(lsn),
             Err(e) => {
                 tracing::warn!(target: "chakra::replicas", error = %e,

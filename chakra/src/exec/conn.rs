@@ -73,6 +73,17 @@ fn trace(q: &CompiledQuery, rows: usize, started: Instant) {
     }
 }
 
+/// Rows read, traced; or their error, traced.
+fn traced_rows(
+    r: std::result::Result<Vec<Row>, RunError>,
+    q: &CompiledQuery,
+    started: Instant,
+) -> Result<Vec<Row>> {
+    let rows = r.map_err(|e| failed_run(e, q, started))?;
+    trace(q, rows.len(), started);
+    Ok(rows)
+}
+
 /// A failed statement's error, traced (see [`failed`]).
 fn failed_run(e: RunError, q: &CompiledQuery, started: Instant) -> chakra_dsl::Error {
     failed(from_run(e, || q.sql()), q, started)
@@ -308,6 +319,100 @@ impl Conn {
             super::log::record(sql.to_owned(), &[], 0, elapsed_us);
         }
         Ok(())
+    }
+
+    /// Runs `first` (SQL text without binds: a `COMMIT`), then `next`, and returns both
+    /// outcomes; `next` runs whatever `first`'s. On PostgreSQL the two are pipelined
+    /// ([`PgConn::batch_then_load`]): one round trip, and the server starts `next` only once
+    /// `first` has finished. Elsewhere they run one after the other.
+    pub async fn batch_then_fetch(
+        &mut self,
+        first: &str,
+        next: &CompiledQuery,
+    ) -> (Result<()>, Result<Vec<Row>>) {
+        let Conn::Postgres(c) = self else {
+            let a = self.batch_execute(first).await;
+            return (a, self.fetch(next).await);
+        };
+        let started = Instant::now();
+        let (a, b) = c.batch_then_load(first, next).await;
+        let a = match a {
+            Ok(()) => {
+                let elapsed_us = started.elapsed().as_micros() as u64;
+                tracing::debug!(target: "chakra::sql", sql = first, binds = 0, rows = 0usize,
+                    elapsed_us, "statement");
+                if super::log::enabled() {
+                    super::log::record(first.to_owned(), &[], 0, elapsed_us);
+                }
+                Ok(())
+            }
+            Err(e) => Err(failed_sql(
+                from_run(RunError::Db(e), || first.to_owned()),
+                first,
+                &[],
+                started,
+            )),
+        };
+        (a, traced_rows(b, next, started))
+    }
+
+    /// [`Conn::batch_then_fetch`] with a statement that returns a row count first.
+    pub async fn execute_then_fetch(
+        &mut self,
+        first: &CompiledQuery,
+        next: &CompiledQuery,
+    ) -> (Result<u64>, Result<Vec<Row>>) {
+        let Conn::Postgres(c) = self else {
+            let a = self.execute(first).await;
+            return (a, self.fetch(next).await);
+        };
+        let started = Instant::now();
+        let (a, b) = c.execute_then_load(first, next).await;
+        let a = a
+            .map_err(|e| failed_run(RunError::Db(e), first, started))
+            .map(|n| {
+                trace(first, n, started);
+                n as u64
+            });
+        (a, traced_rows(b, next, started))
+    }
+
+    /// [`Conn::batch_then_fetch`] with a statement that returns rows first.
+    pub async fn fetch_then_fetch(
+        &mut self,
+        first: &CompiledQuery,
+        next: &CompiledQuery,
+    ) -> (Result<Vec<Row>>, Result<Vec<Row>>) {
+        let Conn::Postgres(c) = self else {
+            let a = self.fetch(first).await;
+            return (a, self.fetch(next).await);
+        };
+        let started = Instant::now();
+        let (a, b) = c.load_then_load(first, next).await;
+        (
+            traced_rows(a, first, started),
+            traced_rows(b, next, started),
+        )
+    }
+
+    /// [`Conn::batch_then_fetch`] with a statement whose rows keep their columns' names
+    /// first (raw SQL).
+    pub async fn fetch_named_then_fetch(
+        &mut self,
+        first: &CompiledQuery,
+        next: &CompiledQuery,
+    ) -> (Result<super::row::NamedRows>, Result<Vec<Row>>) {
+        let Conn::Postgres(c) = self else {
+            let a = self.fetch_named(first).await;
+            return (a, self.fetch(next).await);
+        };
+        let started = Instant::now();
+        let (a, b) = c.load_named_then_load(first, next).await;
+        let a = a.map_err(|e| failed_run(e, first, started)).map(|raw| {
+            trace(first, raw.len(), started);
+            super::row::NamedRows::from_rows(raw)
+        });
+        (a, traced_rows(b, next, started))
     }
 
     /// Removes the connection from its pool and closes it. Used when its state is unknown

@@ -113,6 +113,9 @@ pub struct Pool {
     /// The scope whose plain reads this handle routes to replicas
     /// ([`crate::databases::Scope::routed_pool`]).
     route: Option<Arc<crate::databases::Scope>>,
+    /// Which database each model lives on, when the pool is a database of a
+    /// [`crate::databases::Databases`] (set when the set is made; shared by every clone).
+    placement: Arc<std::sync::OnceLock<Arc<crate::databases::Placement>>>,
 }
 
 impl std::fmt::Debug for Pool {
@@ -204,6 +207,7 @@ impl Pool {
             tables,
             mark: None,
             route: None,
+            placement: Arc::default(),
         })
     }
 
@@ -231,6 +235,24 @@ impl Pool {
         }
     }
 
+    /// Gives the pool the placement of the [`crate::databases::Databases`] it is a database
+    /// of (the first one set stays).
+    pub(crate) fn set_placement(&self, placement: Arc<crate::databases::Placement>) {
+        let _ = self.placement.set(placement);
+    }
+
+    /// Refuses a read statement whose tables belong to models living on different databases
+    /// ([`chakra_dsl::Error::CrossDatabase`]), when the pool is a database of a
+    /// [`crate::databases::Databases`]. A pool made on its own (`Pool::connect`) belongs to
+    /// no set: there are no bindings and no other database, every model is on it, so there
+    /// is nothing to refuse (one atomic load).
+    pub fn check_placement(&self, stmt: &Statement) -> Result<()> {
+        match self.placement.get() {
+            Some(p) => p.check(stmt),
+            None => Ok(()),
+        }
+    }
+
     /// The read-your-writes mark of this handle ([`Pool::marking`]), if any.
     pub fn mark(&self) -> Option<&crate::databases::wal::WalMark> {
         self.mark.as_ref()
@@ -241,14 +263,13 @@ impl Pool {
         Arc::ptr_eq(&self.backend, &other.backend)
     }
 
-    /// Records a write that committed outside a transaction on `conn` in this handle's mark.
-    async fn record_write(&self, conn: &mut Conn) {
-        if let Some(mark) = self.mark.as_ref() {
-            if self.dialect() == Dialect::Postgres {
-                mark.record_after_commit(conn, self.behind_transaction_pooler())
-                    .await;
-            }
-        }
+    /// The mark a write that commits outside a transaction on this handle is recorded in:
+    /// PostgreSQL only, and not behind a transaction pooler (statements there run in a
+    /// transaction of their own, whose commit records it).
+    fn lsn_mark(&self) -> Option<&crate::databases::wal::WalMark> {
+        self.mark
+            .as_ref()
+            .filter(|_| self.dialect() == Dialect::Postgres && !self.behind_transaction_pooler())
     }
 
     /// The SQL dialect of this pool's database.
@@ -333,7 +354,17 @@ impl Pool {
 
     /// Runs a statement and returns its rows (a SELECT, or a write with RETURNING).
     /// Large inserts are split into chunks that run in one transaction.
+    ///
+    /// A pool of a [`crate::databases::Databases`] (`db.primary()`, a pool given to its
+    /// builder, their clones) first refuses a read joining models that live on different
+    /// databases ([`Pool::check_placement`]).
     pub async fn fetch(&self, stmt: &Statement) -> Result<Vec<Row>> {
+        self.check_placement(stmt)?;
+        self.fetch_unchecked(stmt).await
+    }
+
+    /// [`Pool::fetch`] without the one-database check (its caller ran it).
+    pub(crate) async fn fetch_unchecked(&self, stmt: &Statement) -> Result<Vec<Row>> {
         if let Some(each) = RowByRow::of(stmt, self.dialect())? {
             return Ok(self.run_each(&each, true).await?.0);
         }
@@ -481,10 +512,19 @@ impl Pool {
         }
         loop {
             let mut lease = Lease::new(self.acquire().await?);
-            let r = T::on_conn(lease.conn(), q).await;
-            if writes && r.is_ok() {
-                self.record_write(lease.conn()).await;
-            }
+            let r = match self.lsn_mark().filter(|_| writes) {
+                // The WAL position read pipelined behind the statement, whose implicit
+                // commit completes before the read starts (see `Transaction::commit`).
+                Some(mark) => {
+                    let lsn = crate::databases::wal::current_lsn_query();
+                    let (r, read) = T::on_conn_then(lease.conn(), q, &lsn).await;
+                    if r.is_ok() {
+                        mark.record_read(read);
+                    }
+                    r
+                }
+                None => T::on_conn(lease.conn(), q).await,
+            };
             if !self.run_again(&r, lease.finish(), attempt) {
                 return r;
             }
@@ -514,10 +554,29 @@ impl Pool {
             return tx.commit().await;
         }
         let mut lease = Lease::new(self.acquire().await?);
-        let r = lease.conn().batch_execute(sql).await;
-        if r.is_ok() {
-            self.record_write(lease.conn()).await;
-        }
+        let r = match self.lsn_mark() {
+            Some(mark) => {
+                let lsn = crate::databases::wal::current_lsn_query();
+                let (r, read) = lease.conn().batch_then_fetch(sql, &lsn).await;
+                if r.is_ok() {
+                    mark.record_read(read);
+                }
+                r
+            }
+            None => {
+                let r = lease.conn().batch_execute(sql).await;
+                // Behind a transaction pooler the text ran outside a transaction: its
+                // position is read after it, in a transaction of its own.
+                if let Some(mark) = self.mark.as_ref().filter(|_| {
+                    r.is_ok()
+                        && self.dialect() == Dialect::Postgres
+                        && self.behind_transaction_pooler()
+                }) {
+                    mark.record_after_commit(lease.conn(), true).await;
+                }
+                r
+            }
+        };
         drop(lease.finish());
         r
     }
@@ -611,6 +670,13 @@ trait OneStatement: Sized + Send {
         conn: &mut Conn,
         q: &CompiledQuery,
     ) -> impl std::future::Future<Output = Result<Self>> + Send;
+    /// Runs `q` on a leased connection, then `next` pipelined behind it
+    /// ([`Conn::batch_then_fetch`]).
+    fn on_conn_then<'a>(
+        conn: &'a mut Conn,
+        q: &'a CompiledQuery,
+        next: &'a CompiledQuery,
+    ) -> impl std::future::Future<Output = (Result<Self>, Result<Vec<Row>>)> + Send + 'a;
     /// Runs `q` in a transaction.
     fn in_tx(
         tx: &mut Transaction,
@@ -619,6 +685,13 @@ trait OneStatement: Sized + Send {
 }
 
 impl OneStatement for Vec<Row> {
+    fn on_conn_then<'a>(
+        conn: &'a mut Conn,
+        q: &'a CompiledQuery,
+        next: &'a CompiledQuery,
+    ) -> impl std::future::Future<Output = (Result<Self>, Result<Vec<Row>>)> + Send + 'a {
+        conn.fetch_then_fetch(q, next)
+    }
     fn on_conn(
         conn: &mut Conn,
         q: &CompiledQuery,
@@ -634,6 +707,13 @@ impl OneStatement for Vec<Row> {
 }
 
 impl OneStatement for super::row::NamedRows {
+    fn on_conn_then<'a>(
+        conn: &'a mut Conn,
+        q: &'a CompiledQuery,
+        next: &'a CompiledQuery,
+    ) -> impl std::future::Future<Output = (Result<Self>, Result<Vec<Row>>)> + Send + 'a {
+        conn.fetch_named_then_fetch(q, next)
+    }
     const RAW: bool = true;
     fn on_conn(
         conn: &mut Conn,
@@ -650,6 +730,13 @@ impl OneStatement for super::row::NamedRows {
 }
 
 impl OneStatement for u64 {
+    fn on_conn_then<'a>(
+        conn: &'a mut Conn,
+        q: &'a CompiledQuery,
+        next: &'a CompiledQuery,
+    ) -> impl std::future::Future<Output = (Result<Self>, Result<Vec<Row>>)> + Send + 'a {
+        conn.execute_then_fetch(q, next)
+    }
     fn on_conn(
         conn: &mut Conn,
         q: &CompiledQuery,

@@ -445,18 +445,38 @@ impl Transaction {
     }
 }
 
-/// Sends COMMIT on `conn`; on failure the connection is closed (its state is unknown). With
-/// a read-your-writes `mark` (PostgreSQL), the primary's WAL position is then read on the
-/// same connection and recorded in it.
+/// Sends COMMIT on `conn`; on failure the connection is closed (its state is unknown) and
+/// the COMMIT's error is returned as it came. With a read-your-writes `mark` (PostgreSQL),
+/// the primary's WAL position is read after the COMMIT and recorded in the mark (only when
+/// the COMMIT succeeded): pipelined behind it on the same connection, so the read costs no
+/// round trip of its own. The server runs the read only once the COMMIT has finished (the
+/// protocol's messages run in order: the commit record is in the WAL, flushed as
+/// `synchronous_commit` says, before the read starts), so a replica that has replayed the
+/// position has the commit. A COMMIT that fails leaves the read harmless: it runs outside
+/// any transaction and its answer is dropped. Behind a transaction pooler the read runs
+/// after the COMMIT's answer, in a transaction of its own
+/// ([`crate::databases::wal::WalMark::record_after_commit`] says why).
 async fn commit_on(
     mut conn: Conn,
     mark: Option<crate::databases::wal::WalMark>,
     pooled: bool,
 ) -> Result<()> {
-    match conn.batch_execute("COMMIT").await {
+    let mark = mark.filter(|_| conn.dialect() == Dialect::Postgres);
+    let committed = match &mark {
+        Some(mark) if !pooled => {
+            let lsn = crate::databases::wal::current_lsn_query();
+            let (committed, read) = conn.batch_then_fetch("COMMIT", &lsn).await;
+            if committed.is_ok() {
+                mark.record_read(read);
+            }
+            committed
+        }
+        _ => conn.batch_execute("COMMIT").await,
+    };
+    match committed {
         Ok(()) => {
-            if let Some(mark) = mark.filter(|_| conn.dialect() == Dialect::Postgres) {
-                mark.record_after_commit(&mut conn, pooled).await;
+            if let Some(mark) = mark.filter(|_| pooled) {
+                mark.record_after_commit(&mut conn, true).await;
             }
             Ok(())
         }

@@ -24,6 +24,7 @@ __all__ = [
     "configure_databases",
     "create_table_sql",
     "create_tables_job",
+    "database_models",
     "database_names",
     "database_pool",
     "database_url",
@@ -314,7 +315,9 @@ def flush_order(items: list[tuple[ModelHandle, Any]]) -> list[int]:
     """The positions of ``items`` ((model, primary key) pairs) in the order a flush writes
     them, the core's: tables as first seen, each table's rows in primary-key order."""
 
-def migrate_main(argv: list[str], models: list[ModelHandle]) -> int:
+def migrate_main(
+    argv: list[str], models: list[ModelHandle], bindings: dict[str, str] | None = None
+) -> int:
     """Runs the ``chakra`` command line ``argv`` (program name first) with ``models`` as the
     program's models, the GIL released; returns the exit status (0, 1 or 2)."""
 
@@ -364,6 +367,9 @@ def configure_databases(spec: dict[str, Any]) -> None:
 def reset_databases() -> None: ...
 def database_names() -> list[str]: ...
 def database_url(name: str) -> str: ...
+def database_models() -> dict[str, str]:
+    """Model name → database, from the configured databases' ``models`` lists."""
+
 def database_pool(name: str) -> PoolRef: ...
 def check_url(url: str) -> None:
     """Raises ``chakra.errors.InvalidUrl`` for a URL that cannot be used."""

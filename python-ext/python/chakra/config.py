@@ -68,8 +68,10 @@ def configure(url: str | Mapping[str, str | Mapping[str, Any]] | None = None) ->
     A mapping configures several named databases (one must be ``"default"``), each a URL
     or a dict of the settings of a ``[databases.NAME]`` table: ``url``, ``replicas``,
     ``replica_reads``, ``read_your_writes``, ``replica_wait``, ``max_replica_lag``,
-    ``replica_retry``, ``sticky_for``, and the pool's (``max_size``, ``pooler``…). Checked
-    now: an unknown key or bad value raises ``ConfigError`` naming it.
+    ``replica_retry``, ``sticky_for``, ``migrations`` (its migrations folder), ``models``
+    (model names bound to it, as ``__database__`` binds them), and the pool's
+    (``max_size``, ``pooler``…). Checked now: an unknown key or bad value raises
+    ``ConfigError`` naming it.
 
     Without ``url``, the default goes back to the lookup order (``CHAKRA_DATABASE_URL``,
     then ``./chakra.toml``, then ``sqlite://chakra.db``), read now, so a bad setting there
@@ -92,6 +94,11 @@ def configure(url: str | Mapping[str, str | Mapping[str, Any]] | None = None) ->
         _url = url
     _default = None
     _named.clear()
+    # The models the databases' settings list (``models = [...]``) are bound now; one URL
+    # is one database: no list applies.
+    from .models import bind_listed
+
+    bind_listed(_chakra.database_models() if _url is None else {})
 
 
 def current_url() -> str:

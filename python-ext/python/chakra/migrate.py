@@ -97,7 +97,7 @@ def main(
         return 2
     sys.stdout.flush()
     sys.stderr.flush()
-    code = _chakra.migrate_main([PROG, *args], handles)
+    code = _chakra.migrate_main([PROG, *args], handles, _bindings())
     if code == 0 and _asks_for_help(args):
         print(_HELP_NOTE, end="")
     return code
@@ -161,6 +161,17 @@ def _take_models(args: list[str]) -> tuple[list[str], list[str] | None]:
             raise UsageError(f"--models {value!r}: name a module, e.g. --models myapp.models")
         modules = [*(modules or []), *names]
     return rest, modules
+
+
+def _bindings() -> dict[str, str]:
+    """Model name → its ``__database__``, for ``--database NAME``'s model set."""
+    from .models import registry
+
+    return {
+        name: db
+        for name, cls in registry.items()
+        if isinstance(db := getattr(cls, "__database__", None), str)
+    }
 
 
 def _asks_for_help(args: list[str]) -> bool:

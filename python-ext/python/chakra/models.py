@@ -34,6 +34,24 @@ registry: dict[str, type[Model]] = {}
 #: The registered models bound to a named database (``__database__``): while there are
 #: none, a query needs no check that it stays on one database.
 bound_models: list[type[Model]] = []
+#: Model name → database, from the configured databases' ``models = [...]`` lists
+#: (``None``: not read yet); a model registered without ``__database__`` takes it.
+listed_bindings: dict[str, str] | None = None
+#: The models bound by such a list (not by their own ``__database__``).
+_bound_by_list: set[str] = set()
+
+
+def _listed() -> dict[str, str]:
+    """The configured databases' model lists, read once (again after ``configure``)."""
+    global listed_bindings
+    if listed_bindings is None:
+        try:
+            listed_bindings = _chakra.database_models()
+        except errors.ChakraError:
+            listed_bindings = {}  # a bad chakra.toml is reported by the first query
+    return listed_bindings
+
+
 """Every registered model class by name (relations name their target by it)."""
 
 
@@ -177,6 +195,10 @@ class ModelBase(type):
             {"__module__": cls.__module__, "__qualname__": f"{qual}.MultipleObjectsReturned"},
         )
         registry[name] = model
+        if bound is None and name in _listed():
+            bound = _listed()[name]
+            model.__database__ = bound
+            _bound_by_list.add(name)
         if bound is not None:
             bound_models.append(model)
         _link_reverse(model)
@@ -213,6 +235,38 @@ def _link_reverse(cls: type[Model]) -> None:
         for r in list(other._relations.values()):
             if r.target == cls.__name__ and r.back_populates and not isinstance(r, Reverse):
                 _install_reverse(cls, r)
+
+
+def bind_listed(listed: dict[str, str]) -> None:
+    """Binds the models the configured databases list (``models = [...]`` in
+    ``[databases.NAME]``) as ``__database__`` does: a registered model without
+    ``__database__`` takes its listed database; one whose ``__database__`` names another
+    database is a ``ConfigError`` naming both."""
+    global listed_bindings
+    # Bindings an earlier list made are undone first (the new list says where they are).
+    for name in _bound_by_list:
+        cls = registry.get(name)
+        if cls is not None:
+            cls.__database__ = None
+            if cls in bound_models:
+                bound_models.remove(cls)
+    _bound_by_list.clear()
+    for name, db in listed.items():
+        cls = registry.get(name)
+        if cls is None:
+            continue
+        own = cls.__database__
+        if own is None:
+            cls.__database__ = db
+            _bound_by_list.add(name)
+            if cls not in bound_models:
+                bound_models.append(cls)
+        elif own != db:
+            raise errors.ConfigError(
+                f"model {name} has __database__ = {own!r} but is listed in the models of "
+                f"database {db!r}: bind it to one"
+            )
+    listed_bindings = dict(listed)
 
 
 def place(objs: Iterable[Any], database: str | None) -> None:

@@ -97,15 +97,7 @@ impl PgConn {
         let guard = self.side.guard(&self.conn);
         let r: QueryResult<Vec<DynRow>> = DynQuery(q).load(&mut *self.conn).await;
         guard.disarm();
-        let mut rows = r?;
-        if rows.iter().any(|r| !r.1.is_empty()) {
-            self.resolve(rows.iter_mut().map(|r| (&mut r.0, &mut r.1)))
-                .await?;
-        }
-        rows.into_iter()
-            .map(|r| coerce_row(r.0, &q.output))
-            .collect::<chakra_dsl::Result<Vec<Row>>>()
-            .map_err(RunError::Decode)
+        self.decode(r?, q).await
     }
 
     /// Reads a statement's rows as a stream, handing them to `each` in chunks of `chunk`
@@ -174,17 +166,107 @@ impl PgConn {
         results
     }
 
-    /// Runs a statement that returns rows, keeping the columns' names.
-    pub async fn load_named(&mut self, q: &CompiledQuery) -> Result<Vec<NamedRow>, RunError> {
-        let guard = self.side.guard(&self.conn);
-        let r: QueryResult<Vec<NamedRow>> = DynQuery(q).load(&mut *self.conn).await;
-        guard.disarm();
-        let mut rows = r?;
+    /// Runs `first`, then `next` pipelined after it: `next` is sent before `first`'s answer
+    /// is read, so both cost one round trip. The server runs them in order, `next` only once
+    /// `first` has finished (a COMMIT, or a statement outside a transaction with its implicit
+    /// commit, is complete before `next` starts). `next` runs whatever `first`'s outcome;
+    /// both outcomes are returned. Used to read the WAL position after a commit
+    /// ([`crate::databases::wal`]).
+    pub async fn batch_then_load(
+        &mut self,
+        first: &str,
+        next: &CompiledQuery,
+    ) -> (QueryResult<()>, Result<Vec<Row>, RunError>) {
+        let shared: &AsyncPgConnection = &self.conn;
+        let a = async move {
+            let mut c = shared;
+            c.batch_execute(first).await
+        };
+        pipelined(shared, &self.side, a, next).await
+    }
+
+    /// [`PgConn::batch_then_load`] with a statement that returns a row count first.
+    pub async fn execute_then_load(
+        &mut self,
+        first: &CompiledQuery,
+        next: &CompiledQuery,
+    ) -> (QueryResult<usize>, Result<Vec<Row>, RunError>) {
+        let shared: &AsyncPgConnection = &self.conn;
+        let a = async move {
+            let mut c = shared;
+            DynQuery(first).execute(&mut c).await
+        };
+        pipelined(shared, &self.side, a, next).await
+    }
+
+    /// [`PgConn::batch_then_load`] with a statement that returns rows first.
+    pub async fn load_then_load(
+        &mut self,
+        first: &CompiledQuery,
+        next: &CompiledQuery,
+    ) -> (Result<Vec<Row>, RunError>, Result<Vec<Row>, RunError>) {
+        let shared: &AsyncPgConnection = &self.conn;
+        let a = async move {
+            let mut c = shared;
+            DynQuery(first).load::<DynRow>(&mut c).await
+        };
+        let (a, b) = pipelined(shared, &self.side, a, next).await;
+        let a = match a {
+            Ok(rows) => self.decode(rows, first).await,
+            Err(e) => Err(e.into()),
+        };
+        (a, b)
+    }
+
+    /// [`PgConn::batch_then_load`] with a statement whose rows keep their columns' names
+    /// first.
+    pub async fn load_named_then_load(
+        &mut self,
+        first: &CompiledQuery,
+        next: &CompiledQuery,
+    ) -> (Result<Vec<NamedRow>, RunError>, Result<Vec<Row>, RunError>) {
+        let shared: &AsyncPgConnection = &self.conn;
+        let a = async move {
+            let mut c = shared;
+            DynQuery(first).load::<NamedRow>(&mut c).await
+        };
+        let (a, b) = pipelined(shared, &self.side, a, next).await;
+        let a = match a {
+            Ok(rows) => self.decode_named(rows).await,
+            Err(e) => Err(e.into()),
+        };
+        (a, b)
+    }
+
+    async fn decode(
+        &mut self,
+        mut rows: Vec<DynRow>,
+        q: &CompiledQuery,
+    ) -> Result<Vec<Row>, RunError> {
+        if rows.iter().any(|r| !r.1.is_empty()) {
+            self.resolve(rows.iter_mut().map(|r| (&mut r.0, &mut r.1)))
+                .await?;
+        }
+        rows.into_iter()
+            .map(|r| coerce_row(r.0, &q.output))
+            .collect::<chakra_dsl::Result<Vec<Row>>>()
+            .map_err(RunError::Decode)
+    }
+
+    async fn decode_named(&mut self, mut rows: Vec<NamedRow>) -> Result<Vec<NamedRow>, RunError> {
         if rows.iter().any(|r| !r.unresolved.is_empty()) {
             self.resolve(rows.iter_mut().map(|r| (&mut r.values, &mut r.unresolved)))
                 .await?;
         }
         Ok(rows)
+    }
+
+    /// Runs a statement that returns rows, keeping the columns' names.
+    pub async fn load_named(&mut self, q: &CompiledQuery) -> Result<Vec<NamedRow>, RunError> {
+        let guard = self.side.guard(&self.conn);
+        let r: QueryResult<Vec<NamedRow>> = DynQuery(q).load(&mut *self.conn).await;
+        guard.disarm();
+        self.decode_named(r?).await
     }
 
     /// Decodes the cells of user-defined types in rows already read (a native enum read by
@@ -252,4 +334,32 @@ impl PgConn {
             _ => drop(conn),
         }
     }
+}
+
+/// Polls `first` and then `next` (sent on its first poll) together on one connection: both
+/// are on the wire before either answer is read. A future dropped mid-way sends a cancel
+/// request, as a single statement's does. `next` returns rows of its plan, with no type the
+/// database defined (its cells are decoded here).
+async fn pipelined<T>(
+    shared: &AsyncPgConnection,
+    side: &PgSide,
+    first: impl std::future::Future<Output = T>,
+    next: &CompiledQuery,
+) -> (T, Result<Vec<Row>, RunError>) {
+    let guard = side.guard(shared);
+    let second = async move {
+        let mut c = shared;
+        DynQuery(next).load::<DynRow>(&mut c).await
+    };
+    // `join` polls `first` before `second`: diesel-async sends a statement on its first poll,
+    // so `first` is on the wire (and runs) before `next`.
+    let (a, b) = futures_util::future::join(first, second).await;
+    guard.disarm();
+    let b = b.map_err(RunError::Db).and_then(|rows| {
+        rows.into_iter()
+            .map(|r| coerce_row(r.0, &next.output))
+            .collect::<chakra_dsl::Result<Vec<Row>>>()
+            .map_err(RunError::Decode)
+    });
+    (a, b)
 }
