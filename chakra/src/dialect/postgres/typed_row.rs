@@ -56,7 +56,7 @@ where
 {
     match raw {
         Some(v) if v.get_oid().get() == oid => {
-            Some(<T as FromSql<ST, Pg>>::from_sql(v.clone()).map_err(|e| e.to_string()))
+            Some(<T as FromSql<ST, Pg>>::from_sql(*v).map_err(|e| e.to_string()))
         }
         _ => None,
     }
@@ -87,7 +87,7 @@ impl Cell for PgCell<'_> {
     fn text(&self) -> Option<Result<String, String>> {
         match &self.0 {
             Some(v) if matches!(v.get_oid().get(), 25 | 1043 | 1042 | 19 | 705) => {
-                Some(<String as FromSql<Text, Pg>>::from_sql(v.clone()).map_err(|e| e.to_string()))
+                Some(<String as FromSql<Text, Pg>>::from_sql(*v).map_err(|e| e.to_string()))
             }
             _ => None,
         }
