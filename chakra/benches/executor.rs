@@ -168,7 +168,8 @@ struct Env {
     pg: tokio_postgres::Client,
     pg_select: tokio_postgres::Statement,
     pg_get: tokio_postgres::Statement,
-    /// The filtered workload's query, prepared.
+    /// The filtered workload's query, prepared, its values bound as Chakra and diesel-async
+    /// bind them (a bound `LIMIT` lets PostgreSQL's generic plan walk the key's index).
     pg_filtered: tokio_postgres::Statement,
     pg_ins_one: tokio_postgres::Statement,
     pg_ins_unnest: tokio_postgres::Statement,
@@ -233,7 +234,7 @@ fn env(fresh: bool) -> Env {
     let pg_filtered = rt
         .block_on(pg.prepare(
             "SELECT id, username, email, active, balance, created_at FROM bench_users \
-             WHERE username LIKE $1 AND active ORDER BY id LIMIT 10",
+             WHERE username LIKE $1 AND active = $2 ORDER BY id LIMIT $3",
         ))
         .unwrap();
     let pg_upd = rt
@@ -350,7 +351,7 @@ impl Env {
                 }
                 _ => tuples(
                     self.pg
-                        .query(&self.pg_filtered, &[&"user1%"])
+                        .query(&self.pg_filtered, &[&"user1%", &true, &10i64])
                         .await
                         .unwrap(),
                 )
