@@ -1,8 +1,8 @@
-//! Rows read straight into the model struct (issue 20): `all`, `first`, `get`, on a pool and
-//! in a transaction, give back exactly the values hand-written SQL stored, and a column
-//! whose type does not fit its field (a table Chakra did not create) is a `Decode` error
-//! naming the model, the field and the column's type; a column of a narrower type whose
-//! values fit reads back. Expected values are written here in plain Rust.
+//! Rows read straight into the model struct (issue 20): `all`, `first`, `get`, on a pool, in
+//! a transaction and in a session's transaction, give back exactly the values hand-written
+//! SQL stored, and a column whose type does not fit its field (a table Chakra did not create)
+//! is a `Decode` error naming the model, the field and the column's type; a column of a
+//! narrower type whose values fit reads back. Expected values are written here in plain Rust.
 
 mod common;
 mod fixtures;
@@ -90,6 +90,19 @@ async fn every_read_gives_back_what_sql_stored() {
             .unwrap();
         assert_eq!(filtered, want[1..].to_vec(), "{d:?}");
         tx.rollback().await.unwrap();
+
+        // A session's transaction (`&Tx`).
+        let session = Session::new(&pool);
+        let (all, one) = session
+            .transaction(|tx| async move {
+                let all = Gauge::query().order_by(Gauge::id().asc()).all(&tx).await?;
+                let one = Gauge::get(&tx, 3).await?;
+                Ok((all, one))
+            })
+            .await
+            .unwrap();
+        assert_eq!(all, want, "{d:?}");
+        assert_eq!(one, want[2], "{d:?}");
     }
 }
 
