@@ -399,6 +399,16 @@ pub(crate) fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenSt
             quote!(#id: ::chakra::model::decode_cell::<#ty>(&mut __cells, #name, #fname)?)
         }
     });
+    let read_fields = m.fields.iter().map(|f| {
+        let id = &f.ident;
+        let fname = id.to_string();
+        let ty = &f.ty;
+        if f.relation.is_some() {
+            quote!(#id: ::chakra::dsl::typed::Related::unloaded_for(#name, #fname))
+        } else {
+            quote!(#id: ::chakra::dsl::typed::read_field::<#ty, __R>(__cells, #name, #fname)?)
+        }
+    });
     let apply_fields = columns.iter().map(|f| {
         let id = &f.ident;
         let fname = id.to_string();
@@ -554,6 +564,19 @@ pub(crate) fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenSt
         }
 
         impl ::chakra::dsl::typed::OneRow for #ident {}
+
+        impl ::chakra::dsl::typed::ReadRow for #ident {
+            #[inline]
+            fn read_row<__R: ::chakra::dsl::typed::RowCells>(
+                __cells: &mut __R,
+            ) -> ::chakra::Result<Self> {
+                ::core::result::Result::Ok(#ident { #(#read_fields,)* })
+            }
+
+            fn from_values(row: ::std::vec::Vec<::chakra::dsl::Value>) -> ::chakra::Result<Self> {
+                <Self as ::chakra::model::Model>::from_row(row)
+            }
+        }
 
         impl ::chakra::model::Model for #ident {
             type PrimaryKey = #pk_ty;

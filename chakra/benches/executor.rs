@@ -168,6 +168,9 @@ struct Env {
     pg: tokio_postgres::Client,
     pg_select: tokio_postgres::Statement,
     pg_get: tokio_postgres::Statement,
+    /// The filtered workload's query, prepared, its values bound as Chakra and diesel-async
+    /// bind them (a bound `LIMIT` lets PostgreSQL's generic plan walk the key's index).
+    pg_filtered: tokio_postgres::Statement,
     pg_ins_one: tokio_postgres::Statement,
     pg_ins_unnest: tokio_postgres::Statement,
     /// UPDATE of every column of one `bench_users` row by key.
@@ -228,6 +231,12 @@ fn env(fresh: bool) -> Env {
         )
     });
     let held = tokio::sync::Mutex::new(rt.block_on(pool.begin()).unwrap());
+    let pg_filtered = rt
+        .block_on(pg.prepare(
+            "SELECT id, username, email, active, balance, created_at FROM bench_users \
+             WHERE username LIKE $1 AND active = $2 ORDER BY id LIMIT $3",
+        ))
+        .unwrap();
     let pg_upd = rt
         .block_on(pg.prepare(
             "UPDATE bench_users SET username = $1, email = $2, active = $3, balance = $4, \
@@ -235,6 +244,7 @@ fn env(fresh: bool) -> Env {
         ))
         .unwrap();
     Env {
+        pg_filtered,
         pg_upd,
         held,
         rt,
@@ -283,6 +293,7 @@ impl Env {
                 .await
                 .unwrap()
                 .len(),
+            "chakra Model::query().all" => BenchUser::query().all(&self.pool).await.unwrap().len(),
             "diesel-async" => {
                 let mut c = self.diesel.lock().await;
                 bench_users::table
@@ -301,6 +312,53 @@ impl Env {
             }
             _ => tuples(self.pg.query(&self.pg_select, &[]).await.unwrap()).len(),
         }
+    }
+
+    /// 200 filtered queries (`LIKE 'user1%'` and a bool, ordered by key, 10 rows each),
+    /// each row built into a struct or tuple.
+    async fn filtered(&self, which: &str) -> usize {
+        let mut n = 0;
+        for _ in 0..200 {
+            n += match which {
+                "chakra Model::query().all" => BenchUser::query()
+                    .filter(BenchUser::username().like("user1%"))
+                    .filter(BenchUser::active().eq(true))
+                    .order_by(BenchUser::id())
+                    .limit(10)
+                    .all(&self.pool)
+                    .await
+                    .unwrap()
+                    .len(),
+                "diesel-async" => {
+                    let mut c = self.diesel.lock().await;
+                    bench_users::table
+                        .filter(bench_users::username.like("user1%"))
+                        .filter(bench_users::active.eq(true))
+                        .order(bench_users::id)
+                        .limit(10)
+                        .select((
+                            bench_users::id,
+                            bench_users::username,
+                            bench_users::email,
+                            bench_users::active,
+                            bench_users::balance,
+                            bench_users::created_at,
+                        ))
+                        .load::<Tuple>(&mut *c)
+                        .await
+                        .unwrap()
+                        .len()
+                }
+                _ => tuples(
+                    self.pg
+                        .query(&self.pg_filtered, &[&"user1%", &true, &10i64])
+                        .await
+                        .unwrap(),
+                )
+                .len(),
+            };
+        }
+        n
     }
 
     async fn insert(&self, which: &str, rows: &[NewUser]) -> usize {
@@ -625,11 +683,26 @@ struct Workload {
     bases: &'static [&'static str],
 }
 
-const WORKLOADS: [Workload; 6] = [
+const WORKLOADS: [Workload; 7] = [
     Workload {
         name: "fetch 10,000 rows",
         runs: 30,
-        impls: &["chakra", "diesel-async", "tokio-postgres"],
+        impls: &[
+            "chakra",
+            "chakra Model::query().all",
+            "diesel-async",
+            "tokio-postgres",
+        ],
+        bases: &["tokio-postgres", "diesel-async"],
+    },
+    Workload {
+        name: "filtered x200",
+        runs: 9,
+        impls: &[
+            "chakra Model::query().all",
+            "diesel-async",
+            "tokio-postgres",
+        ],
         bases: &["tokio-postgres"],
     },
     Workload {
@@ -721,6 +794,7 @@ fn run_once(e: &Env, d: &Data, w: &Workload, which: &str) -> (Duration, Duration
     let n = e.rt.block_on(async {
         match w.name {
             "fetch 10,000 rows" => e.fetch(which).await,
+            "filtered x200" => e.filtered(which).await,
             "insert 1,000 rows" => e.insert(which, &d.rows).await,
             "2,000 new objects" => e.insert_objects(which, &d.rows2k).await,
             "insert 10,000 rows" => e.bulk_load(which, &d.rows10k).await,

@@ -1,6 +1,7 @@
 //! [`ColumnType`]: the Rust types a model field can have, with their canonical type and
 //! their conversions to and from [`Value`].
 
+use super::cell::Cell;
 use crate::types::{FieldType, ValueType};
 use crate::value::{ArrayValue, Value};
 use bigdecimal::BigDecimal;
@@ -57,6 +58,14 @@ pub trait ColumnType: Sized + Clone + Send + Sync + 'static {
     /// what was wrong, for an error naming the model and field.
     fn from_value(v: Value) -> Result<Self, String>;
 
+    /// Reads a row's cell as the generated row reader does: straight from the backend's
+    /// wire form where the type and the backend have a direct read for the cell, else
+    /// through [`Cell::value`] and [`ColumnType::from_value`] (the same values accepted, the
+    /// same errors).
+    fn read_cell<C: Cell>(cell: C) -> Result<Self, String> {
+        Self::from_value(cell.value(&Self::value_type())?)
+    }
+
     /// True when `self`, as an auto-increment primary key, means "not assigned yet": `0` for
     /// integers, `None` for options. Such keys are left out of inserts so the database
     /// generates them.
@@ -74,7 +83,7 @@ fn mismatch(v: &Value, want: &str) -> String {
 }
 
 macro_rules! scalar {
-    ($t:ty, $variant:ident, $vt:expr, $ft:expr, $unset:expr) => {
+    ($t:ty, $direct:ident, $variant:ident, $vt:expr, $ft:expr, $unset:expr) => {
         impl ColumnType for $t {
             type Nullable = Option<$t>;
             fn value_type() -> ValueType {
@@ -96,6 +105,13 @@ macro_rules! scalar {
                     other => Err(mismatch(&other, stringify!($t))),
                 }
             }
+            #[inline]
+            fn read_cell<C: Cell>(cell: C) -> Result<Self, String> {
+                match cell.$direct() {
+                    Some(r) => r,
+                    None => Self::from_value(cell.value(&$vt)?),
+                }
+            }
             #[allow(clippy::redundant_closure_call)]
             fn is_unset_key(&self) -> bool {
                 $unset(self)
@@ -106,12 +122,14 @@ macro_rules! scalar {
 
 scalar!(
     bool,
+    bool,
     Bool,
     ValueType::Bool,
     |_| FieldType::Boolean,
     |_: &bool| false
 );
 scalar!(
+    i32,
     i32,
     I32,
     ValueType::I32,
@@ -120,16 +138,23 @@ scalar!(
 );
 scalar!(
     i64,
+    i64,
     I64,
     ValueType::I64,
     |_| FieldType::BigInteger,
     |v: &i64| *v == 0
 );
-scalar!(f64, F64, ValueType::F64, |_| FieldType::Float, |_: &f64| {
-    false
-});
+scalar!(
+    f64,
+    f64,
+    F64,
+    ValueType::F64,
+    |_| FieldType::Float,
+    |_: &f64| { false }
+);
 scalar!(
     String,
+    text,
     Text,
     ValueType::Text,
     |o: &FieldOptions| match o.max_length {
@@ -142,6 +167,7 @@ scalar!(
 );
 scalar!(
     BigDecimal,
+    decimal,
     Decimal,
     ValueType::Decimal,
     |o: &FieldOptions| FieldType::Decimal {
@@ -152,6 +178,7 @@ scalar!(
 );
 scalar!(
     DateTime<Utc>,
+    datetime,
     DateTime,
     ValueType::DateTime,
     |_| FieldType::DateTime,
@@ -159,6 +186,7 @@ scalar!(
 );
 scalar!(
     NaiveDate,
+    date,
     Date,
     ValueType::Date,
     |_| FieldType::Date,
@@ -166,6 +194,7 @@ scalar!(
 );
 scalar!(
     Vec<u8>,
+    bytes,
     Bytes,
     ValueType::Bytes,
     |_| FieldType::Bytes,
@@ -173,6 +202,7 @@ scalar!(
 );
 scalar!(
     serde_json::Value,
+    json,
     Json,
     ValueType::Json,
     |_| FieldType::Json,
@@ -180,6 +210,7 @@ scalar!(
 );
 scalar!(
     Uuid,
+    uuid,
     Uuid,
     ValueType::Uuid,
     |_| FieldType::Uuid,
@@ -215,6 +246,14 @@ impl<T: ColumnType> ColumnType for Option<T> {
         match v {
             Value::Null(_) => Ok(None),
             other => T::from_value(other).map(Some),
+        }
+    }
+    #[inline]
+    fn read_cell<C: Cell>(cell: C) -> Result<Self, String> {
+        if cell.is_null() {
+            Ok(None)
+        } else {
+            T::read_cell(cell).map(Some)
         }
     }
     fn is_unset_key(&self) -> bool {

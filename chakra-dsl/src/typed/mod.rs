@@ -20,6 +20,7 @@
 pub mod aggregate;
 pub mod arith;
 pub mod assign;
+pub mod cell;
 pub mod column;
 pub mod column_type;
 pub mod compare_to;
@@ -47,6 +48,7 @@ pub use aggregate::{
 };
 pub use arith::{ArithRhs, Promote};
 pub use assign::{AssignTo, ByColumn, ByExpr, ByValue};
+pub use cell::{read_field, Cell, ReadRow, RowCells, ValueCells};
 pub use column::Column;
 pub use column_type::{ArrayElement, ColumnType, FieldOptions};
 pub use compare_to::CompareTo;

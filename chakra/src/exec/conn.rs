@@ -6,6 +6,7 @@
 use super::errors::{from_diesel, from_run, RunError};
 use crate::dialect::sqlite::row_by_row;
 use crate::sql::{CompiledQuery, Dialect};
+use chakra_dsl::typed::ReadRow;
 use chakra_dsl::{Result, Value};
 use std::time::Instant;
 
@@ -146,6 +147,24 @@ impl Conn {
             Conn::Postgres(c) => c.load(q).await,
             Conn::Sqlite(c) => SqliteConn::load(c, q).await,
             Conn::Mysql(c) => c.load(q).await,
+        }
+        .map_err(|e| failed_run(e, q, started))?;
+        trace(q, rows.len(), started);
+        Ok(rows)
+    }
+
+    /// Runs a statement that returns rows, each read into an `M` by its generated row
+    /// reader ([`ReadRow`]). On PostgreSQL the cells are read straight into the fields
+    /// ([`crate::dialect::postgres::typed_row`]); SQLite and MySQL decode the rows as
+    /// [`Conn::fetch`] does and read each struct from its values.
+    pub async fn fetch_models<M: ReadRow>(&mut self, q: &CompiledQuery) -> Result<Vec<M>> {
+        let started = Instant::now();
+        let rows = match self {
+            Conn::Postgres(c) => c.load_models::<M>(q).await,
+            Conn::Sqlite(_) | Conn::Mysql(_) => {
+                let rows = self.fetch(q).await?;
+                return rows.into_iter().map(M::from_values).collect();
+            }
         }
         .map_err(|e| failed_run(e, q, started))?;
         trace(q, rows.len(), started);

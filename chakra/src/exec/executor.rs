@@ -8,6 +8,7 @@ use super::transaction::Transaction;
 use crate::sql::{CompiledQuery, Dialect};
 use chakra_dsl::error::MAX_GET_RESULTS;
 use chakra_dsl::relations::Models;
+use chakra_dsl::typed::ReadRow;
 use chakra_dsl::{Error, ModelMeta, Result, Select, Statement};
 use std::future::Future;
 
@@ -31,6 +32,29 @@ pub trait Executor: Send {
         &mut self,
         q: &CompiledQuery,
     ) -> impl Future<Output = Result<NamedRows>> + Send;
+    /// Runs a statement and reads each row into an `M` by its generated row reader
+    /// ([`ReadRow`]; on PostgreSQL straight from the wire, no [`chakra_dsl::Value`] per
+    /// cell). The default reads [`Executor::fetch`]'s rows.
+    fn fetch_models<M: ReadRow>(
+        &mut self,
+        stmt: &Statement,
+    ) -> impl Future<Output = Result<Vec<M>>> + Send {
+        async move {
+            let rows = self.fetch(stmt).await?;
+            rows.into_iter().map(M::from_values).collect()
+        }
+    }
+    /// Runs a compiled statement and reads each row into an `M` by its generated row
+    /// reader. The default reads [`Executor::fetch_compiled`]'s rows.
+    fn fetch_compiled_models<M: ReadRow>(
+        &mut self,
+        q: &CompiledQuery,
+    ) -> impl Future<Output = Result<Vec<M>>> + Send {
+        async move {
+            let rows = self.fetch_compiled(q).await?;
+            rows.into_iter().map(M::from_values).collect()
+        }
+    }
     /// Deletes the rows of `meta` whose primary keys `keys` selects, doing what `models`
     /// declare for the rows referencing them (CASCADE, SET NULL), all or nothing: a pool
     /// runs it in a transaction of its own, a transaction in a savepoint
@@ -91,6 +115,12 @@ impl Executor for &Pool {
     async fn fetch_named_compiled(&mut self, q: &CompiledQuery) -> Result<NamedRows> {
         Pool::fetch_named_compiled(self, q).await
     }
+    async fn fetch_models<M: ReadRow>(&mut self, stmt: &Statement) -> Result<Vec<M>> {
+        Pool::fetch_models(self, stmt).await
+    }
+    async fn fetch_compiled_models<M: ReadRow>(&mut self, q: &CompiledQuery) -> Result<Vec<M>> {
+        Pool::fetch_compiled_models(self, q).await
+    }
     async fn delete_with_rules(
         &mut self,
         keys: &Select,
@@ -131,6 +161,19 @@ impl Executor for Transaction {
     async fn fetch_named_compiled(&mut self, q: &CompiledQuery) -> Result<NamedRows> {
         Transaction::fetch_named_compiled(self, q).await
     }
+    async fn fetch_models<M: ReadRow>(&mut self, stmt: &Statement) -> Result<Vec<M>> {
+        if let Statement::Select(_) = stmt {
+            let mut parts = crate::sql::compile_parts(stmt, self.dialect())?;
+            if parts.len() == 1 {
+                return self.fetch_compiled_models(&parts.remove(0)).await;
+            }
+        }
+        let rows = Transaction::fetch(self, stmt).await?;
+        rows.into_iter().map(M::from_values).collect()
+    }
+    async fn fetch_compiled_models<M: ReadRow>(&mut self, q: &CompiledQuery) -> Result<Vec<M>> {
+        Transaction::fetch_compiled_models(self, q).await
+    }
     async fn delete_with_rules(
         &mut self,
         keys: &Select,
@@ -170,6 +213,18 @@ impl<E: Executor + ?Sized> Executor for &mut E {
         q: &CompiledQuery,
     ) -> impl Future<Output = Result<NamedRows>> + Send {
         (**self).fetch_named_compiled(q)
+    }
+    fn fetch_models<M: ReadRow>(
+        &mut self,
+        stmt: &Statement,
+    ) -> impl Future<Output = Result<Vec<M>>> + Send {
+        (**self).fetch_models(stmt)
+    }
+    fn fetch_compiled_models<M: ReadRow>(
+        &mut self,
+        q: &CompiledQuery,
+    ) -> impl Future<Output = Result<Vec<M>>> + Send {
+        (**self).fetch_compiled_models(q)
     }
     fn delete_with_rules(
         &mut self,

@@ -8,6 +8,7 @@ use crate::config::{default_url, DatabaseUrl, PoolSettings, Pooler, SchemaCheck}
 use crate::dialect::postgres::cancel::CancelTarget;
 use crate::dialect::sqlite::setup::{JournalMode, Synchronous};
 use crate::sql::{compile, compile_parts, CompiledQuery, Dialect};
+use chakra_dsl::typed::ReadRow;
 use chakra_dsl::{Error, Result, Statement};
 use diesel_async::pooled_connection::deadpool::Pool as DeadPool;
 use diesel_async::AsyncPgConnection;
@@ -428,6 +429,31 @@ impl Pool {
         self.run_one(q).await
     }
 
+    /// Runs an already compiled statement and reads each row into an `M` by its generated
+    /// row reader ([`Conn::fetch_models`]); a routed read (replicas) reads through
+    /// [`Pool::fetch_compiled`]'s rows.
+    pub async fn fetch_compiled_models<M: ReadRow>(&self, q: &CompiledQuery) -> Result<Vec<M>> {
+        if self.route.is_some() && q.is_plain_select() {
+            let rows = self.fetch_compiled(q).await?;
+            return rows.into_iter().map(M::from_values).collect();
+        }
+        Ok(self.run_one::<Models<M>>(q).await?.0)
+    }
+
+    /// Runs a statement and reads each row into an `M` by its generated row reader: a
+    /// statement compiled to one part runs through [`Pool::fetch_compiled_models`], any
+    /// other through [`Pool::fetch`].
+    pub async fn fetch_models<M: ReadRow>(&self, stmt: &Statement) -> Result<Vec<M>> {
+        if let Statement::Select(_) = stmt {
+            let mut parts = compile_parts(stmt, self.dialect())?;
+            if parts.len() == 1 {
+                return self.fetch_compiled_models(&parts.remove(0)).await;
+            }
+        }
+        let rows = self.fetch(stmt).await?;
+        rows.into_iter().map(M::from_values).collect()
+    }
+
     /// Runs an already compiled read and hands its rows to `each` in chunks of `chunk` rows
     /// as they arrive (PostgreSQL, on a leased connection: the caller can convert one chunk
     /// while the next is read); returns the rows after the last full chunk. Behind a
@@ -703,6 +729,18 @@ impl OneStatement for Vec<Row> {
         q: &CompiledQuery,
     ) -> impl std::future::Future<Output = Result<Self>> + Send {
         tx.fetch_compiled(q)
+    }
+}
+
+/// Rows read into structs by their generated row reader ([`Pool::fetch_compiled_models`]).
+struct Models<M>(Vec<M>);
+
+impl<M: ReadRow> OneStatement for Models<M> {
+    async fn on_conn(conn: &mut Conn, q: &CompiledQuery) -> Result<Self> {
+        conn.fetch_models(q).await.map(Models)
+    }
+    async fn in_tx(tx: &mut Transaction, q: &CompiledQuery) -> Result<Self> {
+        tx.fetch_compiled_models(q).await.map(Models)
     }
 }
 

@@ -231,6 +231,21 @@ impl Transaction {
         self.track(r)
     }
 
+    /// Runs a compiled statement that returns rows, each read into an `M` by its generated
+    /// row reader ([`Conn::fetch_models`]).
+    pub async fn fetch_compiled_models<M: chakra_dsl::typed::ReadRow>(
+        &mut self,
+        q: &CompiledQuery,
+    ) -> Result<Vec<M>> {
+        self.conn()?;
+        self.wrote |= !q.is_plain_select();
+        self.in_flight = true;
+        let conn = self.conn.as_mut().expect("checked by conn()");
+        let r = conn.fetch_models(q).await;
+        self.in_flight = false;
+        self.track(r)
+    }
+
     /// Runs a multi-row insert as its one-row statement once per row ([`RowByRow`]): the
     /// rows returned (when `want_rows`), in order, and the number of rows inserted.
     pub async fn fetch_each(

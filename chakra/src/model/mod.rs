@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 /// A struct mapped to a table. Derive it with `#[derive(Model)]`; the required methods are
 /// generated, the provided ones are the model-level API.
-pub trait Model: Sized + Send + Sync + 'static {
+pub trait Model: chakra_dsl::typed::ReadRow + Sized + Send + Sync + 'static {
     /// The Rust type of the primary key: the key field's type, or a tuple of the key fields'
     /// types in declared order for a composite key (several `#[chakra(primary_key)]` fields).
     type PrimaryKey: KeyType;
@@ -240,9 +240,9 @@ pub trait Model: Sized + Send + Sync + 'static {
             let meta = Self::meta();
             let key = KeyShown(pk.key_values());
             let q = select_by_pk(meta, ShapeKind::GetByPk, exec.dialect(), key.0.clone())?;
-            let mut rows = exec.fetch_compiled(&q).await?;
+            let mut rows = exec.fetch_compiled_models::<Self>(&q).await?;
             match rows.pop() {
-                Some(row) => Self::from_row(row),
+                Some(row) => Ok(row),
                 None => Err(Error::NotFound {
                     model: Self::NAME.to_owned(),
                     detail: Some(format!("{}={key}", pk_name(meta))),

@@ -126,12 +126,7 @@ impl<M: Model> Query<M> {
 
     async fn fetch_models<E: Executor>(&self, exec: &mut E) -> Result<Vec<M>> {
         if self.load.is_empty() {
-            let rows = exec.fetch(&self.to_statement()).await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for row in rows {
-                out.push(M::from_row(row)?);
-            }
-            return Ok(out);
+            return exec.fetch_models::<M>(&self.to_statement()).await;
         }
         let plan = self.load_plan()?;
         let loaded = crate::load::run(exec, &plan).await?;

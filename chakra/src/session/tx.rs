@@ -426,6 +426,27 @@ impl Executor for &Tx {
         let r = guard.as_mut().ok_or_else(ended)?.execute_compiled(q).await;
         self.shared.seen(r)
     }
+    async fn fetch_models<M: chakra_dsl::typed::ReadRow>(
+        &mut self,
+        stmt: &Statement,
+    ) -> Result<Vec<M>> {
+        let mut guard = self.shared.conn.lock().await;
+        let tx = guard.as_mut().ok_or_else(ended)?;
+        let r = Executor::fetch_models::<M>(tx, stmt).await;
+        self.shared.seen(r)
+    }
+    async fn fetch_compiled_models<M: chakra_dsl::typed::ReadRow>(
+        &mut self,
+        q: &CompiledQuery,
+    ) -> Result<Vec<M>> {
+        let mut guard = self.shared.conn.lock().await;
+        let r = guard
+            .as_mut()
+            .ok_or_else(ended)?
+            .fetch_compiled_models::<M>(q)
+            .await;
+        self.shared.seen(r)
+    }
     async fn fetch_named_compiled(&mut self, q: &CompiledQuery) -> Result<crate::exec::NamedRows> {
         let mut guard = self.shared.conn.lock().await;
         let r = guard

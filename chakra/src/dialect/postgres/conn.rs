@@ -3,12 +3,14 @@
 //! stream, statements pipelined). Tracing and error mapping stay in [`crate::exec::Conn`].
 
 use super::cancel::CancelTarget;
+use super::typed_row::Typed;
 use crate::exec::coerce::coerce_row;
 use crate::exec::errors::RunError;
 use crate::exec::query::DynQuery;
 use crate::exec::row::{DynRow, NamedRow, Unresolved};
 use crate::exec::{KnownTables, Row};
 use crate::sql::CompiledQuery;
+use chakra_dsl::typed::ReadRow;
 use chakra_dsl::{Value, ValueType};
 use diesel::QueryResult;
 use diesel_async::pooled_connection::deadpool::Object;
@@ -98,6 +100,25 @@ impl PgConn {
         let r: QueryResult<Vec<DynRow>> = DynQuery(q).load(&mut *self.conn).await;
         guard.disarm();
         self.decode(r?, q).await
+    }
+
+    /// Runs a statement that returns rows, each read by `M`'s generated row reader straight
+    /// into the struct ([`super::typed_row`]). A cell that does not fit its field is the
+    /// reader's own `Decode` error, naming the model and field.
+    pub async fn load_models<M: ReadRow>(&mut self, q: &CompiledQuery) -> Result<Vec<M>, RunError> {
+        let guard = self.side.guard(&self.conn);
+        let r: QueryResult<Vec<Typed<M>>> = DynQuery(q).load(&mut *self.conn).await;
+        guard.disarm();
+        match r {
+            Ok(rows) => Ok(rows.into_iter().map(|t| t.0).collect()),
+            Err(diesel::result::Error::DeserializationError(e)) => {
+                match e.downcast::<chakra_dsl::Error>() {
+                    Ok(named) => Err(RunError::Decode(*named)),
+                    Err(e) => Err(RunError::Db(diesel::result::Error::DeserializationError(e))),
+                }
+            }
+            Err(e) => Err(RunError::Db(e)),
+        }
     }
 
     /// Reads a statement's rows as a stream, handing them to `each` in chunks of `chunk`

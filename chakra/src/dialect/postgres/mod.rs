@@ -35,6 +35,7 @@ pub mod pooler;
 pub mod row;
 pub mod sql;
 pub mod transaction;
+pub mod typed_row;
 pub mod types;
 pub mod url;
 

@@ -52,7 +52,7 @@ where
     <Vec<Option<T>> as FromSql<Array<Nullable<ST>>, Pg>>::from_sql(raw)
 }
 
-fn decode_pg(raw: PgValue<'_>) -> deserialize::Result<Value> {
+pub(crate) fn decode_pg(raw: PgValue<'_>) -> deserialize::Result<Value> {
     Ok(match raw.get_oid().get() {
         16 => Value::Bool(<bool as FromSql<Bool, Pg>>::from_sql(raw)?),
         21 => Value::I32(<i16 as FromSql<SmallInt, Pg>>::from_sql(raw)? as i32),
