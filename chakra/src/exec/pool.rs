@@ -739,6 +739,17 @@ impl<M: ReadRow> OneStatement for Models<M> {
     async fn on_conn(conn: &mut Conn, q: &CompiledQuery) -> Result<Self> {
         conn.fetch_models(q).await.map(Models)
     }
+    /// Not pipelined: a plain `SELECT` of models records no WAL position, so this runs only
+    /// for a read the compiler does not call plain (a locking read, a CTE); `next` runs
+    /// after `q` has finished, as on the other backends.
+    async fn on_conn_then<'a>(
+        conn: &'a mut Conn,
+        q: &'a CompiledQuery,
+        next: &'a CompiledQuery,
+    ) -> (Result<Self>, Result<Vec<Row>>) {
+        let a = conn.fetch_models(q).await.map(Models);
+        (a, conn.fetch(next).await)
+    }
     async fn in_tx(tx: &mut Transaction, q: &CompiledQuery) -> Result<Self> {
         tx.fetch_compiled_models(q).await.map(Models)
     }
