@@ -442,15 +442,18 @@ impl Pool {
 
     /// Runs a statement and reads each row into an `M` by its generated row reader: a
     /// statement compiled to one part runs through [`Pool::fetch_compiled_models`], any
-    /// other through [`Pool::fetch`].
+    /// other through [`Pool::fetch`]. Like [`Pool::fetch`], a pool of a
+    /// [`crate::databases::Databases`] first refuses a read joining models that live on
+    /// different databases ([`Pool::check_placement`]).
     pub async fn fetch_models<M: ReadRow>(&self, stmt: &Statement) -> Result<Vec<M>> {
+        self.check_placement(stmt)?;
         if let Statement::Select(_) = stmt {
             let mut parts = compile_parts(stmt, self.dialect())?;
             if parts.len() == 1 {
                 return self.fetch_compiled_models(&parts.remove(0)).await;
             }
         }
-        let rows = self.fetch(stmt).await?;
+        let rows = self.fetch_unchecked(stmt).await?;
         rows.into_iter().map(M::from_values).collect()
     }
 
