@@ -1087,3 +1087,104 @@ async fn json_past_mariadbs_depth_is_refused_by_name() {
     let loose: Vec<i64> = c.query("SELECT id FROM loose").await.unwrap();
     assert!(loose.is_empty());
 }
+
+/// A model with a list field, on the `tagged` table of the array refusal test (its field's
+/// column is not its name).
+#[derive(Debug, Clone, chakra::Model)]
+#[chakra(table = "tagged")]
+struct Tagged {
+    #[chakra(primary_key)]
+    id: i64,
+    #[chakra(column = "labels")]
+    tags: Vec<String>,
+}
+
+#[tokio::test]
+async fn an_array_is_refused_naming_the_model_and_field() {
+    use chakra::Model;
+    let db = TestDb::mysql().await;
+    let pool = db.pool().await;
+    let mut c = direct(&db).await;
+    c.query_drop("CREATE TABLE tagged (id BIGINT PRIMARY KEY, labels JSON)")
+        .await
+        .unwrap();
+    c.query_drop("INSERT INTO tagged (id, labels) VALUES (1, NULL)")
+        .await
+        .unwrap();
+    let tags = || Value::Array(ArrayValue::Text(vec![Some("x".into()), None]));
+    let text = |v: &[&str]| {
+        Value::Array(ArrayValue::Text(
+            v.iter().map(|s| Some(s.to_string())).collect(),
+        ))
+    };
+    let insert = |table: &str, id: i64| {
+        Statement::Insert(Insert {
+            enum_types: Default::default(),
+            table: table.into(),
+            columns: vec!["id".into(), "labels".into()],
+            rows: vec![vec![Value::I64(id), tags()]],
+            returning: vec![],
+        })
+    };
+    let named = |e: Error, sent: Value| {
+        match &e {
+            Error::BadValue {
+                model,
+                field,
+                value,
+                ..
+            } => {
+                assert_eq!((model.as_str(), field.as_str()), ("Tagged", "tags"), "{e}");
+                assert_eq!(value, &sent.to_string(), "{e}");
+            }
+            other => panic!("not named: {other:?}"),
+        }
+        let text = e.to_string();
+        assert!(text.contains("bad value for Tagged.tags"), "{text}");
+        assert!(text.contains("array values are not supported"), "{text}");
+    };
+    // Through the executor (the statement's table and column lead to the model) ...
+    named(
+        pool.execute(&insert("tagged", 2)).await.unwrap_err(),
+        tags(),
+    );
+    // ... and through the model: an insert, a save (an update by key) and an update of the
+    // field.
+    let mut row = Tagged {
+        id: 3,
+        tags: vec!["a".into(), "b".into()],
+    };
+    named(
+        Tagged::insert_many(&pool, std::slice::from_mut(&mut row))
+            .await
+            .unwrap_err(),
+        text(&["a", "b"]),
+    );
+    row.id = 1;
+    named(row.save(&pool).await.unwrap_err(), text(&["a", "b"]));
+    let e = Tagged::query()
+        .filter(Tagged::id().eq(1))
+        .update()
+        .set(Tagged::tags(), vec!["c".to_owned()])
+        .execute(&pool)
+        .await
+        .unwrap_err();
+    named(e, text(&["c"]));
+    // A table no model maps: the table and column are named.
+    c.query_drop("CREATE TABLE loose_tags (id BIGINT PRIMARY KEY, labels JSON)")
+        .await
+        .unwrap();
+    let e = pool.execute(&insert("loose_tags", 1)).await.unwrap_err();
+    assert!(matches!(e, Error::InvalidQuery(_)), "{e:?}");
+    let e = e.to_string();
+    assert!(e.contains("column loose_tags.labels"), "{e}");
+    assert!(e.contains("array values are not supported"), "{e}");
+    // Nothing was written (read with the test's own SQL).
+    let rows: Vec<(i64, Option<String>)> = c
+        .query("SELECT id, labels FROM tagged ORDER BY id")
+        .await
+        .unwrap();
+    assert_eq!(rows, [(1, None)]);
+    let loose: Vec<i64> = c.query("SELECT id FROM loose_tags").await.unwrap();
+    assert!(loose.is_empty());
+}

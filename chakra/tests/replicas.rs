@@ -5,10 +5,13 @@
 //! observed; transactions, `FOR UPDATE` and writes never touch the replica; a replica
 //! stopped mid-run is skipped with no failed read, and used again once restarted.
 
+mod common;
+
 use chakra::databases::{DatabaseConfig, Databases, ReadPolicy, Skip};
 use chakra::prelude::*;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use common::servers::{chown_postgres, pg_bindir, pg_stop_now, run};
+use std::path::PathBuf;
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -274,50 +277,7 @@ async fn transactions_locks_and_writes_never_touch_the_replica() {
 
 // --- a standby of the test's own, to stop and start ---------------------------------------
 
-fn bindir() -> PathBuf {
-    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
-        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-        if dir.join("pg_basebackup").exists() {
-            return dir;
-        }
-    }
-    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .expect("PostgreSQL server binaries are required for this test")
-        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
-        .filter(|p| p.join("pg_basebackup").exists())
-        .collect();
-    found.sort();
-    found
-        .pop()
-        .expect("PostgreSQL server binaries are required")
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
-fn run(bin: &Path, tool: &str, args: &[&str]) {
-    let exe = bin.join(tool);
-    let mut cmd = if is_root() {
-        let mut c = Command::new("runuser");
-        c.args(["-u", "postgres", "--"]).arg(&exe);
-        c
-    } else {
-        Command::new(&exe)
-    };
-    let ok = cmd
-        .args(args)
-        .stdout(Stdio::null())
-        .status()
-        .expect(tool)
-        .success();
-    assert!(ok, "{tool} {args:?} failed");
-}
-
+/// A standby of its own (`pg_basebackup` of the primary), stopped and removed when dropped.
 struct Standby {
     dir: PathBuf,
     bin: PathBuf,
@@ -328,7 +288,7 @@ impl Standby {
     /// A standby on a port of the range of `tag` (one per test: tests run side by side in
     /// processes of their own, and two could otherwise both find one port free).
     fn make(tag: u16) -> Standby {
-        let bin = bindir();
+        let bin = pg_bindir("pg_basebackup");
         let base = 30000 + tag * 1000 + (std::process::id() % 500) as u16;
         let port = (base..base + 500)
             .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
@@ -336,12 +296,7 @@ impl Standby {
         let dir =
             std::env::temp_dir().join(format!("chakra-standby-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        if is_root() {
-            Command::new("chown")
-                .args(["postgres", dir.to_str().unwrap()])
-                .status()
-                .unwrap();
-        }
+        chown_postgres(&dir, false);
         let u = url::Url::parse(&primary_admin()).unwrap();
         let host = u.host_str().unwrap().to_owned();
         let pport = u.port().unwrap_or(5432).to_string();
@@ -405,27 +360,7 @@ impl Standby {
 
 impl Drop for Standby {
     fn drop(&mut self) {
-        let data = self.dir.join("data");
-        let exe = self.bin.join("pg_ctl");
-        let mut cmd = if is_root() {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&exe);
-            c
-        } else {
-            Command::new(&exe)
-        };
-        let _ = cmd
-            .args([
-                "-D",
-                data.to_str().unwrap(),
-                "-m",
-                "immediate",
-                "-w",
-                "stop",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        pg_stop_now(&self.bin, &self.dir.join("data"));
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

@@ -2,65 +2,24 @@
 //! resumes on fresh connections and no write that reported success is lost — connected
 //! directly, and through PgBouncer in transaction mode.
 
+mod common;
+
 use chakra::dsl::*;
 use chakra::{Error, Pool, PoolOptions};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use common::servers::{
+    as_postgres, chown_postgres, find_program, pg_bindir, pg_stop_now, run, try_run,
+};
+use std::path::PathBuf;
+use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-
-fn bindir() -> PathBuf {
-    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
-        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-        if dir.join("initdb").exists() {
-            return dir;
-        }
-    }
-    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .expect("PostgreSQL server binaries (initdb, pg_ctl) are required for this test")
-        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
-        .filter(|p| p.join("initdb").exists())
-        .collect();
-    found.sort();
-    found
-        .pop()
-        .expect("PostgreSQL server binaries (initdb, pg_ctl) are required for this test")
-}
 
 /// A cluster of its own, stopped and removed when dropped.
 struct Cluster {
     dir: PathBuf,
     bin: PathBuf,
     port: u16,
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
-fn try_run(bin: &Path, tool: &str, args: &[&str]) -> bool {
-    let exe = bin.join(tool);
-    let mut cmd = if is_root() {
-        let mut c = Command::new("runuser");
-        c.args(["-u", "postgres", "--"]).arg(&exe);
-        c
-    } else {
-        Command::new(&exe)
-    };
-    cmd.args(args)
-        .stdout(Stdio::null())
-        .status()
-        .expect(tool)
-        .success()
-}
-
-fn run(bin: &Path, tool: &str, args: &[&str]) {
-    assert!(try_run(bin, tool, args), "{tool} {args:?} failed");
 }
 
 /// The tests of this file run one at a time: two throwaway clusters starting at once on a
@@ -89,16 +48,10 @@ impl Cluster {
         let dir = std::env::temp_dir().join(format!("chakra_restart_{}_{tag}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        if is_root() {
-            assert!(Command::new("chown")
-                .args(["postgres", dir.to_str().unwrap()])
-                .status()
-                .unwrap()
-                .success());
-        }
+        chown_postgres(&dir, false);
         // Each tag gets two ports: the cluster's, and the next for a PgBouncer in front.
         let port = free_ports(tag);
-        let bin = bindir();
+        let bin = pg_bindir("initdb");
         let data = dir.join("data");
         run(
             &bin,
@@ -161,16 +114,7 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        let data = self.dir.join("data");
-        let _ = Command::new(if is_root() { "runuser" } else { "true" })
-            .args(if is_root() {
-                vec!["-u", "postgres", "--"]
-            } else {
-                vec![]
-            })
-            .arg(self.bin.join("pg_ctl"))
-            .args(["-D", data.to_str().unwrap(), "-m", "immediate", "stop"])
-            .status();
+        pg_stop_now(&self.bin, &self.dir.join("data"));
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
@@ -212,30 +156,10 @@ impl Bouncer {
             d = dir.display()
         );
         std::fs::write(dir.join("pgbouncer.ini"), ini).unwrap();
-        if is_root() {
-            assert!(Command::new("chown")
-                .args(["-R", "postgres", dir.to_str().unwrap()])
-                .status()
-                .unwrap()
-                .success());
-        }
-        let exe = Command::new("sh")
-            .args(["-c", "command -v pgbouncer || echo /usr/sbin/pgbouncer"])
-            .output()
-            .unwrap();
-        let exe = PathBuf::from(String::from_utf8_lossy(&exe.stdout).trim());
-        assert!(
-            exe.exists(),
-            "PgBouncer is required for this test (the README's test command installs it)"
-        );
-        let mut cmd = if is_root() {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&exe);
-            c
-        } else {
-            Command::new(&exe)
-        };
-        let ok = cmd
+        chown_postgres(&dir, true);
+        let exe = find_program(&["pgbouncer"])
+            .expect("PgBouncer is required for this test (the README's test command installs it)");
+        let ok = as_postgres(&exe)
             .arg("-d")
             .arg(dir.join("pgbouncer.ini"))
             .status()

@@ -4,43 +4,23 @@
 //! the test's own (`mariadb-install-db` into a temporary directory, `mariadbd` on a free
 //! loopback port); the shared server at 3306 is never touched.
 
+mod common;
+
 use chakra::dsl::*;
 use chakra::{Error, Pool, PoolOptions};
+use common::servers::{find_program, is_root};
 use mysql_async::prelude::Queryable;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The first of `names` found in `PATH`, `/usr/sbin` or `/usr/bin`.
+/// The first of `names` found (see [`find_program`]); the test fails when none is.
 fn program(names: &[&str]) -> PathBuf {
-    for name in names {
-        let found = Command::new("sh")
-            .args(["-c", &format!("command -v {name}")])
-            .output()
-            .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
-            .ok()
-            .filter(|p| p.exists());
-        if let Some(p) = found {
-            return p;
-        }
-        for dir in ["/usr/sbin", "/usr/bin"] {
-            let p = Path::new(dir).join(name);
-            if p.exists() {
-                return p;
-            }
-        }
-    }
-    panic!("{names:?}: the MariaDB server (Debian's mariadb-server) is required for this test");
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
+    find_program(names).unwrap_or_else(|| {
+        panic!("{names:?}: the MariaDB server (Debian's mariadb-server) is required for this test")
+    })
 }
 
 /// A free loopback port below Linux's ephemeral range (32768 and up), so the client

@@ -39,12 +39,34 @@ async fn upsert_updates_or_skips_conflicting_rows() {
         Member::insert_many(&pool, &mut first).await.unwrap();
 
         let mut second = vec![m("a@x", "A2", 10), m("c@x", "C", 3), m("b@x", "B2", 20)];
-        let n = chakra::upsert(&mut second)
+        let r = chakra::upsert(&mut second)
             .on_conflict(Member::email())
             .do_update((Member::name(), Member::visits()))
             .execute(&pool)
-            .await
-            .unwrap();
+            .await;
+        // MySQL's code paths (no `RETURNING`; forced on MariaDB with
+        // `CHAKRA_TEST_MYSQL_FLAVOUR=mysql`) cannot read the upserted rows' keys back: the
+        // upsert is refused by name and writes nothing (counted with hand-written SQL).
+        let server = pool.acquire().await.unwrap().mysql_server();
+        if server.is_some_and(|s| !s.returning()) {
+            let e = r.unwrap_err().to_string();
+            assert!(
+                e.contains("an upsert into \"members\" returning rows on MySQL")
+                    && e.contains("not yet supported"),
+                "{e}"
+            );
+            let count = common::mysql_scalar(&db.url, "SELECT COUNT(*) FROM members").await;
+            assert_eq!(count, 2);
+            let visits = common::mysql_scalar(
+                &db.url,
+                "SELECT CAST(SUM(visits) AS SIGNED) FROM members WHERE name IN ('A', 'B')",
+            )
+            .await;
+            assert_eq!(visits, 3, "the conflicting rows are unchanged");
+            assert!(second.iter().all(|r| r.id == 0), "no key written back");
+            continue;
+        }
+        let n = r.unwrap();
         assert_eq!(n, 3, "{d:?}");
         assert_eq!(second[0].id, first[0].id, "{d:?}");
         assert_eq!(second[2].id, first[1].id, "{d:?}");

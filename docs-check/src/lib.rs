@@ -18,8 +18,10 @@ pub mod models;
 
 use chakra::prelude::*;
 use chakra::Pool;
+use futures_util::FutureExt;
 use models::*;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// What a page's examples use without importing it.
@@ -311,7 +313,8 @@ async fn sample_things(pool: &Pool) -> chakra::Result<()> {
 /// Runs one page's examples (`run(pool, database_url)`) on a fresh SQLite file and on a
 /// fresh PostgreSQL database, and `run_mysql` (the page without the blocks marked `<!--
 /// docs-check: not on mysql: why -->`) on a fresh MySQL/MariaDB database, each with the
-/// sample data; panics naming the page and the backend when an example fails.
+/// sample data; panics naming the page and the backend when an example fails. Each
+/// database is dropped after its run, also when the run fails or panics.
 pub fn run_page<F, Fut, G, GFut>(page: &str, run: F, run_mysql: G)
 where
     F: Fn(Pool, String) -> Fut,
@@ -329,19 +332,30 @@ where
     for backend in ["sqlite", "postgres", "mysql"] {
         rt.block_on(async {
             let db = PageDb::new(backend).await;
-            let pool = Pool::connect(&db.url).await.expect("connect");
-            sample_data(&pool)
-                .await
-                .unwrap_or_else(|e| panic!("sample data on {backend}: {e}"));
-            let out = if backend == "mysql" {
-                run_mysql(pool.clone(), db.url.clone()).await
-            } else {
-                run(pool.clone(), db.url.clone()).await
-            };
-            drop(pool);
+            // Whatever the page does (an example that panics, sample data that fails), its
+            // database is dropped before the failure is reported: a failing page leaves none
+            // behind.
+            let out = AssertUnwindSafe(async {
+                let pool = Pool::connect(&db.url).await.expect("connect");
+                sample_data(&pool)
+                    .await
+                    .unwrap_or_else(|e| panic!("sample data on {backend}: {e}"));
+                if backend == "mysql" {
+                    run_mysql(pool.clone(), db.url.clone()).await
+                } else {
+                    run(pool.clone(), db.url.clone()).await
+                }
+            })
+            .catch_unwind()
+            .await;
             db.drop_now().await;
-            if let Err(e) = out {
-                panic!("docs/{page} on {backend}: an example failed: {e}");
+            match out {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => panic!("docs/{page} on {backend}: an example failed: {e}"),
+                Err(panic) => {
+                    eprintln!("docs/{page} on {backend}: an example panicked");
+                    std::panic::resume_unwind(panic)
+                }
             }
         });
     }

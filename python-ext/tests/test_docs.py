@@ -6,14 +6,19 @@ fresh database holding the docs' models and sample rows (``docs_page.py``,
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import chakra
 import pytest
-from docs_page import blocks
+from conftest import MYSQL_ADMIN, PG_ADMIN
+from docs_page import backend_of, blocks
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+# `CHAKRA_DOCS_DIR` puts other pages in their place: the failing page of
+# `test_a_failing_page_leaves_no_database`.
+DOCS = Path(os.environ.get("CHAKRA_DOCS_DIR") or Path(__file__).resolve().parents[2] / "docs")
 PAGES = [p.name for p in sorted(DOCS.glob("*.md")) if blocks(p.read_text())]
 
 
@@ -36,6 +41,71 @@ def test_python_blocks_run(page: str, backend: str, new_db: object) -> None:
     assert done.returncode == 0, (
         f"docs/{page} on {backend}: a Python example failed\n{done.stdout}\n{done.stderr}"
     )
+
+
+# A page whose example records its database's URL, then fails.
+FAILING_PAGE = """# Failing
+
+```python
+import os
+
+with open(os.environ["CHAKRA_DOCS_SEEN"], "a") as seen:
+    seen.write(database_url + "\\n")
+raise RuntimeError("an example failed on purpose")
+```
+"""
+
+
+def database_exists(url: str) -> bool:
+    """Whether the database of ``url`` (PostgreSQL or MySQL/MariaDB) exists, asked of the
+    server's catalog with hand-written SQL."""
+    name = url.split("?", 1)[0].rsplit("/", 1)[1]
+    if backend_of(url) == "postgres":
+        rows = chakra.fetch_sync(
+            "SELECT count(*) FROM pg_database WHERE datname = %s", [name], url=PG_ADMIN
+        )
+    else:
+        rows = chakra.fetch_sync(
+            "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
+            [name],
+            url=MYSQL_ADMIN,
+        )
+    return bool(rows[0][0] == 1)
+
+
+def test_a_failing_page_leaves_no_database(tmp_path: Path) -> None:
+    """A page that fails is reported, and its database is dropped all the same: the page's
+    test runs in a pytest of its own on a page that fails on purpose, and the databases it
+    ran on (seen by the page itself) are gone afterwards."""
+    if os.environ.get("CHAKRA_DOCS_DIR"):
+        pytest.skip("the inner run")
+    (tmp_path / "failing.md").write_text(FAILING_PAGE)
+    seen = tmp_path / "seen"
+    env = dict(os.environ, CHAKRA_DOCS_DIR=str(tmp_path), CHAKRA_DOCS_SEEN=str(seen))
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"{__file__}::test_python_blocks_run",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).parent,
+        env=env,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "3 failed" in done.stdout, done.stdout
+    assert "an example failed on purpose" in done.stdout, done.stdout
+    urls = seen.read_text().split()
+    servers = [u for u in urls if backend_of(u) in ("postgres", "mysql")]
+    assert sorted(backend_of(u) for u in servers) == ["mysql", "postgres"], urls
+    left = [u for u in servers if database_exists(u)]
+    assert not left, f"left behind: {left}"
 
 
 def test_the_errors_page_names_every_error_class() -> None:

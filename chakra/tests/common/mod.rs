@@ -10,6 +10,7 @@
 pub mod fixtures;
 pub mod golden;
 pub mod migrations;
+pub mod servers;
 pub mod trace;
 
 use chakra::{Dialect, Pool};

@@ -1,7 +1,8 @@
 //! A compiled statement's values as the driver's parameters: each [`Value`] in the MySQL
 //! binary protocol's form (integers, doubles, dates as `DATETIME`, decimals as exact text,
 //! JSON as its text, UUIDs as their 36-character text), NULLs as NULL. Arrays have no MySQL
-//! column type and are refused by name (store them in a JSON column). On MariaDB a JSON
+//! column type and are refused by name, naming the model and field when the statement
+//! writes them to one (store them in a JSON column). On MariaDB a JSON
 //! document nested past [`MARIADB_MAX_JSON_DEPTH`] levels is refused by name before it is
 //! sent (MariaDB's `JSON_VALID` check constraint refuses 32 levels and more, so the server would
 //! reject it as a check violation that says nothing about depth).
@@ -88,21 +89,34 @@ pub fn bind_target(parts: &[String], i: usize) -> Option<(String, String)> {
     None
 }
 
-/// A compiled statement's binds as the driver's parameters ([`params`]); a JSON document
-/// deeper than `server` stores is refused with an error naming the model and field it was
-/// meant for ([`Error::BadValue`], found by the table and column the statement writes it
-/// to), or the table and column when no model of this process maps them.
+/// Why an array cannot be sent: MySQL/MariaDB have no array column type.
+const ARRAY_REASON: &str = "array values are not supported on MySQL/MariaDB (no array column \
+                            type): store the list in a JSON field";
+
+/// Why `v` cannot be sent to `server` whatever it is written to, when that is so: a JSON
+/// document deeper than the flavour stores ([`too_deep`]), or an array.
+fn refusal(v: &Value, server: ServerInfo) -> Option<String> {
+    if let Value::Array(_) = v {
+        return Some(ARRAY_REASON.to_owned());
+    }
+    too_deep(v, server).map(depth_reason)
+}
+
+/// A compiled statement's binds as the driver's parameters ([`params`]); a value `server`
+/// cannot take ([`refusal`]: an array, a JSON document nested deeper than the flavour
+/// stores) is refused with an error naming the model and field it was meant for
+/// ([`Error::BadValue`], found by the table and column the statement writes it to), or the
+/// table and column when no model of this process maps them.
 pub fn statement_params(
     parts: &[String],
     binds: &[Value],
     server: ServerInfo,
 ) -> Result<mysql_async::Params> {
-    if let Some((i, depth)) = binds
+    if let Some((i, reason)) = binds
         .iter()
         .enumerate()
-        .find_map(|(i, v)| too_deep(v, server).map(|d| (i, d)))
+        .find_map(|(i, v)| refusal(v, server).map(|r| (i, r)))
     {
-        let reason = depth_reason(depth);
         return Err(match bind_target(parts, i) {
             Some((table, column)) => match crate::exec::model_names::field_of(&table, &column) {
                 Some(f) => Error::BadValue {
@@ -163,13 +177,7 @@ pub fn to_mysql(v: &Value) -> Result<My> {
         ),
         Value::Json(j) => My::Bytes(j.to_string().into_bytes()),
         Value::Uuid(u) => My::Bytes(u.hyphenated().to_string().into_bytes()),
-        Value::Array(_) => {
-            return Err(Error::InvalidQuery(
-                "array values are not supported on MySQL/MariaDB (no array column type): \
-                 store the list in a JSON field"
-                    .into(),
-            ))
-        }
+        Value::Array(_) => return Err(Error::InvalidQuery(ARRAY_REASON.into())),
     })
 }
 
