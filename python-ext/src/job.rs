@@ -511,8 +511,8 @@ pub enum Finish {
         model: String,
         /// Table name.
         table: String,
-        /// The row's key.
-        key: Value,
+        /// The row's key, for the message (`(a, b)` for a composite key).
+        key: String,
         /// The version field's value after the write.
         new_version: Option<Value>,
     },
@@ -665,7 +665,7 @@ impl Finish {
                 &Error::ConcurrentUpdate {
                     model,
                     table,
-                    key: key.to_string(),
+                    key,
                 },
                 None,
             )),
