@@ -224,6 +224,9 @@ class Session:
     def _get_steps(
         self, model: type[M], pk: Any, for_update: bool = False
     ) -> _bridge.Steps[M | None]:
+        if isinstance(pk, list) and model._pk_name is None:
+            # A composite key given as a list: the identity map holds tuples.
+            pk = tuple(pk)
         key: _Key = (model, pk)
         found = self._identity.get(key)
         if found is not None and not for_update:
