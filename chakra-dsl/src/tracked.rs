@@ -161,11 +161,7 @@ pub fn keys_order(a: &[Value], b: &[Value]) -> Ordering {
 /// Sorts writes for flushing: tables stay in the order they were first written, rows of
 /// one table go in primary-key order ([`keys_order`]), and writes to the same row keep their
 /// order.
-pub fn flush_order<T>(
-    items: &mut [T],
-    table: impl Fn(&T) -> &str,
-    key: impl Fn(&T) -> &[Value],
-) {
+pub fn flush_order<T>(items: &mut [T], table: impl Fn(&T) -> &str, key: impl Fn(&T) -> &[Value]) {
     let mut tables: Vec<String> = Vec::new();
     for it in items.iter() {
         let t = table(it);
@@ -324,7 +320,10 @@ mod tests {
             ("t", vec![Value::I64(1), Value::I64(2)]),
         ];
         flush_order(&mut w, |x| x.0, |x| &x.1);
-        let got: Vec<String> = w.iter().map(|(_, k)| format!("{}-{}", k[0], k[1])).collect();
+        let got: Vec<String> = w
+            .iter()
+            .map(|(_, k)| format!("{}-{}", k[0], k[1]))
+            .collect();
         assert_eq!(got, ["1-2", "1-10", "2-1"]);
     }
 }

@@ -250,10 +250,6 @@ fn the_message_names_each_remedy_once() {
         ),
     };
     let text = e.to_string();
-    assert_eq!(
-        text.matches("chakra generate models").count(),
-        1,
-        "{text}"
-    );
+    assert_eq!(text.matches("chakra generate models").count(), 1, "{text}");
     assert_eq!(text.matches("chakra migrate apply").count(), 1, "{text}");
 }

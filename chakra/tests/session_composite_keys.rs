@@ -91,12 +91,8 @@ async fn a_session_writes_composite_key_rows_by_their_whole_key() {
             let session = Session::new(&pool);
             let a = session.add(&mut first);
             session.add(&mut second);
-            session
-                .add_child(&mut l1, SckLine::order_id(), &a)
-                .unwrap();
-            session
-                .add_child(&mut l2, SckLine::order_id(), &a)
-                .unwrap();
+            session.add_child(&mut l1, SckLine::order_id(), &a).unwrap();
+            session.add_child(&mut l2, SckLine::order_id(), &a).unwrap();
             session.commit().await.unwrap();
         }
         let (o1, o2) = (first.id, second.id);
@@ -256,11 +252,11 @@ async fn two_sessions_conflict_by_name_and_the_rerun_locks_the_whole_key() {
             })
             .await
             .unwrap();
-        assert_eq!(attempt.load(std::sync::atomic::Ordering::SeqCst), 2, "{d:?}");
         assert_eq!(
-            lines(&pool).await,
-            vec![(oid, 1, 5), (oid, 2, 10)],
+            attempt.load(std::sync::atomic::Ordering::SeqCst),
+            2,
             "{d:?}"
         );
+        assert_eq!(lines(&pool).await, vec![(oid, 1, 5), (oid, 2, 10)], "{d:?}");
     }
 }

@@ -662,11 +662,7 @@ impl Finish {
                 Outcome::Count(0),
             ) => Err(crate::errors::to_py_in(
                 py,
-                &Error::ConcurrentUpdate {
-                    model,
-                    table,
-                    key,
-                },
+                &Error::ConcurrentUpdate { model, table, key },
                 None,
             )),
             (Finish::Guarded { new_version, .. }, Outcome::Count(_)) => match new_version {
