@@ -187,11 +187,15 @@ impl<'a> PendingWork<'a> {
     }
 
     /// The primary key of saved item `i`: the one its insert returned in this commit, else
-    /// its own.
+    /// its own. `None` for a composite key, which no single value holds (such a model is
+    /// never a parent: no relation points at it, and `Added::key` needs one column).
     pub fn key_of(&self, i: usize) -> Option<Value> {
         let Some(Pending::Save(m)) = self.items.get(i) else {
             return None;
         };
+        if m.pending_meta().has_composite_key() {
+            return None;
+        }
         let pk = m.pending_meta().fields.iter().position(|f| f.primary_key)?;
         match self.returned.get(i).and_then(Option::as_ref) {
             Some(row) => row.get(pk).cloned(),
