@@ -331,7 +331,7 @@ pub enum Error {
     /// database has applied: it was generated from migrations the database has not applied,
     /// or the database has applied some it was not generated from (or a changed file).
     /// Checked when a pool connects; `schema_check = "warn"` or `"off"` relaxes it.
-    #[error("the generated models in {module} ({models}) are stale against database {database}: {}; regenerate them (chakra generate models) or apply the migrations (chakra migrate apply), or connect with schema_check=warn or schema_check=off", .differences.join("; "))]
+    #[error("the generated models in {module} ({models}) are stale against database {database}: {}; regenerate them (chakra generate models) or apply the migrations (chakra migrate apply, which this check never stops), or connect with schema_check=warn or schema_check=off", .differences.join("; "))]
     StaleModels {
         /// The generated module (its Rust module path or Python module name).
         module: String,

@@ -14,7 +14,7 @@
 use crate::error::{Error, Result};
 use crate::ir::{Expr, RowLock, Statement, Update};
 use crate::meta::{Concurrency, ModelMeta};
-use crate::model_query::{check_value, field_expr, pk_filter, ModelQuery};
+use crate::model_query::{check_value, field_expr, pk_filter_values, ModelQuery};
 
 use crate::types::ValueType;
 use crate::value::Value;
@@ -34,20 +34,33 @@ pub struct Change {
 }
 
 /// A tracked row's guarded UPDATE, and the new value of the version field when the model
-/// has one (the front door writes it into the object once the UPDATE matched).
+/// has one (the front door writes it into the object once the UPDATE matched). `key` holds
+/// one value per key field, in declared order (several for a composite key). A change to a
+/// key field is refused by name: the row is named by its key, and the key stays as read.
 pub fn guarded_update(
     meta: &ModelMeta,
-    key: Value,
+    key: Vec<Value>,
     changes: &[Change],
     version_read: Option<Value>,
 ) -> Result<(Statement, Option<Value>)> {
     let version = meta.version_field();
     let mut sets = Vec::with_capacity(changes.len() + 1);
-    let mut filter = pk_filter(meta, key)?;
+    let mut filter = pk_filter_values(meta, key)?;
     for c in changes {
         let f = meta.fields.get(c.field).ok_or_else(|| {
             Error::InvalidQuery(format!("{} has no field number {}", meta.name, c.field))
         })?;
+        if f.primary_key {
+            return Err(Error::InvalidQuery(format!(
+                "{}.{} is a primary-key field of {}: a tracked row's key cannot change \
+                 (from {} to {}); delete the row and add a new one",
+                meta.name,
+                f.name,
+                meta.key_names(),
+                c.read,
+                c.new
+            )));
+        }
         if f.concurrency == Concurrency::Version {
             // The version column is Chakra's to set.
             continue;
@@ -122,9 +135,33 @@ pub fn key_order(a: &Value, b: &Value) -> Ordering {
     }
 }
 
+/// A key for messages: its one value, or `(a, b)` for a composite key.
+pub fn key_text(key: &[Value]) -> String {
+    match key {
+        [one] => one.to_string(),
+        many => {
+            let parts: Vec<String> = many.iter().map(ToString::to_string).collect();
+            format!("({})", parts.join(", "))
+        }
+    }
+}
+
+/// [`key_order`] over whole keys (one value per key field): field by field, the first that
+/// differs decides (a composite key sorts by its first field, then its second…).
+pub fn keys_order(a: &[Value], b: &[Value]) -> Ordering {
+    for (x, y) in a.iter().zip(b) {
+        match key_order(x, y) {
+            Ordering::Equal => continue,
+            other => return other,
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
 /// Sorts writes for flushing: tables stay in the order they were first written, rows of
-/// one table go in primary-key order, and writes to the same row keep their order.
-pub fn flush_order<T>(items: &mut [T], table: impl Fn(&T) -> &str, key: impl Fn(&T) -> &Value) {
+/// one table go in primary-key order ([`keys_order`]), and writes to the same row keep their
+/// order.
+pub fn flush_order<T>(items: &mut [T], table: impl Fn(&T) -> &str, key: impl Fn(&T) -> &[Value]) {
     let mut tables: Vec<String> = Vec::new();
     for it in items.iter() {
         let t = table(it);
@@ -135,20 +172,21 @@ pub fn flush_order<T>(items: &mut [T], table: impl Fn(&T) -> &str, key: impl Fn(
     items.sort_by(|a, b| {
         let ta = tables.iter().position(|t| t == table(a));
         let tb = tables.iter().position(|t| t == table(b));
-        ta.cmp(&tb).then_with(|| key_order(key(a), key(b)))
+        ta.cmp(&tb).then_with(|| keys_order(key(a), key(b)))
     });
 }
 
 /// The statements that lock, before a re-run, the rows a failed attempt read (`reads`: each a
-/// model and a primary key): one `SELECT … WHERE pk IN (…) ORDER BY pk FOR UPDATE` per table,
-/// tables in name order, keys in [`key_order`], duplicates once. The re-run then holds the
+/// model and its primary key, one value per key field): one `SELECT … WHERE pk IN (…) ORDER BY
+/// pk FOR UPDATE` per table (for a composite key `(k1 = a AND k2 = b) OR …`, ordered by every
+/// key field), tables in name order, keys in [`keys_order`], duplicates once. The re-run then holds the
 /// contended rows before it reads them, so it cannot lose the same compare-and-set race again
 /// (optimistic first, pessimistic for the contended rows only); every locker and every flush
 /// takes one table's rows in the same key order, so lockers cannot deadlock each other.
 /// Rust's `Session::transaction` runs these statements; Python's session builds the same ones
 /// through its query builder (see `docs/concurrency.md`).
-pub fn relock_statements(reads: &[(Arc<ModelMeta>, Value)]) -> Result<Vec<Statement>> {
-    let mut by_table: Vec<(Arc<ModelMeta>, Vec<Value>)> = Vec::new();
+pub fn relock_statements(reads: &[(Arc<ModelMeta>, Vec<Value>)]) -> Result<Vec<Statement>> {
+    let mut by_table: Vec<(Arc<ModelMeta>, Vec<Vec<Value>>)> = Vec::new();
     for (meta, key) in reads {
         match by_table.iter_mut().find(|(m, _)| m.table == meta.table) {
             Some((_, keys)) => keys.push(key.clone()),
@@ -158,15 +196,30 @@ pub fn relock_statements(reads: &[(Arc<ModelMeta>, Value)]) -> Result<Vec<Statem
     by_table.sort_by(|a, b| a.0.table.cmp(&b.0.table));
     let mut out = Vec::with_capacity(by_table.len());
     for (meta, mut keys) in by_table {
-        keys.sort_by(key_order);
-        keys.dedup_by(|a, b| key_order(a, b) == Ordering::Equal);
-        let pk = meta.single_key("a session's row locks")?;
-        let col = field_expr(&meta, pk);
-        let q = ModelQuery::new(meta.clone())
-            .filter(col.clone().is_in(keys))
-            .order_by(col, false)
-            .lock(Some(RowLock::update()));
-        out.push(Statement::Select(q.select()));
+        keys.sort_by(|a, b| keys_order(a, b));
+        keys.dedup_by(|a, b| keys_order(a, b) == Ordering::Equal);
+        let fields = meta.primary_key_fields();
+        if fields.is_empty() {
+            return Err(Error::InvalidQuery(format!(
+                "a session's row locks need a primary key, and {} has none",
+                meta.name
+            )));
+        }
+        let filter = if fields.len() == 1 {
+            let one: Vec<Value> = keys.into_iter().filter_map(|mut k| k.pop()).collect();
+            field_expr(&meta, fields[0]).is_in(one)
+        } else {
+            let each = keys
+                .into_iter()
+                .map(|k| pk_filter_values(&meta, k))
+                .collect::<Result<Vec<Expr>>>()?;
+            Expr::Or(each)
+        };
+        let mut q = ModelQuery::new(meta.clone()).filter(filter);
+        for f in &fields {
+            q = q.order_by(field_expr(&meta, f), false);
+        }
+        out.push(Statement::Select(q.lock(Some(RowLock::update())).select()));
     }
     Ok(out)
 }
@@ -205,7 +258,7 @@ mod tests {
         let m = meta(false);
         let (stmt, v) = guarded_update(
             &m,
-            Value::I64(1),
+            vec![Value::I64(1)],
             &[
                 Change {
                     field: 1,
@@ -233,7 +286,7 @@ mod tests {
         let m = meta(true);
         let (stmt, v) = guarded_update(
             &m,
-            Value::I64(1),
+            vec![Value::I64(1)],
             &[Change {
                 field: 1,
                 new: Value::I64(400),
@@ -252,13 +305,25 @@ mod tests {
     #[test]
     fn flush_order_groups_tables_and_sorts_keys() {
         let mut w = vec![
-            ("b", Value::I64(2)),
-            ("a", Value::I64(9)),
-            ("b", Value::I64(1)),
-            ("a", Value::I64(3)),
+            ("b", vec![Value::I64(2)]),
+            ("a", vec![Value::I64(9)]),
+            ("b", vec![Value::I64(1)]),
+            ("a", vec![Value::I64(3)]),
         ];
         flush_order(&mut w, |x| x.0, |x| &x.1);
-        let got: Vec<String> = w.iter().map(|(t, k)| format!("{t}{k}")).collect();
+        let got: Vec<String> = w.iter().map(|(t, k)| format!("{t}{}", k[0])).collect();
         assert_eq!(got, ["b1", "b2", "a3", "a9"]);
+        // A composite key: by its first field, then its second.
+        let mut w = vec![
+            ("t", vec![Value::I64(2), Value::I64(1)]),
+            ("t", vec![Value::I64(1), Value::I64(10)]),
+            ("t", vec![Value::I64(1), Value::I64(2)]),
+        ];
+        flush_order(&mut w, |x| x.0, |x| &x.1);
+        let got: Vec<String> = w
+            .iter()
+            .map(|(_, k)| format!("{}-{}", k[0], k[1]))
+            .collect();
+        assert_eq!(got, ["1-2", "1-10", "2-1"]);
     }
 }

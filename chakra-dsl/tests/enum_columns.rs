@@ -149,7 +149,7 @@ fn updates_name_the_enum_columns() {
     // The session's compare-and-set update: the SET and the comparison with the read value.
     let (stmt, _) = guarded_update(
         &m,
-        Value::I64(1),
+        vec![Value::I64(1)],
         &[Change {
             field: 1,
             new: Value::Text("closed".into()),

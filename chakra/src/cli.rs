@@ -865,7 +865,7 @@ async fn migrator(common: &Common, lock_timeout: u64, out: Style) -> crate::Resu
         crate::config::DatabaseUrl::parse(&url)?,
         crate::config::DatabaseUrl::Postgres(_)
     );
-    let pool = Pool::connect_with(
+    let pool = Pool::connect_for_migrations(
         &url,
         crate::PoolOptions {
             max_size: 2,
@@ -874,8 +874,8 @@ async fn migrator(common: &Common, lock_timeout: u64, out: Style) -> crate::Resu
                     .min(Duration::from_secs(1))
                     .max(Duration::from_millis(50))
             }),
-            // Migrations bring the database to the models: no stale-models check here.
-            schema_check: crate::SchemaCheck::Off,
+            // Migrations bring the database to the models: no stale-models check here
+            // (`connect_for_migrations` skips it whatever the URL says).
             ..Default::default()
         },
     )

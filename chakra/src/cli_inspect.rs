@@ -41,11 +41,10 @@ pub async fn inspect(
             )));
         }
     }
-    let pool = Pool::connect_with(
+    let pool = Pool::connect_for_migrations(
         url,
         crate::PoolOptions {
             max_size: 1,
-            schema_check: crate::SchemaCheck::Off,
             ..Default::default()
         },
     )

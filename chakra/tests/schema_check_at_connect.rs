@@ -184,3 +184,72 @@ fn chakra_toml_sets_the_mode() {
         .unwrap_err();
     assert!(err.to_string().contains("schema_check"), "{err}");
 }
+
+/// The migration paths are never stopped by the check, with no opt-out, even when the URL
+/// asks for it explicitly: a program whose generated layer is ahead of the database (its
+/// new migration not applied yet) applies it through `Migrator::connect` or
+/// `chakra::cli` with the same URL its models use, then connects normally.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrating_is_never_stopped_by_the_check() {
+    for d in ALL3 {
+        // In code: Migrator::connect with the program's own URL.
+        let db = common::TestDb::new(d).await;
+        let url = with_param(&db.url, "schema_check=error");
+        stale(
+            Pool::connect(&url).await,
+            "notes/0001_initial, which the database has not applied",
+        );
+        let steps = Migrator::connect(&url, fixture("v1"))
+            .await
+            .unwrap()
+            .apply(None)
+            .await
+            .unwrap();
+        assert_eq!(steps.len(), 1, "{d:?}");
+        let pool = Pool::connect(&url).await.unwrap();
+        // Hand-written SQL: the migration's table exists.
+        let n = chakra::raw_execute("INSERT INTO sc_notes (body) VALUES ('x')")
+            .execute(&pool)
+            .await
+            .unwrap();
+        assert_eq!(n, 1, "{d:?}");
+        drop(pool);
+
+        // The command line, run from the program (`chakra::cli`), same URL.
+        let db = common::TestDb::new(d).await;
+        let url = with_param(&db.url, "schema_check=error");
+        stale(
+            Pool::connect(&url).await,
+            "notes/0001_initial, which the database has not applied",
+        );
+        let dir = fixture("v1");
+        let code = chakra::cli::run_async_from([
+            "chakra",
+            "migrate",
+            "apply",
+            "--database-url",
+            url.as_str(),
+            "--dir",
+            dir.to_str().unwrap(),
+        ])
+        .await;
+        assert_eq!(code, std::process::ExitCode::SUCCESS, "{d:?}");
+        Pool::connect(&url).await.unwrap();
+    }
+}
+
+#[test]
+fn the_message_names_each_remedy_once() {
+    let e = Error::StaleModels {
+        module: "app::models".into(),
+        models: "Note".into(),
+        database: "sqlite://app.db".into(),
+        differences: chakra::generate::check::differences(
+            &[],
+            &[("notes".into(), "0002_pinned".into(), "x".into())],
+        ),
+    };
+    let text = e.to_string();
+    assert_eq!(text.matches("chakra generate models").count(), 1, "{text}");
+    assert_eq!(text.matches("chakra migrate apply").count(), 1, "{text}");
+}

@@ -511,8 +511,8 @@ pub enum Finish {
         model: String,
         /// Table name.
         table: String,
-        /// The row's key.
-        key: Value,
+        /// The row's key, for the message (`(a, b)` for a composite key).
+        key: String,
         /// The version field's value after the write.
         new_version: Option<Value>,
     },
@@ -662,11 +662,7 @@ impl Finish {
                 Outcome::Count(0),
             ) => Err(crate::errors::to_py_in(
                 py,
-                &Error::ConcurrentUpdate {
-                    model,
-                    table,
-                    key: key.to_string(),
-                },
+                &Error::ConcurrentUpdate { model, table, key },
                 None,
             )),
             (Finish::Guarded { new_version, .. }, Outcome::Count(_)) => match new_version {

@@ -21,6 +21,7 @@ from chakra import (
     Integer,
     Model,
     OneToOne,
+    Session,
     String,
     errors,
 )
@@ -369,3 +370,130 @@ async def test_a_key_field_that_is_a_foreign_key(db: object) -> None:
 def test_a_nullable_key_foreign_key_is_refused() -> None:
     with pytest.raises(ValueError, match="cannot be nullable"):
         ForeignKey("Basket", nullable=True, primary_key=True)
+
+
+# -- sessions -------------------------------------------------------------------------------
+
+
+async def test_a_session_tracks_composite_key_rows_by_their_whole_key(db: object) -> None:
+    """The identity map is keyed by the whole key; changes, inserts (one batched job),
+    refresh and deletes name the row by every key field, so the row sharing the first key
+    value is never touched. Checked with hand-written SQL."""
+    await seed()
+    async with Session() as s:
+        a = await s.get(Membership, (1, 20))
+        assert a is not None and await s.get(Membership, (1, 20)) is a
+        assert await s.get(Membership, [1, 20]) is a
+        assert await s.get(Membership, (1, 99)) is None
+        b = await s.get(Membership, (2, 10))
+        assert b is not None and b is not a
+        a.role = "admin"
+        b.score = 3
+        s.add_all([Membership(team_id=3, user_id=u, role="new", score=u) for u in (1, 2, 3)])
+        await s.commit()
+        assert await s.get(Membership, (3, 2)) is not None
+    assert await rows() == [
+        (1, 10, "owner", 0),
+        (1, 20, "admin", 0),
+        (2, 10, "member", 3),
+        (3, 1, "new", 1),
+        (3, 2, "new", 2),
+        (3, 3, "new", 3),
+    ]
+    async with Session() as s:
+        m = await s.get(Membership, (1, 10))
+        assert m is not None
+        await chakra.execute(
+            'UPDATE "cpk_membership" SET "role" = %s WHERE "team_id" = 1 AND "user_id" = 10',
+            ["changed"],
+        )
+        await s.refresh(m)
+        assert m.role == "changed"
+        gone = await s.get(Membership, (3, 2))
+        assert gone is not None
+        s.delete(gone)
+        await s.commit()
+    assert await rows() == [
+        (1, 10, "changed", 0),
+        (1, 20, "admin", 0),
+        (2, 10, "member", 3),
+        (3, 1, "new", 1),
+        (3, 3, "new", 3),
+    ]
+
+
+async def test_a_session_refuses_a_key_change_by_name(db: object) -> None:
+    await seed()
+    before = await rows()
+    async with Session() as s:
+        m = await s.get(Membership, (1, 20))
+        assert m is not None
+        m.user_id = 99
+        m.role = "moved"
+        with pytest.raises(errors.InvalidQuery, match=r"Membership\.user_id .*team_id, user_id"):
+            await s.commit()
+    assert await rows() == before
+
+
+async def test_a_session_over_a_key_that_is_a_foreign_key(db: object) -> None:
+    """``(basket_id, line)`` with ``basket_id`` a foreign key: a new parent and its new
+    lines in one flush (the parent first, its key filled into the lines), a tracked line's
+    change, a delete; the foreign key refuses an orphan."""
+    await chakra.create_tables(Basket, BasketLine, Receipt)
+    async with Session() as s:
+        basket = Basket(id=7, label="b")
+        s.add(basket)
+        s.add_all([BasketLine(basket=basket, line=n, qty=n) for n in (1, 2, 3)])
+        await s.commit()
+    assert await line_rows() == [(7, 1, 1), (7, 2, 2), (7, 3, 3)]
+    async with Session() as s:
+        ln = await s.get(BasketLine, (7, 2))
+        assert ln is not None
+        ln.qty = 20
+        last = await s.get(BasketLine, (7, 3))
+        assert last is not None
+        s.delete(last)
+        await s.commit()
+    assert await line_rows() == [(7, 1, 1), (7, 2, 20)]
+    async with Session() as s:
+        s.add(BasketLine(basket_id=1000, line=1, qty=1))
+        with pytest.raises(errors.IntegrityError):
+            await s.commit()
+    assert await line_rows() == [(7, 1, 1), (7, 2, 20)]
+
+
+async def test_two_sessions_conflict_on_a_composite_key_by_name(db: object) -> None:
+    """A row changed by another writer after the session read it: ``ConcurrentUpdate``
+    naming the model, table and whole key, and the other writer's value stays; in
+    ``transaction()`` the re-run locks the row by its whole key and wins."""
+    await seed()
+    async with Session() as s:
+        m = await s.get(Membership, (1, 20))
+        assert m is not None
+        await Membership.objects.filter(team_id=1, user_id=20).update(score=7)
+        m.score += 1
+        with pytest.raises(errors.ConcurrentUpdate) as caught:
+            await s.commit()
+        e = caught.value
+        assert e.retryable
+        assert (e.model, e.table, e.key) == ("Membership", "cpk_membership", "(1, 20)")
+    assert (await rows())[1] == (1, 20, "member", 7)
+    if db.backend == "sqlite":  # type: ignore[attr-defined]
+        return  # SQLite serialises writers: no second writer inside the transaction.
+    runs = 0
+
+    async def body(s: Session) -> int:
+        nonlocal runs
+        runs += 1
+        m = await s.get(Membership, (1, 20))
+        assert m is not None
+        if runs == 1:
+            with chakra.outside_transaction():  # another connection's write
+                await Membership.objects.filter(team_id=1, user_id=20).update(score=9)
+        m.score += 1
+        return int(m.score)
+
+    async with Session() as s:
+        got = await s.transaction(body)
+    assert (runs, got) == (2, 10)
+    assert await rows() == [(1, 10, "owner", 0), (1, 20, "member", 10), (2, 10, "member", 0)]

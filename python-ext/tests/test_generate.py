@@ -313,3 +313,66 @@ def test_a_stale_generated_module_fails_the_connect_by_name(
     assert run(with_param(db.url, "schema_check=warn")).startswith("connected, then:")
     chakra("migrate", "apply", "--dir", HARD, "--database-url", db.url, cwd=tmp_path)
     assert run(db.url) == "connected"
+
+
+MIGRATE_THEN_CONNECT = textwrap.dedent(
+    """
+    import asyncio, sys
+    import chakra
+    from chakra import errors, migrate
+    import hard_models as m
+
+    async def count() -> str:
+        try:
+            return f"connected: {await m.Person.objects.count()}"
+        except errors.StaleModels as e:
+            return f"stale: {e}"
+
+    async def main(url: str, migrations: str) -> None:
+        # The program's own settings, the check asked for explicitly.
+        chakra.configure(url)
+        print(await count())
+        chakra.close(url)
+        # The migration step: no URL given, no opt-out: the configured database.
+        print("apply:", migrate.run("apply", dir=migrations))
+        print(await count())
+        chakra.close(url)
+
+    asyncio.run(main(sys.argv[1], sys.argv[2]))
+    """
+)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_migrating_is_never_stopped_by_the_check(
+    tmp_path: Path, backend: str, new_db: object
+) -> None:
+    """A program with generated models whose migration is not applied yet: its first query
+    fails with ``StaleModels``; ``chakra.migrate.run("apply")`` from the same program, with
+    the URL ``chakra.configure`` set (``schema_check=error`` in it), applies it; the next
+    query connects. Also ``python -m chakra migrate apply`` with that URL."""
+    db: Db = new_db(backend)  # type: ignore[operator]
+    generate(tmp_path, "hard_models", HARD)
+    (tmp_path / "migrate_then_connect.py").write_text(MIGRATE_THEN_CONNECT)
+    url = f"{db.url}{'&' if '?' in db.url else '?'}schema_check=error"
+    r = subprocess.run(
+        [sys.executable, "migrate_then_connect.py", url, str(HARD)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "NO_COLOR": "1", "CHAKRA_DATABASE_URL": "sqlite://elsewhere.db"},
+        check=False,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    lines = r.stdout.strip().splitlines()
+    assert lines[0].startswith("stale:") and "not applied" in lines[0], r.stdout
+    assert lines[0].count("chakra generate models") == 1, lines[0]
+    assert lines[-2:] == ["apply: 0", "connected: 0"], r.stdout + r.stderr
+    assert "applied net/0001_initial" in lines, r.stdout
+    # Not the environment's database: that file was never created.
+    assert not (tmp_path / "elsewhere.db").exists()
+    # The command line with the same URL (the check asked for in it) on a new database.
+    other: Db = new_db(backend)  # type: ignore[operator]
+    other_url = f"{other.url}{'&' if '?' in other.url else '?'}schema_check=error"
+    chakra("migrate", "apply", "--dir", HARD, "--database-url", other_url, cwd=tmp_path)

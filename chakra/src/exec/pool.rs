@@ -164,6 +164,17 @@ impl Pool {
     /// table per pool; replicas are built without connecting and are not read): a stale
     /// layer is [`Error::StaleModels`], or a warning in `warn` mode.
     pub async fn connect_with(url: &str, opts: PoolOptions) -> Result<Pool> {
+        Pool::connect_checked(url, opts, true).await
+    }
+
+    /// [`Pool::connect_with`] without the stale-models check, whatever the options or the
+    /// URL's `schema_check` say: the migration paths (`Migrator::connect`, `chakra migrate`)
+    /// bring the database to the models, so a layer ahead of the database must not stop them.
+    pub(crate) async fn connect_for_migrations(url: &str, opts: PoolOptions) -> Result<Pool> {
+        Pool::connect_checked(url, opts, false).await
+    }
+
+    async fn connect_checked(url: &str, opts: PoolOptions, check: bool) -> Result<Pool> {
         let pool = Pool::build_with(url, opts)?;
         // Fail now, naming the database, rather than at the first query.
         let mut conn = pool.acquire().await.map_err(|e| match e {
@@ -173,7 +184,9 @@ impl Pool {
             )),
             other => other,
         })?;
-        crate::generate::check::at_connect(&mut conn, pool.opts.schema_check, url).await?;
+        if check {
+            crate::generate::check::at_connect(&mut conn, pool.opts.schema_check, url).await?;
+        }
         drop(conn);
         Ok(pool)
     }

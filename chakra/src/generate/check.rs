@@ -153,7 +153,7 @@ pub fn differences(
     for ((app, id), sum) in &done {
         match known.get(&(*app, *id)) {
             None => out.push(format!(
-                "the database has {app}/{id} applied, which the models were not generated from: regenerate them (chakra generate models)"
+                "the database has {app}/{id} applied, which the models were not generated from"
             )),
             Some(k) if k != sum => out.push(format!(
                 "{app}/{id} was applied with checksum {sum}, but the models were generated from a file with checksum {k}: the file changed after it was applied"
@@ -164,7 +164,7 @@ pub fn differences(
     for (app, id) in known.keys() {
         if !done.contains_key(&(*app, *id)) {
             out.push(format!(
-                "the models were generated from {app}/{id}, which the database has not applied: apply it (chakra migrate apply)"
+                "the models were generated from {app}/{id}, which the database has not applied"
             ));
         }
     }

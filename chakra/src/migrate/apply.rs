@@ -122,6 +122,38 @@ impl Migrator {
         Migrator::new(pool, load_dir(dir)?)
     }
 
+    /// A migrator over the migrations in `dir`, on a pool of its own connected to `url`
+    /// (two connections): the way a program applies its migrations itself, with the URL its
+    /// models use. The stale-models check a pool runs at connect (`schema_check`) is skipped
+    /// here whatever the URL or `chakra.toml` say: the migrations bring the database to the
+    /// generated models, so models generated from a migration not applied yet do not stop
+    /// its `apply`. A later [`Pool::connect`] then checks them.
+    pub async fn connect(url: &str, dir: impl AsRef<Path>) -> Result<Migrator> {
+        let opts = crate::PoolOptions {
+            max_size: 2,
+            ..Default::default()
+        };
+        Migrator::connect_with(url, opts, dir).await
+    }
+
+    /// [`Migrator::connect`] with pool options (`schema_check` among them is not used).
+    pub async fn connect_with(
+        url: &str,
+        opts: crate::PoolOptions,
+        dir: impl AsRef<Path>,
+    ) -> Result<Migrator> {
+        let dir = dir.as_ref();
+        if !dir.is_dir() {
+            return Err(Error::Migration(format!(
+                "the migrations folder {} does not exist or is not a folder",
+                dir.display()
+            )));
+        }
+        let migrations = load_dir(dir)?;
+        let pool = Pool::connect_for_migrations(url, opts).await?;
+        Migrator::new(pool, migrations)
+    }
+
     /// Sends progress messages to `f` (the CLI prints them on stderr).
     pub fn on_message(mut self, f: impl Fn(&str) + Send + Sync + 'static) -> Migrator {
         self.notify = Arc::new(f);

@@ -108,8 +108,8 @@ pub enum Pending<'a> {
         meta: &'static Arc<ModelMeta>,
         /// Model name, for the error when the row is gone.
         model: &'static str,
-        /// The key.
-        key: Value,
+        /// The key, one value per key field (several for a composite key).
+        key: Vec<Value>,
         /// A copy of the deleted object (its column fields), for its delete hooks; `None`
         /// for a model without hooks; `Err` (failing the commit) when the copy could not
         /// be made.
@@ -135,7 +135,7 @@ impl Pending<'_> {
         Pending::Delete {
             meta: M::meta(),
             model: M::NAME,
-            key: m.pk_value(),
+            key: m.pk_values(),
             hooks,
         }
     }
@@ -187,11 +187,15 @@ impl<'a> PendingWork<'a> {
     }
 
     /// The primary key of saved item `i`: the one its insert returned in this commit, else
-    /// its own.
+    /// its own. `None` for a composite key, which no single value holds (such a model is
+    /// never a parent: no relation points at it, and `Added::key` needs one column).
     pub fn key_of(&self, i: usize) -> Option<Value> {
         let Some(Pending::Save(m)) = self.items.get(i) else {
             return None;
         };
+        if m.pending_meta().has_composite_key() {
+            return None;
+        }
         let pk = m.pending_meta().fields.iter().position(|f| f.primary_key)?;
         match self.returned.get(i).and_then(Option::as_ref) {
             Some(row) => row.get(pk).cloned(),
@@ -323,12 +327,15 @@ impl<'a> PendingWork<'a> {
                             h.hook(Hook::PreDelete, tx).await?;
                         }
                         let q = chakra_dsl::ModelQuery::new((*meta).clone())
-                            .filter(chakra_dsl::pk_filter(meta, key.clone())?);
+                            .filter(chakra_dsl::pk_filter_values(meta, key.clone())?);
                         let mut exec = &mut *tx;
                         if delete_rules::delete_registered(&mut exec, meta, &q).await? == 0 {
                             return Err(Error::NotFound {
                                 model: (*model).to_owned(),
-                                detail: Some(format!("delete of key {key}")),
+                                detail: Some(format!(
+                                    "delete of key {}",
+                                    chakra_dsl::tracked::key_text(key)
+                                )),
                             });
                         }
                         if let Some(h) = hooks {

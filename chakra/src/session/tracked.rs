@@ -21,7 +21,8 @@ use std::sync::Arc;
 pub struct Tracked<M: Model> {
     value: Option<M>,
     original: Vec<Value>,
-    key: Value,
+    /// One value per key field (several for a composite key).
+    key: Vec<Value>,
     tx: Arc<TxShared>,
 }
 
@@ -35,7 +36,7 @@ impl<M: Model> Tracked<M> {
     pub(crate) fn new(value: M, tx: Arc<TxShared>) -> Self {
         Tracked {
             original: value.to_values(),
-            key: value.pk_value(),
+            key: value.pk_values(),
             value: Some(value),
             tx,
         }

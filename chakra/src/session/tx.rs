@@ -24,7 +24,8 @@ pub(crate) struct DirtyWrite {
     pub(crate) depth: u32,
     pub(crate) model: &'static str,
     pub(crate) table: String,
-    pub(crate) key: chakra_dsl::Value,
+    /// The row's key, one value per key field (several for a composite key).
+    pub(crate) key: Vec<chakra_dsl::Value>,
     /// The guarded UPDATE: zero rows matched is a concurrent update.
     pub(crate) stmt: Result<Statement>,
     /// A copy of the row as it will be written, whose save hooks run around the UPDATE
@@ -46,8 +47,8 @@ pub(crate) struct TxShared {
     retryable_seen: std::sync::atomic::AtomicBool,
 }
 
-/// A row a transaction read: its model and primary key.
-pub(crate) type ReadRow = (Arc<ModelMeta>, chakra_dsl::Value);
+/// A row a transaction read: its model and primary key (one value per key field).
+pub(crate) type ReadRow = (Arc<ModelMeta>, Vec<chakra_dsl::Value>);
 
 impl TxShared {
     /// Records the changes of a tracked row, to be written before the enclosing
@@ -121,12 +122,12 @@ impl Tx {
         self.shared.depth.load(Ordering::SeqCst)
     }
 
-    /// The row of `M` with primary key `pk`, tracked: field changes made through it are
-    /// written when the transaction (or savepoint) commits. `None` when there is no such row.
+    /// The row of `M` with primary key `pk` (a tuple for a composite key: `tx.get::<M>((1,
+    /// 2))`), tracked: field changes made through it are written when the transaction (or
+    /// savepoint) commits. `None` when there is no such row.
     pub async fn get<M: Model>(&self, pk: M::PrimaryKey) -> Result<Option<Tracked<M>>> {
-        M::meta().single_key("a session's get")?;
         let keys = pk.key_values();
-        let key = keys[0].clone();
+        let key = keys.clone();
         let q = select_by_pk(M::meta(), ShapeKind::GetByPk, self.dialect(), keys)?;
         let mut exec = self;
         let mut rows = exec.fetch_compiled(&q).await?;
@@ -258,7 +259,7 @@ impl Tx {
             return Err(Error::ConcurrentUpdate {
                 model: model.to_owned(),
                 table,
-                key: key.to_string(),
+                key: chakra_dsl::tracked::key_text(&key),
             });
         }
         for h in rows.iter().filter_map(|r| r.3.as_ref()) {

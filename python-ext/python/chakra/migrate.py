@@ -95,6 +95,7 @@ def main(
         print(f"error: {e}", file=sys.stderr)
         print(f"\nFor more information, try '{PROG} migrate --help'.", file=sys.stderr)
         return 2
+    args = _with_configured_url(args)
     sys.stdout.flush()
     sys.stderr.flush()
     code = _chakra.migrate_main([PROG, *args], handles, _bindings())
@@ -115,7 +116,11 @@ def run(
     "2", database_url=url)``, ``run("make", "--check", models=["myapp.models"])``.
 
     ``database_url`` and ``dir`` become ``--database-url`` and ``--dir`` (``make``, ``lint``
-    and ``schema`` take no ``--database-url``); ``models`` is as in :func:`main`.
+    and ``schema`` take no ``--database-url``); without ``database_url``, the database
+    ``chakra.configure(…)`` set (when this program called it), else the default lookup
+    (``CHAKRA_DATABASE_URL``, ``./chakra.toml``). ``models`` is as in :func:`main`. The
+    stale-models check (``schema_check``) never stops it: migrations bring the database to
+    the generated models.
     """
     argv = ["migrate", command, *args]
     if database_url is not None:
@@ -123,6 +128,26 @@ def run(
     if dir is not None:
         argv += ["--dir", os.fspath(dir)]
     return main(argv, models=models)
+
+
+_CONNECTING = {"apply", "rollback", "status", "check", "sql", "inspect"}
+
+
+def _with_configured_url(args: list[str]) -> list[str]:
+    """``args`` with ``--database-url`` added when the command connects, none was given, and
+    this program configured its database in code (``chakra.configure(…)``): migrating then
+    uses the settings the models use, as ``manage.py migrate`` does. The stale-models check
+    a pool runs at connect never stops a migration command."""
+    from . import config
+
+    if args[:1] != ["migrate"] or args[1:2] == [] or args[1] not in _CONNECTING:
+        return args
+    given = ("--database-url", "--database", "--dialect")
+    if any(a in given or a.split("=", 1)[0] in given for a in args) or _asks_for_help(args):
+        return args
+    if config._url is None and not config._configured_named:
+        return args
+    return [*args, "--database-url", config.current_url()]
 
 
 def console() -> NoReturn:

@@ -145,6 +145,7 @@ class Session:
     # -- objects --------------------------------------------------------------------------
 
     def _key(self, obj: Model) -> _Key:
+        # The whole key: a tuple of the key fields' values for a composite key.
         return (type(obj), obj.pk)
 
     def _attach(self, obj: Model) -> Model:
@@ -223,6 +224,9 @@ class Session:
     def _get_steps(
         self, model: type[M], pk: Any, for_update: bool = False
     ) -> _bridge.Steps[M | None]:
+        if isinstance(pk, list) and model._pk_name is None:
+            # A composite key given as a list: the identity map holds tuples.
+            pk = tuple(pk)
         key: _Key = (model, pk)
         found = self._identity.get(key)
         if found is not None and not for_update:
@@ -271,6 +275,7 @@ class Session:
             if snap is None or snap == now:
                 continue
             names = [n for n, a, b in zip(type(obj)._fields, snap, now, strict=True) if a != b]
+            _refuse_key_change(obj, key[1], names)
             out.append((obj, names))
         return out
 
@@ -356,13 +361,18 @@ class Session:
         order and each model's rows in primary-key order, loading them into the session."""
         by_model: dict[type[Model], list[Any]] = {}
         for model, pk in keys:
-            if model._pk_name is not None:
+            if model._pk_name is not None or model._pk_names:
                 by_model.setdefault(model, []).append(pk)
         for model in sorted(by_model, key=lambda m: m.__tablename__):
             pk = model._pk_name
-            assert pk is not None
-            qs = self.query(model).filter(**{f"{pk}__in": sorted(by_model[model])})
-            rows = yield qs.order_by(pk).select_for_update()._all_job()
+            if pk is not None:
+                qs = self.query(model).filter(**{f"{pk}__in": sorted(by_model[model])})
+                qs = qs.order_by(pk)
+            else:
+                # A composite key: the rows named by whole keys, locked in key order.
+                qs = self.query(model).filter(pk__in=sorted(set(by_model[model])))
+                qs = qs.order_by(*model._pk_names)
+            rows = yield qs.select_for_update()._all_job()
             for obj in rows:
                 self._attach_loaded(obj, True)
 
@@ -716,3 +726,18 @@ class _SyncBegin:
             s._new.clear()
             s._new_ids.clear()
             s._deleted.clear()
+
+
+def _refuse_key_change(obj: Model, was: Any, names: list[str]) -> None:
+    """A tracked object whose key field changed is refused by name: the session knows the
+    row by its key (a composite key by every key field), and a flush would write another
+    row. Delete the object and add a new one instead."""
+    cls = type(obj)
+    keys = [cls._pk_name] if cls._pk_name is not None else list(cls._pk_names)
+    for n in names:
+        if n in keys:
+            raise errors.InvalidQuery(
+                f"{cls.__name__}.{n} is a primary-key field of {cls.__name__} "
+                f"({', '.join(keys)}): a session's object cannot change its key (the row "
+                f"{was!r} would become {obj.pk!r}); delete it and add a new object"
+            )

@@ -11,7 +11,7 @@ mod by_key;
 mod insert;
 mod related;
 mod tracked;
-mod values;
+pub(crate) mod values;
 
 pub use tracked::tracked_updates_job;
 

@@ -20,9 +20,7 @@ impl ModelHandle {
         read: &Bound<'_, PyDict>,
     ) -> PyResult<(chakra_dsl::Statement, Finish)> {
         let meta = &self.info.meta;
-        meta.single_key("a session's tracked update").map_err(err)?;
-        let (d, mut keys) = self.saved_key(obj)?;
-        let key = keys.pop().expect("one key value");
+        let (d, keys) = self.saved_key(obj)?;
         let value_of = |dict: &Bound<'_, PyDict>, f: &chakra_dsl::FieldMeta| -> PyResult<Value> {
             match dict.get_item(f.name.as_str())? {
                 Some(o) => self.field_value(f, &o),
@@ -47,14 +45,14 @@ impl ModelHandle {
             None => None,
         };
         let (stmt, new_version) =
-            chakra_dsl::tracked::guarded_update(meta, key.clone(), &changes, version_read)
+            chakra_dsl::tracked::guarded_update(meta, keys.clone(), &changes, version_read)
                 .map_err(err)?;
         Ok((
             stmt,
             Finish::Guarded {
                 model: meta.name.clone(),
                 table: meta.table.clone(),
-                key,
+                key: chakra_dsl::tracked::key_text(&keys),
                 new_version,
             },
         ))
