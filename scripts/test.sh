@@ -41,7 +41,20 @@ source scripts/sqlite_dev.sh
 chakra_ensure_sqlite_dev
 # Every server this run started is stopped on exit (each script's trap would replace the
 # one before it).
-trap 'chakra_stop_replica; chakra_stop_pgbouncer; chakra_stop_throwaway_pg; chakra_stop_throwaway_mariadb' EXIT
+schema_pid=""
+schema_log=""
+# The background schema_check_make.sh run (below), when this run ends before it: its process
+# group is stopped and its log shown.
+stop_schema_check() {
+  if [ -n "$schema_pid" ] && kill -0 "$schema_pid" 2>/dev/null; then
+    kill -- -"$schema_pid" 2>/dev/null || true
+    wait "$schema_pid" 2>/dev/null || true
+    echo "== scripts/schema_check_make.sh stopped unfinished; its output so far:" >&2
+    cat "$schema_log" >&2 || true
+  fi
+  if [ -n "$schema_log" ]; then rm -f "$schema_log"; fi
+}
+trap 'stop_schema_check; chakra_stop_replica; chakra_stop_pgbouncer; chakra_stop_throwaway_pg; chakra_stop_throwaway_mariadb' EXIT
 chakra_ensure_replica
 
 phase "cargo fmt --check"
@@ -62,14 +75,32 @@ else
   cargo test --workspace --quiet
 fi
 
-phase "make with the compile-time schema check on (scripts/schema_check_make.sh)"
+phase "make with the compile-time schema check on (scripts/schema_check_make.sh), in the background"
 # A new application crate built against this checkout, in the workspace's target folder so
-# the dependencies already built are reused.
-CARGO_TARGET_DIR="$PWD/target" bash scripts/schema_check_make.sh
+# the dependencies already built are reused. It is CPU and cargo while the Python tests beside
+# it mostly wait on the databases, so it runs in the background (its own process group, for
+# the exit trap) and its output and status are checked once the Python phase is done. Cargo's
+# lock on the target folder keeps its builds and the Python phase's apart.
+schema_log="$(mktemp /tmp/chakra_schema_check_make.XXXXXX)"
+CARGO_TARGET_DIR="$PWD/target" setsid bash -c \
+  's=$(date +%s); rc=0; bash scripts/schema_check_make.sh || rc=$?
+   echo "   (scripts/schema_check_make.sh: $(( $(date +%s) - s ))s, exit status $rc)"; exit "$rc"' \
+  >"$schema_log" 2>&1 &
+schema_pid=$!
 
 if [ -f python-ext/scripts/test.sh ]; then
   phase "Python package"
   bash python-ext/scripts/test.sh
+fi
+
+phase "make with the compile-time schema check on: the background run's output"
+schema_rc=0
+wait "$schema_pid" || schema_rc=$?
+schema_pid=""
+cat "$schema_log"
+if [ "$schema_rc" -ne 0 ]; then
+  echo "FAILED: scripts/schema_check_make.sh (exit status $schema_rc)" >&2
+  exit "$schema_rc"
 fi
 
 phase "distribution (abi3 wheel in a fresh virtualenv without Rust; cargo package)"

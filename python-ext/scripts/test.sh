@@ -93,4 +93,8 @@ pyright --pythonpath "$(command -v python)"
 python -m mypy.stubtest chakra._chakra
 
 # --- tests ---------------------------------------------------------------------------------
-pytest -q tests
+# In parallel (pytest-xdist): the tests wait on the databases far more than on the CPU, and each
+# makes its own database. `--dist loadgroup` keeps the files that cannot share the machine on
+# one worker each (their `pytestmark = pytest.mark.xdist_group(...)`: the replica tests, the
+# polyglot services). CHAKRA_PYTEST_WORKERS=0 runs them all in this process, one by one.
+pytest -q -n "${CHAKRA_PYTEST_WORKERS:-4}" --dist loadgroup tests

@@ -21,6 +21,11 @@ import chakra
 import pytest
 from chakra import migrate
 
+# One xdist worker runs this file's tests (scripts/test.sh runs pytest with `--dist
+# loadgroup`): the module fixture builds the Rust service once, and the two services' ports
+# are taken by one test at a time.
+pytestmark = pytest.mark.xdist_group("polyglot")
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "polyglot"
 

@@ -35,6 +35,12 @@ class RepItem(Model):
     n = Field(BigInteger)
 
 
+# One xdist worker runs this file's tests, one after another (scripts/test.sh runs pytest with
+# `--dist loadgroup`): they share the one streaming standby, start standbys of their own on
+# ports they probe for, and measure the replica's lag.
+pytestmark = pytest.mark.xdist_group("replicas")
+
+
 def env(name: str) -> str:
     url = os.environ.get(name)
     if not url:
