@@ -74,7 +74,8 @@ CHILD = textwrap.dedent(
             q = ~(~q & r)
         t = time.monotonic()
         await Thing.objects.filter(q).count()  # ~~q is q: one flat AND, fast
-        assert time.monotonic() - t < 2.0, time.monotonic() - t
+        # A guard against exponential work (hours), not a benchmark: generous under load.
+        assert time.monotonic() - t < 30.0, time.monotonic() - t
         print("~(~q & r) 3000 ran")
         q = Q(nick="q")
         for _ in range(3_000):
@@ -82,7 +83,7 @@ CHILD = textwrap.dedent(
         t = time.monotonic()
         await expect("~((~q & r) | s) 3000", errors.InvalidQuery,
                      lambda: Thing.objects.filter(q).count())
-        assert time.monotonic() - t < 1.0, time.monotonic() - t
+        assert time.monotonic() - t < 30.0, time.monotonic() - t
         print("done")
 
     asyncio.run(main())
