@@ -103,7 +103,7 @@ fn refusal(v: &Value, server: ServerInfo) -> Option<String> {
 }
 
 /// A compiled statement's binds as the driver's parameters ([`params`]); a value `server`
-/// cannot take ([`refusal`]: an array, a JSON document nested deeper than the flavour
+/// cannot take (`refusal`: an array, a JSON document nested deeper than the flavour
 /// stores) is refused with an error naming the model and field it was meant for
 /// ([`Error::BadValue`], found by the table and column the statement writes it to), or the
 /// table and column when no model of this process maps them.

@@ -2,7 +2,7 @@
 //! types ([`PgCell`]'s direct reads: the cell's type OID checked against the one the field's
 //! type reads, then diesel's binary decoding), with no [`Value`] per cell. A cell whose
 //! column has another type than the field's reads through the runtime-typed path
-//! ([`super::row::decode_pg`] and [`coerce`]), so both paths accept and refuse the same
+//! (`row.rs`'s `decode_pg` and [`coerce`]), so both paths accept and refuse the same
 //! cells, and a refusal names the column's type.
 
 use super::row::{decode_pg, FIRST_USER_OID};
