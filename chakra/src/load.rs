@@ -49,14 +49,14 @@ impl Loaded {
 
 /// A hashable form of a key value (integers of either width compare equal).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Key {
+pub(crate) enum Key {
     Int(i64),
     Text(String),
     Bytes(Vec<u8>),
     Other(String),
 }
 
-fn key_of(v: &Value) -> Option<Key> {
+pub(crate) fn key_of(v: &Value) -> Option<Key> {
     Some(match v {
         Value::Null(_) => return None,
         Value::I32(x) => Key::Int(*x as i64),
@@ -77,7 +77,7 @@ pub async fn run<E: Executor>(exec: &mut E, plan: &LoadPlan) -> Result<Loaded> {
 }
 
 /// Splits joined rows into the blocks of `node` and its joined relations.
-fn split(node: &Node, rows: Vec<Row>) -> Loaded {
+pub(crate) fn split(node: &Node, rows: Vec<Row>) -> Loaded {
     if node.joined.is_empty() {
         let width = node.width();
         let rows = if rows.first().is_some_and(|r| r.len() == width) && node.offset == 0 {

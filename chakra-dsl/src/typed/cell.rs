@@ -126,3 +126,33 @@ impl RowCells for ValueCells {
         self.0.next().map(T::from_value)
     }
 }
+
+/// The `column` of the `Decode` error [`Keyed`] gives when its key cell does not fit; the
+/// caller, which knows the relation, replaces it with the model and field.
+pub const KEY_CELL: &str = "<prefetch key>";
+
+/// A struct read from a row's first cells, then one cell more: a prefetch row (the related
+/// model's fields, then the parent key the row belongs to), read by the same generated
+/// reader as the model's own rows.
+pub struct Keyed<M, K>(pub M, pub K);
+
+impl<M: ReadRow, K: ColumnType> ReadRow for Keyed<M, K> {
+    #[inline]
+    fn read_row<R: RowCells>(cells: &mut R) -> crate::Result<Self> {
+        let m = M::read_row(cells)?;
+        let k = read_field::<K, R>(cells, KEY_CELL, "")?;
+        Ok(Keyed(m, k))
+    }
+
+    fn from_values(mut row: Vec<Value>) -> crate::Result<Self> {
+        let decode = |reason: String| crate::Error::Decode {
+            column: KEY_CELL.to_owned(),
+            reason,
+        };
+        let k = row
+            .pop()
+            .ok_or_else(|| decode("the row has no key column".into()))?;
+        let k = K::from_value(k).map_err(decode)?;
+        Ok(Keyed(M::from_values(row)?, k))
+    }
+}

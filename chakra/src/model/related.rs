@@ -133,15 +133,20 @@ impl<T: Model> RelatedSlot for Related<T> {
                 self.set(rows.build(j)?);
                 Ok(())
             }
-            None => Err(Error::Decode {
-                column: T::NAME.to_owned(),
-                reason: format!(
-                    "no related {} row was found for a required relation (declare the field \
-                     `Related<Option<{}>>` when the key is nullable)",
-                    T::NAME,
-                    T::NAME
-                ),
-            }),
+            None => Err(missing_required::<T>()),
         }
+    }
+}
+
+/// The error for a required relation (`Related<T>`) with no related row.
+pub(crate) fn missing_required<T: Model>() -> Error {
+    Error::Decode {
+        column: T::NAME.to_owned(),
+        reason: format!(
+            "no related {} row was found for a required relation (declare the field \
+             `Related<Option<{}>>` when the key is nullable)",
+            T::NAME,
+            T::NAME
+        ),
     }
 }

@@ -1,0 +1,327 @@
+//! The Rust door's relationship loading: a [`LoadPlan`]'s main statement and its prefetch
+//! levels read into structs by the generated row readers ([`ReadRow`]; on PostgreSQL
+//! straight from the wire), with no tree of [`Value`] rows in between. The Python door keeps
+//! [`crate::load`]'s `Loaded` tree.
+//!
+//! Each prefetch level: the parents' keys ([`Model::field_value`]) deduplicated and bound as
+//! one array ([`Prefetch::statement`]); the related rows read as [`Keyed`] (the target's
+//! fields, then the parent key in the key column's Rust type); their own levels run on them;
+//! then each parent's objects are moved into its `Related` field ([`TypedSlot`]), a row
+//! linked to several parents (the author of several posts) duplicated
+//! ([`Model::duplicate`]). A main statement with `select_related` joins still reads
+//! [`Value`] rows split into blocks ([`crate::load`]); its prefetch levels are read here.
+
+use crate::exec::Executor;
+use crate::load::{key_of, Key};
+use crate::model::Model;
+use chakra_dsl::load_plan::{Node, Prefetch};
+use chakra_dsl::relations::Link;
+use chakra_dsl::typed::{ColumnType, Keyed, Related, RelationTarget, KEY_CELL};
+use chakra_dsl::{Error, LoadPlan, Result, Statement, Value, ValueType};
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
+
+/// The future of one prefetch level ([`Model::prefetch_relation`]): boxed, as levels nest
+/// through models that may point back at each other.
+pub type LevelFuture<'a> = Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>;
+
+/// Runs `plan` on `exec`, reading every row into its model's struct.
+pub async fn run<M: Model, E: Executor>(exec: &mut E, plan: &LoadPlan) -> Result<Vec<M>> {
+    let stmt = Statement::Select(plan.select.clone());
+    let mut models = if plan.root.joined.is_empty() {
+        exec.fetch_models::<M>(&stmt).await?
+    } else {
+        let rows = exec.fetch(&stmt).await?;
+        crate::model::related::RelatedRows::root(crate::load::split(&plan.root, rows))
+            .build_all::<M>()?
+    };
+    prefetch_node(exec, &plan.root, &mut models).await?;
+    Ok(models)
+}
+
+/// Runs the prefetch levels of `node` for `models` (and, under each, the levels below).
+pub async fn prefetch_node<M: Model, E: Executor>(
+    exec: &mut E,
+    node: &Node,
+    models: &mut [M],
+) -> Result<()> {
+    for p in &node.prefetch {
+        M::prefetch_relation(exec, p, models).await?;
+    }
+    Ok(())
+}
+
+/// A relation field that a prefetch level fills with objects read by their generated row
+/// reader: `Related<Vec<T>>`, `Related<Option<T>>`, `Related<T>`.
+pub trait TypedSlot: Sized + Send + 'static {
+    /// The related model.
+    type Target: Model;
+    /// True when the field holds a list.
+    const MANY: bool;
+
+    /// Stores one parent's related objects (in the level's order).
+    fn store(&mut self, objects: Vec<Self::Target>) -> Result<()>;
+
+    /// A copy of the field, its loaded objects duplicated ([`Model::duplicate`]).
+    fn duplicate(&self, owner: &'static str, relation: &'static str) -> Self;
+
+    /// Runs prefetch level `p` for `parents`, storing each parent's objects in the field
+    /// `slot` gives (what the generated [`Model::prefetch_relation`] calls).
+    fn prefetch<'a, P: Model, E: Executor>(
+        exec: &'a mut E,
+        p: &'a Prefetch,
+        parents: &'a mut [P],
+        slot: fn(&mut P) -> &mut Self,
+    ) -> LevelFuture<'a> {
+        Box::pin(async move {
+            let mut level = read_level::<P, Self::Target, E>(exec, p, parents).await?;
+            for (parent, links) in parents.iter_mut().zip(level.links.iter_mut()) {
+                let mut links = std::mem::take(links);
+                if !Self::MANY {
+                    links.truncate(1);
+                }
+                let mut objects = Vec::with_capacity(links.len());
+                for j in links {
+                    objects.push(take(&mut level.rows, &mut level.uses, j, p)?);
+                }
+                slot(parent).store(objects)?;
+            }
+            Ok(())
+        })
+    }
+}
+
+impl<T: Model + RelationTarget> TypedSlot for Related<Vec<T>> {
+    type Target = T;
+    const MANY: bool = true;
+    fn store(&mut self, objects: Vec<T>) -> Result<()> {
+        self.set(objects);
+        Ok(())
+    }
+    fn duplicate(&self, owner: &'static str, relation: &'static str) -> Self {
+        let mut r = Related::unloaded_for(owner, relation);
+        if let Ok(v) = self.get() {
+            r.set(v.iter().map(T::duplicate).collect());
+        }
+        r
+    }
+}
+
+impl<T: Model + RelationTarget> TypedSlot for Related<Option<T>> {
+    type Target = T;
+    const MANY: bool = false;
+    fn store(&mut self, objects: Vec<T>) -> Result<()> {
+        self.set(objects.into_iter().next());
+        Ok(())
+    }
+    fn duplicate(&self, owner: &'static str, relation: &'static str) -> Self {
+        let mut r = Related::unloaded_for(owner, relation);
+        if let Ok(v) = self.get() {
+            r.set(v.as_ref().map(T::duplicate));
+        }
+        r
+    }
+}
+
+impl<T: Model + RelationTarget> TypedSlot for Related<T> {
+    type Target = T;
+    const MANY: bool = false;
+    fn store(&mut self, objects: Vec<T>) -> Result<()> {
+        match objects.into_iter().next() {
+            Some(t) => {
+                self.set(t);
+                Ok(())
+            }
+            None => Err(crate::model::related::missing_required::<T>()),
+        }
+    }
+    fn duplicate(&self, owner: &'static str, relation: &'static str) -> Self {
+        let mut r = Related::unloaded_for(owner, relation);
+        if let Ok(v) = self.get() {
+            r.set(v.duplicate());
+        }
+        r
+    }
+}
+
+/// The related objects of one level and, for each parent, the indexes of its own.
+struct Level<T> {
+    rows: Vec<Option<T>>,
+    /// How many parents each row is linked to (a row used once is moved, not duplicated).
+    uses: Vec<u32>,
+    links: Vec<Vec<usize>>,
+}
+
+/// Row `i` of a level: moved out at its last use, duplicated before.
+fn take<T: Model>(rows: &mut [Option<T>], uses: &mut [u32], i: usize, p: &Prefetch) -> Result<T> {
+    let gone = || Error::Decode {
+        column: p.rel.target.name.clone(),
+        reason: format!("related row {i} was used more often than it is linked"),
+    };
+    if uses[i] > 1 {
+        uses[i] -= 1;
+        return rows[i].as_ref().map(T::duplicate).ok_or_else(gone);
+    }
+    rows[i].take().ok_or_else(gone)
+}
+
+/// Reads level `p` for `parents`: the related objects (with their own levels loaded) and
+/// each parent's links.
+async fn read_level<P: Model, T: Model, E: Executor>(
+    exec: &mut E,
+    p: &Prefetch,
+    parents: &[P],
+) -> Result<Level<T>> {
+    let mut keys = Vec::new();
+    let mut seen = HashSet::with_capacity(parents.len());
+    let mut shared = false;
+    let parent_keys: Vec<Option<Key>> = parents
+        .iter()
+        .map(|m| {
+            let v = m.field_value(p.parent_key);
+            let k = key_of(&v);
+            if let Some(k) = &k {
+                if seen.insert(k.clone()) {
+                    keys.push(v);
+                } else {
+                    shared = true;
+                }
+            }
+            k
+        })
+        .collect();
+    drop(seen);
+    let (mut rows, row_keys) = if keys.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        read_rows::<T, E>(exec, p, keys).await?
+    };
+    prefetch_node(exec, &p.node, &mut rows).await?;
+    // Group the related rows by the parent key each carries.
+    let mut by_key: HashMap<Key, Vec<usize>> = HashMap::with_capacity(rows.len());
+    for (i, k) in row_keys.into_iter().enumerate() {
+        if let Some(k) = k {
+            by_key.entry(k).or_default().push(i);
+        }
+    }
+    let links: Vec<Vec<usize>> = parent_keys
+        .iter()
+        .map(|k| {
+            let Some(k) = k else { return Vec::new() };
+            // Each key belongs to one parent unless some share it: moved, not copied.
+            if shared {
+                by_key.get(k).cloned().unwrap_or_default()
+            } else {
+                by_key.remove(k).unwrap_or_default()
+            }
+        })
+        .collect();
+    let uses = crate::load::Loaded::use_counts(&links, rows.len());
+    Ok(Level {
+        rows: rows.into_iter().map(Some).collect(),
+        uses,
+        links,
+    })
+}
+
+/// The related rows of level `p` for the parent keys `keys`, each with the parent key it
+/// belongs to. The key cell is read in the key column's Rust type; a statement of another
+/// shape than the model's fields and the key reads through [`Value`] rows.
+async fn read_rows<T: Model, E: Executor>(
+    exec: &mut E,
+    p: &Prefetch,
+    keys: Vec<Value>,
+) -> Result<(Vec<T>, Vec<Option<Key>>)> {
+    let stmt = p.statement(keys);
+    let width = T::meta().fields.len();
+    let key_ty = match &stmt {
+        Statement::Select(s) if s.columns.len() == width + 1 => s.columns.last().map(|c| &c.ty),
+        _ => None,
+    };
+    let r = match key_ty {
+        Some(ValueType::I32) => keyed::<T, i32, E>(exec, &stmt).await,
+        Some(ValueType::I64) => keyed::<T, i64, E>(exec, &stmt).await,
+        Some(ValueType::Text) => keyed::<T, String, E>(exec, &stmt).await,
+        Some(ValueType::Uuid) => keyed::<T, uuid::Uuid, E>(exec, &stmt).await,
+        _ => by_values::<T, E>(exec, &stmt, width).await,
+    };
+    r.map_err(|e| name_key_cell(e, p))
+}
+
+/// A key column's Rust type, as the hashable key the parents' values give.
+trait KeyCell: ColumnType {
+    fn key(self) -> Key;
+}
+
+impl KeyCell for i32 {
+    fn key(self) -> Key {
+        Key::Int(self as i64)
+    }
+}
+impl KeyCell for i64 {
+    fn key(self) -> Key {
+        Key::Int(self)
+    }
+}
+impl KeyCell for String {
+    fn key(self) -> Key {
+        Key::Text(self)
+    }
+}
+impl KeyCell for uuid::Uuid {
+    fn key(self) -> Key {
+        Key::Bytes(self.as_bytes().to_vec())
+    }
+}
+
+async fn keyed<T: Model, K: KeyCell, E: Executor>(
+    exec: &mut E,
+    stmt: &Statement,
+) -> Result<(Vec<T>, Vec<Option<Key>>)> {
+    let rows = exec.fetch_models::<Keyed<T, Option<K>>>(stmt).await?;
+    let mut objects = Vec::with_capacity(rows.len());
+    let mut keys = Vec::with_capacity(rows.len());
+    for Keyed(t, k) in rows {
+        objects.push(t);
+        keys.push(k.map(K::key));
+    }
+    Ok((objects, keys))
+}
+
+async fn by_values<T: Model, E: Executor>(
+    exec: &mut E,
+    stmt: &Statement,
+    width: usize,
+) -> Result<(Vec<T>, Vec<Option<Key>>)> {
+    let rows = exec.fetch(stmt).await?;
+    let mut objects = Vec::with_capacity(rows.len());
+    let mut keys = Vec::with_capacity(rows.len());
+    for mut r in rows {
+        keys.push(r.pop().as_ref().and_then(key_of));
+        r.truncate(width);
+        objects.push(T::from_values(r)?);
+    }
+    Ok((objects, keys))
+}
+
+/// A `Decode` error of the key cell ([`KEY_CELL`]) named by the key column's model and
+/// field.
+fn name_key_cell(e: Error, p: &Prefetch) -> Error {
+    match e {
+        Error::Decode { column, reason } if column.starts_with(KEY_CELL) => {
+            let column = match &p.rel.link {
+                Link::Direct { target_field, .. } => {
+                    format!("{}.{}", p.rel.target.name, target_field.name)
+                }
+                Link::Through {
+                    table,
+                    source_column,
+                    ..
+                } => format!("{table}.{source_column}"),
+            };
+            Error::Decode { column, reason }
+        }
+        other => other,
+    }
+}
