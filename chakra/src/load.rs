@@ -77,7 +77,7 @@ pub async fn run<E: Executor>(exec: &mut E, plan: &LoadPlan) -> Result<Loaded> {
 }
 
 /// Splits joined rows into the blocks of `node` and its joined relations.
-pub(crate) fn split(node: &Node, rows: Vec<Row>) -> Loaded {
+fn split(node: &Node, rows: Vec<Row>) -> Loaded {
     if node.joined.is_empty() {
         let width = node.width();
         let rows = if rows.first().is_some_and(|r| r.len() == width) && node.offset == 0 {

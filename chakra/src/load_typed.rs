@@ -8,8 +8,8 @@
 //! fields, then the parent key in the key column's Rust type); their own levels run on them;
 //! then each parent's objects are moved into its `Related` field ([`TypedSlot`]), a row
 //! linked to several parents (the author of several posts) duplicated
-//! ([`Model::duplicate`]). A main statement with `select_related` joins still reads
-//! [`Value`] rows split into blocks ([`crate::load`]); its prefetch levels are read here.
+//! ([`Model::duplicate`]). A query with `select_related` joins still runs through
+//! [`crate::load`]'s [`Value`] rows, its prefetch levels included.
 
 use crate::exec::Executor;
 use crate::load::{key_of, Key};
@@ -28,14 +28,12 @@ pub type LevelFuture<'a> = Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>
 
 /// Runs `plan` on `exec`, reading every row into its model's struct.
 pub async fn run<M: Model, E: Executor>(exec: &mut E, plan: &LoadPlan) -> Result<Vec<M>> {
+    if !plan.root.joined.is_empty() {
+        let loaded = crate::load::run(exec, plan).await?;
+        return crate::model::related::RelatedRows::root(loaded).build_all::<M>();
+    }
     let stmt = Statement::Select(plan.select.clone());
-    let mut models = if plan.root.joined.is_empty() {
-        exec.fetch_models::<M>(&stmt).await?
-    } else {
-        let rows = exec.fetch(&stmt).await?;
-        crate::model::related::RelatedRows::root(crate::load::split(&plan.root, rows))
-            .build_all::<M>()?
-    };
+    let mut models = exec.fetch_models::<M>(&stmt).await?;
     prefetch_node(exec, &plan.root, &mut models).await?;
     Ok(models)
 }
