@@ -477,6 +477,36 @@ pub(crate) fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenSt
             }
         }
     });
+    let joined_arms = relations.iter().map(|f| {
+        let id = &f.ident;
+        let ty = &f.ty;
+        let fname = id.to_string();
+        quote! {
+            #fname => <#ty as ::chakra::load_typed::TypedSlot>::read_joined(&mut self.#id, j, cells),
+        }
+    });
+    let joined_prefetch_arms = relations.iter().map(|f| {
+        let id = &f.ident;
+        let ty = &f.ty;
+        let fname = id.to_string();
+        quote! {
+            #fname => {
+                fn __slot(m: &mut #ident) -> &mut #ty {
+                    &mut m.#id
+                }
+                <#ty as ::chakra::load_typed::TypedSlot>::joined_prefetch::<Self, __E>(
+                    exec, j, parents, __slot,
+                )
+            }
+        }
+    });
+    let unknown = quote! {
+        ::chakra::dsl::Error::UnknownRelation {
+            model: ::std::string::String::from(#name),
+            relation: ::std::string::String::from(__relation),
+            choices: ::std::vec![#(::std::string::String::from(#relation_names)),*],
+        }
+    };
     let duplicate_fields = m.fields.iter().map(|f| {
         let id = &f.ident;
         let ty = &f.ty;
@@ -697,12 +727,33 @@ pub(crate) fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenSt
             ) -> ::chakra::load_typed::LevelFuture<'a> {
                 match p.attr.as_str() {
                     #(#prefetch_arms)*
-                    _ => {
-                        let e = ::chakra::dsl::Error::UnknownRelation {
-                            model: ::std::string::String::from(#name),
-                            relation: p.attr.clone(),
-                            choices: ::std::vec![#(::std::string::String::from(#relation_names)),*],
-                        };
+                    __relation => {
+                        let e = #unknown;
+                        ::std::boxed::Box::pin(async move { ::core::result::Result::Err(e) })
+                    }
+                }
+            }
+
+            fn read_joined<__R: ::chakra::dsl::typed::RowCells>(
+                &mut self,
+                j: &::chakra::dsl::load_plan::Joined,
+                cells: &mut __R,
+            ) -> ::chakra::Result<()> {
+                match j.name.as_str() {
+                    #(#joined_arms)*
+                    __relation => ::core::result::Result::Err(#unknown),
+                }
+            }
+
+            fn joined_prefetch<'a, __E: ::chakra::exec::Executor>(
+                exec: &'a mut __E,
+                j: &'a ::chakra::dsl::load_plan::Joined,
+                parents: &'a mut [Self],
+            ) -> ::chakra::load_typed::LevelFuture<'a> {
+                match j.name.as_str() {
+                    #(#joined_prefetch_arms)*
+                    __relation => {
+                        let e = #unknown;
                         ::std::boxed::Box::pin(async move { ::core::result::Result::Err(e) })
                     }
                 }

@@ -8,19 +8,32 @@
 //! fields, then the parent key in the key column's Rust type); their own levels run on them;
 //! then each parent's objects are moved into its `Related` field ([`TypedSlot`]), a row
 //! linked to several parents (the author of several posts) duplicated
-//! ([`Model::duplicate`]). A query with `select_related` joins still runs through
-//! [`crate::load`]'s [`Value`] rows, its prefetch levels included.
+//! ([`Model::duplicate`]).
+//!
+//! A `select_related` row holds several models' blocks: it is read as a [`JoinedRow`], the
+//! queried model by its reader, then each joined model whose key is not NULL by its own
+//! ([`Model::read_joined`]), at the offsets the plan's [`Node`] gives. A row type has no
+//! argument (diesel builds it from the row alone), so the node is lent for the duration of
+//! the statement through a thread-local set around each poll of the read ([`WithLayout`]):
+//! the rows are decoded inside that poll, on whichever thread runs it. Prefetch levels under
+//! a joined model run on the joined objects, taken out of their fields and put back
+//! ([`Model::joined_prefetch`]).
 
 use crate::exec::Executor;
 use crate::load::{key_of, Key};
 use crate::model::Model;
+use chakra_dsl::load_plan::Joined;
 use chakra_dsl::load_plan::{Node, Prefetch};
 use chakra_dsl::relations::Link;
 use chakra_dsl::typed::{ColumnType, Keyed, Related, RelationTarget, KEY_CELL};
+use chakra_dsl::typed::{ReadRow, RowCells, ValueCells};
 use chakra_dsl::{Error, LoadPlan, Result, Statement, Value, ValueType};
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 
 /// The future of one prefetch level ([`Model::prefetch_relation`]): boxed, as levels nest
 /// through models that may point back at each other.
@@ -28,12 +41,15 @@ pub type LevelFuture<'a> = Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>
 
 /// Runs `plan` on `exec`, reading every row into its model's struct.
 pub async fn run<M: Model, E: Executor>(exec: &mut E, plan: &LoadPlan) -> Result<Vec<M>> {
-    if !plan.root.joined.is_empty() {
-        let loaded = crate::load::run(exec, plan).await?;
-        return crate::model::related::RelatedRows::root(loaded).build_all::<M>();
-    }
     let stmt = Statement::Select(plan.select.clone());
-    let mut models = exec.fetch_models::<M>(&stmt).await?;
+    let mut models = if plan.root.joined.is_empty() {
+        exec.fetch_models::<M>(&stmt).await?
+    } else {
+        let layout = Arc::new(plan.root.clone());
+        let read = exec.fetch_models::<JoinedRow<M>>(&stmt);
+        let rows = WithLayout::new(layout, read).await?;
+        rows.into_iter().map(|r| r.0).collect()
+    };
     prefetch_node(exec, &plan.root, &mut models).await?;
     Ok(models)
 }
@@ -44,10 +60,82 @@ pub async fn prefetch_node<M: Model, E: Executor>(
     node: &Node,
     models: &mut [M],
 ) -> Result<()> {
+    for j in &node.joined {
+        if has_prefetch(&j.node) {
+            M::joined_prefetch(exec, j, models).await?;
+        }
+    }
     for p in &node.prefetch {
         M::prefetch_relation(exec, p, models).await?;
     }
     Ok(())
+}
+
+/// True when `node` or a model joined below it has prefetch levels.
+fn has_prefetch(node: &Node) -> bool {
+    !node.prefetch.is_empty() || node.joined.iter().any(|j| has_prefetch(&j.node))
+}
+
+thread_local! {
+    /// The layout of the `select_related` rows being read on this thread ([`WithLayout`]).
+    static LAYOUT: RefCell<Option<Arc<Node>>> = const { RefCell::new(None) };
+}
+
+/// A read of `select_related` rows, with their layout lent to [`JoinedRow`] during each
+/// poll (the previous one put back after, so reads may nest).
+pub struct WithLayout<F> {
+    layout: Arc<Node>,
+    read: Pin<Box<F>>,
+}
+
+impl<F: Future> WithLayout<F> {
+    /// `read` with `layout` lent to the rows it decodes.
+    pub fn new(layout: Arc<Node>, read: F) -> WithLayout<F> {
+        WithLayout {
+            layout,
+            read: Box::pin(read),
+        }
+    }
+}
+
+impl<F: Future> Future for WithLayout<F> {
+    type Output = F::Output;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let lent = Some(self.layout.clone());
+        let before = LAYOUT.with(|l| l.replace(lent));
+        let r = self.read.as_mut().poll(cx);
+        LAYOUT.with(|l| l.replace(before));
+        r
+    }
+}
+
+/// A `select_related` row read into the queried model with its joined models, by the
+/// generated readers, at the offsets of the layout [`WithLayout`] lends.
+pub struct JoinedRow<M>(pub M);
+
+impl<M: Model> ReadRow for JoinedRow<M> {
+    fn read_row<R: RowCells>(cells: &mut R) -> Result<Self> {
+        LAYOUT.with(|l| match &*l.borrow() {
+            Some(node) => read_node::<M, R>(node, cells).map(JoinedRow),
+            None => Err(Error::InvalidQuery(format!(
+                "a select_related row of {} was read without its layout",
+                M::NAME
+            ))),
+        })
+    }
+    fn from_values(row: Vec<Value>) -> Result<Self> {
+        Self::read_row(&mut ValueCells::new(row))
+    }
+}
+
+/// Reads the block of `node` (and the blocks joined below it) from `cells`.
+pub fn read_node<M: Model, R: RowCells>(node: &Node, cells: &mut R) -> Result<M> {
+    cells.seek(node.offset);
+    let mut m = M::read_row(cells)?;
+    for j in &node.joined {
+        m.read_joined(j, cells)?;
+    }
+    Ok(m)
 }
 
 /// A relation field that a prefetch level fills with objects read by their generated row
@@ -63,6 +151,45 @@ pub trait TypedSlot: Sized + Send + 'static {
 
     /// A copy of the field, its loaded objects duplicated ([`Model::duplicate`]).
     fn duplicate(&self, owner: &'static str, relation: &'static str) -> Self;
+
+    /// Takes the loaded objects out of the field (leaving it unloaded).
+    fn take_objects(&mut self) -> Vec<Self::Target>;
+
+    /// Reads the joined model `j` from a `select_related` row into the field: none when its
+    /// key cell is NULL (an error for a required `Related<T>`).
+    fn read_joined<R: RowCells>(&mut self, j: &Joined, cells: &mut R) -> Result<()> {
+        let objects = if cells.is_null_at(j.key_column) {
+            Vec::new()
+        } else {
+            vec![read_node::<Self::Target, R>(&j.node, cells)?]
+        };
+        self.store(objects)
+    }
+
+    /// Runs the prefetch levels under the joined model `j` on the objects the field `slot`
+    /// gives for each of `parents` (taken out, loaded, put back).
+    fn joined_prefetch<'a, P: Model, E: Executor>(
+        exec: &'a mut E,
+        j: &'a Joined,
+        parents: &'a mut [P],
+        slot: fn(&mut P) -> &mut Self,
+    ) -> LevelFuture<'a> {
+        Box::pin(async move {
+            let mut counts = Vec::with_capacity(parents.len());
+            let mut objects = Vec::with_capacity(parents.len());
+            for parent in parents.iter_mut() {
+                let taken = slot(parent).take_objects();
+                counts.push(taken.len());
+                objects.extend(taken);
+            }
+            prefetch_node(exec, &j.node, &mut objects).await?;
+            let mut objects = objects.into_iter();
+            for (parent, n) in parents.iter_mut().zip(counts) {
+                slot(parent).store(objects.by_ref().take(n).collect())?;
+            }
+            Ok(())
+        })
+    }
 
     /// Runs prefetch level `p` for `parents`, storing each parent's objects in the field
     /// `slot` gives (what the generated [`Model::prefetch_relation`] calls).
@@ -104,6 +231,9 @@ impl<T: Model + RelationTarget> TypedSlot for Related<Vec<T>> {
         }
         r
     }
+    fn take_objects(&mut self) -> Vec<T> {
+        self.take().unwrap_or_default()
+    }
 }
 
 impl<T: Model + RelationTarget> TypedSlot for Related<Option<T>> {
@@ -119,6 +249,9 @@ impl<T: Model + RelationTarget> TypedSlot for Related<Option<T>> {
             r.set(v.as_ref().map(T::duplicate));
         }
         r
+    }
+    fn take_objects(&mut self) -> Vec<T> {
+        self.take().flatten().into_iter().collect()
     }
 }
 
@@ -140,6 +273,9 @@ impl<T: Model + RelationTarget> TypedSlot for Related<T> {
             r.set(v.duplicate());
         }
         r
+    }
+    fn take_objects(&mut self) -> Vec<T> {
+        self.take().into_iter().collect()
     }
 }
 

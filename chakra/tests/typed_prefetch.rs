@@ -1,16 +1,18 @@
-//! Prefetch levels read by the generated row readers (issue 20), on SQLite, PostgreSQL and
-//! MariaDB: rows stored by hand-written SQL come back as the objects written here in plain
+//! Prefetch levels and `select_related` rows read by the generated row readers (issue 20),
+//! on SQLite, PostgreSQL and MariaDB, through a pool, a transaction, a `Database` and a
+//! `Scope`: rows stored by hand-written SQL come back as the objects written here in plain
 //! Rust (NULL foreign keys as `None`, empty levels as empty lists, a row shared by several
 //! parents copied with its own loaded relations), and as the same objects the `Value`-row
-//! path the Python door uses builds from the same plan. A prefetched table whose column
-//! type drifted is a `Decode` error naming the model and field (or the join table's key
-//! column). Relations to composite-key models are refused by name
-//! (`composite_key_relations.rs`), so no prefetch runs over a composite key.
+//! path the Python door uses builds from the same plan. A prefetched or joined table whose
+//! column type drifted is a `Decode` error naming the model and field (or the join table's
+//! key column). Relations to composite-key models are refused by name
+//! (`composite_key_relations.rs`), so no prefetch or join runs over a composite key.
 
 mod blog;
 mod common;
 
-use blog::{blog, Comment, Post, Tag, User};
+use blog::{blog, Comment, Post, Profile, Tag, User};
+use chakra::databases::Databases;
 use chakra::prelude::*;
 use common::ALL3;
 
@@ -191,6 +193,117 @@ async fn typed_prefetch_gives_the_rows_sql_stored() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_select_related_gives_the_rows_sql_stored() {
+    for d in ALL3 {
+        let (db, pool) = blog(d).await;
+        hand_written(&pool).await;
+
+        // A required key (INNER), a nullable one (LEFT), and a reverse one-to-one below the
+        // required one (LEFT from there on).
+        let q = Post::query()
+            .select_related(Post::author().then_one(User::profile()))
+            .select_related(Post::editor())
+            .order_by(Post::id().asc());
+        let posts = both(&pool, q.clone(), d).await;
+        let got: Vec<(i64, &str, Option<&str>, Option<&str>)> = posts
+            .iter()
+            .map(|p| {
+                let a = p.author.get().unwrap();
+                (
+                    p.id,
+                    a.username.as_str(),
+                    a.profile.get().unwrap().as_ref().map(|pr| pr.bio.as_str()),
+                    p.editor
+                        .get()
+                        .unwrap()
+                        .as_ref()
+                        .map(|e| e.username.as_str()),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (10, "alice", Some("hi"), None),
+                (11, "alice", Some("hi"), Some("bob")),
+                (12, "bob", None, Some("alice")),
+            ],
+            "{d:?}"
+        );
+        assert!(posts[0].comments.get().is_err(), "{d:?}: not asked for");
+
+        // The reverse side: carol and bob have no profile.
+        let q = User::query()
+            .select_related(User::profile())
+            .order_by(User::id().asc());
+        let users = both(&pool, q, d).await;
+        let bios: Vec<Option<(i64, &str)>> = users
+            .iter()
+            .map(|u| {
+                u.profile
+                    .get()
+                    .unwrap()
+                    .as_ref()
+                    .map(|p| (p.user_id, p.bio.as_str()))
+            })
+            .collect();
+        assert_eq!(bios, [Some((1, "hi")), None, None], "{d:?}");
+
+        // A joined model's own prefetch, and a filter with no rows.
+        let q = Profile::query()
+            .select_related(Profile::user())
+            .prefetch_related(Profile::user().then(User::posts()));
+        let profiles = both(&pool, q, d).await;
+        let u = profiles[0].user.get().unwrap();
+        assert_eq!(titles(u.posts.get().unwrap()), [(10, "a1"), (11, "a2")]);
+        let q = Post::query()
+            .filter(Post::id().eq(999))
+            .select_related(Post::author());
+        assert!(both(&pool, q, d).await.is_empty(), "{d:?}");
+
+        // In a transaction, through a `Database` and a `Scope`: the same objects.
+        let want = format!("{posts:?}");
+        let q = Post::query()
+            .select_related(Post::author().then_one(User::profile()))
+            .select_related(Post::editor())
+            .prefetch_related(Post::comments())
+            .order_by(Post::id().asc());
+        let with_comments = format!("{:?}", q.clone().all(&pool).await.unwrap());
+        let mut tx = pool.begin().await.unwrap();
+        let in_tx = Post::query()
+            .select_related(Post::author().then_one(User::profile()))
+            .select_related(Post::editor())
+            .order_by(Post::id().asc())
+            .all(&mut tx)
+            .await
+            .unwrap();
+        assert_eq!(format!("{in_tx:?}"), want, "{d:?}");
+        assert_eq!(
+            format!("{:?}", q.clone().all(&mut tx).await.unwrap()),
+            with_comments,
+            "{d:?}"
+        );
+        tx.rollback().await.unwrap();
+        let dbs = Databases::builder()
+            .database("default", &db.url)
+            .connect()
+            .await
+            .unwrap();
+        let database = dbs.get("default").unwrap();
+        let through_db = q.clone().all(database).await.unwrap();
+        assert_eq!(format!("{through_db:?}"), with_comments, "{d:?}");
+        let scope = database.scope();
+        let through_scope = q.clone().all(&scope).await.unwrap();
+        assert_eq!(format!("{through_scope:?}"), with_comments, "{d:?}");
+        let routed = scope.routed_pool();
+        let through_routed = q.all(&routed).await.unwrap();
+        assert_eq!(format!("{through_routed:?}"), with_comments, "{d:?}");
+        let one = Post::get(&scope, 12).await.unwrap();
+        assert_eq!((one.id, one.title.as_str()), (12, "b1"), "{d:?}");
+    }
+}
+
 fn assert_named(e: &chakra::Error, column: &str, words: &[&str]) {
     let msg = e.to_string();
     assert!(
@@ -236,4 +349,23 @@ async fn a_drifted_column_in_a_prefetched_table_is_named_on_postgres() {
         .await
         .unwrap_err();
     assert_named(&e, "post_tags.post_id", &["post_tags.post_id", "numeric"]);
+
+    // A joined model's column: users.username an integer.
+    pool.batch_execute(
+        "ALTER TABLE users ALTER COLUMN username TYPE integer USING 7;          CREATE TABLE profiles (id bigint PRIMARY KEY, user_id bigint NOT NULL, bio text NOT NULL)",
+    )
+    .await
+    .unwrap();
+    let e = Post::query()
+        .select_related(Post::author())
+        .all(&pool)
+        .await
+        .unwrap_err();
+    assert_named(&e, "User.username", &["User.username", "integer"]);
+    let e = Profile::query()
+        .select_related(Profile::user())
+        .prefetch_related(Profile::user().then(User::posts()))
+        .all(&pool)
+        .await;
+    assert!(e.unwrap().is_empty(), "no profile, no user read");
 }

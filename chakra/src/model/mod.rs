@@ -131,6 +131,23 @@ pub trait Model: chakra_dsl::typed::ReadRow + Sized + Send + Sync + 'static {
     /// the model.
     fn duplicate(&self) -> Self;
 
+    /// Reads the joined model `j` of a `select_related` row from `cells` into the relation
+    /// field `j.name` ([`crate::load_typed::read_node`]). Generated: one arm per `Related<…>`
+    /// field.
+    fn read_joined<R: chakra_dsl::typed::RowCells>(
+        &mut self,
+        j: &chakra_dsl::load_plan::Joined,
+        cells: &mut R,
+    ) -> Result<()>;
+
+    /// Runs the prefetch levels under the joined model `j` for `parents`' joined objects.
+    /// Generated: one arm per `Related<…>` field.
+    fn joined_prefetch<'a, E: Executor>(
+        exec: &'a mut E,
+        j: &'a chakra_dsl::load_plan::Joined,
+        parents: &'a mut [Self],
+    ) -> crate::load_typed::LevelFuture<'a>;
+
     /// Runs the prefetch level `p` for `parents` and stores each parent's related objects in
     /// the relation field `p.attr`, read by the target model's generated row reader
     /// ([`crate::load_typed`]). Generated: one arm per `Related<…>` field.
