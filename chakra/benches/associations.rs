@@ -369,7 +369,7 @@ impl Env1k {
 
     /// One load by contender `which`: the users with their posts, as a checksum of the
     /// (user, post) pairs.
-    async fn load(&mut self, which: &str) -> u64 {
+    async fn load_once(&mut self, which: &str) -> u64 {
         match which {
             "chakra" => {
                 let users = AUser::query()
@@ -487,14 +487,14 @@ fn isolated_child(which: &str) {
         let url = db_url("chakra_bench_assoc1k", false).await;
         let mut e = Env1k::connect(&url).await;
         let t0 = Instant::now();
-        e.load(which).await;
+        e.load_once(which).await;
         let cold = t0.elapsed();
         let mut walls = Vec::with_capacity(runs);
         let mut cpu = Duration::ZERO;
         for _ in 0..runs {
             let c0 = cpu_time();
             let t0 = Instant::now();
-            e.load(which).await;
+            e.load_once(which).await;
             walls.push(t0.elapsed());
             cpu += cpu_time() - c0;
         }
@@ -548,7 +548,7 @@ fn isolated_parent(reps: usize) {
         let mut e = Env1k::connect(&url).await;
         let mut sums = Vec::new();
         for which in IMPLS_1K {
-            sums.push(e.load(which).await);
+            sums.push(e.load_once(which).await);
         }
         assert!(
             sums.iter().all(|s| *s == sums[0]),
