@@ -312,12 +312,12 @@ async fn db_url(name: &str, fresh: bool) -> String {
             .await
             .expect("PostgreSQL for the benchmark");
         let h = tokio::spawn(conn);
-        client
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE); CREATE DATABASE {name}"
-            ))
-            .await
-            .unwrap();
+        for sql in [
+            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            format!("CREATE DATABASE {name}"),
+        ] {
+            client.batch_execute(&sql).await.unwrap();
+        }
         drop(client);
         let _ = h.await;
     }

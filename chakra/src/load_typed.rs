@@ -29,7 +29,7 @@ use chakra_dsl::typed::{ColumnType, Keyed, Related, RelationTarget, KEY_CELL};
 use chakra_dsl::typed::{ReadRow, RowCells, ValueCells};
 use chakra_dsl::{Error, LoadPlan, Result, Statement, Value, ValueType};
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -201,14 +201,14 @@ pub trait TypedSlot: Sized + Send + 'static {
     ) -> LevelFuture<'a> {
         Box::pin(async move {
             let mut level = read_level::<P, Self::Target, E>(exec, p, parents).await?;
-            for (parent, links) in parents.iter_mut().zip(level.links.iter_mut()) {
-                let mut links = std::mem::take(links);
+            let parent_group = std::mem::take(&mut level.parent_group);
+            for (parent, group) in parents.iter_mut().zip(parent_group) {
+                let mut objects = match group {
+                    None => Vec::new(),
+                    Some(g) => level.take(g as usize),
+                };
                 if !Self::MANY {
-                    links.truncate(1);
-                }
-                let mut objects = Vec::with_capacity(links.len());
-                for j in links {
-                    objects.push(take(&mut level.rows, &mut level.uses, j, p)?);
+                    objects.truncate(1);
                 }
                 slot(parent).store(objects)?;
             }
@@ -279,83 +279,80 @@ impl<T: Model + RelationTarget> TypedSlot for Related<T> {
     }
 }
 
-/// The related objects of one level and, for each parent, the indexes of its own.
+/// The related objects of one level, grouped by parent key, and each parent's group.
 struct Level<T> {
-    rows: Vec<Option<T>>,
-    /// How many parents each row is linked to (a row used once is moved, not duplicated).
+    /// One group per distinct parent key, its objects in the level's order.
+    groups: Vec<Vec<T>>,
+    /// How many parents share each group (a group used once is moved, not duplicated).
     uses: Vec<u32>,
-    links: Vec<Vec<usize>>,
+    /// Each parent's group (`None`: a NULL key).
+    parent_group: Vec<Option<u32>>,
 }
 
-/// Row `i` of a level: moved out at its last use, duplicated before.
-fn take<T: Model>(rows: &mut [Option<T>], uses: &mut [u32], i: usize, p: &Prefetch) -> Result<T> {
-    let gone = || Error::Decode {
-        column: p.rel.target.name.clone(),
-        reason: format!("related row {i} was used more often than it is linked"),
-    };
-    if uses[i] > 1 {
-        uses[i] -= 1;
-        return rows[i].as_ref().map(T::duplicate).ok_or_else(gone);
+impl<T: Model> Level<T> {
+    /// The objects of group `g`: moved out at its last use, duplicated before.
+    fn take(&mut self, g: usize) -> Vec<T> {
+        if self.uses[g] > 1 {
+            self.uses[g] -= 1;
+            return self.groups[g].iter().map(T::duplicate).collect();
+        }
+        std::mem::take(&mut self.groups[g])
     }
-    rows[i].take().ok_or_else(gone)
 }
 
-/// Reads level `p` for `parents`: the related objects (with their own levels loaded) and
-/// each parent's links.
+type KeyMap<V> = HashMap<Key, V, foldhash::fast::RandomState>;
+
+/// Reads level `p` for `parents`: the related objects (with their own levels loaded),
+/// grouped by the parent key each carries.
 async fn read_level<P: Model, T: Model, E: Executor>(
     exec: &mut E,
     p: &Prefetch,
     parents: &[P],
 ) -> Result<Level<T>> {
+    // One group per distinct key, in the parents' order; its key bound once.
+    let mut group_of: KeyMap<u32> = KeyMap::with_capacity_and_hasher(parents.len(), Default::default());
     let mut keys = Vec::new();
-    let mut seen = HashSet::with_capacity(parents.len());
-    let mut shared = false;
-    let parent_keys: Vec<Option<Key>> = parents
+    let mut uses: Vec<u32> = Vec::new();
+    let parent_group: Vec<Option<u32>> = parents
         .iter()
         .map(|m| {
             let v = m.field_value(p.parent_key);
-            let k = key_of(&v);
-            if let Some(k) = &k {
-                if seen.insert(k.clone()) {
-                    keys.push(v);
-                } else {
-                    shared = true;
-                }
+            let k = key_of(&v)?;
+            let next = keys.len() as u32;
+            let g = *group_of.entry(k).or_insert(next);
+            if g == next {
+                keys.push(v);
+                uses.push(0);
             }
-            k
+            uses[g as usize] += 1;
+            Some(g)
         })
         .collect();
-    drop(seen);
     let (mut rows, row_keys) = if keys.is_empty() {
         (Vec::new(), Vec::new())
     } else {
         read_rows::<T, E>(exec, p, keys).await?
     };
     prefetch_node(exec, &p.node, &mut rows).await?;
-    // Group the related rows by the parent key each carries.
-    let mut by_key: HashMap<Key, Vec<usize>> = HashMap::with_capacity(rows.len());
-    for (i, k) in row_keys.into_iter().enumerate() {
-        if let Some(k) = k {
-            by_key.entry(k).or_default().push(i);
+    // Each row into the group of the parent key it carries, sized first.
+    let row_group: Vec<Option<u32>> = row_keys
+        .iter()
+        .map(|k| k.as_ref().and_then(|k| group_of.get(k).copied()))
+        .collect();
+    let mut sizes = vec![0usize; uses.len()];
+    for g in row_group.iter().flatten() {
+        sizes[*g as usize] += 1;
+    }
+    let mut groups: Vec<Vec<T>> = sizes.into_iter().map(Vec::with_capacity).collect();
+    for (t, g) in rows.into_iter().zip(row_group) {
+        if let Some(g) = g {
+            groups[g as usize].push(t);
         }
     }
-    let links: Vec<Vec<usize>> = parent_keys
-        .iter()
-        .map(|k| {
-            let Some(k) = k else { return Vec::new() };
-            // Each key belongs to one parent unless some share it: moved, not copied.
-            if shared {
-                by_key.get(k).cloned().unwrap_or_default()
-            } else {
-                by_key.remove(k).unwrap_or_default()
-            }
-        })
-        .collect();
-    let uses = crate::load::Loaded::use_counts(&links, rows.len());
     Ok(Level {
-        rows: rows.into_iter().map(Some).collect(),
+        groups,
         uses,
-        links,
+        parent_group,
     })
 }
 
