@@ -310,7 +310,8 @@ async fn read_level<P: Model, T: Model, E: Executor>(
     parents: &[P],
 ) -> Result<Level<T>> {
     // One group per distinct key, in the parents' order; its key bound once.
-    let mut group_of: KeyMap<u32> = KeyMap::with_capacity_and_hasher(parents.len(), Default::default());
+    let mut group_of: KeyMap<u32> =
+        KeyMap::with_capacity_and_hasher(parents.len(), Default::default());
     let mut keys = Vec::new();
     let mut uses: Vec<u32> = Vec::new();
     let parent_group: Vec<Option<u32>> = parents
@@ -357,15 +358,33 @@ async fn read_level<P: Model, T: Model, E: Executor>(
 }
 
 /// The related rows of level `p` for the parent keys `keys`, each with the parent key it
-/// belongs to. The key cell is read in the key column's Rust type; a statement of another
-/// shape than the model's fields and the key reads through [`Value`] rows.
+/// belongs to: a direct link's key is the related model's own field (no key column read);
+/// through a join table, the key cell after the fields is read in the key column's Rust
+/// type. A statement of another shape than the model's fields (and the key) reads through
+/// [`Value`] rows.
 async fn read_rows<T: Model, E: Executor>(
     exec: &mut E,
     p: &Prefetch,
     keys: Vec<Value>,
 ) -> Result<(Vec<T>, Vec<Option<Key>>)> {
-    let stmt = p.statement(keys);
     let width = T::meta().fields.len();
+    let (stmt, key_field) = p.statement_keyed(keys);
+    if let Some(at) = key_field {
+        let fits = matches!(&stmt, Statement::Select(s) if s.columns.len() == width);
+        let objects: Vec<T> = if fits {
+            exec.fetch_models::<T>(&stmt).await?
+        } else {
+            let rows = exec.fetch(&stmt).await?;
+            rows.into_iter()
+                .map(|mut r| {
+                    r.truncate(width);
+                    T::from_values(r)
+                })
+                .collect::<Result<_>>()?
+        };
+        let keys = objects.iter().map(|t| key_of(&t.field_value(at))).collect();
+        return Ok((objects, keys));
+    }
     let key_ty = match &stmt {
         Statement::Select(s) if s.columns.len() == width + 1 => s.columns.last().map(|c| &c.ty),
         _ => None,
