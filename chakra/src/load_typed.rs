@@ -3,12 +3,14 @@
 //! straight from the wire), with no tree of [`Value`] rows in between. The Python door keeps
 //! [`crate::load`]'s `Loaded` tree.
 //!
-//! Each prefetch level: the parents' keys ([`Model::field_value`]) deduplicated and bound as
-//! one array ([`Prefetch::statement`]); the related rows read as [`Keyed`] (the target's
-//! fields, then the parent key in the key column's Rust type); their own levels run on them;
-//! then each parent's objects are moved into its `Related` field ([`TypedSlot`]), a row
-//! linked to several parents (the author of several posts) duplicated
-//! ([`Model::duplicate`]).
+//! Each prefetch level: the parents' keys ([`Model::field_value`]) deduplicated, one group
+//! per distinct key, and bound as one array ([`Prefetch::statement_keyed`]); the related
+//! rows read by the target's reader (a direct link's parent key is the target's own field;
+//! through a join table the row is a [`Keyed`]: the target's fields, then the parent key in
+//! the key column's Rust type); their own levels run on them; then each row is moved into
+//! its key's group and each group into its parent's `Related` field ([`TypedSlot`]), a
+//! group shared by several parents (the author of several posts) duplicated for all but
+//! the last ([`Model::duplicate`]).
 //!
 //! A `select_related` row holds several models' blocks: it is read as a [`JoinedRow`], the
 //! queried model by its reader, then each joined model whose key is not NULL by its own
