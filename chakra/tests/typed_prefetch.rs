@@ -1,6 +1,6 @@
 //! Prefetch levels and `select_related` rows read by the generated row readers (issue 20),
-//! on SQLite, PostgreSQL and MariaDB, through a pool, a transaction, a `Database` and a
-//! `Scope`: rows stored by hand-written SQL come back as the objects written here in plain
+//! on SQLite, PostgreSQL and MariaDB, through a pool, a transaction, a session's `Tx`, a
+//! `Database`, a `Scope` and its routed pool: rows stored by hand-written SQL come back as the objects written here in plain
 //! Rust (NULL foreign keys as `None`, empty levels as empty lists, a row shared by several
 //! parents copied with its own loaded relations), and as the same objects the `Value`-row
 //! path the Python door uses builds from the same plan. A prefetched or joined table whose
@@ -285,6 +285,16 @@ async fn typed_select_related_gives_the_rows_sql_stored() {
             "{d:?}"
         );
         tx.rollback().await.unwrap();
+        // A session's transaction (`&Tx`).
+        let session = Session::new(&pool);
+        let in_session = session
+            .transaction(|tx| {
+                let q = q.clone();
+                async move { q.all(&tx).await }
+            })
+            .await
+            .unwrap();
+        assert_eq!(format!("{in_session:?}"), with_comments, "{d:?}");
         let dbs = Databases::builder()
             .database("default", &db.url)
             .connect()
