@@ -462,6 +462,65 @@ pub(crate) fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenSt
         quote!(#fname => ::chakra::model::RelatedSlot::fill(&mut self.#id, rows, links),)
     });
     let relation_names: Vec<String> = relations.iter().map(|f| f.ident.to_string()).collect();
+    let prefetch_arms = relations.iter().map(|f| {
+        let id = &f.ident;
+        let ty = &f.ty;
+        let fname = id.to_string();
+        quote! {
+            #fname => {
+                fn __slot(m: &mut #ident) -> &mut #ty {
+                    &mut m.#id
+                }
+                <#ty as ::chakra::load_typed::TypedSlot>::prefetch::<Self, __E>(
+                    exec, p, parents, __slot,
+                )
+            }
+        }
+    });
+    let joined_arms = relations.iter().map(|f| {
+        let id = &f.ident;
+        let ty = &f.ty;
+        let fname = id.to_string();
+        quote! {
+            #fname => <#ty as ::chakra::load_typed::TypedSlot>::read_joined(&mut self.#id, j, cells),
+        }
+    });
+    let joined_prefetch_arms = relations.iter().map(|f| {
+        let id = &f.ident;
+        let ty = &f.ty;
+        let fname = id.to_string();
+        quote! {
+            #fname => {
+                fn __slot(m: &mut #ident) -> &mut #ty {
+                    &mut m.#id
+                }
+                <#ty as ::chakra::load_typed::TypedSlot>::joined_prefetch::<Self, __E>(
+                    exec, j, parents, __slot,
+                )
+            }
+        }
+    });
+    let unknown = quote! {
+        ::chakra::dsl::Error::UnknownRelation {
+            model: ::std::string::String::from(#name),
+            relation: ::std::string::String::from(__relation),
+            choices: ::std::vec![#(::std::string::String::from(#relation_names)),*],
+        }
+    };
+    let duplicate_fields = m.fields.iter().map(|f| {
+        let id = &f.ident;
+        let ty = &f.ty;
+        let fname = id.to_string();
+        if f.relation.is_some() {
+            quote!(#id: <#ty as ::chakra::load_typed::TypedSlot>::duplicate(&self.#id, #name, #fname))
+        } else {
+            quote!(#id: ::core::clone::Clone::clone(&self.#id))
+        }
+    });
+    let field_value_arms = columns.iter().enumerate().map(|(i, f)| {
+        let id = &f.ident;
+        quote!(#i => ::chakra::dsl::typed::ColumnType::to_value(&self.#id),)
+    });
 
     let mut checks = Vec::new();
     if let Some(schema) = &m.schema {
@@ -647,6 +706,56 @@ pub(crate) fn expand(input: &DeriveInput, m: &ModelAttrs) -> syn::Result<TokenSt
                         relation: ::std::string::String::from(name),
                         choices: ::std::vec![#(::std::string::String::from(#relation_names)),*],
                     }),
+                }
+            }
+
+            fn field_value(&self, index: usize) -> ::chakra::dsl::Value {
+                match index {
+                    #(#field_value_arms)*
+                    _ => ::chakra::dsl::Value::Null(::chakra::dsl::ValueType::Text),
+                }
+            }
+
+            fn duplicate(&self) -> Self {
+                #ident { #(#duplicate_fields,)* }
+            }
+
+            fn prefetch_relation<'a, __E: ::chakra::exec::Executor>(
+                exec: &'a mut __E,
+                p: &'a ::chakra::dsl::load_plan::Prefetch,
+                parents: &'a mut [Self],
+            ) -> ::chakra::load_typed::LevelFuture<'a> {
+                match p.attr.as_str() {
+                    #(#prefetch_arms)*
+                    __relation => {
+                        let e = #unknown;
+                        ::std::boxed::Box::pin(async move { ::core::result::Result::Err(e) })
+                    }
+                }
+            }
+
+            fn read_joined<__R: ::chakra::dsl::typed::RowCells>(
+                &mut self,
+                j: &::chakra::dsl::load_plan::Joined,
+                cells: &mut __R,
+            ) -> ::chakra::Result<()> {
+                match j.name.as_str() {
+                    #(#joined_arms)*
+                    __relation => ::core::result::Result::Err(#unknown),
+                }
+            }
+
+            fn joined_prefetch<'a, __E: ::chakra::exec::Executor>(
+                exec: &'a mut __E,
+                j: &'a ::chakra::dsl::load_plan::Joined,
+                parents: &'a mut [Self],
+            ) -> ::chakra::load_typed::LevelFuture<'a> {
+                match j.name.as_str() {
+                    #(#joined_prefetch_arms)*
+                    __relation => {
+                        let e = #unknown;
+                        ::std::boxed::Box::pin(async move { ::core::result::Result::Err(e) })
+                    }
                 }
             }
         }

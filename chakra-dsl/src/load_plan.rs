@@ -152,6 +152,29 @@ impl Prefetch {
         }
         Statement::Select(s)
     }
+
+    /// Like [`Prefetch::statement`], for a reader that takes each row's parent key from
+    /// the related model's own field when the link is direct: no key column is added, and
+    /// the index of that field (in the target's fields) is returned. Through a join table
+    /// the key column follows the fields, as in [`Prefetch::statement`] (`None`).
+    pub fn statement_keyed(&self, keys: Vec<Value>) -> (Statement, Option<usize>) {
+        let target = &self.rel.target;
+        match &self.rel.link {
+            Link::Direct { target_field, .. } => {
+                let Some(at) = target
+                    .fields
+                    .iter()
+                    .position(|f| f.name == target_field.name)
+                else {
+                    return (self.statement(keys), None);
+                };
+                let mut s = self.query.select();
+                s.add_filter(field_expr(target, target_field).is_in(keys));
+                (Statement::Select(s), Some(at))
+            }
+            Link::Through { .. } => (self.statement(keys), None),
+        }
+    }
 }
 
 /// A model query with its eager loads resolved.

@@ -11,6 +11,16 @@
 //! tokio-postgres. Run: `cargo bench -p chakra --bench associations` (PostgreSQL at
 //! `CHAKRA_BENCH_PG_URL`, default `postgres://postgres@127.0.0.1:5432/postgres`; a database
 //! `chakra_bench_assoc` is created).
+//!
+//! `-- --isolated N`: issue 20's workload instead, 1,000 users × 10 posts loaded with
+//! `prefetch_related(User::posts())` (two statements each way; database
+//! `chakra_bench_assoc1k`), each contender alone in a fresh process of this binary (a warm-up
+//! load, then `CHAKRA_BENCH_RUNS` loads, default 30), the contenders interleaved across N
+//! repetitions, medians over the processes, as `executor -- --isolated` does. Contenders:
+//! Chakra (the generated row readers), Chakra through `Value` rows (`chakra::load`, the
+//! Python door's tree, which the Rust door used before), diesel-async, tokio-postgres. For
+//! instruction counts, run one child under callgrind with `CHAKRA_BENCH_RUNS=0` and `=20`:
+//! the difference over 20 is one load, the connection task's work included.
 
 #[path = "common/cpu.rs"]
 mod cpu;
@@ -285,7 +295,331 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
+/// Issue 20's workload: 1,000 users × 10 posts, two statements.
+const W1K: &str = "1,000 users x 10 posts";
+/// Its contenders, in the order they run.
+const IMPLS_1K: [&str; 4] = [
+    "chakra",
+    "chakra Value rows",
+    "diesel-async",
+    "tokio-postgres",
+];
+
+/// The URL of the database `name` on the benchmark's server, recreated when `fresh`.
+async fn db_url(name: &str, fresh: bool) -> String {
+    if fresh {
+        let (client, conn) = tokio_postgres::connect(&pg_admin(), tokio_postgres::NoTls)
+            .await
+            .expect("PostgreSQL for the benchmark");
+        let h = tokio::spawn(conn);
+        for sql in [
+            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            format!("CREATE DATABASE {name}"),
+        ] {
+            client.batch_execute(&sql).await.unwrap();
+        }
+        drop(client);
+        let _ = h.await;
+    }
+    let mut u = url::Url::parse(&pg_admin()).unwrap();
+    u.set_path(&format!("/{name}"));
+    u.to_string()
+}
+
+/// Which user each post went to, order-independent: a different grouping gives another sum.
+fn pair(user: i64, post: i64) -> u64 {
+    (user as u64)
+        .wrapping_mul(1_000_003)
+        .wrapping_add(post as u64)
+}
+
+/// Everything one contender of the 1,000 × 10 workload needs, connected.
+struct Env1k {
+    pool: Pool,
+    dconn: AsyncPgConnection,
+    client: tokio_postgres::Client,
+    users: tokio_postgres::Statement,
+    posts: tokio_postgres::Statement,
+}
+
+impl Env1k {
+    async fn connect(url: &str) -> Env1k {
+        let pool = Pool::connect(url).await.unwrap();
+        let dconn = AsyncPgConnection::establish(url).await.unwrap();
+        let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        let users = client
+            .prepare("SELECT id, username FROM users")
+            .await
+            .unwrap();
+        let posts = client
+            .prepare("SELECT id, author_id, title FROM posts WHERE author_id = ANY($1) ORDER BY id")
+            .await
+            .unwrap();
+        Env1k {
+            pool,
+            dconn,
+            client,
+            users,
+            posts,
+        }
+    }
+
+    /// One load by contender `which`: the users with their posts, as a checksum of the
+    /// (user, post) pairs.
+    async fn load_once(&mut self, which: &str) -> u64 {
+        match which {
+            "chakra" => {
+                let users = AUser::query()
+                    .prefetch_related(AUser::posts())
+                    .all(&self.pool)
+                    .await
+                    .unwrap();
+                sum_models(&users)
+            }
+            "chakra Value rows" => {
+                let plan = AUser::query()
+                    .prefetch_related(AUser::posts())
+                    .load_plan()
+                    .unwrap();
+                let mut exec = &self.pool;
+                let loaded = chakra::load::run(&mut exec, &plan).await.unwrap();
+                let users: Vec<AUser> = chakra::model::RelatedRows::root(loaded)
+                    .build_all()
+                    .unwrap();
+                sum_models(&users)
+            }
+            "diesel-async" => {
+                let conn = &mut self.dconn;
+                let users: Vec<d::User> = d::users::table
+                    .select(d::User::as_select())
+                    .load(conn)
+                    .await
+                    .unwrap();
+                let posts: Vec<d::Post> = d::Post::belonging_to(&users)
+                    .select(d::Post::as_select())
+                    .load(conn)
+                    .await
+                    .unwrap();
+                let grouped = posts.grouped_by(&users);
+                let users: Vec<(d::User, Vec<d::Post>)> = users.into_iter().zip(grouped).collect();
+                users
+                    .iter()
+                    .flat_map(|(u, ps)| ps.iter().map(|p| pair(u.id, p.id)))
+                    .fold(0, u64::wrapping_add)
+            }
+            _ => {
+                struct RawPost {
+                    id: i64,
+                    _author_id: i64,
+                    _title: String,
+                }
+                struct RawUser {
+                    id: i64,
+                    _username: String,
+                    posts: Vec<RawPost>,
+                }
+                let rows = self.client.query(&self.users, &[]).await.unwrap();
+                let mut users: Vec<RawUser> = rows
+                    .iter()
+                    .map(|r| RawUser {
+                        id: r.get(0),
+                        _username: r.get(1),
+                        posts: Vec::new(),
+                    })
+                    .collect();
+                let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+                let at: HashMap<i64, usize> =
+                    ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+                for r in self.client.query(&self.posts, &[&ids]).await.unwrap() {
+                    let author_id: i64 = r.get(1);
+                    users[at[&author_id]].posts.push(RawPost {
+                        id: r.get(0),
+                        _author_id: author_id,
+                        _title: r.get(2),
+                    });
+                }
+                users
+                    .iter()
+                    .flat_map(|u| u.posts.iter().map(|p| pair(u.id, p.id)))
+                    .fold(0, u64::wrapping_add)
+            }
+        }
+    }
+}
+
+fn sum_models(users: &[AUser]) -> u64 {
+    users
+        .iter()
+        .flat_map(|u| u.posts.get().unwrap().iter().map(|p| pair(u.id, p.id)))
+        .fold(0, u64::wrapping_add)
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// The date (UTC) and the load average.
+fn stamp() -> String {
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load: Vec<&str> = load.split_whitespace().take(3).collect();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    format!("unix time {now}, load average {}", load.join(" "))
+}
+
+/// A child of `--isolated`: one contender, a warm-up load then `CHAKRA_BENCH_RUNS` loads;
+/// prints `ISOLATED <median wall ns> <mean CPU ns> <warm-up wall ns>`.
+fn isolated_child(which: &str) {
+    let runs: usize = std::env::var("CHAKRA_BENCH_RUNS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(30);
+    runtime().block_on(async {
+        let url = db_url("chakra_bench_assoc1k", false).await;
+        let mut e = Env1k::connect(&url).await;
+        let t0 = Instant::now();
+        e.load_once(which).await;
+        let cold = t0.elapsed();
+        let mut walls = Vec::with_capacity(runs);
+        let mut cpu = Duration::ZERO;
+        for _ in 0..runs {
+            let c0 = cpu_time();
+            let t0 = Instant::now();
+            e.load_once(which).await;
+            walls.push(t0.elapsed());
+            cpu += cpu_time() - c0;
+        }
+        let wall = if walls.is_empty() {
+            Duration::ZERO
+        } else {
+            median(walls)
+        };
+        println!(
+            "ISOLATED {} {} {}",
+            wall.as_nanos(),
+            (cpu / runs.max(1) as u32).as_nanos(),
+            cold.as_nanos()
+        );
+    });
+}
+
+/// `--isolated N`: the 1,000 × 10 data made once, then every contender alone in a fresh
+/// process, interleaved across N repetitions; medians of the per-process medians.
+fn isolated_parent(reps: usize) {
+    runtime().block_on(async {
+        let url = db_url("chakra_bench_assoc1k", true).await;
+        let pool = Pool::connect(&url).await.unwrap();
+        chakra::schema::create_tables(
+            &pool,
+            &[AUser::meta(), APost::meta(), AComment::meta()],
+            false,
+        )
+        .await
+        .unwrap();
+        let mut users: Vec<AUser> = (0..1000)
+            .map(|i| AUser {
+                id: 0,
+                username: format!("user{i}"),
+                ..Default::default()
+            })
+            .collect();
+        AUser::insert_many(&pool, &mut users).await.unwrap();
+        let mut posts: Vec<APost> = users
+            .iter()
+            .flat_map(|u| {
+                (0..10).map(move |i| APost {
+                    id: 0,
+                    author_id: u.id,
+                    title: format!("post {i} of {}", u.username),
+                    ..Default::default()
+                })
+            })
+            .collect();
+        APost::insert_many(&pool, &mut posts).await.unwrap();
+        let mut e = Env1k::connect(&url).await;
+        let mut sums = Vec::new();
+        for which in IMPLS_1K {
+            sums.push(e.load_once(which).await);
+        }
+        assert!(
+            sums.iter().all(|s| *s == sums[0]),
+            "every contender loads the same graph: {sums:?}"
+        );
+    });
+    let me = std::env::current_exe().unwrap();
+    println!("{W1K}, PostgreSQL; start: {}", stamp());
+    println!("each contender alone in a fresh process, {reps} interleaved repetitions, medians");
+    let n = IMPLS_1K.len();
+    let mut wall: Vec<Vec<Duration>> = vec![Vec::new(); n];
+    let mut cpu: Vec<Vec<Duration>> = vec![Vec::new(); n];
+    let mut cold: Vec<Vec<Duration>> = vec![Vec::new(); n];
+    for _ in 0..reps {
+        for (i, which) in IMPLS_1K.iter().enumerate() {
+            let out = std::process::Command::new(&me)
+                .args(["--isolated-child", which])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{which}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let line = stdout
+                .lines()
+                .find_map(|l| l.strip_prefix("ISOLATED "))
+                .expect("the child's results");
+            let v: Vec<u64> = line.split(' ').map(|x| x.parse().unwrap()).collect();
+            wall[i].push(Duration::from_nanos(v[0]));
+            cpu[i].push(Duration::from_nanos(v[1]));
+            cold[i].push(Duration::from_nanos(v[2]));
+        }
+    }
+    let meds: Vec<Duration> = wall.into_iter().map(median).collect();
+    let cpus: Vec<Duration> = cpu.into_iter().map(median).collect();
+    let colds: Vec<Duration> = cold.into_iter().map(median).collect();
+    let raw = n - 1;
+    let dsl = n - 2;
+    println!(
+        "{:<20} {:>10} {:>8} {:>10} {:>8} {:>16} {:>10}",
+        "", "wall/load", "÷ raw", "cpu/load", "÷ raw", "÷ diesel w/cpu", "cold wall"
+    );
+    for (i, which) in IMPLS_1K.iter().enumerate() {
+        println!(
+            "{:<20} {:>7.2} ms {:>7.2}x {:>7.2} ms {:>7.2}x {:>7.2}x/{:.2}x {:>7.2} ms",
+            which,
+            meds[i].as_secs_f64() * 1e3,
+            meds[i].as_secs_f64() / meds[raw].as_secs_f64(),
+            cpus[i].as_secs_f64() * 1e3,
+            cpus[i].as_secs_f64() / cpus[raw].as_secs_f64().max(1e-9),
+            meds[i].as_secs_f64() / meds[dsl].as_secs_f64(),
+            cpus[i].as_secs_f64() / cpus[dsl].as_secs_f64().max(1e-9),
+            colds[i].as_secs_f64() * 1e3,
+        );
+    }
+    println!("end: {}", stamp());
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--isolated-child") {
+        isolated_child(&args[i + 1]);
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--isolated") {
+        let reps = args.get(i + 1).and_then(|n| n.parse().ok()).unwrap_or(3);
+        isolated_parent(reps);
+        return;
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()

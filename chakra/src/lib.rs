@@ -10,7 +10,8 @@
 //! - [`dialect`] — the dialect rooms: [`Dialect`], its hooks, each database's specifics.
 //! - [`exec`] — the executor: [`Pool`], [`Transaction`], running statements through
 //!   diesel-async, decoding rows.
-//! - [`load`] — running `select_related` / `prefetch_related` plans into row trees.
+//! - [`load`] — running `select_related` / `prefetch_related` plans into row trees (the
+//!   Python door's); [`load_typed`] — the Rust door's, into structs by the generated readers.
 //! - [`schema`] — creating the tables of models (foreign keys, join tables) without migrations.
 //! - [`config`] — database URLs and the default-database lookup.
 //! - [`cli`] — the `chakra migrate …` command line ([`cli::run`] embeds it in a binary).
@@ -29,6 +30,7 @@ pub mod exec;
 pub mod from_row;
 pub mod generate;
 pub mod load;
+pub mod load_typed;
 pub mod migrate;
 pub mod model;
 pub mod query;

@@ -49,14 +49,14 @@ impl Loaded {
 
 /// A hashable form of a key value (integers of either width compare equal).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Key {
+pub(crate) enum Key {
     Int(i64),
     Text(String),
     Bytes(Vec<u8>),
     Other(String),
 }
 
-fn key_of(v: &Value) -> Option<Key> {
+pub(crate) fn key_of(v: &Value) -> Option<Key> {
     Some(match v {
         Value::Null(_) => return None,
         Value::I32(x) => Key::Int(*x as i64),

@@ -199,6 +199,16 @@ async fn read_your_writes_holds_under_load_and_staleness_shows_without_it() {
         counts.replica >= 900,
         "most reads should run on the replica: {counts:?}"
     );
+    // A query through the scope's routed pool also reads its models on the replica (the
+    // generated row reader on the replica's pool).
+    let routed = scope.routed_pool();
+    let all = Item::query().all(&routed).await.unwrap();
+    assert_eq!((all.len(), all[0].n), (1, 1000));
+    assert!(
+        db.read_counts().replica > counts.replica,
+        "the routed query ran on the replica: {:?}",
+        db.read_counts()
+    );
 
     // Without read-your-writes the same read may run before the replica replayed the write:
     // it is observed at least once (bounded tries).

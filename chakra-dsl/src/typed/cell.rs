@@ -75,6 +75,12 @@ pub trait RowCells {
     /// Reads the next cell as a `T` ([`ColumnType::read_cell`]); `None` when the row has no
     /// more cells.
     fn next<T: ColumnType>(&mut self) -> Option<Result<T, String>>;
+    /// Makes cell `i` the next one read (a `select_related` row's next model block). Only
+    /// forward: a cell already read is not read again.
+    fn seek(&mut self, i: usize);
+    /// True when cell `i` is NULL or the row has no cell `i` (a joined model's key: NULL
+    /// means no related row).
+    fn is_null_at(&self, i: usize) -> bool;
 }
 
 /// A struct read from a result row, one field per cell in order (`#[derive(Model)]`
@@ -110,7 +116,21 @@ pub fn read_field<T: ColumnType, R: RowCells>(
 
 /// A row of values already given their declared types, as [`RowCells`] (a `Value` cell has
 /// no direct reads: every field reads through [`ColumnType::from_value`]).
-pub struct ValueCells(pub std::vec::IntoIter<Value>);
+pub struct ValueCells {
+    cells: std::vec::IntoIter<Value>,
+    /// The index of the next cell.
+    at: usize,
+}
+
+impl ValueCells {
+    /// The cells of `row`, the first one next.
+    pub fn new(row: Vec<Value>) -> ValueCells {
+        ValueCells {
+            cells: row.into_iter(),
+            at: 0,
+        }
+    }
+}
 
 impl Cell for Value {
     fn is_null(&self) -> bool {
@@ -123,6 +143,48 @@ impl Cell for Value {
 
 impl RowCells for ValueCells {
     fn next<T: ColumnType>(&mut self) -> Option<Result<T, String>> {
-        self.0.next().map(T::from_value)
+        self.at += 1;
+        self.cells.next().map(T::from_value)
+    }
+    fn seek(&mut self, i: usize) {
+        if i > self.at {
+            self.cells.nth(i - self.at - 1);
+            self.at = i;
+        }
+    }
+    fn is_null_at(&self, i: usize) -> bool {
+        i.checked_sub(self.at)
+            .and_then(|k| self.cells.as_slice().get(k))
+            .is_none_or(Value::is_null)
+    }
+}
+
+/// The `column` of the `Decode` error [`Keyed`] gives when its key cell does not fit; the
+/// caller, which knows the relation, replaces it with the model and field.
+pub const KEY_CELL: &str = "<prefetch key>";
+
+/// A struct read from a row's first cells, then one cell more: a prefetch row (the related
+/// model's fields, then the parent key the row belongs to), read by the same generated
+/// reader as the model's own rows.
+pub struct Keyed<M, K>(pub M, pub K);
+
+impl<M: ReadRow, K: ColumnType> ReadRow for Keyed<M, K> {
+    #[inline]
+    fn read_row<R: RowCells>(cells: &mut R) -> crate::Result<Self> {
+        let m = M::read_row(cells)?;
+        let k = read_field::<K, R>(cells, KEY_CELL, "")?;
+        Ok(Keyed(m, k))
+    }
+
+    fn from_values(mut row: Vec<Value>) -> crate::Result<Self> {
+        let decode = |reason: String| crate::Error::Decode {
+            column: KEY_CELL.to_owned(),
+            reason,
+        };
+        let k = row
+            .pop()
+            .ok_or_else(|| decode("the row has no key column".into()))?;
+        let k = K::from_value(k).map_err(decode)?;
+        Ok(Keyed(M::from_values(row)?, k))
     }
 }

@@ -48,7 +48,7 @@ pub use aggregate::{
 };
 pub use arith::{ArithRhs, Promote};
 pub use assign::{AssignTo, ByColumn, ByExpr, ByValue};
-pub use cell::{read_field, Cell, ReadRow, RowCells, ValueCells};
+pub use cell::{read_field, Cell, Keyed, ReadRow, RowCells, ValueCells, KEY_CELL};
 pub use column::Column;
 pub use column_type::{ArrayElement, ColumnType, FieldOptions};
 pub use compare_to::CompareTo;

@@ -9,9 +9,12 @@ use super::settings::{DatabaseConfig, ReplicaSettings};
 use super::wal::{requirement, Need, WalMark};
 use crate::exec::row::NamedRows;
 use crate::exec::{Executor, Pool, PoolOptions, Row, Transaction, TxScope};
-use crate::sql::{CompiledQuery, Dialect};
+use crate::sql::{compile_parts, CompiledQuery, Dialect};
 use chakra_dsl::relations::Models;
+use chakra_dsl::typed::ReadRow;
 use chakra_dsl::{Error, ModelMeta, Result, Select, Statement};
+use std::future::Future;
+use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -256,13 +259,34 @@ enum Out {
     Named(NamedRows),
 }
 
-impl Read<'_> {
+/// A plain read a scope routes: run on the pool [`Scope::read`] chooses (a replica's or
+/// the primary's).
+trait RoutedRead: Sync {
+    /// What the read returns.
+    type Out: Send;
+    /// Runs the read on `pool`.
+    fn on<'p>(&'p self, pool: &'p Pool) -> impl Future<Output = Result<Self::Out>> + Send + 'p;
+}
+
+impl RoutedRead for Read<'_> {
+    type Out = Out;
     async fn on(&self, pool: &Pool) -> Result<Out> {
         Ok(match self {
             Read::Stmt(s) => Out::Rows(pool.fetch_unchecked(s).await?),
             Read::Compiled(q) => Out::Rows(pool.fetch_compiled(q).await?),
             Read::Named(q) => Out::Named(pool.fetch_named_compiled(q).await?),
         })
+    }
+}
+
+/// A plain read of models, each row read by its generated row reader ([`ReadRow`]) on
+/// whichever pool serves it.
+struct ModelsRead<'q, M>(&'q CompiledQuery, PhantomData<fn() -> M>);
+
+impl<M: ReadRow> RoutedRead for ModelsRead<'_, M> {
+    type Out = Vec<M>;
+    fn on<'p>(&'p self, pool: &'p Pool) -> impl Future<Output = Result<Vec<M>>> + Send + 'p {
+        pool.fetch_compiled_models::<M>(self.0)
     }
 }
 
@@ -334,6 +358,15 @@ impl Scope {
         Box::pin(async move { Ok(rows(self.read(Read::Compiled(q)).await?)) })
     }
 
+    /// A plain read of models routed by this scope (from a [`Scope::routed_pool`]), each
+    /// row read by its generated row reader on the pool that serves it.
+    pub(crate) fn routed_models<'a, M: ReadRow>(
+        &'a self,
+        q: &'a CompiledQuery,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<Vec<M>>> + Send + 'a>> {
+        Box::pin(async move { self.read(ModelsRead(q, PhantomData)).await })
+    }
+
     /// A raw read routed by this scope (from a [`Scope::routed_pool`]).
     pub(crate) fn routed_named<'a>(
         &'a self,
@@ -353,7 +386,7 @@ impl Scope {
 
     /// Runs a plain read: on a replica when one may serve it, else (or when it fails there)
     /// on the primary.
-    async fn read(&self, op: Read<'_>) -> Result<Out> {
+    async fn read<R: RoutedRead>(&self, op: R) -> Result<R::Out> {
         if self.replica_on() {
             if let Some(r) = self.db.choose(&self.mark).await {
                 match op.on(r.pool()).await {
@@ -433,6 +466,23 @@ impl Executor for &Scope {
     async fn execute_compiled(&mut self, q: &CompiledQuery) -> Result<u64> {
         self.named(self.writer.execute_compiled(q).await)
     }
+    async fn fetch_models<M: ReadRow>(&mut self, stmt: &Statement) -> Result<Vec<M>> {
+        self.db.check_statement(stmt)?;
+        if let Statement::Select(_) = stmt {
+            let mut parts = compile_parts(stmt, self.dialect())?;
+            if parts.len() == 1 {
+                return self.fetch_compiled_models(&parts.remove(0)).await;
+            }
+        }
+        let rows = self.fetch(stmt).await?;
+        rows.into_iter().map(M::from_values).collect()
+    }
+    async fn fetch_compiled_models<M: ReadRow>(&mut self, q: &CompiledQuery) -> Result<Vec<M>> {
+        if q.is_plain_select() {
+            return self.read(ModelsRead(q, PhantomData)).await;
+        }
+        self.named(self.writer.fetch_compiled_models(q).await)
+    }
     async fn fetch_named_compiled(&mut self, q: &CompiledQuery) -> Result<NamedRows> {
         if self.raw_reads && q.is_plain_select() {
             return match self.read(Read::Named(q)).await? {
@@ -475,6 +525,12 @@ impl Executor for &Database {
     }
     async fn fetch_named_compiled(&mut self, q: &CompiledQuery) -> Result<NamedRows> {
         (&self.shared_scope()).fetch_named_compiled(q).await
+    }
+    async fn fetch_models<M: ReadRow>(&mut self, stmt: &Statement) -> Result<Vec<M>> {
+        (&self.shared_scope()).fetch_models(stmt).await
+    }
+    async fn fetch_compiled_models<M: ReadRow>(&mut self, q: &CompiledQuery) -> Result<Vec<M>> {
+        (&self.shared_scope()).fetch_compiled_models(q).await
     }
     async fn delete_with_rules(
         &mut self,

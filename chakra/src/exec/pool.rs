@@ -443,12 +443,11 @@ impl Pool {
     }
 
     /// Runs an already compiled statement and reads each row into an `M` by its generated
-    /// row reader ([`Conn::fetch_models`]); a routed read (replicas) reads through
-    /// [`Pool::fetch_compiled`]'s rows.
+    /// row reader ([`Conn::fetch_models`]); a routed read (replicas) runs where its scope
+    /// sends it, read by the same reader there.
     pub async fn fetch_compiled_models<M: ReadRow>(&self, q: &CompiledQuery) -> Result<Vec<M>> {
-        if self.route.is_some() && q.is_plain_select() {
-            let rows = self.fetch_compiled(q).await?;
-            return rows.into_iter().map(M::from_values).collect();
+        if let Some(scope) = self.route.as_deref().filter(|_| q.is_plain_select()) {
+            return scope.routed_models::<M>(q).await;
         }
         Ok(self.run_one::<Models<M>>(q).await?.0)
     }

@@ -120,6 +120,43 @@ pub trait Model: chakra_dsl::typed::ReadRow + Sized + Send + Sync + 'static {
     /// `Related<…>` field).
     fn fill_relation(&mut self, name: &str, rows: &mut RelatedRows, links: &[usize]) -> Result<()>;
 
+    /// The value of column field `index` (declaration order, as in [`ModelMeta::fields`]):
+    /// a prefetch level's parent key. Generated: one arm per column field.
+    fn field_value(&self, index: usize) -> Value {
+        self.to_values().swap_remove(index)
+    }
+
+    /// A copy of this object with its loaded relations (a prefetched row linked to several
+    /// parents, such as the author of several posts). Generated: no `Clone` is required of
+    /// the model.
+    fn duplicate(&self) -> Self;
+
+    /// Reads the joined model `j` of a `select_related` row from `cells` into the relation
+    /// field `j.name` ([`crate::load_typed::read_node`]). Generated: one arm per `Related<…>`
+    /// field.
+    fn read_joined<R: chakra_dsl::typed::RowCells>(
+        &mut self,
+        j: &chakra_dsl::load_plan::Joined,
+        cells: &mut R,
+    ) -> Result<()>;
+
+    /// Runs the prefetch levels under the joined model `j` for `parents`' joined objects.
+    /// Generated: one arm per `Related<…>` field.
+    fn joined_prefetch<'a, E: Executor>(
+        exec: &'a mut E,
+        j: &'a chakra_dsl::load_plan::Joined,
+        parents: &'a mut [Self],
+    ) -> crate::load_typed::LevelFuture<'a>;
+
+    /// Runs the prefetch level `p` for `parents` and stores each parent's related objects in
+    /// the relation field `p.attr`, read by the target model's generated row reader
+    /// ([`crate::load_typed`]). Generated: one arm per `Related<…>` field.
+    fn prefetch_relation<'a, E: Executor>(
+        exec: &'a mut E,
+        p: &'a chakra_dsl::load_plan::Prefetch,
+        parents: &'a mut [Self],
+    ) -> crate::load_typed::LevelFuture<'a>;
+
     /// A query over every row of this model.
     fn query() -> Query<Self> {
         Query::new()

@@ -31,7 +31,14 @@ impl RelatedRows {
                      links,
                      ..
                  }| {
-                    let u = Loaded::use_counts(&links, target.rows.len());
+                    // A row is built once per use of its parent row (a shared parent
+                    // carries its related rows into each copy).
+                    let mut u = vec![0u32; target.rows.len()];
+                    for (l, &n) in links.iter().zip(&uses) {
+                        for &j in l {
+                            u[j] += n;
+                        }
+                    }
                     (name, RelatedRows::new(target, u), links)
                 },
             )
@@ -74,9 +81,15 @@ impl RelatedRows {
 
     /// Builds model `i` with its loaded relations.
     pub fn build<M: Model>(&mut self, i: usize) -> Result<M> {
+        // A row used again later keeps its links for its next copy.
+        let last = self.uses[i] <= 1;
         let mut m = M::from_row(self.take(i)?)?;
         for (name, rows, links) in &mut self.relations {
-            let l = std::mem::take(&mut links[i]);
+            let l = if last {
+                std::mem::take(&mut links[i])
+            } else {
+                links[i].clone()
+            };
             m.fill_relation(name, rows, &l)?;
         }
         Ok(m)
@@ -133,15 +146,20 @@ impl<T: Model> RelatedSlot for Related<T> {
                 self.set(rows.build(j)?);
                 Ok(())
             }
-            None => Err(Error::Decode {
-                column: T::NAME.to_owned(),
-                reason: format!(
-                    "no related {} row was found for a required relation (declare the field \
-                     `Related<Option<{}>>` when the key is nullable)",
-                    T::NAME,
-                    T::NAME
-                ),
-            }),
+            None => Err(missing_required::<T>()),
         }
+    }
+}
+
+/// The error for a required relation (`Related<T>`) with no related row.
+pub(crate) fn missing_required<T: Model>() -> Error {
+    Error::Decode {
+        column: T::NAME.to_owned(),
+        reason: format!(
+            "no related {} row was found for a required relation (declare the field \
+             `Related<Option<{}>>` when the key is nullable)",
+            T::NAME,
+            T::NAME
+        ),
     }
 }

@@ -35,7 +35,7 @@ pub use update::UpdateQuery;
 pub use upsert::{upsert, UpsertRows};
 
 use crate::exec::Executor;
-use crate::model::{registry, Model, RelatedRows};
+use crate::model::{registry, Model};
 use chakra_dsl::typed::{
     AggregateSet, FilterFor, IntoOrdering, RelationPathOf, Selection, SingleRelationPath,
 };
@@ -129,8 +129,7 @@ impl<M: Model> Query<M> {
             return exec.fetch_models::<M>(&self.to_statement()).await;
         }
         let plan = self.load_plan()?;
-        let loaded = crate::load::run(exec, &plan).await?;
-        RelatedRows::root(loaded).build_all()
+        crate::load_typed::run::<M, E>(exec, &plan).await
     }
 
     /// Keeps the rows where `cond` holds. Several filters must all hold.

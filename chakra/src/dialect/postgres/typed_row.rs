@@ -43,6 +43,14 @@ impl<'a, R: Row<'a, Pg>> RowCells for PgCells<'_, R> {
         self.next += 1;
         Some(T::read_cell(PgCell(field.value(), i)))
     }
+    #[inline]
+    fn seek(&mut self, i: usize) {
+        self.next = self.next.max(i);
+    }
+    #[inline]
+    fn is_null_at(&self, i: usize) -> bool {
+        self.row.get(i).is_none_or(|f| f.is_null())
+    }
 }
 
 /// One PostgreSQL cell (its bytes and type OID, `None` for NULL) and its position.
