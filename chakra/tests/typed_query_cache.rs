@@ -93,11 +93,20 @@ fn queries() -> Vec<(&'static str, Query<Thing>)> {
         ("is null", q().filter(Thing::nick().is_null())),
         ("is not null", q().filter(Thing::nick().is_not_null())),
         ("in", q().filter(Thing::score().is_in([1, 2]))),
-        ("in longer", q().filter(Thing::score().is_in([1, 2, 3, 4, 5]))),
+        (
+            "in longer",
+            q().filter(Thing::score().is_in([1, 2, 3, 4, 5])),
+        ),
         ("in one", q().filter(Thing::score().is_in([9]))),
-        ("in empty", q().filter(Thing::score().is_in(Vec::<i32>::new()))),
+        (
+            "in empty",
+            q().filter(Thing::score().is_in(Vec::<i32>::new())),
+        ),
         ("in text", q().filter(Thing::name().is_in(["a", "b"]))),
-        ("in text longer", q().filter(Thing::name().is_in(["a", "b", "c"]))),
+        (
+            "in text longer",
+            q().filter(Thing::name().is_in(["a", "b", "c"])),
+        ),
         ("starts", q().filter(Thing::name().starts_with("a"))),
         ("starts again", q().filter(Thing::name().starts_with("b%"))),
         ("contains", q().filter(Thing::name().contains("a"))),
@@ -168,16 +177,25 @@ fn every_query_gets_the_text_and_binds_of_a_fresh_compile() {
         assert!(Arc::ptr_eq(&a, &b), "{d:?}");
         let small = text(q().filter(Thing::score().is_in([1, 2])));
         let large = text(q().filter(Thing::score().is_in((0..500).collect::<Vec<i32>>())));
-        assert!(Arc::ptr_eq(&small, &large), "an IN list's length is not shape ({d:?})");
+        assert!(
+            Arc::ptr_eq(&small, &large),
+            "an IN list's length is not shape ({d:?})"
+        );
         let ne = text(q().filter(Thing::score().ne(1)));
         assert!(!Arc::ptr_eq(&a, &ne));
         assert_ne!(a, ne);
         let null = text(q().filter(Thing::nick().eq(None)));
         let value = text(q().filter(Thing::nick().eq("x")));
-        assert_ne!(null, value, "NULL compiles to IS NULL, a value to = ({d:?})");
+        assert_ne!(
+            null, value,
+            "NULL compiles to IS NULL, a value to = ({d:?})"
+        );
     }
     let s = chakra::sql::query_cache::stats();
-    assert!(s.hits > 0 && s.entries <= chakra::sql::query_cache::CAPACITY, "{s:?}");
+    assert!(
+        s.hits > 0 && s.entries <= chakra::sql::query_cache::CAPACITY,
+        "{s:?}"
+    );
 }
 
 #[test]
@@ -210,7 +228,11 @@ fn the_kept_text_is_the_hand_written_sql() {
     let first = cached(&shape("a", true, 1), Dialect::Sqlite).unwrap();
     let second = cached(&shape("b", false, 2), Dialect::Sqlite).unwrap();
     assert_eq!(first.sql(), second.sql());
-    assert!(first.sql().contains("LIMIT CAST(? AS INTEGER)"), "{}", first.sql());
+    assert!(
+        first.sql().contains("LIMIT CAST(? AS INTEGER)"),
+        "{}",
+        first.sql()
+    );
     assert_eq!(second.binds[2], Value::I64(2));
     let my = cached(&shape("a", true, 1), Dialect::Mysql).unwrap();
     assert!(my.sql().ends_with(" LIMIT ?"), "{}", my.sql());
@@ -512,7 +534,10 @@ fn random_filter_trees_give_the_same_rows_cached_and_uncached() {
         let after = chakra::sql::query_cache::stats();
         assert_eq!(ran.into_inner(), cases, "{d:?}");
         // Every case's second call at least was served from a kept text.
-        assert!(after.hits - before.hits >= cases as u64, "{d:?}: {before:?} {after:?}");
+        assert!(
+            after.hits - before.hits >= cases as u64,
+            "{d:?}: {before:?} {after:?}"
+        );
     }
 }
 
@@ -529,7 +554,11 @@ async fn two_hundred_concurrent_callers_each_get_their_rows() {
                 let c = Case {
                     f: match i % 4 {
                         0 => F::Score(Op::Ge, i % 11),
-                        1 => F::Name(Like::Starts, ["a", "b", "A", "é"][i as usize % 4].into(), i % 3 == 0),
+                        1 => F::Name(
+                            Like::Starts,
+                            ["a", "b", "A", "é"][i as usize % 4].into(),
+                            i % 3 == 0,
+                        ),
                         2 => F::ScoreIn((0..(i % 7)).collect()),
                         _ => F::And(
                             Box::new(F::Active(i % 2 == 0)),

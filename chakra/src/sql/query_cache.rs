@@ -180,10 +180,10 @@ fn insert(hash: u64, dialect: Dialect, q: &ModelQuery, full: &CompiledQuery) {
         last_used: AtomicU64::new(CLOCK.fetch_add(1, Relaxed)),
     });
     let mut cache = CACHE.write().unwrap_or_else(|e| e.into_inner());
-    let present = cache
-        .buckets
-        .get(&hash)
-        .is_some_and(|b| b.iter().any(|e| e.dialect == dialect && e.template.matches(q)));
+    let present = cache.buckets.get(&hash).is_some_and(|b| {
+        b.iter()
+            .any(|e| e.dialect == dialect && e.template.matches(q))
+    });
     if present {
         return;
     }
@@ -214,3 +214,7 @@ fn evict_oldest(cache: &mut Cache) {
         cache.len -= 1;
     }
 }
+
+#[cfg(test)]
+#[path = "query_cache_tests.rs"]
+mod tests;

@@ -471,16 +471,9 @@ pub fn same_shape(a: &Expr, b: &Expr) -> bool {
         (Expr::Not(x), Expr::Not(y))
         | (Expr::DateOf(x), Expr::DateOf(y))
         | (Expr::ArrayLen(x), Expr::ArrayLen(y)) => same_shape(x, y),
-        (
-            Expr::Extract {
-                part: p1,
-                expr: e1,
-            },
-            Expr::Extract {
-                part: p2,
-                expr: e2,
-            },
-        ) => p1 == p2 && same_shape(e1, e2),
+        (Expr::Extract { part: p1, expr: e1 }, Expr::Extract { part: p2, expr: e2 }) => {
+            p1 == p2 && same_shape(e1, e2)
+        }
         (
             Expr::Arith {
                 left: l1,
