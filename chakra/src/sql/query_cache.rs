@@ -90,7 +90,7 @@ pub enum Served {
     /// The query's `SELECT` of every field, compiled (from the cache or afresh).
     Compiled(CompiledQuery),
     /// A query of a kind the cache does not serve, given back unchanged.
-    Unserved(ModelQuery),
+    Unserved(Box<ModelQuery>),
 }
 
 /// The compiled `SELECT` of every field of `q` (what `compile(&Statement::Select(q.select()))`
@@ -99,7 +99,7 @@ pub enum Served {
 pub fn compile_select(mut q: ModelQuery, dialect: Dialect) -> Result<Served> {
     let Some(hash) = shape_hash(&q, dialect) else {
         UNSERVED.fetch_add(1, Relaxed);
-        return Ok(Served::Unserved(q));
+        return Ok(Served::Unserved(Box::new(q)));
     };
     let found = read().buckets.get(&hash).and_then(|bucket| {
         bucket
