@@ -9,8 +9,10 @@
 //! as empty or as a list of one type (a mixed list or one holding NULL is not served), and
 //! whether `LIMIT`/`OFFSET` are there (their numbers are bound on every dialect).
 //!
-//! Only the expression kinds whose SQL text was checked not to depend on a value's content
-//! are served; anything else (subqueries, aggregates, containment, annotations, grouping,
+//! A query of more than [`MAX_NODES`] expression nodes is not served (a kept template stays
+//! small; an `IN` list counts as one node, its template keeps one value). Only the
+//! expression kinds whose SQL text was checked not to depend on a value's content are
+//! served; anything else (subqueries, aggregates, containment, annotations, grouping,
 //! joins, combined queries, and arithmetic on MySQL, where a decimal operand's scale is
 //! written into the text) gives no shape, and the query is compiled as before.
 
@@ -21,7 +23,7 @@ use std::mem::discriminant;
 /// A small multiplicative hash (the shape is compared in full on a hit; the hash only picks
 /// the bucket).
 #[derive(Default)]
-struct Mix(u64);
+struct Mix(u64, usize);
 
 impl Mix {
     fn add(&mut self, x: u64) {
@@ -101,6 +103,10 @@ pub fn shape_hash(q: &ModelQuery, dialect: Dialect) -> Option<u64> {
 /// Deeper than this the shape is not served (the compiler's own limit is lower still).
 const MAX_WALK: usize = 200;
 
+/// A query with more expression nodes than this is not served, so a kept template is small
+/// (the cache's memory is bounded by its entry count times this).
+pub const MAX_NODES: usize = 1_024;
+
 fn value_hash(v: &Value, h: &mut Mix) {
     h.tag(v);
     match v {
@@ -114,7 +120,8 @@ fn value_hash(v: &Value, h: &mut Mix) {
 }
 
 fn expr_hash(e: &Expr, d: Dialect, h: &mut Mix, depth: usize) -> Option<()> {
-    if depth > MAX_WALK {
+    h.1 += 1;
+    if depth > MAX_WALK || h.1 > MAX_NODES {
         return None;
     }
     let next = depth + 1;
