@@ -7,7 +7,8 @@
 //!   kind, case folding, the slice, the ordering, the lock;
 //! - the text is pinned against hand-written SQL, and a second call of a shape reuses it;
 //! - a property test: random filter trees give the same rows cached (twice), uncached
-//!   (`Pool::fetch_models` of the IR) and computed in Rust from the rows inserted, on
+//!   (`Pool::fetch_models` of the IR) and computed in Rust from the rows inserted (and
+//!   `first()` the first of them), on
 //!   SQLite, PostgreSQL and MariaDB;
 //! - 200 concurrent callers of a few shapes each get their own rows.
 
@@ -508,15 +509,22 @@ fn random_filter_trees_give_the_same_rows_cached_and_uncached() {
                 ran.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let query = query_of(&c);
                 let want = expected(&c, &stored);
-                let (first, second, uncached) = rt.block_on(async {
+                let (first, second, uncached, one) = rt.block_on(async {
                     let first = ids(query.clone().all(&pool).await.unwrap());
                     let second = ids(query.clone().all(&pool).await.unwrap());
                     let uncached = ids(pool
                         .fetch_models::<Thing>(&query.to_statement())
                         .await
                         .unwrap());
-                    (first, second, uncached)
+                    let one = query.clone().first(&pool).await.unwrap().map(|t| t.id);
+                    (first, second, uncached, one)
                 });
+                // `first` is the query with `limit(1)`: a shape of its own, the same rows.
+                let limited = Case {
+                    limit: Some(1),
+                    ..c.clone()
+                };
+                prop_assert_eq!(one, expected(&limited, &stored).first().copied());
                 prop_assert_eq!(&uncached, &want, "uncached on {:?}", d);
                 prop_assert_eq!(&first, &want, "first call on {:?}", d);
                 prop_assert_eq!(&second, &want, "second call on {:?}", d);
