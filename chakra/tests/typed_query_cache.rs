@@ -8,8 +8,7 @@
 //! - the text is pinned against hand-written SQL, and a second call of a shape reuses it;
 //! - a property test: random filter trees give the same rows cached (twice), uncached
 //!   (`Pool::fetch_models` of the IR) and computed in Rust from the rows inserted (and
-//!   `first()` the first of them), on
-//!   SQLite, PostgreSQL and MariaDB;
+//!   `first()` the first of them), on SQLite, PostgreSQL and MariaDB;
 //! - 200 concurrent callers of a few shapes each get their own rows.
 
 mod common;
