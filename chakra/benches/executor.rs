@@ -329,6 +329,20 @@ impl Env {
                     .await
                     .unwrap()
                     .len(),
+                // What `all` ran before the typed-query cache: the IR built and compiled
+                // on every call.
+                "chakra Model::query(), compiled each call" => {
+                    let q = BenchUser::query()
+                        .filter(BenchUser::username().like("user1%"))
+                        .filter(BenchUser::active().eq(true))
+                        .order_by(BenchUser::id())
+                        .limit(10);
+                    self.pool
+                        .fetch_models::<BenchUser>(&q.to_statement())
+                        .await
+                        .unwrap()
+                        .len()
+                }
                 "diesel-async" => {
                     let mut c = self.diesel.lock().await;
                     bench_users::table
@@ -700,6 +714,7 @@ const WORKLOADS: [Workload; 7] = [
         runs: 9,
         impls: &[
             "chakra Model::query().all",
+            "chakra Model::query(), compiled each call",
             "diesel-async",
             "tokio-postgres",
         ],

@@ -36,6 +36,7 @@ pub use upsert::{upsert, UpsertRows};
 
 use crate::exec::Executor;
 use crate::model::{registry, Model};
+use crate::sql::query_cache::Served;
 use chakra_dsl::typed::{
     AggregateSet, FilterFor, IntoOrdering, RelationPathOf, Selection, SingleRelationPath,
 };
@@ -124,9 +125,17 @@ impl<M: Model> Query<M> {
         LoadPlan::build(&registry::models_with(M::meta()), &self.inner, &self.load)
     }
 
-    async fn fetch_models<E: Executor>(&self, exec: &mut E) -> Result<Vec<M>> {
+    async fn fetch_models<E: Executor>(self, exec: &mut E) -> Result<Vec<M>> {
         if self.load.is_empty() {
-            return exec.fetch_models::<M>(&self.to_statement()).await;
+            // Compiled once per shape ([`crate::sql::query_cache`]); a query the cache does
+            // not serve runs as before (with the one-database check of its subqueries).
+            return match crate::sql::query_cache::compile_select(self.inner, exec.dialect())? {
+                Served::Compiled(q) => exec.fetch_compiled_models::<M>(&q).await,
+                Served::Unserved(inner) => {
+                    exec.fetch_models::<M>(&Statement::Select(inner.select()))
+                        .await
+                }
+            };
         }
         let plan = self.load_plan()?;
         crate::load_typed::run::<M, E>(exec, &plan).await

@@ -2,6 +2,8 @@
 //!
 //! - [`cache`] — the statement-shape cache (compiled text of repeated shapes, new binds).
 //! - [`writer`] — [`writer::SqlWriter`], the buffer of SQL text pieces and binds.
+//! - [`query_cache`] — the typed-query cache (a model query's SELECT text per shape, new binds).
+//! - [`query_shape`] — a model query's shape: what decides its SQL text, data left out.
 //! - [`compound`] — compound selects (`UNION`/`INTERSECT`/`EXCEPT`) for both dialects.
 //! - [`ddl`] — CREATE/DROP TABLE from model metadata.
 //! - [`expression`] — expressions (the IR's `Expr` to SQL, beside [`statement`] for whole statements).
@@ -17,6 +19,8 @@ pub mod compound;
 pub mod ddl;
 pub mod expression;
 pub mod filter_values;
+pub mod query_cache;
+pub mod query_shape;
 pub mod raw;
 pub mod statement;
 pub mod writer;

@@ -120,7 +120,7 @@ pub fn select(w: &mut SqlWriter, s: &Select) -> Result<()> {
 /// The output columns, `FROM`/`WHERE`, `GROUP BY`/`HAVING` of a select: a compound
 /// member's part.
 pub(super) fn select_core(w: &mut SqlWriter, s: &Select) -> Result<()> {
-    if s.columns.is_empty() {
+    if s.columns.is_empty() && !w.is_binds_only() {
         return Err(Error::InvalidQuery(
             "a select needs at least one column".into(),
         ));

@@ -14,6 +14,7 @@ pub struct SqlWriter {
     cacheable: bool,
     depth: usize,
     ddl: bool,
+    binds_only: bool,
     refused: Option<String>,
 }
 
@@ -28,8 +29,32 @@ impl SqlWriter {
             cacheable: true,
             depth: 0,
             ddl: false,
+            binds_only: false,
             refused: None,
         }
+    }
+
+    /// A writer that keeps only the binds: text and identifiers are skipped (not written,
+    /// not validated), every value is bound exactly as [`SqlWriter::new`]'s would be, and
+    /// every value check the compiler makes still runs. The typed-query cache
+    /// ([`super::query_cache`]) fills a cached statement's bind slots with it.
+    pub fn binds_only(dialect: Dialect) -> Self {
+        SqlWriter {
+            dialect,
+            parts: Vec::new(),
+            current: String::new(),
+            binds: Vec::with_capacity(4),
+            cacheable: true,
+            depth: 0,
+            ddl: false,
+            binds_only: true,
+            refused: None,
+        }
+    }
+
+    /// True for a [`SqlWriter::binds_only`] writer.
+    pub fn is_binds_only(&self) -> bool {
+        self.binds_only
     }
 
     /// A writer for an expression inside DDL (an index's `WHERE`, a `CHECK`): columns are
@@ -56,11 +81,16 @@ impl SqlWriter {
 
     /// Appends trusted SQL text (keywords, operators; never user data).
     pub fn sql(&mut self, s: &str) {
-        self.current.push_str(s);
+        if !self.binds_only {
+            self.current.push_str(s);
+        }
     }
 
     /// Appends a validated, quoted identifier.
     pub fn ident(&mut self, name: &str) -> Result<()> {
+        if self.binds_only {
+            return Ok(());
+        }
         ident::validate(name)?;
         self.current.push('"');
         self.current.push_str(name);
@@ -78,7 +108,9 @@ impl SqlWriter {
             }
             return;
         }
-        self.parts.push(std::mem::take(&mut self.current));
+        if !self.binds_only {
+            self.parts.push(std::mem::take(&mut self.current));
+        }
         self.binds.push(v);
     }
 
@@ -100,6 +132,12 @@ impl SqlWriter {
     /// Marks the statement as not reusable from the prepared-statement cache.
     pub fn uncacheable(&mut self) {
         self.cacheable = false;
+    }
+
+    /// The binds written, in order, and whether the statement is cacheable (a
+    /// [`SqlWriter::binds_only`] writer's result).
+    pub fn into_binds(self) -> (Vec<Value>, bool) {
+        (self.binds, self.cacheable)
     }
 
     /// Finishes the statement.
