@@ -361,8 +361,11 @@ class BaseQuerySet(Generic[M, R]):
                     "session.begin()"
                 )
             return self._session._target()
-        self._check_one_database()
-        target = config.target(database=self._db_name(), replica=self._using[1])
+        using = self._using
+        if using[0] is not None or (_models_module or _models()).bound_models:
+            self._check_one_database()  # (it returns at once otherwise)
+        database = using[0] if using[0] is not None else self.model.__database__  # _db_name
+        target = config.target(database=database, replica=using[1])
         if self._q.locked and not isinstance(target, _chakra.TxHandle):
             raise errors.TransactionError(
                 "select_for_update() locks rows until a transaction ends: run it inside "
