@@ -286,7 +286,8 @@ impl Value {
         put(14, 2, n.minute());
         put(17, 2, n.second());
         put(20, 6, nanos / 1_000);
-        b.iter().map(|&c| c as char).collect()
+        // ASCII digits and separators: one copy, not a push per character.
+        String::from_utf8(b.to_vec()).expect("ASCII")
     }
 }
 

@@ -188,7 +188,7 @@ impl PoolSlot {
             return Ok(p);
         }
         let p = Pool::connect(&self.url).await?;
-        *lock(&self.pool) = Some((std::process::id(), p.clone()));
+        *lock(&self.pool) = Some((crate::runtime::pid(), p.clone()));
         Ok(p)
     }
 
@@ -197,7 +197,7 @@ impl PoolSlot {
     fn current(&self) -> Option<Pool> {
         let mut slot = lock(&self.pool);
         match slot.take() {
-            Some((pid, p)) if pid == std::process::id() => {
+            Some((pid, p)) if pid == crate::runtime::pid() => {
                 *slot = Some((pid, p.clone()));
                 Some(p)
             }

@@ -8,7 +8,7 @@
 //! [`crate::bridge`], which hands them to the event-loop thread.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -51,7 +51,7 @@ fn start() -> Runtime {
         })
         .expect("cannot start the chakra-runtime thread");
     Runtime {
-        pid: std::process::id(),
+        pid: pid(),
         handle,
         stop: Mutex::new(Some(tx)),
         thread: Mutex::new(Some(thread)),
@@ -67,12 +67,16 @@ fn now_us() -> u64 {
 }
 
 /// How long the runtime thread stays awake after finishing a job (`CHAKRA_SPIN_US`,
-/// default 200 µs; 0 turns it off).
+/// default 200 µs; 0 turns it off). Read once per process: a synchronous call asks for it
+/// every time, and reading the environment takes a process-wide lock.
 fn spin_window_us() -> u64 {
-    std::env::var("CHAKRA_SPIN_US")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(200)
+    static WINDOW: OnceLock<u64> = OnceLock::new();
+    *WINDOW.get_or_init(|| {
+        std::env::var("CHAKRA_SPIN_US")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(200)
+    })
 }
 
 /// Notes that a job finished (called on the runtime thread). Keeps the thread awake for the
@@ -94,13 +98,46 @@ async fn spinner(window_us: u64) {
     }
 }
 
+static PID: AtomicU32 = AtomicU32::new(0);
+
+extern "C" {
+    fn pthread_atfork(
+        prepare: Option<unsafe extern "C" fn()>,
+        parent: Option<unsafe extern "C" fn()>,
+        child: Option<unsafe extern "C" fn()>,
+    ) -> std::ffi::c_int;
+}
+
+unsafe extern "C" fn forget_pid() {
+    PID.store(0, Ordering::Relaxed);
+}
+
+/// This process's id, as `std::process::id()`, without its system call on every use (two
+/// per statement before: the runtime and the pool check that they are this process's own).
+/// A forked child reads it again: the cached value is dropped in the child of every
+/// `fork()` (`pthread_atfork`, registered before the first read).
+pub fn pid() -> u32 {
+    let p = PID.load(Ordering::Relaxed);
+    if p != 0 {
+        return p;
+    }
+    static ATFORK: std::sync::Once = std::sync::Once::new();
+    // SAFETY: registers a handler that only stores to an atomic (async-signal-safe).
+    ATFORK.call_once(|| unsafe {
+        pthread_atfork(None, None, Some(forget_pid));
+    });
+    let p = std::process::id();
+    PID.store(p, Ordering::Relaxed);
+    p
+}
+
 /// The runtime's handle, starting the runtime on first use. `None` after [`shutdown`].
 pub fn handle() -> Option<Handle> {
     if STOPPED.load(Ordering::Acquire) {
         return None;
     }
     let mut slot = crate::pools::lock(&RUNTIME);
-    let pid = std::process::id();
+    let pid = pid();
     match *slot {
         Some(rt) if rt.pid == pid => Some(rt.handle.clone()),
         // None, or inherited through fork: the parent's runtime thread is not here, so
@@ -135,6 +172,13 @@ pub fn spawn<F: Future<Output = ()> + Send + 'static>(f: F) -> bool {
 /// Runs a future to completion on the calling thread (which must not hold the GIL), its
 /// I/O driven by the runtime thread. `None` after shutdown.
 pub fn block_on<F: Future>(f: F) -> Option<F::Output> {
+    block_on_pinned(std::pin::pin!(f))
+}
+
+/// [`block_on`] for a future already pinned where it was made: it is never moved. A job's
+/// future is large (the state of its largest op), and moving it costs a copy of all of it
+/// on every call (`Job::run_sync` pins it on its own stack).
+pub fn block_on_pinned<F: Future>(f: std::pin::Pin<&mut F>) -> Option<F::Output> {
     let h = handle()?;
     let _entered = h.enter();
     spin_then_park(f, spin_window_us())
@@ -175,14 +219,13 @@ impl std::task::Wake for ThreadWaker {
 /// parks until woken. `None` when the runtime stopped meanwhile (interpreter exit while a
 /// daemon thread waits, e.g. for a SQLite lock): the future is dropped, never polled on a
 /// runtime that is shutting down (tokio would panic).
-fn spin_then_park<F: Future>(f: F, spin_us: u64) -> Option<F::Output> {
+fn spin_then_park<F: Future>(mut f: std::pin::Pin<&mut F>, spin_us: u64) -> Option<F::Output> {
     let waker = std::sync::Arc::new(ThreadWaker {
         woken: AtomicBool::new(false),
         thread: std::thread::current(),
     });
     let task_waker = std::task::Waker::from(waker.clone());
     let mut cx = std::task::Context::from_waker(&task_waker);
-    let mut f = std::pin::pin!(f);
     loop {
         if STOPPED.load(Ordering::Acquire) {
             return None;

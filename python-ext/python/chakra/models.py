@@ -627,3 +627,8 @@ class Model(metaclass=ModelBase):
         """Synchronous :meth:`delete` (an ``async def`` hook is refused before any SQL)."""
         hooks.check_sync(type(self), hooks.DELETE)
         _bridge.drive_sync(self._delete_steps())
+
+
+# ``Model``'s own ``full_clean`` and ``clean`` (which does nothing): a bulk insert whose
+# objects' classes override neither skips the per-object call (``query._bulk_create_steps``).
+PLAIN_CLEAN = (Model.full_clean, Model.clean)

@@ -75,6 +75,20 @@ class Prefetch:
         return f"Prefetch({self.lookup!r}, to_attr={self.to_attr!r})"
 
 
+_models_module: Any = None
+
+
+def _models() -> Any:
+    """The ``chakra.models`` module (it imports this one, so it is imported on first use;
+    an import statement in a method costs more than the rest of a cached ``get``)."""
+    global _models_module
+    if _models_module is None:
+        from . import models
+
+        _models_module = models
+    return _models_module
+
+
 class BaseQuerySet(Generic[M, R]):
     """A lazy query over the rows of ``model`` (``M``), each read as an ``R``: the common
     part of :class:`QuerySet` (rows are model instances) and :class:`ValuesQuerySet` (rows
@@ -140,13 +154,12 @@ class BaseQuerySet(Generic[M, R]):
     def _check_one_database(self) -> None:
         """Raises ``CrossDatabaseQuery`` when a table the query reads belongs to a model of
         another database."""
-        from .models import bound_models, registry
-
-        if not bound_models and self._using[0] is None:
+        models = _models()
+        if not models.bound_models and self._using[0] is None:
             return  # every model on the default database: nothing to cross
         mine = self._db_name() or "default"
         tables = None
-        for other in registry.values():
+        for other in models.registry.values():
             theirs = other.__database__ or "default"
             if theirs == mine or other.__dict__.get("__abstract__", False):
                 continue
@@ -348,8 +361,11 @@ class BaseQuerySet(Generic[M, R]):
                     "session.begin()"
                 )
             return self._session._target()
-        self._check_one_database()
-        target = config.target(database=self._db_name(), replica=self._using[1])
+        using = self._using
+        if using[0] is not None or (_models_module or _models()).bound_models:
+            self._check_one_database()  # (it returns at once otherwise)
+        database = using[0] if using[0] is not None else self.model.__database__  # _db_name
+        target = config.target(database=database, replica=using[1])
         if self._q.locked and not isinstance(target, _chakra.TxHandle):
             raise errors.TransactionError(
                 "select_for_update() locks rows until a transaction ends: run it inside "
@@ -371,14 +387,20 @@ class BaseQuerySet(Generic[M, R]):
         if target is None:
             target = self._target()
         if not args and len(kwargs) == 1:
-            # ``get(pk=…)`` on a plain queryset: the core's cached statement, if it applies.
-            ((name, value),) = kwargs.items()
-            job = self._q.pk_get_job(target, name, value, f"{name}={value!r}")
+            job = self._pk_get_job(kwargs, target)
             if job is not None:
                 return job
         q = self._q.filter(Q(*args, **kwargs)) if args or kwargs else self._q
         detail = ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
         return q.get_job(target, detail)
+
+    def _pk_get_job(
+        self, kwargs: dict[str, Any], target: _chakra.PoolRef | _chakra.TxHandle
+    ) -> _chakra.Job | None:
+        """``get(pk=…)`` (one keyword) on a plain queryset: the core's cached statement, or
+        ``None`` when it does not apply (then the general path runs, with its errors)."""
+        ((name, value),) = kwargs.items()
+        return self._q.pk_get_job(target, name, value, f"{name}={value!r}")
 
     def _aggregate_specs(
         self, args: tuple[Aggregate, ...], kwargs: dict[str, Aggregate]
@@ -786,13 +808,19 @@ class BaseQuerySet(Generic[M, R]):
         return_ids: bool,
     ) -> Steps[list[M]]:
         objs = list(objs)
-        for o in objs:
-            o.full_clean()
+        full_clean, clean = _models().PLAIN_CLEAN
+        # ``full_clean`` for each object, unless no class among them overrides it or
+        # ``clean`` (then it does nothing: the calls are skipped).
+        classes: set[type[Any]] = set(map(type, objs))
+        if any(t.full_clean is not full_clean or t.clean is not clean for t in classes):
+            for o in objs:
+                o.full_clean()
         # auto_now / auto_now_add: one instant for the whole batch, as the core gives it.
         stamps = self.model.__chakra__.auto_now_values(True)
-        for o in objs:
-            for name, value in stamps:
-                setattr(o, name, value)
+        if stamps:
+            for o in objs:
+                for name, value in stamps:
+                    setattr(o, name, value)
         yield self._insert_job(
             objs, ignore_conflicts, update_conflicts, unique_fields, update_fields, return_ids
         )
@@ -821,6 +849,15 @@ class BaseQuerySet(Generic[M, R]):
     async def get(self, *args: Q, **kwargs: Any) -> R:
         """The one matching row; ``Model.DoesNotExist`` or
         ``Model.MultipleObjectsReturned`` otherwise."""
+        if not args and len(kwargs) == 1 and self._session is None and self._mode == "models":
+            # ``get(pk=…)`` outside a session: the one job, without the generator of steps
+            # (what ``_get_steps`` does for it, less its per-call cost).
+            job = self._pk_get_job(kwargs, self._target())
+            if job is not None:
+                obj: R = await _bridge.run(job)
+                if self._using[0] is not None:
+                    self._placed([obj])
+                return obj
         return await _bridge.drive(self._get_steps(args, kwargs))
 
     async def first(self) -> R | None:
@@ -1056,6 +1093,13 @@ class BaseQuerySet(Generic[M, R]):
 
     def get_sync(self, *args: Q, **kwargs: Any) -> R:
         """Synchronous :meth:`get`."""
+        if not args and len(kwargs) == 1 and self._session is None and self._mode == "models":
+            job = self._pk_get_job(kwargs, self._target())  # as in `get`
+            if job is not None:
+                obj: R = job.run_sync()
+                if self._using[0] is not None:
+                    self._placed([obj])
+                return obj
         return _bridge.drive_sync(self._get_steps(args, kwargs))
 
     def first_sync(self) -> R | None:

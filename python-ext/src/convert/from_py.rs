@@ -44,6 +44,12 @@ fn datetime(obj: &Bound<'_, PyAny>) -> Result<NaiveDateTime, Reason> {
         let tz = obj
             .getattr(intern!(py, "tzinfo"))
             .map_err(|e| e.to_string())?;
+        // The usual cases, naive or in `timezone.utc`: the fields as they are.
+        if tz.is_none() || super::datetime::utc(py).is_ok_and(|u| tz.is(u)) {
+            if let Some(n) = super::datetime::naive_fields(obj) {
+                return Ok(n);
+            }
+        }
         if !tz.is_none() {
             // Fast paths: UTC and fixed offsets convert without calling back into Python.
             if let Ok(dt) = obj.extract::<chrono::DateTime<chrono::Utc>>() {

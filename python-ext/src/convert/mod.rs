@@ -3,7 +3,10 @@
 //! - [`to_py`]: values decoded from rows → Python objects (run on the event-loop thread,
 //!   one GIL acquisition per batch).
 //! - [`from_py`]: Python arguments → values of a field's type, checked before any SQL.
+//! - [`datetime`]: UTC and naive `datetime`s read and made field by field (the common case,
+//!   without pyo3's generic conversions).
 
+pub mod datetime;
 pub mod from_py;
 pub mod to_py;
 

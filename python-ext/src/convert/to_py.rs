@@ -17,7 +17,7 @@ pub fn value<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
         Value::Text(s) => s.into_bound_py_any(py),
         Value::Bytes(b) => Ok(PyBytes::new(py, b).into_any()),
         Value::Decimal(d) => decimal_class(py)?.call1((d.to_string(),)),
-        Value::DateTime(dt) => dt.into_bound_py_any(py),
+        Value::DateTime(dt) => super::datetime::to_py(py, dt),
         Value::Date(d) => d.into_bound_py_any(py),
         Value::Uuid(u) => uuid_class(py)?.call1((u.hyphenated().to_string(),)),
         Value::Json(j) => json(py, j),

@@ -43,12 +43,15 @@ impl ModelHandle {
         let mut use_field = Vec::with_capacity(meta.fields.len());
         for (i, f) in meta.fields.iter().enumerate() {
             let db_fills = f.auto_increment || matches!(f.default, Some(DefaultValue::Now));
-            let all_none = dicts.iter().try_fold(true, |acc, d| -> PyResult<bool> {
-                Ok(acc
-                    && d.get_item(self.info.names[i].bind(py))?
-                        .is_none_or(|v| v.is_none()))
-            })?;
-            use_field.push(!(db_fills && all_none));
+            // Only a field the database can fill is looked at in every object (and only
+            // until one holds a value).
+            let all_none = db_fills
+                && dicts.iter().try_fold(true, |acc, d| -> PyResult<bool> {
+                    Ok(acc
+                        && d.get_item(self.info.names[i].bind(py))?
+                            .is_none_or(|v| v.is_none()))
+                })?;
+            use_field.push(!all_none);
         }
         let fields: Vec<usize> = (0..meta.fields.len()).filter(|&i| use_field[i]).collect();
         // Per field: every object held a value that reads back as the same Python object
