@@ -9,6 +9,8 @@ Workloads (the design's W1-W6, and W7), each the best of ``--repeat`` runs:
   W5 5,000 get-by-primary-key
   W6 1,000 users with their 10,000 posts, prefetched (asyncpg: the same two queries by
      hand, grouped into lists; SQLAlchemy selectinload; Tortoise prefetch_related)
+  (asyncpg also runs W3-W6 as "W3 objects" … "W6 objects": each row made a plain object
+  with the same attributes as Chakra's instance, issue 20's comparison)
   W7 2,000 rows read, changed and written back in one transaction (Chakra: a Session's
      tracked objects, flushed as pipelined compare-and-set UPDATEs; asyncpg: the rows
      fetched, then ``executemany`` of 2,000 UPDATEs); asyncpg and Chakra only
@@ -131,6 +133,39 @@ def row(i: int) -> tuple[str, str, datetime, bool, int]:
 
 
 Timer = Callable[[], Awaitable[None]]
+
+
+class RawUser:
+    """asyncpg's object for a ``BenchUser`` row: the same six attributes in its ``__dict__``
+    (issue 20's aims compare Chakra with asyncpg *building the same objects*)."""
+
+    def __init__(self, r: Any) -> None:
+        self.id: int = r[0]
+        self.username: str = r[1]
+        self.email: str = r[2]
+        self.created_at: datetime = r[3]
+        self.is_active: bool = r[4]
+        self.balance: int = r[5]
+
+
+class RawW6User:
+    """asyncpg's object for a ``W6User`` row, with its list of ``RawW6Post``."""
+
+    def __init__(self, r: Any, posts: list[RawW6Post]) -> None:
+        self.id: int = r[0]
+        self.username: str = r[1]
+        self.email: str = r[2]
+        self.posts = posts
+
+
+class RawW6Post:
+    """asyncpg's object for a ``W6Post`` row."""
+
+    def __init__(self, r: Any) -> None:
+        self.id: int = r[0]
+        self.author_id: int = r[1]
+        self.title: str = r[2]
+        self.created_at: datetime = r[3]
 
 
 # Every timed run of this process, (wall, cpu) per run, by workload (``--contender`` mode
@@ -260,10 +295,50 @@ async def run_asyncpg(url: str, repeat: int) -> dict[str, float]:
     async def drop_w1() -> None:
         await conn.execute("DELETE FROM bench_users WHERE username LIKE 'w1%'")
 
+    # The same reads, each row made an object with the same attributes as Chakra's instance
+    # (issue 20's comparison: asyncpg's fetch + building the same objects).
+    async def w3_objects() -> None:
+        rows = await conn.fetch(f"SELECT {COLS} FROM bench_users")
+        users = [RawUser(r) for r in rows]
+        assert len(users) == N_BULK
+
+    async def w4_objects() -> None:
+        for i in range(N_FILTER):
+            rows = await conn.fetch(
+                f"SELECT {COLS} FROM bench_users WHERE username LIKE $1 AND is_active = $2 "
+                "ORDER BY id LIMIT 10",
+                f"user{i % 100}%",
+                True,
+            )
+            [RawUser(r) for r in rows]
+
+    async def w5_objects() -> None:
+        for i in range(N_GET):
+            r = await conn.fetchrow(f"SELECT {COLS} FROM bench_users WHERE id = $1", i % N_BULK + 1)
+            assert r is not None
+            RawUser(r)
+
+    async def w6_objects() -> None:
+        users = await conn.fetch("SELECT id, username, email FROM w6_users")
+        posts = await conn.fetch(
+            "SELECT id, author_id, title, created_at FROM w6_posts WHERE author_id = ANY($1) "
+            "ORDER BY id",
+            [u["id"] for u in users],
+        )
+        by_user: dict[int, list[RawW6Post]] = {}
+        for p in posts:
+            by_user.setdefault(p["author_id"], []).append(RawW6Post(p))
+        out = [RawW6User(u, by_user.get(u["id"], [])) for u in users]
+        check_w6(len(out), sum(len(u.posts) for u in out))
+
     await timed(res, "W3", w3, repeat)
+    await timed(res, "W3 objects", w3_objects, repeat)
     await timed(res, "W4", w4, repeat)
+    await timed(res, "W4 objects", w4_objects, repeat)
     await timed(res, "W5", w5, repeat)
+    await timed(res, "W5 objects", w5_objects, repeat)
     await timed(res, "W6", w6, repeat)
+    await timed(res, "W6 objects", w6_objects, repeat)
     await timed(res, "W7", w7, repeat)
     await timed(res, "W1", w1, repeat, drop_w1)
     await conn.close()

@@ -8,12 +8,14 @@ hops), of running it with ``run_sync`` (no hop: it completes on the calling thre
 asyncio's own ``run_in_executor`` for scale.
 
 Then, unless ``--no-spin``, the same process is started once per spin window
-(``CHAKRA_SPIN_US``: the default 200 µs, and 0), alternating, ``--spin-rounds`` times, and
-the medians of wall and process CPU time (user + system, every thread) per call are printed:
+(``CHAKRA_SPIN_US``: 200 µs, the default on 4 CPUs or more, and 0), alternating,
+``--spin-rounds`` times, and the medians of wall and process CPU time (user + system, every
+thread) per call are printed:
   saturated  ``await`` of a no-op job back to back, and of ``SELECT 1`` on PostgreSQL back
              to back (the runtime thread always has the next job within the window);
-  idle       the same ``SELECT 1`` with 2 ms of idle event loop after each call (every
-             window runs to its end with nothing to pick up).
+  idle       the same ``SELECT 1`` with 2 ms of idle event loop after each call (the caller
+             never comes back within the window: the runtime thread spins after the first
+             call only, then skips the window while the caller stays that slow).
 The URL defaults to CHAKRA_BENCH_PG_URL, else CHAKRA_TEST_PG_URL, else
 postgres://postgres@127.0.0.1:5432/postgres.
 """

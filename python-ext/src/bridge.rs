@@ -17,10 +17,14 @@
 //! decoded: each chunk is queued like a completion and converted into instances by `drain`
 //! while the runtime thread reads the next, so conversion overlaps the read instead of
 //! following it. The future is resolved with the whole list when the statement ends, or
-//! with its error (converted chunks are dropped).
+//! with its error (converted chunks are dropped). The runtime reads at most
+//! [`crate::read_ahead::AHEAD_CHUNKS`] chunks ahead of the loop's conversion
+//! ([`crate::read_ahead`]), so the decoded rows and the built instances of a large result
+//! do not coexist.
 //!
-//! After each job the runtime thread stays awake for a short window
-//! ([`crate::runtime::note_done`]), so the next submission does not have to wake it.
+//! When the last job in flight ends, the runtime thread stays awake for a short window
+//! ([`crate::runtime::InFlight`]), so the caller's next submission does not have to wake
+//! it; it does not spin while a statement waits on the database.
 //!
 //! A cancelled await ([`Completer::cancel`], from `_bridge.run` when its task is cancelled)
 //! aborts its op on the runtime: the statement's future is dropped where it waits, so
@@ -40,6 +44,7 @@
 //! turns this off.
 
 use crate::job::{Finish, Job, Outcome};
+use crate::read_ahead::{Gate as ReadAhead, Gated};
 use chakra::exec::Row;
 use chakra_dsl::Result;
 use pyo3::intern;
@@ -95,6 +100,8 @@ struct PendingJob {
     parts: Option<Py<PyList>>,
     /// A chunk failed to convert: the future gets this error when the job ends.
     failed: Option<PyErr>,
+    /// A streamed read's read-ahead bound: told of each chunk converted.
+    gate: Option<Arc<ReadAhead>>,
 }
 
 /// The completion side of one event loop (Python: `chakra._chakra.Completer`).
@@ -162,10 +169,11 @@ impl Completer {
                     return Ok(id);
                 }
                 Some(None) => {
+                    let flight = crate::runtime::InFlight::start();
                     let task = async move {
+                        let _flight = flight;
                         let out = running.await;
                         shared.complete(id, out);
-                        crate::runtime::note_done();
                     };
                     if !crate::runtime::spawn(task) {
                         return Err(crate::errors::to_py(crate::pools::closed()));
@@ -178,23 +186,31 @@ impl Completer {
                             abort: None,
                             parts: None,
                             failed: None,
+                            gate: None,
                         },
                     );
                     return Ok(id);
                 }
             }
         }
-        let streamed = op.streams() && finish.takes_parts();
+        let gate = (op.streams() && finish.takes_parts()).then(ReadAhead::new);
+        let flight = crate::runtime::InFlight::start();
+        let ahead = gate.clone();
         let task = async move {
-            let out = if streamed {
-                let parts = shared.clone();
-                op.run_in_parts(PART_ROWS, &mut |rows| parts.push(id, Event::Part(rows)))
-                    .await
-            } else {
-                op.run().await
+            let _flight = flight;
+            let out = match ahead {
+                Some(gate) => {
+                    let parts = shared.clone();
+                    let handed = gate.clone();
+                    let mut each = move |rows| {
+                        handed.handed();
+                        parts.push(id, Event::Part(rows));
+                    };
+                    Gated::new(Box::pin(op.run_in_parts(PART_ROWS, &mut each)), gate).await
+                }
+                None => op.run().await,
             };
             shared.complete(id, out);
-            crate::runtime::note_done();
         };
         let abort = if abortable {
             let Some(h) = crate::runtime::spawn_abortable(task) else {
@@ -215,6 +231,7 @@ impl Completer {
                 abort,
                 parts: None,
                 failed: None,
+                gate,
             },
         );
         Ok(id)
@@ -259,6 +276,9 @@ impl Completer {
                                 job.parts = None;
                                 job.failed = Some(e);
                             }
+                        }
+                        if let Some(gate) = &job.gate {
+                            gate.converted();
                         }
                     }
                     continue;

@@ -1,10 +1,10 @@
 //! Rows → Python instances: flat rows (a model's fields in declaration order, optionally
-//! annotations after them) become instances without running `__init__` (allocated by the
-//! type, `__dict__` set in one step, keys interned); inserted rows are written back into the
+//! annotations after them) become instances without running `__init__` (made as
+//! `object.__new__` makes them, their own shared-key `__dict__` filled, keys interned); inserted rows are written back into the
 //! objects they came from. Row trees ([`chakra::load::Loaded`]) → instances with their loaded relations, in
 //! one GIL hold on the calling (event-loop) thread. Each related row becomes one instance,
 //! shared by every parent it is linked to (a prefetched author of many posts); relation
-//! attributes are set in the instance's `__dict__` before it is created
+//! attributes are set in the instance's `__dict__` with its fields
 //! (a list for a relation to many rows, the object or `None` for one).
 
 use crate::convert::to_py;
@@ -113,14 +113,15 @@ fn objects<'py>(
     let n = info.names.len();
     for (i, row) in loaded.rows.into_iter().enumerate() {
         let extra: Vec<_> = row.get(n..).map(<[_]>::to_vec).unwrap_or_default();
-        let dict = row_dict(py, info, row)?;
+        let (obj, dict) = blank(py, info)?;
+        fill_fields(py, info, &dict, row)?;
         for (name, v) in annotations.iter().zip(&extra) {
             dict.set_item(name.bind(py), crate::convert::to_py::value(py, v)?)?;
         }
         for b in &built {
             b.set(py, &dict, i)?;
         }
-        out.push(from_dict(py, info, dict)?);
+        out.push(obj);
     }
     Ok(out)
 }
@@ -173,14 +174,18 @@ impl Tree {
     }
 }
 
-/// The `__dict__` of an instance built from a row laid out as the model's fields in
-/// declaration order.
-pub fn row_dict<'py>(py: Python<'py>, info: &ModelInfo, row: Row) -> PyResult<Bound<'py, PyDict>> {
-    let dict = PyDict::new(py);
+/// Sets the fields of a row laid out as the model's fields in declaration order in an
+/// instance's `__dict__` ([`blank`]).
+pub fn fill_fields(
+    py: Python<'_>,
+    info: &ModelInfo,
+    dict: &Bound<'_, PyDict>,
+    row: Row,
+) -> PyResult<()> {
     for (i, (name, v)) in info.names.iter().zip(row.iter()).enumerate() {
         dict.set_item(name.bind(py), field_value(py, info, i, v)?)?;
     }
-    Ok(dict)
+    Ok(())
 }
 
 /// The Python value of field `i` read from a row: an `Enum` field's text becomes its
@@ -213,40 +218,44 @@ pub fn field_value<'py>(
     })
 }
 
-/// An instance of `info`'s class with `dict` as its `__dict__` (no `__init__` runs).
-pub fn from_dict<'py>(
+/// A new instance of `info`'s class (no `__init__` runs) and its `__dict__`, empty, for the
+/// caller to fill. Made as `object.__new__(cls)` makes it, so CPython gives the instance the
+/// class's shared-key dict (the keys are stored once per class, each instance holds only
+/// its values): 100,000 six-field instances take ~200 B each this way, against ~340 B for a
+/// dict built apart and set as `__dict__` (`docs/performance.md`, Memory).
+pub fn blank<'py>(
     py: Python<'py>,
     info: &ModelInfo,
-    dict: Bound<'py, PyDict>,
-) -> PyResult<Bound<'py, PyAny>> {
+) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyDict>)> {
     let cls = info.cls.bind(py);
-    // SAFETY: the `tp_alloc` slot of a type holds an `allocfunc`; that of a heap type returns a new zero-initialised instance (or NULL with
-    // an exception set); setting `__dict__` through the generic setattr is what
-    // `obj.__dict__ = d` does. No `__init__` runs.
+    let args = pyo3::types::PyTuple::empty(py);
+    // SAFETY: the `tp_new` slot of `object` (read through `PyType_GetSlot`, stable ABI for
+    // static types since 3.10) is a `newfunc`; called with a subtype of `object` and no
+    // arguments it allocates the instance through the class's `tp_alloc` and sets up its
+    // dict's storage, and runs no `__init__`. It returns a new reference or NULL with an
+    // exception set; so does `PyObject_GenericGetDict`, which makes the instance's dict.
     unsafe {
-        let tp = cls.as_type_ptr();
-        // The slot is read through `PyType_GetSlot` (stable ABI, the extension is built
-        // for abi3): the type object's layout is not part of the limited API.
-        let slot = ffi::PyType_GetSlot(tp, ffi::Py_tp_alloc);
-        let alloc: ffi::allocfunc = if slot.is_null() {
-            ffi::PyType_GenericAlloc
-        } else {
-            std::mem::transmute::<*mut std::ffi::c_void, ffi::allocfunc>(slot)
-        };
-        let raw = alloc(tp, 0);
-        let obj = Bound::from_owned_ptr_or_err(py, raw)?;
-        let key = intern!(py, "__dict__");
-        if ffi::PyObject_GenericSetAttr(obj.as_ptr(), key.as_ptr(), dict.as_ptr()) != 0 {
+        let slot = ffi::PyType_GetSlot(
+            std::ptr::addr_of_mut!(ffi::PyBaseObject_Type),
+            ffi::Py_tp_new,
+        );
+        if slot.is_null() {
             return Err(PyErr::fetch(py));
         }
-        Ok(obj)
+        let new = std::mem::transmute::<*mut std::ffi::c_void, ffi::newfunc>(slot);
+        let raw = new(cls.as_type_ptr(), args.as_ptr(), std::ptr::null_mut());
+        let obj = Bound::from_owned_ptr_or_err(py, raw)?;
+        let d = ffi::PyObject_GenericGetDict(obj.as_ptr(), std::ptr::null_mut());
+        let dict = Bound::from_owned_ptr_or_err(py, d)?.cast_into::<PyDict>()?;
+        Ok((obj, dict))
     }
 }
 
 /// Builds one instance from a row laid out as the model's fields in declaration order.
 pub fn instance<'py>(py: Python<'py>, info: &ModelInfo, row: Row) -> PyResult<Bound<'py, PyAny>> {
-    let dict = row_dict(py, info, row)?;
-    from_dict(py, info, dict)
+    let (obj, dict) = blank(py, info)?;
+    fill_fields(py, info, &dict, row)?;
+    Ok(obj)
 }
 
 /// Takes the deferred fields `names` off an instance, or off each instance of a list (a
@@ -306,11 +315,12 @@ pub fn hydrate_annotated<'py>(
     let out = PyList::empty(py);
     let n = info.names.len();
     for r in rows {
-        let dict = row_dict(py, info, r.clone())?;
+        let (obj, dict) = blank(py, info)?;
+        fill_fields(py, info, &dict, r.clone())?;
         for (name, v) in names.iter().zip(r.iter().skip(n)) {
             dict.set_item(name.bind(py), to_py::value(py, v)?)?;
         }
-        out.append(from_dict(py, info, dict)?)?;
+        out.append(obj)?;
     }
     Ok(out)
 }

@@ -37,6 +37,7 @@ mod model_specs;
 mod pools;
 mod query;
 mod raw;
+mod read_ahead;
 mod registry;
 mod runtime;
 mod schema;

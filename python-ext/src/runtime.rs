@@ -60,39 +60,85 @@ fn start() -> Runtime {
 
 static CLOCK: OnceLock<Instant> = OnceLock::new();
 static LAST_DONE_US: AtomicU64 = AtomicU64::new(0);
+/// Jobs submitted through the bridge and not yet finished (or dropped).
+static IN_FLIGHT: AtomicU64 = AtomicU64::new(0);
+/// Microseconds between the last time the bridge went idle (no job in flight) and the
+/// submission that followed it: the spinner spins only while that gap fits the window.
+static LAST_GAP_US: AtomicU64 = AtomicU64::new(0);
 static SPIN: Notify = Notify::const_new();
 
 fn now_us() -> u64 {
     CLOCK.get_or_init(Instant::now).elapsed().as_micros() as u64
 }
 
-/// How long the runtime thread stays awake after finishing a job (`CHAKRA_SPIN_US`,
-/// default 200 µs; 0 turns it off). Read once per process: a synchronous call asks for it
-/// every time, and reading the environment takes a process-wide lock.
+/// How long the runtime thread stays awake after the bridge goes idle, and a synchronous
+/// caller spins before it parks (`CHAKRA_SPIN_US`; 0 turns spinning off). Default: 200 µs
+/// on a machine of [`SPIN_MIN_CPUS`] CPUs or more, else 0.
 fn spin_window_us() -> u64 {
     static WINDOW: OnceLock<u64> = OnceLock::new();
     *WINDOW.get_or_init(|| {
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
         std::env::var("CHAKRA_SPIN_US")
             .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(200)
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(if cpus >= SPIN_MIN_CPUS { 200 } else { 0 })
     })
 }
 
-/// Notes that a job finished (called on the runtime thread). Keeps the thread awake for the
-/// spin window, so a query that follows right away (the usual `await` in a loop) is picked
-/// up without waking a sleeping thread: a cross-thread wake-up costs ~20-30 µs on these VMs.
-pub fn note_done() {
-    LAST_DONE_US.store(now_us(), Ordering::Relaxed);
-    SPIN.notify_one();
+/// The fewest CPUs on which the bridge spins by default. A spinning thread holds a core:
+/// it pays only when a core is spare besides the event loop's and the database's. On the
+/// 2-CPU VM (load 8-10) spinning doubled the CPU of 5,000 gets and 2,000 filtered queries
+/// and made their wall time worse, not better (`docs/performance.md`, "Python against
+/// asyncpg, round three").
+const SPIN_MIN_CPUS: usize = 4;
+
+/// One bridge job in flight, from its submission (on the loop thread) until it is dropped on
+/// the runtime thread (finished or aborted): the spinner spins only while none is in flight.
+pub struct InFlight(());
+
+impl InFlight {
+    /// Counts a job submitted now; made before the job is spawned, moved into its task.
+    pub fn start() -> InFlight {
+        if IN_FLIGHT.fetch_add(1, Ordering::AcqRel) == 0 {
+            // The bridge was idle: how long since it went idle (the caller's turn-around).
+            let gap = now_us().saturating_sub(LAST_DONE_US.load(Ordering::Relaxed));
+            LAST_GAP_US.store(gap, Ordering::Relaxed);
+        }
+        InFlight(())
+    }
 }
 
+impl Drop for InFlight {
+    /// Notes that a job finished (or was aborted). When no other job is in flight, the
+    /// runtime thread stays awake for the spin window, so a query that follows right away
+    /// (the usual `await` in a loop) is picked up without waking a sleeping thread.
+    fn drop(&mut self) {
+        LAST_DONE_US.store(now_us(), Ordering::Relaxed);
+        if IN_FLIGHT.fetch_sub(1, Ordering::AcqRel) == 1 {
+            SPIN.notify_one();
+        }
+    }
+}
+
+/// Keeps the runtime thread awake in the gap between one job's end and the next
+/// submission (the loop thread converting the result and running the caller's code up to
+/// its next `await`), never while a job waits on the database: then the thread sleeps in
+/// its I/O driver, as it would without the window. It stops as soon as a job is submitted,
+/// and does not spin when the caller did not come back within the window the last time (a
+/// caller that queries now and then costs no spinning).
 async fn spinner(window_us: u64) {
     loop {
         SPIN.notified().await;
+        if LAST_GAP_US.load(Ordering::Relaxed) >= window_us {
+            // The last gap outlasted the window: spinning would have been for nothing
+            // (the next submission records a new gap).
+            continue;
+        }
         // Yielding keeps the scheduler polling its I/O driver and inject queue without
-        // parking; after the window of inactivity the thread sleeps as usual.
-        while now_us().saturating_sub(LAST_DONE_US.load(Ordering::Relaxed)) < window_us {
+        // parking; a submission (or the end of the window) ends the spin.
+        while IN_FLIGHT.load(Ordering::Acquire) == 0
+            && now_us().saturating_sub(LAST_DONE_US.load(Ordering::Relaxed)) < window_us
+        {
             tokio::task::yield_now().await;
         }
     }

@@ -188,3 +188,28 @@ async def test_an_error_after_rows_were_handed_over_fails_the_read(db: object) -
         assert "division by zero" in str(caught.value).lower()
     assert await User.objects.count() == 4000
     assert len(await User.objects.filter(id__lte=2000).all()) == 2000
+
+
+async def test_a_large_all_reads_on_while_the_loop_is_blocked(db: object) -> None:
+    """The runtime reads a streamed ``.all()`` only a few chunks ahead of the loop's
+    conversion (so the decoded rows and the built objects of a large result do not coexist);
+    when the loop converts nothing for a while (here it blocks in a synchronous call that
+    needs the pool's only connection, which the paused read holds), the read goes on
+    without the bound: no deadlock, and every row arrives, in order."""
+    await _seed(db, 20_000)
+    url = db.url + "?max_size=1"  # type: ignore[attr-defined]
+    chakra.configure(url)
+    try:
+        read = asyncio.ensure_future(User.objects.order_by("id").all())
+        await asyncio.sleep(0)  # the read is submitted
+        assert User.objects.count_sync() == 20_000  # blocks the loop meanwhile
+        users = await read
+        assert [u.id for u in users] == list(range(1, 20_001))
+        # Two large reads at once on the one connection, the loop converting as they come.
+        a, b = await asyncio.gather(
+            User.objects.order_by("id").all(), User.objects.order_by("-id").all()
+        )
+        assert [u.id for u in a] == list(range(1, 20_001))
+        assert [u.id for u in b] == list(range(20_000, 0, -1))
+    finally:
+        chakra.close(url)
