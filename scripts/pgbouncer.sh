@@ -42,7 +42,7 @@ chakra_ensure_pgbouncer() {
   fi
   # The server PgBouncer forwards to: CHAKRA_TEST_PG_URL's host and port.
   local hostport host port
-  hostport=$(echo "$CHAKRA_TEST_PG_URL" | sed -E 's#^[a-z]+://([^@/]*@)?([^/?]*).*#\2#')
+  hostport=$(echo "${CHAKRA_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}" | sed -E 's#^[a-z]+://([^@/]*@)?([^/?]*).*#\2#')
   host=${hostport%%:*}
   port=${hostport##*:}
   [ "$port" = "$hostport" ] && port=5432
