@@ -512,39 +512,46 @@ fn isolated_child(which: &str) {
     });
 }
 
+/// The bench's tables made on `pool`, then `n` users with 10 posts each inserted; both
+/// returned with their keys.
+async fn seed_users_and_posts(pool: &Pool, n: usize) -> (Vec<AUser>, Vec<APost>) {
+    chakra::schema::create_tables(
+        pool,
+        &[AUser::meta(), APost::meta(), AComment::meta()],
+        false,
+    )
+    .await
+    .unwrap();
+    let mut users: Vec<AUser> = (0..n)
+        .map(|i| AUser {
+            id: 0,
+            username: format!("user{i}"),
+            ..Default::default()
+        })
+        .collect();
+    AUser::insert_many(pool, &mut users).await.unwrap();
+    let mut posts: Vec<APost> = users
+        .iter()
+        .flat_map(|u| {
+            (0..10).map(move |i| APost {
+                id: 0,
+                author_id: u.id,
+                title: format!("post {i} of {}", u.username),
+                ..Default::default()
+            })
+        })
+        .collect();
+    APost::insert_many(pool, &mut posts).await.unwrap();
+    (users, posts)
+}
+
 /// `--isolated N`: the 1,000 × 10 data made once, then every contender alone in a fresh
 /// process, interleaved across N repetitions; medians of the per-process medians.
 fn isolated_parent(reps: usize) {
     runtime().block_on(async {
         let url = db_url("chakra_bench_assoc1k", true).await;
         let pool = Pool::connect(&url).await.unwrap();
-        chakra::schema::create_tables(
-            &pool,
-            &[AUser::meta(), APost::meta(), AComment::meta()],
-            false,
-        )
-        .await
-        .unwrap();
-        let mut users: Vec<AUser> = (0..1000)
-            .map(|i| AUser {
-                id: 0,
-                username: format!("user{i}"),
-                ..Default::default()
-            })
-            .collect();
-        AUser::insert_many(&pool, &mut users).await.unwrap();
-        let mut posts: Vec<APost> = users
-            .iter()
-            .flat_map(|u| {
-                (0..10).map(move |i| APost {
-                    id: 0,
-                    author_id: u.id,
-                    title: format!("post {i} of {}", u.username),
-                    ..Default::default()
-                })
-            })
-            .collect();
-        APost::insert_many(&pool, &mut posts).await.unwrap();
+        seed_users_and_posts(&pool, 1000).await;
         let mut e = Env1k::connect(&url).await;
         let mut sums = Vec::new();
         for which in IMPLS_1K {
@@ -628,33 +635,7 @@ fn main() {
     rt.block_on(async {
         let url = pg_url().await;
         let pool = Pool::connect(&url).await.unwrap();
-        chakra::schema::create_tables(
-            &pool,
-            &[AUser::meta(), APost::meta(), AComment::meta()],
-            false,
-        )
-        .await
-        .unwrap();
-        let mut users: Vec<AUser> = (0..100)
-            .map(|i| AUser {
-                id: 0,
-                username: format!("user{i}"),
-                ..Default::default()
-            })
-            .collect();
-        AUser::insert_many(&pool, &mut users).await.unwrap();
-        let mut posts: Vec<APost> = users
-            .iter()
-            .flat_map(|u| {
-                (0..10).map(move |i| APost {
-                    id: 0,
-                    author_id: u.id,
-                    title: format!("post {i} of {}", u.username),
-                    ..Default::default()
-                })
-            })
-            .collect();
-        APost::insert_many(&pool, &mut posts).await.unwrap();
+        let (_users, posts) = seed_users_and_posts(&pool, 100).await;
         let mut comments: Vec<AComment> = posts
             .iter()
             .flat_map(|p| {
