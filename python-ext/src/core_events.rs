@@ -13,12 +13,12 @@
 //! follows the logger's level, read before each job ([`refresh`]: one lookup in the
 //! logger's level cache, as the statement log does).
 
+use crate::py_logger::{LogQueue, PyLogger};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyDict;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicI32, Ordering};
 use tracing::field::{Field, Visit};
 use tracing::span;
 use tracing::subscriber::Interest;
@@ -30,8 +30,7 @@ const LOGGER: &str = "chakra.replicas";
 
 /// The lowest `logging` level the logger is enabled for (above every level: none).
 static THRESHOLD: AtomicI32 = AtomicI32::new(i32::MAX);
-static QUEUE: Mutex<Vec<Record>> = Mutex::new(Vec::new());
-static QUEUED: AtomicBool = AtomicBool::new(false);
+static QUEUE: LogQueue<Record> = LogQueue::new();
 /// Stop queueing past this many records not yet emitted (no Python call for a long time).
 const MAX_QUEUED: usize = 10_000;
 
@@ -85,11 +84,7 @@ impl tracing::Subscriber for Forward {
             fields: Vec::new(),
         };
         e.record(&mut r);
-        let mut q = crate::pools::lock(&QUEUE);
-        if q.len() < MAX_QUEUED {
-            q.push(r);
-            QUEUED.store(true, Ordering::Release);
-        }
+        QUEUE.push(r, Some(MAX_QUEUED));
     }
     fn enter(&self, _: &span::Id) {}
     fn exit(&self, _: &span::Id) {}
@@ -119,29 +114,10 @@ pub fn install() {
     let _ = tracing::subscriber::set_global_default(Forward);
 }
 
-struct Logger {
-    logger: Py<PyAny>,
-    /// `logger._cache`: level → enabled, cleared by `logging` whenever levels change.
-    cache: Option<Py<PyDict>>,
-}
+static PY_LOGGER: PyOnceLock<PyLogger> = PyOnceLock::new();
 
-static PY_LOGGER: PyOnceLock<Logger> = PyOnceLock::new();
-
-fn logger(py: Python<'_>) -> PyResult<&Logger> {
-    PY_LOGGER.get_or_try_init(py, || {
-        let logger = py
-            .import(intern!(py, "logging"))?
-            .call_method1(intern!(py, "getLogger"), (LOGGER,))?;
-        let cache = logger
-            .getattr(intern!(py, "_cache"))
-            .ok()
-            .and_then(|c| c.cast_into::<PyDict>().ok())
-            .map(|c| c.unbind());
-        Ok(Logger {
-            logger: logger.unbind(),
-            cache,
-        })
-    })
+fn logger(py: Python<'_>) -> PyResult<&PyLogger> {
+    PyLogger::get(py, &PY_LOGGER, LOGGER)
 }
 
 /// Follows the logger's level (with the GIL, before each job). While the logger's level
@@ -201,23 +177,10 @@ const RESERVED: &[&str] = &[
 /// for the statement log, only an exception that is not an `Exception` (an interrupt) is
 /// returned; others are reported by `logging`'s own means.
 pub fn emit(py: Python<'_>) -> PyResult<()> {
-    if !QUEUED.swap(false, Ordering::AcqRel) {
-        return Ok(());
-    }
-    let records = std::mem::take(&mut *crate::pools::lock(&QUEUE));
-    let Ok(l) = logger(py) else { return Ok(()) };
-    for r in records {
-        if let Err(e) = emit_one(py, l, r) {
-            if !e.is_instance_of::<pyo3::exceptions::PyException>(py) {
-                return Err(e);
-            }
-            e.print(py);
-        }
-    }
-    Ok(())
+    QUEUE.drain(py, || logger(py), |l, r| emit_one(py, l, r))
 }
 
-fn emit_one(py: Python<'_>, l: &Logger, r: Record) -> PyResult<()> {
+fn emit_one(py: Python<'_>, l: &PyLogger, r: Record) -> PyResult<()> {
     let extra = PyDict::new(py);
     let mut text = r.message;
     for (i, (k, v)) in r.fields.iter().enumerate() {

@@ -35,6 +35,7 @@ mod model_jobs;
 mod model_options;
 mod model_specs;
 mod pools;
+mod py_logger;
 mod query;
 mod raw;
 mod read_ahead;

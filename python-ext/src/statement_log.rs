@@ -10,50 +10,31 @@
 //! statement costs the core one atomic load.
 
 use crate::convert::to_py;
+use crate::py_logger::{LogQueue, PyLogger};
 use chakra::exec::log::{set_listener, StatementRecord};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyTuple};
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
 
 /// `logging.DEBUG`.
 const DEBUG: i32 = 10;
 /// The level of records carrying bound values (`chakra.TRACE`).
 pub const TRACE: i32 = 5;
 
-static QUEUE: Mutex<Vec<StatementRecord>> = Mutex::new(Vec::new());
-static QUEUED: AtomicBool = AtomicBool::new(false);
+static QUEUE: LogQueue<StatementRecord> = LogQueue::new();
 /// 0: no listener, 1: listener without values, 2: listener with values.
 static INSTALLED: AtomicU8 = AtomicU8::new(0);
 
-struct Logger {
-    logger: Py<PyAny>,
-    /// `logger._cache`: level → enabled, cleared by `logging` whenever levels change.
-    cache: Option<Py<PyDict>>,
+static LOGGER: PyOnceLock<PyLogger> = PyOnceLock::new();
+
+fn logger(py: Python<'_>) -> PyResult<&PyLogger> {
+    PyLogger::get(py, &LOGGER, "chakra.sql")
 }
 
-static LOGGER: PyOnceLock<Logger> = PyOnceLock::new();
-
-fn logger(py: Python<'_>) -> PyResult<&Logger> {
-    LOGGER.get_or_try_init(py, || {
-        let logger = py
-            .import(intern!(py, "logging"))?
-            .call_method1(intern!(py, "getLogger"), ("chakra.sql",))?;
-        let cache = logger
-            .getattr(intern!(py, "_cache"))
-            .ok()
-            .and_then(|c| c.cast_into::<PyDict>().ok())
-            .map(|c| c.unbind());
-        Ok(Logger {
-            logger: logger.unbind(),
-            cache,
-        })
-    })
-}
-
-fn enabled_for(py: Python<'_>, l: &Logger, level: i32) -> PyResult<bool> {
+fn enabled_for(py: Python<'_>, l: &PyLogger, level: i32) -> PyResult<bool> {
     if let Some(cache) = &l.cache {
         if let Some(v) = cache.bind(py).get_item(level)? {
             return v.is_truthy();
@@ -66,8 +47,7 @@ fn enabled_for(py: Python<'_>, l: &Logger, level: i32) -> PyResult<bool> {
 }
 
 fn push(r: StatementRecord) {
-    crate::pools::lock(&QUEUE).push(r);
-    QUEUED.store(true, Ordering::Release);
+    QUEUE.push(r, None);
 }
 
 /// Installs or removes the core listener to match the logger's level. Called (with the
@@ -100,23 +80,10 @@ pub fn emit(py: Python<'_>) -> PyResult<()> {
     // The core's replica events first (`chakra.replicas`): what happened before the
     // statements' records.
     crate::core_events::emit(py)?;
-    if !QUEUED.swap(false, Ordering::AcqRel) {
-        return Ok(());
-    }
-    let records = std::mem::take(&mut *crate::pools::lock(&QUEUE));
-    let Ok(l) = logger(py) else { return Ok(()) };
-    for r in records {
-        if let Err(e) = emit_one(py, l, r) {
-            if !e.is_instance_of::<pyo3::exceptions::PyException>(py) {
-                return Err(e);
-            }
-            e.print(py);
-        }
-    }
-    Ok(())
+    QUEUE.drain(py, || logger(py), |l, r| emit_one(py, l, r))
 }
 
-fn emit_one(py: Python<'_>, l: &Logger, r: StatementRecord) -> PyResult<()> {
+fn emit_one(py: Python<'_>, l: &PyLogger, r: StatementRecord) -> PyResult<()> {
     let logger = l.logger.bind(py);
     let extra = PyDict::new(py);
     extra.set_item(intern!(py, "sql"), &r.sql)?;
