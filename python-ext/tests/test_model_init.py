@@ -256,3 +256,18 @@ async def test_bulk_create_bad_value_named(db: object) -> None:
     assert e.value.model == "User"  # type: ignore[attr-defined]
     assert e.value.field == "username"  # type: ignore[attr-defined]
     assert await User.objects.count() == 0
+
+
+def test_fields_named_like_builtins() -> None:
+    class InitBuiltinNames(Model):
+        __tablename__ = f"init_builtins_{next(_counter)}"
+        id = Field(BigInteger, primary_key=True)
+        type = Field(String(20), default="plain")
+        object = Field(Integer, nullable=True)
+
+    assert getattr(InitBuiltinNames.__init__, "__chakra_compiled__", False)
+    o = InitBuiltinNames(type="x", object=3)
+    assert (o.type, o.object, o.id) == ("x", 3, None)
+    assert InitBuiltinNames().type == "plain"
+    with pytest.raises(errors.UnknownField):
+        InitBuiltinNames(kind=1)

@@ -24,10 +24,11 @@ class _Unset:
 
 UNSET = _Unset()
 
-# The fast path's own names cannot collide with a field: fields never start with ``__``.
+# The fast path's own names cannot collide with a field: fields never start with ``__``
+# (a field may be named like a builtin, ``type`` or ``id``: no builtin is called by name).
 _TEMPLATE = """\
 def __init__(__s, /, *, {params}, **__kw):
-    if __kw or type(__s) is not __cls:
+    if __kw or __type(__s) is not __cls:
         return __slow(__s, {given}, __kw)
 {body}
 """
@@ -54,7 +55,7 @@ def compiled_init(
             return None
         if hasattr(type(found), "__set__") or hasattr(type(found), "__delete__"):
             return None
-    ns: dict[str, Any] = {"__cls": cls, "__slow": _slow(generic), "__U": UNSET}
+    ns: dict[str, Any] = {"__cls": cls, "__slow": _slow(generic), "__U": UNSET, "__type": type}
     body = []
     for i, (n, f) in enumerate(fields.items()):
         if f.has_default() and f.default is not NOW and callable(f.default):
