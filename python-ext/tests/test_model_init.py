@@ -8,7 +8,7 @@ objects are the rows'."""
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -271,3 +271,24 @@ def test_fields_named_like_builtins() -> None:
     assert InitBuiltinNames().type == "plain"
     with pytest.raises(errors.UnknownField):
         InitBuiltinNames(kind=1)
+
+
+async def test_bulk_create_shared_datetimes_read_back(db: object) -> None:
+    """The same ``datetime`` / ``date`` object in consecutive objects is read once; every
+    object still gets the value stored (a naive datetime is taken as UTC and written back
+    as stored)."""
+    naive = datetime(2023, 5, 6, 7, 8, 9, 123456)
+    aware = datetime(2023, 5, 6, 7, 8, 9, 5, tzinfo=timezone(timedelta(hours=2)))
+    day = date(2020, 2, 29)
+    things = [Thing(name=f"t{i}", at=naive if i < 3 else aware, day=day) for i in range(6)]
+    things.append(Thing(name="none"))
+    await Thing.objects.bulk_create(things)
+    want_naive = naive.replace(tzinfo=timezone.utc)
+    want_aware = aware.astimezone(timezone.utc)
+    for i, t in enumerate(things[:6]):
+        assert t.at == (want_naive if i < 3 else want_aware)
+        assert t.at.tzinfo is not None
+        assert t.day == day
+    rows = await Thing.objects.order_by("id").values_list("name", "at", "day")
+    assert rows == [(t.name, t.at, t.day) for t in things]
+    assert rows[-1] == ("none", None, None)
