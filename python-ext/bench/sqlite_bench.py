@@ -1,7 +1,10 @@
 """Chakra on SQLite against the standard library's ``sqlite3`` with the same pragmas.
 
 Workloads, through the model API (async and ``*_sync``) and through ``sqlite3`` by hand:
-  S1 bulk insert 10,000 rows in one transaction (sqlite3: ``executemany`` in a transaction)
+  S1 bulk insert 10,000 rows in one transaction (sqlite3: ``executemany`` in a transaction,
+     handed tuples; "sqlite3 objects": the same, after building a plain object per row
+     as the model contenders build model objects, its tuples taken from the objects,
+     each timestamp as ``isoformat()`` text)
   S2 fetch 10,000 rows as objects (sqlite3: ``fetchall`` into a small class, timestamps
      parsed as Chakra does)
   S3 1,000 gets by primary key (sqlite3: one parametrised SELECT each, ``fetchone``)
@@ -60,6 +63,34 @@ class RawUser:
         self.balance = r[5]
 
 
+class PlainUser:
+    """The plain object a program using ``sqlite3`` would build per new row: the model's
+    fields as keyword arguments with its defaults, the key left unset."""
+
+    def __init__(
+        self,
+        *,
+        username: str,
+        email: str,
+        created_at: datetime,
+        is_active: bool = True,
+        balance: int = 0,
+    ) -> None:
+        self.id: int | None = None
+        self.username = username
+        self.email = email
+        self.created_at = created_at
+        self.is_active = is_active
+        self.balance = balance
+
+
+def plain_objs() -> list[PlainUser]:
+    return [
+        PlainUser(username=u, email=e, created_at=c, is_active=a, balance=b)
+        for u, e, c, a, b in (row(i) for i in range(N))
+    ]
+
+
 def row(i: int) -> tuple[str, str, datetime, bool, int]:
     return (f"user{i}", f"user{i}@example.com", NOW, i % 3 != 0, i)
 
@@ -92,6 +123,25 @@ class Raw:
         )
         c.execute("COMMIT")
 
+    def insert_objects(self) -> None:
+        c = self.c
+        c.execute("BEGIN IMMEDIATE")
+        c.executemany(
+            "INSERT INTO sq_users (username, email, created_at, is_active, balance)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (
+                (
+                    o.username,
+                    o.email,
+                    o.created_at.isoformat(),
+                    o.is_active,
+                    o.balance,
+                )
+                for o in plain_objs()
+            ),
+        )
+        c.execute("COMMIT")
+
     def fetch(self) -> None:
         users = [RawUser(r) for r in self.c.execute(SELECT).fetchall()]
         assert len(users) == N
@@ -111,7 +161,7 @@ def measure(fn: Callable[[], Any]) -> tuple[float, float]:
 
 
 S1, S2, S3 = "S1 bulk insert 10,000", "S2 fetch 10,000 objects", "S3 get by pk (per get)"
-NAMES = ["chakra async", "chakra sync", "sqlite3"]
+NAMES = ["chakra async", "chakra sync", "sqlite3", "sqlite3 objects"]
 
 
 def main() -> None:
@@ -238,15 +288,17 @@ def contenders(raw: Raw, loop: asyncio.AbstractEventLoop) -> dict[str, Work]:
         ),
         "chakra sync": (s_bulk, s_fetch, s_gets),
         "sqlite3": (raw.insert, raw.fetch, raw_gets),
+        # S2 and S3 as "sqlite3" (which builds objects there already).
+        "sqlite3 objects": (raw.insert_objects, raw.fetch, raw_gets),
     }
 
 
 def child(path: str, who: str) -> None:
     """A child of ``--isolated``: one contender, every workload timed twice (cold, warm).
-    The sqlite3 child never configures Chakra."""
+    The sqlite3 children never configure Chakra."""
     raw = Raw(path)
     loop = asyncio.new_event_loop()
-    if who != "sqlite3":
+    if not who.startswith("sqlite3"):
         chakra.configure(f"sqlite://{path}")
     bulk, fetch, gets = contenders(raw, loop)[who]
     runs: dict[str, list[tuple[float, float]]] = {}
@@ -259,7 +311,7 @@ def child(path: str, who: str) -> None:
         runs.setdefault(S3, []).append(measure(gets(keys)))
     isolated.emit({w: isolated.timed_twice(r[0], r[1]) for w, r in runs.items()})
     raw.c.close()
-    if who != "sqlite3":
+    if not who.startswith("sqlite3"):
         chakra.close()
     loop.close()
 

@@ -1,9 +1,10 @@
 """One contender of ``sqlite_bench.py`` run N times in a loop, for a profiler.
 
 Usage: python bench/sqlite_profile.py WORKLOAD N, WORKLOAD one of get, get_async, raw_get,
-insert, insert_async, raw_insert, fetch. It configures Chakra on a fresh file, inserts
-10,000 rows, then runs N gets (``raw_get``: N rounded down to thousands) or N bulk inserts
-of 10,000 rows (each after an untimed ``DELETE``), and prints the CPU time of the loop.
+insert, insert_async, raw_insert, raw_insert_objects, fetch. It configures Chakra on a fresh
+file, inserts 10,000 rows, then runs N gets (``raw_get``: N rounded down to thousands) or N
+bulk inserts of 10,000 rows (each after an untimed ``DELETE``), and prints the CPU time of
+the loop.
 
 Instructions per operation, start-up and set-up cancelled out (docs/performance.md):
 
@@ -47,15 +48,17 @@ def main() -> None:
         elif what == "raw_get":
             for _ in range(reps // GETS):
                 raw.gets(keys)
-        elif what in ("insert", "insert_async", "raw_insert"):
+        elif what in ("insert", "insert_async", "raw_insert", "raw_insert_objects"):
             for _ in range(reps):
                 chakra.execute_script_sync("DELETE FROM sq_users")
                 if what == "insert":
                     SqUser.objects.bulk_create_sync(objs())
                 elif what == "insert_async":
                     loop.run_until_complete(SqUser.objects.bulk_create(objs()))
-                else:
+                elif what == "raw_insert":
                     raw.insert()
+                else:
+                    raw.insert_objects()
         elif what == "fetch":
             for _ in range(reps):
                 SqUser.objects.all_sync()

@@ -69,6 +69,7 @@ MYSQL_FILES = {
     "test_json_lookups.py",
     "test_limits.py",
     "test_lookups.py",
+    "test_model_init.py",
     "test_model_options.py",
     "test_queryset.py",
     "test_raw_sql.py",

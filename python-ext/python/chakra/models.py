@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from . import _bridge, _chakra, config, errors, hooks
 from .fields import NOW, Field, ForeignKey, ManyToMany, Reverse, _KeyField, _Relation
+from .model_init import class_attr, compiled_init
 from .query import Manager
 from .types import JSON, Array, BigInteger
 
@@ -183,6 +184,14 @@ class ModelBase(type):
         model._init_template["_chakra_new"] = True
         model._init_calls = tuple((k, f.default) for k, f in fields.items() if _calls_default(f))
         model._version_name = next((n for n, f in fields.items() if f.version), None)
+        # The constructor compiled for this class (``model_init``), unless the class or a
+        # base other than ``Model`` brings its own ``__init__``.
+        if getattr(class_attr(cls, "__init__"), "__chakra_compiled__", False) or (
+            class_attr(cls, "__init__") is Model.__init__
+        ):
+            init = compiled_init(cls, fields, _generic_init)
+            if init is not None:
+                model.__init__ = init
         qual = ns.get("__qualname__", name)
         model.DoesNotExist = type(
             "DoesNotExist",
@@ -203,6 +212,11 @@ class ModelBase(type):
             bound_models.append(model)
         _link_reverse(model)
         return cls
+
+
+def _generic_init(obj: Model, kwargs: dict[str, Any]) -> None:
+    """``Model.__init__``: what a compiled constructor hands anything but the plain case."""
+    Model.__init__(obj, **kwargs)
 
 
 def _calls_default(f: Field[Any]) -> bool:

@@ -6,10 +6,16 @@ use crate::hydrate::reads_back_as_sent;
 use crate::job::{Finish, Job, Op};
 use crate::model::ModelHandle;
 use crate::session::target_of;
-use chakra_dsl::{DefaultValue, Error, Statement, Value};
+use chakra_dsl::{DefaultValue, Error, FieldType, Statement, Value};
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDate, PyDateTime, PyDict};
+
+/// True for an exact `datetime` or `date`: immutable, so the same object converts to the
+/// same value (and reads back the same way) every time.
+fn is_exact_datetime(obj: &Bound<'_, PyAny>) -> bool {
+    obj.is_exact_instance_of::<PyDateTime>() || obj.is_exact_instance_of::<PyDate>()
+}
 
 impl ModelHandle {
     /// Inserts `objs` in one statement (chunked when large) and writes generated columns
@@ -58,15 +64,27 @@ impl ModelHandle {
         // (see `reads_back_as_sent`), so the inserted row need not be written back to it.
         let mut as_sent: Vec<bool> = use_field.clone();
         let mut rows = Vec::with_capacity(dicts.len());
+        // Per field, the `datetime` the previous object held and its value: the same object
+        // again (one instant for a whole batch, as `auto_now` stamps are) is read once.
+        let mut last: Vec<Option<(Bound<'_, PyAny>, Value)>> = vec![None; fields.len()];
         for d in &dicts {
             let mut row = Vec::with_capacity(fields.len());
-            for &i in &fields {
+            for (k, &i) in fields.iter().enumerate() {
                 let f = &meta.fields[i];
                 let v = match d.get_item(self.info.names[i].bind(py))? {
-                    Some(o) => {
-                        as_sent[i] = as_sent[i] && reads_back_as_sent(&f.ty, &o);
-                        self.field_value(f, &o)?
-                    }
+                    Some(o) => match &last[k] {
+                        Some((prev, v)) if prev.is(&o) => v.clone(),
+                        _ => {
+                            as_sent[i] = as_sent[i] && reads_back_as_sent(&f.ty, &o);
+                            let v = self.field_value(f, &o)?;
+                            if matches!(f.ty, FieldType::DateTime | FieldType::Date)
+                                && is_exact_datetime(&o)
+                            {
+                                last[k] = Some((o, v.clone()));
+                            }
+                            v
+                        }
+                    },
                     None => Value::Null(f.ty.value_type()),
                 };
                 if v.is_null() && f.auto_increment {
