@@ -341,6 +341,30 @@ fn resolve_parts(
     Ok(())
 }
 
+/// An awaited op run without a future when it can be: a SQLite op (see
+/// [`Completer::submit`]) is polled once here (GIL released) and, when it completes in that
+/// poll, its converted result is returned (or its error raised) with no asyncio future and
+/// no completion; otherwise a [`Job`] to await through [`Completer::submit`] is returned:
+/// the op not started (any other backend, or `CHAKRA_SQLITE_INLINE=0`), or the rest of an
+/// op that has to wait ([`crate::job::Op::Started`], continued on the runtime, so the wait
+/// never blocks the loop). The caller tells the two apart by type (a job's result is
+/// never a `Job`).
+pub fn start_inline(py: Python<'_>, op: crate::job::Op, finish: Finish) -> PyResult<Py<PyAny>> {
+    crate::statement_log::refresh(py);
+    if !(op.runs_inline() && sqlite_inline()) {
+        return Ok(Py::new(py, Job::new(op, finish))?.into_any());
+    }
+    let mut running: crate::job::Running = Box::pin(op.run());
+    match py.detach(|| crate::runtime::poll_once(&mut running)) {
+        None => Err(crate::errors::to_py(crate::pools::closed())),
+        Some(Some(out)) => crate::job::finished(py, finish, out),
+        Some(None) => {
+            let rest = Job::new(crate::job::Op::Started(running), finish);
+            Ok(Py::new(py, rest)?.into_any())
+        }
+    }
+}
+
 /// Whether SQLite ops get their first poll on the loop thread (`CHAKRA_SQLITE_INLINE`,
 /// default on; `0` sends every op to the runtime thread, so not even a SQLite op's first
 /// statement runs on the event loop).

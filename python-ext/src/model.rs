@@ -38,4 +38,17 @@ pub fn static_meta(meta: &Arc<ModelMeta>) -> &'static Arc<ModelMeta> {
 #[pyclass(frozen, module = "chakra._chakra")]
 pub struct ModelHandle {
     pub(crate) info: Arc<ModelInfo>,
+    /// The query over every row (`query()`), made on first use: a query is immutable, so
+    /// every `Model.objects` shares it.
+    pub(crate) all: std::sync::OnceLock<Py<crate::query::Query>>,
+}
+
+impl ModelHandle {
+    /// The handle of `info`.
+    pub fn new(info: Arc<ModelInfo>) -> Self {
+        ModelHandle {
+            info,
+            all: std::sync::OnceLock::new(),
+        }
+    }
 }

@@ -127,7 +127,7 @@ pub fn register_model(
         enums,
     });
     crate::registry::register(info.clone());
-    Ok(ModelHandle { info })
+    Ok(ModelHandle::new(info))
 }
 
 fn field_meta(model: &str, f: &Bound<'_, PyDict>) -> PyResult<FieldMeta> {
