@@ -125,6 +125,7 @@ pub fn register_model(
         cls: cls.unbind(),
         names,
         enums,
+        kept: std::sync::OnceLock::new(),
     });
     crate::registry::register(info.clone());
     Ok(ModelHandle::new(info))

@@ -94,7 +94,7 @@ impl Query {
         };
         Ok(Some(Op::GetByPk(
             target_of(target)?,
-            crate::model::static_meta(meta),
+            self.info.static_meta(),
             key,
         )))
     }
