@@ -42,6 +42,13 @@
 //! thread: a wait never blocks the event loop (a lock holder on the same loop can go on and
 //! release it), and a long op blocks it for one statement at most. `CHAKRA_SQLITE_INLINE=0`
 //! turns this off.
+//!
+//! An awaited `get(pk=…)` goes further ([`start_inline`], called by `Query.pk_get_run`):
+//! the op is polled before any asyncio future exists, and when it completes in that poll its
+//! instance is returned to the coroutine directly (no future, no `set_result`, no coroutine
+//! of `_bridge.run`). Only an op that has to wait becomes a `Job` again, holding the rest of
+//! its future ([`crate::job::Op::Started`]), awaited through [`Completer::submit`] on the
+//! runtime like any other.
 
 use crate::job::{Finish, Job, Outcome};
 use crate::read_ahead::{Gate as ReadAhead, Gated};
@@ -354,7 +361,7 @@ pub fn start_inline(py: Python<'_>, op: crate::job::Op, finish: Finish) -> PyRes
     if !(op.runs_inline() && sqlite_inline()) {
         return Ok(Py::new(py, Job::new(op, finish))?.into_any());
     }
-    let mut running: crate::job::Running = Box::pin(op.run());
+    let mut running = boxed_in_place(|| op.run());
     match py.detach(|| crate::runtime::poll_once(&mut running)) {
         None => Err(crate::errors::to_py(crate::pools::closed())),
         Some(Some(out)) => crate::job::finished(py, finish, out),
@@ -363,6 +370,18 @@ pub fn start_inline(py: Python<'_>, op: crate::job::Op, finish: Finish) -> PyRes
             Ok(Py::new(py, rest)?.into_any())
         }
     }
+}
+
+/// `make()`'s future, boxed: written into its allocation rather than made on the stack and
+/// copied there (an op's future is kilobytes, most of it the state of later awaits).
+fn boxed_in_place<F>(make: impl FnOnce() -> F) -> crate::job::Running
+where
+    F: Future<Output = Result<Outcome>> + Send + 'static,
+{
+    let mut slot = Box::<F>::new_uninit();
+    slot.write(make());
+    // SAFETY: initialised by the write just above.
+    Box::into_pin(unsafe { slot.assume_init() })
 }
 
 /// Whether SQLite ops get their first poll on the loop thread (`CHAKRA_SQLITE_INLINE`,
