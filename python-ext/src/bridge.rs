@@ -164,8 +164,7 @@ impl Completer {
             // op completes in that poll and its future is resolved now, with no thread hop;
             // one that waits (a lock, a pool connection, opening the database) goes on on
             // the runtime, where the wait does not hold up the event loop.
-            let mut running: std::pin::Pin<Box<dyn Future<Output = Result<Outcome>> + Send>> =
-                Box::pin(op.run());
+            let mut running = boxed_in_place(|| op.run());
             let first = py.detach(|| crate::runtime::poll_once(&mut running));
             match first {
                 None => return Err(crate::errors::to_py(crate::pools::closed())),
