@@ -42,6 +42,13 @@
 //! thread: a wait never blocks the event loop (a lock holder on the same loop can go on and
 //! release it), and a long op blocks it for one statement at most. `CHAKRA_SQLITE_INLINE=0`
 //! turns this off.
+//!
+//! An awaited `get(pk=…)` goes further ([`start_inline`], called by `Query.pk_get_run`):
+//! the op is polled before any asyncio future exists, and when it completes in that poll its
+//! instance is returned to the coroutine directly (no future, no `set_result`, no coroutine
+//! of `_bridge.run`). Only an op that has to wait becomes a `Job` again, holding the rest of
+//! its future ([`crate::job::Op::Started`]), awaited through [`Completer::submit`] on the
+//! runtime like any other.
 
 use crate::job::{Finish, Job, Outcome};
 use crate::read_ahead::{Gate as ReadAhead, Gated};
@@ -157,8 +164,7 @@ impl Completer {
             // op completes in that poll and its future is resolved now, with no thread hop;
             // one that waits (a lock, a pool connection, opening the database) goes on on
             // the runtime, where the wait does not hold up the event loop.
-            let mut running: std::pin::Pin<Box<dyn Future<Output = Result<Outcome>> + Send>> =
-                Box::pin(op.run());
+            let mut running = boxed_in_place(|| op.run());
             let first = py.detach(|| crate::runtime::poll_once(&mut running));
             match first {
                 None => return Err(crate::errors::to_py(crate::pools::closed())),
@@ -339,6 +345,42 @@ fn resolve_parts(
         Err(e) => fut.call_method1(intern!(py, "set_exception"), (e.into_value(py),))?,
     };
     Ok(())
+}
+
+/// An awaited op run without a future when it can be: a SQLite op (see
+/// [`Completer::submit`]) is polled once here (GIL released) and, when it completes in that
+/// poll, its converted result is returned (or its error raised) with no asyncio future and
+/// no completion; otherwise a [`Job`] to await through [`Completer::submit`] is returned:
+/// the op not started (any other backend, or `CHAKRA_SQLITE_INLINE=0`), or the rest of an
+/// op that has to wait ([`crate::job::Op::Started`], continued on the runtime, so the wait
+/// never blocks the loop). The caller tells the two apart by type (a job's result is
+/// never a `Job`).
+pub fn start_inline(py: Python<'_>, op: crate::job::Op, finish: Finish) -> PyResult<Py<PyAny>> {
+    crate::statement_log::refresh(py);
+    if !(op.runs_inline() && sqlite_inline()) {
+        return Ok(Py::new(py, Job::new(op, finish))?.into_any());
+    }
+    let mut running = boxed_in_place(|| op.run());
+    match py.detach(|| crate::runtime::poll_once(&mut running)) {
+        None => Err(crate::errors::to_py(crate::pools::closed())),
+        Some(Some(out)) => crate::job::finished(py, finish, out),
+        Some(None) => {
+            let rest = Job::new(crate::job::Op::Started(running), finish);
+            Ok(Py::new(py, rest)?.into_any())
+        }
+    }
+}
+
+/// `make()`'s future, boxed: written into its allocation rather than made on the stack and
+/// copied there (an op's future is kilobytes, most of it the state of later awaits).
+fn boxed_in_place<F>(make: impl FnOnce() -> F) -> crate::job::Running
+where
+    F: Future<Output = Result<Outcome>> + Send + 'static,
+{
+    let mut slot = Box::<F>::new_uninit();
+    slot.write(make());
+    // SAFETY: initialised by the write just above.
+    Box::into_pin(unsafe { slot.assume_init() })
 }
 
 /// Whether SQLite ops get their first poll on the loop thread (`CHAKRA_SQLITE_INLINE`,

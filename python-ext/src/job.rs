@@ -119,7 +119,14 @@ pub enum Op {
     /// The database's plan for a statement (`chakra::query::explain`): one row, one cell,
     /// the plan text.
     Explain(Target, Statement),
+    /// An op already polled once on the loop thread that has to wait (a SQLite lock, a
+    /// pool connection): the rest of it ([`crate::bridge::start_inline`]). It runs on the
+    /// runtime, never inline again.
+    Started(Running),
 }
+
+/// An op's future, boxed ([`Op::Started`]).
+pub type Running = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Outcome>> + Send>>;
 
 /// What [`Op::DeleteRules`] needs: the select of the keys to delete, the model, and the
 /// registered models as they were when the delete was asked for.
@@ -291,7 +298,7 @@ impl Op {
             | Op::Batch(t, _) => Some(t.caps()),
             Op::Begin(slot, _, _) => Some(chakra::exec::caps(slot.dialect())),
             Op::Tx(cell, _) => Some(chakra::exec::caps(cell.dialect())),
-            Op::Noop => None,
+            Op::Noop | Op::Started(_) => None,
         }
     }
 
@@ -326,6 +333,7 @@ impl Op {
                 )?;
                 Ok(Outcome::Rows(slot.get().await?.fetch_compiled(&q).await?))
             }
+            Op::Started(running) => running.await,
             op => Box::pin(op.run_other()).await,
         }
     }
@@ -334,6 +342,7 @@ impl Op {
     async fn run_other(self) -> Result<Outcome> {
         match self {
             Op::Noop => Ok(Outcome::Unit),
+            Op::Started(running) => running.await,
             Op::Raw(target, raw) => raw.run(target).await,
             Op::Batch(target, sql) => {
                 batch(&target, &sql).await?;
@@ -500,6 +509,9 @@ pub enum Finish {
     Annotated(Arc<ModelInfo>, Vec<Py<PyString>>),
     /// Exactly one instance, else the model's `DoesNotExist` / `MultipleObjectsReturned`.
     Get(Arc<ModelInfo>, String),
+    /// [`Finish::Get`] of `get(name=value)`: the detail (`name=repr(value)`) is made only
+    /// for the error.
+    GetKey(Arc<ModelInfo>, Py<PyString>, Py<PyAny>),
     /// The first instance or `None`.
     First(Arc<ModelInfo>),
     /// Rows as dicts, tuples or flat values.
@@ -651,6 +663,13 @@ impl Finish {
                 1 => Ok(hydrate::instance(py, &info, rows.pop().expect("one"))?.unbind()),
                 n => Err(get_error(py, &info, n, detail)),
             },
+            (Finish::GetKey(info, name, value), Outcome::Rows(mut rows)) => match rows.len() {
+                1 => Ok(hydrate::instance(py, &info, rows.pop().expect("one"))?.unbind()),
+                n => {
+                    let detail = format!("{}={}", name.bind(py), value.bind(py).repr()?);
+                    Err(get_error(py, &info, n, detail))
+                }
+            },
             (Finish::Values(shape), Outcome::Rows(rows)) => values(py, shape, rows),
             (Finish::RawRows(dicts), Outcome::Named(named)) => {
                 let shape = if dicts {
@@ -776,20 +795,32 @@ impl Job {
     fn run_sync(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         crate::statement_log::refresh(py);
         let (op, finish) = self.take()?;
-        let out = py.detach(|| {
-            // Pinned where it is made: the op's future is never copied (see `block_on_pinned`).
-            let running = std::pin::pin!(op.run());
-            crate::runtime::block_on_pinned(running).unwrap_or_else(|| Err(closed()))
-        });
-        let logged = crate::statement_log::emit(py);
-        let result = match out {
-            Ok(o) => finish.apply(py, o),
-            Err(e) => Err(crate::errors::to_py_in(py, &e, None)),
-        };
-        // An interrupt raised while logging wins over the result: never swallowed.
-        logged?;
-        result
+        run_now(py, op, finish)
     }
+}
+
+/// Runs `op` on the calling thread with the GIL released (the runtime thread drives the
+/// I/O) and converts its result ([`Job`]'s `run_sync`; the caller refreshed the statement
+/// log's settings).
+pub fn run_now(py: Python<'_>, op: Op, finish: Finish) -> PyResult<Py<PyAny>> {
+    let out = py.detach(|| {
+        // Pinned where it is made: the op's future is never copied (see `block_on_pinned`).
+        let running = std::pin::pin!(op.run());
+        crate::runtime::block_on_pinned(running).unwrap_or_else(|| Err(closed()))
+    });
+    finished(py, finish, out)
+}
+
+/// The statement log emitted, then `out` converted by `finish`.
+pub fn finished(py: Python<'_>, finish: Finish, out: Result<Outcome>) -> PyResult<Py<PyAny>> {
+    let logged = crate::statement_log::emit(py);
+    let result = match out {
+        Ok(o) => finish.apply(py, o),
+        Err(e) => Err(crate::errors::to_py_in(py, &e, None)),
+    };
+    // An interrupt raised while logging wins over the result: never swallowed.
+    logged?;
+    result
 }
 
 /// Runs SQL text without parameters (DDL, admin statements such as `CREATE DATABASE`).

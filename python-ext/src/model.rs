@@ -19,6 +19,15 @@ pub struct ModelInfo {
     /// The Python `enum.Enum` class of each `Enum` field (`None` for other fields), in
     /// declaration order: stored text is read back as its member.
     pub enums: Vec<Option<Py<PyAny>>>,
+    /// [`static_meta`] of `meta`, looked up once (its lookup takes a global lock).
+    pub kept: std::sync::OnceLock<&'static Arc<ModelMeta>>,
+}
+
+impl ModelInfo {
+    /// [`static_meta`] of the model's metadata (the core's statement-shape cache key).
+    pub fn static_meta(&self) -> &'static Arc<ModelMeta> {
+        self.kept.get_or_init(|| static_meta(&self.meta))
+    }
 }
 
 /// `meta` for the life of the process: the core's statement-shape cache knows a model by
@@ -38,4 +47,17 @@ pub fn static_meta(meta: &Arc<ModelMeta>) -> &'static Arc<ModelMeta> {
 #[pyclass(frozen, module = "chakra._chakra")]
 pub struct ModelHandle {
     pub(crate) info: Arc<ModelInfo>,
+    /// The query over every row (`query()`), made on first use: a query is immutable, so
+    /// every `Model.objects` shares it.
+    pub(crate) all: std::sync::OnceLock<Py<crate::query::Query>>,
+}
+
+impl ModelHandle {
+    /// The handle of `info`.
+    pub fn new(info: Arc<ModelInfo>) -> Self {
+        ModelHandle {
+            info,
+            all: std::sync::OnceLock::new(),
+        }
+    }
 }

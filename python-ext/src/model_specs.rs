@@ -125,9 +125,10 @@ pub fn register_model(
         cls: cls.unbind(),
         names,
         enums,
+        kept: std::sync::OnceLock::new(),
     });
     crate::registry::register(info.clone());
-    Ok(ModelHandle { info })
+    Ok(ModelHandle::new(info))
 }
 
 fn field_meta(model: &str, f: &Bound<'_, PyDict>) -> PyResult<FieldMeta> {

@@ -43,6 +43,62 @@ pub struct Query {
 }
 
 impl Query {
+    /// The op of [`Query::pk_get_job`], or `None` when the get does not qualify.
+    fn pk_get_op(
+        &self,
+        target: &Bound<'_, PyAny>,
+        name: &str,
+        value: &Bound<'_, PyAny>,
+    ) -> PyResult<Option<Op>> {
+        let meta = &self.info.meta;
+        let Some(pk) = meta.primary_key() else {
+            return Ok(None);
+        };
+        let ModelQuery {
+            meta: _,
+            filter,
+            annotations,
+            group_by,
+            having,
+            order_by,
+            limit,
+            offset,
+            distinct,
+            distinct_on,
+            lock,
+            related_filters: _,
+            path_joins,
+            default_order,
+            compound,
+        } = &self.mq;
+        let plain = filter.is_none()
+            && annotations.is_empty()
+            && group_by.is_empty()
+            && having.is_none()
+            && (order_by.is_empty() || *default_order)
+            && limit.is_none()
+            && offset.is_none()
+            && !distinct
+            && distinct_on.is_empty()
+            && lock.is_none()
+            && path_joins.is_empty()
+            && compound.is_empty()
+            && self.load.is_empty()
+            && self.deferred.is_empty();
+        if !plain || (name != "pk" && name != pk.name) {
+            return Ok(None);
+        }
+        let key = match crate::convert::from_py::value(value, &pk.ty.value_type()) {
+            Ok(k) if !k.is_null() => k,
+            _ => return Ok(None),
+        };
+        Ok(Some(Op::GetByPk(
+            target_of(target)?,
+            self.info.static_meta(),
+            key,
+        )))
+    }
+
     /// A query over `info`'s model.
     pub fn new(info: Arc<ModelInfo>, mq: ModelQuery) -> Query {
         Query {
@@ -673,55 +729,42 @@ impl Query {
         value: &Bound<'_, PyAny>,
         detail: String,
     ) -> PyResult<Option<Job>> {
-        let meta = &self.info.meta;
-        let Some(pk) = meta.primary_key() else {
-            return Ok(None);
-        };
-        let ModelQuery {
-            meta: _,
-            filter,
-            annotations,
-            group_by,
-            having,
-            order_by,
-            limit,
-            offset,
-            distinct,
-            distinct_on,
-            lock,
-            related_filters: _,
-            path_joins,
-            default_order,
-            compound,
-        } = &self.mq;
-        let plain = filter.is_none()
-            && annotations.is_empty()
-            && group_by.is_empty()
-            && having.is_none()
-            && (order_by.is_empty() || *default_order)
-            && limit.is_none()
-            && offset.is_none()
-            && !distinct
-            && distinct_on.is_empty()
-            && lock.is_none()
-            && path_joins.is_empty()
-            && compound.is_empty()
-            && self.load.is_empty()
-            && self.deferred.is_empty();
-        if !plain || (name != "pk" && name != pk.name) {
-            return Ok(None);
-        }
-        let key = match crate::convert::from_py::value(value, &pk.ty.value_type()) {
-            Ok(k) if !k.is_null() => k,
-            _ => return Ok(None),
-        };
-        Ok(Some(Job::new(
-            Op::GetByPk(target_of(target)?, crate::model::static_meta(meta), key),
-            Finish::Get(self.info.clone(), detail),
-        )))
+        Ok(self
+            .pk_get_op(target, name, value)?
+            .map(|op| Job::new(op, Finish::Get(self.info.clone(), detail))))
     }
 
-    /// The first row or `None` (ordered by primary key unless ordered already).
+    /// [`Query::pk_get_job`] run at once: `get(name=value)` in one call. With `block`, run
+    /// to the end on this thread (`get_sync`); without, as an awaited `get` would
+    /// ([`crate::bridge::start_inline`]): the instance when the op completed inline (SQLite),
+    /// else a `Job` for the bridge. `NotImplemented` when the get does not qualify (the
+    /// caller takes the general path). A missing row is the model's `DoesNotExist` naming
+    /// `name=repr(value)`.
+    fn pk_get_run(
+        &self,
+        py: Python<'_>,
+        target: &Bound<'_, PyAny>,
+        name: &Bound<'_, PyString>,
+        value: &Bound<'_, PyAny>,
+        block: bool,
+    ) -> PyResult<Py<PyAny>> {
+        let Some(op) = self.pk_get_op(target, name.to_str()?, value)? else {
+            return Ok(py.NotImplemented());
+        };
+        let finish = Finish::GetKey(
+            self.info.clone(),
+            name.clone().unbind(),
+            value.clone().unbind(),
+        );
+        if block {
+            crate::statement_log::refresh(py);
+            crate::job::run_now(py, op, finish)
+        } else {
+            crate::bridge::start_inline(py, op, finish)
+        }
+    }
+
+    /// The first row or `None` (ordered by primary key unless ordered already).    /// The first row or `None` (ordered by primary key unless ordered already).
     fn first_job(&self, target: &Bound<'_, PyAny>) -> PyResult<Job> {
         let mut mq = self.ordered_by_pk().mq.clone();
         mq.limit = Some(1);

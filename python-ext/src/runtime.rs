@@ -25,6 +25,10 @@ struct Runtime {
 }
 
 static RUNTIME: Mutex<Option<&'static Runtime>> = Mutex::new(None);
+/// The runtime [`RUNTIME`] holds, read without its lock by [`current`] (set under the lock;
+/// a runtime is leaked, never freed, so the pointer stays valid).
+static CURRENT: std::sync::atomic::AtomicPtr<Runtime> =
+    std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
 static STOPPED: AtomicBool = AtomicBool::new(false);
 
 fn start() -> Runtime {
@@ -191,9 +195,31 @@ pub fn handle() -> Option<Handle> {
         _ => {
             let rt: &'static Runtime = Box::leak(Box::new(start()));
             *slot = Some(rt);
+            CURRENT.store(std::ptr::from_ref(rt).cast_mut(), Ordering::Release);
             Some(rt.handle.clone())
         }
     }
+}
+
+/// [`handle`] without its lock and without cloning the handle, for the calls made per
+/// statement: the runtime of this process once one is running (a forked child's first
+/// call, or the first call of all, takes [`handle`]'s path). `None` after [`shutdown`].
+fn current() -> Option<&'static Handle> {
+    if STOPPED.load(Ordering::Acquire) {
+        return None;
+    }
+    let p = CURRENT.load(Ordering::Acquire);
+    if !p.is_null() {
+        // SAFETY: `CURRENT` only ever holds a leaked (never freed) `Runtime`.
+        let rt: &'static Runtime = unsafe { &*p };
+        if rt.pid == pid() {
+            return Some(&rt.handle);
+        }
+    }
+    handle()?;
+    let p = CURRENT.load(Ordering::Acquire);
+    // SAFETY: as above; `handle` stored this process's runtime.
+    (!p.is_null()).then(|| unsafe { &(*p).handle })
 }
 
 /// Spawns a future on the runtime thread. Returns false after shutdown.
@@ -225,7 +251,7 @@ pub fn block_on<F: Future>(f: F) -> Option<F::Output> {
 /// future is large (the state of its largest op), and moving it costs a copy of all of it
 /// on every call (`Job::run_sync` pins it on its own stack).
 pub fn block_on_pinned<F: Future>(f: std::pin::Pin<&mut F>) -> Option<F::Output> {
-    let h = handle()?;
+    let h = current()?;
     let _entered = h.enter();
     spin_then_park(f, spin_window_us())
 }
@@ -235,7 +261,7 @@ pub fn block_on_pinned<F: Future>(f: std::pin::Pin<&mut F>) -> Option<F::Output>
 /// (it must then be driven on the runtime, which re-registers its wake-ups), `None` after
 /// shutdown.
 pub fn poll_once<F: Future + Unpin>(f: &mut F) -> Option<Option<F::Output>> {
-    let h = handle()?;
+    let h = current()?;
     let _entered = h.enter();
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
     match std::pin::Pin::new(f).poll(&mut cx) {
@@ -266,6 +292,17 @@ impl std::task::Wake for ThreadWaker {
 /// daemon thread waits, e.g. for a SQLite lock): the future is dropped, never polled on a
 /// runtime that is shutting down (tokio would panic).
 fn spin_then_park<F: Future>(mut f: std::pin::Pin<&mut F>, spin_us: u64) -> Option<F::Output> {
+    if STOPPED.load(Ordering::Acquire) {
+        return None;
+    }
+    // The first poll with a waker that does nothing: a future that completes in it (a
+    // SQLite statement runs inline) needs no waker of this thread. One that waits is polled
+    // again below with the real waker, which it then registers (a future registers the
+    // waker of its latest poll).
+    let mut noop = std::task::Context::from_waker(std::task::Waker::noop());
+    if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut noop) {
+        return Some(v);
+    }
     let waker = std::sync::Arc::new(ThreadWaker {
         woken: AtomicBool::new(false),
         thread: std::thread::current(),

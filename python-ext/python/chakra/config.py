@@ -216,10 +216,15 @@ def target(
     the primary; plain reads on a replica when ``replica`` or the database's
     ``replica_reads`` says so). ``Model.objects`` queries and writes, related managers,
     raw SQL and bulk operations all run here, so they join the transaction."""
-    p = pool(url, database=database)
+    if url is None and database is None and _default is not None:
+        p = _default  # (what ``pool()`` returns; this runs on every statement)
+    else:
+        p = pool(url, database=database)
     ambient = _ambient.get()
     if ambient is not None and (p is ambient[0] or p.same_database(ambient[0])):
         return ambient[1]
+    if not p.has_replicas():
+        return p  # (what ``routed`` returns)
     return routed(p, replica, raw_read_only=raw_read_only)
 
 

@@ -850,6 +850,18 @@ class BaseQuerySet(Generic[M, R]):
         """The one matching row; ``Model.DoesNotExist`` or
         ``Model.MultipleObjectsReturned`` otherwise."""
         if not args and len(kwargs) == 1 and self._session is None and self._mode == "models":
+            using = self._using
+            if using[0] is None and not (_models_module or _models()).bound_models:
+                # ``get(pk=…)`` on the model's database: one call runs it (``_target``'s
+                # checks are the core's: a locked or narrowed query is ``NotImplemented``);
+                # a SQLite get that completes inline needs no future (``start_inline``).
+                ((name, value),) = kwargs.items()
+                target = config.target(database=self.model.__database__, replica=using[1])
+                got = self._q.pk_get_run(target, name, value, False)
+                if got is not NotImplemented:
+                    if type(got) is _chakra.Job:
+                        got = await _bridge.run(got)
+                    return got  # type: ignore[no-any-return]
             # ``get(pk=…)`` outside a session: the one job, without the generator of steps
             # (what ``_get_steps`` does for it, less its per-call cost).
             job = self._pk_get_job(kwargs, self._target())
@@ -1094,6 +1106,13 @@ class BaseQuerySet(Generic[M, R]):
     def get_sync(self, *args: Q, **kwargs: Any) -> R:
         """Synchronous :meth:`get`."""
         if not args and len(kwargs) == 1 and self._session is None and self._mode == "models":
+            using = self._using
+            if using[0] is None and not (_models_module or _models()).bound_models:
+                ((name, value),) = kwargs.items()  # as in `get`
+                target = config.target(database=self.model.__database__, replica=using[1])
+                got = self._q.pk_get_run(target, name, value, True)
+                if got is not NotImplemented:
+                    return got  # type: ignore[no-any-return]
             job = self._pk_get_job(kwargs, self._target())  # as in `get`
             if job is not None:
                 obj: R = job.run_sync()

@@ -88,9 +88,17 @@ impl ModelHandle {
         format!("{:#?}", self.info.meta)
     }
 
-    /// A new query over every row.
-    fn query(&self) -> crate::query::Query {
-        crate::query::Query::new(self.info.clone(), ModelQuery::new(self.info.meta.clone()))
+    /// The query over every row (one object per model, made on first use: queries are
+    /// immutable, each narrowing makes a new one).
+    fn query(&self, py: Python<'_>) -> PyResult<Py<crate::query::Query>> {
+        if let Some(q) = self.all.get() {
+            return Ok(q.clone_ref(py));
+        }
+        let q = Py::new(
+            py,
+            crate::query::Query::new(self.info.clone(), ModelQuery::new(self.info.meta.clone())),
+        )?;
+        Ok(self.all.get_or_init(|| q).clone_ref(py))
     }
 
     /// Inserts `objs` in one statement (chunked when large) and writes generated columns
