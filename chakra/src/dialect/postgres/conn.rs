@@ -3,7 +3,7 @@
 //! stream, statements pipelined). Tracing and error mapping stay in [`crate::exec::Conn`].
 
 use super::cancel::CancelTarget;
-use super::typed_row::Typed;
+use super::typed_row::{CheckedColumns, Typed};
 use crate::exec::coerce::coerce_row;
 use crate::exec::errors::RunError;
 use crate::exec::query::DynQuery;
@@ -107,7 +107,9 @@ impl PgConn {
     /// reader's own `Decode` error, naming the model and field.
     pub async fn load_models<M: ReadRow>(&mut self, q: &CompiledQuery) -> Result<Vec<M>, RunError> {
         let guard = self.side.guard(&self.conn);
-        let r: QueryResult<Vec<Typed<M>>> = DynQuery(q).load(&mut *self.conn).await;
+        // One statement's rows: each column's OID looked up once ([`CheckedColumns`]).
+        let read = DynQuery(q).load::<Typed<M>>(&mut *self.conn);
+        let r: QueryResult<Vec<Typed<M>>> = CheckedColumns::new(read).await;
         guard.disarm();
         match r {
             Ok(rows) => Ok(rows.into_iter().map(|t| t.0).collect()),
