@@ -105,7 +105,7 @@ macro_rules! scalar {
                     other => Err(mismatch(&other, stringify!($t))),
                 }
             }
-            #[inline(always)]
+            #[inline]
             fn read_cell<C: Cell>(cell: C) -> Result<Self, String> {
                 match cell.$direct() {
                     Some(r) => r,
