@@ -73,12 +73,34 @@ impl<F: Future> Future for CheckedColumns<F> {
     type Output = F::Output;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = &mut *self;
-        swap_oids(&mut this.oids);
-        let lent = LENT.replace(true);
+        let lent = Lend::new(&mut this.oids);
         let r = this.read.as_mut().poll(cx);
-        LENT.set(lent);
-        swap_oids(&mut this.oids);
+        drop(lent);
         r
+    }
+}
+
+/// A read's OIDs lent to the thread until dropped, then taken back with what it learnt (a
+/// panic inside the poll puts the thread's own back too).
+struct Lend<'a> {
+    oids: &'a mut ColumnOids,
+    lent: bool,
+}
+
+impl<'a> Lend<'a> {
+    fn new(oids: &'a mut ColumnOids) -> Lend<'a> {
+        swap_oids(oids);
+        Lend {
+            oids,
+            lent: LENT.replace(true),
+        }
+    }
+}
+
+impl Drop for Lend<'_> {
+    fn drop(&mut self) {
+        LENT.set(self.lent);
+        swap_oids(self.oids);
     }
 }
 
