@@ -331,17 +331,13 @@ async fn read_level<P: Model, T: Model, E: Executor>(
             Some(g)
         })
         .collect();
-    let (mut rows, row_keys) = if keys.is_empty() {
+    let (mut rows, row_group) = if keys.is_empty() {
         (Vec::new(), Vec::new())
     } else {
-        read_rows::<T, E>(exec, p, keys).await?
+        read_rows::<T, E>(exec, p, keys, &group_of).await?
     };
     prefetch_node(exec, &p.node, &mut rows).await?;
     // Each row into the group of the parent key it carries, sized first.
-    let row_group: Vec<Option<u32>> = row_keys
-        .iter()
-        .map(|k| k.as_ref().and_then(|k| group_of.get(k).copied()))
-        .collect();
     let mut sizes = vec![0usize; uses.len()];
     for g in row_group.iter().flatten() {
         sizes[*g as usize] += 1;
@@ -359,16 +355,19 @@ async fn read_level<P: Model, T: Model, E: Executor>(
     })
 }
 
-/// The related rows of level `p` for the parent keys `keys`, each with the parent key it
-/// belongs to: a direct link's key is the related model's own field (no key column read);
-/// through a join table, the key cell after the fields is read in the key column's Rust
-/// type. A statement of another shape than the model's fields (and the key) reads through
+/// The related rows of level `p` for the parent keys `keys`, each with the group
+/// (`group_of`) of the parent key it belongs to (`None`: a NULL key, or one no parent has):
+/// a direct link's key is the related model's own field (no key column read); through a
+/// join table, the key cell after the fields is read in the key column's Rust type. A
+/// statement of another shape than the model's fields (and the key) reads through
 /// [`Value`] rows.
 async fn read_rows<T: Model, E: Executor>(
     exec: &mut E,
     p: &Prefetch,
     keys: Vec<Value>,
-) -> Result<(Vec<T>, Vec<Option<Key>>)> {
+    group_of: &KeyMap<u32>,
+) -> Result<(Vec<T>, Vec<Option<u32>>)> {
+    let group = |k: Option<Key>| k.and_then(|k| group_of.get(&k).copied());
     let width = T::meta().fields.len();
     let (stmt, key_field) = p.statement_keyed(keys);
     if let Some(at) = key_field {
@@ -384,8 +383,11 @@ async fn read_rows<T: Model, E: Executor>(
                 })
                 .collect::<Result<_>>()?
         };
-        let keys = objects.iter().map(|t| key_of(&t.field_value(at))).collect();
-        return Ok((objects, keys));
+        let groups = objects
+            .iter()
+            .map(|t| group(owned_key(t.field_value(at))))
+            .collect();
+        return Ok((objects, groups));
     }
     let key_ty = match &stmt {
         Statement::Select(s) if s.columns.len() == width + 1 => s.columns.last().map(|c| &c.ty),
@@ -398,7 +400,18 @@ async fn read_rows<T: Model, E: Executor>(
         Some(ValueType::Uuid) => keyed::<T, uuid::Uuid, E>(exec, &stmt).await,
         _ => by_values::<T, E>(exec, &stmt, width).await,
     };
-    r.map_err(|e| name_key_cell(e, p))
+    let (objects, keys) = r.map_err(|e| name_key_cell(e, p))?;
+    Ok((objects, keys.into_iter().map(group).collect()))
+}
+
+/// The hashable key of `v` ([`key_of`]), an integer's without a call or a drop.
+#[inline]
+fn owned_key(v: Value) -> Option<Key> {
+    match v {
+        Value::I64(x) => Some(Key::Int(x)),
+        Value::I32(x) => Some(Key::Int(i64::from(x))),
+        other => key_of(&other),
+    }
 }
 
 /// A key column's Rust type, as the hashable key the parents' values give.

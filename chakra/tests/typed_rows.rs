@@ -175,3 +175,81 @@ async fn a_column_that_does_not_fit_is_named_on_postgres() {
     assert_eq!(Gauge::get(&mut tx, 1).await.unwrap(), want);
     tx.commit().await.unwrap();
 }
+
+/// Gauges 1..=300 made by hand on PostgreSQL with `level` of `level_type` (the value
+/// `level_sql` of `i`) and `seen` of `seen_type` (NULL but in row `seen_at`, where it is
+/// `seen_sql`).
+async fn hand_made_rows(
+    pool: &Pool,
+    level_type: &str,
+    level_sql: &str,
+    seen_type: &str,
+    seen_at: i64,
+    seen_sql: &str,
+) {
+    pool.batch_execute(&format!(
+        "CREATE TABLE gauges (id bigint PRIMARY KEY, level {level_type} NOT NULL, \
+         label text NOT NULL, ratio double precision NOT NULL, seen {seen_type}); \
+         INSERT INTO gauges SELECT i, {level_sql}, 'g' || i, i * 0.5, \
+           CASE WHEN i = {seen_at} THEN {seen_sql} END FROM generate_series(1, 300) AS i"
+    ))
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_row_of_a_result_is_read_by_its_columns_types_on_postgres() {
+    // Each column's type is checked once per result: a column whose cells are NULL until
+    // row 250 is checked at row 250, where its drifted type is a named error.
+    let db = common::TestDb::postgres().await;
+    let pool = db.pool().await;
+    hand_made_rows(&pool, "integer", "i", "text", 250, "'yesterday'").await;
+    let e = Gauge::query()
+        .order_by(Gauge::id().asc())
+        .all(&pool)
+        .await
+        .unwrap_err();
+    assert_named(&e, "Gauge.seen", &["Gauge.seen", "text", "yesterday"]);
+    drop(pool);
+    drop(db);
+
+    // A narrower column (smallint into i32) reads through the runtime-typed path in every
+    // row, not the direct read of the type checked in the first one; a date column first
+    // seen in row 299 reads back there.
+    let db = common::TestDb::postgres().await;
+    let pool = db.pool().await;
+    hand_made_rows(
+        &pool,
+        "smallint",
+        "(i * 97 - 15000)::smallint",
+        "date",
+        299,
+        "DATE '2024-02-29'",
+    )
+    .await;
+    let want: Vec<Gauge> = (1..=300i64)
+        .map(|i| Gauge {
+            id: i,
+            level: (i * 97 - 15000) as i32,
+            label: format!("g{i}"),
+            ratio: i as f64 * 0.5,
+            seen: (i == 299).then(|| NaiveDate::from_ymd_opt(2024, 2, 29).unwrap()),
+        })
+        .collect();
+    for _ in 0..2 {
+        let got = Gauge::query()
+            .order_by(Gauge::id().asc())
+            .all(&pool)
+            .await
+            .unwrap();
+        assert_eq!(got, want);
+    }
+    let mut tx = pool.begin().await.unwrap();
+    let got = Gauge::query()
+        .order_by(Gauge::id().asc())
+        .all(&mut tx)
+        .await
+        .unwrap();
+    assert_eq!(got, want);
+    tx.commit().await.unwrap();
+}

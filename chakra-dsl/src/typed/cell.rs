@@ -96,6 +96,7 @@ pub trait ReadRow: Sized + Send + 'static {
 /// Reads the next cell of `cells` as field `field` of `model` (what the generated
 /// [`ReadRow::read_row`] calls per field): a row too short or a cell that does not fit is
 /// a `Decode` error naming the model and field.
+#[inline]
 pub fn read_field<T: ColumnType, R: RowCells>(
     cells: &mut R,
     model: &str,
@@ -103,14 +104,20 @@ pub fn read_field<T: ColumnType, R: RowCells>(
 ) -> crate::Result<T> {
     match cells.next::<T>() {
         Some(Ok(v)) => Ok(v),
-        Some(Err(reason)) => Err(crate::Error::Decode {
-            column: format!("{model}.{field}"),
-            reason,
-        }),
-        None => Err(crate::Error::Decode {
-            column: format!("{model}.{field}"),
-            reason: "the row has fewer columns than the model has fields".into(),
-        }),
+        Some(Err(reason)) => Err(field_error(model, field, Some(reason))),
+        None => Err(field_error(model, field, None)),
+    }
+}
+
+/// The `Decode` error of [`read_field`], out of line: the reader's per-field path stays
+/// small enough to inline (`reason` `None`: the row ended before the field).
+#[cold]
+#[inline(never)]
+fn field_error(model: &str, field: &str, reason: Option<String>) -> crate::Error {
+    crate::Error::Decode {
+        column: format!("{model}.{field}"),
+        reason: reason
+            .unwrap_or_else(|| "the row has fewer columns than the model has fields".into()),
     }
 }
 

@@ -3,7 +3,7 @@
 //! stream, statements pipelined). Tracing and error mapping stay in [`crate::exec::Conn`].
 
 use super::cancel::CancelTarget;
-use super::typed_row::Typed;
+use super::typed_row::{CheckedColumns, Typed};
 use crate::exec::coerce::coerce_row;
 use crate::exec::errors::RunError;
 use crate::exec::query::DynQuery;
@@ -107,10 +107,22 @@ impl PgConn {
     /// reader's own `Decode` error, naming the model and field.
     pub async fn load_models<M: ReadRow>(&mut self, q: &CompiledQuery) -> Result<Vec<M>, RunError> {
         let guard = self.side.guard(&self.conn);
-        let r: QueryResult<Vec<Typed<M>>> = DynQuery(q).load(&mut *self.conn).await;
+        // One statement's rows: each column's OID looked up once ([`CheckedColumns`]); each
+        // struct moved out of its `Typed` as it is read (no second pass over the rows).
+        let conn = &mut *self.conn;
+        let read = async move {
+            use futures_util::TryStreamExt;
+            let mut rows = DynQuery(q).load_stream::<Typed<M>>(conn).await?;
+            let mut out = Vec::new();
+            while let Some(Typed(m)) = rows.try_next().await? {
+                out.push(m);
+            }
+            QueryResult::Ok(out)
+        };
+        let r = CheckedColumns::new(read).await;
         guard.disarm();
         match r {
-            Ok(rows) => Ok(rows.into_iter().map(|t| t.0).collect()),
+            Ok(rows) => Ok(rows),
             Err(diesel::result::Error::DeserializationError(e)) => {
                 match e.downcast::<chakra_dsl::Error>() {
                     Ok(named) => Err(RunError::Decode(*named)),

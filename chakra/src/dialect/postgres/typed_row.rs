@@ -4,6 +4,14 @@
 //! column has another type than the field's reads through the runtime-typed path
 //! (`row.rs`'s `decode_pg` and [`coerce`]), so both paths accept and refuse the same
 //! cells, and a refusal names the column's type.
+//!
+//! Every cell's OID is still compared with the one its field's type reads, but the OID of
+//! a column is looked up once per result set, not once per cell: every row of one result
+//! shares its row description. [`CheckedColumns`] wraps the read of one statement's rows
+//! and keeps the OIDs of its first 64 columns as their first non-NULL cells give them,
+//! lent to the row reader through a thread-local around each poll (the rows are decoded
+//! inside the poll, on whichever thread runs it); a cell past the 64th column, or read
+//! outside such a read, looks its OID up as before.
 
 use super::row::{decode_pg, FIRST_USER_OID};
 use crate::exec::coerce::coerce;
@@ -15,6 +23,103 @@ use diesel::row::{Field, Row};
 use diesel::sql_types::{
     BigInt, Binary, Bool, Date, Double, Integer, Jsonb, Numeric, Text, Timestamptz, Untyped, Uuid,
 };
+use std::cell::Cell as StdCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// How many columns of a result keep their OID ([`CheckedColumns`]).
+const KEPT: usize = 64;
+
+/// The OIDs of a result's first [`KEPT`] columns, 0 where not seen yet.
+type ColumnOids = [u32; KEPT];
+
+thread_local! {
+    /// True while a [`CheckedColumns`] read is being polled on this thread.
+    static LENT: StdCell<bool> = const { StdCell::new(false) };
+    /// The column OIDs of the result being read ([`CheckedColumns`]); all 0 outside such a
+    /// read (nothing kept).
+    static OIDS: [StdCell<u32>; KEPT] = const { [const { StdCell::new(0) }; KEPT] };
+}
+
+/// The read of one statement's rows by a generated reader, with each column's OID kept
+/// from row to row (lent to [`Typed`] during each poll; what the thread held before put
+/// back after, so reads may nest). Only for a future reading the rows of one result set.
+pub struct CheckedColumns<F> {
+    oids: ColumnOids,
+    read: Pin<Box<F>>,
+}
+
+impl<F: Future> CheckedColumns<F> {
+    /// `read`, no column's OID known yet.
+    pub fn new(read: F) -> CheckedColumns<F> {
+        CheckedColumns {
+            oids: [0; KEPT],
+            read: Box::pin(read),
+        }
+    }
+}
+
+/// Swaps `oids` with the thread's kept OIDs.
+fn swap_oids(oids: &mut ColumnOids) {
+    OIDS.with(|kept| {
+        for (k, o) in kept.iter().zip(oids.iter_mut()) {
+            *o = k.replace(*o);
+        }
+    });
+}
+
+impl<F: Future> Future for CheckedColumns<F> {
+    type Output = F::Output;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = &mut *self;
+        let lent = Lend::new(&mut this.oids);
+        let r = this.read.as_mut().poll(cx);
+        drop(lent);
+        r
+    }
+}
+
+/// A read's OIDs lent to the thread until dropped, then taken back with what it learnt (a
+/// panic inside the poll puts the thread's own back too).
+struct Lend<'a> {
+    oids: &'a mut ColumnOids,
+    lent: bool,
+}
+
+impl<'a> Lend<'a> {
+    fn new(oids: &'a mut ColumnOids) -> Lend<'a> {
+        swap_oids(oids);
+        Lend {
+            oids,
+            lent: LENT.replace(true),
+        }
+    }
+}
+
+impl Drop for Lend<'_> {
+    fn drop(&mut self) {
+        LENT.set(self.lent);
+        swap_oids(self.oids);
+    }
+}
+
+/// The OID of cell `v` in column `at`: the one kept for the column when a cell of it was
+/// seen in this result, else looked up (and kept, within a [`CheckedColumns`] read).
+#[inline]
+fn oid_of(v: &PgValue<'_>, at: usize) -> u32 {
+    let Some(kept) = OIDS.with(|k| k.get(at).map(StdCell::get)) else {
+        return v.get_oid().get();
+    };
+    if kept != 0 {
+        return kept;
+    }
+    let oid = v.get_oid().get();
+    if LENT.get() {
+        OIDS.with(|k| k[at].set(oid));
+    }
+    oid
+}
 
 /// A struct read by its generated row reader ([`ReadRow`]), as a diesel row type.
 pub struct Typed<M>(pub M);
@@ -56,14 +161,15 @@ impl<'a, R: Row<'a, Pg>> RowCells for PgCells<'_, R> {
 /// One PostgreSQL cell (its bytes and type OID, `None` for NULL) and its position.
 pub struct PgCell<'v>(Option<PgValue<'v>>, usize);
 
-/// Reads `raw` with diesel's decoding for the SQL type `ST` when its OID is `oid`.
+/// Reads `raw` (in column `at`) with diesel's decoding for the SQL type `ST` when its OID
+/// is `oid`.
 #[inline]
-fn direct<T, ST>(raw: &Option<PgValue<'_>>, oid: u32) -> Option<Result<T, String>>
+fn direct<T, ST>(raw: &Option<PgValue<'_>>, at: usize, oid: u32) -> Option<Result<T, String>>
 where
     T: FromSql<ST, Pg>,
 {
     match raw {
-        Some(v) if v.get_oid().get() == oid => {
+        Some(v) if oid_of(v, at) == oid => {
             Some(<T as FromSql<ST, Pg>>::from_sql(*v).map_err(|e| e.to_string()))
         }
         _ => None,
@@ -77,24 +183,24 @@ impl Cell for PgCell<'_> {
     }
     #[inline]
     fn bool(&self) -> Option<Result<bool, String>> {
-        direct::<bool, Bool>(&self.0, 16)
+        direct::<bool, Bool>(&self.0, self.1, 16)
     }
     #[inline]
     fn i32(&self) -> Option<Result<i32, String>> {
-        direct::<i32, Integer>(&self.0, 23)
+        direct::<i32, Integer>(&self.0, self.1, 23)
     }
     #[inline]
     fn i64(&self) -> Option<Result<i64, String>> {
-        direct::<i64, BigInt>(&self.0, 20)
+        direct::<i64, BigInt>(&self.0, self.1, 20)
     }
     #[inline]
     fn f64(&self) -> Option<Result<f64, String>> {
-        direct::<f64, Double>(&self.0, 701)
+        direct::<f64, Double>(&self.0, self.1, 701)
     }
     #[inline]
     fn text(&self) -> Option<Result<String, String>> {
         match &self.0 {
-            Some(v) if matches!(v.get_oid().get(), 25 | 1043 | 1042 | 19 | 705) => {
+            Some(v) if matches!(oid_of(v, self.1), 25 | 1043 | 1042 | 19 | 705) => {
                 Some(<String as FromSql<Text, Pg>>::from_sql(*v).map_err(|e| e.to_string()))
             }
             _ => None,
@@ -102,27 +208,27 @@ impl Cell for PgCell<'_> {
     }
     #[inline]
     fn bytes(&self) -> Option<Result<Vec<u8>, String>> {
-        direct::<Vec<u8>, Binary>(&self.0, 17)
+        direct::<Vec<u8>, Binary>(&self.0, self.1, 17)
     }
     #[inline]
     fn decimal(&self) -> Option<Result<bigdecimal::BigDecimal, String>> {
-        direct::<bigdecimal::BigDecimal, Numeric>(&self.0, 1700)
+        direct::<bigdecimal::BigDecimal, Numeric>(&self.0, self.1, 1700)
     }
     #[inline]
     fn datetime(&self) -> Option<Result<chrono::DateTime<chrono::Utc>, String>> {
-        direct::<chrono::DateTime<chrono::Utc>, Timestamptz>(&self.0, 1184)
+        direct::<chrono::DateTime<chrono::Utc>, Timestamptz>(&self.0, self.1, 1184)
     }
     #[inline]
     fn date(&self) -> Option<Result<chrono::NaiveDate, String>> {
-        direct::<chrono::NaiveDate, Date>(&self.0, 1082)
+        direct::<chrono::NaiveDate, Date>(&self.0, self.1, 1082)
     }
     #[inline]
     fn uuid(&self) -> Option<Result<uuid::Uuid, String>> {
-        direct::<uuid::Uuid, Uuid>(&self.0, 2950)
+        direct::<uuid::Uuid, Uuid>(&self.0, self.1, 2950)
     }
     #[inline]
     fn json(&self) -> Option<Result<serde_json::Value, String>> {
-        direct::<serde_json::Value, Jsonb>(&self.0, 3802)
+        direct::<serde_json::Value, Jsonb>(&self.0, self.1, 3802)
     }
     fn value(self, ty: &ValueType) -> Result<Value, String> {
         let Some(raw) = self.0 else {
