@@ -764,7 +764,7 @@ impl Query {
         }
     }
 
-    /// The first row or `None` (ordered by primary key unless ordered already).    /// The first row or `None` (ordered by primary key unless ordered already).
+    /// The first row or `None` (ordered by primary key unless ordered already).
     fn first_job(&self, target: &Bound<'_, PyAny>) -> PyResult<Job> {
         let mut mq = self.ordered_by_pk().mq.clone();
         mq.limit = Some(1);
