@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import time
 import uuid
@@ -653,13 +652,7 @@ RUNNERS: dict[str, Callable[[str, int], Awaitable[dict[str, float]]]] = {
 
 async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument(
-        "--url",
-        default=os.environ.get(
-            "CHAKRA_BENCH_PG_URL",
-            os.environ.get("CHAKRA_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
-        ),
-    )
+    ap.add_argument("--url", default=isolated.default_pg_url())
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--only", default="asyncpg,chakra,sqlalchemy,tortoise")
     ap.add_argument(

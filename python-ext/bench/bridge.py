@@ -35,6 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import isolated
 from chakra import _bridge, _chakra
 
 from bench import bridge_costs
@@ -108,13 +109,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--n", type=int, default=20_000)
-    ap.add_argument(
-        "--url",
-        default=os.environ.get(
-            "CHAKRA_BENCH_PG_URL",
-            os.environ.get("CHAKRA_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
-        ),
-    )
+    ap.add_argument("--url", default=isolated.default_pg_url())
     ap.add_argument("--no-spin", action="store_true")
     ap.add_argument("--spin-rounds", type=int, default=5)
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)

@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import asyncpg
 import chakra
+import isolated
 from chakra import _bridge, _chakra
 
 from bench import COLS, BenchUser, RawUser, db_url, row
@@ -46,13 +47,7 @@ ROWS = 1_000
 
 async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument(
-        "--url",
-        default=os.environ.get(
-            "CHAKRA_BENCH_PG_URL",
-            os.environ.get("CHAKRA_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
-        ),
-    )
+    ap.add_argument("--url", default=isolated.default_pg_url())
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--n", type=int, default=2_000)
     args = ap.parse_args()

@@ -31,6 +31,15 @@ MARK = "ISOLATED "
 Result = dict[str, float]
 
 
+def default_pg_url() -> str:
+    """The PostgreSQL server the benchmark scripts use unless ``--url`` says otherwise:
+    ``CHAKRA_BENCH_PG_URL``, else ``CHAKRA_TEST_PG_URL``, else the local server."""
+    return os.environ.get(
+        "CHAKRA_BENCH_PG_URL",
+        os.environ.get("CHAKRA_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
+    )
+
+
 def stamp() -> str:
     """The date (UTC) and the load average, for the lines around a table."""
     one, five, fifteen = os.getloadavg()

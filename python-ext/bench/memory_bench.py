@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import os
 import subprocess
 import sys
 import time
@@ -200,13 +199,7 @@ async def child(url: str, who: str) -> None:
 
 async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument(
-        "--url",
-        default=os.environ.get(
-            "CHAKRA_BENCH_PG_URL",
-            os.environ.get("CHAKRA_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
-        ),
-    )
+    ap.add_argument("--url", default=isolated.default_pg_url())
     ap.add_argument("--drop", action="store_true", help="drop the bench database afterwards")
     ap.add_argument("--contender", help=argparse.SUPPRESS)  # a child
     args = ap.parse_args()
