@@ -32,10 +32,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -125,6 +126,21 @@ def check_w6(n_users: int, n_posts: int) -> None:
 def db_url(base: str, name: str) -> str:
     p = urlsplit(base)
     return urlunsplit((p.scheme, p.netloc, "/" + name, p.query, p.fragment))
+
+
+@contextlib.asynccontextmanager
+async def scratch_database(base: str, prefix: str) -> AsyncIterator[str]:
+    """A fresh database ``<prefix>_<random>`` on ``base``'s server, its URL yielded; Chakra's
+    pools are closed and the database dropped on the way out, whatever happened."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(base)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield db_url(base, name)
+    finally:
+        chakra.close()
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
 
 
 def row(i: int) -> tuple[str, str, datetime, bool, int]:
@@ -671,11 +687,7 @@ async def main() -> None:
         isolated.emit({k: isolated.timed_twice(r[0], r[-1]) for k, r in RUNS.items()})
         return
 
-    name = f"chakra_bench_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(args.url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = db_url(args.url, name)
-    try:
+    async with scratch_database(args.url, "chakra_bench") as url:
         chakra.configure(url)
         await chakra.create_tables(BenchUser, W6User, W6Post)
         chakra.close()
@@ -702,10 +714,6 @@ async def main() -> None:
         print(table(results))
         print(f"\nprocess CPU time, user + system, all threads (best of {args.repeat}):")
         print(table(results, cpu=True))
-    finally:
-        chakra.close()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 if __name__ == "__main__":

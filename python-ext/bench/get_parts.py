@@ -29,7 +29,6 @@ import os
 import statistics
 import sys
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -40,7 +39,7 @@ import chakra
 import isolated
 from chakra import _bridge, _chakra
 
-from bench import COLS, BenchUser, RawUser, db_url, row
+from bench import COLS, BenchUser, RawUser, row, scratch_database
 
 ROWS = 1_000
 
@@ -51,11 +50,7 @@ async def main() -> None:
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--n", type=int, default=2_000)
     args = ap.parse_args()
-    name = f"chakra_bench_get_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(args.url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = db_url(args.url, name)
-    try:
+    async with scratch_database(args.url, "chakra_bench_get") as url:
         chakra.configure(url)
         await chakra.create_tables(BenchUser)
         await BenchUser.objects.bulk_create(
@@ -129,10 +124,6 @@ async def main() -> None:
         for k, (w, c) in diffs.items():
             print(f"  {k:<28} {w * 1e6:7.1f} / {c * 1e6:6.1f} µs")
         await conn.close()
-    finally:
-        chakra.close()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 if __name__ == "__main__":
