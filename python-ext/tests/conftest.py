@@ -41,6 +41,7 @@ MYSQL_FILES = {
     "test_all_chains.py",
     "test_ambient_transactions.py",
     "test_annotate.py",
+    "test_batch_size.py",
     "test_bulk_update.py",
     "test_cancel.py",
     "test_cancel_outcomes.py",

@@ -89,6 +89,15 @@ def _models() -> Any:
     return _models_module
 
 
+def _check_batch_size(batch_size: int | None) -> None:
+    """Django's check of ``bulk_create``/``bulk_update``'s ``batch_size``: ``None`` or a
+    positive integer."""
+    if batch_size is None:
+        return
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
+        raise ValueError(f"Batch size must be a positive integer, not {batch_size!r}.")
+
+
 class BaseQuerySet(Generic[M, R]):
     """A lazy query over the rows of ``model`` (``M``), each read as an ``R``: the common
     part of :class:`QuerySet` (rows are model instances) and :class:`ValuesQuerySet` (rows
@@ -353,6 +362,12 @@ class BaseQuerySet(Generic[M, R]):
 
     # -- jobs -----------------------------------------------------------------------------
 
+    def _pool(self) -> _chakra.PoolRef:
+        """The pool this queryset's writes use: its session's, or its database's."""
+        if self._session is not None:
+            return self._session._pool
+        return config.pool(database=self._db_name())
+
     def _target(self) -> _chakra.PoolRef | _chakra.TxHandle:
         if self._session is not None:
             if self._q.locked and self._session._tx is None:
@@ -464,11 +479,7 @@ class BaseQuerySet(Generic[M, R]):
         params.update(defaults or {})
         target = self._target()
         if isinstance(target, _chakra.TxHandle):
-            pool = (
-                self._session._pool
-                if self._session is not None
-                else config.pool(database=self._db_name())
-            )
+            pool = self._pool()
             found: tuple[M, bool] = yield from self._create_or_find_steps(
                 target, self.model(**params), kwargs, pool, self
             )
@@ -521,11 +532,7 @@ class BaseQuerySet(Generic[M, R]):
         # concurrent caller created first is read, locked, and updated instead) or
         # ``save(update_fields=defaults)``, with their save hooks.
         values = dict(defaults or {})
-        pool = (
-            self._session._pool
-            if self._session is not None
-            else config.pool(database=self._db_name())
-        )
+        pool = self._pool()
 
         def body(tx: _chakra.TxHandle) -> Steps[tuple[M, bool]]:
             locked = self._clone(self._q.for_update(False, False, []))
@@ -732,11 +739,7 @@ class BaseQuerySet(Generic[M, R]):
         if not hooks.defines(self.model, hooks.SAVE):
             yield from self._insert_one_steps(target, obj, None)
             return obj
-        pool = (
-            self._session._pool
-            if self._session is not None
-            else config.pool(database=self._db_name())
-        )
+        pool = self._pool()
 
         def body(tx: _chakra.TxHandle) -> Steps[None]:
             yield from self._insert_one_steps(tx, obj, pool)
@@ -806,8 +809,10 @@ class BaseQuerySet(Generic[M, R]):
         unique_fields: Sequence[str] | None,
         update_fields: Sequence[str] | None,
         return_ids: bool,
+        batch_size: int | None = None,
     ) -> Steps[list[M]]:
         objs = list(objs)
+        _check_batch_size(batch_size)
         full_clean, clean = _models().PLAIN_CLEAN
         # ``full_clean`` for each object, unless no class among them overrides it or
         # ``clean`` (then it does nothing: the calls are skipped).
@@ -821,19 +826,55 @@ class BaseQuerySet(Generic[M, R]):
             for o in objs:
                 for name, value in stamps:
                     setattr(o, name, value)
-        yield self._insert_job(
-            objs, ignore_conflicts, update_conflicts, unique_fields, update_fields, return_ids
-        )
+        if batch_size is None or len(objs) <= batch_size:
+            yield self._insert_job(
+                objs, ignore_conflicts, update_conflicts, unique_fields, update_fields, return_ids
+            )
+            self._placed(objs)
+            return objs
+
+        # Django's ``batch_size``: one INSERT per batch, all of them in one transaction (the
+        # surrounding one, or one of its own), so a failing batch leaves none of them.
+        def body(tx: _chakra.TxHandle) -> Steps[None]:
+            for start in range(0, len(objs), batch_size):
+                yield self._insert_job(
+                    objs[start : start + batch_size],
+                    ignore_conflicts,
+                    update_conflicts,
+                    unique_fields,
+                    update_fields,
+                    return_ids,
+                    tx,
+                )
+
+        yield from hooks.in_transaction(self._pool(), self._target(), body)
         self._placed(objs)
         return objs
 
-    def _bulk_update_steps(self, objs: Iterable[M], fields: Sequence[str]) -> Steps[int]:
+    def _bulk_update_steps(
+        self, objs: Iterable[M], fields: Sequence[str], batch_size: int | None = None
+    ) -> Steps[int]:
         objs = list(objs)
-        job = self.model.__chakra__.bulk_update_job(self._target(), objs, list(fields))
+        _check_batch_size(batch_size)
+        fields = list(fields)
+        job = self.model.__chakra__.bulk_update_job(self._target(), objs, fields)
         if not objs:
             return 0
-        n: int = yield job
-        return n
+        if batch_size is None or len(objs) <= batch_size:
+            n: int = yield job
+            return n
+
+        # One UPDATE per batch, in one transaction (the surrounding one, or its own).
+        def body(tx: _chakra.TxHandle) -> Steps[int]:
+            total = 0
+            for start in range(0, len(objs), batch_size):
+                part = objs[start : start + batch_size]
+                done: int = yield self.model.__chakra__.bulk_update_job(tx, part, fields)
+                total += done
+            return total
+
+        total: int = yield from hooks.in_transaction(self._pool(), self._target(), body)
+        return total
 
     def _update_steps(self, kwargs: dict[str, Any]) -> Steps[int]:
         n: int = yield self._update_job(kwargs)
@@ -926,6 +967,7 @@ class BaseQuerySet(Generic[M, R]):
         unique_fields: Sequence[str] | None,
         update_fields: Sequence[str] | None,
         return_ids: bool = True,
+        target: _chakra.PoolRef | _chakra.TxHandle | None = None,
     ) -> _chakra.Job:
         conflict: tuple[list[str], list[str]] | None = None
         if not return_ids and (ignore_conflicts or update_conflicts):
@@ -942,7 +984,9 @@ class BaseQuerySet(Generic[M, R]):
             conflict = (list(unique_fields or ()), list(update_fields))
         elif ignore_conflicts:
             conflict = (list(unique_fields or ()), [])
-        return self.model.__chakra__.insert_job(self._target(), objs, conflict, return_ids)
+        return self.model.__chakra__.insert_job(
+            self._target() if target is None else target, objs, conflict, return_ids
+        )
 
     async def bulk_create(
         self,
@@ -953,24 +997,36 @@ class BaseQuerySet(Generic[M, R]):
         unique_fields: Sequence[str] | None = None,
         update_fields: Sequence[str] | None = None,
         return_ids: bool = True,
+        batch_size: int | None = None,
     ) -> list[M]:
         """Inserts objects in one statement (chunked when large); sets their keys.
         ``update_conflicts=True, unique_fields=[...], update_fields=[...]`` updates the rows
         that conflict on ``unique_fields`` instead (their keys are written back too);
         ``ignore_conflicts=True`` skips them (then no keys are written back), as in Django.
         ``return_ids=False`` inserts without ``RETURNING`` (nothing decoded, no keys written
-        back): faster for loads that do not need them."""
+        back): faster for loads that do not need them. ``batch_size=n`` sends at most ``n``
+        objects per statement, all the statements in one transaction (the surrounding one,
+        or one of its own), as in Django."""
         return await _bridge.drive(
             self._bulk_create_steps(
-                objs, ignore_conflicts, update_conflicts, unique_fields, update_fields, return_ids
+                objs,
+                ignore_conflicts,
+                update_conflicts,
+                unique_fields,
+                update_fields,
+                return_ids,
+                batch_size,
             )
         )
 
-    async def bulk_update(self, objs: Iterable[M], fields: Sequence[str]) -> int:
+    async def bulk_update(
+        self, objs: Iterable[M], fields: Sequence[str], batch_size: int | None = None
+    ) -> int:
         """Writes ``fields`` of each object by primary key in one statement (PostgreSQL:
         ``UPDATE … FROM unnest(…)``, SQLite: ``UPDATE … FROM json_each(…)``); returns the
-        number of rows updated. Unknown fields and the primary key fail before any SQL."""
-        return await _bridge.drive(self._bulk_update_steps(objs, fields))
+        number of rows updated. Unknown fields and the primary key fail before any SQL.
+        ``batch_size=n``: at most ``n`` objects per statement, all in one transaction."""
+        return await _bridge.drive(self._bulk_update_steps(objs, fields, batch_size))
 
     async def get_or_create(
         self, defaults: dict[str, Any] | None = None, **kwargs: Any
@@ -1169,17 +1225,26 @@ class BaseQuerySet(Generic[M, R]):
         unique_fields: Sequence[str] | None = None,
         update_fields: Sequence[str] | None = None,
         return_ids: bool = True,
+        batch_size: int | None = None,
     ) -> list[M]:
         """Synchronous :meth:`bulk_create`."""
         return _bridge.drive_sync(
             self._bulk_create_steps(
-                objs, ignore_conflicts, update_conflicts, unique_fields, update_fields, return_ids
+                objs,
+                ignore_conflicts,
+                update_conflicts,
+                unique_fields,
+                update_fields,
+                return_ids,
+                batch_size,
             )
         )
 
-    def bulk_update_sync(self, objs: Iterable[M], fields: Sequence[str]) -> int:
+    def bulk_update_sync(
+        self, objs: Iterable[M], fields: Sequence[str], batch_size: int | None = None
+    ) -> int:
         """Synchronous :meth:`bulk_update`."""
-        return _bridge.drive_sync(self._bulk_update_steps(objs, fields))
+        return _bridge.drive_sync(self._bulk_update_steps(objs, fields, batch_size))
 
     def get_or_create_sync(
         self, defaults: dict[str, Any] | None = None, **kwargs: Any
