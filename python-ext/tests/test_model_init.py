@@ -292,3 +292,20 @@ async def test_bulk_create_shared_datetimes_read_back(db: object) -> None:
     rows = await Thing.objects.order_by("id").values_list("name", "at", "day")
     assert rows == [(t.name, t.at, t.day) for t in things]
     assert rows[-1] == ("none", None, None)
+
+
+def test_signature_shows_fields_and_defaults() -> None:
+    import inspect
+
+    sig = inspect.signature(User)
+    params = sig.parameters
+    assert list(params)[:6] == ["id", "username", "email", "created_at", "is_active", "balance"]
+    assert all(params[n].kind is inspect.Parameter.KEYWORD_ONLY for n in list(params)[:6])
+    assert (params["is_active"].default, params["balance"].default) == (True, 0)
+    assert params["username"].default is None
+    assert params["created_at"].default == datetime.utcnow
+    assert params["relations"].kind is inspect.Parameter.VAR_KEYWORD
+    # The signature binds what the constructor takes.
+    sig.bind(username="a", author=None)
+    with pytest.raises(TypeError):
+        sig.bind("positional")

@@ -7,6 +7,7 @@ with the same results and errors."""
 
 from __future__ import annotations
 
+import inspect
 import keyword
 from collections.abc import Callable
 from typing import Any
@@ -78,7 +79,20 @@ def compiled_init(
     init.__module__ = cls.__module__
     init.__doc__ = f"Makes an unsaved {cls.__name__} (fields as keywords, defaults filled in)."
     init.__chakra_compiled__ = True  # type: ignore[attr-defined]
+    init.__signature__ = _signature(fields)  # type: ignore[attr-defined]
     return init
+
+
+def _signature(fields: dict[str, Field[Any]]) -> inspect.Signature:
+    """What ``inspect.signature(Model)`` shows: each field a keyword with its declared default
+    (a callable default as itself, called per object; ``None`` when none is declared), then
+    ``**relations`` (a foreign key's object: ``Post(author=user)``)."""
+    params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)]
+    for n, f in fields.items():
+        shown = f.default if f.has_default() and f.default is not NOW else None
+        params.append(inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=shown))
+    params.append(inspect.Parameter("relations", inspect.Parameter.VAR_KEYWORD))
+    return inspect.Signature(params)
 
 
 def class_attr(cls: type, name: str) -> Any:
