@@ -83,7 +83,7 @@ async def test_fifty_awaited_gets_and_a_writer_share_a_pool_of_one(one_conn: Any
 
 
 async def test_gets_wait_for_the_one_connection_a_transaction_holds(one_conn: Any) -> None:
-    path, url = one_conn
+    path, _url = one_conn
     key = min(sqlite3_rows(path))
 
     async def outside_get() -> HotRow:

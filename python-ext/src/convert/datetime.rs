@@ -3,8 +3,9 @@
 //! looked up by a fresh name and build a datetime through a generic call (~10,000
 //! instructions to read one, ~5,000 to make one: more than the rest of a row's insert or of
 //! a get). The common cases here, a `datetime` whose `tzinfo` is `timezone.utc` or `None`
-//! and a UTC instant read back, take interned attribute names and one constructor call;
-//! every other value goes through pyo3's conversions as before.
+//! read with interned attribute names, and a UTC instant read back made from `datetime`'s
+//! pickled state in one constructor call; every other value goes through pyo3's
+//! conversions as before.
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
 use pyo3::intern;
@@ -84,7 +85,9 @@ static STATE_OK: PyOnceLock<bool> = PyOnceLock::new();
 /// these bytes as they are, so only a time with every field in its range is written:
 /// `None` for years outside 1–9999 (`datetime.MINYEAR`, `MAXYEAR`).
 fn state(n: &NaiveDateTime) -> Option<[u8; 10]> {
-    let year = u16::try_from(n.year()).ok().filter(|y| (1..=9999).contains(y))?;
+    let year = u16::try_from(n.year())
+        .ok()
+        .filter(|y| (1..=9999).contains(y))?;
     let micros = n.nanosecond() / 1_000;
     if micros >= 1_000_000 {
         return None;
@@ -119,7 +122,8 @@ fn state_agrees(py: Python<'_>) -> PyResult<bool> {
         (1970, 7, 4, 1, 2, 3, 65_536),
     ];
     for (y, mo, d, h, mi, s, us) in samples {
-        let Some(n) = NaiveDate::from_ymd_opt(y, mo, d).and_then(|d| d.and_hms_micro_opt(h, mi, s, us))
+        let Some(n) =
+            NaiveDate::from_ymd_opt(y, mo, d).and_then(|d| d.and_hms_micro_opt(h, mi, s, us))
         else {
             return Ok(false);
         };
