@@ -1355,13 +1355,29 @@ class ValuesQuerySet(BaseQuerySet[M, R]):
 QuerySet.register(ValuesQuerySet)
 
 
+_new_object = object.__new__
+_NO_USING: tuple[str | None, bool | None] = (None, None)
+
+
 class Manager(Generic[M]):
     """``Model.objects``: a fresh :class:`QuerySet` over every row on each access."""
 
     def __get__(self, obj: object | None, owner: type[M]) -> QuerySet[M]:
         if obj is not None:
             raise AttributeError("objects is reachable from the model class, not an instance")
-        return QuerySet(owner)
+        # ``QuerySet(owner)`` with its defaults, set here without the ``__init__`` call
+        # (one Python frame and the type call's ``__init__`` lookup less per access; a
+        # ``Model.objects.get(...)`` pays it on every get). A new object each time.
+        qs: QuerySet[M] = _new_object(QuerySet)
+        qs.model = owner
+        qs._q = owner.__chakra__.query()
+        qs._mode = "models"
+        qs._fields = ()
+        qs._session = None
+        qs._ordering = ()
+        qs._coro = None
+        qs._using = _NO_USING
+        return qs
 
 
 def field_names(model: type[Model]) -> Sequence[str]:

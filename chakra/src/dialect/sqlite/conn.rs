@@ -57,10 +57,13 @@ const EACH_CHUNK: usize = 256;
 /// locks asynchronously (see the module documentation).
 pub struct SqliteConn {
     /// Compiled statements, run on the connection's handle (declared before `conn`: its
-    /// statements are finalized before the connection closes).
-    stmts: RawStatements,
+    /// statements are finalized before the connection closes). Boxed, as `conn` is: the
+    /// pool moves a checked-out connection several times per checkout and return, and
+    /// moving two pointers is cheaper than copying the two structs (~450 instructions a
+    /// SQLite get, `docs/performance.md`).
+    stmts: Box<RawStatements>,
     /// Closed in `drop` while a fork is held off ([`crate::exec::fork`]).
-    conn: std::mem::ManuallyDrop<SqliteConnection>,
+    conn: std::mem::ManuallyDrop<Box<SqliteConnection>>,
     /// How long a statement waits for another connection's lock.
     busy: Duration,
     /// Inside an explicit transaction (a `BEGIN` ran, no `COMMIT`/`ROLLBACK` since).
@@ -105,8 +108,8 @@ impl SqliteConn {
         tables: crate::exec::KnownTables,
     ) -> Self {
         SqliteConn {
-            stmts: RawStatements::new(db),
-            conn: std::mem::ManuallyDrop::new(conn),
+            stmts: Box::new(RawStatements::new(db)),
+            conn: std::mem::ManuallyDrop::new(Box::new(conn)),
             busy,
             in_tx: false,
             tables,
@@ -193,7 +196,7 @@ impl SqliteConn {
     {
         let retry = !self.in_tx;
         self.with_busy_wait(retry, |c| {
-            diesel::RunQueryDsl::load::<R>(crate::exec::query::DynQuery(q), &mut *c.conn)
+            diesel::RunQueryDsl::load::<R>(crate::exec::query::DynQuery(q), &mut **c.conn)
         })
         .await
     }
