@@ -192,6 +192,12 @@ def test_objects_is_a_new_queryset_each_time() -> None:
     a, b = HotRow.objects, HotRow.objects
     assert a is not b
     assert type(a) is QuerySet and a.model is HotRow
+    # Every slot as the constructor sets it (the manager sets them without ``__init__``).
+    made = QuerySet(HotRow)
+    slots = [n for c in type(made).__mro__ for n in getattr(c, "__slots__", ())]
+    assert set(slots) >= {"model", "_q", "_mode", "_session", "_using"}
+    for name in slots:
+        assert getattr(a, name) == getattr(made, name), name
     narrowed = a.filter(name="x")
     assert narrowed is not a and HotRow.objects is not narrowed
     with pytest.raises(AttributeError, match="model class"):

@@ -346,32 +346,42 @@ fn skip_comments(mut s: &str) -> &str {
     }
 }
 
-/// Puts the bundled SQLite library in multi-thread mode (`SQLITE_CONFIG_MULTITHREAD`) and
-/// turns its memory statistics off (`SQLITE_CONFIG_MEMSTATUS`) before it first initializes:
-/// no mutex around every call on a connection (serialized mode, the default, takes one per
-/// `bind`, `step` and `column` call) nor around every allocation. Safe here: a connection and its
+/// Sets SQLite's process-wide configuration once, before the library first initializes, then
+/// registers the hook that hands each new connection's handle to the thread opening it
+/// (`run::open_capturing`; registering initializes the library).
+///
+/// With the `bundled-sqlite` feature the library is this program's own copy, so it is put in
+/// multi-thread mode (`SQLITE_CONFIG_MULTITHREAD`: no mutex around every `bind`, `step` and
+/// `column` call on a connection) with its memory statistics off (`SQLITE_CONFIG_MEMSTATUS`:
+/// no process-wide mutex around every allocation). Safe: a Chakra connection and its
 /// statements are only ever used by one thread at a time (`SqliteConnection` is `Send`, not
-/// `Sync`). When the library was already initialized (another SQLite user in this process
-/// opened a connection first) this changes nothing and connections keep their mutexes.
-fn multithread_mode() {
+/// `Sync`), and another Rust user of the same copy (rusqlite) opens its connections without
+/// mutexes anyway. A shared `libsqlite3` (the Python extension's, which CPython's `sqlite3`
+/// module uses too) is left as its other users expect it: serialized mode, where a Python
+/// `sqlite3` connection made with `check_same_thread=False` may be used from several threads;
+/// multi-thread mode would take its mutex away without telling it. When the library was
+/// already initialized (another SQLite user opened a connection first) nothing changes.
+fn configure_library() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        // SAFETY: `sqlite3_config` with its documented arguments; SQLite refuses it
-        // (SQLITE_MISUSE) once initialized, which is harmless.
-        let rc =
-            unsafe { libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MULTITHREAD) };
-        // No global memory statistics: SQLite would take a process-wide mutex around every
-        // allocation to keep them.
-        let rc2 = unsafe {
-            libsqlite3_sys::sqlite3_config(
-                libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS,
-                0 as std::ffi::c_int,
-            )
-        };
-        // Then (this initializes the library) the hook that hands each new connection's
-        // handle to the thread opening it (`run::open_capturing`).
+        #[cfg(feature = "bundled-sqlite")]
+        {
+            // SAFETY: `sqlite3_config` with its documented arguments; SQLite refuses it
+            // (SQLITE_MISUSE) once initialized, which is harmless.
+            let rc = unsafe {
+                libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MULTITHREAD)
+            };
+            // SAFETY: as above.
+            let rc2 = unsafe {
+                libsqlite3_sys::sqlite3_config(
+                    libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS,
+                    0 as std::ffi::c_int,
+                )
+            };
+            tracing::debug!(target: "chakra::sql", rc, rc2, "SQLite multi-thread mode, no memory statistics");
+        }
         let rc3 = run::register_capture();
-        tracing::debug!(target: "chakra::sql", rc, rc2, rc3, "SQLite multi-thread mode, no memory statistics");
+        tracing::debug!(target: "chakra::sql", rc3, "SQLite connection handle capture registered");
     });
 }
 
@@ -396,7 +406,7 @@ impl SqliteManager {
         durability: Durability,
         tables: crate::exec::KnownTables,
     ) -> Self {
-        multithread_mode();
+        configure_library();
         SqliteManager {
             target,
             is_file,
