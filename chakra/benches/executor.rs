@@ -329,6 +329,20 @@ impl Env {
                     .await
                     .unwrap()
                     .len(),
+                // The same on one connection held for the run (a transaction), as the
+                // diesel-async and tokio-postgres contenders run: no pool checkout.
+                "chakra Model::query().all, held" => {
+                    let mut t = self.held.lock().await;
+                    BenchUser::query()
+                        .filter(BenchUser::username().like("user1%"))
+                        .filter(BenchUser::active().eq(true))
+                        .order_by(BenchUser::id())
+                        .limit(10)
+                        .all(&mut *t)
+                        .await
+                        .unwrap()
+                        .len()
+                }
                 // What `all` ran before the typed-query cache: the IR built and compiled
                 // on every call.
                 "chakra Model::query(), compiled each call" => {
@@ -714,6 +728,7 @@ const WORKLOADS: [Workload; 7] = [
         runs: 9,
         impls: &[
             "chakra Model::query().all",
+            "chakra Model::query().all, held",
             "chakra Model::query(), compiled each call",
             "diesel-async",
             "tokio-postgres",
