@@ -42,14 +42,17 @@ const NOT_PLAIN: [&[u8]; 5] = [
 
 /// True when `text` holds one of [`NOT_PLAIN`], ASCII case ignored (what upper-casing the
 /// text and searching it gave, without the copy: every statement run in a transaction
-/// asks). Each keyword starts with `F` or `I`, so only those positions are compared.
-fn holds_lock_or_into(text: &[u8]) -> bool {
-    text.iter().enumerate().any(|(i, b)| {
-        matches!(b, b'F' | b'f' | b'I' | b'i')
-            && NOT_PLAIN.iter().any(|k| {
-                text.get(i..i + k.len())
-                    .is_some_and(|w| w.eq_ignore_ascii_case(k))
-            })
+/// asks). Every keyword has a space right after `FOR` or `INTO`, so only the text around
+/// each space is compared.
+fn holds_lock_or_into(text: &str) -> bool {
+    let b = text.as_bytes();
+    let at = |start: usize, k: &[u8]| {
+        b.get(start..start + k.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(k))
+    };
+    text.match_indices(' ').any(|(j, _)| {
+        (j >= 3 && NOT_PLAIN[..4].iter().any(|k| at(j - 3, k)))
+            || (j >= 4 && at(j - 4, NOT_PLAIN[4]))
     })
 }
 
@@ -86,7 +89,7 @@ impl CompiledQuery {
         {
             return false;
         }
-        !self.parts.iter().any(|p| holds_lock_or_into(p.as_bytes()))
+        !self.parts.iter().any(|p| holds_lock_or_into(p))
     }
 
     /// The SQL text with the dialect's placeholders (`$1` on PostgreSQL, `?` on SQLite).
@@ -216,9 +219,15 @@ mod tests {
             && head[..6].eq_ignore_ascii_case("select")
             && !parts.iter().any(|p| {
                 let u = p.to_ascii_uppercase();
-                ["FOR UPDATE", "FOR SHARE", "FOR NO KEY UPDATE", "FOR KEY SHARE", "INTO "]
-                    .iter()
-                    .any(|k| u.contains(k))
+                [
+                    "FOR UPDATE",
+                    "FOR SHARE",
+                    "FOR NO KEY UPDATE",
+                    "FOR KEY SHARE",
+                    "INTO ",
+                ]
+                .iter()
+                .any(|k| u.contains(k))
             })
     }
 
