@@ -42,17 +42,18 @@ const NOT_PLAIN: [&[u8]; 5] = [
 
 /// True when `text` holds one of [`NOT_PLAIN`], ASCII case ignored (what upper-casing the
 /// text and searching it gave, without the copy: every statement run in a transaction
-/// asks). Every keyword has a space right after `FOR` or `INTO`, so only the text around
-/// each space is compared.
+/// asks). Every keyword has a space right after `FOR` or `INTO`, so only the text before
+/// each space is compared (one pass over the bytes).
 fn holds_lock_or_into(text: &str) -> bool {
     let b = text.as_bytes();
     let at = |start: usize, k: &[u8]| {
         b.get(start..start + k.len())
             .is_some_and(|w| w.eq_ignore_ascii_case(k))
     };
-    text.match_indices(' ').any(|(j, _)| {
-        (j >= 3 && NOT_PLAIN[..4].iter().any(|k| at(j - 3, k)))
-            || (j >= 4 && at(j - 4, NOT_PLAIN[4]))
+    b.iter().enumerate().any(|(j, c)| {
+        *c == b' '
+            && ((j >= 3 && NOT_PLAIN[..4].iter().any(|k| at(j - 3, k)))
+                || (j >= 4 && at(j - 4, NOT_PLAIN[4])))
     })
 }
 
