@@ -30,33 +30,6 @@ use std::sync::Arc;
 
 pub use crate::dialect::Dialect;
 
-/// What [`CompiledQuery::is_plain_select`] refuses in a part, matched without regard to
-/// ASCII case.
-const NOT_PLAIN: [&[u8]; 5] = [
-    b"FOR UPDATE",
-    b"FOR SHARE",
-    b"FOR NO KEY UPDATE",
-    b"FOR KEY SHARE",
-    b"INTO ",
-];
-
-/// True when `text` holds one of [`NOT_PLAIN`], ASCII case ignored (what upper-casing the
-/// text and searching it gave, without the copy: every statement run in a transaction
-/// asks). Every keyword has a space right after `FOR` or `INTO`, so only the text before
-/// each space is compared (one pass over the bytes).
-fn holds_lock_or_into(text: &str) -> bool {
-    let b = text.as_bytes();
-    let at = |start: usize, k: &[u8]| {
-        b.get(start..start + k.len())
-            .is_some_and(|w| w.eq_ignore_ascii_case(k))
-    };
-    b.iter().enumerate().any(|(j, c)| {
-        *c == b' '
-            && ((j >= 3 && NOT_PLAIN[..4].iter().any(|k| at(j - 3, k)))
-                || (j >= 4 && at(j - 4, NOT_PLAIN[4])))
-    })
-}
-
 /// A compiled statement: SQL text split around its bind parameters, plus the binds.
 /// `parts.len() == binds.len() + 1`; bind `i` sits between `parts[i]` and `parts[i + 1]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,7 +63,18 @@ impl CompiledQuery {
         {
             return false;
         }
-        !self.parts.iter().any(|p| holds_lock_or_into(p))
+        !self.parts.iter().any(|p| {
+            let upper = p.to_ascii_uppercase();
+            [
+                "FOR UPDATE",
+                "FOR SHARE",
+                "FOR NO KEY UPDATE",
+                "FOR KEY SHARE",
+                "INTO ",
+            ]
+            .iter()
+            .any(|k| upper.contains(k))
+        })
     }
 
     /// The SQL text with the dialect's placeholders (`$1` on PostgreSQL, `?` on SQLite).
@@ -211,69 +195,6 @@ pub fn compile_parts(stmt: &Statement, dialect: Dialect) -> Result<Vec<CompiledQ
 mod tests {
     use super::*;
     use chakra_dsl::{ColumnRef, Expr, ValueType};
-
-    /// The rule written out independently: upper-case the text, then search it.
-    fn plain_by_upper_case(parts: &[&str]) -> bool {
-        let head = parts[0].trim_start();
-        head.len() >= 6
-            && head.is_char_boundary(6)
-            && head[..6].eq_ignore_ascii_case("select")
-            && !parts.iter().any(|p| {
-                let u = p.to_ascii_uppercase();
-                [
-                    "FOR UPDATE",
-                    "FOR SHARE",
-                    "FOR NO KEY UPDATE",
-                    "FOR KEY SHARE",
-                    "INTO ",
-                ]
-                .iter()
-                .any(|k| u.contains(k))
-            })
-    }
-
-    #[test]
-    fn a_plain_read_is_told_from_locks_and_into_in_any_case() {
-        let texts = [
-            "SELECT a FROM t",
-            "  select a from t where b = ",
-            "SELECT a FROM t FOR UPDATE",
-            "select a from t for update skip locked",
-            "SELECT a FROM t For No Key Update",
-            "SELECT a FROM t FOR KEY SHARE",
-            "select a from t for share",
-            "SELECT a INTO b FROM t",
-            "select a into",
-            "select a into\tb",
-            "SELECT 'for updat' FROM t",
-            "SELECT a FROM t FOR",
-            "SELECT a FROM t F",
-            "SELECT \u{131}nto x, 'FOR\u{e9}UPDATE' FROM t",
-            "SELECT \u{17f}OR UPDATE FROM t",
-            "INSERT INTO t VALUES (",
-            "sel",
-            "",
-            "UPDATE t SET a = 1",
-            "SELECT x FROM intos fOr Update",
-        ];
-        for t in texts {
-            for tail in ["", " AND c = ", " for update", " iNtO "] {
-                let parts = [t, tail];
-                let q = CompiledQuery {
-                    dialect: Dialect::Postgres,
-                    parts: parts.iter().map(|p| p.to_string()).collect(),
-                    binds: vec![Value::I64(1)],
-                    cacheable: true,
-                    output: Arc::from(Vec::new()),
-                };
-                assert_eq!(
-                    q.is_plain_select(),
-                    plain_by_upper_case(&parts),
-                    "{parts:?}"
-                );
-            }
-        }
-    }
 
     fn rows() -> Vec<Vec<Value>> {
         vec![
