@@ -286,3 +286,58 @@ fn type_name(oid: u32) -> String {
     };
     name.to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::num::NonZeroU32;
+
+    fn cell(oid: &NonZeroU32) -> PgValue<'_> {
+        PgValue::new(&[], oid)
+    }
+
+    const TEXT: NonZeroU32 = NonZeroU32::new(25).unwrap();
+    const INT8: NonZeroU32 = NonZeroU32::new(20).unwrap();
+
+    #[test]
+    fn only_the_lent_columns_keep_their_oid() {
+        let mut oids = [0u32; KEPT];
+        {
+            let _lent = Lend::new(&mut oids, 2);
+            // Column 1 is lent: the first OID seen is kept for the result.
+            assert_eq!(oid_of(&cell(&TEXT), 1), 25);
+            assert_eq!(oid_of(&cell(&INT8), 1), 25);
+            // Column 5 is past the lent ones: looked up every time, nothing kept.
+            assert_eq!(oid_of(&cell(&TEXT), 5), 25);
+            assert_eq!(oid_of(&cell(&INT8), 5), 20);
+        }
+        assert_eq!(oids[1], 25, "taken back with what the read learnt");
+        assert_eq!(oids[5], 0);
+        // Outside a read nothing is kept, and the thread holds nothing.
+        assert_eq!(oid_of(&cell(&INT8), 1), 20);
+        assert!(OIDS.with(|k| k.iter().all(|c| c.get() == 0)));
+        assert_eq!(LENT.get(), 0);
+    }
+
+    #[test]
+    fn a_nested_read_leaves_the_outer_reads_oids_alone() {
+        let mut outer = [0u32; KEPT];
+        let mut inner = [0u32; KEPT];
+        {
+            let _o = Lend::new(&mut outer, 3);
+            assert_eq!(oid_of(&cell(&TEXT), 2), 25);
+            {
+                let _i = Lend::new(&mut inner, 1);
+                assert_eq!(oid_of(&cell(&INT8), 0), 20);
+                // Column 2 is not the inner read's: looked up.
+                assert_eq!(oid_of(&cell(&INT8), 2), 20);
+            }
+            // The outer read's column 2 is as it left it.
+            assert_eq!(oid_of(&cell(&INT8), 2), 25);
+        }
+        assert_eq!(inner[0], 20);
+        assert_eq!(outer[2], 25);
+        assert_eq!(outer[0], 0);
+        assert_eq!(LENT.get(), 0);
+    }
+}
