@@ -123,7 +123,7 @@ impl PgConn {
             }
             QueryResult::Ok(out)
         };
-        let r = CheckedColumns::new(read, q.output.len()).await;
+        let r = CheckedColumns::with_columns(read, q.output.len()).await;
         guard.disarm();
         match r {
             Ok(rows) => Ok(rows),

@@ -56,9 +56,14 @@ pub struct CheckedColumns<F> {
 }
 
 impl<F: Future> CheckedColumns<F> {
+    /// `read`, no column's OID known yet; the first 64 columns keep theirs.
+    pub fn new(read: F) -> CheckedColumns<F> {
+        CheckedColumns::with_columns(read, KEPT)
+    }
+
     /// `read` of a statement selecting `columns` columns, no column's OID known yet (the
     /// OIDs of columns past `columns`, or past the 64th, are looked up per cell).
-    pub fn new(read: F, columns: usize) -> CheckedColumns<F> {
+    pub fn with_columns(read: F, columns: usize) -> CheckedColumns<F> {
         CheckedColumns {
             oids: [0; KEPT],
             columns: columns.min(KEPT),
