@@ -329,6 +329,20 @@ impl Env {
                     .await
                     .unwrap()
                     .len(),
+                // The same on one connection held for the run (a transaction), as the
+                // diesel-async and tokio-postgres contenders run: no pool checkout.
+                "chakra Model::query().all, held" => {
+                    let mut t = self.held.lock().await;
+                    BenchUser::query()
+                        .filter(BenchUser::username().like("user1%"))
+                        .filter(BenchUser::active().eq(true))
+                        .order_by(BenchUser::id())
+                        .limit(10)
+                        .all(&mut *t)
+                        .await
+                        .unwrap()
+                        .len()
+                }
                 // What `all` ran before the typed-query cache: the IR built and compiled
                 // on every call.
                 "chakra Model::query(), compiled each call" => {
@@ -714,6 +728,7 @@ const WORKLOADS: [Workload; 7] = [
         runs: 9,
         impls: &[
             "chakra Model::query().all",
+            "chakra Model::query().all, held",
             "chakra Model::query(), compiled each call",
             "diesel-async",
             "tokio-postgres",
@@ -903,27 +918,37 @@ fn stamp() -> String {
 }
 
 /// A child of `--isolated`: one contender of one workload, a warm-up run then the workload's
-/// runs, in this process alone; prints `ISOLATED <median wall ns> <mean CPU ns> <warm-up wall
-/// ns>`.
+/// runs (`CHAKRA_BENCH_RUNS` of them when set: for instruction counts, run a child under
+/// callgrind with two values and take the difference), in this process alone; prints
+/// `ISOLATED <median wall ns> <mean CPU ns> <warm-up wall ns>`.
 fn isolated_child(workload: &str, which: &str) {
     let w = WORKLOADS
         .iter()
         .find(|w| w.name == workload)
         .expect("a workload of the table");
+    let runs: usize = std::env::var("CHAKRA_BENCH_RUNS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(w.runs);
     let e = env(false);
     let d = data(&e);
     let (cold, _) = run_once(&e, &d, w, which);
-    let mut walls = Vec::with_capacity(w.runs);
+    let mut walls = Vec::with_capacity(runs);
     let mut cpu = Duration::ZERO;
-    for _ in 0..w.runs {
+    for _ in 0..runs {
         let (t, c) = run_once(&e, &d, w, which);
         walls.push(t);
         cpu += c;
     }
+    let wall = if walls.is_empty() {
+        Duration::ZERO
+    } else {
+        median(walls)
+    };
     println!(
         "ISOLATED {} {} {}",
-        median(walls).as_nanos(),
-        (cpu / w.runs as u32).as_nanos(),
+        wall.as_nanos(),
+        (cpu / runs.max(1) as u32).as_nanos(),
         cold.as_nanos()
     );
 }

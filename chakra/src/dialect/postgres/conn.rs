@@ -30,8 +30,10 @@ pub struct PgConn {
 /// cancelled task) stops on the server instead of running to completion. The cancel goes
 /// over a new connection, as PostgreSQL's protocol wants; the dropped statement's own
 /// connection is closed by its owner (never reused: a late cancel could otherwise hit the
-/// next statement on it).
-struct CancelOnDrop(Option<(tokio_postgres::CancelToken, PgSide)>);
+/// next statement on it). The guard only borrows the connection and its side: the cancel
+/// token (a copy of the connection's socket settings, its host name allocated) is taken
+/// when the guard fires, not for every statement.
+struct CancelOnDrop<'c>(Option<(&'c AsyncPgConnection, &'c PgSide)>);
 
 /// What a PostgreSQL connection knows besides its connection.
 #[derive(Debug, Clone, Default)]
@@ -56,23 +58,24 @@ impl PgSide {
         }
     }
 
-    fn guard(&self, c: &AsyncPgConnection) -> CancelOnDrop {
-        CancelOnDrop(Some((c.cancel_token(), self.clone())))
+    fn guard<'c>(&'c self, c: &'c AsyncPgConnection) -> CancelOnDrop<'c> {
+        CancelOnDrop(Some((c, self)))
     }
 }
 
-impl CancelOnDrop {
+impl CancelOnDrop<'_> {
     fn disarm(mut self) {
         self.0 = None;
     }
 }
 
-impl Drop for CancelOnDrop {
+impl Drop for CancelOnDrop<'_> {
     fn drop(&mut self) {
-        let Some((token, side)) = self.0.take() else {
+        let Some((conn, side)) = self.0.take() else {
             return;
         };
         if let Ok(h) = tokio::runtime::Handle::try_current() {
+            let token = conn.cancel_token();
             tracing::debug!(target: "chakra::sql", "statement dropped while running: sending a cancel request");
             let target = side.cancel.clone();
             let task = h.spawn(async move {
@@ -96,8 +99,9 @@ impl PgConn {
 
     /// Runs a statement that returns rows, decoding them with the statement's plan.
     pub async fn load(&mut self, q: &CompiledQuery) -> Result<Vec<Row>, RunError> {
-        let guard = self.side.guard(&self.conn);
-        let r: QueryResult<Vec<DynRow>> = DynQuery(q).load(&mut *self.conn).await;
+        let mut conn: &AsyncPgConnection = &self.conn;
+        let guard = self.side.guard(conn);
+        let r: QueryResult<Vec<DynRow>> = DynQuery(q).load(&mut conn).await;
         guard.disarm();
         self.decode(r?, q).await
     }
@@ -106,20 +110,20 @@ impl PgConn {
     /// into the struct ([`super::typed_row`]). A cell that does not fit its field is the
     /// reader's own `Decode` error, naming the model and field.
     pub async fn load_models<M: ReadRow>(&mut self, q: &CompiledQuery) -> Result<Vec<M>, RunError> {
-        let guard = self.side.guard(&self.conn);
+        let mut conn: &AsyncPgConnection = &self.conn;
+        let guard = self.side.guard(conn);
         // One statement's rows: each column's OID looked up once ([`CheckedColumns`]); each
         // struct moved out of its `Typed` as it is read (no second pass over the rows).
-        let conn = &mut *self.conn;
         let read = async move {
             use futures_util::TryStreamExt;
-            let mut rows = DynQuery(q).load_stream::<Typed<M>>(conn).await?;
+            let mut rows = DynQuery(q).load_stream::<Typed<M>>(&mut conn).await?;
             let mut out = Vec::new();
             while let Some(Typed(m)) = rows.try_next().await? {
                 out.push(m);
             }
             QueryResult::Ok(out)
         };
-        let r = CheckedColumns::new(read).await;
+        let r = CheckedColumns::with_columns(read, q.output.len()).await;
         guard.disarm();
         match r {
             Ok(rows) => Ok(rows),
@@ -143,10 +147,11 @@ impl PgConn {
         each: &mut (dyn FnMut(Vec<Row>) + Send),
         handed: &mut usize,
     ) -> Result<Vec<Row>, RunError> {
-        let guard = self.side.guard(&self.conn);
+        let mut conn: &AsyncPgConnection = &self.conn;
+        let guard = self.side.guard(conn);
         let r: Result<Vec<Row>, RunError> = async {
             use futures_util::TryStreamExt;
-            let mut rows = DynQuery(q).load_stream::<DynRow>(&mut *self.conn).await?;
+            let mut rows = DynQuery(q).load_stream::<DynRow>(&mut conn).await?;
             let mut buf = Vec::with_capacity(chunk);
             while let Some(row) = rows.try_next().await? {
                 // No catalog look-up while the stream holds the connection: a user-defined
@@ -177,8 +182,9 @@ impl PgConn {
 
     /// Runs a statement and returns the affected-row count.
     pub async fn execute(&mut self, q: &CompiledQuery) -> QueryResult<usize> {
-        let guard = self.side.guard(&self.conn);
-        let r = DynQuery(q).execute(&mut *self.conn).await;
+        let mut conn: &AsyncPgConnection = &self.conn;
+        let guard = self.side.guard(conn);
+        let r = DynQuery(q).execute(&mut conn).await;
         guard.disarm();
         r
     }
@@ -296,8 +302,9 @@ impl PgConn {
 
     /// Runs a statement that returns rows, keeping the columns' names.
     pub async fn load_named(&mut self, q: &CompiledQuery) -> Result<Vec<NamedRow>, RunError> {
-        let guard = self.side.guard(&self.conn);
-        let r: QueryResult<Vec<NamedRow>> = DynQuery(q).load(&mut *self.conn).await;
+        let mut conn: &AsyncPgConnection = &self.conn;
+        let guard = self.side.guard(conn);
+        let r: QueryResult<Vec<NamedRow>> = DynQuery(q).load(&mut conn).await;
         guard.disarm();
         self.decode_named(r?).await
     }
@@ -341,8 +348,9 @@ impl PgConn {
 
     /// Runs SQL text without binds.
     pub async fn batch_execute(&mut self, sql: &str) -> QueryResult<()> {
-        let guard = self.side.guard(&self.conn);
-        let r = self.conn.batch_execute(sql).await;
+        let mut conn: &AsyncPgConnection = &self.conn;
+        let guard = self.side.guard(conn);
+        let r = conn.batch_execute(sql).await;
         guard.disarm();
         r
     }

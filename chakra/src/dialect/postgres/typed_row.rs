@@ -8,10 +8,12 @@
 //! Every cell's OID is still compared with the one its field's type reads, but the OID of
 //! a column is looked up once per result set, not once per cell: every row of one result
 //! shares its row description. [`CheckedColumns`] wraps the read of one statement's rows
-//! and keeps the OIDs of its first 64 columns as their first non-NULL cells give them,
-//! lent to the row reader through a thread-local around each poll (the rows are decoded
-//! inside the poll, on whichever thread runs it); a cell past the 64th column, or read
-//! outside such a read, looks its OID up as before.
+//! and keeps the OIDs of its first columns (as many as the statement selects, at most 64)
+//! as their first non-NULL cells give them, lent to the row reader through a thread-local
+//! around each poll (the rows are decoded inside the poll, on whichever thread runs it); a
+//! cell past the kept columns, or read outside such a read, looks its OID up as before.
+//! Only the kept columns are lent and taken back on each poll (a 6-column model: 6 slots,
+//! not 64).
 
 use super::row::{decode_pg, FIRST_USER_OID};
 use crate::exec::coerce::coerce;
@@ -35,10 +37,11 @@ const KEPT: usize = 64;
 type ColumnOids = [u32; KEPT];
 
 thread_local! {
-    /// True while a [`CheckedColumns`] read is being polled on this thread.
-    static LENT: StdCell<bool> = const { StdCell::new(false) };
-    /// The column OIDs of the result being read ([`CheckedColumns`]); all 0 outside such a
-    /// read (nothing kept).
+    /// How many columns' OIDs a [`CheckedColumns`] read being polled on this thread has
+    /// lent in [`OIDS`] (0: none; a slot at or past it is not the read's).
+    static LENT: StdCell<usize> = const { StdCell::new(0) };
+    /// The column OIDs of the result being read ([`CheckedColumns`]), its first [`LENT`]
+    /// slots; all 0 outside such a read (nothing kept).
     static OIDS: [StdCell<u32>; KEPT] = const { [const { StdCell::new(0) }; KEPT] };
 }
 
@@ -47,23 +50,32 @@ thread_local! {
 /// back after, so reads may nest). Only for a future reading the rows of one result set.
 pub struct CheckedColumns<F> {
     oids: ColumnOids,
+    /// How many of `oids` are lent: the statement's columns, at most [`KEPT`].
+    columns: usize,
     read: Pin<Box<F>>,
 }
 
 impl<F: Future> CheckedColumns<F> {
-    /// `read`, no column's OID known yet.
+    /// `read`, no column's OID known yet; the first 64 columns keep theirs.
     pub fn new(read: F) -> CheckedColumns<F> {
+        CheckedColumns::with_columns(read, KEPT)
+    }
+
+    /// `read` of a statement selecting `columns` columns, no column's OID known yet (the
+    /// OIDs of columns past `columns`, or past the 64th, are looked up per cell).
+    pub fn with_columns(read: F, columns: usize) -> CheckedColumns<F> {
         CheckedColumns {
             oids: [0; KEPT],
+            columns: columns.min(KEPT),
             read: Box::pin(read),
         }
     }
 }
 
-/// Swaps `oids` with the thread's kept OIDs.
-fn swap_oids(oids: &mut ColumnOids) {
+/// Swaps the first `n` of `oids` with the thread's kept OIDs.
+fn swap_oids(oids: &mut ColumnOids, n: usize) {
     OIDS.with(|kept| {
-        for (k, o) in kept.iter().zip(oids.iter_mut()) {
+        for (k, o) in kept.iter().zip(oids.iter_mut()).take(n) {
             *o = k.replace(*o);
         }
     });
@@ -73,51 +85,54 @@ impl<F: Future> Future for CheckedColumns<F> {
     type Output = F::Output;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = &mut *self;
-        let lent = Lend::new(&mut this.oids);
+        let lent = Lend::new(&mut this.oids, this.columns);
         let r = this.read.as_mut().poll(cx);
         drop(lent);
         r
     }
 }
 
-/// A read's OIDs lent to the thread until dropped, then taken back with what it learnt (a
-/// panic inside the poll puts the thread's own back too).
+/// A read's first `n` OIDs lent to the thread until dropped, then taken back with what it
+/// learnt (a panic inside the poll puts the thread's own back too).
 struct Lend<'a> {
     oids: &'a mut ColumnOids,
-    lent: bool,
+    n: usize,
+    /// How many the thread had lent before (an outer read's), put back on drop.
+    before: usize,
 }
 
 impl<'a> Lend<'a> {
-    fn new(oids: &'a mut ColumnOids) -> Lend<'a> {
-        swap_oids(oids);
+    fn new(oids: &'a mut ColumnOids, n: usize) -> Lend<'a> {
+        swap_oids(oids, n);
         Lend {
             oids,
-            lent: LENT.replace(true),
+            n,
+            before: LENT.replace(n),
         }
     }
 }
 
 impl Drop for Lend<'_> {
     fn drop(&mut self) {
-        LENT.set(self.lent);
-        swap_oids(self.oids);
+        LENT.set(self.before);
+        swap_oids(self.oids, self.n);
     }
 }
 
 /// The OID of cell `v` in column `at`: the one kept for the column when a cell of it was
-/// seen in this result, else looked up (and kept, within a [`CheckedColumns`] read).
+/// seen in this result, else looked up (and kept, when the column is one a
+/// [`CheckedColumns`] read lent).
 #[inline]
 fn oid_of(v: &PgValue<'_>, at: usize) -> u32 {
-    let Some(kept) = OIDS.with(|k| k.get(at).map(StdCell::get)) else {
+    if at >= LENT.get() {
         return v.get_oid().get();
-    };
+    }
+    let kept = OIDS.with(|k| k[at].get());
     if kept != 0 {
         return kept;
     }
     let oid = v.get_oid().get();
-    if LENT.get() {
-        OIDS.with(|k| k[at].set(oid));
-    }
+    OIDS.with(|k| k[at].set(oid));
     oid
 }
 
@@ -275,4 +290,59 @@ fn type_name(oid: u32) -> String {
         oid => return format!("type oid {oid}"),
     };
     name.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::num::NonZeroU32;
+
+    fn cell(oid: &NonZeroU32) -> PgValue<'_> {
+        PgValue::new(&[], oid)
+    }
+
+    const TEXT: NonZeroU32 = NonZeroU32::new(25).unwrap();
+    const INT8: NonZeroU32 = NonZeroU32::new(20).unwrap();
+
+    #[test]
+    fn only_the_lent_columns_keep_their_oid() {
+        let mut oids = [0u32; KEPT];
+        {
+            let _lent = Lend::new(&mut oids, 2);
+            // Column 1 is lent: the first OID seen is kept for the result.
+            assert_eq!(oid_of(&cell(&TEXT), 1), 25);
+            assert_eq!(oid_of(&cell(&INT8), 1), 25);
+            // Column 5 is past the lent ones: looked up every time, nothing kept.
+            assert_eq!(oid_of(&cell(&TEXT), 5), 25);
+            assert_eq!(oid_of(&cell(&INT8), 5), 20);
+        }
+        assert_eq!(oids[1], 25, "taken back with what the read learnt");
+        assert_eq!(oids[5], 0);
+        // Outside a read nothing is kept, and the thread holds nothing.
+        assert_eq!(oid_of(&cell(&INT8), 1), 20);
+        assert!(OIDS.with(|k| k.iter().all(|c| c.get() == 0)));
+        assert_eq!(LENT.get(), 0);
+    }
+
+    #[test]
+    fn a_nested_read_leaves_the_outer_reads_oids_alone() {
+        let mut outer = [0u32; KEPT];
+        let mut inner = [0u32; KEPT];
+        {
+            let _o = Lend::new(&mut outer, 3);
+            assert_eq!(oid_of(&cell(&TEXT), 2), 25);
+            {
+                let _i = Lend::new(&mut inner, 1);
+                assert_eq!(oid_of(&cell(&INT8), 0), 20);
+                // Column 2 is not the inner read's: looked up.
+                assert_eq!(oid_of(&cell(&INT8), 2), 20);
+            }
+            // The outer read's column 2 is as it left it.
+            assert_eq!(oid_of(&cell(&INT8), 2), 25);
+        }
+        assert_eq!(inner[0], 20);
+        assert_eq!(outer[2], 25);
+        assert_eq!(outer[0], 0);
+        assert_eq!(LENT.get(), 0);
+    }
 }
