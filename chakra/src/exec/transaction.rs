@@ -78,9 +78,12 @@ pub struct Transaction {
     mark: Option<crate::databases::wal::WalMark>,
     /// The connection is behind a transaction pooler (how the WAL position is read).
     pooled: bool,
-    /// Something that may have written ran (anything but a plain `SELECT`); kept only while
-    /// `mark` is set (nothing else reads it).
+    /// Something that may have written ran (anything but a plain `SELECT`); checked only
+    /// while `mark` is set (nothing else reads it).
     wrote: bool,
+    /// A statement ran unchecked (no mark set then): one that returns rows may have written
+    /// (`INSERT … RETURNING`), so a mark set afterwards counts it as a write.
+    unchecked: bool,
 }
 
 impl std::fmt::Debug for Transaction {
@@ -128,6 +131,7 @@ impl Transaction {
             mark: None,
             pooled: false,
             wrote: false,
+            unchecked: false,
         };
         if let Err(e) = t.conn()?.batch_execute(&sql).await {
             if let Some(c) = t.conn.take() {
@@ -140,9 +144,13 @@ impl Transaction {
 
     /// Records this transaction's commit in `mark` (see [`super::Pool::marking`]).
     /// `pooled`: the connection is behind a transaction pooler.
-    /// Called right after `BEGIN`, before any statement: whether a statement may write is
-    /// noted only while a mark is set ([`Transaction::note_writes`]).
+    /// Meant for right after `BEGIN`: whether a statement may write is checked only while a
+    /// mark is set ([`Transaction::note_writes`]); set later, after statements ran
+    /// unchecked, the transaction counts as having written (its commit is recorded).
     pub(crate) fn set_mark(&mut self, mark: Option<crate::databases::wal::WalMark>, pooled: bool) {
+        if mark.is_some() && self.unchecked {
+            self.wrote = true;
+        }
         self.mark = mark;
         self.pooled = pooled;
     }
@@ -152,7 +160,9 @@ impl Transaction {
     /// that wrote has run yet: [`CompiledQuery::is_plain_select`] upper-cases and searches
     /// the statement's text (1.6–3.0 k instructions for a get's or a filtered query's).
     fn note_writes(&mut self, q: &CompiledQuery) {
-        if self.mark.is_some() && !self.wrote {
+        if self.mark.is_none() {
+            self.unchecked = true;
+        } else if !self.wrote {
             self.wrote = !q.is_plain_select();
         }
     }
